@@ -1,0 +1,140 @@
+# Fund Ledger: fundd (daemon) and fundctl (client).
+#
+#   make            build bin/fundd and bin/fundctl
+#   make deps       install missing Debian packages (root) or print the apt-get command
+#   make run        deps, build, local PostgreSQL + TLS + config + admin token under var/dev,
+#                   migrate, serve on 127.0.0.1:8443 until Ctrl-C
+#   make test       deps, build, a fresh environment under var/test, unit + integration tests
+#   make asan       the same tests with AddressSanitizer and UndefinedBehaviorSanitizer builds
+#   make bench      benchmarks (docs/benchmarks.md)
+#   make fuzz       libFuzzer on the request path for FUZZ_SECONDS (default 60)
+#   make clean
+
+VERSION		:= 0.1.0
+CC		?= cc
+FLAVOR		?= release
+PKGS		:= libevent libevent_openssl libevent_pthreads libpq openssl libcjson inih
+PYTHON		:= /usr/bin/python3
+FUZZ_SECONDS	?= 60
+DEV_DIR		:= var/dev
+TEST_DIR	:= $(CURDIR)/var/test
+DEV_PORT	?= 8443
+
+WARN		:= -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow
+DEFS		:= -D_GNU_SOURCE -DFUND_VERSION='"$(VERSION)"' \
+		   -DFUND_MIGRATIONS_DIR='"$(CURDIR)/migrations"'
+ifeq ($(FLAVOR),asan)
+SAN		:= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		   -fno-omit-frame-pointer
+OPT		:= -O1 -g
+else
+SAN		:=
+OPT		:= -O2 -g
+endif
+
+PKG_CFLAGS	= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS		+= -std=c11 $(OPT) $(WARN) $(DEFS) $(SAN) -Idaemon $(PKG_CFLAGS)
+LDLIBS		= $(SAN) $(PKG_LIBS) -lpthread -lm
+
+OBJDIR		:= build/$(FLAVOR)
+STAMP		:= build/.flavor-$(FLAVOR)
+LIB_SRCS	:= $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+LIB_OBJS	:= $(LIB_SRCS:daemon/%.c=$(OBJDIR)/%.o)
+CTL_SRCS	:= $(wildcard clients/*.c)
+CTL_OBJS	:= $(CTL_SRCS:clients/%.c=$(OBJDIR)/ctl_%.o)
+UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
+UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/%)
+
+.PHONY: all deps run test unit integration asan bench fuzz clean check-deps
+
+all: check-deps bin/fundd bin/fundctl
+
+check-deps:
+	@pkg-config --exists $(PKGS) || { echo "missing build dependencies: run 'make deps'" >&2; exit 2; }
+
+deps:
+	@config/devenv.sh deps
+
+$(STAMP):
+	@mkdir -p build
+	@rm -f build/.flavor-*
+	@touch $@
+
+$(OBJDIR)/%.o: daemon/%.c daemon/*.h | $(STAMP)
+	@mkdir -p $(OBJDIR)
+	$(CC) $(CFLAGS) -MMD -c -o $@ $<
+
+$(OBJDIR)/ctl_%.o: clients/%.c clients/*.h | $(STAMP)
+	@mkdir -p $(OBJDIR)
+	$(CC) $(CFLAGS) -Iclients -c -o $@ $<
+
+bin/fundd: $(OBJDIR)/main.o $(LIB_OBJS) $(STAMP)
+	@mkdir -p bin
+	$(CC) -o $@ $(OBJDIR)/main.o $(LIB_OBJS) $(LDLIBS)
+
+bin/fundctl: $(CTL_OBJS) $(STAMP)
+	@mkdir -p bin
+	$(CC) -o $@ $(CTL_OBJS) $(LDLIBS)
+
+$(OBJDIR)/test_%: tests/unit/test_%.c $(LIB_OBJS)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+
+unit: all $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+# The integration suite sets up PostgreSQL, TLS material and the daemons itself
+# (tests/integration/conftest.py through config/devenv.sh).
+integration: all
+	@rm -rf $(TEST_DIR)
+	FUND_TEST_DIR=$(TEST_DIR) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+test: deps
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+
+asan: deps
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	 $(MAKE) --no-print-directory FLAVOR=asan unit integration
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@config/devenv.sh up $(DEV_DIR) $(DEV_PORT)
+	@echo
+	@echo "fundd is starting on https://127.0.0.1:$(DEV_PORT) (Ctrl-C stops it). Call it with:"
+	@echo "  export FUNDCTL_URL=https://127.0.0.1:$(DEV_PORT) FUNDCTL_CACERT=$(CURDIR)/$(DEV_DIR)/tls/ca.crt"
+	@echo "  export FUNDCTL_TOKEN=\$$(cat $(CURDIR)/$(DEV_DIR)/admin.token)"
+	@echo "  bin/fundctl call system.whoami"
+	@echo
+	@exec bin/fundd -c $(DEV_DIR)/fundd.conf
+
+bench: deps
+	@$(MAKE) --no-print-directory all bin/loadgen
+	@tests/bench/run.sh
+
+bin/loadgen: tests/bench/loadgen.c
+	@mkdir -p bin
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror $(PKG_CFLAGS) -o $@ $< \
+	    $(PKG_LIBS) -lpthread
+
+FUZZ_SRCS	:= daemon/http_parse.c daemon/rpc.c daemon/methods.c daemon/validate.c \
+		   daemon/util.c daemon/log.c daemon/metrics.c daemon/db_pool.c daemon/auth.c
+
+bin/fuzz_request: tests/fuzz/fuzz_request.c $(FUZZ_SRCS) daemon/*.h
+	@mkdir -p bin
+	clang -std=c11 -g -O1 -D_GNU_SOURCE -DFUND_VERSION='"$(VERSION)"' \
+	    -fsanitize=fuzzer,address,undefined -Idaemon $(PKG_CFLAGS) -o $@ \
+	    tests/fuzz/fuzz_request.c $(FUZZ_SRCS) $(PKG_LIBS) -lpthread
+
+fuzz: deps
+	@$(MAKE) --no-print-directory bin/fuzz_request
+	@mkdir -p var/fuzz/corpus
+	@cp -n tests/fuzz/corpus/* var/fuzz/corpus/ 2>/dev/null || true
+	bin/fuzz_request -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=5 \
+	    -artifact_prefix=var/fuzz/ var/fuzz/corpus
+
+clean:
+	rm -rf build bin
+
+-include $(wildcard $(OBJDIR)/*.d)

@@ -1,0 +1,531 @@
+/*
+ * fundctl.c: command line of fundctl, the thin client of fundd.
+ *
+ *	fundctl [options] call METHOD [name=value | name:=JSON ...]
+ *	fundctl [options] export ledger --format csv|jsonl [--from D] [--to D]
+ *
+ * Connection settings come from options, else from FUNDCTL_* environment
+ * variables, else from defaults. Exit 0 on success, 1 on a JSON-RPC error
+ * (or HTTP 401/403), 2 on usage or transport errors, with one line on
+ * stderr. The bearer token is never printed, and is scrubbed from argv.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <cjson/cJSON.h>
+
+#include "fundctl.h"
+#include "fundctl_http.h"
+#include "fundctl_net.h"
+#include "fundctl_rpc.h"
+
+#define EXPORT_ERRBODY_MAX	65536	/* body of a failed export, shown */
+
+enum opt_id {
+	O_URL, O_TOKEN, O_CERT, O_KEY, O_CACERT, O_TIMEOUT,	/* connection */
+	O_IDEM,							/* call */
+	O_FORMAT, O_FROM, O_TO,					/* export */
+	O_HELP, O_VERSION,
+	O__COUNT
+};
+
+static const struct optdef {
+	const char	*name;
+	enum opt_id	 id;
+	int		 has_arg;
+} optdefs[] = {
+	{ "--url",		O_URL,		1 },
+	{ "--token",		O_TOKEN,	1 },
+	{ "--cert",		O_CERT,		1 },
+	{ "--key",		O_KEY,		1 },
+	{ "--cacert",		O_CACERT,	1 },
+	{ "--timeout",		O_TIMEOUT,	1 },
+	{ "--idempotency-key",	O_IDEM,		1 },
+	{ "--format",		O_FORMAT,	1 },
+	{ "--from",		O_FROM,		1 },
+	{ "--to",		O_TO,		1 },
+	{ "--help",		O_HELP,		0 },
+	{ "-h",			O_HELP,		0 },
+	{ "--version",		O_VERSION,	0 },
+	{ "-V",			O_VERSION,	0 },
+};
+
+struct args {
+	const char	*val[O__COUNT];	/* option values; "" for flags */
+	char		*token;		/* our copy of --token, wiped at exit */
+	char		**pos;		/* positional arguments */
+	int		 npos;
+};
+
+/* Resolved connection settings. */
+struct conf {
+	struct fc_url		 url;
+	struct fc_tls_opts	 tls;
+	const char		*token;
+	int			 timeout_s;
+};
+
+static long	next_request_id = 1;
+
+static void
+usage(FILE *f)
+{
+	fputs(
+"usage: fundctl [options] call METHOD [name=value | name:=JSON ...]\n"
+"       fundctl [options] call METHOD [-] < params.json\n"
+"       fundctl [options] export ledger --format csv|jsonl [--from DATE] [--to DATE]\n"
+"       fundctl [options] export audit [--format jsonl]\n"
+"       fundctl --help | --version\n"
+"\n"
+"Calls a method of the fundd JSON-RPC API and prints its result as JSON,\n"
+"or streams an export to stdout.\n"
+"\n"
+"Parameters of call:\n"
+"  name=value          a string (money too: amount=12.50 sends \"12.50\")\n"
+"  name:=JSON          a JSON value: limit:=10 roles:='[\"admin\"]' note:=null\n"
+"  -                   read a JSON params object from stdin; this is the\n"
+"                      default when no parameters are given and stdin is\n"
+"                      not a terminal (empty input means no params)\n"
+"  --idempotency-key K set params.idempotency_key\n"
+"\n"
+"Options of export:\n"
+"  --format csv|jsonl  --from YYYY-MM-DD  --to YYYY-MM-DD\n"
+"\n"
+"Connection (each falls back to an environment variable):\n"
+"  --url URL           https://host[:port] or https://[v6addr]:port; a path\n"
+"                      is ignored (FUNDCTL_URL, default " FC_DEFAULT_URL ")\n"
+"  --token TOKEN       bearer token (FUNDCTL_TOKEN; prefer the variable,\n"
+"                      a command line is visible to other local users)\n"
+"  --cert FILE         client certificate chain, PEM (FUNDCTL_CERT)\n"
+"  --key FILE          its private key, PEM (FUNDCTL_KEY with FUNDCTL_CERT;\n"
+"                      default: the certificate file)\n"
+"  --cacert FILE|DIR   CA certificates to trust the server by (FUNDCTL_CACERT;\n"
+"                      default: the system store)\n"
+"  --timeout SECONDS   socket timeout; for call also the limit on the whole\n"
+"                      exchange (default 30)\n"
+"  A token and a client certificate are alternatives; options override\n"
+"  the environment as a whole.\n"
+"\n"
+"Exit status: 0 success; 1 JSON-RPC error, printed on stderr as\n"
+"\"error CODE REASON: MESSAGE field=NAME\", or HTTP 401/403; 2 usage or\n"
+"transport error.\n", f);
+}
+
+/* Command line */
+
+/* Set *cause and return FC_EXIT_FAIL, for argument mistakes. */
+static int FC_PRINTF(2, 3)
+usage_fail(char **cause, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	*cause = xvprintf(fmt, ap);
+	va_end(ap);
+	return FC_EXIT_FAIL;
+}
+
+static int
+parse_args(int argc, char **argv, struct args *a, char **cause)
+{
+	const struct optdef	*d;
+	char			*s, *eq, *val;
+	size_t			 nlen, i;
+	int			 k, dashdash = 0;
+
+	a->pos = xmalloc(sizeof *a->pos * (size_t)(argc > 0 ? argc : 1));
+	for (k = 1; k < argc; k++) {
+		s = argv[k];
+		if (!dashdash && strcmp(s, "--") == 0) {
+			dashdash = 1;
+			continue;
+		}
+		if (dashdash || s[0] != '-' || s[1] == '\0') {
+			a->pos[a->npos++] = s;
+			continue;
+		}
+		eq = s[1] == '-' ? strchr(s, '=') : NULL;
+		nlen = eq != NULL ? (size_t)(eq - s) : strlen(s);
+		d = NULL;
+		for (i = 0; i < sizeof optdefs / sizeof optdefs[0]; i++)
+			if (strlen(optdefs[i].name) == nlen &&
+			    strncmp(optdefs[i].name, s, nlen) == 0)
+				d = &optdefs[i];
+		if (d == NULL)
+			return fc_cause(cause, "unknown option '%.*s'",
+			    (int)nlen, s);
+		if (!d->has_arg) {
+			if (eq != NULL)
+				return fc_cause(cause, "option %s takes no "
+				    "value", d->name);
+			a->val[d->id] = "";
+			continue;
+		}
+		if (eq != NULL)
+			val = eq + 1;
+		else if (k + 1 < argc)
+			val = argv[++k];
+		else
+			return fc_cause(cause, "option %s needs a value",
+			    d->name);
+		if (d->id == O_TOKEN) {
+			/* Keep a copy; hide it from ps and /proc/PID/cmdline. */
+			if (a->token != NULL) {
+				OPENSSL_cleanse(a->token, strlen(a->token));
+				free(a->token);
+			}
+			a->token = xstrdup(val);
+			memset(val, 'x', strlen(val));
+			val = a->token;
+		}
+		a->val[d->id] = val;
+	}
+	return 0;
+}
+
+static const char *
+env(const char *name)
+{
+	const char	*v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+static int
+conf_resolve(const struct args *a, struct conf *c, char **cause)
+{
+	const char	*url, *t, *p;
+	char		*end;
+	long		 n;
+
+	memset(c, 0, sizeof *c);
+	if (a->val[O_TOKEN] != NULL && a->val[O_CERT] != NULL)
+		return fc_cause(cause, "--token and --cert are alternatives, "
+		    "give one");
+	if (a->val[O_TOKEN] != NULL)
+		c->token = a->val[O_TOKEN];
+	else if (a->val[O_CERT] != NULL) {
+		c->tls.cert = a->val[O_CERT];
+		c->tls.key = a->val[O_KEY];
+	} else {
+		c->token = env("FUNDCTL_TOKEN");
+		c->tls.cert = env("FUNDCTL_CERT");
+		c->tls.key = a->val[O_KEY] != NULL ? a->val[O_KEY] :
+		    env("FUNDCTL_KEY");
+		if (c->token != NULL && c->tls.cert != NULL)
+			return fc_cause(cause, "FUNDCTL_TOKEN and FUNDCTL_CERT "
+			    "are both set: unset one, or choose with --token "
+			    "or --cert");
+	}
+	if (a->val[O_KEY] != NULL && c->tls.cert == NULL)
+		return fc_cause(cause, "--key needs a client certificate "
+		    "(--cert or FUNDCTL_CERT)");
+	if (c->tls.cert == NULL)
+		c->tls.key = NULL;
+	if ((t = c->token) != NULL) {
+		for (p = t; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+				return fc_cause(cause, "the bearer token "
+				    "contains spaces, control or non-ASCII "
+				    "characters");
+	}
+	c->tls.cacert = a->val[O_CACERT] != NULL ? a->val[O_CACERT] :
+	    env("FUNDCTL_CACERT");
+
+	c->timeout_s = FC_DEFAULT_TIMEOUT_S;
+	if (a->val[O_TIMEOUT] != NULL) {
+		errno = 0;
+		n = strtol(a->val[O_TIMEOUT], &end, 10);
+		if (errno != 0 || end == a->val[O_TIMEOUT] || *end != '\0' ||
+		    n < 1 || n > FC_MAX_TIMEOUT_S)
+			return fc_cause(cause, "--timeout must be a whole "
+			    "number of seconds from 1 to %d", FC_MAX_TIMEOUT_S);
+		c->timeout_s = (int)n;
+	}
+
+	url = a->val[O_URL] != NULL ? a->val[O_URL] : env("FUNDCTL_URL");
+	return fc_url_parse(url != NULL ? url : FC_DEFAULT_URL, &c->url,
+	    cause);
+}
+
+static void
+conf_free(struct conf *c)
+{
+	fc_url_free(&c->url);
+}
+
+/* Commands */
+
+/* Read the response to a request already sent: head, and the whole body
+ * into b (max bytes). */
+static int
+exchange(struct fc_http *h, const struct fc_http_req *rq, struct fc_buf *b,
+    size_t max, char **cause)
+{
+	if (fc_http_send(h, rq, cause) == -1 ||
+	    fc_http_read_head(h, cause) == -1)
+		return -1;
+	return fc_http_body_all(h, b, max, 0, cause);
+}
+
+static int
+cmd_call(const struct args *a, int *usage_err, char **cause)
+{
+	struct conf		 c;
+	struct fc_conn		*conn = NULL;
+	struct fc_http		*h = NULL;
+	struct fc_http_req	 rq;
+	struct fc_buf		 b = { NULL, 0, 0 };
+	cJSON			*params = NULL;
+	char			*req = NULL;
+	char *const		*pairs = a->pos + 2;
+	const char		*method;
+	int			 npairs, i, rc = FC_EXIT_FAIL;
+	long			 id;
+
+	*usage_err = 1;
+	if (a->npos < 2)
+		return usage_fail(cause, "call needs a METHOD, e.g. fundctl "
+		    "call system.version");
+	method = a->pos[1];
+	npairs = a->npos - 2;
+	if (*method == '\0')
+		return usage_fail(cause, "empty METHOD");
+	if (a->val[O_FORMAT] != NULL || a->val[O_FROM] != NULL ||
+	    a->val[O_TO] != NULL)
+		return usage_fail(cause, "--format, --from and --to are options "
+		    "of export");
+	if (a->val[O_IDEM] != NULL && *a->val[O_IDEM] == '\0')
+		return usage_fail(cause, "empty --idempotency-key");
+	for (i = 0; i < npairs; i++)
+		if (strcmp(pairs[i], "-") == 0 && npairs != 1)
+			return usage_fail(cause, "'-' (params from stdin) must be "
+			    "the only argument after METHOD");
+	if (conf_resolve(a, &c, cause) == -1) {
+		conf_free(&c);
+		return FC_EXIT_FAIL;
+	}
+
+	/* Params before any network, so that mistakes cost nothing. */
+	if ((npairs == 1 && strcmp(pairs[0], "-") == 0) ||
+	    (npairs == 0 && !isatty(STDIN_FILENO))) {
+		if (fc_params_from_stream(stdin, "stdin", a->val[O_IDEM],
+		    &params, cause) == -1)
+			goto out;
+	} else if (fc_params_from_pairs(pairs, npairs, a->val[O_IDEM],
+	    &params, cause) == -1)
+		goto out;
+	id = next_request_id++;
+	req = fc_rpc_request(method, params, id);	/* owns params now */
+
+	*usage_err = 0;
+	if (fc_conn_open(&c.url, &c.tls, c.timeout_s, 1, &conn, cause) == -1)
+		goto out;
+	h = fc_http_new(conn);
+	memset(&rq, 0, sizeof rq);
+	rq.method = "POST";
+	rq.target = "/rpc";
+	rq.authority = c.url.authority;
+	rq.token = c.token;
+	rq.accept = "application/json";
+	rq.content_type = "application/json";
+	rq.body = req;
+	rq.body_len = strlen(req);
+	if (exchange(h, &rq, &b, FC_RESPONSE_MAX, cause) == -1)
+		goto out;
+	rc = fc_rpc_response(fc_http_status(h), fc_http_reason(h), b.data,
+	    b.len, id, cause);
+out:
+	fc_buf_free(&b);
+	fc_http_free(h);
+	fc_conn_close(conn);
+	cJSON_free(req);
+	conf_free(&c);
+	return rc;
+}
+
+static void
+add_query(struct fc_buf *b, char sep, const char *name, const char *v)
+{
+	unsigned char	c;
+
+	fc_buf_addf(b, "%c%s=", sep, name);
+	for (; *v != '\0'; v++) {
+		c = (unsigned char)*v;
+		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
+			fc_buf_add(b, v, 1);
+		else
+			fc_buf_addf(b, "%%%02X", c);
+	}
+}
+
+/* Stream the body of a 200 response to stdout. */
+static int
+export_stream(struct fc_http *h, char **cause)
+{
+	const char	*d;
+	size_t		 n;
+
+	for (;;) {
+		if (fc_http_body_next(h, &d, &n, cause) == -1)
+			return -1;
+		if (n == 0)
+			return 0;
+		if (fwrite(d, 1, n, stdout) != n || fflush(stdout) == EOF)
+			return fc_cause(cause, "cannot write to stdout: %s",
+			    strerror(errno));
+	}
+}
+
+static int
+cmd_export(const struct args *a, int *usage_err, char **cause)
+{
+	struct conf		 c;
+	struct fc_conn		*conn = NULL;
+	struct fc_http		*h = NULL;
+	struct fc_http_req	 rq;
+	struct fc_buf		 target = { NULL, 0, 0 }, b = { NULL, 0, 0 };
+	const char		*what, *format = a->val[O_FORMAT];
+	int			 status, rc = FC_EXIT_FAIL;
+
+	*usage_err = 1;
+	if (a->npos < 2)
+		return usage_fail(cause, "export needs what to export: ledger "
+		    "or audit");
+	what = a->pos[1];
+	if (a->npos > 2)
+		return usage_fail(cause, "unexpected argument '%s'", a->pos[2]);
+	if (a->val[O_IDEM] != NULL)
+		return usage_fail(cause, "--idempotency-key is an option of "
+		    "call");
+	if (strcmp(what, "ledger") == 0) {
+		if (format == NULL)
+			return usage_fail(cause, "export ledger needs --format "
+			    "csv or --format jsonl");
+		if (strcmp(format, "csv") != 0 && strcmp(format, "jsonl") != 0)
+			return usage_fail(cause, "--format must be csv or "
+			    "jsonl");
+	} else if (strcmp(what, "audit") == 0) {
+		if (format == NULL)
+			format = "jsonl";
+		if (strcmp(format, "jsonl") != 0)
+			return usage_fail(cause, "export audit supports --format "
+			    "jsonl only");
+	} else
+		return usage_fail(cause, "cannot export '%s': choose ledger or "
+		    "audit", what);
+	if (conf_resolve(a, &c, cause) == -1) {
+		conf_free(&c);
+		return FC_EXIT_FAIL;
+	}
+
+	fc_buf_addf(&target, "/export/%s", what);
+	add_query(&target, '?', "format", format);
+	if (a->val[O_FROM] != NULL)
+		add_query(&target, '&', "from", a->val[O_FROM]);
+	if (a->val[O_TO] != NULL)
+		add_query(&target, '&', "to", a->val[O_TO]);
+
+	*usage_err = 0;
+	/* An export may take long: only each socket operation times out. */
+	if (fc_conn_open(&c.url, &c.tls, c.timeout_s, 0, &conn, cause) == -1)
+		goto out;
+	h = fc_http_new(conn);
+	memset(&rq, 0, sizeof rq);
+	rq.method = "GET";
+	rq.target = target.data;
+	rq.authority = c.url.authority;
+	rq.token = c.token;
+	rq.accept = "*/*";
+	if (fc_http_send(h, &rq, cause) == -1 ||
+	    fc_http_read_head(h, cause) == -1)
+		goto out;
+	if ((status = fc_http_status(h)) == 200) {
+		if (export_stream(h, cause) == 0)
+			rc = FC_EXIT_OK;
+		goto out;
+	}
+
+	/* Refused: status and body on stderr. */
+	fprintf(stderr, "fundctl: server answered HTTP %d ", status);
+	fc_put_clean(stderr, fc_http_reason(h), strlen(fc_http_reason(h)), 0);
+	fputc('\n', stderr);
+	(void)fc_http_body_all(h, &b, EXPORT_ERRBODY_MAX, 1, NULL);
+	if (b.len > 0) {
+		fc_put_clean(stderr, b.data, b.len, 1);
+		if (b.len > 0 && b.data[b.len - 1] != '\n')
+			fputc('\n', stderr);
+	}
+	rc = status == 401 || status == 403 ? FC_EXIT_RPC : FC_EXIT_FAIL;
+out:
+	fc_buf_free(&b);
+	fc_buf_free(&target);
+	fc_http_free(h);
+	fc_conn_close(conn);
+	conf_free(&c);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	cJSON_Hooks	 hooks = { xmalloc, free };
+	struct args	 a;
+	char		*cause = NULL;
+	const char	*cmd;
+	int		 rc, usage_err = 1;
+
+	/* A server that closes early must not kill us with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	cJSON_InitHooks(&hooks);
+	memset(&a, 0, sizeof a);
+
+	if (parse_args(argc, argv, &a, &cause) == -1)
+		rc = FC_EXIT_FAIL;
+	else if (a.val[O_HELP] != NULL) {
+		usage(stdout);
+		rc = FC_EXIT_OK;
+	} else if (a.val[O_VERSION] != NULL) {
+		printf("fundctl %s (protocol %d, %s)\n", FUNDCTL_VERSION,
+		    FUNDCTL_PROTOCOL, OpenSSL_version(OPENSSL_VERSION));
+		rc = FC_EXIT_OK;
+	} else if (a.npos == 0) {
+		fc_cause(&cause, "missing command: call or export");
+		rc = FC_EXIT_FAIL;
+	} else if (strcmp((cmd = a.pos[0]), "call") == 0)
+		rc = cmd_call(&a, &usage_err, &cause);
+	else if (strcmp(cmd, "export") == 0)
+		rc = cmd_export(&a, &usage_err, &cause);
+	else if (strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		rc = FC_EXIT_OK;
+	} else {
+		fc_cause(&cause, "unknown command '%s': call or export", cmd);
+		rc = FC_EXIT_FAIL;
+	}
+
+	if (cause != NULL) {
+		fprintf(stderr, "fundctl: %s%s\n", cause,
+		    usage_err ? " (see fundctl --help)" : "");
+		free(cause);
+	}
+	if ((rc == FC_EXIT_OK) && (fflush(stdout) == EOF || ferror(stdout))) {
+		fprintf(stderr, "fundctl: cannot write to stdout: %s\n",
+		    strerror(errno));
+		rc = FC_EXIT_FAIL;
+	}
+	if (a.token != NULL) {
+		OPENSSL_cleanse(a.token, strlen(a.token));
+		free(a.token);
+	}
+	free(a.pos);
+	return rc;
+}

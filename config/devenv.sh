@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# devenv.sh: the local development and test environment of fundd.
+#
+#   devenv.sh deps               install missing Debian packages (root), or print the command
+#   devenv.sh up DIR [PORT]      PostgreSQL cluster, TLS material, config, migrations and an
+#                                admin token under DIR; reuses whatever already exists there
+#   devenv.sh pg-start DIR       start the cluster under DIR (after pg-stop)
+#   devenv.sh pg-stop DIR        stop it (fast shutdown)
+#   devenv.sh down DIR           stop the cluster; DIR stays
+#   devenv.sh psql DIR [ARGS]    psql into the fund database as the schema owner
+#
+# initdb and postgres refuse root: as root they run as the system user "fundpg" (created on
+# first use); otherwise as the calling user. The cluster listens on a Unix socket only
+# (no TCP), so it never collides with another PostgreSQL on this machine.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PGPORT_LOCAL=5433
+PG_OS_USER=fundpg
+PACKAGES="build-essential pkg-config openssl curl libevent-dev libpq-dev libssl-dev libcjson-dev
+libinih-dev libcmocka-dev postgresql postgresql-contrib python3 python3-pytest nginx-light
+clang libclang-rt-14-dev"
+
+die() { echo "devenv: $*" >&2; exit 2; }
+say() { echo "devenv: $*" >&2; }
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+pgbin() {
+	local d
+	d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+	[ -n "$d" ] || die "PostgreSQL server binaries not found: run 'make deps'"
+	echo "$d"
+}
+
+# Run a command as the PostgreSQL OS user.
+as_pg() {
+	if is_root; then
+		runuser -u "$PG_OS_USER" -- "$@"
+	else
+		"$@"
+	fi
+}
+
+cmd_deps() {
+	local missing="" p
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		    missing="$missing $p"
+	done
+	if [ -z "$missing" ]; then
+		return 0
+	fi
+	if is_root; then
+		say "installing:$missing"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		# shellcheck disable=SC2086
+		apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	else
+		echo "Missing Debian packages. Run:" >&2
+		echo "  sudo apt-get install -y$missing" >&2
+		exit 2
+	fi
+}
+
+# Paths under DIR. The socket directory must fit in sun_path (108 bytes), so a deep DIR
+# falls back to a short directory under /tmp named after DIR.
+setpaths() {
+	DIR=$(realpath -m "$1")
+	PGDIR=$DIR/pg
+	PGDATA=$PGDIR/data
+	SOCK=$PGDIR/run
+	if [ ${#SOCK} -gt 80 ]; then
+		SOCK=/tmp/fundpg-$(echo -n "$DIR" | sha256sum | cut -c1-12)
+	fi
+	TLS=$DIR/tls
+	CONF=$DIR/fundd.conf
+}
+
+pg_running() {
+	[ -f "$PGDATA/postmaster.pid" ] && as_pg "$(pgbin)/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1
+}
+
+pg_start() {
+	pg_running && return 0
+	mkdir -p "$SOCK"
+	is_root && chown "$PG_OS_USER" "$SOCK"
+	chmod 700 "$SOCK"
+	as_pg "$(pgbin)/pg_ctl" -D "$PGDATA" -l "$PGDIR/postgres.log" -w -t 60 \
+	    -o "-k $SOCK" start >/dev/null || {
+		tail -n 20 "$PGDIR/postgres.log" >&2
+		die "PostgreSQL did not start (log: $PGDIR/postgres.log)"
+	}
+}
+
+pg_stop() {
+	pg_running || return 0
+	as_pg "$(pgbin)/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >/dev/null
+}
+
+owner_psql() {
+	as_pg "$(pgbin)/psql" -X -q -v ON_ERROR_STOP=1 -h "$SOCK" -p "$PGPORT_LOCAL" \
+	    -U fund_owner "$@"
+}
+
+init_cluster() {
+	if is_root && ! id "$PG_OS_USER" >/dev/null 2>&1; then
+		useradd --system --no-create-home --home-dir /nonexistent \
+		    --shell /usr/sbin/nologin "$PG_OS_USER"
+	fi
+	mkdir -p "$PGDIR"
+	is_root && chown "$PG_OS_USER" "$PGDIR"
+	if [ ! -f "$PGDATA/PG_VERSION" ]; then
+		say "initdb $PGDATA"
+		as_pg "$(pgbin)/initdb" -D "$PGDATA" -U fund_owner --auth=trust -E UTF8 \
+		    --locale=C >/dev/null
+		cat >>"$PGDATA/postgresql.conf" <<EOF
+# fundd development cluster (devenv.sh)
+listen_addresses = ''
+port = $PGPORT_LOCAL
+unix_socket_permissions = 0700
+max_connections = 200
+shared_buffers = 256MB
+logging_collector = off
+log_min_messages = warning
+EOF
+	fi
+	pg_start
+	# Roles: fund_owner owns the schema and runs migrations; fund is the daemon's login and
+	# gets only what the migrations grant to the group role fundd_app.
+	owner_psql -d postgres <<'EOF'
+SELECT 'CREATE ROLE fundd_app NOLOGIN'
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'fundd_app') \gexec
+SELECT 'CREATE ROLE fund LOGIN IN ROLE fundd_app'
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'fund') \gexec
+SELECT 'CREATE DATABASE fund OWNER fund_owner'
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'fund') \gexec
+EOF
+}
+
+make_tls() {
+	mkdir -p "$TLS"
+	chmod 700 "$TLS"
+	(
+		cd "$TLS"
+		umask 077
+		if [ ! -f ca.crt ]; then
+			openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			    -keyout ca.key -out ca.crt -days 3650 -subj "/CN=Fund Ledger dev CA" \
+			    -addext basicConstraints=critical,CA:TRUE \
+			    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+		fi
+		if [ ! -f server.crt ]; then
+			openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			    -keyout server.key -out server.csr -subj "/CN=localhost" 2>/dev/null
+			openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+			    -out server.crt -days 825 -extfile <(printf '%s\n' \
+			    "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" \
+			    "extendedKeyUsage=serverAuth") 2>/dev/null
+			rm -f server.csr
+		fi
+		if [ ! -f client.crt ]; then
+			openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			    -keyout client.key -out client.csr -subj "/CN=dev-client" 2>/dev/null
+			openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+			    -out client.crt -days 825 -extfile <(printf '%s\n' \
+			    "extendedKeyUsage=clientAuth") 2>/dev/null
+			rm -f client.csr
+		fi
+		if [ ! -f audit-ed25519.pem ]; then
+			openssl genpkey -algorithm ed25519 -out audit-ed25519.pem
+			openssl pkey -in audit-ed25519.pem -pubout -out audit-ed25519.pub
+		fi
+		chmod 644 ca.crt server.crt client.crt audit-ed25519.pub
+	)
+}
+
+write_conf() {
+	local port=$1
+	cat >"$CONF" <<EOF
+; generated by config/devenv.sh: a development configuration, see config/fundd.conf.example
+[server]
+listen = 127.0.0.1:$port
+tls_cert = $TLS/server.crt
+tls_key = $TLS/server.key
+client_ca = $TLS/ca.crt
+
+[database]
+dsn = host=$SOCK port=$PGPORT_LOCAL dbname=fund user=fund
+migrate_dsn = host=$SOCK port=$PGPORT_LOCAL dbname=fund user=fund_owner
+pool_size = 8
+
+[audit]
+signing_key = $TLS/audit-ed25519.pem
+
+[log]
+level = info
+format = text
+EOF
+}
+
+cmd_up() {
+	local port=${2:-8443}
+	setpaths "$1"
+	[ -x "$ROOT/bin/fundd" ] || die "bin/fundd is not built: run 'make'"
+	mkdir -p "$DIR"
+	init_cluster
+	make_tls
+	write_conf "$port"
+	"$ROOT/bin/fundd" -c "$CONF" migrate
+	if [ ! -s "$DIR/admin.token" ]; then
+		(umask 077; "$ROOT/bin/fundd" -c "$CONF" principal add --name admin \
+		    --roles admin | tail -n 1 >"$DIR/admin.token.new")
+		mv "$DIR/admin.token.new" "$DIR/admin.token"
+		say "created the admin principal; its token is in $DIR/admin.token"
+	fi
+}
+
+[ $# -ge 1 ] || die "usage: devenv.sh deps|up|pg-start|pg-stop|down|psql DIR"
+cmd=$1
+shift
+case "$cmd" in
+deps)		cmd_deps ;;
+up)		[ $# -ge 1 ] || die "usage: devenv.sh up DIR [PORT]"; cmd_up "$@" ;;
+pg-start)	setpaths "$1"; pg_start ;;
+pg-stop)	setpaths "$1"; pg_stop ;;
+down)		setpaths "$1"; pg_stop ;;
+psql)		setpaths "$1"; shift; owner_psql -d fund "$@" ;;
+*)		die "unknown command '$cmd'" ;;
+esac

@@ -1,0 +1,283 @@
+/* config.c: one declarative table of keys with types, bounds and defaults; libinih lexes. */
+#include <errno.h>
+#include <ini.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+#ifndef FUND_MIGRATIONS_DIR
+#define FUND_MIGRATIONS_DIR "migrations"
+#endif
+
+enum cfg_type { CFG_STR, CFG_INT, CFG_ENUM, CFG_LISTEN };
+
+struct cfg_key {
+	const char	*section;
+	const char	*name;
+	enum cfg_type	 type;
+	size_t		 off;
+	const char	*def;		/* NULL = required */
+	long		 min, max;	/* CFG_INT bounds */
+	const char	*choices;	/* CFG_ENUM: "a|b|c" */
+	int		 reloadable;	/* SIGHUP applies it */
+	const char	*help;
+};
+
+#define S(f)	offsetof(struct cfg, f)
+static const struct cfg_key cfg_keys[] = {
+	{ "server", "listen", CFG_LISTEN, S(listen), "127.0.0.1:8443", 0, 0, NULL, 0,
+	  "host:port to listen on; [::1]:port for IPv6" },
+	{ "server", "tls_cert", CFG_STR, S(tls_cert), NULL, 0, 0, NULL, 1,
+	  "PEM server certificate (chain); reloaded on SIGHUP" },
+	{ "server", "tls_key", CFG_STR, S(tls_key), NULL, 0, 0, NULL, 1,
+	  "PEM private key of tls_cert; reloaded on SIGHUP" },
+	{ "server", "client_ca", CFG_STR, S(client_ca), "", 0, 0, NULL, 1,
+	  "PEM CA for client certificates; empty disables certificate login" },
+	{ "server", "max_connections", CFG_INT, S(max_connections), "1024", 1, 100000, NULL, 0,
+	  "open connections across all workers; past it new ones get 503" },
+	{ "server", "max_body_bytes", CFG_INT, S(max_body_bytes), "1048576", 256, 67108864,
+	  NULL, 0, "largest request body; larger gets 413" },
+	{ "server", "max_header_bytes", CFG_INT, S(max_header_bytes), "16384", 1024, 1048576,
+	  NULL, 0, "largest request line plus headers; larger gets 431" },
+	{ "server", "io_timeout_s", CFG_INT, S(io_timeout_s), "10", 1, 3600, NULL, 0,
+	  "whole-request deadline: a request (or an idle keep-alive) not complete by then is cut" },
+	{ "server", "workers", CFG_INT, S(workers), "0", 0, 64, NULL, 0,
+	  "event-loop threads, each with its own listener (SO_REUSEPORT) and pool; 0 = one per core" },
+	{ "database", "dsn", CFG_STR, S(dsn), NULL, 0, 0, NULL, 0,
+	  "libpq connection string of the daemon's role" },
+	{ "database", "migrate_dsn", CFG_STR, S(migrate_dsn), "", 0, 0, NULL, 0,
+	  "connection string of the schema owner for migrate and principal add; empty = dsn" },
+	{ "database", "replica_dsn", CFG_STR, S(replica_dsn), "", 0, 0, NULL, 0,
+	  "optional read-only replica (reserved; read methods use dsn for now)" },
+	{ "database", "migrations", CFG_STR, S(migrations), FUND_MIGRATIONS_DIR, 0, 0, NULL, 0,
+	  "directory of NNNN_name.sql migration files" },
+	{ "database", "pool_size", CFG_INT, S(pool_size), "8", 1, 512, NULL, 0,
+	  "database connections in all, split evenly across workers (at least one each)" },
+	{ "database", "wait_queue", CFG_INT, S(wait_queue), "256", 0, 100000, NULL, 0,
+	  "queries waiting for a connection, per worker; past it calls get -32029" },
+	{ "audit", "signing_key", CFG_STR, S(signing_key), "", 0, 0, NULL, 0,
+	  "PEM Ed25519 private key that signs audit checkpoints" },
+	{ "audit", "checkpoint_interval_s", CFG_INT, S(checkpoint_interval_s), "5", 1, 86400,
+	  NULL, 0, "seconds between signed audit checkpoints" },
+	{ "log", "level", CFG_ENUM, S(log_level), "info", 0, 0, "debug|info|warn|error", 1,
+	  "least severe level written; reloaded on SIGHUP" },
+	{ "log", "format", CFG_ENUM, S(log_format), "text", 0, 0, "text|json", 0,
+	  "text lines or one JSON object per line" },
+};
+#undef S
+
+struct cfg_parse {
+	struct cfg	*cfg;
+	char		 seen[nitems(cfg_keys)];
+	char		*cause;
+};
+
+static char **
+str_slot(struct cfg *c, const struct cfg_key *k)
+{
+	return (char **)(void *)((char *)c + k->off);
+}
+
+static long *
+int_slot(struct cfg *c, const struct cfg_key *k)
+{
+	return (long *)(void *)((char *)c + k->off);
+}
+
+static int
+enum_ok(const char *choices, const char *v)
+{
+	size_t		 n = strlen(v);
+	const char	*p = choices;
+
+	while (*p != '\0') {
+		const char *e = strchr(p, '|');
+		size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
+
+		if (len == n && strncmp(p, v, n) == 0)
+			return 1;
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
+/* host:port or [v6]:port with a port 1..65535 */
+static int
+listen_ok(const char *v)
+{
+	const char	*colon;
+	char		*end;
+	long		 port;
+
+	if (v[0] == '[') {
+		const char *rb = strchr(v, ']');
+
+		if (rb == NULL || rb == v + 1 || rb[1] != ':')
+			return 0;
+		colon = rb + 1;
+	} else {
+		colon = strrchr(v, ':');
+		if (colon == NULL || colon == v || memchr(v, ':', (size_t)(colon - v)) != NULL)
+			return 0;
+	}
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	return errno == 0 && *end == '\0' && colon[1] != '\0' && port >= 1 && port <= 65535;
+}
+
+/* Set one key; returns 0 or -1 with *cause. */
+static int
+cfg_set(struct cfg *c, const struct cfg_key *k, const char *v, char **cause)
+{
+	char	*end;
+	long	 n;
+
+	switch (k->type) {
+	case CFG_INT:
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno != 0 || end == v || *end != '\0' || n < k->min || n > k->max) {
+			*cause = xasprintf("bad value for [%s] %s: '%s' is not an integer "
+			    "between %ld and %ld", k->section, k->name, v, k->min, k->max);
+			return -1;
+		}
+		*int_slot(c, k) = n;
+		return 0;
+	case CFG_ENUM:
+		if (!enum_ok(k->choices, v)) {
+			*cause = xasprintf("bad value for [%s] %s: '%s' is not one of %s",
+			    k->section, k->name, v, k->choices);
+			return -1;
+		}
+		break;
+	case CFG_LISTEN:
+		if (!listen_ok(v)) {
+			*cause = xasprintf("bad value for [%s] %s: '%s' is not host:port",
+			    k->section, k->name, v);
+			return -1;
+		}
+		break;
+	case CFG_STR:
+		break;
+	}
+	free(*str_slot(c, k));
+	*str_slot(c, k) = xstrdup(v);
+	return 0;
+}
+
+static int
+cfg_ini_cb(void *user, const char *section, const char *name, const char *value)
+{
+	struct cfg_parse	*p = user;
+	size_t			 i;
+
+	for (i = 0; i < nitems(cfg_keys); i++) {
+		if (strcmp(cfg_keys[i].section, section) == 0 &&
+		    strcmp(cfg_keys[i].name, name) == 0)
+			break;
+	}
+	if (i == nitems(cfg_keys)) {
+		p->cause = xasprintf("unknown key [%s] %s", section, name);
+		return 0;
+	}
+	if (p->seen[i]) {
+		p->cause = xasprintf("duplicate key [%s] %s", section, name);
+		return 0;
+	}
+	p->seen[i] = 1;
+	if (cfg_keys[i].def == NULL && value[0] == '\0') {
+		p->cause = xasprintf("empty value for required key [%s] %s", section, name);
+		return 0;
+	}
+	return cfg_set(p->cfg, &cfg_keys[i], value, &p->cause) == 0;
+}
+
+int
+cfg_load(const char *path, struct cfg *out, char **cause)
+{
+	struct cfg_parse	 p;
+	size_t			 i;
+	int			 rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&p, 0, sizeof(p));
+	p.cfg = out;
+	for (i = 0; i < nitems(cfg_keys); i++) {
+		if (cfg_keys[i].def != NULL &&
+		    cfg_set(out, &cfg_keys[i], cfg_keys[i].def, cause) != 0)
+			fatalx("config default: %s", *cause);
+	}
+	rc = ini_parse(path, cfg_ini_cb, &p);
+	if (rc == -1) {
+		*cause = xasprintf("cannot open config file %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (p.cause != NULL) {
+		*cause = xasprintf("%s:%d: %s", path, rc, p.cause);
+		free(p.cause);
+		goto fail;
+	}
+	if (rc != 0) {
+		*cause = xasprintf("%s:%d: syntax error", path, rc);
+		goto fail;
+	}
+	for (i = 0; i < nitems(cfg_keys); i++) {
+		if (cfg_keys[i].def == NULL && !p.seen[i]) {
+			*cause = xasprintf("%s: missing required key [%s] %s", path,
+			    cfg_keys[i].section, cfg_keys[i].name);
+			goto fail;
+		}
+	}
+	if (out->migrate_dsn[0] == '\0') {
+		free(out->migrate_dsn);
+		out->migrate_dsn = xstrdup(out->dsn);
+	}
+	return 0;
+fail:
+	cfg_free(out);
+	return -1;
+}
+
+void
+cfg_free(struct cfg *c)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(cfg_keys); i++) {
+		if (cfg_keys[i].type != CFG_INT) {
+			free(*str_slot(c, &cfg_keys[i]));
+			*str_slot(c, &cfg_keys[i]) = NULL;
+		}
+	}
+}
+
+void
+cfg_usage(FILE *f)
+{
+	size_t		 i;
+	const char	*sect = "";
+
+	fprintf(f, "Configuration keys (INI):\n");
+	for (i = 0; i < nitems(cfg_keys); i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+
+		if (strcmp(sect, k->section) != 0) {
+			fprintf(f, "  [%s]\n", k->section);
+			sect = k->section;
+		}
+		fprintf(f, "    %-22s %s", k->name, k->help);
+		if (k->def == NULL)
+			fprintf(f, " (required)");
+		else if (k->def[0] != '\0')
+			fprintf(f, " (default %s)", k->def);
+		if (k->type == CFG_INT)
+			fprintf(f, " [%ld..%ld]", k->min, k->max);
+		fprintf(f, "\n");
+	}
+}

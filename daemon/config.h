@@ -1,0 +1,43 @@
+/*
+ * config.h: the INI configuration (PROTOCOL section 2), defined by one declarative table
+ * in config.c that also produces `fundd --help` text and every load error.
+ */
+#ifndef FUND_CONFIG_H
+#define FUND_CONFIG_H
+
+#include <stdio.h>
+
+struct cfg {
+	/* [server] */
+	char	*listen;
+	char	*tls_cert;
+	char	*tls_key;
+	char	*client_ca;		/* "" = no client-certificate login */
+	long	 max_connections;
+	long	 max_body_bytes;
+	long	 max_header_bytes;
+	long	 io_timeout_s;
+	long	 workers;		/* 0 = one per core */
+	/* [database] */
+	char	*dsn;
+	char	*migrate_dsn;		/* "" = dsn */
+	char	*replica_dsn;
+	char	*migrations;
+	long	 pool_size;
+	long	 wait_queue;
+	/* [audit] */
+	char	*signing_key;
+	long	 checkpoint_interval_s;
+	/* [log] */
+	char	*log_level;
+	char	*log_format;
+};
+
+/* Load path into *out (defaults first, then the file). On error returns -1 and sets
+ * *cause to an allocated one-line message naming the key. */
+int	cfg_load(const char *path, struct cfg *out, char **cause);
+void	cfg_free(struct cfg *);
+/* print the table of keys (for --help) */
+void	cfg_usage(FILE *);
+
+#endif

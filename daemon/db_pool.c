@@ -1,0 +1,556 @@
+/*
+ * db_pool.c: non-blocking libpq on libevent.
+ *
+ * Each connection is a small state machine (enum pgc_state); the pool keeps them in one
+ * array and the waiting queries in a FIFO. No call here blocks: PQconnectStartParams and
+ * PQconnectPoll to connect (re-reading PQsocket after each poll), PQsendQueryParams and
+ * PQflush to send, PQconsumeInput/PQisBusy/PQgetResult to receive, draining every result
+ * before a connection goes back to IDLE.
+ */
+#include <sys/queue.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_pool.h"
+#include "log.h"
+#include "util.h"
+
+#define DB_BACKOFF_MIN_MS	100
+#define DB_BACKOFF_MAX_MS	5000
+
+enum pgc_state {
+	PGC_DOWN,		/* waiting for the reconnect timer */
+	PGC_CONNECTING,
+	PGC_IDLE,
+	PGC_BUSY,
+};
+
+struct db_query {
+	TAILQ_ENTRY(db_query)	 entry;
+	struct db_pool		*pool;
+	struct pgconn		*conn;		/* running on, or NULL */
+	char			*sql;
+	int			 nparams;
+	char			**values;
+	db_cb			 cb;		/* NULL once cancelled */
+	void			*arg;
+	enum db_status		 status;	/* for queries failed before running */
+	int			 queued;	/* on pool->waitq or pool->failed */
+};
+TAILQ_HEAD(db_queryq, db_query);
+
+struct pgconn {
+	struct db_pool	*pool;
+	int		 idx;
+	enum pgc_state	 state;
+	PGconn		*pg;
+	struct event	*ev;		/* socket readiness */
+	struct event	*timer;		/* reconnect backoff */
+	struct db_query	*q;		/* BUSY: the running query */
+	PGresult	*res;		/* BUSY: first result of the running query */
+	int		 flushing;
+};
+
+struct db_pool {
+	struct event_base	*base;
+	char			*dsn;
+	char			*name;
+	int			 size;
+	int			 wait_max;
+	struct pgconn		*conns;
+	struct db_queryq	 waitq;
+	struct db_queryq	 failed;	/* answered before running, delivered by ev_failed */
+	struct event		*ev_failed;
+	int			 nwait;
+	int			 orphans;	/* cancelled while running */
+	int			 down;		/* last attempt failed and none is up */
+	int			 backoff_ms;
+	_Atomic int		 in_use;
+	_Atomic int		 waiting;
+	_Atomic int		 healthy;
+};
+
+static void	pgc_connect(struct pgconn *);
+static void	pgc_event(evutil_socket_t, short, void *);
+static void	pool_dispatch(struct db_pool *);
+
+static void
+query_free(struct db_query *q)
+{
+	int	i;
+
+	for (i = 0; i < q->nparams; i++)
+		free(q->values[i]);
+	free(q->values);
+	free(q->sql);
+	free(q);
+}
+
+/* Answer q without running it, from the loop (never synchronously). */
+static void
+query_fail_later(struct db_query *q, enum db_status st)
+{
+	struct db_pool	*p = q->pool;
+
+	q->status = st;
+	q->queued = 1;
+	TAILQ_INSERT_TAIL(&p->failed, q, entry);
+	event_active(p->ev_failed, EV_TIMEOUT, 0);
+}
+
+static void
+deliver_failed(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_pool	*p = arg;
+	struct db_query	*q;
+
+	(void)fd;
+	(void)what;
+	while ((q = TAILQ_FIRST(&p->failed)) != NULL) {
+		TAILQ_REMOVE(&p->failed, q, entry);
+		q->queued = 0;
+		if (q->cb != NULL)
+			q->cb(q->arg, q->status, NULL);
+		query_free(q);
+	}
+}
+
+static void
+update_gauges(struct db_pool *p)
+{
+	int	i, busy = 0, up = 0;
+
+	for (i = 0; i < p->size; i++) {
+		if (p->conns[i].state == PGC_BUSY)
+			busy++;
+		if (p->conns[i].state == PGC_BUSY || p->conns[i].state == PGC_IDLE)
+			up++;
+	}
+	p->in_use = busy;
+	p->healthy = up;
+	p->waiting = p->nwait;
+}
+
+/* Every waiting query fails at once when no connection is up and connecting failed. */
+static void
+pool_fail_waiting(struct db_pool *p)
+{
+	struct db_query	*q;
+
+	while ((q = TAILQ_FIRST(&p->waitq)) != NULL) {
+		TAILQ_REMOVE(&p->waitq, q, entry);
+		p->nwait--;
+		query_fail_later(q, DB_UNAVAILABLE);
+	}
+}
+
+static void
+pgc_arm(struct pgconn *c, short what)
+{
+	if (c->ev != NULL) {
+		event_free(c->ev);
+		c->ev = NULL;
+	}
+	if (what == 0)
+		return;
+	c->ev = event_new(c->pool->base, PQsocket(c->pg), what | EV_PERSIST, pgc_event, c);
+	event_add(c->ev, NULL);
+}
+
+/* One place where a connection breaks: a reason, the running query answered, a retry. */
+static void
+pgc_broken(struct pgconn *c, const char *reason)
+{
+	struct db_pool	*p = c->pool;
+	struct timeval	 tv;
+	struct db_query	*q = c->q;
+	int		 was_up = c->state == PGC_IDLE || c->state == PGC_BUSY;
+
+	log_warnx("db %s conn %d: %s", p->name, c->idx, reason);
+	pgc_arm(c, 0);
+	if (c->res != NULL) {
+		PQclear(c->res);
+		c->res = NULL;
+	}
+	if (c->pg != NULL) {
+		PQfinish(c->pg);
+		c->pg = NULL;
+	}
+	c->state = PGC_DOWN;
+	c->q = NULL;
+	if (q != NULL) {
+		q->conn = NULL;
+		if (q->cb == NULL)
+			p->orphans--;
+		query_fail_later(q, DB_LOST);
+	}
+	update_gauges(p);
+	if (!was_up || p->healthy == 0)
+		p->down = 1;
+	if (p->down && p->healthy == 0)
+		pool_fail_waiting(p);
+	tv.tv_sec = p->backoff_ms / 1000;
+	tv.tv_usec = (p->backoff_ms % 1000) * 1000;
+	if (!was_up) {
+		p->backoff_ms *= 2;
+		if (p->backoff_ms > DB_BACKOFF_MAX_MS)
+			p->backoff_ms = DB_BACKOFF_MAX_MS;
+	} else
+		tv.tv_sec = 0, tv.tv_usec = 0;	/* first retry at once */
+	evtimer_add(c->timer, &tv);
+	update_gauges(p);
+}
+
+static void
+pgc_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	pgc_connect(arg);
+}
+
+static void
+pgc_connect(struct pgconn *c)
+{
+	static const char *const keys[] = { "dbname", "application_name", NULL };
+	const char		*vals[] = { c->pool->dsn, "fundd", NULL };
+
+	c->pg = PQconnectStartParams(keys, vals, 1);
+	if (c->pg == NULL) {
+		pgc_broken(c, "out of memory");
+		return;
+	}
+	if (PQstatus(c->pg) == CONNECTION_BAD) {
+		char *msg = xstrdup(PQerrorMessage(c->pg));
+
+		msg[strcspn(msg, "\n")] = '\0';
+		pgc_broken(c, msg);
+		free(msg);
+		return;
+	}
+	c->state = PGC_CONNECTING;
+	pgc_arm(c, EV_WRITE);	/* PQconnectPoll starts as if WRITING */
+}
+
+static void
+pgc_connect_poll(struct pgconn *c)
+{
+	switch (PQconnectPoll(c->pg)) {
+	case PGRES_POLLING_READING:
+		pgc_arm(c, EV_READ);
+		return;
+	case PGRES_POLLING_WRITING:
+		pgc_arm(c, EV_WRITE);
+		return;
+	case PGRES_POLLING_OK:
+		break;
+	case PGRES_POLLING_FAILED:
+	case PGRES_POLLING_ACTIVE:
+	default: {
+		char *msg = xasprintf("connect: %s", PQerrorMessage(c->pg));
+
+		msg[strcspn(msg, "\n")] = '\0';
+		pgc_broken(c, msg);
+		free(msg);
+		return;
+	}
+	}
+	if (PQsetnonblocking(c->pg, 1) != 0) {
+		pgc_broken(c, "cannot set non-blocking mode");
+		return;
+	}
+	if (c->pool->down)
+		log_info("db %s: connected again", c->pool->name);
+	c->pool->down = 0;
+	c->pool->backoff_ms = DB_BACKOFF_MIN_MS;
+	c->state = PGC_IDLE;
+	pgc_arm(c, EV_READ);	/* notice a server-side close while idle */
+	update_gauges(c->pool);
+	pool_dispatch(c->pool);
+}
+
+static void
+pgc_start(struct pgconn *c, struct db_query *q)
+{
+	c->q = q;
+	q->conn = c;
+	c->state = PGC_BUSY;
+	if (!PQsendQueryParams(c->pg, q->sql, q->nparams, NULL,
+	    (const char *const *)q->values, NULL, NULL, 0)) {
+		char *msg = xasprintf("send: %s", PQerrorMessage(c->pg));
+
+		msg[strcspn(msg, "\n")] = '\0';
+		pgc_broken(c, msg);
+		free(msg);
+		return;
+	}
+	c->flushing = 1;
+	pgc_arm(c, EV_READ | EV_WRITE);
+}
+
+/* The running query is complete: answer it and take the next. */
+static void
+pgc_done(struct pgconn *c)
+{
+	struct db_query	*q = c->q;
+	PGresult	*res = c->res;
+
+	c->q = NULL;
+	c->res = NULL;
+	c->state = PGC_IDLE;
+	pgc_arm(c, EV_READ);
+	if (q->cb != NULL)
+		q->cb(q->arg, DB_OK, res);
+	else
+		c->pool->orphans--;
+	PQclear(res);
+	query_free(q);
+	update_gauges(c->pool);
+	pool_dispatch(c->pool);
+}
+
+static void
+pgc_busy_io(struct pgconn *c, short what)
+{
+	PGresult	*r;
+
+	if (c->flushing && (what & EV_WRITE)) {
+		int f = PQflush(c->pg);
+
+		if (f < 0) {
+			pgc_broken(c, "flush failed");
+			return;
+		}
+		if (f == 0) {
+			c->flushing = 0;
+			pgc_arm(c, EV_READ);
+		}
+	}
+	if (!(what & EV_READ))
+		return;
+	if (!PQconsumeInput(c->pg)) {
+		char *msg = xasprintf("read: %s", PQerrorMessage(c->pg));
+
+		msg[strcspn(msg, "\n")] = '\0';
+		pgc_broken(c, msg);
+		free(msg);
+		return;
+	}
+	while (!PQisBusy(c->pg)) {
+		r = PQgetResult(c->pg);
+		if (r == NULL) {
+			if (c->res == NULL) {
+				pgc_broken(c, "query ended without a result");
+				return;
+			}
+			pgc_done(c);
+			return;
+		}
+		if (c->res == NULL)
+			c->res = r;
+		else
+			PQclear(r);
+	}
+	if (PQstatus(c->pg) == CONNECTION_BAD)
+		pgc_broken(c, "connection lost");
+}
+
+static void
+pgc_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct pgconn	*c = arg;
+
+	(void)fd;
+	switch (c->state) {
+	case PGC_CONNECTING:
+		pgc_connect_poll(c);
+		return;
+	case PGC_BUSY:
+		pgc_busy_io(c, what);
+		return;
+	case PGC_IDLE:
+		/* Unsolicited input: a notice, or the server closing on us. */
+		if (!PQconsumeInput(c->pg) || PQstatus(c->pg) == CONNECTION_BAD) {
+			pgc_broken(c, "server closed the connection");
+			return;
+		}
+		{
+			PGnotify *n;
+
+			while ((n = PQnotifies(c->pg)) != NULL)
+				PQfreemem(n);
+		}
+		return;
+	case PGC_DOWN:
+		return;
+	}
+}
+
+static void
+pool_dispatch(struct db_pool *p)
+{
+	struct db_query	*q;
+	int		 i;
+
+	for (i = 0; i < p->size && (q = TAILQ_FIRST(&p->waitq)) != NULL; i++) {
+		if (p->conns[i].state != PGC_IDLE)
+			continue;
+		TAILQ_REMOVE(&p->waitq, q, entry);
+		q->queued = 0;
+		p->nwait--;
+		pgc_start(&p->conns[i], q);
+	}
+	update_gauges(p);
+}
+
+struct db_pool *
+db_pool_new(struct event_base *base, const char *dsn, int size, int wait_max,
+    const char *name)
+{
+	struct db_pool	*p = xcalloc(1, sizeof(*p));
+	int		 i;
+
+	p->base = base;
+	p->dsn = xstrdup(dsn);
+	p->name = xstrdup(name);
+	p->size = size;
+	p->wait_max = wait_max;
+	p->backoff_ms = DB_BACKOFF_MIN_MS;
+	TAILQ_INIT(&p->waitq);
+	TAILQ_INIT(&p->failed);
+	p->ev_failed = event_new(base, -1, 0, deliver_failed, p);
+	p->conns = xcalloc((size_t)size, sizeof(*p->conns));
+	for (i = 0; i < size; i++) {
+		p->conns[i].pool = p;
+		p->conns[i].idx = i;
+		p->conns[i].timer = evtimer_new(base, pgc_timer, &p->conns[i]);
+		pgc_connect(&p->conns[i]);
+	}
+	return p;
+}
+
+void
+db_pool_free(struct db_pool *p)
+{
+	struct db_query	*q;
+	int		 i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->size; i++) {
+		struct pgconn *c = &p->conns[i];
+
+		pgc_arm(c, 0);
+		event_free(c->timer);
+		if (c->res != NULL)
+			PQclear(c->res);
+		if (c->q != NULL)
+			query_free(c->q);
+		if (c->pg != NULL)
+			PQfinish(c->pg);
+	}
+	while ((q = TAILQ_FIRST(&p->waitq)) != NULL) {
+		TAILQ_REMOVE(&p->waitq, q, entry);
+		query_free(q);
+	}
+	while ((q = TAILQ_FIRST(&p->failed)) != NULL) {
+		TAILQ_REMOVE(&p->failed, q, entry);
+		query_free(q);
+	}
+	event_free(p->ev_failed);
+	free(p->conns);
+	free(p->dsn);
+	free(p->name);
+	free(p);
+}
+
+struct db_query *
+db_query(struct db_pool *p, const char *sql, int nparams, const char *const *values,
+    db_cb cb, void *arg)
+{
+	struct db_query	*q = xcalloc(1, sizeof(*q));
+	int		 i;
+
+	q->pool = p;
+	q->sql = xstrdup(sql);
+	q->nparams = nparams;
+	q->values = xcalloc((size_t)nparams + 1, sizeof(char *));
+	for (i = 0; i < nparams; i++)
+		q->values[i] = values[i] != NULL ? xstrdup(values[i]) : NULL;
+	q->cb = cb;
+	q->arg = arg;
+
+	if (p->down && p->healthy == 0) {
+		query_fail_later(q, DB_UNAVAILABLE);
+		return q;
+	}
+	if (p->nwait >= p->wait_max) {
+		query_fail_later(q, DB_OVERLOADED);
+		return q;
+	}
+	TAILQ_INSERT_TAIL(&p->waitq, q, entry);
+	q->queued = 1;
+	p->nwait++;
+	pool_dispatch(p);
+	return q;
+}
+
+void
+db_cancel(struct db_query *q)
+{
+	struct db_pool	*p = q->pool;
+
+	if (q->conn != NULL) {
+		/* running: let it finish, drop the result */
+		if (q->cb != NULL)
+			p->orphans++;
+		q->cb = NULL;
+		return;
+	}
+	if (q->queued) {
+		/* waiting, or already answered but not yet delivered */
+		if (q->status == DB_OK) {
+			TAILQ_REMOVE(&p->waitq, q, entry);
+			p->nwait--;
+			update_gauges(p);
+		} else
+			TAILQ_REMOVE(&p->failed, q, entry);
+		query_free(q);
+	}
+}
+
+struct event_base *
+db_pool_base(struct db_pool *p)
+{
+	return p->base;
+}
+
+int
+db_pool_in_use(struct db_pool *p)
+{
+	return p->in_use;
+}
+
+int
+db_pool_waiting(struct db_pool *p)
+{
+	return p->waiting;
+}
+
+int
+db_pool_healthy(struct db_pool *p)
+{
+	return p->healthy;
+}
+
+int
+db_pool_outstanding(struct db_pool *p)
+{
+	int	i, n = p->nwait + p->orphans;
+
+	for (i = 0; i < p->size; i++)
+		if (p->conns[i].state == PGC_BUSY && p->conns[i].q != NULL &&
+		    p->conns[i].q->cb != NULL)
+			n++;
+	return n;
+}

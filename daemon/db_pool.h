@@ -1,0 +1,44 @@
+/*
+ * db_pool.h: a bounded pool of non-blocking libpq connections on one event loop, with a
+ * capped wait queue and reconnection with backoff. One pool per worker thread; every
+ * function here must be called from that worker's thread.
+ */
+#ifndef FUND_DB_POOL_H
+#define FUND_DB_POOL_H
+
+#include <event2/event.h>
+#include <libpq-fe.h>
+
+enum db_status {
+	DB_OK,			/* res is a PGresult (success or SQL error: check it) */
+	DB_UNAVAILABLE,		/* no database connection: nothing was executed */
+	DB_LOST,		/* the connection broke while the query ran: outcome unknown */
+	DB_OVERLOADED,		/* the wait queue is full */
+};
+
+/* res is owned by the pool and valid only during the callback. */
+typedef void	(*db_cb)(void *arg, enum db_status, const PGresult *res);
+
+struct db_pool;
+struct db_query;
+
+struct db_pool	*db_pool_new(struct event_base *, const char *dsn, int size, int wait_max,
+		    const char *name);
+/* Stops connecting; callbacks of outstanding queries are not called. */
+void		 db_pool_free(struct db_pool *);
+
+/* Queue a query with text parameters (copied; NULL = SQL NULL). The callback always runs
+ * later from the event loop, exactly once, unless db_cancel() comes first. */
+struct db_query	*db_query(struct db_pool *, const char *sql, int nparams,
+		    const char *const *values, db_cb, void *arg);
+/* The caller is going away: its callback will not run. A running query finishes on the
+ * server and its result is drained and dropped before the connection is reused. */
+void		 db_cancel(struct db_query *);
+
+struct event_base *db_pool_base(struct db_pool *);
+int		 db_pool_in_use(struct db_pool *);
+int		 db_pool_waiting(struct db_pool *);
+int		 db_pool_healthy(struct db_pool *);	/* connections up */
+int		 db_pool_outstanding(struct db_pool *);	/* queued + running + orphaned */
+
+#endif

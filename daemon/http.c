@@ -1,0 +1,623 @@
+/*
+ * http.c: client connections. One state machine per connection (enum conn_state), one
+ * teardown function with a reason (conn_close), one request at a time (pipelined
+ * requests wait in the input buffer until the previous response has been written).
+ */
+#include <sys/queue.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+
+#include "auth.h"
+#include "config.h"
+#include "db_pool.h"
+#include "http.h"
+#include "http_parse.h"
+#include "log.h"
+#include "metrics.h"
+#include "rpc.h"
+#include "server.h"
+#include "tls.h"
+#include "util.h"
+
+#ifndef TAILQ_FOREACH_SAFE
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)				\
+	for ((var) = TAILQ_FIRST(head);					\
+	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);		\
+	    (var) = (tvar))
+#endif
+
+#define HTTP_OVERFLOW_CONNS	64	/* past max_connections + this, close without a word */
+
+enum conn_state {
+	CS_HANDSHAKE,	/* TLS handshake under way */
+	CS_READING,	/* reading a request head and body */
+	CS_BUSY,	/* a request is being answered (database work) */
+	CS_WRITING,	/* the response is being flushed */
+};
+
+enum route { R_NONE, R_RPC, R_HEALTHZ, R_METRICS };
+
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;
+	struct worker		*w;
+	struct bufferevent	*bev;
+	enum conn_state		 state;
+	char			 peer[64];
+	char			 reqid[32];
+	struct event		*deadline;
+	int			 reject;	/* over max_connections: answer 503 */
+	int			 keepalive;
+	int			 has_cert;
+	unsigned char		 cert[32];
+	int			 head_done;
+	struct http_head	 head;
+	enum route		 route;
+	struct rpc_auth		 auth;
+	int			 has_auth;
+	int			 bad_auth;
+	char			*body;
+	size_t			 body_len;
+	struct rpc_batch	*batch;
+	struct rpc_exec		*exec;
+	struct db_query		*q;
+	long long		 t0;
+};
+
+static void	conn_read(struct conn *);
+
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	}
+	return "Unknown";
+}
+
+/* Forget the request, keep the connection. */
+static void
+conn_reset_request(struct conn *c)
+{
+	if (c->exec != NULL) {
+		rpc_exec_free(c->exec);
+		c->exec = NULL;
+	}
+	if (c->q != NULL) {
+		db_cancel(c->q);
+		c->q = NULL;
+	}
+	rpc_batch_free(c->batch);
+	c->batch = NULL;
+	free(c->body);
+	c->body = NULL;
+	c->body_len = 0;
+	OPENSSL_cleanse(&c->head, sizeof(c->head));
+	OPENSSL_cleanse(&c->auth, sizeof(c->auth));
+	c->head_done = 0;
+	c->has_auth = c->bad_auth = 0;
+	c->route = R_NONE;
+}
+
+/* The one way a connection ends. */
+static void
+conn_close(struct conn *c, const char *reason)
+{
+	struct worker	*w = c->w;
+
+	log_msg(LOG_DEBUG, c->peer, NULL, "connection closed: %s", reason);
+	conn_reset_request(c);
+	TAILQ_REMOVE(&w->conns, c, entry);
+	w->nconns--;
+	if (!c->reject)
+		atomic_fetch_sub(&w->srv->conns, 1);
+	metrics_conn_close();
+	event_free(c->deadline);
+	bufferevent_free(c->bev);
+	free(c);
+	worker_check_drained(w);
+}
+
+static void
+conn_arm_deadline(struct conn *c)
+{
+	struct timeval	tv = { c->w->srv->cfg->io_timeout_s, 0 };
+
+	evtimer_add(c->deadline, &tv);
+}
+
+static void
+conn_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->state == CS_READING || c->state == CS_HANDSHAKE)
+		conn_close(c, c->head_done || evbuffer_get_length(bufferevent_get_input(c->bev))
+		    > 0 ? "request not complete within io_timeout_s" : "idle past io_timeout_s");
+}
+
+/* Queue a whole response; extra: more header lines, each ending in \r\n. */
+static void
+conn_reply(struct conn *c, int status, const char *ctype, const char *body, size_t len,
+    const char *extra)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	if (c->w->draining)
+		c->keepalive = 0;
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nServer: fundd\r\n", status,
+	    status_text(status));
+	if (status != 204)
+		evbuffer_add_printf(out, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+		    ctype, len);
+	if (c->reqid[0] != '\0')
+		evbuffer_add_printf(out, "X-Request-Id: %s\r\n", c->reqid);
+	evbuffer_add_printf(out, "Cache-Control: no-store\r\nConnection: %s\r\n%s\r\n",
+	    c->keepalive ? "keep-alive" : "close", extra != NULL ? extra : "");
+	if (status != 204 && len > 0)
+		evbuffer_add(out, body, len);
+	metrics_http(status);
+	log_msg(status >= 500 ? LOG_WARN : LOG_DEBUG, c->peer, c->reqid[0] ? c->reqid : NULL,
+	    "%s %s -> %d (%lld us)", c->head.method[0] ? c->head.method : "-",
+	    c->head.path[0] ? c->head.path : "-", status,
+	    c->t0 ? now_usec() - c->t0 : 0LL);
+	c->state = CS_WRITING;
+	bufferevent_enable(c->bev, EV_WRITE);
+}
+
+static void
+conn_reply_text(struct conn *c, int status, const char *text, const char *extra)
+{
+	conn_reply(c, status, "text/plain; charset=utf-8", text, strlen(text), extra);
+}
+
+/* An HTTP-level refusal: answer and close (the stream may be out of sync). */
+static void
+conn_refuse(struct conn *c, int status, const char *text)
+{
+	c->keepalive = 0;
+	conn_reply_text(c, status, text, NULL);
+}
+
+static void
+conn_reply_rpc_error(struct conn *c, int status, int code, const char *message,
+    const char *reason)
+{
+	char	*body;
+
+	body = xasprintf("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":%d,\"message\":\"%s\","
+	    "\"data\":{\"reason\":\"%s\"}},\"id\":null}", code, message, reason);
+	conn_reply(c, status, "application/json", body, strlen(body),
+	    status == 401 ? "WWW-Authenticate: Bearer realm=\"fundd\"\r\n" : NULL);
+	free(body);
+}
+
+/* /rpc -------------------------------------------------------------------------------- */
+
+static void
+rpc_done(void *arg)
+{
+	struct conn	*c = arg;
+	char		*body;
+	int		 status;
+
+	body = rpc_render(c->batch, &status);
+	conn_reply(c, status, "application/json", body != NULL ? body : "",
+	    body != NULL ? strlen(body) : 0,
+	    status == 401 ? "WWW-Authenticate: Bearer realm=\"fundd\"\r\n" :
+	    status == 503 ? "Retry-After: 1\r\n" : NULL);
+	free(body);
+	rpc_exec_free(c->exec);
+	c->exec = NULL;
+}
+
+static void
+serve_rpc(struct conn *c)
+{
+	c->batch = rpc_parse(c->body, c->body_len);
+	c->exec = rpc_exec_start(c->w->pool, c->batch, &c->auth, c->reqid, c->peer,
+	    rpc_done, c);
+}
+
+/* /healthz and /metrics ---------------------------------------------------------------- */
+
+static void
+healthz_result(void *arg, enum db_status st, const PGresult *res)
+{
+	struct conn	*c = arg;
+
+	c->q = NULL;
+	if (st == DB_OK && PQresultStatus(res) == PGRES_TUPLES_OK)
+		conn_reply_text(c, 200, "ok\n", NULL);
+	else
+		conn_reply_text(c, 503, "database unavailable\n", "Retry-After: 1\r\n");
+}
+
+static void
+metrics_result(void *arg, enum db_status st, const PGresult *res)
+{
+	struct conn		*c = arg;
+	struct evbuffer		*b;
+	struct pool_stats	 ps;
+	cJSON			*p, *roles, *r;
+	int			 ok = 0;
+
+	c->q = NULL;
+	if (st != DB_OK || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		conn_reply_rpc_error(c, 503, -32050, "Database unavailable",
+		    "database_unavailable");
+		return;
+	}
+	if (PQgetisnull(res, 0, 0) || (p = cJSON_Parse(PQgetvalue(res, 0, 0))) == NULL) {
+		conn_reply_rpc_error(c, 401, -32001, "unauthenticated", "bad_credentials");
+		return;
+	}
+	roles = cJSON_GetObjectItemCaseSensitive(p, "roles");
+	cJSON_ArrayForEach(r, roles)
+		if (cJSON_IsString(r) && (strcmp(r->valuestring, "admin") == 0 ||
+		    strcmp(r->valuestring, "auditor") == 0))
+			ok = 1;
+	cJSON_Delete(p);
+	if (!ok) {
+		conn_reply_rpc_error(c, 403, -32003, "forbidden", "role_required");
+		return;
+	}
+	b = evbuffer_new();
+	server_pool_stats(c->w->srv, &ps);
+	metrics_render(b, &ps);
+	conn_reply(c, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    (const char *)evbuffer_pullup(b, -1), evbuffer_get_length(b), NULL);
+	evbuffer_free(b);
+}
+
+static void
+serve_metrics(struct conn *c)
+{
+	const char	*vals[2];
+
+	vals[0] = c->auth.token_sha256[0] != '\0' ? c->auth.token_sha256 : NULL;
+	vals[1] = c->auth.cert_sha256[0] != '\0' ? c->auth.cert_sha256 : NULL;
+	c->q = db_query(c->w->pool, "SELECT api.authenticate($1::bytea, $2::bytea)", 2, vals,
+	    metrics_result, c);
+}
+
+/* Request handling ----------------------------------------------------------------- */
+
+/* Credentials of this request: the bearer token wins over the client certificate. */
+static void
+take_credentials(struct conn *c)
+{
+	const char	*tok;
+	size_t		 tlen;
+
+	if (c->head.authorization[0] != '\0' || c->head.auth_too_long) {
+		if (c->head.auth_too_long ||
+		    (tok = auth_bearer(c->head.authorization, &tlen)) == NULL) {
+			c->bad_auth = 1;
+		} else {
+			auth_sha256_bytea(tok, tlen, c->auth.token_sha256);
+			c->has_auth = 1;
+		}
+		OPENSSL_cleanse(c->head.authorization, sizeof(c->head.authorization));
+	} else if (c->has_cert) {
+		auth_bytea32(c->cert, c->auth.cert_sha256);
+		c->has_auth = 1;
+	}
+}
+
+static void
+dispatch(struct conn *c)
+{
+	c->state = CS_BUSY;
+	evtimer_del(c->deadline);
+	if (c->reject) {
+		conn_refuse(c, 503, "too many connections\n");
+		return;
+	}
+	if (c->w->draining)
+		c->keepalive = 0;
+	switch (c->route) {
+	case R_HEALTHZ:
+		c->q = db_query(c->w->pool, "SELECT 1", 0, NULL, healthz_result, c);
+		return;
+	case R_METRICS:
+	case R_RPC:
+		if (c->bad_auth || !c->has_auth) {
+			conn_reply_rpc_error(c, 401, -32001, "unauthenticated", c->bad_auth ?
+			    "bad_authorization_header" : "no_credentials");
+			return;
+		}
+		if (c->route == R_METRICS)
+			serve_metrics(c);
+		else
+			serve_rpc(c);
+		return;
+	case R_NONE:
+		break;
+	}
+	conn_refuse(c, 500, "no route\n");
+}
+
+/* Route the parsed head; 0 to go on reading the body, or an HTTP status to refuse. */
+static int
+route(struct conn *c)
+{
+	const char	*m = c->head.method;
+	int		 get = strcmp(m, "GET") == 0;
+
+	if (strcmp(c->head.path, "/rpc") == 0) {
+		if (strcmp(m, "POST") != 0)
+			return 405;
+		c->route = R_RPC;
+		if (c->head.chunked || c->head.content_length < 0)
+			return 411;
+	} else if (strcmp(c->head.path, "/healthz") == 0) {
+		if (!get)
+			return 405;
+		c->route = R_HEALTHZ;
+	} else if (strcmp(c->head.path, "/metrics") == 0) {
+		if (!get)
+			return 405;
+		c->route = R_METRICS;
+	} else
+		return 404;
+	if (c->head.chunked)
+		return 411;
+	if (c->head.content_length > c->w->srv->cfg->max_body_bytes)
+		return 413;
+	return 0;
+}
+
+static void
+conn_read(struct conn *c)
+{
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	const struct cfg	*cfg = c->w->srv->cfg;
+	struct evbuffer_ptr	 p;
+	size_t			 len, hlen;
+	int			 rc;
+
+	if (c->state != CS_READING)
+		return;
+	if (!c->head_done) {
+		len = evbuffer_get_length(in);
+		if (len == 0)
+			return;
+		if (c->t0 == 0)
+			c->t0 = now_usec();
+		p = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+		if (p.pos < 0) {
+			if (len > (size_t)cfg->max_header_bytes)
+				conn_refuse(c, 431, "request head too large\n");
+			return;
+		}
+		hlen = (size_t)p.pos + 4;
+		if (hlen > (size_t)cfg->max_header_bytes) {
+			conn_refuse(c, 431, "request head too large\n");
+			return;
+		}
+		snprintf(c->reqid, sizeof(c->reqid), "%d-%lu", c->w->id, ++c->w->reqseq);
+		rc = http_parse_head((const char *)evbuffer_pullup(in, (ssize_t)hlen), hlen,
+		    &c->head);
+		evbuffer_drain(in, hlen);
+		if (rc != 0) {
+			OPENSSL_cleanse(&c->head, sizeof(c->head));
+			conn_refuse(c, rc, "malformed request\n");
+			return;
+		}
+		c->keepalive = c->head.keepalive;
+		c->head_done = 1;
+		if ((rc = route(c)) != 0) {
+			OPENSSL_cleanse(c->head.authorization, sizeof(c->head.authorization));
+			if (rc == 405) {
+				c->keepalive = 0;
+				conn_reply_text(c, 405, "method not allowed\n", c->route ==
+				    R_RPC || strcmp(c->head.path, "/rpc") == 0 ?
+				    "Allow: POST\r\n" : "Allow: GET\r\n");
+			} else
+				conn_refuse(c, rc, rc == 404 ? "not found\n" : rc == 413 ?
+				    "request body too large\n" : rc == 411 ?
+				    "Content-Length required\n" : "bad request\n");
+			return;
+		}
+		take_credentials(c);
+	}
+	if (c->head.content_length > 0) {
+		if (evbuffer_get_length(in) < (size_t)c->head.content_length)
+			return;
+		c->body_len = (size_t)c->head.content_length;
+		c->body = xmalloc(c->body_len + 1);
+		evbuffer_remove(in, c->body, c->body_len);
+		c->body[c->body_len] = '\0';
+	}
+	dispatch(c);
+}
+
+static void
+conn_readcb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)bev;
+	if (c->state == CS_HANDSHAKE)
+		return;
+	conn_read(c);
+}
+
+static void
+conn_writecb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)bev;
+	if (c->state != CS_WRITING)
+		return;
+	if (!c->keepalive) {
+		conn_close(c, "response sent, not keep-alive");
+		return;
+	}
+	conn_reset_request(c);
+	c->reqid[0] = '\0';
+	c->t0 = 0;
+	c->state = CS_READING;
+	conn_arm_deadline(c);
+	conn_read(c);	/* a pipelined request may be waiting */
+}
+
+static void
+conn_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn	*c = arg;
+	SSL		*ssl;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		ssl = bufferevent_openssl_get_ssl(bev);
+		if (ssl != NULL && tls_peer_sha256(ssl, c->cert) == 0)
+			c->has_cert = 1;
+		c->state = CS_READING;
+		conn_read(c);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		conn_close(c, "write timeout");
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		unsigned long	e = bufferevent_get_openssl_error(bev);
+		char		buf[160] = "";
+
+		if (e != 0)
+			ERR_error_string_n(e, buf, sizeof(buf));
+		conn_close(c, c->state == CS_HANDSHAKE ? (e ? buf : "TLS handshake failed") :
+		    (e ? buf : "socket error"));
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		conn_close(c, c->state == CS_BUSY ? "client went away mid-request" :
+		    "client closed");
+}
+
+void
+http_accept(struct worker *w, evutil_socket_t fd, struct sockaddr *sa, int socklen)
+{
+	const struct cfg	*cfg = w->srv->cfg;
+	struct conn		*c;
+	SSL			*ssl;
+	struct timeval		 wt = { cfg->io_timeout_s, 0 };
+	char			 host[INET6_ADDRSTRLEN] = "?";
+	int			 port = 0, n, reject = 0;
+
+	(void)socklen;
+	if (w->draining) {
+		evutil_closesocket(fd);
+		return;
+	}
+	n = atomic_fetch_add(&w->srv->conns, 1);
+	if (n >= cfg->max_connections) {
+		atomic_fetch_sub(&w->srv->conns, 1);
+		metrics_conn_rejected();
+		if (n >= cfg->max_connections + HTTP_OVERFLOW_CONNS) {
+			evutil_closesocket(fd);
+			return;
+		}
+		reject = 1;
+	}
+	if ((ssl = tls_ssl_new()) == NULL) {
+		log_error("cannot create a TLS session");
+		if (!reject)
+			atomic_fetch_sub(&w->srv->conns, 1);
+		evutil_closesocket(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->w = w;
+	c->reject = reject;
+	if (sa->sa_family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		port = ntohs(s4->sin_port);
+		snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
+	} else if (sa->sa_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		port = ntohs(s6->sin6_port);
+		snprintf(c->peer, sizeof(c->peer), "[%s]:%d", host, port);
+	}
+	evutil_make_socket_nonblocking(fd);
+	c->bev = bufferevent_openssl_socket_new(w->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		log_msg(LOG_ERROR, c->peer, NULL, "cannot create a TLS bufferevent");
+		SSL_free(ssl);
+		evutil_closesocket(fd);
+		if (!reject)
+			atomic_fetch_sub(&w->srv->conns, 1);
+		free(c);
+		return;
+	}
+	/* a peer that closes without close_notify is an ordinary EOF, not an error */
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0,
+	    (size_t)(cfg->max_header_bytes + cfg->max_body_bytes + 4096));
+	bufferevent_set_timeouts(c->bev, NULL, &wt);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->deadline = evtimer_new(w->base, conn_deadline, c);
+	c->state = CS_HANDSHAKE;
+	TAILQ_INSERT_TAIL(&w->conns, c, entry);
+	w->nconns++;
+	metrics_conn_open();
+	conn_arm_deadline(c);
+	log_msg(LOG_DEBUG, c->peer, NULL, "connection accepted%s",
+	    reject ? " over max_connections" : "");
+}
+
+void
+http_drain(struct worker *w)
+{
+	struct conn	*c, *t;
+
+	TAILQ_FOREACH_SAFE(c, &w->conns, entry, t) {
+		if (c->state == CS_HANDSHAKE || (c->state == CS_READING && !c->head_done &&
+		    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0))
+			conn_close(c, "shutting down");
+		else
+			c->keepalive = 0;
+	}
+}
+
+void
+http_close_all(struct worker *w, const char *reason)
+{
+	struct conn	*c;
+
+	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
+		conn_close(c, reason);
+}

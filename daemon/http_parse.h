@@ -1,0 +1,30 @@
+/*
+ * http_parse.h: HTTP/1.1 request head parser (RFC 9112 subset). Pure: no I/O, no global
+ * state, suitable for unit tests and fuzzing.
+ */
+#ifndef FUND_HTTP_PARSE_H
+#define FUND_HTTP_PARSE_H
+
+#include <stddef.h>
+
+#define HTTP_MAX_TARGET		2048
+
+struct http_head {
+	char		 method[8];
+	char		 path[HTTP_MAX_TARGET];	/* target before '?' */
+	char		 query[HTTP_MAX_TARGET];	/* after '?', or "" */
+	int		 minor;			/* HTTP/1.x */
+	long long	 content_length;	/* -1: none */
+	int		 chunked;		/* Transfer-Encoding present */
+	int		 keepalive;
+	int		 has_host;
+	char		 authorization[600];	/* raw value; the caller wipes it */
+	int		 auth_too_long;
+};
+
+/* Parse the head in buf[0..len), which ends with the blank line ("\r\n\r\n"; bare "\n"
+ * line ends are accepted). Returns 0, or the HTTP status to answer with: 400 malformed,
+ * 414 target too long, 505 not HTTP/1.x. */
+int	http_parse_head(const char *buf, size_t len, struct http_head *out);
+
+#endif

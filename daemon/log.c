@@ -1,0 +1,177 @@
+/* log.c: text or JSON log lines on stderr, one write(2) per line so threads don't interleave. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static _Atomic int	log_level_cur = LOG_INFO;
+static enum log_format	log_fmt = LOG_TEXT;
+
+static const char *level_names[] = { "debug", "info", "warn", "error" };
+
+void
+log_init(enum log_level level, enum log_format fmt)
+{
+	log_level_cur = level;
+	log_fmt = fmt;
+}
+
+void
+log_set_level(enum log_level level)
+{
+	log_level_cur = level;
+}
+
+int
+log_level_parse(const char *s, enum log_level *out)
+{
+	int	i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcmp(s, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Append s to buf as a JSON string body (without quotes). */
+static size_t
+json_escape(char *buf, size_t off, size_t cap, const char *s)
+{
+	for (; *s != '\0' && off + 7 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			buf[off++] = '\\';
+			buf[off++] = (char)c;
+		} else if (c < 0x20) {
+			off += (size_t)snprintf(buf + off, cap - off, "\\u%04x", c);
+		} else
+			buf[off++] = (char)c;
+	}
+	return off;
+}
+
+static size_t
+addf(char *buf, size_t off, size_t cap, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	if (off >= cap)
+		return off;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + off, cap - off, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return off;
+	return off + (size_t)n >= cap ? cap - 1 : off + (size_t)n;
+}
+
+void
+log_vmsg(enum log_level level, const char *peer, const char *reqid, const char *fmt,
+    va_list ap)
+{
+	char		 msg[2048], line[4096], ts[96];
+	struct timeval	 tv;
+	struct tm	 tm;
+	size_t		 off = 0;
+	char		*p;
+
+	if ((int)level < log_level_cur)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* one line per event: no embedded newlines */
+	for (p = msg; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    (int)(tv.tv_usec / 1000));
+	if (log_fmt == LOG_JSON) {
+		off = addf(line, off, sizeof(line), "{\"ts\":\"%s\",\"level\":\"%s\"", ts,
+		    level_names[level]);
+		if (peer != NULL) {
+			off = addf(line, off, sizeof(line), ",\"peer\":\"");
+			off = json_escape(line, off, sizeof(line), peer);
+			off = addf(line, off, sizeof(line), "\"");
+		}
+		if (reqid != NULL) {
+			off = addf(line, off, sizeof(line), ",\"request_id\":\"");
+			off = json_escape(line, off, sizeof(line), reqid);
+			off = addf(line, off, sizeof(line), "\"");
+		}
+		off = addf(line, off, sizeof(line), ",\"msg\":\"");
+		off = json_escape(line, off, sizeof(line), msg);
+		off = addf(line, off, sizeof(line), "\"}\n");
+	} else {
+		off = addf(line, off, sizeof(line), "%s %-5s ", ts, level_names[level]);
+		if (peer != NULL)
+			off = addf(line, off, sizeof(line), "[%s] ", peer);
+		if (reqid != NULL)
+			off = addf(line, off, sizeof(line), "req=%s ", reqid);
+		off = addf(line, off, sizeof(line), "%s\n", msg);
+	}
+	if (off > 0 && line[off - 1] != '\n')
+		line[off - 1] = '\n';
+	(void)write(STDERR_FILENO, line, off);
+}
+
+void
+log_msg(enum log_level level, const char *peer, const char *reqid, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, peer, reqid, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	char	msg[1024];
+	int	saved = errno;
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_WARN, NULL, NULL, "%s: %s", msg, strerror(saved));
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	char	msg[1024];
+	int	saved = errno;
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_ERROR, NULL, NULL, "fatal: %s: %s", msg, strerror(saved));
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	char	msg[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_ERROR, NULL, NULL, "fatal: %s", msg);
+	exit(1);
+}

@@ -1,0 +1,35 @@
+/*
+ * log.h: leveled logging in text or JSON lines to stderr.
+ *
+ * Lines about a connection or request carry its peer and request id (log_req*).
+ * Never pass a token, a key or a returnee's personal data to these functions.
+ * fatal() appends strerror(errno), fatalx() does not; both exit(1) and are for
+ * start-up only.
+ */
+#ifndef FUND_LOG_H
+#define FUND_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+enum log_format { LOG_TEXT, LOG_JSON };
+
+void	log_init(enum log_level, enum log_format);
+void	log_set_level(enum log_level);
+int	log_level_parse(const char *, enum log_level *);
+
+void	log_msg(enum log_level, const char *peer, const char *reqid, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+void	log_vmsg(enum log_level, const char *peer, const char *reqid, const char *fmt,
+	    va_list);
+
+#define log_debug(...)	log_msg(LOG_DEBUG, NULL, NULL, __VA_ARGS__)
+#define log_info(...)	log_msg(LOG_INFO, NULL, NULL, __VA_ARGS__)
+#define log_warnx(...)	log_msg(LOG_WARN, NULL, NULL, __VA_ARGS__)
+#define log_error(...)	log_msg(LOG_ERROR, NULL, NULL, __VA_ARGS__)
+void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void	fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void	fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

@@ -1,0 +1,288 @@
+/*
+ * fundd: the Fund Ledger daemon.
+ *
+ *   fundd -c FILE                 serve until SIGTERM/SIGINT (drain, exit 0)
+ *   fundd -c FILE check           validate the configuration
+ *   fundd -c FILE migrate         apply pending migrations
+ *   fundd -c FILE principal add --name NAME --roles ROLE[,ROLE] [--partner ID] [--cert PEM]
+ *   fundd --version | --help
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "auth.h"
+#include "config.h"
+#include "log.h"
+#include "methods.h"
+#include "metrics.h"
+#include "migrate.h"
+#include "server.h"
+#include "tls.h"
+#include "util.h"
+#include "validate.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: fundd -c FILE [serve]\n"
+	    "       fundd -c FILE check\n"
+	    "       fundd -c FILE migrate\n"
+	    "       fundd -c FILE principal add --name NAME --roles ROLE[,ROLE] "
+	    "[--partner PARTNER_ID] [--cert PEM]\n"
+	    "       fundd --version | --help\n\n"
+	    "Roles: admin, approver, auditor, partner (partner needs --partner).\n\n");
+	cfg_usage(f);
+}
+
+static void __attribute__((noreturn))
+badarg(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "fundd: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see fundd --help)\n");
+	exit(2);
+}
+
+/* Validate "admin,approver" into a PostgreSQL array literal "{admin,approver}". */
+static char *
+roles_literal(const char *roles, int *has_partner)
+{
+	static const char	*known[] = { "admin", "approver", "auditor", "partner" };
+	char			*copy = xstrdup(roles), *tok, *save = NULL, *out;
+	size_t			 i, n = 0;
+
+	out = xcalloc(1, strlen(roles) + 3);
+	strcat(out, "{");
+	*has_partner = 0;
+	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < nitems(known) && strcmp(known[i], tok) != 0; i++)
+			;
+		if (i == nitems(known))
+			badarg("--roles: unknown role '%s'", tok);
+		if (strcmp(tok, "partner") == 0)
+			*has_partner = 1;
+		if (n++ > 0)
+			strcat(out, ",");
+		strcat(out, tok);
+	}
+	if (n == 0)
+		badarg("--roles: no role given%s", "");
+	strcat(out, "}");
+	free(copy);
+	return out;
+}
+
+static int
+cmd_principal_add(struct cfg *cfg, int argc, char **argv)
+{
+	const char	*name = NULL, *roles = NULL, *partner = NULL, *cert = NULL;
+	const char	*vals[5], *reason;
+	char		 token[AUTH_TOKEN_LEN + 1], hash[67], certhash[67];
+	unsigned char	 fp[32];
+	char		*lit, *cause = NULL;
+	PGconn		*db;
+	PGresult	*r;
+	int		 i, has_partner, rc = 1;
+
+	for (i = 0; i < argc; i++) {
+		const char **slot = NULL;
+
+		if (strcmp(argv[i], "--name") == 0)
+			slot = &name;
+		else if (strcmp(argv[i], "--roles") == 0)
+			slot = &roles;
+		else if (strcmp(argv[i], "--partner") == 0)
+			slot = &partner;
+		else if (strcmp(argv[i], "--cert") == 0)
+			slot = &cert;
+		else
+			badarg("principal add: unknown argument '%s'", argv[i]);
+		if (i + 1 >= argc)
+			badarg("principal add: %s needs a value", argv[i]);
+		*slot = argv[++i];
+	}
+	if (name == NULL)
+		badarg("principal add: --name is required%s", "");
+	if (v_text(name, 200, &reason) != 0)
+		badarg("principal add: bad --name (%s)", reason);
+	if (roles == NULL)
+		badarg("principal add: --roles is required%s", "");
+	lit = roles_literal(roles, &has_partner);
+	if (has_partner != (partner != NULL)) {
+		free(lit);
+		badarg("principal add: %s", has_partner ? "--roles partner needs --partner" :
+		    "--partner needs the partner role");
+	}
+	if (partner != NULL && v_id(partner, &reason) != 0) {
+		free(lit);
+		badarg("principal add: bad --partner (%s)", reason);
+	}
+	if (cert != NULL && tls_pem_sha256(cert, fp, &cause) != 0) {
+		fprintf(stderr, "fundd: principal add: --cert: %s\n", cause);
+		free(cause);
+		free(lit);
+		return 2;
+	}
+	if (auth_token_new(token, sizeof(token)) != 0) {
+		fprintf(stderr, "fundd: cannot generate a token\n");
+		free(lit);
+		return 1;
+	}
+	auth_sha256_bytea(token, strlen(token), hash);
+	if (cert != NULL)
+		auth_bytea32(fp, certhash);
+	if (db_connect_blocking(cfg->migrate_dsn, &db, &cause) != 0) {
+		fprintf(stderr, "fundd: %s\n", cause);
+		free(cause);
+		free(lit);
+		return 1;
+	}
+	vals[0] = name;
+	vals[1] = lit;
+	vals[2] = partner;
+	vals[3] = hash;
+	vals[4] = cert != NULL ? certhash : NULL;
+	r = PQexecParams(db, "INSERT INTO fl.principal (name, roles, partner_id, token_hash, "
+	    "cert_sha256) VALUES ($1, $2::text[], $3, $4::bytea, $5::bytea) "
+	    "RETURNING principal_id", 5, NULL, vals, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+
+		fprintf(stderr, "fundd: principal add failed: %s\n", m != NULL ? m : "?");
+	} else {
+		printf("principal_id: %s\nroles: %s\n", PQgetvalue(r, 0, 0), lit);
+		if (cert != NULL)
+			printf("certificate sha256: %s\n", certhash + 2);
+		printf("token (shown once, store it safely):\n%s\n", token);
+		rc = 0;
+	}
+	PQclear(r);
+	PQfinish(db);
+	OPENSSL_cleanse(token, sizeof(token));
+	free(lit);
+	return rc;
+}
+
+static int
+cmd_migrate(struct cfg *cfg)
+{
+	PGconn	*db;
+	char	*cause = NULL;
+	int	 rc;
+
+	if (db_connect_blocking(cfg->migrate_dsn, &db, &cause) != 0) {
+		fprintf(stderr, "fundd: %s\n", cause);
+		free(cause);
+		return 1;
+	}
+	rc = migrate_apply(db, cfg->migrations, &cause);
+	PQfinish(db);
+	if (rc != 0) {
+		fprintf(stderr, "fundd: %s\n", cause);
+		free(cause);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmd_serve(const char *path, struct cfg *cfg)
+{
+	SSL_CTX		*ctx;
+	PGconn		*db;
+	char		*cause = NULL;
+	enum log_level	 lvl;
+
+	log_level_parse(cfg->log_level, &lvl);
+	log_init(lvl, strcmp(cfg->log_format, "json") == 0 ? LOG_JSON : LOG_TEXT);
+	signal(SIGPIPE, SIG_IGN);
+	if (tls_ctx_new(cfg, &ctx, &cause) != 0) {
+		log_error("TLS: %s", cause);
+		free(cause);
+		return 2;
+	}
+	tls_ctx_install(ctx);
+	/* Start-up check, before the loop runs: refuse to serve an old schema. */
+	if (db_connect_blocking(cfg->dsn, &db, &cause) != 0) {
+		log_error("%s", cause);
+		free(cause);
+		tls_shutdown();
+		return 1;
+	}
+	if (migrate_check(db, cfg->migrations, &cause) != 0) {
+		log_error("refusing to serve: %s", cause);
+		free(cause);
+		PQfinish(db);
+		tls_shutdown();
+		return 1;
+	}
+	PQfinish(db);
+	metrics_init(method_count());
+	return server_run(path, cfg);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*path = NULL, *cmd = "serve";
+	struct cfg	 cfg;
+	char		*cause = NULL;
+	int		 i = 1, rc;
+
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+		printf("fundd %s (protocol 1)\n", FUND_VERSION);
+		return 0;
+	}
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc >= 3 && strcmp(argv[1], "-c") == 0) {
+		path = argv[2];
+		i = 3;
+	}
+	if (path == NULL) {
+		fprintf(stderr, "fundd: -c FILE is required (see fundd --help)\n");
+		return 2;
+	}
+	if (i < argc)
+		cmd = argv[i++];
+	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "check") != 0 &&
+	    strcmp(cmd, "migrate") != 0 && strcmp(cmd, "principal") != 0)
+		badarg("unknown command '%s'", cmd);
+	if (strcmp(cmd, "principal") == 0 && (i >= argc || strcmp(argv[i], "add") != 0))
+		badarg("unknown command 'principal %s'", i < argc ? argv[i] : "");
+	if ((strcmp(cmd, "serve") == 0 || strcmp(cmd, "check") == 0 ||
+	    strcmp(cmd, "migrate") == 0) && i < argc)
+		badarg("unexpected argument '%s'", argv[i]);
+	if (cfg_load(path, &cfg, &cause) != 0) {
+		fprintf(stderr, "fundd: %s\n", cause);
+		free(cause);
+		return 2;
+	}
+	if (strcmp(cmd, "check") == 0) {
+		SSL_CTX *ctx;
+
+		if (tls_ctx_new(&cfg, &ctx, &cause) != 0) {
+			fprintf(stderr, "fundd: %s\n", cause);
+			free(cause);
+			cfg_free(&cfg);
+			return 2;
+		}
+		SSL_CTX_free(ctx);
+		printf("%s: configuration ok\n", path);
+		rc = 0;
+	} else if (strcmp(cmd, "migrate") == 0)
+		rc = cmd_migrate(&cfg);
+	else if (strcmp(cmd, "principal") == 0)
+		rc = cmd_principal_add(&cfg, argc - i - 1, argv + i + 1);
+	else
+		rc = cmd_serve(path, &cfg);
+	cfg_free(&cfg);
+	return rc;
+}

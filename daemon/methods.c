@@ -1,0 +1,219 @@
+/* methods.c: the declarative method table and param validation. */
+#include <math.h>
+#include <string.h>
+
+#include "methods.h"
+#include "util.h"
+#include "validate.h"
+
+#define ROLES_A		"{admin}"
+#define ROLES_APU	"{admin,approver,auditor}"
+
+static const struct param p_none[] = { { NULL, 0, 0, 0, NULL, NULL } };
+
+static const struct param p_principal_create[] = {
+	{ "name", PT_TEXT, 1, 200, NULL, NULL },
+	{ "roles", PT_ROLES, 1, 0, NULL, NULL },
+	{ "partner_id", PT_ID, 0, 0, NULL, NULL },
+	{ NULL, 0, 0, 0, NULL, NULL }
+};
+
+static const struct param p_principal_revoke[] = {
+	{ "principal_id", PT_ID, 1, 0, NULL, NULL },
+	{ NULL, 0, 0, 0, NULL, NULL }
+};
+
+static const struct method methods[] = {
+	{ "system.version", ROLES_ANY, 0, p_none },
+	{ "system.whoami", ROLES_ANY, 0, p_none },
+	{ "region.list", ROLES_ANY, 0, p_none },
+	{ "principal.create", ROLES_A, M_MUTATES | M_NEW_TOKEN, p_principal_create },
+	{ "principal.revoke", ROLES_A, M_MUTATES, p_principal_revoke },
+};
+
+const struct method *
+method_find(const char *name, int *idx)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(methods); i++) {
+		if (strcmp(methods[i].name, name) == 0) {
+			*idx = (int)i;
+			return &methods[i];
+		}
+	}
+	*idx = -1;
+	return NULL;
+}
+
+int
+method_count(void)
+{
+	return (int)nitems(methods);
+}
+
+const char *
+method_name(int idx)
+{
+	return methods[idx].name;
+}
+
+static int
+enum_has(const char *choices, const char *v)
+{
+	size_t		 n = strlen(v);
+	const char	*p = choices;
+
+	for (;;) {
+		const char	*e = strchr(p, '|');
+		size_t		 len = e != NULL ? (size_t)(e - p) : strlen(p);
+
+		if (len == n && strncmp(p, v, n) == 0)
+			return 1;
+		if (e == NULL)
+			return 0;
+		p = e + 1;
+	}
+}
+
+static int
+check_code(const char *s, size_t max, const char **reason)
+{
+	size_t	n = strlen(s), i;
+
+	if (n == 0) {
+		*reason = "empty";
+		return -1;
+	}
+	if (n > max) {
+		*reason = "too_long";
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+			*reason = "bad_format";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* One param value against its spec. */
+static int
+check_one(const struct param *p, const cJSON *v, const cJSON *params, const char **reason)
+{
+	const char	*s;
+	int64_t		 minor;
+	int		 lim, scale;
+
+	if (p->type == PT_LIMIT) {
+		if (!cJSON_IsNumber(v)) {
+			*reason = "not_a_number";
+			return -1;
+		}
+		return v_limit(v->valuedouble, &lim, reason);
+	}
+	if (p->type == PT_ROLES) {
+		const cJSON	*e;
+
+		if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0) {
+			*reason = "not_a_nonempty_array";
+			return -1;
+		}
+		cJSON_ArrayForEach(e, v) {
+			if (!cJSON_IsString(e) ||
+			    !enum_has("admin|approver|auditor|partner", e->valuestring)) {
+				*reason = "unknown_role";
+				return -1;
+			}
+		}
+		return 0;
+	}
+	if (!cJSON_IsString(v)) {
+		*reason = p->type == PT_MONEY && cJSON_IsNumber(v) ?
+		    "money_must_be_a_string" : "not_a_string";
+		return -1;
+	}
+	s = v->valuestring;
+	switch (p->type) {
+	case PT_TEXT:
+		return v_text(s, p->max, reason);
+	case PT_ID:
+		return v_id(s, reason);
+	case PT_ENUM:
+		if (!enum_has(p->choices, s)) {
+			*reason = "not_one_of_allowed_values";
+			return -1;
+		}
+		return 0;
+	case PT_MONEY:
+		scale = 4;	/* the largest ISO 4217 minor unit; the database knows the fund's */
+		if (p->currency_param != NULL) {
+			const cJSON *c = cJSON_GetObjectItemCaseSensitive(params,
+			    p->currency_param);
+			int cs;
+
+			if (cJSON_IsString(c) &&
+			    (cs = v_currency_minor(c->valuestring, NULL)) >= 0)
+				scale = cs;
+		}
+		return v_money_parse(s, scale, 0, &minor, reason);
+	case PT_CURRENCY:
+		return v_currency_minor(s, reason) < 0 ? -1 : 0;
+	case PT_COUNTRY:
+		return v_country(s, reason);
+	case PT_DATE:
+		return v_date(s, reason);
+	case PT_TIME:
+		return v_time(s, reason);
+	case PT_RATE:
+		return v_rate(s, reason);
+	case PT_CURSOR:
+		return v_cursor(s, reason);
+	case PT_REGION:
+		return v_text(s, 100, reason);
+	case PT_CODE:
+		return check_code(s, p->max, reason);
+	case PT_LIMIT:
+	case PT_ROLES:
+		break;
+	}
+	*reason = "bad_type";
+	return -1;
+}
+
+int
+method_check_params(const struct method *m, const cJSON *params, const char **field,
+    const char **reason)
+{
+	const struct param	*p;
+	const cJSON		*v;
+
+	cJSON_ArrayForEach(v, params) {
+		for (p = m->params; p->name != NULL; p++)
+			if (strcmp(p->name, v->string) == 0)
+				break;
+		if (p->name == NULL) {
+			*field = v->string;
+			*reason = "unknown_param";
+			return -1;
+		}
+		if (cJSON_IsNull(v) && !p->required)
+			continue;	/* an optional param given as null is absent */
+		if (check_one(p, v, params, reason) != 0) {
+			*field = p->name;
+			return -1;
+		}
+	}
+	for (p = m->params; p->name != NULL; p++) {
+		v = cJSON_GetObjectItemCaseSensitive(params, p->name);
+		if (p->required && (v == NULL || cJSON_IsNull(v))) {
+			*field = p->name;
+			*reason = "missing";
+			return -1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,60 @@
+/*
+ * methods.h: the method table. Each entry names the roles it needs (enforced in C before
+ * the call and again in the database) and declares its params, which are validated here
+ * before anything reaches PostgreSQL. The work itself is the SQL function
+ * api.<name with dots as underscores> (migrations/).
+ */
+#ifndef FUND_METHODS_H
+#define FUND_METHODS_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+enum ptype {
+	PT_TEXT,	/* free text, 1..max bytes */
+	PT_ID,		/* opaque id */
+	PT_ENUM,	/* one of choices "a|b|c" */
+	PT_ROLES,	/* non-empty array of role names */
+	PT_MONEY,	/* decimal string; scale checked against currency_param when given */
+	PT_CURRENCY,
+	PT_COUNTRY,
+	PT_DATE,
+	PT_TIME,
+	PT_RATE,
+	PT_LIMIT,
+	PT_CURSOR,
+	PT_REGION,	/* region name or ISO 3166-2 code; resolved in the database */
+	PT_CODE,	/* short code [A-Z0-9_-]{1,max} */
+};
+
+struct param {
+	const char	*name;
+	enum ptype	 type;
+	int		 required;
+	size_t		 max;		/* PT_TEXT, PT_CODE: bytes */
+	const char	*choices;	/* PT_ENUM */
+	const char	*currency_param; /* PT_MONEY */
+};
+
+#define M_MUTATES	0x01	/* accepts idempotency_key */
+#define M_NEW_TOKEN	0x02	/* mints a bearer token (principal.create) */
+
+#define ROLES_ANY	"{}"
+
+struct method {
+	const char		*name;
+	const char		*roles;		/* PostgreSQL text[] literal */
+	int			 flags;
+	const struct param	*params;	/* terminated by a NULL name */
+};
+
+const struct method	*method_find(const char *name, int *idx);
+int			 method_count(void);
+const char		*method_name(int idx);
+
+/* Check params (a JSON object; idempotency_key already removed) against m. On failure
+ * returns -1 with the first bad param's name in *field and a reason. */
+int	method_check_params(const struct method *m, const cJSON *params,
+	    const char **field, const char **reason);
+
+#endif

@@ -1,0 +1,156 @@
+/* metrics.c: request counters by method and outcome, a latency histogram, gauges. */
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "methods.h"
+#include "metrics.h"
+#include "util.h"
+
+static const struct {
+	int		 code;
+	const char	*label;
+} outcomes[] = {
+	{ 0, "ok" },
+	{ -32700, "parse_error" }, { -32600, "invalid_request" },
+	{ -32601, "method_not_found" }, { -32602, "invalid_params" },
+	{ -32603, "internal_error" }, { -32001, "unauthenticated" },
+	{ -32003, "forbidden" }, { -32004, "not_found" }, { -32009, "conflict" },
+	{ -32010, "insufficient_funds" }, { -32011, "four_eyes" },
+	{ -32029, "overloaded" }, { -32050, "database_unavailable" },
+};
+#define NOUTCOMES	nitems(outcomes)
+
+static const double buckets[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+    0.25, 0.5, 1, 2.5, 5, 10 };
+#define NBUCKETS	nitems(buckets)
+
+static const int http_codes[] = { 200, 204, 400, 401, 403, 404, 405, 408, 411, 413, 414,
+    431, 500, 501, 503, 505 };
+#define NHTTP		nitems(http_codes)
+
+static int			 nmeth;
+static atomic_ulong		*rpc_counts;	/* (nmeth + 1) * NOUTCOMES */
+static atomic_ulong		 hist[NBUCKETS + 1];
+static atomic_ulong		 hist_sum_usec, hist_count;
+static atomic_ulong		 http_counts[NHTTP];
+static atomic_int		 conns_open;
+static atomic_ulong		 conns_total, conns_rejected;
+
+void
+metrics_init(int nmethods)
+{
+	nmeth = nmethods;
+	rpc_counts = xcalloc((size_t)(nmethods + 1) * NOUTCOMES, sizeof(*rpc_counts));
+}
+
+void
+metrics_rpc(int method, int code, long long usec)
+{
+	size_t	o, b;
+
+	for (o = 0; o < NOUTCOMES - 1 && outcomes[o].code != code; o++)
+		;
+	if (outcomes[o].code != code)
+		o = 5;	/* anything unforeseen counts as internal_error */
+	if (method < 0 || method >= nmeth)
+		method = nmeth;
+	atomic_fetch_add(&rpc_counts[(size_t)method * NOUTCOMES + o], 1);
+	for (b = 0; b < NBUCKETS && (double)usec / 1e6 > buckets[b]; b++)
+		;
+	atomic_fetch_add(&hist[b], 1);
+	atomic_fetch_add(&hist_sum_usec, (unsigned long)(usec < 0 ? 0 : usec));
+	atomic_fetch_add(&hist_count, 1);
+}
+
+void
+metrics_http(int status)
+{
+	size_t	i;
+
+	for (i = 0; i < NHTTP; i++)
+		if (http_codes[i] == status)
+			atomic_fetch_add(&http_counts[i], 1);
+}
+
+void
+metrics_conn_open(void)
+{
+	atomic_fetch_add(&conns_open, 1);
+	atomic_fetch_add(&conns_total, 1);
+}
+
+void
+metrics_conn_close(void)
+{
+	atomic_fetch_sub(&conns_open, 1);
+}
+
+void
+metrics_conn_rejected(void)
+{
+	atomic_fetch_add(&conns_rejected, 1);
+}
+
+int
+metrics_conns_open(void)
+{
+	return atomic_load(&conns_open);
+}
+
+void
+metrics_render(struct evbuffer *b, const struct pool_stats *ps)
+{
+	unsigned long	cum = 0;
+	size_t		i, o;
+	int		m;
+
+	evbuffer_add_printf(b, "# HELP fundd_rpc_requests_total JSON-RPC calls by method "
+	    "and outcome.\n# TYPE fundd_rpc_requests_total counter\n");
+	for (m = 0; m <= nmeth; m++) {
+		for (o = 0; o < NOUTCOMES; o++) {
+			unsigned long v = atomic_load(&rpc_counts[(size_t)m * NOUTCOMES + o]);
+
+			if (v == 0 && !(m < nmeth && o == 0))
+				continue;
+			evbuffer_add_printf(b, "fundd_rpc_requests_total{method=\"%s\","
+			    "outcome=\"%s\"} %lu\n", m < nmeth ? method_name(m) : "_unknown",
+			    outcomes[o].label, v);
+		}
+	}
+	evbuffer_add_printf(b, "# HELP fundd_rpc_duration_seconds Time from a call's "
+	    "dispatch to its answer.\n# TYPE fundd_rpc_duration_seconds histogram\n");
+	for (i = 0; i < NBUCKETS; i++) {
+		cum += atomic_load(&hist[i]);
+		evbuffer_add_printf(b, "fundd_rpc_duration_seconds_bucket{le=\"%g\"} %lu\n",
+		    buckets[i], cum);
+	}
+	cum += atomic_load(&hist[NBUCKETS]);
+	evbuffer_add_printf(b, "fundd_rpc_duration_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
+	evbuffer_add_printf(b, "fundd_rpc_duration_seconds_sum %.6f\n",
+	    (double)atomic_load(&hist_sum_usec) / 1e6);
+	evbuffer_add_printf(b, "fundd_rpc_duration_seconds_count %lu\n",
+	    atomic_load(&hist_count));
+	evbuffer_add_printf(b, "# HELP fundd_http_responses_total HTTP responses by status."
+	    "\n# TYPE fundd_http_responses_total counter\n");
+	for (i = 0; i < NHTTP; i++)
+		evbuffer_add_printf(b, "fundd_http_responses_total{code=\"%d\"} %lu\n",
+		    http_codes[i], atomic_load(&http_counts[i]));
+	evbuffer_add_printf(b,
+	    "# HELP fundd_connections_open Open client connections.\n"
+	    "# TYPE fundd_connections_open gauge\nfundd_connections_open %d\n"
+	    "# HELP fundd_connections_total Accepted client connections.\n"
+	    "# TYPE fundd_connections_total counter\nfundd_connections_total %lu\n"
+	    "# HELP fundd_connections_rejected_total Connections refused over "
+	    "max_connections.\n# TYPE fundd_connections_rejected_total counter\n"
+	    "fundd_connections_rejected_total %lu\n"
+	    "# HELP fundd_db_pool_size Database connections configured.\n"
+	    "# TYPE fundd_db_pool_size gauge\nfundd_db_pool_size %d\n"
+	    "# HELP fundd_db_pool_up Database connections established.\n"
+	    "# TYPE fundd_db_pool_up gauge\nfundd_db_pool_up %d\n"
+	    "# HELP fundd_db_pool_in_use Database connections running a query.\n"
+	    "# TYPE fundd_db_pool_in_use gauge\nfundd_db_pool_in_use %d\n"
+	    "# HELP fundd_db_pool_waiting Queries waiting for a connection.\n"
+	    "# TYPE fundd_db_pool_waiting gauge\nfundd_db_pool_waiting %d\n",
+	    atomic_load(&conns_open), atomic_load(&conns_total),
+	    atomic_load(&conns_rejected), ps->size, ps->healthy, ps->in_use, ps->waiting);
+}

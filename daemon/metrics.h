@@ -1,0 +1,24 @@
+/* metrics.h: process-wide counters (C11 atomics, any thread) and the Prometheus text. */
+#ifndef FUND_METRICS_H
+#define FUND_METRICS_H
+
+#include <event2/buffer.h>
+
+struct pool_stats {
+	int	in_use;
+	int	waiting;
+	int	healthy;
+	int	size;
+};
+
+void	metrics_init(int nmethods);
+/* method: index in the method table, or -1 for a call with no known method */
+void	metrics_rpc(int method, int error_code, long long usec);
+void	metrics_http(int status);
+void	metrics_conn_open(void);
+void	metrics_conn_close(void);
+void	metrics_conn_rejected(void);
+int	metrics_conns_open(void);
+void	metrics_render(struct evbuffer *, const struct pool_stats *);
+
+#endif

@@ -1,0 +1,270 @@
+/* server.c: workers, listeners, signals, drain and reload. */
+#include <sys/socket.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+
+#include "config.h"
+#include "db_pool.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "server.h"
+#include "tls.h"
+#include "util.h"
+
+#define SERVER_BACKLOG		1024
+#define SERVER_DRAIN_EXTRA_S	5	/* drain deadline = io_timeout_s + this */
+
+static void
+accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int len,
+    void *arg)
+{
+	(void)lev;
+	http_accept(arg, fd, sa, len);
+}
+
+static void
+accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct worker	*w = arg;
+
+	(void)lev;
+	log_warn("worker %d: accept", w->id);
+}
+
+void
+worker_check_drained(struct worker *w)
+{
+	if (w->draining && w->nconns == 0 && db_pool_outstanding(w->pool) == 0)
+		event_base_loopexit(w->base, NULL);
+}
+
+static void
+drain_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	(void)fd;
+	(void)what;
+	log_warnx("worker %d: drain deadline passed, closing %d connections", w->id,
+	    w->nconns);
+	http_close_all(w, "drain deadline");
+	event_base_loopexit(w->base, NULL);
+}
+
+static void
+drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	struct timeval	 tv = { w->srv->cfg->io_timeout_s + SERVER_DRAIN_EXTRA_S, 0 };
+
+	(void)fd;
+	(void)what;
+	if (w->draining)
+		return;
+	w->draining = 1;
+	if (w->lev != NULL) {
+		evconnlistener_free(w->lev);
+		w->lev = NULL;
+	}
+	evtimer_add(w->ev_drain_deadline, &tv);
+	http_drain(w);
+	worker_check_drained(w);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+	sigset_t	 set;
+
+	/* signals go to the main thread only */
+	sigfillset(&set);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+void
+server_pool_stats(struct server *s, struct pool_stats *ps)
+{
+	int	i;
+
+	memset(ps, 0, sizeof(*ps));
+	for (i = 0; i < s->nworkers; i++) {
+		ps->in_use += db_pool_in_use(s->workers[i].pool);
+		ps->waiting += db_pool_waiting(s->workers[i].pool);
+		ps->healthy += db_pool_healthy(s->workers[i].pool);
+	}
+	ps->size = (int)s->cfg->pool_size < s->nworkers ? s->nworkers : (int)s->cfg->pool_size;
+}
+
+static int
+parse_listen(const char *listen, struct sockaddr_storage *ss, int *len, char **cause)
+{
+	int	l = sizeof(*ss);
+
+	memset(ss, 0, sizeof(*ss));
+	if (evutil_parse_sockaddr_port(listen, (struct sockaddr *)ss, &l) != 0) {
+		*cause = xasprintf("bad value for [server] listen: '%s' is not an address:port "
+		    "(a numeric address, e.g. 127.0.0.1:8443 or [::1]:8443)", listen);
+		return -1;
+	}
+	*len = l;
+	return 0;
+}
+
+struct main_state {
+	struct server	*srv;
+	const char	*cfgpath;
+	struct event	*ev_term, *ev_int, *ev_hup;
+	int		 stopping;
+};
+
+static void
+signal_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct main_state	*ms = arg;
+	int			 i;
+
+	(void)what;
+	if (ms->stopping)
+		return;
+	ms->stopping = 1;
+	log_info("%s: draining in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	for (i = 0; i < ms->srv->nworkers; i++)
+		event_active(ms->srv->workers[i].ev_drain, EV_TIMEOUT, 0);
+	event_del(ms->ev_term);
+	event_del(ms->ev_int);
+	event_del(ms->ev_hup);
+}
+
+/* SIGHUP: re-read the file; a new certificate/key and log level take effect, other keys
+ * need a restart. Anything bad keeps what runs now. */
+static void
+signal_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct main_state	*ms = arg;
+	struct cfg		 nc;
+	SSL_CTX			*ctx;
+	enum log_level		 lvl;
+	char			*cause = NULL;
+
+	(void)sig;
+	(void)what;
+	if (cfg_load(ms->cfgpath, &nc, &cause) != 0) {
+		log_error("SIGHUP: keeping the running configuration: %s", cause);
+		free(cause);
+		return;
+	}
+	if (tls_ctx_new(&nc, &ctx, &cause) != 0) {
+		log_error("SIGHUP: keeping the old certificate and key: %s", cause);
+		free(cause);
+	} else {
+		tls_ctx_install(ctx);
+		log_info("SIGHUP: certificate and key reloaded from %s", nc.tls_cert);
+	}
+	if (log_level_parse(nc.log_level, &lvl) == 0)
+		log_set_level(lvl);
+	cfg_free(&nc);
+}
+
+int
+server_run(const char *cfgpath, struct cfg *cfg)
+{
+	struct server		 srv;
+	struct main_state	 ms;
+	struct sockaddr_storage	 ss;
+	struct event_base	*mbase;
+	char			*cause = NULL;
+	int			 salen, i, nw, per_pool;
+	long			 ncpu;
+
+	memset(&srv, 0, sizeof(srv));
+	memset(&ms, 0, sizeof(ms));
+	if (parse_listen(cfg->listen, &ss, &salen, &cause) != 0) {
+		fprintf(stderr, "fundd: %s\n", cause);
+		free(cause);
+		return 2;
+	}
+	evthread_use_pthreads();
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	nw = cfg->workers > 0 ? (int)cfg->workers : (int)(ncpu > 0 ? ncpu : 1);
+	per_pool = (int)((cfg->pool_size + nw - 1) / nw);
+	srv.cfg = cfg;
+	srv.nworkers = nw;
+	srv.workers = xcalloc((size_t)nw, sizeof(*srv.workers));
+	atomic_init(&srv.conns, 0);
+
+	for (i = 0; i < nw; i++) {
+		struct worker	*w = &srv.workers[i];
+		char		 name[16];
+
+		w->id = i;
+		w->srv = &srv;
+		TAILQ_INIT(&w->conns);
+		if ((w->base = event_base_new()) == NULL)
+			fatalx("event_base_new");
+		w->lev = evconnlistener_new_bind(w->base, accept_cb, w,
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE |
+		    LEV_OPT_REUSEABLE_PORT, SERVER_BACKLOG, (struct sockaddr *)&ss, salen);
+		if (w->lev == NULL)
+			fatal("cannot listen on %s", cfg->listen);
+		evconnlistener_set_error_cb(w->lev, accept_error_cb);
+		snprintf(name, sizeof(name), "w%d", i);
+		w->pool = db_pool_new(w->base, cfg->dsn, per_pool, (int)cfg->wait_queue, name);
+		w->ev_drain = event_new(w->base, -1, 0, drain_cb, w);
+		w->ev_drain_deadline = evtimer_new(w->base, drain_deadline_cb, w);
+	}
+
+	mbase = event_base_new();
+	ms.srv = &srv;
+	ms.cfgpath = cfgpath;
+	ms.ev_term = evsignal_new(mbase, SIGTERM, signal_stop, &ms);
+	ms.ev_int = evsignal_new(mbase, SIGINT, signal_stop, &ms);
+	ms.ev_hup = evsignal_new(mbase, SIGHUP, signal_reload, &ms);
+	event_add(ms.ev_term, NULL);
+	event_add(ms.ev_int, NULL);
+	event_add(ms.ev_hup, NULL);
+
+	for (i = 0; i < nw; i++)
+		if ((errno = pthread_create(&srv.workers[i].thread, NULL, worker_main,
+		    &srv.workers[i])) != 0)
+			fatal("pthread_create");
+	log_info("fundd %s listening on https://%s (%d workers, %d database connections "
+	    "each)", FUND_VERSION, cfg->listen, nw, per_pool);
+
+	/* The main loop only waits for signals; it ends when every worker has. */
+	while (!ms.stopping)
+		event_base_loop(mbase, EVLOOP_ONCE);
+	for (i = 0; i < nw; i++)
+		pthread_join(srv.workers[i].thread, NULL);
+
+	for (i = 0; i < nw; i++) {
+		struct worker *w = &srv.workers[i];
+
+		http_close_all(w, "exit");
+		if (w->lev != NULL)
+			evconnlistener_free(w->lev);
+		db_pool_free(w->pool);
+		event_free(w->ev_drain);
+		event_free(w->ev_drain_deadline);
+		event_base_free(w->base);
+	}
+	event_free(ms.ev_term);
+	event_free(ms.ev_int);
+	event_free(ms.ev_hup);
+	event_base_free(mbase);
+	free(srv.workers);
+	log_info("drained; exiting");
+	return 0;
+}

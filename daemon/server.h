@@ -1,0 +1,52 @@
+/*
+ * server.h: worker threads. Each worker owns an event loop, a listener on the shared
+ * address (SO_REUSEPORT, so the kernel spreads connections), its connections and its
+ * own database pool; nothing on a worker's loop is touched by another thread except
+ * atomics (metrics, gauges) and the TLS context swap (tls.c).
+ */
+#ifndef FUND_SERVER_H
+#define FUND_SERVER_H
+
+#include <sys/queue.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+struct cfg;
+struct conn;
+struct db_pool;
+struct pool_stats;
+
+TAILQ_HEAD(connq, conn);
+
+struct worker {
+	int			 id;
+	struct server		*srv;
+	pthread_t		 thread;
+	struct event_base	*base;
+	struct evconnlistener	*lev;
+	struct db_pool		*pool;
+	struct event		*ev_drain;
+	struct event		*ev_drain_deadline;
+	struct connq		 conns;
+	int			 nconns;
+	int			 draining;
+	unsigned long		 reqseq;
+};
+
+struct server {
+	const struct cfg	*cfg;
+	int			 nworkers;
+	struct worker		*workers;
+	atomic_int		 conns;		/* open connections, all workers */
+};
+
+/* Serve until SIGTERM/SIGINT; returns the exit code. */
+int	server_run(const char *cfgpath, struct cfg *);
+void	server_pool_stats(struct server *, struct pool_stats *);
+/* a connection of w went away: finish draining when it was the last */
+void	worker_check_drained(struct worker *);
+
+#endif

@@ -1,0 +1,142 @@
+"""Session set-up for the fundd integration suite.
+
+FUND_TEST_DIR (default ROOT/var/test) holds the PostgreSQL cluster, TLS material, configs and
+daemon logs. `config/devenv.sh up` is idempotent, so the suite can be re-run on the same
+directory; `make test` starts from an empty one. FUND_TEST_KEEP_PG=1 leaves PostgreSQL running
+at the end (for poking at the database after a failure).
+"""
+
+import glob
+import os
+
+import pytest
+
+import fundlib
+from fundlib import Daemon, Env, ROOT, FUNDD, USED_TOKENS, free_port
+
+
+def _test_dir():
+    return os.environ.get("FUND_TEST_DIR") or os.path.join(ROOT, "var", "test")
+
+
+def _scan_logs(directory):
+    """Returns [(log file, token)] for every used token found in a daemon log."""
+    hits = []
+    for path in sorted(glob.glob(os.path.join(directory, "fundd-*.log"))):
+        with open(path, "rb") as f:
+            data = f.read()
+        for tok in sorted(USED_TOKENS):
+            if tok and tok.encode() in data:
+                hits.append((os.path.basename(path), tok[:6] + "..."))
+    return hits
+
+
+@pytest.fixture(scope="session")
+def env():
+    assert os.access(FUNDD, os.X_OK), "%s is not built: run make" % FUNDD
+    e = Env(_test_dir())
+    e.port = free_port()
+    e.up(e.port)
+    yield e
+    # Every daemon has stopped by now (their fixtures depend on this one).
+    hits = _scan_logs(e.dir)
+    if os.environ.get("FUND_TEST_KEEP_PG") != "1":
+        e.down()
+    assert not hits, "bearer tokens found in daemon logs: %r" % hits
+
+
+@pytest.fixture(scope="session")
+def admin(env):
+    return env.admin_token
+
+
+class DaemonFactory:
+    """Starts extra daemons with modified copies of the base config; stops them at teardown
+    and checks they exit 0 on SIGTERM."""
+
+    def __init__(self, env):
+        self.env = env
+        self.daemons = []
+
+    def __call__(self, name, overrides=None, start=True):
+        port = free_port()
+        ov = {"server": {"listen": "127.0.0.1:%d" % port}}
+        for section, kv in (overrides or {}).items():
+            ov.setdefault(section, {}).update(kv)
+        conf = self.env.write_conf(os.path.join(self.env.dir, "fundd-%s.conf" % name), ov)
+        d = Daemon(self.env, name, conf, port)
+        self.daemons.append(d)
+        if start:
+            d.start()
+        return d
+
+    def finish(self):
+        bad = []
+        for d in self.daemons:
+            if d.proc is None:
+                continue
+            was_checked = d.returncode is not None
+            rc = d.stop()
+            if not was_checked and rc != 0:
+                bad.append((d.name, rc, d.log_tail(1500)))
+        assert not bad, "daemons did not exit 0 on SIGTERM: %r" % bad
+
+
+@pytest.fixture
+def daemon_factory(env):
+    f = DaemonFactory(env)
+    yield f
+    f.finish()
+
+
+@pytest.fixture(scope="module")
+def module_daemon_factory(env):
+    f = DaemonFactory(env)
+    yield f
+    f.finish()
+
+
+@pytest.fixture(scope="session")
+def daemon(env):
+    """The main daemon, on the config devenv.sh wrote."""
+    d = Daemon(env, "main", env.conf, env.port)
+    d.start()
+    yield d
+    rc = d.stop()
+    assert rc == 0, "fundd main exited with %r on SIGTERM\n%s" % (rc, d.log_tail())
+
+
+@pytest.fixture(scope="session")
+def auditor(daemon, admin):
+    return fundlib.create_principal(daemon, admin, ["auditor"], name=fundlib.uniq("auditor"))
+
+
+@pytest.fixture(scope="session")
+def approver(daemon, admin):
+    return fundlib.create_principal(daemon, admin, ["approver"], name=fundlib.uniq("approver"))
+
+
+@pytest.fixture
+def principal(daemon, admin):
+    """Factory: principal(roles...) -> {principal_id, token} of a fresh principal."""
+
+    def make(*roles, name=None):
+        return fundlib.create_principal(daemon, admin, roles or ["auditor"], name=name)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def cert_principal(env, daemon):
+    """DIR/tls/client.crt registered with `principal add --cert` (role auditor). Re-runs on the
+    same directory find it already registered (the marker file keeps its name)."""
+    marker = os.path.join(env.dir, "client-cert-principal.name")
+    if os.path.exists(marker):
+        with open(marker) as f:
+            name = f.read().strip()
+    else:
+        name = fundlib.uniq("cert-client")
+        env.principal_add(name, ["auditor"], cert=env.client_crt)
+        with open(marker, "w") as f:
+            f.write(name)
+    return {"name": name, "cert": env.client_crt, "key": env.client_key}

@@ -1,0 +1,257 @@
+"""HTTP layer: /healthz, /metrics, status codes for bad requests, size limits
+(PROTOCOL section 3 and the issue's HTTP behaviour)."""
+
+import json
+import re
+import time
+
+import pytest
+
+import fundlib
+from fundlib import Session, assert_error, call, fake_token, http_get, raw_exchange, raw_tls, \
+    read_http_response
+
+WHOAMI = json.dumps({"jsonrpc": "2.0", "method": "system.whoami", "id": 1})
+
+
+def req(method, path, headers=(), body=b"", length=True):
+    lines = ["%s %s HTTP/1.1" % (method, path), "Host: 127.0.0.1"]
+    lines += list(headers)
+    if length and (body or method == "POST"):
+        lines.append("Content-Length: %d" % len(body))
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+# ---------------------------------------------------------------------------------- /healthz
+
+def test_healthz(daemon):
+    st, headers, body = http_get(daemon, "/healthz")
+    assert st == 200
+    assert body.strip() == b"ok"
+
+
+def test_healthz_ignores_bad_credentials(daemon):
+    st, _, body = http_get(daemon, "/healthz", token=fake_token())
+    assert st == 200 and body.strip() == b"ok"
+
+
+# ---------------------------------------------------------------------------------- /metrics
+
+def scrape(daemon, token):
+    st, headers, body = http_get(daemon, "/metrics", token=token)
+    assert st == 200, (st, body[:300])
+    ctype = dict((k.lower(), v) for k, v in headers).get("content-type", "")
+    assert ctype.startswith("text/plain"), ctype
+    text = body.decode("utf-8")
+    return text, fundlib.parse_metrics(text)
+
+
+def test_metrics_needs_credentials(daemon):
+    with Session(daemon) as s:
+        r = s.request("GET", "/metrics")
+    assert r.status == 401
+    assert_error(r.json(), -32001)
+    with Session(daemon, fake_token()) as s:
+        r = s.request("GET", "/metrics")
+    assert r.status == 401
+
+
+def test_metrics_forbidden_for_other_roles(daemon, approver):
+    st, _, body = http_get(daemon, "/metrics", token=approver["token"])
+    assert st == 403, (st, body[:200])
+
+
+def test_metrics_allowed_for_auditor(daemon, auditor):
+    text, samples = scrape(daemon, auditor["token"])
+    assert samples
+
+
+def test_metrics_content(daemon, admin):
+    call(daemon, admin, "system.whoami")
+    text, samples = scrape(daemon, admin)
+    names = {n for n, _, _ in samples}
+    ok = fundlib.metric_value(samples, "fundd_rpc_requests_total",
+                              method="system.whoami", outcome="ok")
+    assert ok is not None and ok >= 1, \
+        'no fundd_rpc_requests_total{method="system.whoami",outcome="ok"}'
+    for g in ("fundd_db_pool_in_use", "fundd_db_pool_waiting", "fundd_connections_open"):
+        assert g in names, "metric %s missing" % g
+    assert fundlib.metric_value(samples, "fundd_connections_open") >= 1
+    assert fundlib.metric_value(samples, "fundd_db_pool_in_use") >= 0
+    assert fundlib.metric_value(samples, "fundd_db_pool_waiting") >= 0
+    assert re.search(r"^# TYPE fundd_rpc_duration_seconds histogram$", text, re.M), \
+        "fundd_rpc_duration_seconds is not declared a histogram"
+    assert re.search(r"^# TYPE fundd_rpc_requests_total counter$", text, re.M)
+
+
+def test_metrics_histogram_is_cumulative(daemon, admin):
+    call(daemon, admin, "system.whoami")
+    _, samples = scrape(daemon, admin)
+    buckets = [(l, v) for n, l, v in samples if n == "fundd_rpc_duration_seconds_bucket"]
+    assert buckets, "no fundd_rpc_duration_seconds_bucket samples"
+    assert all("le" in l for l, _ in buckets)
+    # Group by the labels other than le; each group is cumulative and ends at +Inf.
+    groups = {}
+    for l, v in buckets:
+        key = tuple(sorted((k, x) for k, x in l.items() if k != "le"))
+        groups.setdefault(key, []).append((float(l["le"]), v))
+    for key, series in groups.items():
+        series.sort()
+        assert series[-1][0] == float("inf"), "no le=\"+Inf\" bucket for %r" % (key,)
+        counts = [v for _, v in series]
+        assert counts == sorted(counts), "buckets not cumulative for %r: %r" % (key, series)
+        count = fundlib.metric_value(samples, "fundd_rpc_duration_seconds_count", **dict(key))
+        if count is not None:
+            assert count == counts[-1]
+    assert sum(s[-1][1] for s in groups.values()) >= 1
+
+
+def test_metrics_counter_increases(daemon, admin):
+    _, before = scrape(daemon, admin)
+    b = fundlib.metric_value(before, "fundd_rpc_requests_total",
+                             method="system.whoami", outcome="ok") or 0
+    with Session(daemon, admin) as s:
+        for _ in range(3):
+            s.call("system.whoami")
+    _, after = scrape(daemon, admin)
+    a = fundlib.metric_value(after, "fundd_rpc_requests_total",
+                             method="system.whoami", outcome="ok")
+    assert a is not None and a - b >= 3, (b, a)
+
+
+# ---------------------------------------------------------------------------------- status codes
+
+@pytest.mark.parametrize("method,path", [("GET", "/nope"), ("POST", "/nope"),
+                                         ("GET", "/rpcx"), ("GET", "/")])
+def test_unknown_path_404(daemon, admin, method, path):
+    with Session(daemon, admin) as s:
+        r = s.request(method, path, body=b"{}" if method == "POST" else None)
+    assert r.status == 404, r
+
+
+@pytest.mark.parametrize("method,path", [("GET", "/rpc"), ("PUT", "/rpc"), ("DELETE", "/rpc"),
+                                         ("POST", "/healthz"), ("POST", "/metrics")])
+def test_wrong_method_405(daemon, admin, method, path):
+    with Session(daemon, admin) as s:
+        r = s.request(method, path, body=b"{}" if method in ("POST", "PUT") else None)
+    assert r.status == 405, r
+
+
+def test_post_without_content_length_411(daemon, admin):
+    resp = raw_exchange(daemon, req("POST", "/rpc", ["Authorization: Bearer " + admin,
+                                                      "Content-Type: application/json"],
+                                    length=False))
+    assert resp is not None, "connection closed without a response"
+    assert resp[0] == 411, resp
+
+
+@pytest.mark.parametrize("raw", [
+    b"GARBAGE\r\n\r\n",
+    b"\x00\x01\x02\x03 / HTTP/1.1\r\n\r\n",
+    b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nNoColonHere\r\n\r\n",
+    b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n: empty-name\r\n\r\n",
+    b"POST /rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\n\r\n",
+    b"POST /rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n",
+    b"POST /rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}",
+], ids=["request-line", "binary", "no-colon", "empty-name", "cl-text", "cl-negative",
+        "cl-twice"])
+def test_malformed_http_400(daemon, raw):
+    resp = raw_exchange(daemon, raw)
+    assert resp is not None, "connection closed without a 400 response"
+    assert resp[0] == 400, resp
+
+
+def test_daemon_healthy_after_malformed_requests(daemon, admin):
+    for raw in (b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nA\r\n\r\n"):
+        try:
+            raw_exchange(daemon, raw, timeout=3)
+        except (OSError, AssertionError):
+            pass
+    assert call(daemon, admin, "system.whoami")["name"] == "admin"
+
+
+def test_header_over_default_limit_431(daemon):
+    big = "X-Filler: " + "a" * 20000
+    resp = raw_exchange(daemon, req("GET", "/healthz", [big]))
+    assert resp is not None, "connection closed without a 431 response"
+    assert resp[0] == 431, resp
+
+
+def test_many_headers_over_default_limit_431(daemon):
+    hdrs = ["X-H%d: %s" % (i, "b" * 50) for i in range(400)]
+    resp = raw_exchange(daemon, req("GET", "/healthz", hdrs))
+    assert resp is not None, "connection closed without a 431 response"
+    assert resp[0] == 431, resp
+
+
+def test_header_under_default_limit_ok(daemon, admin):
+    with Session(daemon, admin) as s:
+        r = s.request("POST", "/rpc", body=WHOAMI, headers={"X-Filler": "c" * 8000})
+    assert r.status == 200
+    assert r.json()["result"]["name"] == "admin"
+
+
+# ---------------------------------------------------------------------------------- limits daemon
+
+@pytest.fixture(scope="module")
+def small(module_daemon_factory):
+    return module_daemon_factory("limits", {"server": {"max_body_bytes": 1024,
+                                                       "max_header_bytes": 2048}})
+
+
+def padded_whoami(size):
+    body = WHOAMI.encode()
+    return body + b" " * (size - len(body))
+
+
+def test_body_over_limit_413(small, admin):
+    with Session(small, admin) as s:
+        r = s.request("POST", "/rpc", body=padded_whoami(2000))
+    assert r.status == 413, r
+
+
+def test_body_one_over_limit_413(small, admin):
+    with Session(small, admin) as s:
+        r = s.request("POST", "/rpc", body=padded_whoami(1025))
+    assert r.status == 413, r
+
+
+def test_body_at_limit_ok(small, admin):
+    with Session(small, admin) as s:
+        r = s.request("POST", "/rpc", body=padded_whoami(1024))
+    assert r.status == 200, r
+    assert r.json()["result"]["name"] == "admin"
+
+
+def test_huge_content_length_refused_without_reading(small, admin):
+    t0 = time.monotonic()
+    with raw_tls(small) as s:
+        s.sendall(req("POST", "/rpc", ["Authorization: Bearer " + admin,
+                                       "Content-Length: 100000000"], length=False))
+        resp = read_http_response(s, timeout=5)
+    assert resp is not None, "connection closed without a 413 response"
+    assert resp[0] == 413, resp
+    assert time.monotonic() - t0 < 3
+
+
+def test_batch_over_body_limit_413(small, admin):
+    batch = json.dumps([json.loads(WHOAMI)] * 40).encode()
+    assert len(batch) > 1024
+    with Session(small, admin) as s:
+        r = s.request("POST", "/rpc", body=batch)
+    assert r.status == 413
+
+
+def test_header_over_configured_limit_431(small):
+    resp = raw_exchange(small, req("GET", "/healthz", ["X-Filler: " + "d" * 3000]))
+    assert resp is not None, "connection closed without a 431 response"
+    assert resp[0] == 431, resp
+
+
+def test_header_under_configured_limit_ok(small):
+    resp = raw_exchange(small, req("GET", "/healthz", ["X-Filler: " + "e" * 1000]))
+    assert resp is not None and resp[0] == 200, resp
+
+
+def test_limits_daemon_still_serves(small, admin):
+    assert call(small, admin, "system.whoami")["name"] == "admin"
