@@ -270,8 +270,7 @@ static int
 exchange(struct fc_http *h, const struct fc_http_req *rq, struct fc_buf *b,
     size_t max, char **cause)
 {
-	if (fc_http_send(h, rq, cause) == -1 ||
-	    fc_http_read_head(h, cause) == -1)
+	if (fc_http_roundtrip(h, rq, cause) == -1)
 		return -1;
 	return fc_http_body_all(h, b, max, 0, cause);
 }
@@ -445,8 +444,7 @@ cmd_export(const struct args *a, int *usage_err, char **cause)
 	rq.authority = c.url.authority;
 	rq.token = c.token;
 	rq.accept = "*/*";
-	if (fc_http_send(h, &rq, cause) == -1 ||
-	    fc_http_read_head(h, cause) == -1)
+	if (fc_http_roundtrip(h, &rq, cause) == -1)
 		goto out;
 	if ((status = fc_http_status(h)) == 200) {
 		if (export_stream(h, cause) == 0)

@@ -336,6 +336,30 @@ fc_http_read_head(struct fc_http *h, char **cause)
 	return 0;
 }
 
+int
+fc_http_roundtrip(struct fc_http *h, const struct fc_http_req *r,
+    char **cause)
+{
+	char	*rcause = NULL, *scause = NULL;
+
+	if (fc_http_send(h, r, &scause) == 0)
+		return fc_http_read_head(h, cause);
+	if (fc_http_read_head(h, &rcause) == 0) {
+		free(scause);		/* the server answered all the same */
+		return 0;
+	}
+	if (fc_conn_alerted(h->conn)) {
+		free(scause);
+		scause = rcause;
+	} else
+		free(rcause);
+	if (cause != NULL)
+		*cause = scause;
+	else
+		free(scause);
+	return -1;
+}
+
 /* Hand out up to `limit` buffered bytes; *len == 0 at end of stream. */
 static int
 body_take(struct fc_http *h, uint64_t limit, const char **data, size_t *len,

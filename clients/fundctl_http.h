@@ -43,6 +43,15 @@ int		 fc_http_send(struct fc_http *, const struct fc_http_req *,
 
 /* Reads the status line and headers (skipping 1xx interim responses). */
 int		 fc_http_read_head(struct fc_http *, char **cause);
+
+/*
+ * fc_http_send, then fc_http_read_head. When sending fails, what the
+ * server sent before it gave up is still read: an early answer (e.g. 413)
+ * is used as the response, a TLS alert (e.g. "certificate required") is
+ * reported instead of the less telling write error.
+ */
+int		 fc_http_roundtrip(struct fc_http *, const struct fc_http_req *,
+		    char **cause);
 int		 fc_http_status(const struct fc_http *);
 const char	*fc_http_reason(const struct fc_http *);	/* maybe "" */
 

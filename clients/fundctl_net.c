@@ -41,6 +41,7 @@ struct fc_conn {
 	struct timespec	 deadline;	/* CLOCK_MONOTONIC */
 	int		 eof;		/* server closed the connection */
 	int		 broken;	/* no close_notify may be sent */
+	int		 alerted;	/* last failure was a TLS alert */
 };
 
 /* URLs */
@@ -231,12 +232,16 @@ verify_hint(long vr)
 	}
 }
 
-/* Describe a failed SSL_connect/SSL_read/SSL_write; marks c broken. */
+/*
+ * Describe a failed SSL_connect/SSL_read/SSL_write as "PEER: WHAT failed:
+ * DETAIL"; marks c broken (no close_notify may follow a fatal error).
+ */
 static int
 tls_fail(struct fc_conn *c, int ret, const char *what, char **cause)
 {
 	char		 ebuf[256];
-	const char	*es;
+	const char	*es, *hint = "";
+	unsigned long	 first;
 	long		 vr;
 	int		 e, saved = errno;
 
@@ -248,29 +253,34 @@ tls_fail(struct fc_conn *c, int ret, const char *what, char **cause)
 		    "%s%s", c->peer, X509_verify_cert_error_string(vr),
 		    verify_hint(vr));
 	}
+	first = ERR_peek_error();
+	if (ERR_GET_LIB(first) == ERR_LIB_SSL &&
+	    ERR_GET_REASON(first) == SSL_R_WRONG_VERSION_NUMBER)
+		hint = " (is the server speaking TLS?)";
+	/* OpenSSL reports a received alert as SSL_AD_REASON_OFFSET + code. */
+	c->alerted = ERR_GET_LIB(first) == ERR_LIB_SSL &&
+	    ERR_GET_REASON(first) > SSL_AD_REASON_OFFSET;
 	es = ssl_errstr(ebuf, sizeof ebuf);
 	switch (e) {
 	case SSL_ERROR_WANT_READ:
 	case SSL_ERROR_WANT_WRITE:
 		return conn_timed_out(c, cause);
 	case SSL_ERROR_ZERO_RETURN:
-		return fc_cause(cause, "%s: connection closed by the server "
-		    "while %s", c->peer, what);
+		es = "connection closed by the server";
+		break;
 	case SSL_ERROR_SYSCALL:
 		if (es != NULL)
 			break;
 		if (saved == EAGAIN || saved == EWOULDBLOCK)
 			return conn_timed_out(c, cause);
-		if (saved == 0)
-			return fc_cause(cause, "%s: connection closed by the "
-			    "server while %s", c->peer, what);
-		return fc_cause(cause, "%s: %s while %s", c->peer,
-		    strerror(saved), what);
+		es = saved == 0 ? "connection closed by the server" :
+		    strerror(saved);
+		break;
 	default:
 		break;
 	}
-	return fc_cause(cause, "%s: TLS error while %s: %s", c->peer, what,
-	    es != NULL ? es : "unknown error");
+	return fc_cause(cause, "%s: %s failed: %s%s", c->peer, what,
+	    es != NULL ? es : "unknown TLS error", hint);
 }
 
 /* Set up */
@@ -418,7 +428,7 @@ tls_handshake(struct fc_conn *c, const struct fc_url *u, char **cause)
 	ERR_clear_error();
 	errno = 0;
 	if ((rv = SSL_connect(c->ssl)) != 1)
-		return tls_fail(c, rv, "setting up TLS", cause);
+		return tls_fail(c, rv, "TLS handshake", cause);
 	return 0;
 }
 
@@ -513,6 +523,12 @@ fc_conn_read(struct fc_conn *c, void *buf, size_t n, size_t *got,
 	}
 #endif
 	return tls_fail(c, r, "reading the response", cause);
+}
+
+int
+fc_conn_alerted(const struct fc_conn *c)
+{
+	return c->alerted;
 }
 
 const char *

@@ -43,6 +43,10 @@ int	 fc_conn_write(struct fc_conn *, const void *, size_t, char **cause);
 int	 fc_conn_read(struct fc_conn *, void *, size_t n, size_t *got,
 	    char **cause);
 
+/* Did the last failure carry a TLS alert from the server (for example
+ * "certificate required")? */
+int	 fc_conn_alerted(const struct fc_conn *);
+
 /* "host:port" of the peer, for messages. */
 const char *fc_conn_peer(const struct fc_conn *);
 

@@ -1,7 +1,9 @@
 /* tls.c: OpenSSL server context, hot reload, certificate fingerprints. */
 #include <pthread.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -32,11 +34,27 @@ ssl_error(const char *what)
 	return xasprintf("%s: %s", what, buf);
 }
 
+/* A clear message for the common case of a missing or unreadable file. */
+static int
+readable(const char *key, const char *path, char **cause)
+{
+	if (access(path, R_OK) != 0) {
+		*cause = xasprintf("[server] %s: cannot read %s: %s", key, path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 tls_ctx_new(const struct cfg *cfg, SSL_CTX **out, char **cause)
 {
 	SSL_CTX	*ctx;
 
+	if (readable("tls_cert", cfg->tls_cert, cause) != 0 ||
+	    readable("tls_key", cfg->tls_key, cause) != 0 ||
+	    (cfg->client_ca[0] != '\0' && readable("client_ca", cfg->client_ca, cause) != 0))
+		return -1;
 	ERR_clear_error();
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
 		*cause = ssl_error("SSL_CTX_new");

@@ -12,7 +12,10 @@
  * run with a broken setup never looks clean. A server that closes a kept-alive connection is not
  * an error: the connection is reopened and counted in "reconnects".
  *
- * Build: see tests/bench/README or the usage text below.
+ * One file on purpose, so that it builds with one command and no Makefile rule:
+ *   cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
+ *       $(pkg-config --cflags libevent libevent_openssl openssl) tests/bench/loadgen.c \
+ *       -o bin/loadgen $(pkg-config --libs libevent libevent_openssl openssl) -lpthread
  */
 #include <sys/types.h>
 #include <sys/resource.h>

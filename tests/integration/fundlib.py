@@ -441,42 +441,52 @@ def raw_tls(daemon, ctx=None, timeout=10):
         raise
 
 
+class HttpReader:
+    """Reads successive HTTP responses from a raw socket, keeping bytes that belong to the
+    next one (pipelining)."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def _fill(self):
+        try:
+            chunk = self.sock.recv(65536)
+        except (ConnectionResetError, ssl.SSLError, BrokenPipeError):
+            chunk = b""
+        self.buf += chunk
+        return bool(chunk)
+
+    def read_response(self, timeout=10):
+        """Returns (status, headers dict, body), or None if the peer closed before sending
+        anything."""
+        self.sock.settimeout(timeout)
+        while b"\r\n\r\n" not in self.buf:
+            if not self._fill():
+                if not self.buf:
+                    return None
+                raise AssertionError("peer closed inside the response head: %r" %
+                                     self.buf[:500])
+        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+        lines = head.decode("iso-8859-1").split("\r\n")
+        m = re.match(r"HTTP/1\.[01] (\d{3})", lines[0])
+        assert m, "bad status line %r" % lines[0]
+        headers = {}
+        for l in lines[1:]:
+            k, _, v = l.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        n = int(headers.get("content-length", "0"))
+        while len(self.buf) < n:
+            if not self._fill():
+                break
+        body, self.buf = self.buf[:n], self.buf[n:]
+        return int(m.group(1)), headers, body
+
+
 def read_http_response(sock, timeout=10):
     """Reads one HTTP response from a raw socket. Returns (status, headers dict, body) or None
     if the peer closed before sending anything."""
-    sock.settimeout(timeout)
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        try:
-            chunk = sock.recv(65536)
-        except (ConnectionResetError, ssl.SSLError, BrokenPipeError):
-            chunk = b""
-        if not chunk:
-            if not buf:
-                return None
-            raise AssertionError("peer closed inside the response head: %r" % buf[:500])
-        buf += chunk
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    lines = head.decode("iso-8859-1").split("\r\n")
-    m = re.match(r"HTTP/1\.[01] (\d{3})", lines[0])
-    assert m, "bad status line %r" % lines[0]
-    headers = {}
-    for l in lines[1:]:
-        k, _, v = l.partition(":")
-        headers[k.strip().lower()] = v.strip()
-    body = rest
-    if "content-length" in headers:
-        n = int(headers["content-length"])
-        while len(body) < n:
-            try:
-                chunk = sock.recv(65536)
-            except (ConnectionResetError, ssl.SSLError):
-                chunk = b""
-            if not chunk:
-                break
-            body += chunk
-        body = body[:n]
-    return int(m.group(1)), headers, body
+    return HttpReader(sock).read_response(timeout)
 
 
 def raw_exchange(daemon, data, timeout=10):

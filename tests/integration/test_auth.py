@@ -154,3 +154,22 @@ def test_certificate_from_foreign_ca(env, daemon):
     except (ssl.SSLError, ConnectionResetError, BrokenPipeError, OSError):
         return  # handshake refused: acceptable
     assert_401(r)
+
+
+def test_revoked_certificate_principal(env, daemon, admin):
+    crt, key = env.gen_client_cert(fundlib.uniq("revokeme"))
+    name = fundlib.uniq("cert-rv")
+    tok = env.principal_add(name, ["auditor"], cert=crt)
+    with Session(daemon, cert=crt, key=key) as s:
+        me = s.call("system.whoami")
+    assert me["name"] == name
+    assert call(daemon, tok, "system.whoami")["principal_id"] == me["principal_id"]
+    call(daemon, admin, "principal.revoke", {"principal_id": me["principal_id"]})
+    with Session(daemon, cert=crt, key=key) as s:
+        assert_401(s.post_rpc(WHOAMI))
+    assert_401(post_rpc(daemon, tok, WHOAMI))
+
+
+def test_401_is_single_error_for_batches(daemon):
+    r = post_rpc(daemon, fake_token(), [WHOAMI, dict(WHOAMI, id=2)])
+    assert_401(r)

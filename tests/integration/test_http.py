@@ -8,8 +8,8 @@ import time
 import pytest
 
 import fundlib
-from fundlib import Session, assert_error, call, fake_token, http_get, raw_exchange, raw_tls, \
-    read_http_response
+from fundlib import HttpReader, Session, assert_error, call, fake_token, http_get, raw_exchange, \
+    raw_tls, read_http_response, wait_closed
 
 WHOAMI = json.dumps({"jsonrpc": "2.0", "method": "system.whoami", "id": 1})
 
@@ -189,6 +189,57 @@ def test_header_under_default_limit_ok(daemon, admin):
         r = s.request("POST", "/rpc", body=WHOAMI, headers={"X-Filler": "c" * 8000})
     assert r.status == 200
     assert r.json()["result"]["name"] == "admin"
+
+
+# ---------------------------------------------------------------------------------- connections
+
+def test_pipelined_requests_answered_in_order(daemon, admin):
+    auth = "Authorization: Bearer " + admin
+    data = b"".join(
+        req("POST", "/rpc", [auth], json.dumps({"jsonrpc": "2.0", "method": m, "id": i}).encode())
+        for i, m in enumerate(["system.whoami", "system.version", "region.list",
+                               "system.whoami"]))
+    data += req("GET", "/healthz")
+    with raw_tls(daemon) as t:
+        t.sendall(data)
+        rd = HttpReader(t)
+        got = [rd.read_response() for _ in range(5)]
+    assert all(g is not None for g in got), got
+    assert [g[0] for g in got] == [200] * 5
+    docs = [json.loads(g[2]) for g in got[:4]]
+    assert [d["id"] for d in docs] == [0, 1, 2, 3]
+    assert docs[0]["result"]["name"] == "admin"
+    assert docs[1]["result"]["protocol"] == 1
+    assert len(docs[2]["result"]["regions"]) == 11
+    assert got[4][2].strip() == b"ok"
+
+
+def test_connection_close_honoured(daemon):
+    with raw_tls(daemon) as t:
+        t.sendall(req("GET", "/healthz", ["Connection: close"]))
+        resp = read_http_response(t)
+        assert resp is not None and resp[0] == 200
+        assert wait_closed(t, 3) is not None, "the server kept a Connection: close connection"
+
+
+def test_http10_request(daemon):
+    with raw_tls(daemon) as t:
+        t.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+        resp = read_http_response(t)
+        assert resp is not None and resp[0] == 200, resp
+        assert resp[2].strip() == b"ok"
+        assert wait_closed(t, 3) is not None, "an HTTP/1.0 connection was kept open"
+
+
+def test_rpc_content_type_and_length(daemon, admin):
+    with raw_tls(daemon) as t:
+        body = json.dumps({"jsonrpc": "2.0", "method": "system.version", "id": 1}).encode()
+        t.sendall(req("POST", "/rpc", ["Authorization: Bearer " + admin], body))
+        st, headers, rbody = read_http_response(t)
+    assert st == 200
+    assert headers.get("content-type", "").split(";")[0].strip() == "application/json"
+    assert int(headers["content-length"]) == len(rbody)
+    assert json.loads(rbody)["result"]["protocol"] == 1
 
 
 # ---------------------------------------------------------------------------------- limits daemon

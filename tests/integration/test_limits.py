@@ -131,3 +131,47 @@ def test_wait_queue_overflow_is_overloaded(env, daemon_factory, admin):
         results,)
     assert len(ok) >= 1, "no request completed once the pool was free: %r" % (results,)
     assert call(d, admin, "system.whoami")["name"] == "admin"
+
+
+def test_pool_size_caps_database_connections(env, daemon_factory, admin):
+    # pool_size is the daemon's number of database connections, whatever the workers.
+    d = daemon_factory("poolcap", {"database": {"pool_size": 1}, "server": {"workers": 2}})
+
+    def create(i):
+        return fundlib.rpc(d, admin, "principal.create",
+                           {"name": uniq("poolcap-%d" % i), "roles": ["auditor"]}, timeout=30)
+
+    with TableLock(env) as lock:
+        jobs = [Background(lambda i=i: create(i)) for i in range(4)]
+        for j in jobs:
+            j.start()
+        assert lock.wait_for_waiters(1, timeout=10)
+        time.sleep(1.0)
+        busy = lock.waiters()
+    for j in jobs:
+        r, doc = j.get(40)
+        assert "result" in doc, doc
+        fundlib.remember_token(doc["result"]["token"])
+    assert busy == 1, "pool_size = 1, but %d database connections were in use at once" % busy
+
+
+def test_concurrent_load(daemon, admin):
+    def work(i):
+        with Session(daemon, admin, timeout=30) as s:
+            out = []
+            for j in range(5):
+                m = ("system.whoami", "region.list", "system.version")[(i + j) % 3]
+                out.append((m, s.call(m)))
+            return out
+
+    jobs = [Background(lambda i=i: work(i)) for i in range(32)]
+    for j in jobs:
+        j.start()
+    for j in jobs:
+        for m, res in j.get(60):
+            if m == "system.whoami":
+                assert res["name"] == "admin"
+            elif m == "region.list":
+                assert len(res["regions"]) == 11
+            else:
+                assert res["protocol"] == 1

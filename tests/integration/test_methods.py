@@ -1,10 +1,12 @@
 """system.*, region.list and principal.* methods (PROTOCOL sections 5 and 8), including
 parameter validation and idempotency keys."""
 
+import threading
+
 import pytest
 
 import fundlib
-from fundlib import assert_error, call, rpc, uniq
+from fundlib import Background, Session, assert_error, call, rpc, uniq
 
 REGIONS = {
     ("Aragatsotn", "AM-AG"), ("Ararat", "AM-AR"), ("Armavir", "AM-AV"),
@@ -163,3 +165,27 @@ def test_idempotent_revoke(daemon, admin):
     first = call(daemon, admin, "principal.revoke", params)
     again = call(daemon, admin, "principal.revoke", dict(params))
     assert first == again == {"principal_id": p["principal_id"], "revoked": True}
+
+
+def test_concurrent_idempotent_creates(daemon, admin):
+    params = {"name": uniq("idem-race"), "roles": ["auditor"], "idempotency_key": uniq("race")}
+    n = 6
+    barrier = threading.Barrier(n)
+
+    def go():
+        with Session(daemon, admin, timeout=30) as s:
+            s.connect()
+            barrier.wait(10)
+            return s.rpc("principal.create", dict(params))
+
+    jobs = [Background(go) for _ in range(n)]
+    for j in jobs:
+        j.start()
+    docs = [j.get(40)[1] for j in jobs]
+    for d in docs:
+        assert "result" in d, "a concurrent replay of the same key failed: %r" % (d,)
+    assert len({d["result"]["principal_id"] for d in docs}) == 1, docs
+    tokens = [d["result"]["token"] for d in docs if d["result"].get("token")]
+    assert len(tokens) == 1, "expected one token among concurrent replays, got %d" % len(tokens)
+    fundlib.remember_token(tokens[0])
+    assert call(daemon, tokens[0], "system.whoami")["name"] == params["name"]
