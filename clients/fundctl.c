@@ -264,8 +264,8 @@ conf_free(struct conf *c)
 
 /* Commands */
 
-/* Read the response to a request already sent: head, and the whole body
- * into b (max bytes). */
+/* Send the request and read the response: its head, and the whole body
+ * into b (at most max bytes). */
 static int
 exchange(struct fc_http *h, const struct fc_http_req *rq, struct fc_buf *b,
     size_t max, char **cause)

@@ -121,9 +121,12 @@ def test_missing_config_file():
                                   ["CONF", "principal", "add", "--roles", "auditor"],
                                   ["CONF", "principal", "add", "--name", "x"],
                                   ["CONF", "principal", "add", "--name", "x", "--roles", "wizard"],
-                                  ["CONF", "principal", "frob"]],
+                                  ["CONF", "principal", "frob"],
+                                  ["CONF", "principal", "add", "--name", "x", "--roles", "auditor",
+                                   "--cert", "/nonexistent/client.crt"]],
                          ids=["unknown-option", "c-without-file", "unknown-command",
-                              "add-no-name", "add-no-roles", "add-bad-role", "principal-frob"])
+                              "add-no-name", "add-no-roles", "add-bad-role", "principal-frob",
+                              "add-missing-cert"])
 def test_bad_arguments(env, args):
     args = [a if a != "CONF" else None for a in args]
     full = []

@@ -189,3 +189,9 @@ def test_concurrent_idempotent_creates(daemon, admin):
     assert len(tokens) == 1, "expected one token among concurrent replays, got %d" % len(tokens)
     fundlib.remember_token(tokens[0])
     assert call(daemon, tokens[0], "system.whoami")["name"] == params["name"]
+
+
+def test_unicode_name_round_trip(daemon, admin):
+    name = "Արմեն Պետրոսյան " + uniq("u")
+    p = fundlib.create_principal(daemon, admin, ["auditor"], name=name)
+    assert call(daemon, p["token"], "system.whoami")["name"] == name

@@ -59,7 +59,7 @@ def test_sighup_reloads_certificate_and_keeps_old_on_bad(env, daemon_factory, ad
     key = os.path.join(d, "server.key")
     shutil.copy(os.path.join(env.tls, "server.crt"), cert)
     shutil.copy(os.path.join(env.tls, "server.key"), key)
-    dm = daemon_factory("reload", {"server": {"tls_cert": cert, "tls_key": key}})
+    dm = daemon_factory(fundlib.uniq("reload"), {"server": {"tls_cert": cert, "tls_key": key}})
     first = _served_cert_sha256(dm, env)
     assert first == _file_cert_sha256(cert)
 
@@ -96,7 +96,7 @@ def test_sighup_reloads_certificate_and_keeps_old_on_bad(env, daemon_factory, ad
 
 
 def test_sighup_reloads_log_level(env, daemon_factory, admin):
-    dm = daemon_factory("loglevel", {"log": {"level": "info"}})
+    dm = daemon_factory(fundlib.uniq("loglevel"), {"log": {"level": "info"}})
     fundlib.call(dm, admin, "system.whoami")
     assert "call system.whoami" not in dm.log_tail(20000)
     env.write_conf(dm.conf, {"log": {"level": "debug"}}, base=dm.conf)

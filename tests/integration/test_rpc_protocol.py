@@ -191,3 +191,45 @@ def test_keep_alive_many_calls_one_connection(daemon, admin):
         for i in range(5):
             assert s.sock is first, "connection was not kept alive"
             assert s.call("system.whoami")["name"] == "admin"
+
+
+def test_large_batch_response(daemon, admin):
+    batch = [{"jsonrpc": "2.0", "method": "region.list", "id": i} for i in range(100)]
+    r = post_rpc(daemon, admin, batch)
+    assert r.status == 200
+    doc = r.json()
+    assert len(doc) == 100
+    assert all(len(e["result"]["regions"]) == 11 for e in doc)
+
+
+def test_id_null_is_a_request(daemon, admin):
+    doc = post_rpc(daemon, admin, {"jsonrpc": "2.0", "method": "system.version",
+                                   "id": None}).json()
+    assert doc["id"] is None
+    assert doc["result"]["protocol"] == 1
+
+
+@pytest.mark.parametrize("rid", [{"a": 1}, [1], True])
+def test_id_of_wrong_type(daemon, admin, rid):
+    doc = post_rpc(daemon, admin, {"jsonrpc": "2.0", "method": "system.version",
+                                   "id": rid}).json()
+    assert_error(doc, -32600)
+
+
+def test_deeply_nested_json(daemon, admin):
+    r = post_rpc(daemon, admin, b"[" * 100000 + b"]" * 100000)
+    assert r.status == 200
+    doc = r.json()
+    assert isinstance(doc, dict), "expected one error object"
+    assert doc["error"]["code"] in (-32700, -32600), doc
+    assert_error(doc, doc["error"]["code"], rid=None)
+    assert post_rpc(daemon, admin, whoami(1)).json()["result"]["name"] == "admin"
+
+
+def test_invalid_utf8_inside_string(daemon, admin):
+    body = (b'{"jsonrpc":"2.0","method":"principal.create","id":1,'
+            b'"params":{"name":"bad\xff\xfename","roles":["auditor"]}}')
+    doc = post_rpc(daemon, admin, body).json()
+    assert "result" not in doc, "a name with invalid UTF-8 was accepted: %r" % (doc,)
+    assert doc["error"]["code"] in (-32700, -32602), doc
+    assert_error(doc, doc["error"]["code"])
