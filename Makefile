@@ -13,7 +13,7 @@
 VERSION		:= 0.1.0
 CC		?= cc
 FLAVOR		?= release
-PKGS		:= libevent libevent_openssl libevent_pthreads libpq openssl libcjson inih
+PKGS		:= libevent libevent_openssl libevent_pthreads libpq openssl libcjson 
 PYTHON		:= /usr/bin/python3
 FUZZ_SECONDS	?= 60
 DEV_DIR		:= var/dev

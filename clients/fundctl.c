@@ -11,7 +11,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -93,7 +92,8 @@ usage(FILE *f)
 "  name:=JSON          a JSON value: limit:=10 roles:='[\"admin\"]' note:=null\n"
 "  -                   read a JSON params object from stdin; this is the\n"
 "                      default when no parameters are given and stdin is\n"
-"                      not a terminal (empty input means no params)\n"
+"                      not a terminal (empty input means no params; input\n"
+"                      that has not begun within --timeout is an error)\n"
 "  --idempotency-key K set params.idempotency_key\n"
 "\n"
 "Options of export:\n"
@@ -313,11 +313,19 @@ cmd_call(const struct args *a, int *usage_err, char **cause)
 		return FC_EXIT_FAIL;
 	}
 
-	/* Params before any network, so that mistakes cost nothing. */
-	if ((npairs == 1 && strcmp(pairs[0], "-") == 0) ||
-	    (npairs == 0 && !isatty(STDIN_FILENO))) {
-		if (fc_params_from_stream(stdin, "stdin", a->val[O_IDEM],
+	/*
+	 * Params before any network, so that mistakes cost nothing. An
+	 * explicit '-' waits for stdin as long as it takes; the implicit
+	 * "stdin is not a terminal" case gives up after the timeout rather
+	 * than hang on a pipe that nobody writes to (cron, CI runners).
+	 */
+	if (npairs == 1 && strcmp(pairs[0], "-") == 0) {
+		if (fc_params_from_stream(stdin, "stdin", a->val[O_IDEM], 0,
 		    &params, cause) == -1)
+			goto out;
+	} else if (npairs == 0 && !isatty(STDIN_FILENO)) {
+		if (fc_params_from_stream(stdin, "stdin", a->val[O_IDEM],
+		    c.timeout_s, &params, cause) == -1)
 			goto out;
 	} else if (fc_params_from_pairs(pairs, npairs, a->val[O_IDEM],
 	    &params, cause) == -1)
@@ -459,7 +467,7 @@ cmd_export(const struct args *a, int *usage_err, char **cause)
 	(void)fc_http_body_all(h, &b, EXPORT_ERRBODY_MAX, 1, NULL);
 	if (b.len > 0) {
 		fc_put_clean(stderr, b.data, b.len, 1);
-		if (b.len > 0 && b.data[b.len - 1] != '\n')
+		if (b.data[b.len - 1] != '\n')
 			fputc('\n', stderr);
 	}
 	rc = status == 401 || status == 403 ? FC_EXIT_RPC : FC_EXIT_FAIL;

@@ -22,7 +22,11 @@
 #include <stdio.h>
 
 #ifndef FUNDCTL_VERSION
+#ifdef FUND_VERSION
+#define FUNDCTL_VERSION		FUND_VERSION	/* the Makefile's VERSION */
+#else
 #define FUNDCTL_VERSION		"0.1.0"
+#endif
 #endif
 #define FUNDCTL_PROTOCOL	1
 

@@ -232,6 +232,22 @@ verify_hint(long vr)
 	}
 }
 
+static const char *
+alert_hint(int reason)
+{
+	switch (reason) {
+	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+		return " (give a client certificate with --cert and --key, or "
+		    "use a token)";
+	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+		return " (the server does not accept this client certificate)";
+	default:
+		return "";
+	}
+}
+
 /*
  * Describe a failed SSL_connect/SSL_read/SSL_write as "PEER: WHAT failed:
  * DETAIL"; marks c broken (no close_notify may follow a fatal error).
@@ -261,6 +277,10 @@ tls_fail(struct fc_conn *c, int ret, const char *what, char **cause)
 	c->alerted = ERR_GET_LIB(first) == ERR_LIB_SSL &&
 	    ERR_GET_REASON(first) > SSL_AD_REASON_OFFSET;
 	es = ssl_errstr(ebuf, sizeof ebuf);
+	if (c->alerted)
+		return fc_cause(cause, "%s: the server ended the connection "
+		    "with a TLS alert: %s%s", c->peer, es,
+		    alert_hint(ERR_GET_REASON(first)));
 	switch (e) {
 	case SSL_ERROR_WANT_READ:
 	case SSL_ERROR_WANT_WRITE:
@@ -486,7 +506,7 @@ int
 fc_conn_read(struct fc_conn *c, void *buf, size_t n, size_t *got,
     char **cause)
 {
-	int	r, e;
+	int	r, e, saved;
 
 	*got = 0;
 	if (c->eof || n == 0)
@@ -496,6 +516,7 @@ fc_conn_read(struct fc_conn *c, void *buf, size_t n, size_t *got,
 	ERR_clear_error();
 	errno = 0;
 	r = SSL_read(c->ssl, buf, n > INT_MAX ? INT_MAX : (int)n);
+	saved = errno;
 	if (r > 0) {
 		*got = (size_t)r;
 		return 0;
@@ -510,7 +531,7 @@ fc_conn_read(struct fc_conn *c, void *buf, size_t n, size_t *got,
 	 * for the HTTP framing to decide: a Content-Length or chunked body
 	 * knows where it ends, and fundd always frames its bodies.
 	 */
-	if (e == SSL_ERROR_SYSCALL && errno == 0 && ERR_peek_error() == 0) {
+	if (e == SSL_ERROR_SYSCALL && saved == 0 && ERR_peek_error() == 0) {
 		c->eof = c->broken = 1;
 		return 0;
 	}
@@ -522,6 +543,7 @@ fc_conn_read(struct fc_conn *c, void *buf, size_t n, size_t *got,
 		return 0;
 	}
 #endif
+	errno = saved;
 	return tls_fail(c, r, "reading the response", cause);
 }
 

@@ -6,6 +6,7 @@
  * reach the daemon exactly as typed and are never rounded through a double.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,9 +105,28 @@ fail:
 	return -1;
 }
 
+/* Wait until f has input or end of file, for at most wait_s seconds. */
+static int
+stream_wait(FILE *f, const char *what, int wait_s, char **cause)
+{
+	struct pollfd	pfd;
+	int		rv;
+
+	pfd.fd = fileno(f);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	while ((rv = poll(&pfd, 1, wait_s * 1000)) == -1 && errno == EINTR)
+		;
+	if (rv == 0)
+		return fc_cause(cause, "no params arrived on %s within %d s: "
+		    "give them as name=value, use '-' to wait for %s, or "
+		    "redirect it from /dev/null", what, wait_s, what);
+	return 0;	/* readable, closed, or an error that fread reports */
+}
+
 int
 fc_params_from_stream(FILE *f, const char *what, const char *idem,
-    cJSON **out, char **cause)
+    int wait_s, cJSON **out, char **cause)
 {
 	struct fc_buf	 b = { NULL, 0, 0 };
 	char		 chunk[8192];
@@ -115,6 +135,8 @@ fc_params_from_stream(FILE *f, const char *what, const char *idem,
 	cJSON		*v = NULL;
 
 	*out = NULL;
+	if (wait_s > 0 && stream_wait(f, what, wait_s, cause) == -1)
+		return -1;
 	fc_buf_add(&b, "", 0);
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
 		if (n > FC_PARAMS_MAX - b.len) {
@@ -132,6 +154,8 @@ fc_params_from_stream(FILE *f, const char *what, const char *idem,
 		fc_cause(cause, "%s: NUL byte in the params", what);
 		goto fail;
 	}
+	while (b.len > 0 && strchr(" \t\r\n", b.data[b.len - 1]) != NULL)
+		b.data[--b.len] = '\0';
 	start = b.data;
 	if (strncmp(start, "\xef\xbb\xbf", 3) == 0)	/* UTF-8 BOM */
 		start += 3;

@@ -24,10 +24,11 @@ int	 fc_params_from_pairs(char *const *pairs, int n, const char *idem,
 /*
  * Read a JSON params object from f (empty input means {}). Without idem
  * the object is embedded byte for byte; with it the parsed object gets
- * idempotency_key added.
+ * idempotency_key added. With wait_s > 0, fail if input neither starts nor
+ * ends within wait_s seconds (a stdin that nobody writes to).
  */
 int	 fc_params_from_stream(FILE *f, const char *what, const char *idem,
-	    cJSON **out, char **cause);
+	    int wait_s, cJSON **out, char **cause);
 
 /* The request text (free with cJSON_free). Takes ownership of params. */
 char	*fc_rpc_request(const char *method, cJSON *params, long id);

@@ -1,6 +1,13 @@
-/* config.c: one declarative table of keys with types, bounds and defaults; libinih lexes. */
+/*
+ * config.c: one declarative table of keys with types, bounds and defaults, and a small INI
+ * lexer of our own. (Debian's libinih is built with a 200-byte line buffer that splits longer
+ * lines, so a long dsn could be silently cut at a ';'; and it keeps parsing after an error.)
+ */
+#include <ctype.h>
 #include <errno.h>
-#include <ini.h>
+#include <stdio.h>
+#include <event2/util.h>
+#include <sys/socket.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +63,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "database", "migrations", CFG_STR, S(migrations), FUND_MIGRATIONS_DIR, 0, 0, NULL, 0,
 	  "directory of NNNN_name.sql migration files" },
 	{ "database", "pool_size", CFG_INT, S(pool_size), "8", 1, 512, NULL, 0,
-	  "database connections in all, split evenly across workers (at least one each)" },
+	  "database connections of the whole daemon, split evenly across workers (fewer workers if pool_size < workers)" },
 	{ "database", "wait_queue", CFG_INT, S(wait_queue), "256", 0, 100000, NULL, 0,
 	  "queries waiting for a connection, per worker; past it calls get -32029" },
 	{ "audit", "signing_key", CFG_STR, S(signing_key), "", 0, 0, NULL, 0,
@@ -107,28 +114,18 @@ enum_ok(const char *choices, const char *v)
 	return 0;
 }
 
-/* host:port or [v6]:port with a port 1..65535 */
+/* A numeric host:port or [v6]:port, exactly what the listener will accept. */
 static int
 listen_ok(const char *v)
 {
-	const char	*colon;
-	char		*end;
-	long		 port;
+	struct sockaddr_storage	ss;
+	int			len = sizeof(ss);
+	const char		*colon = strrchr(v, ':');
 
-	if (v[0] == '[') {
-		const char *rb = strchr(v, ']');
-
-		if (rb == NULL || rb == v + 1 || rb[1] != ':')
-			return 0;
-		colon = rb + 1;
-	} else {
-		colon = strrchr(v, ':');
-		if (colon == NULL || colon == v || memchr(v, ':', (size_t)(colon - v)) != NULL)
-			return 0;
-	}
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	return errno == 0 && *end == '\0' && colon[1] != '\0' && port >= 1 && port <= 65535;
+	if (colon == NULL || (v[0] != '[' && strchr(v, ':') != colon) || colon[1] == '\0' || strspn(colon + 1, "0123456789") !=
+	    strlen(colon + 1) || atoi(colon + 1) < 1 || atoi(colon + 1) > 65535)
+		return 0;
+	return evutil_parse_sockaddr_port(v, (struct sockaddr *)&ss, &len) == 0;
 }
 
 /* Set one key; returns 0 or -1 with *cause. */
@@ -198,6 +195,92 @@ cfg_ini_cb(void *user, const char *section, const char *name, const char *value)
 	return cfg_set(p->cfg, &cfg_keys[i], value, &p->cause) == 0;
 }
 
+static int
+known_section(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(cfg_keys); i++)
+		if (strcmp(cfg_keys[i].section, s) == 0)
+			return 1;
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char	*e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* INI: [section], key = value, comments from ';' or '#' at line start or ';' after
+ * whitespace. Returns 0, -1 (cannot open) or the line number of the first error with
+ * p->cause set. */
+static int
+ini_lex(const char *path, struct cfg_parse *p)
+{
+	FILE	*f;
+	char	*line = NULL, *s, *eq, *c, section[64] = "";
+	size_t	 cap = 0;
+	ssize_t	 n;
+	int	 lineno = 0;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while ((n = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if (memchr(line, '\0', (size_t)n) != NULL) {
+			p->cause = xstrdup("NUL byte in the file");
+			break;
+		}
+		/* inline comment: ';' preceded by whitespace */
+		for (c = line; (c = strchr(c, ';')) != NULL; c++) {
+			if (c == line || c[-1] == ' ' || c[-1] == '\t') {
+				*c = '\0';
+				break;
+			}
+		}
+		s = trim(line);
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *rb = strchr(s, ']');
+
+			if (rb == NULL || rb[1] != '\0' || rb - s - 1 >= (long)sizeof(section)) {
+				p->cause = xasprintf("bad section header '%s'", s);
+				break;
+			}
+			*rb = '\0';
+			snprintf(section, sizeof(section), "%s", trim(s + 1));
+			if (!known_section(section)) {
+				p->cause = xasprintf("unknown section [%s]", section);
+				break;
+			}
+			continue;
+		}
+		if ((eq = strchr(s, '=')) == NULL) {
+			p->cause = xasprintf("syntax error: expected key = value, got '%s'", s);
+			break;
+		}
+		*eq = '\0';
+		if (section[0] == '\0') {
+			p->cause = xasprintf("key %s outside of a [section]", trim(s));
+			break;
+		}
+		if (!cfg_ini_cb(p, section, trim(s), trim(eq + 1)))
+			break;
+	}
+	free(line);
+	fclose(f);
+	return p->cause != NULL ? lineno : 0;
+}
+
 int
 cfg_load(const char *path, struct cfg *out, char **cause)
 {
@@ -213,7 +296,7 @@ cfg_load(const char *path, struct cfg *out, char **cause)
 		    cfg_set(out, &cfg_keys[i], cfg_keys[i].def, cause) != 0)
 			fatalx("config default: %s", *cause);
 	}
-	rc = ini_parse(path, cfg_ini_cb, &p);
+	rc = ini_lex(path, &p);
 	if (rc == -1) {
 		*cause = xasprintf("cannot open config file %s: %s", path, strerror(errno));
 		goto fail;

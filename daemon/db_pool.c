@@ -73,6 +73,7 @@ struct db_pool {
 static void	pgc_connect(struct pgconn *);
 static void	pgc_event(evutil_socket_t, short, void *);
 static void	pool_dispatch(struct db_pool *);
+static void	pgc_notice(void *, const char *);
 
 static void
 query_free(struct db_query *q)
@@ -228,6 +229,7 @@ pgc_connect(struct pgconn *c)
 		free(msg);
 		return;
 	}
+	PQsetNoticeProcessor(c->pg, pgc_notice, c);
 	c->state = PGC_CONNECTING;
 	pgc_arm(c, EV_WRITE);	/* PQconnectPoll starts as if WRITING */
 }
@@ -267,6 +269,18 @@ pgc_connect_poll(struct pgconn *c)
 	pgc_arm(c, EV_READ);	/* notice a server-side close while idle */
 	update_gauges(c->pool);
 	pool_dispatch(c->pool);
+}
+
+/* Server notices (warnings, the FATAL of a shutdown) go to our log, not to stderr raw. */
+static void
+pgc_notice(void *arg, const char *msg)
+{
+	struct pgconn	*c = arg;
+	char		*m = xstrdup(msg);
+
+	m[strcspn(m, "\n")] = '\0';
+	log_msg(LOG_INFO, NULL, NULL, "db %s conn %d: server says: %s", c->pool->name, c->idx, m);
+	free(m);
 }
 
 static void

@@ -172,8 +172,8 @@ http_parse_head(const char *buf, size_t len, struct http_head *h)
 			if (token_list_has(v, vl, "keep-alive"))
 				conn_keep = 1;
 		} else if (nl == 13 && strncasecmp(l, "authorization", 13) == 0) {
-			if (h->authorization[0] != '\0')
-				return 400;
+			if (h->auth_seen++)
+				return 400;	/* two Authorization headers, even empty */
 			if (vl >= sizeof(h->authorization)) {
 				h->auth_too_long = 1;
 				continue;

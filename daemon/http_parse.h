@@ -20,6 +20,7 @@ struct http_head {
 	int		 has_host;
 	char		 authorization[600];	/* raw value; the caller wipes it */
 	int		 auth_too_long;
+	int		 auth_seen;
 };
 
 /* Parse the head in buf[0..len), which ends with the blank line ("\r\n\r\n"; bare "\n"

@@ -7,6 +7,7 @@
  *   fundd -c FILE principal add --name NAME --roles ROLE[,ROLE] [--partner ID] [--cert PEM]
  *   fundd --version | --help
  */
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,10 +198,20 @@ cmd_serve(const char *path, struct cfg *cfg)
 	PGconn		*db;
 	char		*cause = NULL;
 	enum log_level	 lvl;
+	struct rlimit	 rl;
 
 	log_level_parse(cfg->log_level, &lvl);
 	log_init(lvl, strcmp(cfg->log_format, "json") == 0 ? LOG_JSON : LOG_TEXT);
 	signal(SIGPIPE, SIG_IGN);
+	/* max_connections sockets plus pool connections: take the hard limit */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur < (rlim_t)(cfg->max_connections + cfg->pool_size + 64))
+		log_warnx("open file limit %llu is below max_connections + pool_size",
+		    (unsigned long long)rl.rlim_cur);
 	if (tls_ctx_new(cfg, &ctx, &cause) != 0) {
 		log_error("TLS: %s", cause);
 		free(cause);

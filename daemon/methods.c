@@ -200,8 +200,13 @@ method_check_params(const struct method *m, const cJSON *params, const char **fi
 			*reason = "unknown_param";
 			return -1;
 		}
-		if (cJSON_IsNull(v) && !p->required)
-			continue;	/* an optional param given as null is absent */
+		if (cJSON_IsNull(v)) {
+			if (!p->required)
+				continue;	/* an optional param given as null is absent */
+			*field = p->name;
+			*reason = "missing";
+			return -1;
+		}
 		if (check_one(p, v, params, reason) != 0) {
 			*field = p->name;
 			return -1;

@@ -122,9 +122,18 @@ rpc_parse(const char *body, size_t len)
 {
 	struct rpc_batch	*b = xcalloc(1, sizeof(*b));
 	cJSON			*root, *e;
+	const char		*end = NULL;
 	int			 i = 0;
 
-	root = cJSON_ParseWithLength(body, len);
+	root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+	/* one JSON value and nothing after it but whitespace */
+	while (root != NULL && end < body + len && (*end == ' ' || *end == '\t' ||
+	    *end == '\r' || *end == '\n'))
+		end++;
+	if (root != NULL && end != body + len) {
+		cJSON_Delete(root);
+		root = NULL;
+	}
 	if (root == NULL) {
 		b->top_error = error_object(-32700, "Parse error", "invalid_json", NULL);
 		return b;
@@ -214,8 +223,9 @@ rpc_render(struct rpc_batch *b, int *status)
 		if (b->calls[i].m != NULL)
 			ran++;
 	}
-	if (unauth > 0 && unauth == ran) {
-		/* no or bad credentials: 401, whatever the batch held */
+	(void)ran;
+	if (unauth > 0) {
+		/* the credentials failed: 401 for the whole request, whatever it held */
 		for (i = 0; i < b->n && b->calls[i].code != -32001; i++)
 			;
 		*status = 401;

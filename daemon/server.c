@@ -105,7 +105,7 @@ server_pool_stats(struct server *s, struct pool_stats *ps)
 		ps->waiting += db_pool_waiting(s->workers[i].pool);
 		ps->healthy += db_pool_healthy(s->workers[i].pool);
 	}
-	ps->size = (int)s->cfg->pool_size < s->nworkers ? s->nworkers : (int)s->cfg->pool_size;
+	ps->size = (int)s->cfg->pool_size / s->nworkers * s->nworkers;
 }
 
 static int
@@ -199,7 +199,14 @@ server_run(const char *cfgpath, struct cfg *cfg)
 	evthread_use_pthreads();
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	nw = cfg->workers > 0 ? (int)cfg->workers : (int)(ncpu > 0 ? ncpu : 1);
-	per_pool = (int)((cfg->pool_size + nw - 1) / nw);
+	if (nw > cfg->pool_size) {
+		/* pool_size caps the database connections of the whole daemon and every
+		 * worker needs at least one */
+		log_info("%d workers requested, %ld with pool_size = %ld", nw, cfg->pool_size,
+		    cfg->pool_size);
+		nw = (int)cfg->pool_size;
+	}
+	per_pool = (int)(cfg->pool_size / nw);
 	srv.cfg = cfg;
 	srv.nworkers = nw;
 	srv.workers = xcalloc((size_t)nw, sizeof(*srv.workers));

@@ -201,7 +201,7 @@ class Daemon:
         return "https://127.0.0.1:%d" % self.port
 
     def start(self, timeout=30):
-        logf = open(self.log_path, "ab")
+        logf = open(self.log_path, "wb")
         try:
             self.proc = subprocess.Popen([FUNDD, "-c", self.conf], cwd=ROOT, stdout=logf,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
