@@ -21,6 +21,7 @@
 enum pgc_state {
 	PGC_DOWN,		/* waiting for the reconnect timer */
 	PGC_CONNECTING,
+	PGC_PREPARING,		/* connected, preparing the pool's statements */
 	PGC_IDLE,
 	PGC_BUSY,
 };
@@ -29,7 +30,7 @@ struct db_query {
 	TAILQ_ENTRY(db_query)	 entry;
 	struct db_pool		*pool;
 	struct pgconn		*conn;		/* running on, or NULL */
-	char			*sql;
+	int			 stmt;
 	int			 nparams;
 	char			**values;
 	db_cb			 cb;		/* NULL once cancelled */
@@ -44,17 +45,21 @@ struct pgconn {
 	int		 idx;
 	enum pgc_state	 state;
 	PGconn		*pg;
-	struct event	*ev;		/* socket readiness */
+	struct event	*ev;		/* socket readable (persistent once connected) */
+	struct event	*ev_w;		/* socket writable, armed only while PQflush owes */
 	struct event	*timer;		/* reconnect backoff */
 	struct db_query	*q;		/* BUSY: the running query */
-	PGresult	*res;		/* BUSY: first result of the running query */
+	PGresult	*res;		/* BUSY, PREPARING: first result */
 	int		 flushing;
+	int		 prep;		/* PREPARING: statement being prepared */
 };
 
 struct db_pool {
 	struct event_base	*base;
 	char			*dsn;
 	char			*name;
+	const struct db_stmt	*stmts;
+	int			 nstmts;
 	int			 size;
 	int			 wait_max;
 	struct pgconn		*conns;
@@ -73,6 +78,8 @@ struct db_pool {
 static void	pgc_connect(struct pgconn *);
 static void	pgc_event(evutil_socket_t, short, void *);
 static void	pool_dispatch(struct db_pool *);
+static void	pgc_prepare_next(struct pgconn *);
+static int	pgc_flush(struct pgconn *);
 static void	pgc_notice(void *, const char *);
 
 static void
@@ -83,7 +90,6 @@ query_free(struct db_query *q)
 	for (i = 0; i < q->nparams; i++)
 		free(q->values[i]);
 	free(q->values);
-	free(q->sql);
 	free(q);
 }
 
@@ -151,6 +157,10 @@ pgc_arm(struct pgconn *c, short what)
 	if (c->ev != NULL) {
 		event_free(c->ev);
 		c->ev = NULL;
+	}
+	if (c->ev_w != NULL) {
+		event_free(c->ev_w);
+		c->ev_w = NULL;
 	}
 	if (what == 0)
 		return;
@@ -261,14 +271,54 @@ pgc_connect_poll(struct pgconn *c)
 		pgc_broken(c, "cannot set non-blocking mode");
 		return;
 	}
-	if (c->pool->down)
-		log_info("db %s: connected again", c->pool->name);
-	c->pool->down = 0;
-	c->pool->backoff_ms = DB_BACKOFF_MIN_MS;
-	c->state = PGC_IDLE;
-	pgc_arm(c, EV_READ);	/* notice a server-side close while idle */
-	update_gauges(c->pool);
-	pool_dispatch(c->pool);
+	c->state = PGC_PREPARING;
+	c->prep = 0;
+	/* from now on the socket is fixed: one persistent read event, and a write event
+	 * armed only when libpq could not send everything at once */
+	pgc_arm(c, EV_READ);
+	c->ev_w = event_new(c->pool->base, PQsocket(c->pg), EV_WRITE, pgc_event, c);
+	pgc_prepare_next(c);
+}
+
+/* Push what libpq buffered; -1 when the connection broke (c is DOWN then). */
+static int
+pgc_flush(struct pgconn *c)
+{
+	int	f = PQflush(c->pg);
+
+	if (f < 0) {
+		pgc_broken(c, "flush failed");
+		return -1;
+	}
+	c->flushing = f == 1;
+	if (c->flushing)
+		event_add(c->ev_w, NULL);
+	return 0;
+}
+
+/* Prepare statement c->prep, or, when all are, the connection starts serving. */
+static void
+pgc_prepare_next(struct pgconn *c)
+{
+	struct db_pool		*p = c->pool;
+	const struct db_stmt	*st;
+
+	if (c->prep < p->nstmts) {
+		st = &p->stmts[c->prep];
+		if (!PQsendPrepare(c->pg, st->name, st->sql, st->nparams, NULL)) {
+			pgc_broken(c, "cannot send a prepare");
+			return;
+		}
+		(void)pgc_flush(c);
+		return;
+	}
+	if (p->down)
+		log_info("db %s: connected again", p->name);
+	p->down = 0;
+	p->backoff_ms = DB_BACKOFF_MIN_MS;
+	c->state = PGC_IDLE;	/* the read event notices a server-side close */
+	update_gauges(p);
+	pool_dispatch(p);
 }
 
 /* Server notices (warnings, the FATAL of a shutdown) go to our log, not to stderr raw. */
@@ -289,7 +339,7 @@ pgc_start(struct pgconn *c, struct db_query *q)
 	c->q = q;
 	q->conn = c;
 	c->state = PGC_BUSY;
-	if (!PQsendQueryParams(c->pg, q->sql, q->nparams, NULL,
+	if (!PQsendQueryPrepared(c->pg, c->pool->stmts[q->stmt].name, q->nparams,
 	    (const char *const *)q->values, NULL, NULL, 0)) {
 		char *msg = xasprintf("send: %s", PQerrorMessage(c->pg));
 
@@ -298,8 +348,7 @@ pgc_start(struct pgconn *c, struct db_query *q)
 		free(msg);
 		return;
 	}
-	c->flushing = 1;
-	pgc_arm(c, EV_READ | EV_WRITE);
+	(void)pgc_flush(c);
 }
 
 /* The running query is complete: answer it and take the next. */
@@ -312,7 +361,6 @@ pgc_done(struct pgconn *c)
 	c->q = NULL;
 	c->res = NULL;
 	c->state = PGC_IDLE;
-	pgc_arm(c, EV_READ);
 	if (q->cb != NULL)
 		q->cb(q->arg, DB_OK, res);
 	else
@@ -328,18 +376,8 @@ pgc_busy_io(struct pgconn *c, short what)
 {
 	PGresult	*r;
 
-	if (c->flushing && (what & EV_WRITE)) {
-		int f = PQflush(c->pg);
-
-		if (f < 0) {
-			pgc_broken(c, "flush failed");
-			return;
-		}
-		if (f == 0) {
-			c->flushing = 0;
-			pgc_arm(c, EV_READ);
-		}
-	}
+	if (c->flushing && (what & EV_WRITE) && pgc_flush(c) != 0)
+		return;
 	if (!(what & EV_READ))
 		return;
 	if (!PQconsumeInput(c->pg)) {
@@ -355,6 +393,25 @@ pgc_busy_io(struct pgconn *c, short what)
 		if (r == NULL) {
 			if (c->res == NULL) {
 				pgc_broken(c, "query ended without a result");
+				return;
+			}
+			if (c->state == PGC_PREPARING) {
+				int ok = PQresultStatus(c->res) == PGRES_COMMAND_OK;
+
+				if (!ok) {
+					char *msg = xasprintf("prepare %s: %s",
+					    c->pool->stmts[c->prep].name,
+					    PQresultErrorMessage(c->res));
+
+					msg[strcspn(msg, "\n")] = '\0';
+					pgc_broken(c, msg);
+					free(msg);
+					return;
+				}
+				PQclear(c->res);
+				c->res = NULL;
+				c->prep++;
+				pgc_prepare_next(c);
 				return;
 			}
 			pgc_done(c);
@@ -380,6 +437,7 @@ pgc_event(evutil_socket_t fd, short what, void *arg)
 		pgc_connect_poll(c);
 		return;
 	case PGC_BUSY:
+	case PGC_PREPARING:
 		pgc_busy_io(c, what);
 		return;
 	case PGC_IDLE:
@@ -419,7 +477,7 @@ pool_dispatch(struct db_pool *p)
 
 struct db_pool *
 db_pool_new(struct event_base *base, const char *dsn, int size, int wait_max,
-    const char *name)
+    const char *name, const struct db_stmt *stmts, int nstmts)
 {
 	struct db_pool	*p = xcalloc(1, sizeof(*p));
 	int		 i;
@@ -427,6 +485,8 @@ db_pool_new(struct event_base *base, const char *dsn, int size, int wait_max,
 	p->base = base;
 	p->dsn = xstrdup(dsn);
 	p->name = xstrdup(name);
+	p->stmts = stmts;
+	p->nstmts = nstmts;
 	p->size = size;
 	p->wait_max = wait_max;
 	p->backoff_ms = DB_BACKOFF_MIN_MS;
@@ -479,14 +539,13 @@ db_pool_free(struct db_pool *p)
 }
 
 struct db_query *
-db_query(struct db_pool *p, const char *sql, int nparams, const char *const *values,
-    db_cb cb, void *arg)
+db_query(struct db_pool *p, int stmt, const char *const *values, db_cb cb, void *arg)
 {
 	struct db_query	*q = xcalloc(1, sizeof(*q));
-	int		 i;
+	int		 i, nparams = p->stmts[stmt].nparams;
 
 	q->pool = p;
-	q->sql = xstrdup(sql);
+	q->stmt = stmt;
 	q->nparams = nparams;
 	q->values = xcalloc((size_t)nparams + 1, sizeof(char *));
 	for (i = 0; i < nparams; i++)

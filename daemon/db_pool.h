@@ -22,15 +22,24 @@ typedef void	(*db_cb)(void *arg, enum db_status, const PGresult *res);
 struct db_pool;
 struct db_query;
 
+/* The statements a pool runs, prepared on every connection before it serves. */
+struct db_stmt {
+	const char	*name;
+	const char	*sql;
+	int		 nparams;
+};
+
+/* stmts must outlive the pool. */
 struct db_pool	*db_pool_new(struct event_base *, const char *dsn, int size, int wait_max,
-		    const char *name);
+		    const char *name, const struct db_stmt *stmts, int nstmts);
 /* Stops connecting; callbacks of outstanding queries are not called. */
 void		 db_pool_free(struct db_pool *);
 
-/* Queue a query with text parameters (copied; NULL = SQL NULL). The callback always runs
- * later from the event loop, exactly once, unless db_cancel() comes first. */
-struct db_query	*db_query(struct db_pool *, const char *sql, int nparams,
-		    const char *const *values, db_cb, void *arg);
+/* Queue prepared statement number stmt with its text parameters (copied; NULL = SQL
+ * NULL). The callback always runs later from the event loop, exactly once, unless
+ * db_cancel() comes first. */
+struct db_query	*db_query(struct db_pool *, int stmt, const char *const *values, db_cb,
+		    void *arg);
 /* The caller is going away: its callback will not run. A running query finishes on the
  * server and its result is drained and dropped before the connection is reused. */
 void		 db_cancel(struct db_query *);

@@ -23,6 +23,7 @@
 #include "http_parse.h"
 #include "log.h"
 #include "metrics.h"
+#include "queries.h"
 #include "rpc.h"
 #include "server.h"
 #include "tls.h"
@@ -302,8 +303,7 @@ serve_metrics(struct conn *c)
 
 	vals[0] = c->auth.token_sha256[0] != '\0' ? c->auth.token_sha256 : NULL;
 	vals[1] = c->auth.cert_sha256[0] != '\0' ? c->auth.cert_sha256 : NULL;
-	c->q = db_query(c->w->pool, "SELECT api.authenticate($1::bytea, $2::bytea)", 2, vals,
-	    metrics_result, c);
+	c->q = db_query(c->w->pool, Q_AUTHENTICATE, vals, metrics_result, c);
 }
 
 /* Request handling ----------------------------------------------------------------- */
@@ -343,7 +343,7 @@ dispatch(struct conn *c)
 		c->keepalive = 0;
 	switch (c->route) {
 	case R_HEALTHZ:
-		c->q = db_query(c->w->pool, "SELECT 1", 0, NULL, healthz_result, c);
+		c->q = db_query(c->w->pool, Q_PING, NULL, healthz_result, c);
 		return;
 	case R_METRICS:
 	case R_RPC:

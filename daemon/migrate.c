@@ -322,10 +322,22 @@ migrate_apply(PGconn *c, const char *dir, char **cause)
 			*cause = xasprintf("cannot record migration %s: %s", f[i].name,
 			    PQresultErrorMessage(r));
 			PQclear(r);
+			free(err);
+			err = NULL;
 			(void)exec_ok(c, "ROLLBACK", &err);
 			goto out;
 		}
 		PQclear(r);
+		/* methods added by this migration join the generated dispatcher (0002) */
+		if (exec_ok(c, "DO $$ BEGIN IF to_regprocedure('fl.rebuild_dispatch()') IS NOT "
+		    "NULL THEN PERFORM fl.rebuild_dispatch(); END IF; END $$", &err) != 0) {
+			*cause = xasprintf("migration %s: rebuilding the dispatcher failed: %s",
+			    f[i].name, err);
+			free(err);
+			err = NULL;
+			(void)exec_ok(c, "ROLLBACK", &err);
+			goto out;
+		}
 		if (exec_ok(c, "COMMIT", &err) != 0) {
 			*cause = xasprintf("migration %s failed at commit: %s", f[i].name, err);
 			goto out;

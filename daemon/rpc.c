@@ -8,6 +8,7 @@
 #include "log.h"
 #include "methods.h"
 #include "metrics.h"
+#include "queries.h"
 #include "rpc.h"
 #include "util.h"
 #include "validate.h"
@@ -16,7 +17,6 @@
 #define FUND_VERSION "0.0.0"
 #endif
 
-#define RPC_SQL	"SELECT api.call($1::bytea, $2::bytea, $3, $4::text[], $5::jsonb, $6, $7::jsonb)"
 #define RPC_MAX_RETRIES	3	/* serialization failures and deadlocks */
 
 static cJSON *
@@ -436,7 +436,7 @@ exec_next(struct rpc_exec *x)
 		vals[4] = params;
 		vals[5] = c->idem;
 		vals[6] = ctx;
-		x->q = db_query(x->pool, RPC_SQL, 7, vals, exec_result, x);
+		x->q = db_query(x->pool, Q_RPC, vals, exec_result, x);
 		free(params);
 		free(ctx);
 		return;

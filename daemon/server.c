@@ -17,6 +17,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "queries.h"
 #include "server.h"
 #include "tls.h"
 #include "util.h"
@@ -228,7 +229,8 @@ server_run(const char *cfgpath, struct cfg *cfg)
 			fatal("cannot listen on %s", cfg->listen);
 		evconnlistener_set_error_cb(w->lev, accept_error_cb);
 		snprintf(name, sizeof(name), "w%d", i);
-		w->pool = db_pool_new(w->base, cfg->dsn, per_pool, (int)cfg->wait_queue, name);
+		w->pool = db_pool_new(w->base, cfg->dsn, per_pool, (int)cfg->wait_queue, name,
+		    queries, Q_COUNT);
 		w->ev_drain = event_new(w->base, -1, 0, drain_cb, w);
 		w->ev_drain_deadline = evtimer_new(w->base, drain_deadline_cb, w);
 	}
