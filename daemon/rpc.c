@@ -401,10 +401,9 @@ static void
 exec_next(struct rpc_exec *x)
 {
 	const char	*vals[7];
-	char		*params, *ctx;
-	cJSON		*cj;
+	char		*params;
 	struct rpc_call	*c;
-	char		 hash[67];
+	char		 hash[67], ctx[256];
 
 	for (; x->next < x->b->n; x->next++) {
 		c = &x->b->calls[x->next];
@@ -412,22 +411,20 @@ exec_next(struct rpc_exec *x)
 			continue;	/* answered by the parser */
 		if (c->t0 == 0)
 			c->t0 = now_usec();
-		cj = cJSON_CreateObject();
-		cJSON_AddStringToObject(cj, "version", FUND_VERSION);
-		cJSON_AddStringToObject(cj, "request_id", x->reqid);
-		if ((c->m->flags & M_NEW_TOKEN) && c->token[0] == '\0') {
-			if (auth_token_new(c->token, sizeof(c->token)) != 0) {
-				rpc_set_error(c, -32603, "Internal error", "rng_failed", NULL);
-				call_finish(x, c);
-				continue;
-			}
+		if ((c->m->flags & M_NEW_TOKEN) && c->token[0] == '\0' &&
+		    auth_token_new(c->token, sizeof(c->token)) != 0) {
+			rpc_set_error(c, -32603, "Internal error", "rng_failed", NULL);
+			call_finish(x, c);
+			continue;
 		}
+		/* ctx: request facts for the SQL method; every value here is [0-9a-f.-] */
 		if (c->m->flags & M_NEW_TOKEN) {
 			auth_sha256_bytea(c->token, strlen(c->token), hash);
-			cJSON_AddStringToObject(cj, "token_sha256", hash + 2);
-		}
-		ctx = cJSON_PrintUnformatted(cj);
-		cJSON_Delete(cj);
+			snprintf(ctx, sizeof(ctx), "{\"version\":\"%s\",\"request_id\":\"%s\","
+			    "\"token_sha256\":\"%s\"}", FUND_VERSION, x->reqid, hash + 2);
+		} else
+			snprintf(ctx, sizeof(ctx), "{\"version\":\"%s\",\"request_id\":\"%s\"}",
+			    FUND_VERSION, x->reqid);
 		params = cJSON_PrintUnformatted(c->params);
 		vals[0] = x->auth.token_sha256[0] != '\0' ? x->auth.token_sha256 : NULL;
 		vals[1] = x->auth.cert_sha256[0] != '\0' ? x->auth.cert_sha256 : NULL;
@@ -438,7 +435,6 @@ exec_next(struct rpc_exec *x)
 		vals[6] = ctx;
 		x->q = db_query(x->pool, Q_RPC, vals, exec_result, x);
 		free(params);
-		free(ctx);
 		return;
 	}
 	event_active(x->ev_done, EV_TIMEOUT, 0);
