@@ -17,13 +17,17 @@
 
 #define DB_BACKOFF_MIN_MS	100
 #define DB_BACKOFF_MAX_MS	5000
+/* Queries in flight on one connection (pipeline mode, a Sync after each, so each is still
+ * its own transaction). Idle connections are used first; past depth 1 a busy connection
+ * takes more only when none is idle, which saves a wakeup per query under load. */
+#define DB_PIPELINE_MAX		4
 
 enum pgc_state {
 	PGC_DOWN,		/* waiting for the reconnect timer */
 	PGC_CONNECTING,
 	PGC_PREPARING,		/* connected, preparing the pool's statements */
 	PGC_IDLE,
-	PGC_BUSY,
+	PGC_BUSY,		/* one or more queries in flight */
 };
 
 struct db_query {
@@ -48,8 +52,10 @@ struct pgconn {
 	struct event	*ev;		/* socket readable (persistent once connected) */
 	struct event	*ev_w;		/* socket writable, armed only while PQflush owes */
 	struct event	*timer;		/* reconnect backoff */
-	struct db_query	*q;		/* BUSY: the running query */
-	PGresult	*res;		/* BUSY, PREPARING: first result */
+	struct db_queryq inflight;	/* BUSY: sent, oldest first */
+	int		 depth;
+	int		 await_sync;	/* head's results are in; its Sync is next */
+	PGresult	*res;		/* BUSY (head query), PREPARING: first result */
 	int		 flushing;
 	int		 prep;		/* PREPARING: statement being prepared */
 };
@@ -174,7 +180,7 @@ pgc_broken(struct pgconn *c, const char *reason)
 {
 	struct db_pool	*p = c->pool;
 	struct timeval	 tv;
-	struct db_query	*q = c->q;
+	struct db_query	*q;
 	int		 was_up = c->state == PGC_IDLE || c->state == PGC_BUSY;
 
 	log_warnx("db %s conn %d: %s", p->name, c->idx, reason);
@@ -188,13 +194,16 @@ pgc_broken(struct pgconn *c, const char *reason)
 		c->pg = NULL;
 	}
 	c->state = PGC_DOWN;
-	c->q = NULL;
-	if (q != NULL) {
+	/* whatever was in flight: the outcome is unknown to us */
+	while ((q = TAILQ_FIRST(&c->inflight)) != NULL) {
+		TAILQ_REMOVE(&c->inflight, q, entry);
 		q->conn = NULL;
 		if (q->cb == NULL)
 			p->orphans--;
 		query_fail_later(q, DB_LOST);
 	}
+	c->depth = 0;
+	c->await_sync = 0;
 	update_gauges(p);
 	if (!was_up || p->healthy == 0)
 		p->down = 1;
@@ -209,7 +218,6 @@ pgc_broken(struct pgconn *c, const char *reason)
 	} else
 		tv.tv_sec = 0, tv.tv_usec = 0;	/* first retry at once */
 	evtimer_add(c->timer, &tv);
-	update_gauges(p);
 }
 
 static void
@@ -312,6 +320,10 @@ pgc_prepare_next(struct pgconn *c)
 		(void)pgc_flush(c);
 		return;
 	}
+	if (PQenterPipelineMode(c->pg) != 1) {
+		pgc_broken(c, "cannot enter pipeline mode");
+		return;
+	}
 	if (p->down)
 		log_info("db %s: connected again", p->name);
 	p->down = 0;
@@ -336,11 +348,12 @@ pgc_notice(void *arg, const char *msg)
 static void
 pgc_start(struct pgconn *c, struct db_query *q)
 {
-	c->q = q;
 	q->conn = c;
+	TAILQ_INSERT_TAIL(&c->inflight, q, entry);
+	c->depth++;
 	c->state = PGC_BUSY;
 	if (!PQsendQueryPrepared(c->pg, c->pool->stmts[q->stmt].name, q->nparams,
-	    (const char *const *)q->values, NULL, NULL, 0)) {
+	    (const char *const *)q->values, NULL, NULL, 0) || !PQpipelineSync(c->pg)) {
 		char *msg = xasprintf("send: %s", PQerrorMessage(c->pg));
 
 		msg[strcspn(msg, "\n")] = '\0';
@@ -352,23 +365,26 @@ pgc_start(struct pgconn *c, struct db_query *q)
 }
 
 /* The running query is complete: answer it and take the next. */
+/* The oldest query in flight is complete (results and Sync read): answer it. */
 static void
 pgc_done(struct pgconn *c)
 {
-	struct db_query	*q = c->q;
+	struct db_query	*q = TAILQ_FIRST(&c->inflight);
 	PGresult	*res = c->res;
 
-	c->q = NULL;
+	TAILQ_REMOVE(&c->inflight, q, entry);
+	c->depth--;
 	c->res = NULL;
-	c->state = PGC_IDLE;
+	c->await_sync = 0;
+	if (c->depth == 0)
+		c->state = PGC_IDLE;
+	q->conn = NULL;
 	if (q->cb != NULL)
 		q->cb(q->arg, DB_OK, res);
 	else
 		c->pool->orphans--;
 	PQclear(res);
 	query_free(q);
-	update_gauges(c->pool);
-	pool_dispatch(c->pool);
 }
 
 static void
@@ -388,42 +404,72 @@ pgc_busy_io(struct pgconn *c, short what)
 		free(msg);
 		return;
 	}
-	while (!PQisBusy(c->pg)) {
+	if (c->state == PGC_PREPARING) {
+		while (!PQisBusy(c->pg)) {
+			if ((r = PQgetResult(c->pg)) != NULL) {
+				if (c->res == NULL)
+					c->res = r;
+				else
+					PQclear(r);
+				continue;
+			}
+			if (c->res == NULL) {
+				pgc_broken(c, "prepare ended without a result");
+				return;
+			}
+			if (PQresultStatus(c->res) != PGRES_COMMAND_OK) {
+				char *msg = xasprintf("prepare %s: %s",
+				    c->pool->stmts[c->prep].name, PQresultErrorMessage(c->res));
+
+				msg[strcspn(msg, "\n")] = '\0';
+				pgc_broken(c, msg);
+				free(msg);
+				return;
+			}
+			PQclear(c->res);
+			c->res = NULL;
+			c->prep++;
+			pgc_prepare_next(c);
+			return;
+		}
+		return;
+	}
+	/* Pipeline: per query, its results then NULL, then the PIPELINE_SYNC of its Sync. */
+	while (c->depth > 0 && !PQisBusy(c->pg)) {
 		r = PQgetResult(c->pg);
-		if (r == NULL) {
+		if (!c->await_sync) {
+			if (r != NULL) {
+				if (c->res == NULL)
+					c->res = r;
+				else
+					PQclear(r);
+				continue;
+			}
 			if (c->res == NULL) {
 				pgc_broken(c, "query ended without a result");
 				return;
 			}
-			if (c->state == PGC_PREPARING) {
-				int ok = PQresultStatus(c->res) == PGRES_COMMAND_OK;
-
-				if (!ok) {
-					char *msg = xasprintf("prepare %s: %s",
-					    c->pool->stmts[c->prep].name,
-					    PQresultErrorMessage(c->res));
-
-					msg[strcspn(msg, "\n")] = '\0';
-					pgc_broken(c, msg);
-					free(msg);
-					return;
-				}
-				PQclear(c->res);
-				c->res = NULL;
-				c->prep++;
-				pgc_prepare_next(c);
-				return;
-			}
-			pgc_done(c);
+			c->await_sync = 1;
+			continue;
+		}
+		if (r == NULL)
+			break;	/* the Sync's answer has not arrived yet */
+		if (PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			pgc_broken(c, "pipeline out of step");
 			return;
 		}
-		if (c->res == NULL)
-			c->res = r;
-		else
-			PQclear(r);
+		PQclear(r);
+		pgc_done(c);
+		if (c->state == PGC_DOWN)
+			return;
 	}
-	if (PQstatus(c->pg) == CONNECTION_BAD)
+	if (PQstatus(c->pg) == CONNECTION_BAD) {
 		pgc_broken(c, "connection lost");
+		return;
+	}
+	update_gauges(c->pool);
+	pool_dispatch(c->pool);
 }
 
 static void
@@ -458,19 +504,34 @@ pgc_event(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Waiting queries go to idle connections first, then onto the shallowest pipeline. */
 static void
 pool_dispatch(struct db_pool *p)
 {
 	struct db_query	*q;
+	struct pgconn	*best;
 	int		 i;
 
-	for (i = 0; i < p->size && (q = TAILQ_FIRST(&p->waitq)) != NULL; i++) {
-		if (p->conns[i].state != PGC_IDLE)
-			continue;
+	while ((q = TAILQ_FIRST(&p->waitq)) != NULL) {
+		best = NULL;
+		for (i = 0; i < p->size; i++) {
+			struct pgconn *c = &p->conns[i];
+
+			if (c->state != PGC_IDLE && c->state != PGC_BUSY)
+				continue;
+			if (c->depth >= DB_PIPELINE_MAX)
+				continue;
+			if (best == NULL || c->depth < best->depth)
+				best = c;
+			if (c->depth == 0)
+				break;
+		}
+		if (best == NULL)
+			break;
 		TAILQ_REMOVE(&p->waitq, q, entry);
 		q->queued = 0;
 		p->nwait--;
-		pgc_start(&p->conns[i], q);
+		pgc_start(best, q);
 	}
 	update_gauges(p);
 }
@@ -498,6 +559,7 @@ db_pool_new(struct event_base *base, const char *dsn, int size, int wait_max,
 		p->conns[i].pool = p;
 		p->conns[i].idx = i;
 		p->conns[i].timer = evtimer_new(base, pgc_timer, &p->conns[i]);
+		TAILQ_INIT(&p->conns[i].inflight);
 		pgc_connect(&p->conns[i]);
 	}
 	return p;
@@ -518,8 +580,10 @@ db_pool_free(struct db_pool *p)
 		event_free(c->timer);
 		if (c->res != NULL)
 			PQclear(c->res);
-		if (c->q != NULL)
-			query_free(c->q);
+		while ((q = TAILQ_FIRST(&c->inflight)) != NULL) {
+			TAILQ_REMOVE(&c->inflight, q, entry);
+			query_free(q);
+		}
 		if (c->pg != NULL)
 			PQfinish(c->pg);
 	}
@@ -619,11 +683,9 @@ db_pool_healthy(struct db_pool *p)
 int
 db_pool_outstanding(struct db_pool *p)
 {
-	int	i, n = p->nwait + p->orphans;
+	int	i, n = p->nwait;
 
 	for (i = 0; i < p->size; i++)
-		if (p->conns[i].state == PGC_BUSY && p->conns[i].q != NULL &&
-		    p->conns[i].q->cb != NULL)
-			n++;
+		n += p->conns[i].depth;	/* orphans included: they finish before we exit */
 	return n;
 }

@@ -63,6 +63,33 @@ for round in $(seq "$ROUNDS"); do
 	done
 done
 
+# Cores: the same load on one worker thread, for the figure that says whether a second
+# event loop pays on this machine (README: workers = 0 means one per core).
+kill -TERM "$FUNDD_PID"
+wait "$FUNDD_PID" || true
+sed -e 's/^\[server\]$/[server]\nworkers = 1/' "$DIR/fundd.conf" >"$DIR/fundd-1worker.conf"
+"$ROOT/bin/fundd" -c "$DIR/fundd-1worker.conf" 2>>"$DIR/fundd.log" &
+FUNDD_PID=$!
+for _ in $(seq 100); do
+	curl -sf --cacert "$DIR/tls/ca.crt" "https://127.0.0.1:$FPORT/healthz" >/dev/null && break
+	sleep 0.1
+done
+for round in $(seq "$ROUNDS"); do
+	"$LOADGEN" --url "https://127.0.0.1:$FPORT/rpc" --connections 32 \
+	    --duration "$DURATION" --warmup "$WARMUP" --cacert "$DIR/tls/ca.crt" \
+	    --header "Authorization: Bearer $TOKEN" --body-string "$WHOAMI" \
+	    --label fundd-whoami-1worker >>"$RESULTS"
+done
+kill -TERM "$FUNDD_PID"
+wait "$FUNDD_PID" || true
+"$ROOT/bin/fundd" -c "$DIR/fundd.conf" 2>>"$DIR/fundd.log" &
+FUNDD_PID=$!
+for _ in $(seq 100); do
+	curl -sf --cacert "$DIR/tls/ca.crt" "https://127.0.0.1:$FPORT/healthz" >/dev/null && break
+	sleep 0.1
+done
+sleep 1
+
 /usr/bin/python3 "$ROOT/tests/bench/idle_conns.py" --port "$FPORT" --cacert "$DIR/tls/ca.crt" \
     --pid "$FUNDD_PID" --connections 1000 >>"$RESULTS"
 
@@ -71,7 +98,7 @@ echo "## system.whoami through fundd vs nginx static HTTPS (median of $ROUNDS ro
 echo
 grep '"rps"' "$RESULTS" | /usr/bin/python3 "$ROOT/tests/bench/report.py" \
     --ratio fundd-whoami nginx-static 1 --ratio fundd-whoami nginx-static 8 \
-    --ratio fundd-whoami nginx-static 32
+    --ratio fundd-whoami nginx-static 32 --ratio fundd-whoami fundd-whoami-1worker 32
 echo
 echo "## memory"
 echo
