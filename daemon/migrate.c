@@ -328,7 +328,7 @@ migrate_apply(PGconn *c, const char *dir, char **cause)
 			goto out;
 		}
 		PQclear(r);
-		/* methods added by this migration join the generated dispatcher (0002) */
+		/* methods added by this migration join the generated api.call() (0001) */
 		if (exec_ok(c, "DO $$ BEGIN IF to_regprocedure('fl.rebuild_dispatch()') IS NOT "
 		    "NULL THEN PERFORM fl.rebuild_dispatch(); END IF; END $$", &err) != 0) {
 			*cause = xasprintf("migration %s: rebuilding the dispatcher failed: %s",

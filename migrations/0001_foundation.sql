@@ -30,9 +30,13 @@ LANGUAGE sql VOLATILE AS $$
 $$;
 
 -- RFC 3339 UTC, as the protocol writes times: 2026-11-23T10:00:00.123456Z
+-- Functions on the request path are PL/pgSQL: SQL-language functions called from PL/pgSQL
+-- are parsed again on every call (docs/benchmarks.md).
 CREATE FUNCTION fl.ts(p_t timestamptz) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-	SELECT to_char(p_t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	RETURN to_char(p_t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
+END
 $$;
 
 -- Raise a JSON-RPC error. The daemon maps SQLSTATE FLERR to the error object in the message;
@@ -144,9 +148,11 @@ END
 $$;
 
 CREATE FUNCTION fl.principal_json(p fl.principal) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
-	SELECT jsonb_build_object('principal_id', p.principal_id, 'name', p.name,
-	    'roles', to_jsonb(p.roles), 'partner_id', p.partner_id)
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	RETURN jsonb_build_object('principal_id', p.principal_id, 'name', p.name,
+	    'roles', to_jsonb(p.roles), 'partner_id', p.partner_id);
+END
 $$;
 
 -- For HTTP endpoints that are not RPC (/metrics, exports): the principal as JSON, or null.
@@ -162,77 +168,32 @@ BEGIN
 END
 $$;
 
--- The RPC dispatcher: authenticates, checks roles, handles the idempotency key and calls
--- api.<method with dots as underscores>(principal, params, ctx) in one statement, so one
--- round trip and one transaction per call. Returns {"result": ..., "replayed": bool} or
--- {"error": {code, message, data}} for refusals that write nothing; errors raised by
--- methods (SQLSTATE FLERR) roll the whole call back.
-CREATE FUNCTION api.call(p_token bytea, p_cert bytea, p_method text, p_roles text[],
-    p_params jsonb, p_idem text, p_ctx jsonb) RETURNS jsonb
-LANGUAGE plpgsql AS $$
-DECLARE
-	v_p	fl.principal := fl.authenticate(p_token, p_cert);
-	v_hash	bytea;
-	v_row	fl.idempotency;
-	v_res	jsonb;
+-- system.* ---------------------------------------------------------------------------------
+
+CREATE FUNCTION api.system_version(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 BEGIN
-	IF v_p.principal_id IS NULL THEN
-		RETURN jsonb_build_object('error', jsonb_build_object('code', -32001,
-		    'message', 'unauthenticated', 'data', jsonb_build_object('reason',
-		    CASE WHEN p_token IS NULL AND p_cert IS NULL THEN 'no_credentials'
-		    ELSE 'bad_credentials' END)));
-	END IF;
-	IF cardinality(p_roles) > 0 AND NOT (v_p.roles && p_roles) THEN
-		RETURN jsonb_build_object('error', jsonb_build_object('code', -32003,
-		    'message', 'forbidden', 'data', jsonb_build_object('reason',
-		    'role_required', 'roles', to_jsonb(p_roles))));
-	END IF;
-	IF p_idem IS NOT NULL THEN
-		v_hash := sha256(convert_to(p_method || ' ' || p_params::text, 'UTF8'));
-		INSERT INTO fl.idempotency (principal_id, key, method, params_sha256)
-		VALUES (v_p.principal_id, p_idem, p_method, v_hash)
-		ON CONFLICT DO NOTHING;
-		IF NOT FOUND THEN
-			-- a committed earlier call holds the key (a concurrent one made us wait)
-			SELECT * INTO v_row FROM fl.idempotency
-			 WHERE principal_id = v_p.principal_id AND key = p_idem;
-			IF v_row.method <> p_method OR v_row.params_sha256 <> v_hash THEN
-				RETURN jsonb_build_object('error', jsonb_build_object(
-				    'code', -32009, 'message', 'idempotency key reused with other params',
-				    'data', jsonb_build_object('reason', 'idempotency_mismatch',
-				    'field', 'idempotency_key')));
-			END IF;
-			RETURN jsonb_build_object('result', v_row.result, 'replayed', true);
-		END IF;
-	END IF;
-	EXECUTE format('SELECT api.%I($1, $2, $3)', replace(p_method, '.', '_'))
-	   INTO v_res USING v_p, p_params, p_ctx;
-	IF p_idem IS NOT NULL THEN
-		UPDATE fl.idempotency SET result = v_res - 'token'
-		 WHERE principal_id = v_p.principal_id AND key = p_idem;
-	END IF;
-	RETURN jsonb_build_object('result', v_res, 'replayed', false);
+	RETURN jsonb_build_object('version', ctx->>'version', 'protocol', 1);
 END
 $$;
 
--- system.* ---------------------------------------------------------------------------------
-
-CREATE FUNCTION api.system_version(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-	SELECT jsonb_build_object('version', ctx->>'version', 'protocol', 1)
+-- the hottest call: fl.principal_json's body inline, one PL/pgSQL call level less
+CREATE FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN jsonb_build_object('principal_id', p.principal_id, 'name', p.name,
+	    'roles', to_jsonb(p.roles), 'partner_id', p.partner_id);
+END
 $$;
 
-CREATE FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-	SELECT fl.principal_json(p)
-$$;
-
-CREATE FUNCTION api.region_list(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-	SELECT jsonb_build_object('regions', coalesce(jsonb_agg(jsonb_build_object(
+CREATE FUNCTION api.region_list(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT jsonb_build_object('regions', coalesce(jsonb_agg(jsonb_build_object(
 	    'region', region, 'region_code', region_code, 'country', country)
 	    ORDER BY country, region), '[]'))
-	  FROM fl.region
+	  FROM fl.region);
+END
 $$;
 
 -- principal.* ------------------------------------------------------------------------------
@@ -277,3 +238,104 @@ BEGIN
 	RETURN jsonb_build_object('principal_id', v_id, 'revoked', true);
 END
 $$;
+
+-- The RPC entry point ------------------------------------------------------------------------
+--
+-- fl.rebuild_dispatch() generates api.call() from every function
+-- api.<ns>_<name>(fl.principal, jsonb, jsonb) RETURNS jsonb, whose method name is
+-- <ns>.<name> (the first underscore becomes the dot): authentication inline and a CASE of
+-- static calls, whose plans PL/pgSQL caches per session (EXECUTE would plan every call).
+-- The migration runner calls it after each migration, so a migration that adds a method
+-- only creates its function.
+
+CREATE FUNCTION fl.rebuild_dispatch() RETURNS int
+LANGUAGE plpgsql AS $rebuild$
+DECLARE
+	v_cases	text := '';
+	v_n	int := 0;
+	r	record;
+BEGIN
+	FOR r IN
+		SELECT p.proname
+		  FROM pg_proc p
+		  JOIN pg_namespace n ON n.oid = p.pronamespace
+		 WHERE n.nspname = 'api'
+		   AND p.proname ~ '^[a-z]+_[a-z_]+$'
+		   AND p.prorettype = 'jsonb'::regtype
+		   AND array_to_string(p.proargtypes::regtype[], ',') = 'fl.principal,jsonb,jsonb'
+		 ORDER BY p.proname
+	LOOP
+		v_cases := v_cases || format(E'\tWHEN %L THEN v_res := api.%I(v_p, p_params, p_ctx);\n',
+		    regexp_replace(r.proname, '_', '.'), r.proname);
+		v_n := v_n + 1;
+	END LOOP;
+	EXECUTE format($f$
+-- The RPC entry point (generated by fl.rebuild_dispatch(): do not edit): authenticates the
+-- token hash (or certificate hash), checks roles, claims the idempotency key and runs the
+-- method, in one statement: one round trip and one transaction per call. Returns
+-- {"result": ..., "replayed": bool} or {"error": {code, message, data}} for refusals that
+-- write nothing; errors raised by methods (SQLSTATE FLERR) roll the whole call back.
+CREATE OR REPLACE FUNCTION api.call(p_token bytea, p_cert bytea, p_method text,
+    p_roles text[], p_params jsonb, p_idem text, p_ctx jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $c$
+DECLARE
+	v_p	fl.principal;
+	v_hash	bytea;
+	v_row	fl.idempotency;
+	v_res	jsonb;
+BEGIN
+	IF p_token IS NOT NULL THEN
+		SELECT * INTO v_p FROM fl.principal
+		 WHERE token_hash = p_token AND revoked_at IS NULL;
+	ELSIF p_cert IS NOT NULL THEN
+		SELECT * INTO v_p FROM fl.principal
+		 WHERE cert_sha256 = p_cert AND revoked_at IS NULL;
+	END IF;
+	IF v_p.principal_id IS NULL THEN
+		RETURN jsonb_build_object('error', jsonb_build_object('code', -32001,
+		    'message', 'unauthenticated', 'data', jsonb_build_object('reason',
+		    CASE WHEN p_token IS NULL AND p_cert IS NULL THEN 'no_credentials'
+		    ELSE 'bad_credentials' END)));
+	END IF;
+	IF cardinality(p_roles) > 0 AND NOT (v_p.roles && p_roles) THEN
+		RETURN jsonb_build_object('error', jsonb_build_object('code', -32003,
+		    'message', 'forbidden', 'data', jsonb_build_object('reason',
+		    'role_required', 'roles', to_jsonb(p_roles))));
+	END IF;
+	IF p_idem IS NOT NULL THEN
+		v_hash := sha256(convert_to(p_method || ' ' || p_params::text, 'UTF8'));
+		INSERT INTO fl.idempotency (principal_id, key, method, params_sha256)
+		VALUES (v_p.principal_id, p_idem, p_method, v_hash)
+		ON CONFLICT DO NOTHING;
+		IF NOT FOUND THEN
+			-- a committed earlier call holds the key (a concurrent one made us wait)
+			SELECT * INTO v_row FROM fl.idempotency
+			 WHERE principal_id = v_p.principal_id AND key = p_idem;
+			IF v_row.method <> p_method OR v_row.params_sha256 <> v_hash THEN
+				RETURN jsonb_build_object('error', jsonb_build_object(
+				    'code', -32009,
+				    'message', 'idempotency key reused with other params',
+				    'data', jsonb_build_object('reason', 'idempotency_mismatch',
+				    'field', 'idempotency_key')));
+			END IF;
+			RETURN jsonb_build_object('result', v_row.result, 'replayed', true);
+		END IF;
+	END IF;
+	CASE p_method
+%s	ELSE
+		PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+	END CASE;
+	IF p_idem IS NOT NULL THEN
+		UPDATE fl.idempotency SET result = v_res - 'token'
+		 WHERE principal_id = v_p.principal_id AND key = p_idem;
+	END IF;
+	RETURN jsonb_build_object('result', v_res, 'replayed', false);
+END
+$c$
+$f$, v_cases);
+	RETURN v_n;
+END
+$rebuild$;
+REVOKE EXECUTE ON FUNCTION fl.rebuild_dispatch() FROM fundd_app;
+
+SELECT fl.rebuild_dispatch();

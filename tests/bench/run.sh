@@ -21,6 +21,25 @@ LOADGEN=$ROOT/bin/loadgen
 RESULTS=$DIR/results.jsonl
 FUNDD_PID=
 
+# start_fundd CONF: serve CONF in the background until /healthz answers
+start_fundd() {
+	"$ROOT/bin/fundd" -c "$1" 2>>"$DIR/fundd.log" &
+	FUNDD_PID=$!
+	for _ in $(seq 100); do
+		curl -sf --cacert "$DIR/tls/ca.crt" "https://127.0.0.1:$FPORT/healthz" >/dev/null &&
+		    return 0
+		sleep 0.1
+	done
+	echo "run.sh: fundd did not come up (log: $DIR/fundd.log)" >&2
+	exit 1
+}
+
+stop_fundd() {
+	kill -TERM "$FUNDD_PID"
+	wait "$FUNDD_PID" || true
+	FUNDD_PID=
+}
+
 cleanup() {
 	[ -n "$FUNDD_PID" ] && kill -TERM "$FUNDD_PID" 2>/dev/null && wait "$FUNDD_PID" || true
 	"$ROOT/tests/bench/nginx.sh" stop "$DIR" >/dev/null 2>&1 || true
@@ -37,12 +56,7 @@ grep -q '^io_timeout_s' "$DIR/fundd.conf" ||
 TOKEN=$(cat "$DIR/admin.token")
 : >"$RESULTS"
 
-"$ROOT/bin/fundd" -c "$DIR/fundd.conf" 2>>"$DIR/fundd.log" &
-FUNDD_PID=$!
-for _ in $(seq 100); do
-	curl -sf --cacert "$DIR/tls/ca.crt" "https://127.0.0.1:$FPORT/healthz" >/dev/null && break
-	sleep 0.1
-done
+start_fundd "$DIR/fundd.conf"
 sleep 1
 idle_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$FUNDD_PID/status")
 echo "{\"label\":\"fundd-idle\",\"rss_kb\":$idle_kb}" >>"$RESULTS"
@@ -65,29 +79,17 @@ done
 
 # Cores: the same load on one worker thread, for the figure that says whether a second
 # event loop pays on this machine (README: workers = 0 means one per core).
-kill -TERM "$FUNDD_PID"
-wait "$FUNDD_PID" || true
+stop_fundd
 sed -e 's/^\[server\]$/[server]\nworkers = 1/' "$DIR/fundd.conf" >"$DIR/fundd-1worker.conf"
-"$ROOT/bin/fundd" -c "$DIR/fundd-1worker.conf" 2>>"$DIR/fundd.log" &
-FUNDD_PID=$!
-for _ in $(seq 100); do
-	curl -sf --cacert "$DIR/tls/ca.crt" "https://127.0.0.1:$FPORT/healthz" >/dev/null && break
-	sleep 0.1
-done
+start_fundd "$DIR/fundd-1worker.conf"
 for round in $(seq "$ROUNDS"); do
 	"$LOADGEN" --url "https://127.0.0.1:$FPORT/rpc" --connections 32 \
 	    --duration "$DURATION" --warmup "$WARMUP" --cacert "$DIR/tls/ca.crt" \
 	    --header "Authorization: Bearer $TOKEN" --body-string "$WHOAMI" \
 	    --label fundd-whoami-1worker >>"$RESULTS"
 done
-kill -TERM "$FUNDD_PID"
-wait "$FUNDD_PID" || true
-"$ROOT/bin/fundd" -c "$DIR/fundd.conf" 2>>"$DIR/fundd.log" &
-FUNDD_PID=$!
-for _ in $(seq 100); do
-	curl -sf --cacert "$DIR/tls/ca.crt" "https://127.0.0.1:$FPORT/healthz" >/dev/null && break
-	sleep 0.1
-done
+stop_fundd
+start_fundd "$DIR/fundd.conf"
 sleep 1
 
 /usr/bin/python3 "$ROOT/tests/bench/idle_conns.py" --port "$FPORT" --cacert "$DIR/tls/ca.crt" \
