@@ -46,7 +46,7 @@ CTL_OBJS	:= $(CTL_SRCS:clients/%.c=$(OBJDIR)/ctl_%.o)
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/%)
 
-.PHONY: all deps run test unit integration asan bench fuzz clean check-deps
+.PHONY: all deps run test unit integration asan bench fuzz clean distclean check-deps
 
 all: check-deps bin/fundd bin/fundctl
 
@@ -86,7 +86,7 @@ unit: all $(UNIT_BINS)
 # The integration suite sets up PostgreSQL, TLS material and the daemons itself
 # (tests/integration/conftest.py through config/devenv.sh).
 integration: all
-	@rm -rf $(TEST_DIR)
+	@config/devenv.sh destroy $(TEST_DIR)
 	FUND_TEST_DIR=$(TEST_DIR) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
 test: deps
@@ -137,5 +137,10 @@ fuzz: deps
 
 clean:
 	rm -rf build bin
+
+# stop and remove every local environment under var/ (clusters included)
+distclean: clean
+	@for d in var/*/; do [ -d "$$d/pg" ] && config/devenv.sh destroy "$$d"; done; true
+	rm -rf var
 
 -include $(wildcard $(OBJDIR)/*.d)

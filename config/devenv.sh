@@ -7,6 +7,7 @@
 #   devenv.sh pg-start DIR       start the cluster under DIR (after pg-stop)
 #   devenv.sh pg-stop DIR        stop it (fast shutdown)
 #   devenv.sh down DIR           stop the cluster; DIR stays
+#   devenv.sh destroy DIR        stop the cluster and remove DIR (and the cluster, wherever)
 #   devenv.sh psql DIR [ARGS]    psql into the fund database as the schema owner
 #
 # initdb and postgres refuse root: as root they run as the system user "fundpg" (created on
@@ -64,15 +65,35 @@ cmd_deps() {
 	fi
 }
 
-# Paths under DIR. The socket directory must fit in sun_path (108 bytes), so a deep DIR
-# falls back to a short directory under /tmp named after DIR.
+ensure_pg_user() {
+	if is_root && ! id "$PG_OS_USER" >/dev/null 2>&1; then
+		useradd --system --no-create-home --home-dir /nonexistent \
+		    --shell /usr/sbin/nologin "$PG_OS_USER"
+	fi
+}
+
+# Paths under DIR. Two fallbacks, both named after DIR so every command finds them again:
+# when the PostgreSQL user cannot reach DIR (a checkout under a mode-700 home, as root),
+# the cluster lives in /var/tmp/fundpg-HASH; and the socket directory must fit in sun_path
+# (108 bytes), so a deep one moves to /tmp/fundpg-HASH.
 setpaths() {
+	local hash
 	DIR=$(realpath -m "$1")
+	hash=$(echo -n "$DIR" | sha256sum | cut -c1-12)
+	mkdir -p "$DIR"
 	PGDIR=$DIR/pg
+	if is_root; then
+		ensure_pg_user
+		if ! runuser -u "$PG_OS_USER" -- test -x "$DIR"; then
+			PGDIR=/var/tmp/fundpg-$hash
+			mkdir -p "$PGDIR"
+			ln -sfn "$PGDIR" "$DIR/pg"
+		fi
+	fi
 	PGDATA=$PGDIR/data
 	SOCK=$PGDIR/run
 	if [ ${#SOCK} -gt 80 ]; then
-		SOCK=/tmp/fundpg-$(echo -n "$DIR" | sha256sum | cut -c1-12)
+		SOCK=/tmp/fundpg-$hash
 	fi
 	TLS=$DIR/tls
 	CONF=$DIR/fundd.conf
@@ -105,10 +126,6 @@ owner_psql() {
 }
 
 init_cluster() {
-	if is_root && ! id "$PG_OS_USER" >/dev/null 2>&1; then
-		useradd --system --no-create-home --home-dir /nonexistent \
-		    --shell /usr/sbin/nologin "$PG_OS_USER"
-	fi
 	mkdir -p "$PGDIR"
 	is_root && chown "$PG_OS_USER" "$PGDIR"
 	if [ ! -f "$PGDATA/PG_VERSION" ]; then
@@ -217,7 +234,7 @@ cmd_up() {
 	fi
 }
 
-[ $# -ge 1 ] || die "usage: devenv.sh deps|up|pg-start|pg-stop|down|psql DIR"
+[ $# -ge 1 ] || die "usage: devenv.sh deps|up|pg-start|pg-stop|down|destroy|psql DIR"
 cmd=$1
 shift
 case "$cmd" in
@@ -226,6 +243,11 @@ up)		[ $# -ge 1 ] || die "usage: devenv.sh up DIR [PORT]"; cmd_up "$@" ;;
 pg-start)	setpaths "$1"; pg_start ;;
 pg-stop)	setpaths "$1"; pg_stop ;;
 down)		setpaths "$1"; pg_stop ;;
+destroy)	[ -e "$1" ] || exit 0
+		setpaths "$1"
+		pg_stop
+		rm -rf "$DIR" "$PGDIR"
+		[ "$SOCK" = "$PGDIR/run" ] || rm -rf "$SOCK" ;;
 psql)		setpaths "$1"; shift; owner_psql -d fund "$@" ;;
 *)		die "unknown command '$cmd'" ;;
 esac
