@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "config.h"
 #include "db_pool.h"
+#include "export.h"
 #include "http.h"
 #include "http_parse.h"
 #include "log.h"
@@ -43,9 +44,10 @@ enum conn_state {
 	CS_READING,	/* reading a request head and body */
 	CS_BUSY,	/* a request is being answered (database work) */
 	CS_WRITING,	/* the response is being flushed */
+	CS_STREAMING,	/* a chunked response is being produced (export.c) */
 };
 
-enum route { R_NONE, R_RPC, R_HEALTHZ, R_METRICS };
+enum route { R_NONE, R_RPC, R_HEALTHZ, R_METRICS, R_EXPORT_LEDGER };
 
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
@@ -70,6 +72,8 @@ struct conn {
 	struct rpc_batch	*batch;
 	struct rpc_exec		*exec;
 	struct db_query		*q;
+	struct export		*exp;		/* CS_STREAMING */
+	void			(*drained)(void *);	/* CS_STREAMING: output drained */
 	long long		 t0;
 };
 
@@ -111,6 +115,11 @@ conn_reset_request(struct conn *c)
 		db_cancel(c->q);
 		c->q = NULL;
 	}
+	if (c->exp != NULL) {
+		export_free(c->exp);
+		c->exp = NULL;
+	}
+	c->drained = NULL;
 	rpc_batch_free(c->batch);
 	c->batch = NULL;
 	free(c->body);
@@ -288,6 +297,19 @@ metrics_result(void *arg, enum db_status st, const PGresult *res)
 		conn_reply_rpc_error(c, 403, -32003, "forbidden", "role_required");
 		return;
 	}
+	if (c->route == R_EXPORT_LEDGER) {
+		int	 status;
+		char	*err = NULL;
+
+		c->state = CS_STREAMING;
+		if ((status = export_ledger_start(c, c->w->srv->cfg->dsn, c->head.query,
+		    &c->exp, &err)) != 0) {
+			c->state = CS_BUSY;
+			conn_refuse(c, status, err);
+			free(err);
+		}
+		return;
+	}
 	b = evbuffer_new();
 	server_pool_stats(c->w->srv, &ps);
 	metrics_render(b, &ps);
@@ -346,14 +368,15 @@ dispatch(struct conn *c)
 		c->q = db_query(c->w->pool, Q_PING, NULL, healthz_result, c);
 		return;
 	case R_METRICS:
+	case R_EXPORT_LEDGER:
 	case R_RPC:
 		if (c->bad_auth || !c->has_auth) {
 			conn_reply_rpc_error(c, 401, -32001, "unauthenticated", c->bad_auth ?
 			    "bad_authorization_header" : "no_credentials");
 			return;
 		}
-		if (c->route == R_METRICS)
-			serve_metrics(c);
+		if (c->route == R_METRICS || c->route == R_EXPORT_LEDGER)
+			serve_metrics(c);	/* authenticates, then metrics or the export */
 		else
 			serve_rpc(c);
 		return;
@@ -384,6 +407,10 @@ route(struct conn *c)
 		if (!get)
 			return 405;
 		c->route = R_METRICS;
+	} else if (strcmp(c->head.path, "/export/ledger") == 0) {
+		if (!get)
+			return 405;
+		c->route = R_EXPORT_LEDGER;
 	} else
 		return 404;
 	if (c->head.chunked)
@@ -475,6 +502,11 @@ conn_writecb(struct bufferevent *bev, void *arg)
 	struct conn	*c = arg;
 
 	(void)bev;
+	if (c->state == CS_STREAMING) {
+		if (c->drained != NULL)
+			c->drained(c->exp);
+		return;
+	}
 	if (c->state != CS_WRITING)
 		return;
 	if (!c->keepalive) {
@@ -597,6 +629,90 @@ http_accept(struct worker *w, evutil_socket_t fd, struct sockaddr *sa, int sockl
 	conn_arm_deadline(c);
 	log_msg(LOG_DEBUG, c->peer, NULL, "connection accepted%s",
 	    reject ? " over max_connections" : "");
+}
+
+/* Streaming responses (export.c) -------------------------------------------------------- */
+
+#define HTTP_STREAM_LOWAT	(64 * 1024)	/* resume producing below this */
+#define HTTP_STREAM_HIWAT	(256 * 1024)	/* pause producing above this */
+
+void
+http_stream_begin(struct conn *c, const char *ctype, const char *extra)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	evbuffer_add_printf(out, "HTTP/1.1 200 OK\r\nServer: fundd\r\nContent-Type: %s\r\n"
+	    "Transfer-Encoding: chunked\r\nX-Request-Id: %s\r\nCache-Control: no-store\r\n"
+	    "Connection: %s\r\n%s\r\n", ctype, c->reqid, c->keepalive ? "keep-alive" : "close",
+	    extra != NULL ? extra : "");
+	metrics_http(200);
+	bufferevent_setwatermark(c->bev, EV_WRITE, HTTP_STREAM_LOWAT, 0);
+	bufferevent_enable(c->bev, EV_WRITE);
+}
+
+/* Frame and queue data (drained from it) as one chunk. */
+void
+http_stream_chunk(struct conn *c, struct evbuffer *data)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	size_t		 n = evbuffer_get_length(data);
+
+	if (n == 0)
+		return;
+	evbuffer_add_printf(out, "%zx\r\n", n);
+	evbuffer_add_buffer(out, data);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+int
+http_stream_full(struct conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) >= HTTP_STREAM_HIWAT;
+}
+
+void
+http_stream_on_drain(struct conn *c, void (*cb)(void *))
+{
+	c->drained = cb;
+}
+
+/* The last chunk: the response then completes like any other. */
+void
+http_stream_end(struct conn *c)
+{
+	evbuffer_add(bufferevent_get_output(c->bev), "0\r\n\r\n", 5);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	c->drained = NULL;
+	c->state = CS_WRITING;
+	log_msg(LOG_INFO, c->peer, c->reqid, "GET %s -> 200 streamed (%lld us)", c->head.path,
+	    now_usec() - c->t0);
+}
+
+/* A stream that cannot finish: the client must not take a truncated body for a whole
+ * one, so the connection is closed without the last chunk. */
+void
+http_stream_abort(struct conn *c, const char *reason)
+{
+	log_msg(LOG_ERROR, c->peer, c->reqid, "export aborted: %s", reason);
+	conn_close(c, "export aborted");
+}
+
+const char *
+http_conn_peer(struct conn *c)
+{
+	return c->peer;
+}
+
+const char *
+http_conn_reqid(struct conn *c)
+{
+	return c->reqid;
+}
+
+struct event_base *
+http_conn_base(struct conn *c)
+{
+	return c->w->base;
 }
 
 void

@@ -8,6 +8,12 @@
 
 #define ROLES_A		"{admin}"
 #define ROLES_APU	"{admin,approver,auditor}"
+#define ROLES_AU	"{admin,auditor}"
+#define ROLES_AUR	"{admin,auditor,partner}"
+
+#define P_END		{ NULL, 0, 0, 0, NULL, NULL }
+#define P_LIST		{ "limit", PT_LIMIT, 0, 0, NULL, NULL }, \
+			{ "cursor", PT_CURSOR, 0, 0, NULL, NULL }
 
 static const struct param p_none[] = { { NULL, 0, 0, 0, NULL, NULL } };
 
@@ -23,12 +29,120 @@ static const struct param p_principal_revoke[] = {
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
+static const struct param p_fund_create[] = {
+	{ "code", PT_CODE, 1, 32, NULL, NULL },
+	{ "name", PT_TEXT, 1, 200, NULL, NULL },
+	{ "currency", PT_CURRENCY, 1, 0, NULL, NULL },
+	{ "kind", PT_ENUM, 1, 0, "pass_through|endowment", NULL },
+	{ "dual_approval_above", PT_MONEY0, 1, 0, NULL, "currency" },
+	P_END
+};
+
+static const struct param p_fund_code[] = {
+	{ "code", PT_CODE, 1, 32, NULL, NULL },
+	P_END
+};
+
+static const struct param p_fund_record_earnings[] = {
+	{ "code", PT_CODE, 1, 32, NULL, NULL },
+	{ "amount", PT_MONEY, 1, 0, NULL, NULL },
+	{ "period", PT_TEXT, 1, 64, NULL, NULL },
+	{ "note", PT_TEXT, 0, 500, NULL, NULL },
+	P_END
+};
+
+static const struct param p_partner_create[] = {
+	{ "name", PT_TEXT, 1, 200, NULL, NULL },
+	{ "country", PT_COUNTRY, 1, 0, NULL, NULL },
+	{ "kind", PT_ENUM, 1, 0, "individual|organisation", NULL },
+	{ "email", PT_EMAIL, 0, 254, NULL, NULL },
+	P_END
+};
+
+static const struct param p_partner_get[] = {
+	{ "partner_id", PT_ID, 1, 0, NULL, NULL },
+	P_END
+};
+
+static const struct param p_list[] = { P_LIST, P_END };
+
+static const struct param p_contribution_pledge[] = {
+	{ "partner_id", PT_ID, 1, 0, NULL, NULL },
+	{ "fund", PT_CODE, 1, 32, NULL, NULL },
+	{ "amount", PT_MONEY, 1, 0, NULL, "currency" },
+	{ "currency", PT_CURRENCY, 1, 0, NULL, NULL },
+	{ "fx_rate", PT_RATE, 0, 0, NULL, NULL },
+	{ "earmark_region", PT_REGION, 0, 0, NULL, NULL },
+	P_END
+};
+
+/* A pledge's contribution_id, or the fields of a direct receipt (checked in SQL). */
+static const struct param p_contribution_receive[] = {
+	{ "contribution_id", PT_ID, 0, 0, NULL, NULL },
+	{ "partner_id", PT_ID, 0, 0, NULL, NULL },
+	{ "fund", PT_CODE, 0, 32, NULL, NULL },
+	{ "amount", PT_MONEY, 0, 0, NULL, "currency" },
+	{ "currency", PT_CURRENCY, 0, 0, NULL, NULL },
+	{ "fx_rate", PT_RATE, 0, 0, NULL, NULL },
+	{ "earmark_region", PT_REGION, 0, 0, NULL, NULL },
+	{ "received_at", PT_WHEN, 0, 0, NULL, NULL },
+	{ "bank_ref", PT_TEXT, 0, 200, NULL, NULL },
+	P_END
+};
+
+static const struct param p_contribution_cancel[] = {
+	{ "contribution_id", PT_ID, 1, 0, NULL, NULL },
+	{ "reason", PT_TEXT, 1, 500, NULL, NULL },
+	P_END
+};
+
+static const struct param p_contribution_get[] = {
+	{ "contribution_id", PT_ID, 1, 0, NULL, NULL },
+	P_END
+};
+
+static const struct param p_contribution_list[] = {
+	{ "partner_id", PT_ID, 0, 0, NULL, NULL },
+	{ "fund", PT_CODE, 0, 32, NULL, NULL },
+	{ "status", PT_ENUM, 0, 0, "pledged|received|cancelled", NULL },
+	P_LIST,
+	P_END
+};
+
+static const struct param p_ledger_entries[] = {
+	{ "from", PT_WHEN, 0, 0, NULL, NULL },
+	{ "to", PT_WHEN, 0, 0, NULL, NULL },
+	{ "account", PT_TEXT, 0, 100, NULL, NULL },
+	P_LIST,
+	P_END
+};
+
+static const struct param p_ledger_trial_balance[] = {
+	{ "as_of", PT_WHEN, 0, 0, NULL, NULL },
+	{ "currency", PT_CURRENCY, 0, 0, NULL, NULL },
+	P_END
+};
+
 static const struct method methods[] = {
 	{ "system.version", ROLES_ANY, 0, p_none },
 	{ "system.whoami", ROLES_ANY, 0, p_none },
 	{ "region.list", ROLES_ANY, 0, p_none },
 	{ "principal.create", ROLES_A, M_MUTATES | M_NEW_TOKEN, p_principal_create },
 	{ "principal.revoke", ROLES_A, M_MUTATES, p_principal_revoke },
+	{ "fund.create", ROLES_A, M_MUTATES, p_fund_create },
+	{ "fund.list", ROLES_ANY, 0, p_none },
+	{ "fund.balance", ROLES_APU, 0, p_fund_code },
+	{ "fund.record_earnings", ROLES_A, M_MUTATES, p_fund_record_earnings },
+	{ "partner.create", ROLES_A, M_MUTATES, p_partner_create },
+	{ "partner.get", ROLES_AUR, 0, p_partner_get },
+	{ "partner.list", ROLES_AU, 0, p_list },
+	{ "contribution.pledge", ROLES_A, M_MUTATES, p_contribution_pledge },
+	{ "contribution.receive", ROLES_A, M_MUTATES, p_contribution_receive },
+	{ "contribution.cancel", ROLES_A, M_MUTATES, p_contribution_cancel },
+	{ "contribution.get", ROLES_AUR, 0, p_contribution_get },
+	{ "contribution.list", ROLES_AUR, 0, p_contribution_list },
+	{ "ledger.entries", ROLES_AU, 0, p_ledger_entries },
+	{ "ledger.trial_balance", ROLES_AU, 0, p_ledger_trial_balance },
 };
 
 const struct method *
@@ -149,6 +263,7 @@ check_one(const struct param *p, const cJSON *v, const cJSON *params, const char
 		}
 		return 0;
 	case PT_MONEY:
+	case PT_MONEY0:
 		scale = 4;	/* the largest ISO 4217 minor unit; the database knows the fund's */
 		if (p->currency_param != NULL) {
 			const cJSON *c = cJSON_GetObjectItemCaseSensitive(params,
@@ -159,7 +274,7 @@ check_one(const struct param *p, const cJSON *v, const cJSON *params, const char
 			    (cs = v_currency_minor(c->valuestring, NULL)) >= 0)
 				scale = cs;
 		}
-		return v_money_parse(s, scale, 0, &minor, reason);
+		return v_money_parse(s, scale, p->type == PT_MONEY0, &minor, reason);
 	case PT_CURRENCY:
 		return v_currency_minor(s, reason) < 0 ? -1 : 0;
 	case PT_COUNTRY:
@@ -168,6 +283,19 @@ check_one(const struct param *p, const cJSON *v, const cJSON *params, const char
 		return v_date(s, reason);
 	case PT_TIME:
 		return v_time(s, reason);
+	case PT_WHEN:
+		if (strlen(s) == 10)
+			return v_date(s, reason);
+		return v_time(s, reason);
+	case PT_EMAIL:
+		if (v_text(s, p->max, reason) != 0)
+			return -1;
+		if (strchr(s, '@') == NULL || s[0] == '@' || s[strlen(s) - 1] == '@' ||
+		    strchr(strchr(s, '@') + 1, '@') != NULL || strpbrk(s, " \t") != NULL) {
+			*reason = "bad_email";
+			return -1;
+		}
+		return 0;
 	case PT_RATE:
 		return v_rate(s, reason);
 	case PT_CURSOR:

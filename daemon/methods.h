@@ -15,11 +15,14 @@ enum ptype {
 	PT_ID,		/* opaque id */
 	PT_ENUM,	/* one of choices "a|b|c" */
 	PT_ROLES,	/* non-empty array of role names */
-	PT_MONEY,	/* decimal string; scale checked against currency_param when given */
+	PT_MONEY,	/* decimal string > 0; scale checked against currency_param if given */
+	PT_MONEY0,	/* the same, zero allowed */
 	PT_CURRENCY,
 	PT_COUNTRY,
 	PT_DATE,
 	PT_TIME,
+	PT_WHEN,	/* RFC 3339 time, or a date meaning midnight UTC */
+	PT_EMAIL,
 	PT_RATE,
 	PT_LIMIT,
 	PT_CURSOR,

@@ -6,4 +6,5 @@ const struct db_stmt queries[Q_COUNT] = {
 	    "$5::jsonb, $6, $7::jsonb)", 7 },
 	[Q_AUTHENTICATE] = { "fundd_auth", "SELECT api.authenticate($1::bytea, $2::bytea)", 2 },
 	[Q_PING] = { "fundd_ping", "SELECT 1", 0 },
+	[Q_PURGE] = { "fundd_purge", "SELECT fl.purge_idempotency()", 0 },
 };

@@ -8,6 +8,7 @@ enum query_id {
 	Q_RPC,		/* api.call(token_hash, cert_hash, method, roles, params, idem, ctx) */
 	Q_AUTHENTICATE,	/* api.authenticate(token_hash, cert_hash): principal or NULL */
 	Q_PING,		/* /healthz */
+	Q_PURGE,	/* hourly: idempotency keys older than 30 days */
 	Q_COUNT
 };
 

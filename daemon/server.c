@@ -24,6 +24,7 @@
 
 #define SERVER_BACKLOG		1024
 #define SERVER_DRAIN_EXTRA_S	5	/* drain deadline = io_timeout_s + this */
+#define SERVER_PURGE_S		3600	/* idempotency keys: purge older than 30 days */
 
 static void
 accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int len,
@@ -40,6 +41,33 @@ accept_error_cb(struct evconnlistener *lev, void *arg)
 
 	(void)lev;
 	log_warn("worker %d: accept", w->id);
+}
+
+static void
+purge_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct worker	*w = arg;
+
+	w->q_purge = NULL;
+	if (st == DB_OK && PQresultStatus(res) == PGRES_TUPLES_OK) {
+		if (strcmp(PQgetvalue(res, 0, 0), "0") != 0)
+			log_info("purged %s idempotency keys older than 30 days",
+			    PQgetvalue(res, 0, 0));
+	} else
+		log_warnx("idempotency purge failed; retrying in an hour");
+}
+
+static void
+purge_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	struct timeval	 tv = { SERVER_PURGE_S, 0 };
+
+	(void)fd;
+	(void)what;
+	if (w->q_purge == NULL && !w->draining)
+		w->q_purge = db_query(w->pool, Q_PURGE, NULL, purge_done, w);
+	evtimer_add(w->ev_purge, &tv);
 }
 
 void
@@ -73,6 +101,8 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 	if (w->draining)
 		return;
 	w->draining = 1;
+	if (w->ev_purge != NULL)
+		evtimer_del(w->ev_purge);
 	if (w->lev != NULL) {
 		evconnlistener_free(w->lev);
 		w->lev = NULL;
@@ -233,6 +263,12 @@ server_run(const char *cfgpath, struct cfg *cfg)
 		    queries, Q_COUNT);
 		w->ev_drain = event_new(w->base, -1, 0, drain_cb, w);
 		w->ev_drain_deadline = evtimer_new(w->base, drain_deadline_cb, w);
+		if (i == 0) {
+			struct timeval tv = { 60, 0 };	/* first run a minute after start */
+
+			w->ev_purge = evtimer_new(w->base, purge_cb, w);
+			evtimer_add(w->ev_purge, &tv);
+		}
 	}
 
 	mbase = event_base_new();
@@ -264,6 +300,10 @@ server_run(const char *cfgpath, struct cfg *cfg)
 		http_close_all(w, "exit");
 		if (w->lev != NULL)
 			evconnlistener_free(w->lev);
+		if (w->q_purge != NULL)
+			db_cancel(w->q_purge);
+		if (w->ev_purge != NULL)
+			event_free(w->ev_purge);
 		db_pool_free(w->pool);
 		event_free(w->ev_drain);
 		event_free(w->ev_drain_deadline);

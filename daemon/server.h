@@ -30,6 +30,8 @@ struct worker {
 	struct db_pool		*pool;
 	struct event		*ev_drain;
 	struct event		*ev_drain_deadline;
+	struct event		*ev_purge;	/* worker 0: hourly housekeeping */
+	struct db_query		*q_purge;
 	struct connq		 conns;
 	int			 nconns;
 	int			 draining;

@@ -283,6 +283,7 @@ DECLARE
 	v_hash	bytea;
 	v_row	fl.idempotency;
 	v_res	jsonb;
+	v_scoped boolean;
 BEGIN
 	IF p_token IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
@@ -301,6 +302,20 @@ BEGIN
 		RETURN jsonb_build_object('error', jsonb_build_object('code', -32003,
 		    'message', 'forbidden', 'data', jsonb_build_object('reason',
 		    'role_required', 'roles', to_jsonb(p_roles))));
+	END IF;
+	-- Partner scoping, in this one place (docs/ledger.md): when only the partner role
+	-- grants the method, a partner sees its own partner record and contributions only,
+	-- and anything else answers exactly as if it did not exist.
+	v_scoped := 'partner' = ANY (v_p.roles) AND cardinality(p_roles) > 0
+	    AND NOT (v_p.roles && array_remove(p_roles, 'partner'));
+	IF v_scoped THEN
+		IF p_params ? 'partner_id' AND
+		    p_params->>'partner_id' IS DISTINCT FROM v_p.partner_id THEN
+			PERFORM fl.rpc_error(-32004, 'partner_not_found', 'partner_id');
+		END IF;
+		IF p_method LIKE '%%.list' THEN
+			p_params := p_params || jsonb_build_object('partner_id', v_p.partner_id);
+		END IF;
 	END IF;
 	IF p_idem IS NOT NULL THEN
 		v_hash := sha256(convert_to(p_method || ' ' || p_params::text, 'UTF8'));
@@ -325,6 +340,12 @@ BEGIN
 %s	ELSE
 		PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 	END CASE;
+	IF v_scoped AND jsonb_typeof(v_res) = 'object' AND v_res ? 'partner_id' AND
+	    v_res->>'partner_id' IS DISTINCT FROM v_p.partner_id THEN
+		-- the same answer as a missing object of this method (rolls the call back)
+		PERFORM fl.rpc_error(-32004, split_part(p_method, '.', 1) || '_not_found',
+		    split_part(p_method, '.', 1) || '_id');
+	END IF;
 	IF p_idem IS NOT NULL THEN
 		UPDATE fl.idempotency SET result = v_res - 'token'
 		 WHERE principal_id = v_p.principal_id AND key = p_idem;

@@ -1,0 +1,137 @@
+"""GET /export/ledger: streamed CSV and JSONL of the journal, one row per posting, for
+auditors and admins; filters; refusals; a client that leaves mid-stream."""
+
+import csv
+import io
+import json
+import socket
+import ssl
+import time
+
+import pytest
+
+import fundlib
+
+HEADER = ["entry_id", "at", "kind", "fund", "account", "currency", "amount", "memo"]
+
+
+@pytest.fixture(scope="module")
+def book(daemon, admin):
+    """A fund with a few entries, one of whose memos needs RFC 4180 quoting (the API refuses
+    control characters in free text, so quotes and commas are what can occur)."""
+    code = fundlib.uniq("EXP").upper().replace("_", "-")[:32]
+    fundlib.call(daemon, admin, "fund.create", {"code": code, "name": "export test",
+                 "currency": "EUR", "kind": "pass_through", "dual_approval_above": "0"})
+    pa = fundlib.call(daemon, admin, "partner.create", {"name": "Exporter", "country": "AM",
+                      "kind": "organisation"})["partner_id"]
+    fundlib.call(daemon, admin, "contribution.receive", {"partner_id": pa, "fund": code,
+                 "amount": "100.50", "currency": "EUR"})
+    fundlib.call(daemon, admin, "fund.record_earnings", {"code": code, "amount": "7.25",
+                 "period": "2026-Q4", "note": 'a "quoted", comma'})
+    return code
+
+
+def _get(daemon, token, query):
+    return fundlib.http_get(daemon, "/export/ledger" + query, token=token, timeout=60)
+
+
+def _rows_csv(body, code):
+    text = body.decode("utf-8")
+    assert text.startswith(",".join(HEADER) + "\r\n")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[0] == HEADER
+    return [r for r in rows[1:] if r[3] == code]
+
+
+def test_csv_one_row_per_posting_with_rfc4180_quoting(daemon, admin, book):
+    status, headers, body = _get(daemon, admin, "?format=csv")
+    assert status == 200
+    h = {k.lower(): v for k, v in headers}
+    assert h["content-type"].startswith("text/csv")
+    assert h.get("transfer-encoding") == "chunked"
+    rows = _rows_csv(body, book)
+    assert [(r[4].split(":")[1], r[6]) for r in rows] == [
+        ("cash", "100.50"), ("contributions", "-100.50"),
+        ("cash", "7.25"), ("earnings", "-7.25")]
+    assert rows[2][7] == 'earnings 2026-Q4: a "quoted", comma'
+    assert b'"earnings 2026-Q4: a ""quoted"", comma"\r\n' in body
+    # the postings of each entry sum to zero
+    sums = {}
+    for r in rows:
+        sums[r[0]] = sums.get(r[0], 0) + int(r[6].replace(".", ""))
+    assert set(sums.values()) == {0}
+
+
+def test_jsonl(daemon, admin, book):
+    status, headers, body = _get(daemon, admin, "?format=jsonl")
+    assert status == 200
+    lines = body.decode("utf-8").splitlines()
+    docs = [json.loads(line) for line in lines]
+    mine = [d for d in docs if d["fund"] == book]
+    assert [d["amount"] for d in mine] == ["100.50", "-100.50", "7.25", "-7.25"]
+    assert mine[2]["memo"] == 'earnings 2026-Q4: a "quoted", comma'
+    assert set(mine[0]) == set(HEADER)
+
+
+def test_auditor_may_export(daemon, auditor, book):
+    status, _, body = _get(daemon, auditor["token"], "?format=csv")
+    assert status == 200 and len(_rows_csv(body, book)) == 4
+
+
+def test_from_to_filters(daemon, admin, book):
+    status, _, body = _get(daemon, admin, "?format=csv&from=2000-01-01&to=2000-01-02")
+    assert status == 200
+    assert body.decode() == ",".join(HEADER) + "\r\n"
+    status, _, body = _get(daemon, admin,
+                           "?format=csv&from=2000-01-01T00:00:00Z&to=2999-01-01")
+    assert status == 200 and len(_rows_csv(body, book)) == 4
+    # percent-encoded colons, as a browser sends them
+    status, _, body = _get(daemon, admin, "?format=jsonl&from=2000-01-01T00%3A00%3A00Z")
+    assert status == 200 and book.encode() in body
+
+
+@pytest.mark.parametrize("query", ["?format=xml", "?from=yesterday", "?to=2026-13-01",
+                                   "?colour=red", "?format", "?from=2026-01-01T10:00:00+02:00"])
+def test_bad_parameters_400(daemon, admin, query):
+    status, _, body = _get(daemon, admin, query)
+    assert status == 400, body
+
+
+def test_credentials_and_roles(daemon, approver):
+    status, _, body = _get(daemon, None, "?format=csv")
+    assert status == 401
+    assert json.loads(body)["error"]["code"] == -32001
+    status, _, body = _get(daemon, approver["token"], "?format=csv")
+    assert status == 403
+    assert json.loads(body)["error"]["code"] == -32003
+
+
+def test_post_is_405(daemon, admin):
+    with fundlib.Session(daemon, token=admin) as s:
+        r = s.request("POST", "/export/ledger", body="{}")
+        assert r.status == 405
+
+
+def test_client_leaving_mid_stream_is_harmless(env, daemon, admin, book):
+    """Read the head of a response and vanish; the daemon carries on serving."""
+    ctx = fundlib.client_context(env)
+    for _ in range(3):
+        raw = socket.create_connection(("127.0.0.1", daemon.port), timeout=10)
+        s = ctx.wrap_socket(raw, server_hostname="localhost")
+        s.sendall(("GET /export/ledger?format=jsonl HTTP/1.1\r\nHost: x\r\n"
+                   "Authorization: Bearer %s\r\n\r\n" % admin).encode())
+        assert s.recv(64).startswith(b"HTTP/1.1 200")
+        s.close()
+    time.sleep(0.2)
+    assert fundlib.call(daemon, admin, "system.whoami")["roles"] == ["admin"]
+    status, _, body = _get(daemon, admin, "?format=csv")
+    assert status == 200 and len(_rows_csv(body, book)) == 4
+
+
+def test_fundctl_export(env, daemon, admin, book):
+    import subprocess
+    p = subprocess.run([fundlib.FUNDCTL, "--url", daemon.url, "--cacert", env.ca, "--token",
+                        admin, "export", "ledger", "--format", "csv", "--from", "2000-01-01"],
+                       capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert len(_rows_csv(p.stdout, book)) == 4
