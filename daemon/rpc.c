@@ -117,6 +117,25 @@ parse_call(const cJSON *o, struct rpc_call *c)
 		rpc_set_error(c, -32602, "Invalid params", reason, field);
 }
 
+/* cJSON keeps strings NUL-terminated, so "a\u0000b" would silently become "a": such a
+ * body is refused whole. Backslashes occur in JSON only as escapes inside strings, so a
+ * linear scan that skips each escape is exact. */
+static int
+has_nul_escape(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == 'u' && i + 5 < len && s[i + 2] == '0' && s[i + 3] == '0' &&
+		    s[i + 4] == '0' && s[i + 5] == '0')
+			return 1;
+		i++;	/* skip the escaped character */
+	}
+	return 0;
+}
+
 struct rpc_batch *
 rpc_parse(const char *body, size_t len)
 {
@@ -136,6 +155,11 @@ rpc_parse(const char *body, size_t len)
 	}
 	if (root == NULL) {
 		b->top_error = error_object(-32700, "Parse error", "invalid_json", NULL);
+		return b;
+	}
+	if (has_nul_escape(body, len)) {
+		cJSON_Delete(root);
+		b->top_error = error_object(-32602, "Invalid params", "nul_character", NULL);
 		return b;
 	}
 	if (cJSON_IsArray(root)) {

@@ -653,6 +653,21 @@ test_status_unauthenticated(void **state)
 	expect_error(r, -32001, "bad_credentials", NULL);
 	cJSON_Delete(r);
 
+	/* a NUL inside a string would be cut short by cJSON: refused whole; an escaped
+	 * backslash followed by "u0000" is ordinary text */
+	b = PARSE("{\"jsonrpc\":\"2.0\",\"method\":\"principal.create\",\"id\":1,"
+	    "\"params\":{\"name\":\"a\\u0000b\",\"roles\":[\"admin\"]}}");
+	r = render_free(b, &st);
+	expect_error(r, -32602, "nul_character", NULL);
+	cJSON_Delete(r);
+	b = PARSE("{\"jsonrpc\":\"2.0\",\"method\":\"principal.create\",\"id\":1,"
+	    "\"params\":{\"name\":\"a\\\\u0000b\",\"roles\":[\"admin\"]}}");
+	assert_null(b->top_error);
+	assert_int_equal(b->calls[0].code, 0);
+	assert_string_equal(cJSON_GetObjectItem(b->calls[0].params, "name")->valuestring,
+	    "a\\u0000b");
+	rpc_batch_free(b);
+
 	/* trailing bytes after the JSON value are a parse error, not ignored */
 	b = PARSE("{\"jsonrpc\":\"2.0\",\"method\":\"system.version\",\"id\":1} x");
 	r = render_free(b, &st);
