@@ -55,6 +55,7 @@ struct pgconn {
 	struct db_queryq inflight;	/* BUSY: sent, oldest first */
 	int		 depth;
 	int		 await_sync;	/* head's results are in; its Sync is next */
+	int		 sync_err;	/* an error came while awaiting the Sync */
 	PGresult	*res;		/* BUSY (head query), PREPARING: first result */
 	int		 flushing;
 	int		 prep;		/* PREPARING: statement being prepared */
@@ -204,6 +205,7 @@ pgc_broken(struct pgconn *c, const char *reason)
 	}
 	c->depth = 0;
 	c->await_sync = 0;
+	c->sync_err = 0;
 	update_gauges(p);
 	if (!was_up || p->healthy == 0)
 		p->down = 1;
@@ -376,6 +378,7 @@ pgc_done(struct pgconn *c)
 	c->depth--;
 	c->res = NULL;
 	c->await_sync = 0;
+	c->sync_err = 0;
 	if (c->depth == 0)
 		c->state = PGC_IDLE;
 	q->conn = NULL;
@@ -434,32 +437,50 @@ pgc_busy_io(struct pgconn *c, short what)
 		}
 		return;
 	}
-	/* Pipeline: per query, its results then NULL, then the PIPELINE_SYNC of its Sync. */
+	/*
+	 * Pipeline: per query, its results then NULL, then the PIPELINE_SYNC of its Sync. The
+	 * implicit transaction commits at the Sync, so a commit-time failure (a deferred
+	 * constraint, a serialization failure) arrives as an error result after the query's
+	 * NULL, before the PIPELINE_SYNC: it is the query's outcome, whatever came before.
+	 */
 	while (c->depth > 0 && !PQisBusy(c->pg)) {
 		r = PQgetResult(c->pg);
-		if (!c->await_sync) {
-			if (r != NULL) {
-				if (c->res == NULL)
+		if (r != NULL && PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+			if (c->await_sync)
+				c->sync_err = 1;
+			if (c->res == NULL || PQresultStatus(r) == PGRES_FATAL_ERROR ||
+			    PQresultStatus(r) == PGRES_PIPELINE_ABORTED) {
+				if (c->res != NULL && PQresultStatus(c->res) == PGRES_FATAL_ERROR)
+					PQclear(r);	/* keep the first error */
+				else {
+					PQclear(c->res);
 					c->res = r;
-				else
-					PQclear(r);
-				continue;
-			}
-			if (c->res == NULL) {
-				pgc_broken(c, "query ended without a result");
-				return;
-			}
-			c->await_sync = 1;
+				}
+			} else
+				PQclear(r);
 			continue;
 		}
-		if (r == NULL)
+		if (r == NULL) {
+			if (!c->await_sync) {
+				if (c->res == NULL) {
+					pgc_broken(c, "query ended without a result");
+					return;
+				}
+				c->await_sync = 1;
+				continue;
+			}
+			if (c->sync_err) {
+				c->sync_err = 0;	/* the NULL closing that error */
+				continue;
+			}
 			break;	/* the Sync's answer has not arrived yet */
-		if (PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
-			PQclear(r);
+		}
+		/* PGRES_PIPELINE_SYNC: the head query is over, committed or not */
+		PQclear(r);
+		if (c->res == NULL) {
 			pgc_broken(c, "pipeline out of step");
 			return;
 		}
-		PQclear(r);
 		pgc_done(c);
 		if (c->state == PGC_DOWN)
 			return;

@@ -307,13 +307,13 @@ export_ledger_start(struct conn *c, const char *dsn, const char *query, struct e
 		where = xstrdup("");
 	if (strcmp(fmt, "csv") == 0)
 		select = xasprintf("COPY (SELECT entry AS entry_id, at, kind, fund, account, "
-		    "currency, amount, memo FROM fl.ledger_export %s ORDER BY entry_id, seq) "
+		    "currency, amount, memo FROM fl.ledger_export x %s ORDER BY x.entry_id, x.seq) "
 		    "TO STDOUT WITH (FORMAT csv, HEADER)", where);
 	else
 		select = xasprintf("COPY (SELECT json_build_object('entry_id', entry, 'at', at, "
 		    "'kind', kind, 'fund', fund, 'account', account, 'currency', currency, "
-		    "'amount', amount, 'memo', memo)::text FROM fl.ledger_export %s "
-		    "ORDER BY entry_id, seq) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', "
+		    "'amount', amount, 'memo', memo)::text FROM fl.ledger_export x %s "
+		    "ORDER BY x.entry_id, x.seq) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', "
 		    "DELIMITER E'\\x02')", where);
 	free(where);
 

@@ -204,67 +204,72 @@ $$;
 CREATE TRIGGER posting_guard BEFORE INSERT ON fl.posting
 	FOR EACH ROW EXECUTE FUNCTION fl.posting_guard();
 
--- At commit: every entry has at least two postings and sums to zero in each currency.
-CREATE FUNCTION fl.entry_balanced() RETURNS trigger
+-- At commit, for each entry: it has at least two postings, sums to zero in each currency,
+-- and its fund's maintained figures move by its postings. Doing the fund's UPDATE here, at
+-- commit, holds the fund row's lock only from this UPDATE to the commit itself (as short as
+-- a plain INSERT + UPDATE transaction), not across the rest of the call's work. Writers
+-- that lower `available` (grant approvals) lock the fund row up front and check
+-- explicitly; the CHECK constraints on fl.fund stop anything that slips past.
+CREATE FUNCTION fl.entry_commit() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-	v_n	int;
-	v_bad	text;
+	r	record;
 BEGIN
-	SELECT count(*) INTO v_n FROM fl.posting WHERE entry_id = NEW.entry_id;
-	IF v_n < 2 THEN
-		RAISE EXCEPTION 'journal entry % has % postings', NEW.entry_id, v_n;
+	SELECT count(*) AS n,
+	    count(DISTINCT p.currency) AS ncur,
+	    coalesce(bool_and(s.total = 0), false) AS balanced,
+	    coalesce(-sum(p.amount) FILTER (WHERE a.short = 'contributions'), 0) AS d_rec,
+	    coalesce(-sum(p.amount) FILTER (WHERE a.short = 'earnings'), 0) AS d_earn,
+	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'pledges_receivable'), 0) AS d_pled,
+	    coalesce(-sum(p.amount) FILTER (WHERE a.short = 'commitments'), 0) AS d_comm,
+	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'grants_disbursed'), 0) AS d_disb
+	  INTO r
+	  FROM fl.posting p
+	  JOIN fl.account a USING (account_id)
+	  JOIN (SELECT currency, sum(amount) AS total FROM fl.posting
+	         WHERE entry_id = NEW.entry_id GROUP BY currency) s ON s.currency = p.currency
+	 WHERE p.entry_id = NEW.entry_id;
+	IF r.n < 2 THEN
+		RAISE EXCEPTION 'journal entry % has % postings', NEW.entry_id, r.n;
 	END IF;
-	SELECT currency INTO v_bad FROM fl.posting WHERE entry_id = NEW.entry_id
-	 GROUP BY currency HAVING sum(amount) <> 0 LIMIT 1;
-	IF v_bad IS NOT NULL THEN
-		RAISE EXCEPTION 'journal entry % does not balance in %', NEW.entry_id, v_bad;
+	IF NOT r.balanced THEN
+		RAISE EXCEPTION 'journal entry % does not balance in every currency', NEW.entry_id;
+	END IF;
+	IF NEW.fund_code IS NOT NULL AND (r.d_rec, r.d_earn, r.d_pled, r.d_comm, r.d_disb)
+	    IS DISTINCT FROM (0::numeric, 0::numeric, 0::numeric, 0::numeric, 0::numeric) THEN
+		UPDATE fl.fund SET received = received + r.d_rec,
+		    earnings = earnings + r.d_earn, pledged = pledged + r.d_pled,
+		    committed = committed + r.d_comm, disbursed = disbursed + r.d_disb
+		 WHERE code = NEW.fund_code;
 	END IF;
 	RETURN NULL;
 END
 $$;
-CREATE CONSTRAINT TRIGGER journal_entry_balanced AFTER INSERT ON fl.journal_entry
+CREATE CONSTRAINT TRIGGER journal_entry_commit AFTER INSERT ON fl.journal_entry
 	DEFERRABLE INITIALLY DEFERRED
-	FOR EACH ROW EXECUTE FUNCTION fl.entry_balanced();
+	FOR EACH ROW EXECUTE FUNCTION fl.entry_commit();
 
 -- One journal entry for a fund: postings as (account short name, signed amount) pairs, in
--- the fund's currency; the fund's maintained figures move in the same statement. Returns
--- the entry's id.
+-- the fund's currency. The fund's figures move at commit (fl.entry_commit). Returns the
+-- entry's id.
 CREATE FUNCTION fl.post(p_fund fl.fund, p_kind text, p_memo text, p_ref text,
     p_principal text, p_accounts text[], p_amounts bigint[]) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
 	v_entry	bigint;
-	i	int;
-	d_rec	bigint := 0;
-	d_earn	bigint := 0;
-	d_pled	bigint := 0;
-	d_comm	bigint := 0;
-	d_disb	bigint := 0;
+	v_n	bigint;
 BEGIN
 	INSERT INTO fl.journal_entry (kind, memo, fund_code, ref_id, principal_id)
 	VALUES (p_kind, p_memo, p_fund.code, p_ref, p_principal)
 	RETURNING entry_id INTO v_entry;
-	FOR i IN 1 .. cardinality(p_accounts) LOOP
-		INSERT INTO fl.posting (entry_id, seq, account_id, amount, currency)
-		SELECT v_entry, i, account_id, p_amounts[i], currency
-		  FROM fl.account WHERE fund_code = p_fund.code AND short = p_accounts[i];
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'fund % has no account %', p_fund.code, p_accounts[i];
-		END IF;
-		CASE p_accounts[i]
-		WHEN 'contributions' THEN d_rec := d_rec - p_amounts[i];
-		WHEN 'earnings' THEN d_earn := d_earn - p_amounts[i];
-		WHEN 'pledges_receivable' THEN d_pled := d_pled + p_amounts[i];
-		WHEN 'commitments' THEN d_comm := d_comm - p_amounts[i];
-		WHEN 'grants_disbursed' THEN d_disb := d_disb + p_amounts[i];
-		ELSE NULL;
-		END CASE;
-	END LOOP;
-	UPDATE fl.fund SET received = received + d_rec, earnings = earnings + d_earn,
-	    pledged = pledged + d_pled, committed = committed + d_comm,
-	    disbursed = disbursed + d_disb
-	 WHERE code = p_fund.code;
+	INSERT INTO fl.posting (entry_id, seq, account_id, amount, currency)
+	SELECT v_entry, x.i, a.account_id, x.amount, a.currency
+	  FROM unnest(p_accounts, p_amounts) WITH ORDINALITY AS x(short, amount, i)
+	  JOIN fl.account a ON a.fund_code = p_fund.code AND a.short = x.short;
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	IF v_n <> cardinality(p_accounts) THEN
+		RAISE EXCEPTION 'fund % lacks an account of %', p_fund.code, p_accounts;
+	END IF;
 	RETURN v_entry;
 END
 $$;
@@ -583,7 +588,7 @@ $$;
 CREATE FUNCTION api.fund_record_earnings(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
-	f	fl.fund := fl.fund_get(params->>'code', 'code', true);
+	f	fl.fund := fl.fund_get(params->>'code', 'code');
 	v_amt	bigint := fl.money_in(params->>'amount', fl.minor(f.currency), 'amount');
 	v_entry	bigint;
 BEGIN
@@ -725,7 +730,7 @@ $$;
 CREATE FUNCTION api.contribution_pledge(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
-	f	fl.fund := fl.fund_get(params->>'fund', 'fund', true);
+	f	fl.fund := fl.fund_get(params->>'fund', 'fund');
 	c	fl.contribution := fl.contribution_new(p, params, f, 'pledged');
 BEGIN
 	c.pledged_at := now();
@@ -779,7 +784,7 @@ BEGIN
 		IF c.status <> 'pledged' THEN
 			PERFORM fl.wrong_state(c.status);
 		END IF;
-		f := fl.fund_get(c.fund_code, 'fund', true);
+		f := fl.fund_get(c.fund_code, 'fund');
 		UPDATE fl.contribution SET status = 'received',
 		    received_at = fl.received_at_in(params), bank_ref = params->>'bank_ref'
 		 WHERE contribution_id = c.contribution_id
@@ -795,7 +800,7 @@ BEGIN
 			PERFORM fl.rpc_error(-32602, 'missing', k);
 		END IF;
 	END LOOP;
-	f := fl.fund_get(params->>'fund', 'fund', true);
+	f := fl.fund_get(params->>'fund', 'fund');
 	c := fl.contribution_new(p, params, f, 'received');
 	c.received_at := fl.received_at_in(params);
 	c.bank_ref := params->>'bank_ref';
@@ -816,7 +821,7 @@ BEGIN
 	IF c.status <> 'pledged' THEN
 		PERFORM fl.wrong_state(c.status);
 	END IF;
-	f := fl.fund_get(c.fund_code, 'fund', true);
+	f := fl.fund_get(c.fund_code, 'fund');
 	UPDATE fl.contribution SET status = 'cancelled', cancelled_at = now(),
 	    cancel_reason = params->>'reason'
 	 WHERE contribution_id = c.contribution_id

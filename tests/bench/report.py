@@ -44,6 +44,11 @@ def cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def ms(v):
+    """A latency cell; '-' where the tool did not measure it (pgbench gives an average)."""
+    return "-" if v is None else f"{float(v):.3f}"
+
+
 def table(runs):
     lines = [
         "| label | connections | rps | p50 ms | p99 ms | errors | non-2xx |",
@@ -51,8 +56,8 @@ def table(runs):
     ]
     for r in runs:
         lines.append(
-            f"| {cell(r['label'])} | {r['connections']} | {r['rps']:.0f} | {r['p50_ms']:.3f} "
-            f"| {r['p99_ms']:.3f} | {r['errors']} | {r['non2xx']} |")
+            f"| {cell(r['label'])} | {r['connections']} | {r['rps']:.0f} | {ms(r['p50_ms'])} "
+            f"| {ms(r['p99_ms'])} | {r['errors']} | {r['non2xx']} |")
     return "\n".join(lines)
 
 

@@ -62,6 +62,15 @@ def test_csv_one_row_per_posting_with_rfc4180_quoting(daemon, admin, book):
     assert set(sums.values()) == {0}
 
 
+def test_rows_in_journal_order(daemon, admin, book):
+    """Entries in the order they were written (je_9 before je_10), postings in order."""
+    status, _, body = _get(daemon, admin, "?format=csv")
+    assert status == 200
+    rows = list(csv.reader(io.StringIO(body.decode(), newline="")))[1:]
+    ids = [int(r[0][3:]) for r in rows]
+    assert len(ids) >= 4 and ids == sorted(ids)
+
+
 def test_jsonl(daemon, admin, book):
     status, headers, body = _get(daemon, admin, "?format=jsonl")
     assert status == 200
