@@ -103,6 +103,10 @@ BEGIN
 	IF d > 0.5 OR (d = 0.5 AND mod(f, 2) = 1) THEN
 		f := f + 1;
 	END IF;
+	IF f > 100000000000000000 THEN
+		PERFORM fl.rpc_error(-32602, 'too_large', 'amount',
+		    'the amount in the fund''s currency is too large');
+	END IF;
 	RETURN f::bigint;
 END
 $$;
@@ -636,13 +640,15 @@ DECLARE
 	v_last	bigint;
 	v_n	int;
 BEGIN
-	SELECT coalesce(jsonb_agg(fl.partner_json(t) ORDER BY t.seq), '[]'), max(t.seq),
-	    count(*)
+	-- one row more than asked for says whether there is a next page
+	SELECT coalesce(jsonb_agg(t.j ORDER BY t.seq) FILTER (WHERE t.rn <= v_lim), '[]'),
+	    max(t.seq) FILTER (WHERE t.rn <= v_lim), count(*)
 	  INTO v_rows, v_last, v_n
-	  FROM (SELECT * FROM fl.partner WHERE seq > v_after ORDER BY seq LIMIT v_lim) t;
+	  FROM (SELECT fl.partner_json(p2) AS j, p2.seq,
+	               row_number() OVER (ORDER BY p2.seq) AS rn
+	          FROM fl.partner p2 WHERE p2.seq > v_after ORDER BY p2.seq LIMIT v_lim + 1) t;
 	RETURN jsonb_build_object('partners', v_rows, 'next_cursor',
-	    CASE WHEN v_n = v_lim AND EXISTS (SELECT 1 FROM fl.partner WHERE seq > v_last)
-	    THEN 'c' || v_last END);
+	    CASE WHEN v_n > v_lim THEN 'c' || v_last END);
 END
 $$;
 
@@ -856,17 +862,19 @@ BEGIN
 	IF params ? 'fund' THEN
 		PERFORM fl.fund_get(params->>'fund', 'fund');
 	END IF;
-	SELECT coalesce(jsonb_agg(fl.contribution_json(t) ORDER BY t.seq), '[]'), max(t.seq),
-	    count(*)
+	SELECT coalesce(jsonb_agg(t.j ORDER BY t.seq) FILTER (WHERE t.rn <= v_lim), '[]'),
+	    max(t.seq) FILTER (WHERE t.rn <= v_lim), count(*)
 	  INTO v_rows, v_last, v_n
-	  FROM (SELECT * FROM fl.contribution
+	  FROM (SELECT fl.contribution_json(c) AS j, c.seq,
+	               row_number() OVER (ORDER BY c.seq) AS rn
+	          FROM fl.contribution c
 	         WHERE seq > v_after
 	           AND (NOT params ? 'partner_id' OR partner_id = params->>'partner_id')
 	           AND (NOT params ? 'fund' OR fund_code = params->>'fund')
 	           AND (NOT params ? 'status' OR status = params->>'status')
-	         ORDER BY seq LIMIT v_lim) t;
+	         ORDER BY seq LIMIT v_lim + 1) t;
 	RETURN jsonb_build_object('contributions', v_rows, 'next_cursor',
-	    CASE WHEN v_n = v_lim THEN 'c' || v_last END);
+	    CASE WHEN v_n > v_lim THEN 'c' || v_last END);
 END
 $$;
 
@@ -903,18 +911,20 @@ BEGIN
 			PERFORM fl.rpc_error(-32004, 'account_not_found', 'account');
 		END IF;
 	END IF;
-	SELECT coalesce(jsonb_agg(fl.entry_json(t) ORDER BY t.entry_id), '[]'),
-	    max(t.entry_id), count(*)
+	SELECT coalesce(jsonb_agg(t.j ORDER BY t.entry_id) FILTER (WHERE t.rn <= v_lim), '[]'),
+	    max(t.entry_id) FILTER (WHERE t.rn <= v_lim), count(*)
 	  INTO v_rows, v_last, v_n
-	  FROM (SELECT * FROM fl.journal_entry e
+	  FROM (SELECT fl.entry_json(e) AS j, e.entry_id,
+	               row_number() OVER (ORDER BY e.entry_id) AS rn
+	          FROM fl.journal_entry e
 	         WHERE e.entry_id > v_after
 	           AND (v_from IS NULL OR e.at >= v_from)
 	           AND (v_to IS NULL OR e.at < v_to)
 	           AND (v_acct IS NULL OR EXISTS (SELECT 1 FROM fl.posting x
 	                WHERE x.entry_id = e.entry_id AND x.account_id = v_acct))
-	         ORDER BY e.entry_id LIMIT v_lim) t;
+	         ORDER BY e.entry_id LIMIT v_lim + 1) t;
 	RETURN jsonb_build_object('entries', v_rows, 'next_cursor',
-	    CASE WHEN v_n = v_lim THEN 'c' || v_last END);
+	    CASE WHEN v_n > v_lim THEN 'c' || v_last END);
 END
 $$;
 
