@@ -1,0 +1,378 @@
+"""Shared helpers for the ledger integration tests (docs/ledger.md): a keep-alive JSON-RPC
+client with batches, money in integer minor units, fresh funds and partners, paging, the
+journal of one fund, and SQL run as the schema owner that is expected to fail.
+
+Standard library only. Money is never a float here: decimal strings on the wire, Python ints
+of minor units in every model, decimal.Decimal only for the half-even FX reference.
+"""
+
+import datetime
+import http.client
+import json
+import re
+import ssl
+import time
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from fundlib import RpcError, Session, assert_error, uniq
+
+# ISO 4217 minor units of every currency the ledger tests use.
+DECIMALS = {
+    "EUR": 2, "USD": 2, "GBP": 2, "AMD": 2, "CHF": 2, "NOK": 2, "SEK": 2, "DKK": 2,
+    "PLN": 2, "CZK": 2, "HUF": 2, "MNT": 2, "GEL": 2, "CAD": 2, "AUD": 2, "RON": 2,
+    "JPY": 0, "ISK": 0, "KRW": 0, "CLP": 0, "PYG": 0, "VND": 0,
+    "KWD": 3, "BHD": 3, "JOD": 3, "OMR": 3, "TND": 3, "IQD": 3, "LYD": 3,
+    "CLF": 4,
+}
+
+BALANCE_KEYS = ("received", "earnings", "pledged", "committed", "disbursed", "available")
+FUND_KEYS = {"code", "name", "currency", "kind", "dual_approval_above", "created_at"}
+PARTNER_KEYS = {"partner_id", "name", "country", "kind", "email", "created_at"}
+CONTRIBUTION_KEYS = {
+    "contribution_id", "partner_id", "fund", "status", "amount", "currency", "fx_rate",
+    "fund_amount", "fund_currency", "earmark_region", "earmark_region_code", "pledged_at",
+    "received_at", "bank_ref", "cancelled_at", "cancel_reason", "created_at",
+}
+ACCOUNTS = ("cash", "pledges_receivable", "pledged_contributions", "contributions", "earnings")
+
+TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+
+
+# --------------------------------------------------------------------------------------------
+# Time
+
+
+def parse_time(s):
+    """An RFC 3339 UTC result time ("...T10:00:00.123456Z") as an aware datetime."""
+    assert isinstance(s, str) and TIME_RE.match(s), s
+    base, _, frac = s[:-1].partition(".")
+    t = datetime.datetime.strptime(base, "%Y-%m-%dT%H:%M:%S")
+    return t.replace(microsecond=int((frac + "000000")[:6]) if frac else 0,
+                     tzinfo=datetime.timezone.utc)
+
+
+def rfc3339(t, micro=False):
+    t = t.astimezone(datetime.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if micro else "%Y-%m-%dT%H:%M:%SZ")
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+# --------------------------------------------------------------------------------------------
+# Money
+
+
+def money_re(cur):
+    d = DECIMALS[cur]
+    return re.compile(r"^-?\d+$" if d == 0 else r"^-?\d+\.\d{%d}$" % d)
+
+
+def minor(s, cur):
+    """A result's decimal string (exactly the currency's minor digits) in minor units."""
+    assert isinstance(s, str), "money must be a decimal string, got %r" % (s,)
+    assert money_re(cur).match(s), \
+        "%r is not a %s amount with exactly %d decimals" % (s, cur, DECIMALS[cur])
+    neg = s.startswith("-")
+    digits = s.lstrip("-").replace(".", "")
+    v = int(digits)
+    return -v if neg else v
+
+
+def param_minor(s, cur):
+    """A param's decimal string (at most the currency's minor digits) in minor units."""
+    d = DECIMALS[cur]
+    whole, _, frac = s.partition(".")
+    assert len(frac) <= d, (s, cur)
+    return int(whole) * 10 ** d + int((frac + "0" * d)[:d] or "0")
+
+
+def money(n, cur):
+    """Minor units as the exact result string ("12.30", "5", "0.125")."""
+    d = DECIMALS[cur]
+    sign = "-" if n < 0 else ""
+    n = abs(n)
+    if d == 0:
+        return "%s%d" % (sign, n)
+    return "%s%d.%0*d" % (sign, n // 10 ** d, d, n % 10 ** d)
+
+
+def fx_minor(amount, rate, fund_cur):
+    """round_half_even(amount x rate) in the fund currency's minor units (docs/ledger.md)."""
+    q = Decimal(1).scaleb(-DECIMALS[fund_cur])
+    v = (Decimal(amount) * Decimal(rate)).quantize(q, rounding=ROUND_HALF_EVEN)
+    return int(v.scaleb(DECIMALS[fund_cur]))
+
+
+def zero(cur):
+    return money(0, cur)
+
+
+# --------------------------------------------------------------------------------------------
+# Client
+
+
+class Api:
+    """One principal's keep-alive HTTPS connection, reopened after a few idle seconds (the
+    daemon closes idle connections after io_timeout_s). Keeps every raw response body it
+    received in .bodies when record=True."""
+
+    IDLE = 4.0
+
+    def __init__(self, daemon, token, timeout=60, record=False):
+        self.daemon = daemon
+        self.token = token
+        self.timeout = timeout
+        self.s = None
+        self.last = 0.0
+        self.record = record
+        self.bodies = []
+        self.next_id = 1
+
+    def _session(self):
+        if self.s is not None and time.monotonic() - self.last > self.IDLE:
+            self.s.close()
+            self.s = None
+        if self.s is None:
+            self.s = Session(self.daemon, self.token, timeout=self.timeout)
+        return self.s
+
+    def close(self):
+        if self.s is not None:
+            self.s.close()
+            self.s = None
+
+    def post(self, payload):
+        """Posts a request or batch; returns the Response."""
+        s = self._session()
+        try:
+            r = s.post_rpc(payload)
+        except (http.client.HTTPException, ConnectionError, ssl.SSLError, OSError):
+            self.close()
+            raise
+        self.last = time.monotonic()
+        if self.record:
+            self.bodies.append(r.body)
+        return r
+
+    def raw(self, method, params=None):
+        """(Response, decoded response object) of one call."""
+        rid = self.next_id
+        self.next_id += 1
+        req = {"jsonrpc": "2.0", "method": method, "id": rid}
+        if params is not None:
+            req["params"] = params
+        r = self.post(req)
+        doc = r.json()
+        assert isinstance(doc, dict), doc
+        assert doc.get("id") == rid, "response id %r for request id %r" % (doc.get("id"), rid)
+        return r, doc
+
+    def rpc(self, method, params=None):
+        return self.raw(method, params)[1]
+
+    def call(self, method, params=None):
+        """The result, or RpcError."""
+        r, doc = self.raw(method, params)
+        if "error" in doc:
+            raise RpcError(r.status, doc["error"])
+        assert r.status == 200 and "result" in doc, (r.status, doc)
+        return doc["result"]
+
+    def ok(self, method, params=None):
+        """The result; a JSON-RPC error fails the test with the call that caused it."""
+        doc = self.rpc(method, params)
+        assert "result" in doc, "%s %s failed: %r" % (method, json.dumps(params), doc)
+        return doc["result"]
+
+    def err(self, method, params, code, field=None, reason=None):
+        doc = self.rpc(method, params)
+        assert "error" in doc, "%s %s: expected error %d, got result %r" % (
+            method, json.dumps(params), code, doc.get("result"))
+        try:
+            return assert_error(doc, code, field=field, reason=reason)
+        except AssertionError as e:
+            raise AssertionError("%s %s: %s" % (method, json.dumps(params), e)) from None
+
+    def batch(self, calls):
+        """calls: [(method, params)], at most 100. Returns the response objects in the order of
+        calls (matched by id)."""
+        assert 1 <= len(calls) <= 100
+        reqs = []
+        for method, params in calls:
+            req = {"jsonrpc": "2.0", "method": method, "id": self.next_id}
+            self.next_id += 1
+            if params is not None:
+                req["params"] = params
+            reqs.append(req)
+        r = self.post(reqs)
+        assert r.status == 200, r
+        docs = r.json()
+        assert isinstance(docs, list) and len(docs) == len(reqs), \
+            "batch of %d got %r" % (len(reqs), docs if not isinstance(docs, list) else len(docs))
+        by_id = {d.get("id"): d for d in docs}
+        assert len(by_id) == len(reqs), "duplicate ids in a batch response"
+        return [by_id[q["id"]] for q in reqs]
+
+
+# --------------------------------------------------------------------------------------------
+# Objects
+
+
+def fund_code(prefix="F"):
+    return uniq(prefix).upper()
+
+
+def new_fund(api, currency="EUR", kind="pass_through", dual="1000", name=None, prefix="F"):
+    params = {"code": fund_code(prefix), "name": name or "Fund " + uniq("n"),
+              "currency": currency, "kind": kind, "dual_approval_above": dual}
+    f = api.ok("fund.create", params)
+    assert f["code"] == params["code"], f
+    return f
+
+
+def new_partner(api, name=None, country="AM", kind="individual", email=None):
+    params = {"name": name or "Partner " + uniq("p"), "country": country, "kind": kind}
+    if email is not None:
+        params["email"] = email
+    p = api.ok("partner.create", params)
+    assert isinstance(p.get("partner_id"), str) and p["partner_id"], p
+    return p
+
+
+def balance(api, code, cur):
+    """fund.balance as {key: minor units}, checking the string format of every figure."""
+    b = api.ok("fund.balance", {"code": code})
+    assert b["code"] == code and b["currency"] == cur, b
+    return {k: minor(b[k], cur) for k in BALANCE_KEYS}
+
+
+def expected_balance(kind, received=0, earnings=0, pledged=0, committed=0, disbursed=0):
+    avail = (received if kind == "pass_through" else 0) + earnings - committed - disbursed
+    return {"received": received, "earnings": earnings, "pledged": pledged,
+            "committed": committed, "disbursed": disbursed, "available": avail}
+
+
+def missing_like(real_id):
+    """An id of the same shape as real_id that names nothing (same prefix, digits zeroed)."""
+    head, sep, tail = real_id.rpartition("_")
+    return head + sep + "0" * len(tail) if sep else "0" * len(real_id)
+
+
+# --------------------------------------------------------------------------------------------
+# Paging
+
+
+def pages(api, method, params, key, limit, max_pages=100000):
+    """Follows next_cursor from the first page to the end; returns (items, [page sizes]).
+    Checks each page is at most `limit` long and that only the last has next_cursor null."""
+    items, sizes = [], []
+    cursor = None
+    for _ in range(max_pages):
+        p = dict(params)
+        p["limit"] = limit
+        if cursor is not None:
+            p["cursor"] = cursor
+        res = api.ok(method, p)
+        assert set(res) >= {key, "next_cursor"}, res.keys()
+        page = res[key]
+        assert isinstance(page, list) and len(page) <= limit, (method, len(page), limit)
+        items.extend(page)
+        sizes.append(len(page))
+        cursor = res["next_cursor"]
+        if cursor is None:
+            return items, sizes
+        assert isinstance(cursor, str) and cursor, res["next_cursor"]
+        assert page, "an empty page with a non-null next_cursor (%s %r)" % (method, p)
+    raise AssertionError("%s: more than %d pages" % (method, max_pages))
+
+
+def all_items(api, method, params, key):
+    return pages(api, method, params, key, 1000)[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Journal
+
+
+def entries_for(api, account):
+    """Every entry with a posting on `account`, oldest first."""
+    return all_items(api, "ledger.entries", {"account": account}, "entries")
+
+
+def fund_entries(api, code):
+    """Every entry touching one of the fund's accounts, deduplicated, in first-seen order."""
+    seen, out = set(), []
+    for a in ACCOUNTS:
+        for e in entries_for(api, "%s:%s" % (code, a)):
+            if e["entry_id"] not in seen:
+                seen.add(e["entry_id"])
+                out.append(e)
+    return out
+
+
+def check_entry(e):
+    """An entry's shape and that its postings sum to zero in each currency."""
+    assert set(e) >= {"entry_id", "at", "kind", "memo", "postings"}, e
+    assert isinstance(e["entry_id"], str) and e["entry_id"], e
+    assert TIME_RE.match(e["at"]), e["at"]
+    assert len(e["postings"]) >= 2, e
+    sums = {}
+    for p in e["postings"]:
+        assert set(p) >= {"account", "amount", "currency"}, p
+        v = minor(p["amount"], p["currency"])
+        assert v != 0, "zero posting in %r" % e
+        sums[p["currency"]] = sums.get(p["currency"], 0) + v
+    assert all(v == 0 for v in sums.values()), "entry does not balance: %r" % (e,)
+
+
+def account_sums(entries, cur):
+    """{account: signed sum of its postings (debit positive)} over the given entries."""
+    out = {}
+    for e in entries:
+        for p in e["postings"]:
+            assert p["currency"] == cur, (p, cur)
+            out[p["account"]] = out.get(p["account"], 0) + minor(p["amount"], cur)
+    return out
+
+
+def postings_of(entry):
+    """{account: signed minor amount} of one entry (an account twice is summed)."""
+    out = {}
+    for p in entry["postings"]:
+        out[p["account"]] = out.get(p["account"], 0) + minor(p["amount"], p["currency"])
+    return out
+
+
+def trial_balance(api, currency, as_of=None):
+    params = {"currency": currency}
+    if as_of is not None:
+        params["as_of"] = as_of
+    return api.ok("ledger.trial_balance", params)
+
+
+def tb_rows(tb, prefix, cur):
+    """{account: (debit, credit)} of the trial balance rows whose name starts with prefix."""
+    out = {}
+    for row in tb["accounts"]:
+        assert set(row) >= {"account", "debit", "credit"}, row
+        if row["account"].startswith(prefix):
+            assert row.get("currency", cur) == cur, row
+            out[row["account"]] = (minor(row["debit"], cur), minor(row["credit"], cur))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# SQL as the schema owner
+
+
+def psql(env, script, timeout=60):
+    """Runs a psql script (ON_ERROR_STOP) as the schema owner; returns the CompletedProcess
+    without raising, so a test can assert that the database refused it."""
+    return env.devenv("psql", env.dir, "-At", "-v", "ON_ERROR_STOP=1", input=script,
+                      check=False, timeout=timeout)
+
+
+def sql_lit(s):
+    return "'" + s.replace("'", "''") + "'"

@@ -1,0 +1,503 @@
+"""A seeded random walk of ~2,000 ledger operations, valid and invalid, sent in JSON-RPC
+batches, against a model kept in Python integers (docs/ledger.md "Balances": "The
+integration tests check the maintained figures against the journal after thousands of random
+operations").
+
+At the end, for every fund of the walk: fund.balance == the model == the sums of the
+fund's postings in ledger.entries == the figures kept on the fund row; every entry balances;
+every trial balance balances; every contribution is in the state and amount the model says.
+
+LEDGER_SEED=n picks another sequence; LEDGER_OPS=n another length.
+"""
+
+import os
+import random
+import time
+from decimal import Decimal
+
+import pytest
+
+from fundlib import uniq
+from ledgerlib import (DECIMALS, Api, account_sums, check_entry, fund_code, fund_entries,
+                       fx_minor, minor, money, pages, sql_lit, tb_rows, trial_balance)
+
+SEED = int(os.environ.get("LEDGER_SEED", "20261123"))
+N_OPS = int(os.environ.get("LEDGER_OPS", "2000"))
+FUND_CURRENCIES = ["EUR", "JPY", "KWD"]
+CONTRIB_CURRENCIES = ["EUR", "JPY", "KWD", "USD"]
+REGIONS = [("Aragatsotn", "AM-AG"), ("Ararat", "AM-AR"), ("Armavir", "AM-AV"),
+           ("Gegharkunik", "AM-GR"), ("Kotayk", "AM-KT"), ("Lori", "AM-LO"),
+           ("Shirak", "AM-SH"), ("Syunik", "AM-SU"), ("Tavush", "AM-TV"),
+           ("Vayots Dzor", "AM-VD"), ("Yerevan", "AM-ER")]
+BATCH = 100
+ROUGH_RATES = {"EUR": Decimal(1), "USD": Decimal("0.92"), "JPY": Decimal("0.0062"),
+               "KWD": Decimal("3.0")}
+
+
+class Fund:
+    def __init__(self, code, cur, kind):
+        self.code, self.cur, self.kind = code, cur, kind
+        self.received = self.earnings = self.pledged = 0
+        self.kinds = {"pledge": 0, "receipt": 0, "pledge_cancel": 0, "earnings": 0}
+
+    def balance(self):
+        avail = (self.received if self.kind == "pass_through" else 0) + self.earnings
+        return {"received": self.received, "earnings": self.earnings,
+                "pledged": self.pledged, "committed": 0, "disbursed": 0, "available": avail}
+
+
+class Contribution:
+    def __init__(self, cid, fund, partner, status, amount, cur, rate, fund_amount, region):
+        self.cid, self.fund, self.partner, self.status = cid, fund, partner, status
+        self.amount, self.cur, self.rate = amount, cur, rate
+        self.fund_amount, self.region = fund_amount, region
+
+
+class Walk:
+    def __init__(self, api, rng):
+        self.api = api
+        self.rng = rng
+        self.funds = []
+        self.partners = []
+        self.contribs = {}
+        self.keyed = []             # (method, params, first result)
+        self.problems = []
+        self.n_calls = 0
+        self.n_refusals = 0
+        self._entries = {}
+
+    def entries(self, fund):
+        """The fund's journal entries (fetched once, after the walk)."""
+        if fund.code not in self._entries:
+            self._entries[fund.code] = fund_entries(self.api, fund.code)
+        return self._entries[fund.code]
+
+    # ---------------------------------------------------------------------- value generators
+
+    def rate_for(self, cur, fund_cur):
+        """A random but plausible rate with 1..9 decimals, as a string."""
+        base = ROUGH_RATES[cur] / ROUGH_RATES[fund_cur]
+        r = base * Decimal(self.rng.randint(500, 1500)) / 1000
+        places = self.rng.randint(1, 9)
+        q = Decimal(1).scaleb(-places)
+        r = r.quantize(q)
+        if r <= 0:
+            r = q
+        return format(r, "f")
+
+    def amount_units(self, cur):
+        # up to about 50,000 of a unit-valued currency
+        top = {"EUR": 5_000_000, "USD": 5_000_000, "JPY": 8_000_000, "KWD": 15_000_000}[cur]
+        return self.rng.choice([self.rng.randint(1, 1000), self.rng.randint(1, top)])
+
+    def amount_text(self, units, cur):
+        s = money(units, cur)
+        if DECIMALS[cur] and self.rng.random() < 0.3:
+            s = s.rstrip("0").rstrip(".")      # fewer decimals are accepted ("7.5", "7")
+        return s
+
+    def contrib_params(self, fund):
+        cur = fund.cur if self.rng.random() < 0.65 else self.rng.choice(
+            [c for c in CONTRIB_CURRENCIES if c != fund.cur])
+        while True:
+            units = self.amount_units(cur)
+            rate = None if cur == fund.cur else self.rate_for(cur, fund.cur)
+            text = self.amount_text(units, cur)
+            fa = units if rate is None else fx_minor(text, rate, fund.cur)
+            if fa >= 1:
+                break
+        p = {"partner_id": self.rng.choice(self.partners), "fund": fund.code, "amount": text,
+             "currency": cur}
+        if rate is not None:
+            p["fx_rate"] = rate
+        region = None
+        if self.rng.random() < 0.2:
+            region = self.rng.choice(REGIONS)
+            p["earmark_region"] = region[self.rng.randint(0, 1)]
+        if self.rng.random() < 0.1:
+            p["idempotency_key"] = uniq("pk")
+        expect = {"units": units, "cur": cur, "rate": rate, "fa": fa, "region": region}
+        return p, expect
+
+    # ---------------------------------------------------------------------- op generation
+
+    def gen(self, planned):
+        """One op: (method, params, expectation). expectation is ("ok", kind, info) or
+        ("error", code, field-or-None)."""
+        rng = self.rng
+        x = rng.random()
+        fund = rng.choice(self.funds)
+        pledged = [c for c, s in planned.items() if s == "pledged"]
+        settled = [c for c, s in planned.items() if s != "pledged"]
+        if x < 0.22:
+            p, e = self.contrib_params(fund)
+            return "contribution.pledge", p, ("ok", "pledge", dict(e, fund=fund))
+        if x < 0.40:
+            p, e = self.contrib_params(fund)
+            if rng.random() < 0.3:
+                p["bank_ref"] = uniq("bank")
+            return "contribution.receive", p, ("ok", "receive", dict(e, fund=fund))
+        if x < 0.54 and pledged:
+            cid = rng.choice(pledged)
+            planned[cid] = "received"
+            p = {"contribution_id": cid}
+            if rng.random() < 0.5:
+                p["bank_ref"] = uniq("b")
+            if rng.random() < 0.1:
+                p["idempotency_key"] = uniq("rk")
+            return "contribution.receive", p, ("ok", "receive_pledge", {"cid": cid})
+        if x < 0.61 and pledged:
+            cid = rng.choice(pledged)
+            planned[cid] = "cancelled"
+            p = {"contribution_id": cid, "reason": "walk " + uniq("r")}
+            if rng.random() < 0.1:
+                p["idempotency_key"] = uniq("ck")
+            return "contribution.cancel", p, ("ok", "cancel", {"cid": cid})
+        if x < 0.70:
+            units = self.amount_units(fund.cur)
+            p = {"code": fund.code, "amount": self.amount_text(units, fund.cur),
+                 "period": "P%d" % rng.randint(1, 40)}
+            if rng.random() < 0.5:
+                p["note"] = "interest"
+            if rng.random() < 0.1:
+                p["idempotency_key"] = uniq("ek")
+            return "fund.record_earnings", p, ("ok", "earnings", {"fund": fund,
+                                                                   "units": units})
+        if x < 0.72 and self.keyed:
+            method, params, first = rng.choice(self.keyed)
+            return method, dict(params), ("ok", "replay", {"first": first})
+        if x < 0.73 and self.keyed:
+            method, params, first = rng.choice(self.keyed)
+            q = dict(params)
+            if "amount" in q:
+                q["amount"] = "98" if q["amount"] == "99" else "99"
+            elif method == "contribution.receive":
+                q["bank_ref"] = uniq("other")
+            else:
+                q["reason"] = uniq("other")
+            return method, q, ("error", -32009, None)
+        if x < 0.735:
+            return self.gen_new_fund()
+        if x < 0.745:
+            return ("partner.create", {"name": "Walk partner " + uniq("p"), "country": "AM",
+                                       "kind": rng.choice(["individual", "organisation"])},
+                    ("ok", "partner", {}))
+        return self.gen_invalid(fund, pledged, settled)
+
+    def gen_new_fund(self):
+        cur = self.rng.choice(FUND_CURRENCIES)
+        kind = self.rng.choice(["pass_through", "endowment"])
+        p = {"code": fund_code("W"), "name": "Walk " + uniq("f"), "currency": cur,
+             "kind": kind, "dual_approval_above": "1000"}
+        return "fund.create", p, ("ok", "fund", {"cur": cur, "kind": kind})
+
+    def gen_invalid(self, fund, pledged, settled):
+        rng = self.rng
+        method = rng.choice(["contribution.pledge", "contribution.receive"])
+        p, _ = self.contrib_params(fund)
+        p.pop("idempotency_key", None)
+        kind = rng.randint(0, 16)
+        if kind == 0 and settled:
+            cid = rng.choice(settled)
+            if rng.random() < 0.5:
+                return "contribution.receive", {"contribution_id": cid}, ("error", -32009, None)
+            return ("contribution.cancel", {"contribution_id": cid, "reason": "x"},
+                    ("error", -32009, None))
+        if kind == 1:
+            p["amount"] = rng.choice(["0", "0.00", "0.000"][:DECIMALS[p["currency"]] + 1])
+            return method, p, ("error", -32602, "amount")
+        if kind == 2:
+            d = DECIMALS[p["currency"]]
+            p["amount"] = "1." + "5" * (d + 1)
+            return method, p, ("error", -32602, "amount")
+        if kind == 3:
+            p["amount"] = rng.choice([100, 12.5, -3])
+            return method, p, ("error", -32602, "amount")
+        if kind == 4:
+            p["amount"] = "-" + p["amount"]
+            return method, p, ("error", -32602, "amount")
+        if kind == 5:
+            p["fund"] = "NO-SUCH-" + uniq("f").upper()
+            return method, p, ("error", -32004, "fund")
+        if kind == 6:
+            p["partner_id"] = "pa_" + "0" * 20
+            return method, p, ("error", -32004, "partner_id")
+        if kind == 7:
+            other = [c for c in CONTRIB_CURRENCIES if c != fund.cur]
+            p["currency"] = rng.choice(other)
+            p["amount"] = "1"
+            p.pop("fx_rate", None)
+            return method, p, ("error", -32602, "fx_rate")
+        if kind == 8:
+            p["currency"] = fund.cur
+            p["amount"] = "1"
+            p["fx_rate"] = "1"
+            return method, p, ("error", -32602, "fx_rate")
+        if kind == 9:
+            p["earmark_region"] = rng.choice(["Atlantis", "AM-ZZ", "Tbilisi"])
+            return method, p, ("error", -32602, "earmark_region")
+        if kind == 10:
+            return ("fund.record_earnings",
+                    {"code": fund.code, "amount": "-" + money(1, fund.cur), "period": "x"},
+                    ("error", -32602, "amount"))
+        if kind == 11:
+            return ("fund.record_earnings",
+                    {"code": "NO-SUCH-" + uniq("f").upper(), "amount": "1", "period": "x"},
+                    ("error", -32004, "code"))
+        if kind == 12:
+            return ("fund.create", {"code": fund.code, "name": "dup", "currency": fund.cur,
+                                    "kind": fund.kind, "dual_approval_above": "0"},
+                    ("error", -32009, None))
+        if kind == 13:
+            return ("partner.create", {"name": "bad", "country": rng.choice(["XX", "am", "ARM"]),
+                                       "kind": "individual"}, ("error", -32602, "country"))
+        if kind == 14:
+            ghost = "co_" + "0" * 20
+            return ("contribution.cancel", {"contribution_id": ghost, "reason": "x"},
+                    ("error", -32004, None))
+        if kind == 15 and pledged:
+            return ("contribution.receive",
+                    {"contribution_id": rng.choice(pledged), "amount": "1.00"},
+                    ("error", -32602, "amount"))
+        p["currency"] = rng.choice(["XXX", "eur", "EURO"])
+        return method, p, ("error", -32602, "currency")
+
+    # ---------------------------------------------------------------------- checking results
+
+    def problem(self, method, params, want, doc):
+        self.problems.append("%s %r: expected %r, got %r" % (method, params, want,
+                                                             doc.get("error", doc.get("result"))))
+
+    def check_contribution(self, method, params, info, res):
+        fund = info["fund"]
+        want = {"fund": fund.code, "fund_currency": fund.cur, "currency": info["cur"],
+                "amount": money(info["units"], info["cur"]),
+                "fund_amount": money(info["fa"], fund.cur),
+                "partner_id": params["partner_id"],
+                "earmark_region": info["region"][0] if info["region"] else None,
+                "earmark_region_code": info["region"][1] if info["region"] else None}
+        got = {k: res.get(k) for k in want}
+        bad = got != want
+        if info["rate"] is None:
+            bad = bad or res.get("fx_rate") is not None
+        else:
+            bad = bad or res.get("fx_rate") is None or \
+                Decimal(res["fx_rate"]) != Decimal(info["rate"])
+        if bad:
+            self.problems.append("%s %r: result %r differs from %r" % (method, params, res,
+                                                                       want))
+
+    def apply(self, method, params, expect, doc):
+        if expect[0] == "error":
+            self.n_refusals += 1
+            code, field = expect[1], expect[2]
+            err = doc.get("error")
+            if err is None or err.get("code") != code or (
+                    field is not None and (err.get("data") or {}).get("field") != field):
+                self.problem(method, params, expect, doc)
+            return
+        if "result" not in doc:
+            self.problem(method, params, expect, doc)
+            return
+        res = doc["result"]
+        what, info = expect[1], expect[2]
+        if what == "replay":
+            if res != info["first"]:
+                self.problems.append("replay of %s %r: %r != first %r" % (
+                    method, params, res, info["first"]))
+            return
+        if what in ("pledge", "receive"):
+            self.check_contribution(method, params, info, res)
+            fund = info["fund"]
+            status = "pledged" if what == "pledge" else "received"
+            if res.get("status") != status:
+                self.problem(method, params, status, doc)
+            c = Contribution(res["contribution_id"], fund, params["partner_id"], status,
+                             info["units"], info["cur"], info["rate"], info["fa"],
+                             info["region"])
+            self.contribs[c.cid] = c
+            if what == "pledge":
+                fund.pledged += c.fund_amount
+                fund.kinds["pledge"] += 1
+            else:
+                fund.received += c.fund_amount
+                fund.kinds["receipt"] += 1
+        elif what in ("receive_pledge", "cancel"):
+            c = self.contribs[info["cid"]]
+            status = "received" if what == "receive_pledge" else "cancelled"
+            if res.get("status") != status or res.get("contribution_id") != c.cid or \
+                    res.get("fund_amount") != money(c.fund_amount, c.fund.cur):
+                self.problem(method, params, status, doc)
+            c.status = status
+            c.fund.pledged -= c.fund_amount
+            if what == "receive_pledge":
+                c.fund.received += c.fund_amount
+                c.fund.kinds["receipt"] += 1
+            else:
+                c.fund.kinds["pledge_cancel"] += 1
+        elif what == "earnings":
+            info["fund"].earnings += info["units"]
+            info["fund"].kinds["earnings"] += 1
+            if not isinstance(res.get("entry_id"), str):
+                self.problem(method, params, "entry_id", doc)
+        elif what == "fund":
+            self.funds.append(Fund(params["code"], info["cur"], info["kind"]))
+        elif what == "partner":
+            self.partners.append(res["partner_id"])
+        if "idempotency_key" in params:
+            self.keyed.append((method, params, res))
+
+    def run_batch(self, ops):
+        docs = self.api.batch([(m, p) for m, p, _ in ops])
+        self.n_calls += len(ops)
+        for (m, p, e), d in zip(ops, docs):
+            self.apply(m, p, e, d)
+
+    def run(self, n_ops):
+        # Set-up: 6 funds (each currency, both kinds) and 12 partners in one batch.
+        setup = []
+        for i in range(6):
+            cur, kind = FUND_CURRENCIES[i % 3], ["pass_through", "endowment"][i // 3]
+            p = {"code": fund_code("W"), "name": "Walk " + uniq("f"), "currency": cur,
+                 "kind": kind, "dual_approval_above": "0"}
+            setup.append(("fund.create", p, ("ok", "fund", {"cur": cur, "kind": kind})))
+        for i in range(12):
+            setup.append(("partner.create", {"name": "Walk partner %d %s" % (i, uniq("p")),
+                                             "country": self.rng.choice(["AM", "FR", "US",
+                                                                         "RU", "AR"]),
+                                             "kind": "individual"}, ("ok", "partner", {})))
+        self.run_batch(setup)
+        assert not self.problems, self.problems[:10]
+        done = 0
+        while done < n_ops:
+            planned = {cid: c.status for cid, c in self.contribs.items()}
+            ops = [self.gen(planned) for _ in range(min(BATCH, n_ops - done))]
+            self.run_batch(ops)
+            done += len(ops)
+
+
+@pytest.fixture(scope="module")
+def walk(daemon, admin):
+    api = Api(daemon, admin, timeout=120)
+    w = Walk(api, random.Random(SEED))
+    t0 = time.monotonic()
+    w.run(N_OPS)
+    w.seconds = time.monotonic() - t0
+    yield w
+    api.close()
+
+
+def test_walk_outcomes(walk):
+    """Every call answered as the model expected (results and error codes)."""
+    assert walk.n_calls >= N_OPS
+    assert not walk.problems, "seed %d: %d unexpected outcomes, first ones:\n%s" % (
+        SEED, len(walk.problems), "\n".join(walk.problems[:15]))
+
+
+def test_walk_covers_the_ground(walk):
+    kinds = {}
+    for f in walk.funds:
+        for k, v in f.kinds.items():
+            kinds[k] = kinds.get(k, 0) + v
+    print("ledger walk seed %d: %d calls in %.1fs, %d funds, %d partners, %d contributions, "
+          "entries %r, %d keyed, %d expected refusals" % (
+              SEED, walk.n_calls, walk.seconds, len(walk.funds), len(walk.partners),
+              len(walk.contribs), kinds, len(walk.keyed), walk.n_refusals))
+    assert all(v >= 20 for v in kinds.values()), kinds
+    assert walk.n_refusals >= 200, walk.n_refusals
+    assert len({c.cur for c in walk.contribs.values()}) == len(CONTRIB_CURRENCIES)
+    assert len(walk.keyed) >= 10
+    assert walk.seconds < 60, "the walk took %.1fs" % walk.seconds
+
+
+def test_balances_equal_model(walk):
+    api = walk.api
+    docs = api.batch([("fund.balance", {"code": f.code}) for f in walk.funds])
+    bad = []
+    for f, d in zip(walk.funds, docs):
+        if "result" not in d:
+            bad.append((f.code, d))
+            continue
+        b = d["result"]
+        got = {k: minor(b[k], f.cur) for k in f.balance()}
+        if got != f.balance() or b["currency"] != f.cur or b["code"] != f.code:
+            bad.append((f.code, f.kind, f.cur, "daemon", got, "model", f.balance()))
+    assert not bad, "seed %d: %r" % (SEED, bad)
+
+
+def test_balances_equal_journal(walk):
+    bad = []
+    for f in walk.funds:
+        es = walk.entries(f)
+        for e in es:
+            check_entry(e)
+        kinds = {}
+        for e in es:
+            kinds[e["kind"]] = kinds.get(e["kind"], 0) + 1
+        want_kinds = {k: v for k, v in f.kinds.items() if v}
+        if kinds != want_kinds:
+            bad.append((f.code, "entry kinds", kinds, want_kinds))
+        s = account_sums(es, f.cur)
+        a = lambda x: s.get("%s:%s" % (f.code, x), 0)  # noqa: E731
+        journal = {"received": -a("contributions"), "earnings": -a("earnings"),
+                   "pledged": a("pledges_receivable")}
+        model = {k: f.balance()[k] for k in journal}
+        if journal != model:
+            bad.append((f.code, "journal", journal, "model", model))
+        if a("pledged_contributions") != -a("pledges_receivable"):
+            bad.append((f.code, "pledged_contributions", a("pledged_contributions")))
+        if a("cash") != f.received + f.earnings:
+            bad.append((f.code, "cash", a("cash"), f.received + f.earnings))
+    assert not bad, "seed %d: %r" % (SEED, bad)
+
+
+def test_fund_rows_equal_model(env, walk):
+    codes = ",".join(sql_lit(f.code) for f in walk.funds)
+    out = env.sql("SELECT code, received, earnings, pledged, committed, disbursed "
+                  "FROM fl.fund WHERE code IN (%s)" % codes)
+    rows = {}
+    for line in out.split():
+        code, *nums = line.split("|")
+        rows[code] = [int(n) for n in nums]
+    for f in walk.funds:
+        b = f.balance()
+        assert rows.get(f.code) == [b["received"], b["earnings"], b["pledged"], 0, 0], \
+            (f.code, rows.get(f.code), b)
+
+
+def test_trial_balances(walk):
+    api = walk.api
+    by_cur = {}
+    for f in walk.funds:
+        by_cur.setdefault(f.cur, []).append(f)
+    for cur, funds in by_cur.items():
+        tb = trial_balance(api, cur)
+        assert tb["totals"]["debit"] == tb["totals"]["credit"], (cur, tb["totals"])
+        deb = sum(minor(r["debit"], cur) for r in tb["accounts"])
+        cred = sum(minor(r["credit"], cur) for r in tb["accounts"])
+        assert deb == cred == minor(tb["totals"]["debit"], cur), (cur, deb, cred)
+        for f in funds:
+            rows = tb_rows(tb, f.code + ":", cur)
+            sums = account_sums(walk.entries(f), cur)
+            for acc, s in sums.items():
+                assert acc in rows, (acc, "missing from the trial balance")
+                d, c = rows[acc]
+                assert d - c == s, (acc, rows[acc], s)
+
+
+def test_contributions_equal_model(walk):
+    api = walk.api
+    for f in walk.funds:
+        items, _ = pages(api, "contribution.list", {"fund": f.code}, "contributions", 1000)
+        mine = {c.cid: c for c in walk.contribs.values() if c.fund is f}
+        assert [x["contribution_id"] for x in items if x["contribution_id"] in mine] == \
+            [x["contribution_id"] for x in items]
+        assert {x["contribution_id"] for x in items} == set(mine), f.code
+        for x in items:
+            c = mine[x["contribution_id"]]
+            assert (x["status"], x["fund_amount"], x["amount"], x["currency"],
+                    x["partner_id"]) == (c.status, money(c.fund_amount, f.cur),
+                                         money(c.amount, c.cur), c.cur, c.partner), x
+        pledged = sum(c.fund_amount for c in mine.values() if c.status == "pledged")
+        received = sum(c.fund_amount for c in mine.values() if c.status == "received")
+        assert (pledged, received) == (f.pledged, f.received), f.code
