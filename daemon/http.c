@@ -4,6 +4,7 @@
  * requests wait in the input buffer until the previous response has been written).
  */
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@
 #endif
 
 #define HTTP_OVERFLOW_CONNS	64	/* past max_connections + this, close without a word */
+#define HTTP_LINGER_S		2	/* at most this long for the peer's close */
 
 enum conn_state {
 	CS_HANDSHAKE,	/* TLS handshake under way */
@@ -45,6 +47,7 @@ enum conn_state {
 	CS_BUSY,	/* a request is being answered (database work) */
 	CS_WRITING,	/* the response is being flushed */
 	CS_STREAMING,	/* a chunked response is being produced (export.c) */
+	CS_LINGERING,	/* response sent, write side shut: waiting for the peer's close */
 };
 
 enum route { R_NONE, R_RPC, R_HEALTHZ, R_METRICS, R_EXPORT_LEDGER };
@@ -78,6 +81,7 @@ struct conn {
 };
 
 static void	conn_read(struct conn *);
+static void	conn_linger(struct conn *);
 
 static const char *
 status_text(int status)
@@ -166,6 +170,10 @@ conn_deadline(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (c->state == CS_LINGERING) {
+		conn_close(c, "response sent, peer did not close");
+		return;
+	}
 	if (c->state == CS_READING || c->state == CS_HANDSHAKE)
 		conn_close(c, c->head_done || evbuffer_get_length(bufferevent_get_input(c->bev))
 		    > 0 ? "request not complete within io_timeout_s" : "idle past io_timeout_s");
@@ -490,10 +498,39 @@ conn_readcb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
 
-	(void)bev;
+	if (c->state == CS_LINGERING) {
+		struct evbuffer *in = bufferevent_get_input(bev);
+
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
 	if (c->state == CS_HANDSHAKE)
 		return;
 	conn_read(c);
+}
+
+/*
+ * Closing after the last response: closing the socket at once can turn into a TCP reset
+ * that makes the peer discard the tail of a large response it has not read yet. So: TLS
+ * close_notify, shut the write side, and discard input until the peer closes, for at most
+ * HTTP_LINGER_S (as nginx's lingering close).
+ */
+static void
+conn_linger(struct conn *c)
+{
+	struct timeval	 tv = { HTTP_LINGER_S, 0 };
+	SSL		*ssl = bufferevent_openssl_get_ssl(c->bev);
+
+	c->state = CS_LINGERING;
+	conn_reset_request(c);
+	if (ssl != NULL) {
+		ERR_clear_error();
+		(void)SSL_shutdown(ssl);	/* queues and sends close_notify */
+	}
+	(void)shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	bufferevent_disable(c->bev, EV_WRITE);
+	bufferevent_enable(c->bev, EV_READ);
+	evtimer_add(c->deadline, &tv);
 }
 
 static void
@@ -501,16 +538,17 @@ conn_writecb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
 
-	(void)bev;
 	if (c->state == CS_STREAMING) {
 		if (c->drained != NULL)
 			c->drained(c->exp);
 		return;
 	}
-	if (c->state != CS_WRITING)
+	/* The callback may have been triggered under the streaming low-water mark and run
+	 * after the stream ended: a response is done only when nothing is left to send. */
+	if (c->state != CS_WRITING || evbuffer_get_length(bufferevent_get_output(bev)) > 0)
 		return;
 	if (!c->keepalive) {
-		conn_close(c, "response sent, not keep-alive");
+		conn_linger(c);
 		return;
 	}
 	conn_reset_request(c);
@@ -551,7 +589,7 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_EOF)
 		conn_close(c, c->state == CS_BUSY ? "client went away mid-request" :
-		    "client closed");
+		    c->state == CS_LINGERING ? "response sent, peer closed" : "client closed");
 }
 
 void
