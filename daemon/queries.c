@@ -7,4 +7,5 @@ const struct db_stmt queries[Q_COUNT] = {
 	[Q_AUTHENTICATE] = { "fundd_auth", "SELECT api.authenticate($1::bytea, $2::bytea)", 2 },
 	[Q_PING] = { "fundd_ping", "SELECT 1", 0 },
 	[Q_PURGE] = { "fundd_purge", "SELECT fl.purge_idempotency()", 0 },
+	[Q_FOLD] = { "fundd_fold", "SELECT fl.fold_all()", 0 },
 };

@@ -9,6 +9,7 @@ enum query_id {
 	Q_AUTHENTICATE,	/* api.authenticate(token_hash, cert_hash): principal or NULL */
 	Q_PING,		/* /healthz */
 	Q_PURGE,	/* hourly: idempotency keys older than 30 days */
+	Q_FOLD,		/* every few seconds: fund balance deltas into the fund rows */
 	Q_COUNT
 };
 

@@ -24,6 +24,7 @@
 
 #define SERVER_BACKLOG		1024
 #define SERVER_DRAIN_EXTRA_S	5	/* drain deadline = io_timeout_s + this */
+#define SERVER_HOUSE_S		10	/* fold fund balance deltas this often */
 #define SERVER_PURGE_S		3600	/* idempotency keys: purge older than 30 days */
 
 static void
@@ -58,16 +59,37 @@ purge_done(void *arg, enum db_status st, const PGresult *res)
 }
 
 static void
-purge_cb(evutil_socket_t fd, short what, void *arg)
+fold_done(void *arg, enum db_status st, const PGresult *res)
 {
 	struct worker	*w = arg;
-	struct timeval	 tv = { SERVER_PURGE_S, 0 };
+
+	w->q_fold = NULL;
+	if (st == DB_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+		log_warnx("folding fund balance deltas failed: %s",
+		    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+}
+
+/* Worker 0's housekeeping: fold fund balance deltas into the fund rows (so summing a
+ * fund's pending deltas stays cheap), and purge old idempotency keys hourly. Through the
+ * pool like any query: nothing here blocks the loop. */
+static void
+house_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	struct timeval	 tv = { SERVER_HOUSE_S, 0 };
 
 	(void)fd;
 	(void)what;
-	if (w->q_purge == NULL && !w->draining)
+	if (w->draining)
+		return;
+	if (w->q_fold == NULL && db_pool_healthy(w->pool) > 0)
+		w->q_fold = db_query(w->pool, Q_FOLD, NULL, fold_done, w);
+	if (w->q_purge == NULL && now_usec() >= w->next_purge &&
+	    db_pool_healthy(w->pool) > 0) {
 		w->q_purge = db_query(w->pool, Q_PURGE, NULL, purge_done, w);
-	evtimer_add(w->ev_purge, &tv);
+		w->next_purge = now_usec() + (long long)SERVER_PURGE_S * 1000000;
+	}
+	evtimer_add(w->ev_house, &tv);
 }
 
 void
@@ -101,8 +123,8 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 	if (w->draining)
 		return;
 	w->draining = 1;
-	if (w->ev_purge != NULL)
-		evtimer_del(w->ev_purge);
+	if (w->ev_house != NULL)
+		evtimer_del(w->ev_house);
 	if (w->lev != NULL) {
 		evconnlistener_free(w->lev);
 		w->lev = NULL;
@@ -264,10 +286,11 @@ server_run(const char *cfgpath, struct cfg *cfg)
 		w->ev_drain = event_new(w->base, -1, 0, drain_cb, w);
 		w->ev_drain_deadline = evtimer_new(w->base, drain_deadline_cb, w);
 		if (i == 0) {
-			struct timeval tv = { 60, 0 };	/* first run a minute after start */
+			struct timeval tv = { SERVER_HOUSE_S, 0 };
 
-			w->ev_purge = evtimer_new(w->base, purge_cb, w);
-			evtimer_add(w->ev_purge, &tv);
+			w->next_purge = now_usec() + 60 * 1000000LL;	/* a minute in */
+			w->ev_house = evtimer_new(w->base, house_cb, w);
+			evtimer_add(w->ev_house, &tv);
 		}
 	}
 
@@ -302,8 +325,10 @@ server_run(const char *cfgpath, struct cfg *cfg)
 			evconnlistener_free(w->lev);
 		if (w->q_purge != NULL)
 			db_cancel(w->q_purge);
-		if (w->ev_purge != NULL)
-			event_free(w->ev_purge);
+		if (w->q_fold != NULL)
+			db_cancel(w->q_fold);
+		if (w->ev_house != NULL)
+			event_free(w->ev_house);
 		db_pool_free(w->pool);
 		event_free(w->ev_drain);
 		event_free(w->ev_drain_deadline);

@@ -30,8 +30,10 @@ struct worker {
 	struct db_pool		*pool;
 	struct event		*ev_drain;
 	struct event		*ev_drain_deadline;
-	struct event		*ev_purge;	/* worker 0: hourly housekeeping */
+	struct event		*ev_house;	/* worker 0: housekeeping timer */
 	struct db_query		*q_purge;
+	struct db_query		*q_fold;
+	long long		 next_purge;	/* now_usec() of the next purge */
 	struct connq		 conns;
 	int			 nconns;
 	int			 draining;

@@ -134,6 +134,22 @@ CREATE TABLE fl.fund (
 	    - committed - disbursed >= 0)
 );
 
+-- Balance movements not yet folded into their fund's row. Every journal entry appends one
+-- at commit (fl.entry_commit): appending never waits on another writer, where updating the
+-- fund row would serialise every money movement of a fund on that row's lock. The
+-- current figures are the row plus its deltas (fl.fund_current); fl.fund_fold moves deltas
+-- into the row, where the CHECK constraints hold them to account.
+CREATE TABLE fl.fund_delta (
+	delta_id	bigserial PRIMARY KEY,
+	fund_code	text NOT NULL,
+	received	bigint NOT NULL,
+	earnings	bigint NOT NULL,
+	pledged		bigint NOT NULL,
+	committed	bigint NOT NULL,
+	disbursed	bigint NOT NULL
+);
+CREATE INDEX fund_delta_fund ON fl.fund_delta (fund_code, delta_id);
+
 CREATE TABLE fl.account (
 	account_id	bigserial PRIMARY KEY,
 	fund_code	text NOT NULL REFERENCES fl.fund,
@@ -209,11 +225,7 @@ CREATE TRIGGER posting_guard BEFORE INSERT ON fl.posting
 	FOR EACH ROW EXECUTE FUNCTION fl.posting_guard();
 
 -- At commit, for each entry: it has at least two postings, sums to zero in each currency,
--- and its fund's maintained figures move by its postings. Doing the fund's UPDATE here, at
--- commit, holds the fund row's lock only from this UPDATE to the commit itself (as short as
--- a plain INSERT + UPDATE transaction), not across the rest of the call's work. Writers
--- that lower `available` (grant approvals) lock the fund row up front and check
--- explicitly; the CHECK constraints on fl.fund stop anything that slips past.
+-- and its fund's balance movement is appended to fl.fund_delta.
 CREATE FUNCTION fl.entry_commit() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -241,10 +253,9 @@ BEGIN
 	END IF;
 	IF NEW.fund_code IS NOT NULL AND (r.d_rec, r.d_earn, r.d_pled, r.d_comm, r.d_disb)
 	    IS DISTINCT FROM (0::numeric, 0::numeric, 0::numeric, 0::numeric, 0::numeric) THEN
-		UPDATE fl.fund SET received = received + r.d_rec,
-		    earnings = earnings + r.d_earn, pledged = pledged + r.d_pled,
-		    committed = committed + r.d_comm, disbursed = disbursed + r.d_disb
-		 WHERE code = NEW.fund_code;
+		INSERT INTO fl.fund_delta (fund_code, received, earnings, pledged, committed,
+		    disbursed)
+		VALUES (NEW.fund_code, r.d_rec, r.d_earn, r.d_pled, r.d_comm, r.d_disb);
 	END IF;
 	RETURN NULL;
 END
@@ -300,6 +311,76 @@ BEGIN
 		PERFORM fl.rpc_error(-32004, 'fund_not_found', p_field);
 	END IF;
 	RETURN v;
+END
+$$;
+
+-- The fund's current figures: its row plus the deltas not yet folded in.
+CREATE FUNCTION fl.fund_current(f fl.fund) RETURNS fl.fund
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	d	record;
+BEGIN
+	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
+	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
+	    coalesce(sum(disbursed), 0) AS disb
+	  INTO d FROM fl.fund_delta WHERE fund_code = f.code;
+	f.received := f.received + d.rec;
+	f.earnings := f.earnings + d.earn;
+	f.pledged := f.pledged + d.pled;
+	f.committed := f.committed + d.comm;
+	f.disbursed := f.disbursed + d.disb;
+	RETURN f;
+END
+$$;
+
+-- Fold a fund's deltas into its row (under the row's lock and CHECK constraints); returns
+-- the folded row, still locked. Whoever takes money out of a fund calls this first and
+-- decides on what it returns. SECURITY DEFINER: the daemon's role may not delete deltas or
+-- set the figures itself.
+CREATE FUNCTION fl.fund_fold(p_code text) RETURNS fl.fund
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+	f	fl.fund;
+	d	record;
+BEGIN
+	SELECT * INTO f FROM fl.fund WHERE code = p_code FOR UPDATE;
+	WITH gone AS (DELETE FROM fl.fund_delta WHERE fund_code = p_code RETURNING *)
+	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
+	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
+	    coalesce(sum(disbursed), 0) AS disb
+	  INTO d FROM gone;
+	IF d IS DISTINCT FROM ROW(0::numeric, 0::numeric, 0::numeric, 0::numeric,
+	    0::numeric) THEN
+		UPDATE fl.fund SET received = received + d.rec, earnings = earnings + d.earn,
+		    pledged = pledged + d.pled, committed = committed + d.comm,
+		    disbursed = disbursed + d.disb
+		 WHERE code = p_code
+		RETURNING * INTO f;
+	END IF;
+	RETURN f;
+END
+$$;
+
+-- Housekeeping (the daemon, every few seconds): fold every fund that has deltas, each in
+-- a short lock of its own row. A fund whose fold breaks a CHECK (its books would say
+-- something impossible) keeps its deltas and raises a warning, which the daemon logs;
+-- the other funds are folded all the same. Returns how many funds were folded.
+CREATE FUNCTION fl.fold_all() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+	v_code	text;
+	v_n	bigint := 0;
+BEGIN
+	FOR v_code IN SELECT DISTINCT fund_code FROM fl.fund_delta LOOP
+		BEGIN
+			PERFORM fl.fund_fold(v_code);
+			v_n := v_n + 1;
+		EXCEPTION WHEN check_violation THEN
+			RAISE WARNING 'fund %: folding its balance deltas breaks %', v_code,
+			    SQLERRM;
+		END;
+	END LOOP;
+	RETURN v_n;
 END
 $$;
 
@@ -470,7 +551,8 @@ $$;
 
 GRANT SELECT, INSERT ON fl.fund, fl.account, fl.journal_entry, fl.posting, fl.partner,
     fl.contribution TO fundd_app;
-GRANT UPDATE (received, earnings, pledged, committed, disbursed) ON fl.fund TO fundd_app;
+GRANT SELECT, INSERT ON fl.fund_delta TO fundd_app;
+GRANT USAGE ON SEQUENCE fl.fund_delta_delta_id_seq TO fundd_app;
 GRANT UPDATE (status, received_at, bank_ref, cancelled_at, cancel_reason)
     ON fl.contribution TO fundd_app;
 GRANT USAGE ON SEQUENCE fl.account_account_id_seq, fl.journal_entry_entry_id_seq,
@@ -561,7 +643,7 @@ $$;
 CREATE FUNCTION api.fund_balance(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-	RETURN fl.fund_balance_json(fl.fund_get(params->>'code', 'code'));
+	RETURN fl.fund_balance_json(fl.fund_current(fl.fund_get(params->>'code', 'code')));
 END
 $$;
 

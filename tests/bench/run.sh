@@ -138,7 +138,7 @@ for c in 1 8 32; do
 	echo "receive vs pgbench, $c connections done" >&2
 done
 # what the journal says after the load: every entry balanced, the fund's figures agree
-"$ROOT/config/devenv.sh" psql "$DIR" -tA -c "SELECT fl.fund_balance_json(f) =
+"$ROOT/config/devenv.sh" psql "$DIR" -tA -c "SELECT fl.fund_balance_json(fl.fund_current(f)) =
     fl.fund_balance_from_journal(f.code) FROM fl.fund f WHERE code = '$BFUND'" |
     grep -qx t || { echo "run.sh: $BFUND: balances disagree with the journal" >&2; exit 1; }
 

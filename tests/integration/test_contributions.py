@@ -800,9 +800,17 @@ def test_concurrent_mixed_writers_keep_books_consistent(env, daemon, admin, api)
     assert (-s.get(code + ":contributions", 0), -s.get(code + ":earnings", 0),
             s.get(code + ":pledges_receivable", 0)) == \
         (want["received"], want["earnings"], want["pledged"])
+    # the fund's current figures (row + deltas not yet folded), then the row after a fold
+    cur = env.sql("SELECT (c).received, (c).earnings, (c).pledged FROM "
+                  "(SELECT fl.fund_current(f) AS c FROM fl.fund f WHERE code = '%s') x"
+                  % code).strip()
+    assert cur == "%d|%d|%d" % (want["received"], want["earnings"], want["pledged"]), cur
+    env.sql("SELECT fl.fund_fold('%s')" % code)
     row = env.sql("SELECT received, earnings, pledged FROM fl.fund WHERE code = '%s'"
                   % code).strip()
     assert row == "%d|%d|%d" % (want["received"], want["earnings"], want["pledged"]), row
+    assert env.sql("SELECT count(*) FROM fl.fund_delta WHERE fund_code = '%s'"
+                   % code).strip() == "0"
 
 
 @pytest.mark.parametrize("amount,cur,rate", [

@@ -451,18 +451,31 @@ def test_balances_equal_journal(walk):
     assert not bad, "seed %d: %r" % (SEED, bad)
 
 
-def test_fund_rows_equal_model(env, walk):
-    codes = ",".join(sql_lit(f.code) for f in walk.funds)
-    out = env.sql("SELECT code, received, earnings, pledged, committed, disbursed "
-                  "FROM fl.fund WHERE code IN (%s)" % codes)
+def _fund_figures(env, codes, query):
     rows = {}
-    for line in out.split():
+    for line in env.sql(query % codes).split():
         code, *nums = line.split("|")
         rows[code] = [int(n) for n in nums]
+    return rows
+
+
+def test_fund_rows_equal_model(env, walk):
+    """The fund's current figures (row + unfolded deltas) equal the model; after a fold the
+    row alone does, and no delta is left behind."""
+    codes = ",".join(sql_lit(f.code) for f in walk.funds)
+    current = _fund_figures(env, codes, "SELECT (c).code, (c).received, (c).earnings, "
+                            "(c).pledged, (c).committed, (c).disbursed FROM (SELECT "
+                            "fl.fund_current(f) AS c FROM fl.fund f WHERE code IN (%s)) x")
+    env.sql("SELECT fl.fund_fold(code) FROM fl.fund WHERE code IN (%s)" % codes)
+    rows = _fund_figures(env, codes, "SELECT code, received, earnings, pledged, committed, "
+                         "disbursed FROM fl.fund WHERE code IN (%s)")
     for f in walk.funds:
         b = f.balance()
-        assert rows.get(f.code) == [b["received"], b["earnings"], b["pledged"], 0, 0], \
-            (f.code, rows.get(f.code), b)
+        want = [b["received"], b["earnings"], b["pledged"], 0, 0]
+        assert current.get(f.code) == want, (f.code, current.get(f.code), b)
+        assert rows.get(f.code) == want, (f.code, rows.get(f.code), b)
+    assert env.sql("SELECT count(*) FROM fl.fund_delta WHERE fund_code IN (%s)"
+                   % codes).strip() == "0"
 
 
 def test_trial_balances(walk):

@@ -1,0 +1,76 @@
+"""Fund balance figures: every entry appends a delta at commit; the daemon folds deltas into
+the fund row in the background; the daemon's role can neither set the figures nor drop
+deltas (docs/ledger.md, Balances)."""
+
+import subprocess
+import time
+
+import fundlib
+
+
+def _fund(daemon, admin):
+    code = fundlib.uniq("FD").upper().replace("_", "-")[:32]
+    fundlib.call(daemon, admin, "fund.create", {"code": code, "name": "deltas",
+                 "currency": "EUR", "kind": "pass_through", "dual_approval_above": "0"})
+    pa = fundlib.call(daemon, admin, "partner.create", {"name": "D", "country": "AM",
+                      "kind": "individual"})["partner_id"]
+    return code, pa
+
+
+def test_daemon_folds_deltas_in_the_background(env, daemon, admin):
+    code, pa = _fund(daemon, admin)
+    for amount in ("10.00", "2.50"):
+        fundlib.call(daemon, admin, "contribution.receive", {"partner_id": pa, "fund": code,
+                     "amount": amount, "currency": "EUR"})
+    fundlib.call(daemon, admin, "fund.record_earnings", {"code": code, "amount": "1.25",
+                 "period": "Q"})
+    # the answer is current whether or not the deltas were folded yet
+    bal = fundlib.call(daemon, admin, "fund.balance", {"code": code})
+    assert (bal["received"], bal["earnings"], bal["available"]) == ("12.50", "1.25", "13.75")
+    deadline = time.time() + 25      # housekeeping runs every 10 s
+    while env.sql("SELECT count(*) FROM fl.fund_delta WHERE fund_code = '%s'"
+                  % code).strip() != "0":
+        assert time.time() < deadline, "deltas were not folded"
+        time.sleep(0.5)
+    assert env.sql("SELECT received, earnings FROM fl.fund WHERE code = '%s'"
+                   % code).strip() == "1250|125"
+    assert fundlib.call(daemon, admin, "fund.balance", {"code": code}) == bal
+
+
+def _as_daemon_role(env, sql):
+    p = subprocess.run([fundlib.DEVENV, "psql", env.dir, "-At", "-c",
+                        "SET ROLE fundd_app; " + sql],
+                       cwd=fundlib.ROOT, capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stderr
+
+
+def test_daemon_role_cannot_set_figures_or_drop_deltas(env, daemon, admin):
+    code, pa = _fund(daemon, admin)
+    fundlib.call(daemon, admin, "contribution.receive", {"partner_id": pa, "fund": code,
+                 "amount": "5.00", "currency": "EUR"})
+    for sql in ("UPDATE fl.fund SET received = 999999 WHERE code = '%s'" % code,
+                "DELETE FROM fl.fund_delta WHERE fund_code = '%s'" % code,
+                "UPDATE fl.fund_delta SET received = 0 WHERE fund_code = '%s'" % code):
+        rc, err = _as_daemon_role(env, sql)
+        assert rc != 0 and "permission denied" in err, (sql, rc, err)
+    assert fundlib.call(daemon, admin, "fund.balance", {"code": code})["received"] == "5.00"
+
+
+def test_fold_keeps_the_check_constraints(env, daemon, admin):
+    """A delta that would take available below zero is refused when folded."""
+    code, pa = _fund(daemon, admin)
+    env.sql("INSERT INTO fl.fund_delta (fund_code, received, earnings, pledged, committed, "
+            "disbursed) VALUES ('%s', 0, 0, 0, 100, 0)" % code)
+    p = subprocess.run([fundlib.DEVENV, "psql", env.dir, "-At", "-c",
+                        "SELECT fl.fund_fold('%s')" % code],
+                       cwd=fundlib.ROOT, capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0 and "available_not_negative" in p.stderr, p.stderr
+    # the housekeeping fold skips that fund with a warning and folds the others
+    other, pa2 = _fund(daemon, admin)
+    fundlib.call(daemon, admin, "contribution.receive", {"partner_id": pa2, "fund": other,
+                 "amount": "3.00", "currency": "EUR"})
+    p = subprocess.run([fundlib.DEVENV, "psql", env.dir, "-At", "-c", "SELECT fl.fold_all()"],
+                       cwd=fundlib.ROOT, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and "breaks" in p.stderr and code in p.stderr, p.stderr
+    assert env.sql("SELECT received FROM fl.fund WHERE code = '%s'" % other).strip() == "300"
+    env.sql("DELETE FROM fl.fund_delta WHERE fund_code = '%s'" % code)
