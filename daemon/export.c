@@ -59,7 +59,8 @@ export_free(struct export *x)
 	atomic_fetch_sub(&exports_running, 1);
 }
 
-/* Fails the export: nothing else may touch x afterwards (the connection frees it). */
+/* Fails the export: nothing else may touch x afterwards (the connection frees it, at once
+ * or, when a 503 is still answered, when that response is done). */
 static void
 ex_fail(struct export *x, const char *what)
 {

@@ -77,6 +77,7 @@ struct conn {
 	struct db_query		*q;
 	struct export		*exp;		/* CS_STREAMING */
 	void			(*drained)(void *);	/* CS_STREAMING: output drained */
+	int			 stream_head_sent;	/* CS_STREAMING: 200 and headers out */
 	long long		 t0;
 };
 
@@ -124,6 +125,7 @@ conn_reset_request(struct conn *c)
 		c->exp = NULL;
 	}
 	c->drained = NULL;
+	c->stream_head_sent = 0;
 	rpc_batch_free(c->batch);
 	c->batch = NULL;
 	free(c->body);
@@ -684,6 +686,7 @@ http_stream_begin(struct conn *c, const char *ctype, const char *extra)
 	    "Connection: %s\r\n%s\r\n", ctype, c->reqid, c->keepalive ? "keep-alive" : "close",
 	    extra != NULL ? extra : "");
 	metrics_http(200);
+	c->stream_head_sent = 1;
 	bufferevent_setwatermark(c->bev, EV_WRITE, HTTP_STREAM_LOWAT, 0);
 	bufferevent_enable(c->bev, EV_WRITE);
 }
@@ -726,12 +729,23 @@ http_stream_end(struct conn *c)
 	    now_usec() - c->t0);
 }
 
-/* A stream that cannot finish: the client must not take a truncated body for a whole
- * one, so the connection is closed without the last chunk. */
+/* A stream that cannot finish. Before anything was sent the client gets a 503; after,
+ * it must not take a truncated body for a whole one, so the connection is closed without
+ * the last chunk. */
 void
 http_stream_abort(struct conn *c, const char *reason)
 {
 	log_msg(LOG_ERROR, c->peer, c->reqid, "export aborted: %s", reason);
+	if (!c->stream_head_sent) {
+		/* every caller returns straight after this: the export can go now, so that
+		 * none of its events runs again */
+		export_free(c->exp);
+		c->exp = NULL;
+		c->drained = NULL;
+		c->state = CS_BUSY;
+		conn_refuse(c, 503, "export failed: database unavailable; retry later\n");
+		return;
+	}
 	conn_close(c, "export aborted");
 }
 

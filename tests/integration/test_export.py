@@ -173,3 +173,22 @@ def test_fundctl_export(env, daemon, admin, book):
                        capture_output=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert len(_rows_csv(p.stdout, book)) == 4
+
+
+def test_export_connection_refused_is_a_clean_503(env, daemon_factory, admin):
+    """The export fails before anything was sent: the client gets a 503, not a dropped
+    connection, and the daemon keeps serving. (The daemon here logs in as a role that may
+    authenticate callers but not read the export view, so its COPY is refused.)"""
+    env.sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
+            "'fund_noexport') THEN CREATE ROLE fund_noexport LOGIN; END IF; END $$;"
+            "GRANT USAGE ON SCHEMA fl, api TO fund_noexport;"
+            "GRANT SELECT ON fl.principal TO fund_noexport;"
+            "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA api, fl TO fund_noexport;")
+    with open(env.conf) as f:
+        dsn = [l.split("=", 1)[1].strip() for l in f if l.startswith("dsn")][0]
+    d = daemon_factory(fundlib.uniq("noexp"),
+                       {"database": {"dsn": dsn.replace("user=fund", "user=fund_noexport")}})
+    status, _, body = fundlib.http_get(d, "/export/ledger?format=csv", token=admin)
+    assert status == 503, (status, body)
+    assert b"export failed" in body
+    assert fundlib.http_get(d, "/healthz")[0] == 200
