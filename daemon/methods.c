@@ -9,6 +9,7 @@
 #define ROLES_A		"{admin}"
 #define ROLES_APU	"{admin,approver,auditor}"
 #define ROLES_AU	"{admin,auditor}"
+#define ROLES_P		"{approver}"
 #define ROLES_AUR	"{admin,auditor,partner}"
 
 #define P_END		{ NULL, 0, 0, 0, NULL, NULL }
@@ -123,6 +124,65 @@ static const struct param p_ledger_trial_balance[] = {
 	P_END
 };
 
+static const struct param p_returnee_register[] = {
+	{ "full_name", PT_TEXT, 1, 200, NULL, NULL },
+	{ "region", PT_REGION, 1, 0, NULL, NULL },
+	{ "returned_from", PT_COUNTRY, 1, 0, NULL, NULL },
+	{ "returned_on", PT_DATE, 1, 0, NULL, NULL },
+	{ "gender", PT_ENUM, 0, 0, "female|male|other|undisclosed", NULL },
+	{ "birth_year", PT_YEAR, 0, 0, NULL, NULL },
+	{ "national_id", PT_TEXT, 0, 64, NULL, NULL },
+	P_END
+};
+
+static const struct param p_returnee_get[] = {
+	{ "returnee_id", PT_ID, 1, 0, NULL, NULL },
+	P_END
+};
+
+static const struct param p_returnee_list[] = {
+	{ "region", PT_REGION, 0, 0, NULL, NULL },
+	P_LIST,
+	P_END
+};
+
+#define GRANT_CATEGORIES "small_business|agriculture|requalification|employment|housing|other"
+#define GRANT_STATES	"submitted|approved|rejected|withdrawn|completed|cancelled"
+
+static const struct param p_grant_apply[] = {
+	{ "returnee_id", PT_ID, 1, 0, NULL, NULL },
+	{ "fund", PT_CODE, 1, 32, NULL, NULL },
+	{ "amount", PT_MONEY, 1, 0, NULL, NULL },
+	{ "category", PT_ENUM, 1, 0, GRANT_CATEGORIES, NULL },
+	{ "purpose", PT_TEXT, 1, 1000, NULL, NULL },
+	P_END
+};
+
+static const struct param p_grant_id[] = {
+	{ "grant_id", PT_ID, 1, 0, NULL, NULL },
+	P_END
+};
+
+static const struct param p_grant_reason[] = {
+	{ "grant_id", PT_ID, 1, 0, NULL, NULL },
+	{ "reason", PT_TEXT, 1, 500, NULL, NULL },
+	P_END
+};
+
+static const struct param p_grant_approve[] = {
+	{ "grant_id", PT_ID, 1, 0, NULL, NULL },
+	{ "comment", PT_TEXT, 0, 1000, NULL, NULL },
+	P_END
+};
+
+static const struct param p_grant_list[] = {
+	{ "status", PT_ENUM, 0, 0, GRANT_STATES, NULL },
+	{ "fund", PT_CODE, 0, 32, NULL, NULL },
+	{ "region", PT_REGION, 0, 0, NULL, NULL },
+	P_LIST,
+	P_END
+};
+
 static const struct method methods[] = {
 	{ "system.version", ROLES_ANY, 0, p_none },
 	{ "system.whoami", ROLES_ANY, 0, p_none },
@@ -143,6 +203,15 @@ static const struct method methods[] = {
 	{ "contribution.list", ROLES_AUR, 0, p_contribution_list },
 	{ "ledger.entries", ROLES_AU, 0, p_ledger_entries },
 	{ "ledger.trial_balance", ROLES_AU, 0, p_ledger_trial_balance },
+	{ "returnee.register", ROLES_A, M_MUTATES, p_returnee_register },
+	{ "returnee.get", ROLES_APU, 0, p_returnee_get },
+	{ "returnee.list", ROLES_APU, 0, p_returnee_list },
+	{ "grant.apply", ROLES_A, M_MUTATES, p_grant_apply },
+	{ "grant.get", ROLES_APU, 0, p_grant_id },
+	{ "grant.list", ROLES_APU, 0, p_grant_list },
+	{ "grant.withdraw", ROLES_A, M_MUTATES, p_grant_reason },
+	{ "grant.approve", ROLES_P, M_MUTATES, p_grant_approve },
+	{ "grant.reject", ROLES_P, M_MUTATES, p_grant_reason },
 };
 
 const struct method *
@@ -229,6 +298,17 @@ check_one(const struct param *p, const cJSON *v, const cJSON *params, const char
 		}
 		return v_limit(v->valuedouble, &lim, reason);
 	}
+	if (p->type == PT_YEAR) {
+		if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble) {
+			*reason = "not_an_integer";
+			return -1;
+		}
+		if (v->valueint < 1900 || v->valueint > 2100) {
+			*reason = "out_of_range";
+			return -1;
+		}
+		return 0;
+	}
 	if (p->type == PT_ROLES) {
 		const cJSON	*e;
 
@@ -306,6 +386,7 @@ check_one(const struct param *p, const cJSON *v, const cJSON *params, const char
 		return check_code(s, p->max, reason);
 	case PT_LIMIT:
 	case PT_ROLES:
+	case PT_YEAR:
 		break;
 	}
 	*reason = "bad_type";

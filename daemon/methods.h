@@ -22,6 +22,7 @@ enum ptype {
 	PT_DATE,
 	PT_TIME,
 	PT_WHEN,	/* RFC 3339 time, or a date meaning midnight UTC */
+	PT_YEAR,	/* a JSON integer 1900..2100 */
 	PT_EMAIL,
 	PT_RATE,
 	PT_LIMIT,
