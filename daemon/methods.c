@@ -183,6 +183,33 @@ static const struct param p_grant_list[] = {
 	P_END
 };
 
+static const struct param p_disbursement_create[] = {
+	{ "grant_id", PT_ID, 1, 0, NULL, NULL },
+	{ "amount", PT_MONEY, 1, 0, NULL, NULL },
+	{ "reference", PT_TEXT, 0, 200, NULL, NULL },
+	P_END
+};
+
+static const struct param p_disbursement_confirm[] = {
+	{ "disbursement_id", PT_ID, 1, 0, NULL, NULL },
+	{ "bank_ref", PT_TEXT, 1, 200, NULL, NULL },
+	{ "paid_at", PT_WHEN, 0, 0, NULL, NULL },
+	P_END
+};
+
+static const struct param p_disbursement_fail[] = {
+	{ "disbursement_id", PT_ID, 1, 0, NULL, NULL },
+	{ "reason", PT_TEXT, 1, 500, NULL, NULL },
+	P_END
+};
+
+static const struct param p_disbursement_list[] = {
+	{ "grant_id", PT_ID, 0, 0, NULL, NULL },
+	{ "status", PT_ENUM, 0, 0, "pending|paid|failed", NULL },
+	P_LIST,
+	P_END
+};
+
 static const struct method methods[] = {
 	{ "system.version", ROLES_ANY, 0, p_none },
 	{ "system.whoami", ROLES_ANY, 0, p_none },
@@ -212,6 +239,11 @@ static const struct method methods[] = {
 	{ "grant.withdraw", ROLES_A, M_MUTATES, p_grant_reason },
 	{ "grant.approve", ROLES_P, M_MUTATES, p_grant_approve },
 	{ "grant.reject", ROLES_P, M_MUTATES, p_grant_reason },
+	{ "grant.cancel", ROLES_A, M_MUTATES, p_grant_reason },
+	{ "disbursement.create", ROLES_A, M_MUTATES, p_disbursement_create },
+	{ "disbursement.confirm", ROLES_A, M_MUTATES, p_disbursement_confirm },
+	{ "disbursement.fail", ROLES_A, M_MUTATES, p_disbursement_fail },
+	{ "disbursement.list", ROLES_APU, 0, p_disbursement_list },
 };
 
 const struct method *

@@ -209,6 +209,11 @@ BEGIN
 	        d.principal_id, 'at', fl.ts(d.at), 'comment', d.comment) ORDER BY d.at)
 	        FROM fl.grant_decision d WHERE d.grant_id = g.grant_id
 	         AND d.decision = 'approve'), '[]'),
+	    -- every decision, approvals and a rejection alike: who, what, when, why
+	    'decisions', coalesce((SELECT jsonb_agg(jsonb_build_object('principal_id',
+	        d.principal_id, 'decision', d.decision, 'at', fl.ts(d.at),
+	        'comment', d.comment) ORDER BY d.at)
+	        FROM fl.grant_decision d WHERE d.grant_id = g.grant_id), '[]'),
 	    'committed', fl.money_out(g.committed, m), 'disbursed', fl.money_out(g.disbursed, m),
 	    'decided_at', fl.ts(g.decided_at), 'reason', g.reason,
 	    'created_at', fl.ts(g.created_at), 'created_by', g.created_by);
