@@ -228,6 +228,7 @@ static const struct method methods[] = {
 	{ "contribution.cancel", ROLES_A, M_MUTATES, p_contribution_cancel },
 	{ "contribution.get", ROLES_AUR, 0, p_contribution_get },
 	{ "contribution.list", ROLES_AUR, 0, p_contribution_list },
+	{ "contribution.status", ROLES_AUR, 0, p_contribution_get },
 	{ "ledger.entries", ROLES_AU, 0, p_ledger_entries },
 	{ "ledger.trial_balance", ROLES_AU, 0, p_ledger_trial_balance },
 	{ "returnee.register", ROLES_A, M_MUTATES, p_returnee_register },
