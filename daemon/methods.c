@@ -412,7 +412,11 @@ check_one(const struct param *p, const cJSON *v, const cJSON *params, const char
 	case PT_RATE:
 		return v_rate(s, reason);
 	case PT_CURSOR:
-		return v_cursor(s, reason);
+		if (v_cursor(s, reason) != 0) {
+			*reason = "bad_cursor";	/* one reason, whoever finds it malformed */
+			return -1;
+		}
+		return 0;
 	case PT_REGION:
 		return v_text(s, 100, reason);
 	case PT_CODE:

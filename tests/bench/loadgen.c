@@ -196,6 +196,10 @@ static SSL_CTX		*ssl_ctx;
 static uint64_t		 t_window_start;	/* ns, monotonic */
 static uint64_t		 t_window_end;
 static _Atomic uint64_t	 next_seq;
+/* --bodies FILE: one request body per line, each request takes the next (wrapping) */
+static char		**bodies;
+static size_t		*body_lens;
+static size_t		 nbodies;
 static _Atomic unsigned	 errors_logged;
 
 static void	conn_start(struct conn *);
@@ -239,7 +243,8 @@ usage(const char *why)
 	fprintf(f,
 	    "usage: loadgen --url https://HOST:PORT/PATH --connections N --duration SECONDS\n"
 	    "               [--warmup S] [--method GET|POST] [--header 'Name: value']...\n"
-	    "               [--body FILE | --body-string S | --body-template S] [--seq-start N]\n"
+	    "               [--body FILE | --body-string S | --body-template S | --bodies FILE]\n"
+	    "               [--seq-start N]\n"
 	    "               [--cacert CA] [--cert PEM --key PEM] [--threads T] [--timeout S]\n"
 	    "               [--label NAME]\n"
 	    "Prints one line of JSON on stdout. --body-template replaces each {{seq}} with a\n"
@@ -424,6 +429,36 @@ bev_error_reason(struct bufferevent *bev, const char *what, char *out, size_t ou
 
 /* ---- requests ---- */
 
+/* --bodies FILE: every non-empty line is one request body, used in order, each request
+ * the next line (starting again at the first when they run out). */
+static void
+bodies_load(const char *path)
+{
+	FILE	*f = fopen(path, "r");
+	char	*line = NULL;
+	size_t	 cap = 0;
+	ssize_t	 n;
+
+	if (f == NULL)
+		fatal("--bodies %s", path);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		bodies = realloc(bodies, (nbodies + 1) * sizeof(*bodies));
+		body_lens = realloc(body_lens, (nbodies + 1) * sizeof(*body_lens));
+		if (bodies == NULL || body_lens == NULL)
+			fatalx("--bodies: out of memory");
+		bodies[nbodies] = xstrndup(line, (size_t)n);
+		body_lens[nbodies++] = (size_t)n;
+	}
+	free(line);
+	fclose(f);
+	if (nbodies == 0)
+		fatalx("--bodies %s: no lines", path);
+}
+
 /* Writes one request into out (req.max_len bytes) and returns its length. */
 static size_t
 request_build(char *out, uint64_t seq)
@@ -454,7 +489,19 @@ request_send(struct conn *c)
 	const char *data = req.fixed;
 	size_t len = req.fixed_len;
 
-	if (req.tmpl != NULL) {
+	if (nbodies > 0) {
+		uint64_t k = atomic_fetch_add_explicit(&next_seq, 1, memory_order_relaxed) -
+		    cfg.seq_start;
+		size_t i = (size_t)(k % nbodies);
+		char *p = c->buf;
+
+		memcpy(p, req.head, req.head_len);
+		p += req.head_len;
+		p += sprintf(p, "Content-Length: %zu\r\n\r\n", body_lens[i]);
+		memcpy(p, bodies[i], body_lens[i]);
+		len = (size_t)(p - c->buf) + body_lens[i];
+		data = c->buf;
+	} else if (req.tmpl != NULL) {
 		len = request_build(c->buf,
 		    atomic_fetch_add_explicit(&next_seq, 1, memory_order_relaxed));
 		data = c->buf;
@@ -940,7 +987,7 @@ worker_main(void *arg)
 
 		if ((c->retry = evtimer_new(w->base, conn_retry_cb, c)) == NULL)
 			fatalx("thread %d: evtimer_new failed", w->id);
-		if (req.tmpl != NULL)
+		if (req.tmpl != NULL || nbodies > 0)
 			c->buf = xcalloc(1, req.max_len);
 		conn_start(c);
 	}
@@ -1162,7 +1209,7 @@ request_setup(void)
 	FILE *f;
 	size_t i, off, n;
 	const char *p, *q;
-	int has_body = cfg.body != NULL || cfg.body_template != NULL;
+	int has_body = cfg.body != NULL || cfg.body_template != NULL || nbodies > 0;
 	char *clen;
 
 	if ((f = open_memstream(&req.head, &req.head_len)) == NULL)
@@ -1180,6 +1227,16 @@ request_setup(void)
 		fatal("open_memstream");
 	req.has_body = has_body;
 
+	if (nbodies > 0) {
+		size_t longest = 0;
+
+		for (i = 0; i < nbodies; i++)
+			if (body_lens[i] > longest)
+				longest = body_lens[i];
+		req.max_len = req.head_len + sizeof("Content-Length: \r\n\r\n") +
+		    LG_U64_DIGITS + longest;
+		return;
+	}
 	if (cfg.body_template != NULL) {
 		req.tmpl = cfg.body_template;
 		for (req.nseg = 1, p = req.tmpl; (p = strstr(p, LG_SEQ_PLACEHOLDER)) != NULL;
@@ -1316,7 +1373,8 @@ static void
 parse_args(int argc, char **argv)
 {
 	enum { O_URL = 256, O_CONN, O_DUR, O_WARM, O_METHOD, O_BODY, O_BODYSTR, O_TMPL,
-	    O_HEADER, O_CACERT, O_CERT, O_KEY, O_THREADS, O_LABEL, O_TIMEOUT, O_SEQ, O_HELP };
+	    O_HEADER, O_CACERT, O_CERT, O_KEY, O_THREADS, O_LABEL, O_TIMEOUT, O_SEQ, O_BODIES,
+	    O_HELP };
 	static const struct option longopts[] = {
 		{ "url", required_argument, NULL, O_URL },
 		{ "connections", required_argument, NULL, O_CONN },
@@ -1334,6 +1392,7 @@ parse_args(int argc, char **argv)
 		{ "label", required_argument, NULL, O_LABEL },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "seq-start", required_argument, NULL, O_SEQ },
+		{ "bodies", required_argument, NULL, O_BODIES },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1358,6 +1417,7 @@ parse_args(int argc, char **argv)
 		case O_BODY:	body_file = optarg; nbody++; break;
 		case O_BODYSTR:	body_string = optarg; nbody++; break;
 		case O_TMPL:	cfg.body_template = optarg; nbody++; break;
+		case O_BODIES:	bodies_load(optarg); nbody++; break;
 		case O_HEADER:
 			if (cfg.nheaders == LG_MAX_HEADERS)
 				usage("too many --header options");

@@ -142,6 +142,42 @@ done
     fl.fund_balance_from_journal(f.code) FROM fl.fund f WHERE code = '$BFUND'" |
     grep -qx t || { echo "run.sh: $BFUND: balances disagree with the journal" >&2; exit 1; }
 
+# --- grant.approve on distinct grants of one fund (its row is the hot spot) --------------
+GFUND=GRANTS-$RUN_ID
+"$ROOT/bin/fundctl" call fund.create code="$GFUND" name="grants bench" currency=EUR \
+    kind=pass_through dual_approval_above=1000000 >/dev/null
+"$ROOT/bin/fundctl" call contribution.receive partner_id="$BPARTNER" fund="$GFUND" \
+    amount=100000000.00 currency=EUR >/dev/null
+GRETURNEE=$("$ROOT/bin/fundctl" call returnee.register full_name="Bench Returnee" \
+    region=Gegharkunik returned_from=RU returned_on=2026-01-15 |
+    sed -n 's/.*"returnee_id":[[:space:]]*"\([^"]*\)".*/\1/p')
+APPROVER=$("$ROOT/bin/fundctl" call principal.create name="bench approver $RUN_ID" \
+    roles:='["approver"]' | sed -n 's/.*"token":[[:space:]]*"\([^"]*\)".*/\1/p')
+for c in 8 32; do
+	/usr/bin/python3 "$ROOT/tests/bench/make_grants.py" --port "$FPORT" \
+	    --cacert "$DIR/tls/ca.crt" --token "$TOKEN" --fund "$GFUND" \
+	    --returnee "$GRETURNEE" --count "${BENCH_GRANTS:-15000}" \
+	    --out "$DIR/approve-$c.jsonl"
+	"$LOADGEN" --url "https://127.0.0.1:$FPORT/rpc" --connections "$c" \
+	    --duration "$DURATION" --warmup "$WARMUP" --cacert "$DIR/tls/ca.crt" \
+	    --header "Authorization: Bearer $APPROVER" --bodies "$DIR/approve-$c.jsonl" \
+	    --label fundd-approve >>"$RESULTS"
+	echo "grant.approve, $c connections done" >&2
+done
+# every approval counted must have committed exactly once: as many commitments in the
+# journal as approved grants, and no bodies reused (else a run outgrew BENCH_GRANTS)
+approved=$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c "SELECT count(*) FROM
+    fl.grant_application WHERE fund_code = '$GFUND' AND status = 'approved'")
+commitments=$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c "SELECT count(*) FROM
+    fl.journal_entry WHERE fund_code = '$GFUND' AND kind = 'commitment'")
+[ "$approved" = "$commitments" ] ||
+    { echo "run.sh: $approved approved grants but $commitments commitments" >&2; exit 1; }
+[ "$approved" -lt $((2 * ${BENCH_GRANTS:-15000})) ] ||
+    { echo "run.sh: every grant got approved: raise BENCH_GRANTS" >&2; exit 1; }
+"$ROOT/config/devenv.sh" psql "$DIR" -tA -c "SELECT fl.fund_balance_json(fl.fund_current(f))
+    = fl.fund_balance_from_journal(f.code) FROM fl.fund f WHERE code = '$GFUND'" |
+    grep -qx t || { echo "run.sh: $GFUND: balances disagree with the journal" >&2; exit 1; }
+
 # --- the export: 1,000,000 postings against psql COPY of the same rows ---------------------
 EFUND=EXPORT-1M
 if [ "$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c \
@@ -198,7 +234,8 @@ grep '"rps"' "$RESULTS" | /usr/bin/python3 "$ROOT/tests/bench/report.py" \
     --ratio fundd-whoami nginx-static 32 --ratio fundd-whoami fundd-whoami-1worker 32 \
     --ratio fundd-receive pgbench-insert-update 1 \
     --ratio fundd-receive pgbench-insert-update 8 \
-    --ratio fundd-receive pgbench-insert-update 32
+    --ratio fundd-receive pgbench-insert-update 32 \
+    --ratio fundd-approve fundd-receive 8 --ratio fundd-approve fundd-receive 32
 echo
 echo "## memory"
 echo
