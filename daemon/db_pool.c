@@ -19,7 +19,10 @@
 #define DB_BACKOFF_MAX_MS	5000
 /* Queries in flight on one connection (pipeline mode, a Sync after each, so each is still
  * its own transaction). Idle connections are used first; past depth 1 a busy connection
- * takes more only when none is idle, which saves a wakeup per query under load. */
+ * takes more only when none is idle, which saves a wakeup per query under load, and only
+ * reads: a write waits for an idle connection (measured: contribution.receive at 32
+ * connections, p99 23 ms that way against 26-28 ms when writes were pipelined too;
+ * system.whoami gains 15% from pipelining). */
 #define DB_PIPELINE_MAX		4
 
 enum pgc_state {
@@ -35,6 +38,7 @@ struct db_query {
 	struct db_pool		*pool;
 	struct pgconn		*conn;		/* running on, or NULL */
 	int			 stmt;
+	int			 flags;		/* DB_Q_* */
 	int			 nparams;
 	char			**values;
 	db_cb			 cb;		/* NULL once cancelled */
@@ -525,30 +529,37 @@ pgc_event(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Waiting queries go to idle connections first, then onto the shallowest pipeline. */
+/* Waiting queries go to idle connections first, in order; reads may also go onto the
+ * shallowest pipeline of a busy connection, overtaking writes that wait for an idle one. */
 static void
 pool_dispatch(struct db_pool *p)
 {
-	struct db_query	*q;
+	struct db_query	*q, *next;
 	struct pgconn	*best;
 	int		 i;
 
-	while ((q = TAILQ_FIRST(&p->waitq)) != NULL) {
+	for (q = TAILQ_FIRST(&p->waitq); q != NULL; q = next) {
+		next = TAILQ_NEXT(q, entry);
 		best = NULL;
 		for (i = 0; i < p->size; i++) {
 			struct pgconn *c = &p->conns[i];
 
 			if (c->state != PGC_IDLE && c->state != PGC_BUSY)
 				continue;
-			if (c->depth >= DB_PIPELINE_MAX)
+			if (c->depth == 0) {
+				best = c;
+				break;
+			}
+			if ((q->flags & DB_Q_WRITE) || c->depth >= DB_PIPELINE_MAX)
 				continue;
 			if (best == NULL || c->depth < best->depth)
 				best = c;
-			if (c->depth == 0)
-				break;
 		}
-		if (best == NULL)
+		if (best == NULL) {
+			if (q->flags & DB_Q_WRITE)
+				continue;	/* a read behind it may still find a pipeline */
 			break;
+		}
 		TAILQ_REMOVE(&p->waitq, q, entry);
 		q->queued = 0;
 		p->nwait--;
@@ -624,13 +635,15 @@ db_pool_free(struct db_pool *p)
 }
 
 struct db_query *
-db_query(struct db_pool *p, int stmt, const char *const *values, db_cb cb, void *arg)
+db_query(struct db_pool *p, int stmt, const char *const *values, int flags, db_cb cb,
+    void *arg)
 {
 	struct db_query	*q = xcalloc(1, sizeof(*q));
 	int		 i, nparams = p->stmts[stmt].nparams;
 
 	q->pool = p;
 	q->stmt = stmt;
+	q->flags = flags;
 	q->nparams = nparams;
 	q->values = xcalloc((size_t)nparams + 1, sizeof(char *));
 	for (i = 0; i < nparams; i++)

@@ -35,11 +35,16 @@ struct db_pool	*db_pool_new(struct event_base *, const char *dsn, int size, int 
 /* Stops connecting; callbacks of outstanding queries are not called. */
 void		 db_pool_free(struct db_pool *);
 
+/* How a query may be placed on a connection. */
+#define DB_Q_WRITE	0x01	/* writes: only on an idle connection, never behind another
+				 * query in a pipeline (its transaction takes locks and commits;
+				 * waiting behind others there would stretch its latency) */
+
 /* Queue prepared statement number stmt with its text parameters (copied; NULL = SQL
  * NULL). The callback always runs later from the event loop, exactly once, unless
  * db_cancel() comes first. */
-struct db_query	*db_query(struct db_pool *, int stmt, const char *const *values, db_cb,
-		    void *arg);
+struct db_query	*db_query(struct db_pool *, int stmt, const char *const *values, int flags,
+		    db_cb, void *arg);
 /* The caller is going away: its callback will not run. A running query finishes on the
  * server and its result is drained and dropped before the connection is reused. */
 void		 db_cancel(struct db_query *);

@@ -335,7 +335,7 @@ serve_metrics(struct conn *c)
 
 	vals[0] = c->auth.token_sha256[0] != '\0' ? c->auth.token_sha256 : NULL;
 	vals[1] = c->auth.cert_sha256[0] != '\0' ? c->auth.cert_sha256 : NULL;
-	c->q = db_query(c->w->pool, Q_AUTHENTICATE, vals, metrics_result, c);
+	c->q = db_query(c->w->pool, Q_AUTHENTICATE, vals, 0, metrics_result, c);
 }
 
 /* Request handling ----------------------------------------------------------------- */
@@ -375,7 +375,7 @@ dispatch(struct conn *c)
 		c->keepalive = 0;
 	switch (c->route) {
 	case R_HEALTHZ:
-		c->q = db_query(c->w->pool, Q_PING, NULL, healthz_result, c);
+		c->q = db_query(c->w->pool, Q_PING, NULL, 0, healthz_result, c);
 		return;
 	case R_METRICS:
 	case R_EXPORT_LEDGER:

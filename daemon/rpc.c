@@ -457,7 +457,8 @@ exec_next(struct rpc_exec *x)
 		vals[4] = params;
 		vals[5] = c->idem;
 		vals[6] = ctx;
-		x->q = db_query(x->pool, Q_RPC, vals, exec_result, x);
+		x->q = db_query(x->pool, Q_RPC, vals,
+		    (c->m->flags & M_MUTATES) ? DB_Q_WRITE : 0, exec_result, x);
 		free(params);
 		return;
 	}

@@ -83,10 +83,10 @@ house_cb(evutil_socket_t fd, short what, void *arg)
 	if (w->draining)
 		return;
 	if (w->q_fold == NULL && db_pool_healthy(w->pool) > 0)
-		w->q_fold = db_query(w->pool, Q_FOLD, NULL, fold_done, w);
+		w->q_fold = db_query(w->pool, Q_FOLD, NULL, DB_Q_WRITE, fold_done, w);
 	if (w->q_purge == NULL && now_usec() >= w->next_purge &&
 	    db_pool_healthy(w->pool) > 0) {
-		w->q_purge = db_query(w->pool, Q_PURGE, NULL, purge_done, w);
+		w->q_purge = db_query(w->pool, Q_PURGE, NULL, DB_Q_WRITE, purge_done, w);
 		w->next_purge = now_usec() + (long long)SERVER_PURGE_S * 1000000;
 	}
 	evtimer_add(w->ev_house, &tv);
