@@ -6,6 +6,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -643,6 +644,12 @@ http_accept(struct worker *w, evutil_socket_t fd, struct sockaddr *sa, int sockl
 		snprintf(c->peer, sizeof(c->peer), "[%s]:%d", host, port);
 	}
 	evutil_make_socket_nonblocking(fd);
+	{
+		/* a response is written as soon as it is complete: no Nagle delay */
+		int one = 1;
+
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	c->bev = bufferevent_openssl_socket_new(w->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 	    BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
