@@ -547,6 +547,21 @@ BEGIN
 END
 $$;
 
+-- One page of a list. p_rows holds up to p_lim + 1 rows {"s": position, "j": object}, in
+-- order (the one row more says whether a next page exists). Returns {p_key: the first
+-- p_lim objects, "next_cursor": the cursor after the last of them, or null at the end}.
+CREATE FUNCTION fl.page(p_key text, p_rows jsonb, p_lim int) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	v_n	int := coalesce(jsonb_array_length(p_rows), 0);
+BEGIN
+	RETURN jsonb_build_object(p_key, coalesce((SELECT jsonb_agg(e.x->'j' ORDER BY e.i)
+	    FROM jsonb_array_elements(p_rows) WITH ORDINALITY AS e(x, i) WHERE e.i <= p_lim),
+	    '[]'),
+	    'next_cursor', CASE WHEN v_n > p_lim THEN 'c' || (p_rows->(p_lim - 1)->>'s') END);
+END
+$$;
+
 -- RFC 3339 time or YYYY-MM-DD (midnight UTC), already validated in C.
 CREATE FUNCTION fl.time_in(p_text text) RETURNS timestamptz
 LANGUAGE plpgsql IMMUTABLE AS $$
@@ -728,21 +743,12 @@ $$;
 CREATE FUNCTION api.partner_list(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-	v_after	bigint := fl.cursor_in(params->>'cursor');
 	v_lim	int := fl.limit_in(params);
-	v_rows	jsonb;
-	v_last	bigint;
-	v_n	int;
 BEGIN
-	-- one row more than asked for says whether there is a next page
-	SELECT coalesce(jsonb_agg(t.j ORDER BY t.seq) FILTER (WHERE t.rn <= v_lim), '[]'),
-	    max(t.seq) FILTER (WHERE t.rn <= v_lim), count(*)
-	  INTO v_rows, v_last, v_n
-	  FROM (SELECT fl.partner_json(p2) AS j, p2.seq,
-	               row_number() OVER (ORDER BY p2.seq) AS rn
-	          FROM fl.partner p2 WHERE p2.seq > v_after ORDER BY p2.seq LIMIT v_lim + 1) t;
-	RETURN jsonb_build_object('partners', v_rows, 'next_cursor',
-	    CASE WHEN v_n > v_lim THEN 'c' || v_last END);
+	RETURN fl.page('partners', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.partner_json(t)) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.partner WHERE seq > fl.cursor_in(params->>'cursor')
+	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
 END
 $$;
 
@@ -944,11 +950,7 @@ $$;
 CREATE FUNCTION api.contribution_list(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
-	v_after	bigint := fl.cursor_in(params->>'cursor');
 	v_lim	int := fl.limit_in(params);
-	v_rows	jsonb;
-	v_last	bigint;
-	v_n	int;
 BEGIN
 	IF params ? 'partner_id' THEN
 		PERFORM fl.partner_check(params->>'partner_id');
@@ -956,19 +958,14 @@ BEGIN
 	IF params ? 'fund' THEN
 		PERFORM fl.fund_get(params->>'fund', 'fund');
 	END IF;
-	SELECT coalesce(jsonb_agg(t.j ORDER BY t.seq) FILTER (WHERE t.rn <= v_lim), '[]'),
-	    max(t.seq) FILTER (WHERE t.rn <= v_lim), count(*)
-	  INTO v_rows, v_last, v_n
-	  FROM (SELECT fl.contribution_json(c) AS j, c.seq,
-	               row_number() OVER (ORDER BY c.seq) AS rn
-	          FROM fl.contribution c
-	         WHERE seq > v_after
+	RETURN fl.page('contributions', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.contribution_json(t)) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.contribution
+	         WHERE seq > fl.cursor_in(params->>'cursor')
 	           AND (NOT params ? 'partner_id' OR partner_id = params->>'partner_id')
 	           AND (NOT params ? 'fund' OR fund_code = params->>'fund')
 	           AND (NOT params ? 'status' OR status = params->>'status')
-	         ORDER BY seq LIMIT v_lim + 1) t;
-	RETURN jsonb_build_object('contributions', v_rows, 'next_cursor',
-	    CASE WHEN v_n > v_lim THEN 'c' || v_last END);
+	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
 END
 $$;
 
@@ -990,14 +987,10 @@ $$;
 CREATE FUNCTION api.ledger_entries(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-	v_after	bigint := fl.cursor_in(params->>'cursor');
 	v_lim	int := fl.limit_in(params);
 	v_from	timestamptz := fl.time_in(params->>'from');
 	v_to	timestamptz := fl.time_in(params->>'to');
 	v_acct	bigint;
-	v_rows	jsonb;
-	v_last	bigint;
-	v_n	int;
 BEGIN
 	IF params ? 'account' THEN
 		SELECT account_id INTO v_acct FROM fl.account WHERE name = params->>'account';
@@ -1005,20 +998,15 @@ BEGIN
 			PERFORM fl.rpc_error(-32004, 'account_not_found', 'account');
 		END IF;
 	END IF;
-	SELECT coalesce(jsonb_agg(t.j ORDER BY t.entry_id) FILTER (WHERE t.rn <= v_lim), '[]'),
-	    max(t.entry_id) FILTER (WHERE t.rn <= v_lim), count(*)
-	  INTO v_rows, v_last, v_n
-	  FROM (SELECT fl.entry_json(e) AS j, e.entry_id,
-	               row_number() OVER (ORDER BY e.entry_id) AS rn
-	          FROM fl.journal_entry e
-	         WHERE e.entry_id > v_after
+	RETURN fl.page('entries', (SELECT jsonb_agg(jsonb_build_object('s', t.entry_id,
+	    'j', fl.entry_json(t)) ORDER BY t.entry_id)
+	  FROM (SELECT * FROM fl.journal_entry e
+	         WHERE e.entry_id > fl.cursor_in(params->>'cursor')
 	           AND (v_from IS NULL OR e.at >= v_from)
 	           AND (v_to IS NULL OR e.at < v_to)
 	           AND (v_acct IS NULL OR EXISTS (SELECT 1 FROM fl.posting x
 	                WHERE x.entry_id = e.entry_id AND x.account_id = v_acct))
-	         ORDER BY e.entry_id LIMIT v_lim + 1) t;
-	RETURN jsonb_build_object('entries', v_rows, 'next_cursor',
-	    CASE WHEN v_n > v_lim THEN 'c' || v_last END);
+	         ORDER BY e.entry_id LIMIT v_lim + 1) t), v_lim);
 END
 $$;
 

@@ -166,25 +166,18 @@ $$;
 CREATE FUNCTION api.returnee_list(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-	v_after	bigint := fl.cursor_in(params->>'cursor');
 	v_lim	int := fl.limit_in(params);
 	v_reg	text;
-	v_rows	jsonb;
-	v_last	bigint;
-	v_n	int;
 BEGIN
 	IF params ? 'region' THEN
 		v_reg := (fl.region_resolve(params->>'region', 'region')).region_code;
 	END IF;
-	SELECT coalesce(jsonb_agg(t.j ORDER BY t.seq) FILTER (WHERE t.rn <= v_lim), '[]'),
-	    max(t.seq) FILTER (WHERE t.rn <= v_lim), count(*)
-	  INTO v_rows, v_last, v_n
-	  FROM (SELECT fl.returnee_json(r) AS j, r.seq, row_number() OVER (ORDER BY r.seq) AS rn
-	          FROM fl.returnee r
-	         WHERE r.seq > v_after AND (v_reg IS NULL OR r.region = v_reg)
-	         ORDER BY r.seq LIMIT v_lim + 1) t;
-	RETURN jsonb_build_object('returnees', v_rows, 'next_cursor',
-	    CASE WHEN v_n > v_lim THEN 'c' || v_last END);
+	RETURN fl.page('returnees', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.returnee_json(t)) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.returnee
+	         WHERE seq > fl.cursor_in(params->>'cursor')
+	           AND (v_reg IS NULL OR region = v_reg)
+	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
 END
 $$;
 
@@ -271,12 +264,8 @@ $$;
 CREATE FUNCTION api.grant_list(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-	v_after	bigint := fl.cursor_in(params->>'cursor');
 	v_lim	int := fl.limit_in(params);
 	v_reg	text;
-	v_rows	jsonb;
-	v_last	bigint;
-	v_n	int;
 BEGIN
 	IF params ? 'region' THEN
 		v_reg := (fl.region_resolve(params->>'region', 'region')).region_code;
@@ -284,18 +273,14 @@ BEGIN
 	IF params ? 'fund' THEN
 		PERFORM fl.fund_get(params->>'fund', 'fund');
 	END IF;
-	SELECT coalesce(jsonb_agg(t.j ORDER BY t.seq) FILTER (WHERE t.rn <= v_lim), '[]'),
-	    max(t.seq) FILTER (WHERE t.rn <= v_lim), count(*)
-	  INTO v_rows, v_last, v_n
-	  FROM (SELECT fl.grant_json(g) AS j, g.seq, row_number() OVER (ORDER BY g.seq) AS rn
-	          FROM fl.grant_application g
-	         WHERE g.seq > v_after
-	           AND (v_reg IS NULL OR g.region = v_reg)
-	           AND (NOT params ? 'fund' OR g.fund_code = params->>'fund')
-	           AND (NOT params ? 'status' OR g.status = params->>'status')
-	         ORDER BY g.seq LIMIT v_lim + 1) t;
-	RETURN jsonb_build_object('grants', v_rows, 'next_cursor',
-	    CASE WHEN v_n > v_lim THEN 'c' || v_last END);
+	RETURN fl.page('grants', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.grant_json(t)) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.grant_application
+	         WHERE seq > fl.cursor_in(params->>'cursor')
+	           AND (v_reg IS NULL OR region = v_reg)
+	           AND (NOT params ? 'fund' OR fund_code = params->>'fund')
+	           AND (NOT params ? 'status' OR status = params->>'status')
+	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
 END
 $$;
 

@@ -155,27 +155,18 @@ $$;
 CREATE FUNCTION api.disbursement_list(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
-	v_after	bigint := fl.cursor_in(params->>'cursor');
 	v_lim	int := fl.limit_in(params);
-	v_rows	jsonb;
-	v_last	bigint;
-	v_n	int;
 BEGIN
 	IF params ? 'grant_id' THEN
 		PERFORM fl.grant_get(params->>'grant_id', false);
 	END IF;
-	SELECT coalesce(jsonb_agg(t.j ORDER BY t.seq) FILTER (WHERE t.rn <= v_lim), '[]'),
-	    max(t.seq) FILTER (WHERE t.rn <= v_lim), count(*)
-	  INTO v_rows, v_last, v_n
-	  FROM (SELECT fl.disbursement_json(d) AS j, d.seq,
-	               row_number() OVER (ORDER BY d.seq) AS rn
-	          FROM fl.disbursement d
-	         WHERE d.seq > v_after
-	           AND (NOT params ? 'grant_id' OR d.grant_id = params->>'grant_id')
-	           AND (NOT params ? 'status' OR d.status = params->>'status')
-	         ORDER BY d.seq LIMIT v_lim + 1) t;
-	RETURN jsonb_build_object('disbursements', v_rows, 'next_cursor',
-	    CASE WHEN v_n > v_lim THEN 'c' || v_last END);
+	RETURN fl.page('disbursements', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.disbursement_json(t)) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.disbursement
+	         WHERE seq > fl.cursor_in(params->>'cursor')
+	           AND (NOT params ? 'grant_id' OR grant_id = params->>'grant_id')
+	           AND (NOT params ? 'status' OR status = params->>'status')
+	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
 END
 $$;
 
