@@ -74,3 +74,25 @@ def test_fold_keeps_the_check_constraints(env, daemon, admin):
     assert p.returncode == 0 and "breaks" in p.stderr and code in p.stderr, p.stderr
     assert env.sql("SELECT received FROM fl.fund WHERE code = '%s'" % other).strip() == "300"
     env.sql("DELETE FROM fl.fund_delta WHERE fund_code = '%s'" % code)
+
+
+def test_idempotency_keys_kept_30_days_then_purged(env, daemon, admin):
+    """Keys younger than 30 days replay; older ones are purged by the housekeeping function
+    the daemon runs hourly (docs/ledger.md, Idempotency)."""
+    key_old, key_new = fundlib.uniq("old"), fundlib.uniq("new")
+    first = {}
+    for k in (key_old, key_new):
+        first[k] = fundlib.call(daemon, admin, "partner.create", {"name": "P " + k,
+                                "country": "AM", "kind": "individual",
+                                "idempotency_key": k})["partner_id"]
+    env.sql("UPDATE fl.idempotency SET created_at = now() - interval '31 days' "
+            "WHERE key = '%s'" % key_old)
+    env.sql("UPDATE fl.idempotency SET created_at = now() - interval '29 days' "
+            "WHERE key = '%s'" % key_new)
+    assert int(env.sql("SELECT fl.purge_idempotency()").strip()) >= 1
+    left = env.sql("SELECT key FROM fl.idempotency WHERE key IN ('%s', '%s')"
+                   % (key_old, key_new)).split()
+    assert left == [key_new]
+    again = fundlib.call(daemon, admin, "partner.create", {"name": "P " + key_new,
+                         "country": "AM", "kind": "individual", "idempotency_key": key_new})
+    assert again["partner_id"] == first[key_new]     # a replay: nothing new was created
