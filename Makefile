@@ -85,7 +85,7 @@ unit: all $(UNIT_BINS)
 
 # The integration suite sets up PostgreSQL, TLS material and the daemons itself
 # (tests/integration/conftest.py through config/devenv.sh).
-integration: all
+integration: all bin/loadgen
 	@config/devenv.sh destroy $(TEST_DIR)
 	FUND_TEST_DIR=$(TEST_DIR) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 

@@ -377,7 +377,8 @@ DECLARE
 	v_code	text;
 	v_n	bigint := 0;
 BEGIN
-	FOR v_code IN SELECT DISTINCT fund_code FROM fl.fund_delta LOOP
+	-- in code order: two daemons folding at once lock the funds in the same order
+	FOR v_code IN SELECT DISTINCT fund_code FROM fl.fund_delta ORDER BY fund_code LOOP
 		BEGIN
 			PERFORM fl.fund_fold(v_code);
 			v_n := v_n + 1;
