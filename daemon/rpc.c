@@ -230,7 +230,7 @@ rpc_render(struct rpc_batch *b, int *status)
 {
 	cJSON	*out = NULL;
 	char	*s;
-	int	 i, unauth = 0, ran = 0;
+	int	 i, unauth = 0;
 
 	*status = 200;
 	if (b->top_error != NULL) {
@@ -241,13 +241,9 @@ rpc_render(struct rpc_batch *b, int *status)
 		b->top_error = NULL;
 		goto done;
 	}
-	for (i = 0; i < b->n; i++) {
+	for (i = 0; i < b->n; i++)
 		if (b->calls[i].code == -32001)
 			unauth++;
-		if (b->calls[i].m != NULL)
-			ran++;
-	}
-	(void)ran;
 	if (unauth > 0) {
 		/* the credentials failed: 401 for the whole request, whatever it held */
 		for (i = 0; i < b->n && b->calls[i].code != -32001; i++)
