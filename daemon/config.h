@@ -28,6 +28,7 @@ struct cfg {
 	/* [audit] */
 	char	*signing_key;
 	long	 checkpoint_interval_s;
+	long	 chain_interval_ms;	/* 0 = chaining paused */
 	/* [log] */
 	char	*log_level;
 	char	*log_format;

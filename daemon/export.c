@@ -28,6 +28,7 @@ struct export {
 	int			 csv;
 	struct evbuffer		*batch;
 	long long		 rows;
+	enum export_kind	 kind;
 };
 
 static atomic_int	exports_running;
@@ -138,7 +139,8 @@ ex_copy(struct export *x)
 			PQclear(r);
 		http_stream_chunk(x->c, x->batch);
 		log_msg(LOG_INFO, http_conn_peer(x->c), http_conn_reqid(x->c),
-		    "ledger export: %lld rows", x->rows);
+		    "%s export: %lld rows", x->kind == EXPORT_AUDIT ? "audit" : "ledger",
+		    x->rows);
 		event_del(x->ev);
 		http_stream_end(x->c);	/* the connection frees x when it resets */
 		return;
@@ -256,8 +258,8 @@ when_ok(const char *v)
 }
 
 int
-export_ledger_start(struct conn *c, const char *dsn, const char *query, struct export **out,
-    char **err)
+export_start(struct conn *c, enum export_kind kind, const char *dsn, const char *query,
+    struct export **out, char **err)
 {
 	static const char *const keys[] = { "dbname", "application_name", NULL };
 	const char	*vals[] = { dsn, "fundd-export", NULL };
@@ -277,7 +279,13 @@ export_ledger_start(struct conn *c, const char *dsn, const char *query, struct e
 			*err = xstrdup("bad query string\n");
 			return 400;
 		}
-		if (strcmp(key, "format") == 0 && (strcmp(val, "csv") == 0 ||
+		if (kind == EXPORT_AUDIT) {
+			if (strcmp(key, "format") != 0 || strcmp(val, "jsonl") != 0) {
+				*err = xasprintf("bad query parameter '%s': the audit export "
+				    "takes format=jsonl only\n", key);
+				return 400;
+			}
+		} else if (strcmp(key, "format") == 0 && (strcmp(val, "csv") == 0 ||
 		    strcmp(val, "jsonl") == 0))
 			snprintf(fmt, sizeof(fmt), "%s", val[0] == 'c' ? "csv" : "jsonl");
 		else if (strcmp(key, "from") == 0 && when_ok(val))
@@ -306,7 +314,12 @@ export_ledger_start(struct conn *c, const char *dsn, const char *query, struct e
 		where = xasprintf("WHERE at_ts < '%s'::timestamptz", to);
 	else
 		where = xstrdup("");
-	if (strcmp(fmt, "csv") == 0)
+	if (kind == EXPORT_AUDIT) {
+		/* one snapshot: events in seq order, each checkpoint after its event */
+		select = xstrdup("COPY (SELECT line FROM fl.audit_export ORDER BY seq) "
+		    "TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')");
+		snprintf(fmt, sizeof(fmt), "jsonl");
+	} else if (strcmp(fmt, "csv") == 0)
 		select = xasprintf("COPY (SELECT entry AS entry_id, at, kind, fund, account, "
 		    "currency, amount, memo FROM fl.ledger_export x %s ORDER BY x.entry_id, x.seq) "
 		    "TO STDOUT WITH (FORMAT csv, HEADER)", where);
@@ -321,6 +334,7 @@ export_ledger_start(struct conn *c, const char *dsn, const char *query, struct e
 	x = xcalloc(1, sizeof(*x));
 	x->c = c;
 	x->csv = strcmp(fmt, "csv") == 0;
+	x->kind = kind;
 	x->sql = select;
 	x->batch = evbuffer_new();
 	x->pg = PQconnectStartParams(keys, vals, 1);

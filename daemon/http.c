@@ -51,7 +51,14 @@ enum conn_state {
 	CS_LINGERING,	/* response sent, write side shut: waiting for the peer's close */
 };
 
-enum route { R_NONE, R_RPC, R_HEALTHZ, R_METRICS, R_EXPORT_LEDGER };
+enum route { R_NONE, R_RPC, R_HEALTHZ, R_METRICS, R_EXPORT_LEDGER, R_EXPORT_AUDIT };
+
+/* What an audit event calls a refused request that is not a call (docs/audit.md). */
+static const char *const route_audit_name[] = {
+	[R_NONE] = "http.none", [R_RPC] = "http.rpc", [R_HEALTHZ] = "http.healthz",
+	[R_METRICS] = "http.metrics", [R_EXPORT_LEDGER] = "http.export_ledger",
+	[R_EXPORT_AUDIT] = "http.export_audit",
+};
 
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
@@ -279,42 +286,64 @@ healthz_result(void *arg, enum db_status st, const PGresult *res)
 		conn_reply_text(c, 503, "database unavailable\n", "Retry-After: 1\r\n");
 }
 
+/* The answer of api.authorize: {"principal": ...} or {"error": {code, ...}}. Returns the
+ * JSON-RPC error code (0 when authorised), and the reason of a refusal. */
+static int
+authorize_result(enum db_status st, const PGresult *res, char *reason, size_t rlen)
+{
+	cJSON		*o, *e, *code, *r;
+	int		 rc = -32050;
+
+	snprintf(reason, rlen, "database_unavailable");
+	if (st != DB_OK || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+	    (o = cJSON_Parse(PQgetvalue(res, 0, 0))) == NULL)
+		return rc;
+	rc = 0;
+	if ((e = cJSON_GetObjectItemCaseSensitive(o, "error")) != NULL) {
+		code = cJSON_GetObjectItemCaseSensitive(e, "code");
+		r = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(e, "data"),
+		    "reason");
+		rc = cJSON_IsNumber(code) ? code->valueint : -32603;
+		snprintf(reason, rlen, "%s", cJSON_IsString(r) ? r->valuestring : "refused");
+	}
+	cJSON_Delete(o);
+	return rc;
+}
+
+/* /metrics and the exports: authorised (or refused, and the refusal audited) in SQL. */
 static void
-metrics_result(void *arg, enum db_status st, const PGresult *res)
+endpoint_result(void *arg, enum db_status st, const PGresult *res)
 {
 	struct conn		*c = arg;
 	struct evbuffer		*b;
 	struct pool_stats	 ps;
-	cJSON			*p, *roles, *r;
-	int			 ok = 0;
+	char			 reason[64];
+	int			 code;
 
 	c->q = NULL;
-	if (st != DB_OK || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		conn_reply_rpc_error(c, 503, -32050, "Database unavailable",
-		    "database_unavailable");
+	switch ((code = authorize_result(st, res, reason, sizeof(reason)))) {
+	case 0:
+		break;
+	case -32001:
+		conn_reply_rpc_error(c, 401, -32001, "unauthenticated", reason);
+		return;
+	case -32003:
+		conn_reply_rpc_error(c, 403, -32003, "forbidden", reason);
+		return;
+	case -32050:
+		conn_reply_rpc_error(c, 503, -32050, "Database unavailable", reason);
+		return;
+	default:
+		conn_reply_rpc_error(c, 500, -32603, "Internal error", "internal_error");
 		return;
 	}
-	if (PQgetisnull(res, 0, 0) || (p = cJSON_Parse(PQgetvalue(res, 0, 0))) == NULL) {
-		conn_reply_rpc_error(c, 401, -32001, "unauthenticated", "bad_credentials");
-		return;
-	}
-	roles = cJSON_GetObjectItemCaseSensitive(p, "roles");
-	cJSON_ArrayForEach(r, roles)
-		if (cJSON_IsString(r) && (strcmp(r->valuestring, "admin") == 0 ||
-		    strcmp(r->valuestring, "auditor") == 0))
-			ok = 1;
-	cJSON_Delete(p);
-	if (!ok) {
-		conn_reply_rpc_error(c, 403, -32003, "forbidden", "role_required");
-		return;
-	}
-	if (c->route == R_EXPORT_LEDGER) {
+	if (c->route == R_EXPORT_LEDGER || c->route == R_EXPORT_AUDIT) {
 		int	 status;
 		char	*err = NULL;
 
 		c->state = CS_STREAMING;
-		if ((status = export_ledger_start(c, c->w->srv->cfg->dsn, c->head.query,
-		    &c->exp, &err)) != 0) {
+		if ((status = export_start(c, c->route == R_EXPORT_AUDIT ? EXPORT_AUDIT :
+		    EXPORT_LEDGER, c->w->srv->cfg->dsn, c->head.query, &c->exp, &err)) != 0) {
 			c->state = CS_BUSY;
 			conn_refuse(c, status, err);
 			free(err);
@@ -329,14 +358,35 @@ metrics_result(void *arg, enum db_status st, const PGresult *res)
 	evbuffer_free(b);
 }
 
+/* A call without usable credentials: 401 once the refusal is audited (or the database
+ * could not take it; the log has it then). */
 static void
-serve_metrics(struct conn *c)
+refusal_result(void *arg, enum db_status st, const PGresult *res)
 {
-	const char	*vals[2];
+	struct conn	*c = arg;
+	char		 reason[64];
+
+	c->q = NULL;
+	if (authorize_result(st, res, reason, sizeof(reason)) != -32001) {
+		log_msg(LOG_WARN, c->peer, c->reqid, "refused %s not audited: %s",
+		    route_audit_name[c->route], reason);
+		snprintf(reason, sizeof(reason), "%s", c->bad_auth ?
+		    "bad_authorization_header" : "no_credentials");
+	}
+	conn_reply_rpc_error(c, 401, -32001, "unauthenticated", reason);
+}
+
+static void
+authorize(struct conn *c, const char *roles, const char *reason, db_cb cb)
+{
+	const char	*vals[5];
 
 	vals[0] = c->auth.token_sha256[0] != '\0' ? c->auth.token_sha256 : NULL;
 	vals[1] = c->auth.cert_sha256[0] != '\0' ? c->auth.cert_sha256 : NULL;
-	c->q = db_query(c->w->pool, Q_AUTHENTICATE, vals, 0, metrics_result, c);
+	vals[2] = route_audit_name[c->route];
+	vals[3] = roles;
+	vals[4] = reason;
+	c->q = db_query(c->w->pool, Q_AUTHORIZE, vals, 0, cb, c);
 }
 
 /* Request handling ----------------------------------------------------------------- */
@@ -380,16 +430,17 @@ dispatch(struct conn *c)
 		return;
 	case R_METRICS:
 	case R_EXPORT_LEDGER:
+	case R_EXPORT_AUDIT:
 	case R_RPC:
 		if (c->bad_auth || !c->has_auth) {
-			conn_reply_rpc_error(c, 401, -32001, "unauthenticated", c->bad_auth ?
-			    "bad_authorization_header" : "no_credentials");
+			authorize(c, "{}", c->bad_auth ? "bad_authorization_header" :
+			    "no_credentials", refusal_result);
 			return;
 		}
-		if (c->route == R_METRICS || c->route == R_EXPORT_LEDGER)
-			serve_metrics(c);	/* authenticates, then metrics or the export */
-		else
+		if (c->route == R_RPC)
 			serve_rpc(c);
+		else
+			authorize(c, "{admin,auditor}", NULL, endpoint_result);
 		return;
 	case R_NONE:
 		break;
@@ -422,6 +473,10 @@ route(struct conn *c)
 		if (!get)
 			return 405;
 		c->route = R_EXPORT_LEDGER;
+	} else if (strcmp(c->head.path, "/export/audit") == 0) {
+		if (!get)
+			return 405;
+		c->route = R_EXPORT_AUDIT;
 	} else
 		return 404;
 	if (c->head.chunked)

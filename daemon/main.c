@@ -15,6 +15,7 @@
 
 #include <openssl/crypto.h>
 
+#include "audit.h"
 #include "auth.h"
 #include "config.h"
 #include "log.h"
@@ -194,11 +195,13 @@ cmd_migrate(struct cfg *cfg)
 static int
 cmd_serve(const char *path, struct cfg *cfg)
 {
-	SSL_CTX		*ctx;
-	PGconn		*db;
-	char		*cause = NULL;
-	enum log_level	 lvl;
-	struct rlimit	 rl;
+	SSL_CTX			*ctx;
+	PGconn			*db;
+	struct audit_key	*key;
+	char			*cause = NULL;
+	enum log_level		 lvl;
+	struct rlimit		 rl;
+	int			 rc;
 
 	log_level_parse(cfg->log_level, &lvl);
 	log_init(lvl, strcmp(cfg->log_format, "json") == 0 ? LOG_JSON : LOG_TEXT);
@@ -212,9 +215,15 @@ cmd_serve(const char *path, struct cfg *cfg)
 	    rl.rlim_cur < (rlim_t)(cfg->max_connections + cfg->pool_size + 64))
 		log_warnx("open file limit %llu is below max_connections + pool_size",
 		    (unsigned long long)rl.rlim_cur);
+	if (audit_key_load(cfg->signing_key, &key, &cause) != 0) {
+		log_error("%s", cause);
+		free(cause);
+		return 2;
+	}
 	if (tls_ctx_new(cfg, &ctx, &cause) != 0) {
 		log_error("TLS: %s", cause);
 		free(cause);
+		audit_key_free(key);
 		return 2;
 	}
 	tls_ctx_install(ctx);
@@ -223,6 +232,7 @@ cmd_serve(const char *path, struct cfg *cfg)
 		log_error("%s", cause);
 		free(cause);
 		tls_shutdown();
+		audit_key_free(key);
 		return 1;
 	}
 	if (migrate_check(db, cfg->migrations, &cause) != 0) {
@@ -230,11 +240,14 @@ cmd_serve(const char *path, struct cfg *cfg)
 		free(cause);
 		PQfinish(db);
 		tls_shutdown();
+		audit_key_free(key);
 		return 1;
 	}
 	PQfinish(db);
 	metrics_init(method_count());
-	return server_run(path, cfg);
+	rc = server_run(path, cfg, key);
+	audit_key_free(key);
+	return rc;
 }
 
 int
@@ -277,7 +290,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(cmd, "check") == 0) {
-		SSL_CTX *ctx;
+		SSL_CTX			*ctx;
+		struct audit_key	*key;
 
 		if (tls_ctx_new(&cfg, &ctx, &cause) != 0) {
 			fprintf(stderr, "fundd: %s\n", cause);
@@ -286,6 +300,13 @@ main(int argc, char **argv)
 			return 2;
 		}
 		SSL_CTX_free(ctx);
+		if (audit_key_load(cfg.signing_key, &key, &cause) != 0) {
+			fprintf(stderr, "fundd: %s\n", cause);
+			free(cause);
+			cfg_free(&cfg);
+			return 2;
+		}
+		audit_key_free(key);
 		printf("%s: configuration ok\n", path);
 		rc = 0;
 	} else if (strcmp(cmd, "migrate") == 0)

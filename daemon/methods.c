@@ -210,6 +210,18 @@ static const struct param p_disbursement_list[] = {
 	P_END
 };
 
+static const struct param p_audit_events[] = {
+	{ "from_seq", PT_SEQ, 0, 0, NULL, NULL },
+	{ "limit", PT_LIMIT, 0, 0, NULL, NULL },
+	P_END
+};
+
+static const struct param p_audit_verify[] = {
+	{ "from_seq", PT_SEQ, 0, 0, NULL, NULL },
+	{ "to_seq", PT_SEQ, 0, 0, NULL, NULL },
+	P_END
+};
+
 static const struct method methods[] = {
 	{ "system.version", ROLES_ANY, 0, p_none },
 	{ "system.whoami", ROLES_ANY, 0, p_none },
@@ -245,6 +257,9 @@ static const struct method methods[] = {
 	{ "disbursement.confirm", ROLES_A, M_MUTATES, p_disbursement_confirm },
 	{ "disbursement.fail", ROLES_A, M_MUTATES, p_disbursement_fail },
 	{ "disbursement.list", ROLES_APU, 0, p_disbursement_list },
+	{ "audit.events", ROLES_AU, 0, p_audit_events },
+	{ "audit.checkpoint", ROLES_AU, 0, p_none },
+	{ "audit.verify", ROLES_AU, 0, p_audit_verify },
 };
 
 const struct method *
@@ -331,12 +346,18 @@ check_one(const struct param *p, const cJSON *v, const cJSON *params, const char
 		}
 		return v_limit(v->valuedouble, &lim, reason);
 	}
-	if (p->type == PT_YEAR) {
-		if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble) {
+	if (p->type == PT_YEAR || p->type == PT_SEQ) {
+		double	d = cJSON_IsNumber(v) ? v->valuedouble : 0.5;
+		double	lo = p->type == PT_YEAR ? 1900 : 0;
+		double	hi = p->type == PT_YEAR ? 2100 : 9007199254740991.0;	/* 2^53 - 1 */
+
+		/* range first: converting a double outside long long's range is undefined */
+		if (!cJSON_IsNumber(v) || !(d >= -9e15 && d <= 9e15) ||
+		    d != (double)(long long)d) {
 			*reason = "not_an_integer";
 			return -1;
 		}
-		if (v->valueint < 1900 || v->valueint > 2100) {
+		if (d < lo || d > hi) {
 			*reason = "out_of_range";
 			return -1;
 		}
@@ -424,6 +445,7 @@ check_one(const struct param *p, const cJSON *v, const cJSON *params, const char
 	case PT_LIMIT:
 	case PT_ROLES:
 	case PT_YEAR:
+	case PT_SEQ:
 		break;
 	}
 	*reason = "bad_type";

@@ -23,6 +23,7 @@ enum ptype {
 	PT_TIME,
 	PT_WHEN,	/* RFC 3339 time, or a date meaning midnight UTC */
 	PT_YEAR,	/* a JSON integer 1900..2100 */
+	PT_SEQ,		/* a JSON integer 0..2^53-1 (an audit event's seq) */
 	PT_EMAIL,
 	PT_RATE,
 	PT_LIMIT,

@@ -4,8 +4,14 @@
 const struct db_stmt queries[Q_COUNT] = {
 	[Q_RPC] = { "fundd_rpc", "SELECT api.call($1::bytea, $2::bytea, $3, $4::text[], "
 	    "$5::jsonb, $6, $7::jsonb)", 7 },
-	[Q_AUTHENTICATE] = { "fundd_auth", "SELECT api.authenticate($1::bytea, $2::bytea)", 2 },
+	[Q_AUTHORIZE] = { "fundd_authorize", "SELECT api.authorize($1::bytea, $2::bytea, $3, "
+	    "$4::text[], $5)", 5 },
 	[Q_PING] = { "fundd_ping", "SELECT 1", 0 },
 	[Q_PURGE] = { "fundd_purge", "SELECT fl.purge_idempotency()", 0 },
 	[Q_FOLD] = { "fundd_fold", "SELECT fl.fold_all()", 0 },
+	[Q_AUDIT_CHAIN] = { "fundd_audit_chain", "SELECT fl.audit_chain($1::int)", 1 },
+	[Q_AUDIT_DUE] = { "fundd_audit_due", "SELECT seq, head_hash, signed_at "
+	    "FROM fl.audit_checkpoint_due()", 0 },
+	[Q_AUDIT_CHECKPOINT] = { "fundd_audit_checkpoint", "SELECT fl.audit_checkpoint_add("
+	    "$1::bigint, $2, $3, $4, $5)", 5 },
 };

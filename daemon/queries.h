@@ -6,10 +6,13 @@
 
 enum query_id {
 	Q_RPC,		/* api.call(token_hash, cert_hash, method, roles, params, idem, ctx) */
-	Q_AUTHENTICATE,	/* api.authenticate(token_hash, cert_hash): principal or NULL */
+	Q_AUTHORIZE,	/* api.authorize(token_hash, cert_hash, what, roles, reason) */
 	Q_PING,		/* /healthz */
 	Q_PURGE,	/* hourly: idempotency keys older than 30 days */
 	Q_FOLD,		/* every few seconds: fund balance deltas into the fund rows */
+	Q_AUDIT_CHAIN,	/* fl.audit_chain(max): extend the audit hash chain */
+	Q_AUDIT_DUE,	/* the chain head to sign, if it moved since the last checkpoint */
+	Q_AUDIT_CHECKPOINT, /* store a signed checkpoint */
 	Q_COUNT
 };
 

@@ -12,6 +12,7 @@
 #include <event2/listener.h>
 #include <event2/thread.h>
 
+#include "audit.h"
 #include "config.h"
 #include "db_pool.h"
 #include "http.h"
@@ -125,6 +126,7 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 	w->draining = 1;
 	if (w->ev_house != NULL)
 		evtimer_del(w->ev_house);
+	audit_runner_stop(w->audit);
 	if (w->lev != NULL) {
 		evconnlistener_free(w->lev);
 		w->lev = NULL;
@@ -232,7 +234,7 @@ signal_reload(evutil_socket_t sig, short what, void *arg)
 }
 
 int
-server_run(const char *cfgpath, struct cfg *cfg)
+server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 {
 	struct server		 srv;
 	struct main_state	 ms;
@@ -291,6 +293,8 @@ server_run(const char *cfgpath, struct cfg *cfg)
 			w->next_purge = now_usec() + 60 * 1000000LL;	/* a minute in */
 			w->ev_house = evtimer_new(w->base, house_cb, w);
 			evtimer_add(w->ev_house, &tv);
+			w->audit = audit_runner_start(w, key, cfg->chain_interval_ms,
+			    cfg->checkpoint_interval_s);
 		}
 	}
 
@@ -329,6 +333,7 @@ server_run(const char *cfgpath, struct cfg *cfg)
 			db_cancel(w->q_fold);
 		if (w->ev_house != NULL)
 			event_free(w->ev_house);
+		audit_runner_free(w->audit);
 		db_pool_free(w->pool);
 		event_free(w->ev_drain);
 		event_free(w->ev_drain_deadline);

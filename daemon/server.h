@@ -14,6 +14,8 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+struct audit_key;
+struct audit_runner;
 struct cfg;
 struct conn;
 struct db_pool;
@@ -33,6 +35,7 @@ struct worker {
 	struct event		*ev_house;	/* worker 0: housekeeping timer */
 	struct db_query		*q_purge;
 	struct db_query		*q_fold;
+	struct audit_runner	*audit;		/* worker 0: audit chain and checkpoints */
 	long long		 next_purge;	/* now_usec() of the next purge */
 	struct connq		 conns;
 	int			 nconns;
@@ -48,7 +51,7 @@ struct server {
 };
 
 /* Serve until SIGTERM/SIGINT; returns the exit code. */
-int	server_run(const char *cfgpath, struct cfg *);
+int	server_run(const char *cfgpath, struct cfg *, const struct audit_key *);
 void	server_pool_stats(struct server *, struct pool_stats *);
 /* a connection of w went away: finish draining when it was the last */
 void	worker_check_drained(struct worker *);

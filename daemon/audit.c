@@ -1,0 +1,302 @@
+/* audit.c: the signing key and worker 0's chain and checkpoint timers. */
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "audit.h"
+#include "db_pool.h"
+#include "log.h"
+#include "queries.h"
+#include "server.h"
+#include "util.h"
+
+struct audit_key {
+	EVP_PKEY	*pkey;
+	char		*pub_pem;
+};
+
+struct audit_runner {
+	struct worker		*w;
+	const struct audit_key	*key;
+	long			 chain_ms;
+	long			 checkpoint_s;
+	struct event		*ev_chain;
+	struct event		*ev_checkpoint;
+	struct db_query		*q_chain;
+	struct db_query		*q_due;
+	struct db_query		*q_store;
+	int			 stopped;
+	int			 chain_failing;
+};
+
+int
+audit_key_load(const char *path, struct audit_key **out, char **cause)
+{
+	struct audit_key	*k;
+	struct stat		 st;
+	FILE			*f;
+	BIO			*b;
+	BUF_MEM			*bm;
+	int			 fd;
+
+	*out = NULL;
+	if (path == NULL || *path == '\0') {
+		*cause = xstrdup("[audit] signing_key is not set: the audit trail needs an "
+		    "Ed25519 key (openssl genpkey -algorithm ed25519 -out FILE; chmod 600 FILE)");
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		*cause = xasprintf("[audit] signing_key %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		*cause = xasprintf("[audit] signing_key %s: not a regular file", path);
+		return -1;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		close(fd);
+		*cause = xasprintf("[audit] signing_key %s: mode %04o lets group or others read "
+		    "or write it; chmod 600 it", path, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		*cause = xasprintf("[audit] signing_key %s: %s", path, strerror(errno));
+		return -1;
+	}
+	k = xcalloc(1, sizeof(*k));
+	k->pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (k->pkey == NULL || EVP_PKEY_get_id(k->pkey) != EVP_PKEY_ED25519) {
+		audit_key_free(k);
+		*cause = xasprintf("[audit] signing_key %s: not a PEM Ed25519 private key", path);
+		return -1;
+	}
+	if ((b = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_PUBKEY(b, k->pkey) != 1) {
+		BIO_free(b);
+		audit_key_free(k);
+		*cause = xasprintf("[audit] signing_key %s: cannot derive the public key", path);
+		return -1;
+	}
+	BIO_get_mem_ptr(b, &bm);
+	k->pub_pem = xcalloc(1, bm->length + 1);
+	memcpy(k->pub_pem, bm->data, bm->length);
+	BIO_free(b);
+	*out = k;
+	return 0;
+}
+
+void
+audit_key_free(struct audit_key *k)
+{
+	if (k == NULL)
+		return;
+	EVP_PKEY_free(k->pkey);
+	free(k->pub_pem);
+	free(k);
+}
+
+const char *
+audit_key_public_pem(const struct audit_key *k)
+{
+	return k->pub_pem;
+}
+
+int
+audit_checkpoint_message(char *buf, size_t len, const char *seq, const char *head_hash,
+    const char *signed_at)
+{
+	return snprintf(buf, len, "fl-audit-checkpoint\n%s\n%s\n%s\n", seq, head_hash,
+	    signed_at);
+}
+
+int
+audit_sign(const struct audit_key *k, const char *seq, const char *head_hash,
+    const char *signed_at, char hex[AUDIT_SIG_HEX])
+{
+	static const char	 digits[] = "0123456789abcdef";
+	unsigned char		 sig[64];
+	char			 msg[256];
+	size_t			 siglen = sizeof(sig), i;
+	EVP_MD_CTX		*md;
+	int			 n, rc = -1;
+
+	n = audit_checkpoint_message(msg, sizeof(msg), seq, head_hash, signed_at);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		return -1;
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	if (EVP_DigestSignInit(md, NULL, NULL, NULL, k->pkey) == 1 &&
+	    EVP_DigestSign(md, sig, &siglen, (const unsigned char *)msg, (size_t)n) == 1 &&
+	    siglen == sizeof(sig)) {
+		for (i = 0; i < siglen; i++) {
+			hex[2 * i] = digits[sig[i] >> 4];
+			hex[2 * i + 1] = digits[sig[i] & 15];
+		}
+		hex[2 * siglen] = '\0';
+		rc = 0;
+	}
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+/* The runner ------------------------------------------------------------------------- */
+
+static void
+arm(struct event *ev, long ms)
+{
+	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	evtimer_add(ev, &tv);
+}
+
+static void
+chain_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct audit_runner	*r = arg;
+	long			 n = 0;
+
+	r->q_chain = NULL;
+	if (st == DB_OK && PQresultStatus(res) == PGRES_TUPLES_OK) {
+		n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		if (r->chain_failing)
+			log_info("audit chain: extending again");
+		r->chain_failing = 0;
+	} else if (st == DB_OK && !r->chain_failing) {
+		log_warnx("audit chain: %s", PQresultErrorField(res,
+		    PG_DIAG_MESSAGE_PRIMARY));
+		r->chain_failing = 1;
+	}
+	if (n > 0)
+		log_debug("audit chain: %ld events chained", n);
+	if (!r->stopped)
+		arm(r->ev_chain, n >= AUDIT_CHAIN_BATCH ? 0 : r->chain_ms);	/* catch up */
+}
+
+static void
+chain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct audit_runner	*r = arg;
+	const char		*vals[1];
+	char			 max[16];
+
+	(void)fd;
+	(void)what;
+	if (r->stopped || r->q_chain != NULL)
+		return;
+	if (db_pool_healthy(r->w->pool) <= 0) {
+		arm(r->ev_chain, r->chain_ms);
+		return;
+	}
+	snprintf(max, sizeof(max), "%d", AUDIT_CHAIN_BATCH);
+	vals[0] = max;
+	r->q_chain = db_query(r->w->pool, Q_AUDIT_CHAIN, vals, DB_Q_WRITE, chain_done, r);
+}
+
+static void
+store_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct audit_runner	*r = arg;
+
+	r->q_store = NULL;
+	if (st == DB_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+		log_warnx("audit checkpoint not stored: %s",
+		    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+}
+
+static void
+due_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct audit_runner	*r = arg;
+	const char		*vals[5];
+	char			 sig[AUDIT_SIG_HEX];
+
+	r->q_due = NULL;
+	if (st != DB_OK || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+	    r->stopped)
+		return;
+	vals[0] = PQgetvalue(res, 0, 0);
+	vals[1] = PQgetvalue(res, 0, 1);
+	vals[2] = PQgetvalue(res, 0, 2);
+	if (audit_sign(r->key, vals[0], vals[1], vals[2], sig) != 0) {
+		log_warnx("audit checkpoint: signing failed");
+		return;
+	}
+	vals[3] = sig;
+	vals[4] = audit_key_public_pem(r->key);
+	log_debug("audit checkpoint: signing seq %s", vals[0]);
+	r->q_store = db_query(r->w->pool, Q_AUDIT_CHECKPOINT, vals, DB_Q_WRITE, store_done, r);
+}
+
+static void
+checkpoint_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct audit_runner	*r = arg;
+
+	(void)fd;
+	(void)what;
+	if (r->stopped)
+		return;
+	if (r->q_due == NULL && r->q_store == NULL && db_pool_healthy(r->w->pool) > 0)
+		r->q_due = db_query(r->w->pool, Q_AUDIT_DUE, NULL, 0, due_done, r);
+	arm(r->ev_checkpoint, r->checkpoint_s * 1000);
+}
+
+struct audit_runner *
+audit_runner_start(struct worker *w, const struct audit_key *key, long chain_ms,
+    long checkpoint_s)
+{
+	struct audit_runner	*r = xcalloc(1, sizeof(*r));
+
+	r->w = w;
+	r->key = key;
+	r->chain_ms = chain_ms;
+	r->checkpoint_s = checkpoint_s;
+	r->ev_chain = evtimer_new(w->base, chain_cb, r);
+	r->ev_checkpoint = evtimer_new(w->base, checkpoint_cb, r);
+	if (chain_ms > 0)
+		arm(r->ev_chain, chain_ms);
+	else
+		log_warnx("audit chain paused ([audit] chain_interval_ms = 0): events stay "
+		    "unchained");
+	arm(r->ev_checkpoint, checkpoint_s * 1000);
+	return r;
+}
+
+void
+audit_runner_stop(struct audit_runner *r)
+{
+	if (r == NULL)
+		return;
+	r->stopped = 1;
+	evtimer_del(r->ev_chain);
+	evtimer_del(r->ev_checkpoint);
+}
+
+void
+audit_runner_free(struct audit_runner *r)
+{
+	if (r == NULL)
+		return;
+	audit_runner_stop(r);
+	if (r->q_chain != NULL)
+		db_cancel(r->q_chain);
+	if (r->q_due != NULL)
+		db_cancel(r->q_due);
+	if (r->q_store != NULL)
+		db_cancel(r->q_store);
+	event_free(r->ev_chain);
+	event_free(r->ev_checkpoint);
+	free(r);
+}
