@@ -41,6 +41,7 @@
 
 #define HTTP_OVERFLOW_CONNS	64	/* past max_connections + this, close without a word */
 #define HTTP_LINGER_S		2	/* at most this long for the peer's close */
+#define HTTP_SEND_NOW_MAX	16384	/* responses up to one TLS record go out at once */
 
 enum conn_state {
 	CS_HANDSHAKE,	/* TLS handshake under way */
@@ -189,12 +190,41 @@ conn_deadline(evutil_socket_t fd, short what, void *arg)
 		    > 0 ? "request not complete within io_timeout_s" : "idle past io_timeout_s");
 }
 
-/* Queue a whole response; extra: more header lines, each ending in \r\n. */
+/*
+ * Send a small response at once, when nothing else is queued. bufferevent_openssl never
+ * writes from the call that queues data: it adds the write event, waits for the loop to
+ * report the socket writable, writes, and deletes the event again, which is two epoll_ctl
+ * calls and one more loop iteration per request. A write that would block (or fails) is
+ * handed to the bufferevent unchanged: libevent sets SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER,
+ * and the response is one contiguous chunk of the same length, which is what OpenSSL needs
+ * for the retry (or reports the error again). Returns 1 when everything went out.
+ */
+static int
+conn_send_now(struct conn *c, struct evbuffer *resp)
+{
+	SSL	*ssl = bufferevent_openssl_get_ssl(c->bev);
+	size_t	 len = evbuffer_get_length(resp);
+
+	if (ssl == NULL || len == 0 || len > HTTP_SEND_NOW_MAX ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) != 0 ||
+	    !(bufferevent_get_enabled(c->bev) & EV_WRITE))
+		return 0;
+	ERR_clear_error();
+	if (SSL_write(ssl, evbuffer_pullup(resp, -1), (int)len) != (int)len)
+		return 0;
+	evbuffer_drain(resp, len);
+	/* the response is done: conn_writecb, from this loop iteration, not from here */
+	bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
+	    BEV_TRIG_DEFER_CALLBACKS);
+	return 1;
+}
+
+/* Send or queue a whole response; extra: more header lines, each ending in \r\n. */
 static void
 conn_reply(struct conn *c, int status, const char *ctype, const char *body, size_t len,
     const char *extra)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct evbuffer	*out = c->w->scratch;
 
 	if (c->w->draining)
 		c->keepalive = 0;
@@ -215,7 +245,10 @@ conn_reply(struct conn *c, int status, const char *ctype, const char *body, size
 	    c->head.path[0] ? c->head.path : "-", status,
 	    c->t0 ? now_usec() - c->t0 : 0LL);
 	c->state = CS_WRITING;
-	bufferevent_enable(c->bev, EV_WRITE);
+	if (!conn_send_now(c, out)) {
+		bufferevent_write_buffer(c->bev, out);
+		bufferevent_enable(c->bev, EV_WRITE);
+	}
 }
 
 static void

@@ -38,6 +38,7 @@ struct worker {
 	struct audit_runner	*audit;		/* worker 0: audit chain and checkpoints */
 	long long		 next_purge;	/* now_usec() of the next purge */
 	struct connq		 conns;
+	struct evbuffer		*scratch;	/* a response being built (http.c) */
 	int			 nconns;
 	int			 draining;
 	unsigned long		 reqseq;
