@@ -7,7 +7,8 @@
 #   make test       deps, build, a fresh environment under var/test, unit + integration tests
 #   make asan       the same tests with AddressSanitizer and UndefinedBehaviorSanitizer builds
 #   make bench      benchmarks (docs/benchmarks.md)
-#   make fuzz       libFuzzer on the request path for FUZZ_SECONDS (default 60)
+#   make fuzz       libFuzzer on the request path and on the audit verifier, each for
+#                   FUZZ_SECONDS (default 60)
 #   make clean
 
 VERSION		:= 0.1.0
@@ -45,6 +46,9 @@ CTL_SRCS	:= $(wildcard clients/*.c)
 CTL_OBJS	:= $(CTL_SRCS:clients/%.c=$(OBJDIR)/ctl_%.o)
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/%)
+# fundctl's offline audit verifier, and what it needs (no daemon objects)
+AV_SRCS		:= clients/audit_verify.c clients/audit_json.c clients/fundctl_util.c
+AV_OBJS		:= $(AV_SRCS:clients/%.c=$(OBJDIR)/ctl_%.o)
 
 .PHONY: all deps run test unit integration asan bench fuzz clean distclean check-deps
 
@@ -79,6 +83,9 @@ bin/fundctl: $(CTL_OBJS) $(STAMP)
 
 $(OBJDIR)/test_%: tests/unit/test_%.c $(LIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+
+$(OBJDIR)/test_audit_verify: tests/unit/test_audit_verify.c $(AV_OBJS)
+	$(CC) $(CFLAGS) -Iclients -o $@ $< $(AV_OBJS) $(LDLIBS) -lcmocka
 
 unit: all $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
@@ -128,12 +135,21 @@ bin/fuzz_request: tests/fuzz/fuzz_request.c $(FUZZ_SRCS) daemon/*.h
 	    -fsanitize=fuzzer,address,undefined -Idaemon $(PKG_CFLAGS) -o $@ \
 	    tests/fuzz/fuzz_request.c $(FUZZ_SRCS) $(PKG_LIBS) -lpthread
 
+bin/fuzz_audit_verify: tests/fuzz/fuzz_audit_verify.c $(AV_SRCS) clients/*.h
+	@mkdir -p bin
+	clang -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	    -Iclients $(PKG_CFLAGS) -o $@ tests/fuzz/fuzz_audit_verify.c $(AV_SRCS) \
+	    $(PKG_LIBS)
+
 fuzz: deps
-	@$(MAKE) --no-print-directory bin/fuzz_request
-	@mkdir -p var/fuzz/corpus
+	@$(MAKE) --no-print-directory bin/fuzz_request bin/fuzz_audit_verify
+	@mkdir -p var/fuzz/corpus var/fuzz/corpus_audit
 	@cp -n tests/fuzz/corpus/* var/fuzz/corpus/ 2>/dev/null || true
+	@cp -n tests/fuzz/corpus_audit/* var/fuzz/corpus_audit/ 2>/dev/null || true
 	bin/fuzz_request -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=5 \
 	    -artifact_prefix=var/fuzz/ var/fuzz/corpus
+	bin/fuzz_audit_verify -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+	    -timeout=5 -artifact_prefix=var/fuzz/audit- var/fuzz/corpus_audit
 
 clean:
 	rm -rf build bin

@@ -3,11 +3,17 @@
  *
  *	fundctl [options] call METHOD [name=value | name:=JSON ...]
  *	fundctl [options] export ledger --format csv|jsonl [--from D] [--to D]
+ *	fundctl [options] export audit [--format jsonl]
+ *	fundctl audit verify FILE|- --pubkey KEY
  *
  * Connection settings come from options, else from FUNDCTL_* environment
  * variables, else from defaults. Exit 0 on success, 1 on a JSON-RPC error
  * (or HTTP 401/403), 2 on usage or transport errors, with one line on
  * stderr. The bearer token is never printed, and is scrubbed from argv.
+ *
+ * `audit verify` works offline (fundctl_audit.c, audit_verify.c): it
+ * prints "ok: ..." on stdout and exits 0, or prints "FAIL: line N: ..." on
+ * stderr and exits 1; 2 when it cannot read the file or the key.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -22,6 +28,7 @@
 #include <cjson/cJSON.h>
 
 #include "fundctl.h"
+#include "fundctl_audit.h"
 #include "fundctl_http.h"
 #include "fundctl_net.h"
 #include "fundctl_rpc.h"
@@ -32,6 +39,7 @@ enum opt_id {
 	O_URL, O_TOKEN, O_CERT, O_KEY, O_CACERT, O_TIMEOUT,	/* connection */
 	O_IDEM,							/* call */
 	O_FORMAT, O_FROM, O_TO,					/* export */
+	O_PUBKEY,						/* audit verify */
 	O_HELP, O_VERSION,
 	O__COUNT
 };
@@ -51,6 +59,7 @@ static const struct optdef {
 	{ "--format",		O_FORMAT,	1 },
 	{ "--from",		O_FROM,		1 },
 	{ "--to",		O_TO,		1 },
+	{ "--pubkey",		O_PUBKEY,	1 },
 	{ "--help",		O_HELP,		0 },
 	{ "-h",			O_HELP,		0 },
 	{ "--version",		O_VERSION,	0 },
@@ -82,10 +91,11 @@ usage(FILE *f)
 "       fundctl [options] call METHOD [-] < params.json\n"
 "       fundctl [options] export ledger --format csv|jsonl [--from DATE] [--to DATE]\n"
 "       fundctl [options] export audit [--format jsonl]\n"
+"       fundctl audit verify FILE|- --pubkey KEY\n"
 "       fundctl --help | --version\n"
 "\n"
 "Calls a method of the fundd JSON-RPC API and prints its result as JSON,\n"
-"or streams an export to stdout.\n"
+"streams an export to stdout, or verifies an audit export offline.\n"
 "\n"
 "Parameters of call:\n"
 "  name=value          a string (money too: amount=12.50 sends \"12.50\")\n"
@@ -97,7 +107,13 @@ usage(FILE *f)
 "  --idempotency-key K set params.idempotency_key\n"
 "\n"
 "Options of export:\n"
-"  --format csv|jsonl  --from YYYY-MM-DD  --to YYYY-MM-DD\n"
+"  --format csv|jsonl  --from YYYY-MM-DD  --to YYYY-MM-DD (ledger only)\n"
+"\n"
+"audit verify checks an export of the audit trail (FILE, or - for stdin)\n"
+"without the daemon: every event's hash, the chain of prev_hash links, and\n"
+"the signature of every checkpoint under KEY (a PEM Ed25519 public key,\n"
+"or the private key). It prints \"ok: N events ...\" on stdout, or\n"
+"\"FAIL: line N: what is wrong\" on stderr and exits 1.\n"
 "\n"
 "Connection (each falls back to an environment variable):\n"
 "  --url URL           https://host[:port] or https://[v6addr]:port; a path\n"
@@ -115,8 +131,9 @@ usage(FILE *f)
 "  the environment as a whole.\n"
 "\n"
 "Exit status: 0 success; 1 JSON-RPC error, printed on stderr as\n"
-"\"error CODE REASON: MESSAGE field=NAME\", or HTTP 401/403; 2 usage or\n"
-"transport error.\n", f);
+"\"error CODE REASON: MESSAGE field=NAME\", or HTTP 401/403, or an audit\n"
+"export that does not verify; 2 usage or transport error, or a file or key\n"
+"that cannot be read.\n", f);
 }
 
 /* Command line */
@@ -302,6 +319,9 @@ cmd_call(const struct args *a, int *usage_err, char **cause)
 	    a->val[O_TO] != NULL)
 		return usage_fail(cause, "--format, --from and --to are options "
 		    "of export");
+	if (a->val[O_PUBKEY] != NULL)
+		return usage_fail(cause, "--pubkey is an option of audit "
+		    "verify");
 	if (a->val[O_IDEM] != NULL && *a->val[O_IDEM] == '\0')
 		return usage_fail(cause, "empty --idempotency-key");
 	for (i = 0; i < npairs; i++)
@@ -413,6 +433,9 @@ cmd_export(const struct args *a, int *usage_err, char **cause)
 	if (a->val[O_IDEM] != NULL)
 		return usage_fail(cause, "--idempotency-key is an option of "
 		    "call");
+	if (a->val[O_PUBKEY] != NULL)
+		return usage_fail(cause, "--pubkey is an option of audit "
+		    "verify");
 	if (strcmp(what, "ledger") == 0) {
 		if (format == NULL)
 			return usage_fail(cause, "export ledger needs --format "
@@ -426,6 +449,9 @@ cmd_export(const struct args *a, int *usage_err, char **cause)
 		if (strcmp(format, "jsonl") != 0)
 			return usage_fail(cause, "export audit supports --format "
 			    "jsonl only");
+		if (a->val[O_FROM] != NULL || a->val[O_TO] != NULL)
+			return usage_fail(cause, "export audit takes no --from "
+			    "or --to: it exports the whole trail");
 	} else
 		return usage_fail(cause, "cannot export '%s': choose ledger or "
 		    "audit", what);
@@ -480,6 +506,30 @@ out:
 	return rc;
 }
 
+static int
+cmd_audit(const struct args *a, int *usage_err, char **cause)
+{
+	*usage_err = 1;
+	if (a->npos < 2)
+		return usage_fail(cause, "audit needs a subcommand: verify");
+	if (strcmp(a->pos[1], "verify") != 0)
+		return usage_fail(cause, "unknown audit subcommand '%s': verify",
+		    a->pos[1]);
+	if (a->npos < 3)
+		return usage_fail(cause, "audit verify needs the FILE to "
+		    "verify, or - for stdin");
+	if (a->npos > 3)
+		return usage_fail(cause, "unexpected argument '%s'", a->pos[3]);
+	if (a->val[O_PUBKEY] == NULL || *a->val[O_PUBKEY] == '\0')
+		return usage_fail(cause, "audit verify needs --pubkey KEY, the "
+		    "PEM public key that signs the checkpoints");
+	if (a->val[O_FORMAT] != NULL || a->val[O_FROM] != NULL ||
+	    a->val[O_TO] != NULL || a->val[O_IDEM] != NULL)
+		return usage_fail(cause, "audit verify takes only --pubkey");
+	*usage_err = 0;
+	return fc_audit_verify(a->pos[2], a->val[O_PUBKEY], cause);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -504,17 +554,20 @@ main(int argc, char **argv)
 		    FUNDCTL_PROTOCOL, OpenSSL_version(OPENSSL_VERSION));
 		rc = FC_EXIT_OK;
 	} else if (a.npos == 0) {
-		fc_cause(&cause, "missing command: call or export");
+		fc_cause(&cause, "missing command: call, export or audit");
 		rc = FC_EXIT_FAIL;
 	} else if (strcmp((cmd = a.pos[0]), "call") == 0)
 		rc = cmd_call(&a, &usage_err, &cause);
 	else if (strcmp(cmd, "export") == 0)
 		rc = cmd_export(&a, &usage_err, &cause);
+	else if (strcmp(cmd, "audit") == 0)
+		rc = cmd_audit(&a, &usage_err, &cause);
 	else if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		rc = FC_EXIT_OK;
 	} else {
-		fc_cause(&cause, "unknown command '%s': call or export", cmd);
+		fc_cause(&cause, "unknown command '%s': call, export or audit",
+		    cmd);
 		rc = FC_EXIT_FAIL;
 	}
 

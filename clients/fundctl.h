@@ -3,12 +3,15 @@
  *
  * fundctl is the thin command-line client of fundd (PROTOCOL.md). It is
  * split by subsystem:
- *	fundctl.c	command line, environment, the `call` and `export`
- *			commands
+ *	fundctl.c	command line, environment, the `call`, `export` and
+ *			`audit verify` commands
  *	fundctl_rpc.c	JSON-RPC params, request and response handling
  *	fundctl_http.c	HTTP/1.1 request and response framing (chunked too)
  *	fundctl_net.c	URL parsing, TCP connect with timeouts, TLS client
  *	fundctl_util.c	allocation wrappers, growable buffer, error causes
+ *	fundctl_audit.c	the `audit verify` command: key, file, verdict
+ *	audit_verify.c	offline verifier of audit exports, without I/O
+ *	audit_json.c	its strict parser of the export's JSON lines
  *
  * Conventions: functions that can fail return 0 or -1 and, on -1, hand back
  * an allocated one-line `cause` (free it). Allocation wrappers exit on
@@ -37,6 +40,7 @@
 /* Exit codes. */
 #define FC_EXIT_OK		0	/* success */
 #define FC_EXIT_RPC		1	/* JSON-RPC error, or HTTP 401/403 */
+#define FC_EXIT_BAD		1	/* audit verify: the export does not verify */
 #define FC_EXIT_FAIL		2	/* usage or transport error */
 
 #if defined(__GNUC__) || defined(__clang__)

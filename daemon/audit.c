@@ -55,7 +55,7 @@ audit_key_load(const char *path, struct audit_key **out, char **cause)
 		    "Ed25519 key (openssl genpkey -algorithm ed25519 -out FILE; chmod 600 FILE)");
 		return -1;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		*cause = xasprintf("[audit] signing_key %s: %s", path, strerror(errno));
 		return -1;
 	}

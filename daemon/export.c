@@ -316,7 +316,7 @@ export_start(struct conn *c, enum export_kind kind, const char *dsn, const char 
 		where = xstrdup("");
 	if (kind == EXPORT_AUDIT) {
 		/* one snapshot: events in seq order, each checkpoint after its event */
-		select = xstrdup("COPY (SELECT line FROM fl.audit_export ORDER BY seq) "
+		select = xstrdup("COPY (SELECT line FROM fl.audit_export ORDER BY seq, kind) "
 		    "TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')");
 		snprintf(fmt, sizeof(fmt), "jsonl");
 	} else if (strcmp(fmt, "csv") == 0)

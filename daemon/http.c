@@ -412,8 +412,9 @@ refusal_result(void *arg, enum db_status st, const PGresult *res)
 static void
 authorize(struct conn *c, const char *roles, const char *reason, db_cb cb)
 {
-	const char	*vals[5];
+	const char	*vals[6];
 
+	vals[5] = NULL;
 	vals[0] = c->auth.token_sha256[0] != '\0' ? c->auth.token_sha256 : NULL;
 	vals[1] = c->auth.cert_sha256[0] != '\0' ? c->auth.cert_sha256 : NULL;
 	vals[2] = route_audit_name[c->route];

@@ -5,7 +5,7 @@ const struct db_stmt queries[Q_COUNT] = {
 	[Q_RPC] = { "fundd_rpc", "SELECT api.call($1::bytea, $2::bytea, $3, $4::text[], "
 	    "$5::jsonb, $6, $7::jsonb)", 7 },
 	[Q_AUTHORIZE] = { "fundd_authorize", "SELECT api.authorize($1::bytea, $2::bytea, $3, "
-	    "$4::text[], $5)", 5 },
+	    "$4::text[], $5, $6::jsonb)", 6 },
 	[Q_PING] = { "fundd_ping", "SELECT 1", 0 },
 	[Q_PURGE] = { "fundd_purge", "SELECT fl.purge_idempotency()", 0 },
 	[Q_FOLD] = { "fundd_fold", "SELECT fl.fold_all()", 0 },

@@ -6,7 +6,7 @@
 
 enum query_id {
 	Q_RPC,		/* api.call(token_hash, cert_hash, method, roles, params, idem, ctx) */
-	Q_AUTHORIZE,	/* api.authorize(token_hash, cert_hash, what, roles, reason) */
+	Q_AUTHORIZE,	/* api.authorize(token_hash, cert_hash, what, roles, reason, params) */
 	Q_PING,		/* /healthz */
 	Q_PURGE,	/* hourly: idempotency keys older than 30 days */
 	Q_FOLD,		/* every few seconds: fund balance deltas into the fund rows */

@@ -407,6 +407,32 @@ exec_result(void *arg, enum db_status st, const PGresult *res)
 	exec_next(x);
 }
 
+/* A call with bad params, once its credentials and roles are checked: a refusal
+ * (recorded in the audit trail by api.authorize) replaces the -32602, so that nobody
+ * learns anything about the params of a call they may not make. */
+static void
+authz_result(void *arg, enum db_status st, const PGresult *res)
+{
+	struct rpc_exec	*x = arg;
+	struct rpc_call	*c = &x->b->calls[x->next];
+	cJSON		*a, *e, *code;
+
+	x->q = NULL;
+	if (st == DB_OK && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    (a = cJSON_Parse(PQgetvalue(res, 0, 0))) != NULL) {
+		if ((e = cJSON_DetachItemFromObjectCaseSensitive(a, "error")) != NULL) {
+			code = cJSON_GetObjectItemCaseSensitive(e, "code");
+			cJSON_Delete(c->error);
+			c->error = e;
+			c->code = cJSON_IsNumber(code) ? code->valueint : -32603;
+		}
+		cJSON_Delete(a);
+	}
+	call_finish(x, c);
+	x->next++;
+	exec_next(x);
+}
+
 static void
 exec_done(evutil_socket_t fd, short what, void *arg)
 {
@@ -427,10 +453,23 @@ exec_next(struct rpc_exec *x)
 
 	for (; x->next < x->b->n; x->next++) {
 		c = &x->b->calls[x->next];
-		if (c->m == NULL || c->error != NULL)
-			continue;	/* answered by the parser */
 		if (c->t0 == 0)
 			c->t0 = now_usec();
+		if (c->m != NULL && c->code == -32602 && !c->authorized) {
+			c->authorized = 1;
+			vals[0] = x->auth.token_sha256[0] != '\0' ? x->auth.token_sha256 : NULL;
+			vals[1] = x->auth.cert_sha256[0] != '\0' ? x->auth.cert_sha256 : NULL;
+			vals[2] = c->m->name;
+			vals[3] = c->m->roles;
+			vals[4] = NULL;
+			params = c->params != NULL ? cJSON_PrintUnformatted(c->params) : NULL;
+			vals[5] = params;
+			x->q = db_query(x->pool, Q_AUTHORIZE, vals, 0, authz_result, x);
+			free(params);
+			return;
+		}
+		if (c->m == NULL || c->error != NULL)
+			continue;	/* answered by the parser */
 		if ((c->m->flags & M_NEW_TOKEN) && c->token[0] == '\0' &&
 		    auth_token_new(c->token, sizeof(c->token)) != 0) {
 			rpc_set_error(c, -32603, "Internal error", "rng_failed", NULL);

@@ -28,6 +28,7 @@ struct rpc_call {
 	cJSON			*error;		/* owned: error object */
 	int			 code;		/* 0 or the error code */
 	int			 retries;
+	int			 authorized;	/* bad params: credentials checked first */
 	long long		 t0;
 	char			 token[AUTH_TOKEN_LEN + 1];	/* M_NEW_TOKEN, wiped */
 };

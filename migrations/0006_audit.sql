@@ -10,7 +10,7 @@
 CREATE SEQUENCE fl.audit_seq AS bigint NO CYCLE CACHE 1;
 
 CREATE TABLE fl.audit_event (
-	seq		bigint PRIMARY KEY,
+	seq		bigint PRIMARY KEY DEFAULT nextval('fl.audit_seq'),
 	at		timestamptz NOT NULL DEFAULT now(),
 	principal_id	text CHECK (principal_id ~ '^[A-Za-z0-9_.:-]{1,128}$'),
 	method		text NOT NULL CHECK (method ~ '^[a-z]+\.[a-z_]{1,62}$'),
@@ -68,7 +68,10 @@ CREATE TRIGGER audit_checkpoint_append_only BEFORE UPDATE OR DELETE ON fl.audit_
 CREATE TRIGGER audit_checkpoint_no_truncate BEFORE TRUNCATE ON fl.audit_checkpoint
 	FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
 
-GRANT SELECT, INSERT ON fl.audit_event TO fundd_app;
+-- The daemon's role names neither seq nor at: both come from their defaults.
+GRANT SELECT ON fl.audit_event TO fundd_app;
+GRANT INSERT (principal_id, method, object_id, outcome, error_code, reason, params_sha256)
+    ON fl.audit_event TO fundd_app;
 GRANT USAGE ON SEQUENCE fl.audit_seq TO fundd_app;
 GRANT SELECT ON fl.audit_chain, fl.audit_state, fl.audit_checkpoint TO fundd_app;
 
@@ -91,9 +94,9 @@ CREATE FUNCTION fl.audit_record(p_principal text, p_method text, p_object text,
 LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM pg_current_xact_id();
-	INSERT INTO fl.audit_event (seq, principal_id, method, object_id, outcome, error_code,
+	INSERT INTO fl.audit_event (principal_id, method, object_id, outcome, error_code,
 	    reason, params_sha256)
-	VALUES (nextval('fl.audit_seq'), p_principal, p_method,
+	VALUES (p_principal, p_method,
 	    CASE WHEN p_object ~ '^[A-Za-z0-9_.:-]{1,128}$' THEN p_object END,
 	    CASE WHEN p_code IS NULL THEN 'ok' ELSE 'refused' END, p_code,
 	    CASE WHEN p_reason ~ '^[a-z0-9_]{1,64}$' THEN p_reason END, p_params_sha256);
@@ -238,11 +241,11 @@ $$;
 REVOKE EXECUTE ON FUNCTION fl.audit_checkpoint_add(bigint, text, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION fl.audit_checkpoint_add(bigint, text, text, text, text) TO fundd_app;
 
--- Authorisation of the HTTP endpoints that are not calls (/metrics, exports), and the
--- refusal of a call without usable credentials: records refusals like api.call does.
--- Returns {"principal": ...} or {"error": ...}.
+-- Authorisation of the HTTP endpoints that are not calls (/metrics, exports), of a call
+-- without usable credentials, and of a call whose params are bad (before it is told so):
+-- records refusals like api.call does. Returns {"principal": ...} or {"error": ...}.
 CREATE FUNCTION api.authorize(p_token bytea, p_cert bytea, p_what text, p_roles text[],
-    p_reason text) RETURNS jsonb
+    p_reason text, p_params jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
 	v	fl.principal;
@@ -256,14 +259,14 @@ BEGIN
 		    'data', jsonb_build_object('reason', coalesce(p_reason,
 		    CASE WHEN p_token IS NULL AND p_cert IS NULL THEN 'no_credentials'
 		    ELSE 'bad_credentials' END)));
-		PERFORM fl.audit_refused(NULL, p_what, '{}', v_err);
+		PERFORM fl.audit_refused(NULL, p_what, coalesce(p_params, '{}'), v_err);
 		RETURN jsonb_build_object('error', v_err);
 	END IF;
 	IF cardinality(p_roles) > 0 AND NOT (v.roles && p_roles) THEN
 		v_err := jsonb_build_object('code', -32003, 'message', 'forbidden',
 		    'data', jsonb_build_object('reason', 'role_required',
 		    'roles', to_jsonb(p_roles)));
-		PERFORM fl.audit_refused(v.principal_id, p_what, '{}', v_err);
+		PERFORM fl.audit_refused(v.principal_id, p_what, coalesce(p_params, '{}'), v_err);
 		RETURN jsonb_build_object('error', v_err);
 	END IF;
 	RETURN jsonb_build_object('principal', fl.principal_json(v));
@@ -377,24 +380,25 @@ BEGIN
 END
 $$;
 
--- The export: one JSON line per event, each checkpoint line right after its event, keys in
--- the order of docs/audit.md. Read it ORDER BY seq: a merge join of the two primary keys
--- streams in that order, with no sort of the whole trail.
+-- The export: one JSON line per event, each checkpoint line right after its event
+-- (ORDER BY seq, kind), keys in the order of docs/audit.md. A merge join of the two
+-- primary keys streams in seq order, so at most an incremental sort of each seq's one or
+-- two lines remains: no sort of the whole trail.
 CREATE VIEW fl.audit_export AS
-SELECT e.seq, x.line
+SELECT e.seq, x.kind, x.line
   FROM fl.audit_event e
   LEFT JOIN fl.audit_chain c ON c.seq = e.seq
  CROSS JOIN LATERAL (
-	SELECT json_build_object('type', 'event', 'seq', e.seq, 'at', fl.ts(e.at),
+	SELECT 0, json_build_object('type', 'event', 'seq', e.seq, 'at', fl.ts(e.at),
 	    'principal_id', e.principal_id, 'method', e.method, 'object_id', e.object_id,
 	    'outcome', e.outcome, 'error_code', e.error_code, 'reason', e.reason,
 	    'params_sha256', encode(e.params_sha256, 'hex'),
 	    'prev_hash', encode(c.prev_hash, 'hex'), 'hash', encode(c.hash, 'hex'))::text
 	UNION ALL
-	SELECT json_build_object('type', 'checkpoint', 'seq', k.seq,
+	SELECT 1, json_build_object('type', 'checkpoint', 'seq', k.seq,
 	    'head_hash', encode(k.head_hash, 'hex'), 'signed_at', fl.ts(k.signed_at),
 	    'signature', encode(k.signature, 'hex'), 'public_key', k.public_key)::text
-	  FROM fl.audit_checkpoint k WHERE k.seq = e.seq) AS x(line);
+	  FROM fl.audit_checkpoint k WHERE k.seq = e.seq) AS x(kind, line);
 GRANT SELECT ON fl.audit_export TO fundd_app;
 
 -- The RPC entry point, now with audit events: fl.rebuild_dispatch() as in 0001, except that
@@ -541,9 +545,8 @@ BEGIN
 	-- the event, as fl.audit_record() writes it, inline on the hot path: the transaction
 	-- id before the seq; ids of results are generated, those of params checked in C
 	PERFORM pg_current_xact_id();
-	INSERT INTO fl.audit_event (seq, principal_id, method, object_id, outcome,
-	    params_sha256)
-	VALUES (nextval('fl.audit_seq'), v_p.principal_id, p_method,
+	INSERT INTO fl.audit_event (principal_id, method, object_id, outcome, params_sha256)
+	VALUES (v_p.principal_id, p_method,
 	    coalesce(v_res->>(split_part(p_method, '.', 1) || '_id'),
 	        p_params->>(split_part(p_method, '.', 1) || '_id'),
 	        CASE WHEN p_method LIKE 'fund.%%' THEN

@@ -1,0 +1,70 @@
+/*
+ * audit_verify.h: offline verifier of an audit trail export (docs/audit.md).
+ *
+ * A streaming core without I/O: feed the export one line at a time with
+ * av_line(), then call av_finish(). It checks the JSON of every line, the
+ * format of every field, the hash chain and the Ed25519 signature of every
+ * checkpoint, and stops at the first failure, which av_result() describes.
+ *
+ *	struct av *v = av_new(pub);
+ *	while (more lines)
+ *		if (av_line(v, line, len) == -1)
+ *			break;
+ *	if (av_finish(v) == -1)
+ *		... av_result(v)->line, ->message ...
+ *	av_free(v);
+ */
+#ifndef AUDIT_VERIFY_H
+#define AUDIT_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#define AV_LINE_MAX		(1024u * 1024)	/* bytes in one line, without "\n" */
+#define AV_MESSAGE_MAX		256		/* a failure message, with its NUL */
+
+struct av_result {
+	/* Counts, as far as verified. */
+	uint64_t	 events;	/* event lines */
+	uint64_t	 chained;	/* events with prev_hash and hash */
+	uint64_t	 unchained;	/* events not yet chained (the tail) */
+	uint64_t	 checkpoints;	/* checkpoints whose signature verified */
+	uint64_t	 uncovered;	/* events after the last checkpoint */
+
+	/* Head of the chain: the last chained event (head_seq 0: none). */
+	int64_t		 head_seq;
+	char		 head_hash[65];	/* lower-case hex, "" without a head */
+
+	/* The first failure (failed != 0). */
+	int		 failed;
+	uint64_t	 line;		/* 1-based line number */
+	int64_t		 seq;		/* the event's or checkpoint's seq, 0 if unknown */
+	const char	*message;	/* one line, e.g. "event seq 42: hash does not
+					 * match its content (the event was altered)" */
+};
+
+struct av;
+
+/*
+ * A verifier for checkpoints signed by pub, an Ed25519 public (or private)
+ * key; takes a reference of its own. NULL when pub is not Ed25519.
+ */
+struct av		*av_new(EVP_PKEY *pub);
+void			 av_free(struct av *);
+
+/*
+ * One line of the export, with or without its trailing "\n" (any other byte
+ * may be anything: the line is untrusted). Returns 0, or -1 once a failure
+ * has been found (and from then on).
+ */
+int			 av_line(struct av *, const char *line, size_t len);
+
+/* End of the export. Returns 0 when everything verified, else -1. */
+int			 av_finish(struct av *);
+
+/* Counts and failure; valid until the next call on v. */
+const struct av_result	*av_result(const struct av *);
+
+#endif /* AUDIT_VERIFY_H */
