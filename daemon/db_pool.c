@@ -84,6 +84,8 @@ struct db_pool {
 	_Atomic int		 in_use;
 	_Atomic int		 waiting;
 	_Atomic int		 healthy;
+	void			(*idle_cb)(void *);	/* nothing outstanding any more */
+	void			*idle_arg;
 };
 
 static void	pgc_connect(struct pgconn *);
@@ -92,6 +94,14 @@ static void	pool_dispatch(struct db_pool *);
 static void	pgc_prepare_next(struct pgconn *);
 static int	pgc_flush(struct pgconn *);
 static void	pgc_notice(void *, const char *);
+
+/* After a query is answered or dropped: tell the owner when nothing is left. */
+static void
+pool_maybe_idle(struct db_pool *p)
+{
+	if (p->idle_cb != NULL && db_pool_outstanding(p) == 0)
+		p->idle_cb(p->idle_arg);
+}
 
 static void
 query_free(struct db_query *q)
@@ -131,6 +141,7 @@ deliver_failed(evutil_socket_t fd, short what, void *arg)
 			q->cb(q->arg, q->status, NULL);
 		query_free(q);
 	}
+	pool_maybe_idle(p);
 }
 
 static void
@@ -392,6 +403,7 @@ pgc_done(struct pgconn *c)
 		c->pool->orphans--;
 	PQclear(res);
 	query_free(q);
+	pool_maybe_idle(c->pool);
 }
 
 static void
@@ -712,6 +724,13 @@ int
 db_pool_healthy(struct db_pool *p)
 {
 	return p->healthy;
+}
+
+void
+db_pool_on_idle(struct db_pool *p, void (*cb)(void *), void *arg)
+{
+	p->idle_cb = cb;
+	p->idle_arg = arg;
 }
 
 int

@@ -54,5 +54,8 @@ int		 db_pool_in_use(struct db_pool *);
 int		 db_pool_waiting(struct db_pool *);
 int		 db_pool_healthy(struct db_pool *);	/* connections up */
 int		 db_pool_outstanding(struct db_pool *);	/* queued + running + orphaned */
+/* cb(arg) whenever the last outstanding query was answered or dropped (a draining
+ * worker waits for that, orphans of closed connections included) */
+void		 db_pool_on_idle(struct db_pool *, void (*cb)(void *), void *arg);
 
 #endif

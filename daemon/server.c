@@ -121,6 +121,12 @@ worker_check_drained(struct worker *w)
 }
 
 static void
+pool_idle_cb(void *arg)
+{
+	worker_check_drained(arg);
+}
+
+static void
 drain_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker	*w = arg;
@@ -305,6 +311,7 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 		snprintf(name, sizeof(name), "w%d", i);
 		w->pool = db_pool_new(w->base, cfg->dsn, per_pool, (int)cfg->wait_queue, name,
 		    queries, Q_COUNT);
+		db_pool_on_idle(w->pool, pool_idle_cb, w);
 		w->ev_drain = event_new(w->base, -1, 0, drain_cb, w);
 		w->scratch = evbuffer_new();
 		w->ev_drain_deadline = evtimer_new(w->base, drain_deadline_cb, w);

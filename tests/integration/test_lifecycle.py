@@ -82,6 +82,30 @@ def test_client_disconnect_mid_query(env, daemon, admin):
             assert s.call("system.whoami")["name"] == "admin"
 
 
+def test_sigterm_waits_for_orphaned_query_only(env, daemon_factory, admin):
+    """A query whose client vanished still runs on when SIGTERM comes: the daemon exits as
+    soon as it is done, not at the drain deadline (io_timeout_s + 5 s)."""
+    d = daemon_factory("orphan-drain", {"server": {"io_timeout_s": 20}})
+    with TableLock(env) as lock:
+        t = raw_tls(d)
+        body = ('{"jsonrpc":"2.0","method":"principal.create","id":1,'
+                '"params":{"name":"%s","roles":["auditor"]}}' % uniq("orphan")).encode()
+        t.sendall(b"POST /rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                  admin.encode() + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        assert lock.wait_for_waiters(1, timeout=10)
+        t.close()
+        time.sleep(0.3)
+        d.signal(signal.SIGTERM)
+        time.sleep(0.5)
+        assert d.alive(), "fundd exited with a query still running"
+    t0 = time.monotonic()
+    rc = d.proc.wait(15)
+    d.returncode = rc
+    assert rc == 0
+    assert time.monotonic() - t0 < 5, "fundd waited for the drain deadline"
+    assert "drain deadline" not in d.log_tail(), d.log_tail()
+
+
 def test_refuses_schema_behind_migrations(env):
     db = "fund_empty_%s" % uniq("x").replace("-", "_")
     env.sql("CREATE DATABASE %s OWNER fund_owner" % db)
