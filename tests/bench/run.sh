@@ -226,6 +226,83 @@ for round in $(seq "$ROUNDS"); do
 	    { echo "run.sh: the export differs from psql's COPY" >&2; exit 1; }
 done
 
+# The audit trail. 1. contribution.receive at 32 connections with the hash chain running
+# against the same with chaining paused ([audit] chain_interval_ms = 0), alternating: the
+# chain must not serialize writers.
+sed -e 's/^\[audit\]$/[audit]\nchain_interval_ms = 0/' "$DIR/fundd.conf" >"$DIR/fundd-nochain.conf"
+for round in $(seq "$ROUNDS"); do
+	for mode in chain paused; do
+		stop_fundd
+		if [ "$mode" = chain ]; then start_fundd "$DIR/fundd.conf"
+		else start_fundd "$DIR/fundd-nochain.conf"; fi
+		"$LOADGEN" --url "https://127.0.0.1:$FPORT/rpc" --connections 32 \
+		    --duration "$DURATION" --warmup "$WARMUP" --cacert "$DIR/tls/ca.crt" \
+		    --header "Authorization: Bearer $TOKEN" --body-template "$RECEIVE" \
+		    --seq-start "$seq_start" --label "fundd-receive-audit-$mode" >>"$RESULTS"
+		seq_start=$((seq_start + 10000000))
+		echo "receive with the audit chain $mode, round $round done" >&2
+	done
+done
+stop_fundd
+start_fundd "$DIR/fundd.conf"
+sleep 1
+unchained=$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c "SELECT count(*) FROM fl.audit_event e
+    WHERE NOT EXISTS (SELECT 1 FROM fl.audit_chain c WHERE c.seq = e.seq)")
+[ "$unchained" -eq 0 ] || { echo "run.sh: $unchained audit events left unchained" >&2; exit 1; }
+
+# 2. fundctl audit verify on an export of 1,000,000 events, against sha256sum of the same
+# file. The events are made in SQL in a database of their own (through the daemon it would
+# take minutes), chained by fl.audit_chain, signed by a daemon, exported through it.
+ADB=fund_audit_bench
+AEVENTS=${BENCH_AUDIT_EVENTS:-1000000}
+"$ROOT/config/devenv.sh" psql "$DIR" -q -c "DROP DATABASE IF EXISTS $ADB" \
+    -c "CREATE DATABASE $ADB OWNER fund_owner"
+sed -e "s/dbname=fund /dbname=$ADB /" \
+    -e 's/^\[audit\]$/[audit]\ncheckpoint_interval_s = 1/' "$DIR/fundd.conf" \
+    >"$DIR/fundd-audit.conf"
+"$ROOT/bin/fundd" -c "$DIR/fundd-audit.conf" migrate >/dev/null
+ATOKEN=$("$ROOT/bin/fundd" -c "$DIR/fundd-audit.conf" principal add --name "bench auditor" \
+    --roles auditor | tail -n 1)
+"$ROOT/config/devenv.sh" psql "$DIR" -q -d "$ADB" <<SQL
+INSERT INTO fl.audit_event (seq, at, principal_id, method, object_id, outcome, params_sha256)
+SELECT nextval('fl.audit_seq'), '2026-01-01'::timestamptz + g * interval '1 ms',
+       'pr_' || lpad(to_hex(g % 97), 20, '0'), 'contribution.receive',
+       'co_' || lpad(to_hex(g), 20, '0'), 'ok', sha256(int8send(g))
+  FROM generate_series(1, $AEVENTS) g;
+SQL
+t0=$(date +%s.%N)
+while [ "$("$ROOT/config/devenv.sh" psql "$DIR" -d "$ADB" -tA -c \
+    "SELECT fl.audit_chain(200000)")" != 0 ]; do :; done
+t1=$(date +%s.%N)
+stop_fundd
+start_fundd "$DIR/fundd-audit.conf"
+for _ in $(seq 100); do
+	FUNDCTL_TOKEN=$ATOKEN "$ROOT/bin/fundctl" call audit.checkpoint >/dev/null 2>&1 && break
+	sleep 0.1
+done
+FUNDCTL_TOKEN=$ATOKEN "$ROOT/bin/fundctl" export audit >"$DIR/audit-1M.jsonl"
+stop_fundd
+for round in $(seq "$ROUNDS"); do
+	t2=$(date +%s.%N)
+	sha256sum "$DIR/audit-1M.jsonl" >/dev/null
+	t3=$(date +%s.%N)
+	"$ROOT/bin/fundctl" audit verify "$DIR/audit-1M.jsonl" \
+	    --pubkey "$DIR/tls/audit-ed25519.pub" >"$DIR/audit-verify.out"
+	t4=$(date +%s.%N)
+	bytes=$(stat -c %s "$DIR/audit-1M.jsonl")
+	lines=$(wc -l <"$DIR/audit-1M.jsonl")
+	awk -v n="$lines" -v by="$bytes" -v a="$t2" -v b="$t3" -v c="$t4" -v c0="$t0" -v c1="$t1" \
+	    -v ev="$AEVENTS" 'BEGIN {
+	    printf "{\"label\":\"audit-verify-1M\",\"events\":%d,\"lines\":%d,\"mb\":%.1f,\"sha256sum_mb_s\":%.1f,\"verify_mb_s\":%.1f,\"ratio\":%.3f,\"chain_events_per_s\":%.0f}\n",
+	    ev, n, by / 1e6, by / 1e6 / (b - a), by / 1e6 / (c - b), (b - a) / (c - b),
+	    ev / (c1 - c0) }' >>"$RESULTS"
+done
+grep -q '^ok' "$DIR/audit-verify.out" ||
+    { echo "run.sh: the audit export did not verify" >&2; exit 1; }
+"$ROOT/config/devenv.sh" psql "$DIR" -q -c "DROP DATABASE $ADB"
+rm -f "$DIR/audit-1M.jsonl"
+start_fundd "$DIR/fundd.conf"
+
 echo
 echo "## system.whoami through fundd vs nginx static HTTPS (median of $ROUNDS rounds)"
 echo
@@ -235,7 +312,8 @@ grep '"rps"' "$RESULTS" | /usr/bin/python3 "$ROOT/tests/bench/report.py" \
     --ratio fundd-receive pgbench-insert-update 1 \
     --ratio fundd-receive pgbench-insert-update 8 \
     --ratio fundd-receive pgbench-insert-update 32 \
-    --ratio fundd-approve fundd-receive 8 --ratio fundd-approve fundd-receive 32
+    --ratio fundd-approve fundd-receive 8 --ratio fundd-approve fundd-receive 32 \
+    --ratio fundd-receive-audit-chain fundd-receive-audit-paused 32
 echo
 echo "## memory"
 echo
