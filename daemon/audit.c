@@ -59,15 +59,13 @@ audit_key_load(const char *path, struct audit_key **out, char **cause)
 		*cause = xasprintf("[audit] signing_key %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) == -1) {
 		close(fd);
-		*cause = xasprintf("[audit] signing_key %s: not a regular file", path);
+		*cause = xasprintf("[audit] signing_key %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+	if (key_file_private(&st, "[audit] signing_key", path, cause) != 0) {
 		close(fd);
-		*cause = xasprintf("[audit] signing_key %s: mode %04o lets group or others read "
-		    "or write it; chmod 600 it", path, (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
 	if ((f = fdopen(fd, "r")) == NULL) {

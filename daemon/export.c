@@ -17,14 +17,25 @@
 #define EXPORT_CHUNK	(32 * 1024)	/* rows are framed into chunks of about this */
 #define EXPORT_ROWS_PER_EVENT	4096	/* yield to the loop now and then */
 
-enum export_state { EX_CONNECTING, EX_SENDING, EX_COPYING };
+enum export_state { EX_CONNECTING, EX_RANGE, EX_SENDING, EX_COPYING };
+
+/* The time range goes to the session as parameters; the COPY text is a constant (COPY takes
+ * no parameters, and no statement of fundd is built from input). */
+#define EXPORT_RANGE_SQL \
+	"SELECT set_config('fundd.export_from', $1, false), " \
+	"set_config('fundd.export_to', $2, false)"
+#define EXPORT_RANGE_WHERE \
+	"WHERE x.at_ts >= coalesce((SELECT fl.time_in(nullif(current_setting(" \
+	"'fundd.export_from'), ''))), '-infinity') AND x.at_ts < coalesce((SELECT " \
+	"fl.time_in(nullif(current_setting('fundd.export_to'), ''))), 'infinity')"
 
 struct export {
 	struct conn		*c;
 	enum export_state	 state;
 	PGconn			*pg;
 	struct event		*ev;
-	char			*sql;
+	const char		*sql;
+	char			 from[64], to[64];
 	int			 csv;
 	struct evbuffer		*batch;
 	long long		 rows;
@@ -55,7 +66,6 @@ export_free(struct export *x)
 		PQfinish(x->pg);	/* mid-COPY: the server notices the closed socket */
 	if (x->batch != NULL)
 		evbuffer_free(x->batch);
-	free(x->sql);
 	free(x);
 	atomic_fetch_sub(&exports_running, 1);
 }
@@ -175,12 +185,36 @@ ex_event(evutil_socket_t fd, short what, void *arg)
 			ex_fail(x, "database connection");
 			return;
 		}
-		if (PQsetnonblocking(x->pg, 1) != 0 || !PQsendQuery(x->pg, x->sql)) {
+		if (PQsetnonblocking(x->pg, 1) != 0 ||
+		    !PQsendQueryParams(x->pg, EXPORT_RANGE_SQL, 2, NULL,
+		    (const char *const[]){ x->from, x->to }, NULL, NULL, 0)) {
+			ex_fail(x, "cannot start the export");
+			return;
+		}
+		x->state = EX_RANGE;
+		ex_arm(x, EV_READ | EV_WRITE | EV_PERSIST);
+		/* FALLTHROUGH */
+	case EX_RANGE:
+		if (PQflush(x->pg) < 0 || !PQconsumeInput(x->pg)) {
+			ex_fail(x, "database");
+			return;
+		}
+		while (!PQisBusy(x->pg) && (r = PQgetResult(x->pg)) != NULL) {
+			int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+
+			PQclear(r);
+			if (!ok) {
+				ex_fail(x, "cannot set the export's range");
+				return;
+			}
+		}
+		if (PQisBusy(x->pg))
+			return;
+		if (!PQsendQuery(x->pg, x->sql)) {
 			ex_fail(x, "cannot start the COPY");
 			return;
 		}
 		x->state = EX_SENDING;
-		ex_arm(x, EV_READ | EV_WRITE | EV_PERSIST);
 		/* FALLTHROUGH */
 	case EX_SENDING:
 		if (PQflush(x->pg) < 0) {
@@ -266,7 +300,7 @@ export_start(struct conn *c, enum export_kind kind, const char *dsn, const char 
 	char		 fmt[16] = "csv", from[64] = "", to[64] = "", key[32], val[64];
 	const char	*p = query, *amp, *eq;
 	struct export	*x;
-	char		*where, *select;
+	const char	*select;
 
 	while (*p != '\0') {
 		size_t len;
@@ -304,38 +338,28 @@ export_start(struct conn *c, enum export_kind kind, const char *dsn, const char 
 		*err = xstrdup("too many exports running; retry later\n");
 		return 503;
 	}
-	/* from/to passed when_ok: only digits, '-', ':', '.', 'T', 'Z', '+': safe literals */
-	if (from[0] && to[0])
-		where = xasprintf("WHERE at_ts >= '%s'::timestamptz AND at_ts < "
-		    "'%s'::timestamptz", from, to);
-	else if (from[0])
-		where = xasprintf("WHERE at_ts >= '%s'::timestamptz", from);
-	else if (to[0])
-		where = xasprintf("WHERE at_ts < '%s'::timestamptz", to);
-	else
-		where = xstrdup("");
-	if (kind == EXPORT_AUDIT) {
+	if (kind == EXPORT_AUDIT)
 		/* one snapshot: events in seq order, each checkpoint after its event */
-		select = xstrdup("COPY (SELECT line FROM fl.audit_export ORDER BY seq, kind) "
-		    "TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')");
-		snprintf(fmt, sizeof(fmt), "jsonl");
-	} else if (strcmp(fmt, "csv") == 0)
-		select = xasprintf("COPY (SELECT entry AS entry_id, at, kind, fund, account, "
-		    "currency, amount, memo FROM fl.ledger_export x %s ORDER BY x.entry_id, x.seq) "
-		    "TO STDOUT WITH (FORMAT csv, HEADER)", where);
+		select = "COPY (SELECT line FROM fl.audit_export ORDER BY seq, kind) "
+		    "TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')";
+	else if (strcmp(fmt, "csv") == 0)
+		select = "COPY (SELECT entry AS entry_id, at, kind, fund, account, currency, "
+		    "amount, memo FROM fl.ledger_export x " EXPORT_RANGE_WHERE " ORDER BY "
+		    "x.entry_id, x.seq) TO STDOUT WITH (FORMAT csv, HEADER)";
 	else
-		select = xasprintf("COPY (SELECT json_build_object('entry_id', entry, 'at', at, "
+		select = "COPY (SELECT json_build_object('entry_id', entry, 'at', at, "
 		    "'kind', kind, 'fund', fund, 'account', account, 'currency', currency, "
-		    "'amount', amount, 'memo', memo)::text FROM fl.ledger_export x %s "
-		    "ORDER BY x.entry_id, x.seq) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', "
-		    "DELIMITER E'\\x02')", where);
-	free(where);
+		    "'amount', amount, 'memo', memo)::text FROM fl.ledger_export x "
+		    EXPORT_RANGE_WHERE " ORDER BY x.entry_id, x.seq) TO STDOUT WITH (FORMAT csv, "
+		    "QUOTE E'\\x01', DELIMITER E'\\x02')";
 
 	x = xcalloc(1, sizeof(*x));
 	x->c = c;
-	x->csv = strcmp(fmt, "csv") == 0;
+	x->csv = kind == EXPORT_LEDGER && strcmp(fmt, "csv") == 0;
 	x->kind = kind;
 	x->sql = select;
+	snprintf(x->from, sizeof(x->from), "%s", from);
+	snprintf(x->to, sizeof(x->to), "%s", to);
 	x->batch = evbuffer_new();
 	x->pg = PQconnectStartParams(keys, vals, 1);
 	*out = x;

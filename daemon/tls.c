@@ -1,4 +1,5 @@
 /* tls.c: OpenSSL server context, hot reload, certificate fingerprints. */
+#include <sys/stat.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <errno.h>
@@ -49,11 +50,20 @@ readable(const char *key, const char *path, char **cause)
 int
 tls_ctx_new(const struct cfg *cfg, SSL_CTX **out, char **cause)
 {
-	SSL_CTX	*ctx;
+	SSL_CTX		*ctx;
+	struct stat	 st;
 
 	if (readable("tls_cert", cfg->tls_cert, cause) != 0 ||
 	    readable("tls_key", cfg->tls_key, cause) != 0 ||
 	    (cfg->client_ca[0] != '\0' && readable("client_ca", cfg->client_ca, cause) != 0))
+		return -1;
+	/* the key's mode, checked before OpenSSL reads it (and again at every SIGHUP) */
+	if (stat(cfg->tls_key, &st) != 0) {
+		*cause = xasprintf("[server] tls_key: cannot read %s: %s", cfg->tls_key,
+		    strerror(errno));
+		return -1;
+	}
+	if (key_file_private(&st, "[server] tls_key", cfg->tls_key, cause) != 0)
 		return -1;
 	ERR_clear_error();
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {

@@ -1,4 +1,5 @@
 /* util.c: allocation wrappers and small helpers. */
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,4 +104,19 @@ now_usec(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int
+key_file_private(const struct stat *st, const char *what, const char *path, char **cause)
+{
+	if (!S_ISREG(st->st_mode)) {
+		*cause = xasprintf("%s %s: not a regular file", what, path);
+		return -1;
+	}
+	if (st->st_mode & (S_IRWXG | S_IRWXO)) {
+		*cause = xasprintf("%s %s: mode %04o lets group or others read or write this "
+		    "private key; chmod 600 it", what, path, (unsigned)(st->st_mode & 07777));
+		return -1;
+	}
+	return 0;
 }

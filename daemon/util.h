@@ -18,6 +18,12 @@ char	*xvasprintf(const char *, va_list);
 
 /* lower-case hex of len bytes into out (2*len+1 bytes) */
 void	 hex_encode(const unsigned char *, size_t, char *);
+/* A private key file: 0 when st (of the file at path, opened or not) is a regular file
+ * that neither group nor others may read or write; else -1 and a one-line *cause naming
+ * what ("[server] tls_key") and the mode. */
+struct stat;
+int	 key_file_private(const struct stat *st, const char *what, const char *path,
+	    char **cause);
 /* monotonic clock in microseconds */
 long long now_usec(void);
 

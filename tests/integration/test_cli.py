@@ -2,6 +2,7 @@
 arguments (PROTOCOL sections 1 and 2)."""
 
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -109,6 +110,26 @@ def test_unreadable_tls_cert(env):
     p = env.fundd(conf=conf, timeout=15)
     assert p.returncode == 2, p.stdout + p.stderr
     assert "tls_cert" in p.stdout + p.stderr or "/nonexistent/server.crt" in p.stdout + p.stderr
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620])
+def test_loose_tls_key_refused(env, tmp_path, mode):
+    """A server key that group or others may read or write is refused by check and serve,
+    in one line naming tls_key and the mode."""
+    key = tmp_path / "server.key"
+    shutil.copy(os.path.join(env.tls, "server.key"), key)
+    os.chmod(key, mode)
+    conf = env.write_conf(os.path.join(env.dir, "loose-key.conf"),
+                          {"server": {"listen": "127.0.0.1:%d" % free_port(),
+                                      "tls_key": str(key)}})
+    for args in (("check",), ()):
+        p = env.fundd(*args, conf=conf, timeout=15)
+        assert p.returncode == 2, p.stdout + p.stderr
+        text = p.stdout + p.stderr
+        assert "tls_key" in text and "%04o" % mode in text and "chmod 600" in text, text
+    os.chmod(key, 0o600)
+    p = env.fundd("check", conf=conf)
+    assert p.returncode == 0, p.stdout + p.stderr
 
 
 def test_missing_config_file():

@@ -83,6 +83,19 @@ def test_sighup_reloads_certificate_and_keeps_old_on_bad(env, daemon_factory, ad
     assert _served_cert_sha256(dm, env) == second
     assert fundlib.call(dm, admin, "system.whoami")["roles"] == ["admin"]
 
+    # the matching key again, but readable by others: refused the same way
+    shutil.copy(new_key, key)
+    os.chmod(key, 0o644)
+    before = dm.log_tail(20000).count("keeping the old certificate and key")
+    dm.signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while dm.log_tail(20000).count("keeping the old certificate and key") == before:
+        assert time.time() < deadline, "no log line for the loose key"
+        time.sleep(0.1)
+    assert "chmod 600" in dm.log_tail(20000)
+    assert _served_cert_sha256(dm, env) == second
+    os.chmod(key, 0o600)
+
     # garbage in the certificate file: same
     with open(cert, "w") as f:
         f.write("not a certificate\n")
