@@ -52,6 +52,8 @@ static const struct cfg_key cfg_keys[] = {
 	  NULL, 0, "largest request line plus headers; larger gets 431" },
 	{ "server", "io_timeout_s", CFG_INT, S(io_timeout_s), "10", 1, 3600, NULL, 0,
 	  "whole-request deadline: a request (or an idle keep-alive) not complete by then is cut" },
+	{ "server", "auth_fail_limit", CFG_INT, S(auth_fail_limit), "10", 0, 100000, NULL, 0,
+	  "failed authentications from one address before its requests are slowed down (100 ms, doubling up to 5 s); 0 = never" },
 	{ "server", "workers", CFG_INT, S(workers), "0", 0, 64, NULL, 0,
 	  "event-loop threads, each with its own listener (SO_REUSEPORT) and pool; 0 = one per core" },
 	{ "database", "dsn", CFG_STR, S(dsn), NULL, 0, 0, NULL, 0,

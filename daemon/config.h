@@ -18,6 +18,7 @@ struct cfg {
 	long	 max_header_bytes;
 	long	 io_timeout_s;
 	long	 workers;		/* 0 = one per core */
+	long	 auth_fail_limit;	/* 0 = no throttle (throttle.h) */
 	/* [database] */
 	char	*dsn;
 	char	*migrate_dsn;		/* "" = dsn */

@@ -29,6 +29,7 @@
 #include "queries.h"
 #include "rpc.h"
 #include "server.h"
+#include "throttle.h"
 #include "tls.h"
 #include "util.h"
 
@@ -67,6 +68,8 @@ struct conn {
 	struct bufferevent	*bev;
 	enum conn_state		 state;
 	char			 peer[64];
+	char			 addr[48];	/* the peer's address, without the port */
+	struct event		*ev_throttle;	/* a slowed-down request waits on it */
 	char			 reqid[32];
 	struct event		*deadline;
 	int			 reject;	/* over max_connections: answer 503 */
@@ -161,6 +164,8 @@ conn_close(struct conn *c, const char *reason)
 		atomic_fetch_sub(&w->srv->conns, 1);
 	metrics_conn_close();
 	event_free(c->deadline);
+	if (c->ev_throttle != NULL)
+		event_free(c->ev_throttle);
 	bufferevent_free(c->bev);
 	free(c);
 	worker_check_drained(w);
@@ -240,6 +245,8 @@ conn_reply(struct conn *c, int status, const char *ctype, const char *body, size
 	if (status != 204 && len > 0)
 		evbuffer_add(out, body, len);
 	metrics_http(status);
+	if (status == 401)
+		throttle_failed(c->addr);
 	log_msg(status >= 500 ? LOG_WARN : LOG_DEBUG, c->peer, c->reqid[0] ? c->reqid : NULL,
 	    "%s %s -> %d (%lld us)", c->head.method[0] ? c->head.method : "-",
 	    c->head.path[0] ? c->head.path : "-", status,
@@ -447,9 +454,21 @@ take_credentials(struct conn *c)
 	}
 }
 
+static void	dispatch_route(struct conn *);
+
+static void
+throttle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	dispatch_route(arg);
+}
+
 static void
 dispatch(struct conn *c)
 {
+	long	ms;
+
 	c->state = CS_BUSY;
 	evtimer_del(c->deadline);
 	if (c->reject) {
@@ -458,6 +477,21 @@ dispatch(struct conn *c)
 	}
 	if (c->w->draining)
 		c->keepalive = 0;
+	/* an address that keeps failing to authenticate waits, on a timer */
+	if (c->route != R_HEALTHZ && (ms = throttle_wait_ms(c->addr)) > 0) {
+		struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
+
+		if (c->ev_throttle == NULL)
+			c->ev_throttle = evtimer_new(c->w->base, throttle_cb, c);
+		evtimer_add(c->ev_throttle, &tv);
+		return;
+	}
+	dispatch_route(c);
+}
+
+static void
+dispatch_route(struct conn *c)
+{
 	switch (c->route) {
 	case R_HEALTHZ:
 		c->q = db_query(c->w->pool, Q_PING, NULL, 0, healthz_result, c);
@@ -725,12 +759,14 @@ http_accept(struct worker *w, evutil_socket_t fd, struct sockaddr *sa, int sockl
 		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
 		port = ntohs(s4->sin_port);
 		snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
+		snprintf(c->addr, sizeof(c->addr), "%s", host);
 	} else if (sa->sa_family == AF_INET6) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)sa;
 
 		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
 		port = ntohs(s6->sin6_port);
 		snprintf(c->peer, sizeof(c->peer), "[%s]:%d", host, port);
+		snprintf(c->addr, sizeof(c->addr), "%s", host);
 	}
 	evutil_make_socket_nonblocking(fd);
 	{

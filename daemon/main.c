@@ -23,6 +23,7 @@
 #include "metrics.h"
 #include "migrate.h"
 #include "server.h"
+#include "throttle.h"
 #include "tls.h"
 #include "util.h"
 #include "validate.h"
@@ -245,6 +246,7 @@ cmd_serve(const char *path, struct cfg *cfg)
 	}
 	PQfinish(db);
 	metrics_init(method_count());
+	throttle_init((int)cfg->auth_fail_limit);
 	rc = server_run(path, cfg, key);
 	audit_key_free(key);
 	return rc;
