@@ -4,11 +4,12 @@
 #   make deps       install missing Debian packages (root) or print the apt-get command
 #   make run        deps, build, local PostgreSQL + TLS + config + admin token under var/dev,
 #                   migrate, serve on 127.0.0.1:8443 until Ctrl-C
-#   make test       deps, build, a fresh environment under var/test, unit + integration tests
+#   make test       deps, build, a fresh environment under var/test, unit + integration tests,
+#                   then every fuzz target for TEST_FUZZ_SECONDS (30)
 #   make asan       the same tests with AddressSanitizer and UndefinedBehaviorSanitizer builds
 #   make bench      benchmarks (docs/benchmarks.md)
-#   make fuzz       libFuzzer on the request path and on the audit verifier, each for
-#                   FUZZ_SECONDS (default 60)
+#   make fuzz       libFuzzer on the request path, money and value checks, and the audit
+#                   verifier, each for FUZZ_SECONDS (default 60)
 #   make clean
 
 VERSION		:= 0.1.0
@@ -17,6 +18,8 @@ FLAVOR		?= release
 PKGS		:= libevent libevent_openssl libevent_pthreads libpq openssl libcjson 
 PYTHON		:= /usr/bin/python3
 FUZZ_SECONDS	?= 60
+# each fuzz target's share of make test
+TEST_FUZZ_SECONDS ?= 30
 DEV_DIR		:= var/dev
 TEST_DIR	:= $(CURDIR)/var/test
 DEV_PORT	?= 8443
@@ -99,6 +102,7 @@ integration: all bin/loadgen
 test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
 asan: deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
@@ -135,6 +139,11 @@ bin/fuzz_request: tests/fuzz/fuzz_request.c $(FUZZ_SRCS) daemon/*.h
 	    -fsanitize=fuzzer,address,undefined -Idaemon $(PKG_CFLAGS) -o $@ \
 	    tests/fuzz/fuzz_request.c $(FUZZ_SRCS) $(PKG_LIBS) -lpthread
 
+bin/fuzz_money: tests/fuzz/fuzz_money.c daemon/validate.c daemon/validate.h
+	@mkdir -p bin
+	clang -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Idaemon \
+	    -o $@ tests/fuzz/fuzz_money.c daemon/validate.c
+
 bin/fuzz_audit_verify: tests/fuzz/fuzz_audit_verify.c $(AV_SRCS) clients/*.h
 	@mkdir -p bin
 	clang -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
@@ -142,14 +151,17 @@ bin/fuzz_audit_verify: tests/fuzz/fuzz_audit_verify.c $(AV_SRCS) clients/*.h
 	    $(PKG_LIBS)
 
 fuzz: deps
-	@$(MAKE) --no-print-directory bin/fuzz_request bin/fuzz_audit_verify
-	@mkdir -p var/fuzz/corpus var/fuzz/corpus_audit
+	@$(MAKE) --no-print-directory bin/fuzz_request bin/fuzz_audit_verify bin/fuzz_money
+	@mkdir -p var/fuzz/corpus var/fuzz/corpus_audit var/fuzz/corpus_money
 	@cp -n tests/fuzz/corpus/* var/fuzz/corpus/ 2>/dev/null || true
 	@cp -n tests/fuzz/corpus_audit/* var/fuzz/corpus_audit/ 2>/dev/null || true
+	@cp -n tests/fuzz/corpus_money/* var/fuzz/corpus_money/ 2>/dev/null || true
 	bin/fuzz_request -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=5 \
 	    -artifact_prefix=var/fuzz/ var/fuzz/corpus
 	bin/fuzz_audit_verify -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
 	    -timeout=5 -artifact_prefix=var/fuzz/audit- var/fuzz/corpus_audit
+	bin/fuzz_money -max_total_time=$(FUZZ_SECONDS) -max_len=255 -timeout=5 \
+	    -artifact_prefix=var/fuzz/money- var/fuzz/corpus_money
 
 clean:
 	rm -rf build bin
