@@ -5,7 +5,8 @@
 #   make run        deps, build, local PostgreSQL + TLS + config + admin token under var/dev,
 #                   migrate, serve on 127.0.0.1:8443 until Ctrl-C
 #   make test       deps, build, a fresh environment under var/test, unit + integration tests,
-#                   then every fuzz target for TEST_FUZZ_SECONDS (30)
+#                   the crash test, then every fuzz target for TEST_FUZZ_SECONDS (30)
+#   make crashtest  kill -9 fundd 20 times under a mixed load, retry, check exactly-once
 #   make asan       the same tests with AddressSanitizer and UndefinedBehaviorSanitizer builds
 #   make bench      benchmarks (docs/benchmarks.md)
 #   make fuzz       libFuzzer on the request path, money and value checks, and the audit
@@ -53,7 +54,7 @@ UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/%)
 AV_SRCS		:= clients/audit_verify.c clients/audit_json.c clients/fundctl_util.c
 AV_OBJS		:= $(AV_SRCS:clients/%.c=$(OBJDIR)/ctl_%.o)
 
-.PHONY: all deps run test unit integration asan bench fuzz clean distclean check-deps
+.PHONY: all deps run test unit integration crashtest asan bench fuzz clean distclean check-deps
 
 all: check-deps bin/fundd bin/fundctl
 
@@ -102,7 +103,12 @@ integration: all bin/loadgen
 test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory crashtest
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
+
+# kill -9 fundd 20 times under a mixed load; every call exactly once (tests/crash/)
+crashtest: all
+	$(PYTHON) tests/crash/crashtest.py
 
 asan: deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \

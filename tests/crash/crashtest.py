@@ -1,0 +1,262 @@
+#!/usr/bin/python3
+"""make crashtest: crash safety under load.
+
+A mixed workload (contributions received, grants approved, disbursements created and
+confirmed by another admin) runs from many connections, every call with an idempotency
+key, while fundd is killed with SIGKILL at random moments, KILLS times, and restarted. A
+call whose answer did not arrive is retried with the same key until it is answered.
+
+At the end every call has been acknowledged, and the database must show each exactly once:
+one contribution per receipt key, one decision per grant, one disbursement per grant, paid
+once. Nothing is half-applied: the trial balance balances, every fund equals its journal,
+and audit.verify is ok over the whole trail, with one audit event per object created.
+
+Runs against a real PostgreSQL and the real daemon over TLS, in FUND_CRASH_DIR (default
+var/crash, recreated). Prints the counts; exits 1 on any failure.
+"""
+
+import os
+import queue
+import random
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+
+import fundlib  # noqa: E402
+import grantlib  # noqa: E402
+from fundlib import Daemon, Env, free_port, uniq  # noqa: E402
+from ledgerlib import Api, new_partner  # noqa: E402
+
+KILLS = int(os.environ.get("CRASH_KILLS", "20"))
+THREADS = int(os.environ.get("CRASH_THREADS", "16"))
+RECEIPTS = int(os.environ.get("CRASH_RECEIPTS", "1500"))
+GRANTS = int(os.environ.get("CRASH_GRANTS", "120"))
+RETRYABLE = (-32050, -32029)
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.calls = 0
+        self.acked = 0
+        self.retried = 0
+        self.kills = 0
+        self.errors = []
+
+    def add(self, **kw):
+        with self.lock:
+            for k, v in kw.items():
+                setattr(self, k, getattr(self, k) + v)
+
+
+class Killer(threading.Thread):
+    """Kills fundd with SIGKILL at random moments and starts it again."""
+
+    def __init__(self, daemon, stats, done):
+        super().__init__(daemon=True)
+        self.d = daemon
+        self.stats = stats
+        self.done = done
+        self.up = threading.Event()
+        self.up.set()
+
+    def run(self):
+        rnd = random.Random(int(os.environ.get("CRASH_SEED", "0")) or None)
+        for _ in range(KILLS):
+            time.sleep(rnd.uniform(0.3, 1.5))
+            self.up.clear()
+            self.d.proc.kill()
+            self.d.proc.wait()
+            self.stats.add(kills=1)
+            time.sleep(rnd.uniform(0.0, 0.3))
+            self.d.start(timeout=60)
+            self.up.set()
+        self.done.set()
+
+
+def perform(api, method, params, key, stats, killer):
+    """Calls until answered: transport errors and -32050/-32029 are retried with the same
+    key. Returns the result; any other error is recorded."""
+    params = dict(params, idempotency_key=key)
+    stats.add(calls=1)
+    attempt = 0
+    while True:
+        if attempt:
+            stats.add(retried=1)
+            killer.up.wait(90)
+            time.sleep(0.05)
+        attempt += 1
+        try:
+            doc = api.rpc(method, params)
+        except Exception:  # noqa: BLE001 - any transport failure: the daemon was killed
+            api.close()
+            continue
+        if "error" in doc:
+            if doc["error"]["code"] in RETRYABLE:
+                continue
+            with stats.lock:
+                stats.errors.append((method, key, doc["error"]))
+            return None
+        stats.add(acked=1)
+        return doc["result"]
+
+
+def main():
+    run = uniq("crash")
+    env = Env(os.environ.get("FUND_CRASH_DIR") or os.path.join(ROOT, "var", "crash"))
+    env.devenv("destroy", env.dir, check=False)
+    env.port = free_port()
+    env.up(env.port)
+    conf = env.write_conf(os.path.join(env.dir, "fundd-crash.conf"),
+                          {"server": {"auth_fail_limit": 0},
+                           "audit": {"checkpoint_interval_s": 1}})
+    d = Daemon(env, "crash", conf, env.port)
+    d.start()
+    admin = env.admin_token
+    setup = Api(d, admin)
+    checker = fundlib.create_principal(d, admin, ["admin"], name=uniq("checker"))["token"]
+    approver = fundlib.create_principal(d, admin, ["approver"], name=uniq("approver"))["token"]
+    fund = grantlib.funded_fund(setup, received="100000.00", dual="100000")
+    code = fund["code"]
+    partner = new_partner(setup)["partner_id"]
+    returnee = grantlib.new_returnee(setup)
+    grants = [grantlib.apply(setup, returnee, fund, amount="25.00")["grant_id"]
+              for _ in range(GRANTS)]
+    setup.close()
+
+    stats = Stats()
+    done = threading.Event()
+    killer = Killer(d, stats, done)
+    jobs = queue.Queue()
+    for i in range(RECEIPTS):
+        jobs.put(("receive", i))
+    for g in grants:
+        jobs.put(("approve", g))
+    receipts = {}
+    disbursed = {}
+
+    def worker():
+        mine = {"admin": Api(d, admin, timeout=30), "checker": Api(d, checker, timeout=30),
+                "approver": Api(d, approver, timeout=30)}
+        while True:
+            try:
+                kind, arg = jobs.get(timeout=1)
+            except queue.Empty:
+                if done.is_set() and jobs.empty():
+                    break
+                continue
+            if kind == "receive":
+                key = "%s-r%d" % (run, arg)
+                r = perform(mine["admin"], "contribution.receive",
+                            {"partner_id": partner, "fund": code, "amount": "10.00",
+                             "currency": "EUR", "bank_ref": key}, key, stats, killer)
+                if r is not None:
+                    receipts[key] = r["contribution_id"]
+            elif kind == "approve":
+                r = perform(mine["approver"], "grant.approve", {"grant_id": arg},
+                            "%s-a-%s" % (run, arg), stats, killer)
+                if r is not None:
+                    jobs.put(("create", arg))
+            elif kind == "create":
+                r = perform(mine["admin"], "disbursement.create",
+                            {"grant_id": arg, "amount": "25.00", "reference": run},
+                            "%s-c-%s" % (run, arg), stats, killer)
+                if r is not None:
+                    jobs.put(("confirm", r["disbursement_id"]))
+            else:
+                r = perform(mine["checker"], "disbursement.confirm",
+                            {"disbursement_id": arg, "bank_ref": "%s-p-%s" % (run, arg)},
+                            "%s-p-%s" % (run, arg), stats, killer)
+                if r is not None:
+                    disbursed[r["grant_id"]] = arg
+            # keep the load going until the last kill: receipts come round again
+            if kind == "receive" and not done.is_set() and jobs.qsize() < THREADS:
+                jobs.put(("receive", arg + RECEIPTS))
+        for a in mine.values():
+            a.close()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(THREADS)]
+    t0 = time.monotonic()
+    killer.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(600)
+    elapsed = time.monotonic() - t0
+
+    failures = []
+    if stats.errors:
+        failures.append("calls answered with an error: %r" % stats.errors[:5])
+    if any(t.is_alive() for t in threads):
+        failures.append("workers still running after 600 s")
+
+    # Exactly once, in the database.
+    rows = env.sql("SELECT bank_ref, count(*) FROM fl.contribution WHERE bank_ref LIKE '%s-r%%' "
+                   "GROUP BY 1" % run)
+    counts = {}
+    for line in rows.splitlines():
+        if line.strip():
+            ref, n = line.split("|")
+            counts[ref] = int(n)
+    lost = [k for k in receipts if counts.get(k, 0) == 0]
+    duplicated = [k for k, n in counts.items() if n > 1]
+    unacked = [k for k in counts if k not in receipts]
+    decisions = env.sql("SELECT count(*), count(DISTINCT grant_id) FROM fl.grant_decision "
+                        "WHERE grant_id IN (%s)" % ",".join("'%s'" % g for g in grants))
+    n_dec, n_dec_grants = (int(x) for x in decisions.strip().split("|"))
+    disb = env.sql("SELECT count(*), count(DISTINCT grant_id), count(*) FILTER (WHERE status = "
+                   "'paid') FROM fl.disbursement WHERE reference = '%s'" % run)
+    n_disb, n_disb_grants, n_paid = (int(x) for x in disb.strip().split("|"))
+    lost += [g for g in grants if g not in disbursed]
+    if n_dec != len(grants) or n_dec_grants != len(grants):
+        duplicated.append("decisions: %d for %d grants" % (n_dec, len(grants)))
+    if n_disb != len(grants) or n_disb_grants != len(grants) or n_paid != len(grants):
+        duplicated.append("disbursements: %d (%d paid) for %d grants" % (n_disb, n_paid,
+                                                                      len(grants)))
+    if unacked:
+        failures.append("contributions nobody acknowledged: %r" % unacked[:5])
+
+    # Nothing half-applied.
+    ok = env.sql("SELECT bool_and(fl.fund_balance_json(fl.fund_current(f)) = "
+                 "fl.fund_balance_from_journal(f.code)) FROM fl.fund f").strip()
+    if ok != "t":
+        failures.append("a fund disagrees with its journal")
+    api = Api(d, admin)
+    tb = api.ok("ledger.trial_balance")
+    if tb["totals"]["debit"] != tb["totals"]["credit"]:
+        failures.append("trial balance does not balance: %r" % tb["totals"])
+    dup_events = env.sql("SELECT count(*) FROM (SELECT object_id FROM fl.audit_event WHERE "
+                         "method = 'contribution.receive' AND outcome = 'ok' GROUP BY 1 "
+                         "HAVING count(*) > 1) x").strip()
+    if dup_events != "0":
+        failures.append("%s contributions with more than one audit event" % dup_events)
+    verify = api.ok("audit.verify")
+    if not verify["ok"]:
+        failures.append("audit.verify: %r" % verify)
+    api.close()
+    rc = d.stop()
+    if rc != 0:
+        failures.append("fundd exited %r on SIGTERM" % rc)
+
+    print("crashtest: %d calls, %d acknowledged, %d retried, %d kills in %.0f s; "
+          "lost = %d, duplicated = %d; audit.verify ok = %s (%d events)" % (
+              stats.calls, stats.acked, stats.retried, stats.kills, elapsed, len(lost),
+              len(duplicated), verify["ok"], verify["verified"]))
+    if lost:
+        failures.append("lost: %r" % lost[:5])
+    if duplicated:
+        failures.append("duplicated: %r" % duplicated[:5])
+    if stats.kills != KILLS:
+        failures.append("only %d kills" % stats.kills)
+    if os.environ.get("FUND_CRASH_KEEP") != "1":
+        env.down()
+    for f in failures:
+        print("crashtest: FAIL: " + f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
