@@ -106,9 +106,11 @@ test: deps
 	@$(MAKE) --no-print-directory crashtest
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
-# kill -9 fundd 20 times under a mixed load; every call exactly once (tests/crash/)
+# kill -9 fundd 20 times under a mixed load, then crash PostgreSQL 4 times and kill the
+# daemon's connections under the same load; every call exactly once (tests/crash/)
 crashtest: all
 	$(PYTHON) tests/crash/crashtest.py
+	$(PYTHON) tests/crash/crashtest.py --db-faults
 
 asan: deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \

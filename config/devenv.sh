@@ -6,6 +6,7 @@
 #                                admin token under DIR; reuses whatever already exists there
 #   devenv.sh pg-start DIR       start the cluster under DIR (after pg-stop)
 #   devenv.sh pg-stop DIR        stop it (fast shutdown)
+#   devenv.sh pg-crash DIR       stop it as a crash would (immediate: recovery at next start)
 #   devenv.sh down DIR           stop the cluster; DIR stays
 #   devenv.sh destroy DIR        stop the cluster and remove DIR (and the cluster, wherever)
 #   devenv.sh psql DIR [ARGS]    psql into the fund database as the schema owner
@@ -117,7 +118,7 @@ pg_start() {
 
 pg_stop() {
 	pg_running || return 0
-	as_pg "$(pgbin)/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >/dev/null
+	as_pg "$(pgbin)/pg_ctl" -D "$PGDATA" -m "${1:-fast}" -w -t 60 stop >/dev/null
 }
 
 owner_psql() {
@@ -234,14 +235,15 @@ cmd_up() {
 	fi
 }
 
-[ $# -ge 1 ] || die "usage: devenv.sh deps|up|pg-start|pg-stop|down|destroy|psql DIR"
+[ $# -ge 1 ] || die "usage: devenv.sh deps|up|pg-start|pg-stop|pg-crash|down|destroy|psql DIR"
 cmd=$1
 shift
 case "$cmd" in
 deps)		cmd_deps ;;
 up)		[ $# -ge 1 ] || die "usage: devenv.sh up DIR [PORT]"; cmd_up "$@" ;;
 pg-start)	setpaths "$1"; pg_start ;;
-pg-stop)	setpaths "$1"; pg_stop ;;
+pg-stop)	setpaths "$1"; pg_stop fast ;;
+pg-crash)	setpaths "$1"; pg_stop immediate ;;
 down)		setpaths "$1"; pg_stop ;;
 destroy)	[ -e "$1" ] || exit 0
 		setpaths "$1"

@@ -11,6 +11,13 @@ one contribution per receipt key, one decision per grant, one disbursement per g
 once. Nothing is half-applied: the trial balance balances, every fund equals its journal,
 and audit.verify is ok over the whole trail, with one audit event per object created.
 
+With --db-faults it is the database that fails instead, under the same load and the same
+end checks: PostgreSQL is stopped with -m immediate (a crash: recovery at the next start)
+DB_CRASHES times for a second and started again, and between those the daemon's
+connections are killed server-side (pg_terminate_backend) in the middle of their
+transactions. fundd must stay up throughout (never restarted), answer -32050 while the
+database is away, and recover by itself.
+
 Runs against a real PostgreSQL and the real daemon over TLS, in FUND_CRASH_DIR (default
 var/crash, recreated). Prints the counts; exits 1 on any failure.
 """
@@ -31,6 +38,8 @@ from fundlib import Daemon, Env, free_port, uniq  # noqa: E402
 from ledgerlib import Api, new_partner  # noqa: E402
 
 KILLS = int(os.environ.get("CRASH_KILLS", "20"))
+DB_CRASHES = int(os.environ.get("CRASH_DB_CRASHES", "4"))
+TERMINATIONS = int(os.environ.get("CRASH_TERMINATIONS", "12"))
 THREADS = int(os.environ.get("CRASH_THREADS", "16"))
 RECEIPTS = int(os.environ.get("CRASH_RECEIPTS", "1500"))
 GRANTS = int(os.environ.get("CRASH_GRANTS", "120"))
@@ -44,6 +53,8 @@ class Stats:
         self.acked = 0
         self.retried = 0
         self.kills = 0
+        self.unavailable = 0
+        self.terminated = 0
         self.errors = []
 
     def add(self, **kw):
@@ -77,6 +88,44 @@ class Killer(threading.Thread):
         self.done.set()
 
 
+class DbFaults(threading.Thread):
+    """Crashes PostgreSQL (-m immediate) and starts it again; in between, kills the
+    daemon's database connections in the middle of their work."""
+
+    def __init__(self, env, daemon, stats, done):
+        super().__init__(daemon=True)
+        self.env = env
+        self.d = daemon
+        self.stats = stats
+        self.done = done
+        self.up = threading.Event()
+        self.up.set()
+        self.failures = []
+
+    def run(self):
+        rnd = random.Random(int(os.environ.get("CRASH_SEED", "0")) or None)
+        terminations = [TERMINATIONS // DB_CRASHES] * DB_CRASHES
+        for i in range(DB_CRASHES):
+            for _ in range(terminations[i]):
+                time.sleep(rnd.uniform(0.2, 0.6))
+                out = self.env.sql("SELECT count(pg_terminate_backend(pid)) FROM "
+                                   "pg_stat_activity WHERE usename = 'fund' AND state "
+                                   "IN ('active', 'idle in transaction')")
+                self.stats.add(terminated=int(out.strip() or 0))
+            time.sleep(rnd.uniform(0.3, 1.0))
+            self.env.devenv("pg-crash", self.env.dir)
+            self.stats.add(kills=1)
+            time.sleep(1.0)
+            st, _, _ = fundlib.http_get(self.d, "/healthz", timeout=5)
+            if st != 503:
+                self.failures.append("/healthz said %d with the database down" % st)
+            self.env.pg_start()
+            if self.d.proc.poll() is not None:
+                self.failures.append("fundd exited while the database was down")
+                break
+        self.done.set()
+
+
 def perform(api, method, params, key, stats, killer):
     """Calls until answered: transport errors and -32050/-32029 are retried with the same
     key. Returns the result; any other error is recorded."""
@@ -96,6 +145,8 @@ def perform(api, method, params, key, stats, killer):
             continue
         if "error" in doc:
             if doc["error"]["code"] in RETRYABLE:
+                if doc["error"]["code"] == -32050:
+                    stats.add(unavailable=1)
                 continue
             with stats.lock:
                 stats.errors.append((method, key, doc["error"]))
@@ -105,6 +156,7 @@ def perform(api, method, params, key, stats, killer):
 
 
 def main():
+    db_faults = "--db-faults" in sys.argv[1:]
     run = uniq("crash")
     env = Env(os.environ.get("FUND_CRASH_DIR") or os.path.join(ROOT, "var", "crash"))
     env.devenv("destroy", env.dir, check=False)
@@ -129,7 +181,8 @@ def main():
 
     stats = Stats()
     done = threading.Event()
-    killer = Killer(d, stats, done)
+    pid = d.proc.pid
+    killer = DbFaults(env, d, stats, done) if db_faults else Killer(d, stats, done)
     jobs = queue.Queue()
     for i in range(RECEIPTS):
         jobs.put(("receive", i))
@@ -192,6 +245,20 @@ def main():
         failures.append("calls answered with an error: %r" % stats.errors[:5])
     if any(t.is_alive() for t in threads):
         failures.append("workers still running after 600 s")
+    if db_faults:
+        failures += killer.failures
+        if d.proc.pid != pid or d.proc.poll() is not None:
+            failures.append("fundd did not stay up while the database failed")
+        if stats.unavailable == 0:
+            failures.append("no call was answered -32050 while the database was down")
+
+    # the daemon has its database back (after the last fault it may still be reconnecting)
+    deadline = time.monotonic() + 60
+    while fundlib.http_get(d, "/healthz", timeout=5)[0] != 200:
+        if time.monotonic() > deadline:
+            failures.append("fundd did not recover its database within 60 s")
+            break
+        time.sleep(0.2)
 
     # Exactly once, in the database.
     rows = env.sql("SELECT bank_ref, count(*) FROM fl.contribution WHERE bank_ref LIKE '%s-r%%' "
@@ -241,15 +308,23 @@ def main():
     if rc != 0:
         failures.append("fundd exited %r on SIGTERM" % rc)
 
-    print("crashtest: %d calls, %d acknowledged, %d retried, %d kills in %.0f s; "
-          "lost = %d, duplicated = %d; audit.verify ok = %s (%d events)" % (
-              stats.calls, stats.acked, stats.retried, stats.kills, elapsed, len(lost),
-              len(duplicated), verify["ok"], verify["verified"]))
+    if db_faults:
+        print("crashtest --db-faults: %d calls, %d acknowledged, %d retried (%d answered "
+              "-32050), %d PostgreSQL crashes, %d backends terminated, in %.0f s; fundd "
+              "stayed up; lost = %d, duplicated = %d; audit.verify ok = %s (%d events)" % (
+                  stats.calls, stats.acked, stats.retried, stats.unavailable, stats.kills,
+                  stats.terminated, elapsed, len(lost), len(duplicated), verify["ok"],
+                  verify["verified"]))
+    else:
+        print("crashtest: %d calls, %d acknowledged, %d retried, %d kills in %.0f s; "
+              "lost = %d, duplicated = %d; audit.verify ok = %s (%d events)" % (
+                  stats.calls, stats.acked, stats.retried, stats.kills, elapsed, len(lost),
+                  len(duplicated), verify["ok"], verify["verified"]))
     if lost:
         failures.append("lost: %r" % lost[:5])
     if duplicated:
         failures.append("duplicated: %r" % duplicated[:5])
-    if stats.kills != KILLS:
+    if stats.kills != (DB_CRASHES if db_faults else KILLS):
         failures.append("only %d kills" % stats.kills)
     if os.environ.get("FUND_CRASH_KEEP") != "1":
         env.down()
