@@ -6,7 +6,9 @@
 #                   migrate, serve on 127.0.0.1:8443 until Ctrl-C
 #   make test       deps, build, a fresh environment under var/test, unit + integration tests,
 #                   the crash test, then every fuzz target for TEST_FUZZ_SECONDS (30)
-#   make crashtest  kill -9 fundd 20 times under a mixed load, retry, check exactly-once
+#   make crashtest  kill -9 fundd 20 times under a mixed load, retry, check exactly-once;
+#                   then crash PostgreSQL and kill connections under the same load
+#   make soak       10 minutes of mixed load; RSS, descriptors, connections must stay flat
 #   make asan       the same tests with AddressSanitizer and UndefinedBehaviorSanitizer builds
 #   make bench      benchmarks (docs/benchmarks.md)
 #   make fuzz       libFuzzer on the request path, money and value checks, and the audit
@@ -54,7 +56,7 @@ UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/%)
 AV_SRCS		:= clients/audit_verify.c clients/audit_json.c clients/fundctl_util.c
 AV_OBJS		:= $(AV_SRCS:clients/%.c=$(OBJDIR)/ctl_%.o)
 
-.PHONY: all deps run test unit integration crashtest asan bench fuzz clean distclean check-deps
+.PHONY: all deps run test unit integration crashtest soak asan bench fuzz clean distclean check-deps
 
 all: check-deps bin/fundd bin/fundctl
 
@@ -111,6 +113,12 @@ test: deps
 crashtest: all
 	$(PYTHON) tests/crash/crashtest.py
 	$(PYTHON) tests/crash/crashtest.py --db-faults
+
+# 10 minutes of mixed load at 32 connections; RSS, descriptors and database connections
+# sampled every 10 s must stay flat (not part of make test)
+SOAK_SECONDS ?= 600
+soak: all
+	$(PYTHON) tests/crash/crashtest.py --soak $(SOAK_SECONDS)
 
 asan: deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \

@@ -18,10 +18,16 @@ connections are killed server-side (pg_terminate_backend) in the middle of their
 transactions. fundd must stay up throughout (never restarted), answer -32050 while the
 database is away, and recover by itself.
 
+With --soak SECONDS (make soak: 600) nothing fails: the same load, from 32 connections and
+with reads mixed in, runs for that long while fundd's RSS, open descriptors and database
+connections are sampled every 10 s. They must stay flat after the first minute, and the
+same end checks hold.
+
 Runs against a real PostgreSQL and the real daemon over TLS, in FUND_CRASH_DIR (default
 var/crash, recreated). Prints the counts; exits 1 on any failure.
 """
 
+import itertools
 import os
 import queue
 import random
@@ -126,6 +132,53 @@ class DbFaults(threading.Thread):
         self.done.set()
 
 
+class Soak(threading.Thread):
+    """Lets the load run for `seconds`, sampling fundd every 10 s."""
+
+    def __init__(self, env, daemon, seconds, done):
+        super().__init__(daemon=True)
+        self.env = env
+        self.d = daemon
+        self.seconds = seconds
+        self.done = done
+        self.up = threading.Event()
+        self.up.set()
+        self.samples = []
+
+    def sample(self, t):
+        pid = self.d.proc.pid
+        with open("/proc/%d/status" % pid) as f:
+            rss = next(int(x.split()[1]) for x in f if x.startswith("VmRSS:"))
+        fds = len(os.listdir("/proc/%d/fd" % pid))
+        conns = int(self.env.sql("SELECT count(*) FROM pg_stat_activity WHERE usename = "
+                                 "'fund'").strip())
+        self.samples.append((t, rss, fds, conns))
+        print("soak: %4.0f s  rss %6d kB  fds %4d  database connections %d" % (
+            t, rss, fds, conns), flush=True)
+
+    def run(self):
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < self.seconds:
+            time.sleep(min(10, max(0.1, self.seconds - (time.monotonic() - t0))))
+            self.sample(time.monotonic() - t0)
+        self.done.set()
+
+    def check(self):
+        """Flat after the first minute: RSS within 25% + 4 MB of its first settled sample,
+        descriptors within 8, database connections unchanged."""
+        settled = [s for s in self.samples if s[0] >= min(60, self.seconds / 2)]
+        if len(settled) < 2:
+            return ["too few samples to judge: %r" % self.samples]
+        base, fails = settled[0], []
+        if max(s[1] for s in settled) > base[1] * 1.25 + 4096:
+            fails.append("RSS grew: %r" % [s[1] for s in settled])
+        if max(s[2] for s in settled) > base[2] + 8:
+            fails.append("open descriptors grew: %r" % [s[2] for s in settled])
+        if len({s[3] for s in settled}) != 1:
+            fails.append("database connections changed: %r" % [s[3] for s in settled])
+        return fails
+
+
 def perform(api, method, params, key, stats, killer):
     """Calls until answered: transport errors and -32050/-32029 are retried with the same
     key. Returns the result; any other error is recorded."""
@@ -157,6 +210,8 @@ def perform(api, method, params, key, stats, killer):
 
 def main():
     db_faults = "--db-faults" in sys.argv[1:]
+    soak = int(sys.argv[sys.argv.index("--soak") + 1]) if "--soak" in sys.argv else 0
+    threads_n = 32 if soak else THREADS
     run = uniq("crash")
     env = Env(os.environ.get("FUND_CRASH_DIR") or os.path.join(ROOT, "var", "crash"))
     env.devenv("destroy", env.dir, check=False)
@@ -182,7 +237,12 @@ def main():
     stats = Stats()
     done = threading.Event()
     pid = d.proc.pid
-    killer = DbFaults(env, d, stats, done) if db_faults else Killer(d, stats, done)
+    if soak:
+        killer = Soak(env, d, soak, done)
+    elif db_faults:
+        killer = DbFaults(env, d, stats, done)
+    else:
+        killer = Killer(d, stats, done)
     jobs = queue.Queue()
     for i in range(RECEIPTS):
         jobs.put(("receive", i))
@@ -190,17 +250,19 @@ def main():
         jobs.put(("approve", g))
     receipts = {}
     disbursed = {}
+    more = itertools.count(RECEIPTS)
 
     def worker():
         mine = {"admin": Api(d, admin, timeout=30), "checker": Api(d, checker, timeout=30),
                 "approver": Api(d, approver, timeout=30)}
         while True:
             try:
-                kind, arg = jobs.get(timeout=1)
+                kind, arg = jobs.get(timeout=0.2)
             except queue.Empty:
                 if done.is_set() and jobs.empty():
                     break
-                continue
+                # keep the load going until the faults are over: more receipts
+                kind, arg = "receive", next(more)
             if kind == "receive":
                 key = "%s-r%d" % (run, arg)
                 r = perform(mine["admin"], "contribution.receive",
@@ -208,6 +270,13 @@ def main():
                              "currency": "EUR", "bank_ref": key}, key, stats, killer)
                 if r is not None:
                     receipts[key] = r["contribution_id"]
+                    if soak:
+                        got = mine["admin"].rpc("contribution.get",
+                                                {"contribution_id": r["contribution_id"]})
+                        if got.get("result", {}).get("bank_ref") != key:
+                            with stats.lock:
+                                stats.errors.append(("contribution.get", key, got))
+                        mine["approver"].rpc("fund.balance", {"code": code})
             elif kind == "approve":
                 r = perform(mine["approver"], "grant.approve", {"grant_id": arg},
                             "%s-a-%s" % (run, arg), stats, killer)
@@ -225,13 +294,10 @@ def main():
                             "%s-p-%s" % (run, arg), stats, killer)
                 if r is not None:
                     disbursed[r["grant_id"]] = arg
-            # keep the load going until the last kill: receipts come round again
-            if kind == "receive" and not done.is_set() and jobs.qsize() < THREADS:
-                jobs.put(("receive", arg + RECEIPTS))
         for a in mine.values():
             a.close()
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(THREADS)]
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(threads_n)]
     t0 = time.monotonic()
     killer.start()
     for t in threads:
@@ -245,6 +311,8 @@ def main():
         failures.append("calls answered with an error: %r" % stats.errors[:5])
     if any(t.is_alive() for t in threads):
         failures.append("workers still running after 600 s")
+    if soak:
+        failures += killer.check()
     if db_faults:
         failures += killer.failures
         if d.proc.pid != pid or d.proc.poll() is not None:
@@ -308,7 +376,12 @@ def main():
     if rc != 0:
         failures.append("fundd exited %r on SIGTERM" % rc)
 
-    if db_faults:
+    if soak:
+        print("soak: %d calls in %.0f s, %d acknowledged, %d errors; lost = %d, "
+              "duplicated = %d; audit.verify ok = %s (%d events)" % (
+                  stats.calls, elapsed, stats.acked, len(stats.errors), len(lost),
+                  len(duplicated), verify["ok"], verify["verified"]))
+    elif db_faults:
         print("crashtest --db-faults: %d calls, %d acknowledged, %d retried (%d answered "
               "-32050), %d PostgreSQL crashes, %d backends terminated, in %.0f s; fundd "
               "stayed up; lost = %d, duplicated = %d; audit.verify ok = %s (%d events)" % (
@@ -324,7 +397,7 @@ def main():
         failures.append("lost: %r" % lost[:5])
     if duplicated:
         failures.append("duplicated: %r" % duplicated[:5])
-    if stats.kills != (DB_CRASHES if db_faults else KILLS):
+    if stats.kills != (0 if soak else DB_CRASHES if db_faults else KILLS):
         failures.append("only %d kills" % stats.kills)
     if os.environ.get("FUND_CRASH_KEEP") != "1":
         env.down()
