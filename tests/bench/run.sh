@@ -318,3 +318,7 @@ echo
 echo "## memory"
 echo
 grep -v '"rps"' "$RESULTS"
+echo
+echo "## Summary: every figure beside its baseline from this run ($(nproc) cores, $(uname -sr))"
+echo
+/usr/bin/python3 "$ROOT/tests/bench/summary.py" "$RESULTS"
