@@ -40,6 +40,7 @@ struct export {
 	struct evbuffer		*batch;
 	long long		 rows;
 	enum export_kind	 kind;
+	int			 writing;	/* armed for EV_WRITE: a query not yet all sent */
 };
 
 static atomic_int	exports_running;
@@ -83,6 +84,22 @@ ex_fail(struct export *x, const char *what)
 }
 
 static void ex_copy(struct export *);
+
+/* Send what libpq holds; wait for writability only while something is left (a socket is
+ * nearly always writable: waiting for it otherwise spins). -1 on error. */
+static int
+ex_flush(struct export *x)
+{
+	int	left;
+
+	if ((left = PQflush(x->pg)) < 0)
+		return -1;
+	if (left != x->writing) {
+		x->writing = left;
+		ex_arm(x, left ? EV_READ | EV_WRITE | EV_PERSIST : EV_READ | EV_PERSIST);
+	}
+	return 0;
+}
 
 static void
 ex_drained(void *arg)
@@ -192,10 +209,11 @@ ex_event(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		x->state = EX_RANGE;
+		x->writing = 1;
 		ex_arm(x, EV_READ | EV_WRITE | EV_PERSIST);
 		/* FALLTHROUGH */
 	case EX_RANGE:
-		if (PQflush(x->pg) < 0 || !PQconsumeInput(x->pg)) {
+		if (ex_flush(x) < 0 || !PQconsumeInput(x->pg)) {
 			ex_fail(x, "database");
 			return;
 		}
@@ -217,7 +235,7 @@ ex_event(evutil_socket_t fd, short what, void *arg)
 		x->state = EX_SENDING;
 		/* FALLTHROUGH */
 	case EX_SENDING:
-		if (PQflush(x->pg) < 0) {
+		if (ex_flush(x) < 0) {
 			ex_fail(x, "cannot send the COPY");
 			return;
 		}

@@ -4,6 +4,7 @@ auditors and admins; filters; refusals; a client that leaves mid-stream."""
 import csv
 import io
 import json
+import os
 import socket
 import ssl
 import time
@@ -192,3 +193,26 @@ def test_export_connection_refused_is_a_clean_503(env, daemon_factory, admin):
     assert status == 503, (status, body)
     assert b"export failed" in body
     assert fundlib.http_get(d, "/healthz")[0] == 200
+
+
+def _cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_export_waiting_for_the_database_does_not_spin(env, daemon_factory, admin):
+    """An export whose query waits in PostgreSQL (here on a lock) waits idle: the daemon
+    used to poll its connection for writability all that time, at 100% of a core."""
+    d = daemon_factory("export-wait")
+    with fundlib.TableLock(env, "fl.journal_entry") as lock:
+        job = fundlib.Background(lambda: fundlib.http_get(
+            d, "/export/ledger?format=csv", token=admin, timeout=60))
+        job.start()
+        assert lock.wait_for_waiters(1, timeout=10), "the export never reached the database"
+        before = _cpu_seconds(d.proc.pid)
+        time.sleep(1.5)
+        used = _cpu_seconds(d.proc.pid) - before
+    status, _, body = job.get(60)
+    assert status == 200 and body.startswith(b"entry_id,"), (status, body[:200])
+    assert used < 0.3, "fundd used %.2f s of CPU in 1.5 s while the export waited" % used
