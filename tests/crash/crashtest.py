@@ -27,6 +27,7 @@ Runs against a real PostgreSQL and the real daemon over TLS, in FUND_CRASH_DIR (
 var/crash, recreated). Prints the counts; exits 1 on any failure.
 """
 
+import atexit
 import itertools
 import os
 import queue
@@ -222,6 +223,8 @@ def main():
                            "audit": {"checkpoint_interval_s": 1}})
     d = Daemon(env, "crash", conf, env.port)
     d.start()
+    # whatever happens below, no fundd is left running (a failed check raises)
+    atexit.register(lambda: d.proc.poll() is None and d.proc.kill())
     admin = env.admin_token
     setup = Api(d, admin)
     checker = fundlib.create_principal(d, admin, ["admin"], name=uniq("checker"))["token"]
