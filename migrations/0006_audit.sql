@@ -132,6 +132,21 @@ BEGIN
 END
 $$;
 
+-- A refusal that writes nothing else (-32001, -32003): the error, recorded; returns the
+-- {"error": ...} answer of api.call and api.authorize.
+CREATE FUNCTION fl.refusal(p_principal text, p_method text, p_params jsonb, p_code int,
+    p_reason text, p_extra jsonb DEFAULT '{}') RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_err	jsonb := jsonb_build_object('code', p_code,
+		    'message', CASE p_code WHEN -32001 THEN 'unauthenticated' ELSE 'forbidden' END,
+		    'data', jsonb_build_object('reason', p_reason) || p_extra);
+BEGIN
+	PERFORM fl.audit_refused(p_principal, p_method, p_params, v_err);
+	RETURN jsonb_build_object('error', v_err);
+END
+$$;
+
 -- The chaining step (docs/audit.md). Returns the number of events chained, or -1 when
 -- another session holds the chain. At most p_max events per call.
 CREATE FUNCTION fl.audit_chain(p_max int) RETURNS int
@@ -249,25 +264,18 @@ CREATE FUNCTION api.authorize(p_token bytea, p_cert bytea, p_what text, p_roles 
 LANGUAGE plpgsql AS $$
 DECLARE
 	v	fl.principal;
-	v_err	jsonb;
 BEGIN
 	IF p_reason IS NULL THEN
 		v := fl.authenticate(p_token, p_cert);
 	END IF;
 	IF v.principal_id IS NULL THEN
-		v_err := jsonb_build_object('code', -32001, 'message', 'unauthenticated',
-		    'data', jsonb_build_object('reason', coalesce(p_reason,
-		    CASE WHEN p_token IS NULL AND p_cert IS NULL THEN 'no_credentials'
-		    ELSE 'bad_credentials' END)));
-		PERFORM fl.audit_refused(NULL, p_what, coalesce(p_params, '{}'), v_err);
-		RETURN jsonb_build_object('error', v_err);
+		RETURN fl.refusal(NULL, p_what, coalesce(p_params, '{}'), -32001,
+		    coalesce(p_reason, CASE WHEN p_token IS NULL AND p_cert IS NULL
+		    THEN 'no_credentials' ELSE 'bad_credentials' END));
 	END IF;
 	IF cardinality(p_roles) > 0 AND NOT (v.roles && p_roles) THEN
-		v_err := jsonb_build_object('code', -32003, 'message', 'forbidden',
-		    'data', jsonb_build_object('reason', 'role_required',
-		    'roles', to_jsonb(p_roles)));
-		PERFORM fl.audit_refused(v.principal_id, p_what, coalesce(p_params, '{}'), v_err);
-		RETURN jsonb_build_object('error', v_err);
+		RETURN fl.refusal(v.principal_id, p_what, coalesce(p_params, '{}'), -32003,
+		    'role_required', jsonb_build_object('roles', to_jsonb(p_roles)));
 	END IF;
 	RETURN jsonb_build_object('principal', fl.principal_json(v));
 END
@@ -486,19 +494,13 @@ BEGIN
 		 WHERE cert_sha256 = p_cert AND revoked_at IS NULL;
 	END IF;
 	IF v_p.principal_id IS NULL THEN
-		v_err := jsonb_build_object('code', -32001, 'message', 'unauthenticated',
-		    'data', jsonb_build_object('reason',
+		RETURN fl.refusal(NULL, p_method, p_params, -32001,
 		    CASE WHEN p_token IS NULL AND p_cert IS NULL THEN 'no_credentials'
-		    ELSE 'bad_credentials' END));
-		PERFORM fl.audit_refused(NULL, p_method, p_params, v_err);
-		RETURN jsonb_build_object('error', v_err);
+		    ELSE 'bad_credentials' END);
 	END IF;
 	IF cardinality(p_roles) > 0 AND NOT (v_p.roles && p_roles) THEN
-		v_err := jsonb_build_object('code', -32003, 'message', 'forbidden',
-		    'data', jsonb_build_object('reason', 'role_required',
-		    'roles', to_jsonb(p_roles)));
-		PERFORM fl.audit_refused(v_p.principal_id, p_method, p_params, v_err);
-		RETURN jsonb_build_object('error', v_err);
+		RETURN fl.refusal(v_p.principal_id, p_method, p_params, -32003, 'role_required',
+		    jsonb_build_object('roles', to_jsonb(p_roles)));
 	END IF;
 	-- Partner scoping, in this one place (docs/ledger.md): when only the partner role
 	-- grants the method, a partner sees its own partner record and contributions only,

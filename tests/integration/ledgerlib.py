@@ -216,6 +216,13 @@ class Api:
         return [by_id[q["id"]] for q in reqs]
 
 
+def api_of(daemon, p):
+    """The Api of a principal as create_principal returns it; .pid is its principal_id."""
+    a = Api(daemon, p["token"])
+    a.pid = p["principal_id"]
+    return a
+
+
 # --------------------------------------------------------------------------------------------
 # Objects
 

@@ -35,19 +35,13 @@ from auditlib import (AT_RE, CHECKPOINT_KEYS, ZERO, SideDb, all_events,
                       new_events, openssl_sign, openssl_verify, parse_export, pg_digests,
                       psql, dsn_of, psql_bin, verify_file, wait_chained, wait_checkpoint)
 from fundlib import FUNDD, Background, Session, fake_token, uniq
-from ledgerlib import Api, missing_like, new_fund, new_partner
+from ledgerlib import Api, api_of, missing_like, new_fund, new_partner
 
 CUR = "EUR"
 
 
 # --------------------------------------------------------------------------------------------
 # Principals and fixtures
-
-
-def _api_of(daemon, p):
-    a = Api(daemon, p["token"])
-    a.pid = p["principal_id"]
-    return a
 
 
 @pytest.fixture(scope="module")
@@ -60,21 +54,21 @@ def api(daemon, admin):
 
 @pytest.fixture(scope="module")
 def aud(daemon, auditor):
-    a = _api_of(daemon, auditor)
+    a = api_of(daemon, auditor)
     yield a
     a.close()
 
 
 @pytest.fixture(scope="module")
 def appr(daemon, approver):
-    a = _api_of(daemon, approver)
+    a = api_of(daemon, approver)
     yield a
     a.close()
 
 
 @pytest.fixture(scope="module")
 def appr2(daemon, admin):
-    a = _api_of(daemon, fundlib.create_principal(daemon, admin, ["approver"],
+    a = api_of(daemon, fundlib.create_principal(daemon, admin, ["approver"],
                                                  name=uniq("approver2")))
     yield a
     a.close()
@@ -83,7 +77,7 @@ def appr2(daemon, admin):
 @pytest.fixture(scope="module")
 def checker(daemon, admin):
     """A second admin: confirms the payments the first one made."""
-    a = _api_of(daemon, fundlib.create_principal(daemon, admin, ["admin"],
+    a = api_of(daemon, fundlib.create_principal(daemon, admin, ["admin"],
                                                  name=uniq("checker")))
     yield a
     a.close()
@@ -93,7 +87,7 @@ def checker(daemon, admin):
 def partner_p(daemon, admin, api):
     pa = new_partner(api)
     p = fundlib.create_principal(daemon, admin, ["partner"], partner_id=pa["partner_id"])
-    a = _api_of(daemon, p)
+    a = api_of(daemon, p)
     yield a
     a.close()
 
@@ -497,7 +491,7 @@ def test_refused_four_eyes_already_approved(env, api, appr, appr2):
 
 
 def test_refused_self_approval_keeps_the_key(env, daemon, admin, api):
-    x = _api_of(daemon, fundlib.create_principal(daemon, admin, ["admin", "approver"],
+    x = api_of(daemon, fundlib.create_principal(daemon, admin, ["admin", "approver"],
                                                  name=uniq("maker")))
     try:
         f = _funded(api)

@@ -21,18 +21,12 @@ from disblib import (CUR, apply, approve, approved_grant, check_disbursement, co
                      grant_apply_params, grant_disbursements, journal_figures, m, outcome,
                      race, short_postings)
 from fundlib import Session, uniq
-from ledgerlib import (Api, missing_like, new_partner, pages, parse_time, psql, rfc3339,
-                       sql_lit, tb_rows, trial_balance, utcnow)
+from ledgerlib import (Api, api_of, missing_like, new_partner, pages, parse_time, psql,
+                       rfc3339, sql_lit, tb_rows, trial_balance, utcnow)
 
 
 # --------------------------------------------------------------------------------------------
 # Principals
-
-
-def _api_of(daemon, p):
-    a = Api(daemon, p["token"])
-    a.pid = p["principal_id"]
-    return a
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +41,7 @@ def api(daemon, admin):
 @pytest.fixture
 def checker(daemon, admin):
     """A second admin, fresh in every test: confirms the payments the first one made."""
-    a = _api_of(daemon, fundlib.create_principal(daemon, admin, ["admin"],
+    a = api_of(daemon, fundlib.create_principal(daemon, admin, ["admin"],
                                                  name=uniq("checker")))
     yield a
     a.close()
@@ -55,14 +49,14 @@ def checker(daemon, admin):
 
 @pytest.fixture(scope="module")
 def appr(daemon, approver):
-    a = _api_of(daemon, approver)
+    a = api_of(daemon, approver)
     yield a
     a.close()
 
 
 @pytest.fixture
 def appr2(daemon, admin):
-    a = _api_of(daemon, fundlib.create_principal(daemon, admin, ["approver"],
+    a = api_of(daemon, fundlib.create_principal(daemon, admin, ["approver"],
                                                  name=uniq("approver2")))
     yield a
     a.close()
@@ -70,7 +64,7 @@ def appr2(daemon, admin):
 
 @pytest.fixture(scope="module")
 def aud(daemon, auditor):
-    a = _api_of(daemon, auditor)
+    a = api_of(daemon, auditor)
     yield a
     a.close()
 
@@ -658,7 +652,7 @@ def test_confirm_and_cancel_idempotent(api, checker, fund, grant):
 
 def test_roles_admin_only(daemon, admin, api, appr, aud, grant):
     d = create(api, grant, "10.00")
-    both = _api_of(daemon, fundlib.create_principal(daemon, admin, ["approver", "auditor"],
+    both = api_of(daemon, fundlib.create_principal(daemon, admin, ["approver", "auditor"],
                                                     name=uniq("ap-au")))
     try:
         for who in (appr, aud, both):
@@ -815,7 +809,7 @@ def test_race_confirm_against_fail(daemon, api, checker, fund, grant):
 
 
 def test_race_double_confirm_pays_once(daemon, api, checker, fund, grant):
-    third = _api_of(daemon, fundlib.create_principal(daemon, api.token, ["admin"],
+    third = api_of(daemon, fundlib.create_principal(daemon, api.token, ["admin"],
                                                      name=uniq("third")))
     try:
         d = create(api, grant, "60.00")

@@ -12,9 +12,9 @@ import fundlib
 from fundlib import assert_error, uniq
 from grantlib import (CATEGORIES, GRANT_KEYS, apply, check_grant, commitment_entries,
                       funded_fund, gid, grant_params, leaks, new_returnee, race)
-from ledgerlib import (Api, account_sums, all_items, balance, check_entry, expected_balance,
-                       missing_like, new_fund, new_partner, pages, parse_time, postings_of,
-                       sql_lit, utcnow)
+from ledgerlib import (Api, api_of, account_sums, all_items, balance, check_entry,
+                       expected_balance, missing_like, new_fund, new_partner, pages,
+                       parse_time, postings_of, sql_lit, utcnow)
 
 
 @pytest.fixture(scope="module")
@@ -29,22 +29,16 @@ def admin_id(api):
     return api.ok("system.whoami")["principal_id"]
 
 
-def _api_of(daemon, p):
-    a = Api(daemon, p["token"])
-    a.pid = p["principal_id"]
-    return a
-
-
 @pytest.fixture(scope="module")
 def pa(daemon, approver):
-    a = _api_of(daemon, approver)
+    a = api_of(daemon, approver)
     yield a
     a.close()
 
 
 @pytest.fixture(scope="module")
 def pb(daemon, admin):
-    a = _api_of(daemon, fundlib.create_principal(daemon, admin, ["approver"],
+    a = api_of(daemon, fundlib.create_principal(daemon, admin, ["approver"],
                                                  name=uniq("approver-b")))
     yield a
     a.close()
@@ -52,7 +46,7 @@ def pb(daemon, admin):
 
 @pytest.fixture(scope="module")
 def pc(daemon, admin):
-    a = _api_of(daemon, fundlib.create_principal(daemon, admin, ["approver"],
+    a = api_of(daemon, fundlib.create_principal(daemon, admin, ["approver"],
                                                  name=uniq("approver-c")))
     yield a
     a.close()
@@ -60,7 +54,7 @@ def pc(daemon, admin):
 
 @pytest.fixture(scope="module")
 def aud(daemon, auditor):
-    a = _api_of(daemon, auditor)
+    a = api_of(daemon, auditor)
     yield a
     a.close()
 
@@ -68,7 +62,7 @@ def aud(daemon, auditor):
 @pytest.fixture(scope="module")
 def maker(daemon, admin):
     """One principal with admin and approver: may apply, may approve others' grants."""
-    a = _api_of(daemon, fundlib.create_principal(daemon, admin, ["admin", "approver"],
+    a = api_of(daemon, fundlib.create_principal(daemon, admin, ["admin", "approver"],
                                                  name=uniq("maker")))
     yield a
     a.close()
@@ -76,7 +70,7 @@ def maker(daemon, admin):
 
 @pytest.fixture(scope="module")
 def plain_admin(daemon, admin):
-    a = _api_of(daemon, fundlib.create_principal(daemon, admin, ["admin"], name=uniq("adm")))
+    a = api_of(daemon, fundlib.create_principal(daemon, admin, ["admin"], name=uniq("adm")))
     yield a
     a.close()
 
