@@ -68,6 +68,8 @@ static const struct cfg_key cfg_keys[] = {
 	  "database connections of the whole daemon, split evenly across workers (fewer workers if pool_size < workers)" },
 	{ "database", "wait_queue", CFG_INT, S(wait_queue), "256", 0, 100000, NULL, 0,
 	  "queries waiting for a connection, per worker; past it calls get -32029" },
+	{ "database", "batch_max", CFG_INT, S(batch_max), "16", 1, 32, NULL, 0,
+	  "mutations waiting at the same time that may share one transaction and commit; 1 = never batch" },
 	{ "audit", "signing_key", CFG_STR, S(signing_key), "", 0, 0, NULL, 0,
 	  "PEM Ed25519 private key that signs audit checkpoints (mode 600); needed to serve" },
 	{ "audit", "checkpoint_interval_s", CFG_INT, S(checkpoint_interval_s), "5", 1, 86400,

@@ -26,6 +26,7 @@ struct cfg {
 	char	*migrations;
 	long	 pool_size;
 	long	 wait_queue;
+	long	 batch_max;
 	/* [audit] */
 	char	*signing_key;
 	long	 checkpoint_interval_s;

@@ -6,6 +6,10 @@
  * PQconnectPoll to connect (re-reading PQsocket after each poll), PQsendQueryParams and
  * PQflush to send, PQconsumeInput/PQisBusy/PQgetResult to receive, draining every result
  * before a connection goes back to IDLE.
+ *
+ * What goes out on a connection is a sequence of units, each its queries then one Sync,
+ * so each unit is one implicit transaction: a single query, or a batch of DB_Q_BATCH
+ * queries that commit together (see db_pool.h and docs/batching.md).
  */
 #include <sys/queue.h>
 #include <stdlib.h>
@@ -24,6 +28,10 @@
  * connections, p99 23 ms that way against 26-28 ms when writes were pipelined too;
  * system.whoami gains 15% from pipelining). */
 #define DB_PIPELINE_MAX		4
+/* The most queries one batch may hold, whatever batch_max says: each call of a batch is a
+ * sub-transaction, and PostgreSQL caches 64 sub-transaction ids per backend before its
+ * snapshots get slow. */
+#define DB_BATCH_CAP		32
 
 enum pgc_state {
 	PGC_DOWN,		/* waiting for the reconnect timer */
@@ -45,6 +53,8 @@ struct db_query {
 	void			*arg;
 	enum db_status		 status;	/* for queries failed before running */
 	int			 queued;	/* on pool->waitq or pool->failed */
+	int			 nbatch;	/* running: queries in the unit it heads, or 0 */
+	PGresult		*res;		/* running: its result (the first error wins) */
 };
 TAILQ_HEAD(db_queryq, db_query);
 
@@ -56,11 +66,14 @@ struct pgconn {
 	struct event	*ev;		/* socket readable (persistent once connected) */
 	struct event	*ev_w;		/* socket writable, armed only while PQflush owes */
 	struct event	*timer;		/* reconnect backoff */
-	struct db_queryq inflight;	/* BUSY: sent, oldest first */
-	int		 depth;
-	int		 await_sync;	/* head's results are in; its Sync is next */
+	struct db_queryq inflight;	/* BUSY: sent, oldest first, in units */
+	int		 depth;		/* queries in flight */
+	struct db_query	*cur;		/* BUSY: the query whose results come next */
+	int		 left;		/* queries of the head unit still to read */
+	int		 await_sync;	/* head unit's results are in; its Sync is next */
 	int		 sync_err;	/* an error came while awaiting the Sync */
-	PGresult	*res;		/* BUSY (head query), PREPARING: first result */
+	PGresult	*sync_res;	/* that error: the unit's commit failed */
+	PGresult	*res;		/* PREPARING: first result */
 	int		 flushing;
 	int		 prep;		/* PREPARING: statement being prepared */
 };
@@ -73,6 +86,7 @@ struct db_pool {
 	int			 nstmts;
 	int			 size;
 	int			 wait_max;
+	int			 batch_max;
 	struct pgconn		*conns;
 	struct db_queryq	 waitq;
 	struct db_queryq	 failed;	/* answered before running, delivered by ev_failed */
@@ -84,6 +98,9 @@ struct db_pool {
 	_Atomic int		 in_use;
 	_Atomic int		 waiting;
 	_Atomic int		 healthy;
+	_Atomic unsigned long	 batches;	/* of two or more queries */
+	_Atomic unsigned long	 batched;	/* queries in them */
+	_Atomic unsigned long	 batch_failed;	/* rolled back, run again one by one */
 	void			(*idle_cb)(void *);	/* nothing outstanding any more */
 	void			*idle_arg;
 };
@@ -108,6 +125,8 @@ query_free(struct db_query *q)
 {
 	int	i;
 
+	if (q->res != NULL)
+		PQclear(q->res);
 	for (i = 0; i < q->nparams; i++)
 		free(q->values[i]);
 	free(q->values);
@@ -205,6 +224,10 @@ pgc_broken(struct pgconn *c, const char *reason)
 		PQclear(c->res);
 		c->res = NULL;
 	}
+	if (c->sync_res != NULL) {
+		PQclear(c->sync_res);
+		c->sync_res = NULL;
+	}
 	if (c->pg != NULL) {
 		PQfinish(c->pg);
 		c->pg = NULL;
@@ -214,11 +237,18 @@ pgc_broken(struct pgconn *c, const char *reason)
 	while ((q = TAILQ_FIRST(&c->inflight)) != NULL) {
 		TAILQ_REMOVE(&c->inflight, q, entry);
 		q->conn = NULL;
+		q->nbatch = 0;
+		if (q->res != NULL) {
+			PQclear(q->res);
+			q->res = NULL;
+		}
 		if (q->cb == NULL)
 			p->orphans--;
 		query_fail_later(q, DB_LOST);
 	}
 	c->depth = 0;
+	c->cur = NULL;
+	c->left = 0;
 	c->await_sync = 0;
 	c->sync_err = 0;
 	update_gauges(p);
@@ -362,15 +392,32 @@ pgc_notice(void *arg, const char *msg)
 	free(m);
 }
 
+/* Send a unit: the queries qs[0..n-1], then one Sync. */
 static void
-pgc_start(struct pgconn *c, struct db_query *q)
+pgc_start(struct pgconn *c, struct db_query **qs, int n)
 {
-	q->conn = c;
-	TAILQ_INSERT_TAIL(&c->inflight, q, entry);
-	c->depth++;
+	struct db_query	*q;
+	int		 i;
+
+	for (i = 0; i < n; i++) {
+		q = qs[i];
+		q->conn = c;
+		q->nbatch = i == 0 ? n : 0;
+		TAILQ_INSERT_TAIL(&c->inflight, q, entry);
+	}
+	if (c->cur == NULL) {
+		c->cur = qs[0];
+		c->left = n;
+	}
+	c->depth += n;
 	c->state = PGC_BUSY;
-	if (!PQsendQueryPrepared(c->pg, c->pool->stmts[q->stmt].name, q->nparams,
-	    (const char *const *)q->values, NULL, NULL, 0) || !PQpipelineSync(c->pg)) {
+	for (i = 0; i < n; i++) {
+		q = qs[i];
+		if (!PQsendQueryPrepared(c->pg, c->pool->stmts[q->stmt].name, q->nparams,
+		    (const char *const *)q->values, NULL, NULL, 0))
+			break;
+	}
+	if (i < n || !PQpipelineSync(c->pg)) {
 		char *msg = xasprintf("send: %s", PQerrorMessage(c->pg));
 
 		msg[strcspn(msg, "\n")] = '\0';
@@ -378,32 +425,119 @@ pgc_start(struct pgconn *c, struct db_query *q)
 		free(msg);
 		return;
 	}
+	if (n > 1) {
+		c->pool->batches++;
+		c->pool->batched += (unsigned long)n;
+	}
 	(void)pgc_flush(c);
 }
 
-/* The running query is complete: answer it and take the next. */
-/* The oldest query in flight is complete (results and Sync read): answer it. */
+/* Keep the first result of a query, or the first error that follows it. */
 static void
-pgc_done(struct pgconn *c)
+keep_result(PGresult **slot, PGresult *r)
 {
-	struct db_query	*q = TAILQ_FIRST(&c->inflight);
-	PGresult	*res = c->res;
+	ExecStatusType	st = PQresultStatus(r);
 
-	TAILQ_REMOVE(&c->inflight, q, entry);
-	c->depth--;
-	c->res = NULL;
-	c->await_sync = 0;
-	c->sync_err = 0;
-	if (c->depth == 0)
-		c->state = PGC_IDLE;
+	if (*slot == NULL || ((st == PGRES_FATAL_ERROR || st == PGRES_PIPELINE_ABORTED) &&
+	    PQresultStatus(*slot) != PGRES_FATAL_ERROR)) {
+		if (*slot != NULL)
+			PQclear(*slot);
+		*slot = r;
+	} else
+		PQclear(r);
+}
+
+/* Answer a query that ran. */
+static void
+query_deliver(struct db_pool *p, struct db_query *q)
+{
 	q->conn = NULL;
 	if (q->cb != NULL)
-		q->cb(q->arg, DB_OK, res);
+		q->cb(q->arg, DB_OK, q->res);
 	else
-		c->pool->orphans--;
-	PQclear(res);
+		p->orphans--;
 	query_free(q);
-	pool_maybe_idle(c->pool);
+}
+
+/* A batch was rolled back: its queries wait again, first in line and in their order, each
+ * to run on its own (a cancelled one is dropped: nothing of it was committed). */
+static void
+batch_requeue(struct db_pool *p, struct db_queryq *qq)
+{
+	struct db_query	*q;
+
+	while ((q = TAILQ_LAST(qq, db_queryq)) != NULL) {
+		TAILQ_REMOVE(qq, q, entry);
+		q->conn = NULL;
+		q->nbatch = 0;
+		q->flags &= ~DB_Q_BATCH;
+		if (q->res != NULL) {
+			PQclear(q->res);
+			q->res = NULL;
+		}
+		if (q->cb == NULL) {
+			p->orphans--;
+			query_free(q);
+			continue;
+		}
+		TAILQ_INSERT_HEAD(&p->waitq, q, entry);
+		q->queued = 1;
+		p->nwait++;
+	}
+}
+
+/* The head unit is complete (results and Sync read): answer its queries. A batch whose
+ * queries all returned rows and whose commit went through answers each; any error in it
+ * means nothing of it was committed, and its queries run again one by one. */
+static void
+pgc_unit_done(struct pgconn *c)
+{
+	struct db_pool	*p = c->pool;
+	struct db_query	*q = TAILQ_FIRST(&c->inflight);
+	struct db_queryq done;
+	PGresult	*sres = c->sync_res, *bad = sres;
+	int		 i, n = q->nbatch;
+
+	TAILQ_INIT(&done);
+	for (i = 0; i < n; i++) {
+		q = TAILQ_FIRST(&c->inflight);
+		TAILQ_REMOVE(&c->inflight, q, entry);
+		TAILQ_INSERT_TAIL(&done, q, entry);
+		if (bad == NULL && PQresultStatus(q->res) != PGRES_TUPLES_OK)
+			bad = q->res;
+	}
+	c->depth -= n;
+	c->sync_res = NULL;
+	c->await_sync = 0;
+	c->sync_err = 0;
+	c->cur = TAILQ_FIRST(&c->inflight);
+	c->left = c->cur != NULL ? c->cur->nbatch : 0;
+	if (c->depth == 0)
+		c->state = PGC_IDLE;
+	if (n == 1) {
+		/* the implicit commit's failure is the query's outcome */
+		q = TAILQ_FIRST(&done);
+		if (sres != NULL) {
+			keep_result(&q->res, sres);
+			sres = NULL;
+		}
+		query_deliver(p, q);
+	} else if (bad == NULL) {
+		while ((q = TAILQ_FIRST(&done)) != NULL) {
+			TAILQ_REMOVE(&done, q, entry);
+			query_deliver(p, q);
+		}
+	} else {
+		const char *state = PQresultErrorField(bad, PG_DIAG_SQLSTATE);
+
+		p->batch_failed++;
+		log_info("db %s conn %d: a batch of %d rolled back (SQLSTATE %s); running its "
+		    "calls one by one", p->name, c->idx, n, state != NULL ? state : "none");
+		batch_requeue(p, &done);
+	}
+	if (sres != NULL)
+		PQclear(sres);
+	pool_maybe_idle(p);
 }
 
 static void
@@ -454,35 +588,31 @@ pgc_busy_io(struct pgconn *c, short what)
 		return;
 	}
 	/*
-	 * Pipeline: per query, its results then NULL, then the PIPELINE_SYNC of its Sync. The
-	 * implicit transaction commits at the Sync, so a commit-time failure (a deferred
-	 * constraint, a serialization failure) arrives as an error result after the query's
-	 * NULL, before the PIPELINE_SYNC: it is the query's outcome, whatever came before.
+	 * Pipeline: per unit, each query's results then NULL (PIPELINE_ABORTED then NULL for
+	 * those after an error), then the PIPELINE_SYNC of its Sync. The implicit transaction
+	 * commits at the Sync, so a commit-time failure (a deferred constraint, a
+	 * serialization failure) arrives as an error result after the last query's NULL,
+	 * before the PIPELINE_SYNC: it is the unit's outcome, whatever came before.
 	 */
 	while (c->depth > 0 && !PQisBusy(c->pg)) {
 		r = PQgetResult(c->pg);
 		if (r != NULL && PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
-			if (c->await_sync)
+			if (c->await_sync) {
 				c->sync_err = 1;
-			if (c->res == NULL || PQresultStatus(r) == PGRES_FATAL_ERROR ||
-			    PQresultStatus(r) == PGRES_PIPELINE_ABORTED) {
-				if (c->res != NULL && PQresultStatus(c->res) == PGRES_FATAL_ERROR)
-					PQclear(r);	/* keep the first error */
-				else {
-					PQclear(c->res);
-					c->res = r;
-				}
+				keep_result(&c->sync_res, r);
 			} else
-				PQclear(r);
+				keep_result(&c->cur->res, r);
 			continue;
 		}
 		if (r == NULL) {
 			if (!c->await_sync) {
-				if (c->res == NULL) {
+				if (c->cur->res == NULL) {
 					pgc_broken(c, "query ended without a result");
 					return;
 				}
-				c->await_sync = 1;
+				c->cur = TAILQ_NEXT(c->cur, entry);
+				if (--c->left == 0)
+					c->await_sync = 1;
 				continue;
 			}
 			if (c->sync_err) {
@@ -491,13 +621,13 @@ pgc_busy_io(struct pgconn *c, short what)
 			}
 			break;	/* the Sync's answer has not arrived yet */
 		}
-		/* PGRES_PIPELINE_SYNC: the head query is over, committed or not */
+		/* PGRES_PIPELINE_SYNC: the head unit is over, committed or not */
 		PQclear(r);
-		if (c->res == NULL) {
+		if (!c->await_sync) {
 			pgc_broken(c, "pipeline out of step");
 			return;
 		}
-		pgc_done(c);
+		pgc_unit_done(c);
 		if (c->state == PGC_DOWN)
 			return;
 	}
@@ -542,13 +672,17 @@ pgc_event(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Waiting queries go to idle connections first, in order; reads may also go onto the
- * shallowest pipeline of a busy connection, overtaking writes that wait for an idle one. */
+ * shallowest pipeline of a busy connection, overtaking writes that wait for an idle one.
+ * So that a steady flow of reads cannot keep every connection busy for ever, the busy
+ * connection closest to idle is reserved for the first write that waits: reads behind
+ * that write pass it by, it drains, and the write has it next. */
 static void
 pool_dispatch(struct db_pool *p)
 {
-	struct db_query	*q, *next;
-	struct pgconn	*best;
-	int		 i;
+	struct db_query	*q, *next, *r, *rnext, *batch[DB_BATCH_CAP];
+	struct pgconn	*best, *reserved = NULL;
+	struct db_query	*reserved_for = NULL;
+	int		 i, n;
 
 	for (q = TAILQ_FIRST(&p->waitq); q != NULL; q = next) {
 		next = TAILQ_NEXT(q, entry);
@@ -562,27 +696,55 @@ pool_dispatch(struct db_pool *p)
 				best = c;
 				break;
 			}
-			if ((q->flags & DB_Q_WRITE) || c->depth >= DB_PIPELINE_MAX)
+			if ((q->flags & DB_Q_WRITE) || c->depth >= DB_PIPELINE_MAX ||
+			    c == reserved)
 				continue;
 			if (best == NULL || c->depth < best->depth)
 				best = c;
 		}
 		if (best == NULL) {
-			if (q->flags & DB_Q_WRITE)
-				continue;	/* a read behind it may still find a pipeline */
-			break;
+			if (!(q->flags & DB_Q_WRITE))
+				break;
+			for (i = 0; i < p->size && reserved_for == NULL; i++) {
+				struct pgconn *c = &p->conns[i];
+
+				if (c->state == PGC_BUSY && (best == NULL ||
+				    c->depth < best->depth))
+					best = c;
+			}
+			if (reserved_for == NULL) {
+				reserved = best;
+				reserved_for = q;
+			}
+			continue;	/* a read behind it may still find a pipeline */
 		}
 		TAILQ_REMOVE(&p->waitq, q, entry);
 		q->queued = 0;
 		p->nwait--;
-		pgc_start(best, q);
+		batch[0] = q;
+		n = 1;
+		if ((q->flags & DB_Q_BATCH) && best->depth == 0) {
+			/* the same statement's batchable writes waiting behind it join it */
+			for (r = next; r != NULL && n < p->batch_max; r = rnext) {
+				rnext = TAILQ_NEXT(r, entry);
+				if (!(r->flags & DB_Q_BATCH) || r->stmt != q->stmt)
+					continue;
+				TAILQ_REMOVE(&p->waitq, r, entry);
+				r->queued = 0;
+				p->nwait--;
+				batch[n++] = r;
+			}
+			if (n > 1)
+				next = TAILQ_FIRST(&p->waitq);
+		}
+		pgc_start(best, batch, n);
 	}
 	update_gauges(p);
 }
 
 struct db_pool *
 db_pool_new(struct event_base *base, const char *dsn, int size, int wait_max,
-    const char *name, const struct db_stmt *stmts, int nstmts)
+    int batch_max, const char *name, const struct db_stmt *stmts, int nstmts)
 {
 	struct db_pool	*p = xcalloc(1, sizeof(*p));
 	int		 i;
@@ -594,6 +756,7 @@ db_pool_new(struct event_base *base, const char *dsn, int size, int wait_max,
 	p->nstmts = nstmts;
 	p->size = size;
 	p->wait_max = wait_max;
+	p->batch_max = batch_max < 1 ? 1 : batch_max > DB_BATCH_CAP ? DB_BATCH_CAP : batch_max;
 	p->backoff_ms = DB_BACKOFF_MIN_MS;
 	TAILQ_INIT(&p->waitq);
 	TAILQ_INIT(&p->failed);
@@ -624,6 +787,8 @@ db_pool_free(struct db_pool *p)
 		event_free(c->timer);
 		if (c->res != NULL)
 			PQclear(c->res);
+		if (c->sync_res != NULL)
+			PQclear(c->sync_res);
 		while ((q = TAILQ_FIRST(&c->inflight)) != NULL) {
 			TAILQ_REMOVE(&c->inflight, q, entry);
 			query_free(q);
@@ -741,4 +906,13 @@ db_pool_outstanding(struct db_pool *p)
 	for (i = 0; i < p->size; i++)
 		n += p->conns[i].depth;	/* orphans included: they finish before we exit */
 	return n;
+}
+
+void
+db_pool_batch_stats(struct db_pool *p, unsigned long *batches, unsigned long *queries,
+    unsigned long *failed)
+{
+	*batches = p->batches;
+	*queries = p->batched;
+	*failed = p->batch_failed;
 }

@@ -29,9 +29,10 @@ struct db_stmt {
 	int		 nparams;
 };
 
-/* stmts must outlive the pool. */
+/* stmts must outlive the pool. batch_max: at most this many DB_Q_BATCH queries share one
+ * transaction (1: never). */
 struct db_pool	*db_pool_new(struct event_base *, const char *dsn, int size, int wait_max,
-		    const char *name, const struct db_stmt *stmts, int nstmts);
+		    int batch_max, const char *name, const struct db_stmt *stmts, int nstmts);
 /* Stops connecting; callbacks of outstanding queries are not called. */
 void		 db_pool_free(struct db_pool *);
 
@@ -39,6 +40,13 @@ void		 db_pool_free(struct db_pool *);
 #define DB_Q_WRITE	0x01	/* writes: only on an idle connection, never behind another
 				 * query in a pipeline (its transaction takes locks and commits;
 				 * waiting behind others there would stretch its latency) */
+#define DB_Q_BATCH	0x02	/* a write that may share one transaction with other
+				 * DB_Q_BATCH queries of the same statement waiting at the
+				 * same time: one commit for all. The statement must answer
+				 * its expected errors as values, not raise them: anything
+				 * raised in a batch, or failing its commit, rolls the whole
+				 * batch back, and the pool then runs each of its queries on
+				 * its own, so the callback gets the query's own outcome. */
 
 /* Queue prepared statement number stmt with its text parameters (copied; NULL = SQL
  * NULL). The callback always runs later from the event loop, exactly once, unless
@@ -54,6 +62,10 @@ int		 db_pool_in_use(struct db_pool *);
 int		 db_pool_waiting(struct db_pool *);
 int		 db_pool_healthy(struct db_pool *);	/* connections up */
 int		 db_pool_outstanding(struct db_pool *);	/* queued + running + orphaned */
+/* batches of two or more queries sent, the queries in them, and batches rolled back and
+ * run again one query at a time (counters since the pool started; any thread) */
+void		 db_pool_batch_stats(struct db_pool *, unsigned long *batches,
+		    unsigned long *queries, unsigned long *failed);
 /* cb(arg) whenever the last outstanding query was answered or dropped (a draining
  * worker waits for that, orphans of closed connections included) */
 void		 db_pool_on_idle(struct db_pool *, void (*cb)(void *), void *arg);

@@ -150,7 +150,15 @@ metrics_render(struct evbuffer *b, const struct pool_stats *ps)
 	    "# HELP fundd_db_pool_in_use Database connections running a query.\n"
 	    "# TYPE fundd_db_pool_in_use gauge\nfundd_db_pool_in_use %d\n"
 	    "# HELP fundd_db_pool_waiting Queries waiting for a connection.\n"
-	    "# TYPE fundd_db_pool_waiting gauge\nfundd_db_pool_waiting %d\n",
+	    "# TYPE fundd_db_pool_waiting gauge\nfundd_db_pool_waiting %d\n"
+	    "# HELP fundd_db_batches_total Transactions that ran two or more mutations.\n"
+	    "# TYPE fundd_db_batches_total counter\nfundd_db_batches_total %lu\n"
+	    "# HELP fundd_db_batched_calls_total Mutations that ran in those transactions.\n"
+	    "# TYPE fundd_db_batched_calls_total counter\nfundd_db_batched_calls_total %lu\n"
+	    "# HELP fundd_db_batch_failures_total Batches rolled back and run again one call "
+	    "at a time.\n# TYPE fundd_db_batch_failures_total counter\n"
+	    "fundd_db_batch_failures_total %lu\n",
 	    atomic_load(&conns_open), atomic_load(&conns_total),
-	    atomic_load(&conns_rejected), ps->size, ps->healthy, ps->in_use, ps->waiting);
+	    atomic_load(&conns_rejected), ps->size, ps->healthy, ps->in_use, ps->waiting,
+	    ps->batches, ps->batched, ps->batch_failed);
 }

@@ -9,6 +9,9 @@ struct pool_stats {
 	int	waiting;
 	int	healthy;
 	int	size;
+	unsigned long	batches;	/* of two or more mutations in one transaction */
+	unsigned long	batched;	/* the mutations in them */
+	unsigned long	batch_failed;	/* rolled back and run again one by one */
 };
 
 void	metrics_init(int nmethods);

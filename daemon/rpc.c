@@ -493,7 +493,7 @@ exec_next(struct rpc_exec *x)
 		vals[5] = c->idem;
 		vals[6] = ctx;
 		x->q = db_query(x->pool, Q_RPC, vals,
-		    (c->m->flags & M_MUTATES) ? DB_Q_WRITE : 0, exec_result, x);
+		    (c->m->flags & M_MUTATES) ? DB_Q_WRITE | DB_Q_BATCH : 0, exec_result, x);
 		free(params);
 		return;
 	}

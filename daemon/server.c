@@ -178,13 +178,18 @@ worker_main(void *arg)
 void
 server_pool_stats(struct server *s, struct pool_stats *ps)
 {
-	int	i;
+	unsigned long	b, q, f;
+	int		i;
 
 	memset(ps, 0, sizeof(*ps));
 	for (i = 0; i < s->nworkers; i++) {
 		ps->in_use += db_pool_in_use(s->workers[i].pool);
 		ps->waiting += db_pool_waiting(s->workers[i].pool);
 		ps->healthy += db_pool_healthy(s->workers[i].pool);
+		db_pool_batch_stats(s->workers[i].pool, &b, &q, &f);
+		ps->batches += b;
+		ps->batched += q;
+		ps->batch_failed += f;
 	}
 	ps->size = (int)s->cfg->pool_size / s->nworkers * s->nworkers;
 }
@@ -309,8 +314,8 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 			fatal("cannot listen on %s", cfg->listen);
 		evconnlistener_set_error_cb(w->lev, accept_error_cb);
 		snprintf(name, sizeof(name), "w%d", i);
-		w->pool = db_pool_new(w->base, cfg->dsn, per_pool, (int)cfg->wait_queue, name,
-		    queries, Q_COUNT);
+		w->pool = db_pool_new(w->base, cfg->dsn, per_pool, (int)cfg->wait_queue,
+		    (int)cfg->batch_max, name, queries, Q_COUNT);
 		db_pool_on_idle(w->pool, pool_idle_cb, w);
 		w->ev_drain = event_new(w->base, -1, 0, drain_cb, w);
 		w->scratch = evbuffer_new();

@@ -230,17 +230,22 @@ done
 # against the same with chaining paused ([audit] chain_interval_ms = 0), alternating: the
 # chain must not serialize writers.
 sed -e 's/^\[audit\]$/[audit]\nchain_interval_ms = 0/' "$DIR/fundd.conf" >"$DIR/fundd-nochain.conf"
+# And batched commits (docs/batching.md) against none: [database] batch_max = 1.
+sed -e 's/^\[database\]$/[database]\nbatch_max = 1/' "$DIR/fundd.conf" >"$DIR/fundd-nobatch.conf"
 for round in $(seq "$ROUNDS"); do
-	for mode in chain paused; do
+	for mode in audit-chain audit-paused unbatched; do
 		stop_fundd
-		if [ "$mode" = chain ]; then start_fundd "$DIR/fundd.conf"
-		else start_fundd "$DIR/fundd-nochain.conf"; fi
+		case $mode in
+		audit-chain)	start_fundd "$DIR/fundd.conf" ;;
+		audit-paused)	start_fundd "$DIR/fundd-nochain.conf" ;;
+		unbatched)	start_fundd "$DIR/fundd-nobatch.conf" ;;
+		esac
 		"$LOADGEN" --url "https://127.0.0.1:$FPORT/rpc" --connections 32 \
 		    --duration "$DURATION" --warmup "$WARMUP" --cacert "$DIR/tls/ca.crt" \
 		    --header "Authorization: Bearer $TOKEN" --body-template "$RECEIVE" \
-		    --seq-start "$seq_start" --label "fundd-receive-audit-$mode" >>"$RESULTS"
+		    --seq-start "$seq_start" --label "fundd-receive-$mode" >>"$RESULTS"
 		seq_start=$((seq_start + 10000000))
-		echo "receive with the audit chain $mode, round $round done" >&2
+		echo "receive, $mode, round $round done" >&2
 	done
 done
 stop_fundd
@@ -313,7 +318,8 @@ grep '"rps"' "$RESULTS" | /usr/bin/python3 "$ROOT/tests/bench/report.py" \
     --ratio fundd-receive pgbench-insert-update 8 \
     --ratio fundd-receive pgbench-insert-update 32 \
     --ratio fundd-approve fundd-receive 8 --ratio fundd-approve fundd-receive 32 \
-    --ratio fundd-receive-audit-chain fundd-receive-audit-paused 32
+    --ratio fundd-receive-audit-chain fundd-receive-audit-paused 32 \
+    --ratio fundd-receive-audit-chain fundd-receive-unbatched 32
 echo
 echo "## memory"
 echo

@@ -66,6 +66,14 @@ def main():
     ratio_row("`contribution.receive`, 32 conns, audit chain running", median(
         rows, "fundd-receive-audit-chain", connections=32), median(
         rows, "fundd-receive-audit-paused", connections=32), "chain paused", 0.8)
+    ratio_row("`contribution.receive`, 32 conns, batched commits (default)", median(
+        rows, "fundd-receive-audit-chain", connections=32), median(
+        rows, "fundd-receive-unbatched", connections=32), "batch_max = 1")
+    for label, name in (("fundd-receive-audit-chain", "batched"),
+                        ("fundd-receive-unbatched", "unbatched")):
+        out.append("| `contribution.receive`, 32 conns, p50 / p99, %s | %.1f / %.1f ms "
+                   "| | | | |" % (name, median(rows, label, "p50_ms", 32),
+                                  median(rows, label, "p99_ms", 32)))
     a, b = (median(rows, "audit-verify-1M", k) for k in ("verify_mb_s", "sha256sum_mb_s"))
     out.append("| `fundctl audit verify`, 1M events, MB/s | %.0f | sha256sum %.0f | %.3f | "
                "≥ 0.1 | %s |" % (a, b, a / b, "yes" if a / b >= 0.1 else "**no**"))

@@ -1,0 +1,234 @@
+"""Mutations waiting for a database connection at the same time run in one transaction and
+share its commit ([database] batch_max, docs/batching.md), and each still gets exactly the
+answer it would get alone: its own result or error, its own audit event, its idempotency
+key honoured, and nothing half-written when the batch fails and is run again call by call.
+
+Each test has a daemon of its own with one worker and two database connections. A lock held
+from psql keeps both connections busy with two blocker calls, so that the calls sent next
+wait in the daemon's queue and go out together when the lock is released."""
+
+import threading
+import time
+
+import pytest
+
+import fundlib
+import grantlib
+from fundlib import TableLock
+from ledgerlib import api_of, new_fund, new_partner, psql, sql_lit
+
+
+def _metrics(d, token):
+    st, _, body = fundlib.http_get(d, "/metrics", token=token)
+    assert st == 200
+    return fundlib.parse_metrics(body.decode())
+
+
+def _batch_counts(d, token):
+    m = _metrics(d, token)
+    return tuple(int(fundlib.metric_value(m, n)) for n in (
+        "fundd_db_batches_total", "fundd_db_batched_calls_total",
+        "fundd_db_batch_failures_total"))
+
+
+def _start(d, calls):
+    """calls: [(token, method, params)] -> started threads, each on its own connection."""
+    out = []
+    for token, method, params in calls:
+        t = fundlib.Background(
+            lambda t=token, m=method, p=params: fundlib.rpc(d, t, m, p, timeout=60)[1])
+        t.start()
+        out.append(t)
+    return out
+
+
+def _run_queued(env, d, admin, table, blockers, queued):
+    """Two blocker calls hold both connections on a lock of table; the queued calls wait
+    behind them in the daemon; then the lock goes. Returns the answers, blockers first."""
+    with TableLock(env, table) as lock:
+        first = _start(d, blockers)
+        assert lock.wait_for_waiters(2), "the blocker calls never reached the lock"
+        rest = _start(d, queued)
+        # /metrics cannot tell how many wait (its token check queues behind them too):
+        # give the threads time to connect and send, and count the batches afterwards
+        time.sleep(1.5)
+    return [t.get(60) for t in first + rest]
+
+
+@pytest.mark.parametrize("batch_max", [32, 1])
+def test_queued_mutations_share_a_commit_and_keep_their_own_answers(env, daemon_factory,
+                                                                    admin, batch_max):
+    d = daemon_factory(fundlib.uniq("batch"), {"server": {"workers": 1},
+                                               "database": {"pool_size": 2,
+                                                            "batch_max": batch_max}})
+    api = api_of(d, {"token": admin, "principal_id": None})
+    code = new_fund(api, prefix="BT")["code"]
+    pa = new_partner(api)["partner_id"]
+    outsider = fundlib.create_principal(d, admin, ["approver"], name=fundlib.uniq("outsider"))
+    before = _batch_counts(d, admin)
+
+    def receive(amount, key, **kw):
+        p = {"partner_id": pa, "fund": code, "amount": amount, "currency": "EUR",
+             "idempotency_key": key}
+        p.update(kw)
+        return (admin, "contribution.receive", p)
+
+    blockers = [receive("1.00", fundlib.uniq("b")), receive("1.00", fundlib.uniq("b"))]
+    good = [receive("1.%02d" % (i + 1), fundlib.uniq("g"), bank_ref="good-%d" % i)
+            for i in range(8)]
+    same_key = fundlib.uniq("same")
+    twins = [receive("2.00", same_key, bank_ref="twin"), receive("2.00", same_key,
+                                                                 bank_ref="twin")]
+    no_fund = [receive("3.00", fundlib.uniq("nf"), fund="NO-SUCH-FUND-" + str(i))
+               for i in range(2)]
+    no_partner = [receive("4.00", fundlib.uniq("np"), partner_id="pa_" + "0" * 26)]
+    refused = [(outsider["token"], "contribution.receive", dict(receive("5.00", "r")[2]))]
+    docs = _run_queued(env, d, admin, "fl.fund", blockers,
+                       good + twins + no_fund + no_partner + refused)
+
+    got = {}
+    for doc in docs[:2] + docs[2:10]:
+        assert "result" in doc, doc
+        got[doc["result"]["contribution_id"]] = doc["result"]
+    for i, doc in enumerate(docs[2:10]):
+        assert doc["result"]["amount"] == "1.%02d" % (i + 1)
+        assert doc["result"]["bank_ref"] == "good-%d" % i
+    t1, t2 = docs[10], docs[11]
+    assert "result" in t1 and "result" in t2, (t1, t2)
+    assert t1["result"]["contribution_id"] == t2["result"]["contribution_id"]
+    got[t1["result"]["contribution_id"]] = t1["result"]
+    for doc in docs[12:14]:
+        fundlib.assert_error(doc, -32004, reason="fund_not_found")
+    fundlib.assert_error(docs[14], -32004, reason="partner_not_found")
+    fundlib.assert_error(docs[15], -32003)
+    assert len(got) == 11
+
+    # the books: exactly these contributions, one receipt entry and one audit event each
+    ids = ",".join(sql_lit(i) for i in sorted(got))
+    rows = env.sql("SELECT contribution_id, amount FROM fl.contribution WHERE fund_code = %s "
+                   "ORDER BY 1" % sql_lit(code)).split()
+    assert rows == ["%s|%d" % (i, round(float(got[i]["amount"]) * 100)) for i in sorted(got)]
+    assert env.sql("SELECT count(*) FROM fl.journal_entry WHERE fund_code = %s AND kind = "
+                   "'receipt'" % sql_lit(code)).strip() == "11"
+    assert env.sql("SELECT count(*), count(DISTINCT object_id) FROM fl.audit_event WHERE "
+                   "method = 'contribution.receive' AND outcome = 'ok' AND object_id IN (%s)"
+                   % ids).strip() == "11|11"
+    assert env.sql("SELECT count(*) FROM fl.audit_event WHERE principal_id = %s AND "
+                   "outcome = 'refused' AND error_code = -32003" %
+                   sql_lit(outsider["principal_id"])).strip() == "1"
+    total = sum(round(float(r["amount"]) * 100) for r in got.values())
+    bal = api.ok("fund.balance", {"code": code})
+    assert bal["received"] == "%d.%02d" % divmod(total, 100)
+
+    after = _batch_counts(d, admin)
+    if batch_max == 1:
+        assert after[:2] == before[:2], (before, after)
+    else:
+        # the 14 queued calls went out in at most a few transactions
+        assert after[0] > before[0] and after[1] - before[1] >= 7, (before, after)
+    assert after[2] == before[2], "no batch should have failed: %r" % (after,)
+
+
+def test_a_failing_call_rolls_its_batch_back_and_every_call_runs_again_alone(
+        env, daemon_factory, admin):
+    d = daemon_factory(fundlib.uniq("batchfail"), {"server": {"workers": 1},
+                                                   "database": {"pool_size": 2,
+                                                                "batch_max": 32}})
+    tag = fundlib.uniq("bf")
+    boom = tag + "-boom"
+    r = psql(env, """
+        CREATE FUNCTION fl.test_batch_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.name = %s THEN
+                RAISE EXCEPTION 'boom';	-- SQLSTATE P0001: no answer of a method
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER test_batch_boom BEFORE INSERT ON fl.partner FOR EACH ROW
+            EXECUTE FUNCTION fl.test_batch_boom();""" % sql_lit(boom))
+    assert r.returncode == 0, r.stderr
+    try:
+        before = _batch_counts(d, admin)
+
+        def create(name):
+            return (admin, "partner.create", {"name": name, "country": "AM",
+                                              "kind": "individual"})
+
+        blockers = [create(tag + "-blocker-0"), create(tag + "-blocker-1")]
+        queued = [create("%s-%d" % (tag, i)) for i in range(5)] + [create(boom)] + \
+            [create("%s-%d" % (tag, i)) for i in range(5, 9)]
+        docs = _run_queued(env, d, admin, "fl.partner", blockers, queued)
+    finally:
+        psql(env, "DROP TRIGGER test_batch_boom ON fl.partner;"
+                  "DROP FUNCTION fl.test_batch_boom();")
+
+    fundlib.assert_error(docs[7], -32603, reason="internal_error")
+    made = {}
+    for doc in docs[:7] + docs[8:]:
+        assert "result" in doc, doc
+        made[doc["result"]["name"]] = doc["result"]["partner_id"]
+    assert len(made) == 11
+    # each partner exactly once: the rolled-back batch left nothing, the re-runs wrote once
+    rows = env.sql("SELECT name, partner_id FROM fl.partner WHERE name LIKE %s ORDER BY 1"
+                   % sql_lit(tag + "-%")).split()
+    assert rows == ["%s|%s" % (n, made[n]) for n in sorted(made)]
+    ids = ",".join(sql_lit(i) for i in made.values())
+    assert env.sql("SELECT count(*) FROM fl.audit_event WHERE method = 'partner.create' AND "
+                   "outcome = 'ok' AND object_id IN (%s)" % ids).strip() == "11"
+    after = _batch_counts(d, admin)
+    assert after[0] > before[0] and after[2] == before[2] + 1, (before, after)
+    assert "rolled back (SQLSTATE P0001)" in d.log_tail(20000)
+    # the daemon carries on batching afterwards
+    docs = _run_queued(env, d, admin, "fl.partner", [create(tag + "-x0"), create(tag + "-x1")],
+                       [create("%s-y%d" % (tag, i)) for i in range(6)])
+    assert all("result" in doc for doc in docs), docs
+    final = _batch_counts(d, admin)
+    assert final[0] > after[0] and final[2] == after[2], (after, final)
+
+
+def test_every_deferrable_constraint_is_initially_deferred(env, daemon):
+    """api.call runs each mutation's deferred checks at its end and then says SET
+    CONSTRAINTS ALL DEFERRED, which is right only while no deferrable constraint starts
+    out IMMEDIATE (migrations/0007_batch.sql)."""
+    rows = env.sql("SELECT conrelid::regclass || ' ' || conname || ' ' || condeferred "
+                   "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+                   "WHERE n.nspname IN ('fl', 'api') AND c.condeferrable ORDER BY 1")
+    lines = rows.split("\n")
+    assert "fl.journal_entry journal_entry_commit true" in lines, rows
+    assert all(l.endswith(" true") for l in lines if l), rows
+
+
+def test_a_batch_sees_the_fund_as_its_earlier_calls_left_it(env, daemon_factory, admin):
+    """Grant approvals of one fund in one batch: each must see the commitments of the ones
+    before it (they fold the fund's balance deltas, appended by the previous call's journal
+    entry check), so the fund is never over-committed and the rest get -32010."""
+    d = daemon_factory(fundlib.uniq("batchfund"), {"server": {"workers": 1},
+                                                   "database": {"pool_size": 2,
+                                                                "batch_max": 32}})
+    api = api_of(d, {"token": admin, "principal_id": None})
+    fund = new_fund(api, prefix="BF", dual="1000000")
+    code = fund["code"]
+    pa = new_partner(api)["partner_id"]
+    api.ok("contribution.receive", {"partner_id": pa, "fund": code, "amount": "1000.00",
+                                    "currency": "EUR"})
+    ret = grantlib.new_returnee(api)
+    grants = [grantlib.apply(api, ret, fund, amount="100.00")["grant_id"] for _ in range(12)]
+    appr = fundlib.create_principal(d, admin, ["approver"], name=fundlib.uniq("appr"))
+    before = _batch_counts(d, admin)
+
+    def approve(g):
+        return (appr["token"], "grant.approve", {"grant_id": g})
+
+    # the blockers wait on the grant table; the other ten queue up and go out together
+    docs = _run_queued(env, d, admin, "fl.grant_application",
+                       [approve(grants[0]), approve(grants[1])],
+                       [approve(g) for g in grants[2:]])
+    ok = [doc for doc in docs if "result" in doc]
+    short = [doc for doc in docs if "error" in doc]
+    assert len(ok) == 10, docs
+    for doc in short:
+        fundlib.assert_error(doc, -32010, reason="insufficient_funds")
+    bal = api.ok("fund.balance", {"code": code})
+    assert bal["committed"] == "1000.00" and bal["available"] == "0.00", bal
+    after = _batch_counts(d, admin)
+    assert after[0] > before[0] and after[2] == before[2], (before, after)
