@@ -681,7 +681,6 @@ pool_dispatch(struct db_pool *p)
 {
 	struct db_query	*q, *next, *r, *rnext, *batch[DB_BATCH_CAP];
 	struct pgconn	*best, *reserved = NULL;
-	struct db_query	*reserved_for = NULL;
 	int		 i, n;
 
 	for (q = TAILQ_FIRST(&p->waitq); q != NULL; q = next) {
@@ -705,17 +704,15 @@ pool_dispatch(struct db_pool *p)
 		if (best == NULL) {
 			if (!(q->flags & DB_Q_WRITE))
 				break;
-			for (i = 0; i < p->size && reserved_for == NULL; i++) {
+			for (i = 0; i < p->size && reserved == NULL; i++) {
 				struct pgconn *c = &p->conns[i];
 
 				if (c->state == PGC_BUSY && (best == NULL ||
 				    c->depth < best->depth))
 					best = c;
 			}
-			if (reserved_for == NULL) {
+			if (reserved == NULL)
 				reserved = best;
-				reserved_for = q;
-			}
 			continue;	/* a read behind it may still find a pipeline */
 		}
 		TAILQ_REMOVE(&p->waitq, q, entry);

@@ -126,8 +126,8 @@ BEGIN
 			VALUES (v_p.principal_id, p_idem, p_method, v_hash)
 			ON CONFLICT DO NOTHING;
 			IF NOT FOUND THEN
-				-- a committed earlier call holds the key (a concurrent one made us
-				-- wait)
+				-- an earlier call holds the key: committed (a concurrent one made us
+				-- wait), or earlier in this batch
 				SELECT * INTO v_row FROM fl.idempotency
 				 WHERE principal_id = v_p.principal_id AND key = p_idem;
 				IF v_row.method <> p_method OR v_row.params_sha256 <> v_hash THEN
