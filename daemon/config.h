@@ -27,6 +27,7 @@ struct cfg {
 	long	 pool_size;
 	long	 wait_queue;
 	long	 batch_max;
+	long	 writers;
 	/* [audit] */
 	char	*signing_key;
 	long	 checkpoint_interval_s;

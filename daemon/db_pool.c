@@ -76,6 +76,7 @@ struct pgconn {
 	PGresult	*res;		/* PREPARING: first result */
 	int		 flushing;
 	int		 prep;		/* PREPARING: statement being prepared */
+	int		 writing;	/* its DB_Q_BATCH unit is running: results not in yet */
 };
 
 struct db_pool {
@@ -87,6 +88,8 @@ struct db_pool {
 	int			 size;
 	int			 wait_max;
 	int			 batch_max;
+	int			 writers;	/* batches of DB_Q_BATCH writes running at once */
+	int			 writing;	/* running now (see pool_dispatch) */
 	struct pgconn		*conns;
 	struct db_queryq	 waitq;
 	struct db_queryq	 failed;	/* answered before running, delivered by ev_failed */
@@ -247,6 +250,8 @@ pgc_broken(struct pgconn *c, const char *reason)
 		query_fail_later(q, DB_LOST);
 	}
 	c->depth = 0;
+	p->writing -= c->writing;
+	c->writing = 0;
 	c->cur = NULL;
 	c->left = 0;
 	c->await_sync = 0;
@@ -411,12 +416,19 @@ pgc_start(struct pgconn *c, struct db_query **qs, int n)
 	}
 	c->depth += n;
 	c->state = PGC_BUSY;
+	if (qs[0]->flags & DB_Q_BATCH) {
+		c->writing = 1;
+		c->pool->writing++;
+	}
 	for (i = 0; i < n; i++) {
 		q = qs[i];
 		if (!PQsendQueryPrepared(c->pg, c->pool->stmts[q->stmt].name, q->nparams,
 		    (const char *const *)q->values, NULL, NULL, 0))
 			break;
 	}
+	/* a write batch's results come before its commit: the next batch may start then */
+	if (i == n && c->writing && !PQsendFlushRequest(c->pg))
+		i = 0;
 	if (i < n || !PQpipelineSync(c->pg)) {
 		char *msg = xasprintf("send: %s", PQerrorMessage(c->pg));
 
@@ -499,6 +511,10 @@ pgc_unit_done(struct pgconn *c)
 	int		 i, n = q->nbatch;
 
 	TAILQ_INIT(&done);
+	if (c->writing) {	/* (its results normally end that before) */
+		c->writing = 0;
+		p->writing--;
+	}
 	for (i = 0; i < n; i++) {
 		q = TAILQ_FIRST(&c->inflight);
 		TAILQ_REMOVE(&c->inflight, q, entry);
@@ -611,8 +627,13 @@ pgc_busy_io(struct pgconn *c, short what)
 					return;
 				}
 				c->cur = TAILQ_NEXT(c->cur, entry);
-				if (--c->left == 0)
+				if (--c->left == 0) {
 					c->await_sync = 1;
+					if (c->writing) {	/* now committing */
+						c->writing = 0;
+						c->pool->writing--;
+					}
+				}
 				continue;
 			}
 			if (c->sync_err) {
@@ -685,6 +706,8 @@ pool_dispatch(struct db_pool *p)
 
 	for (q = TAILQ_FIRST(&p->waitq); q != NULL; q = next) {
 		next = TAILQ_NEXT(q, entry);
+		if ((q->flags & DB_Q_BATCH) && p->writing >= p->writers)
+			continue;	/* it waits to join the next batch */
 		best = NULL;
 		for (i = 0; i < p->size; i++) {
 			struct pgconn *c = &p->conns[i];
@@ -741,7 +764,7 @@ pool_dispatch(struct db_pool *p)
 
 struct db_pool *
 db_pool_new(struct event_base *base, const char *dsn, int size, int wait_max,
-    int batch_max, const char *name, const struct db_stmt *stmts, int nstmts)
+    int batch_max, int writers, const char *name, const struct db_stmt *stmts, int nstmts)
 {
 	struct db_pool	*p = xcalloc(1, sizeof(*p));
 	int		 i;
@@ -755,6 +778,7 @@ db_pool_new(struct event_base *base, const char *dsn, int size, int wait_max,
 	p->wait_max = wait_max;
 	p->batch_max = batch_max < 1 ? 1 : batch_max > DB_BATCH_CAP ? DB_BATCH_CAP : batch_max;
 	p->backoff_ms = DB_BACKOFF_MIN_MS;
+	p->writers = writers < 1 ? 1 : writers;
 	TAILQ_INIT(&p->waitq);
 	TAILQ_INIT(&p->failed);
 	p->ev_failed = event_new(base, -1, 0, deliver_failed, p);

@@ -69,8 +69,12 @@ def main():
     ratio_row("`contribution.receive`, 32 conns, batched commits (default)", median(
         rows, "fundd-receive-audit-chain", connections=32), median(
         rows, "fundd-receive-unbatched", connections=32), "batch_max = 1")
+    ratio_row("`contribution.receive`, 32 conns, one batch at a time (default)", median(
+        rows, "fundd-receive-audit-chain", connections=32), median(
+        rows, "fundd-receive-allwriters", connections=32), "writers = 512")
     for label, name in (("fundd-receive-audit-chain", "batched"),
-                        ("fundd-receive-unbatched", "unbatched")):
+                        ("fundd-receive-unbatched", "unbatched"),
+                        ("fundd-receive-allwriters", "writers = 512")):
         out.append("| `contribution.receive`, 32 conns, p50 / p99, %s | %.1f / %.1f ms "
                    "| | | | |" % (name, median(rows, label, "p50_ms", 32),
                                   median(rows, label, "p99_ms", 32)))

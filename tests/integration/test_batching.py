@@ -3,9 +3,11 @@ share its commit ([database] batch_max, docs/batching.md), and each still gets e
 answer it would get alone: its own result or error, its own audit event, its idempotency
 key honoured, and nothing half-written when the batch fails and is run again call by call.
 
-Each test has a daemon of its own with one worker and two database connections. A lock held
-from psql keeps both connections busy with two blocker calls, so that the calls sent next
-wait in the daemon's queue and go out together when the lock is released."""
+Each test has a daemon of its own with one worker and two database connections, both of
+which may run mutations (writers = 2). A lock held from psql keeps both connections busy
+with two blocker calls, so that the calls sent next wait in the daemon's queue and go out
+together when the lock is released. The last test shows the default, writers = 1: one
+connection runs mutations, the other stays free for reads."""
 
 import time
 
@@ -58,7 +60,7 @@ def _run_queued(env, d, admin, table, blockers, queued):
 def test_queued_mutations_share_a_commit_and_keep_their_own_answers(env, daemon_factory,
                                                                     admin, batch_max):
     d = daemon_factory(fundlib.uniq("batch"), {"server": {"workers": 1},
-                                               "database": {"pool_size": 2,
+                                               "database": {"pool_size": 2, "writers": 2,
                                                             "batch_max": batch_max}})
     api = api_of(d, {"token": admin, "principal_id": None})
     code = new_fund(api, prefix="BT")["code"]
@@ -131,7 +133,7 @@ def test_queued_mutations_share_a_commit_and_keep_their_own_answers(env, daemon_
 def test_a_failing_call_rolls_its_batch_back_and_every_call_runs_again_alone(
         env, daemon_factory, admin):
     d = daemon_factory(fundlib.uniq("batchfail"), {"server": {"workers": 1},
-                                                   "database": {"pool_size": 2,
+                                                   "database": {"pool_size": 2, "writers": 2,
                                                                 "batch_max": 32}})
     tag = fundlib.uniq("bf")
     boom = tag + "-boom"
@@ -202,7 +204,7 @@ def test_a_batch_sees_the_fund_as_its_earlier_calls_left_it(env, daemon_factory,
     before it (they fold the fund's balance deltas, appended by the previous call's journal
     entry check), so the fund is never over-committed and the rest get -32010."""
     d = daemon_factory(fundlib.uniq("batchfund"), {"server": {"workers": 1},
-                                                   "database": {"pool_size": 2,
+                                                   "database": {"pool_size": 2, "writers": 2,
                                                                 "batch_max": 32}})
     api = api_of(d, {"token": admin, "principal_id": None})
     fund = new_fund(api, prefix="BF", dual="1000000")
@@ -231,3 +233,51 @@ def test_a_batch_sees_the_fund_as_its_earlier_calls_left_it(env, daemon_factory,
     assert bal["committed"] == "1000.00" and bal["available"] == "0.00", bal
     after = _batch_counts(d, admin)
     assert after[0] > before[0] and after[2] == before[2], (before, after)
+
+
+def test_one_writer_queues_mutations_for_the_next_batch_while_reads_pass(env, daemon_factory,
+                                                                         admin):
+    """writers = 1 (the default): while one mutation runs, the others wait in the daemon,
+    although a connection is free, and go out as one batch when its results are in; reads
+    take the free connection meanwhile."""
+    d = daemon_factory(fundlib.uniq("writer"), {"server": {"workers": 1},
+                                                "database": {"pool_size": 2, "writers": 1,
+                                                             "batch_max": 32}})
+    api = api_of(d, {"token": admin, "principal_id": None})
+    code = new_fund(api, prefix="BW")["code"]
+    pa = new_partner(api)["partner_id"]
+    before = _batch_counts(d, admin)
+
+    def receive(amount):
+        return (admin, "contribution.receive", {
+            "partner_id": pa, "fund": code, "amount": amount, "currency": "EUR",
+            "idempotency_key": fundlib.uniq("w")})
+
+    queued = [receive("1.%02d" % i) for i in range(1, 11)]
+    with TableLock(env, "fl.fund") as lock:
+        first = _start(d, [receive("9.00")])
+        assert lock.wait_for_waiters(1), "the first receipt never reached the lock"
+        rest = _start(d, queued)
+        deadline = time.monotonic() + 20
+        waiting = None
+        while time.monotonic() < deadline:
+            # a read: it runs on the free connection while the mutations wait
+            waiting = int(fundlib.metric_value(_metrics(d, admin), "fundd_db_pool_waiting"))
+            if waiting == len(queued):
+                break
+            time.sleep(0.1)
+        assert waiting == len(queued), "mutations waiting in the daemon: %r" % waiting
+        assert lock.waiters() == 1, "only the first receipt may be in the database"
+        partner = api.ok("partner.get", {"partner_id": pa})
+        assert partner["partner_id"] == pa
+    docs = [t.get(60) for t in first + rest]
+    for doc, (_, _, params) in zip(docs, [receive("9.00")] + queued):
+        assert "result" in doc, doc
+        assert doc["result"]["amount"] == params["amount"]
+    assert len({doc["result"]["contribution_id"] for doc in docs}) == 11
+    after = _batch_counts(d, admin)
+    # the ten went out together, in one transaction
+    assert (after[0] - before[0], after[1] - before[1], after[2] - before[2]) == (1, 10, 0), \
+        (before, after)
+    bal = api.ok("fund.balance", {"code": code})
+    assert bal["received"] == "%d.%02d" % divmod(900 + sum(100 + i for i in range(1, 11)), 100)
