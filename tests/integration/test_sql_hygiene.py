@@ -124,17 +124,27 @@ def test_libpq_calls_send_constants():
     assert not bad, "libpq called with SQL that is not a constant:\n" + "\n".join(bad)
 
 
+# Other EXECUTEs of migrations, each a constant but for a name quoted with %I
+ALLOWED_EXECUTE = {
+    ("0008_hot_path.sql",
+     "EXECUTE format('ALTER DATABASE %I SET random_page_cost = 1.1', current_database());"),
+}
+
+
 def test_dynamic_sql_only_in_the_dispatch_generator():
     """EXECUTE of a built string appears in the migrations only where fl.rebuild_dispatch()
-    generates api.call() from the catalog (names quoted with %I/%L, never request data)."""
+    generates api.call() from the catalog (names quoted with %I/%L, never request data),
+    and in the statements of ALLOWED_EXECUTE."""
     hits = []
     for path in sorted(glob.glob(os.path.join(ROOT, "migrations", "*.sql"))):
         with open(path) as f:
             text = f.read()
-        for m in re.finditer(r"^\s*EXECUTE\b(?! FUNCTION)", text, re.M):
+        for m in re.finditer(r"^\s*EXECUTE\b(?! FUNCTION).*$", text, re.M):
+            if (os.path.basename(path), m.group(0).strip()) in ALLOWED_EXECUTE:
+                continue
             before = text[:m.start()]
             fn = before.rfind("CREATE ")
-            header = before[fn:fn + 120]
+            header = before[fn:fn + 120] if fn >= 0 else m.group(0)
             if "fl.rebuild_dispatch()" not in header:
                 hits.append("%s: %s" % (os.path.basename(path), header.splitlines()[0]))
     assert not hits, "EXECUTE outside fl.rebuild_dispatch():\n" + "\n".join(hits)
