@@ -160,6 +160,7 @@ conn_close(struct conn *c, const char *reason)
 	conn_reset_request(c);
 	TAILQ_REMOVE(&w->conns, c, entry);
 	w->nconns--;
+	atomic_fetch_sub(&w->load, 1);
 	if (!c->reject)
 		atomic_fetch_sub(&w->srv->conns, 1);
 	metrics_conn_close();
@@ -797,6 +798,7 @@ http_accept(struct worker *w, evutil_socket_t fd, struct sockaddr *sa, int sockl
 	c->state = CS_HANDSHAKE;
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	w->nconns++;
+	atomic_fetch_add(&w->load, 1);
 	metrics_conn_open();
 	conn_arm_deadline(c);
 	log_msg(LOG_DEBUG, c->peer, NULL, "connection accepted%s",

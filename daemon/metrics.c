@@ -161,4 +161,10 @@ metrics_render(struct evbuffer *b, const struct pool_stats *ps)
 	    atomic_load(&conns_open), atomic_load(&conns_total),
 	    atomic_load(&conns_rejected), ps->size, ps->healthy, ps->in_use, ps->waiting,
 	    ps->batches, ps->batched, ps->batch_failed);
+	evbuffer_add_printf(b, "# HELP fundd_worker_connections Open client connections by "
+	    "worker (a new one goes to the worker with the fewest).\n"
+	    "# TYPE fundd_worker_connections gauge\n");
+	for (m = 0; m < ps->nworkers; m++)
+		evbuffer_add_printf(b, "fundd_worker_connections{worker=\"%d\"} %d\n", m,
+		    ps->worker_conns[m]);
 }

@@ -4,6 +4,8 @@
 
 #include <event2/buffer.h>
 
+#define POOL_STATS_WORKERS	64	/* [server] workers is at most 64 */
+
 struct pool_stats {
 	int	in_use;
 	int	waiting;
@@ -12,6 +14,8 @@ struct pool_stats {
 	unsigned long	batches;	/* of two or more mutations in one transaction */
 	unsigned long	batched;	/* the mutations in them */
 	unsigned long	batch_failed;	/* rolled back and run again one by one */
+	int	nworkers;
+	int	worker_conns[POOL_STATS_WORKERS];	/* open client connections */
 };
 
 void	metrics_init(int nmethods);

@@ -48,12 +48,75 @@ worker_base_new(void)
 	return b;
 }
 
+/* A connection accepted by one worker's listener for another worker. */
+struct handoff {
+	TAILQ_ENTRY(handoff)	 entry;
+	evutil_socket_t		 fd;
+	int			 len;
+	struct sockaddr_storage	 ss;
+};
+
+/*
+ * The kernel spreads connections over the workers' listeners by a hash of their
+ * addresses, not by load: 32 connections came out 22 against 10, and the clients of the
+ * busier worker waited twice as long for the database (one batch of mutations at a time
+ * per worker, docs/batching.md). So a worker that accepts a connection while another has
+ * fewer open hands it over, through that worker's queue: the least loaded worker serves
+ * it. The TLS handshake and everything after it happen on that worker only.
+ */
 static void
 accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int len,
     void *arg)
 {
+	struct worker	*w = arg, *best = w;
+	struct handoff	*h;
+	int		 i, least = atomic_load(&w->load);
+
 	(void)lev;
-	http_accept(arg, fd, sa, len);
+	for (i = 0; i < w->srv->nworkers; i++) {
+		struct worker	*o = &w->srv->workers[i];
+		int		 l = atomic_load(&o->load);
+
+		if (l < least) {
+			least = l;
+			best = o;
+		}
+	}
+	if (best == w || w->draining || len < 0 || (size_t)len > sizeof(h->ss)) {
+		http_accept(w, fd, sa, len);
+		return;
+	}
+	h = xcalloc(1, sizeof(*h));
+	h->fd = fd;
+	h->len = len;
+	memcpy(&h->ss, sa, (size_t)len);
+	atomic_fetch_add(&best->load, 1);
+	pthread_mutex_lock(&best->handoff_mtx);
+	TAILQ_INSERT_TAIL(&best->handoffs, h, entry);
+	pthread_mutex_unlock(&best->handoff_mtx);
+	event_active(best->ev_handoff, EV_TIMEOUT, 0);
+}
+
+/* Connections handed to this worker: served as if its own listener had accepted them. */
+static void
+handoff_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	struct handoffq	 q;
+	struct handoff	*h;
+
+	(void)fd;
+	(void)what;
+	TAILQ_INIT(&q);
+	pthread_mutex_lock(&w->handoff_mtx);
+	TAILQ_CONCAT(&q, &w->handoffs, entry);
+	pthread_mutex_unlock(&w->handoff_mtx);
+	while ((h = TAILQ_FIRST(&q)) != NULL) {
+		TAILQ_REMOVE(&q, h, entry);
+		atomic_fetch_sub(&w->load, 1);	/* http_accept counts it as open */
+		http_accept(w, h->fd, (struct sockaddr *)&h->ss, h->len);
+		free(h);
+	}
 }
 
 static void
@@ -190,7 +253,10 @@ server_pool_stats(struct server *s, struct pool_stats *ps)
 		ps->batches += b;
 		ps->batched += q;
 		ps->batch_failed += f;
+		if (i < POOL_STATS_WORKERS)
+			ps->worker_conns[i] = atomic_load(&s->workers[i].load);
 	}
+	ps->nworkers = s->nworkers < POOL_STATS_WORKERS ? s->nworkers : POOL_STATS_WORKERS;
 	ps->size = (int)s->cfg->pool_size / s->nworkers * s->nworkers;
 }
 
@@ -305,6 +371,10 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 		w->id = i;
 		w->srv = &srv;
 		TAILQ_INIT(&w->conns);
+		TAILQ_INIT(&w->handoffs);
+		atomic_init(&w->load, 0);
+		if ((errno = pthread_mutex_init(&w->handoff_mtx, NULL)) != 0)
+			fatal("pthread_mutex_init");
 		if ((w->base = worker_base_new()) == NULL)
 			fatalx("event_base_new");
 		w->lev = evconnlistener_new_bind(w->base, accept_cb, w,
@@ -318,6 +388,7 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 		    (int)cfg->batch_max, (int)cfg->writers, name, queries, Q_COUNT);
 		db_pool_on_idle(w->pool, pool_idle_cb, w);
 		w->ev_drain = event_new(w->base, -1, 0, drain_cb, w);
+		w->ev_handoff = event_new(w->base, -1, 0, handoff_cb, w);
 		w->scratch = evbuffer_new();
 		w->ev_drain_deadline = evtimer_new(w->base, drain_deadline_cb, w);
 		if (i == 0) {
@@ -357,7 +428,14 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 	for (i = 0; i < nw; i++) {
 		struct worker *w = &srv.workers[i];
 
+		struct handoff *h;
+
 		http_close_all(w, "exit");
+		while ((h = TAILQ_FIRST(&w->handoffs)) != NULL) {
+			TAILQ_REMOVE(&w->handoffs, h, entry);
+			evutil_closesocket(h->fd);
+			free(h);
+		}
 		if (w->lev != NULL)
 			evconnlistener_free(w->lev);
 		if (w->q_purge != NULL)
@@ -369,6 +447,8 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 		audit_runner_free(w->audit);
 		db_pool_free(w->pool);
 		event_free(w->ev_drain);
+		event_free(w->ev_handoff);
+		pthread_mutex_destroy(&w->handoff_mtx);
 		evbuffer_free(w->scratch);
 		event_free(w->ev_drain_deadline);
 		event_base_free(w->base);

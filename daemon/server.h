@@ -2,7 +2,8 @@
  * server.h: worker threads. Each worker owns an event loop, a listener on the shared
  * address (SO_REUSEPORT, so the kernel spreads connections), its connections and its
  * own database pool; nothing on a worker's loop is touched by another thread except
- * atomics (metrics, gauges) and the TLS context swap (tls.c).
+ * atomics (metrics, gauges), the TLS context swap (tls.c) and the queue of connections
+ * handed to it by another worker's listener (server.c, accept_cb).
  */
 #ifndef FUND_SERVER_H
 #define FUND_SERVER_H
@@ -22,6 +23,7 @@ struct db_pool;
 struct pool_stats;
 
 TAILQ_HEAD(connq, conn);
+TAILQ_HEAD(handoffq, handoff);
 
 struct worker {
 	int			 id;
@@ -42,6 +44,11 @@ struct worker {
 	int			 nconns;
 	int			 draining;
 	unsigned long		 reqseq;
+	/* open connections plus those handed to it and not yet taken (accept_cb) */
+	atomic_int		 load;
+	pthread_mutex_t		 handoff_mtx;
+	struct handoffq		 handoffs;	/* under handoff_mtx */
+	struct event		*ev_handoff;
 };
 
 struct server {

@@ -306,3 +306,24 @@ def test_header_under_configured_limit_ok(small):
 
 def test_limits_daemon_still_serves(small, admin):
     assert call(small, admin, "system.whoami")["name"] == "admin"
+
+
+def test_connections_spread_evenly_over_workers(daemon_factory, admin):
+    """The kernel's SO_REUSEPORT spreads connections by a hash of their addresses; the daemon
+    hands each new one to the worker with the fewest open, so each worker's database
+    batches serve the same number of clients (server.c, accept_cb)."""
+    d = daemon_factory(fundlib.uniq("spread"), {"server": {"workers": 2},
+                                                "database": {"pool_size": 2}})
+    sessions = []
+    try:
+        for _ in range(100):
+            s = Session(d, admin)
+            sessions.append(s)
+            assert s.call("system.whoami")["principal_id"]
+        _, samples = scrape(d, admin)  # on a connection of its own: 101 open
+        per = [fundlib.metric_value(samples, "fundd_worker_connections", worker=str(i))
+               for i in (0, 1)]
+        assert sum(per) == 101 and max(per) - min(per) <= 1, per
+    finally:
+        for s in sessions:
+            s.close()
