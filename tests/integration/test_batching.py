@@ -281,3 +281,36 @@ def test_one_writer_queues_mutations_for_the_next_batch_while_reads_pass(env, da
         (before, after)
     bal = api.ok("fund.balance", {"code": code})
     assert bal["received"] == "%d.%02d" % divmod(900 + sum(100 + i for i in range(1, 11)), 100)
+
+
+def test_same_key_in_two_transactions_waits_for_the_first(env, daemon_factory, admin):
+    """Two calls with one idempotency key in two transactions (no batching, two writers):
+    the second waits on the key's lock while the first is held up in the database, then
+    answers the first's result; one contribution, one entry (0009_idempotency.sql)."""
+    d = daemon_factory(fundlib.uniq("samekey"), {"server": {"workers": 1},
+                                                 "database": {"pool_size": 2, "writers": 2,
+                                                              "batch_max": 1}})
+    api = api_of(d, {"token": admin, "principal_id": None})
+    code = new_fund(api, prefix="BK")["code"]
+    pa = new_partner(api)["partner_id"]
+    key = fundlib.uniq("key")
+    call = (admin, "contribution.receive", {"partner_id": pa, "fund": code,
+                                            "amount": "7.00", "currency": "EUR",
+                                            "idempotency_key": key})
+    with TableLock(env, "fl.fund") as lock:
+        first = _start(d, [call])
+        assert lock.wait_for_waiters(1), "the first call never reached the lock"
+        second = _start(d, [call])
+        assert lock.wait_for_waiters(2), "the second call never reached the key's lock"
+        waiting = env.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                          "AND NOT granted").strip()
+        assert waiting == "1", "the second call should wait on the key: %s" % waiting
+    a, b = first[0].get(60), second[0].get(60)
+    assert "result" in a and "result" in b, (a, b)
+    assert a["result"] == b["result"]
+    assert env.sql("SELECT count(*) FROM fl.contribution WHERE fund_code = %s"
+                   % sql_lit(code)).strip() == "1"
+    assert env.sql("SELECT count(*) FROM fl.journal_entry WHERE fund_code = %s AND kind = "
+                   "'receipt'" % sql_lit(code)).strip() == "1"
+    assert env.sql("SELECT count(*) FROM fl.idempotency WHERE key = %s"
+                   % sql_lit(key)).strip() == "1"
