@@ -3,7 +3,8 @@ of the tables every mutation writes are domains (read once per session, where a 
 read and planned again by every INSERT), no check there uses a regular expression with a
 large bounded repetition (PostgreSQL expands '{1,128}' into 128 states), and the database
 plans with random_page_cost 1.1, so lookups in its small tables use their keys. And the
-database still refuses exactly what the CHECKs refused, at both sides of every bound."""
+database still refuses exactly what the CHECKs refused, at both sides of every bound.
+Also 0010_fund_fillfactor.sql: fund pages keep room for the versions of their rows."""
 
 import re
 
@@ -145,3 +146,9 @@ def test_posting_amount_zero_refused(env, entry):
              "account_id, 0, currency FROM fl.account WHERE name = %s;\nROLLBACK;\n"
              % (sql_lit(code), sql_lit(code + ":cash")))
     assert p.returncode != 0 and "violates check constraint" in p.stderr, p.stderr
+
+
+def test_fund_pages_keep_room_for_row_versions(env, daemon):
+    # 0010_fund_fillfactor.sql: approvals update one fund's row hundreds of times a second
+    opts = env.sql("SELECT reloptions FROM pg_class WHERE oid = 'fl.fund'::regclass").strip()
+    assert "fillfactor=20" in opts, opts
