@@ -426,11 +426,11 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 		pthread_join(srv.workers[i].thread, NULL);
 
 	for (i = 0; i < nw; i++) {
-		struct worker *w = &srv.workers[i];
-
-		struct handoff *h;
+		struct worker	*w = &srv.workers[i];
+		struct handoff	*h;
 
 		http_close_all(w, "exit");
+		/* connections handed over after this worker's loop ended: never served */
 		while ((h = TAILQ_FIRST(&w->handoffs)) != NULL) {
 			TAILQ_REMOVE(&w->handoffs, h, entry);
 			evutil_closesocket(h->fd);
