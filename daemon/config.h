@@ -28,6 +28,7 @@ struct cfg {
 	long	 wait_queue;
 	long	 batch_max;
 	long	 writers;
+	long	 write_stall_ms;
 	/* [audit] */
 	char	*signing_key;
 	long	 checkpoint_interval_s;

@@ -77,6 +77,7 @@ struct pgconn {
 	int		 flushing;
 	int		 prep;		/* PREPARING: statement being prepared */
 	int		 writing;	/* its DB_Q_BATCH unit is running: results not in yet */
+	long long	 write_start;	/* now_usec() when that unit was sent */
 };
 
 struct db_pool {
@@ -89,7 +90,8 @@ struct db_pool {
 	int			 wait_max;
 	int			 batch_max;
 	int			 writers;	/* batches of DB_Q_BATCH writes running at once */
-	int			 writing;	/* running now (see pool_dispatch) */
+	long long		 stall_us;	/* past this a running one no longer counts */
+	struct event		*ev_stall;	/* dispatch again when one turns stalled */
 	struct pgconn		*conns;
 	struct db_queryq	 waitq;
 	struct db_queryq	 failed;	/* answered before running, delivered by ev_failed */
@@ -250,7 +252,6 @@ pgc_broken(struct pgconn *c, const char *reason)
 		query_fail_later(q, DB_LOST);
 	}
 	c->depth = 0;
-	p->writing -= c->writing;
 	c->writing = 0;
 	c->cur = NULL;
 	c->left = 0;
@@ -418,7 +419,7 @@ pgc_start(struct pgconn *c, struct db_query **qs, int n)
 	c->state = PGC_BUSY;
 	if (qs[0]->flags & DB_Q_BATCH) {
 		c->writing = 1;
-		c->pool->writing++;
+		c->write_start = now_usec();
 	}
 	for (i = 0; i < n; i++) {
 		q = qs[i];
@@ -511,10 +512,7 @@ pgc_unit_done(struct pgconn *c)
 	int		 i, n = q->nbatch;
 
 	TAILQ_INIT(&done);
-	if (c->writing) {	/* (its results normally end that before) */
-		c->writing = 0;
-		p->writing--;
-	}
+	c->writing = 0;		/* (its results normally end that before) */
 	for (i = 0; i < n; i++) {
 		q = TAILQ_FIRST(&c->inflight);
 		TAILQ_REMOVE(&c->inflight, q, entry);
@@ -629,10 +627,7 @@ pgc_busy_io(struct pgconn *c, short what)
 				c->cur = TAILQ_NEXT(c->cur, entry);
 				if (--c->left == 0) {
 					c->await_sync = 1;
-					if (c->writing) {	/* now committing */
-						c->writing = 0;
-						c->pool->writing--;
-					}
+					c->writing = 0;	/* now committing */
 				}
 				continue;
 			}
@@ -697,17 +692,54 @@ pgc_event(evutil_socket_t fd, short what, void *arg)
  * So that a steady flow of reads cannot keep every connection busy for ever, the busy
  * connection closest to idle is reserved for the first write that waits: reads behind
  * that write pass it by, it drains, and the write has it next. */
+/*
+ * Batches of mutations running, not counting stalled ones: a batch running for longer
+ * than stall_us (one of its calls waits on a lock, say) no longer holds back the next,
+ * so that one stuck call cannot stop every other mutation of the worker. *next: when
+ * the first of those counted turns stalled, or 0.
+ */
+static int
+pool_writing(struct db_pool *p, long long now, long long *next)
+{
+	int		 i, n = 0;
+	long long	 end;
+
+	*next = 0;
+	for (i = 0; i < p->size; i++) {
+		if (!p->conns[i].writing)
+			continue;
+		end = p->conns[i].write_start + p->stall_us;
+		if (now < end) {
+			n++;
+			if (*next == 0 || end < *next)
+				*next = end;
+		}
+	}
+	return n;
+}
+
+static void
+pool_stall_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	pool_dispatch(arg);
+}
+
 static void
 pool_dispatch(struct db_pool *p)
 {
 	struct db_query	*q, *next, *r, *rnext, *batch[DB_BATCH_CAP];
 	struct pgconn	*best, *reserved = NULL;
-	int		 i, n;
+	long long	 now = now_usec(), stall_at;
+	int		 i, n, writing = pool_writing(p, now, &stall_at), held = 0;
 
 	for (q = TAILQ_FIRST(&p->waitq); q != NULL; q = next) {
 		next = TAILQ_NEXT(q, entry);
-		if ((q->flags & DB_Q_BATCH) && p->writing >= p->writers)
-			continue;	/* it waits to join the next batch */
+		if ((q->flags & DB_Q_BATCH) && writing >= p->writers) {
+			held = 1;	/* it waits to join the next batch */
+			continue;
+		}
 		best = NULL;
 		for (i = 0; i < p->size; i++) {
 			struct pgconn *c = &p->conns[i];
@@ -757,14 +789,28 @@ pool_dispatch(struct db_pool *p)
 			if (n > 1)
 				next = TAILQ_FIRST(&p->waitq);
 		}
+		if (q->flags & DB_Q_BATCH) {
+			writing++;
+			if (stall_at == 0 || now + p->stall_us < stall_at)
+				stall_at = now + p->stall_us;
+		}
 		pgc_start(best, batch, n);
+	}
+	if (held && stall_at > 0) {
+		struct timeval tv;
+
+		stall_at -= now;
+		tv.tv_sec = (time_t)(stall_at / 1000000);
+		tv.tv_usec = (suseconds_t)(stall_at % 1000000);
+		evtimer_add(p->ev_stall, &tv);
 	}
 	update_gauges(p);
 }
 
 struct db_pool *
 db_pool_new(struct event_base *base, const char *dsn, int size, int wait_max,
-    int batch_max, int writers, const char *name, const struct db_stmt *stmts, int nstmts)
+    int batch_max, int writers, int stall_ms, const char *name, const struct db_stmt *stmts,
+    int nstmts)
 {
 	struct db_pool	*p = xcalloc(1, sizeof(*p));
 	int		 i;
@@ -779,9 +825,11 @@ db_pool_new(struct event_base *base, const char *dsn, int size, int wait_max,
 	p->batch_max = batch_max < 1 ? 1 : batch_max > DB_BATCH_CAP ? DB_BATCH_CAP : batch_max;
 	p->backoff_ms = DB_BACKOFF_MIN_MS;
 	p->writers = writers < 1 ? 1 : writers;
+	p->stall_us = (long long)(stall_ms < 1 ? 1 : stall_ms) * 1000;
 	TAILQ_INIT(&p->waitq);
 	TAILQ_INIT(&p->failed);
 	p->ev_failed = event_new(base, -1, 0, deliver_failed, p);
+	p->ev_stall = evtimer_new(base, pool_stall_cb, p);
 	p->conns = xcalloc((size_t)size, sizeof(*p->conns));
 	for (i = 0; i < size; i++) {
 		p->conns[i].pool = p;
@@ -826,6 +874,7 @@ db_pool_free(struct db_pool *p)
 		query_free(q);
 	}
 	event_free(p->ev_failed);
+	event_free(p->ev_stall);
 	free(p->conns);
 	free(p->dsn);
 	free(p->name);

@@ -31,10 +31,11 @@ struct db_stmt {
 
 /* stmts must outlive the pool. batch_max: at most this many DB_Q_BATCH queries share one
  * transaction (1: never). writers: at most this many units of DB_Q_BATCH queries run at
- * once; the others wait, and go out together when one is done. */
+ * once; the others wait, and go out together when one is done; a unit running for longer
+ * than stall_ms no longer counts. */
 struct db_pool	*db_pool_new(struct event_base *, const char *dsn, int size, int wait_max,
-		    int batch_max, int writers, const char *name, const struct db_stmt *stmts,
-		    int nstmts);
+		    int batch_max, int writers, int stall_ms, const char *name,
+		    const struct db_stmt *stmts, int nstmts);
 /* Stops connecting; callbacks of outstanding queries are not called. */
 void		 db_pool_free(struct db_pool *);
 

@@ -242,7 +242,8 @@ def test_one_writer_queues_mutations_for_the_next_batch_while_reads_pass(env, da
     take the free connection meanwhile."""
     d = daemon_factory(fundlib.uniq("writer"), {"server": {"workers": 1},
                                                 "database": {"pool_size": 2, "writers": 1,
-                                                             "batch_max": 32}})
+                                                             "batch_max": 32,
+                                                             "write_stall_ms": 600000}})
     api = api_of(d, {"token": admin, "principal_id": None})
     code = new_fund(api, prefix="BW")["code"]
     pa = new_partner(api)["partner_id"]
@@ -281,6 +282,30 @@ def test_one_writer_queues_mutations_for_the_next_batch_while_reads_pass(env, da
         (before, after)
     bal = api.ok("fund.balance", {"code": code})
     assert bal["received"] == "%d.%02d" % divmod(900 + sum(100 + i for i in range(1, 11)), 100)
+
+
+def test_a_stalled_mutation_does_not_hold_back_the_others(env, daemon_factory, admin):
+    """writers = 1 with write_stall_ms = 100: a receipt stuck on a lock for seconds does not
+    stop an unrelated mutation, which commits while the lock is still held."""
+    d = daemon_factory(fundlib.uniq("stall"), {"server": {"workers": 1},
+                                               "database": {"pool_size": 2, "writers": 1,
+                                                            "write_stall_ms": 100}})
+    api = api_of(d, {"token": admin, "principal_id": None})
+    code = new_fund(api, prefix="BS")["code"]
+    pa = new_partner(api)["partner_id"]
+    name = fundlib.uniq("unrelated")
+    with TableLock(env, "fl.fund") as lock:
+        stuck = _start(d, [(admin, "contribution.receive", {
+            "partner_id": pa, "fund": code, "amount": "3.00", "currency": "EUR"})])
+        assert lock.wait_for_waiters(1), "the receipt never reached the lock"
+        other = _start(d, [(admin, "partner.create", {"name": name, "country": "AM",
+                                                      "kind": "individual"})])
+        doc = other[0].get(20)
+        assert "result" in doc and doc["result"]["name"] == name, doc
+        assert lock.granted() and lock.waiters() == 1, "the lock should still hold the receipt"
+        assert stuck[0].is_alive(), "the receipt should still be waiting"
+    doc = stuck[0].get(60)
+    assert "result" in doc and doc["result"]["amount"] == "3.00", doc
 
 
 def test_same_key_in_two_transactions_waits_for_the_first(env, daemon_factory, admin):
