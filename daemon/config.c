@@ -54,6 +54,8 @@ static const struct cfg_key cfg_keys[] = {
 	  "whole-request deadline: a request (or an idle keep-alive) not complete by then is cut" },
 	{ "server", "auth_fail_limit", CFG_INT, S(auth_fail_limit), "10", 0, 100000, NULL, 0,
 	  "failed authentications from one address before its requests are slowed down (100 ms, doubling up to 5 s); 0 = never" },
+	{ "server", "auth_cache_ms", CFG_INT, S(auth_cache_ms), "5000", 0, 60000, NULL, 0,
+	  "how long system.whoami may answer from memory for credentials the database accepted; any change to a principal drops it at once (docs/auth-cache.md); 0 = always ask the database" },
 	{ "server", "workers", CFG_INT, S(workers), "0", 0, 64, NULL, 0,
 	  "event-loop threads, each with its own listener (SO_REUSEPORT) and pool; 0 = one per core" },
 	{ "database", "dsn", CFG_STR, S(dsn), NULL, 0, 0, NULL, 0,

@@ -19,6 +19,7 @@ struct cfg {
 	long	 io_timeout_s;
 	long	 workers;		/* 0 = one per core */
 	long	 auth_fail_limit;	/* 0 = no throttle (throttle.h) */
+	long	 auth_cache_ms;		/* 0 = no credentials cache (auth_cache.h) */
 	/* [database] */
 	char	*dsn;
 	char	*migrate_dsn;		/* "" = dsn */

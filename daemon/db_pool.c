@@ -305,28 +305,42 @@ pgc_connect(struct pgconn *c)
 	pgc_arm(c, EV_WRITE);	/* PQconnectPoll starts as if WRITING */
 }
 
+int
+db_connect_step(PGconn *pg, short *what)
+{
+	switch (PQconnectPoll(pg)) {
+	case PGRES_POLLING_READING:
+		*what = EV_READ;
+		return 0;
+	case PGRES_POLLING_WRITING:
+		*what = EV_WRITE;
+		return 0;
+	case PGRES_POLLING_OK:
+		return 1;
+	case PGRES_POLLING_FAILED:
+	case PGRES_POLLING_ACTIVE:
+	default:
+		return -1;
+	}
+}
+
 static void
 pgc_connect_poll(struct pgconn *c)
 {
-	switch (PQconnectPoll(c->pg)) {
-	case PGRES_POLLING_READING:
-		pgc_arm(c, EV_READ);
-		return;
-	case PGRES_POLLING_WRITING:
-		pgc_arm(c, EV_WRITE);
-		return;
-	case PGRES_POLLING_OK:
-		break;
-	case PGRES_POLLING_FAILED:
-	case PGRES_POLLING_ACTIVE:
-	default: {
-		char *msg = xasprintf("connect: %s", PQerrorMessage(c->pg));
+	short	 what;
+	int	 r = db_connect_step(c->pg, &what);
+	char	*msg;
 
+	if (r == 0) {
+		pgc_arm(c, what);
+		return;
+	}
+	if (r < 0) {
+		msg = xasprintf("connect: %s", PQerrorMessage(c->pg));
 		msg[strcspn(msg, "\n")] = '\0';
 		pgc_broken(c, msg);
 		free(msg);
 		return;
-	}
 	}
 	if (PQsetnonblocking(c->pg, 1) != 0) {
 		pgc_broken(c, "cannot set non-blocking mode");

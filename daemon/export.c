@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
+#include "db_pool.h"
 #include "export.h"
 #include "http.h"
 #include "log.h"
@@ -182,23 +183,18 @@ ex_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct export	*x = arg;
 	PGresult	*r;
+	short		 ev;
+	int		 step;
 
 	(void)fd;
 	(void)what;
 	switch (x->state) {
 	case EX_CONNECTING:
-		switch (PQconnectPoll(x->pg)) {
-		case PGRES_POLLING_READING:
-			ex_arm(x, EV_READ);
+		if ((step = db_connect_step(x->pg, &ev)) == 0) {
+			ex_arm(x, ev);
 			return;
-		case PGRES_POLLING_WRITING:
-			ex_arm(x, EV_WRITE);
-			return;
-		case PGRES_POLLING_OK:
-			break;
-		case PGRES_POLLING_FAILED:
-		case PGRES_POLLING_ACTIVE:
-		default:
+		}
+		if (step < 0) {
 			ex_fail(x, "database connection");
 			return;
 		}

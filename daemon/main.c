@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "audit.h"
+#include "auth_cache.h"
 #include "auth.h"
 #include "config.h"
 #include "log.h"
@@ -247,6 +248,7 @@ cmd_serve(const char *path, struct cfg *cfg)
 	PQfinish(db);
 	metrics_init(method_count());
 	throttle_init((int)cfg->auth_fail_limit);
+	auth_cache_init(cfg->auth_cache_ms);
 	rc = server_run(path, cfg, key);
 	audit_key_free(key);
 	return rc;

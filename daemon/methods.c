@@ -224,10 +224,11 @@ static const struct param p_audit_verify[] = {
 
 static const struct method methods[] = {
 	{ "system.version", ROLES_ANY, 0, p_none },
-	{ "system.whoami", ROLES_ANY, 0, p_none },
+	{ "system.whoami", ROLES_ANY, M_WHOAMI, p_none },
 	{ "region.list", ROLES_ANY, 0, p_none },
-	{ "principal.create", ROLES_A, M_MUTATES | M_NEW_TOKEN, p_principal_create },
-	{ "principal.revoke", ROLES_A, M_MUTATES, p_principal_revoke },
+	{ "principal.create", ROLES_A, M_MUTATES | M_NEW_TOKEN | M_PRINCIPALS,
+	  p_principal_create },
+	{ "principal.revoke", ROLES_A, M_MUTATES | M_PRINCIPALS, p_principal_revoke },
 	{ "fund.create", ROLES_A, M_MUTATES, p_fund_create },
 	{ "fund.list", ROLES_ANY, 0, p_none },
 	{ "fund.balance", ROLES_APU, 0, p_fund_code },

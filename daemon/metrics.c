@@ -2,6 +2,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "auth_cache.h"
 #include "methods.h"
 #include "metrics.h"
 #include "util.h"
@@ -161,6 +162,26 @@ metrics_render(struct evbuffer *b, const struct pool_stats *ps)
 	    atomic_load(&conns_open), atomic_load(&conns_total),
 	    atomic_load(&conns_rejected), ps->size, ps->healthy, ps->in_use, ps->waiting,
 	    ps->batches, ps->batched, ps->batch_failed);
+	{
+		unsigned long	hits, misses, flushes;
+		int		on;
+
+		auth_cache_stats(&hits, &misses, &flushes, &on);
+		evbuffer_add_printf(b,
+		    "# HELP fundd_auth_cache_hits_total system.whoami calls answered from the "
+		    "credentials cache.\n# TYPE fundd_auth_cache_hits_total counter\n"
+		    "fundd_auth_cache_hits_total %lu\n"
+		    "# HELP fundd_auth_cache_misses_total system.whoami calls that asked the "
+		    "database.\n# TYPE fundd_auth_cache_misses_total counter\n"
+		    "fundd_auth_cache_misses_total %lu\n"
+		    "# HELP fundd_auth_cache_flushes_total Times the credentials cache was "
+		    "dropped.\n# TYPE fundd_auth_cache_flushes_total counter\n"
+		    "fundd_auth_cache_flushes_total %lu\n"
+		    "# HELP fundd_auth_cache_live 1 while the listener for principal changes "
+		    "is listening and the cache may answer.\n"
+		    "# TYPE fundd_auth_cache_live gauge\nfundd_auth_cache_live %d\n",
+		    hits, misses, flushes, on);
+	}
 	evbuffer_add_printf(b, "# HELP fundd_worker_connections Open client connections by "
 	    "worker (a new one goes to the worker with the fewest).\n"
 	    "# TYPE fundd_worker_connections gauge\n");

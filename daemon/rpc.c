@@ -4,6 +4,7 @@
 
 #include <openssl/crypto.h>
 
+#include "auth_cache.h"
 #include "db_pool.h"
 #include "log.h"
 #include "methods.h"
@@ -376,6 +377,51 @@ take_sql_error(struct rpc_exec *x, struct rpc_call *c, const PGresult *res)
 	return 0;
 }
 
+/* The credentials cache (auth_cache.h): a successful whoami is kept, stamped with the
+ * generation taken before it was sent; a successful change to principals flushes the
+ * cache before its answer leaves, so that a token revoked here fails on the next request
+ * (the change has committed: callbacks come after the Sync). */
+static void
+cache_answer(struct rpc_exec *x, struct rpc_call *c)
+{
+	char	 key[AUTH_CACHE_KEY], *json;
+
+	if (c->code != 0)
+		return;
+	if (c->m->flags & M_PRINCIPALS)
+		auth_cache_flush(c->m->name);
+	if ((c->m->flags & M_WHOAMI) && auth_cache_enabled() && cJSON_IsObject(c->result) &&
+	    auth_cache_key(x->auth.token_sha256, x->auth.cert_sha256, key)) {
+		json = cJSON_PrintUnformatted(c->result);
+		if (json != NULL)
+			auth_cache_put(key, c->cache_gen, json);
+		free(json);
+	}
+}
+
+/* A whoami the cache can answer; 1 when it did. */
+static int
+cache_lookup(struct rpc_exec *x, struct rpc_call *c)
+{
+	char	 key[AUTH_CACHE_KEY], *json;
+	cJSON	*r;
+
+	if (!(c->m->flags & M_WHOAMI) || !auth_cache_enabled() ||
+	    !auth_cache_key(x->auth.token_sha256, x->auth.cert_sha256, key))
+		return 0;
+	c->cache_gen = auth_cache_gen();
+	if ((json = auth_cache_get(key)) == NULL)
+		return 0;
+	r = cJSON_Parse(json);
+	free(json);
+	if (r == NULL)
+		return 0;
+	cJSON_Delete(c->result);
+	c->result = r;
+	c->code = 0;
+	return 1;
+}
+
 static void
 exec_result(void *arg, enum db_status st, const PGresult *res)
 {
@@ -387,6 +433,7 @@ exec_result(void *arg, enum db_status st, const PGresult *res)
 	case DB_OK:
 		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
 			take_answer(x, c, PQgetvalue(res, 0, 0));
+			cache_answer(x, c);
 		} else if (take_sql_error(x, c, res)) {
 			exec_next(x);	/* retry the same call */
 			return;
@@ -470,6 +517,10 @@ exec_next(struct rpc_exec *x)
 		}
 		if (c->m == NULL || c->error != NULL)
 			continue;	/* answered by the parser */
+		if (cache_lookup(x, c)) {
+			call_finish(x, c);
+			continue;
+		}
 		if ((c->m->flags & M_NEW_TOKEN) && c->token[0] == '\0' &&
 		    auth_token_new(c->token, sizeof(c->token)) != 0) {
 			rpc_set_error(c, -32603, "Internal error", "rng_failed", NULL);

@@ -29,6 +29,7 @@ struct rpc_call {
 	int			 code;		/* 0 or the error code */
 	int			 retries;
 	int			 authorized;	/* bad params: credentials checked first */
+	unsigned long		 cache_gen;	/* M_WHOAMI: auth_cache_gen() when sent */
 	long long		 t0;
 	char			 token[AUTH_TOKEN_LEN + 1];	/* M_NEW_TOKEN, wiped */
 };

@@ -14,6 +14,7 @@
 #include <event2/thread.h>
 
 #include "audit.h"
+#include "auth_cache.h"
 #include "config.h"
 #include "db_pool.h"
 #include "http.h"
@@ -400,6 +401,7 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 			evtimer_add(w->ev_house, &tv);
 			w->audit = audit_runner_start(w, key, cfg->chain_interval_ms,
 			    cfg->checkpoint_interval_s);
+			w->listener = auth_listener_start(w->base, cfg->dsn);
 		}
 	}
 
@@ -446,6 +448,7 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 		if (w->ev_house != NULL)
 			event_free(w->ev_house);
 		audit_runner_free(w->audit);
+		auth_listener_free(w->listener);
 		db_pool_free(w->pool);
 		event_free(w->ev_drain);
 		event_free(w->ev_handoff);
@@ -459,6 +462,7 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 	event_free(ms.ev_hup);
 	event_base_free(mbase);
 	free(srv.workers);
+	auth_cache_free();
 	log_info("drained; exiting");
 	return 0;
 }

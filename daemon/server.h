@@ -17,6 +17,7 @@
 
 struct audit_key;
 struct audit_runner;
+struct auth_listener;
 struct cfg;
 struct conn;
 struct db_pool;
@@ -38,6 +39,7 @@ struct worker {
 	struct db_query		*q_purge;
 	struct db_query		*q_fold;
 	struct audit_runner	*audit;		/* worker 0: audit chain and checkpoints */
+	struct auth_listener	*listener;	/* worker 0: flushes the credentials cache */
 	long long		 next_purge;	/* now_usec() of the next purge */
 	struct connq		 conns;
 	struct evbuffer		*scratch;	/* a response being built (http.c) */

@@ -64,15 +64,24 @@ echo "{\"label\":\"fundd-idle\",\"rss_kb\":$idle_kb}" >>"$RESULTS"
 "$ROOT/tests/bench/nginx.sh" "$DIR" "$NPORT" >/dev/null
 
 WHOAMI='{"jsonrpc":"2.0","id":1,"method":"system.whoami"}'
-for round in $(seq "$ROUNDS"); do
-	for c in 1 8 32; do
-		"$LOADGEN" --url "https://127.0.0.1:$FPORT/rpc" --connections "$c" \
+# whoami LABEL CONNECTIONS [nginx]: one loadgen run of system.whoami into $RESULTS, against
+# fundd with the admin token, or against nginx's static copy of the answer
+whoami() {
+	if [ "${3:-}" = nginx ]; then
+		"$LOADGEN" --url "https://127.0.0.1:$NPORT/rpc" --connections "$2" \
+		    --duration "$DURATION" --warmup "$WARMUP" --cacert "$DIR/tls/ca.crt" \
+		    --body-string "$WHOAMI" --label "$1" >>"$RESULTS"
+	else
+		"$LOADGEN" --url "https://127.0.0.1:$FPORT/rpc" --connections "$2" \
 		    --duration "$DURATION" --warmup "$WARMUP" --cacert "$DIR/tls/ca.crt" \
 		    --header "Authorization: Bearer $TOKEN" --body-string "$WHOAMI" \
-		    --label fundd-whoami >>"$RESULTS"
-		"$LOADGEN" --url "https://127.0.0.1:$NPORT/rpc" --connections "$c" \
-		    --duration "$DURATION" --warmup "$WARMUP" --cacert "$DIR/tls/ca.crt" \
-		    --body-string "$WHOAMI" --label nginx-static >>"$RESULTS"
+		    --label "$1" >>"$RESULTS"
+	fi
+}
+for round in $(seq "$ROUNDS"); do
+	for c in 1 8 32; do
+		whoami fundd-whoami "$c"
+		whoami nginx-static "$c" nginx
 		echo "round $round, $c connections done" >&2
 	done
 done
@@ -83,10 +92,16 @@ stop_fundd
 sed -e 's/^\[server\]$/[server]\nworkers = 1/' "$DIR/fundd.conf" >"$DIR/fundd-1worker.conf"
 start_fundd "$DIR/fundd-1worker.conf"
 for round in $(seq "$ROUNDS"); do
-	"$LOADGEN" --url "https://127.0.0.1:$FPORT/rpc" --connections 32 \
-	    --duration "$DURATION" --warmup "$WARMUP" --cacert "$DIR/tls/ca.crt" \
-	    --header "Authorization: Bearer $TOKEN" --body-string "$WHOAMI" \
-	    --label fundd-whoami-1worker >>"$RESULTS"
+	whoami fundd-whoami-1worker 32
+done
+stop_fundd
+# The same without the credentials cache (docs/auth-cache.md): every whoami a database
+# round trip, as every other call is; beside nginx again, on this minute of the machine.
+sed -e 's/^\[server\]$/[server]\nauth_cache_ms = 0/' "$DIR/fundd.conf" >"$DIR/fundd-nocache.conf"
+start_fundd "$DIR/fundd-nocache.conf"
+for round in $(seq "$ROUNDS"); do
+	whoami fundd-whoami-nocache 32
+	whoami nginx-static-nocache-round 32 nginx
 done
 stop_fundd
 start_fundd "$DIR/fundd.conf"
@@ -318,6 +333,7 @@ echo
 grep '"rps"' "$RESULTS" | /usr/bin/python3 "$ROOT/tests/bench/report.py" \
     --ratio fundd-whoami nginx-static 1 --ratio fundd-whoami nginx-static 8 \
     --ratio fundd-whoami nginx-static 32 --ratio fundd-whoami fundd-whoami-1worker 32 \
+    --ratio fundd-whoami-nocache nginx-static-nocache-round 32 \
     --ratio fundd-receive pgbench-insert-update 1 \
     --ratio fundd-receive pgbench-insert-update 8 \
     --ratio fundd-receive pgbench-insert-update 32 \

@@ -45,6 +45,9 @@ def main():
         ratio_row("`system.whoami`, %d conns, req/s" % c, median(rows, "fundd-whoami",
                   connections=c), median(rows, "nginx-static", connections=c), "nginx",
                   0.3 if c == 32 else None)
+    ratio_row("`system.whoami`, 32 conns, without the credentials cache", median(
+        rows, "fundd-whoami-nocache", connections=32), median(
+        rows, "nginx-static-nocache-round", connections=32), "nginx")
     ratio_row("`system.whoami`, 32 conns, 2 workers against 1", median(
         rows, "fundd-whoami", connections=32), median(rows, "fundd-whoami-1worker",
         connections=32), "1 worker")

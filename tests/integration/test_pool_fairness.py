@@ -13,7 +13,9 @@ LOADGEN = os.path.join(fundlib.ROOT, "bin", "loadgen")
 
 
 def test_write_is_not_starved_by_a_read_flood(env, daemon_factory, admin):
-    d = daemon_factory(fundlib.uniq("fair"), {"database": {"pool_size": 2}})
+    # whoami without the credentials cache, so that every call is a database read
+    d = daemon_factory(fundlib.uniq("fair"), {"database": {"pool_size": 2},
+                                              "server": {"auth_cache_ms": 0}})
     flood = subprocess.Popen(
         [LOADGEN, "--url", d.url + "/rpc", "--connections", "64", "--duration", "5",
          "--warmup", "0", "--cacert", env.ca, "--header", "Authorization: Bearer " + admin,

@@ -155,6 +155,7 @@ test_defaults(void **state)
 	assert_int_equal(c.max_header_bytes, 16384);
 	assert_int_equal(c.io_timeout_s, 10);
 	assert_int_equal(c.workers, 0);
+	assert_int_equal(c.auth_cache_ms, 5000);
 	assert_string_equal(c.replica_dsn, "");
 	assert_string_equal(c.migrations, FUND_MIGRATIONS_DIR);
 	assert_int_equal(c.pool_size, 8);
@@ -306,6 +307,8 @@ test_integers(void **state)
 	server_line_refused("io_timeout_s = 3601", "[server] io_timeout_s");
 	server_line_refused("workers = 65", "[server] workers");
 	server_line_refused("workers = -1", "[server] workers");
+	server_line_refused("auth_cache_ms = -1", "[server] auth_cache_ms");
+	server_line_refused("auth_cache_ms = 60001", "[server] auth_cache_ms");
 	load_refused(MINIMAL "[database]\npool_size = 0\n", "[database] pool_size", NULL);
 	load_refused(MINIMAL "[database]\npool_size = 513\n", "[database] pool_size", NULL);
 	load_refused(MINIMAL "[database]\nwait_queue = 100001\n", "[database] wait_queue",
