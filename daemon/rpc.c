@@ -399,7 +399,9 @@ cache_answer(struct rpc_exec *x, struct rpc_call *c)
 	}
 }
 
-/* A whoami the cache can answer; 1 when it did. */
+/* A whoami the cache can answer; 1 when it did. Not while this worker's pool has no
+ * connection up: with the database gone, whoami answers -32050 like every call, whether
+ * or not worker 0's listener has noticed yet (its loop is another thread's). */
 static int
 cache_lookup(struct rpc_exec *x, struct rpc_call *c)
 {
@@ -407,6 +409,7 @@ cache_lookup(struct rpc_exec *x, struct rpc_call *c)
 	cJSON	*r;
 
 	if (!(c->m->flags & M_WHOAMI) || !auth_cache_enabled() ||
+	    db_pool_healthy(x->pool) == 0 ||
 	    !auth_cache_key(x->auth.token_sha256, x->auth.cert_sha256, key))
 		return 0;
 	c->cache_gen = auth_cache_gen();

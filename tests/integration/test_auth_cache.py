@@ -206,3 +206,38 @@ def test_cache_off(daemon_factory, admin):
         assert call(d, admin, "system.whoami")["name"] == "admin"
     m = cache_metrics(d, admin)
     assert m["live"] == 0 and m["hits_total"] == 0
+
+
+def _wait_answers(d, token, timeout=25):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        try:
+            r = post_rpc(d, token, WHOAMI, timeout=3)
+            if r.status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise AssertionError("no whoami answer %d s after pg-start:\n%s" % (timeout, d.log_tail()))
+
+
+def test_cached_whoami_gets_32050_with_the_database_down(env, daemon_factory, daemon, admin):
+    """The cache knows who the caller is, but with PostgreSQL gone whoami answers like every
+    other call, at once: -32050 and 503."""
+    d = daemon_factory(fundlib.uniq("ac"), conf())
+    wait_live(d, admin)
+    p, me = cached_principal(d, admin)
+    env.pg_stop()
+    try:
+        t0 = time.monotonic()
+        r = post_rpc(d, p["token"], WHOAMI, timeout=10)
+        took = time.monotonic() - t0
+    finally:
+        env.pg_start()
+    assert r.status == 503, r
+    assert_error(r.json(), -32050)
+    assert took < 2.0
+    _wait_answers(d, p["token"])
+    _wait_answers(daemon, admin)
+    assert call(d, p["token"], "system.whoami") == me
+    wait_live(d, admin)
