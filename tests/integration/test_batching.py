@@ -9,6 +9,7 @@ with two blocker calls, so that the calls sent next wait in the daemon's queue a
 together when the lock is released. The last test shows the default, writers = 1: one
 connection runs mutations, the other stays free for reads."""
 
+import json
 import time
 
 import pytest
@@ -339,3 +340,85 @@ def test_same_key_in_two_transactions_waits_for_the_first(env, daemon_factory, a
                    "'receipt'" % sql_lit(code)).strip() == "1"
     assert env.sql("SELECT count(*) FROM fl.idempotency WHERE key = %s"
                    % sql_lit(key)).strip() == "1"
+
+
+def test_a_failing_batch_drops_the_call_whose_client_went_away(env, daemon_factory, admin):
+    """A call whose client disconnects while its batch runs, and the batch then fails: the
+    batch rolls back, the others run again alone, and the abandoned call is not run again
+    (nothing of it was committed, and nobody waits for its answer)."""
+    d = daemon_factory(fundlib.uniq("batchgone"), {
+        "server": {"workers": 1},
+        "database": {"pool_size": 3, "writers": 1, "batch_max": 32,
+                     "write_stall_ms": 600000}})
+    tag = fundlib.uniq("bg")
+    boom, gone = tag + "-boom", tag + "-gone"
+    r = psql(env, """
+        CREATE FUNCTION fl.test_batch_boom2() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.name = %s THEN
+                RAISE EXCEPTION 'boom';
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER test_batch_boom2 BEFORE INSERT ON fl.partner FOR EACH ROW
+            EXECUTE FUNCTION fl.test_batch_boom2();""" % sql_lit(boom))
+    assert r.returncode == 0, r.stderr
+
+    def create(name):
+        return (admin, "partner.create", {"name": name, "country": "AM",
+                                          "kind": "individual"})
+
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "partner.create",
+                       "params": create(gone)[2]}).encode()
+    raw = None
+    try:
+        before = _batch_counts(d, admin)
+        with TableLock(env, "fl.partner") as partners:
+            with TableLock(env, "fl.fund") as funds:
+                # the one writer: a fund.create held on the fund table's lock
+                holder = _start(d, [(admin, "fund.create", {
+                    "code": "BG" + tag[-8:].upper().replace("-", ""), "name": "bg",
+                    "currency": "EUR", "kind": "pass_through",
+                    "dual_approval_above": "0"})])
+                assert funds.wait_for_waiters(1), "the fund.create never reached the lock"
+                # meanwhile these nine, and one more on a raw connection, wait in the
+                # daemon for the next batch
+                queued = _start(d, [create("%s-%d" % (tag, i)) for i in range(4)] +
+                                [create(boom)] +
+                                [create("%s-%d" % (tag, i)) for i in range(4, 8)])
+                raw = fundlib.raw_tls(d)
+                raw.sendall(b"POST /rpc HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                            admin.encode() + b"\r\nContent-Type: application/json\r\n"
+                            b"Content-Length: %d\r\n\r\n" % len(body) + body)
+                time.sleep(1.5)
+            # the fund's lock is gone: the ten go out as one batch, and wait on the
+            # partners' lock
+            assert holder[0].get(30)["result"]["code"].startswith("BG")
+            deadline = time.monotonic() + 10
+            while _batch_counts(d, admin)[1] - before[1] < 10 and \
+                    time.monotonic() < deadline:
+                time.sleep(0.1)
+            mid = _batch_counts(d, admin)
+            assert mid[1] - before[1] == 10 and mid[0] == before[0] + 1, (before, mid)
+            assert partners.wait_for_waiters(1)
+            raw.close()     # the client of one call of that batch goes away
+            raw = None
+            time.sleep(0.5)
+        docs = [t.get(60) for t in queued]
+    finally:
+        if raw is not None:
+            raw.close()
+        psql(env, "DROP TRIGGER test_batch_boom2 ON fl.partner;"
+                  "DROP FUNCTION fl.test_batch_boom2();")
+
+    fundlib.assert_error(docs[4], -32603, reason="internal_error")
+    names = [doc["result"]["name"] for doc in docs[:4] + docs[5:]]
+    assert len(names) == 8
+    rows = env.sql("SELECT name FROM fl.partner WHERE name LIKE %s ORDER BY 1"
+                   % sql_lit(tag + "-%")).split()
+    assert rows == sorted(names), "the abandoned call ran again, or a call ran twice"
+    after = _batch_counts(d, admin)
+    assert after[2] == before[2] + 1, (before, after)
+    # the pool is whole: the next mutations are answered, batched or not
+    docs = [t.get(60) for t in _start(d, [create("%s-y%d" % (tag, i)) for i in range(4)])]
+    assert all("result" in doc for doc in docs), docs
