@@ -6,10 +6,12 @@ plans with random_page_cost 1.1, so lookups in its small tables use their keys. 
 database still refuses exactly what the CHECKs refused, at both sides of every bound.
 Also 0010_fund_fillfactor.sql: fund pages keep room for the versions of their rows."""
 
+import os
 import re
 
 import pytest
 
+import fundlib
 from ledgerlib import api_of, new_fund, new_partner, psql, sql_lit
 
 HOT_TABLES = ("audit_event", "journal_entry", "posting", "contribution", "idempotency",
@@ -59,6 +61,26 @@ def test_the_database_plans_with_random_page_cost_1_1(env, daemon):
     plan = env.sql("SET ROLE fundd_app; EXPLAIN SELECT minor_unit FROM fl.currency "
                    "WHERE code = 'EUR';")
     assert "Index Scan using currency_pkey" in plan, plan
+
+
+def test_planner_setting_warns_and_goes_on_for_a_role_that_does_not_own_the_database(env,
+                                                                                   daemon):
+    """0008 sets random_page_cost on the database, which only its owner may do. Migrated by
+    another role, that step warns with the command to run, and the migration goes on. Its
+    DO block, taken from the file, run as the daemon's role (which owns nothing)."""
+    path = os.path.join(fundlib.ROOT, "migrations", "0008_hot_path.sql")
+    with open(path) as f:
+        text = f.read()
+    m = re.search(r"^DO \$\$\n.*?\n\$\$;\n", text, re.S | re.M)
+    assert m and "ALTER DATABASE" in m.group(0), "0008's DO block not found"
+    r = psql(env, "SET ROLE fundd_app;\n" + m.group(0) + "SELECT 'went on';\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().endswith("went on"), r.stdout
+    assert "WARNING:  random_page_cost stays as it is: as the owner of database fund, run " \
+        '"ALTER DATABASE fund SET random_page_cost = 1.1"' in r.stderr, r.stderr
+    # and the owner's setting is still there
+    assert env.sql("SET ROLE fundd_app; SHOW random_page_cost;").strip().splitlines()[-1] \
+        == "1.1"
 
 
 def _event_sql(col, value):
