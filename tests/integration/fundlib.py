@@ -567,10 +567,13 @@ class TableLock:
             % (self.schema, self.name))
         return out.strip() not in ("", "0")
 
-    def waiters(self, user="fund"):
-        """Backends of the daemon's login waiting on a lock."""
+    def waiters(self, user="fund", calls_only=False):
+        """Backends of the daemon's login waiting on a lock; with calls_only, only those
+        running a call (not, say, worker 0's fold of balance deltas)."""
         out = self.env.sql("SELECT count(*) FROM pg_stat_activity WHERE usename = '%s' "
-                           "AND wait_event_type = 'Lock'" % user)
+                           "AND wait_event_type = 'Lock'%s" % (
+                               user, " AND query LIKE 'SELECT api.call(%'" if calls_only
+                               else ""))
         return int(out.strip() or "0")
 
     def wait_for_waiters(self, n=1, timeout=10):

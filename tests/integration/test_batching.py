@@ -269,7 +269,7 @@ def test_one_writer_queues_mutations_for_the_next_batch_while_reads_pass(env, da
                 break
             time.sleep(0.1)
         assert waiting == len(queued), "mutations waiting in the daemon: %r" % waiting
-        assert lock.waiters() == 1, "only the first receipt may be in the database"
+        assert lock.waiters(calls_only=True) == 1, "only the first receipt may be in the database"
         partner = api.ok("partner.get", {"partner_id": pa})
         assert partner["partner_id"] == pa
     docs = [t.get(60) for t in first + rest]
@@ -303,7 +303,9 @@ def test_a_stalled_mutation_does_not_hold_back_the_others(env, daemon_factory, a
                                                       "kind": "individual"})])
         doc = other[0].get(20)
         assert "result" in doc and doc["result"]["name"] == name, doc
-        assert lock.granted() and lock.waiters() == 1, "the lock should still hold the receipt"
+        # (worker 0's fold of balance deltas may be waiting on the lock too)
+        assert lock.granted() and lock.waiters(calls_only=True) == 1, \
+            "the lock should still hold the receipt"
         assert stuck[0].is_alive(), "the receipt should still be waiting"
     doc = stuck[0].get(60)
     assert "result" in doc and doc["result"]["amount"] == "3.00", doc
