@@ -163,10 +163,16 @@ auth_cache_flush(const char *reason)
 	log_debug("auth cache flushed: %s", reason);
 }
 
+/* Off while already off changes nothing (nothing is kept then), so a listener retrying
+ * its connection does not count a flush per attempt. */
 void
 auth_cache_live(int on, const char *reason)
 {
 	pthread_mutex_lock(&mtx);
+	if (!on && !live) {
+		pthread_mutex_unlock(&mtx);
+		return;
+	}
 	flush_locked();
 	live = on;
 	pthread_mutex_unlock(&mtx);

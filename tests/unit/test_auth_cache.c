@@ -125,12 +125,19 @@ static void
 test_listener_off(void **state)
 {
 	char		 k1[AUTH_CACHE_KEY];
-	unsigned long	 g;
+	unsigned long	 g, h, m, f, f2;
+	int		 on;
 
 	(void)state;
 	auth_cache_key(H1, NULL, k1);
 	auth_cache_put(k1, auth_cache_gen(), WHO);
 	auth_cache_live(0, "listener lost");
+	auth_cache_stats(&h, &m, &f, &on);
+	assert_int_equal(on, 0);
+	/* off again (a failed reconnection): no further flush */
+	auth_cache_live(0, "reconnection failed");
+	auth_cache_stats(&h, &m, &f2, &on);
+	assert_int_equal(f2, f);
 	/* off: nothing is answered, nothing is kept */
 	assert_cached(k1, NULL);
 	auth_cache_put(k1, auth_cache_gen(), WHO);
