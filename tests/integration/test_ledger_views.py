@@ -424,6 +424,41 @@ def test_unbalanced_entry_refused_at_commit(env, api, booked, postings):
     assert balance(api, booked["code"], "MNT") == before
 
 
+def entry_script_funds(memo, postings, end):
+    """Like entry_script, with postings [(fund code, short, amount)] across funds."""
+    lines = ["BEGIN;",
+             "INSERT INTO fl.journal_entry (kind, memo) VALUES ('test', %s);" % sql_lit(memo)]
+    for i, (code, short, amt) in enumerate(postings, 1):
+        lines.append(
+            "INSERT INTO fl.posting (entry_id, seq, account_id, amount, currency) "
+            "SELECT currval(pg_get_serial_sequence('fl.journal_entry', 'entry_id')), %d, "
+            "account_id, %d, currency FROM fl.account WHERE name = %s;"
+            % (i, amt, sql_lit("%s:%s" % (code, short))))
+    lines.append("SELECT 'INSERTED';")
+    lines.append(end)
+    return "\n".join(lines) + "\n"
+
+
+def test_entry_in_two_currencies_must_balance_in_each(env, api, booked):
+    # The check's second branch (migration 0012): an entry whose postings are in several
+    # currencies balances in each of them, not merely in its total.
+    other = new_fund(api, currency="EUR")
+    a, b = booked["code"], other["code"]
+    memo = uniq("two-currencies")
+    p = psql(env, entry_script_funds(memo, [(a, "cash", 100), (a, "earnings", -100),
+                                            (b, "cash", 7), (b, "earnings", -7)],
+                                     "SET CONSTRAINTS ALL IMMEDIATE;\nSELECT 'CHECKED';\n"
+                                     "ROLLBACK;"))
+    assert p.returncode == 0 and "CHECKED" in p.stdout, p.stderr
+    # sums to zero overall, but not in MNT nor in EUR
+    memo = uniq("two-currencies-unbalanced")
+    p = psql(env, entry_script_funds(memo, [(a, "cash", 100), (b, "earnings", -100)],
+                                     "COMMIT;"))
+    assert "INSERTED" in p.stdout, p.stderr
+    assert p.returncode != 0 and "does not balance in every currency" in p.stderr, p.stderr
+    assert entries_with_memo(env, memo) == 0
+
+
 def test_posting_to_an_earlier_entry_refused(env, booked):
     code = booked["code"]
     eid = env.sql("SELECT max(entry_id) FROM fl.journal_entry WHERE fund_code = %s"
