@@ -30,6 +30,7 @@ struct cfg {
 	long	 batch_max;
 	long	 writers;
 	long	 write_stall_ms;
+	long	 batch_one_statement;	/* a batch goes out as one api.call_many() */
 	/* [audit] */
 	char	*signing_key;
 	long	 checkpoint_interval_s;

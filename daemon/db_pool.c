@@ -9,7 +9,10 @@
  *
  * What goes out on a connection is a sequence of units, each its queries then one Sync,
  * so each unit is one implicit transaction: a single query, or a batch of DB_Q_BATCH
- * queries that commit together (see db_pool.h and docs/batching.md).
+ * queries that commit together (see db_pool.h and docs/batching.md). A batch goes out
+ * as its queries one after the other, or, when its statement has a "many" form and the
+ * pool was made with one_statement, as one query of that form whose rows are split
+ * into a result per query.
  */
 #include <sys/queue.h>
 #include <stdlib.h>
@@ -54,6 +57,7 @@ struct db_query {
 	enum db_status		 status;	/* for queries failed before running */
 	int			 queued;	/* on pool->waitq or pool->failed */
 	int			 nbatch;	/* running: queries in the unit it heads, or 0 */
+	int			 many;		/* that unit went out as one statement */
 	PGresult		*res;		/* running: its result (the first error wins) */
 };
 TAILQ_HEAD(db_queryq, db_query);
@@ -90,6 +94,7 @@ struct db_pool {
 	int			 wait_max;
 	int			 batch_max;
 	int			 writers;	/* batches of DB_Q_BATCH writes running at once */
+	int			 one_statement;	/* batches go out in their "many" form */
 	long long		 stall_us;	/* past this a running one no longer counts */
 	struct event		*ev_stall;	/* dispatch again when one turns stalled */
 	struct pgconn		*conns;
@@ -243,6 +248,7 @@ pgc_broken(struct pgconn *c, const char *reason)
 		TAILQ_REMOVE(&c->inflight, q, entry);
 		q->conn = NULL;
 		q->nbatch = 0;
+		q->many = 0;
 		if (q->res != NULL) {
 			PQclear(q->res);
 			q->res = NULL;
@@ -412,6 +418,69 @@ pgc_notice(void *arg, const char *msg)
 	free(m);
 }
 
+/* Statements sent for the unit q heads: its queries, or one for all of them. */
+static int
+unit_statements(const struct db_query *q)
+{
+	return q->many ? 1 : q->nbatch;
+}
+
+char *
+db_array_literal(const char *const *values, int n)
+{
+	size_t		 len = 3, j;
+	char		*out, *o;
+	const char	*v;
+	int		 i;
+
+	for (i = 0; i < n; i++)
+		len += values[i] == NULL ? 5 : 3 + 2 * strlen(values[i]);
+	o = out = xmalloc(len);
+	*o++ = '{';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			*o++ = ',';
+		if ((v = values[i]) == NULL) {
+			memcpy(o, "NULL", 4);
+			o += 4;
+			continue;
+		}
+		*o++ = '"';
+		for (j = 0; v[j] != '\0'; j++) {
+			if (v[j] == '"' || v[j] == '\\')
+				*o++ = '\\';
+			*o++ = v[j];
+		}
+		*o++ = '"';
+	}
+	*o++ = '}';
+	*o = '\0';
+	return out;
+}
+
+/* Send the queries qs[0..n-1] (n >= 2, one statement) as one query of its "many" form. */
+static int
+pgc_send_many(struct pgconn *c, struct db_query **qs, int n)
+{
+	const struct db_stmt *st = &c->pool->stmts[qs[0]->stmt];
+	const char	*col[DB_BATCH_CAP];
+	char		*arrays[16];
+	int		 i, k, np = qs[0]->nparams, ok;
+
+	if (np > (int)(sizeof(arrays) / sizeof(arrays[0])))
+		fatalx("db: a statement with a many form has %d parameters", np);
+	for (k = 0; k < np; k++) {
+		for (i = 0; i < n; i++)
+			col[i] = qs[i]->values[k];
+		arrays[k] = db_array_literal(col, n);
+	}
+	ok = PQsendQueryPrepared(c->pg, c->pool->stmts[st->many].name, np,
+	    (const char *const *)arrays, NULL, NULL, 0);
+	for (k = 0; k < np; k++)
+		free(arrays[k]);
+	return ok;
+}
+
 /* Send a unit: the queries qs[0..n-1], then one Sync. */
 static void
 pgc_start(struct pgconn *c, struct db_query **qs, int n)
@@ -423,11 +492,13 @@ pgc_start(struct pgconn *c, struct db_query **qs, int n)
 		q = qs[i];
 		q->conn = c;
 		q->nbatch = i == 0 ? n : 0;
+		q->many = i == 0 && n > 1 && c->pool->one_statement &&
+		    c->pool->stmts[q->stmt].many != 0;
 		TAILQ_INSERT_TAIL(&c->inflight, q, entry);
 	}
 	if (c->cur == NULL) {
 		c->cur = qs[0];
-		c->left = n;
+		c->left = unit_statements(qs[0]);
 	}
 	c->depth += n;
 	c->state = PGC_BUSY;
@@ -435,7 +506,9 @@ pgc_start(struct pgconn *c, struct db_query **qs, int n)
 		c->writing = 1;
 		c->write_start = now_usec();
 	}
-	for (i = 0; i < n; i++) {
+	if (qs[0]->many)
+		i = pgc_send_many(c, qs, n) ? n : 0;
+	else for (i = 0; i < n; i++) {
 		q = qs[i];
 		if (!PQsendQueryPrepared(c->pg, c->pool->stmts[q->stmt].name, q->nparams,
 		    (const char *const *)q->values, NULL, NULL, 0))
@@ -497,6 +570,7 @@ batch_requeue(struct db_pool *p, struct db_queryq *qq)
 		TAILQ_REMOVE(qq, q, entry);
 		q->conn = NULL;
 		q->nbatch = 0;
+		q->many = 0;
 		q->flags &= ~DB_Q_BATCH;
 		if (q->res != NULL) {
 			PQclear(q->res);
@@ -513,6 +587,37 @@ batch_requeue(struct db_pool *p, struct db_queryq *qq)
 	}
 }
 
+/*
+ * A unit that went out as one statement, head first, committed: its result becomes one
+ * result per query, row i for the i-th, as if each had run on its own. Returns the
+ * result when it is not one row per query (an error: nothing was committed), else NULL.
+ */
+static PGresult *
+many_split(struct db_query *head)
+{
+	PGresult	*all = head->res, *r;
+	struct db_query	*q = head;
+	int		 i, n = head->nbatch;
+
+	/* (the reader never lets a statement end without a result) */
+	if (PQresultStatus(all) != PGRES_TUPLES_OK || PQntuples(all) != n ||
+	    PQnfields(all) != 1) {
+		if (PQresultStatus(all) == PGRES_TUPLES_OK)
+			log_warnx("db %s: a batch of %d answered %d rows", head->pool->name, n,
+			    PQntuples(all));
+		return all;
+	}
+	for (i = 0; i < n; i++, q = TAILQ_NEXT(q, entry)) {
+		if ((r = PQcopyResult(all, PG_COPYRES_ATTRS)) == NULL ||
+		    !PQsetvalue(r, 0, 0, PQgetisnull(all, i, 0) ? NULL : PQgetvalue(all, i, 0),
+		    PQgetisnull(all, i, 0) ? -1 : PQgetlength(all, i, 0)))
+			fatalx("out of memory splitting a batch's result");
+		q->res = r;
+	}
+	PQclear(all);
+	return NULL;
+}
+
 /* The head unit is complete (results and Sync read): answer its queries. A batch whose
  * queries all returned rows and whose commit went through answers each; any error in it
  * means nothing of it was committed, and its queries run again one by one. */
@@ -527,6 +632,8 @@ pgc_unit_done(struct pgconn *c)
 
 	TAILQ_INIT(&done);
 	c->writing = 0;		/* (its results normally end that before) */
+	if (bad == NULL && q->many)
+		bad = many_split(q);
 	for (i = 0; i < n; i++) {
 		q = TAILQ_FIRST(&c->inflight);
 		TAILQ_REMOVE(&c->inflight, q, entry);
@@ -539,7 +646,7 @@ pgc_unit_done(struct pgconn *c)
 	c->await_sync = 0;
 	c->sync_err = 0;
 	c->cur = TAILQ_FIRST(&c->inflight);
-	c->left = c->cur != NULL ? c->cur->nbatch : 0;
+	c->left = c->cur != NULL ? unit_statements(c->cur) : 0;
 	if (c->depth == 0)
 		c->state = PGC_IDLE;
 	if (n == 1) {
@@ -572,6 +679,7 @@ static void
 pgc_busy_io(struct pgconn *c, short what)
 {
 	PGresult	*r;
+	int		 i;
 
 	if (c->flushing && (what & EV_WRITE) && pgc_flush(c) != 0)
 		return;
@@ -638,7 +746,12 @@ pgc_busy_io(struct pgconn *c, short what)
 					pgc_broken(c, "query ended without a result");
 					return;
 				}
-				c->cur = TAILQ_NEXT(c->cur, entry);
+				if (c->cur->many) {
+					/* its one statement stood for the whole unit */
+					for (i = c->cur->nbatch; i > 0 && c->cur != NULL; i--)
+						c->cur = TAILQ_NEXT(c->cur, entry);
+				} else
+					c->cur = TAILQ_NEXT(c->cur, entry);
 				if (--c->left == 0) {
 					c->await_sync = 1;
 					c->writing = 0;	/* now committing */
@@ -823,8 +936,8 @@ pool_dispatch(struct db_pool *p)
 
 struct db_pool *
 db_pool_new(struct event_base *base, const char *dsn, int size, int wait_max,
-    int batch_max, int writers, int stall_ms, const char *name, const struct db_stmt *stmts,
-    int nstmts)
+    int batch_max, int writers, int stall_ms, int one_statement, const char *name,
+    const struct db_stmt *stmts, int nstmts)
 {
 	struct db_pool	*p = xcalloc(1, sizeof(*p));
 	int		 i;
@@ -839,6 +952,7 @@ db_pool_new(struct event_base *base, const char *dsn, int size, int wait_max,
 	p->batch_max = batch_max < 1 ? 1 : batch_max > DB_BATCH_CAP ? DB_BATCH_CAP : batch_max;
 	p->backoff_ms = DB_BACKOFF_MIN_MS;
 	p->writers = writers < 1 ? 1 : writers;
+	p->one_statement = one_statement;
 	p->stall_us = (long long)(stall_ms < 1 ? 1 : stall_ms) * 1000;
 	TAILQ_INIT(&p->waitq);
 	TAILQ_INIT(&p->failed);

@@ -27,15 +27,20 @@ struct db_stmt {
 	const char	*name;
 	const char	*sql;
 	int		 nparams;
+	/* 0, or the index of a statement that runs a batch of this one's queries as one:
+	 * its parameter k is the array (a text[] literal) of their parameters k, and it
+	 * answers one row of one column per query, in their order */
+	int		 many;
 };
 
 /* stmts must outlive the pool. batch_max: at most this many DB_Q_BATCH queries share one
  * transaction (1: never). writers: at most this many units of DB_Q_BATCH queries run at
  * once; the others wait, and go out together when one is done; a unit running for longer
- * than stall_ms no longer counts. */
+ * than stall_ms no longer counts. one_statement: a batch of a statement that has a "many"
+ * form goes out as one query of that form (else as its queries, one after the other). */
 struct db_pool	*db_pool_new(struct event_base *, const char *dsn, int size, int wait_max,
-		    int batch_max, int writers, int stall_ms, const char *name,
-		    const struct db_stmt *stmts, int nstmts);
+		    int batch_max, int writers, int stall_ms, int one_statement,
+		    const char *name, const struct db_stmt *stmts, int nstmts);
 /* Stops connecting; callbacks of outstanding queries are not called. */
 void		 db_pool_free(struct db_pool *);
 
@@ -59,6 +64,11 @@ struct db_query	*db_query(struct db_pool *, int stmt, const char *const *values,
 /* The caller is going away: its callback will not run. A running query finishes on the
  * server and its result is drained and dropped before the connection is reused. */
 void		 db_cancel(struct db_query *);
+
+/* values[0..n-1] (NULL = SQL NULL) as the text of a PostgreSQL array literal, for a
+ * text[] parameter: every element double-quoted, with its backslashes and double quotes
+ * escaped. Free it with free(). */
+char		*db_array_literal(const char *const *values, int n);
 
 /* One step of PQconnectPoll() for a connection made with PQconnectStart*(): 1 once it is
  * connected, -1 when it failed (PQerrorMessage says why), else 0 with *what set to the

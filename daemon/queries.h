@@ -13,6 +13,7 @@ enum query_id {
 	Q_AUDIT_CHAIN,	/* fl.audit_chain(max): extend the audit hash chain */
 	Q_AUDIT_DUE,	/* the chain head to sign, if it moved since the last checkpoint */
 	Q_AUDIT_CHECKPOINT, /* store a signed checkpoint */
+	Q_RPC_MANY,	/* api.call_many(): a batch of Q_RPC as one statement */
 	Q_COUNT
 };
 

@@ -386,8 +386,8 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 		evconnlistener_set_error_cb(w->lev, accept_error_cb);
 		snprintf(name, sizeof(name), "w%d", i);
 		w->pool = db_pool_new(w->base, cfg->dsn, per_pool, (int)cfg->wait_queue,
-		    (int)cfg->batch_max, (int)cfg->writers, (int)cfg->write_stall_ms, name,
-		    queries, Q_COUNT);
+		    (int)cfg->batch_max, (int)cfg->writers, (int)cfg->write_stall_ms,
+		    (int)cfg->batch_one_statement, name, queries, Q_COUNT);
 		db_pool_on_idle(w->pool, pool_idle_cb, w);
 		w->ev_drain = event_new(w->base, -1, 0, drain_cb, w);
 		w->ev_handoff = event_new(w->base, -1, 0, handoff_cb, w);

@@ -163,6 +163,7 @@ test_defaults(void **state)
 	assert_int_equal(c.batch_max, 16);
 	assert_int_equal(c.writers, 1);
 	assert_int_equal(c.write_stall_ms, 200);
+	assert_int_equal(c.batch_one_statement, 1);
 	assert_string_equal(c.signing_key, "");
 	assert_int_equal(c.checkpoint_interval_s, 5);
 	assert_string_equal(c.log_level, "info");
@@ -319,6 +320,8 @@ test_integers(void **state)
 	load_refused(MINIMAL "[database]\nwriters = 513\n", "[database] writers", NULL);
 	load_refused(MINIMAL "[database]\nwrite_stall_ms = 0\n", "[database] write_stall_ms",
 	    NULL);
+	load_refused(MINIMAL "[database]\nbatch_one_statement = 2\n",
+	    "[database] batch_one_statement", NULL);
 	load_refused(MINIMAL "[audit]\ncheckpoint_interval_s = 0\n",
 	    "[audit] checkpoint_interval_s", NULL);
 	load_refused(MINIMAL "[audit]\ncheckpoint_interval_s = 86401\n",

@@ -1,0 +1,338 @@
+"""A batch of mutations goes to PostgreSQL as one statement, api.call_many(), and a run of
+direct receipts in it is written as sets, one INSERT per table (migration
+0013_bulk_receipts.sql, [database] batch_one_statement, docs/batching.md). Each call must
+still get exactly the answer api.call() gives it, leave the same rows, and whatever the set
+path cannot take must go through api.call() one by one.
+
+The batches are formed as in test_batching.py: two blocker calls hold both database
+connections of a daemon of its own on a table lock from psql, the calls sent next queue in
+the daemon, and they go out together when the lock goes.
+
+Which path a batch took shows in the rows' xmin: api.call() runs each call in a
+sub-transaction of its own, so the calls of a batch leave as many transaction ids as there
+are calls; the set path writes the whole run in one sub-transaction."""
+
+import hashlib
+import json
+
+import pytest
+
+import fundlib
+from fundlib import uniq
+from ledgerlib import api_of, new_fund, new_partner, psql, sql_lit
+from test_batching import _batch_counts, _run_queued
+
+
+def _daemon(daemon_factory, one_statement=1):
+    return daemon_factory(uniq("bulk"), {"server": {"workers": 1},
+                                         "database": {"pool_size": 2, "writers": 2,
+                                                      "batch_max": 32,
+                                                      "batch_one_statement": one_statement}})
+
+
+def _xmins(env, ids):
+    """Distinct transaction ids of the contributions ids."""
+    return int(env.sql("SELECT count(DISTINCT xmin::text) FROM fl.contribution WHERE "
+                       "contribution_id IN (%s)" % ",".join(sql_lit(i) for i in ids)).strip())
+
+
+def _blockers(admin, pa, code):
+    return [(admin, "contribution.receive", {"partner_id": pa, "fund": code,
+                                             "amount": "0.01", "currency": "EUR",
+                                             "idempotency_key": uniq("blk")})
+            for _ in range(2)]
+
+
+def _receipts(pa, code, tag):
+    """Receipts of every shape a direct receipt can have."""
+    def r(amount, key=True, **kw):
+        p = {"partner_id": pa, "fund": code, "amount": amount, "currency": "EUR"}
+        if key:
+            p["idempotency_key"] = "%s-%s" % (tag, uniq("k"))
+        p.update(kw)
+        return p
+    return [
+        r("1.00"),
+        r("2.50", bank_ref='ref "quoted" \\ back, {braces} NULL'),
+        r("10.00", currency="USD", fx_rate="0.9137"),      # 9.137 -> 9.14
+        r("0.25", currency="USD", fx_rate="0.5"),           # 0.125 -> 0.12, half-even
+        r("3", earmark_region="Shirak"),
+        r("4.00", received_at="2026-11-20T10:00:00Z", bank_ref="dated"),
+        r("5.00", key=False),
+        r("6.00", key=False, bank_ref="no key"),
+        r("7.07"),
+        r("8.00", earmark_region="AM-LO", bank_ref="Lori"),
+    ]
+
+
+def _comparable(result):
+    """A receipt's answer without what differs from call to call."""
+    out = dict(result)
+    for k in ("contribution_id", "created_at"):
+        out.pop(k)
+    if out.get("bank_ref") != "dated":
+        out.pop("received_at")      # now(), when not sent
+    return out
+
+
+def _check_rows(env, calls, docs):
+    """Each contribution: its journal entry as fl.post() writes it, one audit event, and
+    for a call with a key, the key's row with its answer."""
+    for (token, method, params), doc in zip(calls, docs):
+        c = doc["result"]
+        cid = c["contribution_id"]
+        pid = env.sql("SELECT principal_id FROM fl.principal WHERE token_hash = "
+                      "sha256(%s::bytea)" % sql_lit(token)).strip()
+        amount = env.sql("SELECT fund_amount FROM fl.contribution WHERE contribution_id = %s"
+                         % sql_lit(cid)).strip()
+        entry = env.sql(
+            "SELECT e.kind, e.memo, e.fund_code, e.principal_id, string_agg(p.seq || ':' || "
+            "a.short || ':' || p.amount, ' ' ORDER BY p.seq) FROM fl.journal_entry e JOIN "
+            "fl.posting p USING (entry_id) JOIN fl.account a USING (account_id) WHERE "
+            "e.ref_id = %s GROUP BY 1, 2, 3, 4" % sql_lit(cid)).strip()
+        assert entry == "receipt|receipt %s|%s|%s|1:cash:%s 2:contributions:-%s" % (
+            cid, params["fund"], pid, amount, amount), entry
+        # (the key is not part of the params api.call() gets)
+        body = json.dumps({k: v for k, v in params.items() if k != "idempotency_key"})
+        events = env.sql(
+            "SELECT principal_id, outcome, encode(params_sha256, 'hex') = encode(sha256("
+            "convert_to('contribution.receive ' || %s::jsonb::text, 'UTF8')), 'hex') FROM "
+            "fl.audit_event WHERE method = 'contribution.receive' AND object_id = %s"
+            % (sql_lit(body), sql_lit(cid))).split()
+        assert events == ["%s|ok|t" % pid], events
+        key = params.get("idempotency_key")
+        if key is not None:
+            row = env.sql("SELECT method, result FROM fl.idempotency WHERE principal_id = %s "
+                          "AND key = %s" % (sql_lit(pid), sql_lit(key))).strip()
+            method_, _, result = row.partition("|")
+            assert method_ == "contribution.receive" and json.loads(result) == c, row
+
+
+def test_a_batch_of_receipts_is_written_as_sets_and_answered_as_one_by_one(
+        env, daemon_factory, admin):
+    bulk = _daemon(daemon_factory, 1)
+    each = _daemon(daemon_factory, 0)
+    api = api_of(bulk, {"token": admin, "principal_id": None})
+    code = new_fund(api, prefix="BU")["code"]
+    pa = new_partner(api)["partner_id"]
+    cashier = fundlib.create_principal(bulk, admin, ["admin"], name=uniq("second"))
+    answers, calls_of = {}, {}
+    for name, d in (("bulk", bulk), ("each", each)):
+        before = _batch_counts(d, admin)
+        receipts = _receipts(pa, code, name)
+        # two of them by another principal: one run may hold several callers
+        calls = [(cashier["token"] if i in (3, 8) else admin, "contribution.receive", p)
+                 for i, p in enumerate(receipts)]
+        docs = _run_queued(env, d, admin, "fl.fund", _blockers(admin, pa, code), calls)[2:]
+        for doc in docs:
+            assert "result" in doc and doc.get("replayed") in (None, False), doc
+        after = _batch_counts(d, admin)
+        assert after[0] > before[0] and after[1] - before[1] >= 8, (before, after)
+        assert after[2] == before[2], (before, after)
+        ids = [doc["result"]["contribution_id"] for doc in docs]
+        assert len(set(ids)) == 10
+        # one sub-transaction for the batch's run, against one per call
+        assert _xmins(env, ids) == (1 if name == "bulk" else 10), name
+        _check_rows(env, calls, docs)
+        answers[name] = [_comparable(doc["result"]) for doc in docs]
+        calls_of[name] = (calls, docs)
+
+    assert answers["bulk"] == answers["each"]
+    got = {a["bank_ref"]: a for a in answers["bulk"] if a["bank_ref"]}
+    assert got['ref "quoted" \\ back, {braces} NULL']["amount"] == "2.50"
+    assert got["dated"]["received_at"] == "2026-11-20T10:00:00.000000Z"
+    assert got["Lori"]["earmark_region_code"] == "AM-LO"
+    fx = [a for a in answers["bulk"] if a["currency"] == "USD"]
+    assert [(a["fx_rate"], a["fund_amount"]) for a in fx] == [("0.9137", "9.14"),
+                                                              ("0.5", "0.12")]
+
+    # retries of the set path's calls replay their first answers, and write nothing
+    calls, docs = calls_of["bulk"]
+    n = env.sql("SELECT count(*) FROM fl.contribution WHERE fund_code = %s" % sql_lit(code))
+    for (token, method, params), doc in zip(calls, docs):
+        if "idempotency_key" not in params:
+            continue
+        again = fundlib.rpc(bulk, token, method, params)[1]
+        assert again["result"] == doc["result"], (again, doc)
+    assert env.sql("SELECT count(*) FROM fl.contribution WHERE fund_code = %s"
+                   % sql_lit(code)) == n
+    # the fund's balance is what the journal says
+    total = sum(round(float(a["fund_amount"]) * 100) for a in answers["bulk"] +
+                answers["each"]) + 4
+    bal = api.ok("fund.balance", {"code": code})
+    assert bal["received"] == "%d.%02d" % divmod(total, 100), bal
+
+
+# (each odd call here passes the daemon's checks of params, and only SQL finds it wrong)
+@pytest.mark.parametrize("odd", ["fx_missing", "future", "partner", "fund", "key_used",
+                                 "key_twice", "refused"])
+def test_a_run_the_set_path_cannot_take_goes_one_by_one(env, daemon_factory, admin, odd):
+    d = _daemon(daemon_factory, 1)
+    api = api_of(d, {"token": admin, "principal_id": None})
+    code = new_fund(api, prefix="BO")["code"]
+    pa = new_partner(api)["partner_id"]
+    good = [(admin, "contribution.receive",
+             {"partner_id": pa, "fund": code, "amount": "1.%02d" % i, "currency": "EUR",
+              "idempotency_key": uniq("g")}) for i in range(6)]
+    key = uniq("odd")
+    odd_params = {"partner_id": pa, "fund": code, "amount": "9.00", "currency": "EUR",
+                  "idempotency_key": key}
+    token = admin
+    first = None
+    if odd == "fx_missing":
+        odd_params["currency"] = "USD"
+    elif odd == "future":
+        odd_params["received_at"] = "2099-01-01T00:00:00Z"
+    elif odd == "partner":
+        odd_params["partner_id"] = "pa_" + "0" * 20
+    elif odd == "fund":
+        odd_params["fund"] = "NO-SUCH-FUND"
+    elif odd == "key_used":
+        first = fundlib.rpc(d, admin, "contribution.receive", odd_params)[1]["result"]
+    elif odd == "refused":
+        token = fundlib.create_principal(d, admin, ["auditor"], name=uniq("aud"))["token"]
+    before = _batch_counts(d, admin)
+    calls = good[:3] + [(token, "contribution.receive", odd_params)] + good[3:]
+    if odd == "key_twice":
+        calls.append((admin, "contribution.receive", dict(odd_params)))
+    docs = _run_queued(env, d, admin, "fl.fund", _blockers(admin, pa, code), calls)[2:]
+
+    good_docs = docs[:3] + docs[4:7]
+    for doc, (_, _, p) in zip(good_docs, good):
+        assert "result" in doc and doc["result"]["amount"] == p["amount"], doc
+    ids = [doc["result"]["contribution_id"] for doc in good_docs]
+    # every call of the run went through api.call(): one sub-transaction each
+    assert _xmins(env, ids) == len(ids)
+    o = docs[3]
+    if odd == "fx_missing":
+        fundlib.assert_error(o, -32602, field="fx_rate", reason="required_for_another_currency")
+    elif odd == "future":
+        fundlib.assert_error(o, -32602, field="received_at", reason="in_the_future")
+    elif odd == "partner":
+        fundlib.assert_error(o, -32004, reason="partner_not_found")
+    elif odd == "fund":
+        fundlib.assert_error(o, -32004, reason="fund_not_found")
+    elif odd == "refused":
+        fundlib.assert_error(o, -32003)
+        assert env.sql("SELECT count(*) FROM fl.audit_event WHERE outcome = 'refused' AND "
+                       "method = 'contribution.receive' AND principal_id = (SELECT "
+                       "principal_id FROM fl.principal WHERE token_hash = sha256(%s::bytea))"
+                       % sql_lit(token)).strip() == "1"
+    elif odd == "key_used":
+        assert o["result"] == first, (o, first)
+    elif odd == "key_twice":
+        assert "result" in o and docs[-1]["result"] == o["result"], (o, docs[-1])
+    # the set path gave the run up by itself: the batch did not fail
+    after = _batch_counts(d, admin)
+    assert after[2] == before[2] and after[0] > before[0], (before, after)
+    # nothing else was written: the good ones, plus the odd one where it succeeds
+    want = 2 + 6 + (1 if odd in ("key_used", "key_twice") else 0)   # blockers first
+    assert env.sql("SELECT count(*) FROM fl.contribution WHERE fund_code = %s"
+                   % sql_lit(code)).strip() == str(want)
+    assert env.sql("SELECT count(*) FROM fl.journal_entry WHERE fund_code = %s"
+                   % sql_lit(code)).strip() == str(want)
+
+
+def test_a_batch_mixing_receipts_and_other_calls(env, daemon_factory, admin):
+    """Runs of direct receipts around a partner.create and a receipt of a pledge: every
+    call answered, each written once."""
+    d = _daemon(daemon_factory, 1)
+    api = api_of(d, {"token": admin, "principal_id": None})
+    code = new_fund(api, prefix="BM")["code"]
+    pa = new_partner(api)["partner_id"]
+    pledge = api.ok("contribution.pledge", {"partner_id": pa, "fund": code,
+                                            "amount": "50.00", "currency": "EUR"})
+
+    def receipt(i):
+        return (admin, "contribution.receive", {"partner_id": pa, "fund": code,
+                                                "amount": "2.%02d" % i, "currency": "EUR",
+                                                "idempotency_key": uniq("m")})
+    name = uniq("mixed")
+    calls = [receipt(i) for i in range(3)] + \
+        [(admin, "partner.create", {"name": name, "country": "AM", "kind": "individual"})] + \
+        [receipt(i) for i in range(3, 6)] + \
+        [(admin, "contribution.receive", {"contribution_id": pledge["contribution_id"]})] + \
+        [receipt(i) for i in range(6, 9)]
+    docs = _run_queued(env, d, admin, "fl.fund", _blockers(admin, pa, code), calls)[2:]
+    for doc in docs:
+        assert "result" in doc, doc
+    assert docs[3]["result"]["name"] == name
+    assert docs[7]["result"]["status"] == "received"
+    assert docs[7]["result"]["contribution_id"] == pledge["contribution_id"]
+    amounts = sorted(doc["result"]["amount"] for doc in docs[:3] + docs[4:7] + docs[8:])
+    assert amounts == ["2.%02d" % i for i in range(9)]
+    assert env.sql("SELECT count(*) FROM fl.partner WHERE name = %s" % sql_lit(name)).strip() \
+        == "1"
+    assert env.sql("SELECT count(*), count(DISTINCT ref_id) FROM fl.journal_entry WHERE "
+                   "fund_code = %s" % sql_lit(code)).strip() == "13|12"
+    bal = api.ok("fund.balance", {"code": code})
+    assert bal["received"] == "%d.%02d" % divmod(2 + 5000 + sum(200 + i for i in range(9)),
+                                                  100), bal
+
+
+def test_an_error_no_method_answers_rolls_the_set_back_and_each_call_runs_alone(
+        env, daemon_factory, admin):
+    d = _daemon(daemon_factory, 1)
+    api = api_of(d, {"token": admin, "principal_id": None})
+    code = new_fund(api, prefix="BE")["code"]
+    pa = new_partner(api)["partner_id"]
+    tag = uniq("be")
+    boom = tag + "-boom"
+    r = psql(env, """
+        CREATE FUNCTION fl.test_bulk_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.bank_ref = %s THEN
+                RAISE EXCEPTION 'boom';	-- SQLSTATE P0001: no answer of a method
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER test_bulk_boom BEFORE INSERT ON fl.contribution FOR EACH ROW
+            EXECUTE FUNCTION fl.test_bulk_boom();""" % sql_lit(boom))
+    assert r.returncode == 0, r.stderr
+    try:
+        before = _batch_counts(d, admin)
+        refs = ["%s-%d" % (tag, i) for i in range(4)] + [boom] + \
+            ["%s-%d" % (tag, i) for i in range(4, 8)]
+        calls = [(admin, "contribution.receive", {"partner_id": pa, "fund": code,
+                                                  "amount": "3.00", "currency": "EUR",
+                                                  "bank_ref": ref}) for ref in refs]
+        docs = _run_queued(env, d, admin, "fl.fund", _blockers(admin, pa, code), calls)[2:]
+    finally:
+        psql(env, "DROP TRIGGER test_bulk_boom ON fl.contribution;"
+                  "DROP FUNCTION fl.test_bulk_boom();")
+    fundlib.assert_error(docs[4], -32603, reason="internal_error")
+    for doc, ref in zip(docs, refs):
+        if ref != boom:
+            assert doc["result"]["bank_ref"] == ref, doc
+    rows = env.sql("SELECT bank_ref, count(*) FROM fl.contribution WHERE fund_code = %s AND "
+                   "bank_ref LIKE %s GROUP BY 1 ORDER BY 1" % (sql_lit(code),
+                                                               sql_lit(tag + "-%"))).split()
+    assert rows == ["%s|1" % ref for ref in sorted(refs) if ref != boom], rows
+    after = _batch_counts(d, admin)
+    assert after[2] == before[2] + 1, (before, after)
+    assert "rolled back (SQLSTATE P0001)" in d.log_tail(20000)
+
+
+def test_call_many_answers_each_call_as_api_call_does(env, daemon):
+    """api.call_many() itself: one row per call, in order, each api.call()'s answer (here
+    refusals, which write their audit events), and arrays of different lengths refused."""
+    bad = hashlib.sha256(uniq("not-a-token").encode()).hexdigest()
+    args = ("ARRAY['\\x%s'::bytea, NULL, '\\x%s'], ARRAY[NULL::bytea, NULL, NULL], "
+            "ARRAY['contribution.receive', 'partner.create', 'fund.create'], "
+            "ARRAY['{admin}', '{admin}', '{admin}'], ARRAY['{}'::jsonb, '{}', '{}'], "
+            "ARRAY[NULL::text, NULL, NULL], ARRAY['{}'::jsonb, '{}', '{}']" % (bad, bad))
+    out = env.sql("SELECT r FROM api.call_many(%s) AS r" % args).split("\n")
+    rows = [json.loads(l) for l in out if l]
+    one = []
+    for token, method in ((bad, "contribution.receive"), (None, "partner.create"),
+                          (bad, "fund.create")):
+        one.append(json.loads(env.sql(
+            "SELECT api.call(%s, NULL, %s, '{admin}', '{}', NULL, '{}')"
+            % ("'\\x%s'::bytea" % token if token else "NULL", sql_lit(method))).strip()))
+    assert rows == one, (rows, one)
+    assert [(r["error"]["code"], r["error"]["data"]["reason"]) for r in rows] == [
+        (-32001, "bad_credentials"), (-32001, "no_credentials"), (-32001, "bad_credentials")]
+    p = psql(env, "SELECT api.call_many(ARRAY[NULL::bytea], ARRAY[NULL::bytea], "
+                  "ARRAY['a.b', 'c.d'], ARRAY['{}'], ARRAY['{}'::jsonb], ARRAY[NULL::text], "
+                  "ARRAY['{}'::jsonb]);")
+    assert p.returncode != 0 and "arrays of different lengths" in p.stderr, p.stderr
