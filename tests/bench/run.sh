@@ -245,19 +245,23 @@ done
 # against the same with chaining paused ([audit] chain_interval_ms = 0), alternating: the
 # chain must not serialize writers.
 sed -e 's/^\[audit\]$/[audit]\nchain_interval_ms = 0/' "$DIR/fundd.conf" >"$DIR/fundd-nochain.conf"
-# And batched commits (docs/batching.md) against none: [database] batch_max = 1; and one
+# And batched commits (docs/batching.md) against none: [database] batch_max = 1; one
 # batch at a time per worker (writers = 1, the default) against every connection taking
-# mutations (writers = 512).
+# mutations (writers = 512); a batch as one statement, its receipts written as sets
+# (batch_one_statement = 1, the default) against one statement per call.
 sed -e 's/^\[database\]$/[database]\nbatch_max = 1/' "$DIR/fundd.conf" >"$DIR/fundd-nobatch.conf"
 sed -e 's/^\[database\]$/[database]\nwriters = 512/' "$DIR/fundd.conf" >"$DIR/fundd-allwriters.conf"
+sed -e 's/^\[database\]$/[database]\nbatch_one_statement = 0/' "$DIR/fundd.conf" \
+    >"$DIR/fundd-each.conf"
 for round in $(seq "$ROUNDS"); do
-	for mode in audit-chain audit-paused unbatched allwriters; do
+	for mode in audit-chain audit-paused unbatched allwriters each; do
 		stop_fundd
 		case $mode in
 		audit-chain)	start_fundd "$DIR/fundd.conf" ;;
 		audit-paused)	start_fundd "$DIR/fundd-nochain.conf" ;;
 		unbatched)	start_fundd "$DIR/fundd-nobatch.conf" ;;
 		allwriters)	start_fundd "$DIR/fundd-allwriters.conf" ;;
+		each)		start_fundd "$DIR/fundd-each.conf" ;;
 		esac
 		"$LOADGEN" --url "https://127.0.0.1:$FPORT/rpc" --connections 32 \
 		    --duration "$DURATION" --warmup "$WARMUP" --cacert "$DIR/tls/ca.crt" \
@@ -340,7 +344,8 @@ grep '"rps"' "$RESULTS" | /usr/bin/python3 "$ROOT/tests/bench/report.py" \
     --ratio fundd-approve fundd-receive 8 --ratio fundd-approve fundd-receive 32 \
     --ratio fundd-receive-audit-chain fundd-receive-audit-paused 32 \
     --ratio fundd-receive-audit-chain fundd-receive-unbatched 32 \
-    --ratio fundd-receive-audit-chain fundd-receive-allwriters 32
+    --ratio fundd-receive-audit-chain fundd-receive-allwriters 32 \
+    --ratio fundd-receive-audit-chain fundd-receive-each 32
 echo
 echo "## memory"
 echo

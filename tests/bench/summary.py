@@ -75,9 +75,13 @@ def main():
     ratio_row("`contribution.receive`, 32 conns, one batch at a time (default)", median(
         rows, "fundd-receive-audit-chain", connections=32), median(
         rows, "fundd-receive-allwriters", connections=32), "writers = 512")
+    ratio_row("`contribution.receive`, 32 conns, a batch as one statement (default)", median(
+        rows, "fundd-receive-audit-chain", connections=32), median(
+        rows, "fundd-receive-each", connections=32), "batch_one_statement = 0")
     for label, name in (("fundd-receive-audit-chain", "batched"),
                         ("fundd-receive-unbatched", "unbatched"),
-                        ("fundd-receive-allwriters", "writers = 512")):
+                        ("fundd-receive-allwriters", "writers = 512"),
+                        ("fundd-receive-each", "one statement per call")):
         out.append("| `contribution.receive`, 32 conns, p50 / p99, %s | %.1f / %.1f ms "
                    "| | | | |" % (name, median(rows, label, "p50_ms", 32),
                                   median(rows, label, "p99_ms", 32)))

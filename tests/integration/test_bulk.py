@@ -1,6 +1,6 @@
 """A batch of mutations goes to PostgreSQL as one statement, api.call_many(), and a run of
-direct receipts in it is written as sets, one INSERT per table (migration
-0013_bulk_receipts.sql, [database] batch_one_statement, docs/batching.md). Each call must
+direct receipts or of grant approvals in it is written as sets, one statement per table
+(migration 0013_bulk.sql, [database] batch_one_statement, docs/batching.md). Each call must
 still get exactly the answer api.call() gives it, leave the same rows, and whatever the set
 path cannot take must go through api.call() one by one.
 
@@ -18,6 +18,7 @@ import json
 import pytest
 
 import fundlib
+import grantlib
 from fundlib import uniq
 from ledgerlib import api_of, new_fund, new_partner, psql, sql_lit
 from test_batching import _batch_counts, _run_queued
@@ -336,3 +337,153 @@ def test_call_many_answers_each_call_as_api_call_does(env, daemon):
                   "ARRAY['a.b', 'c.d'], ARRAY['{}'], ARRAY['{}'::jsonb], ARRAY[NULL::text], "
                   "ARRAY['{}'::jsonb]);")
     assert p.returncode != 0 and "arrays of different lengths" in p.stderr, p.stderr
+
+
+# --- grant.approve ------------------------------------------------------------------------
+
+def _decision_xmins(env, grant_ids, pid):
+    return int(env.sql("SELECT count(DISTINCT xmin::text) FROM fl.grant_decision WHERE "
+                       "principal_id = %s AND grant_id IN (%s)" % (
+                           sql_lit(pid), ",".join(sql_lit(g) for g in grant_ids))).strip())
+
+
+def _grant_comparable(g):
+    out = {k: v for k, v in g.items()
+           if k not in ("grant_id", "returnee_id", "fund", "created_at", "decided_at")}
+    for k in ("approvals", "decisions"):
+        out[k] = [{a: b for a, b in d.items() if a != "at"} for d in g[k]]
+    return out
+
+
+def test_a_batch_of_approvals_is_written_as_sets_and_answered_as_one_by_one(
+        env, daemon_factory, admin):
+    bulk = _daemon(daemon_factory, 1)
+    each = _daemon(daemon_factory, 0)
+    api = api_of(bulk, {"token": admin, "principal_id": None})
+    first = fundlib.create_principal(bulk, admin, ["approver"], name=uniq("appr1"))
+    second = fundlib.create_principal(bulk, admin, ["approver"], name=uniq("appr2"))
+    ret = grantlib.new_returnee(api)
+    answers = {}
+    for name, d in (("bulk", bulk), ("each", each)):
+        fund = grantlib.funded_fund(api, received="1000.00", dual="50.00")
+        code = fund["code"]
+        pa = new_partner(api)["partner_id"]
+        # one approval each; two approvals, of which the other one is given; two, of which
+        # this is the first
+        amounts = ["10.00", "11.00", "12.00", "13.00", "14.00", "60.00", "70.00", "80.00"]
+        grants = [grantlib.apply(api, ret, fund, amount=a, purpose="Purpose %d" % i)
+                  for i, a in enumerate(amounts)]
+        for g in grants[5:7]:
+            api_of(bulk, second).ok("grant.approve", {"grant_id": g["grant_id"]})
+        calls = []
+        for i, g in enumerate(grants):
+            p = {"grant_id": g["grant_id"]}
+            if i % 2 == 0:
+                p["idempotency_key"] = uniq("ak")
+            if i in (1, 5):
+                p["comment"] = 'looks "fine", \\ {ok}'
+            calls.append((first["token"], "grant.approve", p))
+        before = _batch_counts(d, admin)
+        docs = _run_queued(env, d, admin, "fl.fund", _blockers(admin, pa, code), calls)[2:]
+        after = _batch_counts(d, admin)
+        assert after[2] == before[2] and after[1] - before[1] >= 6, (before, after)
+        for doc in docs:
+            assert "result" in doc, doc
+        ids = [g["grant_id"] for g in grants]
+        assert [doc["result"]["grant_id"] for doc in docs] == ids
+        assert [doc["result"]["status"] for doc in docs] == ["approved"] * 7 + ["submitted"]
+        assert _decision_xmins(env, ids, first["principal_id"]) == (1 if name == "bulk"
+                                                                    else 8), name
+        bal = api.ok("fund.balance", {"code": code})
+        assert bal["committed"] == "190.00" and bal["available"] == "810.02", bal
+        for (token, method, params), doc, g in zip(calls, docs, grants):
+            gid = g["grant_id"]
+            entries = env.sql(
+                "SELECT e.kind, e.memo, e.principal_id, string_agg(p.seq || ':' || a.short || "
+                "':' || p.amount, ' ' ORDER BY p.seq) FROM fl.journal_entry e JOIN fl.posting p "
+                "USING (entry_id) JOIN fl.account a USING (account_id) WHERE e.ref_id = %s "
+                "GROUP BY 1, 2, 3" % sql_lit(gid)).split()
+            if doc["result"]["status"] == "approved":
+                cents = int(doc["result"]["amount"].replace(".", ""))
+                assert entries == ["commitment|commitment", "for", "grant", "%s|%s|1:"
+                                   "grants_committed:%d" % (gid, first["principal_id"], cents),
+                                   "2:commitments:-%d" % cents], entries
+            else:
+                assert entries == [], entries
+            body = json.dumps({k: v for k, v in params.items() if k != "idempotency_key"})
+            events = env.sql(
+                "SELECT principal_id, encode(params_sha256, 'hex') = encode(sha256(convert_to("
+                "'grant.approve ' || %s::jsonb::text, 'UTF8')), 'hex') FROM fl.audit_event "
+                "WHERE method = 'grant.approve' AND object_id = %s AND principal_id = %s"
+                % (sql_lit(body), sql_lit(gid), sql_lit(first["principal_id"]))).split()
+            assert events == ["%s|t" % first["principal_id"]], events
+            if "idempotency_key" in params:
+                again = fundlib.rpc(d, token, method, params)[1]
+                assert again["result"] == doc["result"], (again, doc)
+        answers[name] = [_grant_comparable(doc["result"]) for doc in docs]
+    assert answers["bulk"] == answers["each"]
+    assert answers["bulk"][1]["approvals"][0]["comment"] == 'looks "fine", \\ {ok}'
+
+
+@pytest.mark.parametrize("odd", ["short", "self", "twice", "unknown", "decided"])
+def test_a_run_of_approvals_the_set_path_cannot_take_goes_one_by_one(env, daemon_factory,
+                                                                      admin, odd):
+    d = _daemon(daemon_factory, 1)
+    api = api_of(d, {"token": admin, "principal_id": None})
+    appr = fundlib.create_principal(d, admin, ["approver"], name=uniq("appr"))
+    other = fundlib.create_principal(d, admin, ["approver", "admin"], name=uniq("other"))
+    ret = grantlib.new_returnee(api)
+    fund = grantlib.funded_fund(api, received="100.00", dual="1000.00")
+    pa = new_partner(api)["partner_id"]
+    amounts = ["30.00"] * 5 if odd == "short" else ["1.00"] * 5
+    grants = [grantlib.apply(api, ret, fund, amount=a) for a in amounts]
+    calls = [(appr["token"], "grant.approve", {"grant_id": g["grant_id"]}) for g in grants]
+    if odd == "self":
+        # a grant applied for by the approver itself
+        own = grantlib.apply(api_of(d, other), ret, fund, amount="1.00")
+        calls.insert(2, (other["token"], "grant.approve", {"grant_id": own["grant_id"]}))
+    elif odd == "twice":
+        calls.insert(3, calls[1])
+    elif odd == "unknown":
+        calls.insert(2, (appr["token"], "grant.approve", {"grant_id": "gr_" + "0" * 20}))
+    elif odd == "decided":
+        done = grantlib.apply(api, ret, fund, amount="1.00")
+        api_of(d, other).ok("grant.approve", {"grant_id": done["grant_id"]})
+        calls.insert(2, (appr["token"], "grant.approve", {"grant_id": done["grant_id"]}))
+    before = _batch_counts(d, admin)
+    docs = _run_queued(env, d, admin, "fl.fund", _blockers(admin, pa, fund["code"]),
+                       calls)[2:]
+    after = _batch_counts(d, admin)
+    assert after[2] == before[2] and after[0] > before[0], (before, after)
+    if odd == "short":
+        # 100.02 available: three of 30.00 fit (which three: the order the calls reached
+        # the daemon in)
+        ok = [doc["result"]["grant_id"] for doc in docs if "result" in doc]
+        assert len(ok) == 3, docs
+        for doc in docs:
+            if "result" in doc:
+                assert doc["result"]["status"] == "approved", doc
+            else:
+                fundlib.assert_error(doc, -32010, reason="insufficient_funds")
+    else:
+        odd_doc = docs[2]
+        if odd == "twice":
+            # the same call twice: whichever reached the daemon second is refused
+            odd_doc = docs[1] if "error" in docs[1] else docs[3]
+        if odd == "self":
+            fundlib.assert_error(odd_doc, -32011, reason="self_approval")
+        elif odd == "twice":
+            fundlib.assert_error(odd_doc, -32011, reason="already_approved")
+        elif odd == "unknown":
+            fundlib.assert_error(odd_doc, -32004, reason="grant_not_found")
+        elif odd == "decided":
+            fundlib.assert_error(odd_doc, -32009, reason="wrong_state")
+        rest = [doc for doc in docs if doc is not odd_doc]
+        for doc in rest:
+            assert doc["result"]["status"] == "approved", doc
+        ok = [g["grant_id"] for g in grants]
+    # every call of the run went through api.call(): one sub-transaction each
+    assert _decision_xmins(env, ok, appr["principal_id"]) == len(ok)
+    bal = api.ok("fund.balance", {"code": fund["code"]})
+    want = {"short": 9000, "decided": 600}.get(odd, 500)
+    assert bal["committed"] == "%d.%02d" % divmod(want, 100), bal
