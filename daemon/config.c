@@ -77,7 +77,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "database", "write_stall_ms", CFG_INT, S(write_stall_ms), "200", 1, 3600000, NULL, 0,
 	  "milliseconds after which a running batch of mutations no longer holds back the next" },
 	{ "database", "batch_one_statement", CFG_INT, S(batch_one_statement), "1", 0, 1, NULL,
-	  0, "1 = a batch of mutations is one statement, and its receipts are written as sets; 0 = one statement per mutation" },
+	  0, "1 = a batch of mutations is one statement, and its receipts and approvals are written as sets; 0 = one statement per mutation" },
 	{ "audit", "signing_key", CFG_STR, S(signing_key), "", 0, 0, NULL, 0,
 	  "PEM Ed25519 private key that signs audit checkpoints (mode 600); needed to serve" },
 	{ "audit", "checkpoint_interval_s", CFG_INT, S(checkpoint_interval_s), "5", 1, 86400,
