@@ -88,9 +88,10 @@ END
 $$;
 
 -- What api.call() writes after each successful call of the run, in the calls' order: the
--- key's row with its answer, and the audit event. p_hash[k] is the call's params_sha256.
+-- key's row with its answer, and the audit event. p_hash[k] is the call's params_sha256,
+-- p_res[k] its method's result. Returns api.call()'s answers.
 CREATE FUNCTION fl.bulk_record(p_method text, p_pids text[], p_idem text[], p_hash bytea[],
-    p_res jsonb[]) RETURNS void
+    p_res jsonb[]) RETURNS jsonb[]
 LANGUAGE plpgsql AS $$
 DECLARE
 	v_ns	text := split_part(p_method, '.', 1) || '_id';
@@ -106,6 +107,40 @@ BEGIN
 	SELECT u.pid, p_method, u.r->>v_ns, 'ok', u.h
 	  FROM unnest(p_pids, p_hash, p_res) WITH ORDINALITY AS u(pid, h, r, o)
 	 ORDER BY u.o;
+	RETURN ARRAY(SELECT jsonb_build_object('result', u.r, 'replayed', false)
+		       FROM unnest(p_res) WITH ORDINALITY AS u(r, o) ORDER BY u.o);
+END
+$$;
+
+-- One journal entry per k, in the order of k, as fl.post() writes each: kind p_kind, memo
+-- p_memo || p_refs[k], fund p_funds[k], ref_id p_refs[k], by p_pids[k], posting
+-- p_amounts[k] to the fund's account p_debit and -p_amounts[k] to p_credit.
+CREATE FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs text[],
+    p_pids text[], p_debit text, p_credit text, p_amounts bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_n	bigint;
+BEGIN
+	WITH x AS (
+		SELECT * FROM unnest(p_funds, p_refs, p_pids, p_amounts)
+		    WITH ORDINALITY AS u(fund, ref, pid, amount, o)),
+	e AS (
+		INSERT INTO fl.journal_entry (kind, memo, fund_code, ref_id, principal_id)
+		SELECT p_kind, p_memo || x.ref, x.fund, x.ref, x.pid FROM x ORDER BY x.o
+		RETURNING entry_id, ref_id),
+	p AS (
+		INSERT INTO fl.posting (entry_id, seq, account_id, amount, currency)
+		SELECT e.entry_id, s.i, a.account_id, s.sign * x.amount, a.currency
+		  FROM e
+		  JOIN x ON x.ref = e.ref_id
+		 CROSS JOIN (VALUES (1::smallint, p_debit, 1), (2::smallint, p_credit, -1))
+		       AS s(i, short, sign)
+		  JOIN fl.account a ON a.fund_code = x.fund AND a.short = s.short
+		RETURNING 1)
+	SELECT count(*) INTO v_n FROM p;
+	IF v_n <> 2 * cardinality(p_refs) THEN
+		RAISE EXCEPTION 'a fund of % lacks an account of {%,%}', p_refs, p_debit, p_credit;
+	END IF;
 END
 $$;
 
@@ -126,7 +161,8 @@ DECLARE
 	v_fs	fl.fund[];
 	v_cs	fl.contribution[];
 	v_res	jsonb[];
-	v_n2	bigint;
+	v_funds	text[];
+	v_amts	bigint[];
 	k	int;
 BEGIN
 	v_ps := fl.bulk_callers(p_token, p_cert, p_roles);
@@ -155,6 +191,8 @@ BEGIN
 			c.bank_ref := p_params[k]->>'bank_ref';
 			c.contribution_id := fl.new_id('co');	-- the column's default
 			v_ids[k] := c.contribution_id;
+			v_funds[k] := c.fund_code;
+			v_amts[k] := c.fund_amount;
 			v_cs[k] := c;
 			v_fs[k] := v_f;
 		END LOOP;
@@ -170,39 +208,20 @@ BEGIN
 			RETURNING *)
 		SELECT array_agg(ins ORDER BY array_position(v_ids, ins.contribution_id))
 		  INTO v_cs FROM ins;
-		-- each one's journal entry, as fl.post() writes it
-		WITH e AS (
-			INSERT INTO fl.journal_entry (kind, memo, fund_code, ref_id, principal_id)
-			SELECT 'receipt', 'receipt ' || x.contribution_id, x.fund_code,
-			    x.contribution_id, x.created_by
-			  FROM unnest(v_cs) WITH ORDINALITY AS x
-			 ORDER BY x.ordinality
-			RETURNING entry_id, fund_code, ref_id),
-		p AS (
-			INSERT INTO fl.posting (entry_id, seq, account_id, amount, currency)
-			SELECT e.entry_id, s.i, a.account_id, s.sign * x.fund_amount, a.currency
-			  FROM e
-			  JOIN unnest(v_cs) AS x ON x.contribution_id = e.ref_id
-			 CROSS JOIN (VALUES (1::smallint, 'cash', 1), (2::smallint, 'contributions', -1))
-			       AS s(i, short, sign)
-			  JOIN fl.account a ON a.fund_code = e.fund_code AND a.short = s.short
-			RETURNING 1)
-		SELECT count(*) INTO v_n2 FROM p;
-		IF v_n2 <> 2 * v_n THEN
-			RAISE EXCEPTION 'a fund of % lacks an account of {cash,contributions}', v_ids;
-		END IF;
+		-- each one's journal entry, as api.contribution_receive() posts it
+		PERFORM fl.post_many('receipt', 'receipt ', v_funds, v_ids, v_pids, 'cash',
+		    'contributions', v_amts);
 		FOR k IN 1..v_n LOOP
 			v_res[k] := fl.contribution_json(v_cs[k], v_fs[k]);
 		END LOOP;
-		PERFORM fl.bulk_record('contribution.receive', v_pids, p_idem, v_hash, v_res);
+		v_res := fl.bulk_record('contribution.receive', v_pids, p_idem, v_hash, v_res);
 		-- the entries' checks deferred to commit, now (see api.call())
 		SET CONSTRAINTS ALL IMMEDIATE;
 		SET CONSTRAINTS ALL DEFERRED;
 	EXCEPTION WHEN SQLSTATE 'FLERR' THEN
 		RETURN NULL;
 	END;
-	RETURN ARRAY(SELECT jsonb_build_object('result', r, 'replayed', false)
-		       FROM unnest(v_res) WITH ORDINALITY AS u(r, o) ORDER BY u.o);
+	RETURN v_res;
 END
 $$;
 
@@ -222,11 +241,13 @@ DECLARE
 	v_ids	text[];
 	v_hash	bytea[];
 	v_gs	fl.grant_application[];
-	v_final	text[] := '{}';
+	v_final	text[] := '{}';		-- the last approvals: their grants,
+	v_funds	text[] := '{}';		-- funds,
+	v_fpids	text[] := '{}';		-- approvers
+	v_amts	bigint[] := '{}';	-- and amounts
 	v_f	fl.fund;
 	v_avail	bigint;
 	v_res	jsonb[];
-	v_n2	bigint;
 	g	fl.grant_application;
 	k	int;
 BEGIN
@@ -266,6 +287,9 @@ BEGIN
 			IF (SELECT count(*) FROM fl.grant_decision WHERE grant_id = g.grant_id
 			     AND decision = 'approve') + 1 >= g.approvals_needed THEN
 				v_final := v_final || g.grant_id;
+				v_funds := v_funds || g.fund_code;
+				v_fpids := v_fpids || v_pids[k];
+				v_amts := v_amts || g.amount;
 			END IF;
 		END LOOP;
 		-- each fund of a last approval folded and locked, as fl.fund_fold() does for
@@ -291,29 +315,9 @@ BEGIN
 		SELECT u.id, u.pid, 'approve', u.p->>'comment'
 		  FROM unnest(v_ids, v_pids, p_params) WITH ORDINALITY AS u(id, pid, p, o)
 		 ORDER BY u.o;
-		-- each commitment, as fl.post() writes it
-		WITH e AS (
-			INSERT INTO fl.journal_entry (kind, memo, fund_code, ref_id, principal_id)
-			SELECT 'commitment', 'commitment for grant ' || x.grant_id, x.fund_code,
-			    x.grant_id, v_pids[x.ordinality::int]
-			  FROM unnest(v_gs) WITH ORDINALITY AS x
-			 WHERE x.grant_id = ANY (v_final)
-			 ORDER BY x.ordinality
-			RETURNING entry_id, fund_code, ref_id),
-		p AS (
-			INSERT INTO fl.posting (entry_id, seq, account_id, amount, currency)
-			SELECT e.entry_id, s.i, a.account_id, s.sign * x.amount, a.currency
-			  FROM e
-			  JOIN unnest(v_gs) AS x ON x.grant_id = e.ref_id
-			 CROSS JOIN (VALUES (1::smallint, 'grants_committed', 1),
-				(2::smallint, 'commitments', -1)) AS s(i, short, sign)
-			  JOIN fl.account a ON a.fund_code = e.fund_code AND a.short = s.short
-			RETURNING 1)
-		SELECT count(*) INTO v_n2 FROM p;
-		IF v_n2 <> 2 * cardinality(v_final) THEN
-			RAISE EXCEPTION 'a fund of % lacks an account of {grants_committed,commitments}',
-			    v_final;
-		END IF;
+		-- each commitment, as api.grant_approve() posts it
+		PERFORM fl.post_many('commitment', 'commitment for grant ', v_funds, v_final,
+		    v_fpids, 'grants_committed', 'commitments', v_amts);
 		UPDATE fl.grant_application SET status = 'approved', committed = amount,
 		    decided_at = now()
 		 WHERE grant_id = ANY (v_final);
@@ -322,15 +326,14 @@ BEGIN
 		FOR k IN 1..v_n LOOP
 			v_res[k] := fl.grant_json(v_gs[k]);
 		END LOOP;
-		PERFORM fl.bulk_record('grant.approve', v_pids, p_idem, v_hash, v_res);
+		v_res := fl.bulk_record('grant.approve', v_pids, p_idem, v_hash, v_res);
 		-- the commitments' checks deferred to commit, now (see api.call())
 		SET CONSTRAINTS ALL IMMEDIATE;
 		SET CONSTRAINTS ALL DEFERRED;
 	EXCEPTION WHEN SQLSTATE 'FLERR' THEN
 		RETURN NULL;
 	END;
-	RETURN ARRAY(SELECT jsonb_build_object('result', r, 'replayed', false)
-		       FROM unnest(v_res) WITH ORDINALITY AS u(r, o) ORDER BY u.o);
+	RETURN v_res;
 END
 $$;
 

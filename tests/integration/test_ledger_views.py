@@ -379,10 +379,17 @@ def test_owner_cannot_change_the_journal(env, booked, stmt):
 
 def entry_script(code, memo, postings, end):
     """Owner SQL inserting an entry of fund `code` with postings [(short, amount)]."""
+    return entry_script_funds(memo, [(code, short, amt) for short, amt in postings], end,
+                              fund=code)
+
+
+def entry_script_funds(memo, postings, end, fund=None):
+    """Owner SQL inserting an entry (of fund `fund`, if given) with postings
+    [(fund code, short, amount)], possibly across funds."""
     lines = ["BEGIN;",
              "INSERT INTO fl.journal_entry (kind, memo, fund_code) VALUES ('test', %s, %s);"
-             % (sql_lit(memo), sql_lit(code))]
-    for i, (short, amt) in enumerate(postings, 1):
+             % (sql_lit(memo), sql_lit(fund) if fund else "NULL")]
+    for i, (code, short, amt) in enumerate(postings, 1):
         lines.append(
             "INSERT INTO fl.posting (entry_id, seq, account_id, amount, currency) "
             "SELECT currval(pg_get_serial_sequence('fl.journal_entry', 'entry_id')), %d, "
@@ -422,21 +429,6 @@ def test_unbalanced_entry_refused_at_commit(env, api, booked, postings):
         "an unbalanced entry %r was committed" % (postings,)
     assert entries_with_memo(env, memo) == 0
     assert balance(api, booked["code"], "MNT") == before
-
-
-def entry_script_funds(memo, postings, end):
-    """Like entry_script, with postings [(fund code, short, amount)] across funds."""
-    lines = ["BEGIN;",
-             "INSERT INTO fl.journal_entry (kind, memo) VALUES ('test', %s);" % sql_lit(memo)]
-    for i, (code, short, amt) in enumerate(postings, 1):
-        lines.append(
-            "INSERT INTO fl.posting (entry_id, seq, account_id, amount, currency) "
-            "SELECT currval(pg_get_serial_sequence('fl.journal_entry', 'entry_id')), %d, "
-            "account_id, %d, currency FROM fl.account WHERE name = %s;"
-            % (i, amt, sql_lit("%s:%s" % (code, short))))
-    lines.append("SELECT 'INSERTED';")
-    lines.append(end)
-    return "\n".join(lines) + "\n"
 
 
 def test_entry_in_two_currencies_must_balance_in_each(env, api, booked):
