@@ -590,27 +590,30 @@ batch_requeue(struct db_pool *p, struct db_queryq *qq)
 /*
  * A unit that went out as one statement, head first, committed: its result becomes one
  * result per query, row i for the i-th, as if each had run on its own. Returns the
- * result when it is not one row per query (an error: nothing was committed), else NULL.
+ * result when it is an error (nothing was committed: the queries run again), else NULL.
+ * A result that is not one row per query, a bug of the "many" statement, committed all
+ * the same: each query then gets a result without rows, which its caller takes for an
+ * internal error; running them again would write them twice.
  */
 static PGresult *
 many_split(struct db_query *head)
 {
 	PGresult	*all = head->res, *r;
 	struct db_query	*q = head;
-	int		 i, n = head->nbatch;
+	int		 i, n = head->nbatch, rows;
 
 	/* (the reader never lets a statement end without a result) */
-	if (PQresultStatus(all) != PGRES_TUPLES_OK || PQntuples(all) != n ||
-	    PQnfields(all) != 1) {
-		if (PQresultStatus(all) == PGRES_TUPLES_OK)
-			log_warnx("db %s: a batch of %d answered %d rows", head->pool->name, n,
-			    PQntuples(all));
+	if (PQresultStatus(all) != PGRES_TUPLES_OK)
 		return all;
-	}
+	rows = PQnfields(all) == 1 && PQntuples(all) == n;
+	if (!rows)
+		log_warnx("db %s: a batch of %d answered %d rows of %d columns; it committed, "
+		    "and its calls get an internal error", head->pool->name, n, PQntuples(all),
+		    PQnfields(all));
 	for (i = 0; i < n; i++, q = TAILQ_NEXT(q, entry)) {
-		if ((r = PQcopyResult(all, PG_COPYRES_ATTRS)) == NULL ||
+		if ((r = PQcopyResult(all, PG_COPYRES_ATTRS)) == NULL || (rows &&
 		    !PQsetvalue(r, 0, 0, PQgetisnull(all, i, 0) ? NULL : PQgetvalue(all, i, 0),
-		    PQgetisnull(all, i, 0) ? -1 : PQgetlength(all, i, 0)))
+		    PQgetisnull(all, i, 0) ? -1 : PQgetlength(all, i, 0))))
 			fatalx("out of memory splitting a batch's result");
 		q->res = r;
 	}

@@ -9,6 +9,7 @@ with two blocker calls, so that the calls sent next wait in the daemon's queue a
 together when the lock is released. The last test shows the default, writers = 1: one
 connection runs mutations, the other stays free for reads."""
 
+import contextlib
 import json
 import time
 
@@ -42,6 +43,29 @@ def _start(d, calls):
         t.start()
         out.append(t)
     return out
+
+
+@contextlib.contextmanager
+def _raising_trigger(env, table, column, value):
+    """While open: a BEFORE INSERT trigger on table that raises for the row whose column
+    is value, with SQLSTATE P0001, which no method answers."""
+    name = "test_raise_" + fundlib.uniq("t").replace("-", "_")
+    r = psql(env, """
+        CREATE FUNCTION fl.%(n)s() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.%(c)s = %(v)s THEN
+                RAISE EXCEPTION 'boom';
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER %(n)s BEFORE INSERT ON %(t)s FOR EACH ROW
+            EXECUTE FUNCTION fl.%(n)s();""" % {"n": name, "c": column, "v": sql_lit(value),
+                                                 "t": table})
+    assert r.returncode == 0, r.stderr
+    try:
+        yield
+    finally:
+        psql(env, "DROP TRIGGER %s ON %s; DROP FUNCTION fl.%s();" % (name, table, name))
 
 
 def _run_queued(env, d, admin, table, blockers, queued):
@@ -138,18 +162,7 @@ def test_a_failing_call_rolls_its_batch_back_and_every_call_runs_again_alone(
                                                                 "batch_max": 32}})
     tag = fundlib.uniq("bf")
     boom = tag + "-boom"
-    r = psql(env, """
-        CREATE FUNCTION fl.test_batch_boom() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF NEW.name = %s THEN
-                RAISE EXCEPTION 'boom';	-- SQLSTATE P0001: no answer of a method
-            END IF;
-            RETURN NEW;
-        END $$;
-        CREATE TRIGGER test_batch_boom BEFORE INSERT ON fl.partner FOR EACH ROW
-            EXECUTE FUNCTION fl.test_batch_boom();""" % sql_lit(boom))
-    assert r.returncode == 0, r.stderr
-    try:
+    with _raising_trigger(env, "fl.partner", "name", boom):
         before = _batch_counts(d, admin)
 
         def create(name):
@@ -160,9 +173,6 @@ def test_a_failing_call_rolls_its_batch_back_and_every_call_runs_again_alone(
         queued = [create("%s-%d" % (tag, i)) for i in range(5)] + [create(boom)] + \
             [create("%s-%d" % (tag, i)) for i in range(5, 9)]
         docs = _run_queued(env, d, admin, "fl.partner", blockers, queued)
-    finally:
-        psql(env, "DROP TRIGGER test_batch_boom ON fl.partner;"
-                  "DROP FUNCTION fl.test_batch_boom();")
 
     fundlib.assert_error(docs[7], -32603, reason="internal_error")
     made = {}
@@ -354,17 +364,6 @@ def test_a_failing_batch_drops_the_call_whose_client_went_away(env, daemon_facto
                      "write_stall_ms": 600000}})
     tag = fundlib.uniq("bg")
     boom, gone = tag + "-boom", tag + "-gone"
-    r = psql(env, """
-        CREATE FUNCTION fl.test_batch_boom2() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF NEW.name = %s THEN
-                RAISE EXCEPTION 'boom';
-            END IF;
-            RETURN NEW;
-        END $$;
-        CREATE TRIGGER test_batch_boom2 BEFORE INSERT ON fl.partner FOR EACH ROW
-            EXECUTE FUNCTION fl.test_batch_boom2();""" % sql_lit(boom))
-    assert r.returncode == 0, r.stderr
 
     def create(name):
         return (admin, "partner.create", {"name": name, "country": "AM",
@@ -373,45 +372,44 @@ def test_a_failing_batch_drops_the_call_whose_client_went_away(env, daemon_facto
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "partner.create",
                        "params": create(gone)[2]}).encode()
     raw = None
-    try:
-        before = _batch_counts(d, admin)
-        with TableLock(env, "fl.partner") as partners:
-            with TableLock(env, "fl.fund") as funds:
-                # the one writer: a fund.create held on the fund table's lock
-                holder = _start(d, [(admin, "fund.create", {
-                    "code": "BG" + tag[-8:].upper().replace("-", ""), "name": "bg",
-                    "currency": "EUR", "kind": "pass_through",
-                    "dual_approval_above": "0"})])
-                assert funds.wait_for_waiters(1), "the fund.create never reached the lock"
-                # meanwhile these nine, and one more on a raw connection, wait in the
-                # daemon for the next batch
-                queued = _start(d, [create("%s-%d" % (tag, i)) for i in range(4)] +
-                                [create(boom)] +
-                                [create("%s-%d" % (tag, i)) for i in range(4, 8)])
-                raw = fundlib.raw_tls(d)
-                raw.sendall(b"POST /rpc HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                            admin.encode() + b"\r\nContent-Type: application/json\r\n"
-                            b"Content-Length: %d\r\n\r\n" % len(body) + body)
-                time.sleep(1.5)
-            # the fund's lock is gone: the ten go out as one batch, and wait on the
-            # partners' lock
-            assert holder[0].get(30)["result"]["code"].startswith("BG")
-            deadline = time.monotonic() + 10
-            while _batch_counts(d, admin)[1] - before[1] < 10 and \
-                    time.monotonic() < deadline:
-                time.sleep(0.1)
-            mid = _batch_counts(d, admin)
-            assert mid[1] - before[1] == 10 and mid[0] == before[0] + 1, (before, mid)
-            assert partners.wait_for_waiters(1)
-            raw.close()     # the client of one call of that batch goes away
-            raw = None
-            time.sleep(0.5)
-        docs = [t.get(60) for t in queued]
-    finally:
-        if raw is not None:
-            raw.close()
-        psql(env, "DROP TRIGGER test_batch_boom2 ON fl.partner;"
-                  "DROP FUNCTION fl.test_batch_boom2();")
+    with _raising_trigger(env, "fl.partner", "name", boom):
+        try:
+            before = _batch_counts(d, admin)
+            with TableLock(env, "fl.partner") as partners:
+                with TableLock(env, "fl.fund") as funds:
+                    # the one writer: a fund.create held on the fund table's lock
+                    holder = _start(d, [(admin, "fund.create", {
+                        "code": "BG" + tag[-8:].upper().replace("-", ""), "name": "bg",
+                        "currency": "EUR", "kind": "pass_through",
+                        "dual_approval_above": "0"})])
+                    assert funds.wait_for_waiters(1), "the fund.create never reached the lock"
+                    # meanwhile these nine, and one more on a raw connection, wait in the
+                    # daemon for the next batch
+                    queued = _start(d, [create("%s-%d" % (tag, i)) for i in range(4)] +
+                                    [create(boom)] +
+                                    [create("%s-%d" % (tag, i)) for i in range(4, 8)])
+                    raw = fundlib.raw_tls(d)
+                    raw.sendall(b"POST /rpc HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                                admin.encode() + b"\r\nContent-Type: application/json\r\n"
+                                b"Content-Length: %d\r\n\r\n" % len(body) + body)
+                    time.sleep(1.5)
+                # the fund's lock is gone: the ten go out as one batch, and wait on the
+                # partners' lock
+                assert holder[0].get(30)["result"]["code"].startswith("BG")
+                deadline = time.monotonic() + 10
+                while _batch_counts(d, admin)[1] - before[1] < 10 and \
+                        time.monotonic() < deadline:
+                    time.sleep(0.1)
+                mid = _batch_counts(d, admin)
+                assert mid[1] - before[1] == 10 and mid[0] == before[0] + 1, (before, mid)
+                assert partners.wait_for_waiters(1)
+                raw.close()     # the client of one call of that batch goes away
+                raw = None
+                time.sleep(0.5)
+            docs = [t.get(60) for t in queued]
+        finally:
+            if raw is not None:
+                raw.close()
 
     fundlib.assert_error(docs[4], -32603, reason="internal_error")
     names = [doc["result"]["name"] for doc in docs[:4] + docs[5:]]

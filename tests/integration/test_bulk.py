@@ -21,7 +21,7 @@ import fundlib
 import grantlib
 from fundlib import uniq
 from ledgerlib import api_of, new_fund, new_partner, psql, sql_lit
-from test_batching import _batch_counts, _run_queued
+from test_batching import _batch_counts, _raising_trigger, _run_queued
 
 
 def _daemon(daemon_factory, one_statement=1):
@@ -279,18 +279,7 @@ def test_an_error_no_method_answers_rolls_the_set_back_and_each_call_runs_alone(
     pa = new_partner(api)["partner_id"]
     tag = uniq("be")
     boom = tag + "-boom"
-    r = psql(env, """
-        CREATE FUNCTION fl.test_bulk_boom() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF NEW.bank_ref = %s THEN
-                RAISE EXCEPTION 'boom';	-- SQLSTATE P0001: no answer of a method
-            END IF;
-            RETURN NEW;
-        END $$;
-        CREATE TRIGGER test_bulk_boom BEFORE INSERT ON fl.contribution FOR EACH ROW
-            EXECUTE FUNCTION fl.test_bulk_boom();""" % sql_lit(boom))
-    assert r.returncode == 0, r.stderr
-    try:
+    with _raising_trigger(env, "fl.contribution", "bank_ref", boom):
         before = _batch_counts(d, admin)
         refs = ["%s-%d" % (tag, i) for i in range(4)] + [boom] + \
             ["%s-%d" % (tag, i) for i in range(4, 8)]
@@ -298,9 +287,6 @@ def test_an_error_no_method_answers_rolls_the_set_back_and_each_call_runs_alone(
                                                   "amount": "3.00", "currency": "EUR",
                                                   "bank_ref": ref}) for ref in refs]
         docs = _run_queued(env, d, admin, "fl.fund", _blockers(admin, pa, code), calls)[2:]
-    finally:
-        psql(env, "DROP TRIGGER test_bulk_boom ON fl.contribution;"
-                  "DROP FUNCTION fl.test_bulk_boom();")
     fundlib.assert_error(docs[4], -32603, reason="internal_error")
     for doc, ref in zip(docs, refs):
         if ref != boom:
@@ -487,3 +473,47 @@ def test_a_run_of_approvals_the_set_path_cannot_take_goes_one_by_one(env, daemon
     bal = api.ok("fund.balance", {"code": fund["code"]})
     want = {"short": 9000, "decided": 600}.get(odd, 500)
     assert bal["committed"] == "%d.%02d" % divmod(want, 100), bal
+
+
+def test_a_many_statement_with_too_few_rows_is_not_run_again(env, daemon_factory, admin):
+    """A bug of api.call_many() that answers fewer rows than calls: the batch committed, so
+    the daemon must not run its calls again (they would be written twice). Each call gets
+    an internal error, and each receipt is in the books once."""
+    d = _daemon(daemon_factory, 1)
+    api = api_of(d, {"token": admin, "principal_id": None})
+    code = new_fund(api, prefix="BR")["code"]
+    pa = new_partner(api)["partner_id"]
+    real = env.sql("SELECT pg_get_functiondef('api.call_many(bytea[], bytea[], text[], "
+                   "text[], jsonb[], text[], jsonb[])'::regprocedure)")
+    assert "CREATE OR REPLACE FUNCTION api.call_many(" in real, real
+    r = psql(env, real.replace("FUNCTION api.call_many(", "FUNCTION fl.test_call_many_real(", 1)
+             + ";\n" + """
+        CREATE OR REPLACE FUNCTION api.call_many(p_token bytea[], p_cert bytea[],
+            p_method text[], p_roles text[], p_params jsonb[], p_idem text[],
+            p_ctx jsonb[]) RETURNS SETOF jsonb LANGUAGE sql AS $$
+            SELECT r FROM fl.test_call_many_real(p_token, p_cert, p_method, p_roles,
+                p_params, p_idem, p_ctx) AS r
+             LIMIT CASE WHEN cardinality(p_method) > 1 THEN cardinality(p_method) - 1 END
+        $$;""")
+    assert r.returncode == 0, r.stderr
+    tag = uniq("br")
+    try:
+        before = _batch_counts(d, admin)
+        calls = [(admin, "contribution.receive", {"partner_id": pa, "fund": code,
+                                                  "amount": "4.00", "currency": "EUR",
+                                                  "bank_ref": "%s-%d" % (tag, i)})
+                 for i in range(6)]
+        docs = _run_queued(env, d, admin, "fl.fund", _blockers(admin, pa, code), calls)[2:]
+    finally:
+        r = psql(env, real + ";\nDROP FUNCTION fl.test_call_many_real(bytea[], bytea[], "
+                 "text[], text[], jsonb[], text[], jsonb[]);")
+        assert r.returncode == 0, r.stderr
+    for doc in docs:
+        fundlib.assert_error(doc, -32603, reason="internal_error")
+    rows = env.sql("SELECT count(*), count(DISTINCT bank_ref) FROM fl.contribution WHERE "
+                   "fund_code = %s AND bank_ref LIKE %s" % (sql_lit(code),
+                                                            sql_lit(tag + "-%"))).strip()
+    assert rows == "6|6", rows
+    after = _batch_counts(d, admin)
+    assert after[0] > before[0] and after[2] == before[2], (before, after)
+    assert "answered 5 rows of 1 columns; it committed" in d.log_tail(20000)
