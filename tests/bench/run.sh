@@ -48,6 +48,9 @@ trap cleanup EXIT
 
 mkdir -p "$DIR"
 "$ROOT/config/devenv.sh" up "$DIR" "$FPORT" >/dev/null
+# A fresh cluster creates each WAL segment as it fills the last, and its commits wait while
+# it does; one that has run for a while reuses old ones (docs/benchmarks.md, "The WAL pool").
+"$ROOT/config/devenv.sh" wal-prealloc "$DIR"
 # Bench settings: quieter logs, idle connections kept for the memory figure.
 sed -i -e 's/^level = .*/level = warn/' "$DIR/fundd.conf"
 grep -q '^io_timeout_s' "$DIR/fundd.conf" ||
