@@ -1,6 +1,6 @@
-"""Fund balance figures: every entry appends a delta at commit; the daemon folds deltas into
-the fund row in the background; the daemon's role can neither set the figures nor drop
-deltas (docs/ledger.md, Balances)."""
+"""Fund balance figures: every INSERT of postings appends a delta per fund; the daemon folds
+deltas into the fund row in the background; the daemon's role can neither set the figures
+nor drop deltas (docs/ledger.md, Balances)."""
 
 import subprocess
 import time
@@ -98,3 +98,36 @@ def test_idempotency_keys_kept_30_days_then_purged(env, daemon, admin):
     again = fundlib.call(daemon, admin, "partner.create", {"name": "P " + key_new,
                          "country": "AM", "kind": "individual", "idempotency_key": key_new})
     assert again["partner_id"] == first[key_new]     # a replay: nothing new was created
+
+
+def test_one_delta_per_fund_for_each_insert_of_postings(env, daemon, admin):
+    """Migration 0014: an INSERT of postings appends one delta per fund, whatever the number
+    of its entries (a set form writes a run of receipts with one), and the deltas still sum
+    to the journal's movements; the entries' checks still run at commit."""
+    a, _ = _fund(daemon, admin)
+    b, _ = _fund(daemon, admin)
+    out = env.sql_script("""
+BEGIN;
+SELECT fl.post_many('receipt', 'receipt ', ARRAY['%(a)s', '%(a)s', '%(a)s', '%(b)s'],
+    ARRAY['r1', 'r2', 'r3', 'r4'], ARRAY[p, p, p, p], 'cash', 'contributions',
+    ARRAY[100, 200, 300, 400]::bigint[])
+  FROM (SELECT principal_id AS p FROM fl.principal ORDER BY created_at LIMIT 1) x;
+SELECT fl.post(f, 'earnings', 'earnings Q', 'Q', NULL, ARRAY['cash', 'earnings'],
+    ARRAY[25, -25]::bigint[]) > 0 FROM fl.fund f WHERE code = '%(a)s';
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT 'delta', fund_code, received, earnings, pledged, committed, disbursed
+  FROM fl.fund_delta WHERE fund_code IN ('%(a)s', '%(b)s') ORDER BY delta_id;
+SELECT 'journal', count(*) FROM fl.journal_entry WHERE fund_code IN ('%(a)s', '%(b)s');
+ROLLBACK;
+""" % {"a": a, "b": b})
+    rows = [l for l in out.splitlines() if l.startswith(("delta|", "journal|"))]
+    assert rows == ["delta|%s|600|0|0|0|0" % a, "delta|%s|400|0|0|0|0" % b,
+                    "delta|%s|0|25|0|0|0" % a, "journal|5"], out
+    # an entry that does not balance is still refused, at its check
+    p = subprocess.run([fundlib.DEVENV, "psql", env.dir, "-At", "-c",
+                        "SELECT fl.post(f, 'earnings', 'bad', 'Q', NULL, "
+                        "ARRAY['cash', 'earnings'], ARRAY[25, -24]::bigint[]) "
+                        "FROM fl.fund f WHERE code = '%s'" % a],
+                       cwd=fundlib.ROOT, capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0 and "does not balance" in p.stderr, p.stderr
+    assert fundlib.call(daemon, admin, "fund.balance", {"code": a})["received"] == "0.00"
