@@ -35,11 +35,14 @@ def _batch_counts(d, token):
 
 
 def _start(d, calls):
-    """calls: [(token, method, params)] -> started threads, each on its own connection."""
+    """calls: [(token, method, params)] -> started threads, each on its own connection. A
+    token that is a (certificate, key) pair calls with that client certificate instead."""
     out = []
     for token, method, params in calls:
+        kw = {"cert": token[0], "key": token[1]} if isinstance(token, tuple) else {}
         t = fundlib.Background(
-            lambda t=token, m=method, p=params: fundlib.rpc(d, t, m, p, timeout=60)[1])
+            lambda t=token, m=method, p=params, kw=kw: fundlib.rpc(
+                d, None if kw else t, m, p, timeout=60, **kw)[1])
         t.start()
         out.append(t)
     return out

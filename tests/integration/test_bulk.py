@@ -164,6 +164,48 @@ def test_a_batch_of_receipts_is_written_as_sets_and_answered_as_one_by_one(
     assert bal["received"] == "%d.%02d" % divmod(total, 100), bal
 
 
+def test_a_run_with_a_caller_by_client_certificate(env, daemon_factory, admin):
+    """fl.bulk_callers() finds a caller without a token by its certificate's hash, as
+    api.call() does: the run is still one set, and each row is its own caller's."""
+    bulk = _daemon(daemon_factory, 1)
+    api = api_of(bulk, {"token": admin, "principal_id": None})
+    code = new_fund(api, prefix="BC")["code"]
+    pa = new_partner(api)["partner_id"]
+    crt, key = env.gen_client_cert(uniq("bulk-cert"))
+    name = uniq("bulk-cert")
+    env.principal_add(name, ["admin"], cert=crt)
+    cert_pid = fundlib.call(bulk, None, "system.whoami", cert=crt, key=key)["principal_id"]
+    admin_pid = fundlib.call(bulk, admin, "system.whoami")["principal_id"]
+    receipts = _receipts(pa, code, "cert")
+    calls = [((crt, key) if i % 2 else admin, "contribution.receive", p)
+             for i, p in enumerate(receipts)]
+    before = _batch_counts(bulk, admin)
+    docs = _run_queued(env, bulk, admin, "fl.fund", _blockers(admin, pa, code), calls)[2:]
+    for doc in docs:
+        assert "result" in doc and doc.get("replayed") in (None, False), doc
+    after = _batch_counts(bulk, admin)
+    assert after[1] - before[1] >= 8 and after[2] == before[2], (before, after)
+    ids = [doc["result"]["contribution_id"] for doc in docs]
+    assert _xmins(env, ids) == 1
+    for i, cid in enumerate(ids):
+        want = cert_pid if i % 2 else admin_pid
+        row = env.sql("SELECT c.created_by, e.principal_id, a.principal_id FROM "
+                      "fl.contribution c JOIN fl.journal_entry e ON e.ref_id = "
+                      "c.contribution_id JOIN fl.audit_event a ON a.object_id = "
+                      "c.contribution_id AND a.method = 'contribution.receive' WHERE "
+                      "c.contribution_id = %s" % sql_lit(cid)).strip()
+        assert row == "|".join([want] * 3), (i, row)
+        k = receipts[i].get("idempotency_key")
+        if k is not None:
+            assert env.sql("SELECT principal_id FROM fl.idempotency WHERE key = %s"
+                           % sql_lit(k)).strip() == want
+            # a retry by the same certificate replays; its key is the caller's own
+            if i % 2:
+                again = fundlib.rpc(bulk, None, "contribution.receive", receipts[i],
+                                    cert=crt, key=key)[1]
+                assert again["result"] == docs[i]["result"], again
+
+
 # (each odd call here passes the daemon's checks of params, and only SQL finds it wrong)
 @pytest.mark.parametrize("odd", ["fx_missing", "future", "partner", "fund", "key_used",
                                  "key_twice", "refused"])
