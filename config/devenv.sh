@@ -150,20 +150,29 @@ EOF
 	fi
 }
 
-# wal_prealloc: fill the WAL pool now, as a cluster that has run for a while has it: switch
-# through as many segments as min_wal_size holds, then checkpoint, which keeps them for
-# reuse. Nothing to do when most of them are already ahead of the current one.
-wal_prealloc() {
-	local ahead
-	ahead=$(owner_psql -d postgres -tA -c "SELECT count(*) FROM pg_ls_waldir()
-	    WHERE name ~ '^[0-9A-F]{24}$' AND name > pg_walfile_name(pg_current_wal_lsn())")
-	[ "$ahead" -ge 48 ] && return 0
-	say "filling the WAL pool ($ahead segments ahead)"
-	owner_psql -d postgres -tA -c "SELECT count(*) FROM generate_series(1,
+# wal_pool prints how many WAL segments wait ahead of the current one, and how many
+# min_wal_size holds. wal_prealloc fills the pool now, as a cluster that has run for a while
+# has it: it switches through as many segments as min_wal_size holds, then checkpoints,
+# which keeps them for reuse; nothing to do when three quarters of them are there already.
+wal_pool() {
+	owner_psql -d postgres -tA -F ' ' -c "SELECT
+	    (SELECT count(*) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'
+	      AND name > pg_walfile_name(pg_current_wal_lsn())),
 	    (SELECT setting::bigint FROM pg_settings WHERE name = 'min_wal_size') * 1048576 /
-	    (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size')),
-	    LATERAL (SELECT pg_logical_emit_message(false, 'devenv', ''), pg_switch_wal()) AS s" \
-	    -c "CHECKPOINT" >/dev/null
+	    (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size')"
+}
+
+wal_prealloc() {
+	local ahead want
+	read -r ahead want < <(wal_pool)
+	[ "$ahead" -ge $((want * 3 / 4)) ] && return 0
+	say "filling the WAL pool ($ahead of $want segments ahead)"
+	owner_psql -d postgres -tA -c "DO \$\$ BEGIN FOR i IN 1..$want LOOP
+	    PERFORM pg_logical_emit_message(false, 'devenv', i::text);
+	    PERFORM pg_switch_wal(); END LOOP; END \$\$" -c "CHECKPOINT" >/dev/null
+	read -r ahead want < <(wal_pool)
+	[ "$ahead" -ge $((want * 3 / 4)) ] ||
+	    die "the WAL pool did not fill: $ahead of $want segments ahead"
 }
 
 init_cluster() {
