@@ -11,6 +11,7 @@
 #   make soak       10 minutes of mixed load; RSS, descriptors, connections must stay flat
 #   make asan       the same tests with AddressSanitizer and UndefinedBehaviorSanitizer builds
 #   make bench      benchmarks (docs/benchmarks.md)
+#   make schema     write docs/schema.sql: the schema a fresh database gets from migrations/
 #   make fuzz       libFuzzer on the request path, money and value checks, and the audit
 #                   verifier, each for FUZZ_SECONDS (default 60)
 #   make clean
@@ -56,7 +57,8 @@ UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/%)
 AV_SRCS		:= clients/audit_verify.c clients/audit_json.c clients/fundctl_util.c
 AV_OBJS		:= $(AV_SRCS:clients/%.c=$(OBJDIR)/ctl_%.o)
 
-.PHONY: all deps run test unit integration crashtest soak asan bench fuzz clean distclean check-deps
+.PHONY: all deps run test unit integration crashtest soak asan bench fuzz schema clean distclean \
+	check-deps
 
 all: check-deps bin/fundd bin/fundctl
 
@@ -139,6 +141,19 @@ run: deps
 bench: deps
 	@$(MAKE) --no-print-directory all bin/loadgen
 	@tests/bench/run.sh
+
+# A new cluster under var/schema each time, so that the file is what a fresh database gets;
+# tests/integration/test_migrations.py fails while it is stale.
+SCHEMA_DIR	:= $(CURDIR)/var/schema
+schema: all
+	@config/devenv.sh destroy $(SCHEMA_DIR)
+	@config/devenv.sh up $(SCHEMA_DIR) >/dev/null 2>var/schema-up.log || \
+	    { cat var/schema-up.log >&2; exit 1; }
+	@config/devenv.sh schema $(SCHEMA_DIR) >docs/schema.sql.new
+	@config/devenv.sh destroy $(SCHEMA_DIR)
+	@mv docs/schema.sql.new docs/schema.sql
+	@rm -f var/schema-up.log
+	@echo "wrote docs/schema.sql"
 
 bin/loadgen: tests/bench/loadgen.c
 	@mkdir -p bin

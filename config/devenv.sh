@@ -10,7 +10,18 @@
 #   devenv.sh down DIR           stop the cluster; DIR stays
 #   devenv.sh destroy DIR        stop the cluster and remove DIR (and the cluster, wherever)
 #   devenv.sh psql DIR [ARGS]    psql into the fund database as the schema owner
+#   devenv.sh pg-dump DIR [ARGS] pg_dump as the schema owner (name a database in ARGS)
+#   devenv.sh schema DIR [DB]    the schema of database DB (default fund), as pg_dump writes
+#                                it, less the lines that change from one dump or server
+#                                version to the next (make schema writes docs/schema.sql)
 #   devenv.sh wal-prealloc DIR   fill the cluster's WAL pool now (make bench)
+#
+# With FUND_UPGRADE_FROM=RELEASE.tar.gz, `up` first migrates a database that has no schema
+# yet with that release's migrations, keeps books in it through the release's functions
+# (RELEASE's folder/upgrade_data.sql), and only then migrates it to this tree: the
+# integration suite runs on a database upgraded from a release. It leaves the data before
+# and after the upgrade in DIR/upgrade-data-{before,after}.sql, and the schema after it in
+# DIR/upgrade-schema.sql.
 #
 # initdb and postgres refuse root: as root they run as the system user "fundpg" (created on
 # first use); otherwise as the calling user. The cluster listens on a Unix socket only
@@ -127,13 +138,54 @@ owner_psql() {
 	    -U fund_owner "$@"
 }
 
+owner_pg_dump() {
+	as_pg "$(pgbin)/pg_dump" -h "$SOCK" -p "$PGPORT_LOCAL" -U fund_owner "$@"
+}
+
+# The schema of database $1, without the lines that differ between two dumps of the same
+# schema (\restrict's random key) or between server versions of one major release.
+schema_dump() {
+	echo "-- The schema a database gets from migrations/, written by 'make schema' for review;"
+	echo "-- generated, not read by anything: the definitions live in migrations/."
+	owner_pg_dump --schema-only "$1" |
+	    grep -v -e '^\\restrict ' -e '^\\unrestrict ' -e '^-- Dumped from database version' \
+	    -e '^-- Dumped by pg_dump version'
+}
+
+# The data of database $1 (schema fund_meta aside: the runner's own records).
+data_dump() {
+	owner_pg_dump --data-only --exclude-schema=fund_meta "$1" 2>/dev/null |
+	    grep -v -e '^\\restrict ' -e '^\\unrestrict ' -e '^-- Dumped from database version' \
+	    -e '^-- Dumped by pg_dump version'
+}
+
+has_schema() {
+	[ "$(owner_psql -d fund -At -c "SELECT to_regclass('fund_meta.migration') IS NOT NULL")" = t ]
+}
+
+# FUND_UPGRADE_FROM: migrate the empty fund database with a release's migrations and keep
+# books in it, before `up` migrates it to this tree.
+upgrade_from() {
+	local tarball=$1 rel name
+	[ -f "$tarball" ] || die "FUND_UPGRADE_FROM: no file $tarball"
+	rel=$DIR/release
+	rm -rf "$rel"
+	mkdir -p "$rel"
+	tar -xzf "$tarball" -C "$rel"
+	name=$(ls "$rel")
+	sed -e "s|^\[database\]\$|[database]\nmigrations = $rel/$name|" "$CONF" >"$DIR/fundd-release.conf"
+	say "migrating with the release in $(basename "$tarball"), then keeping books in it"
+	"$ROOT/bin/fundd" -c "$DIR/fundd-release.conf" migrate >/dev/null
+	owner_psql -d fund <"$(dirname "$tarball")/upgrade_data.sql" >/dev/null
+	data_dump fund >"$DIR/upgrade-data-before.sql"
+}
+
 # The WAL pool, in every cluster, also one made before these lines (initdb writes its own
 # min_wal_size and max_wal_size; the last line wins). min_wal_size keeps a gigabyte of used
-# WAL segments for reuse at each checkpoint. Without a recycled segment, the backend that
-# fills the current one creates the next and writes 16 MB of zeros while every commit waits:
-# at 2,500 receipts/s, a stall of about 90 ms every 1.5-2 s, which all 32 connections of
-# make bench felt (docs/benchmarks.md, "The WAL pool"). max_wal_size spaces the checkpoints,
-# and with them the full-page images after each. Both take effect on a reload.
+# WAL segments for reuse at each checkpoint: without a recycled segment, the backend that
+# fills the current one creates the next and writes 16 MB of zeros while every commit waits
+# (docs/benchmarks.md). max_wal_size spaces the checkpoints, and with them the full-page
+# images after each. Both take effect on a reload.
 wal_settings() {
 	grep -q '^# the WAL pool' "$PGDATA/postgresql.conf" && return 0
 	cat >>"$PGDATA/postgresql.conf" <<EOF
@@ -276,7 +328,14 @@ cmd_up() {
 	init_cluster
 	make_tls
 	write_conf "$port"
-	"$ROOT/bin/fundd" -c "$CONF" migrate
+	if [ -n "${FUND_UPGRADE_FROM:-}" ] && ! has_schema; then
+		upgrade_from "$FUND_UPGRADE_FROM"
+		"$ROOT/bin/fundd" -c "$CONF" migrate
+		data_dump fund >"$DIR/upgrade-data-after.sql"
+		schema_dump fund >"$DIR/upgrade-schema.sql"
+	else
+		"$ROOT/bin/fundd" -c "$CONF" migrate
+	fi
 	if [ ! -s "$DIR/admin.token" ]; then
 		(umask 077; "$ROOT/bin/fundd" -c "$CONF" principal add --name admin \
 		    --roles admin | tail -n 1 >"$DIR/admin.token.new")
@@ -285,7 +344,7 @@ cmd_up() {
 	fi
 }
 
-[ $# -ge 1 ] || die "usage: devenv.sh deps|up|pg-start|pg-stop|pg-crash|down|destroy|psql|wal-prealloc DIR"
+[ $# -ge 1 ] || die "usage: devenv.sh deps|up|pg-start|pg-stop|pg-crash|down|destroy|psql|pg-dump|schema|wal-prealloc DIR"
 cmd=$1
 shift
 case "$cmd" in
@@ -301,6 +360,8 @@ destroy)	[ -e "$1" ] || exit 0
 		rm -rf "$DIR" "$PGDIR"
 		[ "$SOCK" = "$PGDIR/run" ] || rm -rf "$SOCK" ;;
 psql)		setpaths "$1"; shift; owner_psql -d fund "$@" ;;
+pg-dump)	setpaths "$1"; shift; owner_pg_dump "$@" ;;
+schema)		setpaths "$1"; schema_dump "${2:-fund}" ;;
 wal-prealloc)	setpaths "$1"; wal_settings; pg_start; wal_prealloc ;;
 *)		die "unknown command '$cmd'" ;;
 esac

@@ -65,7 +65,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "database", "replica_dsn", CFG_STR, S(replica_dsn), "", 0, 0, NULL, 0,
 	  "optional read-only replica (reserved; read methods use dsn for now)" },
 	{ "database", "migrations", CFG_STR, S(migrations), FUND_MIGRATIONS_DIR, 0, 0, NULL, 0,
-	  "directory of NNNN_name.sql migration files" },
+	  "directory of the versioned NNNN_name.sql migrations, with the repeatable files in functions/" },
 	{ "database", "pool_size", CFG_INT, S(pool_size), "8", 1, 512, NULL, 0,
 	  "database connections of the whole daemon, split evenly across workers (fewer workers if pool_size < workers)" },
 	{ "database", "wait_queue", CFG_INT, S(wait_queue), "256", 0, 100000, NULL, 0,

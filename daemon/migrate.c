@@ -1,4 +1,9 @@
-/* migrate.c: ordered, checksummed, transactional schema migrations. */
+/*
+ * migrate.c: the schema runner. Versioned files (NNNN_name.sql, applied once, in order)
+ * and repeatable files (functions/NN_area.sql, applied again whenever they change), in
+ * one transaction per run, under an advisory lock; both kinds recorded with their SHA-256
+ * in schema fund_meta.
+ */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -13,19 +18,47 @@
 #include "util.h"
 
 #define MIGRATE_LOCK_ID	"7265110001"	/* pg_advisory_lock key for concurrent migrate runs */
-#define MIGRATE_MAX	1000
+#define MIGRATE_MAX	1000		/* files of each kind */
+#define REWORK_MAX	1000		/* lines of the rework list */
 
 struct mfile {
-	int	 version;
-	char	*name;		/* 0001_foundation.sql */
+	int	 version;	/* versioned files; 0 for repeatable ones */
+	char	*name;		/* 0001_foundation.sql, 30_ledger.sql */
 	char	*sql;
 	char	 sha[65];
 };
 
+/* What the database recorded: a versioned file (version > 0) or a repeatable one. */
 struct mapplied {
 	int	 version;
 	char	*name;
 	char	 sha[65];
+};
+
+/* An earlier form of a versioned file, from the rework list. */
+struct rework {
+	char	*name;
+	char	 sha[65];
+};
+
+struct mtree {
+	struct mfile	*v;	/* versioned, sorted by version */
+	int		 nv;
+	struct mfile	*r;	/* repeatable, sorted by name */
+	int		 nr;
+	struct rework	*rw;
+	int		 nrw;
+};
+
+/* How the database stands against the tree. */
+struct mstate {
+	struct mapplied	*va;		/* recorded versioned files */
+	int		 nva;		/* -1: no bookkeeping yet */
+	struct mapplied	*ra;		/* recorded repeatable files */
+	int		 nra;		/* -1: no table for them yet */
+	int		 pending;	/* index in tree.v of the first versioned file to apply */
+	int		*reworked;	/* per recorded versioned file: 1 when it ran an earlier form */
+	int		 nreworked;
 };
 
 int
@@ -46,26 +79,33 @@ db_connect_blocking(const char *dsn, PGconn **out, char **cause)
 	return 0;
 }
 
+/* NNNN_name.sql for versioned files (digits = 4), NN_name.sql for repeatable ones (2). */
 static int
-name_ok(const char *n)
+name_ok(const char *n, size_t digits)
 {
 	size_t	len = strlen(n), i;
 
-	if (len < 10 || strcmp(n + len - 4, ".sql") != 0 || n[4] != '_')
+	if (len < digits + 6 || strcmp(n + len - 4, ".sql") != 0 || n[digits] != '_')
 		return 0;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < digits; i++)
 		if (!isdigit((unsigned char)n[i]))
 			return 0;
-	for (i = 5; i < len - 4; i++)
+	for (i = digits + 1; i < len - 4; i++)
 		if (!islower((unsigned char)n[i]) && !isdigit((unsigned char)n[i]) && n[i] != '_')
 			return 0;
 	return 1;
 }
 
 static int
-cmp_mfile(const void *a, const void *b)
+cmp_version(const void *a, const void *b)
 {
 	return ((const struct mfile *)a)->version - ((const struct mfile *)b)->version;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(((const struct mfile *)a)->name, ((const struct mfile *)b)->name);
 }
 
 static void
@@ -80,14 +120,50 @@ mfiles_free(struct mfile *f, int n)
 	free(f);
 }
 
+static void
+tree_free(struct mtree *t)
+{
+	int	i;
+
+	mfiles_free(t->v, t->nv);
+	mfiles_free(t->r, t->nr);
+	for (i = 0; i < t->nrw; i++)
+		free(t->rw[i].name);
+	free(t->rw);
+	memset(t, 0, sizeof(*t));
+}
+
+static void
+applied_free(struct mapplied *a, int n)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		free(a[i].name);
+	free(a);
+}
+
+static void
+state_free(struct mstate *s)
+{
+	applied_free(s->va, s->nva < 0 ? 0 : s->nva);
+	applied_free(s->ra, s->nra < 0 ? 0 : s->nra);
+	free(s->reworked);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The whole file; ENOENT leaves *out NULL and returns 0 when missing_ok. */
 static int
-read_file(const char *path, char **out, size_t *lenp, char **cause)
+read_file(const char *path, int missing_ok, char **out, size_t *lenp, char **cause)
 {
 	FILE	*f;
 	char	*buf = NULL;
 	size_t	 len = 0, cap = 0, n;
 
+	*out = NULL;
 	if ((f = fopen(path, "rb")) == NULL) {
+		if (missing_ok && errno == ENOENT)
+			return 0;
 		*cause = xasprintf("cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -122,16 +198,24 @@ sha256_hex(const char *data, size_t len, char out[65])
 	hex_encode(md, 32, out);
 }
 
-/* Read and sort migrations/NNNN_name.sql. */
+/*
+ * The .sql files of dir, with digits-digit names; a missing directory is an error unless
+ * missing_ok (a tree without repeatable files).
+ */
 static int
-mfiles_load(const char *dir, struct mfile **out, int *nout, char **cause)
+mfiles_load(const char *dir, size_t digits, int missing_ok, struct mfile **out, int *nout,
+    char **cause)
 {
 	DIR		*d;
 	struct dirent	*de;
 	struct mfile	*f = NULL;
 	int		 n = 0, i;
 
+	*out = NULL;
+	*nout = 0;
 	if ((d = opendir(dir)) == NULL) {
+		if (missing_ok && errno == ENOENT)
+			return 0;
 		*cause = xasprintf("cannot open migrations directory %s: %s", dir,
 		    strerror(errno));
 		return -1;
@@ -142,22 +226,22 @@ mfiles_load(const char *dir, struct mfile **out, int *nout, char **cause)
 
 		if (de->d_name[0] == '.' || strstr(de->d_name, ".sql") == NULL)
 			continue;
-		if (!name_ok(de->d_name)) {
-			*cause = xasprintf("migration file name %s is not NNNN_name.sql",
-			    de->d_name);
+		if (!name_ok(de->d_name, digits)) {
+			*cause = xasprintf("migration file name %s/%s is not %s_name.sql", dir,
+			    de->d_name, digits == 4 ? "NNNN" : "NN");
 			goto fail;
 		}
 		if (n == MIGRATE_MAX) {
-			*cause = xasprintf("more than %d migrations", MIGRATE_MAX);
+			*cause = xasprintf("more than %d files in %s", MIGRATE_MAX, dir);
 			goto fail;
 		}
 		f = xrealloc(f, sizeof(*f) * (size_t)(n + 1));
 		memset(&f[n], 0, sizeof(f[n]));
-		f[n].version = atoi(de->d_name);
+		f[n].version = digits == 4 ? atoi(de->d_name) : 0;
 		f[n].name = xstrdup(de->d_name);
 		path = xasprintf("%s/%s", dir, de->d_name);
 		n++;
-		if (read_file(path, &f[n - 1].sql, &len, cause) != 0) {
+		if (read_file(path, 0, &f[n - 1].sql, &len, cause) != 0) {
 			free(path);
 			goto fail;
 		}
@@ -167,8 +251,8 @@ mfiles_load(const char *dir, struct mfile **out, int *nout, char **cause)
 	closedir(d);
 	d = NULL;
 	if (n > 0)
-		qsort(f, (size_t)n, sizeof(*f), cmp_mfile);
-	for (i = 1; i < n; i++) {
+		qsort(f, (size_t)n, sizeof(*f), digits == 4 ? cmp_version : cmp_name);
+	for (i = 1; i < n && digits == 4; i++) {
 		if (f[i].version == f[i - 1].version) {
 			*cause = xasprintf("migrations %s and %s have the same number",
 			    f[i - 1].name, f[i].name);
@@ -185,18 +269,119 @@ fail:
 	return -1;
 }
 
+/*
+ * The rework list: lines "SHA256  NNNN_name.sql", each the checksum of an earlier form of
+ * a versioned file; '#' starts a comment. A missing list is an empty one.
+ */
+static int
+rework_load(const char *path, struct rework **out, int *nout, char **cause)
+{
+	char	*buf, *line, *next;
+	size_t	 len;
+	int	 n = 0, lineno = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if (read_file(path, 1, &buf, &len, cause) != 0)
+		return -1;
+	if (buf == NULL)
+		return 0;
+	for (line = buf; line != NULL && *line != '\0'; line = next) {
+		char	 sha[65], name[256];
+		size_t	 i;
+
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line == '#' || *line == '\0')
+			continue;
+		if (sscanf(line, "%64s %255s", sha, name) != 2 || strlen(sha) != 64 ||
+		    !name_ok(name, 4)) {
+			*cause = xasprintf("%s:%d: not \"SHA256  NNNN_name.sql\"", path, lineno);
+			goto fail;
+		}
+		for (i = 0; i < 64; i++) {
+			if (!isxdigit((unsigned char)sha[i]) || isupper((unsigned char)sha[i])) {
+				*cause = xasprintf("%s:%d: the checksum is not 64 lowercase hex "
+				    "digits", path, lineno);
+				goto fail;
+			}
+		}
+		if (n == REWORK_MAX) {
+			*cause = xasprintf("%s: more than %d lines", path, REWORK_MAX);
+			goto fail;
+		}
+		*out = xrealloc(*out, sizeof(**out) * (size_t)(n + 1));
+		(*out)[n].name = xstrdup(name);
+		memcpy((*out)[n].sha, sha, sizeof((*out)[n].sha));
+		*nout = ++n;
+	}
+	free(buf);
+	return 0;
+fail:
+	free(buf);
+	while (n > 0)
+		free((*out)[--n].name);
+	free(*out);
+	*out = NULL;
+	*nout = 0;
+	return -1;
+}
+
+static int
+tree_load(const char *dir, struct mtree *t, char **cause)
+{
+	char	*sub, *list;
+	int	 rc;
+
+	memset(t, 0, sizeof(*t));
+	if (mfiles_load(dir, 4, 0, &t->v, &t->nv, cause) != 0)
+		return -1;
+	sub = xasprintf("%s/%s", dir, MIGRATE_REPEATABLE_DIR);
+	rc = mfiles_load(sub, 2, 1, &t->r, &t->nr, cause);
+	free(sub);
+	if (rc == 0) {
+		list = xasprintf("%s/%s", dir, MIGRATE_REWORK_LIST);
+		rc = rework_load(list, &t->rw, &t->nrw, cause);
+		free(list);
+	}
+	if (rc != 0)
+		tree_free(t);
+	return rc;
+}
+
+static int
+reworked_form(const struct mtree *t, const char *name, const char *sha)
+{
+	int	i;
+
+	for (i = 0; i < t->nrw; i++)
+		if (strcmp(t->rw[i].name, name) == 0 && strcmp(t->rw[i].sha, sha) == 0)
+			return 1;
+	return 0;
+}
+
+/* The error message of r, on one line. */
+static char *
+result_error(PGresult *r)
+{
+	char	*msg = xstrdup(PQresultErrorMessage(r));
+
+	msg[strcspn(msg, "\n")] = '\0';
+	return msg;
+}
+
+/* Runs sql (one or more statements; a file of comments only is fine). */
 static int
 exec_ok(PGconn *c, const char *sql, char **cause)
 {
 	PGresult	*r = PQexec(c, sql);
 	ExecStatusType	 st = PQresultStatus(r);
 
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		char *msg = xstrdup(PQresultErrorMessage(r));
-
-		msg[strcspn(msg, "\n")] = '\0';
-		*cause = xstrdup(msg);
-		free(msg);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+		*cause = result_error(r);
 		PQclear(r);
 		return -1;
 	}
@@ -204,15 +389,33 @@ exec_ok(PGconn *c, const char *sql, char **cause)
 	return 0;
 }
 
-/* Applied migrations; *n = -1 when the bookkeeping table does not exist yet. */
 static int
-applied_load(PGconn *c, struct mapplied **out, int *n, char **cause)
+exec_params_ok(PGconn *c, const char *sql, int n, const char *const *vals, char **cause)
 {
+	PGresult	*r = PQexecParams(c, sql, n, NULL, vals, NULL, NULL, 0);
+	ExecStatusType	 st = PQresultStatus(r);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		*cause = result_error(r);
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* The rows (version, name, sha256) sql reads, or *n = -1 when table does not exist. */
+static int
+applied_load(PGconn *c, const char *table, const char *sql, struct mapplied **out, int *n,
+    char **cause)
+{
+	const char	*vals[1] = { table };
 	PGresult	*r;
 	int		 i;
 
 	*out = NULL;
-	r = PQexec(c, "SELECT to_regclass('fund_meta.migration') IS NOT NULL");
+	*n = -1;
+	r = PQexecParams(c, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, vals, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		*cause = xasprintf("cannot read migration state: %s", PQresultErrorMessage(r));
 		PQclear(r);
@@ -220,13 +423,12 @@ applied_load(PGconn *c, struct mapplied **out, int *n, char **cause)
 	}
 	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
 		PQclear(r);
-		*n = -1;
 		return 0;
 	}
 	PQclear(r);
-	r = PQexec(c, "SELECT version, name, sha256 FROM fund_meta.migration ORDER BY version");
+	r = PQexec(c, sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		*cause = xasprintf("cannot read fund_meta.migration: %s", PQresultErrorMessage(r));
+		*cause = xasprintf("cannot read %s: %s", table, PQresultErrorMessage(r));
 		PQclear(r);
 		return -1;
 	}
@@ -241,149 +443,285 @@ applied_load(PGconn *c, struct mapplied **out, int *n, char **cause)
 	return 0;
 }
 
-static void
-applied_free(struct mapplied *a, int n)
+/*
+ * Reads what the database recorded and compares the versioned files with it: every
+ * recorded file must be in the tree, unchanged or in a form the rework list names.
+ */
+static int
+state_load(PGconn *c, const struct mtree *t, struct mstate *s, char **cause)
 {
-	int	i;
+	int	i, na;
 
-	for (i = 0; i < n; i++)
-		free(a[i].name);
-	free(a);
+	memset(s, 0, sizeof(*s));
+	s->nva = s->nra = -1;
+	if (applied_load(c, "fund_meta.migration", "SELECT version, name, sha256 "
+	    "FROM fund_meta.migration ORDER BY version", &s->va, &s->nva, cause) != 0 ||
+	    applied_load(c, "fund_meta.repeatable", "SELECT 0, name, sha256 "
+	    "FROM fund_meta.repeatable ORDER BY name", &s->ra, &s->nra, cause) != 0)
+		return -1;
+	na = s->nva < 0 ? 0 : s->nva;
+	s->reworked = xcalloc((size_t)na + 1, sizeof(*s->reworked));
+	for (i = 0; i < na; i++) {
+		if (i >= t->nv || t->v[i].version != s->va[i].version) {
+			*cause = xasprintf("applied migration %s has no file in the migrations "
+			    "directory", s->va[i].name);
+			return -1;
+		}
+		if (strcmp(t->v[i].sha, s->va[i].sha) == 0)
+			continue;
+		if (strcmp(t->v[i].name, s->va[i].name) == 0 &&
+		    reworked_form(t, t->v[i].name, s->va[i].sha)) {
+			s->reworked[i] = 1;
+			s->nreworked++;
+			continue;
+		}
+		*cause = xasprintf("migration %s changed after it was applied (recorded "
+		    "sha256 %.12s..., file %.12s...); add a new migration instead",
+		    t->v[i].name, s->va[i].sha, t->v[i].sha);
+		return -1;
+	}
+	s->pending = na;
+	return 0;
 }
 
-/* Compare files with what was applied: an applied file must be unchanged and present.
- * *pending = index of the first file not yet applied. */
-static int
-compare(struct mfile *f, int nf, struct mapplied *a, int na, int *pending, char **cause)
+/* The recorded sha256 of repeatable file name, or NULL. */
+static const char *
+repeatable_sha(const struct mstate *s, const char *name)
 {
 	int	i;
 
-	for (i = 0; i < na; i++) {
-		if (i >= nf || f[i].version != a[i].version) {
-			*cause = xasprintf("applied migration %s has no file in the migrations "
-			    "directory", a[i].name);
-			return -1;
-		}
-		if (strcmp(f[i].sha, a[i].sha) != 0) {
-			*cause = xasprintf("migration %s changed after it was applied (recorded "
-			    "sha256 %.12s..., file %.12s...); add a new migration instead",
-			    f[i].name, a[i].sha, f[i].sha);
-			return -1;
-		}
-	}
-	*pending = na;
+	for (i = 0; i < s->nra; i++)
+		if (strcmp(s->ra[i].name, name) == 0)
+			return s->ra[i].sha;
+	return NULL;
+}
+
+static int
+repeatable_in_tree(const struct mtree *t, const char *name)
+{
+	int	i;
+
+	for (i = 0; i < t->nr; i++)
+		if (strcmp(t->r[i].name, name) == 0)
+			return 1;
 	return 0;
+}
+
+static const char bookkeeping_sql[] =
+	"CREATE SCHEMA IF NOT EXISTS fund_meta;"
+	"CREATE TABLE IF NOT EXISTS fund_meta.migration ("
+	" version int PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL,"
+	" applied_at timestamptz NOT NULL DEFAULT now());"
+	"CREATE TABLE IF NOT EXISTS fund_meta.repeatable ("
+	" name text PRIMARY KEY, sha256 text NOT NULL,"
+	" applied_at timestamptz NOT NULL DEFAULT now());"
+	"GRANT USAGE ON SCHEMA fund_meta TO PUBLIC;"
+	"GRANT SELECT ON fund_meta.migration, fund_meta.repeatable TO PUBLIC";
+
+/* The run's work, inside its transaction. *changed counts what it applied or recorded. */
+static int
+apply_all(PGconn *c, const struct mtree *t, int *changed, char **cause)
+{
+	struct mstate	 s;
+	char		*err = NULL;
+	char		 ver[16];
+	const char	*vals[3];
+	int		 i, nv = 0, rc = -1;
+
+	*changed = 0;
+	if (exec_ok(c, bookkeeping_sql, &err) != 0) {
+		*cause = xasprintf("cannot prepare migrations: %s", err);
+		free(err);
+		return -1;
+	}
+	if (state_load(c, t, &s, cause) != 0)
+		goto out;
+	for (i = 0; i < s.pending; i++) {
+		if (!s.reworked[i])
+			continue;
+		vals[0] = t->v[i].sha;
+		snprintf(ver, sizeof(ver), "%d", t->v[i].version);
+		vals[1] = ver;
+		if (exec_params_ok(c, "UPDATE fund_meta.migration SET sha256 = $1 "
+		    "WHERE version = $2", 2, vals, &err) != 0) {
+			*cause = xasprintf("cannot record migration %s: %s", t->v[i].name, err);
+			goto out;
+		}
+		printf("recorded %s in its current form (the database ran an earlier form "
+		    "of it)\n", t->v[i].name);
+		(*changed)++;
+	}
+	for (i = s.pending; i < t->nv; i++) {
+		if (exec_ok(c, t->v[i].sql, &err) != 0) {
+			*cause = xasprintf("migration %s failed: %s", t->v[i].name, err);
+			goto out;
+		}
+		snprintf(ver, sizeof(ver), "%d", t->v[i].version);
+		vals[0] = ver;
+		vals[1] = t->v[i].name;
+		vals[2] = t->v[i].sha;
+		if (exec_params_ok(c, "INSERT INTO fund_meta.migration (version, name, sha256) "
+		    "VALUES ($1, $2, $3)", 3, vals, &err) != 0) {
+			*cause = xasprintf("cannot record migration %s: %s", t->v[i].name, err);
+			goto out;
+		}
+		printf("applied %s\n", t->v[i].name);
+		nv++;
+	}
+	*changed += nv;
+	/*
+	 * Repeatable files: those that changed, and all of them after a versioned file, which
+	 * may have dropped a view or function to change what it depends on. Bodies are
+	 * checked when called, so a file may use what a later one defines.
+	 */
+	if (t->nr > 0 && exec_ok(c, "SET LOCAL check_function_bodies = off", &err) != 0) {
+		*cause = xasprintf("cannot prepare repeatable files: %s", err);
+		goto out;
+	}
+	for (i = 0; i < t->nr; i++) {
+		const char *sha = repeatable_sha(&s, t->r[i].name);
+
+		if (nv == 0 && sha != NULL && strcmp(sha, t->r[i].sha) == 0)
+			continue;
+		if (exec_ok(c, t->r[i].sql, &err) != 0) {
+			*cause = xasprintf("%s/%s failed: %s", MIGRATE_REPEATABLE_DIR,
+			    t->r[i].name, err);
+			goto out;
+		}
+		vals[0] = t->r[i].name;
+		vals[1] = t->r[i].sha;
+		if (exec_params_ok(c, "INSERT INTO fund_meta.repeatable (name, sha256) "
+		    "VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET sha256 = EXCLUDED.sha256,"
+		    " applied_at = now()", 2, vals, &err) != 0) {
+			*cause = xasprintf("cannot record %s/%s: %s", MIGRATE_REPEATABLE_DIR,
+			    t->r[i].name, err);
+			goto out;
+		}
+		printf("applied %s/%s\n", MIGRATE_REPEATABLE_DIR, t->r[i].name);
+		(*changed)++;
+	}
+	for (i = 0; i < s.nra; i++) {
+		if (repeatable_in_tree(t, s.ra[i].name))
+			continue;
+		vals[0] = s.ra[i].name;
+		if (exec_params_ok(c, "DELETE FROM fund_meta.repeatable WHERE name = $1", 1,
+		    vals, &err) != 0) {
+			*cause = xasprintf("cannot forget %s/%s: %s", MIGRATE_REPEATABLE_DIR,
+			    s.ra[i].name, err);
+			goto out;
+		}
+		printf("forgot %s/%s: no such file (what it defined stays until a versioned "
+		    "migration drops it)\n", MIGRATE_REPEATABLE_DIR, s.ra[i].name);
+		(*changed)++;
+	}
+	/* api.call() dispatches to every method function: generated once, at the end */
+	if (*changed > 0 && exec_ok(c, "DO $$ BEGIN IF to_regprocedure('fl.rebuild_dispatch()') "
+	    "IS NOT NULL THEN PERFORM fl.rebuild_dispatch(); END IF; END $$", &err) != 0) {
+		*cause = xasprintf("rebuilding the dispatcher failed: %s", err);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(err);
+	state_free(&s);
+	return rc;
 }
 
 int
 migrate_apply(PGconn *c, const char *dir, char **cause)
 {
-	struct mfile	*f = NULL;
-	struct mapplied	*a = NULL;
-	int		 nf = 0, na = 0, pending = 0, i, rc = -1;
+	struct mtree	 t;
 	char		*err = NULL;
+	int		 changed = 0, rc = -1;
 
-	if (mfiles_load(dir, &f, &nf, cause) != 0)
+	if (tree_load(dir, &t, cause) != 0)
 		return -1;
 	if (exec_ok(c, "SET client_min_messages = warning; "
-	    "SELECT pg_advisory_lock(" MIGRATE_LOCK_ID ")", &err) != 0 ||
-	    exec_ok(c, "CREATE SCHEMA IF NOT EXISTS fund_meta; "
-	    "CREATE TABLE IF NOT EXISTS fund_meta.migration ("
-	    " version int PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL,"
-	    " applied_at timestamptz NOT NULL DEFAULT now());"
-	    "GRANT USAGE ON SCHEMA fund_meta TO PUBLIC;"
-	    "GRANT SELECT ON fund_meta.migration TO PUBLIC", &err) != 0) {
+	    "SELECT pg_advisory_lock(" MIGRATE_LOCK_ID ")", &err) != 0) {
 		*cause = xasprintf("cannot prepare migrations: %s", err);
+		free(err);
+		tree_free(&t);
+		return -1;
+	}
+	if (exec_ok(c, "BEGIN", &err) != 0) {
+		*cause = xasprintf("cannot begin: %s", err);
 		goto out;
 	}
-	if (applied_load(c, &a, &na, cause) != 0)
+	if (apply_all(c, &t, &changed, cause) != 0) {
+		(void)exec_ok(c, "ROLLBACK", &err);
 		goto out;
-	if (compare(f, nf, a, na, &pending, cause) != 0)
-		goto out;
-	for (i = pending; i < nf; i++) {
-		const char	*vals[3];
-		char		 ver[16];
-		PGresult	*r;
-
-		if (exec_ok(c, "BEGIN", &err) != 0 || exec_ok(c, f[i].sql, &err) != 0) {
-			*cause = xasprintf("migration %s failed: %s", f[i].name, err);
-			free(err);
-			err = NULL;
-			(void)exec_ok(c, "ROLLBACK", &err);
-			goto out;
-		}
-		snprintf(ver, sizeof(ver), "%d", f[i].version);
-		vals[0] = ver;
-		vals[1] = f[i].name;
-		vals[2] = f[i].sha;
-		r = PQexecParams(c, "INSERT INTO fund_meta.migration (version, name, sha256) "
-		    "VALUES ($1, $2, $3)", 3, NULL, vals, NULL, NULL, 0);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			*cause = xasprintf("cannot record migration %s: %s", f[i].name,
-			    PQresultErrorMessage(r));
-			PQclear(r);
-			free(err);
-			err = NULL;
-			(void)exec_ok(c, "ROLLBACK", &err);
-			goto out;
-		}
-		PQclear(r);
-		/* methods added by this migration join the generated api.call() (0001) */
-		if (exec_ok(c, "DO $$ BEGIN IF to_regprocedure('fl.rebuild_dispatch()') IS NOT "
-		    "NULL THEN PERFORM fl.rebuild_dispatch(); END IF; END $$", &err) != 0) {
-			*cause = xasprintf("migration %s: rebuilding the dispatcher failed: %s",
-			    f[i].name, err);
-			free(err);
-			err = NULL;
-			(void)exec_ok(c, "ROLLBACK", &err);
-			goto out;
-		}
-		if (exec_ok(c, "COMMIT", &err) != 0) {
-			*cause = xasprintf("migration %s failed at commit: %s", f[i].name, err);
-			goto out;
-		}
-		printf("applied %s\n", f[i].name);
 	}
-	if (pending == nf)
-		printf("schema is up to date (%d migrations)\n", nf);
+	if (exec_ok(c, "COMMIT", &err) != 0) {
+		*cause = xasprintf("migrations failed at commit: %s", err);
+		goto out;
+	}
+	if (changed == 0)
+		printf("schema is up to date (%d migrations, %d repeatable files)\n", t.nv,
+		    t.nr);
 	rc = 0;
 out:
 	free(err);
 	err = NULL;
 	(void)exec_ok(c, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_ID ")", &err);
 	free(err);
-	applied_free(a, na);
-	mfiles_free(f, nf);
+	tree_free(&t);
 	return rc;
 }
 
 int
 migrate_check(PGconn *c, const char *dir, char **cause)
 {
-	struct mfile	*f = NULL;
-	struct mapplied	*a = NULL;
-	int		 nf = 0, na = 0, pending = 0, rc = -1;
+	struct mtree	 t;
+	struct mstate	 s;
+	int		 i, rc = -1;
 
-	if (mfiles_load(dir, &f, &nf, cause) != 0)
+	if (tree_load(dir, &t, cause) != 0)
 		return -1;
-	if (applied_load(c, &a, &na, cause) != 0)
+	if (state_load(c, &t, &s, cause) != 0)
 		goto out;
-	if (na < 0) {
-		na = 0;
+	if (s.nva < 0) {
 		*cause = xasprintf("the database has no schema yet: %d migrations pending; "
-		    "run 'fundd -c FILE migrate'", nf);
+		    "run 'fundd -c FILE migrate'", t.nv);
 		goto out;
 	}
-	if (compare(f, nf, a, na, &pending, cause) != 0)
-		goto out;
-	if (pending < nf) {
+	if (s.pending < t.nv) {
 		*cause = xasprintf("the database schema is behind: %d migrations pending "
-		    "(first %s); run 'fundd -c FILE migrate'", nf - pending, f[pending].name);
+		    "(first %s); run 'fundd -c FILE migrate'", t.nv - s.pending,
+		    t.v[s.pending].name);
 		goto out;
+	}
+	for (i = 0; i < s.pending; i++) {
+		if (s.reworked[i]) {
+			*cause = xasprintf("the database ran an earlier form of migration %s; "
+			    "run 'fundd -c FILE migrate'", t.v[i].name);
+			goto out;
+		}
+	}
+	for (i = 0; i < t.nr; i++) {
+		const char *sha = repeatable_sha(&s, t.r[i].name);
+
+		if (sha == NULL) {
+			*cause = xasprintf("%s/%s is not applied yet; run 'fundd -c FILE "
+			    "migrate'", MIGRATE_REPEATABLE_DIR, t.r[i].name);
+			goto out;
+		}
+		if (strcmp(sha, t.r[i].sha) != 0) {
+			*cause = xasprintf("%s/%s changed since it was applied (recorded sha256 "
+			    "%.12s..., file %.12s...); run 'fundd -c FILE migrate'",
+			    MIGRATE_REPEATABLE_DIR, t.r[i].name, sha, t.r[i].sha);
+			goto out;
+		}
+	}
+	for (i = 0; i < s.nra; i++) {
+		if (!repeatable_in_tree(&t, s.ra[i].name)) {
+			*cause = xasprintf("applied %s/%s has no file in the migrations directory; "
+			    "run 'fundd -c FILE migrate'", MIGRATE_REPEATABLE_DIR, s.ra[i].name);
+			goto out;
+		}
 	}
 	rc = 0;
 out:
-	applied_free(a, na < 0 ? 0 : na);
-	mfiles_free(f, nf);
+	state_free(&s);
+	tree_free(&t);
 	return rc;
 }

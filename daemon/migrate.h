@@ -1,18 +1,29 @@
 /*
- * migrate.h: schema migrations (migrations/NNNN_name.sql), applied in order, each in one
- * transaction, recorded in fund_meta.migration with its SHA-256. Blocking libpq: used by
- * the command line and once at start-up, never on the event loop.
+ * migrate.h: the schema runner. migrations/NNNN_name.sql are versioned files, applied once
+ * in order (tables, constraints, indexes, data changes); migrations/functions/NN_area.sql
+ * are repeatable files (functions, triggers, views and their grants, in their current form),
+ * applied again whenever they change. A run applies what is pending in one transaction and
+ * records each file's SHA-256 in schema fund_meta. Blocking libpq: used by the command line
+ * and once at start-up, never on the event loop.
  */
 #ifndef FUND_MIGRATE_H
 #define FUND_MIGRATE_H
 
 #include <libpq-fe.h>
 
-/* Apply pending migrations from dir. Prints one line per applied file to stdout.
+/* the repeatable files' directory, inside the migrations directory */
+#define MIGRATE_REPEATABLE_DIR	"functions"
+/*
+ * Inside the migrations directory: "SHA256  NNNN_name.sql" lines naming earlier forms of
+ * versioned files that were rewritten after databases ran them (docs/migrations.md).
+ */
+#define MIGRATE_REWORK_LIST	"reworked.sha256"
+
+/* Apply what is pending from dir. Prints one line per file applied to stdout.
  * Returns 0, or -1 with *cause. */
 int	migrate_apply(PGconn *, const char *dir, char **cause);
-/* 0 when the database is at the migrations' head; -1 with *cause naming what is
- * pending or changed. */
+/* 0 when the database is at the tree's state; -1 with *cause naming what is pending or
+ * changed. */
 int	migrate_check(PGconn *, const char *dir, char **cause);
 
 /* Blocking connect for command-line use; -1 with *cause. */

@@ -1,13 +1,11 @@
--- 0004_disbursements: paying grants in tranches, and cancelling what is left of a grant.
---
--- A disbursement is created pending (no money moves), then confirmed as paid by another
--- principal (four eyes: maker and checker) or marked failed (which frees its amount).
--- Pending plus paid never exceed the grant: creations serialise on the grant row's lock.
--- Lock order everywhere: disbursement row, then grant row.
+-- 0004_disbursements: the tranches in which grants are paid. A disbursement is created
+-- pending, then paid (confirmed by a principal other than its creator) or failed. The
+-- functions, with the rules they keep, are in functions/60_disbursements.sql; grant.cancel
+-- is in functions/50_grants.sql.
 
 CREATE TABLE fl.disbursement (
 	seq		bigserial UNIQUE,
-	disbursement_id	text PRIMARY KEY DEFAULT fl.new_id('di'),
+	disbursement_id	text PRIMARY KEY,
 	grant_id	text NOT NULL REFERENCES fl.grant_application,
 	amount		bigint NOT NULL CHECK (amount > 0),
 	status		text NOT NULL DEFAULT 'pending'
@@ -24,175 +22,7 @@ CREATE TABLE fl.disbursement (
 );
 CREATE INDEX disbursement_grant ON fl.disbursement (grant_id, seq);
 
-CREATE FUNCTION fl.disbursement_guard() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-	IF TG_OP = 'DELETE' THEN
-		RAISE EXCEPTION 'disbursements are never deleted';
-	END IF;
-	IF OLD.status <> 'pending' OR NEW.status NOT IN ('paid', 'failed') THEN
-		RAISE EXCEPTION 'disbursement % cannot go from % to %', OLD.disbursement_id,
-		    OLD.status, NEW.status;
-	END IF;
-	IF (NEW.disbursement_id, NEW.grant_id, NEW.amount, NEW.reference, NEW.created_at,
-	    NEW.created_by) IS DISTINCT FROM (OLD.disbursement_id, OLD.grant_id, OLD.amount,
-	    OLD.reference, OLD.created_at, OLD.created_by) THEN
-		RAISE EXCEPTION 'disbursement %: its terms never change', OLD.disbursement_id;
-	END IF;
-	RETURN NEW;
-END
-$$;
-CREATE TRIGGER disbursement_guard BEFORE UPDATE OR DELETE ON fl.disbursement
-	FOR EACH ROW EXECUTE FUNCTION fl.disbursement_guard();
-
 GRANT SELECT, INSERT ON fl.disbursement TO fundd_app;
 GRANT UPDATE (status, bank_ref, paid_at, fail_reason, decided_by) ON fl.disbursement
     TO fundd_app;
 GRANT USAGE ON SEQUENCE fl.disbursement_seq_seq TO fundd_app;
-
-CREATE FUNCTION fl.disbursement_json(d fl.disbursement) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-	v_cur	text;
-BEGIN
-	SELECT f.currency INTO v_cur FROM fl.grant_application g
-	  JOIN fl.fund f ON f.code = g.fund_code WHERE g.grant_id = d.grant_id;
-	RETURN jsonb_build_object('disbursement_id', d.disbursement_id,
-	    'grant_id', d.grant_id, 'amount', fl.money_out(d.amount, fl.minor(v_cur)),
-	    'currency', v_cur, 'status', d.status, 'reference', d.reference,
-	    'bank_ref', d.bank_ref, 'paid_at', fl.ts(d.paid_at), 'fail_reason', d.fail_reason,
-	    'created_at', fl.ts(d.created_at), 'created_by', d.created_by,
-	    'decided_by', d.decided_by);
-END
-$$;
-
-CREATE FUNCTION fl.disbursement_get(p_id text) RETURNS fl.disbursement
-LANGUAGE plpgsql AS $$
-DECLARE
-	d	fl.disbursement;
-BEGIN
-	SELECT * INTO d FROM fl.disbursement WHERE disbursement_id = p_id FOR UPDATE;
-	IF d.disbursement_id IS NULL THEN
-		PERFORM fl.rpc_error(-32004, 'disbursement_not_found', 'disbursement_id');
-	END IF;
-	IF d.status <> 'pending' THEN
-		PERFORM fl.wrong_state(d.status);
-	END IF;
-	RETURN d;
-END
-$$;
-
-CREATE FUNCTION api.disbursement_create(p fl.principal, params jsonb, ctx jsonb)
-RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
-	v_amt	bigint;
-	v_open	bigint;
-	d	fl.disbursement;
-BEGIN
-	IF g.status <> 'approved' THEN
-		PERFORM fl.wrong_state(g.status);
-	END IF;
-	v_amt := fl.money_in(params->>'amount',
-	    fl.minor((SELECT currency FROM fl.fund WHERE code = g.fund_code)), 'amount');
-	SELECT coalesce(sum(amount), 0) INTO v_open FROM fl.disbursement
-	 WHERE grant_id = g.grant_id AND status IN ('pending', 'paid');
-	IF v_open + v_amt > g.amount THEN
-		PERFORM fl.rpc_error(-32009, 'exceeds_grant', 'amount',
-		    'pending and paid disbursements would exceed the grant');
-	END IF;
-	INSERT INTO fl.disbursement (grant_id, amount, reference, created_by)
-	VALUES (g.grant_id, v_amt, params->>'reference', p.principal_id)
-	RETURNING * INTO d;
-	RETURN fl.disbursement_json(d);
-END
-$$;
-
-CREATE FUNCTION api.disbursement_confirm(p fl.principal, params jsonb, ctx jsonb)
-RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-	d	fl.disbursement := fl.disbursement_get(params->>'disbursement_id');
-	g	fl.grant_application;
-	v_at	timestamptz := coalesce(fl.time_in(params->>'paid_at'), now());
-BEGIN
-	IF d.created_by = p.principal_id THEN
-		PERFORM fl.rpc_error(-32011, 'same_maker_and_checker', 'disbursement_id',
-		    'the principal who created a payment may not confirm it');
-	END IF;
-	IF v_at > now() + interval '5 minutes' THEN
-		PERFORM fl.rpc_error(-32602, 'in_the_future', 'paid_at');
-	END IF;
-	g := fl.grant_get(d.grant_id, true);
-	UPDATE fl.disbursement SET status = 'paid', bank_ref = params->>'bank_ref',
-	    paid_at = v_at, decided_by = p.principal_id
-	 WHERE disbursement_id = d.disbursement_id RETURNING * INTO d;
-	-- the money leaves: commitment -> cash, and the expense moves from committed to paid
-	PERFORM fl.post((SELECT f FROM fl.fund f WHERE code = g.fund_code), 'disbursement',
-	    'disbursement ' || d.disbursement_id || ' for grant ' || g.grant_id,
-	    d.disbursement_id, p.principal_id,
-	    ARRAY['commitments', 'cash', 'grants_disbursed', 'grants_committed'],
-	    ARRAY[d.amount, -d.amount, d.amount, -d.amount]);
-	UPDATE fl.grant_application SET committed = committed - d.amount,
-	    disbursed = disbursed + d.amount,
-	    status = CASE WHEN disbursed + d.amount = amount THEN 'completed' ELSE status END
-	 WHERE grant_id = g.grant_id;
-	RETURN fl.disbursement_json(d);
-END
-$$;
-
-CREATE FUNCTION api.disbursement_fail(p fl.principal, params jsonb, ctx jsonb)
-RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-	d	fl.disbursement := fl.disbursement_get(params->>'disbursement_id');
-BEGIN
-	UPDATE fl.disbursement SET status = 'failed', fail_reason = params->>'reason',
-	    decided_by = p.principal_id
-	 WHERE disbursement_id = d.disbursement_id RETURNING * INTO d;
-	RETURN fl.disbursement_json(d);
-END
-$$;
-
-CREATE FUNCTION api.disbursement_list(p fl.principal, params jsonb, ctx jsonb)
-RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
-DECLARE
-	v_lim	int := fl.limit_in(params);
-BEGIN
-	IF params ? 'grant_id' THEN
-		PERFORM fl.grant_get(params->>'grant_id', false);
-	END IF;
-	RETURN fl.page('disbursements', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
-	    'j', fl.disbursement_json(t)) ORDER BY t.seq)
-	  FROM (SELECT * FROM fl.disbursement
-	         WHERE seq > fl.cursor_in(params->>'cursor')
-	           AND (NOT params ? 'grant_id' OR grant_id = params->>'grant_id')
-	           AND (NOT params ? 'status' OR status = params->>'status')
-	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
-END
-$$;
-
--- grant.cancel: an approved grant ends; what is committed and unpaid goes back.
-CREATE FUNCTION api.grant_cancel(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
-LANGUAGE plpgsql AS $$
-DECLARE
-	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
-BEGIN
-	IF g.status <> 'approved' THEN
-		PERFORM fl.wrong_state(g.status);
-	END IF;
-	IF EXISTS (SELECT 1 FROM fl.disbursement WHERE grant_id = g.grant_id
-	    AND status = 'pending') THEN
-		PERFORM fl.rpc_error(-32009, 'disbursement_pending', 'grant_id',
-		    'a disbursement of this grant is pending: confirm or fail it first');
-	END IF;
-	IF g.committed > 0 THEN
-		PERFORM fl.post((SELECT f FROM fl.fund f WHERE code = g.fund_code),
-		    'commitment_release', 'cancelled grant ' || g.grant_id, g.grant_id,
-		    p.principal_id, ARRAY['commitments', 'grants_committed'],
-		    ARRAY[g.committed, -g.committed]);
-	END IF;
-	UPDATE fl.grant_application SET status = 'cancelled', committed = 0,
-	    reason = params->>'reason', decided_at = now()
-	 WHERE grant_id = g.grant_id RETURNING * INTO g;
-	RETURN fl.grant_json(g);
-END
-$$;

@@ -2,7 +2,9 @@
 
 FUND_TEST_DIR (default ROOT/var/test) holds the PostgreSQL cluster, TLS material, configs and
 daemon logs. `config/devenv.sh up` is idempotent, so the suite can be re-run on the same
-directory; `make test` starts from an empty one. FUND_TEST_KEEP_PG=1 leaves PostgreSQL running
+directory; `make test` starts from an empty one. The suite's database is set up from an
+earlier release and then upgraded (FUND_UPGRADE_FROM, test_migrations.py), so every test also
+checks that an upgraded database works. FUND_TEST_KEEP_PG=1 leaves PostgreSQL running
 at the end (for poking at the database after a failure).
 """
 
@@ -35,6 +37,8 @@ def _scan_logs(directory):
 def env():
     assert os.access(FUNDD, os.X_OK), "%s is not built: run make" % FUNDD
     e = Env(_test_dir())
+    os.environ.setdefault("FUND_UPGRADE_FROM", os.path.join(
+        ROOT, "tests", "integration", "fixtures", "migrations-0014.tar.gz"))
     e.port = free_port()
     e.up(e.port)
     yield e

@@ -204,7 +204,7 @@ def test_a_failing_call_rolls_its_batch_back_and_every_call_runs_again_alone(
 def test_every_deferrable_constraint_is_initially_deferred(env, daemon):
     """api.call runs each mutation's deferred checks at its end and then says SET
     CONSTRAINTS ALL DEFERRED, which is right only while no deferrable constraint starts
-    out IMMEDIATE (migrations/0007_batch.sql)."""
+    out IMMEDIATE (fl.rebuild_dispatch, migrations/functions/90_dispatch.sql)."""
     rows = env.sql("SELECT conrelid::regclass || ' ' || conname || ' ' || condeferred "
                    "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
                    "WHERE n.nspname IN ('fl', 'api') AND c.condeferrable ORDER BY 1")

@@ -1,0 +1,6217 @@
+-- The schema a database gets from migrations/, written by 'make schema' for review;
+-- generated, not read by anything: the definitions live in migrations/.
+--
+-- PostgreSQL database dump
+--
+
+
+
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+
+--
+-- Name: api; Type: SCHEMA; Schema: -; Owner: fund_owner
+--
+
+CREATE SCHEMA api;
+
+
+ALTER SCHEMA api OWNER TO fund_owner;
+
+--
+-- Name: fl; Type: SCHEMA; Schema: -; Owner: fund_owner
+--
+
+CREATE SCHEMA fl;
+
+
+ALTER SCHEMA fl OWNER TO fund_owner;
+
+--
+-- Name: fund_meta; Type: SCHEMA; Schema: -; Owner: fund_owner
+--
+
+CREATE SCHEMA fund_meta;
+
+
+ALTER SCHEMA fund_meta OWNER TO fund_owner;
+
+--
+-- Name: audit_outcome; Type: DOMAIN; Schema: fl; Owner: fund_owner
+--
+
+CREATE DOMAIN fl.audit_outcome AS text
+	CONSTRAINT audit_outcome_check CHECK ((VALUE = ANY (ARRAY['ok'::text, 'refused'::text])));
+
+
+ALTER DOMAIN fl.audit_outcome OWNER TO fund_owner;
+
+--
+-- Name: bank_ref; Type: DOMAIN; Schema: fl; Owner: fund_owner
+--
+
+CREATE DOMAIN fl.bank_ref AS text
+	CONSTRAINT bank_ref_check CHECK (((length(VALUE) >= 1) AND (length(VALUE) <= 200)));
+
+
+ALTER DOMAIN fl.bank_ref OWNER TO fund_owner;
+
+--
+-- Name: contribution_status; Type: DOMAIN; Schema: fl; Owner: fund_owner
+--
+
+CREATE DOMAIN fl.contribution_status AS text
+	CONSTRAINT contribution_status_check1 CHECK ((VALUE = ANY (ARRAY['pledged'::text, 'received'::text, 'cancelled'::text])));
+
+
+ALTER DOMAIN fl.contribution_status OWNER TO fund_owner;
+
+--
+-- Name: entry_kind; Type: DOMAIN; Schema: fl; Owner: fund_owner
+--
+
+CREATE DOMAIN fl.entry_kind AS text
+	CONSTRAINT entry_kind_check CHECK (((VALUE ~ '^[a-z_]+$'::text) AND (length(VALUE) <= 32)));
+
+
+ALTER DOMAIN fl.entry_kind OWNER TO fund_owner;
+
+--
+-- Name: idempotency_key; Type: DOMAIN; Schema: fl; Owner: fund_owner
+--
+
+CREATE DOMAIN fl.idempotency_key AS text
+	CONSTRAINT idempotency_key_check1 CHECK (((length(VALUE) >= 1) AND (length(VALUE) <= 128)));
+
+
+ALTER DOMAIN fl.idempotency_key OWNER TO fund_owner;
+
+--
+-- Name: ident; Type: DOMAIN; Schema: fl; Owner: fund_owner
+--
+
+CREATE DOMAIN fl.ident AS text
+	CONSTRAINT ident_check CHECK (((VALUE ~ '^[A-Za-z0-9_.:-]+$'::text) AND (length(VALUE) <= 128)));
+
+
+ALTER DOMAIN fl.ident OWNER TO fund_owner;
+
+--
+-- Name: memo; Type: DOMAIN; Schema: fl; Owner: fund_owner
+--
+
+CREATE DOMAIN fl.memo AS text
+	CONSTRAINT memo_check CHECK ((length(VALUE) <= 500));
+
+
+ALTER DOMAIN fl.memo OWNER TO fund_owner;
+
+--
+-- Name: method_name; Type: DOMAIN; Schema: fl; Owner: fund_owner
+--
+
+CREATE DOMAIN fl.method_name AS text
+	CONSTRAINT method_name_check CHECK (((VALUE ~ '^[a-z]+\.[a-z_]+$'::text) AND (length(split_part(VALUE, '.'::text, 2)) <= 62)));
+
+
+ALTER DOMAIN fl.method_name OWNER TO fund_owner;
+
+--
+-- Name: positive_amount; Type: DOMAIN; Schema: fl; Owner: fund_owner
+--
+
+CREATE DOMAIN fl.positive_amount AS bigint
+	CONSTRAINT positive_amount_check CHECK ((VALUE > 0));
+
+
+ALTER DOMAIN fl.positive_amount OWNER TO fund_owner;
+
+--
+-- Name: positive_rate; Type: DOMAIN; Schema: fl; Owner: fund_owner
+--
+
+CREATE DOMAIN fl.positive_rate AS numeric
+	CONSTRAINT positive_rate_check CHECK ((VALUE > (0)::numeric));
+
+
+ALTER DOMAIN fl.positive_rate OWNER TO fund_owner;
+
+--
+-- Name: posting_amount; Type: DOMAIN; Schema: fl; Owner: fund_owner
+--
+
+CREATE DOMAIN fl.posting_amount AS bigint
+	CONSTRAINT posting_amount_check1 CHECK ((VALUE <> 0));
+
+
+ALTER DOMAIN fl.posting_amount OWNER TO fund_owner;
+
+--
+-- Name: reason_code; Type: DOMAIN; Schema: fl; Owner: fund_owner
+--
+
+CREATE DOMAIN fl.reason_code AS text
+	CONSTRAINT reason_code_check CHECK (((VALUE ~ '^[a-z0-9_]+$'::text) AND (length(VALUE) <= 64)));
+
+
+ALTER DOMAIN fl.reason_code OWNER TO fund_owner;
+
+--
+-- Name: sha256; Type: DOMAIN; Schema: fl; Owner: fund_owner
+--
+
+CREATE DOMAIN fl.sha256 AS bytea
+	CONSTRAINT sha256_check CHECK ((length(VALUE) = 32));
+
+
+ALTER DOMAIN fl.sha256 OWNER TO fund_owner;
+
+--
+-- Name: new_id(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.new_id(p_prefix text) RETURNS text
+    LANGUAGE sql
+    AS $$
+	SELECT p_prefix || '_' || substr(replace(gen_random_uuid()::text, '-', ''), 1, 20)
+$$;
+
+
+ALTER FUNCTION fl.new_id(p_prefix text) OWNER TO fund_owner;
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: principal; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.principal (
+    principal_id text DEFAULT fl.new_id('pr'::text) NOT NULL,
+    name text NOT NULL,
+    roles text[] NOT NULL,
+    partner_id text,
+    token_hash bytea,
+    cert_sha256 bytea,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text,
+    revoked_at timestamp with time zone,
+    CONSTRAINT principal_cert_sha256_check CHECK ((length(cert_sha256) = 32)),
+    CONSTRAINT principal_check CHECK ((('partner'::text = ANY (roles)) = (partner_id IS NOT NULL))),
+    CONSTRAINT principal_check1 CHECK (((token_hash IS NOT NULL) OR (cert_sha256 IS NOT NULL))),
+    CONSTRAINT principal_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT principal_roles_check CHECK (((cardinality(roles) >= 1) AND (roles <@ ARRAY['admin'::text, 'approver'::text, 'auditor'::text, 'partner'::text]))),
+    CONSTRAINT principal_token_hash_check CHECK ((length(token_hash) = 32))
+);
+
+
+ALTER TABLE fl.principal OWNER TO fund_owner;
+
+--
+-- Name: audit_checkpoint(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.audit_checkpoint(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	c	fl.audit_checkpoint;
+BEGIN
+	SELECT * INTO c FROM fl.audit_checkpoint ORDER BY seq DESC LIMIT 1;
+	IF NOT FOUND THEN
+		PERFORM fl.rpc_error(-32004, 'no_checkpoint_yet', NULL,
+		    'no checkpoint has been signed yet');
+	END IF;
+	RETURN jsonb_build_object('seq', c.seq, 'head_hash', encode(c.head_hash, 'hex'),
+	    'signed_at', fl.ts(c.signed_at), 'signature', encode(c.signature, 'hex'),
+	    'public_key', c.public_key);
+END
+$$;
+
+
+ALTER FUNCTION api.audit_checkpoint(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: audit_events(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.audit_events(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_from	bigint := coalesce((params->>'from_seq')::bigint, 0);
+	v_rows	jsonb;
+BEGIN
+	SELECT jsonb_agg(fl.audit_event_json(t, c.prev_hash, c.hash) ORDER BY t.seq)
+	  INTO v_rows
+	  FROM (SELECT * FROM fl.audit_event WHERE seq >= v_from
+	         ORDER BY seq LIMIT v_lim + 1) t
+	  LEFT JOIN fl.audit_chain c USING (seq);
+	RETURN jsonb_build_object('events', coalesce((SELECT jsonb_agg(x ORDER BY i)
+	    FROM jsonb_array_elements(v_rows) WITH ORDINALITY AS r(x, i) WHERE i <= v_lim), '[]'),
+	    'next_cursor', CASE WHEN jsonb_array_length(v_rows) > v_lim
+	    THEN v_rows->v_lim->'seq' END);
+END
+$$;
+
+
+ALTER FUNCTION api.audit_events(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: audit_verify(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.audit_verify(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_from	bigint := coalesce((params->>'from_seq')::bigint, 0);
+	v_to	bigint := coalesce((params->>'to_seq')::bigint, 9223372036854775807);
+	v_head	bigint := (SELECT head_seq FROM fl.audit_state);
+	v_prev	bytea;
+	v_n	bigint := 0;
+	r	record;
+	v_bad	bigint;
+	v_why	text;
+BEGIN
+	IF v_to < v_from THEN
+		PERFORM fl.rpc_error(-32602, 'to_seq_before_from_seq', 'to_seq');
+	END IF;
+	v_prev := coalesce((SELECT c.hash FROM fl.audit_chain c WHERE c.seq < v_from
+	    ORDER BY c.seq DESC LIMIT 1), decode(repeat('00', 32), 'hex'));
+	FOR r IN SELECT coalesce(e.seq, c.seq) AS seq, e AS ev, e.seq IS NULL AS missing,
+	    c.prev_hash, c.hash
+	      FROM fl.audit_event e FULL JOIN fl.audit_chain c ON c.seq = e.seq
+	     WHERE coalesce(e.seq, c.seq) BETWEEN v_from AND v_to
+	     ORDER BY 1 LOOP
+		IF r.missing THEN
+			v_why := 'missing_event';
+		ELSIF r.hash IS NULL THEN
+			IF r.seq > v_head THEN
+				EXIT;	-- the tail, not chained yet
+			END IF;
+			v_why := 'unchained_below_head';
+		ELSIF r.prev_hash <> v_prev THEN
+			v_why := 'prev_hash_mismatch';
+		ELSIF sha256(v_prev || fl.audit_canonical(r.ev)) <> r.hash THEN
+			v_why := 'hash_mismatch';
+		END IF;
+		IF v_why IS NOT NULL THEN
+			v_bad := r.seq;
+			EXIT;
+		END IF;
+		v_prev := r.hash;
+		v_n := v_n + 1;
+	END LOOP;
+	IF v_bad IS NULL THEN
+		SELECT k.seq INTO v_bad FROM fl.audit_checkpoint k
+		  LEFT JOIN fl.audit_chain c ON c.seq = k.seq
+		 WHERE k.seq BETWEEN v_from AND v_to AND c.hash IS DISTINCT FROM k.head_hash
+		 ORDER BY k.seq LIMIT 1;
+		IF v_bad IS NOT NULL THEN
+			v_why := 'checkpoint_mismatch';
+		END IF;
+	END IF;
+	RETURN jsonb_build_object('ok', v_bad IS NULL, 'verified', v_n,
+	    'first_bad_seq', v_bad, 'reason', v_why);
+END
+$$;
+
+
+ALTER FUNCTION api.audit_verify(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: authorize(bytea, bytea, text, text[], text, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.authorize(p_token bytea, p_cert bytea, p_what text, p_roles text[], p_reason text, p_params jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v	fl.principal;
+BEGIN
+	IF p_reason IS NULL THEN
+		v := fl.authenticate(p_token, p_cert);
+	END IF;
+	IF v.principal_id IS NULL THEN
+		RETURN fl.refusal(NULL, p_what, coalesce(p_params, '{}'), -32001,
+		    coalesce(p_reason, CASE WHEN p_token IS NULL AND p_cert IS NULL
+		    THEN 'no_credentials' ELSE 'bad_credentials' END));
+	END IF;
+	IF cardinality(p_roles) > 0 AND NOT (v.roles && p_roles) THEN
+		RETURN fl.refusal(v.principal_id, p_what, coalesce(p_params, '{}'), -32003,
+		    'role_required', jsonb_build_object('roles', to_jsonb(p_roles)));
+	END IF;
+	RETURN jsonb_build_object('principal', fl.principal_json(v));
+END
+$$;
+
+
+ALTER FUNCTION api.authorize(p_token bytea, p_cert bytea, p_what text, p_roles text[], p_reason text, p_params jsonb) OWNER TO fund_owner;
+
+--
+-- Name: call(bytea, bytea, text, text[], jsonb, text, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.call(p_token bytea, p_cert bytea, p_method text, p_roles text[], p_params jsonb, p_idem text, p_ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_p	fl.principal;
+	v_hash	bytea;
+	v_row	fl.idempotency;
+	v_res	jsonb;
+	v_err	jsonb;
+	v_scoped boolean;
+	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,disbursement.confirm,disbursement.create,disbursement.fail,fund.create,fund.record_earnings,grant.apply,grant.approve,grant.cancel,grant.reject,grant.withdraw,partner.create,principal.create,principal.revoke,returnee.register}'::text[]);
+BEGIN
+	IF p_token IS NOT NULL THEN
+		SELECT * INTO v_p FROM fl.principal
+		 WHERE token_hash = p_token AND revoked_at IS NULL;
+	ELSIF p_cert IS NOT NULL THEN
+		SELECT * INTO v_p FROM fl.principal
+		 WHERE cert_sha256 = p_cert AND revoked_at IS NULL;
+	END IF;
+	IF v_p.principal_id IS NULL THEN
+		RETURN fl.refusal(NULL, p_method, p_params, -32001,
+		    CASE WHEN p_token IS NULL AND p_cert IS NULL THEN 'no_credentials'
+		    ELSE 'bad_credentials' END);
+	END IF;
+	IF cardinality(p_roles) > 0 AND NOT (v_p.roles && p_roles) THEN
+		RETURN fl.refusal(v_p.principal_id, p_method, p_params, -32003, 'role_required',
+		    jsonb_build_object('roles', to_jsonb(p_roles)));
+	END IF;
+	-- Partner scoping, in this one place (docs/ledger.md): when only the partner role
+	-- grants the method, a partner sees its own partner record and contributions only,
+	-- and anything else answers exactly as if it did not exist.
+	v_scoped := 'partner' = ANY (v_p.roles) AND cardinality(p_roles) > 0
+	    AND NOT (v_p.roles && array_remove(p_roles, 'partner'));
+	IF v_scoped THEN
+		IF p_params ? 'partner_id' AND
+		    p_params->>'partner_id' IS DISTINCT FROM v_p.partner_id THEN
+			PERFORM fl.rpc_error(-32004, 'partner_not_found', 'partner_id');
+		END IF;
+		IF p_method LIKE '%.list' THEN
+			p_params := p_params || jsonb_build_object('partner_id', v_p.partner_id);
+		END IF;
+	END IF;
+	IF NOT v_mut THEN
+		IF p_method < 'grant.list' COLLATE "C" THEN
+			IF p_method < 'contribution.status' COLLATE "C" THEN
+				IF p_method < 'audit.verify' COLLATE "C" THEN
+					CASE p_method
+					WHEN 'audit.checkpoint' THEN v_res := api.audit_checkpoint(v_p, p_params, p_ctx);
+					WHEN 'audit.events' THEN v_res := api.audit_events(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				ELSE
+					CASE p_method
+					WHEN 'audit.verify' THEN v_res := api.audit_verify(v_p, p_params, p_ctx);
+					WHEN 'contribution.get' THEN v_res := api.contribution_get(v_p, p_params, p_ctx);
+					WHEN 'contribution.list' THEN v_res := api.contribution_list(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				END IF;
+			ELSE
+				IF p_method < 'fund.balance' COLLATE "C" THEN
+					CASE p_method
+					WHEN 'contribution.status' THEN v_res := api.contribution_status(v_p, p_params, p_ctx);
+					WHEN 'disbursement.list' THEN v_res := api.disbursement_list(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				ELSE
+					CASE p_method
+					WHEN 'fund.balance' THEN v_res := api.fund_balance(v_p, p_params, p_ctx);
+					WHEN 'fund.list' THEN v_res := api.fund_list(v_p, p_params, p_ctx);
+					WHEN 'grant.get' THEN v_res := api.grant_get(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				END IF;
+			END IF;
+		ELSE
+			IF p_method < 'region.list' COLLATE "C" THEN
+				IF p_method < 'ledger.trial_balance' COLLATE "C" THEN
+					CASE p_method
+					WHEN 'grant.list' THEN v_res := api.grant_list(v_p, p_params, p_ctx);
+					WHEN 'ledger.entries' THEN v_res := api.ledger_entries(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				ELSE
+					CASE p_method
+					WHEN 'ledger.trial_balance' THEN v_res := api.ledger_trial_balance(v_p, p_params, p_ctx);
+					WHEN 'partner.get' THEN v_res := api.partner_get(v_p, p_params, p_ctx);
+					WHEN 'partner.list' THEN v_res := api.partner_list(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				END IF;
+			ELSE
+				IF p_method < 'returnee.list' COLLATE "C" THEN
+					CASE p_method
+					WHEN 'region.list' THEN v_res := api.region_list(v_p, p_params, p_ctx);
+					WHEN 'returnee.get' THEN v_res := api.returnee_get(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				ELSE
+					CASE p_method
+					WHEN 'returnee.list' THEN v_res := api.returnee_list(v_p, p_params, p_ctx);
+					WHEN 'system.version' THEN v_res := api.system_version(v_p, p_params, p_ctx);
+					WHEN 'system.whoami' THEN v_res := api.system_whoami(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				END IF;
+			END IF;
+		END IF;
+
+		IF v_scoped AND jsonb_typeof(v_res) = 'object' AND v_res ? 'partner_id' AND
+		    v_res->>'partner_id' IS DISTINCT FROM v_p.partner_id THEN
+			-- the same answer as a missing object of this method
+			PERFORM fl.rpc_error(-32004, split_part(p_method, '.', 1) || '_not_found',
+			    split_part(p_method, '.', 1) || '_id');
+		END IF;
+		RETURN jsonb_build_object('result', v_res, 'replayed', false);
+	END IF;
+	v_hash := sha256(convert_to(p_method || ' ' || p_params::text, 'UTF8'));
+	BEGIN
+		IF p_idem IS NOT NULL THEN
+			-- the key's lock: a concurrent call with the same key waits here until
+			-- this transaction ends, then finds the key's row
+			PERFORM pg_advisory_xact_lock(hashtextextended(v_p.principal_id || ' ' ||
+			    p_idem, 0));
+			SELECT * INTO v_row FROM fl.idempotency
+			 WHERE principal_id = v_p.principal_id AND key = p_idem;
+			IF FOUND THEN
+				-- an earlier call has the key: committed (a concurrent one made us
+				-- wait), or earlier in this batch
+				IF v_row.method <> p_method OR v_row.params_sha256 <> v_hash THEN
+					RETURN jsonb_build_object('error', jsonb_build_object(
+					    'code', -32009,
+					    'message', 'idempotency key reused with other params',
+					    'data', jsonb_build_object('reason',
+					    'idempotency_mismatch', 'field', 'idempotency_key')));
+				END IF;
+				RETURN jsonb_build_object('result', v_row.result, 'replayed', true);
+			END IF;
+		END IF;
+		IF p_method < 'grant.apply' COLLATE "C" THEN
+			IF p_method < 'disbursement.create' COLLATE "C" THEN
+				CASE p_method
+				WHEN 'contribution.cancel' THEN v_res := api.contribution_cancel(v_p, p_params, p_ctx);
+				WHEN 'contribution.pledge' THEN v_res := api.contribution_pledge(v_p, p_params, p_ctx);
+				WHEN 'contribution.receive' THEN v_res := api.contribution_receive(v_p, p_params, p_ctx);
+				WHEN 'disbursement.confirm' THEN v_res := api.disbursement_confirm(v_p, p_params, p_ctx);
+				ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+				END CASE;
+			ELSE
+				CASE p_method
+				WHEN 'disbursement.create' THEN v_res := api.disbursement_create(v_p, p_params, p_ctx);
+				WHEN 'disbursement.fail' THEN v_res := api.disbursement_fail(v_p, p_params, p_ctx);
+				WHEN 'fund.create' THEN v_res := api.fund_create(v_p, p_params, p_ctx);
+				WHEN 'fund.record_earnings' THEN v_res := api.fund_record_earnings(v_p, p_params, p_ctx);
+				ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+				END CASE;
+			END IF;
+		ELSE
+			IF p_method < 'grant.withdraw' COLLATE "C" THEN
+				CASE p_method
+				WHEN 'grant.apply' THEN v_res := api.grant_apply(v_p, p_params, p_ctx);
+				WHEN 'grant.approve' THEN v_res := api.grant_approve(v_p, p_params, p_ctx);
+				WHEN 'grant.cancel' THEN v_res := api.grant_cancel(v_p, p_params, p_ctx);
+				WHEN 'grant.reject' THEN v_res := api.grant_reject(v_p, p_params, p_ctx);
+				ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+				END CASE;
+			ELSE
+				IF p_method < 'principal.create' COLLATE "C" THEN
+					CASE p_method
+					WHEN 'grant.withdraw' THEN v_res := api.grant_withdraw(v_p, p_params, p_ctx);
+					WHEN 'partner.create' THEN v_res := api.partner_create(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				ELSE
+					CASE p_method
+					WHEN 'principal.create' THEN v_res := api.principal_create(v_p, p_params, p_ctx);
+					WHEN 'principal.revoke' THEN v_res := api.principal_revoke(v_p, p_params, p_ctx);
+					WHEN 'returnee.register' THEN v_res := api.returnee_register(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				END IF;
+			END IF;
+		END IF;
+		-- this call's checks deferred to commit (each journal entry balances) run
+		-- now, so that each call of a batch is checked where it ends, as at its own
+		-- commit. ALL DEFERRED restores the initial mode, since every
+		-- deferrable constraint here is INITIALLY DEFERRED (test_batching.py).
+		SET CONSTRAINTS ALL IMMEDIATE;
+		SET CONSTRAINTS ALL DEFERRED;
+	EXCEPTION WHEN SQLSTATE 'FLERR' THEN
+		-- the method's writes are rolled back with the block, and its key's lock
+		-- released; the error is the answer, so that other calls of a batch keep theirs
+		v_err := SQLERRM::jsonb;
+		IF coalesce((v_err->>'code')::int, 0) NOT IN (-32003, -32011) THEN
+			RETURN jsonb_build_object('error', v_err);
+		END IF;
+		PERFORM fl.audit_record(v_p.principal_id, p_method,
+		    fl.audit_object(p_method, p_params, NULL), (v_err->>'code')::int,
+		    v_err->'data'->>'reason', v_hash);
+		RETURN jsonb_build_object('error', v_err);
+	END;
+	IF p_idem IS NOT NULL THEN
+		INSERT INTO fl.idempotency (principal_id, key, method, params_sha256, result)
+		VALUES (v_p.principal_id, p_idem, p_method, v_hash, v_res - 'token');
+	END IF;
+	-- the event, as fl.audit_record() writes it, inline on the hot path: the transaction
+	-- id before the seq; ids of results are generated, those of params checked in C
+	PERFORM pg_current_xact_id();
+	INSERT INTO fl.audit_event (principal_id, method, object_id, outcome, params_sha256)
+	VALUES (v_p.principal_id, p_method,
+	    coalesce(v_res->>(split_part(p_method, '.', 1) || '_id'),
+	        p_params->>(split_part(p_method, '.', 1) || '_id'),
+	        CASE WHEN p_method LIKE 'fund.%' THEN
+	            coalesce(v_res->>'code', p_params->>'code') END),
+	    'ok', v_hash);
+	RETURN jsonb_build_object('result', v_res, 'replayed', false);
+END
+$$;
+
+
+ALTER FUNCTION api.call(p_token bytea, p_cert bytea, p_method text, p_roles text[], p_params jsonb, p_idem text, p_ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: call_many(bytea[], bytea[], text[], text[], jsonb[], text[], jsonb[]); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.call_many(p_token bytea[], p_cert bytea[], p_method text[], p_roles text[], p_params jsonb[], p_idem text[], p_ctx jsonb[]) RETURNS SETOF jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_n	int := cardinality(p_method);
+	v_res	jsonb[];
+	v_m	text;
+	i	int := 1;
+	j	int;
+	k	int;
+BEGIN
+	IF cardinality(p_token) <> v_n OR cardinality(p_cert) <> v_n OR
+	    cardinality(p_roles) <> v_n OR cardinality(p_params) <> v_n OR
+	    cardinality(p_idem) <> v_n OR cardinality(p_ctx) <> v_n THEN
+		RAISE EXCEPTION 'api.call_many: arrays of different lengths';
+	END IF;
+	WHILE i <= v_n LOOP
+		-- [i, j): the longest run of calls of one method with a set form
+		v_m := fl.bulk_method(p_method[i], p_params[i]);
+		j := i + 1;
+		WHILE v_m IS NOT NULL AND j <= v_n AND
+		    fl.bulk_method(p_method[j], p_params[j]) IS NOT DISTINCT FROM v_m LOOP
+			j := j + 1;
+		END LOOP;
+		v_res := NULL;
+		IF j - i >= 2 AND v_m = 'contribution.receive' THEN
+			v_res := fl.receive_bulk(p_token[i:j - 1], p_cert[i:j - 1], p_roles[i:j - 1],
+			    p_params[i:j - 1], p_idem[i:j - 1]);
+		ELSIF j - i >= 2 AND v_m = 'grant.approve' THEN
+			v_res := fl.approve_bulk(p_token[i:j - 1], p_cert[i:j - 1], p_roles[i:j - 1],
+			    p_params[i:j - 1], p_idem[i:j - 1]);
+		END IF;
+		IF v_res IS NOT NULL THEN
+			RETURN QUERY SELECT u.r FROM unnest(v_res) WITH ORDINALITY AS u(r, o)
+				      ORDER BY u.o;
+			i := j;
+			CONTINUE;
+		END IF;
+		-- one by one: the run's calls, or the one call without a set form
+		FOR k IN i..j - 1 LOOP
+			RETURN NEXT api.call(p_token[k], p_cert[k], p_method[k], p_roles[k]::text[],
+			    p_params[k], p_idem[k], p_ctx[k]);
+		END LOOP;
+		i := j;
+	END LOOP;
+END
+$$;
+
+
+ALTER FUNCTION api.call_many(p_token bytea[], p_cert bytea[], p_method text[], p_roles text[], p_params jsonb[], p_idem text[], p_ctx jsonb[]) OWNER TO fund_owner;
+
+--
+-- Name: contribution_cancel(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.contribution_cancel(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	c	fl.contribution := fl.contribution_get(params->>'contribution_id', true);
+	f	fl.fund;
+BEGIN
+	IF c.status <> 'pledged' THEN
+		PERFORM fl.wrong_state(c.status);
+	END IF;
+	f := fl.fund_get(c.fund_code, 'fund');
+	UPDATE fl.contribution SET status = 'cancelled', cancelled_at = now(),
+	    cancel_reason = params->>'reason'
+	 WHERE contribution_id = c.contribution_id
+	RETURNING * INTO c;
+	PERFORM fl.post(f, 'pledge_cancel', 'cancelled pledge ' || c.contribution_id,
+	    c.contribution_id, p.principal_id,
+	    ARRAY['pledged_contributions', 'pledges_receivable'],
+	    ARRAY[c.fund_amount, -c.fund_amount]);
+	RETURN fl.contribution_json(c, f);
+END
+$$;
+
+
+ALTER FUNCTION api.contribution_cancel(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: contribution_get(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.contribution_get(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	RETURN fl.contribution_json(fl.contribution_get(params->>'contribution_id', false));
+END
+$$;
+
+
+ALTER FUNCTION api.contribution_get(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: contribution_list(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.contribution_list(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+BEGIN
+	IF params ? 'partner_id' THEN
+		PERFORM fl.partner_check(params->>'partner_id');
+	END IF;
+	IF params ? 'fund' THEN
+		PERFORM fl.fund_get(params->>'fund', 'fund');
+	END IF;
+	RETURN fl.page('contributions', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.contribution_json(t)) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.contribution
+	         WHERE seq > fl.cursor_in(params->>'cursor')
+	           AND (NOT params ? 'partner_id' OR partner_id = params->>'partner_id')
+	           AND (NOT params ? 'fund' OR fund_code = params->>'fund')
+	           AND (NOT params ? 'status' OR status = params->>'status')
+	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
+
+ALTER FUNCTION api.contribution_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: contribution_pledge(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.contribution_pledge(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	f	fl.fund := fl.fund_get(params->>'fund', 'fund');
+	c	fl.contribution := fl.contribution_new(p, params, f, 'pledged');
+BEGIN
+	c.pledged_at := now();
+	c := fl.contribution_insert(c);
+	PERFORM fl.post(f, 'pledge', 'pledge ' || c.contribution_id, c.contribution_id,
+	    p.principal_id, ARRAY['pledges_receivable', 'pledged_contributions'],
+	    ARRAY[c.fund_amount, -c.fund_amount]);
+	RETURN fl.contribution_json(c, f);
+END
+$$;
+
+
+ALTER FUNCTION api.contribution_pledge(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: contribution_receive(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.contribution_receive(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	f	fl.fund;
+	c	fl.contribution;
+	k	text;
+BEGIN
+	IF params ? 'contribution_id' THEN
+		FOR k IN SELECT jsonb_object_keys(params) LOOP
+			IF k NOT IN ('contribution_id', 'received_at', 'bank_ref') THEN
+				PERFORM fl.rpc_error(-32602, 'not_with_contribution_id', k);
+			END IF;
+		END LOOP;
+		c := fl.contribution_get(params->>'contribution_id', true);
+		IF c.status <> 'pledged' THEN
+			PERFORM fl.wrong_state(c.status);
+		END IF;
+		f := fl.fund_get(c.fund_code, 'fund');
+		UPDATE fl.contribution SET status = 'received',
+		    received_at = fl.received_at_in(params), bank_ref = params->>'bank_ref'
+		 WHERE contribution_id = c.contribution_id
+		RETURNING * INTO c;
+		PERFORM fl.post(f, 'receipt', 'receipt of pledge ' || c.contribution_id,
+		    c.contribution_id, p.principal_id,
+		    ARRAY['pledged_contributions', 'pledges_receivable', 'cash', 'contributions'],
+		    ARRAY[c.fund_amount, -c.fund_amount, c.fund_amount, -c.fund_amount]);
+		RETURN fl.contribution_json(c, f);
+	END IF;
+	FOREACH k IN ARRAY ARRAY['partner_id', 'fund', 'amount', 'currency'] LOOP
+		IF NOT params ? k THEN
+			PERFORM fl.rpc_error(-32602, 'missing', k);
+		END IF;
+	END LOOP;
+	f := fl.fund_get(params->>'fund', 'fund');
+	c := fl.contribution_new(p, params, f, 'received');
+	c.received_at := fl.received_at_in(params);
+	c.bank_ref := params->>'bank_ref';
+	c := fl.contribution_insert(c);
+	PERFORM fl.post(f, 'receipt', 'receipt ' || c.contribution_id, c.contribution_id,
+	    p.principal_id, ARRAY['cash', 'contributions'],
+	    ARRAY[c.fund_amount, -c.fund_amount]);
+	RETURN fl.contribution_json(c, f);
+END
+$$;
+
+
+ALTER FUNCTION api.contribution_receive(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: contribution_status(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.contribution_status(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	c	fl.contribution := fl.contribution_get(params->>'contribution_id', false);
+	f	fl.fund := fl.fund_get(c.fund_code, 'fund');
+	m	int := fl.minor(f.currency);
+	v_alloc	jsonb := '[]';
+	v_used	bigint := 0;
+	v_cap	numeric;
+	v_disb	numeric;
+BEGIN
+	IF c.status = 'received' AND f.kind = 'pass_through' THEN
+		SELECT coalesce(jsonb_agg(jsonb_build_object('grant_id', a.grant_id,
+		    'region', r.region, 'region_code', r.region_code, 'category', g.category,
+		    'amount', fl.money_out(a.amount, m)) ORDER BY a.first), '[]'),
+		    coalesce(sum(a.amount), 0)
+		  INTO v_alloc, v_used
+		  FROM (SELECT x.grant_id, sum(x.amount)::bigint AS amount,
+		               min(x.ord) AS first
+		          FROM (SELECT fa.*, row_number() OVER () AS ord
+		                  FROM fl.fifo_allocations(f.code) fa) x
+		         WHERE x.contribution_id = c.contribution_id
+		         GROUP BY x.grant_id) a
+		  JOIN fl.grant_application g ON g.grant_id = a.grant_id
+		  JOIN fl.region r ON r.region_code = g.region;
+	ELSIF c.status = 'received' THEN
+		SELECT sum(fund_amount) INTO v_cap FROM fl.contribution
+		 WHERE fund_code = f.code AND status = 'received';
+		SELECT coalesce(sum(disbursed), 0) INTO v_disb FROM fl.grant_application
+		 WHERE fund_code = f.code;
+		v_used := floor(c.fund_amount * v_disb / v_cap);
+		SELECT coalesce(jsonb_agg(jsonb_build_object('grant_id', g.grant_id,
+		    'region', r.region, 'region_code', r.region_code, 'category', g.category,
+		    'amount', fl.money_out(floor(c.fund_amount * g.disbursed / v_cap)::bigint, m))
+		    ORDER BY g.seq), '[]')
+		  INTO v_alloc
+		  FROM fl.grant_application g JOIN fl.region r ON r.region_code = g.region
+		 WHERE g.fund_code = f.code AND g.disbursed > 0;
+	END IF;
+	RETURN fl.contribution_json(c, f) || jsonb_build_object(
+	    'used', fl.money_out(v_used, m),
+	    'unused', fl.money_out(CASE WHEN c.status = 'received' THEN c.fund_amount - v_used
+	        ELSE 0 END, m),
+	    'allocations', v_alloc);
+END
+$$;
+
+
+ALTER FUNCTION api.contribution_status(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: disbursement_confirm(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.disbursement_confirm(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	d	fl.disbursement := fl.disbursement_get(params->>'disbursement_id');
+	g	fl.grant_application;
+	v_at	timestamptz := coalesce(fl.time_in(params->>'paid_at'), now());
+BEGIN
+	IF d.created_by = p.principal_id THEN
+		PERFORM fl.rpc_error(-32011, 'same_maker_and_checker', 'disbursement_id',
+		    'the principal who created a payment may not confirm it');
+	END IF;
+	IF v_at > now() + interval '5 minutes' THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'paid_at');
+	END IF;
+	g := fl.grant_get(d.grant_id, true);
+	UPDATE fl.disbursement SET status = 'paid', bank_ref = params->>'bank_ref',
+	    paid_at = v_at, decided_by = p.principal_id
+	 WHERE disbursement_id = d.disbursement_id RETURNING * INTO d;
+	-- the money leaves: commitment -> cash, and the expense moves from committed to paid
+	PERFORM fl.post((SELECT f FROM fl.fund f WHERE code = g.fund_code), 'disbursement',
+	    'disbursement ' || d.disbursement_id || ' for grant ' || g.grant_id,
+	    d.disbursement_id, p.principal_id,
+	    ARRAY['commitments', 'cash', 'grants_disbursed', 'grants_committed'],
+	    ARRAY[d.amount, -d.amount, d.amount, -d.amount]);
+	UPDATE fl.grant_application SET committed = committed - d.amount,
+	    disbursed = disbursed + d.amount,
+	    status = CASE WHEN disbursed + d.amount = amount THEN 'completed' ELSE status END
+	 WHERE grant_id = g.grant_id;
+	RETURN fl.disbursement_json(d);
+END
+$$;
+
+
+ALTER FUNCTION api.disbursement_confirm(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: disbursement_create(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.disbursement_create(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
+	v_amt	bigint;
+	v_open	bigint;
+	d	fl.disbursement;
+BEGIN
+	IF g.status <> 'approved' THEN
+		PERFORM fl.wrong_state(g.status);
+	END IF;
+	v_amt := fl.money_in(params->>'amount',
+	    fl.minor((SELECT currency FROM fl.fund WHERE code = g.fund_code)), 'amount');
+	SELECT coalesce(sum(amount), 0) INTO v_open FROM fl.disbursement
+	 WHERE grant_id = g.grant_id AND status IN ('pending', 'paid');
+	IF v_open + v_amt > g.amount THEN
+		PERFORM fl.rpc_error(-32009, 'exceeds_grant', 'amount',
+		    'pending and paid disbursements would exceed the grant');
+	END IF;
+	INSERT INTO fl.disbursement (grant_id, amount, reference, created_by)
+	VALUES (g.grant_id, v_amt, params->>'reference', p.principal_id)
+	RETURNING * INTO d;
+	RETURN fl.disbursement_json(d);
+END
+$$;
+
+
+ALTER FUNCTION api.disbursement_create(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: disbursement_fail(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.disbursement_fail(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	d	fl.disbursement := fl.disbursement_get(params->>'disbursement_id');
+BEGIN
+	UPDATE fl.disbursement SET status = 'failed', fail_reason = params->>'reason',
+	    decided_by = p.principal_id
+	 WHERE disbursement_id = d.disbursement_id RETURNING * INTO d;
+	RETURN fl.disbursement_json(d);
+END
+$$;
+
+
+ALTER FUNCTION api.disbursement_fail(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: disbursement_list(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.disbursement_list(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+BEGIN
+	IF params ? 'grant_id' THEN
+		PERFORM fl.grant_get(params->>'grant_id', false);
+	END IF;
+	RETURN fl.page('disbursements', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.disbursement_json(t)) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.disbursement
+	         WHERE seq > fl.cursor_in(params->>'cursor')
+	           AND (NOT params ? 'grant_id' OR grant_id = params->>'grant_id')
+	           AND (NOT params ? 'status' OR status = params->>'status')
+	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
+
+ALTER FUNCTION api.disbursement_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: fund_balance(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.fund_balance(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	RETURN fl.fund_balance_json(fl.fund_current(fl.fund_get(params->>'code', 'code')));
+END
+$$;
+
+
+ALTER FUNCTION api.fund_balance(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: fund_create(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.fund_create(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v	fl.fund;
+	v_minor	int := fl.minor(params->>'currency');
+	a	record;
+BEGIN
+	IF v_minor IS NULL THEN
+		PERFORM fl.rpc_error(-32602, 'unknown_currency', 'currency');
+	END IF;
+	INSERT INTO fl.fund (code, name, currency, kind, dual_approval_above, created_by)
+	VALUES (params->>'code', params->>'name', params->>'currency', params->>'kind',
+	    fl.money_in(params->>'dual_approval_above', v_minor, 'dual_approval_above', true),
+	    p.principal_id)
+	ON CONFLICT (code) DO NOTHING
+	RETURNING * INTO v;
+	IF v.code IS NULL THEN
+		PERFORM fl.rpc_error(-32009, 'duplicate_fund', 'code');
+	END IF;
+	FOR a IN SELECT * FROM (VALUES ('cash', 'asset'), ('pledges_receivable', 'asset'),
+	    ('pledged_contributions', 'equity'), ('contributions', 'equity'),
+	    ('earnings', 'income'), ('commitments', 'liability'),
+	    ('grants_committed', 'expense'), ('grants_disbursed', 'expense')) t(short, type)
+	LOOP
+		INSERT INTO fl.account (fund_code, short, name, type, currency)
+		VALUES (v.code, a.short, v.code || ':' || a.short, a.type, v.currency);
+	END LOOP;
+	RETURN fl.fund_json(v);
+END
+$$;
+
+
+ALTER FUNCTION api.fund_create(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: fund_list(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.fund_list(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	RETURN jsonb_build_object('funds', coalesce((SELECT jsonb_agg(fl.fund_json(f)
+	    ORDER BY f.code) FROM fl.fund f), '[]'));
+END
+$$;
+
+
+ALTER FUNCTION api.fund_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: fund_record_earnings(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.fund_record_earnings(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	f	fl.fund := fl.fund_get(params->>'code', 'code');
+	v_amt	bigint := fl.money_in(params->>'amount', fl.minor(f.currency), 'amount');
+	v_entry	bigint;
+BEGIN
+	v_entry := fl.post(f, 'earnings', 'earnings ' || (params->>'period') ||
+	    coalesce(': ' || (params->>'note'), ''), params->>'period', p.principal_id,
+	    ARRAY['cash', 'earnings'], ARRAY[v_amt, -v_amt]);
+	RETURN jsonb_build_object('entry_id', fl.entry_ref(v_entry));
+END
+$$;
+
+
+ALTER FUNCTION api.fund_record_earnings(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: grant_apply(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.grant_apply(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	r	fl.returnee;
+	f	fl.fund;
+	g	fl.grant_application;
+	v_amt	bigint;
+BEGIN
+	SELECT * INTO r FROM fl.returnee WHERE returnee_id = params->>'returnee_id';
+	IF r.returnee_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
+	END IF;
+	f := fl.fund_get(params->>'fund', 'fund');
+	v_amt := fl.money_in(params->>'amount', fl.minor(f.currency), 'amount');
+	INSERT INTO fl.grant_application (returnee_id, fund_code, region, amount, category,
+	    purpose, approvals_needed, created_by)
+	VALUES (r.returnee_id, f.code, r.region, v_amt, params->>'category',
+	    params->>'purpose', CASE WHEN v_amt > f.dual_approval_above THEN 2 ELSE 1 END,
+	    p.principal_id)
+	RETURNING * INTO g;
+	RETURN fl.grant_json(g);
+END
+$$;
+
+
+ALTER FUNCTION api.grant_apply(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: grant_approve(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.grant_approve(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
+	f	fl.fund;
+	v_n	int;
+	v_avail	bigint;
+BEGIN
+	PERFORM fl.grant_decide(p, g, 'approve', params->>'comment');
+	SELECT count(*) INTO v_n FROM fl.grant_decision
+	 WHERE grant_id = g.grant_id AND decision = 'approve';
+	IF v_n < g.approvals_needed THEN
+		RETURN fl.grant_json(g);
+	END IF;
+	-- The final approval commits the money: the fund's row locked and current (folded),
+	-- available checked, the commitment posted; all in this transaction.
+	f := fl.fund_fold(g.fund_code);
+	v_avail := CASE f.kind WHEN 'pass_through' THEN f.received + f.earnings
+	    ELSE f.earnings END - f.committed - f.disbursed;
+	IF g.amount > v_avail THEN
+		PERFORM fl.rpc_error(-32010, 'insufficient_funds', 'grant_id',
+		    'the fund''s available balance cannot cover this grant',
+		    jsonb_build_object('available', fl.money_out(v_avail, fl.minor(f.currency))));
+	END IF;
+	PERFORM fl.post(f, 'commitment', 'commitment for grant ' || g.grant_id, g.grant_id,
+	    p.principal_id, ARRAY['grants_committed', 'commitments'],
+	    ARRAY[g.amount, -g.amount]);
+	UPDATE fl.grant_application SET status = 'approved', committed = amount,
+	    decided_at = now()
+	 WHERE grant_id = g.grant_id RETURNING * INTO g;
+	RETURN fl.grant_json(g);
+END
+$$;
+
+
+ALTER FUNCTION api.grant_approve(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: grant_cancel(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.grant_cancel(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
+BEGIN
+	IF g.status <> 'approved' THEN
+		PERFORM fl.wrong_state(g.status);
+	END IF;
+	IF EXISTS (SELECT 1 FROM fl.disbursement WHERE grant_id = g.grant_id
+	    AND status = 'pending') THEN
+		PERFORM fl.rpc_error(-32009, 'disbursement_pending', 'grant_id',
+		    'a disbursement of this grant is pending: confirm or fail it first');
+	END IF;
+	IF g.committed > 0 THEN
+		PERFORM fl.post((SELECT f FROM fl.fund f WHERE code = g.fund_code),
+		    'commitment_release', 'cancelled grant ' || g.grant_id, g.grant_id,
+		    p.principal_id, ARRAY['commitments', 'grants_committed'],
+		    ARRAY[g.committed, -g.committed]);
+	END IF;
+	UPDATE fl.grant_application SET status = 'cancelled', committed = 0,
+	    reason = params->>'reason', decided_at = now()
+	 WHERE grant_id = g.grant_id RETURNING * INTO g;
+	RETURN fl.grant_json(g);
+END
+$$;
+
+
+ALTER FUNCTION api.grant_cancel(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: grant_get(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.grant_get(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	RETURN fl.grant_json(fl.grant_get(params->>'grant_id', false));
+END
+$$;
+
+
+ALTER FUNCTION api.grant_get(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: grant_list(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.grant_list(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_reg	text;
+BEGIN
+	IF params ? 'region' THEN
+		v_reg := (fl.region_resolve(params->>'region', 'region')).region_code;
+	END IF;
+	IF params ? 'fund' THEN
+		PERFORM fl.fund_get(params->>'fund', 'fund');
+	END IF;
+	RETURN fl.page('grants', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.grant_json(t)) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.grant_application
+	         WHERE seq > fl.cursor_in(params->>'cursor')
+	           AND (v_reg IS NULL OR region = v_reg)
+	           AND (NOT params ? 'fund' OR fund_code = params->>'fund')
+	           AND (NOT params ? 'status' OR status = params->>'status')
+	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
+
+ALTER FUNCTION api.grant_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: grant_reject(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.grant_reject(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
+BEGIN
+	PERFORM fl.grant_decide(p, g, 'reject', params->>'reason');
+	UPDATE fl.grant_application SET status = 'rejected', decided_at = now(),
+	    reason = params->>'reason'
+	 WHERE grant_id = g.grant_id RETURNING * INTO g;
+	RETURN fl.grant_json(g);
+END
+$$;
+
+
+ALTER FUNCTION api.grant_reject(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: grant_withdraw(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.grant_withdraw(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
+BEGIN
+	IF g.status <> 'submitted' THEN
+		PERFORM fl.wrong_state(g.status);
+	END IF;
+	UPDATE fl.grant_application SET status = 'withdrawn', decided_at = now(),
+	    reason = params->>'reason'
+	 WHERE grant_id = g.grant_id RETURNING * INTO g;
+	RETURN fl.grant_json(g);
+END
+$$;
+
+
+ALTER FUNCTION api.grant_withdraw(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: ledger_entries(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.ledger_entries(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_from	timestamptz := fl.time_in(params->>'from');
+	v_to	timestamptz := fl.time_in(params->>'to');
+	v_acct	bigint;
+BEGIN
+	IF params ? 'account' THEN
+		SELECT account_id INTO v_acct FROM fl.account WHERE name = params->>'account';
+		IF v_acct IS NULL THEN
+			PERFORM fl.rpc_error(-32004, 'account_not_found', 'account');
+		END IF;
+	END IF;
+	RETURN fl.page('entries', (SELECT jsonb_agg(jsonb_build_object('s', t.entry_id,
+	    'j', fl.entry_json(t)) ORDER BY t.entry_id)
+	  FROM (SELECT * FROM fl.journal_entry e
+	         WHERE e.entry_id > fl.cursor_in(params->>'cursor')
+	           AND (v_from IS NULL OR e.at >= v_from)
+	           AND (v_to IS NULL OR e.at < v_to)
+	           AND (v_acct IS NULL OR EXISTS (SELECT 1 FROM fl.posting x
+	                WHERE x.entry_id = e.entry_id AND x.account_id = v_acct))
+	         ORDER BY e.entry_id LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
+
+ALTER FUNCTION api.ledger_entries(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: ledger_trial_balance(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.ledger_trial_balance(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_asof	timestamptz := fl.time_in(params->>'as_of');
+	v_cur	text := params->>'currency';
+	v_all	jsonb;
+	v_tot	jsonb;
+	v_n	int;
+BEGIN
+	-- each account's debit and credit turnover, in minor units
+	SELECT coalesce(jsonb_agg(jsonb_build_object('account', name, 'currency', currency,
+	    'd', d, 'c', c) ORDER BY name), '[]')
+	  INTO v_all
+	  FROM (SELECT a.name, a.currency,
+	            coalesce(sum(po.amount) FILTER (WHERE po.amount > 0), 0) AS d,
+	            coalesce(-sum(po.amount) FILTER (WHERE po.amount < 0), 0) AS c
+	          FROM fl.posting po JOIN fl.account a USING (account_id)
+	          JOIN fl.journal_entry e USING (entry_id)
+	         WHERE v_asof IS NULL OR e.at <= v_asof
+	         GROUP BY a.name, a.currency) t;
+	SELECT coalesce(jsonb_agg(jsonb_build_object('currency', cur,
+	    'debit', fl.money_out(d, fl.minor(cur)), 'credit', fl.money_out(c, fl.minor(cur)))
+	    ORDER BY cur), '[]'), count(*)
+	  INTO v_tot, v_n
+	  FROM (SELECT x->>'currency' AS cur, sum((x->>'d')::bigint)::bigint AS d,
+	            sum((x->>'c')::bigint)::bigint AS c
+	          FROM jsonb_array_elements(v_all) x GROUP BY 1) s;
+	IF v_cur IS NULL THEN
+		IF v_n > 1 THEN
+			PERFORM fl.rpc_error(-32602, 'currency_required', 'currency',
+			    'the ledger holds several currencies: name one');
+		END IF;
+		v_cur := v_tot->0->>'currency';
+	END IF;
+	RETURN jsonb_build_object('currency', v_cur,
+	    'accounts', (SELECT coalesce(jsonb_agg(jsonb_build_object('account',
+	        x->>'account', 'currency', x->>'currency',
+	        'debit', fl.money_out((x->>'d')::bigint, fl.minor(v_cur)),
+	        'credit', fl.money_out((x->>'c')::bigint, fl.minor(v_cur)))), '[]')
+	      FROM jsonb_array_elements(v_all) x WHERE x->>'currency' = v_cur),
+	    'totals', coalesce((SELECT jsonb_build_object('debit', x->>'debit',
+	        'credit', x->>'credit') FROM jsonb_array_elements(v_tot) x
+	        WHERE x->>'currency' = v_cur), jsonb_build_object('debit',
+	        fl.money_out(0, coalesce(fl.minor(v_cur), 2)), 'credit',
+	        fl.money_out(0, coalesce(fl.minor(v_cur), 2)))),
+	    'totals_by_currency', v_tot);
+END
+$$;
+
+
+ALTER FUNCTION api.ledger_trial_balance(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: partner_create(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.partner_create(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v	fl.partner;
+BEGIN
+	INSERT INTO fl.partner (name, country, kind, email, created_by)
+	VALUES (params->>'name', params->>'country', params->>'kind', params->>'email',
+	    p.principal_id)
+	RETURNING * INTO v;
+	RETURN fl.partner_json(v);
+END
+$$;
+
+
+ALTER FUNCTION api.partner_create(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: partner_get(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.partner_get(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v	fl.partner;
+BEGIN
+	SELECT * INTO v FROM fl.partner WHERE partner_id = params->>'partner_id';
+	IF v.partner_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'partner_not_found', 'partner_id');
+	END IF;
+	RETURN fl.partner_json(v);
+END
+$$;
+
+
+ALTER FUNCTION api.partner_get(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: partner_list(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.partner_list(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+BEGIN
+	RETURN fl.page('partners', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.partner_json(t)) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.partner WHERE seq > fl.cursor_in(params->>'cursor')
+	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
+
+ALTER FUNCTION api.partner_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: principal_create(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.principal_create(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v	fl.principal;
+	v_roles	text[];
+BEGIN
+	SELECT array_agg(DISTINCT r ORDER BY r) INTO v_roles
+	  FROM jsonb_array_elements_text(params->'roles') r;
+	IF ('partner' = ANY (v_roles)) AND params->>'partner_id' IS NULL THEN
+		PERFORM fl.rpc_error(-32602, 'partner_id_required', 'partner_id');
+	END IF;
+	IF NOT ('partner' = ANY (v_roles)) AND params->>'partner_id' IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32602, 'partner_id_needs_partner_role', 'partner_id');
+	END IF;
+	IF params->>'partner_id' IS NOT NULL AND NOT EXISTS (SELECT 1 FROM fl.partner
+	    WHERE partner_id = params->>'partner_id') THEN
+		PERFORM fl.rpc_error(-32004, 'partner_not_found', 'partner_id');
+	END IF;
+	INSERT INTO fl.principal (name, roles, partner_id, token_hash, created_by)
+	VALUES (params->>'name', v_roles, params->>'partner_id',
+	    decode(ctx->>'token_sha256', 'hex'), p.principal_id)
+	RETURNING * INTO v;
+	RETURN fl.principal_json(v) || jsonb_build_object('created_at', fl.ts(v.created_at));
+END
+$$;
+
+
+ALTER FUNCTION api.principal_create(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: principal_revoke(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.principal_revoke(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_id	text := params->>'principal_id';
+BEGIN
+	IF v_id = p.principal_id THEN
+		PERFORM fl.rpc_error(-32009, 'cannot_revoke_self', 'principal_id');
+	END IF;
+	UPDATE fl.principal SET revoked_at = now()
+	 WHERE principal_id = v_id AND revoked_at IS NULL;
+	IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM fl.principal WHERE principal_id = v_id) THEN
+		PERFORM fl.rpc_error(-32004, 'principal_not_found', 'principal_id');
+	END IF;
+	RETURN jsonb_build_object('principal_id', v_id, 'revoked', true);
+END
+$$;
+
+
+ALTER FUNCTION api.principal_revoke(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: region_list(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.region_list(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	RETURN (SELECT jsonb_build_object('regions', coalesce(jsonb_agg(jsonb_build_object(
+	    'region', region, 'region_code', region_code, 'country', country)
+	    ORDER BY country, region), '[]'))
+	  FROM fl.region);
+END
+$$;
+
+
+ALTER FUNCTION api.region_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: returnee_get(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.returnee_get(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	r	fl.returnee;
+BEGIN
+	SELECT * INTO r FROM fl.returnee WHERE returnee_id = params->>'returnee_id';
+	IF r.returnee_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
+	END IF;
+	RETURN fl.returnee_json(r);
+END
+$$;
+
+
+ALTER FUNCTION api.returnee_get(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: returnee_list(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.returnee_list(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_reg	text;
+BEGIN
+	IF params ? 'region' THEN
+		v_reg := (fl.region_resolve(params->>'region', 'region')).region_code;
+	END IF;
+	RETURN fl.page('returnees', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.returnee_json(t)) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.returnee
+	         WHERE seq > fl.cursor_in(params->>'cursor')
+	           AND (v_reg IS NULL OR region = v_reg)
+	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
+
+ALTER FUNCTION api.returnee_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: returnee_register(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.returnee_register(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	r	fl.returnee;
+	v_first	text;
+BEGIN
+	IF (params->>'returned_on')::date > current_date THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'returned_on');
+	END IF;
+	IF (params->>'birth_year')::int > extract(year FROM current_date) THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'birth_year');
+	END IF;
+	INSERT INTO fl.returnee (full_name, region, returned_from, returned_on, gender,
+	    birth_year, national_id, created_by)
+	VALUES (params->>'full_name',
+	    (fl.region_resolve(params->>'region', 'region')).region_code,
+	    params->>'returned_from', (params->>'returned_on')::date, params->>'gender',
+	    (params->>'birth_year')::int, params->>'national_id', p.principal_id)
+	ON CONFLICT (national_id) WHERE national_id IS NOT NULL DO NOTHING
+	RETURNING * INTO r;
+	IF r.returnee_id IS NULL THEN
+		SELECT returnee_id INTO v_first FROM fl.returnee
+		 WHERE national_id = params->>'national_id';
+		PERFORM fl.rpc_error(-32009, 'duplicate_returnee', 'national_id',
+		    'a returnee with this national id is registered already',
+		    jsonb_build_object('returnee_id', v_first));
+	END IF;
+	RETURN fl.returnee_json(r);
+END
+$$;
+
+
+ALTER FUNCTION api.returnee_register(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: system_version(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.system_version(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	RETURN jsonb_build_object('version', ctx->>'version', 'protocol', 1);
+END
+$$;
+
+
+ALTER FUNCTION api.system_version(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: system_whoami(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	RETURN jsonb_build_object('principal_id', p.principal_id, 'name', p.name,
+	    'roles', to_jsonb(p.roles), 'partner_id', p.partner_id);
+END
+$$;
+
+
+ALTER FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: append_only(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
+END
+$$;
+
+
+ALTER FUNCTION fl.append_only() OWNER TO fund_owner;
+
+--
+-- Name: approve_bulk(bytea[], bytea[], text[], jsonb[], text[]); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.approve_bulk(p_token bytea[], p_cert bytea[], p_roles text[], p_params jsonb[], p_idem text[]) RETURNS jsonb[]
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_n	int := cardinality(p_params);
+	v_ps	fl.principal[];
+	v_pids	text[];
+	v_ids	text[];
+	v_hash	bytea[];
+	v_gs	fl.grant_application[];
+	v_final	text[] := '{}';		-- the last approvals: their grants,
+	v_funds	text[] := '{}';		-- funds,
+	v_fpids	text[] := '{}';		-- approvers
+	v_amts	bigint[] := '{}';	-- and amounts
+	v_f	fl.fund;
+	v_avail	bigint;
+	v_res	jsonb[];
+	g	fl.grant_application;
+	k	int;
+BEGIN
+	v_ps := fl.bulk_callers(p_token, p_cert, p_roles);
+	IF v_ps IS NULL THEN
+		RETURN NULL;
+	END IF;
+	FOR k IN 1..v_n LOOP
+		v_pids[k] := (v_ps[k]).principal_id;
+		v_ids[k] := p_params[k]->>'grant_id';
+		v_hash[k] := sha256(convert_to('grant.approve ' || p_params[k]::text, 'UTF8'));
+	END LOOP;
+	-- a grant twice in the run: the second call's answer depends on the first's
+	IF array_position(v_ids, NULL) IS NOT NULL OR
+	    (SELECT count(DISTINCT x) <> v_n FROM unnest(v_ids) AS x) THEN
+		RETURN NULL;
+	END IF;
+	BEGIN
+		IF NOT fl.bulk_claim_keys(v_pids, p_idem) THEN
+			RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a key was used before';
+		END IF;
+		-- the grants' rows locked, as fl.grant_get(id, true) locks each; in grant_id
+		-- order, so that two batches cannot deadlock on them
+		SELECT array_agg(x ORDER BY array_position(v_ids, x.grant_id)) INTO v_gs
+		  FROM (SELECT * FROM fl.grant_application WHERE grant_id = ANY (v_ids)
+			 ORDER BY grant_id FOR UPDATE) AS x;
+		IF coalesce(cardinality(v_gs), 0) <> v_n THEN
+			RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a grant is unknown';
+		END IF;
+		-- fl.grant_decide()'s rules; and which approvals are the last their grant needs
+		FOR k IN 1..v_n LOOP
+			g := v_gs[k];
+			IF g.created_by = v_pids[k] OR g.status <> 'submitted' OR
+			    EXISTS (SELECT 1 FROM fl.grant_decision WHERE grant_id = g.grant_id
+				     AND principal_id = v_pids[k]) THEN
+				RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a decision is refused';
+			END IF;
+			IF (SELECT count(*) FROM fl.grant_decision WHERE grant_id = g.grant_id
+			     AND decision = 'approve') + 1 >= g.approvals_needed THEN
+				v_final := v_final || g.grant_id;
+				v_funds := v_funds || g.fund_code;
+				v_fpids := v_fpids || v_pids[k];
+				v_amts := v_amts || g.amount;
+			END IF;
+		END LOOP;
+		-- each fund of a last approval folded and locked, as fl.fund_fold() does for
+		-- each; what each approval commits counts against the available balance of the
+		-- ones after it, in the calls' order
+		FOR v_f IN SELECT ff.*
+			     FROM (SELECT DISTINCT x.fund_code FROM unnest(v_gs) AS x
+				    WHERE x.grant_id = ANY (v_final) ORDER BY 1) AS c
+			    CROSS JOIN LATERAL fl.fund_fold(c.fund_code) AS ff LOOP
+			v_avail := CASE v_f.kind WHEN 'pass_through' THEN v_f.received + v_f.earnings
+			    ELSE v_f.earnings END - v_f.committed - v_f.disbursed;
+			FOR k IN 1..v_n LOOP
+				g := v_gs[k];
+				CONTINUE WHEN g.fund_code <> v_f.code OR NOT g.grant_id = ANY (v_final);
+				v_avail := v_avail - g.amount;
+				IF v_avail < 0 THEN
+					RAISE EXCEPTION USING ERRCODE = 'FLERR',
+					    MESSAGE = 'the fund cannot cover an approval';
+				END IF;
+			END LOOP;
+		END LOOP;
+		INSERT INTO fl.grant_decision (grant_id, principal_id, decision, comment)
+		SELECT u.id, u.pid, 'approve', u.p->>'comment'
+		  FROM unnest(v_ids, v_pids, p_params) WITH ORDINALITY AS u(id, pid, p, o)
+		 ORDER BY u.o;
+		-- each commitment, as api.grant_approve() posts it
+		PERFORM fl.post_many('commitment', 'commitment for grant ', v_funds, v_final,
+		    v_fpids, 'grants_committed', 'commitments', v_amts);
+		UPDATE fl.grant_application SET status = 'approved', committed = amount,
+		    decided_at = now()
+		 WHERE grant_id = ANY (v_final);
+		SELECT array_agg(x ORDER BY array_position(v_ids, x.grant_id)) INTO v_gs
+		  FROM fl.grant_application AS x WHERE x.grant_id = ANY (v_ids);
+		FOR k IN 1..v_n LOOP
+			v_res[k] := fl.grant_json(v_gs[k]);
+		END LOOP;
+		v_res := fl.bulk_record('grant.approve', v_pids, p_idem, v_hash, v_res);
+		-- the commitments' checks deferred to commit, now (see api.call())
+		SET CONSTRAINTS ALL IMMEDIATE;
+		SET CONSTRAINTS ALL DEFERRED;
+	EXCEPTION WHEN SQLSTATE 'FLERR' THEN
+		RETURN NULL;
+	END;
+	RETURN v_res;
+END
+$$;
+
+
+ALTER FUNCTION fl.approve_bulk(p_token bytea[], p_cert bytea[], p_roles text[], p_params jsonb[], p_idem text[]) OWNER TO fund_owner;
+
+--
+-- Name: audit_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.audit_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.audit_seq OWNER TO fund_owner;
+
+--
+-- Name: audit_event; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.audit_event (
+    seq bigint DEFAULT nextval('fl.audit_seq'::regclass) NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    principal_id fl.ident,
+    method fl.method_name NOT NULL,
+    object_id fl.ident,
+    outcome fl.audit_outcome NOT NULL,
+    error_code integer,
+    reason fl.reason_code,
+    params_sha256 fl.sha256 NOT NULL,
+    CONSTRAINT audit_event_check CHECK ((((outcome)::text = 'ok'::text) = (error_code IS NULL))),
+    CONSTRAINT audit_event_check1 CHECK ((((outcome)::text = 'refused'::text) OR (reason IS NULL)))
+);
+
+
+ALTER TABLE fl.audit_event OWNER TO fund_owner;
+
+--
+-- Name: audit_canonical(fl.audit_event); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.audit_canonical(e fl.audit_event) RETURNS bytea
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+	RETURN convert_to(e.seq::text || E'\n' || fl.ts(e.at) || E'\n' ||
+	    coalesce(e.principal_id, '') || E'\n' || e.method || E'\n' ||
+	    coalesce(e.object_id, '') || E'\n' || e.outcome || E'\n' ||
+	    coalesce(e.error_code::text, '') || E'\n' || coalesce(e.reason, '') || E'\n' ||
+	    encode(e.params_sha256, 'hex') || E'\n', 'UTF8');
+END
+$$;
+
+
+ALTER FUNCTION fl.audit_canonical(e fl.audit_event) OWNER TO fund_owner;
+
+--
+-- Name: audit_chain(integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.audit_chain(p_max integer) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+	s	fl.audit_state;
+	n	fl.audit_state;
+	e	fl.audit_event;
+	v_l	bigint;
+	v_x	xid8;
+	v_limit	bigint;
+	v_hash	bytea;
+	v_seqs	bigint[] := '{}';
+	v_prevs	bytea[] := '{}';
+	v_hashes bytea[] := '{}';
+	v_n	int := 0;
+BEGIN
+	IF current_setting('transaction_isolation') <> 'read committed' THEN
+		RAISE EXCEPTION 'fl.audit_chain needs READ COMMITTED: it reads fresh snapshots';
+	END IF;
+	IF NOT pg_try_advisory_xact_lock(7346519, 1) THEN
+		RETURN -1;
+	END IF;
+	SELECT * INTO s FROM fl.audit_state;
+	-- 1. the newest seq handed out so far
+	SELECT CASE WHEN is_called THEN last_value ELSE 0 END INTO v_l FROM fl.audit_seq;
+	IF v_l <= s.covered_seq AND s.pend_seq IS NULL THEN
+		RETURN 0;	-- nothing new: no transaction id, no write
+	END IF;
+	v_limit := s.covered_seq;
+	-- 2. the pending limit of an earlier round is final once its writers are all gone
+	IF s.pend_seq IS NOT NULL AND
+	    pg_snapshot_xmin(pg_current_snapshot()) >= s.pend_xid THEN
+		v_limit := s.pend_seq;
+	END IF;
+	-- 3. our own transaction id, taken after v_l was read, is above the id of every
+	-- transaction that holds a seq <= v_l: once none older than ours runs, all of them
+	-- are final (so right now, when nobody else was writing)
+	v_x := pg_current_xact_id();
+	IF pg_snapshot_xmin(pg_current_snapshot()) >= v_x THEN
+		v_limit := v_l;
+	END IF;
+	-- hashes are recomputed identically after a crash; a checkpoint commits durably
+	PERFORM set_config('synchronous_commit', 'off', true);
+	n := s;
+	n.covered_seq := v_limit;
+	IF v_limit > s.covered_seq THEN
+		FOR e IN SELECT * FROM fl.audit_event
+		    WHERE seq > s.covered_seq AND seq <= v_limit ORDER BY seq LIMIT p_max LOOP
+			v_hash := sha256(n.head_hash || fl.audit_canonical(e));
+			v_seqs := v_seqs || e.seq;
+			v_prevs := v_prevs || n.head_hash;
+			v_hashes := v_hashes || v_hash;
+			n.head_hash := v_hash;
+			n.head_seq := e.seq;
+			v_n := v_n + 1;
+		END LOOP;
+		IF v_n = p_max THEN
+			n.covered_seq := n.head_seq;	-- more next time
+		END IF;
+		INSERT INTO fl.audit_chain (seq, prev_hash, hash)
+		SELECT * FROM unnest(v_seqs, v_prevs, v_hashes);
+	END IF;
+	-- a pending limit is replaced only once the chain has passed it, so a long writer
+	-- delays the chain but cannot starve it
+	IF s.pend_seq IS NULL OR s.pend_seq <= n.covered_seq THEN
+		n.pend_seq := CASE WHEN v_l > n.covered_seq THEN v_l END;
+		n.pend_xid := CASE WHEN v_l > n.covered_seq THEN v_x END;
+	END IF;
+	IF n IS DISTINCT FROM s THEN
+		UPDATE fl.audit_state SET head_seq = n.head_seq, head_hash = n.head_hash,
+		    covered_seq = n.covered_seq, pend_seq = n.pend_seq, pend_xid = n.pend_xid;
+	END IF;
+	RETURN v_n;
+END
+$$;
+
+
+ALTER FUNCTION fl.audit_chain(p_max integer) OWNER TO fund_owner;
+
+--
+-- Name: audit_checkpoint_add(bigint, text, text, text, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.audit_checkpoint_add(p_seq bigint, p_head_hash text, p_signed_at text, p_signature text, p_public_key text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM fl.audit_chain c
+	    WHERE c.seq = p_seq AND c.hash = decode(p_head_hash, 'hex')) THEN
+		RAISE EXCEPTION 'checkpoint % does not match the chain', p_seq;
+	END IF;
+	INSERT INTO fl.audit_checkpoint (seq, head_hash, signed_at, signature, public_key)
+	VALUES (p_seq, decode(p_head_hash, 'hex'), p_signed_at::timestamptz,
+	    decode(p_signature, 'hex'), p_public_key)
+	ON CONFLICT DO NOTHING;
+	RETURN FOUND;
+END
+$$;
+
+
+ALTER FUNCTION fl.audit_checkpoint_add(p_seq bigint, p_head_hash text, p_signed_at text, p_signature text, p_public_key text) OWNER TO fund_owner;
+
+--
+-- Name: audit_checkpoint_due(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.audit_checkpoint_due() RETURNS TABLE(seq bigint, head_hash text, signed_at text)
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	RETURN QUERY SELECT s.head_seq, encode(s.head_hash, 'hex'), fl.ts(clock_timestamp())
+	  FROM fl.audit_state s
+	 WHERE s.head_seq > coalesce((SELECT max(c.seq) FROM fl.audit_checkpoint c), 0);
+END
+$$;
+
+
+ALTER FUNCTION fl.audit_checkpoint_due() OWNER TO fund_owner;
+
+--
+-- Name: audit_event_json(fl.audit_event, bytea, bytea); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.audit_event_json(e fl.audit_event, p_prev bytea, p_hash bytea) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+	RETURN jsonb_build_object('seq', e.seq, 'at', fl.ts(e.at),
+	    'principal_id', e.principal_id, 'method', e.method, 'object_id', e.object_id,
+	    'outcome', e.outcome, 'error_code', e.error_code, 'reason', e.reason,
+	    'params_sha256', encode(e.params_sha256, 'hex'),
+	    'prev_hash', encode(p_prev, 'hex'), 'hash', encode(p_hash, 'hex'));
+END
+$$;
+
+
+ALTER FUNCTION fl.audit_event_json(e fl.audit_event, p_prev bytea, p_hash bytea) OWNER TO fund_owner;
+
+--
+-- Name: audit_object(text, jsonb, jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.audit_object(p_method text, p_params jsonb, p_res jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+	v_ns	text := split_part(p_method, '.', 1);
+BEGIN
+	RETURN coalesce(p_res->>(v_ns || '_id'), p_params->>(v_ns || '_id'),
+	    CASE WHEN v_ns = 'fund' THEN coalesce(p_res->>'code', p_params->>'code') END);
+END
+$$;
+
+
+ALTER FUNCTION fl.audit_object(p_method text, p_params jsonb, p_res jsonb) OWNER TO fund_owner;
+
+--
+-- Name: audit_record(text, text, text, integer, text, bytea); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.audit_record(p_principal text, p_method text, p_object text, p_code integer, p_reason text, p_params_sha256 bytea) RETURNS void
+    LANGUAGE plpgsql
+    AS $_$
+BEGIN
+	PERFORM pg_current_xact_id();
+	INSERT INTO fl.audit_event (principal_id, method, object_id, outcome, error_code,
+	    reason, params_sha256)
+	VALUES (p_principal, p_method,
+	    CASE WHEN p_object ~ '^[A-Za-z0-9_.:-]+$' AND length(p_object) <= 128
+	        THEN p_object END,
+	    CASE WHEN p_code IS NULL THEN 'ok' ELSE 'refused' END, p_code,
+	    CASE WHEN p_reason ~ '^[a-z0-9_]+$' AND length(p_reason) <= 64 THEN p_reason END,
+	    p_params_sha256);
+END
+$_$;
+
+
+ALTER FUNCTION fl.audit_record(p_principal text, p_method text, p_object text, p_code integer, p_reason text, p_params_sha256 bytea) OWNER TO fund_owner;
+
+--
+-- Name: audit_refused(text, text, jsonb, jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.audit_refused(p_principal text, p_method text, p_params jsonb, p_err jsonb) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	PERFORM fl.audit_record(p_principal, p_method, fl.audit_object(p_method, p_params, NULL),
+	    (p_err->>'code')::int, p_err->'data'->>'reason', fl.params_sha256(p_method, p_params));
+END
+$$;
+
+
+ALTER FUNCTION fl.audit_refused(p_principal text, p_method text, p_params jsonb, p_err jsonb) OWNER TO fund_owner;
+
+--
+-- Name: authenticate(bytea, bytea); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.authenticate(p_token bytea, p_cert bytea) RETURNS fl.principal
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v	fl.principal;
+BEGIN
+	IF p_token IS NOT NULL THEN
+		SELECT * INTO v FROM fl.principal
+		 WHERE token_hash = p_token AND revoked_at IS NULL;
+	ELSIF p_cert IS NOT NULL THEN
+		SELECT * INTO v FROM fl.principal
+		 WHERE cert_sha256 = p_cert AND revoked_at IS NULL;
+	END IF;
+	RETURN v;
+END
+$$;
+
+
+ALTER FUNCTION fl.authenticate(p_token bytea, p_cert bytea) OWNER TO fund_owner;
+
+--
+-- Name: bulk_callers(bytea[], bytea[], text[]); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.bulk_callers(p_token bytea[], p_cert bytea[], p_roles text[]) RETURNS fl.principal[]
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_p	fl.principal;
+	v_roles	text[];
+	v_ps	fl.principal[];
+	k	int;
+BEGIN
+	FOR k IN 1..cardinality(p_roles) LOOP
+		IF k > 1 AND p_token[k] IS NOT DISTINCT FROM p_token[k - 1] AND
+		    p_cert[k] IS NOT DISTINCT FROM p_cert[k - 1] AND
+		    p_roles[k] = p_roles[k - 1] THEN
+			v_ps[k] := v_ps[k - 1];	-- (the same caller as the call before)
+			CONTINUE;
+		END IF;
+		v_p := NULL;
+		IF p_token[k] IS NOT NULL THEN
+			SELECT * INTO v_p FROM fl.principal
+			 WHERE token_hash = p_token[k] AND revoked_at IS NULL;
+		ELSIF p_cert[k] IS NOT NULL THEN
+			SELECT * INTO v_p FROM fl.principal
+			 WHERE cert_sha256 = p_cert[k] AND revoked_at IS NULL;
+		END IF;
+		v_roles := p_roles[k]::text[];
+		IF v_p.principal_id IS NULL OR
+		    (cardinality(v_roles) > 0 AND NOT (v_p.roles && v_roles)) OR
+		    ('partner' = ANY (v_p.roles) AND cardinality(v_roles) > 0 AND
+		     NOT (v_p.roles && array_remove(v_roles, 'partner'))) THEN
+			RETURN NULL;
+		END IF;
+		v_ps[k] := v_p;
+	END LOOP;
+	RETURN v_ps;
+END
+$$;
+
+
+ALTER FUNCTION fl.bulk_callers(p_token bytea[], p_cert bytea[], p_roles text[]) OWNER TO fund_owner;
+
+--
+-- Name: bulk_claim_keys(text[], text[]); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.bulk_claim_keys(p_pids text[], p_idem text[]) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF (SELECT count(*) <> count(DISTINCT (u.pid, u.key))
+	      FROM unnest(p_pids, p_idem) AS u(pid, key) WHERE u.key IS NOT NULL) THEN
+		RETURN false;
+	END IF;
+	PERFORM pg_advisory_xact_lock(s.h)
+	   FROM (SELECT DISTINCT hashtextextended(u.pid || ' ' || u.key, 0) AS h
+		   FROM unnest(p_pids, p_idem) AS u(pid, key)
+		  WHERE u.key IS NOT NULL ORDER BY 1) AS s;
+	RETURN NOT EXISTS (SELECT 1 FROM unnest(p_pids, p_idem) AS u(pid, key)
+			     JOIN fl.idempotency i ON i.principal_id = u.pid AND i.key = u.key);
+END
+$$;
+
+
+ALTER FUNCTION fl.bulk_claim_keys(p_pids text[], p_idem text[]) OWNER TO fund_owner;
+
+--
+-- Name: bulk_method(text, jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.bulk_method(p_method text, p_params jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+	SELECT CASE
+	    WHEN p_method = 'contribution.receive' AND NOT p_params ? 'contribution_id'
+	    THEN p_method
+	    WHEN p_method = 'grant.approve' THEN p_method END
+$$;
+
+
+ALTER FUNCTION fl.bulk_method(p_method text, p_params jsonb) OWNER TO fund_owner;
+
+--
+-- Name: bulk_record(text, text[], text[], bytea[], jsonb[]); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.bulk_record(p_method text, p_pids text[], p_idem text[], p_hash bytea[], p_res jsonb[]) RETURNS jsonb[]
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_ns	text := split_part(p_method, '.', 1) || '_id';
+BEGIN
+	INSERT INTO fl.idempotency (principal_id, key, method, params_sha256, result)
+	SELECT u.pid, u.key, p_method, u.h, u.r - 'token'
+	  FROM unnest(p_pids, p_idem, p_hash, p_res) WITH ORDINALITY AS u(pid, key, h, r, o)
+	 WHERE u.key IS NOT NULL
+	 ORDER BY u.o;
+	-- the transaction id before the seqs, as fl.audit_record() takes it
+	PERFORM pg_current_xact_id();
+	INSERT INTO fl.audit_event (principal_id, method, object_id, outcome, params_sha256)
+	SELECT u.pid, p_method, u.r->>v_ns, 'ok', u.h
+	  FROM unnest(p_pids, p_hash, p_res) WITH ORDINALITY AS u(pid, h, r, o)
+	 ORDER BY u.o;
+	RETURN ARRAY(SELECT jsonb_build_object('result', u.r, 'replayed', false)
+		       FROM unnest(p_res) WITH ORDINALITY AS u(r, o) ORDER BY u.o);
+END
+$$;
+
+
+ALTER FUNCTION fl.bulk_record(p_method text, p_pids text[], p_idem text[], p_hash bytea[], p_res jsonb[]) OWNER TO fund_owner;
+
+--
+-- Name: contribution; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.contribution (
+    seq bigint NOT NULL,
+    contribution_id text DEFAULT fl.new_id('co'::text) NOT NULL,
+    partner_id text NOT NULL,
+    fund_code text NOT NULL,
+    status fl.contribution_status NOT NULL,
+    amount fl.positive_amount NOT NULL,
+    currency text NOT NULL,
+    fx_rate fl.positive_rate,
+    fund_amount fl.positive_amount NOT NULL,
+    earmark_region text,
+    pledged_at timestamp with time zone,
+    received_at timestamp with time zone,
+    bank_ref fl.bank_ref,
+    cancelled_at timestamp with time zone,
+    cancel_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text,
+    CONSTRAINT contribution_check CHECK ((((status)::text = 'received'::text) = (received_at IS NOT NULL))),
+    CONSTRAINT contribution_check1 CHECK ((((status)::text = 'cancelled'::text) = ((cancelled_at IS NOT NULL) AND (cancel_reason IS NOT NULL))))
+);
+
+
+ALTER TABLE fl.contribution OWNER TO fund_owner;
+
+--
+-- Name: contribution_get(text, boolean); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.contribution_get(p_id text, p_lock boolean) RETURNS fl.contribution
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	c	fl.contribution;
+BEGIN
+	IF p_lock THEN
+		SELECT * INTO c FROM fl.contribution WHERE contribution_id = p_id FOR UPDATE;
+	ELSE
+		SELECT * INTO c FROM fl.contribution WHERE contribution_id = p_id;
+	END IF;
+	IF c.contribution_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'contribution_not_found', 'contribution_id');
+	END IF;
+	RETURN c;
+END
+$$;
+
+
+ALTER FUNCTION fl.contribution_get(p_id text, p_lock boolean) OWNER TO fund_owner;
+
+--
+-- Name: contribution_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.contribution_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF TG_OP = 'DELETE' THEN
+		RAISE EXCEPTION 'contributions are never deleted';
+	END IF;
+	IF OLD.status <> 'pledged' OR NEW.status NOT IN ('received', 'cancelled') THEN
+		RAISE EXCEPTION 'contribution % cannot go from % to %', OLD.contribution_id,
+		    OLD.status, NEW.status;
+	END IF;
+	IF (NEW.seq, NEW.contribution_id, NEW.partner_id, NEW.fund_code, NEW.amount,
+	    NEW.currency, NEW.fx_rate, NEW.fund_amount, NEW.earmark_region, NEW.pledged_at,
+	    NEW.created_at, NEW.created_by) IS DISTINCT FROM
+	   (OLD.seq, OLD.contribution_id, OLD.partner_id, OLD.fund_code, OLD.amount,
+	    OLD.currency, OLD.fx_rate, OLD.fund_amount, OLD.earmark_region, OLD.pledged_at,
+	    OLD.created_at, OLD.created_by) THEN
+		RAISE EXCEPTION 'contribution % : only its state may change', OLD.contribution_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.contribution_guard() OWNER TO fund_owner;
+
+--
+-- Name: contribution_insert(fl.contribution); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.contribution_insert(c fl.contribution) RETURNS fl.contribution
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v	fl.contribution;
+BEGIN
+	INSERT INTO fl.contribution (partner_id, fund_code, status, amount, currency, fx_rate,
+	    fund_amount, earmark_region, pledged_at, received_at, bank_ref, created_by)
+	VALUES (c.partner_id, c.fund_code, c.status, c.amount, c.currency, c.fx_rate,
+	    c.fund_amount, c.earmark_region, c.pledged_at, c.received_at, c.bank_ref,
+	    c.created_by)
+	RETURNING * INTO v;
+	RETURN v;
+END
+$$;
+
+
+ALTER FUNCTION fl.contribution_insert(c fl.contribution) OWNER TO fund_owner;
+
+--
+-- Name: fund; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.fund (
+    code text NOT NULL,
+    name text NOT NULL,
+    currency text NOT NULL,
+    kind text NOT NULL,
+    dual_approval_above bigint NOT NULL,
+    received bigint DEFAULT 0 NOT NULL,
+    earnings bigint DEFAULT 0 NOT NULL,
+    pledged bigint DEFAULT 0 NOT NULL,
+    committed bigint DEFAULT 0 NOT NULL,
+    disbursed bigint DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text,
+    CONSTRAINT available_not_negative CHECK ((((
+CASE kind
+    WHEN 'pass_through'::text THEN (received + earnings)
+    ELSE earnings
+END - committed) - disbursed) >= 0)),
+    CONSTRAINT fund_code_check CHECK ((code ~ '^[A-Z0-9_-]{1,32}$'::text)),
+    CONSTRAINT fund_committed_check CHECK ((committed >= 0)),
+    CONSTRAINT fund_disbursed_check CHECK ((disbursed >= 0)),
+    CONSTRAINT fund_dual_approval_above_check CHECK ((dual_approval_above >= 0)),
+    CONSTRAINT fund_earnings_check CHECK ((earnings >= 0)),
+    CONSTRAINT fund_kind_check CHECK ((kind = ANY (ARRAY['pass_through'::text, 'endowment'::text]))),
+    CONSTRAINT fund_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT fund_pledged_check CHECK ((pledged >= 0)),
+    CONSTRAINT fund_received_check CHECK ((received >= 0))
+)
+WITH (fillfactor='20');
+
+
+ALTER TABLE fl.fund OWNER TO fund_owner;
+
+--
+-- Name: contribution_json(fl.contribution, fl.fund); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.contribution_json(c fl.contribution, f fl.fund DEFAULT NULL::fl.fund) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_fund	fl.fund := f;
+	v_reg	fl.region;
+	v_cmin	int := fl.minor(c.currency);
+BEGIN
+	IF v_fund.code IS NULL THEN
+		SELECT * INTO v_fund FROM fl.fund WHERE code = c.fund_code;
+	END IF;
+	IF c.earmark_region IS NOT NULL THEN
+		SELECT * INTO v_reg FROM fl.region WHERE region_code = c.earmark_region;
+	END IF;
+	RETURN jsonb_build_object('contribution_id', c.contribution_id,
+	    'partner_id', c.partner_id, 'fund', c.fund_code, 'status', c.status,
+	    'amount', fl.money_out(c.amount, v_cmin), 'currency', c.currency,
+	    'fx_rate', c.fx_rate::text,
+	    'fund_amount', fl.money_out(c.fund_amount, CASE WHEN v_fund.currency = c.currency
+	        THEN v_cmin ELSE fl.minor(v_fund.currency) END),
+	    'fund_currency', v_fund.currency,
+	    'earmark_region', v_reg.region, 'earmark_region_code', v_reg.region_code,
+	    'pledged_at', fl.ts(c.pledged_at), 'received_at', fl.ts(c.received_at),
+	    'bank_ref', c.bank_ref, 'cancelled_at', fl.ts(c.cancelled_at),
+	    'cancel_reason', c.cancel_reason, 'created_at', fl.ts(c.created_at));
+END
+$$;
+
+
+ALTER FUNCTION fl.contribution_json(c fl.contribution, f fl.fund) OWNER TO fund_owner;
+
+--
+-- Name: contribution_new(fl.principal, jsonb, fl.fund, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.contribution_new(p fl.principal, params jsonb, f fl.fund, p_status text) RETURNS fl.contribution
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	c	fl.contribution;
+	v_cmin	int;
+	v_known	boolean;
+	v_rate	numeric;
+	v_amt	bigint;
+BEGIN
+	SELECT EXISTS (SELECT 1 FROM fl.partner WHERE partner_id = params->>'partner_id'),
+	    (SELECT minor_unit FROM fl.currency WHERE code = params->>'currency')
+	  INTO v_known, v_cmin;
+	IF NOT v_known THEN
+		PERFORM fl.rpc_error(-32004, 'partner_not_found', 'partner_id');
+	END IF;
+	IF v_cmin IS NULL THEN
+		PERFORM fl.rpc_error(-32602, 'unknown_currency', 'currency');
+	END IF;
+	c.partner_id := params->>'partner_id';
+	c.fund_code := f.code;
+	c.status := p_status;
+	c.currency := params->>'currency';
+	c.amount := fl.money_in(params->>'amount', v_cmin, 'amount');
+	IF c.currency = f.currency THEN
+		IF params ? 'fx_rate' THEN
+			PERFORM fl.rpc_error(-32602, 'not_for_the_fund_currency', 'fx_rate');
+		END IF;
+		c.fund_amount := c.amount;
+	ELSE
+		IF NOT params ? 'fx_rate' THEN
+			PERFORM fl.rpc_error(-32602, 'required_for_another_currency', 'fx_rate');
+		END IF;
+		v_rate := (params->>'fx_rate')::numeric;
+		-- checked before it goes into the row, whose type refuses zero
+		v_amt := fl.fx_convert(c.amount, v_cmin, v_rate, fl.minor(f.currency));
+		IF v_amt <= 0 THEN
+			PERFORM fl.rpc_error(-32602, 'rounds_to_zero', 'amount');
+		END IF;
+		c.fx_rate := v_rate;
+		c.fund_amount := v_amt;
+	END IF;
+	IF params ? 'earmark_region' THEN
+		c.earmark_region := (fl.region_resolve(params->>'earmark_region',
+		    'earmark_region')).region_code;
+	END IF;
+	c.created_by := p.principal_id;
+	RETURN c;
+END
+$$;
+
+
+ALTER FUNCTION fl.contribution_new(p fl.principal, params jsonb, f fl.fund, p_status text) OWNER TO fund_owner;
+
+--
+-- Name: cursor_in(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.cursor_in(p_cursor text) RETURNS bigint
+    LANGUAGE plpgsql IMMUTABLE
+    AS $_$
+BEGIN
+	IF p_cursor IS NULL THEN
+		RETURN 0;
+	END IF;
+	IF p_cursor !~ '^c[0-9]+$' OR length(p_cursor) > 19 THEN
+		PERFORM fl.rpc_error(-32602, 'bad_cursor', 'cursor');
+	END IF;
+	RETURN substr(p_cursor, 2)::bigint;
+END
+$_$;
+
+
+ALTER FUNCTION fl.cursor_in(p_cursor text) OWNER TO fund_owner;
+
+--
+-- Name: disbursement; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.disbursement (
+    seq bigint NOT NULL,
+    disbursement_id text DEFAULT fl.new_id('di'::text) NOT NULL,
+    grant_id text NOT NULL,
+    amount bigint NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    reference text,
+    bank_ref text,
+    paid_at timestamp with time zone,
+    fail_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text NOT NULL,
+    decided_by text,
+    CONSTRAINT disbursement_amount_check CHECK ((amount > 0)),
+    CONSTRAINT disbursement_bank_ref_check CHECK (((length(bank_ref) >= 1) AND (length(bank_ref) <= 200))),
+    CONSTRAINT disbursement_check CHECK (((status = 'paid'::text) = ((paid_at IS NOT NULL) AND (bank_ref IS NOT NULL)))),
+    CONSTRAINT disbursement_check1 CHECK (((status = 'paid'::text) <= (decided_by IS DISTINCT FROM created_by))),
+    CONSTRAINT disbursement_reference_check CHECK (((length(reference) >= 1) AND (length(reference) <= 200))),
+    CONSTRAINT disbursement_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'failed'::text])))
+);
+
+
+ALTER TABLE fl.disbursement OWNER TO fund_owner;
+
+--
+-- Name: disbursement_get(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.disbursement_get(p_id text) RETURNS fl.disbursement
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	d	fl.disbursement;
+BEGIN
+	SELECT * INTO d FROM fl.disbursement WHERE disbursement_id = p_id FOR UPDATE;
+	IF d.disbursement_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'disbursement_not_found', 'disbursement_id');
+	END IF;
+	IF d.status <> 'pending' THEN
+		PERFORM fl.wrong_state(d.status);
+	END IF;
+	RETURN d;
+END
+$$;
+
+
+ALTER FUNCTION fl.disbursement_get(p_id text) OWNER TO fund_owner;
+
+--
+-- Name: disbursement_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.disbursement_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF TG_OP = 'DELETE' THEN
+		RAISE EXCEPTION 'disbursements are never deleted';
+	END IF;
+	IF OLD.status <> 'pending' OR NEW.status NOT IN ('paid', 'failed') THEN
+		RAISE EXCEPTION 'disbursement % cannot go from % to %', OLD.disbursement_id,
+		    OLD.status, NEW.status;
+	END IF;
+	IF (NEW.disbursement_id, NEW.grant_id, NEW.amount, NEW.reference, NEW.created_at,
+	    NEW.created_by) IS DISTINCT FROM (OLD.disbursement_id, OLD.grant_id, OLD.amount,
+	    OLD.reference, OLD.created_at, OLD.created_by) THEN
+		RAISE EXCEPTION 'disbursement %: its terms never change', OLD.disbursement_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.disbursement_guard() OWNER TO fund_owner;
+
+--
+-- Name: disbursement_json(fl.disbursement); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.disbursement_json(d fl.disbursement) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_cur	text;
+BEGIN
+	SELECT f.currency INTO v_cur FROM fl.grant_application g
+	  JOIN fl.fund f ON f.code = g.fund_code WHERE g.grant_id = d.grant_id;
+	RETURN jsonb_build_object('disbursement_id', d.disbursement_id,
+	    'grant_id', d.grant_id, 'amount', fl.money_out(d.amount, fl.minor(v_cur)),
+	    'currency', v_cur, 'status', d.status, 'reference', d.reference,
+	    'bank_ref', d.bank_ref, 'paid_at', fl.ts(d.paid_at), 'fail_reason', d.fail_reason,
+	    'created_at', fl.ts(d.created_at), 'created_by', d.created_by,
+	    'decided_by', d.decided_by);
+END
+$$;
+
+
+ALTER FUNCTION fl.disbursement_json(d fl.disbursement) OWNER TO fund_owner;
+
+--
+-- Name: dispatch_tree(text[], integer, integer, text, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.dispatch_tree(p_names text[], p_lo integer, p_hi integer, p_indent text, p_else text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+	v	text;
+	v_mid	int;
+BEGIN
+	IF p_hi < p_lo THEN
+		RETURN p_indent || p_else || E'\n';
+	END IF;
+	IF p_hi - p_lo < 4 THEN
+		v := p_indent || E'CASE p_method\n';
+		FOR i IN p_lo .. p_hi LOOP
+			v := v || p_indent || format(
+			    E'WHEN %L THEN v_res := api.%I(v_p, p_params, p_ctx);\n',
+			    p_names[i], replace(p_names[i], '.', '_'));
+		END LOOP;
+		RETURN v || p_indent || 'ELSE ' || p_else || E'\n' || p_indent || E'END CASE;\n';
+	END IF;
+	v_mid := (p_lo + p_hi + 1) / 2;
+	RETURN p_indent || format(E'IF p_method < %L COLLATE "C" THEN\n', p_names[v_mid])
+	    || fl.dispatch_tree(p_names, p_lo, v_mid - 1, p_indent || E'\t', p_else)
+	    || p_indent || E'ELSE\n'
+	    || fl.dispatch_tree(p_names, v_mid, p_hi, p_indent || E'\t', p_else)
+	    || p_indent || E'END IF;\n';
+END
+$$;
+
+
+ALTER FUNCTION fl.dispatch_tree(p_names text[], p_lo integer, p_hi integer, p_indent text, p_else text) OWNER TO fund_owner;
+
+--
+-- Name: entry_commit(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.entry_commit() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	-- scalars, not a record: an expression reading a record's fields is planned again
+	-- on every call
+	v_n	bigint;
+	v_lo	text;
+	v_hi	text;
+	v_total	numeric;
+BEGIN
+	SELECT count(*), min(p.currency), max(p.currency), sum(p.amount)
+	  INTO v_n, v_lo, v_hi, v_total
+	  FROM fl.posting p
+	 WHERE p.entry_id = NEW.entry_id;
+	IF v_n < 2 THEN
+		RAISE EXCEPTION 'journal entry % has % postings', NEW.entry_id, v_n;
+	END IF;
+	IF v_lo = v_hi THEN
+		IF v_total <> 0 THEN
+			RAISE EXCEPTION 'journal entry % does not balance in every currency',
+			    NEW.entry_id;
+		END IF;
+	ELSIF EXISTS (SELECT 1 FROM fl.posting WHERE entry_id = NEW.entry_id
+	     GROUP BY currency HAVING sum(amount) <> 0) THEN
+		RAISE EXCEPTION 'journal entry % does not balance in every currency', NEW.entry_id;
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+
+ALTER FUNCTION fl.entry_commit() OWNER TO fund_owner;
+
+--
+-- Name: journal_entry; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.journal_entry (
+    entry_id bigint NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    kind fl.entry_kind NOT NULL,
+    memo fl.memo DEFAULT ''::text NOT NULL,
+    fund_code text,
+    ref_id text,
+    principal_id text,
+    txid bigint DEFAULT txid_current() NOT NULL
+);
+
+
+ALTER TABLE fl.journal_entry OWNER TO fund_owner;
+
+--
+-- Name: entry_json(fl.journal_entry); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.entry_json(e fl.journal_entry) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	RETURN jsonb_build_object('entry_id', fl.entry_ref(e.entry_id), 'at', fl.ts(e.at),
+	    'kind', e.kind, 'memo', e.memo, 'fund', e.fund_code,
+	    'postings', (SELECT jsonb_agg(jsonb_build_object('account', a.name,
+	        'amount', fl.money_out(p.amount, fl.minor(p.currency)),
+	        'currency', p.currency) ORDER BY p.seq)
+	      FROM fl.posting p JOIN fl.account a USING (account_id)
+	     WHERE p.entry_id = e.entry_id));
+END
+$$;
+
+
+ALTER FUNCTION fl.entry_json(e fl.journal_entry) OWNER TO fund_owner;
+
+--
+-- Name: entry_ref(bigint); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.entry_ref(p_entry bigint) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+	RETURN 'je_' || p_entry;
+END
+$$;
+
+
+ALTER FUNCTION fl.entry_ref(p_entry bigint) OWNER TO fund_owner;
+
+--
+-- Name: fifo_allocations(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fifo_allocations(p_fund text) RETURNS TABLE(contribution_id text, grant_id text, amount bigint)
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	c_ids	text[];
+	c_left	bigint[];
+	c_mark	text[];
+	d	record;
+	i	int;
+	v_need	bigint;
+	v_take	bigint;
+BEGIN
+	SELECT array_agg(c.contribution_id ORDER BY c.received_at, c.contribution_id),
+	    array_agg(c.fund_amount ORDER BY c.received_at, c.contribution_id),
+	    array_agg(c.earmark_region ORDER BY c.received_at, c.contribution_id)
+	  INTO c_ids, c_left, c_mark
+	  FROM fl.contribution c WHERE c.fund_code = p_fund AND c.status = 'received';
+	FOR d IN
+		SELECT x.grant_id, g.region, p.amount
+		  FROM fl.journal_entry e
+		  JOIN fl.disbursement x ON x.disbursement_id = e.ref_id
+		  JOIN fl.grant_application g ON g.grant_id = x.grant_id
+		  JOIN fl.posting p ON p.entry_id = e.entry_id
+		  JOIN fl.account a ON a.account_id = p.account_id AND a.short = 'grants_disbursed'
+		 WHERE e.fund_code = p_fund AND e.kind = 'disbursement'
+		 ORDER BY e.entry_id
+	LOOP
+		v_need := d.amount;
+		FOR i IN 1 .. coalesce(cardinality(c_ids), 0) LOOP
+			EXIT WHEN v_need = 0;
+			CONTINUE WHEN c_left[i] = 0 OR
+			    (c_mark[i] IS NOT NULL AND c_mark[i] <> d.region);
+			v_take := least(v_need, c_left[i]);
+			c_left[i] := c_left[i] - v_take;
+			v_need := v_need - v_take;
+			contribution_id := c_ids[i];
+			grant_id := d.grant_id;
+			amount := v_take;
+			RETURN NEXT;
+		END LOOP;
+	END LOOP;
+END
+$$;
+
+
+ALTER FUNCTION fl.fifo_allocations(p_fund text) OWNER TO fund_owner;
+
+--
+-- Name: fold_all(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fold_all() RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	v_code	text;
+	v_n	bigint := 0;
+BEGIN
+	-- in code order: two daemons folding at once lock the funds in the same order
+	FOR v_code IN SELECT DISTINCT fund_code FROM fl.fund_delta ORDER BY fund_code LOOP
+		BEGIN
+			PERFORM fl.fund_fold(v_code);
+			v_n := v_n + 1;
+		EXCEPTION WHEN check_violation THEN
+			RAISE WARNING 'fund %: folding its balance deltas breaks %', v_code,
+			    SQLERRM;
+		END;
+	END LOOP;
+	RETURN v_n;
+END
+$$;
+
+
+ALTER FUNCTION fl.fold_all() OWNER TO fund_owner;
+
+--
+-- Name: fund_balance_from_journal(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fund_balance_from_journal(p_code text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	f	fl.fund := fl.fund_get(p_code, 'code');
+	r	record;
+BEGIN
+	f.received := 0; f.earnings := 0; f.pledged := 0; f.committed := 0; f.disbursed := 0;
+	FOR r IN SELECT a.short, sum(p.amount) AS s FROM fl.account a
+	    JOIN fl.posting p USING (account_id) WHERE a.fund_code = p_code GROUP BY a.short
+	LOOP
+		CASE r.short
+		WHEN 'contributions' THEN f.received := -r.s;
+		WHEN 'earnings' THEN f.earnings := -r.s;
+		WHEN 'pledges_receivable' THEN f.pledged := r.s;
+		WHEN 'commitments' THEN f.committed := -r.s;
+		WHEN 'grants_disbursed' THEN f.disbursed := r.s;
+		ELSE NULL;
+		END CASE;
+	END LOOP;
+	RETURN fl.fund_balance_json(f);
+END
+$$;
+
+
+ALTER FUNCTION fl.fund_balance_from_journal(p_code text) OWNER TO fund_owner;
+
+--
+-- Name: fund_balance_json(fl.fund); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fund_balance_json(f fl.fund) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	m	int := fl.minor(f.currency);
+BEGIN
+	RETURN jsonb_build_object('code', f.code, 'currency', f.currency,
+	    'received', fl.money_out(f.received, m), 'earnings', fl.money_out(f.earnings, m),
+	    'pledged', fl.money_out(f.pledged, m), 'committed', fl.money_out(f.committed, m),
+	    'disbursed', fl.money_out(f.disbursed, m),
+	    'available', fl.money_out(CASE f.kind WHEN 'pass_through'
+	        THEN f.received + f.earnings ELSE f.earnings END - f.committed - f.disbursed, m));
+END
+$$;
+
+
+ALTER FUNCTION fl.fund_balance_json(f fl.fund) OWNER TO fund_owner;
+
+--
+-- Name: fund_current(fl.fund); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fund_current(f fl.fund) RETURNS fl.fund
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	d	record;
+BEGIN
+	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
+	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
+	    coalesce(sum(disbursed), 0) AS disb
+	  INTO d FROM fl.fund_delta WHERE fund_code = f.code;
+	f.received := f.received + d.rec;
+	f.earnings := f.earnings + d.earn;
+	f.pledged := f.pledged + d.pled;
+	f.committed := f.committed + d.comm;
+	f.disbursed := f.disbursed + d.disb;
+	RETURN f;
+END
+$$;
+
+
+ALTER FUNCTION fl.fund_current(f fl.fund) OWNER TO fund_owner;
+
+--
+-- Name: fund_fold(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fund_fold(p_code text) RETURNS fl.fund
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	f	fl.fund;
+	d	record;
+BEGIN
+	SELECT * INTO f FROM fl.fund WHERE code = p_code FOR NO KEY UPDATE;
+	WITH gone AS (DELETE FROM fl.fund_delta WHERE fund_code = p_code RETURNING *)
+	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
+	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
+	    coalesce(sum(disbursed), 0) AS disb
+	  INTO d FROM gone;
+	IF d IS DISTINCT FROM ROW(0::numeric, 0::numeric, 0::numeric, 0::numeric,
+	    0::numeric) THEN
+		UPDATE fl.fund SET received = received + d.rec, earnings = earnings + d.earn,
+		    pledged = pledged + d.pled, committed = committed + d.comm,
+		    disbursed = disbursed + d.disb
+		 WHERE code = p_code
+		RETURNING * INTO f;
+	END IF;
+	RETURN f;
+END
+$$;
+
+
+ALTER FUNCTION fl.fund_fold(p_code text) OWNER TO fund_owner;
+
+--
+-- Name: fund_get(text, text, boolean); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fund_get(p_code text, p_field text, p_lock boolean DEFAULT false) RETURNS fl.fund
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v	fl.fund;
+BEGIN
+	IF p_lock THEN
+		SELECT * INTO v FROM fl.fund WHERE code = p_code FOR UPDATE;
+	ELSE
+		SELECT * INTO v FROM fl.fund WHERE code = p_code;
+	END IF;
+	IF v.code IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'fund_not_found', p_field);
+	END IF;
+	RETURN v;
+END
+$$;
+
+
+ALTER FUNCTION fl.fund_get(p_code text, p_field text, p_lock boolean) OWNER TO fund_owner;
+
+--
+-- Name: fund_json(fl.fund); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fund_json(f fl.fund) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	RETURN jsonb_build_object('code', f.code, 'name', f.name, 'currency', f.currency,
+	    'kind', f.kind, 'dual_approval_above',
+	    fl.money_out(f.dual_approval_above, fl.minor(f.currency)),
+	    'created_at', fl.ts(f.created_at));
+END
+$$;
+
+
+ALTER FUNCTION fl.fund_json(f fl.fund) OWNER TO fund_owner;
+
+--
+-- Name: fx_convert(bigint, integer, numeric, integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fx_convert(p_amount bigint, p_src_minor integer, p_rate numeric, p_dst_minor integer) RETURNS bigint
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+	v	numeric := p_amount::numeric * p_rate * fl.pow10(p_dst_minor) /
+		    fl.pow10(p_src_minor);
+	f	numeric := floor(v);
+	d	numeric := v - f;
+BEGIN
+	IF d > 0.5 OR (d = 0.5 AND mod(f, 2) = 1) THEN
+		f := f + 1;
+	END IF;
+	IF f > 100000000000000000 THEN
+		PERFORM fl.rpc_error(-32602, 'too_large', 'amount',
+		    'the amount in the fund''s currency is too large');
+	END IF;
+	RETURN f::bigint;
+END
+$$;
+
+
+ALTER FUNCTION fl.fx_convert(p_amount bigint, p_src_minor integer, p_rate numeric, p_dst_minor integer) OWNER TO fund_owner;
+
+--
+-- Name: grant_application; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.grant_application (
+    seq bigint NOT NULL,
+    grant_id text DEFAULT fl.new_id('gr'::text) NOT NULL,
+    returnee_id text NOT NULL,
+    fund_code text NOT NULL,
+    region text NOT NULL,
+    amount bigint NOT NULL,
+    category text NOT NULL,
+    purpose text NOT NULL,
+    status text DEFAULT 'submitted'::text NOT NULL,
+    approvals_needed integer NOT NULL,
+    committed bigint DEFAULT 0 NOT NULL,
+    disbursed bigint DEFAULT 0 NOT NULL,
+    decided_at timestamp with time zone,
+    reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text NOT NULL,
+    CONSTRAINT grant_application_amount_check CHECK ((amount > 0)),
+    CONSTRAINT grant_application_approvals_needed_check CHECK ((approvals_needed = ANY (ARRAY[1, 2]))),
+    CONSTRAINT grant_application_category_check CHECK ((category = ANY (ARRAY['small_business'::text, 'agriculture'::text, 'requalification'::text, 'employment'::text, 'housing'::text, 'other'::text]))),
+    CONSTRAINT grant_application_check CHECK (((committed + disbursed) <= amount)),
+    CONSTRAINT grant_application_committed_check CHECK ((committed >= 0)),
+    CONSTRAINT grant_application_disbursed_check CHECK ((disbursed >= 0)),
+    CONSTRAINT grant_application_purpose_check CHECK (((length(purpose) >= 1) AND (length(purpose) <= 1000))),
+    CONSTRAINT grant_application_status_check CHECK ((status = ANY (ARRAY['submitted'::text, 'approved'::text, 'rejected'::text, 'withdrawn'::text, 'completed'::text, 'cancelled'::text])))
+);
+
+
+ALTER TABLE fl.grant_application OWNER TO fund_owner;
+
+--
+-- Name: grant_decide(fl.principal, fl.grant_application, text, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.grant_decide(p fl.principal, g fl.grant_application, p_decision text, p_comment text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF g.created_by = p.principal_id THEN
+		PERFORM fl.rpc_error(-32011, 'self_approval', 'grant_id',
+		    'the creator of a grant may not decide on it');
+	END IF;
+	IF EXISTS (SELECT 1 FROM fl.grant_decision WHERE grant_id = g.grant_id
+	    AND principal_id = p.principal_id) THEN
+		PERFORM fl.rpc_error(-32011, 'already_approved', 'grant_id',
+		    'this principal has decided on this grant already');
+	END IF;
+	IF g.status <> 'submitted' THEN
+		PERFORM fl.wrong_state(g.status);
+	END IF;
+	INSERT INTO fl.grant_decision (grant_id, principal_id, decision, comment)
+	VALUES (g.grant_id, p.principal_id, p_decision, p_comment);
+END
+$$;
+
+
+ALTER FUNCTION fl.grant_decide(p fl.principal, g fl.grant_application, p_decision text, p_comment text) OWNER TO fund_owner;
+
+--
+-- Name: grant_decision_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.grant_decision_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM fl.grant_application WHERE grant_id = NEW.grant_id
+	    AND created_by = NEW.principal_id) THEN
+		RAISE EXCEPTION 'the creator of grant % may not decide on it', NEW.grant_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.grant_decision_guard() OWNER TO fund_owner;
+
+--
+-- Name: grant_get(text, boolean); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.grant_get(p_id text, p_lock boolean) RETURNS fl.grant_application
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	g	fl.grant_application;
+BEGIN
+	IF p_lock THEN
+		SELECT * INTO g FROM fl.grant_application WHERE grant_id = p_id FOR UPDATE;
+	ELSE
+		SELECT * INTO g FROM fl.grant_application WHERE grant_id = p_id;
+	END IF;
+	IF g.grant_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'grant_not_found', 'grant_id');
+	END IF;
+	RETURN g;
+END
+$$;
+
+
+ALTER FUNCTION fl.grant_get(p_id text, p_lock boolean) OWNER TO fund_owner;
+
+--
+-- Name: grant_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.grant_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF TG_OP = 'DELETE' THEN
+		RAISE EXCEPTION 'grants are never deleted';
+	END IF;
+	IF NEW.status <> OLD.status AND NOT (
+	    (OLD.status = 'submitted' AND NEW.status IN ('approved', 'rejected', 'withdrawn')) OR
+	    (OLD.status = 'approved' AND NEW.status IN ('completed', 'cancelled'))) THEN
+		RAISE EXCEPTION 'grant % cannot go from % to %', OLD.grant_id, OLD.status,
+		    NEW.status;
+	END IF;
+	IF (NEW.grant_id, NEW.returnee_id, NEW.fund_code, NEW.region, NEW.amount,
+	    NEW.category, NEW.purpose, NEW.approvals_needed, NEW.created_at, NEW.created_by)
+	   IS DISTINCT FROM (OLD.grant_id, OLD.returnee_id, OLD.fund_code, OLD.region,
+	    OLD.amount, OLD.category, OLD.purpose, OLD.approvals_needed, OLD.created_at,
+	    OLD.created_by) THEN
+		RAISE EXCEPTION 'grant %: its terms never change', OLD.grant_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.grant_guard() OWNER TO fund_owner;
+
+--
+-- Name: grant_json(fl.grant_application); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.grant_json(g fl.grant_application) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	f	fl.fund;
+	r	fl.region;
+	m	int;
+BEGIN
+	SELECT * INTO f FROM fl.fund WHERE code = g.fund_code;
+	SELECT * INTO r FROM fl.region WHERE region_code = g.region;
+	m := fl.minor(f.currency);
+	RETURN jsonb_build_object('grant_id', g.grant_id, 'status', g.status,
+	    'amount', fl.money_out(g.amount, m), 'currency', f.currency, 'fund', g.fund_code,
+	    'region', r.region, 'region_code', r.region_code, 'category', g.category,
+	    'purpose', g.purpose, 'returnee_id', g.returnee_id,
+	    'approvals_needed', g.approvals_needed,
+	    'approvals', coalesce((SELECT jsonb_agg(jsonb_build_object('principal_id',
+	        d.principal_id, 'at', fl.ts(d.at), 'comment', d.comment) ORDER BY d.at)
+	        FROM fl.grant_decision d WHERE d.grant_id = g.grant_id
+	         AND d.decision = 'approve'), '[]'),
+	    -- every decision, approvals and a rejection alike: who, what, when, why
+	    'decisions', coalesce((SELECT jsonb_agg(jsonb_build_object('principal_id',
+	        d.principal_id, 'decision', d.decision, 'at', fl.ts(d.at),
+	        'comment', d.comment) ORDER BY d.at)
+	        FROM fl.grant_decision d WHERE d.grant_id = g.grant_id), '[]'),
+	    'committed', fl.money_out(g.committed, m), 'disbursed', fl.money_out(g.disbursed, m),
+	    'decided_at', fl.ts(g.decided_at), 'reason', g.reason,
+	    'created_at', fl.ts(g.created_at), 'created_by', g.created_by);
+END
+$$;
+
+
+ALTER FUNCTION fl.grant_json(g fl.grant_application) OWNER TO fund_owner;
+
+--
+-- Name: limit_in(jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.limit_in(p_params jsonb) RETURNS integer
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+	RETURN coalesce((p_params->>'limit')::int, 100);
+END
+$$;
+
+
+ALTER FUNCTION fl.limit_in(p_params jsonb) OWNER TO fund_owner;
+
+--
+-- Name: minor(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.minor(p_currency text) RETURNS integer
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	RETURN (SELECT minor_unit FROM fl.currency WHERE code = p_currency);
+END
+$$;
+
+
+ALTER FUNCTION fl.minor(p_currency text) OWNER TO fund_owner;
+
+--
+-- Name: money_in(text, integer, text, boolean); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.money_in(p_text text, p_minor integer, p_field text, p_allow_zero boolean DEFAULT false) RETURNS bigint
+    LANGUAGE plpgsql IMMUTABLE
+    AS $_$
+DECLARE
+	v_int	text;
+	v_frac	text;
+	v	bigint;
+BEGIN
+	IF p_text IS NULL OR p_text !~ '^[0-9]+(\.[0-9]+)?$' THEN
+		PERFORM fl.rpc_error(-32602, 'bad_format', p_field);
+	END IF;
+	v_int := split_part(p_text, '.', 1);
+	v_frac := split_part(p_text, '.', 2);
+	IF length(v_int) > 18 THEN
+		PERFORM fl.rpc_error(-32602, 'bad_format', p_field);
+	END IF;
+	IF length(v_frac) > p_minor THEN
+		PERFORM fl.rpc_error(-32602, 'too_many_decimals', p_field);
+	END IF;
+	v := v_int::numeric * fl.pow10(p_minor);
+	IF p_minor > 0 THEN
+		v := v + rpad(v_frac, p_minor, '0')::numeric;
+	END IF;
+	IF v > 100000000000000000 THEN
+		PERFORM fl.rpc_error(-32602, 'too_large', p_field);
+	END IF;
+	IF v = 0 AND NOT p_allow_zero THEN
+		PERFORM fl.rpc_error(-32602, 'not_positive', p_field);
+	END IF;
+	RETURN v;
+END
+$_$;
+
+
+ALTER FUNCTION fl.money_in(p_text text, p_minor integer, p_field text, p_allow_zero boolean) OWNER TO fund_owner;
+
+--
+-- Name: money_out(bigint, integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.money_out(p_amount bigint, p_minor integer) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+	v_abs	numeric := abs(p_amount::numeric);
+	v_p	bigint := fl.pow10(p_minor);
+BEGIN
+	IF p_minor = 0 THEN
+		RETURN p_amount::text;
+	END IF;
+	RETURN CASE WHEN p_amount < 0 THEN '-' ELSE '' END || div(v_abs, v_p)::text || '.' ||
+	    lpad(mod(v_abs, v_p)::text, p_minor, '0');
+END
+$$;
+
+
+ALTER FUNCTION fl.money_out(p_amount bigint, p_minor integer) OWNER TO fund_owner;
+
+--
+-- Name: page(text, jsonb, integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.page(p_key text, p_rows jsonb, p_lim integer) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+	v_n	int := coalesce(jsonb_array_length(p_rows), 0);
+BEGIN
+	RETURN jsonb_build_object(p_key, coalesce((SELECT jsonb_agg(e.x->'j' ORDER BY e.i)
+	    FROM jsonb_array_elements(p_rows) WITH ORDINALITY AS e(x, i) WHERE e.i <= p_lim),
+	    '[]'),
+	    'next_cursor', CASE WHEN v_n > p_lim THEN 'c' || (p_rows->(p_lim - 1)->>'s') END);
+END
+$$;
+
+
+ALTER FUNCTION fl.page(p_key text, p_rows jsonb, p_lim integer) OWNER TO fund_owner;
+
+--
+-- Name: params_sha256(text, jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.params_sha256(p_method text, p_params jsonb) RETURNS bytea
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+	RETURN sha256(convert_to(p_method || ' ' || p_params::text, 'UTF8'));
+END
+$$;
+
+
+ALTER FUNCTION fl.params_sha256(p_method text, p_params jsonb) OWNER TO fund_owner;
+
+--
+-- Name: partner_check(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.partner_check(p_partner text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM fl.partner WHERE partner_id = p_partner) THEN
+		PERFORM fl.rpc_error(-32004, 'partner_not_found', 'partner_id');
+	END IF;
+END
+$$;
+
+
+ALTER FUNCTION fl.partner_check(p_partner text) OWNER TO fund_owner;
+
+--
+-- Name: partner; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.partner (
+    seq bigint NOT NULL,
+    partner_id text DEFAULT fl.new_id('pa'::text) NOT NULL,
+    name text NOT NULL,
+    country text NOT NULL,
+    kind text NOT NULL,
+    email text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text,
+    CONSTRAINT partner_country_check CHECK ((country ~ '^[A-Z]{2}$'::text)),
+    CONSTRAINT partner_email_check CHECK (((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text) AND (length(email) <= 254))),
+    CONSTRAINT partner_kind_check CHECK ((kind = ANY (ARRAY['individual'::text, 'organisation'::text]))),
+    CONSTRAINT partner_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)))
+);
+
+
+ALTER TABLE fl.partner OWNER TO fund_owner;
+
+--
+-- Name: partner_json(fl.partner); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.partner_json(p fl.partner) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	RETURN jsonb_build_object('partner_id', p.partner_id, 'name', p.name,
+	    'country', p.country, 'kind', p.kind, 'email', p.email,
+	    'created_at', fl.ts(p.created_at));
+END
+$$;
+
+
+ALTER FUNCTION fl.partner_json(p fl.partner) OWNER TO fund_owner;
+
+--
+-- Name: post(fl.fund, text, text, text, text, text[], bigint[]); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.post(p_fund fl.fund, p_kind text, p_memo text, p_ref text, p_principal text, p_accounts text[], p_amounts bigint[]) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_entry	bigint;
+	v_n	bigint;
+BEGIN
+	WITH e AS (
+		INSERT INTO fl.journal_entry (kind, memo, fund_code, ref_id, principal_id)
+		VALUES (p_kind, p_memo, p_fund.code, p_ref, p_principal)
+		RETURNING entry_id),
+	p AS (
+		INSERT INTO fl.posting (entry_id, seq, account_id, amount, currency)
+		SELECT e.entry_id, x.i, a.account_id, x.amount, a.currency
+		  FROM e, unnest(p_accounts, p_amounts) WITH ORDINALITY AS x(short, amount, i)
+		  JOIN fl.account a ON a.fund_code = p_fund.code AND a.short = x.short
+		RETURNING 1)
+	SELECT e.entry_id, (SELECT count(*) FROM p) INTO v_entry, v_n FROM e;
+	IF v_n <> cardinality(p_accounts) THEN
+		RAISE EXCEPTION 'fund % lacks an account of %', p_fund.code, p_accounts;
+	END IF;
+	RETURN v_entry;
+END
+$$;
+
+
+ALTER FUNCTION fl.post(p_fund fl.fund, p_kind text, p_memo text, p_ref text, p_principal text, p_accounts text[], p_amounts bigint[]) OWNER TO fund_owner;
+
+--
+-- Name: post_many(text, text, text[], text[], text[], text, text, bigint[]); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs text[], p_pids text[], p_debit text, p_credit text, p_amounts bigint[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_n	bigint;
+BEGIN
+	WITH x AS (
+		SELECT * FROM unnest(p_funds, p_refs, p_pids, p_amounts)
+		    WITH ORDINALITY AS u(fund, ref, pid, amount, o)),
+	e AS (
+		INSERT INTO fl.journal_entry (kind, memo, fund_code, ref_id, principal_id)
+		SELECT p_kind, p_memo || x.ref, x.fund, x.ref, x.pid FROM x ORDER BY x.o
+		RETURNING entry_id, ref_id),
+	p AS (
+		INSERT INTO fl.posting (entry_id, seq, account_id, amount, currency)
+		SELECT e.entry_id, s.i, a.account_id, s.sign * x.amount, a.currency
+		  FROM e
+		  JOIN x ON x.ref = e.ref_id
+		 CROSS JOIN (VALUES (1::smallint, p_debit, 1), (2::smallint, p_credit, -1))
+		       AS s(i, short, sign)
+		  JOIN fl.account a ON a.fund_code = x.fund AND a.short = s.short
+		RETURNING 1)
+	SELECT count(*) INTO v_n FROM p;
+	IF v_n <> 2 * cardinality(p_refs) THEN
+		RAISE EXCEPTION 'a fund of % lacks an account of {%,%}', p_refs, p_debit, p_credit;
+	END IF;
+END
+$$;
+
+
+ALTER FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs text[], p_pids text[], p_debit text, p_credit text, p_amounts bigint[]) OWNER TO fund_owner;
+
+--
+-- Name: posting_fund_delta(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.posting_fund_delta() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	INSERT INTO fl.fund_delta (fund_code, received, earnings, pledged, committed,
+	    disbursed)
+	SELECT d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb
+	  FROM (SELECT e.fund_code,
+		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'contributions'), 0) AS rec,
+		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'earnings'), 0) AS earn,
+		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'pledges_receivable'), 0)
+			AS pled,
+		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'commitments'), 0) AS comm,
+		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'grants_disbursed'), 0)
+			AS disb
+		  FROM new_postings n
+		  JOIN fl.account a ON a.account_id = n.account_id
+		  JOIN fl.journal_entry e ON e.entry_id = n.entry_id
+		 WHERE e.fund_code IS NOT NULL
+		 GROUP BY e.fund_code) AS d
+	 WHERE d.rec <> 0 OR d.earn <> 0 OR d.pled <> 0 OR d.comm <> 0 OR d.disb <> 0
+	 ORDER BY d.fund_code;
+	RETURN NULL;
+END
+$$;
+
+
+ALTER FUNCTION fl.posting_fund_delta() OWNER TO fund_owner;
+
+--
+-- Name: posting_guard_rows(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.posting_guard_rows() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v	record;
+BEGIN
+	SELECT n.entry_id, n.currency INTO v
+	  FROM new_postings n
+	 WHERE NOT EXISTS (SELECT 1 FROM fl.journal_entry e, fl.account a
+		WHERE e.entry_id = n.entry_id AND e.txid = txid_current()
+		  AND a.account_id = n.account_id AND a.currency = n.currency)
+	 LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'posting to entry % of another transaction, or in a currency '
+		    'not its account''s (%)', v.entry_id, v.currency;
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+
+ALTER FUNCTION fl.posting_guard_rows() OWNER TO fund_owner;
+
+--
+-- Name: pow10(integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.pow10(p_n integer) RETURNS bigint
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+	RETURN (ARRAY[1, 10, 100, 1000, 10000]::bigint[])[p_n + 1];
+END
+$$;
+
+
+ALTER FUNCTION fl.pow10(p_n integer) OWNER TO fund_owner;
+
+--
+-- Name: principal_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.principal_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF TG_OP = 'DELETE' THEN
+		RAISE EXCEPTION 'principals are never deleted';
+	END IF;
+	IF OLD.revoked_at IS NOT NULL AND NEW.revoked_at IS DISTINCT FROM OLD.revoked_at THEN
+		RAISE EXCEPTION 'a revoked principal stays revoked';
+	END IF;
+	IF (NEW.principal_id, NEW.name, NEW.roles, NEW.partner_id, NEW.token_hash,
+	    NEW.cert_sha256, NEW.created_at, NEW.created_by) IS DISTINCT FROM
+	   (OLD.principal_id, OLD.name, OLD.roles, OLD.partner_id, OLD.token_hash,
+	    OLD.cert_sha256, OLD.created_at, OLD.created_by) THEN
+		RAISE EXCEPTION 'only revoked_at of a principal may change';
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.principal_guard() OWNER TO fund_owner;
+
+--
+-- Name: principal_json(fl.principal); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.principal_json(p fl.principal) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+	RETURN jsonb_build_object('principal_id', p.principal_id, 'name', p.name,
+	    'roles', to_jsonb(p.roles), 'partner_id', p.partner_id);
+END
+$$;
+
+
+ALTER FUNCTION fl.principal_json(p fl.principal) OWNER TO fund_owner;
+
+--
+-- Name: principal_notify(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.principal_notify() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	PERFORM pg_notify('fl_principal', TG_OP);
+	RETURN NULL;
+END
+$$;
+
+
+ALTER FUNCTION fl.principal_notify() OWNER TO fund_owner;
+
+--
+-- Name: purge_idempotency(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.purge_idempotency() RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	v_n	bigint;
+BEGIN
+	DELETE FROM fl.idempotency WHERE created_at < now() - interval '30 days';
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	RETURN v_n;
+END
+$$;
+
+
+ALTER FUNCTION fl.purge_idempotency() OWNER TO fund_owner;
+
+--
+-- Name: rebuild_dispatch(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.rebuild_dispatch() RETURNS integer
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+	v_reads	text[];
+	v_muts	text[];
+	v_else	text := $e$PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');$e$;
+BEGIN
+	SELECT coalesce(array_agg(m ORDER BY m COLLATE "C") FILTER (WHERE NOT mutates), '{}'),
+	       coalesce(array_agg(m ORDER BY m COLLATE "C") FILTER (WHERE mutates), '{}')
+	  INTO v_reads, v_muts
+	  FROM (SELECT regexp_replace(p.proname, '_', '.') AS m, p.provolatile = 'v' AS mutates
+		  FROM pg_proc p
+		  JOIN pg_namespace n ON n.oid = p.pronamespace
+		 WHERE n.nspname = 'api'
+		   AND p.proname ~ '^[a-z]+_[a-z_]+$'
+		   AND p.prorettype = 'jsonb'::regtype
+		   AND array_to_string(p.proargtypes::regtype[], ',') = 'fl.principal,jsonb,jsonb')
+	       AS f;
+	EXECUTE format($f$
+-- The RPC entry point (generated by fl.rebuild_dispatch(): do not edit): authenticates the
+-- token hash (or certificate hash), checks roles, locks the idempotency key, runs the
+-- method and records its audit event, in one statement: one round trip per call, and one
+-- transaction per call or per batch of mutations (docs/batching.md). Returns {"result":
+-- ..., "replayed": bool} or {"error": {code, message, data}}. A refusal writes its audit
+-- event only; another error of a mutation (SQLSTATE FLERR) rolls the call's own writes
+-- back and is answered, not raised, so that it does not abort a batch. Reads raise their
+-- errors. Anything else raised (a bug, a deadlock) aborts the transaction.
+CREATE OR REPLACE FUNCTION api.call(p_token bytea, p_cert bytea, p_method text,
+    p_roles text[], p_params jsonb, p_idem text, p_ctx jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $c$
+DECLARE
+	v_p	fl.principal;
+	v_hash	bytea;
+	v_row	fl.idempotency;
+	v_res	jsonb;
+	v_err	jsonb;
+	v_scoped boolean;
+	v_mut	boolean := p_method = ANY (%L::text[]);
+BEGIN
+	IF p_token IS NOT NULL THEN
+		SELECT * INTO v_p FROM fl.principal
+		 WHERE token_hash = p_token AND revoked_at IS NULL;
+	ELSIF p_cert IS NOT NULL THEN
+		SELECT * INTO v_p FROM fl.principal
+		 WHERE cert_sha256 = p_cert AND revoked_at IS NULL;
+	END IF;
+	IF v_p.principal_id IS NULL THEN
+		RETURN fl.refusal(NULL, p_method, p_params, -32001,
+		    CASE WHEN p_token IS NULL AND p_cert IS NULL THEN 'no_credentials'
+		    ELSE 'bad_credentials' END);
+	END IF;
+	IF cardinality(p_roles) > 0 AND NOT (v_p.roles && p_roles) THEN
+		RETURN fl.refusal(v_p.principal_id, p_method, p_params, -32003, 'role_required',
+		    jsonb_build_object('roles', to_jsonb(p_roles)));
+	END IF;
+	-- Partner scoping, in this one place (docs/ledger.md): when only the partner role
+	-- grants the method, a partner sees its own partner record and contributions only,
+	-- and anything else answers exactly as if it did not exist.
+	v_scoped := 'partner' = ANY (v_p.roles) AND cardinality(p_roles) > 0
+	    AND NOT (v_p.roles && array_remove(p_roles, 'partner'));
+	IF v_scoped THEN
+		IF p_params ? 'partner_id' AND
+		    p_params->>'partner_id' IS DISTINCT FROM v_p.partner_id THEN
+			PERFORM fl.rpc_error(-32004, 'partner_not_found', 'partner_id');
+		END IF;
+		IF p_method LIKE '%%.list' THEN
+			p_params := p_params || jsonb_build_object('partner_id', v_p.partner_id);
+		END IF;
+	END IF;
+	IF NOT v_mut THEN
+%s
+		IF v_scoped AND jsonb_typeof(v_res) = 'object' AND v_res ? 'partner_id' AND
+		    v_res->>'partner_id' IS DISTINCT FROM v_p.partner_id THEN
+			-- the same answer as a missing object of this method
+			PERFORM fl.rpc_error(-32004, split_part(p_method, '.', 1) || '_not_found',
+			    split_part(p_method, '.', 1) || '_id');
+		END IF;
+		RETURN jsonb_build_object('result', v_res, 'replayed', false);
+	END IF;
+	v_hash := sha256(convert_to(p_method || ' ' || p_params::text, 'UTF8'));
+	BEGIN
+		IF p_idem IS NOT NULL THEN
+			-- the key's lock: a concurrent call with the same key waits here until
+			-- this transaction ends, then finds the key's row
+			PERFORM pg_advisory_xact_lock(hashtextextended(v_p.principal_id || ' ' ||
+			    p_idem, 0));
+			SELECT * INTO v_row FROM fl.idempotency
+			 WHERE principal_id = v_p.principal_id AND key = p_idem;
+			IF FOUND THEN
+				-- an earlier call has the key: committed (a concurrent one made us
+				-- wait), or earlier in this batch
+				IF v_row.method <> p_method OR v_row.params_sha256 <> v_hash THEN
+					RETURN jsonb_build_object('error', jsonb_build_object(
+					    'code', -32009,
+					    'message', 'idempotency key reused with other params',
+					    'data', jsonb_build_object('reason',
+					    'idempotency_mismatch', 'field', 'idempotency_key')));
+				END IF;
+				RETURN jsonb_build_object('result', v_row.result, 'replayed', true);
+			END IF;
+		END IF;
+%s		-- this call's checks deferred to commit (each journal entry balances) run
+		-- now, so that each call of a batch is checked where it ends, as at its own
+		-- commit. ALL DEFERRED restores the initial mode, since every
+		-- deferrable constraint here is INITIALLY DEFERRED (test_batching.py).
+		SET CONSTRAINTS ALL IMMEDIATE;
+		SET CONSTRAINTS ALL DEFERRED;
+	EXCEPTION WHEN SQLSTATE 'FLERR' THEN
+		-- the method's writes are rolled back with the block, and its key's lock
+		-- released; the error is the answer, so that other calls of a batch keep theirs
+		v_err := SQLERRM::jsonb;
+		IF coalesce((v_err->>'code')::int, 0) NOT IN (-32003, -32011) THEN
+			RETURN jsonb_build_object('error', v_err);
+		END IF;
+		PERFORM fl.audit_record(v_p.principal_id, p_method,
+		    fl.audit_object(p_method, p_params, NULL), (v_err->>'code')::int,
+		    v_err->'data'->>'reason', v_hash);
+		RETURN jsonb_build_object('error', v_err);
+	END;
+	IF p_idem IS NOT NULL THEN
+		INSERT INTO fl.idempotency (principal_id, key, method, params_sha256, result)
+		VALUES (v_p.principal_id, p_idem, p_method, v_hash, v_res - 'token');
+	END IF;
+	-- the event, as fl.audit_record() writes it, inline on the hot path: the transaction
+	-- id before the seq; ids of results are generated, those of params checked in C
+	PERFORM pg_current_xact_id();
+	INSERT INTO fl.audit_event (principal_id, method, object_id, outcome, params_sha256)
+	VALUES (v_p.principal_id, p_method,
+	    coalesce(v_res->>(split_part(p_method, '.', 1) || '_id'),
+	        p_params->>(split_part(p_method, '.', 1) || '_id'),
+	        CASE WHEN p_method LIKE 'fund.%%' THEN
+	            coalesce(v_res->>'code', p_params->>'code') END),
+	    'ok', v_hash);
+	RETURN jsonb_build_object('result', v_res, 'replayed', false);
+END
+$c$
+$f$, v_muts, fl.dispatch_tree(v_reads, 1, cardinality(v_reads), E'\t\t', v_else),
+	    fl.dispatch_tree(v_muts, 1, cardinality(v_muts), E'\t\t', v_else));
+	RETURN cardinality(v_reads) + cardinality(v_muts);
+END
+$_$;
+
+
+ALTER FUNCTION fl.rebuild_dispatch() OWNER TO fund_owner;
+
+--
+-- Name: receive_bulk(bytea[], bytea[], text[], jsonb[], text[]); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.receive_bulk(p_token bytea[], p_cert bytea[], p_roles text[], p_params jsonb[], p_idem text[]) RETURNS jsonb[]
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_n	int := cardinality(p_params);
+	v_f	fl.fund;
+	c	fl.contribution;
+	v_ps	fl.principal[];
+	v_pids	text[];
+	v_ids	text[];
+	v_hash	bytea[];
+	v_fs	fl.fund[];
+	v_cs	fl.contribution[];
+	v_res	jsonb[];
+	v_funds	text[];
+	v_amts	bigint[];
+	k	int;
+BEGIN
+	v_ps := fl.bulk_callers(p_token, p_cert, p_roles);
+	IF v_ps IS NULL THEN
+		RETURN NULL;
+	END IF;
+	FOR k IN 1..v_n LOOP
+		v_pids[k] := (v_ps[k]).principal_id;
+		v_hash[k] := sha256(convert_to('contribution.receive ' || p_params[k]::text,
+		    'UTF8'));
+	END LOOP;
+	BEGIN
+		IF NOT fl.bulk_claim_keys(v_pids, p_idem) THEN
+			RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a key was used before';
+		END IF;
+		-- each receipt as api.contribution_receive() makes it (any error: FLERR)
+		FOR k IN 1..v_n LOOP
+			IF NOT p_params[k] ?& ARRAY['partner_id', 'fund', 'amount', 'currency'] THEN
+				RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a param is missing';
+			END IF;
+			IF v_f.code IS DISTINCT FROM p_params[k]->>'fund' THEN
+				v_f := fl.fund_get(p_params[k]->>'fund', 'fund');
+			END IF;
+			c := fl.contribution_new(v_ps[k], p_params[k], v_f, 'received');
+			c.received_at := fl.received_at_in(p_params[k]);
+			c.bank_ref := p_params[k]->>'bank_ref';
+			c.contribution_id := fl.new_id('co');	-- the column's default
+			v_ids[k] := c.contribution_id;
+			v_funds[k] := c.fund_code;
+			v_amts[k] := c.fund_amount;
+			v_cs[k] := c;
+			v_fs[k] := v_f;
+		END LOOP;
+		WITH ins AS (
+			INSERT INTO fl.contribution (contribution_id, partner_id, fund_code, status,
+			    amount, currency, fx_rate, fund_amount, earmark_region, pledged_at,
+			    received_at, bank_ref, created_by)
+			SELECT x.contribution_id, x.partner_id, x.fund_code, x.status, x.amount,
+			    x.currency, x.fx_rate, x.fund_amount, x.earmark_region, x.pledged_at,
+			    x.received_at, x.bank_ref, x.created_by
+			  FROM unnest(v_cs) WITH ORDINALITY AS x
+			 ORDER BY x.ordinality
+			RETURNING *)
+		SELECT array_agg(ins ORDER BY array_position(v_ids, ins.contribution_id))
+		  INTO v_cs FROM ins;
+		-- each one's journal entry, as api.contribution_receive() posts it
+		PERFORM fl.post_many('receipt', 'receipt ', v_funds, v_ids, v_pids, 'cash',
+		    'contributions', v_amts);
+		FOR k IN 1..v_n LOOP
+			v_res[k] := fl.contribution_json(v_cs[k], v_fs[k]);
+		END LOOP;
+		v_res := fl.bulk_record('contribution.receive', v_pids, p_idem, v_hash, v_res);
+		-- the entries' checks deferred to commit, now (see api.call())
+		SET CONSTRAINTS ALL IMMEDIATE;
+		SET CONSTRAINTS ALL DEFERRED;
+	EXCEPTION WHEN SQLSTATE 'FLERR' THEN
+		RETURN NULL;
+	END;
+	RETURN v_res;
+END
+$$;
+
+
+ALTER FUNCTION fl.receive_bulk(p_token bytea[], p_cert bytea[], p_roles text[], p_params jsonb[], p_idem text[]) OWNER TO fund_owner;
+
+--
+-- Name: received_at_in(jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.received_at_in(params jsonb) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v	timestamptz := coalesce(fl.time_in(params->>'received_at'), now());
+BEGIN
+	IF v > now() + interval '5 minutes' THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'received_at');
+	END IF;
+	RETURN v;
+END
+$$;
+
+
+ALTER FUNCTION fl.received_at_in(params jsonb) OWNER TO fund_owner;
+
+--
+-- Name: refusal(text, text, jsonb, integer, text, jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.refusal(p_principal text, p_method text, p_params jsonb, p_code integer, p_reason text, p_extra jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_err	jsonb := jsonb_build_object('code', p_code,
+		    'message', CASE p_code WHEN -32001 THEN 'unauthenticated' ELSE 'forbidden' END,
+		    'data', jsonb_build_object('reason', p_reason) || p_extra);
+BEGIN
+	PERFORM fl.audit_refused(p_principal, p_method, p_params, v_err);
+	RETURN jsonb_build_object('error', v_err);
+END
+$$;
+
+
+ALTER FUNCTION fl.refusal(p_principal text, p_method text, p_params jsonb, p_code integer, p_reason text, p_extra jsonb) OWNER TO fund_owner;
+
+--
+-- Name: region; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.region (
+    region_code text NOT NULL,
+    region text NOT NULL,
+    country text NOT NULL,
+    CONSTRAINT region_check CHECK ((substr(region_code, 1, 2) = country)),
+    CONSTRAINT region_country_check CHECK ((country ~ '^[A-Z]{2}$'::text)),
+    CONSTRAINT region_region_check CHECK (((length(region) >= 1) AND (length(region) <= 100))),
+    CONSTRAINT region_region_code_check CHECK ((region_code ~ '^[A-Z]{2}-[A-Z0-9]{1,3}$'::text))
+);
+
+
+ALTER TABLE fl.region OWNER TO fund_owner;
+
+--
+-- Name: region_resolve(text, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.region_resolve(p_text text, p_field text) RETURNS fl.region
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v	fl.region;
+BEGIN
+	SELECT * INTO v FROM fl.region
+	 WHERE region_code = upper(p_text) OR lower(region) = lower(p_text);
+	IF v.region_code IS NULL THEN
+		PERFORM fl.rpc_error(-32602, 'unknown_region', p_field);
+	END IF;
+	RETURN v;
+END
+$$;
+
+
+ALTER FUNCTION fl.region_resolve(p_text text, p_field text) OWNER TO fund_owner;
+
+--
+-- Name: returnee; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.returnee (
+    seq bigint NOT NULL,
+    returnee_id text DEFAULT fl.new_id('re'::text) NOT NULL,
+    full_name text NOT NULL,
+    region text NOT NULL,
+    returned_from text NOT NULL,
+    returned_on date NOT NULL,
+    gender text,
+    birth_year integer,
+    national_id text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text,
+    CONSTRAINT returnee_birth_year_check CHECK (((birth_year >= 1900) AND (birth_year <= 2100))),
+    CONSTRAINT returnee_full_name_check CHECK (((length(full_name) >= 1) AND (length(full_name) <= 200))),
+    CONSTRAINT returnee_gender_check CHECK ((gender = ANY (ARRAY['female'::text, 'male'::text, 'other'::text, 'undisclosed'::text]))),
+    CONSTRAINT returnee_national_id_check CHECK (((length(national_id) >= 1) AND (length(national_id) <= 64))),
+    CONSTRAINT returnee_returned_from_check CHECK ((returned_from ~ '^[A-Z]{2}$'::text))
+);
+
+
+ALTER TABLE fl.returnee OWNER TO fund_owner;
+
+--
+-- Name: returnee_json(fl.returnee); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.returnee_json(r fl.returnee) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	g	fl.region;
+BEGIN
+	SELECT * INTO g FROM fl.region WHERE region_code = r.region;
+	RETURN jsonb_build_object('returnee_id', r.returnee_id, 'full_name', r.full_name,
+	    'region', g.region, 'region_code', g.region_code,
+	    'returned_from', r.returned_from, 'returned_on', r.returned_on::text,
+	    'gender', r.gender, 'birth_year', r.birth_year, 'national_id', r.national_id,
+	    'created_at', fl.ts(r.created_at));
+END
+$$;
+
+
+ALTER FUNCTION fl.returnee_json(r fl.returnee) OWNER TO fund_owner;
+
+--
+-- Name: rpc_error(integer, text, text, text, jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.rpc_error(p_code integer, p_reason text, p_field text DEFAULT NULL::text, p_message text DEFAULT NULL::text, p_extra jsonb DEFAULT '{}'::jsonb) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = jsonb_build_object(
+	    'code', p_code,
+	    'message', coalesce(p_message, replace(p_reason, '_', ' ')),
+	    'data', jsonb_strip_nulls(jsonb_build_object('reason', p_reason, 'field', p_field))
+	        || p_extra)::text;
+END
+$$;
+
+
+ALTER FUNCTION fl.rpc_error(p_code integer, p_reason text, p_field text, p_message text, p_extra jsonb) OWNER TO fund_owner;
+
+--
+-- Name: time_in(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.time_in(p_text text) RETURNS timestamp with time zone
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+	IF p_text IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF length(p_text) = 10 THEN
+		RETURN (p_text || 'T00:00:00Z')::timestamptz;
+	END IF;
+	RETURN p_text::timestamptz;
+END
+$$;
+
+
+ALTER FUNCTION fl.time_in(p_text text) OWNER TO fund_owner;
+
+--
+-- Name: ts(timestamp with time zone); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.ts(p_t timestamp with time zone) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+	RETURN to_char(p_t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
+END
+$$;
+
+
+ALTER FUNCTION fl.ts(p_t timestamp with time zone) OWNER TO fund_owner;
+
+--
+-- Name: wrong_state(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.wrong_state(p_status text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	PERFORM fl.rpc_error(-32009, 'wrong_state', NULL,
+	    'not allowed in state ' || p_status, jsonb_build_object('status', p_status));
+END
+$$;
+
+
+ALTER FUNCTION fl.wrong_state(p_status text) OWNER TO fund_owner;
+
+--
+-- Name: account; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.account (
+    account_id bigint NOT NULL,
+    fund_code text NOT NULL,
+    short text NOT NULL,
+    name text NOT NULL,
+    type text NOT NULL,
+    currency text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT account_check CHECK ((name = ((fund_code || ':'::text) || short))),
+    CONSTRAINT account_short_check CHECK ((short = ANY (ARRAY['cash'::text, 'pledges_receivable'::text, 'pledged_contributions'::text, 'contributions'::text, 'earnings'::text, 'commitments'::text, 'grants_committed'::text, 'grants_disbursed'::text]))),
+    CONSTRAINT account_type_check CHECK ((type = ANY (ARRAY['asset'::text, 'liability'::text, 'equity'::text, 'income'::text, 'expense'::text])))
+);
+
+
+ALTER TABLE fl.account OWNER TO fund_owner;
+
+--
+-- Name: account_account_id_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.account_account_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.account_account_id_seq OWNER TO fund_owner;
+
+--
+-- Name: account_account_id_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.account_account_id_seq OWNED BY fl.account.account_id;
+
+
+--
+-- Name: audit_chain; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.audit_chain (
+    seq bigint NOT NULL,
+    prev_hash bytea NOT NULL,
+    hash bytea NOT NULL,
+    chained_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT audit_chain_hash_check CHECK ((length(hash) = 32)),
+    CONSTRAINT audit_chain_prev_hash_check CHECK ((length(prev_hash) = 32))
+);
+
+
+ALTER TABLE fl.audit_chain OWNER TO fund_owner;
+
+--
+-- Name: audit_checkpoint; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.audit_checkpoint (
+    seq bigint NOT NULL,
+    head_hash bytea NOT NULL,
+    signed_at timestamp with time zone NOT NULL,
+    signature bytea NOT NULL,
+    public_key text NOT NULL,
+    stored_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT audit_checkpoint_head_hash_check CHECK ((length(head_hash) = 32)),
+    CONSTRAINT audit_checkpoint_public_key_check CHECK ((public_key ~~ '-----BEGIN PUBLIC KEY-----%'::text)),
+    CONSTRAINT audit_checkpoint_signature_check CHECK ((length(signature) = 64))
+);
+
+
+ALTER TABLE fl.audit_checkpoint OWNER TO fund_owner;
+
+--
+-- Name: audit_export; Type: VIEW; Schema: fl; Owner: fund_owner
+--
+
+CREATE VIEW fl.audit_export AS
+ SELECT e.seq,
+    x.kind,
+    x.line
+   FROM ((fl.audit_event e
+     LEFT JOIN fl.audit_chain c ON ((c.seq = e.seq)))
+     CROSS JOIN LATERAL ( SELECT 0 AS "?column?",
+            (json_build_object('type', 'event', 'seq', e.seq, 'at', fl.ts(e.at), 'principal_id', e.principal_id, 'method', e.method, 'object_id', e.object_id, 'outcome', e.outcome, 'error_code', e.error_code, 'reason', e.reason, 'params_sha256', encode((e.params_sha256)::bytea, 'hex'::text), 'prev_hash', encode(c.prev_hash, 'hex'::text), 'hash', encode(c.hash, 'hex'::text)))::text AS json_build_object
+        UNION ALL
+         SELECT 1,
+            (json_build_object('type', 'checkpoint', 'seq', k.seq, 'head_hash', encode(k.head_hash, 'hex'::text), 'signed_at', fl.ts(k.signed_at), 'signature', encode(k.signature, 'hex'::text), 'public_key', k.public_key))::text AS json_build_object
+           FROM fl.audit_checkpoint k
+          WHERE (k.seq = e.seq)) x(kind, line));
+
+
+ALTER TABLE fl.audit_export OWNER TO fund_owner;
+
+--
+-- Name: audit_state; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.audit_state (
+    one boolean DEFAULT true NOT NULL,
+    head_seq bigint NOT NULL,
+    head_hash bytea NOT NULL,
+    covered_seq bigint NOT NULL,
+    pend_seq bigint,
+    pend_xid xid8,
+    CONSTRAINT audit_state_check CHECK ((covered_seq >= head_seq)),
+    CONSTRAINT audit_state_check1 CHECK ((pend_seq > covered_seq)),
+    CONSTRAINT audit_state_check2 CHECK (((pend_seq IS NULL) = (pend_xid IS NULL))),
+    CONSTRAINT audit_state_head_hash_check CHECK ((length(head_hash) = 32)),
+    CONSTRAINT audit_state_one_check CHECK (one)
+);
+
+
+ALTER TABLE fl.audit_state OWNER TO fund_owner;
+
+--
+-- Name: contribution_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.contribution_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.contribution_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: contribution_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.contribution_seq_seq OWNED BY fl.contribution.seq;
+
+
+--
+-- Name: currency; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.currency (
+    code text NOT NULL,
+    minor_unit integer NOT NULL,
+    CONSTRAINT currency_code_check CHECK ((code ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT currency_minor_unit_check CHECK (((minor_unit >= 0) AND (minor_unit <= 4)))
+);
+
+
+ALTER TABLE fl.currency OWNER TO fund_owner;
+
+--
+-- Name: disbursement_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.disbursement_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.disbursement_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: disbursement_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.disbursement_seq_seq OWNED BY fl.disbursement.seq;
+
+
+--
+-- Name: fund_delta; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.fund_delta (
+    delta_id bigint NOT NULL,
+    fund_code text NOT NULL,
+    received bigint NOT NULL,
+    earnings bigint NOT NULL,
+    pledged bigint NOT NULL,
+    committed bigint NOT NULL,
+    disbursed bigint NOT NULL
+);
+
+
+ALTER TABLE fl.fund_delta OWNER TO fund_owner;
+
+--
+-- Name: fund_delta_delta_id_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.fund_delta_delta_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.fund_delta_delta_id_seq OWNER TO fund_owner;
+
+--
+-- Name: fund_delta_delta_id_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.fund_delta_delta_id_seq OWNED BY fl.fund_delta.delta_id;
+
+
+--
+-- Name: grant_application_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.grant_application_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.grant_application_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: grant_application_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.grant_application_seq_seq OWNED BY fl.grant_application.seq;
+
+
+--
+-- Name: grant_decision; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.grant_decision (
+    grant_id text NOT NULL,
+    principal_id text NOT NULL,
+    decision text NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    comment text,
+    CONSTRAINT grant_decision_comment_check CHECK ((length(comment) <= 1000)),
+    CONSTRAINT grant_decision_decision_check CHECK ((decision = ANY (ARRAY['approve'::text, 'reject'::text])))
+);
+
+
+ALTER TABLE fl.grant_decision OWNER TO fund_owner;
+
+--
+-- Name: idempotency; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.idempotency (
+    principal_id text NOT NULL,
+    key fl.idempotency_key NOT NULL,
+    method text NOT NULL,
+    params_sha256 bytea NOT NULL,
+    result jsonb,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+ALTER TABLE fl.idempotency OWNER TO fund_owner;
+
+--
+-- Name: journal_entry_entry_id_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.journal_entry_entry_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.journal_entry_entry_id_seq OWNER TO fund_owner;
+
+--
+-- Name: journal_entry_entry_id_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.journal_entry_entry_id_seq OWNED BY fl.journal_entry.entry_id;
+
+
+--
+-- Name: posting; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.posting (
+    entry_id bigint NOT NULL,
+    seq smallint NOT NULL,
+    account_id bigint NOT NULL,
+    amount fl.posting_amount NOT NULL,
+    currency text NOT NULL
+);
+
+
+ALTER TABLE fl.posting OWNER TO fund_owner;
+
+--
+-- Name: ledger_export; Type: VIEW; Schema: fl; Owner: fund_owner
+--
+
+CREATE VIEW fl.ledger_export AS
+ SELECT e.entry_id,
+    p.seq,
+    e.at AS at_ts,
+    ('je_'::text || e.entry_id) AS entry,
+    to_char((e.at AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'::text) AS at,
+    e.kind,
+    e.fund_code AS fund,
+    a.name AS account,
+    p.currency,
+    (round(((p.amount)::numeric / ((10)::numeric ^ (c.minor_unit)::numeric)), c.minor_unit))::text AS amount,
+    e.memo
+   FROM (((fl.journal_entry e
+     JOIN fl.posting p USING (entry_id))
+     JOIN fl.account a USING (account_id))
+     JOIN fl.currency c ON ((c.code = p.currency)));
+
+
+ALTER TABLE fl.ledger_export OWNER TO fund_owner;
+
+--
+-- Name: partner_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.partner_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.partner_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: partner_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.partner_seq_seq OWNED BY fl.partner.seq;
+
+
+--
+-- Name: returnee_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.returnee_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.returnee_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: returnee_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.returnee_seq_seq OWNED BY fl.returnee.seq;
+
+
+--
+-- Name: migration; Type: TABLE; Schema: fund_meta; Owner: fund_owner
+--
+
+CREATE TABLE fund_meta.migration (
+    version integer NOT NULL,
+    name text NOT NULL,
+    sha256 text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+ALTER TABLE fund_meta.migration OWNER TO fund_owner;
+
+--
+-- Name: repeatable; Type: TABLE; Schema: fund_meta; Owner: fund_owner
+--
+
+CREATE TABLE fund_meta.repeatable (
+    name text NOT NULL,
+    sha256 text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+ALTER TABLE fund_meta.repeatable OWNER TO fund_owner;
+
+--
+-- Name: account account_id; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.account ALTER COLUMN account_id SET DEFAULT nextval('fl.account_account_id_seq'::regclass);
+
+
+--
+-- Name: contribution seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.contribution ALTER COLUMN seq SET DEFAULT nextval('fl.contribution_seq_seq'::regclass);
+
+
+--
+-- Name: disbursement seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.disbursement ALTER COLUMN seq SET DEFAULT nextval('fl.disbursement_seq_seq'::regclass);
+
+
+--
+-- Name: fund_delta delta_id; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.fund_delta ALTER COLUMN delta_id SET DEFAULT nextval('fl.fund_delta_delta_id_seq'::regclass);
+
+
+--
+-- Name: grant_application seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.grant_application ALTER COLUMN seq SET DEFAULT nextval('fl.grant_application_seq_seq'::regclass);
+
+
+--
+-- Name: journal_entry entry_id; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.journal_entry ALTER COLUMN entry_id SET DEFAULT nextval('fl.journal_entry_entry_id_seq'::regclass);
+
+
+--
+-- Name: partner seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.partner ALTER COLUMN seq SET DEFAULT nextval('fl.partner_seq_seq'::regclass);
+
+
+--
+-- Name: returnee seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.returnee ALTER COLUMN seq SET DEFAULT nextval('fl.returnee_seq_seq'::regclass);
+
+
+--
+-- Name: account account_fund_code_short_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.account
+    ADD CONSTRAINT account_fund_code_short_key UNIQUE (fund_code, short);
+
+
+--
+-- Name: account account_name_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.account
+    ADD CONSTRAINT account_name_key UNIQUE (name);
+
+
+--
+-- Name: account account_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.account
+    ADD CONSTRAINT account_pkey PRIMARY KEY (account_id);
+
+
+--
+-- Name: audit_chain audit_chain_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.audit_chain
+    ADD CONSTRAINT audit_chain_pkey PRIMARY KEY (seq);
+
+
+--
+-- Name: audit_checkpoint audit_checkpoint_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.audit_checkpoint
+    ADD CONSTRAINT audit_checkpoint_pkey PRIMARY KEY (seq);
+
+
+--
+-- Name: audit_event audit_event_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.audit_event
+    ADD CONSTRAINT audit_event_pkey PRIMARY KEY (seq);
+
+
+--
+-- Name: audit_state audit_state_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.audit_state
+    ADD CONSTRAINT audit_state_pkey PRIMARY KEY (one);
+
+
+--
+-- Name: contribution contribution_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.contribution
+    ADD CONSTRAINT contribution_pkey PRIMARY KEY (contribution_id);
+
+
+--
+-- Name: contribution contribution_seq_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.contribution
+    ADD CONSTRAINT contribution_seq_key UNIQUE (seq);
+
+
+--
+-- Name: currency currency_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.currency
+    ADD CONSTRAINT currency_pkey PRIMARY KEY (code);
+
+
+--
+-- Name: disbursement disbursement_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.disbursement
+    ADD CONSTRAINT disbursement_pkey PRIMARY KEY (disbursement_id);
+
+
+--
+-- Name: disbursement disbursement_seq_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.disbursement
+    ADD CONSTRAINT disbursement_seq_key UNIQUE (seq);
+
+
+--
+-- Name: fund_delta fund_delta_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.fund_delta
+    ADD CONSTRAINT fund_delta_pkey PRIMARY KEY (delta_id);
+
+
+--
+-- Name: fund fund_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.fund
+    ADD CONSTRAINT fund_pkey PRIMARY KEY (code);
+
+
+--
+-- Name: grant_application grant_application_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.grant_application
+    ADD CONSTRAINT grant_application_pkey PRIMARY KEY (grant_id);
+
+
+--
+-- Name: grant_application grant_application_seq_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.grant_application
+    ADD CONSTRAINT grant_application_seq_key UNIQUE (seq);
+
+
+--
+-- Name: grant_decision grant_decision_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.grant_decision
+    ADD CONSTRAINT grant_decision_pkey PRIMARY KEY (grant_id, principal_id);
+
+
+--
+-- Name: idempotency idempotency_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.idempotency
+    ADD CONSTRAINT idempotency_pkey PRIMARY KEY (principal_id, key);
+
+
+--
+-- Name: journal_entry journal_entry_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.journal_entry
+    ADD CONSTRAINT journal_entry_pkey PRIMARY KEY (entry_id);
+
+
+--
+-- Name: partner partner_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.partner
+    ADD CONSTRAINT partner_pkey PRIMARY KEY (partner_id);
+
+
+--
+-- Name: partner partner_seq_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.partner
+    ADD CONSTRAINT partner_seq_key UNIQUE (seq);
+
+
+--
+-- Name: posting posting_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.posting
+    ADD CONSTRAINT posting_pkey PRIMARY KEY (entry_id, seq);
+
+
+--
+-- Name: principal principal_cert_sha256_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal
+    ADD CONSTRAINT principal_cert_sha256_key UNIQUE (cert_sha256);
+
+
+--
+-- Name: principal principal_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal
+    ADD CONSTRAINT principal_pkey PRIMARY KEY (principal_id);
+
+
+--
+-- Name: principal principal_token_hash_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal
+    ADD CONSTRAINT principal_token_hash_key UNIQUE (token_hash);
+
+
+--
+-- Name: region region_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.region
+    ADD CONSTRAINT region_pkey PRIMARY KEY (region_code);
+
+
+--
+-- Name: region region_region_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.region
+    ADD CONSTRAINT region_region_key UNIQUE (region);
+
+
+--
+-- Name: returnee returnee_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.returnee
+    ADD CONSTRAINT returnee_pkey PRIMARY KEY (returnee_id);
+
+
+--
+-- Name: returnee returnee_seq_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.returnee
+    ADD CONSTRAINT returnee_seq_key UNIQUE (seq);
+
+
+--
+-- Name: migration migration_pkey; Type: CONSTRAINT; Schema: fund_meta; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fund_meta.migration
+    ADD CONSTRAINT migration_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: repeatable repeatable_pkey; Type: CONSTRAINT; Schema: fund_meta; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fund_meta.repeatable
+    ADD CONSTRAINT repeatable_pkey PRIMARY KEY (name);
+
+
+--
+-- Name: contribution_fund; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX contribution_fund ON fl.contribution USING btree (fund_code, seq);
+
+
+--
+-- Name: contribution_partner; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX contribution_partner ON fl.contribution USING btree (partner_id, seq);
+
+
+--
+-- Name: disbursement_grant; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX disbursement_grant ON fl.disbursement USING btree (grant_id, seq);
+
+
+--
+-- Name: fund_delta_fund; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX fund_delta_fund ON fl.fund_delta USING btree (fund_code, delta_id);
+
+
+--
+-- Name: grant_fund; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX grant_fund ON fl.grant_application USING btree (fund_code, seq);
+
+
+--
+-- Name: grant_status; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX grant_status ON fl.grant_application USING btree (status, seq);
+
+
+--
+-- Name: idempotency_created_at; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX idempotency_created_at ON fl.idempotency USING btree (created_at);
+
+
+--
+-- Name: journal_entry_at; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX journal_entry_at ON fl.journal_entry USING btree (at, entry_id);
+
+
+--
+-- Name: posting_account; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX posting_account ON fl.posting USING btree (account_id, entry_id);
+
+
+--
+-- Name: returnee_national_id; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE UNIQUE INDEX returnee_national_id ON fl.returnee USING btree (national_id) WHERE (national_id IS NOT NULL);
+
+
+--
+-- Name: returnee_region; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX returnee_region ON fl.returnee USING btree (region, seq);
+
+
+--
+-- Name: account account_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER account_append_only BEFORE DELETE OR UPDATE ON fl.account FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: account account_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER account_no_truncate BEFORE TRUNCATE ON fl.account FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: audit_chain audit_chain_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER audit_chain_append_only BEFORE DELETE OR UPDATE ON fl.audit_chain FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: audit_chain audit_chain_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER audit_chain_no_truncate BEFORE TRUNCATE ON fl.audit_chain FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: audit_checkpoint audit_checkpoint_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER audit_checkpoint_append_only BEFORE DELETE OR UPDATE ON fl.audit_checkpoint FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: audit_checkpoint audit_checkpoint_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER audit_checkpoint_no_truncate BEFORE TRUNCATE ON fl.audit_checkpoint FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: audit_event audit_event_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER audit_event_append_only BEFORE DELETE OR UPDATE ON fl.audit_event FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: audit_event audit_event_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON fl.audit_event FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: contribution contribution_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER contribution_guard BEFORE DELETE OR UPDATE ON fl.contribution FOR EACH ROW EXECUTE FUNCTION fl.contribution_guard();
+
+
+--
+-- Name: disbursement disbursement_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER disbursement_guard BEFORE DELETE OR UPDATE ON fl.disbursement FOR EACH ROW EXECUTE FUNCTION fl.disbursement_guard();
+
+
+--
+-- Name: grant_decision grant_decision_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER grant_decision_append_only BEFORE DELETE OR UPDATE ON fl.grant_decision FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: grant_decision grant_decision_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER grant_decision_guard BEFORE INSERT ON fl.grant_decision FOR EACH ROW EXECUTE FUNCTION fl.grant_decision_guard();
+
+
+--
+-- Name: grant_application grant_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER grant_guard BEFORE DELETE OR UPDATE ON fl.grant_application FOR EACH ROW EXECUTE FUNCTION fl.grant_guard();
+
+
+--
+-- Name: journal_entry journal_entry_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER journal_entry_append_only BEFORE DELETE OR UPDATE ON fl.journal_entry FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: journal_entry journal_entry_commit; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE CONSTRAINT TRIGGER journal_entry_commit AFTER INSERT ON fl.journal_entry DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fl.entry_commit();
+
+
+--
+-- Name: journal_entry journal_entry_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER journal_entry_no_truncate BEFORE TRUNCATE ON fl.journal_entry FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: posting posting_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER posting_append_only BEFORE DELETE OR UPDATE ON fl.posting FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: posting posting_fund_delta; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER posting_fund_delta AFTER INSERT ON fl.posting REFERENCING NEW TABLE AS new_postings FOR EACH STATEMENT EXECUTE FUNCTION fl.posting_fund_delta();
+
+
+--
+-- Name: posting posting_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER posting_guard AFTER INSERT ON fl.posting REFERENCING NEW TABLE AS new_postings FOR EACH STATEMENT EXECUTE FUNCTION fl.posting_guard_rows();
+
+
+--
+-- Name: posting posting_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER posting_no_truncate BEFORE TRUNCATE ON fl.posting FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: principal principal_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER principal_guard BEFORE DELETE OR UPDATE ON fl.principal FOR EACH ROW EXECUTE FUNCTION fl.principal_guard();
+
+
+--
+-- Name: principal principal_notify; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER principal_notify AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON fl.principal FOR EACH STATEMENT EXECUTE FUNCTION fl.principal_notify();
+
+
+--
+-- Name: account account_currency_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.account
+    ADD CONSTRAINT account_currency_fkey FOREIGN KEY (currency) REFERENCES fl.currency(code);
+
+
+--
+-- Name: account account_fund_code_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.account
+    ADD CONSTRAINT account_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.fund(code);
+
+
+--
+-- Name: contribution contribution_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.contribution
+    ADD CONSTRAINT contribution_created_by_fkey FOREIGN KEY (created_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: contribution contribution_currency_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.contribution
+    ADD CONSTRAINT contribution_currency_fkey FOREIGN KEY (currency) REFERENCES fl.currency(code);
+
+
+--
+-- Name: contribution contribution_earmark_region_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.contribution
+    ADD CONSTRAINT contribution_earmark_region_fkey FOREIGN KEY (earmark_region) REFERENCES fl.region(region_code);
+
+
+--
+-- Name: contribution contribution_fund_code_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.contribution
+    ADD CONSTRAINT contribution_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.fund(code);
+
+
+--
+-- Name: contribution contribution_partner_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.contribution
+    ADD CONSTRAINT contribution_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES fl.partner(partner_id);
+
+
+--
+-- Name: disbursement disbursement_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.disbursement
+    ADD CONSTRAINT disbursement_created_by_fkey FOREIGN KEY (created_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: disbursement disbursement_decided_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.disbursement
+    ADD CONSTRAINT disbursement_decided_by_fkey FOREIGN KEY (decided_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: disbursement disbursement_grant_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.disbursement
+    ADD CONSTRAINT disbursement_grant_id_fkey FOREIGN KEY (grant_id) REFERENCES fl.grant_application(grant_id);
+
+
+--
+-- Name: fund fund_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.fund
+    ADD CONSTRAINT fund_created_by_fkey FOREIGN KEY (created_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: fund fund_currency_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.fund
+    ADD CONSTRAINT fund_currency_fkey FOREIGN KEY (currency) REFERENCES fl.currency(code);
+
+
+--
+-- Name: grant_application grant_application_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.grant_application
+    ADD CONSTRAINT grant_application_created_by_fkey FOREIGN KEY (created_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: grant_application grant_application_fund_code_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.grant_application
+    ADD CONSTRAINT grant_application_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.fund(code);
+
+
+--
+-- Name: grant_application grant_application_region_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.grant_application
+    ADD CONSTRAINT grant_application_region_fkey FOREIGN KEY (region) REFERENCES fl.region(region_code);
+
+
+--
+-- Name: grant_application grant_application_returnee_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.grant_application
+    ADD CONSTRAINT grant_application_returnee_id_fkey FOREIGN KEY (returnee_id) REFERENCES fl.returnee(returnee_id);
+
+
+--
+-- Name: grant_decision grant_decision_grant_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.grant_decision
+    ADD CONSTRAINT grant_decision_grant_id_fkey FOREIGN KEY (grant_id) REFERENCES fl.grant_application(grant_id);
+
+
+--
+-- Name: grant_decision grant_decision_principal_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.grant_decision
+    ADD CONSTRAINT grant_decision_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: idempotency idempotency_principal_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.idempotency
+    ADD CONSTRAINT idempotency_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: journal_entry journal_entry_fund_code_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.journal_entry
+    ADD CONSTRAINT journal_entry_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.fund(code);
+
+
+--
+-- Name: journal_entry journal_entry_principal_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.journal_entry
+    ADD CONSTRAINT journal_entry_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: partner partner_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.partner
+    ADD CONSTRAINT partner_created_by_fkey FOREIGN KEY (created_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: principal principal_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal
+    ADD CONSTRAINT principal_created_by_fkey FOREIGN KEY (created_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: principal principal_partner_fk; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal
+    ADD CONSTRAINT principal_partner_fk FOREIGN KEY (partner_id) REFERENCES fl.partner(partner_id);
+
+
+--
+-- Name: returnee returnee_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.returnee
+    ADD CONSTRAINT returnee_created_by_fkey FOREIGN KEY (created_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: returnee returnee_region_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.returnee
+    ADD CONSTRAINT returnee_region_fkey FOREIGN KEY (region) REFERENCES fl.region(region_code);
+
+
+--
+-- Name: SCHEMA api; Type: ACL; Schema: -; Owner: fund_owner
+--
+
+GRANT USAGE ON SCHEMA api TO fundd_app;
+
+
+--
+-- Name: SCHEMA fl; Type: ACL; Schema: -; Owner: fund_owner
+--
+
+GRANT USAGE ON SCHEMA fl TO fundd_app;
+
+
+--
+-- Name: SCHEMA fund_meta; Type: ACL; Schema: -; Owner: fund_owner
+--
+
+GRANT USAGE ON SCHEMA fund_meta TO PUBLIC;
+
+
+--
+-- Name: FUNCTION new_id(p_prefix text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.new_id(p_prefix text) TO fundd_app;
+
+
+--
+-- Name: TABLE principal; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT,INSERT ON TABLE fl.principal TO fundd_app;
+
+
+--
+-- Name: COLUMN principal.revoked_at; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(revoked_at) ON TABLE fl.principal TO fundd_app;
+
+
+--
+-- Name: FUNCTION audit_checkpoint(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.audit_checkpoint(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION audit_events(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.audit_events(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION audit_verify(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.audit_verify(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION authorize(p_token bytea, p_cert bytea, p_what text, p_roles text[], p_reason text, p_params jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.authorize(p_token bytea, p_cert bytea, p_what text, p_roles text[], p_reason text, p_params jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION call(p_token bytea, p_cert bytea, p_method text, p_roles text[], p_params jsonb, p_idem text, p_ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.call(p_token bytea, p_cert bytea, p_method text, p_roles text[], p_params jsonb, p_idem text, p_ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION call_many(p_token bytea[], p_cert bytea[], p_method text[], p_roles text[], p_params jsonb[], p_idem text[], p_ctx jsonb[]); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.call_many(p_token bytea[], p_cert bytea[], p_method text[], p_roles text[], p_params jsonb[], p_idem text[], p_ctx jsonb[]) TO fundd_app;
+
+
+--
+-- Name: FUNCTION contribution_cancel(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.contribution_cancel(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION contribution_get(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.contribution_get(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION contribution_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.contribution_list(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION contribution_pledge(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.contribution_pledge(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION contribution_receive(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.contribution_receive(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION contribution_status(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.contribution_status(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION disbursement_confirm(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.disbursement_confirm(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION disbursement_create(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.disbursement_create(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION disbursement_fail(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.disbursement_fail(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION disbursement_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.disbursement_list(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION fund_balance(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.fund_balance(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION fund_create(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.fund_create(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION fund_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.fund_list(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION fund_record_earnings(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.fund_record_earnings(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION grant_apply(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.grant_apply(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION grant_approve(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.grant_approve(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION grant_cancel(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.grant_cancel(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION grant_get(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.grant_get(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION grant_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.grant_list(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION grant_reject(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.grant_reject(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION grant_withdraw(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.grant_withdraw(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION ledger_entries(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.ledger_entries(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION ledger_trial_balance(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.ledger_trial_balance(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION partner_create(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.partner_create(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION partner_get(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.partner_get(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION partner_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.partner_list(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION principal_create(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.principal_create(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION principal_revoke(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.principal_revoke(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION region_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.region_list(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION returnee_get(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.returnee_get(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION returnee_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.returnee_list(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION returnee_register(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.returnee_register(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION system_version(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.system_version(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION system_whoami(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION append_only(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.append_only() TO fundd_app;
+
+
+--
+-- Name: FUNCTION approve_bulk(p_token bytea[], p_cert bytea[], p_roles text[], p_params jsonb[], p_idem text[]); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.approve_bulk(p_token bytea[], p_cert bytea[], p_roles text[], p_params jsonb[], p_idem text[]) TO fundd_app;
+
+
+--
+-- Name: SEQUENCE audit_seq; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT USAGE ON SEQUENCE fl.audit_seq TO fundd_app;
+
+
+--
+-- Name: TABLE audit_event; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT ON TABLE fl.audit_event TO fundd_app;
+
+
+--
+-- Name: COLUMN audit_event.principal_id; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT INSERT(principal_id) ON TABLE fl.audit_event TO fundd_app;
+
+
+--
+-- Name: COLUMN audit_event.method; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT INSERT(method) ON TABLE fl.audit_event TO fundd_app;
+
+
+--
+-- Name: COLUMN audit_event.object_id; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT INSERT(object_id) ON TABLE fl.audit_event TO fundd_app;
+
+
+--
+-- Name: COLUMN audit_event.outcome; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT INSERT(outcome) ON TABLE fl.audit_event TO fundd_app;
+
+
+--
+-- Name: COLUMN audit_event.error_code; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT INSERT(error_code) ON TABLE fl.audit_event TO fundd_app;
+
+
+--
+-- Name: COLUMN audit_event.reason; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT INSERT(reason) ON TABLE fl.audit_event TO fundd_app;
+
+
+--
+-- Name: COLUMN audit_event.params_sha256; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT INSERT(params_sha256) ON TABLE fl.audit_event TO fundd_app;
+
+
+--
+-- Name: FUNCTION audit_canonical(e fl.audit_event); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.audit_canonical(e fl.audit_event) TO fundd_app;
+
+
+--
+-- Name: FUNCTION audit_chain(p_max integer); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.audit_chain(p_max integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION fl.audit_chain(p_max integer) TO fundd_app;
+
+
+--
+-- Name: FUNCTION audit_checkpoint_add(p_seq bigint, p_head_hash text, p_signed_at text, p_signature text, p_public_key text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.audit_checkpoint_add(p_seq bigint, p_head_hash text, p_signed_at text, p_signature text, p_public_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION fl.audit_checkpoint_add(p_seq bigint, p_head_hash text, p_signed_at text, p_signature text, p_public_key text) TO fundd_app;
+
+
+--
+-- Name: FUNCTION audit_checkpoint_due(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.audit_checkpoint_due() TO fundd_app;
+
+
+--
+-- Name: FUNCTION audit_event_json(e fl.audit_event, p_prev bytea, p_hash bytea); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.audit_event_json(e fl.audit_event, p_prev bytea, p_hash bytea) TO fundd_app;
+
+
+--
+-- Name: FUNCTION audit_object(p_method text, p_params jsonb, p_res jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.audit_object(p_method text, p_params jsonb, p_res jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION audit_record(p_principal text, p_method text, p_object text, p_code integer, p_reason text, p_params_sha256 bytea); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.audit_record(p_principal text, p_method text, p_object text, p_code integer, p_reason text, p_params_sha256 bytea) TO fundd_app;
+
+
+--
+-- Name: FUNCTION audit_refused(p_principal text, p_method text, p_params jsonb, p_err jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.audit_refused(p_principal text, p_method text, p_params jsonb, p_err jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION authenticate(p_token bytea, p_cert bytea); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.authenticate(p_token bytea, p_cert bytea) TO fundd_app;
+
+
+--
+-- Name: FUNCTION bulk_callers(p_token bytea[], p_cert bytea[], p_roles text[]); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.bulk_callers(p_token bytea[], p_cert bytea[], p_roles text[]) TO fundd_app;
+
+
+--
+-- Name: FUNCTION bulk_claim_keys(p_pids text[], p_idem text[]); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.bulk_claim_keys(p_pids text[], p_idem text[]) TO fundd_app;
+
+
+--
+-- Name: FUNCTION bulk_method(p_method text, p_params jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.bulk_method(p_method text, p_params jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION bulk_record(p_method text, p_pids text[], p_idem text[], p_hash bytea[], p_res jsonb[]); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.bulk_record(p_method text, p_pids text[], p_idem text[], p_hash bytea[], p_res jsonb[]) TO fundd_app;
+
+
+--
+-- Name: TABLE contribution; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT,INSERT ON TABLE fl.contribution TO fundd_app;
+
+
+--
+-- Name: COLUMN contribution.status; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(status) ON TABLE fl.contribution TO fundd_app;
+
+
+--
+-- Name: COLUMN contribution.received_at; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(received_at) ON TABLE fl.contribution TO fundd_app;
+
+
+--
+-- Name: COLUMN contribution.bank_ref; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(bank_ref) ON TABLE fl.contribution TO fundd_app;
+
+
+--
+-- Name: COLUMN contribution.cancelled_at; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(cancelled_at) ON TABLE fl.contribution TO fundd_app;
+
+
+--
+-- Name: COLUMN contribution.cancel_reason; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(cancel_reason) ON TABLE fl.contribution TO fundd_app;
+
+
+--
+-- Name: FUNCTION contribution_get(p_id text, p_lock boolean); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.contribution_get(p_id text, p_lock boolean) TO fundd_app;
+
+
+--
+-- Name: FUNCTION contribution_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.contribution_guard() TO fundd_app;
+
+
+--
+-- Name: FUNCTION contribution_insert(c fl.contribution); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.contribution_insert(c fl.contribution) TO fundd_app;
+
+
+--
+-- Name: TABLE fund; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT,INSERT ON TABLE fl.fund TO fundd_app;
+
+
+--
+-- Name: FUNCTION contribution_json(c fl.contribution, f fl.fund); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.contribution_json(c fl.contribution, f fl.fund) TO fundd_app;
+
+
+--
+-- Name: FUNCTION contribution_new(p fl.principal, params jsonb, f fl.fund, p_status text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.contribution_new(p fl.principal, params jsonb, f fl.fund, p_status text) TO fundd_app;
+
+
+--
+-- Name: FUNCTION cursor_in(p_cursor text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.cursor_in(p_cursor text) TO fundd_app;
+
+
+--
+-- Name: TABLE disbursement; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT,INSERT ON TABLE fl.disbursement TO fundd_app;
+
+
+--
+-- Name: COLUMN disbursement.status; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(status) ON TABLE fl.disbursement TO fundd_app;
+
+
+--
+-- Name: COLUMN disbursement.bank_ref; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(bank_ref) ON TABLE fl.disbursement TO fundd_app;
+
+
+--
+-- Name: COLUMN disbursement.paid_at; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(paid_at) ON TABLE fl.disbursement TO fundd_app;
+
+
+--
+-- Name: COLUMN disbursement.fail_reason; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(fail_reason) ON TABLE fl.disbursement TO fundd_app;
+
+
+--
+-- Name: COLUMN disbursement.decided_by; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(decided_by) ON TABLE fl.disbursement TO fundd_app;
+
+
+--
+-- Name: FUNCTION disbursement_get(p_id text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.disbursement_get(p_id text) TO fundd_app;
+
+
+--
+-- Name: FUNCTION disbursement_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.disbursement_guard() TO fundd_app;
+
+
+--
+-- Name: FUNCTION disbursement_json(d fl.disbursement); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.disbursement_json(d fl.disbursement) TO fundd_app;
+
+
+--
+-- Name: FUNCTION entry_commit(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.entry_commit() TO fundd_app;
+
+
+--
+-- Name: TABLE journal_entry; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT,INSERT ON TABLE fl.journal_entry TO fundd_app;
+
+
+--
+-- Name: FUNCTION entry_json(e fl.journal_entry); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.entry_json(e fl.journal_entry) TO fundd_app;
+
+
+--
+-- Name: FUNCTION entry_ref(p_entry bigint); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.entry_ref(p_entry bigint) TO fundd_app;
+
+
+--
+-- Name: FUNCTION fifo_allocations(p_fund text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.fifo_allocations(p_fund text) TO fundd_app;
+
+
+--
+-- Name: FUNCTION fold_all(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.fold_all() TO fundd_app;
+
+
+--
+-- Name: FUNCTION fund_balance_from_journal(p_code text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.fund_balance_from_journal(p_code text) TO fundd_app;
+
+
+--
+-- Name: FUNCTION fund_balance_json(f fl.fund); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.fund_balance_json(f fl.fund) TO fundd_app;
+
+
+--
+-- Name: FUNCTION fund_current(f fl.fund); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.fund_current(f fl.fund) TO fundd_app;
+
+
+--
+-- Name: FUNCTION fund_fold(p_code text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.fund_fold(p_code text) TO fundd_app;
+
+
+--
+-- Name: FUNCTION fund_get(p_code text, p_field text, p_lock boolean); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.fund_get(p_code text, p_field text, p_lock boolean) TO fundd_app;
+
+
+--
+-- Name: FUNCTION fund_json(f fl.fund); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.fund_json(f fl.fund) TO fundd_app;
+
+
+--
+-- Name: FUNCTION fx_convert(p_amount bigint, p_src_minor integer, p_rate numeric, p_dst_minor integer); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.fx_convert(p_amount bigint, p_src_minor integer, p_rate numeric, p_dst_minor integer) TO fundd_app;
+
+
+--
+-- Name: TABLE grant_application; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT,INSERT ON TABLE fl.grant_application TO fundd_app;
+
+
+--
+-- Name: COLUMN grant_application.status; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(status) ON TABLE fl.grant_application TO fundd_app;
+
+
+--
+-- Name: COLUMN grant_application.committed; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(committed) ON TABLE fl.grant_application TO fundd_app;
+
+
+--
+-- Name: COLUMN grant_application.disbursed; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(disbursed) ON TABLE fl.grant_application TO fundd_app;
+
+
+--
+-- Name: COLUMN grant_application.decided_at; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(decided_at) ON TABLE fl.grant_application TO fundd_app;
+
+
+--
+-- Name: COLUMN grant_application.reason; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(reason) ON TABLE fl.grant_application TO fundd_app;
+
+
+--
+-- Name: FUNCTION grant_decide(p fl.principal, g fl.grant_application, p_decision text, p_comment text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.grant_decide(p fl.principal, g fl.grant_application, p_decision text, p_comment text) TO fundd_app;
+
+
+--
+-- Name: FUNCTION grant_decision_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.grant_decision_guard() TO fundd_app;
+
+
+--
+-- Name: FUNCTION grant_get(p_id text, p_lock boolean); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.grant_get(p_id text, p_lock boolean) TO fundd_app;
+
+
+--
+-- Name: FUNCTION grant_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.grant_guard() TO fundd_app;
+
+
+--
+-- Name: FUNCTION grant_json(g fl.grant_application); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.grant_json(g fl.grant_application) TO fundd_app;
+
+
+--
+-- Name: FUNCTION limit_in(p_params jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.limit_in(p_params jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION minor(p_currency text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.minor(p_currency text) TO fundd_app;
+
+
+--
+-- Name: FUNCTION money_in(p_text text, p_minor integer, p_field text, p_allow_zero boolean); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.money_in(p_text text, p_minor integer, p_field text, p_allow_zero boolean) TO fundd_app;
+
+
+--
+-- Name: FUNCTION money_out(p_amount bigint, p_minor integer); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.money_out(p_amount bigint, p_minor integer) TO fundd_app;
+
+
+--
+-- Name: FUNCTION page(p_key text, p_rows jsonb, p_lim integer); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.page(p_key text, p_rows jsonb, p_lim integer) TO fundd_app;
+
+
+--
+-- Name: FUNCTION params_sha256(p_method text, p_params jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.params_sha256(p_method text, p_params jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION partner_check(p_partner text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.partner_check(p_partner text) TO fundd_app;
+
+
+--
+-- Name: TABLE partner; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT,INSERT ON TABLE fl.partner TO fundd_app;
+
+
+--
+-- Name: FUNCTION partner_json(p fl.partner); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.partner_json(p fl.partner) TO fundd_app;
+
+
+--
+-- Name: FUNCTION post(p_fund fl.fund, p_kind text, p_memo text, p_ref text, p_principal text, p_accounts text[], p_amounts bigint[]); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.post(p_fund fl.fund, p_kind text, p_memo text, p_ref text, p_principal text, p_accounts text[], p_amounts bigint[]) TO fundd_app;
+
+
+--
+-- Name: FUNCTION post_many(p_kind text, p_memo text, p_funds text[], p_refs text[], p_pids text[], p_debit text, p_credit text, p_amounts bigint[]); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs text[], p_pids text[], p_debit text, p_credit text, p_amounts bigint[]) TO fundd_app;
+
+
+--
+-- Name: FUNCTION posting_fund_delta(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.posting_fund_delta() TO fundd_app;
+
+
+--
+-- Name: FUNCTION posting_guard_rows(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.posting_guard_rows() TO fundd_app;
+
+
+--
+-- Name: FUNCTION pow10(p_n integer); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.pow10(p_n integer) TO fundd_app;
+
+
+--
+-- Name: FUNCTION principal_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.principal_guard() TO fundd_app;
+
+
+--
+-- Name: FUNCTION principal_json(p fl.principal); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.principal_json(p fl.principal) TO fundd_app;
+
+
+--
+-- Name: FUNCTION principal_notify(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.principal_notify() TO fundd_app;
+
+
+--
+-- Name: FUNCTION purge_idempotency(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.purge_idempotency() TO fundd_app;
+
+
+--
+-- Name: FUNCTION receive_bulk(p_token bytea[], p_cert bytea[], p_roles text[], p_params jsonb[], p_idem text[]); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.receive_bulk(p_token bytea[], p_cert bytea[], p_roles text[], p_params jsonb[], p_idem text[]) TO fundd_app;
+
+
+--
+-- Name: FUNCTION received_at_in(params jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.received_at_in(params jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION refusal(p_principal text, p_method text, p_params jsonb, p_code integer, p_reason text, p_extra jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.refusal(p_principal text, p_method text, p_params jsonb, p_code integer, p_reason text, p_extra jsonb) TO fundd_app;
+
+
+--
+-- Name: TABLE region; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT ON TABLE fl.region TO fundd_app;
+
+
+--
+-- Name: FUNCTION region_resolve(p_text text, p_field text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.region_resolve(p_text text, p_field text) TO fundd_app;
+
+
+--
+-- Name: TABLE returnee; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT,INSERT ON TABLE fl.returnee TO fundd_app;
+
+
+--
+-- Name: FUNCTION returnee_json(r fl.returnee); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.returnee_json(r fl.returnee) TO fundd_app;
+
+
+--
+-- Name: FUNCTION rpc_error(p_code integer, p_reason text, p_field text, p_message text, p_extra jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.rpc_error(p_code integer, p_reason text, p_field text, p_message text, p_extra jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION time_in(p_text text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.time_in(p_text text) TO fundd_app;
+
+
+--
+-- Name: FUNCTION ts(p_t timestamp with time zone); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.ts(p_t timestamp with time zone) TO fundd_app;
+
+
+--
+-- Name: FUNCTION wrong_state(p_status text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.wrong_state(p_status text) TO fundd_app;
+
+
+--
+-- Name: TABLE account; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT,INSERT ON TABLE fl.account TO fundd_app;
+
+
+--
+-- Name: SEQUENCE account_account_id_seq; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT USAGE ON SEQUENCE fl.account_account_id_seq TO fundd_app;
+
+
+--
+-- Name: TABLE audit_chain; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT ON TABLE fl.audit_chain TO fundd_app;
+
+
+--
+-- Name: TABLE audit_checkpoint; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT ON TABLE fl.audit_checkpoint TO fundd_app;
+
+
+--
+-- Name: TABLE audit_export; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT ON TABLE fl.audit_export TO fundd_app;
+
+
+--
+-- Name: TABLE audit_state; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT ON TABLE fl.audit_state TO fundd_app;
+
+
+--
+-- Name: SEQUENCE contribution_seq_seq; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT USAGE ON SEQUENCE fl.contribution_seq_seq TO fundd_app;
+
+
+--
+-- Name: TABLE currency; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT ON TABLE fl.currency TO fundd_app;
+
+
+--
+-- Name: SEQUENCE disbursement_seq_seq; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT USAGE ON SEQUENCE fl.disbursement_seq_seq TO fundd_app;
+
+
+--
+-- Name: TABLE fund_delta; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT,INSERT ON TABLE fl.fund_delta TO fundd_app;
+
+
+--
+-- Name: SEQUENCE fund_delta_delta_id_seq; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT USAGE ON SEQUENCE fl.fund_delta_delta_id_seq TO fundd_app;
+
+
+--
+-- Name: SEQUENCE grant_application_seq_seq; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT USAGE ON SEQUENCE fl.grant_application_seq_seq TO fundd_app;
+
+
+--
+-- Name: TABLE grant_decision; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT,INSERT ON TABLE fl.grant_decision TO fundd_app;
+
+
+--
+-- Name: TABLE idempotency; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT,INSERT ON TABLE fl.idempotency TO fundd_app;
+
+
+--
+-- Name: COLUMN idempotency.result; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(result) ON TABLE fl.idempotency TO fundd_app;
+
+
+--
+-- Name: SEQUENCE journal_entry_entry_id_seq; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT USAGE ON SEQUENCE fl.journal_entry_entry_id_seq TO fundd_app;
+
+
+--
+-- Name: TABLE posting; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT,INSERT ON TABLE fl.posting TO fundd_app;
+
+
+--
+-- Name: TABLE ledger_export; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT ON TABLE fl.ledger_export TO fundd_app;
+
+
+--
+-- Name: SEQUENCE partner_seq_seq; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT USAGE ON SEQUENCE fl.partner_seq_seq TO fundd_app;
+
+
+--
+-- Name: SEQUENCE returnee_seq_seq; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT USAGE ON SEQUENCE fl.returnee_seq_seq TO fundd_app;
+
+
+--
+-- Name: TABLE migration; Type: ACL; Schema: fund_meta; Owner: fund_owner
+--
+
+GRANT SELECT ON TABLE fund_meta.migration TO PUBLIC;
+
+
+--
+-- Name: TABLE repeatable; Type: ACL; Schema: fund_meta; Owner: fund_owner
+--
+
+GRANT SELECT ON TABLE fund_meta.repeatable TO PUBLIC;
+
+
+--
+-- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: api; Owner: fund_owner
+--
+
+ALTER DEFAULT PRIVILEGES FOR ROLE fund_owner IN SCHEMA api GRANT ALL ON FUNCTIONS  TO fundd_app;
+
+
+--
+-- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: fl; Owner: fund_owner
+--
+
+ALTER DEFAULT PRIVILEGES FOR ROLE fund_owner IN SCHEMA fl GRANT ALL ON FUNCTIONS  TO fundd_app;
+
+
+--
+-- PostgreSQL database dump complete
+--
+
+

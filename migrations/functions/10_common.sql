@@ -1,0 +1,253 @@
+-- Common helpers: ids, times, JSON-RPC errors, money, paging and regions, which every area
+-- uses; the append-only trigger function; system.version and region.list; and the id
+-- defaults of the tables.
+--
+-- Each file of functions/ is applied again whenever it changes, in name order, after the
+-- versioned migrations and with check_function_bodies off; every statement replaces its
+-- object. Most helpers are PL/pgSQL even where SQL would do: a SQL-language function called
+-- from PL/pgSQL is parsed again on every call. Patterns say "+" and test the length apart,
+-- never a bounded repetition such as {1,128}, which the regex engine expands into as many
+-- states.
+
+-- Ids and times ----------------------------------------------------------------------------
+
+-- An opaque id: a prefix and 20 hex digits of randomness.
+CREATE OR REPLACE FUNCTION fl.new_id(p_prefix text) RETURNS text
+LANGUAGE sql VOLATILE AS $$
+	SELECT p_prefix || '_' || substr(replace(gen_random_uuid()::text, '-', ''), 1, 20)
+$$;
+
+-- RFC 3339 UTC, as the protocol writes times: 2026-11-23T10:00:00.123456Z
+CREATE OR REPLACE FUNCTION fl.ts(p_t timestamptz) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	RETURN to_char(p_t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
+END
+$$;
+
+-- RFC 3339 time or YYYY-MM-DD (midnight UTC), already validated in C.
+CREATE OR REPLACE FUNCTION fl.time_in(p_text text) RETURNS timestamptz
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	IF p_text IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF length(p_text) = 10 THEN
+		RETURN (p_text || 'T00:00:00Z')::timestamptz;
+	END IF;
+	RETURN p_text::timestamptz;
+END
+$$;
+
+-- Errors -----------------------------------------------------------------------------------
+
+-- Raise a JSON-RPC error. The daemon maps SQLSTATE FLERR to the error object in the message;
+-- any other SQLSTATE becomes -32603 without details.
+CREATE OR REPLACE FUNCTION fl.rpc_error(p_code int, p_reason text, p_field text DEFAULT NULL,
+    p_message text DEFAULT NULL, p_extra jsonb DEFAULT '{}') RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = jsonb_build_object(
+	    'code', p_code,
+	    'message', coalesce(p_message, replace(p_reason, '_', ' ')),
+	    'data', jsonb_strip_nulls(jsonb_build_object('reason', p_reason, 'field', p_field))
+	        || p_extra)::text;
+END
+$$;
+
+-- -32009 wrong_state: the object's status does not allow the call.
+CREATE OR REPLACE FUNCTION fl.wrong_state(p_status text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM fl.rpc_error(-32009, 'wrong_state', NULL,
+	    'not allowed in state ' || p_status, jsonb_build_object('status', p_status));
+END
+$$;
+
+-- Money ------------------------------------------------------------------------------------
+
+-- 10^n for the minor units we have, as bigint (no floating point anywhere).
+CREATE OR REPLACE FUNCTION fl.pow10(p_n int) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	RETURN (ARRAY[1, 10, 100, 1000, 10000]::bigint[])[p_n + 1];
+END
+$$;
+
+-- The minor units of a currency; NULL for an unknown code.
+CREATE OR REPLACE FUNCTION fl.minor(p_currency text) RETURNS int
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT minor_unit FROM fl.currency WHERE code = p_currency);
+END
+$$;
+
+-- A decimal money string into minor units, or a -32602 naming p_field; zero only with
+-- p_allow_zero.
+CREATE OR REPLACE FUNCTION fl.money_in(p_text text, p_minor int, p_field text,
+    p_allow_zero boolean DEFAULT false) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	v_int	text;
+	v_frac	text;
+	v	bigint;
+BEGIN
+	IF p_text IS NULL OR p_text !~ '^[0-9]+(\.[0-9]+)?$' THEN
+		PERFORM fl.rpc_error(-32602, 'bad_format', p_field);
+	END IF;
+	v_int := split_part(p_text, '.', 1);
+	v_frac := split_part(p_text, '.', 2);
+	IF length(v_int) > 18 THEN
+		PERFORM fl.rpc_error(-32602, 'bad_format', p_field);
+	END IF;
+	IF length(v_frac) > p_minor THEN
+		PERFORM fl.rpc_error(-32602, 'too_many_decimals', p_field);
+	END IF;
+	v := v_int::numeric * fl.pow10(p_minor);
+	IF p_minor > 0 THEN
+		v := v + rpad(v_frac, p_minor, '0')::numeric;
+	END IF;
+	IF v > 100000000000000000 THEN
+		PERFORM fl.rpc_error(-32602, 'too_large', p_field);
+	END IF;
+	IF v = 0 AND NOT p_allow_zero THEN
+		PERFORM fl.rpc_error(-32602, 'not_positive', p_field);
+	END IF;
+	RETURN v;
+END
+$$;
+
+-- Minor units as a decimal string with exactly p_minor decimals.
+CREATE OR REPLACE FUNCTION fl.money_out(p_amount bigint, p_minor int) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	v_abs	numeric := abs(p_amount::numeric);
+	v_p	bigint := fl.pow10(p_minor);
+BEGIN
+	IF p_minor = 0 THEN
+		RETURN p_amount::text;
+	END IF;
+	RETURN CASE WHEN p_amount < 0 THEN '-' ELSE '' END || div(v_abs, v_p)::text || '.' ||
+	    lpad(mod(v_abs, v_p)::text, p_minor, '0');
+END
+$$;
+
+-- amount (minor units at p_src_minor) * rate, in minor units at p_dst_minor, rounded half
+-- to even. numeric is exact decimal arithmetic.
+CREATE OR REPLACE FUNCTION fl.fx_convert(p_amount bigint, p_src_minor int, p_rate numeric,
+    p_dst_minor int) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	v	numeric := p_amount::numeric * p_rate * fl.pow10(p_dst_minor) /
+		    fl.pow10(p_src_minor);
+	f	numeric := floor(v);
+	d	numeric := v - f;
+BEGIN
+	IF d > 0.5 OR (d = 0.5 AND mod(f, 2) = 1) THEN
+		f := f + 1;
+	END IF;
+	IF f > 100000000000000000 THEN
+		PERFORM fl.rpc_error(-32602, 'too_large', 'amount',
+		    'the amount in the fund''s currency is too large');
+	END IF;
+	RETURN f::bigint;
+END
+$$;
+
+-- Lists ------------------------------------------------------------------------------------
+
+-- Paging: a cursor is "c" and the last row's seq (0 without one); -32602 bad_cursor
+-- otherwise.
+CREATE OR REPLACE FUNCTION fl.cursor_in(p_cursor text) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	IF p_cursor IS NULL THEN
+		RETURN 0;
+	END IF;
+	IF p_cursor !~ '^c[0-9]+$' OR length(p_cursor) > 19 THEN
+		PERFORM fl.rpc_error(-32602, 'bad_cursor', 'cursor');
+	END IF;
+	RETURN substr(p_cursor, 2)::bigint;
+END
+$$;
+
+-- The page size asked for; 100 by default (bounds checked in C).
+CREATE OR REPLACE FUNCTION fl.limit_in(p_params jsonb) RETURNS int
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	RETURN coalesce((p_params->>'limit')::int, 100);
+END
+$$;
+
+-- One page of a list. p_rows holds up to p_lim + 1 rows {"s": position, "j": object}, in
+-- order (the one row more says whether a next page exists). Returns {p_key: the first
+-- p_lim objects, "next_cursor": the cursor after the last of them, or null at the end}.
+CREATE OR REPLACE FUNCTION fl.page(p_key text, p_rows jsonb, p_lim int) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	v_n	int := coalesce(jsonb_array_length(p_rows), 0);
+BEGIN
+	RETURN jsonb_build_object(p_key, coalesce((SELECT jsonb_agg(e.x->'j' ORDER BY e.i)
+	    FROM jsonb_array_elements(p_rows) WITH ORDINALITY AS e(x, i) WHERE e.i <= p_lim),
+	    '[]'),
+	    'next_cursor', CASE WHEN v_n > p_lim THEN 'c' || (p_rows->(p_lim - 1)->>'s') END);
+END
+$$;
+
+-- Regions ----------------------------------------------------------------------------------
+
+-- A region: a name (any case) or an ISO 3166-2 code, or -32602 naming p_field.
+CREATE OR REPLACE FUNCTION fl.region_resolve(p_text text, p_field text) RETURNS fl.region
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v	fl.region;
+BEGIN
+	SELECT * INTO v FROM fl.region
+	 WHERE region_code = upper(p_text) OR lower(region) = lower(p_text);
+	IF v.region_code IS NULL THEN
+		PERFORM fl.rpc_error(-32602, 'unknown_region', p_field);
+	END IF;
+	RETURN v;
+END
+$$;
+
+-- region.list: every region, by country and name.
+CREATE OR REPLACE FUNCTION api.region_list(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT jsonb_build_object('regions', coalesce(jsonb_agg(jsonb_build_object(
+	    'region', region, 'region_code', region_code, 'country', country)
+	    ORDER BY country, region), '[]'))
+	  FROM fl.region);
+END
+$$;
+
+-- system.* ---------------------------------------------------------------------------------
+
+-- system.version: the daemon's version (from ctx) and the protocol's.
+CREATE OR REPLACE FUNCTION api.system_version(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN jsonb_build_object('version', ctx->>'version', 'protocol', 1);
+END
+$$;
+
+-- History is append-only, for every role: the trigger function of the tables whose rows
+-- are never updated or deleted (journal, accounts, grant decisions, audit trail).
+CREATE OR REPLACE FUNCTION fl.append_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
+END
+$$;
+
+-- Id defaults ------------------------------------------------------------------------------
+
+-- The tables' ids default to fl.new_id() with their prefix. Set here rather than in the
+-- CREATE TABLEs: fl.new_id() lives in this file, which is applied after the tables exist.
+ALTER TABLE fl.principal ALTER COLUMN principal_id SET DEFAULT fl.new_id('pr');
+ALTER TABLE fl.partner ALTER COLUMN partner_id SET DEFAULT fl.new_id('pa');
+ALTER TABLE fl.contribution ALTER COLUMN contribution_id SET DEFAULT fl.new_id('co');
+ALTER TABLE fl.returnee ALTER COLUMN returnee_id SET DEFAULT fl.new_id('re');
+ALTER TABLE fl.grant_application ALTER COLUMN grant_id SET DEFAULT fl.new_id('gr');
+ALTER TABLE fl.disbursement ALTER COLUMN disbursement_id SET DEFAULT fl.new_id('di');

@@ -1,0 +1,300 @@
+-- The journal: what guards journal entries and postings, the fund balance deltas that
+-- postings append, fl.post() and fl.post_many() that write entries, ledger.* and the ledger
+-- export. The design, the chart of accounts and a worked example are in docs/ledger.md.
+
+-- Guards -----------------------------------------------------------------------------------
+
+-- Journal entries, postings and accounts are never updated, deleted or truncated.
+CREATE OR REPLACE TRIGGER journal_entry_append_only BEFORE UPDATE OR DELETE ON fl.journal_entry
+	FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+CREATE OR REPLACE TRIGGER journal_entry_no_truncate BEFORE TRUNCATE ON fl.journal_entry
+	FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+CREATE OR REPLACE TRIGGER posting_append_only BEFORE UPDATE OR DELETE ON fl.posting
+	FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+CREATE OR REPLACE TRIGGER posting_no_truncate BEFORE TRUNCATE ON fl.posting
+	FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+CREATE OR REPLACE TRIGGER account_append_only BEFORE UPDATE OR DELETE ON fl.account
+	FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+CREATE OR REPLACE TRIGGER account_no_truncate BEFORE TRUNCATE ON fl.account
+	FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+-- A posting joins an entry of its own transaction only, in its account's currency: what
+-- foreign keys on fl.posting would check, once per statement over all the postings it
+-- inserted.
+CREATE OR REPLACE FUNCTION fl.posting_guard_rows() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+	v	record;
+BEGIN
+	SELECT n.entry_id, n.currency INTO v
+	  FROM new_postings n
+	 WHERE NOT EXISTS (SELECT 1 FROM fl.journal_entry e, fl.account a
+		WHERE e.entry_id = n.entry_id AND e.txid = txid_current()
+		  AND a.account_id = n.account_id AND a.currency = n.currency)
+	 LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'posting to entry % of another transaction, or in a currency '
+		    'not its account''s (%)', v.entry_id, v.currency;
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE OR REPLACE TRIGGER posting_guard AFTER INSERT ON fl.posting
+	REFERENCING NEW TABLE AS new_postings
+	FOR EACH STATEMENT EXECUTE FUNCTION fl.posting_guard_rows();
+
+-- Each INSERT of postings appends one fl.fund_delta row per fund it moves: the sums of its
+-- postings to the fund's contributions, earnings, pledges_receivable, commitments and
+-- grants_disbursed accounts (docs/ledger.md, Balances). It appends a delta instead of
+-- updating the fund row, so writers never wait on the row's lock; and one per statement,
+-- not per entry, so a set form's whole run appends one row per fund. Postings are never
+-- updated or deleted and join only entries of their own transaction: a transaction's
+-- deltas sum to what its entries move.
+CREATE OR REPLACE FUNCTION fl.posting_fund_delta() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO fl.fund_delta (fund_code, received, earnings, pledged, committed,
+	    disbursed)
+	SELECT d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb
+	  FROM (SELECT e.fund_code,
+		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'contributions'), 0) AS rec,
+		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'earnings'), 0) AS earn,
+		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'pledges_receivable'), 0)
+			AS pled,
+		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'commitments'), 0) AS comm,
+		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'grants_disbursed'), 0)
+			AS disb
+		  FROM new_postings n
+		  JOIN fl.account a ON a.account_id = n.account_id
+		  JOIN fl.journal_entry e ON e.entry_id = n.entry_id
+		 WHERE e.fund_code IS NOT NULL
+		 GROUP BY e.fund_code) AS d
+	 WHERE d.rec <> 0 OR d.earn <> 0 OR d.pled <> 0 OR d.comm <> 0 OR d.disb <> 0
+	 ORDER BY d.fund_code;
+	RETURN NULL;
+END
+$$;
+CREATE OR REPLACE TRIGGER posting_fund_delta AFTER INSERT ON fl.posting
+    REFERENCING NEW TABLE AS new_postings
+    FOR EACH STATEMENT EXECUTE FUNCTION fl.posting_fund_delta();
+
+-- Deferred: each journal entry, at the end of the call that wrote it or at commit, has at
+-- least two postings and a zero sum in each currency. The one-currency case is a plain
+-- comparison and the grouped subquery runs only for an entry in several currencies (no
+-- method writes one): one IF holding both would be planned again for every entry.
+CREATE OR REPLACE FUNCTION fl.entry_commit() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+	-- scalars, not a record: an expression reading a record's fields is planned again
+	-- on every call
+	v_n	bigint;
+	v_lo	text;
+	v_hi	text;
+	v_total	numeric;
+BEGIN
+	SELECT count(*), min(p.currency), max(p.currency), sum(p.amount)
+	  INTO v_n, v_lo, v_hi, v_total
+	  FROM fl.posting p
+	 WHERE p.entry_id = NEW.entry_id;
+	IF v_n < 2 THEN
+		RAISE EXCEPTION 'journal entry % has % postings', NEW.entry_id, v_n;
+	END IF;
+	IF v_lo = v_hi THEN
+		IF v_total <> 0 THEN
+			RAISE EXCEPTION 'journal entry % does not balance in every currency',
+			    NEW.entry_id;
+		END IF;
+	ELSIF EXISTS (SELECT 1 FROM fl.posting WHERE entry_id = NEW.entry_id
+	     GROUP BY currency HAVING sum(amount) <> 0) THEN
+		RAISE EXCEPTION 'journal entry % does not balance in every currency', NEW.entry_id;
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+-- A constraint trigger has no OR REPLACE: dropped and created again.
+DROP TRIGGER IF EXISTS journal_entry_commit ON fl.journal_entry;
+CREATE CONSTRAINT TRIGGER journal_entry_commit AFTER INSERT ON fl.journal_entry
+	DEFERRABLE INITIALLY DEFERRED
+	FOR EACH ROW EXECUTE FUNCTION fl.entry_commit();
+
+-- Writing entries --------------------------------------------------------------------------
+
+-- One journal entry for a fund with its postings, in one statement: p_amounts[i] (signed:
+-- debit positive) to the fund's account p_accounts[i] (a short name), in the fund's
+-- currency. Returns the entry's id.
+CREATE OR REPLACE FUNCTION fl.post(p_fund fl.fund, p_kind text, p_memo text, p_ref text,
+    p_principal text, p_accounts text[], p_amounts bigint[]) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_entry	bigint;
+	v_n	bigint;
+BEGIN
+	WITH e AS (
+		INSERT INTO fl.journal_entry (kind, memo, fund_code, ref_id, principal_id)
+		VALUES (p_kind, p_memo, p_fund.code, p_ref, p_principal)
+		RETURNING entry_id),
+	p AS (
+		INSERT INTO fl.posting (entry_id, seq, account_id, amount, currency)
+		SELECT e.entry_id, x.i, a.account_id, x.amount, a.currency
+		  FROM e, unnest(p_accounts, p_amounts) WITH ORDINALITY AS x(short, amount, i)
+		  JOIN fl.account a ON a.fund_code = p_fund.code AND a.short = x.short
+		RETURNING 1)
+	SELECT e.entry_id, (SELECT count(*) FROM p) INTO v_entry, v_n FROM e;
+	IF v_n <> cardinality(p_accounts) THEN
+		RAISE EXCEPTION 'fund % lacks an account of %', p_fund.code, p_accounts;
+	END IF;
+	RETURN v_entry;
+END
+$$;
+
+-- One journal entry per k, in the order of k, as fl.post() writes each: kind p_kind, memo
+-- p_memo || p_refs[k], fund p_funds[k], ref_id p_refs[k], by p_pids[k], posting
+-- p_amounts[k] to the fund's account p_debit and -p_amounts[k] to p_credit. For the set
+-- forms: one INSERT of entries and one of postings for the whole run.
+CREATE OR REPLACE FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs text[],
+    p_pids text[], p_debit text, p_credit text, p_amounts bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_n	bigint;
+BEGIN
+	WITH x AS (
+		SELECT * FROM unnest(p_funds, p_refs, p_pids, p_amounts)
+		    WITH ORDINALITY AS u(fund, ref, pid, amount, o)),
+	e AS (
+		INSERT INTO fl.journal_entry (kind, memo, fund_code, ref_id, principal_id)
+		SELECT p_kind, p_memo || x.ref, x.fund, x.ref, x.pid FROM x ORDER BY x.o
+		RETURNING entry_id, ref_id),
+	p AS (
+		INSERT INTO fl.posting (entry_id, seq, account_id, amount, currency)
+		SELECT e.entry_id, s.i, a.account_id, s.sign * x.amount, a.currency
+		  FROM e
+		  JOIN x ON x.ref = e.ref_id
+		 CROSS JOIN (VALUES (1::smallint, p_debit, 1), (2::smallint, p_credit, -1))
+		       AS s(i, short, sign)
+		  JOIN fl.account a ON a.fund_code = x.fund AND a.short = s.short
+		RETURNING 1)
+	SELECT count(*) INTO v_n FROM p;
+	IF v_n <> 2 * cardinality(p_refs) THEN
+		RAISE EXCEPTION 'a fund of % lacks an account of {%,%}', p_refs, p_debit, p_credit;
+	END IF;
+END
+$$;
+
+-- ledger.* ---------------------------------------------------------------------------------
+
+-- A journal entry's id as the protocol writes it.
+CREATE OR REPLACE FUNCTION fl.entry_ref(p_entry bigint) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	RETURN 'je_' || p_entry;
+END
+$$;
+
+-- A journal entry with its postings, as ledger.entries answers it.
+CREATE OR REPLACE FUNCTION fl.entry_json(e fl.journal_entry) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN jsonb_build_object('entry_id', fl.entry_ref(e.entry_id), 'at', fl.ts(e.at),
+	    'kind', e.kind, 'memo', e.memo, 'fund', e.fund_code,
+	    'postings', (SELECT jsonb_agg(jsonb_build_object('account', a.name,
+	        'amount', fl.money_out(p.amount, fl.minor(p.currency)),
+	        'currency', p.currency) ORDER BY p.seq)
+	      FROM fl.posting p JOIN fl.account a USING (account_id)
+	     WHERE p.entry_id = e.entry_id));
+END
+$$;
+
+-- ledger.entries: the journal in entry order, optionally within [from, to) and touching one
+-- account.
+CREATE OR REPLACE FUNCTION api.ledger_entries(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_from	timestamptz := fl.time_in(params->>'from');
+	v_to	timestamptz := fl.time_in(params->>'to');
+	v_acct	bigint;
+BEGIN
+	IF params ? 'account' THEN
+		SELECT account_id INTO v_acct FROM fl.account WHERE name = params->>'account';
+		IF v_acct IS NULL THEN
+			PERFORM fl.rpc_error(-32004, 'account_not_found', 'account');
+		END IF;
+	END IF;
+	RETURN fl.page('entries', (SELECT jsonb_agg(jsonb_build_object('s', t.entry_id,
+	    'j', fl.entry_json(t)) ORDER BY t.entry_id)
+	  FROM (SELECT * FROM fl.journal_entry e
+	         WHERE e.entry_id > fl.cursor_in(params->>'cursor')
+	           AND (v_from IS NULL OR e.at >= v_from)
+	           AND (v_to IS NULL OR e.at < v_to)
+	           AND (v_acct IS NULL OR EXISTS (SELECT 1 FROM fl.posting x
+	                WHERE x.entry_id = e.entry_id AND x.account_id = v_acct))
+	         ORDER BY e.entry_id LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
+-- ledger.trial_balance: each account's debit and credit turnover up to as_of in one
+-- currency (the ledger's only one, or the one named), and the totals of every currency.
+CREATE OR REPLACE FUNCTION api.ledger_trial_balance(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_asof	timestamptz := fl.time_in(params->>'as_of');
+	v_cur	text := params->>'currency';
+	v_all	jsonb;
+	v_tot	jsonb;
+	v_n	int;
+BEGIN
+	-- each account's debit and credit turnover, in minor units
+	SELECT coalesce(jsonb_agg(jsonb_build_object('account', name, 'currency', currency,
+	    'd', d, 'c', c) ORDER BY name), '[]')
+	  INTO v_all
+	  FROM (SELECT a.name, a.currency,
+	            coalesce(sum(po.amount) FILTER (WHERE po.amount > 0), 0) AS d,
+	            coalesce(-sum(po.amount) FILTER (WHERE po.amount < 0), 0) AS c
+	          FROM fl.posting po JOIN fl.account a USING (account_id)
+	          JOIN fl.journal_entry e USING (entry_id)
+	         WHERE v_asof IS NULL OR e.at <= v_asof
+	         GROUP BY a.name, a.currency) t;
+	SELECT coalesce(jsonb_agg(jsonb_build_object('currency', cur,
+	    'debit', fl.money_out(d, fl.minor(cur)), 'credit', fl.money_out(c, fl.minor(cur)))
+	    ORDER BY cur), '[]'), count(*)
+	  INTO v_tot, v_n
+	  FROM (SELECT x->>'currency' AS cur, sum((x->>'d')::bigint)::bigint AS d,
+	            sum((x->>'c')::bigint)::bigint AS c
+	          FROM jsonb_array_elements(v_all) x GROUP BY 1) s;
+	IF v_cur IS NULL THEN
+		IF v_n > 1 THEN
+			PERFORM fl.rpc_error(-32602, 'currency_required', 'currency',
+			    'the ledger holds several currencies: name one');
+		END IF;
+		v_cur := v_tot->0->>'currency';
+	END IF;
+	RETURN jsonb_build_object('currency', v_cur,
+	    'accounts', (SELECT coalesce(jsonb_agg(jsonb_build_object('account',
+	        x->>'account', 'currency', x->>'currency',
+	        'debit', fl.money_out((x->>'d')::bigint, fl.minor(v_cur)),
+	        'credit', fl.money_out((x->>'c')::bigint, fl.minor(v_cur)))), '[]')
+	      FROM jsonb_array_elements(v_all) x WHERE x->>'currency' = v_cur),
+	    'totals', coalesce((SELECT jsonb_build_object('debit', x->>'debit',
+	        'credit', x->>'credit') FROM jsonb_array_elements(v_tot) x
+	        WHERE x->>'currency' = v_cur), jsonb_build_object('debit',
+	        fl.money_out(0, coalesce(fl.minor(v_cur), 2)), 'credit',
+	        fl.money_out(0, coalesce(fl.minor(v_cur), 2)))),
+	    'totals_by_currency', v_tot);
+END
+$$;
+
+-- The ledger export (GET /export/ledger): one row per posting, formatted inline (no
+-- per-row function calls: this streams millions of rows). numeric is exact decimal.
+CREATE OR REPLACE VIEW fl.ledger_export AS
+SELECT e.entry_id, p.seq, e.at AS at_ts,
+       'je_' || e.entry_id AS entry,
+       to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at,
+       e.kind, e.fund_code AS fund, a.name AS account, p.currency,
+       round(p.amount::numeric / (10::numeric ^ c.minor_unit), c.minor_unit)::text AS amount,
+       e.memo
+  FROM fl.journal_entry e
+  JOIN fl.posting p USING (entry_id)
+  JOIN fl.account a USING (account_id)
+  JOIN fl.currency c ON c.code = p.currency;
+GRANT SELECT ON fl.ledger_export TO fundd_app;

@@ -1,0 +1,747 @@
+-- Funds, partners and contributions: a fund's balance (its row plus deltas, and the fold),
+-- fund.*, partner.*, contribution.* with contribution.status, and fl.receive_bulk(), the
+-- set form of direct receipts. The design is in docs/ledger.md.
+
+-- Funds ------------------------------------------------------------------------------------
+
+-- A fund by code (FOR UPDATE with p_lock), or -32004 naming p_field.
+CREATE OR REPLACE FUNCTION fl.fund_get(p_code text, p_field text, p_lock boolean DEFAULT false)
+RETURNS fl.fund
+LANGUAGE plpgsql AS $$
+DECLARE
+	v	fl.fund;
+BEGIN
+	IF p_lock THEN
+		SELECT * INTO v FROM fl.fund WHERE code = p_code FOR UPDATE;
+	ELSE
+		SELECT * INTO v FROM fl.fund WHERE code = p_code;
+	END IF;
+	IF v.code IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'fund_not_found', p_field);
+	END IF;
+	RETURN v;
+END
+$$;
+
+-- The fund's current figures: its row plus the deltas not yet folded in.
+CREATE OR REPLACE FUNCTION fl.fund_current(f fl.fund) RETURNS fl.fund
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	d	record;
+BEGIN
+	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
+	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
+	    coalesce(sum(disbursed), 0) AS disb
+	  INTO d FROM fl.fund_delta WHERE fund_code = f.code;
+	f.received := f.received + d.rec;
+	f.earnings := f.earnings + d.earn;
+	f.pledged := f.pledged + d.pled;
+	f.committed := f.committed + d.comm;
+	f.disbursed := f.disbursed + d.disb;
+	RETURN f;
+END
+$$;
+
+-- Fold a fund's deltas into its row, under the row's lock and its CHECK constraints;
+-- returns the folded row, still locked. Whoever takes money out of a fund calls this first
+-- and decides on what it returns. FOR NO KEY UPDATE: the fold changes figures, never the
+-- key, and FOR UPDATE would also wait for (and block) every transaction inserting a row
+-- that refers to the fund (the foreign key's KEY SHARE lock), so a fold would stall the
+-- fund's receipts and could deadlock with a batch receiving into two funds. SECURITY
+-- DEFINER: the daemon's role may neither delete deltas nor set the figures itself.
+CREATE OR REPLACE FUNCTION fl.fund_fold(p_code text) RETURNS fl.fund
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+	f	fl.fund;
+	d	record;
+BEGIN
+	SELECT * INTO f FROM fl.fund WHERE code = p_code FOR NO KEY UPDATE;
+	WITH gone AS (DELETE FROM fl.fund_delta WHERE fund_code = p_code RETURNING *)
+	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
+	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
+	    coalesce(sum(disbursed), 0) AS disb
+	  INTO d FROM gone;
+	IF d IS DISTINCT FROM ROW(0::numeric, 0::numeric, 0::numeric, 0::numeric,
+	    0::numeric) THEN
+		UPDATE fl.fund SET received = received + d.rec, earnings = earnings + d.earn,
+		    pledged = pledged + d.pled, committed = committed + d.comm,
+		    disbursed = disbursed + d.disb
+		 WHERE code = p_code
+		RETURNING * INTO f;
+	END IF;
+	RETURN f;
+END
+$$;
+
+-- Housekeeping (the daemon, every second): fold every fund that has deltas, each in a
+-- short lock of its own row. A fund whose fold breaks a CHECK (its books would say
+-- something impossible) keeps its deltas and raises a warning, which the daemon logs;
+-- the other funds are folded all the same. Returns how many funds were folded.
+CREATE OR REPLACE FUNCTION fl.fold_all() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+	v_code	text;
+	v_n	bigint := 0;
+BEGIN
+	-- in code order: two daemons folding at once lock the funds in the same order
+	FOR v_code IN SELECT DISTINCT fund_code FROM fl.fund_delta ORDER BY fund_code LOOP
+		BEGIN
+			PERFORM fl.fund_fold(v_code);
+			v_n := v_n + 1;
+		EXCEPTION WHEN check_violation THEN
+			RAISE WARNING 'fund %: folding its balance deltas breaks %', v_code,
+			    SQLERRM;
+		END;
+	END LOOP;
+	RETURN v_n;
+END
+$$;
+
+-- A fund as the protocol shows it; its figures are fund.balance's.
+CREATE OR REPLACE FUNCTION fl.fund_json(f fl.fund) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN jsonb_build_object('code', f.code, 'name', f.name, 'currency', f.currency,
+	    'kind', f.kind, 'dual_approval_above',
+	    fl.money_out(f.dual_approval_above, fl.minor(f.currency)),
+	    'created_at', fl.ts(f.created_at));
+END
+$$;
+
+-- A fund's figures and available balance, as fund.balance answers them.
+CREATE OR REPLACE FUNCTION fl.fund_balance_json(f fl.fund) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	m	int := fl.minor(f.currency);
+BEGIN
+	RETURN jsonb_build_object('code', f.code, 'currency', f.currency,
+	    'received', fl.money_out(f.received, m), 'earnings', fl.money_out(f.earnings, m),
+	    'pledged', fl.money_out(f.pledged, m), 'committed', fl.money_out(f.committed, m),
+	    'disbursed', fl.money_out(f.disbursed, m),
+	    'available', fl.money_out(CASE f.kind WHEN 'pass_through'
+	        THEN f.received + f.earnings ELSE f.earnings END - f.committed - f.disbursed, m));
+END
+$$;
+
+-- The same figures summed from the journal, for checks (tests, auditors).
+CREATE OR REPLACE FUNCTION fl.fund_balance_from_journal(p_code text) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	f	fl.fund := fl.fund_get(p_code, 'code');
+	r	record;
+BEGIN
+	f.received := 0; f.earnings := 0; f.pledged := 0; f.committed := 0; f.disbursed := 0;
+	FOR r IN SELECT a.short, sum(p.amount) AS s FROM fl.account a
+	    JOIN fl.posting p USING (account_id) WHERE a.fund_code = p_code GROUP BY a.short
+	LOOP
+		CASE r.short
+		WHEN 'contributions' THEN f.received := -r.s;
+		WHEN 'earnings' THEN f.earnings := -r.s;
+		WHEN 'pledges_receivable' THEN f.pledged := r.s;
+		WHEN 'commitments' THEN f.committed := -r.s;
+		WHEN 'grants_disbursed' THEN f.disbursed := r.s;
+		ELSE NULL;
+		END CASE;
+	END LOOP;
+	RETURN fl.fund_balance_json(f);
+END
+$$;
+
+-- fund.* -----------------------------------------------------------------------------------
+
+-- fund.create: the fund and its eight accounts (docs/ledger.md, Chart of accounts).
+CREATE OR REPLACE FUNCTION api.fund_create(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	v	fl.fund;
+	v_minor	int := fl.minor(params->>'currency');
+	a	record;
+BEGIN
+	IF v_minor IS NULL THEN
+		PERFORM fl.rpc_error(-32602, 'unknown_currency', 'currency');
+	END IF;
+	INSERT INTO fl.fund (code, name, currency, kind, dual_approval_above, created_by)
+	VALUES (params->>'code', params->>'name', params->>'currency', params->>'kind',
+	    fl.money_in(params->>'dual_approval_above', v_minor, 'dual_approval_above', true),
+	    p.principal_id)
+	ON CONFLICT (code) DO NOTHING
+	RETURNING * INTO v;
+	IF v.code IS NULL THEN
+		PERFORM fl.rpc_error(-32009, 'duplicate_fund', 'code');
+	END IF;
+	FOR a IN SELECT * FROM (VALUES ('cash', 'asset'), ('pledges_receivable', 'asset'),
+	    ('pledged_contributions', 'equity'), ('contributions', 'equity'),
+	    ('earnings', 'income'), ('commitments', 'liability'),
+	    ('grants_committed', 'expense'), ('grants_disbursed', 'expense')) t(short, type)
+	LOOP
+		INSERT INTO fl.account (fund_code, short, name, type, currency)
+		VALUES (v.code, a.short, v.code || ':' || a.short, a.type, v.currency);
+	END LOOP;
+	RETURN fl.fund_json(v);
+END
+$$;
+
+-- fund.list: every fund, by code.
+CREATE OR REPLACE FUNCTION api.fund_list(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN jsonb_build_object('funds', coalesce((SELECT jsonb_agg(fl.fund_json(f)
+	    ORDER BY f.code) FROM fl.fund f), '[]'));
+END
+$$;
+
+-- fund.balance: the fund's current figures.
+CREATE OR REPLACE FUNCTION api.fund_balance(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN fl.fund_balance_json(fl.fund_current(fl.fund_get(params->>'code', 'code')));
+END
+$$;
+
+-- fund.record_earnings: cash in, credited to the fund's earnings.
+CREATE OR REPLACE FUNCTION api.fund_record_earnings(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	f	fl.fund := fl.fund_get(params->>'code', 'code');
+	v_amt	bigint := fl.money_in(params->>'amount', fl.minor(f.currency), 'amount');
+	v_entry	bigint;
+BEGIN
+	v_entry := fl.post(f, 'earnings', 'earnings ' || (params->>'period') ||
+	    coalesce(': ' || (params->>'note'), ''), params->>'period', p.principal_id,
+	    ARRAY['cash', 'earnings'], ARRAY[v_amt, -v_amt]);
+	RETURN jsonb_build_object('entry_id', fl.entry_ref(v_entry));
+END
+$$;
+
+-- partner.* --------------------------------------------------------------------------------
+
+-- A partner as the protocol shows it.
+CREATE OR REPLACE FUNCTION fl.partner_json(p fl.partner) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN jsonb_build_object('partner_id', p.partner_id, 'name', p.name,
+	    'country', p.country, 'kind', p.kind, 'email', p.email,
+	    'created_at', fl.ts(p.created_at));
+END
+$$;
+
+-- -32004 unless the partner exists.
+CREATE OR REPLACE FUNCTION fl.partner_check(p_partner text) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM fl.partner WHERE partner_id = p_partner) THEN
+		PERFORM fl.rpc_error(-32004, 'partner_not_found', 'partner_id');
+	END IF;
+END
+$$;
+
+-- partner.create
+CREATE OR REPLACE FUNCTION api.partner_create(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	v	fl.partner;
+BEGIN
+	INSERT INTO fl.partner (name, country, kind, email, created_by)
+	VALUES (params->>'name', params->>'country', params->>'kind', params->>'email',
+	    p.principal_id)
+	RETURNING * INTO v;
+	RETURN fl.partner_json(v);
+END
+$$;
+
+-- partner.get
+CREATE OR REPLACE FUNCTION api.partner_get(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v	fl.partner;
+BEGIN
+	SELECT * INTO v FROM fl.partner WHERE partner_id = params->>'partner_id';
+	IF v.partner_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'partner_not_found', 'partner_id');
+	END IF;
+	RETURN fl.partner_json(v);
+END
+$$;
+
+-- partner.list: partners in the order they were created, a page at a time.
+CREATE OR REPLACE FUNCTION api.partner_list(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+BEGIN
+	RETURN fl.page('partners', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.partner_json(t)) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.partner WHERE seq > fl.cursor_in(params->>'cursor')
+	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
+-- Contributions ----------------------------------------------------------------------------
+
+-- Only pledged -> received | cancelled, and only the fields of that step change.
+CREATE OR REPLACE FUNCTION fl.contribution_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_OP = 'DELETE' THEN
+		RAISE EXCEPTION 'contributions are never deleted';
+	END IF;
+	IF OLD.status <> 'pledged' OR NEW.status NOT IN ('received', 'cancelled') THEN
+		RAISE EXCEPTION 'contribution % cannot go from % to %', OLD.contribution_id,
+		    OLD.status, NEW.status;
+	END IF;
+	IF (NEW.seq, NEW.contribution_id, NEW.partner_id, NEW.fund_code, NEW.amount,
+	    NEW.currency, NEW.fx_rate, NEW.fund_amount, NEW.earmark_region, NEW.pledged_at,
+	    NEW.created_at, NEW.created_by) IS DISTINCT FROM
+	   (OLD.seq, OLD.contribution_id, OLD.partner_id, OLD.fund_code, OLD.amount,
+	    OLD.currency, OLD.fx_rate, OLD.fund_amount, OLD.earmark_region, OLD.pledged_at,
+	    OLD.created_at, OLD.created_by) THEN
+		RAISE EXCEPTION 'contribution % : only its state may change', OLD.contribution_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER contribution_guard BEFORE UPDATE OR DELETE ON fl.contribution
+	FOR EACH ROW EXECUTE FUNCTION fl.contribution_guard();
+
+-- A contribution as the protocol shows it. f: its fund when the caller has it (saves
+-- reading it again). The minor units are looked up once when the contribution is in the
+-- fund's currency.
+CREATE OR REPLACE FUNCTION fl.contribution_json(c fl.contribution, f fl.fund DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_fund	fl.fund := f;
+	v_reg	fl.region;
+	v_cmin	int := fl.minor(c.currency);
+BEGIN
+	IF v_fund.code IS NULL THEN
+		SELECT * INTO v_fund FROM fl.fund WHERE code = c.fund_code;
+	END IF;
+	IF c.earmark_region IS NOT NULL THEN
+		SELECT * INTO v_reg FROM fl.region WHERE region_code = c.earmark_region;
+	END IF;
+	RETURN jsonb_build_object('contribution_id', c.contribution_id,
+	    'partner_id', c.partner_id, 'fund', c.fund_code, 'status', c.status,
+	    'amount', fl.money_out(c.amount, v_cmin), 'currency', c.currency,
+	    'fx_rate', c.fx_rate::text,
+	    'fund_amount', fl.money_out(c.fund_amount, CASE WHEN v_fund.currency = c.currency
+	        THEN v_cmin ELSE fl.minor(v_fund.currency) END),
+	    'fund_currency', v_fund.currency,
+	    'earmark_region', v_reg.region, 'earmark_region_code', v_reg.region_code,
+	    'pledged_at', fl.ts(c.pledged_at), 'received_at', fl.ts(c.received_at),
+	    'bank_ref', c.bank_ref, 'cancelled_at', fl.ts(c.cancelled_at),
+	    'cancel_reason', c.cancel_reason, 'created_at', fl.ts(c.created_at));
+END
+$$;
+
+-- A new contribution row (not yet inserted) from params, in state p_status: the partner and
+-- the currency in one lookup.
+CREATE OR REPLACE FUNCTION fl.contribution_new(p fl.principal, params jsonb, f fl.fund,
+    p_status text) RETURNS fl.contribution
+LANGUAGE plpgsql AS $$
+DECLARE
+	c	fl.contribution;
+	v_cmin	int;
+	v_known	boolean;
+	v_rate	numeric;
+	v_amt	bigint;
+BEGIN
+	SELECT EXISTS (SELECT 1 FROM fl.partner WHERE partner_id = params->>'partner_id'),
+	    (SELECT minor_unit FROM fl.currency WHERE code = params->>'currency')
+	  INTO v_known, v_cmin;
+	IF NOT v_known THEN
+		PERFORM fl.rpc_error(-32004, 'partner_not_found', 'partner_id');
+	END IF;
+	IF v_cmin IS NULL THEN
+		PERFORM fl.rpc_error(-32602, 'unknown_currency', 'currency');
+	END IF;
+	c.partner_id := params->>'partner_id';
+	c.fund_code := f.code;
+	c.status := p_status;
+	c.currency := params->>'currency';
+	c.amount := fl.money_in(params->>'amount', v_cmin, 'amount');
+	IF c.currency = f.currency THEN
+		IF params ? 'fx_rate' THEN
+			PERFORM fl.rpc_error(-32602, 'not_for_the_fund_currency', 'fx_rate');
+		END IF;
+		c.fund_amount := c.amount;
+	ELSE
+		IF NOT params ? 'fx_rate' THEN
+			PERFORM fl.rpc_error(-32602, 'required_for_another_currency', 'fx_rate');
+		END IF;
+		v_rate := (params->>'fx_rate')::numeric;
+		-- checked before it goes into the row, whose type refuses zero
+		v_amt := fl.fx_convert(c.amount, v_cmin, v_rate, fl.minor(f.currency));
+		IF v_amt <= 0 THEN
+			PERFORM fl.rpc_error(-32602, 'rounds_to_zero', 'amount');
+		END IF;
+		c.fx_rate := v_rate;
+		c.fund_amount := v_amt;
+	END IF;
+	IF params ? 'earmark_region' THEN
+		c.earmark_region := (fl.region_resolve(params->>'earmark_region',
+		    'earmark_region')).region_code;
+	END IF;
+	c.created_by := p.principal_id;
+	RETURN c;
+END
+$$;
+
+-- received_at from params, now by default; -32602 when more than five minutes ahead.
+CREATE OR REPLACE FUNCTION fl.received_at_in(params jsonb) RETURNS timestamptz
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v	timestamptz := coalesce(fl.time_in(params->>'received_at'), now());
+BEGIN
+	IF v > now() + interval '5 minutes' THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'received_at');
+	END IF;
+	RETURN v;
+END
+$$;
+
+-- Inserts a row made by fl.contribution_new(); returns it with its id and defaults.
+CREATE OR REPLACE FUNCTION fl.contribution_insert(c fl.contribution) RETURNS fl.contribution
+LANGUAGE plpgsql AS $$
+DECLARE
+	v	fl.contribution;
+BEGIN
+	INSERT INTO fl.contribution (partner_id, fund_code, status, amount, currency, fx_rate,
+	    fund_amount, earmark_region, pledged_at, received_at, bank_ref, created_by)
+	VALUES (c.partner_id, c.fund_code, c.status, c.amount, c.currency, c.fx_rate,
+	    c.fund_amount, c.earmark_region, c.pledged_at, c.received_at, c.bank_ref,
+	    c.created_by)
+	RETURNING * INTO v;
+	RETURN v;
+END
+$$;
+
+-- A contribution by id (FOR UPDATE with p_lock), or -32004.
+CREATE OR REPLACE FUNCTION fl.contribution_get(p_id text, p_lock boolean)
+RETURNS fl.contribution LANGUAGE plpgsql AS $$
+DECLARE
+	c	fl.contribution;
+BEGIN
+	IF p_lock THEN
+		SELECT * INTO c FROM fl.contribution WHERE contribution_id = p_id FOR UPDATE;
+	ELSE
+		SELECT * INTO c FROM fl.contribution WHERE contribution_id = p_id;
+	END IF;
+	IF c.contribution_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'contribution_not_found', 'contribution_id');
+	END IF;
+	RETURN c;
+END
+$$;
+
+-- contribution.* ---------------------------------------------------------------------------
+
+-- contribution.pledge: a pledged contribution and its entry.
+CREATE OR REPLACE FUNCTION api.contribution_pledge(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	f	fl.fund := fl.fund_get(params->>'fund', 'fund');
+	c	fl.contribution := fl.contribution_new(p, params, f, 'pledged');
+BEGIN
+	c.pledged_at := now();
+	c := fl.contribution_insert(c);
+	PERFORM fl.post(f, 'pledge', 'pledge ' || c.contribution_id, c.contribution_id,
+	    p.principal_id, ARRAY['pledges_receivable', 'pledged_contributions'],
+	    ARRAY[c.fund_amount, -c.fund_amount]);
+	RETURN fl.contribution_json(c, f);
+END
+$$;
+
+-- contribution.receive: with contribution_id, a pledge received (the pledge's entry
+-- reversed and the receipt posted); without, a direct receipt. In a batch, a run of direct
+-- receipts goes to fl.receive_bulk() instead.
+CREATE OR REPLACE FUNCTION api.contribution_receive(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	f	fl.fund;
+	c	fl.contribution;
+	k	text;
+BEGIN
+	IF params ? 'contribution_id' THEN
+		FOR k IN SELECT jsonb_object_keys(params) LOOP
+			IF k NOT IN ('contribution_id', 'received_at', 'bank_ref') THEN
+				PERFORM fl.rpc_error(-32602, 'not_with_contribution_id', k);
+			END IF;
+		END LOOP;
+		c := fl.contribution_get(params->>'contribution_id', true);
+		IF c.status <> 'pledged' THEN
+			PERFORM fl.wrong_state(c.status);
+		END IF;
+		f := fl.fund_get(c.fund_code, 'fund');
+		UPDATE fl.contribution SET status = 'received',
+		    received_at = fl.received_at_in(params), bank_ref = params->>'bank_ref'
+		 WHERE contribution_id = c.contribution_id
+		RETURNING * INTO c;
+		PERFORM fl.post(f, 'receipt', 'receipt of pledge ' || c.contribution_id,
+		    c.contribution_id, p.principal_id,
+		    ARRAY['pledged_contributions', 'pledges_receivable', 'cash', 'contributions'],
+		    ARRAY[c.fund_amount, -c.fund_amount, c.fund_amount, -c.fund_amount]);
+		RETURN fl.contribution_json(c, f);
+	END IF;
+	FOREACH k IN ARRAY ARRAY['partner_id', 'fund', 'amount', 'currency'] LOOP
+		IF NOT params ? k THEN
+			PERFORM fl.rpc_error(-32602, 'missing', k);
+		END IF;
+	END LOOP;
+	f := fl.fund_get(params->>'fund', 'fund');
+	c := fl.contribution_new(p, params, f, 'received');
+	c.received_at := fl.received_at_in(params);
+	c.bank_ref := params->>'bank_ref';
+	c := fl.contribution_insert(c);
+	PERFORM fl.post(f, 'receipt', 'receipt ' || c.contribution_id, c.contribution_id,
+	    p.principal_id, ARRAY['cash', 'contributions'],
+	    ARRAY[c.fund_amount, -c.fund_amount]);
+	RETURN fl.contribution_json(c, f);
+END
+$$;
+
+-- contribution.cancel: a pledge cancelled, its entry reversed.
+CREATE OR REPLACE FUNCTION api.contribution_cancel(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	c	fl.contribution := fl.contribution_get(params->>'contribution_id', true);
+	f	fl.fund;
+BEGIN
+	IF c.status <> 'pledged' THEN
+		PERFORM fl.wrong_state(c.status);
+	END IF;
+	f := fl.fund_get(c.fund_code, 'fund');
+	UPDATE fl.contribution SET status = 'cancelled', cancelled_at = now(),
+	    cancel_reason = params->>'reason'
+	 WHERE contribution_id = c.contribution_id
+	RETURNING * INTO c;
+	PERFORM fl.post(f, 'pledge_cancel', 'cancelled pledge ' || c.contribution_id,
+	    c.contribution_id, p.principal_id,
+	    ARRAY['pledged_contributions', 'pledges_receivable'],
+	    ARRAY[c.fund_amount, -c.fund_amount]);
+	RETURN fl.contribution_json(c, f);
+END
+$$;
+
+-- contribution.get
+CREATE OR REPLACE FUNCTION api.contribution_get(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN fl.contribution_json(fl.contribution_get(params->>'contribution_id', false));
+END
+$$;
+
+-- contribution.list: by partner, fund and status, a page at a time. A partner's own list
+-- only: api.call() sets its partner_id.
+CREATE OR REPLACE FUNCTION api.contribution_list(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+BEGIN
+	IF params ? 'partner_id' THEN
+		PERFORM fl.partner_check(params->>'partner_id');
+	END IF;
+	IF params ? 'fund' THEN
+		PERFORM fl.fund_get(params->>'fund', 'fund');
+	END IF;
+	RETURN fl.page('contributions', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.contribution_json(t)) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.contribution
+	         WHERE seq > fl.cursor_in(params->>'cursor')
+	           AND (NOT params ? 'partner_id' OR partner_id = params->>'partner_id')
+	           AND (NOT params ? 'fund' OR fund_code = params->>'fund')
+	           AND (NOT params ? 'status' OR status = params->>'status')
+	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
+-- contribution.status ----------------------------------------------------------------------
+
+-- What each contribution paid for (contribution.status; the rule and a worked example are in
+-- docs/ledger.md). Pass-through funds: the fund's disbursements, in the order of their
+-- journal entries, are allocated to its received contributions first in, first out by
+-- (received_at, contribution_id); a contribution earmarked for a region goes only to grants
+-- in that region. What no contribution can cover (earnings paid out, or contributions used
+-- up) stays unattributed. Endowments: a contribution's share is its amount over the fund's
+-- capital (all received contributions), and its use is that share of what was disbursed,
+-- rounded down. Partners see grants by id, region, category and amount only.
+
+-- Every (contribution, grant, amount) allocation of a pass-through fund, from the journal's
+-- disbursement entries and the contributions' received_at.
+CREATE OR REPLACE FUNCTION fl.fifo_allocations(p_fund text)
+RETURNS TABLE (contribution_id text, grant_id text, amount bigint)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	c_ids	text[];
+	c_left	bigint[];
+	c_mark	text[];
+	d	record;
+	i	int;
+	v_need	bigint;
+	v_take	bigint;
+BEGIN
+	SELECT array_agg(c.contribution_id ORDER BY c.received_at, c.contribution_id),
+	    array_agg(c.fund_amount ORDER BY c.received_at, c.contribution_id),
+	    array_agg(c.earmark_region ORDER BY c.received_at, c.contribution_id)
+	  INTO c_ids, c_left, c_mark
+	  FROM fl.contribution c WHERE c.fund_code = p_fund AND c.status = 'received';
+	FOR d IN
+		SELECT x.grant_id, g.region, p.amount
+		  FROM fl.journal_entry e
+		  JOIN fl.disbursement x ON x.disbursement_id = e.ref_id
+		  JOIN fl.grant_application g ON g.grant_id = x.grant_id
+		  JOIN fl.posting p ON p.entry_id = e.entry_id
+		  JOIN fl.account a ON a.account_id = p.account_id AND a.short = 'grants_disbursed'
+		 WHERE e.fund_code = p_fund AND e.kind = 'disbursement'
+		 ORDER BY e.entry_id
+	LOOP
+		v_need := d.amount;
+		FOR i IN 1 .. coalesce(cardinality(c_ids), 0) LOOP
+			EXIT WHEN v_need = 0;
+			CONTINUE WHEN c_left[i] = 0 OR
+			    (c_mark[i] IS NOT NULL AND c_mark[i] <> d.region);
+			v_take := least(v_need, c_left[i]);
+			c_left[i] := c_left[i] - v_take;
+			v_need := v_need - v_take;
+			contribution_id := c_ids[i];
+			grant_id := d.grant_id;
+			amount := v_take;
+			RETURN NEXT;
+		END LOOP;
+	END LOOP;
+END
+$$;
+
+-- contribution.status: the contribution, what it used and what is left, and the grants it
+-- paid for.
+CREATE OR REPLACE FUNCTION api.contribution_status(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	c	fl.contribution := fl.contribution_get(params->>'contribution_id', false);
+	f	fl.fund := fl.fund_get(c.fund_code, 'fund');
+	m	int := fl.minor(f.currency);
+	v_alloc	jsonb := '[]';
+	v_used	bigint := 0;
+	v_cap	numeric;
+	v_disb	numeric;
+BEGIN
+	IF c.status = 'received' AND f.kind = 'pass_through' THEN
+		SELECT coalesce(jsonb_agg(jsonb_build_object('grant_id', a.grant_id,
+		    'region', r.region, 'region_code', r.region_code, 'category', g.category,
+		    'amount', fl.money_out(a.amount, m)) ORDER BY a.first), '[]'),
+		    coalesce(sum(a.amount), 0)
+		  INTO v_alloc, v_used
+		  FROM (SELECT x.grant_id, sum(x.amount)::bigint AS amount,
+		               min(x.ord) AS first
+		          FROM (SELECT fa.*, row_number() OVER () AS ord
+		                  FROM fl.fifo_allocations(f.code) fa) x
+		         WHERE x.contribution_id = c.contribution_id
+		         GROUP BY x.grant_id) a
+		  JOIN fl.grant_application g ON g.grant_id = a.grant_id
+		  JOIN fl.region r ON r.region_code = g.region;
+	ELSIF c.status = 'received' THEN
+		SELECT sum(fund_amount) INTO v_cap FROM fl.contribution
+		 WHERE fund_code = f.code AND status = 'received';
+		SELECT coalesce(sum(disbursed), 0) INTO v_disb FROM fl.grant_application
+		 WHERE fund_code = f.code;
+		v_used := floor(c.fund_amount * v_disb / v_cap);
+		SELECT coalesce(jsonb_agg(jsonb_build_object('grant_id', g.grant_id,
+		    'region', r.region, 'region_code', r.region_code, 'category', g.category,
+		    'amount', fl.money_out(floor(c.fund_amount * g.disbursed / v_cap)::bigint, m))
+		    ORDER BY g.seq), '[]')
+		  INTO v_alloc
+		  FROM fl.grant_application g JOIN fl.region r ON r.region_code = g.region
+		 WHERE g.fund_code = f.code AND g.disbursed > 0;
+	END IF;
+	RETURN fl.contribution_json(c, f) || jsonb_build_object(
+	    'used', fl.money_out(v_used, m),
+	    'unused', fl.money_out(CASE WHEN c.status = 'received' THEN c.fund_amount - v_used
+	        ELSE 0 END, m),
+	    'allocations', v_alloc);
+END
+$$;
+
+-- The set form of direct receipts ----------------------------------------------------------
+
+-- Writes the receipts p_params[1..n] (none with contribution_id) as api.call() would one
+-- by one, each by the principal of p_token[k] (or else p_cert[k]), method roles
+-- p_roles[k], idempotency key p_idem[k], with one statement per table (docs/batching.md,
+-- One statement per batch). Returns api.call()'s answer for each, in order, or NULL having
+-- written nothing; api.call_many() then runs the calls one by one.
+CREATE OR REPLACE FUNCTION fl.receive_bulk(p_token bytea[], p_cert bytea[], p_roles text[],
+    p_params jsonb[], p_idem text[]) RETURNS jsonb[]
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_n	int := cardinality(p_params);
+	v_f	fl.fund;
+	c	fl.contribution;
+	v_ps	fl.principal[];
+	v_pids	text[];
+	v_ids	text[];
+	v_hash	bytea[];
+	v_fs	fl.fund[];
+	v_cs	fl.contribution[];
+	v_res	jsonb[];
+	v_funds	text[];
+	v_amts	bigint[];
+	k	int;
+BEGIN
+	v_ps := fl.bulk_callers(p_token, p_cert, p_roles);
+	IF v_ps IS NULL THEN
+		RETURN NULL;
+	END IF;
+	FOR k IN 1..v_n LOOP
+		v_pids[k] := (v_ps[k]).principal_id;
+		v_hash[k] := sha256(convert_to('contribution.receive ' || p_params[k]::text,
+		    'UTF8'));
+	END LOOP;
+	BEGIN
+		IF NOT fl.bulk_claim_keys(v_pids, p_idem) THEN
+			RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a key was used before';
+		END IF;
+		-- each receipt as api.contribution_receive() makes it (any error: FLERR)
+		FOR k IN 1..v_n LOOP
+			IF NOT p_params[k] ?& ARRAY['partner_id', 'fund', 'amount', 'currency'] THEN
+				RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a param is missing';
+			END IF;
+			IF v_f.code IS DISTINCT FROM p_params[k]->>'fund' THEN
+				v_f := fl.fund_get(p_params[k]->>'fund', 'fund');
+			END IF;
+			c := fl.contribution_new(v_ps[k], p_params[k], v_f, 'received');
+			c.received_at := fl.received_at_in(p_params[k]);
+			c.bank_ref := p_params[k]->>'bank_ref';
+			c.contribution_id := fl.new_id('co');	-- the column's default
+			v_ids[k] := c.contribution_id;
+			v_funds[k] := c.fund_code;
+			v_amts[k] := c.fund_amount;
+			v_cs[k] := c;
+			v_fs[k] := v_f;
+		END LOOP;
+		WITH ins AS (
+			INSERT INTO fl.contribution (contribution_id, partner_id, fund_code, status,
+			    amount, currency, fx_rate, fund_amount, earmark_region, pledged_at,
+			    received_at, bank_ref, created_by)
+			SELECT x.contribution_id, x.partner_id, x.fund_code, x.status, x.amount,
+			    x.currency, x.fx_rate, x.fund_amount, x.earmark_region, x.pledged_at,
+			    x.received_at, x.bank_ref, x.created_by
+			  FROM unnest(v_cs) WITH ORDINALITY AS x
+			 ORDER BY x.ordinality
+			RETURNING *)
+		SELECT array_agg(ins ORDER BY array_position(v_ids, ins.contribution_id))
+		  INTO v_cs FROM ins;
+		-- each one's journal entry, as api.contribution_receive() posts it
+		PERFORM fl.post_many('receipt', 'receipt ', v_funds, v_ids, v_pids, 'cash',
+		    'contributions', v_amts);
+		FOR k IN 1..v_n LOOP
+			v_res[k] := fl.contribution_json(v_cs[k], v_fs[k]);
+		END LOOP;
+		v_res := fl.bulk_record('contribution.receive', v_pids, p_idem, v_hash, v_res);
+		-- the entries' checks deferred to commit, now (see api.call())
+		SET CONSTRAINTS ALL IMMEDIATE;
+		SET CONSTRAINTS ALL DEFERRED;
+	EXCEPTION WHEN SQLSTATE 'FLERR' THEN
+		RETURN NULL;
+	END;
+	RETURN v_res;
+END
+$$;

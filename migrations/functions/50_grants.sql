@@ -1,0 +1,476 @@
+-- Returnees and grants: the guards of grants and of their decisions, returnee.*, grant.*
+-- with four-eyes approval and commitments, and fl.approve_bulk(), the set form of
+-- grant.approve. Disbursements are in functions/60_disbursements.sql.
+
+-- Guards -----------------------------------------------------------------------------------
+
+-- The contract's transitions and nothing else, for every role; a grant's terms never
+-- change.
+CREATE OR REPLACE FUNCTION fl.grant_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_OP = 'DELETE' THEN
+		RAISE EXCEPTION 'grants are never deleted';
+	END IF;
+	IF NEW.status <> OLD.status AND NOT (
+	    (OLD.status = 'submitted' AND NEW.status IN ('approved', 'rejected', 'withdrawn')) OR
+	    (OLD.status = 'approved' AND NEW.status IN ('completed', 'cancelled'))) THEN
+		RAISE EXCEPTION 'grant % cannot go from % to %', OLD.grant_id, OLD.status,
+		    NEW.status;
+	END IF;
+	IF (NEW.grant_id, NEW.returnee_id, NEW.fund_code, NEW.region, NEW.amount,
+	    NEW.category, NEW.purpose, NEW.approvals_needed, NEW.created_at, NEW.created_by)
+	   IS DISTINCT FROM (OLD.grant_id, OLD.returnee_id, OLD.fund_code, OLD.region,
+	    OLD.amount, OLD.category, OLD.purpose, OLD.approvals_needed, OLD.created_at,
+	    OLD.created_by) THEN
+		RAISE EXCEPTION 'grant %: its terms never change', OLD.grant_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER grant_guard BEFORE UPDATE OR DELETE ON fl.grant_application
+	FOR EACH ROW EXECUTE FUNCTION fl.grant_guard();
+
+-- The creator of a grant never decides on it.
+CREATE OR REPLACE FUNCTION fl.grant_decision_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM fl.grant_application WHERE grant_id = NEW.grant_id
+	    AND created_by = NEW.principal_id) THEN
+		RAISE EXCEPTION 'the creator of grant % may not decide on it', NEW.grant_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER grant_decision_guard BEFORE INSERT ON fl.grant_decision
+	FOR EACH ROW EXECUTE FUNCTION fl.grant_decision_guard();
+
+-- Decisions are never updated or deleted.
+CREATE OR REPLACE TRIGGER grant_decision_append_only
+	BEFORE UPDATE OR DELETE ON fl.grant_decision
+	FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+
+-- returnee.* -------------------------------------------------------------------------------
+
+-- A returnee as the protocol shows it, personal data included: no method a partner may
+-- call returns one.
+CREATE OR REPLACE FUNCTION fl.returnee_json(r fl.returnee) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	g	fl.region;
+BEGIN
+	SELECT * INTO g FROM fl.region WHERE region_code = r.region;
+	RETURN jsonb_build_object('returnee_id', r.returnee_id, 'full_name', r.full_name,
+	    'region', g.region, 'region_code', g.region_code,
+	    'returned_from', r.returned_from, 'returned_on', r.returned_on::text,
+	    'gender', r.gender, 'birth_year', r.birth_year, 'national_id', r.national_id,
+	    'created_at', fl.ts(r.created_at));
+END
+$$;
+
+-- returnee.register: -32009 for a national id registered already, naming that returnee.
+CREATE OR REPLACE FUNCTION api.returnee_register(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	r	fl.returnee;
+	v_first	text;
+BEGIN
+	IF (params->>'returned_on')::date > current_date THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'returned_on');
+	END IF;
+	IF (params->>'birth_year')::int > extract(year FROM current_date) THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'birth_year');
+	END IF;
+	INSERT INTO fl.returnee (full_name, region, returned_from, returned_on, gender,
+	    birth_year, national_id, created_by)
+	VALUES (params->>'full_name',
+	    (fl.region_resolve(params->>'region', 'region')).region_code,
+	    params->>'returned_from', (params->>'returned_on')::date, params->>'gender',
+	    (params->>'birth_year')::int, params->>'national_id', p.principal_id)
+	ON CONFLICT (national_id) WHERE national_id IS NOT NULL DO NOTHING
+	RETURNING * INTO r;
+	IF r.returnee_id IS NULL THEN
+		SELECT returnee_id INTO v_first FROM fl.returnee
+		 WHERE national_id = params->>'national_id';
+		PERFORM fl.rpc_error(-32009, 'duplicate_returnee', 'national_id',
+		    'a returnee with this national id is registered already',
+		    jsonb_build_object('returnee_id', v_first));
+	END IF;
+	RETURN fl.returnee_json(r);
+END
+$$;
+
+-- returnee.get
+CREATE OR REPLACE FUNCTION api.returnee_get(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	r	fl.returnee;
+BEGIN
+	SELECT * INTO r FROM fl.returnee WHERE returnee_id = params->>'returnee_id';
+	IF r.returnee_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
+	END IF;
+	RETURN fl.returnee_json(r);
+END
+$$;
+
+-- returnee.list: by region, a page at a time.
+CREATE OR REPLACE FUNCTION api.returnee_list(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_reg	text;
+BEGIN
+	IF params ? 'region' THEN
+		v_reg := (fl.region_resolve(params->>'region', 'region')).region_code;
+	END IF;
+	RETURN fl.page('returnees', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.returnee_json(t)) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.returnee
+	         WHERE seq > fl.cursor_in(params->>'cursor')
+	           AND (v_reg IS NULL OR region = v_reg)
+	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
+-- Grants -----------------------------------------------------------------------------------
+
+-- A grant as the protocol shows it, with its approvals and every decision.
+CREATE OR REPLACE FUNCTION fl.grant_json(g fl.grant_application) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	f	fl.fund;
+	r	fl.region;
+	m	int;
+BEGIN
+	SELECT * INTO f FROM fl.fund WHERE code = g.fund_code;
+	SELECT * INTO r FROM fl.region WHERE region_code = g.region;
+	m := fl.minor(f.currency);
+	RETURN jsonb_build_object('grant_id', g.grant_id, 'status', g.status,
+	    'amount', fl.money_out(g.amount, m), 'currency', f.currency, 'fund', g.fund_code,
+	    'region', r.region, 'region_code', r.region_code, 'category', g.category,
+	    'purpose', g.purpose, 'returnee_id', g.returnee_id,
+	    'approvals_needed', g.approvals_needed,
+	    'approvals', coalesce((SELECT jsonb_agg(jsonb_build_object('principal_id',
+	        d.principal_id, 'at', fl.ts(d.at), 'comment', d.comment) ORDER BY d.at)
+	        FROM fl.grant_decision d WHERE d.grant_id = g.grant_id
+	         AND d.decision = 'approve'), '[]'),
+	    -- every decision, approvals and a rejection alike: who, what, when, why
+	    'decisions', coalesce((SELECT jsonb_agg(jsonb_build_object('principal_id',
+	        d.principal_id, 'decision', d.decision, 'at', fl.ts(d.at),
+	        'comment', d.comment) ORDER BY d.at)
+	        FROM fl.grant_decision d WHERE d.grant_id = g.grant_id), '[]'),
+	    'committed', fl.money_out(g.committed, m), 'disbursed', fl.money_out(g.disbursed, m),
+	    'decided_at', fl.ts(g.decided_at), 'reason', g.reason,
+	    'created_at', fl.ts(g.created_at), 'created_by', g.created_by);
+END
+$$;
+
+-- A grant by id (FOR UPDATE with p_lock), or -32004.
+CREATE OR REPLACE FUNCTION fl.grant_get(p_id text, p_lock boolean) RETURNS fl.grant_application
+LANGUAGE plpgsql AS $$
+DECLARE
+	g	fl.grant_application;
+BEGIN
+	IF p_lock THEN
+		SELECT * INTO g FROM fl.grant_application WHERE grant_id = p_id FOR UPDATE;
+	ELSE
+		SELECT * INTO g FROM fl.grant_application WHERE grant_id = p_id;
+	END IF;
+	IF g.grant_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'grant_not_found', 'grant_id');
+	END IF;
+	RETURN g;
+END
+$$;
+
+-- A decision on a submitted grant, under the grant row's lock: the four-eyes rules first.
+CREATE OR REPLACE FUNCTION fl.grant_decide(p fl.principal, g fl.grant_application,
+    p_decision text, p_comment text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF g.created_by = p.principal_id THEN
+		PERFORM fl.rpc_error(-32011, 'self_approval', 'grant_id',
+		    'the creator of a grant may not decide on it');
+	END IF;
+	IF EXISTS (SELECT 1 FROM fl.grant_decision WHERE grant_id = g.grant_id
+	    AND principal_id = p.principal_id) THEN
+		PERFORM fl.rpc_error(-32011, 'already_approved', 'grant_id',
+		    'this principal has decided on this grant already');
+	END IF;
+	IF g.status <> 'submitted' THEN
+		PERFORM fl.wrong_state(g.status);
+	END IF;
+	INSERT INTO fl.grant_decision (grant_id, principal_id, decision, comment)
+	VALUES (g.grant_id, p.principal_id, p_decision, p_comment);
+END
+$$;
+
+-- grant.* ----------------------------------------------------------------------------------
+
+-- grant.apply: a submitted grant in the returnee's region, which needs two approvals when
+-- its amount is above the fund's dual_approval_above.
+CREATE OR REPLACE FUNCTION api.grant_apply(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	r	fl.returnee;
+	f	fl.fund;
+	g	fl.grant_application;
+	v_amt	bigint;
+BEGIN
+	SELECT * INTO r FROM fl.returnee WHERE returnee_id = params->>'returnee_id';
+	IF r.returnee_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
+	END IF;
+	f := fl.fund_get(params->>'fund', 'fund');
+	v_amt := fl.money_in(params->>'amount', fl.minor(f.currency), 'amount');
+	INSERT INTO fl.grant_application (returnee_id, fund_code, region, amount, category,
+	    purpose, approvals_needed, created_by)
+	VALUES (r.returnee_id, f.code, r.region, v_amt, params->>'category',
+	    params->>'purpose', CASE WHEN v_amt > f.dual_approval_above THEN 2 ELSE 1 END,
+	    p.principal_id)
+	RETURNING * INTO g;
+	RETURN fl.grant_json(g);
+END
+$$;
+
+-- grant.get
+CREATE OR REPLACE FUNCTION api.grant_get(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN fl.grant_json(fl.grant_get(params->>'grant_id', false));
+END
+$$;
+
+-- grant.list: by region, fund and status, a page at a time.
+CREATE OR REPLACE FUNCTION api.grant_list(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_reg	text;
+BEGIN
+	IF params ? 'region' THEN
+		v_reg := (fl.region_resolve(params->>'region', 'region')).region_code;
+	END IF;
+	IF params ? 'fund' THEN
+		PERFORM fl.fund_get(params->>'fund', 'fund');
+	END IF;
+	RETURN fl.page('grants', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.grant_json(t)) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.grant_application
+	         WHERE seq > fl.cursor_in(params->>'cursor')
+	           AND (v_reg IS NULL OR region = v_reg)
+	           AND (NOT params ? 'fund' OR fund_code = params->>'fund')
+	           AND (NOT params ? 'status' OR status = params->>'status')
+	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
+-- grant.withdraw: a submitted grant withdrawn.
+CREATE OR REPLACE FUNCTION api.grant_withdraw(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
+BEGIN
+	IF g.status <> 'submitted' THEN
+		PERFORM fl.wrong_state(g.status);
+	END IF;
+	UPDATE fl.grant_application SET status = 'withdrawn', decided_at = now(),
+	    reason = params->>'reason'
+	 WHERE grant_id = g.grant_id RETURNING * INTO g;
+	RETURN fl.grant_json(g);
+END
+$$;
+
+-- grant.approve: one approval; the last one the grant needs commits its amount. In a
+-- batch, a run of approvals goes to fl.approve_bulk() instead.
+CREATE OR REPLACE FUNCTION api.grant_approve(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
+	f	fl.fund;
+	v_n	int;
+	v_avail	bigint;
+BEGIN
+	PERFORM fl.grant_decide(p, g, 'approve', params->>'comment');
+	SELECT count(*) INTO v_n FROM fl.grant_decision
+	 WHERE grant_id = g.grant_id AND decision = 'approve';
+	IF v_n < g.approvals_needed THEN
+		RETURN fl.grant_json(g);
+	END IF;
+	-- The final approval commits the money: the fund's row locked and current (folded),
+	-- available checked, the commitment posted; all in this transaction.
+	f := fl.fund_fold(g.fund_code);
+	v_avail := CASE f.kind WHEN 'pass_through' THEN f.received + f.earnings
+	    ELSE f.earnings END - f.committed - f.disbursed;
+	IF g.amount > v_avail THEN
+		PERFORM fl.rpc_error(-32010, 'insufficient_funds', 'grant_id',
+		    'the fund''s available balance cannot cover this grant',
+		    jsonb_build_object('available', fl.money_out(v_avail, fl.minor(f.currency))));
+	END IF;
+	PERFORM fl.post(f, 'commitment', 'commitment for grant ' || g.grant_id, g.grant_id,
+	    p.principal_id, ARRAY['grants_committed', 'commitments'],
+	    ARRAY[g.amount, -g.amount]);
+	UPDATE fl.grant_application SET status = 'approved', committed = amount,
+	    decided_at = now()
+	 WHERE grant_id = g.grant_id RETURNING * INTO g;
+	RETURN fl.grant_json(g);
+END
+$$;
+
+-- grant.reject: one rejection decides the grant.
+CREATE OR REPLACE FUNCTION api.grant_reject(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
+BEGIN
+	PERFORM fl.grant_decide(p, g, 'reject', params->>'reason');
+	UPDATE fl.grant_application SET status = 'rejected', decided_at = now(),
+	    reason = params->>'reason'
+	 WHERE grant_id = g.grant_id RETURNING * INTO g;
+	RETURN fl.grant_json(g);
+END
+$$;
+
+-- grant.cancel: an approved grant ends; what is committed and unpaid goes back.
+CREATE OR REPLACE FUNCTION api.grant_cancel(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
+BEGIN
+	IF g.status <> 'approved' THEN
+		PERFORM fl.wrong_state(g.status);
+	END IF;
+	IF EXISTS (SELECT 1 FROM fl.disbursement WHERE grant_id = g.grant_id
+	    AND status = 'pending') THEN
+		PERFORM fl.rpc_error(-32009, 'disbursement_pending', 'grant_id',
+		    'a disbursement of this grant is pending: confirm or fail it first');
+	END IF;
+	IF g.committed > 0 THEN
+		PERFORM fl.post((SELECT f FROM fl.fund f WHERE code = g.fund_code),
+		    'commitment_release', 'cancelled grant ' || g.grant_id, g.grant_id,
+		    p.principal_id, ARRAY['commitments', 'grants_committed'],
+		    ARRAY[g.committed, -g.committed]);
+	END IF;
+	UPDATE fl.grant_application SET status = 'cancelled', committed = 0,
+	    reason = params->>'reason', decided_at = now()
+	 WHERE grant_id = g.grant_id RETURNING * INTO g;
+	RETURN fl.grant_json(g);
+END
+$$;
+
+-- The set form of grant.approve ------------------------------------------------------------
+
+-- Approves the grants p_params[1..n]->>'grant_id', each by the principal of p_token[k] (or
+-- else p_cert[k]), method roles p_roles[k], idempotency key p_idem[k], as
+-- api.grant_approve() does one after the other: the four-eyes rules, and for an approval
+-- that is the last one a grant needs, its fund folded and locked, the available balance
+-- checked, the commitment posted and the grant approved; with one statement per table
+-- (docs/batching.md, One statement per batch). Returns api.call()'s answer for each, in
+-- order, or NULL having written nothing; api.call_many() then runs the calls one by one.
+CREATE OR REPLACE FUNCTION fl.approve_bulk(p_token bytea[], p_cert bytea[], p_roles text[],
+    p_params jsonb[], p_idem text[]) RETURNS jsonb[]
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_n	int := cardinality(p_params);
+	v_ps	fl.principal[];
+	v_pids	text[];
+	v_ids	text[];
+	v_hash	bytea[];
+	v_gs	fl.grant_application[];
+	v_final	text[] := '{}';		-- the last approvals: their grants,
+	v_funds	text[] := '{}';		-- funds,
+	v_fpids	text[] := '{}';		-- approvers
+	v_amts	bigint[] := '{}';	-- and amounts
+	v_f	fl.fund;
+	v_avail	bigint;
+	v_res	jsonb[];
+	g	fl.grant_application;
+	k	int;
+BEGIN
+	v_ps := fl.bulk_callers(p_token, p_cert, p_roles);
+	IF v_ps IS NULL THEN
+		RETURN NULL;
+	END IF;
+	FOR k IN 1..v_n LOOP
+		v_pids[k] := (v_ps[k]).principal_id;
+		v_ids[k] := p_params[k]->>'grant_id';
+		v_hash[k] := sha256(convert_to('grant.approve ' || p_params[k]::text, 'UTF8'));
+	END LOOP;
+	-- a grant twice in the run: the second call's answer depends on the first's
+	IF array_position(v_ids, NULL) IS NOT NULL OR
+	    (SELECT count(DISTINCT x) <> v_n FROM unnest(v_ids) AS x) THEN
+		RETURN NULL;
+	END IF;
+	BEGIN
+		IF NOT fl.bulk_claim_keys(v_pids, p_idem) THEN
+			RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a key was used before';
+		END IF;
+		-- the grants' rows locked, as fl.grant_get(id, true) locks each; in grant_id
+		-- order, so that two batches cannot deadlock on them
+		SELECT array_agg(x ORDER BY array_position(v_ids, x.grant_id)) INTO v_gs
+		  FROM (SELECT * FROM fl.grant_application WHERE grant_id = ANY (v_ids)
+			 ORDER BY grant_id FOR UPDATE) AS x;
+		IF coalesce(cardinality(v_gs), 0) <> v_n THEN
+			RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a grant is unknown';
+		END IF;
+		-- fl.grant_decide()'s rules; and which approvals are the last their grant needs
+		FOR k IN 1..v_n LOOP
+			g := v_gs[k];
+			IF g.created_by = v_pids[k] OR g.status <> 'submitted' OR
+			    EXISTS (SELECT 1 FROM fl.grant_decision WHERE grant_id = g.grant_id
+				     AND principal_id = v_pids[k]) THEN
+				RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a decision is refused';
+			END IF;
+			IF (SELECT count(*) FROM fl.grant_decision WHERE grant_id = g.grant_id
+			     AND decision = 'approve') + 1 >= g.approvals_needed THEN
+				v_final := v_final || g.grant_id;
+				v_funds := v_funds || g.fund_code;
+				v_fpids := v_fpids || v_pids[k];
+				v_amts := v_amts || g.amount;
+			END IF;
+		END LOOP;
+		-- each fund of a last approval folded and locked, as fl.fund_fold() does for
+		-- each; what each approval commits counts against the available balance of the
+		-- ones after it, in the calls' order
+		FOR v_f IN SELECT ff.*
+			     FROM (SELECT DISTINCT x.fund_code FROM unnest(v_gs) AS x
+				    WHERE x.grant_id = ANY (v_final) ORDER BY 1) AS c
+			    CROSS JOIN LATERAL fl.fund_fold(c.fund_code) AS ff LOOP
+			v_avail := CASE v_f.kind WHEN 'pass_through' THEN v_f.received + v_f.earnings
+			    ELSE v_f.earnings END - v_f.committed - v_f.disbursed;
+			FOR k IN 1..v_n LOOP
+				g := v_gs[k];
+				CONTINUE WHEN g.fund_code <> v_f.code OR NOT g.grant_id = ANY (v_final);
+				v_avail := v_avail - g.amount;
+				IF v_avail < 0 THEN
+					RAISE EXCEPTION USING ERRCODE = 'FLERR',
+					    MESSAGE = 'the fund cannot cover an approval';
+				END IF;
+			END LOOP;
+		END LOOP;
+		INSERT INTO fl.grant_decision (grant_id, principal_id, decision, comment)
+		SELECT u.id, u.pid, 'approve', u.p->>'comment'
+		  FROM unnest(v_ids, v_pids, p_params) WITH ORDINALITY AS u(id, pid, p, o)
+		 ORDER BY u.o;
+		-- each commitment, as api.grant_approve() posts it
+		PERFORM fl.post_many('commitment', 'commitment for grant ', v_funds, v_final,
+		    v_fpids, 'grants_committed', 'commitments', v_amts);
+		UPDATE fl.grant_application SET status = 'approved', committed = amount,
+		    decided_at = now()
+		 WHERE grant_id = ANY (v_final);
+		SELECT array_agg(x ORDER BY array_position(v_ids, x.grant_id)) INTO v_gs
+		  FROM fl.grant_application AS x WHERE x.grant_id = ANY (v_ids);
+		FOR k IN 1..v_n LOOP
+			v_res[k] := fl.grant_json(v_gs[k]);
+		END LOOP;
+		v_res := fl.bulk_record('grant.approve', v_pids, p_idem, v_hash, v_res);
+		-- the commitments' checks deferred to commit, now (see api.call())
+		SET CONSTRAINTS ALL IMMEDIATE;
+		SET CONSTRAINTS ALL DEFERRED;
+	EXCEPTION WHEN SQLSTATE 'FLERR' THEN
+		RETURN NULL;
+	END;
+	RETURN v_res;
+END
+$$;

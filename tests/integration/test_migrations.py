@@ -1,0 +1,531 @@
+"""The schema runner and the layout of migrations/ (docs/migrations.md).
+
+Each function, trigger and view is defined once, in a repeatable file; versioned files
+define none; docs/schema.sql is the schema the tree makes. `fundd migrate` applies a run in
+one transaction, a changed repeatable file is applied again, and fundd refuses to serve
+until it is.
+
+Databases migrated by an earlier tree reach the schema of a fresh one. The release in fixtures/migrations-0014.tar.gz is 0001..0014 as they were when every
+function lived in a versioned file. The suite's own database came through it: conftest has
+devenv.sh migrate it with that release, keep books in it (fixtures/upgrade_data.sql), and
+only then migrate it to this tree; every other test of the suite runs on it. Here: its
+schema is a fresh database's, its books survived, and so does every earlier state of the
+release."""
+
+import configparser
+import difflib
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+
+import pytest
+
+from fundlib import FUNDD, ROOT, Daemon, free_port, uniq
+
+FIXTURES = os.path.join(ROOT, "tests", "integration", "fixtures")
+RELEASE = os.path.join(FIXTURES, "migrations-0014.tar.gz")
+MIGRATIONS = os.path.join(ROOT, "migrations")
+REPEATABLE = os.path.join(MIGRATIONS, "functions")
+REWORK_LIST = os.path.join(MIGRATIONS, "reworked.sha256")
+SCHEMA_FILE = os.path.join(ROOT, "docs", "schema.sql")
+
+
+def schema(env, db):
+    return env.devenv("schema", env.dir, db).stdout
+
+
+def sql_in(env, db, query):
+    return env.devenv("psql", env.dir, "-At", "-d", db, "-c", query).stdout.strip()
+
+
+def reworked_forms():
+    return [l.split() for l in open(REWORK_LIST) if l.strip() and not l.startswith("#")]
+
+
+def assert_same(expected, got, what):
+    if expected != got:
+        diff = difflib.unified_diff(expected.splitlines(), got.splitlines(), "fresh", what,
+                                    lineterm="", n=2)
+        raise AssertionError("%s differs from a fresh database:\n%s" % (
+            what, "\n".join(list(diff)[:80])))
+
+
+class Scratch:
+    """Databases of the suite's cluster, each with a config for `fundd migrate`, dropped at
+    the end."""
+
+    def __init__(self, env):
+        self.env = env
+        self.dbs = []
+
+    def db(self, stem, migrations=None):
+        name = "%s_%s" % (stem, uniq("d").replace("-", "_").lower())
+        self.env.sql("CREATE DATABASE %s OWNER fund_owner" % name)
+        self.dbs.append(name)
+        return name, self.conf(name, migrations)
+
+    def conf(self, name, migrations=None):
+        cp = configparser.ConfigParser(interpolation=None, comment_prefixes=(";", "#"))
+        cp.read(self.env.conf)
+        dsn = " ".join(kv for kv in cp.get("database", "migrate_dsn").split()
+                       if not kv.startswith("dbname="))
+        ov = {"database": {"dsn": dsn + " dbname=" + name,
+                           "migrate_dsn": dsn + " dbname=" + name}}
+        if migrations:
+            ov["database"]["migrations"] = migrations
+        return self.env.write_conf(os.path.join(self.env.dir, "fundd-%s.conf" % name), ov)
+
+    def migrate(self, conf):
+        p = self.env.fundd("migrate", conf=conf, timeout=120)
+        assert p.returncode == 0, "migrate failed: %s %s" % (p.stdout, p.stderr)
+        return p.stdout
+
+    def drop(self):
+        for name in self.dbs:
+            self.env.sql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+
+
+@pytest.fixture(scope="module")
+def scratch(env):
+    s = Scratch(env)
+    yield s
+    s.drop()
+
+
+@pytest.fixture(scope="module")
+def fresh_db(env, scratch):
+    """A database migrated from nothing by this tree, that no other test writes to."""
+    name, conf = scratch.db("fresh")
+    scratch.migrate(conf)
+    return name
+
+
+@pytest.fixture(scope="module")
+def fresh(env, fresh_db):
+    """The schema of fresh_db."""
+    return schema(env, fresh_db)
+
+
+@pytest.fixture(scope="module")
+def release(env, tmp_path_factory):
+    """The release's files: [(name, path)] in order."""
+    d = tmp_path_factory.mktemp("release")
+    with tarfile.open(RELEASE) as t:
+        t.extractall(d)
+    root = os.path.join(d, "migrations-0014")
+    os.chmod(d, 0o755)
+    return [(n, os.path.join(root, n)) for n in sorted(os.listdir(root))]
+
+
+def test_the_suites_database_came_through_the_release(env):
+    """conftest set the suite's database up from the release, and the upgrade recorded
+    every versioned file in its current form."""
+    for f in ("upgrade-data-before.sql", "upgrade-data-after.sql"):
+        assert os.path.exists(os.path.join(env.dir, f)), \
+            "%s missing: devenv.sh did not upgrade the suite's database" % f
+    files = sorted(n for n in os.listdir(os.path.join(ROOT, "migrations"))
+                   if n.endswith(".sql"))
+    rows = env.sql("SELECT name FROM fund_meta.migration ORDER BY version").split()
+    assert rows == files
+    recorded = dict(l.split("|") for l in env.sql(
+        "SELECT name || '|' || sha256 FROM fund_meta.migration").split())
+    for name in files:
+        with open(os.path.join(ROOT, "migrations", name), "rb") as f:
+            assert recorded[name] == hashlib.sha256(f.read()).hexdigest(), \
+                "%s is not recorded in its current form" % name
+    assert env.sql("SELECT count(*) FROM fl.principal WHERE name LIKE 'upgrade %'").strip() \
+        == "5", "the release's books are not in the suite's database"
+
+
+def test_upgraded_schema_is_a_fresh_databases(env, fresh):
+    """The suite's database as the upgrade left it (devenv.sh dumped it then: tests add
+    roles and grants of their own later)."""
+    with open(os.path.join(env.dir, "upgrade-schema.sql")) as f:
+        assert_same(fresh, f.read(), "the upgraded suite database")
+
+
+def test_books_kept_before_the_upgrade_are_unchanged(env):
+    """Every row the release's functions wrote (upgrade_data.sql: all the mutating methods,
+    folds and the audit chain) is the same after the upgrade."""
+    with open(os.path.join(env.dir, "upgrade-data-before.sql")) as f:
+        before = f.read()
+    with open(os.path.join(env.dir, "upgrade-data-after.sql")) as f:
+        after = f.read()
+    assert "UP-GEG-SME" in before and "Returnee One" in before, \
+        "upgrade_data.sql wrote none of its books"
+    assert_same(before, after, "the data after the upgrade")
+
+
+def test_the_upgraded_books_still_add_up(env):
+    """What the release wrote reads back through this tree's functions: the fund figures
+    equal the journal's sums, and the audit chain of those events verifies."""
+    bad = env.sql("SELECT code FROM fl.fund f WHERE code LIKE 'UP-%' AND "
+                  "fl.fund_balance_json(fl.fund_current(f)) <> "
+                  "fl.fund_balance_from_journal(f.code)")
+    assert bad.strip() == "", "fund figures differ from the journal: %r" % bad
+    assert env.sql("SELECT count(*) FROM fl.journal_entry e JOIN fl.fund f "
+                   "ON f.code = e.fund_code WHERE f.code LIKE 'UP-%'").strip() == "13"
+
+
+def test_every_state_of_the_release_upgrades(env, scratch, fresh, release):
+    """A database left at any step of the release (0001 only, 0001..0002, ...) upgrades to
+    the same schema as a fresh one."""
+    for k in range(1, len(release)):
+        rel_dir = os.path.join(env.dir, "release-upto-%02d" % k)
+        shutil.rmtree(rel_dir, ignore_errors=True)
+        os.makedirs(rel_dir)
+        for name, path in release[:k]:
+            shutil.copy(path, rel_dir)
+        name, conf = scratch.db("upto%02d" % k, migrations=rel_dir)
+        out = scratch.migrate(conf)
+        assert "applied %s" % release[k - 1][0] in out, out
+        out = scratch.migrate(scratch.conf(name))
+        assert "recorded %s in its current form" % release[0][0] in out, out
+        assert "applied %s" % release[k][0] in out, out
+        assert_same(fresh, schema(env, name), "a database at %s, upgraded" % release[k - 1][0])
+
+
+def test_an_unknown_earlier_form_is_refused(env, scratch, release):
+    """Only the forms the rework list names are taken for the current file: a database
+    that ran anything else is refused, changing nothing."""
+    rel_dir = os.path.join(env.dir, "release-altered")
+    shutil.rmtree(rel_dir, ignore_errors=True)
+    os.makedirs(rel_dir)
+    for name, path in release[:2]:
+        shutil.copy(path, rel_dir)
+    with open(os.path.join(rel_dir, release[1][0]), "a") as f:
+        f.write("\n-- edited after release\n")
+    name, conf = scratch.db("altered", migrations=rel_dir)
+    scratch.migrate(conf)
+    p = env.fundd("migrate", conf=scratch.conf(name), timeout=120)
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "migration %s changed after it was applied" % release[1][0] in p.stderr, p.stderr
+    n = sql_in(env, name, "SELECT count(*) FROM fund_meta.migration WHERE sha256 IN (%s)" %
+               ", ".join("'%s'" % sha for sha, _ in reworked_forms()))
+    assert n == "1", "the refused run changed the records (%s earlier forms left)" % n
+
+
+# --------------------------------------------------------------------------------------------
+# One place for each thing
+
+
+def strip_comments(sql):
+    """sql without -- and /* */ comments, strings and dollar-quoted bodies kept."""
+    return "".join(text for kind, text in tokens(sql) if kind != "comment")
+
+
+def tokens(sql):
+    """(kind, text) pieces of sql: comment, quoted (a string, identifier or dollar-quoted
+    body), or code."""
+    i, n, code = 0, len(sql), ""
+    while i < n:
+        if sql.startswith("--", i):
+            j = sql.find("\n", i)
+            j = n if j < 0 else j
+            yield "code", code
+            code = ""
+            yield "comment", sql[i:j]
+            i = j
+        elif sql.startswith("/*", i):
+            j = sql.index("*/", i) + 2
+            yield "code", code
+            code = ""
+            yield "comment", sql[i:j]
+            i = j
+        elif sql[i] in "'\"":
+            q = sql[i]
+            j = i + 1
+            while True:
+                j = sql.index(q, j)
+                if sql.startswith(q * 2, j):
+                    j += 2
+                    continue
+                break
+            yield "code", code
+            code = ""
+            yield "quoted", sql[i:j + 1]
+            i = j + 1
+        elif sql[i] == "$" and re.match(r"\$(?:[A-Za-z_]\w*)?\$", sql[i:]):
+            tag = re.match(r"\$(?:[A-Za-z_]\w*)?\$", sql[i:]).group(0)
+            j = sql.index(tag, i + len(tag)) + len(tag)
+            yield "code", code
+            code = ""
+            yield "quoted", sql[i:j]
+            i = j
+        else:
+            code += sql[i]
+            i += 1
+    yield "code", code
+
+
+def statements(sql):
+    """The top-level statements of sql, comments removed."""
+    stmt, out = "", []
+    for kind, text in tokens(sql):
+        if kind == "comment":
+            continue
+        if kind == "quoted":
+            stmt += text
+            continue
+        parts = text.split(";")
+        for p in parts[:-1]:
+            out.append((stmt + p).strip())
+            stmt = ""
+        stmt += parts[-1]
+    if stmt.strip():
+        out.append(stmt.strip())
+    return [s for s in out if s]
+
+
+CODE_OBJECT = re.compile(
+    r"^CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?P<kind>FUNCTION|PROCEDURE|AGGREGATE|VIEW|"
+    r"MATERIALIZED\s+VIEW|RULE)\s+(?P<name>[\w.]+)|(?:CONSTRAINT\s+)?TRIGGER\s+(?P<trig>\w+)"
+    r"\s.*?\bON\s+(?P<table>[\w.]+))", re.I | re.S)
+
+
+def versioned_files():
+    return sorted(n for n in os.listdir(MIGRATIONS) if re.match(r"\d{4}_\w+\.sql$", n))
+
+
+def repeatable_files():
+    return sorted(n for n in os.listdir(REPEATABLE) if n.endswith(".sql"))
+
+
+def repeatable_objects():
+    """{(kind, name): [file, ...]} of everything the repeatable files create."""
+    found = {}
+    for name in repeatable_files():
+        with open(os.path.join(REPEATABLE, name)) as f:
+            for st in statements(f.read()):
+                m = CODE_OBJECT.match(st)
+                if not m:
+                    continue
+                if m.group("trig"):
+                    key = ("trigger", "%s ON %s" % (m.group("trig"), m.group("table")))
+                else:
+                    key = (re.sub(r"\s+", " ", m.group("kind").lower()), m.group("name"))
+                found.setdefault(key, []).append(name)
+    return found
+
+
+def test_versioned_files_define_no_code():
+    """Functions, procedures, triggers, views and rules live in the repeatable files only,
+    also when hidden in a DO block of a versioned file."""
+    bad = []
+    for name in versioned_files():
+        with open(os.path.join(MIGRATIONS, name)) as f:
+            text = strip_comments(f.read())
+        for m in re.finditer(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?"
+                             r"(FUNCTION|PROCEDURE|AGGREGATE|TRIGGER|VIEW|MATERIALIZED\s+"
+                             r"VIEW|RULE)\s+([\w.]+)", text, re.I):
+            bad.append("%s: CREATE %s %s" % (name, m.group(1).upper(), m.group(2)))
+    assert not bad, "versioned files that define code (it belongs in functions/):\n" + \
+        "\n".join(bad)
+
+
+def test_each_object_is_defined_once():
+    twice = {"%s %s" % k: v for k, v in repeatable_objects().items() if len(v) > 1}
+    assert not twice, "defined more than once in migrations/functions/: %r" % twice
+
+
+def test_the_parser_sees_what_the_files_hold():
+    """The checks above rest on this parse: it finds every kind of object, skips bodies
+    (api.call's text inside fl.rebuild_dispatch is not a definition) and comments."""
+    objs = repeatable_objects()
+    assert ("function", "fl.entry_commit") in objs
+    assert ("function", "fl.rebuild_dispatch") in objs
+    assert ("function", "api.call") not in objs
+    assert ("view", "fl.ledger_export") in objs
+    assert ("trigger", "journal_entry_commit ON fl.journal_entry") in objs
+    sample = ("-- CREATE FUNCTION fl.in_comment()\nCREATE FUNCTION fl.a() RETURNS int "
+              "LANGUAGE sql AS $b$ SELECT 1; CREATE FUNCTION fl.in_body() $b$;\n"
+              "CREATE OR REPLACE TRIGGER t AFTER INSERT ON fl.x FOR EACH ROW EXECUTE "
+              "FUNCTION fl.a(); SELECT ';CREATE VIEW fl.in_string';")
+    found = [CODE_OBJECT.match(st).group("name", "trig") for st in statements(sample)
+             if CODE_OBJECT.match(st)]
+    assert found == [("fl.a", None), (None, "t")], found
+
+
+def test_the_database_holds_what_the_repeatable_files_define(env, fresh_db):
+    """Every function, trigger and view of the database is defined in a repeatable file
+    (api.call is generated from the method functions by fl.rebuild_dispatch), and every
+    one defined there exists."""
+    defined = {(k, n) for k, n in repeatable_objects()}
+    rows = sql_in(env, fresh_db, """
+        SELECT 'function ' || n.nspname || '.' || p.proname
+          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+           AND n.nspname NOT LIKE 'pg\\_%'
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid
+                            AND d.deptype = 'e')
+        UNION ALL
+        SELECT 'view ' || schemaname || '.' || viewname FROM pg_views
+         WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
+        UNION ALL
+        SELECT 'trigger ' || tgname || ' ON ' || tgrelid::regclass FROM pg_trigger
+         WHERE NOT tgisinternal""").splitlines()
+    in_db = {tuple(r.split(" ", 1)) for r in rows if r.strip()}
+    assert ("function", "api.call") in in_db
+    in_db.discard(("function", "api.call"))
+    assert len(in_db) > 100
+    assert sorted(in_db - defined) == [], "in the database, not in migrations/functions/"
+    assert sorted(defined - in_db) == [], "in migrations/functions/, not in the database"
+
+
+def test_schema_file_is_current(fresh):
+    """docs/schema.sql is the schema the tree makes, so that a reviewer sees every change
+    to it as a diff. `make schema` writes it."""
+    with open(SCHEMA_FILE) as f:
+        committed = f.read()
+    assert "CREATE FUNCTION fl.entry_commit()" in committed
+    if committed != fresh:
+        raise AssertionError("docs/schema.sql is stale: run `make schema` and commit it\n" +
+                             "\n".join(list(difflib.unified_diff(
+                                 committed.splitlines(), fresh.splitlines(),
+                                 "docs/schema.sql", "a fresh database", lineterm="",
+                                 n=1))[:60]))
+
+
+# --------------------------------------------------------------------------------------------
+# The runner
+
+
+@pytest.fixture
+def tree(env):
+    """A copy of migrations/ to change, and a fresh database migrated from it, with a
+    config that serves it. Yields (directory, database, config)."""
+    d = os.path.join(env.dir, "tree-" + uniq("t"))
+    shutil.copytree(MIGRATIONS, d)
+    s = Scratch(env)
+    name, conf = s.db("runner", migrations=d)
+    env.write_conf(conf, {"server": {"listen": "127.0.0.1:%d" % free_port()}}, base=conf)
+    s.migrate(conf)
+    yield d, name, conf
+    s.drop()
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def serve_refused(conf):
+    """fundd's refusal to serve conf (its output), or an AssertionError when it serves."""
+    try:
+        p = subprocess.run([FUNDD, "-c", conf], cwd=ROOT, capture_output=True, text=True,
+                           timeout=15)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("fundd served a database that is not at the tree's state")
+    assert p.returncode == 1, p.stdout + p.stderr
+    return p.stdout + p.stderr
+
+
+def serves(env, conf):
+    port = int(re.search(r"^listen = 127\.0\.0\.1:(\d+)$", open(conf).read(), re.M).group(1))
+    d = Daemon(env, uniq("runner"), conf, port)
+    d.start()
+    assert d.stop() == 0
+
+
+def edit(path, old, new):
+    with open(path) as f:
+        text = f.read()
+    assert old in text, "%s has no %r" % (path, old)
+    with open(path, "w") as f:
+        f.write(text.replace(old, new, 1))
+
+
+def test_a_changed_repeatable_file_is_applied_again(env, tree):
+    """Only the changed file is applied; until then fundd refuses to serve, naming it."""
+    d, db, conf = tree
+    edit(os.path.join(d, "functions", "10_common.sql"),
+         "'version', ctx->>'version', 'protocol', 1)",
+         "'version', ctx->>'version', 'protocol', 1, 'patched', true)")
+    out = serve_refused(conf)
+    assert "functions/10_common.sql changed since it was applied" in out, out
+    p = env.fundd("migrate", conf=conf, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["applied functions/10_common.sql"], p.stdout
+    assert sql_in(env, db, "SELECT api.system_version(NULL, '{}', '{}')->>'patched'") == "true"
+    serves(env, conf)
+    p = env.fundd("migrate", conf=conf, timeout=120)
+    assert p.stdout.startswith("schema is up to date"), p.stdout
+
+
+def test_a_new_method_joins_the_dispatcher(env, tree):
+    """A method function added to a repeatable file is callable through api.call after the
+    run: the runner generates the dispatcher once, at the end."""
+    d, db, conf = tree
+    with open(os.path.join(d, "functions", "10_common.sql"), "a") as f:
+        f.write("\nCREATE OR REPLACE FUNCTION api.system_probe(p fl.principal, params jsonb, "
+                "ctx jsonb) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$\nBEGIN\n\tRETURN "
+                "jsonb_build_object('probe', params->'x');\nEND\n$$;\n")
+    p = env.fundd("migrate", conf=conf, timeout=120)
+    assert p.returncode == 0, p.stderr
+    token = "runner-probe-" + uniq("t")
+    env.devenv("psql", env.dir, "-d", db, "-c",
+               "INSERT INTO fl.principal (name, roles, token_hash) VALUES "
+               "('probe', '{auditor}', sha256('%s'))" % token)
+    got = sql_in(env, db, "SELECT api.call(sha256('%s'), NULL, 'system.probe', '{}', "
+                 "'{\"x\": 7}', NULL, '{}')" % token)
+    assert got == '{"result": {"probe": 7}, "replayed": false}', got
+
+
+def test_a_run_is_one_transaction(env, tree):
+    """A failure anywhere in a run leaves the database as it was: here a new versioned file
+    applies and then a repeatable file fails."""
+    d, db, conf = tree
+    with open(os.path.join(d, "0999_probe.sql"), "w") as f:
+        f.write("CREATE TABLE fl.probe (x int);\n")
+    with open(os.path.join(d, "functions", "90_dispatch.sql"), "a") as f:
+        f.write("\nCREATE OR REPLACE FUNCTION fl.broken( RETURNS int;\n")
+    p = env.fundd("migrate", conf=conf, timeout=120)
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "functions/90_dispatch.sql failed: " in p.stderr, p.stderr
+    assert sql_in(env, db, "SELECT to_regclass('fl.probe') IS NULL") == "t"
+    assert sql_in(env, db, "SELECT count(*) FROM fund_meta.migration WHERE version = 999") == "0"
+    assert "0999_probe.sql" in serve_refused(conf)
+
+
+def test_a_versioned_file_brings_every_repeatable_file_back(env, tree):
+    """A versioned file may drop a view or a function to change what it depends on: every
+    repeatable file is applied after it, so they come back."""
+    d, db, conf = tree
+    with open(os.path.join(d, "0999_probe.sql"), "w") as f:
+        f.write("DROP VIEW fl.ledger_export;\nDROP FUNCTION fl.entry_json(fl.journal_entry);\n")
+    p = env.fundd("migrate", conf=conf, timeout=120)
+    assert p.returncode == 0, p.stderr
+    applied = p.stdout.splitlines()
+    assert applied[0] == "applied 0999_probe.sql"
+    assert applied[1:] == ["applied functions/" + n for n in repeatable_files()], applied
+    assert sql_in(env, db, "SELECT to_regclass('fl.ledger_export') IS NOT NULL AND "
+                  "to_regprocedure('fl.entry_json(fl.journal_entry)') IS NOT NULL") == "t"
+    serves(env, conf)
+
+
+def test_a_removed_repeatable_file_is_forgotten(env, tree):
+    d, db, conf = tree
+    with open(os.path.join(d, "functions", "95_probe.sql"), "w") as f:
+        f.write("CREATE OR REPLACE FUNCTION fl.probe() RETURNS int LANGUAGE sql AS "
+                "$$ SELECT 1 $$;\n")
+    assert env.fundd("migrate", conf=conf, timeout=120).returncode == 0
+    os.unlink(os.path.join(d, "functions", "95_probe.sql"))
+    out = serve_refused(conf)
+    assert "applied functions/95_probe.sql has no file" in out, out
+    p = env.fundd("migrate", conf=conf, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("forgot functions/95_probe.sql"), p.stdout
+    serves(env, conf)
+
+
+@pytest.mark.parametrize("line, error", [
+    ("0123  0001_foundation.sql", "not \"SHA256  NNNN_name.sql\""),
+    ("%s  foundation.sql" % ("ab" * 32), "not \"SHA256  NNNN_name.sql\""),
+    ("%s  0001_foundation.sql" % ("AB" * 32), "not 64 lowercase hex digits"),
+])
+def test_a_bad_rework_list_is_refused(env, tree, line, error):
+    d, db, conf = tree
+    with open(os.path.join(d, "reworked.sha256"), "a") as f:
+        f.write(line + "\n")
+    p = env.fundd("migrate", conf=conf, timeout=120)
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "reworked.sha256:" in p.stderr and error in p.stderr, p.stderr
