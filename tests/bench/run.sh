@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
 # run.sh: the benchmarks behind docs/benchmarks.md (make bench).
 #
-# Everything runs on this machine, loopback only, bounded in time. In one run:
-#   1. system.whoami through fundd (full path: TLS, HTTP, JSON-RPC, one PostgreSQL round trip
-#      that authenticates the token) at 1, 8 and 32 keep-alive connections;
-#   2. the baseline: nginx (Debian) serving a static JSON file over HTTPS, same load tool,
-#      same connection counts, alternated with the fundd runs;
-#   3. memory: fundd's idle RSS, and its RSS with 1,000 idle TLS connections.
-# Results: var/bench/results.jsonl and a Markdown summary on stdout.
+# Everything runs on this machine, loopback only, bounded in time. Each figure is measured
+# beside a baseline in the same run (nginx, pgbench, psql COPY, sha256sum, or fundd with a
+# setting changed); docs/benchmarks.md lists them and their targets.
+# Results: var/bench/results.jsonl (this run only), the same lines tagged with the run, its
+# commit and its date appended to var/bench/history.jsonl, and a Markdown summary on stdout.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -19,7 +17,15 @@ WARMUP=${BENCH_WARMUP:-1}
 ROUNDS=${BENCH_ROUNDS:-2}
 LOADGEN=$ROOT/bin/loadgen
 RESULTS=$DIR/results.jsonl
+HISTORY=$DIR/history.jsonl
 FUNDD_PID=
+# what the history's lines are tagged with: the code measured, and when
+if RUN_COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null); then
+	git -C "$ROOT" diff --quiet HEAD -- || RUN_COMMIT=$RUN_COMMIT-dirty
+else
+	RUN_COMMIT=unknown
+fi
+RUN_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
 # start_fundd CONF: serve CONF in the background until /healthz answers
 start_fundd() {
@@ -357,3 +363,17 @@ echo
 echo "## Summary: every figure beside its baseline from this run ($(nproc) cores, $(uname -sr))"
 echo
 /usr/bin/python3 "$ROOT/tests/bench/summary.py" "$RESULTS"
+
+# The run is complete: its lines join the history, each tagged with the run.
+/usr/bin/python3 - "$RESULTS" "$HISTORY" "$RUN_ID" "$RUN_COMMIT" "$RUN_DATE" \
+    "$(nproc) cores, $(uname -sr)" <<'PY'
+import json, sys
+results, history, run, commit, date, machine = sys.argv[1:]
+with open(results) as src, open(history, "a") as dst:
+    for line in src:
+        if line.strip():
+            tag = {"run": run, "commit": commit, "date": date, "machine": machine}
+            dst.write(json.dumps({**tag, **json.loads(line)}) + "\n")
+PY
+echo
+echo "(this run's lines are appended to $HISTORY as run $RUN_ID)"
