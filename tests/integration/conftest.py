@@ -6,29 +6,16 @@ directory; `make test` starts from an empty one. FUND_TEST_KEEP_PG=1 leaves Post
 at the end (for poking at the database after a failure).
 """
 
-import glob
 import os
 
 import pytest
 
-import fundlib
-from fundlib import Daemon, Env, ROOT, FUNDD, USED_TOKENS, free_port
+from fl.client import Client, api_of, create_principal
+from fl.env import FUNDD, ROOT, Daemon, Env, free_port, scan_logs, uniq
 
 
 def _test_dir():
     return os.environ.get("FUND_TEST_DIR") or os.path.join(ROOT, "var", "test")
-
-
-def _scan_logs(directory):
-    """Returns [(log file, token)] for every used token found in a daemon log."""
-    hits = []
-    for path in sorted(glob.glob(os.path.join(directory, "fundd-*.log"))):
-        with open(path, "rb") as f:
-            data = f.read()
-        for tok in sorted(USED_TOKENS):
-            if tok and tok.encode() in data:
-                hits.append((os.path.basename(path), tok[:6] + "..."))
-    return hits
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +26,7 @@ def env():
     e.up(e.port)
     yield e
     # Every daemon has stopped by now (their fixtures depend on this one).
-    hits = _scan_logs(e.dir)
+    hits = scan_logs(e.dir)
     if os.environ.get("FUND_TEST_KEEP_PG") != "1":
         e.down()
     assert not hits, "bearer tokens found in daemon logs: %r" % hits
@@ -112,12 +99,35 @@ def daemon(env):
 
 @pytest.fixture(scope="session")
 def auditor(daemon, admin):
-    return fundlib.create_principal(daemon, admin, ["auditor"], name=fundlib.uniq("auditor"))
+    return create_principal(daemon, admin, ["auditor"], name=uniq("auditor"))
 
 
 @pytest.fixture(scope="session")
 def approver(daemon, admin):
-    return fundlib.create_principal(daemon, admin, ["approver"], name=fundlib.uniq("approver"))
+    return create_principal(daemon, admin, ["approver"], name=uniq("approver"))
+
+
+@pytest.fixture(scope="module")
+def api(daemon, admin):
+    """The bootstrap admin on a keep-alive connection of the test module's own
+    (Client.api); .pid is its principal_id."""
+    with Client.api(daemon, admin) as a:
+        a.pid = a.ok("system.whoami")["principal_id"]
+        yield a
+
+
+@pytest.fixture(scope="module")
+def aud(daemon, auditor):
+    """The session's auditor, likewise."""
+    with api_of(daemon, auditor) as a:
+        yield a
+
+
+@pytest.fixture(scope="module")
+def appr(daemon, approver):
+    """The session's approver, likewise."""
+    with api_of(daemon, approver) as a:
+        yield a
 
 
 @pytest.fixture
@@ -125,7 +135,7 @@ def principal(daemon, admin):
     """Factory: principal(roles...) -> {principal_id, token} of a fresh principal."""
 
     def make(*roles, name=None):
-        return fundlib.create_principal(daemon, admin, roles or ["auditor"], name=name)
+        return create_principal(daemon, admin, roles or ["auditor"], name=name)
 
     return make
 
@@ -139,7 +149,7 @@ def cert_principal(env, daemon):
         with open(marker) as f:
             name = f.read().strip()
     else:
-        name = fundlib.uniq("cert-client")
+        name = uniq("cert-client")
         env.principal_add(name, ["auditor"], cert=env.client_crt)
         with open(marker, "w") as f:
             f.write(name)

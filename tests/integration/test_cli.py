@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from fundlib import FUNDD, ROOT, call, free_port, uniq
+from fl.env import FUNDD, ROOT, free_port, uniq
+from fl.client import call
 
 
 def run(*args, timeout=30):

@@ -11,8 +11,10 @@ import re
 
 import pytest
 
-import fundlib
-from ledgerlib import api_of, new_fund, new_partner, psql, sql_lit
+import fl.env as fundlib
+from fl.client import api_of
+from fl.db import psql, sql_lit
+from fl.ledger import new_fund, new_partner
 
 HOT_TABLES = ("audit_event", "journal_entry", "posting", "contribution", "idempotency",
               "fund_delta")

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-import fundlib
-from fundlib import HttpReader, Session, assert_error, call, fake_token, http_get, raw_exchange, \
-    raw_tls, read_http_response, wait_closed
+from fl.env import fake_token, uniq
+from fl.client import (Client, HttpReader, assert_error, call, http_get, metric_value,
+                       raw_exchange, raw_tls, read_http_response, scrape, wait_closed)
 
 WHOAMI = json.dumps({"jsonrpc": "2.0", "method": "system.whoami", "id": 1})
 
@@ -37,21 +37,12 @@ def test_healthz_ignores_bad_credentials(daemon):
 
 # ---------------------------------------------------------------------------------- /metrics
 
-def scrape(daemon, token):
-    st, headers, body = http_get(daemon, "/metrics", token=token)
-    assert st == 200, (st, body[:300])
-    ctype = dict((k.lower(), v) for k, v in headers).get("content-type", "")
-    assert ctype.startswith("text/plain"), ctype
-    text = body.decode("utf-8")
-    return text, fundlib.parse_metrics(text)
-
-
 def test_metrics_needs_credentials(daemon):
-    with Session(daemon) as s:
+    with Client(daemon) as s:
         r = s.request("GET", "/metrics")
     assert r.status == 401
     assert_error(r.json(), -32001)
-    with Session(daemon, fake_token()) as s:
+    with Client(daemon, fake_token()) as s:
         r = s.request("GET", "/metrics")
     assert r.status == 401
 
@@ -70,15 +61,15 @@ def test_metrics_content(daemon, admin):
     call(daemon, admin, "system.whoami")
     text, samples = scrape(daemon, admin)
     names = {n for n, _, _ in samples}
-    ok = fundlib.metric_value(samples, "fundd_rpc_requests_total",
-                              method="system.whoami", outcome="ok")
+    ok = metric_value(samples, "fundd_rpc_requests_total",
+                      method="system.whoami", outcome="ok")
     assert ok is not None and ok >= 1, \
         'no fundd_rpc_requests_total{method="system.whoami",outcome="ok"}'
     for g in ("fundd_db_pool_in_use", "fundd_db_pool_waiting", "fundd_connections_open"):
         assert g in names, "metric %s missing" % g
-    assert fundlib.metric_value(samples, "fundd_connections_open") >= 1
-    assert fundlib.metric_value(samples, "fundd_db_pool_in_use") >= 0
-    assert fundlib.metric_value(samples, "fundd_db_pool_waiting") >= 0
+    assert metric_value(samples, "fundd_connections_open") >= 1
+    assert metric_value(samples, "fundd_db_pool_in_use") >= 0
+    assert metric_value(samples, "fundd_db_pool_waiting") >= 0
     assert re.search(r"^# TYPE fundd_rpc_duration_seconds histogram$", text, re.M), \
         "fundd_rpc_duration_seconds is not declared a histogram"
     assert re.search(r"^# TYPE fundd_rpc_requests_total counter$", text, re.M)
@@ -100,7 +91,7 @@ def test_metrics_histogram_is_cumulative(daemon, admin):
         assert series[-1][0] == float("inf"), "no le=\"+Inf\" bucket for %r" % (key,)
         counts = [v for _, v in series]
         assert counts == sorted(counts), "buckets not cumulative for %r: %r" % (key, series)
-        count = fundlib.metric_value(samples, "fundd_rpc_duration_seconds_count", **dict(key))
+        count = metric_value(samples, "fundd_rpc_duration_seconds_count", **dict(key))
         if count is not None:
             assert count == counts[-1]
     assert sum(s[-1][1] for s in groups.values()) >= 1
@@ -108,14 +99,14 @@ def test_metrics_histogram_is_cumulative(daemon, admin):
 
 def test_metrics_counter_increases(daemon, admin):
     _, before = scrape(daemon, admin)
-    b = fundlib.metric_value(before, "fundd_rpc_requests_total",
-                             method="system.whoami", outcome="ok") or 0
-    with Session(daemon, admin) as s:
+    b = metric_value(before, "fundd_rpc_requests_total",
+                     method="system.whoami", outcome="ok") or 0
+    with Client(daemon, admin) as s:
         for _ in range(3):
             s.call("system.whoami")
     _, after = scrape(daemon, admin)
-    a = fundlib.metric_value(after, "fundd_rpc_requests_total",
-                             method="system.whoami", outcome="ok")
+    a = metric_value(after, "fundd_rpc_requests_total",
+                     method="system.whoami", outcome="ok")
     assert a is not None and a - b >= 3, (b, a)
 
 
@@ -124,7 +115,7 @@ def test_metrics_counter_increases(daemon, admin):
 @pytest.mark.parametrize("method,path", [("GET", "/nope"), ("POST", "/nope"),
                                          ("GET", "/rpcx"), ("GET", "/")])
 def test_unknown_path_404(daemon, admin, method, path):
-    with Session(daemon, admin) as s:
+    with Client(daemon, admin) as s:
         r = s.request(method, path, body=b"{}" if method == "POST" else None)
     assert r.status == 404, r
 
@@ -132,7 +123,7 @@ def test_unknown_path_404(daemon, admin, method, path):
 @pytest.mark.parametrize("method,path", [("GET", "/rpc"), ("PUT", "/rpc"), ("DELETE", "/rpc"),
                                          ("POST", "/healthz"), ("POST", "/metrics")])
 def test_wrong_method_405(daemon, admin, method, path):
-    with Session(daemon, admin) as s:
+    with Client(daemon, admin) as s:
         r = s.request(method, path, body=b"{}" if method in ("POST", "PUT") else None)
     assert r.status == 405, r
 
@@ -185,7 +176,7 @@ def test_many_headers_over_default_limit_431(daemon):
 
 
 def test_header_under_default_limit_ok(daemon, admin):
-    with Session(daemon, admin) as s:
+    with Client(daemon, admin) as s:
         r = s.request("POST", "/rpc", body=WHOAMI, headers={"X-Filler": "c" * 8000})
     assert r.status == 200
     assert r.json()["result"]["name"] == "admin"
@@ -256,19 +247,19 @@ def padded_whoami(size):
 
 
 def test_body_over_limit_413(small, admin):
-    with Session(small, admin) as s:
+    with Client(small, admin) as s:
         r = s.request("POST", "/rpc", body=padded_whoami(2000))
     assert r.status == 413, r
 
 
 def test_body_one_over_limit_413(small, admin):
-    with Session(small, admin) as s:
+    with Client(small, admin) as s:
         r = s.request("POST", "/rpc", body=padded_whoami(1025))
     assert r.status == 413, r
 
 
 def test_body_at_limit_ok(small, admin):
-    with Session(small, admin) as s:
+    with Client(small, admin) as s:
         r = s.request("POST", "/rpc", body=padded_whoami(1024))
     assert r.status == 200, r
     assert r.json()["result"]["name"] == "admin"
@@ -288,7 +279,7 @@ def test_huge_content_length_refused_without_reading(small, admin):
 def test_batch_over_body_limit_413(small, admin):
     batch = json.dumps([json.loads(WHOAMI)] * 40).encode()
     assert len(batch) > 1024
-    with Session(small, admin) as s:
+    with Client(small, admin) as s:
         r = s.request("POST", "/rpc", body=batch)
     assert r.status == 413
 
@@ -312,16 +303,16 @@ def test_connections_spread_evenly_over_workers(daemon_factory, admin):
     """The kernel's SO_REUSEPORT spreads connections by a hash of their addresses; the daemon
     hands each new one to the worker with the fewest open, so each worker's database
     batches serve the same number of clients (server.c, accept_cb)."""
-    d = daemon_factory(fundlib.uniq("spread"), {"server": {"workers": 2},
-                                                "database": {"pool_size": 2}})
+    d = daemon_factory(uniq("spread"), {"server": {"workers": 2},
+                                        "database": {"pool_size": 2}})
     sessions = []
     try:
         for _ in range(100):
-            s = Session(d, admin)
+            s = Client(d, admin)
             sessions.append(s)
             assert s.call("system.whoami")["principal_id"]
         _, samples = scrape(d, admin)  # on a connection of its own: 101 open
-        per = [fundlib.metric_value(samples, "fundd_worker_connections", worker=str(i))
+        per = [metric_value(samples, "fundd_worker_connections", worker=str(i))
                for i in (0, 1)]
         assert sum(per) == 101 and max(per) - min(per) <= 1, per
     finally:

@@ -7,17 +7,12 @@ import time
 
 import pytest
 
-from fundlib import uniq
-from ledgerlib import (Api, account_sums, balance, check_entry, entries_for, expected_balance,
-                       fund_entries, minor, money, new_fund, new_partner, pages, parse_time, postings_of,
-                       psql, rfc3339, sql_lit, tb_rows, trial_balance, utcnow)
-
-
-@pytest.fixture(scope="module")
-def api(daemon, admin):
-    a = Api(daemon, admin)
-    yield a
-    a.close()
+from fl.env import uniq
+from fl.client import Client
+from fl.db import psql, refused, sql_lit
+from fl.ledger import (account_sums, balance, check_entry, entries_for, expected_balance,
+                       fund_entries, minor, money, new_fund, new_partner, pages, parse_time,
+                       postings_of, rfc3339, tb_rows, trial_balance, utcnow)
 
 
 def earn(api, code, amount, period="P"):
@@ -213,10 +208,10 @@ def test_entries_bad_params(api, params, field):
 def test_roles(daemon, api, auditor, approver):
     f = new_fund(api, currency="HUF")
     earn(api, f["code"], "10")
-    aud = Api(daemon, auditor["token"])
+    aud = Client.api(daemon, auditor["token"])
     assert len(aud.ok("ledger.entries", {"account": f["code"] + ":cash"})["entries"]) == 1
     totals_ok(aud.ok("ledger.trial_balance", {"currency": "HUF"}), "HUF")
-    appr = Api(daemon, approver["token"])
+    appr = Client.api(daemon, approver["token"])
     appr.err("ledger.entries", {"account": f["code"] + ":cash"}, -32003)
     appr.err("ledger.trial_balance", {"currency": "HUF"}, -32003)
 
@@ -325,20 +320,6 @@ def booked(api):
                                     "amount": "10", "currency": "MNT"})
     earn(api, f["code"], "1")
     return f
-
-
-def refused(env, body, role=None):
-    """Runs body in a transaction that is rolled back if the database accepts it; returns
-    psql's stderr, failing the test if it was accepted."""
-    script = "BEGIN;\n%s%s\nSELECT 'ACCEPTED';\nROLLBACK;\n" % (
-        "SET ROLE %s;\n" % role if role else "", body)
-    p = psql(env, script)
-    assert "ACCEPTED" not in p.stdout and p.returncode != 0, \
-        "the database accepted %r (as %s)" % (body, role or "the schema owner")
-    assert "ERROR" in p.stderr, p.stderr
-    for bad in ("syntax error", "does not exist"):
-        assert bad not in p.stderr, "the test's SQL is wrong: %s" % p.stderr
-    return p.stderr
 
 
 def test_sql_control(env, booked):

@@ -9,9 +9,10 @@ import ssl
 import subprocess
 import time
 
-import fundlib
-from fundlib import (FUNDD, ROOT, Background, Daemon, Session, TableLock, call, free_port,
-                     raw_tls, uniq)
+import fl.env as fundlib
+from fl.client import Background, Client as Session, call, raw_tls
+from fl.db import TableLock
+from fl.env import FUNDD, ROOT, Daemon, free_port, uniq
 
 WHOAMI = {"jsonrpc": "2.0", "method": "system.whoami", "id": 1}
 

@@ -1,27 +1,27 @@
 """A returnee's personal data never reaches the daemon's log, even at debug level and even
 when a call about the returnee fails (issue 4: personal fields never appear in logs)."""
 
-import fundlib
+from fl.env import uniq
+from fl.client import call, rpc
 
 
 def test_returnee_personal_data_never_logged(env, daemon_factory, admin):
-    d = daemon_factory(fundlib.uniq("privacy"), {"log": {"level": "debug",
-                                                          "format": "json"}})
-    name = "Zabel " + fundlib.uniq("Yesayan")
-    nid = fundlib.uniq("AN")
-    re = fundlib.call(d, admin, "returnee.register", {"full_name": name, "region": "Lori",
-                      "returned_from": "DE", "returned_on": "2026-03-01", "gender": "female",
-                      "birth_year": 1987, "national_id": nid})
-    fundlib.call(d, admin, "returnee.get", {"returnee_id": re["returnee_id"]})
-    fundlib.call(d, admin, "returnee.list", {"region": "Lori", "limit": 5})
+    d = daemon_factory(uniq("privacy"), {"log": {"level": "debug", "format": "json"}})
+    name = "Zabel " + uniq("Yesayan")
+    nid = uniq("AN")
+    re = call(d, admin, "returnee.register", {"full_name": name, "region": "Lori",
+              "returned_from": "DE", "returned_on": "2026-03-01", "gender": "female",
+              "birth_year": 1987, "national_id": nid})
+    call(d, admin, "returnee.get", {"returnee_id": re["returnee_id"]})
+    call(d, admin, "returnee.list", {"region": "Lori", "limit": 5})
     # refusals too: a duplicate and a bad param carrying the same values
-    r, doc = fundlib.rpc(d, admin, "returnee.register", {"full_name": name, "region": "Lori",
-                         "returned_from": "DE", "returned_on": "2026-03-01",
-                         "national_id": nid})
+    r, doc = rpc(d, admin, "returnee.register", {"full_name": name, "region": "Lori",
+                 "returned_from": "DE", "returned_on": "2026-03-01",
+                 "national_id": nid})
     assert doc["error"]["data"]["reason"] == "duplicate_returnee"
-    r, doc = fundlib.rpc(d, admin, "returnee.register", {"full_name": name, "region": "Lori",
-                         "returned_from": "DE", "returned_on": "2999-01-01",
-                         "national_id": nid + "x"})
+    r, doc = rpc(d, admin, "returnee.register", {"full_name": name, "region": "Lori",
+                 "returned_from": "DE", "returned_on": "2999-01-01",
+                 "national_id": nid + "x"})
     assert doc["error"]["code"] == -32602
     d.stop()
     log = open(d.log_path, "rb").read()

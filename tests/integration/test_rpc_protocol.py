@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from fundlib import Session, assert_error, post_rpc
+from fl.client import Client, assert_error, post_rpc
 
 
 def whoami(rid):
@@ -121,7 +121,7 @@ def test_parse_error(daemon, admin, body):
 
 
 def test_empty_body_is_parse_error(daemon, admin):
-    with Session(daemon, admin) as s:
+    with Client(daemon, admin) as s:
         r = s.request("POST", "/rpc", body=b"", headers={"Content-Length": "0"})
     assert r.status == 200
     assert_error(r.json(), -32700, rid=None)
@@ -185,7 +185,7 @@ def test_unknown_param_names_field(daemon, admin):
 
 
 def test_keep_alive_many_calls_one_connection(daemon, admin):
-    with Session(daemon, admin) as s:
+    with Client(daemon, admin) as s:
         s.connect()
         first = s.sock
         for i in range(5):

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from fundlib import Session, call, raw_tls, read_http_response, wait_closed
+from fl.client import Client, call, raw_tls, read_http_response, wait_closed
 
 IO_TIMEOUT = 2
 LOW, HIGH = IO_TIMEOUT - 0.6, IO_TIMEOUT + 2.5
@@ -98,7 +98,7 @@ def test_client_that_never_handshakes_is_cut(slowd):
 
 def test_active_keep_alive_connection_survives(slowd, admin):
     # Requests spaced below io_timeout_s keep one connection alive well past io_timeout_s.
-    with Session(slowd, admin) as s:
+    with Client(slowd, admin) as s:
         s.connect()
         first = s.sock
         t0 = time.monotonic()

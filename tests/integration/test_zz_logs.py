@@ -7,12 +7,8 @@ import os
 
 import pytest
 
-import fundlib
-from fundlib import USED_TOKENS, Session, call, fake_token, rpc, uniq
-
-
-def find_tokens(data):
-    return sorted(t[:8] + "..." for t in USED_TOKENS if t and t.encode() in data)
+from fl.env import USED_TOKENS, fake_token, find_tokens, remember_token, uniq
+from fl.client import Client, call, http_get, raw_exchange, rpc
 
 
 def test_suite_logs_have_no_tokens(env, daemon, admin):
@@ -29,22 +25,22 @@ def test_suite_logs_have_no_tokens(env, daemon, admin):
 def debug_log(env, module_daemon_factory, admin):
     """A daemon logging at debug level in JSON, fed every kind of token traffic, then stopped."""
     d = module_daemon_factory("debuglog", {"log": {"level": "debug", "format": "json"}})
-    with Session(d, admin) as s:
+    with Client(d, admin) as s:
         s.call("system.whoami")
         p = s.call("principal.create", {"name": uniq("logged"), "roles": ["auditor"],
                                         "idempotency_key": uniq("log-idem")})
-        fundlib.remember_token(p["token"])
+        remember_token(p["token"])
         rpc(d, admin, "principal.create", {"name": "bad", "roles": ["wizard"]})
     call(d, p["token"], "system.whoami")
     for tok in (fake_token(), fake_token()):
         rpc(d, tok, "system.whoami")
-        fundlib.http_get(d, "/metrics", token=tok)
-    fundlib.http_get(d, "/metrics", token=admin)
+        http_get(d, "/metrics", token=tok)
+    http_get(d, "/metrics", token=admin)
     call(d, admin, "principal.revoke", {"principal_id": p["principal_id"]})
     rpc(d, p["token"], "system.whoami")
     # A token that is only a header, never a valid request.
-    fundlib.raw_exchange(d, b"GET /nope HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                         fake_token().encode() + b"\r\n\r\n")
+    raw_exchange(d, b"GET /nope HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                 fake_token().encode() + b"\r\n\r\n")
     rc = d.stop()
     assert rc == 0, d.log_tail()
     with open(d.log_path, "rb") as f:
