@@ -4,32 +4,59 @@ FUND_TEST_DIR (default ROOT/var/test) holds the PostgreSQL cluster, TLS material
 daemon logs. `config/devenv.sh up` is idempotent, so the suite can be re-run on the same
 directory; `make test` starts from an empty one. FUND_TEST_KEEP_PG=1 leaves PostgreSQL running
 at the end (for poking at the database after a failure).
+
+At the end of the session, once every daemon has stopped, no daemon log may hold any bearer
+token the session sent or received (PROTOCOL section 4, STYLE habit 5): a token found fails
+the run, as an error in the teardown of its last test.
 """
 
 import os
 
 import pytest
 
+from fl.env import FUNDD, ROOT, USED_TOKENS, Daemon, Env, free_port, scan_logs, uniq
 from fl.client import Client, api_of, create_principal
-from fl.env import FUNDD, ROOT, Daemon, Env, free_port, scan_logs, uniq
+
+# A run of at least this many tests uses many tokens (every principal it creates, and the
+# fake ones); fewer than ten would mean the suite no longer records them, and the scan of the
+# logs would prove nothing.
+WHOLE_SUITE = 100
 
 
 def _test_dir():
     return os.environ.get("FUND_TEST_DIR") or os.path.join(ROOT, "var", "test")
 
 
+def _logs_problems(e, tests_run):
+    """What is wrong with the daemon logs of the session (a list of messages)."""
+    problems = []
+    if e.admin_token not in USED_TOKENS:
+        problems.append("the admin token is not among the used tokens")
+    if tests_run >= WHOLE_SUITE and len(USED_TOKENS) <= 10:
+        problems.append("only %d tokens recorded in a run of %d tests" % (
+            len(USED_TOKENS), tests_run))
+    if getattr(e, "main_log", None) and not os.path.exists(e.main_log):
+        problems.append("the main daemon's log %s is missing" % e.main_log)
+    hits = scan_logs(e.dir)
+    if hits:
+        problems.append("bearer tokens found in daemon logs: %r" % hits)
+    return problems
+
+
 @pytest.fixture(scope="session")
-def env():
+def env(request):
     assert os.access(FUNDD, os.X_OK), "%s is not built: run make" % FUNDD
     e = Env(_test_dir())
     e.port = free_port()
+    e.main_log = None
     e.up(e.port)
     yield e
-    # Every daemon has stopped by now (their fixtures depend on this one).
-    hits = scan_logs(e.dir)
+    # Every daemon has stopped by now (their fixtures depend on this one), so each log holds
+    # all its daemon wrote, the main daemon's the whole suite's traffic.
+    problems = _logs_problems(e, request.session.testscollected)
     if os.environ.get("FUND_TEST_KEEP_PG") != "1":
         e.down()
-    assert not hits, "bearer tokens found in daemon logs: %r" % hits
+    assert not problems, "; ".join(problems)
 
 
 @pytest.fixture(scope="session")
@@ -91,6 +118,7 @@ def daemon(env):
     conf = env.write_conf(os.path.join(env.dir, "fundd-main.conf"),
                           {"server": {"auth_fail_limit": 0}})
     d = Daemon(env, "main", conf, env.port)
+    env.main_log = d.log_path
     d.start()
     yield d
     rc = d.stop()
