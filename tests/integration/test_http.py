@@ -1,15 +1,19 @@
 """HTTP layer: /healthz, /metrics, status codes for bad requests, size limits
 (PROTOCOL section 3 and the issue's HTTP behaviour)."""
 
+import configparser
 import json
+import os
 import re
 import time
 
 import pytest
 
 from fl.env import fake_token, uniq
-from fl.client import (Client, HttpReader, assert_error, call, http_get, metric_value,
-                       raw_exchange, raw_tls, read_http_response, scrape, wait_closed)
+from fl.client import (Background, Client, HttpReader, assert_error, call, http_get,
+                       metric_value, raw_exchange, raw_tls, read_http_response, scrape,
+                       wait_closed)
+from fl.db import TableLock
 
 WHOAMI = json.dumps({"jsonrpc": "2.0", "method": "system.whoami", "id": 1})
 
@@ -57,7 +61,35 @@ def test_metrics_allowed_for_auditor(daemon, auditor):
     assert samples
 
 
-def test_metrics_content(daemon, admin):
+def _gauge(daemon, token, name):
+    v = metric_value(scrape(daemon, token)[1], name)
+    assert v is not None, "metric %s missing" % name
+    return v
+
+
+def _wait_gauge(daemon, token, name, ok, timeout=10):
+    """Scrapes until ok(value) holds; returns the value (the last one if it never does)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = _gauge(daemon, token, name)
+        if ok(v) or time.monotonic() > deadline:
+            return v
+        time.sleep(0.05)
+
+
+def _configured_pool(conf):
+    """fundd_db_pool_size as the config says it: pool_size split evenly over the workers
+    (as many as processors by default, never more than pool_size), what does not divide
+    left out (config/fundd.conf.example)."""
+    cp = configparser.ConfigParser(interpolation=None, comment_prefixes=(";", "#"))
+    cp.read(conf)
+    size = cp.getint("database", "pool_size", fallback=8)
+    workers = cp.getint("server", "workers", fallback=0) or os.sysconf("SC_NPROCESSORS_ONLN")
+    workers = min(workers, size)
+    return size // workers * workers
+
+
+def test_metrics_content(env, daemon, admin):
     call(daemon, admin, "system.whoami")
     text, samples = scrape(daemon, admin)
     names = {n for n, _, _ in samples}
@@ -68,11 +100,42 @@ def test_metrics_content(daemon, admin):
     for g in ("fundd_db_pool_in_use", "fundd_db_pool_waiting", "fundd_connections_open"):
         assert g in names, "metric %s missing" % g
     assert metric_value(samples, "fundd_connections_open") >= 1
-    assert metric_value(samples, "fundd_db_pool_in_use") >= 0
-    assert metric_value(samples, "fundd_db_pool_waiting") >= 0
     assert re.search(r"^# TYPE fundd_rpc_duration_seconds histogram$", text, re.M), \
         "fundd_rpc_duration_seconds is not declared a histogram"
     assert re.search(r"^# TYPE fundd_rpc_requests_total counter$", text, re.M)
+
+    # Open connections: three more held open count, and stop counting once closed.
+    held = [Client(daemon, admin) for _ in range(3)]
+    try:
+        for s in held:
+            s.call("system.whoami")
+        open_held = _gauge(daemon, admin, "fundd_connections_open")
+        assert open_held >= 4, "3 connections held and the scrape's own, %r open" % open_held
+    finally:
+        for s in held:
+            s.close()
+    left = _wait_gauge(daemon, admin, "fundd_connections_open", lambda v: v <= open_held - 3)
+    assert left <= open_held - 3, "3 of %r connections closed, still %r open" % (open_held, left)
+
+    # The pool: every configured connection up; a call held in the database by a lock
+    # keeps one more connection in use than when idle (the scrape's own token check runs on
+    # another, so none waits), and it is free again once the call is answered.
+    size = _gauge(daemon, admin, "fundd_db_pool_size")
+    assert size == _configured_pool(daemon.conf), size
+    up = _wait_gauge(daemon, admin, "fundd_db_pool_up", lambda v: v == size, timeout=20)
+    assert up == size, "%r of %r database connections up" % (up, size)
+    assert _gauge(daemon, admin, "fundd_db_pool_waiting") == 0
+    idle = min(_gauge(daemon, admin, "fundd_db_pool_in_use") for _ in range(3))
+    assert idle <= 1, "fundd_db_pool_in_use %r with nothing running but the scrape" % idle
+    with TableLock(env, "fl.fund"):
+        job = Background(lambda: call(daemon, admin, "fund.list", timeout=60))
+        job.start()
+        busy = _wait_gauge(daemon, admin, "fundd_db_pool_in_use", lambda v: v > idle)
+        assert idle < busy <= size, "fundd_db_pool_in_use %r while a call is held" % busy
+        assert _gauge(daemon, admin, "fundd_db_pool_waiting") == 0
+    assert "funds" in job.get(60)
+    after = _wait_gauge(daemon, admin, "fundd_db_pool_in_use", lambda v: v <= idle)
+    assert after <= idle, "fundd_db_pool_in_use still %r after the held call answered" % after
 
 
 def test_metrics_histogram_is_cumulative(daemon, admin):
