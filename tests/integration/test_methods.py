@@ -1,12 +1,10 @@
 """system.*, region.list and principal.* methods (PROTOCOL sections 5 and 8), including
 parameter validation and idempotency keys."""
 
-import threading
-
 import pytest
 
 from fl.env import remember_token, uniq
-from fl.client import Background, Client, assert_error, call, create_principal, rpc
+from fl.client import assert_error, call, create_principal, race, rpc
 from fl.grants import REGIONS
 
 
@@ -164,19 +162,7 @@ def test_idempotent_revoke(daemon, admin):
 
 def test_concurrent_idempotent_creates(daemon, admin):
     params = {"name": uniq("idem-race"), "roles": ["auditor"], "idempotency_key": uniq("race")}
-    n = 6
-    barrier = threading.Barrier(n)
-
-    def go():
-        with Client(daemon, admin, timeout=30) as s:
-            s.connect()
-            barrier.wait(10)
-            return s.rpc("principal.create", dict(params))
-
-    jobs = [Background(go) for _ in range(n)]
-    for j in jobs:
-        j.start()
-    docs = [j.get(40)[1] for j in jobs]
+    docs = race(daemon, [(admin, "principal.create", dict(params)) for _ in range(6)])
     for d in docs:
         assert "result" in d, "a concurrent replay of the same key failed: %r" % (d,)
     assert len({d["result"]["principal_id"] for d in docs}) == 1, docs
