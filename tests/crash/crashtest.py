@@ -39,10 +39,10 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
-import fundlib  # noqa: E402
-import grantlib  # noqa: E402
-from fundlib import Daemon, Env, free_port, uniq  # noqa: E402
-from ledgerlib import Api, new_partner  # noqa: E402
+from fl.env import Daemon, Env, free_port, uniq  # noqa: E402
+from fl.client import Client, create_principal, http_get  # noqa: E402
+from fl.ledger import new_partner  # noqa: E402
+from fl.grants import apply, funded_fund, new_returnee  # noqa: E402
 
 KILLS = int(os.environ.get("CRASH_KILLS", "20"))
 DB_CRASHES = int(os.environ.get("CRASH_DB_CRASHES", "4"))
@@ -123,7 +123,7 @@ class DbFaults(threading.Thread):
             self.env.devenv("pg-crash", self.env.dir)
             self.stats.add(kills=1)
             time.sleep(1.0)
-            st, _, _ = fundlib.http_get(self.d, "/healthz", timeout=5)
+            st, _, _ = http_get(self.d, "/healthz", timeout=5)
             if st != 503:
                 self.failures.append("/healthz said %d with the database down" % st)
             self.env.pg_start()
@@ -193,7 +193,7 @@ def perform(api, method, params, key, stats, killer):
             time.sleep(0.05)
         attempt += 1
         try:
-            doc = api.rpc(method, params)
+            doc = api.reply(method, params)
         except Exception:  # noqa: BLE001 - any transport failure: the daemon was killed
             api.close()
             continue
@@ -226,14 +226,14 @@ def main():
     # whatever happens below, no fundd is left running (a failed check raises)
     atexit.register(lambda: d.proc.poll() is None and d.proc.kill())
     admin = env.admin_token
-    setup = Api(d, admin)
-    checker = fundlib.create_principal(d, admin, ["admin"], name=uniq("checker"))["token"]
-    approver = fundlib.create_principal(d, admin, ["approver"], name=uniq("approver"))["token"]
-    fund = grantlib.funded_fund(setup, received="100000.00", dual="100000")
+    setup = Client.api(d, admin)
+    checker = create_principal(d, admin, ["admin"], name=uniq("checker"))["token"]
+    approver = create_principal(d, admin, ["approver"], name=uniq("approver"))["token"]
+    fund = funded_fund(setup, received="100000.00", dual="100000")
     code = fund["code"]
     partner = new_partner(setup)["partner_id"]
-    returnee = grantlib.new_returnee(setup)
-    grants = [grantlib.apply(setup, returnee, fund, amount="25.00")["grant_id"]
+    returnee = new_returnee(setup)
+    grants = [apply(setup, fund, amount="25.00", returnee=returnee)["grant_id"]
               for _ in range(GRANTS)]
     setup.close()
 
@@ -256,8 +256,9 @@ def main():
     more = itertools.count(RECEIPTS)
 
     def worker():
-        mine = {"admin": Api(d, admin, timeout=30), "checker": Api(d, checker, timeout=30),
-                "approver": Api(d, approver, timeout=30)}
+        mine = {"admin": Client.api(d, admin, timeout=30),
+                "checker": Client.api(d, checker, timeout=30),
+                "approver": Client.api(d, approver, timeout=30)}
         while True:
             try:
                 kind, arg = jobs.get(timeout=0.2)
@@ -274,12 +275,12 @@ def main():
                 if r is not None:
                     receipts[key] = r["contribution_id"]
                     if soak:
-                        got = mine["admin"].rpc("contribution.get",
+                        got = mine["admin"].reply("contribution.get",
                                                 {"contribution_id": r["contribution_id"]})
                         if got.get("result", {}).get("bank_ref") != key:
                             with stats.lock:
                                 stats.errors.append(("contribution.get", key, got))
-                        mine["approver"].rpc("fund.balance", {"code": code})
+                        mine["approver"].reply("fund.balance", {"code": code})
             elif kind == "approve":
                 r = perform(mine["approver"], "grant.approve", {"grant_id": arg},
                             "%s-a-%s" % (run, arg), stats, killer)
@@ -325,7 +326,7 @@ def main():
 
     # the daemon has its database back (after the last fault it may still be reconnecting)
     deadline = time.monotonic() + 60
-    while fundlib.http_get(d, "/healthz", timeout=5)[0] != 200:
+    while http_get(d, "/healthz", timeout=5)[0] != 200:
         if time.monotonic() > deadline:
             failures.append("fundd did not recover its database within 60 s")
             break
@@ -362,7 +363,7 @@ def main():
                  "fl.fund_balance_from_journal(f.code)) FROM fl.fund f").strip()
     if ok != "t":
         failures.append("a fund disagrees with its journal")
-    api = Api(d, admin)
+    api = Client.api(d, admin)
     tb = api.ok("ledger.trial_balance")
     if tb["totals"]["debit"] != tb["totals"]["credit"]:
         failures.append("trial balance does not balance: %r" % tb["totals"])

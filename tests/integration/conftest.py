@@ -6,47 +6,64 @@ directory; `make test` starts from an empty one. The suite's database is set up 
 earlier release and then upgraded (FUND_UPGRADE_FROM, test_migrations.py), so every test also
 checks that an upgraded database works. FUND_TEST_KEEP_PG=1 leaves PostgreSQL running
 at the end (for poking at the database after a failure).
+
+At the end of the session, once every daemon has stopped, no daemon log may hold any bearer
+token the session sent or received (docs/protocol.md, STYLE habit 5): a token found fails
+the run, as an error in the teardown of its last test.
 """
 
-import glob
 import os
 
 import pytest
 
-import fundlib
-from fundlib import Daemon, Env, ROOT, FUNDD, USED_TOKENS, free_port
+from fl.env import FUNDD, ROOT, USED_TOKENS, Daemon, Env, free_port, scan_logs, uniq
+from fl.client import Client, api_of, create_principal
+
+
+def _whole_suite(session):
+    """Whether the session ran every test file of this directory."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    files = {n for n in os.listdir(here) if n.startswith("test_") and n.endswith(".py")}
+    return files <= {os.path.basename(str(item.fspath)) for item in session.items}
 
 
 def _test_dir():
     return os.environ.get("FUND_TEST_DIR") or os.path.join(ROOT, "var", "test")
 
 
-def _scan_logs(directory):
-    """Returns [(log file, token)] for every used token found in a daemon log."""
-    hits = []
-    for path in sorted(glob.glob(os.path.join(directory, "fundd-*.log"))):
-        with open(path, "rb") as f:
-            data = f.read()
-        for tok in sorted(USED_TOKENS):
-            if tok and tok.encode() in data:
-                hits.append((os.path.basename(path), tok[:6] + "..."))
-    return hits
+def _logs_problems(e, whole_suite):
+    """What is wrong with the daemon logs of the session (a list of messages)."""
+    problems = []
+    if e.admin_token not in USED_TOKENS:
+        problems.append("the admin token is not among the used tokens")
+    # the whole suite uses many tokens (every principal it creates, and the fake ones): ten
+    # or fewer would mean it no longer records them, and the scan would prove nothing
+    if whole_suite and len(USED_TOKENS) <= 10:
+        problems.append("only %d tokens recorded by the whole suite" % len(USED_TOKENS))
+    if getattr(e, "main_log", None) and not os.path.exists(e.main_log):
+        problems.append("the main daemon's log %s is missing" % e.main_log)
+    hits = scan_logs(e.dir)
+    if hits:
+        problems.append("bearer tokens found in daemon logs: %r" % hits)
+    return problems
 
 
 @pytest.fixture(scope="session")
-def env():
+def env(request):
     assert os.access(FUNDD, os.X_OK), "%s is not built: run make" % FUNDD
     e = Env(_test_dir())
     os.environ.setdefault("FUND_UPGRADE_FROM", os.path.join(
         ROOT, "tests", "integration", "fixtures", "migrations-0014.tar.gz"))
     e.port = free_port()
+    e.main_log = None
     e.up(e.port)
     yield e
-    # Every daemon has stopped by now (their fixtures depend on this one).
-    hits = _scan_logs(e.dir)
+    # Every daemon has stopped by now (their fixtures depend on this one), so each log holds
+    # all its daemon wrote, the main daemon's the whole suite's traffic.
+    problems = _logs_problems(e, _whole_suite(request.session))
     if os.environ.get("FUND_TEST_KEEP_PG") != "1":
         e.down()
-    assert not hits, "bearer tokens found in daemon logs: %r" % hits
+    assert not problems, "; ".join(problems)
 
 
 @pytest.fixture(scope="session")
@@ -108,6 +125,7 @@ def daemon(env):
     conf = env.write_conf(os.path.join(env.dir, "fundd-main.conf"),
                           {"server": {"auth_fail_limit": 0}})
     d = Daemon(env, "main", conf, env.port)
+    env.main_log = d.log_path
     d.start()
     yield d
     rc = d.stop()
@@ -116,12 +134,35 @@ def daemon(env):
 
 @pytest.fixture(scope="session")
 def auditor(daemon, admin):
-    return fundlib.create_principal(daemon, admin, ["auditor"], name=fundlib.uniq("auditor"))
+    return create_principal(daemon, admin, ["auditor"], name=uniq("auditor"))
 
 
 @pytest.fixture(scope="session")
 def approver(daemon, admin):
-    return fundlib.create_principal(daemon, admin, ["approver"], name=fundlib.uniq("approver"))
+    return create_principal(daemon, admin, ["approver"], name=uniq("approver"))
+
+
+@pytest.fixture(scope="module")
+def api(daemon, admin):
+    """The bootstrap admin on a keep-alive connection of the test module's own
+    (Client.api); .pid is its principal_id."""
+    with Client.api(daemon, admin) as a:
+        a.pid = a.ok("system.whoami")["principal_id"]
+        yield a
+
+
+@pytest.fixture(scope="module")
+def aud(daemon, auditor):
+    """The session's auditor, likewise."""
+    with api_of(daemon, auditor) as a:
+        yield a
+
+
+@pytest.fixture(scope="module")
+def appr(daemon, approver):
+    """The session's approver, likewise."""
+    with api_of(daemon, approver) as a:
+        yield a
 
 
 @pytest.fixture
@@ -129,7 +170,7 @@ def principal(daemon, admin):
     """Factory: principal(roles...) -> {principal_id, token} of a fresh principal."""
 
     def make(*roles, name=None):
-        return fundlib.create_principal(daemon, admin, roles or ["auditor"], name=name)
+        return create_principal(daemon, admin, roles or ["auditor"], name=name)
 
     return make
 
@@ -143,7 +184,7 @@ def cert_principal(env, daemon):
         with open(marker) as f:
             name = f.read().strip()
     else:
-        name = fundlib.uniq("cert-client")
+        name = uniq("cert-client")
         env.principal_add(name, ["auditor"], cert=env.client_crt)
         with open(marker, "w") as f:
             f.write(name)

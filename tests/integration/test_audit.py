@@ -1,4 +1,4 @@
-"""The tamper-evident audit trail (docs/audit.md; PROTOCOL sections 8-9; migrations/0006):
+"""The tamper-evident audit trail (docs/audit.md; migrations/functions/70_audit.sql):
 one event per successful mutation and per refused attempt (-32001, -32003, -32011), none
 for reads, replays and other errors; no personal data in events; the hash chain under
 concurrent writers and under two daemons; audit.events paging; signed checkpoints; the JSONL
@@ -28,14 +28,17 @@ import time
 
 import pytest
 
-import fundlib
-from auditlib import (AT_RE, CHECKPOINT_KEYS, ZERO, SideDb, all_events,
-                      assert_fails_at, check_chain, check_event_shape, checkpoint_message,
-                      drop_side_databases, export_to, gen_ed25519, last_seq, line_of, link,
-                      new_events, openssl_sign, openssl_verify, parse_export, pg_digests,
-                      psql, dsn_of, psql_bin, verify_file, wait_chained, wait_checkpoint)
-from fundlib import FUNDD, Background, Session, fake_token, uniq
-from ledgerlib import Api, api_of, missing_like, new_fund, new_partner
+from fl.env import FUNDCTL, FUNDD, ROOT, fake_token, fundctl, remember_token, uniq
+from fl.client import (Background, Client, api_of, assert_error, create_principal, http_get,
+                       new_client, rpc)
+from fl.db import dsn_of, psql, psql_bin
+from fl.ledger import missing_like, new_fund, new_partner
+from fl.grants import apply, funded_fund, new_returnee
+from fl.audit import (AT_RE, CHECKPOINT_KEYS, SideDb, ZERO, all_events, assert_fails_at,
+                      check_chain, check_event_shape, checkpoint_message, drop_side_databases,
+                      export_to, gen_ed25519, last_seq, line_of, link, new_events, openssl_sign,
+                      openssl_verify, parse_export, pg_digests, verify_file, wait_chained,
+                      wait_checkpoint)
 
 CUR = "EUR"
 
@@ -45,51 +48,24 @@ CUR = "EUR"
 
 
 @pytest.fixture(scope="module")
-def api(daemon, admin):
-    a = Api(daemon, admin)
-    a.pid = a.ok("system.whoami")["principal_id"]
-    yield a
-    a.close()
-
-
-@pytest.fixture(scope="module")
-def aud(daemon, auditor):
-    a = api_of(daemon, auditor)
-    yield a
-    a.close()
-
-
-@pytest.fixture(scope="module")
-def appr(daemon, approver):
-    a = api_of(daemon, approver)
-    yield a
-    a.close()
-
-
-@pytest.fixture(scope="module")
 def appr2(daemon, admin):
-    a = api_of(daemon, fundlib.create_principal(daemon, admin, ["approver"],
-                                                 name=uniq("approver2")))
-    yield a
-    a.close()
+    with new_client(daemon, admin, ["approver"], "approver2") as a:
+        yield a
 
 
 @pytest.fixture(scope="module")
 def checker(daemon, admin):
     """A second admin: confirms the payments the first one made."""
-    a = api_of(daemon, fundlib.create_principal(daemon, admin, ["admin"],
-                                                 name=uniq("checker")))
-    yield a
-    a.close()
+    with new_client(daemon, admin, ["admin"], "checker") as a:
+        yield a
 
 
 @pytest.fixture(scope="module")
 def partner_p(daemon, admin, api):
     pa = new_partner(api)
-    p = fundlib.create_principal(daemon, admin, ["partner"], partner_id=pa["partner_id"])
-    a = api_of(daemon, p)
-    yield a
-    a.close()
+    p = create_principal(daemon, admin, ["partner"], partner_id=pa["partner_id"])
+    with api_of(daemon, p) as a:
+        yield a
 
 
 @pytest.fixture(scope="module")
@@ -119,37 +95,14 @@ def other_key(tmp_path_factory):
     return gen_ed25519(str(tmp_path_factory.mktemp("otherkey")), "other")
 
 
-def _funded(api, received="1000.00", dual="100000"):
-    f = new_fund(api, currency=CUR, kind="pass_through", dual=dual, prefix="AU")
-    p = new_partner(api)
-    api.ok("contribution.receive", {"partner_id": p["partner_id"], "fund": f["code"],
-                                    "amount": received, "currency": CUR})
-    return f
-
-
-def _returnee(api):
-    return api.ok("returnee.register", {
-        "full_name": "Returnee " + uniq("r"), "region": "Shirak", "returned_from": "RU",
-        "returned_on": "2026-05-01", "national_id": "NID-" + uniq("a").upper()})
-
-
-def _apply(api, fund, amount="100.00", returnee=None):
-    r = returnee or _returnee(api)
-    g = api.ok("grant.apply", {"returnee_id": r["returnee_id"], "fund": fund["code"],
-                               "amount": amount, "category": "small_business",
-                               "purpose": "Workshop " + uniq("g")})
-    assert g["status"] == "submitted", g
-    return g
-
-
 @pytest.fixture(scope="module")
 def world(api, appr):
     """A few objects of every kind, for reads."""
-    f = _funded(api)
+    f = funded_fund(api)
     p = new_partner(api)
     c = api.ok("contribution.pledge", {"partner_id": p["partner_id"], "fund": f["code"],
                                        "amount": "50.00", "currency": CUR})
-    g = _apply(api, f)
+    g = apply(api, f)
     g = appr.ok("grant.approve", {"grant_id": g["grant_id"]})
     assert g["status"] == "approved", g
     return {"fund": f, "partner": p, "contribution": c, "grant": g}
@@ -192,7 +145,7 @@ def test_ok_event_for_every_mutating_method(env, api, appr, checker):
 
     pr = do(api, "principal.create", {"name": uniq("ev"), "roles": ["auditor"]},
             lambda r: r["principal_id"], key=uniq("k"))
-    fundlib.remember_token(pr["token"])
+    remember_token(pr["token"])
     do(api, "principal.revoke", {"principal_id": pr["principal_id"]}, pr["principal_id"])
     code = uniq("AE").upper()
     do(api, "fund.create", {"code": code, "name": "Audit events", "currency": CUR,
@@ -271,12 +224,12 @@ def test_reads_leave_no_event(daemon, api, aud, world):
     ]
     for who in (api, aud):
         for m, params in reads:
-            doc = who.rpc(m, params)
+            doc = who.reply(m, params)
             assert "result" in doc, (m, doc)
-    api.rpc("audit.checkpoint")         # a result, or -32004 before the first checkpoint
+    api.reply("audit.checkpoint")       # a result, or -32004 before the first checkpoint
     for path in ("/healthz", "/metrics", "/export/ledger?format=csv",
                  "/export/audit?format=jsonl"):
-        st, _, _ = fundlib.http_get(daemon, path, token=aud.token, timeout=60)
+        st, _, _ = http_get(daemon, path, token=aud.token, timeout=60)
         assert st == 200, path
     assert last_seq(api) == mark
 
@@ -309,7 +262,7 @@ def test_concurrent_replays_leave_one_event(daemon, admin, api, world):
     barrier = threading.Barrier(n)
 
     def go():
-        with Session(daemon, admin, timeout=60) as s:
+        with Client(daemon, admin, timeout=60) as s:
             s.connect()
             barrier.wait(30)
             return s.call("contribution.receive", params)
@@ -328,8 +281,8 @@ def test_concurrent_replays_leave_one_event(daemon, admin, api, world):
 def test_other_errors_leave_no_event(api, appr, world):
     f, p, g = world["fund"], world["partner"], world["grant"]
     poor = new_fund(api, currency=CUR, kind="pass_through", dual="100000", prefix="AP")
-    gp = _apply(api, poor, "100.00")
-    r = _returnee(api)
+    gp = apply(api, poor, "100.00")
+    r = new_returnee(api)
     mark = last_seq(api)
     # -32602 (refused by the daemon, and by the database)
     api.err("contribution.receive", {"partner_id": p["partner_id"], "fund": f["code"],
@@ -363,27 +316,27 @@ def test_other_errors_leave_no_event(api, appr, world):
 
 
 def test_refused_bad_token(env, daemon, api, admin):
-    gone = fundlib.create_principal(daemon, admin, ["admin"], name=uniq("gone"))
+    gone = create_principal(daemon, admin, ["admin"], name=uniq("gone"))
     api.ok("principal.revoke", {"principal_id": gone["principal_id"]})
     code = uniq("RF").upper()
     fparams = {"code": code, "name": "never", "currency": CUR, "kind": "pass_through",
                "dual_approval_above": "1"}
     mark = last_seq(api)
     bad = fake_token()
-    with Session(daemon, token=bad) as s:
+    with Client(daemon, token=bad) as s:
         r, doc = s.rpc("fund.create", dict(fparams, idempotency_key=uniq("k")))
         assert r.status == 401, r
-        fundlib.assert_error(doc, -32001, reason="bad_credentials")
+        assert_error(doc, -32001, reason="bad_credentials")
         # a batch: one 401 answer for the request, one event per refused call, each
         # naming the id it names
         r = s.post_rpc([{"jsonrpc": "2.0", "id": 1, "method": "fund.list"},
                         {"jsonrpc": "2.0", "id": 2, "method": "partner.get",
                          "params": {"partner_id": "pa_refused_one"}}])
         assert r.status == 401, r
-        fundlib.assert_error(r.json(), -32001, reason="bad_credentials")
+        assert_error(r.json(), -32001, reason="bad_credentials")
     # a revoked principal's token is refused too, and a read is audited like a mutation
-    _, doc = fundlib.rpc(daemon, gone["token"], "system.whoami")
-    fundlib.assert_error(doc, -32001, reason="bad_credentials")
+    _, doc = rpc(daemon, gone["token"], "system.whoami")
+    assert_error(doc, -32001, reason="bad_credentials")
     assert code not in [x["code"] for x in api.ok("fund.list")["funds"]]
     evs = new_events(api, mark)
     for e in evs:
@@ -405,12 +358,12 @@ def test_refused_bad_token(env, daemon, api, admin):
 ])
 def test_refused_without_usable_credentials(env, daemon, api, header, reason):
     mark = last_seq(api)
-    with Session(daemon) as s:
+    with Client(daemon) as s:
         r = s.post_rpc({"jsonrpc": "2.0", "id": 1, "method": "fund.create",
                         "params": {"code": "NOPE"}},
                        headers={"Authorization": header} if header else None)
     assert r.status == 401, r
-    fundlib.assert_error(r.json(), -32001, reason=reason)
+    assert_error(r.json(), -32001, reason=reason)
     evs = new_events(api, mark)
     assert [_summary(e) for e in evs] == [("http.rpc", None, None, "refused", -32001,
                                            reason)]
@@ -423,8 +376,8 @@ def test_refusal_comes_before_bad_params(env, daemon, api, aud):
     nobody learns how the params of a call they may not make are checked."""
     mark = last_seq(api)
     bad_params = {"code": "lower-case", "amount": "-1"}
-    _, doc = fundlib.rpc(daemon, fake_token(), "fund.record_earnings", bad_params)
-    fundlib.assert_error(doc, -32001, reason="bad_credentials")
+    _, doc = rpc(daemon, fake_token(), "fund.record_earnings", bad_params)
+    assert_error(doc, -32001, reason="bad_credentials")
     aud.err("fund.record_earnings", bad_params, -32003, reason="role_required")
     # allowed to call it: the params error, and no event
     api.err("fund.record_earnings", bad_params, -32602)
@@ -461,8 +414,8 @@ def test_refused_role_required(env, api, aud, appr, partner_p):
 
 
 def test_refused_four_eyes_already_approved(env, api, appr, appr2):
-    f = _funded(api, dual="50")
-    g = _apply(api, f, "100.00")                       # above 50: two approvals
+    f = funded_fund(api, dual="50")
+    g = apply(api, f, "100.00")                       # above 50: two approvals
     gid = {"grant_id": g["grant_id"]}
     mark = last_seq(api)
     first = appr.ok("grant.approve", gid)
@@ -491,12 +444,12 @@ def test_refused_four_eyes_already_approved(env, api, appr, appr2):
 
 
 def test_refused_self_approval_keeps_the_key(env, daemon, admin, api):
-    x = api_of(daemon, fundlib.create_principal(daemon, admin, ["admin", "approver"],
+    x = api_of(daemon, create_principal(daemon, admin, ["admin", "approver"],
                                                  name=uniq("maker")))
     try:
-        f = _funded(api)
-        own = _apply(x, f, "10.00")
-        other = _apply(api, f, "20.00")
+        f = funded_fund(api)
+        own = apply(x, f, "10.00")
+        other = apply(api, f, "20.00")
         key = uniq("k")
         mark = last_seq(api)
         x.err("grant.approve", {"grant_id": own["grant_id"], "idempotency_key": key},
@@ -520,8 +473,8 @@ def test_refused_self_approval_keeps_the_key(env, daemon, admin, api):
 
 
 def test_refused_same_maker_and_checker(env, api, appr, checker):
-    f = _funded(api)
-    g = appr.ok("grant.approve", {"grant_id": _apply(api, f, "100.00")["grant_id"]})
+    f = funded_fund(api)
+    g = appr.ok("grant.approve", {"grant_id": apply(api, f, "100.00")["grant_id"]})
     d1 = api.ok("disbursement.create", {"grant_id": g["grant_id"], "amount": "30.00"})
     bal = api.ok("fund.balance", {"code": f["code"]})
     key = uniq("k")
@@ -566,7 +519,7 @@ def test_refused_http_endpoints(env, daemon, api, appr, partner_p, path, method)
              (appr.token, 403, -32003, appr.pid, "role_required"),
              (partner_p.token, 403, -32003, partner_p.pid, "role_required")]
     for tok, status, code, _, reason in cases:
-        st, _, body = fundlib.http_get(daemon, path, token=tok)
+        st, _, body = http_get(daemon, path, token=tok)
         assert st == status, (path, tok is None, st, body[:200])
         err = json.loads(body)["error"]
         assert (err["code"], err["data"]["reason"]) == (code, reason), err
@@ -600,8 +553,8 @@ def test_no_personal_data_in_events(env, daemon, api, aud):
     for text in (json.dumps(everything), json.dumps(everything, ensure_ascii=False)):
         for s in personal:
             assert s not in text, "%r in audit.events" % s
-    st, _, body = fundlib.http_get(daemon, "/export/audit?format=jsonl", token=aud.token,
-                                   timeout=60)
+    st, _, body = http_get(daemon, "/export/audit?format=jsonl", token=aud.token,
+                           timeout=60)
     assert st == 200
     text = body.decode("utf-8")
     for s in personal:
@@ -625,7 +578,7 @@ def test_chain_under_concurrent_writers(daemon, admin, api, aud, pubkey, tmp_pat
         """While the writers run: audit.verify stays ok (an unchained tail is no error),
         and every export, one snapshot with its unchained events last, verifies offline."""
         seen = []
-        with Session(daemon, aud.token, timeout=60) as s:
+        with Client(daemon, aud.token, timeout=60) as s:
             s.connect()
             barrier.wait(30)
             n = 0
@@ -641,7 +594,7 @@ def test_chain_under_concurrent_writers(daemon, admin, api, aud, pubkey, tmp_pat
     def writer(i):
         def run():
             ids = []
-            with Session(daemon, admin, timeout=60) as s:
+            with Client(daemon, admin, timeout=60) as s:
                 s.connect()
                 barrier.wait(30)
                 for j in range(per):
@@ -786,8 +739,8 @@ def exported(env, daemon, api, aud, cp_daemon, tmp_path_factory):
 
 
 def test_export_jsonl(env, daemon, api, aud, exported, pubkey, tmp_path):
-    st, headers, body = fundlib.http_get(daemon, "/export/audit?format=jsonl",
-                                         token=aud.token, timeout=60)
+    st, headers, body = http_get(daemon, "/export/audit?format=jsonl",
+                                 token=aud.token, timeout=60)
     assert st == 200
     text = body.decode("utf-8")
     assert text.endswith("\n")
@@ -815,8 +768,8 @@ def test_export_jsonl(env, daemon, api, aud, exported, pubkey, tmp_path):
     assert openssl_verify(str(tmp_path), pubkey, checkpoint_message(last),
                           bytes.fromhex(last["signature"]))
     # a client may also read the export as admin
-    st, _, _ = fundlib.http_get(daemon, "/export/audit?format=jsonl", token=api.token,
-                                timeout=60)
+    st, _, _ = http_get(daemon, "/export/audit?format=jsonl", token=api.token,
+                        timeout=60)
     assert st == 200
 
 
@@ -824,7 +777,7 @@ def test_export_jsonl(env, daemon, api, aud, exported, pubkey, tmp_path):
                                    "?format=xml", "?format"])
 def test_export_bad_params_400(daemon, api, aud, query):
     mark = last_seq(api)
-    st, _, body = fundlib.http_get(daemon, "/export/audit" + query, token=aud.token)
+    st, _, body = http_get(daemon, "/export/audit" + query, token=aud.token)
     assert st == 400, (query, body[:200])
     assert last_seq(api) == mark
 
@@ -837,7 +790,7 @@ def test_fundctl_verifies_the_export(exported, pubkey):
     assert re.search(r"\b%d events?\b" % n, p.stdout), p.stdout
     # stdin too
     with open(exported["path"]) as f:
-        q = subprocess.run([fundlib.FUNDCTL, "audit", "verify", "-", "--pubkey", pubkey],
+        q = subprocess.run([FUNDCTL, "audit", "verify", "-", "--pubkey", pubkey],
                            stdin=f, capture_output=True, text=True, timeout=60)
     assert q.returncode == 0 and q.stdout.startswith("ok:"), (q.stdout, q.stderr)
 
@@ -1016,7 +969,7 @@ def test_fundctl_verify_exit_2(exported, pubkey, tmp_path):
                  [exported["path"], "--pubkey", str(tmp_path / "missing.pub")],
                  [exported["path"], "--pubkey", junk],
                  [exported["path"]]):
-        p = fundlib.fundctl("audit", "verify", *args)
+        p = fundctl("audit", "verify", *args)
         assert p.returncode == 2, (args, p.returncode, p.stdout, p.stderr)
         assert not p.stdout.startswith("ok"), p.stdout
 
@@ -1088,7 +1041,7 @@ def tamper_base(env, module_daemon_factory, side_dbs):
         gap = int(db.sql("SELECT nextval('fl.audit_seq');\n").strip())
         for k in range(3):
             new_partner(a)
-        fundlib.rpc(d, fake_token(), "fund.create", {                       # a refusal
+        rpc(d, fake_token(), "fund.create", {                       # a refusal
             "code": f["code"], "name": "x", "currency": CUR, "kind": "pass_through",
             "dual_approval_above": "1"})
         for k in range(2):
@@ -1297,7 +1250,7 @@ def test_bad_signing_key_refused(env, daemon_factory, tmp_path, case):
     path, must = _key_cases(env, str(tmp_path))[case]
     d = daemon_factory("badkey-" + case, {"audit": {"signing_key": path}}, start=False)
     p = subprocess.run([FUNDD, "-c", d.conf], capture_output=True, text=True, timeout=30,
-                       cwd=fundlib.ROOT, stdin=subprocess.DEVNULL)
+                       cwd=ROOT, stdin=subprocess.DEVNULL)
     out = p.stdout + p.stderr
     assert p.returncode == 2, (case, p.returncode, out[-2000:])
     assert "signing_key" in out and must in out, out
@@ -1334,7 +1287,7 @@ def test_paused_chain_then_resumed(env, daemon_factory, side_dbs, pubkey, tmp_pa
         for k in range(5):
             a.ok("contribution.receive", {"partner_id": p["partner_id"], "fund": f["code"],
                                           "amount": "3%d.00" % k, "currency": CUR})
-        fundlib.rpc(paused, None, "fund.list")                      # a refusal too
+        rpc(paused, None, "fund.list")                      # a refusal too
         n = 8
         # several chain rounds and checkpoint periods of a running chainer: nothing moves
         deadline = time.monotonic() + 1.2
@@ -1391,7 +1344,7 @@ def test_two_daemons_share_the_chain(env, daemon, admin, api, aud, daemon_factor
     def writer(i):
         def run():
             out = []
-            with Session(daemon if i % 2 else twin, admin, timeout=60) as s:
+            with Client(daemon if i % 2 else twin, admin, timeout=60) as s:
                 s.connect()
                 barrier.wait(30)
                 for j in range(per):
@@ -1419,7 +1372,7 @@ def test_two_daemons_share_the_chain(env, daemon, admin, api, aud, daemon_factor
     v = aud.ok("audit.verify")
     assert (v["ok"], v["verified"], v["first_bad_seq"]) == (True, len(evs), None), v
     # both daemons answer the same trail
-    tw = Api(twin, admin)
+    tw = Client.api(twin, admin)
     try:
         assert all_events(tw, from_seq=mark + 1) == mine
     finally:

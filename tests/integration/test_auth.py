@@ -1,33 +1,23 @@
 """Authentication (bearer tokens, client certificates), revocation and roles
-(PROTOCOL section 4)."""
+(docs/protocol.md)."""
 
 import json
 import ssl
 
 import pytest
 
-import fundlib
-from fundlib import Session, assert_error, call, fake_token, post_rpc, rpc
-
-WHOAMI = {"jsonrpc": "2.0", "method": "system.whoami", "id": 1}
-
-
-def assert_401(r):
-    assert r.status == 401, r
-    assert r.content_type == "application/json", r.headers
-    doc = r.json()
-    assert isinstance(doc, dict)
-    assert_error(doc, -32001)
-    return doc
+from fl.env import fake_token, remember_token, uniq
+from fl.client import (WHOAMI, Client, assert_401, assert_error, call, create_principal,
+                       post_rpc, rpc)
 
 
 def test_no_credentials(daemon):
-    with Session(daemon) as s:
+    with Client(daemon) as s:
         assert_401(s.post_rpc(WHOAMI))
 
 
 def test_no_credentials_even_for_system_version(daemon):
-    with Session(daemon) as s:
+    with Client(daemon) as s:
         assert_401(s.post_rpc({"jsonrpc": "2.0", "method": "system.version", "id": 1}))
 
 
@@ -39,20 +29,20 @@ def test_unknown_bearer_token(daemon):
                                     "Bearer %s extra", "%s"])
 def test_malformed_authorization(daemon, admin, header):
     value = header % admin if "%s" in header else header
-    with Session(daemon) as s:
+    with Client(daemon) as s:
         assert_401(s.request("POST", "/rpc", body=json.dumps(WHOAMI),
                              headers={"Authorization": value}))
 
 
 def test_truncated_admin_token(daemon, admin):
     tok = admin[:-1]
-    fundlib.remember_token(tok)
+    remember_token(tok)
     assert_401(post_rpc(daemon, tok, WHOAMI))
 
 
 def test_new_principal_token_works(daemon, admin):
-    name = fundlib.uniq("multi")
-    p = fundlib.create_principal(daemon, admin, ["approver", "auditor"], name=name)
+    name = uniq("multi")
+    p = create_principal(daemon, admin, ["approver", "auditor"], name=name)
     me = call(daemon, p["token"], "system.whoami")
     assert me["principal_id"] == p["principal_id"]
     assert me["name"] == name
@@ -61,8 +51,8 @@ def test_new_principal_token_works(daemon, admin):
 
 
 def test_tokens_are_long_and_distinct(daemon, admin):
-    a = fundlib.create_principal(daemon, admin, ["auditor"])
-    b = fundlib.create_principal(daemon, admin, ["auditor"])
+    a = create_principal(daemon, admin, ["auditor"])
+    b = create_principal(daemon, admin, ["auditor"])
     for p in (a, b):
         assert isinstance(p["token"], str) and len(p["token"]) >= 22, \
             "a token must carry at least 128 bits: %r" % len(p["token"])
@@ -72,7 +62,7 @@ def test_tokens_are_long_and_distinct(daemon, admin):
 
 
 def test_tokens_stored_only_as_hash(env, daemon, admin):
-    p = fundlib.create_principal(daemon, admin, ["auditor"])
+    p = create_principal(daemon, admin, ["auditor"])
     assert call(daemon, p["token"], "system.whoami")["principal_id"] == p["principal_id"]
     # Every row of every table in every non-system schema, as text.
     dump = env.sql_script(
@@ -85,8 +75,8 @@ def test_tokens_stored_only_as_hash(env, daemon, admin):
 
 
 def test_revoked_token_refused_on_same_keep_alive_connection(daemon, admin):
-    p = fundlib.create_principal(daemon, admin, ["auditor"])
-    with Session(daemon, p["token"]) as s:
+    p = create_principal(daemon, admin, ["auditor"])
+    with Client(daemon, p["token"]) as s:
         s.connect()
         conn_sock = s.sock
         assert s.call("system.whoami")["principal_id"] == p["principal_id"]
@@ -99,8 +89,8 @@ def test_revoked_token_refused_on_same_keep_alive_connection(daemon, admin):
 
 
 def test_revoked_principal_with_admin_role_loses_admin_rights(daemon, admin):
-    p = fundlib.create_principal(daemon, admin, ["admin"])
-    other = fundlib.create_principal(daemon, p["token"], ["auditor"])
+    p = create_principal(daemon, admin, ["admin"])
+    other = create_principal(daemon, p["token"], ["auditor"])
     assert other["principal_id"]
     call(daemon, admin, "principal.revoke", {"principal_id": p["principal_id"]})
     r, doc = rpc(daemon, p["token"], "principal.create", {"name": "x", "roles": ["auditor"]})
@@ -127,7 +117,7 @@ def test_non_admin_may_call_open_methods(daemon, approver):
 
 
 def test_client_certificate_login(env, daemon, cert_principal):
-    with Session(daemon, cert=cert_principal["cert"], key=cert_principal["key"]) as s:
+    with Client(daemon, cert=cert_principal["cert"], key=cert_principal["key"]) as s:
         me = s.call("system.whoami")
     assert me["name"] == cert_principal["name"]
     assert me["roles"] == ["auditor"]
@@ -135,21 +125,21 @@ def test_client_certificate_login(env, daemon, cert_principal):
 
 
 def test_client_certificate_login_metrics(env, daemon, cert_principal):
-    with Session(daemon, cert=cert_principal["cert"], key=cert_principal["key"]) as s:
+    with Client(daemon, cert=cert_principal["cert"], key=cert_principal["key"]) as s:
         r = s.request("GET", "/metrics")
     assert r.status == 200, r
 
 
 def test_unregistered_client_certificate(env, daemon):
-    crt, key = env.gen_client_cert(fundlib.uniq("unregistered"))
-    with Session(daemon, cert=crt, key=key) as s:
+    crt, key = env.gen_client_cert(uniq("unregistered"))
+    with Client(daemon, cert=crt, key=key) as s:
         assert_401(s.post_rpc(WHOAMI))
 
 
 def test_certificate_from_foreign_ca(env, daemon):
-    crt, key = env.gen_client_cert(fundlib.uniq("selfsigned"), ca_crt=False)
+    crt, key = env.gen_client_cert(uniq("selfsigned"), ca_crt=False)
     try:
-        with Session(daemon, cert=crt, key=key) as s:
+        with Client(daemon, cert=crt, key=key) as s:
             r = s.post_rpc(WHOAMI)
     except (ssl.SSLError, ConnectionResetError, BrokenPipeError, OSError):
         return  # handshake refused: acceptable
@@ -157,15 +147,15 @@ def test_certificate_from_foreign_ca(env, daemon):
 
 
 def test_revoked_certificate_principal(env, daemon, admin):
-    crt, key = env.gen_client_cert(fundlib.uniq("revokeme"))
-    name = fundlib.uniq("cert-rv")
+    crt, key = env.gen_client_cert(uniq("revokeme"))
+    name = uniq("cert-rv")
     tok = env.principal_add(name, ["auditor"], cert=crt)
-    with Session(daemon, cert=crt, key=key) as s:
+    with Client(daemon, cert=crt, key=key) as s:
         me = s.call("system.whoami")
     assert me["name"] == name
     assert call(daemon, tok, "system.whoami")["principal_id"] == me["principal_id"]
     call(daemon, admin, "principal.revoke", {"principal_id": me["principal_id"]})
-    with Session(daemon, cert=crt, key=key) as s:
+    with Client(daemon, cert=crt, key=key) as s:
         assert_401(s.post_rpc(WHOAMI))
     assert_401(post_rpc(daemon, tok, WHOAMI))
 

@@ -9,10 +9,9 @@ entries for a minute, so anything refused sooner was refused because of a flush.
 import threading
 import time
 
-import fundlib
-from fundlib import Session, assert_error, call, post_rpc
-
-WHOAMI = {"jsonrpc": "2.0", "method": "system.whoami", "id": 1}
+from fl.env import uniq
+from fl.client import (WHOAMI, Client, assert_401, assert_error, call, create_principal,
+                       metric_value, post_rpc, rpc, scrape)
 
 
 def conf(ms=60000, **server):
@@ -21,10 +20,8 @@ def conf(ms=60000, **server):
 
 
 def cache_metrics(d, token):
-    st, _, body = fundlib.http_get(d, "/metrics", token=token)
-    assert st == 200
-    m = fundlib.parse_metrics(body.decode())
-    return {k: int(fundlib.metric_value(m, "fundd_auth_cache_" + k))
+    m = scrape(d, token)[1]
+    return {k: int(metric_value(m, "fundd_auth_cache_" + k))
             for k in ("hits_total", "misses_total", "flushes_total", "live")}
 
 
@@ -38,14 +35,9 @@ def wait_live(d, token, want=1, timeout=15):
     raise AssertionError("fundd_auth_cache_live never became %d:\n%s" % (want, d.log_tail()))
 
 
-def assert_401(r):
-    assert r.status == 401, r
-    assert_error(r.json(), -32001)
-
-
 def cached_principal(d, admin, roles=("auditor",)):
     """A new principal whose whoami the daemon now answers from memory."""
-    p = fundlib.create_principal(d, admin, list(roles))
+    p = create_principal(d, admin, list(roles))
     # creating it notified a change; let that flush pass before filling the cache
     time.sleep(0.2)
     me = call(d, p["token"], "system.whoami")
@@ -57,28 +49,28 @@ def cached_principal(d, admin, roles=("auditor",)):
 
 
 def test_whoami_answered_from_the_cache(daemon_factory, admin):
-    d = daemon_factory(fundlib.uniq("ac"), conf())
+    d = daemon_factory(uniq("ac"), conf())
     wait_live(d, admin)
     p, me = cached_principal(d, admin, ["auditor", "approver"])
     assert me == {"principal_id": p["principal_id"], "name": p["name"],
                   "roles": ["approver", "auditor"], "partner_id": None}
     before = cache_metrics(d, admin)
-    with Session(d, p["token"]) as s:
+    with Client(d, p["token"]) as s:
         for _ in range(20):
             assert s.call("system.whoami") == me
     after = cache_metrics(d, admin)
     assert after["hits_total"] - before["hits_total"] == 20
     assert after["misses_total"] == before["misses_total"]
     # another method of the same principal still goes to the database, with its roles
-    r, doc = fundlib.rpc(d, p["token"], "principal.create", {"name": "x", "roles": ["admin"]})
+    r, doc = rpc(d, p["token"], "principal.create", {"name": "x", "roles": ["admin"]})
     assert_error(doc, -32003)
 
 
 def test_revoked_here_is_refused_at_once_on_every_worker(daemon_factory, admin):
-    d = daemon_factory(fundlib.uniq("ac"), dict(conf(workers=2), log={"level": "debug"}))
+    d = daemon_factory(uniq("ac"), dict(conf(workers=2), log={"level": "debug"}))
     wait_live(d, admin)
     p, me = cached_principal(d, admin)
-    sessions = [Session(d, p["token"]) for _ in range(8)]
+    sessions = [Client(d, p["token"]) for _ in range(8)]
     try:
         for s in sessions:  # eight keep-alive connections over both workers
             assert s.call("system.whoami") == me
@@ -144,8 +136,8 @@ def _refused_within(d, token, limit):
 def test_revoked_elsewhere_is_refused_at_once(env, daemon_factory, admin):
     """By another daemon on the same database, or by an operator in psql: the database
     notifies the change, and this daemon drops its cache."""
-    d = daemon_factory(fundlib.uniq("ac"), conf())
-    other = daemon_factory(fundlib.uniq("ac-other"), conf())
+    d = daemon_factory(uniq("ac"), conf())
+    other = daemon_factory(uniq("ac-other"), conf())
     wait_live(d, admin)
     for revoke in (_revoke_by_other_daemon, _revoke_by_sql):
         p, _ = cached_principal(d, admin)
@@ -160,7 +152,7 @@ def test_cache_is_off_while_its_listener_is_down(env, daemon_factory, admin):
     """No listener, no cache: a change it cannot hear about must not be missed. The
     listener is cut and kept from reconnecting by a connection limit on the daemon's role
     (its pool keeps the connections it has)."""
-    d = daemon_factory(fundlib.uniq("ac"), dict(conf(), database={"pool_size": 2}))
+    d = daemon_factory(uniq("ac"), dict(conf(), database={"pool_size": 2}))
     wait_live(d, admin)
     p, me = cached_principal(d, admin)
     env.sql("ALTER ROLE fund CONNECTION LIMIT 0")
@@ -170,7 +162,7 @@ def test_cache_is_off_while_its_listener_is_down(env, daemon_factory, admin):
         m = wait_live(d, admin, want=0)
         time.sleep(0.5)  # a reconnection or two is refused meanwhile
         assert cache_metrics(d, admin)["live"] == 0
-        with Session(d, p["token"]) as s:
+        with Client(d, p["token"]) as s:
             for _ in range(5):
                 assert s.call("system.whoami") == me
             after = cache_metrics(d, admin)
@@ -189,7 +181,7 @@ def test_cache_is_off_while_its_listener_is_down(env, daemon_factory, admin):
 
 
 def test_cache_entries_expire(daemon_factory, admin):
-    d = daemon_factory(fundlib.uniq("ac"), conf(300))
+    d = daemon_factory(uniq("ac"), conf(300))
     wait_live(d, admin)
     p, me = cached_principal(d, admin)
     before = cache_metrics(d, admin)
@@ -201,7 +193,7 @@ def test_cache_entries_expire(daemon_factory, admin):
 
 
 def test_cache_off(daemon_factory, admin):
-    d = daemon_factory(fundlib.uniq("ac"), conf(0))
+    d = daemon_factory(uniq("ac"), conf(0))
     for _ in range(5):
         assert call(d, admin, "system.whoami")["name"] == "admin"
     m = cache_metrics(d, admin)
@@ -224,7 +216,7 @@ def _wait_answers(d, token, timeout=25):
 def test_cached_whoami_gets_32050_with_the_database_down(env, daemon_factory, daemon, admin):
     """The cache knows who the caller is, but with PostgreSQL gone whoami answers like every
     other call, at once: -32050 and 503."""
-    d = daemon_factory(fundlib.uniq("ac"), conf())
+    d = daemon_factory(uniq("ac"), conf())
     wait_live(d, admin)
     p, me = cached_principal(d, admin)
     env.pg_stop()

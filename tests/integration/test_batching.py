@@ -9,92 +9,30 @@ with two blocker calls, so that the calls sent next wait in the daemon's queue a
 together when the lock is released. The last test shows the default, writers = 1: one
 connection runs mutations, the other stays free for reads."""
 
-import contextlib
 import json
 import time
 
 import pytest
 
-import fundlib
-import grantlib
-from fundlib import TableLock
-from ledgerlib import api_of, new_fund, new_partner, psql, sql_lit
-
-
-def _metrics(d, token):
-    st, _, body = fundlib.http_get(d, "/metrics", token=token)
-    assert st == 200
-    return fundlib.parse_metrics(body.decode())
-
-
-def _batch_counts(d, token):
-    m = _metrics(d, token)
-    return tuple(int(fundlib.metric_value(m, n)) for n in (
-        "fundd_db_batches_total", "fundd_db_batched_calls_total",
-        "fundd_db_batch_failures_total"))
-
-
-def _start(d, calls):
-    """calls: [(token, method, params)] -> started threads, each on its own connection. A
-    token that is a (certificate, key) pair calls with that client certificate instead."""
-    out = []
-    for token, method, params in calls:
-        kw = {"cert": token[0], "key": token[1]} if isinstance(token, tuple) else {}
-        t = fundlib.Background(
-            lambda t=token, m=method, p=params, kw=kw: fundlib.rpc(
-                d, None if kw else t, m, p, timeout=60, **kw)[1])
-        t.start()
-        out.append(t)
-    return out
-
-
-@contextlib.contextmanager
-def _raising_trigger(env, table, column, value):
-    """While open: a BEFORE INSERT trigger on table that raises for the row whose column
-    is value, with SQLSTATE P0001, which no method answers."""
-    name = "test_raise_" + fundlib.uniq("t").replace("-", "_")
-    r = psql(env, """
-        CREATE FUNCTION fl.%(n)s() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF NEW.%(c)s = %(v)s THEN
-                RAISE EXCEPTION 'boom';
-            END IF;
-            RETURN NEW;
-        END $$;
-        CREATE TRIGGER %(n)s BEFORE INSERT ON %(t)s FOR EACH ROW
-            EXECUTE FUNCTION fl.%(n)s();""" % {"n": name, "c": column, "v": sql_lit(value),
-                                                 "t": table})
-    assert r.returncode == 0, r.stderr
-    try:
-        yield
-    finally:
-        psql(env, "DROP TRIGGER %s ON %s; DROP FUNCTION fl.%s();" % (name, table, name))
-
-
-def _run_queued(env, d, admin, table, blockers, queued):
-    """Two blocker calls hold both connections on a lock of table; the queued calls wait
-    behind them in the daemon; then the lock goes. Returns the answers, blockers first."""
-    with TableLock(env, table) as lock:
-        first = _start(d, blockers)
-        assert lock.wait_for_waiters(2), "the blocker calls never reached the lock"
-        rest = _start(d, queued)
-        # /metrics cannot tell how many wait (its token check queues behind them too):
-        # give the threads time to connect and send, and count the batches afterwards
-        time.sleep(1.5)
-    return [t.get(60) for t in first + rest]
+from fl.env import uniq
+from fl.client import (api_of, assert_error, batch_counts, create_principal, metric_value, raw_tls,
+                       scrape, start_calls)
+from fl.db import TableLock, raising_trigger, run_queued, sql_lit
+from fl.ledger import new_fund, new_partner
+from fl.grants import apply, new_returnee
 
 
 @pytest.mark.parametrize("batch_max", [32, 1])
 def test_queued_mutations_share_a_commit_and_keep_their_own_answers(env, daemon_factory,
                                                                     admin, batch_max):
-    d = daemon_factory(fundlib.uniq("batch"), {"server": {"workers": 1},
-                                               "database": {"pool_size": 2, "writers": 2,
-                                                            "batch_max": batch_max}})
+    d = daemon_factory(uniq("batch"), {"server": {"workers": 1},
+                                       "database": {"pool_size": 2, "writers": 2,
+                                                    "batch_max": batch_max}})
     api = api_of(d, {"token": admin, "principal_id": None})
     code = new_fund(api, prefix="BT")["code"]
     pa = new_partner(api)["partner_id"]
-    outsider = fundlib.create_principal(d, admin, ["approver"], name=fundlib.uniq("outsider"))
-    before = _batch_counts(d, admin)
+    outsider = create_principal(d, admin, ["approver"], name=uniq("outsider"))
+    before = batch_counts(d, admin)
 
     def receive(amount, key, **kw):
         p = {"partner_id": pa, "fund": code, "amount": amount, "currency": "EUR",
@@ -102,18 +40,18 @@ def test_queued_mutations_share_a_commit_and_keep_their_own_answers(env, daemon_
         p.update(kw)
         return (admin, "contribution.receive", p)
 
-    blockers = [receive("1.00", fundlib.uniq("b")), receive("1.00", fundlib.uniq("b"))]
-    good = [receive("1.%02d" % (i + 1), fundlib.uniq("g"), bank_ref="good-%d" % i)
+    blockers = [receive("1.00", uniq("b")), receive("1.00", uniq("b"))]
+    good = [receive("1.%02d" % (i + 1), uniq("g"), bank_ref="good-%d" % i)
             for i in range(8)]
-    same_key = fundlib.uniq("same")
+    same_key = uniq("same")
     twins = [receive("2.00", same_key, bank_ref="twin"), receive("2.00", same_key,
                                                                  bank_ref="twin")]
-    no_fund = [receive("3.00", fundlib.uniq("nf"), fund="NO-SUCH-FUND-" + str(i))
+    no_fund = [receive("3.00", uniq("nf"), fund="NO-SUCH-FUND-" + str(i))
                for i in range(2)]
-    no_partner = [receive("4.00", fundlib.uniq("np"), partner_id="pa_" + "0" * 26)]
+    no_partner = [receive("4.00", uniq("np"), partner_id="pa_" + "0" * 26)]
     refused = [(outsider["token"], "contribution.receive", dict(receive("5.00", "r")[2]))]
-    docs = _run_queued(env, d, admin, "fl.fund", blockers,
-                       good + twins + no_fund + no_partner + refused)
+    docs = run_queued(env, d, "fl.fund", blockers,
+                      good + twins + no_fund + no_partner + refused)
 
     got = {}
     for doc in docs[:10]:
@@ -127,9 +65,9 @@ def test_queued_mutations_share_a_commit_and_keep_their_own_answers(env, daemon_
     assert t1["result"]["contribution_id"] == t2["result"]["contribution_id"]
     got[t1["result"]["contribution_id"]] = t1["result"]
     for doc in docs[12:14]:
-        fundlib.assert_error(doc, -32004, reason="fund_not_found")
-    fundlib.assert_error(docs[14], -32004, reason="partner_not_found")
-    fundlib.assert_error(docs[15], -32003)
+        assert_error(doc, -32004, reason="fund_not_found")
+    assert_error(docs[14], -32004, reason="partner_not_found")
+    assert_error(docs[15], -32003)
     assert len(got) == 11
 
     # the books: exactly these contributions, one receipt entry and one audit event each
@@ -149,7 +87,7 @@ def test_queued_mutations_share_a_commit_and_keep_their_own_answers(env, daemon_
     bal = api.ok("fund.balance", {"code": code})
     assert bal["received"] == "%d.%02d" % divmod(total, 100)
 
-    after = _batch_counts(d, admin)
+    after = batch_counts(d, admin)
     if batch_max == 1:
         assert after[:2] == before[:2], (before, after)
     else:
@@ -160,13 +98,13 @@ def test_queued_mutations_share_a_commit_and_keep_their_own_answers(env, daemon_
 
 def test_a_failing_call_rolls_its_batch_back_and_every_call_runs_again_alone(
         env, daemon_factory, admin):
-    d = daemon_factory(fundlib.uniq("batchfail"), {"server": {"workers": 1},
-                                                   "database": {"pool_size": 2, "writers": 2,
-                                                                "batch_max": 32}})
-    tag = fundlib.uniq("bf")
+    d = daemon_factory(uniq("batchfail"), {"server": {"workers": 1},
+                                           "database": {"pool_size": 2, "writers": 2,
+                                                        "batch_max": 32}})
+    tag = uniq("bf")
     boom = tag + "-boom"
-    with _raising_trigger(env, "fl.partner", "name", boom):
-        before = _batch_counts(d, admin)
+    with raising_trigger(env, "fl.partner", "name", boom):
+        before = batch_counts(d, admin)
 
         def create(name):
             return (admin, "partner.create", {"name": name, "country": "AM",
@@ -175,9 +113,9 @@ def test_a_failing_call_rolls_its_batch_back_and_every_call_runs_again_alone(
         blockers = [create(tag + "-blocker-0"), create(tag + "-blocker-1")]
         queued = [create("%s-%d" % (tag, i)) for i in range(5)] + [create(boom)] + \
             [create("%s-%d" % (tag, i)) for i in range(5, 9)]
-        docs = _run_queued(env, d, admin, "fl.partner", blockers, queued)
+        docs = run_queued(env, d, "fl.partner", blockers, queued)
 
-    fundlib.assert_error(docs[7], -32603, reason="internal_error")
+    assert_error(docs[7], -32603, reason="internal_error")
     made = {}
     for doc in docs[:7] + docs[8:]:
         assert "result" in doc, doc
@@ -190,14 +128,14 @@ def test_a_failing_call_rolls_its_batch_back_and_every_call_runs_again_alone(
     ids = ",".join(sql_lit(i) for i in made.values())
     assert env.sql("SELECT count(*) FROM fl.audit_event WHERE method = 'partner.create' AND "
                    "outcome = 'ok' AND object_id IN (%s)" % ids).strip() == "11"
-    after = _batch_counts(d, admin)
+    after = batch_counts(d, admin)
     assert after[0] > before[0] and after[2] == before[2] + 1, (before, after)
     assert "rolled back (SQLSTATE P0001)" in d.log_tail(20000)
     # the daemon carries on batching afterwards
-    docs = _run_queued(env, d, admin, "fl.partner", [create(tag + "-x0"), create(tag + "-x1")],
-                       [create("%s-y%d" % (tag, i)) for i in range(6)])
+    docs = run_queued(env, d, "fl.partner", [create(tag + "-x0"), create(tag + "-x1")],
+                      [create("%s-y%d" % (tag, i)) for i in range(6)])
     assert all("result" in doc for doc in docs), docs
-    final = _batch_counts(d, admin)
+    final = batch_counts(d, admin)
     assert final[0] > after[0] and final[2] == after[2], (after, final)
 
 
@@ -217,35 +155,35 @@ def test_a_batch_sees_the_fund_as_its_earlier_calls_left_it(env, daemon_factory,
     """Grant approvals of one fund in one batch: each must see the commitments of the ones
     before it (they fold the fund's balance deltas, appended by the previous call's journal
     entry check), so the fund is never over-committed and the rest get -32010."""
-    d = daemon_factory(fundlib.uniq("batchfund"), {"server": {"workers": 1},
-                                                   "database": {"pool_size": 2, "writers": 2,
-                                                                "batch_max": 32}})
+    d = daemon_factory(uniq("batchfund"), {"server": {"workers": 1},
+                                           "database": {"pool_size": 2, "writers": 2,
+                                                        "batch_max": 32}})
     api = api_of(d, {"token": admin, "principal_id": None})
     fund = new_fund(api, prefix="BF", dual="1000000")
     code = fund["code"]
     pa = new_partner(api)["partner_id"]
     api.ok("contribution.receive", {"partner_id": pa, "fund": code, "amount": "1000.00",
                                     "currency": "EUR"})
-    ret = grantlib.new_returnee(api)
-    grants = [grantlib.apply(api, ret, fund, amount="100.00")["grant_id"] for _ in range(12)]
-    appr = fundlib.create_principal(d, admin, ["approver"], name=fundlib.uniq("appr"))
-    before = _batch_counts(d, admin)
+    ret = new_returnee(api)
+    grants = [apply(api, fund, amount="100.00", returnee=ret)["grant_id"] for _ in range(12)]
+    appr = create_principal(d, admin, ["approver"], name=uniq("appr"))
+    before = batch_counts(d, admin)
 
     def approve(g):
         return (appr["token"], "grant.approve", {"grant_id": g})
 
     # the blockers wait on the grant table; the other ten queue up and go out together
-    docs = _run_queued(env, d, admin, "fl.grant_application",
-                       [approve(grants[0]), approve(grants[1])],
-                       [approve(g) for g in grants[2:]])
+    docs = run_queued(env, d, "fl.grant_application",
+                      [approve(grants[0]), approve(grants[1])],
+                      [approve(g) for g in grants[2:]])
     ok = [doc for doc in docs if "result" in doc]
     short = [doc for doc in docs if "error" in doc]
     assert len(ok) == 10, docs
     for doc in short:
-        fundlib.assert_error(doc, -32010, reason="insufficient_funds")
+        assert_error(doc, -32010, reason="insufficient_funds")
     bal = api.ok("fund.balance", {"code": code})
     assert bal["committed"] == "1000.00" and bal["available"] == "0.00", bal
-    after = _batch_counts(d, admin)
+    after = batch_counts(d, admin)
     assert after[0] > before[0] and after[2] == before[2], (before, after)
 
 
@@ -254,30 +192,30 @@ def test_one_writer_queues_mutations_for_the_next_batch_while_reads_pass(env, da
     """writers = 1 (the default): while one mutation runs, the others wait in the daemon,
     although a connection is free, and go out as one batch when its results are in; reads
     take the free connection meanwhile."""
-    d = daemon_factory(fundlib.uniq("writer"), {"server": {"workers": 1},
-                                                "database": {"pool_size": 2, "writers": 1,
-                                                             "batch_max": 32,
-                                                             "write_stall_ms": 600000}})
+    d = daemon_factory(uniq("writer"), {"server": {"workers": 1},
+                                        "database": {"pool_size": 2, "writers": 1,
+                                                     "batch_max": 32,
+                                                     "write_stall_ms": 600000}})
     api = api_of(d, {"token": admin, "principal_id": None})
     code = new_fund(api, prefix="BW")["code"]
     pa = new_partner(api)["partner_id"]
-    before = _batch_counts(d, admin)
+    before = batch_counts(d, admin)
 
     def receive(amount):
         return (admin, "contribution.receive", {
             "partner_id": pa, "fund": code, "amount": amount, "currency": "EUR",
-            "idempotency_key": fundlib.uniq("w")})
+            "idempotency_key": uniq("w")})
 
     queued = [receive("1.%02d" % i) for i in range(1, 11)]
     with TableLock(env, "fl.fund") as lock:
-        first = _start(d, [receive("9.00")])
+        first = start_calls(d, [receive("9.00")])
         assert lock.wait_for_waiters(1), "the first receipt never reached the lock"
-        rest = _start(d, queued)
+        rest = start_calls(d, queued)
         deadline = time.monotonic() + 20
         waiting = None
         while time.monotonic() < deadline:
             # a read: it runs on the free connection while the mutations wait
-            waiting = int(fundlib.metric_value(_metrics(d, admin), "fundd_db_pool_waiting"))
+            waiting = int(metric_value(scrape(d, admin)[1], "fundd_db_pool_waiting"))
             if waiting == len(queued):
                 break
             time.sleep(0.1)
@@ -290,7 +228,7 @@ def test_one_writer_queues_mutations_for_the_next_batch_while_reads_pass(env, da
         assert "result" in doc, doc
         assert doc["result"]["amount"] == params["amount"]
     assert len({doc["result"]["contribution_id"] for doc in docs}) == 11
-    after = _batch_counts(d, admin)
+    after = batch_counts(d, admin)
     # the ten went out together, in one transaction
     assert (after[0] - before[0], after[1] - before[1], after[2] - before[2]) == (1, 10, 0), \
         (before, after)
@@ -301,19 +239,19 @@ def test_one_writer_queues_mutations_for_the_next_batch_while_reads_pass(env, da
 def test_a_stalled_mutation_does_not_hold_back_the_others(env, daemon_factory, admin):
     """writers = 1 with write_stall_ms = 100: a receipt stuck on a lock for seconds does not
     stop an unrelated mutation, which commits while the lock is still held."""
-    d = daemon_factory(fundlib.uniq("stall"), {"server": {"workers": 1},
-                                               "database": {"pool_size": 2, "writers": 1,
-                                                            "write_stall_ms": 100}})
+    d = daemon_factory(uniq("stall"), {"server": {"workers": 1},
+                                       "database": {"pool_size": 2, "writers": 1,
+                                                    "write_stall_ms": 100}})
     api = api_of(d, {"token": admin, "principal_id": None})
     code = new_fund(api, prefix="BS")["code"]
     pa = new_partner(api)["partner_id"]
-    name = fundlib.uniq("unrelated")
+    name = uniq("unrelated")
     with TableLock(env, "fl.fund") as lock:
-        stuck = _start(d, [(admin, "contribution.receive", {
+        stuck = start_calls(d, [(admin, "contribution.receive", {
             "partner_id": pa, "fund": code, "amount": "3.00", "currency": "EUR"})])
         assert lock.wait_for_waiters(1), "the receipt never reached the lock"
-        other = _start(d, [(admin, "partner.create", {"name": name, "country": "AM",
-                                                      "kind": "individual"})])
+        other = start_calls(d, [(admin, "partner.create", {"name": name, "country": "AM",
+                                                           "kind": "individual"})])
         doc = other[0].get(20)
         assert "result" in doc and doc["result"]["name"] == name, doc
         # (worker 0's fold of balance deltas may be waiting on the lock too)
@@ -327,21 +265,21 @@ def test_a_stalled_mutation_does_not_hold_back_the_others(env, daemon_factory, a
 def test_same_key_in_two_transactions_waits_for_the_first(env, daemon_factory, admin):
     """Two calls with one idempotency key in two transactions (no batching, two writers):
     the second waits on the key's lock while the first is held up in the database, then
-    answers the first's result; one contribution, one entry (0009_idempotency.sql)."""
-    d = daemon_factory(fundlib.uniq("samekey"), {"server": {"workers": 1},
-                                                 "database": {"pool_size": 2, "writers": 2,
-                                                              "batch_max": 1}})
+    answers the first's result; one contribution, one entry (api.call's lock on the key)."""
+    d = daemon_factory(uniq("samekey"), {"server": {"workers": 1},
+                                         "database": {"pool_size": 2, "writers": 2,
+                                                      "batch_max": 1}})
     api = api_of(d, {"token": admin, "principal_id": None})
     code = new_fund(api, prefix="BK")["code"]
     pa = new_partner(api)["partner_id"]
-    key = fundlib.uniq("key")
+    key = uniq("key")
     call = (admin, "contribution.receive", {"partner_id": pa, "fund": code,
                                             "amount": "7.00", "currency": "EUR",
                                             "idempotency_key": key})
     with TableLock(env, "fl.fund") as lock:
-        first = _start(d, [call])
+        first = start_calls(d, [call])
         assert lock.wait_for_waiters(1), "the first call never reached the lock"
-        second = _start(d, [call])
+        second = start_calls(d, [call])
         assert lock.wait_for_waiters(2), "the second call never reached the key's lock"
         waiting = env.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
                           "AND NOT granted").strip()
@@ -361,11 +299,11 @@ def test_a_failing_batch_drops_the_call_whose_client_went_away(env, daemon_facto
     """A call whose client disconnects while its batch runs, and the batch then fails: the
     batch rolls back, the others run again alone, and the abandoned call is not run again
     (nothing of it was committed, and nobody waits for its answer)."""
-    d = daemon_factory(fundlib.uniq("batchgone"), {
+    d = daemon_factory(uniq("batchgone"), {
         "server": {"workers": 1},
         "database": {"pool_size": 3, "writers": 1, "batch_max": 32,
                      "write_stall_ms": 600000}})
-    tag = fundlib.uniq("bg")
+    tag = uniq("bg")
     boom, gone = tag + "-boom", tag + "-gone"
 
     def create(name):
@@ -375,23 +313,23 @@ def test_a_failing_batch_drops_the_call_whose_client_went_away(env, daemon_facto
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "partner.create",
                        "params": create(gone)[2]}).encode()
     raw = None
-    with _raising_trigger(env, "fl.partner", "name", boom):
+    with raising_trigger(env, "fl.partner", "name", boom):
         try:
-            before = _batch_counts(d, admin)
+            before = batch_counts(d, admin)
             with TableLock(env, "fl.partner") as partners:
                 with TableLock(env, "fl.fund") as funds:
                     # the one writer: a fund.create held on the fund table's lock
-                    holder = _start(d, [(admin, "fund.create", {
+                    holder = start_calls(d, [(admin, "fund.create", {
                         "code": "BG" + tag[-8:].upper().replace("-", ""), "name": "bg",
                         "currency": "EUR", "kind": "pass_through",
                         "dual_approval_above": "0"})])
                     assert funds.wait_for_waiters(1), "the fund.create never reached the lock"
                     # meanwhile these nine, and one more on a raw connection, wait in the
                     # daemon for the next batch
-                    queued = _start(d, [create("%s-%d" % (tag, i)) for i in range(4)] +
-                                    [create(boom)] +
-                                    [create("%s-%d" % (tag, i)) for i in range(4, 8)])
-                    raw = fundlib.raw_tls(d)
+                    queued = start_calls(d, [create("%s-%d" % (tag, i)) for i in range(4)] +
+                                         [create(boom)] +
+                                         [create("%s-%d" % (tag, i)) for i in range(4, 8)])
+                    raw = raw_tls(d)
                     raw.sendall(b"POST /rpc HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
                                 admin.encode() + b"\r\nContent-Type: application/json\r\n"
                                 b"Content-Length: %d\r\n\r\n" % len(body) + body)
@@ -400,10 +338,10 @@ def test_a_failing_batch_drops_the_call_whose_client_went_away(env, daemon_facto
                 # partners' lock
                 assert holder[0].get(30)["result"]["code"].startswith("BG")
                 deadline = time.monotonic() + 10
-                while _batch_counts(d, admin)[1] - before[1] < 10 and \
+                while batch_counts(d, admin)[1] - before[1] < 10 and \
                         time.monotonic() < deadline:
                     time.sleep(0.1)
-                mid = _batch_counts(d, admin)
+                mid = batch_counts(d, admin)
                 assert mid[1] - before[1] == 10 and mid[0] == before[0] + 1, (before, mid)
                 assert partners.wait_for_waiters(1)
                 raw.close()     # the client of one call of that batch goes away
@@ -414,14 +352,14 @@ def test_a_failing_batch_drops_the_call_whose_client_went_away(env, daemon_facto
             if raw is not None:
                 raw.close()
 
-    fundlib.assert_error(docs[4], -32603, reason="internal_error")
+    assert_error(docs[4], -32603, reason="internal_error")
     names = [doc["result"]["name"] for doc in docs[:4] + docs[5:]]
     assert len(names) == 8
     rows = env.sql("SELECT name FROM fl.partner WHERE name LIKE %s ORDER BY 1"
                    % sql_lit(tag + "-%")).split()
     assert rows == sorted(names), "the abandoned call ran again, or a call ran twice"
-    after = _batch_counts(d, admin)
+    after = batch_counts(d, admin)
     assert after[2] == before[2] + 1, (before, after)
     # the pool is whole: the next mutations are answered, batched or not
-    docs = [t.get(60) for t in _start(d, [create("%s-y%d" % (tag, i)) for i in range(4)])]
+    docs = [t.get(60) for t in start_calls(d, [create("%s-y%d" % (tag, i)) for i in range(4)])]
     assert all("result" in doc for doc in docs), docs

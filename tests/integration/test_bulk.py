@@ -1,8 +1,8 @@
 """A batch of mutations goes to PostgreSQL as one statement, api.call_many(), and a run of
 direct receipts or of grant approvals in it is written as sets, one statement per table
-(migration 0013_bulk.sql, [database] batch_one_statement, docs/batching.md). Each call must
-still get exactly the answer api.call() gives it, leave the same rows, and whatever the set
-path cannot take must go through api.call() one by one.
+(migrations/functions/80_batch.sql, [database] batch_one_statement, docs/batching.md). Each
+call must still get exactly the answer api.call() gives it, leave the same rows, and whatever
+the set path cannot take must go through api.call() one by one.
 
 The batches are formed as in test_batching.py: two blocker calls hold both database
 connections of a daemon of its own on a table lock from psql, the calls sent next queue in
@@ -17,11 +17,11 @@ import json
 
 import pytest
 
-import fundlib
-import grantlib
-from fundlib import uniq
-from ledgerlib import api_of, new_fund, new_partner, psql, sql_lit
-from test_batching import _batch_counts, _raising_trigger, _run_queued
+from fl.env import uniq
+from fl.client import api_of, assert_error, batch_counts, call, create_principal, rpc
+from fl.db import psql, raising_trigger, run_queued, sql_lit
+from fl.ledger import new_fund, new_partner
+from fl.grants import apply, funded_fund, new_returnee
 
 
 def _daemon(daemon_factory, one_statement=1):
@@ -116,18 +116,18 @@ def test_a_batch_of_receipts_is_written_as_sets_and_answered_as_one_by_one(
     api = api_of(bulk, {"token": admin, "principal_id": None})
     code = new_fund(api, prefix="BU")["code"]
     pa = new_partner(api)["partner_id"]
-    cashier = fundlib.create_principal(bulk, admin, ["admin"], name=uniq("second"))
+    cashier = create_principal(bulk, admin, ["admin"], name=uniq("second"))
     answers, calls_of = {}, {}
     for name, d in (("bulk", bulk), ("each", each)):
-        before = _batch_counts(d, admin)
+        before = batch_counts(d, admin)
         receipts = _receipts(pa, code, name)
         # two of them by another principal: one run may hold several callers
         calls = [(cashier["token"] if i in (3, 8) else admin, "contribution.receive", p)
                  for i, p in enumerate(receipts)]
-        docs = _run_queued(env, d, admin, "fl.fund", _blockers(admin, pa, code), calls)[2:]
+        docs = run_queued(env, d, "fl.fund", _blockers(admin, pa, code), calls)[2:]
         for doc in docs:
             assert "result" in doc and doc.get("replayed") in (None, False), doc
-        after = _batch_counts(d, admin)
+        after = batch_counts(d, admin)
         assert after[0] > before[0] and after[1] - before[1] >= 8, (before, after)
         assert after[2] == before[2], (before, after)
         ids = [doc["result"]["contribution_id"] for doc in docs]
@@ -153,7 +153,7 @@ def test_a_batch_of_receipts_is_written_as_sets_and_answered_as_one_by_one(
     for (token, method, params), doc in zip(calls, docs):
         if "idempotency_key" not in params:
             continue
-        again = fundlib.rpc(bulk, token, method, params)[1]
+        again = rpc(bulk, token, method, params)[1]
         assert again["result"] == doc["result"], (again, doc)
     assert env.sql("SELECT count(*) FROM fl.contribution WHERE fund_code = %s"
                    % sql_lit(code)) == n
@@ -174,16 +174,16 @@ def test_a_run_with_a_caller_by_client_certificate(env, daemon_factory, admin):
     crt, key = env.gen_client_cert(uniq("bulk-cert"))
     name = uniq("bulk-cert")
     env.principal_add(name, ["admin"], cert=crt)
-    cert_pid = fundlib.call(bulk, None, "system.whoami", cert=crt, key=key)["principal_id"]
-    admin_pid = fundlib.call(bulk, admin, "system.whoami")["principal_id"]
+    cert_pid = call(bulk, None, "system.whoami", cert=crt, key=key)["principal_id"]
+    admin_pid = call(bulk, admin, "system.whoami")["principal_id"]
     receipts = _receipts(pa, code, "cert")
     calls = [((crt, key) if i % 2 else admin, "contribution.receive", p)
              for i, p in enumerate(receipts)]
-    before = _batch_counts(bulk, admin)
-    docs = _run_queued(env, bulk, admin, "fl.fund", _blockers(admin, pa, code), calls)[2:]
+    before = batch_counts(bulk, admin)
+    docs = run_queued(env, bulk, "fl.fund", _blockers(admin, pa, code), calls)[2:]
     for doc in docs:
         assert "result" in doc and doc.get("replayed") in (None, False), doc
-    after = _batch_counts(bulk, admin)
+    after = batch_counts(bulk, admin)
     assert after[1] - before[1] >= 8 and after[2] == before[2], (before, after)
     ids = [doc["result"]["contribution_id"] for doc in docs]
     assert _xmins(env, ids) == 1
@@ -201,8 +201,8 @@ def test_a_run_with_a_caller_by_client_certificate(env, daemon_factory, admin):
                            % sql_lit(k)).strip() == want
             # a retry by the same certificate replays; its key is the caller's own
             if i % 2:
-                again = fundlib.rpc(bulk, None, "contribution.receive", receipts[i],
-                                    cert=crt, key=key)[1]
+                again = rpc(bulk, None, "contribution.receive", receipts[i],
+                            cert=crt, key=key)[1]
                 assert again["result"] == docs[i]["result"], again
 
 
@@ -231,14 +231,14 @@ def test_a_run_the_set_path_cannot_take_goes_one_by_one(env, daemon_factory, adm
     elif odd == "fund":
         odd_params["fund"] = "NO-SUCH-FUND"
     elif odd == "key_used":
-        first = fundlib.rpc(d, admin, "contribution.receive", odd_params)[1]["result"]
+        first = rpc(d, admin, "contribution.receive", odd_params)[1]["result"]
     elif odd == "refused":
-        token = fundlib.create_principal(d, admin, ["auditor"], name=uniq("aud"))["token"]
-    before = _batch_counts(d, admin)
+        token = create_principal(d, admin, ["auditor"], name=uniq("aud"))["token"]
+    before = batch_counts(d, admin)
     calls = good[:3] + [(token, "contribution.receive", odd_params)] + good[3:]
     if odd == "key_twice":
         calls.append((admin, "contribution.receive", dict(odd_params)))
-    docs = _run_queued(env, d, admin, "fl.fund", _blockers(admin, pa, code), calls)[2:]
+    docs = run_queued(env, d, "fl.fund", _blockers(admin, pa, code), calls)[2:]
 
     good_docs = docs[:3] + docs[4:7]
     for doc, (_, _, p) in zip(good_docs, good):
@@ -248,15 +248,15 @@ def test_a_run_the_set_path_cannot_take_goes_one_by_one(env, daemon_factory, adm
     assert _xmins(env, ids) == len(ids)
     o = docs[3]
     if odd == "fx_missing":
-        fundlib.assert_error(o, -32602, field="fx_rate", reason="required_for_another_currency")
+        assert_error(o, -32602, field="fx_rate", reason="required_for_another_currency")
     elif odd == "future":
-        fundlib.assert_error(o, -32602, field="received_at", reason="in_the_future")
+        assert_error(o, -32602, field="received_at", reason="in_the_future")
     elif odd == "partner":
-        fundlib.assert_error(o, -32004, reason="partner_not_found")
+        assert_error(o, -32004, reason="partner_not_found")
     elif odd == "fund":
-        fundlib.assert_error(o, -32004, reason="fund_not_found")
+        assert_error(o, -32004, reason="fund_not_found")
     elif odd == "refused":
-        fundlib.assert_error(o, -32003)
+        assert_error(o, -32003)
         assert env.sql("SELECT count(*) FROM fl.audit_event WHERE outcome = 'refused' AND "
                        "method = 'contribution.receive' AND principal_id = (SELECT "
                        "principal_id FROM fl.principal WHERE token_hash = sha256(%s::bytea))"
@@ -266,7 +266,7 @@ def test_a_run_the_set_path_cannot_take_goes_one_by_one(env, daemon_factory, adm
     elif odd == "key_twice":
         assert "result" in o and docs[-1]["result"] == o["result"], (o, docs[-1])
     # the set path gave the run up by itself: the batch did not fail
-    after = _batch_counts(d, admin)
+    after = batch_counts(d, admin)
     assert after[2] == before[2] and after[0] > before[0], (before, after)
     # nothing else was written: the good ones, plus the odd one where it succeeds
     want = 2 + 6 + (1 if odd in ("key_used", "key_twice") else 0)   # blockers first
@@ -296,7 +296,7 @@ def test_a_batch_mixing_receipts_and_other_calls(env, daemon_factory, admin):
         [receipt(i) for i in range(3, 6)] + \
         [(admin, "contribution.receive", {"contribution_id": pledge["contribution_id"]})] + \
         [receipt(i) for i in range(6, 9)]
-    docs = _run_queued(env, d, admin, "fl.fund", _blockers(admin, pa, code), calls)[2:]
+    docs = run_queued(env, d, "fl.fund", _blockers(admin, pa, code), calls)[2:]
     for doc in docs:
         assert "result" in doc, doc
     assert docs[3]["result"]["name"] == name
@@ -321,15 +321,15 @@ def test_an_error_no_method_answers_rolls_the_set_back_and_each_call_runs_alone(
     pa = new_partner(api)["partner_id"]
     tag = uniq("be")
     boom = tag + "-boom"
-    with _raising_trigger(env, "fl.contribution", "bank_ref", boom):
-        before = _batch_counts(d, admin)
+    with raising_trigger(env, "fl.contribution", "bank_ref", boom):
+        before = batch_counts(d, admin)
         refs = ["%s-%d" % (tag, i) for i in range(4)] + [boom] + \
             ["%s-%d" % (tag, i) for i in range(4, 8)]
         calls = [(admin, "contribution.receive", {"partner_id": pa, "fund": code,
                                                   "amount": "3.00", "currency": "EUR",
                                                   "bank_ref": ref}) for ref in refs]
-        docs = _run_queued(env, d, admin, "fl.fund", _blockers(admin, pa, code), calls)[2:]
-    fundlib.assert_error(docs[4], -32603, reason="internal_error")
+        docs = run_queued(env, d, "fl.fund", _blockers(admin, pa, code), calls)[2:]
+    assert_error(docs[4], -32603, reason="internal_error")
     for doc, ref in zip(docs, refs):
         if ref != boom:
             assert doc["result"]["bank_ref"] == ref, doc
@@ -337,7 +337,7 @@ def test_an_error_no_method_answers_rolls_the_set_back_and_each_call_runs_alone(
                    "bank_ref LIKE %s GROUP BY 1 ORDER BY 1" % (sql_lit(code),
                                                                sql_lit(tag + "-%"))).split()
     assert rows == ["%s|1" % ref for ref in sorted(refs) if ref != boom], rows
-    after = _batch_counts(d, admin)
+    after = batch_counts(d, admin)
     assert after[2] == before[2] + 1, (before, after)
     assert "rolled back (SQLSTATE P0001)" in d.log_tail(20000)
 
@@ -388,18 +388,18 @@ def test_a_batch_of_approvals_is_written_as_sets_and_answered_as_one_by_one(
     bulk = _daemon(daemon_factory, 1)
     each = _daemon(daemon_factory, 0)
     api = api_of(bulk, {"token": admin, "principal_id": None})
-    first = fundlib.create_principal(bulk, admin, ["approver"], name=uniq("appr1"))
-    second = fundlib.create_principal(bulk, admin, ["approver"], name=uniq("appr2"))
-    ret = grantlib.new_returnee(api)
+    first = create_principal(bulk, admin, ["approver"], name=uniq("appr1"))
+    second = create_principal(bulk, admin, ["approver"], name=uniq("appr2"))
+    ret = new_returnee(api)
     answers = {}
     for name, d in (("bulk", bulk), ("each", each)):
-        fund = grantlib.funded_fund(api, received="1000.00", dual="50.00")
+        fund = funded_fund(api, received="1000.00", dual="50.00")
         code = fund["code"]
         pa = new_partner(api)["partner_id"]
         # one approval each; two approvals, of which the other one is given; two, of which
         # this is the first
         amounts = ["10.00", "11.00", "12.00", "13.00", "14.00", "60.00", "70.00", "80.00"]
-        grants = [grantlib.apply(api, ret, fund, amount=a, purpose="Purpose %d" % i)
+        grants = [apply(api, fund, amount=a, purpose="Purpose %d" % i, returnee=ret)
                   for i, a in enumerate(amounts)]
         for g in grants[5:7]:
             api_of(bulk, second).ok("grant.approve", {"grant_id": g["grant_id"]})
@@ -411,9 +411,9 @@ def test_a_batch_of_approvals_is_written_as_sets_and_answered_as_one_by_one(
             if i in (1, 5):
                 p["comment"] = 'looks "fine", \\ {ok}'
             calls.append((first["token"], "grant.approve", p))
-        before = _batch_counts(d, admin)
-        docs = _run_queued(env, d, admin, "fl.fund", _blockers(admin, pa, code), calls)[2:]
-        after = _batch_counts(d, admin)
+        before = batch_counts(d, admin)
+        docs = run_queued(env, d, "fl.fund", _blockers(admin, pa, code), calls)[2:]
+        after = batch_counts(d, admin)
         assert after[2] == before[2] and after[1] - before[1] >= 6, (before, after)
         for doc in docs:
             assert "result" in doc, doc
@@ -446,7 +446,7 @@ def test_a_batch_of_approvals_is_written_as_sets_and_answered_as_one_by_one(
                 % (sql_lit(body), sql_lit(gid), sql_lit(first["principal_id"]))).split()
             assert events == ["%s|t" % first["principal_id"]], events
             if "idempotency_key" in params:
-                again = fundlib.rpc(d, token, method, params)[1]
+                again = rpc(d, token, method, params)[1]
                 assert again["result"] == doc["result"], (again, doc)
         answers[name] = [_grant_comparable(doc["result"]) for doc in docs]
     assert answers["bulk"] == answers["each"]
@@ -458,30 +458,30 @@ def test_a_run_of_approvals_the_set_path_cannot_take_goes_one_by_one(env, daemon
                                                                       admin, odd):
     d = _daemon(daemon_factory, 1)
     api = api_of(d, {"token": admin, "principal_id": None})
-    appr = fundlib.create_principal(d, admin, ["approver"], name=uniq("appr"))
-    other = fundlib.create_principal(d, admin, ["approver", "admin"], name=uniq("other"))
-    ret = grantlib.new_returnee(api)
-    fund = grantlib.funded_fund(api, received="100.00", dual="1000.00")
+    appr = create_principal(d, admin, ["approver"], name=uniq("appr"))
+    other = create_principal(d, admin, ["approver", "admin"], name=uniq("other"))
+    ret = new_returnee(api)
+    fund = funded_fund(api, received="100.00", dual="1000.00")
     pa = new_partner(api)["partner_id"]
     amounts = ["30.00"] * 5 if odd == "short" else ["1.00"] * 5
-    grants = [grantlib.apply(api, ret, fund, amount=a) for a in amounts]
+    grants = [apply(api, fund, amount=a, returnee=ret) for a in amounts]
     calls = [(appr["token"], "grant.approve", {"grant_id": g["grant_id"]}) for g in grants]
     if odd == "self":
         # a grant applied for by the approver itself
-        own = grantlib.apply(api_of(d, other), ret, fund, amount="1.00")
+        own = apply(api_of(d, other), fund, amount="1.00", returnee=ret)
         calls.insert(2, (other["token"], "grant.approve", {"grant_id": own["grant_id"]}))
     elif odd == "twice":
         calls.insert(3, calls[1])
     elif odd == "unknown":
         calls.insert(2, (appr["token"], "grant.approve", {"grant_id": "gr_" + "0" * 20}))
     elif odd == "decided":
-        done = grantlib.apply(api, ret, fund, amount="1.00")
+        done = apply(api, fund, amount="1.00", returnee=ret)
         api_of(d, other).ok("grant.approve", {"grant_id": done["grant_id"]})
         calls.insert(2, (appr["token"], "grant.approve", {"grant_id": done["grant_id"]}))
-    before = _batch_counts(d, admin)
-    docs = _run_queued(env, d, admin, "fl.fund", _blockers(admin, pa, fund["code"]),
-                       calls)[2:]
-    after = _batch_counts(d, admin)
+    before = batch_counts(d, admin)
+    docs = run_queued(env, d, "fl.fund", _blockers(admin, pa, fund["code"]),
+                      calls)[2:]
+    after = batch_counts(d, admin)
     assert after[2] == before[2] and after[0] > before[0], (before, after)
     if odd == "short":
         # 100.02 available: three of 30.00 fit (which three: the order the calls reached
@@ -492,20 +492,20 @@ def test_a_run_of_approvals_the_set_path_cannot_take_goes_one_by_one(env, daemon
             if "result" in doc:
                 assert doc["result"]["status"] == "approved", doc
             else:
-                fundlib.assert_error(doc, -32010, reason="insufficient_funds")
+                assert_error(doc, -32010, reason="insufficient_funds")
     else:
         odd_doc = docs[2]
         if odd == "twice":
             # the same call twice: whichever reached the daemon second is refused
             odd_doc = docs[1] if "error" in docs[1] else docs[3]
         if odd == "self":
-            fundlib.assert_error(odd_doc, -32011, reason="self_approval")
+            assert_error(odd_doc, -32011, reason="self_approval")
         elif odd == "twice":
-            fundlib.assert_error(odd_doc, -32011, reason="already_approved")
+            assert_error(odd_doc, -32011, reason="already_approved")
         elif odd == "unknown":
-            fundlib.assert_error(odd_doc, -32004, reason="grant_not_found")
+            assert_error(odd_doc, -32004, reason="grant_not_found")
         elif odd == "decided":
-            fundlib.assert_error(odd_doc, -32009, reason="wrong_state")
+            assert_error(odd_doc, -32009, reason="wrong_state")
         rest = [doc for doc in docs if doc is not odd_doc]
         for doc in rest:
             assert doc["result"]["status"] == "approved", doc
@@ -540,22 +540,22 @@ def test_a_many_statement_with_too_few_rows_is_not_run_again(env, daemon_factory
     assert r.returncode == 0, r.stderr
     tag = uniq("br")
     try:
-        before = _batch_counts(d, admin)
+        before = batch_counts(d, admin)
         calls = [(admin, "contribution.receive", {"partner_id": pa, "fund": code,
                                                   "amount": "4.00", "currency": "EUR",
                                                   "bank_ref": "%s-%d" % (tag, i)})
                  for i in range(6)]
-        docs = _run_queued(env, d, admin, "fl.fund", _blockers(admin, pa, code), calls)[2:]
+        docs = run_queued(env, d, "fl.fund", _blockers(admin, pa, code), calls)[2:]
     finally:
         r = psql(env, real + ";\nDROP FUNCTION fl.test_call_many_real(bytea[], bytea[], "
                  "text[], text[], jsonb[], text[], jsonb[]);")
         assert r.returncode == 0, r.stderr
     for doc in docs:
-        fundlib.assert_error(doc, -32603, reason="internal_error")
+        assert_error(doc, -32603, reason="internal_error")
     rows = env.sql("SELECT count(*), count(DISTINCT bank_ref) FROM fl.contribution WHERE "
                    "fund_code = %s AND bank_ref LIKE %s" % (sql_lit(code),
                                                             sql_lit(tag + "-%"))).strip()
     assert rows == "6|6", rows
-    after = _batch_counts(d, admin)
+    after = batch_counts(d, admin)
     assert after[0] > before[0] and after[2] == before[2], (before, after)
     assert "answered 5 rows of 1 columns; it committed" in d.log_tail(20000)

@@ -1,5 +1,5 @@
 """bin/fundd command line: --version, --help, check, migrate, principal add, bad configs and
-arguments (PROTOCOL sections 1 and 2)."""
+arguments (docs/protocol.md)."""
 
 import os
 import shutil
@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from fundlib import FUNDD, ROOT, call, free_port, uniq
+from fl.env import FUNDD, ROOT, free_port, uniq
+from fl.client import call
 
 
 def run(*args, timeout=30):
@@ -54,7 +55,7 @@ def test_check_accepts_documented_extra_keys(env):
 
 
 def test_check_accepts_protocol_example_style(env):
-    """Inline `;` comments as in PROTOCOL section 2's example."""
+    """Inline `;` comments after a value."""
     with open(env.conf) as f:
         text = f.read()
     text = text.replace("[server]\n", "[server]\nmax_connections = 1024       ; comment\n", 1)

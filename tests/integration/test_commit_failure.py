@@ -5,18 +5,19 @@ tell the client that something was written which was not.)"""
 
 import threading
 
-import fundlib
+from fl.env import uniq
+from fl.client import call, rpc
 
 
 def test_commit_time_failure_is_an_error_and_writes_nothing(env, daemon_factory, admin):
     # one database connection: concurrent calls queue up in its pipeline
-    daemon = daemon_factory(fundlib.uniq("cf"), {"server": {"workers": 1},
+    daemon = daemon_factory(uniq("cf"), {"server": {"workers": 1},
                                                   "database": {"pool_size": 1}})
-    code = fundlib.uniq("CF").upper().replace("_", "-")[:32]
-    fundlib.call(daemon, admin, "fund.create", {"code": code, "name": "commit failure",
-                 "currency": "EUR", "kind": "pass_through", "dual_approval_above": "0"})
-    pa = fundlib.call(daemon, admin, "partner.create", {"name": "CF", "country": "AM",
-                      "kind": "individual"})["partner_id"]
+    code = uniq("CF").upper().replace("_", "-")[:32]
+    call(daemon, admin, "fund.create", {"code": code, "name": "commit failure",
+         "currency": "EUR", "kind": "pass_through", "dual_approval_above": "0"})
+    pa = call(daemon, admin, "partner.create", {"name": "CF", "country": "AM",
+              "kind": "individual"})["partner_id"]
     env.sql("""
         CREATE FUNCTION fl.test_fail_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -30,14 +31,14 @@ def test_commit_time_failure_is_an_error_and_writes_nothing(env, daemon_factory,
             EXECUTE FUNCTION fl.test_fail_at_commit();""")
     try:
         params = {"partner_id": pa, "fund": code, "amount": "5.00", "currency": "EUR",
-                  "bank_ref": "FAIL-AT-COMMIT", "idempotency_key": fundlib.uniq("cf")}
+                  "bank_ref": "FAIL-AT-COMMIT", "idempotency_key": uniq("cf")}
         # several at once, so some are pipelined behind others on the one connection
         docs = [None] * 6
 
         def one(i):
-            docs[i] = fundlib.rpc(daemon, admin, "contribution.receive",
-                                  dict(params, idempotency_key=params["idempotency_key"] +
-                                       str(i)))[1]
+            docs[i] = rpc(daemon, admin, "contribution.receive",
+                          dict(params, idempotency_key=params["idempotency_key"] +
+                               str(i)))[1]
 
         threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]
         for t in threads:
@@ -47,18 +48,18 @@ def test_commit_time_failure_is_an_error_and_writes_nothing(env, daemon_factory,
         for d in docs:
             assert d is not None and "error" in d, d
             assert d["error"]["code"] == -32603
-        ok = fundlib.call(daemon, admin, "contribution.receive",
-                          dict(params, bank_ref="OK", idempotency_key=fundlib.uniq("ok")))
+        ok = call(daemon, admin, "contribution.receive",
+                  dict(params, bank_ref="OK", idempotency_key=uniq("ok")))
         assert ok["status"] == "received"
     finally:
         env.sql("DROP TRIGGER test_fail_at_commit ON fl.contribution;"
                 "DROP FUNCTION fl.test_fail_at_commit();")
-    lst = fundlib.call(daemon, admin, "contribution.list", {"fund": code})
+    lst = call(daemon, admin, "contribution.list", {"fund": code})
     assert [c["bank_ref"] for c in lst["contributions"]] == ["OK"]
-    bal = fundlib.call(daemon, admin, "fund.balance", {"code": code})
+    bal = call(daemon, admin, "fund.balance", {"code": code})
     assert bal["received"] == "5.00"
     # and the retry with the failed call's key is not a replay: nothing was kept
-    again = fundlib.call(daemon, admin, "contribution.receive",
-                         dict(params, bank_ref="RETRY",
-                              idempotency_key=params["idempotency_key"] + "0"))
+    again = call(daemon, admin, "contribution.receive",
+                 dict(params, bank_ref="RETRY",
+                      idempotency_key=params["idempotency_key"] + "0"))
     assert again["bank_ref"] == "RETRY"

@@ -3,21 +3,22 @@ docs/ledger.md), pro-rata rounded down for endowments, partner scoping and priva
 
 import json
 
-import fundlib
+from fl.env import uniq
+from fl.client import Client, assert_error, call, create_principal, rpc
 
 
 def _j(daemon, token, method, params):
-    return fundlib.call(daemon, token, method, params)
+    return call(daemon, token, method, params)
 
 
 def _world(daemon, admin, kind, dual="10000"):
-    code = fundlib.uniq("CS").upper().replace("_", "-")[:32]
+    code = uniq("CS").upper().replace("_", "-")[:32]
     _j(daemon, admin, "fund.create", {"code": code, "name": "status", "currency": "EUR",
        "kind": kind, "dual_approval_above": dual})
-    pa = _j(daemon, admin, "partner.create", {"name": fundlib.uniq("partner"),
+    pa = _j(daemon, admin, "partner.create", {"name": uniq("partner"),
             "country": "AM", "kind": "organisation"})["partner_id"]
-    ap = fundlib.create_principal(daemon, admin, ["approver"])["token"]
-    checker = fundlib.create_principal(daemon, admin, ["admin"])["token"]
+    ap = create_principal(daemon, admin, ["approver"])["token"]
+    checker = create_principal(daemon, admin, ["admin"])["token"]
     return code, pa, ap, checker
 
 
@@ -32,7 +33,7 @@ def _receive(daemon, admin, code, pa, amount, when, earmark=None):
 def _pay_grant(daemon, admin, ap, checker, code, region, amount):
     re = _j(daemon, admin, "returnee.register", {"full_name": "Secret Person " + region,
             "region": region, "returned_from": "RU", "returned_on": "2026-05-01",
-            "national_id": fundlib.uniq("NID")})["returnee_id"]
+            "national_id": uniq("NID")})["returnee_id"]
     g = _j(daemon, admin, "grant.apply", {"returnee_id": re, "fund": code, "amount": amount,
            "category": "small_business", "purpose": "a bakery"})["grant_id"]
     _j(daemon, ap, "grant.approve", {"grant_id": g})
@@ -60,8 +61,8 @@ def test_fifo_with_earmark_worked_example(daemon, admin):
     assert got[c3] == ("150.00", "350.00", [(g1, "Lori", "small_business", "100.00"),
                                             (g2, "Shirak", "small_business", "50.00")])
     # deterministic: asking again gives the same bytes
-    a = fundlib.rpc(daemon, admin, "contribution.status", {"contribution_id": c3})[1]
-    b = fundlib.rpc(daemon, admin, "contribution.status", {"contribution_id": c3})[1]
+    a = rpc(daemon, admin, "contribution.status", {"contribution_id": c3})[1]
+    b = rpc(daemon, admin, "contribution.status", {"contribution_id": c3})[1]
     assert json.dumps(a["result"], sort_keys=True) == json.dumps(b["result"], sort_keys=True)
 
 
@@ -97,8 +98,8 @@ def test_partner_sees_own_status_only_and_no_personal_data(daemon, admin):
     mine = _receive(daemon, admin, code, pa, "100.00", "2026-01-01")
     theirs = _receive(daemon, admin, code, other, "100.00", "2026-01-02")
     _pay_grant(daemon, admin, ap, checker, code, "Tavush", "150.00")
-    tok = fundlib.create_principal(daemon, admin, ["partner"], partner_id=pa)["token"]
-    with fundlib.Session(daemon, token=tok) as s:
+    tok = create_principal(daemon, admin, ["partner"], partner_id=pa)["token"]
+    with Client(daemon, token=tok) as s:
         r = s.post_rpc({"jsonrpc": "2.0", "id": 1, "method": "contribution.status",
                         "params": {"contribution_id": mine}})
         body = r.body
@@ -107,6 +108,6 @@ def test_partner_sees_own_status_only_and_no_personal_data(daemon, admin):
         assert b"Secret Person" not in body and b"NID" not in body
         assert b"a bakery" not in body
         r2, doc2 = s.rpc("contribution.status", {"contribution_id": theirs})
-        fundlib.assert_error(doc2, -32004, field="contribution_id",
-                             reason="contribution_not_found")
+        assert_error(doc2, -32004, field="contribution_id",
+                     reason="contribution_not_found")
         assert other.encode() not in r2.body

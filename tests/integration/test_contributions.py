@@ -1,4 +1,4 @@
-"""contribution.pledge, .receive, .cancel, .get and .list (PROTOCOL sections 5, 7, 8;
+"""contribution.pledge, .receive, .cancel, .get and .list (docs/protocol.md;
 docs/ledger.md: events and their entries, foreign exchange, methods, idempotency)."""
 
 import datetime
@@ -8,19 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-import fundlib
-from fundlib import Background, Session, assert_error, uniq
-from ledgerlib import (CONTRIBUTION_KEYS, TIME_RE, Api, balance, check_entry, entries_for,
-                       expected_balance, fx_minor, missing_like, money, new_fund, new_partner,
-                       pages, parse_time, postings_of, rfc3339, utcnow, account_sums,
-                       fund_entries)
-
-
-@pytest.fixture(scope="module")
-def api(daemon, admin):
-    a = Api(daemon, admin)
-    yield a
-    a.close()
+from fl.env import uniq
+from fl.client import Background, Client, assert_error, create_principal, race
+from fl.ledger import (CONTRIBUTION_KEYS, TIME_RE, account_sums, balance, check_entry, entries_for,
+                       expected_balance, fund_entries, fx_minor, missing_like, money, new_fund,
+                       new_partner, pages, parse_time, postings_of, rfc3339, utcnow)
 
 
 @pytest.fixture
@@ -453,7 +445,7 @@ def test_pledge_takes_no_received_at(api, fp):
 def test_roles(daemon, api, fp, auditor, approver):
     f, p = fp
     c = api.ok("contribution.pledge", cparams(f, p))
-    aud = Api(daemon, auditor["token"])
+    aud = Client.api(daemon, auditor["token"])
     assert aud.ok("contribution.get", {"contribution_id": c["contribution_id"]}) == c
     assert aud.ok("contribution.list", {"fund": f["code"]})["contributions"] == [c]
     for m, prm in (("contribution.pledge", cparams(f, p)),
@@ -462,10 +454,10 @@ def test_roles(daemon, api, fp, auditor, approver):
                    ("contribution.cancel", {"contribution_id": c["contribution_id"],
                                             "reason": "r"})):
         aud.err(m, prm, -32003)
-        Api(daemon, approver["token"]).err(m, prm, -32003)
-    Api(daemon, approver["token"]).err("contribution.get",
-                                       {"contribution_id": c["contribution_id"]}, -32003)
-    Api(daemon, approver["token"]).err("contribution.list", {"fund": f["code"]}, -32003)
+        Client.api(daemon, approver["token"]).err(m, prm, -32003)
+    Client.api(daemon, approver["token"]).err("contribution.get",
+                                              {"contribution_id": c["contribution_id"]}, -32003)
+    Client.api(daemon, approver["token"]).err("contribution.list", {"fund": f["code"]}, -32003)
     assert api.ok("contribution.get", {"contribution_id": c["contribution_id"]}) == c
     assert balance(api, f["code"], "EUR") == expected_balance("pass_through", pledged=10000)
 
@@ -649,37 +641,19 @@ def test_idempotent_cancel(api, fp):
 
 def test_idempotency_key_is_per_principal(daemon, admin, api, fp):
     f, p = fp
-    other_admin = fundlib.create_principal(daemon, admin, ["admin"])
+    other_admin = create_principal(daemon, admin, ["admin"])
     key = uniq("shared")
     a = api.ok("contribution.receive", cparams(f, p, amount="1", idempotency_key=key))
-    b = Api(daemon, other_admin["token"]).ok("contribution.receive",
-                                             cparams(f, p, amount="1", idempotency_key=key))
+    b = Client.api(daemon, other_admin["token"]).ok("contribution.receive",
+                                                    cparams(f, p, amount="1", idempotency_key=key))
     assert a["contribution_id"] != b["contribution_id"]
     assert balance(api, f["code"], "EUR")["received"] == 200
-
-
-def race(daemon, token, method, params_list, n):
-    """n threads, each on its own HTTPS connection, released together."""
-    barrier = threading.Barrier(n)
-
-    def go(params):
-        def run():
-            with Session(daemon, token, timeout=60) as s:
-                s.connect()
-                barrier.wait(20)
-                return s.rpc(method, params)[1]
-        return run
-
-    jobs = [Background(go(params_list[i])) for i in range(n)]
-    for j in jobs:
-        j.start()
-    return [j.get(90) for j in jobs]
 
 
 def test_concurrent_identical_receive(daemon, admin, api, fp):
     f, p = fp
     params = cparams(f, p, amount="777.77", bank_ref="RACE", idempotency_key=uniq("race"))
-    docs = race(daemon, admin, "contribution.receive", [dict(params) for _ in range(10)], 10)
+    docs = race(daemon, [(admin, "contribution.receive", dict(params)) for _ in range(10)])
     for d in docs:
         assert "result" in d, "a concurrent identical retry failed: %r" % (d,)
     assert len({d["result"]["contribution_id"] for d in docs}) == 1, \
@@ -697,7 +671,7 @@ def test_concurrent_receive_of_one_pledge(daemon, admin, api, fp):
     n = 10
     plist = [{"contribution_id": c["contribution_id"], "bank_ref": "T%d" % i,
               "idempotency_key": uniq("k")} for i in range(n)]
-    docs = race(daemon, admin, "contribution.receive", plist, n)
+    docs = race(daemon, [(admin, "contribution.receive", q) for q in plist])
     ok = [d for d in docs if "result" in d]
     assert len(ok) == 1, "exactly one receipt of a pledge may win: %r" % docs
     for d in docs:
@@ -711,22 +685,10 @@ def test_concurrent_receive_of_one_pledge(daemon, admin, api, fp):
 def test_concurrent_receive_and_cancel(daemon, admin, api, fp):
     f, p = fp
     c = api.ok("contribution.pledge", cparams(f, p, amount="60"))
-    barrier = threading.Barrier(2)
-
-    def go(method, params):
-        def run():
-            with Session(daemon, admin, timeout=60) as s:
-                s.connect()
-                barrier.wait(20)
-                return s.rpc(method, params)[1]
-        return run
-
-    a = Background(go("contribution.receive", {"contribution_id": c["contribution_id"]}))
-    b = Background(go("contribution.cancel", {"contribution_id": c["contribution_id"],
-                                              "reason": "race"}))
-    a.start()
-    b.start()
-    da, db = a.get(60), b.get(60)
+    da, db = race(daemon, [
+        (admin, "contribution.receive", {"contribution_id": c["contribution_id"]}),
+        (admin, "contribution.cancel", {"contribution_id": c["contribution_id"],
+                                        "reason": "race"})])
     assert ("result" in da) != ("result" in db), (da, db)
     final = api.ok("contribution.get", {"contribution_id": c["contribution_id"]})
     if "result" in da:
@@ -755,7 +717,7 @@ def test_concurrent_mixed_writers_keep_books_consistent(env, daemon, admin, api)
             rng = random.Random(seed)
             tot = {"received": 0, "earnings": 0, "pledged": 0}
             mine = []
-            with Session(daemon, admin, timeout=60) as s:
+            with Client(daemon, admin, timeout=60) as s:
                 s.connect()
                 barrier.wait(20)
                 for _ in range(per):
@@ -821,8 +783,7 @@ def test_concurrent_mixed_writers_keep_books_consistent(env, daemon, admin, api)
 @pytest.mark.parametrize("method", ["contribution.pledge", "contribution.receive"])
 def test_huge_amounts_are_invalid_params(api, fp, method, amount, cur, rate):
     f, p = fp
-    doc = api.rpc(method, cparams(f, p, amount=amount, currency=cur,
-                                                  fx_rate=rate))
+    doc = api.reply(method, cparams(f, p, amount=amount, currency=cur, fx_rate=rate))
     err = assert_error(doc, -32602)
     assert err["data"].get("field") in ("amount", "fx_rate"), err
     assert balance(api, f["code"], "EUR") == expected_balance("pass_through")

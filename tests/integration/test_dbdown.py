@@ -1,4 +1,4 @@
-"""PostgreSQL goes away under running daemons and comes back (PROTOCOL section 6, -32050;
+"""PostgreSQL goes away under running daemons and comes back (docs/protocol.md, -32050;
 STYLE habit 4: a running daemon never exits because of a lost database connection).
 
 The outage is staged once per module (pg-stop, observe, pg-start, observe recovery); the tests
@@ -11,10 +11,9 @@ import time
 
 import pytest
 
-import fundlib
-from fundlib import assert_error, call, http_get, uniq
+from fl.env import uniq
+from fl.client import WHOAMI, assert_error, call, create_principal, http_get, post_rpc, rpc
 
-WHOAMI = {"jsonrpc": "2.0", "method": "system.whoami", "id": 1}
 RECOVERY_LIMIT = 12        # "within ~10 s"
 PROMPT = 2.0
 
@@ -34,7 +33,7 @@ def recovery_time(d, token, timeout):
         try:
             st, _, _ = http_get(d, "/healthz", timeout=3)
             if st == 200:
-                r, doc = fundlib.rpc(d, token, "system.whoami", timeout=3)
+                r, doc = rpc(d, token, "system.whoami", timeout=3)
                 if r.status == 200 and "result" in doc:
                     return time.monotonic() - t0
         except (OSError, http.client.HTTPException, ssl.SSLError):
@@ -51,15 +50,15 @@ def outage(env, module_daemon_factory, daemon, admin):
     obs = {}
     env.pg_stop()
     try:
-        obs["whoami"] = timed(lambda: fundlib.rpc(d, admin, "system.whoami", timeout=10))
-        obs["create"] = timed(lambda: fundlib.rpc(
+        obs["whoami"] = timed(lambda: rpc(d, admin, "system.whoami", timeout=10))
+        obs["create"] = timed(lambda: rpc(
             d, admin, "principal.create", {"name": uniq("dbdown"), "roles": ["auditor"]},
             timeout=10))
         obs["healthz"] = timed(lambda: http_get(d, "/healthz", timeout=10))
-        obs["batch"] = timed(lambda: fundlib.post_rpc(d, admin, [WHOAMI, dict(WHOAMI, id=2)],
-                                                      timeout=10))
-        obs["main_whoami"] = timed(lambda: fundlib.rpc(daemon, admin, "system.whoami",
-                                                       timeout=10))
+        obs["batch"] = timed(lambda: post_rpc(d, admin, [WHOAMI, dict(WHOAMI, id=2)],
+                                              timeout=10))
+        obs["main_whoami"] = timed(lambda: rpc(daemon, admin, "system.whoami",
+                                               timeout=10))
         obs["alive"] = d.alive()
     finally:
         env.pg_start()
@@ -124,7 +123,7 @@ def test_main_daemon_recovers(outage):
 
 def test_writes_work_after_recovery(outage, admin):
     d, _ = outage
-    p = fundlib.create_principal(d, admin, ["auditor"])
+    p = create_principal(d, admin, ["auditor"])
     assert call(d, p["token"], "system.whoami")["principal_id"] == p["principal_id"]
 
 

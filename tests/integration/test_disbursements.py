@@ -1,4 +1,4 @@
-"""disbursement.create, .confirm, .fail, .list and grant.cancel (PROTOCOL sections 6-8;
+"""disbursement.create, .confirm, .fail, .list and grant.cancel (docs/protocol.md;
 docs/ledger.md, "Returnees and grants"): paying approved grants in tranches under the
 four-eyes rule (maker and checker), what each payment and each cancellation does to the
 grant, the fund's figures and the journal, roles, the database's own guards, and the same
@@ -15,58 +15,31 @@ import time
 
 import pytest
 
-import fundlib
-from disblib import (CUR, apply, approve, approved_grant, check_disbursement, confirm,
-                     create, entries_of_kind, fund_balance, fund_journal, funded_fund,
-                     grant_apply_params, grant_disbursements, journal_figures, m, outcome,
-                     race, short_postings)
-from fundlib import Session, uniq
-from ledgerlib import (Api, api_of, missing_like, new_partner, pages, parse_time, psql,
-                       rfc3339, sql_lit, tb_rows, trial_balance, utcnow)
+from fl.env import uniq
+from fl.client import Background, Client, api_of, create_principal, new_client, outcome, race
+from fl.db import psql, refused, sql_lit
+from fl.ledger import (balance, entries_of_kind, fund_journal, journal_figures, missing_like,
+                       new_partner, pages, parse_time, rfc3339, short_postings, tb_rows,
+                       trial_balance, utcnow)
+from fl.grants import (CUR, apply, approve, approved_grant, check_disbursement, confirm, create,
+                       funded_fund, grant_disbursements, grant_params, m)
 
 
 # --------------------------------------------------------------------------------------------
 # Principals
 
 
-@pytest.fixture(scope="module")
-def api(daemon, admin):
-    """The bootstrap admin: applies for grants and makes payments."""
-    a = Api(daemon, admin)
-    a.pid = a.ok("system.whoami")["principal_id"]
-    yield a
-    a.close()
-
-
 @pytest.fixture
 def checker(daemon, admin):
     """A second admin, fresh in every test: confirms the payments the first one made."""
-    a = api_of(daemon, fundlib.create_principal(daemon, admin, ["admin"],
-                                                 name=uniq("checker")))
-    yield a
-    a.close()
-
-
-@pytest.fixture(scope="module")
-def appr(daemon, approver):
-    a = api_of(daemon, approver)
-    yield a
-    a.close()
+    with new_client(daemon, admin, ["admin"], "checker") as a:
+        yield a
 
 
 @pytest.fixture
 def appr2(daemon, admin):
-    a = api_of(daemon, fundlib.create_principal(daemon, admin, ["approver"],
-                                                 name=uniq("approver2")))
-    yield a
-    a.close()
-
-
-@pytest.fixture(scope="module")
-def aud(daemon, auditor):
-    a = api_of(daemon, auditor)
-    yield a
-    a.close()
+    with new_client(daemon, admin, ["approver"], "approver2") as a:
+        yield a
 
 
 @pytest.fixture
@@ -120,10 +93,10 @@ def test_create_without_reference(api, grant):
 
 
 def test_create_leaves_the_books_alone(api, fund, grant):
-    before = fund_balance(api, fund["code"])
+    before = balance(api, fund["code"], CUR)
     n = len(fund_journal(api, fund["code"]))
     create(api, grant, "60.00")
-    assert fund_balance(api, fund["code"]) == before
+    assert balance(api, fund["code"], CUR) == before
     assert len(fund_journal(api, fund["code"])) == n
 
 
@@ -225,7 +198,7 @@ def test_create_without_amount(api, grant):
 
 def test_confirm_pays_and_moves_commitment_to_disbursed(api, checker, fund, grant):
     code = fund["code"]
-    before = fund_balance(api, code)
+    before = balance(api, code, CUR)
     assert (before["committed"], before["disbursed"], before["available"]) == (
         10000, 0, 90000), before
     n_before = len(fund_journal(api, code))
@@ -241,7 +214,7 @@ def test_confirm_pays_and_moves_commitment_to_disbursed(api, checker, fund, gran
     assert p["created_at"] == d["created_at"] and p["fail_reason"] is None, p
     assert abs((parse_time(p["paid_at"]) - utcnow()).total_seconds()) < 300, p
 
-    after = fund_balance(api, code)
+    after = balance(api, code, CUR)
     assert after["committed"] == before["committed"] - 3550, (before, after)
     assert after["disbursed"] == before["disbursed"] + 3550, (before, after)
     assert after["available"] == before["available"], (before, after)
@@ -279,7 +252,7 @@ def test_tranches_complete_the_grant(api, checker, fund, grant):
         confirm(checker, create(api, grant, amount))
         g = _grant(api, grant)
         assert _gm(g) == (status, committed, disbursed), (amount, g)
-        b = fund_balance(api, code)
+        b = balance(api, code, CUR)
         assert (b["committed"], b["disbursed"], b["available"]) == (
             committed, disbursed, 90000), (amount, b)
     entries = fund_journal(api, code)
@@ -297,7 +270,7 @@ def test_tranches_complete_the_grant(api, checker, fund, grant):
 def test_confirm_by_its_maker_is_refused(api, checker, fund, grant):
     code = fund["code"]
     d = create(api, grant, "50.00")
-    before = fund_balance(api, code)
+    before = balance(api, code, CUR)
     n = len(fund_journal(api, code))
     api.err("disbursement.confirm", {"disbursement_id": d["disbursement_id"],
                                      "bank_ref": "B-1"}, -32011,
@@ -307,7 +280,7 @@ def test_confirm_by_its_maker_is_refused(api, checker, fund, grant):
     checker.err("disbursement.confirm", {"disbursement_id": d2["disbursement_id"],
                                          "bank_ref": "B-2"}, -32011,
                 reason="same_maker_and_checker")
-    assert fund_balance(api, code) == before
+    assert balance(api, code, CUR) == before
     assert len(fund_journal(api, code)) == n
     assert [x["status"] for x in grant_disbursements(api, grant["grant_id"])] == [
         "pending", "pending"]
@@ -372,7 +345,7 @@ def test_create_reference_too_long(api, grant):
 
 def test_fail_frees_the_amount_and_posts_nothing(api, checker, fund, grant):
     code = fund["code"]
-    before = fund_balance(api, code)
+    before = balance(api, code, CUR)
     n = len(fund_journal(api, code))
     d = create(api, grant, "80.00")
     f = checker.ok("disbursement.fail", {"disbursement_id": d["disbursement_id"],
@@ -381,7 +354,7 @@ def test_fail_frees_the_amount_and_posts_nothing(api, checker, fund, grant):
     assert (f["status"], f["fail_reason"], f["amount"]) == ("failed", "account closed",
                                                             "80.00"), f
     assert f["bank_ref"] is None and f["paid_at"] is None, f
-    assert fund_balance(api, code) == before
+    assert balance(api, code, CUR) == before
     assert len(fund_journal(api, code)) == n
     assert _gm(_grant(api, grant)) == ("approved", 10000, 0)
     # the amount is free again
@@ -390,7 +363,7 @@ def test_fail_frees_the_amount_and_posts_nothing(api, checker, fund, grant):
 
 
 def test_fail_by_its_maker_is_allowed(api, grant):
-    # four eyes guard payments, not their failure (PROTOCOL section 7 names confirm only)
+    # four eyes guard payments, not their failure (docs/protocol.md names confirm only)
     d = create(api, grant, "10.00")
     f = api.ok("disbursement.fail", {"disbursement_id": d["disbursement_id"],
                                      "reason": "typo"})
@@ -495,13 +468,13 @@ def test_list_bad_params(api, grant):
 
 def test_cancel_releases_the_whole_commitment(api, fund, grant):
     code = fund["code"]
-    before = fund_balance(api, code)
+    before = balance(api, code, CUR)
     assert (before["committed"], before["available"]) == (10000, 90000), before
     g = api.ok("grant.cancel", {"grant_id": grant["grant_id"], "reason": "emigrated again"})
     assert g["grant_id"] == grant["grant_id"]
     assert _gm(g) == ("cancelled", 0, 0), g
     assert g["committed"] == "0.00" and g["amount"] == "100.00", g
-    after = fund_balance(api, code)
+    after = balance(api, code, CUR)
     assert after["committed"] == before["committed"] - 10000
     assert after["available"] == before["available"] + 10000
     assert after["disbursed"] == before["disbursed"] == 0
@@ -518,12 +491,12 @@ def test_cancel_releases_the_whole_commitment(api, fund, grant):
 def test_cancel_after_a_partial_payment_releases_only_the_rest(api, checker, fund, grant):
     code = fund["code"]
     confirm(checker, create(api, grant, "37.45"))
-    before = fund_balance(api, code)
+    before = balance(api, code, CUR)
     assert (before["committed"], before["disbursed"], before["available"]) == (
         6255, 3745, 90000), before
     g = api.ok("grant.cancel", {"grant_id": grant["grant_id"], "reason": "business closed"})
     assert (g["status"], g["committed"], g["disbursed"]) == ("cancelled", "0.00", "37.45"), g
-    after = fund_balance(api, code)
+    after = balance(api, code, CUR)
     assert after["committed"] == 0, after
     assert after["disbursed"] == 3745, after
     assert after["available"] == 90000 + 6255, after
@@ -545,18 +518,18 @@ def test_cancel_refused_while_a_disbursement_is_pending(api, checker, fund, gran
     code = fund["code"]
     confirm(checker, create(api, grant, "20.00"))
     d = create(api, grant, "30.00")
-    before = fund_balance(api, code)
+    before = balance(api, code, CUR)
     n = len(fund_journal(api, code))
     api.err("grant.cancel", {"grant_id": grant["grant_id"], "reason": "r"}, -32009,
             reason="disbursement_pending")
-    assert fund_balance(api, code) == before
+    assert balance(api, code, CUR) == before
     assert len(fund_journal(api, code)) == n
     assert _gm(_grant(api, grant)) == ("approved", 8000, 2000)
     # once it has failed, cancelling releases the unpaid 80.00
     checker.ok("disbursement.fail", {"disbursement_id": d["disbursement_id"], "reason": "x"})
     g = api.ok("grant.cancel", {"grant_id": grant["grant_id"], "reason": "r"})
     assert _gm(g) == ("cancelled", 0, 2000), g
-    after = fund_balance(api, code)
+    after = balance(api, code, CUR)
     assert after["committed"] == before["committed"] - 8000
     assert after["available"] == before["available"] + 8000
 
@@ -568,7 +541,7 @@ def test_cancel_after_the_pending_one_is_paid(api, checker, fund, grant):
     confirm(checker, d)
     g = api.ok("grant.cancel", {"grant_id": grant["grant_id"], "reason": "r"})
     assert _gm(g) == ("cancelled", 0, 3000), g
-    b = fund_balance(api, fund["code"])
+    b = balance(api, fund["code"], CUR)
     assert (b["committed"], b["disbursed"], b["available"]) == (0, 3000, 97000), b
 
 
@@ -582,12 +555,12 @@ def test_cancel_only_approved(api, appr, fund, state):
     elif state == "cancelled":
         approve(appr, g)
         api.ok("grant.cancel", {"grant_id": g["grant_id"], "reason": "first"})
-    before = fund_balance(api, fund["code"])
+    before = balance(api, fund["code"], CUR)
     n = len(fund_journal(api, fund["code"]))
     err = api.err("grant.cancel", {"grant_id": g["grant_id"], "reason": "again"}, -32009,
                   reason="wrong_state")
     assert err["data"].get("status") == state, err
-    assert fund_balance(api, fund["code"]) == before
+    assert balance(api, fund["code"], CUR) == before
     assert len(fund_journal(api, fund["code"])) == n
 
 
@@ -604,12 +577,12 @@ def test_cancelled_money_can_be_granted_again(api, appr, fund):
     appr.err("grant.approve", {"grant_id": g["grant_id"]}, -32010)
     api.ok("grant.cancel", {"grant_id": big["grant_id"], "reason": "r"})
     approve(appr, g)
-    b = fund_balance(api, fund["code"])
+    b = balance(api, fund["code"], CUR)
     assert (b["committed"], b["available"]) == (40000, 60000), b
 
 
 # --------------------------------------------------------------------------------------------
-# Idempotency (PROTOCOL section 5: every mutating method)
+# Idempotency (docs/protocol.md: every mutating method)
 
 
 def test_create_idempotent(api, grant):
@@ -642,7 +615,7 @@ def test_confirm_and_cancel_idempotent(api, checker, fund, grant):
     assert g1 == g2 and _gm(g1) == ("cancelled", 0, 2500)
     entries = fund_journal(api, code)
     assert len(entries_of_kind(entries, "commitment_release")) == 1
-    b = fund_balance(api, code)
+    b = balance(api, code, CUR)
     assert (b["committed"], b["disbursed"], b["available"]) == (0, 2500, 97500), b
 
 
@@ -652,7 +625,7 @@ def test_confirm_and_cancel_idempotent(api, checker, fund, grant):
 
 def test_roles_admin_only(daemon, admin, api, appr, aud, grant):
     d = create(api, grant, "10.00")
-    both = api_of(daemon, fundlib.create_principal(daemon, admin, ["approver", "auditor"],
+    both = api_of(daemon, create_principal(daemon, admin, ["approver", "auditor"],
                                                     name=uniq("ap-au")))
     try:
         for who in (appr, aud, both):
@@ -676,9 +649,9 @@ def test_roles_admin_only(daemon, admin, api, appr, aud, grant):
 def test_partner_may_not_list_or_pay(daemon, admin, api, grant):
     create(api, grant, "10.00")
     p = new_partner(api)
-    pp = fundlib.create_principal(daemon, admin, ["partner"], name=uniq("partner"),
-                                  partner_id=p["partner_id"])
-    pa = Api(daemon, pp["token"])
+    pp = create_principal(daemon, admin, ["partner"], name=uniq("partner"),
+                          partner_id=p["partner_id"])
+    pa = Client.api(daemon, pp["token"])
     try:
         pa.err("disbursement.list", {}, -32003)
         pa.err("disbursement.list", {"grant_id": grant["grant_id"]}, -32003)
@@ -691,20 +664,6 @@ def test_partner_may_not_list_or_pay(daemon, admin, api, grant):
 
 # --------------------------------------------------------------------------------------------
 # The database's own guards
-
-
-def _refused(env, body, role=None):
-    """Runs body in a transaction rolled back if accepted; returns psql's stderr, failing
-    the test if the database accepted it."""
-    script = "BEGIN;\n%s%s\nSELECT 'ACCEPTED';\nROLLBACK;\n" % (
-        "SET ROLE %s;\n" % role if role else "", body)
-    p = psql(env, script)
-    assert "ACCEPTED" not in p.stdout and p.returncode != 0, \
-        "the database accepted %r (as %s)" % (body, role or "the schema owner")
-    assert "ERROR" in p.stderr, p.stderr
-    for bad in ("syntax error", "does not exist"):
-        assert bad not in p.stderr, "the test's SQL is wrong: %s" % p.stderr
-    return p.stderr
 
 
 def _status_in_db(env, disb_id):
@@ -731,7 +690,7 @@ def test_db_daemon_role_cannot_unpay(env, api, checker, grant):
                  "paid_at = NULL, fail_reason = 'x' WHERE disbursement_id = %s;" % q,
                  "UPDATE fl.disbursement SET amount = 1 WHERE disbursement_id = %s;" % q,
                  "DELETE FROM fl.disbursement WHERE disbursement_id = %s;" % q):
-        _refused(env, body, role="fundd_app")
+        refused(env, body, role="fundd_app")
     # also through the brief's one-liner (env.sql raises when psql fails)
     with pytest.raises(AssertionError):
         env.sql("SET ROLE fundd_app; UPDATE fl.disbursement SET status='pending' "
@@ -743,7 +702,7 @@ def test_db_daemon_role_cannot_unpay(env, api, checker, grant):
 
 def test_db_owner_cannot_unpay_either(env, api, checker, grant):
     d = confirm(checker, create(api, grant, "10.00"))
-    _refused(env, "UPDATE fl.disbursement SET status = 'pending', bank_ref = NULL, "
+    refused(env, "UPDATE fl.disbursement SET status = 'pending', bank_ref = NULL, "
                   "paid_at = NULL, decided_by = NULL WHERE disbursement_id = %s;"
              % sql_lit(d["disbursement_id"]))
     assert _status_in_db(env, d["disbursement_id"]) == "paid"
@@ -753,18 +712,18 @@ def test_db_check_refuses_paid_by_its_maker(env, api, grant):
     d = create(api, grant, "10.00")
     q = sql_lit(d["disbursement_id"])
     # the owner marks a pending one paid with decided_by = created_by
-    err = _refused(env, "UPDATE fl.disbursement SET status = 'paid', bank_ref = 'B', "
+    err = refused(env, "UPDATE fl.disbursement SET status = 'paid', bank_ref = 'B', "
                         "paid_at = now(), decided_by = created_by "
                         "WHERE disbursement_id = %s;" % q)
     assert "check constraint" in err, err
     # ... or inserts such a row outright
-    err = _refused(env, "INSERT INTO fl.disbursement (grant_id, amount, status, bank_ref, "
+    err = refused(env, "INSERT INTO fl.disbursement (grant_id, amount, status, bank_ref, "
                         "paid_at, created_by, decided_by) VALUES (%s, 100, 'paid', 'B', "
                         "now(), %s, %s);" % (sql_lit(grant["grant_id"]), sql_lit(api.pid),
                                              sql_lit(api.pid)))
     assert "check constraint" in err, err
     # control: the same UPDATE with another principal as checker is accepted (rolled back)
-    other = fundlib.create_principal(api.daemon, api.token, ["admin"], name=uniq("ctl"))
+    other = create_principal(api.daemon, api.token, ["admin"], name=uniq("ctl"))
     p = psql(env, "BEGIN;\nUPDATE fl.disbursement SET status = 'paid', bank_ref = 'B', "
                   "paid_at = now(), decided_by = %s WHERE disbursement_id = %s;\n"
                   "ROLLBACK;\n" % (sql_lit(other["principal_id"]), q))
@@ -809,7 +768,7 @@ def test_race_confirm_against_fail(daemon, api, checker, fund, grant):
 
 
 def test_race_double_confirm_pays_once(daemon, api, checker, fund, grant):
-    third = api_of(daemon, fundlib.create_principal(daemon, api.token, ["admin"],
+    third = api_of(daemon, create_principal(daemon, api.token, ["admin"],
                                                      name=uniq("third")))
     try:
         d = create(api, grant, "60.00")
@@ -823,7 +782,7 @@ def test_race_double_confirm_pays_once(daemon, api, checker, fund, grant):
     entries = fund_journal(api, fund["code"])
     assert len(entries_of_kind(entries, "disbursement")) == 1
     assert _gm(_grant(api, grant)) == ("approved", 4000, 6000)
-    b = fund_balance(api, fund["code"])
+    b = balance(api, fund["code"], CUR)
     assert (b["committed"], b["disbursed"], b["available"]) == (4000, 6000, 90000), b
 
 
@@ -843,7 +802,7 @@ def test_race_cancel_against_create(daemon, api, checker, appr, fund):
             assert oa == "ok" and oc == (-32009, "wrong_state"), (oc, oa)
             assert cr["error"]["data"].get("status") == "cancelled", cr
             assert grant_disbursements(api, g["grant_id"]) == []
-    b = fund_balance(api, fund["code"])
+    b = balance(api, fund["code"], CUR)
     assert b["committed"] + b["disbursed"] + b["available"] == b["received"] == 100000, b
     jf = journal_figures(fund_journal(api, fund["code"]), fund["code"])
     assert (jf["committed"], jf["disbursed"]) == (b["committed"], b["disbursed"]), (jf, b)
@@ -867,7 +826,7 @@ def test_race_cancel_against_confirm(daemon, api, checker, appr, fund):
             assert _gm(_grant(api, g)) == ("approved", 3000, 2000)
             g2 = api.ok("grant.cancel", {"grant_id": g["grant_id"], "reason": "r"})
             assert _gm(g2) == ("cancelled", 0, 2000), g2
-    b = fund_balance(api, fund["code"])
+    b = balance(api, fund["code"], CUR)
     assert (b["committed"], b["disbursed"], b["available"]) == (0, 12000, 88000), b
     entries = fund_journal(api, fund["code"])
     assert [short_postings(e, fund["code"])["commitments"]
@@ -885,21 +844,11 @@ CHAOS_THREADS = 10
 CHAOS_ROUNDS = 20
 
 
-class Actor:
+def _actor(daemon, token, pid):
     """One principal's own HTTPS keep-alive connection, for use by one thread."""
-
-    def __init__(self, daemon, token, pid):
-        self.s = Session(daemon, token, timeout=60)
-        self.pid = pid
-
-    def connect(self):
-        self.s.connect()
-
-    def rpc(self, method, params):
-        return self.s.rpc(method, params)[1]
-
-    def close(self):
-        self.s.close()
+    a = Client(daemon, token, timeout=60)
+    a.pid = pid
+    return a
 
 
 def _reason(doc):
@@ -919,7 +868,7 @@ def test_concurrent_approvals_payments_and_cancellations(env, daemon, admin, api
         "returned_on": "2026-05-01", "national_id": "NID-" + uniq("c").upper()})
         for _ in range(N_GRANTS)])
     rets = [d["result"] for d in rets]
-    grants = api.batch([("grant.apply", grant_apply_params(r, f, GRANT_AMOUNT))
+    grants = api.batch([("grant.apply", grant_params(r, f, GRANT_AMOUNT))
                         for r in rets])
     grants = [d["result"] for d in grants]
     assert all(g["status"] == "submitted" for g in grants), grants
@@ -954,24 +903,24 @@ def test_concurrent_approvals_payments_and_cancellations(env, daemon, admin, api
         """Create (maker) then confirm (checker), or fail; returns 'paid', 'failed' or None
         if the creation was refused."""
         p = {"grant_id": gids[i], "amount": amount, "reference": "t%d" % i}
-        doc = maker.rpc("disbursement.create", p)
+        doc = maker.rpc("disbursement.create", p)[1]
         if not record(i, "disbursement.create", p, doc, CREATE_ERR):
             return None
         d = doc["result"]
         if fail_first:
             p = {"disbursement_id": d["disbursement_id"], "reason": "bounced"}
-            doc = chk.rpc("disbursement.fail", p)
+            doc = chk.rpc("disbursement.fail", p)[1]
             record(i, "disbursement.fail", p, doc, set())
             return "failed"
         p = {"disbursement_id": d["disbursement_id"], "bank_ref": "BR-%d-%s" % (i, amount)}
-        doc = chk.rpc("disbursement.confirm", p)
+        doc = chk.rpc("disbursement.confirm", p)[1]
         record(i, "disbursement.confirm", p, doc, set())
         return "paid"
 
     def cancel(i, who):
         p = {"grant_id": gids[i], "reason": "plan %d" % i}
         for _ in range(50):
-            doc = who.rpc("grant.cancel", p)
+            doc = who.rpc("grant.cancel", p)[1]
             record(i, "grant.cancel", p, doc, CANCEL_ERR)
             if _reason(doc)[1] != "disbursement_pending":
                 return
@@ -981,15 +930,15 @@ def test_concurrent_approvals_payments_and_cancellations(env, daemon, admin, api
     barrier = threading.Barrier(n_threads)
 
     def grant_worker(i):
-        ap = Actor(daemon, *approvers[i % 2])
-        mk = Actor(daemon, *admins[i % 2])
-        ck = Actor(daemon, *admins[(i + 1) % 2])
+        ap = _actor(daemon, *approvers[i % 2])
+        mk = _actor(daemon, *admins[i % 2])
+        ck = _actor(daemon, *admins[(i + 1) % 2])
         try:
             for a in (ap, mk, ck):
                 a.connect()
             barrier.wait(60)
             p = {"grant_id": gids[i], "comment": "go"}
-            doc = ap.rpc("grant.approve", p)
+            doc = ap.rpc("grant.approve", p)[1]
             # a chaos thread may have approved it first (with this approver or the other)
             ok = record(i, "grant.approve", p, doc, APPROVE_LATE_ERR)
             with lock:
@@ -1021,9 +970,9 @@ def test_concurrent_approvals_payments_and_cancellations(env, daemon, admin, api
         may have freed since), cancellations of the grants whose plan cancels them anyway,
         and 10.00 payments (some failed) on any grant."""
         rnd = random.Random(1000 * round_ + k)
-        ap = Actor(daemon, *approvers[k % 2])
-        mk = Actor(daemon, *admins[k % 2])
-        ck = Actor(daemon, *admins[(k + 1) % 2])
+        ap = _actor(daemon, *approvers[k % 2])
+        mk = _actor(daemon, *admins[k % 2])
+        ck = _actor(daemon, *admins[(k + 1) % 2])
         try:
             for a in (ap, mk, ck):
                 a.connect()
@@ -1033,7 +982,7 @@ def test_concurrent_approvals_payments_and_cancellations(env, daemon, admin, api
                 if action < 0.2:
                     i = rnd.randrange(N_GRANTS)
                     p = {"grant_id": gids[i]}
-                    record(i, "grant.approve", p, ap.rpc("grant.approve", p),
+                    record(i, "grant.approve", p, ap.rpc("grant.approve", p)[1],
                            APPROVE_LATE_ERR)
                 elif action < 0.4:
                     cancel(rnd.choice(cancellable), mk)
@@ -1044,8 +993,8 @@ def test_concurrent_approvals_payments_and_cancellations(env, daemon, admin, api
             for a in (ap, mk, ck):
                 a.close()
 
-    jobs = [fundlib.Background(lambda i=i: grant_worker(i)) for i in range(N_GRANTS)]
-    jobs += [fundlib.Background(lambda k=k: chaos_worker(k)) for k in range(CHAOS_THREADS)]
+    jobs = [Background(lambda i=i: grant_worker(i)) for i in range(N_GRANTS)]
+    jobs += [Background(lambda k=k: chaos_worker(k)) for k in range(CHAOS_THREADS)]
     for j in jobs:
         j.start()
     for j in jobs:
@@ -1104,7 +1053,7 @@ def test_concurrent_approvals_payments_and_cancellations(env, daemon, admin, api
     assert statuses.get("submitted", 0) >= 4, statuses
 
     # ---- the fund's figures
-    b = fund_balance(api, code)
+    b = balance(api, code, CUR)
     assert b["available"] >= 0 and b["committed"] >= 0, b
     assert b["received"] == 100000 and b["earnings"] == 0 and b["pledged"] == 0, b
     assert b["committed"] + b["disbursed"] + b["available"] == b["received"], b

@@ -6,12 +6,13 @@ import io
 import json
 import os
 import socket
-import ssl
 import time
 
 import pytest
 
-import fundlib
+from fl.env import FUNDCTL, uniq
+from fl.client import Background, Client, call, client_context, http_get, post_rpc
+from fl.db import TableLock
 
 HEADER = ["entry_id", "at", "kind", "fund", "account", "currency", "amount", "memo"]
 
@@ -20,20 +21,20 @@ HEADER = ["entry_id", "at", "kind", "fund", "account", "currency", "amount", "me
 def book(daemon, admin):
     """A fund with a few entries, one of whose memos needs RFC 4180 quoting (the API refuses
     control characters in free text, so quotes and commas are what can occur)."""
-    code = fundlib.uniq("EXP").upper().replace("_", "-")[:32]
-    fundlib.call(daemon, admin, "fund.create", {"code": code, "name": "export test",
-                 "currency": "EUR", "kind": "pass_through", "dual_approval_above": "0"})
-    pa = fundlib.call(daemon, admin, "partner.create", {"name": "Exporter", "country": "AM",
-                      "kind": "organisation"})["partner_id"]
-    fundlib.call(daemon, admin, "contribution.receive", {"partner_id": pa, "fund": code,
-                 "amount": "100.50", "currency": "EUR"})
-    fundlib.call(daemon, admin, "fund.record_earnings", {"code": code, "amount": "7.25",
-                 "period": "2026-Q4", "note": 'a "quoted", comma'})
+    code = uniq("EXP").upper().replace("_", "-")[:32]
+    call(daemon, admin, "fund.create", {"code": code, "name": "export test",
+         "currency": "EUR", "kind": "pass_through", "dual_approval_above": "0"})
+    pa = call(daemon, admin, "partner.create", {"name": "Exporter", "country": "AM",
+              "kind": "organisation"})["partner_id"]
+    call(daemon, admin, "contribution.receive", {"partner_id": pa, "fund": code,
+         "amount": "100.50", "currency": "EUR"})
+    call(daemon, admin, "fund.record_earnings", {"code": code, "amount": "7.25",
+         "period": "2026-Q4", "note": 'a "quoted", comma'})
     return code
 
 
 def _get(daemon, token, query):
-    return fundlib.http_get(daemon, "/export/ledger" + query, token=token, timeout=60)
+    return http_get(daemon, "/export/ledger" + query, token=token, timeout=60)
 
 
 def _rows_csv(body, code):
@@ -117,14 +118,14 @@ def test_credentials_and_roles(daemon, approver):
 
 
 def test_post_is_405(daemon, admin):
-    with fundlib.Session(daemon, token=admin) as s:
+    with Client(daemon, token=admin) as s:
         r = s.request("POST", "/export/ledger", body="{}")
         assert r.status == 405
 
 
 def test_client_leaving_mid_stream_is_harmless(env, daemon, admin, book):
     """Read the head of a response and vanish; the daemon carries on serving."""
-    ctx = fundlib.client_context(env)
+    ctx = client_context(env)
     for _ in range(3):
         raw = socket.create_connection(("127.0.0.1", daemon.port), timeout=10)
         s = ctx.wrap_socket(raw, server_hostname="localhost")
@@ -133,7 +134,7 @@ def test_client_leaving_mid_stream_is_harmless(env, daemon, admin, book):
         assert s.recv(64).startswith(b"HTTP/1.1 200")
         s.close()
     time.sleep(0.2)
-    assert fundlib.call(daemon, admin, "system.whoami")["roles"] == ["admin"]
+    assert call(daemon, admin, "system.whoami")["roles"] == ["admin"]
     status, _, body = _get(daemon, admin, "?format=csv")
     assert status == 200 and len(_rows_csv(body, book)) == 4
 
@@ -142,14 +143,14 @@ def test_client_leaving_mid_stream_is_harmless(env, daemon, admin, book):
 def big_book(daemon, admin):
     """Enough entries (~1,200 rows, ~150 KB) that the export goes through back-pressure
     (the stream pauses above 256 KB of output and resumes below 64 KB)."""
-    code = fundlib.uniq("BIG").upper().replace("_", "-")[:32]
-    fundlib.call(daemon, admin, "fund.create", {"code": code, "name": "big export",
-                 "currency": "EUR", "kind": "pass_through", "dual_approval_above": "0"})
+    code = uniq("BIG").upper().replace("_", "-")[:32]
+    call(daemon, admin, "fund.create", {"code": code, "name": "big export",
+         "currency": "EUR", "kind": "pass_through", "dual_approval_above": "0"})
     for b in range(6):
         batch = [{"jsonrpc": "2.0", "id": i, "method": "fund.record_earnings",
                   "params": {"code": code, "amount": "1.00", "period": "p%d-%d" % (b, i)}}
                  for i in range(100)]
-        r = fundlib.post_rpc(daemon, admin, batch)
+        r = post_rpc(daemon, admin, batch)
         assert r.status == 200 and all("result" in d for d in r.json())
     return code
 
@@ -158,7 +159,7 @@ def test_connection_close_export_is_never_truncated(daemon, admin, big_book):
     """Regression: a write callback raised while streaming, run after the stream ended,
     closed the connection with the last chunks still queued (about half the time)."""
     for _ in range(15):
-        with fundlib.Session(daemon, token=admin, timeout=60) as s:
+        with Client(daemon, token=admin, timeout=60) as s:
             r = s.request("GET", "/export/ledger?format=csv",
                           headers={"Connection": "close"})
             assert r.status == 200
@@ -169,7 +170,7 @@ def test_connection_close_export_is_never_truncated(daemon, admin, big_book):
 
 def test_fundctl_export(env, daemon, admin, book):
     import subprocess
-    p = subprocess.run([fundlib.FUNDCTL, "--url", daemon.url, "--cacert", env.ca, "--token",
+    p = subprocess.run([FUNDCTL, "--url", daemon.url, "--cacert", env.ca, "--token",
                         admin, "export", "ledger", "--format", "csv", "--from", "2000-01-01"],
                        capture_output=True, timeout=60)
     assert p.returncode == 0, p.stderr
@@ -187,12 +188,12 @@ def test_export_connection_refused_is_a_clean_503(env, daemon_factory, admin):
             "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA api, fl TO fund_noexport;")
     with open(env.conf) as f:
         dsn = [l.split("=", 1)[1].strip() for l in f if l.startswith("dsn")][0]
-    d = daemon_factory(fundlib.uniq("noexp"),
+    d = daemon_factory(uniq("noexp"),
                        {"database": {"dsn": dsn.replace("user=fund", "user=fund_noexport")}})
-    status, _, body = fundlib.http_get(d, "/export/ledger?format=csv", token=admin)
+    status, _, body = http_get(d, "/export/ledger?format=csv", token=admin)
     assert status == 503, (status, body)
     assert b"export failed" in body
-    assert fundlib.http_get(d, "/healthz")[0] == 200
+    assert http_get(d, "/healthz")[0] == 200
 
 
 def _cpu_seconds(pid):
@@ -205,8 +206,8 @@ def test_export_waiting_for_the_database_does_not_spin(env, daemon_factory, admi
     """An export whose query waits in PostgreSQL (here on a lock) waits idle: the daemon
     used to poll its connection for writability all that time, at 100% of a core."""
     d = daemon_factory("export-wait")
-    with fundlib.TableLock(env, "fl.journal_entry") as lock:
-        job = fundlib.Background(lambda: fundlib.http_get(
+    with TableLock(env, "fl.journal_entry") as lock:
+        job = Background(lambda: http_get(
             d, "/export/ledger?format=csv", token=admin, timeout=60))
         job.start()
         assert lock.wait_for_waiters(1, timeout=10), "the export never reached the database"

@@ -5,27 +5,28 @@ nor drop deltas (docs/ledger.md, Balances)."""
 import subprocess
 import time
 
-import fundlib
+from fl.env import DEVENV, ROOT, uniq
+from fl.client import call
 
 
 def _fund(daemon, admin):
-    code = fundlib.uniq("FD").upper().replace("_", "-")[:32]
-    fundlib.call(daemon, admin, "fund.create", {"code": code, "name": "deltas",
-                 "currency": "EUR", "kind": "pass_through", "dual_approval_above": "0"})
-    pa = fundlib.call(daemon, admin, "partner.create", {"name": "D", "country": "AM",
-                      "kind": "individual"})["partner_id"]
+    code = uniq("FD").upper().replace("_", "-")[:32]
+    call(daemon, admin, "fund.create", {"code": code, "name": "deltas",
+         "currency": "EUR", "kind": "pass_through", "dual_approval_above": "0"})
+    pa = call(daemon, admin, "partner.create", {"name": "D", "country": "AM",
+              "kind": "individual"})["partner_id"]
     return code, pa
 
 
 def test_daemon_folds_deltas_in_the_background(env, daemon, admin):
     code, pa = _fund(daemon, admin)
     for amount in ("10.00", "2.50"):
-        fundlib.call(daemon, admin, "contribution.receive", {"partner_id": pa, "fund": code,
-                     "amount": amount, "currency": "EUR"})
-    fundlib.call(daemon, admin, "fund.record_earnings", {"code": code, "amount": "1.25",
-                 "period": "Q"})
+        call(daemon, admin, "contribution.receive", {"partner_id": pa, "fund": code,
+             "amount": amount, "currency": "EUR"})
+    call(daemon, admin, "fund.record_earnings", {"code": code, "amount": "1.25",
+         "period": "Q"})
     # the answer is current whether or not the deltas were folded yet
-    bal = fundlib.call(daemon, admin, "fund.balance", {"code": code})
+    bal = call(daemon, admin, "fund.balance", {"code": code})
     assert (bal["received"], bal["earnings"], bal["available"]) == ("12.50", "1.25", "13.75")
     # worker 0 folds every second (server.c, SERVER_HOUSE_S): folded within a few, under
     # the sanitizers too
@@ -36,26 +37,26 @@ def test_daemon_folds_deltas_in_the_background(env, daemon, admin):
         time.sleep(0.5)
     assert env.sql("SELECT received, earnings FROM fl.fund WHERE code = '%s'"
                    % code).strip() == "1250|125"
-    assert fundlib.call(daemon, admin, "fund.balance", {"code": code}) == bal
+    assert call(daemon, admin, "fund.balance", {"code": code}) == bal
 
 
 def _as_daemon_role(env, sql):
-    p = subprocess.run([fundlib.DEVENV, "psql", env.dir, "-At", "-c",
+    p = subprocess.run([DEVENV, "psql", env.dir, "-At", "-c",
                         "SET ROLE fundd_app; " + sql],
-                       cwd=fundlib.ROOT, capture_output=True, text=True, timeout=60)
+                       cwd=ROOT, capture_output=True, text=True, timeout=60)
     return p.returncode, p.stderr
 
 
 def test_daemon_role_cannot_set_figures_or_drop_deltas(env, daemon, admin):
     code, pa = _fund(daemon, admin)
-    fundlib.call(daemon, admin, "contribution.receive", {"partner_id": pa, "fund": code,
-                 "amount": "5.00", "currency": "EUR"})
+    call(daemon, admin, "contribution.receive", {"partner_id": pa, "fund": code,
+         "amount": "5.00", "currency": "EUR"})
     for sql in ("UPDATE fl.fund SET received = 999999 WHERE code = '%s'" % code,
                 "DELETE FROM fl.fund_delta WHERE fund_code = '%s'" % code,
                 "UPDATE fl.fund_delta SET received = 0 WHERE fund_code = '%s'" % code):
         rc, err = _as_daemon_role(env, sql)
         assert rc != 0 and "permission denied" in err, (sql, rc, err)
-    assert fundlib.call(daemon, admin, "fund.balance", {"code": code})["received"] == "5.00"
+    assert call(daemon, admin, "fund.balance", {"code": code})["received"] == "5.00"
 
 
 def test_fold_keeps_the_check_constraints(env, daemon, admin):
@@ -63,16 +64,16 @@ def test_fold_keeps_the_check_constraints(env, daemon, admin):
     code, pa = _fund(daemon, admin)
     env.sql("INSERT INTO fl.fund_delta (fund_code, received, earnings, pledged, committed, "
             "disbursed) VALUES ('%s', 0, 0, 0, 100, 0)" % code)
-    p = subprocess.run([fundlib.DEVENV, "psql", env.dir, "-At", "-c",
+    p = subprocess.run([DEVENV, "psql", env.dir, "-At", "-c",
                         "SELECT fl.fund_fold('%s')" % code],
-                       cwd=fundlib.ROOT, capture_output=True, text=True, timeout=60)
+                       cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert p.returncode != 0 and "available_not_negative" in p.stderr, p.stderr
     # the housekeeping fold skips that fund with a warning and folds the others
     other, pa2 = _fund(daemon, admin)
-    fundlib.call(daemon, admin, "contribution.receive", {"partner_id": pa2, "fund": other,
-                 "amount": "3.00", "currency": "EUR"})
-    p = subprocess.run([fundlib.DEVENV, "psql", env.dir, "-At", "-c", "SELECT fl.fold_all()"],
-                       cwd=fundlib.ROOT, capture_output=True, text=True, timeout=60)
+    call(daemon, admin, "contribution.receive", {"partner_id": pa2, "fund": other,
+         "amount": "3.00", "currency": "EUR"})
+    p = subprocess.run([DEVENV, "psql", env.dir, "-At", "-c", "SELECT fl.fold_all()"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and "breaks" in p.stderr and code in p.stderr, p.stderr
     assert env.sql("SELECT received FROM fl.fund WHERE code = '%s'" % other).strip() == "300"
     env.sql("DELETE FROM fl.fund_delta WHERE fund_code = '%s'" % code)
@@ -81,12 +82,12 @@ def test_fold_keeps_the_check_constraints(env, daemon, admin):
 def test_idempotency_keys_kept_30_days_then_purged(env, daemon, admin):
     """Keys younger than 30 days replay; older ones are purged by the housekeeping function
     the daemon runs hourly (docs/ledger.md, Idempotency)."""
-    key_old, key_new = fundlib.uniq("old"), fundlib.uniq("new")
+    key_old, key_new = uniq("old"), uniq("new")
     first = {}
     for k in (key_old, key_new):
-        first[k] = fundlib.call(daemon, admin, "partner.create", {"name": "P " + k,
-                                "country": "AM", "kind": "individual",
-                                "idempotency_key": k})["partner_id"]
+        first[k] = call(daemon, admin, "partner.create", {"name": "P " + k,
+                        "country": "AM", "kind": "individual",
+                        "idempotency_key": k})["partner_id"]
     env.sql("UPDATE fl.idempotency SET created_at = now() - interval '31 days' "
             "WHERE key = '%s'" % key_old)
     env.sql("UPDATE fl.idempotency SET created_at = now() - interval '29 days' "
@@ -95,13 +96,13 @@ def test_idempotency_keys_kept_30_days_then_purged(env, daemon, admin):
     left = env.sql("SELECT key FROM fl.idempotency WHERE key IN ('%s', '%s')"
                    % (key_old, key_new)).split()
     assert left == [key_new]
-    again = fundlib.call(daemon, admin, "partner.create", {"name": "P " + key_new,
-                         "country": "AM", "kind": "individual", "idempotency_key": key_new})
+    again = call(daemon, admin, "partner.create", {"name": "P " + key_new,
+                 "country": "AM", "kind": "individual", "idempotency_key": key_new})
     assert again["partner_id"] == first[key_new]     # a replay: nothing new was created
 
 
 def test_one_delta_per_fund_for_each_insert_of_postings(env, daemon, admin):
-    """Migration 0014: an INSERT of postings appends one delta per fund, whatever the number
+    """An INSERT of postings appends one delta per fund, whatever the number
     of its entries (a set form writes a run of receipts with one), and the deltas still sum
     to the journal's movements; the entries' checks still run at commit."""
     a, _ = _fund(daemon, admin)
@@ -125,10 +126,10 @@ ROLLBACK;
     assert sorted(rows) == sorted(["delta|%s|600|0|0|0|0" % a, "delta|%s|400|0|0|0|0" % b,
                                    "delta|%s|0|25|0|0|0" % a, "journal|5"]), out
     # an entry that does not balance is still refused, at its check
-    p = subprocess.run([fundlib.DEVENV, "psql", env.dir, "-At", "-c",
+    p = subprocess.run([DEVENV, "psql", env.dir, "-At", "-c",
                         "SELECT fl.post(f, 'earnings', 'bad', 'Q', NULL, "
                         "ARRAY['cash', 'earnings'], ARRAY[25, -24]::bigint[]) "
                         "FROM fl.fund f WHERE code = '%s'" % a],
-                       cwd=fundlib.ROOT, capture_output=True, text=True, timeout=60)
+                       cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert p.returncode != 0 and "does not balance" in p.stderr, p.stderr
-    assert fundlib.call(daemon, admin, "fund.balance", {"code": a})["received"] == "0.00"
+    assert call(daemon, admin, "fund.balance", {"code": a})["received"] == "0.00"

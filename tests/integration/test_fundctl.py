@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-import fundlib
-from fundlib import call, fake_token, free_port, fundctl, uniq
+from fl.env import fake_token, free_port, fundctl, remember_token, uniq
+from fl.client import call
 
 
 def base(daemon, token=None):
@@ -45,7 +45,7 @@ def test_string_and_json_params(daemon, admin):
                 'roles:=["approver","auditor"]')
     assert p.returncode == 0, p.stderr
     res = json.loads(p.stdout)
-    fundlib.remember_token(res["token"])
+    remember_token(res["token"])
     me = call(daemon, res["token"], "system.whoami")
     assert me["name"] == name
     assert sorted(me["roles"]) == ["approver", "auditor"]
@@ -57,7 +57,7 @@ def test_string_param_is_a_string(daemon, admin):
                 'roles:=["auditor"]')
     assert p.returncode == 0, p.stderr
     res = json.loads(p.stdout)
-    fundlib.remember_token(res["token"])
+    remember_token(res["token"])
     assert call(daemon, res["token"], "system.whoami")["name"] == "123"
 
 

@@ -1,19 +1,12 @@
-"""fund.create, fund.list, fund.balance and fund.record_earnings (PROTOCOL sections 5, 7, 8;
+"""fund.create, fund.list, fund.balance and fund.record_earnings (docs/protocol.md;
 docs/ledger.md: money, chart of accounts, balances)."""
 
 import pytest
 
-from fundlib import uniq
-from ledgerlib import (BALANCE_KEYS, FUND_KEYS, TIME_RE, Api, balance, check_entry,
-                       entries_for, expected_balance, fund_code, money, new_fund, new_partner,
-                       postings_of)
-
-
-@pytest.fixture(scope="module")
-def api(daemon, admin):
-    a = Api(daemon, admin)
-    yield a
-    a.close()
+from fl.env import uniq
+from fl.client import Client, api_of
+from fl.ledger import (BALANCE_KEYS, FUND_KEYS, TIME_RE, balance, check_entry, entries_for,
+                       expected_balance, fund_code, money, new_fund, new_partner, postings_of)
 
 
 def create_params(**kw):
@@ -139,7 +132,7 @@ def test_refused_create_writes_nothing(api):
 def test_create_needs_admin(daemon, api, auditor, approver):
     for who in (auditor, approver):
         params = create_params()
-        Api(daemon, who["token"]).err("fund.create", params, -32003)
+        Client.api(daemon, who["token"]).err("fund.create", params, -32003)
         assert params["code"] not in {f["code"] for f in api.ok("fund.list")["funds"]}
 
 
@@ -149,7 +142,7 @@ def test_create_needs_admin(daemon, api, auditor, approver):
 
 def test_list_contains_new_fund(daemon, api, auditor):
     f = new_fund(api, currency="NOK", kind="endowment", dual="75.5")
-    for reader in (api, Api(daemon, auditor["token"])):
+    for reader in (api, Client.api(daemon, auditor["token"])):
         funds = reader.ok("fund.list")["funds"]
         mine = [x for x in funds if x["code"] == f["code"]]
         assert mine == [f], mine
@@ -176,7 +169,7 @@ def test_balance_of_new_fund_is_zero(daemon, api, auditor, approver, cur, zero, 
     f = new_fund(api, currency=cur, kind=kind)
     want = {"code": f["code"], "currency": cur}
     want.update({k: zero for k in BALANCE_KEYS})
-    for reader in (api, Api(daemon, auditor["token"]), Api(daemon, approver["token"])):
+    for reader in (api, api_of(daemon, auditor), api_of(daemon, approver)):
         assert reader.ok("fund.balance", {"code": f["code"]}) == want
 
 
@@ -291,7 +284,7 @@ def test_record_earnings_unknown_fund(api):
 def test_record_earnings_needs_admin(daemon, api, auditor, approver):
     f = new_fund(api)
     for who in (auditor, approver):
-        Api(daemon, who["token"]).err("fund.record_earnings", {
+        Client.api(daemon, who["token"]).err("fund.record_earnings", {
             "code": f["code"], "amount": "1", "period": "x"}, -32003)
     assert balance(api, f["code"], "EUR") == expected_balance("pass_through")
 

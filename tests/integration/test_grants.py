@@ -1,4 +1,4 @@
-"""grant.apply, .get, .list, .withdraw, .approve and .reject (PROTOCOL sections 4-8; the
+"""grant.apply, .get, .list, .withdraw, .approve and .reject (docs/protocol.md; the
 conventions of docs/ledger.md for errors and pagination; the author's design where the
 contract is silent): applications, the four-eyes rule, one or two approvals by amount, the
 commitment written by the final approval, -32010 when the fund cannot cover it (also under
@@ -8,20 +8,13 @@ import json
 
 import pytest
 
-import fundlib
-from fundlib import assert_error, uniq
-from grantlib import (CATEGORIES, GRANT_KEYS, apply, check_grant, commitment_entries,
-                      funded_fund, gid, grant_params, leaks, new_returnee, race)
-from ledgerlib import (Api, api_of, account_sums, all_items, balance, check_entry,
-                       expected_balance, missing_like, new_fund, new_partner, pages,
-                       parse_time, postings_of, sql_lit, utcnow)
-
-
-@pytest.fixture(scope="module")
-def api(daemon, admin):
-    a = Api(daemon, admin)
-    yield a
-    a.close()
+from fl.env import uniq
+from fl.client import Client, assert_error, create_principal, leaks, new_client, race
+from fl.db import sql_lit
+from fl.ledger import (account_sums, all_items, balance, check_entry, expected_balance,
+                       missing_like, new_fund, new_partner, pages, parse_time, postings_of, utcnow)
+from fl.grants import (CATEGORIES, GRANT_KEYS, apply, check_grant, commitment_entries, funded_fund,
+                       gid, grant_params, new_returnee)
 
 
 @pytest.fixture(scope="module")
@@ -30,49 +23,34 @@ def admin_id(api):
 
 
 @pytest.fixture(scope="module")
-def pa(daemon, approver):
-    a = api_of(daemon, approver)
-    yield a
-    a.close()
+def pa(appr):
+    """The session's approver (conftest.py's appr)."""
+    return appr
 
 
 @pytest.fixture(scope="module")
 def pb(daemon, admin):
-    a = api_of(daemon, fundlib.create_principal(daemon, admin, ["approver"],
-                                                 name=uniq("approver-b")))
-    yield a
-    a.close()
+    with new_client(daemon, admin, ["approver"], "approver-b") as a:
+        yield a
 
 
 @pytest.fixture(scope="module")
 def pc(daemon, admin):
-    a = api_of(daemon, fundlib.create_principal(daemon, admin, ["approver"],
-                                                 name=uniq("approver-c")))
-    yield a
-    a.close()
-
-
-@pytest.fixture(scope="module")
-def aud(daemon, auditor):
-    a = api_of(daemon, auditor)
-    yield a
-    a.close()
+    with new_client(daemon, admin, ["approver"], "approver-c") as a:
+        yield a
 
 
 @pytest.fixture(scope="module")
 def maker(daemon, admin):
     """One principal with admin and approver: may apply, may approve others' grants."""
-    a = api_of(daemon, fundlib.create_principal(daemon, admin, ["admin", "approver"],
-                                                 name=uniq("maker")))
-    yield a
-    a.close()
+    with new_client(daemon, admin, ["admin", "approver"], "maker") as a:
+        yield a
 
 
 @pytest.fixture(scope="module")
 def plain_admin(daemon, admin):
-    a = api_of(daemon, fundlib.create_principal(daemon, admin, ["admin"], name=uniq("adm")))
-    yield a
-    a.close()
+    with new_client(daemon, admin, ["admin"], "adm") as a:
+        yield a
 
 
 @pytest.fixture
@@ -135,7 +113,7 @@ def test_apply_shape(api, admin_id, ret):
 ])
 def test_approvals_needed(api, ret, dual, amount, needed):
     f = new_fund(api, currency="EUR", dual=dual)
-    assert apply(api, ret, f, amount=amount)["approvals_needed"] == needed
+    assert apply(api, f, amount=amount, returnee=ret)["approvals_needed"] == needed
 
 
 def test_region_is_the_returnees(api):
@@ -143,14 +121,14 @@ def test_region_is_the_returnees(api):
     for region, name, code in (("Vayots Dzor", "Vayots Dzor", "AM-VD"),
                                ("AM-ER", "Yerevan", "AM-ER")):
         r = new_returnee(api, region=region)
-        g = apply(api, r, f)
+        g = apply(api, f, returnee=r)
         assert (g["region"], g["region_code"]) == (name, code), g
 
 
 @pytest.mark.parametrize("category", CATEGORIES)
 def test_categories(api, ret, category):
     f = new_fund(api)
-    assert apply(api, ret, f, category=category)["category"] == category
+    assert apply(api, f, category=category, returnee=ret)["category"] == category
 
 
 @pytest.mark.parametrize("cur,amount,want", [
@@ -159,7 +137,7 @@ def test_categories(api, ret, category):
 ])
 def test_amount_in_fund_currency(api, ret, cur, amount, want):
     f = new_fund(api, currency=cur)
-    g = apply(api, ret, f, amount=amount)
+    g = apply(api, f, amount=amount, returnee=ret)
     assert (g["amount"], g["currency"]) == (want, cur), g
     zero = {0: "0", 2: "0.00", 3: "0.000"}[len(want.partition(".")[2])]
     assert (g["committed"], g["disbursed"]) == (zero, zero), g
@@ -176,7 +154,7 @@ def test_amount_too_many_decimals(api, ret, cur, amount):
 def test_apply_needs_no_money(api, ret):
     """Available is checked at the final approval, not at application."""
     f = new_fund(api)
-    g = apply(api, ret, f, amount="1000000.00")
+    g = apply(api, f, amount="1000000.00", returnee=ret)
     assert g["status"] == "submitted"
     assert bal(api, f) == expected_balance("pass_through")
 
@@ -213,7 +191,7 @@ def test_apply_unknown_param(api, ret):
 def test_purpose_limit(api, ret):
     f = new_fund(api)
     purpose = ("Purpose " + uniq("p") + " ").ljust(1000, "z")
-    assert apply(api, ret, f, purpose=purpose)["purpose"] == purpose
+    assert apply(api, f, purpose=purpose, returnee=ret)["purpose"] == purpose
 
 
 def test_apply_unknown_returnee_or_fund(api, ret):
@@ -226,7 +204,7 @@ def test_apply_unknown_returnee_or_fund(api, ret):
 
 
 def test_get_unknown(api, ret):
-    g = apply(api, ret, new_fund(api))
+    g = apply(api, new_fund(api), returnee=ret)
     api.err("grant.get", {"grant_id": missing_like(g["grant_id"])}, -32004)
     api.err("grant.get", {"grant_id": "no-such-grant"}, -32004)
     api.err("grant.get", {}, -32602, field="grant_id")
@@ -239,7 +217,7 @@ def test_get_unknown(api, ret):
 
 def test_single_approval_commits(api, pa, ret):
     f = funded_fund(api, received="1000.00", dual="500.00")
-    g = apply(api, ret, f, amount="300.00")
+    g = apply(api, f, amount="300.00", returnee=ret)
     t0 = utcnow()
     a = pa.ok("grant.approve", {"grant_id": g["grant_id"], "comment": "solid plan"})
     check_grant(a)
@@ -258,7 +236,7 @@ def test_single_approval_commits(api, pa, ret):
 
 def test_dual_approval(api, pa, pb, pc, ret):
     f = funded_fund(api, received="1000.00", dual="100.00")
-    g = apply(api, ret, f, amount="250.00")
+    g = apply(api, f, amount="250.00", returnee=ret)
     assert g["approvals_needed"] == 2
     first = pa.ok("grant.approve", gid(g))
     check_grant(first)
@@ -288,7 +266,7 @@ def test_dual_approval(api, pa, pb, pc, ret):
 
 def test_amount_equal_to_threshold_needs_one(api, pa, ret):
     f = funded_fund(api, received="1000.00", dual="100.00")
-    g = apply(api, ret, f, amount="100.00")
+    g = apply(api, f, amount="100.00", returnee=ret)
     assert pa.ok("grant.approve", gid(g))["status"] == "approved"
     assert_commitment(api, f, [10000])
 
@@ -316,7 +294,7 @@ def test_self_approval(api, maker, pa, pb, ret):
 
 def test_maker_may_approve_others_grants(api, maker, ret):
     f = funded_fund(api, received="100.00")
-    g = apply(api, ret, f, amount="10.00")                  # applied by the admin
+    g = apply(api, f, amount="10.00", returnee=ret)     # applied by the admin
     a = maker.ok("grant.approve", gid(g))
     assert a["status"] == "approved" and a["approvals"][0]["principal_id"] == maker.pid
 
@@ -329,7 +307,7 @@ def decisions(env, g):
 
 def test_insufficient_funds(env, api, pa, ret):
     f = funded_fund(api, received="100.00")
-    g = apply(api, ret, f, amount="150.00")
+    g = apply(api, f, amount="150.00", returnee=ret)
     err = pa.err("grant.approve", dict(gid(g), comment="c"), -32010,
                  reason="insufficient_funds")
     assert err["data"].get("available") == "100.00", err     # docs/ledger.md
@@ -350,9 +328,9 @@ def test_insufficient_funds(env, api, pa, ret):
 
 def test_exactly_available(api, pa, ret):
     f = funded_fund(api, received="123.45")
-    g1 = apply(api, ret, f, amount="100.00")
-    g2 = apply(api, ret, f, amount="23.45")
-    g3 = apply(api, ret, f, amount="0.01")
+    g1 = apply(api, f, amount="100.00", returnee=ret)
+    g2 = apply(api, f, amount="23.45", returnee=ret)
+    g3 = apply(api, f, amount="0.01", returnee=ret)
     pa.ok("grant.approve", gid(g1))
     pa.ok("grant.approve", gid(g2))
     pa.err("grant.approve", gid(g3), -32010, reason="insufficient_funds")
@@ -362,8 +340,8 @@ def test_exactly_available(api, pa, ret):
 
 def test_insufficient_at_final_of_two(env, api, pa, pb, ret):
     f = funded_fund(api, received="1000.00", dual="100.00")
-    ga = apply(api, ret, f, amount="600.00")
-    gb = apply(api, ret, f, amount="600.00")
+    ga = apply(api, f, amount="600.00", returnee=ret)
+    gb = apply(api, f, amount="600.00", returnee=ret)
     pa.ok("grant.approve", gid(ga))
     first_b = pa.ok("grant.approve", gid(gb))               # 1000 available: not final anyway
     assert first_b["status"] == "submitted" and len(first_b["approvals"]) == 1
@@ -377,9 +355,9 @@ def test_insufficient_at_final_of_two(env, api, pa, pb, ret):
 
 def test_endowment_grants_from_earnings_only(api, pa, ret):
     f = funded_fund(api, received="1000.00", kind="endowment", earnings="50.00")
-    big = apply(api, ret, f, amount="60.00")
+    big = apply(api, f, amount="60.00", returnee=ret)
     pa.err("grant.approve", gid(big), -32010, reason="insufficient_funds")
-    ok = apply(api, ret, f, amount="50.00")
+    ok = apply(api, f, amount="50.00", returnee=ret)
     assert pa.ok("grant.approve", gid(ok))["status"] == "approved"
     assert bal(api, f) == expected_balance("endowment", received=100000, earnings=5000,
                                            committed=5000)
@@ -387,7 +365,7 @@ def test_endowment_grants_from_earnings_only(api, pa, ret):
 
 
 def test_approve_bad_params(api, pa, ret):
-    g = apply(api, ret, new_fund(api))
+    g = apply(api, new_fund(api), returnee=ret)
     pa.err("grant.approve", {}, -32602, field="grant_id")
     pa.err("grant.approve", {"grant_id": 5}, -32602, field="grant_id")
     pa.err("grant.approve", dict(gid(g), comment=5), -32602, field="comment")
@@ -402,7 +380,7 @@ def test_approve_bad_params(api, pa, ret):
 
 def test_reject(env, api, pa, pb, ret):
     f = funded_fund(api, received="1000.00")
-    g = apply(api, ret, f, amount="40.00")
+    g = apply(api, f, amount="40.00", returnee=ret)
     reason = "Not eligible: " + uniq("why")
     r = pb.ok("grant.reject", dict(gid(g), reason=reason))
     check_grant(r)
@@ -426,7 +404,7 @@ def test_reject(env, api, pa, pb, ret):
 
 def test_reject_after_first_of_two(api, pa, pb, ret):
     f = funded_fund(api, received="1000.00", dual="0")
-    g = apply(api, ret, f, amount="40.00")
+    g = apply(api, f, amount="40.00", returnee=ret)
     pa.ok("grant.approve", gid(g))
     r = pb.ok("grant.reject", dict(gid(g), reason="no"))
     assert r["status"] == "rejected" and r["committed"] == "0.00"
@@ -438,7 +416,7 @@ def test_reject_after_first_of_two(api, pa, pb, ret):
     ({"reason": 5}, "reason"), ({"reason": "x", "colour": "red"}, "colour"),
 ])
 def test_reject_and_withdraw_bad_params(api, pa, ret, params, field):
-    g = apply(api, ret, new_fund(api))
+    g = apply(api, new_fund(api), returnee=ret)
     p = dict(params)
     if field != "grant_id":
         p["grant_id"] = g["grant_id"]
@@ -448,7 +426,7 @@ def test_reject_and_withdraw_bad_params(api, pa, ret, params, field):
 
 
 def test_reject_withdraw_unknown(api, pa, ret):
-    g = apply(api, ret, new_fund(api))
+    g = apply(api, new_fund(api), returnee=ret)
     missing = {"grant_id": missing_like(g["grant_id"]), "reason": "r"}
     pa.err("grant.reject", missing, -32004)
     api.err("grant.withdraw", missing, -32004)
@@ -456,7 +434,7 @@ def test_reject_withdraw_unknown(api, pa, ret):
 
 def test_withdraw(api, pa, ret):
     f = funded_fund(api, received="1000.00")
-    g = apply(api, ret, f, amount="40.00")
+    g = apply(api, f, amount="40.00", returnee=ret)
     w = api.ok("grant.withdraw", dict(gid(g), reason="Returnee emigrated again"))
     check_grant(w)
     assert w["status"] == "withdrawn" and w["committed"] == "0.00", w
@@ -472,14 +450,14 @@ def test_withdraw(api, pa, ret):
 
 def test_withdraw_after_first_of_two(api, pa, ret):
     f = funded_fund(api, received="1000.00", dual="0")
-    g = apply(api, ret, f, amount="40.00")
+    g = apply(api, f, amount="40.00", returnee=ret)
     pa.ok("grant.approve", gid(g))
     assert api.ok("grant.withdraw", dict(gid(g), reason="r"))["status"] == "withdrawn"
 
 
 def test_approved_is_final_for_part_one(api, pa, pb, ret):
     f = funded_fund(api, received="1000.00")
-    g = apply(api, ret, f, amount="40.00")
+    g = apply(api, f, amount="40.00", returnee=ret)
     a = pa.ok("grant.approve", gid(g))
     for who, m, p in ((api, "grant.withdraw", dict(gid(g), reason="r")),
                       (pb, "grant.approve", gid(g)),
@@ -503,7 +481,7 @@ def book(api, pa):
     out = []
 
     def add(f, r, amount, then=None):
-        g = apply(api, r, f, amount=amount)
+        g = apply(api, f, amount=amount, returnee=r)
         if then == "approve":
             g = pa.ok("grant.approve", gid(g))
         elif then == "reject":
@@ -621,7 +599,7 @@ def test_idempotent_apply(api, ret):
 
 def test_idempotent_approve_and_withdraw(api, pa, ret):
     f = funded_fund(api, received="1000.00", dual="0")
-    g = apply(api, ret, f, amount="12.00")
+    g = apply(api, f, amount="12.00", returnee=ret)
     p = dict(gid(g), comment="ok", idempotency_key=uniq("ap"))
     a = pa.ok("grant.approve", p)
     assert pa.ok("grant.approve", dict(p)) == a             # a replay, not already_approved
@@ -635,7 +613,7 @@ def test_idempotent_approve_and_withdraw(api, pa, ret):
 
 def test_idempotent_final_approval_commits_once(api, pa, ret):
     f = funded_fund(api, received="1000.00")
-    g = apply(api, ret, f, amount="70.00")
+    g = apply(api, f, amount="70.00", returnee=ret)
     p = dict(gid(g), idempotency_key=uniq("ap"))
     a = pa.ok("grant.approve", p)
     assert pa.ok("grant.approve", dict(p)) == a
@@ -649,7 +627,7 @@ def test_idempotent_final_approval_commits_once(api, pa, ret):
 
 def test_roles(daemon, api, pa, aud, plain_admin, ret):
     f = funded_fund(api, received="1000.00")
-    g = apply(api, ret, f, amount="10.00")
+    g = apply(api, f, amount="10.00", returnee=ret)
     # apply / withdraw need admin
     for who in (pa, aud):
         who.err("grant.apply", grant_params(ret, f), -32003)
@@ -677,11 +655,11 @@ def test_partner_isolation(daemon, admin, api, pa):
                                         "earmark_region": "Syunik"})
     r = new_returnee(api, region="Syunik", full_name="Hidden Hovhannisyan " + uniq("h"))
     secret_purpose = "Purpose naming nobody " + uniq("pp")
-    g = apply(api, r, f, amount="100.00", purpose=secret_purpose)
-    g2 = apply(api, r, f, amount="50.00")
+    g = apply(api, f, amount="100.00", purpose=secret_purpose, returnee=r)
+    g2 = apply(api, f, amount="50.00", returnee=r)
     pa.ok("grant.approve", gid(g))
-    pr = fundlib.create_principal(daemon, admin, ["partner"], partner_id=partner["partner_id"])
-    papi = Api(daemon, pr["token"], record=True)
+    pr = create_principal(daemon, admin, ["partner"], partner_id=partner["partner_id"])
+    papi = Client.api(daemon, pr["token"], record=True)
     forbidden = [
         ("grant.apply", grant_params(r, f)),
         ("grant.get", gid(g)),
@@ -730,7 +708,7 @@ def test_concurrent_approvals_never_overcommit(env, daemon, api, pa, pb, pc):
     14 connections by three approvers who created none of them: exactly 10 commit."""
     f = funded_fund(api, received="1000.00", dual="100000")
     r = new_returnee(api, region="AM-GR")
-    gs = [apply(api, r, f, amount="100.00") for _ in range(14)]
+    gs = [apply(api, f, amount="100.00", returnee=r) for _ in range(14)]
     approvers = (pa, pb, pc)
     calls = [(approvers[i % 3].token, "grant.approve", dict(gid(g), comment="race %d" % i))
              for i, g in enumerate(gs)]
@@ -768,7 +746,7 @@ def test_concurrent_approvals_never_overcommit(env, daemon, api, pa, pb, pc):
 def test_concurrent_approvals_balance_agrees_with_journal(env, api, daemon, pa, pb):
     f = funded_fund(api, received="500.00", dual="100000")
     r = new_returnee(api)
-    gs = [apply(api, r, f, amount="70.00") for _ in range(9)]   # 7 fit (490.00)
+    gs = [apply(api, f, amount="70.00", returnee=r) for _ in range(9)]   # 7 fit (490.00)
     docs = race(daemon, [((pa, pb)[i % 2].token, "grant.approve", gid(g))
                          for i, g in enumerate(gs)])
     assert sum(1 for d in docs if "result" in d) == 7, docs
@@ -783,7 +761,7 @@ def test_concurrent_approvals_balance_agrees_with_journal(env, api, daemon, pa, 
 def test_concurrent_two_approvers_on_one_dual_grant(daemon, api, pa, pb):
     for _ in range(3):
         f = funded_fund(api, received="1000.00", dual="0")
-        g = apply(api, new_returnee(api), f, amount="300.00")
+        g = apply(api, f, amount="300.00", returnee=new_returnee(api))
         docs = race(daemon, [(pa.token, "grant.approve", gid(g)),
                              (pb.token, "grant.approve", gid(g))])
         assert all("result" in d for d in docs), docs
@@ -797,7 +775,7 @@ def test_concurrent_two_approvers_on_one_dual_grant(daemon, api, pa, pb):
 
 def test_concurrent_same_approver_twice(daemon, api, pa):
     f = funded_fund(api, received="1000.00", dual="0")
-    g = apply(api, new_returnee(api), f, amount="30.00")
+    g = apply(api, f, amount="30.00", returnee=new_returnee(api))
     docs = race(daemon, [(pa.token, "grant.approve", gid(g)),
                          (pa.token, "grant.approve", gid(g))])
     ok = [d for d in docs if "result" in d]
@@ -811,7 +789,7 @@ def test_concurrent_same_approver_twice(daemon, api, pa):
 def test_concurrent_approve_and_withdraw(daemon, admin, api, pa):
     for _ in range(3):
         f = funded_fund(api, received="1000.00")
-        g = apply(api, new_returnee(api), f, amount="30.00")
+        g = apply(api, f, amount="30.00", returnee=new_returnee(api))
         ap, wd = race(daemon, [(pa.token, "grant.approve", gid(g)),
                                (admin, "grant.withdraw", dict(gid(g), reason="race"))])
         assert ("result" in ap) != ("result" in wd), (ap, wd)

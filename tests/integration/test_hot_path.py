@@ -11,8 +11,10 @@ import re
 
 import pytest
 
-import fundlib
-from ledgerlib import api_of, new_fund, new_partner, psql, sql_lit
+from fl.client import api_of
+from fl.env import ROOT
+from fl.db import psql, sql_lit
+from fl.ledger import new_fund, new_partner
 
 HOT_TABLES = ("audit_event", "journal_entry", "posting", "contribution", "idempotency",
               "fund_delta")
@@ -68,7 +70,7 @@ def test_planner_setting_warns_and_goes_on_for_a_role_that_does_not_own_the_data
     """0008 sets random_page_cost on the database, which only its owner may do. Migrated by
     another role, that step warns with the command to run, and the migration goes on. Its
     DO block, taken from the file, run as the daemon's role (which owns nothing)."""
-    path = os.path.join(fundlib.ROOT, "migrations", "0008_hot_path.sql")
+    path = os.path.join(ROOT, "migrations", "0008_hot_path.sql")
     with open(path) as f:
         text = f.read()
     m = re.search(r"^DO \$\$\n.*?\n\$\$;\n", text, re.S | re.M)

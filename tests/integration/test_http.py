@@ -1,15 +1,19 @@
 """HTTP layer: /healthz, /metrics, status codes for bad requests, size limits
-(PROTOCOL section 3 and the issue's HTTP behaviour)."""
+(docs/protocol.md and the issue's HTTP behaviour)."""
 
+import configparser
 import json
+import os
 import re
 import time
 
 import pytest
 
-import fundlib
-from fundlib import HttpReader, Session, assert_error, call, fake_token, http_get, raw_exchange, \
-    raw_tls, read_http_response, wait_closed
+from fl.env import fake_token, uniq
+from fl.client import (Background, Client, HttpReader, assert_error, call, http_get,
+                       metric_value, raw_exchange, raw_tls, read_http_response, scrape,
+                       wait_closed)
+from fl.db import TableLock
 
 WHOAMI = json.dumps({"jsonrpc": "2.0", "method": "system.whoami", "id": 1})
 
@@ -37,21 +41,12 @@ def test_healthz_ignores_bad_credentials(daemon):
 
 # ---------------------------------------------------------------------------------- /metrics
 
-def scrape(daemon, token):
-    st, headers, body = http_get(daemon, "/metrics", token=token)
-    assert st == 200, (st, body[:300])
-    ctype = dict((k.lower(), v) for k, v in headers).get("content-type", "")
-    assert ctype.startswith("text/plain"), ctype
-    text = body.decode("utf-8")
-    return text, fundlib.parse_metrics(text)
-
-
 def test_metrics_needs_credentials(daemon):
-    with Session(daemon) as s:
+    with Client(daemon) as s:
         r = s.request("GET", "/metrics")
     assert r.status == 401
     assert_error(r.json(), -32001)
-    with Session(daemon, fake_token()) as s:
+    with Client(daemon, fake_token()) as s:
         r = s.request("GET", "/metrics")
     assert r.status == 401
 
@@ -66,22 +61,81 @@ def test_metrics_allowed_for_auditor(daemon, auditor):
     assert samples
 
 
-def test_metrics_content(daemon, admin):
+def _gauge(daemon, token, name):
+    v = metric_value(scrape(daemon, token)[1], name)
+    assert v is not None, "metric %s missing" % name
+    return v
+
+
+def _wait_gauge(daemon, token, name, ok, timeout=10):
+    """Scrapes until ok(value) holds; returns the value (the last one if it never does)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = _gauge(daemon, token, name)
+        if ok(v) or time.monotonic() > deadline:
+            return v
+        time.sleep(0.05)
+
+
+def _configured_pool(conf):
+    """fundd_db_pool_size as the config says it: pool_size split evenly over the workers
+    (as many as processors by default, never more than pool_size), what does not divide
+    left out (config/fundd.conf.example)."""
+    cp = configparser.ConfigParser(interpolation=None, comment_prefixes=(";", "#"))
+    cp.read(conf)
+    size = cp.getint("database", "pool_size", fallback=8)
+    workers = cp.getint("server", "workers", fallback=0) or os.sysconf("SC_NPROCESSORS_ONLN")
+    workers = min(workers, size)
+    return size // workers * workers
+
+
+def test_metrics_content(env, daemon, admin):
     call(daemon, admin, "system.whoami")
     text, samples = scrape(daemon, admin)
     names = {n for n, _, _ in samples}
-    ok = fundlib.metric_value(samples, "fundd_rpc_requests_total",
-                              method="system.whoami", outcome="ok")
+    ok = metric_value(samples, "fundd_rpc_requests_total",
+                      method="system.whoami", outcome="ok")
     assert ok is not None and ok >= 1, \
         'no fundd_rpc_requests_total{method="system.whoami",outcome="ok"}'
     for g in ("fundd_db_pool_in_use", "fundd_db_pool_waiting", "fundd_connections_open"):
         assert g in names, "metric %s missing" % g
-    assert fundlib.metric_value(samples, "fundd_connections_open") >= 1
-    assert fundlib.metric_value(samples, "fundd_db_pool_in_use") >= 0
-    assert fundlib.metric_value(samples, "fundd_db_pool_waiting") >= 0
+    assert metric_value(samples, "fundd_connections_open") >= 1
     assert re.search(r"^# TYPE fundd_rpc_duration_seconds histogram$", text, re.M), \
         "fundd_rpc_duration_seconds is not declared a histogram"
     assert re.search(r"^# TYPE fundd_rpc_requests_total counter$", text, re.M)
+
+    # Open connections: three more held open count, and stop counting once closed.
+    held = [Client(daemon, admin) for _ in range(3)]
+    try:
+        for s in held:
+            s.call("system.whoami")
+        open_held = _gauge(daemon, admin, "fundd_connections_open")
+        assert open_held >= 4, "3 connections held and the scrape's own, %r open" % open_held
+    finally:
+        for s in held:
+            s.close()
+    left = _wait_gauge(daemon, admin, "fundd_connections_open", lambda v: v <= open_held - 3)
+    assert left <= open_held - 3, "3 of %r connections closed, still %r open" % (open_held, left)
+
+    # The pool: every configured connection up; a call held in the database by a lock
+    # keeps one more connection in use than when idle (the scrape's own token check runs on
+    # another, so none waits), and it is free again once the call is answered.
+    size = _gauge(daemon, admin, "fundd_db_pool_size")
+    assert size == _configured_pool(daemon.conf), size
+    up = _wait_gauge(daemon, admin, "fundd_db_pool_up", lambda v: v == size, timeout=20)
+    assert up == size, "%r of %r database connections up" % (up, size)
+    assert _gauge(daemon, admin, "fundd_db_pool_waiting") == 0
+    idle = min(_gauge(daemon, admin, "fundd_db_pool_in_use") for _ in range(3))
+    assert idle <= 1, "fundd_db_pool_in_use %r with nothing running but the scrape" % idle
+    with TableLock(env, "fl.fund"):
+        job = Background(lambda: call(daemon, admin, "fund.list", timeout=60))
+        job.start()
+        busy = _wait_gauge(daemon, admin, "fundd_db_pool_in_use", lambda v: v > idle)
+        assert idle < busy <= size, "fundd_db_pool_in_use %r while a call is held" % busy
+        assert _gauge(daemon, admin, "fundd_db_pool_waiting") == 0
+    assert "funds" in job.get(60)
+    after = _wait_gauge(daemon, admin, "fundd_db_pool_in_use", lambda v: v <= idle)
+    assert after <= idle, "fundd_db_pool_in_use still %r after the held call answered" % after
 
 
 def test_metrics_histogram_is_cumulative(daemon, admin):
@@ -100,7 +154,7 @@ def test_metrics_histogram_is_cumulative(daemon, admin):
         assert series[-1][0] == float("inf"), "no le=\"+Inf\" bucket for %r" % (key,)
         counts = [v for _, v in series]
         assert counts == sorted(counts), "buckets not cumulative for %r: %r" % (key, series)
-        count = fundlib.metric_value(samples, "fundd_rpc_duration_seconds_count", **dict(key))
+        count = metric_value(samples, "fundd_rpc_duration_seconds_count", **dict(key))
         if count is not None:
             assert count == counts[-1]
     assert sum(s[-1][1] for s in groups.values()) >= 1
@@ -108,14 +162,14 @@ def test_metrics_histogram_is_cumulative(daemon, admin):
 
 def test_metrics_counter_increases(daemon, admin):
     _, before = scrape(daemon, admin)
-    b = fundlib.metric_value(before, "fundd_rpc_requests_total",
-                             method="system.whoami", outcome="ok") or 0
-    with Session(daemon, admin) as s:
+    b = metric_value(before, "fundd_rpc_requests_total",
+                     method="system.whoami", outcome="ok") or 0
+    with Client(daemon, admin) as s:
         for _ in range(3):
             s.call("system.whoami")
     _, after = scrape(daemon, admin)
-    a = fundlib.metric_value(after, "fundd_rpc_requests_total",
-                             method="system.whoami", outcome="ok")
+    a = metric_value(after, "fundd_rpc_requests_total",
+                     method="system.whoami", outcome="ok")
     assert a is not None and a - b >= 3, (b, a)
 
 
@@ -124,7 +178,7 @@ def test_metrics_counter_increases(daemon, admin):
 @pytest.mark.parametrize("method,path", [("GET", "/nope"), ("POST", "/nope"),
                                          ("GET", "/rpcx"), ("GET", "/")])
 def test_unknown_path_404(daemon, admin, method, path):
-    with Session(daemon, admin) as s:
+    with Client(daemon, admin) as s:
         r = s.request(method, path, body=b"{}" if method == "POST" else None)
     assert r.status == 404, r
 
@@ -132,7 +186,7 @@ def test_unknown_path_404(daemon, admin, method, path):
 @pytest.mark.parametrize("method,path", [("GET", "/rpc"), ("PUT", "/rpc"), ("DELETE", "/rpc"),
                                          ("POST", "/healthz"), ("POST", "/metrics")])
 def test_wrong_method_405(daemon, admin, method, path):
-    with Session(daemon, admin) as s:
+    with Client(daemon, admin) as s:
         r = s.request(method, path, body=b"{}" if method in ("POST", "PUT") else None)
     assert r.status == 405, r
 
@@ -185,7 +239,7 @@ def test_many_headers_over_default_limit_431(daemon):
 
 
 def test_header_under_default_limit_ok(daemon, admin):
-    with Session(daemon, admin) as s:
+    with Client(daemon, admin) as s:
         r = s.request("POST", "/rpc", body=WHOAMI, headers={"X-Filler": "c" * 8000})
     assert r.status == 200
     assert r.json()["result"]["name"] == "admin"
@@ -256,19 +310,19 @@ def padded_whoami(size):
 
 
 def test_body_over_limit_413(small, admin):
-    with Session(small, admin) as s:
+    with Client(small, admin) as s:
         r = s.request("POST", "/rpc", body=padded_whoami(2000))
     assert r.status == 413, r
 
 
 def test_body_one_over_limit_413(small, admin):
-    with Session(small, admin) as s:
+    with Client(small, admin) as s:
         r = s.request("POST", "/rpc", body=padded_whoami(1025))
     assert r.status == 413, r
 
 
 def test_body_at_limit_ok(small, admin):
-    with Session(small, admin) as s:
+    with Client(small, admin) as s:
         r = s.request("POST", "/rpc", body=padded_whoami(1024))
     assert r.status == 200, r
     assert r.json()["result"]["name"] == "admin"
@@ -288,7 +342,7 @@ def test_huge_content_length_refused_without_reading(small, admin):
 def test_batch_over_body_limit_413(small, admin):
     batch = json.dumps([json.loads(WHOAMI)] * 40).encode()
     assert len(batch) > 1024
-    with Session(small, admin) as s:
+    with Client(small, admin) as s:
         r = s.request("POST", "/rpc", body=batch)
     assert r.status == 413
 
@@ -312,16 +366,16 @@ def test_connections_spread_evenly_over_workers(daemon_factory, admin):
     """The kernel's SO_REUSEPORT spreads connections by a hash of their addresses; the daemon
     hands each new one to the worker with the fewest open, so each worker's database
     batches serve the same number of clients (server.c, accept_cb)."""
-    d = daemon_factory(fundlib.uniq("spread"), {"server": {"workers": 2},
-                                                "database": {"pool_size": 2}})
+    d = daemon_factory(uniq("spread"), {"server": {"workers": 2},
+                                        "database": {"pool_size": 2}})
     sessions = []
     try:
         for _ in range(100):
-            s = Session(d, admin)
+            s = Client(d, admin)
             sessions.append(s)
             assert s.call("system.whoami")["principal_id"]
         _, samples = scrape(d, admin)  # on a connection of its own: 101 open
-        per = [fundlib.metric_value(samples, "fundd_worker_connections", worker=str(i))
+        per = [metric_value(samples, "fundd_worker_connections", worker=str(i))
                for i in (0, 1)]
         assert sum(per) == 101 and max(per) - min(per) <= 1, per
     finally:

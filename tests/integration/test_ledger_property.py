@@ -17,18 +17,17 @@ from decimal import Decimal
 
 import pytest
 
-from fundlib import uniq
-from ledgerlib import (DECIMALS, Api, account_sums, check_entry, fund_code, fund_entries,
-                       fx_minor, minor, money, pages, sql_lit, tb_rows, trial_balance)
+from fl.env import uniq
+from fl.client import Client
+from fl.db import sql_lit
+from fl.ledger import (DECIMALS, account_sums, check_entry, fund_code, fund_entries, fx_minor,
+                       minor, money, pages, tb_rows, trial_balance)
+from fl.grants import REGIONS
 
 SEED = int(os.environ.get("LEDGER_SEED", "20261123"))
 N_OPS = int(os.environ.get("LEDGER_OPS", "2000"))
 FUND_CURRENCIES = ["EUR", "JPY", "KWD"]
 CONTRIB_CURRENCIES = ["EUR", "JPY", "KWD", "USD"]
-REGIONS = [("Aragatsotn", "AM-AG"), ("Ararat", "AM-AR"), ("Armavir", "AM-AV"),
-           ("Gegharkunik", "AM-GR"), ("Kotayk", "AM-KT"), ("Lori", "AM-LO"),
-           ("Shirak", "AM-SH"), ("Syunik", "AM-SU"), ("Tavush", "AM-TV"),
-           ("Vayots Dzor", "AM-VD"), ("Yerevan", "AM-ER")]
 BATCH = 100
 ROUGH_RATES = {"EUR": Decimal(1), "USD": Decimal("0.92"), "JPY": Decimal("0.0062"),
                "KWD": Decimal("3.0")}
@@ -378,7 +377,7 @@ class Walk:
 
 @pytest.fixture(scope="module")
 def walk(daemon, admin):
-    api = Api(daemon, admin, timeout=120)
+    api = Client.api(daemon, admin, timeout=120)
     w = Walk(api, random.Random(SEED))
     t0 = time.monotonic()
     w.run(N_OPS)

@@ -1,5 +1,5 @@
 """ledger.entries and ledger.trial_balance, and the journal's guarantees in PostgreSQL
-(PROTOCOL sections 7, 8, 9; docs/ledger.md: chart of accounts, events and their entries,
+(docs/protocol.md; docs/ledger.md: chart of accounts, events and their entries,
 worked example, methods)."""
 
 import datetime
@@ -7,17 +7,12 @@ import time
 
 import pytest
 
-from fundlib import uniq
-from ledgerlib import (Api, account_sums, balance, check_entry, entries_for, expected_balance,
-                       fund_entries, minor, money, new_fund, new_partner, pages, parse_time, postings_of,
-                       psql, rfc3339, sql_lit, tb_rows, trial_balance, utcnow)
-
-
-@pytest.fixture(scope="module")
-def api(daemon, admin):
-    a = Api(daemon, admin)
-    yield a
-    a.close()
+from fl.env import uniq
+from fl.client import Client
+from fl.db import psql, refused, sql_lit
+from fl.ledger import (account_sums, balance, check_entry, entries_for, expected_balance,
+                       fund_entries, minor, money, new_fund, new_partner, pages, parse_time,
+                       postings_of, rfc3339, tb_rows, trial_balance, utcnow)
 
 
 def earn(api, code, amount, period="P"):
@@ -213,10 +208,10 @@ def test_entries_bad_params(api, params, field):
 def test_roles(daemon, api, auditor, approver):
     f = new_fund(api, currency="HUF")
     earn(api, f["code"], "10")
-    aud = Api(daemon, auditor["token"])
+    aud = Client.api(daemon, auditor["token"])
     assert len(aud.ok("ledger.entries", {"account": f["code"] + ":cash"})["entries"]) == 1
     totals_ok(aud.ok("ledger.trial_balance", {"currency": "HUF"}), "HUF")
-    appr = Api(daemon, approver["token"])
+    appr = Client.api(daemon, approver["token"])
     appr.err("ledger.entries", {"account": f["code"] + ":cash"}, -32003)
     appr.err("ledger.trial_balance", {"currency": "HUF"}, -32003)
 
@@ -327,20 +322,6 @@ def booked(api):
     return f
 
 
-def refused(env, body, role=None):
-    """Runs body in a transaction that is rolled back if the database accepts it; returns
-    psql's stderr, failing the test if it was accepted."""
-    script = "BEGIN;\n%s%s\nSELECT 'ACCEPTED';\nROLLBACK;\n" % (
-        "SET ROLE %s;\n" % role if role else "", body)
-    p = psql(env, script)
-    assert "ACCEPTED" not in p.stdout and p.returncode != 0, \
-        "the database accepted %r (as %s)" % (body, role or "the schema owner")
-    assert "ERROR" in p.stderr, p.stderr
-    for bad in ("syntax error", "does not exist"):
-        assert bad not in p.stderr, "the test's SQL is wrong: %s" % p.stderr
-    return p.stderr
-
-
 def test_sql_control(env, booked):
     # The tables the next tests use exist and are readable by the daemon's role.
     p = psql(env, "SET ROLE fundd_app;\nSELECT count(*) FROM fl.posting;\n"
@@ -432,7 +413,7 @@ def test_unbalanced_entry_refused_at_commit(env, api, booked, postings):
 
 
 def test_entry_in_two_currencies_must_balance_in_each(env, api, booked):
-    # The check's second branch (migration 0012): an entry whose postings are in several
+    # The check's second branch (fl.entry_commit): an entry whose postings are in several
     # currencies balances in each of them, not merely in its total.
     other = new_fund(api, currency="EUR")
     a, b = booked["code"], other["code"]

@@ -9,9 +9,9 @@ import ssl
 import subprocess
 import time
 
-import fundlib
-from fundlib import (FUNDD, ROOT, Background, Daemon, Session, TableLock, call, free_port,
-                     raw_tls, uniq)
+from fl.client import Background, Client, call, raw_tls
+from fl.db import TableLock
+from fl.env import FUNDD, ROOT, Daemon, free_port, remember_token, uniq
 
 WHOAMI = {"jsonrpc": "2.0", "method": "system.whoami", "id": 1}
 
@@ -21,7 +21,7 @@ def test_sigterm_drains_in_flight_request(env, daemon_factory, daemon, admin):
     name = uniq("drain")
 
     def create():
-        with Session(d, admin, timeout=30) as s:
+        with Client(d, admin, timeout=30) as s:
             return s.rpc("principal.create", {"name": name, "roles": ["auditor"]})
 
     with TableLock(env) as lock:
@@ -33,7 +33,7 @@ def test_sigterm_drains_in_flight_request(env, daemon_factory, daemon, admin):
         assert d.alive(), "fundd exited with a request in flight:\n" + d.log_tail()
         # New connections are refused while draining (closed or 503, never served).
         try:
-            with Session(d, admin, timeout=3) as s:
+            with Client(d, admin, timeout=3) as s:
                 r = s.post_rpc(WHOAMI)
             refused = r.status == 503
             detail = repr(r)
@@ -44,7 +44,7 @@ def test_sigterm_drains_in_flight_request(env, daemon_factory, daemon, admin):
     r, doc = job.get(30)
     assert r.status == 200, r
     assert "result" in doc, doc
-    fundlib.remember_token(doc["result"]["token"])
+    remember_token(doc["result"]["token"])
     try:
         rc = d.proc.wait(15)
     except subprocess.TimeoutExpired:
@@ -77,7 +77,7 @@ def test_client_disconnect_mid_query(env, daemon, admin):
     time.sleep(0.3)
     assert daemon.alive(), "fundd died after a client vanished mid-query:\n" + daemon.log_tail()
     # The pool connection it used is usable again: several calls in a row.
-    with Session(daemon, admin) as s:
+    with Client(daemon, admin) as s:
         for _ in range(10):
             assert s.call("system.whoami")["name"] == "admin"
 

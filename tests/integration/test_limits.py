@@ -5,16 +5,15 @@ import socket
 import ssl
 import time
 
-import fundlib
-from fundlib import Background, RpcError, Session, TableLock, call, uniq
-
-WHOAMI = {"jsonrpc": "2.0", "method": "system.whoami", "id": 1}
+from fl.env import remember_token, uniq
+from fl.client import WHOAMI, Background, Client, RpcError, assert_error, call, rpc
+from fl.db import TableLock
 
 
 def extra_connection_outcome(daemon, token):
     """What happens to a connection past the cap: '503', 'closed', 'served:<status>', 'hung'."""
     try:
-        with Session(daemon, token, timeout=5) as s:
+        with Client(daemon, token, timeout=5) as s:
             r = s.post_rpc(WHOAMI)
     except socket.timeout:
         return "hung"
@@ -33,7 +32,7 @@ def test_max_connections(daemon_factory, admin):
             # The readiness probe's connection may still be counted for a moment.
             deadline = time.monotonic() + 5
             while True:
-                s = Session(d, admin, timeout=10)
+                s = Client(d, admin, timeout=10)
                 try:
                     r = s.post_rpc(WHOAMI)
                     if r.status == 200:
@@ -75,12 +74,12 @@ def test_pool_of_one_serves_concurrent_requests(daemon_factory, admin):
     d = daemon_factory("pool1", {"database": {"pool_size": 1}})
 
     def work(i):
-        with Session(d, admin, timeout=30) as s:
+        with Client(d, admin, timeout=30) as s:
             names = []
             for j in range(3):
                 names.append(s.call("system.whoami")["name"])
             p = s.call("principal.create", {"name": uniq("pool1-%d" % i), "roles": ["auditor"]})
-            fundlib.remember_token(p["token"])
+            remember_token(p["token"])
             return names, p["principal_id"]
 
     jobs = [Background(lambda i=i: work(i)) for i in range(12)]
@@ -100,11 +99,11 @@ def test_wait_queue_overflow_is_overloaded(env, daemon_factory, admin):
     n = 6
 
     def create(i):
-        with Session(d, admin, timeout=40) as s:
+        with Client(d, admin, timeout=40) as s:
             try:
                 p = s.call("principal.create", {"name": uniq("waitq-%d" % i),
                                                 "roles": ["auditor"]})
-                fundlib.remember_token(p["token"])
+                remember_token(p["token"])
                 return ("ok", p["principal_id"])
             except RpcError as e:
                 return ("error", e)
@@ -125,7 +124,7 @@ def test_wait_queue_overflow_is_overloaded(env, daemon_factory, admin):
     over = [(j, r[1]) for j, r in zip(jobs, results) if r[0] == "error"]
     for j, e in over:
         assert e.code == -32029, "expected -32029 overloaded, got %r" % (e.error,)
-        fundlib.assert_error({"jsonrpc": "2.0", "id": 1, "error": e.error}, -32029)
+        assert_error({"jsonrpc": "2.0", "id": 1, "error": e.error}, -32029)
         assert j.t_end < t_release, "the -32029 answer only came after the lock was released"
     assert len(over) >= 1, "no request was refused with -32029 past wait_queue = 1: %r" % (
         results,)
@@ -138,8 +137,8 @@ def test_pool_size_caps_database_connections(env, daemon_factory, admin):
     d = daemon_factory("poolcap", {"database": {"pool_size": 1}, "server": {"workers": 2}})
 
     def create(i):
-        return fundlib.rpc(d, admin, "principal.create",
-                           {"name": uniq("poolcap-%d" % i), "roles": ["auditor"]}, timeout=30)
+        return rpc(d, admin, "principal.create",
+                   {"name": uniq("poolcap-%d" % i), "roles": ["auditor"]}, timeout=30)
 
     with TableLock(env) as lock:
         jobs = [Background(lambda i=i: create(i)) for i in range(4)]
@@ -151,13 +150,13 @@ def test_pool_size_caps_database_connections(env, daemon_factory, admin):
     for j in jobs:
         r, doc = j.get(40)
         assert "result" in doc, doc
-        fundlib.remember_token(doc["result"]["token"])
+        remember_token(doc["result"]["token"])
     assert busy == 1, "pool_size = 1, but %d database connections were in use at once" % busy
 
 
 def test_concurrent_load(daemon, admin):
     def work(i):
-        with Session(daemon, admin, timeout=30) as s:
+        with Client(daemon, admin, timeout=30) as s:
             out = []
             for j in range(5):
                 m = ("system.whoami", "region.list", "system.version")[(i + j) % 3]

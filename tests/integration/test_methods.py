@@ -1,18 +1,11 @@
-"""system.*, region.list and principal.* methods (PROTOCOL sections 5 and 8), including
+"""system.*, region.list and principal.* methods (docs/protocol.md), including
 parameter validation and idempotency keys."""
-
-import threading
 
 import pytest
 
-import fundlib
-from fundlib import Background, Session, assert_error, call, rpc, uniq
-
-REGIONS = {
-    ("Aragatsotn", "AM-AG"), ("Ararat", "AM-AR"), ("Armavir", "AM-AV"),
-    ("Gegharkunik", "AM-GR"), ("Kotayk", "AM-KT"), ("Lori", "AM-LO"), ("Shirak", "AM-SH"),
-    ("Syunik", "AM-SU"), ("Tavush", "AM-TV"), ("Vayots Dzor", "AM-VD"), ("Yerevan", "AM-ER"),
-}
+from fl.env import remember_token, uniq
+from fl.client import assert_error, call, create_principal, race, rpc
+from fl.grants import REGIONS
 
 
 def test_system_version(daemon, admin):
@@ -35,7 +28,7 @@ def test_region_list(daemon, auditor):
     res = call(daemon, auditor["token"], "region.list")
     regions = res["regions"]
     assert len(regions) == 11
-    assert {(r["region"], r["region_code"]) for r in regions} == REGIONS
+    assert {(r["region"], r["region_code"]) for r in regions} == set(REGIONS)
     assert all(r["country"] == "AM" for r in regions)
     for r in regions:
         assert set(r) >= {"region", "region_code", "country"}
@@ -50,7 +43,7 @@ def test_region_list_order_is_stable(daemon, admin):
 def test_principal_create_and_use(daemon, admin):
     name = uniq("approver")
     p = call(daemon, admin, "principal.create", {"name": name, "roles": ["approver"]})
-    fundlib.remember_token(p["token"])
+    remember_token(p["token"])
     assert set(p) >= {"principal_id", "token"}
     assert isinstance(p["principal_id"], str) and p["principal_id"]
     me = call(daemon, p["token"], "system.whoami")
@@ -59,7 +52,7 @@ def test_principal_create_and_use(daemon, admin):
 
 
 def test_principal_create_all_plain_roles(daemon, admin):
-    p = fundlib.create_principal(daemon, admin, ["admin", "approver", "auditor"])
+    p = create_principal(daemon, admin, ["admin", "approver", "auditor"])
     assert sorted(call(daemon, p["token"], "system.whoami")["roles"]) == \
         ["admin", "approver", "auditor"]
 
@@ -95,7 +88,7 @@ def test_principal_create_invalid_params(daemon, admin, params, field):
 
 
 def test_principal_revoke(daemon, admin):
-    p = fundlib.create_principal(daemon, admin, ["auditor"])
+    p = create_principal(daemon, admin, ["auditor"])
     res = call(daemon, admin, "principal.revoke", {"principal_id": p["principal_id"]})
     assert res == {"principal_id": p["principal_id"], "revoked": True}
 
@@ -122,7 +115,7 @@ def test_idempotent_principal_create(daemon, admin):
     key = uniq("idem")
     params = {"name": uniq("idem-p"), "roles": ["auditor"], "idempotency_key": key}
     first = call(daemon, admin, "principal.create", params)
-    fundlib.remember_token(first["token"])
+    remember_token(first["token"])
     assert isinstance(first["token"], str) and first["token"]
     again = call(daemon, admin, "principal.create", dict(params))
     assert again["principal_id"] == first["principal_id"]
@@ -135,7 +128,7 @@ def test_idempotency_key_with_other_params(daemon, admin):
     key = uniq("idem")
     first = call(daemon, admin, "principal.create",
                  {"name": uniq("idem-a"), "roles": ["auditor"], "idempotency_key": key})
-    fundlib.remember_token(first["token"])
+    remember_token(first["token"])
     r, doc = rpc(daemon, admin, "principal.create",
                  {"name": uniq("idem-b"), "roles": ["auditor"], "idempotency_key": key})
     assert r.status == 200
@@ -152,14 +145,14 @@ def test_different_idempotency_keys_create_distinct_principals(daemon, admin):
              {"name": name, "roles": ["auditor"], "idempotency_key": uniq("k")})
     b = call(daemon, admin, "principal.create",
              {"name": name + "-2", "roles": ["auditor"], "idempotency_key": uniq("k")})
-    fundlib.remember_token(a["token"])
-    fundlib.remember_token(b["token"])
+    remember_token(a["token"])
+    remember_token(b["token"])
     assert a["principal_id"] != b["principal_id"]
     assert a["token"] and b["token"]
 
 
 def test_idempotent_revoke(daemon, admin):
-    p = fundlib.create_principal(daemon, admin, ["auditor"])
+    p = create_principal(daemon, admin, ["auditor"])
     key = uniq("idem-rv")
     params = {"principal_id": p["principal_id"], "idempotency_key": key}
     first = call(daemon, admin, "principal.revoke", params)
@@ -169,29 +162,17 @@ def test_idempotent_revoke(daemon, admin):
 
 def test_concurrent_idempotent_creates(daemon, admin):
     params = {"name": uniq("idem-race"), "roles": ["auditor"], "idempotency_key": uniq("race")}
-    n = 6
-    barrier = threading.Barrier(n)
-
-    def go():
-        with Session(daemon, admin, timeout=30) as s:
-            s.connect()
-            barrier.wait(10)
-            return s.rpc("principal.create", dict(params))
-
-    jobs = [Background(go) for _ in range(n)]
-    for j in jobs:
-        j.start()
-    docs = [j.get(40)[1] for j in jobs]
+    docs = race(daemon, [(admin, "principal.create", dict(params)) for _ in range(6)])
     for d in docs:
         assert "result" in d, "a concurrent replay of the same key failed: %r" % (d,)
     assert len({d["result"]["principal_id"] for d in docs}) == 1, docs
     tokens = [d["result"]["token"] for d in docs if d["result"].get("token")]
     assert len(tokens) == 1, "expected one token among concurrent replays, got %d" % len(tokens)
-    fundlib.remember_token(tokens[0])
+    remember_token(tokens[0])
     assert call(daemon, tokens[0], "system.whoami")["name"] == params["name"]
 
 
 def test_unicode_name_round_trip(daemon, admin):
     name = "Արմեն Պետրոսյան " + uniq("u")
-    p = fundlib.create_principal(daemon, admin, ["auditor"], name=name)
+    p = create_principal(daemon, admin, ["auditor"], name=name)
     assert call(daemon, p["token"], "system.whoami")["name"] == name

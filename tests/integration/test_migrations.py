@@ -5,12 +5,12 @@ define none; docs/schema.sql is the schema the tree makes. `fundd migrate` appli
 one transaction, a changed repeatable file is applied again, and fundd refuses to serve
 until it is.
 
-Databases migrated by an earlier tree reach the schema of a fresh one. The release in fixtures/migrations-0014.tar.gz is 0001..0014 as they were when every
-function lived in a versioned file. The suite's own database came through it: conftest has
-devenv.sh migrate it with that release, keep books in it (fixtures/upgrade_data.sql), and
-only then migrate it to this tree; every other test of the suite runs on it. Here: its
-schema is a fresh database's, its books survived, and so does every earlier state of the
-release."""
+Databases migrated by an earlier tree reach the schema of a fresh one. The release in
+fixtures/migrations-0014.tar.gz is 0001..0014 as they were when every function lived in a
+versioned file. The suite's own database came through it: conftest has devenv.sh migrate it
+with that release, keep books in it (fixtures/upgrade_data.sql), and only then migrate it
+to this tree; every other test of the suite runs on it. Here: its schema is a fresh
+database's, its books survived, and every earlier state of the release upgrades too."""
 
 import configparser
 import difflib
@@ -23,7 +23,7 @@ import tarfile
 
 import pytest
 
-from fundlib import FUNDD, ROOT, Daemon, free_port, uniq
+from fl.env import FUNDD, ROOT, Daemon, free_port, uniq
 
 FIXTURES = os.path.join(ROOT, "tests", "integration", "fixtures")
 RELEASE = os.path.join(FIXTURES, "migrations-0014.tar.gz")
@@ -422,7 +422,11 @@ def serve_refused(conf):
 def serves(env, conf):
     port = int(re.search(r"^listen = 127\.0\.0\.1:(\d+)$", open(conf).read(), re.M).group(1))
     d = Daemon(env, uniq("runner"), conf, port)
-    d.start()
+    try:
+        d.start()
+    except BaseException:
+        d.stop()
+        raise
     assert d.stop() == 0
 
 

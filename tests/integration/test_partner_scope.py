@@ -1,20 +1,18 @@
-"""Partner scoping (PROTOCOL section 4; docs/ledger.md "Partner scoping"): a principal with
+"""Partner scoping (docs/protocol.md; docs/ledger.md "Partner scoping"): a principal with
 the partner role sees its own partner record and contributions only; another partner's
 objects answer -32004 exactly as if they did not exist; fund-wide methods answer -32003; no
 byte of another partner's data reaches it."""
 
-import json
-
 import pytest
 
-import fundlib
-from fundlib import assert_error, uniq
-from ledgerlib import (Api, balance, entries_for, missing_like, new_fund, new_partner, pages)
+from fl.env import uniq
+from fl.client import Client, assert_error, create_principal, leaks, rpc
+from fl.ledger import balance, entries_for, missing_like, new_fund, new_partner, pages
 
 
 @pytest.fixture(scope="module")
 def world(daemon, admin):
-    api = Api(daemon, admin)
+    api = Client.api(daemon, admin)
     f1 = new_fund(api, currency="EUR")
     f2 = new_fund(api, currency="EUR", kind="endowment")
     a = new_partner(api, name="Alpha Diaspora " + uniq("a"), email="alpha@example.org",
@@ -39,12 +37,12 @@ def world(daemon, admin):
         c("contribution.receive", f1, b, "87654.32", bank_ref=b_bank),
         c("contribution.receive", f2, b, "76543.21", earmark_region="AM-TV"),
     ]
-    pa = fundlib.create_principal(daemon, admin, ["partner"], partner_id=a["partner_id"])
-    pb = fundlib.create_principal(daemon, admin, ["partner"], partner_id=b["partner_id"])
+    pa = create_principal(daemon, admin, ["partner"], partner_id=a["partner_id"])
+    pb = create_principal(daemon, admin, ["partner"], partner_id=b["partner_id"])
     w = {
         "api": api, "f1": f1, "f2": f2, "a": a, "b": b, "a_cs": a_cs, "b_cs": b_cs,
-        "pa": Api(daemon, pa["token"], record=True),
-        "pb": Api(daemon, pb["token"], record=True),
+        "pa": Client.api(daemon, pa["token"], record=True),
+        "pb": Client.api(daemon, pb["token"], record=True),
         "pa_id": pa["principal_id"],
         # Everything of B that must never reach A, as it would appear in a JSON body.
         "b_secrets": [b["partner_id"], b["name"], b["email"], b_bank, "98765.43", "87654.32",
@@ -53,12 +51,6 @@ def world(daemon, admin):
     yield w
     for k in ("api", "pa", "pb"):
         w[k].close()
-
-
-def leaks(body, secrets):
-    text = body.decode("utf-8", "replace")
-    # also as JSON would escape it
-    return [s for s in secrets if s in text or json.dumps(s)[1:-1] in text]
 
 
 def assert_clean(world, r):
@@ -77,13 +69,13 @@ def test_whoami(world):
 
 
 def test_own_partner_record(world):
-    r, doc = world["pa"].raw("partner.get", {"partner_id": world["a"]["partner_id"]})
+    r, doc = world["pa"].exchange("partner.get", {"partner_id": world["a"]["partner_id"]})
     assert doc.get("result") == world["a"], doc
     assert_clean(world, r)
 
 
 def test_other_partner_is_not_found(world):
-    r, doc = world["pa"].raw("partner.get", {"partner_id": world["b"]["partner_id"]})
+    r, doc = world["pa"].exchange("partner.get", {"partner_id": world["b"]["partner_id"]})
     assert_error(doc, -32004)
     assert_clean(world, r)
 
@@ -91,50 +83,52 @@ def test_other_partner_is_not_found(world):
 def test_other_partner_indistinguishable_from_missing(world):
     """-32004 "exactly as if it did not exist": the same error object as for an id that
     names nothing."""
-    _, hidden = world["pa"].raw("partner.get", {"partner_id": world["b"]["partner_id"]})
-    _, missing = world["pa"].raw("partner.get",
-                                 {"partner_id": missing_like(world["b"]["partner_id"])})
+    _, hidden = world["pa"].exchange("partner.get", {"partner_id": world["b"]["partner_id"]})
+    _, missing = world["pa"].exchange("partner.get",
+                                      {"partner_id": missing_like(world["b"]["partner_id"])})
     assert hidden["error"] == missing["error"], (hidden["error"], missing["error"])
-    _, hidden = world["pa"].raw("contribution.get",
-                                {"contribution_id": world["b_cs"][0]["contribution_id"]})
-    _, missing = world["pa"].raw("contribution.get", {
+    _, hidden = world["pa"].exchange("contribution.get",
+                                     {"contribution_id": world["b_cs"][0]["contribution_id"]})
+    _, missing = world["pa"].exchange("contribution.get", {
         "contribution_id": missing_like(world["b_cs"][0]["contribution_id"])})
     assert hidden["error"] == missing["error"], (hidden["error"], missing["error"])
 
 
 def test_own_contributions(world):
     for c in world["a_cs"]:
-        r, doc = world["pa"].raw("contribution.get", {"contribution_id": c["contribution_id"]})
+        r, doc = world["pa"].exchange("contribution.get",
+                                      {"contribution_id": c["contribution_id"]})
         assert doc.get("result") == c, doc
         assert_clean(world, r)
 
 
 def test_other_contributions_not_found(world):
     for c in world["b_cs"]:
-        r, doc = world["pa"].raw("contribution.get", {"contribution_id": c["contribution_id"]})
+        r, doc = world["pa"].exchange("contribution.get",
+                                      {"contribution_id": c["contribution_id"]})
         assert_error(doc, -32004)
         assert_clean(world, r)
 
 
 def test_list_only_own(world):
     pa, a = world["pa"], world["a"]["partner_id"]
-    r, doc = pa.raw("contribution.list", {})
+    r, doc = pa.exchange("contribution.list", {})
     assert_clean(world, r)
     got = doc["result"]["contributions"]
     assert ids(got) == ids(world["a_cs"]), ids(got)
     assert all(c["partner_id"] == a for c in got)
     assert doc["result"]["next_cursor"] is None
 
-    r, doc = pa.raw("contribution.list", {"partner_id": a})
+    r, doc = pa.exchange("contribution.list", {"partner_id": a})
     assert ids(doc["result"]["contributions"]) == ids(world["a_cs"])
     assert_clean(world, r)
 
     for fund, want in ((world["f1"]["code"], [0, 1]), (world["f2"]["code"], [2, 3])):
-        r, doc = pa.raw("contribution.list", {"fund": fund})
+        r, doc = pa.exchange("contribution.list", {"fund": fund})
         assert_clean(world, r)
         assert ids(doc["result"]["contributions"]) == [world["a_cs"][i]["contribution_id"]
                                                       for i in want]
-    r, doc = pa.raw("contribution.list", {"status": "received"})
+    r, doc = pa.exchange("contribution.list", {"status": "received"})
     assert_clean(world, r)
     assert ids(doc["result"]["contributions"]) == ids(world["a_cs"][1:3])
 
@@ -149,7 +143,7 @@ def test_list_naming_another_partner(world):
     pa = world["pa"]
     for pid in (world["b"]["partner_id"], missing_like(world["b"]["partner_id"])):
         for extra in ({}, {"fund": world["f1"]["code"]}, {"status": "pledged"}):
-            r, doc = pa.raw("contribution.list", dict({"partner_id": pid}, **extra))
+            r, doc = pa.exchange("contribution.list", dict({"partner_id": pid}, **extra))
             assert_error(doc, -32004)
             assert_clean(world, r)
 
@@ -158,7 +152,7 @@ def test_cursor_does_not_reach_other_partners(world):
     # A cursor taken from an admin's unfiltered walk still only ever yields A's rows.
     api, pa = world["api"], world["pa"]
     res = api.ok("contribution.list", {"fund": world["f1"]["code"], "limit": 1})
-    r, doc = pa.raw("contribution.list", {"cursor": res["next_cursor"], "limit": 1000})
+    r, doc = pa.exchange("contribution.list", {"cursor": res["next_cursor"], "limit": 1000})
     assert_clean(world, r)
     if "result" in doc:
         assert all(c["partner_id"] == world["a"]["partner_id"]
@@ -195,7 +189,7 @@ FORBIDDEN = [
 
 @pytest.mark.parametrize("method,params", FORBIDDEN, ids=[m for m, _ in FORBIDDEN])
 def test_forbidden(world, method, params):
-    r, doc = world["pa"].raw(method, params(world))
+    r, doc = world["pa"].exchange(method, params(world))
     assert_error(doc, -32003)
     assert_clean(world, r)
 
@@ -212,7 +206,7 @@ def test_forbidden_calls_changed_nothing(world):
 
 
 def test_fund_list_is_allowed_and_clean(world):
-    r, doc = world["pa"].raw("fund.list", {})
+    r, doc = world["pa"].exchange("fund.list", {})
     assert "result" in doc, doc
     assert world["f1"]["code"] in {f["code"] for f in doc["result"]["funds"]}
     assert_clean(world, r)
@@ -247,9 +241,9 @@ def test_symmetric_for_b(world):
 
 
 def test_partner_principal_must_name_existing_partner(daemon, admin):
-    r, doc = fundlib.rpc(daemon, admin, "principal.create",
-                         {"name": uniq("pp"), "roles": ["partner"],
-                          "partner_id": "pa_" + "0" * 20})
+    r, doc = rpc(daemon, admin, "principal.create",
+                 {"name": uniq("pp"), "roles": ["partner"],
+                  "partner_id": "pa_" + "0" * 20})
     assert "error" in doc, "a partner principal bound to no partner: %r" % doc
     assert doc["error"]["code"] in (-32004, -32602), doc
 

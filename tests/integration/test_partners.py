@@ -1,17 +1,11 @@
-"""partner.create, partner.get and partner.list (PROTOCOL sections 5 and 8; docs/ledger.md:
+"""partner.create, partner.get and partner.list (docs/protocol.md; docs/ledger.md:
 objects, lists)."""
 
 import pytest
 
-from fundlib import uniq
-from ledgerlib import PARTNER_KEYS, TIME_RE, Api, missing_like, new_partner, pages
-
-
-@pytest.fixture(scope="module")
-def api(daemon, admin):
-    a = Api(daemon, admin)
-    yield a
-    a.close()
+from fl.env import uniq
+from fl.client import Client, api_of
+from fl.ledger import PARTNER_KEYS, TIME_RE, missing_like, new_partner, pages
 
 
 def params(**kw):
@@ -62,12 +56,12 @@ def test_same_name_twice_gives_two_partners(api):
 
 def test_get_by_auditor(daemon, api, auditor):
     p = new_partner(api, email="x@example.com")
-    assert Api(daemon, auditor["token"]).ok("partner.get", {"partner_id": p["partner_id"]}) == p
+    assert api_of(daemon, auditor).ok("partner.get", {"partner_id": p["partner_id"]}) == p
 
 
 def test_get_approver_forbidden(daemon, api, approver):
     p = new_partner(api)
-    Api(daemon, approver["token"]).err("partner.get", {"partner_id": p["partner_id"]}, -32003)
+    api_of(daemon, approver).err("partner.get", {"partner_id": p["partner_id"]}, -32003)
 
 
 @pytest.mark.parametrize("country", ["XX", "am", "Am", "ARM", "A", "", "QZ", "ZZ", "EU", "UK",
@@ -99,7 +93,7 @@ def test_bad_params(api, bad, field):
 
 def test_create_needs_admin(daemon, auditor, approver):
     for who in (auditor, approver):
-        Api(daemon, who["token"]).err("partner.create", params(), -32003)
+        Client.api(daemon, who["token"]).err("partner.create", params(), -32003)
 
 
 def test_get_unknown(api):
@@ -216,5 +210,5 @@ def test_list_bad_limit(api, limit):
 
 
 def test_list_roles(daemon, auditor, approver):
-    assert "partners" in Api(daemon, auditor["token"]).ok("partner.list", {"limit": 1})
-    Api(daemon, approver["token"]).err("partner.list", {"limit": 1}, -32003)
+    assert "partners" in Client.api(daemon, auditor["token"]).ok("partner.list", {"limit": 1})
+    Client.api(daemon, approver["token"]).err("partner.list", {"limit": 1}, -32003)

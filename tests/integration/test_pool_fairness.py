@@ -7,15 +7,16 @@ import os
 import subprocess
 import time
 
-import fundlib
+from fl.env import ROOT, uniq
+from fl.client import call
 
-LOADGEN = os.path.join(fundlib.ROOT, "bin", "loadgen")
+LOADGEN = os.path.join(ROOT, "bin", "loadgen")
 
 
 def test_write_is_not_starved_by_a_read_flood(env, daemon_factory, admin):
     # whoami without the credentials cache, so that every call is a database read
-    d = daemon_factory(fundlib.uniq("fair"), {"database": {"pool_size": 2},
-                                              "server": {"auth_cache_ms": 0}})
+    d = daemon_factory(uniq("fair"), {"database": {"pool_size": 2},
+                                      "server": {"auth_cache_ms": 0}})
     flood = subprocess.Popen(
         [LOADGEN, "--url", d.url + "/rpc", "--connections", "64", "--duration", "5",
          "--warmup", "0", "--cacert", env.ca, "--header", "Authorization: Bearer " + admin,
@@ -26,8 +27,8 @@ def test_write_is_not_starved_by_a_read_flood(env, daemon_factory, admin):
         worst = 0.0
         for i in range(5):
             t0 = time.time()
-            p = fundlib.call(d, admin, "partner.create", {"name": fundlib.uniq("fair"),
-                             "country": "AM", "kind": "organisation"}, timeout=30)
+            p = call(d, admin, "partner.create", {"name": uniq("fair"),
+                     "country": "AM", "kind": "organisation"}, timeout=30)
             worst = max(worst, time.time() - t0)
             assert p["partner_id"].startswith("pa_")
     finally:

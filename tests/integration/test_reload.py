@@ -6,15 +6,15 @@ import os
 import shutil
 import signal
 import socket
-import ssl
 import subprocess
 import time
 
-import fundlib
+from fl.env import uniq
+from fl.client import call, client_context
 
 
 def _served_cert_sha256(daemon, env):
-    ctx = fundlib.client_context(env)
+    ctx = client_context(env)
     with socket.create_connection(("127.0.0.1", daemon.port), timeout=10) as raw:
         with ctx.wrap_socket(raw, server_hostname="localhost") as s:
             return hashlib.sha256(s.getpeercert(binary_form=True)).hexdigest()
@@ -59,7 +59,7 @@ def test_sighup_reloads_certificate_and_keeps_old_on_bad(env, daemon_factory, ad
     key = os.path.join(d, "server.key")
     shutil.copy(os.path.join(env.tls, "server.crt"), cert)
     shutil.copy(os.path.join(env.tls, "server.key"), key)
-    dm = daemon_factory(fundlib.uniq("reload"), {"server": {"tls_cert": cert, "tls_key": key}})
+    dm = daemon_factory(uniq("reload"), {"server": {"tls_cert": cert, "tls_key": key}})
     first = _served_cert_sha256(dm, env)
     assert first == _file_cert_sha256(cert)
 
@@ -72,7 +72,7 @@ def test_sighup_reloads_certificate_and_keeps_old_on_bad(env, daemon_factory, ad
     dm.signal(signal.SIGHUP)
     assert _wait_for_log(dm, "certificate and key reloaded")
     assert _served_cert_sha256(dm, env) == second
-    assert fundlib.call(dm, admin, "system.whoami")["roles"] == ["admin"]
+    assert call(dm, admin, "system.whoami")["roles"] == ["admin"]
 
     # a bad pair (key of another certificate): refused, logged, old one still served
     other_crt, other_key = _new_server_cert(env, d, "other")
@@ -81,7 +81,7 @@ def test_sighup_reloads_certificate_and_keeps_old_on_bad(env, daemon_factory, ad
     assert _wait_for_log(dm, "keeping the old certificate and key")
     assert dm.alive()
     assert _served_cert_sha256(dm, env) == second
-    assert fundlib.call(dm, admin, "system.whoami")["roles"] == ["admin"]
+    assert call(dm, admin, "system.whoami")["roles"] == ["admin"]
 
     # the matching key again, but readable by others: refused the same way
     shutil.copy(new_key, key)
@@ -109,11 +109,11 @@ def test_sighup_reloads_certificate_and_keeps_old_on_bad(env, daemon_factory, ad
 
 
 def test_sighup_reloads_log_level(env, daemon_factory, admin):
-    dm = daemon_factory(fundlib.uniq("loglevel"), {"log": {"level": "info"}})
-    fundlib.call(dm, admin, "system.whoami")
+    dm = daemon_factory(uniq("loglevel"), {"log": {"level": "info"}})
+    call(dm, admin, "system.whoami")
     assert "call system.whoami" not in dm.log_tail(20000)
     env.write_conf(dm.conf, {"log": {"level": "debug"}}, base=dm.conf)
     dm.signal(signal.SIGHUP)
     assert _wait_for_log(dm, "certificate and key reloaded")
-    fundlib.call(dm, admin, "system.whoami")
+    call(dm, admin, "system.whoami")
     assert _wait_for_log(dm, "call system.whoami")

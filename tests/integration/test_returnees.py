@@ -1,4 +1,4 @@
-"""returnee.register, returnee.get and returnee.list (PROTOCOL sections 4, 5, 6, 8; the
+"""returnee.register, returnee.get and returnee.list (docs/protocol.md; the
 conventions of docs/ledger.md for errors and pagination; the author's design where the
 contract is silent: field limits, birth_year as a JSON integer, returned_on not in the future,
 duplicate national ids refused even when two registrations race)."""
@@ -8,32 +8,11 @@ import random
 
 import pytest
 
-import fundlib
-from fundlib import assert_error, uniq
-from grantlib import (REGIONS, RETURNEE_KEYS, check_returnee, days_ago, leaks, national_id,
-                      new_returnee, race, returnee_params, today)
-from ledgerlib import Api, all_items, missing_like, new_partner, pages, parse_time, utcnow
-
-
-@pytest.fixture(scope="module")
-def api(daemon, admin):
-    a = Api(daemon, admin)
-    yield a
-    a.close()
-
-
-@pytest.fixture(scope="module")
-def aud(daemon, auditor):
-    a = Api(daemon, auditor["token"])
-    yield a
-    a.close()
-
-
-@pytest.fixture(scope="module")
-def appr(daemon, approver):
-    a = Api(daemon, approver["token"])
-    yield a
-    a.close()
+from fl.env import uniq
+from fl.client import Client, assert_error, create_principal, leaks, race
+from fl.ledger import all_items, missing_like, new_partner, pages, parse_time, utcnow
+from fl.grants import (REGIONS, RETURNEE_KEYS, check_returnee, days_ago, national_id, new_returnee,
+                       returnee_params, today)
 
 
 def ids(rs):
@@ -240,7 +219,7 @@ def test_duplicate_national_id(api):
     # Same id, everything else different: still the same person.
     p = returnee_params(region="AM-SU", full_name="Other " + uniq("o"), national_id=nid,
                         returned_from="FR", birth_year=1970)
-    doc = api.rpc("returnee.register", p)
+    doc = api.reply("returnee.register", p)
     err = assert_error(doc, -32009, reason="duplicate_returnee")
     assert err["data"].get("returnee_id") == first["returnee_id"], err
     assert p["full_name"] not in [r["full_name"] for r in region_list(api, "AM-SU")]
@@ -370,7 +349,7 @@ def test_register_needs_admin(daemon, api, aud, appr, principal):
     aud.err("returnee.register", dict(p), -32003)
     appr.err("returnee.register", dict(p), -32003)
     both = principal("approver", "auditor")
-    Api(daemon, both["token"]).err("returnee.register", dict(p), -32003)
+    Client.api(daemon, both["token"]).err("returnee.register", dict(p), -32003)
     # Nothing was written: the admin can still register it without a duplicate.
     r = api.ok("returnee.register", p)
     assert r["national_id"] == p["national_id"]
@@ -378,7 +357,7 @@ def test_register_needs_admin(daemon, api, aud, appr, principal):
 
 def test_get_and_list_for_admin_approver_auditor(daemon, api, aud, appr, principal):
     r = new_returnee(api, region="AM-AR")
-    plain_admin = Api(daemon, principal("admin")["token"])
+    plain_admin = Client.api(daemon, principal("admin")["token"])
     for who in (api, aud, appr, plain_admin):
         assert who.ok("returnee.get", {"returnee_id": r["returnee_id"]}) == r
         page = who.ok("returnee.list", {"region": "AM-AR", "limit": 1})
@@ -390,8 +369,8 @@ def test_partner_forbidden_everywhere(daemon, admin, api):
     """A partner principal gets -32003 for every returnee.* method, and no error body holds a
     returnee's personal data."""
     partner = new_partner(api)
-    pr = fundlib.create_principal(daemon, admin, ["partner"], partner_id=partner["partner_id"])
-    papi = Api(daemon, pr["token"], record=True)
+    pr = create_principal(daemon, admin, ["partner"], partner_id=partner["partner_id"])
+    papi = Client.api(daemon, pr["token"], record=True)
     r = new_returnee(api, full_name="Secret Person " + uniq("s"))
     calls = [
         ("returnee.register", returnee_params()),

@@ -1,11 +1,11 @@
 """JSON-RPC 2.0 envelope on POST /rpc: single calls, batches, notifications and the
-protocol-level errors (PROTOCOL sections 3 and 6)."""
+protocol-level errors (docs/protocol.md)."""
 
 import json
 
 import pytest
 
-from fundlib import Session, assert_error, post_rpc
+from fl.client import Client, assert_error, post_rpc
 
 
 def whoami(rid):
@@ -121,7 +121,7 @@ def test_parse_error(daemon, admin, body):
 
 
 def test_empty_body_is_parse_error(daemon, admin):
-    with Session(daemon, admin) as s:
+    with Client(daemon, admin) as s:
         r = s.request("POST", "/rpc", body=b"", headers={"Content-Length": "0"})
     assert r.status == 200
     assert_error(r.json(), -32700, rid=None)
@@ -185,7 +185,7 @@ def test_unknown_param_names_field(daemon, admin):
 
 
 def test_keep_alive_many_calls_one_connection(daemon, admin):
-    with Session(daemon, admin) as s:
+    with Client(daemon, admin) as s:
         s.connect()
         first = s.sock
         for i in range(5):

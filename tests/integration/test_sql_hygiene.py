@@ -6,7 +6,7 @@ import glob
 import os
 import re
 
-from fundlib import ROOT
+from fl.env import ROOT
 
 C_SOURCES = sorted(glob.glob(os.path.join(ROOT, "daemon", "*.c")) +
                    glob.glob(os.path.join(ROOT, "clients", "*.c")))

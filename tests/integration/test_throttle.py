@@ -6,7 +6,8 @@ import json
 import socket
 import time
 
-from fundlib import client_context, fake_token, read_http_response
+from fl.env import fake_token
+from fl.client import client_context, read_http_response
 
 WHOAMI = b'{"jsonrpc":"2.0","id":1,"method":"system.whoami"}'
 

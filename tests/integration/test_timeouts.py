@@ -1,4 +1,4 @@
-"""Slow and idle clients are cut after io_timeout_s (PROTOCOL section 2; STYLE: evhttp's
+"""Slow and idle clients are cut after io_timeout_s (docs/protocol.md; STYLE: evhttp's
 timeout is per inactivity, so a trickling client needs a whole-request deadline)."""
 
 import socket
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from fundlib import Session, call, raw_tls, read_http_response, wait_closed
+from fl.client import Client, call, raw_tls, read_http_response, wait_closed
 
 IO_TIMEOUT = 2
 LOW, HIGH = IO_TIMEOUT - 0.6, IO_TIMEOUT + 2.5
@@ -98,7 +98,7 @@ def test_client_that_never_handshakes_is_cut(slowd):
 
 def test_active_keep_alive_connection_survives(slowd, admin):
     # Requests spaced below io_timeout_s keep one connection alive well past io_timeout_s.
-    with Session(slowd, admin) as s:
+    with Client(slowd, admin) as s:
         s.connect()
         first = s.sock
         t0 = time.monotonic()

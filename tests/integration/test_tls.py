@@ -1,4 +1,4 @@
-"""TLS: versions, no plaintext, robustness against broken handshakes (PROTOCOL section 3)."""
+"""TLS: versions, no plaintext, robustness against broken handshakes (docs/protocol.md)."""
 
 import socket
 import ssl
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from fundlib import Session, call, client_context, raw_tls
+from fl.client import Client, call, client_context, raw_tls
 
 
 def old_tls_context(env, version):
@@ -77,13 +77,13 @@ def test_old_tls_refused(env, daemon, version, name):
 
 def test_tls12_accepted(env, daemon, admin):
     ctx = client_context(env, minv=ssl.TLSVersion.TLSv1_2, maxv=ssl.TLSVersion.TLSv1_2)
-    with Session(daemon, admin, ctx=ctx) as s:
+    with Client(daemon, admin, ctx=ctx) as s:
         assert s.call("system.whoami")["name"] == "admin"
         assert s.sock.version() == "TLSv1.2"
 
 
 def test_tls13_preferred(env, daemon, admin):
-    with Session(daemon, admin) as s:
+    with Client(daemon, admin) as s:
         assert s.call("system.whoami")["name"] == "admin"
         assert s.sock.version() == "TLSv1.3"
 

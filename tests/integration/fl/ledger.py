@@ -1,20 +1,15 @@
-"""Shared helpers for the ledger integration tests (docs/ledger.md): a keep-alive JSON-RPC
-client with batches, money in integer minor units, fresh funds and partners, paging, the
-journal of one fund, and SQL run as the schema owner that is expected to fail.
+"""The books (docs/ledger.md): money in integer minor units, fresh funds and partners,
+balances, paging, the journal of one fund and the figures it adds up to, the trial balance.
 
-Standard library only. Money is never a float here: decimal strings on the wire, Python ints
-of minor units in every model, decimal.Decimal only for the half-even FX reference.
+Money is never a float here: decimal strings on the wire, Python ints of minor units in every
+model, decimal.Decimal only for the half-even FX reference.
 """
 
 import datetime
-import http.client
-import json
 import re
-import ssl
-import time
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from fundlib import RpcError, Session, assert_error, uniq
+from fl.env import uniq
 
 # ISO 4217 minor units of every currency the ledger tests use.
 DECIMALS = {
@@ -34,6 +29,8 @@ CONTRIBUTION_KEYS = {
     "received_at", "bank_ref", "cancelled_at", "cancel_reason", "created_at",
 }
 ACCOUNTS = ("cash", "pledges_receivable", "pledged_contributions", "contributions", "earnings")
+# All eight accounts of a fund, grants included.
+FUND_ACCOUNTS = ACCOUNTS + ("commitments", "grants_committed", "grants_disbursed")
 
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
@@ -107,120 +104,6 @@ def fx_minor(amount, rate, fund_cur):
 
 def zero(cur):
     return money(0, cur)
-
-
-# --------------------------------------------------------------------------------------------
-# Client
-
-
-class Api:
-    """One principal's keep-alive HTTPS connection, reopened after a few idle seconds (the
-    daemon closes idle connections after io_timeout_s). Keeps every raw response body it
-    received in .bodies when record=True."""
-
-    IDLE = 4.0
-
-    def __init__(self, daemon, token, timeout=60, record=False):
-        self.daemon = daemon
-        self.token = token
-        self.timeout = timeout
-        self.s = None
-        self.last = 0.0
-        self.record = record
-        self.bodies = []
-        self.next_id = 1
-
-    def _session(self):
-        if self.s is not None and time.monotonic() - self.last > self.IDLE:
-            self.s.close()
-            self.s = None
-        if self.s is None:
-            self.s = Session(self.daemon, self.token, timeout=self.timeout)
-        return self.s
-
-    def close(self):
-        if self.s is not None:
-            self.s.close()
-            self.s = None
-
-    def post(self, payload):
-        """Posts a request or batch; returns the Response."""
-        s = self._session()
-        try:
-            r = s.post_rpc(payload)
-        except (http.client.HTTPException, ConnectionError, ssl.SSLError, OSError):
-            self.close()
-            raise
-        self.last = time.monotonic()
-        if self.record:
-            self.bodies.append(r.body)
-        return r
-
-    def raw(self, method, params=None):
-        """(Response, decoded response object) of one call."""
-        rid = self.next_id
-        self.next_id += 1
-        req = {"jsonrpc": "2.0", "method": method, "id": rid}
-        if params is not None:
-            req["params"] = params
-        r = self.post(req)
-        doc = r.json()
-        assert isinstance(doc, dict), doc
-        assert doc.get("id") == rid, "response id %r for request id %r" % (doc.get("id"), rid)
-        return r, doc
-
-    def rpc(self, method, params=None):
-        return self.raw(method, params)[1]
-
-    def call(self, method, params=None):
-        """The result, or RpcError."""
-        r, doc = self.raw(method, params)
-        if "error" in doc:
-            raise RpcError(r.status, doc["error"])
-        assert r.status == 200 and "result" in doc, (r.status, doc)
-        return doc["result"]
-
-    def ok(self, method, params=None):
-        """The result; a JSON-RPC error fails the test with the call that caused it."""
-        doc = self.rpc(method, params)
-        assert "result" in doc, "%s %s failed: %r" % (method, json.dumps(params), doc)
-        return doc["result"]
-
-    def err(self, method, params, code, field=None, reason=None):
-        doc = self.rpc(method, params)
-        assert "error" in doc, "%s %s: expected error %d, got result %r" % (
-            method, json.dumps(params), code, doc.get("result"))
-        try:
-            return assert_error(doc, code, field=field, reason=reason)
-        except AssertionError as e:
-            raise AssertionError("%s %s: %s" % (method, json.dumps(params), e)) from None
-
-    def batch(self, calls):
-        """calls: [(method, params)], at most 100. Returns the response objects in the order of
-        calls (matched by id)."""
-        assert 1 <= len(calls) <= 100
-        reqs = []
-        for method, params in calls:
-            req = {"jsonrpc": "2.0", "method": method, "id": self.next_id}
-            self.next_id += 1
-            if params is not None:
-                req["params"] = params
-            reqs.append(req)
-        r = self.post(reqs)
-        assert r.status == 200, r
-        docs = r.json()
-        assert isinstance(docs, list) and len(docs) == len(reqs), \
-            "batch of %d got %r" % (len(reqs), docs if not isinstance(docs, list) else len(docs))
-        by_id = {d.get("id"): d for d in docs}
-        assert len(by_id) == len(reqs), "duplicate ids in a batch response"
-        return [by_id[q["id"]] for q in reqs]
-
-
-def api_of(daemon, p):
-    """The Api of a principal as create_principal returns it; .pid is its principal_id."""
-    a = Api(daemon, p["token"])
-    a.pid = p["principal_id"]
-    return a
 
 
 # --------------------------------------------------------------------------------------------
@@ -308,10 +191,10 @@ def entries_for(api, account):
     return all_items(api, "ledger.entries", {"account": account}, "entries")
 
 
-def fund_entries(api, code):
+def fund_entries(api, code, accounts=ACCOUNTS):
     """Every entry touching one of the fund's accounts, deduplicated, in first-seen order."""
     seen, out = set(), []
-    for a in ACCOUNTS:
+    for a in accounts:
         for e in entries_for(api, "%s:%s" % (code, a)):
             if e["entry_id"] not in seen:
                 seen.add(e["entry_id"])
@@ -371,15 +254,48 @@ def tb_rows(tb, prefix, cur):
 
 
 # --------------------------------------------------------------------------------------------
-# SQL as the schema owner
+# The books of one fund, grants included
 
 
-def psql(env, script, timeout=60):
-    """Runs a psql script (ON_ERROR_STOP) as the schema owner; returns the CompletedProcess
-    without raising, so a test can assert that the database refused it."""
-    return env.devenv("psql", env.dir, "-At", "-v", "ON_ERROR_STOP=1", input=script,
-                      check=False, timeout=timeout)
+def fund_journal(api, code, cur="EUR"):
+    """Every journal entry with a posting on any of the fund's eight accounts, deduplicated
+    and ordered by entry id where ids are numeric (first-seen order otherwise). Each entry's
+    shape and balance are checked, and all its postings must be on this fund's accounts."""
+    out = fund_entries(api, code, FUND_ACCOUNTS)
+    for e in out:
+        check_entry(e)
+        for p in e["postings"]:
+            assert p["account"].startswith(code + ":"), \
+                "entry %r of fund %s posts to another fund" % (e, code)
+            assert p["currency"] == cur, p
+    if all(re.match(r"^\D*\d+$", e["entry_id"]) for e in out):
+        out.sort(key=lambda e: int(re.sub(r"\D", "", e["entry_id"])))
+    return out
 
 
-def sql_lit(s):
-    return "'" + s.replace("'", "''") + "'"
+def entries_of_kind(entries, kind):
+    return [e for e in entries if e["kind"] == kind]
+
+
+def short_postings(entry, code):
+    """{short account name: signed minor amount} of one entry of fund `code`."""
+    return {k[len(code) + 1:]: v for k, v in postings_of(entry).items()}
+
+
+def journal_figures(entries, code):
+    """The fund's figures as the journal says them (docs/ledger.md, Balances), plus cash and
+    grants_committed, in minor units."""
+    sums = {a: 0 for a in FUND_ACCOUNTS}
+    for e in entries:
+        for a, v in short_postings(e, code).items():
+            assert a in sums, (a, e)
+            sums[a] += v
+    return {
+        "received": -sums["contributions"],
+        "earnings": -sums["earnings"],
+        "pledged": sums["pledges_receivable"],
+        "committed": -sums["commitments"],
+        "disbursed": sums["grants_disbursed"],
+        "cash": sums["cash"],
+        "grants_committed": sums["grants_committed"],
+    }

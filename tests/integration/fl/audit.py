@@ -1,27 +1,21 @@
-"""Helpers for the audit trail tests (docs/audit.md; PROTOCOL sections 8-9): the canonical
-bytes and the hash chain recomputed in Python, audit.events paging and polling until the
-background chainer has caught up, params digests computed by PostgreSQL, psql as any role on
-any database of the test cluster, Ed25519 with the openssl command line, fundctl for exports
-and offline verification, and side databases (a fresh, migrated database of the same cluster
-with its own admin and its own daemons) for the tests that must not touch the shared trail.
+"""The audit trail (docs/audit.md; docs/protocol.md): the canonical bytes and the hash
+chain recomputed in Python, audit.events paging and polling until the background chainer has
+caught up, params digests computed by PostgreSQL, Ed25519 with the openssl command line,
+fundctl for exports and offline verification, and side databases (a fresh, migrated database
+of the same cluster with its own admin and its own daemons) for the tests that must not touch
+the shared trail."""
 
-Standard library only.
-"""
-
-import configparser
-import glob
 import hashlib
 import json
 import os
 import re
 import secrets
-import shutil
 import subprocess
 import time
 
-import fundlib
-from fundlib import ROOT, remember_token
-from ledgerlib import Api, sql_lit
+from fl.client import Client
+from fl.db import dsn_of, psql_ok, sql_lit
+from fl.env import fundctl, remember_token, uniq
 
 ZERO = "0" * 64
 AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
@@ -133,7 +127,7 @@ def wait_checkpoint(api, min_seq, timeout=10.0):
     deadline = time.monotonic() + timeout
     last = None
     while True:
-        doc = api.rpc("audit.checkpoint")
+        doc = api.reply("audit.checkpoint")
         if "result" in doc:
             last = doc["result"]
             if last["seq"] >= min_seq:
@@ -164,34 +158,6 @@ def pg_digests(env, calls):
     got = [l for l in out.splitlines() if l.strip()]
     assert len(got) == len(calls), out
     return got
-
-
-def dsn_of(conf, key="dsn"):
-    cp = configparser.ConfigParser(interpolation=None, comment_prefixes=(";", "#"))
-    cp.read(conf)
-    return dict(kv.split("=", 1) for kv in cp.get("database", key).split())
-
-
-def psql_bin():
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"),
-                   key=lambda p: [int(x) for x in re.findall(r"\d+", p)])
-    return found[-1] if found else shutil.which("psql")
-
-
-def psql(env, script, user="fund_owner", db="fund", timeout=60):
-    """Runs a psql script (ON_ERROR_STOP) as `user` on database `db` of the test cluster,
-    through the socket of the base config; returns the CompletedProcess without raising."""
-    d = dsn_of(env.conf)
-    cmd = [psql_bin(), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", d["host"],
-           "-p", d["port"], "-U", user, "-d", db]
-    return subprocess.run(cmd, input=script, capture_output=True, text=True, timeout=timeout,
-                          cwd=ROOT)
-
-
-def psql_ok(env, script, **kw):
-    p = psql(env, script, **kw)
-    assert p.returncode == 0, "psql failed (rc %d): %s\n%s" % (p.returncode, p.stderr, script)
-    return p.stdout
 
 
 # --------------------------------------------------------------------------------------------
@@ -251,7 +217,7 @@ def fundctl_env(daemon, token):
 
 def export_to(daemon, token, path):
     """`fundctl export audit > path`; returns the lines."""
-    p = fundlib.fundctl("export", "audit", env_vars=fundctl_env(daemon, token), timeout=60)
+    p = fundctl("export", "audit", env_vars=fundctl_env(daemon, token), timeout=60)
     assert p.returncode == 0, "fundctl export audit: rc %d: %s" % (p.returncode, p.stderr)
     with open(path, "w") as f:
         f.write(p.stdout)
@@ -259,7 +225,7 @@ def export_to(daemon, token, path):
 
 
 def verify_file(path, pub):
-    return fundlib.fundctl("audit", "verify", path, "--pubkey", pub, timeout=60)
+    return fundctl("audit", "verify", path, "--pubkey", pub, timeout=60)
 
 
 def parse_export(lines):
@@ -347,7 +313,7 @@ class SideDb:
         d = db.daemon(start=False)
         p = env.fundd("migrate", conf=d.conf, timeout=120)
         assert p.returncode == 0, "migrate %s: %s %s" % (name, p.stdout, p.stderr)
-        db.admin_token = env.principal_add(fundlib.uniq("side-admin"), ["admin"], conf=d.conf)
+        db.admin_token = env.principal_add(uniq("side-admin"), ["admin"], conf=d.conf)
         return db
 
     def copy(self, registry, factory=None):
@@ -367,7 +333,7 @@ class SideDb:
                             side_overrides(self.env, self.dbname, a), start=start)
 
     def api(self, daemon):
-        a = Api(daemon, remember_token(self.admin_token))
+        a = Client.api(daemon, remember_token(self.admin_token))
         if self.admin_id is None:
             self.admin_id = a.ok("system.whoami")["principal_id"]
         return a
