@@ -147,7 +147,7 @@ bin/loadgen: tests/bench/loadgen.c
 
 FUZZ_SRCS	:= daemon/http_parse.c daemon/rpc.c daemon/methods.c daemon/validate.c \
 		   daemon/util.c daemon/log.c daemon/metrics.c daemon/db_pool.c daemon/auth.c \
-		   daemon/auth_cache.c daemon/queries.c
+		   daemon/auth_cache.c daemon/queries.c daemon/rpc_error.c
 
 bin/fuzz_request: tests/fuzz/fuzz_request.c $(FUZZ_SRCS) daemon/*.h
 	@mkdir -p bin

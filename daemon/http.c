@@ -28,6 +28,7 @@
 #include "metrics.h"
 #include "queries.h"
 #include "rpc.h"
+#include "rpc_error.h"
 #include "server.h"
 #include "throttle.h"
 #include "tls.h"
@@ -274,13 +275,13 @@ conn_refuse(struct conn *c, int status, const char *text)
 }
 
 static void
-conn_reply_rpc_error(struct conn *c, int status, int code, const char *message,
-    const char *reason)
+conn_reply_rpc_error(struct conn *c, int status, int code, const char *reason)
 {
 	char	*body;
 
 	body = xasprintf("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":%d,\"message\":\"%s\","
-	    "\"data\":{\"reason\":\"%s\"}},\"id\":null}", code, message, reason);
+	    "\"data\":{\"reason\":\"%s\"}},\"id\":null}", code, rpc_error_message(code),
+	    reason);
 	conn_reply(c, status, "application/json", body, strlen(body),
 	    status == 401 ? "WWW-Authenticate: Bearer realm=\"fundd\"\r\n" : NULL);
 	free(body);
@@ -333,7 +334,7 @@ static int
 authorize_result(enum db_status st, const PGresult *res, char *reason, size_t rlen)
 {
 	cJSON		*o, *e, *code, *r;
-	int		 rc = -32050;
+	int		 rc = RPC_DB_UNAVAILABLE;
 
 	snprintf(reason, rlen, "database_unavailable");
 	if (st != DB_OK || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
@@ -344,7 +345,7 @@ authorize_result(enum db_status st, const PGresult *res, char *reason, size_t rl
 		code = cJSON_GetObjectItemCaseSensitive(e, "code");
 		r = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(e, "data"),
 		    "reason");
-		rc = cJSON_IsNumber(code) ? code->valueint : -32603;
+		rc = cJSON_IsNumber(code) ? code->valueint : RPC_INTERNAL_ERROR;
 		snprintf(reason, rlen, "%s", cJSON_IsString(r) ? r->valuestring : "refused");
 	}
 	cJSON_Delete(o);
@@ -365,17 +366,17 @@ endpoint_result(void *arg, enum db_status st, const PGresult *res)
 	switch ((code = authorize_result(st, res, reason, sizeof(reason)))) {
 	case 0:
 		break;
-	case -32001:
-		conn_reply_rpc_error(c, 401, -32001, "unauthenticated", reason);
+	case RPC_UNAUTHENTICATED:
+		conn_reply_rpc_error(c, 401, RPC_UNAUTHENTICATED, reason);
 		return;
-	case -32003:
-		conn_reply_rpc_error(c, 403, -32003, "forbidden", reason);
+	case RPC_FORBIDDEN:
+		conn_reply_rpc_error(c, 403, RPC_FORBIDDEN, reason);
 		return;
-	case -32050:
-		conn_reply_rpc_error(c, 503, -32050, "Database unavailable", reason);
+	case RPC_DB_UNAVAILABLE:
+		conn_reply_rpc_error(c, 503, RPC_DB_UNAVAILABLE, reason);
 		return;
 	default:
-		conn_reply_rpc_error(c, 500, -32603, "Internal error", "internal_error");
+		conn_reply_rpc_error(c, 500, RPC_INTERNAL_ERROR, "internal_error");
 		return;
 	}
 	if (c->route == R_EXPORT_LEDGER || c->route == R_EXPORT_AUDIT) {
@@ -408,13 +409,13 @@ refusal_result(void *arg, enum db_status st, const PGresult *res)
 	char		 reason[64];
 
 	c->q = NULL;
-	if (authorize_result(st, res, reason, sizeof(reason)) != -32001) {
+	if (authorize_result(st, res, reason, sizeof(reason)) != RPC_UNAUTHENTICATED) {
 		log_msg(LOG_WARN, c->peer, c->reqid, "refused %s not audited: %s",
 		    route_audit_name[c->route], reason);
 		snprintf(reason, sizeof(reason), "%s", c->bad_auth ?
 		    "bad_authorization_header" : "no_credentials");
 	}
-	conn_reply_rpc_error(c, 401, -32001, "unauthenticated", reason);
+	conn_reply_rpc_error(c, 401, RPC_UNAUTHENTICATED, reason);
 }
 
 static void

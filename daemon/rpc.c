@@ -11,6 +11,7 @@
 #include "metrics.h"
 #include "queries.h"
 #include "rpc.h"
+#include "rpc_error.h"
 #include "util.h"
 #include "validate.h"
 
@@ -21,12 +22,12 @@
 #define RPC_MAX_RETRIES	3	/* serialization failures and deadlocks */
 
 static cJSON *
-error_object(int code, const char *message, const char *reason, const char *field)
+error_object(int code, const char *reason, const char *field)
 {
 	cJSON	*e = cJSON_CreateObject(), *d = cJSON_CreateObject();
 
 	cJSON_AddNumberToObject(e, "code", code);
-	cJSON_AddStringToObject(e, "message", message);
+	cJSON_AddStringToObject(e, "message", rpc_error_message(code));
 	cJSON_AddStringToObject(d, "reason", reason);
 	if (field != NULL)
 		cJSON_AddStringToObject(d, "field", field);
@@ -35,13 +36,12 @@ error_object(int code, const char *message, const char *reason, const char *fiel
 }
 
 void
-rpc_set_error(struct rpc_call *c, int code, const char *message, const char *reason,
-    const char *field)
+rpc_set_error(struct rpc_call *c, int code, const char *reason, const char *field)
 {
 	cJSON_Delete(c->error);
 	cJSON_Delete(c->result);
 	c->result = NULL;
-	c->error = error_object(code, message, reason, field);
+	c->error = error_object(code, reason, field);
 	c->code = code;
 }
 
@@ -54,12 +54,12 @@ parse_call(const cJSON *o, struct rpc_call *c)
 
 	c->midx = -1;
 	if (!cJSON_IsObject(o)) {
-		rpc_set_error(c, -32600, "Invalid Request", "not_an_object", NULL);
+		rpc_set_error(c, RPC_INVALID_REQUEST, "not_an_object", NULL);
 		return;
 	}
 	id = cJSON_GetObjectItemCaseSensitive(o, "id");
 	if (id != NULL && !cJSON_IsString(id) && !cJSON_IsNumber(id) && !cJSON_IsNull(id)) {
-		rpc_set_error(c, -32600, "Invalid Request", "bad_id", "id");
+		rpc_set_error(c, RPC_INVALID_REQUEST, "bad_id", "id");
 		return;
 	}
 	c->notification = id == NULL;
@@ -68,29 +68,29 @@ parse_call(const cJSON *o, struct rpc_call *c)
 		if (strcmp(v->string, "jsonrpc") != 0 && strcmp(v->string, "method") != 0 &&
 		    strcmp(v->string, "params") != 0 && strcmp(v->string, "id") != 0) {
 			c->notification = 0;
-			rpc_set_error(c, -32600, "Invalid Request", "unknown_member", v->string);
+			rpc_set_error(c, RPC_INVALID_REQUEST, "unknown_member", v->string);
 			return;
 		}
 	}
 	v = cJSON_GetObjectItemCaseSensitive(o, "jsonrpc");
 	if (!cJSON_IsString(v) || strcmp(v->valuestring, "2.0") != 0) {
 		c->notification = 0;
-		rpc_set_error(c, -32600, "Invalid Request", "bad_jsonrpc_version", "jsonrpc");
+		rpc_set_error(c, RPC_INVALID_REQUEST, "bad_jsonrpc_version", "jsonrpc");
 		return;
 	}
 	method = cJSON_GetObjectItemCaseSensitive(o, "method");
 	if (!cJSON_IsString(method)) {
 		c->notification = 0;
-		rpc_set_error(c, -32600, "Invalid Request", "method_must_be_a_string", "method");
+		rpc_set_error(c, RPC_INVALID_REQUEST, "method_must_be_a_string", "method");
 		return;
 	}
 	if ((c->m = method_find(method->valuestring, &c->midx)) == NULL) {
-		rpc_set_error(c, -32601, "Method not found", "method_not_found", "method");
+		rpc_set_error(c, RPC_METHOD_NOT_FOUND, "method_not_found", "method");
 		return;
 	}
 	params = cJSON_GetObjectItemCaseSensitive(o, "params");
 	if (params != NULL && !cJSON_IsObject(params)) {
-		rpc_set_error(c, -32602, "Invalid params", "params_must_be_an_object",
+		rpc_set_error(c, RPC_INVALID_PARAMS, "params_must_be_an_object",
 		    "params");
 		return;
 	}
@@ -98,24 +98,24 @@ parse_call(const cJSON *o, struct rpc_call *c)
 	v = cJSON_GetObjectItemCaseSensitive(c->params, "idempotency_key");
 	if (v != NULL) {
 		if (!(c->m->flags & M_MUTATES)) {
-			rpc_set_error(c, -32602, "Invalid params", "not_a_mutating_method",
+			rpc_set_error(c, RPC_INVALID_PARAMS, "not_a_mutating_method",
 			    "idempotency_key");
 			return;
 		}
 		if (!cJSON_IsString(v)) {
-			rpc_set_error(c, -32602, "Invalid params", "not_a_string",
+			rpc_set_error(c, RPC_INVALID_PARAMS, "not_a_string",
 			    "idempotency_key");
 			return;
 		}
 		if (v_idempotency_key(v->valuestring, &reason) != 0) {
-			rpc_set_error(c, -32602, "Invalid params", reason, "idempotency_key");
+			rpc_set_error(c, RPC_INVALID_PARAMS, reason, "idempotency_key");
 			return;
 		}
 		c->idem = xstrdup(v->valuestring);
 		cJSON_DeleteItemFromObjectCaseSensitive(c->params, "idempotency_key");
 	}
 	if (method_check_params(c->m, c->params, &field, &reason) != 0)
-		rpc_set_error(c, -32602, "Invalid params", reason, field);
+		rpc_set_error(c, RPC_INVALID_PARAMS, reason, field);
 }
 
 /* cJSON keeps strings NUL-terminated, so "a\u0000b" would silently become "a": such a
@@ -155,19 +155,19 @@ rpc_parse(const char *body, size_t len)
 		root = NULL;
 	}
 	if (root == NULL) {
-		b->top_error = error_object(-32700, "Parse error", "invalid_json", NULL);
+		b->top_error = error_object(RPC_PARSE_ERROR, "invalid_json", NULL);
 		return b;
 	}
 	if (has_nul_escape(body, len)) {
 		cJSON_Delete(root);
-		b->top_error = error_object(-32602, "Invalid params", "nul_character", NULL);
+		b->top_error = error_object(RPC_INVALID_PARAMS, "nul_character", NULL);
 		return b;
 	}
 	if (cJSON_IsArray(root)) {
 		b->is_array = 1;
 		b->n = cJSON_GetArraySize(root);
 		if (b->n == 0 || b->n > RPC_BATCH_MAX) {
-			b->top_error = error_object(-32600, "Invalid Request", b->n == 0 ?
+			b->top_error = error_object(RPC_INVALID_REQUEST, b->n == 0 ?
 			    "empty_batch" : "batch_too_large", NULL);
 			b->n = 0;
 			cJSON_Delete(root);
@@ -243,11 +243,11 @@ rpc_render(struct rpc_batch *b, int *status)
 		goto done;
 	}
 	for (i = 0; i < b->n; i++)
-		if (b->calls[i].code == -32001)
+		if (b->calls[i].code == RPC_UNAUTHENTICATED)
 			unauth++;
 	if (unauth > 0) {
 		/* the credentials failed: 401 for the whole request, whatever it held */
-		for (i = 0; i < b->n && b->calls[i].code != -32001; i++)
+		for (i = 0; i < b->n && b->calls[i].code != RPC_UNAUTHENTICATED; i++)
 			;
 		*status = 401;
 		b->calls[i].notification = 0;
@@ -259,7 +259,8 @@ rpc_render(struct rpc_batch *b, int *status)
 			*status = 204;
 			return NULL;
 		}
-		if (b->calls[0].code == -32029 || b->calls[0].code == -32050)
+		if (b->calls[0].code == RPC_OVERLOADED ||
+		    b->calls[0].code == RPC_DB_UNAVAILABLE)
 			*status = 503;
 		out = response_object(&b->calls[0]);
 		goto done;
@@ -315,14 +316,14 @@ take_answer(struct rpc_exec *x, struct rpc_call *c, const char *text)
 	if (a == NULL) {
 		log_msg(LOG_ERROR, x->peer, x->reqid, "%s: unparsable answer from the database",
 		    c->m->name);
-		rpc_set_error(c, -32603, "Internal error", "internal_error", NULL);
+		rpc_set_error(c, RPC_INTERNAL_ERROR, "internal_error", NULL);
 		return;
 	}
 	if ((e = cJSON_DetachItemFromObjectCaseSensitive(a, "error")) != NULL) {
 		cJSON_Delete(c->error);
 		c->error = e;
 		r = cJSON_GetObjectItemCaseSensitive(e, "code");
-		c->code = cJSON_IsNumber(r) ? r->valueint : -32603;
+		c->code = cJSON_IsNumber(r) ? r->valueint : RPC_INTERNAL_ERROR;
 	} else {
 		int replayed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "replayed"));
 
@@ -356,7 +357,7 @@ take_sql_error(struct rpc_exec *x, struct rpc_call *c, const PGresult *res)
 		code = cJSON_GetObjectItemCaseSensitive(e, "code");
 		cJSON_Delete(c->error);
 		c->error = e;
-		c->code = cJSON_IsNumber(code) ? code->valueint : -32603;
+		c->code = cJSON_IsNumber(code) ? code->valueint : RPC_INTERNAL_ERROR;
 		return 0;
 	}
 	if ((strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) &&
@@ -364,16 +365,16 @@ take_sql_error(struct rpc_exec *x, struct rpc_call *c, const PGresult *res)
 		return 1;
 	if (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
 	    strcmp(state, "57P03") == 0) {
-		rpc_set_error(c, -32050, "Database unavailable", "database_unavailable", NULL);
+		rpc_set_error(c, RPC_DB_UNAVAILABLE, "database_unavailable", NULL);
 		return 0;
 	}
 	if (strcmp(state, "23505") == 0) {
-		rpc_set_error(c, -32009, "Conflict", "duplicate", NULL);
+		rpc_set_error(c, RPC_CONFLICT, "duplicate", NULL);
 		return 0;
 	}
 	log_msg(LOG_ERROR, x->peer, x->reqid, "%s: database error %s: %s", c->m->name, state,
 	    msg != NULL ? msg : "?");
-	rpc_set_error(c, -32603, "Internal error", "internal_error", NULL);
+	rpc_set_error(c, RPC_INTERNAL_ERROR, "internal_error", NULL);
 	return 0;
 }
 
@@ -443,13 +444,13 @@ exec_result(void *arg, enum db_status st, const PGresult *res)
 		}
 		break;
 	case DB_UNAVAILABLE:
-		rpc_set_error(c, -32050, "Database unavailable", "database_unavailable", NULL);
+		rpc_set_error(c, RPC_DB_UNAVAILABLE, "database_unavailable", NULL);
 		break;
 	case DB_LOST:
-		rpc_set_error(c, -32050, "Database unavailable", "connection_lost", NULL);
+		rpc_set_error(c, RPC_DB_UNAVAILABLE, "connection_lost", NULL);
 		break;
 	case DB_OVERLOADED:
-		rpc_set_error(c, -32029, "Overloaded", "overloaded", NULL);
+		rpc_set_error(c, RPC_OVERLOADED, "overloaded", NULL);
 		break;
 	}
 	call_finish(x, c);
@@ -474,7 +475,7 @@ authz_result(void *arg, enum db_status st, const PGresult *res)
 			code = cJSON_GetObjectItemCaseSensitive(e, "code");
 			cJSON_Delete(c->error);
 			c->error = e;
-			c->code = cJSON_IsNumber(code) ? code->valueint : -32603;
+			c->code = cJSON_IsNumber(code) ? code->valueint : RPC_INTERNAL_ERROR;
 		}
 		cJSON_Delete(a);
 	}
@@ -505,7 +506,7 @@ exec_next(struct rpc_exec *x)
 		c = &x->b->calls[x->next];
 		if (c->t0 == 0)
 			c->t0 = now_usec();
-		if (c->m != NULL && c->code == -32602 && !c->authorized) {
+		if (c->m != NULL && c->code == RPC_INVALID_PARAMS && !c->authorized) {
 			c->authorized = 1;
 			vals[0] = x->auth.token_sha256[0] != '\0' ? x->auth.token_sha256 : NULL;
 			vals[1] = x->auth.cert_sha256[0] != '\0' ? x->auth.cert_sha256 : NULL;
@@ -526,7 +527,7 @@ exec_next(struct rpc_exec *x)
 		}
 		if ((c->m->flags & M_NEW_TOKEN) && c->token[0] == '\0' &&
 		    auth_token_new(c->token, sizeof(c->token)) != 0) {
-			rpc_set_error(c, -32603, "Internal error", "rng_failed", NULL);
+			rpc_set_error(c, RPC_INTERNAL_ERROR, "rng_failed", NULL);
 			call_finish(x, c);
 			continue;
 		}

@@ -49,9 +49,10 @@ struct rpc_auth {
 
 struct rpc_batch	*rpc_parse(const char *body, size_t len);
 void			 rpc_batch_free(struct rpc_batch *);
-/* Set an error on a call (takes copies of the strings). */
-void			 rpc_set_error(struct rpc_call *, int code, const char *message,
-			    const char *reason, const char *field);
+/* Set an error on a call: code (enum rpc_code) with its message, reason and field (both
+ * copied; field may be NULL). */
+void			 rpc_set_error(struct rpc_call *, int code, const char *reason,
+			    const char *field);
 /* The response body (allocated) or NULL when nothing is to be sent (only notifications);
  * *status: 200, or 401 when credentials failed, 503 for a single overloaded or
  * database-unavailable call. */
