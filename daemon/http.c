@@ -29,6 +29,7 @@
 #include "queries.h"
 #include "rpc.h"
 #include "rpc_error.h"
+#include "rpc_exec.h"
 #include "server.h"
 #include "throttle.h"
 #include "tls.h"
@@ -80,7 +81,7 @@ struct conn {
 	int			 head_done;
 	struct http_head	 head;
 	enum route		 route;
-	struct rpc_auth		 auth;
+	struct auth_creds	 auth;
 	int			 has_auth;
 	int			 bad_auth;
 	char			*body;
