@@ -20,6 +20,7 @@
 
 #include "db_pool.h"
 #include "log.h"
+#include "pq_connect.h"
 #include "util.h"
 
 #define DB_BACKOFF_MIN_MS	100
@@ -67,7 +68,8 @@ struct pgconn {
 	int		 idx;
 	enum pgc_state	 state;
 	PGconn		*pg;
-	struct event	*ev;		/* socket readable (persistent once connected) */
+	struct pq_connect *connecting;	/* CONNECTING */
+	struct event	*ev;		/* socket readable (persistent) */
 	struct event	*ev_w;		/* socket writable, armed only while PQflush owes */
 	struct event	*timer;		/* reconnect backoff */
 	struct db_queryq inflight;	/* BUSY: sent, oldest first, in units */
@@ -229,6 +231,8 @@ pgc_broken(struct pgconn *c, const char *reason)
 	int		 was_up = c->state == PGC_IDLE || c->state == PGC_BUSY;
 
 	log_warnx("db %s conn %d: %s", p->name, c->idx, reason);
+	pq_connect_cancel(c->connecting);
+	c->connecting = NULL;
 	pgc_arm(c, 0);
 	if (c->res != NULL) {
 		PQclear(c->res);
@@ -288,77 +292,41 @@ pgc_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-pgc_connect(struct pgconn *c)
+pgc_connected(void *arg, PGconn *pg, const char *cause)
 {
-	static const char *const keys[] = { "dbname", "application_name", NULL };
-	const char		*vals[] = { c->pool->dsn, "fundd", NULL };
+	struct pgconn	*c = arg;
+	char		*msg;
 
-	c->pg = PQconnectStartParams(keys, vals, 1);
-	if (c->pg == NULL) {
-		pgc_broken(c, "out of memory");
-		return;
-	}
-	if (PQstatus(c->pg) == CONNECTION_BAD) {
-		char *msg = xstrdup(PQerrorMessage(c->pg));
-
-		msg[strcspn(msg, "\n")] = '\0';
+	c->connecting = NULL;
+	if (pg == NULL) {
+		msg = xasprintf("connect: %s", cause);
 		pgc_broken(c, msg);
 		free(msg);
 		return;
 	}
-	PQsetNoticeProcessor(c->pg, pgc_notice, c);
-	c->state = PGC_CONNECTING;
-	pgc_arm(c, EV_WRITE);	/* PQconnectPoll starts as if WRITING */
-}
-
-int
-db_connect_step(PGconn *pg, short *what)
-{
-	switch (PQconnectPoll(pg)) {
-	case PGRES_POLLING_READING:
-		*what = EV_READ;
-		return 0;
-	case PGRES_POLLING_WRITING:
-		*what = EV_WRITE;
-		return 0;
-	case PGRES_POLLING_OK:
-		return 1;
-	case PGRES_POLLING_FAILED:
-	case PGRES_POLLING_ACTIVE:
-	default:
-		return -1;
-	}
-}
-
-static void
-pgc_connect_poll(struct pgconn *c)
-{
-	short	 what;
-	int	 r = db_connect_step(c->pg, &what);
-	char	*msg;
-
-	if (r == 0) {
-		pgc_arm(c, what);
-		return;
-	}
-	if (r < 0) {
-		msg = xasprintf("connect: %s", PQerrorMessage(c->pg));
-		msg[strcspn(msg, "\n")] = '\0';
-		pgc_broken(c, msg);
-		free(msg);
-		return;
-	}
-	if (PQsetnonblocking(c->pg, 1) != 0) {
-		pgc_broken(c, "cannot set non-blocking mode");
-		return;
-	}
+	c->pg = pg;
 	c->state = PGC_PREPARING;
 	c->prep = 0;
-	/* from now on the socket is fixed: one persistent read event, and a write event
-	 * armed only when libpq could not send everything at once */
+	/* the socket is fixed now: one persistent read event, and a write event armed only
+	 * when libpq could not send everything at once */
 	pgc_arm(c, EV_READ);
 	c->ev_w = event_new(c->pool->base, PQsocket(c->pg), EV_WRITE, pgc_event, c);
 	pgc_prepare_next(c);
+}
+
+static void
+pgc_connect(struct pgconn *c)
+{
+	char	*cause = NULL;
+
+	c->connecting = pq_connect_start(c->pool->base, c->pool->dsn, "fundd", pgc_notice, c,
+	    pgc_connected, c, &cause);
+	if (c->connecting == NULL) {
+		pgc_broken(c, cause);
+		free(cause);
+		return;
+	}
+	c->state = PGC_CONNECTING;
 }
 
 /* Push what libpq buffered; -1 when the connection broke (c is DOWN then). */
@@ -792,8 +760,7 @@ pgc_event(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	switch (c->state) {
-	case PGC_CONNECTING:
-		pgc_connect_poll(c);
+	case PGC_CONNECTING:	/* pq_connect's events until connected */
 		return;
 	case PGC_BUSY:
 	case PGC_PREPARING:
@@ -983,6 +950,7 @@ db_pool_free(struct db_pool *p)
 	for (i = 0; i < p->size; i++) {
 		struct pgconn *c = &p->conns[i];
 
+		pq_connect_cancel(c->connecting);
 		pgc_arm(c, 0);
 		event_free(c->timer);
 		if (c->res != NULL)

@@ -70,12 +70,6 @@ void		 db_cancel(struct db_query *);
  * escaped. Free it with free(). */
 char		*db_array_literal(const char *const *values, int n);
 
-/* One step of PQconnectPoll() for a connection made with PQconnectStart*(): 1 once it is
- * connected, -1 when it failed (PQerrorMessage says why), else 0 with *what set to the
- * event (EV_READ or EV_WRITE) to wait for before the next step. Also for connections
- * outside any pool (export.c, auth_cache.c). */
-int		 db_connect_step(PGconn *, short *what);
-
 struct event_base *db_pool_base(struct db_pool *);
 int		 db_pool_in_use(struct db_pool *);
 int		 db_pool_waiting(struct db_pool *);

@@ -8,10 +8,10 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
-#include "db_pool.h"
 #include "export.h"
 #include "http.h"
 #include "log.h"
+#include "pq_connect.h"
 #include "util.h"
 #include "validate.h"
 
@@ -34,6 +34,7 @@ struct export {
 	struct conn		*c;
 	enum export_state	 state;
 	PGconn			*pg;
+	struct pq_connect	*connecting;	/* EX_CONNECTING */
 	struct event		*ev;
 	const char		*sql;
 	char			 from[64], to[64];
@@ -62,6 +63,7 @@ export_free(struct export *x)
 {
 	if (x == NULL)
 		return;
+	pq_connect_cancel(x->connecting);
 	if (x->ev != NULL)
 		event_free(x->ev);
 	if (x->pg != NULL)
@@ -75,13 +77,19 @@ export_free(struct export *x)
 /* Fails the export: nothing else may touch x afterwards (the connection frees it, at once
  * or, when a 503 is still answered, when that response is done). */
 static void
-ex_fail(struct export *x, const char *what)
+ex_abort(struct export *x, const char *what, const char *detail)
 {
 	char	buf[256];
 
-	snprintf(buf, sizeof(buf), "%s: %s", what, x->pg != NULL ? PQerrorMessage(x->pg) : "");
+	snprintf(buf, sizeof(buf), "%s: %s", what, detail);
 	buf[strcspn(buf, "\n")] = '\0';
 	http_stream_abort(x->c, buf);
+}
+
+static void
+ex_fail(struct export *x, const char *what)
+{
+	ex_abort(x, what, x->pg != NULL ? PQerrorMessage(x->pg) : "");
 }
 
 static void ex_copy(struct export *);
@@ -183,31 +191,12 @@ ex_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct export	*x = arg;
 	PGresult	*r;
-	short		 ev;
-	int		 step;
 
 	(void)fd;
 	(void)what;
 	switch (x->state) {
-	case EX_CONNECTING:
-		if ((step = db_connect_step(x->pg, &ev)) == 0) {
-			ex_arm(x, ev);
-			return;
-		}
-		if (step < 0) {
-			ex_fail(x, "database connection");
-			return;
-		}
-		if (PQsetnonblocking(x->pg, 1) != 0 ||
-		    !PQsendQueryParams(x->pg, EXPORT_RANGE_SQL, 2, NULL,
-		    (const char *const[]){ x->from, x->to }, NULL, NULL, 0)) {
-			ex_fail(x, "cannot start the export");
-			return;
-		}
-		x->state = EX_RANGE;
-		x->writing = 1;
-		ex_arm(x, EV_READ | EV_WRITE | EV_PERSIST);
-		/* FALLTHROUGH */
+	case EX_CONNECTING:	/* pq_connect's events until connected */
+		return;
 	case EX_RANGE:
 		if (ex_flush(x) < 0 || !PQconsumeInput(x->pg)) {
 			ex_fail(x, "database");
@@ -269,6 +258,28 @@ ex_event(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static void
+ex_connected(void *arg, PGconn *pg, const char *cause)
+{
+	struct export	*x = arg;
+
+	x->connecting = NULL;
+	if (pg == NULL) {
+		ex_abort(x, "database connection", cause);
+		return;
+	}
+	x->pg = pg;
+	if (!PQsendQueryParams(x->pg, EXPORT_RANGE_SQL, 2, NULL,
+	    (const char *const[]){ x->from, x->to }, NULL, NULL, 0)) {
+		ex_fail(x, "cannot start the export");
+		return;
+	}
+	x->state = EX_RANGE;
+	x->writing = 1;
+	ex_arm(x, EV_READ | EV_WRITE | EV_PERSIST);
+	ex_event(PQsocket(x->pg), EV_WRITE, x);
+}
+
 /* Percent-decode src into dst (dstlen bytes); -1 if malformed or too long. */
 static int
 url_decode(const char *src, size_t n, char *dst, size_t dstlen)
@@ -309,9 +320,8 @@ int
 export_start(struct conn *c, enum export_kind kind, const char *dsn, const char *query,
     struct export **out, char **err)
 {
-	static const char *const keys[] = { "dbname", "application_name", NULL };
-	const char	*vals[] = { dsn, "fundd-export", NULL };
 	char		 fmt[16] = "csv", from[64] = "", to[64] = "", key[32], val[64];
+	char		*cause = NULL;
 	const char	*p = query, *amp, *eq;
 	struct export	*x;
 	const char	*select;
@@ -375,15 +385,15 @@ export_start(struct conn *c, enum export_kind kind, const char *dsn, const char 
 	snprintf(x->from, sizeof(x->from), "%s", from);
 	snprintf(x->to, sizeof(x->to), "%s", to);
 	x->batch = evbuffer_new();
-	x->pg = PQconnectStartParams(keys, vals, 1);
-	*out = x;
-	if (x->pg == NULL || PQstatus(x->pg) == CONNECTION_BAD) {
-		*out = NULL;
+	x->state = EX_CONNECTING;
+	x->connecting = pq_connect_start(http_conn_base(c), dsn, "fundd-export", NULL, NULL,
+	    ex_connected, x, &cause);
+	if (x->connecting == NULL) {
+		free(cause);
 		export_free(x);
 		*err = xstrdup("database unavailable\n");
 		return 503;
 	}
-	x->state = EX_CONNECTING;
-	ex_arm(x, EV_WRITE);
+	*out = x;
 	return 0;
 }
