@@ -344,6 +344,7 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 	struct main_state	 ms;
 	struct sockaddr_storage	 ss;
 	struct event_base	*mbase;
+	struct db_pool_opts	 po;
 	char			*cause = NULL;
 	int			 salen, i, nw, per_pool;
 	long			 ncpu;
@@ -370,6 +371,16 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 	srv.nworkers = nw;
 	srv.workers = xcalloc((size_t)nw, sizeof(*srv.workers));
 	atomic_init(&srv.conns, 0);
+	memset(&po, 0, sizeof(po));
+	po.dsn = cfg->dsn;
+	po.size = per_pool;
+	po.wait_max = (int)cfg->wait_queue;
+	po.batch_max = (int)cfg->batch_max;
+	po.writers = (int)cfg->writers;
+	po.stall_ms = (int)cfg->write_stall_ms;
+	po.one_statement = (int)cfg->batch_one_statement;
+	po.stmts = queries;
+	po.nstmts = Q_COUNT;
 
 	for (i = 0; i < nw; i++) {
 		struct worker	*w = &srv.workers[i];
@@ -391,9 +402,9 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 			fatal("cannot listen on %s", cfg->listen);
 		evconnlistener_set_error_cb(w->lev, accept_error_cb);
 		snprintf(name, sizeof(name), "w%d", i);
-		w->pool = db_pool_new(w->base, cfg->dsn, per_pool, (int)cfg->wait_queue,
-		    (int)cfg->batch_max, (int)cfg->writers, (int)cfg->write_stall_ms,
-		    (int)cfg->batch_one_statement, name, queries, Q_COUNT);
+		po.base = w->base;
+		po.name = name;
+		w->pool = db_pool_new(&po);
 		db_pool_on_idle(w->pool, pool_idle_cb, w);
 		w->ev_drain = event_new(w->base, -1, 0, drain_cb, w);
 		w->ev_handoff = event_new(w->base, -1, 0, handoff_cb, w);
