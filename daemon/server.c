@@ -416,7 +416,7 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 			w->next_purge = now_usec() + 60 * 1000000LL;	/* a minute in */
 			w->ev_house = evtimer_new(w->base, house_cb, w);
 			evtimer_add(w->ev_house, &tv);
-			w->audit = audit_runner_start(w, key, cfg->chain_interval_ms,
+			w->audit = audit_runner_start(w->pool, key, cfg->chain_interval_ms,
 			    cfg->checkpoint_interval_s);
 			w->listener = auth_listener_start(w->base, cfg->dsn);
 		}
