@@ -1,6 +1,7 @@
 /* metrics.c: request counters by method and outcome, a latency histogram, gauges. */
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "auth_cache.h"
 #include "methods.h"
@@ -26,6 +27,8 @@ static atomic_ulong		 hist_sum_usec, hist_count;
 static atomic_ulong		 http_counts[NHTTP];
 static atomic_int		 conns_open;
 static atomic_ulong		 conns_total, conns_rejected;
+static void			(*pool_source)(void *, struct pool_stats *);
+static void			*pool_source_arg;
 
 void
 metrics_init(int nmethods)
@@ -89,6 +92,21 @@ int
 metrics_conns_open(void)
 {
 	return atomic_load(&conns_open);
+}
+
+void
+metrics_set_pool_source(void (*fn)(void *, struct pool_stats *), void *arg)
+{
+	pool_source = fn;
+	pool_source_arg = arg;
+}
+
+void
+metrics_pool_stats(struct pool_stats *ps)
+{
+	memset(ps, 0, sizeof(*ps));
+	if (pool_source != NULL)
+		pool_source(pool_source_arg, ps);
 }
 
 void
