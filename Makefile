@@ -93,7 +93,9 @@ $(OBJDIR)/test_%: tests/unit/test_%.c $(LIB_OBJS)
 $(OBJDIR)/test_audit_verify: tests/unit/test_audit_verify.c $(AV_OBJS)
 	$(CC) $(CFLAGS) -Iclients -o $@ $< $(AV_OBJS) $(LDLIBS) -lcmocka
 
+# the unit tests, and no circle of includes between daemon files or modules
 unit: all $(UNIT_BINS)
+	@$(PYTHON) tests/unit/include_cycles.py
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 # The integration suite sets up PostgreSQL, TLS material and the daemons itself
