@@ -95,7 +95,9 @@ $(OBJDIR)/test_%: tests/unit/test_%.c $(LIB_OBJS)
 $(OBJDIR)/test_audit_verify: tests/unit/test_audit_verify.c $(AV_OBJS)
 	$(CC) $(CFLAGS) -Iclients -o $@ $< $(AV_OBJS) $(LDLIBS) -lcmocka
 
+# the unit tests, and no circle of includes between daemon files or modules
 unit: all $(UNIT_BINS)
+	@$(PYTHON) tests/unit/include_cycles.py
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 # The integration suite sets up PostgreSQL, TLS material and the daemons itself
@@ -160,9 +162,9 @@ bin/loadgen: tests/bench/loadgen.c
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror $(PKG_CFLAGS) -o $@ $< \
 	    $(PKG_LIBS) -lpthread
 
-FUZZ_SRCS	:= daemon/http_parse.c daemon/rpc.c daemon/methods.c daemon/validate.c \
-		   daemon/util.c daemon/log.c daemon/metrics.c daemon/db_pool.c daemon/auth.c \
-		   daemon/auth_cache.c daemon/queries.c
+# the request path up to the database: parsing, validation, rendering (no pool, no cache)
+FUZZ_SRCS	:= daemon/http_parse.c daemon/rpc.c daemon/rpc_error.c daemon/methods.c \
+		   daemon/validate.c daemon/util.c daemon/log.c
 
 bin/fuzz_request: tests/fuzz/fuzz_request.c $(FUZZ_SRCS) daemon/*.h
 	@mkdir -p bin

@@ -1,7 +1,7 @@
 /*
  * fundctl.h: definitions shared by every fundctl source file.
  *
- * fundctl is the thin command-line client of fundd (PROTOCOL.md). It is
+ * fundctl is the thin command-line client of fundd (docs/protocol.md). It is
  * split by subsystem:
  *	fundctl.c	command line, environment, the `call`, `export` and
  *			`audit verify` commands

@@ -17,7 +17,6 @@
 #include "db_pool.h"
 #include "log.h"
 #include "queries.h"
-#include "server.h"
 #include "util.h"
 
 struct audit_key {
@@ -26,7 +25,7 @@ struct audit_key {
 };
 
 struct audit_runner {
-	struct worker		*w;
+	struct db_pool		*pool;
 	const struct audit_key	*key;
 	long			 chain_ms;
 	long			 checkpoint_s;
@@ -193,13 +192,13 @@ chain_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (r->stopped || r->q_chain != NULL)
 		return;
-	if (db_pool_healthy(r->w->pool) <= 0) {
+	if (db_pool_healthy(r->pool) <= 0) {
 		arm(r->ev_chain, r->chain_ms);
 		return;
 	}
 	snprintf(max, sizeof(max), "%d", AUDIT_CHAIN_BATCH);
 	vals[0] = max;
-	r->q_chain = db_query(r->w->pool, Q_AUDIT_CHAIN, vals, DB_Q_WRITE, chain_done, r);
+	r->q_chain = db_query(r->pool, Q_AUDIT_CHAIN, vals, DB_Q_WRITE, chain_done, r);
 }
 
 static void
@@ -234,7 +233,7 @@ due_done(void *arg, enum db_status st, const PGresult *res)
 	vals[3] = sig;
 	vals[4] = audit_key_public_pem(r->key);
 	log_debug("audit checkpoint: signing seq %s", vals[0]);
-	r->q_store = db_query(r->w->pool, Q_AUDIT_CHECKPOINT, vals, DB_Q_WRITE, store_done, r);
+	r->q_store = db_query(r->pool, Q_AUDIT_CHECKPOINT, vals, DB_Q_WRITE, store_done, r);
 }
 
 static void
@@ -246,23 +245,23 @@ checkpoint_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (r->stopped)
 		return;
-	if (r->q_due == NULL && r->q_store == NULL && db_pool_healthy(r->w->pool) > 0)
-		r->q_due = db_query(r->w->pool, Q_AUDIT_DUE, NULL, 0, due_done, r);
+	if (r->q_due == NULL && r->q_store == NULL && db_pool_healthy(r->pool) > 0)
+		r->q_due = db_query(r->pool, Q_AUDIT_DUE, NULL, 0, due_done, r);
 	arm(r->ev_checkpoint, r->checkpoint_s * 1000);
 }
 
 struct audit_runner *
-audit_runner_start(struct worker *w, const struct audit_key *key, long chain_ms,
+audit_runner_start(struct db_pool *pool, const struct audit_key *key, long chain_ms,
     long checkpoint_s)
 {
 	struct audit_runner	*r = xcalloc(1, sizeof(*r));
 
-	r->w = w;
+	r->pool = pool;
 	r->key = key;
 	r->chain_ms = chain_ms;
 	r->checkpoint_s = checkpoint_s;
-	r->ev_chain = evtimer_new(w->base, chain_cb, r);
-	r->ev_checkpoint = evtimer_new(w->base, checkpoint_cb, r);
+	r->ev_chain = evtimer_new(db_pool_base(pool), chain_cb, r);
+	r->ev_checkpoint = evtimer_new(db_pool_base(pool), checkpoint_cb, r);
 	if (chain_ms > 0)
 		arm(r->ev_chain, chain_ms);
 	else

@@ -9,8 +9,8 @@
 #include <stddef.h>
 
 struct audit_key;
-struct worker;
 struct audit_runner;
+struct db_pool;
 
 #define AUDIT_CHAIN_BATCH	5000	/* events chained per round at most */
 #define AUDIT_SIG_HEX		129	/* 64 bytes in hex, and the NUL */
@@ -32,9 +32,9 @@ int			 audit_sign(const struct audit_key *, const char *seq,
 int			 audit_checkpoint_message(char *buf, size_t len, const char *seq,
 			    const char *head_hash, const char *signed_at);
 
-/* Worker 0: chain every chain_interval_ms (0: never) and sign every
- * checkpoint_interval_s, through w's pool. */
-struct audit_runner	*audit_runner_start(struct worker *w, const struct audit_key *,
+/* Chain every chain_interval_ms (0: never) and sign every checkpoint_interval_s, through
+ * pool, on its loop (worker 0's). The key must outlive the runner. */
+struct audit_runner	*audit_runner_start(struct db_pool *pool, const struct audit_key *,
 			    long chain_interval_ms, long checkpoint_interval_s);
 /* Stop the timers (drain); outstanding queries finish. */
 void			 audit_runner_stop(struct audit_runner *);

@@ -7,6 +7,14 @@
 #define AUTH_TOKEN_PREFIX	"fl_"
 #define AUTH_TOKEN_LEN		(3 + 43)	/* prefix + base64url of 32 bytes */
 #define AUTH_HEX_SHA256		65
+#define AUTH_BYTEA_SHA256	67	/* "\\x", 64 hex digits, NUL */
+
+/* A request's credentials: the SHA-256 of its bearer token and of its client certificate,
+ * each in bytea text form, or "" when it has none. */
+struct auth_creds {
+	char	token_sha256[AUTH_BYTEA_SHA256];
+	char	cert_sha256[AUTH_BYTEA_SHA256];
+};
 
 /* A fresh token into tok (AUTH_TOKEN_LEN + 1 bytes); -1 if the RNG failed. */
 int	auth_token_new(char *tok, size_t len);

@@ -8,8 +8,8 @@
 #include <libpq-fe.h>
 
 #include "auth_cache.h"
-#include "db_pool.h"
 #include "log.h"
+#include "pq_connect.h"
 #include "util.h"
 
 #define AL_BACKOFF_MIN_MS	100
@@ -205,7 +205,8 @@ struct auth_listener {
 	char			*dsn;
 	enum al_state		 state;
 	PGconn			*pg;
-	struct event		*ev;		/* the socket (re-armed while connecting) */
+	struct pq_connect	*connecting;	/* AL_CONNECTING */
+	struct event		*ev;		/* the socket */
 	struct event		*timer;		/* reconnect backoff */
 	int			 backoff_ms;
 	int			 ok;		/* LISTENING: the LISTEN succeeded */
@@ -227,6 +228,8 @@ al_broken(struct auth_listener *l, const char *why)
 		log_warnx("auth cache: listener lost (%s); whoami goes to the database until "
 		    "it is back", why);
 	l->was_live = 0;
+	pq_connect_cancel(l->connecting);
+	l->connecting = NULL;
 	if (l->ev != NULL) {
 		event_free(l->ev);
 		l->ev = NULL;
@@ -254,7 +257,7 @@ al_broken_pq(struct auth_listener *l, const char *what)
 	free(msg);
 }
 
-/* (Re-)arm the socket's event for what; the socket may change while connecting. */
+/* (Re-)arm the socket's event for what. */
 static void
 al_arm(struct auth_listener *l, short what)
 {
@@ -284,40 +287,20 @@ al_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-al_connect(struct auth_listener *l)
+al_connected(void *arg, PGconn *pg, const char *cause)
 {
-	static const char *const keys[] = { "dbname", "application_name", NULL };
-	const char		*vals[] = { l->dsn, "fundd-listen", NULL };
+	struct auth_listener	*l = arg;
+	char			*msg;
 
-	l->pg = PQconnectStartParams(keys, vals, 1);
-	if (l->pg == NULL) {
-		al_broken(l, "out of memory");
+	l->connecting = NULL;
+	if (pg == NULL) {
+		msg = xasprintf("connect: %s", cause);
+		al_broken(l, msg);
+		free(msg);
 		return;
 	}
-	if (PQstatus(l->pg) == CONNECTION_BAD) {
-		al_broken_pq(l, "connect");
-		return;
-	}
-	PQsetNoticeProcessor(l->pg, al_notice, l);
-	l->state = AL_CONNECTING;
-	al_arm(l, EV_WRITE);	/* PQconnectPoll starts as if WRITING */
-}
-
-static void
-al_connect_poll(struct auth_listener *l)
-{
-	short	what;
-	int	step = db_connect_step(l->pg, &what);
-
-	if (step == 0) {
-		al_arm(l, what);
-		return;
-	}
-	if (step < 0) {
-		al_broken_pq(l, "connect");
-		return;
-	}
-	if (PQsetnonblocking(l->pg, 1) != 0 || !PQsendQuery(l->pg, "LISTEN " AL_CHANNEL)) {
+	l->pg = pg;
+	if (!PQsendQuery(l->pg, "LISTEN " AL_CHANNEL)) {
 		al_broken_pq(l, "LISTEN");
 		return;
 	}
@@ -328,6 +311,21 @@ al_connect_poll(struct auth_listener *l)
 		al_arm(l, EV_READ | EV_WRITE | EV_PERSIST);
 	else
 		al_arm(l, EV_READ | EV_PERSIST);
+}
+
+static void
+al_connect(struct auth_listener *l)
+{
+	char	*cause = NULL;
+
+	l->connecting = pq_connect_start(l->base, l->dsn, "fundd-listen", al_notice, l,
+	    al_connected, l, &cause);
+	if (l->connecting == NULL) {
+		al_connected(l, NULL, cause);
+		free(cause);
+		return;
+	}
+	l->state = AL_CONNECTING;
 }
 
 /* Input on a connected listener: the LISTEN's result, notifications, or the end. */
@@ -384,8 +382,7 @@ al_event(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	switch (l->state) {
-	case AL_CONNECTING:
-		al_connect_poll(l);
+	case AL_CONNECTING:	/* pq_connect's events until connected */
 		return;
 	case AL_LISTENING:
 	case AL_LIVE:
@@ -418,6 +415,7 @@ auth_listener_free(struct auth_listener *l)
 	if (l == NULL)
 		return;
 	auth_cache_live(0, "stopping");
+	pq_connect_cancel(l->connecting);
 	if (l->ev != NULL)
 		event_free(l->ev);
 	event_free(l->timer);

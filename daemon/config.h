@@ -1,5 +1,5 @@
 /*
- * config.h: the INI configuration (PROTOCOL section 2), defined by one declarative table
+ * config.h: the INI configuration (README, Configuration), defined by one declarative table
  * in config.c that also produces `fundd --help` text and every load error.
  */
 #ifndef FUND_CONFIG_H

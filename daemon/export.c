@@ -1,5 +1,4 @@
-/* export.c: the streamed ledger export. */
-#include <ctype.h>
+/* export.c: an export streamed from a COPY to a chunked response (export.h). */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +7,12 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
-#include "db_pool.h"
 #include "export.h"
 #include "http.h"
+#include "http_reply.h"
 #include "log.h"
+#include "pq_connect.h"
 #include "util.h"
-#include "validate.h"
 
 #define EXPORT_CHUNK	(32 * 1024)	/* rows are framed into chunks of about this */
 #define EXPORT_ROWS_PER_EVENT	4096	/* yield to the loop now and then */
@@ -31,9 +30,10 @@ enum export_state { EX_CONNECTING, EX_RANGE, EX_SENDING, EX_COPYING };
 	"fl.time_in(nullif(current_setting('fundd.export_to'), ''))), 'infinity')"
 
 struct export {
-	struct conn		*c;
+	struct http_req		*r;
 	enum export_state	 state;
 	PGconn			*pg;
+	struct pq_connect	*connecting;	/* EX_CONNECTING */
 	struct event		*ev;
 	const char		*sql;
 	char			 from[64], to[64];
@@ -53,15 +53,17 @@ ex_arm(struct export *x, short what)
 {
 	if (x->ev != NULL)
 		event_free(x->ev);
-	x->ev = event_new(http_conn_base(x->c), PQsocket(x->pg), what, ex_event, x);
+	x->ev = event_new(http_req_base(x->r), PQsocket(x->pg), what, ex_event, x);
 	event_add(x->ev, NULL);
 }
 
-void
-export_free(struct export *x)
+/* The request's reset frees it, whatever state it is in. */
+static void
+export_free(void *arg)
 {
-	if (x == NULL)
-		return;
+	struct export	*x = arg;
+
+	pq_connect_cancel(x->connecting);
 	if (x->ev != NULL)
 		event_free(x->ev);
 	if (x->pg != NULL)
@@ -72,16 +74,27 @@ export_free(struct export *x)
 	atomic_fetch_sub(&exports_running, 1);
 }
 
-/* Fails the export: nothing else may touch x afterwards (the connection frees it, at once
- * or, when a 503 is still answered, when that response is done). */
+/* The export cannot go on: it stops producing, and the request ends it (http_reply.h);
+ * x stays the request's until then. */
 static void
-ex_fail(struct export *x, const char *what)
+ex_abort(struct export *x, char *msg)
 {
-	char	buf[256];
+	msg[strcspn(msg, "\n")] = '\0';
+	if (x->ev != NULL) {
+		event_free(x->ev);
+		x->ev = NULL;
+	}
+	http_stream_abort(x->r, msg);
+}
 
-	snprintf(buf, sizeof(buf), "%s: %s", what, x->pg != NULL ? PQerrorMessage(x->pg) : "");
-	buf[strcspn(buf, "\n")] = '\0';
-	http_stream_abort(x->c, buf);
+/* The same, with libpq's last error after what. */
+static void
+ex_fail(struct export *x, const char *what, const char *detail)
+{
+	char	msg[256];
+
+	snprintf(msg, sizeof(msg), "%s: %s", what, detail);
+	ex_abort(x, msg);
 }
 
 static void ex_copy(struct export *);
@@ -121,9 +134,9 @@ ex_copy(struct export *x)
 	PGresult	*r;
 
 	for (i = 0; i < EXPORT_ROWS_PER_EVENT; i++) {
-		if (http_stream_full(x->c)) {
+		if (http_stream_full(x->r)) {
 			/* back-pressure: stop reading PostgreSQL until the client drains */
-			http_stream_chunk(x->c, x->batch);
+			http_stream_chunk(x->r, x->batch);
 			event_del(x->ev);
 			return;
 		}
@@ -137,17 +150,17 @@ ex_copy(struct export *x)
 			PQfreemem(row);
 			x->rows++;
 			if (evbuffer_get_length(x->batch) >= EXPORT_CHUNK)
-				http_stream_chunk(x->c, x->batch);
+				http_stream_chunk(x->r, x->batch);
 			continue;
 		}
 		if (n == 0) {
 			/* nothing buffered: wait for the socket */
-			http_stream_chunk(x->c, x->batch);
+			http_stream_chunk(x->r, x->batch);
 			event_add(x->ev, NULL);
 			return;
 		}
 		if (n == -2) {
-			ex_fail(x, "COPY failed");
+			ex_fail(x, "COPY failed", PQerrorMessage(x->pg));
 			return;
 		}
 		/* n == -1: done; the final result says whether the COPY succeeded */
@@ -158,23 +171,22 @@ ex_copy(struct export *x)
 			snprintf(msg, sizeof(msg), "COPY ended with %s",
 			    PQresultErrorMessage(r));
 			PQclear(r);
-			msg[strcspn(msg, "\n")] = '\0';
-			http_stream_abort(x->c, msg);
+			ex_abort(x, msg);
 			return;
 		}
 		PQclear(r);
 		while ((r = PQgetResult(x->pg)) != NULL)
 			PQclear(r);
-		http_stream_chunk(x->c, x->batch);
-		log_msg(LOG_INFO, http_conn_peer(x->c), http_conn_reqid(x->c),
+		http_stream_chunk(x->r, x->batch);
+		log_msg(LOG_INFO, http_req_peer(x->r), http_req_id(x->r),
 		    "%s export: %lld rows", x->kind == EXPORT_AUDIT ? "audit" : "ledger",
 		    x->rows);
 		event_del(x->ev);
-		http_stream_end(x->c);	/* the connection frees x when it resets */
+		http_stream_end(x->r);	/* the request frees x when it ends */
 		return;
 	}
 	/* fairness: let other connections of this loop run, then go on */
-	http_stream_chunk(x->c, x->batch);
+	http_stream_chunk(x->r, x->batch);
 	event_active(x->ev, EV_READ, 0);
 }
 
@@ -183,34 +195,15 @@ ex_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct export	*x = arg;
 	PGresult	*r;
-	short		 ev;
-	int		 step;
 
 	(void)fd;
 	(void)what;
 	switch (x->state) {
-	case EX_CONNECTING:
-		if ((step = db_connect_step(x->pg, &ev)) == 0) {
-			ex_arm(x, ev);
-			return;
-		}
-		if (step < 0) {
-			ex_fail(x, "database connection");
-			return;
-		}
-		if (PQsetnonblocking(x->pg, 1) != 0 ||
-		    !PQsendQueryParams(x->pg, EXPORT_RANGE_SQL, 2, NULL,
-		    (const char *const[]){ x->from, x->to }, NULL, NULL, 0)) {
-			ex_fail(x, "cannot start the export");
-			return;
-		}
-		x->state = EX_RANGE;
-		x->writing = 1;
-		ex_arm(x, EV_READ | EV_WRITE | EV_PERSIST);
-		/* FALLTHROUGH */
+	case EX_CONNECTING:	/* pq_connect's events until connected */
+		return;
 	case EX_RANGE:
 		if (ex_flush(x) < 0 || !PQconsumeInput(x->pg)) {
-			ex_fail(x, "database");
+			ex_fail(x, "database", PQerrorMessage(x->pg));
 			return;
 		}
 		while (!PQisBusy(x->pg) && (r = PQgetResult(x->pg)) != NULL) {
@@ -218,25 +211,26 @@ ex_event(evutil_socket_t fd, short what, void *arg)
 
 			PQclear(r);
 			if (!ok) {
-				ex_fail(x, "cannot set the export's range");
+				ex_fail(x, "cannot set the export's range",
+				    PQerrorMessage(x->pg));
 				return;
 			}
 		}
 		if (PQisBusy(x->pg))
 			return;
 		if (!PQsendQuery(x->pg, x->sql)) {
-			ex_fail(x, "cannot start the COPY");
+			ex_fail(x, "cannot start the COPY", PQerrorMessage(x->pg));
 			return;
 		}
 		x->state = EX_SENDING;
 		/* FALLTHROUGH */
 	case EX_SENDING:
 		if (ex_flush(x) < 0) {
-			ex_fail(x, "cannot send the COPY");
+			ex_fail(x, "cannot send the COPY", PQerrorMessage(x->pg));
 			return;
 		}
 		if (!PQconsumeInput(x->pg)) {
-			ex_fail(x, "database read");
+			ex_fail(x, "database read", PQerrorMessage(x->pg));
 			return;
 		}
 		if (PQisBusy(x->pg))
@@ -247,21 +241,20 @@ ex_event(evutil_socket_t fd, short what, void *arg)
 
 			snprintf(msg, sizeof(msg), "COPY refused: %s", PQresultErrorMessage(r));
 			PQclear(r);
-			msg[strcspn(msg, "\n")] = '\0';
-			http_stream_abort(x->c, msg);
+			ex_abort(x, msg);
 			return;
 		}
 		PQclear(r);
 		x->state = EX_COPYING;
 		ex_arm(x, EV_READ);	/* one-shot: re-added only while we want rows */
-		http_stream_begin(x->c, x->csv ? "text/csv; charset=utf-8; header=present" :
+		http_stream_begin(x->r, x->csv ? "text/csv; charset=utf-8; header=present" :
 		    "application/x-ndjson", NULL);
-		http_stream_on_drain(x->c, ex_drained);
+		http_stream_on_drain(x->r, ex_drained, x);
 		ex_copy(x);
 		return;
 	case EX_COPYING:
 		if (!PQconsumeInput(x->pg)) {
-			ex_fail(x, "database read");
+			ex_fail(x, "database read", PQerrorMessage(x->pg));
 			return;
 		}
 		ex_copy(x);
@@ -269,94 +262,46 @@ ex_event(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Percent-decode src into dst (dstlen bytes); -1 if malformed or too long. */
-static int
-url_decode(const char *src, size_t n, char *dst, size_t dstlen)
+static void
+ex_connected(void *arg, PGconn *pg, const char *cause)
 {
-	size_t	i, o = 0;
+	struct export	*x = arg;
 
-	for (i = 0; i < n; i++) {
-		int c = (unsigned char)src[i];
-
-		if (c == '%') {
-			if (i + 2 >= n + 0 || !isxdigit((unsigned char)src[i + 1]) ||
-			    !isxdigit((unsigned char)src[i + 2]))
-				return -1;
-			c = (int)strtol((char[]){ src[i + 1], src[i + 2], 0 }, NULL, 16);
-			i += 2;
-		} else if (c == '+')
-			c = ' ';
-		if (o + 1 >= dstlen)
-			return -1;
-		dst[o++] = (char)c;
+	x->connecting = NULL;
+	if (pg == NULL) {
+		ex_fail(x, "database connection", cause);
+		return;
 	}
-	dst[o] = '\0';
-	return 0;
-}
-
-/* "from"/"to": a date (midnight UTC) or an RFC 3339 UTC time. */
-static int
-when_ok(const char *v)
-{
-	const char	*reason;
-
-	if (strlen(v) == 10)
-		return v_date(v, &reason) == 0;
-	return v_time(v, &reason) == 0;
+	x->pg = pg;
+	if (!PQsendQueryParams(x->pg, EXPORT_RANGE_SQL, 2, NULL,
+	    (const char *const[]){ x->from, x->to }, NULL, NULL, 0)) {
+		ex_fail(x, "cannot start the export", PQerrorMessage(x->pg));
+		return;
+	}
+	x->state = EX_RANGE;
+	x->writing = 1;
+	ex_arm(x, EV_READ | EV_WRITE | EV_PERSIST);
+	ex_event(PQsocket(x->pg), EV_WRITE, x);
 }
 
 int
-export_start(struct conn *c, enum export_kind kind, const char *dsn, const char *query,
-    struct export **out, char **err)
+export_start(struct http_req *r, const struct export_spec *spec, const char *dsn,
+    char **err)
 {
-	static const char *const keys[] = { "dbname", "application_name", NULL };
-	const char	*vals[] = { dsn, "fundd-export", NULL };
-	char		 fmt[16] = "csv", from[64] = "", to[64] = "", key[32], val[64];
-	const char	*p = query, *amp, *eq;
 	struct export	*x;
+	char		*cause = NULL;
 	const char	*select;
 
-	while (*p != '\0') {
-		size_t len;
-
-		amp = strchr(p, '&');
-		len = amp != NULL ? (size_t)(amp - p) : strlen(p);
-		eq = memchr(p, '=', len);
-		if (eq == NULL || url_decode(p, (size_t)(eq - p), key, sizeof(key)) != 0 ||
-		    url_decode(eq + 1, len - (size_t)(eq - p) - 1, val, sizeof(val)) != 0) {
-			*err = xstrdup("bad query string\n");
-			return 400;
-		}
-		if (kind == EXPORT_AUDIT) {
-			if (strcmp(key, "format") != 0 || strcmp(val, "jsonl") != 0) {
-				*err = xasprintf("bad query parameter '%s': the audit export "
-				    "takes format=jsonl only\n", key);
-				return 400;
-			}
-		} else if (strcmp(key, "format") == 0 && (strcmp(val, "csv") == 0 ||
-		    strcmp(val, "jsonl") == 0))
-			snprintf(fmt, sizeof(fmt), "%s", val[0] == 'c' ? "csv" : "jsonl");
-		else if (strcmp(key, "from") == 0 && when_ok(val))
-			snprintf(from, sizeof(from), "%s", val);
-		else if (strcmp(key, "to") == 0 && when_ok(val))
-			snprintf(to, sizeof(to), "%s", val);
-		else {
-			*err = xasprintf("bad query parameter '%s': format=csv|jsonl, from and "
-			    "to a date (YYYY-MM-DD) or an RFC 3339 UTC time\n", key);
-			return 400;
-		}
-		p = amp != NULL ? amp + 1 : p + len;
-	}
 	if (atomic_fetch_add(&exports_running, 1) >= EXPORT_MAX_RUNNING) {
 		atomic_fetch_sub(&exports_running, 1);
 		*err = xstrdup("too many exports running; retry later\n");
 		return 503;
 	}
-	if (kind == EXPORT_AUDIT)
+	if (spec->kind == EXPORT_AUDIT)
 		/* one snapshot: events in seq order, each checkpoint after its event */
 		select = "COPY (SELECT line FROM fl.audit_export ORDER BY seq, kind) "
 		    "TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')";
-	else if (strcmp(fmt, "csv") == 0)
+	else if (spec->csv)
 		select = "COPY (SELECT entry AS entry_id, at, kind, fund, account, currency, "
 		    "amount, memo FROM fl.ledger_export x " EXPORT_RANGE_WHERE " ORDER BY "
 		    "x.entry_id, x.seq) TO STDOUT WITH (FORMAT csv, HEADER)";
@@ -368,22 +313,22 @@ export_start(struct conn *c, enum export_kind kind, const char *dsn, const char 
 		    "QUOTE E'\\x01', DELIMITER E'\\x02')";
 
 	x = xcalloc(1, sizeof(*x));
-	x->c = c;
-	x->csv = kind == EXPORT_LEDGER && strcmp(fmt, "csv") == 0;
-	x->kind = kind;
+	x->r = r;
+	x->csv = spec->kind == EXPORT_LEDGER && spec->csv;
+	x->kind = spec->kind;
 	x->sql = select;
-	snprintf(x->from, sizeof(x->from), "%s", from);
-	snprintf(x->to, sizeof(x->to), "%s", to);
+	snprintf(x->from, sizeof(x->from), "%s", spec->from);
+	snprintf(x->to, sizeof(x->to), "%s", spec->to);
 	x->batch = evbuffer_new();
-	x->pg = PQconnectStartParams(keys, vals, 1);
-	*out = x;
-	if (x->pg == NULL || PQstatus(x->pg) == CONNECTION_BAD) {
-		*out = NULL;
+	x->state = EX_CONNECTING;
+	x->connecting = pq_connect_start(http_req_base(r), dsn, "fundd-export", NULL, NULL,
+	    ex_connected, x, &cause);
+	if (x->connecting == NULL) {
+		free(cause);
 		export_free(x);
 		*err = xstrdup("database unavailable\n");
 		return 503;
 	}
-	x->state = EX_CONNECTING;
-	ex_arm(x, EV_WRITE);
+	http_req_hold(r, x, export_free);
 	return 0;
 }

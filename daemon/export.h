@@ -1,25 +1,29 @@
 /*
- * export.h: GET /export/ledger and GET /export/audit, streamed straight from PostgreSQL (COPY ... TO STDOUT on a
- * dedicated non-blocking connection) to the client as a chunked response, with
- * back-pressure both ways: rows are read from PostgreSQL only while the client's output
- * buffer is below its high-water mark, so memory stays flat whatever the size.
+ * export.h: the ledger and audit exports, streamed straight from PostgreSQL (COPY ... TO
+ * STDOUT on a dedicated non-blocking connection) to the client as a chunked response,
+ * with back-pressure both ways: rows are read from PostgreSQL only while the client's
+ * output buffer is below its high-water mark, so memory stays flat whatever the size.
  */
 #ifndef FUND_EXPORT_H
 #define FUND_EXPORT_H
 
-struct conn;
-struct export;
+struct http_req;
 
 #define EXPORT_MAX_RUNNING	4	/* per daemon; past it 503 */
 
-/* Start the export for c (authenticated and authorised already) from the request's query
- * string. 0 on success (the export owns the response from now on), else the HTTP status
- * to answer with and an allocated one-line *err. */
 enum export_kind { EXPORT_LEDGER, EXPORT_AUDIT };
 
-int	export_start(struct conn *, enum export_kind, const char *dsn, const char *query,
-	    struct export **, char **err);
-/* Stop and free (the connection is going away or is being reset). */
-void	export_free(struct export *);
+struct export_spec {
+	enum export_kind	 kind;
+	int			 csv;		/* the ledger as CSV (else JSON lines) */
+	char			 from[64];	/* the ledger's range, checked already: a date */
+	char			 to[64];	/* or an RFC 3339 UTC time, or "" (unbounded) */
+};
+
+/* Start the export for r (authorised already) on a connection of its own to dsn. 0 once
+ * it started: r holds the export and it answers r from now on. Otherwise the HTTP status
+ * to answer with (503) and an allocated one-line *err. */
+int	export_start(struct http_req *r, const struct export_spec *, const char *dsn,
+	    char **err);
 
 #endif

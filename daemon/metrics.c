@@ -1,25 +1,16 @@
 /* metrics.c: request counters by method and outcome, a latency histogram, gauges. */
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "auth_cache.h"
 #include "methods.h"
 #include "metrics.h"
+#include "rpc_error.h"
 #include "util.h"
 
-static const struct {
-	int		 code;
-	const char	*label;
-} outcomes[] = {
-	{ 0, "ok" },
-	{ -32700, "parse_error" }, { -32600, "invalid_request" },
-	{ -32601, "method_not_found" }, { -32602, "invalid_params" },
-	{ -32603, "internal_error" }, { -32001, "unauthenticated" },
-	{ -32003, "forbidden" }, { -32004, "not_found" }, { -32009, "conflict" },
-	{ -32010, "insufficient_funds" }, { -32011, "four_eyes" },
-	{ -32029, "overloaded" }, { -32050, "database_unavailable" },
-};
-#define NOUTCOMES	nitems(outcomes)
+/* outcome 0 is success, outcome 1 + i the error rpc_errors[i] */
+#define NOUTCOMES	(1 + rpc_nerrors)
 
 static const double buckets[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
     0.25, 0.5, 1, 2.5, 5, 10 };
@@ -36,6 +27,8 @@ static atomic_ulong		 hist_sum_usec, hist_count;
 static atomic_ulong		 http_counts[NHTTP];
 static atomic_int		 conns_open;
 static atomic_ulong		 conns_total, conns_rejected;
+static void			(*pool_source)(void *, struct pool_stats *);
+static void			*pool_source_arg;
 
 void
 metrics_init(int nmethods)
@@ -48,11 +41,14 @@ void
 metrics_rpc(int method, int code, long long usec)
 {
 	size_t	o, b;
+	int	i;
 
-	for (o = 0; o < NOUTCOMES - 1 && outcomes[o].code != code; o++)
-		;
-	if (outcomes[o].code != code)
-		o = 5;	/* anything unforeseen counts as internal_error */
+	if (code == RPC_OK)
+		o = 0;
+	else if ((i = rpc_error_index(code)) >= 0)
+		o = 1 + (size_t)i;
+	else	/* anything unforeseen counts as internal_error */
+		o = 1 + (size_t)rpc_error_index(RPC_INTERNAL_ERROR);
 	if (method < 0 || method >= nmeth)
 		method = nmeth;
 	atomic_fetch_add(&rpc_counts[(size_t)method * NOUTCOMES + o], 1);
@@ -99,6 +95,21 @@ metrics_conns_open(void)
 }
 
 void
+metrics_set_pool_source(void (*fn)(void *, struct pool_stats *), void *arg)
+{
+	pool_source = fn;
+	pool_source_arg = arg;
+}
+
+void
+metrics_pool_stats(struct pool_stats *ps)
+{
+	memset(ps, 0, sizeof(*ps));
+	if (pool_source != NULL)
+		pool_source(pool_source_arg, ps);
+}
+
+void
 metrics_render(struct evbuffer *b, const struct pool_stats *ps)
 {
 	unsigned long	cum = 0;
@@ -115,7 +126,7 @@ metrics_render(struct evbuffer *b, const struct pool_stats *ps)
 				continue;
 			evbuffer_add_printf(b, "fundd_rpc_requests_total{method=\"%s\","
 			    "outcome=\"%s\"} %lu\n", m < nmeth ? method_name(m) : "_unknown",
-			    outcomes[o].label, v);
+			    o == 0 ? "ok" : rpc_errors[o - 1].label, v);
 		}
 	}
 	evbuffer_add_printf(b, "# HELP fundd_rpc_duration_seconds Time from a call's "

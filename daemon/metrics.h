@@ -28,4 +28,10 @@ void	metrics_conn_rejected(void);
 int	metrics_conns_open(void);
 void	metrics_render(struct evbuffer *, const struct pool_stats *);
 
+/* Where the pools' gauges come from: fn(arg, out), which any thread may call. Set before
+ * the workers start; NULL after they stopped. */
+void	metrics_set_pool_source(void (*fn)(void *, struct pool_stats *), void *arg);
+/* The pools' gauges now (all zero without a source). */
+void	metrics_pool_stats(struct pool_stats *);
+
 #endif

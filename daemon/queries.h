@@ -2,7 +2,7 @@
 #ifndef FUND_QUERIES_H
 #define FUND_QUERIES_H
 
-#include "db_pool.h"
+#include "db.h"
 
 enum query_id {
 	Q_RPC,		/* api.call(token_hash, cert_hash, method, roles, params, idem, ctx) */

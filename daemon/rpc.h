@@ -1,10 +1,8 @@
 /*
- * rpc.h: JSON-RPC 2.0 framing and execution.
- *
- * rpc_parse() turns a body into a batch of calls, each either ready to run (method found,
- * params valid) or already answered with an error; it is pure and fuzzed. rpc_exec_start()
- * runs the ready calls one after another, each as one round trip (SELECT api.call(...)),
- * then hands the batch back for rpc_render().
+ * rpc.h: JSON-RPC 2.0 framing. rpc_parse() turns a body into a batch of calls, each either
+ * ready to run (method found, params valid) or already answered with an error;
+ * rpc_render() turns the answered batch into the response body. Both are pure (no I/O, no
+ * database) and fuzzed; running the calls is rpc_exec.h's.
  */
 #ifndef FUND_RPC_H
 #define FUND_RPC_H
@@ -15,7 +13,6 @@
 
 #define RPC_BATCH_MAX	100
 
-struct db_pool;
 
 struct rpc_call {
 	cJSON			*id;		/* owned copy; NULL for a notification */
@@ -41,29 +38,15 @@ struct rpc_batch {
 	cJSON		*top_error;	/* a whole-body error (-32700, -32600 on the array) */
 };
 
-/* credentials of the HTTP request, as bytea text ("\\x..."), or "" */
-struct rpc_auth {
-	char	token_sha256[67];
-	char	cert_sha256[67];
-};
-
 struct rpc_batch	*rpc_parse(const char *body, size_t len);
 void			 rpc_batch_free(struct rpc_batch *);
-/* Set an error on a call (takes copies of the strings). */
-void			 rpc_set_error(struct rpc_call *, int code, const char *message,
-			    const char *reason, const char *field);
+/* Set an error on a call: code (enum rpc_code) with its message, reason and field (both
+ * copied; field may be NULL). */
+void			 rpc_set_error(struct rpc_call *, int code, const char *reason,
+			    const char *field);
 /* The response body (allocated) or NULL when nothing is to be sent (only notifications);
  * *status: 200, or 401 when credentials failed, 503 for a single overloaded or
  * database-unavailable call. */
 char			*rpc_render(struct rpc_batch *, int *status);
-
-typedef void	(*rpc_done_cb)(void *arg);
-struct rpc_exec;
-/* Run the batch's ready calls; done(arg) is called once, later, from the loop, unless
- * rpc_exec_cancel() comes first. The batch stays owned by the caller. */
-struct rpc_exec	*rpc_exec_start(struct db_pool *, struct rpc_batch *, const struct rpc_auth *,
-		    const char *reqid, const char *peer, rpc_done_cb, void *arg);
-void		 rpc_exec_cancel(struct rpc_exec *);
-void		 rpc_exec_free(struct rpc_exec *);
 
 #endif

@@ -1,6 +1,14 @@
-/* server.c: workers, listeners, signals, drain and reload. */
+/*
+ * server.c: workers, listeners, signals, drain and reload. Nothing on a worker's loop is
+ * touched by another thread except atomics (metrics, gauges, connection counts), the TLS
+ * context swap (tls.c) and the queue of connections handed to it by another worker's
+ * listener (accept_cb).
+ */
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +25,7 @@
 #include "auth_cache.h"
 #include "config.h"
 #include "db_pool.h"
+#include "h_routes.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -27,20 +36,54 @@
 
 #define SERVER_BACKLOG		1024
 #define SERVER_DRAIN_EXTRA_S	5	/* drain deadline = io_timeout_s + this */
-/* Fold fund balance deltas this often. Every second, not every ten: a fold's work grows
- * with the deltas since the last, and at 2,500 receipts/s, when each journal entry
- * appended one, ten seconds' worth took one core for 100-150 ms, in which the receipts
- * got half the CPU (alternating runs at 32 connections: p99 23-29 ms against 28-33 ms).
- * Since migration 0014 an INSERT of postings appends one per fund, so a batch of
- * receipts appends one. */
+/* Fold fund balance deltas every second: a fold's work grows with the deltas since the
+ * last one, and many small folds hold back the mutations less than a few large ones. */
 #define SERVER_HOUSE_S		1
 #define SERVER_PURGE_S		3600	/* idempotency keys: purge older than 30 days */
 
+TAILQ_HEAD(handoffq, handoff);
+
+struct worker {
+	int			 id;
+	struct server		*srv;
+	pthread_t		 thread;
+	struct event_base	*base;
+	struct evconnlistener	*lev;
+	struct db_pool		*pool;
+	struct http		*http;		/* its connections */
+	struct event		*ev_drain;
+	struct event		*ev_drain_deadline;
+	struct event		*ev_house;	/* worker 0: housekeeping timer */
+	struct db_query		*q_purge;
+	struct db_query		*q_fold;
+	struct audit_runner	*audit;		/* worker 0: audit chain and checkpoints */
+	struct auth_listener	*listener;	/* worker 0: flushes the credentials cache */
+	long long		 next_purge;	/* now_usec() of the next purge */
+	int			 draining;
+	atomic_int		 handed;	/* handed to it and not yet taken (accept_cb) */
+	pthread_mutex_t		 handoff_mtx;
+	struct handoffq		 handoffs;	/* under handoff_mtx */
+	struct event		*ev_handoff;
+};
+
+struct server {
+	const struct cfg	*cfg;
+	int			 nworkers;
+	struct worker		*workers;
+	atomic_int		 conns;		/* open connections, all workers */
+};
+
+/* Open connections of w, and those handed to it not yet taken; any thread. */
+static int
+worker_load(struct worker *w)
+{
+	return http_conns(w->http) + atomic_load(&w->handed);
+}
+
 /* A worker's event loop. With the epoll changelist, event changes are applied once per
- * loop iteration, and an add undone in the same iteration costs nothing: bufferevent_openssl
- * adds the write event for every response, writes it at once and deletes the event again,
- * which was two epoll_ctl calls per request. (The changelist's known trap is a descriptor
- * cloned with dup(); fundd has none.) */
+ * loop iteration, and an add undone in the same iteration costs nothing (bufferevent_openssl
+ * adds and deletes the write event around each response). Its known trap is a descriptor
+ * cloned with dup(); fundd has none. */
 static struct event_base *
 worker_base_new(void)
 {
@@ -65,11 +108,11 @@ struct handoff {
 
 /*
  * The kernel spreads connections over the workers' listeners by a hash of their
- * addresses, not by load: 32 connections came out 22 against 10, and the clients of the
- * busier worker waited twice as long for the database (one batch of mutations at a time
- * per worker, docs/batching.md). So a worker that accepts a connection while another has
- * fewer open hands it over, through that worker's queue: the least loaded worker serves
- * it. The TLS handshake and everything after it happen on that worker only.
+ * addresses, not by load, and a busier worker's clients wait longer for the database
+ * (one batch of mutations at a time per worker, docs/batching.md). So a worker that
+ * accepts a connection while another has fewer open hands it over, through that worker's
+ * queue: the least loaded worker serves it. The TLS handshake and everything after it
+ * happen on that worker only.
  */
 static void
 accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int len,
@@ -77,12 +120,12 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
 {
 	struct worker	*w = arg, *best = w;
 	struct handoff	*h;
-	int		 i, least = atomic_load(&w->load);
+	int		 i, least = worker_load(w);
 
 	(void)lev;
 	for (i = 0; i < w->srv->nworkers; i++) {
 		struct worker	*o = &w->srv->workers[i];
-		int		 l = atomic_load(&o->load);
+		int		 l = worker_load(o);
 
 		if (l < least) {
 			least = l;
@@ -90,14 +133,14 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
 		}
 	}
 	if (best == w || w->draining || len < 0 || (size_t)len > sizeof(h->ss)) {
-		http_accept(w, fd, sa, len);
+		http_accept(w->http, fd, sa, len);
 		return;
 	}
 	h = xcalloc(1, sizeof(*h));
 	h->fd = fd;
 	h->len = len;
 	memcpy(&h->ss, sa, (size_t)len);
-	atomic_fetch_add(&best->load, 1);
+	atomic_fetch_add(&best->handed, 1);
 	pthread_mutex_lock(&best->handoff_mtx);
 	TAILQ_INSERT_TAIL(&best->handoffs, h, entry);
 	pthread_mutex_unlock(&best->handoff_mtx);
@@ -120,8 +163,8 @@ handoff_cb(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&w->handoff_mtx);
 	while ((h = TAILQ_FIRST(&q)) != NULL) {
 		TAILQ_REMOVE(&q, h, entry);
-		atomic_fetch_sub(&w->load, 1);	/* http_accept counts it as open */
-		http_accept(w, h->fd, (struct sockaddr *)&h->ss, h->len);
+		atomic_fetch_sub(&w->handed, 1);	/* http_accept counts it as open */
+		http_accept(w->http, h->fd, (struct sockaddr *)&h->ss, h->len);
 		free(h);
 	}
 }
@@ -183,17 +226,14 @@ house_cb(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(w->ev_house, &tv);
 }
 
-void
-worker_check_drained(struct worker *w)
-{
-	if (w->draining && w->nconns == 0 && db_pool_outstanding(w->pool) == 0)
-		event_base_loopexit(w->base, NULL);
-}
-
+/* Draining ends when the last connection has closed and the last query is answered. */
 static void
-pool_idle_cb(void *arg)
+worker_check_drained(void *arg)
 {
-	worker_check_drained(arg);
+	struct worker	*w = arg;
+
+	if (w->draining && http_conns(w->http) == 0 && db_pool_outstanding(w->pool) == 0)
+		event_base_loopexit(w->base, NULL);
 }
 
 static void
@@ -204,8 +244,8 @@ drain_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	log_warnx("worker %d: drain deadline passed, closing %d connections", w->id,
-	    w->nconns);
-	http_close_all(w, "drain deadline");
+	    http_conns(w->http));
+	http_close_all(w->http, "drain deadline");
 	event_base_loopexit(w->base, NULL);
 }
 
@@ -228,7 +268,7 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 		w->lev = NULL;
 	}
 	evtimer_add(w->ev_drain_deadline, &tv);
-	http_drain(w);
+	http_drain(w->http);
 	worker_check_drained(w);
 }
 
@@ -245,11 +285,13 @@ worker_main(void *arg)
 	return NULL;
 }
 
-void
-server_pool_stats(struct server *s, struct pool_stats *ps)
+/* The gauges of every worker's pool, for /metrics (metrics_set_pool_source). */
+static void
+server_pool_stats(void *arg, struct pool_stats *ps)
 {
-	unsigned long	b, q, f;
-	int		i;
+	struct server	*s = arg;
+	unsigned long	 b, q, f;
+	int		 i;
 
 	memset(ps, 0, sizeof(*ps));
 	for (i = 0; i < s->nworkers; i++) {
@@ -261,7 +303,7 @@ server_pool_stats(struct server *s, struct pool_stats *ps)
 		ps->batched += q;
 		ps->batch_failed += f;
 		if (i < POOL_STATS_WORKERS)
-			ps->worker_conns[i] = atomic_load(&s->workers[i].load);
+			ps->worker_conns[i] = worker_load(&s->workers[i]);
 	}
 	ps->nworkers = s->nworkers < POOL_STATS_WORKERS ? s->nworkers : POOL_STATS_WORKERS;
 	ps->size = (int)s->cfg->pool_size / s->nworkers * s->nworkers;
@@ -344,6 +386,8 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 	struct main_state	 ms;
 	struct sockaddr_storage	 ss;
 	struct event_base	*mbase;
+	struct db_pool_opts	 po;
+	struct http_opts	 ho;
 	char			*cause = NULL;
 	int			 salen, i, nw, per_pool;
 	long			 ncpu;
@@ -370,6 +414,22 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 	srv.nworkers = nw;
 	srv.workers = xcalloc((size_t)nw, sizeof(*srv.workers));
 	atomic_init(&srv.conns, 0);
+	memset(&po, 0, sizeof(po));
+	po.dsn = cfg->dsn;
+	po.size = per_pool;
+	po.wait_max = (int)cfg->wait_queue;
+	po.batch_max = (int)cfg->batch_max;
+	po.writers = (int)cfg->writers;
+	po.stall_ms = (int)cfg->write_stall_ms;
+	po.one_statement = (int)cfg->batch_one_statement;
+	po.stmts = queries;
+	po.nstmts = Q_COUNT;
+	memset(&ho, 0, sizeof(ho));
+	ho.cfg = cfg;
+	ho.admitted = &srv.conns;
+	ho.routes = h_routes;
+	ho.nroutes = h_nroutes;
+	ho.on_idle = worker_check_drained;
 
 	for (i = 0; i < nw; i++) {
 		struct worker	*w = &srv.workers[i];
@@ -377,9 +437,8 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 
 		w->id = i;
 		w->srv = &srv;
-		TAILQ_INIT(&w->conns);
 		TAILQ_INIT(&w->handoffs);
-		atomic_init(&w->load, 0);
+		atomic_init(&w->handed, 0);
 		if ((errno = pthread_mutex_init(&w->handoff_mtx, NULL)) != 0)
 			fatal("pthread_mutex_init");
 		if ((w->base = worker_base_new()) == NULL)
@@ -391,13 +450,17 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 			fatal("cannot listen on %s", cfg->listen);
 		evconnlistener_set_error_cb(w->lev, accept_error_cb);
 		snprintf(name, sizeof(name), "w%d", i);
-		w->pool = db_pool_new(w->base, cfg->dsn, per_pool, (int)cfg->wait_queue,
-		    (int)cfg->batch_max, (int)cfg->writers, (int)cfg->write_stall_ms,
-		    (int)cfg->batch_one_statement, name, queries, Q_COUNT);
-		db_pool_on_idle(w->pool, pool_idle_cb, w);
+		po.base = w->base;
+		po.name = name;
+		w->pool = db_pool_new(&po);
+		db_pool_on_idle(w->pool, worker_check_drained, w);
+		ho.base = w->base;
+		ho.pool = w->pool;
+		ho.id = i;
+		ho.arg = w;
+		w->http = http_new(&ho);
 		w->ev_drain = event_new(w->base, -1, 0, drain_cb, w);
 		w->ev_handoff = event_new(w->base, -1, 0, handoff_cb, w);
-		w->scratch = evbuffer_new();
 		w->ev_drain_deadline = evtimer_new(w->base, drain_deadline_cb, w);
 		if (i == 0) {
 			struct timeval tv = { SERVER_HOUSE_S, 0 };
@@ -405,12 +468,13 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 			w->next_purge = now_usec() + 60 * 1000000LL;	/* a minute in */
 			w->ev_house = evtimer_new(w->base, house_cb, w);
 			evtimer_add(w->ev_house, &tv);
-			w->audit = audit_runner_start(w, key, cfg->chain_interval_ms,
+			w->audit = audit_runner_start(w->pool, key, cfg->chain_interval_ms,
 			    cfg->checkpoint_interval_s);
 			w->listener = auth_listener_start(w->base, cfg->dsn);
 		}
 	}
 
+	metrics_set_pool_source(server_pool_stats, &srv);
 	mbase = event_base_new();
 	ms.srv = &srv;
 	ms.cfgpath = cfgpath;
@@ -438,7 +502,7 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 		struct worker	*w = &srv.workers[i];
 		struct handoff	*h;
 
-		http_close_all(w, "exit");
+		http_free(w->http);
 		/* connections handed over after this worker's loop ended: never served */
 		while ((h = TAILQ_FIRST(&w->handoffs)) != NULL) {
 			TAILQ_REMOVE(&w->handoffs, h, entry);
@@ -459,7 +523,6 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 		event_free(w->ev_drain);
 		event_free(w->ev_handoff);
 		pthread_mutex_destroy(&w->handoff_mtx);
-		evbuffer_free(w->scratch);
 		event_free(w->ev_drain_deadline);
 		event_base_free(w->base);
 	}
@@ -467,6 +530,7 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 	event_free(ms.ev_int);
 	event_free(ms.ev_hup);
 	event_base_free(mbase);
+	metrics_set_pool_source(NULL, NULL);
 	free(srv.workers);
 	auth_cache_free();
 	log_info("drained; exiting");

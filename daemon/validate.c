@@ -1,5 +1,5 @@
 /*
- * validate.c: value checks shared by every RPC method (PROTOCOL section 5).
+ * validate.c: value checks shared by every RPC method (docs/protocol.md).
  *
  * Everything here is pure: constant tables, no allocation, no global
  * mutable state, so every function is safe to call from any thread.

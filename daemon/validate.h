@@ -1,5 +1,5 @@
 /*
- * validate.h: value checks shared by every RPC method (PROTOCOL section 5).
+ * validate.h: value checks shared by every RPC method (docs/protocol.md).
  *
  * All functions are pure: no allocation, no global state, thread-safe.
  * Each check returns 0 when the value is acceptable and -1 when it is not;

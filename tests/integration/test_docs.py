@@ -151,8 +151,8 @@ def sql_sources():
 def c_reasons():
     """reason -> the files that give it, from every error site of the C."""
     # (function, index of the reason among its arguments)
-    sites = [("rpc_set_error", 3), ("error_object", 2), ("conn_reply_rpc_error", 4),
-             ("refuse", 1), ("authorize", 2)]
+    sites = [("rpc_set_error", 2), ("error_object", 1), ("reply_rpc_error", 3),
+             ("refuse", 1)]
     found = {}
     for path, text in c_sources().items():
         got = set()
@@ -163,7 +163,7 @@ def c_reasons():
         for args in args_of(text, "snprintf", "\"'"):
             if args and args[0] == "reason":
                 got |= {s for s in literals(", ".join(args[2:]), '"')}
-        for m in re.finditer(r"\*\s*(?:reason|why)\s*=\s*([^;]*);", text):
+        for m in re.finditer(r"(?:\*\s*(?:reason|why)|\brefusal)\s*=\s*([^;]*);", text):
             got |= literals(m.group(1), '"')
         for r in got:
             found.setdefault(r, set()).add(rel(path))

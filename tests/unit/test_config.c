@@ -1,5 +1,5 @@
 /*
- * test_config.c: unit tests for daemon/config.c (PROTOCOL section 2).
+ * test_config.c: unit tests for daemon/config.c (README, Configuration).
  *
  * Every case writes a scratch INI file under /tmp (mkstemp), loads it with cfg_load() and
  * removes it. A successful load is always followed by cfg_free(); a failed one must leave
@@ -175,7 +175,7 @@ test_defaults(void **state)
 	cfg_free(&c);
 }
 
-/* Every key set; the PROTOCOL example, with its inline comments. */
+/* Every key set; an example with inline comments. */
 static void
 test_all_keys(void **state)
 {

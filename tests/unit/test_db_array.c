@@ -1,8 +1,8 @@
 /*
- * test_db_array.c: unit tests for db_array_literal() (daemon/db_pool.c), which turns the
+ * test_db_array.c: unit tests for db_array_literal() (daemon/db_batch.c), which turns the
  * parameters of a batch's calls into the array parameters of api.call_many(). What
  * PostgreSQL makes of them, through the real daemon, is tested in
- * tests/integration/test_bulk_receipts.py.
+ * tests/integration/test_bulk.py.
  */
 
 #include <setjmp.h>
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "db_pool.h"
+#include "db_batch.h"
 
 static void
 check(const char *const *values, int n, const char *want)

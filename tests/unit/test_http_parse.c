@@ -1,5 +1,5 @@
 /*
- * test_http_parse.c: unit tests for daemon/http_parse.c (PROTOCOL section 3, RFC 9112).
+ * test_http_parse.c: unit tests for daemon/http_parse.c (docs/protocol.md, RFC 9112).
  *
  * http_parse_head() is pure, so every case is a literal request head.
  */

@@ -1,6 +1,6 @@
 /*
  * test_rpc.c: unit tests for JSON-RPC framing in daemon/rpc.c and param checks in
- * daemon/methods.c (PROTOCOL sections 3, 5 and 6).
+ * daemon/methods.c (docs/protocol.md).
  *
  * Only rpc_parse(), rpc_set_error() and rpc_render(): no database, no event loop. What the
  * database would have answered is simulated with rpc_set_error() before rendering. The
@@ -566,13 +566,13 @@ test_id_echo(void **state)
 
 /* Mark every call that would run with error code; parse errors stay as they are. */
 static void
-fail_ran(struct rpc_batch *b, int code, const char *message, const char *reason)
+fail_ran(struct rpc_batch *b, int code, const char *reason)
 {
 	int	i;
 
 	for (i = 0; i < b->n; i++)
 		if (b->calls[i].m != NULL && b->calls[i].error == NULL)
-			rpc_set_error(&b->calls[i], code, message, reason, NULL);
+			rpc_set_error(&b->calls[i], code, reason, NULL);
 }
 
 /* Render b, free it, and parse the body. */
@@ -605,7 +605,7 @@ test_status_unauthenticated(void **state)
 	(void)state;
 	/* a single call */
 	b = PARSE(CALL("system.whoami", "{}"));
-	fail_ran(b, -32001, "unauthenticated", "bad_credentials");
+	fail_ran(b, -32001, "bad_credentials");
 	r = render_free(b, &st);
 	assert_int_equal(st, 401);
 	expect_error(r, -32001, "bad_credentials", NULL);
@@ -618,7 +618,7 @@ test_status_unauthenticated(void **state)
 	b = PARSE("[" CALL("system.whoami", "{}") ","
 	    "{\"jsonrpc\":\"2.0\",\"method\":\"system.version\",\"id\":2},"
 	    NOTE("region.list") "]");
-	fail_ran(b, -32001, "unauthenticated", "bad_credentials");
+	fail_ran(b, -32001, "bad_credentials");
 	r = render_free(b, &st);
 	assert_int_equal(st, 401);
 	assert_true(cJSON_IsObject(r));
@@ -627,7 +627,7 @@ test_status_unauthenticated(void **state)
 
 	/* calls that never ran (unknown method, not an object) do not change that */
 	b = PARSE("[" CALL("system.nosuch", "{}") ", 5, " CALL("system.whoami", "{}") "]");
-	fail_ran(b, -32001, "unauthenticated", "bad_credentials");
+	fail_ran(b, -32001, "bad_credentials");
 	r = render_free(b, &st);
 	assert_int_equal(st, 401);
 	expect_error(r, -32001, "bad_credentials", NULL);
@@ -635,7 +635,7 @@ test_status_unauthenticated(void **state)
 
 	/* a notification alone: still 401, with a body */
 	b = PARSE(NOTE("system.whoami"));
-	fail_ran(b, -32001, "unauthenticated", "bad_credentials");
+	fail_ran(b, -32001, "bad_credentials");
 	r = render_free(b, &st);
 	assert_int_equal(st, 401);
 	expect_error(r, -32001, "bad_credentials", NULL);
@@ -646,7 +646,7 @@ test_status_unauthenticated(void **state)
 	 * failed, so the whole request is 401 */
 	b = PARSE("[" CALL("system.whoami", "{}") ","
 	    "{\"jsonrpc\":\"2.0\",\"method\":\"system.version\",\"id\":2}]");
-	rpc_set_error(&b->calls[0], -32001, "unauthenticated", "bad_credentials", NULL);
+	rpc_set_error(&b->calls[0], -32001, "bad_credentials", NULL);
 	r = render_free(b, &st);
 	assert_int_equal(st, 401);
 	assert_true(cJSON_IsObject(r));
@@ -700,14 +700,14 @@ test_status_unavailable(void **state)
 
 	(void)state;
 	b = PARSE(CALL("system.whoami", "{}"));
-	fail_ran(b, -32050, "Database unavailable", "database_unavailable");
+	fail_ran(b, -32050, "database_unavailable");
 	r = render_free(b, &st);
 	assert_int_equal(st, 503);
 	expect_error(r, -32050, "database_unavailable", NULL);
 	cJSON_Delete(r);
 
 	b = PARSE(CALL("system.whoami", "{}"));
-	fail_ran(b, -32029, "Overloaded", "overloaded");
+	fail_ran(b, -32029, "overloaded");
 	r = render_free(b, &st);
 	assert_int_equal(st, 503);
 	expect_error(r, -32029, "overloaded", NULL);
@@ -715,7 +715,7 @@ test_status_unavailable(void **state)
 
 	/* other errors keep 200 */
 	b = PARSE(CALL("system.whoami", "{}"));
-	fail_ran(b, -32603, "Internal error", "internal_error");
+	fail_ran(b, -32603, "internal_error");
 	r = render_free(b, &st);
 	assert_int_equal(st, 200);
 	expect_error(r, -32603, "internal_error", NULL);
@@ -723,7 +723,7 @@ test_status_unavailable(void **state)
 
 	/* in a batch the status stays 200 and each entry carries its own error */
 	b = PARSE("[" CALL("system.whoami", "{}") "]");
-	fail_ran(b, -32050, "Database unavailable", "database_unavailable");
+	fail_ran(b, -32050, "database_unavailable");
 	r = render_free(b, &st);
 	assert_int_equal(st, 200);
 	assert_true(cJSON_IsArray(r));
@@ -732,7 +732,7 @@ test_status_unavailable(void **state)
 
 	/* a notification gets nothing, whatever happened */
 	b = PARSE(NOTE("system.whoami"));
-	fail_ran(b, -32050, "Database unavailable", "database_unavailable");
+	fail_ran(b, -32050, "database_unavailable");
 	r = render_free(b, &st);
 	assert_null(r);
 	assert_int_equal(st, 204);
@@ -752,12 +752,12 @@ test_set_error(void **state)
 	b->calls[0].result = cJSON_CreateString("partial");
 	strcpy(reason, "first_reason");
 	strcpy(field, "first_field");
-	rpc_set_error(&b->calls[0], -32009, "Conflict", reason, field);
+	rpc_set_error(&b->calls[0], -32009, reason, field);
 	strcpy(reason, "clobbered");
 	strcpy(field, "clobbered");
 	assert_null(b->calls[0].result);
 	assert_int_equal(b->calls[0].code, -32009);
-	rpc_set_error(&b->calls[0], -32004, "Not found", "not_found", "principal_id");
+	rpc_set_error(&b->calls[0], -32004, "not_found", "principal_id");
 	assert_int_equal(b->calls[0].code, -32004);
 	r = render_free(b, &st);
 	assert_int_equal(st, 200);
@@ -765,7 +765,7 @@ test_set_error(void **state)
 	cJSON_Delete(r);
 }
 
-/* Every reason the parser can give is snake_case (PROTOCOL section 6). */
+/* Every reason the parser can give is snake_case (docs/protocol.md). */
 static void
 test_reasons_snake_case(void **state)
 {

@@ -1,5 +1,5 @@
 /*
- * test_validate.c: unit tests for daemon/validate.c (PROTOCOL section 5).
+ * test_validate.c: unit tests for daemon/validate.c (docs/protocol.md).
  *
  * Self-contained: links only validate.c and cmocka.
  */

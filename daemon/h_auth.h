@@ -1,0 +1,22 @@
+/*
+ * h_auth.h: the credentials and roles of a request, checked before its handler goes on.
+ * A request without usable credentials is refused 401 once api.authorize() has audited
+ * the refusal; a request for /metrics or an export must also hold one of the roles its
+ * route needs, which api.authorize() checks (and audits when it refuses).
+ */
+#ifndef FUND_H_AUTH_H
+#define FUND_H_AUTH_H
+
+struct http_req;
+
+/*
+ * Go on with next(r) once r's credentials are known to be good for one of roles (a
+ * PostgreSQL text[] literal), or, with roles NULL, as soon as r has credentials at all,
+ * which its handler then checks itself (JSON-RPC checks them with each call). Otherwise
+ * r is answered 401, 403, 503 or 500 with a JSON-RPC error body. what: the request, as
+ * its audit event names it ("http.metrics").
+ */
+void	h_auth_require(struct http_req *r, const char *what, const char *roles,
+	    void (*next)(struct http_req *));
+
+#endif

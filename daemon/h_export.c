@@ -1,0 +1,132 @@
+/* h_export.c: the exports' routes: credentials, roles and query string (h_export.h). */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "export.h"
+#include "h_auth.h"
+#include "h_export.h"
+#include "http.h"
+#include "http_reply.h"
+#include "util.h"
+#include "validate.h"
+
+/* Percent-decode src into dst (dstlen bytes); -1 if malformed or too long. */
+static int
+url_decode(const char *src, size_t n, char *dst, size_t dstlen)
+{
+	size_t	i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		int c = (unsigned char)src[i];
+
+		if (c == '%') {
+			if (i + 2 >= n + 0 || !isxdigit((unsigned char)src[i + 1]) ||
+			    !isxdigit((unsigned char)src[i + 2]))
+				return -1;
+			c = (int)strtol((char[]){ src[i + 1], src[i + 2], 0 }, NULL, 16);
+			i += 2;
+		} else if (c == '+')
+			c = ' ';
+		if (o + 1 >= dstlen)
+			return -1;
+		dst[o++] = (char)c;
+	}
+	dst[o] = '\0';
+	return 0;
+}
+
+/* "from"/"to": a date (midnight UTC) or an RFC 3339 UTC time. */
+static int
+when_ok(const char *v)
+{
+	const char	*reason;
+
+	if (strlen(v) == 10)
+		return v_date(v, &reason) == 0;
+	return v_time(v, &reason) == 0;
+}
+
+/* The query string into spec; 0, or 400 with an allocated one-line *err. */
+static int
+parse_query(const char *query, struct export_spec *spec, char **err)
+{
+	const char	*p = query, *amp, *eq;
+	char		 key[32], val[64];
+
+	while (*p != '\0') {
+		size_t len;
+
+		amp = strchr(p, '&');
+		len = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		eq = memchr(p, '=', len);
+		if (eq == NULL || url_decode(p, (size_t)(eq - p), key, sizeof(key)) != 0 ||
+		    url_decode(eq + 1, len - (size_t)(eq - p) - 1, val, sizeof(val)) != 0) {
+			*err = xstrdup("bad query string\n");
+			return 400;
+		}
+		if (spec->kind == EXPORT_AUDIT) {
+			if (strcmp(key, "format") != 0 || strcmp(val, "jsonl") != 0) {
+				*err = xasprintf("bad query parameter '%s': the audit export "
+				    "takes format=jsonl only\n", key);
+				return 400;
+			}
+		} else if (strcmp(key, "format") == 0 && (strcmp(val, "csv") == 0 ||
+		    strcmp(val, "jsonl") == 0))
+			spec->csv = val[0] == 'c';
+		else if (strcmp(key, "from") == 0 && when_ok(val))
+			snprintf(spec->from, sizeof(spec->from), "%s", val);
+		else if (strcmp(key, "to") == 0 && when_ok(val))
+			snprintf(spec->to, sizeof(spec->to), "%s", val);
+		else {
+			*err = xasprintf("bad query parameter '%s': format=csv|jsonl, from and "
+			    "to a date (YYYY-MM-DD) or an RFC 3339 UTC time\n", key);
+			return 400;
+		}
+		p = amp != NULL ? amp + 1 : p + len;
+	}
+	return 0;
+}
+
+static void
+start(struct http_req *r, enum export_kind kind)
+{
+	struct export_spec	 spec;
+	char			*err = NULL;
+	int			 status;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.kind = kind;
+	spec.csv = kind == EXPORT_LEDGER;
+	if ((status = parse_query(http_req_query(r), &spec, &err)) == 0 &&
+	    (status = export_start(r, &spec, http_req_cfg(r)->dsn, &err)) == 0)
+		return;
+	http_refuse(r, status, err);
+	free(err);
+}
+
+static void
+start_ledger(struct http_req *r)
+{
+	start(r, EXPORT_LEDGER);
+}
+
+static void
+start_audit(struct http_req *r)
+{
+	start(r, EXPORT_AUDIT);
+}
+
+void
+h_export_ledger(struct http_req *r)
+{
+	h_auth_require(r, "http.export_ledger", "{admin,auditor}", start_ledger);
+}
+
+void
+h_export_audit(struct http_req *r)
+{
+	h_auth_require(r, "http.export_audit", "{admin,auditor}", start_audit);
+}

@@ -1,0 +1,17 @@
+/* h_routes.c: the route table (h_routes.h). */
+#include "h_export.h"
+#include "h_health.h"
+#include "h_metrics.h"
+#include "h_routes.h"
+#include "h_rpc.h"
+#include "http_route.h"
+#include "util.h"
+
+const struct http_route h_routes[] = {
+	{ "POST", "/rpc",		HTTP_R_LENGTH,		h_rpc },
+	{ "GET",  "/healthz",		HTTP_R_UNTHROTTLED,	h_health },
+	{ "GET",  "/metrics",		0,			h_metrics },
+	{ "GET",  "/export/ledger",	0,			h_export_ledger },
+	{ "GET",  "/export/audit",	0,			h_export_audit },
+};
+const size_t h_nroutes = nitems(h_routes);

@@ -1,0 +1,25 @@
+/* http_route.c: finding a request's route (http_route.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "http_route.h"
+
+const struct http_route *
+http_route_find(const struct http_route *routes, size_t n, const char *method,
+    const char *path, int *status, char allow[HTTP_ALLOW_MAX])
+{
+	size_t	i, len = 0;
+
+	allow[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (strcmp(routes[i].path, path) != 0)
+			continue;
+		if (strcmp(routes[i].method, method) == 0)
+			return &routes[i];
+		if (len < HTTP_ALLOW_MAX)
+			len += (size_t)snprintf(allow + len, HTTP_ALLOW_MAX - len, "%s%s",
+			    len > 0 ? ", " : "", routes[i].method);
+	}
+	*status = allow[0] != '\0' ? 405 : 404;
+	return NULL;
+}

@@ -1,0 +1,337 @@
+/* rpc_exec.c: running a batch's calls on the pool (rpc_exec.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "auth.h"
+#include "auth_cache.h"
+#include "db_pool.h"
+#include "log.h"
+#include "methods.h"
+#include "metrics.h"
+#include "queries.h"
+#include "rpc.h"
+#include "rpc_error.h"
+#include "rpc_exec.h"
+#include "util.h"
+
+#ifndef FUND_VERSION
+#define FUND_VERSION "0.0.0"
+#endif
+
+#define RPC_MAX_RETRIES	3	/* serialization failures and deadlocks */
+
+struct rpc_exec {
+	struct db_pool		*pool;
+	struct rpc_batch	*b;
+	struct auth_creds	 auth;
+	char			*reqid;
+	char			*peer;
+	int			 next;
+	struct db_query		*q;
+	rpc_done_cb		 done;
+	void			*arg;
+	struct event		*ev_done;
+};
+
+static void	exec_next(struct rpc_exec *);
+
+static void
+call_finish(struct rpc_exec *x, struct rpc_call *c)
+{
+	metrics_rpc(c->midx, c->code, now_usec() - c->t0);
+	log_msg(LOG_DEBUG, x->peer, x->reqid, "call %s -> %d", c->m != NULL ? c->m->name :
+	    "-", c->code);
+}
+
+/* The api.call() answer: {"result": R, "replayed": B} or {"error": E}. */
+static void
+take_answer(struct rpc_exec *x, struct rpc_call *c, const char *text)
+{
+	cJSON	*a = cJSON_Parse(text), *r, *e;
+
+	if (a == NULL) {
+		log_msg(LOG_ERROR, x->peer, x->reqid, "%s: unparsable answer from the database",
+		    c->m->name);
+		rpc_set_error(c, RPC_INTERNAL_ERROR, "internal_error", NULL);
+		return;
+	}
+	if ((e = cJSON_DetachItemFromObjectCaseSensitive(a, "error")) != NULL) {
+		cJSON_Delete(c->error);
+		c->error = e;
+		r = cJSON_GetObjectItemCaseSensitive(e, "code");
+		c->code = cJSON_IsNumber(r) ? r->valueint : RPC_INTERNAL_ERROR;
+	} else {
+		int replayed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "replayed"));
+
+		c->result = cJSON_DetachItemFromObjectCaseSensitive(a, "result");
+		if (c->result == NULL)
+			c->result = cJSON_CreateNull();
+		if ((c->m->flags & M_NEW_TOKEN) && cJSON_IsObject(c->result)) {
+			cJSON_DeleteItemFromObjectCaseSensitive(c->result, "token");
+			if (replayed)
+				cJSON_AddNullToObject(c->result, "token");
+			else
+				cJSON_AddStringToObject(c->result, "token", c->token);
+		}
+		c->code = 0;
+	}
+	cJSON_Delete(a);
+}
+
+/* A statement error: FLERR carries a JSON-RPC error; everything else is internal and its
+ * details stay in the log, never in the response. Returns 1 to retry the call. */
+static int
+take_sql_error(struct rpc_exec *x, struct rpc_call *c, const PGresult *res)
+{
+	const char	*state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char	*msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	cJSON		*e, *code;
+
+	if (state == NULL)
+		state = "";
+	if (strcmp(state, "FLERR") == 0 && msg != NULL && (e = cJSON_Parse(msg)) != NULL) {
+		code = cJSON_GetObjectItemCaseSensitive(e, "code");
+		cJSON_Delete(c->error);
+		c->error = e;
+		c->code = cJSON_IsNumber(code) ? code->valueint : RPC_INTERNAL_ERROR;
+		return 0;
+	}
+	if ((strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) &&
+	    c->retries++ < RPC_MAX_RETRIES)
+		return 1;
+	if (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+	    strcmp(state, "57P03") == 0) {
+		rpc_set_error(c, RPC_DB_UNAVAILABLE, "database_unavailable", NULL);
+		return 0;
+	}
+	if (strcmp(state, "23505") == 0) {
+		rpc_set_error(c, RPC_CONFLICT, "duplicate", NULL);
+		return 0;
+	}
+	log_msg(LOG_ERROR, x->peer, x->reqid, "%s: database error %s: %s", c->m->name, state,
+	    msg != NULL ? msg : "?");
+	rpc_set_error(c, RPC_INTERNAL_ERROR, "internal_error", NULL);
+	return 0;
+}
+
+/* The credentials cache (auth_cache.h): a successful whoami is kept, stamped with the
+ * generation taken before it was sent; a successful change to principals flushes the
+ * cache before its answer leaves, so that a token revoked here fails on the next request
+ * (the change has committed: callbacks come after the Sync). */
+static void
+cache_answer(struct rpc_exec *x, struct rpc_call *c)
+{
+	char	 key[AUTH_CACHE_KEY], *json;
+
+	if (c->code != 0)
+		return;
+	if (c->m->flags & M_PRINCIPALS)
+		auth_cache_flush(c->m->name);
+	if ((c->m->flags & M_WHOAMI) && auth_cache_enabled() && cJSON_IsObject(c->result) &&
+	    auth_cache_key(x->auth.token_sha256, x->auth.cert_sha256, key)) {
+		json = cJSON_PrintUnformatted(c->result);
+		if (json != NULL)
+			auth_cache_put(key, c->cache_gen, json);
+		free(json);
+	}
+}
+
+/* A whoami the cache can answer; 1 when it did. Not while this worker's pool has no
+ * connection up: with the database gone, whoami answers -32050 like every call, whether
+ * or not worker 0's listener has noticed yet (its loop is another thread's). */
+static int
+cache_lookup(struct rpc_exec *x, struct rpc_call *c)
+{
+	char	 key[AUTH_CACHE_KEY], *json;
+	cJSON	*r;
+
+	if (!(c->m->flags & M_WHOAMI) || !auth_cache_enabled() ||
+	    db_pool_healthy(x->pool) == 0 ||
+	    !auth_cache_key(x->auth.token_sha256, x->auth.cert_sha256, key))
+		return 0;
+	c->cache_gen = auth_cache_gen();
+	if ((json = auth_cache_get(key)) == NULL)
+		return 0;
+	r = cJSON_Parse(json);
+	free(json);
+	if (r == NULL)
+		return 0;
+	cJSON_Delete(c->result);
+	c->result = r;
+	c->code = 0;
+	return 1;
+}
+
+static void
+exec_result(void *arg, enum db_status st, const PGresult *res)
+{
+	struct rpc_exec	*x = arg;
+	struct rpc_call	*c = &x->b->calls[x->next];
+
+	x->q = NULL;
+	switch (st) {
+	case DB_OK:
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+			take_answer(x, c, PQgetvalue(res, 0, 0));
+			cache_answer(x, c);
+		} else if (take_sql_error(x, c, res)) {
+			exec_next(x);	/* retry the same call */
+			return;
+		}
+		break;
+	case DB_UNAVAILABLE:
+		rpc_set_error(c, RPC_DB_UNAVAILABLE, "database_unavailable", NULL);
+		break;
+	case DB_LOST:
+		rpc_set_error(c, RPC_DB_UNAVAILABLE, "connection_lost", NULL);
+		break;
+	case DB_OVERLOADED:
+		rpc_set_error(c, RPC_OVERLOADED, "overloaded", NULL);
+		break;
+	}
+	call_finish(x, c);
+	x->next++;
+	exec_next(x);
+}
+
+/* A call with bad params, once its credentials and roles are checked: a refusal
+ * (recorded in the audit trail by api.authorize) replaces the -32602, so that nobody
+ * learns anything about the params of a call they may not make. */
+static void
+authz_result(void *arg, enum db_status st, const PGresult *res)
+{
+	struct rpc_exec	*x = arg;
+	struct rpc_call	*c = &x->b->calls[x->next];
+	cJSON		*a, *e, *code;
+
+	x->q = NULL;
+	if (st == DB_OK && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    (a = cJSON_Parse(PQgetvalue(res, 0, 0))) != NULL) {
+		if ((e = cJSON_DetachItemFromObjectCaseSensitive(a, "error")) != NULL) {
+			code = cJSON_GetObjectItemCaseSensitive(e, "code");
+			cJSON_Delete(c->error);
+			c->error = e;
+			c->code = cJSON_IsNumber(code) ? code->valueint : RPC_INTERNAL_ERROR;
+		}
+		cJSON_Delete(a);
+	}
+	call_finish(x, c);
+	x->next++;
+	exec_next(x);
+}
+
+static void
+exec_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct rpc_exec	*x = arg;
+
+	(void)fd;
+	(void)what;
+	x->done(x->arg);
+}
+
+static void
+exec_next(struct rpc_exec *x)
+{
+	const char	*vals[7];
+	char		*params;
+	struct rpc_call	*c;
+	char		 hash[67], ctx[256];
+
+	for (; x->next < x->b->n; x->next++) {
+		c = &x->b->calls[x->next];
+		if (c->t0 == 0)
+			c->t0 = now_usec();
+		if (c->m != NULL && c->code == RPC_INVALID_PARAMS && !c->authorized) {
+			c->authorized = 1;
+			vals[0] = x->auth.token_sha256[0] != '\0' ? x->auth.token_sha256 : NULL;
+			vals[1] = x->auth.cert_sha256[0] != '\0' ? x->auth.cert_sha256 : NULL;
+			vals[2] = c->m->name;
+			vals[3] = c->m->roles;
+			vals[4] = NULL;
+			params = c->params != NULL ? cJSON_PrintUnformatted(c->params) : NULL;
+			vals[5] = params;
+			x->q = db_query(x->pool, Q_AUTHORIZE, vals, 0, authz_result, x);
+			free(params);
+			return;
+		}
+		if (c->m == NULL || c->error != NULL)
+			continue;	/* answered by the parser */
+		if (cache_lookup(x, c)) {
+			call_finish(x, c);
+			continue;
+		}
+		if ((c->m->flags & M_NEW_TOKEN) && c->token[0] == '\0' &&
+		    auth_token_new(c->token, sizeof(c->token)) != 0) {
+			rpc_set_error(c, RPC_INTERNAL_ERROR, "rng_failed", NULL);
+			call_finish(x, c);
+			continue;
+		}
+		/* ctx: request facts for the SQL method; every value here is [0-9a-f.-] */
+		if (c->m->flags & M_NEW_TOKEN) {
+			auth_sha256_bytea(c->token, strlen(c->token), hash);
+			snprintf(ctx, sizeof(ctx), "{\"version\":\"%s\",\"request_id\":\"%s\","
+			    "\"token_sha256\":\"%s\"}", FUND_VERSION, x->reqid, hash + 2);
+		} else
+			snprintf(ctx, sizeof(ctx), "{\"version\":\"%s\",\"request_id\":\"%s\"}",
+			    FUND_VERSION, x->reqid);
+		params = cJSON_PrintUnformatted(c->params);
+		vals[0] = x->auth.token_sha256[0] != '\0' ? x->auth.token_sha256 : NULL;
+		vals[1] = x->auth.cert_sha256[0] != '\0' ? x->auth.cert_sha256 : NULL;
+		vals[2] = c->m->name;
+		vals[3] = c->m->roles;
+		vals[4] = params;
+		vals[5] = c->idem;
+		vals[6] = ctx;
+		x->q = db_query(x->pool, Q_RPC, vals,
+		    (c->m->flags & M_MUTATES) ? DB_Q_WRITE | DB_Q_BATCH : 0, exec_result, x);
+		free(params);
+		return;
+	}
+	event_active(x->ev_done, EV_TIMEOUT, 0);
+}
+
+struct rpc_exec *
+rpc_exec_start(struct db_pool *pool, struct rpc_batch *b, const struct auth_creds *auth,
+    const char *reqid, const char *peer, rpc_done_cb done, void *arg)
+{
+	struct rpc_exec	*x = xcalloc(1, sizeof(*x));
+
+	x->pool = pool;
+	x->b = b;
+	x->auth = *auth;
+	x->reqid = xstrdup(reqid);
+	x->peer = xstrdup(peer);
+	x->done = done;
+	x->arg = arg;
+	x->ev_done = event_new(db_pool_base(pool), -1, 0, exec_done, x);
+	exec_next(x);
+	return x;
+}
+
+void
+rpc_exec_cancel(struct rpc_exec *x)
+{
+	if (x->q != NULL) {
+		db_cancel(x->q);
+		x->q = NULL;
+	}
+	event_del(x->ev_done);
+}
+
+void
+rpc_exec_free(struct rpc_exec *x)
+{
+	if (x == NULL)
+		return;
+	rpc_exec_cancel(x);
+	event_free(x->ev_done);
+	OPENSSL_cleanse(&x->auth, sizeof(x->auth));
+	free(x->reqid);
+	free(x->peer);
+	free(x);
+}
