@@ -23,7 +23,7 @@ url_decode(const char *src, size_t n, char *dst, size_t dstlen)
 		int c = (unsigned char)src[i];
 
 		if (c == '%') {
-			if (i + 2 >= n + 0 || !isxdigit((unsigned char)src[i + 1]) ||
+			if (i + 2 >= n || !isxdigit((unsigned char)src[i + 1]) ||
 			    !isxdigit((unsigned char)src[i + 2]))
 				return -1;
 			c = (int)strtol((char[]){ src[i + 1], src[i + 2], 0 }, NULL, 16);

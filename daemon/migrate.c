@@ -58,7 +58,6 @@ struct mstate {
 	int		 nra;		/* -1: no table for them yet */
 	int		 pending;	/* index in tree.v of the first versioned file to apply */
 	int		*reworked;	/* per recorded versioned file: 1 when it ran an earlier form */
-	int		 nreworked;
 };
 
 int
@@ -472,7 +471,6 @@ state_load(PGconn *c, const struct mtree *t, struct mstate *s, char **cause)
 		if (strcmp(t->v[i].name, s->va[i].name) == 0 &&
 		    reworked_form(t, t->v[i].name, s->va[i].sha)) {
 			s->reworked[i] = 1;
-			s->nreworked++;
 			continue;
 		}
 		*cause = xasprintf("migration %s changed after it was applied (recorded "

@@ -12,7 +12,6 @@ with that release, keep books in it (fixtures/upgrade_data.sql), and only then m
 to this tree; every other test of the suite runs on it. Here: its schema is a fresh
 database's, its books survived, and every earlier state of the release upgrades too."""
 
-import configparser
 import difflib
 import hashlib
 import os
@@ -23,6 +22,7 @@ import tarfile
 
 import pytest
 
+from fl.db import database_overrides
 from fl.env import FUNDD, ROOT, Daemon, free_port, uniq
 
 FIXTURES = os.path.join(ROOT, "tests", "integration", "fixtures")
@@ -68,12 +68,7 @@ class Scratch:
         return name, self.conf(name, migrations)
 
     def conf(self, name, migrations=None):
-        cp = configparser.ConfigParser(interpolation=None, comment_prefixes=(";", "#"))
-        cp.read(self.env.conf)
-        dsn = " ".join(kv for kv in cp.get("database", "migrate_dsn").split()
-                       if not kv.startswith("dbname="))
-        ov = {"database": {"dsn": dsn + " dbname=" + name,
-                           "migrate_dsn": dsn + " dbname=" + name}}
+        ov = database_overrides(self.env, name)
         if migrations:
             ov["database"]["migrations"] = migrations
         return self.env.write_conf(os.path.join(self.env.dir, "fundd-%s.conf" % name), ov)
@@ -186,6 +181,24 @@ def test_every_state_of_the_release_upgrades(env, scratch, fresh, release):
         assert "recorded %s in its current form" % release[0][0] in out, out
         assert "applied %s" % release[k][0] in out, out
         assert_same(fresh, schema(env, name), "a database at %s, upgraded" % release[k - 1][0])
+
+
+def test_a_database_of_the_release_is_served_once_upgraded(env, scratch, release):
+    """fundd refuses a database that ran the release's forms, naming the first, until
+    migrate records them and applies the repeatable files."""
+    rel_dir = os.path.join(env.dir, "release-whole")
+    shutil.rmtree(rel_dir, ignore_errors=True)
+    os.makedirs(rel_dir)
+    for _, path in release:
+        shutil.copy(path, rel_dir)
+    name, conf = scratch.db("whole", migrations=rel_dir)
+    scratch.migrate(conf)
+    conf = scratch.conf(name)
+    env.write_conf(conf, {"server": {"listen": "127.0.0.1:%d" % free_port()}}, base=conf)
+    out = serve_refused(conf)
+    assert "ran an earlier form of migration %s" % release[0][0] in out, out
+    scratch.migrate(conf)
+    serves(env, conf)
 
 
 def test_an_unknown_earlier_form_is_refused(env, scratch, release):

@@ -14,7 +14,7 @@ import subprocess
 import time
 
 from fl.client import Client
-from fl.db import dsn_of, psql_ok, sql_lit
+from fl.db import database_overrides, psql_ok, sql_lit
 from fl.env import fundctl, remember_token, uniq
 
 ZERO = "0" * 64
@@ -280,19 +280,6 @@ def create_database(env, name, template=None):
     psql_ok(env, sql + ";\n", db="postgres")
 
 
-def side_overrides(env, dbname, audit=None):
-    """Config overrides pointing a daemon at database `dbname`."""
-    d = dsn_of(env.conf)
-    m = dsn_of(env.conf, "migrate_dsn")
-    ov = {"database": {
-        "dsn": "host=%s port=%s dbname=%s user=%s" % (d["host"], d["port"], dbname, d["user"]),
-        "migrate_dsn": "host=%s port=%s dbname=%s user=%s" % (m["host"], m["port"], dbname,
-                                                             m["user"])}}
-    if audit:
-        ov["audit"] = dict(audit)
-    return ov
-
-
 class SideDb:
     """A fresh database of the test cluster, migrated, with its own admin principal."""
 
@@ -330,7 +317,8 @@ class SideDb:
         a = {"checkpoint_interval_s": 1}
         a.update(audit)
         return self.factory("%s-%d" % (self.dbname, self.n),
-                            side_overrides(self.env, self.dbname, a), start=start)
+                            dict(database_overrides(self.env, self.dbname), audit=a),
+                            start=start)
 
     def api(self, daemon):
         a = Client.api(daemon, remember_token(self.admin_token))

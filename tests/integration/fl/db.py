@@ -25,6 +25,17 @@ def dsn_of(conf, key="dsn"):
     return dict(kv.split("=", 1) for kv in cp.get("database", key).split())
 
 
+def database_overrides(env, dbname):
+    """Config overrides pointing a daemon (and its migrate) at database `dbname` of the
+    suite's cluster."""
+    d = dsn_of(env.conf)
+    m = dsn_of(env.conf, "migrate_dsn")
+    return {"database": {
+        "dsn": "host=%s port=%s dbname=%s user=%s" % (d["host"], d["port"], dbname, d["user"]),
+        "migrate_dsn": "host=%s port=%s dbname=%s user=%s" % (m["host"], m["port"], dbname,
+                                                             m["user"])}}
+
+
 def psql_bin():
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"),
                    key=lambda p: [int(x) for x in re.findall(r"\d+", p)])
