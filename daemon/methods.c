@@ -25,7 +25,7 @@ static const struct param p_principal_create[] = {
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
-static const struct param p_principal_revoke[] = {
+static const struct param p_principal_id[] = {
 	{ "principal_id", PT_ID, 1, 0, NULL, NULL },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
@@ -228,7 +228,9 @@ static const struct method methods[] = {
 	{ "region.list", ROLES_ANY, 0, p_none },
 	{ "principal.create", ROLES_A, M_MUTATES | M_NEW_TOKEN | M_PRINCIPALS,
 	  p_principal_create },
-	{ "principal.revoke", ROLES_A, M_MUTATES | M_PRINCIPALS, p_principal_revoke },
+	{ "principal.confirm", ROLES_A, M_MUTATES | M_NEW_TOKEN | M_PRINCIPALS,
+	  p_principal_id },
+	{ "principal.revoke", ROLES_A, M_MUTATES | M_PRINCIPALS, p_principal_id },
 	{ "fund.create", ROLES_A, M_MUTATES, p_fund_create },
 	{ "fund.list", ROLES_ANY, 0, p_none },
 	{ "fund.balance", ROLES_APU, 0, p_fund_code },

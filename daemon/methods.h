@@ -42,7 +42,7 @@ struct param {
 };
 
 #define M_MUTATES	0x01	/* accepts idempotency_key */
-#define M_NEW_TOKEN	0x02	/* mints a bearer token (principal.create) */
+#define M_NEW_TOKEN	0x02	/* may mint a bearer token (principal.create, .confirm) */
 #define M_WHOAMI	0x04	/* its answer is the caller's principal: kept in and answered
 				 * from the credentials cache (auth_cache.h) */
 #define M_PRINCIPALS	0x08	/* changes principals: flushes that cache when it succeeds */

@@ -71,8 +71,12 @@ take_answer(struct rpc_exec *x, struct rpc_call *c, const char *text)
 		if (c->result == NULL)
 			c->result = cJSON_CreateNull();
 		if ((c->m->flags & M_NEW_TOKEN) && cJSON_IsObject(c->result)) {
+			/* "token": true where the method stored ctx.token_sha256 */
+			int issued = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->result,
+			    "token"));
+
 			cJSON_DeleteItemFromObjectCaseSensitive(c->result, "token");
-			if (replayed)
+			if (replayed || !issued)
 				cJSON_AddNullToObject(c->result, "token");
 			else
 				cJSON_AddStringToObject(c->result, "token", c->token);

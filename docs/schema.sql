@@ -205,9 +205,12 @@ CREATE TABLE fl.principal (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by text,
     revoked_at timestamp with time zone,
+    confirmed_at timestamp with time zone DEFAULT now(),
+    confirmed_by text,
     CONSTRAINT principal_cert_sha256_check CHECK ((length(cert_sha256) = 32)),
     CONSTRAINT principal_check CHECK ((('partner'::text = ANY (roles)) = (partner_id IS NOT NULL))),
-    CONSTRAINT principal_check1 CHECK (((token_hash IS NOT NULL) OR (cert_sha256 IS NOT NULL))),
+    CONSTRAINT principal_confirmer CHECK (((confirmed_by IS NULL) OR (confirmed_at IS NOT NULL))),
+    CONSTRAINT principal_credential CHECK (((confirmed_at IS NULL) = ((token_hash IS NULL) AND (cert_sha256 IS NULL)))),
     CONSTRAINT principal_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
     CONSTRAINT principal_roles_check CHECK (((cardinality(roles) >= 1) AND (roles <@ ARRAY['admin'::text, 'approver'::text, 'auditor'::text, 'partner'::text]))),
     CONSTRAINT principal_token_hash_check CHECK ((length(token_hash) = 32))
@@ -373,7 +376,7 @@ DECLARE
 	v_res	jsonb;
 	v_err	jsonb;
 	v_scoped boolean;
-	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,disbursement.confirm,disbursement.create,disbursement.fail,fund.create,fund.record_earnings,grant.apply,grant.approve,grant.cancel,grant.reject,grant.withdraw,partner.create,principal.create,principal.revoke,returnee.register}'::text[]);
+	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,disbursement.confirm,disbursement.create,disbursement.fail,fund.create,fund.record_earnings,grant.apply,grant.approve,grant.cancel,grant.reject,grant.withdraw,partner.create,principal.confirm,principal.create,principal.revoke,returnee.register}'::text[]);
 BEGIN
 	IF p_token IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
@@ -502,7 +505,7 @@ BEGIN
 				RETURN jsonb_build_object('result', v_row.result, 'replayed', true);
 			END IF;
 		END IF;
-		IF p_method < 'grant.apply' COLLATE "C" THEN
+		IF p_method < 'grant.approve' COLLATE "C" THEN
 			IF p_method < 'disbursement.create' COLLATE "C" THEN
 				CASE p_method
 				WHEN 'contribution.cancel' THEN v_res := api.contribution_cancel(v_p, p_params, p_ctx);
@@ -512,28 +515,35 @@ BEGIN
 				ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 				END CASE;
 			ELSE
-				CASE p_method
-				WHEN 'disbursement.create' THEN v_res := api.disbursement_create(v_p, p_params, p_ctx);
-				WHEN 'disbursement.fail' THEN v_res := api.disbursement_fail(v_p, p_params, p_ctx);
-				WHEN 'fund.create' THEN v_res := api.fund_create(v_p, p_params, p_ctx);
-				WHEN 'fund.record_earnings' THEN v_res := api.fund_record_earnings(v_p, p_params, p_ctx);
-				ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-				END CASE;
+				IF p_method < 'fund.create' COLLATE "C" THEN
+					CASE p_method
+					WHEN 'disbursement.create' THEN v_res := api.disbursement_create(v_p, p_params, p_ctx);
+					WHEN 'disbursement.fail' THEN v_res := api.disbursement_fail(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				ELSE
+					CASE p_method
+					WHEN 'fund.create' THEN v_res := api.fund_create(v_p, p_params, p_ctx);
+					WHEN 'fund.record_earnings' THEN v_res := api.fund_record_earnings(v_p, p_params, p_ctx);
+					WHEN 'grant.apply' THEN v_res := api.grant_apply(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				END IF;
 			END IF;
 		ELSE
-			IF p_method < 'grant.withdraw' COLLATE "C" THEN
+			IF p_method < 'partner.create' COLLATE "C" THEN
 				CASE p_method
-				WHEN 'grant.apply' THEN v_res := api.grant_apply(v_p, p_params, p_ctx);
 				WHEN 'grant.approve' THEN v_res := api.grant_approve(v_p, p_params, p_ctx);
 				WHEN 'grant.cancel' THEN v_res := api.grant_cancel(v_p, p_params, p_ctx);
 				WHEN 'grant.reject' THEN v_res := api.grant_reject(v_p, p_params, p_ctx);
+				WHEN 'grant.withdraw' THEN v_res := api.grant_withdraw(v_p, p_params, p_ctx);
 				ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 				END CASE;
 			ELSE
 				IF p_method < 'principal.create' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'grant.withdraw' THEN v_res := api.grant_withdraw(v_p, p_params, p_ctx);
 					WHEN 'partner.create' THEN v_res := api.partner_create(v_p, p_params, p_ctx);
+					WHEN 'principal.confirm' THEN v_res := api.principal_confirm(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
@@ -1410,6 +1420,43 @@ $$;
 ALTER FUNCTION api.partner_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: principal_confirm(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.principal_confirm(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v	fl.principal;
+BEGIN
+	SELECT * INTO v FROM fl.principal WHERE principal_id = params->>'principal_id'
+	   FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM fl.rpc_error(-32004, 'principal_not_found', 'principal_id');
+	END IF;
+	IF v.revoked_at IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32009, 'principal_revoked', 'principal_id');
+	END IF;
+	IF v.confirmed_at IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32009, 'already_confirmed', 'principal_id');
+	END IF;
+	IF v.created_by = p.principal_id THEN
+		PERFORM fl.rpc_error(-32011, 'own_principal', 'principal_id');
+	END IF;
+	UPDATE fl.principal SET token_hash = decode(ctx->>'token_sha256', 'hex'),
+	       confirmed_at = now(), confirmed_by = p.principal_id
+	 WHERE principal_id = v.principal_id
+	RETURNING * INTO v;
+	RETURN fl.principal_json(v) || jsonb_build_object('created_at', fl.ts(v.created_at),
+	    'confirmed_at', fl.ts(v.confirmed_at), 'confirmed_by', v.confirmed_by,
+	    'pending', false, 'token', true);
+END
+$$;
+
+
+ALTER FUNCTION api.principal_confirm(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
 -- Name: principal_create(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
@@ -1417,8 +1464,9 @@ CREATE FUNCTION api.principal_create(p fl.principal, params jsonb, ctx jsonb) RE
     LANGUAGE plpgsql
     AS $$
 DECLARE
-	v	fl.principal;
-	v_roles	text[];
+	v		fl.principal;
+	v_roles		text[];
+	v_pending	boolean;
 BEGIN
 	SELECT array_agg(DISTINCT r ORDER BY r) INTO v_roles
 	  FROM jsonb_array_elements_text(params->'roles') r;
@@ -1432,11 +1480,14 @@ BEGIN
 	    WHERE partner_id = params->>'partner_id') THEN
 		PERFORM fl.rpc_error(-32004, 'partner_not_found', 'partner_id');
 	END IF;
-	INSERT INTO fl.principal (name, roles, partner_id, token_hash, created_by)
+	v_pending := v_roles && ARRAY['admin', 'approver'];
+	INSERT INTO fl.principal (name, roles, partner_id, token_hash, created_by, confirmed_at)
 	VALUES (params->>'name', v_roles, params->>'partner_id',
-	    decode(ctx->>'token_sha256', 'hex'), p.principal_id)
+	    CASE WHEN NOT v_pending THEN decode(ctx->>'token_sha256', 'hex') END,
+	    p.principal_id, CASE WHEN NOT v_pending THEN now() END)
 	RETURNING * INTO v;
-	RETURN fl.principal_json(v) || jsonb_build_object('created_at', fl.ts(v.created_at));
+	RETURN fl.principal_json(v) || jsonb_build_object('created_at', fl.ts(v.created_at),
+	    'pending', v_pending, 'token', NOT v_pending);
 END
 $$;
 
@@ -3386,14 +3437,34 @@ BEGIN
 	IF TG_OP = 'DELETE' THEN
 		RAISE EXCEPTION 'principals are never deleted';
 	END IF;
+	IF TG_OP = 'INSERT' THEN
+		IF NEW.created_by IS NOT NULL AND NEW.roles && ARRAY['admin', 'approver']
+		    AND (NEW.confirmed_at IS NOT NULL OR NEW.confirmed_by IS NOT NULL) THEN
+			RAISE EXCEPTION 'an admin or approver created by an admin starts pending';
+		END IF;
+		RETURN NEW;
+	END IF;
 	IF OLD.revoked_at IS NOT NULL AND NEW.revoked_at IS DISTINCT FROM OLD.revoked_at THEN
 		RAISE EXCEPTION 'a revoked principal stays revoked';
 	END IF;
-	IF (NEW.principal_id, NEW.name, NEW.roles, NEW.partner_id, NEW.token_hash,
-	    NEW.cert_sha256, NEW.created_at, NEW.created_by) IS DISTINCT FROM
-	   (OLD.principal_id, OLD.name, OLD.roles, OLD.partner_id, OLD.token_hash,
-	    OLD.cert_sha256, OLD.created_at, OLD.created_by) THEN
-		RAISE EXCEPTION 'only revoked_at of a principal may change';
+	IF (NEW.principal_id, NEW.name, NEW.roles, NEW.partner_id, NEW.created_at,
+	    NEW.created_by) IS DISTINCT FROM
+	   (OLD.principal_id, OLD.name, OLD.roles, OLD.partner_id, OLD.created_at,
+	    OLD.created_by) THEN
+		RAISE EXCEPTION 'only revoked_at of a principal may change, and its confirmation';
+	END IF;
+	IF (NEW.token_hash, NEW.cert_sha256, NEW.confirmed_at, NEW.confirmed_by) IS DISTINCT FROM
+	   (OLD.token_hash, OLD.cert_sha256, OLD.confirmed_at, OLD.confirmed_by) THEN
+		IF OLD.confirmed_at IS NOT NULL OR OLD.revoked_at IS NOT NULL
+		    OR NEW.revoked_at IS NOT NULL OR NEW.confirmed_at IS NULL THEN
+			RAISE EXCEPTION 'a principal is confirmed once, while pending';
+		END IF;
+		IF NEW.confirmed_by IS NULL OR NEW.confirmed_by = NEW.created_by
+		    OR NOT EXISTS (SELECT 1 FROM fl.principal c
+			WHERE c.principal_id = NEW.confirmed_by AND 'admin' = ANY (c.roles)
+			  AND c.confirmed_at IS NOT NULL AND c.revoked_at IS NULL) THEN
+			RAISE EXCEPTION 'only an active admin other than its creator confirms a principal';
+		END IF;
 	END IF;
 	RETURN NEW;
 END
@@ -4807,7 +4878,7 @@ CREATE TRIGGER posting_no_truncate BEFORE TRUNCATE ON fl.posting FOR EACH STATEM
 -- Name: principal principal_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
 --
 
-CREATE TRIGGER principal_guard BEFORE DELETE OR UPDATE ON fl.principal FOR EACH ROW EXECUTE FUNCTION fl.principal_guard();
+CREATE TRIGGER principal_guard BEFORE INSERT OR DELETE OR UPDATE ON fl.principal FOR EACH ROW EXECUTE FUNCTION fl.principal_guard();
 
 
 --
@@ -4994,6 +5065,14 @@ ALTER TABLE ONLY fl.partner
 
 
 --
+-- Name: principal principal_confirmed_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal
+    ADD CONSTRAINT principal_confirmed_by_fkey FOREIGN KEY (confirmed_by) REFERENCES fl.principal(principal_id);
+
+
+--
 -- Name: principal principal_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -5061,10 +5140,31 @@ GRANT SELECT,INSERT ON TABLE fl.principal TO fundd_app;
 
 
 --
+-- Name: COLUMN principal.token_hash; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(token_hash) ON TABLE fl.principal TO fundd_app;
+
+
+--
 -- Name: COLUMN principal.revoked_at; Type: ACL; Schema: fl; Owner: fund_owner
 --
 
 GRANT UPDATE(revoked_at) ON TABLE fl.principal TO fundd_app;
+
+
+--
+-- Name: COLUMN principal.confirmed_at; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(confirmed_at) ON TABLE fl.principal TO fundd_app;
+
+
+--
+-- Name: COLUMN principal.confirmed_by; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT UPDATE(confirmed_by) ON TABLE fl.principal TO fundd_app;
 
 
 --
@@ -5289,6 +5389,13 @@ GRANT ALL ON FUNCTION api.partner_get(p fl.principal, params jsonb, ctx jsonb) T
 --
 
 GRANT ALL ON FUNCTION api.partner_list(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION principal_confirm(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION api.principal_confirm(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
 
 
 --

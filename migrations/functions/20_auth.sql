@@ -2,26 +2,50 @@
 -- the lookup of credentials, api.authorize() for what is not a call, system.whoami and
 -- principal.*. api.call() (functions/90_dispatch.sql) authenticates inline.
 
--- A principal may only ever be revoked; nothing else about it changes.
+-- A principal may only ever be revoked, or confirmed once; nothing else about it changes.
+-- An admin or approver that an admin creates (created_by set) starts pending, with no
+-- credential, and only an active admin other than its creator confirms it: the four-eyes
+-- rule of principal.confirm, held here whoever writes the row. The bootstrap (`fundd
+-- principal add`, created_by NULL) is confirmed as it is created.
 CREATE OR REPLACE FUNCTION fl.principal_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
 	IF TG_OP = 'DELETE' THEN
 		RAISE EXCEPTION 'principals are never deleted';
 	END IF;
+	IF TG_OP = 'INSERT' THEN
+		IF NEW.created_by IS NOT NULL AND NEW.roles && ARRAY['admin', 'approver']
+		    AND (NEW.confirmed_at IS NOT NULL OR NEW.confirmed_by IS NOT NULL) THEN
+			RAISE EXCEPTION 'an admin or approver created by an admin starts pending';
+		END IF;
+		RETURN NEW;
+	END IF;
 	IF OLD.revoked_at IS NOT NULL AND NEW.revoked_at IS DISTINCT FROM OLD.revoked_at THEN
 		RAISE EXCEPTION 'a revoked principal stays revoked';
 	END IF;
-	IF (NEW.principal_id, NEW.name, NEW.roles, NEW.partner_id, NEW.token_hash,
-	    NEW.cert_sha256, NEW.created_at, NEW.created_by) IS DISTINCT FROM
-	   (OLD.principal_id, OLD.name, OLD.roles, OLD.partner_id, OLD.token_hash,
-	    OLD.cert_sha256, OLD.created_at, OLD.created_by) THEN
-		RAISE EXCEPTION 'only revoked_at of a principal may change';
+	IF (NEW.principal_id, NEW.name, NEW.roles, NEW.partner_id, NEW.created_at,
+	    NEW.created_by) IS DISTINCT FROM
+	   (OLD.principal_id, OLD.name, OLD.roles, OLD.partner_id, OLD.created_at,
+	    OLD.created_by) THEN
+		RAISE EXCEPTION 'only revoked_at of a principal may change, and its confirmation';
+	END IF;
+	IF (NEW.token_hash, NEW.cert_sha256, NEW.confirmed_at, NEW.confirmed_by) IS DISTINCT FROM
+	   (OLD.token_hash, OLD.cert_sha256, OLD.confirmed_at, OLD.confirmed_by) THEN
+		IF OLD.confirmed_at IS NOT NULL OR OLD.revoked_at IS NOT NULL
+		    OR NEW.revoked_at IS NOT NULL OR NEW.confirmed_at IS NULL THEN
+			RAISE EXCEPTION 'a principal is confirmed once, while pending';
+		END IF;
+		IF NEW.confirmed_by IS NULL OR NEW.confirmed_by = NEW.created_by
+		    OR NOT EXISTS (SELECT 1 FROM fl.principal c
+			WHERE c.principal_id = NEW.confirmed_by AND 'admin' = ANY (c.roles)
+			  AND c.confirmed_at IS NOT NULL AND c.revoked_at IS NULL) THEN
+			RAISE EXCEPTION 'only an active admin other than its creator confirms a principal';
+		END IF;
 	END IF;
 	RETURN NEW;
 END
 $$;
-CREATE OR REPLACE TRIGGER principal_guard BEFORE UPDATE OR DELETE ON fl.principal
+CREATE OR REPLACE TRIGGER principal_guard BEFORE INSERT OR UPDATE OR DELETE ON fl.principal
 	FOR EACH ROW EXECUTE FUNCTION fl.principal_guard();
 
 -- Every write to fl.principal notifies channel fl_principal. Each daemon LISTENs on it and
@@ -103,13 +127,16 @@ END
 $$;
 
 -- principal.create: a partner principal names an existing partner. ctx.token_sha256 is the
--- hex SHA-256 of the new token, which the daemon generates and adds to the answer it sends:
--- the token never reaches the database.
+-- hex SHA-256 of a new token, which the daemon generates and adds to the answer it sends
+-- where the answer's "token" is true: the token never reaches the database. An admin or
+-- approver is created pending, without the token ("token" null), until a different admin
+-- confirms it (principal.confirm); a partner or auditor is usable at once.
 CREATE OR REPLACE FUNCTION api.principal_create(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
-	v	fl.principal;
-	v_roles	text[];
+	v		fl.principal;
+	v_roles		text[];
+	v_pending	boolean;
 BEGIN
 	SELECT array_agg(DISTINCT r ORDER BY r) INTO v_roles
 	  FROM jsonb_array_elements_text(params->'roles') r;
@@ -123,11 +150,46 @@ BEGIN
 	    WHERE partner_id = params->>'partner_id') THEN
 		PERFORM fl.rpc_error(-32004, 'partner_not_found', 'partner_id');
 	END IF;
-	INSERT INTO fl.principal (name, roles, partner_id, token_hash, created_by)
+	v_pending := v_roles && ARRAY['admin', 'approver'];
+	INSERT INTO fl.principal (name, roles, partner_id, token_hash, created_by, confirmed_at)
 	VALUES (params->>'name', v_roles, params->>'partner_id',
-	    decode(ctx->>'token_sha256', 'hex'), p.principal_id)
+	    CASE WHEN NOT v_pending THEN decode(ctx->>'token_sha256', 'hex') END,
+	    p.principal_id, CASE WHEN NOT v_pending THEN now() END)
 	RETURNING * INTO v;
-	RETURN fl.principal_json(v) || jsonb_build_object('created_at', fl.ts(v.created_at));
+	RETURN fl.principal_json(v) || jsonb_build_object('created_at', fl.ts(v.created_at),
+	    'pending', v_pending, 'token', NOT v_pending);
+END
+$$;
+
+-- principal.confirm: the second admin's step for a pending admin or approver. The daemon's
+-- new token (ctx.token_sha256) is stored now and its token is in this answer only; a replay
+-- of the call answers "token" null.
+CREATE OR REPLACE FUNCTION api.principal_confirm(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	v	fl.principal;
+BEGIN
+	SELECT * INTO v FROM fl.principal WHERE principal_id = params->>'principal_id'
+	   FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM fl.rpc_error(-32004, 'principal_not_found', 'principal_id');
+	END IF;
+	IF v.revoked_at IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32009, 'principal_revoked', 'principal_id');
+	END IF;
+	IF v.confirmed_at IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32009, 'already_confirmed', 'principal_id');
+	END IF;
+	IF v.created_by = p.principal_id THEN
+		PERFORM fl.rpc_error(-32011, 'own_principal', 'principal_id');
+	END IF;
+	UPDATE fl.principal SET token_hash = decode(ctx->>'token_sha256', 'hex'),
+	       confirmed_at = now(), confirmed_by = p.principal_id
+	 WHERE principal_id = v.principal_id
+	RETURNING * INTO v;
+	RETURN fl.principal_json(v) || jsonb_build_object('created_at', fl.ts(v.created_at),
+	    'confirmed_at', fl.ts(v.confirmed_at), 'confirmed_by', v.confirmed_by,
+	    'pending', false, 'token', true);
 END
 $$;
 

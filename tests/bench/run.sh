@@ -175,8 +175,14 @@ GFUND=GRANTS-$RUN_ID
 GRETURNEE=$("$ROOT/bin/fundctl" call returnee.register full_name="Bench Returnee" \
     region=Gegharkunik returned_from=RU returned_on=2026-01-15 |
     sed -n 's/.*"returnee_id":[[:space:]]*"\([^"]*\)".*/\1/p')
-APPROVER=$("$ROOT/bin/fundctl" call principal.create name="bench approver $RUN_ID" \
-    roles:='["approver"]' | sed -n 's/.*"token":[[:space:]]*"\([^"]*\)".*/\1/p')
+# an approver is pending until a second admin confirms it (principal.confirm)
+PENDING=$("$ROOT/bin/fundctl" call principal.create name="bench approver $RUN_ID" \
+    roles:='["approver"]' | sed -n 's/.*"principal_id":[[:space:]]*"\([^"]*\)".*/\1/p')
+ADMIN2=$("$ROOT/bin/fundd" -c "$DIR/fundd.conf" principal add \
+    --name "bench second admin $RUN_ID" --roles admin | tail -n 1)
+APPROVER=$(FUNDCTL_TOKEN=$ADMIN2 "$ROOT/bin/fundctl" call principal.confirm \
+    principal_id="$PENDING" | sed -n 's/.*"token":[[:space:]]*"\([^"]*\)".*/\1/p')
+[ -n "$APPROVER" ] || { echo "bench: no approver token" >&2; exit 1; }
 for c in 8 32; do
 	/usr/bin/python3 "$ROOT/tests/bench/make_grants.py" --port "$FPORT" \
 	    --cacert "$DIR/tls/ca.crt" --token "$TOKEN" --fund "$GFUND" \

@@ -124,7 +124,7 @@ def _check_digests(env, events, calls):
 # 1. An ok event for every mutation, none for reads, replays and other errors
 
 
-MUTATING = {"principal.create", "principal.revoke", "fund.create", "fund.record_earnings",
+MUTATING = {"principal.create", "principal.confirm", "principal.revoke", "fund.create", "fund.record_earnings",
             "partner.create", "contribution.pledge", "contribution.receive",
             "contribution.cancel", "returnee.register", "grant.apply", "grant.approve",
             "grant.reject", "grant.withdraw", "grant.cancel", "disbursement.create",
@@ -147,6 +147,11 @@ def test_ok_event_for_every_mutating_method(env, api, appr, checker):
             lambda r: r["principal_id"], key=uniq("k"))
     remember_token(pr["token"])
     do(api, "principal.revoke", {"principal_id": pr["principal_id"]}, pr["principal_id"])
+    pend = do(api, "principal.create", {"name": uniq("ev"), "roles": ["approver"]},
+              lambda r: r["principal_id"])
+    cf = do(checker, "principal.confirm", {"principal_id": pend["principal_id"]},
+            pend["principal_id"], key=uniq("k"))
+    remember_token(cf["token"])
     code = uniq("AE").upper()
     do(api, "fund.create", {"code": code, "name": "Audit events", "currency": CUR,
                             "kind": "pass_through", "dual_approval_above": "100000"}, code)

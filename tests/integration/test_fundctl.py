@@ -45,6 +45,12 @@ def test_string_and_json_params(daemon, admin):
                 'roles:=["approver","auditor"]')
     assert p.returncode == 0, p.stderr
     res = json.loads(p.stdout)
+    assert res["pending"] is True and res["token"] is None, res
+    # a second admin confirms it, and only then is there a token
+    p = fundctl(*base(daemon, daemon.env.confirmer(daemon.conf)), "call",
+                "principal.confirm", "principal_id=" + res["principal_id"])
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
     remember_token(res["token"])
     me = call(daemon, res["token"], "system.whoami")
     assert me["name"] == name

@@ -42,12 +42,12 @@ def test_region_list_order_is_stable(daemon, admin):
 
 def test_principal_create_and_use(daemon, admin):
     name = uniq("approver")
-    p = call(daemon, admin, "principal.create", {"name": name, "roles": ["approver"]})
+    p = call(daemon, admin, "principal.create", {"name": name, "roles": ["auditor"]})
     remember_token(p["token"])
-    assert set(p) >= {"principal_id", "token"}
+    assert set(p) >= {"principal_id", "token", "pending"} and p["pending"] is False
     assert isinstance(p["principal_id"], str) and p["principal_id"]
     me = call(daemon, p["token"], "system.whoami")
-    assert me == {"principal_id": p["principal_id"], "name": name, "roles": ["approver"],
+    assert me == {"principal_id": p["principal_id"], "name": name, "roles": ["auditor"],
                   "partner_id": None}
 
 

@@ -129,6 +129,19 @@ class Env:
         assert lines, "principal add printed nothing on stdout"
         return remember_token(lines[-1].strip())
 
+    def confirmer(self, conf=None, not_token=None):
+        """The token of a bootstrap admin of conf's database (`principal add`, made once per
+        database and kept) other than not_token: the second admin that confirms the admins
+        and approvers tests create (principal.confirm)."""
+        conf = conf or self.conf
+        cache = self.__dict__.setdefault("_confirmers", {})
+        tokens = cache.setdefault(conf, [])
+        for t in tokens:
+            if t != not_token:
+                return t
+        tokens.append(self.principal_add(uniq("confirmer"), ["admin"], conf=conf))
+        return tokens[-1]
+
     def write_conf(self, path, overrides=None, base=None):
         """Copies the base config with overrides {section: {key: value}} (value None deletes)."""
         cp = configparser.ConfigParser(interpolation=None, comment_prefixes=(";", "#"),
