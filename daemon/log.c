@@ -20,7 +20,7 @@
 
 struct log_repeat {
 	unsigned long	 hash;
-	time_t		 since;		/* start of its window */
+	long long	 since;		/* start of its window, microseconds */
 	unsigned	 n;		/* lines in the window */
 	unsigned long	 suppressed;
 };
@@ -106,7 +106,7 @@ hash_str(unsigned long h, const char *s)
  * the last one that was (0 when none). */
 static int
 log_repeat_ok(enum log_level level, const char *peer, const char *reqid, const char *msg,
-    time_t now, unsigned long *suppressed)
+    long long now, unsigned long *suppressed)
 {
 	unsigned long		 h = 14695981039346656037UL;
 	struct log_repeat	*r;
@@ -118,7 +118,7 @@ log_repeat_ok(enum log_level level, const char *peer, const char *reqid, const c
 	*suppressed = 0;
 	pthread_mutex_lock(&log_repeat_mtx);
 	r = &log_repeats[h % LOG_REPEAT_SLOTS];
-	if (r->hash != h || now - r->since >= LOG_REPEAT_S) {
+	if (r->hash != h || now - r->since >= LOG_REPEAT_S * 1000000LL) {
 		/* another line, or a new window: say what was held back of this one (another
 		 * line's count in the slot is lost, a collision being rare) */
 		if (r->hash == h)
@@ -152,7 +152,8 @@ log_vmsg(enum log_level level, const char *peer, const char *reqid, const char *
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	gettimeofday(&tv, NULL);
-	if (!log_repeat_ok(level, peer, reqid, msg, tv.tv_sec, &suppressed))
+	if (!log_repeat_ok(level, peer, reqid, msg, (long long)tv.tv_sec * 1000000 +
+	    tv.tv_usec, &suppressed))
 		return;
 	if (suppressed > 0 && (len = strlen(msg)) + 64 < sizeof(msg))
 		snprintf(msg + len, sizeof(msg) - len, " (%lu more like it suppressed)",
