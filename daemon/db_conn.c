@@ -55,10 +55,10 @@ dbc_broken(struct db_conn *c, const char *reason)
 	struct timeval	 tv;
 	int		 ms, was_up = c->state == DBC_IDLE || c->state == DBC_BUSY;
 
-	/* a read-only connection's periodic look for a writable server is routine: the
-	 * pool says once when the database turns read-only and when it takes writes */
-	log_msg(c->read_only && c->retiring ? LOG_DEBUG : LOG_WARN, NULL, NULL,
-	    "db %s conn %d: %s", c->name, c->idx, reason);
+	/* a planned close (a look for a writable server) is routine: the pool says once
+	 * when the database turns read-only and when it takes writes again */
+	log_msg(c->retiring ? LOG_DEBUG : LOG_WARN, NULL, NULL, "db %s conn %d: %s", c->name,
+	    c->idx, reason);
 	c->was_read_only = c->read_only;
 	c->read_only = 0;
 	c->retiring = 0;
@@ -121,7 +121,7 @@ dbc_timer(evutil_socket_t fd, short what, void *arg)
 	case DBC_BUSY:
 		c->retiring = 1;
 		if (c->depth == 0)
-			dbc_broken(c, "read-only server: looking for a writable one");
+			dbc_broken(c, "looking for a writable server");
 		return;
 	case DBC_CONNECTING:
 	case DBC_PREPARING:
@@ -439,9 +439,7 @@ dbc_busy_io(struct db_conn *c, short what)
 		if (c->state == DBC_DOWN)
 			return;
 		if (c->retiring && c->depth == 0) {
-			dbc_broken(c, c->read_only ? "read-only server: looking for a "
-			    "writable one" : "the server refused a write as read-only: "
-			    "connecting again");
+			dbc_broken(c, "looking for a writable server");
 			return;
 		}
 	}
@@ -485,6 +483,17 @@ db_conn_start(struct db_conn *c)
 	c->timer = evtimer_new(c->base, dbc_timer, c);
 	TAILQ_INIT(&c->inflight);
 	dbc_connect(c);
+}
+
+void
+db_conn_retire(struct db_conn *c)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (c->state != DBC_IDLE && c->state != DBC_BUSY)
+		return;
+	c->retiring = 1;
+	evtimer_add(c->timer, &tv);	/* from the loop: the caller may be inside c */
 }
 
 void

@@ -12,7 +12,8 @@
  * transaction_read_only once connected); every DBC_RO_RETRY_S it closes, once its queries
  * are answered, and seeks a writable one again. A connection whose query was refused as
  * read-only (SQLSTATE 25006: a server turned standby, default_transaction_read_only set)
- * is retired by its owner the same way.
+ * makes its owner retire every connection up the same way (db_conn_retire), since what
+ * one learnt holds for the others.
  */
 #ifndef FUND_DB_CONN_H
 #define FUND_DB_CONN_H
@@ -92,6 +93,9 @@ struct db_conn {
 
 /* Start connecting c (its owner's fields set). */
 void	db_conn_start(struct db_conn *);
+/* Nothing more goes to c; it closes once its queries in flight are answered, and
+ * connects again, seeking a server that takes writes. */
+void	db_conn_retire(struct db_conn *);
 /* Close c and free what it holds, its queries in flight included, without a callback
  * (the pool is going away). */
 void	db_conn_close(struct db_conn *);

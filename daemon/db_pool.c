@@ -194,9 +194,17 @@ note_error(struct db_pool *p, struct db_conn *c, const PGresult *r)
 	if (r == NULL || PQresultStatus(r) != PGRES_FATAL_ERROR ||
 	    (state = PQresultErrorField(r, PG_DIAG_SQLSTATE)) == NULL)
 		return;
-	if (strcmp(state, "25006") == 0)
-		c->retiring = 1;
-	else if (strcmp(state, "57014") == 0)
+	if (strcmp(state, "25006") == 0) {
+		int i;
+
+		if (!c->retiring)
+			log_warnx("db %s conn %d: the server refused a write as read-only "
+			    "(SQLSTATE 25006); connecting again, seeking one that takes writes",
+			    p->name, c->idx);
+		for (i = 0; i < p->size; i++)
+			if (!p->conns[i].read_only)
+				db_conn_retire(&p->conns[i]);
+	} else if (strcmp(state, "57014") == 0)
 		p->timeouts_stmt++;
 	else if (strcmp(state, "55P03") == 0)
 		p->timeouts_lock++;

@@ -242,6 +242,36 @@ def test_read_only_server(env, daemon_factory, admin):
     assert metric_value(scrape(d, admin)[1], "fundd_db_read_only") == 0
 
 
+def test_server_turning_read_only_under_live_connections(env, daemon_factory, admin):
+    """Sessions already open when the server stops taking writes (as when a primary is
+    demoted): the first mutation is refused by PostgreSQL (SQLSTATE 25006), answered
+    -32050 read_only, never -32603, and the daemon drops such connections and finds the
+    server read-only; then writable again."""
+    d = daemon_factory(uniq("turnro"), {"server": {"workers": 1}})
+    assert call(d, admin, "partner.create", partner_params())["partner_id"]
+    params = partner_params(idempotency_key=uniq("turnro"))
+    try:
+        # every session of the cluster, the open ones too, at their next transaction
+        psql_ok(env, "ALTER SYSTEM SET default_transaction_read_only = on;\n"
+                     "SELECT pg_reload_conf();\n", db="postgres")
+        time.sleep(0.5)
+        r, doc = rpc(d, admin, "partner.create", params)
+        assert_error(doc, -32050, reason="read_only")
+        assert r.status == 503, r
+        wait_for(lambda: health(d) == (503, "database read-only\n"), 10,
+                 "/healthz 503 read-only")
+        r, doc = rpc(d, admin, "partner.create", params)
+        assert_error(doc, -32050, reason="read_only")
+    finally:
+        psql_ok(env, "SET default_transaction_read_only = off;\n"
+                     "ALTER SYSTEM RESET default_transaction_read_only;\n"
+                     "SELECT pg_reload_conf();\n", db="postgres")
+    assert partners_named(env, params["name"]) == 0
+    wait_for(lambda: health(d)[0] == 200, 15, "/healthz 200 once the server takes writes")
+    assert call(d, admin, "partner.create", params)["name"] == params["name"]
+    assert "-32603" not in d.log_tail(50000) and "internal_error" not in d.log_tail(50000)
+
+
 # --------------------------------------------------------------------------------------------
 # No file descriptor left
 
