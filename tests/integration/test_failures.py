@@ -90,6 +90,49 @@ def test_commit_then_connection_lost_is_outcome_unknown(env, daemon_factory, adm
     assert after == before + 1
 
 
+def test_batch_lost_after_commit_is_outcome_unknown_for_each_call(env, daemon_factory,
+                                                                   admin):
+    """Two mutations sharing one transaction (docs/batching.md) whose connection is lost
+    while the commit waits: each is answered -32051, each committed, each replays."""
+    d = daemon_factory(uniq("unknownb"), {"server": {"workers": 1},
+                                          "database": {"write_stall_ms": 60000}})
+    first = partner_params(idempotency_key=uniq("ub"))
+    pair = [partner_params(idempotency_key=uniq("ub")) for _ in range(2)]
+    psql_ok(env, "ALTER SYSTEM SET synchronous_standby_names = 'nobody';\n"
+                 "SELECT pg_reload_conf();\n", db="postgres")
+    try:
+        # the first waits on a lock while running, so that the next two wait in the daemon
+        # and go out together once it has its results
+        with TableLock(env, "fl.partner") as lock:
+            # (an ACCESS EXCLUSIVE lock is WAL-logged: its own commit must not wait)
+            lock.proc.stdin.write("SET LOCAL synchronous_commit = local;\n")
+            lock.proc.stdin.flush()
+            a = Background(lambda: rpc(d, admin, "partner.create", first, timeout=40))
+            a.start()
+            assert lock.wait_for_waiters(1), "the first call never reached the lock"
+            bs = [Background(lambda p=p: rpc(d, admin, "partner.create", p, timeout=40))
+                  for p in pair]
+            for b in bs:
+                b.start()
+            time.sleep(1)
+        pid = wait_for(lambda: env.sql(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'fundd' AND "
+            "wait_event = 'SyncRep' AND query LIKE 'SELECT api.call_many(%'").strip(), 15,
+            "the batch waiting for its commit to replicate")
+        psql_ok(env, "SELECT pg_terminate_backend(%d);\n" % int(pid), db="postgres")
+        docs = [b.get(20) for b in bs]
+    finally:
+        psql_ok(env, "ALTER SYSTEM RESET synchronous_standby_names;\n"
+                     "SELECT pg_reload_conf();\n", db="postgres")
+    assert "result" in a.get(20)[1]
+    for (r, doc), p in zip(docs, pair):
+        assert_error(doc, -32051, reason="outcome_unknown")
+        assert r.status == 200
+        assert partners_named(env, p["name"]) == 1
+        assert call(d, admin, "partner.create", p)["name"] == p["name"]
+        assert partners_named(env, p["name"]) == 1
+
+
 def test_read_lost_before_answer_wrote_nothing(env, daemon_factory, admin):
     """A read whose connection breaks is still -32050 connection_lost: nothing was
     written. (Kept in a long statement by a lock on the table it reads.)"""
