@@ -13,6 +13,7 @@
 
 import http.client
 import os
+import re
 import resource
 import socket
 import ssl
@@ -274,8 +275,8 @@ def test_read_only_server(env, daemon_factory, admin):
         m = scrape(d, admin)[1]
         assert metric_value(m, "fundd_db_read_only") == 1
         # the credentials cache's listener says it cannot listen
-        wait_for(lambda: "listener" in d.log_tail(20000) and "read-only" in
-                 d.log_tail(20000), 10, "the listener's failure in the log")
+        wait_for(lambda: re.search(r"auth cache: listener cannot start \([^)]*read-only",
+                                   d.log_tail(20000)), 10, "the listener's failure in the log")
     finally:
         psql_ok(env, "ALTER ROLE %s RESET default_transaction_read_only;\n" % RO_ROLE,
                 db="postgres")
