@@ -197,6 +197,8 @@ note_error(struct db_pool *p, struct db_conn *c, const PGresult *r)
 	if (strcmp(state, "25006") == 0) {
 		int i;
 
+		if (c->read_only)
+			return;		/* known: a read that writes, on a read-only server */
 		if (!c->retiring)
 			log_warnx("db %s conn %d: the server refused a write as read-only "
 			    "(SQLSTATE 25006); connecting again, seeking one that takes writes",
