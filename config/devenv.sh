@@ -310,6 +310,10 @@ client_ca = $TLS/ca.crt
 dsn = host=$SOCK port=$PGPORT_LOCAL dbname=fund user=fund
 migrate_dsn = host=$SOCK port=$PGPORT_LOCAL dbname=fund user=fund_owner
 pool_size = 8
+; tests hold table locks for seconds to keep calls in flight (test_failures.py checks
+; the timeouts themselves)
+statement_timeout_ms = 60000
+lock_timeout_ms = 30000
 
 [audit]
 signing_key = $TLS/audit-ed25519.pem

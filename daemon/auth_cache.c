@@ -2,6 +2,7 @@
  * (auth_cache.h, docs/auth-cache.md). */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -211,6 +212,7 @@ struct auth_listener {
 	int			 backoff_ms;
 	int			 ok;		/* LISTENING: the LISTEN succeeded */
 	int			 was_live;	/* log the loss once, not every retry */
+	char			 why[160];	/* the failure last logged since it was live */
 };
 
 static void	al_connect(struct auth_listener *);
@@ -224,9 +226,15 @@ al_broken(struct auth_listener *l, const char *why)
 	struct timeval	tv;
 
 	auth_cache_live(0, why);
+	/* said once per cause, not at every retry: a read-only server, say, refuses it
+	 * (target_session_attrs=read-write; LISTEN is refused on a standby) */
 	if (l->was_live)
 		log_warnx("auth cache: listener lost (%s); whoami goes to the database until "
 		    "it is back", why);
+	else if (strcmp(l->why, why) != 0)
+		log_warnx("auth cache: listener cannot start (%s); whoami goes to the database "
+		    "until it can", why);
+	snprintf(l->why, sizeof(l->why), "%s", why);
 	l->was_live = 0;
 	pq_connect_cancel(l->connecting);
 	l->connecting = NULL;
@@ -318,8 +326,8 @@ al_connect(struct auth_listener *l)
 {
 	char	*cause = NULL;
 
-	l->connecting = pq_connect_start(l->base, l->dsn, "fundd-listen", al_notice, l,
-	    al_connected, l, &cause);
+	l->connecting = pq_connect_start(l->base, l->dsn, "fundd-listen", "read-write",
+	    al_notice, l, al_connected, l, &cause);
 	if (l->connecting == NULL) {
 		al_connected(l, NULL, cause);
 		free(cause);
@@ -366,6 +374,7 @@ al_input(struct auth_listener *l, short what)
 		if (!l->was_live)
 			log_info("auth cache: listening for principal changes");
 		l->was_live = 1;
+		l->why[0] = '\0';
 		auth_cache_live(1, "listening");
 	}
 	/* every notification, whatever it says, drops the whole table */

@@ -31,6 +31,8 @@ struct cfg {
 	long	 writers;
 	long	 write_stall_ms;
 	long	 batch_one_statement;	/* a batch goes out as one api.call_many() */
+	long	 statement_timeout_ms;	/* 0 = none */
+	long	 lock_timeout_ms;	/* 0 = none */
 	/* [audit] */
 	char	*signing_key;
 	long	 checkpoint_interval_s;

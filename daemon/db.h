@@ -12,6 +12,7 @@ enum db_status {
 	DB_UNAVAILABLE,		/* no database connection: nothing was executed */
 	DB_LOST,		/* the connection broke while the query ran: outcome unknown */
 	DB_OVERLOADED,		/* the wait queue is full */
+	DB_READ_ONLY,		/* a write, and no server up takes writes: not executed */
 };
 
 /* res is owned by the pool and valid only during the callback. */

@@ -3,6 +3,7 @@
  * connect, PQsendQueryPrepared and PQflush to send, PQconsumeInput, PQisBusy and
  * PQgetResult to receive.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,9 @@
 #include "log.h"
 #include "pq_connect.h"
 #include "util.h"
+
+/* Up on a read-only server, a connection tries for a writable one this often. */
+#define DBC_RO_RETRY_S	3
 
 static void	dbc_connect(struct db_conn *);
 static void	dbc_event(evutil_socket_t, short, void *);
@@ -42,7 +46,8 @@ dbc_arm(struct db_conn *c, short what)
 	event_add(c->ev, NULL);
 }
 
-/* One place where a connection breaks: a reason, its queries handed back, a retry. */
+/* One place where a connection breaks: a reason, its queries handed back, a retry
+ * (which seeks a writable server first). */
 static void
 dbc_broken(struct db_conn *c, const char *reason)
 {
@@ -50,7 +55,14 @@ dbc_broken(struct db_conn *c, const char *reason)
 	struct timeval	 tv;
 	int		 ms, was_up = c->state == DBC_IDLE || c->state == DBC_BUSY;
 
-	log_warnx("db %s conn %d: %s", c->name, c->idx, reason);
+	/* a planned close (a look for a writable server) is routine: the pool says once
+	 * when the database turns read-only and when it takes writes again */
+	log_msg(c->retiring ? LOG_DEBUG : LOG_WARN, NULL, NULL, "db %s conn %d: %s", c->name,
+	    c->idx, reason);
+	c->was_read_only = c->read_only;
+	c->read_only = 0;
+	c->retiring = 0;
+	c->any_server = 0;
 	pq_connect_cancel(c->connecting);
 	c->connecting = NULL;
 	dbc_arm(c, 0);
@@ -92,12 +104,29 @@ dbc_broken_pq(struct db_conn *c, const char *what, const char *detail)
 	free(msg);
 }
 
+/* Down: connect again. Up on a read-only server: time to look for a writable one
+ * (the connection closes once its queries are answered, and connects again). */
 static void
 dbc_timer(evutil_socket_t fd, short what, void *arg)
 {
+	struct db_conn	*c = arg;
+
 	(void)fd;
 	(void)what;
-	dbc_connect(arg);
+	switch (c->state) {
+	case DBC_DOWN:
+		dbc_connect(c);
+		return;
+	case DBC_IDLE:
+	case DBC_BUSY:
+		c->retiring = 1;
+		if (c->depth == 0)
+			dbc_broken(c, "looking for a writable server");
+		return;
+	case DBC_CONNECTING:
+	case DBC_PREPARING:
+		return;
+	}
 }
 
 /* Prepare statement c->prep, or, when all are, the connection starts serving. */
@@ -120,7 +149,33 @@ dbc_prepare_next(struct db_conn *c)
 		return;
 	}
 	c->state = DBC_IDLE;	/* the read event notices a server-side close */
+	if (c->read_only) {
+		/* it serves reads meanwhile; staggered, so that the pool's connections do
+		 * not all go at once */
+		struct timeval tv = { DBC_RO_RETRY_S, c->idx % 4 * 250000 };
+
+		evtimer_add(c->timer, &tv);
+	}
 	c->ops->up(c);
+}
+
+/* The session's settings (its timeouts), and whether it takes writes: a dsn may ask for
+ * any server (target_session_attrs=any), and default_transaction_read_only may be set. */
+static void
+dbc_setup(struct db_conn *c)
+{
+	char		 st[24], lk[24];
+	const char	*vals[2] = { st, lk };
+
+	snprintf(st, sizeof(st), "%dms", c->statement_timeout_ms);
+	snprintf(lk, sizeof(lk), "%dms", c->lock_timeout_ms);
+	if (!PQsendQueryParams(c->pg, "SELECT set_config('statement_timeout', $1, false), "
+	    "set_config('lock_timeout', $2, false), current_setting('transaction_read_only')",
+	    2, NULL, vals, NULL, NULL, 0)) {
+		dbc_broken_pq(c, "cannot send the session's settings", PQerrorMessage(c->pg));
+		return;
+	}
+	(void)dbc_flush(c);
 }
 
 static void
@@ -130,17 +185,28 @@ dbc_connected(void *arg, PGconn *pg, const char *cause)
 
 	c->connecting = NULL;
 	if (pg == NULL) {
+		/* libpq's words when no host of the dsn takes writes: then any server will
+		 * do, for reads */
+		if (!c->any_server && (strstr(cause, "read-only") != NULL ||
+		    strstr(cause, "hot standby") != NULL)) {
+			log_msg(c->was_read_only ? LOG_DEBUG : LOG_WARN, NULL, NULL,
+			    "db %s conn %d: no server takes writes (%s); connecting for "
+			    "reads", c->name, c->idx, cause);
+			c->any_server = 1;
+			dbc_connect(c);
+			return;
+		}
 		dbc_broken_pq(c, "connect", cause);
 		return;
 	}
 	c->pg = pg;
 	c->state = DBC_PREPARING;
-	c->prep = 0;
+	c->prep = -1;
 	/* the socket is fixed now: one persistent read event, and a write event armed only
 	 * when libpq could not send everything at once */
 	dbc_arm(c, EV_READ);
 	c->ev_w = event_new(c->base, PQsocket(c->pg), EV_WRITE, dbc_event, c);
-	dbc_prepare_next(c);
+	dbc_setup(c);
 }
 
 /* Server notices (warnings, the FATAL of a shutdown) go to our log, not to stderr raw. */
@@ -160,8 +226,8 @@ dbc_connect(struct db_conn *c)
 {
 	char	*cause = NULL;
 
-	c->connecting = pq_connect_start(c->base, c->dsn, "fundd", dbc_notice, c,
-	    dbc_connected, c, &cause);
+	c->connecting = pq_connect_start(c->base, c->dsn, "fundd", c->any_server ? "any" :
+	    "read-write", dbc_notice, c, dbc_connected, c, &cause);
 	if (c->connecting == NULL) {
 		dbc_broken(c, cause);
 		free(cause);
@@ -274,6 +340,21 @@ dbc_prepared(struct db_conn *c)
 			dbc_broken(c, "prepare ended without a result");
 			return;
 		}
+		if (c->prep < 0) {
+			/* the session's settings */
+			if (PQresultStatus(c->res) != PGRES_TUPLES_OK ||
+			    PQntuples(c->res) != 1 || PQnfields(c->res) != 3) {
+				dbc_broken_pq(c, "session settings",
+				    PQresultErrorMessage(c->res));
+				return;
+			}
+			c->read_only = strcmp(PQgetvalue(c->res, 0, 2), "off") != 0;
+			PQclear(c->res);
+			c->res = NULL;
+			c->prep = 0;
+			dbc_prepare_next(c);
+			return;
+		}
 		if (PQresultStatus(c->res) != PGRES_COMMAND_OK) {
 			char *what = xasprintf("prepare %s", c->stmts[c->prep].name);
 
@@ -357,6 +438,10 @@ dbc_busy_io(struct db_conn *c, short what)
 		dbc_unit_done(c);
 		if (c->state == DBC_DOWN)
 			return;
+		if (c->retiring && c->depth == 0) {
+			dbc_broken(c, "looking for a writable server");
+			return;
+		}
 	}
 	if (PQstatus(c->pg) == CONNECTION_BAD) {
 		dbc_broken(c, "connection lost");
@@ -398,6 +483,17 @@ db_conn_start(struct db_conn *c)
 	c->timer = evtimer_new(c->base, dbc_timer, c);
 	TAILQ_INIT(&c->inflight);
 	dbc_connect(c);
+}
+
+void
+db_conn_retire(struct db_conn *c)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (c->state != DBC_IDLE && c->state != DBC_BUSY)
+		return;
+	c->retiring = 1;
+	evtimer_add(c->timer, &tv);	/* from the loop: the caller may be inside c */
 }
 
 void

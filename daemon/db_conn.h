@@ -5,6 +5,15 @@
  * result is read before the connection is idle again. It knows nothing of the pool: it
  * tells its owner, through struct db_conn_ops, when it is up, when a unit is over, when
  * it has read input, and when it broke.
+ *
+ * A server that takes writes is sought first: it connects with target_session_attrs
+ * read-write (unless the dsn sets it), so libpq tries each host of the dsn for one. When
+ * none does, it connects to any, for reads, and is read_only (also when the server says
+ * transaction_read_only once connected); every DBC_RO_RETRY_S it closes, once its queries
+ * are answered, and seeks a writable one again. A connection whose query was refused as
+ * read-only (SQLSTATE 25006: a server turned standby, default_transaction_read_only set)
+ * makes its owner retire every connection up the same way (db_conn_retire), since what
+ * one learnt holds for the others.
  */
 #ifndef FUND_DB_CONN_H
 #define FUND_DB_CONN_H
@@ -18,7 +27,8 @@ struct pq_connect;
 enum db_conn_state {
 	DBC_DOWN,		/* waiting for the reconnect timer */
 	DBC_CONNECTING,
-	DBC_PREPARING,		/* connected, preparing the statements */
+	DBC_PREPARING,		/* connected: the session's settings, then preparing
+				 * the statements */
 	DBC_IDLE,
 	DBC_BUSY,		/* one or more queries in flight */
 };
@@ -51,7 +61,10 @@ struct db_conn {
 	int			 idx;
 	const struct db_stmt	*stmts;
 	int			 nstmts;
-	/* the state machine's; the owner reads state, depth, writing and write_start */
+	int			 statement_timeout_ms;	/* the session's; 0 = none */
+	int			 lock_timeout_ms;
+	/* the state machine's; the owner reads state, depth, writing, write_start, retiring
+	 * and read_only */
 	enum db_conn_state	 state;
 	PGconn			*pg;
 	struct pq_connect	*connecting;	/* CONNECTING */
@@ -71,10 +84,18 @@ struct db_conn {
 	int			 writing;	/* its DB_Q_BATCH unit is running: results
 						 * not in yet */
 	long long		 write_start;	/* now_usec() when that unit was sent */
+	int			 retiring;	/* nothing more is sent; it closes once idle
+						 * (read-only server; the owner may set it) */
+	int			 read_only;	/* up, on a server that takes no writes */
+	int			 any_server;	/* connecting: no server took writes */
+	int			 was_read_only;	/* its last connection was read_only */
 };
 
 /* Start connecting c (its owner's fields set). */
 void	db_conn_start(struct db_conn *);
+/* Nothing more goes to c; it closes once its queries in flight are answered, and
+ * connects again, seeking a server that takes writes. */
+void	db_conn_retire(struct db_conn *);
 /* Close c and free what it holds, its queries in flight included, without a callback
  * (the pool is going away). */
 void	db_conn_close(struct db_conn *);

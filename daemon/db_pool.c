@@ -51,6 +51,11 @@ struct db_pool {
 	_Atomic unsigned long	 batches;	/* of two or more queries */
 	_Atomic unsigned long	 batched;	/* queries in them */
 	_Atomic unsigned long	 batch_failed;	/* rolled back, run again one by one */
+	_Atomic int		 read_only;	/* db_pool_read_only() */
+	_Atomic unsigned long	 timeouts_stmt;	/* SQLSTATE 57014 */
+	_Atomic unsigned long	 timeouts_lock;	/* SQLSTATE 55P03 */
+	int			 statement_timeout_ms;
+	int			 lock_timeout_ms;
 	void			(*idle_cb)(void *);	/* nothing outstanding any more */
 	void			*idle_arg;
 };
@@ -108,17 +113,43 @@ query_deliver(struct db_query *q)
 static void
 update_gauges(struct db_pool *p)
 {
-	int	i, busy = 0, up = 0;
+	int	i, busy = 0, up = 0, writable = 0, ro;
 
 	for (i = 0; i < p->size; i++) {
 		if (p->conns[i].state == DBC_BUSY)
 			busy++;
-		if (p->conns[i].state == DBC_BUSY || p->conns[i].state == DBC_IDLE)
+		if (p->conns[i].state == DBC_BUSY || p->conns[i].state == DBC_IDLE) {
 			up++;
+			if (!p->conns[i].read_only)
+				writable++;
+		}
 	}
 	p->in_use = busy;
 	p->healthy = up;
 	p->waiting = p->nwait;
+	ro = up > 0 && writable == 0;
+	if (ro && !p->read_only)
+		log_warnx("db %s: the database takes no writes (read-only server); "
+		    "mutations get -32050 read_only until it does", p->name);
+	else if (!ro && p->read_only)
+		log_info("db %s: the database takes writes again", p->name);
+	p->read_only = ro;
+}
+
+/* While no connection up takes writes, waiting writes are answered at once. */
+static void
+pool_fail_writes(struct db_pool *p)
+{
+	struct db_query	*q, *next;
+
+	for (q = TAILQ_FIRST(&p->waitq); q != NULL; q = next) {
+		next = TAILQ_NEXT(q, entry);
+		if (!(q->flags & DB_Q_WRITE))
+			continue;
+		TAILQ_REMOVE(&p->waitq, q, entry);
+		p->nwait--;
+		query_fail_later(q, DB_READ_ONLY);
+	}
 }
 
 /* Every waiting query fails at once when no connection is up and connecting failed. */
@@ -152,6 +183,35 @@ conn_up(struct db_conn *c)
 /* A unit is over. A batch whose queries all returned rows and whose commit went through
  * answers each; any error in it means nothing of it was committed, and its queries run
  * again one by one. */
+/* What a unit's error says about its connection: the server no longer takes writes
+ * (the connection is retired: it reconnects, seeking one that does), or a statement ran
+ * into a timeout (counted). */
+static void
+note_error(struct db_pool *p, struct db_conn *c, const PGresult *r)
+{
+	const char	*state;
+
+	if (r == NULL || PQresultStatus(r) != PGRES_FATAL_ERROR ||
+	    (state = PQresultErrorField(r, PG_DIAG_SQLSTATE)) == NULL)
+		return;
+	if (strcmp(state, "25006") == 0) {
+		int i;
+
+		if (c->read_only)
+			return;		/* known: a read that writes, on a read-only server */
+		if (!c->retiring)
+			log_warnx("db %s conn %d: the server refused a write as read-only "
+			    "(SQLSTATE 25006); connecting again, seeking one that takes writes",
+			    p->name, c->idx);
+		for (i = 0; i < p->size; i++)
+			if (!p->conns[i].read_only)
+				db_conn_retire(&p->conns[i]);
+	} else if (strcmp(state, "57014") == 0)
+		p->timeouts_stmt++;
+	else if (strcmp(state, "55P03") == 0)
+		p->timeouts_lock++;
+}
+
 static void
 conn_unit_done(struct db_conn *c, struct db_queryq *done, PGresult *sres)
 {
@@ -159,6 +219,11 @@ conn_unit_done(struct db_conn *c, struct db_queryq *done, PGresult *sres)
 	struct db_query	*q = TAILQ_FIRST(done);
 	PGresult	*bad = sres;
 	int		 n = q->nbatch;
+
+	note_error(p, c, sres);
+	TAILQ_FOREACH(q, done, entry)
+		note_error(p, c, q->res);
+	q = TAILQ_FIRST(done);
 
 	if (bad == NULL && q->many)
 		bad = db_batch_split(q, p->name);
@@ -290,6 +355,9 @@ pool_dispatch(struct db_pool *p)
 	long long	 now = now_usec(), stall_at;
 	int		 i, n, many, writing = pool_writing(p, now, &stall_at), held = 0;
 
+	update_gauges(p);
+	if (p->read_only)
+		pool_fail_writes(p);
 	for (q = TAILQ_FIRST(&p->waitq); q != NULL; q = next) {
 		next = TAILQ_NEXT(q, entry);
 		if ((q->flags & DB_Q_BATCH) && writing >= p->writers) {
@@ -300,7 +368,8 @@ pool_dispatch(struct db_pool *p)
 		for (i = 0; i < p->size; i++) {
 			struct db_conn *c = &p->conns[i];
 
-			if (c->state != DBC_IDLE && c->state != DBC_BUSY)
+			if ((c->state != DBC_IDLE && c->state != DBC_BUSY) || c->retiring ||
+			    (c->read_only && (q->flags & DB_Q_WRITE)))
 				continue;
 			if (c->depth == 0) {
 				best = c;
@@ -318,7 +387,8 @@ pool_dispatch(struct db_pool *p)
 			for (i = 0; i < p->size && reserved == NULL; i++) {
 				struct db_conn *c = &p->conns[i];
 
-				if (c->state == DBC_BUSY && (best == NULL ||
+				if (c->state == DBC_BUSY && !c->retiring && !c->read_only &&
+				    (best == NULL ||
 				    c->depth < best->depth))
 					best = c;
 			}
@@ -380,6 +450,8 @@ db_pool_new(const struct db_pool_opts *o)
 	p->backoff_ms = DB_BACKOFF_MIN_MS;
 	p->writers = o->writers < 1 ? 1 : o->writers;
 	p->one_statement = o->one_statement;
+	p->statement_timeout_ms = o->statement_timeout_ms;
+	p->lock_timeout_ms = o->lock_timeout_ms;
 	p->stall_us = (long long)(o->stall_ms < 1 ? 1 : o->stall_ms) * 1000;
 	TAILQ_INIT(&p->waitq);
 	TAILQ_INIT(&p->failed);
@@ -397,6 +469,8 @@ db_pool_new(const struct db_pool_opts *o)
 		c->idx = i;
 		c->stmts = p->stmts;
 		c->nstmts = p->nstmts;
+		c->statement_timeout_ms = p->statement_timeout_ms;
+		c->lock_timeout_ms = p->lock_timeout_ms;
 		db_conn_start(c);
 	}
 	return p;
@@ -451,6 +525,10 @@ db_query(struct db_pool *p, int stmt, const char *const *values, int flags, db_c
 	}
 	if (p->nwait >= p->wait_max) {
 		query_fail_later(q, DB_OVERLOADED);
+		return q;
+	}
+	if (p->read_only && (flags & DB_Q_WRITE)) {
+		query_fail_later(q, DB_READ_ONLY);
 		return q;
 	}
 	TAILQ_INSERT_TAIL(&p->waitq, q, entry);
@@ -530,4 +608,17 @@ db_pool_batch_stats(struct db_pool *p, unsigned long *batches, unsigned long *qu
 	*batches = p->batches;
 	*queries = p->batched;
 	*failed = p->batch_failed;
+}
+
+int
+db_pool_read_only(struct db_pool *p)
+{
+	return p->read_only;
+}
+
+void
+db_pool_timeouts(struct db_pool *p, unsigned long *statement, unsigned long *lock)
+{
+	*statement = p->timeouts_stmt;
+	*lock = p->timeouts_lock;
 }

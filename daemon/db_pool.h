@@ -29,6 +29,8 @@ struct db_pool_opts {
 	int			 one_statement;	/* a batch of a statement that has a "many"
 						 * form goes out as one query of that form
 						 * (else as its queries, one after the other) */
+	int			 statement_timeout_ms;	/* per connection; 0 = none */
+	int			 lock_timeout_ms;	/* per connection; 0 = none */
 	const struct db_stmt	*stmts;		/* must outlive the pool */
 	int			 nstmts;
 };
@@ -57,6 +59,12 @@ int		 db_pool_outstanding(struct db_pool *);	/* queued + running, cancelled
  * run again one query at a time (counters since the pool started) */
 void		 db_pool_batch_stats(struct db_pool *, unsigned long *batches,
 		    unsigned long *queries, unsigned long *failed);
+/* 1 while the connections up are all on a server that takes no writes (DB_READ_ONLY) */
+int		 db_pool_read_only(struct db_pool *);
+/* statements cancelled by statement_timeout (SQLSTATE 57014) and by lock_timeout
+ * (55P03), since the pool started */
+void		 db_pool_timeouts(struct db_pool *, unsigned long *statement,
+		    unsigned long *lock);
 /* cb(arg) whenever the last outstanding query was answered or dropped (a draining
  * worker waits for that, cancelled running queries included) */
 void		 db_pool_on_idle(struct db_pool *, void (*cb)(void *), void *arg);

@@ -322,7 +322,7 @@ export_start(struct http_req *r, const struct export_spec *spec, const char *dsn
 	x->batch = evbuffer_new();
 	x->state = EX_CONNECTING;
 	x->connecting = pq_connect_start(http_req_base(r), dsn, "fundd-export", NULL, NULL,
-	    ex_connected, x, &cause);
+	    NULL, ex_connected, x, &cause);
 	if (x->connecting == NULL) {
 		free(cause);
 		export_free(x);

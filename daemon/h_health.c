@@ -30,7 +30,10 @@ ping_result(void *arg, enum db_status st, const PGresult *res)
 	struct h_health	*s = arg;
 
 	s->q = NULL;
-	if (st == DB_OK && PQresultStatus(res) == PGRES_TUPLES_OK)
+	if (db_pool_read_only(http_req_pool(s->r)))
+		/* it may answer a read, but takes no writes */
+		http_reply_text(s->r, 503, "database read-only\n", "Retry-After: 1\r\n");
+	else if (st == DB_OK && PQresultStatus(res) == PGRES_TUPLES_OK)
 		http_reply_text(s->r, 200, "ok\n", NULL);
 	else
 		http_reply_text(s->r, 503, "database unavailable\n", "Retry-After: 1\r\n");

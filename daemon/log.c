@@ -1,5 +1,6 @@
 /* log.c: text or JSON log lines on stderr, one write(2) per line so threads don't interleave. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,24 @@
 #include <unistd.h>
 
 #include "log.h"
+
+/* Repeated lines: at most LOG_REPEAT_MAX identical ones (same level, peer, request and
+ * text) per LOG_REPEAT_S seconds; those past it are counted, and the next one let through
+ * says how many were suppressed. A daemon that fails the same way in a loop must not
+ * fill the disk. Kept per slot of a small table, by a hash of the line. */
+#define LOG_REPEAT_MAX		5
+#define LOG_REPEAT_S		1
+#define LOG_REPEAT_SLOTS	256
+
+struct log_repeat {
+	unsigned long	 hash;
+	long long	 since;		/* start of its window, microseconds */
+	unsigned	 n;		/* lines in the window */
+	unsigned long	 suppressed;
+};
+
+static struct log_repeat	log_repeats[LOG_REPEAT_SLOTS];
+static pthread_mutex_t		log_repeat_mtx = PTHREAD_MUTEX_INITIALIZER;
 
 static _Atomic int	log_level_cur = LOG_INFO;
 static enum log_format	log_fmt = LOG_TEXT;
@@ -75,6 +94,49 @@ addf(char *buf, size_t off, size_t cap, const char *fmt, ...)
 	return off + (size_t)n >= cap ? cap - 1 : off + (size_t)n;
 }
 
+static unsigned long
+hash_str(unsigned long h, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211UL;
+	return (h ^ 0xff) * 1099511628211UL;
+}
+
+/* Whether this line may be written now; *suppressed: how many like it were not, since
+ * the last one that was (0 when none). */
+static int
+log_repeat_ok(enum log_level level, const char *peer, const char *reqid, const char *msg,
+    long long now, unsigned long *suppressed)
+{
+	unsigned long		 h = 14695981039346656037UL;
+	struct log_repeat	*r;
+	int			 ok;
+
+	h = hash_str(h ^ (unsigned long)level, peer);
+	h = hash_str(h, reqid);
+	h = hash_str(h, msg);
+	*suppressed = 0;
+	pthread_mutex_lock(&log_repeat_mtx);
+	r = &log_repeats[h % LOG_REPEAT_SLOTS];
+	if (r->hash != h || now - r->since >= LOG_REPEAT_S * 1000000LL) {
+		/* another line, or a new window: say what was held back of this one (another
+		 * line's count in the slot is lost, a collision being rare) */
+		if (r->hash == h)
+			*suppressed = r->suppressed;
+		r->hash = h;
+		r->since = now;
+		r->n = 0;
+		r->suppressed = 0;
+	}
+	ok = r->n < LOG_REPEAT_MAX;
+	if (ok)
+		r->n++;
+	else
+		r->suppressed++;
+	pthread_mutex_unlock(&log_repeat_mtx);
+	return ok;
+}
+
 void
 log_vmsg(enum log_level level, const char *peer, const char *reqid, const char *fmt,
     va_list ap)
@@ -82,17 +144,24 @@ log_vmsg(enum log_level level, const char *peer, const char *reqid, const char *
 	char		 msg[2048], line[4096], ts[96];
 	struct timeval	 tv;
 	struct tm	 tm;
-	size_t		 off = 0;
+	size_t		 off = 0, len;
+	unsigned long	 suppressed;
 	char		*p;
 
 	if ((int)level < log_level_cur)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	gettimeofday(&tv, NULL);
+	if (!log_repeat_ok(level, peer, reqid, msg, (long long)tv.tv_sec * 1000000 +
+	    tv.tv_usec, &suppressed))
+		return;
+	if (suppressed > 0 && (len = strlen(msg)) + 64 < sizeof(msg))
+		snprintf(msg + len, sizeof(msg) - len, " (%lu more like it suppressed)",
+		    suppressed);
 	/* one line per event: no embedded newlines */
 	for (p = msg; *p != '\0'; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
 	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,

@@ -26,7 +26,7 @@ static atomic_ulong		 hist[NBUCKETS + 1];
 static atomic_ulong		 hist_sum_usec, hist_count;
 static atomic_ulong		 http_counts[NHTTP];
 static atomic_int		 conns_open;
-static atomic_ulong		 conns_total, conns_rejected;
+static atomic_ulong		 conns_total, conns_rejected, accept_paused;
 static void			(*pool_source)(void *, struct pool_stats *);
 static void			*pool_source_arg;
 
@@ -86,6 +86,12 @@ void
 metrics_conn_rejected(void)
 {
 	atomic_fetch_add(&conns_rejected, 1);
+}
+
+void
+metrics_accept_paused(void)
+{
+	atomic_fetch_add(&accept_paused, 1);
 }
 
 int
@@ -169,10 +175,21 @@ metrics_render(struct evbuffer *b, const struct pool_stats *ps)
 	    "# TYPE fundd_db_batched_calls_total counter\nfundd_db_batched_calls_total %lu\n"
 	    "# HELP fundd_db_batch_failures_total Batches rolled back and run again one call "
 	    "at a time.\n# TYPE fundd_db_batch_failures_total counter\n"
-	    "fundd_db_batch_failures_total %lu\n",
+	    "fundd_db_batch_failures_total %lu\n"
+	    "# HELP fundd_db_read_only 1 while the database server refuses writes (a "
+	    "standby, or default_transaction_read_only): calls get -32050 read_only.\n"
+	    "# TYPE fundd_db_read_only gauge\nfundd_db_read_only %d\n"
+	    "# HELP fundd_db_timeouts_total Statements cancelled by statement_timeout_ms or "
+	    "lock_timeout_ms.\n# TYPE fundd_db_timeouts_total counter\n"
+	    "fundd_db_timeouts_total{kind=\"statement\"} %lu\n"
+	    "fundd_db_timeouts_total{kind=\"lock\"} %lu\n"
+	    "# HELP fundd_accept_paused_total Times accepting connections stopped for a "
+	    "while: no file descriptor left.\n# TYPE fundd_accept_paused_total counter\n"
+	    "fundd_accept_paused_total %lu\n",
 	    atomic_load(&conns_open), atomic_load(&conns_total),
 	    atomic_load(&conns_rejected), ps->size, ps->healthy, ps->in_use, ps->waiting,
-	    ps->batches, ps->batched, ps->batch_failed);
+	    ps->batches, ps->batched, ps->batch_failed, ps->read_only > 0 ? 1 : 0,
+	    ps->timeouts_statement, ps->timeouts_lock, atomic_load(&accept_paused));
 	{
 		unsigned long	hits, misses, flushes;
 		int		on;

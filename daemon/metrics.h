@@ -14,6 +14,9 @@ struct pool_stats {
 	unsigned long	batches;	/* of two or more mutations in one transaction */
 	unsigned long	batched;	/* the mutations in them */
 	unsigned long	batch_failed;	/* rolled back and run again one by one */
+	int	read_only;		/* workers whose pool finds the server read-only */
+	unsigned long	timeouts_statement;	/* statements cancelled by statement_timeout */
+	unsigned long	timeouts_lock;		/* by lock_timeout */
 	int	nworkers;
 	int	worker_conns[POOL_STATS_WORKERS];	/* open client connections */
 };
@@ -25,6 +28,8 @@ void	metrics_http(int status);
 void	metrics_conn_open(void);
 void	metrics_conn_close(void);
 void	metrics_conn_rejected(void);
+/* accepting stopped for a while: no file descriptor left (server.c) */
+void	metrics_accept_paused(void);
 int	metrics_conns_open(void);
 void	metrics_render(struct evbuffer *, const struct pool_stats *);
 

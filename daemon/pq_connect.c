@@ -88,10 +88,13 @@ pq_connect_event(evutil_socket_t fd, short what, void *arg)
 
 struct pq_connect *
 pq_connect_start(struct event_base *base, const char *dsn, const char *app,
-    PQnoticeProcessor notice, void *notice_arg, pq_connect_cb done, void *arg, char **cause)
+    const char *session_attrs, PQnoticeProcessor notice, void *notice_arg,
+    pq_connect_cb done, void *arg, char **cause)
 {
-	static const char *const keys[] = { "dbname", "application_name", NULL };
-	const char		*vals[] = { dsn, app, NULL };
+	/* target_session_attrs comes before dbname, so that the dsn may set its own */
+	static const char *const keys[] = { "target_session_attrs", "dbname",
+	    "application_name", NULL };
+	const char		*vals[] = { session_attrs, dsn, app, NULL };
 	struct pq_connect	*pc;
 	PGconn			*pg;
 

@@ -17,15 +17,18 @@ struct pq_connect;
 typedef void	(*pq_connect_cb)(void *arg, PGconn *pg, const char *cause);
 
 /*
- * Connect to dsn (a conninfo string) with application_name app; notice, when not NULL,
+ * Connect to dsn (a conninfo string) with application_name app; session_attrs, when not
+ * NULL, is libpq's target_session_attrs unless the dsn sets one ("read-write": only a
+ * server that accepts writes will do, trying each host of the dsn); notice, when not NULL,
  * is the connection's notice processor from the start. When connecting fails at once
  * (nothing listens on the socket, a bad dsn) returns NULL and an allocated one-line
  * *cause. Otherwise done runs exactly once, later, from base's loop, unless
  * pq_connect_cancel() comes first; the attempt is freed before done runs.
  */
 struct pq_connect	*pq_connect_start(struct event_base *base, const char *dsn,
-			    const char *app, PQnoticeProcessor notice, void *notice_arg,
-			    pq_connect_cb done, void *arg, char **cause);
+			    const char *app, const char *session_attrs,
+			    PQnoticeProcessor notice, void *notice_arg, pq_connect_cb done,
+			    void *arg, char **cause);
 /* Give up an attempt whose done has not run: done will not run. */
 void			 pq_connect_cancel(struct pq_connect *);
 

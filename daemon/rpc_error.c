@@ -16,6 +16,7 @@ const struct rpc_error_def rpc_errors[] = {
 	{ RPC_FOUR_EYES,	"four-eyes rule broken", "four_eyes" },
 	{ RPC_OVERLOADED,	"Overloaded",		"overloaded" },
 	{ RPC_DB_UNAVAILABLE,	"Database unavailable",	"database_unavailable" },
+	{ RPC_OUTCOME_UNKNOWN,	"Outcome unknown",	"outcome_unknown" },
 };
 const size_t rpc_nerrors = nitems(rpc_errors);
 

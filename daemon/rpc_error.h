@@ -22,7 +22,8 @@ enum rpc_code {
 	RPC_INSUFFICIENT_FUNDS	= -32010,
 	RPC_FOUR_EYES		= -32011,
 	RPC_OVERLOADED		= -32029,
-	RPC_DB_UNAVAILABLE	= -32050,
+	RPC_DB_UNAVAILABLE	= -32050,	/* nothing was written */
+	RPC_OUTCOME_UNKNOWN	= -32051,	/* a mutation may have committed */
 };
 
 struct rpc_error_def {

@@ -112,6 +112,19 @@ take_sql_error(struct rpc_exec *x, struct rpc_call *c, const PGresult *res)
 		rpc_set_error(c, RPC_DB_UNAVAILABLE, "database_unavailable", NULL);
 		return 0;
 	}
+	/* refused, or cancelled before its commit: its transaction rolled back */
+	if (strcmp(state, "25006") == 0) {
+		log_msg(LOG_WARN, x->peer, x->reqid, "%s: the database is read-only",
+		    c->m->name);
+		rpc_set_error(c, RPC_DB_UNAVAILABLE, "read_only", NULL);
+		return 0;
+	}
+	if (strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0) {
+		log_msg(LOG_WARN, x->peer, x->reqid, "%s: %s", c->m->name,
+		    msg != NULL ? msg : state);
+		rpc_set_error(c, RPC_DB_UNAVAILABLE, "timeout", NULL);
+		return 0;
+	}
 	if (strcmp(state, "23505") == 0) {
 		rpc_set_error(c, RPC_CONFLICT, "duplicate", NULL);
 		return 0;
@@ -170,6 +183,24 @@ cache_lookup(struct rpc_exec *x, struct rpc_call *c)
 	return 1;
 }
 
+/* A mutation whose commit may or may not have happened: the client must not take it for
+ * either. With its idempotency key it can send it again safely (a committed one answers
+ * its first result, replayed), or look the object up. */
+static void
+outcome_unknown(struct rpc_exec *x, struct rpc_call *c)
+{
+	cJSON	*data;
+
+	log_msg(LOG_WARN, x->peer, x->reqid, "%s: the database connection broke before its "
+	    "answer; it may have committed", c->m->name);
+	rpc_set_error(c, RPC_OUTCOME_UNKNOWN, "outcome_unknown", NULL);
+	data = cJSON_GetObjectItemCaseSensitive(c->error, "data");
+	if (cJSON_IsObject(data))
+		cJSON_AddStringToObject(data, "retry", c->idem != NULL ?
+		    "send it again with the same idempotency_key, or look the object up" :
+		    "look the object up before sending it again: it had no idempotency_key");
+}
+
 static void
 exec_result(void *arg, enum db_status st, const PGresult *res)
 {
@@ -190,8 +221,16 @@ exec_result(void *arg, enum db_status st, const PGresult *res)
 	case DB_UNAVAILABLE:
 		rpc_set_error(c, RPC_DB_UNAVAILABLE, "database_unavailable", NULL);
 		break;
+	case DB_READ_ONLY:
+		rpc_set_error(c, RPC_DB_UNAVAILABLE, "read_only", NULL);
+		break;
 	case DB_LOST:
-		rpc_set_error(c, RPC_DB_UNAVAILABLE, "connection_lost", NULL);
+		/* sent, and the connection broke before its answer: a read wrote nothing,
+		 * a mutation may have committed */
+		if (c->m->flags & M_MUTATES)
+			outcome_unknown(x, c);
+		else
+			rpc_set_error(c, RPC_DB_UNAVAILABLE, "connection_lost", NULL);
 		break;
 	case DB_OVERLOADED:
 		rpc_set_error(c, RPC_OVERLOADED, "overloaded", NULL);

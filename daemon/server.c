@@ -7,6 +7,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <netinet/in.h>
@@ -40,6 +41,9 @@
  * last one, and many small folds hold back the mutations less than a few large ones. */
 #define SERVER_HOUSE_S		1
 #define SERVER_PURGE_S		3600	/* idempotency keys: purge older than 30 days */
+/* Out of file descriptors, a listener stops accepting for this long: its socket stays
+ * readable, and accepting again at once would only fail again, in a busy loop. */
+#define SERVER_ACCEPT_PAUSE_MS	250
 
 TAILQ_HEAD(handoffq, handoff);
 
@@ -64,6 +68,9 @@ struct worker {
 	pthread_mutex_t		 handoff_mtx;
 	struct handoffq		 handoffs;	/* under handoff_mtx */
 	struct event		*ev_handoff;
+	int			 reserve_fd;	/* spent to refuse connections when no
+						 * descriptor is left (accept_error_cb) */
+	struct event		*ev_accept;	/* accepting again after a pause */
 };
 
 struct server {
@@ -169,13 +176,60 @@ handoff_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* A descriptor kept open for accept_error_cb: /dev/null, or -1 when none is left. */
+static int
+reserve_open(void)
+{
+	return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void
+accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	(void)fd;
+	(void)what;
+	if (w->reserve_fd < 0)
+		w->reserve_fd = reserve_open();
+	if (w->lev != NULL && !w->draining)
+		evconnlistener_enable(w->lev);
+}
+
+/*
+ * accept() failed. Without a free file descriptor (EMFILE, ENFILE) the pending
+ * connection stays in the backlog and the socket readable: accepting again at once
+ * would fail again in a busy loop, and the clients would hang. So the reserve
+ * descriptor is closed to accept and close at once those waiting (each learns it was
+ * refused), and the listener pauses; the reserve is taken back when it resumes.
+ */
 static void
 accept_error_cb(struct evconnlistener *lev, void *arg)
 {
 	struct worker	*w = arg;
+	struct timeval	 tv = { 0, SERVER_ACCEPT_PAUSE_MS * 1000 };
+	int		 err = EVUTIL_SOCKET_ERROR(), fd, n = 0;
 
-	(void)lev;
-	log_warn("worker %d: accept", w->id);
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
+		errno = err;
+		log_warn("worker %d: accept", w->id);
+		return;
+	}
+	if (w->reserve_fd >= 0) {
+		close(w->reserve_fd);
+		w->reserve_fd = -1;
+		while (n < SERVER_BACKLOG && (fd = accept4(evconnlistener_get_fd(lev), NULL,
+		    NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+			close(fd);
+			n++;
+		}
+		w->reserve_fd = reserve_open();
+	}
+	evconnlistener_disable(lev);
+	evtimer_add(w->ev_accept, &tv);
+	metrics_accept_paused();
+	log_warnx("worker %d: accept: %s; refused %d connection%s, not accepting for %d ms",
+	    w->id, strerror(err), n, n == 1 ? "" : "s", SERVER_ACCEPT_PAUSE_MS);
 }
 
 static void
@@ -290,11 +344,15 @@ static void
 server_pool_stats(void *arg, struct pool_stats *ps)
 {
 	struct server	*s = arg;
-	unsigned long	 b, q, f;
+	unsigned long	 b, q, f, ts, tl;
 	int		 i;
 
 	memset(ps, 0, sizeof(*ps));
 	for (i = 0; i < s->nworkers; i++) {
+		ps->read_only += db_pool_read_only(s->workers[i].pool);
+		db_pool_timeouts(s->workers[i].pool, &ts, &tl);
+		ps->timeouts_statement += ts;
+		ps->timeouts_lock += tl;
 		ps->in_use += db_pool_in_use(s->workers[i].pool);
 		ps->waiting += db_pool_waiting(s->workers[i].pool);
 		ps->healthy += db_pool_healthy(s->workers[i].pool);
@@ -422,6 +480,8 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 	po.writers = (int)cfg->writers;
 	po.stall_ms = (int)cfg->write_stall_ms;
 	po.one_statement = (int)cfg->batch_one_statement;
+	po.statement_timeout_ms = (int)cfg->statement_timeout_ms;
+	po.lock_timeout_ms = (int)cfg->lock_timeout_ms;
 	po.stmts = queries;
 	po.nstmts = Q_COUNT;
 	memset(&ho, 0, sizeof(ho));
@@ -449,6 +509,9 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 		if (w->lev == NULL)
 			fatal("cannot listen on %s", cfg->listen);
 		evconnlistener_set_error_cb(w->lev, accept_error_cb);
+		if ((w->reserve_fd = reserve_open()) < 0)
+			fatal("open /dev/null");
+		w->ev_accept = evtimer_new(w->base, accept_resume_cb, w);
 		snprintf(name, sizeof(name), "w%d", i);
 		po.base = w->base;
 		po.name = name;
@@ -522,6 +585,9 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 		db_pool_free(w->pool);
 		event_free(w->ev_drain);
 		event_free(w->ev_handoff);
+		event_free(w->ev_accept);
+		if (w->reserve_fd >= 0)
+			close(w->reserve_fd);
 		pthread_mutex_destroy(&w->handoff_mtx);
 		event_free(w->ev_drain_deadline);
 		event_base_free(w->base);

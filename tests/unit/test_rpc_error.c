@@ -17,7 +17,7 @@
 /* docs/protocol.md, in its order, which is also the order of the outcomes in /metrics */
 static const int protocol_codes[] = {
 	-32700, -32600, -32601, -32602, -32603, -32001, -32003, -32004, -32009, -32010,
-	-32011, -32029, -32050,
+	-32011, -32029, -32050, -32051,
 };
 
 static int
@@ -80,6 +80,7 @@ test_daemon_messages(void **state)
 	assert_string_equal(rpc_error_message(RPC_CONFLICT), "Conflict");
 	assert_string_equal(rpc_error_message(RPC_OVERLOADED), "Overloaded");
 	assert_string_equal(rpc_error_message(RPC_DB_UNAVAILABLE), "Database unavailable");
+	assert_string_equal(rpc_error_message(RPC_OUTCOME_UNKNOWN), "Outcome unknown");
 }
 
 static void

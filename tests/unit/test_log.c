@@ -1,0 +1,107 @@
+/*
+ * test_log.c: unit tests for daemon/log.c's hold on repeated lines: a daemon that fails
+ * the same way in a loop (accept() without a descriptor, a database refusing every
+ * connection) writes a few lines a second, not a line per failure, and says how many it
+ * held back; different lines are never held back by each other.
+ */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "log.h"
+
+/* stderr goes to a temporary file while fn runs; returns what was written (allocated). */
+static char *
+capture(void (*fn)(void))
+{
+	char	 path[] = "/tmp/test_log_XXXXXX", *buf;
+	int	 fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	long	 n;
+	FILE	*f;
+
+	assert_true(fd >= 0 && saved >= 0);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	fn();
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	close(fd);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	unlink(path);
+	return buf;
+}
+
+static int
+count(const char *hay, const char *needle)
+{
+	int	n = 0;
+
+	for (; (hay = strstr(hay, needle)) != NULL; hay++)
+		n++;
+	return n;
+}
+
+static void
+flood(void)
+{
+	int	i;
+
+	for (i = 0; i < 1000; i++)
+		log_warnx("worker 0: accept: Too many open files");
+	for (i = 0; i < 3; i++)
+		log_msg(LOG_INFO, "127.0.0.1:1", "req-a", "GET /healthz -> 200 (%d us)", 7);
+	log_msg(LOG_INFO, "127.0.0.1:1", "req-b", "GET /healthz -> 200 (%d us)", 7);
+}
+
+static void
+after_a_second(void)
+{
+	sleep(2);
+	log_warnx("worker 0: accept: Too many open files");
+}
+
+static void
+test_repeats_are_held_back_and_counted(void **state)
+{
+	char	*out;
+
+	(void)state;
+	log_init(LOG_DEBUG, LOG_TEXT);
+	out = capture(flood);
+	/* the flood: five lines, not a thousand */
+	assert_int_equal(count(out, "accept: Too many open files"), 5);
+	/* lines of other requests are other lines */
+	assert_int_equal(count(out, "req=req-a"), 3);
+	assert_int_equal(count(out, "req=req-b"), 1);
+	free(out);
+	/* the next one, a window later, says how many were held back */
+	out = capture(after_a_second);
+	assert_int_equal(count(out, "accept: Too many open files"), 1);
+	assert_non_null(strstr(out, "(995 more like it suppressed)"));
+	free(out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_repeats_are_held_back_and_counted),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
