@@ -116,7 +116,7 @@ refusal_result(void *arg, enum db_status st, const PGresult *res)
 }
 
 void
-h_auth_require(struct http_req *r, const char *what, int roles,
+h_auth_require(struct http_req *r, const char *what, int check_roles,
     void (*next)(struct http_req *))
 {
 	const struct auth_creds	*cr;
@@ -125,7 +125,7 @@ h_auth_require(struct http_req *r, const char *what, int roles,
 
 	switch (http_req_creds(r, &cr)) {
 	case HTTP_CREDS_OK:
-		if (!roles) {
+		if (!check_roles) {
 			next(r);
 			return;
 		}

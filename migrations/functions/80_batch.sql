@@ -33,8 +33,8 @@ $$;
 
 -- The callers of a run, as api.call() finds them: the principal of p_token[k], or else of
 -- p_cert[k], who must hold one of the roles p_roles[k] (a text[] literal: fl.method's, from
--- api.call_many()) and not be a partner confined to its own records. NULL when any is refused: a refusal, with its audit
--- event, is api.call()'s to make.
+-- api.call_many()) and not be a partner confined to its own records. NULL when any is
+-- refused: a refusal, with its audit event, is api.call()'s to make.
 CREATE OR REPLACE FUNCTION fl.bulk_callers(p_token bytea[], p_cert bytea[], p_roles text[])
 RETURNS fl.principal[]
 LANGUAGE plpgsql STABLE AS $$
