@@ -152,9 +152,11 @@ schema_dump() {
 	    -e '^-- Dumped by pg_dump version'
 }
 
-# The data of database $1 (schema fund_meta aside: the runner's own records).
+# The data of database $1 (schema fund_meta aside: the runner's own records; and fl.method,
+# which the runner writes from fundd's method table).
 data_dump() {
-	owner_pg_dump --data-only --exclude-schema=fund_meta "$1" 2>/dev/null |
+	owner_pg_dump --data-only --exclude-schema=fund_meta --exclude-table-data=fl.method \
+	    "$1" 2>/dev/null |
 	    grep -v -e '^\\restrict ' -e '^\\unrestrict ' -e '^-- Dumped from database version' \
 	    -e '^-- Dumped by pg_dump version'
 }

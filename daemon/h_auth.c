@@ -116,16 +116,16 @@ refusal_result(void *arg, enum db_status st, const PGresult *res)
 }
 
 void
-h_auth_require(struct http_req *r, const char *what, const char *roles,
+h_auth_require(struct http_req *r, const char *what, int check_roles,
     void (*next)(struct http_req *))
 {
 	const struct auth_creds	*cr;
 	struct h_auth		*a;
-	const char		*vals[6], *refusal = NULL;
+	const char		*vals[5], *refusal = NULL;
 
 	switch (http_req_creds(r, &cr)) {
 	case HTTP_CREDS_OK:
-		if (roles == NULL) {
+		if (!check_roles) {
 			next(r);
 			return;
 		}
@@ -146,9 +146,8 @@ h_auth_require(struct http_req *r, const char *what, const char *roles,
 	vals[0] = cr->token_sha256[0] != '\0' ? cr->token_sha256 : NULL;
 	vals[1] = cr->cert_sha256[0] != '\0' ? cr->cert_sha256 : NULL;
 	vals[2] = what;
-	vals[3] = refusal != NULL ? "{}" : roles;
-	vals[4] = refusal;
-	vals[5] = NULL;
+	vals[3] = refusal;
+	vals[4] = NULL;
 	a->q = db_query(http_req_pool(r), Q_AUTHORIZE, vals, 0, refusal != NULL ?
 	    refusal_result : roles_result, a);
 }

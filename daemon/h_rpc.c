@@ -63,5 +63,5 @@ rpc_start(struct http_req *r)
 void
 h_rpc(struct http_req *r)
 {
-	h_auth_require(r, "http.rpc", NULL, rpc_start);
+	h_auth_require(r, "http.rpc", 0, rpc_start);
 }

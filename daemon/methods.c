@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "log.h"
 #include "methods.h"
 #include "util.h"
 #include "validate.h"
@@ -264,6 +265,37 @@ static const struct method methods[] = {
 	{ "audit.checkpoint", ROLES_AU, 0, p_none },
 	{ "audit.verify", ROLES_AU, 0, p_audit_verify },
 };
+
+/* The HTTP endpoints that need roles, by the name of their audit events (h_auth.h). */
+static const struct {
+	const char	*name;
+	const char	*roles;
+} endpoints[] = {
+	{ "http.export_audit", ROLES_AU },
+	{ "http.export_ledger", ROLES_AU },
+	{ "http.metrics", ROLES_AU },
+};
+
+char *
+method_roles_json(void)
+{
+	cJSON	*o = cJSON_CreateObject();
+	char	*s;
+	size_t	 i;
+
+	if (o == NULL)
+		fatalx("out of memory");
+	for (i = 0; i < nitems(methods); i++)
+		if (cJSON_AddStringToObject(o, methods[i].name, methods[i].roles) == NULL)
+			fatalx("out of memory");
+	for (i = 0; i < nitems(endpoints); i++)
+		if (cJSON_AddStringToObject(o, endpoints[i].name, endpoints[i].roles) == NULL)
+			fatalx("out of memory");
+	if ((s = cJSON_PrintUnformatted(o)) == NULL)
+		fatalx("out of memory");
+	cJSON_Delete(o);
+	return s;
+}
 
 const struct method *
 method_find(const char *name, int *idx)

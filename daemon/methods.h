@@ -1,8 +1,11 @@
 /*
- * methods.h: the method table. Each entry names the roles it needs (enforced in C before
- * the call and again in the database) and declares its params, which are validated here
- * before anything reaches PostgreSQL. The work itself is the SQL function
- * api.<name with dots as underscores> (migrations/).
+ * methods.h: the method table. Each entry names the roles it needs, which `fundd migrate`
+ * writes into the database's fl.method, where api.call() takes them from (and fundd
+ * refuses to serve a database whose fl.method differs), and declares its params, which
+ * are validated here before anything reaches PostgreSQL. The work itself is the SQL
+ * function api.<name with dots as underscores> (migrations/). The HTTP endpoints that
+ * need roles (/metrics, the exports) are in the same table of the database, under their
+ * audit names.
  */
 #ifndef FUND_METHODS_H
 #define FUND_METHODS_H
@@ -57,6 +60,9 @@ struct method {
 };
 
 const struct method	*method_find(const char *name, int *idx);
+/* Every method's and endpoint's roles as fl.method_set() takes them: a JSON object
+ * {"<name>": "<text[] literal>"}; the caller frees it. */
+char			*method_roles_json(void);
 int			 method_count(void);
 const char		*method_name(int idx);
 

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "log.h"
+#include "methods.h"
 #include "migrate.h"
 #include "util.h"
 
@@ -505,6 +506,77 @@ repeatable_in_tree(const struct mtree *t, const char *name)
 	return 0;
 }
 
+/* fl.method as this fundd's method table says (methods.h), when the schema has it. */
+static int
+methods_record(PGconn *c, int *changed, char **cause)
+{
+	PGresult	*r;
+	const char	*vals[1];
+	char		*json, *err;
+	int		 have, n;
+
+	r = PQexec(c, "SELECT to_regprocedure('fl.method_set(jsonb)') IS NOT NULL");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		err = result_error(r);
+		*cause = xasprintf("cannot record the method table: %s", err);
+		free(err);
+		PQclear(r);
+		return -1;
+	}
+	have = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (!have)
+		return 0;
+	json = method_roles_json();
+	vals[0] = json;
+	r = PQexecParams(c, "SELECT fl.method_set($1::jsonb)", 1, NULL, vals, NULL, NULL, 0);
+	free(json);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		err = result_error(r);
+		*cause = xasprintf("cannot record the method table: %s", err);
+		free(err);
+		PQclear(r);
+		return -1;
+	}
+	n = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (n > 0) {
+		printf("recorded this fundd's method table in fl.method (%d changes)\n", n);
+		(*changed)++;
+	}
+	return 0;
+}
+
+/* 0 when fl.method holds this fundd's method table, else -1 with *cause. */
+static int
+methods_same(PGconn *c, char **cause)
+{
+	PGresult	*r;
+	const char	*vals[1];
+	char		*json, *err;
+	int		 same;
+
+	json = method_roles_json();
+	vals[0] = json;
+	r = PQexecParams(c, "SELECT fl.method_same($1::jsonb)", 1, NULL, vals, NULL, NULL, 0);
+	free(json);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		err = result_error(r);
+		*cause = xasprintf("cannot read the method table: %s", err);
+		free(err);
+		PQclear(r);
+		return -1;
+	}
+	same = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (!same) {
+		*cause = xasprintf("the database's method table (fl.method) is not this fundd's: "
+		    "run 'fundd -c FILE migrate' with this fundd");
+		return -1;
+	}
+	return 0;
+}
+
 static const char bookkeeping_sql[] =
 	"CREATE SCHEMA IF NOT EXISTS fund_meta;"
 	"CREATE TABLE IF NOT EXISTS fund_meta.migration ("
@@ -618,6 +690,14 @@ apply_all(PGconn *c, const struct mtree *t, int *changed, char **cause)
 		*cause = xasprintf("rebuilding the dispatcher failed: %s", err);
 		goto out;
 	}
+	/* in every run: the roles of this fundd's methods, and every privilege */
+	if (methods_record(c, changed, cause) != 0)
+		goto out;
+	if (exec_ok(c, "DO $$ BEGIN IF to_regprocedure('fl.apply_privileges()') IS NOT NULL "
+	    "THEN PERFORM fl.apply_privileges(); END IF; END $$", &err) != 0) {
+		*cause = xasprintf("setting the privileges failed: %s", err);
+		goto out;
+	}
 	rc = 0;
 out:
 	free(err);
@@ -717,6 +797,8 @@ migrate_check(PGconn *c, const char *dir, char **cause)
 			goto out;
 		}
 	}
+	if (methods_same(c, cause) != 0)
+		goto out;
 	rc = 0;
 out:
 	state_free(&s);

@@ -2,10 +2,10 @@
 #include "queries.h"
 
 const struct db_stmt queries[Q_COUNT] = {
-	[Q_RPC] = { "fundd_rpc", "SELECT api.call($1::bytea, $2::bytea, $3, $4::text[], "
-	    "$5::jsonb, $6, $7::jsonb)", 7, Q_RPC_MANY },
+	[Q_RPC] = { "fundd_rpc", "SELECT api.call($1::bytea, $2::bytea, $3, $4::jsonb, $5, "
+	    "$6::jsonb)", 6, Q_RPC_MANY },
 	[Q_AUTHORIZE] = { "fundd_authorize", "SELECT api.authorize($1::bytea, $2::bytea, $3, "
-	    "$4::text[], $5, $6::jsonb)", 6 },
+	    "$4, $5::jsonb)", 5 },
 	[Q_PING] = { "fundd_ping", "SELECT 1", 0 },
 	[Q_PURGE] = { "fundd_purge", "SELECT fl.purge_idempotency()", 0 },
 	[Q_FOLD] = { "fundd_fold", "SELECT fl.fold_all()", 0 },
@@ -14,7 +14,7 @@ const struct db_stmt queries[Q_COUNT] = {
 	    "FROM fl.audit_checkpoint_due()", 0 },
 	[Q_AUDIT_CHECKPOINT] = { "fundd_audit_checkpoint", "SELECT fl.audit_checkpoint_add("
 	    "$1::bigint, $2, $3, $4, $5)", 5 },
-	/* Q_RPC's parameters as arrays; $4: each element a text[] literal */
+	/* Q_RPC's parameters as arrays */
 	[Q_RPC_MANY] = { "fundd_rpc_many", "SELECT api.call_many($1::bytea[], $2::bytea[], "
-	    "$3::text[], $4::text[], $5::jsonb[], $6::text[], $7::jsonb[])", 7 },
+	    "$3::text[], $4::jsonb[], $5::text[], $6::jsonb[])", 6 },
 };

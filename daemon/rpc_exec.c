@@ -280,7 +280,7 @@ exec_done(evutil_socket_t fd, short what, void *arg)
 static void
 exec_next(struct rpc_exec *x)
 {
-	const char	*vals[7];
+	const char	*vals[6];
 	char		*params;
 	struct rpc_call	*c;
 	char		 hash[67], ctx[256];
@@ -294,10 +294,9 @@ exec_next(struct rpc_exec *x)
 			vals[0] = x->auth.token_sha256[0] != '\0' ? x->auth.token_sha256 : NULL;
 			vals[1] = x->auth.cert_sha256[0] != '\0' ? x->auth.cert_sha256 : NULL;
 			vals[2] = c->m->name;
-			vals[3] = c->m->roles;
-			vals[4] = NULL;
+			vals[3] = NULL;
 			params = c->params != NULL ? cJSON_PrintUnformatted(c->params) : NULL;
-			vals[5] = params;
+			vals[4] = params;
 			x->q = db_query(x->pool, Q_AUTHORIZE, vals, 0, authz_result, x);
 			free(params);
 			return;
@@ -326,10 +325,9 @@ exec_next(struct rpc_exec *x)
 		vals[0] = x->auth.token_sha256[0] != '\0' ? x->auth.token_sha256 : NULL;
 		vals[1] = x->auth.cert_sha256[0] != '\0' ? x->auth.cert_sha256 : NULL;
 		vals[2] = c->m->name;
-		vals[3] = c->m->roles;
-		vals[4] = params;
-		vals[5] = c->idem;
-		vals[6] = ctx;
+		vals[3] = params;
+		vals[4] = c->idem;
+		vals[5] = ctx;
 		x->q = db_query(x->pool, Q_RPC, vals,
 		    (c->m->flags & M_MUTATES) ? DB_Q_WRITE | DB_Q_BATCH : 0, exec_result, x);
 		free(params);

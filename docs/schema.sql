@@ -334,14 +334,16 @@ $$;
 ALTER FUNCTION api.audit_verify(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
--- Name: authorize(bytea, bytea, text, text[], text, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+-- Name: authorize(bytea, bytea, text, text, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
-CREATE FUNCTION api.authorize(p_token bytea, p_cert bytea, p_what text, p_roles text[], p_reason text, p_params jsonb) RETURNS jsonb
-    LANGUAGE plpgsql
+CREATE FUNCTION api.authorize(p_token bytea, p_cert bytea, p_what text, p_reason text, p_params jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
 	v	fl.principal;
+	v_roles	text[];
 BEGIN
 	IF p_reason IS NULL THEN
 		v := fl.authenticate(p_token, p_cert);
@@ -351,26 +353,32 @@ BEGIN
 		    coalesce(p_reason, CASE WHEN p_token IS NULL AND p_cert IS NULL
 		    THEN 'no_credentials' ELSE 'bad_credentials' END));
 	END IF;
-	IF cardinality(p_roles) > 0 AND NOT (v.roles && p_roles) THEN
+	SELECT m.roles INTO v_roles FROM fl.method m WHERE m.name = p_what;
+	IF v_roles IS NULL THEN
+		RAISE EXCEPTION 'api.authorize: % is no method or endpoint of fl.method', p_what;
+	END IF;
+	IF cardinality(v_roles) > 0 AND NOT (v.roles && v_roles) THEN
 		RETURN fl.refusal(v.principal_id, p_what, coalesce(p_params, '{}'), -32003,
-		    'role_required', jsonb_build_object('roles', to_jsonb(p_roles)));
+		    'role_required', jsonb_build_object('roles', to_jsonb(v_roles)));
 	END IF;
 	RETURN jsonb_build_object('principal', fl.principal_json(v));
 END
 $$;
 
 
-ALTER FUNCTION api.authorize(p_token bytea, p_cert bytea, p_what text, p_roles text[], p_reason text, p_params jsonb) OWNER TO fund_owner;
+ALTER FUNCTION api.authorize(p_token bytea, p_cert bytea, p_what text, p_reason text, p_params jsonb) OWNER TO fund_owner;
 
 --
--- Name: call(bytea, bytea, text, text[], jsonb, text, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+-- Name: call(bytea, bytea, text, jsonb, text, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
-CREATE FUNCTION api.call(p_token bytea, p_cert bytea, p_method text, p_roles text[], p_params jsonb, p_idem text, p_ctx jsonb) RETURNS jsonb
-    LANGUAGE plpgsql
+CREATE FUNCTION api.call(p_token bytea, p_cert bytea, p_method text, p_params jsonb, p_idem text, p_ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
 	v_p	fl.principal;
+	v_roles	text[];
 	v_hash	bytea;
 	v_row	fl.idempotency;
 	v_res	jsonb;
@@ -390,15 +398,20 @@ BEGIN
 		    CASE WHEN p_token IS NULL AND p_cert IS NULL THEN 'no_credentials'
 		    ELSE 'bad_credentials' END);
 	END IF;
-	IF cardinality(p_roles) > 0 AND NOT (v_p.roles && p_roles) THEN
+	-- the roles the method requires: fundd's method table, which the runner writes
+	SELECT m.roles INTO v_roles FROM fl.method m WHERE m.name = p_method;
+	IF v_roles IS NULL THEN
+		PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+	END IF;
+	IF cardinality(v_roles) > 0 AND NOT (v_p.roles && v_roles) THEN
 		RETURN fl.refusal(v_p.principal_id, p_method, p_params, -32003, 'role_required',
-		    jsonb_build_object('roles', to_jsonb(p_roles)));
+		    jsonb_build_object('roles', to_jsonb(v_roles)));
 	END IF;
 	-- Partner scoping, in this one place (docs/ledger.md): when only the partner role
 	-- grants the method, a partner sees its own partner record and contributions only,
 	-- and anything else answers exactly as if it did not exist.
-	v_scoped := 'partner' = ANY (v_p.roles) AND cardinality(p_roles) > 0
-	    AND NOT (v_p.roles && array_remove(p_roles, 'partner'));
+	v_scoped := 'partner' = ANY (v_p.roles) AND cardinality(v_roles) > 0
+	    AND NOT (v_p.roles && array_remove(v_roles, 'partner'));
 	IF v_scoped THEN
 		IF p_params ? 'partner_id' AND
 		    p_params->>'partner_id' IS DISTINCT FROM v_p.partner_id THEN
@@ -593,25 +606,27 @@ END
 $$;
 
 
-ALTER FUNCTION api.call(p_token bytea, p_cert bytea, p_method text, p_roles text[], p_params jsonb, p_idem text, p_ctx jsonb) OWNER TO fund_owner;
+ALTER FUNCTION api.call(p_token bytea, p_cert bytea, p_method text, p_params jsonb, p_idem text, p_ctx jsonb) OWNER TO fund_owner;
 
 --
--- Name: call_many(bytea[], bytea[], text[], text[], jsonb[], text[], jsonb[]); Type: FUNCTION; Schema: api; Owner: fund_owner
+-- Name: call_many(bytea[], bytea[], text[], jsonb[], text[], jsonb[]); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
-CREATE FUNCTION api.call_many(p_token bytea[], p_cert bytea[], p_method text[], p_roles text[], p_params jsonb[], p_idem text[], p_ctx jsonb[]) RETURNS SETOF jsonb
-    LANGUAGE plpgsql
+CREATE FUNCTION api.call_many(p_token bytea[], p_cert bytea[], p_method text[], p_params jsonb[], p_idem text[], p_ctx jsonb[]) RETURNS SETOF jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
 	v_n	int := cardinality(p_method);
 	v_res	jsonb[];
 	v_m	text;
+	v_roles	text[];	-- the run's method's roles, a text[] literal per call
 	i	int := 1;
 	j	int;
 	k	int;
 BEGIN
 	IF cardinality(p_token) <> v_n OR cardinality(p_cert) <> v_n OR
-	    cardinality(p_roles) <> v_n OR cardinality(p_params) <> v_n OR
+	    cardinality(p_params) <> v_n OR
 	    cardinality(p_idem) <> v_n OR cardinality(p_ctx) <> v_n THEN
 		RAISE EXCEPTION 'api.call_many: arrays of different lengths';
 	END IF;
@@ -624,11 +639,18 @@ BEGIN
 			j := j + 1;
 		END LOOP;
 		v_res := NULL;
-		IF j - i >= 2 AND v_m = 'contribution.receive' THEN
-			v_res := fl.receive_bulk(p_token[i:j - 1], p_cert[i:j - 1], p_roles[i:j - 1],
+		v_roles := NULL;
+		IF j - i >= 2 THEN
+			v_roles := array_fill((SELECT m.roles::text FROM fl.method m
+			    WHERE m.name = v_m), ARRAY[j - i]);
+		END IF;
+		IF v_roles[1] IS NULL THEN
+			NULL;	-- (one by one: api.call() refuses a method fl.method lacks)
+		ELSIF v_m = 'contribution.receive' THEN
+			v_res := fl.receive_bulk(p_token[i:j - 1], p_cert[i:j - 1], v_roles,
 			    p_params[i:j - 1], p_idem[i:j - 1]);
-		ELSIF j - i >= 2 AND v_m = 'grant.approve' THEN
-			v_res := fl.approve_bulk(p_token[i:j - 1], p_cert[i:j - 1], p_roles[i:j - 1],
+		ELSIF v_m = 'grant.approve' THEN
+			v_res := fl.approve_bulk(p_token[i:j - 1], p_cert[i:j - 1], v_roles,
 			    p_params[i:j - 1], p_idem[i:j - 1]);
 		END IF;
 		IF v_res IS NOT NULL THEN
@@ -639,8 +661,8 @@ BEGIN
 		END IF;
 		-- one by one: the run's calls, or the one call without a set form
 		FOR k IN i..j - 1 LOOP
-			RETURN NEXT api.call(p_token[k], p_cert[k], p_method[k], p_roles[k]::text[],
-			    p_params[k], p_idem[k], p_ctx[k]);
+			RETURN NEXT api.call(p_token[k], p_cert[k], p_method[k], p_params[k],
+			    p_idem[k], p_ctx[k]);
 		END LOOP;
 		i := j;
 	END LOOP;
@@ -648,7 +670,7 @@ END
 $$;
 
 
-ALTER FUNCTION api.call_many(p_token bytea[], p_cert bytea[], p_method text[], p_roles text[], p_params jsonb[], p_idem text[], p_ctx jsonb[]) OWNER TO fund_owner;
+ALTER FUNCTION api.call_many(p_token bytea[], p_cert bytea[], p_method text[], p_params jsonb[], p_idem text[], p_ctx jsonb[]) OWNER TO fund_owner;
 
 --
 -- Name: contribution_cancel(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
@@ -1670,6 +1692,41 @@ $$;
 ALTER FUNCTION fl.append_only() OWNER TO fund_owner;
 
 --
+-- Name: apply_privileges(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.apply_privileges() RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	REVOKE ALL ON SCHEMA fl, api FROM PUBLIC, fundd_app;
+	REVOKE ALL ON ALL TABLES IN SCHEMA fl, api FROM PUBLIC, fundd_app;
+	REVOKE ALL ON ALL SEQUENCES IN SCHEMA fl, api FROM PUBLIC, fundd_app;
+	REVOKE ALL ON ALL FUNCTIONS IN SCHEMA fl, api FROM PUBLIC, fundd_app;
+	-- (functions created later, by the owner: not executable by PUBLIC)
+	ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+	GRANT USAGE ON SCHEMA fl, api TO fundd_app;
+	GRANT EXECUTE ON FUNCTION
+	    api.call(bytea, bytea, text, jsonb, text, jsonb),
+	    api.call_many(bytea[], bytea[], text[], jsonb[], text[], jsonb[]),
+	    api.authorize(bytea, bytea, text, text, jsonb),
+	    fl.purge_idempotency(),
+	    fl.fold_all(),
+	    fl.audit_chain(int),
+	    fl.audit_checkpoint_due(),
+	    fl.audit_checkpoint_add(bigint, text, text, text, text),
+	    fl.method_same(jsonb),
+	    fl.ts(timestamptz),
+	    fl.time_in(text)
+	    TO fundd_app;
+	GRANT SELECT ON fl.ledger_export, fl.audit_export TO fundd_app;
+END
+$$;
+
+
+ALTER FUNCTION fl.apply_privileges() OWNER TO fund_owner;
+
+--
 -- Name: approve_bulk(bytea[], bytea[], text[], jsonb[], text[]); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -1950,7 +2007,8 @@ ALTER FUNCTION fl.audit_checkpoint_add(p_seq bigint, p_head_hash text, p_signed_
 --
 
 CREATE FUNCTION fl.audit_checkpoint_due() RETURNS TABLE(seq bigint, head_hash text, signed_at text)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
 	RETURN QUERY SELECT s.head_seq, encode(s.head_hash, 'hex'), fl.ts(clock_timestamp())
@@ -2576,7 +2634,8 @@ ALTER FUNCTION fl.dispatch_tree(p_names text[], p_lo integer, p_hi integer, p_in
 --
 
 CREATE FUNCTION fl.entry_commit() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
 	-- scalars, not a record: an expression reading a record's fields is planned again
@@ -2602,6 +2661,9 @@ BEGIN
 	     GROUP BY currency HAVING sum(amount) <> 0) THEN
 		RAISE EXCEPTION 'journal entry % does not balance in every currency', NEW.entry_id;
 	END IF;
+	-- no posting may join the entry now (fl.posting_guard_rows)
+	PERFORM set_config('fl.entry_checked', greatest(NEW.entry_id, coalesce(nullif(
+	    current_setting('fl.entry_checked', true), ''), '0')::bigint)::text, true);
 	RETURN NULL;
 END
 $$;
@@ -2823,6 +2885,25 @@ $$;
 ALTER FUNCTION fl.fund_current(f fl.fund) OWNER TO fund_owner;
 
 --
+-- Name: fund_delta_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fund_delta_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF TG_OP <> 'INSERT' OR pg_trigger_depth() < 2 THEN
+		RAISE EXCEPTION 'fund balance deltas come from journal postings only: % refused',
+		    TG_OP;
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+
+ALTER FUNCTION fl.fund_delta_guard() OWNER TO fund_owner;
+
+--
 -- Name: fund_fold(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -2879,6 +2960,25 @@ $$;
 
 
 ALTER FUNCTION fl.fund_get(p_code text, p_field text, p_lock boolean) OWNER TO fund_owner;
+
+--
+-- Name: fund_insert_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fund_insert_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF (NEW.received, NEW.earnings, NEW.pledged, NEW.committed, NEW.disbursed) <>
+	    (0, 0, 0, 0, 0) THEN
+		RAISE EXCEPTION 'fund %: a new fund''s figures are zero', NEW.code;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.fund_insert_guard() OWNER TO fund_owner;
 
 --
 -- Name: fund_json(fl.fund); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -3101,6 +3201,40 @@ $$;
 ALTER FUNCTION fl.grant_json(g fl.grant_application) OWNER TO fund_owner;
 
 --
+-- Name: grant_rule_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.grant_rule_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		IF NEW.status <> 'submitted' OR NEW.committed <> 0 OR NEW.disbursed <> 0 OR
+		    NEW.decided_at IS NOT NULL OR NEW.approvals_needed IS DISTINCT FROM
+		    (SELECT CASE WHEN NEW.amount > f.dual_approval_above THEN 2 ELSE 1 END
+		       FROM fl.fund f WHERE f.code = NEW.fund_code) THEN
+			RAISE EXCEPTION 'grant %: a new grant is submitted, with nothing committed, '
+			    'needing the approvals of its fund''s rule', NEW.grant_id;
+		END IF;
+		RETURN NEW;
+	END IF;
+	IF (SELECT count(*) FROM fl.grant_decision d
+	     WHERE d.grant_id = NEW.grant_id AND d.decision = 'approve') < NEW.approvals_needed
+	   OR NEW.committed <> NEW.amount
+	   OR NOT EXISTS (SELECT 1 FROM fl.journal_entry e
+	     WHERE e.at = now() AND e.txid = txid_current() AND e.kind = 'commitment'
+	       AND e.ref_id = NEW.grant_id) THEN
+		RAISE EXCEPTION 'grant % is approved only with % approvals and its commitment',
+		    NEW.grant_id, NEW.approvals_needed;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.grant_rule_guard() OWNER TO fund_owner;
+
+--
 -- Name: limit_in(jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -3114,6 +3248,49 @@ $$;
 
 
 ALTER FUNCTION fl.limit_in(p_params jsonb) OWNER TO fund_owner;
+
+--
+-- Name: method_same(jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.method_same(p_methods jsonb) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+	RETURN NOT EXISTS (SELECT 1 FROM fl.method m
+		FULL JOIN jsonb_each_text(p_methods) j ON j.key = m.name
+	       WHERE m.name IS NULL OR j.key IS NULL OR m.roles IS DISTINCT FROM j.value::text[]);
+END
+$$;
+
+
+ALTER FUNCTION fl.method_same(p_methods jsonb) OWNER TO fund_owner;
+
+--
+-- Name: method_set(jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.method_set(p_methods jsonb) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_gone	int;
+	v_set	int;
+BEGIN
+	DELETE FROM fl.method m WHERE NOT p_methods ? m.name;
+	GET DIAGNOSTICS v_gone = ROW_COUNT;
+	INSERT INTO fl.method (name, roles)
+	SELECT j.key, j.value::text[] FROM jsonb_each_text(p_methods) j
+	ON CONFLICT (name) DO UPDATE SET roles = EXCLUDED.roles
+	 WHERE fl.method.roles IS DISTINCT FROM EXCLUDED.roles;
+	GET DIAGNOSTICS v_set = ROW_COUNT;
+	RETURN v_gone + v_set;
+END
+$$;
+
+
+ALTER FUNCTION fl.method_set(p_methods jsonb) OWNER TO fund_owner;
 
 --
 -- Name: minor(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -3393,7 +3570,16 @@ CREATE FUNCTION fl.posting_guard_rows() RETURNS trigger
     AS $$
 DECLARE
 	v	record;
+	v_checked bigint := coalesce(nullif(current_setting('fl.entry_checked', true), ''),
+	    '0')::bigint;
 BEGIN
+	IF v_checked > 0 THEN
+		SELECT n.entry_id INTO v FROM new_postings n WHERE n.entry_id <= v_checked LIMIT 1;
+		IF FOUND THEN
+			RAISE EXCEPTION 'posting added to journal entry % after its balance check',
+			    v.entry_id;
+		END IF;
+	END IF;
 	SELECT n.entry_id, n.currency INTO v
 	  FROM new_postings n
 	 WHERE NOT EXISTS (SELECT 1 FROM fl.journal_entry e, fl.account a
@@ -3550,18 +3736,21 @@ BEGIN
 	       AS f;
 	EXECUTE format($f$
 -- The RPC entry point (generated by fl.rebuild_dispatch(): do not edit): authenticates the
--- token hash (or certificate hash), checks roles, locks the idempotency key, runs the
+-- token hash (or certificate hash), checks the caller's roles against those fl.method
+-- requires for the method, locks the idempotency key, runs the
 -- method and records its audit event, in one statement: one round trip per call, and one
 -- transaction per call or per batch of mutations (docs/batching.md). Returns {"result":
 -- ..., "replayed": bool} or {"error": {code, message, data}}. A refusal writes its audit
 -- event only; another error of a mutation (SQLSTATE FLERR) rolls the call's own writes
 -- back and is answered, not raised, so that it does not abort a batch. Reads raise their
--- errors. Anything else raised (a bug, a deadlock) aborts the transaction.
+-- errors. Anything else raised (a bug, a deadlock) aborts the transaction. An entry point
+-- of the daemon's role, which has no privilege on the tables (functions/95_privileges.sql).
 CREATE OR REPLACE FUNCTION api.call(p_token bytea, p_cert bytea, p_method text,
-    p_roles text[], p_params jsonb, p_idem text, p_ctx jsonb) RETURNS jsonb
-LANGUAGE plpgsql AS $c$
+    p_params jsonb, p_idem text, p_ctx jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $c$
 DECLARE
 	v_p	fl.principal;
+	v_roles	text[];
 	v_hash	bytea;
 	v_row	fl.idempotency;
 	v_res	jsonb;
@@ -3581,15 +3770,20 @@ BEGIN
 		    CASE WHEN p_token IS NULL AND p_cert IS NULL THEN 'no_credentials'
 		    ELSE 'bad_credentials' END);
 	END IF;
-	IF cardinality(p_roles) > 0 AND NOT (v_p.roles && p_roles) THEN
+	-- the roles the method requires: fundd's method table, which the runner writes
+	SELECT m.roles INTO v_roles FROM fl.method m WHERE m.name = p_method;
+	IF v_roles IS NULL THEN
+		PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+	END IF;
+	IF cardinality(v_roles) > 0 AND NOT (v_p.roles && v_roles) THEN
 		RETURN fl.refusal(v_p.principal_id, p_method, p_params, -32003, 'role_required',
-		    jsonb_build_object('roles', to_jsonb(p_roles)));
+		    jsonb_build_object('roles', to_jsonb(v_roles)));
 	END IF;
 	-- Partner scoping, in this one place (docs/ledger.md): when only the partner role
 	-- grants the method, a partner sees its own partner record and contributions only,
 	-- and anything else answers exactly as if it did not exist.
-	v_scoped := 'partner' = ANY (v_p.roles) AND cardinality(p_roles) > 0
-	    AND NOT (v_p.roles && array_remove(p_roles, 'partner'));
+	v_scoped := 'partner' = ANY (v_p.roles) AND cardinality(v_roles) > 0
+	    AND NOT (v_p.roles && array_remove(v_roles, 'partner'));
 	IF v_scoped THEN
 		IF p_params ? 'partner_id' AND
 		    p_params->>'partner_id' IS DISTINCT FROM v_p.partner_id THEN
@@ -4285,6 +4479,19 @@ CREATE VIEW fl.ledger_export AS
 ALTER TABLE fl.ledger_export OWNER TO fund_owner;
 
 --
+-- Name: method; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.method (
+    name fl.method_name NOT NULL,
+    roles text[] NOT NULL,
+    CONSTRAINT method_roles_check CHECK ((roles <@ ARRAY['admin'::text, 'approver'::text, 'auditor'::text, 'partner'::text]))
+);
+
+
+ALTER TABLE fl.method OWNER TO fund_owner;
+
+--
 -- Name: partner_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
 --
 
@@ -4562,6 +4769,14 @@ ALTER TABLE ONLY fl.journal_entry
 
 
 --
+-- Name: method method_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.method
+    ADD CONSTRAINT method_pkey PRIMARY KEY (name);
+
+
+--
 -- Name: partner partner_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -4805,6 +5020,27 @@ CREATE TRIGGER disbursement_guard BEFORE DELETE OR UPDATE ON fl.disbursement FOR
 
 
 --
+-- Name: fund_delta fund_delta_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER fund_delta_guard BEFORE INSERT OR UPDATE OR TRUNCATE ON fl.fund_delta FOR EACH STATEMENT EXECUTE FUNCTION fl.fund_delta_guard();
+
+
+--
+-- Name: fund fund_insert_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER fund_insert_guard BEFORE INSERT ON fl.fund FOR EACH ROW EXECUTE FUNCTION fl.fund_insert_guard();
+
+
+--
+-- Name: grant_application grant_approval_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER grant_approval_guard BEFORE UPDATE ON fl.grant_application FOR EACH ROW WHEN (((new.status = 'approved'::text) AND (old.status <> 'approved'::text))) EXECUTE FUNCTION fl.grant_rule_guard();
+
+
+--
 -- Name: grant_decision grant_decision_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
 --
 
@@ -4823,6 +5059,13 @@ CREATE TRIGGER grant_decision_guard BEFORE INSERT ON fl.grant_decision FOR EACH 
 --
 
 CREATE TRIGGER grant_guard BEFORE DELETE OR UPDATE ON fl.grant_application FOR EACH ROW EXECUTE FUNCTION fl.grant_guard();
+
+
+--
+-- Name: grant_application grant_insert_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER grant_insert_guard BEFORE INSERT ON fl.grant_application FOR EACH ROW EXECUTE FUNCTION fl.grant_rule_guard();
 
 
 --
@@ -5129,413 +5372,325 @@ GRANT USAGE ON SCHEMA fund_meta TO PUBLIC;
 -- Name: FUNCTION new_id(p_prefix text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.new_id(p_prefix text) TO fundd_app;
-
-
---
--- Name: TABLE principal; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT SELECT,INSERT ON TABLE fl.principal TO fundd_app;
-
-
---
--- Name: COLUMN principal.token_hash; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(token_hash) ON TABLE fl.principal TO fundd_app;
-
-
---
--- Name: COLUMN principal.revoked_at; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(revoked_at) ON TABLE fl.principal TO fundd_app;
-
-
---
--- Name: COLUMN principal.confirmed_at; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(confirmed_at) ON TABLE fl.principal TO fundd_app;
-
-
---
--- Name: COLUMN principal.confirmed_by; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(confirmed_by) ON TABLE fl.principal TO fundd_app;
+REVOKE ALL ON FUNCTION fl.new_id(p_prefix text) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION audit_checkpoint(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.audit_checkpoint(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.audit_checkpoint(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION audit_events(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.audit_events(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.audit_events(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION audit_verify(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.audit_verify(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.audit_verify(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION authorize(p_token bytea, p_cert bytea, p_what text, p_roles text[], p_reason text, p_params jsonb); Type: ACL; Schema: api; Owner: fund_owner
+-- Name: FUNCTION authorize(p_token bytea, p_cert bytea, p_what text, p_reason text, p_params jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.authorize(p_token bytea, p_cert bytea, p_what text, p_roles text[], p_reason text, p_params jsonb) TO fundd_app;
-
-
---
--- Name: FUNCTION call(p_token bytea, p_cert bytea, p_method text, p_roles text[], p_params jsonb, p_idem text, p_ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
---
-
-GRANT ALL ON FUNCTION api.call(p_token bytea, p_cert bytea, p_method text, p_roles text[], p_params jsonb, p_idem text, p_ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.authorize(p_token bytea, p_cert bytea, p_what text, p_reason text, p_params jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.authorize(p_token bytea, p_cert bytea, p_what text, p_reason text, p_params jsonb) TO fundd_app;
 
 
 --
--- Name: FUNCTION call_many(p_token bytea[], p_cert bytea[], p_method text[], p_roles text[], p_params jsonb[], p_idem text[], p_ctx jsonb[]); Type: ACL; Schema: api; Owner: fund_owner
+-- Name: FUNCTION call(p_token bytea, p_cert bytea, p_method text, p_params jsonb, p_idem text, p_ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.call_many(p_token bytea[], p_cert bytea[], p_method text[], p_roles text[], p_params jsonb[], p_idem text[], p_ctx jsonb[]) TO fundd_app;
+REVOKE ALL ON FUNCTION api.call(p_token bytea, p_cert bytea, p_method text, p_params jsonb, p_idem text, p_ctx jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.call(p_token bytea, p_cert bytea, p_method text, p_params jsonb, p_idem text, p_ctx jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION call_many(p_token bytea[], p_cert bytea[], p_method text[], p_params jsonb[], p_idem text[], p_ctx jsonb[]); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.call_many(p_token bytea[], p_cert bytea[], p_method text[], p_params jsonb[], p_idem text[], p_ctx jsonb[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.call_many(p_token bytea[], p_cert bytea[], p_method text[], p_params jsonb[], p_idem text[], p_ctx jsonb[]) TO fundd_app;
 
 
 --
 -- Name: FUNCTION contribution_cancel(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.contribution_cancel(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.contribution_cancel(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION contribution_get(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.contribution_get(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.contribution_get(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION contribution_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.contribution_list(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.contribution_list(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION contribution_pledge(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.contribution_pledge(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.contribution_pledge(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION contribution_receive(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.contribution_receive(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.contribution_receive(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION contribution_status(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.contribution_status(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.contribution_status(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION disbursement_confirm(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.disbursement_confirm(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.disbursement_confirm(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION disbursement_create(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.disbursement_create(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.disbursement_create(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION disbursement_fail(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.disbursement_fail(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.disbursement_fail(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION disbursement_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.disbursement_list(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.disbursement_list(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION fund_balance(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.fund_balance(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.fund_balance(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION fund_create(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.fund_create(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.fund_create(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION fund_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.fund_list(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.fund_list(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION fund_record_earnings(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.fund_record_earnings(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.fund_record_earnings(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION grant_apply(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.grant_apply(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.grant_apply(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION grant_approve(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.grant_approve(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.grant_approve(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION grant_cancel(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.grant_cancel(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.grant_cancel(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION grant_get(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.grant_get(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.grant_get(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION grant_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.grant_list(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.grant_list(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION grant_reject(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.grant_reject(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.grant_reject(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION grant_withdraw(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.grant_withdraw(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.grant_withdraw(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION ledger_entries(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.ledger_entries(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.ledger_entries(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION ledger_trial_balance(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.ledger_trial_balance(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.ledger_trial_balance(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION partner_create(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.partner_create(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.partner_create(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION partner_get(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.partner_get(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.partner_get(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION partner_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.partner_list(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.partner_list(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION principal_confirm(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.principal_confirm(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.principal_confirm(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION principal_create(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.principal_create(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.principal_create(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION principal_revoke(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.principal_revoke(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.principal_revoke(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION region_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.region_list(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.region_list(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION returnee_get(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.returnee_get(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.returnee_get(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION returnee_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.returnee_list(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.returnee_list(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION returnee_register(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.returnee_register(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.returnee_register(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION system_version(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.system_version(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.system_version(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION system_whoami(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION append_only(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.append_only() TO fundd_app;
+REVOKE ALL ON FUNCTION fl.append_only() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION apply_privileges(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.apply_privileges() FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION approve_bulk(p_token bytea[], p_cert bytea[], p_roles text[], p_params jsonb[], p_idem text[]); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.approve_bulk(p_token bytea[], p_cert bytea[], p_roles text[], p_params jsonb[], p_idem text[]) TO fundd_app;
-
-
---
--- Name: SEQUENCE audit_seq; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT USAGE ON SEQUENCE fl.audit_seq TO fundd_app;
-
-
---
--- Name: TABLE audit_event; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT SELECT ON TABLE fl.audit_event TO fundd_app;
-
-
---
--- Name: COLUMN audit_event.principal_id; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT INSERT(principal_id) ON TABLE fl.audit_event TO fundd_app;
-
-
---
--- Name: COLUMN audit_event.method; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT INSERT(method) ON TABLE fl.audit_event TO fundd_app;
-
-
---
--- Name: COLUMN audit_event.object_id; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT INSERT(object_id) ON TABLE fl.audit_event TO fundd_app;
-
-
---
--- Name: COLUMN audit_event.outcome; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT INSERT(outcome) ON TABLE fl.audit_event TO fundd_app;
-
-
---
--- Name: COLUMN audit_event.error_code; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT INSERT(error_code) ON TABLE fl.audit_event TO fundd_app;
-
-
---
--- Name: COLUMN audit_event.reason; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT INSERT(reason) ON TABLE fl.audit_event TO fundd_app;
-
-
---
--- Name: COLUMN audit_event.params_sha256; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT INSERT(params_sha256) ON TABLE fl.audit_event TO fundd_app;
+REVOKE ALL ON FUNCTION fl.approve_bulk(p_token bytea[], p_cert bytea[], p_roles text[], p_params jsonb[], p_idem text[]) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION audit_canonical(e fl.audit_event); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.audit_canonical(e fl.audit_event) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.audit_canonical(e fl.audit_event) FROM PUBLIC;
 
 
 --
@@ -5558,6 +5713,7 @@ GRANT ALL ON FUNCTION fl.audit_checkpoint_add(p_seq bigint, p_head_hash text, p_
 -- Name: FUNCTION audit_checkpoint_due(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
+REVOKE ALL ON FUNCTION fl.audit_checkpoint_due() FROM PUBLIC;
 GRANT ALL ON FUNCTION fl.audit_checkpoint_due() TO fundd_app;
 
 
@@ -5565,258 +5721,168 @@ GRANT ALL ON FUNCTION fl.audit_checkpoint_due() TO fundd_app;
 -- Name: FUNCTION audit_event_json(e fl.audit_event, p_prev bytea, p_hash bytea); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.audit_event_json(e fl.audit_event, p_prev bytea, p_hash bytea) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.audit_event_json(e fl.audit_event, p_prev bytea, p_hash bytea) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION audit_object(p_method text, p_params jsonb, p_res jsonb); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.audit_object(p_method text, p_params jsonb, p_res jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.audit_object(p_method text, p_params jsonb, p_res jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION audit_record(p_principal text, p_method text, p_object text, p_code integer, p_reason text, p_params_sha256 bytea); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.audit_record(p_principal text, p_method text, p_object text, p_code integer, p_reason text, p_params_sha256 bytea) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.audit_record(p_principal text, p_method text, p_object text, p_code integer, p_reason text, p_params_sha256 bytea) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION audit_refused(p_principal text, p_method text, p_params jsonb, p_err jsonb); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.audit_refused(p_principal text, p_method text, p_params jsonb, p_err jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.audit_refused(p_principal text, p_method text, p_params jsonb, p_err jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION authenticate(p_token bytea, p_cert bytea); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.authenticate(p_token bytea, p_cert bytea) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.authenticate(p_token bytea, p_cert bytea) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION bulk_callers(p_token bytea[], p_cert bytea[], p_roles text[]); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.bulk_callers(p_token bytea[], p_cert bytea[], p_roles text[]) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.bulk_callers(p_token bytea[], p_cert bytea[], p_roles text[]) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION bulk_claim_keys(p_pids text[], p_idem text[]); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.bulk_claim_keys(p_pids text[], p_idem text[]) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.bulk_claim_keys(p_pids text[], p_idem text[]) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION bulk_method(p_method text, p_params jsonb); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.bulk_method(p_method text, p_params jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.bulk_method(p_method text, p_params jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION bulk_record(p_method text, p_pids text[], p_idem text[], p_hash bytea[], p_res jsonb[]); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.bulk_record(p_method text, p_pids text[], p_idem text[], p_hash bytea[], p_res jsonb[]) TO fundd_app;
-
-
---
--- Name: TABLE contribution; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT SELECT,INSERT ON TABLE fl.contribution TO fundd_app;
-
-
---
--- Name: COLUMN contribution.status; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(status) ON TABLE fl.contribution TO fundd_app;
-
-
---
--- Name: COLUMN contribution.received_at; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(received_at) ON TABLE fl.contribution TO fundd_app;
-
-
---
--- Name: COLUMN contribution.bank_ref; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(bank_ref) ON TABLE fl.contribution TO fundd_app;
-
-
---
--- Name: COLUMN contribution.cancelled_at; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(cancelled_at) ON TABLE fl.contribution TO fundd_app;
-
-
---
--- Name: COLUMN contribution.cancel_reason; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(cancel_reason) ON TABLE fl.contribution TO fundd_app;
+REVOKE ALL ON FUNCTION fl.bulk_record(p_method text, p_pids text[], p_idem text[], p_hash bytea[], p_res jsonb[]) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION contribution_get(p_id text, p_lock boolean); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.contribution_get(p_id text, p_lock boolean) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.contribution_get(p_id text, p_lock boolean) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION contribution_guard(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.contribution_guard() TO fundd_app;
+REVOKE ALL ON FUNCTION fl.contribution_guard() FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION contribution_insert(c fl.contribution); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.contribution_insert(c fl.contribution) TO fundd_app;
-
-
---
--- Name: TABLE fund; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT SELECT,INSERT ON TABLE fl.fund TO fundd_app;
+REVOKE ALL ON FUNCTION fl.contribution_insert(c fl.contribution) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION contribution_json(c fl.contribution, f fl.fund); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.contribution_json(c fl.contribution, f fl.fund) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.contribution_json(c fl.contribution, f fl.fund) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION contribution_new(p fl.principal, params jsonb, f fl.fund, p_status text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.contribution_new(p fl.principal, params jsonb, f fl.fund, p_status text) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.contribution_new(p fl.principal, params jsonb, f fl.fund, p_status text) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION cursor_in(p_cursor text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.cursor_in(p_cursor text) TO fundd_app;
-
-
---
--- Name: TABLE disbursement; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT SELECT,INSERT ON TABLE fl.disbursement TO fundd_app;
-
-
---
--- Name: COLUMN disbursement.status; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(status) ON TABLE fl.disbursement TO fundd_app;
-
-
---
--- Name: COLUMN disbursement.bank_ref; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(bank_ref) ON TABLE fl.disbursement TO fundd_app;
-
-
---
--- Name: COLUMN disbursement.paid_at; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(paid_at) ON TABLE fl.disbursement TO fundd_app;
-
-
---
--- Name: COLUMN disbursement.fail_reason; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(fail_reason) ON TABLE fl.disbursement TO fundd_app;
-
-
---
--- Name: COLUMN disbursement.decided_by; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(decided_by) ON TABLE fl.disbursement TO fundd_app;
+REVOKE ALL ON FUNCTION fl.cursor_in(p_cursor text) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION disbursement_get(p_id text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.disbursement_get(p_id text) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.disbursement_get(p_id text) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION disbursement_guard(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.disbursement_guard() TO fundd_app;
+REVOKE ALL ON FUNCTION fl.disbursement_guard() FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION disbursement_json(d fl.disbursement); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.disbursement_json(d fl.disbursement) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.disbursement_json(d fl.disbursement) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION dispatch_tree(p_names text[], p_lo integer, p_hi integer, p_indent text, p_else text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.dispatch_tree(p_names text[], p_lo integer, p_hi integer, p_indent text, p_else text) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION entry_commit(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.entry_commit() TO fundd_app;
-
-
---
--- Name: TABLE journal_entry; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT SELECT,INSERT ON TABLE fl.journal_entry TO fundd_app;
+REVOKE ALL ON FUNCTION fl.entry_commit() FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION entry_json(e fl.journal_entry); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.entry_json(e fl.journal_entry) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.entry_json(e fl.journal_entry) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION entry_ref(p_entry bigint); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.entry_ref(p_entry bigint) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.entry_ref(p_entry bigint) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION fifo_allocations(p_fund text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.fifo_allocations(p_fund text) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.fifo_allocations(p_fund text) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION fold_all(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
+REVOKE ALL ON FUNCTION fl.fold_all() FROM PUBLIC;
 GRANT ALL ON FUNCTION fl.fold_all() TO fundd_app;
 
 
@@ -5824,314 +5890,296 @@ GRANT ALL ON FUNCTION fl.fold_all() TO fundd_app;
 -- Name: FUNCTION fund_balance_from_journal(p_code text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.fund_balance_from_journal(p_code text) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.fund_balance_from_journal(p_code text) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION fund_balance_json(f fl.fund); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.fund_balance_json(f fl.fund) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.fund_balance_json(f fl.fund) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION fund_current(f fl.fund); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.fund_current(f fl.fund) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.fund_current(f fl.fund) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION fund_delta_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.fund_delta_guard() FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION fund_fold(p_code text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.fund_fold(p_code text) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.fund_fold(p_code text) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION fund_get(p_code text, p_field text, p_lock boolean); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.fund_get(p_code text, p_field text, p_lock boolean) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.fund_get(p_code text, p_field text, p_lock boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION fund_insert_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.fund_insert_guard() FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION fund_json(f fl.fund); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.fund_json(f fl.fund) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.fund_json(f fl.fund) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION fx_convert(p_amount bigint, p_src_minor integer, p_rate numeric, p_dst_minor integer); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.fx_convert(p_amount bigint, p_src_minor integer, p_rate numeric, p_dst_minor integer) TO fundd_app;
-
-
---
--- Name: TABLE grant_application; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT SELECT,INSERT ON TABLE fl.grant_application TO fundd_app;
-
-
---
--- Name: COLUMN grant_application.status; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(status) ON TABLE fl.grant_application TO fundd_app;
-
-
---
--- Name: COLUMN grant_application.committed; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(committed) ON TABLE fl.grant_application TO fundd_app;
-
-
---
--- Name: COLUMN grant_application.disbursed; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(disbursed) ON TABLE fl.grant_application TO fundd_app;
-
-
---
--- Name: COLUMN grant_application.decided_at; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(decided_at) ON TABLE fl.grant_application TO fundd_app;
-
-
---
--- Name: COLUMN grant_application.reason; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(reason) ON TABLE fl.grant_application TO fundd_app;
+REVOKE ALL ON FUNCTION fl.fx_convert(p_amount bigint, p_src_minor integer, p_rate numeric, p_dst_minor integer) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION grant_decide(p fl.principal, g fl.grant_application, p_decision text, p_comment text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.grant_decide(p fl.principal, g fl.grant_application, p_decision text, p_comment text) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.grant_decide(p fl.principal, g fl.grant_application, p_decision text, p_comment text) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION grant_decision_guard(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.grant_decision_guard() TO fundd_app;
+REVOKE ALL ON FUNCTION fl.grant_decision_guard() FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION grant_get(p_id text, p_lock boolean); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.grant_get(p_id text, p_lock boolean) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.grant_get(p_id text, p_lock boolean) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION grant_guard(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.grant_guard() TO fundd_app;
+REVOKE ALL ON FUNCTION fl.grant_guard() FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION grant_json(g fl.grant_application); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.grant_json(g fl.grant_application) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.grant_json(g fl.grant_application) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION grant_rule_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.grant_rule_guard() FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION limit_in(p_params jsonb); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.limit_in(p_params jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.limit_in(p_params jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION method_same(p_methods jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.method_same(p_methods jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION fl.method_same(p_methods jsonb) TO fundd_app;
+
+
+--
+-- Name: FUNCTION method_set(p_methods jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.method_set(p_methods jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION minor(p_currency text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.minor(p_currency text) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.minor(p_currency text) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION money_in(p_text text, p_minor integer, p_field text, p_allow_zero boolean); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.money_in(p_text text, p_minor integer, p_field text, p_allow_zero boolean) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.money_in(p_text text, p_minor integer, p_field text, p_allow_zero boolean) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION money_out(p_amount bigint, p_minor integer); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.money_out(p_amount bigint, p_minor integer) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.money_out(p_amount bigint, p_minor integer) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION page(p_key text, p_rows jsonb, p_lim integer); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.page(p_key text, p_rows jsonb, p_lim integer) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.page(p_key text, p_rows jsonb, p_lim integer) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION params_sha256(p_method text, p_params jsonb); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.params_sha256(p_method text, p_params jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.params_sha256(p_method text, p_params jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION partner_check(p_partner text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.partner_check(p_partner text) TO fundd_app;
-
-
---
--- Name: TABLE partner; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT SELECT,INSERT ON TABLE fl.partner TO fundd_app;
+REVOKE ALL ON FUNCTION fl.partner_check(p_partner text) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION partner_json(p fl.partner); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.partner_json(p fl.partner) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.partner_json(p fl.partner) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION post(p_fund fl.fund, p_kind text, p_memo text, p_ref text, p_principal text, p_accounts text[], p_amounts bigint[]); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.post(p_fund fl.fund, p_kind text, p_memo text, p_ref text, p_principal text, p_accounts text[], p_amounts bigint[]) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.post(p_fund fl.fund, p_kind text, p_memo text, p_ref text, p_principal text, p_accounts text[], p_amounts bigint[]) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION post_many(p_kind text, p_memo text, p_funds text[], p_refs text[], p_pids text[], p_debit text, p_credit text, p_amounts bigint[]); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs text[], p_pids text[], p_debit text, p_credit text, p_amounts bigint[]) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs text[], p_pids text[], p_debit text, p_credit text, p_amounts bigint[]) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION posting_fund_delta(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.posting_fund_delta() TO fundd_app;
+REVOKE ALL ON FUNCTION fl.posting_fund_delta() FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION posting_guard_rows(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.posting_guard_rows() TO fundd_app;
+REVOKE ALL ON FUNCTION fl.posting_guard_rows() FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION pow10(p_n integer); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.pow10(p_n integer) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.pow10(p_n integer) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION principal_guard(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.principal_guard() TO fundd_app;
+REVOKE ALL ON FUNCTION fl.principal_guard() FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION principal_json(p fl.principal); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.principal_json(p fl.principal) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.principal_json(p fl.principal) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION principal_notify(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.principal_notify() TO fundd_app;
+REVOKE ALL ON FUNCTION fl.principal_notify() FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION purge_idempotency(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
+REVOKE ALL ON FUNCTION fl.purge_idempotency() FROM PUBLIC;
 GRANT ALL ON FUNCTION fl.purge_idempotency() TO fundd_app;
+
+
+--
+-- Name: FUNCTION rebuild_dispatch(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.rebuild_dispatch() FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION receive_bulk(p_token bytea[], p_cert bytea[], p_roles text[], p_params jsonb[], p_idem text[]); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.receive_bulk(p_token bytea[], p_cert bytea[], p_roles text[], p_params jsonb[], p_idem text[]) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.receive_bulk(p_token bytea[], p_cert bytea[], p_roles text[], p_params jsonb[], p_idem text[]) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION received_at_in(params jsonb); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.received_at_in(params jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.received_at_in(params jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION refusal(p_principal text, p_method text, p_params jsonb, p_code integer, p_reason text, p_extra jsonb); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.refusal(p_principal text, p_method text, p_params jsonb, p_code integer, p_reason text, p_extra jsonb) TO fundd_app;
-
-
---
--- Name: TABLE region; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT SELECT ON TABLE fl.region TO fundd_app;
+REVOKE ALL ON FUNCTION fl.refusal(p_principal text, p_method text, p_params jsonb, p_code integer, p_reason text, p_extra jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION region_resolve(p_text text, p_field text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.region_resolve(p_text text, p_field text) TO fundd_app;
-
-
---
--- Name: TABLE returnee; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT SELECT,INSERT ON TABLE fl.returnee TO fundd_app;
+REVOKE ALL ON FUNCTION fl.region_resolve(p_text text, p_field text) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION returnee_json(r fl.returnee); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.returnee_json(r fl.returnee) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.returnee_json(r fl.returnee) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION rpc_error(p_code integer, p_reason text, p_field text, p_message text, p_extra jsonb); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.rpc_error(p_code integer, p_reason text, p_field text, p_message text, p_extra jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.rpc_error(p_code integer, p_reason text, p_field text, p_message text, p_extra jsonb) FROM PUBLIC;
 
 
 --
 -- Name: FUNCTION time_in(p_text text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
+REVOKE ALL ON FUNCTION fl.time_in(p_text text) FROM PUBLIC;
 GRANT ALL ON FUNCTION fl.time_in(p_text text) TO fundd_app;
 
 
@@ -6139,6 +6187,7 @@ GRANT ALL ON FUNCTION fl.time_in(p_text text) TO fundd_app;
 -- Name: FUNCTION ts(p_t timestamp with time zone); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
+REVOKE ALL ON FUNCTION fl.ts(p_t timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION fl.ts(p_t timestamp with time zone) TO fundd_app;
 
 
@@ -6146,35 +6195,7 @@ GRANT ALL ON FUNCTION fl.ts(p_t timestamp with time zone) TO fundd_app;
 -- Name: FUNCTION wrong_state(p_status text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-GRANT ALL ON FUNCTION fl.wrong_state(p_status text) TO fundd_app;
-
-
---
--- Name: TABLE account; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT SELECT,INSERT ON TABLE fl.account TO fundd_app;
-
-
---
--- Name: SEQUENCE account_account_id_seq; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT USAGE ON SEQUENCE fl.account_account_id_seq TO fundd_app;
-
-
---
--- Name: TABLE audit_chain; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT SELECT ON TABLE fl.audit_chain TO fundd_app;
-
-
---
--- Name: TABLE audit_checkpoint; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT SELECT ON TABLE fl.audit_checkpoint TO fundd_app;
+REVOKE ALL ON FUNCTION fl.wrong_state(p_status text) FROM PUBLIC;
 
 
 --
@@ -6185,108 +6206,10 @@ GRANT SELECT ON TABLE fl.audit_export TO fundd_app;
 
 
 --
--- Name: TABLE audit_state; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT SELECT ON TABLE fl.audit_state TO fundd_app;
-
-
---
--- Name: SEQUENCE contribution_seq_seq; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT USAGE ON SEQUENCE fl.contribution_seq_seq TO fundd_app;
-
-
---
--- Name: TABLE currency; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT SELECT ON TABLE fl.currency TO fundd_app;
-
-
---
--- Name: SEQUENCE disbursement_seq_seq; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT USAGE ON SEQUENCE fl.disbursement_seq_seq TO fundd_app;
-
-
---
--- Name: TABLE fund_delta; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT SELECT,INSERT ON TABLE fl.fund_delta TO fundd_app;
-
-
---
--- Name: SEQUENCE fund_delta_delta_id_seq; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT USAGE ON SEQUENCE fl.fund_delta_delta_id_seq TO fundd_app;
-
-
---
--- Name: SEQUENCE grant_application_seq_seq; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT USAGE ON SEQUENCE fl.grant_application_seq_seq TO fundd_app;
-
-
---
--- Name: TABLE grant_decision; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT SELECT,INSERT ON TABLE fl.grant_decision TO fundd_app;
-
-
---
--- Name: TABLE idempotency; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT SELECT,INSERT ON TABLE fl.idempotency TO fundd_app;
-
-
---
--- Name: COLUMN idempotency.result; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT UPDATE(result) ON TABLE fl.idempotency TO fundd_app;
-
-
---
--- Name: SEQUENCE journal_entry_entry_id_seq; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT USAGE ON SEQUENCE fl.journal_entry_entry_id_seq TO fundd_app;
-
-
---
--- Name: TABLE posting; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT SELECT,INSERT ON TABLE fl.posting TO fundd_app;
-
-
---
 -- Name: TABLE ledger_export; Type: ACL; Schema: fl; Owner: fund_owner
 --
 
 GRANT SELECT ON TABLE fl.ledger_export TO fundd_app;
-
-
---
--- Name: SEQUENCE partner_seq_seq; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT USAGE ON SEQUENCE fl.partner_seq_seq TO fundd_app;
-
-
---
--- Name: SEQUENCE returnee_seq_seq; Type: ACL; Schema: fl; Owner: fund_owner
---
-
-GRANT USAGE ON SEQUENCE fl.returnee_seq_seq TO fundd_app;
 
 
 --
@@ -6304,17 +6227,10 @@ GRANT SELECT ON TABLE fund_meta.repeatable TO PUBLIC;
 
 
 --
--- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: api; Owner: fund_owner
+-- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: -; Owner: fund_owner
 --
 
-ALTER DEFAULT PRIVILEGES FOR ROLE fund_owner IN SCHEMA api GRANT ALL ON FUNCTIONS  TO fundd_app;
-
-
---
--- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: fl; Owner: fund_owner
---
-
-ALTER DEFAULT PRIVILEGES FOR ROLE fund_owner IN SCHEMA fl GRANT ALL ON FUNCTIONS  TO fundd_app;
+ALTER DEFAULT PRIVILEGES FOR ROLE fund_owner REVOKE ALL ON FUNCTIONS  FROM PUBLIC;
 
 
 --

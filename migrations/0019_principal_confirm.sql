@@ -17,4 +17,3 @@ ALTER TABLE fl.principal
 	ADD CONSTRAINT principal_credential CHECK ((confirmed_at IS NULL) =
 	    (token_hash IS NULL AND cert_sha256 IS NULL)),
 	ADD CONSTRAINT principal_confirmer CHECK (confirmed_by IS NULL OR confirmed_at IS NOT NULL);
-GRANT UPDATE (token_hash, confirmed_at, confirmed_by) ON fl.principal TO fundd_app;

@@ -84,12 +84,15 @@ $$;
 
 -- Authorisation of the HTTP endpoints that are not calls (/metrics, exports), of a call
 -- without usable credentials, and of a call whose params are bad (before it is told so):
--- records refusals as api.call() does. Returns {"principal": ...} or {"error": ...}.
+-- records refusals as api.call() does. The roles p_what needs are fl.method's (never the
+-- caller's say). Returns {"principal": ...} or {"error": ...}. An entry point of the
+-- daemon's role (functions/95_privileges.sql).
 CREATE OR REPLACE FUNCTION api.authorize(p_token bytea, p_cert bytea, p_what text,
-    p_roles text[], p_reason text, p_params jsonb) RETURNS jsonb
-LANGUAGE plpgsql AS $$
+    p_reason text, p_params jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	v	fl.principal;
+	v_roles	text[];
 BEGIN
 	IF p_reason IS NULL THEN
 		v := fl.authenticate(p_token, p_cert);
@@ -99,9 +102,13 @@ BEGIN
 		    coalesce(p_reason, CASE WHEN p_token IS NULL AND p_cert IS NULL
 		    THEN 'no_credentials' ELSE 'bad_credentials' END));
 	END IF;
-	IF cardinality(p_roles) > 0 AND NOT (v.roles && p_roles) THEN
+	SELECT m.roles INTO v_roles FROM fl.method m WHERE m.name = p_what;
+	IF v_roles IS NULL THEN
+		RAISE EXCEPTION 'api.authorize: % is no method or endpoint of fl.method', p_what;
+	END IF;
+	IF cardinality(v_roles) > 0 AND NOT (v.roles && v_roles) THEN
 		RETURN fl.refusal(v.principal_id, p_what, coalesce(p_params, '{}'), -32003,
-		    'role_required', jsonb_build_object('roles', to_jsonb(p_roles)));
+		    'role_required', jsonb_build_object('roles', to_jsonb(v_roles)));
 	END IF;
 	RETURN jsonb_build_object('principal', fl.principal_json(v));
 END

@@ -20,12 +20,23 @@ CREATE OR REPLACE TRIGGER account_no_truncate BEFORE TRUNCATE ON fl.account
 
 -- A posting joins an entry of its own transaction only, in its account's currency: what
 -- foreign keys on fl.posting would check, once per statement over all the postings it
--- inserted.
+-- inserted. And none joins an entry whose check (fl.entry_commit) already ran, say after
+-- SET CONSTRAINTS ALL IMMEDIATE: that check records the highest entry it passed in the
+-- transaction's setting fl.entry_checked, and entry ids grow.
 CREATE OR REPLACE FUNCTION fl.posting_guard_rows() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
 	v	record;
+	v_checked bigint := coalesce(nullif(current_setting('fl.entry_checked', true), ''),
+	    '0')::bigint;
 BEGIN
+	IF v_checked > 0 THEN
+		SELECT n.entry_id INTO v FROM new_postings n WHERE n.entry_id <= v_checked LIMIT 1;
+		IF FOUND THEN
+			RAISE EXCEPTION 'posting added to journal entry % after its balance check',
+			    v.entry_id;
+		END IF;
+	END IF;
 	SELECT n.entry_id, n.currency INTO v
 	  FROM new_postings n
 	 WHERE NOT EXISTS (SELECT 1 FROM fl.journal_entry e, fl.account a
@@ -82,8 +93,10 @@ CREATE OR REPLACE TRIGGER posting_fund_delta AFTER INSERT ON fl.posting
 -- least two postings and a zero sum in each currency. The one-currency case is a plain
 -- comparison and the grouped subquery runs only for an entry in several currencies (no
 -- method writes one): one IF holding both would be planned again for every entry.
+-- SECURITY DEFINER: a check left to COMMIT runs as the session's role, and the daemon's
+-- may not read fl.posting.
 CREATE OR REPLACE FUNCTION fl.entry_commit() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	-- scalars, not a record: an expression reading a record's fields is planned again
 	-- on every call
@@ -108,6 +121,9 @@ BEGIN
 	     GROUP BY currency HAVING sum(amount) <> 0) THEN
 		RAISE EXCEPTION 'journal entry % does not balance in every currency', NEW.entry_id;
 	END IF;
+	-- no posting may join the entry now (fl.posting_guard_rows)
+	PERFORM set_config('fl.entry_checked', greatest(NEW.entry_id, coalesce(nullif(
+	    current_setting('fl.entry_checked', true), ''), '0')::bigint)::text, true);
 	RETURN NULL;
 END
 $$;
@@ -297,4 +313,3 @@ SELECT e.entry_id, p.seq, e.at AS at_ts,
   JOIN fl.posting p USING (entry_id)
   JOIN fl.account a USING (account_id)
   JOIN fl.currency c ON c.code = p.currency;
-GRANT SELECT ON fl.ledger_export TO fundd_app;

@@ -23,6 +23,37 @@ BEGIN
 END
 $$;
 
+-- A fund starts with zero figures: they only ever move with the journal (docs/ledger.md,
+-- Balances).
+CREATE OR REPLACE FUNCTION fl.fund_insert_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF (NEW.received, NEW.earnings, NEW.pledged, NEW.committed, NEW.disbursed) <>
+	    (0, 0, 0, 0, 0) THEN
+		RAISE EXCEPTION 'fund %: a new fund''s figures are zero', NEW.code;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER fund_insert_guard BEFORE INSERT ON fl.fund
+	FOR EACH ROW EXECUTE FUNCTION fl.fund_insert_guard();
+
+-- Balance deltas come from the journal only: inserted by the trigger posting_fund_delta
+-- (functions/30_ledger.sql), never by a statement of its own, and never updated (the fold
+-- deletes them into the fund's row).
+CREATE OR REPLACE FUNCTION fl.fund_delta_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_OP <> 'INSERT' OR pg_trigger_depth() < 2 THEN
+		RAISE EXCEPTION 'fund balance deltas come from journal postings only: % refused',
+		    TG_OP;
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE OR REPLACE TRIGGER fund_delta_guard BEFORE INSERT OR UPDATE OR TRUNCATE
+	ON fl.fund_delta FOR EACH STATEMENT EXECUTE FUNCTION fl.fund_delta_guard();
+
 -- The fund's current figures: its row plus the deltas not yet folded in.
 CREATE OR REPLACE FUNCTION fl.fund_current(f fl.fund) RETURNS fl.fund
 LANGUAGE plpgsql STABLE AS $$

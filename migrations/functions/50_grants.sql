@@ -31,6 +31,40 @@ $$;
 CREATE OR REPLACE TRIGGER grant_guard BEFORE UPDATE OR DELETE ON fl.grant_application
 	FOR EACH ROW EXECUTE FUNCTION fl.grant_guard();
 
+-- A grant is born submitted, with nothing committed or paid, needing the approvals its
+-- fund's rule sets; it becomes approved only with that many approvals and its whole amount
+-- committed by a commitment entry of the same transaction (grant.approve's).
+CREATE OR REPLACE FUNCTION fl.grant_rule_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		IF NEW.status <> 'submitted' OR NEW.committed <> 0 OR NEW.disbursed <> 0 OR
+		    NEW.decided_at IS NOT NULL OR NEW.approvals_needed IS DISTINCT FROM
+		    (SELECT CASE WHEN NEW.amount > f.dual_approval_above THEN 2 ELSE 1 END
+		       FROM fl.fund f WHERE f.code = NEW.fund_code) THEN
+			RAISE EXCEPTION 'grant %: a new grant is submitted, with nothing committed, '
+			    'needing the approvals of its fund''s rule', NEW.grant_id;
+		END IF;
+		RETURN NEW;
+	END IF;
+	IF (SELECT count(*) FROM fl.grant_decision d
+	     WHERE d.grant_id = NEW.grant_id AND d.decision = 'approve') < NEW.approvals_needed
+	   OR NEW.committed <> NEW.amount
+	   OR NOT EXISTS (SELECT 1 FROM fl.journal_entry e
+	     WHERE e.at = now() AND e.txid = txid_current() AND e.kind = 'commitment'
+	       AND e.ref_id = NEW.grant_id) THEN
+		RAISE EXCEPTION 'grant % is approved only with % approvals and its commitment',
+		    NEW.grant_id, NEW.approvals_needed;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER grant_insert_guard BEFORE INSERT ON fl.grant_application
+	FOR EACH ROW EXECUTE FUNCTION fl.grant_rule_guard();
+CREATE OR REPLACE TRIGGER grant_approval_guard BEFORE UPDATE ON fl.grant_application
+	FOR EACH ROW WHEN (NEW.status = 'approved' AND OLD.status <> 'approved')
+	EXECUTE FUNCTION fl.grant_rule_guard();
+
 -- The creator of a grant never decides on it.
 CREATE OR REPLACE FUNCTION fl.grant_decision_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$

@@ -3,8 +3,8 @@
 -- transaction of the call. A background step, fl.audit_chain(), hash-chains committed
 -- events in seq order, up to a limit that it proves final, so writers never queue on the
 -- chain head. The daemon signs the chain head into fl.audit_checkpoint. The daemon's role
--- may insert events; everything else goes through SECURITY DEFINER functions, and nobody
--- may update or delete the history.
+-- writes events only through the entry points (docs/database-role.md), and nobody may
+-- update or delete the history.
 
 -- Events, the chain and checkpoints are never updated, deleted or truncated.
 CREATE OR REPLACE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON fl.audit_event
@@ -177,13 +177,11 @@ BEGIN
 	RETURN v_n;
 END
 $$;
-REVOKE EXECUTE ON FUNCTION fl.audit_chain(int) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION fl.audit_chain(int) TO fundd_app;
 
 -- Checkpoints: the head to sign, when it moved past the last checkpoint (else no row).
 CREATE OR REPLACE FUNCTION fl.audit_checkpoint_due() RETURNS TABLE (seq bigint, head_hash text,
     signed_at text)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	RETURN QUERY SELECT s.head_seq, encode(s.head_hash, 'hex'), fl.ts(clock_timestamp())
 	  FROM fl.audit_state s
@@ -207,8 +205,6 @@ BEGIN
 	RETURN FOUND;
 END
 $$;
-REVOKE EXECUTE ON FUNCTION fl.audit_checkpoint_add(bigint, text, text, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION fl.audit_checkpoint_add(bigint, text, text, text, text) TO fundd_app;
 
 -- audit.* ----------------------------------------------------------------------------------
 
@@ -339,4 +335,3 @@ SELECT e.seq, x.kind, x.line
 	    'head_hash', encode(k.head_hash, 'hex'), 'signed_at', fl.ts(k.signed_at),
 	    'signature', encode(k.signature, 'hex'), 'public_key', k.public_key)::text
 	  FROM fl.audit_checkpoint k WHERE k.seq = e.seq) AS x(kind, line);
-GRANT SELECT ON fl.audit_export TO fundd_app;

@@ -32,9 +32,9 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- The callers of a run, as api.call() finds them: the principal of p_token[k], or else of
--- p_cert[k], who must hold one of the roles p_roles[k] (a text[] literal) and not be a
--- partner confined to its own records. NULL when any is refused: a refusal, with its audit
--- event, is api.call()'s to make.
+-- p_cert[k], who must hold one of the roles p_roles[k] (a text[] literal: fl.method's, from
+-- api.call_many()) and not be a partner confined to its own records. NULL when any is
+-- refused: a refusal, with its audit event, is api.call()'s to make.
 CREATE OR REPLACE FUNCTION fl.bulk_callers(p_token bytea[], p_cert bytea[], p_roles text[])
 RETURNS fl.principal[]
 LANGUAGE plpgsql STABLE AS $$
@@ -118,21 +118,24 @@ END
 $$;
 
 -- A batch of api.call()s: the k-th row is api.call(p_token[k], p_cert[k], p_method[k],
--- p_roles[k]::text[], p_params[k], p_idem[k], p_ctx[k]). Runs of calls with a set form are
--- written as sets when it can take them.
+-- p_params[k], p_idem[k], p_ctx[k]). Runs of calls with a set form are written as sets when
+-- it can take them; the set forms check the callers' roles against those fl.method requires
+-- for the run's method, as api.call() does. An entry point of the daemon's role
+-- (functions/95_privileges.sql).
 CREATE OR REPLACE FUNCTION api.call_many(p_token bytea[], p_cert bytea[], p_method text[],
-    p_roles text[], p_params jsonb[], p_idem text[], p_ctx jsonb[]) RETURNS SETOF jsonb
-LANGUAGE plpgsql AS $$
+    p_params jsonb[], p_idem text[], p_ctx jsonb[]) RETURNS SETOF jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	v_n	int := cardinality(p_method);
 	v_res	jsonb[];
 	v_m	text;
+	v_roles	text[];	-- the run's method's roles, a text[] literal per call
 	i	int := 1;
 	j	int;
 	k	int;
 BEGIN
 	IF cardinality(p_token) <> v_n OR cardinality(p_cert) <> v_n OR
-	    cardinality(p_roles) <> v_n OR cardinality(p_params) <> v_n OR
+	    cardinality(p_params) <> v_n OR
 	    cardinality(p_idem) <> v_n OR cardinality(p_ctx) <> v_n THEN
 		RAISE EXCEPTION 'api.call_many: arrays of different lengths';
 	END IF;
@@ -145,11 +148,18 @@ BEGIN
 			j := j + 1;
 		END LOOP;
 		v_res := NULL;
-		IF j - i >= 2 AND v_m = 'contribution.receive' THEN
-			v_res := fl.receive_bulk(p_token[i:j - 1], p_cert[i:j - 1], p_roles[i:j - 1],
+		v_roles := NULL;
+		IF j - i >= 2 THEN
+			v_roles := array_fill((SELECT m.roles::text FROM fl.method m
+			    WHERE m.name = v_m), ARRAY[j - i]);
+		END IF;
+		IF v_roles[1] IS NULL THEN
+			NULL;	-- (one by one: api.call() refuses a method fl.method lacks)
+		ELSIF v_m = 'contribution.receive' THEN
+			v_res := fl.receive_bulk(p_token[i:j - 1], p_cert[i:j - 1], v_roles,
 			    p_params[i:j - 1], p_idem[i:j - 1]);
-		ELSIF j - i >= 2 AND v_m = 'grant.approve' THEN
-			v_res := fl.approve_bulk(p_token[i:j - 1], p_cert[i:j - 1], p_roles[i:j - 1],
+		ELSIF v_m = 'grant.approve' THEN
+			v_res := fl.approve_bulk(p_token[i:j - 1], p_cert[i:j - 1], v_roles,
 			    p_params[i:j - 1], p_idem[i:j - 1]);
 		END IF;
 		IF v_res IS NOT NULL THEN
@@ -160,8 +170,8 @@ BEGIN
 		END IF;
 		-- one by one: the run's calls, or the one call without a set form
 		FOR k IN i..j - 1 LOOP
-			RETURN NEXT api.call(p_token[k], p_cert[k], p_method[k], p_roles[k]::text[],
-			    p_params[k], p_idem[k], p_ctx[k]);
+			RETURN NEXT api.call(p_token[k], p_cert[k], p_method[k], p_params[k],
+			    p_idem[k], p_ctx[k]);
 		END LOOP;
 		i := j;
 	END LOOP;

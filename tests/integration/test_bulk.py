@@ -348,7 +348,7 @@ def test_call_many_answers_each_call_as_api_call_does(env, daemon):
     bad = hashlib.sha256(uniq("not-a-token").encode()).hexdigest()
     args = ("ARRAY['\\x%s'::bytea, NULL, '\\x%s'], ARRAY[NULL::bytea, NULL, NULL], "
             "ARRAY['contribution.receive', 'partner.create', 'fund.create'], "
-            "ARRAY['{admin}', '{admin}', '{admin}'], ARRAY['{}'::jsonb, '{}', '{}'], "
+            "ARRAY['{}'::jsonb, '{}', '{}'], "
             "ARRAY[NULL::text, NULL, NULL], ARRAY['{}'::jsonb, '{}', '{}']" % (bad, bad))
     out = env.sql("SELECT r FROM api.call_many(%s) AS r" % args).split("\n")
     rows = [json.loads(l) for l in out if l]
@@ -356,13 +356,13 @@ def test_call_many_answers_each_call_as_api_call_does(env, daemon):
     for token, method in ((bad, "contribution.receive"), (None, "partner.create"),
                           (bad, "fund.create")):
         one.append(json.loads(env.sql(
-            "SELECT api.call(%s, NULL, %s, '{admin}', '{}', NULL, '{}')"
+            "SELECT api.call(%s, NULL, %s, '{}', NULL, '{}')"
             % ("'\\x%s'::bytea" % token if token else "NULL", sql_lit(method))).strip()))
     assert rows == one, (rows, one)
     assert [(r["error"]["code"], r["error"]["data"]["reason"]) for r in rows] == [
         (-32001, "bad_credentials"), (-32001, "no_credentials"), (-32001, "bad_credentials")]
     p = psql(env, "SELECT api.call_many(ARRAY[NULL::bytea], ARRAY[NULL::bytea], "
-                  "ARRAY['a.b', 'c.d'], ARRAY['{}'], ARRAY['{}'::jsonb], ARRAY[NULL::text], "
+                  "ARRAY['a.b', 'c.d'], ARRAY['{}'::jsonb], ARRAY[NULL::text], "
                   "ARRAY['{}'::jsonb]);")
     assert p.returncode != 0 and "arrays of different lengths" in p.stderr, p.stderr
 
@@ -526,14 +526,15 @@ def test_a_many_statement_with_too_few_rows_is_not_run_again(env, daemon_factory
     code = new_fund(api, prefix="BR")["code"]
     pa = new_partner(api)["partner_id"]
     real = env.sql("SELECT pg_get_functiondef('api.call_many(bytea[], bytea[], text[], "
-                   "text[], jsonb[], text[], jsonb[])'::regprocedure)")
+                   "jsonb[], text[], jsonb[])'::regprocedure)")
     assert "CREATE OR REPLACE FUNCTION api.call_many(" in real, real
     r = psql(env, real.replace("FUNCTION api.call_many(", "FUNCTION fl.test_call_many_real(", 1)
              + ";\n" + """
         CREATE OR REPLACE FUNCTION api.call_many(p_token bytea[], p_cert bytea[],
-            p_method text[], p_roles text[], p_params jsonb[], p_idem text[],
-            p_ctx jsonb[]) RETURNS SETOF jsonb LANGUAGE sql AS $$
-            SELECT r FROM fl.test_call_many_real(p_token, p_cert, p_method, p_roles,
+            p_method text[], p_params jsonb[], p_idem text[], p_ctx jsonb[])
+            RETURNS SETOF jsonb LANGUAGE sql
+            SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            SELECT r FROM fl.test_call_many_real(p_token, p_cert, p_method,
                 p_params, p_idem, p_ctx) AS r
              LIMIT CASE WHEN cardinality(p_method) > 1 THEN cardinality(p_method) - 1 END
         $$;""")
@@ -548,7 +549,7 @@ def test_a_many_statement_with_too_few_rows_is_not_run_again(env, daemon_factory
         docs = run_queued(env, d, "fl.fund", _blockers(admin, pa, code), calls)[2:]
     finally:
         r = psql(env, real + ";\nDROP FUNCTION fl.test_call_many_real(bytea[], bytea[], "
-                 "text[], text[], jsonb[], text[], jsonb[]);")
+                 "text[], jsonb[], text[], jsonb[]);")
         assert r.returncode == 0, r.stderr
     for doc in docs:
         assert_error(doc, -32603, reason="internal_error")

@@ -672,11 +672,16 @@ def _status_in_db(env, disb_id):
 
 
 def test_db_sql_control(env, api, grant):
-    # the table and the role exist, and the daemon's role may read the row
+    # the table and the role exist: the owner reads the row, the daemon's role may not
+    # (docs/database-role.md)
     d = create(api, grant, "10.00")
-    p = psql(env, "SET ROLE fundd_app;\nSELECT status FROM fl.disbursement "
-                  "WHERE disbursement_id = %s;\n" % sql_lit(d["disbursement_id"]))
+    q = "SELECT status FROM fl.disbursement WHERE disbursement_id = %s;\n" % sql_lit(
+        d["disbursement_id"])
+    p = psql(env, q)
     assert p.returncode == 0 and p.stdout.strip() == "pending", (p.stdout, p.stderr)
+    p = psql(env, "SET ROLE fundd_app;\n" + q)
+    assert p.returncode != 0 and "permission denied for table disbursement" in p.stderr, \
+        (p.stdout, p.stderr)
 
 
 def test_db_daemon_role_cannot_unpay(env, api, checker, grant):

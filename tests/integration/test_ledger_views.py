@@ -323,12 +323,15 @@ def booked(api):
 
 
 def test_sql_control(env, booked):
-    # The tables the next tests use exist and are readable by the daemon's role.
-    p = psql(env, "SET ROLE fundd_app;\nSELECT count(*) FROM fl.posting;\n"
-                  "SELECT count(*) FROM fl.journal_entry;\n")
+    # The tables the next tests use exist (the owner reads them) and the daemon's role
+    # exists, with no privilege on them (docs/database-role.md).
+    q = "SELECT count(*) FROM fl.posting;\nSELECT count(*) FROM fl.journal_entry;\n"
+    p = psql(env, q)
     assert p.returncode == 0, p.stderr
     counts = [int(x) for x in p.stdout.split()]
     assert len(counts) == 2 and counts[0] >= 4 and counts[1] >= 2, p.stdout
+    p = psql(env, "SET ROLE fundd_app;\n" + q)
+    assert p.returncode != 0 and "permission denied for table posting" in p.stderr, p.stderr
 
 
 @pytest.mark.parametrize("stmt", [

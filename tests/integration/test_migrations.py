@@ -520,12 +520,38 @@ def test_a_new_method_joins_the_dispatcher(env, tree):
     p = env.fundd("migrate", conf=conf, timeout=120)
     assert p.returncode == 0, p.stderr
     token = "runner-probe-" + uniq("t")
+    # (the roles a method needs come from fundd's method table, which has no probe)
     env.devenv("psql", env.dir, "-d", db, "-c",
                "INSERT INTO fl.principal (name, roles, token_hash) VALUES "
-               "('probe', '{auditor}', sha256('%s'))" % token)
-    got = sql_in(env, db, "SELECT api.call(sha256('%s'), NULL, 'system.probe', '{}', "
+               "('probe', '{auditor}', sha256('%s')); INSERT INTO fl.method (name, roles) "
+               "VALUES ('system.probe', '{auditor}')" % token)
+    got = sql_in(env, db, "SELECT api.call(sha256('%s'), NULL, 'system.probe', "
                  "'{\"x\": 7}', NULL, '{}')" % token)
     assert got == '{"result": {"probe": 7}, "replayed": false}', got
+
+
+def test_a_method_table_that_differs_is_refused_until_migrated(env, tree):
+    """fl.method holds the roles of fundd's method table (daemon/methods.c), which api.call
+    checks: fundd refuses to serve a database whose table differs, and migrate writes it
+    again, with every privilege (docs/database-role.md)."""
+    d, db, conf = tree
+    env.devenv("psql", env.dir, "-d", db, "-c",
+               "UPDATE fl.method SET roles = '{}' WHERE name = 'returnee.list'; "
+               "DELETE FROM fl.method WHERE name = 'http.metrics'; "
+               "GRANT SELECT ON fl.principal TO fundd_app")
+    out = serve_refused(conf)
+    assert "the database's method table (fl.method) is not this fundd's" in out, out
+    p = env.fundd("migrate", conf=conf, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == [
+        "recorded this fundd's method table in fl.method (2 changes)"], p.stdout
+    assert sql_in(env, db, "SELECT roles FROM fl.method WHERE name IN ('returnee.list', "
+                  "'http.metrics') ORDER BY name") == "{admin,auditor}\n{admin,approver,auditor}"
+    assert sql_in(env, db, "SELECT has_table_privilege('fundd_app', 'fl.principal', "
+                  "'SELECT')") == "f"
+    serves(env, conf)
+    p = env.fundd("migrate", conf=conf, timeout=120)
+    assert p.stdout.startswith("schema is up to date"), p.stdout
 
 
 def test_a_run_is_one_transaction(env, tree):

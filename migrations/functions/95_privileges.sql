@@ -1,0 +1,68 @@
+-- The daemon's role and what it may do (docs/database-role.md): the method table that
+-- api.call() and api.authorize() take the required roles from, and every privilege of
+-- schemas fl and api, set in one place. The runner calls both at the end of every run, in
+-- its transaction, as the schema's owner.
+
+-- Sets fl.method to p_methods, {"<method or endpoint>": "<text[] literal of roles>"}: the
+-- compiled table of the fundd that migrates (daemon/methods.c). Returns how many rows it
+-- added, changed or removed.
+CREATE OR REPLACE FUNCTION fl.method_set(p_methods jsonb) RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_gone	int;
+	v_set	int;
+BEGIN
+	DELETE FROM fl.method m WHERE NOT p_methods ? m.name;
+	GET DIAGNOSTICS v_gone = ROW_COUNT;
+	INSERT INTO fl.method (name, roles)
+	SELECT j.key, j.value::text[] FROM jsonb_each_text(p_methods) j
+	ON CONFLICT (name) DO UPDATE SET roles = EXCLUDED.roles
+	 WHERE fl.method.roles IS DISTINCT FROM EXCLUDED.roles;
+	GET DIAGNOSTICS v_set = ROW_COUNT;
+	RETURN v_gone + v_set;
+END
+$$;
+
+-- Whether fl.method holds exactly p_methods (as fl.method_set() takes it): fundd refuses to
+-- serve otherwise, so that a binary and a database never disagree on who may call what.
+CREATE OR REPLACE FUNCTION fl.method_same(p_methods jsonb) RETURNS boolean
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	RETURN NOT EXISTS (SELECT 1 FROM fl.method m
+		FULL JOIN jsonb_each_text(p_methods) j ON j.key = m.name
+	       WHERE m.name IS NULL OR j.key IS NULL OR m.roles IS DISTINCT FROM j.value::text[]);
+END
+$$;
+
+-- Every privilege on schemas fl and api. PUBLIC gets nothing; fundd_app, the daemon's
+-- group role, gets EXECUTE on the entry points only, each SECURITY DEFINER with a fixed
+-- search_path, and SELECT on the two export views (no personal data, no token hashes) with
+-- the two time functions they and the export's range condition call. No table, sequence or
+-- other function: whatever else the daemon does goes through the entry points. A new
+-- object gets no privilege until it is listed here.
+CREATE OR REPLACE FUNCTION fl.apply_privileges() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	REVOKE ALL ON SCHEMA fl, api FROM PUBLIC, fundd_app;
+	REVOKE ALL ON ALL TABLES IN SCHEMA fl, api FROM PUBLIC, fundd_app;
+	REVOKE ALL ON ALL SEQUENCES IN SCHEMA fl, api FROM PUBLIC, fundd_app;
+	REVOKE ALL ON ALL FUNCTIONS IN SCHEMA fl, api FROM PUBLIC, fundd_app;
+	-- (functions created later, by the owner: not executable by PUBLIC)
+	ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+	GRANT USAGE ON SCHEMA fl, api TO fundd_app;
+	GRANT EXECUTE ON FUNCTION
+	    api.call(bytea, bytea, text, jsonb, text, jsonb),
+	    api.call_many(bytea[], bytea[], text[], jsonb[], text[], jsonb[]),
+	    api.authorize(bytea, bytea, text, text, jsonb),
+	    fl.purge_idempotency(),
+	    fl.fold_all(),
+	    fl.audit_chain(int),
+	    fl.audit_checkpoint_due(),
+	    fl.audit_checkpoint_add(bigint, text, text, text, text),
+	    fl.method_same(jsonb),
+	    fl.ts(timestamptz),
+	    fl.time_in(text)
+	    TO fundd_app;
+	GRANT SELECT ON fl.ledger_export, fl.audit_export TO fundd_app;
+END
+$$;
