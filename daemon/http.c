@@ -218,6 +218,12 @@ conn_read(struct conn *c)
 			c->t0 = now_usec();
 		p = evbuffer_search(in, "\r\n\r\n", 4, NULL);
 		if (p.pos < 0) {
+			/* a head ended by bare LFs would wait for a CRLF that never comes */
+			if (evbuffer_search(in, "\n\n", 2, NULL).pos >= 0 ||
+			    evbuffer_search(in, "\n\r\n", 3, NULL).pos >= 0) {
+				http_refuse(r, 400, "malformed request\n");
+				return;
+			}
 			if (len > (size_t)cfg->max_header_bytes)
 				http_refuse(r, 431, "request head too large\n");
 			return;
