@@ -17,6 +17,7 @@
 #include "rpc_error.h"
 #include "rpc_exec.h"
 #include "util.h"
+#include "validate.h"
 
 #ifndef FUND_VERSION
 #define FUND_VERSION "0.0.0"
@@ -224,6 +225,50 @@ authz_result(void *arg, enum db_status st, const PGresult *res)
 	exec_next(x);
 }
 
+/* A request refused by the parser before any call reached the database: its credentials,
+ * checked now, come first. Credentials that fail answer 401 (and the refusal is audited
+ * by api.authorize) whatever else is wrong; good ones leave the parser's answers. */
+static void
+check_result(void *arg, enum db_status st, const PGresult *res)
+{
+	struct rpc_exec	*x = arg;
+	cJSON		*a, *e, *code;
+
+	x->q = NULL;
+	if (st == DB_OK && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    (a = cJSON_Parse(PQgetvalue(res, 0, 0))) != NULL) {
+		e = cJSON_GetObjectItemCaseSensitive(a, "error");
+		code = cJSON_GetObjectItemCaseSensitive(e, "code");
+		if (cJSON_IsNumber(code) && code->valueint == RPC_UNAUTHENTICATED) {
+			cJSON_Delete(x->b->top_error);
+			x->b->top_error = cJSON_DetachItemFromObjectCaseSensitive(a, "error");
+			x->b->unauthenticated = 1;
+		}
+		cJSON_Delete(a);
+	} else
+		log_msg(LOG_WARN, x->peer, x->reqid, "credentials of a refused request not "
+		    "checked: the database did not answer");
+	exec_next(x);
+}
+
+/* 1 when the batch holds a refusal of the parser and no call that the database will
+ * see (with its credentials): they are to be checked on their own. */
+static int
+needs_check(const struct rpc_batch *b)
+{
+	int	i, refused = b->top_error != NULL;
+
+	for (i = 0; i < b->n; i++) {
+		const struct rpc_call *c = &b->calls[i];
+
+		if (c->m != NULL && (c->error == NULL || c->code == RPC_INVALID_PARAMS))
+			return 0;
+		if (c->error != NULL)
+			refused = 1;
+	}
+	return refused;
+}
+
 static void
 exec_done(evutil_socket_t fd, short what, void *arg)
 {
@@ -242,6 +287,19 @@ exec_next(struct rpc_exec *x)
 	struct rpc_call	*c;
 	char		 hash[67], ctx[256];
 
+	if (!x->b->checked) {
+		x->b->checked = 1;
+		if (needs_check(x->b)) {
+			vals[0] = x->auth.token_sha256[0] != '\0' ? x->auth.token_sha256 : NULL;
+			vals[1] = x->auth.cert_sha256[0] != '\0' ? x->auth.cert_sha256 : NULL;
+			vals[2] = "http.rpc";
+			vals[3] = "{}";
+			vals[4] = NULL;
+			vals[5] = NULL;
+			x->q = db_query(x->pool, Q_AUTHORIZE, vals, 0, check_result, x);
+			return;
+		}
+	}
 	for (; x->next < x->b->n; x->next++) {
 		c = &x->b->calls[x->next];
 		if (c->t0 == 0)
@@ -254,7 +312,10 @@ exec_next(struct rpc_exec *x)
 			vals[3] = c->m->roles;
 			vals[4] = NULL;
 			params = c->params != NULL ? cJSON_PrintUnformatted(c->params) : NULL;
-			vals[5] = params;
+			/* params that are not UTF-8 would fail the statement, and with it the
+			 * credentials check: the refusal is audited without them */
+			vals[5] = params != NULL && v_utf8(params, strlen(params)) == 0 ?
+			    params : NULL;
 			x->q = db_query(x->pool, Q_AUTHORIZE, vals, 0, authz_result, x);
 			free(params);
 			return;

@@ -606,6 +606,19 @@ v_text(const char *s, size_t maxbytes, const char **reason)
 }
 
 int
+v_utf8(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i, n;
+	uint32_t		 cp;
+
+	for (i = 0; i < len; i += n)
+		if ((n = utf8_decode(p + i, len - i, &cp)) == 0)
+			return (-1);
+	return (0);
+}
+
+int
 v_limit(double d, int *out, const char **reason)
 {
 	long long	i;

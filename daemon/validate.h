@@ -84,6 +84,10 @@ int	v_idempotency_key(const char *s, const char **reason);
  * "too_long", "bad_utf8", "control_character". */
 int	v_text(const char *s, size_t maxbytes, const char **reason);
 
+/* s[0..len) is well-formed UTF-8 (as v_text: no overlongs, surrogates or code points
+ * past U+10FFFF; NUL and control characters are fine here): 0, else -1. */
+int	v_utf8(const char *s, size_t len);
+
 /* `limit` given as a JSON number: an integer 1..V_LIMIT_MAX. Pass the double
  * cJSON holds; non-integers, 0, negatives and > max are refused (NaN is
  * "not_an_integer", infinities "out_of_range"); *out is written only on

@@ -1,7 +1,9 @@
 /*
  * fuzz_request.c: libFuzzer target for the request path: the HTTP head parser, then the
  * JSON-RPC parser, param validation and response rendering on the body. No I/O, no
- * database: everything up to the point where a call would be sent to PostgreSQL.
+ * database: everything up to the point where a call would be sent to PostgreSQL. The
+ * answer must itself be strict JSON (the reader takes it back without -32700): ids echoed
+ * as their text, keys and reasons rendered whole.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,7 +36,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	out = rpc_render(b, &status);
 	if (status != 200 && status != 204 && status != 401 && status != 503)
 		abort();
-	free(out);
 	rpc_batch_free(b);
+	if (out != NULL) {
+		const cJSON	*code;
+
+		b = rpc_parse(out, strlen(out));
+		code = cJSON_GetObjectItemCaseSensitive(b->top_error, "code");
+		if (cJSON_IsNumber(code) && code->valueint == -32700)
+			abort();
+		rpc_batch_free(b);
+	}
+	free(out);
 	return 0;
 }
