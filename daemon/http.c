@@ -166,7 +166,7 @@ dispatch(struct conn *c)
 		c->keepalive = 0;
 	/* an address that keeps failing to authenticate waits, on a timer */
 	if (!(c->req.route->flags & HTTP_R_UNTHROTTLED) &&
-	    (ms = throttle_wait_ms(c->addr)) > 0) {
+	    (ms = throttle_wait_ms(c->addr, http_req_cred_key(&c->req))) > 0) {
 		struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
 
 		if (c->ev_throttle == NULL)
@@ -550,6 +550,23 @@ http_req_creds(const struct http_req *r, const struct auth_creds **creds)
 {
 	*creds = &r->creds;
 	return r->creds_state;
+}
+
+const char *
+http_req_cred_key(const struct http_req *r)
+{
+	if (r->creds_state == HTTP_CREDS_BAD)
+		return "bad";
+	if (r->creds_state != HTTP_CREDS_OK)
+		return "";
+	return r->creds.token_sha256[0] != '\0' ? r->creds.token_sha256 :
+	    r->creds.cert_sha256;
+}
+
+void
+http_req_authenticated(struct http_req *r)
+{
+	r->authenticated = 1;
 }
 
 struct event_base *

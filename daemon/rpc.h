@@ -39,6 +39,7 @@ struct rpc_batch {
 	cJSON		*top_error;	/* a whole-body error (-32700, -32600 on the array) */
 	int		 checked;	/* credentials checked for a request with errors */
 	int		 unauthenticated; /* they failed: top_error is the -32001 */
+	int		 authenticated;	/* the database (or the cache) took them */
 };
 
 struct rpc_batch	*rpc_parse(const char *body, size_t len);

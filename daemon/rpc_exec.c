@@ -65,7 +65,10 @@ take_answer(struct rpc_exec *x, struct rpc_call *c, const char *text)
 		c->error = e;
 		r = cJSON_GetObjectItemCaseSensitive(e, "code");
 		c->code = cJSON_IsNumber(r) ? r->valueint : RPC_INTERNAL_ERROR;
+		if (c->code != RPC_UNAUTHENTICATED)
+			x->b->authenticated = 1;
 	} else {
+		x->b->authenticated = 1;
 		int replayed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "replayed"));
 
 		c->result = cJSON_DetachItemFromObjectCaseSensitive(a, "result");
@@ -99,6 +102,8 @@ take_sql_error(struct rpc_exec *x, struct rpc_call *c, const PGresult *res)
 		cJSON_Delete(c->error);
 		c->error = e;
 		c->code = cJSON_IsNumber(code) ? code->valueint : RPC_INTERNAL_ERROR;
+		if (c->code != RPC_UNAUTHENTICATED)
+			x->b->authenticated = 1;	/* raised by the method, past the check */
 		return 0;
 	}
 	if ((strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) &&
@@ -164,6 +169,7 @@ cache_lookup(struct rpc_exec *x, struct rpc_call *c)
 	cJSON_Delete(c->result);
 	c->result = r;
 	c->code = 0;
+	x->b->authenticated = 1;
 	return 1;
 }
 
@@ -218,6 +224,8 @@ authz_result(void *arg, enum db_status st, const PGresult *res)
 			c->error = e;
 			c->code = cJSON_IsNumber(code) ? code->valueint : RPC_INTERNAL_ERROR;
 		}
+		if (c->code != RPC_UNAUTHENTICATED)
+			x->b->authenticated = 1;
 		cJSON_Delete(a);
 	}
 	call_finish(x, c);
@@ -243,7 +251,8 @@ check_result(void *arg, enum db_status st, const PGresult *res)
 			cJSON_Delete(x->b->top_error);
 			x->b->top_error = cJSON_DetachItemFromObjectCaseSensitive(a, "error");
 			x->b->unauthenticated = 1;
-		}
+		} else if (e == NULL)
+			x->b->authenticated = 1;
 		cJSON_Delete(a);
 	} else
 		log_msg(LOG_WARN, x->peer, x->reqid, "credentials of a refused request not "
