@@ -19,7 +19,8 @@ error_object(int code, const char *reason, const char *field)
 	cJSON_AddNumberToObject(e, "code", code);
 	cJSON_AddStringToObject(e, "message", rpc_error_message(code));
 	cJSON_AddStringToObject(d, "reason", reason);
-	if (field != NULL)
+	/* a field is a key of the request: one that is not UTF-8 is not echoed */
+	if (field != NULL && v_utf8(field, strlen(field)) == 0)
 		cJSON_AddStringToObject(d, "field", field);
 	cJSON_AddItemToObject(e, "data", d);
 	return e;
@@ -99,8 +100,7 @@ parse_call(const cJSON *o, struct rpc_call *c, const char *raw, size_t rawlen)
 	}
 	/* cJSON keeps the first copy of a key, PostgreSQL's jsonb the last: neither is right */
 	if ((d = dup_key(o)) != NULL) {
-		rpc_set_error(c, RPC_INVALID_REQUEST, "duplicate_key",
-		    v_utf8(d, strlen(d)) == 0 ? d : NULL);
+		rpc_set_error(c, RPC_INVALID_REQUEST, "duplicate_key", d);
 		return;
 	}
 	id = cJSON_GetObjectItemCaseSensitive(o, "id");

@@ -2,7 +2,7 @@
  * fuzz_request.c: libFuzzer target for the request path: the HTTP head parser, then the
  * JSON-RPC parser, param validation and response rendering on the body. No I/O, no
  * database: everything up to the point where a call would be sent to PostgreSQL. The
- * answer must itself be strict JSON (the reader takes it back without -32700): ids echoed
+ * answer must itself be UTF-8 and strict JSON (the reader takes it back without -32700): ids echoed
  * as their text, keys and reasons rendered whole.
  */
 #include <stdint.h>
@@ -11,6 +11,7 @@
 
 #include "http_parse.h"
 #include "rpc.h"
+#include "validate.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -39,6 +40,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rpc_batch_free(b);
 	if (out != NULL) {
 		const cJSON	*code;
+
+		if (v_utf8(out, strlen(out)) != 0)
+			abort();
 
 		b = rpc_parse(out, strlen(out));
 		code = cJSON_GetObjectItemCaseSensitive(b->top_error, "code");

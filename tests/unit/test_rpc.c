@@ -628,6 +628,22 @@ test_bad_ids_refused(void **state)
 	assert_null(strchr(out, 0xff));
 	cJSON_Delete(r);
 	free(out);
+	/* nor is any key of the request that is not UTF-8 */
+	{
+		static const char k[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+		    "\"principal.create\",\"params\":{\"n\xff\":1}}";
+		static const char m[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"x\xc0\":1,"
+		    "\"method\":\"system.version\"}";
+
+		out = render_text(k, sizeof(k) - 1, &st);
+		assert_null(strchr(out, 0xff));
+		assert_non_null(strstr(out, "unknown_param"));
+		free(out);
+		out = render_text(m, sizeof(m) - 1, &st);
+		assert_null(strchr(out, 0xc0));
+		assert_non_null(strstr(out, "unknown_member"));
+		free(out);
+	}
 	single_error("{\"jsonrpc\":\"2.0\",\"id\":[1],\"method\":\"system.version\"}",
 	    -32600, "bad_id", "id");
 	single_error("{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"system.version\"}",
