@@ -81,12 +81,14 @@ roles_result(void *arg, enum db_status st, const PGresult *res)
 	a->q = NULL;
 	switch ((code = authorize_result(st, res, reason, sizeof(reason)))) {
 	case RPC_OK:
+		http_req_authenticated(a->r);
 		a->next(a->r);
 		return;
 	case RPC_UNAUTHENTICATED:
 		reply_rpc_error(a->r, 401, code, reason);
 		return;
 	case RPC_FORBIDDEN:
+		http_req_authenticated(a->r);
 		reply_rpc_error(a->r, 403, code, reason);
 		return;
 	case RPC_DB_UNAVAILABLE:

@@ -34,6 +34,8 @@ rpc_done(void *arg)
 	char		*body;
 	int		 status;
 
+	if (s->b->authenticated)
+		http_req_authenticated(s->r);
 	body = rpc_render(s->b, &status);
 	http_reply(s->r, status, "application/json", body != NULL ? body : "",
 	    body != NULL ? strlen(body) : 0,

@@ -166,7 +166,7 @@ dispatch(struct conn *c)
 		c->keepalive = 0;
 	/* an address that keeps failing to authenticate waits, on a timer */
 	if (!(c->req.route->flags & HTTP_R_UNTHROTTLED) &&
-	    (ms = throttle_wait_ms(c->addr)) > 0) {
+	    (ms = throttle_wait_ms(c->addr, http_req_cred_key(&c->req))) > 0) {
 		struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
 
 		if (c->ev_throttle == NULL)
@@ -218,6 +218,12 @@ conn_read(struct conn *c)
 			c->t0 = now_usec();
 		p = evbuffer_search(in, "\r\n\r\n", 4, NULL);
 		if (p.pos < 0) {
+			/* a head ended by bare LFs would wait for a CRLF that never comes */
+			if (evbuffer_search(in, "\n\n", 2, NULL).pos >= 0 ||
+			    evbuffer_search(in, "\n\r\n", 3, NULL).pos >= 0) {
+				http_refuse(r, 400, "malformed request\n");
+				return;
+			}
 			if (len > (size_t)cfg->max_header_bytes)
 				http_refuse(r, 431, "request head too large\n");
 			return;
@@ -544,6 +550,23 @@ http_req_creds(const struct http_req *r, const struct auth_creds **creds)
 {
 	*creds = &r->creds;
 	return r->creds_state;
+}
+
+const char *
+http_req_cred_key(const struct http_req *r)
+{
+	if (r->creds_state == HTTP_CREDS_BAD)
+		return "bad";
+	if (r->creds_state != HTTP_CREDS_OK)
+		return "";
+	return r->creds.token_sha256[0] != '\0' ? r->creds.token_sha256 :
+	    r->creds.cert_sha256;
+}
+
+void
+http_req_authenticated(struct http_req *r)
+{
+	r->authenticated = 1;
 }
 
 struct event_base *

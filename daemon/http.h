@@ -71,6 +71,9 @@ const char		*http_req_query(const struct http_req *);	/* after '?', or "" */
 const char		*http_req_body(const struct http_req *, size_t *len);
 /* The request's credentials (bearer token first, else client certificate). */
 enum http_creds		 http_req_creds(const struct http_req *, const struct auth_creds **);
+/* The request's credentials were found good (by the database or the credentials cache):
+ * its answer ends their slow-down (throttle.h). */
+void			 http_req_authenticated(struct http_req *);
 struct event_base	*http_req_base(const struct http_req *);
 struct db_pool		*http_req_pool(const struct http_req *);
 const struct cfg	*http_req_cfg(const struct http_req *);

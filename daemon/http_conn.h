@@ -41,6 +41,7 @@ struct http_req {
 	const struct http_route	*route;
 	int			 creds_state;	/* enum http_creds */
 	struct auth_creds	 creds;
+	int			 authenticated;	/* creds found good */
 	char			*body;
 	size_t			 body_len;
 	struct {
@@ -88,5 +89,9 @@ struct http {
 	unsigned long		 reqseq;
 	struct evbuffer		*scratch;	/* a response being built */
 };
+
+/* What the throttle counts failures of (throttle.h): the credential's hash, "bad" for a
+ * malformed Authorization header, "" for none. */
+const char	*http_req_cred_key(const struct http_req *);
 
 #endif

@@ -12,7 +12,7 @@ is_tchar(unsigned char c)
 	return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
-/* Next line [*pos, eol) without its terminator; -1 if there is none. */
+/* Next line [*pos, eol) without its CRLF; -1 if there is none or it ends in a bare LF. */
 static int
 next_line(const char *buf, size_t len, size_t *pos, const char **line, size_t *llen)
 {
@@ -23,8 +23,9 @@ next_line(const char *buf, size_t len, size_t *pos, const char **line, size_t *l
 	if (nl == NULL)
 		return -1;
 	n = (size_t)(nl - s);
-	if (n > 0 && s[n - 1] == '\r')
-		n--;
+	if (n == 0 || s[n - 1] != '\r')
+		return -1;	/* bare LF */
+	n--;
 	*line = s;
 	*llen = n;
 	*pos += (size_t)(nl - s) + 1;
@@ -75,11 +76,35 @@ parse_request_line(const char *l, size_t n, struct http_head *h)
 		return 400;
 	if (tl >= HTTP_MAX_TARGET)
 		return 414;
-	if (l[ts] != '/')
-		return 400;
 	for (size_t k = ts; k < ts + tl; k++)
 		if ((unsigned char)l[k] <= 0x20 || (unsigned char)l[k] >= 0x7f)
 			return 400;
+	if (l[ts] != '/') {
+		/* RFC 9112 3.2.2 absolute-form: scheme "://" authority, then the path (or
+		 * none: "/"); the authority is not looked at (Host is still required) */
+		size_t	sl = tl >= 8 && strncasecmp(l + ts, "https://", 8) == 0 ? 8 :
+			    tl >= 7 && strncasecmp(l + ts, "http://", 7) == 0 ? 7 : 0;
+		size_t	a = ts + sl;
+
+		if (sl == 0)
+			return 400;
+		while (a < ts + tl && l[a] != '/' && l[a] != '?')
+			a++;
+		if (a == ts + sl)
+			return 400;	/* no authority */
+		tl -= a - ts;
+		ts = a;
+		if (tl == 0 || l[ts] == '?') {
+			/* "http://host" or "http://host?q": the path is "/" */
+			h->path[0] = '/';
+			h->path[1] = '\0';
+			if (tl > 0) {
+				memcpy(h->query, l + ts + 1, tl - 1);
+				h->query[tl - 1] = '\0';
+			}
+			goto version;
+		}
+	}
 	q = memchr(l + ts, '?', tl);
 	if (q != NULL) {
 		size_t pl = (size_t)(q - (l + ts));
@@ -92,6 +117,7 @@ parse_request_line(const char *l, size_t n, struct http_head *h)
 		memcpy(h->path, l + ts, tl);
 		h->path[tl] = '\0';
 	}
+version:
 	i++;
 	if (n - i != 8 || strncmp(l + i, "HTTP/", 5) != 0 || l[i + 6] != '.' ||
 	    !isdigit((unsigned char)l[i + 5]) || !isdigit((unsigned char)l[i + 7]))
@@ -114,8 +140,8 @@ http_parse_head(const char *buf, size_t len, struct http_head *h)
 	if (memchr(buf, '\0', len) != NULL)
 		return 400;
 	/* RFC 9112 2.2: ignore at least one empty line before the request line */
-	while (pos < len && (buf[pos] == '\r' || buf[pos] == '\n'))
-		pos++;
+	while (pos + 1 < len && buf[pos] == '\r' && buf[pos + 1] == '\n')
+		pos += 2;
 	if (next_line(buf, len, &pos, &l, &n) != 0)
 		return 400;
 	if ((rc = parse_request_line(l, n, h)) != 0)

@@ -23,9 +23,11 @@ struct http_head {
 	int		 auth_seen;
 };
 
-/* Parse the head in buf[0..len), which ends with the blank line ("\r\n\r\n"; bare "\n"
- * line ends are accepted). Returns 0, or the HTTP status to answer with: 400 malformed,
- * 414 target too long, 505 not HTTP/1.x. */
+/* Parse the head in buf[0..len), which ends with the blank line ("\r\n\r\n"; a bare "\n"
+ * line end is malformed). The target is origin-form ("/rpc?x") or absolute-form
+ * ("https://host/rpc?x", RFC 9112 3.2.2: path is what follows the authority, "/" when
+ * nothing does). Returns 0, or the HTTP status to answer with: 400 malformed, 414 target
+ * too long, 505 not HTTP/1.x. */
 int	http_parse_head(const char *buf, size_t len, struct http_head *out);
 
 #endif

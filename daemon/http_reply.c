@@ -96,7 +96,9 @@ http_reply(struct http_req *r, int status, const char *ctype, const char *body, 
 		evbuffer_add(out, body, len);
 	metrics_http(status);
 	if (status == 401)
-		throttle_failed(c->addr);
+		throttle_failed(c->addr, http_req_cred_key(r));
+	else if (r->authenticated)
+		throttle_ok(c->addr, http_req_cred_key(r));
 	log_msg(status >= 500 ? LOG_WARN : LOG_DEBUG, c->peer, c->reqid[0] ? c->reqid : NULL,
 	    "%s %s -> %d (%lld us)", r->head.method[0] ? r->head.method : "-",
 	    r->head.path[0] ? r->head.path : "-", status,
@@ -134,6 +136,8 @@ http_stream_begin(struct http_req *r, const char *ctype, const char *extra)
 	    "Connection: %s\r\n%s\r\n", ctype, c->reqid, c->keepalive ? "keep-alive" : "close",
 	    extra != NULL ? extra : "");
 	metrics_http(200);
+	if (r->authenticated)
+		throttle_ok(c->addr, http_req_cred_key(r));
 	c->state = CS_STREAMING;
 	r->stream_head_sent = 1;
 	bufferevent_setwatermark(c->bev, EV_WRITE, HTTP_STREAM_LOWAT, 0);

@@ -14,7 +14,8 @@
 #include <cjson/cJSON.h>
 
 enum ptype {
-	PT_TEXT,	/* free text, 1..max bytes */
+	PT_TEXT,	/* free text, 1..max characters */
+	PT_NAME,	/* a name: free text, not blank, no bidirectional controls */
 	PT_ID,		/* opaque id */
 	PT_ENUM,	/* one of choices "a|b|c" */
 	PT_ROLES,	/* non-empty array of role names */
@@ -39,7 +40,8 @@ struct param {
 	const char	*name;
 	enum ptype	 type;
 	int		 required;
-	size_t		 max;		/* PT_TEXT, PT_CODE: bytes */
+	size_t		 max;		/* PT_TEXT, PT_NAME, PT_EMAIL: characters;
+					 * PT_CODE: bytes */
 	const char	*choices;	/* PT_ENUM */
 	const char	*currency_param; /* PT_MONEY */
 };

@@ -762,6 +762,7 @@ migrate_check(PGconn *c, const char *dir, char **cause)
 		    "run 'fundd -c FILE migrate'", t.nv);
 		goto out;
 	}
+	/* an earlier form first: it names what the operator would otherwise wonder about */
 	for (i = 0; i < s.pending; i++) {
 		if (s.reworked[i]) {
 			*cause = xasprintf("the database ran an earlier form of migration %s; "

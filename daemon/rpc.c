@@ -19,7 +19,8 @@ error_object(int code, const char *reason, const char *field)
 	cJSON_AddNumberToObject(e, "code", code);
 	cJSON_AddStringToObject(e, "message", rpc_error_message(code));
 	cJSON_AddStringToObject(d, "reason", reason);
-	if (field != NULL)
+	/* a field is a key of the request: one that is not UTF-8 is not echoed */
+	if (field != NULL && v_utf8(field, strlen(field)) == 0)
 		cJSON_AddStringToObject(d, "field", field);
 	cJSON_AddItemToObject(e, "data", d);
 	return e;
@@ -35,25 +36,88 @@ rpc_set_error(struct rpc_call *c, int code, const char *reason, const char *fiel
 	c->code = code;
 }
 
-/* One request object into c. */
+static unsigned
+key_hash(const char *s)
+{
+	unsigned	h = 2166136261u;
+
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+/* The first key found twice in one object anywhere in o (inner objects first), or NULL.
+ * A hash table per object keeps it linear; the recursion is bounded by cJSON's nesting
+ * limit, which the strict reader below also enforces. */
+static const char *
+dup_key(const cJSON *o)
+{
+	const cJSON	*v, *w, **tab;
+	const char	*d = NULL;
+	size_t		 n = 0, cap = 16, h;
+
+	for (v = o->child; v != NULL; v = v->next) {
+		if ((cJSON_IsObject(v) || cJSON_IsArray(v)) && (d = dup_key(v)) != NULL)
+			return d;
+		n++;
+	}
+	if (!cJSON_IsObject(o) || n < 2)
+		return NULL;
+	if (n <= 8) {
+		for (v = o->child; v != NULL; v = v->next)
+			for (w = v->next; w != NULL; w = w->next)
+				if (strcmp(v->string, w->string) == 0)
+					return v->string;
+		return NULL;
+	}
+	while (cap < 2 * n)
+		cap *= 2;
+	tab = xcalloc(cap, sizeof(*tab));
+	for (v = o->child; v != NULL && d == NULL; v = v->next) {
+		for (h = key_hash(v->string) & (cap - 1); tab[h] != NULL; h = (h + 1) & (cap - 1))
+			if (strcmp(tab[h]->string, v->string) == 0) {
+				d = v->string;
+				break;
+			}
+		tab[h] = v;
+	}
+	free(tab);
+	return d;
+}
+
+/* One request object into c; raw: the text of its id when that is a number. */
 static void
-parse_call(const cJSON *o, struct rpc_call *c)
+parse_call(const cJSON *o, struct rpc_call *c, const char *raw, size_t rawlen)
 {
 	const cJSON	*v, *id, *method, *params;
-	const char	*field = NULL, *reason = NULL;
+	const char	*field = NULL, *reason = NULL, *d;
+	char		*t;
 
 	c->midx = -1;
 	if (!cJSON_IsObject(o)) {
 		rpc_set_error(c, RPC_INVALID_REQUEST, "not_an_object", NULL);
 		return;
 	}
+	/* cJSON keeps the first copy of a key, PostgreSQL's jsonb the last: neither is right */
+	if ((d = dup_key(o)) != NULL) {
+		rpc_set_error(c, RPC_INVALID_REQUEST, "duplicate_key", d);
+		return;
+	}
 	id = cJSON_GetObjectItemCaseSensitive(o, "id");
-	if (id != NULL && !cJSON_IsString(id) && !cJSON_IsNumber(id) && !cJSON_IsNull(id)) {
+	if (id != NULL && ((!cJSON_IsString(id) && !cJSON_IsNumber(id) && !cJSON_IsNull(id)) ||
+	    (cJSON_IsString(id) && v_utf8(id->valuestring, strlen(id->valuestring)) != 0) ||
+	    (cJSON_IsNumber(id) && rawlen == 0))) {
 		rpc_set_error(c, RPC_INVALID_REQUEST, "bad_id", "id");
 		return;
 	}
 	c->notification = id == NULL;
-	c->id = id != NULL ? cJSON_Duplicate(id, 1) : NULL;
+	if (cJSON_IsNumber(id)) {
+		/* echoed as sent: 9007199254740993 is not a double, 1e400 not even finite */
+		t = xstrndup(raw, rawlen);
+		c->id = cJSON_CreateRaw(t);
+		free(t);
+	} else
+		c->id = id != NULL ? cJSON_Duplicate(id, 1) : NULL;
 	cJSON_ArrayForEach(v, o) {
 		if (strcmp(v->string, "jsonrpc") != 0 && strcmp(v->string, "method") != 0 &&
 		    strcmp(v->string, "params") != 0 && strcmp(v->string, "id") != 0) {
@@ -127,23 +191,228 @@ has_nul_escape(const char *s, size_t len)
 	return 0;
 }
 
+/*
+ * The strict reader: cJSON accepts raw control characters in strings (a raw NUL cuts the
+ * value), numbers such as "01" or "1." and keeps no number's text. This pass, before
+ * cJSON, checks the RFC 8259 grammar in one linear, non-recursive walk (nesting at most
+ * RPC_DEPTH_MAX, cJSON's own limit) and records the text of each call's id when it is a
+ * number: ids[k] for the body's object (k = 0) or the k-th element of its array.
+ */
+enum scan_rc { SCAN_OK, SCAN_SYNTAX, SCAN_CONTROL };
+
+struct id_span {
+	size_t	off, len;
+};
+
+static int
+is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int
+is_dig(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+hex_val(char c)
+{
+	if (is_dig(c))
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The string at s[*i] == '"', to just past its closing quote; *is_id: its value is "id". */
+static enum scan_rc
+scan_string(const char *s, size_t len, size_t *i, int *is_id)
+{
+	size_t		j = *i + 1, n = 0;
+	unsigned char	c, dec[2] = { 0, 0 };
+	unsigned	v;
+	int		k, x;
+
+	for (;;) {
+		if (j >= len)
+			return SCAN_SYNTAX;
+		c = (unsigned char)s[j];
+		if (c == '"')
+			break;
+		if (c < 0x20)
+			return SCAN_CONTROL;
+		if (c == '\\') {
+			if (j + 1 >= len)
+				return SCAN_SYNTAX;
+			c = (unsigned char)s[j + 1];
+			if (c == 'u') {
+				if (j + 5 >= len)
+					return SCAN_SYNTAX;
+				for (v = 0, k = 2; k < 6; k++) {
+					if ((x = hex_val(s[j + k])) < 0)
+						return SCAN_SYNTAX;
+					v = v * 16 + (unsigned)x;
+				}
+				c = v < 0x80 ? (unsigned char)v : 0xff;
+				j += 6;
+			} else if (c == '"' || c == '\\' || c == '/') {
+				j += 2;
+			} else if (c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't') {
+				c = 0x01;
+				j += 2;
+			} else
+				return SCAN_SYNTAX;
+		} else
+			j++;
+		if (n < 2)
+			dec[n] = c;
+		n++;
+	}
+	*is_id = n == 2 && dec[0] == 'i' && dec[1] == 'd';
+	*i = j + 1;
+	return SCAN_OK;
+}
+
+/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? at s[*i]; -1 if it is not one. */
+static int
+scan_number(const char *s, size_t len, size_t *i)
+{
+	size_t	j = *i;
+
+	if (j < len && s[j] == '-')
+		j++;
+	if (j >= len || !is_dig(s[j]))
+		return -1;
+	if (s[j] == '0')
+		j++;
+	else
+		while (j < len && is_dig(s[j]))
+			j++;
+	if (j < len && s[j] == '.') {
+		if (++j >= len || !is_dig(s[j]))
+			return -1;
+		while (j < len && is_dig(s[j]))
+			j++;
+	}
+	if (j < len && (s[j] == 'e' || s[j] == 'E')) {
+		j++;
+		if (j < len && (s[j] == '+' || s[j] == '-'))
+			j++;
+		if (j >= len || !is_dig(s[j]))
+			return -1;
+		while (j < len && is_dig(s[j]))
+			j++;
+	}
+	*i = j;
+	return 0;
+}
+
+static enum scan_rc
+scan_body(const char *s, size_t len, struct id_span *ids, int nids)
+{
+	enum { VALUE, VALUE_OR_END, AFTER, KEY, KEY_OR_END }	state = VALUE;
+	char		st[RPC_DEPTH_MAX];
+	int		depth = 0, top_array = 0, elements = 0, call = 0;
+	int		want_id = 0, id_here, is_id;
+	size_t		i = 0, v0;
+	enum scan_rc	rc;
+
+	for (;;) {
+		while (i < len && is_ws(s[i]))
+			i++;
+		if (state == AFTER) {
+			if (depth == 0)
+				return i == len ? SCAN_OK : SCAN_SYNTAX;
+			if (i >= len)
+				return SCAN_SYNTAX;
+			if (s[i] == ',') {
+				i++;
+				state = st[depth - 1] == '{' ? KEY : VALUE;
+			} else if (s[i] == (st[depth - 1] == '{' ? '}' : ']')) {
+				i++;
+				depth--;
+			} else
+				return SCAN_SYNTAX;
+			continue;
+		}
+		if (i >= len)
+			return SCAN_SYNTAX;
+		if ((state == VALUE_OR_END && s[i] == ']') || (state == KEY_OR_END && s[i] == '}')) {
+			i++;
+			depth--;
+			state = AFTER;
+			continue;
+		}
+		if (state == KEY || state == KEY_OR_END) {
+			if (s[i] != '"')
+				return SCAN_SYNTAX;
+			if ((rc = scan_string(s, len, &i, &is_id)) != SCAN_OK)
+				return rc;
+			while (i < len && is_ws(s[i]))
+				i++;
+			if (i >= len || s[i] != ':')
+				return SCAN_SYNTAX;
+			i++;
+			want_id = is_id && depth == (top_array ? 2 : 1);
+			state = VALUE;
+			continue;
+		}
+		/* a value */
+		if (depth == 0 && s[i] == '[')
+			top_array = 1;
+		if (depth == 1 && top_array)
+			call = elements++;
+		id_here = want_id;
+		want_id = 0;
+		v0 = i;
+		state = AFTER;
+		if (s[i] == '{' || s[i] == '[') {
+			if (depth == RPC_DEPTH_MAX)
+				return SCAN_SYNTAX;
+			st[depth++] = s[i];
+			state = s[i] == '{' ? KEY_OR_END : VALUE_OR_END;
+			i++;
+		} else if (s[i] == '"') {
+			if ((rc = scan_string(s, len, &i, &is_id)) != SCAN_OK)
+				return rc;
+		} else if (s[i] == '-' || is_dig(s[i])) {
+			if (scan_number(s, len, &i) != 0)
+				return SCAN_SYNTAX;
+			if (id_here && call < nids) {
+				ids[call].off = v0;
+				ids[call].len = i - v0;
+			}
+		} else if (len - i >= 4 && memcmp(s + i, "true", 4) == 0)
+			i += 4;
+		else if (len - i >= 5 && memcmp(s + i, "false", 5) == 0)
+			i += 5;
+		else if (len - i >= 4 && memcmp(s + i, "null", 4) == 0)
+			i += 4;
+		else
+			return SCAN_SYNTAX;
+	}
+}
+
 struct rpc_batch *
 rpc_parse(const char *body, size_t len)
 {
 	struct rpc_batch	*b = xcalloc(1, sizeof(*b));
+	struct id_span		 ids[RPC_BATCH_MAX];
 	cJSON			*root, *e;
-	const char		*end = NULL;
+	enum scan_rc		 rc;
 	int			 i = 0;
 
-	root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-	/* one JSON value and nothing after it but whitespace */
-	while (root != NULL && end < body + len && (*end == ' ' || *end == '\t' ||
-	    *end == '\r' || *end == '\n'))
-		end++;
-	if (root != NULL && end != body + len) {
-		cJSON_Delete(root);
-		root = NULL;
+	memset(ids, 0, sizeof(ids));
+	if ((rc = scan_body(body, len, ids, RPC_BATCH_MAX)) != SCAN_OK) {
+		b->top_error = error_object(RPC_PARSE_ERROR, rc == SCAN_CONTROL ?
+		    "raw_control_character" : "invalid_json", NULL);
+		return b;
 	}
+	root = cJSON_ParseWithLengthOpts(body, len, NULL, 0);
 	if (root == NULL) {
 		b->top_error = error_object(RPC_PARSE_ERROR, "invalid_json", NULL);
 		return b;
@@ -164,12 +433,14 @@ rpc_parse(const char *body, size_t len)
 			return b;
 		}
 		b->calls = xcalloc((size_t)b->n, sizeof(*b->calls));
-		cJSON_ArrayForEach(e, root)
-			parse_call(e, &b->calls[i++]);
+		cJSON_ArrayForEach(e, root) {
+			parse_call(e, &b->calls[i], body + ids[i].off, ids[i].len);
+			i++;
+		}
 	} else {
 		b->n = 1;
 		b->calls = xcalloc(1, sizeof(*b->calls));
-		parse_call(root, &b->calls[0]);
+		parse_call(root, &b->calls[0], body + ids[0].off, ids[0].len);
 	}
 	cJSON_Delete(root);
 	return b;
@@ -225,6 +496,8 @@ rpc_render(struct rpc_batch *b, int *status)
 
 	*status = 200;
 	if (b->top_error != NULL) {
+		if (b->unauthenticated)
+			*status = 401;
 		out = cJSON_CreateObject();
 		cJSON_AddStringToObject(out, "jsonrpc", "2.0");
 		cJSON_AddItemToObject(out, "error", b->top_error);

@@ -12,6 +12,7 @@
 #include "auth.h"
 
 #define RPC_BATCH_MAX	100
+#define RPC_DEPTH_MAX	1000	/* nesting of a body: cJSON's CJSON_NESTING_LIMIT */
 
 
 struct rpc_call {
@@ -36,6 +37,9 @@ struct rpc_batch {
 	int		 n;
 	struct rpc_call	*calls;
 	cJSON		*top_error;	/* a whole-body error (-32700, -32600 on the array) */
+	int		 checked;	/* credentials checked for a request with errors */
+	int		 unauthenticated; /* they failed: top_error is the -32001 */
+	int		 authenticated;	/* the database (or the cache) took them */
 };
 
 struct rpc_batch	*rpc_parse(const char *body, size_t len);

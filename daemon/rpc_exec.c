@@ -17,6 +17,7 @@
 #include "rpc_error.h"
 #include "rpc_exec.h"
 #include "util.h"
+#include "validate.h"
 
 #ifndef FUND_VERSION
 #define FUND_VERSION "0.0.0"
@@ -64,7 +65,10 @@ take_answer(struct rpc_exec *x, struct rpc_call *c, const char *text)
 		c->error = e;
 		r = cJSON_GetObjectItemCaseSensitive(e, "code");
 		c->code = cJSON_IsNumber(r) ? r->valueint : RPC_INTERNAL_ERROR;
+		if (c->code != RPC_UNAUTHENTICATED)
+			x->b->authenticated = 1;
 	} else {
+		x->b->authenticated = 1;
 		int replayed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "replayed"));
 
 		c->result = cJSON_DetachItemFromObjectCaseSensitive(a, "result");
@@ -102,6 +106,8 @@ take_sql_error(struct rpc_exec *x, struct rpc_call *c, const PGresult *res)
 		cJSON_Delete(c->error);
 		c->error = e;
 		c->code = cJSON_IsNumber(code) ? code->valueint : RPC_INTERNAL_ERROR;
+		if (c->code != RPC_UNAUTHENTICATED)
+			x->b->authenticated = 1;	/* raised by the method, past the check */
 		return 0;
 	}
 	if ((strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) &&
@@ -180,6 +186,7 @@ cache_lookup(struct rpc_exec *x, struct rpc_call *c)
 	cJSON_Delete(c->result);
 	c->result = r;
 	c->code = 0;
+	x->b->authenticated = 1;
 	return 1;
 }
 
@@ -260,11 +267,58 @@ authz_result(void *arg, enum db_status st, const PGresult *res)
 			c->error = e;
 			c->code = cJSON_IsNumber(code) ? code->valueint : RPC_INTERNAL_ERROR;
 		}
+		if (c->code != RPC_UNAUTHENTICATED)
+			x->b->authenticated = 1;
 		cJSON_Delete(a);
 	}
 	call_finish(x, c);
 	x->next++;
 	exec_next(x);
+}
+
+/* A request refused by the parser before any call reached the database: its credentials,
+ * checked now, come first. Credentials that fail answer 401 (and the refusal is audited
+ * by api.authorize) whatever else is wrong; good ones leave the parser's answers. */
+static void
+check_result(void *arg, enum db_status st, const PGresult *res)
+{
+	struct rpc_exec	*x = arg;
+	cJSON		*a, *e, *code;
+
+	x->q = NULL;
+	if (st == DB_OK && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    (a = cJSON_Parse(PQgetvalue(res, 0, 0))) != NULL) {
+		e = cJSON_GetObjectItemCaseSensitive(a, "error");
+		code = cJSON_GetObjectItemCaseSensitive(e, "code");
+		if (cJSON_IsNumber(code) && code->valueint == RPC_UNAUTHENTICATED) {
+			cJSON_Delete(x->b->top_error);
+			x->b->top_error = cJSON_DetachItemFromObjectCaseSensitive(a, "error");
+			x->b->unauthenticated = 1;
+		} else if (e == NULL)
+			x->b->authenticated = 1;
+		cJSON_Delete(a);
+	} else
+		log_msg(LOG_WARN, x->peer, x->reqid, "credentials of a refused request not "
+		    "checked: the database did not answer");
+	exec_next(x);
+}
+
+/* 1 when the batch holds a refusal of the parser and no call that the database will
+ * see (with its credentials): they are to be checked on their own. */
+static int
+needs_check(const struct rpc_batch *b)
+{
+	int	i, refused = b->top_error != NULL;
+
+	for (i = 0; i < b->n; i++) {
+		const struct rpc_call *c = &b->calls[i];
+
+		if (c->m != NULL && (c->error == NULL || c->code == RPC_INVALID_PARAMS))
+			return 0;
+		if (c->error != NULL)
+			refused = 1;
+	}
+	return refused;
 }
 
 static void
@@ -285,6 +339,18 @@ exec_next(struct rpc_exec *x)
 	struct rpc_call	*c;
 	char		 hash[67], ctx[256];
 
+	if (!x->b->checked) {
+		x->b->checked = 1;
+		if (needs_check(x->b)) {
+			vals[0] = x->auth.token_sha256[0] != '\0' ? x->auth.token_sha256 : NULL;
+			vals[1] = x->auth.cert_sha256[0] != '\0' ? x->auth.cert_sha256 : NULL;
+			vals[2] = "http.rpc";
+			vals[3] = NULL;
+			vals[4] = NULL;
+			x->q = db_query(x->pool, Q_AUTHORIZE, vals, 0, check_result, x);
+			return;
+		}
+	}
 	for (; x->next < x->b->n; x->next++) {
 		c = &x->b->calls[x->next];
 		if (c->t0 == 0)
@@ -296,7 +362,10 @@ exec_next(struct rpc_exec *x)
 			vals[2] = c->m->name;
 			vals[3] = NULL;
 			params = c->params != NULL ? cJSON_PrintUnformatted(c->params) : NULL;
-			vals[4] = params;
+			/* params that are not UTF-8 would fail the statement, and with it the
+			 * credentials check: the refusal is audited without them */
+			vals[4] = params != NULL && v_utf8(params, strlen(params)) == 0 ?
+			    params : NULL;
 			x->q = db_query(x->pool, Q_AUTHORIZE, vals, 0, authz_result, x);
 			free(params);
 			return;

@@ -584,24 +584,98 @@ utf8_decode(const unsigned char *p, size_t left, uint32_t *cp)
 }
 
 int
-v_text(const char *s, size_t maxbytes, const char **reason)
+v_text(const char *s, size_t maxchars, const char **reason)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 len, i, n;
+	size_t			 i, n, chars = 0;
 	uint32_t		 cp;
 
 	if (s == NULL || *s == '\0')
 		return (refuse(reason, "empty"));
-	len = bounded_len(s, maxbytes);
-	if (len > maxbytes)
-		return (refuse(reason, "too_long"));
-	for (i = 0; i < len; i += n) {
-		if ((n = utf8_decode(p + i, len - i, &cp)) == 0)
+	/* utf8_decode stops at the first byte out of place, and NUL is one: left = 4 never
+	 * reads past the terminator */
+	for (i = 0; p[i] != '\0'; i += n) {
+		if (++chars > maxchars)
+			return (refuse(reason, "too_long"));
+		if ((n = utf8_decode(p + i, 4, &cp)) == 0)
 			return (refuse(reason, "bad_utf8"));
 		/* General category Cc: C0, DEL and C1. */
 		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
 			return (refuse(reason, "control_character"));
 	}
+	return (0);
+}
+
+/* Unicode White_Space (PropList.txt) */
+static int
+is_uspace(uint32_t c)
+{
+	return (c == 0x20 || (c >= 0x09 && c <= 0x0d) || c == 0x85 || c == 0xa0 ||
+	    c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
+	    c == 0x202f || c == 0x205f || c == 0x3000);
+}
+
+/* Unicode Cf, the format characters that render as nothing (the ones that occur in
+ * text; DerivedGeneralCategory.txt) */
+static int
+is_format(uint32_t c)
+{
+	return (c == 0xad || (c >= 0x600 && c <= 0x605) || c == 0x61c || c == 0x6dd ||
+	    c == 0x70f || c == 0x180e || (c >= 0x200b && c <= 0x200f) ||
+	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2060 && c <= 0x2064) ||
+	    (c >= 0x2066 && c <= 0x206f) || c == 0xfeff || (c >= 0xfff9 && c <= 0xfffb) ||
+	    (c >= 0x1bca0 && c <= 0x1bca3) || (c >= 0x1d173 && c <= 0x1d17a) ||
+	    c == 0xe0001 || (c >= 0xe0020 && c <= 0xe007f));
+}
+
+int
+v_name(const char *s, size_t maxchars, const char **reason)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i, n;
+	uint32_t		 cp;
+	int			 seen = 0;
+
+	if (v_text(s, maxchars, reason) != 0)
+		return (-1);
+	for (i = 0; p[i] != '\0'; i += n) {
+		n = utf8_decode(p + i, 4, &cp);
+		if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+			return (refuse(reason, "bidi_control"));
+		if (!is_uspace(cp) && !is_format(cp))
+			seen = 1;
+	}
+	if (!seen)
+		return (refuse(reason, "blank"));
+	return (0);
+}
+
+int
+v_uspace(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i, n;
+	uint32_t		 cp;
+
+	for (i = 0; p[i] != '\0'; i += n) {
+		if ((n = utf8_decode(p + i, 4, &cp)) == 0)
+			return (0);
+		if (is_uspace(cp))
+			return (1);
+	}
+	return (0);
+}
+
+int
+v_utf8(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i, n;
+	uint32_t		 cp;
+
+	for (i = 0; i < len; i += n)
+		if ((n = utf8_decode(p + i, len - i, &cp)) == 0)
+			return (-1);
 	return (0);
 }
 

@@ -79,10 +79,24 @@ int	v_idempotency_key(const char *s, const char **reason);
 /* A free-text field (names, purposes, reasons, comments): valid UTF-8 (no
  * overlongs, surrogates or code points past U+10FFFF), no control characters
  * at all (Unicode Cc: U+0000..U+001F, U+007F..U+009F; not even \n or \t;
- * format characters such as U+200B or U+202E are allowed), length 1..maxbytes
- * bytes after the caller's own trim policy (we do not trim). Reasons: "empty",
- * "too_long", "bad_utf8", "control_character". */
-int	v_text(const char *s, size_t maxbytes, const char **reason);
+ * format characters such as U+200B or U+202E are allowed), length 1..maxchars
+ * characters (code points, as PostgreSQL's length() counts them) after the
+ * caller's own trim policy (we do not trim). Reasons: "empty", "too_long",
+ * "bad_utf8", "control_character". */
+int	v_text(const char *s, size_t maxchars, const char **reason);
+
+/* A name (of a person, partner, fund, principal): v_text, and neither blank (nothing
+ * but Unicode White_Space and format characters, such as U+200B) nor carrying a
+ * bidirectional override, embedding or isolate (U+202A..U+202E, U+2066..U+2069), which
+ * make a name display as another. Reasons: v_text's, "blank", "bidi_control". */
+int	v_name(const char *s, size_t maxchars, const char **reason);
+
+/* 1 when s (UTF-8) holds a Unicode White_Space character. */
+int	v_uspace(const char *s);
+
+/* s[0..len) is well-formed UTF-8 (as v_text: no overlongs, surrogates or code points
+ * past U+10FFFF; NUL and control characters are fine here): 0, else -1. */
+int	v_utf8(const char *s, size_t len);
 
 /* `limit` given as a JSON number: an integer 1..V_LIMIT_MAX. Pass the double
  * cJSON holds; non-integers, 0, negatives and > max are refused (NaN is

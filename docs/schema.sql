@@ -109,7 +109,7 @@ ALTER DOMAIN fl.ident OWNER TO fund_owner;
 --
 
 CREATE DOMAIN fl.memo AS text
-	CONSTRAINT memo_check CHECK ((length(VALUE) <= 500));
+	CONSTRAINT memo_check CHECK ((length(VALUE) <= 575));
 
 
 ALTER DOMAIN fl.memo OWNER TO fund_owner;
@@ -1615,6 +1615,7 @@ CREATE FUNCTION api.returnee_register(p fl.principal, params jsonb, ctx jsonb) R
     AS $$
 DECLARE
 	r	fl.returnee;
+	v_key	text := fl.national_key(params->>'national_id');
 	v_first	text;
 BEGIN
 	IF (params->>'returned_on')::date > current_date THEN
@@ -1623,17 +1624,19 @@ BEGIN
 	IF (params->>'birth_year')::int > extract(year FROM current_date) THEN
 		PERFORM fl.rpc_error(-32602, 'in_the_future', 'birth_year');
 	END IF;
+	IF v_key = '' THEN
+		PERFORM fl.rpc_error(-32602, 'blank', 'national_id');
+	END IF;
 	INSERT INTO fl.returnee (full_name, region, returned_from, returned_on, gender,
-	    birth_year, national_id, created_by)
+	    birth_year, national_id, national_key, created_by)
 	VALUES (params->>'full_name',
 	    (fl.region_resolve(params->>'region', 'region')).region_code,
 	    params->>'returned_from', (params->>'returned_on')::date, params->>'gender',
-	    (params->>'birth_year')::int, params->>'national_id', p.principal_id)
-	ON CONFLICT (national_id) WHERE national_id IS NOT NULL DO NOTHING
+	    (params->>'birth_year')::int, params->>'national_id', v_key, p.principal_id)
+	ON CONFLICT (national_key) WHERE national_key IS NOT NULL DO NOTHING
 	RETURNING * INTO r;
 	IF r.returnee_id IS NULL THEN
-		SELECT returnee_id INTO v_first FROM fl.returnee
-		 WHERE national_id = params->>'national_id';
+		SELECT returnee_id INTO v_first FROM fl.returnee WHERE national_key = v_key;
 		PERFORM fl.rpc_error(-32009, 'duplicate_returnee', 'national_id',
 		    'a returnee with this national id is registered already',
 		    jsonb_build_object('returnee_id', v_first));
@@ -3370,6 +3373,23 @@ $$;
 ALTER FUNCTION fl.money_out(p_amount bigint, p_minor integer) OWNER TO fund_owner;
 
 --
+-- Name: national_key(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.national_key(p_id text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+	SELECT btrim(lower(normalize(regexp_replace(p_id,
+	    E'[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f\u202a-\u202e'
+	    '\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U0001bca0-\U0001bca3'
+	    '\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]', '', 'g'), NFKC)
+	    COLLATE "und-x-icu"), E' \t\u00a0\u1680\u2028\u2029\u3000')
+$$;
+
+
+ALTER FUNCTION fl.national_key(p_id text) OWNER TO fund_owner;
+
+--
 -- Name: page(text, jsonb, integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -4049,10 +4069,12 @@ CREATE TABLE fl.returnee (
     national_id text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by text,
+    national_key text,
     CONSTRAINT returnee_birth_year_check CHECK (((birth_year >= 1900) AND (birth_year <= 2100))),
     CONSTRAINT returnee_full_name_check CHECK (((length(full_name) >= 1) AND (length(full_name) <= 200))),
     CONSTRAINT returnee_gender_check CHECK ((gender = ANY (ARRAY['female'::text, 'male'::text, 'other'::text, 'undisclosed'::text]))),
     CONSTRAINT returnee_national_id_check CHECK (((length(national_id) >= 1) AND (length(national_id) <= 64))),
+    CONSTRAINT returnee_national_key_check CHECK (((national_id IS NULL) = (national_key IS NULL))),
     CONSTRAINT returnee_returned_from_check CHECK ((returned_from ~ '^[A-Z]{2}$'::text))
 );
 
@@ -4936,10 +4958,10 @@ CREATE INDEX posting_account ON fl.posting USING btree (account_id, entry_id);
 
 
 --
--- Name: returnee_national_id; Type: INDEX; Schema: fl; Owner: fund_owner
+-- Name: returnee_national_key; Type: INDEX; Schema: fl; Owner: fund_owner
 --
 
-CREATE UNIQUE INDEX returnee_national_id ON fl.returnee USING btree (national_id) WHERE (national_id IS NOT NULL);
+CREATE UNIQUE INDEX returnee_national_key ON fl.returnee USING btree (national_key) WHERE (national_key IS NOT NULL);
 
 
 --
@@ -6032,6 +6054,13 @@ REVOKE ALL ON FUNCTION fl.money_in(p_text text, p_minor integer, p_field text, p
 --
 
 REVOKE ALL ON FUNCTION fl.money_out(p_amount bigint, p_minor integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION national_key(p_id text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.national_key(p_id text) FROM PUBLIC;
 
 
 --

@@ -103,10 +103,24 @@ END
 $$;
 
 -- returnee.register: -32009 for a national id registered already, naming that returnee.
+-- The key under which a national id is unique (migrations/0018_input.sql, which computed
+-- it the same way for the rows it found): format characters (Unicode Cf) removed, NFKC,
+-- lower case in every script, trimmed. '' for an id that is nothing else.
+CREATE OR REPLACE FUNCTION fl.national_key(p_id text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT btrim(lower(normalize(regexp_replace(p_id,
+	    E'[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f\u202a-\u202e'
+	    '\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U0001bca0-\U0001bca3'
+	    '\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]', '', 'g'), NFKC)
+	    COLLATE "und-x-icu"), E' \t\u00a0\u1680\u2028\u2029\u3000')
+$$;
+
+-- returnee.register: one returnee per national id, as fl.national_key() reads it.
 CREATE OR REPLACE FUNCTION api.returnee_register(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
 	r	fl.returnee;
+	v_key	text := fl.national_key(params->>'national_id');
 	v_first	text;
 BEGIN
 	IF (params->>'returned_on')::date > current_date THEN
@@ -115,17 +129,19 @@ BEGIN
 	IF (params->>'birth_year')::int > extract(year FROM current_date) THEN
 		PERFORM fl.rpc_error(-32602, 'in_the_future', 'birth_year');
 	END IF;
+	IF v_key = '' THEN
+		PERFORM fl.rpc_error(-32602, 'blank', 'national_id');
+	END IF;
 	INSERT INTO fl.returnee (full_name, region, returned_from, returned_on, gender,
-	    birth_year, national_id, created_by)
+	    birth_year, national_id, national_key, created_by)
 	VALUES (params->>'full_name',
 	    (fl.region_resolve(params->>'region', 'region')).region_code,
 	    params->>'returned_from', (params->>'returned_on')::date, params->>'gender',
-	    (params->>'birth_year')::int, params->>'national_id', p.principal_id)
-	ON CONFLICT (national_id) WHERE national_id IS NOT NULL DO NOTHING
+	    (params->>'birth_year')::int, params->>'national_id', v_key, p.principal_id)
+	ON CONFLICT (national_key) WHERE national_key IS NOT NULL DO NOTHING
 	RETURNING * INTO r;
 	IF r.returnee_id IS NULL THEN
-		SELECT returnee_id INTO v_first FROM fl.returnee
-		 WHERE national_id = params->>'national_id';
+		SELECT returnee_id INTO v_first FROM fl.returnee WHERE national_key = v_key;
 		PERFORM fl.rpc_error(-32009, 'duplicate_returnee', 'national_id',
 		    'a returnee with this national id is registered already',
 		    jsonb_build_object('returnee_id', v_first));

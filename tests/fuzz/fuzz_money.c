@@ -53,5 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)v_currency_minor(s, &reason);
 	(void)v_country(s, &reason);
 	(void)v_text(s, 64, &reason);
+	(void)v_name(s, 64, &reason);
+	(void)v_uspace(s);
 	return 0;
 }

@@ -1,7 +1,9 @@
 /*
  * fuzz_request.c: libFuzzer target for the request path: the HTTP head parser, then the
  * JSON-RPC parser, param validation and response rendering on the body. No I/O, no
- * database: everything up to the point where a call would be sent to PostgreSQL.
+ * database: everything up to the point where a call would be sent to PostgreSQL. The
+ * answer must itself be UTF-8 and strict JSON (the reader takes it back without -32700): ids echoed
+ * as their text, keys and reasons rendered whole.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 
 #include "http_parse.h"
 #include "rpc.h"
+#include "validate.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -34,7 +37,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	out = rpc_render(b, &status);
 	if (status != 200 && status != 204 && status != 401 && status != 503)
 		abort();
-	free(out);
 	rpc_batch_free(b);
+	if (out != NULL) {
+		const cJSON	*code;
+
+		if (v_utf8(out, strlen(out)) != 0)
+			abort();
+
+		b = rpc_parse(out, strlen(out));
+		code = cJSON_GetObjectItemCaseSensitive(b->top_error, "code");
+		if (cJSON_IsNumber(code) && code->valueint == -32700)
+			abort();
+		rpc_batch_free(b);
+	}
+	free(out);
 	return 0;
 }

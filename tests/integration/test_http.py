@@ -215,6 +215,34 @@ def test_malformed_http_400(daemon, raw):
     assert resp[0] == 400, resp
 
 
+@pytest.mark.parametrize("raw", [
+    b"GET /healthz HTTP/1.1\nHost: 127.0.0.1\n\n",
+    b"POST /rpc HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 2\n\n{}",
+    b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\n\r\n",
+    b"GET /healthz HTTP/1.1\nHost: 127.0.0.1\r\n\r\n",
+], ids=["lf-only", "lf-post", "lf-then-crlf", "lf-in-head"])
+def test_bare_lf_head_answered_400_at_once(daemon, raw):
+    """A head with bare LF line ends is refused at once, not left to the read timeout."""
+    t0 = time.monotonic()
+    resp = raw_exchange(daemon, raw, timeout=4)
+    assert resp is not None, "connection closed without a 400 response"
+    assert resp[0] == 400, resp
+    assert time.monotonic() - t0 < 2
+
+
+@pytest.mark.parametrize("target", ["https://127.0.0.1/rpc", "HTTPS://fund.example:8443/rpc",
+                                    "http://127.0.0.1/rpc"])
+def test_absolute_form_target_accepted(daemon, admin, target):
+    """RFC 9112 3.2.2: a server must accept the absolute form; the path follows the
+    authority."""
+    resp = raw_exchange(daemon, req("POST", target, ["Authorization: Bearer " + admin],
+                                    WHOAMI.encode()))
+    assert resp is not None and resp[0] == 200, resp
+    assert json.loads(resp[2])["result"]["name"] == "admin"
+    resp = raw_exchange(daemon, req("GET", "https://127.0.0.1/healthz"))
+    assert resp is not None and resp[0] == 200 and resp[2].strip() == b"ok", resp
+
+
 def test_daemon_healthy_after_malformed_requests(daemon, admin):
     for raw in (b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nA\r\n\r\n"):
         try:

@@ -155,6 +155,14 @@ def test_books_kept_before_the_upgrade_are_unchanged(env):
     # sequence value the release wrote must read back the same
     assert_same(books(before, before), books(after, before), "the data after the upgrade")
 
+    # the key 0018 added: what the release stored, read as national ids now compare
+    blocks, _ = copy_blocks(after)
+    cols, rows = blocks["fl.returnee"]
+    for r in rows:
+        v = dict(zip(cols, r))
+        assert v["national_key"] == (v["national_id"].lower() if v["national_id"] != "\\N"
+                                     else "\\N"), v
+
 
 COPY_RE = re.compile(r"^COPY (\S+) \((.*)\) FROM stdin;$")
 
@@ -613,3 +621,36 @@ def test_a_bad_rework_list_is_refused(env, tree, line, error):
     p = env.fundd("migrate", conf=conf, timeout=120)
     assert p.returncode == 1, p.stdout + p.stderr
     assert "reworked.sha256:" in p.stderr and error in p.stderr, p.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# Returnees whose national ids are one once normalised (0018_input.sql)
+
+def test_colliding_national_ids_stop_the_migration(env, scratch, tmp_path):
+    """Returnees registered byte-distinct but the same id as read are not merged: the
+    migration stops, naming their returnee_ids only, and goes through once an administrator
+    has set them apart."""
+    before = str(tmp_path / "before-0018")
+    shutil.copytree(MIGRATIONS, before)
+    for n in os.listdir(before):
+        if n.endswith(".sql") and n >= "0018":
+            os.remove(os.path.join(before, n))
+    name, conf = scratch.db("nid", migrations=before)
+    scratch.migrate(conf)
+    ins = ("INSERT INTO fl.returnee (returnee_id, full_name, region, returned_from, "
+           "returned_on, national_id) VALUES ('%s', 'X', 'AM-SH', 'RU', '2026-01-01', '%s')")
+    for rid, nid in (("re_nid_a", "AM7766554"), ("re_nid_b", "\uff41m7766554 "),
+                     ("re_nid_c", "AM\u200b7766554"), ("re_nid_d", "AM1112223")):
+        sql_in(env, name, ins % (rid, nid))
+    p = env.fundd("migrate", conf=scratch.conf(name), timeout=120)
+    assert p.returncode != 0, p.stdout + p.stderr
+    assert "re_nid_a, re_nid_b, re_nid_c" in p.stderr, p.stderr
+    assert "AM7766554" not in p.stderr and "re_nid_d" not in p.stderr, p.stderr
+    assert sql_in(env, name, "SELECT count(*) FROM fund_meta.migration WHERE name LIKE "
+                  "'0018%'") == "0"
+    sql_in(env, name, "UPDATE fl.returnee SET national_id = 'AM7766555' "
+           "WHERE returnee_id = 're_nid_b'")
+    sql_in(env, name, "DELETE FROM fl.returnee WHERE returnee_id = 're_nid_c'")
+    scratch.migrate(scratch.conf(name))
+    assert sql_in(env, name, "SELECT string_agg(national_key, ',' ORDER BY returnee_id) "
+                  "FROM fl.returnee") == "am7766554,am7766555,am1112223"

@@ -388,3 +388,47 @@ def test_partner_forbidden_everywhere(daemon, admin, api):
     # The refused register wrote nothing.
     assert calls[0][1]["national_id"] not in \
         [x["national_id"] for x in region_list(api, calls[0][1]["region"])]
+
+
+def test_national_id_compared_as_read(api):
+    """One person, however the national id is typed: trailing space, lower case, fullwidth
+    letters, a zero-width space, a soft hyphen, a right-to-left override; the id as typed is
+    kept for display."""
+    base = "AM" + uniq("n").upper().replace("-", "").replace("_", "")[-7:]
+    first = new_returnee(api, national_id=base)
+    assert first["national_id"] == base
+    fullwidth = "".join(chr(ord(c) + 0xfee0) if "!" <= c <= "~" else c for c in base)
+    for variant in (base + " ", " " + base, base.lower(), fullwidth, base[:2] + "\u200b" +
+                    base[2:], base[:3] + "\u00ad" + base[3:], "\u2060" + base + "\ufeff",
+                    "\u202e" + base, "\u3000" + base.lower() + "\u00a0"):
+        doc = api.reply("returnee.register", returnee_params(national_id=variant))
+        err = assert_error(doc, -32009, reason="duplicate_returnee", field="national_id")
+        assert err["data"].get("returnee_id") == first["returnee_id"], (variant, err)
+    # a different id is a different person
+    other = new_returnee(api, national_id=base + "1")
+    assert other["returnee_id"] != first["returnee_id"]
+    assert other["national_id"] == base + "1"
+
+
+@pytest.mark.parametrize("nid", [" ", "\u200b", "\u00a0\u200b\u3000", "\ufeff\u00ad"])
+def test_blank_national_id_refused(api, nid):
+    doc = api.reply("returnee.register", returnee_params(national_id=nid))
+    assert_error(doc, -32602, field="national_id", reason="blank")
+
+
+@pytest.mark.parametrize("field,name,reason", [
+    ("full_name", "   ", "blank"),
+    ("full_name", "\u200b\u00a0", "blank"),
+    ("full_name", "Anna\u202eavoN", "bidi_control"),
+    ("full_name", "\u2067Anna\u2069", "bidi_control"),
+])
+def test_names_blank_or_with_bidi_controls_refused(api, field, name, reason):
+    doc = api.reply("returnee.register", returnee_params(**{field: name}))
+    assert_error(doc, -32602, field=field, reason=reason)
+    for method, params in (("partner.create", {"name": name, "country": "AM",
+                                               "kind": "individual"}),
+                           ("fund.create", {"code": uniq("BN").upper(), "name": name,
+                                            "currency": "EUR", "kind": "pass_through",
+                                            "dual_approval_above": "1"}),
+                           ("principal.create", {"name": name, "roles": ["auditor"]})):
+        assert_error(api.reply(method, params), -32602, field="name", reason=reason)

@@ -5,7 +5,9 @@ import json
 
 import pytest
 
-from fl.client import Client, assert_error, post_rpc
+from fl.audit import last_seq, new_events
+from fl.client import Client, assert_401, assert_error, call, post_rpc
+from fl.env import fake_token, uniq
 
 
 def whoami(rid):
@@ -233,3 +235,94 @@ def test_invalid_utf8_inside_string(daemon, admin):
     assert "result" not in doc, "a name with invalid UTF-8 was accepted: %r" % (doc,)
     assert doc["error"]["code"] in (-32700, -32602), doc
     assert_error(doc, doc["error"]["code"])
+
+
+# --------------------------------------------------------------------------------------------
+# The strict reader: what cJSON alone would let through (docs/protocol.md)
+
+def _body(payload_text):
+    return payload_text.encode() if isinstance(payload_text, str) else payload_text
+
+
+@pytest.mark.parametrize("raw", [b"Alice\x00Evil", b"Alice\x1fEvil", b"Alice\nEvil"],
+                         ids=["nul", "us", "newline"])
+def test_raw_control_character_in_string_refused(daemon, admin, raw):
+    """A raw control byte inside a string is not JSON: -32700, nothing stored (the NUL used
+    to cut the name to "Alice", and two bodies hashed to one idempotency key)."""
+    name = uniq("rc")
+    body = (b'{"jsonrpc":"2.0","id":1,"method":"partner.create","params":{"name":"'
+            + name.encode() + raw + b'","country":"AM","kind":"organisation","idempotency_key":"' +
+            uniq("k").encode() + b'"}}')
+    r = post_rpc(daemon, admin, body)
+    assert r.status == 200
+    assert_error(r.json(), -32700, reason="raw_control_character", rid=None)
+    names = [p["name"] for p in call(daemon, admin, "partner.list", {"limit": 1000})["partners"]]
+    assert not [n for n in names if n.startswith(name)]
+
+
+def test_duplicate_keys_refused(daemon, admin):
+    name = uniq("dup")
+    body = ('{"jsonrpc":"2.0","id":4,"method":"partner.create","params":{"name":"%s-a",'
+            '"country":"AM","kind":"organisation","name":"%s-b"}}' % (name, name))
+    doc = post_rpc(daemon, admin, body).json()
+    assert_error(doc, -32600, field="name", reason="duplicate_key", rid=None)
+    body = ('{"jsonrpc":"2.0","id":4,"method":"system.version","method":"system.whoami"}')
+    assert_error(post_rpc(daemon, admin, body).json(), -32600, field="method",
+                 reason="duplicate_key")
+    # in a batch, per element
+    body = ('[{"jsonrpc":"2.0","id":1,"method":"system.version"},'
+            '{"jsonrpc":"2.0","id":2,"method":"partner.list","params":{"limit":1,"limit":2}}]')
+    docs = post_rpc(daemon, admin, body).json()
+    assert docs[0]["result"]["protocol"] == 1
+    assert_error(docs[1], -32600, field="limit", reason="duplicate_key", rid=None)
+    names = [p["name"] for p in call(daemon, admin, "partner.list", {"limit": 1000})["partners"]]
+    assert not [n for n in names if n.startswith(name)]
+
+
+@pytest.mark.parametrize("rid", ["9007199254740993", "1e400", "-0", "1.50",
+                                 "123456789012345678901234567890"])
+def test_number_id_echoed_as_sent(daemon, admin, rid):
+    body = '{"jsonrpc":"2.0","method":"system.version","id":%s}' % rid
+    r = post_rpc(daemon, admin, body)
+    assert r.status == 200
+    assert r.body.endswith(b'"id":' + rid.encode() + b'}'), r.body
+    body = '{"jsonrpc":"2.0","method":"no.such","id":%s}' % rid
+    assert post_rpc(daemon, admin, body).body.endswith(b'"id":' + rid.encode() + b'}')
+
+
+def test_id_not_utf8_refused(daemon, admin):
+    r = post_rpc(daemon, admin, b'{"jsonrpc":"2.0","method":"system.version","id":"a\xffb"}')
+    assert b"\xff" not in r.body
+    assert_error(r.json(), -32600, field="id", reason="bad_id", rid=None)
+
+
+@pytest.mark.parametrize("body,method", [
+    (b'{"jsonrpc":"2.0","method":"principal.create","id":1,'
+     b'"params":{"name":"bad\xff\xfename","roles":["auditor"]}}', "principal.create"),
+    (b'{"jsonrpc":"2.0","method":"principal.create","id":1,"params":{"name":5}}',
+     "principal.create"),
+    (b'{"jsonrpc":"2.0","method":"system.whoami","id":1', "http.rpc"),
+    (b'{"jsonrpc":"2.0","method":"no.such","id":1}', "http.rpc"),
+    (b'{"jsonrpc":"2.0","method":"system.whoami","id":1,"id":2}', "http.rpc"),
+    (b'{"jsonrpc":"2.0","method":"system.whoami","id":"\x01"}', "http.rpc"),
+    (b'[]', "http.rpc"),
+    (b'[{"jsonrpc":"2.0","method":"no.such","id":1}, 7]', "http.rpc"),
+], ids=["bad-utf8-params", "bad-params", "not-json", "no-method", "duplicate-key",
+        "raw-control", "empty-batch", "bad-batch"])
+def test_bad_token_gets_401_whatever_else_is_wrong(daemon, api, body, method):
+    """Credentials come first: a bad token is refused (401, audited, counted by the
+    throttle) however malformed the rest of the request."""
+    mark = last_seq(api)
+    r = post_rpc(daemon, fake_token(), body)
+    doc = assert_401(r)
+    assert_error(doc, -32001, reason="bad_credentials")
+    evs = new_events(api, mark)
+    assert [(e["method"], e["principal_id"], e["outcome"], e["error_code"], e["reason"])
+            for e in evs] == [(method, None, "refused", -32001, "bad_credentials")]
+
+
+def test_good_token_with_errors_still_answered(daemon, admin):
+    doc = post_rpc(daemon, admin, b'{"jsonrpc":"2.0","method":"no.such","id":1}').json()
+    assert_error(doc, -32601, rid=1)
+    doc = post_rpc(daemon, admin, b'{"jsonrpc":"2.0","method":"system.whoami","id":1').json()
+    assert_error(doc, -32700, rid=None)

@@ -55,16 +55,59 @@ def test_failed_authentication_is_slowed_down(daemon_factory, admin):
         last = now
     assert waits[0] >= 0.09 and waits[1] >= 0.19 and waits[2] >= 0.39 and waits[3] >= 0.79, \
         waits
-    # the address now waits 1.6 s, even with a good token; nobody else waits
+    # that token now waits 1.6 s from this address; nobody else waits: not another address,
+    # not /healthz, not another token from the same address (one user's typos behind a NAT)
     status, took = _call(d, admin, source="127.0.0.2")
     assert status == 200 and took < 0.5, took
     status, took = _call(d, admin, source="127.0.0.1", path="/healthz")
     assert status == 200 and took < 0.5, took
+    for _ in range(3):
+        status, took = _call(d, admin)
+        assert status == 200 and took < 0.5, took
+    status, took = _call(d, bad)
+    assert status == 401 and took >= 1.0, took
     status, took = _call(d, admin)
-    assert status == 200 and took >= 1.5, took
+    assert status == 200 and took < 0.5, took
     log = d.log_tail(20000)
     assert "127.0.0.1" in log and "failed authentications in a row" in log, log
     assert "127.0.0.2" not in log.split("failed authentications")[0][-200:]
+    assert bad not in log
+
+
+def test_guessing_tokens_slows_the_address(daemon_factory, admin):
+    """Many different tokens failing from one address slow every credential from there that
+    has not authenticated there since; one that does is served at once from then on, and
+    the guessing stays slowed."""
+    d = daemon_factory("throttle-guess", {"server": {"auth_fail_limit": 3}})
+    for _ in range(4):
+        status, took = _call(d, fake_token())
+        assert status == 401 and took < 0.5, took
+    waits = []
+    last = time.monotonic()
+    for _ in range(4):
+        status, took = _call(d, fake_token())
+        assert status == 401
+        now = time.monotonic()
+        waits.append(now - last)
+        last = now
+    assert waits[0] >= 0.09 and waits[1] >= 0.19 and waits[2] >= 0.39 and waits[3] >= 0.79, \
+        waits
+    # a token not yet seen here waits like a guess; once it authenticated, it does not
+    status, took = _call(d, admin)
+    assert status == 200 and took >= 1.5, took
+    for _ in range(3):
+        status, took = _call(d, admin)
+        assert status == 200 and took < 0.5, took
+    # the guesses go on doubling: a valid token does not make guessing cheaper
+    _call(d, fake_token())
+    status, took = _call(d, fake_token())
+    assert status == 401 and took >= 3.0, took
+    status, took = _call(d, admin)
+    assert status == 200 and took < 0.5, took
+    status, took = _call(d, admin, source="127.0.0.2")
+    assert status == 200 and took < 0.5, took
+    log = d.log_tail(20000)
+    assert "different credentials failed to authenticate" in log, log
 
 
 def test_throttle_off(daemon_factory):

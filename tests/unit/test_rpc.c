@@ -564,6 +564,198 @@ test_id_echo(void **state)
 	cJSON_Delete(r);
 }
 
+/* Render body and return the response text (allocated). */
+static char *
+render_text(const char *body, size_t len, int *status)
+{
+	struct rpc_batch	*b = rpc_parse(body, len);
+	char			*s;
+
+	s = rpc_render(b, status);
+	rpc_batch_free(b);
+	assert_non_null(s);
+	return (s);
+}
+
+static void
+test_id_text_echoed(void **state)
+{
+	static const char *const ids[] = {
+		"9007199254740993", "1e400", "-0", "1.50", "12345678901234567890123", "2E-3",
+	};
+	char	 body[256], want[128], *out;
+	size_t	 i;
+	int	 st;
+
+	(void)state;
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\": %s ,"
+		    "\"method\":\"system.version\"}", ids[i]);
+		out = render_text(body, strlen(body), &st);
+		snprintf(want, sizeof(want), "\"id\":%s}", ids[i]);
+		if (strstr(out, want) == NULL)
+			fail_msg("id %s answered as %s", ids[i], out);
+		free(out);
+	}
+	/* in a batch, each element its own */
+	out = render_text("[{\"jsonrpc\":\"2.0\",\"id\":9007199254740993,\"method\":\"x.y\"},"
+	    "{\"jsonrpc\":\"2.0\",\"method\":\"system.version\",\"params\":{\"id\":5}},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":1e400,\"method\":\"system.version\"}]",
+	    strlen("[{\"jsonrpc\":\"2.0\",\"id\":9007199254740993,\"method\":\"x.y\"},"
+	    "{\"jsonrpc\":\"2.0\",\"method\":\"system.version\",\"params\":{\"id\":5}},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":1e400,\"method\":\"system.version\"}]"), &st);
+	assert_non_null(strstr(out, "\"id\":9007199254740993}"));
+	assert_non_null(strstr(out, "\"id\":1e400}"));
+	free(out);
+}
+
+static void
+test_bad_ids_refused(void **state)
+{
+	static const char bad_utf8[] = "{\"jsonrpc\":\"2.0\",\"id\":\"a\xff\",\"method\":"
+	    "\"system.version\"}";
+	char	*out;
+	int	 st;
+	cJSON	*r;
+
+	(void)state;
+	/* an id string that is not UTF-8: -32600 bad_id, answered with id null */
+	out = render_text(bad_utf8, sizeof(bad_utf8) - 1, &st);
+	r = cJSON_Parse(out);
+	assert_non_null(r);
+	expect_error(r, -32600, "bad_id", "id");
+	expect_id(r, NULL);
+	assert_null(strchr(out, 0xff));
+	cJSON_Delete(r);
+	free(out);
+	/* nor is any key of the request that is not UTF-8 */
+	{
+		static const char k[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+		    "\"principal.create\",\"params\":{\"n\xff\":1}}";
+		static const char m[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"x\xc0\":1,"
+		    "\"method\":\"system.version\"}";
+
+		out = render_text(k, sizeof(k) - 1, &st);
+		assert_null(strchr(out, 0xff));
+		assert_non_null(strstr(out, "unknown_param"));
+		free(out);
+		out = render_text(m, sizeof(m) - 1, &st);
+		assert_null(strchr(out, 0xc0));
+		assert_non_null(strstr(out, "unknown_member"));
+		free(out);
+	}
+	single_error("{\"jsonrpc\":\"2.0\",\"id\":[1],\"method\":\"system.version\"}",
+	    -32600, "bad_id", "id");
+	single_error("{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"system.version\"}",
+	    -32600, "bad_id", "id");
+	/* numbers that are not JSON: the whole body is not JSON */
+	single_error("{\"jsonrpc\":\"2.0\",\"id\":01,\"method\":\"system.version\"}",
+	    -32700, "invalid_json", NULL);
+	single_error("{\"jsonrpc\":\"2.0\",\"id\":1.,\"method\":\"system.version\"}",
+	    -32700, "invalid_json", NULL);
+	single_error("{\"jsonrpc\":\"2.0\",\"id\":-,\"method\":\"system.version\"}",
+	    -32700, "invalid_json", NULL);
+	single_error("{\"jsonrpc\":\"2.0\",\"id\":0x10,\"method\":\"system.version\"}",
+	    -32700, "invalid_json", NULL);
+}
+
+static void
+test_raw_control_characters(void **state)
+{
+	static const char nul[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"partner.create\","
+	    "\"params\":{\"name\":\"Alice\0Evil\",\"country\":\"AM\"}}";
+	static const char *const bad[] = {
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"system.version\",\"x\":\"a\tb\"}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"system.ver\nsion\"}",
+		"[{\"jsonrpc\":\"2.0\",\"id\":\"\x1f\",\"method\":\"system.version\"}]",
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"system.version\",\"k\x01\":1}",
+	};
+	cJSON	*r;
+	char	*out;
+	size_t	 i;
+	int	 st;
+
+	(void)state;
+	out = render_text(nul, sizeof(nul) - 1, &st);
+	r = cJSON_Parse(out);
+	assert_non_null(r);
+	assert_int_equal(st, 200);
+	expect_error(r, -32700, "raw_control_character", NULL);
+	expect_id(r, NULL);
+	cJSON_Delete(r);
+	free(out);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		single_error(bad[i], -32700, "raw_control_character", NULL);
+	/* escaped control characters are JSON; whitespace between tokens is fine */
+	single_error("{\"jsonrpc\":\"2.0\",\r\n\t\"id\":1,\"method\":\"nosuch\\n\"}", -32601,
+	    "method_not_found", "method");
+}
+
+static void
+test_duplicate_keys(void **state)
+{
+	char	 big[2048];
+	size_t	 n;
+	int	 k;
+
+	(void)state;
+	single_error("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"fund.record_earnings\","
+	    "\"params\":{\"amount\":\"1.00\",\"amount\":\"900.00\"}}", -32600, "duplicate_key",
+	    "amount");
+	single_error("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"system.version\","
+	    "\"method\":\"system.whoami\"}", -32600, "duplicate_key", "method");
+	/* an escape spelling the same key is the same key */
+	single_error("{\"jsonrpc\":\"2.0\",\"id\":1,\"\\u0069d\":2,\"method\":\"system.version\"}",
+	    -32600, "duplicate_key", "id");
+	/* at any depth */
+	single_error("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"system.version\",\"params\":"
+	    "{\"a\":[{\"b\":{\"c\":1,\"c\":2}}]}}", -32600, "duplicate_key", "c");
+	/* many keys (the hashed path), the copy last */
+	n = (size_t)snprintf(big, sizeof(big), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+	    "\"system.version\",\"params\":{");
+	for (k = 0; k < 40; k++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "\"k%d\":%d,", k, k);
+	snprintf(big + n, sizeof(big) - n, "\"k17\":0}}");
+	single_error(big, -32600, "duplicate_key", "k17");
+	/* the same key in two objects is no duplicate */
+	single_error("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nosuch\",\"params\":"
+	    "{\"a\":{\"x\":1},\"b\":{\"x\":1}}}", -32601, "method_not_found", "method");
+}
+
+/* A call to "nosuch" whose params hold arrays nested so that the body has depth
+ * containers in all. */
+static char *
+nested(size_t depth)
+{
+	char	*body = malloc(2 * depth + 128);
+	size_t	 i, n;
+
+	assert_non_null(body);
+	n = (size_t)sprintf(body, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nosuch\","
+	    "\"params\":{\"a\":");
+	for (i = 2; i < depth; i++)
+		body[n++] = '[';
+	body[n++] = '1';
+	for (i = 2; i < depth; i++)
+		body[n++] = ']';
+	strcpy(body + n, "}}");
+	return (body);
+}
+
+static void
+test_nesting_limit(void **state)
+{
+	char	*body;
+
+	(void)state;
+	body = nested(RPC_DEPTH_MAX + 1);
+	single_error(body, -32700, "invalid_json", NULL);
+	free(body);
+	body = nested(RPC_DEPTH_MAX);
+	single_error(body, -32601, "method_not_found", "method");
+	free(body);
+}
+
 /* Mark every call that would run with error code; parse errors stay as they are. */
 static void
 fail_ran(struct rpc_batch *b, int code, const char *reason)
@@ -844,6 +1036,11 @@ main(void)
 		cmocka_unit_test(test_idempotency_key),
 		cmocka_unit_test(test_notifications),
 		cmocka_unit_test(test_id_echo),
+		cmocka_unit_test(test_id_text_echoed),
+		cmocka_unit_test(test_bad_ids_refused),
+		cmocka_unit_test(test_raw_control_characters),
+		cmocka_unit_test(test_duplicate_keys),
+		cmocka_unit_test(test_nesting_limit),
 		cmocka_unit_test(test_status_unauthenticated),
 		cmocka_unit_test(test_status_unavailable),
 		cmocka_unit_test(test_set_error),

@@ -938,6 +938,36 @@ test_text_valid(void **state)
 }
 
 static void
+test_name(void **state)
+{
+	static const char *const blank[] = {
+		" ", "   ", "\xc2\xa0", "\xe2\x80\x8b", " \xe2\x80\x83\xef\xbb\xbf ",
+		"\xc2\xad", "\xe3\x80\x80",
+	};
+	static const char *const bidi[] = {
+		"Alice\xe2\x80\xae" "ecilA", "\xe2\x80\xaa" "A", "A\xe2\x80\xac" "B", "\xe2\x81\xa6" "A",
+		"A\xe2\x81\xa9",
+	};
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < NITEMS(blank); i++)
+		REFUSED("blank", v_name(blank[i], 200, &reason));
+	for (i = 0; i < NITEMS(bidi); i++)
+		REFUSED("bidi_control", v_name(bidi[i], 200, &reason));
+	REFUSED("empty", v_name("", 200, &reason));
+	REFUSED("too_long", v_name("abc", 2, &reason));
+	REFUSED("control_character", v_name("a\tb", 20, &reason));
+	ACCEPTED(v_name("\xd4\xb1\xd5\xac\xd5\xab\xd5\xbd", 4, &reason));	/* Armenian */
+	ACCEPTED(v_name(" x ", 200, &reason));
+	/* a right-to-left mark is not an override: Arabic and Hebrew names carry it */
+	ACCEPTED(v_name("\xd7\x90\xe2\x80\x8f", 200, &reason));
+	assert_int_equal(v_uspace("a\xe2\x80\x83" "b"), 1);
+	assert_int_equal(v_uspace("a\xc2\xa0"), 1);
+	assert_int_equal(v_uspace("a.b@c"), 0);
+}
+
+static void
 test_text_length(void **state)
 {
 	char	buf[300];
@@ -949,14 +979,16 @@ test_text_length(void **state)
 	REFUSED("too_long", v_text(repeat(buf, 'x', 201), 200, &reason));
 	REFUSED("too_long", v_text("a", 0, &reason));
 	REFUSED("empty", v_text("", 0, &reason));
-	/* Bytes, not characters: "é" is two bytes. */
-	ACCEPTED(v_text("\xc3\xa9", 2, &reason));
-	REFUSED("too_long", v_text("\xc3\xa9", 1, &reason));
-	ACCEPTED(v_text("ab\xc3\xa9", 4, &reason));
-	REFUSED("too_long", v_text("ab\xc3\xa9", 3, &reason));
+	/* Characters (code points), not bytes, as PostgreSQL's length(): "é" is one. */
+	ACCEPTED(v_text("\xc3\xa9", 1, &reason));
+	REFUSED("too_long", v_text("\xc3\xa9\xc3\xa9", 1, &reason));
+	ACCEPTED(v_text("ab\xc3\xa9", 3, &reason));
+	REFUSED("too_long", v_text("ab\xc3\xa9", 2, &reason));
+	ACCEPTED(v_text("\xf0\x90\x80\x80\xd4\xb1", 2, &reason));	/* U+10000 U+0531 */
 	/* An over-long string is too long before anything past the limit is
 	 * looked at. */
 	REFUSED("too_long", v_text("abc\xff", 3, &reason));
+	REFUSED("bad_utf8", v_text("abc\xff", 4, &reason));
 	/* A huge limit is fine. */
 	ACCEPTED(v_text("abc", SIZE_MAX, &reason));
 }
@@ -1109,6 +1141,7 @@ main(void)
 		cmocka_unit_test(test_cursor),
 		cmocka_unit_test(test_text_valid),
 		cmocka_unit_test(test_text_length),
+		cmocka_unit_test(test_name),
 		cmocka_unit_test(test_text_control),
 		cmocka_unit_test(test_text_bad_utf8),
 		cmocka_unit_test(test_limit_valid),
