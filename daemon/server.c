@@ -41,6 +41,7 @@
  * last one, and many small folds hold back the mutations less than a few large ones. */
 #define SERVER_HOUSE_S		1
 #define SERVER_PURGE_S		3600	/* idempotency keys: purge older than 30 days */
+#define SERVER_PURGE_BATCH	"5000"	/* keys per purge call; a full one calls again */
 /* Out of file descriptors, a listener stops accepting for this long: its socket stays
  * readable, and accepting again at once would only fail again, in a busy loop. */
 #define SERVER_ACCEPT_PAUSE_MS	250
@@ -242,6 +243,9 @@ purge_done(void *arg, enum db_status st, const PGresult *res)
 		if (strcmp(PQgetvalue(res, 0, 0), "0") != 0)
 			log_info("purged %s idempotency keys older than 30 days",
 			    PQgetvalue(res, 0, 0));
+		/* a full batch: more may be due, at the next housekeeping tick */
+		if (strcmp(PQgetvalue(res, 0, 0), SERVER_PURGE_BATCH) == 0)
+			w->next_purge = now_usec();
 	} else
 		log_warnx("idempotency purge failed; retrying in an hour");
 }
@@ -274,7 +278,9 @@ house_cb(evutil_socket_t fd, short what, void *arg)
 		w->q_fold = db_query(w->pool, Q_FOLD, NULL, DB_Q_WRITE, fold_done, w);
 	if (w->q_purge == NULL && now_usec() >= w->next_purge &&
 	    db_pool_healthy(w->pool) > 0) {
-		w->q_purge = db_query(w->pool, Q_PURGE, NULL, DB_Q_WRITE, purge_done, w);
+		const char *vals[1] = { SERVER_PURGE_BATCH };
+
+		w->q_purge = db_query(w->pool, Q_PURGE, vals, DB_Q_WRITE, purge_done, w);
 		w->next_purge = now_usec() + (long long)SERVER_PURGE_S * 1000000;
 	}
 	evtimer_add(w->ev_house, &tv);

@@ -1713,7 +1713,7 @@ BEGIN
 	    api.call(bytea, bytea, text, jsonb, text, jsonb),
 	    api.call_many(bytea[], bytea[], text[], jsonb[], text[], jsonb[]),
 	    api.authorize(bytea, bytea, text, text, jsonb),
-	    fl.purge_idempotency(),
+	    fl.purge_idempotency(int),
 	    fl.fold_all(),
 	    fl.audit_chain(int),
 	    fl.audit_checkpoint_due(),
@@ -3712,24 +3712,28 @@ $$;
 ALTER FUNCTION fl.principal_notify() OWNER TO fund_owner;
 
 --
--- Name: purge_idempotency(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+-- Name: purge_idempotency(integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
-CREATE FUNCTION fl.purge_idempotency() RETURNS bigint
+CREATE FUNCTION fl.purge_idempotency(p_limit integer) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog'
     AS $$
 DECLARE
 	v_n	bigint;
 BEGIN
-	DELETE FROM fl.idempotency WHERE created_at < now() - interval '30 days';
+	DELETE FROM fl.idempotency i
+	 USING (SELECT principal_id, key FROM fl.idempotency
+		 WHERE created_at < now() - interval '30 days'
+		 ORDER BY created_at LIMIT p_limit) o
+	 WHERE i.principal_id = o.principal_id AND i.key = o.key;
 	GET DIAGNOSTICS v_n = ROW_COUNT;
 	RETURN v_n;
 END
 $$;
 
 
-ALTER FUNCTION fl.purge_idempotency() OWNER TO fund_owner;
+ALTER FUNCTION fl.purge_idempotency(p_limit integer) OWNER TO fund_owner;
 
 --
 -- Name: rebuild_dispatch(); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -6148,11 +6152,11 @@ REVOKE ALL ON FUNCTION fl.principal_notify() FROM PUBLIC;
 
 
 --
--- Name: FUNCTION purge_idempotency(); Type: ACL; Schema: fl; Owner: fund_owner
+-- Name: FUNCTION purge_idempotency(p_limit integer); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-REVOKE ALL ON FUNCTION fl.purge_idempotency() FROM PUBLIC;
-GRANT ALL ON FUNCTION fl.purge_idempotency() TO fundd_app;
+REVOKE ALL ON FUNCTION fl.purge_idempotency(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION fl.purge_idempotency(p_limit integer) TO fundd_app;
 
 
 --

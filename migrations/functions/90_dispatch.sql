@@ -202,13 +202,20 @@ $f$, v_muts, fl.dispatch_tree(v_reads, 1, cardinality(v_reads), E'\t\t', v_else)
 END
 $rebuild$;
 
--- Idempotency keys older than 30 days (the daemon calls this hourly).
-CREATE OR REPLACE FUNCTION fl.purge_idempotency() RETURNS bigint
+-- Idempotency keys older than 30 days, at most p_limit of them, oldest first; returns how
+-- many it dropped. The daemon calls it hourly, and again a second later while a call drops
+-- a full p_limit: each call stays short, within the daemon's statement timeout, however
+-- many keys have aged.
+CREATE OR REPLACE FUNCTION fl.purge_idempotency(p_limit int) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE
 	v_n	bigint;
 BEGIN
-	DELETE FROM fl.idempotency WHERE created_at < now() - interval '30 days';
+	DELETE FROM fl.idempotency i
+	 USING (SELECT principal_id, key FROM fl.idempotency
+		 WHERE created_at < now() - interval '30 days'
+		 ORDER BY created_at LIMIT p_limit) o
+	 WHERE i.principal_id = o.principal_id AND i.key = o.key;
 	GET DIAGNOSTICS v_n = ROW_COUNT;
 	RETURN v_n;
 END

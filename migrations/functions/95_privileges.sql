@@ -54,7 +54,7 @@ BEGIN
 	    api.call(bytea, bytea, text, jsonb, text, jsonb),
 	    api.call_many(bytea[], bytea[], text[], jsonb[], text[], jsonb[]),
 	    api.authorize(bytea, bytea, text, text, jsonb),
-	    fl.purge_idempotency(),
+	    fl.purge_idempotency(int),
 	    fl.fold_all(),
 	    fl.audit_chain(int),
 	    fl.audit_checkpoint_due(),

@@ -22,7 +22,7 @@ ALLOWED_FUNCTIONS = {
     "fl.audit_checkpoint_due()",
     "fl.fold_all()",
     "fl.method_same(jsonb)",
-    "fl.purge_idempotency()",
+    "fl.purge_idempotency(integer)",
     "fl.time_in(text)",
     "fl.ts(timestamp with time zone)",
 }

@@ -96,13 +96,38 @@ def test_idempotency_keys_kept_30_days_then_purged(env, daemon, admin):
             "WHERE key = '%s'" % key_old)
     env.sql("UPDATE fl.idempotency SET created_at = now() - interval '29 days' "
             "WHERE key = '%s'" % key_new)
-    assert int(env.sql("SELECT fl.purge_idempotency()").strip()) >= 1
+    while int(env.sql("SELECT fl.purge_idempotency(1000)").strip()) == 1000:
+        pass
     left = env.sql("SELECT key FROM fl.idempotency WHERE key IN ('%s', '%s')"
                    % (key_old, key_new)).split()
     assert left == [key_new]
     again = call(daemon, admin, "partner.create", {"name": "P " + key_new,
                  "country": "AM", "kind": "individual", "idempotency_key": key_new})
     assert again["partner_id"] == first[key_new]     # a replay: nothing new was created
+
+
+def test_idempotency_purge_drops_a_bounded_batch_oldest_first(env, daemon, admin):
+    """However many keys have aged, one purge call drops at most its limit, the oldest
+    first, so that it stays within the daemon's statement timeout; the daemon calls again
+    while a call drops a full batch."""
+    keys = [uniq("aged") for _ in range(3)]
+    for k in keys:
+        call(daemon, admin, "partner.create", {"name": "P " + k, "country": "AM",
+             "kind": "individual", "idempotency_key": k})
+    for days, k in zip((40, 35, 33), keys):
+        env.sql("UPDATE fl.idempotency SET created_at = now() - interval '%d days' "
+                "WHERE key = '%s'" % (days, k))
+    left = lambda: env.sql("SELECT key FROM fl.idempotency WHERE key IN (%s) ORDER BY "
+                           "created_at" % ", ".join("'%s'" % k for k in keys)).split()
+    # other tests' aged keys (none are older than these three) go in earlier batches
+    env.sql("UPDATE fl.idempotency SET created_at = now() - interval '31 days' "
+            "WHERE created_at < now() - interval '30 days' AND key NOT IN (%s)"
+            % ", ".join("'%s'" % k for k in keys))
+    assert int(env.sql("SELECT fl.purge_idempotency(2)").strip()) == 2
+    assert left() == [keys[2]]
+    while int(env.sql("SELECT fl.purge_idempotency(2)").strip()) == 2:
+        pass
+    assert left() == []
 
 
 def test_one_delta_per_fund_for_each_insert_of_postings(env, daemon, admin):
