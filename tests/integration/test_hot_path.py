@@ -138,7 +138,7 @@ def entry(env, daemon, admin):
 @pytest.mark.parametrize("stmt", [
     "INSERT INTO fl.journal_entry (kind) VALUES (%s)" % sql_lit("k" * 33),
     "INSERT INTO fl.journal_entry (kind) VALUES ('Receipt')",
-    "INSERT INTO fl.journal_entry (kind, memo) VALUES ('x', %s)" % sql_lit("m" * 501),
+    "INSERT INTO fl.journal_entry (kind, memo) VALUES ('x', %s)" % sql_lit("m" * 576),
     "UPDATE fl.contribution SET bank_ref = '' WHERE contribution_id = {c}",
     "UPDATE fl.contribution SET bank_ref = %s WHERE contribution_id = {c}" % sql_lit("b" * 201),
     "INSERT INTO fl.idempotency (principal_id, key, method, params_sha256) SELECT "
