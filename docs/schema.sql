@@ -1316,11 +1316,11 @@ BEGIN
 	         WHERE v_asof IS NULL OR e.at <= v_asof
 	         GROUP BY a.name, a.currency) t;
 	SELECT coalesce(jsonb_agg(jsonb_build_object('currency', cur,
-	    'debit', fl.money_out(d, fl.minor(cur)), 'credit', fl.money_out(c, fl.minor(cur)))
+	    'debit', fl.total_out(d, fl.minor(cur)), 'credit', fl.total_out(c, fl.minor(cur)))
 	    ORDER BY cur), '[]'), count(*)
 	  INTO v_tot, v_n
-	  FROM (SELECT x->>'currency' AS cur, sum((x->>'d')::bigint)::bigint AS d,
-	            sum((x->>'c')::bigint)::bigint AS c
+	  FROM (SELECT x->>'currency' AS cur, sum((x->>'d')::numeric) AS d,
+	            sum((x->>'c')::numeric) AS c
 	          FROM jsonb_array_elements(v_all) x GROUP BY 1) s;
 	IF v_cur IS NULL THEN
 		IF v_n > 1 THEN
@@ -1332,8 +1332,8 @@ BEGIN
 	RETURN jsonb_build_object('currency', v_cur,
 	    'accounts', (SELECT coalesce(jsonb_agg(jsonb_build_object('account',
 	        x->>'account', 'currency', x->>'currency',
-	        'debit', fl.money_out((x->>'d')::bigint, fl.minor(v_cur)),
-	        'credit', fl.money_out((x->>'c')::bigint, fl.minor(v_cur)))), '[]')
+	        'debit', fl.total_out((x->>'d')::numeric, fl.minor(v_cur)),
+	        'credit', fl.total_out((x->>'c')::numeric, fl.minor(v_cur)))), '[]')
 	      FROM jsonb_array_elements(v_all) x WHERE x->>'currency' = v_cur),
 	    'totals', coalesce((SELECT jsonb_build_object('debit', x->>'debit',
 	        'credit', x->>'credit') FROM jsonb_array_elements(v_tot) x
@@ -2680,9 +2680,9 @@ BEGIN
 		BEGIN
 			PERFORM fl.fund_fold(v_code);
 			v_n := v_n + 1;
-		EXCEPTION WHEN check_violation THEN
-			RAISE WARNING 'fund %: folding its balance deltas breaks %', v_code,
-			    SQLERRM;
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'fund %: folding its balance deltas breaks: % (%)', v_code,
+			    SQLERRM, SQLSTATE;
 		END;
 	END LOOP;
 	RETURN v_n;
@@ -2846,6 +2846,84 @@ $$;
 
 
 ALTER FUNCTION fl.fund_json(f fl.fund) OWNER TO fund_owner;
+
+--
+-- Name: fund_total_check(text, numeric, numeric, numeric, numeric); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fund_total_check(p_fund text, p_re numeric, p_pled numeric, p_comm numeric, p_disb numeric) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	c_max	constant numeric := 9223372036854775807;
+	v_share	numeric := floor(c_max / 2 / (current_setting('max_connections')::numeric
+	    + current_setting('max_prepared_transactions')::numeric));
+	v_add	numeric[] := ARRAY[p_re, p_pled, p_comm, p_disb];
+	v_owns	jsonb := coalesce(nullif(current_setting('fl.own_totals', true), ''), '{}');
+	v_own	numeric[];
+	v_all	numeric[];
+	v_fast	boolean := true;
+	i	int;
+BEGIN
+	SELECT coalesce(array_agg(x::numeric), ARRAY[0, 0, 0, 0]) INTO v_own
+	  FROM jsonb_array_elements_text(v_owns->p_fund) x;
+	IF p_re > 0 OR p_pled > 0 OR p_comm > 0 OR p_disb > 0 THEN
+		PERFORM pg_advisory_xact_lock_shared(hashtext('fl.fund_total'), hashtext(p_fund));
+		v_all := fl.fund_totals(p_fund);
+	ELSE
+		v_all := ARRAY[0, 0, 0, 0];	-- adds nothing: only noted below
+	END IF;
+	FOR i IN 1..4 LOOP
+		-- committed, plus what this transaction adds in all
+		IF v_add[i] > 0 AND (v_all[i] - v_own[i] + greatest(v_own[i] + v_add[i], 0)
+		    > c_max / 2 OR v_own[i] + v_add[i] > v_share) THEN
+			v_fast := false;
+		END IF;
+	END LOOP;
+	IF NOT v_fast THEN
+		PERFORM pg_advisory_xact_lock(hashtext('fl.fund_total'), hashtext(p_fund));
+		v_all := fl.fund_totals(p_fund);
+		FOR i IN 1..4 LOOP
+			IF v_add[i] > 0 AND v_all[i] + v_add[i] > c_max THEN
+				PERFORM fl.rpc_error(-32602, 'total_limit', 'amount',
+				    'a total of the fund would pass what the books can hold');
+			END IF;
+		END LOOP;
+	END IF;
+	PERFORM set_config('fl.own_totals', jsonb_set(v_owns, ARRAY[p_fund], to_jsonb(ARRAY[
+	    v_own[1] + v_add[1], v_own[2] + v_add[2], v_own[3] + v_add[3],
+	    v_own[4] + v_add[4]]))::text, true);
+END
+$$;
+
+
+ALTER FUNCTION fl.fund_total_check(p_fund text, p_re numeric, p_pled numeric, p_comm numeric, p_disb numeric) OWNER TO fund_owner;
+
+--
+-- Name: fund_totals(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fund_totals(p_fund text) RETURNS numeric[]
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v	numeric[];
+BEGIN
+	SELECT ARRAY[f.received::numeric + f.earnings
+	        + coalesce(sum(d.received::numeric + d.earnings), 0),
+	        f.pledged + coalesce(sum(d.pledged::numeric), 0),
+	        f.committed + coalesce(sum(d.committed::numeric), 0),
+	        f.disbursed + coalesce(sum(d.disbursed::numeric), 0)]
+	  INTO v
+	  FROM fl.fund f LEFT JOIN fl.fund_delta d ON d.fund_code = f.code
+	 WHERE f.code = p_fund
+	 GROUP BY f.code;
+	RETURN v;
+END
+$$;
+
+
+ALTER FUNCTION fl.fund_totals(p_fund text) OWNER TO fund_owner;
 
 --
 -- Name: fx_convert(bigint, integer, numeric, integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -3307,11 +3385,10 @@ ALTER FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs tex
 CREATE FUNCTION fl.posting_fund_delta() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+	d	record;
 BEGIN
-	INSERT INTO fl.fund_delta (fund_code, received, earnings, pledged, committed,
-	    disbursed)
-	SELECT d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb
-	  FROM (SELECT e.fund_code,
+	FOR d IN SELECT e.fund_code,
 		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'contributions'), 0) AS rec,
 		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'earnings'), 0) AS earn,
 		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'pledges_receivable'), 0)
@@ -3323,9 +3400,15 @@ BEGIN
 		  JOIN fl.account a ON a.account_id = n.account_id
 		  JOIN fl.journal_entry e ON e.entry_id = n.entry_id
 		 WHERE e.fund_code IS NOT NULL
-		 GROUP BY e.fund_code) AS d
-	 WHERE d.rec <> 0 OR d.earn <> 0 OR d.pled <> 0 OR d.comm <> 0 OR d.disb <> 0
-	 ORDER BY d.fund_code;
+		 GROUP BY e.fund_code
+		 ORDER BY e.fund_code
+	LOOP
+		CONTINUE WHEN d.rec = 0 AND d.earn = 0 AND d.pled = 0 AND d.comm = 0 AND d.disb = 0;
+		PERFORM fl.fund_total_check(d.fund_code, d.rec + d.earn, d.pled, d.comm, d.disb);
+		INSERT INTO fl.fund_delta (fund_code, received, earnings, pledged, committed,
+		    disbursed)
+		VALUES (d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb);
+	END LOOP;
 	RETURN NULL;
 END
 $$;
@@ -3855,6 +3938,28 @@ $$;
 
 
 ALTER FUNCTION fl.time_in(p_text text) OWNER TO fund_owner;
+
+--
+-- Name: total_out(numeric, integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.total_out(p_total numeric, p_minor integer) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+	v_abs	numeric := abs(p_total);
+	v_p	numeric := fl.pow10(p_minor);
+BEGIN
+	IF p_minor = 0 THEN
+		RETURN p_total::text;
+	END IF;
+	RETURN CASE WHEN p_total < 0 THEN '-' ELSE '' END || div(v_abs, v_p)::text || '.' ||
+	    lpad(mod(v_abs, v_p)::text, p_minor, '0');
+END
+$$;
+
+
+ALTER FUNCTION fl.total_out(p_total numeric, p_minor integer) OWNER TO fund_owner;
 
 --
 -- Name: ts(timestamp with time zone); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -5756,6 +5861,20 @@ GRANT ALL ON FUNCTION fl.fund_json(f fl.fund) TO fundd_app;
 
 
 --
+-- Name: FUNCTION fund_total_check(p_fund text, p_re numeric, p_pled numeric, p_comm numeric, p_disb numeric); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.fund_total_check(p_fund text, p_re numeric, p_pled numeric, p_comm numeric, p_disb numeric) TO fundd_app;
+
+
+--
+-- Name: FUNCTION fund_totals(p_fund text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.fund_totals(p_fund text) TO fundd_app;
+
+
+--
 -- Name: FUNCTION fx_convert(p_amount bigint, p_src_minor integer, p_rate numeric, p_dst_minor integer); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -6026,6 +6145,13 @@ GRANT ALL ON FUNCTION fl.rpc_error(p_code integer, p_reason text, p_field text, 
 --
 
 GRANT ALL ON FUNCTION fl.time_in(p_text text) TO fundd_app;
+
+
+--
+-- Name: FUNCTION total_out(p_total numeric, p_minor integer); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.total_out(p_total numeric, p_minor integer) TO fundd_app;
 
 
 --

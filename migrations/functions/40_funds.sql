@@ -74,9 +74,10 @@ END
 $$;
 
 -- Housekeeping (the daemon, every second): fold every fund that has deltas, each in a
--- short lock of its own row. A fund whose fold breaks a CHECK (its books would say
--- something impossible) keeps its deltas and raises a warning, which the daemon logs;
--- the other funds are folded all the same. Returns how many funds were folded.
+-- short lock of its own row. A fund whose fold fails (a CHECK broken: its books would say
+-- something impossible; or a figure past what bigint holds, which fl.fund_total_check()
+-- refuses before it is written) keeps its deltas and raises a warning, which the daemon
+-- logs; the other funds are folded all the same. Returns how many funds were folded.
 CREATE OR REPLACE FUNCTION fl.fold_all() RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE
@@ -88,9 +89,9 @@ BEGIN
 		BEGIN
 			PERFORM fl.fund_fold(v_code);
 			v_n := v_n + 1;
-		EXCEPTION WHEN check_violation THEN
-			RAISE WARNING 'fund %: folding its balance deltas breaks %', v_code,
-			    SQLERRM;
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'fund %: folding its balance deltas breaks: % (%)', v_code,
+			    SQLERRM, SQLSTATE;
 		END;
 	END LOOP;
 	RETURN v_n;
