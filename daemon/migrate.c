@@ -682,18 +682,18 @@ migrate_check(PGconn *c, const char *dir, char **cause)
 		    "run 'fundd -c FILE migrate'", t.nv);
 		goto out;
 	}
-	if (s.pending < t.nv) {
-		*cause = xasprintf("the database schema is behind: %d migrations pending "
-		    "(first %s); run 'fundd -c FILE migrate'", t.nv - s.pending,
-		    t.v[s.pending].name);
-		goto out;
-	}
 	for (i = 0; i < s.pending; i++) {
 		if (s.reworked[i]) {
 			*cause = xasprintf("the database ran an earlier form of migration %s; "
 			    "run 'fundd -c FILE migrate'", t.v[i].name);
 			goto out;
 		}
+	}
+	if (s.pending < t.nv) {
+		*cause = xasprintf("the database schema is behind: %d migrations pending "
+		    "(first %s); run 'fundd -c FILE migrate'", t.nv - s.pending,
+		    t.v[s.pending].name);
+		goto out;
 	}
 	for (i = 0; i < t.nr; i++) {
 		const char *sha = repeatable_sha(&s, t.r[i].name);

@@ -800,25 +800,27 @@ CREATE FUNCTION api.contribution_status(p fl.principal, params jsonb, ctx jsonb)
     AS $$
 DECLARE
 	c	fl.contribution := fl.contribution_get(params->>'contribution_id', false);
-	f	fl.fund := fl.fund_get(c.fund_code, 'fund');
-	m	int := fl.minor(f.currency);
+	f	fl.fund;
+	m	int;
 	v_alloc	jsonb := '[]';
 	v_used	bigint := 0;
 	v_cap	numeric;
 	v_disb	numeric;
 BEGIN
+	IF 'partner' = ANY (p.roles) AND NOT (p.roles && ARRAY['admin', 'auditor']) AND
+	    c.partner_id IS DISTINCT FROM p.partner_id THEN
+		PERFORM fl.rpc_error(-32004, 'contribution_not_found', 'contribution_id');
+	END IF;
+	f := fl.fund_get(c.fund_code, 'fund');
+	m := fl.minor(f.currency);
 	IF c.status = 'received' AND f.kind = 'pass_through' THEN
 		SELECT coalesce(jsonb_agg(jsonb_build_object('grant_id', a.grant_id,
 		    'region', r.region, 'region_code', r.region_code, 'category', g.category,
-		    'amount', fl.money_out(a.amount, m)) ORDER BY a.first), '[]'),
+		    'amount', fl.money_out(a.amount, m)) ORDER BY a.ord), '[]'),
 		    coalesce(sum(a.amount), 0)
 		  INTO v_alloc, v_used
-		  FROM (SELECT x.grant_id, sum(x.amount)::bigint AS amount,
-		               min(x.ord) AS first
-		          FROM (SELECT fa.*, row_number() OVER () AS ord
-		                  FROM fl.fifo_allocations(f.code) fa) x
-		         WHERE x.contribution_id = c.contribution_id
-		         GROUP BY x.grant_id) a
+		  FROM fl.contribution_allocations(c.contribution_id, f.code)
+		       WITH ORDINALITY AS a(grant_id, amount, ord)
 		  JOIN fl.grant_application g ON g.grant_id = a.grant_id
 		  JOIN fl.region r ON r.region_code = g.region;
 	ELSIF c.status = 'received' THEN
@@ -1604,6 +1606,262 @@ $$;
 ALTER FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: alloc_catch_up(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.alloc_catch_up(p_fund text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	v_cids	text[];
+	v_eids	bigint[];
+	v_from	record;
+	v_emin	bigint;
+	-- entries to allocate (again), in entry order: entry, grant, region, amount
+	v_re	bigint[];
+	v_rg	text[];
+	v_rr	text[];
+	v_rn	bigint[];
+BEGIN
+	PERFORM pg_advisory_xact_lock(hashtext('fl.allocation'), hashtext(p_fund));
+	IF NOT EXISTS (SELECT 1 FROM fl.alloc_fund WHERE fund_code = p_fund) THEN
+		-- first use: everything in the journal is new (an entry queued meanwhile is
+		-- found allocated when its turn comes)
+		INSERT INTO fl.alloc_fund (fund_code) VALUES (p_fund);
+		DELETE FROM fl.alloc_queue WHERE fund_code = p_fund;
+		SELECT array_agg(contribution_id) INTO v_cids FROM fl.contribution
+		 WHERE fund_code = p_fund AND status = 'received';
+		SELECT array_agg(entry_id) INTO v_eids FROM fl.journal_entry
+		 WHERE fund_code = p_fund AND kind = 'disbursement';
+	ELSE
+		WITH q AS (DELETE FROM fl.alloc_queue WHERE fund_code = p_fund
+			   RETURNING kind, entry_id, ref_id)
+		SELECT array_agg(ref_id) FILTER (WHERE kind = 'receipt'),
+		    array_agg(entry_id) FILTER (WHERE kind = 'disbursement')
+		  INTO v_cids, v_eids FROM q;
+	END IF;
+
+	-- new contributions, and the first of them in allocation order
+	WITH ins AS (
+		INSERT INTO fl.alloc_contribution (contribution_id, fund_code, received_at,
+		    earmark_region, amount, left_over)
+		SELECT c.contribution_id, c.fund_code, c.received_at, c.earmark_region,
+		    c.fund_amount, c.fund_amount
+		  FROM fl.contribution c
+		 WHERE c.contribution_id = ANY (v_cids) AND c.fund_code = p_fund
+		   AND c.status = 'received'
+		ON CONFLICT (contribution_id) DO NOTHING
+		RETURNING received_at, contribution_id)
+	SELECT received_at AS at, contribution_id AS id INTO v_from FROM ins
+	 ORDER BY received_at, contribution_id LIMIT 1;
+	IF v_from.id IS NOT NULL THEN
+		-- what went to the contributions from the first new one on, or to none, undone
+		-- and allocated again among those contributions
+		WITH gone AS (
+			DELETE FROM fl.allocation l
+			 WHERE l.fund_code = p_fund AND (l.contribution_id IS NULL OR
+			       l.contribution_id IN (SELECT a.contribution_id
+				 FROM fl.alloc_contribution a WHERE a.fund_code = p_fund
+				  AND (a.received_at, a.contribution_id) >= (v_from.at, v_from.id)
+				  AND a.left_over < a.amount))
+			RETURNING l.entry_id, l.grant_id, l.region, l.amount)
+		SELECT array_agg(entry_id ORDER BY entry_id), array_agg(grant_id ORDER BY entry_id),
+		    array_agg(region ORDER BY entry_id), array_agg(need ORDER BY entry_id)
+		  INTO v_re, v_rg, v_rr, v_rn
+		  FROM (SELECT entry_id, grant_id, region, sum(amount)::bigint AS need FROM gone
+			 GROUP BY entry_id, grant_id, region) t;
+		UPDATE fl.alloc_contribution SET left_over = amount
+		 WHERE fund_code = p_fund
+		   AND (received_at, contribution_id) >= (v_from.at, v_from.id)
+		   AND left_over < amount;
+		PERFORM fl.alloc_run(p_fund, v_re, v_rg, v_rr, v_rn, v_from.at, v_from.id);
+	END IF;
+
+	-- new disbursement entries, not allocated yet
+	SELECT min(e.entry_id) INTO v_emin FROM fl.journal_entry e
+	 WHERE e.entry_id = ANY (v_eids) AND e.fund_code = p_fund AND e.kind = 'disbursement'
+	   AND NOT EXISTS (SELECT 1 FROM fl.allocation l WHERE l.fund_code = p_fund
+			    AND l.entry_id = e.entry_id);
+	IF v_emin IS NULL THEN
+		RETURN;
+	END IF;
+	-- the entries from the first new one on: those allocated before undone (what they
+	-- took given back), then all allocated again in entry order
+	WITH gone AS (
+		DELETE FROM fl.allocation l WHERE l.fund_code = p_fund AND l.entry_id > v_emin
+		RETURNING l.entry_id, l.grant_id, l.region, l.contribution_id, l.amount),
+	back AS (
+		UPDATE fl.alloc_contribution a SET left_over = a.left_over + g.amount
+		  FROM (SELECT contribution_id, sum(amount) AS amount FROM gone
+			 WHERE contribution_id IS NOT NULL GROUP BY contribution_id) g
+		 WHERE a.contribution_id = g.contribution_id)
+	SELECT array_agg(entry_id ORDER BY entry_id), array_agg(grant_id ORDER BY entry_id),
+	    array_agg(region ORDER BY entry_id), array_agg(need ORDER BY entry_id)
+	  INTO v_re, v_rg, v_rr, v_rn
+	  FROM (SELECT entry_id, grant_id, region, sum(amount)::bigint AS need FROM gone
+		 GROUP BY entry_id, grant_id, region
+		UNION ALL
+		SELECT e.entry_id, x.grant_id, g.region, p.amount
+		  FROM fl.journal_entry e
+		  JOIN fl.disbursement x ON x.disbursement_id = e.ref_id
+		  JOIN fl.grant_application g ON g.grant_id = x.grant_id
+		  JOIN fl.posting p ON p.entry_id = e.entry_id
+		  JOIN fl.account a ON a.account_id = p.account_id
+		   AND a.short = 'grants_disbursed'
+		 WHERE e.entry_id = ANY (v_eids) AND e.fund_code = p_fund
+		   AND e.kind = 'disbursement'
+		   AND NOT EXISTS (SELECT 1 FROM fl.allocation l WHERE l.fund_code = p_fund
+				    AND l.entry_id = e.entry_id)) t;
+	PERFORM fl.alloc_run(p_fund, v_re, v_rg, v_rr, v_rn);
+END
+$$;
+
+
+ALTER FUNCTION fl.alloc_catch_up(p_fund text) OWNER TO fund_owner;
+
+--
+-- Name: alloc_enqueue(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.alloc_enqueue() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	INSERT INTO fl.alloc_queue (fund_code, entry_id, kind, ref_id)
+	SELECT n.fund_code, n.entry_id, n.kind, n.ref_id
+	  FROM new_entries n JOIN fl.fund f ON f.code = n.fund_code
+	 WHERE n.kind IN ('receipt', 'disbursement') AND f.kind = 'pass_through'
+	 ORDER BY n.entry_id;
+	RETURN NULL;
+END
+$$;
+
+
+ALTER FUNCTION fl.alloc_enqueue() OWNER TO fund_owner;
+
+--
+-- Name: alloc_run(text, bigint[], text[], text[], bigint[], timestamp with time zone, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.alloc_run(p_fund text, p_re bigint[], p_rg text[], p_rr text[], p_rn bigint[], p_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_id text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	c_chunk	constant int := 1000;
+	-- the contributions read so far, in allocation order; c_was: left_over as read
+	c_ids	text[] := '{}';
+	c_mark	text[] := '{}';
+	c_left	bigint[] := '{}';
+	c_was	bigint[] := '{}';
+	c_at	timestamptz[] := '{}';
+	v_n	int := 0;
+	v_more	boolean := true;
+	v_got	int;
+	-- per region, its first contribution that may still pay
+	v_regs	text[] := '{}';
+	v_ptrs	int[] := '{}';
+	-- the allocations made
+	o_e	bigint[] := '{}';
+	o_g	text[] := '{}';
+	o_r	text[] := '{}';
+	o_c	text[] := '{}';
+	o_a	bigint[] := '{}';
+	x	record;
+	k	int := 1;
+	i	int;
+	j	int;
+	v_first	boolean;
+	v_need	bigint;
+	v_take	bigint;
+BEGIN
+	WHILE k <= coalesce(cardinality(p_re), 0) LOOP
+		v_need := p_rn[k];
+		j := array_position(v_regs, p_rr[k]);
+		IF j IS NULL THEN
+			v_regs := v_regs || p_rr[k];
+			v_ptrs := v_ptrs || 1;
+			j := cardinality(v_regs);
+		END IF;
+		i := v_ptrs[j];
+		v_first := true;
+		LOOP
+			IF i > v_n AND v_more THEN
+				-- the next chunk: from (p_at, p_id) at first, then after the last read
+				WITH t AS (
+					SELECT * FROM fl.alloc_contribution a
+					 WHERE v_n = 0 AND a.fund_code = p_fund AND a.left_over > 0
+					   AND (a.received_at, a.contribution_id) >=
+					       (coalesce(p_at, '-infinity'), coalesce(p_id, ''))
+					UNION ALL
+					SELECT * FROM fl.alloc_contribution a
+					 WHERE v_n > 0 AND a.fund_code = p_fund AND a.left_over > 0
+					   AND (a.received_at, a.contribution_id) >
+					       (c_at[v_n], c_ids[v_n])
+					 ORDER BY received_at, contribution_id LIMIT c_chunk)
+				SELECT array_agg(t.contribution_id ORDER BY t.received_at,
+				    t.contribution_id) AS ids, array_agg(t.earmark_region ORDER BY
+				    t.received_at, t.contribution_id) AS marks, array_agg(t.left_over
+				    ORDER BY t.received_at, t.contribution_id) AS lefts,
+				    array_agg(t.received_at ORDER BY t.received_at, t.contribution_id)
+				    AS ats, count(*) AS n
+				  INTO x FROM t;
+				IF x.n > 0 THEN
+					c_ids := c_ids || x.ids;
+					c_mark := c_mark || x.marks;
+					c_left := c_left || x.lefts;
+					c_was := c_was || x.lefts;
+					c_at := c_at || x.ats;
+					v_n := v_n + x.n;
+				END IF;
+				v_more := x.n = c_chunk;
+			END IF;
+			EXIT WHEN i > v_n;
+			IF c_left[i] > 0 AND (c_mark[i] IS NULL OR c_mark[i] = p_rr[k]) THEN
+				IF v_first THEN
+					-- all before it are spent or earmarked elsewhere, for good
+					v_ptrs[j] := i;
+					v_first := false;
+				END IF;
+				v_take := least(v_need, c_left[i]);
+				c_left[i] := c_left[i] - v_take;
+				v_need := v_need - v_take;
+				o_e := o_e || p_re[k];
+				o_g := o_g || p_rg[k];
+				o_r := o_r || p_rr[k];
+				o_c := o_c || c_ids[i];
+				o_a := o_a || v_take;
+				EXIT WHEN v_need = 0;
+			END IF;
+			i := i + 1;
+		END LOOP;
+		IF v_first THEN
+			v_ptrs[j] := i;
+		END IF;
+		IF v_need > 0 THEN
+			o_e := o_e || p_re[k];
+			o_g := o_g || p_rg[k];
+			o_r := o_r || p_rr[k];
+			o_c := o_c || NULL::text;
+			o_a := o_a || v_need;
+		END IF;
+		k := k + 1;
+	END LOOP;
+	INSERT INTO fl.allocation (fund_code, entry_id, grant_id, region, contribution_id,
+	    amount)
+	SELECT p_fund, u.e, u.g, u.r, u.c, u.a
+	  FROM unnest(o_e, o_g, o_r, o_c, o_a) WITH ORDINALITY AS u(e, g, r, c, a, o)
+	 ORDER BY u.o;
+	UPDATE fl.alloc_contribution a SET left_over = u.l
+	  FROM unnest(c_ids, c_left, c_was) AS u(id, l, w)
+	 WHERE u.l <> u.w AND a.contribution_id = u.id;
+END
+$$;
+
+
+ALTER FUNCTION fl.alloc_run(p_fund text, p_re bigint[], p_rg text[], p_rr text[], p_rn bigint[], p_at timestamp with time zone, p_id text) OWNER TO fund_owner;
+
+--
 -- Name: append_only(); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -2123,6 +2381,24 @@ $$;
 
 
 ALTER FUNCTION fl.bulk_record(p_method text, p_pids text[], p_idem text[], p_hash bytea[], p_res jsonb[]) OWNER TO fund_owner;
+
+--
+-- Name: contribution_allocations(text, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.contribution_allocations(p_id text, p_fund text) RETURNS TABLE(grant_id text, amount bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+BEGIN
+	PERFORM fl.alloc_catch_up(p_fund);
+	RETURN QUERY SELECT l.grant_id, sum(l.amount)::bigint FROM fl.allocation l
+	  WHERE l.contribution_id = p_id GROUP BY l.grant_id ORDER BY min(l.entry_id);
+END
+$$;
+
+
+ALTER FUNCTION fl.contribution_allocations(p_id text, p_fund text) OWNER TO fund_owner;
 
 --
 -- Name: contribution; Type: TABLE; Schema: fl; Owner: fund_owner
@@ -4034,6 +4310,110 @@ ALTER SEQUENCE fl.account_account_id_seq OWNED BY fl.account.account_id;
 
 
 --
+-- Name: alloc_contribution; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.alloc_contribution (
+    contribution_id text NOT NULL,
+    fund_code text NOT NULL,
+    received_at timestamp with time zone NOT NULL,
+    earmark_region text,
+    amount bigint NOT NULL,
+    left_over bigint NOT NULL,
+    CONSTRAINT alloc_contribution_amount_check CHECK ((amount > 0)),
+    CONSTRAINT alloc_contribution_check CHECK (((left_over >= 0) AND (left_over <= amount)))
+);
+
+
+ALTER TABLE fl.alloc_contribution OWNER TO fund_owner;
+
+--
+-- Name: alloc_fund; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.alloc_fund (
+    fund_code text NOT NULL
+);
+
+
+ALTER TABLE fl.alloc_fund OWNER TO fund_owner;
+
+--
+-- Name: alloc_queue; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.alloc_queue (
+    queue_id bigint NOT NULL,
+    fund_code text NOT NULL,
+    entry_id bigint NOT NULL,
+    kind text NOT NULL,
+    ref_id text NOT NULL
+);
+
+
+ALTER TABLE fl.alloc_queue OWNER TO fund_owner;
+
+--
+-- Name: alloc_queue_queue_id_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.alloc_queue_queue_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.alloc_queue_queue_id_seq OWNER TO fund_owner;
+
+--
+-- Name: alloc_queue_queue_id_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.alloc_queue_queue_id_seq OWNED BY fl.alloc_queue.queue_id;
+
+
+--
+-- Name: allocation; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.allocation (
+    allocation_id bigint NOT NULL,
+    fund_code text NOT NULL,
+    entry_id bigint NOT NULL,
+    grant_id text NOT NULL,
+    region text NOT NULL,
+    contribution_id text,
+    amount bigint NOT NULL,
+    CONSTRAINT allocation_amount_check CHECK ((amount > 0))
+);
+
+
+ALTER TABLE fl.allocation OWNER TO fund_owner;
+
+--
+-- Name: allocation_allocation_id_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.allocation_allocation_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.allocation_allocation_id_seq OWNER TO fund_owner;
+
+--
+-- Name: allocation_allocation_id_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.allocation_allocation_id_seq OWNED BY fl.allocation.allocation_id;
+
+
+--
 -- Name: audit_chain; Type: TABLE; Schema: fl; Owner: fund_owner
 --
 
@@ -4395,6 +4775,20 @@ ALTER TABLE ONLY fl.account ALTER COLUMN account_id SET DEFAULT nextval('fl.acco
 
 
 --
+-- Name: alloc_queue queue_id; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.alloc_queue ALTER COLUMN queue_id SET DEFAULT nextval('fl.alloc_queue_queue_id_seq'::regclass);
+
+
+--
+-- Name: allocation allocation_id; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.allocation ALTER COLUMN allocation_id SET DEFAULT nextval('fl.allocation_allocation_id_seq'::regclass);
+
+
+--
 -- Name: contribution seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
 --
 
@@ -4465,6 +4859,38 @@ ALTER TABLE ONLY fl.account
 
 ALTER TABLE ONLY fl.account
     ADD CONSTRAINT account_pkey PRIMARY KEY (account_id);
+
+
+--
+-- Name: alloc_contribution alloc_contribution_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.alloc_contribution
+    ADD CONSTRAINT alloc_contribution_pkey PRIMARY KEY (contribution_id);
+
+
+--
+-- Name: alloc_fund alloc_fund_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.alloc_fund
+    ADD CONSTRAINT alloc_fund_pkey PRIMARY KEY (fund_code);
+
+
+--
+-- Name: alloc_queue alloc_queue_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.alloc_queue
+    ADD CONSTRAINT alloc_queue_pkey PRIMARY KEY (queue_id);
+
+
+--
+-- Name: allocation allocation_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.allocation
+    ADD CONSTRAINT allocation_pkey PRIMARY KEY (allocation_id);
 
 
 --
@@ -4692,6 +5118,48 @@ ALTER TABLE ONLY fund_meta.repeatable
 
 
 --
+-- Name: alloc_contribution_open; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX alloc_contribution_open ON fl.alloc_contribution USING btree (fund_code, received_at, contribution_id) WHERE (left_over > 0);
+
+
+--
+-- Name: alloc_contribution_order; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX alloc_contribution_order ON fl.alloc_contribution USING btree (fund_code, received_at, contribution_id);
+
+
+--
+-- Name: alloc_queue_fund; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX alloc_queue_fund ON fl.alloc_queue USING btree (fund_code, queue_id);
+
+
+--
+-- Name: allocation_contribution; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX allocation_contribution ON fl.allocation USING btree (contribution_id, entry_id) WHERE (contribution_id IS NOT NULL);
+
+
+--
+-- Name: allocation_entry; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX allocation_entry ON fl.allocation USING btree (fund_code, entry_id);
+
+
+--
+-- Name: allocation_unattributed; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX allocation_unattributed ON fl.allocation USING btree (fund_code, entry_id) WHERE (contribution_id IS NULL);
+
+
+--
 -- Name: contribution_fund; Type: INDEX; Schema: fl; Owner: fund_owner
 --
 
@@ -4860,6 +5328,13 @@ CREATE TRIGGER grant_guard BEFORE DELETE OR UPDATE ON fl.grant_application FOR E
 
 
 --
+-- Name: journal_entry journal_entry_alloc_queue; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER journal_entry_alloc_queue AFTER INSERT ON fl.journal_entry REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION fl.alloc_enqueue();
+
+
+--
 -- Name: journal_entry journal_entry_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
 --
 
@@ -4936,6 +5411,46 @@ ALTER TABLE ONLY fl.account
 
 ALTER TABLE ONLY fl.account
     ADD CONSTRAINT account_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.fund(code);
+
+
+--
+-- Name: alloc_contribution alloc_contribution_contribution_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.alloc_contribution
+    ADD CONSTRAINT alloc_contribution_contribution_id_fkey FOREIGN KEY (contribution_id) REFERENCES fl.contribution(contribution_id);
+
+
+--
+-- Name: alloc_contribution alloc_contribution_fund_code_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.alloc_contribution
+    ADD CONSTRAINT alloc_contribution_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.alloc_fund(fund_code);
+
+
+--
+-- Name: alloc_fund alloc_fund_fund_code_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.alloc_fund
+    ADD CONSTRAINT alloc_fund_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.fund(code);
+
+
+--
+-- Name: allocation allocation_contribution_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.allocation
+    ADD CONSTRAINT allocation_contribution_id_fkey FOREIGN KEY (contribution_id) REFERENCES fl.alloc_contribution(contribution_id);
+
+
+--
+-- Name: allocation allocation_fund_code_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.allocation
+    ADD CONSTRAINT allocation_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.alloc_fund(fund_code);
 
 
 --
@@ -5453,6 +5968,27 @@ GRANT ALL ON FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb)
 
 
 --
+-- Name: FUNCTION alloc_catch_up(p_fund text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.alloc_catch_up(p_fund text) TO fundd_app;
+
+
+--
+-- Name: FUNCTION alloc_enqueue(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.alloc_enqueue() TO fundd_app;
+
+
+--
+-- Name: FUNCTION alloc_run(p_fund text, p_re bigint[], p_rg text[], p_rr text[], p_rn bigint[], p_at timestamp with time zone, p_id text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.alloc_run(p_fund text, p_re bigint[], p_rg text[], p_rr text[], p_rn bigint[], p_at timestamp with time zone, p_id text) TO fundd_app;
+
+
+--
 -- Name: FUNCTION append_only(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -5620,6 +6156,13 @@ GRANT ALL ON FUNCTION fl.bulk_method(p_method text, p_params jsonb) TO fundd_app
 --
 
 GRANT ALL ON FUNCTION fl.bulk_record(p_method text, p_pids text[], p_idem text[], p_hash bytea[], p_res jsonb[]) TO fundd_app;
+
+
+--
+-- Name: FUNCTION contribution_allocations(p_id text, p_fund text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT ALL ON FUNCTION fl.contribution_allocations(p_id text, p_fund text) TO fundd_app;
 
 
 --
@@ -6180,6 +6723,20 @@ GRANT SELECT,INSERT ON TABLE fl.account TO fundd_app;
 --
 
 GRANT USAGE ON SEQUENCE fl.account_account_id_seq TO fundd_app;
+
+
+--
+-- Name: TABLE alloc_queue; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT INSERT ON TABLE fl.alloc_queue TO fundd_app;
+
+
+--
+-- Name: SEQUENCE alloc_queue_queue_id_seq; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT USAGE ON SEQUENCE fl.alloc_queue_queue_id_seq TO fundd_app;
 
 
 --

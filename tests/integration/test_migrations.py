@@ -151,7 +151,23 @@ def test_books_kept_before_the_upgrade_are_unchanged(env):
         after = f.read()
     assert "UP-GEG-SME" in before and "Returnee One" in before, \
         "upgrade_data.sql wrote none of its books"
-    assert_same(before, after, "the data after the upgrade")
+    assert_same(_blocks(before, before), _blocks(before, after), "the data after the upgrade")
+
+
+def _blocks(before, dump):
+    """The sections of a data dump (one per table or sequence), sorted: pg_dump orders
+    tables by their foreign keys, which tables the upgrade adds may change. Less the
+    tables and sequences the upgrade created that hold nothing yet: what the release wrote
+    must be there unchanged, and nothing else."""
+    out = []
+    for block in re.split(r"(?m)^(?=--\n-- (?:Data for )?Name: )", dump):
+        head = block.split("\n", 2)[1] if block.startswith("--\n") else ""
+        empty = (re.search(r"(?m)^COPY [^\n]* FROM stdin;\n\\\.$", block) or
+                 re.search(r"setval\([^)]*, 1, false\);", block))
+        if head and head not in before and empty:
+            continue
+        out.append(block.rstrip("\n") + "\n")
+    return "".join(sorted(out))
 
 
 def test_the_upgraded_books_still_add_up(env):
