@@ -1612,6 +1612,7 @@ ALTER FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb) OWNER 
 CREATE FUNCTION fl.alloc_catch_up(p_fund text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog'
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 DECLARE
 	v_cids	text[];
@@ -2391,7 +2392,12 @@ CREATE FUNCTION fl.contribution_allocations(p_id text, p_fund text) RETURNS TABL
     SET search_path TO 'pg_catalog'
     AS $$
 BEGIN
-	PERFORM fl.alloc_catch_up(p_fund);
+	-- (the queue's first row in its index's order: an index scan in any plan)
+	IF (SELECT q.queue_id FROM fl.alloc_queue q WHERE q.fund_code = p_fund
+	    ORDER BY q.fund_code, q.queue_id LIMIT 1) IS NOT NULL OR
+	    NOT EXISTS (SELECT 1 FROM fl.alloc_fund f WHERE f.fund_code = p_fund) THEN
+		PERFORM fl.alloc_catch_up(p_fund);
+	END IF;
 	RETURN QUERY SELECT l.grant_id, sum(l.amount)::bigint FROM fl.allocation l
 	  WHERE l.contribution_id = p_id GROUP BY l.grant_id ORDER BY min(l.entry_id);
 END

@@ -767,9 +767,11 @@ END
 $$;
 
 -- Brings the allocation of pass-through fund p_fund up to date (see above), building it
--- from the journal on first use. SECURITY DEFINER: the daemon's role only queues.
+-- from the journal on first use. SECURITY DEFINER: the daemon's role only queues. Custom
+-- plans: the funds' queues and allocations differ in size by orders of magnitude.
 CREATE OR REPLACE FUNCTION fl.alloc_catch_up(p_fund text) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
 	v_cids	text[];
 	v_eids	bigint[];
@@ -875,12 +877,19 @@ END
 $$;
 
 -- What contribution p_id of pass-through fund p_fund paid for, per grant, in the order of
--- the grants' first disbursements; the fund's allocation brought up to date first.
+-- the grants' first disbursements; the fund's allocation brought up to date first, when
+-- anything is queued (else a plain read, which takes no lock: a catch-up in progress has its
+-- queue rows still there until it commits).
 CREATE OR REPLACE FUNCTION fl.contribution_allocations(p_id text, p_fund text)
 RETURNS TABLE (grant_id text, amount bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 BEGIN
-	PERFORM fl.alloc_catch_up(p_fund);
+	-- (the queue's first row in its index's order: an index scan in any plan)
+	IF (SELECT q.queue_id FROM fl.alloc_queue q WHERE q.fund_code = p_fund
+	    ORDER BY q.fund_code, q.queue_id LIMIT 1) IS NOT NULL OR
+	    NOT EXISTS (SELECT 1 FROM fl.alloc_fund f WHERE f.fund_code = p_fund) THEN
+		PERFORM fl.alloc_catch_up(p_fund);
+	END IF;
 	RETURN QUERY SELECT l.grant_id, sum(l.amount)::bigint FROM fl.allocation l
 	  WHERE l.contribution_id = p_id GROUP BY l.grant_id ORDER BY min(l.entry_id);
 END
