@@ -832,25 +832,27 @@ CREATE FUNCTION api.contribution_status(p fl.principal, params jsonb, ctx jsonb)
     AS $$
 DECLARE
 	c	fl.contribution := fl.contribution_get(params->>'contribution_id', false);
-	f	fl.fund := fl.fund_get(c.fund_code, 'fund');
-	m	int := fl.minor(f.currency);
+	f	fl.fund;
+	m	int;
 	v_alloc	jsonb := '[]';
 	v_used	bigint := 0;
 	v_cap	numeric;
 	v_disb	numeric;
 BEGIN
+	IF 'partner' = ANY (p.roles) AND NOT (p.roles && ARRAY['admin', 'auditor']) AND
+	    c.partner_id IS DISTINCT FROM p.partner_id THEN
+		PERFORM fl.rpc_error(-32004, 'contribution_not_found', 'contribution_id');
+	END IF;
+	f := fl.fund_get(c.fund_code, 'fund');
+	m := fl.minor(f.currency);
 	IF c.status = 'received' AND f.kind = 'pass_through' THEN
 		SELECT coalesce(jsonb_agg(jsonb_build_object('grant_id', a.grant_id,
 		    'region', r.region, 'region_code', r.region_code, 'category', g.category,
-		    'amount', fl.money_out(a.amount, m)) ORDER BY a.first), '[]'),
+		    'amount', fl.money_out(a.amount, m)) ORDER BY a.ord), '[]'),
 		    coalesce(sum(a.amount), 0)
 		  INTO v_alloc, v_used
-		  FROM (SELECT x.grant_id, sum(x.amount)::bigint AS amount,
-		               min(x.ord) AS first
-		          FROM (SELECT fa.*, row_number() OVER () AS ord
-		                  FROM fl.fifo_allocations(f.code) fa) x
-		         WHERE x.contribution_id = c.contribution_id
-		         GROUP BY x.grant_id) a
+		  FROM fl.contribution_allocations(c.contribution_id, f.code)
+		       WITH ORDINALITY AS a(grant_id, amount, ord)
 		  JOIN fl.grant_application g ON g.grant_id = a.grant_id
 		  JOIN fl.region r ON r.region_code = g.region;
 	ELSIF c.status = 'received' THEN
@@ -1348,11 +1350,11 @@ BEGIN
 	         WHERE v_asof IS NULL OR e.at <= v_asof
 	         GROUP BY a.name, a.currency) t;
 	SELECT coalesce(jsonb_agg(jsonb_build_object('currency', cur,
-	    'debit', fl.money_out(d, fl.minor(cur)), 'credit', fl.money_out(c, fl.minor(cur)))
+	    'debit', fl.total_out(d, fl.minor(cur)), 'credit', fl.total_out(c, fl.minor(cur)))
 	    ORDER BY cur), '[]'), count(*)
 	  INTO v_tot, v_n
-	  FROM (SELECT x->>'currency' AS cur, sum((x->>'d')::bigint)::bigint AS d,
-	            sum((x->>'c')::bigint)::bigint AS c
+	  FROM (SELECT x->>'currency' AS cur, sum((x->>'d')::numeric) AS d,
+	            sum((x->>'c')::numeric) AS c
 	          FROM jsonb_array_elements(v_all) x GROUP BY 1) s;
 	IF v_cur IS NULL THEN
 		IF v_n > 1 THEN
@@ -1364,8 +1366,8 @@ BEGIN
 	RETURN jsonb_build_object('currency', v_cur,
 	    'accounts', (SELECT coalesce(jsonb_agg(jsonb_build_object('account',
 	        x->>'account', 'currency', x->>'currency',
-	        'debit', fl.money_out((x->>'d')::bigint, fl.minor(v_cur)),
-	        'credit', fl.money_out((x->>'c')::bigint, fl.minor(v_cur)))), '[]')
+	        'debit', fl.total_out((x->>'d')::numeric, fl.minor(v_cur)),
+	        'credit', fl.total_out((x->>'c')::numeric, fl.minor(v_cur)))), '[]')
 	      FROM jsonb_array_elements(v_all) x WHERE x->>'currency' = v_cur),
 	    'totals', coalesce((SELECT jsonb_build_object('debit', x->>'debit',
 	        'credit', x->>'credit') FROM jsonb_array_elements(v_tot) x
@@ -1678,6 +1680,263 @@ $$;
 
 
 ALTER FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: alloc_catch_up(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.alloc_catch_up(p_fund text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+DECLARE
+	v_cids	text[];
+	v_eids	bigint[];
+	v_from	record;
+	v_emin	bigint;
+	-- entries to allocate (again), in entry order: entry, grant, region, amount
+	v_re	bigint[];
+	v_rg	text[];
+	v_rr	text[];
+	v_rn	bigint[];
+BEGIN
+	PERFORM pg_advisory_xact_lock(hashtext('fl.allocation'), hashtext(p_fund));
+	IF NOT EXISTS (SELECT 1 FROM fl.alloc_fund WHERE fund_code = p_fund) THEN
+		-- first use: everything in the journal is new (an entry queued meanwhile is
+		-- found allocated when its turn comes)
+		INSERT INTO fl.alloc_fund (fund_code) VALUES (p_fund);
+		DELETE FROM fl.alloc_queue WHERE fund_code = p_fund;
+		SELECT array_agg(contribution_id) INTO v_cids FROM fl.contribution
+		 WHERE fund_code = p_fund AND status = 'received';
+		SELECT array_agg(entry_id) INTO v_eids FROM fl.journal_entry
+		 WHERE fund_code = p_fund AND kind = 'disbursement';
+	ELSE
+		WITH q AS (DELETE FROM fl.alloc_queue WHERE fund_code = p_fund
+			   RETURNING kind, entry_id, ref_id)
+		SELECT array_agg(ref_id) FILTER (WHERE kind = 'receipt'),
+		    array_agg(entry_id) FILTER (WHERE kind = 'disbursement')
+		  INTO v_cids, v_eids FROM q;
+	END IF;
+
+	-- new contributions, and the first of them in allocation order
+	WITH ins AS (
+		INSERT INTO fl.alloc_contribution (contribution_id, fund_code, received_at,
+		    earmark_region, amount, left_over)
+		SELECT c.contribution_id, c.fund_code, c.received_at, c.earmark_region,
+		    c.fund_amount, c.fund_amount
+		  FROM fl.contribution c
+		 WHERE c.contribution_id = ANY (v_cids) AND c.fund_code = p_fund
+		   AND c.status = 'received'
+		ON CONFLICT (contribution_id) DO NOTHING
+		RETURNING received_at, contribution_id)
+	SELECT received_at AS at, contribution_id AS id INTO v_from FROM ins
+	 ORDER BY received_at, contribution_id LIMIT 1;
+	IF v_from.id IS NOT NULL THEN
+		-- what went to the contributions from the first new one on, or to none, undone
+		-- and allocated again among those contributions
+		WITH gone AS (
+			DELETE FROM fl.allocation l
+			 WHERE l.fund_code = p_fund AND (l.contribution_id IS NULL OR
+			       l.contribution_id IN (SELECT a.contribution_id
+				 FROM fl.alloc_contribution a WHERE a.fund_code = p_fund
+				  AND (a.received_at, a.contribution_id) >= (v_from.at, v_from.id)
+				  AND a.left_over < a.amount))
+			RETURNING l.entry_id, l.grant_id, l.region, l.amount)
+		SELECT array_agg(entry_id ORDER BY entry_id), array_agg(grant_id ORDER BY entry_id),
+		    array_agg(region ORDER BY entry_id), array_agg(need ORDER BY entry_id)
+		  INTO v_re, v_rg, v_rr, v_rn
+		  FROM (SELECT entry_id, grant_id, region, sum(amount)::bigint AS need FROM gone
+			 GROUP BY entry_id, grant_id, region) t;
+		UPDATE fl.alloc_contribution SET left_over = amount
+		 WHERE fund_code = p_fund
+		   AND (received_at, contribution_id) >= (v_from.at, v_from.id)
+		   AND left_over < amount;
+		PERFORM fl.alloc_run(p_fund, v_re, v_rg, v_rr, v_rn, v_from.at, v_from.id);
+	END IF;
+
+	-- new disbursement entries, not allocated yet
+	SELECT min(e.entry_id) INTO v_emin FROM fl.journal_entry e
+	 WHERE e.entry_id = ANY (v_eids) AND e.fund_code = p_fund AND e.kind = 'disbursement'
+	   AND NOT EXISTS (SELECT 1 FROM fl.allocation l WHERE l.fund_code = p_fund
+			    AND l.entry_id = e.entry_id);
+	IF v_emin IS NULL THEN
+		RETURN;
+	END IF;
+	-- the entries from the first new one on: those allocated before undone (what they
+	-- took given back), then all allocated again in entry order
+	WITH gone AS (
+		DELETE FROM fl.allocation l WHERE l.fund_code = p_fund AND l.entry_id > v_emin
+		RETURNING l.entry_id, l.grant_id, l.region, l.contribution_id, l.amount),
+	back AS (
+		UPDATE fl.alloc_contribution a SET left_over = a.left_over + g.amount
+		  FROM (SELECT contribution_id, sum(amount) AS amount FROM gone
+			 WHERE contribution_id IS NOT NULL GROUP BY contribution_id) g
+		 WHERE a.contribution_id = g.contribution_id)
+	SELECT array_agg(entry_id ORDER BY entry_id), array_agg(grant_id ORDER BY entry_id),
+	    array_agg(region ORDER BY entry_id), array_agg(need ORDER BY entry_id)
+	  INTO v_re, v_rg, v_rr, v_rn
+	  FROM (SELECT entry_id, grant_id, region, sum(amount)::bigint AS need FROM gone
+		 GROUP BY entry_id, grant_id, region
+		UNION ALL
+		SELECT e.entry_id, x.grant_id, g.region, p.amount
+		  FROM fl.journal_entry e
+		  JOIN fl.disbursement x ON x.disbursement_id = e.ref_id
+		  JOIN fl.grant_application g ON g.grant_id = x.grant_id
+		  JOIN fl.posting p ON p.entry_id = e.entry_id
+		  JOIN fl.account a ON a.account_id = p.account_id
+		   AND a.short = 'grants_disbursed'
+		 WHERE e.entry_id = ANY (v_eids) AND e.fund_code = p_fund
+		   AND e.kind = 'disbursement'
+		   AND NOT EXISTS (SELECT 1 FROM fl.allocation l WHERE l.fund_code = p_fund
+				    AND l.entry_id = e.entry_id)) t;
+	PERFORM fl.alloc_run(p_fund, v_re, v_rg, v_rr, v_rn);
+END
+$$;
+
+
+ALTER FUNCTION fl.alloc_catch_up(p_fund text) OWNER TO fund_owner;
+
+--
+-- Name: alloc_enqueue(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.alloc_enqueue() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	INSERT INTO fl.alloc_queue (fund_code, entry_id, kind, ref_id)
+	SELECT n.fund_code, n.entry_id, n.kind, n.ref_id
+	  FROM new_entries n JOIN fl.fund f ON f.code = n.fund_code
+	 WHERE n.kind IN ('receipt', 'disbursement') AND f.kind = 'pass_through'
+	 ORDER BY n.entry_id;
+	RETURN NULL;
+END
+$$;
+
+
+ALTER FUNCTION fl.alloc_enqueue() OWNER TO fund_owner;
+
+--
+-- Name: alloc_run(text, bigint[], text[], text[], bigint[], timestamp with time zone, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.alloc_run(p_fund text, p_re bigint[], p_rg text[], p_rr text[], p_rn bigint[], p_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_id text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	c_chunk	constant int := 1000;
+	-- the contributions read so far, in allocation order; c_was: left_over as read
+	c_ids	text[] := '{}';
+	c_mark	text[] := '{}';
+	c_left	bigint[] := '{}';
+	c_was	bigint[] := '{}';
+	c_at	timestamptz[] := '{}';
+	v_n	int := 0;
+	v_more	boolean := true;
+	v_got	int;
+	-- per region, its first contribution that may still pay
+	v_regs	text[] := '{}';
+	v_ptrs	int[] := '{}';
+	-- the allocations made
+	o_e	bigint[] := '{}';
+	o_g	text[] := '{}';
+	o_r	text[] := '{}';
+	o_c	text[] := '{}';
+	o_a	bigint[] := '{}';
+	x	record;
+	k	int := 1;
+	i	int;
+	j	int;
+	v_first	boolean;
+	v_need	bigint;
+	v_take	bigint;
+BEGIN
+	WHILE k <= coalesce(cardinality(p_re), 0) LOOP
+		v_need := p_rn[k];
+		j := array_position(v_regs, p_rr[k]);
+		IF j IS NULL THEN
+			v_regs := v_regs || p_rr[k];
+			v_ptrs := v_ptrs || 1;
+			j := cardinality(v_regs);
+		END IF;
+		i := v_ptrs[j];
+		v_first := true;
+		LOOP
+			IF i > v_n AND v_more THEN
+				-- the next chunk: from (p_at, p_id) at first, then after the last read
+				WITH t AS (
+					SELECT * FROM fl.alloc_contribution a
+					 WHERE v_n = 0 AND a.fund_code = p_fund AND a.left_over > 0
+					   AND (a.received_at, a.contribution_id) >=
+					       (coalesce(p_at, '-infinity'), coalesce(p_id, ''))
+					UNION ALL
+					SELECT * FROM fl.alloc_contribution a
+					 WHERE v_n > 0 AND a.fund_code = p_fund AND a.left_over > 0
+					   AND (a.received_at, a.contribution_id) >
+					       (c_at[v_n], c_ids[v_n])
+					 ORDER BY received_at, contribution_id LIMIT c_chunk)
+				SELECT array_agg(t.contribution_id ORDER BY t.received_at,
+				    t.contribution_id) AS ids, array_agg(t.earmark_region ORDER BY
+				    t.received_at, t.contribution_id) AS marks, array_agg(t.left_over
+				    ORDER BY t.received_at, t.contribution_id) AS lefts,
+				    array_agg(t.received_at ORDER BY t.received_at, t.contribution_id)
+				    AS ats, count(*) AS n
+				  INTO x FROM t;
+				IF x.n > 0 THEN
+					c_ids := c_ids || x.ids;
+					c_mark := c_mark || x.marks;
+					c_left := c_left || x.lefts;
+					c_was := c_was || x.lefts;
+					c_at := c_at || x.ats;
+					v_n := v_n + x.n;
+				END IF;
+				v_more := x.n = c_chunk;
+			END IF;
+			EXIT WHEN i > v_n;
+			IF c_left[i] > 0 AND (c_mark[i] IS NULL OR c_mark[i] = p_rr[k]) THEN
+				IF v_first THEN
+					-- all before it are spent or earmarked elsewhere, for good
+					v_ptrs[j] := i;
+					v_first := false;
+				END IF;
+				v_take := least(v_need, c_left[i]);
+				c_left[i] := c_left[i] - v_take;
+				v_need := v_need - v_take;
+				o_e := o_e || p_re[k];
+				o_g := o_g || p_rg[k];
+				o_r := o_r || p_rr[k];
+				o_c := o_c || c_ids[i];
+				o_a := o_a || v_take;
+				EXIT WHEN v_need = 0;
+			END IF;
+			i := i + 1;
+		END LOOP;
+		IF v_first THEN
+			v_ptrs[j] := i;
+		END IF;
+		IF v_need > 0 THEN
+			o_e := o_e || p_re[k];
+			o_g := o_g || p_rg[k];
+			o_r := o_r || p_rr[k];
+			o_c := o_c || NULL::text;
+			o_a := o_a || v_need;
+		END IF;
+		k := k + 1;
+	END LOOP;
+	INSERT INTO fl.allocation (fund_code, entry_id, grant_id, region, contribution_id,
+	    amount)
+	SELECT p_fund, u.e, u.g, u.r, u.c, u.a
+	  FROM unnest(o_e, o_g, o_r, o_c, o_a) WITH ORDINALITY AS u(e, g, r, c, a, o)
+	 ORDER BY u.o;
+	UPDATE fl.alloc_contribution a SET left_over = u.l
+	  FROM unnest(c_ids, c_left, c_was) AS u(id, l, w)
+	 WHERE u.l <> u.w AND a.contribution_id = u.id;
+END
+$$;
+
+
+ALTER FUNCTION fl.alloc_run(p_fund text, p_re bigint[], p_rg text[], p_rr text[], p_rn bigint[], p_at timestamp with time zone, p_id text) OWNER TO fund_owner;
 
 --
 -- Name: append_only(); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -2235,6 +2494,29 @@ $$;
 
 
 ALTER FUNCTION fl.bulk_record(p_method text, p_pids text[], p_idem text[], p_hash bytea[], p_res jsonb[]) OWNER TO fund_owner;
+
+--
+-- Name: contribution_allocations(text, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.contribution_allocations(p_id text, p_fund text) RETURNS TABLE(grant_id text, amount bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+BEGIN
+	-- (the queue's first row in its index's order: an index scan in any plan)
+	IF (SELECT q.queue_id FROM fl.alloc_queue q WHERE q.fund_code = p_fund
+	    ORDER BY q.fund_code, q.queue_id LIMIT 1) IS NOT NULL OR
+	    NOT EXISTS (SELECT 1 FROM fl.alloc_fund f WHERE f.fund_code = p_fund) THEN
+		PERFORM fl.alloc_catch_up(p_fund);
+	END IF;
+	RETURN QUERY SELECT l.grant_id, sum(l.amount)::bigint FROM fl.allocation l
+	  WHERE l.contribution_id = p_id GROUP BY l.grant_id ORDER BY min(l.entry_id);
+END
+$$;
+
+
+ALTER FUNCTION fl.contribution_allocations(p_id text, p_fund text) OWNER TO fund_owner;
 
 --
 -- Name: contribution; Type: TABLE; Schema: fl; Owner: fund_owner
@@ -2796,9 +3078,9 @@ BEGIN
 		BEGIN
 			PERFORM fl.fund_fold(v_code);
 			v_n := v_n + 1;
-		EXCEPTION WHEN check_violation THEN
-			RAISE WARNING 'fund %: folding its balance deltas breaks %', v_code,
-			    SQLERRM;
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'fund %: folding its balance deltas breaks: % (%)', v_code,
+			    SQLERRM, SQLSTATE;
 		END;
 	END LOOP;
 	RETURN v_n;
@@ -3000,6 +3282,84 @@ $$;
 
 
 ALTER FUNCTION fl.fund_json(f fl.fund) OWNER TO fund_owner;
+
+--
+-- Name: fund_total_check(text, numeric, numeric, numeric, numeric); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fund_total_check(p_fund text, p_re numeric, p_pled numeric, p_comm numeric, p_disb numeric) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	c_max	constant numeric := 9223372036854775807;
+	v_share	numeric := floor(c_max / 2 / (current_setting('max_connections')::numeric
+	    + current_setting('max_prepared_transactions')::numeric));
+	v_add	numeric[] := ARRAY[p_re, p_pled, p_comm, p_disb];
+	v_owns	jsonb := coalesce(nullif(current_setting('fl.own_totals', true), ''), '{}');
+	v_own	numeric[];
+	v_all	numeric[];
+	v_fast	boolean := true;
+	i	int;
+BEGIN
+	SELECT coalesce(array_agg(x::numeric), ARRAY[0, 0, 0, 0]) INTO v_own
+	  FROM jsonb_array_elements_text(v_owns->p_fund) x;
+	IF p_re > 0 OR p_pled > 0 OR p_comm > 0 OR p_disb > 0 THEN
+		PERFORM pg_advisory_xact_lock_shared(hashtext('fl.fund_total'), hashtext(p_fund));
+		v_all := fl.fund_totals(p_fund);
+	ELSE
+		v_all := ARRAY[0, 0, 0, 0];	-- adds nothing: only noted below
+	END IF;
+	FOR i IN 1..4 LOOP
+		-- committed, plus what this transaction adds in all
+		IF v_add[i] > 0 AND (v_all[i] - v_own[i] + greatest(v_own[i] + v_add[i], 0)
+		    > c_max / 2 OR v_own[i] + v_add[i] > v_share) THEN
+			v_fast := false;
+		END IF;
+	END LOOP;
+	IF NOT v_fast THEN
+		PERFORM pg_advisory_xact_lock(hashtext('fl.fund_total'), hashtext(p_fund));
+		v_all := fl.fund_totals(p_fund);
+		FOR i IN 1..4 LOOP
+			IF v_add[i] > 0 AND v_all[i] + v_add[i] > c_max THEN
+				PERFORM fl.rpc_error(-32602, 'total_limit', 'amount',
+				    'a total of the fund would pass what the books can hold');
+			END IF;
+		END LOOP;
+	END IF;
+	PERFORM set_config('fl.own_totals', jsonb_set(v_owns, ARRAY[p_fund], to_jsonb(ARRAY[
+	    v_own[1] + v_add[1], v_own[2] + v_add[2], v_own[3] + v_add[3],
+	    v_own[4] + v_add[4]]))::text, true);
+END
+$$;
+
+
+ALTER FUNCTION fl.fund_total_check(p_fund text, p_re numeric, p_pled numeric, p_comm numeric, p_disb numeric) OWNER TO fund_owner;
+
+--
+-- Name: fund_totals(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fund_totals(p_fund text) RETURNS numeric[]
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v	numeric[];
+BEGIN
+	SELECT ARRAY[f.received::numeric + f.earnings
+	        + coalesce(sum(d.received::numeric + d.earnings), 0),
+	        f.pledged + coalesce(sum(d.pledged::numeric), 0),
+	        f.committed + coalesce(sum(d.committed::numeric), 0),
+	        f.disbursed + coalesce(sum(d.disbursed::numeric), 0)]
+	  INTO v
+	  FROM fl.fund f LEFT JOIN fl.fund_delta d ON d.fund_code = f.code
+	 WHERE f.code = p_fund
+	 GROUP BY f.code;
+	RETURN v;
+END
+$$;
+
+
+ALTER FUNCTION fl.fund_totals(p_fund text) OWNER TO fund_owner;
 
 --
 -- Name: fx_convert(bigint, integer, numeric, integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -3555,11 +3915,10 @@ ALTER FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs tex
 CREATE FUNCTION fl.posting_fund_delta() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+	d	record;
 BEGIN
-	INSERT INTO fl.fund_delta (fund_code, received, earnings, pledged, committed,
-	    disbursed)
-	SELECT d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb
-	  FROM (SELECT e.fund_code,
+	FOR d IN SELECT e.fund_code,
 		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'contributions'), 0) AS rec,
 		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'earnings'), 0) AS earn,
 		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'pledges_receivable'), 0)
@@ -3571,9 +3930,15 @@ BEGIN
 		  JOIN fl.account a ON a.account_id = n.account_id
 		  JOIN fl.journal_entry e ON e.entry_id = n.entry_id
 		 WHERE e.fund_code IS NOT NULL
-		 GROUP BY e.fund_code) AS d
-	 WHERE d.rec <> 0 OR d.earn <> 0 OR d.pled <> 0 OR d.comm <> 0 OR d.disb <> 0
-	 ORDER BY d.fund_code;
+		 GROUP BY e.fund_code
+		 ORDER BY e.fund_code
+	LOOP
+		CONTINUE WHEN d.rec = 0 AND d.earn = 0 AND d.pled = 0 AND d.comm = 0 AND d.disb = 0;
+		PERFORM fl.fund_total_check(d.fund_code, d.rec + d.earn, d.pled, d.comm, d.disb);
+		INSERT INTO fl.fund_delta (fund_code, received, earnings, pledged, committed,
+		    disbursed)
+		VALUES (d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb);
+	END LOOP;
 	RETURN NULL;
 END
 $$;
@@ -4148,6 +4513,28 @@ $$;
 ALTER FUNCTION fl.time_in(p_text text) OWNER TO fund_owner;
 
 --
+-- Name: total_out(numeric, integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.total_out(p_total numeric, p_minor integer) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+	v_abs	numeric := abs(p_total);
+	v_p	numeric := fl.pow10(p_minor);
+BEGIN
+	IF p_minor = 0 THEN
+		RETURN p_total::text;
+	END IF;
+	RETURN CASE WHEN p_total < 0 THEN '-' ELSE '' END || div(v_abs, v_p)::text || '.' ||
+	    lpad(mod(v_abs, v_p)::text, p_minor, '0');
+END
+$$;
+
+
+ALTER FUNCTION fl.total_out(p_total numeric, p_minor integer) OWNER TO fund_owner;
+
+--
 -- Name: ts(timestamp with time zone); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -4217,6 +4604,110 @@ ALTER TABLE fl.account_account_id_seq OWNER TO fund_owner;
 --
 
 ALTER SEQUENCE fl.account_account_id_seq OWNED BY fl.account.account_id;
+
+
+--
+-- Name: alloc_contribution; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.alloc_contribution (
+    contribution_id text NOT NULL,
+    fund_code text NOT NULL,
+    received_at timestamp with time zone NOT NULL,
+    earmark_region text,
+    amount bigint NOT NULL,
+    left_over bigint NOT NULL,
+    CONSTRAINT alloc_contribution_amount_check CHECK ((amount > 0)),
+    CONSTRAINT alloc_contribution_check CHECK (((left_over >= 0) AND (left_over <= amount)))
+);
+
+
+ALTER TABLE fl.alloc_contribution OWNER TO fund_owner;
+
+--
+-- Name: alloc_fund; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.alloc_fund (
+    fund_code text NOT NULL
+);
+
+
+ALTER TABLE fl.alloc_fund OWNER TO fund_owner;
+
+--
+-- Name: alloc_queue; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.alloc_queue (
+    queue_id bigint NOT NULL,
+    fund_code text NOT NULL,
+    entry_id bigint NOT NULL,
+    kind text NOT NULL,
+    ref_id text NOT NULL
+);
+
+
+ALTER TABLE fl.alloc_queue OWNER TO fund_owner;
+
+--
+-- Name: alloc_queue_queue_id_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.alloc_queue_queue_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.alloc_queue_queue_id_seq OWNER TO fund_owner;
+
+--
+-- Name: alloc_queue_queue_id_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.alloc_queue_queue_id_seq OWNED BY fl.alloc_queue.queue_id;
+
+
+--
+-- Name: allocation; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.allocation (
+    allocation_id bigint NOT NULL,
+    fund_code text NOT NULL,
+    entry_id bigint NOT NULL,
+    grant_id text NOT NULL,
+    region text NOT NULL,
+    contribution_id text,
+    amount bigint NOT NULL,
+    CONSTRAINT allocation_amount_check CHECK ((amount > 0))
+);
+
+
+ALTER TABLE fl.allocation OWNER TO fund_owner;
+
+--
+-- Name: allocation_allocation_id_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.allocation_allocation_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.allocation_allocation_id_seq OWNER TO fund_owner;
+
+--
+-- Name: allocation_allocation_id_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.allocation_allocation_id_seq OWNED BY fl.allocation.allocation_id;
 
 
 --
@@ -4594,6 +5085,20 @@ ALTER TABLE ONLY fl.account ALTER COLUMN account_id SET DEFAULT nextval('fl.acco
 
 
 --
+-- Name: alloc_queue queue_id; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.alloc_queue ALTER COLUMN queue_id SET DEFAULT nextval('fl.alloc_queue_queue_id_seq'::regclass);
+
+
+--
+-- Name: allocation allocation_id; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.allocation ALTER COLUMN allocation_id SET DEFAULT nextval('fl.allocation_allocation_id_seq'::regclass);
+
+
+--
 -- Name: contribution seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
 --
 
@@ -4664,6 +5169,38 @@ ALTER TABLE ONLY fl.account
 
 ALTER TABLE ONLY fl.account
     ADD CONSTRAINT account_pkey PRIMARY KEY (account_id);
+
+
+--
+-- Name: alloc_contribution alloc_contribution_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.alloc_contribution
+    ADD CONSTRAINT alloc_contribution_pkey PRIMARY KEY (contribution_id);
+
+
+--
+-- Name: alloc_fund alloc_fund_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.alloc_fund
+    ADD CONSTRAINT alloc_fund_pkey PRIMARY KEY (fund_code);
+
+
+--
+-- Name: alloc_queue alloc_queue_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.alloc_queue
+    ADD CONSTRAINT alloc_queue_pkey PRIMARY KEY (queue_id);
+
+
+--
+-- Name: allocation allocation_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.allocation
+    ADD CONSTRAINT allocation_pkey PRIMARY KEY (allocation_id);
 
 
 --
@@ -4899,6 +5436,48 @@ ALTER TABLE ONLY fund_meta.repeatable
 
 
 --
+-- Name: alloc_contribution_open; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX alloc_contribution_open ON fl.alloc_contribution USING btree (fund_code, received_at, contribution_id) WHERE (left_over > 0);
+
+
+--
+-- Name: alloc_contribution_order; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX alloc_contribution_order ON fl.alloc_contribution USING btree (fund_code, received_at, contribution_id);
+
+
+--
+-- Name: alloc_queue_fund; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX alloc_queue_fund ON fl.alloc_queue USING btree (fund_code, queue_id);
+
+
+--
+-- Name: allocation_contribution; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX allocation_contribution ON fl.allocation USING btree (contribution_id, entry_id) WHERE (contribution_id IS NOT NULL);
+
+
+--
+-- Name: allocation_entry; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX allocation_entry ON fl.allocation USING btree (fund_code, entry_id);
+
+
+--
+-- Name: allocation_unattributed; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX allocation_unattributed ON fl.allocation USING btree (fund_code, entry_id) WHERE (contribution_id IS NULL);
+
+
+--
 -- Name: contribution_fund; Type: INDEX; Schema: fl; Owner: fund_owner
 --
 
@@ -5095,6 +5674,13 @@ CREATE TRIGGER grant_insert_guard BEFORE INSERT ON fl.grant_application FOR EACH
 
 
 --
+-- Name: journal_entry journal_entry_alloc_queue; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER journal_entry_alloc_queue AFTER INSERT ON fl.journal_entry REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION fl.alloc_enqueue();
+
+
+--
 -- Name: journal_entry journal_entry_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
 --
 
@@ -5171,6 +5757,46 @@ ALTER TABLE ONLY fl.account
 
 ALTER TABLE ONLY fl.account
     ADD CONSTRAINT account_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.fund(code);
+
+
+--
+-- Name: alloc_contribution alloc_contribution_contribution_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.alloc_contribution
+    ADD CONSTRAINT alloc_contribution_contribution_id_fkey FOREIGN KEY (contribution_id) REFERENCES fl.contribution(contribution_id);
+
+
+--
+-- Name: alloc_contribution alloc_contribution_fund_code_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.alloc_contribution
+    ADD CONSTRAINT alloc_contribution_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.alloc_fund(fund_code);
+
+
+--
+-- Name: alloc_fund alloc_fund_fund_code_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.alloc_fund
+    ADD CONSTRAINT alloc_fund_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.fund(code);
+
+
+--
+-- Name: allocation allocation_contribution_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.allocation
+    ADD CONSTRAINT allocation_contribution_id_fkey FOREIGN KEY (contribution_id) REFERENCES fl.alloc_contribution(contribution_id);
+
+
+--
+-- Name: allocation allocation_fund_code_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.allocation
+    ADD CONSTRAINT allocation_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.alloc_fund(fund_code);
 
 
 --
@@ -5692,6 +6318,27 @@ REVOKE ALL ON FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb
 
 
 --
+-- Name: FUNCTION alloc_catch_up(p_fund text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.alloc_catch_up(p_fund text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION alloc_enqueue(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.alloc_enqueue() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION alloc_run(p_fund text, p_re bigint[], p_rg text[], p_rr text[], p_rn bigint[], p_at timestamp with time zone, p_id text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.alloc_run(p_fund text, p_re bigint[], p_rg text[], p_rr text[], p_rn bigint[], p_at timestamp with time zone, p_id text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION append_only(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -5804,6 +6451,13 @@ REVOKE ALL ON FUNCTION fl.bulk_method(p_method text, p_params jsonb) FROM PUBLIC
 --
 
 REVOKE ALL ON FUNCTION fl.bulk_record(p_method text, p_pids text[], p_idem text[], p_hash bytea[], p_res jsonb[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION contribution_allocations(p_id text, p_fund text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.contribution_allocations(p_id text, p_fund text) FROM PUBLIC;
 
 
 --
@@ -5966,6 +6620,20 @@ REVOKE ALL ON FUNCTION fl.fund_insert_guard() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION fl.fund_json(f fl.fund) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION fund_total_check(p_fund text, p_re numeric, p_pled numeric, p_comm numeric, p_disb numeric); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.fund_total_check(p_fund text, p_re numeric, p_pled numeric, p_comm numeric, p_disb numeric) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION fund_totals(p_fund text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.fund_totals(p_fund text) FROM PUBLIC;
 
 
 --
@@ -6214,6 +6882,13 @@ REVOKE ALL ON FUNCTION fl.rpc_error(p_code integer, p_reason text, p_field text,
 
 REVOKE ALL ON FUNCTION fl.time_in(p_text text) FROM PUBLIC;
 GRANT ALL ON FUNCTION fl.time_in(p_text text) TO fundd_app;
+
+
+--
+-- Name: FUNCTION total_out(p_total numeric, p_minor integer); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.total_out(p_total numeric, p_minor integer) FROM PUBLIC;
 
 
 --

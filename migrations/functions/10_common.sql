@@ -132,6 +132,21 @@ BEGIN
 END
 $$;
 
+-- A total (numeric: a sum may pass what bigint holds) as money_out() writes an amount.
+CREATE OR REPLACE FUNCTION fl.total_out(p_total numeric, p_minor int) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	v_abs	numeric := abs(p_total);
+	v_p	numeric := fl.pow10(p_minor);
+BEGIN
+	IF p_minor = 0 THEN
+		RETURN p_total::text;
+	END IF;
+	RETURN CASE WHEN p_total < 0 THEN '-' ELSE '' END || div(v_abs, v_p)::text || '.' ||
+	    lpad(mod(v_abs, v_p)::text, p_minor, '0');
+END
+$$;
+
 -- amount (minor units at p_src_minor) * rate, in minor units at p_dst_minor, rounded half
 -- to even. numeric is exact decimal arithmetic.
 CREATE OR REPLACE FUNCTION fl.fx_convert(p_amount bigint, p_src_minor int, p_rate numeric,

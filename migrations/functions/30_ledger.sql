@@ -54,20 +54,99 @@ CREATE OR REPLACE TRIGGER posting_guard AFTER INSERT ON fl.posting
 	REFERENCING NEW TABLE AS new_postings
 	FOR EACH STATEMENT EXECUTE FUNCTION fl.posting_guard_rows();
 
+-- A fund's figures as fl.fund_total_check() weighs them: received plus earnings, pledged,
+-- committed, disbursed, in numeric: its row plus every balance delta this transaction sees
+-- (committed, and its own).
+CREATE OR REPLACE FUNCTION fl.fund_totals(p_fund text) RETURNS numeric[]
+LANGUAGE plpgsql AS $$
+DECLARE
+	v	numeric[];
+BEGIN
+	SELECT ARRAY[f.received::numeric + f.earnings
+	        + coalesce(sum(d.received::numeric + d.earnings), 0),
+	        f.pledged + coalesce(sum(d.pledged::numeric), 0),
+	        f.committed + coalesce(sum(d.committed::numeric), 0),
+	        f.disbursed + coalesce(sum(d.disbursed::numeric), 0)]
+	  INTO v
+	  FROM fl.fund f LEFT JOIN fl.fund_delta d ON d.fund_code = f.code
+	 WHERE f.code = p_fund
+	 GROUP BY f.code;
+	RETURN v;
+END
+$$;
+
+-- Totals (docs/ledger.md, Totals): no call may take a fund's figure (received plus earnings,
+-- pledged, committed, disbursed) past what bigint holds, however many calls share its
+-- transaction and however many transactions write to the fund at once. p_*: what the
+-- statement being written adds to each; -32602 total_limit (field amount) when a figure would
+-- pass the limit. Figures far from the limit take the fast way: a shared lock of the fund's
+-- totals, held to the end of the transaction, and a check that the committed figure plus
+-- what this transaction adds stays within half the limit, and what it adds within that half
+-- shared out among every transaction there can be (max_connections plus prepared ones): the
+-- transactions in flight then add at most the other half. Near the limit the lock is taken
+-- exclusively, which waits for every writer in flight, and the check is exact. Each query
+-- here takes a snapshot of its own (READ COMMITTED), so it sees what committed before. What
+-- the transaction adds to each fund is kept in the transaction's setting fl.own_totals,
+-- which a call rolled back in its block takes back with it.
+CREATE OR REPLACE FUNCTION fl.fund_total_check(p_fund text, p_re numeric, p_pled numeric,
+    p_comm numeric, p_disb numeric) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	c_max	constant numeric := 9223372036854775807;
+	v_share	numeric := floor(c_max / 2 / (current_setting('max_connections')::numeric
+	    + current_setting('max_prepared_transactions')::numeric));
+	v_add	numeric[] := ARRAY[p_re, p_pled, p_comm, p_disb];
+	v_owns	jsonb := coalesce(nullif(current_setting('fl.own_totals', true), ''), '{}');
+	v_own	numeric[];
+	v_all	numeric[];
+	v_fast	boolean := true;
+	i	int;
+BEGIN
+	SELECT coalesce(array_agg(x::numeric), ARRAY[0, 0, 0, 0]) INTO v_own
+	  FROM jsonb_array_elements_text(v_owns->p_fund) x;
+	IF p_re > 0 OR p_pled > 0 OR p_comm > 0 OR p_disb > 0 THEN
+		PERFORM pg_advisory_xact_lock_shared(hashtext('fl.fund_total'), hashtext(p_fund));
+		v_all := fl.fund_totals(p_fund);
+	ELSE
+		v_all := ARRAY[0, 0, 0, 0];	-- adds nothing: only noted below
+	END IF;
+	FOR i IN 1..4 LOOP
+		-- committed, plus what this transaction adds in all
+		IF v_add[i] > 0 AND (v_all[i] - v_own[i] + greatest(v_own[i] + v_add[i], 0)
+		    > c_max / 2 OR v_own[i] + v_add[i] > v_share) THEN
+			v_fast := false;
+		END IF;
+	END LOOP;
+	IF NOT v_fast THEN
+		PERFORM pg_advisory_xact_lock(hashtext('fl.fund_total'), hashtext(p_fund));
+		v_all := fl.fund_totals(p_fund);
+		FOR i IN 1..4 LOOP
+			IF v_add[i] > 0 AND v_all[i] + v_add[i] > c_max THEN
+				PERFORM fl.rpc_error(-32602, 'total_limit', 'amount',
+				    'a total of the fund would pass what the books can hold');
+			END IF;
+		END LOOP;
+	END IF;
+	PERFORM set_config('fl.own_totals', jsonb_set(v_owns, ARRAY[p_fund], to_jsonb(ARRAY[
+	    v_own[1] + v_add[1], v_own[2] + v_add[2], v_own[3] + v_add[3],
+	    v_own[4] + v_add[4]]))::text, true);
+END
+$$;
+
 -- Each INSERT of postings appends one fl.fund_delta row per fund it moves: the sums of its
 -- postings to the fund's contributions, earnings, pledges_receivable, commitments and
--- grants_disbursed accounts (docs/ledger.md, Balances). It appends a delta instead of
--- updating the fund row, so writers never wait on the row's lock; and one per statement,
--- not per entry, so a set form's whole run appends one row per fund. Postings are never
--- updated or deleted and join only entries of their own transaction: a transaction's
--- deltas sum to what its entries move.
+-- grants_disbursed accounts (docs/ledger.md, Balances), once fl.fund_total_check() has
+-- found room for them. It appends a delta instead of updating the fund row, so writers
+-- never wait on the row's lock; and one per statement, not per entry, so a set form's whole
+-- run appends one row per fund. Postings are never updated or deleted and join only entries
+-- of their own transaction: a transaction's deltas sum to what its entries move. The sums
+-- are numeric until checked: a statement's may pass what bigint holds.
 CREATE OR REPLACE FUNCTION fl.posting_fund_delta() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+	d	record;
 BEGIN
-	INSERT INTO fl.fund_delta (fund_code, received, earnings, pledged, committed,
-	    disbursed)
-	SELECT d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb
-	  FROM (SELECT e.fund_code,
+	FOR d IN SELECT e.fund_code,
 		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'contributions'), 0) AS rec,
 		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'earnings'), 0) AS earn,
 		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'pledges_receivable'), 0)
@@ -79,9 +158,15 @@ BEGIN
 		  JOIN fl.account a ON a.account_id = n.account_id
 		  JOIN fl.journal_entry e ON e.entry_id = n.entry_id
 		 WHERE e.fund_code IS NOT NULL
-		 GROUP BY e.fund_code) AS d
-	 WHERE d.rec <> 0 OR d.earn <> 0 OR d.pled <> 0 OR d.comm <> 0 OR d.disb <> 0
-	 ORDER BY d.fund_code;
+		 GROUP BY e.fund_code
+		 ORDER BY e.fund_code
+	LOOP
+		CONTINUE WHEN d.rec = 0 AND d.earn = 0 AND d.pled = 0 AND d.comm = 0 AND d.disb = 0;
+		PERFORM fl.fund_total_check(d.fund_code, d.rec + d.earn, d.pled, d.comm, d.disb);
+		INSERT INTO fl.fund_delta (fund_code, received, earnings, pledged, committed,
+		    disbursed)
+		VALUES (d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb);
+	END LOOP;
 	RETURN NULL;
 END
 $$;
@@ -251,6 +336,8 @@ $$;
 
 -- ledger.trial_balance: each account's debit and credit turnover up to as_of in one
 -- currency (the ledger's only one, or the one named), and the totals of every currency.
+-- Turnovers and totals are numeric: they may pass what bigint holds (docs/ledger.md,
+-- Totals).
 CREATE OR REPLACE FUNCTION api.ledger_trial_balance(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -272,11 +359,11 @@ BEGIN
 	         WHERE v_asof IS NULL OR e.at <= v_asof
 	         GROUP BY a.name, a.currency) t;
 	SELECT coalesce(jsonb_agg(jsonb_build_object('currency', cur,
-	    'debit', fl.money_out(d, fl.minor(cur)), 'credit', fl.money_out(c, fl.minor(cur)))
+	    'debit', fl.total_out(d, fl.minor(cur)), 'credit', fl.total_out(c, fl.minor(cur)))
 	    ORDER BY cur), '[]'), count(*)
 	  INTO v_tot, v_n
-	  FROM (SELECT x->>'currency' AS cur, sum((x->>'d')::bigint)::bigint AS d,
-	            sum((x->>'c')::bigint)::bigint AS c
+	  FROM (SELECT x->>'currency' AS cur, sum((x->>'d')::numeric) AS d,
+	            sum((x->>'c')::numeric) AS c
 	          FROM jsonb_array_elements(v_all) x GROUP BY 1) s;
 	IF v_cur IS NULL THEN
 		IF v_n > 1 THEN
@@ -288,8 +375,8 @@ BEGIN
 	RETURN jsonb_build_object('currency', v_cur,
 	    'accounts', (SELECT coalesce(jsonb_agg(jsonb_build_object('account',
 	        x->>'account', 'currency', x->>'currency',
-	        'debit', fl.money_out((x->>'d')::bigint, fl.minor(v_cur)),
-	        'credit', fl.money_out((x->>'c')::bigint, fl.minor(v_cur)))), '[]')
+	        'debit', fl.total_out((x->>'d')::numeric, fl.minor(v_cur)),
+	        'credit', fl.total_out((x->>'c')::numeric, fl.minor(v_cur)))), '[]')
 	      FROM jsonb_array_elements(v_all) x WHERE x->>'currency' = v_cur),
 	    'totals', coalesce((SELECT jsonb_build_object('debit', x->>'debit',
 	        'credit', x->>'credit') FROM jsonb_array_elements(v_tot) x

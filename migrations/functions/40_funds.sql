@@ -105,9 +105,10 @@ END
 $$;
 
 -- Housekeeping (the daemon, every second): fold every fund that has deltas, each in a
--- short lock of its own row. A fund whose fold breaks a CHECK (its books would say
--- something impossible) keeps its deltas and raises a warning, which the daemon logs;
--- the other funds are folded all the same. Returns how many funds were folded.
+-- short lock of its own row. A fund whose fold fails (a CHECK broken: its books would say
+-- something impossible; or a figure past what bigint holds, which fl.fund_total_check()
+-- refuses before it is written) keeps its deltas and raises a warning, which the daemon
+-- logs; the other funds are folded all the same. Returns how many funds were folded.
 CREATE OR REPLACE FUNCTION fl.fold_all() RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE
@@ -119,9 +120,9 @@ BEGIN
 		BEGIN
 			PERFORM fl.fund_fold(v_code);
 			v_n := v_n + 1;
-		EXCEPTION WHEN check_violation THEN
-			RAISE WARNING 'fund %: folding its balance deltas breaks %', v_code,
-			    SQLERRM;
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'fund %: folding its balance deltas breaks: % (%)', v_code,
+			    SQLERRM, SQLSTATE;
 		END;
 	END LOOP;
 	RETURN v_n;
@@ -598,7 +599,8 @@ $$;
 -- rounded down. Partners see grants by id, region, category and amount only.
 
 -- Every (contribution, grant, amount) allocation of a pass-through fund, from the journal's
--- disbursement entries and the contributions' received_at.
+-- disbursement entries and the contributions' received_at: the whole computation, which the
+-- kept allocation below must always equal (contribution.status reads that one).
 CREATE OR REPLACE FUNCTION fl.fifo_allocations(p_fund text)
 RETURNS TABLE (contribution_id text, grant_id text, amount bigint)
 LANGUAGE plpgsql STABLE AS $$
@@ -643,31 +645,315 @@ BEGIN
 END
 $$;
 
+-- The allocation kept (tables in migrations/0016_allocation.sql): fl.alloc_catch_up() brings
+-- a fund's up to date with what fl.fifo_allocations() computes from scratch, at a cost that
+-- follows what changes. Receipts and disbursements of pass-through funds queue their
+-- entries (below); catching up takes what is queued and committed, under the fund's lock:
+--
+-- - New contributions: FIFO is unchanged for every contribution before the first new one
+--   in (received_at, contribution_id) order, so only what the disbursements took from the
+--   contributions from there on, or left unattributed, is undone and allocated again, in
+--   entry order, among those contributions. A receipt dated after every contribution that
+--   paid for something only takes over what was left unattributed.
+-- - New disbursement entries: allocated in entry order after the ones allocated; one whose
+--   entry comes before an allocated one (its transaction committed later) has the
+--   allocations of the entries from it on undone and made again in entry order.
+--
+-- The entries' transactions may commit in any order: what is queued and not yet committed
+-- is taken by a later catch-up.
+
+-- Queues the receipts and disbursements of pass-through funds among new journal entries.
+CREATE OR REPLACE FUNCTION fl.alloc_enqueue() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO fl.alloc_queue (fund_code, entry_id, kind, ref_id)
+	SELECT n.fund_code, n.entry_id, n.kind, n.ref_id
+	  FROM new_entries n JOIN fl.fund f ON f.code = n.fund_code
+	 WHERE n.kind IN ('receipt', 'disbursement') AND f.kind = 'pass_through'
+	 ORDER BY n.entry_id;
+	RETURN NULL;
+END
+$$;
+CREATE OR REPLACE TRIGGER journal_entry_alloc_queue AFTER INSERT ON fl.journal_entry
+	REFERENCING NEW TABLE AS new_entries
+	FOR EACH STATEMENT EXECUTE FUNCTION fl.alloc_enqueue();
+
+-- Allocates the disbursement entries p_re[k] (grant p_rg[k], region p_rr[k], amount p_rn[k]),
+-- in that order, to the fund's contributions with something left, first in first out, from
+-- (p_at, p_id) on when p_id is given; what none covers is written unattributed. In memory:
+-- the contributions are read in key order a chunk at a time, only as far as the entries
+-- need, and each region's first contribution that may still pay only moves forward.
+CREATE OR REPLACE FUNCTION fl.alloc_run(p_fund text, p_re bigint[], p_rg text[], p_rr text[],
+    p_rn bigint[], p_at timestamptz DEFAULT NULL, p_id text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	c_chunk	constant int := 1000;
+	-- the contributions read so far, in allocation order; c_was: left_over as read
+	c_ids	text[] := '{}';
+	c_mark	text[] := '{}';
+	c_left	bigint[] := '{}';
+	c_was	bigint[] := '{}';
+	c_at	timestamptz[] := '{}';
+	v_n	int := 0;
+	v_more	boolean := true;
+	v_got	int;
+	-- per region, its first contribution that may still pay
+	v_regs	text[] := '{}';
+	v_ptrs	int[] := '{}';
+	-- the allocations made
+	o_e	bigint[] := '{}';
+	o_g	text[] := '{}';
+	o_r	text[] := '{}';
+	o_c	text[] := '{}';
+	o_a	bigint[] := '{}';
+	x	record;
+	k	int := 1;
+	i	int;
+	j	int;
+	v_first	boolean;
+	v_need	bigint;
+	v_take	bigint;
+BEGIN
+	WHILE k <= coalesce(cardinality(p_re), 0) LOOP
+		v_need := p_rn[k];
+		j := array_position(v_regs, p_rr[k]);
+		IF j IS NULL THEN
+			v_regs := v_regs || p_rr[k];
+			v_ptrs := v_ptrs || 1;
+			j := cardinality(v_regs);
+		END IF;
+		i := v_ptrs[j];
+		v_first := true;
+		LOOP
+			IF i > v_n AND v_more THEN
+				-- the next chunk: from (p_at, p_id) at first, then after the last read
+				WITH t AS (
+					SELECT * FROM fl.alloc_contribution a
+					 WHERE v_n = 0 AND a.fund_code = p_fund AND a.left_over > 0
+					   AND (a.received_at, a.contribution_id) >=
+					       (coalesce(p_at, '-infinity'), coalesce(p_id, ''))
+					UNION ALL
+					SELECT * FROM fl.alloc_contribution a
+					 WHERE v_n > 0 AND a.fund_code = p_fund AND a.left_over > 0
+					   AND (a.received_at, a.contribution_id) >
+					       (c_at[v_n], c_ids[v_n])
+					 ORDER BY received_at, contribution_id LIMIT c_chunk)
+				SELECT array_agg(t.contribution_id ORDER BY t.received_at,
+				    t.contribution_id) AS ids, array_agg(t.earmark_region ORDER BY
+				    t.received_at, t.contribution_id) AS marks, array_agg(t.left_over
+				    ORDER BY t.received_at, t.contribution_id) AS lefts,
+				    array_agg(t.received_at ORDER BY t.received_at, t.contribution_id)
+				    AS ats, count(*) AS n
+				  INTO x FROM t;
+				IF x.n > 0 THEN
+					c_ids := c_ids || x.ids;
+					c_mark := c_mark || x.marks;
+					c_left := c_left || x.lefts;
+					c_was := c_was || x.lefts;
+					c_at := c_at || x.ats;
+					v_n := v_n + x.n;
+				END IF;
+				v_more := x.n = c_chunk;
+			END IF;
+			EXIT WHEN i > v_n;
+			IF c_left[i] > 0 AND (c_mark[i] IS NULL OR c_mark[i] = p_rr[k]) THEN
+				IF v_first THEN
+					-- all before it are spent or earmarked elsewhere, for good
+					v_ptrs[j] := i;
+					v_first := false;
+				END IF;
+				v_take := least(v_need, c_left[i]);
+				c_left[i] := c_left[i] - v_take;
+				v_need := v_need - v_take;
+				o_e := o_e || p_re[k];
+				o_g := o_g || p_rg[k];
+				o_r := o_r || p_rr[k];
+				o_c := o_c || c_ids[i];
+				o_a := o_a || v_take;
+				EXIT WHEN v_need = 0;
+			END IF;
+			i := i + 1;
+		END LOOP;
+		IF v_first THEN
+			v_ptrs[j] := i;
+		END IF;
+		IF v_need > 0 THEN
+			o_e := o_e || p_re[k];
+			o_g := o_g || p_rg[k];
+			o_r := o_r || p_rr[k];
+			o_c := o_c || NULL::text;
+			o_a := o_a || v_need;
+		END IF;
+		k := k + 1;
+	END LOOP;
+	INSERT INTO fl.allocation (fund_code, entry_id, grant_id, region, contribution_id,
+	    amount)
+	SELECT p_fund, u.e, u.g, u.r, u.c, u.a
+	  FROM unnest(o_e, o_g, o_r, o_c, o_a) WITH ORDINALITY AS u(e, g, r, c, a, o)
+	 ORDER BY u.o;
+	UPDATE fl.alloc_contribution a SET left_over = u.l
+	  FROM unnest(c_ids, c_left, c_was) AS u(id, l, w)
+	 WHERE u.l <> u.w AND a.contribution_id = u.id;
+END
+$$;
+
+-- Brings the allocation of pass-through fund p_fund up to date (see above), building it
+-- from the journal on first use. SECURITY DEFINER: the daemon's role only queues. Custom
+-- plans: the funds' queues and allocations differ in size by orders of magnitude.
+CREATE OR REPLACE FUNCTION fl.alloc_catch_up(p_fund text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog
+SET plan_cache_mode = force_custom_plan AS $$
+DECLARE
+	v_cids	text[];
+	v_eids	bigint[];
+	v_from	record;
+	v_emin	bigint;
+	-- entries to allocate (again), in entry order: entry, grant, region, amount
+	v_re	bigint[];
+	v_rg	text[];
+	v_rr	text[];
+	v_rn	bigint[];
+BEGIN
+	PERFORM pg_advisory_xact_lock(hashtext('fl.allocation'), hashtext(p_fund));
+	IF NOT EXISTS (SELECT 1 FROM fl.alloc_fund WHERE fund_code = p_fund) THEN
+		-- first use: everything in the journal is new (an entry queued meanwhile is
+		-- found allocated when its turn comes)
+		INSERT INTO fl.alloc_fund (fund_code) VALUES (p_fund);
+		DELETE FROM fl.alloc_queue WHERE fund_code = p_fund;
+		SELECT array_agg(contribution_id) INTO v_cids FROM fl.contribution
+		 WHERE fund_code = p_fund AND status = 'received';
+		SELECT array_agg(entry_id) INTO v_eids FROM fl.journal_entry
+		 WHERE fund_code = p_fund AND kind = 'disbursement';
+	ELSE
+		WITH q AS (DELETE FROM fl.alloc_queue WHERE fund_code = p_fund
+			   RETURNING kind, entry_id, ref_id)
+		SELECT array_agg(ref_id) FILTER (WHERE kind = 'receipt'),
+		    array_agg(entry_id) FILTER (WHERE kind = 'disbursement')
+		  INTO v_cids, v_eids FROM q;
+	END IF;
+
+	-- new contributions, and the first of them in allocation order
+	WITH ins AS (
+		INSERT INTO fl.alloc_contribution (contribution_id, fund_code, received_at,
+		    earmark_region, amount, left_over)
+		SELECT c.contribution_id, c.fund_code, c.received_at, c.earmark_region,
+		    c.fund_amount, c.fund_amount
+		  FROM fl.contribution c
+		 WHERE c.contribution_id = ANY (v_cids) AND c.fund_code = p_fund
+		   AND c.status = 'received'
+		ON CONFLICT (contribution_id) DO NOTHING
+		RETURNING received_at, contribution_id)
+	SELECT received_at AS at, contribution_id AS id INTO v_from FROM ins
+	 ORDER BY received_at, contribution_id LIMIT 1;
+	IF v_from.id IS NOT NULL THEN
+		-- what went to the contributions from the first new one on, or to none, undone
+		-- and allocated again among those contributions
+		WITH gone AS (
+			DELETE FROM fl.allocation l
+			 WHERE l.fund_code = p_fund AND (l.contribution_id IS NULL OR
+			       l.contribution_id IN (SELECT a.contribution_id
+				 FROM fl.alloc_contribution a WHERE a.fund_code = p_fund
+				  AND (a.received_at, a.contribution_id) >= (v_from.at, v_from.id)
+				  AND a.left_over < a.amount))
+			RETURNING l.entry_id, l.grant_id, l.region, l.amount)
+		SELECT array_agg(entry_id ORDER BY entry_id), array_agg(grant_id ORDER BY entry_id),
+		    array_agg(region ORDER BY entry_id), array_agg(need ORDER BY entry_id)
+		  INTO v_re, v_rg, v_rr, v_rn
+		  FROM (SELECT entry_id, grant_id, region, sum(amount)::bigint AS need FROM gone
+			 GROUP BY entry_id, grant_id, region) t;
+		UPDATE fl.alloc_contribution SET left_over = amount
+		 WHERE fund_code = p_fund
+		   AND (received_at, contribution_id) >= (v_from.at, v_from.id)
+		   AND left_over < amount;
+		PERFORM fl.alloc_run(p_fund, v_re, v_rg, v_rr, v_rn, v_from.at, v_from.id);
+	END IF;
+
+	-- new disbursement entries, not allocated yet
+	SELECT min(e.entry_id) INTO v_emin FROM fl.journal_entry e
+	 WHERE e.entry_id = ANY (v_eids) AND e.fund_code = p_fund AND e.kind = 'disbursement'
+	   AND NOT EXISTS (SELECT 1 FROM fl.allocation l WHERE l.fund_code = p_fund
+			    AND l.entry_id = e.entry_id);
+	IF v_emin IS NULL THEN
+		RETURN;
+	END IF;
+	-- the entries from the first new one on: those allocated before undone (what they
+	-- took given back), then all allocated again in entry order
+	WITH gone AS (
+		DELETE FROM fl.allocation l WHERE l.fund_code = p_fund AND l.entry_id > v_emin
+		RETURNING l.entry_id, l.grant_id, l.region, l.contribution_id, l.amount),
+	back AS (
+		UPDATE fl.alloc_contribution a SET left_over = a.left_over + g.amount
+		  FROM (SELECT contribution_id, sum(amount) AS amount FROM gone
+			 WHERE contribution_id IS NOT NULL GROUP BY contribution_id) g
+		 WHERE a.contribution_id = g.contribution_id)
+	SELECT array_agg(entry_id ORDER BY entry_id), array_agg(grant_id ORDER BY entry_id),
+	    array_agg(region ORDER BY entry_id), array_agg(need ORDER BY entry_id)
+	  INTO v_re, v_rg, v_rr, v_rn
+	  FROM (SELECT entry_id, grant_id, region, sum(amount)::bigint AS need FROM gone
+		 GROUP BY entry_id, grant_id, region
+		UNION ALL
+		SELECT e.entry_id, x.grant_id, g.region, p.amount
+		  FROM fl.journal_entry e
+		  JOIN fl.disbursement x ON x.disbursement_id = e.ref_id
+		  JOIN fl.grant_application g ON g.grant_id = x.grant_id
+		  JOIN fl.posting p ON p.entry_id = e.entry_id
+		  JOIN fl.account a ON a.account_id = p.account_id
+		   AND a.short = 'grants_disbursed'
+		 WHERE e.entry_id = ANY (v_eids) AND e.fund_code = p_fund
+		   AND e.kind = 'disbursement'
+		   AND NOT EXISTS (SELECT 1 FROM fl.allocation l WHERE l.fund_code = p_fund
+				    AND l.entry_id = e.entry_id)) t;
+	PERFORM fl.alloc_run(p_fund, v_re, v_rg, v_rr, v_rn);
+END
+$$;
+
+-- What contribution p_id of pass-through fund p_fund paid for, per grant, in the order of
+-- the grants' first disbursements; the fund's allocation brought up to date first, when
+-- anything is queued (else a plain read, which takes no lock: a catch-up in progress has its
+-- queue rows still there until it commits).
+CREATE OR REPLACE FUNCTION fl.contribution_allocations(p_id text, p_fund text)
+RETURNS TABLE (grant_id text, amount bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+	-- (the queue's first row in its index's order: an index scan in any plan)
+	IF (SELECT q.queue_id FROM fl.alloc_queue q WHERE q.fund_code = p_fund
+	    ORDER BY q.fund_code, q.queue_id LIMIT 1) IS NOT NULL OR
+	    NOT EXISTS (SELECT 1 FROM fl.alloc_fund f WHERE f.fund_code = p_fund) THEN
+		PERFORM fl.alloc_catch_up(p_fund);
+	END IF;
+	RETURN QUERY SELECT l.grant_id, sum(l.amount)::bigint FROM fl.allocation l
+	  WHERE l.contribution_id = p_id GROUP BY l.grant_id ORDER BY min(l.entry_id);
+END
+$$;
+
 -- contribution.status: the contribution, what it used and what is left, and the grants it
--- paid for.
+-- paid for. Another partner's contribution is refused before anything is computed, with the
+-- answer api.call() gives (docs/ledger.md, Partner scoping).
 CREATE OR REPLACE FUNCTION api.contribution_status(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
 	c	fl.contribution := fl.contribution_get(params->>'contribution_id', false);
-	f	fl.fund := fl.fund_get(c.fund_code, 'fund');
-	m	int := fl.minor(f.currency);
+	f	fl.fund;
+	m	int;
 	v_alloc	jsonb := '[]';
 	v_used	bigint := 0;
 	v_cap	numeric;
 	v_disb	numeric;
 BEGIN
+	IF 'partner' = ANY (p.roles) AND NOT (p.roles && ARRAY['admin', 'auditor']) AND
+	    c.partner_id IS DISTINCT FROM p.partner_id THEN
+		PERFORM fl.rpc_error(-32004, 'contribution_not_found', 'contribution_id');
+	END IF;
+	f := fl.fund_get(c.fund_code, 'fund');
+	m := fl.minor(f.currency);
 	IF c.status = 'received' AND f.kind = 'pass_through' THEN
 		SELECT coalesce(jsonb_agg(jsonb_build_object('grant_id', a.grant_id,
 		    'region', r.region, 'region_code', r.region_code, 'category', g.category,
-		    'amount', fl.money_out(a.amount, m)) ORDER BY a.first), '[]'),
+		    'amount', fl.money_out(a.amount, m)) ORDER BY a.ord), '[]'),
 		    coalesce(sum(a.amount), 0)
 		  INTO v_alloc, v_used
-		  FROM (SELECT x.grant_id, sum(x.amount)::bigint AS amount,
-		               min(x.ord) AS first
-		          FROM (SELECT fa.*, row_number() OVER () AS ord
-		                  FROM fl.fifo_allocations(f.code) fa) x
-		         WHERE x.contribution_id = c.contribution_id
-		         GROUP BY x.grant_id) a
+		  FROM fl.contribution_allocations(c.contribution_id, f.code)
+		       WITH ORDINALITY AS a(grant_id, amount, ord)
 		  JOIN fl.grant_application g ON g.grant_id = a.grant_id
 		  JOIN fl.region r ON r.region_code = g.region;
 	ELSIF c.status = 'received' THEN

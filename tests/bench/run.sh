@@ -208,6 +208,106 @@ commitments=$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c "SELECT count(*) FROM
     = fl.fund_balance_from_journal(f.code) FROM fl.fund f WHERE code = '$GFUND'" |
     grep -qx t || { echo "run.sh: $GFUND: balances disagree with the journal" >&2; exit 1; }
 
+# --- contribution.status on one fund of 100,000 receipts and 100,000 payments -------------
+# against fund.balance of the same fund, alternating: what a contribution paid for is kept as
+# the journal grows (docs/ledger.md), so a status costs about what a balance does. The fund
+# is loaded once, in SQL as the owner through the journal's own functions and triggers (the
+# API path is measured above), and its allocation built by its first catch-up, timed.
+FFUND=FIFO-100K
+if [ "$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c \
+    "SELECT count(*) FROM fl.account WHERE fund_code = '$FFUND'")" = 0 ]; then
+	"$ROOT/bin/fundctl" call fund.create code="$FFUND" name="allocation bench" currency=EUR \
+	    kind=pass_through dual_approval_above=0 >/dev/null
+	ADMIN_PID=$("$ROOT/bin/fundctl" call system.whoami |
+	    sed -n 's/.*"principal_id":[[:space:]]*"\([^"]*\)".*/\1/p')
+	APPROVER_PID=$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c "SELECT principal_id FROM
+	    fl.principal WHERE name = 'bench approver $RUN_ID'")
+	"$ROOT/config/devenv.sh" psql "$DIR" -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
+BEGIN;
+-- 100000 receipts of 10.00, a second apart, and their entries
+WITH c AS (
+	INSERT INTO fl.contribution (partner_id, fund_code, status, amount, currency,
+	    fund_amount, received_at, created_by)
+	SELECT '$BPARTNER', '$FFUND', 'received', 1000, 'EUR', 1000,
+	    '2026-01-01'::timestamptz + g * interval '1 second', '$ADMIN_PID'
+	  FROM generate_series(1, 100000) g
+	RETURNING seq, contribution_id)
+SELECT fl.post_many('receipt', 'receipt ', array_agg('$FFUND'::text ORDER BY seq),
+    array_agg(contribution_id ORDER BY seq), array_agg('$ADMIN_PID'::text ORDER BY seq), 'cash',
+    'contributions', array_agg(1000::bigint ORDER BY seq))
+  FROM c;
+-- 100 grants of 1000 payments of 9.00 each, paid in full, and their commitments
+CREATE TEMP TABLE g ON COMMIT DROP AS
+SELECT i, fl.new_id('gr') AS grant_id FROM generate_series(1, 100) i;
+INSERT INTO fl.grant_application (grant_id, returnee_id, fund_code, region, amount, category,
+    purpose, status, approvals_needed, committed, disbursed, decided_at, created_by)
+SELECT grant_id, '$GRETURNEE', '$FFUND', 'AM-GR', 900000, 'small_business', 'bench',
+    'completed', 1, 0, 900000, now(), '$ADMIN_PID'
+  FROM g ORDER BY i;
+SELECT fl.post_many('commitment', 'commitment for grant ', array_agg('$FFUND'::text ORDER BY i),
+    array_agg(grant_id ORDER BY i), array_agg('$APPROVER_PID'::text ORDER BY i),
+    'grants_committed', 'commitments', array_agg(900000::bigint ORDER BY i))
+  FROM g;
+CREATE TEMP TABLE d ON COMMIT DROP AS
+SELECT k, fl.new_id('di') AS disbursement_id, g.grant_id
+  FROM generate_series(1, 100000) k JOIN g ON g.i = (k - 1) / 1000 + 1;
+INSERT INTO fl.disbursement (disbursement_id, grant_id, amount, status, reference, bank_ref,
+    paid_at, created_by, decided_by)
+SELECT disbursement_id, grant_id, 900, 'paid', 'bench', 'PAY-' || k, now(), '$ADMIN_PID',
+    '$APPROVER_PID'
+  FROM d ORDER BY k;
+WITH acc AS (
+	SELECT max(account_id) FILTER (WHERE short = 'commitments') AS comm,
+	    max(account_id) FILTER (WHERE short = 'cash') AS cash,
+	    max(account_id) FILTER (WHERE short = 'grants_disbursed') AS disb,
+	    max(account_id) FILTER (WHERE short = 'grants_committed') AS gcomm
+	  FROM fl.account WHERE fund_code = '$FFUND'),
+ent AS (
+	INSERT INTO fl.journal_entry (kind, memo, fund_code, ref_id, principal_id)
+	SELECT 'disbursement', 'disbursement ' || disbursement_id || ' for grant ' || grant_id,
+	    '$FFUND', disbursement_id, '$APPROVER_PID'
+	  FROM d ORDER BY k
+	RETURNING entry_id)
+INSERT INTO fl.posting (entry_id, seq, account_id, amount, currency)
+SELECT e.entry_id, s.seq, CASE s.seq WHEN 1 THEN acc.comm WHEN 2 THEN acc.cash
+    WHEN 3 THEN acc.disb ELSE acc.gcomm END, s.sign * 900, 'EUR'
+  FROM ent e CROSS JOIN acc
+ CROSS JOIN (VALUES (1::smallint, 1), (2::smallint, -1), (3::smallint, 1), (4::smallint, -1))
+       AS s(seq, sign);
+COMMIT;
+SQL
+	t0=$(date +%s.%N)
+	"$ROOT/config/devenv.sh" psql "$DIR" -tA -c "SELECT fl.alloc_catch_up('$FFUND')" >/dev/null
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN {
+	    printf "{\"label\":\"fifo-build-100k\",\"seconds\":%.1f}\n", b - a }' >>"$RESULTS"
+fi
+"$ROOT/config/devenv.sh" psql "$DIR" -tA -c "SELECT json_build_object('jsonrpc', '2.0', 'id', 1,
+    'method', 'contribution.status', 'params', json_build_object('contribution_id',
+    contribution_id)) FROM fl.contribution WHERE fund_code = '$FFUND' ORDER BY random()
+    LIMIT 20000" >"$DIR/fifo-status.jsonl"
+FBALANCE='{"jsonrpc":"2.0","id":1,"method":"fund.balance","params":{"code":"'$FFUND'"}}'
+for round in $(seq "$ROUNDS"); do
+	"$LOADGEN" --url "https://127.0.0.1:$FPORT/rpc" --connections 8 \
+	    --duration "$DURATION" --warmup "$WARMUP" --cacert "$DIR/tls/ca.crt" \
+	    --header "Authorization: Bearer $TOKEN" --body-string "$FBALANCE" \
+	    --label fundd-fifo-balance >>"$RESULTS"
+	"$LOADGEN" --url "https://127.0.0.1:$FPORT/rpc" --connections 8 \
+	    --duration "$DURATION" --warmup "$WARMUP" --cacert "$DIR/tls/ca.crt" \
+	    --header "Authorization: Bearer $TOKEN" --bodies "$DIR/fifo-status.jsonl" \
+	    --label fundd-fifo-status >>"$RESULTS"
+	echo "contribution.status vs fund.balance, round $round done" >&2
+done
+# the kept allocation is first in, first out: 100,000 payments of 9.00 spend the first
+# 90,000 receipts of 10.00 exactly, none of the last 10,000, and nothing is unattributed
+"$ROOT/config/devenv.sh" psql "$DIR" -tA -c "SELECT (SELECT sum(amount) FROM fl.allocation
+    WHERE fund_code = '$FFUND' AND contribution_id IS NOT NULL) = 90000000 AND NOT EXISTS
+    (SELECT 1 FROM fl.allocation WHERE fund_code = '$FFUND' AND contribution_id IS NULL) AND
+    (SELECT array_agg(left_over ORDER BY received_at, contribution_id) FROM
+    fl.alloc_contribution WHERE fund_code = '$FFUND') = array_fill(0::bigint, ARRAY[90000])
+    || array_fill(1000::bigint, ARRAY[10000])" | grep -qx t ||
+    { echo "run.sh: $FFUND: the kept allocation is not first in, first out" >&2; exit 1; }
+
 # --- the export: 1,000,000 postings against psql COPY of the same rows ---------------------
 EFUND=EXPORT-1M
 if [ "$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c \
@@ -357,6 +457,7 @@ grep '"rps"' "$RESULTS" | /usr/bin/python3 "$ROOT/tests/bench/report.py" \
     --ratio fundd-receive pgbench-insert-update 8 \
     --ratio fundd-receive pgbench-insert-update 32 \
     --ratio fundd-approve fundd-receive 8 --ratio fundd-approve fundd-receive 32 \
+    --ratio fundd-fifo-status fundd-fifo-balance 8 \
     --ratio fundd-receive-audit-chain fundd-receive-audit-paused 32 \
     --ratio fundd-receive-audit-chain fundd-receive-unbatched 32 \
     --ratio fundd-receive-audit-chain fundd-receive-allwriters 32 \
