@@ -16,7 +16,8 @@ end checks: PostgreSQL is stopped with -m immediate (a crash: recovery at the ne
 DB_CRASHES times for a second and started again, and between those the daemon's
 connections are killed server-side (pg_terminate_backend) in the middle of their
 transactions. fundd must stay up throughout (never restarted), answer -32050 while the
-database is away, and recover by itself.
+database is away (or -32051 for a call cut off after it was sent, whose outcome it cannot
+know: retried with the same key, as the protocol says), and recover by itself.
 
 With --soak SECONDS (make soak: 600) nothing fails: the same load, from 32 connections and
 with reads mixed in, runs for that long while fundd's RSS, open descriptors and database
@@ -50,7 +51,8 @@ TERMINATIONS = int(os.environ.get("CRASH_TERMINATIONS", "12"))
 THREADS = int(os.environ.get("CRASH_THREADS", "16"))
 RECEIPTS = int(os.environ.get("CRASH_RECEIPTS", "1500"))
 GRANTS = int(os.environ.get("CRASH_GRANTS", "120"))
-RETRYABLE = (-32050, -32029)
+# -32051 (outcome unknown) too: the call is sent again with the same idempotency key
+RETRYABLE = (-32050, -32051, -32029)
 
 
 class Stats:
@@ -61,6 +63,7 @@ class Stats:
         self.retried = 0
         self.kills = 0
         self.unavailable = 0
+        self.unknown = 0
         self.terminated = 0
         self.errors = []
 
@@ -181,8 +184,8 @@ class Soak(threading.Thread):
 
 
 def perform(api, method, params, key, stats, killer):
-    """Calls until answered: transport errors and -32050/-32029 are retried with the same
-    key. Returns the result; any other error is recorded."""
+    """Calls until answered: transport errors and -32050/-32051/-32029 are retried with the
+    same key. Returns the result; any other error is recorded."""
     params = dict(params, idempotency_key=key)
     stats.add(calls=1)
     attempt = 0
@@ -201,6 +204,8 @@ def perform(api, method, params, key, stats, killer):
             if doc["error"]["code"] in RETRYABLE:
                 if doc["error"]["code"] == -32050:
                     stats.add(unavailable=1)
+                elif doc["error"]["code"] == -32051:
+                    stats.add(unknown=1)
                 continue
             with stats.lock:
                 stats.errors.append((method, key, doc["error"]))
@@ -387,9 +392,10 @@ def main():
                   len(duplicated), verify["ok"], verify["verified"]))
     elif db_faults:
         print("crashtest --db-faults: %d calls, %d acknowledged, %d retried (%d answered "
-              "-32050), %d PostgreSQL crashes, %d backends terminated, in %.0f s; fundd "
-              "stayed up; lost = %d, duplicated = %d; audit.verify ok = %s (%d events)" % (
-                  stats.calls, stats.acked, stats.retried, stats.unavailable, stats.kills,
+              "-32050, %d -32051), %d PostgreSQL crashes, %d backends terminated, in %.0f s; "
+              "fundd stayed up; lost = %d, duplicated = %d; audit.verify ok = %s (%d events)" % (
+                  stats.calls, stats.acked, stats.retried, stats.unavailable, stats.unknown,
+                  stats.kills,
                   stats.terminated, elapsed, len(lost), len(duplicated), verify["ok"],
                   verify["verified"]))
     else:
