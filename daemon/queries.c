@@ -9,6 +9,7 @@ const struct db_stmt queries[Q_COUNT] = {
 	[Q_PING] = { "fundd_ping", "SELECT 1", 0 },
 	[Q_PURGE] = { "fundd_purge", "SELECT fl.purge_idempotency($1::int)", 1 },
 	[Q_FOLD] = { "fundd_fold", "SELECT fl.fold_all()", 0 },
+	[Q_ALLOC] = { "fundd_alloc", "SELECT fl.alloc_catch_up_all()", 0 },
 	[Q_AUDIT_CHAIN] = { "fundd_audit_chain", "SELECT fl.audit_chain($1::int)", 1 },
 	[Q_AUDIT_DUE] = { "fundd_audit_due", "SELECT seq, head_hash, signed_at "
 	    "FROM fl.audit_checkpoint_due()", 0 },

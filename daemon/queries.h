@@ -5,11 +5,12 @@
 #include "db.h"
 
 enum query_id {
-	Q_RPC,		/* api.call(token_hash, cert_hash, method, roles, params, idem, ctx) */
-	Q_AUTHORIZE,	/* api.authorize(token_hash, cert_hash, what, roles, reason, params) */
+	Q_RPC,		/* api.call(token_hash, cert_hash, method, params, idem, ctx) */
+	Q_AUTHORIZE,	/* api.authorize(token_hash, cert_hash, what, reason, params) */
 	Q_PING,		/* /healthz */
 	Q_PURGE,	/* hourly: idempotency keys older than 30 days */
 	Q_FOLD,		/* every few seconds: fund balance deltas into the fund rows */
+	Q_ALLOC,	/* every few seconds: kept allocations brought up to date */
 	Q_AUDIT_CHAIN,	/* fl.audit_chain(max): extend the audit hash chain */
 	Q_AUDIT_DUE,	/* the chain head to sign, if it moved since the last checkpoint */
 	Q_AUDIT_CHECKPOINT, /* store a signed checkpoint */

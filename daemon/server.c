@@ -41,6 +41,7 @@
  * last one, and many small folds hold back the mutations less than a few large ones. */
 #define SERVER_HOUSE_S		1
 #define SERVER_PURGE_S		3600	/* idempotency keys: purge older than 30 days */
+#define SERVER_ALLOC_S		5	/* kept allocations caught up (one fold skipped) */
 #define SERVER_PURGE_BATCH	"5000"	/* keys per purge call; a full one calls again */
 /* Out of file descriptors, a listener stops accepting for this long: its socket stays
  * readable, and accepting again at once would only fail again, in a busy loop. */
@@ -60,10 +61,11 @@ struct worker {
 	struct event		*ev_drain_deadline;
 	struct event		*ev_house;	/* worker 0: housekeeping timer */
 	struct db_query		*q_purge;
-	struct db_query		*q_fold;
+	struct db_query		*q_fold;	/* or the allocation catch-up */
 	struct audit_runner	*audit;		/* worker 0: audit chain and checkpoints */
 	struct auth_listener	*listener;	/* worker 0: flushes the credentials cache */
 	long long		 next_purge;	/* now_usec() of the next purge */
+	long long		 next_alloc;	/* now_usec() of the next allocation catch-up */
 	int			 draining;
 	atomic_int		 handed;	/* handed to it and not yet taken (accept_cb) */
 	pthread_mutex_t		 handoff_mtx;
@@ -261,9 +263,22 @@ fold_done(void *arg, enum db_status st, const PGresult *res)
 		    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
 }
 
+static void
+alloc_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct worker	*w = arg;
+
+	w->q_fold = NULL;
+	if (st == DB_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+		log_warnx("bringing kept allocations up to date failed: %s",
+		    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+}
+
 /* Worker 0's housekeeping: fold fund balance deltas into the fund rows (so summing a
- * fund's pending deltas stays cheap), and purge old idempotency keys hourly. Through the
- * pool like any query: nothing here blocks the loop. */
+ * fund's pending deltas stays cheap), every few seconds bring the kept allocations of
+ * contribution.status up to date instead (one query at a time in that slot: the
+ * housekeeping never holds more than one connection for them), and purge old idempotency
+ * keys hourly. Through the pool like any query: nothing here blocks the loop. */
 static void
 house_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -274,8 +289,13 @@ house_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (w->draining)
 		return;
-	if (w->q_fold == NULL && db_pool_healthy(w->pool) > 0)
-		w->q_fold = db_query(w->pool, Q_FOLD, NULL, DB_Q_WRITE, fold_done, w);
+	if (w->q_fold == NULL && db_pool_healthy(w->pool) > 0) {
+		if (now_usec() >= w->next_alloc) {
+			w->q_fold = db_query(w->pool, Q_ALLOC, NULL, DB_Q_WRITE, alloc_done, w);
+			w->next_alloc = now_usec() + (long long)SERVER_ALLOC_S * 1000000;
+		} else
+			w->q_fold = db_query(w->pool, Q_FOLD, NULL, DB_Q_WRITE, fold_done, w);
+	}
 	if (w->q_purge == NULL && now_usec() >= w->next_purge &&
 	    db_pool_healthy(w->pool) > 0) {
 		const char *vals[1] = { SERVER_PURGE_BATCH };

@@ -1798,6 +1798,35 @@ $$;
 ALTER FUNCTION fl.alloc_catch_up(p_fund text) OWNER TO fund_owner;
 
 --
+-- Name: alloc_catch_up_all(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.alloc_catch_up_all() RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	v_code	text;
+	v_n	bigint := 0;
+BEGIN
+	FOR v_code IN SELECT DISTINCT q.fund_code FROM fl.alloc_queue q
+	    JOIN fl.alloc_fund f ON f.fund_code = q.fund_code ORDER BY 1 LOOP
+		BEGIN
+			PERFORM fl.alloc_catch_up(v_code);
+			v_n := v_n + 1;
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'fund %: bringing its allocation up to date breaks: % (%)',
+			    v_code, SQLERRM, SQLSTATE;
+		END;
+	END LOOP;
+	RETURN v_n;
+END
+$$;
+
+
+ALTER FUNCTION fl.alloc_catch_up_all() OWNER TO fund_owner;
+
+--
 -- Name: alloc_enqueue(); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -1974,6 +2003,7 @@ BEGIN
 	    api.authorize(bytea, bytea, text, text, jsonb),
 	    fl.purge_idempotency(int),
 	    fl.fold_all(),
+	    fl.alloc_catch_up_all(),
 	    fl.audit_chain(int),
 	    fl.audit_checkpoint_due(),
 	    fl.audit_checkpoint_add(bigint, text, text, text, text),
@@ -6322,6 +6352,14 @@ REVOKE ALL ON FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb
 --
 
 REVOKE ALL ON FUNCTION fl.alloc_catch_up(p_fund text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION alloc_catch_up_all(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.alloc_catch_up_all() FROM PUBLIC;
+GRANT ALL ON FUNCTION fl.alloc_catch_up_all() TO fundd_app;
 
 
 --

@@ -907,6 +907,33 @@ BEGIN
 END
 $$;
 
+-- Housekeeping (the daemon, every few seconds): brings up to date the allocation of every
+-- fund that has one and has entries queued, each fund on its own and in code order (two
+-- daemons lock funds in the same order), so that a fund's queue holds a few seconds of
+-- entries, not everything since its last contribution.status. A fund whose allocation was
+-- never built waits for its first contribution.status, which builds it from the journal and
+-- drops its queue. A fund whose catch-up fails is reported and the others caught up all
+-- the same. Returns how many funds it caught up.
+CREATE OR REPLACE FUNCTION fl.alloc_catch_up_all() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+	v_code	text;
+	v_n	bigint := 0;
+BEGIN
+	FOR v_code IN SELECT DISTINCT q.fund_code FROM fl.alloc_queue q
+	    JOIN fl.alloc_fund f ON f.fund_code = q.fund_code ORDER BY 1 LOOP
+		BEGIN
+			PERFORM fl.alloc_catch_up(v_code);
+			v_n := v_n + 1;
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'fund %: bringing its allocation up to date breaks: % (%)',
+			    v_code, SQLERRM, SQLSTATE;
+		END;
+	END LOOP;
+	RETURN v_n;
+END
+$$;
+
 -- What contribution p_id of pass-through fund p_fund paid for, per grant, in the order of
 -- the grants' first disbursements; the fund's allocation brought up to date first, when
 -- anything is queued (else a plain read, which takes no lock: a catch-up in progress has its

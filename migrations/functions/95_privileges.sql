@@ -56,6 +56,7 @@ BEGIN
 	    api.authorize(bytea, bytea, text, text, jsonb),
 	    fl.purge_idempotency(int),
 	    fl.fold_all(),
+	    fl.alloc_catch_up_all(),
 	    fl.audit_chain(int),
 	    fl.audit_checkpoint_due(),
 	    fl.audit_checkpoint_add(bigint, text, text, text, text),

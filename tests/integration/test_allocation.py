@@ -8,6 +8,7 @@ ALLOC_OPS=n pick others."""
 import datetime
 import os
 import random
+import time
 
 import pytest
 
@@ -215,6 +216,39 @@ def test_an_existing_funds_allocation_is_built_on_first_use(env, daemon, api, pe
         assert got == want.get(cid, []), (cid, got, want.get(cid))
     assert env.sql("SELECT count(*) FROM fl.alloc_contribution WHERE fund_code = %s"
                    % c).strip() == str(len(w.received))
+
+
+def test_the_housekeeping_keeps_each_queue_short(env, daemon, api, people):
+    """Once a fund's allocation is kept, the daemon catches it up every few seconds
+    (fl.alloc_catch_up_all()): its queue does not wait for the next contribution.status,
+    and what it keeps equals the full recomputation."""
+    rng = random.Random(11)
+    with api_of(daemon, people[0]) as ap, api_of(daemon, people[1]) as checker:
+        w = Walk(env, api, ap, checker, rng)
+        for _ in range(4):
+            w.receive()
+        api.ok("contribution.status", {"contribution_id": w.received[0]})   # kept from now
+        for _ in range(6):
+            w.receive()
+        for _ in range(4):
+            w.pay()
+    c = sql_lit(w.code)
+    queued = lambda: int(env.sql("SELECT count(*) FROM fl.alloc_queue WHERE fund_code = %s"
+                                 % c).strip())
+    assert queued() > 0, "nothing was queued: the test proves nothing"
+    deadline = time.monotonic() + 30
+    while queued() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert queued() == 0, "the daemon left the fund's queue alone"
+    kept = {}
+    for line in env.sql("SELECT contribution_id, grant_id, sum(amount) FROM fl.allocation "
+                        "WHERE fund_code = %s AND contribution_id IS NOT NULL GROUP BY 1, 2"
+                        % c).split("\n"):
+        if line:
+            cid, gid, amount = line.split("|")
+            kept.setdefault(cid, set()).add((gid, int(amount)))
+    want = {cid: set(v) for cid, v in _expected(env, w.code).items()}
+    assert want and kept == want, (kept, want)
 
 
 def test_another_partners_contribution_is_refused_before_any_work(env, daemon, api):

@@ -21,6 +21,7 @@ ALLOWED_FUNCTIONS = {
     "fl.audit_checkpoint_add(bigint,text,text,text,text)",
     "fl.audit_checkpoint_due()",
     "fl.fold_all()",
+    "fl.alloc_catch_up_all()",
     "fl.method_same(jsonb)",
     "fl.purge_idempotency(integer)",
     "fl.time_in(text)",
