@@ -214,10 +214,14 @@ commitments=$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c "SELECT count(*) FROM
 # is loaded once, in SQL as the owner through the journal's own functions and triggers (the
 # API path is measured above), and its allocation built by its first catch-up, timed.
 FFUND=FIFO-100K
-if [ "$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c \
-    "SELECT count(*) FROM fl.account WHERE fund_code = '$FFUND'")" = 0 ]; then
+loaded=$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c "SELECT (SELECT count(*) FROM fl.fund
+    WHERE code = '$FFUND') || ' ' || (SELECT count(*) FROM fl.contribution
+    WHERE fund_code = '$FFUND')")
+[ "$loaded" != "1 0" ] || { echo "run.sh: $FFUND exists without its receipts (a load" \
+    "that failed): remove $DIR and run again" >&2; exit 1; }
+if [ "$loaded" = "0 0" ]; then
 	"$ROOT/bin/fundctl" call fund.create code="$FFUND" name="allocation bench" currency=EUR \
-	    kind=pass_through dual_approval_above=0 >/dev/null
+	    kind=pass_through dual_approval_above=1000000 >/dev/null
 	ADMIN_PID=$("$ROOT/bin/fundctl" call system.whoami |
 	    sed -n 's/.*"principal_id":[[:space:]]*"\([^"]*\)".*/\1/p')
 	APPROVER_PID=$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c "SELECT principal_id FROM
@@ -236,18 +240,24 @@ SELECT fl.post_many('receipt', 'receipt ', array_agg('$FFUND'::text ORDER BY seq
     array_agg(contribution_id ORDER BY seq), array_agg('$ADMIN_PID'::text ORDER BY seq), 'cash',
     'contributions', array_agg(1000::bigint ORDER BY seq))
   FROM c;
--- 100 grants of 1000 payments of 9.00 each, paid in full, and their commitments
+-- 100 grants of 1000 payments of 9.00 each, paid in full, and their commitments: each
+-- grant submitted, approved (its decision and its commitment) and completed, as the
+-- database's rules for grants require of any writer
 CREATE TEMP TABLE g ON COMMIT DROP AS
 SELECT i, fl.new_id('gr') AS grant_id FROM generate_series(1, 100) i;
 INSERT INTO fl.grant_application (grant_id, returnee_id, fund_code, region, amount, category,
-    purpose, status, approvals_needed, committed, disbursed, decided_at, created_by)
-SELECT grant_id, '$GRETURNEE', '$FFUND', 'AM-GR', 900000, 'small_business', 'bench',
-    'completed', 1, 0, 900000, now(), '$ADMIN_PID'
+    purpose, approvals_needed, created_by)
+SELECT grant_id, '$GRETURNEE', '$FFUND', 'AM-GR', 900000, 'small_business', 'bench', 1,
+    '$ADMIN_PID'
   FROM g ORDER BY i;
+INSERT INTO fl.grant_decision (grant_id, principal_id, decision)
+SELECT grant_id, '$APPROVER_PID', 'approve' FROM g ORDER BY i;
 SELECT fl.post_many('commitment', 'commitment for grant ', array_agg('$FFUND'::text ORDER BY i),
     array_agg(grant_id ORDER BY i), array_agg('$APPROVER_PID'::text ORDER BY i),
     'grants_committed', 'commitments', array_agg(900000::bigint ORDER BY i))
   FROM g;
+UPDATE fl.grant_application a SET status = 'approved', committed = 900000, decided_at = now()
+  FROM g WHERE a.grant_id = g.grant_id;
 CREATE TEMP TABLE d ON COMMIT DROP AS
 SELECT k, fl.new_id('di') AS disbursement_id, g.grant_id
   FROM generate_series(1, 100000) k JOIN g ON g.i = (k - 1) / 1000 + 1;
@@ -274,6 +284,8 @@ SELECT e.entry_id, s.seq, CASE s.seq WHEN 1 THEN acc.comm WHEN 2 THEN acc.cash
   FROM ent e CROSS JOIN acc
  CROSS JOIN (VALUES (1::smallint, 1), (2::smallint, -1), (3::smallint, 1), (4::smallint, -1))
        AS s(seq, sign);
+UPDATE fl.grant_application a SET status = 'completed', committed = 0, disbursed = 900000
+  FROM g WHERE a.grant_id = g.grant_id;
 COMMIT;
 SQL
 	t0=$(date +%s.%N)
