@@ -506,13 +506,35 @@ repeatable_in_tree(const struct mtree *t, const char *name)
 	return 0;
 }
 
-/* fl.method as this fundd's method table says (methods.h), when the schema has it. */
-static int
-methods_record(PGconn *c, int *changed, char **cause)
+/* sql run with this fundd's method table (methods.h) as $1: its one-row result, or NULL
+ * with *cause saying it could not `what` the table. */
+static PGresult *
+methods_exec(PGconn *c, const char *sql, const char *what, char **cause)
 {
 	PGresult	*r;
 	const char	*vals[1];
 	char		*json, *err;
+
+	json = method_roles_json();
+	vals[0] = json;
+	r = PQexecParams(c, sql, 1, NULL, vals, NULL, NULL, 0);
+	free(json);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		err = result_error(r);
+		*cause = xasprintf("cannot %s the method table: %s", what, err);
+		free(err);
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* fl.method as this fundd's method table says, when the schema has it. */
+static int
+methods_record(PGconn *c, int *changed, char **cause)
+{
+	PGresult	*r;
+	char		*err;
 	int		 have, n;
 
 	r = PQexec(c, "SELECT to_regprocedure('fl.method_set(jsonb)') IS NOT NULL");
@@ -527,17 +549,8 @@ methods_record(PGconn *c, int *changed, char **cause)
 	PQclear(r);
 	if (!have)
 		return 0;
-	json = method_roles_json();
-	vals[0] = json;
-	r = PQexecParams(c, "SELECT fl.method_set($1::jsonb)", 1, NULL, vals, NULL, NULL, 0);
-	free(json);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-		err = result_error(r);
-		*cause = xasprintf("cannot record the method table: %s", err);
-		free(err);
-		PQclear(r);
+	if ((r = methods_exec(c, "SELECT fl.method_set($1::jsonb)", "record", cause)) == NULL)
 		return -1;
-	}
 	n = atoi(PQgetvalue(r, 0, 0));
 	PQclear(r);
 	if (n > 0) {
@@ -552,21 +565,10 @@ static int
 methods_same(PGconn *c, char **cause)
 {
 	PGresult	*r;
-	const char	*vals[1];
-	char		*json, *err;
 	int		 same;
 
-	json = method_roles_json();
-	vals[0] = json;
-	r = PQexecParams(c, "SELECT fl.method_same($1::jsonb)", 1, NULL, vals, NULL, NULL, 0);
-	free(json);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-		err = result_error(r);
-		*cause = xasprintf("cannot read the method table: %s", err);
-		free(err);
-		PQclear(r);
+	if ((r = methods_exec(c, "SELECT fl.method_same($1::jsonb)", "read", cause)) == NULL)
 		return -1;
-	}
 	same = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 	PQclear(r);
 	if (!same) {
