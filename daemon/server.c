@@ -61,7 +61,8 @@ struct worker {
 	struct event		*ev_drain_deadline;
 	struct event		*ev_house;	/* worker 0: housekeeping timer */
 	struct db_query		*q_purge;
-	struct db_query		*q_fold;	/* or the allocation catch-up */
+	struct db_query		*q_house;	/* the fold, or the allocation catch-up */
+	const char		*house_what;	/* which, for its log line */
 	struct audit_runner	*audit;		/* worker 0: audit chain and checkpoints */
 	struct auth_listener	*listener;	/* worker 0: flushes the credentials cache */
 	long long		 next_purge;	/* now_usec() of the next purge */
@@ -253,24 +254,13 @@ purge_done(void *arg, enum db_status st, const PGresult *res)
 }
 
 static void
-fold_done(void *arg, enum db_status st, const PGresult *res)
+house_done(void *arg, enum db_status st, const PGresult *res)
 {
 	struct worker	*w = arg;
 
-	w->q_fold = NULL;
+	w->q_house = NULL;
 	if (st == DB_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
-		log_warnx("folding fund balance deltas failed: %s",
-		    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
-}
-
-static void
-alloc_done(void *arg, enum db_status st, const PGresult *res)
-{
-	struct worker	*w = arg;
-
-	w->q_fold = NULL;
-	if (st == DB_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
-		log_warnx("bringing kept allocations up to date failed: %s",
+		log_warnx("%s failed: %s", w->house_what,
 		    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
 }
 
@@ -289,12 +279,16 @@ house_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (w->draining)
 		return;
-	if (w->q_fold == NULL && db_pool_healthy(w->pool) > 0) {
+	if (w->q_house == NULL && db_pool_healthy(w->pool) > 0) {
+		enum query_id q = Q_FOLD;
+
+		w->house_what = "folding fund balance deltas";
 		if (now_usec() >= w->next_alloc) {
-			w->q_fold = db_query(w->pool, Q_ALLOC, NULL, DB_Q_WRITE, alloc_done, w);
+			q = Q_ALLOC;
+			w->house_what = "bringing kept allocations up to date";
 			w->next_alloc = now_usec() + (long long)SERVER_ALLOC_S * 1000000;
-		} else
-			w->q_fold = db_query(w->pool, Q_FOLD, NULL, DB_Q_WRITE, fold_done, w);
+		}
+		w->q_house = db_query(w->pool, q, NULL, DB_Q_WRITE, house_done, w);
 	}
 	if (w->q_purge == NULL && now_usec() >= w->next_purge &&
 	    db_pool_healthy(w->pool) > 0) {
@@ -602,8 +596,8 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 			evconnlistener_free(w->lev);
 		if (w->q_purge != NULL)
 			db_cancel(w->q_purge);
-		if (w->q_fold != NULL)
-			db_cancel(w->q_fold);
+		if (w->q_house != NULL)
+			db_cancel(w->q_house);
 		if (w->ev_house != NULL)
 			event_free(w->ev_house);
 		audit_runner_free(w->audit);
