@@ -50,6 +50,7 @@ static const struct param p_fund_record_earnings[] = {
 	{ "amount", PT_MONEY, 1, 0, NULL, NULL },
 	{ "period", PT_TEXT, 1, 64, NULL, NULL },
 	{ "note", PT_TEXT, 0, 500, NULL, NULL },
+	{ "value_date", PT_WHEN, 0, 0, NULL, NULL },
 	P_END
 };
 

@@ -694,7 +694,7 @@ BEGIN
 	PERFORM fl.post(f, 'pledge_cancel', 'cancelled pledge ' || c.contribution_id,
 	    c.contribution_id, p.principal_id,
 	    ARRAY['pledged_contributions', 'pledges_receivable'],
-	    ARRAY[c.fund_amount, -c.fund_amount]);
+	    ARRAY[c.fund_amount, -c.fund_amount], c.cancelled_at);
 	RETURN fl.contribution_json(c, f);
 END
 $$;
@@ -762,7 +762,7 @@ BEGIN
 	c := fl.contribution_insert(c);
 	PERFORM fl.post(f, 'pledge', 'pledge ' || c.contribution_id, c.contribution_id,
 	    p.principal_id, ARRAY['pledges_receivable', 'pledged_contributions'],
-	    ARRAY[c.fund_amount, -c.fund_amount]);
+	    ARRAY[c.fund_amount, -c.fund_amount], c.pledged_at);
 	RETURN fl.contribution_json(c, f);
 END
 $$;
@@ -800,7 +800,8 @@ BEGIN
 		PERFORM fl.post(f, 'receipt', 'receipt of pledge ' || c.contribution_id,
 		    c.contribution_id, p.principal_id,
 		    ARRAY['pledged_contributions', 'pledges_receivable', 'cash', 'contributions'],
-		    ARRAY[c.fund_amount, -c.fund_amount, c.fund_amount, -c.fund_amount]);
+		    ARRAY[c.fund_amount, -c.fund_amount, c.fund_amount, -c.fund_amount],
+		    c.received_at);
 		RETURN fl.contribution_json(c, f);
 	END IF;
 	FOREACH k IN ARRAY ARRAY['partner_id', 'fund', 'amount', 'currency'] LOOP
@@ -815,7 +816,7 @@ BEGIN
 	c := fl.contribution_insert(c);
 	PERFORM fl.post(f, 'receipt', 'receipt ' || c.contribution_id, c.contribution_id,
 	    p.principal_id, ARRAY['cash', 'contributions'],
-	    ARRAY[c.fund_amount, -c.fund_amount]);
+	    ARRAY[c.fund_amount, -c.fund_amount], c.received_at);
 	RETURN fl.contribution_json(c, f);
 END
 $$;
@@ -908,7 +909,7 @@ BEGIN
 	    'disbursement ' || d.disbursement_id || ' for grant ' || g.grant_id,
 	    d.disbursement_id, p.principal_id,
 	    ARRAY['commitments', 'cash', 'grants_disbursed', 'grants_committed'],
-	    ARRAY[d.amount, -d.amount, d.amount, -d.amount]);
+	    ARRAY[d.amount, -d.amount, d.amount, -d.amount], d.paid_at);
 	UPDATE fl.grant_application SET committed = committed - d.amount,
 	    disbursed = disbursed + d.amount,
 	    status = CASE WHEN disbursed + d.amount = amount THEN 'completed' ELSE status END
@@ -1080,11 +1081,16 @@ CREATE FUNCTION api.fund_record_earnings(p fl.principal, params jsonb, ctx jsonb
 DECLARE
 	f	fl.fund := fl.fund_get(params->>'code', 'code');
 	v_amt	bigint := fl.money_in(params->>'amount', fl.minor(f.currency), 'amount');
+	v_at	timestamptz := coalesce(fl.time_in(params->>'value_date'),
+	    fl.period_end(params->>'period'));
 	v_entry	bigint;
 BEGIN
+	IF v_at > now() + interval '5 minutes' THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'value_date');
+	END IF;
 	v_entry := fl.post(f, 'earnings', 'earnings ' || (params->>'period') ||
 	    coalesce(': ' || (params->>'note'), ''), params->>'period', p.principal_id,
-	    ARRAY['cash', 'earnings'], ARRAY[v_amt, -v_amt]);
+	    ARRAY['cash', 'earnings'], ARRAY[v_amt, -v_amt], v_at);
 	RETURN jsonb_build_object('entry_id', fl.entry_ref(v_entry));
 END
 $$;
@@ -2998,7 +3004,8 @@ CREATE TABLE fl.journal_entry (
     fund_code text,
     ref_id text,
     principal_id text,
-    txid bigint DEFAULT txid_current() NOT NULL
+    txid bigint DEFAULT txid_current() NOT NULL,
+    value_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 
@@ -3013,7 +3020,7 @@ CREATE FUNCTION fl.entry_json(e fl.journal_entry) RETURNS jsonb
     AS $$
 BEGIN
 	RETURN jsonb_build_object('entry_id', fl.entry_ref(e.entry_id), 'at', fl.ts(e.at),
-	    'kind', e.kind, 'memo', e.memo, 'fund', e.fund_code,
+	    'value_date', fl.ts(e.value_at), 'kind', e.kind, 'memo', e.memo, 'fund', e.fund_code,
 	    'postings', (SELECT jsonb_agg(jsonb_build_object('account', a.name,
 	        'amount', fl.money_out(p.amount, fl.minor(p.currency)),
 	        'currency', p.currency) ORDER BY p.seq)
@@ -3871,10 +3878,45 @@ $$;
 ALTER FUNCTION fl.partner_json(p fl.partner) OWNER TO fund_owner;
 
 --
--- Name: post(fl.fund, text, text, text, text, text[], bigint[]); Type: FUNCTION; Schema: fl; Owner: fund_owner
+-- Name: period_end(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
-CREATE FUNCTION fl.post(p_fund fl.fund, p_kind text, p_memo text, p_ref text, p_principal text, p_accounts text[], p_amounts bigint[]) RETURNS bigint
+CREATE FUNCTION fl.period_end(p_period text) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+	m	text[] := regexp_match(p_period,
+	    '^([0-9]{4})(?:-(?:([HQ])([1-4])|([0-9]{2})(?:-([0-9]{2}))?))?$');
+	v_start	timestamptz;
+	v_next	timestamptz;
+BEGIN
+	IF m IS NULL OR (m[2] = 'H' AND m[3] > '2') THEN
+		RETURN now();
+	END IF;
+	BEGIN
+		v_start := (m[1] || '-' || coalesce(m[4], '01') || '-' || coalesce(m[5], '01')
+		    || 'T00:00:00Z')::timestamptz;
+	EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+		RETURN now();	-- 2026-13, 2026-02-30: not a period
+	END;
+	v_next := CASE
+	    WHEN m[2] = 'H' THEN v_start + (m[3]::int * 6) * interval '1 month'
+	    WHEN m[2] = 'Q' THEN v_start + (m[3]::int * 3) * interval '1 month'
+	    WHEN m[5] IS NOT NULL THEN v_start + interval '1 day'
+	    WHEN m[4] IS NOT NULL THEN v_start + interval '1 month'
+	    ELSE v_start + interval '1 year' END;
+	RETURN least(v_next - interval '1 day', now());
+END
+$_$;
+
+
+ALTER FUNCTION fl.period_end(p_period text) OWNER TO fund_owner;
+
+--
+-- Name: post(fl.fund, text, text, text, text, text[], bigint[], timestamp with time zone); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.post(p_fund fl.fund, p_kind text, p_memo text, p_ref text, p_principal text, p_accounts text[], p_amounts bigint[], p_value_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS bigint
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -3882,8 +3924,8 @@ DECLARE
 	v_n	bigint;
 BEGIN
 	WITH e AS (
-		INSERT INTO fl.journal_entry (kind, memo, fund_code, ref_id, principal_id)
-		VALUES (p_kind, p_memo, p_fund.code, p_ref, p_principal)
+		INSERT INTO fl.journal_entry (kind, memo, fund_code, ref_id, principal_id, value_at)
+		VALUES (p_kind, p_memo, p_fund.code, p_ref, p_principal, coalesce(p_value_at, now()))
 		RETURNING entry_id),
 	p AS (
 		INSERT INTO fl.posting (entry_id, seq, account_id, amount, currency)
@@ -3900,13 +3942,13 @@ END
 $$;
 
 
-ALTER FUNCTION fl.post(p_fund fl.fund, p_kind text, p_memo text, p_ref text, p_principal text, p_accounts text[], p_amounts bigint[]) OWNER TO fund_owner;
+ALTER FUNCTION fl.post(p_fund fl.fund, p_kind text, p_memo text, p_ref text, p_principal text, p_accounts text[], p_amounts bigint[], p_value_at timestamp with time zone) OWNER TO fund_owner;
 
 --
--- Name: post_many(text, text, text[], text[], text[], text, text, bigint[]); Type: FUNCTION; Schema: fl; Owner: fund_owner
+-- Name: post_many(text, text, text[], text[], text[], text, text, bigint[], timestamp with time zone[]); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
-CREATE FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs text[], p_pids text[], p_debit text, p_credit text, p_amounts bigint[]) RETURNS void
+CREATE FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs text[], p_pids text[], p_debit text, p_credit text, p_amounts bigint[], p_values timestamp with time zone[] DEFAULT NULL::timestamp with time zone[]) RETURNS void
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -3916,8 +3958,10 @@ BEGIN
 		SELECT * FROM unnest(p_funds, p_refs, p_pids, p_amounts)
 		    WITH ORDINALITY AS u(fund, ref, pid, amount, o)),
 	e AS (
-		INSERT INTO fl.journal_entry (kind, memo, fund_code, ref_id, principal_id)
-		SELECT p_kind, p_memo || x.ref, x.fund, x.ref, x.pid FROM x ORDER BY x.o
+		INSERT INTO fl.journal_entry (kind, memo, fund_code, ref_id, principal_id,
+		    value_at)
+		SELECT p_kind, p_memo || x.ref, x.fund, x.ref, x.pid,
+		    coalesce(p_values[x.o], now()) FROM x ORDER BY x.o
 		RETURNING entry_id, ref_id),
 	p AS (
 		INSERT INTO fl.posting (entry_id, seq, account_id, amount, currency)
@@ -3936,7 +3980,7 @@ END
 $$;
 
 
-ALTER FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs text[], p_pids text[], p_debit text, p_credit text, p_amounts bigint[]) OWNER TO fund_owner;
+ALTER FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs text[], p_pids text[], p_debit text, p_credit text, p_amounts bigint[], p_values timestamp with time zone[]) OWNER TO fund_owner;
 
 --
 -- Name: posting_fund_delta(); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -4308,6 +4352,7 @@ DECLARE
 	v_res	jsonb[];
 	v_funds	text[];
 	v_amts	bigint[];
+	v_ats	timestamptz[];
 	k	int;
 BEGIN
 	v_ps := fl.bulk_callers(p_token, p_cert, p_roles);
@@ -4338,6 +4383,7 @@ BEGIN
 			v_ids[k] := c.contribution_id;
 			v_funds[k] := c.fund_code;
 			v_amts[k] := c.fund_amount;
+			v_ats[k] := c.received_at;
 			v_cs[k] := c;
 			v_fs[k] := v_f;
 		END LOOP;
@@ -4355,7 +4401,7 @@ BEGIN
 		  INTO v_cs FROM ins;
 		-- each one's journal entry, as api.contribution_receive() posts it
 		PERFORM fl.post_many('receipt', 'receipt ', v_funds, v_ids, v_pids, 'cash',
-		    'contributions', v_amts);
+		    'contributions', v_amts, v_ats);
 		FOR k IN 1..v_n LOOP
 			v_res[k] := fl.contribution_json(v_cs[k], v_fs[k]);
 		END LOOP;
@@ -5561,6 +5607,13 @@ CREATE INDEX idempotency_created_at ON fl.idempotency USING btree (created_at);
 --
 
 CREATE INDEX journal_entry_at ON fl.journal_entry USING btree (at, entry_id);
+
+
+--
+-- Name: journal_entry_value_at; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX journal_entry_value_at ON fl.journal_entry USING btree (value_at, entry_id);
 
 
 --
@@ -6802,17 +6855,24 @@ REVOKE ALL ON FUNCTION fl.partner_json(p fl.partner) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION post(p_fund fl.fund, p_kind text, p_memo text, p_ref text, p_principal text, p_accounts text[], p_amounts bigint[]); Type: ACL; Schema: fl; Owner: fund_owner
+-- Name: FUNCTION period_end(p_period text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-REVOKE ALL ON FUNCTION fl.post(p_fund fl.fund, p_kind text, p_memo text, p_ref text, p_principal text, p_accounts text[], p_amounts bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION fl.period_end(p_period text) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION post_many(p_kind text, p_memo text, p_funds text[], p_refs text[], p_pids text[], p_debit text, p_credit text, p_amounts bigint[]); Type: ACL; Schema: fl; Owner: fund_owner
+-- Name: FUNCTION post(p_fund fl.fund, p_kind text, p_memo text, p_ref text, p_principal text, p_accounts text[], p_amounts bigint[], p_value_at timestamp with time zone); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-REVOKE ALL ON FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs text[], p_pids text[], p_debit text, p_credit text, p_amounts bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION fl.post(p_fund fl.fund, p_kind text, p_memo text, p_ref text, p_principal text, p_accounts text[], p_amounts bigint[], p_value_at timestamp with time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION post_many(p_kind text, p_memo text, p_funds text[], p_refs text[], p_pids text[], p_debit text, p_credit text, p_amounts bigint[], p_values timestamp with time zone[]); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs text[], p_pids text[], p_debit text, p_credit text, p_amounts bigint[], p_values timestamp with time zone[]) FROM PUBLIC;
 
 
 --

@@ -223,17 +223,18 @@ CREATE CONSTRAINT TRIGGER journal_entry_commit AFTER INSERT ON fl.journal_entry
 
 -- One journal entry for a fund with its postings, in one statement: p_amounts[i] (signed:
 -- debit positive) to the fund's account p_accounts[i] (a short name), in the fund's
--- currency. Returns the entry's id.
+-- currency, with value date p_value_at (NULL: now). Returns the entry's id.
 CREATE OR REPLACE FUNCTION fl.post(p_fund fl.fund, p_kind text, p_memo text, p_ref text,
-    p_principal text, p_accounts text[], p_amounts bigint[]) RETURNS bigint
+    p_principal text, p_accounts text[], p_amounts bigint[],
+    p_value_at timestamptz DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
 	v_entry	bigint;
 	v_n	bigint;
 BEGIN
 	WITH e AS (
-		INSERT INTO fl.journal_entry (kind, memo, fund_code, ref_id, principal_id)
-		VALUES (p_kind, p_memo, p_fund.code, p_ref, p_principal)
+		INSERT INTO fl.journal_entry (kind, memo, fund_code, ref_id, principal_id, value_at)
+		VALUES (p_kind, p_memo, p_fund.code, p_ref, p_principal, coalesce(p_value_at, now()))
 		RETURNING entry_id),
 	p AS (
 		INSERT INTO fl.posting (entry_id, seq, account_id, amount, currency)
@@ -251,10 +252,12 @@ $$;
 
 -- One journal entry per k, in the order of k, as fl.post() writes each: kind p_kind, memo
 -- p_memo || p_refs[k], fund p_funds[k], ref_id p_refs[k], by p_pids[k], posting
--- p_amounts[k] to the fund's account p_debit and -p_amounts[k] to p_credit. For the set
--- forms: one INSERT of entries and one of postings for the whole run.
+-- p_amounts[k] to the fund's account p_debit and -p_amounts[k] to p_credit, value date
+-- p_values[k] (p_values NULL, or an element NULL: now). For the set forms: one INSERT of
+-- entries and one of postings for the whole run.
 CREATE OR REPLACE FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs text[],
-    p_pids text[], p_debit text, p_credit text, p_amounts bigint[]) RETURNS void
+    p_pids text[], p_debit text, p_credit text, p_amounts bigint[],
+    p_values timestamptz[] DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
 	v_n	bigint;
@@ -263,8 +266,10 @@ BEGIN
 		SELECT * FROM unnest(p_funds, p_refs, p_pids, p_amounts)
 		    WITH ORDINALITY AS u(fund, ref, pid, amount, o)),
 	e AS (
-		INSERT INTO fl.journal_entry (kind, memo, fund_code, ref_id, principal_id)
-		SELECT p_kind, p_memo || x.ref, x.fund, x.ref, x.pid FROM x ORDER BY x.o
+		INSERT INTO fl.journal_entry (kind, memo, fund_code, ref_id, principal_id,
+		    value_at)
+		SELECT p_kind, p_memo || x.ref, x.fund, x.ref, x.pid,
+		    coalesce(p_values[x.o], now()) FROM x ORDER BY x.o
 		RETURNING entry_id, ref_id),
 	p AS (
 		INSERT INTO fl.posting (entry_id, seq, account_id, amount, currency)
@@ -297,7 +302,7 @@ CREATE OR REPLACE FUNCTION fl.entry_json(e fl.journal_entry) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
 	RETURN jsonb_build_object('entry_id', fl.entry_ref(e.entry_id), 'at', fl.ts(e.at),
-	    'kind', e.kind, 'memo', e.memo, 'fund', e.fund_code,
+	    'value_date', fl.ts(e.value_at), 'kind', e.kind, 'memo', e.memo, 'fund', e.fund_code,
 	    'postings', (SELECT jsonb_agg(jsonb_build_object('account', a.name,
 	        'amount', fl.money_out(p.amount, fl.minor(p.currency)),
 	        'currency', p.currency) ORDER BY p.seq)

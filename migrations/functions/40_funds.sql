@@ -230,17 +230,53 @@ BEGIN
 END
 $$;
 
--- fund.record_earnings: cash in, credited to the fund's earnings.
+-- The value date of earnings for period p_period when none is given: the period's last
+-- day (a year 2026, a half 2026-H2, a quarter 2026-Q3, a month 2026-09 or a day
+-- 2026-09-30), or now while that day is to come or the period is in no such form.
+CREATE OR REPLACE FUNCTION fl.period_end(p_period text) RETURNS timestamptz
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	m	text[] := regexp_match(p_period,
+	    '^([0-9]{4})(?:-(?:([HQ])([1-4])|([0-9]{2})(?:-([0-9]{2}))?))?$');
+	v_start	timestamptz;
+	v_next	timestamptz;
+BEGIN
+	IF m IS NULL OR (m[2] = 'H' AND m[3] > '2') THEN
+		RETURN now();
+	END IF;
+	BEGIN
+		v_start := (m[1] || '-' || coalesce(m[4], '01') || '-' || coalesce(m[5], '01')
+		    || 'T00:00:00Z')::timestamptz;
+	EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+		RETURN now();	-- 2026-13, 2026-02-30: not a period
+	END;
+	v_next := CASE
+	    WHEN m[2] = 'H' THEN v_start + (m[3]::int * 6) * interval '1 month'
+	    WHEN m[2] = 'Q' THEN v_start + (m[3]::int * 3) * interval '1 month'
+	    WHEN m[5] IS NOT NULL THEN v_start + interval '1 day'
+	    WHEN m[4] IS NOT NULL THEN v_start + interval '1 month'
+	    ELSE v_start + interval '1 year' END;
+	RETURN least(v_next - interval '1 day', now());
+END
+$$;
+
+-- fund.record_earnings: cash in, credited to the fund's earnings, value dated value_date
+-- or else the end of its period.
 CREATE OR REPLACE FUNCTION api.fund_record_earnings(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
 	f	fl.fund := fl.fund_get(params->>'code', 'code');
 	v_amt	bigint := fl.money_in(params->>'amount', fl.minor(f.currency), 'amount');
+	v_at	timestamptz := coalesce(fl.time_in(params->>'value_date'),
+	    fl.period_end(params->>'period'));
 	v_entry	bigint;
 BEGIN
+	IF v_at > now() + interval '5 minutes' THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'value_date');
+	END IF;
 	v_entry := fl.post(f, 'earnings', 'earnings ' || (params->>'period') ||
 	    coalesce(': ' || (params->>'note'), ''), params->>'period', p.principal_id,
-	    ARRAY['cash', 'earnings'], ARRAY[v_amt, -v_amt]);
+	    ARRAY['cash', 'earnings'], ARRAY[v_amt, -v_amt], v_at);
 	RETURN jsonb_build_object('entry_id', fl.entry_ref(v_entry));
 END
 $$;
@@ -479,7 +515,7 @@ BEGIN
 	c := fl.contribution_insert(c);
 	PERFORM fl.post(f, 'pledge', 'pledge ' || c.contribution_id, c.contribution_id,
 	    p.principal_id, ARRAY['pledges_receivable', 'pledged_contributions'],
-	    ARRAY[c.fund_amount, -c.fund_amount]);
+	    ARRAY[c.fund_amount, -c.fund_amount], c.pledged_at);
 	RETURN fl.contribution_json(c, f);
 END
 $$;
@@ -512,7 +548,8 @@ BEGIN
 		PERFORM fl.post(f, 'receipt', 'receipt of pledge ' || c.contribution_id,
 		    c.contribution_id, p.principal_id,
 		    ARRAY['pledged_contributions', 'pledges_receivable', 'cash', 'contributions'],
-		    ARRAY[c.fund_amount, -c.fund_amount, c.fund_amount, -c.fund_amount]);
+		    ARRAY[c.fund_amount, -c.fund_amount, c.fund_amount, -c.fund_amount],
+		    c.received_at);
 		RETURN fl.contribution_json(c, f);
 	END IF;
 	FOREACH k IN ARRAY ARRAY['partner_id', 'fund', 'amount', 'currency'] LOOP
@@ -527,7 +564,7 @@ BEGIN
 	c := fl.contribution_insert(c);
 	PERFORM fl.post(f, 'receipt', 'receipt ' || c.contribution_id, c.contribution_id,
 	    p.principal_id, ARRAY['cash', 'contributions'],
-	    ARRAY[c.fund_amount, -c.fund_amount]);
+	    ARRAY[c.fund_amount, -c.fund_amount], c.received_at);
 	RETURN fl.contribution_json(c, f);
 END
 $$;
@@ -550,7 +587,7 @@ BEGIN
 	PERFORM fl.post(f, 'pledge_cancel', 'cancelled pledge ' || c.contribution_id,
 	    c.contribution_id, p.principal_id,
 	    ARRAY['pledged_contributions', 'pledges_receivable'],
-	    ARRAY[c.fund_amount, -c.fund_amount]);
+	    ARRAY[c.fund_amount, -c.fund_amount], c.cancelled_at);
 	RETURN fl.contribution_json(c, f);
 END
 $$;
@@ -1028,6 +1065,7 @@ DECLARE
 	v_res	jsonb[];
 	v_funds	text[];
 	v_amts	bigint[];
+	v_ats	timestamptz[];
 	k	int;
 BEGIN
 	v_ps := fl.bulk_callers(p_token, p_cert, p_roles);
@@ -1058,6 +1096,7 @@ BEGIN
 			v_ids[k] := c.contribution_id;
 			v_funds[k] := c.fund_code;
 			v_amts[k] := c.fund_amount;
+			v_ats[k] := c.received_at;
 			v_cs[k] := c;
 			v_fs[k] := v_f;
 		END LOOP;
@@ -1075,7 +1114,7 @@ BEGIN
 		  INTO v_cs FROM ins;
 		-- each one's journal entry, as api.contribution_receive() posts it
 		PERFORM fl.post_many('receipt', 'receipt ', v_funds, v_ids, v_pids, 'cash',
-		    'contributions', v_amts);
+		    'contributions', v_amts, v_ats);
 		FOR k IN 1..v_n LOOP
 			v_res[k] := fl.contribution_json(v_cs[k], v_fs[k]);
 		END LOOP;

@@ -114,7 +114,7 @@ BEGIN
 	    'disbursement ' || d.disbursement_id || ' for grant ' || g.grant_id,
 	    d.disbursement_id, p.principal_id,
 	    ARRAY['commitments', 'cash', 'grants_disbursed', 'grants_committed'],
-	    ARRAY[d.amount, -d.amount, d.amount, -d.amount]);
+	    ARRAY[d.amount, -d.amount, d.amount, -d.amount], d.paid_at);
 	UPDATE fl.grant_application SET committed = committed - d.amount,
 	    disbursed = disbursed + d.amount,
 	    status = CASE WHEN disbursed + d.amount = amount THEN 'completed' ELSE status END

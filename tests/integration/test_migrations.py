@@ -214,6 +214,30 @@ def test_the_upgraded_books_still_add_up(env):
                    "ON f.code = e.fund_code WHERE f.code LIKE 'UP-%'").strip() == "13"
 
 
+def test_the_upgraded_entries_carry_the_value_dates_of_what_they_record(env):
+    """0021 dated the release's entries: a receipt by its received_at, a payment by its
+    paid_at, a pledge by its pledged_at; earnings and commitments by when they were
+    recorded."""
+    rows = env.sql("""
+        SELECT e.kind, e.value_at = coalesce(CASE e.kind
+            WHEN 'receipt' THEN (SELECT received_at FROM fl.contribution
+                                  WHERE contribution_id = e.ref_id)
+            WHEN 'pledge' THEN (SELECT pledged_at FROM fl.contribution
+                                 WHERE contribution_id = e.ref_id)
+            WHEN 'pledge_cancel' THEN (SELECT cancelled_at FROM fl.contribution
+                                        WHERE contribution_id = e.ref_id)
+            WHEN 'disbursement' THEN (SELECT paid_at FROM fl.disbursement
+                                       WHERE disbursement_id = e.ref_id) END, e.at)
+          FROM fl.journal_entry e WHERE e.fund_code LIKE 'UP-%' ORDER BY e.entry_id""").split()
+    assert len(rows) == 13 and all(r.endswith("|t") for r in rows), rows
+    assert {r.split("|")[0] for r in rows} >= {"receipt", "pledge", "disbursement",
+                                                "earnings", "commitment"}, rows
+    # the release recorded them now; two of its receipts and payments were dated before
+    assert env.sql("""SELECT count(*) FROM fl.journal_entry WHERE fund_code LIKE 'UP-%'
+                       AND value_at <> at AND value_at::date IN ('2026-11-20',
+                       '2026-11-25')""").strip() == "2"
+
+
 def test_every_state_of_the_release_upgrades(env, scratch, fresh, release):
     """A database left at any step of the release (0001 only, 0001..0002, ...) upgrades to
     the same schema as a fresh one."""

@@ -204,9 +204,10 @@ def fund_entries(api, code, accounts=ACCOUNTS):
 
 def check_entry(e):
     """An entry's shape and that its postings sum to zero in each currency."""
-    assert set(e) >= {"entry_id", "at", "kind", "memo", "postings"}, e
+    assert set(e) >= {"entry_id", "at", "value_date", "kind", "memo", "postings"}, e
     assert isinstance(e["entry_id"], str) and e["entry_id"], e
     assert TIME_RE.match(e["at"]), e["at"]
+    assert TIME_RE.match(e["value_date"]), e["value_date"]
     assert len(e["postings"]) >= 2, e
     sums = {}
     for p in e["postings"]:
