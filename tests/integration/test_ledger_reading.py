@@ -9,6 +9,7 @@ import datetime
 import pytest
 
 from fl.client import new_client
+from fl.env import fundctl
 from fl.ledger import (balance, minor, new_fund, new_partner, pages, parse_time, rfc3339,
                        utcnow)
 from fl.grants import approved_grant, confirm, create, funded_fund
@@ -326,3 +327,85 @@ def test_fund_balance_as_of_before_and_now(api, appr, checker):
     assert balance_as_of(api, code, soon()) == now
     assert balance_as_of(api, code, soon(), "recorded") == now
     assert now["available"] == 400
+
+
+# --------------------------------------------------------------------------------------------
+# fundctl ledger trial-balance
+
+
+def _ctl(daemon, token, *args):
+    return fundctl("--url", daemon.url, "--cacert", daemon.env.ca, "--token", token, *args)
+
+
+def test_fundctl_trial_balance_table(daemon, admin, api):
+    f = new_fund(api, currency="EUR")
+    code = f["code"]
+    _receive(api, f, "100.00", received_at="2026-09-10")
+    _earn(api, f, "7.00", "2026-Q3")
+    _receive(api, f, "50.00", received_at="2026-10-05")
+    p = _ctl(daemon, admin, "ledger", "trial-balance", "--fund", code,
+             "--from", "2026-10-01", "--to", "2026-11-01")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0] == ("Trial balance of fund %s, by value date, from 2026-10-01, "
+                        "to 2026-11-01 (excluded)" % code), lines
+    assert lines[1] == ""
+    table = [ln.split() for ln in lines[2:]]
+    assert table == [
+        ["account", "currency", "opening", "debit", "credit", "closing"],
+        [code + ":cash", "EUR", "107.00", "Dr", "50.00", "0.00", "157.00", "Dr"],
+        [code + ":contributions", "EUR", "100.00", "Cr", "0.00", "50.00", "150.00", "Cr"],
+        [code + ":earnings", "EUR", "7.00", "Cr", "0.00", "0.00", "7.00", "Cr"],
+        ["total", "EUR", "107.00", "Dr", "50.00", "50.00", "157.00", "Dr"],
+        ["107.00", "Cr", "157.00", "Cr"],
+    ], p.stdout
+    # the amounts are aligned on the right, Dr and Cr in one column
+    ends = {len(ln) for ln in lines[2:]}
+    assert len(ends) == 1, p.stdout
+    assert len({ln.index("debit") + len("debit") for ln in lines[2:3]} |
+               {ln.index(" 50.00") + len(" 50.00") for ln in lines[3:4]}) == 1, p.stdout
+
+    # as of a date, by recording time: the back-dated entries are not there yet
+    p = _ctl(daemon, admin, "ledger", "trial-balance", "--fund", code, "--as-of",
+             "2026-11-01", "--basis", "recorded")
+    assert p.returncode == 0, p.stderr
+    assert "by recording time, as of 2026-11-01" in p.stdout.splitlines()[0]
+    assert "(no entries)" in p.stdout and code + ":cash" not in p.stdout, p.stdout
+    assert [ln.split() for ln in p.stdout.splitlines()[3:5]] == [
+        ["total", "EUR", "0.00", "Dr", "0.00", "0.00", "0.00", "Dr"],
+        ["0.00", "Cr", "0.00", "Cr"]], p.stdout
+
+
+def test_fundctl_trial_balance_every_currency(daemon, admin, api):
+    fj = new_fund(api, currency="JPY")
+    _earn(api, fj, "15", "X")
+    p = _ctl(daemon, admin, "ledger", "trial-balance")
+    assert p.returncode == 0, p.stderr
+    rows = [ln.split() for ln in p.stdout.splitlines()[2:]]
+    assert [fj["code"] + ":cash", "JPY", "0", "15", "0", "15", "Dr"] in rows, p.stdout
+    totals = [r for r in rows if r[0] == "total"]
+    assert {r[1] for r in totals} >= {"JPY", "EUR"}, p.stdout
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["ledger"], "needs a view"),
+    (["ledger", "balance"], "unknown ledger view"),
+    (["ledger", "trial-balance", "--as-of", "2026-10-01", "--from", "2026-09-01"],
+     "alternatives"),
+    (["ledger", "trial-balance", "--basis", "booked"], "--basis must be"),
+    (["ledger", "trial-balance", "extra"], "unexpected argument"),
+    (["call", "system.version", "--fund", "X"], "options of ledger"),
+    (["export", "ledger", "--format", "csv", "--as-of", "2026-10-01"], "options of ledger"),
+])
+def test_fundctl_trial_balance_usage(daemon, admin, args, msg):
+    p = _ctl(daemon, admin, *args)
+    assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
+    assert msg in p.stderr, p.stderr
+    assert p.stdout == ""
+
+
+def test_fundctl_trial_balance_refused(daemon, admin):
+    p = _ctl(daemon, admin, "ledger", "trial-balance", "--fund", "NO-SUCH-FUND-X3")
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert "fund_not_found" in p.stderr and "field=fund" in p.stderr, p.stderr
+    assert p.stdout == ""
