@@ -385,7 +385,7 @@ cmd_call(const struct args *a, int *usage_err, char **cause)
 	if (a->val[O_FORMAT] != NULL || a->val[O_FROM] != NULL ||
 	    a->val[O_TO] != NULL)
 		return usage_fail(cause, "--format, --from and --to are options "
-		    "of export");
+		    "of export (--from and --to also of ledger)");
 	if (ledger_opts(a))
 		return usage_fail(cause, "--as-of, --basis, --fund and "
 		    "--currency are options of ledger");
