@@ -677,7 +677,9 @@ def test_walk_reads_by_value_date(walk):
     """The walk's back-dated receipts and dated earnings: fund figures equal the journal's
     sums by value date (and by recording time) at any as_of."""
     bad = []
-    for i, f in enumerate(walk.funds):
+    booked = [f for f in walk.funds if sum(f.kinds.values())]
+    assert len(booked) >= 6, "only %d funds of the walk have entries" % len(booked)
+    for i, f in enumerate(booked):
         bad += check_by_value_date(walk.api, f.code, f.cur, f.kind, SEED + i)
     assert not bad, "seed %d: %d problems, first ones:\n%s" % (
         SEED, len(bad), "\n".join(repr(b) for b in bad[:10]))
