@@ -218,9 +218,9 @@ fc_print_trial_balance(FILE *f, const char *title, const cJSON *res,
 		for (j = 2; j < TB_COLS; j++)
 			fprintf(f, "  %*s", (int)w[j], row[j] ? row[j] : "");
 		fputc('\n', f);
+		if (i == 0 && cJSON_GetArraySize(accounts) == 0)
+			fputs("(no entries)\n", f);
 	}
-	if (cJSON_GetArraySize(accounts) == 0)
-		fputs("(no entries)\n", f);
 	rc = 0;
 out:
 	tb_free(&t);

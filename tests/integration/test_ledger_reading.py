@@ -371,7 +371,8 @@ def test_fundctl_trial_balance_table(daemon, admin, api):
     assert p.returncode == 0, p.stderr
     assert "by recording time, as of 2026-11-01" in p.stdout.splitlines()[0]
     assert "(no entries)" in p.stdout and code + ":cash" not in p.stdout, p.stdout
-    assert [ln.split() for ln in p.stdout.splitlines()[3:5]] == [
+    assert p.stdout.splitlines()[3] == "(no entries)", p.stdout
+    assert [ln.split() for ln in p.stdout.splitlines()[4:6]] == [
         ["total", "EUR", "0.00", "Dr", "0.00", "0.00", "0.00", "Dr"],
         ["0.00", "Cr", "0.00", "Cr"]], p.stdout
 
