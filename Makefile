@@ -95,6 +95,11 @@ $(OBJDIR)/test_%: tests/unit/test_%.c $(LIB_OBJS)
 $(OBJDIR)/test_audit_verify: tests/unit/test_audit_verify.c $(AV_OBJS)
 	$(CC) $(CFLAGS) -Iclients -o $@ $< $(AV_OBJS) $(LDLIBS) -lcmocka
 
+# fundctl's table of a trial balance
+TBL_OBJS	:= $(OBJDIR)/ctl_fundctl_ledger.o $(OBJDIR)/ctl_fundctl_util.o
+$(OBJDIR)/test_fundctl_ledger: tests/unit/test_fundctl_ledger.c $(TBL_OBJS)
+	$(CC) $(CFLAGS) -Iclients -o $@ $< $(TBL_OBJS) $(LDLIBS) -lcmocka
+
 # the unit tests, and no circle of includes between daemon files or modules
 unit: all $(UNIT_BINS)
 	@$(PYTHON) tests/unit/include_cycles.py

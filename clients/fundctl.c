@@ -4,6 +4,8 @@
  *	fundctl [options] call METHOD [name=value | name:=JSON ...]
  *	fundctl [options] export ledger --format csv|jsonl [--from D] [--to D]
  *	fundctl [options] export audit [--format jsonl]
+ *	fundctl [options] ledger trial-balance [--fund F] [--currency C]
+ *	    [--as-of D | --from D --to D] [--basis value|recorded]
  *	fundctl audit verify FILE|- --pubkey KEY
  *
  * Connection settings come from options, else from FUNDCTL_* environment
@@ -30,6 +32,7 @@
 #include "fundctl.h"
 #include "fundctl_audit.h"
 #include "fundctl_http.h"
+#include "fundctl_ledger.h"
 #include "fundctl_net.h"
 #include "fundctl_rpc.h"
 
@@ -39,6 +42,7 @@ enum opt_id {
 	O_URL, O_TOKEN, O_CERT, O_KEY, O_CACERT, O_TIMEOUT,	/* connection */
 	O_IDEM,							/* call */
 	O_FORMAT, O_FROM, O_TO,					/* export */
+	O_ASOF, O_BASIS, O_FUND, O_CURRENCY,			/* ledger */
 	O_PUBKEY,						/* audit verify */
 	O_HELP, O_VERSION,
 	O__COUNT
@@ -59,6 +63,10 @@ static const struct optdef {
 	{ "--format",		O_FORMAT,	1 },
 	{ "--from",		O_FROM,		1 },
 	{ "--to",		O_TO,		1 },
+	{ "--as-of",		O_ASOF,		1 },
+	{ "--basis",		O_BASIS,	1 },
+	{ "--fund",		O_FUND,		1 },
+	{ "--currency",		O_CURRENCY,	1 },
 	{ "--pubkey",		O_PUBKEY,	1 },
 	{ "--help",		O_HELP,		0 },
 	{ "-h",			O_HELP,		0 },
@@ -91,11 +99,14 @@ usage(FILE *f)
 "       fundctl [options] call METHOD [-] < params.json\n"
 "       fundctl [options] export ledger --format csv|jsonl [--from DATE] [--to DATE]\n"
 "       fundctl [options] export audit [--format jsonl]\n"
+"       fundctl [options] ledger trial-balance [--fund F] [--currency C]\n"
+"                 [--as-of DATE | --from DATE --to DATE] [--basis recorded]\n"
 "       fundctl audit verify FILE|- --pubkey KEY\n"
 "       fundctl --help | --version\n"
 "\n"
 "Calls a method of the fundd JSON-RPC API and prints its result as JSON,\n"
-"streams an export to stdout, or verifies an audit export offline.\n"
+"streams an export to stdout, prints a view of the ledger, or verifies an\n"
+"audit export offline.\n"
 "\n"
 "Parameters of call:\n"
 "  name=value          a string (money too: amount=12.50 sends \"12.50\")\n"
@@ -108,6 +119,13 @@ usage(FILE *f)
 "\n"
 "Options of export:\n"
 "  --format csv|jsonl  --from YYYY-MM-DD  --to YYYY-MM-DD (ledger only)\n"
+"\n"
+"ledger trial-balance prints ledger.trial_balance as a table: per account\n"
+"the opening balance, debit and credit turnover and closing balance (Dr or\n"
+"Cr), then the totals of each currency. By value date; --basis recorded\n"
+"selects by recording time. --as-of D: everything up to D (inclusive);\n"
+"--from D --to D: the period from D to D (excluded), either bound alone.\n"
+"A DATE is YYYY-MM-DD (midnight UTC) or YYYY-MM-DDTHH:MM:SSZ.\n"
 "\n"
 "audit verify checks an export of the audit trail (FILE, or - for stdin)\n"
 "without the daemon: every event's hash, the chain of prev_hash links, and\n"
@@ -281,6 +299,14 @@ conf_free(struct conf *c)
 
 /* Commands */
 
+/* Whether any option of `ledger` is given. */
+static int
+ledger_opts(const struct args *a)
+{
+	return a->val[O_ASOF] != NULL || a->val[O_BASIS] != NULL ||
+	    a->val[O_FUND] != NULL || a->val[O_CURRENCY] != NULL;
+}
+
 /* Send the request and read the response: its head, and the whole body
  * into b (at most max bytes). */
 static int
@@ -292,20 +318,61 @@ exchange(struct fc_http *h, const struct fc_http_req *rq, struct fc_buf *b,
 	return fc_http_body_all(h, b, max, 0, cause);
 }
 
+/*
+ * Call method with params (takes ownership of them) and read its answer: with
+ * result NULL, print the result on stdout (fc_rpc_response); else hand it
+ * back in *result (owned by the caller). Returns an FC_EXIT_* code.
+ */
 static int
-cmd_call(const struct args *a, int *usage_err, char **cause)
+rpc(const struct conf *c, const char *method, cJSON *params, cJSON **result,
+    char **cause)
 {
-	struct conf		 c;
 	struct fc_conn		*conn = NULL;
 	struct fc_http		*h = NULL;
 	struct fc_http_req	 rq;
 	struct fc_buf		 b = { NULL, 0, 0 };
+	char			*req;
+	long			 id;
+	int			 rc = FC_EXIT_FAIL;
+
+	id = next_request_id++;
+	req = fc_rpc_request(method, params, id);	/* owns params now */
+	if (fc_conn_open(&c->url, &c->tls, c->timeout_s, 1, &conn, cause) == -1)
+		goto out;
+	h = fc_http_new(conn);
+	memset(&rq, 0, sizeof rq);
+	rq.method = "POST";
+	rq.target = "/rpc";
+	rq.authority = c->url.authority;
+	rq.token = c->token;
+	rq.accept = "application/json";
+	rq.content_type = "application/json";
+	rq.body = req;
+	rq.body_len = strlen(req);
+	if (exchange(h, &rq, &b, FC_RESPONSE_MAX, cause) == -1)
+		goto out;
+	if (result == NULL)
+		rc = fc_rpc_response(fc_http_status(h), fc_http_reason(h),
+		    b.data, b.len, id, cause);
+	else
+		rc = fc_rpc_result(fc_http_status(h), fc_http_reason(h),
+		    b.data, b.len, id, result, cause);
+out:
+	fc_buf_free(&b);
+	fc_http_free(h);
+	fc_conn_close(conn);
+	cJSON_free(req);
+	return rc;
+}
+
+static int
+cmd_call(const struct args *a, int *usage_err, char **cause)
+{
+	struct conf		 c;
 	cJSON			*params = NULL;
-	char			*req = NULL;
 	char *const		*pairs = a->pos + 2;
 	const char		*method;
 	int			 npairs, i, rc = FC_EXIT_FAIL;
-	long			 id;
 
 	*usage_err = 1;
 	if (a->npos < 2)
@@ -318,7 +385,10 @@ cmd_call(const struct args *a, int *usage_err, char **cause)
 	if (a->val[O_FORMAT] != NULL || a->val[O_FROM] != NULL ||
 	    a->val[O_TO] != NULL)
 		return usage_fail(cause, "--format, --from and --to are options "
-		    "of export");
+		    "of export (--from and --to also of ledger)");
+	if (ledger_opts(a))
+		return usage_fail(cause, "--as-of, --basis, --fund and "
+		    "--currency are options of ledger");
 	if (a->val[O_PUBKEY] != NULL)
 		return usage_fail(cause, "--pubkey is an option of audit "
 		    "verify");
@@ -350,31 +420,11 @@ cmd_call(const struct args *a, int *usage_err, char **cause)
 	} else if (fc_params_from_pairs(pairs, npairs, a->val[O_IDEM],
 	    &params, cause) == -1)
 		goto out;
-	id = next_request_id++;
-	req = fc_rpc_request(method, params, id);	/* owns params now */
-
 	*usage_err = 0;
-	if (fc_conn_open(&c.url, &c.tls, c.timeout_s, 1, &conn, cause) == -1)
-		goto out;
-	h = fc_http_new(conn);
-	memset(&rq, 0, sizeof rq);
-	rq.method = "POST";
-	rq.target = "/rpc";
-	rq.authority = c.url.authority;
-	rq.token = c.token;
-	rq.accept = "application/json";
-	rq.content_type = "application/json";
-	rq.body = req;
-	rq.body_len = strlen(req);
-	if (exchange(h, &rq, &b, FC_RESPONSE_MAX, cause) == -1)
-		goto out;
-	rc = fc_rpc_response(fc_http_status(h), fc_http_reason(h), b.data,
-	    b.len, id, cause);
+	rc = rpc(&c, method, params, NULL, cause);	/* owns params now */
+	params = NULL;
 out:
-	fc_buf_free(&b);
-	fc_http_free(h);
-	fc_conn_close(conn);
-	cJSON_free(req);
+	cJSON_Delete(params);
 	conf_free(&c);
 	return rc;
 }
@@ -436,6 +486,9 @@ cmd_export(const struct args *a, int *usage_err, char **cause)
 	if (a->val[O_PUBKEY] != NULL)
 		return usage_fail(cause, "--pubkey is an option of audit "
 		    "verify");
+	if (ledger_opts(a))
+		return usage_fail(cause, "--as-of, --basis, --fund and "
+		    "--currency are options of ledger");
 	if (strcmp(what, "ledger") == 0) {
 		if (format == NULL)
 			return usage_fail(cause, "export ledger needs --format "
@@ -506,6 +559,95 @@ out:
 	return rc;
 }
 
+/* Add option o's value to params as name, when it is given. */
+static void
+param_opt(cJSON *params, const struct args *a, enum opt_id o, const char *name)
+{
+	if (a->val[o] != NULL)
+		cJSON_AddStringToObject(params, name, a->val[o]);
+}
+
+/* "Trial balance of fund F, EUR, by value date, from D to D (excluded)" */
+static char *
+trial_balance_title(const struct args *a)
+{
+	struct fc_buf	 b = { NULL, 0, 0 };
+	const char	*basis = a->val[O_BASIS];
+	char		*s;
+
+	fc_buf_addf(&b, "Trial balance");
+	if (a->val[O_FUND] != NULL)
+		fc_buf_addf(&b, " of fund %s", a->val[O_FUND]);
+	if (a->val[O_CURRENCY] != NULL)
+		fc_buf_addf(&b, ", %s", a->val[O_CURRENCY]);
+	fc_buf_addf(&b, ", by %s", basis != NULL &&
+	    strcmp(basis, "recorded") == 0 ? "recording time" : "value date");
+	if (a->val[O_ASOF] != NULL)
+		fc_buf_addf(&b, ", as of %s", a->val[O_ASOF]);
+	if (a->val[O_FROM] != NULL)
+		fc_buf_addf(&b, ", from %s", a->val[O_FROM]);
+	if (a->val[O_TO] != NULL)
+		fc_buf_addf(&b, ", to %s (excluded)", a->val[O_TO]);
+	if (a->val[O_ASOF] == NULL && a->val[O_FROM] == NULL &&
+	    a->val[O_TO] == NULL)
+		fc_buf_addf(&b, ", everything");
+	s = fc_clean(b.data, b.len, b.len + 1);
+	fc_buf_free(&b);
+	return s;
+}
+
+static int
+cmd_ledger(const struct args *a, int *usage_err, char **cause)
+{
+	struct conf	 c;
+	cJSON		*params, *res = NULL;
+	char		*title;
+	int		 rc;
+
+	*usage_err = 1;
+	if (a->npos < 2)
+		return usage_fail(cause, "ledger needs a view: trial-balance");
+	if (strcmp(a->pos[1], "trial-balance") != 0)
+		return usage_fail(cause, "unknown ledger view '%s': "
+		    "trial-balance", a->pos[1]);
+	if (a->npos > 2)
+		return usage_fail(cause, "unexpected argument '%s'", a->pos[2]);
+	if (a->val[O_FORMAT] != NULL || a->val[O_IDEM] != NULL ||
+	    a->val[O_PUBKEY] != NULL)
+		return usage_fail(cause, "ledger trial-balance takes --fund, "
+		    "--currency, --as-of, --from, --to and --basis");
+	if (a->val[O_ASOF] != NULL && (a->val[O_FROM] != NULL ||
+	    a->val[O_TO] != NULL))
+		return usage_fail(cause, "--as-of and a period (--from, --to) "
+		    "are alternatives");
+	if (a->val[O_BASIS] != NULL && strcmp(a->val[O_BASIS], "value") != 0 &&
+	    strcmp(a->val[O_BASIS], "recorded") != 0)
+		return usage_fail(cause, "--basis must be value or recorded");
+	if (conf_resolve(a, &c, cause) == -1) {
+		conf_free(&c);
+		return FC_EXIT_FAIL;
+	}
+	params = cJSON_CreateObject();
+	param_opt(params, a, O_FUND, "fund");
+	param_opt(params, a, O_CURRENCY, "currency");
+	param_opt(params, a, O_ASOF, "as_of");
+	param_opt(params, a, O_FROM, "from");
+	param_opt(params, a, O_TO, "to");
+	param_opt(params, a, O_BASIS, "basis");
+
+	*usage_err = 0;
+	rc = rpc(&c, "ledger.trial_balance", params, &res, cause);
+	if (rc == FC_EXIT_OK) {
+		title = trial_balance_title(a);
+		if (fc_print_trial_balance(stdout, title, res, cause) == -1)
+			rc = FC_EXIT_FAIL;
+		free(title);
+	}
+	cJSON_Delete(res);
+	conf_free(&c);
+	return rc;
+}
+
 static int
 cmd_audit(const struct args *a, int *usage_err, char **cause)
 {
@@ -524,7 +666,7 @@ cmd_audit(const struct args *a, int *usage_err, char **cause)
 		return usage_fail(cause, "audit verify needs --pubkey KEY, the "
 		    "PEM public key that signs the checkpoints");
 	if (a->val[O_FORMAT] != NULL || a->val[O_FROM] != NULL ||
-	    a->val[O_TO] != NULL || a->val[O_IDEM] != NULL)
+	    a->val[O_TO] != NULL || a->val[O_IDEM] != NULL || ledger_opts(a))
 		return usage_fail(cause, "audit verify takes only --pubkey");
 	*usage_err = 0;
 	return fc_audit_verify(a->pos[2], a->val[O_PUBKEY], cause);
@@ -554,20 +696,23 @@ main(int argc, char **argv)
 		    FUNDCTL_PROTOCOL, OpenSSL_version(OPENSSL_VERSION));
 		rc = FC_EXIT_OK;
 	} else if (a.npos == 0) {
-		fc_cause(&cause, "missing command: call, export or audit");
+		fc_cause(&cause, "missing command: call, export, ledger or "
+		    "audit");
 		rc = FC_EXIT_FAIL;
 	} else if (strcmp((cmd = a.pos[0]), "call") == 0)
 		rc = cmd_call(&a, &usage_err, &cause);
 	else if (strcmp(cmd, "export") == 0)
 		rc = cmd_export(&a, &usage_err, &cause);
+	else if (strcmp(cmd, "ledger") == 0)
+		rc = cmd_ledger(&a, &usage_err, &cause);
 	else if (strcmp(cmd, "audit") == 0)
 		rc = cmd_audit(&a, &usage_err, &cause);
 	else if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		rc = FC_EXIT_OK;
 	} else {
-		fc_cause(&cause, "unknown command '%s': call, export or audit",
-		    cmd);
+		fc_cause(&cause, "unknown command '%s': call, export, ledger "
+		    "or audit", cmd);
 		rc = FC_EXIT_FAIL;
 	}
 

@@ -3,13 +3,14 @@
  *
  * fundctl is the thin command-line client of fundd (docs/protocol.md). It is
  * split by subsystem:
- *	fundctl.c	command line, environment, the `call`, `export` and
- *			`audit verify` commands
+ *	fundctl.c	command line, environment, the `call`, `export`,
+ *			`ledger` and `audit verify` commands
  *	fundctl_rpc.c	JSON-RPC params, request and response handling
  *	fundctl_http.c	HTTP/1.1 request and response framing (chunked too)
  *	fundctl_net.c	URL parsing, TCP connect with timeouts, TLS client
  *	fundctl_util.c	allocation wrappers, growable buffer, error causes
  *	fundctl_audit.c	the `audit verify` command: key, file, verdict
+ *	fundctl_ledger.c the ledger's views as tables (`ledger trial-balance`)
  *	audit_verify.c	offline verifier of audit exports, without I/O
  *	audit_json.c	its strict parser of the export's JSON lines
  *

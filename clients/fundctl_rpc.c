@@ -254,13 +254,14 @@ print_error(const cJSON *err)
 }
 
 int
-fc_rpc_response(int status, const char *reason, const char *body,
-    size_t len, long id, char **cause)
+fc_rpc_result(int status, const char *reason, const char *body, size_t len,
+    long id, cJSON **result, char **cause)
 {
 	cJSON		*resp = NULL, *err = NULL, *v;
-	char		*r, *snip, *out;
+	char		*r, *snip;
 	int		 rc = FC_EXIT_FAIL;
 
+	*result = NULL;
 	if (len > 0 && memchr(body, '\0', len) == NULL)
 		resp = cJSON_ParseWithOpts(body, NULL, 1);
 	if (cJSON_IsObject(resp))
@@ -311,21 +312,37 @@ fc_rpc_response(int status, const char *reason, const char *body,
 		    "the request's (%ld)", id);
 		goto out;
 	}
-	if ((v = cJSON_GetObjectItemCaseSensitive(resp, "result")) == NULL) {
+	if (cJSON_GetObjectItemCaseSensitive(resp, "result") == NULL) {
 		fc_cause(cause, "malformed response: neither result nor "
 		    "error");
 		goto out;
 	}
-	out = cJSON_Print(v);
+	*result = cJSON_DetachItemFromObjectCaseSensitive(resp, "result");
+	rc = FC_EXIT_OK;
+out:
+	cJSON_Delete(resp);
+	return rc;
+}
+
+int
+fc_rpc_response(int status, const char *reason, const char *body,
+    size_t len, long id, char **cause)
+{
+	cJSON		*res;
+	char		*out;
+	int		 rc;
+
+	if ((rc = fc_rpc_result(status, reason, body, len, id, &res,
+	    cause)) != FC_EXIT_OK)
+		return rc;
+	out = cJSON_Print(res);
+	cJSON_Delete(res);
 	fputs(out, stdout);
 	fputc('\n', stdout);
 	cJSON_free(out);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fc_cause(cause, "cannot write to stdout: %s", strerror(errno));
-		goto out;
+		return FC_EXIT_FAIL;
 	}
-	rc = FC_EXIT_OK;
-out:
-	cJSON_Delete(resp);
-	return rc;
+	return FC_EXIT_OK;
 }

@@ -42,4 +42,12 @@ char	*fc_rpc_request(const char *method, cJSON *params, long id);
 int	 fc_rpc_response(int status, const char *reason, const char *body,
 	    size_t len, long id, char **cause);
 
+/*
+ * The same, without printing the result: on FC_EXIT_OK *result is the
+ * result (owned by the caller); otherwise *result is NULL and the error is
+ * printed or in *cause as above.
+ */
+int	 fc_rpc_result(int status, const char *reason, const char *body,
+	    size_t len, long id, cJSON **result, char **cause);
+
 #endif /* FUNDCTL_RPC_H */

@@ -40,8 +40,13 @@ static const struct param p_fund_create[] = {
 	P_END
 };
 
-static const struct param p_fund_code[] = {
+/* basis: which time ledger readings select by, the value date or the recording time. */
+#define P_BASIS		{ "basis", PT_ENUM, 0, 0, "value|recorded", NULL }
+
+static const struct param p_fund_balance[] = {
 	{ "code", PT_CODE, 1, 32, NULL, NULL },
+	{ "as_of", PT_WHEN, 0, 0, NULL, NULL },
+	P_BASIS,
 	P_END
 };
 
@@ -116,13 +121,18 @@ static const struct param p_ledger_entries[] = {
 	{ "from", PT_WHEN, 0, 0, NULL, NULL },
 	{ "to", PT_WHEN, 0, 0, NULL, NULL },
 	{ "account", PT_TEXT, 0, 100, NULL, NULL },
+	P_BASIS,
 	P_LIST,
 	P_END
 };
 
 static const struct param p_ledger_trial_balance[] = {
 	{ "as_of", PT_WHEN, 0, 0, NULL, NULL },
+	{ "from", PT_WHEN, 0, 0, NULL, NULL },
+	{ "to", PT_WHEN, 0, 0, NULL, NULL },
 	{ "currency", PT_CURRENCY, 0, 0, NULL, NULL },
+	{ "fund", PT_CODE, 0, 32, NULL, NULL },
+	P_BASIS,
 	P_END
 };
 
@@ -235,7 +245,7 @@ static const struct method methods[] = {
 	{ "principal.revoke", ROLES_A, M_MUTATES | M_PRINCIPALS, p_principal_id },
 	{ "fund.create", ROLES_A, M_MUTATES, p_fund_create },
 	{ "fund.list", ROLES_ANY, 0, p_none },
-	{ "fund.balance", ROLES_APU, 0, p_fund_code },
+	{ "fund.balance", ROLES_APU, 0, p_fund_balance },
 	{ "fund.record_earnings", ROLES_A, M_MUTATES, p_fund_record_earnings },
 	{ "partner.create", ROLES_A, M_MUTATES, p_partner_create },
 	{ "partner.get", ROLES_AUR, 0, p_partner_get },

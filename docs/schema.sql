@@ -1009,6 +1009,10 @@ CREATE FUNCTION api.fund_balance(p fl.principal, params jsonb, ctx jsonb) RETURN
     LANGUAGE plpgsql STABLE
     AS $$
 BEGIN
+	IF params->>'as_of' IS NOT NULL THEN
+		RETURN fl.fund_balance_at(params->>'code', fl.time_in(params->>'as_of'),
+		    fl.basis_recorded(params));
+	END IF;
 	RETURN fl.fund_balance_json(fl.fund_current(fl.fund_get(params->>'code', 'code')));
 END
 $$;
@@ -1307,6 +1311,7 @@ DECLARE
 	v_lim	int := fl.limit_in(params);
 	v_from	timestamptz := fl.time_in(params->>'from');
 	v_to	timestamptz := fl.time_in(params->>'to');
+	v_rec	boolean := fl.basis_recorded(params);
 	v_acct	bigint;
 BEGIN
 	IF params ? 'account' THEN
@@ -1319,8 +1324,10 @@ BEGIN
 	    'j', fl.entry_json(t)) ORDER BY t.entry_id)
 	  FROM (SELECT * FROM fl.journal_entry e
 	         WHERE e.entry_id > fl.cursor_in(params->>'cursor')
-	           AND (v_from IS NULL OR e.at >= v_from)
-	           AND (v_to IS NULL OR e.at < v_to)
+	           AND (v_from IS NULL OR (v_rec AND e.at >= v_from)
+	                OR (NOT v_rec AND e.value_at >= v_from))
+	           AND (v_to IS NULL OR (v_rec AND e.at < v_to)
+	                OR (NOT v_rec AND e.value_at < v_to))
 	           AND (v_acct IS NULL OR EXISTS (SELECT 1 FROM fl.posting x
 	                WHERE x.entry_id = e.entry_id AND x.account_id = v_acct))
 	         ORDER BY e.entry_id LIMIT v_lim + 1) t), v_lim);
@@ -1339,47 +1346,84 @@ CREATE FUNCTION api.ledger_trial_balance(p fl.principal, params jsonb, ctx jsonb
     AS $$
 DECLARE
 	v_asof	timestamptz := fl.time_in(params->>'as_of');
+	v_from	timestamptz := fl.time_in(params->>'from');
+	v_to	timestamptz := fl.time_in(params->>'to');
+	v_rec	boolean := fl.basis_recorded(params);
 	v_cur	text := params->>'currency';
+	v_fund	fl.fund;
 	v_all	jsonb;
 	v_tot	jsonb;
 	v_n	int;
 BEGIN
-	-- each account's debit and credit turnover, in minor units
-	SELECT coalesce(jsonb_agg(jsonb_build_object('account', name, 'currency', currency,
-	    'd', d, 'c', c) ORDER BY name), '[]')
+	IF v_asof IS NOT NULL AND v_from IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32602, 'not_with_as_of', 'from',
+		    'as_of and a range (from, to) are alternatives');
+	END IF;
+	IF v_asof IS NOT NULL AND v_to IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32602, 'not_with_as_of', 'to',
+		    'as_of and a range (from, to) are alternatives');
+	END IF;
+	IF v_to < v_from THEN
+		PERFORM fl.rpc_error(-32602, 'to_before_from', 'to');
+	END IF;
+	IF params->>'fund' IS NOT NULL THEN
+		v_fund := fl.fund_get(params->>'fund', 'fund');
+	END IF;
+	-- each account's opening balance and turnovers, in minor units
+	SELECT coalesce(jsonb_agg(jsonb_build_object('account', name, 'fund', fund_code,
+	    'currency', currency, 'o', o, 'd', d, 'c', c) ORDER BY name), '[]')
 	  INTO v_all
-	  FROM (SELECT a.name, a.currency,
-	            coalesce(sum(po.amount) FILTER (WHERE po.amount > 0), 0) AS d,
-	            coalesce(-sum(po.amount) FILTER (WHERE po.amount < 0), 0) AS c
+	  FROM (SELECT a.name, a.fund_code, a.currency,
+	            coalesce(sum(po.amount) FILTER (WHERE w < v_from), 0) AS o,
+	            coalesce(sum(po.amount) FILTER (WHERE po.amount > 0
+	                AND (v_from IS NULL OR w >= v_from)), 0) AS d,
+	            coalesce(-sum(po.amount) FILTER (WHERE po.amount < 0
+	                AND (v_from IS NULL OR w >= v_from)), 0) AS c
 	          FROM fl.posting po JOIN fl.account a USING (account_id)
 	          JOIN fl.journal_entry e USING (entry_id)
-	         WHERE v_asof IS NULL OR e.at <= v_asof
-	         GROUP BY a.name, a.currency) t;
+	          CROSS JOIN LATERAL (SELECT CASE WHEN v_rec THEN e.at ELSE e.value_at END
+	              AS w) x
+	         WHERE (v_asof IS NULL OR w <= v_asof) AND (v_to IS NULL OR w < v_to)
+	           AND (v_fund.code IS NULL OR a.fund_code = v_fund.code)
+	         GROUP BY a.name, a.fund_code, a.currency) t;
 	SELECT coalesce(jsonb_agg(jsonb_build_object('currency', cur,
-	    'debit', fl.total_out(d, fl.minor(cur)), 'credit', fl.total_out(c, fl.minor(cur)))
-	    ORDER BY cur), '[]'), count(*)
-	  INTO v_tot, v_n
-	  FROM (SELECT x->>'currency' AS cur, sum((x->>'d')::numeric) AS d,
-	            sum((x->>'c')::numeric) AS c
-	          FROM jsonb_array_elements(v_all) x GROUP BY 1) s;
+	    'opening_debit', fl.total_out(od, m), 'opening_credit', fl.total_out(oc, m),
+	    'debit', fl.total_out(d, m), 'credit', fl.total_out(c, m),
+	    'closing_debit', fl.total_out(cd, m), 'closing_credit', fl.total_out(cc, m))
+	    ORDER BY cur), '[]')
+	  INTO v_tot
+	  FROM (SELECT cur, fl.minor(cur) AS m,
+	            sum(greatest(o, 0)) AS od, sum(greatest(-o, 0)) AS oc, sum(d) AS d,
+	            sum(c) AS c, sum(greatest(o + d - c, 0)) AS cd,
+	            sum(greatest(c - d - o, 0)) AS cc
+	          FROM (SELECT x->>'currency' AS cur, (x->>'o')::numeric AS o,
+	                    (x->>'d')::numeric AS d, (x->>'c')::numeric AS c
+	                  FROM jsonb_array_elements(v_all) x) y
+	         GROUP BY cur) s;
+	v_cur := coalesce(v_cur, v_fund.currency);
 	IF v_cur IS NULL THEN
+		SELECT count(*), min(x->>'currency') INTO v_n, v_cur
+		  FROM jsonb_array_elements(v_tot) x;
 		IF v_n > 1 THEN
-			PERFORM fl.rpc_error(-32602, 'currency_required', 'currency',
-			    'the ledger holds several currencies: name one');
+			v_cur := NULL;
 		END IF;
-		v_cur := v_tot->0->>'currency';
 	END IF;
 	RETURN jsonb_build_object('currency', v_cur,
 	    'accounts', (SELECT coalesce(jsonb_agg(jsonb_build_object('account',
-	        x->>'account', 'currency', x->>'currency',
-	        'debit', fl.total_out((x->>'d')::numeric, fl.minor(v_cur)),
-	        'credit', fl.total_out((x->>'c')::numeric, fl.minor(v_cur)))), '[]')
-	      FROM jsonb_array_elements(v_all) x WHERE x->>'currency' = v_cur),
-	    'totals', coalesce((SELECT jsonb_build_object('debit', x->>'debit',
-	        'credit', x->>'credit') FROM jsonb_array_elements(v_tot) x
-	        WHERE x->>'currency' = v_cur), jsonb_build_object('debit',
-	        fl.money_out(0, coalesce(fl.minor(v_cur), 2)), 'credit',
-	        fl.money_out(0, coalesce(fl.minor(v_cur), 2)))),
+	        x->>'account', 'fund', x->>'fund', 'currency', x->>'currency',
+	        'opening', fl.total_out(o, m), 'debit', fl.total_out(d, m),
+	        'credit', fl.total_out(c, m), 'closing', fl.total_out(o + d - c, m))
+	        ORDER BY x->>'account'), '[]')
+	      FROM jsonb_array_elements(v_all) x
+	      CROSS JOIN LATERAL (SELECT (x->>'o')::numeric AS o, (x->>'d')::numeric AS d,
+	          (x->>'c')::numeric AS c, fl.minor(x->>'currency') AS m) y
+	     WHERE v_cur IS NULL OR x->>'currency' = v_cur),
+	    'totals', CASE WHEN v_cur IS NULL AND jsonb_array_length(v_tot) > 1 THEN 'null'
+	        ELSE coalesce((SELECT x - 'currency' FROM jsonb_array_elements(v_tot) x
+	        WHERE x->>'currency' = v_cur), (SELECT jsonb_object_agg(k,
+	        fl.money_out(0, coalesce(fl.minor(v_cur), 2))) FROM unnest(ARRAY[
+	        'opening_debit', 'opening_credit', 'debit', 'credit', 'closing_debit',
+	        'closing_credit']) k)) END,
 	    'totals_by_currency', v_tot);
 END
 $$;
@@ -2419,6 +2463,21 @@ $$;
 ALTER FUNCTION fl.authenticate(p_token bytea, p_cert bytea) OWNER TO fund_owner;
 
 --
+-- Name: basis_recorded(jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.basis_recorded(params jsonb) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+	RETURN coalesce(params->>'basis' = 'recorded', false);
+END
+$$;
+
+
+ALTER FUNCTION fl.basis_recorded(params jsonb) OWNER TO fund_owner;
+
+--
 -- Name: bulk_callers(bytea[], bytea[], text[]); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -3128,30 +3187,51 @@ $$;
 ALTER FUNCTION fl.fold_all() OWNER TO fund_owner;
 
 --
+-- Name: fund_balance_at(text, timestamp with time zone, boolean); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fund_balance_at(p_code text, p_asof timestamp with time zone, p_recorded boolean) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	f	fl.fund := fl.fund_get(p_code, 'code');
+	m	int := fl.minor(f.currency);
+	s	record;
+BEGIN
+	SELECT coalesce(-sum(p.amount) FILTER (WHERE a.short = 'contributions'), 0) AS rec,
+	    coalesce(-sum(p.amount) FILTER (WHERE a.short = 'earnings'), 0) AS earn,
+	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'pledges_receivable'), 0) AS pled,
+	    coalesce(-sum(p.amount) FILTER (WHERE a.short = 'commitments'), 0) AS comm,
+	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'grants_disbursed'), 0) AS disb
+	  INTO s
+	  FROM fl.account a JOIN fl.posting p USING (account_id)
+	 WHERE a.fund_code = f.code
+	   AND a.short IN ('contributions', 'earnings', 'pledges_receivable', 'commitments',
+	       'grants_disbursed')
+	   AND (p_asof IS NULL OR EXISTS (SELECT 1 FROM fl.journal_entry e
+	        WHERE e.entry_id = p.entry_id
+	          AND CASE WHEN p_recorded THEN e.at ELSE e.value_at END <= p_asof));
+	RETURN jsonb_build_object('code', f.code, 'currency', f.currency,
+	    'received', fl.total_out(s.rec, m), 'earnings', fl.total_out(s.earn, m),
+	    'pledged', fl.total_out(s.pled, m), 'committed', fl.total_out(s.comm, m),
+	    'disbursed', fl.total_out(s.disb, m),
+	    'available', fl.total_out(CASE f.kind WHEN 'pass_through' THEN s.rec + s.earn
+	        ELSE s.earn END - s.comm - s.disb, m));
+END
+$$;
+
+
+ALTER FUNCTION fl.fund_balance_at(p_code text, p_asof timestamp with time zone, p_recorded boolean) OWNER TO fund_owner;
+
+--
 -- Name: fund_balance_from_journal(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
 CREATE FUNCTION fl.fund_balance_from_journal(p_code text) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     AS $$
-DECLARE
-	f	fl.fund := fl.fund_get(p_code, 'code');
-	r	record;
 BEGIN
-	f.received := 0; f.earnings := 0; f.pledged := 0; f.committed := 0; f.disbursed := 0;
-	FOR r IN SELECT a.short, sum(p.amount) AS s FROM fl.account a
-	    JOIN fl.posting p USING (account_id) WHERE a.fund_code = p_code GROUP BY a.short
-	LOOP
-		CASE r.short
-		WHEN 'contributions' THEN f.received := -r.s;
-		WHEN 'earnings' THEN f.earnings := -r.s;
-		WHEN 'pledges_receivable' THEN f.pledged := r.s;
-		WHEN 'commitments' THEN f.committed := -r.s;
-		WHEN 'grants_disbursed' THEN f.disbursed := r.s;
-		ELSE NULL;
-		END CASE;
-	END LOOP;
-	RETURN fl.fund_balance_json(f);
+	RETURN fl.fund_balance_at(p_code, NULL, false);
 END
 $$;
 
@@ -6517,6 +6597,13 @@ REVOKE ALL ON FUNCTION fl.authenticate(p_token bytea, p_cert bytea) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION basis_recorded(params jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.basis_recorded(params jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION bulk_callers(p_token bytea[], p_cert bytea[], p_roles text[]); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -6655,6 +6742,13 @@ REVOKE ALL ON FUNCTION fl.fifo_allocations(p_fund text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION fl.fold_all() FROM PUBLIC;
 GRANT ALL ON FUNCTION fl.fold_all() TO fundd_app;
+
+
+--
+-- Name: FUNCTION fund_balance_at(p_code text, p_asof timestamp with time zone, p_recorded boolean); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.fund_balance_at(p_code text, p_asof timestamp with time zone, p_recorded boolean) FROM PUBLIC;
 
 
 --

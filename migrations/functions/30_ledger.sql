@@ -311,14 +311,24 @@ BEGIN
 END
 $$;
 
--- ledger.entries: the journal in entry order, optionally within [from, to) and touching one
--- account.
+-- Whether a reading selects by recording time (params.basis 'recorded') rather than by value
+-- date ('value', the default): docs/ledger.md, Value dates.
+CREATE OR REPLACE FUNCTION fl.basis_recorded(params jsonb) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	RETURN coalesce(params->>'basis' = 'recorded', false);
+END
+$$;
+
+-- ledger.entries: the journal in entry order, optionally with value dates (or, by basis
+-- 'recorded', recording times) within [from, to) and touching one account.
 CREATE OR REPLACE FUNCTION api.ledger_entries(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
 	v_lim	int := fl.limit_in(params);
 	v_from	timestamptz := fl.time_in(params->>'from');
 	v_to	timestamptz := fl.time_in(params->>'to');
+	v_rec	boolean := fl.basis_recorded(params);
 	v_acct	bigint;
 BEGIN
 	IF params ? 'account' THEN
@@ -331,63 +341,107 @@ BEGIN
 	    'j', fl.entry_json(t)) ORDER BY t.entry_id)
 	  FROM (SELECT * FROM fl.journal_entry e
 	         WHERE e.entry_id > fl.cursor_in(params->>'cursor')
-	           AND (v_from IS NULL OR e.at >= v_from)
-	           AND (v_to IS NULL OR e.at < v_to)
+	           AND (v_from IS NULL OR (v_rec AND e.at >= v_from)
+	                OR (NOT v_rec AND e.value_at >= v_from))
+	           AND (v_to IS NULL OR (v_rec AND e.at < v_to)
+	                OR (NOT v_rec AND e.value_at < v_to))
 	           AND (v_acct IS NULL OR EXISTS (SELECT 1 FROM fl.posting x
 	                WHERE x.entry_id = e.entry_id AND x.account_id = v_acct))
 	         ORDER BY e.entry_id LIMIT v_lim + 1) t), v_lim);
 END
 $$;
 
--- ledger.trial_balance: each account's debit and credit turnover up to as_of in one
--- currency (the ledger's only one, or the one named), and the totals of every currency.
--- Turnovers and totals are numeric: they may pass what bigint holds (docs/ledger.md,
--- Totals).
+-- ledger.trial_balance: per account, the net balance before the period (opening), its
+-- debit and credit turnover in the period and the net balance at its end (closing), by
+-- value date (or, by basis 'recorded', recording time). The period is everything up to
+-- as_of (inclusive), or [from, to), either bound optional. Optionally of one fund; the
+-- accounts shown are those of one currency (the one named, the fund's, or the only one
+-- there is) or, when there are several, all of them. Totals per currency, of the selection
+-- but for the currency: six columns, opening, turnover and closing, each on the debit and
+-- the credit side. Every sum is numeric: it may pass what bigint holds (docs/ledger.md,
+-- Totals). Net balances are signed, debit positive.
 CREATE OR REPLACE FUNCTION api.ledger_trial_balance(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
 	v_asof	timestamptz := fl.time_in(params->>'as_of');
+	v_from	timestamptz := fl.time_in(params->>'from');
+	v_to	timestamptz := fl.time_in(params->>'to');
+	v_rec	boolean := fl.basis_recorded(params);
 	v_cur	text := params->>'currency';
+	v_fund	fl.fund;
 	v_all	jsonb;
 	v_tot	jsonb;
 	v_n	int;
 BEGIN
-	-- each account's debit and credit turnover, in minor units
-	SELECT coalesce(jsonb_agg(jsonb_build_object('account', name, 'currency', currency,
-	    'd', d, 'c', c) ORDER BY name), '[]')
+	IF v_asof IS NOT NULL AND v_from IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32602, 'not_with_as_of', 'from',
+		    'as_of and a range (from, to) are alternatives');
+	END IF;
+	IF v_asof IS NOT NULL AND v_to IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32602, 'not_with_as_of', 'to',
+		    'as_of and a range (from, to) are alternatives');
+	END IF;
+	IF v_to < v_from THEN
+		PERFORM fl.rpc_error(-32602, 'to_before_from', 'to');
+	END IF;
+	IF params->>'fund' IS NOT NULL THEN
+		v_fund := fl.fund_get(params->>'fund', 'fund');
+	END IF;
+	-- each account's opening balance and turnovers, in minor units
+	SELECT coalesce(jsonb_agg(jsonb_build_object('account', name, 'fund', fund_code,
+	    'currency', currency, 'o', o, 'd', d, 'c', c) ORDER BY name), '[]')
 	  INTO v_all
-	  FROM (SELECT a.name, a.currency,
-	            coalesce(sum(po.amount) FILTER (WHERE po.amount > 0), 0) AS d,
-	            coalesce(-sum(po.amount) FILTER (WHERE po.amount < 0), 0) AS c
+	  FROM (SELECT a.name, a.fund_code, a.currency,
+	            coalesce(sum(po.amount) FILTER (WHERE w < v_from), 0) AS o,
+	            coalesce(sum(po.amount) FILTER (WHERE po.amount > 0
+	                AND (v_from IS NULL OR w >= v_from)), 0) AS d,
+	            coalesce(-sum(po.amount) FILTER (WHERE po.amount < 0
+	                AND (v_from IS NULL OR w >= v_from)), 0) AS c
 	          FROM fl.posting po JOIN fl.account a USING (account_id)
 	          JOIN fl.journal_entry e USING (entry_id)
-	         WHERE v_asof IS NULL OR e.at <= v_asof
-	         GROUP BY a.name, a.currency) t;
+	          CROSS JOIN LATERAL (SELECT CASE WHEN v_rec THEN e.at ELSE e.value_at END
+	              AS w) x
+	         WHERE (v_asof IS NULL OR w <= v_asof) AND (v_to IS NULL OR w < v_to)
+	           AND (v_fund.code IS NULL OR a.fund_code = v_fund.code)
+	         GROUP BY a.name, a.fund_code, a.currency) t;
 	SELECT coalesce(jsonb_agg(jsonb_build_object('currency', cur,
-	    'debit', fl.total_out(d, fl.minor(cur)), 'credit', fl.total_out(c, fl.minor(cur)))
-	    ORDER BY cur), '[]'), count(*)
-	  INTO v_tot, v_n
-	  FROM (SELECT x->>'currency' AS cur, sum((x->>'d')::numeric) AS d,
-	            sum((x->>'c')::numeric) AS c
-	          FROM jsonb_array_elements(v_all) x GROUP BY 1) s;
+	    'opening_debit', fl.total_out(od, m), 'opening_credit', fl.total_out(oc, m),
+	    'debit', fl.total_out(d, m), 'credit', fl.total_out(c, m),
+	    'closing_debit', fl.total_out(cd, m), 'closing_credit', fl.total_out(cc, m))
+	    ORDER BY cur), '[]')
+	  INTO v_tot
+	  FROM (SELECT cur, fl.minor(cur) AS m,
+	            sum(greatest(o, 0)) AS od, sum(greatest(-o, 0)) AS oc, sum(d) AS d,
+	            sum(c) AS c, sum(greatest(o + d - c, 0)) AS cd,
+	            sum(greatest(c - d - o, 0)) AS cc
+	          FROM (SELECT x->>'currency' AS cur, (x->>'o')::numeric AS o,
+	                    (x->>'d')::numeric AS d, (x->>'c')::numeric AS c
+	                  FROM jsonb_array_elements(v_all) x) y
+	         GROUP BY cur) s;
+	v_cur := coalesce(v_cur, v_fund.currency);
 	IF v_cur IS NULL THEN
+		SELECT count(*), min(x->>'currency') INTO v_n, v_cur
+		  FROM jsonb_array_elements(v_tot) x;
 		IF v_n > 1 THEN
-			PERFORM fl.rpc_error(-32602, 'currency_required', 'currency',
-			    'the ledger holds several currencies: name one');
+			v_cur := NULL;
 		END IF;
-		v_cur := v_tot->0->>'currency';
 	END IF;
 	RETURN jsonb_build_object('currency', v_cur,
 	    'accounts', (SELECT coalesce(jsonb_agg(jsonb_build_object('account',
-	        x->>'account', 'currency', x->>'currency',
-	        'debit', fl.total_out((x->>'d')::numeric, fl.minor(v_cur)),
-	        'credit', fl.total_out((x->>'c')::numeric, fl.minor(v_cur)))), '[]')
-	      FROM jsonb_array_elements(v_all) x WHERE x->>'currency' = v_cur),
-	    'totals', coalesce((SELECT jsonb_build_object('debit', x->>'debit',
-	        'credit', x->>'credit') FROM jsonb_array_elements(v_tot) x
-	        WHERE x->>'currency' = v_cur), jsonb_build_object('debit',
-	        fl.money_out(0, coalesce(fl.minor(v_cur), 2)), 'credit',
-	        fl.money_out(0, coalesce(fl.minor(v_cur), 2)))),
+	        x->>'account', 'fund', x->>'fund', 'currency', x->>'currency',
+	        'opening', fl.total_out(o, m), 'debit', fl.total_out(d, m),
+	        'credit', fl.total_out(c, m), 'closing', fl.total_out(o + d - c, m))
+	        ORDER BY x->>'account'), '[]')
+	      FROM jsonb_array_elements(v_all) x
+	      CROSS JOIN LATERAL (SELECT (x->>'o')::numeric AS o, (x->>'d')::numeric AS d,
+	          (x->>'c')::numeric AS c, fl.minor(x->>'currency') AS m) y
+	     WHERE v_cur IS NULL OR x->>'currency' = v_cur),
+	    'totals', CASE WHEN v_cur IS NULL AND jsonb_array_length(v_tot) > 1 THEN 'null'
+	        ELSE coalesce((SELECT x - 'currency' FROM jsonb_array_elements(v_tot) x
+	        WHERE x->>'currency' = v_cur), (SELECT jsonb_object_agg(k,
+	        fl.money_out(0, coalesce(fl.minor(v_cur), 2))) FROM unnest(ARRAY[
+	        'opening_debit', 'opening_credit', 'debit', 'credit', 'closing_debit',
+	        'closing_credit']) k)) END,
 	    'totals_by_currency', v_tot);
 END
 $$;

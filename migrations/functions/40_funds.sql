@@ -155,27 +155,46 @@ BEGIN
 END
 $$;
 
--- The same figures summed from the journal, for checks (tests, auditors).
-CREATE OR REPLACE FUNCTION fl.fund_balance_from_journal(p_code text) RETURNS jsonb
+-- A fund's figures summed from the journal, of the entries with a value date (or, with
+-- p_recorded, a recording time) at or before p_asof; of every entry when p_asof is NULL.
+-- fund.balance with as_of answers this. The sums are numeric: as of a past date, a figure
+-- may be what no total ever was (a receipt of a pledge dated before the pledge).
+CREATE OR REPLACE FUNCTION fl.fund_balance_at(p_code text, p_asof timestamptz,
+    p_recorded boolean) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
 	f	fl.fund := fl.fund_get(p_code, 'code');
-	r	record;
+	m	int := fl.minor(f.currency);
+	s	record;
 BEGIN
-	f.received := 0; f.earnings := 0; f.pledged := 0; f.committed := 0; f.disbursed := 0;
-	FOR r IN SELECT a.short, sum(p.amount) AS s FROM fl.account a
-	    JOIN fl.posting p USING (account_id) WHERE a.fund_code = p_code GROUP BY a.short
-	LOOP
-		CASE r.short
-		WHEN 'contributions' THEN f.received := -r.s;
-		WHEN 'earnings' THEN f.earnings := -r.s;
-		WHEN 'pledges_receivable' THEN f.pledged := r.s;
-		WHEN 'commitments' THEN f.committed := -r.s;
-		WHEN 'grants_disbursed' THEN f.disbursed := r.s;
-		ELSE NULL;
-		END CASE;
-	END LOOP;
-	RETURN fl.fund_balance_json(f);
+	SELECT coalesce(-sum(p.amount) FILTER (WHERE a.short = 'contributions'), 0) AS rec,
+	    coalesce(-sum(p.amount) FILTER (WHERE a.short = 'earnings'), 0) AS earn,
+	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'pledges_receivable'), 0) AS pled,
+	    coalesce(-sum(p.amount) FILTER (WHERE a.short = 'commitments'), 0) AS comm,
+	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'grants_disbursed'), 0) AS disb
+	  INTO s
+	  FROM fl.account a JOIN fl.posting p USING (account_id)
+	 WHERE a.fund_code = f.code
+	   AND a.short IN ('contributions', 'earnings', 'pledges_receivable', 'commitments',
+	       'grants_disbursed')
+	   AND (p_asof IS NULL OR EXISTS (SELECT 1 FROM fl.journal_entry e
+	        WHERE e.entry_id = p.entry_id
+	          AND CASE WHEN p_recorded THEN e.at ELSE e.value_at END <= p_asof));
+	RETURN jsonb_build_object('code', f.code, 'currency', f.currency,
+	    'received', fl.total_out(s.rec, m), 'earnings', fl.total_out(s.earn, m),
+	    'pledged', fl.total_out(s.pled, m), 'committed', fl.total_out(s.comm, m),
+	    'disbursed', fl.total_out(s.disb, m),
+	    'available', fl.total_out(CASE f.kind WHEN 'pass_through' THEN s.rec + s.earn
+	        ELSE s.earn END - s.comm - s.disb, m));
+END
+$$;
+
+-- The same figures as fund.balance, summed from the whole journal, for checks (tests,
+-- auditors, make bench).
+CREATE OR REPLACE FUNCTION fl.fund_balance_from_journal(p_code text) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN fl.fund_balance_at(p_code, NULL, false);
 END
 $$;
 
@@ -222,10 +241,15 @@ BEGIN
 END
 $$;
 
--- fund.balance: the fund's current figures.
+-- fund.balance: the fund's current figures; with as_of, its figures from the journal as of
+-- then, by value date or (basis 'recorded') recording time.
 CREATE OR REPLACE FUNCTION api.fund_balance(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 BEGIN
+	IF params->>'as_of' IS NOT NULL THEN
+		RETURN fl.fund_balance_at(params->>'code', fl.time_in(params->>'as_of'),
+		    fl.basis_recorded(params));
+	END IF;
 	RETURN fl.fund_balance_json(fl.fund_current(fl.fund_get(params->>'code', 'code')));
 END
 $$;

@@ -370,8 +370,9 @@ def main():
         failures.append("a fund disagrees with its journal")
     api = Client.api(d, admin)
     tb = api.ok("ledger.trial_balance")
-    if tb["totals"]["debit"] != tb["totals"]["credit"]:
-        failures.append("trial balance does not balance: %r" % tb["totals"])
+    for t in tb["totals_by_currency"]:
+        if t["debit"] != t["credit"] or t["closing_debit"] != t["closing_credit"]:
+            failures.append("trial balance does not balance: %r" % t)
     dup_events = env.sql("SELECT count(*) FROM (SELECT object_id FROM fl.audit_event WHERE "
                          "method = 'contribution.receive' AND outcome = 'ok' GROUP BY 1 "
                          "HAVING count(*) > 1) x").strip()

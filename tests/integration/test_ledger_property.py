@@ -7,9 +7,18 @@ At the end, for every fund of the walk: fund.balance == the model == the sums of
 fund's postings in ledger.entries == the figures kept on the fund row; every entry balances;
 every trial balance balances; every contribution is in the state and amount the model says.
 
+Receipts and earnings carry random value dates up to a year back, and a second walk adds
+grants, payments dated in the past, failed payments and cancelled grants. For the funds of
+both, at many as_of points (every value date, a microsecond before it, recording times):
+fund.balance as_of, the fund's trial balance as_of and over ranges between those points,
+and ledger.entries from/to all agree with the sums of the journal's postings by value date
+(and, with basis=recorded, by recording time); opening + debit - credit = closing for every
+account, and one range's closing balance is the next one's opening balance.
+
 LEDGER_SEED=n picks another sequence; LEDGER_OPS=n another length.
 """
 
+import datetime
 import os
 import random
 import time
@@ -18,11 +27,12 @@ from decimal import Decimal
 import pytest
 
 from fl.env import uniq
-from fl.client import Client
+from fl.client import Client, new_client
 from fl.db import sql_lit
-from fl.ledger import (DECIMALS, account_sums, check_entry, fund_code, fund_entries, fx_minor,
-                       minor, money, pages, tb_rows, trial_balance)
-from fl.grants import REGIONS
+from fl.ledger import (DECIMALS, FUND_ACCOUNTS, account_sums, check_entry, fund_code,
+                       fund_entries, fund_journal, fx_minor, minor, money, pages, parse_time,
+                       rfc3339, short_postings, tb_rows, trial_balance, utcnow)
+from fl.grants import REGIONS, returnee_params
 
 SEED = int(os.environ.get("LEDGER_SEED", "20261123"))
 N_OPS = int(os.environ.get("LEDGER_OPS", "2000"))
@@ -31,6 +41,19 @@ CONTRIB_CURRENCIES = ["EUR", "JPY", "KWD", "USD"]
 BATCH = 100
 ROUGH_RATES = {"EUR": Decimal(1), "USD": Decimal("0.92"), "JPY": Decimal("0.0062"),
                "KWD": Decimal("3.0")}
+
+
+def back_date(rng):
+    """A value date for a receipt, an earning or a payment: None (now) or a day (midnight
+    UTC) or a time in the last year, so that many entries share a day."""
+    r = rng.random()
+    if r < 0.3:
+        return None
+    t = utcnow() - datetime.timedelta(days=rng.randint(0, 360),
+                                      seconds=rng.randint(0, 86399))
+    if r < 0.75:
+        return t.date().isoformat()
+    return rfc3339(t, micro=rng.random() < 0.5)
 
 
 class Fund:
@@ -135,6 +158,9 @@ class Walk:
             p, e = self.contrib_params(fund)
             if rng.random() < 0.3:
                 p["bank_ref"] = uniq("bank")
+            when = back_date(rng)
+            if when is not None:
+                p["received_at"] = when
             return "contribution.receive", p, ("ok", "receive", dict(e, fund=fund))
         if x < 0.54 and pledged:
             cid = rng.choice(pledged)
@@ -142,6 +168,9 @@ class Walk:
             p = {"contribution_id": cid}
             if rng.random() < 0.5:
                 p["bank_ref"] = uniq("b")
+            when = back_date(rng)
+            if when is not None:
+                p["received_at"] = when
             if rng.random() < 0.1:
                 p["idempotency_key"] = uniq("rk")
             return "contribution.receive", p, ("ok", "receive_pledge", {"cid": cid})
@@ -158,6 +187,13 @@ class Walk:
                  "period": "P%d" % rng.randint(1, 40)}
             if rng.random() < 0.5:
                 p["note"] = "interest"
+            y = rng.random()
+            if y < 0.3:
+                p["value_date"] = back_date(rng) or rfc3339(utcnow())
+            elif y < 0.6:
+                # a quarter or a month: its last day, or now while that is to come
+                p["period"] = rng.choice(["2026-Q%d" % rng.randint(1, 4),
+                                          "2026-%02d" % rng.randint(1, 12), "2025-H2"])
             if rng.random() < 0.1:
                 p["idempotency_key"] = uniq("ek")
             return "fund.record_earnings", p, ("ok", "earnings", {"fund": fund,
@@ -513,3 +549,331 @@ def test_contributions_equal_model(walk):
         pledged = sum(c.fund_amount for c in mine.values() if c.status == "pledged")
         received = sum(c.fund_amount for c in mine.values() if c.status == "received")
         assert (pledged, received) == (f.pledged, f.received), f.code
+
+
+# --------------------------------------------------------------------------------------------
+# Reading by value date: fund.balance as_of, the trial balance and ledger.entries against the
+# journal at many points
+
+
+FIGURES = ("received", "earnings", "pledged", "committed", "disbursed", "available")
+
+
+def _figures(entries, code, kind):
+    """The fund's figures (fund.balance's) as the sums of the given entries' postings."""
+    s = {a: 0 for a in FUND_ACCOUNTS}
+    for e in entries:
+        for a, v in short_postings(e, code).items():
+            s[a] += v
+    f = {"received": -s["contributions"], "earnings": -s["earnings"],
+         "pledged": s["pledges_receivable"], "committed": -s["commitments"],
+         "disbursed": s["grants_disbursed"]}
+    f["available"] = (f["received"] if kind == "pass_through" else 0) + f["earnings"] - \
+        f["committed"] - f["disbursed"]
+    return f
+
+
+def _turnover(entries, cur):
+    """{account: [net, debit, credit]} of the given entries."""
+    out = {}
+    for e in entries:
+        for p in e["postings"]:
+            v = minor(p["amount"], cur)
+            t = out.setdefault(p["account"], [0, 0, 0])
+            t[0] += v
+            t[1 if v > 0 else 2] += abs(v)
+    return out
+
+
+def _points(entries, rng):
+    """as_of points: every value date (entries on it count), a microsecond before some of
+    them, some recording times, a time before everything and one after."""
+    one = datetime.timedelta(microseconds=1)
+    vds = sorted({parse_time(e["value_date"]) for e in entries})
+    ats = sorted({parse_time(e["at"]) for e in entries})
+    pts = set(rng.sample(vds, min(len(vds), 14)))
+    pts |= {t - one for t in rng.sample(vds, min(len(vds), 6))}
+    pts |= set(rng.sample(ats, min(len(ats), 5)))
+    pts |= {datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc),
+            utcnow() + datetime.timedelta(minutes=10)}
+    return sorted(pts)
+
+
+def check_by_value_date(api, code, cur, kind, seed):
+    """Problems (a list) of fund `code` read at many as_of points and over ranges."""
+    rng = random.Random(seed)
+    es = fund_journal(api, code, cur)
+    pts = _points(es, rng)
+    assert len(pts) >= 3, (code, pts)
+    vd = {e["entry_id"]: parse_time(e["value_date"]) for e in es}
+    at = {e["entry_id"]: parse_time(e["at"]) for e in es}
+    t_of = {"value": vd, "recorded": at}
+    problems = []
+    calls, wants = [], []
+    for t in pts:
+        ts = rfc3339(t, micro=True)
+        for basis in ("value", "recorded"):
+            upto = [e for e in es if t_of[basis][e["entry_id"]] <= t]
+            calls.append(("fund.balance", {"code": code, "as_of": ts, "basis": basis}))
+            wants.append(("balance", ts, basis, _figures(upto, code, kind)))
+            calls.append(("ledger.trial_balance", {"fund": code, "as_of": ts,
+                                                   "basis": basis}))
+            wants.append(("tb", ts, basis, (_turnover([], cur), _turnover(upto, cur))))
+    for lo, hi in zip(pts, pts[1:]):
+        for basis in ("value", "recorded"):
+            tt = t_of[basis]
+            before = [e for e in es if tt[e["entry_id"]] < lo]
+            inside = [e for e in es if lo <= tt[e["entry_id"]] < hi]
+            params = {"fund": code, "from": rfc3339(lo, micro=True),
+                      "to": rfc3339(hi, micro=True), "basis": basis}
+            calls.append(("ledger.trial_balance", params))
+            wants.append(("tb", params["from"] + ".." + params["to"], basis,
+                          (_turnover(before, cur), _turnover(inside, cur))))
+    for i in range(0, len(calls), 100):
+        docs = api.batch(calls[i:i + 100])
+        for (what, where, basis, want), d in zip(wants[i:i + 100], docs):
+            if "result" not in d:
+                problems.append((code, what, where, basis, d))
+                continue
+            r = d["result"]
+            if what == "balance":
+                got = {k: minor(r[k], cur) for k in FIGURES}
+                if got != want:
+                    problems.append((code, "fund.balance", where, basis, got, "journal", want))
+                continue
+            opening, turnover = want
+            got = {}
+            for row in r["accounts"]:
+                o, dr, cr, cl = (minor(row[k], cur) for k in ("opening", "debit", "credit",
+                                                                  "closing"))
+                if o + dr - cr != cl:
+                    problems.append((code, where, basis, "opening+debit-credit", row))
+                got[row["account"]] = (o, dr, cr)
+            accts = set(opening) | set(turnover)
+            exp = {a: (opening.get(a, [0])[0], turnover.get(a, [0, 0, 0])[1],
+                       turnover.get(a, [0, 0, 0])[2]) for a in accts}
+            if got != exp:
+                problems.append((code, "trial balance", where, basis, got, "journal", exp))
+            if r["currency"] != cur:
+                problems.append((code, where, "currency", r["currency"]))
+            tot = r["totals"]
+            for side in ("opening_", "", "closing_"):
+                if tot[side + "debit"] != tot[side + "credit"]:
+                    problems.append((code, where, basis, "totals", tot))
+    # ledger.entries by value date over the same ranges, on the fund's cash account
+    cash = code + ":cash"
+    for lo, hi in zip(pts, pts[1:]):
+        want = [e["entry_id"] for e in es if lo <= vd[e["entry_id"]] < hi and
+                any(p["account"] == cash for p in e["postings"])]
+        got = [e["entry_id"] for e in pages(api, "ledger.entries", {
+            "account": cash, "from": rfc3339(lo, micro=True), "to": rfc3339(hi, micro=True)},
+            "entries", 1000)[0]]
+        if sorted(got) != sorted(want):
+            problems.append((code, "ledger.entries", lo, hi, got, "journal", want))
+    return problems
+
+
+def test_walk_reads_by_value_date(walk):
+    """The walk's back-dated receipts and dated earnings: fund figures equal the journal's
+    sums by value date (and by recording time) at any as_of."""
+    bad = []
+    booked = [f for f in walk.funds if sum(f.kinds.values())]
+    assert len(booked) >= 6, "only %d funds of the walk have entries" % len(booked)
+    for i, f in enumerate(booked):
+        bad += check_by_value_date(walk.api, f.code, f.cur, f.kind, SEED + i)
+    assert not bad, "seed %d: %d problems, first ones:\n%s" % (
+        SEED, len(bad), "\n".join(repr(b) for b in bad[:10]))
+
+
+class DatedWalk:
+    """Receipts (direct and of pledges), pledges and their cancellations, earnings, grants,
+    payments, failed payments and cancelled grants, each with a random value date where it
+    takes one, in rounds of batches: one of the admin's, the approver's decisions, the
+    payments, their confirmations by a second admin, cancellations. The journal is the
+    reference; the walk only counts what it did and collects unexpected answers."""
+
+    def __init__(self, api, appr, checker, rng):
+        self.api, self.appr, self.checker, self.rng = api, appr, checker, rng
+        self.funds = []          # (code, cur, kind)
+        self.partners, self.returnees = [], []
+        self.pledges = []
+        self.grants = {}         # grant_id: {"code", "amount", "paid", "pending", "status"}
+        self.pending = []        # disbursement ids
+        self.done = {}
+        self.problems = []
+
+    def _batch(self, api, calls, ok_codes=()):
+        out = []
+        for i in range(0, len(calls), 100):
+            docs = api.batch(calls[i:i + 100])
+            for (m, p), d in zip(calls[i:i + 100], docs):
+                if "result" in d:
+                    self.done[m] = self.done.get(m, 0) + 1
+                    out.append(d["result"])
+                    continue
+                if d.get("error", {}).get("code") not in ok_codes:
+                    self.problems.append((m, p, d))
+                out.append(None)
+        return out
+
+    def setup(self):
+        rng = self.rng
+        calls = []
+        for cur, kind in (("EUR", "pass_through"), ("EUR", "endowment"),
+                          ("JPY", "pass_through"), ("KWD", "endowment")):
+            code = fund_code("D")
+            self.funds.append((code, cur, kind))
+            calls.append(("fund.create", {"code": code, "name": "Dated " + uniq("f"),
+                                          "currency": cur, "kind": kind,
+                                          "dual_approval_above": money(10 ** 15, cur)}))
+        for i in range(6):
+            calls.append(("partner.create", {"name": "Dated partner " + uniq("p"),
+                                             "country": "FR", "kind": "individual"}))
+        for i in range(8):
+            calls.append(("returnee.register", returnee_params(
+                region=rng.choice(REGIONS)[1])))
+        for r in self._batch(self.api, calls):
+            if r and "partner_id" in r:
+                self.partners.append(r["partner_id"])
+            elif r and "returnee_id" in r:
+                self.returnees.append(r["returnee_id"])
+
+    def amount(self, cur, top):
+        return money(self.rng.randint(1, top), cur)
+
+    def round(self):
+        rng = self.rng
+        calls = []
+        for _ in range(50):
+            code, cur, kind = rng.choice(self.funds)
+            x = rng.random()
+            if x < 0.3:
+                p = {"partner_id": rng.choice(self.partners), "fund": code,
+                     "amount": self.amount(cur, 5_000_000), "currency": cur}
+                when = back_date(rng)
+                if when is not None:
+                    p["received_at"] = when
+                calls.append(("contribution.receive", p))
+            elif x < 0.45:
+                calls.append(("contribution.pledge", {
+                    "partner_id": rng.choice(self.partners), "fund": code,
+                    "amount": self.amount(cur, 1_000_000), "currency": cur}))
+            elif x < 0.6 and self.pledges:
+                cid = self.pledges.pop(rng.randrange(len(self.pledges)))
+                if rng.random() < 0.75:
+                    p = {"contribution_id": cid}
+                    when = back_date(rng)
+                    if when is not None:
+                        p["received_at"] = when
+                    calls.append(("contribution.receive", p))
+                else:
+                    calls.append(("contribution.cancel", {"contribution_id": cid,
+                                                          "reason": "dated walk"}))
+            elif x < 0.75:
+                p = {"code": code, "amount": self.amount(cur, 300_000),
+                     "period": rng.choice(["2026-Q%d" % rng.randint(1, 3),
+                                           "2026-%02d" % rng.randint(1, 11), uniq("P")])}
+                when = back_date(rng)
+                if when is not None and rng.random() < 0.5:
+                    p["value_date"] = when
+                calls.append(("fund.record_earnings", p))
+            else:
+                calls.append(("grant.apply", {
+                    "returnee_id": rng.choice(self.returnees), "fund": code,
+                    "amount": self.amount(cur, 400_000),
+                    "category": "small_business", "purpose": "dated walk " + uniq("g")}))
+        submitted = []
+        for (m, p), r in zip(calls, self._batch(self.api, calls)):
+            if r is None:
+                continue
+            if m == "contribution.pledge":
+                self.pledges.append(r["contribution_id"])
+            elif m == "grant.apply":
+                cur = [c for f, c, _ in self.funds if f == p["fund"]][0]
+                self.grants[r["grant_id"]] = {"code": p["fund"], "cur": cur,
+                                              "amount": minor(r["amount"], cur), "paid": 0,
+                                              "pending": 0, "status": "submitted"}
+                submitted.append(r["grant_id"])
+        # the approver decides: a grant the fund cannot cover stays submitted (-32010)
+        decided = self._batch(self.appr, [("grant.approve", {"grant_id": g, "comment": "ok"})
+                                          for g in submitted], ok_codes=(-32010,))
+        for g, r in zip(submitted, decided):
+            if r is not None:
+                self.grants[g]["status"] = "approved"
+        # payments: part of what is left of approved grants
+        pays = []
+        for gid, g in self.grants.items():
+            left = g["amount"] - g["paid"] - g["pending"]
+            if g["status"] == "approved" and left > 0 and rng.random() < 0.6:
+                amt = rng.randint(1, left) if rng.random() < 0.7 else left
+                pays.append((gid, amt))
+        made = self._batch(self.api, [("disbursement.create", {
+            "grant_id": gid, "amount": money(amt, self.grants[gid]["cur"])})
+            for gid, amt in pays])
+        confirms = []
+        for (gid, amt), d in zip(pays, made):
+            if d is None:
+                continue
+            g = self.grants[gid]
+            if rng.random() < 0.85:
+                p = {"disbursement_id": d["disbursement_id"], "bank_ref": uniq("B")}
+                when = back_date(rng)
+                if when is not None:
+                    p["paid_at"] = when
+                confirms.append(("disbursement.confirm", p))
+                g["paid"] += amt
+            else:
+                confirms.append(("disbursement.fail", {"disbursement_id": d["disbursement_id"],
+                                                       "reason": "bounced"}))
+        self._batch(self.checker, [c for c in confirms if c[0] == "disbursement.confirm"])
+        self._batch(self.api, [c for c in confirms if c[0] == "disbursement.fail"])
+        # cancel some approved grants that still have money committed
+        cancels = [gid for gid, g in self.grants.items() if g["status"] == "approved" and
+                   g["paid"] < g["amount"] and rng.random() < 0.15]
+        for gid, r in zip(cancels, self._batch(self.api, [
+                ("grant.cancel", {"grant_id": gid, "reason": "dated walk"})
+                for gid in cancels])):
+            if r is not None:
+                self.grants[gid]["status"] = "cancelled"
+        for g in self.grants.values():
+            if g["status"] == "approved" and g["paid"] == g["amount"]:
+                g["status"] = "completed"
+
+
+@pytest.fixture(scope="module")
+def dated(daemon, admin, approver):
+    api = Client.api(daemon, admin, timeout=120)
+    appr = Client.api(daemon, approver["token"], timeout=120)
+    with new_client(daemon, admin, ["admin"], "dated-checker") as checker:
+        w = DatedWalk(api, appr, checker, random.Random(SEED + 1))
+        w.setup()
+        for _ in range(int(os.environ.get("LEDGER_DATED_ROUNDS", "8"))):
+            w.round()
+        yield w
+    api.close()
+    appr.close()
+
+
+def test_dated_walk_reads_by_value_date(dated):
+    """With grants and payments dated in the past: fund.balance as_of, the trial balance
+    as_of and over ranges, and ledger.entries agree with the journal by value date and by
+    recording time, and as of now with fund.balance's maintained figures."""
+    assert not dated.problems, "seed %d: unexpected answers:\n%s" % (
+        SEED + 1, "\n".join(repr(p) for p in dated.problems[:10]))
+    kinds = {}
+    bad = []
+    for i, (code, cur, kind) in enumerate(dated.funds):
+        for e in fund_journal(dated.api, code, cur):
+            kinds[e["kind"]] = kinds.get(e["kind"], 0) + 1
+        bad += check_by_value_date(dated.api, code, cur, kind, SEED + 100 + i)
+        now = dated.api.ok("fund.balance", {"code": code})
+        later = dated.api.ok("fund.balance", {"code": code, "as_of": rfc3339(
+            utcnow() + datetime.timedelta(minutes=10))})
+        if now != later:
+            bad.append((code, "fund.balance", now, "as of later", later))
+    print("dated walk seed %d: %r, entries %r" % (SEED + 1, dated.done, kinds))
+    for k in ("receipt", "pledge", "pledge_cancel", "earnings", "commitment",
+              "disbursement", "commitment_release"):
+        assert kinds.get(k, 0) >= 3, (k, kinds)
+    assert not bad, "seed %d: %d problems, first ones:\n%s" % (
+        SEED + 1, len(bad), "\n".join(repr(b) for b in bad[:10]))

@@ -101,6 +101,7 @@ RECIPES = {
     "contribution.cancel": lambda w: (w.api, {"contribution_id": w.pledge(), "reason": "r"}),
     "contribution.list": lambda w: (w.api, {"fund": w.fund}),
     "ledger.entries": lambda w: (w.api, {"account": "cash"}),
+    "ledger.trial_balance": lambda w: (w.api, {"fund": w.fund}),
     "returnee.register": lambda w: (w.api, returnee_params()),
     "grant.apply": lambda w: (w.api, {"returnee_id": w.api.ok(
         "returnee.register", returnee_params())["returnee_id"], "fund": w.fund,
