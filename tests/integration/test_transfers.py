@@ -183,21 +183,23 @@ def test_idempotent_and_audited(api, checker, aud):
     b = api.ok("fund.transfer", p)
     assert a == b
     assert len(api.ok("fund.transfer_list", {"fund": src["code"]})["transfers"]) == 1
+    api.err("fund.transfer_confirm", {"transfer_id": a["transfer_id"]}, -32011)
     ck = {"transfer_id": a["transfer_id"], "idempotency_key": uniq("tc")}
     c1 = checker.ok("fund.transfer_confirm", ck)
     c2 = checker.ok("fund.transfer_confirm", ck)
     assert c1 == c2
     assert balance(api, dst["code"], "EUR")["transferred_in"] == 500
-    events = aud.ok("audit.events", {"limit": 1000})["events"]
-    while len(events) == 1000:      # the newest
-        more = aud.ok("audit.events", {"from_seq": events[-1]["seq"] + 1, "limit": 1000})
-        events = more["events"] or events
-        if len(more["events"]) < 1000:
-            events = more["events"] or events
+    mine, seq = [], 1
+    while True:         # every page: the events of this transfer, in order
+        page = aud.ok("audit.events", {"from_seq": seq, "limit": 1000})["events"]
+        mine += [(e["method"], e["outcome"], e["error_code"]) for e in page
+                 if e["object_id"] == a["transfer_id"]]
+        if len(page) < 1000:
             break
-    mine = [(e["method"], e["outcome"]) for e in events
-            if e["object_id"] == a["transfer_id"]]
-    assert mine == [("fund.transfer", "ok"), ("fund.transfer_confirm", "ok")], mine
+        seq = page[-1]["seq"] + 1
+    assert mine == [("fund.transfer", "ok", None),
+                    ("fund.transfer_confirm", "refused", -32011),
+                    ("fund.transfer_confirm", "ok", None)], mine
 
 
 def test_two_confirmations_move_money_once(daemon, admin, api):
@@ -355,3 +357,32 @@ def test_fundctl_makes_confirms_cancels_and_lists(daemon, admin, api):
     assert [(y["transfer_id"], y["status"]) for y in lst["transfers"]] == [
         (t["transfer_id"], "confirmed"), (t2["transfer_id"], "cancelled")], lst
     assert balance(api, dst["code"], "EUR")["transferred_in"] == 1250
+
+
+def test_fund_from_before_transfers_gets_its_accounts(env, api, checker):
+    """A fund made before 0022 has eight accounts; its first confirmed transfer adds
+    transfers_in and transfers_out, once."""
+    code = "OLD-" + uniq("F").upper().replace("_", "-")[:20]
+    psql_ok = psql(env, """
+        INSERT INTO fl.fund (code, name, currency, kind, dual_approval_above)
+        VALUES (%(c)s, 'old', 'EUR', 'pass_through', 0);
+        INSERT INTO fl.account (fund_code, short, name, type, currency)
+        SELECT %(c)s, s, %(c)s || ':' || s, t, 'EUR' FROM (VALUES ('cash', 'asset'),
+            ('pledges_receivable', 'asset'), ('pledged_contributions', 'equity'),
+            ('contributions', 'equity'), ('earnings', 'income'), ('commitments', 'liability'),
+            ('grants_committed', 'expense'), ('grants_disbursed', 'expense')) x(s, t);
+        """ % {"c": sql_lit(code)})
+    assert psql_ok.returncode == 0, psql_ok.stderr
+    src = funded_fund(api, received="50.00")
+    old = {"code": code}
+    for _ in range(2):
+        t = make(api, src, old, "5.00")
+        checker.ok("fund.transfer_confirm", {"transfer_id": t["transfer_id"]})
+    back = make(api, old, src, "3.00")
+    checker.ok("fund.transfer_confirm", {"transfer_id": back["transfer_id"]})
+    assert env.sql("SELECT string_agg(short, ',' ORDER BY short) FROM fl.account WHERE "
+                   "fund_code = %s AND short LIKE 'transfers%%'" % sql_lit(code)).strip() == \
+        "transfers_in,transfers_out"
+    assert balance(api, code, "EUR") == expected_balance("pass_through", transferred_in=1000,
+                                                         transferred_out=300)
+    figures_match_journal(api, code)
