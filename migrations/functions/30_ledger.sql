@@ -135,8 +135,8 @@ $$;
 
 -- Each INSERT of postings appends one fl.fund_delta row per fund it moves: the sums of its
 -- postings to the fund's contributions, earnings, pledges_receivable, commitments,
--- grants_disbursed, transfers_in and transfers_out accounts (docs/ledger.md, Balances), once fl.fund_total_check() has
--- found room for them. It appends a delta instead of updating the fund row, so writers
+-- grants_disbursed, transfers_in and transfers_out accounts (docs/ledger.md, Balances),
+-- once fl.fund_total_check() has found room for them. It appends a delta instead of updating the fund row, so writers
 -- never wait on the row's lock; and one per statement, not per entry, so a set form's whole
 -- run appends one row per fund. Postings are never updated or deleted and join only entries
 -- of their own transaction: a transaction's deltas sum to what its entries move. The sums
