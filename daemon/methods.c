@@ -12,6 +12,7 @@
 #define ROLES_AU	"{admin,auditor}"
 #define ROLES_P		"{approver}"
 #define ROLES_AUR	"{admin,auditor,partner}"
+#define ROLES_AP	"{admin,approver}"
 
 #define P_END		{ NULL, 0, 0, 0, NULL, NULL }
 #define P_LIST		{ "limit", PT_LIMIT, 0, 0, NULL, NULL }, \
@@ -56,6 +57,33 @@ static const struct param p_fund_record_earnings[] = {
 	{ "period", PT_TEXT, 1, 64, NULL, NULL },
 	{ "note", PT_TEXT, 0, 500, NULL, NULL },
 	{ "value_date", PT_WHEN, 0, 0, NULL, NULL },
+	P_END
+};
+
+static const struct param p_fund_transfer[] = {
+	{ "from", PT_CODE, 1, 32, NULL, NULL },
+	{ "to", PT_CODE, 1, 32, NULL, NULL },
+	{ "amount", PT_MONEY, 1, 0, NULL, NULL },
+	{ "fx_rate", PT_RATE, 0, 0, NULL, NULL },
+	{ "memo", PT_TEXT, 1, 500, NULL, NULL },
+	P_END
+};
+
+static const struct param p_transfer_id[] = {
+	{ "transfer_id", PT_ID, 1, 0, NULL, NULL },
+	P_END
+};
+
+static const struct param p_transfer_cancel[] = {
+	{ "transfer_id", PT_ID, 1, 0, NULL, NULL },
+	{ "reason", PT_TEXT, 1, 500, NULL, NULL },
+	P_END
+};
+
+static const struct param p_transfer_list[] = {
+	{ "fund", PT_CODE, 0, 32, NULL, NULL },
+	{ "status", PT_ENUM, 0, 0, "pending|confirmed|cancelled", NULL },
+	P_LIST,
 	P_END
 };
 
@@ -247,6 +275,11 @@ static const struct method methods[] = {
 	{ "fund.list", ROLES_ANY, 0, p_none },
 	{ "fund.balance", ROLES_APU, 0, p_fund_balance },
 	{ "fund.record_earnings", ROLES_A, M_MUTATES, p_fund_record_earnings },
+	{ "fund.transfer", ROLES_A, M_MUTATES, p_fund_transfer },
+	{ "fund.transfer_confirm", ROLES_AP, M_MUTATES, p_transfer_id },
+	{ "fund.transfer_cancel", ROLES_A, M_MUTATES, p_transfer_cancel },
+	{ "fund.transfer_get", ROLES_APU, 0, p_transfer_id },
+	{ "fund.transfer_list", ROLES_APU, 0, p_transfer_list },
 	{ "partner.create", ROLES_A, M_MUTATES, p_partner_create },
 	{ "partner.get", ROLES_AUR, 0, p_partner_get },
 	{ "partner.list", ROLES_AU, 0, p_list },

@@ -384,7 +384,7 @@ DECLARE
 	v_res	jsonb;
 	v_err	jsonb;
 	v_scoped boolean;
-	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,disbursement.confirm,disbursement.create,disbursement.fail,fund.create,fund.record_earnings,grant.apply,grant.approve,grant.cancel,grant.reject,grant.withdraw,partner.create,principal.confirm,principal.create,principal.revoke,returnee.register}'::text[]);
+	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,disbursement.confirm,disbursement.create,disbursement.fail,fund.create,fund.record_earnings,fund.transfer,fund.transfer_cancel,fund.transfer_confirm,grant.apply,grant.approve,grant.cancel,grant.reject,grant.withdraw,partner.create,principal.confirm,principal.create,principal.revoke,returnee.register}'::text[]);
 BEGIN
 	IF p_token IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
@@ -422,7 +422,7 @@ BEGIN
 		END IF;
 	END IF;
 	IF NOT v_mut THEN
-		IF p_method < 'grant.list' COLLATE "C" THEN
+		IF p_method < 'grant.get' COLLATE "C" THEN
 			IF p_method < 'contribution.status' COLLATE "C" THEN
 				IF p_method < 'audit.verify' COLLATE "C" THEN
 					CASE p_method
@@ -439,40 +439,42 @@ BEGIN
 					END CASE;
 				END IF;
 			ELSE
-				IF p_method < 'fund.balance' COLLATE "C" THEN
+				IF p_method < 'fund.list' COLLATE "C" THEN
 					CASE p_method
 					WHEN 'contribution.status' THEN v_res := api.contribution_status(v_p, p_params, p_ctx);
 					WHEN 'disbursement.list' THEN v_res := api.disbursement_list(v_p, p_params, p_ctx);
+					WHEN 'fund.balance' THEN v_res := api.fund_balance(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
-					WHEN 'fund.balance' THEN v_res := api.fund_balance(v_p, p_params, p_ctx);
 					WHEN 'fund.list' THEN v_res := api.fund_list(v_p, p_params, p_ctx);
-					WHEN 'grant.get' THEN v_res := api.grant_get(v_p, p_params, p_ctx);
+					WHEN 'fund.transfer_get' THEN v_res := api.fund_transfer_get(v_p, p_params, p_ctx);
+					WHEN 'fund.transfer_list' THEN v_res := api.fund_transfer_list(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			END IF;
 		ELSE
-			IF p_method < 'region.list' COLLATE "C" THEN
-				IF p_method < 'ledger.trial_balance' COLLATE "C" THEN
+			IF p_method < 'partner.list' COLLATE "C" THEN
+				IF p_method < 'ledger.entries' COLLATE "C" THEN
 					CASE p_method
+					WHEN 'grant.get' THEN v_res := api.grant_get(v_p, p_params, p_ctx);
 					WHEN 'grant.list' THEN v_res := api.grant_list(v_p, p_params, p_ctx);
-					WHEN 'ledger.entries' THEN v_res := api.ledger_entries(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
+					WHEN 'ledger.entries' THEN v_res := api.ledger_entries(v_p, p_params, p_ctx);
 					WHEN 'ledger.trial_balance' THEN v_res := api.ledger_trial_balance(v_p, p_params, p_ctx);
 					WHEN 'partner.get' THEN v_res := api.partner_get(v_p, p_params, p_ctx);
-					WHEN 'partner.list' THEN v_res := api.partner_list(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			ELSE
 				IF p_method < 'returnee.list' COLLATE "C" THEN
 					CASE p_method
+					WHEN 'partner.list' THEN v_res := api.partner_list(v_p, p_params, p_ctx);
 					WHEN 'region.list' THEN v_res := api.region_list(v_p, p_params, p_ctx);
 					WHEN 'returnee.get' THEN v_res := api.returnee_get(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
@@ -518,43 +520,58 @@ BEGIN
 				RETURN jsonb_build_object('result', v_row.result, 'replayed', true);
 			END IF;
 		END IF;
-		IF p_method < 'grant.approve' COLLATE "C" THEN
-			IF p_method < 'disbursement.create' COLLATE "C" THEN
-				CASE p_method
-				WHEN 'contribution.cancel' THEN v_res := api.contribution_cancel(v_p, p_params, p_ctx);
-				WHEN 'contribution.pledge' THEN v_res := api.contribution_pledge(v_p, p_params, p_ctx);
-				WHEN 'contribution.receive' THEN v_res := api.contribution_receive(v_p, p_params, p_ctx);
-				WHEN 'disbursement.confirm' THEN v_res := api.disbursement_confirm(v_p, p_params, p_ctx);
-				ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-				END CASE;
-			ELSE
-				IF p_method < 'fund.create' COLLATE "C" THEN
+		IF p_method < 'fund.transfer_confirm' COLLATE "C" THEN
+			IF p_method < 'disbursement.fail' COLLATE "C" THEN
+				IF p_method < 'contribution.receive' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'disbursement.create' THEN v_res := api.disbursement_create(v_p, p_params, p_ctx);
-					WHEN 'disbursement.fail' THEN v_res := api.disbursement_fail(v_p, p_params, p_ctx);
+					WHEN 'contribution.cancel' THEN v_res := api.contribution_cancel(v_p, p_params, p_ctx);
+					WHEN 'contribution.pledge' THEN v_res := api.contribution_pledge(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
+					WHEN 'contribution.receive' THEN v_res := api.contribution_receive(v_p, p_params, p_ctx);
+					WHEN 'disbursement.confirm' THEN v_res := api.disbursement_confirm(v_p, p_params, p_ctx);
+					WHEN 'disbursement.create' THEN v_res := api.disbursement_create(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				END IF;
+			ELSE
+				IF p_method < 'fund.record_earnings' COLLATE "C" THEN
+					CASE p_method
+					WHEN 'disbursement.fail' THEN v_res := api.disbursement_fail(v_p, p_params, p_ctx);
 					WHEN 'fund.create' THEN v_res := api.fund_create(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				ELSE
+					CASE p_method
 					WHEN 'fund.record_earnings' THEN v_res := api.fund_record_earnings(v_p, p_params, p_ctx);
-					WHEN 'grant.apply' THEN v_res := api.grant_apply(v_p, p_params, p_ctx);
+					WHEN 'fund.transfer' THEN v_res := api.fund_transfer(v_p, p_params, p_ctx);
+					WHEN 'fund.transfer_cancel' THEN v_res := api.fund_transfer_cancel(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			END IF;
 		ELSE
-			IF p_method < 'partner.create' COLLATE "C" THEN
-				CASE p_method
-				WHEN 'grant.approve' THEN v_res := api.grant_approve(v_p, p_params, p_ctx);
-				WHEN 'grant.cancel' THEN v_res := api.grant_cancel(v_p, p_params, p_ctx);
-				WHEN 'grant.reject' THEN v_res := api.grant_reject(v_p, p_params, p_ctx);
-				WHEN 'grant.withdraw' THEN v_res := api.grant_withdraw(v_p, p_params, p_ctx);
-				ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-				END CASE;
+			IF p_method < 'grant.withdraw' COLLATE "C" THEN
+				IF p_method < 'grant.approve' COLLATE "C" THEN
+					CASE p_method
+					WHEN 'fund.transfer_confirm' THEN v_res := api.fund_transfer_confirm(v_p, p_params, p_ctx);
+					WHEN 'grant.apply' THEN v_res := api.grant_apply(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				ELSE
+					CASE p_method
+					WHEN 'grant.approve' THEN v_res := api.grant_approve(v_p, p_params, p_ctx);
+					WHEN 'grant.cancel' THEN v_res := api.grant_cancel(v_p, p_params, p_ctx);
+					WHEN 'grant.reject' THEN v_res := api.grant_reject(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				END IF;
 			ELSE
 				IF p_method < 'principal.create' COLLATE "C" THEN
 					CASE p_method
+					WHEN 'grant.withdraw' THEN v_res := api.grant_withdraw(v_p, p_params, p_ctx);
 					WHEN 'partner.create' THEN v_res := api.partner_create(v_p, p_params, p_ctx);
 					WHEN 'principal.confirm' THEN v_res := api.principal_confirm(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
@@ -599,7 +616,8 @@ BEGIN
 	    coalesce(v_res->>(split_part(p_method, '.', 1) || '_id'),
 	        p_params->>(split_part(p_method, '.', 1) || '_id'),
 	        CASE WHEN p_method LIKE 'fund.%' THEN
-	            coalesce(v_res->>'code', p_params->>'code') END),
+	            coalesce(v_res->>'transfer_id', p_params->>'transfer_id',
+	                v_res->>'code', p_params->>'code') END),
 	    'ok', v_hash);
 	RETURN jsonb_build_object('result', v_res, 'replayed', false);
 END
@@ -837,8 +855,6 @@ DECLARE
 	m	int;
 	v_alloc	jsonb := '[]';
 	v_used	bigint := 0;
-	v_cap	numeric;
-	v_disb	numeric;
 BEGIN
 	IF 'partner' = ANY (p.roles) AND NOT (p.roles && ARRAY['admin', 'auditor']) AND
 	    c.partner_id IS DISTINCT FROM p.partner_id THEN
@@ -857,18 +873,8 @@ BEGIN
 		  JOIN fl.grant_application g ON g.grant_id = a.grant_id
 		  JOIN fl.region r ON r.region_code = g.region;
 	ELSIF c.status = 'received' THEN
-		SELECT sum(fund_amount) INTO v_cap FROM fl.contribution
-		 WHERE fund_code = f.code AND status = 'received';
-		SELECT coalesce(sum(disbursed), 0) INTO v_disb FROM fl.grant_application
-		 WHERE fund_code = f.code;
-		v_used := floor(c.fund_amount * v_disb / v_cap);
-		SELECT coalesce(jsonb_agg(jsonb_build_object('grant_id', g.grant_id,
-		    'region', r.region, 'region_code', r.region_code, 'category', g.category,
-		    'amount', fl.money_out(floor(c.fund_amount * g.disbursed / v_cap)::bigint, m))
-		    ORDER BY g.seq), '[]')
-		  INTO v_alloc
-		  FROM fl.grant_application g JOIN fl.region r ON r.region_code = g.region
-		 WHERE g.fund_code = f.code AND g.disbursed > 0;
+		-- an endowment's capital is kept: the donor's view is of its earnings share
+		RETURN fl.contribution_json(c, f) || fl.endowment_status(c, f);
 	END IF;
 	RETURN fl.contribution_json(c, f) || jsonb_build_object(
 	    'used', fl.money_out(v_used, m),
@@ -1047,7 +1053,8 @@ BEGIN
 	FOR a IN SELECT * FROM (VALUES ('cash', 'asset'), ('pledges_receivable', 'asset'),
 	    ('pledged_contributions', 'equity'), ('contributions', 'equity'),
 	    ('earnings', 'income'), ('commitments', 'liability'),
-	    ('grants_committed', 'expense'), ('grants_disbursed', 'expense')) t(short, type)
+	    ('grants_committed', 'expense'), ('grants_disbursed', 'expense'),
+	    ('transfers_in', 'equity'), ('transfers_out', 'equity')) t(short, type)
 	LOOP
 		INSERT INTO fl.account (fund_code, short, name, type, currency)
 		VALUES (v.code, a.short, v.code || ':' || a.short, a.type, v.currency);
@@ -1103,6 +1110,168 @@ $$;
 ALTER FUNCTION api.fund_record_earnings(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: fund_transfer(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.fund_transfer(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	s	fl.fund := fl.fund_get(params->>'from', 'from');
+	d	fl.fund := fl.fund_get(params->>'to', 'to');
+	t	fl.transfer;
+	v_smin	int := fl.minor(s.currency);
+BEGIN
+	IF s.code = d.code THEN
+		PERFORM fl.rpc_error(-32602, 'same_fund', 'to',
+		    'a transfer goes from one fund to another');
+	END IF;
+	IF d.kind <> 'pass_through' THEN
+		PERFORM fl.rpc_error(-32602, 'to_endowment', 'to',
+		    'an endowment''s capital comes from contributions only: it takes no transfers');
+	END IF;
+	t.amount := fl.money_in(params->>'amount', v_smin, 'amount');
+	IF s.currency = d.currency THEN
+		IF params ? 'fx_rate' THEN
+			PERFORM fl.rpc_error(-32602, 'not_for_the_fund_currency', 'fx_rate');
+		END IF;
+		t.to_amount := t.amount;
+	ELSE
+		IF NOT params ? 'fx_rate' THEN
+			PERFORM fl.rpc_error(-32602, 'required_for_another_currency', 'fx_rate');
+		END IF;
+		t.fx_rate := (params->>'fx_rate')::numeric;
+		t.to_amount := fl.fx_convert(t.amount, v_smin, t.fx_rate, fl.minor(d.currency));
+		IF t.to_amount <= 0 THEN
+			PERFORM fl.rpc_error(-32602, 'rounds_to_zero', 'amount');
+		END IF;
+	END IF;
+	INSERT INTO fl.transfer (from_fund, to_fund, amount, fx_rate, to_amount, memo,
+	    created_by)
+	VALUES (s.code, d.code, t.amount, t.fx_rate, t.to_amount, params->>'memo',
+	    p.principal_id)
+	RETURNING * INTO t;
+	RETURN fl.transfer_json(t);
+END
+$$;
+
+
+ALTER FUNCTION api.fund_transfer(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: fund_transfer_cancel(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.fund_transfer_cancel(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	t	fl.transfer := fl.transfer_get(params->>'transfer_id', true);
+BEGIN
+	IF t.status <> 'pending' THEN
+		PERFORM fl.wrong_state(t.status);
+	END IF;
+	UPDATE fl.transfer SET status = 'cancelled', decided_at = now(),
+	    decided_by = p.principal_id, cancel_reason = params->>'reason'
+	 WHERE transfer_id = t.transfer_id RETURNING * INTO t;
+	RETURN fl.transfer_json(t);
+END
+$$;
+
+
+ALTER FUNCTION api.fund_transfer_cancel(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: fund_transfer_confirm(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.fund_transfer_confirm(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	t	fl.transfer := fl.transfer_get(params->>'transfer_id', true);
+	s	fl.fund;
+	d	fl.fund;
+	v_avail	bigint;
+	v_out	bigint;
+	v_in	bigint;
+BEGIN
+	IF t.status <> 'pending' THEN
+		PERFORM fl.wrong_state(t.status);
+	END IF;
+	IF t.created_by = p.principal_id THEN
+		PERFORM fl.rpc_error(-32011, 'same_maker_and_checker', 'transfer_id',
+		    'the principal who made a transfer may not confirm it');
+	END IF;
+	s := fl.fund_fold(t.from_fund);
+	v_avail := fl.fund_available(s);
+	IF t.amount > v_avail THEN
+		PERFORM fl.rpc_error(-32010, 'insufficient_funds', 'transfer_id',
+		    'the source fund''s available balance cannot cover this transfer',
+		    jsonb_build_object('available', fl.money_out(v_avail, fl.minor(s.currency))));
+	END IF;
+	SELECT * INTO d FROM fl.fund WHERE code = t.to_fund;
+	PERFORM fl.transfer_accounts(s);
+	PERFORM fl.transfer_accounts(d);
+	v_out := fl.post(s, 'transfer_out', 'transfer ' || t.transfer_id || ' to ' || d.code,
+	    t.transfer_id, p.principal_id, ARRAY['transfers_out', 'cash'],
+	    ARRAY[t.amount, -t.amount]);
+	v_in := fl.post(d, 'transfer_in', 'transfer ' || t.transfer_id || ' from ' || s.code,
+	    t.transfer_id, p.principal_id, ARRAY['cash', 'transfers_in'],
+	    ARRAY[t.to_amount, -t.to_amount]);
+	UPDATE fl.transfer SET status = 'confirmed', decided_at = now(),
+	    decided_by = p.principal_id, out_entry_id = v_out, in_entry_id = v_in
+	 WHERE transfer_id = t.transfer_id RETURNING * INTO t;
+	RETURN fl.transfer_json(t);
+END
+$$;
+
+
+ALTER FUNCTION api.fund_transfer_confirm(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: fund_transfer_get(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.fund_transfer_get(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	RETURN fl.transfer_json(fl.transfer_get(params->>'transfer_id', false));
+END
+$$;
+
+
+ALTER FUNCTION api.fund_transfer_get(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: fund_transfer_list(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.fund_transfer_list(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+BEGIN
+	IF params ? 'fund' THEN
+		PERFORM fl.fund_get(params->>'fund', 'fund');
+	END IF;
+	RETURN fl.page('transfers', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.transfer_json(t)) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.transfer
+	         WHERE seq > fl.cursor_in(params->>'cursor')
+	           AND (NOT params ? 'fund' OR from_fund = params->>'fund'
+	                OR to_fund = params->>'fund')
+	           AND (NOT params ? 'status' OR status = params->>'status')
+	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
+
+ALTER FUNCTION api.fund_transfer_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
 -- Name: grant_apply(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
@@ -1156,8 +1325,7 @@ BEGIN
 	-- The final approval commits the money: the fund's row locked and current (folded),
 	-- available checked, the commitment posted; all in this transaction.
 	f := fl.fund_fold(g.fund_code);
-	v_avail := CASE f.kind WHEN 'pass_through' THEN f.received + f.earnings
-	    ELSE f.earnings END - f.committed - f.disbursed;
+	v_avail := fl.fund_available(f);
 	IF g.amount > v_avail THEN
 		PERFORM fl.rpc_error(-32010, 'insufficient_funds', 'grant_id',
 		    'the fund''s available balance cannot cover this grant',
@@ -2141,8 +2309,7 @@ BEGIN
 			     FROM (SELECT DISTINCT x.fund_code FROM unnest(v_gs) AS x
 				    WHERE x.grant_id = ANY (v_final) ORDER BY 1) AS c
 			    CROSS JOIN LATERAL fl.fund_fold(c.fund_code) AS ff LOOP
-			v_avail := CASE v_f.kind WHEN 'pass_through' THEN v_f.received + v_f.earnings
-			    ELSE v_f.earnings END - v_f.committed - v_f.disbursed;
+			v_avail := fl.fund_available(v_f);
 			FOR k IN 1..v_n LOOP
 				g := v_gs[k];
 				CONTINUE WHEN g.fund_code <> v_f.code OR NOT g.grant_id = ANY (v_final);
@@ -2392,7 +2559,8 @@ DECLARE
 	v_ns	text := split_part(p_method, '.', 1);
 BEGIN
 	RETURN coalesce(p_res->>(v_ns || '_id'), p_params->>(v_ns || '_id'),
-	    CASE WHEN v_ns = 'fund' THEN coalesce(p_res->>'code', p_params->>'code') END);
+	    CASE WHEN v_ns = 'fund' THEN coalesce(p_res->>'transfer_id',
+	        p_params->>'transfer_id', p_res->>'code', p_params->>'code') END);
 END
 $$;
 
@@ -2737,11 +2905,14 @@ CREATE TABLE fl.fund (
     disbursed bigint DEFAULT 0 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by text,
-    CONSTRAINT available_not_negative CHECK ((((
+    transferred_in bigint DEFAULT 0 NOT NULL,
+    transferred_out bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT available_not_negative CHECK ((((((
 CASE kind
     WHEN 'pass_through'::text THEN (received + earnings)
     ELSE earnings
-END - committed) - disbursed) >= 0)),
+END + transferred_in) - transferred_out) - committed) - disbursed) >= 0)),
+    CONSTRAINT endowment_no_transfer_in CHECK (((kind = 'pass_through'::text) OR (transferred_in = 0))),
     CONSTRAINT fund_code_check CHECK ((code ~ '^[A-Z0-9_-]{1,32}$'::text)),
     CONSTRAINT fund_committed_check CHECK ((committed >= 0)),
     CONSTRAINT fund_disbursed_check CHECK ((disbursed >= 0)),
@@ -2750,7 +2921,9 @@ END - committed) - disbursed) >= 0)),
     CONSTRAINT fund_kind_check CHECK ((kind = ANY (ARRAY['pass_through'::text, 'endowment'::text]))),
     CONSTRAINT fund_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
     CONSTRAINT fund_pledged_check CHECK ((pledged >= 0)),
-    CONSTRAINT fund_received_check CHECK ((received >= 0))
+    CONSTRAINT fund_received_check CHECK ((received >= 0)),
+    CONSTRAINT fund_transferred_in_check CHECK ((transferred_in >= 0)),
+    CONSTRAINT fund_transferred_out_check CHECK ((transferred_out >= 0))
 )
 WITH (fillfactor='20');
 
@@ -3010,6 +3183,67 @@ $$;
 ALTER FUNCTION fl.dispatch_tree(p_names text[], p_lo integer, p_hi integer, p_indent text, p_else text) OWNER TO fund_owner;
 
 --
+-- Name: endowment_status(fl.contribution, fl.fund); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.endowment_status(c fl.contribution, f fl.fund) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	cur	fl.fund := fl.fund_current(f);
+	m	int := fl.minor(f.currency);
+	v_cap	numeric;
+	v_x	numeric := c.fund_amount;
+	v_share	bigint;
+	v_used	bigint;
+	v_alloc	jsonb;
+	v_tr	jsonb;
+BEGIN
+	SELECT sum(fund_amount) INTO v_cap FROM fl.contribution
+	 WHERE fund_code = f.code AND status = 'received';
+	v_share := floor(v_x * cur.earnings / v_cap);
+	v_used := floor(v_x * (cur.disbursed + cur.transferred_out) / v_cap);
+	SELECT coalesce(jsonb_agg(jsonb_build_object('grant_id', g.grant_id,
+	    'region', r.region, 'region_code', r.region_code, 'category', g.category,
+	    'amount', fl.money_out(floor(v_x * g.disbursed / v_cap)::bigint, m))
+	    ORDER BY g.seq), '[]')
+	  INTO v_alloc
+	  FROM fl.grant_application g JOIN fl.region r ON r.region_code = g.region
+	 WHERE g.fund_code = f.code AND g.disbursed > 0;
+	-- each confirmed transfer out: the contribution's share of it, and of each grant the
+	-- destination paid, the part the transfer financed (the transfer over all the money
+	-- that came into the destination)
+	SELECT coalesce(jsonb_agg(jsonb_build_object('transfer_id', t.transfer_id,
+	    'to', t.to_fund, 'currency', f.currency,
+	    'amount', fl.money_out(floor(v_x * t.amount / v_cap)::bigint, m),
+	    'to_currency', dd.currency,
+	    'to_amount', fl.money_out(floor(v_x * t.to_amount / v_cap)::bigint,
+	        fl.minor(dd.currency)),
+	    'allocations', coalesce((SELECT jsonb_agg(jsonb_build_object('grant_id', g.grant_id,
+	        'region', r.region, 'region_code', r.region_code, 'category', g.category,
+	        'amount', fl.money_out(floor(v_x * t.to_amount * g.disbursed /
+	            (v_cap * (dd.received + dd.earnings + dd.transferred_in)))::bigint,
+	            fl.minor(dd.currency))) ORDER BY g.seq)
+	      FROM fl.grant_application g JOIN fl.region r ON r.region_code = g.region
+	     WHERE g.fund_code = t.to_fund AND g.disbursed > 0), '[]'))
+	    ORDER BY t.seq), '[]')
+	  INTO v_tr
+	  FROM fl.transfer t
+	  CROSS JOIN LATERAL fl.fund_current((SELECT x FROM fl.fund x
+	       WHERE x.code = t.to_fund)) dd
+	 WHERE t.from_fund = f.code AND t.status = 'confirmed';
+	RETURN jsonb_build_object('capital', fl.money_out(c.fund_amount, m),
+	    'capital_kept', fl.money_out(c.fund_amount, m),
+	    'earnings_share', fl.money_out(v_share, m),
+	    'used', fl.money_out(v_used, m), 'unused', fl.money_out(v_share - v_used, m),
+	    'allocations', v_alloc, 'transfers', v_tr);
+END
+$$;
+
+
+ALTER FUNCTION fl.endowment_status(c fl.contribution, f fl.fund) OWNER TO fund_owner;
+
+--
 -- Name: entry_commit(); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -3187,6 +3421,22 @@ $$;
 ALTER FUNCTION fl.fold_all() OWNER TO fund_owner;
 
 --
+-- Name: fund_available(fl.fund); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fund_available(f fl.fund) RETURNS bigint
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+	RETURN CASE f.kind WHEN 'pass_through' THEN f.received + f.earnings ELSE f.earnings END
+	    + f.transferred_in - f.transferred_out - f.committed - f.disbursed;
+END
+$$;
+
+
+ALTER FUNCTION fl.fund_available(f fl.fund) OWNER TO fund_owner;
+
+--
 -- Name: fund_balance_at(text, timestamp with time zone, boolean); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -3202,12 +3452,14 @@ BEGIN
 	    coalesce(-sum(p.amount) FILTER (WHERE a.short = 'earnings'), 0) AS earn,
 	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'pledges_receivable'), 0) AS pled,
 	    coalesce(-sum(p.amount) FILTER (WHERE a.short = 'commitments'), 0) AS comm,
-	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'grants_disbursed'), 0) AS disb
+	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'grants_disbursed'), 0) AS disb,
+	    coalesce(-sum(p.amount) FILTER (WHERE a.short = 'transfers_in'), 0) AS tin,
+	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'transfers_out'), 0) AS tout
 	  INTO s
 	  FROM fl.account a JOIN fl.posting p USING (account_id)
 	 WHERE a.fund_code = f.code
 	   AND a.short IN ('contributions', 'earnings', 'pledges_receivable', 'commitments',
-	       'grants_disbursed')
+	       'grants_disbursed', 'transfers_in', 'transfers_out')
 	   AND (p_asof IS NULL OR EXISTS (SELECT 1 FROM fl.journal_entry e
 	        WHERE e.entry_id = p.entry_id
 	          AND CASE WHEN p_recorded THEN e.at ELSE e.value_at END <= p_asof));
@@ -3215,8 +3467,9 @@ BEGIN
 	    'received', fl.total_out(s.rec, m), 'earnings', fl.total_out(s.earn, m),
 	    'pledged', fl.total_out(s.pled, m), 'committed', fl.total_out(s.comm, m),
 	    'disbursed', fl.total_out(s.disb, m),
+	    'transferred_in', fl.total_out(s.tin, m), 'transferred_out', fl.total_out(s.tout, m),
 	    'available', fl.total_out(CASE f.kind WHEN 'pass_through' THEN s.rec + s.earn
-	        ELSE s.earn END - s.comm - s.disb, m));
+	        ELSE s.earn END + s.tin - s.tout - s.comm - s.disb, m));
 END
 $$;
 
@@ -3252,8 +3505,10 @@ BEGIN
 	    'received', fl.money_out(f.received, m), 'earnings', fl.money_out(f.earnings, m),
 	    'pledged', fl.money_out(f.pledged, m), 'committed', fl.money_out(f.committed, m),
 	    'disbursed', fl.money_out(f.disbursed, m),
-	    'available', fl.money_out(CASE f.kind WHEN 'pass_through'
-	        THEN f.received + f.earnings ELSE f.earnings END - f.committed - f.disbursed, m));
+	    -- transfers between funds
+	    'transferred_in', fl.money_out(f.transferred_in, m),
+	    'transferred_out', fl.money_out(f.transferred_out, m),
+	    'available', fl.money_out(fl.fund_available(f), m));
 END
 $$;
 
@@ -3272,13 +3527,16 @@ DECLARE
 BEGIN
 	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
 	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
-	    coalesce(sum(disbursed), 0) AS disb
+	    coalesce(sum(disbursed), 0) AS disb,
+	    coalesce(sum(transferred_in), 0) AS tin, coalesce(sum(transferred_out), 0) AS tout
 	  INTO d FROM fl.fund_delta WHERE fund_code = f.code;
 	f.received := f.received + d.rec;
 	f.earnings := f.earnings + d.earn;
 	f.pledged := f.pledged + d.pled;
 	f.committed := f.committed + d.comm;
 	f.disbursed := f.disbursed + d.disb;
+	f.transferred_in := f.transferred_in + d.tin;		-- transfers between funds
+	f.transferred_out := f.transferred_out + d.tout;
 	RETURN f;
 END
 $$;
@@ -3321,13 +3579,16 @@ BEGIN
 	WITH gone AS (DELETE FROM fl.fund_delta WHERE fund_code = p_code RETURNING *)
 	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
 	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
-	    coalesce(sum(disbursed), 0) AS disb
+	    coalesce(sum(disbursed), 0) AS disb,
+	    coalesce(sum(transferred_in), 0) AS tin, coalesce(sum(transferred_out), 0) AS tout
 	  INTO d FROM gone;
 	IF d IS DISTINCT FROM ROW(0::numeric, 0::numeric, 0::numeric, 0::numeric,
-	    0::numeric) THEN
+	    0::numeric, 0::numeric, 0::numeric) THEN
 		UPDATE fl.fund SET received = received + d.rec, earnings = earnings + d.earn,
 		    pledged = pledged + d.pled, committed = committed + d.comm,
-		    disbursed = disbursed + d.disb
+		    disbursed = disbursed + d.disb,
+		    transferred_in = transferred_in + d.tin,	-- transfers between funds
+		    transferred_out = transferred_out + d.tout
 		 WHERE code = p_code
 		RETURNING * INTO f;
 	END IF;
@@ -3371,8 +3632,8 @@ CREATE FUNCTION fl.fund_insert_guard() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-	IF (NEW.received, NEW.earnings, NEW.pledged, NEW.committed, NEW.disbursed) <>
-	    (0, 0, 0, 0, 0) THEN
+	IF (NEW.received, NEW.earnings, NEW.pledged, NEW.committed, NEW.disbursed,
+	    NEW.transferred_in, NEW.transferred_out) <> (0, 0, 0, 0, 0, 0, 0) THEN
 		RAISE EXCEPTION 'fund %: a new fund''s figures are zero', NEW.code;
 	END IF;
 	RETURN NEW;
@@ -3462,8 +3723,8 @@ CREATE FUNCTION fl.fund_totals(p_fund text) RETURNS numeric[]
 DECLARE
 	v	numeric[];
 BEGIN
-	SELECT ARRAY[f.received::numeric + f.earnings
-	        + coalesce(sum(d.received::numeric + d.earnings), 0),
+	SELECT ARRAY[f.received::numeric + f.earnings + f.transferred_in	-- (+ transfers)
+	        + coalesce(sum(d.received::numeric + d.earnings + d.transferred_in), 0),
 	        f.pledged + coalesce(sum(d.pledged::numeric), 0),
 	        f.committed + coalesce(sum(d.committed::numeric), 0),
 	        f.disbursed + coalesce(sum(d.disbursed::numeric), 0)]
@@ -4079,7 +4340,10 @@ BEGIN
 			AS pled,
 		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'commitments'), 0) AS comm,
 		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'grants_disbursed'), 0)
-			AS disb
+			AS disb,
+		    -- transfers between funds
+		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'transfers_in'), 0) AS tin,
+		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'transfers_out'), 0) AS tout
 		  FROM new_postings n
 		  JOIN fl.account a ON a.account_id = n.account_id
 		  JOIN fl.journal_entry e ON e.entry_id = n.entry_id
@@ -4087,11 +4351,13 @@ BEGIN
 		 GROUP BY e.fund_code
 		 ORDER BY e.fund_code
 	LOOP
-		CONTINUE WHEN d.rec = 0 AND d.earn = 0 AND d.pled = 0 AND d.comm = 0 AND d.disb = 0;
-		PERFORM fl.fund_total_check(d.fund_code, d.rec + d.earn, d.pled, d.comm, d.disb);
+		CONTINUE WHEN d.rec = 0 AND d.earn = 0 AND d.pled = 0 AND d.comm = 0 AND d.disb = 0
+		    AND d.tin = 0 AND d.tout = 0;
+		PERFORM fl.fund_total_check(d.fund_code, d.rec + d.earn + d.tin, d.pled, d.comm,
+		    d.disb);
 		INSERT INTO fl.fund_delta (fund_code, received, earnings, pledged, committed,
-		    disbursed)
-		VALUES (d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb);
+		    disbursed, transferred_in, transferred_out)
+		VALUES (d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb, d.tin, d.tout);
 	END LOOP;
 	RETURN NULL;
 END
@@ -4398,7 +4664,8 @@ BEGIN
 	    coalesce(v_res->>(split_part(p_method, '.', 1) || '_id'),
 	        p_params->>(split_part(p_method, '.', 1) || '_id'),
 	        CASE WHEN p_method LIKE 'fund.%%' THEN
-	            coalesce(v_res->>'code', p_params->>'code') END),
+	            coalesce(v_res->>'transfer_id', p_params->>'transfer_id',
+	                v_res->>'code', p_params->>'code') END),
 	    'ok', v_hash);
 	RETURN jsonb_build_object('result', v_res, 'replayed', false);
 END
@@ -4691,6 +4958,180 @@ $$;
 ALTER FUNCTION fl.total_out(p_total numeric, p_minor integer) OWNER TO fund_owner;
 
 --
+-- Name: transfer_accounts(fl.fund); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.transfer_accounts(f fl.fund) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF (SELECT count(*) FROM fl.account WHERE fund_code = f.code
+	    AND short IN ('transfers_in', 'transfers_out')) < 2 THEN
+		INSERT INTO fl.account (fund_code, short, name, type, currency)
+		SELECT f.code, t.short, f.code || ':' || t.short, 'equity', f.currency
+		  FROM (VALUES ('transfers_in'), ('transfers_out')) t(short)
+		ON CONFLICT DO NOTHING;
+	END IF;
+END
+$$;
+
+
+ALTER FUNCTION fl.transfer_accounts(f fl.fund) OWNER TO fund_owner;
+
+--
+-- Name: transfer; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.transfer (
+    seq bigint NOT NULL,
+    transfer_id text DEFAULT fl.new_id('tr'::text) NOT NULL,
+    from_fund text NOT NULL,
+    to_fund text NOT NULL,
+    amount bigint NOT NULL,
+    fx_rate numeric,
+    to_amount bigint NOT NULL,
+    memo text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text NOT NULL,
+    decided_at timestamp with time zone,
+    decided_by text,
+    cancel_reason text,
+    out_entry_id bigint,
+    in_entry_id bigint,
+    CONSTRAINT transfer_amount_check CHECK ((amount > 0)),
+    CONSTRAINT transfer_cancel_reason_check CHECK (((length(cancel_reason) >= 1) AND (length(cancel_reason) <= 500))),
+    CONSTRAINT transfer_check CHECK ((from_fund <> to_fund)),
+    CONSTRAINT transfer_check1 CHECK (((status = 'pending'::text) = ((decided_at IS NULL) AND (decided_by IS NULL)))),
+    CONSTRAINT transfer_check2 CHECK (((status = 'confirmed'::text) = ((out_entry_id IS NOT NULL) AND (in_entry_id IS NOT NULL)))),
+    CONSTRAINT transfer_check3 CHECK (((status = 'confirmed'::text) <= (decided_by IS DISTINCT FROM created_by))),
+    CONSTRAINT transfer_check4 CHECK (((status = 'cancelled'::text) = (cancel_reason IS NOT NULL))),
+    CONSTRAINT transfer_fx_rate_check CHECK ((fx_rate > (0)::numeric)),
+    CONSTRAINT transfer_memo_check CHECK (((length(memo) >= 1) AND (length(memo) <= 500))),
+    CONSTRAINT transfer_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'confirmed'::text, 'cancelled'::text]))),
+    CONSTRAINT transfer_to_amount_check CHECK ((to_amount > 0))
+);
+
+
+ALTER TABLE fl.transfer OWNER TO fund_owner;
+
+--
+-- Name: transfer_get(text, boolean); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.transfer_get(p_id text, p_lock boolean) RETURNS fl.transfer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	t	fl.transfer;
+BEGIN
+	IF p_lock THEN
+		SELECT * INTO t FROM fl.transfer WHERE transfer_id = p_id FOR UPDATE;
+	ELSE
+		SELECT * INTO t FROM fl.transfer WHERE transfer_id = p_id;
+	END IF;
+	IF t.transfer_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'transfer_not_found', 'transfer_id');
+	END IF;
+	RETURN t;
+END
+$$;
+
+
+ALTER FUNCTION fl.transfer_get(p_id text, p_lock boolean) OWNER TO fund_owner;
+
+--
+-- Name: transfer_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.transfer_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF TG_OP = 'DELETE' THEN
+		RAISE EXCEPTION 'transfers are never deleted';
+	END IF;
+	IF OLD.status <> 'pending' OR NEW.status NOT IN ('confirmed', 'cancelled') THEN
+		RAISE EXCEPTION 'transfer % cannot go from % to %', OLD.transfer_id, OLD.status,
+		    NEW.status;
+	END IF;
+	IF (NEW.seq, NEW.transfer_id, NEW.from_fund, NEW.to_fund, NEW.amount, NEW.fx_rate,
+	    NEW.to_amount, NEW.memo, NEW.created_at, NEW.created_by) IS DISTINCT FROM
+	   (OLD.seq, OLD.transfer_id, OLD.from_fund, OLD.to_fund, OLD.amount, OLD.fx_rate,
+	    OLD.to_amount, OLD.memo, OLD.created_at, OLD.created_by) THEN
+		RAISE EXCEPTION 'transfer %: its terms never change', OLD.transfer_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.transfer_guard() OWNER TO fund_owner;
+
+--
+-- Name: transfer_insert_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.transfer_insert_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	s	fl.fund;
+	d	fl.fund;
+BEGIN
+	SELECT * INTO s FROM fl.fund WHERE code = NEW.from_fund;
+	SELECT * INTO d FROM fl.fund WHERE code = NEW.to_fund;
+	IF d.kind <> 'pass_through' THEN
+		RAISE EXCEPTION 'transfer to fund %: an endowment takes no transfers', d.code;
+	END IF;
+	IF s.currency = d.currency AND (NEW.fx_rate IS NOT NULL OR
+	    NEW.to_amount <> NEW.amount) THEN
+		RAISE EXCEPTION 'transfer between funds in %: no rate, the same amount', s.currency;
+	END IF;
+	IF s.currency <> d.currency AND (NEW.fx_rate IS NULL OR NEW.to_amount <>
+	    fl.fx_convert(NEW.amount, fl.minor(s.currency), NEW.fx_rate,
+	        fl.minor(d.currency))) THEN
+		RAISE EXCEPTION 'transfer from % to %: to_amount is amount at fx_rate', s.currency,
+		    d.currency;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.transfer_insert_guard() OWNER TO fund_owner;
+
+--
+-- Name: transfer_json(fl.transfer); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.transfer_json(t fl.transfer) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_scur	text;
+	v_dcur	text;
+BEGIN
+	SELECT currency INTO v_scur FROM fl.fund WHERE code = t.from_fund;
+	SELECT currency INTO v_dcur FROM fl.fund WHERE code = t.to_fund;
+	RETURN jsonb_build_object('transfer_id', t.transfer_id, 'from', t.from_fund,
+	    'to', t.to_fund, 'amount', fl.money_out(t.amount, fl.minor(v_scur)),
+	    'currency', v_scur, 'fx_rate', t.fx_rate::text,
+	    'to_amount', fl.money_out(t.to_amount, fl.minor(v_dcur)), 'to_currency', v_dcur,
+	    'memo', t.memo, 'status', t.status, 'created_at', fl.ts(t.created_at),
+	    'created_by', t.created_by, 'decided_at', fl.ts(t.decided_at),
+	    'decided_by', t.decided_by, 'cancel_reason', t.cancel_reason,
+	    'out_entry_id', CASE WHEN t.out_entry_id IS NOT NULL
+	        THEN fl.entry_ref(t.out_entry_id) END,
+	    'in_entry_id', CASE WHEN t.in_entry_id IS NOT NULL
+	        THEN fl.entry_ref(t.in_entry_id) END);
+END
+$$;
+
+
+ALTER FUNCTION fl.transfer_json(t fl.transfer) OWNER TO fund_owner;
+
+--
 -- Name: ts(timestamp with time zone); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -4734,7 +5175,7 @@ CREATE TABLE fl.account (
     currency text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT account_check CHECK ((name = ((fund_code || ':'::text) || short))),
-    CONSTRAINT account_short_check CHECK ((short = ANY (ARRAY['cash'::text, 'pledges_receivable'::text, 'pledged_contributions'::text, 'contributions'::text, 'earnings'::text, 'commitments'::text, 'grants_committed'::text, 'grants_disbursed'::text]))),
+    CONSTRAINT account_short_check CHECK ((short = ANY (ARRAY['cash'::text, 'pledges_receivable'::text, 'pledged_contributions'::text, 'contributions'::text, 'earnings'::text, 'commitments'::text, 'grants_committed'::text, 'grants_disbursed'::text, 'transfers_in'::text, 'transfers_out'::text]))),
     CONSTRAINT account_type_check CHECK ((type = ANY (ARRAY['asset'::text, 'liability'::text, 'equity'::text, 'income'::text, 'expense'::text])))
 );
 
@@ -5010,7 +5451,9 @@ CREATE TABLE fl.fund_delta (
     earnings bigint NOT NULL,
     pledged bigint NOT NULL,
     committed bigint NOT NULL,
-    disbursed bigint NOT NULL
+    disbursed bigint NOT NULL,
+    transferred_in bigint DEFAULT 0 NOT NULL,
+    transferred_out bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -5207,6 +5650,27 @@ ALTER SEQUENCE fl.returnee_seq_seq OWNED BY fl.returnee.seq;
 
 
 --
+-- Name: transfer_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.transfer_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.transfer_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: transfer_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.transfer_seq_seq OWNED BY fl.transfer.seq;
+
+
+--
 -- Name: migration; Type: TABLE; Schema: fund_meta; Owner: fund_owner
 --
 
@@ -5301,6 +5765,13 @@ ALTER TABLE ONLY fl.partner ALTER COLUMN seq SET DEFAULT nextval('fl.partner_seq
 --
 
 ALTER TABLE ONLY fl.returnee ALTER COLUMN seq SET DEFAULT nextval('fl.returnee_seq_seq'::regclass);
+
+
+--
+-- Name: transfer seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.transfer ALTER COLUMN seq SET DEFAULT nextval('fl.transfer_seq_seq'::regclass);
 
 
 --
@@ -5576,6 +6047,22 @@ ALTER TABLE ONLY fl.returnee
 
 
 --
+-- Name: transfer transfer_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.transfer
+    ADD CONSTRAINT transfer_pkey PRIMARY KEY (transfer_id);
+
+
+--
+-- Name: transfer transfer_seq_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.transfer
+    ADD CONSTRAINT transfer_seq_key UNIQUE (seq);
+
+
+--
 -- Name: migration migration_pkey; Type: CONSTRAINT; Schema: fund_meta; Owner: fund_owner
 --
 
@@ -5715,6 +6202,20 @@ CREATE UNIQUE INDEX returnee_national_key ON fl.returnee USING btree (national_k
 --
 
 CREATE INDEX returnee_region ON fl.returnee USING btree (region, seq);
+
+
+--
+-- Name: transfer_from; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX transfer_from ON fl.transfer USING btree (from_fund, seq);
+
+
+--
+-- Name: transfer_to; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX transfer_to ON fl.transfer USING btree (to_fund, seq);
 
 
 --
@@ -5904,6 +6405,20 @@ CREATE TRIGGER principal_guard BEFORE INSERT OR DELETE OR UPDATE ON fl.principal
 --
 
 CREATE TRIGGER principal_notify AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON fl.principal FOR EACH STATEMENT EXECUTE FUNCTION fl.principal_notify();
+
+
+--
+-- Name: transfer transfer_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER transfer_guard BEFORE DELETE OR UPDATE ON fl.transfer FOR EACH ROW EXECUTE FUNCTION fl.transfer_guard();
+
+
+--
+-- Name: transfer transfer_insert_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER transfer_insert_guard BEFORE INSERT ON fl.transfer FOR EACH ROW EXECUTE FUNCTION fl.transfer_insert_guard();
 
 
 --
@@ -6163,6 +6678,38 @@ ALTER TABLE ONLY fl.returnee
 
 
 --
+-- Name: transfer transfer_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.transfer
+    ADD CONSTRAINT transfer_created_by_fkey FOREIGN KEY (created_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: transfer transfer_decided_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.transfer
+    ADD CONSTRAINT transfer_decided_by_fkey FOREIGN KEY (decided_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: transfer transfer_from_fund_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.transfer
+    ADD CONSTRAINT transfer_from_fund_fkey FOREIGN KEY (from_fund) REFERENCES fl.fund(code);
+
+
+--
+-- Name: transfer transfer_to_fund_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.transfer
+    ADD CONSTRAINT transfer_to_fund_fkey FOREIGN KEY (to_fund) REFERENCES fl.fund(code);
+
+
+--
 -- Name: SCHEMA api; Type: ACL; Schema: -; Owner: fund_owner
 --
 
@@ -6331,6 +6878,41 @@ REVOKE ALL ON FUNCTION api.fund_list(p fl.principal, params jsonb, ctx jsonb) FR
 --
 
 REVOKE ALL ON FUNCTION api.fund_record_earnings(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION fund_transfer(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.fund_transfer(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION fund_transfer_cancel(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.fund_transfer_cancel(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION fund_transfer_confirm(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.fund_transfer_confirm(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION fund_transfer_get(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.fund_transfer_get(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION fund_transfer_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.fund_transfer_list(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
@@ -6709,6 +7291,13 @@ REVOKE ALL ON FUNCTION fl.dispatch_tree(p_names text[], p_lo integer, p_hi integ
 
 
 --
+-- Name: FUNCTION endowment_status(c fl.contribution, f fl.fund); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.endowment_status(c fl.contribution, f fl.fund) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION entry_commit(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -6742,6 +7331,13 @@ REVOKE ALL ON FUNCTION fl.fifo_allocations(p_fund text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION fl.fold_all() FROM PUBLIC;
 GRANT ALL ON FUNCTION fl.fold_all() TO fundd_app;
+
+
+--
+-- Name: FUNCTION fund_available(f fl.fund); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.fund_available(f fl.fund) FROM PUBLIC;
 
 
 --
@@ -7081,6 +7677,41 @@ GRANT ALL ON FUNCTION fl.time_in(p_text text) TO fundd_app;
 --
 
 REVOKE ALL ON FUNCTION fl.total_out(p_total numeric, p_minor integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION transfer_accounts(f fl.fund); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.transfer_accounts(f fl.fund) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION transfer_get(p_id text, p_lock boolean); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.transfer_get(p_id text, p_lock boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION transfer_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.transfer_guard() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION transfer_insert_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.transfer_insert_guard() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION transfer_json(t fl.transfer); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.transfer_json(t fl.transfer) FROM PUBLIC;
 
 
 --

@@ -54,16 +54,16 @@ CREATE OR REPLACE TRIGGER posting_guard AFTER INSERT ON fl.posting
 	REFERENCING NEW TABLE AS new_postings
 	FOR EACH STATEMENT EXECUTE FUNCTION fl.posting_guard_rows();
 
--- A fund's figures as fl.fund_total_check() weighs them: received plus earnings, pledged,
--- committed, disbursed, in numeric: its row plus every balance delta this transaction sees
--- (committed, and its own).
+-- A fund's figures as fl.fund_total_check() weighs them: received plus earnings plus
+-- transferred in (all the money that came in), pledged, committed, disbursed, in numeric:
+-- its row plus every balance delta this transaction sees (committed, and its own).
 CREATE OR REPLACE FUNCTION fl.fund_totals(p_fund text) RETURNS numeric[]
 LANGUAGE plpgsql AS $$
 DECLARE
 	v	numeric[];
 BEGIN
-	SELECT ARRAY[f.received::numeric + f.earnings
-	        + coalesce(sum(d.received::numeric + d.earnings), 0),
+	SELECT ARRAY[f.received::numeric + f.earnings + f.transferred_in	-- (+ transfers)
+	        + coalesce(sum(d.received::numeric + d.earnings + d.transferred_in), 0),
 	        f.pledged + coalesce(sum(d.pledged::numeric), 0),
 	        f.committed + coalesce(sum(d.committed::numeric), 0),
 	        f.disbursed + coalesce(sum(d.disbursed::numeric), 0)]
@@ -134,9 +134,9 @@ END
 $$;
 
 -- Each INSERT of postings appends one fl.fund_delta row per fund it moves: the sums of its
--- postings to the fund's contributions, earnings, pledges_receivable, commitments and
--- grants_disbursed accounts (docs/ledger.md, Balances), once fl.fund_total_check() has
--- found room for them. It appends a delta instead of updating the fund row, so writers
+-- postings to the fund's contributions, earnings, pledges_receivable, commitments,
+-- grants_disbursed, transfers_in and transfers_out accounts (docs/ledger.md, Balances),
+-- once fl.fund_total_check() has found room for them. It appends a delta instead of updating the fund row, so writers
 -- never wait on the row's lock; and one per statement, not per entry, so a set form's whole
 -- run appends one row per fund. Postings are never updated or deleted and join only entries
 -- of their own transaction: a transaction's deltas sum to what its entries move. The sums
@@ -153,7 +153,10 @@ BEGIN
 			AS pled,
 		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'commitments'), 0) AS comm,
 		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'grants_disbursed'), 0)
-			AS disb
+			AS disb,
+		    -- transfers between funds
+		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'transfers_in'), 0) AS tin,
+		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'transfers_out'), 0) AS tout
 		  FROM new_postings n
 		  JOIN fl.account a ON a.account_id = n.account_id
 		  JOIN fl.journal_entry e ON e.entry_id = n.entry_id
@@ -161,11 +164,13 @@ BEGIN
 		 GROUP BY e.fund_code
 		 ORDER BY e.fund_code
 	LOOP
-		CONTINUE WHEN d.rec = 0 AND d.earn = 0 AND d.pled = 0 AND d.comm = 0 AND d.disb = 0;
-		PERFORM fl.fund_total_check(d.fund_code, d.rec + d.earn, d.pled, d.comm, d.disb);
+		CONTINUE WHEN d.rec = 0 AND d.earn = 0 AND d.pled = 0 AND d.comm = 0 AND d.disb = 0
+		    AND d.tin = 0 AND d.tout = 0;
+		PERFORM fl.fund_total_check(d.fund_code, d.rec + d.earn + d.tin, d.pled, d.comm,
+		    d.disb);
 		INSERT INTO fl.fund_delta (fund_code, received, earnings, pledged, committed,
-		    disbursed)
-		VALUES (d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb);
+		    disbursed, transferred_in, transferred_out)
+		VALUES (d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb, d.tin, d.tout);
 	END LOOP;
 	RETURN NULL;
 END

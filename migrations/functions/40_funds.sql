@@ -28,8 +28,8 @@ $$;
 CREATE OR REPLACE FUNCTION fl.fund_insert_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-	IF (NEW.received, NEW.earnings, NEW.pledged, NEW.committed, NEW.disbursed) <>
-	    (0, 0, 0, 0, 0) THEN
+	IF (NEW.received, NEW.earnings, NEW.pledged, NEW.committed, NEW.disbursed,
+	    NEW.transferred_in, NEW.transferred_out) <> (0, 0, 0, 0, 0, 0, 0) THEN
 		RAISE EXCEPTION 'fund %: a new fund''s figures are zero', NEW.code;
 	END IF;
 	RETURN NEW;
@@ -62,13 +62,16 @@ DECLARE
 BEGIN
 	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
 	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
-	    coalesce(sum(disbursed), 0) AS disb
+	    coalesce(sum(disbursed), 0) AS disb,
+	    coalesce(sum(transferred_in), 0) AS tin, coalesce(sum(transferred_out), 0) AS tout
 	  INTO d FROM fl.fund_delta WHERE fund_code = f.code;
 	f.received := f.received + d.rec;
 	f.earnings := f.earnings + d.earn;
 	f.pledged := f.pledged + d.pled;
 	f.committed := f.committed + d.comm;
 	f.disbursed := f.disbursed + d.disb;
+	f.transferred_in := f.transferred_in + d.tin;		-- transfers between funds
+	f.transferred_out := f.transferred_out + d.tout;
 	RETURN f;
 END
 $$;
@@ -90,13 +93,16 @@ BEGIN
 	WITH gone AS (DELETE FROM fl.fund_delta WHERE fund_code = p_code RETURNING *)
 	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
 	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
-	    coalesce(sum(disbursed), 0) AS disb
+	    coalesce(sum(disbursed), 0) AS disb,
+	    coalesce(sum(transferred_in), 0) AS tin, coalesce(sum(transferred_out), 0) AS tout
 	  INTO d FROM gone;
 	IF d IS DISTINCT FROM ROW(0::numeric, 0::numeric, 0::numeric, 0::numeric,
-	    0::numeric) THEN
+	    0::numeric, 0::numeric, 0::numeric) THEN
 		UPDATE fl.fund SET received = received + d.rec, earnings = earnings + d.earn,
 		    pledged = pledged + d.pled, committed = committed + d.comm,
-		    disbursed = disbursed + d.disb
+		    disbursed = disbursed + d.disb,
+		    transferred_in = transferred_in + d.tin,	-- transfers between funds
+		    transferred_out = transferred_out + d.tout
 		 WHERE code = p_code
 		RETURNING * INTO f;
 	END IF;
@@ -140,6 +146,16 @@ BEGIN
 END
 $$;
 
+-- A fund's available balance: what it may still commit or transfer (docs/ledger.md,
+-- Balances). The fund row's CHECK available_not_negative is the same formula.
+CREATE OR REPLACE FUNCTION fl.fund_available(f fl.fund) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	RETURN CASE f.kind WHEN 'pass_through' THEN f.received + f.earnings ELSE f.earnings END
+	    + f.transferred_in - f.transferred_out - f.committed - f.disbursed;
+END
+$$;
+
 -- A fund's figures and available balance, as fund.balance answers them.
 CREATE OR REPLACE FUNCTION fl.fund_balance_json(f fl.fund) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
@@ -150,8 +166,10 @@ BEGIN
 	    'received', fl.money_out(f.received, m), 'earnings', fl.money_out(f.earnings, m),
 	    'pledged', fl.money_out(f.pledged, m), 'committed', fl.money_out(f.committed, m),
 	    'disbursed', fl.money_out(f.disbursed, m),
-	    'available', fl.money_out(CASE f.kind WHEN 'pass_through'
-	        THEN f.received + f.earnings ELSE f.earnings END - f.committed - f.disbursed, m));
+	    -- transfers between funds
+	    'transferred_in', fl.money_out(f.transferred_in, m),
+	    'transferred_out', fl.money_out(f.transferred_out, m),
+	    'available', fl.money_out(fl.fund_available(f), m));
 END
 $$;
 
@@ -171,12 +189,14 @@ BEGIN
 	    coalesce(-sum(p.amount) FILTER (WHERE a.short = 'earnings'), 0) AS earn,
 	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'pledges_receivable'), 0) AS pled,
 	    coalesce(-sum(p.amount) FILTER (WHERE a.short = 'commitments'), 0) AS comm,
-	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'grants_disbursed'), 0) AS disb
+	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'grants_disbursed'), 0) AS disb,
+	    coalesce(-sum(p.amount) FILTER (WHERE a.short = 'transfers_in'), 0) AS tin,
+	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'transfers_out'), 0) AS tout
 	  INTO s
 	  FROM fl.account a JOIN fl.posting p USING (account_id)
 	 WHERE a.fund_code = f.code
 	   AND a.short IN ('contributions', 'earnings', 'pledges_receivable', 'commitments',
-	       'grants_disbursed')
+	       'grants_disbursed', 'transfers_in', 'transfers_out')
 	   AND (p_asof IS NULL OR EXISTS (SELECT 1 FROM fl.journal_entry e
 	        WHERE e.entry_id = p.entry_id
 	          AND CASE WHEN p_recorded THEN e.at ELSE e.value_at END <= p_asof));
@@ -184,8 +204,9 @@ BEGIN
 	    'received', fl.total_out(s.rec, m), 'earnings', fl.total_out(s.earn, m),
 	    'pledged', fl.total_out(s.pled, m), 'committed', fl.total_out(s.comm, m),
 	    'disbursed', fl.total_out(s.disb, m),
+	    'transferred_in', fl.total_out(s.tin, m), 'transferred_out', fl.total_out(s.tout, m),
 	    'available', fl.total_out(CASE f.kind WHEN 'pass_through' THEN s.rec + s.earn
-	        ELSE s.earn END - s.comm - s.disb, m));
+	        ELSE s.earn END + s.tin - s.tout - s.comm - s.disb, m));
 END
 $$;
 
@@ -200,7 +221,7 @@ $$;
 
 -- fund.* -----------------------------------------------------------------------------------
 
--- fund.create: the fund and its eight accounts (docs/ledger.md, Chart of accounts).
+-- fund.create: the fund and its ten accounts (docs/ledger.md, Chart of accounts).
 CREATE OR REPLACE FUNCTION api.fund_create(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -223,7 +244,8 @@ BEGIN
 	FOR a IN SELECT * FROM (VALUES ('cash', 'asset'), ('pledges_receivable', 'asset'),
 	    ('pledged_contributions', 'equity'), ('contributions', 'equity'),
 	    ('earnings', 'income'), ('commitments', 'liability'),
-	    ('grants_committed', 'expense'), ('grants_disbursed', 'expense')) t(short, type)
+	    ('grants_committed', 'expense'), ('grants_disbursed', 'expense'),
+	    ('transfers_in', 'equity'), ('transfers_out', 'equity')) t(short, type)
 	LOOP
 		INSERT INTO fl.account (fund_code, short, name, type, currency)
 		VALUES (v.code, a.short, v.code || ':' || a.short, a.type, v.currency);
@@ -1025,8 +1047,6 @@ DECLARE
 	m	int;
 	v_alloc	jsonb := '[]';
 	v_used	bigint := 0;
-	v_cap	numeric;
-	v_disb	numeric;
 BEGIN
 	IF 'partner' = ANY (p.roles) AND NOT (p.roles && ARRAY['admin', 'auditor']) AND
 	    c.partner_id IS DISTINCT FROM p.partner_id THEN
@@ -1045,18 +1065,8 @@ BEGIN
 		  JOIN fl.grant_application g ON g.grant_id = a.grant_id
 		  JOIN fl.region r ON r.region_code = g.region;
 	ELSIF c.status = 'received' THEN
-		SELECT sum(fund_amount) INTO v_cap FROM fl.contribution
-		 WHERE fund_code = f.code AND status = 'received';
-		SELECT coalesce(sum(disbursed), 0) INTO v_disb FROM fl.grant_application
-		 WHERE fund_code = f.code;
-		v_used := floor(c.fund_amount * v_disb / v_cap);
-		SELECT coalesce(jsonb_agg(jsonb_build_object('grant_id', g.grant_id,
-		    'region', r.region, 'region_code', r.region_code, 'category', g.category,
-		    'amount', fl.money_out(floor(c.fund_amount * g.disbursed / v_cap)::bigint, m))
-		    ORDER BY g.seq), '[]')
-		  INTO v_alloc
-		  FROM fl.grant_application g JOIN fl.region r ON r.region_code = g.region
-		 WHERE g.fund_code = f.code AND g.disbursed > 0;
+		-- an endowment's capital is kept: the donor's view is of its earnings share
+		RETURN fl.contribution_json(c, f) || fl.endowment_status(c, f);
 	END IF;
 	RETURN fl.contribution_json(c, f) || jsonb_build_object(
 	    'used', fl.money_out(v_used, m),

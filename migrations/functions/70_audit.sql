@@ -43,14 +43,15 @@ END
 $$;
 
 -- The id of the object a call created, changed or named: <namespace>_id in the result or
--- the params, or a fund's code.
+-- the params, or a fund's transfer's id, or a fund's code.
 CREATE OR REPLACE FUNCTION fl.audit_object(p_method text, p_params jsonb, p_res jsonb)
 RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
 	v_ns	text := split_part(p_method, '.', 1);
 BEGIN
 	RETURN coalesce(p_res->>(v_ns || '_id'), p_params->>(v_ns || '_id'),
-	    CASE WHEN v_ns = 'fund' THEN coalesce(p_res->>'code', p_params->>'code') END);
+	    CASE WHEN v_ns = 'fund' THEN coalesce(p_res->>'transfer_id',
+	        p_params->>'transfer_id', p_res->>'code', p_params->>'code') END);
 END
 $$;
 

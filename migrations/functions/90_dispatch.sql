@@ -191,7 +191,8 @@ BEGIN
 	    coalesce(v_res->>(split_part(p_method, '.', 1) || '_id'),
 	        p_params->>(split_part(p_method, '.', 1) || '_id'),
 	        CASE WHEN p_method LIKE 'fund.%%' THEN
-	            coalesce(v_res->>'code', p_params->>'code') END),
+	            coalesce(v_res->>'transfer_id', p_params->>'transfer_id',
+	                v_res->>'code', p_params->>'code') END),
 	    'ok', v_hash);
 	RETURN jsonb_build_object('result', v_res, 'replayed', false);
 END

@@ -75,9 +75,13 @@ def test_endowment_share_rounded_down(daemon, admin):
     g = _pay_grant(daemon, admin, ap, checker, code, "Kotayk", "0.07")
     sa = _j(daemon, admin, "contribution.status", {"contribution_id": ca})
     sb = _j(daemon, admin, "contribution.status", {"contribution_id": cb})
-    # 600/1000 of 0.07 = 0.042 -> 0.04; 400/1000 of 0.07 = 0.028 -> 0.02 (rounded down)
-    assert (sa["used"], sa["unused"]) == ("0.04", "599.96")
-    assert (sb["used"], sb["unused"]) == ("0.02", "399.98")
+    # 600/1000 of 0.07 = 0.042 -> 0.04; 400/1000 of 0.07 = 0.028 -> 0.02 (rounded down),
+    # used out of the contribution's share of the earnings: the capital is kept whole
+    assert (sa["capital_kept"], sa["earnings_share"], sa["used"], sa["unused"]) == \
+        ("600.00", "0.60", "0.04", "0.56")
+    assert (sb["capital_kept"], sb["earnings_share"], sb["used"], sb["unused"]) == \
+        ("400.00", "0.40", "0.02", "0.38")
+    assert sa["transfers"] == [], sa
     assert sa["allocations"] == [{"grant_id": g, "region": "Kotayk", "region_code": "AM-KT",
                                   "category": "small_business", "amount": "0.04"}]
 

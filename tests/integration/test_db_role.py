@@ -280,7 +280,8 @@ ROLLBACK;
 
 
 def test_a_new_fund_has_zero_figures(env, books):
-    for col in ("received", "earnings", "pledged", "committed", "disbursed"):
+    for col in ("received", "earnings", "pledged", "committed", "disbursed", "transferred_in",
+                "transferred_out"):
         err = refused(env, "INSERT INTO fl.fund (code, name, currency, kind, "
                       "dual_approval_above, %s) VALUES (%s, 'x', 'EUR', 'pass_through', 0, "
                       "5);" % (col, sql_lit(uniq("Z").upper().replace("_", "-")[:32])))

@@ -1,5 +1,7 @@
 """A seeded random walk of ~2,000 ledger operations, valid and invalid, sent in JSON-RPC
-batches, against a model kept in Python integers (docs/ledger.md "Balances": "The
+batches, against a model kept in Python integers; transfers between funds are made in the
+walk's batches and confirmed, cancelled or refused (not covered, maker confirming, confirmed
+twice) by a second admin after each batch (docs/ledger.md "Balances": "The
 integration tests check the maintained figures against the journal after thousands of random
 operations").
 
@@ -27,7 +29,7 @@ from decimal import Decimal
 import pytest
 
 from fl.env import uniq
-from fl.client import Client, new_client
+from fl.client import Client, create_principal, new_client
 from fl.db import sql_lit
 from fl.ledger import (DECIMALS, FUND_ACCOUNTS, account_sums, check_entry, fund_code,
                        fund_entries, fund_journal, fx_minor, minor, money, pages, parse_time,
@@ -60,12 +62,19 @@ class Fund:
     def __init__(self, code, cur, kind):
         self.code, self.cur, self.kind = code, cur, kind
         self.received = self.earnings = self.pledged = 0
-        self.kinds = {"pledge": 0, "receipt": 0, "pledge_cancel": 0, "earnings": 0}
+        self.transferred_in = self.transferred_out = 0
+        self.kinds = {"pledge": 0, "receipt": 0, "pledge_cancel": 0, "earnings": 0,
+                      "transfer_out": 0, "transfer_in": 0}
+
+    def available(self):
+        return ((self.received if self.kind == "pass_through" else 0) + self.earnings
+                + self.transferred_in - self.transferred_out)
 
     def balance(self):
-        avail = (self.received if self.kind == "pass_through" else 0) + self.earnings
         return {"received": self.received, "earnings": self.earnings,
-                "pledged": self.pledged, "committed": 0, "disbursed": 0, "available": avail}
+                "pledged": self.pledged, "committed": 0, "disbursed": 0,
+                "transferred_in": self.transferred_in,
+                "transferred_out": self.transferred_out, "available": self.available()}
 
 
 class Contribution:
@@ -75,9 +84,19 @@ class Contribution:
         self.fund_amount, self.region = fund_amount, region
 
 
+class Transfer:
+    def __init__(self, tid, src, dst, amount, to_amount):
+        self.tid, self.src, self.dst = tid, src, dst
+        self.amount, self.to_amount = amount, to_amount
+        self.status = "pending"
+
+
 class Walk:
-    def __init__(self, api, rng):
+    def __init__(self, api, rng, checker=None):
         self.api = api
+        self.checker = checker      # a second admin: confirms the walk's transfers
+        self.transfers = []
+        self.n_confirm_refusals = 0
         self.rng = rng
         self.funds = []
         self.partners = []
@@ -91,7 +110,7 @@ class Walk:
     def entries(self, fund):
         """The fund's journal entries (fetched once, after the walk)."""
         if fund.code not in self._entries:
-            self._entries[fund.code] = fund_entries(self.api, fund.code)
+            self._entries[fund.code] = fund_entries(self.api, fund.code, FUND_ACCOUNTS)
         return self._entries[fund.code]
 
     # ---------------------------------------------------------------------- value generators
@@ -217,7 +236,101 @@ class Walk:
             return ("partner.create", {"name": "Walk partner " + uniq("p"), "country": "AM",
                                        "kind": rng.choice(["individual", "organisation"])},
                     ("ok", "partner", {}))
+        if x < 0.81:
+            return self.gen_transfer(fund)
         return self.gen_invalid(fund, pledged, settled)
+
+    def gen_transfer(self, src):
+        """fund.transfer from src: to a pass-through fund, at a rate when the currencies
+        differ, of up to about 1.3 times what src has available now (so that some are not
+        covered when confirmed); sometimes to an endowment or to itself (refused)."""
+        rng = self.rng
+        dsts = [f for f in self.funds if f.kind == "pass_through" and f is not src]
+        y = rng.random()
+        if y < 0.05 or not dsts:
+            dst = rng.choice([f for f in self.funds if f.kind == "endowment"] or [src])
+        elif y < 0.08:
+            dst = src
+        else:
+            dst = rng.choice(dsts)
+        top = max(1, src.available() * 13 // 10)
+        units = rng.choice([rng.randint(1, top), rng.randint(1, 1000)])
+        text = self.amount_text(units, src.cur)
+        p = {"from": src.code, "to": dst.code, "amount": text, "memo": "walk " + uniq("t")}
+        rate = None
+        if dst.cur != src.cur:
+            rate = self.rate_for(src.cur, dst.cur)
+            p["fx_rate"] = rate
+        if rng.random() < 0.1:
+            p["idempotency_key"] = uniq("tk")
+        if dst is src:
+            return "fund.transfer", p, ("error", -32602, "to")
+        if dst.kind == "endowment":
+            return "fund.transfer", p, ("error", -32602, "to")
+        to_amount = units if rate is None else fx_minor(text, rate, dst.cur)
+        if to_amount < 1:
+            return "fund.transfer", p, ("error", -32602, "amount")
+        return "fund.transfer", p, ("ok", "transfer", {"src": src, "dst": dst, "units": units,
+                                                        "to": to_amount})
+
+    def run_checks(self):
+        """After a batch of the walk: the maker tries to confirm one of its pending
+        transfers (-32011); the checker confirms most pending ones (each either covered by
+        its source's available balance, which the model knows, or -32010 with that
+        balance), cancels some, and confirms a confirmed one again (-32009)."""
+        rng = self.rng
+        pending = [t for t in self.transfers if t.status == "pending"]
+        if pending and rng.random() < 0.3:
+            t = rng.choice(pending)
+            d = self.api.batch([("fund.transfer_confirm", {"transfer_id": t.tid})])[0]
+            self.n_calls += 1
+            if (d.get("error") or {}).get("code") != -32011:
+                self.problem("fund.transfer_confirm by its maker", t.tid, -32011, d)
+        ops = []
+        for t in pending:
+            y = rng.random()
+            if y < 0.7:
+                ops.append(("fund.transfer_confirm", {"transfer_id": t.tid}, t))
+            elif y < 0.85:
+                ops.append(("fund.transfer_cancel", {"transfer_id": t.tid,
+                                                     "reason": "walk"}, t))
+        done = [t for t in self.transfers if t.status == "confirmed"]
+        if done and rng.random() < 0.5:
+            t = rng.choice(done)
+            ops.insert(rng.randint(0, len(ops)), ("fund.transfer_confirm",
+                                                  {"transfer_id": t.tid}, t))
+        if not ops:
+            return
+        docs = self.checker.batch([(m, p) for m, p, _ in ops])
+        self.n_calls += len(ops)
+        for (m, p, t), d in zip(ops, docs):
+            err = d.get("error") or {}
+            if t.status != "pending":
+                if err.get("code") != -32009:
+                    self.problem(m, p, -32009, d)
+                continue
+            if m == "fund.transfer_cancel":
+                if (d.get("result") or {}).get("status") != "cancelled":
+                    self.problem(m, p, "cancelled", d)
+                t.status = "cancelled"
+                continue
+            avail = t.src.available()
+            if t.amount > avail:
+                self.n_confirm_refusals += 1
+                if err.get("code") != -32010 or (err.get("data") or {}).get("available") != \
+                        money(avail, t.src.cur):
+                    self.problem(m, p, ("error", -32010, money(avail, t.src.cur)), d)
+                continue
+            r = d.get("result") or {}
+            if r.get("status") != "confirmed" or r.get("to_amount") != money(t.to_amount,
+                                                                             t.dst.cur):
+                self.problem(m, p, "confirmed", d)
+                continue
+            t.status = "confirmed"
+            t.src.transferred_out += t.amount
+            t.dst.transferred_in += t.to_amount
+            t.src.kinds["transfer_out"] += 1
+            t.dst.kinds["transfer_in"] += 1
 
     def gen_new_fund(self):
         cur = self.rng.choice(FUND_CURRENCIES)
@@ -379,6 +492,16 @@ class Walk:
             self.funds.append(Fund(params["code"], info["cur"], info["kind"]))
         elif what == "partner":
             self.partners.append(res["partner_id"])
+        elif what == "transfer":
+            src, dst = info["src"], info["dst"]
+            want = {"from": src.code, "to": dst.code, "status": "pending",
+                    "amount": money(info["units"], src.cur), "currency": src.cur,
+                    "to_amount": money(info["to"], dst.cur), "to_currency": dst.cur}
+            if {k: res.get(k) for k in want} != want:
+                self.problem(method, params, want, doc)
+            else:
+                self.transfers.append(Transfer(res["transfer_id"], src, dst, info["units"],
+                                               info["to"]))
         if "idempotency_key" in params:
             self.keyed.append((method, params, res))
 
@@ -408,17 +531,21 @@ class Walk:
             planned = {cid: c.status for cid, c in self.contribs.items()}
             ops = [self.gen(planned) for _ in range(min(BATCH, n_ops - done))]
             self.run_batch(ops)
+            self.run_checks()
             done += len(ops)
 
 
 @pytest.fixture(scope="module")
 def walk(daemon, admin):
     api = Client.api(daemon, admin, timeout=120)
-    w = Walk(api, random.Random(SEED))
+    checker = Client.api(daemon, create_principal(daemon, admin, ["admin"])["token"],
+                         timeout=120)
+    w = Walk(api, random.Random(SEED), checker)
     t0 = time.monotonic()
     w.run(N_OPS)
     w.seconds = time.monotonic() - t0
     yield w
+    checker.close()
     api.close()
 
 
@@ -442,6 +569,14 @@ def test_walk_covers_the_ground(walk):
     assert walk.n_refusals >= 200, walk.n_refusals
     assert len({c.cur for c in walk.contribs.values()}) == len(CONTRIB_CURRENCIES)
     assert len(walk.keyed) >= 10
+    states = [t.status for t in walk.transfers]
+    print("transfers: %d confirmed, %d cancelled, %d pending, %d not covered when confirmed"
+          % (states.count("confirmed"), states.count("cancelled"), states.count("pending"),
+             walk.n_confirm_refusals))
+    assert states.count("confirmed") >= 20 and states.count("cancelled") >= 5, states
+    assert walk.n_confirm_refusals >= 5, walk.n_confirm_refusals
+    assert len({(t.src.cur, t.dst.cur) for t in walk.transfers
+                if t.status == "confirmed" and t.src.cur != t.dst.cur}) >= 3
     assert walk.seconds < 60, "the walk took %.1fs" % walk.seconds
 
 
@@ -475,14 +610,16 @@ def test_balances_equal_journal(walk):
         s = account_sums(es, f.cur)
         a = lambda x: s.get("%s:%s" % (f.code, x), 0)  # noqa: E731
         journal = {"received": -a("contributions"), "earnings": -a("earnings"),
-                   "pledged": a("pledges_receivable")}
+                   "pledged": a("pledges_receivable"), "transferred_in": -a("transfers_in"),
+                   "transferred_out": a("transfers_out")}
         model = {k: f.balance()[k] for k in journal}
         if journal != model:
             bad.append((f.code, "journal", journal, "model", model))
         if a("pledged_contributions") != -a("pledges_receivable"):
             bad.append((f.code, "pledged_contributions", a("pledged_contributions")))
-        if a("cash") != f.received + f.earnings:
-            bad.append((f.code, "cash", a("cash"), f.received + f.earnings))
+        if a("cash") != f.received + f.earnings + f.transferred_in - f.transferred_out:
+            bad.append((f.code, "cash", a("cash"), f.received + f.earnings,
+                        f.transferred_in, f.transferred_out))
     assert not bad, "seed %d: %r" % (SEED, bad)
 
 
@@ -499,14 +636,17 @@ def test_fund_rows_equal_model(env, walk):
     row alone does, and no delta is left behind."""
     codes = ",".join(sql_lit(f.code) for f in walk.funds)
     current = _fund_figures(env, codes, "SELECT (c).code, (c).received, (c).earnings, "
-                            "(c).pledged, (c).committed, (c).disbursed FROM (SELECT "
+                            "(c).pledged, (c).committed, (c).disbursed, (c).transferred_in, "
+                            "(c).transferred_out FROM (SELECT "
                             "fl.fund_current(f) AS c FROM fl.fund f WHERE code IN (%s)) x")
     env.sql("SELECT fl.fund_fold(code) FROM fl.fund WHERE code IN (%s)" % codes)
     rows = _fund_figures(env, codes, "SELECT code, received, earnings, pledged, committed, "
-                         "disbursed FROM fl.fund WHERE code IN (%s)")
+                         "disbursed, transferred_in, transferred_out FROM fl.fund "
+                         "WHERE code IN (%s)")
     for f in walk.funds:
         b = f.balance()
-        want = [b["received"], b["earnings"], b["pledged"], 0, 0]
+        want = [b["received"], b["earnings"], b["pledged"], 0, 0, b["transferred_in"],
+                b["transferred_out"]]
         assert current.get(f.code) == want, (f.code, current.get(f.code), b)
         assert rows.get(f.code) == want, (f.code, rows.get(f.code), b)
     assert env.sql("SELECT count(*) FROM fl.fund_delta WHERE fund_code IN (%s)"
@@ -556,7 +696,8 @@ def test_contributions_equal_model(walk):
 # journal at many points
 
 
-FIGURES = ("received", "earnings", "pledged", "committed", "disbursed", "available")
+FIGURES = ("received", "earnings", "pledged", "committed", "disbursed", "transferred_in",
+           "transferred_out", "available")
 
 
 def _figures(entries, code, kind):
@@ -567,9 +708,10 @@ def _figures(entries, code, kind):
             s[a] += v
     f = {"received": -s["contributions"], "earnings": -s["earnings"],
          "pledged": s["pledges_receivable"], "committed": -s["commitments"],
-         "disbursed": s["grants_disbursed"]}
-    f["available"] = (f["received"] if kind == "pass_through" else 0) + f["earnings"] - \
-        f["committed"] - f["disbursed"]
+         "disbursed": s["grants_disbursed"], "transferred_in": -s["transfers_in"],
+         "transferred_out": s["transfers_out"]}
+    f["available"] = (f["received"] if kind == "pass_through" else 0) + f["earnings"] + \
+        f["transferred_in"] - f["transferred_out"] - f["committed"] - f["disbursed"]
     return f
 
 

@@ -659,6 +659,10 @@ def test_colliding_national_ids_stop_the_migration(env, scratch, tmp_path):
     for n in os.listdir(before):
         if n.endswith(".sql") and n >= "0018":
             os.remove(os.path.join(before, n))
+    # and the repeatable files of what later versioned files add (their triggers need
+    # the tables)
+    for n in ("45_transfers.sql",):
+        os.remove(os.path.join(before, "functions", n))
     name, conf = scratch.db("nid", migrations=before)
     scratch.migrate(conf)
     ins = ("INSERT INTO fl.returnee (returnee_id, full_name, region, returned_from, "

@@ -77,6 +77,17 @@ class World:
         return self.api.ok("disbursement.create", {"grant_id": self.approved(),
                                                    "amount": "1.00"})["disbursement_id"]
 
+    def other_fund(self):
+        """Another pass-through EUR fund: the other side of a transfer."""
+        code = self.code32()
+        self.api.ok("fund.create", {"code": code, "name": "Limits other", "currency": "EUR",
+                                    "kind": "pass_through", "dual_approval_above": "1"})
+        return code
+
+    def transfer(self):
+        return self.api.ok("fund.transfer", {"from": self.fund, "to": self.other_fund(),
+                                             "amount": "1.00", "memo": "m"})["transfer_id"]
+
     def pledge(self):
         return self.api.ok("contribution.pledge", {"partner_id": self.partner,
                                                    "fund": self.fund, "amount": "1.00",
@@ -91,6 +102,11 @@ RECIPES = {
     "fund.balance": lambda w: (w.api, {"code": w.fund}),
     "fund.record_earnings": lambda w: (w.api, {"code": w.fund, "amount": "0.01",
                                                "period": uniq("P"), "note": "n"}),
+    # the param under test is the fund's own code: the other side is another fund
+    "fund.transfer": lambda w: (w.api, {"from": w.other_fund(), "to": w.other_fund(),
+                                        "amount": "1.00", "memo": "m"}),
+    "fund.transfer_cancel": lambda w: (w.api, {"transfer_id": w.transfer(), "reason": "r"}),
+    "fund.transfer_list": lambda w: (w.api, {"fund": w.fund}),
     "partner.create": lambda w: (w.api, {"name": "n", "country": "AM", "kind": "individual",
                                          "email": "a@b"}),
     "contribution.pledge": lambda w: (w.api, {"partner_id": w.partner, "fund": w.fund,

@@ -20,7 +20,8 @@ DECIMALS = {
     "CLF": 4,
 }
 
-BALANCE_KEYS = ("received", "earnings", "pledged", "committed", "disbursed", "available")
+BALANCE_KEYS = ("received", "earnings", "pledged", "committed", "disbursed", "transferred_in",
+                "transferred_out", "available")
 FUND_KEYS = {"code", "name", "currency", "kind", "dual_approval_above", "created_at"}
 PARTNER_KEYS = {"partner_id", "name", "country", "kind", "email", "created_at"}
 CONTRIBUTION_KEYS = {
@@ -30,7 +31,8 @@ CONTRIBUTION_KEYS = {
 }
 ACCOUNTS = ("cash", "pledges_receivable", "pledged_contributions", "contributions", "earnings")
 # All eight accounts of a fund, grants included.
-FUND_ACCOUNTS = ACCOUNTS + ("commitments", "grants_committed", "grants_disbursed")
+FUND_ACCOUNTS = ACCOUNTS + ("commitments", "grants_committed", "grants_disbursed",
+                            "transfers_in", "transfers_out")
 
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
@@ -138,10 +140,13 @@ def balance(api, code, cur):
     return {k: minor(b[k], cur) for k in BALANCE_KEYS}
 
 
-def expected_balance(kind, received=0, earnings=0, pledged=0, committed=0, disbursed=0):
-    avail = (received if kind == "pass_through" else 0) + earnings - committed - disbursed
+def expected_balance(kind, received=0, earnings=0, pledged=0, committed=0, disbursed=0,
+                     transferred_in=0, transferred_out=0):
+    avail = ((received if kind == "pass_through" else 0) + earnings + transferred_in
+             - transferred_out - committed - disbursed)
     return {"received": received, "earnings": earnings, "pledged": pledged,
-            "committed": committed, "disbursed": disbursed, "available": avail}
+            "committed": committed, "disbursed": disbursed, "transferred_in": transferred_in,
+            "transferred_out": transferred_out, "available": avail}
 
 
 def missing_like(real_id):
@@ -297,6 +302,8 @@ def journal_figures(entries, code):
         "pledged": sums["pledges_receivable"],
         "committed": -sums["commitments"],
         "disbursed": sums["grants_disbursed"],
+        "transferred_in": -sums["transfers_in"],
+        "transferred_out": sums["transfers_out"],
         "cash": sums["cash"],
         "grants_committed": sums["grants_committed"],
     }
