@@ -1,0 +1,275 @@
+"""Closed periods (docs/ledger.md, "Closed periods"): period.close asks, an auditor other than
+the asker confirms, and from then on no journal entry, whoever writes it, may carry a value
+date in the closed range; the close's record (closing balances, the digest of the export of
+the closed range) is in the audit trail, signed by the next checkpoint, and the closed range's
+balances and export never change. A database of its own: closing periods in the suite's
+would refuse the old value dates other tests use."""
+
+import hashlib
+import os
+import threading
+import time
+
+import pytest
+
+from fl.client import RpcError, call, create_principal, http_get
+from fl.db import database_overrides, psql, psql_ok
+from fl.env import uniq
+
+
+class Books:
+    pass
+
+
+@pytest.fixture(scope="module")
+def books(env, module_daemon_factory):
+    b = Books()
+    b.db = "periods_%s" % uniq("d").replace("-", "_").lower()
+    env.sql("CREATE DATABASE %s OWNER fund_owner" % b.db)
+    ov = database_overrides(env, b.db)
+    ov["audit"] = {"checkpoint_interval_s": 1}
+    b.conf = env.write_conf(os.path.join(env.dir, "fundd-%s.conf" % b.db), ov)
+    p = env.fundd("migrate", conf=b.conf, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    b.admin = env.principal_add(uniq("padmin"), ["admin"], conf=b.conf)
+    b.daemon = module_daemon_factory("periods", ov)
+    b.auditor = create_principal(b.daemon, b.admin, ["auditor"])["token"]
+    b.auditor2 = create_principal(b.daemon, b.admin, ["auditor"])["token"]
+    b.env = env
+    return b
+
+
+def ok(b, token, method, params=None):
+    return call(b.daemon, token, method, params or {})
+
+
+def err(b, token, method, params, code, reason, field="__any__"):
+    with pytest.raises(RpcError) as e:
+        call(b.daemon, token, method, params)
+    assert e.value.code == code and e.value.data.get("reason") == reason, e.value.error
+    if field != "__any__":
+        assert e.value.data.get("field") == field, e.value.error
+    return e.value.data
+
+
+def sql(b, query):
+    return psql_ok(b.env, query, db=b.db).strip()
+
+
+def new_fund(b, currency="EUR"):
+    code = uniq("PC").upper().replace("_", "-")[:32]
+    ok(b, b.admin, "fund.create", {"code": code, "name": "closing", "currency": currency,
+                                   "kind": "pass_through", "dual_approval_above": "0"})
+    pa = ok(b, b.admin, "partner.create", {"name": "Donor", "country": "AM",
+                                           "kind": "organisation"})["partner_id"]
+    return code, pa
+
+
+def receive(b, code, pa, when, amount="10.00", currency="EUR"):
+    return ok(b, b.admin, "contribution.receive", {"partner_id": pa, "fund": code,
+              "amount": amount, "currency": currency, "received_at": when})
+
+
+def export(b, frm, to, basis=None):
+    q = "/export/ledger?format=csv&to=%s" % to
+    if frm:
+        q += "&from=%s" % frm
+    if basis:
+        q += "&basis=" + basis
+    status, _, body = http_get(b.daemon, q, token=b.admin, timeout=60)
+    assert status == 200, body
+    return body
+
+
+def record_fields(record):
+    lines = record.split("\n")
+    assert lines[0] == "fl-period-close" and lines[-1] == ""
+    f = {}
+    for l in lines[1:-1]:
+        k, v = l.split(" ", 1)
+        if k in ("account", "fund"):
+            f.setdefault(k, []).append(v)
+        else:
+            f[k] = v
+    return f
+
+
+def balances_part(record):
+    return "".join(l + "\n" for l in record.split("\n")
+                   if l.startswith("account ") or l.startswith("fund "))
+
+
+def close(b, until, confirmer=None):
+    pc = ok(b, b.admin, "period.close", {"until": until})
+    return ok(b, confirmer or b.auditor, "period.close_confirm",
+              {"period_id": pc["period_id"]})
+
+
+def test_close_refuses_every_later_entry_dated_in_the_closed_range(books):
+    b = books
+    code, pa = new_fund(b)
+    receive(b, code, pa, "2025-01-10T10:00:00Z", "100.00")
+    ok(b, b.admin, "fund.record_earnings", {"code": code, "amount": "5.00",
+       "period": "2025-01", "value_date": "2025-01-31T23:00:00Z"})
+    pc = ok(b, b.admin, "period.close", {"until": "2025-01-31"})
+    assert pc["status"] == "pending" and pc["until"] == "2025-01-31"
+    assert pc["record"] is None and pc["export_to"] == "2025-02-01"
+    # asking again answers the same close; another day waits for this one
+    assert ok(b, b.admin, "period.close", {"until": "2025-01-31"})["period_id"] == \
+        pc["period_id"]
+    data = err(b, b.admin, "period.close", {"until": "2025-02-28"}, -32009, "close_pending",
+               "until")
+    assert data["period_id"] == pc["period_id"]
+    # nothing is closed while it is pending
+    receive(b, code, pa, "2025-01-20T00:00:00Z", "1.00")
+    # only an auditor confirms, and not the one who asked
+    err(b, b.admin, "period.close_confirm", {"period_id": pc["period_id"]}, -32003,
+        "role_required")
+    done = ok(b, b.auditor, "period.close_confirm", {"period_id": pc["period_id"]})
+    assert done["status"] == "confirmed" and done["decided_at"]
+    assert ok(b, b.auditor2, "period.close_confirm",
+              {"period_id": pc["period_id"]}) == done       # idempotent
+    # every writer is refused a value date in the closed range, naming its param
+    err(b, b.admin, "contribution.receive", {"partner_id": pa, "fund": code,
+        "amount": "1.00", "currency": "EUR", "received_at": "2025-01-31T23:59:59Z"},
+        -32009, "period_closed", "received_at")
+    data = err(b, b.admin, "fund.record_earnings", {"code": code, "amount": "1.00",
+               "period": "2025-01", "value_date": "2024-12-01"}, -32009, "period_closed",
+               "value_date")
+    assert data["closed_until"] == "2025-01-31"
+    err(b, b.admin, "fund.record_earnings", {"code": code, "amount": "1.00",
+        "period": "2025-01"}, -32009, "period_closed", "value_date")  # its period's end
+    # ... even the schema's owner, writing the journal directly
+    p = psql(b.env, "SELECT fl.post(f, 'earnings', 'x', 'x', NULL, ARRAY['cash', "
+             "'earnings'], ARRAY[1, -1]::bigint[], '2025-01-05') FROM fl.fund f "
+             "WHERE code = '%s';" % code, db=b.db)
+    assert p.returncode != 0 and "period_closed" in p.stderr, p.stderr
+    # the open period takes them
+    receive(b, code, pa, "2025-02-01T00:00:00Z", "2.00")
+    # a closed day cannot be closed again
+    err(b, b.admin, "period.close", {"until": "2025-01-15"}, -32009, "already_closed",
+        "until")
+    assert [c["period_id"] for c in ok(b, b.auditor, "period.closes")["closes"]][:1] == \
+        [pc["period_id"]]
+
+
+def test_a_close_covers_a_day_that_has_ended(books):
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    err(books, books.admin, "period.close", {"until": today}, -32602, "day_not_ended",
+        "until")
+    err(books, books.admin, "period.close", {"until": "2025-02-30"}, -32602, "bad_date",
+        "until")
+
+
+def test_the_asker_does_not_confirm_even_as_an_auditor(books):
+    b = books
+    both = create_principal(b.daemon, b.admin, ["admin", "auditor"])["token"]
+    pc = ok(b, both, "period.close", {"until": "2025-02-10"})
+    err(b, both, "period.close_confirm", {"period_id": pc["period_id"]}, -32011, "own_close",
+        "period_id")
+    events = sql(b, "SELECT outcome || ' ' || reason FROM fl.audit_event WHERE method = "
+                 "'period.close_confirm' AND object_id = '%s'" % pc["period_id"])
+    assert events == "refused own_close"
+    dropped = ok(b, b.auditor, "period.close_drop", {"period_id": pc["period_id"]})
+    assert dropped["status"] == "dropped"
+    assert ok(b, b.auditor, "period.close_drop", {"period_id": pc["period_id"]}) == dropped
+    err(b, b.auditor2, "period.close_confirm", {"period_id": pc["period_id"]}, -32009,
+        "wrong_state")
+    err(b, b.auditor, "period.close_get", {"period_id": "pc_00000000000000000000"}, -32004,
+        "period_not_found", "period_id")
+    # a dropped close closes nothing
+    code, pa = new_fund(b)
+    receive(b, code, pa, "2025-02-05T00:00:00Z")
+
+
+def test_the_record_is_the_closed_export_and_balances_signed_into_the_trail(books):
+    b = books
+    code, pa = new_fund(b)
+    receive(b, code, pa, "2025-03-03T08:00:00Z", "40.00")
+    receive(b, code, pa, "2025-03-31T23:59:59.999999Z", "2.50")
+    receive(b, code, pa, "2025-04-01T00:00:00Z", "7.00")       # after the close
+    before = ok(b, b.auditor, "period.closes")["closes"]
+    prev = max(c["until"] for c in before if c["status"] == "confirmed")
+    done = close(b, "2025-03-31")
+    f = record_fields(done["record"])
+    assert f["period_id"] == done["period_id"] and f["until"] == "2025-03-31"
+    assert f["export_from"] == done["export_from"] > prev and \
+        f["export_to"] == done["export_to"] == "2025-04-01"
+    # the digest is of the very bytes GET /export/ledger serves for the closed range
+    body = export(b, done["export_from"], done["export_to"])
+    assert hashlib.sha256(body).hexdigest() == f["export_sha256"]
+    assert int(f["export_rows"]) == body.count(b"\r\n") - 1
+    lines = body.split(b"\r\n")[:-1]
+    assert hashlib.sha256(b"".join(hashlib.sha256(l + b"\r\n").digest() for l in lines)
+                          ).hexdigest() == f["export_rows_sha256"]
+    assert b"40.00" in body and b"2.50" in body and b"7.00" not in body
+    # closing balances: cumulative by value date up to the end of until
+    assert "%s:cash EUR 42.50" % code in f["account"]
+    assert "%s:contributions EUR -42.50" % code in f["account"]
+    assert ("%s EUR received=42.50 earnings=0.00 pledged=0.00 committed=0.00 "
+            "disbursed=0.00" % code) in f["fund"]
+    # its digest is the params_sha256 of an audit event of the confirmer's
+    assert done["record_sha256"] == hashlib.sha256(done["record"].encode()).hexdigest()
+    ev = sql(b, "SELECT method || ' ' || object_id || ' ' || outcome || ' ' || "
+             "encode(params_sha256, 'hex') FROM fl.audit_event WHERE seq = %d"
+             % done["record_seq"])
+    assert ev == "period.close_record %s ok %s" % (done["period_id"], done["record_sha256"])
+    # covered by the next signed checkpoint
+    deadline = time.time() + 20
+    while True:
+        got = ok(b, b.auditor, "period.close_get", {"period_id": done["period_id"]})
+        if got["proof"] is not None or time.time() > deadline:
+            break
+        time.sleep(0.3)
+    proof = got["proof"]
+    assert proof is not None, "no checkpoint covered the close within 20 s"
+    assert proof["events"][0]["seq"] == done["record_seq"]
+    assert proof["checkpoint"]["seq"] == proof["events"][-1]["seq"] >= done["record_seq"]
+    assert proof["prev_hash"] == proof["events"][0]["prev_hash"]
+    assert ok(b, b.auditor, "audit.verify", {})["ok"] is True
+    # later writes, accepted or refused, change neither the closed export nor its balances
+    receive(b, code, pa, "2025-04-02T00:00:00Z", "1.00")
+    err(b, b.admin, "contribution.receive", {"partner_id": pa, "fund": code,
+        "amount": "1.00", "currency": "EUR", "received_at": "2025-03-15T00:00:00Z"},
+        -32009, "period_closed")
+    assert export(b, done["export_from"], done["export_to"]) == body
+    assert sql(b, "SELECT fl.period_balances('2025-04-01T00:00:00Z')") + "\n" == \
+        balances_part(done["record"])
+
+
+def test_writes_in_flight_commit_before_the_close_reads_the_books_or_are_refused(books):
+    """Writers keep receiving money dated on the last day of the range while an auditor
+    confirms its close: each write either is in the close's export (committed first) or is
+    refused with period_closed; none lands in the closed range afterwards."""
+    b = books
+    code, pa = new_fund(b)
+    stop = threading.Event()
+    accepted, refused, other = [], [], []
+
+    def writer():
+        while not stop.is_set():
+            try:
+                accepted.append(receive(b, code, pa, "2025-05-31T12:00:00Z",
+                                        "1.00")["contribution_id"])
+            except RpcError as e:
+                (refused if e.data.get("reason") == "period_closed" else other).append(e)
+                if e.data.get("reason") == "period_closed":
+                    return
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    done = close(b, "2025-05-31")
+    time.sleep(0.5)
+    stop.set()
+    for t in threads:
+        t.join(30)
+    assert not other, other
+    assert len(refused) == 4 and len(accepted) > 4
+    body = export(b, done["export_from"], done["export_to"])
+    assert hashlib.sha256(body).hexdigest() == record_fields(done["record"])["export_sha256"]
+    mine = [l for l in body.split(b"\r\n") if (",%s:cash," % code).encode() in l]
+    assert len(mine) == len(accepted)
+    assert "%s:cash EUR %d.00" % (code, len(accepted)) in \
+        record_fields(done["record"])["account"]
