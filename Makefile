@@ -56,6 +56,8 @@ UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/%)
 # fundctl's offline audit verifier, and what it needs (no daemon objects)
 AV_SRCS		:= clients/audit_verify.c clients/audit_json.c clients/fundctl_util.c
 AV_OBJS		:= $(AV_SRCS:clients/%.c=$(OBJDIR)/ctl_%.o)
+CV_SRCS		:= clients/close_verify.c clients/fundctl_util.c
+CV_OBJS		:= $(CV_SRCS:clients/%.c=$(OBJDIR)/ctl_%.o)
 
 .PHONY: all deps run test unit integration crashtest soak asan bench fuzz schema clean distclean \
 	check-deps
@@ -94,6 +96,9 @@ $(OBJDIR)/test_%: tests/unit/test_%.c $(LIB_OBJS)
 
 $(OBJDIR)/test_audit_verify: tests/unit/test_audit_verify.c $(AV_OBJS)
 	$(CC) $(CFLAGS) -Iclients -o $@ $< $(AV_OBJS) $(LDLIBS) -lcmocka
+
+$(OBJDIR)/test_close_verify: tests/unit/test_close_verify.c $(CV_OBJS)
+	$(CC) $(CFLAGS) -Iclients -o $@ $< $(CV_OBJS) $(LDLIBS) -lcmocka
 
 # the unit tests, and no circle of includes between daemon files or modules
 unit: all $(UNIT_BINS)

@@ -5,6 +5,8 @@
  *	fundctl [options] export ledger --format csv|jsonl [--from D] [--to D]
  *	fundctl [options] export audit [--format jsonl]
  *	fundctl audit verify FILE|- --pubkey KEY
+ *	fundctl [options] ledger export-close PERIOD_ID FILE [--pubkey KEY]
+ *	fundctl ledger verify FILE --pubkey KEY
  *
  * Connection settings come from options, else from FUNDCTL_* environment
  * variables, else from defaults. Exit 0 on success, 1 on a JSON-RPC error
@@ -30,6 +32,7 @@
 #include "fundctl.h"
 #include "fundctl_audit.h"
 #include "fundctl_http.h"
+#include "fundctl_ledger.h"
 #include "fundctl_net.h"
 #include "fundctl_rpc.h"
 
@@ -92,6 +95,8 @@ usage(FILE *f)
 "       fundctl [options] export ledger --format csv|jsonl [--from DATE] [--to DATE]\n"
 "       fundctl [options] export audit [--format jsonl]\n"
 "       fundctl audit verify FILE|- --pubkey KEY\n"
+"       fundctl [options] ledger export-close PERIOD_ID FILE [--pubkey KEY]\n"
+"       fundctl ledger verify FILE --pubkey KEY\n"
 "       fundctl --help | --version\n"
 "\n"
 "Calls a method of the fundd JSON-RPC API and prints its result as JSON,\n"
@@ -114,6 +119,11 @@ usage(FILE *f)
 "the signature of every checkpoint under KEY (a PEM Ed25519 public key,\n"
 "or the private key). It prints \"ok: N events ...\" on stdout, or\n"
 "\"FAIL: line N: what is wrong\" on stderr and exits 1.\n"
+"\n"
+"ledger export-close saves the CSV of the closed range of a confirmed\n"
+"close of a period in FILE and its proof in FILE.close.json, and checks\n"
+"them; ledger verify checks them again, offline, against KEY: \"ok: ...\"\n"
+"on stdout, or \"FAIL: FILE: what is wrong\" on stderr and exit 1.\n"
 "\n"
 "Connection (each falls back to an environment variable):\n"
 "  --url URL           https://host[:port] or https://[v6addr]:port; a path\n"
@@ -530,6 +540,171 @@ cmd_audit(const struct args *a, int *usage_err, char **cause)
 	return fc_audit_verify(a->pos[2], a->val[O_PUBKEY], cause);
 }
 
+/* The result of one call of method with params into *result. */
+static int
+rpc_get(const struct conf *c, const char *method, cJSON *params, cJSON **result,
+    char **cause)
+{
+	struct fc_conn		*conn = NULL;
+	struct fc_http		*h = NULL;
+	struct fc_http_req	 rq;
+	struct fc_buf		 b = { NULL, 0, 0 };
+	char			*req;
+	long			 id = next_request_id++;
+	int			 rc = FC_EXIT_FAIL;
+
+	req = fc_rpc_request(method, params, id);	/* owns params now */
+	if (fc_conn_open(&c->url, &c->tls, c->timeout_s, 1, &conn, cause) == -1)
+		goto out;
+	h = fc_http_new(conn);
+	memset(&rq, 0, sizeof rq);
+	rq.method = "POST";
+	rq.target = "/rpc";
+	rq.authority = c->url.authority;
+	rq.token = c->token;
+	rq.accept = "application/json";
+	rq.content_type = "application/json";
+	rq.body = req;
+	rq.body_len = strlen(req);
+	if (exchange(h, &rq, &b, FC_RESPONSE_MAX, cause) == -1)
+		goto out;
+	rc = fc_rpc_result(fc_http_status(h), fc_http_reason(h), b.data, b.len, id,
+	    result, cause);
+out:
+	fc_buf_free(&b);
+	fc_http_free(h);
+	fc_conn_close(conn);
+	cJSON_free(req);
+	return rc;
+}
+
+/* The ledger export of target, whole, into b. */
+static int
+export_get(const struct conf *c, const char *target, struct fc_buf *b, char **cause)
+{
+	struct fc_conn		*conn = NULL;
+	struct fc_http		*h = NULL;
+	struct fc_http_req	 rq;
+	const char		*d;
+	size_t			 n;
+	int			 status, rc = FC_EXIT_FAIL;
+
+	if (fc_conn_open(&c->url, &c->tls, c->timeout_s, 0, &conn, cause) == -1)
+		goto out;
+	h = fc_http_new(conn);
+	memset(&rq, 0, sizeof rq);
+	rq.method = "GET";
+	rq.target = target;
+	rq.authority = c->url.authority;
+	rq.token = c->token;
+	rq.accept = "*/*";
+	if (fc_http_roundtrip(h, &rq, cause) == -1)
+		goto out;
+	if ((status = fc_http_status(h)) != 200) {
+		fc_cause(cause, "the export answered HTTP %d", status);
+		rc = status == 401 || status == 403 ? FC_EXIT_RPC : FC_EXIT_FAIL;
+		goto out;
+	}
+	for (;;) {
+		if (fc_http_body_next(h, &d, &n, cause) == -1)
+			goto out;
+		if (n == 0)
+			break;
+		fc_buf_add(b, d, n);
+	}
+	if (b->data == NULL)
+		fc_buf_add(b, "", 0);
+	rc = FC_EXIT_OK;
+out:
+	fc_http_free(h);
+	fc_conn_close(conn);
+	return rc;
+}
+
+/* ledger export-close PERIOD_ID FILE: the close with its proof, the CSV of its range. */
+static int
+ledger_export_close(const struct args *a, char **cause)
+{
+	struct conf	 c;
+	struct fc_buf	 target = { NULL, 0, 0 }, csv = { NULL, 0, 0 };
+	cJSON		*params, *close = NULL;
+	const cJSON	*v;
+	const char	*st;
+	int		 rc;
+
+	if (conf_resolve(a, &c, cause) == -1) {
+		conf_free(&c);
+		return FC_EXIT_FAIL;
+	}
+	params = cJSON_CreateObject();
+	cJSON_AddStringToObject(params, "period_id", a->pos[2]);
+	if ((rc = rpc_get(&c, "period.close_get", params, &close, cause)) != FC_EXIT_OK)
+		goto out;
+	rc = FC_EXIT_BAD;
+	st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(close, "status"));
+	if (st == NULL || strcmp(st, "confirmed") != 0) {
+		fc_cause(cause, "the close %s is %s: only a confirmed close has a record",
+		    a->pos[2], st != NULL ? st : "of no status");
+		goto out;
+	}
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(close, "proof"))) {
+		fc_cause(cause, "no signed checkpoint covers the close yet: retry "
+		    "after the next checkpoint");
+		goto out;
+	}
+	fc_buf_addf(&target, "/export/ledger?format=csv&basis=value");
+	v = cJSON_GetObjectItemCaseSensitive(close, "export_from");
+	if (cJSON_IsString(v))
+		add_query(&target, '&', "from", v->valuestring);
+	v = cJSON_GetObjectItemCaseSensitive(close, "export_to");
+	if (!cJSON_IsString(v)) {
+		fc_cause(cause, "the close has no export_to");
+		rc = FC_EXIT_FAIL;
+		goto out;
+	}
+	add_query(&target, '&', "to", v->valuestring);
+	if ((rc = export_get(&c, target.data, &csv, cause)) != FC_EXIT_OK)
+		goto out;
+	rc = fc_ledger_save(a->pos[3], close, &csv, a->val[O_PUBKEY], cause);
+out:
+	cJSON_Delete(close);
+	fc_buf_free(&target);
+	fc_buf_free(&csv);
+	conf_free(&c);
+	return rc;
+}
+
+static int
+cmd_ledger(const struct args *a, int *usage_err, char **cause)
+{
+	*usage_err = 1;
+	if (a->npos < 2)
+		return usage_fail(cause, "ledger needs a subcommand: export-close "
+		    "or verify");
+	if (a->val[O_FORMAT] != NULL || a->val[O_FROM] != NULL ||
+	    a->val[O_TO] != NULL || a->val[O_IDEM] != NULL)
+		return usage_fail(cause, "ledger %s takes only --pubkey and the "
+		    "connection options", a->pos[1]);
+	if (strcmp(a->pos[1], "export-close") == 0) {
+		if (a->npos != 4)
+			return usage_fail(cause, "ledger export-close needs "
+			    "PERIOD_ID and FILE");
+		*usage_err = 0;
+		return ledger_export_close(a, cause);
+	}
+	if (strcmp(a->pos[1], "verify") != 0)
+		return usage_fail(cause, "unknown ledger subcommand '%s': "
+		    "export-close or verify", a->pos[1]);
+	if (a->npos != 3)
+		return usage_fail(cause, "ledger verify needs the FILE to verify "
+		    "(its proof is FILE.close.json)");
+	if (a->val[O_PUBKEY] == NULL || *a->val[O_PUBKEY] == '\0')
+		return usage_fail(cause, "ledger verify needs --pubkey KEY, the "
+		    "PEM public key that signs the checkpoints");
+	*usage_err = 0;
+	return fc_ledger_verify(a->pos[2], a->val[O_PUBKEY], cause);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -554,7 +729,7 @@ main(int argc, char **argv)
 		    FUNDCTL_PROTOCOL, OpenSSL_version(OPENSSL_VERSION));
 		rc = FC_EXIT_OK;
 	} else if (a.npos == 0) {
-		fc_cause(&cause, "missing command: call, export or audit");
+		fc_cause(&cause, "missing command: call, export, audit or ledger");
 		rc = FC_EXIT_FAIL;
 	} else if (strcmp((cmd = a.pos[0]), "call") == 0)
 		rc = cmd_call(&a, &usage_err, &cause);
@@ -562,11 +737,13 @@ main(int argc, char **argv)
 		rc = cmd_export(&a, &usage_err, &cause);
 	else if (strcmp(cmd, "audit") == 0)
 		rc = cmd_audit(&a, &usage_err, &cause);
+	else if (strcmp(cmd, "ledger") == 0)
+		rc = cmd_ledger(&a, &usage_err, &cause);
 	else if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		rc = FC_EXIT_OK;
 	} else {
-		fc_cause(&cause, "unknown command '%s': call, export or audit",
+		fc_cause(&cause, "unknown command '%s': call, export, audit or ledger",
 		    cmd);
 		rc = FC_EXIT_FAIL;
 	}

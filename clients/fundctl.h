@@ -3,8 +3,8 @@
  *
  * fundctl is the thin command-line client of fundd (docs/protocol.md). It is
  * split by subsystem:
- *	fundctl.c	command line, environment, the `call`, `export` and
- *			`audit verify` commands
+ *	fundctl.c	command line, environment, the `call`, `export`,
+ *			`audit verify` and `ledger` commands
  *	fundctl_rpc.c	JSON-RPC params, request and response handling
  *	fundctl_http.c	HTTP/1.1 request and response framing (chunked too)
  *	fundctl_net.c	URL parsing, TCP connect with timeouts, TLS client
@@ -12,6 +12,10 @@
  *	fundctl_audit.c	the `audit verify` command: key, file, verdict
  *	audit_verify.c	offline verifier of audit exports, without I/O
  *	audit_json.c	its strict parser of the export's JSON lines
+ *	fundctl_ledger.c the `ledger verify` command, and the files of
+ *			`ledger export-close`
+ *	close_verify.c	offline check of the CSV of a closed period against
+ *			its proof, without I/O
  *
  * Conventions: functions that can fail return 0 or -1 and, on -1, hand back
  * an allocated one-line `cause` (free it). Allocation wrappers exit on

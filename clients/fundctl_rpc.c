@@ -257,6 +257,13 @@ int
 fc_rpc_response(int status, const char *reason, const char *body,
     size_t len, long id, char **cause)
 {
+	return fc_rpc_result(status, reason, body, len, id, NULL, cause);
+}
+
+int
+fc_rpc_result(int status, const char *reason, const char *body,
+    size_t len, long id, cJSON **result, char **cause)
+{
 	cJSON		*resp = NULL, *err = NULL, *v;
 	char		*r, *snip, *out;
 	int		 rc = FC_EXIT_FAIL;
@@ -314,6 +321,11 @@ fc_rpc_response(int status, const char *reason, const char *body,
 	if ((v = cJSON_GetObjectItemCaseSensitive(resp, "result")) == NULL) {
 		fc_cause(cause, "malformed response: neither result nor "
 		    "error");
+		goto out;
+	}
+	if (result != NULL) {
+		*result = cJSON_DetachItemViaPointer(resp, v);
+		rc = FC_EXIT_OK;
 		goto out;
 	}
 	out = cJSON_Print(v);

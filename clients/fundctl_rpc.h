@@ -42,4 +42,11 @@ char	*fc_rpc_request(const char *method, cJSON *params, long id);
 int	 fc_rpc_response(int status, const char *reason, const char *body,
 	    size_t len, long id, char **cause);
 
+/*
+ * The same checks, but the result is handed back in *result (the caller's
+ * to cJSON_Delete) instead of printed.
+ */
+int	 fc_rpc_result(int status, const char *reason, const char *body,
+	    size_t len, long id, cJSON **result, char **cause);
+
 #endif /* FUNDCTL_RPC_H */

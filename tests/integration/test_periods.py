@@ -273,3 +273,126 @@ def test_writes_in_flight_commit_before_the_close_reads_the_books_or_are_refused
     assert len(mine) == len(accepted)
     assert "%s:cash EUR %d.00" % (code, len(accepted)) in \
         record_fields(done["record"])["account"]
+
+
+@pytest.fixture(scope="module")
+def saved(books, tmp_path_factory):
+    """A confirmed close exported with fundctl: (path, its proof's path, the close)."""
+    b = books
+    code, pa = new_fund(b)
+    receive(b, code, pa, "2025-06-02T00:00:00Z", "11.00")
+    receive(b, code, pa, "2025-06-03T00:00:00Z", "12.00")
+    ok(b, b.admin, "fund.record_earnings", {"code": code, "amount": "0.50",
+       "period": "2025-06", "note": 'a "quoted", note'})
+    done = close(b, "2025-06-30")
+    path = str(tmp_path_factory.mktemp("close") / "books.csv")
+    deadline = time.time() + 20
+    while True:
+        p = fundctl_of(b, "ledger", "export-close", done["period_id"], path)
+        if p.returncode == 0 or "retry after the next checkpoint" not in p.stderr or \
+                time.time() > deadline:
+            break
+        time.sleep(0.5)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.startswith("ok: %s is the closed books of %s" % (path, done["period_id"]))
+    return path, path + ".close.json", done
+
+
+def fundctl_of(b, *args):
+    from fl.env import fundctl
+    return fundctl("--url", b.daemon.url, "--cacert", b.env.ca, "--token", b.admin, *args,
+                   timeout=60)
+
+
+def pubkey(b):
+    return os.path.join(b.env.tls, "audit-ed25519.pub")
+
+
+def verify(b, path):
+    from fl.env import fundctl
+    return fundctl("ledger", "verify", path, "--pubkey", pubkey(b))
+
+
+def tampered(saved, tmp_path, edit, proof_edit=None):
+    """A copy of the saved export, its lines (with CRLF) passed through edit."""
+    import json
+    path, proof, _ = saved
+    lines = open(path, "rb").read().split(b"\r\n")[:-1]
+    out = str(tmp_path / "t.csv")
+    with open(out, "wb") as f:
+        f.write(b"".join(l + b"\r\n" for l in edit(lines)))
+    doc = json.load(open(proof))
+    if proof_edit:
+        proof_edit(doc)
+    with open(out + ".close.json", "w") as f:
+        json.dump(doc, f)
+    return out
+
+
+def test_fundctl_verifies_the_export_of_a_closed_period_offline(books, saved):
+    path, proof, done = saved
+    body = open(path, "rb").read()
+    assert body == export(books, done["export_from"], done["export_to"])
+    p = verify(books, path)
+    assert p.returncode == 0, p.stderr
+    assert "ok: %s is the closed books of %s (value dates up to 2025-06-30)" % (
+        path, done["period_id"]) in p.stdout
+
+
+@pytest.mark.parametrize("edit,want", [
+    (lambda ls: ls[:2] + [ls[2].replace(b"11.00", b"11.01")] + ls[3:],
+     "line 3 (je_%s): not as in the closed books: altered"),
+    (lambda ls: ls[:3] + [ls[2]] + ls[3:],
+     "line 4 (je_%s): not in the closed books here: added (a copy of their line 3)"),
+    (lambda ls: ls[:3] + [ls[2].replace(b"11.00", b"99.00")] + ls[3:],
+     "line 4 (je_%s): not as in the closed books: added or altered"),
+    (lambda ls: ls + [ls[-1]], "not in the closed books: added after their last row"),
+    (lambda ls: ls[:2] + ls[3:], "line 3 (je_%s): a row of the closed books is missing "
+     "before it (removed)"),
+    (lambda ls: ls[:-1], "rows of the closed books are missing from it (removed)"),
+    (lambda ls: ls[:1] + [ls[2], ls[1]] + ls[3:], "line 2 (je_%s): out of order: the "
+     "closed books have it at line 3 (rows reordered)"),
+])
+def test_fundctl_names_the_altered_added_removed_or_reordered_row(books, saved, tmp_path,
+                                                                   edit, want):
+    lines = open(saved[0], "rb").read().split(b"\r\n")[:-1]
+    out = tampered(saved, tmp_path, edit)
+    p = verify(books, out)
+    assert p.returncode == 1, p.stdout + p.stderr
+    first = edit(lines)
+    if "%s" in want:
+        n = int(want.split(" ", 2)[1])
+        want = want % first[n - 1].split(b",")[0].decode()[3:]
+    assert want in p.stderr, p.stderr
+
+
+def test_fundctl_refuses_a_forged_proof_or_another_key(books, saved, tmp_path):
+    import subprocess
+
+    def record(doc):
+        doc["record"] = doc["record"].replace(" EUR 11.00", " EUR 11.01").replace(
+            "export_rows ", "export_rows 1")
+
+    p = verify(books, tampered(saved, tmp_path, lambda ls: ls, record))
+    assert p.returncode == 1 and "the close record does not match its audit event" in \
+        p.stderr, p.stderr
+
+    def rows(doc):
+        doc["rows_sha256"][2] = doc["rows_sha256"][1]
+
+    p = verify(books, tampered(saved, tmp_path, lambda ls: ls[:2] + ls[3:], rows))
+    assert p.returncode == 1 and "row digests are not the close's" in p.stderr, p.stderr
+
+    def event(doc):
+        doc["events"][-1]["at"] = doc["events"][-1]["at"].replace("2", "3", 1)
+
+    p = verify(books, tampered(saved, tmp_path, lambda ls: ls, event))
+    assert p.returncode == 1 and "was altered" in p.stderr, p.stderr
+    other = str(tmp_path / "other.pem")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", other],
+                   check=True, capture_output=True)
+    from fl.env import fundctl
+    p = fundctl("ledger", "verify", saved[0], "--pubkey", other)
+    assert p.returncode == 1 and "signature does not verify" in p.stderr, p.stderr
+    p = fundctl("ledger", "verify", str(tmp_path / "none.csv"), "--pubkey", other)
+    assert p.returncode == 2 and "cannot open" in p.stderr, p.stderr
