@@ -3,6 +3,7 @@
  *
  *	fundctl [options] call METHOD [name=value | name:=JSON ...]
  *	fundctl [options] export ledger --format csv|jsonl [--from D] [--to D]
+ *	    [--basis value|recorded]
  *	fundctl [options] export audit [--format jsonl]
  *	fundctl audit verify FILE|- --pubkey KEY
  *	fundctl [options] ledger export-close PERIOD_ID FILE [--pubkey KEY]
@@ -41,7 +42,7 @@
 enum opt_id {
 	O_URL, O_TOKEN, O_CERT, O_KEY, O_CACERT, O_TIMEOUT,	/* connection */
 	O_IDEM,							/* call */
-	O_FORMAT, O_FROM, O_TO,					/* export */
+	O_FORMAT, O_FROM, O_TO, O_BASIS,			/* export */
 	O_PUBKEY,						/* audit verify */
 	O_HELP, O_VERSION,
 	O__COUNT
@@ -62,6 +63,7 @@ static const struct optdef {
 	{ "--format",		O_FORMAT,	1 },
 	{ "--from",		O_FROM,		1 },
 	{ "--to",		O_TO,		1 },
+	{ "--basis",		O_BASIS,	1 },
 	{ "--pubkey",		O_PUBKEY,	1 },
 	{ "--help",		O_HELP,		0 },
 	{ "-h",			O_HELP,		0 },
@@ -93,6 +95,7 @@ usage(FILE *f)
 "usage: fundctl [options] call METHOD [name=value | name:=JSON ...]\n"
 "       fundctl [options] call METHOD [-] < params.json\n"
 "       fundctl [options] export ledger --format csv|jsonl [--from DATE] [--to DATE]\n"
+"           [--basis value|recorded]\n"
 "       fundctl [options] export audit [--format jsonl]\n"
 "       fundctl audit verify FILE|- --pubkey KEY\n"
 "       fundctl [options] ledger export-close PERIOD_ID FILE [--pubkey KEY]\n"
@@ -113,6 +116,8 @@ usage(FILE *f)
 "\n"
 "Options of export:\n"
 "  --format csv|jsonl  --from YYYY-MM-DD  --to YYYY-MM-DD (ledger only)\n"
+"  --basis value|recorded  from and to select by value date (the default)\n"
+"                      or by the time entries were recorded (ledger only)\n"
 "\n"
 "audit verify checks an export of the audit trail (FILE, or - for stdin)\n"
 "without the daemon: every event's hash, the chain of prev_hash links, and\n"
@@ -326,9 +331,9 @@ cmd_call(const struct args *a, int *usage_err, char **cause)
 	if (*method == '\0')
 		return usage_fail(cause, "empty METHOD");
 	if (a->val[O_FORMAT] != NULL || a->val[O_FROM] != NULL ||
-	    a->val[O_TO] != NULL)
-		return usage_fail(cause, "--format, --from and --to are options "
-		    "of export");
+	    a->val[O_TO] != NULL || a->val[O_BASIS] != NULL)
+		return usage_fail(cause, "--format, --from, --to and --basis are "
+		    "options of export");
 	if (a->val[O_PUBKEY] != NULL)
 		return usage_fail(cause, "--pubkey is an option of audit "
 		    "verify");
@@ -459,9 +464,10 @@ cmd_export(const struct args *a, int *usage_err, char **cause)
 		if (strcmp(format, "jsonl") != 0)
 			return usage_fail(cause, "export audit supports --format "
 			    "jsonl only");
-		if (a->val[O_FROM] != NULL || a->val[O_TO] != NULL)
-			return usage_fail(cause, "export audit takes no --from "
-			    "or --to: it exports the whole trail");
+		if (a->val[O_FROM] != NULL || a->val[O_TO] != NULL ||
+		    a->val[O_BASIS] != NULL)
+			return usage_fail(cause, "export audit takes no --from, "
+			    "--to or --basis: it exports the whole trail");
 	} else
 		return usage_fail(cause, "cannot export '%s': choose ledger or "
 		    "audit", what);
@@ -476,6 +482,8 @@ cmd_export(const struct args *a, int *usage_err, char **cause)
 		add_query(&target, '&', "from", a->val[O_FROM]);
 	if (a->val[O_TO] != NULL)
 		add_query(&target, '&', "to", a->val[O_TO]);
+	if (a->val[O_BASIS] != NULL)
+		add_query(&target, '&', "basis", a->val[O_BASIS]);
 
 	*usage_err = 0;
 	/* An export may take long: only each socket operation times out. */
@@ -534,7 +542,8 @@ cmd_audit(const struct args *a, int *usage_err, char **cause)
 		return usage_fail(cause, "audit verify needs --pubkey KEY, the "
 		    "PEM public key that signs the checkpoints");
 	if (a->val[O_FORMAT] != NULL || a->val[O_FROM] != NULL ||
-	    a->val[O_TO] != NULL || a->val[O_IDEM] != NULL)
+	    a->val[O_TO] != NULL || a->val[O_IDEM] != NULL ||
+	    a->val[O_BASIS] != NULL)
 		return usage_fail(cause, "audit verify takes only --pubkey");
 	*usage_err = 0;
 	return fc_audit_verify(a->pos[2], a->val[O_PUBKEY], cause);
@@ -682,7 +691,8 @@ cmd_ledger(const struct args *a, int *usage_err, char **cause)
 		return usage_fail(cause, "ledger needs a subcommand: export-close "
 		    "or verify");
 	if (a->val[O_FORMAT] != NULL || a->val[O_FROM] != NULL ||
-	    a->val[O_TO] != NULL || a->val[O_IDEM] != NULL)
+	    a->val[O_TO] != NULL || a->val[O_IDEM] != NULL ||
+	    a->val[O_BASIS] != NULL)
 		return usage_fail(cause, "ledger %s takes only --pubkey and the "
 		    "connection options", a->pos[1]);
 	if (strcmp(a->pos[1], "export-close") == 0) {

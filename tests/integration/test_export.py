@@ -223,6 +223,25 @@ def test_fundctl_export(env, daemon, admin, book):
     assert len(_rows_csv(p.stdout, book)) == 4
 
 
+def test_fundctl_export_by_value_date_or_recording_time(env, daemon, admin):
+    import subprocess
+    code = uniq("EXF").upper().replace("_", "-")[:32]
+    call(daemon, admin, "fund.create", {"code": code, "name": "fundctl basis",
+         "currency": "EUR", "kind": "pass_through", "dual_approval_above": "0"})
+    pa = call(daemon, admin, "partner.create", {"name": "Dated", "country": "AM",
+              "kind": "organisation"})["partner_id"]
+    call(daemon, admin, "contribution.receive", {"partner_id": pa, "fund": code,
+         "amount": "3.00", "currency": "EUR", "received_at": "2026-09-30T10:00:00Z"})
+    base = [FUNDCTL, "--url", daemon.url, "--cacert", env.ca, "--token", admin, "export",
+            "ledger", "--format", "csv", "--from", "2026-09-30", "--to", "2026-10-01"]
+    p = subprocess.run(base, capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert len(_rows_csv(p.stdout, code)) == 2
+    p = subprocess.run(base + ["--basis", "recorded"], capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert _rows_csv(p.stdout, code) == []
+
+
 def test_export_connection_refused_is_a_clean_503(env, daemon_factory, admin):
     """The export fails before anything was sent: the client gets a 503, not a dropped
     connection, and the daemon keeps serving. (The daemon here logs in as a role that may
