@@ -173,6 +173,24 @@ def test_a_batch_keeps_the_receipts_of_the_open_period(books):
         docs[1]["error"]["data"]["reason"] == "period_closed", docs[1]
 
 
+def test_a_payment_dated_in_a_closed_period_is_refused(books):
+    from fl.client import new_client
+    from fl.grants import approved_grant, confirm, create, funded_fund
+    b = books
+    if not any(c["status"] == "confirmed"
+               for c in ok(b, b.auditor, "period.closes")["closes"]):
+        close(b, "2025-01-31")      # when run on its own
+    maker = new_client(b.daemon, b.admin, ["admin"], "maker")
+    checker = new_client(b.daemon, b.admin, ["admin"], "checker")
+    approver = new_client(b.daemon, b.admin, ["approver"], "approver")
+    g = approved_grant(maker, approver, funded_fund(maker), "10.00")
+    d = create(maker, g, "10.00")
+    err(b, checker.token, "disbursement.confirm", {"disbursement_id": d["disbursement_id"],
+        "bank_ref": "B1", "paid_at": "2025-01-15T10:00:00Z"}, -32009, "period_closed",
+        "paid_at")
+    assert confirm(checker, d, paid_at="2026-01-15T10:00:00Z")["status"] == "paid"
+
+
 def test_a_close_covers_a_day_that_has_ended(books):
     today = time.strftime("%Y-%m-%d", time.gmtime())
     err(books, books.admin, "period.close", {"until": today}, -32602, "day_not_ended",
