@@ -121,28 +121,41 @@ static void ex_copy(struct export *);
 static void
 ex_unescape(const char *row, size_t n, struct evbuffer *out)
 {
-	size_t	i, start = 0;
-	char	c;
+	const char	*p = row, *end, *bs;
+	char		 c;
 
 	if (n > 0 && row[n - 1] == '\n')
 		n--;
-	for (i = 0; i < n; i++) {
-		if (row[i] != '\\' || i + 1 == n)
-			continue;
-		evbuffer_add(out, row + start, i - start);
-		switch (row[++i]) {
-		case 'b': c = '\b'; break;
-		case 'f': c = '\f'; break;
-		case 'n': c = '\n'; break;
-		case 'r': c = '\r'; break;
-		case 't': c = '\t'; break;
-		case 'v': c = '\v'; break;
-		default: c = row[i]; break;	/* "\\" */
+	end = row + n;
+	while ((bs = memchr(p, '\\', (size_t)(end - p))) != NULL && bs + 1 < end) {
+		evbuffer_add(out, p, (size_t)(bs - p));
+		switch (bs[1]) {
+		case 'b':
+			c = '\b';
+			break;
+		case 'f':
+			c = '\f';
+			break;
+		case 'n':
+			c = '\n';
+			break;
+		case 'r':
+			c = '\r';
+			break;
+		case 't':
+			c = '\t';
+			break;
+		case 'v':
+			c = '\v';
+			break;
+		default:
+			c = bs[1];	/* "\\" */
+			break;
 		}
 		evbuffer_add(out, &c, 1);
-		start = i + 1;
+		p = bs + 2;
 	}
-	evbuffer_add(out, row + start, n - start);
+	evbuffer_add(out, p, (size_t)(end - p));
 }
 
 /* Send what libpq holds; wait for writability only while something is left (a socket is
