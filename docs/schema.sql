@@ -1517,7 +1517,9 @@ CREATE FUNCTION api.period_close_confirm(p fl.principal, params jsonb, ctx jsonb
 DECLARE
 	c	fl.period_close;
 	v_prev	date;
+	v_from	timestamptz;
 	v_to	timestamptz;
+	v_bal	text;
 	d	record;
 	v_rec	text;
 	v_sha	bytea;
@@ -1538,14 +1540,25 @@ BEGIN
 		PERFORM fl.rpc_error(-32011, 'own_close', 'period_id',
 		    'a close is confirmed by another principal than the one who asked for it');
 	END IF;
-	-- every journal write in flight commits first; later ones wait for this one
-	PERFORM pg_advisory_xact_lock(7346519, fl.period_lock_key());
 	SELECT max(until) INTO v_prev FROM fl.period_close WHERE status = 'confirmed';
 	IF v_prev >= c.until THEN
 		PERFORM fl.rpc_error(-32009, 'already_closed', 'period_id');
 	END IF;
+	v_from := (v_prev + 1)::timestamp AT TIME ZONE 'UTC';
 	v_to := (c.until + 1)::timestamp AT TIME ZONE 'UTC';
-	d := fl.ledger_export_digest((v_prev + 1)::timestamp AT TIME ZONE 'UTC', v_to);
+	-- the books as committed now, read before the lock so that writers wait only for
+	-- the check below; earlier periods are closed, so only the range can still grow
+	d := fl.ledger_export_digest(v_from, v_to);
+	v_bal := fl.period_balances(v_to);
+	-- every journal write in flight commits first; later ones wait for this one
+	PERFORM pg_advisory_xact_lock(7346519, fl.period_lock_key());
+	-- entries are append-only and an entry's postings are written in its transaction:
+	-- the same number of entries in the range is the same books; else read them again
+	IF (SELECT count(*) FROM fl.journal_entry e WHERE e.value_at >= coalesce(v_from,
+	    '-infinity') AND e.value_at < v_to) <> d.entries THEN
+		d := fl.ledger_export_digest(v_from, v_to);
+		v_bal := fl.period_balances(v_to);
+	END IF;
 	c.status := 'confirmed';
 	c.decided_by := p.principal_id;
 	c.decided_at := now();
@@ -1559,8 +1572,7 @@ BEGIN
 	    'export_to ' || to_char(c.until + 1, 'YYYY-MM-DD') || E'\n' ||
 	    'export_rows ' || d.rows || E'\n' ||
 	    'export_sha256 ' || encode(d.sha, 'hex') || E'\n' ||
-	    'export_rows_sha256 ' || encode(d.rows_sha, 'hex') || E'\n' ||
-	    fl.period_balances(v_to);
+	    'export_rows_sha256 ' || encode(d.rows_sha, 'hex') || E'\n' || v_bal;
 	v_sha := sha256(convert_to(v_rec, 'UTF8'));
 	-- the record's event, as fl.audit_record() writes one: the transaction id first
 	PERFORM pg_current_xact_id();
@@ -3853,14 +3865,15 @@ ALTER FUNCTION fl.grant_rule_guard() OWNER TO fund_owner;
 -- Name: ledger_export_digest(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
-CREATE FUNCTION fl.ledger_export_digest(p_from timestamp with time zone, p_to timestamp with time zone, OUT rows bigint, OUT sha bytea, OUT rows_sha bytea) RETURNS record
+CREATE FUNCTION fl.ledger_export_digest(p_from timestamp with time zone, p_to timestamp with time zone, OUT rows bigint, OUT sha bytea, OUT rows_sha bytea, OUT entries bigint) RETURNS record
     LANGUAGE sql STABLE
     AS $$
 	SELECT count(*) - 1,
 	       sha256(convert_to(string_agg(u.line || E'\r\n', '' ORDER BY u.k, u.entry_id,
 		   u.seq), 'UTF8')),
 	       sha256(string_agg(sha256(convert_to(u.line || E'\r\n', 'UTF8')), ''::bytea
-		   ORDER BY u.k, u.entry_id, u.seq))
+		   ORDER BY u.k, u.entry_id, u.seq)),
+	       count(DISTINCT u.entry_id) FILTER (WHERE u.k = 1)
 	  FROM (SELECT 0 AS k, 0::bigint AS entry_id, 0::smallint AS seq, h.line
 		  FROM fl.ledger_export_header h
 		UNION ALL
@@ -3869,7 +3882,7 @@ CREATE FUNCTION fl.ledger_export_digest(p_from timestamp with time zone, p_to ti
 $$;
 
 
-ALTER FUNCTION fl.ledger_export_digest(p_from timestamp with time zone, p_to timestamp with time zone, OUT rows bigint, OUT sha bytea, OUT rows_sha bytea) OWNER TO fund_owner;
+ALTER FUNCTION fl.ledger_export_digest(p_from timestamp with time zone, p_to timestamp with time zone, OUT rows bigint, OUT sha bytea, OUT rows_sha bytea, OUT entries bigint) OWNER TO fund_owner;
 
 --
 -- Name: limit_in(jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -7315,10 +7328,10 @@ REVOKE ALL ON FUNCTION fl.grant_rule_guard() FROM PUBLIC;
 
 
 --
--- Name: FUNCTION ledger_export_digest(p_from timestamp with time zone, p_to timestamp with time zone, OUT rows bigint, OUT sha bytea, OUT rows_sha bytea); Type: ACL; Schema: fl; Owner: fund_owner
+-- Name: FUNCTION ledger_export_digest(p_from timestamp with time zone, p_to timestamp with time zone, OUT rows bigint, OUT sha bytea, OUT rows_sha bytea, OUT entries bigint); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-REVOKE ALL ON FUNCTION fl.ledger_export_digest(p_from timestamp with time zone, p_to timestamp with time zone, OUT rows bigint, OUT sha bytea, OUT rows_sha bytea) FROM PUBLIC;
+REVOKE ALL ON FUNCTION fl.ledger_export_digest(p_from timestamp with time zone, p_to timestamp with time zone, OUT rows bigint, OUT sha bytea, OUT rows_sha bytea, OUT entries bigint) FROM PUBLIC;
 
 
 --

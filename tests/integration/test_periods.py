@@ -275,7 +275,39 @@ def test_the_record_is_the_closed_export_and_balances_signed_into_the_trail(book
         balances_part(done["record"])
 
 
-def test_writes_in_flight_commit_before_the_close_reads_the_books_or_are_refused(books):
+def test_a_write_in_flight_in_the_range_is_waited_for_and_in_the_record(books):
+    """A transaction that wrote an entry dated in the range and has not committed when the
+    close is confirmed: the confirmation waits for it and its record holds the entry."""
+    import subprocess
+    from fl.db import dsn_of, psql_bin
+    b = books
+    code, pa = new_fund(b)
+    receive(b, code, pa, "2025-04-10T00:00:00Z", "5.00")
+    pc = ok(b, b.admin, "period.close", {"until": "2025-04-30"})
+    d = dsn_of(b.env.conf)
+    slow = subprocess.Popen(
+        [psql_bin(), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", d["host"], "-p",
+         d["port"], "-U", "fund_owner", "-d", b.db],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    slow.stdin.write("BEGIN;\nSELECT fl.post(f, 'earnings', 'in flight', 'x', NULL, "
+                     "ARRAY['cash', 'earnings'], ARRAY[700, -700]::bigint[], "
+                     "'2025-04-20') FROM fl.fund f WHERE code = '%s';\n"
+                     "SELECT pg_sleep(1.2);\nCOMMIT;\n" % code)
+    slow.stdin.close()
+    time.sleep(0.4)
+    t0 = time.time()
+    done = ok(b, b.auditor, "period.close_confirm", {"period_id": pc["period_id"]})
+    waited = time.time() - t0
+    assert slow.wait(30) == 0, slow.stderr.read()
+    assert waited > 0.5, waited
+    assert "%s:cash EUR 12.00" % code in record_fields(done["record"])["account"]
+    body = export(b, done["export_from"], done["export_to"])
+    assert b",in flight," in body
+    assert hashlib.sha256(body).hexdigest() == record_fields(done["record"])["export_sha256"]
+
+
+@pytest.mark.parametrize("day", ["2025-05-10", "2025-05-20", "2025-05-31"])
+def test_writes_in_flight_commit_before_the_close_reads_the_books_or_are_refused(books, day):
     """Writers keep receiving money dated on the last day of the range while an auditor
     confirms its close: each write either is in the close's export (committed first) or is
     refused with period_closed; none lands in the closed range afterwards."""
@@ -288,7 +320,7 @@ def test_writes_in_flight_commit_before_the_close_reads_the_books_or_are_refused
         # until refused (the close is confirmed by then), or the test gives up
         while not stop.is_set():
             try:
-                accepted.append(receive(b, code, pa, "2025-05-31T12:00:00Z",
+                accepted.append(receive(b, code, pa, day + "T12:00:00Z",
                                         "1.00")["contribution_id"])
             except RpcError as e:
                 (refused if e.data.get("reason") == "period_closed" else other).append(e)
@@ -298,7 +330,7 @@ def test_writes_in_flight_commit_before_the_close_reads_the_books_or_are_refused
     for t in threads:
         t.start()
     time.sleep(1.0)
-    done = close(b, "2025-05-31")
+    done = close(b, day)
     for t in threads:
         t.join(60)
     stop.set()
