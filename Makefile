@@ -12,8 +12,8 @@
 #   make asan       the same tests with AddressSanitizer and UndefinedBehaviorSanitizer builds
 #   make bench      benchmarks (docs/benchmarks.md)
 #   make schema     write docs/schema.sql: the schema a fresh database gets from migrations/
-#   make fuzz       libFuzzer on the request path, money and value checks, and the audit
-#                   verifier, each for FUZZ_SECONDS (default 60)
+#   make fuzz       libFuzzer on the request path, money and value checks, the audit
+#                   verifier and the closed-period check, each for FUZZ_SECONDS (default 60)
 #   make clean
 
 VERSION		:= 0.1.0
@@ -56,6 +56,8 @@ UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/%)
 # fundctl's offline audit verifier, and what it needs (no daemon objects)
 AV_SRCS		:= clients/audit_verify.c clients/audit_json.c clients/fundctl_util.c
 AV_OBJS		:= $(AV_SRCS:clients/%.c=$(OBJDIR)/ctl_%.o)
+CV_SRCS		:= clients/close_verify.c clients/fundctl_util.c
+CV_OBJS		:= $(CV_SRCS:clients/%.c=$(OBJDIR)/ctl_%.o)
 
 .PHONY: all deps run test unit integration crashtest soak asan bench fuzz schema clean distclean \
 	check-deps
@@ -99,6 +101,9 @@ $(OBJDIR)/test_audit_verify: tests/unit/test_audit_verify.c $(AV_OBJS)
 TBL_OBJS	:= $(OBJDIR)/ctl_fundctl_ledger.o $(OBJDIR)/ctl_fundctl_util.o
 $(OBJDIR)/test_fundctl_ledger: tests/unit/test_fundctl_ledger.c $(TBL_OBJS)
 	$(CC) $(CFLAGS) -Iclients -o $@ $< $(TBL_OBJS) $(LDLIBS) -lcmocka
+
+$(OBJDIR)/test_close_verify: tests/unit/test_close_verify.c $(CV_OBJS)
+	$(CC) $(CFLAGS) -Iclients -o $@ $< $(CV_OBJS) $(LDLIBS) -lcmocka
 
 # the unit tests, and no circle of includes between daemon files or modules
 unit: all $(UNIT_BINS)
@@ -188,18 +193,29 @@ bin/fuzz_audit_verify: tests/fuzz/fuzz_audit_verify.c $(AV_SRCS) clients/*.h
 	    -Iclients $(PKG_CFLAGS) -o $@ tests/fuzz/fuzz_audit_verify.c $(AV_SRCS) \
 	    $(PKG_LIBS)
 
+bin/fuzz_close_verify: tests/fuzz/fuzz_close_verify.c $(CV_SRCS) clients/*.h
+	@mkdir -p bin
+	clang -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	    -Iclients $(PKG_CFLAGS) -o $@ tests/fuzz/fuzz_close_verify.c $(CV_SRCS) \
+	    $(PKG_LIBS) -lm
+
 fuzz: deps
-	@$(MAKE) --no-print-directory bin/fuzz_request bin/fuzz_audit_verify bin/fuzz_money
-	@mkdir -p var/fuzz/corpus var/fuzz/corpus_audit var/fuzz/corpus_money
+	@$(MAKE) --no-print-directory bin/fuzz_request bin/fuzz_audit_verify bin/fuzz_money \
+	    bin/fuzz_close_verify
+	@mkdir -p var/fuzz/corpus var/fuzz/corpus_audit var/fuzz/corpus_money \
+	    var/fuzz/corpus_close
 	@cp -n tests/fuzz/corpus/* var/fuzz/corpus/ 2>/dev/null || true
 	@cp -n tests/fuzz/corpus_audit/* var/fuzz/corpus_audit/ 2>/dev/null || true
 	@cp -n tests/fuzz/corpus_money/* var/fuzz/corpus_money/ 2>/dev/null || true
+	@cp -n tests/fuzz/corpus_close/* var/fuzz/corpus_close/ 2>/dev/null || true
 	bin/fuzz_request -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=5 \
 	    -artifact_prefix=var/fuzz/ var/fuzz/corpus
 	bin/fuzz_audit_verify -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
 	    -timeout=5 -artifact_prefix=var/fuzz/audit- var/fuzz/corpus_audit
 	bin/fuzz_money -max_total_time=$(FUZZ_SECONDS) -max_len=255 -timeout=5 \
 	    -artifact_prefix=var/fuzz/money- var/fuzz/corpus_money
+	bin/fuzz_close_verify -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=5 \
+	    -artifact_prefix=var/fuzz/close- var/fuzz/corpus_close
 
 clean:
 	rm -rf build bin

@@ -3,10 +3,13 @@
  *
  *	fundctl [options] call METHOD [name=value | name:=JSON ...]
  *	fundctl [options] export ledger --format csv|jsonl [--from D] [--to D]
+ *	    [--basis value|recorded]
  *	fundctl [options] export audit [--format jsonl]
  *	fundctl [options] ledger trial-balance [--fund F] [--currency C]
  *	    [--as-of D | --from D --to D] [--basis value|recorded]
  *	fundctl audit verify FILE|- --pubkey KEY
+ *	fundctl [options] ledger export-close PERIOD_ID FILE [--pubkey KEY]
+ *	fundctl ledger verify FILE --pubkey KEY
  *
  * Connection settings come from options, else from FUNDCTL_* environment
  * variables, else from defaults. Exit 0 on success, 1 on a JSON-RPC error
@@ -31,6 +34,7 @@
 
 #include "fundctl.h"
 #include "fundctl_audit.h"
+#include "fundctl_close.h"
 #include "fundctl_http.h"
 #include "fundctl_ledger.h"
 #include "fundctl_net.h"
@@ -41,8 +45,8 @@
 enum opt_id {
 	O_URL, O_TOKEN, O_CERT, O_KEY, O_CACERT, O_TIMEOUT,	/* connection */
 	O_IDEM,							/* call */
-	O_FORMAT, O_FROM, O_TO,					/* export */
-	O_ASOF, O_BASIS, O_FUND, O_CURRENCY,			/* ledger */
+	O_FORMAT, O_FROM, O_TO, O_BASIS,			/* export, ledger */
+	O_ASOF, O_FUND, O_CURRENCY,				/* ledger */
 	O_PUBKEY,						/* audit verify */
 	O_HELP, O_VERSION,
 	O__COUNT
@@ -63,8 +67,8 @@ static const struct optdef {
 	{ "--format",		O_FORMAT,	1 },
 	{ "--from",		O_FROM,		1 },
 	{ "--to",		O_TO,		1 },
-	{ "--as-of",		O_ASOF,		1 },
 	{ "--basis",		O_BASIS,	1 },
+	{ "--as-of",		O_ASOF,		1 },
 	{ "--fund",		O_FUND,		1 },
 	{ "--currency",		O_CURRENCY,	1 },
 	{ "--pubkey",		O_PUBKEY,	1 },
@@ -98,10 +102,13 @@ usage(FILE *f)
 "usage: fundctl [options] call METHOD [name=value | name:=JSON ...]\n"
 "       fundctl [options] call METHOD [-] < params.json\n"
 "       fundctl [options] export ledger --format csv|jsonl [--from DATE] [--to DATE]\n"
+"           [--basis value|recorded]\n"
 "       fundctl [options] export audit [--format jsonl]\n"
 "       fundctl [options] ledger trial-balance [--fund F] [--currency C]\n"
 "                 [--as-of DATE | --from DATE --to DATE] [--basis recorded]\n"
 "       fundctl audit verify FILE|- --pubkey KEY\n"
+"       fundctl [options] ledger export-close PERIOD_ID FILE [--pubkey KEY]\n"
+"       fundctl ledger verify FILE --pubkey KEY\n"
 "       fundctl --help | --version\n"
 "\n"
 "Calls a method of the fundd JSON-RPC API and prints its result as JSON,\n"
@@ -119,6 +126,8 @@ usage(FILE *f)
 "\n"
 "Options of export:\n"
 "  --format csv|jsonl  --from YYYY-MM-DD  --to YYYY-MM-DD (ledger only)\n"
+"  --basis value|recorded  from and to select by value date (the default)\n"
+"                      or by the time entries were recorded (ledger only)\n"
 "\n"
 "ledger trial-balance prints ledger.trial_balance as a table: per account\n"
 "the opening balance, debit and credit turnover and closing balance (Dr or\n"
@@ -132,6 +141,11 @@ usage(FILE *f)
 "the signature of every checkpoint under KEY (a PEM Ed25519 public key,\n"
 "or the private key). It prints \"ok: N events ...\" on stdout, or\n"
 "\"FAIL: line N: what is wrong\" on stderr and exits 1.\n"
+"\n"
+"ledger export-close saves the CSV of the closed range of a confirmed\n"
+"close of a period in FILE and its proof in FILE.close.json, and checks\n"
+"them; ledger verify checks them again, offline, against KEY: \"ok: ...\"\n"
+"on stdout, or \"FAIL: FILE: what is wrong\" on stderr and exit 1.\n"
 "\n"
 "Connection (each falls back to an environment variable):\n"
 "  --url URL           https://host[:port] or https://[v6addr]:port; a path\n"
@@ -299,12 +313,12 @@ conf_free(struct conf *c)
 
 /* Commands */
 
-/* Whether any option of `ledger` is given. */
+/* Whether any option of `ledger trial-balance` alone is given. */
 static int
 ledger_opts(const struct args *a)
 {
-	return a->val[O_ASOF] != NULL || a->val[O_BASIS] != NULL ||
-	    a->val[O_FUND] != NULL || a->val[O_CURRENCY] != NULL;
+	return a->val[O_ASOF] != NULL || a->val[O_FUND] != NULL ||
+	    a->val[O_CURRENCY] != NULL;
 }
 
 /* Send the request and read the response: its head, and the whole body
@@ -383,12 +397,12 @@ cmd_call(const struct args *a, int *usage_err, char **cause)
 	if (*method == '\0')
 		return usage_fail(cause, "empty METHOD");
 	if (a->val[O_FORMAT] != NULL || a->val[O_FROM] != NULL ||
-	    a->val[O_TO] != NULL)
-		return usage_fail(cause, "--format, --from and --to are options "
-		    "of export (--from and --to also of ledger)");
+	    a->val[O_TO] != NULL || a->val[O_BASIS] != NULL)
+		return usage_fail(cause, "--format, --from, --to and --basis are "
+		    "options of export (--from, --to and --basis also of ledger)");
 	if (ledger_opts(a))
-		return usage_fail(cause, "--as-of, --basis, --fund and "
-		    "--currency are options of ledger");
+		return usage_fail(cause, "--as-of, --fund and --currency are "
+		    "options of ledger trial-balance");
 	if (a->val[O_PUBKEY] != NULL)
 		return usage_fail(cause, "--pubkey is an option of audit "
 		    "verify");
@@ -487,8 +501,8 @@ cmd_export(const struct args *a, int *usage_err, char **cause)
 		return usage_fail(cause, "--pubkey is an option of audit "
 		    "verify");
 	if (ledger_opts(a))
-		return usage_fail(cause, "--as-of, --basis, --fund and "
-		    "--currency are options of ledger");
+		return usage_fail(cause, "--as-of, --fund and --currency are "
+		    "options of ledger trial-balance");
 	if (strcmp(what, "ledger") == 0) {
 		if (format == NULL)
 			return usage_fail(cause, "export ledger needs --format "
@@ -502,9 +516,10 @@ cmd_export(const struct args *a, int *usage_err, char **cause)
 		if (strcmp(format, "jsonl") != 0)
 			return usage_fail(cause, "export audit supports --format "
 			    "jsonl only");
-		if (a->val[O_FROM] != NULL || a->val[O_TO] != NULL)
-			return usage_fail(cause, "export audit takes no --from "
-			    "or --to: it exports the whole trail");
+		if (a->val[O_FROM] != NULL || a->val[O_TO] != NULL ||
+		    a->val[O_BASIS] != NULL)
+			return usage_fail(cause, "export audit takes no --from, "
+			    "--to or --basis: it exports the whole trail");
 	} else
 		return usage_fail(cause, "cannot export '%s': choose ledger or "
 		    "audit", what);
@@ -519,6 +534,8 @@ cmd_export(const struct args *a, int *usage_err, char **cause)
 		add_query(&target, '&', "from", a->val[O_FROM]);
 	if (a->val[O_TO] != NULL)
 		add_query(&target, '&', "to", a->val[O_TO]);
+	if (a->val[O_BASIS] != NULL)
+		add_query(&target, '&', "basis", a->val[O_BASIS]);
 
 	*usage_err = 0;
 	/* An export may take long: only each socket operation times out. */
@@ -596,20 +613,15 @@ trial_balance_title(const struct args *a)
 	return s;
 }
 
+/* ledger trial-balance: ledger.trial_balance as a table. */
 static int
-cmd_ledger(const struct args *a, int *usage_err, char **cause)
+ledger_trial_balance(const struct args *a, int *usage_err, char **cause)
 {
 	struct conf	 c;
 	cJSON		*params, *res = NULL;
 	char		*title;
 	int		 rc;
 
-	*usage_err = 1;
-	if (a->npos < 2)
-		return usage_fail(cause, "ledger needs a view: trial-balance");
-	if (strcmp(a->pos[1], "trial-balance") != 0)
-		return usage_fail(cause, "unknown ledger view '%s': "
-		    "trial-balance", a->pos[1]);
 	if (a->npos > 2)
 		return usage_fail(cause, "unexpected argument '%s'", a->pos[2]);
 	if (a->val[O_FORMAT] != NULL || a->val[O_IDEM] != NULL ||
@@ -666,10 +678,141 @@ cmd_audit(const struct args *a, int *usage_err, char **cause)
 		return usage_fail(cause, "audit verify needs --pubkey KEY, the "
 		    "PEM public key that signs the checkpoints");
 	if (a->val[O_FORMAT] != NULL || a->val[O_FROM] != NULL ||
-	    a->val[O_TO] != NULL || a->val[O_IDEM] != NULL || ledger_opts(a))
+	    a->val[O_TO] != NULL || a->val[O_IDEM] != NULL ||
+	    a->val[O_BASIS] != NULL || ledger_opts(a))
 		return usage_fail(cause, "audit verify takes only --pubkey");
 	*usage_err = 0;
 	return fc_audit_verify(a->pos[2], a->val[O_PUBKEY], cause);
+}
+
+/* The ledger export of target, whole, into b. */
+static int
+export_get(const struct conf *c, const char *target, struct fc_buf *b, char **cause)
+{
+	struct fc_conn		*conn = NULL;
+	struct fc_http		*h = NULL;
+	struct fc_http_req	 rq;
+	const char		*d;
+	size_t			 n;
+	int			 status, rc = FC_EXIT_FAIL;
+
+	if (fc_conn_open(&c->url, &c->tls, c->timeout_s, 0, &conn, cause) == -1)
+		goto out;
+	h = fc_http_new(conn);
+	memset(&rq, 0, sizeof rq);
+	rq.method = "GET";
+	rq.target = target;
+	rq.authority = c->url.authority;
+	rq.token = c->token;
+	rq.accept = "*/*";
+	if (fc_http_roundtrip(h, &rq, cause) == -1)
+		goto out;
+	if ((status = fc_http_status(h)) != 200) {
+		fc_cause(cause, "the export answered HTTP %d", status);
+		rc = status == 401 || status == 403 ? FC_EXIT_RPC : FC_EXIT_FAIL;
+		goto out;
+	}
+	for (;;) {
+		if (fc_http_body_next(h, &d, &n, cause) == -1)
+			goto out;
+		if (n == 0)
+			break;
+		fc_buf_add(b, d, n);
+	}
+	if (b->data == NULL)
+		fc_buf_add(b, "", 0);
+	rc = FC_EXIT_OK;
+out:
+	fc_http_free(h);
+	fc_conn_close(conn);
+	return rc;
+}
+
+/* ledger export-close PERIOD_ID FILE: the close with its proof, the CSV of its range. */
+static int
+ledger_export_close(const struct args *a, char **cause)
+{
+	struct conf	 c;
+	struct fc_buf	 target = { NULL, 0, 0 }, csv = { NULL, 0, 0 };
+	cJSON		*params, *close = NULL;
+	const cJSON	*v;
+	const char	*st;
+	int		 rc;
+
+	if (conf_resolve(a, &c, cause) == -1) {
+		conf_free(&c);
+		return FC_EXIT_FAIL;
+	}
+	params = cJSON_CreateObject();
+	cJSON_AddStringToObject(params, "period_id", a->pos[2]);
+	if ((rc = rpc(&c, "period.close_get", params, &close, cause)) != FC_EXIT_OK)
+		goto out;
+	rc = FC_EXIT_BAD;
+	st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(close, "status"));
+	if (st == NULL || strcmp(st, "confirmed") != 0) {
+		fc_cause(cause, "the close %s is %s: only a confirmed close has a record",
+		    a->pos[2], st != NULL ? st : "of no status");
+		goto out;
+	}
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(close, "proof"))) {
+		fc_cause(cause, "no signed checkpoint covers the close yet: retry "
+		    "after the next checkpoint");
+		goto out;
+	}
+	fc_buf_addf(&target, "/export/ledger?format=csv&basis=value");
+	v = cJSON_GetObjectItemCaseSensitive(close, "export_from");
+	if (cJSON_IsString(v))
+		add_query(&target, '&', "from", v->valuestring);
+	v = cJSON_GetObjectItemCaseSensitive(close, "export_to");
+	if (!cJSON_IsString(v)) {
+		fc_cause(cause, "the close has no export_to");
+		rc = FC_EXIT_FAIL;
+		goto out;
+	}
+	add_query(&target, '&', "to", v->valuestring);
+	if ((rc = export_get(&c, target.data, &csv, cause)) != FC_EXIT_OK)
+		goto out;
+	rc = fc_ledger_save(a->pos[3], close, &csv, a->val[O_PUBKEY], cause);
+out:
+	cJSON_Delete(close);
+	fc_buf_free(&target);
+	fc_buf_free(&csv);
+	conf_free(&c);
+	return rc;
+}
+
+static int
+cmd_ledger(const struct args *a, int *usage_err, char **cause)
+{
+	*usage_err = 1;
+	if (a->npos < 2)
+		return usage_fail(cause, "ledger needs a subcommand: "
+		    "trial-balance, export-close or verify");
+	if (strcmp(a->pos[1], "trial-balance") == 0)
+		return ledger_trial_balance(a, usage_err, cause);
+	if (a->val[O_FORMAT] != NULL || a->val[O_FROM] != NULL ||
+	    a->val[O_TO] != NULL || a->val[O_IDEM] != NULL ||
+	    a->val[O_BASIS] != NULL || ledger_opts(a))
+		return usage_fail(cause, "ledger %s takes only --pubkey and the "
+		    "connection options", a->pos[1]);
+	if (strcmp(a->pos[1], "export-close") == 0) {
+		if (a->npos != 4)
+			return usage_fail(cause, "ledger export-close needs "
+			    "PERIOD_ID and FILE");
+		*usage_err = 0;
+		return ledger_export_close(a, cause);
+	}
+	if (strcmp(a->pos[1], "verify") != 0)
+		return usage_fail(cause, "unknown ledger subcommand '%s': "
+		    "trial-balance, export-close or verify", a->pos[1]);
+	if (a->npos != 3)
+		return usage_fail(cause, "ledger verify needs the FILE to verify "
+		    "(its proof is FILE.close.json)");
+	if (a->val[O_PUBKEY] == NULL || *a->val[O_PUBKEY] == '\0')
+		return usage_fail(cause, "ledger verify needs --pubkey KEY, the "
+		    "PEM public key that signs the checkpoints");
+	*usage_err = 0;
+	return fc_ledger_verify(a->pos[2], a->val[O_PUBKEY], cause);
 }
 
 int

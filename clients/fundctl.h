@@ -13,6 +13,10 @@
  *	fundctl_ledger.c the ledger's views as tables (`ledger trial-balance`)
  *	audit_verify.c	offline verifier of audit exports, without I/O
  *	audit_json.c	its strict parser of the export's JSON lines
+ *	fundctl_close.c	the `ledger verify` command, and the files of
+ *			`ledger export-close`
+ *	close_verify.c	offline check of the CSV of a closed period against
+ *			its proof, without I/O
  *
  * Conventions: functions that can fail return 0 or -1 and, on -1, hand back
  * an allocated one-line `cause` (free it). Allocation wrappers exit on

@@ -40,8 +40,8 @@ no_password(char *buf, int size, int rwflag, void *u)
  * The Ed25519 public key in the PEM file path: a public key, or a private
  * key of which only the public half is kept.
  */
-static int
-load_pubkey(const char *path, EVP_PKEY **out, char **cause)
+int
+fc_load_pubkey(const char *path, EVP_PKEY **out, char **cause)
 {
 	struct fc_buf		 b = { NULL, 0, 0 };
 	BIO			*bio = NULL;
@@ -218,7 +218,7 @@ fc_audit_verify(const char *path, const char *keypath, char **cause)
 
 	name = strcmp(path, "-") == 0 ? "stdin" : path;
 
-	if (load_pubkey(keypath, &pub, cause) == -1)
+	if (fc_load_pubkey(keypath, &pub, cause) == -1)
 		goto out;
 	if (strcmp(path, "-") == 0)
 		fd = STDIN_FILENO;

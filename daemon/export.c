@@ -24,10 +24,27 @@ enum export_state { EX_CONNECTING, EX_RANGE, EX_SENDING, EX_COPYING };
 #define EXPORT_RANGE_SQL \
 	"SELECT set_config('fundd.export_from', $1, false), " \
 	"set_config('fundd.export_to', $2, false)"
-#define EXPORT_RANGE_WHERE \
-	"WHERE x.at_ts >= coalesce((SELECT fl.time_in(nullif(current_setting(" \
-	"'fundd.export_from'), ''))), '-infinity') AND x.at_ts < coalesce((SELECT " \
+/* The range on the value date (basis=value) or the recording time (basis=recorded). */
+#define EXPORT_RANGE_WHERE(col) \
+	"WHERE x." col " >= coalesce((SELECT fl.time_in(nullif(current_setting(" \
+	"'fundd.export_from'), ''))), '-infinity') AND x." col " < coalesce((SELECT " \
 	"fl.time_in(nullif(current_setting('fundd.export_to'), ''))), 'infinity')"
+
+/* The CSV: the header line, then fl.ledger_export's lines (the view formats them; the
+ * digest of a closed period, fl.ledger_export_digest, reads the same lines in the same
+ * order), in COPY's text format, which escapes the few control characters (ex_unescape). */
+#define EXPORT_CSV(col) \
+	"COPY (SELECT u.line FROM (SELECT 0 AS k, 0::bigint AS entry_id, 0::smallint AS seq, " \
+	"h.line FROM fl.ledger_export_header h UNION ALL SELECT 1, x.entry_id, x.seq, x.line " \
+	"FROM fl.ledger_export x " EXPORT_RANGE_WHERE(col) ") u ORDER BY u.k, u.entry_id, " \
+	"u.seq) TO STDOUT"
+
+#define EXPORT_JSONL(col) \
+	"COPY (SELECT json_build_object('entry_id', entry, 'at', at, " \
+	"'kind', kind, 'fund', fund, 'account', account, 'currency', currency, " \
+	"'amount', amount, 'memo', memo, 'value_date', value_date)::text " \
+	"FROM fl.ledger_export x " EXPORT_RANGE_WHERE(col) " ORDER BY x.entry_id, x.seq) " \
+	"TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
 
 struct export {
 	struct http_req		*r;
@@ -99,6 +116,48 @@ ex_fail(struct export *x, const char *what, const char *detail)
 
 static void ex_copy(struct export *);
 
+/* One row of COPY's text format (one column, with its "\n") into out as the text it
+ * stands for: COPY TO escapes a backslash and the controls BS, FF, LF, CR, TAB and VT. */
+static void
+ex_unescape(const char *row, size_t n, struct evbuffer *out)
+{
+	const char	*p = row, *end, *bs;
+	char		 c;
+
+	if (n > 0 && row[n - 1] == '\n')
+		n--;
+	end = row + n;
+	while ((bs = memchr(p, '\\', (size_t)(end - p))) != NULL && bs + 1 < end) {
+		evbuffer_add(out, p, (size_t)(bs - p));
+		switch (bs[1]) {
+		case 'b':
+			c = '\b';
+			break;
+		case 'f':
+			c = '\f';
+			break;
+		case 'n':
+			c = '\n';
+			break;
+		case 'r':
+			c = '\r';
+			break;
+		case 't':
+			c = '\t';
+			break;
+		case 'v':
+			c = '\v';
+			break;
+		default:
+			c = bs[1];	/* "\\" */
+			break;
+		}
+		evbuffer_add(out, &c, 1);
+		p = bs + 2;
+	}
+	evbuffer_add(out, p, (size_t)(end - p));
+}
+
 /* Send what libpq holds; wait for writability only while something is left (a socket is
  * nearly always writable: waiting for it otherwise spins). -1 on error. */
 static int
@@ -142,8 +201,8 @@ ex_copy(struct export *x)
 		}
 		n = PQgetCopyData(x->pg, &row, 1);
 		if (n > 0) {
-			if (x->csv && row[n - 1] == '\n') {
-				evbuffer_add(x->batch, row, (size_t)n - 1);
+			if (x->csv) {
+				ex_unescape(row, (size_t)n, x->batch);
 				evbuffer_add(x->batch, "\r\n", 2);	/* RFC 4180 line ends */
 			} else
 				evbuffer_add(x->batch, row, (size_t)n);
@@ -302,15 +361,9 @@ export_start(struct http_req *r, const struct export_spec *spec, const char *dsn
 		select = "COPY (SELECT line FROM fl.audit_export ORDER BY seq, kind) "
 		    "TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')";
 	else if (spec->csv)
-		select = "COPY (SELECT entry AS entry_id, at, kind, fund, account, currency, "
-		    "amount, memo FROM fl.ledger_export x " EXPORT_RANGE_WHERE " ORDER BY "
-		    "x.entry_id, x.seq) TO STDOUT WITH (FORMAT csv, HEADER)";
+		select = spec->recorded ? EXPORT_CSV("at_ts") : EXPORT_CSV("value_ts");
 	else
-		select = "COPY (SELECT json_build_object('entry_id', entry, 'at', at, "
-		    "'kind', kind, 'fund', fund, 'account', account, 'currency', currency, "
-		    "'amount', amount, 'memo', memo)::text FROM fl.ledger_export x "
-		    EXPORT_RANGE_WHERE " ORDER BY x.entry_id, x.seq) TO STDOUT WITH (FORMAT csv, "
-		    "QUOTE E'\\x01', DELIMITER E'\\x02')";
+		select = spec->recorded ? EXPORT_JSONL("at_ts") : EXPORT_JSONL("value_ts");
 
 	x = xcalloc(1, sizeof(*x));
 	x->r = r;

@@ -16,6 +16,8 @@ enum export_kind { EXPORT_LEDGER, EXPORT_AUDIT };
 struct export_spec {
 	enum export_kind	 kind;
 	int			 csv;		/* the ledger as CSV (else JSON lines) */
+	int			 recorded;	/* from/to select by recording time (else
+						 * by value date) */
 	char			 from[64];	/* the ledger's range, checked already: a date */
 	char			 to[64];	/* or an RFC 3339 UTC time, or "" (unbounded) */
 };

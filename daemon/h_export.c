@@ -76,6 +76,9 @@ parse_query(const char *query, struct export_spec *spec, char **err)
 		} else if (strcmp(key, "format") == 0 && (strcmp(val, "csv") == 0 ||
 		    strcmp(val, "jsonl") == 0))
 			spec->csv = val[0] == 'c';
+		else if (strcmp(key, "basis") == 0 && (strcmp(val, "value") == 0 ||
+		    strcmp(val, "recorded") == 0))
+			spec->recorded = val[0] == 'r';
 		else if (strcmp(key, "from") == 0 && when_ok(val))
 			snprintf(spec->from, sizeof(spec->from), "%s", val);
 		else if (strcmp(key, "to") == 0 && when_ok(val))

@@ -13,6 +13,7 @@
 #define ROLES_P		"{approver}"
 #define ROLES_AUR	"{admin,auditor,partner}"
 #define ROLES_AP	"{admin,approver}"
+#define ROLES_U		"{auditor}"
 
 #define P_END		{ NULL, 0, 0, 0, NULL, NULL }
 #define P_LIST		{ "limit", PT_LIMIT, 0, 0, NULL, NULL }, \
@@ -262,6 +263,16 @@ static const struct param p_audit_verify[] = {
 	P_END
 };
 
+static const struct param p_period_close[] = {
+	{ "until", PT_DATE, 1, 0, NULL, NULL },
+	P_END
+};
+
+static const struct param p_period_id[] = {
+	{ "period_id", PT_ID, 1, 0, NULL, NULL },
+	P_END
+};
+
 static const struct method methods[] = {
 	{ "system.version", ROLES_ANY, 0, p_none },
 	{ "system.whoami", ROLES_ANY, M_WHOAMI, p_none },
@@ -305,6 +316,11 @@ static const struct method methods[] = {
 	{ "disbursement.confirm", ROLES_A, M_MUTATES, p_disbursement_confirm },
 	{ "disbursement.fail", ROLES_A, M_MUTATES, p_disbursement_fail },
 	{ "disbursement.list", ROLES_APU, 0, p_disbursement_list },
+	{ "period.close", ROLES_A, M_MUTATES, p_period_close },
+	{ "period.close_confirm", ROLES_U, M_MUTATES, p_period_id },
+	{ "period.close_drop", ROLES_AU, M_MUTATES, p_period_id },
+	{ "period.closes", ROLES_AU, 0, p_none },
+	{ "period.close_get", ROLES_AU, 0, p_period_id },
 	{ "audit.events", ROLES_AU, 0, p_audit_events },
 	{ "audit.checkpoint", ROLES_AU, 0, p_none },
 	{ "audit.verify", ROLES_AU, 0, p_audit_verify },

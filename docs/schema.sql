@@ -384,7 +384,7 @@ DECLARE
 	v_res	jsonb;
 	v_err	jsonb;
 	v_scoped boolean;
-	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,disbursement.confirm,disbursement.create,disbursement.fail,fund.create,fund.record_earnings,fund.transfer,fund.transfer_cancel,fund.transfer_confirm,grant.apply,grant.approve,grant.cancel,grant.reject,grant.withdraw,partner.create,principal.confirm,principal.create,principal.revoke,returnee.register}'::text[]);
+	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,disbursement.confirm,disbursement.create,disbursement.fail,fund.create,fund.record_earnings,fund.transfer,fund.transfer_cancel,fund.transfer_confirm,grant.apply,grant.approve,grant.cancel,grant.reject,grant.withdraw,partner.create,period.close,period.close_confirm,period.close_drop,principal.confirm,principal.create,principal.revoke,returnee.register}'::text[]);
 BEGIN
 	IF p_token IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
@@ -422,59 +422,61 @@ BEGIN
 		END IF;
 	END IF;
 	IF NOT v_mut THEN
-		IF p_method < 'grant.get' COLLATE "C" THEN
-			IF p_method < 'contribution.status' COLLATE "C" THEN
-				IF p_method < 'audit.verify' COLLATE "C" THEN
+		IF p_method < 'grant.list' COLLATE "C" THEN
+			IF p_method < 'disbursement.list' COLLATE "C" THEN
+				IF p_method < 'contribution.get' COLLATE "C" THEN
 					CASE p_method
 					WHEN 'audit.checkpoint' THEN v_res := api.audit_checkpoint(v_p, p_params, p_ctx);
 					WHEN 'audit.events' THEN v_res := api.audit_events(v_p, p_params, p_ctx);
+					WHEN 'audit.verify' THEN v_res := api.audit_verify(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
-					WHEN 'audit.verify' THEN v_res := api.audit_verify(v_p, p_params, p_ctx);
 					WHEN 'contribution.get' THEN v_res := api.contribution_get(v_p, p_params, p_ctx);
 					WHEN 'contribution.list' THEN v_res := api.contribution_list(v_p, p_params, p_ctx);
+					WHEN 'contribution.status' THEN v_res := api.contribution_status(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			ELSE
-				IF p_method < 'fund.list' COLLATE "C" THEN
+				IF p_method < 'fund.transfer_get' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'contribution.status' THEN v_res := api.contribution_status(v_p, p_params, p_ctx);
 					WHEN 'disbursement.list' THEN v_res := api.disbursement_list(v_p, p_params, p_ctx);
 					WHEN 'fund.balance' THEN v_res := api.fund_balance(v_p, p_params, p_ctx);
+					WHEN 'fund.list' THEN v_res := api.fund_list(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
-					WHEN 'fund.list' THEN v_res := api.fund_list(v_p, p_params, p_ctx);
 					WHEN 'fund.transfer_get' THEN v_res := api.fund_transfer_get(v_p, p_params, p_ctx);
 					WHEN 'fund.transfer_list' THEN v_res := api.fund_transfer_list(v_p, p_params, p_ctx);
+					WHEN 'grant.get' THEN v_res := api.grant_get(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			END IF;
 		ELSE
-			IF p_method < 'partner.list' COLLATE "C" THEN
-				IF p_method < 'ledger.entries' COLLATE "C" THEN
+			IF p_method < 'period.closes' COLLATE "C" THEN
+				IF p_method < 'partner.get' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'grant.get' THEN v_res := api.grant_get(v_p, p_params, p_ctx);
 					WHEN 'grant.list' THEN v_res := api.grant_list(v_p, p_params, p_ctx);
+					WHEN 'ledger.entries' THEN v_res := api.ledger_entries(v_p, p_params, p_ctx);
+					WHEN 'ledger.trial_balance' THEN v_res := api.ledger_trial_balance(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
-					WHEN 'ledger.entries' THEN v_res := api.ledger_entries(v_p, p_params, p_ctx);
-					WHEN 'ledger.trial_balance' THEN v_res := api.ledger_trial_balance(v_p, p_params, p_ctx);
 					WHEN 'partner.get' THEN v_res := api.partner_get(v_p, p_params, p_ctx);
+					WHEN 'partner.list' THEN v_res := api.partner_list(v_p, p_params, p_ctx);
+					WHEN 'period.close_get' THEN v_res := api.period_close_get(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			ELSE
 				IF p_method < 'returnee.list' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'partner.list' THEN v_res := api.partner_list(v_p, p_params, p_ctx);
+					WHEN 'period.closes' THEN v_res := api.period_closes(v_p, p_params, p_ctx);
 					WHEN 'region.list' THEN v_res := api.region_list(v_p, p_params, p_ctx);
 					WHEN 'returnee.get' THEN v_res := api.returnee_get(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
@@ -520,59 +522,62 @@ BEGIN
 				RETURN jsonb_build_object('result', v_row.result, 'replayed', true);
 			END IF;
 		END IF;
-		IF p_method < 'fund.transfer_confirm' COLLATE "C" THEN
-			IF p_method < 'disbursement.fail' COLLATE "C" THEN
-				IF p_method < 'contribution.receive' COLLATE "C" THEN
+		IF p_method < 'grant.approve' COLLATE "C" THEN
+			IF p_method < 'fund.create' COLLATE "C" THEN
+				IF p_method < 'disbursement.confirm' COLLATE "C" THEN
 					CASE p_method
 					WHEN 'contribution.cancel' THEN v_res := api.contribution_cancel(v_p, p_params, p_ctx);
 					WHEN 'contribution.pledge' THEN v_res := api.contribution_pledge(v_p, p_params, p_ctx);
+					WHEN 'contribution.receive' THEN v_res := api.contribution_receive(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
-					WHEN 'contribution.receive' THEN v_res := api.contribution_receive(v_p, p_params, p_ctx);
 					WHEN 'disbursement.confirm' THEN v_res := api.disbursement_confirm(v_p, p_params, p_ctx);
 					WHEN 'disbursement.create' THEN v_res := api.disbursement_create(v_p, p_params, p_ctx);
+					WHEN 'disbursement.fail' THEN v_res := api.disbursement_fail(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			ELSE
-				IF p_method < 'fund.record_earnings' COLLATE "C" THEN
+				IF p_method < 'fund.transfer_cancel' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'disbursement.fail' THEN v_res := api.disbursement_fail(v_p, p_params, p_ctx);
 					WHEN 'fund.create' THEN v_res := api.fund_create(v_p, p_params, p_ctx);
+					WHEN 'fund.record_earnings' THEN v_res := api.fund_record_earnings(v_p, p_params, p_ctx);
+					WHEN 'fund.transfer' THEN v_res := api.fund_transfer(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
-					WHEN 'fund.record_earnings' THEN v_res := api.fund_record_earnings(v_p, p_params, p_ctx);
-					WHEN 'fund.transfer' THEN v_res := api.fund_transfer(v_p, p_params, p_ctx);
 					WHEN 'fund.transfer_cancel' THEN v_res := api.fund_transfer_cancel(v_p, p_params, p_ctx);
+					WHEN 'fund.transfer_confirm' THEN v_res := api.fund_transfer_confirm(v_p, p_params, p_ctx);
+					WHEN 'grant.apply' THEN v_res := api.grant_apply(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			END IF;
 		ELSE
-			IF p_method < 'grant.withdraw' COLLATE "C" THEN
-				IF p_method < 'grant.approve' COLLATE "C" THEN
-					CASE p_method
-					WHEN 'fund.transfer_confirm' THEN v_res := api.fund_transfer_confirm(v_p, p_params, p_ctx);
-					WHEN 'grant.apply' THEN v_res := api.grant_apply(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
-				ELSE
+			IF p_method < 'period.close_confirm' COLLATE "C" THEN
+				IF p_method < 'grant.withdraw' COLLATE "C" THEN
 					CASE p_method
 					WHEN 'grant.approve' THEN v_res := api.grant_approve(v_p, p_params, p_ctx);
 					WHEN 'grant.cancel' THEN v_res := api.grant_cancel(v_p, p_params, p_ctx);
 					WHEN 'grant.reject' THEN v_res := api.grant_reject(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
+				ELSE
+					CASE p_method
+					WHEN 'grant.withdraw' THEN v_res := api.grant_withdraw(v_p, p_params, p_ctx);
+					WHEN 'partner.create' THEN v_res := api.partner_create(v_p, p_params, p_ctx);
+					WHEN 'period.close' THEN v_res := api.period_close(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
 				END IF;
 			ELSE
 				IF p_method < 'principal.create' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'grant.withdraw' THEN v_res := api.grant_withdraw(v_p, p_params, p_ctx);
-					WHEN 'partner.create' THEN v_res := api.partner_create(v_p, p_params, p_ctx);
+					WHEN 'period.close_confirm' THEN v_res := api.period_close_confirm(v_p, p_params, p_ctx);
+					WHEN 'period.close_drop' THEN v_res := api.period_close_drop(v_p, p_params, p_ctx);
 					WHEN 'principal.confirm' THEN v_res := api.principal_confirm(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
@@ -1662,6 +1667,216 @@ $$;
 ALTER FUNCTION api.partner_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: period_close(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.period_close(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_until	date := (params->>'until')::date;
+	c	fl.period_close;
+BEGIN
+	IF v_until >= (now() AT TIME ZONE 'UTC')::date THEN
+		PERFORM fl.rpc_error(-32602, 'day_not_ended', 'until',
+		    'until must be a UTC day that has ended');
+	END IF;
+	IF v_until < (SELECT max(until) FROM fl.period_close WHERE status = 'confirmed') + 1
+	THEN
+		PERFORM fl.rpc_error(-32009, 'already_closed', 'until',
+		    'that day is closed already', jsonb_build_object('closed_until',
+		    (SELECT to_char(max(until), 'YYYY-MM-DD') FROM fl.period_close
+		      WHERE status = 'confirmed')));
+	END IF;
+	INSERT INTO fl.period_close (period_id, until, status, requested_by)
+	VALUES (fl.new_id('pc'), v_until, 'pending', p.principal_id)
+	ON CONFLICT ((true)) WHERE status = 'pending' DO NOTHING
+	RETURNING * INTO c;
+	IF NOT FOUND THEN
+		SELECT * INTO c FROM fl.period_close WHERE status = 'pending';
+		IF c.until <> v_until THEN
+			PERFORM fl.rpc_error(-32009, 'close_pending', 'until',
+			    'another close is pending: confirm or drop it first',
+			    jsonb_build_object('period_id', c.period_id));
+		END IF;
+	END IF;
+	RETURN fl.period_json(c);
+END
+$$;
+
+
+ALTER FUNCTION api.period_close(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: period_close_confirm(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.period_close_confirm(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	c	fl.period_close;
+	v_prev	date;
+	v_from	timestamptz;
+	v_to	timestamptz;
+	v_bal	text;
+	d	record;
+	v_rec	text;
+	v_sha	bytea;
+	v_seq	bigint;
+BEGIN
+	SELECT * INTO c FROM fl.period_close WHERE period_id = params->>'period_id'
+	   FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM fl.rpc_error(-32004, 'period_not_found', 'period_id');
+	END IF;
+	IF c.status = 'confirmed' THEN
+		RETURN fl.period_json(c);
+	END IF;
+	IF c.status <> 'pending' THEN
+		PERFORM fl.wrong_state(c.status);
+	END IF;
+	IF c.requested_by = p.principal_id THEN
+		PERFORM fl.rpc_error(-32011, 'own_close', 'period_id',
+		    'a close is confirmed by another principal than the one who asked for it');
+	END IF;
+	SELECT max(until) INTO v_prev FROM fl.period_close WHERE status = 'confirmed';
+	IF v_prev >= c.until THEN
+		PERFORM fl.rpc_error(-32009, 'already_closed', 'period_id');
+	END IF;
+	v_from := (v_prev + 1)::timestamp AT TIME ZONE 'UTC';
+	v_to := (c.until + 1)::timestamp AT TIME ZONE 'UTC';
+	-- the books as committed now, read before the lock so that writers wait only for
+	-- the check below; earlier periods are closed, so only the range can still grow
+	d := fl.ledger_export_digest(v_from, v_to);
+	v_bal := fl.period_balances(v_to);
+	-- every journal write in flight commits first; later ones wait for this one
+	PERFORM pg_advisory_xact_lock(7346519, fl.period_lock_key());
+	-- entries are append-only and an entry's postings are written in its transaction:
+	-- the same number of entries in the range is the same books; else read them again
+	IF (SELECT count(*) FROM fl.journal_entry e WHERE e.value_at >= coalesce(v_from,
+	    '-infinity') AND e.value_at < v_to) <> d.entries THEN
+		d := fl.ledger_export_digest(v_from, v_to);
+		v_bal := fl.period_balances(v_to);
+	END IF;
+	c.status := 'confirmed';
+	c.decided_by := p.principal_id;
+	c.decided_at := now();
+	v_rec := E'fl-period-close\n' ||
+	    'period_id ' || c.period_id || E'\n' ||
+	    'until ' || to_char(c.until, 'YYYY-MM-DD') || E'\n' ||
+	    'requested_by ' || c.requested_by || E'\n' ||
+	    'confirmed_by ' || c.decided_by || E'\n' ||
+	    'confirmed_at ' || fl.ts(c.decided_at) || E'\n' ||
+	    'export_from ' || coalesce(to_char(v_prev + 1, 'YYYY-MM-DD'), 'none') || E'\n' ||
+	    'export_to ' || to_char(c.until + 1, 'YYYY-MM-DD') || E'\n' ||
+	    'export_rows ' || d.rows || E'\n' ||
+	    'export_sha256 ' || encode(d.sha, 'hex') || E'\n' ||
+	    'export_rows_sha256 ' || encode(d.rows_sha, 'hex') || E'\n' || v_bal;
+	v_sha := sha256(convert_to(v_rec, 'UTF8'));
+	-- the record's event, as fl.audit_record() writes one: the transaction id first
+	PERFORM pg_current_xact_id();
+	INSERT INTO fl.audit_event (principal_id, method, object_id, outcome, params_sha256)
+	VALUES (p.principal_id, 'period.close_record', c.period_id, 'ok', v_sha)
+	RETURNING seq INTO v_seq;
+	UPDATE fl.period_close SET status = 'confirmed', decided_by = c.decided_by,
+	       decided_at = c.decided_at, record = v_rec, record_sha256 = v_sha,
+	       record_seq = v_seq
+	 WHERE period_id = c.period_id
+	RETURNING * INTO c;
+	RETURN fl.period_json(c);
+END
+$$;
+
+
+ALTER FUNCTION api.period_close_confirm(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: period_close_drop(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.period_close_drop(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	c	fl.period_close;
+BEGIN
+	SELECT * INTO c FROM fl.period_close WHERE period_id = params->>'period_id'
+	   FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM fl.rpc_error(-32004, 'period_not_found', 'period_id');
+	END IF;
+	IF c.status = 'confirmed' THEN
+		PERFORM fl.wrong_state(c.status);
+	END IF;
+	IF c.status = 'pending' THEN
+		UPDATE fl.period_close SET status = 'dropped', decided_by = p.principal_id,
+		       decided_at = now()
+		 WHERE period_id = c.period_id
+		RETURNING * INTO c;
+	END IF;
+	RETURN fl.period_json(c);
+END
+$$;
+
+
+ALTER FUNCTION api.period_close_drop(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: period_close_get(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.period_close_get(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	c	fl.period_close := fl.period_get(params->>'period_id');
+	k	fl.audit_checkpoint;
+	v_proof	jsonb;
+BEGIN
+	IF c.status = 'confirmed' THEN
+		SELECT * INTO k FROM fl.audit_checkpoint WHERE seq >= c.record_seq
+		 ORDER BY seq LIMIT 1;
+		IF FOUND THEN
+			SELECT jsonb_build_object(
+			    'prev_hash', encode((SELECT ch.prev_hash FROM fl.audit_chain ch
+				WHERE ch.seq = c.record_seq), 'hex'),
+			    'events', jsonb_agg(fl.audit_event_json(e, ch.prev_hash, ch.hash)
+				ORDER BY e.seq),
+			    'checkpoint', jsonb_build_object('seq', k.seq,
+				'head_hash', encode(k.head_hash, 'hex'),
+				'signed_at', fl.ts(k.signed_at),
+				'signature', encode(k.signature, 'hex'),
+				'public_key', k.public_key))
+			  INTO v_proof
+			  FROM fl.audit_event e JOIN fl.audit_chain ch USING (seq)
+			 WHERE e.seq BETWEEN c.record_seq AND k.seq;
+		END IF;
+	END IF;
+	RETURN fl.period_json(c) || jsonb_build_object('proof', v_proof);
+END
+$$;
+
+
+ALTER FUNCTION api.period_close_get(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: period_closes(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.period_closes(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	RETURN jsonb_build_object('closes', coalesce((SELECT jsonb_agg(fl.period_json(c)
+	    ORDER BY c.requested_at DESC, c.period_id) FROM fl.period_close c), '[]'));
+END
+$$;
+
+
+ALTER FUNCTION api.period_closes(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
 -- Name: principal_confirm(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
@@ -2229,7 +2444,7 @@ BEGIN
 	    fl.ts(timestamptz),
 	    fl.time_in(text)
 	    TO fundd_app;
-	GRANT SELECT ON fl.ledger_export, fl.audit_export TO fundd_app;
+	GRANT SELECT ON fl.ledger_export, fl.ledger_export_header, fl.audit_export TO fundd_app;
 END
 $$;
 
@@ -3976,6 +4191,29 @@ $$;
 ALTER FUNCTION fl.grant_rule_guard() OWNER TO fund_owner;
 
 --
+-- Name: ledger_export_digest(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.ledger_export_digest(p_from timestamp with time zone, p_to timestamp with time zone, OUT rows bigint, OUT sha bytea, OUT rows_sha bytea, OUT entries bigint) RETURNS record
+    LANGUAGE sql STABLE
+    AS $$
+	SELECT count(*) - 1,
+	       sha256(convert_to(string_agg(u.line || E'\r\n', '' ORDER BY u.k, u.entry_id,
+		   u.seq), 'UTF8')),
+	       sha256(string_agg(sha256(convert_to(u.line || E'\r\n', 'UTF8')), ''::bytea
+		   ORDER BY u.k, u.entry_id, u.seq)),
+	       count(DISTINCT u.entry_id) FILTER (WHERE u.k = 1)
+	  FROM (SELECT 0 AS k, 0::bigint AS entry_id, 0::smallint AS seq, h.line
+		  FROM fl.ledger_export_header h
+		UNION ALL
+		SELECT 1, x.entry_id, x.seq, x.line FROM fl.ledger_export x
+		 WHERE x.value_ts >= coalesce(p_from, '-infinity') AND x.value_ts < p_to) u
+$$;
+
+
+ALTER FUNCTION fl.ledger_export_digest(p_from timestamp with time zone, p_to timestamp with time zone, OUT rows bigint, OUT sha bytea, OUT rows_sha bytea, OUT entries bigint) OWNER TO fund_owner;
+
+--
 -- Name: limit_in(jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -4219,6 +4457,68 @@ $$;
 ALTER FUNCTION fl.partner_json(p fl.partner) OWNER TO fund_owner;
 
 --
+-- Name: period_balances(timestamp with time zone); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.period_balances(p_to timestamp with time zone) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+	WITH s AS (
+		SELECT a.account_id, a.name, a.fund_code, a.short, a.currency, c.minor_unit,
+		       coalesce((SELECT sum(p.amount) FROM fl.posting p
+			   JOIN fl.journal_entry e USING (entry_id)
+			  WHERE p.account_id = a.account_id AND e.value_at < p_to), 0) AS bal
+		  FROM fl.account a JOIN fl.currency c ON c.code = a.currency)
+	SELECT coalesce((SELECT string_agg('account ' || s.name || ' ' || s.currency || ' ' ||
+		   fl.total_out(s.bal, s.minor_unit) || E'\n', '' ORDER BY s.name) FROM s), '') ||
+	       coalesce((SELECT string_agg('fund ' || f.code || ' ' || f.currency ||
+		   ' received=' || fl.total_out(-t.rec, m.minor_unit) ||
+		   ' earnings=' || fl.total_out(-t.earn, m.minor_unit) ||
+		   ' pledged=' || fl.total_out(t.pled, m.minor_unit) ||
+		   ' committed=' || fl.total_out(-t.com, m.minor_unit) ||
+		   ' disbursed=' || fl.total_out(t.dis, m.minor_unit) ||
+		   ' transferred_in=' || fl.total_out(-t.tin, m.minor_unit) ||
+		   ' transferred_out=' || fl.total_out(t.tout, m.minor_unit) || E'\n', ''
+		   ORDER BY f.code)
+		  FROM fl.fund f JOIN fl.currency m ON m.code = f.currency
+		 CROSS JOIN LATERAL (SELECT
+			coalesce(sum(s.bal) FILTER (WHERE s.short = 'contributions'), 0) AS rec,
+			coalesce(sum(s.bal) FILTER (WHERE s.short = 'earnings'), 0) AS earn,
+			coalesce(sum(s.bal) FILTER (WHERE s.short = 'pledges_receivable'), 0)
+			    AS pled,
+			coalesce(sum(s.bal) FILTER (WHERE s.short = 'commitments'), 0) AS com,
+			coalesce(sum(s.bal) FILTER (WHERE s.short = 'grants_disbursed'), 0)
+			    AS dis,
+			coalesce(sum(s.bal) FILTER (WHERE s.short = 'transfers_in'), 0) AS tin,
+			coalesce(sum(s.bal) FILTER (WHERE s.short = 'transfers_out'), 0) AS tout
+		      FROM s WHERE s.fund_code = f.code) t), '')
+$$;
+
+
+ALTER FUNCTION fl.period_balances(p_to timestamp with time zone) OWNER TO fund_owner;
+
+--
+-- Name: period_close_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.period_close_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF TG_OP <> 'UPDATE' OR OLD.status <> 'pending' OR NEW.status = 'pending' OR
+	    NEW.period_id <> OLD.period_id OR NEW.until <> OLD.until OR
+	    NEW.requested_by <> OLD.requested_by OR NEW.requested_at <> OLD.requested_at THEN
+		RAISE EXCEPTION 'period close %: % refused (status %)', OLD.period_id, TG_OP,
+		    OLD.status;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.period_close_guard() OWNER TO fund_owner;
+
+--
 -- Name: period_end(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -4252,6 +4552,138 @@ $_$;
 
 
 ALTER FUNCTION fl.period_end(p_period text) OWNER TO fund_owner;
+
+--
+-- Name: period_close; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.period_close (
+    period_id text NOT NULL,
+    until date NOT NULL,
+    status text NOT NULL,
+    requested_by text NOT NULL,
+    requested_at timestamp with time zone DEFAULT now() NOT NULL,
+    decided_by text,
+    decided_at timestamp with time zone,
+    record text,
+    record_sha256 bytea,
+    record_seq bigint,
+    CONSTRAINT period_close_check CHECK (((status = 'pending'::text) = (decided_at IS NULL))),
+    CONSTRAINT period_close_check1 CHECK (((status = 'confirmed'::text) = ((record IS NOT NULL) AND (record_sha256 IS NOT NULL) AND (record_seq IS NOT NULL)))),
+    CONSTRAINT period_close_period_id_check CHECK ((period_id ~ '^pc_[0-9a-f]{20}$'::text)),
+    CONSTRAINT period_close_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'confirmed'::text, 'dropped'::text])))
+);
+
+
+ALTER TABLE fl.period_close OWNER TO fund_owner;
+
+--
+-- Name: period_get(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.period_get(p_id text) RETURNS fl.period_close
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	c	fl.period_close;
+BEGIN
+	SELECT * INTO c FROM fl.period_close WHERE period_id = p_id;
+	IF NOT FOUND THEN
+		PERFORM fl.rpc_error(-32004, 'period_not_found', 'period_id');
+	END IF;
+	RETURN c;
+END
+$$;
+
+
+ALTER FUNCTION fl.period_get(p_id text) OWNER TO fund_owner;
+
+--
+-- Name: period_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.period_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_open	timestamptz;
+	v_kind	text;
+BEGIN
+	PERFORM pg_advisory_xact_lock_shared(7346519, fl.period_lock_key());
+	v_open := fl.period_open_from();
+	IF v_open IS NULL THEN
+		RETURN NULL;
+	END IF;
+	SELECT n.kind INTO v_kind FROM new_entries n WHERE n.value_at < v_open LIMIT 1;
+	IF FOUND THEN
+		PERFORM fl.rpc_error(-32009, 'period_closed', CASE v_kind
+		    WHEN 'receipt' THEN 'received_at' WHEN 'disbursement' THEN 'paid_at'
+		    WHEN 'earnings' THEN 'value_date' END,
+		    'the value date falls in a closed period: corrections go into the open one',
+		    jsonb_build_object('closed_until', to_char(v_open - interval '1 day',
+		    'YYYY-MM-DD')));
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+
+ALTER FUNCTION fl.period_guard() OWNER TO fund_owner;
+
+--
+-- Name: period_json(fl.period_close); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.period_json(c fl.period_close) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_prev	date;
+BEGIN
+	SELECT max(until) INTO v_prev FROM fl.period_close
+	 WHERE status = 'confirmed' AND until < c.until;
+	RETURN jsonb_build_object('period_id', c.period_id, 'until', to_char(c.until,
+	    'YYYY-MM-DD'), 'status', c.status, 'requested_by', c.requested_by,
+	    'requested_at', fl.ts(c.requested_at), 'decided_by', c.decided_by,
+	    'decided_at', fl.ts(c.decided_at),
+	    'export_from', to_char(v_prev + 1, 'YYYY-MM-DD'),
+	    'export_to', to_char(c.until + 1, 'YYYY-MM-DD'),
+	    'record', c.record, 'record_sha256', encode(c.record_sha256, 'hex'),
+	    'record_seq', c.record_seq);
+END
+$$;
+
+
+ALTER FUNCTION fl.period_json(c fl.period_close) OWNER TO fund_owner;
+
+--
+-- Name: period_lock_key(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.period_lock_key() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$
+	SELECT 2
+$$;
+
+
+ALTER FUNCTION fl.period_lock_key() OWNER TO fund_owner;
+
+--
+-- Name: period_open_from(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.period_open_from() RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	RETURN (SELECT (max(until) + 1)::timestamp AT TIME ZONE 'UTC' FROM fl.period_close
+		 WHERE status = 'confirmed');
+END
+$$;
+
+
+ALTER FUNCTION fl.period_open_from() OWNER TO fund_owner;
 
 --
 -- Name: post(fl.fund, text, text, text, text, text[], bigint[], timestamp with time zone); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -5585,7 +6017,14 @@ CREATE VIEW fl.ledger_export AS
     a.name AS account,
     p.currency,
     (round(((p.amount)::numeric / ((10)::numeric ^ (c.minor_unit)::numeric)), c.minor_unit))::text AS amount,
-    e.memo
+    e.memo,
+    e.value_at AS value_ts,
+    to_char((e.value_at AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'::text) AS value_date,
+    ((((((((((((((((('je_'::text || e.entry_id) || ','::text) || to_char((e.at AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'::text)) || ','::text) || (e.kind)::text) || ','::text) || COALESCE(e.fund_code, ''::text)) || ','::text) || a.name) || ','::text) || p.currency) || ','::text) || (round(((p.amount)::numeric / ((10)::numeric ^ (c.minor_unit)::numeric)), c.minor_unit))::text) || ','::text) ||
+        CASE
+            WHEN (((e.memo)::text = ''::text) OR ((e.memo)::text ~ '[",\r\n]'::text)) THEN (('"'::text || replace((e.memo)::text, '"'::text, '""'::text)) || '"'::text)
+            ELSE (e.memo)::text
+        END) || ','::text) || to_char((e.value_at AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'::text)) AS line
    FROM (((fl.journal_entry e
      JOIN fl.posting p USING (entry_id))
      JOIN fl.account a USING (account_id))
@@ -5593,6 +6032,16 @@ CREATE VIEW fl.ledger_export AS
 
 
 ALTER TABLE fl.ledger_export OWNER TO fund_owner;
+
+--
+-- Name: ledger_export_header; Type: VIEW; Schema: fl; Owner: fund_owner
+--
+
+CREATE VIEW fl.ledger_export_header AS
+ SELECT 'entry_id,at,kind,fund,account,currency,amount,memo,value_date'::text AS line;
+
+
+ALTER TABLE fl.ledger_export_header OWNER TO fund_owner;
 
 --
 -- Name: method; Type: TABLE; Schema: fl; Owner: fund_owner
@@ -5983,6 +6432,14 @@ ALTER TABLE ONLY fl.partner
 
 
 --
+-- Name: period_close period_close_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.period_close
+    ADD CONSTRAINT period_close_pkey PRIMARY KEY (period_id);
+
+
+--
 -- Name: posting posting_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -6184,6 +6641,20 @@ CREATE INDEX journal_entry_value_at ON fl.journal_entry USING btree (value_at, e
 
 
 --
+-- Name: period_close_confirmed; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE UNIQUE INDEX period_close_confirmed ON fl.period_close USING btree (until) WHERE (status = 'confirmed'::text);
+
+
+--
+-- Name: period_close_one_pending; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE UNIQUE INDEX period_close_one_pending ON fl.period_close USING btree ((true)) WHERE (status = 'pending'::text);
+
+
+--
 -- Name: posting_account; Type: INDEX; Schema: fl; Owner: fund_owner
 --
 
@@ -6363,6 +6834,27 @@ CREATE CONSTRAINT TRIGGER journal_entry_commit AFTER INSERT ON fl.journal_entry 
 --
 
 CREATE TRIGGER journal_entry_no_truncate BEFORE TRUNCATE ON fl.journal_entry FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: journal_entry journal_entry_period; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER journal_entry_period AFTER INSERT ON fl.journal_entry REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION fl.period_guard();
+
+
+--
+-- Name: period_close period_close_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER period_close_guard BEFORE DELETE OR UPDATE ON fl.period_close FOR EACH ROW EXECUTE FUNCTION fl.period_close_guard();
+
+
+--
+-- Name: period_close period_close_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER period_close_no_truncate BEFORE TRUNCATE ON fl.period_close FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
 
 
 --
@@ -6635,6 +7127,22 @@ ALTER TABLE ONLY fl.journal_entry
 
 ALTER TABLE ONLY fl.partner
     ADD CONSTRAINT partner_created_by_fkey FOREIGN KEY (created_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: period_close period_close_decided_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.period_close
+    ADD CONSTRAINT period_close_decided_by_fkey FOREIGN KEY (decided_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: period_close period_close_requested_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.period_close
+    ADD CONSTRAINT period_close_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES fl.principal(principal_id);
 
 
 --
@@ -6997,6 +7505,41 @@ REVOKE ALL ON FUNCTION api.partner_get(p fl.principal, params jsonb, ctx jsonb) 
 --
 
 REVOKE ALL ON FUNCTION api.partner_list(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION period_close(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.period_close(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION period_close_confirm(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.period_close_confirm(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION period_close_drop(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.period_close_drop(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION period_close_get(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.period_close_get(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION period_closes(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.period_closes(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
@@ -7467,6 +8010,13 @@ REVOKE ALL ON FUNCTION fl.grant_rule_guard() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION ledger_export_digest(p_from timestamp with time zone, p_to timestamp with time zone, OUT rows bigint, OUT sha bytea, OUT rows_sha bytea, OUT entries bigint); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.ledger_export_digest(p_from timestamp with time zone, p_to timestamp with time zone, OUT rows bigint, OUT sha bytea, OUT rows_sha bytea, OUT entries bigint) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION limit_in(p_params jsonb); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -7545,10 +8095,59 @@ REVOKE ALL ON FUNCTION fl.partner_json(p fl.partner) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION period_balances(p_to timestamp with time zone); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.period_balances(p_to timestamp with time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION period_close_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.period_close_guard() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION period_end(p_period text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
 REVOKE ALL ON FUNCTION fl.period_end(p_period text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION period_get(p_id text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.period_get(p_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION period_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.period_guard() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION period_json(c fl.period_close); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.period_json(c fl.period_close) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION period_lock_key(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.period_lock_key() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION period_open_from(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.period_open_from() FROM PUBLIC;
 
 
 --
@@ -7741,6 +8340,13 @@ GRANT SELECT ON TABLE fl.audit_export TO fundd_app;
 --
 
 GRANT SELECT ON TABLE fl.ledger_export TO fundd_app;
+
+
+--
+-- Name: TABLE ledger_export_header; Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+GRANT SELECT ON TABLE fl.ledger_export_header TO fundd_app;
 
 
 --

@@ -452,15 +452,33 @@ END
 $$;
 
 -- The ledger export (GET /export/ledger): one row per posting, formatted inline (no
--- per-row function calls: this streams millions of rows). numeric is exact decimal.
+-- per-row function calls: this streams millions of rows). numeric is exact decimal. line is
+-- the row as the CSV export serves it (RFC 4180: a field with a quote, a comma, a CR or a LF,
+-- or an empty one, is quoted, quotes doubled; a null is an empty field), without its CRLF:
+-- the export and the digest of a closed period (fl.ledger_export_digest) both read it, so
+-- the bytes served and the bytes a close signs are one definition. Only memo is free text;
+-- the other fields are ids, codes, names of the form CODE:short, decimals and times.
 CREATE OR REPLACE VIEW fl.ledger_export AS
 SELECT e.entry_id, p.seq, e.at AS at_ts,
        'je_' || e.entry_id AS entry,
        to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at,
        e.kind, e.fund_code AS fund, a.name AS account, p.currency,
        round(p.amount::numeric / (10::numeric ^ c.minor_unit), c.minor_unit)::text AS amount,
-       e.memo
+       e.memo,
+       e.value_at AS value_ts,
+       to_char(e.value_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS value_date,
+       'je_' || e.entry_id || ',' ||
+       to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || ',' ||
+       e.kind || ',' || coalesce(e.fund_code, '') || ',' || a.name || ',' || p.currency ||
+       ',' || round(p.amount::numeric / (10::numeric ^ c.minor_unit), c.minor_unit)::text ||
+       ',' || CASE WHEN e.memo = '' OR e.memo ~ '[",\r\n]'
+	    THEN '"' || replace(e.memo, '"', '""') || '"' ELSE e.memo END || ',' ||
+       to_char(e.value_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS line
   FROM fl.journal_entry e
   JOIN fl.posting p USING (entry_id)
   JOIN fl.account a USING (account_id)
   JOIN fl.currency c ON c.code = p.currency;
+
+-- The CSV export's header line, the names of the columns of a line of fl.ledger_export.
+CREATE OR REPLACE VIEW fl.ledger_export_header AS
+SELECT 'entry_id,at,kind,fund,account,currency,amount,memo,value_date'::text AS line;

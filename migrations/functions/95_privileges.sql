@@ -36,7 +36,7 @@ $$;
 
 -- Every privilege on schemas fl and api. PUBLIC gets nothing; fundd_app, the daemon's
 -- group role, gets EXECUTE on the entry points only, each SECURITY DEFINER with a fixed
--- search_path, and SELECT on the two export views (no personal data, no token hashes) with
+-- search_path, and SELECT on the export views (no personal data, no token hashes) with
 -- the two time functions they and the export's range condition call. No table, sequence or
 -- other function: whatever else the daemon does goes through the entry points. A new
 -- object gets no privilege until it is listed here.
@@ -64,6 +64,6 @@ BEGIN
 	    fl.ts(timestamptz),
 	    fl.time_in(text)
 	    TO fundd_app;
-	GRANT SELECT ON fl.ledger_export, fl.audit_export TO fundd_app;
+	GRANT SELECT ON fl.ledger_export, fl.ledger_export_header, fl.audit_export TO fundd_app;
 END
 $$;

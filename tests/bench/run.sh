@@ -340,8 +340,9 @@ BEGIN;
 WITH acc AS (SELECT max(account_id) FILTER (WHERE short = 'cash') AS cash,
                     max(account_id) FILTER (WHERE short = 'earnings') AS earn
                FROM fl.account WHERE fund_code = '$EFUND'),
-     ent AS (INSERT INTO fl.journal_entry (kind, memo, fund_code, at)
+     ent AS (INSERT INTO fl.journal_entry (kind, memo, fund_code, at, value_at)
              SELECT 'earnings', 'bench earnings ' || g, '$EFUND',
+                    '2026-01-01'::timestamptz + g * interval '1 second',
                     '2026-01-01'::timestamptz + g * interval '1 second'
                FROM generate_series(1, 500000) g RETURNING entry_id)
 INSERT INTO fl.posting (entry_id, seq, account_id, amount, currency)
@@ -353,7 +354,7 @@ COMMIT;
 SQL
 fi
 FROM_TO="from=2026-01-01&to=2026-01-07"
-EXPORT_SQL="COPY (SELECT entry AS entry_id, at, kind, fund, account, currency, amount, memo FROM fl.ledger_export x WHERE at_ts >= '2026-01-01'::timestamptz AND at_ts < '2026-01-07'::timestamptz ORDER BY x.entry_id, x.seq) TO STDOUT WITH (FORMAT csv, HEADER)"
+EXPORT_SQL="COPY (SELECT u.line FROM (SELECT 0 AS k, 0::bigint AS entry_id, 0::smallint AS seq, h.line FROM fl.ledger_export_header h UNION ALL SELECT 1, x.entry_id, x.seq, x.line FROM fl.ledger_export x WHERE x.value_ts >= '2026-01-01'::timestamptz AND x.value_ts < '2026-01-07'::timestamptz) u ORDER BY u.k, u.entry_id, u.seq) TO STDOUT"
 stop_fundd
 start_fundd "$DIR/fundd.conf"
 for round in $(seq "$ROUNDS"); do

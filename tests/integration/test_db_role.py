@@ -29,7 +29,8 @@ ALLOWED_FUNCTIONS = {
 }
 # the export views' helpers: pure formatting, no table read
 PURE_HELPERS = {"fl.time_in(text)", "fl.ts(timestamp with time zone)"}
-ALLOWED_RELATIONS = {"fl.audit_export SELECT", "fl.ledger_export SELECT"}
+ALLOWED_RELATIONS = {"fl.audit_export SELECT", "fl.ledger_export SELECT",
+                     "fl.ledger_export_header SELECT"}
 
 
 def as_daemon(env, script):

@@ -14,7 +14,8 @@ from fl.env import FUNDCTL, uniq
 from fl.client import Background, Client, call, client_context, http_get, post_rpc
 from fl.db import TableLock
 
-HEADER = ["entry_id", "at", "kind", "fund", "account", "currency", "amount", "memo"]
+HEADER = ["entry_id", "at", "kind", "fund", "account", "currency", "amount", "memo",
+          "value_date"]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +57,7 @@ def test_csv_one_row_per_posting_with_rfc4180_quoting(daemon, admin, book):
         ("cash", "100.50"), ("contributions", "-100.50"),
         ("cash", "7.25"), ("earnings", "-7.25")]
     assert rows[2][7] == 'earnings 2026-Q4: a "quoted", comma'
-    assert b'"earnings 2026-Q4: a ""quoted"", comma"\r\n' in body
+    assert b',"earnings 2026-Q4: a ""quoted"", comma",' in body
     # the postings of each entry sum to zero
     sums = {}
     for r in rows:
@@ -101,7 +102,52 @@ def test_from_to_filters(daemon, admin, book):
     assert status == 200 and book.encode() in body
 
 
-@pytest.mark.parametrize("query", ["?format=xml", "?from=yesterday", "?to=2026-13-01",
+def test_from_to_select_by_value_date_unless_basis_recorded(daemon, admin):
+    """A receipt dated 2026-10-05, recorded today: from/to select it by its value date
+    (basis=value, the default), or by the time it was recorded (basis=recorded); both
+    formats carry value_date last."""
+    code = uniq("EXV").upper().replace("_", "-")[:32]
+    call(daemon, admin, "fund.create", {"code": code, "name": "value dates",
+         "currency": "EUR", "kind": "pass_through", "dual_approval_above": "0"})
+    pa = call(daemon, admin, "partner.create", {"name": "Dated", "country": "AM",
+              "kind": "organisation"})["partner_id"]
+    call(daemon, admin, "contribution.receive", {"partner_id": pa, "fund": code,
+         "amount": "10.00", "currency": "EUR", "received_at": "2026-10-05T09:30:00Z"})
+    october = "&from=2026-10-01&to=2026-10-06"
+    for q in ("?format=csv" + october, "?format=csv&basis=value" + october):
+        status, _, body = _get(daemon, admin, q)
+        assert status == 200, body
+        rows = _rows_csv(body, code)
+        assert [r[6] for r in rows] == ["10.00", "-10.00"]
+        assert {r[8] for r in rows} == {"2026-10-05T09:30:00.000000Z"}
+        assert rows[0][1] != rows[0][8]     # recorded now, dated October
+    status, _, body = _get(daemon, admin, "?format=csv&basis=recorded" + october)
+    assert status == 200 and _rows_csv(body, code) == []
+    status, _, body = _get(daemon, admin, "?format=jsonl" + october)
+    mine = [json.loads(l) for l in body.decode().splitlines() if code in l]
+    assert [d["value_date"] for d in mine] == ["2026-10-05T09:30:00.000000Z"] * 2
+    status, _, body = _get(daemon, admin, "?format=jsonl&basis=recorded" + october)
+    assert status == 200 and code.encode() not in body
+
+
+def test_csv_of_a_memo_with_control_characters(env, daemon, admin):
+    """The API refuses control characters in free text, but the database takes what its
+    owner writes: such a memo is one quoted CSV field, exact (COPY's text escapes undone)."""
+    from fl.db import psql_ok
+    code = uniq("EXC").upper().replace("_", "-")[:32]
+    call(daemon, admin, "fund.create", {"code": code, "name": "odd memo",
+         "currency": "EUR", "kind": "pass_through", "dual_approval_above": "0"})
+    memo = 'line one\nline two\r\ttab \\ back\\slash "q"'
+    psql_ok(env, "SELECT fl.post(f, 'earnings', '%s', 'x', NULL, ARRAY['cash', "
+            "'earnings'], ARRAY[1, -1]::bigint[]) FROM fl.fund f WHERE code = '%s';"
+            % (memo.replace("'", "''"), code))
+    status, _, body = _get(daemon, admin, "?format=csv")
+    assert status == 200
+    rows = _rows_csv(body, code)
+    assert [r[7] for r in rows] == [memo] * 2
+
+
+@pytest.mark.parametrize("query", ["?format=xml", "?basis=booked", "?from=yesterday", "?to=2026-13-01",
                                    "?colour=red", "?format", "?from=2026-01-01T10:00:00+02:00"])
 def test_bad_parameters_400(daemon, admin, query):
     status, _, body = _get(daemon, admin, query)
@@ -175,6 +221,25 @@ def test_fundctl_export(env, daemon, admin, book):
                        capture_output=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert len(_rows_csv(p.stdout, book)) == 4
+
+
+def test_fundctl_export_by_value_date_or_recording_time(env, daemon, admin):
+    import subprocess
+    code = uniq("EXF").upper().replace("_", "-")[:32]
+    call(daemon, admin, "fund.create", {"code": code, "name": "fundctl basis",
+         "currency": "EUR", "kind": "pass_through", "dual_approval_above": "0"})
+    pa = call(daemon, admin, "partner.create", {"name": "Dated", "country": "AM",
+              "kind": "organisation"})["partner_id"]
+    call(daemon, admin, "contribution.receive", {"partner_id": pa, "fund": code,
+         "amount": "3.00", "currency": "EUR", "received_at": "2026-09-30T10:00:00Z"})
+    base = [FUNDCTL, "--url", daemon.url, "--cacert", env.ca, "--token", admin, "export",
+            "ledger", "--format", "csv", "--from", "2026-09-30", "--to", "2026-10-01"]
+    p = subprocess.run(base, capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert len(_rows_csv(p.stdout, code)) == 2
+    p = subprocess.run(base + ["--basis", "recorded"], capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert _rows_csv(p.stdout, code) == []
 
 
 def test_export_connection_refused_is_a_clean_503(env, daemon_factory, admin):

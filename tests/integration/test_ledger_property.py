@@ -17,10 +17,17 @@ and ledger.entries from/to all agree with the sums of the journal's postings by 
 (and, with basis=recorded, by recording time); opening + debit - credit = closing for every
 account, and one range's closing balance is the next one's opening balance.
 
+A third walk, in a database of its own, dates receipts and earnings around its first open
+day and closes periods between batches: entries dated in a closed period are refused, and
+every close's record (the digest of its export, its balances) still holds at the end.
+
 LEDGER_SEED=n picks another sequence; LEDGER_OPS=n another length.
 """
 
+import csv
 import datetime
+import hashlib
+import io
 import os
 import random
 import time
@@ -1019,3 +1026,138 @@ def test_dated_walk_reads_by_value_date(dated):
         assert kinds.get(k, 0) >= 3, (k, kinds)
     assert not bad, "seed %d: %d problems, first ones:\n%s" % (
         SEED + 1, len(bad), "\n".join(repr(b) for b in bad[:10]))
+
+
+# ------------------------------------------------------------------------------------------
+# The walk with closed periods (docs/ledger.md, "Closed periods"), in a database of its own:
+# its closes would refuse the old value dates of the rest of the suite.
+
+CLOSE_OPS = int(os.environ.get("LEDGER_CLOSE_OPS", "800"))
+DAY0 = datetime.date(2024, 1, 1)
+
+
+def _day(d):
+    return (DAY0 + datetime.timedelta(days=d)).isoformat()
+
+
+class ClosingWalk(Walk):
+    """The walk, with receipts and earnings value dated around the first open day, and a
+    close confirmed by an auditor between batches: an entry dated in a closed day must be
+    refused (-32009 period_closed naming its date's param), everything else as before."""
+
+    def __init__(self, api, auditor_api, rng):
+        super().__init__(api, rng)
+        self.auditor_api = auditor_api
+        self.open_day = 10          # days before it are closed
+        self.closes = []
+        self.n_closed_refusals = 0
+
+    def gen(self, planned):
+        method, p, expect = super().gen(planned)
+        field = None
+        if method == "contribution.receive" and "partner_id" in p:
+            field = "received_at"
+        elif method == "fund.record_earnings":
+            field = "value_date"
+        if field is None or "idempotency_key" in p:
+            return method, p, expect
+        day = self.open_day + self.rng.randint(-6, 12)
+        p[field] = _day(day) + "T%02d:00:00Z" % self.rng.randint(0, 23)
+        if self.closes and day < self.open_day and expect[0] == "ok":
+            self.n_closed_refusals += 1
+            return method, p, ("error", -32009, field)
+        return method, p, expect
+
+    def close(self):
+        until = self.open_day + self.rng.randint(0, 6)
+        pc = self.api.call("period.close", {"until": _day(until)})
+        done = self.auditor_api.call("period.close_confirm", {"period_id": pc["period_id"]})
+        assert done["status"] == "confirmed", done
+        self.closes.append(done)
+        self.open_day = until + 1
+
+    def run(self, n_ops):
+        super().run(0)
+        done = 0
+        while done < n_ops:
+            planned = {cid: c.status for cid, c in self.contribs.items()}
+            ops = [self.gen(planned) for _ in range(min(BATCH, n_ops - done))]
+            self.run_batch(ops)
+            done += len(ops)
+            self.close()
+
+
+@pytest.fixture(scope="module")
+def closing_walk(env, module_daemon_factory):
+    from fl.client import create_principal
+    from fl.db import database_overrides
+    db = "walkclose_%s" % uniq("d").replace("-", "_").lower()
+    env.sql("CREATE DATABASE %s OWNER fund_owner" % db)
+    ov = database_overrides(env, db)
+    conf = env.write_conf(os.path.join(env.dir, "fundd-%s.conf" % db), ov)
+    p = env.fundd("migrate", conf=conf, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    admin = env.principal_add(uniq("wadmin"), ["admin"], conf=conf)
+    d = module_daemon_factory("walkclose", ov)
+    auditor = create_principal(d, admin, ["auditor"])["token"]
+    api = Client.api(d, admin, timeout=120)
+    aud = Client.api(d, auditor, timeout=120)
+    w = ClosingWalk(api, aud, random.Random(SEED + 17))
+    w.run(CLOSE_OPS)
+    w.env, w.db, w.daemon, w.admin = env, db, d, admin
+    yield w
+    api.close()
+    aud.close()
+
+
+def test_closing_walk_outcomes(closing_walk):
+    w = closing_walk
+    assert not w.problems, "seed %d: %d unexpected outcomes, first ones:\n%s" % (
+        SEED, len(w.problems), "\n".join(w.problems[:15]))
+    assert len(w.closes) >= 5 and w.n_closed_refusals >= 20, (len(w.closes),
+                                                              w.n_closed_refusals)
+    docs = w.api.batch([("fund.balance", {"code": f.code}) for f in w.funds])
+    for f, d in zip(w.funds, docs):
+        assert {k: minor(d["result"][k], f.cur) for k in f.balance()} == f.balance(), f.code
+
+
+def test_closed_periods_never_change(closing_walk):
+    """After the whole walk, each close's record still holds: the export of its range has
+    the digest it recorded, the balances it recorded are those of the journal today, and
+    they are the sums of the closed exports up to it."""
+    from fl.client import http_get
+    from fl.db import psql_ok
+    w = closing_walk
+    sums = {}
+    for c in w.closes:
+        rec = c["record"].split("\n")
+        fields = dict(l.split(" ", 1) for l in rec[1:-1] if not l.startswith(("account ",
+                                                                             "fund ")))
+        q = "/export/ledger?format=csv&to=%s" % c["export_to"]
+        if c["export_from"]:
+            q += "&from=" + c["export_from"]
+        status, _, body = http_get(w.daemon, q, token=w.admin, timeout=60)
+        assert status == 200
+        assert hashlib.sha256(body).hexdigest() == fields["export_sha256"], c["until"]
+        assert body.count(b"\r\n") - 1 == int(fields["export_rows"])
+        for row in csv.reader(io.StringIO(body.decode(), newline="")):
+            if row[0] != "entry_id":
+                sums[row[4]] = sums.get(row[4], Decimal(0)) + Decimal(row[6])
+        recorded = {}
+        for l in rec:
+            if l.startswith("account "):
+                _, acct, cur, amount = l.split(" ")
+                recorded[acct] = Decimal(amount)
+        assert {a: v for a, v in recorded.items() if v} == \
+            {a: v for a, v in sums.items() if v}, c["until"]
+        now = psql_ok(w.env, "SELECT fl.period_balances('%sT00:00:00Z')" % c["export_to"],
+                      db=w.db)
+        # the same figures; only accounts and funds created since the close are added,
+        # at zero
+        then = {" ".join(l.split(" ")[:2]): l for l in rec if l.startswith(("account ",
+                                                                          "fund "))}
+        today = {" ".join(l.split(" ")[:2]): l for l in now.split("\n") if l}
+        assert {k: today[k] for k in then} == then, c["until"]
+        for k in set(today) - set(then):
+            assert all(Decimal(x.split("=")[-1]) == 0 for x in today[k].split(" ")[3:]), \
+                today[k]

@@ -10,7 +10,7 @@ import pytest
 
 from fl.client import new_client
 from fl.env import fundctl
-from fl.ledger import (balance, minor, new_fund, new_partner, pages, parse_time, rfc3339,
+from fl.ledger import (BALANCE_KEYS, balance, minor, new_fund, new_partner, pages, parse_time, rfc3339,
                        utcnow)
 from fl.grants import approved_grant, confirm, create, funded_fund
 
@@ -191,7 +191,8 @@ def test_trial_balance_over_a_range(api, appr, checker):
     # fund.balance as of each end agrees with the closing balances
     b = balance_as_of(api, code, "2026-11-01")
     assert b == {"received": 15000, "earnings": 700, "pledged": 0, "committed": -2000,
-                 "disbursed": 2000, "available": 15700}, b
+                 "disbursed": 2000, "transferred_in": 0, "transferred_out": 0,
+                 "available": 15700}, b
     assert balance_as_of(api, code, soon()) == balance(api, code, "EUR")
 
 
@@ -201,8 +202,7 @@ def balance_as_of(api, code, as_of, basis=None):
         params["basis"] = basis
     b = api.ok("fund.balance", params)
     cur = b["currency"]
-    return {k: minor(b[k], cur) for k in ("received", "earnings", "pledged", "committed",
-                                          "disbursed", "available")}
+    return {k: minor(b[k], cur) for k in BALANCE_KEYS}
 
 
 # --------------------------------------------------------------------------------------------
@@ -313,16 +313,15 @@ def test_fund_balance_as_of_before_and_now(api, appr, checker):
     _earn(api, f, "9.00", "2026-06")
     g = approved_grant(api, appr, f, "5.00")
     confirm(checker, create(api, g, "5.00"), paid_at="2026-07-01")
-    assert balance_as_of(api, code, "2026-05-31") == dict.fromkeys(
-        ("received", "earnings", "pledged", "committed", "disbursed", "available"), 0)
+    assert balance_as_of(api, code, "2026-05-31") == dict.fromkeys(BALANCE_KEYS, 0)
     # the receipt of the pledge is dated before the pledge was made (today): as of June,
     # the pledge is received and not yet pledged
     assert balance_as_of(api, code, "2026-06-30") == {
         "received": 4000, "earnings": 900, "pledged": -4000, "committed": 0, "disbursed": 0,
-        "available": 900}
+        "transferred_in": 0, "transferred_out": 0, "available": 900}
     assert balance_as_of(api, code, "2026-07-01") == {
         "received": 4000, "earnings": 900, "pledged": -4000, "committed": -500,
-        "disbursed": 500, "available": 900}
+        "disbursed": 500, "transferred_in": 0, "transferred_out": 0, "available": 900}
     now = balance(api, code, "EUR")
     assert balance_as_of(api, code, soon()) == now
     assert balance_as_of(api, code, soon(), "recorded") == now
@@ -389,8 +388,8 @@ def test_fundctl_trial_balance_every_currency(daemon, admin, api):
 
 
 @pytest.mark.parametrize("args,msg", [
-    (["ledger"], "needs a view"),
-    (["ledger", "balance"], "unknown ledger view"),
+    (["ledger"], "needs a subcommand"),
+    (["ledger", "balance"], "unknown ledger subcommand"),
     (["ledger", "trial-balance", "--as-of", "2026-10-01", "--from", "2026-09-01"],
      "alternatives"),
     (["ledger", "trial-balance", "--basis", "booked"], "--basis must be"),

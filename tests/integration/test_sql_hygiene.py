@@ -25,7 +25,7 @@ SQL_ARG = {"PQexec": 1, "PQsendQuery": 1, "PQexecParams": 1, "PQsendQueryParams"
 ALLOWED_ARGS = {
     ("db_conn.c", "st->sql"),         # queries.c: a constant table of statements
     ("export.c", "EXPORT_RANGE_SQL"),  # a macro of literals, with $1 and $2
-    ("export.c", "x->sql"),           # one of three string literals (export_start)
+    ("export.c", "x->sql"),           # one of five string literals (export_start)
     ("migrate.c", "sql"),             # the text of a migration file, or a literal
 }
 
