@@ -50,6 +50,7 @@ static const struct param p_fund_record_earnings[] = {
 	{ "amount", PT_MONEY, 1, 0, NULL, NULL },
 	{ "period", PT_TEXT, 1, 64, NULL, NULL },
 	{ "note", PT_TEXT, 0, 500, NULL, NULL },
+	{ "kind", PT_ENUM, 0, 0, "interest|dividend|realised_gain|fee|loss", NULL },
 	P_END
 };
 
@@ -75,10 +76,12 @@ static const struct param p_contribution_pledge[] = {
 	{ "currency", PT_CURRENCY, 1, 0, NULL, NULL },
 	{ "fx_rate", PT_RATE, 0, 0, NULL, NULL },
 	{ "earmark_region", PT_REGION, 0, 0, NULL, NULL },
+	{ "pledged_at", PT_WHEN, 0, 0, NULL, NULL },
 	P_END
 };
 
-/* A pledge's contribution_id, or the fields of a direct receipt (checked in SQL). */
+/* A pledge's contribution_id with what of it came (amount, fx_rate, fee, received_at,
+ * bank_ref), or the fields of a direct receipt (checked in SQL). */
 static const struct param p_contribution_receive[] = {
 	{ "contribution_id", PT_ID, 0, 0, NULL, NULL },
 	{ "partner_id", PT_ID, 0, 0, NULL, NULL },
@@ -89,6 +92,7 @@ static const struct param p_contribution_receive[] = {
 	{ "earmark_region", PT_REGION, 0, 0, NULL, NULL },
 	{ "received_at", PT_WHEN, 0, 0, NULL, NULL },
 	{ "bank_ref", PT_TEXT, 0, 200, NULL, NULL },
+	{ "fee", PT_MONEY0, 0, 0, NULL, NULL },
 	P_END
 };
 
@@ -106,7 +110,7 @@ static const struct param p_contribution_get[] = {
 static const struct param p_contribution_list[] = {
 	{ "partner_id", PT_ID, 0, 0, NULL, NULL },
 	{ "fund", PT_CODE, 0, 32, NULL, NULL },
-	{ "status", PT_ENUM, 0, 0, "pledged|received|cancelled", NULL },
+	{ "status", PT_ENUM, 0, 0, "pledged|received|cancelled|written_off", NULL },
 	P_LIST,
 	P_END
 };
@@ -242,6 +246,7 @@ static const struct method methods[] = {
 	{ "contribution.pledge", ROLES_A, M_MUTATES, p_contribution_pledge },
 	{ "contribution.receive", ROLES_A, M_MUTATES, p_contribution_receive },
 	{ "contribution.cancel", ROLES_A, M_MUTATES, p_contribution_cancel },
+	{ "contribution.write_off", ROLES_A, M_MUTATES, p_contribution_cancel },
 	{ "contribution.get", ROLES_AUR, 0, p_contribution_get },
 	{ "contribution.list", ROLES_AUR, 0, p_contribution_list },
 	{ "contribution.status", ROLES_AUR, 0, p_contribution_get },

@@ -69,7 +69,7 @@ ALTER DOMAIN fl.bank_ref OWNER TO fund_owner;
 --
 
 CREATE DOMAIN fl.contribution_status AS text
-	CONSTRAINT contribution_status_check1 CHECK ((VALUE = ANY (ARRAY['pledged'::text, 'received'::text, 'cancelled'::text])));
+	CONSTRAINT contribution_status_check1 CHECK ((VALUE = ANY (ARRAY['pledged'::text, 'received'::text, 'cancelled'::text, 'written_off'::text])));
 
 
 ALTER DOMAIN fl.contribution_status OWNER TO fund_owner;
@@ -384,7 +384,7 @@ DECLARE
 	v_res	jsonb;
 	v_err	jsonb;
 	v_scoped boolean;
-	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,disbursement.confirm,disbursement.create,disbursement.fail,fund.create,fund.record_earnings,grant.apply,grant.approve,grant.cancel,grant.reject,grant.withdraw,partner.create,principal.confirm,principal.create,principal.revoke,returnee.register}'::text[]);
+	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,contribution.write_off,disbursement.confirm,disbursement.create,disbursement.fail,fund.create,fund.record_earnings,grant.apply,grant.approve,grant.cancel,grant.reject,grant.withdraw,partner.create,principal.confirm,principal.create,principal.revoke,returnee.register}'::text[]);
 BEGIN
 	IF p_token IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
@@ -518,40 +518,47 @@ BEGIN
 				RETURN jsonb_build_object('result', v_row.result, 'replayed', true);
 			END IF;
 		END IF;
-		IF p_method < 'grant.approve' COLLATE "C" THEN
-			IF p_method < 'disbursement.create' COLLATE "C" THEN
+		IF p_method < 'grant.apply' COLLATE "C" THEN
+			IF p_method < 'disbursement.confirm' COLLATE "C" THEN
 				CASE p_method
 				WHEN 'contribution.cancel' THEN v_res := api.contribution_cancel(v_p, p_params, p_ctx);
 				WHEN 'contribution.pledge' THEN v_res := api.contribution_pledge(v_p, p_params, p_ctx);
 				WHEN 'contribution.receive' THEN v_res := api.contribution_receive(v_p, p_params, p_ctx);
-				WHEN 'disbursement.confirm' THEN v_res := api.disbursement_confirm(v_p, p_params, p_ctx);
+				WHEN 'contribution.write_off' THEN v_res := api.contribution_write_off(v_p, p_params, p_ctx);
 				ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 				END CASE;
 			ELSE
-				IF p_method < 'fund.create' COLLATE "C" THEN
+				IF p_method < 'disbursement.fail' COLLATE "C" THEN
 					CASE p_method
+					WHEN 'disbursement.confirm' THEN v_res := api.disbursement_confirm(v_p, p_params, p_ctx);
 					WHEN 'disbursement.create' THEN v_res := api.disbursement_create(v_p, p_params, p_ctx);
-					WHEN 'disbursement.fail' THEN v_res := api.disbursement_fail(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
+					WHEN 'disbursement.fail' THEN v_res := api.disbursement_fail(v_p, p_params, p_ctx);
 					WHEN 'fund.create' THEN v_res := api.fund_create(v_p, p_params, p_ctx);
 					WHEN 'fund.record_earnings' THEN v_res := api.fund_record_earnings(v_p, p_params, p_ctx);
-					WHEN 'grant.apply' THEN v_res := api.grant_apply(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			END IF;
 		ELSE
 			IF p_method < 'partner.create' COLLATE "C" THEN
-				CASE p_method
-				WHEN 'grant.approve' THEN v_res := api.grant_approve(v_p, p_params, p_ctx);
-				WHEN 'grant.cancel' THEN v_res := api.grant_cancel(v_p, p_params, p_ctx);
-				WHEN 'grant.reject' THEN v_res := api.grant_reject(v_p, p_params, p_ctx);
-				WHEN 'grant.withdraw' THEN v_res := api.grant_withdraw(v_p, p_params, p_ctx);
-				ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-				END CASE;
+				IF p_method < 'grant.cancel' COLLATE "C" THEN
+					CASE p_method
+					WHEN 'grant.apply' THEN v_res := api.grant_apply(v_p, p_params, p_ctx);
+					WHEN 'grant.approve' THEN v_res := api.grant_approve(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				ELSE
+					CASE p_method
+					WHEN 'grant.cancel' THEN v_res := api.grant_cancel(v_p, p_params, p_ctx);
+					WHEN 'grant.reject' THEN v_res := api.grant_reject(v_p, p_params, p_ctx);
+					WHEN 'grant.withdraw' THEN v_res := api.grant_withdraw(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				END IF;
 			ELSE
 				IF p_method < 'principal.create' COLLATE "C" THEN
 					CASE p_method
@@ -686,6 +693,11 @@ BEGIN
 	IF c.status <> 'pledged' THEN
 		PERFORM fl.wrong_state(c.status);
 	END IF;
+	IF EXISTS (SELECT 1 FROM fl.pledge_receipt WHERE contribution_id = c.contribution_id)
+	THEN
+		PERFORM fl.rpc_error(-32009, 'partly_received', 'contribution_id',
+		    'part of this pledge was received: write the rest off instead');
+	END IF;
 	f := fl.fund_get(c.fund_code, 'fund');
 	UPDATE fl.contribution SET status = 'cancelled', cancelled_at = now(),
 	    cancel_reason = params->>'reason'
@@ -758,7 +770,10 @@ DECLARE
 	f	fl.fund := fl.fund_get(params->>'fund', 'fund');
 	c	fl.contribution := fl.contribution_new(p, params, f, 'pledged');
 BEGIN
-	c.pledged_at := now();
+	c.pledged_at := coalesce(fl.time_in(params->>'pledged_at'), now());
+	IF c.pledged_at > now() + interval '5 minutes' THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'pledged_at');
+	END IF;
 	c := fl.contribution_insert(c);
 	PERFORM fl.post(f, 'pledge', 'pledge ' || c.contribution_id, c.contribution_id,
 	    p.principal_id, ARRAY['pledges_receivable', 'pledged_contributions'],
@@ -784,7 +799,8 @@ DECLARE
 BEGIN
 	IF params ? 'contribution_id' THEN
 		FOR k IN SELECT jsonb_object_keys(params) LOOP
-			IF k NOT IN ('contribution_id', 'received_at', 'bank_ref') THEN
+			IF k NOT IN ('contribution_id', 'received_at', 'bank_ref', 'amount',
+			    'fx_rate', 'fee') THEN
 				PERFORM fl.rpc_error(-32602, 'not_with_contribution_id', k);
 			END IF;
 		END LOOP;
@@ -792,16 +808,9 @@ BEGIN
 		IF c.status <> 'pledged' THEN
 			PERFORM fl.wrong_state(c.status);
 		END IF;
-		f := fl.fund_get(c.fund_code, 'fund');
-		UPDATE fl.contribution SET status = 'received',
-		    received_at = fl.received_at_in(params), bank_ref = params->>'bank_ref'
-		 WHERE contribution_id = c.contribution_id
-		RETURNING * INTO c;
-		PERFORM fl.post(f, 'receipt', 'receipt of pledge ' || c.contribution_id,
-		    c.contribution_id, p.principal_id,
-		    ARRAY['pledged_contributions', 'pledges_receivable', 'cash', 'contributions'],
-		    ARRAY[c.fund_amount, -c.fund_amount, c.fund_amount, -c.fund_amount]);
-		RETURN fl.contribution_json(c, f);
+		-- two statements: contribution_json() (STABLE) sees what the first one wrote
+		c := fl.pledge_receive(p, params, c);
+		RETURN fl.contribution_json(c);
 	END IF;
 	FOREACH k IN ARRAY ARRAY['partner_id', 'fund', 'amount', 'currency'] LOOP
 		IF NOT params ? k THEN
@@ -812,10 +821,10 @@ BEGIN
 	c := fl.contribution_new(p, params, f, 'received');
 	c.received_at := fl.received_at_in(params);
 	c.bank_ref := params->>'bank_ref';
+	c.fee := fl.fee_in(params, f, c.fund_amount);
 	c := fl.contribution_insert(c);
-	PERFORM fl.post(f, 'receipt', 'receipt ' || c.contribution_id, c.contribution_id,
-	    p.principal_id, ARRAY['cash', 'contributions'],
-	    ARRAY[c.fund_amount, -c.fund_amount]);
+	PERFORM fl.post_receipt(f, 'receipt ' || c.contribution_id, c.contribution_id,
+	    p.principal_id, c.fund_amount, c.fee, 0);
 	RETURN fl.contribution_json(c, f);
 END
 $$;
@@ -838,6 +847,8 @@ DECLARE
 	v_used	bigint := 0;
 	v_cap	numeric;
 	v_disb	numeric;
+	-- what of it was received, in the fund's currency (a pledge's receipts)
+	v_got	bigint := c.fund_amount;
 BEGIN
 	IF 'partner' = ANY (p.roles) AND NOT (p.roles && ARRAY['admin', 'auditor']) AND
 	    c.partner_id IS DISTINCT FROM p.partner_id THEN
@@ -845,7 +856,11 @@ BEGIN
 	END IF;
 	f := fl.fund_get(c.fund_code, 'fund');
 	m := fl.minor(f.currency);
-	IF c.status = 'received' AND f.kind = 'pass_through' THEN
+	IF c.pledged_at IS NOT NULL THEN
+		SELECT coalesce(sum(fund_amount), 0) INTO v_got FROM fl.pledge_receipt
+		 WHERE contribution_id = c.contribution_id;
+	END IF;
+	IF v_got > 0 AND f.kind = 'pass_through' THEN
 		SELECT coalesce(jsonb_agg(jsonb_build_object('grant_id', a.grant_id,
 		    'region', r.region, 'region_code', r.region_code, 'category', g.category,
 		    'amount', fl.money_out(a.amount, m)) ORDER BY a.ord), '[]'),
@@ -855,15 +870,15 @@ BEGIN
 		       WITH ORDINALITY AS a(grant_id, amount, ord)
 		  JOIN fl.grant_application g ON g.grant_id = a.grant_id
 		  JOIN fl.region r ON r.region_code = g.region;
-	ELSIF c.status = 'received' THEN
-		SELECT sum(fund_amount) INTO v_cap FROM fl.contribution
-		 WHERE fund_code = f.code AND status = 'received';
+	ELSIF v_got > 0 THEN
+		SELECT sum(fund_amount) INTO v_cap FROM fl.funding_source
+		 WHERE fund_code = f.code;
 		SELECT coalesce(sum(disbursed), 0) INTO v_disb FROM fl.grant_application
 		 WHERE fund_code = f.code;
-		v_used := floor(c.fund_amount * v_disb / v_cap);
+		v_used := floor(v_got * v_disb / v_cap);
 		SELECT coalesce(jsonb_agg(jsonb_build_object('grant_id', g.grant_id,
 		    'region', r.region, 'region_code', r.region_code, 'category', g.category,
-		    'amount', fl.money_out(floor(c.fund_amount * g.disbursed / v_cap)::bigint, m))
+		    'amount', fl.money_out(floor(v_got * g.disbursed / v_cap)::bigint, m))
 		    ORDER BY g.seq), '[]')
 		  INTO v_alloc
 		  FROM fl.grant_application g JOIN fl.region r ON r.region_code = g.region
@@ -871,14 +886,47 @@ BEGIN
 	END IF;
 	RETURN fl.contribution_json(c, f) || jsonb_build_object(
 	    'used', fl.money_out(v_used, m),
-	    'unused', fl.money_out(CASE WHEN c.status = 'received' THEN c.fund_amount - v_used
-	        ELSE 0 END, m),
+	    'unused', fl.money_out(CASE WHEN v_got > 0 THEN v_got - v_used ELSE 0 END, m),
 	    'allocations', v_alloc);
 END
 $$;
 
 
 ALTER FUNCTION api.contribution_status(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: contribution_write_off(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.contribution_write_off(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	c	fl.contribution := fl.contribution_get(params->>'contribution_id', true);
+	f	fl.fund;
+	v_left	bigint;
+BEGIN
+	IF c.status <> 'pledged' THEN
+		PERFORM fl.wrong_state(c.status);
+	END IF;
+	f := fl.fund_get(c.fund_code, 'fund');
+	SELECT c.fund_amount - coalesce(sum(cleared), 0) INTO v_left FROM fl.pledge_receipt
+	 WHERE contribution_id = c.contribution_id;
+	UPDATE fl.contribution SET status = 'written_off', written_off_at = now(),
+	    write_off_reason = params->>'reason'
+	 WHERE contribution_id = c.contribution_id
+	RETURNING * INTO c;
+	IF v_left > 0 THEN
+		PERFORM fl.post(f, 'pledge_write_off', 'written off pledge ' || c.contribution_id,
+		    c.contribution_id, p.principal_id,
+		    ARRAY['pledged_contributions', 'pledges_receivable'], ARRAY[v_left, -v_left]);
+	END IF;
+	RETURN fl.contribution_json(c, f);
+END
+$$;
+
+
+ALTER FUNCTION api.contribution_write_off(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
 -- Name: disbursement_confirm(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
@@ -1042,7 +1090,9 @@ BEGIN
 	FOR a IN SELECT * FROM (VALUES ('cash', 'asset'), ('pledges_receivable', 'asset'),
 	    ('pledged_contributions', 'equity'), ('contributions', 'equity'),
 	    ('earnings', 'income'), ('commitments', 'liability'),
-	    ('grants_committed', 'expense'), ('grants_disbursed', 'expense')) t(short, type)
+	    ('grants_committed', 'expense'), ('grants_disbursed', 'expense'),
+	    ('bank_charges', 'expense'), ('investment_losses', 'expense'),
+	    ('capital_impaired', 'equity')) t(short, type)
 	LOOP
 		INSERT INTO fl.account (fund_code, short, name, type, currency)
 		VALUES (v.code, a.short, v.code || ':' || a.short, a.type, v.currency);
@@ -1079,13 +1129,43 @@ CREATE FUNCTION api.fund_record_earnings(p fl.principal, params jsonb, ctx jsonb
     AS $$
 DECLARE
 	f	fl.fund := fl.fund_get(params->>'code', 'code');
+	v_kind	text := coalesce(params->>'kind', 'interest');
 	v_amt	bigint := fl.money_in(params->>'amount', fl.minor(f.currency), 'amount');
+	-- the memo as before for interest; the kind named for the others (cut to what a memo
+	-- holds: a note of 500 characters and a period of 64 fill it)
+	v_memo	text := left(CASE v_kind WHEN 'interest' THEN 'earnings' ELSE v_kind END || ' ' ||
+	    (params->>'period') || coalesce(': ' || (params->>'note'), ''), 575);
+	v_acct	text[];
+	v_amts	bigint[];
+	v_split	record;
 	v_entry	bigint;
 BEGIN
-	v_entry := fl.post(f, 'earnings', 'earnings ' || (params->>'period') ||
-	    coalesce(': ' || (params->>'note'), ''), params->>'period', p.principal_id,
-	    ARRAY['cash', 'earnings'], ARRAY[v_amt, -v_amt]);
-	RETURN jsonb_build_object('entry_id', fl.entry_ref(v_entry));
+	IF v_kind IN ('interest', 'dividend', 'realised_gain') THEN
+		v_entry := fl.post(f, 'earnings', v_memo, params->>'period', p.principal_id,
+		    ARRAY['cash', 'earnings'], ARRAY[v_amt, -v_amt]);
+		RETURN jsonb_build_object('entry_id', fl.entry_ref(v_entry));
+	END IF;
+	IF v_kind NOT IN ('fee', 'loss') THEN
+		PERFORM fl.rpc_error(-32602, 'not_one_of_allowed_values', 'kind');
+	END IF;
+	f := fl.fund_fold(f.code);
+	v_split := fl.charge_split(f, v_amt, 0, 'amount');
+	v_acct := ARRAY['cash'];
+	v_amts := ARRAY[-v_amt];
+	IF v_split.v_income > 0 THEN
+		v_acct := v_acct || CASE v_kind WHEN 'fee' THEN 'bank_charges'
+		    ELSE 'investment_losses' END;
+		v_amts := v_amts || v_split.v_income;
+	END IF;
+	IF v_split.v_capital > 0 THEN
+		v_acct := v_acct || 'capital_impaired'::text;
+		v_amts := v_amts || v_split.v_capital;
+	END IF;
+	v_entry := fl.post(f, v_kind, v_memo, params->>'period', p.principal_id, v_acct,
+	    v_amts);
+	RETURN jsonb_build_object('entry_id', fl.entry_ref(v_entry), 'kind', v_kind,
+	    'charged_to_income', fl.money_out(v_split.v_income, fl.minor(f.currency)),
+	    'capital_impaired', fl.money_out(v_split.v_capital, fl.minor(f.currency)));
 END
 $$;
 
@@ -1146,8 +1226,7 @@ BEGIN
 	-- The final approval commits the money: the fund's row locked and current (folded),
 	-- available checked, the commitment posted; all in this transaction.
 	f := fl.fund_fold(g.fund_code);
-	v_avail := CASE f.kind WHEN 'pass_through' THEN f.received + f.earnings
-	    ELSE f.earnings END - f.committed - f.disbursed;
+	v_avail := fl.fund_available(f);
 	IF g.amount > v_avail THEN
 		PERFORM fl.rpc_error(-32010, 'insufficient_funds', 'grant_id',
 		    'the fund''s available balance cannot cover this grant',
@@ -1707,8 +1786,8 @@ BEGIN
 		-- found allocated when its turn comes)
 		INSERT INTO fl.alloc_fund (fund_code) VALUES (p_fund);
 		DELETE FROM fl.alloc_queue WHERE fund_code = p_fund;
-		SELECT array_agg(contribution_id) INTO v_cids FROM fl.contribution
-		 WHERE fund_code = p_fund AND status = 'received';
+		SELECT array_agg(source_id) INTO v_cids FROM fl.funding_source
+		 WHERE fund_code = p_fund;
 		SELECT array_agg(entry_id) INTO v_eids FROM fl.journal_entry
 		 WHERE fund_code = p_fund AND kind = 'disbursement';
 	ELSE
@@ -1723,11 +1802,10 @@ BEGIN
 	WITH ins AS (
 		INSERT INTO fl.alloc_contribution (contribution_id, fund_code, received_at,
 		    earmark_region, amount, left_over)
-		SELECT c.contribution_id, c.fund_code, c.received_at, c.earmark_region,
+		SELECT c.source_id, c.fund_code, c.received_at, c.earmark_region,
 		    c.fund_amount, c.fund_amount
-		  FROM fl.contribution c
-		 WHERE c.contribution_id = ANY (v_cids) AND c.fund_code = p_fund
-		   AND c.status = 'received'
+		  FROM fl.funding_source c
+		 WHERE c.source_id = ANY (v_cids) AND c.fund_code = p_fund
 		ON CONFLICT (contribution_id) DO NOTHING
 		RETURNING received_at, contribution_id)
 	SELECT received_at AS at, contribution_id AS id INTO v_from FROM ins
@@ -2091,8 +2169,7 @@ BEGIN
 			     FROM (SELECT DISTINCT x.fund_code FROM unnest(v_gs) AS x
 				    WHERE x.grant_id = ANY (v_final) ORDER BY 1) AS c
 			    CROSS JOIN LATERAL fl.fund_fold(c.fund_code) AS ff LOOP
-			v_avail := CASE v_f.kind WHEN 'pass_through' THEN v_f.received + v_f.earnings
-			    ELSE v_f.earnings END - v_f.committed - v_f.disbursed;
+			v_avail := fl.fund_available(v_f);
 			FOR k IN 1..v_n LOOP
 				g := v_gs[k];
 				CONTINUE WHEN g.fund_code <> v_f.code OR NOT g.grant_id = ANY (v_final);
@@ -2526,6 +2603,78 @@ $$;
 ALTER FUNCTION fl.bulk_record(p_method text, p_pids text[], p_idem text[], p_hash bytea[], p_res jsonb[]) OWNER TO fund_owner;
 
 --
+-- Name: fund; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.fund (
+    code text NOT NULL,
+    name text NOT NULL,
+    currency text NOT NULL,
+    kind text NOT NULL,
+    dual_approval_above bigint NOT NULL,
+    received bigint DEFAULT 0 NOT NULL,
+    earnings bigint DEFAULT 0 NOT NULL,
+    pledged bigint DEFAULT 0 NOT NULL,
+    committed bigint DEFAULT 0 NOT NULL,
+    disbursed bigint DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text,
+    charges bigint DEFAULT 0 NOT NULL,
+    impaired bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT available_not_negative CHECK (((((
+CASE kind
+    WHEN 'pass_through'::text THEN ((received - impaired) + earnings)
+    ELSE earnings
+END - charges) - committed) - disbursed) >= 0)),
+    CONSTRAINT fund_charges_check CHECK ((charges >= 0)),
+    CONSTRAINT fund_code_check CHECK ((code ~ '^[A-Z0-9_-]{1,32}$'::text)),
+    CONSTRAINT fund_committed_check CHECK ((committed >= 0)),
+    CONSTRAINT fund_disbursed_check CHECK ((disbursed >= 0)),
+    CONSTRAINT fund_dual_approval_above_check CHECK ((dual_approval_above >= 0)),
+    CONSTRAINT fund_earnings_check CHECK ((earnings >= 0)),
+    CONSTRAINT fund_impaired_check CHECK ((impaired >= 0)),
+    CONSTRAINT fund_impaired_within_capital CHECK ((impaired <= received)),
+    CONSTRAINT fund_kind_check CHECK ((kind = ANY (ARRAY['pass_through'::text, 'endowment'::text]))),
+    CONSTRAINT fund_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT fund_pledged_check CHECK ((pledged >= 0)),
+    CONSTRAINT fund_received_check CHECK ((received >= 0))
+)
+WITH (fillfactor='20');
+
+
+ALTER TABLE fl.fund OWNER TO fund_owner;
+
+--
+-- Name: charge_split(fl.fund, bigint, bigint, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.charge_split(f fl.fund, p_amt bigint, p_capital bigint, p_field text, OUT v_income bigint, OUT v_capital bigint) RETURNS record
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_avail	bigint := fl.fund_available(f);
+BEGIN
+	IF f.kind = 'pass_through' THEN
+		v_avail := v_avail + p_capital;
+		v_income := p_amt;
+		v_capital := 0;
+	ELSE
+		v_income := least(p_amt, greatest(v_avail, 0));
+		v_capital := p_amt - v_income;
+		v_avail := v_income + f.received + p_capital - f.impaired;
+	END IF;
+	IF p_amt > v_avail THEN
+		PERFORM fl.rpc_error(-32010, 'insufficient_funds', p_field,
+		    'the fund cannot meet this fee or loss', jsonb_build_object('available',
+		    fl.money_out(greatest(v_avail, 0), fl.minor(f.currency))));
+	END IF;
+END
+$$;
+
+
+ALTER FUNCTION fl.charge_split(f fl.fund, p_amt bigint, p_capital bigint, p_field text, OUT v_income bigint, OUT v_capital bigint) OWNER TO fund_owner;
+
+--
 -- Name: contribution_allocations(text, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -2540,8 +2689,11 @@ BEGIN
 	    NOT EXISTS (SELECT 1 FROM fl.alloc_fund f WHERE f.fund_code = p_fund) THEN
 		PERFORM fl.alloc_catch_up(p_fund);
 	END IF;
+	-- the contribution's sources: itself, or its pledge receipts
 	RETURN QUERY SELECT l.grant_id, sum(l.amount)::bigint FROM fl.allocation l
-	  WHERE l.contribution_id = p_id GROUP BY l.grant_id ORDER BY min(l.entry_id);
+	  WHERE l.contribution_id = p_id OR l.contribution_id IN (SELECT r.receipt_id
+	    FROM fl.pledge_receipt r WHERE r.contribution_id = p_id)
+	  GROUP BY l.grant_id ORDER BY min(l.entry_id);
 END
 $$;
 
@@ -2570,8 +2722,15 @@ CREATE TABLE fl.contribution (
     cancel_reason text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by text,
+    fee bigint DEFAULT 0 NOT NULL,
+    written_off_at timestamp with time zone,
+    write_off_reason text,
     CONSTRAINT contribution_check CHECK ((((status)::text = 'received'::text) = (received_at IS NOT NULL))),
-    CONSTRAINT contribution_check1 CHECK ((((status)::text = 'cancelled'::text) = ((cancelled_at IS NOT NULL) AND (cancel_reason IS NOT NULL))))
+    CONSTRAINT contribution_check1 CHECK ((((status)::text = 'cancelled'::text) = ((cancelled_at IS NOT NULL) AND (cancel_reason IS NOT NULL)))),
+    CONSTRAINT contribution_fee_below_amount CHECK ((fee < (fund_amount)::bigint)),
+    CONSTRAINT contribution_fee_check CHECK ((fee >= 0)),
+    CONSTRAINT contribution_write_off_reason_check CHECK (((length(write_off_reason) >= 1) AND (length(write_off_reason) <= 500))),
+    CONSTRAINT contribution_written_off CHECK ((((status)::text = 'written_off'::text) = ((written_off_at IS NOT NULL) AND (write_off_reason IS NOT NULL))))
 );
 
 
@@ -2609,21 +2768,36 @@ ALTER FUNCTION fl.contribution_get(p_id text, p_lock boolean) OWNER TO fund_owne
 CREATE FUNCTION fl.contribution_guard() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+	v	record;
 BEGIN
 	IF TG_OP = 'DELETE' THEN
 		RAISE EXCEPTION 'contributions are never deleted';
 	END IF;
-	IF OLD.status <> 'pledged' OR NEW.status NOT IN ('received', 'cancelled') THEN
+	IF OLD.status <> 'pledged' OR
+	    NEW.status NOT IN ('received', 'cancelled', 'written_off') THEN
 		RAISE EXCEPTION 'contribution % cannot go from % to %', OLD.contribution_id,
 		    OLD.status, NEW.status;
 	END IF;
 	IF (NEW.seq, NEW.contribution_id, NEW.partner_id, NEW.fund_code, NEW.amount,
 	    NEW.currency, NEW.fx_rate, NEW.fund_amount, NEW.earmark_region, NEW.pledged_at,
-	    NEW.created_at, NEW.created_by) IS DISTINCT FROM
+	    NEW.created_at, NEW.created_by, NEW.fee) IS DISTINCT FROM
 	   (OLD.seq, OLD.contribution_id, OLD.partner_id, OLD.fund_code, OLD.amount,
 	    OLD.currency, OLD.fx_rate, OLD.fund_amount, OLD.earmark_region, OLD.pledged_at,
-	    OLD.created_at, OLD.created_by) THEN
+	    OLD.created_at, OLD.created_by, OLD.fee) THEN
 		RAISE EXCEPTION 'contribution % : only its state may change', OLD.contribution_id;
+	END IF;
+	SELECT count(*) AS n, coalesce(sum(amount), 0) AS amount,
+	    coalesce(sum(cleared), 0) AS cleared
+	  INTO v FROM fl.pledge_receipt WHERE contribution_id = OLD.contribution_id;
+	IF NEW.status = 'cancelled' AND v.n > 0 THEN
+		RAISE EXCEPTION 'contribution % has receipts: written off, not cancelled',
+		    OLD.contribution_id;
+	END IF;
+	IF NEW.status = 'received' AND (v.amount < OLD.amount OR v.cleared <> OLD.fund_amount)
+	THEN
+		RAISE EXCEPTION 'contribution % is received only once its receipts make it up',
+		    OLD.contribution_id;
 	END IF;
 	RETURN NEW;
 END
@@ -2643,10 +2817,10 @@ DECLARE
 	v	fl.contribution;
 BEGIN
 	INSERT INTO fl.contribution (partner_id, fund_code, status, amount, currency, fx_rate,
-	    fund_amount, earmark_region, pledged_at, received_at, bank_ref, created_by)
+	    fund_amount, earmark_region, pledged_at, received_at, bank_ref, created_by, fee)
 	VALUES (c.partner_id, c.fund_code, c.status, c.amount, c.currency, c.fx_rate,
 	    c.fund_amount, c.earmark_region, c.pledged_at, c.received_at, c.bank_ref,
-	    c.created_by)
+	    c.created_by, coalesce(c.fee, 0))
 	RETURNING * INTO v;
 	RETURN v;
 END
@@ -2654,43 +2828,6 @@ $$;
 
 
 ALTER FUNCTION fl.contribution_insert(c fl.contribution) OWNER TO fund_owner;
-
---
--- Name: fund; Type: TABLE; Schema: fl; Owner: fund_owner
---
-
-CREATE TABLE fl.fund (
-    code text NOT NULL,
-    name text NOT NULL,
-    currency text NOT NULL,
-    kind text NOT NULL,
-    dual_approval_above bigint NOT NULL,
-    received bigint DEFAULT 0 NOT NULL,
-    earnings bigint DEFAULT 0 NOT NULL,
-    pledged bigint DEFAULT 0 NOT NULL,
-    committed bigint DEFAULT 0 NOT NULL,
-    disbursed bigint DEFAULT 0 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_by text,
-    CONSTRAINT available_not_negative CHECK ((((
-CASE kind
-    WHEN 'pass_through'::text THEN (received + earnings)
-    ELSE earnings
-END - committed) - disbursed) >= 0)),
-    CONSTRAINT fund_code_check CHECK ((code ~ '^[A-Z0-9_-]{1,32}$'::text)),
-    CONSTRAINT fund_committed_check CHECK ((committed >= 0)),
-    CONSTRAINT fund_disbursed_check CHECK ((disbursed >= 0)),
-    CONSTRAINT fund_dual_approval_above_check CHECK ((dual_approval_above >= 0)),
-    CONSTRAINT fund_earnings_check CHECK ((earnings >= 0)),
-    CONSTRAINT fund_kind_check CHECK ((kind = ANY (ARRAY['pass_through'::text, 'endowment'::text]))),
-    CONSTRAINT fund_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
-    CONSTRAINT fund_pledged_check CHECK ((pledged >= 0)),
-    CONSTRAINT fund_received_check CHECK ((received >= 0))
-)
-WITH (fillfactor='20');
-
-
-ALTER TABLE fl.fund OWNER TO fund_owner;
 
 --
 -- Name: contribution_json(fl.contribution, fl.fund); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -2703,24 +2840,42 @@ DECLARE
 	v_fund	fl.fund := f;
 	v_reg	fl.region;
 	v_cmin	int := fl.minor(c.currency);
+	v_fmin	int;
+	-- a pledge's receipts and their sums (scalars: a record's type is planned once)
+	v_rs	jsonb := '[]';
+	v_got	bigint := c.amount;
+	v_gotf	bigint := c.fund_amount;
+	v_fee	bigint := c.fee;
 BEGIN
 	IF v_fund.code IS NULL THEN
 		SELECT * INTO v_fund FROM fl.fund WHERE code = c.fund_code;
 	END IF;
+	v_fmin := CASE WHEN v_fund.currency = c.currency THEN v_cmin
+	    ELSE fl.minor(v_fund.currency) END;
 	IF c.earmark_region IS NOT NULL THEN
 		SELECT * INTO v_reg FROM fl.region WHERE region_code = c.earmark_region;
+	END IF;
+	-- a direct receipt is received whole, with no receipts of its own (and no query)
+	IF c.pledged_at IS NOT NULL THEN
+		SELECT x.receipts, x.received, x.fund_amount, x.fee INTO v_rs, v_got, v_gotf, v_fee
+		  FROM fl.pledge_receipts(c, v_cmin, v_fmin) x;
 	END IF;
 	RETURN jsonb_build_object('contribution_id', c.contribution_id,
 	    'partner_id', c.partner_id, 'fund', c.fund_code, 'status', c.status,
 	    'amount', fl.money_out(c.amount, v_cmin), 'currency', c.currency,
 	    'fx_rate', c.fx_rate::text,
-	    'fund_amount', fl.money_out(c.fund_amount, CASE WHEN v_fund.currency = c.currency
-	        THEN v_cmin ELSE fl.minor(v_fund.currency) END),
+	    'fund_amount', fl.money_out(c.fund_amount, v_fmin),
 	    'fund_currency', v_fund.currency,
 	    'earmark_region', v_reg.region, 'earmark_region_code', v_reg.region_code,
 	    'pledged_at', fl.ts(c.pledged_at), 'received_at', fl.ts(c.received_at),
 	    'bank_ref', c.bank_ref, 'cancelled_at', fl.ts(c.cancelled_at),
-	    'cancel_reason', c.cancel_reason, 'created_at', fl.ts(c.created_at));
+	    'cancel_reason', c.cancel_reason, 'created_at', fl.ts(c.created_at))
+	    || jsonb_build_object('received', fl.money_out(v_got, v_cmin),
+	    'outstanding', fl.money_out(CASE WHEN c.status = 'pledged'
+	        THEN greatest(c.amount - v_got, 0) ELSE 0 END, v_cmin),
+	    'received_fund_amount', fl.money_out(v_gotf, v_fmin),
+	    'fee', fl.money_out(v_fee, v_fmin), 'receipts', v_rs,
+	    'written_off_at', fl.ts(c.written_off_at), 'write_off_reason', c.write_off_reason);
 END
 $$;
 
@@ -3041,6 +3196,30 @@ $$;
 ALTER FUNCTION fl.entry_ref(p_entry bigint) OWNER TO fund_owner;
 
 --
+-- Name: fee_in(jsonb, fl.fund, bigint); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fee_in(params jsonb, f fl.fund, p_fund_amount bigint) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v	bigint := 0;
+BEGIN
+	IF params ? 'fee' THEN
+		v := fl.money_in(params->>'fee', fl.minor(f.currency), 'fee', true);
+	END IF;
+	IF v >= p_fund_amount THEN
+		PERFORM fl.rpc_error(-32602, 'fee_not_below_amount', 'fee',
+		    'a bank fee is less than the amount it is taken from');
+	END IF;
+	RETURN v;
+END
+$$;
+
+
+ALTER FUNCTION fl.fee_in(params jsonb, f fl.fund, p_fund_amount bigint) OWNER TO fund_owner;
+
+--
 -- Name: fifo_allocations(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -3056,11 +3235,11 @@ DECLARE
 	v_need	bigint;
 	v_take	bigint;
 BEGIN
-	SELECT array_agg(c.contribution_id ORDER BY c.received_at, c.contribution_id),
-	    array_agg(c.fund_amount ORDER BY c.received_at, c.contribution_id),
-	    array_agg(c.earmark_region ORDER BY c.received_at, c.contribution_id)
+	SELECT array_agg(c.source_id ORDER BY c.received_at, c.source_id),
+	    array_agg(c.fund_amount ORDER BY c.received_at, c.source_id),
+	    array_agg(c.earmark_region ORDER BY c.received_at, c.source_id)
 	  INTO c_ids, c_left, c_mark
-	  FROM fl.contribution c WHERE c.fund_code = p_fund AND c.status = 'received';
+	  FROM fl.funding_source c WHERE c.fund_code = p_fund;
 	FOR d IN
 		SELECT x.grant_id, g.region, p.amount
 		  FROM fl.journal_entry e
@@ -3121,6 +3300,20 @@ $$;
 ALTER FUNCTION fl.fold_all() OWNER TO fund_owner;
 
 --
+-- Name: fund_available(fl.fund); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fund_available(f fl.fund) RETURNS bigint
+    LANGUAGE sql IMMUTABLE
+    AS $$
+	SELECT CASE f.kind WHEN 'pass_through' THEN f.received - f.impaired + f.earnings
+	    ELSE f.earnings END - f.charges - f.committed - f.disbursed
+$$;
+
+
+ALTER FUNCTION fl.fund_available(f fl.fund) OWNER TO fund_owner;
+
+--
 -- Name: fund_balance_from_journal(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -3132,6 +3325,7 @@ DECLARE
 	r	record;
 BEGIN
 	f.received := 0; f.earnings := 0; f.pledged := 0; f.committed := 0; f.disbursed := 0;
+	f.charges := 0; f.impaired := 0;
 	FOR r IN SELECT a.short, sum(p.amount) AS s FROM fl.account a
 	    JOIN fl.posting p USING (account_id) WHERE a.fund_code = p_code GROUP BY a.short
 	LOOP
@@ -3141,6 +3335,9 @@ BEGIN
 		WHEN 'pledges_receivable' THEN f.pledged := r.s;
 		WHEN 'commitments' THEN f.committed := -r.s;
 		WHEN 'grants_disbursed' THEN f.disbursed := r.s;
+		WHEN 'bank_charges' THEN f.charges := f.charges + r.s;
+		WHEN 'investment_losses' THEN f.charges := f.charges + r.s;
+		WHEN 'capital_impaired' THEN f.impaired := r.s;
 		ELSE NULL;
 		END CASE;
 	END LOOP;
@@ -3165,8 +3362,10 @@ BEGIN
 	    'received', fl.money_out(f.received, m), 'earnings', fl.money_out(f.earnings, m),
 	    'pledged', fl.money_out(f.pledged, m), 'committed', fl.money_out(f.committed, m),
 	    'disbursed', fl.money_out(f.disbursed, m),
-	    'available', fl.money_out(CASE f.kind WHEN 'pass_through'
-	        THEN f.received + f.earnings ELSE f.earnings END - f.committed - f.disbursed, m));
+	    -- fees and losses (issue 17)
+	    'charges', fl.money_out(f.charges, m),
+	    'capital_impaired', fl.money_out(f.impaired, m),
+	    'available', fl.money_out(fl.fund_available(f), m));
 END
 $$;
 
@@ -3185,8 +3384,11 @@ DECLARE
 BEGIN
 	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
 	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
-	    coalesce(sum(disbursed), 0) AS disb
+	    coalesce(sum(disbursed), 0) AS disb, coalesce(sum(charges), 0) AS chg,
+	    coalesce(sum(impaired), 0) AS imp
 	  INTO d FROM fl.fund_delta WHERE fund_code = f.code;
+	f.charges := f.charges + d.chg;		-- fees and losses (issue 17)
+	f.impaired := f.impaired + d.imp;
 	f.received := f.received + d.rec;
 	f.earnings := f.earnings + d.earn;
 	f.pledged := f.pledged + d.pled;
@@ -3234,13 +3436,16 @@ BEGIN
 	WITH gone AS (DELETE FROM fl.fund_delta WHERE fund_code = p_code RETURNING *)
 	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
 	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
-	    coalesce(sum(disbursed), 0) AS disb
+	    coalesce(sum(disbursed), 0) AS disb, coalesce(sum(charges), 0) AS chg,
+	    coalesce(sum(impaired), 0) AS imp
 	  INTO d FROM gone;
 	IF d IS DISTINCT FROM ROW(0::numeric, 0::numeric, 0::numeric, 0::numeric,
-	    0::numeric) THEN
+	    0::numeric, 0::numeric, 0::numeric) THEN
 		UPDATE fl.fund SET received = received + d.rec, earnings = earnings + d.earn,
 		    pledged = pledged + d.pled, committed = committed + d.comm,
-		    disbursed = disbursed + d.disb
+		    disbursed = disbursed + d.disb,
+		    -- fees and losses (issue 17)
+		    charges = charges + d.chg, impaired = impaired + d.imp
 		 WHERE code = p_code
 		RETURNING * INTO f;
 	END IF;
@@ -3284,8 +3489,8 @@ CREATE FUNCTION fl.fund_insert_guard() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-	IF (NEW.received, NEW.earnings, NEW.pledged, NEW.committed, NEW.disbursed) <>
-	    (0, 0, 0, 0, 0) THEN
+	IF (NEW.received, NEW.earnings, NEW.pledged, NEW.committed, NEW.disbursed,
+	    NEW.charges, NEW.impaired) <> (0, 0, 0, 0, 0, 0, 0) THEN
 		RAISE EXCEPTION 'fund %: a new fund''s figures are zero', NEW.code;
 	END IF;
 	RETURN NEW;
@@ -3871,6 +4076,113 @@ $$;
 ALTER FUNCTION fl.partner_json(p fl.partner) OWNER TO fund_owner;
 
 --
+-- Name: pledge_receipt_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.pledge_receipt_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	c	fl.contribution;
+BEGIN
+	SELECT * INTO c FROM fl.contribution WHERE contribution_id = NEW.contribution_id;
+	IF c.status IS DISTINCT FROM 'pledged' OR c.fund_code <> NEW.fund_code OR
+	    NEW.cleared + (SELECT coalesce(sum(cleared), 0) FROM fl.pledge_receipt
+	      WHERE contribution_id = NEW.contribution_id) > c.fund_amount THEN
+		RAISE EXCEPTION 'receipt %: only an open pledge of its fund is received, and '
+		    'no more of it cleared than was pledged', NEW.receipt_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.pledge_receipt_guard() OWNER TO fund_owner;
+
+--
+-- Name: pledge_receipts(fl.contribution, integer, integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.pledge_receipts(c fl.contribution, p_cmin integer, p_fmin integer, OUT receipts jsonb, OUT received bigint, OUT fund_amount bigint, OUT fee bigint) RETURNS record
+    LANGUAGE sql STABLE
+    AS $$
+	SELECT coalesce(jsonb_agg(jsonb_build_object('receipt_id', r.receipt_id,
+	    'amount', fl.money_out(r.amount, p_cmin), 'fx_rate', r.fx_rate::text,
+	    'fund_amount', fl.money_out(r.fund_amount, p_fmin),
+	    'fee', fl.money_out(r.fee, p_fmin), 'received_at', fl.ts(r.received_at),
+	    'bank_ref', r.bank_ref) ORDER BY r.seq), '[]'),
+	    coalesce(sum(r.amount), 0)::bigint, coalesce(sum(r.fund_amount), 0)::bigint,
+	    coalesce(sum(r.fee), 0)::bigint
+	  FROM fl.pledge_receipt r WHERE r.contribution_id = c.contribution_id
+$$;
+
+
+ALTER FUNCTION fl.pledge_receipts(c fl.contribution, p_cmin integer, p_fmin integer, OUT receipts jsonb, OUT received bigint, OUT fund_amount bigint, OUT fee bigint) OWNER TO fund_owner;
+
+--
+-- Name: pledge_receive(fl.principal, jsonb, fl.contribution); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.pledge_receive(p fl.principal, params jsonb, c fl.contribution) RETURNS fl.contribution
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	f	fl.fund := fl.fund_get(c.fund_code, 'fund');
+	v_cmin	int := fl.minor(c.currency);
+	v_fmin	int := fl.minor(f.currency);
+	v	record;
+	r	fl.pledge_receipt;
+	v_done	boolean;
+BEGIN
+	SELECT count(*) AS n, coalesce(sum(amount), 0) AS amount,
+	    coalesce(sum(cleared), 0) AS cleared
+	  INTO v FROM fl.pledge_receipt WHERE contribution_id = c.contribution_id;
+	r.contribution_id := c.contribution_id;
+	r.fund_code := f.code;
+	r.amount := CASE WHEN params ? 'amount'
+	    THEN fl.money_in(params->>'amount', v_cmin, 'amount') ELSE c.amount - v.amount END;
+	IF c.currency = f.currency THEN
+		IF params ? 'fx_rate' THEN
+			PERFORM fl.rpc_error(-32602, 'not_for_the_fund_currency', 'fx_rate');
+		END IF;
+		r.fund_amount := r.amount;
+	ELSE
+		r.fx_rate := coalesce((params->>'fx_rate')::numeric, c.fx_rate);
+		r.fund_amount := fl.fx_convert(r.amount, v_cmin, r.fx_rate, v_fmin);
+		IF r.fund_amount <= 0 THEN
+			PERFORM fl.rpc_error(-32602, 'rounds_to_zero', 'amount');
+		END IF;
+	END IF;
+	r.fee := fl.fee_in(params, f, r.fund_amount);
+	v_done := v.amount + r.amount >= c.amount;
+	r.cleared := CASE WHEN v_done THEN c.fund_amount - v.cleared
+	    ELSE least(c.fund_amount - v.cleared,
+	        floor(c.fund_amount::numeric * r.amount / c.amount)::bigint) END;
+	r.received_at := fl.received_at_in(params);
+	r.bank_ref := params->>'bank_ref';
+	r.receipt_id := CASE WHEN v_done AND v.n = 0 THEN c.contribution_id
+	    ELSE fl.new_id('rc') END;
+	INSERT INTO fl.pledge_receipt (receipt_id, contribution_id, fund_code, amount, fx_rate,
+	    fund_amount, fee, cleared, received_at, bank_ref, created_by)
+	VALUES (r.receipt_id, r.contribution_id, r.fund_code, r.amount, r.fx_rate,
+	    r.fund_amount, r.fee, r.cleared, r.received_at, r.bank_ref, p.principal_id);
+	PERFORM fl.post_receipt(f, 'receipt of pledge ' || c.contribution_id ||
+	    CASE WHEN r.receipt_id = c.contribution_id THEN '' ELSE ' (' || r.receipt_id || ')'
+	    END, r.receipt_id, p.principal_id, r.fund_amount, r.fee, r.cleared);
+	IF v_done THEN
+		UPDATE fl.contribution SET status = 'received', received_at = r.received_at,
+		    bank_ref = r.bank_ref
+		 WHERE contribution_id = c.contribution_id
+		RETURNING * INTO c;
+	END IF;
+	RETURN c;
+END
+$$;
+
+
+ALTER FUNCTION fl.pledge_receive(p fl.principal, params jsonb, c fl.contribution) OWNER TO fund_owner;
+
+--
 -- Name: post(fl.fund, text, text, text, text, text[], bigint[]); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -3939,6 +4251,47 @@ $$;
 ALTER FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs text[], p_pids text[], p_debit text, p_credit text, p_amounts bigint[]) OWNER TO fund_owner;
 
 --
+-- Name: post_receipt(fl.fund, text, text, text, bigint, bigint, bigint); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.post_receipt(f fl.fund, p_memo text, p_ref text, p_pid text, p_gross bigint, p_fee bigint, p_cleared bigint) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_acct	text[] := '{}';
+	v_amts	bigint[] := '{}';
+	v_split	record;
+BEGIN
+	IF p_cleared > 0 THEN
+		v_acct := ARRAY['pledged_contributions', 'pledges_receivable'];
+		v_amts := ARRAY[p_cleared, -p_cleared];
+	END IF;
+	v_acct := v_acct || ARRAY['cash', 'contributions'];
+	v_amts := v_amts || ARRAY[p_gross - p_fee, -p_gross];
+	IF p_fee > 0 THEN
+		IF f.kind = 'pass_through' THEN
+			-- the receipt itself brings more than the fee: nothing to lock
+			SELECT p_fee AS v_income, 0::bigint AS v_capital INTO v_split;
+		ELSE
+			v_split := fl.charge_split(fl.fund_fold(f.code), p_fee, p_gross, 'fee');
+		END IF;
+		IF v_split.v_income > 0 THEN
+			v_acct := v_acct || 'bank_charges'::text;
+			v_amts := v_amts || v_split.v_income;
+		END IF;
+		IF v_split.v_capital > 0 THEN
+			v_acct := v_acct || 'capital_impaired'::text;
+			v_amts := v_amts || v_split.v_capital;
+		END IF;
+	END IF;
+	RETURN fl.post(f, 'receipt', p_memo, p_ref, p_pid, v_acct, v_amts);
+END
+$$;
+
+
+ALTER FUNCTION fl.post_receipt(f fl.fund, p_memo text, p_ref text, p_pid text, p_gross bigint, p_fee bigint, p_cleared bigint) OWNER TO fund_owner;
+
+--
 -- Name: posting_fund_delta(); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -3955,7 +4308,12 @@ BEGIN
 			AS pled,
 		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'commitments'), 0) AS comm,
 		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'grants_disbursed'), 0)
-			AS disb
+			AS disb,
+		    -- fees and losses (issue 17): charges met from income, impaired from capital
+		    coalesce(sum(n.amount) FILTER (WHERE a.short IN ('bank_charges',
+			'investment_losses')), 0) AS chg,
+		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'capital_impaired'), 0)
+			AS imp
 		  FROM new_postings n
 		  JOIN fl.account a ON a.account_id = n.account_id
 		  JOIN fl.journal_entry e ON e.entry_id = n.entry_id
@@ -3963,11 +4321,12 @@ BEGIN
 		 GROUP BY e.fund_code
 		 ORDER BY e.fund_code
 	LOOP
-		CONTINUE WHEN d.rec = 0 AND d.earn = 0 AND d.pled = 0 AND d.comm = 0 AND d.disb = 0;
+		CONTINUE WHEN d.rec = 0 AND d.earn = 0 AND d.pled = 0 AND d.comm = 0 AND d.disb = 0
+		    AND d.chg = 0 AND d.imp = 0;
 		PERFORM fl.fund_total_check(d.fund_code, d.rec + d.earn, d.pled, d.comm, d.disb);
 		INSERT INTO fl.fund_delta (fund_code, received, earnings, pledged, committed,
-		    disbursed)
-		VALUES (d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb);
+		    disbursed, charges, impaired)
+		VALUES (d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb, d.chg, d.imp);
 	END LOOP;
 	RETURN NULL;
 END
@@ -4328,6 +4687,9 @@ BEGIN
 			IF NOT p_params[k] ?& ARRAY['partner_id', 'fund', 'amount', 'currency'] THEN
 				RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a param is missing';
 			END IF;
+			IF p_params[k] ? 'fee' THEN	-- the fee's entry is api.contribution_receive()'s
+				RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a receipt has a fee';
+			END IF;
 			IF v_f.code IS DISTINCT FROM p_params[k]->>'fund' THEN
 				v_f := fl.fund_get(p_params[k]->>'fund', 'fund');
 			END IF;
@@ -4608,7 +4970,7 @@ CREATE TABLE fl.account (
     currency text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT account_check CHECK ((name = ((fund_code || ':'::text) || short))),
-    CONSTRAINT account_short_check CHECK ((short = ANY (ARRAY['cash'::text, 'pledges_receivable'::text, 'pledged_contributions'::text, 'contributions'::text, 'earnings'::text, 'commitments'::text, 'grants_committed'::text, 'grants_disbursed'::text]))),
+    CONSTRAINT account_short_check CHECK ((short = ANY (ARRAY['cash'::text, 'pledges_receivable'::text, 'pledged_contributions'::text, 'contributions'::text, 'earnings'::text, 'commitments'::text, 'grants_committed'::text, 'grants_disbursed'::text, 'bank_charges'::text, 'investment_losses'::text, 'capital_impaired'::text]))),
     CONSTRAINT account_type_check CHECK ((type = ANY (ARRAY['asset'::text, 'liability'::text, 'equity'::text, 'income'::text, 'expense'::text])))
 );
 
@@ -4884,7 +5246,9 @@ CREATE TABLE fl.fund_delta (
     earnings bigint NOT NULL,
     pledged bigint NOT NULL,
     committed bigint NOT NULL,
-    disbursed bigint NOT NULL
+    disbursed bigint NOT NULL,
+    charges bigint DEFAULT 0 NOT NULL,
+    impaired bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -4910,6 +5274,57 @@ ALTER TABLE fl.fund_delta_delta_id_seq OWNER TO fund_owner;
 
 ALTER SEQUENCE fl.fund_delta_delta_id_seq OWNED BY fl.fund_delta.delta_id;
 
+
+--
+-- Name: pledge_receipt; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.pledge_receipt (
+    seq bigint NOT NULL,
+    receipt_id text NOT NULL,
+    contribution_id text NOT NULL,
+    fund_code text NOT NULL,
+    amount fl.positive_amount NOT NULL,
+    fx_rate fl.positive_rate,
+    fund_amount fl.positive_amount NOT NULL,
+    fee bigint DEFAULT 0 NOT NULL,
+    cleared bigint NOT NULL,
+    received_at timestamp with time zone NOT NULL,
+    bank_ref fl.bank_ref,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text,
+    CONSTRAINT pledge_receipt_check CHECK (((fee >= 0) AND (fee < (fund_amount)::bigint))),
+    CONSTRAINT pledge_receipt_cleared_check CHECK ((cleared >= 0))
+);
+
+
+ALTER TABLE fl.pledge_receipt OWNER TO fund_owner;
+
+--
+-- Name: funding_source; Type: VIEW; Schema: fl; Owner: fund_owner
+--
+
+CREATE VIEW fl.funding_source AS
+ SELECT c.contribution_id AS source_id,
+    c.contribution_id,
+    c.fund_code,
+    c.received_at,
+    c.earmark_region,
+    c.fund_amount
+   FROM fl.contribution c
+  WHERE (((c.status)::text = 'received'::text) AND (c.pledged_at IS NULL))
+UNION ALL
+ SELECT r.receipt_id AS source_id,
+    r.contribution_id,
+    r.fund_code,
+    r.received_at,
+    c.earmark_region,
+    r.fund_amount
+   FROM (fl.pledge_receipt r
+     JOIN fl.contribution c ON ((c.contribution_id = r.contribution_id)));
+
+
+ALTER TABLE fl.funding_source OWNER TO fund_owner;
 
 --
 -- Name: grant_application_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
@@ -5060,6 +5475,27 @@ ALTER SEQUENCE fl.partner_seq_seq OWNED BY fl.partner.seq;
 
 
 --
+-- Name: pledge_receipt_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.pledge_receipt_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.pledge_receipt_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: pledge_receipt_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.pledge_receipt_seq_seq OWNED BY fl.pledge_receipt.seq;
+
+
+--
 -- Name: returnee_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
 --
 
@@ -5168,6 +5604,13 @@ ALTER TABLE ONLY fl.journal_entry ALTER COLUMN entry_id SET DEFAULT nextval('fl.
 --
 
 ALTER TABLE ONLY fl.partner ALTER COLUMN seq SET DEFAULT nextval('fl.partner_seq_seq'::regclass);
+
+
+--
+-- Name: pledge_receipt seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.pledge_receipt ALTER COLUMN seq SET DEFAULT nextval('fl.pledge_receipt_seq_seq'::regclass);
 
 
 --
@@ -5386,6 +5829,22 @@ ALTER TABLE ONLY fl.partner
 
 
 --
+-- Name: pledge_receipt pledge_receipt_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.pledge_receipt
+    ADD CONSTRAINT pledge_receipt_pkey PRIMARY KEY (receipt_id);
+
+
+--
+-- Name: pledge_receipt pledge_receipt_seq_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.pledge_receipt
+    ADD CONSTRAINT pledge_receipt_seq_key UNIQUE (seq);
+
+
+--
 -- Name: posting posting_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -5564,6 +6023,20 @@ CREATE INDEX journal_entry_at ON fl.journal_entry USING btree (at, entry_id);
 
 
 --
+-- Name: pledge_receipt_contribution; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX pledge_receipt_contribution ON fl.pledge_receipt USING btree (contribution_id, seq);
+
+
+--
+-- Name: pledge_receipt_fund; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX pledge_receipt_fund ON fl.pledge_receipt USING btree (fund_code, received_at, receipt_id);
+
+
+--
 -- Name: posting_account; Type: INDEX; Schema: fl; Owner: fund_owner
 --
 
@@ -5732,6 +6205,27 @@ CREATE TRIGGER journal_entry_no_truncate BEFORE TRUNCATE ON fl.journal_entry FOR
 
 
 --
+-- Name: pledge_receipt pledge_receipt_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER pledge_receipt_append_only BEFORE DELETE OR UPDATE ON fl.pledge_receipt FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: pledge_receipt pledge_receipt_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER pledge_receipt_guard BEFORE INSERT ON fl.pledge_receipt FOR EACH ROW EXECUTE FUNCTION fl.pledge_receipt_guard();
+
+
+--
+-- Name: pledge_receipt pledge_receipt_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER pledge_receipt_no_truncate BEFORE TRUNCATE ON fl.pledge_receipt FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+
+--
 -- Name: posting posting_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
 --
 
@@ -5787,14 +6281,6 @@ ALTER TABLE ONLY fl.account
 
 ALTER TABLE ONLY fl.account
     ADD CONSTRAINT account_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.fund(code);
-
-
---
--- Name: alloc_contribution alloc_contribution_contribution_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
---
-
-ALTER TABLE ONLY fl.alloc_contribution
-    ADD CONSTRAINT alloc_contribution_contribution_id_fkey FOREIGN KEY (contribution_id) REFERENCES fl.contribution(contribution_id);
 
 
 --
@@ -5990,6 +6476,30 @@ ALTER TABLE ONLY fl.partner
 
 
 --
+-- Name: pledge_receipt pledge_receipt_contribution_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.pledge_receipt
+    ADD CONSTRAINT pledge_receipt_contribution_id_fkey FOREIGN KEY (contribution_id) REFERENCES fl.contribution(contribution_id);
+
+
+--
+-- Name: pledge_receipt pledge_receipt_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.pledge_receipt
+    ADD CONSTRAINT pledge_receipt_created_by_fkey FOREIGN KEY (created_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: pledge_receipt pledge_receipt_fund_code_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.pledge_receipt
+    ADD CONSTRAINT pledge_receipt_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.fund(code);
+
+
+--
 -- Name: principal principal_confirmed_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -6142,6 +6652,13 @@ REVOKE ALL ON FUNCTION api.contribution_receive(p fl.principal, params jsonb, ct
 --
 
 REVOKE ALL ON FUNCTION api.contribution_status(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION contribution_write_off(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.contribution_write_off(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
@@ -6492,6 +7009,13 @@ REVOKE ALL ON FUNCTION fl.bulk_record(p_method text, p_pids text[], p_idem text[
 
 
 --
+-- Name: FUNCTION charge_split(f fl.fund, p_amt bigint, p_capital bigint, p_field text, OUT v_income bigint, OUT v_capital bigint); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.charge_split(f fl.fund, p_amt bigint, p_capital bigint, p_field text, OUT v_income bigint, OUT v_capital bigint) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION contribution_allocations(p_id text, p_fund text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -6590,6 +7114,13 @@ REVOKE ALL ON FUNCTION fl.entry_ref(p_entry bigint) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION fee_in(params jsonb, f fl.fund, p_fund_amount bigint); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.fee_in(params jsonb, f fl.fund, p_fund_amount bigint) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION fifo_allocations(p_fund text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -6602,6 +7133,13 @@ REVOKE ALL ON FUNCTION fl.fifo_allocations(p_fund text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION fl.fold_all() FROM PUBLIC;
 GRANT ALL ON FUNCTION fl.fold_all() TO fundd_app;
+
+
+--
+-- Name: FUNCTION fund_available(f fl.fund); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.fund_available(f fl.fund) FROM PUBLIC;
 
 
 --
@@ -6802,6 +7340,27 @@ REVOKE ALL ON FUNCTION fl.partner_json(p fl.partner) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION pledge_receipt_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.pledge_receipt_guard() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION pledge_receipts(c fl.contribution, p_cmin integer, p_fmin integer, OUT receipts jsonb, OUT received bigint, OUT fund_amount bigint, OUT fee bigint); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.pledge_receipts(c fl.contribution, p_cmin integer, p_fmin integer, OUT receipts jsonb, OUT received bigint, OUT fund_amount bigint, OUT fee bigint) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION pledge_receive(p fl.principal, params jsonb, c fl.contribution); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.pledge_receive(p fl.principal, params jsonb, c fl.contribution) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION post(p_fund fl.fund, p_kind text, p_memo text, p_ref text, p_principal text, p_accounts text[], p_amounts bigint[]); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -6813,6 +7372,13 @@ REVOKE ALL ON FUNCTION fl.post(p_fund fl.fund, p_kind text, p_memo text, p_ref t
 --
 
 REVOKE ALL ON FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs text[], p_pids text[], p_debit text, p_credit text, p_amounts bigint[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION post_receipt(f fl.fund, p_memo text, p_ref text, p_pid text, p_gross bigint, p_fee bigint, p_cleared bigint); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.post_receipt(f fl.fund, p_memo text, p_ref text, p_pid text, p_gross bigint, p_fee bigint, p_cleared bigint) FROM PUBLIC;
 
 
 --

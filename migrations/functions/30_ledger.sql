@@ -134,8 +134,9 @@ END
 $$;
 
 -- Each INSERT of postings appends one fl.fund_delta row per fund it moves: the sums of its
--- postings to the fund's contributions, earnings, pledges_receivable, commitments and
--- grants_disbursed accounts (docs/ledger.md, Balances), once fl.fund_total_check() has
+-- postings to the fund's contributions, earnings, pledges_receivable, commitments,
+-- grants_disbursed, bank_charges with investment_losses (charges) and capital_impaired
+-- accounts (docs/ledger.md, Balances), once fl.fund_total_check() has
 -- found room for them. It appends a delta instead of updating the fund row, so writers
 -- never wait on the row's lock; and one per statement, not per entry, so a set form's whole
 -- run appends one row per fund. Postings are never updated or deleted and join only entries
@@ -153,7 +154,12 @@ BEGIN
 			AS pled,
 		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'commitments'), 0) AS comm,
 		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'grants_disbursed'), 0)
-			AS disb
+			AS disb,
+		    -- fees and losses (issue 17): charges met from income, impaired from capital
+		    coalesce(sum(n.amount) FILTER (WHERE a.short IN ('bank_charges',
+			'investment_losses')), 0) AS chg,
+		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'capital_impaired'), 0)
+			AS imp
 		  FROM new_postings n
 		  JOIN fl.account a ON a.account_id = n.account_id
 		  JOIN fl.journal_entry e ON e.entry_id = n.entry_id
@@ -161,11 +167,12 @@ BEGIN
 		 GROUP BY e.fund_code
 		 ORDER BY e.fund_code
 	LOOP
-		CONTINUE WHEN d.rec = 0 AND d.earn = 0 AND d.pled = 0 AND d.comm = 0 AND d.disb = 0;
+		CONTINUE WHEN d.rec = 0 AND d.earn = 0 AND d.pled = 0 AND d.comm = 0 AND d.disb = 0
+		    AND d.chg = 0 AND d.imp = 0;
 		PERFORM fl.fund_total_check(d.fund_code, d.rec + d.earn, d.pled, d.comm, d.disb);
 		INSERT INTO fl.fund_delta (fund_code, received, earnings, pledged, committed,
-		    disbursed)
-		VALUES (d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb);
+		    disbursed, charges, impaired)
+		VALUES (d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb, d.chg, d.imp);
 	END LOOP;
 	RETURN NULL;
 END

@@ -28,8 +28,8 @@ $$;
 CREATE OR REPLACE FUNCTION fl.fund_insert_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-	IF (NEW.received, NEW.earnings, NEW.pledged, NEW.committed, NEW.disbursed) <>
-	    (0, 0, 0, 0, 0) THEN
+	IF (NEW.received, NEW.earnings, NEW.pledged, NEW.committed, NEW.disbursed,
+	    NEW.charges, NEW.impaired) <> (0, 0, 0, 0, 0, 0, 0) THEN
 		RAISE EXCEPTION 'fund %: a new fund''s figures are zero', NEW.code;
 	END IF;
 	RETURN NEW;
@@ -62,8 +62,11 @@ DECLARE
 BEGIN
 	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
 	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
-	    coalesce(sum(disbursed), 0) AS disb
+	    coalesce(sum(disbursed), 0) AS disb, coalesce(sum(charges), 0) AS chg,
+	    coalesce(sum(impaired), 0) AS imp
 	  INTO d FROM fl.fund_delta WHERE fund_code = f.code;
+	f.charges := f.charges + d.chg;		-- fees and losses (issue 17)
+	f.impaired := f.impaired + d.imp;
 	f.received := f.received + d.rec;
 	f.earnings := f.earnings + d.earn;
 	f.pledged := f.pledged + d.pled;
@@ -90,13 +93,16 @@ BEGIN
 	WITH gone AS (DELETE FROM fl.fund_delta WHERE fund_code = p_code RETURNING *)
 	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
 	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
-	    coalesce(sum(disbursed), 0) AS disb
+	    coalesce(sum(disbursed), 0) AS disb, coalesce(sum(charges), 0) AS chg,
+	    coalesce(sum(impaired), 0) AS imp
 	  INTO d FROM gone;
 	IF d IS DISTINCT FROM ROW(0::numeric, 0::numeric, 0::numeric, 0::numeric,
-	    0::numeric) THEN
+	    0::numeric, 0::numeric, 0::numeric) THEN
 		UPDATE fl.fund SET received = received + d.rec, earnings = earnings + d.earn,
 		    pledged = pledged + d.pled, committed = committed + d.comm,
-		    disbursed = disbursed + d.disb
+		    disbursed = disbursed + d.disb,
+		    -- fees and losses (issue 17)
+		    charges = charges + d.chg, impaired = impaired + d.imp
 		 WHERE code = p_code
 		RETURNING * INTO f;
 	END IF;
@@ -140,6 +146,15 @@ BEGIN
 END
 $$;
 
+-- What a fund may still commit: a pass-through fund's money in, an endowment's earnings,
+-- less fees and losses met from them, commitments and payments (the CHECK
+-- available_not_negative in migrations/0023_pledges_fees_losses.sql).
+CREATE OR REPLACE FUNCTION fl.fund_available(f fl.fund) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE f.kind WHEN 'pass_through' THEN f.received - f.impaired + f.earnings
+	    ELSE f.earnings END - f.charges - f.committed - f.disbursed
+$$;
+
 -- A fund's figures and available balance, as fund.balance answers them.
 CREATE OR REPLACE FUNCTION fl.fund_balance_json(f fl.fund) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
@@ -150,8 +165,10 @@ BEGIN
 	    'received', fl.money_out(f.received, m), 'earnings', fl.money_out(f.earnings, m),
 	    'pledged', fl.money_out(f.pledged, m), 'committed', fl.money_out(f.committed, m),
 	    'disbursed', fl.money_out(f.disbursed, m),
-	    'available', fl.money_out(CASE f.kind WHEN 'pass_through'
-	        THEN f.received + f.earnings ELSE f.earnings END - f.committed - f.disbursed, m));
+	    -- fees and losses (issue 17)
+	    'charges', fl.money_out(f.charges, m),
+	    'capital_impaired', fl.money_out(f.impaired, m),
+	    'available', fl.money_out(fl.fund_available(f), m));
 END
 $$;
 
@@ -163,6 +180,7 @@ DECLARE
 	r	record;
 BEGIN
 	f.received := 0; f.earnings := 0; f.pledged := 0; f.committed := 0; f.disbursed := 0;
+	f.charges := 0; f.impaired := 0;
 	FOR r IN SELECT a.short, sum(p.amount) AS s FROM fl.account a
 	    JOIN fl.posting p USING (account_id) WHERE a.fund_code = p_code GROUP BY a.short
 	LOOP
@@ -172,6 +190,9 @@ BEGIN
 		WHEN 'pledges_receivable' THEN f.pledged := r.s;
 		WHEN 'commitments' THEN f.committed := -r.s;
 		WHEN 'grants_disbursed' THEN f.disbursed := r.s;
+		WHEN 'bank_charges' THEN f.charges := f.charges + r.s;
+		WHEN 'investment_losses' THEN f.charges := f.charges + r.s;
+		WHEN 'capital_impaired' THEN f.impaired := r.s;
 		ELSE NULL;
 		END CASE;
 	END LOOP;
@@ -181,7 +202,7 @@ $$;
 
 -- fund.* -----------------------------------------------------------------------------------
 
--- fund.create: the fund and its eight accounts (docs/ledger.md, Chart of accounts).
+-- fund.create: the fund and its eleven accounts (docs/ledger.md, Chart of accounts).
 CREATE OR REPLACE FUNCTION api.fund_create(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -204,7 +225,9 @@ BEGIN
 	FOR a IN SELECT * FROM (VALUES ('cash', 'asset'), ('pledges_receivable', 'asset'),
 	    ('pledged_contributions', 'equity'), ('contributions', 'equity'),
 	    ('earnings', 'income'), ('commitments', 'liability'),
-	    ('grants_committed', 'expense'), ('grants_disbursed', 'expense')) t(short, type)
+	    ('grants_committed', 'expense'), ('grants_disbursed', 'expense'),
+	    ('bank_charges', 'expense'), ('investment_losses', 'expense'),
+	    ('capital_impaired', 'equity')) t(short, type)
 	LOOP
 		INSERT INTO fl.account (fund_code, short, name, type, currency)
 		VALUES (v.code, a.short, v.code || ':' || a.short, a.type, v.currency);
@@ -230,18 +253,80 @@ BEGIN
 END
 $$;
 
--- fund.record_earnings: cash in, credited to the fund's earnings.
+-- A fee or loss of p_amt on fund f, folded and locked (fl.fund_fold), whose figures the
+-- entry being written also raises by p_capital of capital (a receipt's own amount): what
+-- income meets (v_income) and what capital meets (v_capital). A pass-through fund meets it
+-- from what is available; an endowment from its available earnings, and the rest from its
+-- capital, reported as capital impaired. -32010 insufficient_funds (field p_field) when
+-- neither can: available never goes below zero.
+CREATE OR REPLACE FUNCTION fl.charge_split(f fl.fund, p_amt bigint, p_capital bigint,
+    p_field text, OUT v_income bigint, OUT v_capital bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_avail	bigint := fl.fund_available(f);
+BEGIN
+	IF f.kind = 'pass_through' THEN
+		v_avail := v_avail + p_capital;
+		v_income := p_amt;
+		v_capital := 0;
+	ELSE
+		v_income := least(p_amt, greatest(v_avail, 0));
+		v_capital := p_amt - v_income;
+		v_avail := v_income + f.received + p_capital - f.impaired;
+	END IF;
+	IF p_amt > v_avail THEN
+		PERFORM fl.rpc_error(-32010, 'insufficient_funds', p_field,
+		    'the fund cannot meet this fee or loss', jsonb_build_object('available',
+		    fl.money_out(greatest(v_avail, 0), fl.minor(f.currency))));
+	END IF;
+END
+$$;
+
+-- fund.record_earnings: income (kind interest, dividend or realised_gain: cash in,
+-- credited to the fund's earnings) or a charge (fee: to bank_charges; loss: to
+-- investment_losses; cash out), as fl.charge_split() shares a charge between income and
+-- capital. Without kind: interest.
 CREATE OR REPLACE FUNCTION api.fund_record_earnings(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
 	f	fl.fund := fl.fund_get(params->>'code', 'code');
+	v_kind	text := coalesce(params->>'kind', 'interest');
 	v_amt	bigint := fl.money_in(params->>'amount', fl.minor(f.currency), 'amount');
+	-- the memo as before for interest; the kind named for the others (cut to what a memo
+	-- holds: a note of 500 characters and a period of 64 fill it)
+	v_memo	text := left(CASE v_kind WHEN 'interest' THEN 'earnings' ELSE v_kind END || ' ' ||
+	    (params->>'period') || coalesce(': ' || (params->>'note'), ''), 575);
+	v_acct	text[];
+	v_amts	bigint[];
+	v_split	record;
 	v_entry	bigint;
 BEGIN
-	v_entry := fl.post(f, 'earnings', 'earnings ' || (params->>'period') ||
-	    coalesce(': ' || (params->>'note'), ''), params->>'period', p.principal_id,
-	    ARRAY['cash', 'earnings'], ARRAY[v_amt, -v_amt]);
-	RETURN jsonb_build_object('entry_id', fl.entry_ref(v_entry));
+	IF v_kind IN ('interest', 'dividend', 'realised_gain') THEN
+		v_entry := fl.post(f, 'earnings', v_memo, params->>'period', p.principal_id,
+		    ARRAY['cash', 'earnings'], ARRAY[v_amt, -v_amt]);
+		RETURN jsonb_build_object('entry_id', fl.entry_ref(v_entry));
+	END IF;
+	IF v_kind NOT IN ('fee', 'loss') THEN
+		PERFORM fl.rpc_error(-32602, 'not_one_of_allowed_values', 'kind');
+	END IF;
+	f := fl.fund_fold(f.code);
+	v_split := fl.charge_split(f, v_amt, 0, 'amount');
+	v_acct := ARRAY['cash'];
+	v_amts := ARRAY[-v_amt];
+	IF v_split.v_income > 0 THEN
+		v_acct := v_acct || CASE v_kind WHEN 'fee' THEN 'bank_charges'
+		    ELSE 'investment_losses' END;
+		v_amts := v_amts || v_split.v_income;
+	END IF;
+	IF v_split.v_capital > 0 THEN
+		v_acct := v_acct || 'capital_impaired'::text;
+		v_amts := v_amts || v_split.v_capital;
+	END IF;
+	v_entry := fl.post(f, v_kind, v_memo, params->>'period', p.principal_id, v_acct,
+	    v_amts);
+	RETURN jsonb_build_object('entry_id', fl.entry_ref(v_entry), 'kind', v_kind,
+	    'charged_to_income', fl.money_out(v_split.v_income, fl.minor(f.currency)),
+	    'capital_impaired', fl.money_out(v_split.v_capital, fl.minor(f.currency)));
 END
 $$;
 
@@ -310,30 +395,86 @@ $$;
 
 -- Contributions ----------------------------------------------------------------------------
 
--- Only pledged -> received | cancelled, and only the fields of that step change.
+-- Only pledged -> received | cancelled | written_off, and only the fields of that step
+-- change. A pledge is received once its receipts (fl.pledge_receipt) make up its amount and
+-- have cleared its whole receivable; one with receipts is written off, never cancelled.
 CREATE OR REPLACE FUNCTION fl.contribution_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+	v	record;
 BEGIN
 	IF TG_OP = 'DELETE' THEN
 		RAISE EXCEPTION 'contributions are never deleted';
 	END IF;
-	IF OLD.status <> 'pledged' OR NEW.status NOT IN ('received', 'cancelled') THEN
+	IF OLD.status <> 'pledged' OR
+	    NEW.status NOT IN ('received', 'cancelled', 'written_off') THEN
 		RAISE EXCEPTION 'contribution % cannot go from % to %', OLD.contribution_id,
 		    OLD.status, NEW.status;
 	END IF;
 	IF (NEW.seq, NEW.contribution_id, NEW.partner_id, NEW.fund_code, NEW.amount,
 	    NEW.currency, NEW.fx_rate, NEW.fund_amount, NEW.earmark_region, NEW.pledged_at,
-	    NEW.created_at, NEW.created_by) IS DISTINCT FROM
+	    NEW.created_at, NEW.created_by, NEW.fee) IS DISTINCT FROM
 	   (OLD.seq, OLD.contribution_id, OLD.partner_id, OLD.fund_code, OLD.amount,
 	    OLD.currency, OLD.fx_rate, OLD.fund_amount, OLD.earmark_region, OLD.pledged_at,
-	    OLD.created_at, OLD.created_by) THEN
+	    OLD.created_at, OLD.created_by, OLD.fee) THEN
 		RAISE EXCEPTION 'contribution % : only its state may change', OLD.contribution_id;
+	END IF;
+	SELECT count(*) AS n, coalesce(sum(amount), 0) AS amount,
+	    coalesce(sum(cleared), 0) AS cleared
+	  INTO v FROM fl.pledge_receipt WHERE contribution_id = OLD.contribution_id;
+	IF NEW.status = 'cancelled' AND v.n > 0 THEN
+		RAISE EXCEPTION 'contribution % has receipts: written off, not cancelled',
+		    OLD.contribution_id;
+	END IF;
+	IF NEW.status = 'received' AND (v.amount < OLD.amount OR v.cleared <> OLD.fund_amount)
+	THEN
+		RAISE EXCEPTION 'contribution % is received only once its receipts make it up',
+		    OLD.contribution_id;
 	END IF;
 	RETURN NEW;
 END
 $$;
 CREATE OR REPLACE TRIGGER contribution_guard BEFORE UPDATE OR DELETE ON fl.contribution
 	FOR EACH ROW EXECUTE FUNCTION fl.contribution_guard();
+
+-- A receipt of a pledge joins an open pledge of its fund, clearing no more of its
+-- receivable than is left; receipts are never updated or deleted.
+CREATE OR REPLACE FUNCTION fl.pledge_receipt_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+	c	fl.contribution;
+BEGIN
+	SELECT * INTO c FROM fl.contribution WHERE contribution_id = NEW.contribution_id;
+	IF c.status IS DISTINCT FROM 'pledged' OR c.fund_code <> NEW.fund_code OR
+	    NEW.cleared + (SELECT coalesce(sum(cleared), 0) FROM fl.pledge_receipt
+	      WHERE contribution_id = NEW.contribution_id) > c.fund_amount THEN
+		RAISE EXCEPTION 'receipt %: only an open pledge of its fund is received, and '
+		    'no more of it cleared than was pledged', NEW.receipt_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER pledge_receipt_guard BEFORE INSERT ON fl.pledge_receipt
+	FOR EACH ROW EXECUTE FUNCTION fl.pledge_receipt_guard();
+CREATE OR REPLACE TRIGGER pledge_receipt_append_only BEFORE UPDATE OR DELETE
+	ON fl.pledge_receipt FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+CREATE OR REPLACE TRIGGER pledge_receipt_no_truncate BEFORE TRUNCATE ON fl.pledge_receipt
+	FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+-- A pledge's receipts as the protocol shows them, and their sums (minor units): received
+-- in the pledge's currency, fund_amount and fee in the fund's.
+CREATE OR REPLACE FUNCTION fl.pledge_receipts(c fl.contribution, p_cmin int, p_fmin int,
+    OUT receipts jsonb, OUT received bigint, OUT fund_amount bigint, OUT fee bigint)
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce(jsonb_agg(jsonb_build_object('receipt_id', r.receipt_id,
+	    'amount', fl.money_out(r.amount, p_cmin), 'fx_rate', r.fx_rate::text,
+	    'fund_amount', fl.money_out(r.fund_amount, p_fmin),
+	    'fee', fl.money_out(r.fee, p_fmin), 'received_at', fl.ts(r.received_at),
+	    'bank_ref', r.bank_ref) ORDER BY r.seq), '[]'),
+	    coalesce(sum(r.amount), 0)::bigint, coalesce(sum(r.fund_amount), 0)::bigint,
+	    coalesce(sum(r.fee), 0)::bigint
+	  FROM fl.pledge_receipt r WHERE r.contribution_id = c.contribution_id
+$$;
 
 -- A contribution as the protocol shows it. f: its fund when the caller has it (saves
 -- reading it again). The minor units are looked up once when the contribution is in the
@@ -345,24 +486,42 @@ DECLARE
 	v_fund	fl.fund := f;
 	v_reg	fl.region;
 	v_cmin	int := fl.minor(c.currency);
+	v_fmin	int;
+	-- a pledge's receipts and their sums (scalars: a record's type is planned once)
+	v_rs	jsonb := '[]';
+	v_got	bigint := c.amount;
+	v_gotf	bigint := c.fund_amount;
+	v_fee	bigint := c.fee;
 BEGIN
 	IF v_fund.code IS NULL THEN
 		SELECT * INTO v_fund FROM fl.fund WHERE code = c.fund_code;
 	END IF;
+	v_fmin := CASE WHEN v_fund.currency = c.currency THEN v_cmin
+	    ELSE fl.minor(v_fund.currency) END;
 	IF c.earmark_region IS NOT NULL THEN
 		SELECT * INTO v_reg FROM fl.region WHERE region_code = c.earmark_region;
+	END IF;
+	-- a direct receipt is received whole, with no receipts of its own (and no query)
+	IF c.pledged_at IS NOT NULL THEN
+		SELECT x.receipts, x.received, x.fund_amount, x.fee INTO v_rs, v_got, v_gotf, v_fee
+		  FROM fl.pledge_receipts(c, v_cmin, v_fmin) x;
 	END IF;
 	RETURN jsonb_build_object('contribution_id', c.contribution_id,
 	    'partner_id', c.partner_id, 'fund', c.fund_code, 'status', c.status,
 	    'amount', fl.money_out(c.amount, v_cmin), 'currency', c.currency,
 	    'fx_rate', c.fx_rate::text,
-	    'fund_amount', fl.money_out(c.fund_amount, CASE WHEN v_fund.currency = c.currency
-	        THEN v_cmin ELSE fl.minor(v_fund.currency) END),
+	    'fund_amount', fl.money_out(c.fund_amount, v_fmin),
 	    'fund_currency', v_fund.currency,
 	    'earmark_region', v_reg.region, 'earmark_region_code', v_reg.region_code,
 	    'pledged_at', fl.ts(c.pledged_at), 'received_at', fl.ts(c.received_at),
 	    'bank_ref', c.bank_ref, 'cancelled_at', fl.ts(c.cancelled_at),
-	    'cancel_reason', c.cancel_reason, 'created_at', fl.ts(c.created_at));
+	    'cancel_reason', c.cancel_reason, 'created_at', fl.ts(c.created_at))
+	    || jsonb_build_object('received', fl.money_out(v_got, v_cmin),
+	    'outstanding', fl.money_out(CASE WHEN c.status = 'pledged'
+	        THEN greatest(c.amount - v_got, 0) ELSE 0 END, v_cmin),
+	    'received_fund_amount', fl.money_out(v_gotf, v_fmin),
+	    'fee', fl.money_out(v_fee, v_fmin), 'receipts', v_rs,
+	    'written_off_at', fl.ts(c.written_off_at), 'write_off_reason', c.write_off_reason);
 END
 $$;
 
@@ -439,10 +598,10 @@ DECLARE
 	v	fl.contribution;
 BEGIN
 	INSERT INTO fl.contribution (partner_id, fund_code, status, amount, currency, fx_rate,
-	    fund_amount, earmark_region, pledged_at, received_at, bank_ref, created_by)
+	    fund_amount, earmark_region, pledged_at, received_at, bank_ref, created_by, fee)
 	VALUES (c.partner_id, c.fund_code, c.status, c.amount, c.currency, c.fx_rate,
 	    c.fund_amount, c.earmark_region, c.pledged_at, c.received_at, c.bank_ref,
-	    c.created_by)
+	    c.created_by, coalesce(c.fee, 0))
 	RETURNING * INTO v;
 	RETURN v;
 END
@@ -468,14 +627,73 @@ $$;
 
 -- contribution.* ---------------------------------------------------------------------------
 
--- contribution.pledge: a pledged contribution and its entry.
+-- A receipt's entry on fund f: cash p_gross - p_fee in, p_gross credited to contributions,
+-- the fee charged (fl.charge_split(), an endowment's fund folded first) to bank_charges and
+-- capital_impaired, and p_cleared of a pledge's receivable settled. Returns the entry.
+CREATE OR REPLACE FUNCTION fl.post_receipt(f fl.fund, p_memo text, p_ref text, p_pid text,
+    p_gross bigint, p_fee bigint, p_cleared bigint) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_acct	text[] := '{}';
+	v_amts	bigint[] := '{}';
+	v_split	record;
+BEGIN
+	IF p_cleared > 0 THEN
+		v_acct := ARRAY['pledged_contributions', 'pledges_receivable'];
+		v_amts := ARRAY[p_cleared, -p_cleared];
+	END IF;
+	v_acct := v_acct || ARRAY['cash', 'contributions'];
+	v_amts := v_amts || ARRAY[p_gross - p_fee, -p_gross];
+	IF p_fee > 0 THEN
+		IF f.kind = 'pass_through' THEN
+			-- the receipt itself brings more than the fee: nothing to lock
+			SELECT p_fee AS v_income, 0::bigint AS v_capital INTO v_split;
+		ELSE
+			v_split := fl.charge_split(fl.fund_fold(f.code), p_fee, p_gross, 'fee');
+		END IF;
+		IF v_split.v_income > 0 THEN
+			v_acct := v_acct || 'bank_charges'::text;
+			v_amts := v_amts || v_split.v_income;
+		END IF;
+		IF v_split.v_capital > 0 THEN
+			v_acct := v_acct || 'capital_impaired'::text;
+			v_amts := v_amts || v_split.v_capital;
+		END IF;
+	END IF;
+	RETURN fl.post(f, 'receipt', p_memo, p_ref, p_pid, v_acct, v_amts);
+END
+$$;
+
+-- A fee from params (field fee, in the fund's currency; 0 without one): -32602
+-- fee_not_below_amount unless below p_fund_amount.
+CREATE OR REPLACE FUNCTION fl.fee_in(params jsonb, f fl.fund, p_fund_amount bigint)
+RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v	bigint := 0;
+BEGIN
+	IF params ? 'fee' THEN
+		v := fl.money_in(params->>'fee', fl.minor(f.currency), 'fee', true);
+	END IF;
+	IF v >= p_fund_amount THEN
+		PERFORM fl.rpc_error(-32602, 'fee_not_below_amount', 'fee',
+		    'a bank fee is less than the amount it is taken from');
+	END IF;
+	RETURN v;
+END
+$$;
+
+-- contribution.pledge: a pledged contribution, dated pledged_at (now by default), and its
+-- entry.
 CREATE OR REPLACE FUNCTION api.contribution_pledge(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
 	f	fl.fund := fl.fund_get(params->>'fund', 'fund');
 	c	fl.contribution := fl.contribution_new(p, params, f, 'pledged');
 BEGIN
-	c.pledged_at := now();
+	c.pledged_at := coalesce(fl.time_in(params->>'pledged_at'), now());
+	IF c.pledged_at > now() + interval '5 minutes' THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'pledged_at');
+	END IF;
 	c := fl.contribution_insert(c);
 	PERFORM fl.post(f, 'pledge', 'pledge ' || c.contribution_id, c.contribution_id,
 	    p.principal_id, ARRAY['pledges_receivable', 'pledged_contributions'],
@@ -484,9 +702,69 @@ BEGIN
 END
 $$;
 
--- contribution.receive: with contribution_id, a pledge received (the pledge's entry
--- reversed and the receipt posted); without, a direct receipt. In a batch, a run of direct
--- receipts goes to fl.receive_bulk() instead.
+-- A receipt of pledge c (locked, pledged) from params: amount in the pledge's currency
+-- (what is outstanding by default), fx_rate (the pledge's by default), fee, received_at,
+-- bank_ref. It clears its share of the pledge's receivable (amount over the pledge's amount,
+-- rounded down), or all that is left when it makes the pledge up, which is then received.
+-- The receipt's id is the contribution's when it is the pledge's only one.
+CREATE OR REPLACE FUNCTION fl.pledge_receive(p fl.principal, params jsonb, c fl.contribution)
+RETURNS fl.contribution LANGUAGE plpgsql AS $$
+DECLARE
+	f	fl.fund := fl.fund_get(c.fund_code, 'fund');
+	v_cmin	int := fl.minor(c.currency);
+	v_fmin	int := fl.minor(f.currency);
+	v	record;
+	r	fl.pledge_receipt;
+	v_done	boolean;
+BEGIN
+	SELECT count(*) AS n, coalesce(sum(amount), 0) AS amount,
+	    coalesce(sum(cleared), 0) AS cleared
+	  INTO v FROM fl.pledge_receipt WHERE contribution_id = c.contribution_id;
+	r.contribution_id := c.contribution_id;
+	r.fund_code := f.code;
+	r.amount := CASE WHEN params ? 'amount'
+	    THEN fl.money_in(params->>'amount', v_cmin, 'amount') ELSE c.amount - v.amount END;
+	IF c.currency = f.currency THEN
+		IF params ? 'fx_rate' THEN
+			PERFORM fl.rpc_error(-32602, 'not_for_the_fund_currency', 'fx_rate');
+		END IF;
+		r.fund_amount := r.amount;
+	ELSE
+		r.fx_rate := coalesce((params->>'fx_rate')::numeric, c.fx_rate);
+		r.fund_amount := fl.fx_convert(r.amount, v_cmin, r.fx_rate, v_fmin);
+		IF r.fund_amount <= 0 THEN
+			PERFORM fl.rpc_error(-32602, 'rounds_to_zero', 'amount');
+		END IF;
+	END IF;
+	r.fee := fl.fee_in(params, f, r.fund_amount);
+	v_done := v.amount + r.amount >= c.amount;
+	r.cleared := CASE WHEN v_done THEN c.fund_amount - v.cleared
+	    ELSE least(c.fund_amount - v.cleared,
+	        floor(c.fund_amount::numeric * r.amount / c.amount)::bigint) END;
+	r.received_at := fl.received_at_in(params);
+	r.bank_ref := params->>'bank_ref';
+	r.receipt_id := CASE WHEN v_done AND v.n = 0 THEN c.contribution_id
+	    ELSE fl.new_id('rc') END;
+	INSERT INTO fl.pledge_receipt (receipt_id, contribution_id, fund_code, amount, fx_rate,
+	    fund_amount, fee, cleared, received_at, bank_ref, created_by)
+	VALUES (r.receipt_id, r.contribution_id, r.fund_code, r.amount, r.fx_rate,
+	    r.fund_amount, r.fee, r.cleared, r.received_at, r.bank_ref, p.principal_id);
+	PERFORM fl.post_receipt(f, 'receipt of pledge ' || c.contribution_id ||
+	    CASE WHEN r.receipt_id = c.contribution_id THEN '' ELSE ' (' || r.receipt_id || ')'
+	    END, r.receipt_id, p.principal_id, r.fund_amount, r.fee, r.cleared);
+	IF v_done THEN
+		UPDATE fl.contribution SET status = 'received', received_at = r.received_at,
+		    bank_ref = r.bank_ref
+		 WHERE contribution_id = c.contribution_id
+		RETURNING * INTO c;
+	END IF;
+	RETURN c;
+END
+$$;
+
+-- contribution.receive: with contribution_id, a receipt of a pledge (fl.pledge_receive());
+-- without, a direct receipt. In a batch, a run of direct receipts without a fee goes to
+-- fl.receive_bulk() instead.
 CREATE OR REPLACE FUNCTION api.contribution_receive(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -496,7 +774,8 @@ DECLARE
 BEGIN
 	IF params ? 'contribution_id' THEN
 		FOR k IN SELECT jsonb_object_keys(params) LOOP
-			IF k NOT IN ('contribution_id', 'received_at', 'bank_ref') THEN
+			IF k NOT IN ('contribution_id', 'received_at', 'bank_ref', 'amount',
+			    'fx_rate', 'fee') THEN
 				PERFORM fl.rpc_error(-32602, 'not_with_contribution_id', k);
 			END IF;
 		END LOOP;
@@ -504,16 +783,9 @@ BEGIN
 		IF c.status <> 'pledged' THEN
 			PERFORM fl.wrong_state(c.status);
 		END IF;
-		f := fl.fund_get(c.fund_code, 'fund');
-		UPDATE fl.contribution SET status = 'received',
-		    received_at = fl.received_at_in(params), bank_ref = params->>'bank_ref'
-		 WHERE contribution_id = c.contribution_id
-		RETURNING * INTO c;
-		PERFORM fl.post(f, 'receipt', 'receipt of pledge ' || c.contribution_id,
-		    c.contribution_id, p.principal_id,
-		    ARRAY['pledged_contributions', 'pledges_receivable', 'cash', 'contributions'],
-		    ARRAY[c.fund_amount, -c.fund_amount, c.fund_amount, -c.fund_amount]);
-		RETURN fl.contribution_json(c, f);
+		-- two statements: contribution_json() (STABLE) sees what the first one wrote
+		c := fl.pledge_receive(p, params, c);
+		RETURN fl.contribution_json(c);
 	END IF;
 	FOREACH k IN ARRAY ARRAY['partner_id', 'fund', 'amount', 'currency'] LOOP
 		IF NOT params ? k THEN
@@ -524,15 +796,15 @@ BEGIN
 	c := fl.contribution_new(p, params, f, 'received');
 	c.received_at := fl.received_at_in(params);
 	c.bank_ref := params->>'bank_ref';
+	c.fee := fl.fee_in(params, f, c.fund_amount);
 	c := fl.contribution_insert(c);
-	PERFORM fl.post(f, 'receipt', 'receipt ' || c.contribution_id, c.contribution_id,
-	    p.principal_id, ARRAY['cash', 'contributions'],
-	    ARRAY[c.fund_amount, -c.fund_amount]);
+	PERFORM fl.post_receipt(f, 'receipt ' || c.contribution_id, c.contribution_id,
+	    p.principal_id, c.fund_amount, c.fee, 0);
 	RETURN fl.contribution_json(c, f);
 END
 $$;
 
--- contribution.cancel: a pledge cancelled, its entry reversed.
+-- contribution.cancel: a pledge nothing was received of cancelled, its entry reversed.
 CREATE OR REPLACE FUNCTION api.contribution_cancel(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -541,6 +813,11 @@ DECLARE
 BEGIN
 	IF c.status <> 'pledged' THEN
 		PERFORM fl.wrong_state(c.status);
+	END IF;
+	IF EXISTS (SELECT 1 FROM fl.pledge_receipt WHERE contribution_id = c.contribution_id)
+	THEN
+		PERFORM fl.rpc_error(-32009, 'partly_received', 'contribution_id',
+		    'part of this pledge was received: write the rest off instead');
 	END IF;
 	f := fl.fund_get(c.fund_code, 'fund');
 	UPDATE fl.contribution SET status = 'cancelled', cancelled_at = now(),
@@ -551,6 +828,34 @@ BEGIN
 	    c.contribution_id, p.principal_id,
 	    ARRAY['pledged_contributions', 'pledges_receivable'],
 	    ARRAY[c.fund_amount, -c.fund_amount]);
+	RETURN fl.contribution_json(c, f);
+END
+$$;
+
+-- contribution.write_off: what of a pledge will not come closed, with a reason: the part
+-- of its receivable its receipts did not clear reversed. What was received stays.
+CREATE OR REPLACE FUNCTION api.contribution_write_off(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	c	fl.contribution := fl.contribution_get(params->>'contribution_id', true);
+	f	fl.fund;
+	v_left	bigint;
+BEGIN
+	IF c.status <> 'pledged' THEN
+		PERFORM fl.wrong_state(c.status);
+	END IF;
+	f := fl.fund_get(c.fund_code, 'fund');
+	SELECT c.fund_amount - coalesce(sum(cleared), 0) INTO v_left FROM fl.pledge_receipt
+	 WHERE contribution_id = c.contribution_id;
+	UPDATE fl.contribution SET status = 'written_off', written_off_at = now(),
+	    write_off_reason = params->>'reason'
+	 WHERE contribution_id = c.contribution_id
+	RETURNING * INTO c;
+	IF v_left > 0 THEN
+		PERFORM fl.post(f, 'pledge_write_off', 'written off pledge ' || c.contribution_id,
+		    c.contribution_id, p.principal_id,
+		    ARRAY['pledged_contributions', 'pledges_receivable'], ARRAY[v_left, -v_left]);
+	END IF;
 	RETURN fl.contribution_json(c, f);
 END
 $$;
@@ -598,9 +903,23 @@ $$;
 -- capital (all received contributions), and its use is that share of what was disbursed,
 -- rounded down. Partners see grants by id, region, category and amount only.
 
--- Every (contribution, grant, amount) allocation of a pass-through fund, from the journal's
--- disbursement entries and the contributions' received_at: the whole computation, which the
--- kept allocation below must always equal (contribution.status reads that one).
+-- The money a pass-through fund's contributions paid in, in pieces that are allocated
+-- each on its own: a direct receipt, and each receipt of a pledge (its value date and
+-- amount; the pledge's earmark). source_id is the receipt's id (a contribution's id for a
+-- direct receipt, and for a pledge received whole in one receipt).
+CREATE OR REPLACE VIEW fl.funding_source AS
+SELECT c.contribution_id AS source_id, c.contribution_id, c.fund_code, c.received_at,
+       c.earmark_region, c.fund_amount
+  FROM fl.contribution c WHERE c.status = 'received' AND c.pledged_at IS NULL
+UNION ALL
+SELECT r.receipt_id, r.contribution_id, r.fund_code, r.received_at, c.earmark_region,
+       r.fund_amount
+  FROM fl.pledge_receipt r JOIN fl.contribution c ON c.contribution_id = r.contribution_id;
+
+-- Every (source, grant, amount) allocation of a pass-through fund, from the journal's
+-- disbursement entries and the funding sources' received_at (fl.funding_source; the column
+-- contribution_id holds a source's id): the whole computation, which the kept allocation
+-- below must always equal (contribution.status reads that one).
 CREATE OR REPLACE FUNCTION fl.fifo_allocations(p_fund text)
 RETURNS TABLE (contribution_id text, grant_id text, amount bigint)
 LANGUAGE plpgsql STABLE AS $$
@@ -613,11 +932,11 @@ DECLARE
 	v_need	bigint;
 	v_take	bigint;
 BEGIN
-	SELECT array_agg(c.contribution_id ORDER BY c.received_at, c.contribution_id),
-	    array_agg(c.fund_amount ORDER BY c.received_at, c.contribution_id),
-	    array_agg(c.earmark_region ORDER BY c.received_at, c.contribution_id)
+	SELECT array_agg(c.source_id ORDER BY c.received_at, c.source_id),
+	    array_agg(c.fund_amount ORDER BY c.received_at, c.source_id),
+	    array_agg(c.earmark_region ORDER BY c.received_at, c.source_id)
 	  INTO c_ids, c_left, c_mark
-	  FROM fl.contribution c WHERE c.fund_code = p_fund AND c.status = 'received';
+	  FROM fl.funding_source c WHERE c.fund_code = p_fund;
 	FOR d IN
 		SELECT x.grant_id, g.region, p.amount
 		  FROM fl.journal_entry e
@@ -820,8 +1139,8 @@ BEGIN
 		-- found allocated when its turn comes)
 		INSERT INTO fl.alloc_fund (fund_code) VALUES (p_fund);
 		DELETE FROM fl.alloc_queue WHERE fund_code = p_fund;
-		SELECT array_agg(contribution_id) INTO v_cids FROM fl.contribution
-		 WHERE fund_code = p_fund AND status = 'received';
+		SELECT array_agg(source_id) INTO v_cids FROM fl.funding_source
+		 WHERE fund_code = p_fund;
 		SELECT array_agg(entry_id) INTO v_eids FROM fl.journal_entry
 		 WHERE fund_code = p_fund AND kind = 'disbursement';
 	ELSE
@@ -836,11 +1155,10 @@ BEGIN
 	WITH ins AS (
 		INSERT INTO fl.alloc_contribution (contribution_id, fund_code, received_at,
 		    earmark_region, amount, left_over)
-		SELECT c.contribution_id, c.fund_code, c.received_at, c.earmark_region,
+		SELECT c.source_id, c.fund_code, c.received_at, c.earmark_region,
 		    c.fund_amount, c.fund_amount
-		  FROM fl.contribution c
-		 WHERE c.contribution_id = ANY (v_cids) AND c.fund_code = p_fund
-		   AND c.status = 'received'
+		  FROM fl.funding_source c
+		 WHERE c.source_id = ANY (v_cids) AND c.fund_code = p_fund
 		ON CONFLICT (contribution_id) DO NOTHING
 		RETURNING received_at, contribution_id)
 	SELECT received_at AS at, contribution_id AS id INTO v_from FROM ins
@@ -948,8 +1266,11 @@ BEGIN
 	    NOT EXISTS (SELECT 1 FROM fl.alloc_fund f WHERE f.fund_code = p_fund) THEN
 		PERFORM fl.alloc_catch_up(p_fund);
 	END IF;
+	-- the contribution's sources: itself, or its pledge receipts
 	RETURN QUERY SELECT l.grant_id, sum(l.amount)::bigint FROM fl.allocation l
-	  WHERE l.contribution_id = p_id GROUP BY l.grant_id ORDER BY min(l.entry_id);
+	  WHERE l.contribution_id = p_id OR l.contribution_id IN (SELECT r.receipt_id
+	    FROM fl.pledge_receipt r WHERE r.contribution_id = p_id)
+	  GROUP BY l.grant_id ORDER BY min(l.entry_id);
 END
 $$;
 
@@ -966,6 +1287,8 @@ DECLARE
 	v_used	bigint := 0;
 	v_cap	numeric;
 	v_disb	numeric;
+	-- what of it was received, in the fund's currency (a pledge's receipts)
+	v_got	bigint := c.fund_amount;
 BEGIN
 	IF 'partner' = ANY (p.roles) AND NOT (p.roles && ARRAY['admin', 'auditor']) AND
 	    c.partner_id IS DISTINCT FROM p.partner_id THEN
@@ -973,7 +1296,11 @@ BEGIN
 	END IF;
 	f := fl.fund_get(c.fund_code, 'fund');
 	m := fl.minor(f.currency);
-	IF c.status = 'received' AND f.kind = 'pass_through' THEN
+	IF c.pledged_at IS NOT NULL THEN
+		SELECT coalesce(sum(fund_amount), 0) INTO v_got FROM fl.pledge_receipt
+		 WHERE contribution_id = c.contribution_id;
+	END IF;
+	IF v_got > 0 AND f.kind = 'pass_through' THEN
 		SELECT coalesce(jsonb_agg(jsonb_build_object('grant_id', a.grant_id,
 		    'region', r.region, 'region_code', r.region_code, 'category', g.category,
 		    'amount', fl.money_out(a.amount, m)) ORDER BY a.ord), '[]'),
@@ -983,15 +1310,15 @@ BEGIN
 		       WITH ORDINALITY AS a(grant_id, amount, ord)
 		  JOIN fl.grant_application g ON g.grant_id = a.grant_id
 		  JOIN fl.region r ON r.region_code = g.region;
-	ELSIF c.status = 'received' THEN
-		SELECT sum(fund_amount) INTO v_cap FROM fl.contribution
-		 WHERE fund_code = f.code AND status = 'received';
+	ELSIF v_got > 0 THEN
+		SELECT sum(fund_amount) INTO v_cap FROM fl.funding_source
+		 WHERE fund_code = f.code;
 		SELECT coalesce(sum(disbursed), 0) INTO v_disb FROM fl.grant_application
 		 WHERE fund_code = f.code;
-		v_used := floor(c.fund_amount * v_disb / v_cap);
+		v_used := floor(v_got * v_disb / v_cap);
 		SELECT coalesce(jsonb_agg(jsonb_build_object('grant_id', g.grant_id,
 		    'region', r.region, 'region_code', r.region_code, 'category', g.category,
-		    'amount', fl.money_out(floor(c.fund_amount * g.disbursed / v_cap)::bigint, m))
+		    'amount', fl.money_out(floor(v_got * g.disbursed / v_cap)::bigint, m))
 		    ORDER BY g.seq), '[]')
 		  INTO v_alloc
 		  FROM fl.grant_application g JOIN fl.region r ON r.region_code = g.region
@@ -999,8 +1326,7 @@ BEGIN
 	END IF;
 	RETURN fl.contribution_json(c, f) || jsonb_build_object(
 	    'used', fl.money_out(v_used, m),
-	    'unused', fl.money_out(CASE WHEN c.status = 'received' THEN c.fund_amount - v_used
-	        ELSE 0 END, m),
+	    'unused', fl.money_out(CASE WHEN v_got > 0 THEN v_got - v_used ELSE 0 END, m),
 	    'allocations', v_alloc);
 END
 $$;
@@ -1047,6 +1373,9 @@ BEGIN
 		FOR k IN 1..v_n LOOP
 			IF NOT p_params[k] ?& ARRAY['partner_id', 'fund', 'amount', 'currency'] THEN
 				RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a param is missing';
+			END IF;
+			IF p_params[k] ? 'fee' THEN	-- the fee's entry is api.contribution_receive()'s
+				RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a receipt has a fee';
 			END IF;
 			IF v_f.code IS DISTINCT FROM p_params[k]->>'fund' THEN
 				v_f := fl.fund_get(p_params[k]->>'fund', 'fund');

@@ -351,8 +351,7 @@ BEGIN
 	-- The final approval commits the money: the fund's row locked and current (folded),
 	-- available checked, the commitment posted; all in this transaction.
 	f := fl.fund_fold(g.fund_code);
-	v_avail := CASE f.kind WHEN 'pass_through' THEN f.received + f.earnings
-	    ELSE f.earnings END - f.committed - f.disbursed;
+	v_avail := fl.fund_available(f);
 	IF g.amount > v_avail THEN
 		PERFORM fl.rpc_error(-32010, 'insufficient_funds', 'grant_id',
 		    'the fund''s available balance cannot cover this grant',
@@ -487,8 +486,7 @@ BEGIN
 			     FROM (SELECT DISTINCT x.fund_code FROM unnest(v_gs) AS x
 				    WHERE x.grant_id = ANY (v_final) ORDER BY 1) AS c
 			    CROSS JOIN LATERAL fl.fund_fold(c.fund_code) AS ff LOOP
-			v_avail := CASE v_f.kind WHEN 'pass_through' THEN v_f.received + v_f.earnings
-			    ELSE v_f.earnings END - v_f.committed - v_f.disbursed;
+			v_avail := fl.fund_available(v_f);
 			FOR k IN 1..v_n LOOP
 				g := v_gs[k];
 				CONTINUE WHEN g.fund_code <> v_f.code OR NOT g.grant_id = ANY (v_final);

@@ -42,7 +42,8 @@ class Fund:
     def balance(self):
         avail = (self.received if self.kind == "pass_through" else 0) + self.earnings
         return {"received": self.received, "earnings": self.earnings,
-                "pledged": self.pledged, "committed": 0, "disbursed": 0, "available": avail}
+                "pledged": self.pledged, "committed": 0, "disbursed": 0, "charges": 0,
+                "capital_impaired": 0, "available": avail}
 
 
 class Contribution:
@@ -256,8 +257,8 @@ class Walk:
                     ("error", -32004, None))
         if kind == 15 and pledged:
             return ("contribution.receive",
-                    {"contribution_id": rng.choice(pledged), "amount": "1.00"},
-                    ("error", -32602, "amount"))
+                    {"contribution_id": rng.choice(pledged), "currency": fund.cur},
+                    ("error", -32602, "currency"))
         p["currency"] = rng.choice(["XXX", "eur", "EURO"])
         return method, p, ("error", -32602, "currency")
 

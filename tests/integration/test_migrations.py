@@ -153,7 +153,8 @@ def test_books_kept_before_the_upgrade_are_unchanged(env):
         "upgrade_data.sql wrote none of its books"
     # columns and tables added since the release hold new facts; every row, column and
     # sequence value the release wrote must read back the same
-    assert_same(books(before, before), books(after, before), "the data after the upgrade")
+    assert_same(books(before, before), books(without_new_accounts(after), before),
+                "the data after the upgrade")
 
     # the key 0018 added: what the release stored, read as national ids now compare
     blocks, _ = copy_blocks(after)
@@ -165,6 +166,30 @@ def test_books_kept_before_the_upgrade_are_unchanged(env):
 
 
 COPY_RE = re.compile(r"^COPY (\S+) \((.*)\) FROM stdin;$")
+
+# Accounts a versioned file opened for every fund that existed (0023: fees and losses).
+NEW_ACCOUNTS = {"bank_charges", "investment_losses", "capital_impaired"}
+
+
+def without_new_accounts(dump):
+    """The dump without the rows of fl.account that an upgrade opened for existing funds,
+    and with the account sequence where the release left it (its highest account_id)."""
+    out, cols, top = [], None, 0
+    for line in dump.splitlines():
+        m = COPY_RE.match(line)
+        if m:
+            cols = m.group(2).split(", ") if m.group(1) == "fl.account" else None
+        elif cols is not None and line == "\\.":
+            cols = None
+        elif cols is not None:
+            row = dict(zip(cols, line.split("\t")))
+            if row["short"] in NEW_ACCOUNTS:
+                continue
+            top = max(top, int(row["account_id"]))
+        elif line.startswith("SELECT pg_catalog.setval('fl.account_account_id_seq'"):
+            line = "SELECT pg_catalog.setval('fl.account_account_id_seq', %d, true);" % top
+        out.append(line)
+    return "\n".join(out)
 
 
 def copy_blocks(dump):
@@ -626,15 +651,47 @@ def test_a_bad_rework_list_is_refused(env, tree, line, error):
 # --------------------------------------------------------------------------------------------
 # Returnees whose national ids are one once normalised (0018_input.sql)
 
+def without_later_tables(before, removed):
+    """Today's repeatable files in the tree `before`, less what PostgreSQL checks against
+    tables that only the `removed` versioned files create (triggers on them, views and SQL
+    functions reading them): the repeatable files as a database from before those files
+    could apply them. PL/pgSQL bodies are only checked when they run, and stay."""
+    tables = set()
+    for text in removed:
+        tables.update(re.findall(r"\bCREATE\s+TABLE\s+([\w.]+)", strip_comments(text), re.I))
+    if not tables:
+        return
+    later = re.compile(r"\b(%s)\b(?![.\w])" % "|".join(re.escape(t) for t in tables))
+    rdir = os.path.join(before, "functions")
+    for name in os.listdir(rdir):
+        path = os.path.join(rdir, name)
+        with open(path) as f:
+            sts = statements(f.read())
+        keep = []
+        for st in sts:
+            m = CODE_OBJECT.match(st)
+            checked = m and (m.group("trig") or (m.group("kind") or "").upper() == "VIEW" or
+                             re.search(r"\bLANGUAGE\s+sql\b", st, re.I))
+            if checked and later.search(st):
+                continue
+            keep.append(st)
+        with open(path, "w") as f:
+            f.write("".join(st + ";\n" for st in keep))
+
+
 def test_colliding_national_ids_stop_the_migration(env, scratch, tmp_path):
     """Returnees registered byte-distinct but the same id as read are not merged: the
     migration stops, naming their returnee_ids only, and goes through once an administrator
     has set them apart."""
     before = str(tmp_path / "before-0018")
     shutil.copytree(MIGRATIONS, before)
+    removed = []
     for n in os.listdir(before):
         if n.endswith(".sql") and n >= "0018":
+            with open(os.path.join(before, n)) as f:
+                removed.append(f.read())
             os.remove(os.path.join(before, n))
+    without_later_tables(before, removed)
     name, conf = scratch.db("nid", migrations=before)
     scratch.migrate(conf)
     ins = ("INSERT INTO fl.returnee (returnee_id, full_name, region, returned_from, "

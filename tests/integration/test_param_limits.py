@@ -99,6 +99,7 @@ RECIPES = {
                                                "amount": "1.00", "currency": "EUR",
                                                "bank_ref": "b"}),
     "contribution.cancel": lambda w: (w.api, {"contribution_id": w.pledge(), "reason": "r"}),
+    "contribution.write_off": lambda w: (w.api, {"contribution_id": w.pledge(), "reason": "r"}),
     "contribution.list": lambda w: (w.api, {"fund": w.fund}),
     "ledger.entries": lambda w: (w.api, {"account": "cash"}),
     "returnee.register": lambda w: (w.api, returnee_params()),

@@ -20,7 +20,8 @@ DECIMALS = {
     "CLF": 4,
 }
 
-BALANCE_KEYS = ("received", "earnings", "pledged", "committed", "disbursed", "available")
+BALANCE_KEYS = ("received", "earnings", "pledged", "committed", "disbursed", "charges",
+                "capital_impaired", "available")
 FUND_KEYS = {"code", "name", "currency", "kind", "dual_approval_above", "created_at"}
 PARTNER_KEYS = {"partner_id", "name", "country", "kind", "email", "created_at"}
 CONTRIBUTION_KEYS = {
@@ -29,8 +30,9 @@ CONTRIBUTION_KEYS = {
     "received_at", "bank_ref", "cancelled_at", "cancel_reason", "created_at",
 }
 ACCOUNTS = ("cash", "pledges_receivable", "pledged_contributions", "contributions", "earnings")
-# All eight accounts of a fund, grants included.
-FUND_ACCOUNTS = ACCOUNTS + ("commitments", "grants_committed", "grants_disbursed")
+# All eleven accounts of a fund, grants, fees and losses included.
+FUND_ACCOUNTS = ACCOUNTS + ("commitments", "grants_committed", "grants_disbursed",
+                            "bank_charges", "investment_losses", "capital_impaired")
 
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
@@ -138,10 +140,13 @@ def balance(api, code, cur):
     return {k: minor(b[k], cur) for k in BALANCE_KEYS}
 
 
-def expected_balance(kind, received=0, earnings=0, pledged=0, committed=0, disbursed=0):
-    avail = (received if kind == "pass_through" else 0) + earnings - committed - disbursed
+def expected_balance(kind, received=0, earnings=0, pledged=0, committed=0, disbursed=0,
+                     charges=0, capital_impaired=0):
+    avail = ((received - capital_impaired) if kind == "pass_through" else 0) + earnings \
+        - charges - committed - disbursed
     return {"received": received, "earnings": earnings, "pledged": pledged,
-            "committed": committed, "disbursed": disbursed, "available": avail}
+            "committed": committed, "disbursed": disbursed, "charges": charges,
+            "capital_impaired": capital_impaired, "available": avail}
 
 
 def missing_like(real_id):
@@ -258,7 +263,7 @@ def tb_rows(tb, prefix, cur):
 
 
 def fund_journal(api, code, cur="EUR"):
-    """Every journal entry with a posting on any of the fund's eight accounts, deduplicated
+    """Every journal entry with a posting on any of the fund's eleven accounts, deduplicated
     and ordered by entry id where ids are numeric (first-seen order otherwise). Each entry's
     shape and balance are checked, and all its postings must be on this fund's accounts."""
     out = fund_entries(api, code, FUND_ACCOUNTS)
@@ -296,6 +301,8 @@ def journal_figures(entries, code):
         "pledged": sums["pledges_receivable"],
         "committed": -sums["commitments"],
         "disbursed": sums["grants_disbursed"],
+        "charges": sums["bank_charges"] + sums["investment_losses"],
+        "capital_impaired": sums["capital_impaired"],
         "cash": sums["cash"],
         "grants_committed": sums["grants_committed"],
     }
