@@ -202,6 +202,15 @@ static const struct param p_disbursement_confirm[] = {
 	P_END
 };
 
+static const struct param p_disbursement_refund[] = {
+	{ "disbursement_id", PT_ID, 1, 0, NULL, NULL },
+	{ "amount", PT_MONEY, 0, 0, NULL, NULL },
+	{ "refunded_at", PT_WHEN, 0, 0, NULL, NULL },
+	{ "bank_ref", PT_TEXT, 0, 200, NULL, NULL },
+	{ "reason", PT_TEXT, 1, 500, NULL, NULL },
+	P_END
+};
+
 static const struct param p_disbursement_fail[] = {
 	{ "disbursement_id", PT_ID, 1, 0, NULL, NULL },
 	{ "reason", PT_TEXT, 1, 500, NULL, NULL },
@@ -265,6 +274,7 @@ static const struct method methods[] = {
 	{ "disbursement.create", ROLES_A, M_MUTATES, p_disbursement_create },
 	{ "disbursement.confirm", ROLES_A, M_MUTATES, p_disbursement_confirm },
 	{ "disbursement.fail", ROLES_A, M_MUTATES, p_disbursement_fail },
+	{ "disbursement.refund", ROLES_A, M_MUTATES, p_disbursement_refund },
 	{ "disbursement.list", ROLES_APU, 0, p_disbursement_list },
 	{ "audit.events", ROLES_AU, 0, p_audit_events },
 	{ "audit.checkpoint", ROLES_AU, 0, p_none },

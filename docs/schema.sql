@@ -384,7 +384,7 @@ DECLARE
 	v_res	jsonb;
 	v_err	jsonb;
 	v_scoped boolean;
-	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,contribution.write_off,disbursement.confirm,disbursement.create,disbursement.fail,fund.create,fund.record_earnings,grant.apply,grant.approve,grant.cancel,grant.reject,grant.withdraw,partner.create,principal.confirm,principal.create,principal.revoke,returnee.register}'::text[]);
+	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,contribution.write_off,disbursement.confirm,disbursement.create,disbursement.fail,disbursement.refund,fund.create,fund.record_earnings,grant.apply,grant.approve,grant.cancel,grant.reject,grant.withdraw,partner.create,principal.confirm,principal.create,principal.revoke,returnee.register}'::text[]);
 BEGIN
 	IF p_token IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
@@ -519,24 +519,31 @@ BEGIN
 			END IF;
 		END IF;
 		IF p_method < 'grant.apply' COLLATE "C" THEN
-			IF p_method < 'disbursement.confirm' COLLATE "C" THEN
-				CASE p_method
-				WHEN 'contribution.cancel' THEN v_res := api.contribution_cancel(v_p, p_params, p_ctx);
-				WHEN 'contribution.pledge' THEN v_res := api.contribution_pledge(v_p, p_params, p_ctx);
-				WHEN 'contribution.receive' THEN v_res := api.contribution_receive(v_p, p_params, p_ctx);
-				WHEN 'contribution.write_off' THEN v_res := api.contribution_write_off(v_p, p_params, p_ctx);
-				ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-				END CASE;
-			ELSE
-				IF p_method < 'disbursement.fail' COLLATE "C" THEN
+			IF p_method < 'disbursement.create' COLLATE "C" THEN
+				IF p_method < 'contribution.receive' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'disbursement.confirm' THEN v_res := api.disbursement_confirm(v_p, p_params, p_ctx);
-					WHEN 'disbursement.create' THEN v_res := api.disbursement_create(v_p, p_params, p_ctx);
+					WHEN 'contribution.cancel' THEN v_res := api.contribution_cancel(v_p, p_params, p_ctx);
+					WHEN 'contribution.pledge' THEN v_res := api.contribution_pledge(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
+					WHEN 'contribution.receive' THEN v_res := api.contribution_receive(v_p, p_params, p_ctx);
+					WHEN 'contribution.write_off' THEN v_res := api.contribution_write_off(v_p, p_params, p_ctx);
+					WHEN 'disbursement.confirm' THEN v_res := api.disbursement_confirm(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				END IF;
+			ELSE
+				IF p_method < 'disbursement.refund' COLLATE "C" THEN
+					CASE p_method
+					WHEN 'disbursement.create' THEN v_res := api.disbursement_create(v_p, p_params, p_ctx);
 					WHEN 'disbursement.fail' THEN v_res := api.disbursement_fail(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				ELSE
+					CASE p_method
+					WHEN 'disbursement.refund' THEN v_res := api.disbursement_refund(v_p, p_params, p_ctx);
 					WHEN 'fund.create' THEN v_res := api.fund_create(v_p, p_params, p_ctx);
 					WHEN 'fund.record_earnings' THEN v_res := api.fund_record_earnings(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
@@ -986,7 +993,10 @@ BEGIN
 	END IF;
 	v_amt := fl.money_in(params->>'amount',
 	    fl.minor((SELECT currency FROM fl.fund WHERE code = g.fund_code)), 'amount');
-	SELECT coalesce(sum(amount), 0) INTO v_open FROM fl.disbursement
+	-- what was refunded of paid ones is open again
+	SELECT coalesce(sum(amount), 0) - (SELECT coalesce(sum(amount), 0) FROM fl.refund
+	    WHERE grant_id = g.grant_id)
+	  INTO v_open FROM fl.disbursement
 	 WHERE grant_id = g.grant_id AND status IN ('pending', 'paid');
 	IF v_open + v_amt > g.amount THEN
 		PERFORM fl.rpc_error(-32009, 'exceeds_grant', 'amount',
@@ -1047,6 +1057,70 @@ $$;
 
 
 ALTER FUNCTION api.disbursement_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: disbursement_refund(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.disbursement_refund(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	d	fl.disbursement;
+	g	fl.grant_application;
+	f	fl.fund;
+	r	fl.refund;
+	v_left	bigint;
+	v_amt	bigint;
+	v_acct	text[] := ARRAY['cash', 'grants_disbursed'];
+	v_amts	bigint[];
+BEGIN
+	SELECT * INTO d FROM fl.disbursement WHERE disbursement_id = params->>'disbursement_id'
+	   FOR UPDATE;
+	IF d.disbursement_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'disbursement_not_found', 'disbursement_id');
+	END IF;
+	IF d.status <> 'paid' THEN
+		PERFORM fl.wrong_state(d.status);
+	END IF;
+	g := fl.grant_get(d.grant_id, true);
+	f := fl.fund_get(g.fund_code, 'fund');
+	SELECT d.amount - coalesce(sum(amount), 0) INTO v_left FROM fl.refund
+	 WHERE disbursement_id = d.disbursement_id;
+	-- (a local first: the row's type refuses zero)
+	v_amt := CASE WHEN params ? 'amount' THEN fl.money_in(params->>'amount',
+	    fl.minor(f.currency), 'amount') ELSE v_left END;
+	IF v_amt > v_left OR v_left = 0 THEN
+		PERFORM fl.rpc_error(-32009, 'exceeds_paid', 'amount',
+		    'refunds would exceed what the disbursement paid',
+		    jsonb_build_object('refundable', fl.money_out(v_left, fl.minor(f.currency))));
+	END IF;
+	r.refunded_at := coalesce(fl.time_in(params->>'refunded_at'), now());
+	IF r.refunded_at > now() + interval '5 minutes' THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'refunded_at');
+	END IF;
+	INSERT INTO fl.refund (refund_id, disbursement_id, grant_id, amount, refunded_at,
+	    bank_ref, reason, created_by)
+	VALUES (fl.new_id('rf'), d.disbursement_id, g.grant_id, v_amt, r.refunded_at,
+	    params->>'bank_ref', params->>'reason', p.principal_id)
+	RETURNING * INTO r;
+	v_amts := ARRAY[r.amount, -r.amount];
+	IF g.status = 'approved' THEN
+		v_acct := v_acct || ARRAY['grants_committed', 'commitments'];
+		v_amts := v_amts || ARRAY[r.amount, -r.amount];
+	END IF;
+	PERFORM fl.post(f, 'refund', 'refund ' || r.refund_id || ' of disbursement ' ||
+	    d.disbursement_id || ' for grant ' || g.grant_id, r.refund_id, p.principal_id,
+	    v_acct, v_amts);
+	UPDATE fl.grant_application SET disbursed = disbursed - r.amount,
+	    committed = committed + CASE WHEN status = 'approved' THEN r.amount ELSE 0 END
+	 WHERE grant_id = g.grant_id;
+	RETURN fl.disbursement_json(d);
+END
+$$;
+
+
+ALTER FUNCTION api.disbursement_refund(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
 -- Name: fund_balance(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
@@ -1774,6 +1848,7 @@ DECLARE
 	v_eids	bigint[];
 	v_from	record;
 	v_emin	bigint;
+	v_rids	text[];
 	-- entries to allocate (again), in entry order: entry, grant, region, amount
 	v_re	bigint[];
 	v_rg	text[];
@@ -1794,8 +1869,9 @@ BEGIN
 		WITH q AS (DELETE FROM fl.alloc_queue WHERE fund_code = p_fund
 			   RETURNING kind, entry_id, ref_id)
 		SELECT array_agg(ref_id) FILTER (WHERE kind = 'receipt'),
-		    array_agg(entry_id) FILTER (WHERE kind = 'disbursement')
-		  INTO v_cids, v_eids FROM q;
+		    array_agg(entry_id) FILTER (WHERE kind = 'disbursement'),
+		    array_agg(ref_id) FILTER (WHERE kind = 'refund')
+		  INTO v_cids, v_eids, v_rids FROM q;
 	END IF;
 
 	-- new contributions, and the first of them in allocation order
@@ -1833,19 +1909,25 @@ BEGIN
 		PERFORM fl.alloc_run(p_fund, v_re, v_rg, v_rr, v_rn, v_from.at, v_from.id);
 	END IF;
 
-	-- new disbursement entries, not allocated yet
+	-- new disbursement entries, not allocated yet, and the entries of disbursements with new
+	-- refunds
 	SELECT min(e.entry_id) INTO v_emin FROM fl.journal_entry e
 	 WHERE e.entry_id = ANY (v_eids) AND e.fund_code = p_fund AND e.kind = 'disbursement'
 	   AND NOT EXISTS (SELECT 1 FROM fl.allocation l WHERE l.fund_code = p_fund
 			    AND l.entry_id = e.entry_id);
+	SELECT least(v_emin, min(e.entry_id)) INTO v_emin
+	  FROM fl.refund r JOIN fl.journal_entry e ON e.kind = 'disbursement'
+	   AND e.ref_id = r.disbursement_id AND e.fund_code = p_fund
+	 WHERE r.refund_id = ANY (v_rids);
 	IF v_emin IS NULL THEN
 		RETURN;
 	END IF;
-	-- the entries from the first new one on: those allocated before undone (what they
-	-- took given back), then all allocated again in entry order
+	-- the entries from the first of those on: those allocated before undone (what they
+	-- took given back), then all allocated again in entry order, each for what it paid
+	-- less what was refunded of it
 	WITH gone AS (
-		DELETE FROM fl.allocation l WHERE l.fund_code = p_fund AND l.entry_id > v_emin
-		RETURNING l.entry_id, l.grant_id, l.region, l.contribution_id, l.amount),
+		DELETE FROM fl.allocation l WHERE l.fund_code = p_fund AND l.entry_id >= v_emin
+		RETURNING l.entry_id, l.contribution_id, l.amount),
 	back AS (
 		UPDATE fl.alloc_contribution a SET left_over = a.left_over + g.amount
 		  FROM (SELECT contribution_id, sum(amount) AS amount FROM gone
@@ -1854,20 +1936,19 @@ BEGIN
 	SELECT array_agg(entry_id ORDER BY entry_id), array_agg(grant_id ORDER BY entry_id),
 	    array_agg(region ORDER BY entry_id), array_agg(need ORDER BY entry_id)
 	  INTO v_re, v_rg, v_rr, v_rn
-	  FROM (SELECT entry_id, grant_id, region, sum(amount)::bigint AS need FROM gone
-		 GROUP BY entry_id, grant_id, region
-		UNION ALL
-		SELECT e.entry_id, x.grant_id, g.region, p.amount
+	  FROM (SELECT e.entry_id, x.grant_id, g.region,
+		    p.amount - fl.refunded(x.disbursement_id) AS need
 		  FROM fl.journal_entry e
 		  JOIN fl.disbursement x ON x.disbursement_id = e.ref_id
 		  JOIN fl.grant_application g ON g.grant_id = x.grant_id
 		  JOIN fl.posting p ON p.entry_id = e.entry_id
 		  JOIN fl.account a ON a.account_id = p.account_id
 		   AND a.short = 'grants_disbursed'
-		 WHERE e.entry_id = ANY (v_eids) AND e.fund_code = p_fund
-		   AND e.kind = 'disbursement'
-		   AND NOT EXISTS (SELECT 1 FROM fl.allocation l WHERE l.fund_code = p_fund
-				    AND l.entry_id = e.entry_id)) t;
+		 WHERE e.fund_code = p_fund AND e.kind = 'disbursement'
+		   AND (e.entry_id IN (SELECT entry_id FROM gone) OR
+			(e.entry_id = ANY (v_eids) AND NOT EXISTS (SELECT 1 FROM fl.allocation l
+			  WHERE l.fund_code = p_fund AND l.entry_id = e.entry_id)))) t
+	 WHERE need > 0;
 	PERFORM fl.alloc_run(p_fund, v_re, v_rg, v_rr, v_rn);
 END
 $$;
@@ -1915,7 +1996,7 @@ BEGIN
 	INSERT INTO fl.alloc_queue (fund_code, entry_id, kind, ref_id)
 	SELECT n.fund_code, n.entry_id, n.kind, n.ref_id
 	  FROM new_entries n JOIN fl.fund f ON f.code = n.fund_code
-	 WHERE n.kind IN ('receipt', 'disbursement') AND f.kind = 'pass_through'
+	 WHERE n.kind IN ('receipt', 'disbursement', 'refund') AND f.kind = 'pass_through'
 	 ORDER BY n.entry_id;
 	RETURN NULL;
 END
@@ -3054,6 +3135,13 @@ BEGIN
 	  JOIN fl.fund f ON f.code = g.fund_code WHERE g.grant_id = d.grant_id;
 	RETURN jsonb_build_object('disbursement_id', d.disbursement_id,
 	    'grant_id', d.grant_id, 'amount', fl.money_out(d.amount, fl.minor(v_cur)),
+	    -- given back (disbursement.refund), each with its value date
+	    'refunded', fl.money_out(fl.refunded(d.disbursement_id), fl.minor(v_cur)),
+	    'refunds', coalesce((SELECT jsonb_agg(jsonb_build_object('refund_id', r.refund_id,
+	        'amount', fl.money_out(r.amount, fl.minor(v_cur)),
+	        'refunded_at', fl.ts(r.refunded_at), 'bank_ref', r.bank_ref,
+	        'reason', r.reason, 'created_by', r.created_by) ORDER BY r.seq)
+	      FROM fl.refund r WHERE r.disbursement_id = d.disbursement_id), '[]'),
 	    'currency', v_cur, 'status', d.status, 'reference', d.reference,
 	    'bank_ref', d.bank_ref, 'paid_at', fl.ts(d.paid_at), 'fail_reason', d.fail_reason,
 	    'created_at', fl.ts(d.created_at), 'created_by', d.created_by,
@@ -3241,13 +3329,14 @@ BEGIN
 	  INTO c_ids, c_left, c_mark
 	  FROM fl.funding_source c WHERE c.fund_code = p_fund;
 	FOR d IN
-		SELECT x.grant_id, g.region, p.amount
+		SELECT x.grant_id, g.region, p.amount - fl.refunded(x.disbursement_id) AS amount
 		  FROM fl.journal_entry e
 		  JOIN fl.disbursement x ON x.disbursement_id = e.ref_id
 		  JOIN fl.grant_application g ON g.grant_id = x.grant_id
 		  JOIN fl.posting p ON p.entry_id = e.entry_id
 		  JOIN fl.account a ON a.account_id = p.account_id AND a.short = 'grants_disbursed'
 		 WHERE e.fund_code = p_fund AND e.kind = 'disbursement'
+		   AND p.amount > fl.refunded(x.disbursement_id)
 		 ORDER BY e.entry_id
 	LOOP
 		v_need := d.amount;
@@ -4756,6 +4845,45 @@ $$;
 ALTER FUNCTION fl.received_at_in(params jsonb) OWNER TO fund_owner;
 
 --
+-- Name: refund_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.refund_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	d	fl.disbursement;
+BEGIN
+	SELECT * INTO d FROM fl.disbursement WHERE disbursement_id = NEW.disbursement_id;
+	IF d.status IS DISTINCT FROM 'paid' OR d.grant_id <> NEW.grant_id OR
+	    NEW.amount + (SELECT coalesce(sum(amount), 0) FROM fl.refund
+	      WHERE disbursement_id = NEW.disbursement_id) > d.amount THEN
+		RAISE EXCEPTION 'refund %: only of a paid disbursement of its grant, and never '
+		    'more than was paid', NEW.refund_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.refund_guard() OWNER TO fund_owner;
+
+--
+-- Name: refunded(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.refunded(p_id text) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	RETURN (SELECT coalesce(sum(r.amount), 0) FROM fl.refund r WHERE r.disbursement_id = p_id);
+END
+$$;
+
+
+ALTER FUNCTION fl.refunded(p_id text) OWNER TO fund_owner;
+
+--
 -- Name: refusal(text, text, jsonb, integer, text, jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -5496,6 +5624,48 @@ ALTER SEQUENCE fl.pledge_receipt_seq_seq OWNED BY fl.pledge_receipt.seq;
 
 
 --
+-- Name: refund; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.refund (
+    seq bigint NOT NULL,
+    refund_id text NOT NULL,
+    disbursement_id text NOT NULL,
+    grant_id text NOT NULL,
+    amount fl.positive_amount NOT NULL,
+    refunded_at timestamp with time zone NOT NULL,
+    bank_ref fl.bank_ref,
+    reason text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text,
+    CONSTRAINT refund_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 500)))
+);
+
+
+ALTER TABLE fl.refund OWNER TO fund_owner;
+
+--
+-- Name: refund_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.refund_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.refund_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: refund_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.refund_seq_seq OWNED BY fl.refund.seq;
+
+
+--
 -- Name: returnee_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
 --
 
@@ -5611,6 +5781,13 @@ ALTER TABLE ONLY fl.partner ALTER COLUMN seq SET DEFAULT nextval('fl.partner_seq
 --
 
 ALTER TABLE ONLY fl.pledge_receipt ALTER COLUMN seq SET DEFAULT nextval('fl.pledge_receipt_seq_seq'::regclass);
+
+
+--
+-- Name: refund seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.refund ALTER COLUMN seq SET DEFAULT nextval('fl.refund_seq_seq'::regclass);
 
 
 --
@@ -5877,6 +6054,22 @@ ALTER TABLE ONLY fl.principal
 
 
 --
+-- Name: refund refund_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.refund
+    ADD CONSTRAINT refund_pkey PRIMARY KEY (refund_id);
+
+
+--
+-- Name: refund refund_seq_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.refund
+    ADD CONSTRAINT refund_seq_key UNIQUE (seq);
+
+
+--
 -- Name: region region_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -6041,6 +6234,20 @@ CREATE INDEX pledge_receipt_fund ON fl.pledge_receipt USING btree (fund_code, re
 --
 
 CREATE INDEX posting_account ON fl.posting USING btree (account_id, entry_id);
+
+
+--
+-- Name: refund_disbursement; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX refund_disbursement ON fl.refund USING btree (disbursement_id, seq);
+
+
+--
+-- Name: refund_grant; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX refund_grant ON fl.refund USING btree (grant_id, seq);
 
 
 --
@@ -6265,6 +6472,27 @@ CREATE TRIGGER principal_guard BEFORE INSERT OR DELETE OR UPDATE ON fl.principal
 --
 
 CREATE TRIGGER principal_notify AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON fl.principal FOR EACH STATEMENT EXECUTE FUNCTION fl.principal_notify();
+
+
+--
+-- Name: refund refund_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER refund_append_only BEFORE DELETE OR UPDATE ON fl.refund FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: refund refund_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER refund_guard BEFORE INSERT ON fl.refund FOR EACH ROW EXECUTE FUNCTION fl.refund_guard();
+
+
+--
+-- Name: refund refund_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER refund_no_truncate BEFORE TRUNCATE ON fl.refund FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
 
 
 --
@@ -6524,6 +6752,30 @@ ALTER TABLE ONLY fl.principal
 
 
 --
+-- Name: refund refund_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.refund
+    ADD CONSTRAINT refund_created_by_fkey FOREIGN KEY (created_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: refund refund_disbursement_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.refund
+    ADD CONSTRAINT refund_disbursement_id_fkey FOREIGN KEY (disbursement_id) REFERENCES fl.disbursement(disbursement_id);
+
+
+--
+-- Name: refund refund_grant_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.refund
+    ADD CONSTRAINT refund_grant_id_fkey FOREIGN KEY (grant_id) REFERENCES fl.grant_application(grant_id);
+
+
+--
 -- Name: returnee returnee_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -6687,6 +6939,13 @@ REVOKE ALL ON FUNCTION api.disbursement_fail(p fl.principal, params jsonb, ctx j
 --
 
 REVOKE ALL ON FUNCTION api.disbursement_list(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION disbursement_refund(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.disbursement_refund(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
@@ -7450,6 +7709,20 @@ REVOKE ALL ON FUNCTION fl.receive_bulk(p_token bytea[], p_cert bytea[], p_roles 
 --
 
 REVOKE ALL ON FUNCTION fl.received_at_in(params jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION refund_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.refund_guard() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION refunded(p_id text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.refunded(p_id text) FROM PUBLIC;
 
 
 --

@@ -73,3 +73,20 @@ SELECT contribution_id, contribution_id, fund_code, amount, fx_rate, fund_amount
 -- The allocation's sources are direct receipts and pledge receipts: its key is either id.
 ALTER TABLE fl.alloc_contribution
     DROP CONSTRAINT alloc_contribution_contribution_id_fkey;
+
+-- Money paid for a grant and given back (disbursement.refund): each refund of a paid
+-- disbursement, its value date and why. The refunds of a disbursement never exceed it.
+CREATE TABLE fl.refund (
+	seq		bigserial UNIQUE,
+	refund_id	text PRIMARY KEY,
+	disbursement_id	text NOT NULL REFERENCES fl.disbursement,
+	grant_id	text NOT NULL REFERENCES fl.grant_application,
+	amount		fl.positive_amount NOT NULL,
+	refunded_at	timestamptz NOT NULL,
+	bank_ref	fl.bank_ref,
+	reason		text NOT NULL CHECK (length(reason) BETWEEN 1 AND 500),
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	created_by	text REFERENCES fl.principal
+);
+CREATE INDEX refund_disbursement ON fl.refund (disbursement_id, seq);
+CREATE INDEX refund_grant ON fl.refund (grant_id, seq);

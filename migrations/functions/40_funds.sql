@@ -916,8 +916,17 @@ SELECT r.receipt_id, r.contribution_id, r.fund_code, r.received_at, c.earmark_re
        r.fund_amount
   FROM fl.pledge_receipt r JOIN fl.contribution c ON c.contribution_id = r.contribution_id;
 
+-- What was refunded of disbursement p_id (disbursement.refund): a disbursement pays, and
+-- is allocated, only what it paid less that.
+CREATE OR REPLACE FUNCTION fl.refunded(p_id text) RETURNS bigint
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT coalesce(sum(r.amount), 0) FROM fl.refund r WHERE r.disbursement_id = p_id);
+END
+$$;
+
 -- Every (source, grant, amount) allocation of a pass-through fund, from the journal's
--- disbursement entries and the funding sources' received_at (fl.funding_source; the column
+-- disbursement entries (each less what was refunded of it) and the funding sources' received_at (fl.funding_source; the column
 -- contribution_id holds a source's id): the whole computation, which the kept allocation
 -- below must always equal (contribution.status reads that one).
 CREATE OR REPLACE FUNCTION fl.fifo_allocations(p_fund text)
@@ -938,13 +947,14 @@ BEGIN
 	  INTO c_ids, c_left, c_mark
 	  FROM fl.funding_source c WHERE c.fund_code = p_fund;
 	FOR d IN
-		SELECT x.grant_id, g.region, p.amount
+		SELECT x.grant_id, g.region, p.amount - fl.refunded(x.disbursement_id) AS amount
 		  FROM fl.journal_entry e
 		  JOIN fl.disbursement x ON x.disbursement_id = e.ref_id
 		  JOIN fl.grant_application g ON g.grant_id = x.grant_id
 		  JOIN fl.posting p ON p.entry_id = e.entry_id
 		  JOIN fl.account a ON a.account_id = p.account_id AND a.short = 'grants_disbursed'
 		 WHERE e.fund_code = p_fund AND e.kind = 'disbursement'
+		   AND p.amount > fl.refunded(x.disbursement_id)
 		 ORDER BY e.entry_id
 	LOOP
 		v_need := d.amount;
@@ -977,18 +987,22 @@ $$;
 -- - New disbursement entries: allocated in entry order after the ones allocated; one whose
 --   entry comes before an allocated one (its transaction committed later) has the
 --   allocations of the entries from it on undone and made again in entry order.
+-- - New refunds: the refunded disbursement's entry and those after it are undone and made
+--   again in entry order, each for what it paid less what was refunded of it, so what was
+--   given back returns to the contributions it came from (and FIFO goes on from there).
 --
 -- The entries' transactions may commit in any order: what is queued and not yet committed
 -- is taken by a later catch-up.
 
--- Queues the receipts and disbursements of pass-through funds among new journal entries.
+-- Queues the receipts, disbursements and refunds of pass-through funds among new journal
+-- entries.
 CREATE OR REPLACE FUNCTION fl.alloc_enqueue() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
 	INSERT INTO fl.alloc_queue (fund_code, entry_id, kind, ref_id)
 	SELECT n.fund_code, n.entry_id, n.kind, n.ref_id
 	  FROM new_entries n JOIN fl.fund f ON f.code = n.fund_code
-	 WHERE n.kind IN ('receipt', 'disbursement') AND f.kind = 'pass_through'
+	 WHERE n.kind IN ('receipt', 'disbursement', 'refund') AND f.kind = 'pass_through'
 	 ORDER BY n.entry_id;
 	RETURN NULL;
 END
@@ -1127,6 +1141,7 @@ DECLARE
 	v_eids	bigint[];
 	v_from	record;
 	v_emin	bigint;
+	v_rids	text[];
 	-- entries to allocate (again), in entry order: entry, grant, region, amount
 	v_re	bigint[];
 	v_rg	text[];
@@ -1147,8 +1162,9 @@ BEGIN
 		WITH q AS (DELETE FROM fl.alloc_queue WHERE fund_code = p_fund
 			   RETURNING kind, entry_id, ref_id)
 		SELECT array_agg(ref_id) FILTER (WHERE kind = 'receipt'),
-		    array_agg(entry_id) FILTER (WHERE kind = 'disbursement')
-		  INTO v_cids, v_eids FROM q;
+		    array_agg(entry_id) FILTER (WHERE kind = 'disbursement'),
+		    array_agg(ref_id) FILTER (WHERE kind = 'refund')
+		  INTO v_cids, v_eids, v_rids FROM q;
 	END IF;
 
 	-- new contributions, and the first of them in allocation order
@@ -1186,19 +1202,25 @@ BEGIN
 		PERFORM fl.alloc_run(p_fund, v_re, v_rg, v_rr, v_rn, v_from.at, v_from.id);
 	END IF;
 
-	-- new disbursement entries, not allocated yet
+	-- new disbursement entries, not allocated yet, and the entries of disbursements with new
+	-- refunds
 	SELECT min(e.entry_id) INTO v_emin FROM fl.journal_entry e
 	 WHERE e.entry_id = ANY (v_eids) AND e.fund_code = p_fund AND e.kind = 'disbursement'
 	   AND NOT EXISTS (SELECT 1 FROM fl.allocation l WHERE l.fund_code = p_fund
 			    AND l.entry_id = e.entry_id);
+	SELECT least(v_emin, min(e.entry_id)) INTO v_emin
+	  FROM fl.refund r JOIN fl.journal_entry e ON e.kind = 'disbursement'
+	   AND e.ref_id = r.disbursement_id AND e.fund_code = p_fund
+	 WHERE r.refund_id = ANY (v_rids);
 	IF v_emin IS NULL THEN
 		RETURN;
 	END IF;
-	-- the entries from the first new one on: those allocated before undone (what they
-	-- took given back), then all allocated again in entry order
+	-- the entries from the first of those on: those allocated before undone (what they
+	-- took given back), then all allocated again in entry order, each for what it paid
+	-- less what was refunded of it
 	WITH gone AS (
-		DELETE FROM fl.allocation l WHERE l.fund_code = p_fund AND l.entry_id > v_emin
-		RETURNING l.entry_id, l.grant_id, l.region, l.contribution_id, l.amount),
+		DELETE FROM fl.allocation l WHERE l.fund_code = p_fund AND l.entry_id >= v_emin
+		RETURNING l.entry_id, l.contribution_id, l.amount),
 	back AS (
 		UPDATE fl.alloc_contribution a SET left_over = a.left_over + g.amount
 		  FROM (SELECT contribution_id, sum(amount) AS amount FROM gone
@@ -1207,20 +1229,19 @@ BEGIN
 	SELECT array_agg(entry_id ORDER BY entry_id), array_agg(grant_id ORDER BY entry_id),
 	    array_agg(region ORDER BY entry_id), array_agg(need ORDER BY entry_id)
 	  INTO v_re, v_rg, v_rr, v_rn
-	  FROM (SELECT entry_id, grant_id, region, sum(amount)::bigint AS need FROM gone
-		 GROUP BY entry_id, grant_id, region
-		UNION ALL
-		SELECT e.entry_id, x.grant_id, g.region, p.amount
+	  FROM (SELECT e.entry_id, x.grant_id, g.region,
+		    p.amount - fl.refunded(x.disbursement_id) AS need
 		  FROM fl.journal_entry e
 		  JOIN fl.disbursement x ON x.disbursement_id = e.ref_id
 		  JOIN fl.grant_application g ON g.grant_id = x.grant_id
 		  JOIN fl.posting p ON p.entry_id = e.entry_id
 		  JOIN fl.account a ON a.account_id = p.account_id
 		   AND a.short = 'grants_disbursed'
-		 WHERE e.entry_id = ANY (v_eids) AND e.fund_code = p_fund
-		   AND e.kind = 'disbursement'
-		   AND NOT EXISTS (SELECT 1 FROM fl.allocation l WHERE l.fund_code = p_fund
-				    AND l.entry_id = e.entry_id)) t;
+		 WHERE e.fund_code = p_fund AND e.kind = 'disbursement'
+		   AND (e.entry_id IN (SELECT entry_id FROM gone) OR
+			(e.entry_id = ANY (v_eids) AND NOT EXISTS (SELECT 1 FROM fl.allocation l
+			  WHERE l.fund_code = p_fund AND l.entry_id = e.entry_id)))) t
+	 WHERE need > 0;
 	PERFORM fl.alloc_run(p_fund, v_re, v_rg, v_rr, v_rn);
 END
 $$;

@@ -126,7 +126,8 @@ def _check_digests(env, events, calls):
 
 MUTATING = {"principal.create", "principal.confirm", "principal.revoke", "fund.create", "fund.record_earnings",
             "partner.create", "contribution.pledge", "contribution.receive",
-            "contribution.cancel", "contribution.write_off", "returnee.register", "grant.apply", "grant.approve",
+            "contribution.cancel", "contribution.write_off", "returnee.register",
+            "disbursement.refund", "grant.apply", "grant.approve",
             "grant.reject", "grant.withdraw", "grant.cancel", "disbursement.create",
             "disbursement.confirm", "disbursement.fail"}
 
@@ -204,6 +205,9 @@ def test_ok_event_for_every_mutating_method(env, api, appr, checker):
        key=uniq("k"))
     do(checker, "disbursement.fail", {"disbursement_id": d2["disbursement_id"],
                                       "reason": "bank refused"}, d2["disbursement_id"])
+    do(api, "disbursement.refund", {"disbursement_id": d1["disbursement_id"],
+                                    "amount": "5.00", "reason": "returned by the bank"},
+       d1["disbursement_id"], key=uniq("k"))
     api.ok("disbursement.list", {"grant_id": g1})
 
     assert {m for m, _, _, _ in done} == MUTATING

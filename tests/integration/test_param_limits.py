@@ -77,6 +77,10 @@ class World:
         return self.api.ok("disbursement.create", {"grant_id": self.approved(),
                                                    "amount": "1.00"})["disbursement_id"]
 
+    def paid(self):
+        return self.api2.ok("disbursement.confirm", {"disbursement_id": self.disbursement(),
+                                                     "bank_ref": "b"})["disbursement_id"]
+
     def pledge(self):
         return self.api.ok("contribution.pledge", {"partner_id": self.partner,
                                                    "fund": self.fund, "amount": "1.00",
@@ -117,6 +121,8 @@ RECIPES = {
                                                 "bank_ref": "b"}),
     "disbursement.fail": lambda w: (w.api, {"disbursement_id": w.disbursement(),
                                             "reason": "r"}),
+    "disbursement.refund": lambda w: (w.api, {"disbursement_id": w.paid(), "reason": "r",
+                                              "bank_ref": "b", "amount": "0.01"}),
 }
 
 
