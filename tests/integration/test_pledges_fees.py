@@ -339,3 +339,35 @@ def test_endowment_share_counts_what_was_received(env, daemon, admin, api):
     _pay(daemon, admin, api, code, "AM-SH", "100.00")
     assert _used(api, p["contribution_id"])[:2] == ("25.00", "225.00")
     assert _used(api, d["contribution_id"])[:2] == ("75.00", "675.00")
+
+
+def test_concurrent_losses_and_approvals_never_take_available_below_zero(env, daemon, admin,
+                                                                          api):
+    from fl.client import race
+    f = new_fund(api, currency="EUR", dual="100000")
+    code = f["code"]
+    pa = new_partner(api)["partner_id"]
+    api.ok("contribution.receive", {"partner_id": pa, "fund": code, "amount": "100.00",
+                                    "currency": "EUR"})
+    ap = create_principal(daemon, admin, ["approver"])["token"]
+    grants = []
+    for _ in range(5):
+        re = api.ok("returnee.register", {"full_name": "Person " + uniq("n"),
+                                          "region": "AM-SH", "returned_from": "RU",
+                                          "returned_on": "2026-05-01"})
+        grants.append(api.ok("grant.apply", {"returnee_id": re["returnee_id"], "fund": code,
+                                              "amount": "30.00", "category": "other",
+                                              "purpose": "p"})["grant_id"])
+    calls = [(ap, "grant.approve", {"grant_id": g}) for g in grants] + \
+        [(admin, "fund.record_earnings", {"code": code, "amount": "30.00", "period": "Q",
+                                          "kind": "loss"}) for _ in range(5)]
+    docs = race(daemon, calls)
+    ok = [d for d in docs if "result" in d]
+    refused = [d for d in docs if "error" in d]
+    assert len(ok) == 3, docs
+    assert all(d["error"]["code"] == -32010 and
+               d["error"]["data"]["reason"] == "insufficient_funds" for d in refused), refused
+    b = same_as_journal(env, api, code)
+    assert b["available"] == "10.00", b
+    assert env.sql("SELECT fl.fund_available(f) FROM fl.fund_fold('%s') f" % code).strip() \
+        == "1000"
