@@ -371,3 +371,18 @@ def test_concurrent_losses_and_approvals_never_take_available_below_zero(env, da
     assert b["available"] == "10.00", b
     assert env.sql("SELECT fl.fund_available(f) FROM fl.fund_fold('%s') f" % code).strip() \
         == "1000"
+
+
+def test_a_batch_of_receipts_with_a_fee(env, api):
+    """The set form of direct receipts leaves a receipt with a fee to the one-by-one path:
+    every receipt of the batch is written, the fee charged once."""
+    f = new_fund(api, currency="EUR")
+    code = f["code"]
+    pa = new_partner(api)["partner_id"]
+    base = {"partner_id": pa, "fund": code, "currency": "EUR"}
+    docs = api.batch([("contribution.receive", dict(base, amount="10.00")),
+                      ("contribution.receive", dict(base, amount="20.00", fee="1.50")),
+                      ("contribution.receive", dict(base, amount="30.00"))])
+    assert [d["result"]["fee"] for d in docs] == ["0.00", "1.50", "0.00"], docs
+    b = same_as_journal(env, api, code)
+    assert (b["received"], b["charges"], b["available"]) == ("60.00", "1.50", "58.50")
