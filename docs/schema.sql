@@ -2808,10 +2808,8 @@ CREATE TABLE fl.contribution (
     write_off_reason text,
     CONSTRAINT contribution_check CHECK ((((status)::text = 'received'::text) = (received_at IS NOT NULL))),
     CONSTRAINT contribution_check1 CHECK ((((status)::text = 'cancelled'::text) = ((cancelled_at IS NOT NULL) AND (cancel_reason IS NOT NULL)))),
-    CONSTRAINT contribution_fee_below_amount CHECK ((fee < (fund_amount)::bigint)),
-    CONSTRAINT contribution_fee_check CHECK ((fee >= 0)),
-    CONSTRAINT contribution_write_off_reason_check CHECK (((length(write_off_reason) >= 1) AND (length(write_off_reason) <= 500))),
-    CONSTRAINT contribution_written_off CHECK ((((status)::text = 'written_off'::text) = ((written_off_at IS NOT NULL) AND (write_off_reason IS NOT NULL))))
+    CONSTRAINT contribution_fee_below_amount CHECK (((fee >= 0) AND (fee < (fund_amount)::bigint))),
+    CONSTRAINT contribution_written_off CHECK ((((status)::text = 'written_off'::text) = ((written_off_at IS NOT NULL) AND COALESCE(((length(write_off_reason) >= 1) AND (length(write_off_reason) <= 500)), false))))
 );
 
 
