@@ -1287,10 +1287,11 @@ BEGIN
 	    NOT EXISTS (SELECT 1 FROM fl.alloc_fund f WHERE f.fund_code = p_fund) THEN
 		PERFORM fl.alloc_catch_up(p_fund);
 	END IF;
-	-- the contribution's sources: itself, or its pledge receipts
+	-- the contribution's sources: itself, or its pledge receipts (an array, so that the
+	-- allocation is read by its index)
 	RETURN QUERY SELECT l.grant_id, sum(l.amount)::bigint FROM fl.allocation l
-	  WHERE l.contribution_id = p_id OR l.contribution_id IN (SELECT r.receipt_id
-	    FROM fl.pledge_receipt r WHERE r.contribution_id = p_id)
+	  WHERE l.contribution_id = ANY (p_id || ARRAY(SELECT r.receipt_id
+	    FROM fl.pledge_receipt r WHERE r.contribution_id = p_id))
 	  GROUP BY l.grant_id ORDER BY min(l.entry_id);
 END
 $$;
