@@ -57,6 +57,7 @@ static const struct param p_fund_record_earnings[] = {
 	{ "amount", PT_MONEY, 1, 0, NULL, NULL },
 	{ "period", PT_TEXT, 1, 64, NULL, NULL },
 	{ "note", PT_TEXT, 0, 500, NULL, NULL },
+	{ "kind", PT_ENUM, 0, 0, "interest|dividend|realised_gain|fee|loss", NULL },
 	{ "value_date", PT_WHEN, 0, 0, NULL, NULL },
 	P_END
 };
@@ -110,10 +111,12 @@ static const struct param p_contribution_pledge[] = {
 	{ "currency", PT_CURRENCY, 1, 0, NULL, NULL },
 	{ "fx_rate", PT_RATE, 0, 0, NULL, NULL },
 	{ "earmark_region", PT_REGION, 0, 0, NULL, NULL },
+	{ "pledged_at", PT_WHEN, 0, 0, NULL, NULL },
 	P_END
 };
 
-/* A pledge's contribution_id, or the fields of a direct receipt (checked in SQL). */
+/* A pledge's contribution_id with what of it came (amount, fx_rate, fee, received_at,
+ * bank_ref), or the fields of a direct receipt (checked in SQL). */
 static const struct param p_contribution_receive[] = {
 	{ "contribution_id", PT_ID, 0, 0, NULL, NULL },
 	{ "partner_id", PT_ID, 0, 0, NULL, NULL },
@@ -124,6 +127,7 @@ static const struct param p_contribution_receive[] = {
 	{ "earmark_region", PT_REGION, 0, 0, NULL, NULL },
 	{ "received_at", PT_WHEN, 0, 0, NULL, NULL },
 	{ "bank_ref", PT_TEXT, 0, 200, NULL, NULL },
+	{ "fee", PT_MONEY0, 0, 0, NULL, NULL },
 	P_END
 };
 
@@ -141,7 +145,7 @@ static const struct param p_contribution_get[] = {
 static const struct param p_contribution_list[] = {
 	{ "partner_id", PT_ID, 0, 0, NULL, NULL },
 	{ "fund", PT_CODE, 0, 32, NULL, NULL },
-	{ "status", PT_ENUM, 0, 0, "pledged|received|cancelled", NULL },
+	{ "status", PT_ENUM, 0, 0, "pledged|received|cancelled|written_off", NULL },
 	P_LIST,
 	P_END
 };
@@ -238,6 +242,15 @@ static const struct param p_disbursement_confirm[] = {
 	P_END
 };
 
+static const struct param p_disbursement_refund[] = {
+	{ "disbursement_id", PT_ID, 1, 0, NULL, NULL },
+	{ "amount", PT_MONEY, 0, 0, NULL, NULL },
+	{ "refunded_at", PT_WHEN, 0, 0, NULL, NULL },
+	{ "bank_ref", PT_TEXT, 0, 200, NULL, NULL },
+	{ "reason", PT_TEXT, 1, 500, NULL, NULL },
+	P_END
+};
+
 static const struct param p_disbursement_fail[] = {
 	{ "disbursement_id", PT_ID, 1, 0, NULL, NULL },
 	{ "reason", PT_TEXT, 1, 500, NULL, NULL },
@@ -297,6 +310,7 @@ static const struct method methods[] = {
 	{ "contribution.pledge", ROLES_A, M_MUTATES, p_contribution_pledge },
 	{ "contribution.receive", ROLES_A, M_MUTATES, p_contribution_receive },
 	{ "contribution.cancel", ROLES_A, M_MUTATES, p_contribution_cancel },
+	{ "contribution.write_off", ROLES_A, M_MUTATES, p_contribution_cancel },
 	{ "contribution.get", ROLES_AUR, 0, p_contribution_get },
 	{ "contribution.list", ROLES_AUR, 0, p_contribution_list },
 	{ "contribution.status", ROLES_AUR, 0, p_contribution_get },
@@ -315,6 +329,7 @@ static const struct method methods[] = {
 	{ "disbursement.create", ROLES_A, M_MUTATES, p_disbursement_create },
 	{ "disbursement.confirm", ROLES_A, M_MUTATES, p_disbursement_confirm },
 	{ "disbursement.fail", ROLES_A, M_MUTATES, p_disbursement_fail },
+	{ "disbursement.refund", ROLES_A, M_MUTATES, p_disbursement_refund },
 	{ "disbursement.list", ROLES_APU, 0, p_disbursement_list },
 	{ "period.close", ROLES_A, M_MUTATES, p_period_close },
 	{ "period.close_confirm", ROLES_U, M_MUTATES, p_period_id },

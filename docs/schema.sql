@@ -69,7 +69,7 @@ ALTER DOMAIN fl.bank_ref OWNER TO fund_owner;
 --
 
 CREATE DOMAIN fl.contribution_status AS text
-	CONSTRAINT contribution_status_check1 CHECK ((VALUE = ANY (ARRAY['pledged'::text, 'received'::text, 'cancelled'::text])));
+	CONSTRAINT contribution_status_check1 CHECK ((VALUE = ANY (ARRAY['pledged'::text, 'received'::text, 'cancelled'::text, 'written_off'::text])));
 
 
 ALTER DOMAIN fl.contribution_status OWNER TO fund_owner;
@@ -384,7 +384,7 @@ DECLARE
 	v_res	jsonb;
 	v_err	jsonb;
 	v_scoped boolean;
-	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,disbursement.confirm,disbursement.create,disbursement.fail,fund.create,fund.record_earnings,fund.transfer,fund.transfer_cancel,fund.transfer_confirm,grant.apply,grant.approve,grant.cancel,grant.reject,grant.withdraw,partner.create,period.close,period.close_confirm,period.close_drop,principal.confirm,principal.create,principal.revoke,returnee.register}'::text[]);
+	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,contribution.write_off,disbursement.confirm,disbursement.create,disbursement.fail,disbursement.refund,fund.create,fund.record_earnings,fund.transfer,fund.transfer_cancel,fund.transfer_confirm,grant.apply,grant.approve,grant.cancel,grant.reject,grant.withdraw,partner.create,period.close,period.close_confirm,period.close_drop,principal.confirm,principal.create,principal.revoke,returnee.register}'::text[]);
 BEGIN
 	IF p_token IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
@@ -522,9 +522,9 @@ BEGIN
 				RETURN jsonb_build_object('result', v_row.result, 'replayed', true);
 			END IF;
 		END IF;
-		IF p_method < 'grant.approve' COLLATE "C" THEN
-			IF p_method < 'fund.create' COLLATE "C" THEN
-				IF p_method < 'disbursement.confirm' COLLATE "C" THEN
+		IF p_method < 'grant.apply' COLLATE "C" THEN
+			IF p_method < 'disbursement.fail' COLLATE "C" THEN
+				IF p_method < 'contribution.write_off' COLLATE "C" THEN
 					CASE p_method
 					WHEN 'contribution.cancel' THEN v_res := api.contribution_cancel(v_p, p_params, p_ctx);
 					WHEN 'contribution.pledge' THEN v_res := api.contribution_pledge(v_p, p_params, p_ctx);
@@ -533,56 +533,58 @@ BEGIN
 					END CASE;
 				ELSE
 					CASE p_method
+					WHEN 'contribution.write_off' THEN v_res := api.contribution_write_off(v_p, p_params, p_ctx);
 					WHEN 'disbursement.confirm' THEN v_res := api.disbursement_confirm(v_p, p_params, p_ctx);
 					WHEN 'disbursement.create' THEN v_res := api.disbursement_create(v_p, p_params, p_ctx);
-					WHEN 'disbursement.fail' THEN v_res := api.disbursement_fail(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			ELSE
-				IF p_method < 'fund.transfer_cancel' COLLATE "C" THEN
+				IF p_method < 'fund.record_earnings' COLLATE "C" THEN
 					CASE p_method
+					WHEN 'disbursement.fail' THEN v_res := api.disbursement_fail(v_p, p_params, p_ctx);
+					WHEN 'disbursement.refund' THEN v_res := api.disbursement_refund(v_p, p_params, p_ctx);
 					WHEN 'fund.create' THEN v_res := api.fund_create(v_p, p_params, p_ctx);
-					WHEN 'fund.record_earnings' THEN v_res := api.fund_record_earnings(v_p, p_params, p_ctx);
-					WHEN 'fund.transfer' THEN v_res := api.fund_transfer(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
+					WHEN 'fund.record_earnings' THEN v_res := api.fund_record_earnings(v_p, p_params, p_ctx);
+					WHEN 'fund.transfer' THEN v_res := api.fund_transfer(v_p, p_params, p_ctx);
 					WHEN 'fund.transfer_cancel' THEN v_res := api.fund_transfer_cancel(v_p, p_params, p_ctx);
 					WHEN 'fund.transfer_confirm' THEN v_res := api.fund_transfer_confirm(v_p, p_params, p_ctx);
-					WHEN 'grant.apply' THEN v_res := api.grant_apply(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			END IF;
 		ELSE
-			IF p_method < 'period.close_confirm' COLLATE "C" THEN
-				IF p_method < 'grant.withdraw' COLLATE "C" THEN
+			IF p_method < 'period.close' COLLATE "C" THEN
+				IF p_method < 'grant.reject' COLLATE "C" THEN
 					CASE p_method
+					WHEN 'grant.apply' THEN v_res := api.grant_apply(v_p, p_params, p_ctx);
 					WHEN 'grant.approve' THEN v_res := api.grant_approve(v_p, p_params, p_ctx);
 					WHEN 'grant.cancel' THEN v_res := api.grant_cancel(v_p, p_params, p_ctx);
-					WHEN 'grant.reject' THEN v_res := api.grant_reject(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
+					WHEN 'grant.reject' THEN v_res := api.grant_reject(v_p, p_params, p_ctx);
 					WHEN 'grant.withdraw' THEN v_res := api.grant_withdraw(v_p, p_params, p_ctx);
 					WHEN 'partner.create' THEN v_res := api.partner_create(v_p, p_params, p_ctx);
-					WHEN 'period.close' THEN v_res := api.period_close(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			ELSE
-				IF p_method < 'principal.create' COLLATE "C" THEN
+				IF p_method < 'principal.confirm' COLLATE "C" THEN
 					CASE p_method
+					WHEN 'period.close' THEN v_res := api.period_close(v_p, p_params, p_ctx);
 					WHEN 'period.close_confirm' THEN v_res := api.period_close_confirm(v_p, p_params, p_ctx);
 					WHEN 'period.close_drop' THEN v_res := api.period_close_drop(v_p, p_params, p_ctx);
-					WHEN 'principal.confirm' THEN v_res := api.principal_confirm(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
+					WHEN 'principal.confirm' THEN v_res := api.principal_confirm(v_p, p_params, p_ctx);
 					WHEN 'principal.create' THEN v_res := api.principal_create(v_p, p_params, p_ctx);
 					WHEN 'principal.revoke' THEN v_res := api.principal_revoke(v_p, p_params, p_ctx);
 					WHEN 'returnee.register' THEN v_res := api.returnee_register(v_p, p_params, p_ctx);
@@ -709,6 +711,11 @@ BEGIN
 	IF c.status <> 'pledged' THEN
 		PERFORM fl.wrong_state(c.status);
 	END IF;
+	IF EXISTS (SELECT 1 FROM fl.pledge_receipt WHERE contribution_id = c.contribution_id)
+	THEN
+		PERFORM fl.rpc_error(-32009, 'partly_received', 'contribution_id',
+		    'part of this pledge was received: write the rest off instead');
+	END IF;
 	f := fl.fund_get(c.fund_code, 'fund');
 	UPDATE fl.contribution SET status = 'cancelled', cancelled_at = now(),
 	    cancel_reason = params->>'reason'
@@ -781,7 +788,10 @@ DECLARE
 	f	fl.fund := fl.fund_get(params->>'fund', 'fund');
 	c	fl.contribution := fl.contribution_new(p, params, f, 'pledged');
 BEGIN
-	c.pledged_at := now();
+	c.pledged_at := coalesce(fl.time_in(params->>'pledged_at'), now());
+	IF c.pledged_at > now() + interval '5 minutes' THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'pledged_at');
+	END IF;
 	c := fl.contribution_insert(c);
 	PERFORM fl.post(f, 'pledge', 'pledge ' || c.contribution_id, c.contribution_id,
 	    p.principal_id, ARRAY['pledges_receivable', 'pledged_contributions'],
@@ -807,7 +817,8 @@ DECLARE
 BEGIN
 	IF params ? 'contribution_id' THEN
 		FOR k IN SELECT jsonb_object_keys(params) LOOP
-			IF k NOT IN ('contribution_id', 'received_at', 'bank_ref') THEN
+			IF k NOT IN ('contribution_id', 'received_at', 'bank_ref', 'amount',
+			    'fx_rate', 'fee') THEN
 				PERFORM fl.rpc_error(-32602, 'not_with_contribution_id', k);
 			END IF;
 		END LOOP;
@@ -815,17 +826,9 @@ BEGIN
 		IF c.status <> 'pledged' THEN
 			PERFORM fl.wrong_state(c.status);
 		END IF;
-		f := fl.fund_get(c.fund_code, 'fund');
-		UPDATE fl.contribution SET status = 'received',
-		    received_at = fl.received_at_in(params), bank_ref = params->>'bank_ref'
-		 WHERE contribution_id = c.contribution_id
-		RETURNING * INTO c;
-		PERFORM fl.post(f, 'receipt', 'receipt of pledge ' || c.contribution_id,
-		    c.contribution_id, p.principal_id,
-		    ARRAY['pledged_contributions', 'pledges_receivable', 'cash', 'contributions'],
-		    ARRAY[c.fund_amount, -c.fund_amount, c.fund_amount, -c.fund_amount],
-		    c.received_at);
-		RETURN fl.contribution_json(c, f);
+		-- two statements: contribution_json() (STABLE) sees what the first one wrote
+		c := fl.pledge_receive(p, params, c);
+		RETURN fl.contribution_json(c);
 	END IF;
 	FOREACH k IN ARRAY ARRAY['partner_id', 'fund', 'amount', 'currency'] LOOP
 		IF NOT params ? k THEN
@@ -836,10 +839,10 @@ BEGIN
 	c := fl.contribution_new(p, params, f, 'received');
 	c.received_at := fl.received_at_in(params);
 	c.bank_ref := params->>'bank_ref';
+	c.fee := fl.fee_in(params, f, c.fund_amount);
 	c := fl.contribution_insert(c);
-	PERFORM fl.post(f, 'receipt', 'receipt ' || c.contribution_id, c.contribution_id,
-	    p.principal_id, ARRAY['cash', 'contributions'],
-	    ARRAY[c.fund_amount, -c.fund_amount], c.received_at);
+	PERFORM fl.post_receipt(f, 'receipt ' || c.contribution_id, c.contribution_id,
+	    p.principal_id, c.fund_amount, c.fee, 0, c.received_at);
 	RETURN fl.contribution_json(c, f);
 END
 $$;
@@ -860,6 +863,8 @@ DECLARE
 	m	int;
 	v_alloc	jsonb := '[]';
 	v_used	bigint := 0;
+	-- what of it was received, in the fund's currency (a pledge's receipts)
+	v_got	bigint := c.fund_amount;
 BEGIN
 	IF 'partner' = ANY (p.roles) AND NOT (p.roles && ARRAY['admin', 'auditor']) AND
 	    c.partner_id IS DISTINCT FROM p.partner_id THEN
@@ -867,7 +872,11 @@ BEGIN
 	END IF;
 	f := fl.fund_get(c.fund_code, 'fund');
 	m := fl.minor(f.currency);
-	IF c.status = 'received' AND f.kind = 'pass_through' THEN
+	IF c.pledged_at IS NOT NULL THEN
+		SELECT coalesce(sum(fund_amount), 0) INTO v_got FROM fl.pledge_receipt
+		 WHERE contribution_id = c.contribution_id;
+	END IF;
+	IF v_got > 0 AND f.kind = 'pass_through' THEN
 		SELECT coalesce(jsonb_agg(jsonb_build_object('grant_id', a.grant_id,
 		    'region', r.region, 'region_code', r.region_code, 'category', g.category,
 		    'amount', fl.money_out(a.amount, m)) ORDER BY a.ord), '[]'),
@@ -877,20 +886,54 @@ BEGIN
 		       WITH ORDINALITY AS a(grant_id, amount, ord)
 		  JOIN fl.grant_application g ON g.grant_id = a.grant_id
 		  JOIN fl.region r ON r.region_code = g.region;
-	ELSIF c.status = 'received' THEN
+	ELSIF v_got > 0 THEN
 		-- an endowment's capital is kept: the donor's view is of its earnings share
-		RETURN fl.contribution_json(c, f) || fl.endowment_status(c, f);
+		RETURN fl.contribution_json(c, f) || fl.endowment_status(c, f, v_got);
 	END IF;
 	RETURN fl.contribution_json(c, f) || jsonb_build_object(
 	    'used', fl.money_out(v_used, m),
-	    'unused', fl.money_out(CASE WHEN c.status = 'received' THEN c.fund_amount - v_used
-	        ELSE 0 END, m),
+	    'unused', fl.money_out(CASE WHEN v_got > 0 THEN v_got - v_used ELSE 0 END, m),
 	    'allocations', v_alloc);
 END
 $$;
 
 
 ALTER FUNCTION api.contribution_status(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: contribution_write_off(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.contribution_write_off(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	c	fl.contribution := fl.contribution_get(params->>'contribution_id', true);
+	f	fl.fund;
+	v_left	bigint;
+BEGIN
+	IF c.status <> 'pledged' THEN
+		PERFORM fl.wrong_state(c.status);
+	END IF;
+	f := fl.fund_get(c.fund_code, 'fund');
+	SELECT c.fund_amount - coalesce(sum(cleared), 0) INTO v_left FROM fl.pledge_receipt
+	 WHERE contribution_id = c.contribution_id;
+	UPDATE fl.contribution SET status = 'written_off', written_off_at = now(),
+	    write_off_reason = params->>'reason'
+	 WHERE contribution_id = c.contribution_id
+	RETURNING * INTO c;
+	IF v_left > 0 THEN
+		PERFORM fl.post(f, 'pledge_write_off', 'written off pledge ' || c.contribution_id,
+		    c.contribution_id, p.principal_id,
+		    ARRAY['pledged_contributions', 'pledges_receivable'], ARRAY[v_left, -v_left],
+		    c.written_off_at);
+	END IF;
+	RETURN fl.contribution_json(c, f);
+END
+$$;
+
+
+ALTER FUNCTION api.contribution_write_off(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
 -- Name: disbursement_confirm(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
@@ -950,7 +993,10 @@ BEGIN
 	END IF;
 	v_amt := fl.money_in(params->>'amount',
 	    fl.minor((SELECT currency FROM fl.fund WHERE code = g.fund_code)), 'amount');
-	SELECT coalesce(sum(amount), 0) INTO v_open FROM fl.disbursement
+	-- what was refunded of paid ones is open again
+	SELECT coalesce(sum(amount), 0) - (SELECT coalesce(sum(amount), 0) FROM fl.refund
+	    WHERE grant_id = g.grant_id)
+	  INTO v_open FROM fl.disbursement
 	 WHERE grant_id = g.grant_id AND status IN ('pending', 'paid');
 	IF v_open + v_amt > g.amount THEN
 		PERFORM fl.rpc_error(-32009, 'exceeds_grant', 'amount',
@@ -1013,6 +1059,70 @@ $$;
 ALTER FUNCTION api.disbursement_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: disbursement_refund(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.disbursement_refund(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	d	fl.disbursement;
+	g	fl.grant_application;
+	f	fl.fund;
+	r	fl.refund;
+	v_left	bigint;
+	v_amt	bigint;
+	v_acct	text[] := ARRAY['cash', 'grants_disbursed'];
+	v_amts	bigint[];
+BEGIN
+	SELECT * INTO d FROM fl.disbursement WHERE disbursement_id = params->>'disbursement_id'
+	   FOR UPDATE;
+	IF d.disbursement_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'disbursement_not_found', 'disbursement_id');
+	END IF;
+	IF d.status <> 'paid' THEN
+		PERFORM fl.wrong_state(d.status);
+	END IF;
+	g := fl.grant_get(d.grant_id, true);
+	f := fl.fund_get(g.fund_code, 'fund');
+	SELECT d.amount - coalesce(sum(amount), 0) INTO v_left FROM fl.refund
+	 WHERE disbursement_id = d.disbursement_id;
+	-- (a local first: the row's type refuses zero)
+	v_amt := CASE WHEN params ? 'amount' THEN fl.money_in(params->>'amount',
+	    fl.minor(f.currency), 'amount') ELSE v_left END;
+	IF v_amt > v_left OR v_left = 0 THEN
+		PERFORM fl.rpc_error(-32009, 'exceeds_paid', 'amount',
+		    'refunds would exceed what the disbursement paid',
+		    jsonb_build_object('refundable', fl.money_out(v_left, fl.minor(f.currency))));
+	END IF;
+	r.refunded_at := coalesce(fl.time_in(params->>'refunded_at'), now());
+	IF r.refunded_at > now() + interval '5 minutes' THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'refunded_at');
+	END IF;
+	INSERT INTO fl.refund (refund_id, disbursement_id, grant_id, amount, refunded_at,
+	    bank_ref, reason, created_by)
+	VALUES (fl.new_id('rf'), d.disbursement_id, g.grant_id, v_amt, r.refunded_at,
+	    params->>'bank_ref', params->>'reason', p.principal_id)
+	RETURNING * INTO r;
+	v_amts := ARRAY[r.amount, -r.amount];
+	IF g.status = 'approved' THEN
+		v_acct := v_acct || ARRAY['grants_committed', 'commitments'];
+		v_amts := v_amts || ARRAY[r.amount, -r.amount];
+	END IF;
+	PERFORM fl.post(f, 'refund', 'refund ' || r.refund_id || ' of disbursement ' ||
+	    d.disbursement_id || ' for grant ' || g.grant_id, r.refund_id, p.principal_id,
+	    v_acct, v_amts, r.refunded_at);
+	UPDATE fl.grant_application SET disbursed = disbursed - r.amount,
+	    committed = committed + CASE WHEN status = 'approved' THEN r.amount ELSE 0 END
+	 WHERE grant_id = g.grant_id;
+	RETURN fl.disbursement_json(d);
+END
+$$;
+
+
+ALTER FUNCTION api.disbursement_refund(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
 -- Name: fund_balance(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
@@ -1059,7 +1169,9 @@ BEGIN
 	    ('pledged_contributions', 'equity'), ('contributions', 'equity'),
 	    ('earnings', 'income'), ('commitments', 'liability'),
 	    ('grants_committed', 'expense'), ('grants_disbursed', 'expense'),
-	    ('transfers_in', 'equity'), ('transfers_out', 'equity')) t(short, type)
+	    ('transfers_in', 'equity'), ('transfers_out', 'equity'),
+	    ('bank_charges', 'expense'), ('investment_losses', 'expense'),
+	    ('capital_impaired', 'equity')) t(short, type)
 	LOOP
 		INSERT INTO fl.account (fund_code, short, name, type, currency)
 		VALUES (v.code, a.short, v.code || ':' || a.short, a.type, v.currency);
@@ -1096,7 +1208,15 @@ CREATE FUNCTION api.fund_record_earnings(p fl.principal, params jsonb, ctx jsonb
     AS $$
 DECLARE
 	f	fl.fund := fl.fund_get(params->>'code', 'code');
+	v_kind	text := coalesce(params->>'kind', 'interest');
 	v_amt	bigint := fl.money_in(params->>'amount', fl.minor(f.currency), 'amount');
+	-- the memo as before for interest; the kind named for the others (cut to what a memo
+	-- holds: a note of 500 characters and a period of 64 fill it)
+	v_memo	text := left(CASE v_kind WHEN 'interest' THEN 'earnings' ELSE v_kind END || ' ' ||
+	    (params->>'period') || coalesce(': ' || (params->>'note'), ''), 575);
+	v_acct	text[];
+	v_amts	bigint[];
+	v_split	record;
 	v_at	timestamptz := coalesce(fl.time_in(params->>'value_date'),
 	    fl.period_end(params->>'period'));
 	v_entry	bigint;
@@ -1104,10 +1224,32 @@ BEGIN
 	IF v_at > now() + interval '5 minutes' THEN
 		PERFORM fl.rpc_error(-32602, 'in_the_future', 'value_date');
 	END IF;
-	v_entry := fl.post(f, 'earnings', 'earnings ' || (params->>'period') ||
-	    coalesce(': ' || (params->>'note'), ''), params->>'period', p.principal_id,
-	    ARRAY['cash', 'earnings'], ARRAY[v_amt, -v_amt], v_at);
-	RETURN jsonb_build_object('entry_id', fl.entry_ref(v_entry));
+	IF v_kind IN ('interest', 'dividend', 'realised_gain') THEN
+		v_entry := fl.post(f, 'earnings', v_memo, params->>'period', p.principal_id,
+		    ARRAY['cash', 'earnings'], ARRAY[v_amt, -v_amt], v_at);
+		RETURN jsonb_build_object('entry_id', fl.entry_ref(v_entry));
+	END IF;
+	IF v_kind NOT IN ('fee', 'loss') THEN
+		PERFORM fl.rpc_error(-32602, 'not_one_of_allowed_values', 'kind');
+	END IF;
+	f := fl.fund_fold(f.code);
+	v_split := fl.charge_split(f, v_amt, 0, 'amount');
+	v_acct := ARRAY['cash'];
+	v_amts := ARRAY[-v_amt];
+	IF v_split.v_income > 0 THEN
+		v_acct := v_acct || CASE v_kind WHEN 'fee' THEN 'bank_charges'
+		    ELSE 'investment_losses' END;
+		v_amts := v_amts || v_split.v_income;
+	END IF;
+	IF v_split.v_capital > 0 THEN
+		v_acct := v_acct || 'capital_impaired'::text;
+		v_amts := v_amts || v_split.v_capital;
+	END IF;
+	v_entry := fl.post(f, v_kind, v_memo, params->>'period', p.principal_id, v_acct,
+	    v_amts, v_at);
+	RETURN jsonb_build_object('entry_id', fl.entry_ref(v_entry), 'kind', v_kind,
+	    'charged_to_income', fl.money_out(v_split.v_income, fl.minor(f.currency)),
+	    'capital_impaired', fl.money_out(v_split.v_capital, fl.minor(f.currency)));
 END
 $$;
 
@@ -2128,6 +2270,7 @@ DECLARE
 	v_eids	bigint[];
 	v_from	record;
 	v_emin	bigint;
+	v_rids	text[];
 	-- entries to allocate (again), in entry order: entry, grant, region, amount
 	v_re	bigint[];
 	v_rg	text[];
@@ -2140,27 +2283,27 @@ BEGIN
 		-- found allocated when its turn comes)
 		INSERT INTO fl.alloc_fund (fund_code) VALUES (p_fund);
 		DELETE FROM fl.alloc_queue WHERE fund_code = p_fund;
-		SELECT array_agg(contribution_id) INTO v_cids FROM fl.contribution
-		 WHERE fund_code = p_fund AND status = 'received';
+		SELECT array_agg(source_id) INTO v_cids FROM fl.funding_source
+		 WHERE fund_code = p_fund;
 		SELECT array_agg(entry_id) INTO v_eids FROM fl.journal_entry
 		 WHERE fund_code = p_fund AND kind = 'disbursement';
 	ELSE
 		WITH q AS (DELETE FROM fl.alloc_queue WHERE fund_code = p_fund
 			   RETURNING kind, entry_id, ref_id)
 		SELECT array_agg(ref_id) FILTER (WHERE kind = 'receipt'),
-		    array_agg(entry_id) FILTER (WHERE kind = 'disbursement')
-		  INTO v_cids, v_eids FROM q;
+		    array_agg(entry_id) FILTER (WHERE kind = 'disbursement'),
+		    array_agg(ref_id) FILTER (WHERE kind = 'refund')
+		  INTO v_cids, v_eids, v_rids FROM q;
 	END IF;
 
 	-- new contributions, and the first of them in allocation order
 	WITH ins AS (
 		INSERT INTO fl.alloc_contribution (contribution_id, fund_code, received_at,
 		    earmark_region, amount, left_over)
-		SELECT c.contribution_id, c.fund_code, c.received_at, c.earmark_region,
+		SELECT c.source_id, c.fund_code, c.received_at, c.earmark_region,
 		    c.fund_amount, c.fund_amount
-		  FROM fl.contribution c
-		 WHERE c.contribution_id = ANY (v_cids) AND c.fund_code = p_fund
-		   AND c.status = 'received'
+		  FROM fl.funding_source c
+		 WHERE c.source_id = ANY (v_cids) AND c.fund_code = p_fund
 		ON CONFLICT (contribution_id) DO NOTHING
 		RETURNING received_at, contribution_id)
 	SELECT received_at AS at, contribution_id AS id INTO v_from FROM ins
@@ -2188,19 +2331,25 @@ BEGIN
 		PERFORM fl.alloc_run(p_fund, v_re, v_rg, v_rr, v_rn, v_from.at, v_from.id);
 	END IF;
 
-	-- new disbursement entries, not allocated yet
+	-- new disbursement entries, not allocated yet, and the entries of disbursements with new
+	-- refunds
 	SELECT min(e.entry_id) INTO v_emin FROM fl.journal_entry e
 	 WHERE e.entry_id = ANY (v_eids) AND e.fund_code = p_fund AND e.kind = 'disbursement'
 	   AND NOT EXISTS (SELECT 1 FROM fl.allocation l WHERE l.fund_code = p_fund
 			    AND l.entry_id = e.entry_id);
+	SELECT least(v_emin, min(e.entry_id)) INTO v_emin
+	  FROM fl.refund r JOIN fl.journal_entry e ON e.kind = 'disbursement'
+	   AND e.ref_id = r.disbursement_id AND e.fund_code = p_fund
+	 WHERE r.refund_id = ANY (v_rids);
 	IF v_emin IS NULL THEN
 		RETURN;
 	END IF;
-	-- the entries from the first new one on: those allocated before undone (what they
-	-- took given back), then all allocated again in entry order
+	-- the entries from the first of those on: those allocated before undone (what they
+	-- took given back), then all allocated again in entry order, each for what it paid
+	-- less what was refunded of it
 	WITH gone AS (
-		DELETE FROM fl.allocation l WHERE l.fund_code = p_fund AND l.entry_id > v_emin
-		RETURNING l.entry_id, l.grant_id, l.region, l.contribution_id, l.amount),
+		DELETE FROM fl.allocation l WHERE l.fund_code = p_fund AND l.entry_id >= v_emin
+		RETURNING l.entry_id, l.contribution_id, l.amount),
 	back AS (
 		UPDATE fl.alloc_contribution a SET left_over = a.left_over + g.amount
 		  FROM (SELECT contribution_id, sum(amount) AS amount FROM gone
@@ -2209,20 +2358,19 @@ BEGIN
 	SELECT array_agg(entry_id ORDER BY entry_id), array_agg(grant_id ORDER BY entry_id),
 	    array_agg(region ORDER BY entry_id), array_agg(need ORDER BY entry_id)
 	  INTO v_re, v_rg, v_rr, v_rn
-	  FROM (SELECT entry_id, grant_id, region, sum(amount)::bigint AS need FROM gone
-		 GROUP BY entry_id, grant_id, region
-		UNION ALL
-		SELECT e.entry_id, x.grant_id, g.region, p.amount
+	  FROM (SELECT e.entry_id, x.grant_id, g.region,
+		    p.amount - fl.refunded(x.disbursement_id) AS need
 		  FROM fl.journal_entry e
 		  JOIN fl.disbursement x ON x.disbursement_id = e.ref_id
 		  JOIN fl.grant_application g ON g.grant_id = x.grant_id
 		  JOIN fl.posting p ON p.entry_id = e.entry_id
 		  JOIN fl.account a ON a.account_id = p.account_id
 		   AND a.short = 'grants_disbursed'
-		 WHERE e.entry_id = ANY (v_eids) AND e.fund_code = p_fund
-		   AND e.kind = 'disbursement'
-		   AND NOT EXISTS (SELECT 1 FROM fl.allocation l WHERE l.fund_code = p_fund
-				    AND l.entry_id = e.entry_id)) t;
+		 WHERE e.fund_code = p_fund AND e.kind = 'disbursement'
+		   AND (e.entry_id IN (SELECT entry_id FROM gone) OR
+			(e.entry_id = ANY (v_eids) AND NOT EXISTS (SELECT 1 FROM fl.allocation l
+			  WHERE l.fund_code = p_fund AND l.entry_id = e.entry_id)))) t
+	 WHERE need > 0;
 	PERFORM fl.alloc_run(p_fund, v_re, v_rg, v_rr, v_rn);
 END
 $$;
@@ -2270,7 +2418,7 @@ BEGIN
 	INSERT INTO fl.alloc_queue (fund_code, entry_id, kind, ref_id)
 	SELECT n.fund_code, n.entry_id, n.kind, n.ref_id
 	  FROM new_entries n JOIN fl.fund f ON f.code = n.fund_code
-	 WHERE n.kind IN ('receipt', 'disbursement') AND f.kind = 'pass_through'
+	 WHERE n.kind IN ('receipt', 'disbursement', 'refund') AND f.kind = 'pass_through'
 	 ORDER BY n.entry_id;
 	RETURN NULL;
 END
@@ -2974,6 +3122,83 @@ $$;
 ALTER FUNCTION fl.bulk_record(p_method text, p_pids text[], p_idem text[], p_hash bytea[], p_res jsonb[]) OWNER TO fund_owner;
 
 --
+-- Name: fund; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.fund (
+    code text NOT NULL,
+    name text NOT NULL,
+    currency text NOT NULL,
+    kind text NOT NULL,
+    dual_approval_above bigint NOT NULL,
+    received bigint DEFAULT 0 NOT NULL,
+    earnings bigint DEFAULT 0 NOT NULL,
+    pledged bigint DEFAULT 0 NOT NULL,
+    committed bigint DEFAULT 0 NOT NULL,
+    disbursed bigint DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text,
+    transferred_in bigint DEFAULT 0 NOT NULL,
+    transferred_out bigint DEFAULT 0 NOT NULL,
+    charges bigint DEFAULT 0 NOT NULL,
+    impaired bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT available_not_negative CHECK (((((((
+CASE kind
+    WHEN 'pass_through'::text THEN ((received - impaired) + earnings)
+    ELSE earnings
+END + transferred_in) - transferred_out) - charges) - committed) - disbursed) >= 0)),
+    CONSTRAINT endowment_no_transfer_in CHECK (((kind = 'pass_through'::text) OR (transferred_in = 0))),
+    CONSTRAINT fund_charges_check CHECK ((charges >= 0)),
+    CONSTRAINT fund_code_check CHECK ((code ~ '^[A-Z0-9_-]{1,32}$'::text)),
+    CONSTRAINT fund_committed_check CHECK ((committed >= 0)),
+    CONSTRAINT fund_disbursed_check CHECK ((disbursed >= 0)),
+    CONSTRAINT fund_dual_approval_above_check CHECK ((dual_approval_above >= 0)),
+    CONSTRAINT fund_earnings_check CHECK ((earnings >= 0)),
+    CONSTRAINT fund_impaired_check CHECK ((impaired >= 0)),
+    CONSTRAINT fund_impaired_within_capital CHECK ((impaired <= received)),
+    CONSTRAINT fund_kind_check CHECK ((kind = ANY (ARRAY['pass_through'::text, 'endowment'::text]))),
+    CONSTRAINT fund_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT fund_pledged_check CHECK ((pledged >= 0)),
+    CONSTRAINT fund_received_check CHECK ((received >= 0)),
+    CONSTRAINT fund_transferred_in_check CHECK ((transferred_in >= 0)),
+    CONSTRAINT fund_transferred_out_check CHECK ((transferred_out >= 0))
+)
+WITH (fillfactor='20');
+
+
+ALTER TABLE fl.fund OWNER TO fund_owner;
+
+--
+-- Name: charge_split(fl.fund, bigint, bigint, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.charge_split(f fl.fund, p_amt bigint, p_capital bigint, p_field text, OUT v_income bigint, OUT v_capital bigint) RETURNS record
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_avail	bigint := fl.fund_available(f);
+BEGIN
+	IF f.kind = 'pass_through' THEN
+		v_avail := v_avail + p_capital;
+		v_income := p_amt;
+		v_capital := 0;
+	ELSE
+		v_income := least(p_amt, greatest(v_avail, 0));
+		v_capital := p_amt - v_income;
+		v_avail := v_income + f.received + p_capital - f.impaired;
+	END IF;
+	IF p_amt > v_avail THEN
+		PERFORM fl.rpc_error(-32010, 'insufficient_funds', p_field,
+		    'the fund cannot meet this fee or loss', jsonb_build_object('available',
+		    fl.money_out(greatest(v_avail, 0), fl.minor(f.currency))));
+	END IF;
+END
+$$;
+
+
+ALTER FUNCTION fl.charge_split(f fl.fund, p_amt bigint, p_capital bigint, p_field text, OUT v_income bigint, OUT v_capital bigint) OWNER TO fund_owner;
+
+--
 -- Name: contribution_allocations(text, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -2988,8 +3213,12 @@ BEGIN
 	    NOT EXISTS (SELECT 1 FROM fl.alloc_fund f WHERE f.fund_code = p_fund) THEN
 		PERFORM fl.alloc_catch_up(p_fund);
 	END IF;
+	-- the contribution's sources: itself, or its pledge receipts (an array, so that the
+	-- allocation is read by its index)
 	RETURN QUERY SELECT l.grant_id, sum(l.amount)::bigint FROM fl.allocation l
-	  WHERE l.contribution_id = p_id GROUP BY l.grant_id ORDER BY min(l.entry_id);
+	  WHERE l.contribution_id = ANY (p_id || ARRAY(SELECT r.receipt_id
+	    FROM fl.pledge_receipt r WHERE r.contribution_id = p_id))
+	  GROUP BY l.grant_id ORDER BY min(l.entry_id);
 END
 $$;
 
@@ -3018,8 +3247,13 @@ CREATE TABLE fl.contribution (
     cancel_reason text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by text,
+    fee bigint DEFAULT 0 NOT NULL,
+    written_off_at timestamp with time zone,
+    write_off_reason text,
     CONSTRAINT contribution_check CHECK ((((status)::text = 'received'::text) = (received_at IS NOT NULL))),
-    CONSTRAINT contribution_check1 CHECK ((((status)::text = 'cancelled'::text) = ((cancelled_at IS NOT NULL) AND (cancel_reason IS NOT NULL))))
+    CONSTRAINT contribution_check1 CHECK ((((status)::text = 'cancelled'::text) = ((cancelled_at IS NOT NULL) AND (cancel_reason IS NOT NULL)))),
+    CONSTRAINT contribution_fee_below_amount CHECK (((fee >= 0) AND (fee < (fund_amount)::bigint))),
+    CONSTRAINT contribution_written_off CHECK ((((status)::text = 'written_off'::text) = ((written_off_at IS NOT NULL) AND COALESCE(((length(write_off_reason) >= 1) AND (length(write_off_reason) <= 500)), false))))
 );
 
 
@@ -3057,21 +3291,36 @@ ALTER FUNCTION fl.contribution_get(p_id text, p_lock boolean) OWNER TO fund_owne
 CREATE FUNCTION fl.contribution_guard() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+	v	record;
 BEGIN
 	IF TG_OP = 'DELETE' THEN
 		RAISE EXCEPTION 'contributions are never deleted';
 	END IF;
-	IF OLD.status <> 'pledged' OR NEW.status NOT IN ('received', 'cancelled') THEN
+	IF OLD.status <> 'pledged' OR
+	    NEW.status NOT IN ('received', 'cancelled', 'written_off') THEN
 		RAISE EXCEPTION 'contribution % cannot go from % to %', OLD.contribution_id,
 		    OLD.status, NEW.status;
 	END IF;
 	IF (NEW.seq, NEW.contribution_id, NEW.partner_id, NEW.fund_code, NEW.amount,
 	    NEW.currency, NEW.fx_rate, NEW.fund_amount, NEW.earmark_region, NEW.pledged_at,
-	    NEW.created_at, NEW.created_by) IS DISTINCT FROM
+	    NEW.created_at, NEW.created_by, NEW.fee) IS DISTINCT FROM
 	   (OLD.seq, OLD.contribution_id, OLD.partner_id, OLD.fund_code, OLD.amount,
 	    OLD.currency, OLD.fx_rate, OLD.fund_amount, OLD.earmark_region, OLD.pledged_at,
-	    OLD.created_at, OLD.created_by) THEN
+	    OLD.created_at, OLD.created_by, OLD.fee) THEN
 		RAISE EXCEPTION 'contribution % : only its state may change', OLD.contribution_id;
+	END IF;
+	SELECT count(*) AS n, coalesce(sum(amount), 0) AS amount,
+	    coalesce(sum(cleared), 0) AS cleared
+	  INTO v FROM fl.pledge_receipt WHERE contribution_id = OLD.contribution_id;
+	IF NEW.status = 'cancelled' AND v.n > 0 THEN
+		RAISE EXCEPTION 'contribution % has receipts: written off, not cancelled',
+		    OLD.contribution_id;
+	END IF;
+	IF NEW.status = 'received' AND (v.amount < OLD.amount OR v.cleared <> OLD.fund_amount)
+	THEN
+		RAISE EXCEPTION 'contribution % is received only once its receipts make it up',
+		    OLD.contribution_id;
 	END IF;
 	RETURN NEW;
 END
@@ -3091,10 +3340,10 @@ DECLARE
 	v	fl.contribution;
 BEGIN
 	INSERT INTO fl.contribution (partner_id, fund_code, status, amount, currency, fx_rate,
-	    fund_amount, earmark_region, pledged_at, received_at, bank_ref, created_by)
+	    fund_amount, earmark_region, pledged_at, received_at, bank_ref, created_by, fee)
 	VALUES (c.partner_id, c.fund_code, c.status, c.amount, c.currency, c.fx_rate,
 	    c.fund_amount, c.earmark_region, c.pledged_at, c.received_at, c.bank_ref,
-	    c.created_by)
+	    c.created_by, coalesce(c.fee, 0))
 	RETURNING * INTO v;
 	RETURN v;
 END
@@ -3102,48 +3351,6 @@ $$;
 
 
 ALTER FUNCTION fl.contribution_insert(c fl.contribution) OWNER TO fund_owner;
-
---
--- Name: fund; Type: TABLE; Schema: fl; Owner: fund_owner
---
-
-CREATE TABLE fl.fund (
-    code text NOT NULL,
-    name text NOT NULL,
-    currency text NOT NULL,
-    kind text NOT NULL,
-    dual_approval_above bigint NOT NULL,
-    received bigint DEFAULT 0 NOT NULL,
-    earnings bigint DEFAULT 0 NOT NULL,
-    pledged bigint DEFAULT 0 NOT NULL,
-    committed bigint DEFAULT 0 NOT NULL,
-    disbursed bigint DEFAULT 0 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_by text,
-    transferred_in bigint DEFAULT 0 NOT NULL,
-    transferred_out bigint DEFAULT 0 NOT NULL,
-    CONSTRAINT available_not_negative CHECK ((((((
-CASE kind
-    WHEN 'pass_through'::text THEN (received + earnings)
-    ELSE earnings
-END + transferred_in) - transferred_out) - committed) - disbursed) >= 0)),
-    CONSTRAINT endowment_no_transfer_in CHECK (((kind = 'pass_through'::text) OR (transferred_in = 0))),
-    CONSTRAINT fund_code_check CHECK ((code ~ '^[A-Z0-9_-]{1,32}$'::text)),
-    CONSTRAINT fund_committed_check CHECK ((committed >= 0)),
-    CONSTRAINT fund_disbursed_check CHECK ((disbursed >= 0)),
-    CONSTRAINT fund_dual_approval_above_check CHECK ((dual_approval_above >= 0)),
-    CONSTRAINT fund_earnings_check CHECK ((earnings >= 0)),
-    CONSTRAINT fund_kind_check CHECK ((kind = ANY (ARRAY['pass_through'::text, 'endowment'::text]))),
-    CONSTRAINT fund_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
-    CONSTRAINT fund_pledged_check CHECK ((pledged >= 0)),
-    CONSTRAINT fund_received_check CHECK ((received >= 0)),
-    CONSTRAINT fund_transferred_in_check CHECK ((transferred_in >= 0)),
-    CONSTRAINT fund_transferred_out_check CHECK ((transferred_out >= 0))
-)
-WITH (fillfactor='20');
-
-
-ALTER TABLE fl.fund OWNER TO fund_owner;
 
 --
 -- Name: contribution_json(fl.contribution, fl.fund); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -3156,24 +3363,42 @@ DECLARE
 	v_fund	fl.fund := f;
 	v_reg	fl.region;
 	v_cmin	int := fl.minor(c.currency);
+	v_fmin	int;
+	-- a pledge's receipts and their sums (scalars: a record's type is planned once)
+	v_rs	jsonb := '[]';
+	v_got	bigint := c.amount;
+	v_gotf	bigint := c.fund_amount;
+	v_fee	bigint := c.fee;
 BEGIN
 	IF v_fund.code IS NULL THEN
 		SELECT * INTO v_fund FROM fl.fund WHERE code = c.fund_code;
 	END IF;
+	v_fmin := CASE WHEN v_fund.currency = c.currency THEN v_cmin
+	    ELSE fl.minor(v_fund.currency) END;
 	IF c.earmark_region IS NOT NULL THEN
 		SELECT * INTO v_reg FROM fl.region WHERE region_code = c.earmark_region;
+	END IF;
+	-- a direct receipt is received whole, with no receipts of its own (and no query)
+	IF c.pledged_at IS NOT NULL THEN
+		SELECT x.receipts, x.received, x.fund_amount, x.fee INTO v_rs, v_got, v_gotf, v_fee
+		  FROM fl.pledge_receipts(c, v_cmin, v_fmin) x;
 	END IF;
 	RETURN jsonb_build_object('contribution_id', c.contribution_id,
 	    'partner_id', c.partner_id, 'fund', c.fund_code, 'status', c.status,
 	    'amount', fl.money_out(c.amount, v_cmin), 'currency', c.currency,
 	    'fx_rate', c.fx_rate::text,
-	    'fund_amount', fl.money_out(c.fund_amount, CASE WHEN v_fund.currency = c.currency
-	        THEN v_cmin ELSE fl.minor(v_fund.currency) END),
+	    'fund_amount', fl.money_out(c.fund_amount, v_fmin),
 	    'fund_currency', v_fund.currency,
 	    'earmark_region', v_reg.region, 'earmark_region_code', v_reg.region_code,
 	    'pledged_at', fl.ts(c.pledged_at), 'received_at', fl.ts(c.received_at),
 	    'bank_ref', c.bank_ref, 'cancelled_at', fl.ts(c.cancelled_at),
-	    'cancel_reason', c.cancel_reason, 'created_at', fl.ts(c.created_at));
+	    'cancel_reason', c.cancel_reason, 'created_at', fl.ts(c.created_at))
+	    || jsonb_build_object('received', fl.money_out(v_got, v_cmin),
+	    'outstanding', fl.money_out(CASE WHEN c.status = 'pledged'
+	        THEN greatest(c.amount - v_got, 0) ELSE 0 END, v_cmin),
+	    'received_fund_amount', fl.money_out(v_gotf, v_fmin),
+	    'fee', fl.money_out(v_fee, v_fmin), 'receipts', v_rs,
+	    'written_off_at', fl.ts(c.written_off_at), 'write_off_reason', c.write_off_reason);
 END
 $$;
 
@@ -3352,6 +3577,13 @@ BEGIN
 	  JOIN fl.fund f ON f.code = g.fund_code WHERE g.grant_id = d.grant_id;
 	RETURN jsonb_build_object('disbursement_id', d.disbursement_id,
 	    'grant_id', d.grant_id, 'amount', fl.money_out(d.amount, fl.minor(v_cur)),
+	    -- given back (disbursement.refund), each with its value date
+	    'refunded', fl.money_out(fl.refunded(d.disbursement_id), fl.minor(v_cur)),
+	    'refunds', coalesce((SELECT jsonb_agg(jsonb_build_object('refund_id', r.refund_id,
+	        'amount', fl.money_out(r.amount, fl.minor(v_cur)),
+	        'refunded_at', fl.ts(r.refunded_at), 'bank_ref', r.bank_ref,
+	        'reason', r.reason, 'created_by', r.created_by) ORDER BY r.seq)
+	      FROM fl.refund r WHERE r.disbursement_id = d.disbursement_id), '[]'),
 	    'currency', v_cur, 'status', d.status, 'reference', d.reference,
 	    'bank_ref', d.bank_ref, 'paid_at', fl.ts(d.paid_at), 'fail_reason', d.fail_reason,
 	    'created_at', fl.ts(d.created_at), 'created_by', d.created_by,
@@ -3398,25 +3630,24 @@ $$;
 ALTER FUNCTION fl.dispatch_tree(p_names text[], p_lo integer, p_hi integer, p_indent text, p_else text) OWNER TO fund_owner;
 
 --
--- Name: endowment_status(fl.contribution, fl.fund); Type: FUNCTION; Schema: fl; Owner: fund_owner
+-- Name: endowment_status(fl.contribution, fl.fund, bigint); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
-CREATE FUNCTION fl.endowment_status(c fl.contribution, f fl.fund) RETURNS jsonb
+CREATE FUNCTION fl.endowment_status(c fl.contribution, f fl.fund, p_got bigint) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     AS $$
 DECLARE
 	cur	fl.fund := fl.fund_current(f);
 	m	int := fl.minor(f.currency);
 	v_cap	numeric;
-	v_x	numeric := c.fund_amount;
+	v_x	numeric := p_got;
 	v_share	bigint;
 	v_used	bigint;
 	v_alloc	jsonb;
 	v_tr	jsonb;
 BEGIN
-	SELECT sum(fund_amount) INTO v_cap FROM fl.contribution
-	 WHERE fund_code = f.code AND status = 'received';
-	v_share := floor(v_x * cur.earnings / v_cap);
+	SELECT sum(fund_amount) INTO v_cap FROM fl.funding_source WHERE fund_code = f.code;
+	v_share := floor(v_x * (cur.earnings - cur.charges) / v_cap);
 	v_used := floor(v_x * (cur.disbursed + cur.transferred_out) / v_cap);
 	SELECT coalesce(jsonb_agg(jsonb_build_object('grant_id', g.grant_id,
 	    'region', r.region, 'region_code', r.region_code, 'category', g.category,
@@ -3447,8 +3678,8 @@ BEGIN
 	  CROSS JOIN LATERAL fl.fund_current((SELECT x FROM fl.fund x
 	       WHERE x.code = t.to_fund)) dd
 	 WHERE t.from_fund = f.code AND t.status = 'confirmed';
-	RETURN jsonb_build_object('capital', fl.money_out(c.fund_amount, m),
-	    'capital_kept', fl.money_out(c.fund_amount, m),
+	RETURN jsonb_build_object('capital', fl.money_out(p_got, m),
+	    'capital_kept', fl.money_out(p_got - floor(v_x * cur.impaired / v_cap)::bigint, m),
 	    'earnings_share', fl.money_out(v_share, m),
 	    'used', fl.money_out(v_used, m), 'unused', fl.money_out(v_share - v_used, m),
 	    'allocations', v_alloc, 'transfers', v_tr);
@@ -3456,7 +3687,7 @@ END
 $$;
 
 
-ALTER FUNCTION fl.endowment_status(c fl.contribution, f fl.fund) OWNER TO fund_owner;
+ALTER FUNCTION fl.endowment_status(c fl.contribution, f fl.fund, p_got bigint) OWNER TO fund_owner;
 
 --
 -- Name: entry_commit(); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -3556,6 +3787,30 @@ $$;
 ALTER FUNCTION fl.entry_ref(p_entry bigint) OWNER TO fund_owner;
 
 --
+-- Name: fee_in(jsonb, fl.fund, bigint); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fee_in(params jsonb, f fl.fund, p_fund_amount bigint) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v	bigint := 0;
+BEGIN
+	IF params ? 'fee' THEN
+		v := fl.money_in(params->>'fee', fl.minor(f.currency), 'fee', true);
+	END IF;
+	IF v >= p_fund_amount THEN
+		PERFORM fl.rpc_error(-32602, 'fee_not_below_amount', 'fee',
+		    'a bank fee is less than the amount it is taken from');
+	END IF;
+	RETURN v;
+END
+$$;
+
+
+ALTER FUNCTION fl.fee_in(params jsonb, f fl.fund, p_fund_amount bigint) OWNER TO fund_owner;
+
+--
 -- Name: fifo_allocations(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -3571,19 +3826,20 @@ DECLARE
 	v_need	bigint;
 	v_take	bigint;
 BEGIN
-	SELECT array_agg(c.contribution_id ORDER BY c.received_at, c.contribution_id),
-	    array_agg(c.fund_amount ORDER BY c.received_at, c.contribution_id),
-	    array_agg(c.earmark_region ORDER BY c.received_at, c.contribution_id)
+	SELECT array_agg(c.source_id ORDER BY c.received_at, c.source_id),
+	    array_agg(c.fund_amount ORDER BY c.received_at, c.source_id),
+	    array_agg(c.earmark_region ORDER BY c.received_at, c.source_id)
 	  INTO c_ids, c_left, c_mark
-	  FROM fl.contribution c WHERE c.fund_code = p_fund AND c.status = 'received';
+	  FROM fl.funding_source c WHERE c.fund_code = p_fund;
 	FOR d IN
-		SELECT x.grant_id, g.region, p.amount
+		SELECT x.grant_id, g.region, p.amount - fl.refunded(x.disbursement_id) AS amount
 		  FROM fl.journal_entry e
 		  JOIN fl.disbursement x ON x.disbursement_id = e.ref_id
 		  JOIN fl.grant_application g ON g.grant_id = x.grant_id
 		  JOIN fl.posting p ON p.entry_id = e.entry_id
 		  JOIN fl.account a ON a.account_id = p.account_id AND a.short = 'grants_disbursed'
 		 WHERE e.fund_code = p_fund AND e.kind = 'disbursement'
+		   AND p.amount > fl.refunded(x.disbursement_id)
 		 ORDER BY e.entry_id
 	LOOP
 		v_need := d.amount;
@@ -3643,8 +3899,9 @@ CREATE FUNCTION fl.fund_available(f fl.fund) RETURNS bigint
     LANGUAGE plpgsql IMMUTABLE
     AS $$
 BEGIN
-	RETURN CASE f.kind WHEN 'pass_through' THEN f.received + f.earnings ELSE f.earnings END
-	    + f.transferred_in - f.transferred_out - f.committed - f.disbursed;
+	RETURN CASE f.kind WHEN 'pass_through' THEN f.received - f.impaired + f.earnings
+	    ELSE f.earnings END
+	    + f.transferred_in - f.transferred_out - f.charges - f.committed - f.disbursed;
 END
 $$;
 
@@ -3669,12 +3926,16 @@ BEGIN
 	    coalesce(-sum(p.amount) FILTER (WHERE a.short = 'commitments'), 0) AS comm,
 	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'grants_disbursed'), 0) AS disb,
 	    coalesce(-sum(p.amount) FILTER (WHERE a.short = 'transfers_in'), 0) AS tin,
-	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'transfers_out'), 0) AS tout
+	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'transfers_out'), 0) AS tout,
+	    coalesce(sum(p.amount) FILTER (WHERE a.short IN ('bank_charges',
+		'investment_losses')), 0) AS chg,
+	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'capital_impaired'), 0) AS imp
 	  INTO s
 	  FROM fl.account a JOIN fl.posting p USING (account_id)
 	 WHERE a.fund_code = f.code
 	   AND a.short IN ('contributions', 'earnings', 'pledges_receivable', 'commitments',
-	       'grants_disbursed', 'transfers_in', 'transfers_out')
+	       'grants_disbursed', 'transfers_in', 'transfers_out', 'bank_charges',
+	       'investment_losses', 'capital_impaired')
 	   AND (p_asof IS NULL OR EXISTS (SELECT 1 FROM fl.journal_entry e
 	        WHERE e.entry_id = p.entry_id
 	          AND CASE WHEN p_recorded THEN e.at ELSE e.value_at END <= p_asof));
@@ -3683,8 +3944,9 @@ BEGIN
 	    'pledged', fl.total_out(s.pled, m), 'committed', fl.total_out(s.comm, m),
 	    'disbursed', fl.total_out(s.disb, m),
 	    'transferred_in', fl.total_out(s.tin, m), 'transferred_out', fl.total_out(s.tout, m),
-	    'available', fl.total_out(CASE f.kind WHEN 'pass_through' THEN s.rec + s.earn
-	        ELSE s.earn END + s.tin - s.tout - s.comm - s.disb, m));
+	    'charges', fl.total_out(s.chg, m), 'capital_impaired', fl.total_out(s.imp, m),
+	    'available', fl.total_out(CASE f.kind WHEN 'pass_through' THEN s.rec - s.imp + s.earn
+	        ELSE s.earn END + s.tin - s.tout - s.chg - s.comm - s.disb, m));
 END
 $$;
 
@@ -3723,6 +3985,9 @@ BEGIN
 	    -- transfers between funds
 	    'transferred_in', fl.money_out(f.transferred_in, m),
 	    'transferred_out', fl.money_out(f.transferred_out, m),
+	    -- fees and losses
+	    'charges', fl.money_out(f.charges, m),
+	    'capital_impaired', fl.money_out(f.impaired, m),
 	    'available', fl.money_out(fl.fund_available(f), m));
 END
 $$;
@@ -3743,7 +4008,8 @@ BEGIN
 	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
 	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
 	    coalesce(sum(disbursed), 0) AS disb,
-	    coalesce(sum(transferred_in), 0) AS tin, coalesce(sum(transferred_out), 0) AS tout
+	    coalesce(sum(transferred_in), 0) AS tin, coalesce(sum(transferred_out), 0) AS tout,
+	    coalesce(sum(charges), 0) AS chg, coalesce(sum(impaired), 0) AS imp
 	  INTO d FROM fl.fund_delta WHERE fund_code = f.code;
 	f.received := f.received + d.rec;
 	f.earnings := f.earnings + d.earn;
@@ -3752,6 +4018,8 @@ BEGIN
 	f.disbursed := f.disbursed + d.disb;
 	f.transferred_in := f.transferred_in + d.tin;		-- transfers between funds
 	f.transferred_out := f.transferred_out + d.tout;
+	f.charges := f.charges + d.chg;				-- fees and losses
+	f.impaired := f.impaired + d.imp;
 	RETURN f;
 END
 $$;
@@ -3795,15 +4063,17 @@ BEGIN
 	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
 	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
 	    coalesce(sum(disbursed), 0) AS disb,
-	    coalesce(sum(transferred_in), 0) AS tin, coalesce(sum(transferred_out), 0) AS tout
+	    coalesce(sum(transferred_in), 0) AS tin, coalesce(sum(transferred_out), 0) AS tout,
+	    coalesce(sum(charges), 0) AS chg, coalesce(sum(impaired), 0) AS imp
 	  INTO d FROM gone;
 	IF d IS DISTINCT FROM ROW(0::numeric, 0::numeric, 0::numeric, 0::numeric,
-	    0::numeric, 0::numeric, 0::numeric) THEN
+	    0::numeric, 0::numeric, 0::numeric, 0::numeric, 0::numeric) THEN
 		UPDATE fl.fund SET received = received + d.rec, earnings = earnings + d.earn,
 		    pledged = pledged + d.pled, committed = committed + d.comm,
 		    disbursed = disbursed + d.disb,
 		    transferred_in = transferred_in + d.tin,	-- transfers between funds
-		    transferred_out = transferred_out + d.tout
+		    transferred_out = transferred_out + d.tout,
+		    charges = charges + d.chg, impaired = impaired + d.imp	-- fees and losses
 		 WHERE code = p_code
 		RETURNING * INTO f;
 	END IF;
@@ -3848,7 +4118,8 @@ CREATE FUNCTION fl.fund_insert_guard() RETURNS trigger
     AS $$
 BEGIN
 	IF (NEW.received, NEW.earnings, NEW.pledged, NEW.committed, NEW.disbursed,
-	    NEW.transferred_in, NEW.transferred_out) <> (0, 0, 0, 0, 0, 0, 0) THEN
+	    NEW.transferred_in, NEW.transferred_out, NEW.charges, NEW.impaired)
+	    <> (0, 0, 0, 0, 0, 0, 0, 0, 0) THEN
 		RAISE EXCEPTION 'fund %: a new fund''s figures are zero', NEW.code;
 	END IF;
 	RETURN NEW;
@@ -4478,7 +4749,9 @@ CREATE FUNCTION fl.period_balances(p_to timestamp with time zone) RETURNS text
 		   ' committed=' || fl.total_out(-t.com, m.minor_unit) ||
 		   ' disbursed=' || fl.total_out(t.dis, m.minor_unit) ||
 		   ' transferred_in=' || fl.total_out(-t.tin, m.minor_unit) ||
-		   ' transferred_out=' || fl.total_out(t.tout, m.minor_unit) || E'\n', ''
+		   ' transferred_out=' || fl.total_out(t.tout, m.minor_unit) ||
+		   ' charges=' || fl.total_out(t.chg, m.minor_unit) ||
+		   ' capital_impaired=' || fl.total_out(t.imp, m.minor_unit) || E'\n', ''
 		   ORDER BY f.code)
 		  FROM fl.fund f JOIN fl.currency m ON m.code = f.currency
 		 CROSS JOIN LATERAL (SELECT
@@ -4490,7 +4763,10 @@ CREATE FUNCTION fl.period_balances(p_to timestamp with time zone) RETURNS text
 			coalesce(sum(s.bal) FILTER (WHERE s.short = 'grants_disbursed'), 0)
 			    AS dis,
 			coalesce(sum(s.bal) FILTER (WHERE s.short = 'transfers_in'), 0) AS tin,
-			coalesce(sum(s.bal) FILTER (WHERE s.short = 'transfers_out'), 0) AS tout
+			coalesce(sum(s.bal) FILTER (WHERE s.short = 'transfers_out'), 0) AS tout,
+			coalesce(sum(s.bal) FILTER (WHERE s.short IN ('bank_charges',
+			    'investment_losses')), 0) AS chg,
+			coalesce(sum(s.bal) FILTER (WHERE s.short = 'capital_impaired'), 0) AS imp
 		      FROM s WHERE s.fund_code = f.code) t), '')
 $$;
 
@@ -4618,7 +4894,9 @@ BEGIN
 	IF FOUND THEN
 		PERFORM fl.rpc_error(-32009, 'period_closed', CASE v_kind
 		    WHEN 'receipt' THEN 'received_at' WHEN 'disbursement' THEN 'paid_at'
-		    WHEN 'earnings' THEN 'value_date' END,
+		    WHEN 'earnings' THEN 'value_date' WHEN 'fee' THEN 'value_date'
+		    WHEN 'loss' THEN 'value_date' WHEN 'pledge' THEN 'pledged_at'
+		    WHEN 'refund' THEN 'refunded_at' END,
 		    'the value date falls in a closed period: corrections go into the open one',
 		    jsonb_build_object('closed_until', to_char(v_open - interval '1 day',
 		    'YYYY-MM-DD')));
@@ -4684,6 +4962,113 @@ $$;
 
 
 ALTER FUNCTION fl.period_open_from() OWNER TO fund_owner;
+
+--
+-- Name: pledge_receipt_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.pledge_receipt_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	c	fl.contribution;
+BEGIN
+	SELECT * INTO c FROM fl.contribution WHERE contribution_id = NEW.contribution_id;
+	IF c.status IS DISTINCT FROM 'pledged' OR c.fund_code <> NEW.fund_code OR
+	    NEW.cleared + (SELECT coalesce(sum(cleared), 0) FROM fl.pledge_receipt
+	      WHERE contribution_id = NEW.contribution_id) > c.fund_amount THEN
+		RAISE EXCEPTION 'receipt %: only an open pledge of its fund is received, and '
+		    'no more of it cleared than was pledged', NEW.receipt_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.pledge_receipt_guard() OWNER TO fund_owner;
+
+--
+-- Name: pledge_receipts(fl.contribution, integer, integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.pledge_receipts(c fl.contribution, p_cmin integer, p_fmin integer, OUT receipts jsonb, OUT received bigint, OUT fund_amount bigint, OUT fee bigint) RETURNS record
+    LANGUAGE sql STABLE
+    AS $$
+	SELECT coalesce(jsonb_agg(jsonb_build_object('receipt_id', r.receipt_id,
+	    'amount', fl.money_out(r.amount, p_cmin), 'fx_rate', r.fx_rate::text,
+	    'fund_amount', fl.money_out(r.fund_amount, p_fmin),
+	    'fee', fl.money_out(r.fee, p_fmin), 'received_at', fl.ts(r.received_at),
+	    'bank_ref', r.bank_ref) ORDER BY r.seq), '[]'),
+	    coalesce(sum(r.amount), 0)::bigint, coalesce(sum(r.fund_amount), 0)::bigint,
+	    coalesce(sum(r.fee), 0)::bigint
+	  FROM fl.pledge_receipt r WHERE r.contribution_id = c.contribution_id
+$$;
+
+
+ALTER FUNCTION fl.pledge_receipts(c fl.contribution, p_cmin integer, p_fmin integer, OUT receipts jsonb, OUT received bigint, OUT fund_amount bigint, OUT fee bigint) OWNER TO fund_owner;
+
+--
+-- Name: pledge_receive(fl.principal, jsonb, fl.contribution); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.pledge_receive(p fl.principal, params jsonb, c fl.contribution) RETURNS fl.contribution
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	f	fl.fund := fl.fund_get(c.fund_code, 'fund');
+	v_cmin	int := fl.minor(c.currency);
+	v_fmin	int := fl.minor(f.currency);
+	v	record;
+	r	fl.pledge_receipt;
+	v_done	boolean;
+BEGIN
+	SELECT count(*) AS n, coalesce(sum(amount), 0) AS amount,
+	    coalesce(sum(cleared), 0) AS cleared
+	  INTO v FROM fl.pledge_receipt WHERE contribution_id = c.contribution_id;
+	r.contribution_id := c.contribution_id;
+	r.fund_code := f.code;
+	r.amount := CASE WHEN params ? 'amount'
+	    THEN fl.money_in(params->>'amount', v_cmin, 'amount') ELSE c.amount - v.amount END;
+	IF c.currency = f.currency THEN
+		IF params ? 'fx_rate' THEN
+			PERFORM fl.rpc_error(-32602, 'not_for_the_fund_currency', 'fx_rate');
+		END IF;
+		r.fund_amount := r.amount;
+	ELSE
+		r.fx_rate := coalesce((params->>'fx_rate')::numeric, c.fx_rate);
+		r.fund_amount := fl.fx_convert(r.amount, v_cmin, r.fx_rate, v_fmin);
+		IF r.fund_amount <= 0 THEN
+			PERFORM fl.rpc_error(-32602, 'rounds_to_zero', 'amount');
+		END IF;
+	END IF;
+	r.fee := fl.fee_in(params, f, r.fund_amount);
+	v_done := v.amount + r.amount >= c.amount;
+	r.cleared := CASE WHEN v_done THEN c.fund_amount - v.cleared
+	    ELSE least(c.fund_amount - v.cleared,
+	        floor(c.fund_amount::numeric * r.amount / c.amount)::bigint) END;
+	r.received_at := fl.received_at_in(params);
+	r.bank_ref := params->>'bank_ref';
+	r.receipt_id := CASE WHEN v_done AND v.n = 0 THEN c.contribution_id
+	    ELSE fl.new_id('rc') END;
+	INSERT INTO fl.pledge_receipt (receipt_id, contribution_id, fund_code, amount, fx_rate,
+	    fund_amount, fee, cleared, received_at, bank_ref, created_by)
+	VALUES (r.receipt_id, r.contribution_id, r.fund_code, r.amount, r.fx_rate,
+	    r.fund_amount, r.fee, r.cleared, r.received_at, r.bank_ref, p.principal_id);
+	PERFORM fl.post_receipt(f, 'receipt of pledge ' || c.contribution_id ||
+	    CASE WHEN r.receipt_id = c.contribution_id THEN '' ELSE ' (' || r.receipt_id || ')'
+	    END, r.receipt_id, p.principal_id, r.fund_amount, r.fee, r.cleared, r.received_at);
+	IF v_done THEN
+		UPDATE fl.contribution SET status = 'received', received_at = r.received_at,
+		    bank_ref = r.bank_ref
+		 WHERE contribution_id = c.contribution_id
+		RETURNING * INTO c;
+	END IF;
+	RETURN c;
+END
+$$;
+
+
+ALTER FUNCTION fl.pledge_receive(p fl.principal, params jsonb, c fl.contribution) OWNER TO fund_owner;
 
 --
 -- Name: post(fl.fund, text, text, text, text, text[], bigint[], timestamp with time zone); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -4756,6 +5141,47 @@ $$;
 ALTER FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs text[], p_pids text[], p_debit text, p_credit text, p_amounts bigint[], p_values timestamp with time zone[]) OWNER TO fund_owner;
 
 --
+-- Name: post_receipt(fl.fund, text, text, text, bigint, bigint, bigint, timestamp with time zone); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.post_receipt(f fl.fund, p_memo text, p_ref text, p_pid text, p_gross bigint, p_fee bigint, p_cleared bigint, p_value_at timestamp with time zone) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_acct	text[] := '{}';
+	v_amts	bigint[] := '{}';
+	v_split	record;
+BEGIN
+	IF p_cleared > 0 THEN
+		v_acct := ARRAY['pledged_contributions', 'pledges_receivable'];
+		v_amts := ARRAY[p_cleared, -p_cleared];
+	END IF;
+	v_acct := v_acct || ARRAY['cash', 'contributions'];
+	v_amts := v_amts || ARRAY[p_gross - p_fee, -p_gross];
+	IF p_fee > 0 THEN
+		IF f.kind = 'pass_through' THEN
+			-- the receipt itself brings more than the fee: nothing to lock
+			SELECT p_fee AS v_income, 0::bigint AS v_capital INTO v_split;
+		ELSE
+			v_split := fl.charge_split(fl.fund_fold(f.code), p_fee, p_gross, 'fee');
+		END IF;
+		IF v_split.v_income > 0 THEN
+			v_acct := v_acct || 'bank_charges'::text;
+			v_amts := v_amts || v_split.v_income;
+		END IF;
+		IF v_split.v_capital > 0 THEN
+			v_acct := v_acct || 'capital_impaired'::text;
+			v_amts := v_amts || v_split.v_capital;
+		END IF;
+	END IF;
+	RETURN fl.post(f, 'receipt', p_memo, p_ref, p_pid, v_acct, v_amts, p_value_at);
+END
+$$;
+
+
+ALTER FUNCTION fl.post_receipt(f fl.fund, p_memo text, p_ref text, p_pid text, p_gross bigint, p_fee bigint, p_cleared bigint, p_value_at timestamp with time zone) OWNER TO fund_owner;
+
+--
 -- Name: posting_fund_delta(); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -4775,7 +5201,12 @@ BEGIN
 			AS disb,
 		    -- transfers between funds
 		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'transfers_in'), 0) AS tin,
-		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'transfers_out'), 0) AS tout
+		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'transfers_out'), 0) AS tout,
+		    -- fees and losses: charges met from income, impaired from capital
+		    coalesce(sum(n.amount) FILTER (WHERE a.short IN ('bank_charges',
+			'investment_losses')), 0) AS chg,
+		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'capital_impaired'), 0)
+			AS imp
 		  FROM new_postings n
 		  JOIN fl.account a ON a.account_id = n.account_id
 		  JOIN fl.journal_entry e ON e.entry_id = n.entry_id
@@ -4784,12 +5215,13 @@ BEGIN
 		 ORDER BY e.fund_code
 	LOOP
 		CONTINUE WHEN d.rec = 0 AND d.earn = 0 AND d.pled = 0 AND d.comm = 0 AND d.disb = 0
-		    AND d.tin = 0 AND d.tout = 0;
+		    AND d.tin = 0 AND d.tout = 0 AND d.chg = 0 AND d.imp = 0;
 		PERFORM fl.fund_total_check(d.fund_code, d.rec + d.earn + d.tin, d.pled, d.comm,
 		    d.disb);
 		INSERT INTO fl.fund_delta (fund_code, received, earnings, pledged, committed,
-		    disbursed, transferred_in, transferred_out)
-		VALUES (d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb, d.tin, d.tout);
+		    disbursed, transferred_in, transferred_out, charges, impaired)
+		VALUES (d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb, d.tin, d.tout, d.chg,
+		    d.imp);
 	END LOOP;
 	RETURN NULL;
 END
@@ -5152,6 +5584,9 @@ BEGIN
 			IF NOT p_params[k] ?& ARRAY['partner_id', 'fund', 'amount', 'currency'] THEN
 				RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a param is missing';
 			END IF;
+			IF p_params[k] ? 'fee' THEN	-- the fee's entry is api.contribution_receive()'s
+				RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a receipt has a fee';
+			END IF;
 			IF v_f.code IS DISTINCT FROM p_params[k]->>'fund' THEN
 				v_f := fl.fund_get(p_params[k]->>'fund', 'fund');
 			END IF;
@@ -5217,6 +5652,45 @@ $$;
 
 
 ALTER FUNCTION fl.received_at_in(params jsonb) OWNER TO fund_owner;
+
+--
+-- Name: refund_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.refund_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	d	fl.disbursement;
+BEGIN
+	SELECT * INTO d FROM fl.disbursement WHERE disbursement_id = NEW.disbursement_id;
+	IF d.status IS DISTINCT FROM 'paid' OR d.grant_id <> NEW.grant_id OR
+	    NEW.amount + (SELECT coalesce(sum(amount), 0) FROM fl.refund
+	      WHERE disbursement_id = NEW.disbursement_id) > d.amount THEN
+		RAISE EXCEPTION 'refund %: only of a paid disbursement of its grant, and never '
+		    'more than was paid', NEW.refund_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.refund_guard() OWNER TO fund_owner;
+
+--
+-- Name: refunded(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.refunded(p_id text) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	RETURN (SELECT coalesce(sum(r.amount), 0) FROM fl.refund r WHERE r.disbursement_id = p_id);
+END
+$$;
+
+
+ALTER FUNCTION fl.refunded(p_id text) OWNER TO fund_owner;
 
 --
 -- Name: refusal(text, text, jsonb, integer, text, jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -5607,7 +6081,7 @@ CREATE TABLE fl.account (
     currency text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT account_check CHECK ((name = ((fund_code || ':'::text) || short))),
-    CONSTRAINT account_short_check CHECK ((short = ANY (ARRAY['cash'::text, 'pledges_receivable'::text, 'pledged_contributions'::text, 'contributions'::text, 'earnings'::text, 'commitments'::text, 'grants_committed'::text, 'grants_disbursed'::text, 'transfers_in'::text, 'transfers_out'::text]))),
+    CONSTRAINT account_short_check CHECK ((short = ANY (ARRAY['cash'::text, 'pledges_receivable'::text, 'pledged_contributions'::text, 'contributions'::text, 'earnings'::text, 'commitments'::text, 'grants_committed'::text, 'grants_disbursed'::text, 'transfers_in'::text, 'transfers_out'::text, 'bank_charges'::text, 'investment_losses'::text, 'capital_impaired'::text]))),
     CONSTRAINT account_type_check CHECK ((type = ANY (ARRAY['asset'::text, 'liability'::text, 'equity'::text, 'income'::text, 'expense'::text])))
 );
 
@@ -5885,7 +6359,9 @@ CREATE TABLE fl.fund_delta (
     committed bigint NOT NULL,
     disbursed bigint NOT NULL,
     transferred_in bigint DEFAULT 0 NOT NULL,
-    transferred_out bigint DEFAULT 0 NOT NULL
+    transferred_out bigint DEFAULT 0 NOT NULL,
+    charges bigint DEFAULT 0 NOT NULL,
+    impaired bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -5911,6 +6387,57 @@ ALTER TABLE fl.fund_delta_delta_id_seq OWNER TO fund_owner;
 
 ALTER SEQUENCE fl.fund_delta_delta_id_seq OWNED BY fl.fund_delta.delta_id;
 
+
+--
+-- Name: pledge_receipt; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.pledge_receipt (
+    seq bigint NOT NULL,
+    receipt_id text NOT NULL,
+    contribution_id text NOT NULL,
+    fund_code text NOT NULL,
+    amount fl.positive_amount NOT NULL,
+    fx_rate fl.positive_rate,
+    fund_amount fl.positive_amount NOT NULL,
+    fee bigint DEFAULT 0 NOT NULL,
+    cleared bigint NOT NULL,
+    received_at timestamp with time zone NOT NULL,
+    bank_ref fl.bank_ref,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text,
+    CONSTRAINT pledge_receipt_check CHECK (((fee >= 0) AND (fee < (fund_amount)::bigint))),
+    CONSTRAINT pledge_receipt_cleared_check CHECK ((cleared >= 0))
+);
+
+
+ALTER TABLE fl.pledge_receipt OWNER TO fund_owner;
+
+--
+-- Name: funding_source; Type: VIEW; Schema: fl; Owner: fund_owner
+--
+
+CREATE VIEW fl.funding_source AS
+ SELECT c.contribution_id AS source_id,
+    c.contribution_id,
+    c.fund_code,
+    c.received_at,
+    c.earmark_region,
+    c.fund_amount
+   FROM fl.contribution c
+  WHERE (((c.status)::text = 'received'::text) AND (c.pledged_at IS NULL))
+UNION ALL
+ SELECT r.receipt_id AS source_id,
+    r.contribution_id,
+    r.fund_code,
+    r.received_at,
+    c.earmark_region,
+    r.fund_amount
+   FROM (fl.pledge_receipt r
+     JOIN fl.contribution c ON ((c.contribution_id = r.contribution_id)));
+
+
+ALTER TABLE fl.funding_source OWNER TO fund_owner;
 
 --
 -- Name: grant_application_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
@@ -6078,6 +6605,69 @@ ALTER SEQUENCE fl.partner_seq_seq OWNED BY fl.partner.seq;
 
 
 --
+-- Name: pledge_receipt_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.pledge_receipt_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.pledge_receipt_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: pledge_receipt_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.pledge_receipt_seq_seq OWNED BY fl.pledge_receipt.seq;
+
+
+--
+-- Name: refund; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.refund (
+    seq bigint NOT NULL,
+    refund_id text NOT NULL,
+    disbursement_id text NOT NULL,
+    grant_id text NOT NULL,
+    amount fl.positive_amount NOT NULL,
+    refunded_at timestamp with time zone NOT NULL,
+    bank_ref fl.bank_ref,
+    reason text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text,
+    CONSTRAINT refund_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 500)))
+);
+
+
+ALTER TABLE fl.refund OWNER TO fund_owner;
+
+--
+-- Name: refund_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.refund_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.refund_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: refund_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.refund_seq_seq OWNED BY fl.refund.seq;
+
+
+--
 -- Name: returnee_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
 --
 
@@ -6207,6 +6797,20 @@ ALTER TABLE ONLY fl.journal_entry ALTER COLUMN entry_id SET DEFAULT nextval('fl.
 --
 
 ALTER TABLE ONLY fl.partner ALTER COLUMN seq SET DEFAULT nextval('fl.partner_seq_seq'::regclass);
+
+
+--
+-- Name: pledge_receipt seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.pledge_receipt ALTER COLUMN seq SET DEFAULT nextval('fl.pledge_receipt_seq_seq'::regclass);
+
+
+--
+-- Name: refund seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.refund ALTER COLUMN seq SET DEFAULT nextval('fl.refund_seq_seq'::regclass);
 
 
 --
@@ -6440,6 +7044,22 @@ ALTER TABLE ONLY fl.period_close
 
 
 --
+-- Name: pledge_receipt pledge_receipt_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.pledge_receipt
+    ADD CONSTRAINT pledge_receipt_pkey PRIMARY KEY (receipt_id);
+
+
+--
+-- Name: pledge_receipt pledge_receipt_seq_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.pledge_receipt
+    ADD CONSTRAINT pledge_receipt_seq_key UNIQUE (seq);
+
+
+--
 -- Name: posting posting_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -6469,6 +7089,22 @@ ALTER TABLE ONLY fl.principal
 
 ALTER TABLE ONLY fl.principal
     ADD CONSTRAINT principal_token_hash_key UNIQUE (token_hash);
+
+
+--
+-- Name: refund refund_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.refund
+    ADD CONSTRAINT refund_pkey PRIMARY KEY (refund_id);
+
+
+--
+-- Name: refund refund_seq_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.refund
+    ADD CONSTRAINT refund_seq_key UNIQUE (seq);
 
 
 --
@@ -6655,10 +7291,38 @@ CREATE UNIQUE INDEX period_close_one_pending ON fl.period_close USING btree ((tr
 
 
 --
+-- Name: pledge_receipt_contribution; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX pledge_receipt_contribution ON fl.pledge_receipt USING btree (contribution_id, seq);
+
+
+--
+-- Name: pledge_receipt_fund; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX pledge_receipt_fund ON fl.pledge_receipt USING btree (fund_code, received_at, receipt_id);
+
+
+--
 -- Name: posting_account; Type: INDEX; Schema: fl; Owner: fund_owner
 --
 
 CREATE INDEX posting_account ON fl.posting USING btree (account_id, entry_id);
+
+
+--
+-- Name: refund_disbursement; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX refund_disbursement ON fl.refund USING btree (disbursement_id, seq);
+
+
+--
+-- Name: refund_grant; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX refund_grant ON fl.refund USING btree (grant_id, seq);
 
 
 --
@@ -6858,6 +7522,27 @@ CREATE TRIGGER period_close_no_truncate BEFORE TRUNCATE ON fl.period_close FOR E
 
 
 --
+-- Name: pledge_receipt pledge_receipt_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER pledge_receipt_append_only BEFORE DELETE OR UPDATE ON fl.pledge_receipt FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: pledge_receipt pledge_receipt_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER pledge_receipt_guard BEFORE INSERT ON fl.pledge_receipt FOR EACH ROW EXECUTE FUNCTION fl.pledge_receipt_guard();
+
+
+--
+-- Name: pledge_receipt pledge_receipt_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER pledge_receipt_no_truncate BEFORE TRUNCATE ON fl.pledge_receipt FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+
+--
 -- Name: posting posting_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
 --
 
@@ -6900,6 +7585,27 @@ CREATE TRIGGER principal_notify AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON 
 
 
 --
+-- Name: refund refund_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER refund_append_only BEFORE DELETE OR UPDATE ON fl.refund FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: refund refund_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER refund_guard BEFORE INSERT ON fl.refund FOR EACH ROW EXECUTE FUNCTION fl.refund_guard();
+
+
+--
+-- Name: refund refund_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER refund_no_truncate BEFORE TRUNCATE ON fl.refund FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+
+--
 -- Name: transfer transfer_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
 --
 
@@ -6927,14 +7633,6 @@ ALTER TABLE ONLY fl.account
 
 ALTER TABLE ONLY fl.account
     ADD CONSTRAINT account_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.fund(code);
-
-
---
--- Name: alloc_contribution alloc_contribution_contribution_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
---
-
-ALTER TABLE ONLY fl.alloc_contribution
-    ADD CONSTRAINT alloc_contribution_contribution_id_fkey FOREIGN KEY (contribution_id) REFERENCES fl.contribution(contribution_id);
 
 
 --
@@ -7146,6 +7844,30 @@ ALTER TABLE ONLY fl.period_close
 
 
 --
+-- Name: pledge_receipt pledge_receipt_contribution_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.pledge_receipt
+    ADD CONSTRAINT pledge_receipt_contribution_id_fkey FOREIGN KEY (contribution_id) REFERENCES fl.contribution(contribution_id);
+
+
+--
+-- Name: pledge_receipt pledge_receipt_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.pledge_receipt
+    ADD CONSTRAINT pledge_receipt_created_by_fkey FOREIGN KEY (created_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: pledge_receipt pledge_receipt_fund_code_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.pledge_receipt
+    ADD CONSTRAINT pledge_receipt_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.fund(code);
+
+
+--
 -- Name: principal principal_confirmed_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -7167,6 +7889,30 @@ ALTER TABLE ONLY fl.principal
 
 ALTER TABLE ONLY fl.principal
     ADD CONSTRAINT principal_partner_fk FOREIGN KEY (partner_id) REFERENCES fl.partner(partner_id);
+
+
+--
+-- Name: refund refund_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.refund
+    ADD CONSTRAINT refund_created_by_fkey FOREIGN KEY (created_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: refund refund_disbursement_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.refund
+    ADD CONSTRAINT refund_disbursement_id_fkey FOREIGN KEY (disbursement_id) REFERENCES fl.disbursement(disbursement_id);
+
+
+--
+-- Name: refund refund_grant_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.refund
+    ADD CONSTRAINT refund_grant_id_fkey FOREIGN KEY (grant_id) REFERENCES fl.grant_application(grant_id);
 
 
 --
@@ -7333,6 +8079,13 @@ REVOKE ALL ON FUNCTION api.contribution_status(p fl.principal, params jsonb, ctx
 
 
 --
+-- Name: FUNCTION contribution_write_off(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.contribution_write_off(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION disbursement_confirm(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
@@ -7358,6 +8111,13 @@ REVOKE ALL ON FUNCTION api.disbursement_fail(p fl.principal, params jsonb, ctx j
 --
 
 REVOKE ALL ON FUNCTION api.disbursement_list(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION disbursement_refund(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.disbursement_refund(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
@@ -7757,6 +8517,13 @@ REVOKE ALL ON FUNCTION fl.bulk_record(p_method text, p_pids text[], p_idem text[
 
 
 --
+-- Name: FUNCTION charge_split(f fl.fund, p_amt bigint, p_capital bigint, p_field text, OUT v_income bigint, OUT v_capital bigint); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.charge_split(f fl.fund, p_amt bigint, p_capital bigint, p_field text, OUT v_income bigint, OUT v_capital bigint) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION contribution_allocations(p_id text, p_fund text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -7834,10 +8601,10 @@ REVOKE ALL ON FUNCTION fl.dispatch_tree(p_names text[], p_lo integer, p_hi integ
 
 
 --
--- Name: FUNCTION endowment_status(c fl.contribution, f fl.fund); Type: ACL; Schema: fl; Owner: fund_owner
+-- Name: FUNCTION endowment_status(c fl.contribution, f fl.fund, p_got bigint); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-REVOKE ALL ON FUNCTION fl.endowment_status(c fl.contribution, f fl.fund) FROM PUBLIC;
+REVOKE ALL ON FUNCTION fl.endowment_status(c fl.contribution, f fl.fund, p_got bigint) FROM PUBLIC;
 
 
 --
@@ -7859,6 +8626,13 @@ REVOKE ALL ON FUNCTION fl.entry_json(e fl.journal_entry) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION fl.entry_ref(p_entry bigint) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION fee_in(params jsonb, f fl.fund, p_fund_amount bigint); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.fee_in(params jsonb, f fl.fund, p_fund_amount bigint) FROM PUBLIC;
 
 
 --
@@ -8151,6 +8925,27 @@ REVOKE ALL ON FUNCTION fl.period_open_from() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION pledge_receipt_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.pledge_receipt_guard() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION pledge_receipts(c fl.contribution, p_cmin integer, p_fmin integer, OUT receipts jsonb, OUT received bigint, OUT fund_amount bigint, OUT fee bigint); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.pledge_receipts(c fl.contribution, p_cmin integer, p_fmin integer, OUT receipts jsonb, OUT received bigint, OUT fund_amount bigint, OUT fee bigint) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION pledge_receive(p fl.principal, params jsonb, c fl.contribution); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.pledge_receive(p fl.principal, params jsonb, c fl.contribution) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION post(p_fund fl.fund, p_kind text, p_memo text, p_ref text, p_principal text, p_accounts text[], p_amounts bigint[], p_value_at timestamp with time zone); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -8162,6 +8957,13 @@ REVOKE ALL ON FUNCTION fl.post(p_fund fl.fund, p_kind text, p_memo text, p_ref t
 --
 
 REVOKE ALL ON FUNCTION fl.post_many(p_kind text, p_memo text, p_funds text[], p_refs text[], p_pids text[], p_debit text, p_credit text, p_amounts bigint[], p_values timestamp with time zone[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION post_receipt(f fl.fund, p_memo text, p_ref text, p_pid text, p_gross bigint, p_fee bigint, p_cleared bigint, p_value_at timestamp with time zone); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.post_receipt(f fl.fund, p_memo text, p_ref text, p_pid text, p_gross bigint, p_fee bigint, p_cleared bigint, p_value_at timestamp with time zone) FROM PUBLIC;
 
 
 --
@@ -8233,6 +9035,20 @@ REVOKE ALL ON FUNCTION fl.receive_bulk(p_token bytea[], p_cert bytea[], p_roles 
 --
 
 REVOKE ALL ON FUNCTION fl.received_at_in(params jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION refund_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.refund_guard() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION refunded(p_id text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.refunded(p_id text) FROM PUBLIC;
 
 
 --

@@ -135,10 +135,11 @@ $$;
 
 -- Each INSERT of postings appends one fl.fund_delta row per fund it moves: the sums of its
 -- postings to the fund's contributions, earnings, pledges_receivable, commitments,
--- grants_disbursed, transfers_in and transfers_out accounts (docs/ledger.md, Balances),
--- once fl.fund_total_check() has found room for them. It appends a delta instead of updating the fund row, so writers
--- never wait on the row's lock; and one per statement, not per entry, so a set form's whole
--- run appends one row per fund. Postings are never updated or deleted and join only entries
+-- grants_disbursed, transfers_in and transfers_out, bank_charges with investment_losses
+-- (charges) and capital_impaired accounts (docs/ledger.md, Balances), once
+-- fl.fund_total_check() has found room for them. It appends a delta instead of updating
+-- the fund row, so writers never wait on the row's lock; and one per statement, not per
+-- entry, so a set form's whole run appends one row per fund. Postings are never updated or deleted and join only entries
 -- of their own transaction: a transaction's deltas sum to what its entries move. The sums
 -- are numeric until checked: a statement's may pass what bigint holds.
 CREATE OR REPLACE FUNCTION fl.posting_fund_delta() RETURNS trigger
@@ -156,7 +157,12 @@ BEGIN
 			AS disb,
 		    -- transfers between funds
 		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'transfers_in'), 0) AS tin,
-		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'transfers_out'), 0) AS tout
+		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'transfers_out'), 0) AS tout,
+		    -- fees and losses: charges met from income, impaired from capital
+		    coalesce(sum(n.amount) FILTER (WHERE a.short IN ('bank_charges',
+			'investment_losses')), 0) AS chg,
+		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'capital_impaired'), 0)
+			AS imp
 		  FROM new_postings n
 		  JOIN fl.account a ON a.account_id = n.account_id
 		  JOIN fl.journal_entry e ON e.entry_id = n.entry_id
@@ -165,12 +171,13 @@ BEGIN
 		 ORDER BY e.fund_code
 	LOOP
 		CONTINUE WHEN d.rec = 0 AND d.earn = 0 AND d.pled = 0 AND d.comm = 0 AND d.disb = 0
-		    AND d.tin = 0 AND d.tout = 0;
+		    AND d.tin = 0 AND d.tout = 0 AND d.chg = 0 AND d.imp = 0;
 		PERFORM fl.fund_total_check(d.fund_code, d.rec + d.earn + d.tin, d.pled, d.comm,
 		    d.disb);
 		INSERT INTO fl.fund_delta (fund_code, received, earnings, pledged, committed,
-		    disbursed, transferred_in, transferred_out)
-		VALUES (d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb, d.tin, d.tout);
+		    disbursed, transferred_in, transferred_out, charges, impaired)
+		VALUES (d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb, d.tin, d.tout, d.chg,
+		    d.imp);
 	END LOOP;
 	RETURN NULL;
 END

@@ -43,7 +43,9 @@ BEGIN
 	IF FOUND THEN
 		PERFORM fl.rpc_error(-32009, 'period_closed', CASE v_kind
 		    WHEN 'receipt' THEN 'received_at' WHEN 'disbursement' THEN 'paid_at'
-		    WHEN 'earnings' THEN 'value_date' END,
+		    WHEN 'earnings' THEN 'value_date' WHEN 'fee' THEN 'value_date'
+		    WHEN 'loss' THEN 'value_date' WHEN 'pledge' THEN 'pledged_at'
+		    WHEN 'refund' THEN 'refunded_at' END,
 		    'the value date falls in a closed period: corrections go into the open one',
 		    jsonb_build_object('closed_until', to_char(v_open - interval '1 day',
 		    'YYYY-MM-DD')));
@@ -100,7 +102,7 @@ $$;
 -- then a line per fund, by code, its figures summed from its accounts as
 -- fl.fund_balance_from_journal() sums them,
 --   fund <code> <currency> received=<> earnings=<> pledged=<> committed=<> disbursed=<>
---   transferred_in=<> transferred_out=<>   (one line)
+--   transferred_in=<> transferred_out=<> charges=<> capital_impaired=<>   (one line)
 -- amounts as decimal strings (debit positive), each line ended by LF.
 CREATE OR REPLACE FUNCTION fl.period_balances(p_to timestamptz) RETURNS text
 LANGUAGE sql STABLE AS $$
@@ -119,7 +121,9 @@ LANGUAGE sql STABLE AS $$
 		   ' committed=' || fl.total_out(-t.com, m.minor_unit) ||
 		   ' disbursed=' || fl.total_out(t.dis, m.minor_unit) ||
 		   ' transferred_in=' || fl.total_out(-t.tin, m.minor_unit) ||
-		   ' transferred_out=' || fl.total_out(t.tout, m.minor_unit) || E'\n', ''
+		   ' transferred_out=' || fl.total_out(t.tout, m.minor_unit) ||
+		   ' charges=' || fl.total_out(t.chg, m.minor_unit) ||
+		   ' capital_impaired=' || fl.total_out(t.imp, m.minor_unit) || E'\n', ''
 		   ORDER BY f.code)
 		  FROM fl.fund f JOIN fl.currency m ON m.code = f.currency
 		 CROSS JOIN LATERAL (SELECT
@@ -131,7 +135,10 @@ LANGUAGE sql STABLE AS $$
 			coalesce(sum(s.bal) FILTER (WHERE s.short = 'grants_disbursed'), 0)
 			    AS dis,
 			coalesce(sum(s.bal) FILTER (WHERE s.short = 'transfers_in'), 0) AS tin,
-			coalesce(sum(s.bal) FILTER (WHERE s.short = 'transfers_out'), 0) AS tout
+			coalesce(sum(s.bal) FILTER (WHERE s.short = 'transfers_out'), 0) AS tout,
+			coalesce(sum(s.bal) FILTER (WHERE s.short IN ('bank_charges',
+			    'investment_losses')), 0) AS chg,
+			coalesce(sum(s.bal) FILTER (WHERE s.short = 'capital_impaired'), 0) AS imp
 		      FROM s WHERE s.fund_code = f.code) t), '')
 $$;
 

@@ -29,7 +29,8 @@ CREATE OR REPLACE FUNCTION fl.fund_insert_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
 	IF (NEW.received, NEW.earnings, NEW.pledged, NEW.committed, NEW.disbursed,
-	    NEW.transferred_in, NEW.transferred_out) <> (0, 0, 0, 0, 0, 0, 0) THEN
+	    NEW.transferred_in, NEW.transferred_out, NEW.charges, NEW.impaired)
+	    <> (0, 0, 0, 0, 0, 0, 0, 0, 0) THEN
 		RAISE EXCEPTION 'fund %: a new fund''s figures are zero', NEW.code;
 	END IF;
 	RETURN NEW;
@@ -63,7 +64,8 @@ BEGIN
 	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
 	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
 	    coalesce(sum(disbursed), 0) AS disb,
-	    coalesce(sum(transferred_in), 0) AS tin, coalesce(sum(transferred_out), 0) AS tout
+	    coalesce(sum(transferred_in), 0) AS tin, coalesce(sum(transferred_out), 0) AS tout,
+	    coalesce(sum(charges), 0) AS chg, coalesce(sum(impaired), 0) AS imp
 	  INTO d FROM fl.fund_delta WHERE fund_code = f.code;
 	f.received := f.received + d.rec;
 	f.earnings := f.earnings + d.earn;
@@ -72,6 +74,8 @@ BEGIN
 	f.disbursed := f.disbursed + d.disb;
 	f.transferred_in := f.transferred_in + d.tin;		-- transfers between funds
 	f.transferred_out := f.transferred_out + d.tout;
+	f.charges := f.charges + d.chg;				-- fees and losses
+	f.impaired := f.impaired + d.imp;
 	RETURN f;
 END
 $$;
@@ -94,15 +98,17 @@ BEGIN
 	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
 	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
 	    coalesce(sum(disbursed), 0) AS disb,
-	    coalesce(sum(transferred_in), 0) AS tin, coalesce(sum(transferred_out), 0) AS tout
+	    coalesce(sum(transferred_in), 0) AS tin, coalesce(sum(transferred_out), 0) AS tout,
+	    coalesce(sum(charges), 0) AS chg, coalesce(sum(impaired), 0) AS imp
 	  INTO d FROM gone;
 	IF d IS DISTINCT FROM ROW(0::numeric, 0::numeric, 0::numeric, 0::numeric,
-	    0::numeric, 0::numeric, 0::numeric) THEN
+	    0::numeric, 0::numeric, 0::numeric, 0::numeric, 0::numeric) THEN
 		UPDATE fl.fund SET received = received + d.rec, earnings = earnings + d.earn,
 		    pledged = pledged + d.pled, committed = committed + d.comm,
 		    disbursed = disbursed + d.disb,
 		    transferred_in = transferred_in + d.tin,	-- transfers between funds
-		    transferred_out = transferred_out + d.tout
+		    transferred_out = transferred_out + d.tout,
+		    charges = charges + d.chg, impaired = impaired + d.imp	-- fees and losses
 		 WHERE code = p_code
 		RETURNING * INTO f;
 	END IF;
@@ -147,12 +153,16 @@ END
 $$;
 
 -- A fund's available balance: what it may still commit or transfer (docs/ledger.md,
--- Balances). The fund row's CHECK available_not_negative is the same formula.
+-- Balances): a pass-through fund's money in (less what losses took of its capital), an
+-- endowment's earnings, plus transfers in, less transfers out, fees and losses met from
+-- income, commitments and payments. The fund row's CHECK available_not_negative is the
+-- same formula.
 CREATE OR REPLACE FUNCTION fl.fund_available(f fl.fund) RETURNS bigint
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-	RETURN CASE f.kind WHEN 'pass_through' THEN f.received + f.earnings ELSE f.earnings END
-	    + f.transferred_in - f.transferred_out - f.committed - f.disbursed;
+	RETURN CASE f.kind WHEN 'pass_through' THEN f.received - f.impaired + f.earnings
+	    ELSE f.earnings END
+	    + f.transferred_in - f.transferred_out - f.charges - f.committed - f.disbursed;
 END
 $$;
 
@@ -169,6 +179,9 @@ BEGIN
 	    -- transfers between funds
 	    'transferred_in', fl.money_out(f.transferred_in, m),
 	    'transferred_out', fl.money_out(f.transferred_out, m),
+	    -- fees and losses
+	    'charges', fl.money_out(f.charges, m),
+	    'capital_impaired', fl.money_out(f.impaired, m),
 	    'available', fl.money_out(fl.fund_available(f), m));
 END
 $$;
@@ -191,12 +204,16 @@ BEGIN
 	    coalesce(-sum(p.amount) FILTER (WHERE a.short = 'commitments'), 0) AS comm,
 	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'grants_disbursed'), 0) AS disb,
 	    coalesce(-sum(p.amount) FILTER (WHERE a.short = 'transfers_in'), 0) AS tin,
-	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'transfers_out'), 0) AS tout
+	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'transfers_out'), 0) AS tout,
+	    coalesce(sum(p.amount) FILTER (WHERE a.short IN ('bank_charges',
+		'investment_losses')), 0) AS chg,
+	    coalesce(sum(p.amount) FILTER (WHERE a.short = 'capital_impaired'), 0) AS imp
 	  INTO s
 	  FROM fl.account a JOIN fl.posting p USING (account_id)
 	 WHERE a.fund_code = f.code
 	   AND a.short IN ('contributions', 'earnings', 'pledges_receivable', 'commitments',
-	       'grants_disbursed', 'transfers_in', 'transfers_out')
+	       'grants_disbursed', 'transfers_in', 'transfers_out', 'bank_charges',
+	       'investment_losses', 'capital_impaired')
 	   AND (p_asof IS NULL OR EXISTS (SELECT 1 FROM fl.journal_entry e
 	        WHERE e.entry_id = p.entry_id
 	          AND CASE WHEN p_recorded THEN e.at ELSE e.value_at END <= p_asof));
@@ -205,8 +222,9 @@ BEGIN
 	    'pledged', fl.total_out(s.pled, m), 'committed', fl.total_out(s.comm, m),
 	    'disbursed', fl.total_out(s.disb, m),
 	    'transferred_in', fl.total_out(s.tin, m), 'transferred_out', fl.total_out(s.tout, m),
-	    'available', fl.total_out(CASE f.kind WHEN 'pass_through' THEN s.rec + s.earn
-	        ELSE s.earn END + s.tin - s.tout - s.comm - s.disb, m));
+	    'charges', fl.total_out(s.chg, m), 'capital_impaired', fl.total_out(s.imp, m),
+	    'available', fl.total_out(CASE f.kind WHEN 'pass_through' THEN s.rec - s.imp + s.earn
+	        ELSE s.earn END + s.tin - s.tout - s.chg - s.comm - s.disb, m));
 END
 $$;
 
@@ -221,7 +239,7 @@ $$;
 
 -- fund.* -----------------------------------------------------------------------------------
 
--- fund.create: the fund and its ten accounts (docs/ledger.md, Chart of accounts).
+-- fund.create: the fund and its thirteen accounts (docs/ledger.md, Chart of accounts).
 CREATE OR REPLACE FUNCTION api.fund_create(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -245,7 +263,9 @@ BEGIN
 	    ('pledged_contributions', 'equity'), ('contributions', 'equity'),
 	    ('earnings', 'income'), ('commitments', 'liability'),
 	    ('grants_committed', 'expense'), ('grants_disbursed', 'expense'),
-	    ('transfers_in', 'equity'), ('transfers_out', 'equity')) t(short, type)
+	    ('transfers_in', 'equity'), ('transfers_out', 'equity'),
+	    ('bank_charges', 'expense'), ('investment_losses', 'expense'),
+	    ('capital_impaired', 'equity')) t(short, type)
 	LOOP
 		INSERT INTO fl.account (fund_code, short, name, type, currency)
 		VALUES (v.code, a.short, v.code || ':' || a.short, a.type, v.currency);
@@ -306,13 +326,52 @@ BEGIN
 END
 $$;
 
--- fund.record_earnings: cash in, credited to the fund's earnings, value dated value_date
--- or else the end of its period.
+-- A fee or loss of p_amt on fund f, folded and locked (fl.fund_fold), whose figures the
+-- entry being written also raises by p_capital of capital (a receipt's own amount): what
+-- income meets (v_income) and what capital meets (v_capital). A pass-through fund meets it
+-- from what is available; an endowment from its available earnings, and the rest from its
+-- capital, reported as capital impaired. -32010 insufficient_funds (field p_field) when
+-- neither can: available never goes below zero.
+CREATE OR REPLACE FUNCTION fl.charge_split(f fl.fund, p_amt bigint, p_capital bigint,
+    p_field text, OUT v_income bigint, OUT v_capital bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_avail	bigint := fl.fund_available(f);
+BEGIN
+	IF f.kind = 'pass_through' THEN
+		v_avail := v_avail + p_capital;
+		v_income := p_amt;
+		v_capital := 0;
+	ELSE
+		v_income := least(p_amt, greatest(v_avail, 0));
+		v_capital := p_amt - v_income;
+		v_avail := v_income + f.received + p_capital - f.impaired;
+	END IF;
+	IF p_amt > v_avail THEN
+		PERFORM fl.rpc_error(-32010, 'insufficient_funds', p_field,
+		    'the fund cannot meet this fee or loss', jsonb_build_object('available',
+		    fl.money_out(greatest(v_avail, 0), fl.minor(f.currency))));
+	END IF;
+END
+$$;
+
+-- fund.record_earnings: income (kind interest, dividend or realised_gain: cash in,
+-- credited to the fund's earnings) or a charge (fee: to bank_charges; loss: to
+-- investment_losses; cash out), as fl.charge_split() shares a charge between income and
+-- capital. Without kind: interest. Value dated value_date, or else the end of its period.
 CREATE OR REPLACE FUNCTION api.fund_record_earnings(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
 	f	fl.fund := fl.fund_get(params->>'code', 'code');
+	v_kind	text := coalesce(params->>'kind', 'interest');
 	v_amt	bigint := fl.money_in(params->>'amount', fl.minor(f.currency), 'amount');
+	-- the memo as before for interest; the kind named for the others (cut to what a memo
+	-- holds: a note of 500 characters and a period of 64 fill it)
+	v_memo	text := left(CASE v_kind WHEN 'interest' THEN 'earnings' ELSE v_kind END || ' ' ||
+	    (params->>'period') || coalesce(': ' || (params->>'note'), ''), 575);
+	v_acct	text[];
+	v_amts	bigint[];
+	v_split	record;
 	v_at	timestamptz := coalesce(fl.time_in(params->>'value_date'),
 	    fl.period_end(params->>'period'));
 	v_entry	bigint;
@@ -320,10 +379,32 @@ BEGIN
 	IF v_at > now() + interval '5 minutes' THEN
 		PERFORM fl.rpc_error(-32602, 'in_the_future', 'value_date');
 	END IF;
-	v_entry := fl.post(f, 'earnings', 'earnings ' || (params->>'period') ||
-	    coalesce(': ' || (params->>'note'), ''), params->>'period', p.principal_id,
-	    ARRAY['cash', 'earnings'], ARRAY[v_amt, -v_amt], v_at);
-	RETURN jsonb_build_object('entry_id', fl.entry_ref(v_entry));
+	IF v_kind IN ('interest', 'dividend', 'realised_gain') THEN
+		v_entry := fl.post(f, 'earnings', v_memo, params->>'period', p.principal_id,
+		    ARRAY['cash', 'earnings'], ARRAY[v_amt, -v_amt], v_at);
+		RETURN jsonb_build_object('entry_id', fl.entry_ref(v_entry));
+	END IF;
+	IF v_kind NOT IN ('fee', 'loss') THEN
+		PERFORM fl.rpc_error(-32602, 'not_one_of_allowed_values', 'kind');
+	END IF;
+	f := fl.fund_fold(f.code);
+	v_split := fl.charge_split(f, v_amt, 0, 'amount');
+	v_acct := ARRAY['cash'];
+	v_amts := ARRAY[-v_amt];
+	IF v_split.v_income > 0 THEN
+		v_acct := v_acct || CASE v_kind WHEN 'fee' THEN 'bank_charges'
+		    ELSE 'investment_losses' END;
+		v_amts := v_amts || v_split.v_income;
+	END IF;
+	IF v_split.v_capital > 0 THEN
+		v_acct := v_acct || 'capital_impaired'::text;
+		v_amts := v_amts || v_split.v_capital;
+	END IF;
+	v_entry := fl.post(f, v_kind, v_memo, params->>'period', p.principal_id, v_acct,
+	    v_amts, v_at);
+	RETURN jsonb_build_object('entry_id', fl.entry_ref(v_entry), 'kind', v_kind,
+	    'charged_to_income', fl.money_out(v_split.v_income, fl.minor(f.currency)),
+	    'capital_impaired', fl.money_out(v_split.v_capital, fl.minor(f.currency)));
 END
 $$;
 
@@ -392,30 +473,86 @@ $$;
 
 -- Contributions ----------------------------------------------------------------------------
 
--- Only pledged -> received | cancelled, and only the fields of that step change.
+-- Only pledged -> received | cancelled | written_off, and only the fields of that step
+-- change. A pledge is received once its receipts (fl.pledge_receipt) make up its amount and
+-- have cleared its whole receivable; one with receipts is written off, never cancelled.
 CREATE OR REPLACE FUNCTION fl.contribution_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+	v	record;
 BEGIN
 	IF TG_OP = 'DELETE' THEN
 		RAISE EXCEPTION 'contributions are never deleted';
 	END IF;
-	IF OLD.status <> 'pledged' OR NEW.status NOT IN ('received', 'cancelled') THEN
+	IF OLD.status <> 'pledged' OR
+	    NEW.status NOT IN ('received', 'cancelled', 'written_off') THEN
 		RAISE EXCEPTION 'contribution % cannot go from % to %', OLD.contribution_id,
 		    OLD.status, NEW.status;
 	END IF;
 	IF (NEW.seq, NEW.contribution_id, NEW.partner_id, NEW.fund_code, NEW.amount,
 	    NEW.currency, NEW.fx_rate, NEW.fund_amount, NEW.earmark_region, NEW.pledged_at,
-	    NEW.created_at, NEW.created_by) IS DISTINCT FROM
+	    NEW.created_at, NEW.created_by, NEW.fee) IS DISTINCT FROM
 	   (OLD.seq, OLD.contribution_id, OLD.partner_id, OLD.fund_code, OLD.amount,
 	    OLD.currency, OLD.fx_rate, OLD.fund_amount, OLD.earmark_region, OLD.pledged_at,
-	    OLD.created_at, OLD.created_by) THEN
+	    OLD.created_at, OLD.created_by, OLD.fee) THEN
 		RAISE EXCEPTION 'contribution % : only its state may change', OLD.contribution_id;
+	END IF;
+	SELECT count(*) AS n, coalesce(sum(amount), 0) AS amount,
+	    coalesce(sum(cleared), 0) AS cleared
+	  INTO v FROM fl.pledge_receipt WHERE contribution_id = OLD.contribution_id;
+	IF NEW.status = 'cancelled' AND v.n > 0 THEN
+		RAISE EXCEPTION 'contribution % has receipts: written off, not cancelled',
+		    OLD.contribution_id;
+	END IF;
+	IF NEW.status = 'received' AND (v.amount < OLD.amount OR v.cleared <> OLD.fund_amount)
+	THEN
+		RAISE EXCEPTION 'contribution % is received only once its receipts make it up',
+		    OLD.contribution_id;
 	END IF;
 	RETURN NEW;
 END
 $$;
 CREATE OR REPLACE TRIGGER contribution_guard BEFORE UPDATE OR DELETE ON fl.contribution
 	FOR EACH ROW EXECUTE FUNCTION fl.contribution_guard();
+
+-- A receipt of a pledge joins an open pledge of its fund, clearing no more of its
+-- receivable than is left; receipts are never updated or deleted.
+CREATE OR REPLACE FUNCTION fl.pledge_receipt_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+	c	fl.contribution;
+BEGIN
+	SELECT * INTO c FROM fl.contribution WHERE contribution_id = NEW.contribution_id;
+	IF c.status IS DISTINCT FROM 'pledged' OR c.fund_code <> NEW.fund_code OR
+	    NEW.cleared + (SELECT coalesce(sum(cleared), 0) FROM fl.pledge_receipt
+	      WHERE contribution_id = NEW.contribution_id) > c.fund_amount THEN
+		RAISE EXCEPTION 'receipt %: only an open pledge of its fund is received, and '
+		    'no more of it cleared than was pledged', NEW.receipt_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER pledge_receipt_guard BEFORE INSERT ON fl.pledge_receipt
+	FOR EACH ROW EXECUTE FUNCTION fl.pledge_receipt_guard();
+CREATE OR REPLACE TRIGGER pledge_receipt_append_only BEFORE UPDATE OR DELETE
+	ON fl.pledge_receipt FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+CREATE OR REPLACE TRIGGER pledge_receipt_no_truncate BEFORE TRUNCATE ON fl.pledge_receipt
+	FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+-- A pledge's receipts as the protocol shows them, and their sums (minor units): received
+-- in the pledge's currency, fund_amount and fee in the fund's.
+CREATE OR REPLACE FUNCTION fl.pledge_receipts(c fl.contribution, p_cmin int, p_fmin int,
+    OUT receipts jsonb, OUT received bigint, OUT fund_amount bigint, OUT fee bigint)
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce(jsonb_agg(jsonb_build_object('receipt_id', r.receipt_id,
+	    'amount', fl.money_out(r.amount, p_cmin), 'fx_rate', r.fx_rate::text,
+	    'fund_amount', fl.money_out(r.fund_amount, p_fmin),
+	    'fee', fl.money_out(r.fee, p_fmin), 'received_at', fl.ts(r.received_at),
+	    'bank_ref', r.bank_ref) ORDER BY r.seq), '[]'),
+	    coalesce(sum(r.amount), 0)::bigint, coalesce(sum(r.fund_amount), 0)::bigint,
+	    coalesce(sum(r.fee), 0)::bigint
+	  FROM fl.pledge_receipt r WHERE r.contribution_id = c.contribution_id
+$$;
 
 -- A contribution as the protocol shows it. f: its fund when the caller has it (saves
 -- reading it again). The minor units are looked up once when the contribution is in the
@@ -427,24 +564,42 @@ DECLARE
 	v_fund	fl.fund := f;
 	v_reg	fl.region;
 	v_cmin	int := fl.minor(c.currency);
+	v_fmin	int;
+	-- a pledge's receipts and their sums (scalars: a record's type is planned once)
+	v_rs	jsonb := '[]';
+	v_got	bigint := c.amount;
+	v_gotf	bigint := c.fund_amount;
+	v_fee	bigint := c.fee;
 BEGIN
 	IF v_fund.code IS NULL THEN
 		SELECT * INTO v_fund FROM fl.fund WHERE code = c.fund_code;
 	END IF;
+	v_fmin := CASE WHEN v_fund.currency = c.currency THEN v_cmin
+	    ELSE fl.minor(v_fund.currency) END;
 	IF c.earmark_region IS NOT NULL THEN
 		SELECT * INTO v_reg FROM fl.region WHERE region_code = c.earmark_region;
+	END IF;
+	-- a direct receipt is received whole, with no receipts of its own (and no query)
+	IF c.pledged_at IS NOT NULL THEN
+		SELECT x.receipts, x.received, x.fund_amount, x.fee INTO v_rs, v_got, v_gotf, v_fee
+		  FROM fl.pledge_receipts(c, v_cmin, v_fmin) x;
 	END IF;
 	RETURN jsonb_build_object('contribution_id', c.contribution_id,
 	    'partner_id', c.partner_id, 'fund', c.fund_code, 'status', c.status,
 	    'amount', fl.money_out(c.amount, v_cmin), 'currency', c.currency,
 	    'fx_rate', c.fx_rate::text,
-	    'fund_amount', fl.money_out(c.fund_amount, CASE WHEN v_fund.currency = c.currency
-	        THEN v_cmin ELSE fl.minor(v_fund.currency) END),
+	    'fund_amount', fl.money_out(c.fund_amount, v_fmin),
 	    'fund_currency', v_fund.currency,
 	    'earmark_region', v_reg.region, 'earmark_region_code', v_reg.region_code,
 	    'pledged_at', fl.ts(c.pledged_at), 'received_at', fl.ts(c.received_at),
 	    'bank_ref', c.bank_ref, 'cancelled_at', fl.ts(c.cancelled_at),
-	    'cancel_reason', c.cancel_reason, 'created_at', fl.ts(c.created_at));
+	    'cancel_reason', c.cancel_reason, 'created_at', fl.ts(c.created_at))
+	    || jsonb_build_object('received', fl.money_out(v_got, v_cmin),
+	    'outstanding', fl.money_out(CASE WHEN c.status = 'pledged'
+	        THEN greatest(c.amount - v_got, 0) ELSE 0 END, v_cmin),
+	    'received_fund_amount', fl.money_out(v_gotf, v_fmin),
+	    'fee', fl.money_out(v_fee, v_fmin), 'receipts', v_rs,
+	    'written_off_at', fl.ts(c.written_off_at), 'write_off_reason', c.write_off_reason);
 END
 $$;
 
@@ -521,10 +676,10 @@ DECLARE
 	v	fl.contribution;
 BEGIN
 	INSERT INTO fl.contribution (partner_id, fund_code, status, amount, currency, fx_rate,
-	    fund_amount, earmark_region, pledged_at, received_at, bank_ref, created_by)
+	    fund_amount, earmark_region, pledged_at, received_at, bank_ref, created_by, fee)
 	VALUES (c.partner_id, c.fund_code, c.status, c.amount, c.currency, c.fx_rate,
 	    c.fund_amount, c.earmark_region, c.pledged_at, c.received_at, c.bank_ref,
-	    c.created_by)
+	    c.created_by, coalesce(c.fee, 0))
 	RETURNING * INTO v;
 	RETURN v;
 END
@@ -550,14 +705,74 @@ $$;
 
 -- contribution.* ---------------------------------------------------------------------------
 
--- contribution.pledge: a pledged contribution and its entry.
+-- A receipt's entry on fund f: cash p_gross - p_fee in, p_gross credited to contributions,
+-- the fee charged (fl.charge_split(), an endowment's fund folded first) to bank_charges and
+-- capital_impaired, and p_cleared of a pledge's receivable settled, value dated
+-- p_value_at. Returns the entry.
+CREATE OR REPLACE FUNCTION fl.post_receipt(f fl.fund, p_memo text, p_ref text, p_pid text,
+    p_gross bigint, p_fee bigint, p_cleared bigint, p_value_at timestamptz) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_acct	text[] := '{}';
+	v_amts	bigint[] := '{}';
+	v_split	record;
+BEGIN
+	IF p_cleared > 0 THEN
+		v_acct := ARRAY['pledged_contributions', 'pledges_receivable'];
+		v_amts := ARRAY[p_cleared, -p_cleared];
+	END IF;
+	v_acct := v_acct || ARRAY['cash', 'contributions'];
+	v_amts := v_amts || ARRAY[p_gross - p_fee, -p_gross];
+	IF p_fee > 0 THEN
+		IF f.kind = 'pass_through' THEN
+			-- the receipt itself brings more than the fee: nothing to lock
+			SELECT p_fee AS v_income, 0::bigint AS v_capital INTO v_split;
+		ELSE
+			v_split := fl.charge_split(fl.fund_fold(f.code), p_fee, p_gross, 'fee');
+		END IF;
+		IF v_split.v_income > 0 THEN
+			v_acct := v_acct || 'bank_charges'::text;
+			v_amts := v_amts || v_split.v_income;
+		END IF;
+		IF v_split.v_capital > 0 THEN
+			v_acct := v_acct || 'capital_impaired'::text;
+			v_amts := v_amts || v_split.v_capital;
+		END IF;
+	END IF;
+	RETURN fl.post(f, 'receipt', p_memo, p_ref, p_pid, v_acct, v_amts, p_value_at);
+END
+$$;
+
+-- A fee from params (field fee, in the fund's currency; 0 without one): -32602
+-- fee_not_below_amount unless below p_fund_amount.
+CREATE OR REPLACE FUNCTION fl.fee_in(params jsonb, f fl.fund, p_fund_amount bigint)
+RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v	bigint := 0;
+BEGIN
+	IF params ? 'fee' THEN
+		v := fl.money_in(params->>'fee', fl.minor(f.currency), 'fee', true);
+	END IF;
+	IF v >= p_fund_amount THEN
+		PERFORM fl.rpc_error(-32602, 'fee_not_below_amount', 'fee',
+		    'a bank fee is less than the amount it is taken from');
+	END IF;
+	RETURN v;
+END
+$$;
+
+-- contribution.pledge: a pledged contribution, dated pledged_at (now by default), and its
+-- entry.
 CREATE OR REPLACE FUNCTION api.contribution_pledge(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
 	f	fl.fund := fl.fund_get(params->>'fund', 'fund');
 	c	fl.contribution := fl.contribution_new(p, params, f, 'pledged');
 BEGIN
-	c.pledged_at := now();
+	c.pledged_at := coalesce(fl.time_in(params->>'pledged_at'), now());
+	IF c.pledged_at > now() + interval '5 minutes' THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'pledged_at');
+	END IF;
 	c := fl.contribution_insert(c);
 	PERFORM fl.post(f, 'pledge', 'pledge ' || c.contribution_id, c.contribution_id,
 	    p.principal_id, ARRAY['pledges_receivable', 'pledged_contributions'],
@@ -566,9 +781,69 @@ BEGIN
 END
 $$;
 
--- contribution.receive: with contribution_id, a pledge received (the pledge's entry
--- reversed and the receipt posted); without, a direct receipt. In a batch, a run of direct
--- receipts goes to fl.receive_bulk() instead.
+-- A receipt of pledge c (locked, pledged) from params: amount in the pledge's currency
+-- (what is outstanding by default), fx_rate (the pledge's by default), fee, received_at,
+-- bank_ref. It clears its share of the pledge's receivable (amount over the pledge's amount,
+-- rounded down), or all that is left when it makes the pledge up, which is then received.
+-- The receipt's id is the contribution's when it is the pledge's only one.
+CREATE OR REPLACE FUNCTION fl.pledge_receive(p fl.principal, params jsonb, c fl.contribution)
+RETURNS fl.contribution LANGUAGE plpgsql AS $$
+DECLARE
+	f	fl.fund := fl.fund_get(c.fund_code, 'fund');
+	v_cmin	int := fl.minor(c.currency);
+	v_fmin	int := fl.minor(f.currency);
+	v	record;
+	r	fl.pledge_receipt;
+	v_done	boolean;
+BEGIN
+	SELECT count(*) AS n, coalesce(sum(amount), 0) AS amount,
+	    coalesce(sum(cleared), 0) AS cleared
+	  INTO v FROM fl.pledge_receipt WHERE contribution_id = c.contribution_id;
+	r.contribution_id := c.contribution_id;
+	r.fund_code := f.code;
+	r.amount := CASE WHEN params ? 'amount'
+	    THEN fl.money_in(params->>'amount', v_cmin, 'amount') ELSE c.amount - v.amount END;
+	IF c.currency = f.currency THEN
+		IF params ? 'fx_rate' THEN
+			PERFORM fl.rpc_error(-32602, 'not_for_the_fund_currency', 'fx_rate');
+		END IF;
+		r.fund_amount := r.amount;
+	ELSE
+		r.fx_rate := coalesce((params->>'fx_rate')::numeric, c.fx_rate);
+		r.fund_amount := fl.fx_convert(r.amount, v_cmin, r.fx_rate, v_fmin);
+		IF r.fund_amount <= 0 THEN
+			PERFORM fl.rpc_error(-32602, 'rounds_to_zero', 'amount');
+		END IF;
+	END IF;
+	r.fee := fl.fee_in(params, f, r.fund_amount);
+	v_done := v.amount + r.amount >= c.amount;
+	r.cleared := CASE WHEN v_done THEN c.fund_amount - v.cleared
+	    ELSE least(c.fund_amount - v.cleared,
+	        floor(c.fund_amount::numeric * r.amount / c.amount)::bigint) END;
+	r.received_at := fl.received_at_in(params);
+	r.bank_ref := params->>'bank_ref';
+	r.receipt_id := CASE WHEN v_done AND v.n = 0 THEN c.contribution_id
+	    ELSE fl.new_id('rc') END;
+	INSERT INTO fl.pledge_receipt (receipt_id, contribution_id, fund_code, amount, fx_rate,
+	    fund_amount, fee, cleared, received_at, bank_ref, created_by)
+	VALUES (r.receipt_id, r.contribution_id, r.fund_code, r.amount, r.fx_rate,
+	    r.fund_amount, r.fee, r.cleared, r.received_at, r.bank_ref, p.principal_id);
+	PERFORM fl.post_receipt(f, 'receipt of pledge ' || c.contribution_id ||
+	    CASE WHEN r.receipt_id = c.contribution_id THEN '' ELSE ' (' || r.receipt_id || ')'
+	    END, r.receipt_id, p.principal_id, r.fund_amount, r.fee, r.cleared, r.received_at);
+	IF v_done THEN
+		UPDATE fl.contribution SET status = 'received', received_at = r.received_at,
+		    bank_ref = r.bank_ref
+		 WHERE contribution_id = c.contribution_id
+		RETURNING * INTO c;
+	END IF;
+	RETURN c;
+END
+$$;
+
+-- contribution.receive: with contribution_id, a receipt of a pledge (fl.pledge_receive());
+-- without, a direct receipt. In a batch, a run of direct receipts without a fee goes to
+-- fl.receive_bulk() instead.
 CREATE OR REPLACE FUNCTION api.contribution_receive(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -578,7 +853,8 @@ DECLARE
 BEGIN
 	IF params ? 'contribution_id' THEN
 		FOR k IN SELECT jsonb_object_keys(params) LOOP
-			IF k NOT IN ('contribution_id', 'received_at', 'bank_ref') THEN
+			IF k NOT IN ('contribution_id', 'received_at', 'bank_ref', 'amount',
+			    'fx_rate', 'fee') THEN
 				PERFORM fl.rpc_error(-32602, 'not_with_contribution_id', k);
 			END IF;
 		END LOOP;
@@ -586,17 +862,9 @@ BEGIN
 		IF c.status <> 'pledged' THEN
 			PERFORM fl.wrong_state(c.status);
 		END IF;
-		f := fl.fund_get(c.fund_code, 'fund');
-		UPDATE fl.contribution SET status = 'received',
-		    received_at = fl.received_at_in(params), bank_ref = params->>'bank_ref'
-		 WHERE contribution_id = c.contribution_id
-		RETURNING * INTO c;
-		PERFORM fl.post(f, 'receipt', 'receipt of pledge ' || c.contribution_id,
-		    c.contribution_id, p.principal_id,
-		    ARRAY['pledged_contributions', 'pledges_receivable', 'cash', 'contributions'],
-		    ARRAY[c.fund_amount, -c.fund_amount, c.fund_amount, -c.fund_amount],
-		    c.received_at);
-		RETURN fl.contribution_json(c, f);
+		-- two statements: contribution_json() (STABLE) sees what the first one wrote
+		c := fl.pledge_receive(p, params, c);
+		RETURN fl.contribution_json(c);
 	END IF;
 	FOREACH k IN ARRAY ARRAY['partner_id', 'fund', 'amount', 'currency'] LOOP
 		IF NOT params ? k THEN
@@ -607,15 +875,15 @@ BEGIN
 	c := fl.contribution_new(p, params, f, 'received');
 	c.received_at := fl.received_at_in(params);
 	c.bank_ref := params->>'bank_ref';
+	c.fee := fl.fee_in(params, f, c.fund_amount);
 	c := fl.contribution_insert(c);
-	PERFORM fl.post(f, 'receipt', 'receipt ' || c.contribution_id, c.contribution_id,
-	    p.principal_id, ARRAY['cash', 'contributions'],
-	    ARRAY[c.fund_amount, -c.fund_amount], c.received_at);
+	PERFORM fl.post_receipt(f, 'receipt ' || c.contribution_id, c.contribution_id,
+	    p.principal_id, c.fund_amount, c.fee, 0, c.received_at);
 	RETURN fl.contribution_json(c, f);
 END
 $$;
 
--- contribution.cancel: a pledge cancelled, its entry reversed.
+-- contribution.cancel: a pledge nothing was received of cancelled, its entry reversed.
 CREATE OR REPLACE FUNCTION api.contribution_cancel(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -624,6 +892,11 @@ DECLARE
 BEGIN
 	IF c.status <> 'pledged' THEN
 		PERFORM fl.wrong_state(c.status);
+	END IF;
+	IF EXISTS (SELECT 1 FROM fl.pledge_receipt WHERE contribution_id = c.contribution_id)
+	THEN
+		PERFORM fl.rpc_error(-32009, 'partly_received', 'contribution_id',
+		    'part of this pledge was received: write the rest off instead');
 	END IF;
 	f := fl.fund_get(c.fund_code, 'fund');
 	UPDATE fl.contribution SET status = 'cancelled', cancelled_at = now(),
@@ -634,6 +907,35 @@ BEGIN
 	    c.contribution_id, p.principal_id,
 	    ARRAY['pledged_contributions', 'pledges_receivable'],
 	    ARRAY[c.fund_amount, -c.fund_amount], c.cancelled_at);
+	RETURN fl.contribution_json(c, f);
+END
+$$;
+
+-- contribution.write_off: what of a pledge will not come closed, with a reason: the part
+-- of its receivable its receipts did not clear reversed. What was received stays.
+CREATE OR REPLACE FUNCTION api.contribution_write_off(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	c	fl.contribution := fl.contribution_get(params->>'contribution_id', true);
+	f	fl.fund;
+	v_left	bigint;
+BEGIN
+	IF c.status <> 'pledged' THEN
+		PERFORM fl.wrong_state(c.status);
+	END IF;
+	f := fl.fund_get(c.fund_code, 'fund');
+	SELECT c.fund_amount - coalesce(sum(cleared), 0) INTO v_left FROM fl.pledge_receipt
+	 WHERE contribution_id = c.contribution_id;
+	UPDATE fl.contribution SET status = 'written_off', written_off_at = now(),
+	    write_off_reason = params->>'reason'
+	 WHERE contribution_id = c.contribution_id
+	RETURNING * INTO c;
+	IF v_left > 0 THEN
+		PERFORM fl.post(f, 'pledge_write_off', 'written off pledge ' || c.contribution_id,
+		    c.contribution_id, p.principal_id,
+		    ARRAY['pledged_contributions', 'pledges_receivable'], ARRAY[v_left, -v_left],
+		    c.written_off_at);
+	END IF;
 	RETURN fl.contribution_json(c, f);
 END
 $$;
@@ -681,9 +983,32 @@ $$;
 -- capital (all received contributions), and its use is that share of what was disbursed,
 -- rounded down. Partners see grants by id, region, category and amount only.
 
--- Every (contribution, grant, amount) allocation of a pass-through fund, from the journal's
--- disbursement entries and the contributions' received_at: the whole computation, which the
--- kept allocation below must always equal (contribution.status reads that one).
+-- The money a pass-through fund's contributions paid in, in pieces that are allocated
+-- each on its own: a direct receipt, and each receipt of a pledge (its value date and
+-- amount; the pledge's earmark). source_id is the receipt's id (a contribution's id for a
+-- direct receipt, and for a pledge received whole in one receipt).
+CREATE OR REPLACE VIEW fl.funding_source AS
+SELECT c.contribution_id AS source_id, c.contribution_id, c.fund_code, c.received_at,
+       c.earmark_region, c.fund_amount
+  FROM fl.contribution c WHERE c.status = 'received' AND c.pledged_at IS NULL
+UNION ALL
+SELECT r.receipt_id, r.contribution_id, r.fund_code, r.received_at, c.earmark_region,
+       r.fund_amount
+  FROM fl.pledge_receipt r JOIN fl.contribution c ON c.contribution_id = r.contribution_id;
+
+-- What was refunded of disbursement p_id (disbursement.refund): a disbursement pays, and
+-- is allocated, only what it paid less that.
+CREATE OR REPLACE FUNCTION fl.refunded(p_id text) RETURNS bigint
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT coalesce(sum(r.amount), 0) FROM fl.refund r WHERE r.disbursement_id = p_id);
+END
+$$;
+
+-- Every (source, grant, amount) allocation of a pass-through fund, from the journal's
+-- disbursement entries (each less what was refunded of it) and the funding sources' received_at (fl.funding_source; the column
+-- contribution_id holds a source's id): the whole computation, which the kept allocation
+-- below must always equal (contribution.status reads that one).
 CREATE OR REPLACE FUNCTION fl.fifo_allocations(p_fund text)
 RETURNS TABLE (contribution_id text, grant_id text, amount bigint)
 LANGUAGE plpgsql STABLE AS $$
@@ -696,19 +1021,20 @@ DECLARE
 	v_need	bigint;
 	v_take	bigint;
 BEGIN
-	SELECT array_agg(c.contribution_id ORDER BY c.received_at, c.contribution_id),
-	    array_agg(c.fund_amount ORDER BY c.received_at, c.contribution_id),
-	    array_agg(c.earmark_region ORDER BY c.received_at, c.contribution_id)
+	SELECT array_agg(c.source_id ORDER BY c.received_at, c.source_id),
+	    array_agg(c.fund_amount ORDER BY c.received_at, c.source_id),
+	    array_agg(c.earmark_region ORDER BY c.received_at, c.source_id)
 	  INTO c_ids, c_left, c_mark
-	  FROM fl.contribution c WHERE c.fund_code = p_fund AND c.status = 'received';
+	  FROM fl.funding_source c WHERE c.fund_code = p_fund;
 	FOR d IN
-		SELECT x.grant_id, g.region, p.amount
+		SELECT x.grant_id, g.region, p.amount - fl.refunded(x.disbursement_id) AS amount
 		  FROM fl.journal_entry e
 		  JOIN fl.disbursement x ON x.disbursement_id = e.ref_id
 		  JOIN fl.grant_application g ON g.grant_id = x.grant_id
 		  JOIN fl.posting p ON p.entry_id = e.entry_id
 		  JOIN fl.account a ON a.account_id = p.account_id AND a.short = 'grants_disbursed'
 		 WHERE e.fund_code = p_fund AND e.kind = 'disbursement'
+		   AND p.amount > fl.refunded(x.disbursement_id)
 		 ORDER BY e.entry_id
 	LOOP
 		v_need := d.amount;
@@ -741,18 +1067,22 @@ $$;
 -- - New disbursement entries: allocated in entry order after the ones allocated; one whose
 --   entry comes before an allocated one (its transaction committed later) has the
 --   allocations of the entries from it on undone and made again in entry order.
+-- - New refunds: the refunded disbursement's entry and those after it are undone and made
+--   again in entry order, each for what it paid less what was refunded of it, so what was
+--   given back returns to the contributions it came from (and FIFO goes on from there).
 --
 -- The entries' transactions may commit in any order: what is queued and not yet committed
 -- is taken by a later catch-up.
 
--- Queues the receipts and disbursements of pass-through funds among new journal entries.
+-- Queues the receipts, disbursements and refunds of pass-through funds among new journal
+-- entries.
 CREATE OR REPLACE FUNCTION fl.alloc_enqueue() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
 	INSERT INTO fl.alloc_queue (fund_code, entry_id, kind, ref_id)
 	SELECT n.fund_code, n.entry_id, n.kind, n.ref_id
 	  FROM new_entries n JOIN fl.fund f ON f.code = n.fund_code
-	 WHERE n.kind IN ('receipt', 'disbursement') AND f.kind = 'pass_through'
+	 WHERE n.kind IN ('receipt', 'disbursement', 'refund') AND f.kind = 'pass_through'
 	 ORDER BY n.entry_id;
 	RETURN NULL;
 END
@@ -891,6 +1221,7 @@ DECLARE
 	v_eids	bigint[];
 	v_from	record;
 	v_emin	bigint;
+	v_rids	text[];
 	-- entries to allocate (again), in entry order: entry, grant, region, amount
 	v_re	bigint[];
 	v_rg	text[];
@@ -903,27 +1234,27 @@ BEGIN
 		-- found allocated when its turn comes)
 		INSERT INTO fl.alloc_fund (fund_code) VALUES (p_fund);
 		DELETE FROM fl.alloc_queue WHERE fund_code = p_fund;
-		SELECT array_agg(contribution_id) INTO v_cids FROM fl.contribution
-		 WHERE fund_code = p_fund AND status = 'received';
+		SELECT array_agg(source_id) INTO v_cids FROM fl.funding_source
+		 WHERE fund_code = p_fund;
 		SELECT array_agg(entry_id) INTO v_eids FROM fl.journal_entry
 		 WHERE fund_code = p_fund AND kind = 'disbursement';
 	ELSE
 		WITH q AS (DELETE FROM fl.alloc_queue WHERE fund_code = p_fund
 			   RETURNING kind, entry_id, ref_id)
 		SELECT array_agg(ref_id) FILTER (WHERE kind = 'receipt'),
-		    array_agg(entry_id) FILTER (WHERE kind = 'disbursement')
-		  INTO v_cids, v_eids FROM q;
+		    array_agg(entry_id) FILTER (WHERE kind = 'disbursement'),
+		    array_agg(ref_id) FILTER (WHERE kind = 'refund')
+		  INTO v_cids, v_eids, v_rids FROM q;
 	END IF;
 
 	-- new contributions, and the first of them in allocation order
 	WITH ins AS (
 		INSERT INTO fl.alloc_contribution (contribution_id, fund_code, received_at,
 		    earmark_region, amount, left_over)
-		SELECT c.contribution_id, c.fund_code, c.received_at, c.earmark_region,
+		SELECT c.source_id, c.fund_code, c.received_at, c.earmark_region,
 		    c.fund_amount, c.fund_amount
-		  FROM fl.contribution c
-		 WHERE c.contribution_id = ANY (v_cids) AND c.fund_code = p_fund
-		   AND c.status = 'received'
+		  FROM fl.funding_source c
+		 WHERE c.source_id = ANY (v_cids) AND c.fund_code = p_fund
 		ON CONFLICT (contribution_id) DO NOTHING
 		RETURNING received_at, contribution_id)
 	SELECT received_at AS at, contribution_id AS id INTO v_from FROM ins
@@ -951,19 +1282,25 @@ BEGIN
 		PERFORM fl.alloc_run(p_fund, v_re, v_rg, v_rr, v_rn, v_from.at, v_from.id);
 	END IF;
 
-	-- new disbursement entries, not allocated yet
+	-- new disbursement entries, not allocated yet, and the entries of disbursements with new
+	-- refunds
 	SELECT min(e.entry_id) INTO v_emin FROM fl.journal_entry e
 	 WHERE e.entry_id = ANY (v_eids) AND e.fund_code = p_fund AND e.kind = 'disbursement'
 	   AND NOT EXISTS (SELECT 1 FROM fl.allocation l WHERE l.fund_code = p_fund
 			    AND l.entry_id = e.entry_id);
+	SELECT least(v_emin, min(e.entry_id)) INTO v_emin
+	  FROM fl.refund r JOIN fl.journal_entry e ON e.kind = 'disbursement'
+	   AND e.ref_id = r.disbursement_id AND e.fund_code = p_fund
+	 WHERE r.refund_id = ANY (v_rids);
 	IF v_emin IS NULL THEN
 		RETURN;
 	END IF;
-	-- the entries from the first new one on: those allocated before undone (what they
-	-- took given back), then all allocated again in entry order
+	-- the entries from the first of those on: those allocated before undone (what they
+	-- took given back), then all allocated again in entry order, each for what it paid
+	-- less what was refunded of it
 	WITH gone AS (
-		DELETE FROM fl.allocation l WHERE l.fund_code = p_fund AND l.entry_id > v_emin
-		RETURNING l.entry_id, l.grant_id, l.region, l.contribution_id, l.amount),
+		DELETE FROM fl.allocation l WHERE l.fund_code = p_fund AND l.entry_id >= v_emin
+		RETURNING l.entry_id, l.contribution_id, l.amount),
 	back AS (
 		UPDATE fl.alloc_contribution a SET left_over = a.left_over + g.amount
 		  FROM (SELECT contribution_id, sum(amount) AS amount FROM gone
@@ -972,20 +1309,19 @@ BEGIN
 	SELECT array_agg(entry_id ORDER BY entry_id), array_agg(grant_id ORDER BY entry_id),
 	    array_agg(region ORDER BY entry_id), array_agg(need ORDER BY entry_id)
 	  INTO v_re, v_rg, v_rr, v_rn
-	  FROM (SELECT entry_id, grant_id, region, sum(amount)::bigint AS need FROM gone
-		 GROUP BY entry_id, grant_id, region
-		UNION ALL
-		SELECT e.entry_id, x.grant_id, g.region, p.amount
+	  FROM (SELECT e.entry_id, x.grant_id, g.region,
+		    p.amount - fl.refunded(x.disbursement_id) AS need
 		  FROM fl.journal_entry e
 		  JOIN fl.disbursement x ON x.disbursement_id = e.ref_id
 		  JOIN fl.grant_application g ON g.grant_id = x.grant_id
 		  JOIN fl.posting p ON p.entry_id = e.entry_id
 		  JOIN fl.account a ON a.account_id = p.account_id
 		   AND a.short = 'grants_disbursed'
-		 WHERE e.entry_id = ANY (v_eids) AND e.fund_code = p_fund
-		   AND e.kind = 'disbursement'
-		   AND NOT EXISTS (SELECT 1 FROM fl.allocation l WHERE l.fund_code = p_fund
-				    AND l.entry_id = e.entry_id)) t;
+		 WHERE e.fund_code = p_fund AND e.kind = 'disbursement'
+		   AND (e.entry_id IN (SELECT entry_id FROM gone) OR
+			(e.entry_id = ANY (v_eids) AND NOT EXISTS (SELECT 1 FROM fl.allocation l
+			  WHERE l.fund_code = p_fund AND l.entry_id = e.entry_id)))) t
+	 WHERE need > 0;
 	PERFORM fl.alloc_run(p_fund, v_re, v_rg, v_rr, v_rn);
 END
 $$;
@@ -1031,8 +1367,12 @@ BEGIN
 	    NOT EXISTS (SELECT 1 FROM fl.alloc_fund f WHERE f.fund_code = p_fund) THEN
 		PERFORM fl.alloc_catch_up(p_fund);
 	END IF;
+	-- the contribution's sources: itself, or its pledge receipts (an array, so that the
+	-- allocation is read by its index)
 	RETURN QUERY SELECT l.grant_id, sum(l.amount)::bigint FROM fl.allocation l
-	  WHERE l.contribution_id = p_id GROUP BY l.grant_id ORDER BY min(l.entry_id);
+	  WHERE l.contribution_id = ANY (p_id || ARRAY(SELECT r.receipt_id
+	    FROM fl.pledge_receipt r WHERE r.contribution_id = p_id))
+	  GROUP BY l.grant_id ORDER BY min(l.entry_id);
 END
 $$;
 
@@ -1047,6 +1387,8 @@ DECLARE
 	m	int;
 	v_alloc	jsonb := '[]';
 	v_used	bigint := 0;
+	-- what of it was received, in the fund's currency (a pledge's receipts)
+	v_got	bigint := c.fund_amount;
 BEGIN
 	IF 'partner' = ANY (p.roles) AND NOT (p.roles && ARRAY['admin', 'auditor']) AND
 	    c.partner_id IS DISTINCT FROM p.partner_id THEN
@@ -1054,7 +1396,11 @@ BEGIN
 	END IF;
 	f := fl.fund_get(c.fund_code, 'fund');
 	m := fl.minor(f.currency);
-	IF c.status = 'received' AND f.kind = 'pass_through' THEN
+	IF c.pledged_at IS NOT NULL THEN
+		SELECT coalesce(sum(fund_amount), 0) INTO v_got FROM fl.pledge_receipt
+		 WHERE contribution_id = c.contribution_id;
+	END IF;
+	IF v_got > 0 AND f.kind = 'pass_through' THEN
 		SELECT coalesce(jsonb_agg(jsonb_build_object('grant_id', a.grant_id,
 		    'region', r.region, 'region_code', r.region_code, 'category', g.category,
 		    'amount', fl.money_out(a.amount, m)) ORDER BY a.ord), '[]'),
@@ -1064,14 +1410,13 @@ BEGIN
 		       WITH ORDINALITY AS a(grant_id, amount, ord)
 		  JOIN fl.grant_application g ON g.grant_id = a.grant_id
 		  JOIN fl.region r ON r.region_code = g.region;
-	ELSIF c.status = 'received' THEN
+	ELSIF v_got > 0 THEN
 		-- an endowment's capital is kept: the donor's view is of its earnings share
-		RETURN fl.contribution_json(c, f) || fl.endowment_status(c, f);
+		RETURN fl.contribution_json(c, f) || fl.endowment_status(c, f, v_got);
 	END IF;
 	RETURN fl.contribution_json(c, f) || jsonb_build_object(
 	    'used', fl.money_out(v_used, m),
-	    'unused', fl.money_out(CASE WHEN c.status = 'received' THEN c.fund_amount - v_used
-	        ELSE 0 END, m),
+	    'unused', fl.money_out(CASE WHEN v_got > 0 THEN v_got - v_used ELSE 0 END, m),
 	    'allocations', v_alloc);
 END
 $$;
@@ -1119,6 +1464,9 @@ BEGIN
 		FOR k IN 1..v_n LOOP
 			IF NOT p_params[k] ?& ARRAY['partner_id', 'fund', 'amount', 'currency'] THEN
 				RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a param is missing';
+			END IF;
+			IF p_params[k] ? 'fee' THEN	-- the fee's entry is api.contribution_receive()'s
+				RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a receipt has a fee';
 			END IF;
 			IF v_f.code IS DISTINCT FROM p_params[k]->>'fund' THEN
 				v_f := fl.fund_get(p_params[k]->>'fund', 'fund');

@@ -258,26 +258,27 @@ $$;
 
 -- What an endowment contribution's share of earnings paid for --------------------------------
 
--- The donor's view of endowment contribution c of fund f (docs/ledger.md, What a
--- contribution paid for): its capital, kept whole; its share of the fund's earnings (share =
--- its fund_amount over the fund's capital); what of that share left the fund, to the fund's
--- own grants and through confirmed transfers down to the destination's grants (region,
--- category, amount only). Every figure is rounded down to the minor unit.
-CREATE OR REPLACE FUNCTION fl.endowment_status(c fl.contribution, f fl.fund) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
+-- The donor's view of endowment contribution c of fund f, of which p_got was received in
+-- the fund's currency (docs/ledger.md, What a contribution paid for): its capital, kept
+-- but for its share of what losses took of the fund's capital; its share of the fund's
+-- earnings less the fees and losses they met (share = p_got over the fund's capital, all
+-- that was received); what of that share left the fund, to the fund's own grants and
+-- through confirmed transfers down to the destination's grants (region, category, amount
+-- only). Every figure is rounded down to the minor unit.
+CREATE OR REPLACE FUNCTION fl.endowment_status(c fl.contribution, f fl.fund, p_got bigint)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
 	cur	fl.fund := fl.fund_current(f);
 	m	int := fl.minor(f.currency);
 	v_cap	numeric;
-	v_x	numeric := c.fund_amount;
+	v_x	numeric := p_got;
 	v_share	bigint;
 	v_used	bigint;
 	v_alloc	jsonb;
 	v_tr	jsonb;
 BEGIN
-	SELECT sum(fund_amount) INTO v_cap FROM fl.contribution
-	 WHERE fund_code = f.code AND status = 'received';
-	v_share := floor(v_x * cur.earnings / v_cap);
+	SELECT sum(fund_amount) INTO v_cap FROM fl.funding_source WHERE fund_code = f.code;
+	v_share := floor(v_x * (cur.earnings - cur.charges) / v_cap);
 	v_used := floor(v_x * (cur.disbursed + cur.transferred_out) / v_cap);
 	SELECT coalesce(jsonb_agg(jsonb_build_object('grant_id', g.grant_id,
 	    'region', r.region, 'region_code', r.region_code, 'category', g.category,
@@ -308,8 +309,8 @@ BEGIN
 	  CROSS JOIN LATERAL fl.fund_current((SELECT x FROM fl.fund x
 	       WHERE x.code = t.to_fund)) dd
 	 WHERE t.from_fund = f.code AND t.status = 'confirmed';
-	RETURN jsonb_build_object('capital', fl.money_out(c.fund_amount, m),
-	    'capital_kept', fl.money_out(c.fund_amount, m),
+	RETURN jsonb_build_object('capital', fl.money_out(p_got, m),
+	    'capital_kept', fl.money_out(p_got - floor(v_x * cur.impaired / v_cap)::bigint, m),
 	    'earnings_share', fl.money_out(v_share, m),
 	    'used', fl.money_out(v_used, m), 'unused', fl.money_out(v_share - v_used, m),
 	    'allocations', v_alloc, 'transfers', v_tr);

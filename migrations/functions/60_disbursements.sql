@@ -36,6 +36,13 @@ BEGIN
 	  JOIN fl.fund f ON f.code = g.fund_code WHERE g.grant_id = d.grant_id;
 	RETURN jsonb_build_object('disbursement_id', d.disbursement_id,
 	    'grant_id', d.grant_id, 'amount', fl.money_out(d.amount, fl.minor(v_cur)),
+	    -- given back (disbursement.refund), each with its value date
+	    'refunded', fl.money_out(fl.refunded(d.disbursement_id), fl.minor(v_cur)),
+	    'refunds', coalesce((SELECT jsonb_agg(jsonb_build_object('refund_id', r.refund_id,
+	        'amount', fl.money_out(r.amount, fl.minor(v_cur)),
+	        'refunded_at', fl.ts(r.refunded_at), 'bank_ref', r.bank_ref,
+	        'reason', r.reason, 'created_by', r.created_by) ORDER BY r.seq)
+	      FROM fl.refund r WHERE r.disbursement_id = d.disbursement_id), '[]'),
 	    'currency', v_cur, 'status', d.status, 'reference', d.reference,
 	    'bank_ref', d.bank_ref, 'paid_at', fl.ts(d.paid_at), 'fail_reason', d.fail_reason,
 	    'created_at', fl.ts(d.created_at), 'created_by', d.created_by,
@@ -76,7 +83,10 @@ BEGIN
 	END IF;
 	v_amt := fl.money_in(params->>'amount',
 	    fl.minor((SELECT currency FROM fl.fund WHERE code = g.fund_code)), 'amount');
-	SELECT coalesce(sum(amount), 0) INTO v_open FROM fl.disbursement
+	-- what was refunded of paid ones is open again
+	SELECT coalesce(sum(amount), 0) - (SELECT coalesce(sum(amount), 0) FROM fl.refund
+	    WHERE grant_id = g.grant_id)
+	  INTO v_open FROM fl.disbursement
 	 WHERE grant_id = g.grant_id AND status IN ('pending', 'paid');
 	IF v_open + v_amt > g.amount THEN
 		PERFORM fl.rpc_error(-32009, 'exceeds_grant', 'amount',
@@ -118,6 +128,92 @@ BEGIN
 	UPDATE fl.grant_application SET committed = committed - d.amount,
 	    disbursed = disbursed + d.amount,
 	    status = CASE WHEN disbursed + d.amount = amount THEN 'completed' ELSE status END
+	 WHERE grant_id = g.grant_id;
+	RETURN fl.disbursement_json(d);
+END
+$$;
+
+-- A refund joins a paid disbursement of its grant, and a disbursement's refunds never exceed
+-- it; refunds are never updated or deleted.
+CREATE OR REPLACE FUNCTION fl.refund_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+	d	fl.disbursement;
+BEGIN
+	SELECT * INTO d FROM fl.disbursement WHERE disbursement_id = NEW.disbursement_id;
+	IF d.status IS DISTINCT FROM 'paid' OR d.grant_id <> NEW.grant_id OR
+	    NEW.amount + (SELECT coalesce(sum(amount), 0) FROM fl.refund
+	      WHERE disbursement_id = NEW.disbursement_id) > d.amount THEN
+		RAISE EXCEPTION 'refund %: only of a paid disbursement of its grant, and never '
+		    'more than was paid', NEW.refund_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER refund_guard BEFORE INSERT ON fl.refund
+	FOR EACH ROW EXECUTE FUNCTION fl.refund_guard();
+CREATE OR REPLACE TRIGGER refund_append_only BEFORE UPDATE OR DELETE ON fl.refund
+	FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+CREATE OR REPLACE TRIGGER refund_no_truncate BEFORE TRUNCATE ON fl.refund
+	FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+-- disbursement.refund: money paid and given back (a grant recovered, a payment the bank
+-- returned), dated refunded_at: cash back and the grant's and the fund's disbursed lowered
+-- by it. An approved grant still owes the returnee what was given back: it is committed
+-- again (its fund's available is unchanged) and may be paid by a new disbursement, or
+-- released by grant.cancel. A completed (or cancelled) grant's refund goes back to what the
+-- fund has available. Lock order: disbursement row, then grant row.
+CREATE OR REPLACE FUNCTION api.disbursement_refund(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	d	fl.disbursement;
+	g	fl.grant_application;
+	f	fl.fund;
+	r	fl.refund;
+	v_left	bigint;
+	v_amt	bigint;
+	v_acct	text[] := ARRAY['cash', 'grants_disbursed'];
+	v_amts	bigint[];
+BEGIN
+	SELECT * INTO d FROM fl.disbursement WHERE disbursement_id = params->>'disbursement_id'
+	   FOR UPDATE;
+	IF d.disbursement_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'disbursement_not_found', 'disbursement_id');
+	END IF;
+	IF d.status <> 'paid' THEN
+		PERFORM fl.wrong_state(d.status);
+	END IF;
+	g := fl.grant_get(d.grant_id, true);
+	f := fl.fund_get(g.fund_code, 'fund');
+	SELECT d.amount - coalesce(sum(amount), 0) INTO v_left FROM fl.refund
+	 WHERE disbursement_id = d.disbursement_id;
+	-- (a local first: the row's type refuses zero)
+	v_amt := CASE WHEN params ? 'amount' THEN fl.money_in(params->>'amount',
+	    fl.minor(f.currency), 'amount') ELSE v_left END;
+	IF v_amt > v_left OR v_left = 0 THEN
+		PERFORM fl.rpc_error(-32009, 'exceeds_paid', 'amount',
+		    'refunds would exceed what the disbursement paid',
+		    jsonb_build_object('refundable', fl.money_out(v_left, fl.minor(f.currency))));
+	END IF;
+	r.refunded_at := coalesce(fl.time_in(params->>'refunded_at'), now());
+	IF r.refunded_at > now() + interval '5 minutes' THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'refunded_at');
+	END IF;
+	INSERT INTO fl.refund (refund_id, disbursement_id, grant_id, amount, refunded_at,
+	    bank_ref, reason, created_by)
+	VALUES (fl.new_id('rf'), d.disbursement_id, g.grant_id, v_amt, r.refunded_at,
+	    params->>'bank_ref', params->>'reason', p.principal_id)
+	RETURNING * INTO r;
+	v_amts := ARRAY[r.amount, -r.amount];
+	IF g.status = 'approved' THEN
+		v_acct := v_acct || ARRAY['grants_committed', 'commitments'];
+		v_amts := v_amts || ARRAY[r.amount, -r.amount];
+	END IF;
+	PERFORM fl.post(f, 'refund', 'refund ' || r.refund_id || ' of disbursement ' ||
+	    d.disbursement_id || ' for grant ' || g.grant_id, r.refund_id, p.principal_id,
+	    v_acct, v_amts, r.refunded_at);
+	UPDATE fl.grant_application SET disbursed = disbursed - r.amount,
+	    committed = committed + CASE WHEN status = 'approved' THEN r.amount ELSE 0 END
 	 WHERE grant_id = g.grant_id;
 	RETURN fl.disbursement_json(d);
 END

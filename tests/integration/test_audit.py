@@ -126,7 +126,8 @@ def _check_digests(env, events, calls):
 
 MUTATING = {"principal.create", "principal.confirm", "principal.revoke", "fund.create", "fund.record_earnings",
             "partner.create", "contribution.pledge", "contribution.receive",
-            "contribution.cancel", "returnee.register", "grant.apply", "grant.approve",
+            "contribution.cancel", "contribution.write_off", "returnee.register",
+            "disbursement.refund", "grant.apply", "grant.approve",
             "grant.reject", "grant.withdraw", "grant.cancel", "disbursement.create",
             "disbursement.confirm", "disbursement.fail"}
 
@@ -172,6 +173,11 @@ def test_ok_event_for_every_mutating_method(env, api, appr, checker):
              lambda r: r["contribution_id"])
     do(api, "contribution.cancel", {"contribution_id": pl2["contribution_id"],
                                     "reason": "changed their mind"}, pl2["contribution_id"])
+    pl3 = do(api, "contribution.pledge", dict(base, amount="7.00"),
+             lambda r: r["contribution_id"])
+    do(api, "contribution.write_off", {"contribution_id": pl3["contribution_id"],
+                                       "reason": "will not come"}, pl3["contribution_id"],
+       key=uniq("k"))
     ret = do(api, "returnee.register", {
         "full_name": "Returnee " + uniq("r"), "region": "AM-SH", "returned_from": "RU",
         "returned_on": "2026-04-01", "gender": "male", "birth_year": 1990,
@@ -199,6 +205,9 @@ def test_ok_event_for_every_mutating_method(env, api, appr, checker):
        key=uniq("k"))
     do(checker, "disbursement.fail", {"disbursement_id": d2["disbursement_id"],
                                       "reason": "bank refused"}, d2["disbursement_id"])
+    do(api, "disbursement.refund", {"disbursement_id": d1["disbursement_id"],
+                                    "amount": "5.00", "reason": "returned by the bank"},
+       d1["disbursement_id"], key=uniq("k"))
     api.ok("disbursement.list", {"grant_id": g1})
 
     assert {m for m, _, _, _ in done} == MUTATING
@@ -294,7 +303,7 @@ def test_other_errors_leave_no_event(api, appr, world):
                                      "amount": "abc", "currency": CUR}, -32602)
     api.err("fund.create", {"name": "no code"}, -32602)
     api.err("contribution.receive", {"contribution_id": world["contribution"]
-                                     ["contribution_id"], "amount": "1.00"}, -32602)
+                                     ["contribution_id"], "currency": CUR}, -32602)
     appr.err("grant.approve", {"grant_id": 42}, -32602)
     # -32004
     appr.err("grant.approve", {"grant_id": missing_like(g["grant_id"])}, -32004)

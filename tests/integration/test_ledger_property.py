@@ -1,7 +1,10 @@
 """A seeded random walk of ~2,000 ledger operations, valid and invalid, sent in JSON-RPC
-batches, against a model kept in Python integers; transfers between funds are made in the
-walk's batches and confirmed, cancelled or refused (not covered, maker confirming, confirmed
-twice) by a second admin after each batch (docs/ledger.md "Balances": "The
+batches, against a model kept in Python integers: pledges received whole or in parts (each
+at its own rate, some with a bank fee) and written off, direct receipts with and without
+fees, income of every kind, and fees and losses (an endowment's beyond its earnings charged to
+its capital); transfers between funds are made in the walk's batches and confirmed,
+cancelled or refused (not covered, maker confirming, confirmed twice) by a second admin
+after each batch (docs/ledger.md "Balances": "The
 integration tests check the maintained figures against the journal after thousands of random
 operations").
 
@@ -28,6 +31,7 @@ import csv
 import datetime
 import hashlib
 import io
+import json
 import os
 import random
 import time
@@ -40,7 +44,7 @@ from fl.client import Client, create_principal, new_client
 from fl.db import sql_lit
 from fl.ledger import (DECIMALS, FUND_ACCOUNTS, account_sums, check_entry, fund_code,
                        fund_entries, fund_journal, fx_minor, minor, money, pages, parse_time,
-                       rfc3339, short_postings, tb_rows, trial_balance, utcnow)
+                       postings_of, rfc3339, short_postings, tb_rows, trial_balance, utcnow)
 from fl.grants import REGIONS, returnee_params
 
 SEED = int(os.environ.get("LEDGER_SEED", "20261123"))
@@ -68,20 +72,40 @@ def back_date(rng):
 class Fund:
     def __init__(self, code, cur, kind):
         self.code, self.cur, self.kind = code, cur, kind
-        self.received = self.earnings = self.pledged = 0
+        self.received = self.earnings = self.pledged = self.charges = self.impaired = 0
         self.transferred_in = self.transferred_out = 0
+        self.planned_charges = 0    # fees and losses generated in the batch being built
         self.kinds = {"pledge": 0, "receipt": 0, "pledge_cancel": 0, "earnings": 0,
-                      "transfer_out": 0, "transfer_in": 0}
+                      "pledge_write_off": 0, "fee": 0, "loss": 0, "transfer_out": 0,
+                      "transfer_in": 0}
 
     def available(self):
-        return ((self.received if self.kind == "pass_through" else 0) + self.earnings
-                + self.transferred_in - self.transferred_out)
+        return (((self.received - self.impaired) if self.kind == "pass_through" else 0)
+                + self.earnings + self.transferred_in - self.transferred_out - self.charges)
+
+    def charge(self, amount):
+        """A fee or loss as the database shares it (fl.charge_split): (income, capital)."""
+        if self.kind == "pass_through":
+            inc = amount
+        else:
+            inc = min(amount, max(self.available(), 0))
+        self.charges += inc
+        self.impaired += amount - inc
+        return inc, amount - inc
+
+    def room(self):
+        """What a fee or loss may surely take, whatever else the batch does before it."""
+        r = self.available() - self.planned_charges
+        if self.kind == "endowment":
+            r += self.received - self.impaired
+        return r
 
     def balance(self):
         return {"received": self.received, "earnings": self.earnings,
                 "pledged": self.pledged, "committed": 0, "disbursed": 0,
                 "transferred_in": self.transferred_in,
-                "transferred_out": self.transferred_out, "available": self.available()}
+                "transferred_out": self.transferred_out, "charges": self.charges,
+                "capital_impaired": self.impaired, "available": self.available()}
 
 
 class Contribution:
@@ -89,6 +113,11 @@ class Contribution:
         self.cid, self.fund, self.partner, self.status = cid, fund, partner, status
         self.amount, self.cur, self.rate = amount, cur, rate
         self.fund_amount, self.region = fund_amount, region
+        # what came of it: units in its currency, in the fund's, and receivable cleared
+        self.got = amount if status == "received" else 0
+        self.rfa = fund_amount if status == "received" else 0
+        self.cleared = 0
+        self.parts = 0
 
 
 class Transfer:
@@ -176,7 +205,8 @@ class Walk:
         x = rng.random()
         fund = rng.choice(self.funds)
         pledged = [c for c, s in planned.items() if s == "pledged"]
-        settled = [c for c, s in planned.items() if s != "pledged"]
+        partial = [c for c, s in planned.items() if s == "partial"]
+        settled = [c for c, s in planned.items() if s not in ("pledged", "partial", "busy")]
         if x < 0.22:
             p, e = self.contrib_params(fund)
             return "contribution.pledge", p, ("ok", "pledge", dict(e, fund=fund))
@@ -187,11 +217,20 @@ class Walk:
             when = back_date(rng)
             if when is not None:
                 p["received_at"] = when
+            e["fee"] = 0
+            if rng.random() < 0.15 and e["fa"] > 1:
+                e["fee"] = rng.randint(1, min(e["fa"] - 1, 5000))
+                p["fee"] = money(e["fee"], fund.cur)
+                p.pop("idempotency_key", None)
             return "contribution.receive", p, ("ok", "receive", dict(e, fund=fund))
-        if x < 0.54 and pledged:
-            cid = rng.choice(pledged)
-            planned[cid] = "received"
-            p = {"contribution_id": cid}
+        if x < 0.54 and (pledged or partial):
+            cid = rng.choice(pledged + partial)
+            planned[cid] = "busy"       # one call per pledge and batch: the model knows it
+            c = self.contribs[cid]
+            part = self.gen_part(c)
+            if part is None:
+                return self.gen_invalid(fund, pledged, settled)
+            p, info = part
             if rng.random() < 0.5:
                 p["bank_ref"] = uniq("b")
             when = back_date(rng)
@@ -199,18 +238,30 @@ class Walk:
                 p["received_at"] = when
             if rng.random() < 0.1:
                 p["idempotency_key"] = uniq("rk")
-            return "contribution.receive", p, ("ok", "receive_pledge", {"cid": cid})
-        if x < 0.61 and pledged:
-            cid = rng.choice(pledged)
-            planned[cid] = "cancelled"
+            return "contribution.receive", p, ("ok", "receive_pledge", info)
+        if x < 0.61 and (pledged or partial):
+            cid = rng.choice(pledged + partial)
+            write_off = cid in partial or rng.random() < 0.4
+            planned[cid] = "busy"
             p = {"contribution_id": cid, "reason": "walk " + uniq("r")}
             if rng.random() < 0.1:
                 p["idempotency_key"] = uniq("ck")
+            if write_off:
+                return "contribution.write_off", p, ("ok", "write_off", {"cid": cid})
             return "contribution.cancel", p, ("ok", "cancel", {"cid": cid})
         if x < 0.70:
-            units = self.amount_units(fund.cur)
+            room = fund.room()
+            if rng.random() < 0.45 and room >= 3:
+                kind = rng.choice(["fee", "loss"])
+                units = rng.randint(1, room // 3)
+                fund.planned_charges += units
+            else:
+                kind = rng.choice(["interest", "interest", "dividend", "realised_gain", None])
+                units = self.amount_units(fund.cur)
             p = {"code": fund.code, "amount": self.amount_text(units, fund.cur),
                  "period": "P%d" % rng.randint(1, 40)}
+            if kind is not None:
+                p["kind"] = kind
             if rng.random() < 0.5:
                 p["note"] = "interest"
             y = rng.random()
@@ -222,8 +273,9 @@ class Walk:
                                           "2026-%02d" % rng.randint(1, 12), "2025-H2"])
             if rng.random() < 0.1:
                 p["idempotency_key"] = uniq("ek")
-            return "fund.record_earnings", p, ("ok", "earnings", {"fund": fund,
-                                                                   "units": units})
+            what = "charge" if kind in ("fee", "loss") else "earnings"
+            return "fund.record_earnings", p, ("ok", what, {"fund": fund, "units": units,
+                                                             "kind": kind})
         if x < 0.72 and self.keyed:
             method, params, first = rng.choice(self.keyed)
             return method, dict(params), ("ok", "replay", {"first": first})
@@ -339,6 +391,31 @@ class Walk:
             t.src.kinds["transfer_out"] += 1
             t.dst.kinds["transfer_in"] += 1
 
+    def gen_part(self, c):
+        """A receipt of pledge c: the rest at the pledge's rate, or a part at a rate of its
+        own (more than is outstanding, sometimes), sometimes with a fee; None when what it
+        would bring rounds to zero."""
+        rng, f = self.rng, c.fund
+        out = c.amount - c.got
+        p = {"contribution_id": c.cid}
+        rate = c.rate
+        if rng.random() < 0.4:
+            units = out
+        else:
+            units = rng.randint(1, max(1, out * 6 // 5))
+            p["amount"] = self.amount_text(units, c.cur)
+            if c.cur != f.cur and rng.random() < 0.7:
+                rate = self.rate_for(c.cur, f.cur)
+                p["fx_rate"] = rate
+        fa = units if rate is None else fx_minor(money(units, c.cur), rate, f.cur)
+        if fa < 1:
+            return None
+        fee = 0
+        if rng.random() < 0.2 and fa > 1:
+            fee = rng.randint(1, min(fa - 1, 5000))
+            p["fee"] = money(fee, f.cur)
+        return p, {"cid": c.cid, "units": units, "fa": fa, "fee": fee}
+
     def gen_new_fund(self):
         cur = self.rng.choice(FUND_CURRENCIES)
         kind = self.rng.choice(["pass_through", "endowment"])
@@ -412,8 +489,17 @@ class Walk:
                     ("error", -32004, None))
         if kind == 15 and pledged:
             return ("contribution.receive",
-                    {"contribution_id": rng.choice(pledged), "amount": "1.00"},
-                    ("error", -32602, "amount"))
+                    {"contribution_id": rng.choice(pledged), "currency": fund.cur},
+                    ("error", -32602, "currency"))
+        if kind == 16:
+            if rng.random() < 0.5:
+                return ("fund.record_earnings", {"code": fund.code, "period": "x",
+                                                 "amount": "99999999999",
+                                                 "kind": rng.choice(["fee", "loss"])},
+                        ("error", -32010, "amount"))
+            p.pop("fx_rate", None)
+            p.update({"currency": fund.cur, "amount": "1", "fee": "1"})
+            return "contribution.receive", p, ("error", -32602, "fee")
         p["currency"] = rng.choice(["XXX", "eur", "EURO"])
         return method, p, ("error", -32602, "currency")
 
@@ -463,6 +549,8 @@ class Walk:
             return
         if what in ("pledge", "receive"):
             self.check_contribution(method, params, info, res)
+            if what == "receive" and res.get("fee") != money(info["fee"], info["fund"].cur):
+                self.problem(method, params, "fee", doc)
             fund = info["fund"]
             status = "pledged" if what == "pledge" else "received"
             if res.get("status") != status:
@@ -477,24 +565,52 @@ class Walk:
             else:
                 fund.received += c.fund_amount
                 fund.kinds["receipt"] += 1
-        elif what in ("receive_pledge", "cancel"):
+                if info["fee"]:
+                    fund.charge(info["fee"])
+        elif what == "receive_pledge":
+            c, f = self.contribs[info["cid"]], self.contribs[info["cid"]].fund
+            done = c.got + info["units"] >= c.amount
+            cleared = c.fund_amount - c.cleared if done else \
+                min(c.fund_amount - c.cleared, c.fund_amount * info["units"] // c.amount)
+            c.got += info["units"]
+            c.rfa += info["fa"]
+            c.cleared += cleared
+            c.parts += 1
+            c.status = "received" if done else "pledged"
+            f.received += info["fa"]
+            f.pledged -= cleared
+            if info["fee"]:
+                f.charge(info["fee"])
+            f.kinds["receipt"] += 1
+            want = {"status": c.status, "contribution_id": c.cid,
+                    "fund_amount": money(c.fund_amount, f.cur),
+                    "received": money(c.got, c.cur),
+                    "outstanding": money(0 if done else c.amount - c.got, c.cur),
+                    "received_fund_amount": money(c.rfa, f.cur)}
+            if {k: res.get(k) for k in want} != want or len(res.get("receipts", [])) != c.parts:
+                self.problem(method, params, want, doc)
+        elif what in ("cancel", "write_off"):
             c = self.contribs[info["cid"]]
-            status = "received" if what == "receive_pledge" else "cancelled"
+            status = "cancelled" if what == "cancel" else "written_off"
             if res.get("status") != status or res.get("contribution_id") != c.cid or \
                     res.get("fund_amount") != money(c.fund_amount, c.fund.cur):
                 self.problem(method, params, status, doc)
             c.status = status
-            c.fund.pledged -= c.fund_amount
-            if what == "receive_pledge":
-                c.fund.received += c.fund_amount
-                c.fund.kinds["receipt"] += 1
-            else:
-                c.fund.kinds["pledge_cancel"] += 1
+            c.fund.pledged -= c.fund_amount - c.cleared
+            c.fund.kinds["pledge_cancel" if what == "cancel" else "pledge_write_off"] += 1
         elif what == "earnings":
             info["fund"].earnings += info["units"]
             info["fund"].kinds["earnings"] += 1
             if not isinstance(res.get("entry_id"), str):
                 self.problem(method, params, "entry_id", doc)
+        elif what == "charge":
+            f = info["fund"]
+            inc, cap = f.charge(info["units"])
+            f.kinds[info["kind"]] += 1
+            want = {"kind": info["kind"], "charged_to_income": money(inc, f.cur),
+                    "capital_impaired": money(cap, f.cur)}
+            if {k: res.get(k) for k in want} != want:
+                self.problem(method, params, want, doc)
         elif what == "fund":
             self.funds.append(Fund(params["code"], info["cur"], info["kind"]))
         elif what == "partner":
@@ -535,11 +651,19 @@ class Walk:
         assert not self.problems, self.problems[:10]
         done = 0
         while done < n_ops:
-            planned = {cid: c.status for cid, c in self.contribs.items()}
+            planned = self.plan()
             ops = [self.gen(planned) for _ in range(min(BATCH, n_ops - done))]
             self.run_batch(ops)
             self.run_checks()
             done += len(ops)
+
+    def plan(self):
+        """Before a batch is generated: each contribution's state as gen() takes it (a
+        pledge with receipts is "partial"), and no fee or loss planned yet."""
+        for f in self.funds:
+            f.planned_charges = 0
+        return {cid: "partial" if c.status == "pledged" and c.parts else c.status
+                for cid, c in self.contribs.items()}
 
 
 @pytest.fixture(scope="module")
@@ -573,6 +697,10 @@ def test_walk_covers_the_ground(walk):
               SEED, walk.n_calls, walk.seconds, len(walk.funds), len(walk.partners),
               len(walk.contribs), kinds, len(walk.keyed), walk.n_refusals))
     assert all(v >= 20 for v in kinds.values()), kinds
+    # pledges received in several parts, receipts with a fee, capital impaired
+    assert sum(1 for c in walk.contribs.values() if c.parts > 1) >= 20
+    assert sum(1 for f in walk.funds if f.impaired > 0) >= 1
+    assert sum(1 for f in walk.funds if f.charges > 0) >= 3
     assert walk.n_refusals >= 200, walk.n_refusals
     assert len({c.cur for c in walk.contribs.values()}) == len(CONTRIB_CURRENCIES)
     assert len(walk.keyed) >= 10
@@ -619,15 +747,26 @@ def test_balances_equal_journal(walk):
         journal = {"received": -a("contributions"), "earnings": -a("earnings"),
                    "pledged": a("pledges_receivable"), "transferred_in": -a("transfers_in"),
                    "transferred_out": a("transfers_out")}
+        charges = sum(sum(v for k, v in postings_of(e).items()
+                          if k in (f.code + ":bank_charges", f.code + ":investment_losses"))
+                      for e in es)
+        impaired = sum(postings_of(e).get(f.code + ":capital_impaired", 0) for e in es)
+        if (charges, impaired) != (f.charges, f.impaired):
+            bad.append((f.code, "charges, impaired", charges, impaired, f.charges, f.impaired))
         model = {k: f.balance()[k] for k in journal}
         if journal != model:
             bad.append((f.code, "journal", journal, "model", model))
         if a("pledged_contributions") != -a("pledges_receivable"):
             bad.append((f.code, "pledged_contributions", a("pledged_contributions")))
-        if a("cash") != f.received + f.earnings + f.transferred_in - f.transferred_out:
+        if a("cash") != f.received + f.earnings + f.transferred_in - f.transferred_out - \
+                f.charges - f.impaired:
             bad.append((f.code, "cash", a("cash"), f.received + f.earnings,
-                        f.transferred_in, f.transferred_out))
+                        f.transferred_in, f.transferred_out, f.charges, f.impaired))
     assert not bad, "seed %d: %r" % (SEED, bad)
+
+
+def api_balance(api, code):
+    return api.ok("fund.balance", {"code": code})
 
 
 def _fund_figures(env, codes, query):
@@ -644,16 +783,19 @@ def test_fund_rows_equal_model(env, walk):
     codes = ",".join(sql_lit(f.code) for f in walk.funds)
     current = _fund_figures(env, codes, "SELECT (c).code, (c).received, (c).earnings, "
                             "(c).pledged, (c).committed, (c).disbursed, (c).transferred_in, "
-                            "(c).transferred_out FROM (SELECT "
+                            "(c).transferred_out, (c).charges, (c).impaired FROM (SELECT "
                             "fl.fund_current(f) AS c FROM fl.fund f WHERE code IN (%s)) x")
     env.sql("SELECT fl.fund_fold(code) FROM fl.fund WHERE code IN (%s)" % codes)
     rows = _fund_figures(env, codes, "SELECT code, received, earnings, pledged, committed, "
-                         "disbursed, transferred_in, transferred_out FROM fl.fund "
-                         "WHERE code IN (%s)")
+                         "disbursed, transferred_in, transferred_out, charges, impaired "
+                         "FROM fl.fund WHERE code IN (%s)")
     for f in walk.funds:
         b = f.balance()
         want = [b["received"], b["earnings"], b["pledged"], 0, 0, b["transferred_in"],
-                b["transferred_out"]]
+                b["transferred_out"], f.charges, f.impaired]
+        assert json.loads(env.sql("SELECT fl.fund_balance_from_journal(%s)"
+                                  % sql_lit(f.code))) == \
+            api_balance(walk.api, f.code), f.code
         assert current.get(f.code) == want, (f.code, current.get(f.code), b)
         assert rows.get(f.code) == want, (f.code, rows.get(f.code), b)
     assert env.sql("SELECT count(*) FROM fl.fund_delta WHERE fund_code IN (%s)"
@@ -691,10 +833,14 @@ def test_contributions_equal_model(walk):
         for x in items:
             c = mine[x["contribution_id"]]
             assert (x["status"], x["fund_amount"], x["amount"], x["currency"],
-                    x["partner_id"]) == (c.status, money(c.fund_amount, f.cur),
-                                         money(c.amount, c.cur), c.cur, c.partner), x
-        pledged = sum(c.fund_amount for c in mine.values() if c.status == "pledged")
-        received = sum(c.fund_amount for c in mine.values() if c.status == "received")
+                    x["partner_id"], x["received"], x["received_fund_amount"],
+                    len(x["receipts"])) == (c.status, money(c.fund_amount, f.cur),
+                                            money(c.amount, c.cur), c.cur, c.partner,
+                                            money(c.got, c.cur), money(c.rfa, f.cur),
+                                            c.parts), x
+        pledged = sum(c.fund_amount - c.cleared for c in mine.values()
+                      if c.status == "pledged")
+        received = sum(c.rfa for c in mine.values())
         assert (pledged, received) == (f.pledged, f.received), f.code
 
 
@@ -704,7 +850,7 @@ def test_contributions_equal_model(walk):
 
 
 FIGURES = ("received", "earnings", "pledged", "committed", "disbursed", "transferred_in",
-           "transferred_out", "available")
+           "transferred_out", "charges", "capital_impaired", "available")
 
 
 def _figures(entries, code, kind):
@@ -716,9 +862,12 @@ def _figures(entries, code, kind):
     f = {"received": -s["contributions"], "earnings": -s["earnings"],
          "pledged": s["pledges_receivable"], "committed": -s["commitments"],
          "disbursed": s["grants_disbursed"], "transferred_in": -s["transfers_in"],
-         "transferred_out": s["transfers_out"]}
-    f["available"] = (f["received"] if kind == "pass_through" else 0) + f["earnings"] + \
-        f["transferred_in"] - f["transferred_out"] - f["committed"] - f["disbursed"]
+         "transferred_out": s["transfers_out"],
+         "charges": s["bank_charges"] + s["investment_losses"],
+         "capital_impaired": s["capital_impaired"]}
+    f["available"] = ((f["received"] - f["capital_impaired"]) if kind == "pass_through"
+                      else 0) + f["earnings"] + f["transferred_in"] - f["transferred_out"] - \
+        f["charges"] - f["committed"] - f["disbursed"]
     return f
 
 
@@ -1080,7 +1229,7 @@ class ClosingWalk(Walk):
         super().run(0)
         done = 0
         while done < n_ops:
-            planned = {cid: c.status for cid, c in self.contribs.items()}
+            planned = self.plan()
             ops = [self.gen(planned) for _ in range(min(BATCH, n_ops - done))]
             self.run_batch(ops)
             done += len(ops)

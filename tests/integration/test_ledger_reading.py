@@ -191,8 +191,8 @@ def test_trial_balance_over_a_range(api, appr, checker):
     # fund.balance as of each end agrees with the closing balances
     b = balance_as_of(api, code, "2026-11-01")
     assert b == {"received": 15000, "earnings": 700, "pledged": 0, "committed": -2000,
-                 "disbursed": 2000, "transferred_in": 0, "transferred_out": 0,
-                 "available": 15700}, b
+                 "disbursed": 2000, "transferred_in": 0, "transferred_out": 0, "charges": 0,
+                 "capital_impaired": 0, "available": 15700}, b
     assert balance_as_of(api, code, soon()) == balance(api, code, "EUR")
 
 
@@ -318,10 +318,12 @@ def test_fund_balance_as_of_before_and_now(api, appr, checker):
     # the pledge is received and not yet pledged
     assert balance_as_of(api, code, "2026-06-30") == {
         "received": 4000, "earnings": 900, "pledged": -4000, "committed": 0, "disbursed": 0,
-        "transferred_in": 0, "transferred_out": 0, "available": 900}
+        "transferred_in": 0, "transferred_out": 0, "charges": 0, "capital_impaired": 0,
+        "available": 900}
     assert balance_as_of(api, code, "2026-07-01") == {
         "received": 4000, "earnings": 900, "pledged": -4000, "committed": -500,
-        "disbursed": 500, "transferred_in": 0, "transferred_out": 0, "available": 900}
+        "disbursed": 500, "transferred_in": 0, "transferred_out": 0, "charges": 0,
+        "capital_impaired": 0, "available": 900}
     now = balance(api, code, "EUR")
     assert balance_as_of(api, code, soon()) == now
     assert balance_as_of(api, code, soon(), "recorded") == now

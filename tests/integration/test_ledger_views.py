@@ -58,7 +58,8 @@ def test_worked_example(api):
     b = api.ok("fund.balance", {"code": code})
     assert b == {"code": code, "currency": cur, "received": "1463.25", "earnings": "12.34",
                  "pledged": "0.00", "committed": "0.00", "disbursed": "0.00",
-                 "transferred_in": "0.00", "transferred_out": "0.00", "available": "1475.59"}
+                 "transferred_in": "0.00", "transferred_out": "0.00", "charges": "0.00",
+                 "capital_impaired": "0.00", "available": "1475.59"}
 
     es = fund_entries(api, code)
     es.sort(key=lambda e: parse_time(e["at"]))

@@ -153,7 +153,8 @@ def test_books_kept_before_the_upgrade_are_unchanged(env):
         "upgrade_data.sql wrote none of its books"
     # columns and tables added since the release hold new facts; every row, column and
     # sequence value the release wrote must read back the same
-    assert_same(books(before, before), books(after, before), "the data after the upgrade")
+    assert_same(books(before, before), books(without_new_accounts(after), before),
+                "the data after the upgrade")
 
     # the key 0018 added: what the release stored, read as national ids now compare
     blocks, _ = copy_blocks(after)
@@ -165,6 +166,30 @@ def test_books_kept_before_the_upgrade_are_unchanged(env):
 
 
 COPY_RE = re.compile(r"^COPY (\S+) \((.*)\) FROM stdin;$")
+
+# Accounts a versioned file opened for every fund that existed (0023: fees and losses).
+NEW_ACCOUNTS = {"bank_charges", "investment_losses", "capital_impaired"}
+
+
+def without_new_accounts(dump):
+    """The dump without the rows of fl.account that an upgrade opened for existing funds,
+    and with the account sequence where the release left it (its highest account_id)."""
+    out, cols, top = [], None, 0
+    for line in dump.splitlines():
+        m = COPY_RE.match(line)
+        if m:
+            cols = m.group(2).split(", ") if m.group(1) == "fl.account" else None
+        elif cols is not None and line == "\\.":
+            cols = None
+        elif cols is not None:
+            row = dict(zip(cols, line.split("\t")))
+            if row["short"] in NEW_ACCOUNTS:
+                continue
+            top = max(top, int(row["account_id"]))
+        elif line.startswith("SELECT pg_catalog.setval('fl.account_account_id_seq'"):
+            line = "SELECT pg_catalog.setval('fl.account_account_id_seq', %d, true);" % top
+        out.append(line)
+    return "\n".join(out)
 
 
 def copy_blocks(dump):

@@ -87,6 +87,9 @@ class World:
     def transfer(self):
         return self.api.ok("fund.transfer", {"from": self.fund, "to": self.other_fund(),
                                              "amount": "1.00", "memo": "m"})["transfer_id"]
+    def paid(self):
+        return self.api2.ok("disbursement.confirm", {"disbursement_id": self.disbursement(),
+                                                     "bank_ref": "b"})["disbursement_id"]
 
     def pledge(self):
         return self.api.ok("contribution.pledge", {"partner_id": self.partner,
@@ -115,6 +118,7 @@ RECIPES = {
                                                "amount": "1.00", "currency": "EUR",
                                                "bank_ref": "b"}),
     "contribution.cancel": lambda w: (w.api, {"contribution_id": w.pledge(), "reason": "r"}),
+    "contribution.write_off": lambda w: (w.api, {"contribution_id": w.pledge(), "reason": "r"}),
     "contribution.list": lambda w: (w.api, {"fund": w.fund}),
     "ledger.entries": lambda w: (w.api, {"account": "cash"}),
     "ledger.trial_balance": lambda w: (w.api, {"fund": w.fund}),
@@ -133,6 +137,8 @@ RECIPES = {
                                                 "bank_ref": "b"}),
     "disbursement.fail": lambda w: (w.api, {"disbursement_id": w.disbursement(),
                                             "reason": "r"}),
+    "disbursement.refund": lambda w: (w.api, {"disbursement_id": w.paid(), "reason": "r",
+                                              "bank_ref": "b", "amount": "0.01"}),
 }
 
 

@@ -245,7 +245,8 @@ def test_the_record_is_the_closed_export_and_balances_signed_into_the_trail(book
     assert "%s:cash EUR 42.50" % code in f["account"]
     assert "%s:contributions EUR -42.50" % code in f["account"]
     assert ("%s EUR received=42.50 earnings=0.00 pledged=0.00 committed=0.00 "
-            "disbursed=0.00 transferred_in=0.00 transferred_out=0.00" % code) in f["fund"]
+            "disbursed=0.00 transferred_in=0.00 transferred_out=0.00 charges=0.00 "
+            "capital_impaired=0.00" % code) in f["fund"]
     # its digest is the params_sha256 of an audit event of the confirmer's
     assert done["record_sha256"] == hashlib.sha256(done["record"].encode()).hexdigest()
     ev = sql(b, "SELECT method || ' ' || object_id || ' ' || outcome || ' ' || "

@@ -360,8 +360,8 @@ def test_fundctl_makes_confirms_cancels_and_lists(daemon, admin, api):
 
 
 def test_fund_from_before_transfers_gets_its_accounts(env, api, checker):
-    """A fund made before 0022 has eight accounts; its first confirmed transfer adds
-    transfers_in and transfers_out, once."""
+    """A fund made before 0022 has eight accounts (and the three 0023 gave every fund); its
+    first confirmed transfer adds transfers_in and transfers_out, once."""
     code = "OLD-" + uniq("F").upper().replace("_", "-")[:20]
     psql_ok = psql(env, """
         INSERT INTO fl.fund (code, name, currency, kind, dual_approval_above)
@@ -370,7 +370,9 @@ def test_fund_from_before_transfers_gets_its_accounts(env, api, checker):
         SELECT %(c)s, s, %(c)s || ':' || s, t, 'EUR' FROM (VALUES ('cash', 'asset'),
             ('pledges_receivable', 'asset'), ('pledged_contributions', 'equity'),
             ('contributions', 'equity'), ('earnings', 'income'), ('commitments', 'liability'),
-            ('grants_committed', 'expense'), ('grants_disbursed', 'expense')) x(s, t);
+            ('grants_committed', 'expense'), ('grants_disbursed', 'expense'),
+            ('bank_charges', 'expense'), ('investment_losses', 'expense'),
+            ('capital_impaired', 'equity')) x(s, t);
         """ % {"c": sql_lit(code)})
     assert psql_ok.returncode == 0, psql_ok.stderr
     src = funded_fund(api, received="50.00")

@@ -21,7 +21,7 @@ DECIMALS = {
 }
 
 BALANCE_KEYS = ("received", "earnings", "pledged", "committed", "disbursed", "transferred_in",
-                "transferred_out", "available")
+                "transferred_out", "charges", "capital_impaired", "available")
 FUND_KEYS = {"code", "name", "currency", "kind", "dual_approval_above", "created_at"}
 PARTNER_KEYS = {"partner_id", "name", "country", "kind", "email", "created_at"}
 CONTRIBUTION_KEYS = {
@@ -30,9 +30,10 @@ CONTRIBUTION_KEYS = {
     "received_at", "bank_ref", "cancelled_at", "cancel_reason", "created_at",
 }
 ACCOUNTS = ("cash", "pledges_receivable", "pledged_contributions", "contributions", "earnings")
-# All eight accounts of a fund, grants included.
+# All of a fund's accounts: grants, transfers, fees and losses included.
 FUND_ACCOUNTS = ACCOUNTS + ("commitments", "grants_committed", "grants_disbursed",
-                            "transfers_in", "transfers_out")
+                            "transfers_in", "transfers_out", "bank_charges",
+                            "investment_losses", "capital_impaired")
 
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
@@ -141,12 +142,13 @@ def balance(api, code, cur):
 
 
 def expected_balance(kind, received=0, earnings=0, pledged=0, committed=0, disbursed=0,
-                     transferred_in=0, transferred_out=0):
-    avail = ((received if kind == "pass_through" else 0) + earnings + transferred_in
-             - transferred_out - committed - disbursed)
+                     transferred_in=0, transferred_out=0, charges=0, capital_impaired=0):
+    avail = (((received - capital_impaired) if kind == "pass_through" else 0) + earnings
+             + transferred_in - transferred_out - charges - committed - disbursed)
     return {"received": received, "earnings": earnings, "pledged": pledged,
             "committed": committed, "disbursed": disbursed, "transferred_in": transferred_in,
-            "transferred_out": transferred_out, "available": avail}
+            "transferred_out": transferred_out, "charges": charges,
+            "capital_impaired": capital_impaired, "available": avail}
 
 
 def missing_like(real_id):
@@ -264,7 +266,7 @@ def tb_rows(tb, prefix, cur):
 
 
 def fund_journal(api, code, cur="EUR"):
-    """Every journal entry with a posting on any of the fund's eight accounts, deduplicated
+    """Every journal entry with a posting on any of the fund's eleven accounts, deduplicated
     and ordered by entry id where ids are numeric (first-seen order otherwise). Each entry's
     shape and balance are checked, and all its postings must be on this fund's accounts."""
     out = fund_entries(api, code, FUND_ACCOUNTS)
@@ -304,6 +306,8 @@ def journal_figures(entries, code):
         "disbursed": sums["grants_disbursed"],
         "transferred_in": -sums["transfers_in"],
         "transferred_out": sums["transfers_out"],
+        "charges": sums["bank_charges"] + sums["investment_losses"],
+        "capital_impaired": sums["capital_impaired"],
         "cash": sums["cash"],
         "grants_committed": sums["grants_committed"],
     }
