@@ -366,6 +366,11 @@ for round in $(seq "$ROUNDS"); do
 	    "https://127.0.0.1:$FPORT/export/ledger?format=csv&$FROM_TO" -o "$DIR/export.csv"
 	t2=$(date +%s.%N)
 	frows=$(wc -l <"$DIR/export.csv")
+	# a header and 1,000,000 postings, else the ratio measures nothing
+	[ "$rows" = 1000001 ] && [ "$frows" = 1000001 ] ||
+	    { echo "run.sh: the export range holds $((rows - 1)) postings by COPY and" \
+	        "$((frows - 1)) by fundd, not 1,000,000: $EFUND in $DIR is not the bench's" \
+	        "(config/devenv.sh destroy $DIR, then make bench)" >&2; exit 1; }
 	hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$FUNDD_PID/status")
 	awk -v r="$rows" -v f="$frows" -v a="$t0" -v b="$t1" -v c="$t2" -v h="$hwm" 'BEGIN {
 	    printf "{\"label\":\"export-1M\",\"rows\":%d,\"psql_rows_per_s\":%.0f,\"fundd_rows\":%d,\"fundd_rows_per_s\":%.0f,\"ratio\":%.3f,\"fundd_peak_rss_kb\":%d}\n",

@@ -11,7 +11,7 @@ import time
 
 from fl.env import uniq
 from fl.client import (WHOAMI, Client, assert_401, assert_error, call, create_principal,
-                       metric_value, post_rpc, rpc, scrape)
+                       metric_value, post_rpc, rpc, scrape, wait_pool_up)
 
 
 def conf(ms=60000, **server):
@@ -200,19 +200,6 @@ def test_cache_off(daemon_factory, admin):
     assert m["live"] == 0 and m["hits_total"] == 0
 
 
-def _wait_answers(d, token, timeout=25):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        try:
-            r = post_rpc(d, token, WHOAMI, timeout=3)
-            if r.status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.25)
-    raise AssertionError("no whoami answer %d s after pg-start:\n%s" % (timeout, d.log_tail()))
-
-
 def test_cached_whoami_gets_32050_with_the_database_down(env, daemon_factory, daemon, admin):
     """The cache knows who the caller is, but with PostgreSQL gone whoami answers like every
     other call, at once: -32050 and 503."""
@@ -229,7 +216,7 @@ def test_cached_whoami_gets_32050_with_the_database_down(env, daemon_factory, da
     assert r.status == 503, r
     assert_error(r.json(), -32050)
     assert took < 2.0
-    _wait_answers(d, p["token"])
-    _wait_answers(daemon, admin)
+    wait_pool_up(d, admin)
+    wait_pool_up(daemon, admin)
     assert call(d, p["token"], "system.whoami") == me
     wait_live(d, admin)

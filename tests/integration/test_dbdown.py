@@ -12,7 +12,8 @@ import time
 import pytest
 
 from fl.env import uniq
-from fl.client import WHOAMI, assert_error, call, create_principal, http_get, post_rpc, rpc
+from fl.client import (WHOAMI, assert_error, call, create_principal, http_get, post_rpc, rpc,
+                       wait_pool_up)
 
 RECOVERY_LIMIT = 12        # "within ~10 s"
 PROMPT = 2.0
@@ -64,6 +65,8 @@ def outage(env, module_daemon_factory, daemon, admin):
         env.pg_start()
     obs["recovery"] = recovery_time(d, admin, 25)
     obs["main_recovery"] = recovery_time(daemon, admin, 25)
+    wait_pool_up(d, admin)
+    wait_pool_up(daemon, admin)
     return d, obs
 
 

@@ -541,6 +541,27 @@ def scrape(daemon, token):
     return text, parse_metrics(text)
 
 
+def wait_pool_up(daemon, token, timeout=30):
+    """After the database came back: wait until every connection of every worker's pool is
+    up again. Each worker reconnects on its own backoff (up to 5 s), and until it has, the
+    requests it is handed answer -32050, /metrics among them."""
+    t0 = time.monotonic()
+    last = None
+    while time.monotonic() - t0 < timeout:
+        try:
+            st, _, body = http_get(daemon, "/metrics", token=token, timeout=3)
+            if st == 200:
+                m = parse_metrics(body.decode("utf-8"))
+                last = (metric_value(m, "fundd_db_pool_up"), metric_value(m, "fundd_db_pool_size"))
+                if last[0] == last[1]:
+                    return
+        except (OSError, http.client.HTTPException, ssl.SSLError):
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the pool is not all up %d s after the database came back "
+                         "(up, size) = %r" % (timeout, last))
+
+
 def batch_counts(daemon, token):
     """(batches, batched calls, batch failures) of the daemon's shared commits."""
     m = scrape(daemon, token)[1]
