@@ -3916,8 +3916,64 @@ CREATE FUNCTION fl.fund_balance_at(p_code text, p_asof timestamp with time zone,
     LANGUAGE plpgsql STABLE
     AS $$
 DECLARE
+	f	fl.fund;
+	v_day	date := (p_asof AT TIME ZONE 'UTC')::date;
+	v_start	timestamptz := v_day::timestamp AT TIME ZONE 'UTC';
+	s	record;
+BEGIN
+	IF p_recorded OR p_asof IS NULL THEN
+		RETURN fl.fund_balance_from_journal(p_code, p_asof, p_recorded);
+	END IF;
+	f := fl.fund_get(p_code, 'code');
+	SELECT coalesce(sum(x.rec), 0) AS rec, coalesce(sum(x.earn), 0) AS earn,
+	    coalesce(sum(x.pled), 0) AS pled, coalesce(sum(x.comm), 0) AS comm,
+	    coalesce(sum(x.disb), 0) AS disb, coalesce(sum(x.tin), 0) AS tin,
+	    coalesce(sum(x.tout), 0) AS tout, coalesce(sum(x.chg), 0) AS chg,
+	    coalesce(sum(x.imp), 0) AS imp
+	  INTO s
+	  FROM (SELECT sum(received) AS rec, sum(earnings) AS earn, sum(pledged) AS pled,
+		       sum(committed) AS comm, sum(disbursed) AS disb,
+		       sum(transferred_in) AS tin, sum(transferred_out) AS tout,
+		       sum(charges) AS chg, sum(impaired) AS imp
+		  FROM fl.fund_day WHERE fund_code = f.code AND day < v_day
+		UNION ALL
+		SELECT sum(received), sum(earnings), sum(pledged), sum(committed),
+		       sum(disbursed), sum(transferred_in), sum(transferred_out), sum(charges),
+		       sum(impaired)
+		  FROM fl.fund_delta WHERE fund_code = f.code AND day < v_day
+		UNION ALL
+		SELECT -sum(p.amount) FILTER (WHERE a.short = 'contributions'),
+		    -sum(p.amount) FILTER (WHERE a.short = 'earnings'),
+		    sum(p.amount) FILTER (WHERE a.short = 'pledges_receivable'),
+		    -sum(p.amount) FILTER (WHERE a.short = 'commitments'),
+		    sum(p.amount) FILTER (WHERE a.short = 'grants_disbursed'),
+		    -sum(p.amount) FILTER (WHERE a.short = 'transfers_in'),
+		    sum(p.amount) FILTER (WHERE a.short = 'transfers_out'),
+		    sum(p.amount) FILTER (WHERE a.short IN ('bank_charges',
+			'investment_losses')),
+		    sum(p.amount) FILTER (WHERE a.short = 'capital_impaired')
+		  FROM fl.journal_entry e
+		  JOIN fl.posting p ON p.entry_id = e.entry_id
+		  JOIN fl.account a ON a.account_id = p.account_id
+		 WHERE e.value_at >= v_start AND e.value_at <= p_asof
+		   AND e.fund_code = f.code) x;
+	RETURN fl.fund_figures_json(f, s.rec, s.earn, s.pled, s.comm, s.disb, s.tin, s.tout,
+	    s.chg, s.imp);
+END
+$$;
+
+
+ALTER FUNCTION fl.fund_balance_at(p_code text, p_asof timestamp with time zone, p_recorded boolean) OWNER TO fund_owner;
+
+--
+-- Name: fund_balance_from_journal(text, timestamp with time zone, boolean); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fund_balance_from_journal(p_code text, p_asof timestamp with time zone DEFAULT NULL::timestamp with time zone, p_recorded boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
 	f	fl.fund := fl.fund_get(p_code, 'code');
-	m	int := fl.minor(f.currency);
 	s	record;
 BEGIN
 	SELECT coalesce(-sum(p.amount) FILTER (WHERE a.short = 'contributions'), 0) AS rec,
@@ -3939,34 +3995,13 @@ BEGIN
 	   AND (p_asof IS NULL OR EXISTS (SELECT 1 FROM fl.journal_entry e
 	        WHERE e.entry_id = p.entry_id
 	          AND CASE WHEN p_recorded THEN e.at ELSE e.value_at END <= p_asof));
-	RETURN jsonb_build_object('code', f.code, 'currency', f.currency,
-	    'received', fl.total_out(s.rec, m), 'earnings', fl.total_out(s.earn, m),
-	    'pledged', fl.total_out(s.pled, m), 'committed', fl.total_out(s.comm, m),
-	    'disbursed', fl.total_out(s.disb, m),
-	    'transferred_in', fl.total_out(s.tin, m), 'transferred_out', fl.total_out(s.tout, m),
-	    'charges', fl.total_out(s.chg, m), 'capital_impaired', fl.total_out(s.imp, m),
-	    'available', fl.total_out(CASE f.kind WHEN 'pass_through' THEN s.rec - s.imp + s.earn
-	        ELSE s.earn END + s.tin - s.tout - s.chg - s.comm - s.disb, m));
+	RETURN fl.fund_figures_json(f, s.rec, s.earn, s.pled, s.comm, s.disb, s.tin, s.tout,
+	    s.chg, s.imp);
 END
 $$;
 
 
-ALTER FUNCTION fl.fund_balance_at(p_code text, p_asof timestamp with time zone, p_recorded boolean) OWNER TO fund_owner;
-
---
--- Name: fund_balance_from_journal(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
---
-
-CREATE FUNCTION fl.fund_balance_from_journal(p_code text) RETURNS jsonb
-    LANGUAGE plpgsql STABLE
-    AS $$
-BEGIN
-	RETURN fl.fund_balance_at(p_code, NULL, false);
-END
-$$;
-
-
-ALTER FUNCTION fl.fund_balance_from_journal(p_code text) OWNER TO fund_owner;
+ALTER FUNCTION fl.fund_balance_from_journal(p_code text, p_asof timestamp with time zone, p_recorded boolean) OWNER TO fund_owner;
 
 --
 -- Name: fund_balance_json(fl.fund); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -4047,6 +4082,30 @@ $$;
 ALTER FUNCTION fl.fund_delta_guard() OWNER TO fund_owner;
 
 --
+-- Name: fund_figures_json(fl.fund, numeric, numeric, numeric, numeric, numeric, numeric, numeric, numeric, numeric); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.fund_figures_json(f fl.fund, rec numeric, earn numeric, pled numeric, comm numeric, disb numeric, tin numeric, tout numeric, chg numeric, imp numeric) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	m	int := fl.minor(f.currency);
+BEGIN
+	RETURN jsonb_build_object('code', f.code, 'currency', f.currency,
+	    'received', fl.total_out(rec, m), 'earnings', fl.total_out(earn, m),
+	    'pledged', fl.total_out(pled, m), 'committed', fl.total_out(comm, m),
+	    'disbursed', fl.total_out(disb, m),
+	    'transferred_in', fl.total_out(tin, m), 'transferred_out', fl.total_out(tout, m),
+	    'charges', fl.total_out(chg, m), 'capital_impaired', fl.total_out(imp, m),
+	    'available', fl.total_out(CASE f.kind WHEN 'pass_through' THEN rec - imp + earn
+	        ELSE earn END + tin - tout - chg - comm - disb, m));
+END
+$$;
+
+
+ALTER FUNCTION fl.fund_figures_json(f fl.fund, rec numeric, earn numeric, pled numeric, comm numeric, disb numeric, tin numeric, tout numeric, chg numeric, imp numeric) OWNER TO fund_owner;
+
+--
 -- Name: fund_fold(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -4059,7 +4118,25 @@ DECLARE
 	d	record;
 BEGIN
 	SELECT * INTO f FROM fl.fund WHERE code = p_code FOR NO KEY UPDATE;
-	WITH gone AS (DELETE FROM fl.fund_delta WHERE fund_code = p_code RETURNING *)
+	WITH gone AS (DELETE FROM fl.fund_delta WHERE fund_code = p_code RETURNING *),
+	days AS (
+		-- under the fund row's lock: one fold of the fund at a time
+		INSERT INTO fl.fund_day AS t (fund_code, day, received, earnings, pledged,
+		    committed, disbursed, transferred_in, transferred_out, charges, impaired)
+		SELECT p_code, day, sum(received), sum(earnings), sum(pledged), sum(committed),
+		       sum(disbursed), sum(transferred_in), sum(transferred_out), sum(charges),
+		       sum(impaired)
+		  FROM gone WHERE day IS NOT NULL GROUP BY day
+		ON CONFLICT (fund_code, day) DO UPDATE SET
+		    received = t.received + excluded.received,
+		    earnings = t.earnings + excluded.earnings,
+		    pledged = t.pledged + excluded.pledged,
+		    committed = t.committed + excluded.committed,
+		    disbursed = t.disbursed + excluded.disbursed,
+		    transferred_in = t.transferred_in + excluded.transferred_in,
+		    transferred_out = t.transferred_out + excluded.transferred_out,
+		    charges = t.charges + excluded.charges,
+		    impaired = t.impaired + excluded.impaired)
 	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
 	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
 	    coalesce(sum(disbursed), 0) AS disb,
@@ -5191,7 +5268,11 @@ CREATE FUNCTION fl.posting_fund_delta() RETURNS trigger
 DECLARE
 	d	record;
 BEGIN
-	FOR d IN SELECT e.fund_code,
+	FOR d IN SELECT g.*,
+		    row_number() OVER w AS k,
+		    sum(g.rec + g.earn + g.tin) OVER w AS f_re, sum(g.pled) OVER w AS f_pled,
+		    sum(g.comm) OVER w AS f_comm, sum(g.disb) OVER w AS f_disb
+		  FROM (SELECT e.fund_code, (e.value_at AT TIME ZONE 'UTC')::date AS day,
 		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'contributions'), 0) AS rec,
 		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'earnings'), 0) AS earn,
 		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'pledges_receivable'), 0)
@@ -5211,17 +5292,22 @@ BEGIN
 		  JOIN fl.account a ON a.account_id = n.account_id
 		  JOIN fl.journal_entry e ON e.entry_id = n.entry_id
 		 WHERE e.fund_code IS NOT NULL
-		 GROUP BY e.fund_code
-		 ORDER BY e.fund_code
+		 GROUP BY 1, 2) g
+		WINDOW w AS (PARTITION BY g.fund_code ORDER BY g.day
+		    ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+		ORDER BY g.fund_code, g.day
 	LOOP
+		IF d.k = 1 AND (d.f_re <> 0 OR d.f_pled <> 0 OR d.f_comm <> 0 OR d.f_disb <> 0)
+		THEN	-- once per fund, its sums over every day
+			PERFORM fl.fund_total_check(d.fund_code, d.f_re, d.f_pled, d.f_comm,
+			    d.f_disb);
+		END IF;
 		CONTINUE WHEN d.rec = 0 AND d.earn = 0 AND d.pled = 0 AND d.comm = 0 AND d.disb = 0
 		    AND d.tin = 0 AND d.tout = 0 AND d.chg = 0 AND d.imp = 0;
-		PERFORM fl.fund_total_check(d.fund_code, d.rec + d.earn + d.tin, d.pled, d.comm,
-		    d.disb);
-		INSERT INTO fl.fund_delta (fund_code, received, earnings, pledged, committed,
+		INSERT INTO fl.fund_delta (fund_code, day, received, earnings, pledged, committed,
 		    disbursed, transferred_in, transferred_out, charges, impaired)
-		VALUES (d.fund_code, d.rec, d.earn, d.pled, d.comm, d.disb, d.tin, d.tout, d.chg,
-		    d.imp);
+		VALUES (d.fund_code, d.day, d.rec, d.earn, d.pled, d.comm, d.disb, d.tin, d.tout,
+		    d.chg, d.imp);
 	END LOOP;
 	RETURN NULL;
 END
@@ -6347,6 +6433,27 @@ ALTER SEQUENCE fl.disbursement_seq_seq OWNED BY fl.disbursement.seq;
 
 
 --
+-- Name: fund_day; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.fund_day (
+    fund_code text NOT NULL,
+    day date NOT NULL,
+    received bigint NOT NULL,
+    earnings bigint NOT NULL,
+    pledged bigint NOT NULL,
+    committed bigint NOT NULL,
+    disbursed bigint NOT NULL,
+    transferred_in bigint NOT NULL,
+    transferred_out bigint NOT NULL,
+    charges bigint NOT NULL,
+    impaired bigint NOT NULL
+);
+
+
+ALTER TABLE fl.fund_day OWNER TO fund_owner;
+
+--
 -- Name: fund_delta; Type: TABLE; Schema: fl; Owner: fund_owner
 --
 
@@ -6361,7 +6468,8 @@ CREATE TABLE fl.fund_delta (
     transferred_in bigint DEFAULT 0 NOT NULL,
     transferred_out bigint DEFAULT 0 NOT NULL,
     charges bigint DEFAULT 0 NOT NULL,
-    impaired bigint DEFAULT 0 NOT NULL
+    impaired bigint DEFAULT 0 NOT NULL,
+    day date
 );
 
 
@@ -6953,6 +7061,14 @@ ALTER TABLE ONLY fl.disbursement
 
 ALTER TABLE ONLY fl.disbursement
     ADD CONSTRAINT disbursement_seq_key UNIQUE (seq);
+
+
+--
+-- Name: fund_day fund_day_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.fund_day
+    ADD CONSTRAINT fund_day_pkey PRIMARY KEY (fund_code, day);
 
 
 --
@@ -7745,6 +7861,14 @@ ALTER TABLE ONLY fl.fund
 
 ALTER TABLE ONLY fl.fund
     ADD CONSTRAINT fund_currency_fkey FOREIGN KEY (currency) REFERENCES fl.currency(code);
+
+
+--
+-- Name: fund_day fund_day_fund_code_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.fund_day
+    ADD CONSTRAINT fund_day_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.fund(code);
 
 
 --
@@ -8665,10 +8789,10 @@ REVOKE ALL ON FUNCTION fl.fund_balance_at(p_code text, p_asof timestamp with tim
 
 
 --
--- Name: FUNCTION fund_balance_from_journal(p_code text); Type: ACL; Schema: fl; Owner: fund_owner
+-- Name: FUNCTION fund_balance_from_journal(p_code text, p_asof timestamp with time zone, p_recorded boolean); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-REVOKE ALL ON FUNCTION fl.fund_balance_from_journal(p_code text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION fl.fund_balance_from_journal(p_code text, p_asof timestamp with time zone, p_recorded boolean) FROM PUBLIC;
 
 
 --
@@ -8690,6 +8814,13 @@ REVOKE ALL ON FUNCTION fl.fund_current(f fl.fund) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION fl.fund_delta_guard() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION fund_figures_json(f fl.fund, rec numeric, earn numeric, pled numeric, comm numeric, disb numeric, tin numeric, tout numeric, chg numeric, imp numeric); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.fund_figures_json(f fl.fund, rec numeric, earn numeric, pled numeric, comm numeric, disb numeric, tin numeric, tout numeric, chg numeric, imp numeric) FROM PUBLIC;
 
 
 --

@@ -80,13 +80,14 @@ BEGIN
 END
 $$;
 
--- Fold a fund's deltas into its row, under the row's lock and its CHECK constraints;
--- returns the folded row, still locked. Whoever takes money out of a fund calls this first
--- and decides on what it returns. FOR NO KEY UPDATE: the fold changes figures, never the
--- key, and FOR UPDATE would also wait for (and block) every transaction inserting a row
--- that refers to the fund (the foreign key's KEY SHARE lock), so a fold would stall the
--- fund's receipts and could deadlock with a batch receiving into two funds. SECURITY
--- DEFINER: the daemon's role may neither delete deltas nor set the figures itself.
+-- Fold a fund's deltas into its row, under the row's lock and its CHECK constraints, and
+-- into its figures per day (fl.fund_day); returns the folded row, still locked. Whoever
+-- takes money out of a fund calls this first and decides on what it returns. FOR NO KEY
+-- UPDATE: the fold changes figures, never the key, and FOR UPDATE would also wait for (and
+-- block) every transaction inserting a row that refers to the fund (the foreign key's KEY
+-- SHARE lock), so a fold would stall the fund's receipts and could deadlock with a batch
+-- receiving into two funds. SECURITY DEFINER: the daemon's role may neither delete deltas
+-- nor set the figures itself.
 CREATE OR REPLACE FUNCTION fl.fund_fold(p_code text) RETURNS fl.fund
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE
@@ -94,7 +95,25 @@ DECLARE
 	d	record;
 BEGIN
 	SELECT * INTO f FROM fl.fund WHERE code = p_code FOR NO KEY UPDATE;
-	WITH gone AS (DELETE FROM fl.fund_delta WHERE fund_code = p_code RETURNING *)
+	WITH gone AS (DELETE FROM fl.fund_delta WHERE fund_code = p_code RETURNING *),
+	days AS (
+		-- under the fund row's lock: one fold of the fund at a time
+		INSERT INTO fl.fund_day AS t (fund_code, day, received, earnings, pledged,
+		    committed, disbursed, transferred_in, transferred_out, charges, impaired)
+		SELECT p_code, day, sum(received), sum(earnings), sum(pledged), sum(committed),
+		       sum(disbursed), sum(transferred_in), sum(transferred_out), sum(charges),
+		       sum(impaired)
+		  FROM gone WHERE day IS NOT NULL GROUP BY day
+		ON CONFLICT (fund_code, day) DO UPDATE SET
+		    received = t.received + excluded.received,
+		    earnings = t.earnings + excluded.earnings,
+		    pledged = t.pledged + excluded.pledged,
+		    committed = t.committed + excluded.committed,
+		    disbursed = t.disbursed + excluded.disbursed,
+		    transferred_in = t.transferred_in + excluded.transferred_in,
+		    transferred_out = t.transferred_out + excluded.transferred_out,
+		    charges = t.charges + excluded.charges,
+		    impaired = t.impaired + excluded.impaired)
 	SELECT coalesce(sum(received), 0) AS rec, coalesce(sum(earnings), 0) AS earn,
 	    coalesce(sum(pledged), 0) AS pled, coalesce(sum(committed), 0) AS comm,
 	    coalesce(sum(disbursed), 0) AS disb,
@@ -186,16 +205,36 @@ BEGIN
 END
 $$;
 
--- A fund's figures summed from the journal, of the entries with a value date (or, with
--- p_recorded, a recording time) at or before p_asof; of every entry when p_asof is NULL.
--- fund.balance with as_of answers this. The sums are numeric: as of a past date, a figure
--- may be what no total ever was (a receipt of a pledge dated before the pledge).
-CREATE OR REPLACE FUNCTION fl.fund_balance_at(p_code text, p_asof timestamptz,
-    p_recorded boolean) RETURNS jsonb
+-- A fund's figures as fund.balance shows them, from the sums of its accounts (numeric: as
+-- of a past date, a figure may be what no total ever was, such as a receipt of a pledge
+-- dated before the pledge).
+CREATE OR REPLACE FUNCTION fl.fund_figures_json(f fl.fund, rec numeric, earn numeric,
+    pled numeric, comm numeric, disb numeric, tin numeric, tout numeric, chg numeric,
+    imp numeric) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	m	int := fl.minor(f.currency);
+BEGIN
+	RETURN jsonb_build_object('code', f.code, 'currency', f.currency,
+	    'received', fl.total_out(rec, m), 'earnings', fl.total_out(earn, m),
+	    'pledged', fl.total_out(pled, m), 'committed', fl.total_out(comm, m),
+	    'disbursed', fl.total_out(disb, m),
+	    'transferred_in', fl.total_out(tin, m), 'transferred_out', fl.total_out(tout, m),
+	    'charges', fl.total_out(chg, m), 'capital_impaired', fl.total_out(imp, m),
+	    'available', fl.total_out(CASE f.kind WHEN 'pass_through' THEN rec - imp + earn
+	        ELSE earn END + tin - tout - chg - comm - disb, m));
+END
+$$;
+
+-- A fund's figures summed from the whole journal, of the entries with a value date (or,
+-- with p_recorded, a recording time) at or before p_asof; of every entry when p_asof is
+-- NULL. The reference the kept figures are checked against (tests, auditors, make bench),
+-- and fund.balance as_of with basis 'recorded'.
+CREATE OR REPLACE FUNCTION fl.fund_balance_from_journal(p_code text,
+    p_asof timestamptz DEFAULT NULL, p_recorded boolean DEFAULT false) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
 	f	fl.fund := fl.fund_get(p_code, 'code');
-	m	int := fl.minor(f.currency);
 	s	record;
 BEGIN
 	SELECT coalesce(-sum(p.amount) FILTER (WHERE a.short = 'contributions'), 0) AS rec,
@@ -217,23 +256,63 @@ BEGIN
 	   AND (p_asof IS NULL OR EXISTS (SELECT 1 FROM fl.journal_entry e
 	        WHERE e.entry_id = p.entry_id
 	          AND CASE WHEN p_recorded THEN e.at ELSE e.value_at END <= p_asof));
-	RETURN jsonb_build_object('code', f.code, 'currency', f.currency,
-	    'received', fl.total_out(s.rec, m), 'earnings', fl.total_out(s.earn, m),
-	    'pledged', fl.total_out(s.pled, m), 'committed', fl.total_out(s.comm, m),
-	    'disbursed', fl.total_out(s.disb, m),
-	    'transferred_in', fl.total_out(s.tin, m), 'transferred_out', fl.total_out(s.tout, m),
-	    'charges', fl.total_out(s.chg, m), 'capital_impaired', fl.total_out(s.imp, m),
-	    'available', fl.total_out(CASE f.kind WHEN 'pass_through' THEN s.rec - s.imp + s.earn
-	        ELSE s.earn END + s.tin - s.tout - s.chg - s.comm - s.disb, m));
+	RETURN fl.fund_figures_json(f, s.rec, s.earn, s.pled, s.comm, s.disb, s.tin, s.tout,
+	    s.chg, s.imp);
 END
 $$;
 
--- The same figures as fund.balance, summed from the whole journal, for checks (tests,
--- auditors, make bench).
-CREATE OR REPLACE FUNCTION fl.fund_balance_from_journal(p_code text) RETURNS jsonb
+-- fund.balance as_of: the fund's figures from its entries with a value date at or before
+-- p_asof (or, with p_recorded, a recording time: summed from the journal). By value date,
+-- the days before p_asof's (UTC) are a row each of fl.fund_day and of the deltas not yet
+-- folded into it, and p_asof's own day is summed from its entries up to p_asof: the cost
+-- grows with the days of the fund's life and the entries of one day, not with its journal.
+CREATE OR REPLACE FUNCTION fl.fund_balance_at(p_code text, p_asof timestamptz,
+    p_recorded boolean) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	f	fl.fund;
+	v_day	date := (p_asof AT TIME ZONE 'UTC')::date;
+	v_start	timestamptz := v_day::timestamp AT TIME ZONE 'UTC';
+	s	record;
 BEGIN
-	RETURN fl.fund_balance_at(p_code, NULL, false);
+	IF p_recorded OR p_asof IS NULL THEN
+		RETURN fl.fund_balance_from_journal(p_code, p_asof, p_recorded);
+	END IF;
+	f := fl.fund_get(p_code, 'code');
+	SELECT coalesce(sum(x.rec), 0) AS rec, coalesce(sum(x.earn), 0) AS earn,
+	    coalesce(sum(x.pled), 0) AS pled, coalesce(sum(x.comm), 0) AS comm,
+	    coalesce(sum(x.disb), 0) AS disb, coalesce(sum(x.tin), 0) AS tin,
+	    coalesce(sum(x.tout), 0) AS tout, coalesce(sum(x.chg), 0) AS chg,
+	    coalesce(sum(x.imp), 0) AS imp
+	  INTO s
+	  FROM (SELECT sum(received) AS rec, sum(earnings) AS earn, sum(pledged) AS pled,
+		       sum(committed) AS comm, sum(disbursed) AS disb,
+		       sum(transferred_in) AS tin, sum(transferred_out) AS tout,
+		       sum(charges) AS chg, sum(impaired) AS imp
+		  FROM fl.fund_day WHERE fund_code = f.code AND day < v_day
+		UNION ALL
+		SELECT sum(received), sum(earnings), sum(pledged), sum(committed),
+		       sum(disbursed), sum(transferred_in), sum(transferred_out), sum(charges),
+		       sum(impaired)
+		  FROM fl.fund_delta WHERE fund_code = f.code AND day < v_day
+		UNION ALL
+		SELECT -sum(p.amount) FILTER (WHERE a.short = 'contributions'),
+		    -sum(p.amount) FILTER (WHERE a.short = 'earnings'),
+		    sum(p.amount) FILTER (WHERE a.short = 'pledges_receivable'),
+		    -sum(p.amount) FILTER (WHERE a.short = 'commitments'),
+		    sum(p.amount) FILTER (WHERE a.short = 'grants_disbursed'),
+		    -sum(p.amount) FILTER (WHERE a.short = 'transfers_in'),
+		    sum(p.amount) FILTER (WHERE a.short = 'transfers_out'),
+		    sum(p.amount) FILTER (WHERE a.short IN ('bank_charges',
+			'investment_losses')),
+		    sum(p.amount) FILTER (WHERE a.short = 'capital_impaired')
+		  FROM fl.journal_entry e
+		  JOIN fl.posting p ON p.entry_id = e.entry_id
+		  JOIN fl.account a ON a.account_id = p.account_id
+		 WHERE e.value_at >= v_start AND e.value_at <= p_asof
+		   AND e.fund_code = f.code) x;
+	RETURN fl.fund_figures_json(f, s.rec, s.earn, s.pled, s.comm, s.disb, s.tin, s.tout,
+	    s.chg, s.imp);
 END
 $$;
 

@@ -326,6 +326,63 @@ done
     || array_fill(1000::bigint, ARRAY[10000])" | grep -qx t ||
     { echo "run.sh: $FFUND: the kept allocation is not first in, first out" >&2; exit 1; }
 
+# --- fund.balance as_of on a fund of 1,000,000 postings over three years ------------------
+# against fund.balance of the same fund, alternating: as_of adds a row per day before its
+# own and sums that day's entries (docs/ledger.md, Balances), so it costs about what the
+# current figures do. 500,000 earnings entries of two postings, value dated evenly over
+# 2023-2025 (about 456 a day), written as the owner through the journal's own functions and
+# triggers (so the days are kept as the daemon's writes keep them), then folded.
+AFUND=ASOF-1M
+if [ "$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c \
+    "SELECT count(*) FROM fl.journal_entry WHERE fund_code = '$AFUND'")" != 500000 ]; then
+	[ "$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c \
+	    "SELECT count(*) FROM fl.fund WHERE code = '$AFUND'")" = 0 ] ||
+	    { echo "run.sh: $AFUND exists without its 500,000 entries (a load that failed):" \
+	        "remove $DIR and run again" >&2; exit 1; }
+	"$ROOT/bin/fundctl" call fund.create code="$AFUND" name="as_of bench" currency=EUR \
+	    kind=pass_through dual_approval_above=0 >/dev/null
+	"$ROOT/config/devenv.sh" psql "$DIR" -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
+BEGIN;
+SELECT fl.post_many('earnings', 'bench earnings ', array_agg('$AFUND'::text ORDER BY g),
+    array_agg('asof-' || g ORDER BY g), array_agg(NULL::text ORDER BY g), 'cash', 'earnings',
+    array_agg(1234::bigint ORDER BY g),
+    array_agg('2023-01-01'::timestamptz + (g - 1) * (interval '1095 days' / 500000)
+        ORDER BY g))
+  FROM generate_series(1, 500000) g;
+COMMIT;
+SELECT fl.fund_fold('$AFUND');
+VACUUM (ANALYZE) fl.journal_entry, fl.posting, fl.fund_day;
+SQL
+fi
+# as of random instants of those three years, each checked against the whole journal's sums
+"$ROOT/config/devenv.sh" psql "$DIR" -tA -c "SELECT json_build_object('jsonrpc', '2.0',
+    'id', 1, 'method', 'fund.balance', 'params', json_build_object('code', '$AFUND',
+    'as_of', to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')))
+    FROM (SELECT '2023-01-01'::timestamptz + random() * interval '1095 days' AS t
+            FROM generate_series(1, 5000)) x" >"$DIR/asof.jsonl"
+head -n 20 "$DIR/asof.jsonl" | while read -r body; do
+	t=$(printf '%s' "$body" | sed 's/.*"as_of" *: *"\([^"]*\)".*/\1/')
+	got=$("$ROOT/bin/fundctl" call fund.balance code="$AFUND" as_of="$t" |
+	    /usr/bin/python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin), sort_keys=True))')
+	want=$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c \
+	    "SELECT fl.fund_balance_from_journal('$AFUND', '$t')" |
+	    /usr/bin/python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin), sort_keys=True))')
+	[ "$got" = "$want" ] || { echo "run.sh: fund.balance as_of $t differs from the" \
+	    "journal: $got against $want" >&2; exit 1; }
+done
+ABALANCE='{"jsonrpc":"2.0","id":1,"method":"fund.balance","params":{"code":"'$AFUND'"}}'
+for round in $(seq "$ROUNDS"); do
+	"$LOADGEN" --url "https://127.0.0.1:$FPORT/rpc" --connections 8 \
+	    --duration "$DURATION" --warmup "$WARMUP" --cacert "$DIR/tls/ca.crt" \
+	    --header "Authorization: Bearer $TOKEN" --body-string "$ABALANCE" \
+	    --label fundd-asof-balance >>"$RESULTS"
+	"$LOADGEN" --url "https://127.0.0.1:$FPORT/rpc" --connections 8 \
+	    --duration "$DURATION" --warmup "$WARMUP" --cacert "$DIR/tls/ca.crt" \
+	    --header "Authorization: Bearer $TOKEN" --bodies "$DIR/asof.jsonl" \
+	    --label fundd-asof >>"$RESULTS"
+	echo "fund.balance as_of vs fund.balance, round $round done" >&2
+done
+
 # --- the export: 1,000,000 postings against psql COPY of the same rows ---------------------
 EFUND=EXPORT-1M
 if [ "$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c \

@@ -68,6 +68,11 @@ def main():
     out.append("| `contribution.status`, a fund of 100,000 receipts and 100,000 payments, "
                "8 conns, p50 | %.2f ms | `fund.balance` %.2f ms | %.3f | ≤ 3 | %s |" % (
                    sp50, bp50, sp50 / bp50, "yes" if sp50 / bp50 <= 3 else "**no**"))
+    ap50 = median(rows, "fundd-asof", "p50_ms", 8)
+    bp50 = median(rows, "fundd-asof-balance", "p50_ms", 8)
+    out.append("| `fund.balance as_of`, a fund of 1,000,000 postings over three years, "
+               "8 conns, p50 | %.2f ms | `fund.balance` %.2f ms | %.3f | ≤ 3 | %s |" % (
+                   ap50, bp50, ap50 / bp50, "yes" if ap50 / bp50 <= 3 else "**no**"))
     ratio_row("export of 1,000,000 postings, rows/s", median(
         rows, "export-1M", "fundd_rows_per_s"), median(
         rows, "export-1M", "psql_rows_per_s"), "psql COPY", 0.5)

@@ -5,6 +5,8 @@ a pledge's and a cancellation's time, a payment's paid_at, and the earnings' val
 the last day of their period."""
 
 import datetime
+import json
+import time
 
 import pytest
 
@@ -138,3 +140,116 @@ def test_earnings_bad_value_date(api, value_date, reason):
                                      "value_date": value_date}, -32602, field="value_date",
             reason=reason)
     assert _entries(api, f["code"], "earnings") == []
+
+
+# --------------------------------------------------------------------------------------------
+# fund.balance as_of from the figures per day (fl.fund_day, docs/ledger.md, Balances)
+
+# a fund's figures per day of value date, from the journal
+JOURNAL_DAYS = """
+SELECT (e.value_at AT TIME ZONE 'UTC')::date AS day,
+       coalesce(-sum(p.amount) FILTER (WHERE a.short = 'contributions'), 0),
+       coalesce(-sum(p.amount) FILTER (WHERE a.short = 'earnings'), 0),
+       coalesce(sum(p.amount) FILTER (WHERE a.short = 'pledges_receivable'), 0),
+       coalesce(-sum(p.amount) FILTER (WHERE a.short = 'commitments'), 0),
+       coalesce(sum(p.amount) FILTER (WHERE a.short = 'grants_disbursed'), 0),
+       coalesce(sum(p.amount) FILTER (WHERE a.short IN ('bank_charges',
+           'investment_losses')), 0)
+  FROM fl.posting p JOIN fl.account a USING (account_id) JOIN fl.journal_entry e USING (entry_id)
+ WHERE e.fund_code = '{code}' GROUP BY 1
+HAVING bool_or(a.short IN ('contributions', 'earnings', 'pledges_receivable', 'commitments',
+       'grants_disbursed', 'bank_charges', 'investment_losses'))
+ ORDER BY 1"""
+
+# the same from the fold's rows and the deltas not yet folded
+KEPT_DAYS = """
+SELECT day, sum(received), sum(earnings), sum(pledged), sum(committed), sum(disbursed),
+       sum(charges)
+  FROM (SELECT * FROM fl.fund_day WHERE fund_code = '{code}'
+        UNION ALL SELECT fund_code, day, received, earnings, pledged, committed, disbursed,
+               transferred_in, transferred_out, charges, impaired
+          FROM fl.fund_delta WHERE fund_code = '{code}') x
+ GROUP BY day ORDER BY day"""
+
+
+def _instants(days):
+    out = ["2020-01-01", "2030-01-01"]
+    for d in days:
+        out += [d + "T00:00:00Z", d + "T00:00:00.000001Z", d + "T09:59:59.999999Z",
+                d + "T10:00:00Z", d + "T23:59:59.999999Z"]
+    return out
+
+
+def _as_of_matches_journal(env, api, code, instants):
+    for t in instants:
+        got = api.ok("fund.balance", {"code": code, "as_of": t})
+        want = json.loads(env.sql("SELECT fl.fund_balance_from_journal('%s', '%s')"
+                                  % (code, t)).strip())
+        assert got == want, (t, got, want)
+
+
+def _folded(env, code, timeout=15):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if env.sql("SELECT count(*) FROM fl.fund_delta WHERE fund_code = '%s'"
+                   % code).strip() == "0":
+            return
+        time.sleep(0.1)
+    raise AssertionError("the deltas of %s were never folded" % code)
+
+
+def test_balance_as_of_sums_days_and_the_day_itself(env, api, appr, checker):
+    """fund.balance as_of adds the days before as_of's (UTC) from their kept sums and sums
+    as_of's own day from its entries: equal to the whole journal's sums at every instant
+    around each day's edges and within it, before the deltas are folded and after, with a
+    batch whose one statement moves several days."""
+    f = funded_fund(api, "500.00")
+    p = new_partner(api)
+    days = ["2026-07-01", "2026-07-02", "2026-07-04"]
+    api.batch([("contribution.receive", {
+        "partner_id": p["partner_id"], "fund": f["code"], "amount": amt, "currency": "EUR",
+        "received_at": at, "idempotency_key": uniq("k")}) for amt, at in [
+            ("10.00", "2026-07-01"), ("20.00", "2026-07-01T10:00:00Z"),
+            ("40.00", "2026-07-01T23:59:59.999999Z"), ("80.00", "2026-07-02T00:00:00Z"),
+            ("160.00", "2026-07-04T09:59:59.999999Z")]])
+    api.ok("fund.record_earnings", {"code": f["code"], "amount": "7.00", "period": "2026-07",
+                                    "value_date": "2026-07-02T10:00:00Z"})
+    api.ok("fund.record_earnings", {"code": f["code"], "amount": "3.00", "period": "2026-07",
+                                    "kind": "fee", "value_date": "2026-07-04T10:00:00Z"})
+    g = approved_grant(api, appr, f, "100.00")
+    confirm(checker, create(api, g, "60.00"), paid_at="2026-07-02T10:00:00Z")
+    instants = _instants(days)
+    _as_of_matches_journal(env, api, f["code"], instants)
+    _folded(env, f["code"])
+    _as_of_matches_journal(env, api, f["code"], instants)
+    # the kept days are the journal's days
+    assert env.sql(KEPT_DAYS.format(code=f["code"])) == \
+        env.sql(JOURNAL_DAYS.format(code=f["code"]))
+    assert env.sql("SELECT count(*) FROM fl.fund_day WHERE fund_code = '%s' AND day IN "
+                   "('2026-07-01', '2026-07-02', '2026-07-04')" % f["code"]).strip() == "3"
+    # as of the last instant, the current figures
+    now = api.ok("fund.balance", {"code": f["code"]})
+    assert api.ok("fund.balance", {"code": f["code"], "as_of": "2030-01-01"}) == now
+
+
+def test_fund_day_is_the_journal_for_every_fund(env, api):
+    """After every test before it in this file, each fund's kept days (fold and unfolded
+    deltas) sum per day to what its journal entries of that day move."""
+    api.ok("fund.balance", {"code": funded_fund(api, "1.00")["code"]})
+    bad = env.sql("""
+WITH j AS (SELECT e.fund_code, (e.value_at AT TIME ZONE 'UTC')::date AS day,
+                  coalesce(-sum(p.amount) FILTER (WHERE a.short = 'contributions'), 0) AS rec,
+                  coalesce(sum(p.amount) FILTER (WHERE a.short = 'grants_disbursed'), 0) AS dis,
+                  coalesce(-sum(p.amount) FILTER (WHERE a.short = 'commitments'), 0) AS com
+             FROM fl.posting p JOIN fl.account a USING (account_id)
+             JOIN fl.journal_entry e USING (entry_id)
+            WHERE e.fund_code IS NOT NULL GROUP BY 1, 2),
+     k AS (SELECT fund_code, day, sum(received) AS rec, sum(disbursed) AS dis,
+                  sum(committed) AS com
+             FROM (SELECT fund_code, day, received, disbursed, committed FROM fl.fund_day
+                   UNION ALL SELECT fund_code, day, received, disbursed, committed
+                     FROM fl.fund_delta WHERE day IS NOT NULL) x GROUP BY 1, 2)
+SELECT count(*) FROM j FULL JOIN k USING (fund_code, day)
+ WHERE (coalesce(j.rec, 0), coalesce(j.dis, 0), coalesce(j.com, 0))
+       IS DISTINCT FROM (coalesce(k.rec, 0), coalesce(k.dis, 0), coalesce(k.com, 0))""")
+    assert bad.strip() == "0"
