@@ -264,6 +264,41 @@ static const struct param p_disbursement_list[] = {
 	P_END
 };
 
+/* Queues and conflicts of interest */
+static const struct param p_grant_queue[] = {
+	{ "fund", PT_CODE, 0, 32, NULL, NULL },
+	{ "region", PT_REGION, 0, 0, NULL, NULL },
+	{ "category", PT_ENUM, 0, 0, GRANT_CATEGORIES, NULL },
+	P_LIST,
+	P_END
+};
+
+static const struct param p_disbursement_queue[] = {
+	{ "fund", PT_CODE, 0, 32, NULL, NULL },
+	P_LIST,
+	P_END
+};
+
+static const struct param p_grant_recuse[] = {
+	{ "grant_id", PT_ID, 1, 0, NULL, NULL },
+	{ "reason", PT_TEXT, 1, 1000, NULL, NULL },
+	P_END
+};
+
+static const struct param p_declare_conflict[] = {
+	{ "returnee_id", PT_ID, 1, 0, NULL, NULL },
+	{ "reason", PT_TEXT, 1, 1000, NULL, NULL },
+	{ "principal_id", PT_ID, 0, 0, NULL, NULL },
+	P_END
+};
+
+static const struct param p_conflicts[] = {
+	{ "principal_id", PT_ID, 0, 0, NULL, NULL },
+	{ "returnee_id", PT_ID, 0, 0, NULL, NULL },
+	P_LIST,
+	P_END
+};
+
 static const struct param p_audit_events[] = {
 	{ "from_seq", PT_SEQ, 0, 0, NULL, NULL },
 	{ "limit", PT_LIMIT, 0, 0, NULL, NULL },
@@ -326,11 +361,16 @@ static const struct method methods[] = {
 	{ "grant.approve", ROLES_P, M_MUTATES, p_grant_approve },
 	{ "grant.reject", ROLES_P, M_MUTATES, p_grant_reason },
 	{ "grant.cancel", ROLES_A, M_MUTATES, p_grant_reason },
+	{ "grant.queue", ROLES_P, 0, p_grant_queue },
+	{ "grant.recuse", ROLES_P, M_MUTATES, p_grant_recuse },
+	{ "principal.declare_conflict", ROLES_AP, M_MUTATES, p_declare_conflict },
+	{ "principal.conflicts", ROLES_APU, 0, p_conflicts },
 	{ "disbursement.create", ROLES_A, M_MUTATES, p_disbursement_create },
 	{ "disbursement.confirm", ROLES_A, M_MUTATES, p_disbursement_confirm },
 	{ "disbursement.fail", ROLES_A, M_MUTATES, p_disbursement_fail },
 	{ "disbursement.refund", ROLES_A, M_MUTATES, p_disbursement_refund },
 	{ "disbursement.list", ROLES_APU, 0, p_disbursement_list },
+	{ "disbursement.queue", ROLES_A, 0, p_disbursement_queue },
 	{ "period.close", ROLES_A, M_MUTATES, p_period_close },
 	{ "period.close_confirm", ROLES_U, M_MUTATES, p_period_id },
 	{ "period.close_drop", ROLES_AU, M_MUTATES, p_period_id },

@@ -384,7 +384,7 @@ DECLARE
 	v_res	jsonb;
 	v_err	jsonb;
 	v_scoped boolean;
-	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,contribution.write_off,disbursement.confirm,disbursement.create,disbursement.fail,disbursement.refund,fund.create,fund.record_earnings,fund.transfer,fund.transfer_cancel,fund.transfer_confirm,grant.apply,grant.approve,grant.cancel,grant.reject,grant.withdraw,partner.create,period.close,period.close_confirm,period.close_drop,principal.confirm,principal.create,principal.revoke,returnee.register}'::text[]);
+	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,contribution.write_off,disbursement.confirm,disbursement.create,disbursement.fail,disbursement.refund,fund.create,fund.record_earnings,fund.transfer,fund.transfer_cancel,fund.transfer_confirm,grant.apply,grant.approve,grant.cancel,grant.recuse,grant.reject,grant.withdraw,partner.create,period.close,period.close_confirm,period.close_drop,principal.confirm,principal.create,principal.declare_conflict,principal.revoke,returnee.register}'::text[]);
 BEGIN
 	IF p_token IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
@@ -440,15 +440,16 @@ BEGIN
 					END CASE;
 				END IF;
 			ELSE
-				IF p_method < 'fund.transfer_get' COLLATE "C" THEN
+				IF p_method < 'fund.list' COLLATE "C" THEN
 					CASE p_method
 					WHEN 'disbursement.list' THEN v_res := api.disbursement_list(v_p, p_params, p_ctx);
+					WHEN 'disbursement.queue' THEN v_res := api.disbursement_queue(v_p, p_params, p_ctx);
 					WHEN 'fund.balance' THEN v_res := api.fund_balance(v_p, p_params, p_ctx);
-					WHEN 'fund.list' THEN v_res := api.fund_list(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
+					WHEN 'fund.list' THEN v_res := api.fund_list(v_p, p_params, p_ctx);
 					WHEN 'fund.transfer_get' THEN v_res := api.fund_transfer_get(v_p, p_params, p_ctx);
 					WHEN 'fund.transfer_list' THEN v_res := api.fund_transfer_list(v_p, p_params, p_ctx);
 					WHEN 'grant.get' THEN v_res := api.grant_get(v_p, p_params, p_ctx);
@@ -458,15 +459,16 @@ BEGIN
 			END IF;
 		ELSE
 			IF p_method < 'period.closes' COLLATE "C" THEN
-				IF p_method < 'partner.get' COLLATE "C" THEN
+				IF p_method < 'ledger.trial_balance' COLLATE "C" THEN
 					CASE p_method
 					WHEN 'grant.list' THEN v_res := api.grant_list(v_p, p_params, p_ctx);
+					WHEN 'grant.queue' THEN v_res := api.grant_queue(v_p, p_params, p_ctx);
 					WHEN 'ledger.entries' THEN v_res := api.ledger_entries(v_p, p_params, p_ctx);
-					WHEN 'ledger.trial_balance' THEN v_res := api.ledger_trial_balance(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
+					WHEN 'ledger.trial_balance' THEN v_res := api.ledger_trial_balance(v_p, p_params, p_ctx);
 					WHEN 'partner.get' THEN v_res := api.partner_get(v_p, p_params, p_ctx);
 					WHEN 'partner.list' THEN v_res := api.partner_list(v_p, p_params, p_ctx);
 					WHEN 'period.close_get' THEN v_res := api.period_close_get(v_p, p_params, p_ctx);
@@ -474,15 +476,16 @@ BEGIN
 					END CASE;
 				END IF;
 			ELSE
-				IF p_method < 'returnee.list' COLLATE "C" THEN
+				IF p_method < 'returnee.get' COLLATE "C" THEN
 					CASE p_method
 					WHEN 'period.closes' THEN v_res := api.period_closes(v_p, p_params, p_ctx);
+					WHEN 'principal.conflicts' THEN v_res := api.principal_conflicts(v_p, p_params, p_ctx);
 					WHEN 'region.list' THEN v_res := api.region_list(v_p, p_params, p_ctx);
-					WHEN 'returnee.get' THEN v_res := api.returnee_get(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
+					WHEN 'returnee.get' THEN v_res := api.returnee_get(v_p, p_params, p_ctx);
 					WHEN 'returnee.list' THEN v_res := api.returnee_list(v_p, p_params, p_ctx);
 					WHEN 'system.version' THEN v_res := api.system_version(v_p, p_params, p_ctx);
 					WHEN 'system.whoami' THEN v_res := api.system_whoami(v_p, p_params, p_ctx);
@@ -522,8 +525,8 @@ BEGIN
 				RETURN jsonb_build_object('result', v_row.result, 'replayed', true);
 			END IF;
 		END IF;
-		IF p_method < 'grant.apply' COLLATE "C" THEN
-			IF p_method < 'disbursement.fail' COLLATE "C" THEN
+		IF p_method < 'grant.approve' COLLATE "C" THEN
+			IF p_method < 'disbursement.refund' COLLATE "C" THEN
 				IF p_method < 'contribution.write_off' COLLATE "C" THEN
 					CASE p_method
 					WHEN 'contribution.cancel' THEN v_res := api.contribution_cancel(v_p, p_params, p_ctx);
@@ -536,34 +539,35 @@ BEGIN
 					WHEN 'contribution.write_off' THEN v_res := api.contribution_write_off(v_p, p_params, p_ctx);
 					WHEN 'disbursement.confirm' THEN v_res := api.disbursement_confirm(v_p, p_params, p_ctx);
 					WHEN 'disbursement.create' THEN v_res := api.disbursement_create(v_p, p_params, p_ctx);
+					WHEN 'disbursement.fail' THEN v_res := api.disbursement_fail(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			ELSE
-				IF p_method < 'fund.record_earnings' COLLATE "C" THEN
+				IF p_method < 'fund.transfer' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'disbursement.fail' THEN v_res := api.disbursement_fail(v_p, p_params, p_ctx);
 					WHEN 'disbursement.refund' THEN v_res := api.disbursement_refund(v_p, p_params, p_ctx);
 					WHEN 'fund.create' THEN v_res := api.fund_create(v_p, p_params, p_ctx);
+					WHEN 'fund.record_earnings' THEN v_res := api.fund_record_earnings(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
-					WHEN 'fund.record_earnings' THEN v_res := api.fund_record_earnings(v_p, p_params, p_ctx);
 					WHEN 'fund.transfer' THEN v_res := api.fund_transfer(v_p, p_params, p_ctx);
 					WHEN 'fund.transfer_cancel' THEN v_res := api.fund_transfer_cancel(v_p, p_params, p_ctx);
 					WHEN 'fund.transfer_confirm' THEN v_res := api.fund_transfer_confirm(v_p, p_params, p_ctx);
+					WHEN 'grant.apply' THEN v_res := api.grant_apply(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			END IF;
 		ELSE
-			IF p_method < 'period.close' COLLATE "C" THEN
+			IF p_method < 'period.close_confirm' COLLATE "C" THEN
 				IF p_method < 'grant.reject' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'grant.apply' THEN v_res := api.grant_apply(v_p, p_params, p_ctx);
 					WHEN 'grant.approve' THEN v_res := api.grant_approve(v_p, p_params, p_ctx);
 					WHEN 'grant.cancel' THEN v_res := api.grant_cancel(v_p, p_params, p_ctx);
+					WHEN 'grant.recuse' THEN v_res := api.grant_recuse(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
@@ -571,21 +575,22 @@ BEGIN
 					WHEN 'grant.reject' THEN v_res := api.grant_reject(v_p, p_params, p_ctx);
 					WHEN 'grant.withdraw' THEN v_res := api.grant_withdraw(v_p, p_params, p_ctx);
 					WHEN 'partner.create' THEN v_res := api.partner_create(v_p, p_params, p_ctx);
+					WHEN 'period.close' THEN v_res := api.period_close(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			ELSE
-				IF p_method < 'principal.confirm' COLLATE "C" THEN
+				IF p_method < 'principal.create' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'period.close' THEN v_res := api.period_close(v_p, p_params, p_ctx);
 					WHEN 'period.close_confirm' THEN v_res := api.period_close_confirm(v_p, p_params, p_ctx);
 					WHEN 'period.close_drop' THEN v_res := api.period_close_drop(v_p, p_params, p_ctx);
+					WHEN 'principal.confirm' THEN v_res := api.principal_confirm(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
-					WHEN 'principal.confirm' THEN v_res := api.principal_confirm(v_p, p_params, p_ctx);
 					WHEN 'principal.create' THEN v_res := api.principal_create(v_p, p_params, p_ctx);
+					WHEN 'principal.declare_conflict' THEN v_res := api.principal_declare_conflict(v_p, p_params, p_ctx);
 					WHEN 'principal.revoke' THEN v_res := api.principal_revoke(v_p, p_params, p_ctx);
 					WHEN 'returnee.register' THEN v_res := api.returnee_register(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
@@ -1057,6 +1062,41 @@ $$;
 
 
 ALTER FUNCTION api.disbursement_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: disbursement_queue(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.disbursement_queue(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_page	jsonb;
+	v_n	bigint;
+BEGIN
+	IF params ? 'fund' THEN
+		PERFORM fl.fund_get(params->>'fund', 'fund');
+	END IF;
+	WITH q AS (
+		SELECT d.seq FROM fl.disbursement d
+		 WHERE d.status = 'pending' AND d.created_by <> p.principal_id
+		   AND (NOT params ? 'fund' OR EXISTS (SELECT 1 FROM fl.grant_application g
+			WHERE g.grant_id = d.grant_id AND g.fund_code = params->>'fund')))
+	SELECT (SELECT count(*) FROM q),
+	       fl.page('disbursements', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+		   'j', fl.disbursement_json(t)) ORDER BY t.seq)
+		 FROM (SELECT a.* FROM fl.disbursement a
+			WHERE a.seq IN (SELECT q.seq FROM q
+					 WHERE q.seq > fl.cursor_in(params->>'cursor')
+					 ORDER BY q.seq LIMIT v_lim + 1)) t), v_lim)
+	  INTO v_n, v_page;
+	RETURN v_page || jsonb_build_object('count', v_n);
+END
+$$;
+
+
+ALTER FUNCTION api.disbursement_queue(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
 -- Name: disbursement_refund(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
@@ -1572,6 +1612,86 @@ $$;
 ALTER FUNCTION api.grant_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: grant_queue(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.grant_queue(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_reg	text;
+	v_page	jsonb;
+	v_n	bigint;
+BEGIN
+	IF params ? 'region' THEN
+		v_reg := (fl.region_resolve(params->>'region', 'region')).region_code;
+	END IF;
+	IF params ? 'fund' THEN
+		PERFORM fl.fund_get(params->>'fund', 'fund');
+	END IF;
+	WITH q AS (
+		SELECT g.seq FROM fl.grant_application g
+		 WHERE g.status = 'submitted'
+		   AND g.created_by <> p.principal_id
+		   AND (v_reg IS NULL OR g.region = v_reg)
+		   AND (NOT params ? 'fund' OR g.fund_code = params->>'fund')
+		   AND (NOT params ? 'category' OR g.category = params->>'category')
+		   AND NOT EXISTS (SELECT 1 FROM fl.grant_decision d
+			WHERE d.grant_id = g.grant_id AND d.principal_id = p.principal_id)
+		   AND NOT EXISTS (SELECT 1 FROM fl.grant_recusal x
+			WHERE x.grant_id = g.grant_id AND x.principal_id = p.principal_id)
+		   AND NOT EXISTS (SELECT 1 FROM fl.principal_conflict c
+			WHERE c.returnee_id = g.returnee_id AND c.principal_id = p.principal_id))
+	SELECT (SELECT count(*) FROM q),
+	       fl.page('grants', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+		   'j', fl.grant_json(t) || jsonb_build_object('approvals_missing',
+		       greatest(t.approvals_needed - (SELECT count(*) FROM fl.grant_decision d
+			   WHERE d.grant_id = t.grant_id AND d.decision = 'approve'), 0)))
+		   ORDER BY t.seq)
+		 FROM (SELECT a.* FROM fl.grant_application a
+			WHERE a.seq IN (SELECT q.seq FROM q
+					 WHERE q.seq > fl.cursor_in(params->>'cursor')
+					 ORDER BY q.seq LIMIT v_lim + 1)) t), v_lim)
+	  INTO v_n, v_page;
+	RETURN v_page || jsonb_build_object('count', v_n);
+END
+$$;
+
+
+ALTER FUNCTION api.grant_queue(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: grant_recuse(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.grant_recuse(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM fl.grant_recusal WHERE grant_id = g.grant_id
+	    AND principal_id = p.principal_id) THEN
+		IF EXISTS (SELECT 1 FROM fl.grant_decision WHERE grant_id = g.grant_id
+		    AND principal_id = p.principal_id) THEN
+			PERFORM fl.rpc_error(-32011, 'already_approved', 'grant_id',
+			    'this principal has decided on this grant already');
+		END IF;
+		IF g.status <> 'submitted' THEN
+			PERFORM fl.wrong_state(g.status);
+		END IF;
+		INSERT INTO fl.grant_recusal (grant_id, principal_id, reason)
+		VALUES (g.grant_id, p.principal_id, params->>'reason');
+	END IF;
+	RETURN fl.grant_json(g);
+END
+$$;
+
+
+ALTER FUNCTION api.grant_recuse(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
 -- Name: grant_reject(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
@@ -2056,6 +2176,38 @@ $$;
 ALTER FUNCTION api.principal_confirm(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: principal_conflicts(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.principal_conflicts(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_pid	text := params->>'principal_id';
+BEGIN
+	IF NOT p.roles && ARRAY['admin', 'auditor'] THEN
+		IF v_pid IS NOT NULL AND v_pid <> p.principal_id THEN
+			PERFORM fl.rpc_error(-32003, 'role_required', 'principal_id',
+			    'an approver reads its own conflicts',
+			    jsonb_build_object('roles', jsonb_build_array('admin', 'auditor')));
+		END IF;
+		v_pid := p.principal_id;
+	END IF;
+	RETURN fl.page('conflicts', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.conflict_json(t)) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.principal_conflict
+	         WHERE seq > fl.cursor_in(params->>'cursor')
+	           AND (v_pid IS NULL OR principal_id = v_pid)
+	           AND (NOT params ? 'returnee_id' OR returnee_id = params->>'returnee_id')
+	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
+
+ALTER FUNCTION api.principal_conflicts(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
 -- Name: principal_create(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
@@ -2092,6 +2244,46 @@ $$;
 
 
 ALTER FUNCTION api.principal_create(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: principal_declare_conflict(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.principal_declare_conflict(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_pid	text := coalesce(params->>'principal_id', p.principal_id);
+	a	fl.principal;
+	c	fl.principal_conflict;
+BEGIN
+	IF v_pid <> p.principal_id AND NOT 'admin' = ANY (p.roles) THEN
+		PERFORM fl.rpc_error(-32003, 'role_required', 'principal_id',
+		    'only an admin declares a conflict for another principal',
+		    jsonb_build_object('roles', jsonb_build_array('admin')));
+	END IF;
+	SELECT * INTO a FROM fl.principal WHERE principal_id = v_pid;
+	IF a.principal_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'principal_not_found', 'principal_id');
+	END IF;
+	IF NOT 'approver' = ANY (a.roles) THEN
+		PERFORM fl.rpc_error(-32602, 'not_an_approver', 'principal_id',
+		    'conflicts of interest are declared for approvers');
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM fl.returnee WHERE returnee_id = params->>'returnee_id') THEN
+		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
+	END IF;
+	INSERT INTO fl.principal_conflict (principal_id, returnee_id, reason, declared_by)
+	VALUES (v_pid, params->>'returnee_id', params->>'reason', p.principal_id)
+	ON CONFLICT (principal_id, returnee_id) DO NOTHING;
+	SELECT * INTO c FROM fl.principal_conflict
+	 WHERE principal_id = v_pid AND returnee_id = params->>'returnee_id';
+	RETURN fl.conflict_json(c);
+END
+$$;
+
+
+ALTER FUNCTION api.principal_declare_conflict(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
 -- Name: principal_revoke(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
@@ -2654,7 +2846,8 @@ BEGIN
 			g := v_gs[k];
 			IF g.created_by = v_pids[k] OR g.status <> 'submitted' OR
 			    EXISTS (SELECT 1 FROM fl.grant_decision WHERE grant_id = g.grant_id
-				     AND principal_id = v_pids[k]) THEN
+				     AND principal_id = v_pids[k]) OR
+			    fl.grant_conflicted(g.grant_id, v_pids[k]) IS NOT NULL THEN
 				RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a decision is refused';
 			END IF;
 			IF (SELECT count(*) FROM fl.grant_decision WHERE grant_id = g.grant_id
@@ -3197,6 +3390,41 @@ $$;
 
 
 ALTER FUNCTION fl.charge_split(f fl.fund, p_amt bigint, p_capital bigint, p_field text, OUT v_income bigint, OUT v_capital bigint) OWNER TO fund_owner;
+
+--
+-- Name: principal_conflict; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.principal_conflict (
+    seq bigint NOT NULL,
+    principal_id text NOT NULL,
+    returnee_id text NOT NULL,
+    reason text NOT NULL,
+    declared_by text NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT principal_conflict_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 1000)))
+);
+
+
+ALTER TABLE fl.principal_conflict OWNER TO fund_owner;
+
+--
+-- Name: conflict_json(fl.principal_conflict); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.conflict_json(c fl.principal_conflict) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	RETURN jsonb_build_object('principal_id', c.principal_id,
+	    'name', (SELECT name FROM fl.principal WHERE principal_id = c.principal_id),
+	    'returnee_id', c.returnee_id, 'reason', c.reason, 'declared_by', c.declared_by,
+	    'at', fl.ts(c.at));
+END
+$$;
+
+
+ALTER FUNCTION fl.conflict_json(c fl.principal_conflict) OWNER TO fund_owner;
 
 --
 -- Name: contribution_allocations(text, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -4330,6 +4558,30 @@ $$;
 ALTER FUNCTION fl.fx_convert(p_amount bigint, p_src_minor integer, p_rate numeric, p_dst_minor integer) OWNER TO fund_owner;
 
 --
+-- Name: grant_conflicted(text, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.grant_conflicted(p_grant text, p_pid text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM fl.grant_recusal WHERE grant_id = p_grant
+	    AND principal_id = p_pid) THEN
+		RETURN 'recused';
+	END IF;
+	IF EXISTS (SELECT 1 FROM fl.grant_application g JOIN fl.principal_conflict c
+	    ON c.returnee_id = g.returnee_id AND c.principal_id = p_pid
+	    WHERE g.grant_id = p_grant) THEN
+		RETURN 'conflict_of_interest';
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+
+ALTER FUNCTION fl.grant_conflicted(p_grant text, p_pid text) OWNER TO fund_owner;
+
+--
 -- Name: grant_application; Type: TABLE; Schema: fl; Owner: fund_owner
 --
 
@@ -4380,6 +4632,15 @@ BEGIN
 		PERFORM fl.rpc_error(-32011, 'already_approved', 'grant_id',
 		    'this principal has decided on this grant already');
 	END IF;
+	CASE fl.grant_conflicted(g.grant_id, p.principal_id)
+	WHEN 'recused' THEN
+		PERFORM fl.rpc_error(-32011, 'recused', 'grant_id',
+		    'this principal recused from this grant');
+	WHEN 'conflict_of_interest' THEN
+		PERFORM fl.rpc_error(-32011, 'conflict_of_interest', 'grant_id',
+		    'this principal declared a conflict of interest with the beneficiary');
+	ELSE
+	END CASE;
 	IF g.status <> 'submitted' THEN
 		PERFORM fl.wrong_state(g.status);
 	END IF;
@@ -4402,6 +4663,10 @@ BEGIN
 	IF EXISTS (SELECT 1 FROM fl.grant_application WHERE grant_id = NEW.grant_id
 	    AND created_by = NEW.principal_id) THEN
 		RAISE EXCEPTION 'the creator of grant % may not decide on it', NEW.grant_id;
+	END IF;
+	IF fl.grant_conflicted(NEW.grant_id, NEW.principal_id) IS NOT NULL THEN
+		RAISE EXCEPTION 'principal % may not decide on grant %: %', NEW.principal_id,
+		    NEW.grant_id, fl.grant_conflicted(NEW.grant_id, NEW.principal_id);
 	END IF;
 	RETURN NEW;
 END
@@ -4487,14 +4752,22 @@ BEGIN
 	    'purpose', g.purpose, 'returnee_id', g.returnee_id,
 	    'approvals_needed', g.approvals_needed,
 	    'approvals', coalesce((SELECT jsonb_agg(jsonb_build_object('principal_id',
-	        d.principal_id, 'at', fl.ts(d.at), 'comment', d.comment) ORDER BY d.at)
-	        FROM fl.grant_decision d WHERE d.grant_id = g.grant_id
-	         AND d.decision = 'approve'), '[]'),
+	        d.principal_id, 'name', pr.name, 'at', fl.ts(d.at), 'comment', d.comment)
+	        ORDER BY d.at)
+	        FROM fl.grant_decision d JOIN fl.principal pr USING (principal_id)
+	       WHERE d.grant_id = g.grant_id AND d.decision = 'approve'), '[]'),
 	    -- every decision, approvals and a rejection alike: who, what, when, why
 	    'decisions', coalesce((SELECT jsonb_agg(jsonb_build_object('principal_id',
-	        d.principal_id, 'decision', d.decision, 'at', fl.ts(d.at),
+	        d.principal_id, 'name', pr.name, 'decision', d.decision, 'at', fl.ts(d.at),
 	        'comment', d.comment) ORDER BY d.at)
-	        FROM fl.grant_decision d WHERE d.grant_id = g.grant_id), '[]'),
+	        FROM fl.grant_decision d JOIN fl.principal pr USING (principal_id)
+	       WHERE d.grant_id = g.grant_id), '[]'),
+	    -- approvers who stepped aside from this application: who, when, why
+	    'recusals', coalesce((SELECT jsonb_agg(jsonb_build_object('principal_id',
+	        x.principal_id, 'name', pr.name, 'at', fl.ts(x.at), 'reason', x.reason)
+	        ORDER BY x.at)
+	        FROM fl.grant_recusal x JOIN fl.principal pr USING (principal_id)
+	       WHERE x.grant_id = g.grant_id), '[]'),
 	    'committed', fl.money_out(g.committed, m), 'disbursed', fl.money_out(g.disbursed, m),
 	    'decided_at', fl.ts(g.decided_at), 'reason', g.reason,
 	    'created_at', fl.ts(g.created_at), 'created_by', g.created_by);
@@ -6586,6 +6859,21 @@ CREATE TABLE fl.grant_decision (
 ALTER TABLE fl.grant_decision OWNER TO fund_owner;
 
 --
+-- Name: grant_recusal; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.grant_recusal (
+    grant_id text NOT NULL,
+    principal_id text NOT NULL,
+    reason text NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT grant_recusal_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 1000)))
+);
+
+
+ALTER TABLE fl.grant_recusal OWNER TO fund_owner;
+
+--
 -- Name: idempotency; Type: TABLE; Schema: fl; Owner: fund_owner
 --
 
@@ -6731,6 +7019,27 @@ ALTER TABLE fl.pledge_receipt_seq_seq OWNER TO fund_owner;
 --
 
 ALTER SEQUENCE fl.pledge_receipt_seq_seq OWNED BY fl.pledge_receipt.seq;
+
+
+--
+-- Name: principal_conflict_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.principal_conflict_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.principal_conflict_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: principal_conflict_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.principal_conflict_seq_seq OWNED BY fl.principal_conflict.seq;
 
 
 --
@@ -6912,6 +7221,13 @@ ALTER TABLE ONLY fl.partner ALTER COLUMN seq SET DEFAULT nextval('fl.partner_seq
 --
 
 ALTER TABLE ONLY fl.pledge_receipt ALTER COLUMN seq SET DEFAULT nextval('fl.pledge_receipt_seq_seq'::regclass);
+
+
+--
+-- Name: principal_conflict seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal_conflict ALTER COLUMN seq SET DEFAULT nextval('fl.principal_conflict_seq_seq'::regclass);
 
 
 --
@@ -7112,6 +7428,14 @@ ALTER TABLE ONLY fl.grant_decision
 
 
 --
+-- Name: grant_recusal grant_recusal_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.grant_recusal
+    ADD CONSTRAINT grant_recusal_pkey PRIMARY KEY (grant_id, principal_id);
+
+
+--
 -- Name: idempotency idempotency_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -7189,6 +7513,22 @@ ALTER TABLE ONLY fl.posting
 
 ALTER TABLE ONLY fl.principal
     ADD CONSTRAINT principal_cert_sha256_key UNIQUE (cert_sha256);
+
+
+--
+-- Name: principal_conflict principal_conflict_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal_conflict
+    ADD CONSTRAINT principal_conflict_pkey PRIMARY KEY (principal_id, returnee_id);
+
+
+--
+-- Name: principal_conflict principal_conflict_seq_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal_conflict
+    ADD CONSTRAINT principal_conflict_seq_key UNIQUE (seq);
 
 
 --
@@ -7351,10 +7691,24 @@ CREATE INDEX disbursement_grant ON fl.disbursement USING btree (grant_id, seq);
 
 
 --
+-- Name: disbursement_pending; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX disbursement_pending ON fl.disbursement USING btree (seq) WHERE (status = 'pending'::text);
+
+
+--
 -- Name: fund_delta_fund; Type: INDEX; Schema: fl; Owner: fund_owner
 --
 
 CREATE INDEX fund_delta_fund ON fl.fund_delta USING btree (fund_code, delta_id);
+
+
+--
+-- Name: grant_decision_principal; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX grant_decision_principal ON fl.grant_decision USING btree (principal_id, grant_id);
 
 
 --
@@ -7365,10 +7719,24 @@ CREATE INDEX grant_fund ON fl.grant_application USING btree (fund_code, seq);
 
 
 --
+-- Name: grant_recusal_principal; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX grant_recusal_principal ON fl.grant_recusal USING btree (principal_id, grant_id);
+
+
+--
 -- Name: grant_status; Type: INDEX; Schema: fl; Owner: fund_owner
 --
 
 CREATE INDEX grant_status ON fl.grant_application USING btree (status, seq);
+
+
+--
+-- Name: grant_submitted; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX grant_submitted ON fl.grant_application USING btree (seq) WHERE (status = 'submitted'::text);
 
 
 --
@@ -7425,6 +7793,13 @@ CREATE INDEX pledge_receipt_fund ON fl.pledge_receipt USING btree (fund_code, re
 --
 
 CREATE INDEX posting_account ON fl.posting USING btree (account_id, entry_id);
+
+
+--
+-- Name: principal_conflict_returnee; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX principal_conflict_returnee ON fl.principal_conflict USING btree (returnee_id);
 
 
 --
@@ -7589,6 +7964,20 @@ CREATE TRIGGER grant_insert_guard BEFORE INSERT ON fl.grant_application FOR EACH
 
 
 --
+-- Name: grant_recusal grant_recusal_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER grant_recusal_append_only BEFORE DELETE OR UPDATE ON fl.grant_recusal FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: grant_recusal grant_recusal_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER grant_recusal_no_truncate BEFORE TRUNCATE ON fl.grant_recusal FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+
+--
 -- Name: journal_entry journal_entry_alloc_queue; Type: TRIGGER; Schema: fl; Owner: fund_owner
 --
 
@@ -7684,6 +8073,20 @@ CREATE TRIGGER posting_guard AFTER INSERT ON fl.posting REFERENCING NEW TABLE AS
 --
 
 CREATE TRIGGER posting_no_truncate BEFORE TRUNCATE ON fl.posting FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: principal_conflict principal_conflict_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER principal_conflict_append_only BEFORE DELETE OR UPDATE ON fl.principal_conflict FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: principal_conflict principal_conflict_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER principal_conflict_no_truncate BEFORE TRUNCATE ON fl.principal_conflict FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
 
 
 --
@@ -7920,6 +8323,22 @@ ALTER TABLE ONLY fl.grant_decision
 
 
 --
+-- Name: grant_recusal grant_recusal_grant_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.grant_recusal
+    ADD CONSTRAINT grant_recusal_grant_id_fkey FOREIGN KEY (grant_id) REFERENCES fl.grant_application(grant_id);
+
+
+--
+-- Name: grant_recusal grant_recusal_principal_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.grant_recusal
+    ADD CONSTRAINT grant_recusal_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES fl.principal(principal_id);
+
+
+--
 -- Name: idempotency idempotency_principal_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -7997,6 +8416,30 @@ ALTER TABLE ONLY fl.pledge_receipt
 
 ALTER TABLE ONLY fl.principal
     ADD CONSTRAINT principal_confirmed_by_fkey FOREIGN KEY (confirmed_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: principal_conflict principal_conflict_declared_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal_conflict
+    ADD CONSTRAINT principal_conflict_declared_by_fkey FOREIGN KEY (declared_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: principal_conflict principal_conflict_principal_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal_conflict
+    ADD CONSTRAINT principal_conflict_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: principal_conflict principal_conflict_returnee_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal_conflict
+    ADD CONSTRAINT principal_conflict_returnee_id_fkey FOREIGN KEY (returnee_id) REFERENCES fl.returnee(returnee_id);
 
 
 --
@@ -8238,6 +8681,13 @@ REVOKE ALL ON FUNCTION api.disbursement_list(p fl.principal, params jsonb, ctx j
 
 
 --
+-- Name: FUNCTION disbursement_queue(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.disbursement_queue(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION disbursement_refund(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
@@ -8343,6 +8793,20 @@ REVOKE ALL ON FUNCTION api.grant_list(p fl.principal, params jsonb, ctx jsonb) F
 
 
 --
+-- Name: FUNCTION grant_queue(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.grant_queue(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION grant_recuse(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.grant_recuse(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION grant_reject(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
@@ -8434,10 +8898,24 @@ REVOKE ALL ON FUNCTION api.principal_confirm(p fl.principal, params jsonb, ctx j
 
 
 --
+-- Name: FUNCTION principal_conflicts(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.principal_conflicts(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION principal_create(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
 REVOKE ALL ON FUNCTION api.principal_create(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION principal_declare_conflict(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.principal_declare_conflict(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
@@ -8645,6 +9123,13 @@ REVOKE ALL ON FUNCTION fl.bulk_record(p_method text, p_pids text[], p_idem text[
 --
 
 REVOKE ALL ON FUNCTION fl.charge_split(f fl.fund, p_amt bigint, p_capital bigint, p_field text, OUT v_income bigint, OUT v_capital bigint) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION conflict_json(c fl.principal_conflict); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.conflict_json(c fl.principal_conflict) FROM PUBLIC;
 
 
 --
@@ -8870,6 +9355,13 @@ REVOKE ALL ON FUNCTION fl.fund_totals(p_fund text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION fl.fx_convert(p_amount bigint, p_src_minor integer, p_rate numeric, p_dst_minor integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION grant_conflicted(p_grant text, p_pid text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.grant_conflicted(p_grant text, p_pid text) FROM PUBLIC;
 
 
 --

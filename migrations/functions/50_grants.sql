@@ -65,7 +65,8 @@ CREATE OR REPLACE TRIGGER grant_approval_guard BEFORE UPDATE ON fl.grant_applica
 	FOR EACH ROW WHEN (NEW.status = 'approved' AND OLD.status <> 'approved')
 	EXECUTE FUNCTION fl.grant_rule_guard();
 
--- The creator of a grant never decides on it.
+-- The creator of a grant never decides on it, nor does an approver who recused from it or
+-- declared a conflict of interest with its beneficiary.
 CREATE OR REPLACE FUNCTION fl.grant_decision_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -73,7 +74,29 @@ BEGIN
 	    AND created_by = NEW.principal_id) THEN
 		RAISE EXCEPTION 'the creator of grant % may not decide on it', NEW.grant_id;
 	END IF;
+	IF fl.grant_conflicted(NEW.grant_id, NEW.principal_id) IS NOT NULL THEN
+		RAISE EXCEPTION 'principal % may not decide on grant %: %', NEW.principal_id,
+		    NEW.grant_id, fl.grant_conflicted(NEW.grant_id, NEW.principal_id);
+	END IF;
 	RETURN NEW;
+END
+$$;
+
+-- Why principal p_pid may not decide on grant p_grant: 'recused', 'conflict_of_interest'
+-- (with the grant's beneficiary), or NULL.
+CREATE OR REPLACE FUNCTION fl.grant_conflicted(p_grant text, p_pid text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM fl.grant_recusal WHERE grant_id = p_grant
+	    AND principal_id = p_pid) THEN
+		RETURN 'recused';
+	END IF;
+	IF EXISTS (SELECT 1 FROM fl.grant_application g JOIN fl.principal_conflict c
+	    ON c.returnee_id = g.returnee_id AND c.principal_id = p_pid
+	    WHERE g.grant_id = p_grant) THEN
+		RETURN 'conflict_of_interest';
+	END IF;
+	RETURN NULL;
 END
 $$;
 CREATE OR REPLACE TRIGGER grant_decision_guard BEFORE INSERT ON fl.grant_decision
@@ -83,6 +106,18 @@ CREATE OR REPLACE TRIGGER grant_decision_guard BEFORE INSERT ON fl.grant_decisio
 CREATE OR REPLACE TRIGGER grant_decision_append_only
 	BEFORE UPDATE OR DELETE ON fl.grant_decision
 	FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+
+-- Recusals and declared conflicts stand for good.
+CREATE OR REPLACE TRIGGER grant_recusal_append_only
+	BEFORE UPDATE OR DELETE ON fl.grant_recusal
+	FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+CREATE OR REPLACE TRIGGER grant_recusal_no_truncate BEFORE TRUNCATE ON fl.grant_recusal
+	FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+CREATE OR REPLACE TRIGGER principal_conflict_append_only
+	BEFORE UPDATE OR DELETE ON fl.principal_conflict
+	FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+CREATE OR REPLACE TRIGGER principal_conflict_no_truncate BEFORE TRUNCATE
+	ON fl.principal_conflict FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
 
 -- returnee.* -------------------------------------------------------------------------------
 
@@ -202,14 +237,22 @@ BEGIN
 	    'purpose', g.purpose, 'returnee_id', g.returnee_id,
 	    'approvals_needed', g.approvals_needed,
 	    'approvals', coalesce((SELECT jsonb_agg(jsonb_build_object('principal_id',
-	        d.principal_id, 'at', fl.ts(d.at), 'comment', d.comment) ORDER BY d.at)
-	        FROM fl.grant_decision d WHERE d.grant_id = g.grant_id
-	         AND d.decision = 'approve'), '[]'),
+	        d.principal_id, 'name', pr.name, 'at', fl.ts(d.at), 'comment', d.comment)
+	        ORDER BY d.at)
+	        FROM fl.grant_decision d JOIN fl.principal pr USING (principal_id)
+	       WHERE d.grant_id = g.grant_id AND d.decision = 'approve'), '[]'),
 	    -- every decision, approvals and a rejection alike: who, what, when, why
 	    'decisions', coalesce((SELECT jsonb_agg(jsonb_build_object('principal_id',
-	        d.principal_id, 'decision', d.decision, 'at', fl.ts(d.at),
+	        d.principal_id, 'name', pr.name, 'decision', d.decision, 'at', fl.ts(d.at),
 	        'comment', d.comment) ORDER BY d.at)
-	        FROM fl.grant_decision d WHERE d.grant_id = g.grant_id), '[]'),
+	        FROM fl.grant_decision d JOIN fl.principal pr USING (principal_id)
+	       WHERE d.grant_id = g.grant_id), '[]'),
+	    -- approvers who stepped aside from this application: who, when, why
+	    'recusals', coalesce((SELECT jsonb_agg(jsonb_build_object('principal_id',
+	        x.principal_id, 'name', pr.name, 'at', fl.ts(x.at), 'reason', x.reason)
+	        ORDER BY x.at)
+	        FROM fl.grant_recusal x JOIN fl.principal pr USING (principal_id)
+	       WHERE x.grant_id = g.grant_id), '[]'),
 	    'committed', fl.money_out(g.committed, m), 'disbursed', fl.money_out(g.disbursed, m),
 	    'decided_at', fl.ts(g.decided_at), 'reason', g.reason,
 	    'created_at', fl.ts(g.created_at), 'created_by', g.created_by);
@@ -248,6 +291,15 @@ BEGIN
 		PERFORM fl.rpc_error(-32011, 'already_approved', 'grant_id',
 		    'this principal has decided on this grant already');
 	END IF;
+	CASE fl.grant_conflicted(g.grant_id, p.principal_id)
+	WHEN 'recused' THEN
+		PERFORM fl.rpc_error(-32011, 'recused', 'grant_id',
+		    'this principal recused from this grant');
+	WHEN 'conflict_of_interest' THEN
+		PERFORM fl.rpc_error(-32011, 'conflict_of_interest', 'grant_id',
+		    'this principal declared a conflict of interest with the beneficiary');
+	ELSE
+	END CASE;
 	IF g.status <> 'submitted' THEN
 		PERFORM fl.wrong_state(g.status);
 	END IF;
@@ -408,6 +460,149 @@ BEGIN
 END
 $$;
 
+-- Queues and conflicts of interest --------------------------------------------------------
+
+-- grant.queue: the submitted applications principal p may decide on now (not its own, not
+-- decided, recused from or conflicted by it), oldest first, a page at a time, with how many
+-- there are in all (the filters applied) and each one's approvals so far and still needed.
+CREATE OR REPLACE FUNCTION api.grant_queue(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_reg	text;
+	v_page	jsonb;
+	v_n	bigint;
+BEGIN
+	IF params ? 'region' THEN
+		v_reg := (fl.region_resolve(params->>'region', 'region')).region_code;
+	END IF;
+	IF params ? 'fund' THEN
+		PERFORM fl.fund_get(params->>'fund', 'fund');
+	END IF;
+	WITH q AS (
+		SELECT g.seq FROM fl.grant_application g
+		 WHERE g.status = 'submitted'
+		   AND g.created_by <> p.principal_id
+		   AND (v_reg IS NULL OR g.region = v_reg)
+		   AND (NOT params ? 'fund' OR g.fund_code = params->>'fund')
+		   AND (NOT params ? 'category' OR g.category = params->>'category')
+		   AND NOT EXISTS (SELECT 1 FROM fl.grant_decision d
+			WHERE d.grant_id = g.grant_id AND d.principal_id = p.principal_id)
+		   AND NOT EXISTS (SELECT 1 FROM fl.grant_recusal x
+			WHERE x.grant_id = g.grant_id AND x.principal_id = p.principal_id)
+		   AND NOT EXISTS (SELECT 1 FROM fl.principal_conflict c
+			WHERE c.returnee_id = g.returnee_id AND c.principal_id = p.principal_id))
+	SELECT (SELECT count(*) FROM q),
+	       fl.page('grants', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+		   'j', fl.grant_json(t) || jsonb_build_object('approvals_missing',
+		       greatest(t.approvals_needed - (SELECT count(*) FROM fl.grant_decision d
+			   WHERE d.grant_id = t.grant_id AND d.decision = 'approve'), 0)))
+		   ORDER BY t.seq)
+		 FROM (SELECT a.* FROM fl.grant_application a
+			WHERE a.seq IN (SELECT q.seq FROM q
+					 WHERE q.seq > fl.cursor_in(params->>'cursor')
+					 ORDER BY q.seq LIMIT v_lim + 1)) t), v_lim)
+	  INTO v_n, v_page;
+	RETURN v_page || jsonb_build_object('count', v_n);
+END
+$$;
+
+-- grant.recuse: the approver steps aside from a submitted application, for good. Recusing
+-- again answers the recusal already made.
+CREATE OR REPLACE FUNCTION api.grant_recuse(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM fl.grant_recusal WHERE grant_id = g.grant_id
+	    AND principal_id = p.principal_id) THEN
+		IF EXISTS (SELECT 1 FROM fl.grant_decision WHERE grant_id = g.grant_id
+		    AND principal_id = p.principal_id) THEN
+			PERFORM fl.rpc_error(-32011, 'already_approved', 'grant_id',
+			    'this principal has decided on this grant already');
+		END IF;
+		IF g.status <> 'submitted' THEN
+			PERFORM fl.wrong_state(g.status);
+		END IF;
+		INSERT INTO fl.grant_recusal (grant_id, principal_id, reason)
+		VALUES (g.grant_id, p.principal_id, params->>'reason');
+	END IF;
+	RETURN fl.grant_json(g);
+END
+$$;
+
+-- A declared conflict as the protocol shows it.
+CREATE OR REPLACE FUNCTION fl.conflict_json(c fl.principal_conflict) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN jsonb_build_object('principal_id', c.principal_id,
+	    'name', (SELECT name FROM fl.principal WHERE principal_id = c.principal_id),
+	    'returnee_id', c.returnee_id, 'reason', c.reason, 'declared_by', c.declared_by,
+	    'at', fl.ts(c.at));
+END
+$$;
+
+-- principal.declare_conflict: an approver's standing conflict of interest with a
+-- beneficiary, declared by the approver itself or recorded by an admin (principal_id).
+-- Declaring it again answers the declaration already made.
+CREATE OR REPLACE FUNCTION api.principal_declare_conflict(p fl.principal, params jsonb,
+    ctx jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	v_pid	text := coalesce(params->>'principal_id', p.principal_id);
+	a	fl.principal;
+	c	fl.principal_conflict;
+BEGIN
+	IF v_pid <> p.principal_id AND NOT 'admin' = ANY (p.roles) THEN
+		PERFORM fl.rpc_error(-32003, 'role_required', 'principal_id',
+		    'only an admin declares a conflict for another principal',
+		    jsonb_build_object('roles', jsonb_build_array('admin')));
+	END IF;
+	SELECT * INTO a FROM fl.principal WHERE principal_id = v_pid;
+	IF a.principal_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'principal_not_found', 'principal_id');
+	END IF;
+	IF NOT 'approver' = ANY (a.roles) THEN
+		PERFORM fl.rpc_error(-32602, 'not_an_approver', 'principal_id',
+		    'conflicts of interest are declared for approvers');
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM fl.returnee WHERE returnee_id = params->>'returnee_id') THEN
+		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
+	END IF;
+	INSERT INTO fl.principal_conflict (principal_id, returnee_id, reason, declared_by)
+	VALUES (v_pid, params->>'returnee_id', params->>'reason', p.principal_id)
+	ON CONFLICT (principal_id, returnee_id) DO NOTHING;
+	SELECT * INTO c FROM fl.principal_conflict
+	 WHERE principal_id = v_pid AND returnee_id = params->>'returnee_id';
+	RETURN fl.conflict_json(c);
+END
+$$;
+
+-- principal.conflicts: the declared conflicts, newest last, a page at a time: an approver's
+-- own (unless it is also an admin or auditor), anyone's for admins and auditors.
+CREATE OR REPLACE FUNCTION api.principal_conflicts(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_pid	text := params->>'principal_id';
+BEGIN
+	IF NOT p.roles && ARRAY['admin', 'auditor'] THEN
+		IF v_pid IS NOT NULL AND v_pid <> p.principal_id THEN
+			PERFORM fl.rpc_error(-32003, 'role_required', 'principal_id',
+			    'an approver reads its own conflicts',
+			    jsonb_build_object('roles', jsonb_build_array('admin', 'auditor')));
+		END IF;
+		v_pid := p.principal_id;
+	END IF;
+	RETURN fl.page('conflicts', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.conflict_json(t)) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.principal_conflict
+	         WHERE seq > fl.cursor_in(params->>'cursor')
+	           AND (v_pid IS NULL OR principal_id = v_pid)
+	           AND (NOT params ? 'returnee_id' OR returnee_id = params->>'returnee_id')
+	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
 -- The set form of grant.approve ------------------------------------------------------------
 
 -- Approves the grants p_params[1..n]->>'grant_id', each by the principal of p_token[k] (or
@@ -468,7 +663,8 @@ BEGIN
 			g := v_gs[k];
 			IF g.created_by = v_pids[k] OR g.status <> 'submitted' OR
 			    EXISTS (SELECT 1 FROM fl.grant_decision WHERE grant_id = g.grant_id
-				     AND principal_id = v_pids[k]) THEN
+				     AND principal_id = v_pids[k]) OR
+			    fl.grant_conflicted(g.grant_id, v_pids[k]) IS NOT NULL THEN
 				RAISE EXCEPTION USING ERRCODE = 'FLERR', MESSAGE = 'a decision is refused';
 			END IF;
 			IF (SELECT count(*) FROM fl.grant_decision WHERE grant_id = g.grant_id

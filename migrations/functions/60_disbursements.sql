@@ -250,3 +250,32 @@ BEGIN
 	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
 END
 $$;
+
+-- disbursement.queue: the pending disbursements principal p may confirm or fail now (any it
+-- did not create), oldest first, a page at a time, with how many there are in all.
+CREATE OR REPLACE FUNCTION api.disbursement_queue(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_page	jsonb;
+	v_n	bigint;
+BEGIN
+	IF params ? 'fund' THEN
+		PERFORM fl.fund_get(params->>'fund', 'fund');
+	END IF;
+	WITH q AS (
+		SELECT d.seq FROM fl.disbursement d
+		 WHERE d.status = 'pending' AND d.created_by <> p.principal_id
+		   AND (NOT params ? 'fund' OR EXISTS (SELECT 1 FROM fl.grant_application g
+			WHERE g.grant_id = d.grant_id AND g.fund_code = params->>'fund')))
+	SELECT (SELECT count(*) FROM q),
+	       fl.page('disbursements', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+		   'j', fl.disbursement_json(t)) ORDER BY t.seq)
+		 FROM (SELECT a.* FROM fl.disbursement a
+			WHERE a.seq IN (SELECT q.seq FROM q
+					 WHERE q.seq > fl.cursor_in(params->>'cursor')
+					 ORDER BY q.seq LIMIT v_lim + 1)) t), v_lim)
+	  INTO v_n, v_page;
+	RETURN v_page || jsonb_build_object('count', v_n);
+END
+$$;
