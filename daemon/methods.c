@@ -169,6 +169,8 @@ static const struct param p_ledger_trial_balance[] = {
 	P_END
 };
 
+#define BENEFICIARY_KINDS "returnee|displaced|refugee|asylum_seeker"
+
 static const struct param p_returnee_register[] = {
 	{ "full_name", PT_NAME, 1, 200, NULL, NULL },
 	{ "region", PT_REGION, 1, 0, NULL, NULL },
@@ -177,6 +179,7 @@ static const struct param p_returnee_register[] = {
 	{ "gender", PT_ENUM, 0, 0, "female|male|other|undisclosed", NULL },
 	{ "birth_year", PT_YEAR, 0, 0, NULL, NULL },
 	{ "national_id", PT_TEXT, 0, 64, NULL, NULL },
+	{ "kind", PT_ENUM, 0, 0, BENEFICIARY_KINDS, NULL },
 	P_END
 };
 
@@ -187,6 +190,7 @@ static const struct param p_returnee_get[] = {
 
 static const struct param p_returnee_list[] = {
 	{ "region", PT_REGION, 0, 0, NULL, NULL },
+	{ "kind", PT_ENUM, 0, 0, BENEFICIARY_KINDS, NULL },
 	P_LIST,
 	P_END
 };
@@ -299,6 +303,55 @@ static const struct param p_conflicts[] = {
 	P_END
 };
 
+/* Corrections and their history */
+static const struct param p_partner_update[] = {
+	{ "partner_id", PT_ID, 1, 0, NULL, NULL },
+	{ "name", PT_NAME, 0, 200, NULL, NULL },
+	{ "country", PT_COUNTRY, 0, 0, NULL, NULL },
+	{ "kind", PT_ENUM, 0, 0, "individual|organisation", NULL },
+	{ "email", PT_EMAIL, 0, 254, NULL, NULL },
+	P_END
+};
+
+static const struct param p_returnee_update[] = {
+	{ "returnee_id", PT_ID, 1, 0, NULL, NULL },
+	{ "full_name", PT_NAME, 0, 200, NULL, NULL },
+	{ "region", PT_REGION, 0, 0, NULL, NULL },
+	{ "returned_from", PT_COUNTRY, 0, 0, NULL, NULL },
+	{ "returned_on", PT_DATE, 0, 0, NULL, NULL },
+	{ "gender", PT_ENUM, 0, 0, "female|male|other|undisclosed", NULL },
+	{ "birth_year", PT_YEAR, 0, 0, NULL, NULL },
+	{ "national_id", PT_TEXT, 0, 64, NULL, NULL },
+	{ "kind", PT_ENUM, 0, 0, BENEFICIARY_KINDS, NULL },
+	P_END
+};
+
+static const struct param p_grant_update[] = {
+	{ "grant_id", PT_ID, 1, 0, NULL, NULL },
+	{ "amount", PT_MONEY, 0, 0, NULL, NULL },
+	{ "category", PT_ENUM, 0, 0, GRANT_CATEGORIES, NULL },
+	{ "purpose", PT_TEXT, 0, 1000, NULL, NULL },
+	P_END
+};
+
+static const struct param p_partner_history[] = {
+	{ "partner_id", PT_ID, 1, 0, NULL, NULL },
+	P_LIST,
+	P_END
+};
+
+static const struct param p_returnee_history[] = {
+	{ "returnee_id", PT_ID, 1, 0, NULL, NULL },
+	P_LIST,
+	P_END
+};
+
+static const struct param p_grant_history[] = {
+	{ "grant_id", PT_ID, 1, 0, NULL, NULL },
+	P_LIST,
+	P_END
+};
+
 static const struct param p_audit_events[] = {
 	{ "from_seq", PT_SEQ, 0, 0, NULL, NULL },
 	{ "limit", PT_LIMIT, 0, 0, NULL, NULL },
@@ -342,6 +395,8 @@ static const struct method methods[] = {
 	{ "partner.create", ROLES_A, M_MUTATES, p_partner_create },
 	{ "partner.get", ROLES_AUR, 0, p_partner_get },
 	{ "partner.list", ROLES_AU, 0, p_list },
+	{ "partner.update", ROLES_A, M_MUTATES, p_partner_update },
+	{ "partner.history", ROLES_AUR, 0, p_partner_history },
 	{ "contribution.pledge", ROLES_A, M_MUTATES, p_contribution_pledge },
 	{ "contribution.receive", ROLES_A, M_MUTATES, p_contribution_receive },
 	{ "contribution.cancel", ROLES_A, M_MUTATES, p_contribution_cancel },
@@ -354,9 +409,13 @@ static const struct method methods[] = {
 	{ "returnee.register", ROLES_A, M_MUTATES, p_returnee_register },
 	{ "returnee.get", ROLES_APU, 0, p_returnee_get },
 	{ "returnee.list", ROLES_APU, 0, p_returnee_list },
+	{ "returnee.update", ROLES_A, M_MUTATES, p_returnee_update },
+	{ "returnee.history", ROLES_APU, 0, p_returnee_history },
 	{ "grant.apply", ROLES_A, M_MUTATES, p_grant_apply },
 	{ "grant.get", ROLES_APU, 0, p_grant_id },
 	{ "grant.list", ROLES_APU, 0, p_grant_list },
+	{ "grant.update", ROLES_A, M_MUTATES, p_grant_update },
+	{ "grant.history", ROLES_APU, 0, p_grant_history },
 	{ "grant.withdraw", ROLES_A, M_MUTATES, p_grant_reason },
 	{ "grant.approve", ROLES_P, M_MUTATES, p_grant_approve },
 	{ "grant.reject", ROLES_P, M_MUTATES, p_grant_reason },

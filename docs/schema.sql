@@ -384,7 +384,7 @@ DECLARE
 	v_res	jsonb;
 	v_err	jsonb;
 	v_scoped boolean;
-	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,contribution.write_off,disbursement.confirm,disbursement.create,disbursement.fail,disbursement.refund,fund.create,fund.record_earnings,fund.transfer,fund.transfer_cancel,fund.transfer_confirm,grant.apply,grant.approve,grant.cancel,grant.recuse,grant.reject,grant.withdraw,partner.create,period.close,period.close_confirm,period.close_drop,principal.confirm,principal.create,principal.declare_conflict,principal.revoke,returnee.register}'::text[]);
+	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,contribution.write_off,disbursement.confirm,disbursement.create,disbursement.fail,disbursement.refund,fund.create,fund.record_earnings,fund.transfer,fund.transfer_cancel,fund.transfer_confirm,grant.apply,grant.approve,grant.cancel,grant.recuse,grant.reject,grant.update,grant.withdraw,partner.create,partner.update,period.close,period.close_confirm,period.close_drop,principal.confirm,principal.create,principal.declare_conflict,principal.revoke,returnee.register,returnee.update}'::text[]);
 BEGIN
 	IF p_token IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
@@ -422,8 +422,8 @@ BEGIN
 		END IF;
 	END IF;
 	IF NOT v_mut THEN
-		IF p_method < 'grant.list' COLLATE "C" THEN
-			IF p_method < 'disbursement.list' COLLATE "C" THEN
+		IF p_method < 'grant.queue' COLLATE "C" THEN
+			IF p_method < 'disbursement.queue' COLLATE "C" THEN
 				IF p_method < 'contribution.get' COLLATE "C" THEN
 					CASE p_method
 					WHEN 'audit.checkpoint' THEN v_res := api.audit_checkpoint(v_p, p_params, p_ctx);
@@ -436,56 +436,59 @@ BEGIN
 					WHEN 'contribution.get' THEN v_res := api.contribution_get(v_p, p_params, p_ctx);
 					WHEN 'contribution.list' THEN v_res := api.contribution_list(v_p, p_params, p_ctx);
 					WHEN 'contribution.status' THEN v_res := api.contribution_status(v_p, p_params, p_ctx);
+					WHEN 'disbursement.list' THEN v_res := api.disbursement_list(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			ELSE
-				IF p_method < 'fund.list' COLLATE "C" THEN
+				IF p_method < 'fund.transfer_list' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'disbursement.list' THEN v_res := api.disbursement_list(v_p, p_params, p_ctx);
 					WHEN 'disbursement.queue' THEN v_res := api.disbursement_queue(v_p, p_params, p_ctx);
 					WHEN 'fund.balance' THEN v_res := api.fund_balance(v_p, p_params, p_ctx);
+					WHEN 'fund.list' THEN v_res := api.fund_list(v_p, p_params, p_ctx);
+					WHEN 'fund.transfer_get' THEN v_res := api.fund_transfer_get(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
-					WHEN 'fund.list' THEN v_res := api.fund_list(v_p, p_params, p_ctx);
-					WHEN 'fund.transfer_get' THEN v_res := api.fund_transfer_get(v_p, p_params, p_ctx);
 					WHEN 'fund.transfer_list' THEN v_res := api.fund_transfer_list(v_p, p_params, p_ctx);
 					WHEN 'grant.get' THEN v_res := api.grant_get(v_p, p_params, p_ctx);
+					WHEN 'grant.history' THEN v_res := api.grant_history(v_p, p_params, p_ctx);
+					WHEN 'grant.list' THEN v_res := api.grant_list(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			END IF;
 		ELSE
 			IF p_method < 'period.closes' COLLATE "C" THEN
-				IF p_method < 'ledger.trial_balance' COLLATE "C" THEN
+				IF p_method < 'partner.get' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'grant.list' THEN v_res := api.grant_list(v_p, p_params, p_ctx);
 					WHEN 'grant.queue' THEN v_res := api.grant_queue(v_p, p_params, p_ctx);
 					WHEN 'ledger.entries' THEN v_res := api.ledger_entries(v_p, p_params, p_ctx);
+					WHEN 'ledger.trial_balance' THEN v_res := api.ledger_trial_balance(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
-					WHEN 'ledger.trial_balance' THEN v_res := api.ledger_trial_balance(v_p, p_params, p_ctx);
 					WHEN 'partner.get' THEN v_res := api.partner_get(v_p, p_params, p_ctx);
+					WHEN 'partner.history' THEN v_res := api.partner_history(v_p, p_params, p_ctx);
 					WHEN 'partner.list' THEN v_res := api.partner_list(v_p, p_params, p_ctx);
 					WHEN 'period.close_get' THEN v_res := api.period_close_get(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			ELSE
-				IF p_method < 'returnee.get' COLLATE "C" THEN
+				IF p_method < 'returnee.history' COLLATE "C" THEN
 					CASE p_method
 					WHEN 'period.closes' THEN v_res := api.period_closes(v_p, p_params, p_ctx);
 					WHEN 'principal.conflicts' THEN v_res := api.principal_conflicts(v_p, p_params, p_ctx);
 					WHEN 'region.list' THEN v_res := api.region_list(v_p, p_params, p_ctx);
+					WHEN 'returnee.get' THEN v_res := api.returnee_get(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
-					WHEN 'returnee.get' THEN v_res := api.returnee_get(v_p, p_params, p_ctx);
+					WHEN 'returnee.history' THEN v_res := api.returnee_history(v_p, p_params, p_ctx);
 					WHEN 'returnee.list' THEN v_res := api.returnee_list(v_p, p_params, p_ctx);
 					WHEN 'system.version' THEN v_res := api.system_version(v_p, p_params, p_ctx);
 					WHEN 'system.whoami' THEN v_res := api.system_whoami(v_p, p_params, p_ctx);
@@ -525,7 +528,7 @@ BEGIN
 				RETURN jsonb_build_object('result', v_row.result, 'replayed', true);
 			END IF;
 		END IF;
-		IF p_method < 'grant.approve' COLLATE "C" THEN
+		IF p_method < 'grant.cancel' COLLATE "C" THEN
 			IF p_method < 'disbursement.refund' COLLATE "C" THEN
 				IF p_method < 'contribution.write_off' COLLATE "C" THEN
 					CASE p_method
@@ -544,55 +547,58 @@ BEGIN
 					END CASE;
 				END IF;
 			ELSE
-				IF p_method < 'fund.transfer' COLLATE "C" THEN
+				IF p_method < 'fund.transfer_cancel' COLLATE "C" THEN
 					CASE p_method
 					WHEN 'disbursement.refund' THEN v_res := api.disbursement_refund(v_p, p_params, p_ctx);
 					WHEN 'fund.create' THEN v_res := api.fund_create(v_p, p_params, p_ctx);
 					WHEN 'fund.record_earnings' THEN v_res := api.fund_record_earnings(v_p, p_params, p_ctx);
+					WHEN 'fund.transfer' THEN v_res := api.fund_transfer(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
-					WHEN 'fund.transfer' THEN v_res := api.fund_transfer(v_p, p_params, p_ctx);
 					WHEN 'fund.transfer_cancel' THEN v_res := api.fund_transfer_cancel(v_p, p_params, p_ctx);
 					WHEN 'fund.transfer_confirm' THEN v_res := api.fund_transfer_confirm(v_p, p_params, p_ctx);
 					WHEN 'grant.apply' THEN v_res := api.grant_apply(v_p, p_params, p_ctx);
+					WHEN 'grant.approve' THEN v_res := api.grant_approve(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			END IF;
 		ELSE
 			IF p_method < 'period.close_confirm' COLLATE "C" THEN
-				IF p_method < 'grant.reject' COLLATE "C" THEN
+				IF p_method < 'grant.withdraw' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'grant.approve' THEN v_res := api.grant_approve(v_p, p_params, p_ctx);
 					WHEN 'grant.cancel' THEN v_res := api.grant_cancel(v_p, p_params, p_ctx);
 					WHEN 'grant.recuse' THEN v_res := api.grant_recuse(v_p, p_params, p_ctx);
+					WHEN 'grant.reject' THEN v_res := api.grant_reject(v_p, p_params, p_ctx);
+					WHEN 'grant.update' THEN v_res := api.grant_update(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
-					WHEN 'grant.reject' THEN v_res := api.grant_reject(v_p, p_params, p_ctx);
 					WHEN 'grant.withdraw' THEN v_res := api.grant_withdraw(v_p, p_params, p_ctx);
 					WHEN 'partner.create' THEN v_res := api.partner_create(v_p, p_params, p_ctx);
+					WHEN 'partner.update' THEN v_res := api.partner_update(v_p, p_params, p_ctx);
 					WHEN 'period.close' THEN v_res := api.period_close(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			ELSE
-				IF p_method < 'principal.create' COLLATE "C" THEN
+				IF p_method < 'principal.declare_conflict' COLLATE "C" THEN
 					CASE p_method
 					WHEN 'period.close_confirm' THEN v_res := api.period_close_confirm(v_p, p_params, p_ctx);
 					WHEN 'period.close_drop' THEN v_res := api.period_close_drop(v_p, p_params, p_ctx);
 					WHEN 'principal.confirm' THEN v_res := api.principal_confirm(v_p, p_params, p_ctx);
+					WHEN 'principal.create' THEN v_res := api.principal_create(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
-					WHEN 'principal.create' THEN v_res := api.principal_create(v_p, p_params, p_ctx);
 					WHEN 'principal.declare_conflict' THEN v_res := api.principal_declare_conflict(v_p, p_params, p_ctx);
 					WHEN 'principal.revoke' THEN v_res := api.principal_revoke(v_p, p_params, p_ctx);
 					WHEN 'returnee.register' THEN v_res := api.returnee_register(v_p, p_params, p_ctx);
+					WHEN 'returnee.update' THEN v_res := api.returnee_update(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
@@ -1581,6 +1587,23 @@ $$;
 ALTER FUNCTION api.grant_get(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: grant_history(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.grant_history(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	PERFORM fl.grant_get(params->>'grant_id', false);
+	RETURN fl.history('grant', params->>'grant_id', params)
+	    || jsonb_build_object('grant_id', params->>'grant_id');
+END
+$$;
+
+
+ALTER FUNCTION api.grant_history(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
 -- Name: grant_list(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
@@ -1711,6 +1734,48 @@ $$;
 
 
 ALTER FUNCTION api.grant_reject(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: grant_update(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.grant_update(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
+	f	fl.fund;
+	v_amt	bigint;
+	v_cat	text := coalesce(params->>'category', g.category);
+	v_pur	text := coalesce(params->>'purpose', g.purpose);
+BEGIN
+	IF g.status <> 'submitted' THEN
+		PERFORM fl.wrong_state(g.status);
+	END IF;
+	SELECT * INTO f FROM fl.fund WHERE code = g.fund_code;
+	v_amt := CASE WHEN params ? 'amount' THEN
+	    fl.money_in(params->>'amount', fl.minor(f.currency), 'amount') ELSE g.amount END;
+	IF (v_amt, v_cat, v_pur) IS NOT DISTINCT FROM (g.amount, g.category, g.purpose) THEN
+		RETURN fl.grant_json(g);
+	END IF;
+	INSERT INTO fl.grant_decision_withdrawn (grant_id, principal_id, decision, decided_at,
+	    comment)
+	SELECT grant_id, principal_id, decision, at, comment FROM fl.grant_decision
+	 WHERE grant_id = g.grant_id;
+	DELETE FROM fl.grant_decision WHERE grant_id = g.grant_id;
+	PERFORM set_config('fl.principal_id', p.principal_id, true);
+	UPDATE fl.grant_application SET amount = v_amt, category = v_cat, purpose = v_pur,
+	    approvals_needed = CASE WHEN v_amt > f.dual_approval_above THEN 2 ELSE 1 END
+	 WHERE grant_id = g.grant_id RETURNING * INTO g;
+	PERFORM set_config('fl.principal_id', '', true);
+	UPDATE fl.grant_decision_withdrawn SET correction_seq = currval('fl.correction_seq_seq')
+	 WHERE grant_id = g.grant_id AND correction_seq IS NULL;
+	RETURN fl.grant_json(g);
+END
+$$;
+
+
+ALTER FUNCTION api.grant_update(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
 -- Name: grant_withdraw(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
@@ -1909,6 +1974,23 @@ $$;
 ALTER FUNCTION api.partner_get(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: partner_history(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.partner_history(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	PERFORM fl.partner_check(params->>'partner_id');
+	RETURN fl.history('partner', params->>'partner_id', params)
+	    || jsonb_build_object('partner_id', params->>'partner_id');
+END
+$$;
+
+
+ALTER FUNCTION api.partner_history(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
 -- Name: partner_list(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
@@ -1927,6 +2009,34 @@ $$;
 
 
 ALTER FUNCTION api.partner_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: partner_update(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.partner_update(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v	fl.partner;
+BEGIN
+	SELECT * INTO v FROM fl.partner WHERE partner_id = params->>'partner_id' FOR UPDATE;
+	IF v.partner_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'partner_not_found', 'partner_id');
+	END IF;
+	PERFORM set_config('fl.principal_id', p.principal_id, true);
+	UPDATE fl.partner SET name = coalesce(params->>'name', name),
+	    country = coalesce(params->>'country', country),
+	    kind = coalesce(params->>'kind', kind),
+	    email = coalesce(params->>'email', email)
+	 WHERE partner_id = v.partner_id RETURNING * INTO v;
+	PERFORM set_config('fl.principal_id', '', true);
+	RETURN fl.partner_json(v);
+END
+$$;
+
+
+ALTER FUNCTION api.partner_update(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
 -- Name: period_close(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
@@ -2350,6 +2460,25 @@ $$;
 ALTER FUNCTION api.returnee_get(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: returnee_history(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.returnee_history(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM fl.returnee WHERE returnee_id = params->>'returnee_id') THEN
+		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
+	END IF;
+	RETURN fl.history('returnee', params->>'returnee_id', params)
+	    || jsonb_build_object('returnee_id', params->>'returnee_id');
+END
+$$;
+
+
+ALTER FUNCTION api.returnee_history(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
 -- Name: returnee_list(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
@@ -2368,6 +2497,7 @@ BEGIN
 	  FROM (SELECT * FROM fl.returnee
 	         WHERE seq > fl.cursor_in(params->>'cursor')
 	           AND (v_reg IS NULL OR region = v_reg)
+	           AND (NOT params ? 'kind' OR kind = params->>'kind')
 	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
 END
 $$;
@@ -2397,11 +2527,12 @@ BEGIN
 		PERFORM fl.rpc_error(-32602, 'blank', 'national_id');
 	END IF;
 	INSERT INTO fl.returnee (full_name, region, returned_from, returned_on, gender,
-	    birth_year, national_id, national_key, created_by)
+	    birth_year, national_id, national_key, kind, created_by)
 	VALUES (params->>'full_name',
 	    (fl.region_resolve(params->>'region', 'region')).region_code,
 	    params->>'returned_from', (params->>'returned_on')::date, params->>'gender',
-	    (params->>'birth_year')::int, params->>'national_id', v_key, p.principal_id)
+	    (params->>'birth_year')::int, params->>'national_id', v_key,
+	    coalesce(params->>'kind', 'returnee'), p.principal_id)
 	ON CONFLICT (national_key) WHERE national_key IS NOT NULL DO NOTHING
 	RETURNING * INTO r;
 	IF r.returnee_id IS NULL THEN
@@ -2416,6 +2547,62 @@ $$;
 
 
 ALTER FUNCTION api.returnee_register(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: returnee_update(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.returnee_update(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	r	fl.returnee;
+	v_key	text;
+	v_first	text;
+BEGIN
+	SELECT * INTO r FROM fl.returnee WHERE returnee_id = params->>'returnee_id' FOR UPDATE;
+	IF r.returnee_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
+	END IF;
+	IF (params->>'returned_on')::date > current_date THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'returned_on');
+	END IF;
+	IF (params->>'birth_year')::int > extract(year FROM current_date) THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'birth_year');
+	END IF;
+	IF params ? 'national_id' THEN
+		v_key := fl.national_key(params->>'national_id');
+		IF v_key = '' THEN
+			PERFORM fl.rpc_error(-32602, 'blank', 'national_id');
+		END IF;
+		SELECT returnee_id INTO v_first FROM fl.returnee
+		 WHERE national_key = v_key AND returnee_id <> r.returnee_id;
+		IF v_first IS NOT NULL THEN
+			PERFORM fl.rpc_error(-32009, 'duplicate_returnee', 'national_id',
+			    'a returnee with this national id is registered already',
+			    jsonb_build_object('returnee_id', v_first));
+		END IF;
+	END IF;
+	PERFORM set_config('fl.principal_id', p.principal_id, true);
+	UPDATE fl.returnee SET
+	    full_name = coalesce(params->>'full_name', full_name),
+	    region = CASE WHEN params ? 'region' THEN
+		(fl.region_resolve(params->>'region', 'region')).region_code ELSE region END,
+	    returned_from = coalesce(params->>'returned_from', returned_from),
+	    returned_on = coalesce((params->>'returned_on')::date, returned_on),
+	    gender = coalesce(params->>'gender', gender),
+	    birth_year = coalesce((params->>'birth_year')::int, birth_year),
+	    national_id = coalesce(params->>'national_id', national_id),
+	    national_key = coalesce(v_key, national_key),
+	    kind = coalesce(params->>'kind', kind)
+	 WHERE returnee_id = r.returnee_id RETURNING * INTO r;
+	PERFORM set_config('fl.principal_id', '', true);
+	RETURN fl.returnee_json(r);
+END
+$$;
+
+
+ALTER FUNCTION api.returnee_update(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
 -- Name: system_version(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
@@ -3692,6 +3879,35 @@ $$;
 ALTER FUNCTION fl.contribution_new(p fl.principal, params jsonb, f fl.fund, p_status text) OWNER TO fund_owner;
 
 --
+-- Name: correction_record(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.correction_record() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	o	jsonb := to_jsonb(OLD);
+	n	jsonb := to_jsonb(NEW);
+	v_f	text[];
+BEGIN
+	SELECT array_agg(c ORDER BY k) INTO v_f
+	  FROM unnest(TG_ARGV[2:]) WITH ORDINALITY AS x(c, k)
+	 WHERE o->c IS DISTINCT FROM n->c;
+	IF v_f IS NOT NULL THEN
+		INSERT INTO fl.correction (object_kind, object_id, principal_id, fields, old, new)
+		VALUES (TG_ARGV[0], n->>TG_ARGV[1],
+		    nullif(current_setting('fl.principal_id', true), ''), v_f,
+		    (SELECT jsonb_object_agg(c, o->c) FROM unnest(v_f) c),
+		    (SELECT jsonb_object_agg(c, n->c) FROM unnest(v_f) c));
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+
+ALTER FUNCTION fl.correction_record() OWNER TO fund_owner;
+
+--
 -- Name: cursor_in(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -4676,6 +4892,29 @@ $$;
 ALTER FUNCTION fl.grant_decision_guard() OWNER TO fund_owner;
 
 --
+-- Name: grant_decision_withdraw_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.grant_decision_withdraw_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF TG_OP <> 'DELETE' OR NOT EXISTS (SELECT 1 FROM fl.grant_decision_withdrawn w
+	    JOIN fl.grant_application g USING (grant_id)
+	    WHERE w.grant_id = OLD.grant_id AND w.principal_id = OLD.principal_id
+	      AND w.decided_at = OLD.at AND w.decision = OLD.decision
+	      AND w.comment IS NOT DISTINCT FROM OLD.comment AND g.status = 'submitted') THEN
+		RAISE EXCEPTION 'grant_decision: % refused (a decision leaves only when a '
+		    'correction withdraws it)', TG_OP;
+	END IF;
+	RETURN OLD;
+END
+$$;
+
+
+ALTER FUNCTION fl.grant_decision_withdraw_guard() OWNER TO fund_owner;
+
+--
 -- Name: grant_get(text, boolean); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -4717,12 +4956,23 @@ BEGIN
 		RAISE EXCEPTION 'grant % cannot go from % to %', OLD.grant_id, OLD.status,
 		    NEW.status;
 	END IF;
-	IF (NEW.grant_id, NEW.returnee_id, NEW.fund_code, NEW.region, NEW.amount,
-	    NEW.category, NEW.purpose, NEW.approvals_needed, NEW.created_at, NEW.created_by)
+	IF (NEW.grant_id, NEW.returnee_id, NEW.fund_code, NEW.region, NEW.created_at,
+	    NEW.created_by, NEW.seq)
 	   IS DISTINCT FROM (OLD.grant_id, OLD.returnee_id, OLD.fund_code, OLD.region,
-	    OLD.amount, OLD.category, OLD.purpose, OLD.approvals_needed, OLD.created_at,
-	    OLD.created_by) THEN
-		RAISE EXCEPTION 'grant %: its terms never change', OLD.grant_id;
+	    OLD.created_at, OLD.created_by, OLD.seq) THEN
+		RAISE EXCEPTION 'grant %: who and what it is for never change', OLD.grant_id;
+	END IF;
+	-- its terms change only while it is submitted (grant.update), with no approval
+	-- standing, and needing the approvals its fund's rule sets for the new amount
+	IF (NEW.amount, NEW.category, NEW.purpose, NEW.approvals_needed)
+	   IS DISTINCT FROM (OLD.amount, OLD.category, OLD.purpose, OLD.approvals_needed) AND
+	   (OLD.status <> 'submitted' OR NEW.status <> 'submitted' OR
+	    EXISTS (SELECT 1 FROM fl.grant_decision WHERE grant_id = OLD.grant_id) OR
+	    NEW.approvals_needed IS DISTINCT FROM (SELECT CASE WHEN NEW.amount >
+		f.dual_approval_above THEN 2 ELSE 1 END FROM fl.fund f
+	      WHERE f.code = NEW.fund_code)) THEN
+		RAISE EXCEPTION 'grant %: its terms change only while submitted, with no '
+		    'approval standing and the approvals its fund''s rule needs', OLD.grant_id;
 	END IF;
 	RETURN NEW;
 END
@@ -4810,6 +5060,70 @@ $$;
 
 
 ALTER FUNCTION fl.grant_rule_guard() OWNER TO fund_owner;
+
+--
+-- Name: history(text, text, jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.history(p_kind text, p_id text, params jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	-- a grant's amount, in minor units in the row, is money on the wire
+	m	int := (SELECT fl.minor(f.currency) FROM fl.grant_application g
+		    JOIN fl.fund f ON f.code = g.fund_code
+		   WHERE p_kind = 'grant' AND g.grant_id = p_id);
+BEGIN
+	RETURN fl.page('history', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', jsonb_build_object('at', fl.ts(t.at), 'principal_id', t.principal_id,
+		'name', (SELECT name FROM fl.principal WHERE principal_id = t.principal_id),
+		'fields', to_jsonb(t.fields),
+		'old', CASE WHEN m IS NOT NULL AND t.old ? 'amount' THEN t.old ||
+		    jsonb_build_object('amount', fl.money_out((t.old->>'amount')::bigint, m))
+		    ELSE t.old END,
+		'new', CASE WHEN m IS NOT NULL AND t.new ? 'amount' THEN t.new ||
+		    jsonb_build_object('amount', fl.money_out((t.new->>'amount')::bigint, m))
+		    ELSE t.new END)
+		|| CASE p_kind WHEN 'grant' THEN jsonb_build_object('withdrawn_approvals',
+		    coalesce((SELECT jsonb_agg(jsonb_build_object('principal_id', w.principal_id,
+			'name', (SELECT name FROM fl.principal
+				  WHERE principal_id = w.principal_id),
+			'at', fl.ts(w.decided_at), 'comment', w.comment) ORDER BY w.decided_at)
+		      FROM fl.grant_decision_withdrawn w
+		     WHERE w.correction_seq = t.seq), '[]'))
+		ELSE '{}' END) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.correction
+	         WHERE object_kind = p_kind AND object_id = p_id
+	           AND seq > fl.cursor_in(params->>'cursor')
+	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
+
+ALTER FUNCTION fl.history(p_kind text, p_id text, params jsonb) OWNER TO fund_owner;
+
+--
+-- Name: identity_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.identity_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	c	text;
+BEGIN
+	FOREACH c IN ARRAY TG_ARGV LOOP
+		IF to_jsonb(OLD)->c IS DISTINCT FROM to_jsonb(NEW)->c THEN
+			RAISE EXCEPTION '%: % never changes', TG_TABLE_NAME, c;
+		END IF;
+	END LOOP;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.identity_guard() OWNER TO fund_owner;
 
 --
 -- Name: ledger_export_digest(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -6127,9 +6441,11 @@ CREATE TABLE fl.returnee (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by text,
     national_key text,
+    kind text DEFAULT 'returnee'::text NOT NULL,
     CONSTRAINT returnee_birth_year_check CHECK (((birth_year >= 1900) AND (birth_year <= 2100))),
     CONSTRAINT returnee_full_name_check CHECK (((length(full_name) >= 1) AND (length(full_name) <= 200))),
     CONSTRAINT returnee_gender_check CHECK ((gender = ANY (ARRAY['female'::text, 'male'::text, 'other'::text, 'undisclosed'::text]))),
+    CONSTRAINT returnee_kind CHECK ((kind = ANY (ARRAY['returnee'::text, 'displaced'::text, 'refugee'::text, 'asylum_seeker'::text]))),
     CONSTRAINT returnee_national_id_check CHECK (((length(national_id) >= 1) AND (length(national_id) <= 64))),
     CONSTRAINT returnee_national_key_check CHECK (((national_id IS NULL) = (national_key IS NULL))),
     CONSTRAINT returnee_returned_from_check CHECK ((returned_from ~ '^[A-Z]{2}$'::text))
@@ -6153,7 +6469,7 @@ BEGIN
 	    'region', g.region, 'region_code', g.region_code,
 	    'returned_from', r.returned_from, 'returned_on', r.returned_on::text,
 	    'gender', r.gender, 'birth_year', r.birth_year, 'national_id', r.national_id,
-	    'created_at', fl.ts(r.created_at));
+	    'kind', r.kind, 'created_at', fl.ts(r.created_at));
 END
 $$;
 
@@ -6410,6 +6726,27 @@ $$;
 
 
 ALTER FUNCTION fl.ts(p_t timestamp with time zone) OWNER TO fund_owner;
+
+--
+-- Name: withdrawn_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.withdrawn_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF TG_OP <> 'UPDATE' OR OLD.correction_seq IS NOT NULL OR
+	    (NEW.grant_id, NEW.principal_id, NEW.decision, NEW.decided_at, NEW.comment,
+	     NEW.withdrawn_at) IS DISTINCT FROM (OLD.grant_id, OLD.principal_id, OLD.decision,
+	     OLD.decided_at, OLD.comment, OLD.withdrawn_at) THEN
+		RAISE EXCEPTION 'grant_decision_withdrawn is append-only: % refused', TG_OP;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.withdrawn_guard() OWNER TO fund_owner;
 
 --
 -- Name: wrong_state(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -6671,6 +7008,47 @@ ALTER SEQUENCE fl.contribution_seq_seq OWNED BY fl.contribution.seq;
 
 
 --
+-- Name: correction; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.correction (
+    seq bigint NOT NULL,
+    object_kind text NOT NULL,
+    object_id text NOT NULL,
+    principal_id text,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    fields text[] NOT NULL,
+    old jsonb NOT NULL,
+    new jsonb NOT NULL,
+    CONSTRAINT correction_fields_check CHECK ((cardinality(fields) >= 1)),
+    CONSTRAINT correction_object_kind_check CHECK ((object_kind = ANY (ARRAY['partner'::text, 'returnee'::text, 'grant'::text])))
+);
+
+
+ALTER TABLE fl.correction OWNER TO fund_owner;
+
+--
+-- Name: correction_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.correction_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.correction_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: correction_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.correction_seq_seq OWNED BY fl.correction.seq;
+
+
+--
 -- Name: currency; Type: TABLE; Schema: fl; Owner: fund_owner
 --
 
@@ -6857,6 +7235,23 @@ CREATE TABLE fl.grant_decision (
 
 
 ALTER TABLE fl.grant_decision OWNER TO fund_owner;
+
+--
+-- Name: grant_decision_withdrawn; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.grant_decision_withdrawn (
+    grant_id text NOT NULL,
+    principal_id text NOT NULL,
+    decision text NOT NULL,
+    decided_at timestamp with time zone NOT NULL,
+    comment text,
+    withdrawn_at timestamp with time zone DEFAULT now() NOT NULL,
+    correction_seq bigint
+);
+
+
+ALTER TABLE fl.grant_decision_withdrawn OWNER TO fund_owner;
 
 --
 -- Name: grant_recusal; Type: TABLE; Schema: fl; Owner: fund_owner
@@ -7182,6 +7577,13 @@ ALTER TABLE ONLY fl.contribution ALTER COLUMN seq SET DEFAULT nextval('fl.contri
 
 
 --
+-- Name: correction seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.correction ALTER COLUMN seq SET DEFAULT nextval('fl.correction_seq_seq'::regclass);
+
+
+--
 -- Name: disbursement seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
 --
 
@@ -7356,6 +7758,14 @@ ALTER TABLE ONLY fl.contribution
 
 
 --
+-- Name: correction correction_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.correction
+    ADD CONSTRAINT correction_pkey PRIMARY KEY (seq);
+
+
+--
 -- Name: currency currency_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -7425,6 +7835,14 @@ ALTER TABLE ONLY fl.grant_application
 
 ALTER TABLE ONLY fl.grant_decision
     ADD CONSTRAINT grant_decision_pkey PRIMARY KEY (grant_id, principal_id);
+
+
+--
+-- Name: grant_decision_withdrawn grant_decision_withdrawn_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.grant_decision_withdrawn
+    ADD CONSTRAINT grant_decision_withdrawn_pkey PRIMARY KEY (grant_id, principal_id, decided_at);
 
 
 --
@@ -7684,6 +8102,13 @@ CREATE INDEX contribution_partner ON fl.contribution USING btree (partner_id, se
 
 
 --
+-- Name: correction_object; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX correction_object ON fl.correction USING btree (object_kind, object_id, seq);
+
+
+--
 -- Name: disbursement_grant; Type: INDEX; Schema: fl; Owner: fund_owner
 --
 
@@ -7908,6 +8333,20 @@ CREATE TRIGGER contribution_guard BEFORE DELETE OR UPDATE ON fl.contribution FOR
 
 
 --
+-- Name: correction correction_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER correction_append_only BEFORE DELETE OR UPDATE ON fl.correction FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: correction correction_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER correction_no_truncate BEFORE TRUNCATE ON fl.correction FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+
+--
 -- Name: disbursement disbursement_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
 --
 
@@ -7936,10 +8375,10 @@ CREATE TRIGGER grant_approval_guard BEFORE UPDATE ON fl.grant_application FOR EA
 
 
 --
--- Name: grant_decision grant_decision_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
+-- Name: grant_application grant_correction; Type: TRIGGER; Schema: fl; Owner: fund_owner
 --
 
-CREATE TRIGGER grant_decision_append_only BEFORE DELETE OR UPDATE ON fl.grant_decision FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+CREATE TRIGGER grant_correction AFTER UPDATE ON fl.grant_application FOR EACH ROW EXECUTE FUNCTION fl.correction_record('grant', 'grant_id', 'amount', 'category', 'purpose', 'approvals_needed');
 
 
 --
@@ -7947,6 +8386,20 @@ CREATE TRIGGER grant_decision_append_only BEFORE DELETE OR UPDATE ON fl.grant_de
 --
 
 CREATE TRIGGER grant_decision_guard BEFORE INSERT ON fl.grant_decision FOR EACH ROW EXECUTE FUNCTION fl.grant_decision_guard();
+
+
+--
+-- Name: grant_decision grant_decision_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER grant_decision_no_truncate BEFORE TRUNCATE ON fl.grant_decision FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: grant_decision grant_decision_withdraw_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER grant_decision_withdraw_guard BEFORE DELETE OR UPDATE ON fl.grant_decision FOR EACH ROW EXECUTE FUNCTION fl.grant_decision_withdraw_guard();
 
 
 --
@@ -8010,6 +8463,20 @@ CREATE TRIGGER journal_entry_no_truncate BEFORE TRUNCATE ON fl.journal_entry FOR
 --
 
 CREATE TRIGGER journal_entry_period AFTER INSERT ON fl.journal_entry REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION fl.period_guard();
+
+
+--
+-- Name: partner partner_correction; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER partner_correction AFTER UPDATE ON fl.partner FOR EACH ROW EXECUTE FUNCTION fl.correction_record('partner', 'partner_id', 'name', 'country', 'kind', 'email');
+
+
+--
+-- Name: partner partner_identity; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER partner_identity BEFORE UPDATE ON fl.partner FOR EACH ROW EXECUTE FUNCTION fl.identity_guard('partner_id', 'seq', 'created_at', 'created_by');
 
 
 --
@@ -8125,6 +8592,20 @@ CREATE TRIGGER refund_no_truncate BEFORE TRUNCATE ON fl.refund FOR EACH STATEMEN
 
 
 --
+-- Name: returnee returnee_correction; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER returnee_correction AFTER UPDATE ON fl.returnee FOR EACH ROW EXECUTE FUNCTION fl.correction_record('returnee', 'returnee_id', 'full_name', 'region', 'returned_from', 'returned_on', 'gender', 'birth_year', 'national_id', 'kind');
+
+
+--
+-- Name: returnee returnee_identity; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER returnee_identity BEFORE UPDATE ON fl.returnee FOR EACH ROW EXECUTE FUNCTION fl.identity_guard('returnee_id', 'seq', 'created_at', 'created_by');
+
+
+--
 -- Name: transfer transfer_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
 --
 
@@ -8136,6 +8617,20 @@ CREATE TRIGGER transfer_guard BEFORE DELETE OR UPDATE ON fl.transfer FOR EACH RO
 --
 
 CREATE TRIGGER transfer_insert_guard BEFORE INSERT ON fl.transfer FOR EACH ROW EXECUTE FUNCTION fl.transfer_insert_guard();
+
+
+--
+-- Name: grant_decision_withdrawn withdrawn_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER withdrawn_guard BEFORE DELETE OR UPDATE ON fl.grant_decision_withdrawn FOR EACH ROW EXECUTE FUNCTION fl.withdrawn_guard();
+
+
+--
+-- Name: grant_decision_withdrawn withdrawn_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER withdrawn_no_truncate BEFORE TRUNCATE ON fl.grant_decision_withdrawn FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
 
 
 --
@@ -8224,6 +8719,14 @@ ALTER TABLE ONLY fl.contribution
 
 ALTER TABLE ONLY fl.contribution
     ADD CONSTRAINT contribution_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES fl.partner(partner_id);
+
+
+--
+-- Name: correction correction_principal_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.correction
+    ADD CONSTRAINT correction_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES fl.principal(principal_id);
 
 
 --
@@ -8320,6 +8823,30 @@ ALTER TABLE ONLY fl.grant_decision
 
 ALTER TABLE ONLY fl.grant_decision
     ADD CONSTRAINT grant_decision_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: grant_decision_withdrawn grant_decision_withdrawn_correction_seq_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.grant_decision_withdrawn
+    ADD CONSTRAINT grant_decision_withdrawn_correction_seq_fkey FOREIGN KEY (correction_seq) REFERENCES fl.correction(seq);
+
+
+--
+-- Name: grant_decision_withdrawn grant_decision_withdrawn_grant_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.grant_decision_withdrawn
+    ADD CONSTRAINT grant_decision_withdrawn_grant_id_fkey FOREIGN KEY (grant_id) REFERENCES fl.grant_application(grant_id);
+
+
+--
+-- Name: grant_decision_withdrawn grant_decision_withdrawn_principal_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.grant_decision_withdrawn
+    ADD CONSTRAINT grant_decision_withdrawn_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES fl.principal(principal_id);
 
 
 --
@@ -8786,6 +9313,13 @@ REVOKE ALL ON FUNCTION api.grant_get(p fl.principal, params jsonb, ctx jsonb) FR
 
 
 --
+-- Name: FUNCTION grant_history(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.grant_history(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION grant_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
@@ -8811,6 +9345,13 @@ REVOKE ALL ON FUNCTION api.grant_recuse(p fl.principal, params jsonb, ctx jsonb)
 --
 
 REVOKE ALL ON FUNCTION api.grant_reject(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION grant_update(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.grant_update(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
@@ -8849,10 +9390,24 @@ REVOKE ALL ON FUNCTION api.partner_get(p fl.principal, params jsonb, ctx jsonb) 
 
 
 --
+-- Name: FUNCTION partner_history(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.partner_history(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION partner_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
 REVOKE ALL ON FUNCTION api.partner_list(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION partner_update(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.partner_update(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
@@ -8940,6 +9495,13 @@ REVOKE ALL ON FUNCTION api.returnee_get(p fl.principal, params jsonb, ctx jsonb)
 
 
 --
+-- Name: FUNCTION returnee_history(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.returnee_history(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION returnee_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
@@ -8951,6 +9513,13 @@ REVOKE ALL ON FUNCTION api.returnee_list(p fl.principal, params jsonb, ctx jsonb
 --
 
 REVOKE ALL ON FUNCTION api.returnee_register(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION returnee_update(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.returnee_update(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
@@ -9175,6 +9744,13 @@ REVOKE ALL ON FUNCTION fl.contribution_new(p fl.principal, params jsonb, f fl.fu
 
 
 --
+-- Name: FUNCTION correction_record(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.correction_record() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION cursor_in(p_cursor text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -9379,6 +9955,13 @@ REVOKE ALL ON FUNCTION fl.grant_decision_guard() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION grant_decision_withdraw_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.grant_decision_withdraw_guard() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION grant_get(p_id text, p_lock boolean); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -9404,6 +9987,20 @@ REVOKE ALL ON FUNCTION fl.grant_json(g fl.grant_application) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION fl.grant_rule_guard() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION history(p_kind text, p_id text, params jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.history(p_kind text, p_id text, params jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION identity_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.identity_guard() FROM PUBLIC;
 
 
 --
@@ -9758,6 +10355,13 @@ REVOKE ALL ON FUNCTION fl.transfer_json(t fl.transfer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION fl.ts(p_t timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION fl.ts(p_t timestamp with time zone) TO fundd_app;
+
+
+--
+-- Name: FUNCTION withdrawn_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.withdrawn_guard() FROM PUBLIC;
 
 
 --

@@ -256,6 +256,91 @@ BEGIN
 END
 $$;
 
+-- Corrections ------------------------------------------------------------------------------
+
+-- AFTER UPDATE of a partner, a returnee or a grant (TG_ARGV: the object's kind, its id
+-- column, then the columns a correction may change): one fl.correction row with the fields
+-- that changed, their old and new values, and who changed them (the setting
+-- fl.principal_id, which the API's update methods set; NULL when someone else did). So no
+-- correction is silent, whoever makes it.
+CREATE OR REPLACE FUNCTION fl.correction_record() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+	o	jsonb := to_jsonb(OLD);
+	n	jsonb := to_jsonb(NEW);
+	v_f	text[];
+BEGIN
+	SELECT array_agg(c ORDER BY k) INTO v_f
+	  FROM unnest(TG_ARGV[2:]) WITH ORDINALITY AS x(c, k)
+	 WHERE o->c IS DISTINCT FROM n->c;
+	IF v_f IS NOT NULL THEN
+		INSERT INTO fl.correction (object_kind, object_id, principal_id, fields, old, new)
+		VALUES (TG_ARGV[0], n->>TG_ARGV[1],
+		    nullif(current_setting('fl.principal_id', true), ''), v_f,
+		    (SELECT jsonb_object_agg(c, o->c) FROM unnest(v_f) c),
+		    (SELECT jsonb_object_agg(c, n->c) FROM unnest(v_f) c));
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+-- BEFORE UPDATE of a partner or a returnee: who it is never changes (TG_ARGV: the columns
+-- that identify it).
+CREATE OR REPLACE FUNCTION fl.identity_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+	c	text;
+BEGIN
+	FOREACH c IN ARRAY TG_ARGV LOOP
+		IF to_jsonb(OLD)->c IS DISTINCT FROM to_jsonb(NEW)->c THEN
+			RAISE EXCEPTION '%: % never changes', TG_TABLE_NAME, c;
+		END IF;
+	END LOOP;
+	RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER correction_append_only BEFORE UPDATE OR DELETE ON fl.correction
+	FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+CREATE OR REPLACE TRIGGER correction_no_truncate BEFORE TRUNCATE ON fl.correction
+	FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+-- A history as the *.history methods show it: the corrections of one object, oldest first,
+-- a page at a time; p_extra(seq) may add to each (a grant's withdrawn approvals).
+CREATE OR REPLACE FUNCTION fl.history(p_kind text, p_id text, params jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	-- a grant's amount, in minor units in the row, is money on the wire
+	m	int := (SELECT fl.minor(f.currency) FROM fl.grant_application g
+		    JOIN fl.fund f ON f.code = g.fund_code
+		   WHERE p_kind = 'grant' AND g.grant_id = p_id);
+BEGIN
+	RETURN fl.page('history', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', jsonb_build_object('at', fl.ts(t.at), 'principal_id', t.principal_id,
+		'name', (SELECT name FROM fl.principal WHERE principal_id = t.principal_id),
+		'fields', to_jsonb(t.fields),
+		'old', CASE WHEN m IS NOT NULL AND t.old ? 'amount' THEN t.old ||
+		    jsonb_build_object('amount', fl.money_out((t.old->>'amount')::bigint, m))
+		    ELSE t.old END,
+		'new', CASE WHEN m IS NOT NULL AND t.new ? 'amount' THEN t.new ||
+		    jsonb_build_object('amount', fl.money_out((t.new->>'amount')::bigint, m))
+		    ELSE t.new END)
+		|| CASE p_kind WHEN 'grant' THEN jsonb_build_object('withdrawn_approvals',
+		    coalesce((SELECT jsonb_agg(jsonb_build_object('principal_id', w.principal_id,
+			'name', (SELECT name FROM fl.principal
+				  WHERE principal_id = w.principal_id),
+			'at', fl.ts(w.decided_at), 'comment', w.comment) ORDER BY w.decided_at)
+		      FROM fl.grant_decision_withdrawn w
+		     WHERE w.correction_seq = t.seq), '[]'))
+		ELSE '{}' END) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.correction
+	         WHERE object_kind = p_kind AND object_id = p_id
+	           AND seq > fl.cursor_in(params->>'cursor')
+	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
 -- Id defaults ------------------------------------------------------------------------------
 
 -- The tables' ids default to fl.new_id() with their prefix. Set here rather than in the

@@ -537,6 +537,47 @@ BEGIN
 END
 $$;
 
+-- Corrections of partners keep what they replaced (fl.correction_record).
+CREATE OR REPLACE TRIGGER partner_correction AFTER UPDATE ON fl.partner
+	FOR EACH ROW EXECUTE FUNCTION fl.correction_record('partner', 'partner_id', 'name',
+	    'country', 'kind', 'email');
+CREATE OR REPLACE TRIGGER partner_identity BEFORE UPDATE ON fl.partner
+	FOR EACH ROW EXECUTE FUNCTION fl.identity_guard('partner_id', 'seq', 'created_at',
+	    'created_by');
+
+-- partner.update: a correction of a partner's record; the fields given change, the
+-- record's history keeps what they were.
+CREATE OR REPLACE FUNCTION api.partner_update(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	v	fl.partner;
+BEGIN
+	SELECT * INTO v FROM fl.partner WHERE partner_id = params->>'partner_id' FOR UPDATE;
+	IF v.partner_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'partner_not_found', 'partner_id');
+	END IF;
+	PERFORM set_config('fl.principal_id', p.principal_id, true);
+	UPDATE fl.partner SET name = coalesce(params->>'name', name),
+	    country = coalesce(params->>'country', country),
+	    kind = coalesce(params->>'kind', kind),
+	    email = coalesce(params->>'email', email)
+	 WHERE partner_id = v.partner_id RETURNING * INTO v;
+	PERFORM set_config('fl.principal_id', '', true);
+	RETURN fl.partner_json(v);
+END
+$$;
+
+-- partner.history: the corrections of a partner's record, oldest first (a partner: its
+-- own, api.call() scoping partner_id).
+CREATE OR REPLACE FUNCTION api.partner_history(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	PERFORM fl.partner_check(params->>'partner_id');
+	RETURN fl.history('partner', params->>'partner_id', params)
+	    || jsonb_build_object('partner_id', params->>'partner_id');
+END
+$$;
+
 -- partner.list: partners in the order they were created, a page at a time.
 CREATE OR REPLACE FUNCTION api.partner_list(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$

@@ -4,8 +4,8 @@
 
 -- Guards -----------------------------------------------------------------------------------
 
--- The contract's transitions and nothing else, for every role; a grant's terms never
--- change.
+-- The contract's transitions and nothing else, for every role; a grant's terms change
+-- only by a correction while it is submitted.
 CREATE OR REPLACE FUNCTION fl.grant_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -18,12 +18,23 @@ BEGIN
 		RAISE EXCEPTION 'grant % cannot go from % to %', OLD.grant_id, OLD.status,
 		    NEW.status;
 	END IF;
-	IF (NEW.grant_id, NEW.returnee_id, NEW.fund_code, NEW.region, NEW.amount,
-	    NEW.category, NEW.purpose, NEW.approvals_needed, NEW.created_at, NEW.created_by)
+	IF (NEW.grant_id, NEW.returnee_id, NEW.fund_code, NEW.region, NEW.created_at,
+	    NEW.created_by, NEW.seq)
 	   IS DISTINCT FROM (OLD.grant_id, OLD.returnee_id, OLD.fund_code, OLD.region,
-	    OLD.amount, OLD.category, OLD.purpose, OLD.approvals_needed, OLD.created_at,
-	    OLD.created_by) THEN
-		RAISE EXCEPTION 'grant %: its terms never change', OLD.grant_id;
+	    OLD.created_at, OLD.created_by, OLD.seq) THEN
+		RAISE EXCEPTION 'grant %: who and what it is for never change', OLD.grant_id;
+	END IF;
+	-- its terms change only while it is submitted (grant.update), with no approval
+	-- standing, and needing the approvals its fund's rule sets for the new amount
+	IF (NEW.amount, NEW.category, NEW.purpose, NEW.approvals_needed)
+	   IS DISTINCT FROM (OLD.amount, OLD.category, OLD.purpose, OLD.approvals_needed) AND
+	   (OLD.status <> 'submitted' OR NEW.status <> 'submitted' OR
+	    EXISTS (SELECT 1 FROM fl.grant_decision WHERE grant_id = OLD.grant_id) OR
+	    NEW.approvals_needed IS DISTINCT FROM (SELECT CASE WHEN NEW.amount >
+		f.dual_approval_above THEN 2 ELSE 1 END FROM fl.fund f
+	      WHERE f.code = NEW.fund_code)) THEN
+		RAISE EXCEPTION 'grant %: its terms change only while submitted, with no '
+		    'approval standing and the approvals its fund''s rule needs', OLD.grant_id;
 	END IF;
 	RETURN NEW;
 END
@@ -102,10 +113,57 @@ $$;
 CREATE OR REPLACE TRIGGER grant_decision_guard BEFORE INSERT ON fl.grant_decision
 	FOR EACH ROW EXECUTE FUNCTION fl.grant_decision_guard();
 
--- Decisions are never updated or deleted.
-CREATE OR REPLACE TRIGGER grant_decision_append_only
+-- Decisions are never updated; one leaves only when a correction of its submitted grant
+-- withdraws it, moved (copied first) to fl.grant_decision_withdrawn.
+CREATE OR REPLACE FUNCTION fl.grant_decision_withdraw_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_OP <> 'DELETE' OR NOT EXISTS (SELECT 1 FROM fl.grant_decision_withdrawn w
+	    JOIN fl.grant_application g USING (grant_id)
+	    WHERE w.grant_id = OLD.grant_id AND w.principal_id = OLD.principal_id
+	      AND w.decided_at = OLD.at AND w.decision = OLD.decision
+	      AND w.comment IS NOT DISTINCT FROM OLD.comment AND g.status = 'submitted') THEN
+		RAISE EXCEPTION 'grant_decision: % refused (a decision leaves only when a '
+		    'correction withdraws it)', TG_OP;
+	END IF;
+	RETURN OLD;
+END
+$$;
+CREATE OR REPLACE TRIGGER grant_decision_withdraw_guard
 	BEFORE UPDATE OR DELETE ON fl.grant_decision
-	FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+	FOR EACH ROW EXECUTE FUNCTION fl.grant_decision_withdraw_guard();
+CREATE OR REPLACE TRIGGER grant_decision_no_truncate BEFORE TRUNCATE ON fl.grant_decision
+	FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+-- A withdrawn decision stays: it only gets, once, the correction that withdrew it.
+CREATE OR REPLACE FUNCTION fl.withdrawn_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_OP <> 'UPDATE' OR OLD.correction_seq IS NOT NULL OR
+	    (NEW.grant_id, NEW.principal_id, NEW.decision, NEW.decided_at, NEW.comment,
+	     NEW.withdrawn_at) IS DISTINCT FROM (OLD.grant_id, OLD.principal_id, OLD.decision,
+	     OLD.decided_at, OLD.comment, OLD.withdrawn_at) THEN
+		RAISE EXCEPTION 'grant_decision_withdrawn is append-only: % refused', TG_OP;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER withdrawn_guard BEFORE UPDATE OR DELETE
+	ON fl.grant_decision_withdrawn FOR EACH ROW EXECUTE FUNCTION fl.withdrawn_guard();
+CREATE OR REPLACE TRIGGER withdrawn_no_truncate BEFORE TRUNCATE
+	ON fl.grant_decision_withdrawn FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+-- Corrections of returnees and grants keep what they replaced (fl.correction_record).
+CREATE OR REPLACE TRIGGER returnee_correction AFTER UPDATE ON fl.returnee
+	FOR EACH ROW EXECUTE FUNCTION fl.correction_record('returnee', 'returnee_id',
+	    'full_name', 'region', 'returned_from', 'returned_on', 'gender', 'birth_year',
+	    'national_id', 'kind');
+CREATE OR REPLACE TRIGGER returnee_identity BEFORE UPDATE ON fl.returnee
+	FOR EACH ROW EXECUTE FUNCTION fl.identity_guard('returnee_id', 'seq', 'created_at',
+	    'created_by');
+CREATE OR REPLACE TRIGGER grant_correction AFTER UPDATE ON fl.grant_application
+	FOR EACH ROW EXECUTE FUNCTION fl.correction_record('grant', 'grant_id', 'amount',
+	    'category', 'purpose', 'approvals_needed');
 
 -- Recusals and declared conflicts stand for good.
 CREATE OR REPLACE TRIGGER grant_recusal_append_only
@@ -133,7 +191,7 @@ BEGIN
 	    'region', g.region, 'region_code', g.region_code,
 	    'returned_from', r.returned_from, 'returned_on', r.returned_on::text,
 	    'gender', r.gender, 'birth_year', r.birth_year, 'national_id', r.national_id,
-	    'created_at', fl.ts(r.created_at));
+	    'kind', r.kind, 'created_at', fl.ts(r.created_at));
 END
 $$;
 
@@ -168,11 +226,12 @@ BEGIN
 		PERFORM fl.rpc_error(-32602, 'blank', 'national_id');
 	END IF;
 	INSERT INTO fl.returnee (full_name, region, returned_from, returned_on, gender,
-	    birth_year, national_id, national_key, created_by)
+	    birth_year, national_id, national_key, kind, created_by)
 	VALUES (params->>'full_name',
 	    (fl.region_resolve(params->>'region', 'region')).region_code,
 	    params->>'returned_from', (params->>'returned_on')::date, params->>'gender',
-	    (params->>'birth_year')::int, params->>'national_id', v_key, p.principal_id)
+	    (params->>'birth_year')::int, params->>'national_id', v_key,
+	    coalesce(params->>'kind', 'returnee'), p.principal_id)
 	ON CONFLICT (national_key) WHERE national_key IS NOT NULL DO NOTHING
 	RETURNING * INTO r;
 	IF r.returnee_id IS NULL THEN
@@ -199,7 +258,7 @@ BEGIN
 END
 $$;
 
--- returnee.list: by region, a page at a time.
+-- returnee.list: by region and kind, a page at a time.
 CREATE OR REPLACE FUNCTION api.returnee_list(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -214,7 +273,71 @@ BEGIN
 	  FROM (SELECT * FROM fl.returnee
 	         WHERE seq > fl.cursor_in(params->>'cursor')
 	           AND (v_reg IS NULL OR region = v_reg)
+	           AND (NOT params ? 'kind' OR kind = params->>'kind')
 	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
+-- returnee.update: a correction of a returnee's record; the fields given change, the
+-- record's history keeps what they were (fl.correction_record). The region of grants
+-- applied for already stays theirs.
+CREATE OR REPLACE FUNCTION api.returnee_update(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	r	fl.returnee;
+	v_key	text;
+	v_first	text;
+BEGIN
+	SELECT * INTO r FROM fl.returnee WHERE returnee_id = params->>'returnee_id' FOR UPDATE;
+	IF r.returnee_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
+	END IF;
+	IF (params->>'returned_on')::date > current_date THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'returned_on');
+	END IF;
+	IF (params->>'birth_year')::int > extract(year FROM current_date) THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'birth_year');
+	END IF;
+	IF params ? 'national_id' THEN
+		v_key := fl.national_key(params->>'national_id');
+		IF v_key = '' THEN
+			PERFORM fl.rpc_error(-32602, 'blank', 'national_id');
+		END IF;
+		SELECT returnee_id INTO v_first FROM fl.returnee
+		 WHERE national_key = v_key AND returnee_id <> r.returnee_id;
+		IF v_first IS NOT NULL THEN
+			PERFORM fl.rpc_error(-32009, 'duplicate_returnee', 'national_id',
+			    'a returnee with this national id is registered already',
+			    jsonb_build_object('returnee_id', v_first));
+		END IF;
+	END IF;
+	PERFORM set_config('fl.principal_id', p.principal_id, true);
+	UPDATE fl.returnee SET
+	    full_name = coalesce(params->>'full_name', full_name),
+	    region = CASE WHEN params ? 'region' THEN
+		(fl.region_resolve(params->>'region', 'region')).region_code ELSE region END,
+	    returned_from = coalesce(params->>'returned_from', returned_from),
+	    returned_on = coalesce((params->>'returned_on')::date, returned_on),
+	    gender = coalesce(params->>'gender', gender),
+	    birth_year = coalesce((params->>'birth_year')::int, birth_year),
+	    national_id = coalesce(params->>'national_id', national_id),
+	    national_key = coalesce(v_key, national_key),
+	    kind = coalesce(params->>'kind', kind)
+	 WHERE returnee_id = r.returnee_id RETURNING * INTO r;
+	PERFORM set_config('fl.principal_id', '', true);
+	RETURN fl.returnee_json(r);
+END
+$$;
+
+-- returnee.history: the corrections of a returnee's record, oldest first.
+CREATE OR REPLACE FUNCTION api.returnee_history(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM fl.returnee WHERE returnee_id = params->>'returnee_id') THEN
+		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
+	END IF;
+	RETURN fl.history('returnee', params->>'returnee_id', params)
+	    || jsonb_build_object('returnee_id', params->>'returnee_id');
 END
 $$;
 
@@ -381,6 +504,56 @@ BEGIN
 	    reason = params->>'reason'
 	 WHERE grant_id = g.grant_id RETURNING * INTO g;
 	RETURN fl.grant_json(g);
+END
+$$;
+
+-- grant.update: a correction of a submitted grant's amount, category or purpose. Any
+-- approval given already is withdrawn (moved to fl.grant_decision_withdrawn, shown in the
+-- grant's history), so the approvers decide again on what it now says; the approvals
+-- needed follow the fund's rule for the new amount. Nothing changed: the grant as it is,
+-- no history.
+CREATE OR REPLACE FUNCTION api.grant_update(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
+	f	fl.fund;
+	v_amt	bigint;
+	v_cat	text := coalesce(params->>'category', g.category);
+	v_pur	text := coalesce(params->>'purpose', g.purpose);
+BEGIN
+	IF g.status <> 'submitted' THEN
+		PERFORM fl.wrong_state(g.status);
+	END IF;
+	SELECT * INTO f FROM fl.fund WHERE code = g.fund_code;
+	v_amt := CASE WHEN params ? 'amount' THEN
+	    fl.money_in(params->>'amount', fl.minor(f.currency), 'amount') ELSE g.amount END;
+	IF (v_amt, v_cat, v_pur) IS NOT DISTINCT FROM (g.amount, g.category, g.purpose) THEN
+		RETURN fl.grant_json(g);
+	END IF;
+	INSERT INTO fl.grant_decision_withdrawn (grant_id, principal_id, decision, decided_at,
+	    comment)
+	SELECT grant_id, principal_id, decision, at, comment FROM fl.grant_decision
+	 WHERE grant_id = g.grant_id;
+	DELETE FROM fl.grant_decision WHERE grant_id = g.grant_id;
+	PERFORM set_config('fl.principal_id', p.principal_id, true);
+	UPDATE fl.grant_application SET amount = v_amt, category = v_cat, purpose = v_pur,
+	    approvals_needed = CASE WHEN v_amt > f.dual_approval_above THEN 2 ELSE 1 END
+	 WHERE grant_id = g.grant_id RETURNING * INTO g;
+	PERFORM set_config('fl.principal_id', '', true);
+	UPDATE fl.grant_decision_withdrawn SET correction_seq = currval('fl.correction_seq_seq')
+	 WHERE grant_id = g.grant_id AND correction_seq IS NULL;
+	RETURN fl.grant_json(g);
+END
+$$;
+
+-- grant.history: the corrections of a grant, oldest first, each with the approvals it
+-- withdrew.
+CREATE OR REPLACE FUNCTION api.grant_history(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	PERFORM fl.grant_get(params->>'grant_id', false);
+	RETURN fl.history('grant', params->>'grant_id', params)
+	    || jsonb_build_object('grant_id', params->>'grant_id');
 END
 $$;
 
