@@ -145,7 +145,7 @@ static const struct param p_contribution_get[] = {
 static const struct param p_contribution_list[] = {
 	{ "partner_id", PT_ID, 0, 0, NULL, NULL },
 	{ "fund", PT_CODE, 0, 32, NULL, NULL },
-	{ "status", PT_ENUM, 0, 0, "pledged|received|cancelled|written_off", NULL },
+	{ "status", PT_ENUM, 0, 0, "pledged|received|cancelled|written_off|reversed", NULL },
 	P_LIST,
 	P_END
 };
@@ -304,6 +304,13 @@ static const struct param p_conflicts[] = {
 };
 
 /* Corrections and their history */
+static const struct param p_contribution_reverse[] = {
+	{ "contribution_id", PT_ID, 1, 0, NULL, NULL },
+	{ "reason", PT_TEXT, 1, 500, NULL, NULL },
+	{ "value_date", PT_WHEN, 0, 0, NULL, NULL },
+	P_END
+};
+
 static const struct param p_partner_update[] = {
 	{ "partner_id", PT_ID, 1, 0, NULL, NULL },
 	{ "name", PT_NAME, 0, 200, NULL, NULL },
@@ -401,6 +408,7 @@ static const struct method methods[] = {
 	{ "contribution.receive", ROLES_A, M_MUTATES, p_contribution_receive },
 	{ "contribution.cancel", ROLES_A, M_MUTATES, p_contribution_cancel },
 	{ "contribution.write_off", ROLES_A, M_MUTATES, p_contribution_cancel },
+	{ "contribution.reverse", ROLES_A, M_MUTATES, p_contribution_reverse },
 	{ "contribution.get", ROLES_AUR, 0, p_contribution_get },
 	{ "contribution.list", ROLES_AUR, 0, p_contribution_list },
 	{ "contribution.status", ROLES_AUR, 0, p_contribution_get },

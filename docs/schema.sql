@@ -69,7 +69,7 @@ ALTER DOMAIN fl.bank_ref OWNER TO fund_owner;
 --
 
 CREATE DOMAIN fl.contribution_status AS text
-	CONSTRAINT contribution_status_check1 CHECK ((VALUE = ANY (ARRAY['pledged'::text, 'received'::text, 'cancelled'::text, 'written_off'::text])));
+	CONSTRAINT contribution_status_check1 CHECK ((VALUE = ANY (ARRAY['pledged'::text, 'received'::text, 'cancelled'::text, 'written_off'::text, 'reversed'::text])));
 
 
 ALTER DOMAIN fl.contribution_status OWNER TO fund_owner;
@@ -384,7 +384,7 @@ DECLARE
 	v_res	jsonb;
 	v_err	jsonb;
 	v_scoped boolean;
-	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,contribution.write_off,disbursement.confirm,disbursement.create,disbursement.fail,disbursement.refund,fund.create,fund.record_earnings,fund.transfer,fund.transfer_cancel,fund.transfer_confirm,grant.apply,grant.approve,grant.cancel,grant.recuse,grant.reject,grant.update,grant.withdraw,partner.create,partner.update,period.close,period.close_confirm,period.close_drop,principal.confirm,principal.create,principal.declare_conflict,principal.revoke,returnee.register,returnee.update}'::text[]);
+	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,contribution.reverse,contribution.write_off,disbursement.confirm,disbursement.create,disbursement.fail,disbursement.refund,fund.create,fund.record_earnings,fund.transfer,fund.transfer_cancel,fund.transfer_confirm,grant.apply,grant.approve,grant.cancel,grant.recuse,grant.reject,grant.update,grant.withdraw,partner.create,partner.update,period.close,period.close_confirm,period.close_drop,principal.confirm,principal.create,principal.declare_conflict,principal.revoke,returnee.register,returnee.update}'::text[]);
 BEGIN
 	IF p_token IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
@@ -535,6 +535,7 @@ BEGIN
 					WHEN 'contribution.cancel' THEN v_res := api.contribution_cancel(v_p, p_params, p_ctx);
 					WHEN 'contribution.pledge' THEN v_res := api.contribution_pledge(v_p, p_params, p_ctx);
 					WHEN 'contribution.receive' THEN v_res := api.contribution_receive(v_p, p_params, p_ctx);
+					WHEN 'contribution.reverse' THEN v_res := api.contribution_reverse(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
@@ -860,6 +861,81 @@ $$;
 
 
 ALTER FUNCTION api.contribution_receive(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: contribution_reverse(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.contribution_reverse(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	c	fl.contribution := fl.contribution_get(params->>'contribution_id', true);
+	f	fl.fund;
+	n	fl.fund;
+	v_at	timestamptz := coalesce(fl.time_in(params->>'value_date'), now());
+	v_e	bigint;
+	v_used	bigint;
+	s	record;
+BEGIN
+	IF c.status <> 'received' THEN
+		PERFORM fl.wrong_state(c.status);
+	END IF;
+	IF c.pledged_at IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32009, 'pledge_reversal', 'contribution_id',
+		    'a pledge''s receipts are not reversed: only a direct receipt is');
+	END IF;
+	IF v_at > now() + interval '5 minutes' THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'value_date');
+	END IF;
+	SELECT * INTO f FROM fl.fund WHERE code = c.fund_code;
+	IF f.kind = 'pass_through' THEN
+		-- the allocation up to date, under its lock to the end of this transaction
+		PERFORM fl.alloc_catch_up(c.fund_code);
+		SELECT amount - left_over INTO v_used FROM fl.alloc_contribution
+		 WHERE contribution_id = c.contribution_id;
+		IF v_used > 0 THEN
+			PERFORM fl.rpc_error(-32010, 'already_used', 'contribution_id',
+			    'payments used this receipt: it cannot be reversed',
+			    jsonb_build_object('used', fl.money_out(v_used, fl.minor(f.currency))));
+		END IF;
+		DELETE FROM fl.alloc_contribution WHERE contribution_id = c.contribution_id;
+	END IF;
+	-- the receipt's entry, and what reversing it takes from the fund's figures
+	SELECT e.entry_id, array_agg(a.short ORDER BY x.seq) AS shorts,
+	    array_agg(-x.amount ORDER BY x.seq) AS amounts,
+	    coalesce(-sum(x.amount) FILTER (WHERE a.short = 'contributions'), 0) AS gross,
+	    coalesce(sum(x.amount) FILTER (WHERE a.short = 'bank_charges'), 0) AS chg,
+	    coalesce(sum(x.amount) FILTER (WHERE a.short = 'capital_impaired'), 0) AS imp
+	  INTO s
+	  FROM fl.journal_entry e JOIN fl.posting x ON x.entry_id = e.entry_id
+	  JOIN fl.account a ON a.account_id = x.account_id
+	 WHERE e.kind = 'receipt' AND e.ref_id = c.contribution_id
+	 GROUP BY e.entry_id;
+	f := fl.fund_fold(c.fund_code);
+	n := f;
+	n.received := n.received - s.gross;
+	n.charges := n.charges - s.chg;
+	n.impaired := n.impaired - s.imp;
+	IF fl.fund_available(n) < 0 OR n.impaired > n.received THEN
+		PERFORM fl.rpc_error(-32010, 'insufficient_funds', 'contribution_id',
+		    'the fund''s balance cannot bear this reversal',
+		    jsonb_build_object('available', fl.money_out(fl.fund_available(f),
+			fl.minor(f.currency))));
+	END IF;
+	v_e := fl.post(f, 'receipt_reversal', 'reversal of ' || fl.entry_ref(s.entry_id) ||
+	    ' of contribution ' || c.contribution_id, c.contribution_id, p.principal_id,
+	    s.shorts, s.amounts, v_at);
+	UPDATE fl.contribution SET status = 'reversed', reversed_at = now(),
+	    reversed_by = p.principal_id, reverse_reason = params->>'reason',
+	    reversal_entry = v_e
+	 WHERE contribution_id = c.contribution_id RETURNING * INTO c;
+	RETURN fl.contribution_json(c, f);
+END
+$$;
+
+
+ALTER FUNCTION api.contribution_reverse(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
 -- Name: contribution_status(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
@@ -3665,9 +3741,14 @@ CREATE TABLE fl.contribution (
     fee bigint DEFAULT 0 NOT NULL,
     written_off_at timestamp with time zone,
     write_off_reason text,
-    CONSTRAINT contribution_check CHECK ((((status)::text = 'received'::text) = (received_at IS NOT NULL))),
+    reversed_at timestamp with time zone,
+    reversed_by text,
+    reverse_reason text,
+    reversal_entry bigint,
     CONSTRAINT contribution_check1 CHECK ((((status)::text = 'cancelled'::text) = ((cancelled_at IS NOT NULL) AND (cancel_reason IS NOT NULL)))),
     CONSTRAINT contribution_fee_below_amount CHECK (((fee >= 0) AND (fee < (fund_amount)::bigint))),
+    CONSTRAINT contribution_received_at CHECK ((((status)::text = ANY (ARRAY['received'::text, 'reversed'::text])) = (received_at IS NOT NULL))),
+    CONSTRAINT contribution_reversed CHECK ((((status)::text = 'reversed'::text) = ((reversed_at IS NOT NULL) AND (reversal_entry IS NOT NULL)))),
     CONSTRAINT contribution_written_off CHECK ((((status)::text = 'written_off'::text) = ((written_off_at IS NOT NULL) AND COALESCE(((length(write_off_reason) >= 1) AND (length(write_off_reason) <= 500)), false))))
 );
 
@@ -3711,6 +3792,22 @@ DECLARE
 BEGIN
 	IF TG_OP = 'DELETE' THEN
 		RAISE EXCEPTION 'contributions are never deleted';
+	END IF;
+	-- a direct receipt reversed, with its reversal entry of this transaction
+	IF OLD.status = 'received' AND NEW.status = 'reversed' AND OLD.pledged_at IS NULL AND
+	    EXISTS (SELECT 1 FROM fl.journal_entry e WHERE e.entry_id = NEW.reversal_entry
+		AND e.kind = 'receipt_reversal' AND e.ref_id = OLD.contribution_id
+		AND e.txid = txid_current()) AND
+	    (to_jsonb(NEW) - ARRAY['status', 'reversed_at', 'reversed_by', 'reverse_reason',
+		'reversal_entry']) = (to_jsonb(OLD) - ARRAY['status', 'reversed_at',
+		'reversed_by', 'reverse_reason', 'reversal_entry']) THEN
+		RETURN NEW;
+	END IF;
+	IF (NEW.reversed_at, NEW.reversed_by, NEW.reverse_reason, NEW.reversal_entry)
+	    IS DISTINCT FROM (OLD.reversed_at, OLD.reversed_by, OLD.reverse_reason,
+	    OLD.reversal_entry) THEN
+		RAISE EXCEPTION 'contribution %: only a direct receipt is reversed, with its '
+		    'reversal entry', OLD.contribution_id;
 	END IF;
 	IF OLD.status <> 'pledged' OR
 	    NEW.status NOT IN ('received', 'cancelled', 'written_off') THEN
@@ -3813,7 +3910,10 @@ BEGIN
 	        THEN greatest(c.amount - v_got, 0) ELSE 0 END, v_cmin),
 	    'received_fund_amount', fl.money_out(v_gotf, v_fmin),
 	    'fee', fl.money_out(v_fee, v_fmin), 'receipts', v_rs,
-	    'written_off_at', fl.ts(c.written_off_at), 'write_off_reason', c.write_off_reason);
+	    'written_off_at', fl.ts(c.written_off_at), 'write_off_reason', c.write_off_reason,
+	    -- a reversed receipt: when, why, and its reversal's journal entry
+	    'reversed_at', fl.ts(c.reversed_at), 'reverse_reason', c.reverse_reason,
+	    'reversal_entry_id', fl.entry_ref(c.reversal_entry));
 END
 $$;
 
@@ -5560,7 +5660,7 @@ BEGIN
 		    WHEN 'receipt' THEN 'received_at' WHEN 'disbursement' THEN 'paid_at'
 		    WHEN 'earnings' THEN 'value_date' WHEN 'fee' THEN 'value_date'
 		    WHEN 'loss' THEN 'value_date' WHEN 'pledge' THEN 'pledged_at'
-		    WHEN 'refund' THEN 'refunded_at' END,
+		    WHEN 'refund' THEN 'refunded_at' WHEN 'receipt_reversal' THEN 'value_date' END,
 		    'the value date falls in a closed period: corrections go into the open one',
 		    jsonb_build_object('closed_until', to_char(v_open - interval '1 day',
 		    'YYYY-MM-DD')));
@@ -8722,6 +8822,22 @@ ALTER TABLE ONLY fl.contribution
 
 
 --
+-- Name: contribution contribution_reversal_entry_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.contribution
+    ADD CONSTRAINT contribution_reversal_entry_fkey FOREIGN KEY (reversal_entry) REFERENCES fl.journal_entry(entry_id);
+
+
+--
+-- Name: contribution contribution_reversed_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.contribution
+    ADD CONSTRAINT contribution_reversed_by_fkey FOREIGN KEY (reversed_by) REFERENCES fl.principal(principal_id);
+
+
+--
 -- Name: correction correction_principal_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -9163,6 +9279,13 @@ REVOKE ALL ON FUNCTION api.contribution_pledge(p fl.principal, params jsonb, ctx
 --
 
 REVOKE ALL ON FUNCTION api.contribution_receive(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION contribution_reverse(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.contribution_reverse(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --

@@ -45,7 +45,7 @@ BEGIN
 		    WHEN 'receipt' THEN 'received_at' WHEN 'disbursement' THEN 'paid_at'
 		    WHEN 'earnings' THEN 'value_date' WHEN 'fee' THEN 'value_date'
 		    WHEN 'loss' THEN 'value_date' WHEN 'pledge' THEN 'pledged_at'
-		    WHEN 'refund' THEN 'refunded_at' END,
+		    WHEN 'refund' THEN 'refunded_at' WHEN 'receipt_reversal' THEN 'value_date' END,
 		    'the value date falls in a closed period: corrections go into the open one',
 		    jsonb_build_object('closed_until', to_char(v_open - interval '1 day',
 		    'YYYY-MM-DD')));

@@ -593,8 +593,8 @@ $$;
 
 -- Contributions ----------------------------------------------------------------------------
 
--- Only pledged -> received | cancelled | written_off, and only the fields of that step
--- change. A pledge is received once its receipts (fl.pledge_receipt) make up its amount and
+-- Only pledged -> received | cancelled | written_off, and a direct receipt received ->
+-- reversed, and only the fields of that step change. A pledge is received once its receipts (fl.pledge_receipt) make up its amount and
 -- have cleared its whole receivable; one with receipts is written off, never cancelled.
 CREATE OR REPLACE FUNCTION fl.contribution_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -603,6 +603,22 @@ DECLARE
 BEGIN
 	IF TG_OP = 'DELETE' THEN
 		RAISE EXCEPTION 'contributions are never deleted';
+	END IF;
+	-- a direct receipt reversed, with its reversal entry of this transaction
+	IF OLD.status = 'received' AND NEW.status = 'reversed' AND OLD.pledged_at IS NULL AND
+	    EXISTS (SELECT 1 FROM fl.journal_entry e WHERE e.entry_id = NEW.reversal_entry
+		AND e.kind = 'receipt_reversal' AND e.ref_id = OLD.contribution_id
+		AND e.txid = txid_current()) AND
+	    (to_jsonb(NEW) - ARRAY['status', 'reversed_at', 'reversed_by', 'reverse_reason',
+		'reversal_entry']) = (to_jsonb(OLD) - ARRAY['status', 'reversed_at',
+		'reversed_by', 'reverse_reason', 'reversal_entry']) THEN
+		RETURN NEW;
+	END IF;
+	IF (NEW.reversed_at, NEW.reversed_by, NEW.reverse_reason, NEW.reversal_entry)
+	    IS DISTINCT FROM (OLD.reversed_at, OLD.reversed_by, OLD.reverse_reason,
+	    OLD.reversal_entry) THEN
+		RAISE EXCEPTION 'contribution %: only a direct receipt is reversed, with its '
+		    'reversal entry', OLD.contribution_id;
 	END IF;
 	IF OLD.status <> 'pledged' OR
 	    NEW.status NOT IN ('received', 'cancelled', 'written_off') THEN
@@ -719,7 +735,10 @@ BEGIN
 	        THEN greatest(c.amount - v_got, 0) ELSE 0 END, v_cmin),
 	    'received_fund_amount', fl.money_out(v_gotf, v_fmin),
 	    'fee', fl.money_out(v_fee, v_fmin), 'receipts', v_rs,
-	    'written_off_at', fl.ts(c.written_off_at), 'write_off_reason', c.write_off_reason);
+	    'written_off_at', fl.ts(c.written_off_at), 'write_off_reason', c.write_off_reason,
+	    -- a reversed receipt: when, why, and its reversal's journal entry
+	    'reversed_at', fl.ts(c.reversed_at), 'reverse_reason', c.reverse_reason,
+	    'reversal_entry_id', fl.entry_ref(c.reversal_entry));
 END
 $$;
 
@@ -824,6 +843,78 @@ END
 $$;
 
 -- contribution.* ---------------------------------------------------------------------------
+
+-- contribution.reverse: a direct receipt recorded in error, reversed by an entry that posts
+-- the opposite of its receipt entry (value dated value_date, by default now), linked from
+-- the contribution, which ends reversed. Money it paid for cannot vanish: a receipt that
+-- the fund's allocation (first in, first out) shows used by a payment is refused, as is one
+-- whose reversal the fund's balance cannot bear.
+CREATE OR REPLACE FUNCTION api.contribution_reverse(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	c	fl.contribution := fl.contribution_get(params->>'contribution_id', true);
+	f	fl.fund;
+	n	fl.fund;
+	v_at	timestamptz := coalesce(fl.time_in(params->>'value_date'), now());
+	v_e	bigint;
+	v_used	bigint;
+	s	record;
+BEGIN
+	IF c.status <> 'received' THEN
+		PERFORM fl.wrong_state(c.status);
+	END IF;
+	IF c.pledged_at IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32009, 'pledge_reversal', 'contribution_id',
+		    'a pledge''s receipts are not reversed: only a direct receipt is');
+	END IF;
+	IF v_at > now() + interval '5 minutes' THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'value_date');
+	END IF;
+	SELECT * INTO f FROM fl.fund WHERE code = c.fund_code;
+	IF f.kind = 'pass_through' THEN
+		-- the allocation up to date, under its lock to the end of this transaction
+		PERFORM fl.alloc_catch_up(c.fund_code);
+		SELECT amount - left_over INTO v_used FROM fl.alloc_contribution
+		 WHERE contribution_id = c.contribution_id;
+		IF v_used > 0 THEN
+			PERFORM fl.rpc_error(-32010, 'already_used', 'contribution_id',
+			    'payments used this receipt: it cannot be reversed',
+			    jsonb_build_object('used', fl.money_out(v_used, fl.minor(f.currency))));
+		END IF;
+		DELETE FROM fl.alloc_contribution WHERE contribution_id = c.contribution_id;
+	END IF;
+	-- the receipt's entry, and what reversing it takes from the fund's figures
+	SELECT e.entry_id, array_agg(a.short ORDER BY x.seq) AS shorts,
+	    array_agg(-x.amount ORDER BY x.seq) AS amounts,
+	    coalesce(-sum(x.amount) FILTER (WHERE a.short = 'contributions'), 0) AS gross,
+	    coalesce(sum(x.amount) FILTER (WHERE a.short = 'bank_charges'), 0) AS chg,
+	    coalesce(sum(x.amount) FILTER (WHERE a.short = 'capital_impaired'), 0) AS imp
+	  INTO s
+	  FROM fl.journal_entry e JOIN fl.posting x ON x.entry_id = e.entry_id
+	  JOIN fl.account a ON a.account_id = x.account_id
+	 WHERE e.kind = 'receipt' AND e.ref_id = c.contribution_id
+	 GROUP BY e.entry_id;
+	f := fl.fund_fold(c.fund_code);
+	n := f;
+	n.received := n.received - s.gross;
+	n.charges := n.charges - s.chg;
+	n.impaired := n.impaired - s.imp;
+	IF fl.fund_available(n) < 0 OR n.impaired > n.received THEN
+		PERFORM fl.rpc_error(-32010, 'insufficient_funds', 'contribution_id',
+		    'the fund''s balance cannot bear this reversal',
+		    jsonb_build_object('available', fl.money_out(fl.fund_available(f),
+			fl.minor(f.currency))));
+	END IF;
+	v_e := fl.post(f, 'receipt_reversal', 'reversal of ' || fl.entry_ref(s.entry_id) ||
+	    ' of contribution ' || c.contribution_id, c.contribution_id, p.principal_id,
+	    s.shorts, s.amounts, v_at);
+	UPDATE fl.contribution SET status = 'reversed', reversed_at = now(),
+	    reversed_by = p.principal_id, reverse_reason = params->>'reason',
+	    reversal_entry = v_e
+	 WHERE contribution_id = c.contribution_id RETURNING * INTO c;
+	RETURN fl.contribution_json(c, f);
+END
+$$;
 
 -- A receipt's entry on fund f: cash p_gross - p_fee in, p_gross credited to contributions,
 -- the fee charged (fl.charge_split(), an endowment's fund folded first) to bank_charges and

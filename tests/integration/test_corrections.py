@@ -168,3 +168,115 @@ def test_corrections_are_kept_whoever_makes_them(env, api, appr):
     p = psql(env, "UPDATE fl.grant_application SET approvals_needed = 2 WHERE grant_id = "
                   "'%s';\n" % g2["grant_id"])
     assert p.returncode != 0 and "terms change only" in p.stderr, p.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# contribution.reverse
+
+def _receive(api, f, partner, amount, **kw):
+    p = {"partner_id": partner["partner_id"], "fund": f["code"], "amount": amount,
+         "currency": "EUR"}
+    p.update(kw)
+    return api.ok("contribution.receive", p)
+
+
+def _kept_is_fifo(env, code):
+    """The kept allocation equals the from-scratch first-in first-out computation."""
+    assert env.sql(
+        "SELECT count(*) FROM ((SELECT contribution_id, grant_id, sum(amount) FROM "
+        "fl.allocation WHERE fund_code = '{c}' GROUP BY 1, 2 EXCEPT SELECT contribution_id, "
+        "grant_id, sum(amount) FROM fl.fifo_allocations('{c}') GROUP BY 1, 2) UNION ALL "
+        "(SELECT contribution_id, grant_id, sum(amount) FROM fl.fifo_allocations('{c}') "
+        "GROUP BY 1, 2 EXCEPT SELECT contribution_id, grant_id, sum(amount) FROM "
+        "fl.allocation WHERE fund_code = '{c}' GROUP BY 1, 2)) x".format(c=code)).strip() == "0"
+
+
+def _same_as_journal(env, api, code):
+    import json
+    assert api.ok("fund.balance", {"code": code}) == json.loads(
+        env.sql("SELECT fl.fund_balance_from_journal('%s')" % code).strip())
+
+
+def test_reverse_a_wrong_receipt(env, daemon, admin, api, appr):
+    from fl.grants import approve, confirm, create
+    from fl.ledger import entries_of_kind, fund_journal, new_fund
+    f = new_fund(api, dual="100000")
+    donor = new_partner(api)
+    first = _receive(api, f, donor, "100.00", received_at="2026-01-05")
+    wrong = _receive(api, f, donor, "250.00", fee="2.50", received_at="2026-01-06")
+    before = api.ok("fund.balance", {"code": f["code"]})
+    # 60.00 paid: first in, first out, from the first receipt only
+    g = approve(appr, apply(api, f, "60.00"))
+    with new_client(daemon, admin, ["admin"], "rc") as checker:
+        confirm(checker, create(api, g, "60.00"))
+    api.ok("contribution.status", {"contribution_id": first["contribution_id"]})
+    key = uniq("rev")
+    params = {"contribution_id": wrong["contribution_id"], "reason": "booked twice",
+              "value_date": "2026-01-07", "idempotency_key": key}
+    r = api.ok("contribution.reverse", params)
+    assert (r["status"], r["reverse_reason"]) == ("reversed", "booked twice"), r
+    # a retry with its key answers the same and writes nothing more
+    assert api.ok("contribution.reverse", params) == r
+    [orig] = [e for e in entries_of_kind(fund_journal(api, f["code"]), "receipt")
+              if wrong["contribution_id"] in e["memo"]]
+    [rev] = entries_of_kind(fund_journal(api, f["code"]), "receipt_reversal")
+    assert r["reversal_entry_id"] == rev["entry_id"], (r, rev)
+    assert rev["memo"].startswith("reversal of %s of contribution " % orig["entry_id"]), rev
+    assert sorted((p["account"], p["amount"]) for p in rev["postings"]) == sorted(
+        (p["account"], p["amount"][1:] if p["amount"].startswith("-") else "-" + p["amount"])
+        for p in orig["postings"]), (orig, rev)
+    assert rev["value_date"].startswith("2026-01-07")
+    after = api.ok("fund.balance", {"code": f["code"]})
+    assert (after["received"], after["charges"]) == ("100.00", "0.00"), after
+    assert before["received"] == "350.00"
+    _same_as_journal(env, api, f["code"])
+    # reversing it again is refused; so is reversing what paid for something
+    api.err("contribution.reverse", {"contribution_id": wrong["contribution_id"],
+                                     "reason": "again"}, -32009, reason="wrong_state")
+    e = api.err("contribution.reverse", {"contribution_id": first["contribution_id"],
+                                         "reason": "x"}, -32010, reason="already_used")
+    assert e["data"]["used"] == "60.00", e
+    assert api.ok("contribution.get", {"contribution_id": first["contribution_id"]})[
+        "status"] == "received"
+    # the reversed receipt pays for nothing from now on
+    g2 = approve(appr, apply(api, f, "30.00"))
+    with new_client(daemon, admin, ["admin"], "rc2") as checker:
+        confirm(checker, create(api, g2, "30.00"))
+    st = api.ok("contribution.status", {"contribution_id": first["contribution_id"]})
+    assert st["used"] == "90.00", st
+    _kept_is_fifo(env, f["code"])
+    _same_as_journal(env, api, f["code"])
+    assert api.ok("contribution.list", {"fund": f["code"], "status": "reversed"})[
+        "contributions"][0]["contribution_id"] == wrong["contribution_id"]
+
+
+def test_reverse_refused_when_the_fund_cannot_bear_it(env, daemon, admin, api, appr):
+    from fl.grants import approve
+    from fl.ledger import new_fund
+    f = new_fund(api, dual="100000")
+    donor = new_partner(api)
+    c = _receive(api, f, donor, "100.00")
+    approve(appr, apply(api, f, "80.00"))              # committed, not yet paid
+    e = api.err("contribution.reverse", {"contribution_id": c["contribution_id"],
+                                         "reason": "x"}, -32010, reason="insufficient_funds")
+    assert e["data"]["available"] == "20.00", e
+    pledge = api.ok("contribution.pledge", {"partner_id": donor["partner_id"],
+                                            "fund": f["code"], "amount": "5.00",
+                                            "currency": "EUR"})
+    api.err("contribution.reverse", {"contribution_id": pledge["contribution_id"],
+                                     "reason": "x"}, -32009, reason="wrong_state")
+    api.ok("contribution.receive", {"contribution_id": pledge["contribution_id"]})
+    api.err("contribution.reverse", {"contribution_id": pledge["contribution_id"],
+                                     "reason": "x"}, -32009, reason="pledge_reversal")
+    api.err("contribution.reverse", {"contribution_id": c["contribution_id"]}, -32602,
+            field="reason")
+    api.err("contribution.reverse", {"contribution_id": c["contribution_id"],
+                                     "reason": "x", "value_date": "2999-01-01"}, -32602,
+            field="value_date")
+    appr.err("contribution.reverse", {"contribution_id": c["contribution_id"],
+                                      "reason": "x"}, -32003)
+    _same_as_journal(env, api, f["code"])
+    # the database: a contribution is reversed only with its reversal entry
+    p = psql(env, "UPDATE fl.contribution SET status = 'reversed' WHERE contribution_id = "
+                  "'%s';\n" % c["contribution_id"])
+    assert p.returncode != 0, p.stderr
