@@ -139,6 +139,20 @@ RECIPES = {
                                             "reason": "r"}),
     "disbursement.refund": lambda w: (w.api, {"disbursement_id": w.paid(), "reason": "r",
                                               "bank_ref": "b", "amount": "0.01"}),
+    "partner.update": lambda w: (w.api, {"partner_id": w.api.ok("partner.create", {
+        "name": "n", "country": "AM", "kind": "individual"})["partner_id"], "name": "n",
+        "email": "a@b"}),
+    "contribution.reverse": lambda w: (w.api, {"contribution_id": w.api.ok(
+        "contribution.receive", {"partner_id": w.partner, "fund": w.fund, "amount": "1.00",
+                                 "currency": "EUR"})["contribution_id"], "reason": "r"}),
+    "returnee.update": lambda w: (w.api, {"returnee_id": w.api.ok(
+        "returnee.register", returnee_params())["returnee_id"], "full_name": "n"}),
+    "grant.update": lambda w: (w.api, {"grant_id": w.grant(), "purpose": "p"}),
+    "grant.queue": lambda w: (w.appr, {"fund": w.fund}),
+    "grant.recuse": lambda w: (w.appr, {"grant_id": w.grant(), "reason": "r"}),
+    "principal.declare_conflict": lambda w: (w.appr, {"returnee_id": w.api.ok(
+        "returnee.register", returnee_params())["returnee_id"], "reason": "r"}),
+    "disbursement.queue": lambda w: (w.api, {"fund": w.fund}),
 }
 
 
