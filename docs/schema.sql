@@ -2590,18 +2590,9 @@ CREATE FUNCTION api.returnee_register(p fl.principal, params jsonb, ctx jsonb) R
     AS $$
 DECLARE
 	r	fl.returnee;
-	v_key	text := fl.national_key(params->>'national_id');
+	v_key	text := fl.returnee_check(params);
 	v_first	text;
 BEGIN
-	IF (params->>'returned_on')::date > current_date THEN
-		PERFORM fl.rpc_error(-32602, 'in_the_future', 'returned_on');
-	END IF;
-	IF (params->>'birth_year')::int > extract(year FROM current_date) THEN
-		PERFORM fl.rpc_error(-32602, 'in_the_future', 'birth_year');
-	END IF;
-	IF v_key = '' THEN
-		PERFORM fl.rpc_error(-32602, 'blank', 'national_id');
-	END IF;
 	INSERT INTO fl.returnee (full_name, region, returned_from, returned_on, gender,
 	    birth_year, national_id, national_key, kind, created_by)
 	VALUES (params->>'full_name',
@@ -2640,17 +2631,8 @@ BEGIN
 	IF r.returnee_id IS NULL THEN
 		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
 	END IF;
-	IF (params->>'returned_on')::date > current_date THEN
-		PERFORM fl.rpc_error(-32602, 'in_the_future', 'returned_on');
-	END IF;
-	IF (params->>'birth_year')::int > extract(year FROM current_date) THEN
-		PERFORM fl.rpc_error(-32602, 'in_the_future', 'birth_year');
-	END IF;
-	IF params ? 'national_id' THEN
-		v_key := fl.national_key(params->>'national_id');
-		IF v_key = '' THEN
-			PERFORM fl.rpc_error(-32602, 'blank', 'national_id');
-		END IF;
+	v_key := fl.returnee_check(params);
+	IF v_key IS NOT NULL THEN
 		SELECT returnee_id INTO v_first FROM fl.returnee
 		 WHERE national_key = v_key AND returnee_id <> r.returnee_id;
 		IF v_first IS NOT NULL THEN
@@ -4975,14 +4957,16 @@ ALTER FUNCTION fl.grant_decide(p fl.principal, g fl.grant_application, p_decisio
 CREATE FUNCTION fl.grant_decision_guard() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+	v_why	text := fl.grant_conflicted(NEW.grant_id, NEW.principal_id);
 BEGIN
 	IF EXISTS (SELECT 1 FROM fl.grant_application WHERE grant_id = NEW.grant_id
 	    AND created_by = NEW.principal_id) THEN
 		RAISE EXCEPTION 'the creator of grant % may not decide on it', NEW.grant_id;
 	END IF;
-	IF fl.grant_conflicted(NEW.grant_id, NEW.principal_id) IS NOT NULL THEN
+	IF v_why IS NOT NULL THEN
 		RAISE EXCEPTION 'principal % may not decide on grant %: %', NEW.principal_id,
-		    NEW.grant_id, fl.grant_conflicted(NEW.grant_id, NEW.principal_id);
+		    NEW.grant_id, v_why;
 	END IF;
 	RETURN NEW;
 END
@@ -6523,6 +6507,32 @@ $$;
 
 
 ALTER FUNCTION fl.region_resolve(p_text text, p_field text) OWNER TO fund_owner;
+
+--
+-- Name: returnee_check(jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.returnee_check(params jsonb) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_key	text := fl.national_key(params->>'national_id');
+BEGIN
+	IF (params->>'returned_on')::date > current_date THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'returned_on');
+	END IF;
+	IF (params->>'birth_year')::int > extract(year FROM current_date) THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'birth_year');
+	END IF;
+	IF v_key = '' THEN
+		PERFORM fl.rpc_error(-32602, 'blank', 'national_id');
+	END IF;
+	RETURN v_key;
+END
+$$;
+
+
+ALTER FUNCTION fl.returnee_check(params jsonb) OWNER TO fund_owner;
 
 --
 -- Name: returnee; Type: TABLE; Schema: fl; Owner: fund_owner
@@ -10406,6 +10416,13 @@ REVOKE ALL ON FUNCTION fl.refusal(p_principal text, p_method text, p_params json
 --
 
 REVOKE ALL ON FUNCTION fl.region_resolve(p_text text, p_field text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION returnee_check(params jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.returnee_check(params jsonb) FROM PUBLIC;
 
 
 --

@@ -80,14 +80,16 @@ CREATE OR REPLACE TRIGGER grant_approval_guard BEFORE UPDATE ON fl.grant_applica
 -- declared a conflict of interest with its beneficiary.
 CREATE OR REPLACE FUNCTION fl.grant_decision_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+	v_why	text := fl.grant_conflicted(NEW.grant_id, NEW.principal_id);
 BEGIN
 	IF EXISTS (SELECT 1 FROM fl.grant_application WHERE grant_id = NEW.grant_id
 	    AND created_by = NEW.principal_id) THEN
 		RAISE EXCEPTION 'the creator of grant % may not decide on it', NEW.grant_id;
 	END IF;
-	IF fl.grant_conflicted(NEW.grant_id, NEW.principal_id) IS NOT NULL THEN
+	IF v_why IS NOT NULL THEN
 		RAISE EXCEPTION 'principal % may not decide on grant %: %', NEW.principal_id,
-		    NEW.grant_id, fl.grant_conflicted(NEW.grant_id, NEW.principal_id);
+		    NEW.grant_id, v_why;
 	END IF;
 	RETURN NEW;
 END
@@ -208,13 +210,13 @@ LANGUAGE sql IMMUTABLE AS $$
 	    COLLATE "und-x-icu"), E' \t\u00a0\u1680\u2028\u2029\u3000')
 $$;
 
--- returnee.register: one returnee per national id, as fl.national_key() reads it.
-CREATE OR REPLACE FUNCTION api.returnee_register(p fl.principal, params jsonb, ctx jsonb)
-RETURNS jsonb LANGUAGE plpgsql AS $$
+-- What returnee.register and returnee.update check of a returnee's params beyond their
+-- types: no return or birth to come, and a national id that is something once read
+-- (-32602). Returns that id's key (fl.national_key), or NULL without one.
+CREATE OR REPLACE FUNCTION fl.returnee_check(params jsonb) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
-	r	fl.returnee;
 	v_key	text := fl.national_key(params->>'national_id');
-	v_first	text;
 BEGIN
 	IF (params->>'returned_on')::date > current_date THEN
 		PERFORM fl.rpc_error(-32602, 'in_the_future', 'returned_on');
@@ -225,6 +227,18 @@ BEGIN
 	IF v_key = '' THEN
 		PERFORM fl.rpc_error(-32602, 'blank', 'national_id');
 	END IF;
+	RETURN v_key;
+END
+$$;
+
+-- returnee.register: one returnee per national id, as fl.national_key() reads it.
+CREATE OR REPLACE FUNCTION api.returnee_register(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	r	fl.returnee;
+	v_key	text := fl.returnee_check(params);
+	v_first	text;
+BEGIN
 	INSERT INTO fl.returnee (full_name, region, returned_from, returned_on, gender,
 	    birth_year, national_id, national_key, kind, created_by)
 	VALUES (params->>'full_name',
@@ -292,17 +306,8 @@ BEGIN
 	IF r.returnee_id IS NULL THEN
 		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
 	END IF;
-	IF (params->>'returned_on')::date > current_date THEN
-		PERFORM fl.rpc_error(-32602, 'in_the_future', 'returned_on');
-	END IF;
-	IF (params->>'birth_year')::int > extract(year FROM current_date) THEN
-		PERFORM fl.rpc_error(-32602, 'in_the_future', 'birth_year');
-	END IF;
-	IF params ? 'national_id' THEN
-		v_key := fl.national_key(params->>'national_id');
-		IF v_key = '' THEN
-			PERFORM fl.rpc_error(-32602, 'blank', 'national_id');
-		END IF;
+	v_key := fl.returnee_check(params);
+	IF v_key IS NOT NULL THEN
 		SELECT returnee_id INTO v_first FROM fl.returnee
 		 WHERE national_key = v_key AND returnee_id <> r.returnee_id;
 		IF v_first IS NOT NULL THEN

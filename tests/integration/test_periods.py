@@ -191,6 +191,25 @@ def test_a_payment_dated_in_a_closed_period_is_refused(books):
     assert confirm(checker, d, paid_at="2026-01-15T10:00:00Z")["status"] == "paid"
 
 
+def test_a_reversal_dated_in_a_closed_period_is_refused(books):
+    """contribution.reverse writes a receipt_reversal entry: one dated in a closed period is
+    refused naming value_date, and the receipt stays received; dated in the open period it
+    goes through."""
+    b = books
+    if not any(c["status"] == "confirmed"
+               for c in ok(b, b.auditor, "period.closes")["closes"]):
+        close(b, "2025-01-31")      # when run on its own
+    code, pa = new_fund(b)
+    c = receive(b, code, pa, "2026-01-10T10:00:00Z", "7.00")
+    err(b, b.admin, "contribution.reverse", {"contribution_id": c["contribution_id"],
+        "reason": "wrong", "value_date": "2025-01-20"}, -32009, "period_closed", "value_date")
+    assert ok(b, b.admin, "contribution.get", {"contribution_id": c["contribution_id"]})[
+        "status"] == "received"
+    r = ok(b, b.admin, "contribution.reverse", {"contribution_id": c["contribution_id"],
+           "reason": "wrong", "value_date": "2026-01-11"})
+    assert r["status"] == "reversed"
+
+
 def test_a_close_covers_a_day_that_has_ended(books):
     today = time.strftime("%Y-%m-%d", time.gmtime())
     err(books, books.admin, "period.close", {"until": today}, -32602, "day_not_ended",
