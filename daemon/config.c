@@ -88,6 +88,8 @@ static const struct cfg_key cfg_keys[] = {
 	  NULL, 0, "seconds between signed audit checkpoints" },
 	{ "audit", "chain_interval_ms", CFG_INT, S(chain_interval_ms), "200", 0, 60000,
 	  NULL, 0, "milliseconds between rounds of the audit hash chain; 0 pauses it (benchmarks only)" },
+	{ "privacy", "report_min_cell", CFG_INT, S(report_min_cell), "5", 1, 1000, NULL, 0,
+	  "fewest beneficiaries a cell of report.grants may describe when a partner reads it; smaller cells are suppressed" },
 	{ "log", "level", CFG_ENUM, S(log_level), "info", 0, 0, "debug|info|warn|error", 1,
 	  "least severe level written; reloaded on SIGHUP" },
 	{ "log", "format", CFG_ENUM, S(log_format), "text", 0, 0, "text|json", 0,

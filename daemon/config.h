@@ -37,6 +37,8 @@ struct cfg {
 	char	*signing_key;
 	long	 checkpoint_interval_s;
 	long	 chain_interval_ms;	/* 0 = chaining paused */
+	/* [privacy] */
+	long	 report_min_cell;
 	/* [log] */
 	char	*log_level;
 	char	*log_format;

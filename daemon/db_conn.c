@@ -159,19 +159,23 @@ dbc_prepare_next(struct db_conn *c)
 	c->ops->up(c);
 }
 
-/* The session's settings (its timeouts), and whether it takes writes: a dsn may ask for
- * any server (target_session_attrs=any), and default_transaction_read_only may be set. */
+/* The session's settings (its timeouts, the smallest report cell a partner sees), and
+ * whether it takes writes: a dsn may ask for any server (target_session_attrs=any), and
+ * default_transaction_read_only may be set. */
 static void
 dbc_setup(struct db_conn *c)
 {
-	char		 st[24], lk[24];
-	const char	*vals[2] = { st, lk };
+	char		 st[24], lk[24], mc[24];
+	const char	*vals[3] = { st, lk, mc };
 
 	snprintf(st, sizeof(st), "%dms", c->statement_timeout_ms);
 	snprintf(lk, sizeof(lk), "%dms", c->lock_timeout_ms);
+	snprintf(mc, sizeof(mc), "%d", c->report_min_cell > 0 ? c->report_min_cell : 5);
 	if (!PQsendQueryParams(c->pg, "SELECT set_config('statement_timeout', $1, false), "
-	    "set_config('lock_timeout', $2, false), current_setting('transaction_read_only')",
-	    2, NULL, vals, NULL, NULL, 0)) {
+	    "set_config('lock_timeout', $2, false), "
+	    "set_config('fundd.report_min_cell', $3, false), "
+	    "current_setting('transaction_read_only')",
+	    3, NULL, vals, NULL, NULL, 0)) {
 		dbc_broken_pq(c, "cannot send the session's settings", PQerrorMessage(c->pg));
 		return;
 	}
@@ -343,12 +347,12 @@ dbc_prepared(struct db_conn *c)
 		if (c->prep < 0) {
 			/* the session's settings */
 			if (PQresultStatus(c->res) != PGRES_TUPLES_OK ||
-			    PQntuples(c->res) != 1 || PQnfields(c->res) != 3) {
+			    PQntuples(c->res) != 1 || PQnfields(c->res) != 4) {
 				dbc_broken_pq(c, "session settings",
 				    PQresultErrorMessage(c->res));
 				return;
 			}
-			c->read_only = strcmp(PQgetvalue(c->res, 0, 2), "off") != 0;
+			c->read_only = strcmp(PQgetvalue(c->res, 0, 3), "off") != 0;
 			PQclear(c->res);
 			c->res = NULL;
 			c->prep = 0;

@@ -63,6 +63,7 @@ struct db_conn {
 	int			 nstmts;
 	int			 statement_timeout_ms;	/* the session's; 0 = none */
 	int			 lock_timeout_ms;
+	int			 report_min_cell;	/* fundd.report_min_cell */
 	/* the state machine's; the owner reads state, depth, writing, write_start, retiring
 	 * and read_only */
 	enum db_conn_state	 state;

@@ -56,6 +56,7 @@ struct db_pool {
 	_Atomic unsigned long	 timeouts_lock;	/* SQLSTATE 55P03 */
 	int			 statement_timeout_ms;
 	int			 lock_timeout_ms;
+	int			 report_min_cell;
 	void			(*idle_cb)(void *);	/* nothing outstanding any more */
 	void			*idle_arg;
 };
@@ -452,6 +453,7 @@ db_pool_new(const struct db_pool_opts *o)
 	p->one_statement = o->one_statement;
 	p->statement_timeout_ms = o->statement_timeout_ms;
 	p->lock_timeout_ms = o->lock_timeout_ms;
+	p->report_min_cell = o->report_min_cell;
 	p->stall_us = (long long)(o->stall_ms < 1 ? 1 : o->stall_ms) * 1000;
 	TAILQ_INIT(&p->waitq);
 	TAILQ_INIT(&p->failed);
@@ -471,6 +473,7 @@ db_pool_new(const struct db_pool_opts *o)
 		c->nstmts = p->nstmts;
 		c->statement_timeout_ms = p->statement_timeout_ms;
 		c->lock_timeout_ms = p->lock_timeout_ms;
+		c->report_min_cell = p->report_min_cell;
 		db_conn_start(c);
 	}
 	return p;

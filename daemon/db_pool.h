@@ -31,6 +31,7 @@ struct db_pool_opts {
 						 * (else as its queries, one after the other) */
 	int			 statement_timeout_ms;	/* per connection; 0 = none */
 	int			 lock_timeout_ms;	/* per connection; 0 = none */
+	int			 report_min_cell;	/* the session's fundd.report_min_cell */
 	const struct db_stmt	*stmts;		/* must outlive the pool */
 	int			 nstmts;
 };

@@ -9,34 +9,10 @@
 #include "h_auth.h"
 #include "h_export.h"
 #include "http.h"
+#include "http_parse.h"
 #include "http_reply.h"
 #include "util.h"
 #include "validate.h"
-
-/* Percent-decode src into dst (dstlen bytes); -1 if malformed or too long. */
-static int
-url_decode(const char *src, size_t n, char *dst, size_t dstlen)
-{
-	size_t	i, o = 0;
-
-	for (i = 0; i < n; i++) {
-		int c = (unsigned char)src[i];
-
-		if (c == '%') {
-			if (i + 2 >= n || !isxdigit((unsigned char)src[i + 1]) ||
-			    !isxdigit((unsigned char)src[i + 2]))
-				return -1;
-			c = (int)strtol((char[]){ src[i + 1], src[i + 2], 0 }, NULL, 16);
-			i += 2;
-		} else if (c == '+')
-			c = ' ';
-		if (o + 1 >= dstlen)
-			return -1;
-		dst[o++] = (char)c;
-	}
-	dst[o] = '\0';
-	return 0;
-}
 
 /* "from"/"to": a date (midnight UTC) or an RFC 3339 UTC time. */
 static int
@@ -62,8 +38,8 @@ parse_query(const char *query, struct export_spec *spec, char **err)
 		amp = strchr(p, '&');
 		len = amp != NULL ? (size_t)(amp - p) : strlen(p);
 		eq = memchr(p, '=', len);
-		if (eq == NULL || url_decode(p, (size_t)(eq - p), key, sizeof(key)) != 0 ||
-		    url_decode(eq + 1, len - (size_t)(eq - p) - 1, val, sizeof(val)) != 0) {
+		if (eq == NULL || http_url_decode(p, (size_t)(eq - p), key, sizeof(key)) != 0 ||
+		    http_url_decode(eq + 1, len - (size_t)(eq - p) - 1, val, sizeof(val)) != 0) {
 			*err = xstrdup("bad query string\n");
 			return 400;
 		}

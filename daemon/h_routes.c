@@ -2,6 +2,7 @@
 #include "h_export.h"
 #include "h_health.h"
 #include "h_metrics.h"
+#include "h_report.h"
 #include "h_routes.h"
 #include "h_rpc.h"
 #include "http_route.h"
@@ -13,5 +14,6 @@ const struct http_route h_routes[] = {
 	{ "GET",  "/metrics",		0,			h_metrics },
 	{ "GET",  "/export/ledger",	0,			h_export_ledger },
 	{ "GET",  "/export/audit",	0,			h_export_audit },
+	{ "GET",  "/export/report",	0,			h_export_report },
 };
 const size_t h_nroutes = nitems(h_routes);

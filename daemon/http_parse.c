@@ -1,5 +1,6 @@
 /* http_parse.c: a strict request-head parser; anything ambiguous is a 400. */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -216,5 +217,30 @@ http_parse_head(const char *buf, size_t len, struct http_head *h)
 		h->keepalive = 0;
 	else
 		h->keepalive = h->minor >= 1 || conn_keep;
+	return 0;
+}
+
+/* Percent-decode src into dst (dstlen bytes); -1 if malformed or too long. */
+int
+http_url_decode(const char *src, size_t n, char *dst, size_t dstlen)
+{
+	size_t	i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		int c = (unsigned char)src[i];
+
+		if (c == '%') {
+			if (i + 2 >= n || !isxdigit((unsigned char)src[i + 1]) ||
+			    !isxdigit((unsigned char)src[i + 2]))
+				return -1;
+			c = (int)strtol((char[]){ src[i + 1], src[i + 2], 0 }, NULL, 16);
+			i += 2;
+		} else if (c == '+')
+			c = ' ';
+		if (o + 1 >= dstlen)
+			return -1;
+		dst[o++] = (char)c;
+	}
+	dst[o] = '\0';
 	return 0;
 }

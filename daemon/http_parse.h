@@ -30,4 +30,8 @@ struct http_head {
  * too long, 505 not HTTP/1.x. */
 int	http_parse_head(const char *buf, size_t len, struct http_head *out);
 
+/* Percent-decode n bytes of a query string's key or value (src) into dst (dstlen bytes,
+ * NUL-terminated; '+' is a space); -1 if malformed or too long. */
+int	http_url_decode(const char *src, size_t n, char *dst, size_t dstlen);
+
 #endif

@@ -14,6 +14,7 @@
 #define ROLES_AUR	"{admin,auditor,partner}"
 #define ROLES_AP	"{admin,approver}"
 #define ROLES_U		"{auditor}"
+#define ROLES_APUR	"{admin,approver,auditor,partner}"
 
 #define P_END		{ NULL, 0, 0, 0, NULL, NULL }
 #define P_LIST		{ "limit", PT_LIMIT, 0, 0, NULL, NULL }, \
@@ -381,6 +382,32 @@ static const struct param p_period_id[] = {
 	P_END
 };
 
+/* Reports: a date range (both days included), dimensions to group by, a fund. */
+static const struct param p_report_grants[] = {
+	{ "from", PT_DATE, 1, 0, NULL, NULL },
+	{ "to", PT_DATE, 1, 0, NULL, NULL },
+	{ "by", PT_ENUMS, 0, 0, "fund|region|category|status|kind|gender|age_band|year|quarter|month", NULL },
+	{ "fund", PT_CODE, 0, 32, NULL, NULL },
+	{ "dated", PT_ENUM, 0, 0, "applied|decided", NULL },
+	P_END
+};
+
+static const struct param p_report_contributions[] = {
+	{ "from", PT_DATE, 1, 0, NULL, NULL },
+	{ "to", PT_DATE, 1, 0, NULL, NULL },
+	{ "by", PT_ENUMS, 0, 0, "fund|partner_country|partner_kind|currency|year|quarter|month", NULL },
+	{ "fund", PT_CODE, 0, 32, NULL, NULL },
+	P_END
+};
+
+static const struct param p_report_pipeline[] = {
+	{ "from", PT_DATE, 1, 0, NULL, NULL },
+	{ "to", PT_DATE, 1, 0, NULL, NULL },
+	{ "by", PT_ENUMS, 0, 0, "fund|region|category|kind|year|quarter|month", NULL },
+	{ "fund", PT_CODE, 0, 32, NULL, NULL },
+	P_END
+};
+
 static const struct method methods[] = {
 	{ "system.version", ROLES_ANY, 0, p_none },
 	{ "system.whoami", ROLES_ANY, M_WHOAMI, p_none },
@@ -446,6 +473,9 @@ static const struct method methods[] = {
 	{ "audit.events", ROLES_AU, 0, p_audit_events },
 	{ "audit.checkpoint", ROLES_AU, 0, p_none },
 	{ "audit.verify", ROLES_AU, 0, p_audit_verify },
+	{ "report.grants", ROLES_APUR, 0, p_report_grants },
+	{ "report.contributions", ROLES_AU, 0, p_report_contributions },
+	{ "report.pipeline", ROLES_APU, 0, p_report_pipeline },
 };
 
 /* The HTTP endpoints api.authorize checks, by the name of their audit events (h_auth.h);
@@ -456,6 +486,7 @@ static const struct {
 } endpoints[] = {
 	{ "http.export_audit", ROLES_AU },
 	{ "http.export_ledger", ROLES_AU },
+	{ "http.export_report", ROLES_ANY },
 	{ "http.metrics", ROLES_AU },
 	{ "http.rpc", ROLES_ANY },
 };
@@ -598,6 +629,21 @@ check_one(const struct param *p, const cJSON *v, const cJSON *params, const char
 		}
 		return 0;
 	}
+	if (p->type == PT_ENUMS) {
+		const cJSON	*e;
+
+		if (!cJSON_IsArray(v)) {
+			*reason = "not_an_array";
+			return -1;
+		}
+		cJSON_ArrayForEach(e, v) {
+			if (!cJSON_IsString(e) || !enum_has(p->choices, e->valuestring)) {
+				*reason = "not_one_of_allowed_values";
+				return -1;
+			}
+		}
+		return 0;
+	}
 	if (!cJSON_IsString(v)) {
 		*reason = p->type == PT_MONEY && cJSON_IsNumber(v) ?
 		    "money_must_be_a_string" : "not_a_string";
@@ -665,6 +711,7 @@ check_one(const struct param *p, const cJSON *v, const cJSON *params, const char
 		return check_code(s, p->max, reason);
 	case PT_LIMIT:
 	case PT_ROLES:
+	case PT_ENUMS:
 	case PT_YEAR:
 	case PT_SEQ:
 		break;

@@ -18,6 +18,7 @@ enum ptype {
 	PT_NAME,	/* a name: free text, not blank, no bidirectional controls */
 	PT_ID,		/* opaque id */
 	PT_ENUM,	/* one of choices "a|b|c" */
+	PT_ENUMS,	/* an array of choices "a|b|c" */
 	PT_ROLES,	/* non-empty array of role names */
 	PT_MONEY,	/* decimal string > 0; scale checked against currency_param if given */
 	PT_MONEY0,	/* the same, zero allowed */
@@ -42,7 +43,7 @@ struct param {
 	int		 required;
 	size_t		 max;		/* PT_TEXT, PT_NAME, PT_EMAIL: characters;
 					 * PT_CODE: bytes */
-	const char	*choices;	/* PT_ENUM */
+	const char	*choices;	/* PT_ENUM, PT_ENUMS */
 	const char	*currency_param; /* PT_MONEY */
 };
 

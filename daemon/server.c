@@ -502,6 +502,7 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 	po.one_statement = (int)cfg->batch_one_statement;
 	po.statement_timeout_ms = (int)cfg->statement_timeout_ms;
 	po.lock_timeout_ms = (int)cfg->lock_timeout_ms;
+	po.report_min_cell = (int)cfg->report_min_cell;
 	po.stmts = queries;
 	po.nstmts = Q_COUNT;
 	memset(&ho, 0, sizeof(ho));

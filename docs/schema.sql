@@ -422,78 +422,87 @@ BEGIN
 		END IF;
 	END IF;
 	IF NOT v_mut THEN
-		IF p_method < 'grant.queue' COLLATE "C" THEN
-			IF p_method < 'disbursement.queue' COLLATE "C" THEN
-				IF p_method < 'contribution.get' COLLATE "C" THEN
+		IF p_method < 'ledger.entries' COLLATE "C" THEN
+			IF p_method < 'fund.balance' COLLATE "C" THEN
+				IF p_method < 'contribution.list' COLLATE "C" THEN
 					CASE p_method
 					WHEN 'audit.checkpoint' THEN v_res := api.audit_checkpoint(v_p, p_params, p_ctx);
 					WHEN 'audit.events' THEN v_res := api.audit_events(v_p, p_params, p_ctx);
 					WHEN 'audit.verify' THEN v_res := api.audit_verify(v_p, p_params, p_ctx);
+					WHEN 'contribution.get' THEN v_res := api.contribution_get(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
-					WHEN 'contribution.get' THEN v_res := api.contribution_get(v_p, p_params, p_ctx);
 					WHEN 'contribution.list' THEN v_res := api.contribution_list(v_p, p_params, p_ctx);
 					WHEN 'contribution.status' THEN v_res := api.contribution_status(v_p, p_params, p_ctx);
 					WHEN 'disbursement.list' THEN v_res := api.disbursement_list(v_p, p_params, p_ctx);
+					WHEN 'disbursement.queue' THEN v_res := api.disbursement_queue(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			ELSE
-				IF p_method < 'fund.transfer_list' COLLATE "C" THEN
+				IF p_method < 'grant.get' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'disbursement.queue' THEN v_res := api.disbursement_queue(v_p, p_params, p_ctx);
 					WHEN 'fund.balance' THEN v_res := api.fund_balance(v_p, p_params, p_ctx);
 					WHEN 'fund.list' THEN v_res := api.fund_list(v_p, p_params, p_ctx);
 					WHEN 'fund.transfer_get' THEN v_res := api.fund_transfer_get(v_p, p_params, p_ctx);
+					WHEN 'fund.transfer_list' THEN v_res := api.fund_transfer_list(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
-					WHEN 'fund.transfer_list' THEN v_res := api.fund_transfer_list(v_p, p_params, p_ctx);
 					WHEN 'grant.get' THEN v_res := api.grant_get(v_p, p_params, p_ctx);
 					WHEN 'grant.history' THEN v_res := api.grant_history(v_p, p_params, p_ctx);
 					WHEN 'grant.list' THEN v_res := api.grant_list(v_p, p_params, p_ctx);
+					WHEN 'grant.queue' THEN v_res := api.grant_queue(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			END IF;
 		ELSE
-			IF p_method < 'period.closes' COLLATE "C" THEN
-				IF p_method < 'partner.get' COLLATE "C" THEN
+			IF p_method < 'region.list' COLLATE "C" THEN
+				IF p_method < 'partner.list' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'grant.queue' THEN v_res := api.grant_queue(v_p, p_params, p_ctx);
 					WHEN 'ledger.entries' THEN v_res := api.ledger_entries(v_p, p_params, p_ctx);
 					WHEN 'ledger.trial_balance' THEN v_res := api.ledger_trial_balance(v_p, p_params, p_ctx);
+					WHEN 'partner.get' THEN v_res := api.partner_get(v_p, p_params, p_ctx);
+					WHEN 'partner.history' THEN v_res := api.partner_history(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
 					CASE p_method
-					WHEN 'partner.get' THEN v_res := api.partner_get(v_p, p_params, p_ctx);
-					WHEN 'partner.history' THEN v_res := api.partner_history(v_p, p_params, p_ctx);
 					WHEN 'partner.list' THEN v_res := api.partner_list(v_p, p_params, p_ctx);
 					WHEN 'period.close_get' THEN v_res := api.period_close_get(v_p, p_params, p_ctx);
+					WHEN 'period.closes' THEN v_res := api.period_closes(v_p, p_params, p_ctx);
+					WHEN 'principal.conflicts' THEN v_res := api.principal_conflicts(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				END IF;
 			ELSE
-				IF p_method < 'returnee.history' COLLATE "C" THEN
+				IF p_method < 'returnee.get' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'period.closes' THEN v_res := api.period_closes(v_p, p_params, p_ctx);
-					WHEN 'principal.conflicts' THEN v_res := api.principal_conflicts(v_p, p_params, p_ctx);
 					WHEN 'region.list' THEN v_res := api.region_list(v_p, p_params, p_ctx);
-					WHEN 'returnee.get' THEN v_res := api.returnee_get(v_p, p_params, p_ctx);
+					WHEN 'report.contributions' THEN v_res := api.report_contributions(v_p, p_params, p_ctx);
+					WHEN 'report.grants' THEN v_res := api.report_grants(v_p, p_params, p_ctx);
+					WHEN 'report.pipeline' THEN v_res := api.report_pipeline(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
-					CASE p_method
-					WHEN 'returnee.history' THEN v_res := api.returnee_history(v_p, p_params, p_ctx);
-					WHEN 'returnee.list' THEN v_res := api.returnee_list(v_p, p_params, p_ctx);
-					WHEN 'system.version' THEN v_res := api.system_version(v_p, p_params, p_ctx);
-					WHEN 'system.whoami' THEN v_res := api.system_whoami(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+					IF p_method < 'returnee.list' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'returnee.get' THEN v_res := api.returnee_get(v_p, p_params, p_ctx);
+						WHEN 'returnee.history' THEN v_res := api.returnee_history(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'returnee.list' THEN v_res := api.returnee_list(v_p, p_params, p_ctx);
+						WHEN 'system.version' THEN v_res := api.system_version(v_p, p_params, p_ctx);
+						WHEN 'system.whoami' THEN v_res := api.system_whoami(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				END IF;
 			END IF;
 		END IF;
@@ -2515,6 +2524,332 @@ $$;
 ALTER FUNCTION api.region_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: report_contributions(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.report_contributions(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+	q	record := fl.report_request('contributions', params);
+	s	record := fl.report_sql('contributions', q.dims, '(x.t AT TIME ZONE ''UTC'')',
+		    'f.currency');
+	v_orig	boolean := 'currency' = ANY (q.dims);
+	v_sql	text;
+	v_rows	jsonb := '[]';
+	v_tot	jsonb := '[]';
+	c	record;
+	v_row	jsonb;
+BEGIN
+	v_sql := format($q$
+	    WITH mv AS (
+		-- direct receipts, reversed ones too: their reversal is a movement of its own
+		SELECT c.partner_id, c.fund_code, c.currency, c.received_at AS t, 1 AS n,
+		    c.fund_amount AS amt, c.amount AS orig, 0 AS pl, 0::bigint AS pl_amt,
+		    0::bigint AS outst, c.status <> 'reversed' AS gift
+		  FROM fl.contribution c
+		 WHERE c.pledged_at IS NULL AND c.received_at >= $1 AND c.received_at < $2
+		UNION ALL
+		SELECT c.partner_id, c.fund_code, c.currency, e.value_at, -1, -c.fund_amount,
+		    -c.amount, 0, 0, 0, false
+		  FROM fl.contribution c JOIN fl.journal_entry e ON e.entry_id = c.reversal_entry
+		 WHERE e.value_at >= $1 AND e.value_at < $2
+		UNION ALL
+		SELECT c.partner_id, r.fund_code, c.currency, r.received_at, 1, r.fund_amount,
+		    r.amount, 0, 0, 0, true
+		  FROM fl.pledge_receipt r JOIN fl.contribution c USING (contribution_id)
+		 WHERE r.received_at >= $1 AND r.received_at < $2
+		UNION ALL
+		SELECT c.partner_id, c.fund_code, c.currency, c.pledged_at, 0, 0, 0, 1,
+		    c.fund_amount, CASE WHEN c.status = 'pledged' THEN c.fund_amount -
+			coalesce((SELECT sum(r.cleared) FROM fl.pledge_receipt r
+			    WHERE r.contribution_id = c.contribution_id), 0) ELSE 0 END, false
+		  FROM fl.contribution c
+		 WHERE c.pledged_at >= $1 AND c.pledged_at < $2),
+	    -- each donor's first gift that stands, and who gave in the period before
+	    gift AS (
+		SELECT partner_id, received_at AS t FROM fl.contribution
+		 WHERE pledged_at IS NULL AND status = 'received'
+		UNION ALL
+		SELECT c.partner_id, r.received_at FROM fl.pledge_receipt r
+		  JOIN fl.contribution c USING (contribution_id)),
+	    firsts AS (SELECT partner_id, min(t) AS t FROM gift GROUP BY partner_id),
+	    before AS (SELECT DISTINCT partner_id FROM gift
+		WHERE t >= $1 - ($2 - $1) AND t < $1)
+	    SELECT x.total = 1 AS total, %s AS dims, x.currency, fl.minor(x.currency) AS minor,
+		x.ccy, fl.minor(x.ccy) AS cminor, x.pledges, x.pledged, x.outstanding,
+		x.receipts, x.received, x.received_original, x.donors, x.new_donors,
+		x.retained_donors, x.average_gift, x.median_gift
+	      FROM (SELECT %s AS total, f.currency,
+			CASE WHEN %L THEN min(x.currency) END AS ccy,
+			sum(x.pl) AS pledges, sum(x.pl_amt) AS pledged,
+			sum(x.outst) AS outstanding, sum(x.n) AS receipts,
+			sum(x.amt) AS received, sum(x.orig) AS received_original,
+			count(DISTINCT x.partner_id) FILTER (WHERE x.gift) AS donors,
+			count(DISTINCT x.partner_id) FILTER (WHERE x.gift AND fi.t >= $1)
+			    AS new_donors,
+			count(DISTINCT x.partner_id) FILTER (WHERE x.gift AND
+			    b.partner_id IS NOT NULL) AS retained_donors,
+			round(sum(x.amt) FILTER (WHERE x.gift) /
+			    nullif(count(*) FILTER (WHERE x.gift), 0)) AS average_gift,
+			percentile_disc(0.5) WITHIN GROUP (ORDER BY x.amt)
+			    FILTER (WHERE x.gift) AS median_gift %s
+		      FROM mv x
+		      JOIN fl.fund f ON f.code = x.fund_code
+		      LEFT JOIN firsts fi ON fi.partner_id = x.partner_id
+		      LEFT JOIN before b ON b.partner_id = x.partner_id %s
+		     WHERE ($3::text IS NULL OR x.fund_code = $3)
+		     GROUP BY %s) x
+	     ORDER BY %s, x.currency LIMIT $4$q$,
+	    s.obj, s.total, v_orig, s.sel,
+	    CASE WHEN q.dims && ARRAY['partner_country', 'partner_kind']
+		THEN 'JOIN fl.partner p ON p.partner_id = x.partner_id' ELSE '' END,
+	    s.grp, s.ord);
+	FOR c IN EXECUTE v_sql USING q.t0, q.t1, params->>'fund', fl.report_max_rows() + 1
+	LOOP
+		v_row := c.dims || jsonb_build_object('fund_currency', c.currency,
+		    'pledges', c.pledges, 'pledged', fl.total_out(c.pledged, c.minor),
+		    'outstanding', fl.total_out(c.outstanding, c.minor),
+		    'receipts', c.receipts, 'received', fl.total_out(c.received, c.minor),
+		    'donors', c.donors, 'new_donors', c.new_donors,
+		    'retained_donors', c.retained_donors,
+		    'average_gift', fl.total_out(c.average_gift, c.minor),
+		    'median_gift', fl.total_out(c.median_gift, c.minor));
+		IF v_orig AND NOT c.total THEN
+			v_row := v_row || jsonb_build_object('received_original',
+			    fl.total_out(c.received_original, c.cminor));
+		END IF;
+		IF c.total OR cardinality(q.dims) = 0 THEN
+			v_tot := v_tot || (v_row - q.dims);
+		END IF;
+		IF NOT c.total THEN
+			v_rows := v_rows || v_row;
+		END IF;
+	END LOOP;
+	RETURN fl.report_answer('contributions', q.dims, '[{"name": "fund_currency",
+	    "type": "text"}, {"name": "pledges", "type": "integer"}, {"name": "pledged",
+	    "type": "money"}, {"name": "outstanding", "type": "money"}, {"name": "receipts",
+	    "type": "integer"}, {"name": "received", "type": "money"}, {"name": "donors",
+	    "type": "integer"}, {"name": "new_donors", "type": "integer"},
+	    {"name": "retained_donors", "type": "integer"}, {"name": "average_gift",
+	    "type": "money"}, {"name": "median_gift", "type": "money"}]'::jsonb
+	    || CASE WHEN v_orig THEN '[{"name": "received_original", "type": "money"}]'::jsonb
+		ELSE '[]' END, v_rows, v_tot);
+END
+$_$;
+
+
+ALTER FUNCTION api.report_contributions(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: report_grants(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.report_grants(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+	q	record := fl.report_request('grants', params);
+	v_t	text := CASE params->>'dated' WHEN 'decided' THEN 'g.decided_at'
+		    ELSE 'g.created_at' END;
+	s	record;
+	v_sql	text;
+	v_partner boolean := NOT (p.roles && ARRAY['admin', 'approver', 'auditor']);
+	v_min	int := fl.report_min_cell();
+	v_rows	jsonb := '[]';
+	v_tot	jsonb := '[]';
+	v_cells	record;
+	v_all	jsonb[] := '{}';
+	v_hide	text[] := '{}';
+	v_cur	text;
+	v_left	bigint;
+	v_total	boolean;
+	v_minor	int;
+	v_row	jsonb;
+	v_extra	jsonb := '{}';
+	o	jsonb;
+BEGIN
+	IF v_partner AND q.dims @> ARRAY['gender', 'age_band'] THEN
+		PERFORM fl.rpc_error(-32602, 'identifying_dimensions', 'by',
+		    'gender and age band together could single a person out');
+	END IF;
+	s := fl.report_sql('grants', q.dims, format('(%s AT TIME ZONE ''UTC'')', v_t),
+	    'f.currency');
+	v_sql := format($q$
+	    SELECT x.total = 1 AS total, %s AS dims, x.currency, fl.minor(x.currency) AS minor,
+		x.grants, x.beneficiaries, x.requested, x.committed, x.disbursed
+	      FROM (SELECT %s AS total, f.currency, count(*) AS grants,
+			count(DISTINCT g.returnee_id) AS beneficiaries,
+			sum(g.amount) AS requested, sum(g.committed) AS committed,
+			sum(g.disbursed) AS disbursed %s
+		      FROM fl.grant_application g
+		      JOIN fl.fund f ON f.code = g.fund_code %s
+		     WHERE %s >= $1 AND %s < $2 AND ($3::text IS NULL OR g.fund_code = $3)
+		     GROUP BY %s) x
+	     ORDER BY %s, x.currency LIMIT $4$q$,
+	    s.obj, s.total, s.sel,
+	    CASE WHEN q.dims && ARRAY['kind', 'gender', 'age_band']
+		THEN 'JOIN fl.returnee r ON r.returnee_id = g.returnee_id' ELSE '' END,
+	    v_t, v_t, s.grp, s.ord);
+	FOR v_cells IN EXECUTE v_sql USING q.t0, q.t1, params->>'fund', fl.report_max_rows() + 1
+	LOOP
+		v_all := v_all || to_jsonb(v_cells);
+	END LOOP;
+	-- the cells a partner may not see: under the smallest group, and then, while the
+	-- hidden cells of a currency together describe fewer grants than that, the next
+	-- smallest, so that no subtraction from the totals tells a small group
+	IF v_partner THEN
+		FOR o IN SELECT e FROM unnest(v_all) e WHERE NOT (e->>'total')::boolean
+		    ORDER BY e->>'currency', (e->>'beneficiaries')::bigint, (e->>'grants')::bigint
+		LOOP
+			IF o->>'currency' IS DISTINCT FROM v_cur THEN
+				v_cur := o->>'currency';
+				v_left := 0;
+			ELSIF v_left < 0 THEN
+				CONTINUE;	-- this currency's hidden cells are enough
+			END IF;
+			IF (o->>'beneficiaries')::int >= v_min AND (v_left = 0 OR v_left >= v_min)
+			THEN
+				v_left := -1;
+				CONTINUE;
+			END IF;
+			v_hide := v_hide || (v_cur || ' ' || (o->'dims')::text);
+			v_left := v_left + (o->>'grants')::bigint;
+		END LOOP;
+	END IF;
+	FOREACH o IN ARRAY v_all LOOP
+		v_total := (o->>'total')::boolean;
+		v_minor := (o->>'minor')::int;
+		v_row := (o->'dims') || jsonb_build_object('currency', o->'currency');
+		IF v_partner AND (o->>'currency' || ' ' || (o->'dims')::text = ANY (v_hide) OR
+		    (v_total AND (o->>'beneficiaries')::int < v_min)) THEN
+			v_row := v_row || jsonb_build_object('grants', NULL, 'beneficiaries', NULL,
+			    'requested', NULL, 'committed', NULL, 'disbursed', NULL,
+			    'suppressed', true);
+		ELSE
+			v_row := v_row || jsonb_build_object('grants', o->'grants',
+			    'beneficiaries', o->'beneficiaries',
+			    'requested', fl.total_out((o->>'requested')::numeric, v_minor),
+			    'committed', fl.total_out((o->>'committed')::numeric, v_minor),
+			    'disbursed', fl.total_out((o->>'disbursed')::numeric, v_minor));
+			IF v_partner THEN
+				v_row := v_row || jsonb_build_object('suppressed', false);
+			END IF;
+		END IF;
+		IF v_total OR cardinality(q.dims) = 0 THEN
+			v_tot := v_tot || (v_row - q.dims);
+		END IF;
+		IF NOT v_total THEN
+			v_rows := v_rows || v_row;
+		END IF;
+	END LOOP;
+	IF v_partner THEN
+		v_extra := jsonb_build_object('min_cell', v_min,
+		    'suppressed', (SELECT count(*) FROM jsonb_array_elements(v_rows) e
+			WHERE (e->>'suppressed')::boolean));
+	END IF;
+	RETURN fl.report_answer('grants', q.dims, '[{"name": "currency", "type": "text"},
+	    {"name": "grants", "type": "integer"}, {"name": "beneficiaries", "type": "integer"},
+	    {"name": "requested", "type": "money"}, {"name": "committed", "type": "money"},
+	    {"name": "disbursed", "type": "money"}]'::jsonb
+	    || CASE WHEN v_partner THEN '[{"name": "suppressed", "type": "boolean"}]'::jsonb
+		ELSE '[]' END, v_rows, v_tot, v_extra);
+END
+$_$;
+
+
+ALTER FUNCTION api.report_grants(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: report_pipeline(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.report_pipeline(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+	q	record := fl.report_request('pipeline', params);
+	s	record := fl.report_sql('pipeline', q.dims, '(g.created_at AT TIME ZONE ''UTC'')',
+		    '');
+	v_sql	text;
+	v_rows	jsonb := '[]';
+	v_tot	jsonb := '[]';
+	c	record;
+	v_row	jsonb;
+BEGIN
+	v_sql := format($q$
+	    SELECT x.total = 1 AS total, %s AS dims, x.*
+	      FROM (SELECT %s AS total, count(*) AS applications,
+			count(*) FILTER (WHERE g.status = 'submitted') AS submitted,
+			count(*) FILTER (WHERE g.status IN ('approved', 'completed'))
+			    AS approved,
+			count(*) FILTER (WHERE g.status = 'rejected') AS rejected,
+			count(*) FILTER (WHERE g.status = 'withdrawn') AS withdrawn,
+			count(*) FILTER (WHERE g.status = 'cancelled') AS cancelled,
+			count(*) FILTER (WHERE g.status = 'submitted' AND
+			    g.created_at > now() - interval '7 days') AS waiting_0_7,
+			count(*) FILTER (WHERE g.status = 'submitted' AND
+			    g.created_at <= now() - interval '7 days' AND
+			    g.created_at > now() - interval '30 days') AS waiting_8_30,
+			count(*) FILTER (WHERE g.status = 'submitted' AND
+			    g.created_at <= now() - interval '30 days' AND
+			    g.created_at > now() - interval '90 days') AS waiting_31_90,
+			count(*) FILTER (WHERE g.status = 'submitted' AND
+			    g.created_at <= now() - interval '90 days') AS waiting_over_90,
+			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM
+			    g.decided_at - g.created_at) / 86400) FILTER (WHERE g.status IN
+			    ('approved', 'completed', 'rejected')) AS days_to_decision,
+			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM
+			    d.first_paid - g.decided_at) / 86400) FILTER (WHERE g.status IN
+			    ('approved', 'completed') AND d.first_paid IS NOT NULL)
+			    AS days_to_first_payment %s
+		      FROM fl.grant_application g
+		      LEFT JOIN (SELECT grant_id, min(paid_at) AS first_paid
+			  FROM fl.disbursement WHERE status = 'paid' GROUP BY grant_id) d
+			ON d.grant_id = g.grant_id %s
+		     WHERE g.created_at >= $1 AND g.created_at < $2
+		       AND ($3::text IS NULL OR g.fund_code = $3)
+		     GROUP BY %s) x
+	     ORDER BY %s LIMIT $4$q$,
+	    s.obj, s.total, s.sel,
+	    CASE WHEN 'kind' = ANY (q.dims)
+		THEN 'JOIN fl.returnee r ON r.returnee_id = g.returnee_id' ELSE '' END,
+	    s.grp, s.ord);
+	FOR c IN EXECUTE v_sql USING q.t0, q.t1, params->>'fund', fl.report_max_rows() + 1
+	LOOP
+		v_row := c.dims || jsonb_build_object('applications', c.applications,
+		    'submitted', c.submitted, 'approved', c.approved, 'rejected', c.rejected,
+		    'withdrawn', c.withdrawn, 'cancelled', c.cancelled,
+		    'approval_rate', round(c.approved::numeric /
+			nullif(c.approved + c.rejected, 0), 4),
+		    'median_days_to_decision', round(c.days_to_decision::numeric, 1),
+		    'median_days_to_first_payment', round(c.days_to_first_payment::numeric, 1),
+		    'waiting_0_7_days', c.waiting_0_7, 'waiting_8_30_days', c.waiting_8_30,
+		    'waiting_31_90_days', c.waiting_31_90,
+		    'waiting_over_90_days', c.waiting_over_90);
+		IF c.total OR cardinality(q.dims) = 0 THEN
+			v_tot := v_tot || (v_row - q.dims);
+		END IF;
+		IF NOT c.total THEN
+			v_rows := v_rows || v_row;
+		END IF;
+	END LOOP;
+	RETURN fl.report_answer('pipeline', q.dims, '[{"name": "applications",
+	    "type": "integer"}, {"name": "submitted", "type": "integer"}, {"name": "approved",
+	    "type": "integer"}, {"name": "rejected", "type": "integer"}, {"name": "withdrawn",
+	    "type": "integer"}, {"name": "cancelled", "type": "integer"},
+	    {"name": "approval_rate", "type": "number"}, {"name": "median_days_to_decision",
+	    "type": "number"}, {"name": "median_days_to_first_payment", "type": "number"},
+	    {"name": "waiting_0_7_days", "type": "integer"}, {"name": "waiting_8_30_days",
+	    "type": "integer"}, {"name": "waiting_31_90_days", "type": "integer"},
+	    {"name": "waiting_over_90_days", "type": "integer"}]'::jsonb, v_rows, v_tot);
+END
+$_$;
+
+
+ALTER FUNCTION api.report_pipeline(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
 -- Name: returnee_get(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
@@ -2692,6 +3027,22 @@ $$;
 
 
 ALTER FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: age_band(integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.age_band(p_age integer) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+	SELECT CASE WHEN p_age IS NULL OR p_age < 0 THEN 'unknown'
+	    WHEN p_age < 18 THEN '0-17' WHEN p_age < 25 THEN '18-24'
+	    WHEN p_age < 35 THEN '25-34' WHEN p_age < 45 THEN '35-44'
+	    WHEN p_age < 55 THEN '45-54' WHEN p_age < 65 THEN '55-64' ELSE '65+' END
+$$;
+
+
+ALTER FUNCTION fl.age_band(p_age integer) OWNER TO fund_owner;
 
 --
 -- Name: alloc_catch_up(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -6509,6 +6860,192 @@ $$;
 ALTER FUNCTION fl.region_resolve(p_text text, p_field text) OWNER TO fund_owner;
 
 --
+-- Name: report_answer(text, text[], jsonb, jsonb, jsonb, jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.report_answer(p_report text, p_by text[], p_measures jsonb, p_rows jsonb, p_totals jsonb, p_extra jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+	v_cols	jsonb := '[]';
+	v_dim	text;
+BEGIN
+	FOREACH v_dim IN ARRAY p_by LOOP
+		v_cols := v_cols || jsonb_build_object('name', v_dim, 'type',
+		    CASE v_dim WHEN 'month' THEN 'month' ELSE 'text' END);
+	END LOOP;
+	IF cardinality(p_by) > 0 AND jsonb_array_length(p_rows) > fl.report_max_rows() THEN
+		PERFORM fl.rpc_error(-32602, 'too_many_rows', 'by',
+		    format('more than %s rows: group by fewer dimensions or a shorter range',
+			fl.report_max_rows()));
+	END IF;
+	RETURN jsonb_build_object('report', p_report, 'by', to_jsonb(p_by),
+	    'columns', v_cols || p_measures, 'rows', p_rows, 'totals', p_totals) || p_extra;
+END
+$$;
+
+
+ALTER FUNCTION fl.report_answer(p_report text, p_by text[], p_measures jsonb, p_rows jsonb, p_totals jsonb, p_extra jsonb) OWNER TO fund_owner;
+
+--
+-- Name: report_dim_sql(text, text, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.report_dim_sql(p_report text, p_dim text, p_t text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+	IF p_dim = 'month' THEN
+		RETURN format('to_char(%s, ''YYYY-MM'')', p_t);
+	ELSIF p_dim = 'quarter' THEN
+		RETURN format('to_char(%s, ''YYYY-"Q"Q'')', p_t);
+	ELSIF p_dim = 'year' THEN
+		RETURN format('to_char(%s, ''YYYY'')', p_t);
+	END IF;
+	RETURN CASE p_report || '.' || p_dim
+	    WHEN 'grants.region' THEN 'g.region'
+	    WHEN 'grants.category' THEN 'g.category'
+	    WHEN 'grants.fund' THEN 'g.fund_code'
+	    WHEN 'grants.status' THEN 'g.status'
+	    WHEN 'grants.kind' THEN 'r.kind'
+	    WHEN 'grants.gender' THEN 'coalesce(r.gender, ''unknown'')'
+	    WHEN 'grants.age_band' THEN format('fl.age_band(extract(year FROM %s)::int - '
+		'r.birth_year)', p_t)
+	    WHEN 'contributions.partner_country' THEN 'p.country'
+	    WHEN 'contributions.partner_kind' THEN 'p.kind'
+	    WHEN 'contributions.fund' THEN 'x.fund_code'
+	    WHEN 'contributions.currency' THEN 'x.currency'
+	    WHEN 'pipeline.region' THEN 'g.region'
+	    WHEN 'pipeline.category' THEN 'g.category'
+	    WHEN 'pipeline.fund' THEN 'g.fund_code'
+	    WHEN 'pipeline.kind' THEN 'r.kind'
+	    END;
+END
+$$;
+
+
+ALTER FUNCTION fl.report_dim_sql(p_report text, p_dim text, p_t text) OWNER TO fund_owner;
+
+--
+-- Name: report_dims(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.report_dims(p_report text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    AS $$
+	SELECT CASE p_report
+	    WHEN 'grants' THEN ARRAY['fund', 'region', 'category', 'status', 'kind', 'gender',
+		'age_band', 'year', 'quarter', 'month']
+	    WHEN 'contributions' THEN ARRAY['fund', 'partner_country', 'partner_kind',
+		'currency', 'year', 'quarter', 'month']
+	    WHEN 'pipeline' THEN ARRAY['fund', 'region', 'category', 'kind', 'year', 'quarter',
+		'month']
+	    END
+$$;
+
+
+ALTER FUNCTION fl.report_dims(p_report text) OWNER TO fund_owner;
+
+--
+-- Name: report_max_rows(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.report_max_rows() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 10000 $$;
+
+
+ALTER FUNCTION fl.report_max_rows() OWNER TO fund_owner;
+
+--
+-- Name: report_min_cell(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.report_min_cell() RETURNS integer
+    LANGUAGE sql STABLE
+    AS $$
+	SELECT coalesce(nullif(current_setting('fundd.report_min_cell', true), '')::int, 5)
+$$;
+
+
+ALTER FUNCTION fl.report_min_cell() OWNER TO fund_owner;
+
+--
+-- Name: report_request(text, jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.report_request(p_report text, params jsonb, OUT dims text[], OUT t0 timestamp with time zone, OUT t1 timestamp with time zone) RETURNS record
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_dim	text;
+BEGIN
+	dims := '{}';
+	FOR v_dim IN SELECT jsonb_array_elements_text(coalesce(params->'by', '[]')) LOOP
+		IF NOT v_dim = ANY (fl.report_dims(p_report)) THEN
+			PERFORM fl.rpc_error(-32602, 'unknown_dimension', 'by',
+			    format('report.%s has no dimension %s', p_report, v_dim),
+			    jsonb_build_object('allowed', to_jsonb(fl.report_dims(p_report))));
+		END IF;
+		IF v_dim = ANY (dims) THEN
+			PERFORM fl.rpc_error(-32602, 'repeated_dimension', 'by');
+		END IF;
+		dims := dims || v_dim;
+	END LOOP;
+	IF params ? 'fund' THEN
+		PERFORM fl.fund_get(params->>'fund', 'fund');
+	END IF;
+	t0 := fl.time_in(params->>'from');
+	t1 := fl.time_in(params->>'to') + interval '1 day';
+	IF t1 <= t0 THEN
+		PERFORM fl.rpc_error(-32602, 'end_before_start', 'to',
+		    'the range ends before it starts');
+	END IF;
+END
+$$;
+
+
+ALTER FUNCTION fl.report_request(p_report text, params jsonb, OUT dims text[], OUT t0 timestamp with time zone, OUT t1 timestamp with time zone) OWNER TO fund_owner;
+
+--
+-- Name: report_sql(text, text[], text, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.report_sql(p_report text, p_by text[], p_t text, p_implicit text, OUT sel text, OUT grp text, OUT total text, OUT obj text, OUT ord text) RETURNS record
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+	v_dim	text;
+	v_exprs	text[] := '{}';
+BEGIN
+	sel := '';
+	obj := '';
+	ord := 'x.total';
+	FOREACH v_dim IN ARRAY p_by LOOP
+		v_exprs := v_exprs || fl.report_dim_sql(p_report, v_dim, p_t);
+		sel := sel || format(', %s AS d_%s', fl.report_dim_sql(p_report, v_dim, p_t), v_dim);
+		obj := obj || format('%s%L, %s', CASE WHEN obj = '' THEN '' ELSE ', ' END, v_dim,
+		    CASE v_dim WHEN 'region' THEN '(SELECT rg.region FROM fl.region rg WHERE '
+			'rg.region_code = x.d_region)'
+		    ELSE 'x.d_' || v_dim END);
+		ord := ord || ', x.d_' || v_dim;
+	END LOOP;
+	IF cardinality(v_exprs) = 0 THEN
+		grp := CASE WHEN p_implicit = '' THEN '()' ELSE p_implicit END;
+		total := '0';
+	ELSE
+		grp := format('GROUPING SETS ((%s%s), (%s))', array_to_string(v_exprs, ', '),
+		    CASE WHEN p_implicit = '' THEN '' ELSE ', ' || p_implicit END, p_implicit);
+		total := format('GROUPING(%s)', v_exprs[1]);
+	END IF;
+	obj := 'jsonb_build_object(' || obj || ')';
+END
+$$;
+
+
+ALTER FUNCTION fl.report_sql(p_report text, p_by text[], p_t text, p_implicit text, OUT sel text, OUT grp text, OUT total text, OUT obj text, OUT ord text) OWNER TO fund_owner;
+
+--
 -- Name: returnee_check(jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -9621,6 +10158,27 @@ REVOKE ALL ON FUNCTION api.region_list(p fl.principal, params jsonb, ctx jsonb) 
 
 
 --
+-- Name: FUNCTION report_contributions(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.report_contributions(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION report_grants(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.report_grants(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION report_pipeline(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.report_pipeline(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION returnee_get(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
@@ -9667,6 +10225,13 @@ REVOKE ALL ON FUNCTION api.system_version(p fl.principal, params jsonb, ctx json
 --
 
 REVOKE ALL ON FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION age_band(p_age integer); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.age_band(p_age integer) FROM PUBLIC;
 
 
 --
@@ -10416,6 +10981,55 @@ REVOKE ALL ON FUNCTION fl.refusal(p_principal text, p_method text, p_params json
 --
 
 REVOKE ALL ON FUNCTION fl.region_resolve(p_text text, p_field text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION report_answer(p_report text, p_by text[], p_measures jsonb, p_rows jsonb, p_totals jsonb, p_extra jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.report_answer(p_report text, p_by text[], p_measures jsonb, p_rows jsonb, p_totals jsonb, p_extra jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION report_dim_sql(p_report text, p_dim text, p_t text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.report_dim_sql(p_report text, p_dim text, p_t text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION report_dims(p_report text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.report_dims(p_report text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION report_max_rows(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.report_max_rows() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION report_min_cell(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.report_min_cell() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION report_request(p_report text, params jsonb, OUT dims text[], OUT t0 timestamp with time zone, OUT t1 timestamp with time zone); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.report_request(p_report text, params jsonb, OUT dims text[], OUT t0 timestamp with time zone, OUT t1 timestamp with time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION report_sql(p_report text, p_by text[], p_t text, p_implicit text, OUT sel text, OUT grp text, OUT total text, OUT obj text, OUT ord text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.report_sql(p_report text, p_by text[], p_t text, p_implicit text, OUT sel text, OUT grp text, OUT total text, OUT obj text, OUT ord text) FROM PUBLIC;
 
 
 --

@@ -153,6 +153,12 @@ RECIPES = {
     "principal.declare_conflict": lambda w: (w.appr, {"returnee_id": w.api.ok(
         "returnee.register", returnee_params())["returnee_id"], "reason": "r"}),
     "disbursement.queue": lambda w: (w.api, {"fund": w.fund}),
+    "report.grants": lambda w: (w.api, {"from": "2026-01-01", "to": "2026-01-31",
+                                        "fund": w.fund}),
+    "report.contributions": lambda w: (w.api, {"from": "2026-01-01", "to": "2026-01-31",
+                                               "fund": w.fund}),
+    "report.pipeline": lambda w: (w.api, {"from": "2026-01-01", "to": "2026-01-31",
+                                          "fund": w.fund}),
 }
 
 

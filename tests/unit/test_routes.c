@@ -15,6 +15,7 @@
 #include "h_export.h"
 #include "h_health.h"
 #include "h_metrics.h"
+#include "h_report.h"
 #include "h_routes.h"
 #include "h_rpc.h"
 #include "http_route.h"
@@ -40,6 +41,7 @@ test_served(void **state)
 		{ "GET", "/metrics", h_metrics, 0 },
 		{ "GET", "/export/ledger", h_export_ledger, 0 },
 		{ "GET", "/export/audit", h_export_audit, 0 },
+		{ "GET", "/export/report", h_export_report, 0 },
 	};
 	const struct http_route	*r;
 	char			 allow[HTTP_ALLOW_MAX];
