@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <cjson/cJSON.h>
 
 #include "fundctl.h"
@@ -38,13 +39,15 @@
 #include "fundctl_http.h"
 #include "fundctl_ledger.h"
 #include "fundctl_net.h"
+#include "fundctl_out.h"
 #include "fundctl_rpc.h"
 
 #define EXPORT_ERRBODY_MAX	65536	/* body of a failed export, shown */
+#define IDEM_KEY_BYTES		12	/* random bytes of a generated key */
 
 enum opt_id {
 	O_URL, O_TOKEN, O_CERT, O_KEY, O_CACERT, O_TIMEOUT,	/* connection */
-	O_IDEM,							/* call */
+	O_IDEM, O_OUTPUT,					/* call */
 	O_FORMAT, O_FROM, O_TO, O_BASIS,			/* export, ledger */
 	O_ASOF, O_FUND, O_CURRENCY,				/* ledger */
 	O_PUBKEY,						/* audit verify */
@@ -64,6 +67,8 @@ static const struct optdef {
 	{ "--cacert",		O_CACERT,	1 },
 	{ "--timeout",		O_TIMEOUT,	1 },
 	{ "--idempotency-key",	O_IDEM,		1 },
+	{ "--output",		O_OUTPUT,	1 },
+	{ "-o",			O_OUTPUT,	1 },
 	{ "--format",		O_FORMAT,	1 },
 	{ "--from",		O_FROM,		1 },
 	{ "--to",		O_TO,		1 },
@@ -339,7 +344,7 @@ exchange(struct fc_http *h, const struct fc_http_req *rq, struct fc_buf *b,
  */
 static int
 rpc(const struct conf *c, const char *method, cJSON *params, cJSON **result,
-    char **cause)
+    cJSON **error, char **cause)
 {
 	struct fc_conn		*conn = NULL;
 	struct fc_http		*h = NULL;
@@ -369,8 +374,8 @@ rpc(const struct conf *c, const char *method, cJSON *params, cJSON **result,
 		rc = fc_rpc_response(fc_http_status(h), fc_http_reason(h),
 		    b.data, b.len, id, cause);
 	else
-		rc = fc_rpc_result(fc_http_status(h), fc_http_reason(h),
-		    b.data, b.len, id, result, cause);
+		rc = fc_rpc_answer(fc_http_status(h), fc_http_reason(h),
+		    b.data, b.len, id, result, error, cause);
 out:
 	fc_buf_free(&b);
 	fc_http_free(h);
@@ -379,9 +384,95 @@ out:
 	return rc;
 }
 
+/* "fc-" and 24 hex digits from OpenSSL's random generator, into key. */
+static int
+idem_generate(char key[4 + 2 * IDEM_KEY_BYTES], char **cause)
+{
+	unsigned char	r[IDEM_KEY_BYTES];
+	size_t		i;
+
+	if (RAND_bytes(r, sizeof r) != 1)
+		return fc_cause(cause, "cannot generate an idempotency key: "
+		    "no randomness");
+	memcpy(key, "fc-", 3);
+	for (i = 0; i < sizeof r; i++)
+		snprintf(key + 3 + 2 * i, 3, "%02x", r[i]);
+	return 0;
+}
+
+/*
+ * Whether err answers a key given to a method that changes nothing: the
+ * call was refused before it ran, and is sent again without the key.
+ */
+static int
+not_mutating(const cJSON *err)
+{
+	const char	*reason = fc_rpc_error_reason(err);
+
+	return err != NULL && fc_rpc_error_code(err) == -32602 &&
+	    reason != NULL && strcmp(reason, "not_a_mutating_method") == 0;
+}
+
+/*
+ * Call method with params (takes ownership) and print its result in format
+ * o, or its error. With gen_key and no idempotency_key in params, the call
+ * carries a generated key, printed on stderr so that the same command can
+ * be retried with it; fundd tells whether the method mutates: one that
+ * does not refuses a key (not_a_mutating_method, before running anything),
+ * and is sent again without it, with nothing said about keys.
+ */
+static int
+call_method(const struct conf *c, const char *method, cJSON *params,
+    int gen_key, enum fc_output o, char **cause)
+{
+	cJSON	*keyed = NULL, *res = NULL, *err = NULL;
+	char	 key[4 + 2 * IDEM_KEY_BYTES];
+	int	 rc = FC_EXIT_FAIL;
+
+	if (gen_key && (idem_generate(key, cause) == -1 ||
+	    fc_params_with_key(params, key, &keyed, cause) == -1))
+		goto out;
+	if (keyed != NULL) {
+		rc = rpc(c, method, keyed, &res, &err, cause);
+		if (not_mutating(err)) {
+			cJSON_Delete(err);
+			err = NULL;
+			rc = rpc(c, method, params, &res, &err, cause);
+			params = NULL;
+		} else
+			fprintf(stderr, "idempotency-key: %s (repeat with "
+			    "--idempotency-key %s to retry safely)\n", key, key);
+	} else {
+		rc = rpc(c, method, params, &res, &err, cause);
+		params = NULL;
+	}
+	if (err != NULL)
+		fc_rpc_print_error(err);
+	if (rc == FC_EXIT_OK && fc_print_result(stdout, stderr, o, res) == -1) {
+		fc_cause(cause, "cannot write to stdout: %s", strerror(errno));
+		rc = FC_EXIT_FAIL;
+	}
+out:
+	cJSON_Delete(params);
+	cJSON_Delete(res);
+	cJSON_Delete(err);
+	return rc;
+}
+
+/* The format of -o (json by default) into *o. */
+static int
+output_of(const struct args *a, enum fc_output *o, char **cause)
+{
+	*o = FC_OUT_JSON;
+	if (a->val[O_OUTPUT] != NULL && fc_output_parse(a->val[O_OUTPUT], o) == -1)
+		return usage_fail(cause, "-o (--output) must be table, csv or json");
+	return 0;
+}
+
 static int
 cmd_call(const struct args *a, int *usage_err, char **cause)
 {
+	enum fc_output		 o;
 	struct conf		 c;
 	cJSON			*params = NULL;
 	char *const		*pairs = a->pos + 2;
@@ -408,6 +499,8 @@ cmd_call(const struct args *a, int *usage_err, char **cause)
 		    "verify");
 	if (a->val[O_IDEM] != NULL && *a->val[O_IDEM] == '\0')
 		return usage_fail(cause, "empty --idempotency-key");
+	if (output_of(a, &o, cause) != 0)
+		return FC_EXIT_FAIL;
 	for (i = 0; i < npairs; i++)
 		if (strcmp(pairs[i], "-") == 0 && npairs != 1)
 			return usage_fail(cause, "'-' (params from stdin) must be "
@@ -435,8 +528,8 @@ cmd_call(const struct args *a, int *usage_err, char **cause)
 	    &params, cause) == -1)
 		goto out;
 	*usage_err = 0;
-	rc = rpc(&c, method, params, NULL, cause);	/* owns params now */
-	params = NULL;
+	rc = call_method(&c, method, params, a->val[O_IDEM] == NULL, o, cause);
+	params = NULL;					/* call_method's now */
 out:
 	cJSON_Delete(params);
 	conf_free(&c);
@@ -494,9 +587,9 @@ cmd_export(const struct args *a, int *usage_err, char **cause)
 	what = a->pos[1];
 	if (a->npos > 2)
 		return usage_fail(cause, "unexpected argument '%s'", a->pos[2]);
-	if (a->val[O_IDEM] != NULL)
-		return usage_fail(cause, "--idempotency-key is an option of "
-		    "call");
+	if (a->val[O_IDEM] != NULL || a->val[O_OUTPUT] != NULL)
+		return usage_fail(cause, "--idempotency-key and -o are options "
+		    "of call");
 	if (a->val[O_PUBKEY] != NULL)
 		return usage_fail(cause, "--pubkey is an option of audit "
 		    "verify");
@@ -625,7 +718,7 @@ ledger_trial_balance(const struct args *a, int *usage_err, char **cause)
 	if (a->npos > 2)
 		return usage_fail(cause, "unexpected argument '%s'", a->pos[2]);
 	if (a->val[O_FORMAT] != NULL || a->val[O_IDEM] != NULL ||
-	    a->val[O_PUBKEY] != NULL)
+	    a->val[O_PUBKEY] != NULL || a->val[O_OUTPUT] != NULL)
 		return usage_fail(cause, "ledger trial-balance takes --fund, "
 		    "--currency, --as-of, --from, --to and --basis");
 	if (a->val[O_ASOF] != NULL && (a->val[O_FROM] != NULL ||
@@ -648,7 +741,7 @@ ledger_trial_balance(const struct args *a, int *usage_err, char **cause)
 	param_opt(params, a, O_BASIS, "basis");
 
 	*usage_err = 0;
-	rc = rpc(&c, "ledger.trial_balance", params, &res, cause);
+	rc = rpc(&c, "ledger.trial_balance", params, &res, NULL, cause);
 	if (rc == FC_EXIT_OK) {
 		title = trial_balance_title(a);
 		if (fc_print_trial_balance(stdout, title, res, cause) == -1)
@@ -679,7 +772,8 @@ cmd_audit(const struct args *a, int *usage_err, char **cause)
 		    "PEM public key that signs the checkpoints");
 	if (a->val[O_FORMAT] != NULL || a->val[O_FROM] != NULL ||
 	    a->val[O_TO] != NULL || a->val[O_IDEM] != NULL ||
-	    a->val[O_BASIS] != NULL || ledger_opts(a))
+	    a->val[O_BASIS] != NULL || ledger_opts(a) ||
+	    a->val[O_OUTPUT] != NULL)
 		return usage_fail(cause, "audit verify takes only --pubkey");
 	*usage_err = 0;
 	return fc_audit_verify(a->pos[2], a->val[O_PUBKEY], cause);
@@ -745,7 +839,7 @@ ledger_export_close(const struct args *a, char **cause)
 	}
 	params = cJSON_CreateObject();
 	cJSON_AddStringToObject(params, "period_id", a->pos[2]);
-	if ((rc = rpc(&c, "period.close_get", params, &close, cause)) != FC_EXIT_OK)
+	if ((rc = rpc(&c, "period.close_get", params, &close, NULL, cause)) != FC_EXIT_OK)
 		goto out;
 	rc = FC_EXIT_BAD;
 	st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(close, "status"));
@@ -792,7 +886,8 @@ cmd_ledger(const struct args *a, int *usage_err, char **cause)
 		return ledger_trial_balance(a, usage_err, cause);
 	if (a->val[O_FORMAT] != NULL || a->val[O_FROM] != NULL ||
 	    a->val[O_TO] != NULL || a->val[O_IDEM] != NULL ||
-	    a->val[O_BASIS] != NULL || ledger_opts(a))
+	    a->val[O_BASIS] != NULL || ledger_opts(a) ||
+	    a->val[O_OUTPUT] != NULL)
 		return usage_fail(cause, "ledger %s takes only --pubkey and the "
 		    "connection options", a->pos[1]);
 	if (strcmp(a->pos[1], "export-close") == 0) {
