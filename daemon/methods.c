@@ -1,5 +1,7 @@
 /* methods.c: the declarative method table and param validation. */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -473,6 +475,7 @@ static const struct method methods[] = {
 	{ "audit.events", ROLES_AU, 0, p_audit_events },
 	{ "audit.checkpoint", ROLES_AU, 0, p_none },
 	{ "audit.verify", ROLES_AU, 0, p_audit_verify },
+	{ "rpc.discover", ROLES_ANY, M_LOCAL, p_none },
 	{ "report.grants", ROLES_APUR, 0, p_report_grants },
 	{ "report.contributions", ROLES_AU, 0, p_report_contributions },
 	{ "report.pipeline", ROLES_APU, 0, p_report_pipeline },
@@ -581,6 +584,22 @@ check_code(const char *s, size_t max, const char **reason)
 	return 0;
 }
 
+/* The money scale a PT_MONEY param is checked at: its currency param's, else 4 (the
+ * largest ISO 4217 minor unit; the database knows the fund's). */
+static int
+money_scale(const struct param *p, const cJSON *params)
+{
+	const cJSON	*c;
+	int		 cs;
+
+	if (p->currency_param != NULL && params != NULL) {
+		c = cJSON_GetObjectItemCaseSensitive(params, p->currency_param);
+		if (cJSON_IsString(c) && (cs = v_currency_minor(c->valuestring, NULL)) >= 0)
+			return cs;
+	}
+	return 4;
+}
+
 /* One param value against its spec. */
 static int
 check_one(const struct param *p, const cJSON *v, const cJSON *params, const char **reason)
@@ -665,16 +684,7 @@ check_one(const struct param *p, const cJSON *v, const cJSON *params, const char
 		return 0;
 	case PT_MONEY:
 	case PT_MONEY0:
-		scale = 4;	/* the largest ISO 4217 minor unit; the database knows the fund's */
-		if (p->currency_param != NULL) {
-			const cJSON *c = cJSON_GetObjectItemCaseSensitive(params,
-			    p->currency_param);
-			int cs;
-
-			if (cJSON_IsString(c) &&
-			    (cs = v_currency_minor(c->valuestring, NULL)) >= 0)
-				scale = cs;
-		}
+		scale = money_scale(p, params);
 		return v_money_parse(s, scale, p->type == PT_MONEY0, &minor, reason);
 	case PT_CURRENCY:
 		return v_currency_minor(s, reason) < 0 ? -1 : 0;
@@ -720,41 +730,153 @@ check_one(const struct param *p, const cJSON *v, const cJSON *params, const char
 	return -1;
 }
 
+/* The choices "a|b|c" as a JSON array of strings. */
+static cJSON *
+choices_array(const char *choices)
+{
+	cJSON		*a = cJSON_CreateArray();
+	const char	*p = choices, *e;
+
+	for (;;) {
+		char	*one;
+
+		e = strchr(p, '|');
+		one = e != NULL ? xstrndup(p, (size_t)(e - p)) : xstrdup(p);
+		cJSON_AddItemToArray(a, cJSON_CreateString(one));
+		free(one);
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	return a;
+}
+
+void
+method_param_hint(const struct param *p, const cJSON *params, cJSON *o)
+{
+	char	buf[160];
+
+	switch (p->type) {
+	case PT_ENUM:
+	case PT_ENUMS:
+		cJSON_AddItemToObject(o, "allowed", choices_array(p->choices));
+		return;
+	case PT_ROLES:
+		cJSON_AddItemToObject(o, "allowed",
+		    choices_array("admin|approver|auditor|partner"));
+		return;
+	case PT_MONEY:
+	case PT_MONEY0:
+		snprintf(buf, sizeof(buf), "a decimal string such as \"12.50\", %s0, with at "
+		    "most %d decimals", p->type == PT_MONEY ? "above " : "", money_scale(p,
+		    params));
+		break;
+	case PT_DATE:
+		snprintf(buf, sizeof(buf), "a date, YYYY-MM-DD");
+		break;
+	case PT_TIME:
+		snprintf(buf, sizeof(buf), "an RFC 3339 UTC time, YYYY-MM-DDTHH:MM:SSZ");
+		break;
+	case PT_WHEN:
+		snprintf(buf, sizeof(buf), "a date, YYYY-MM-DD, or an RFC 3339 UTC time, "
+		    "YYYY-MM-DDTHH:MM:SSZ");
+		break;
+	case PT_CURRENCY:
+		snprintf(buf, sizeof(buf), "an ISO 4217 currency code, such as EUR");
+		break;
+	case PT_COUNTRY:
+		snprintf(buf, sizeof(buf), "an ISO 3166-1 alpha-2 country code, such as AM");
+		break;
+	case PT_RATE:
+		snprintf(buf, sizeof(buf), "a positive decimal string, such as \"1.0825\"");
+		break;
+	case PT_YEAR:
+		snprintf(buf, sizeof(buf), "an integer from 1900 to 2100");
+		break;
+	case PT_LIMIT:
+		snprintf(buf, sizeof(buf), "an integer from 1 to %d", V_LIMIT_MAX);
+		break;
+	case PT_CODE:
+		snprintf(buf, sizeof(buf), "up to %zu of A-Z, 0-9, _ and -", p->max);
+		break;
+	case PT_TEXT:
+	case PT_NAME:
+	case PT_EMAIL:
+		snprintf(buf, sizeof(buf), "%s of 1 to %zu characters",
+		    p->type == PT_EMAIL ? "an email address" : "text", p->max);
+		break;
+	default:
+		return;
+	}
+	cJSON_AddStringToObject(o, "expected", buf);
+}
+
+/* One problem: {field, reason} and the param's hint. */
+static void
+add_problem(cJSON *fields, const struct param *p, const char *field, const char *reason,
+    const cJSON *params)
+{
+	cJSON	*o = cJSON_CreateObject();
+
+	/* a field is a key of the request: one that is not UTF-8 is not echoed */
+	if (v_utf8(field, strlen(field)) == 0)
+		cJSON_AddStringToObject(o, "field", field);
+	cJSON_AddStringToObject(o, "reason", reason);
+	if (p != NULL)
+		method_param_hint(p, params, o);
+	cJSON_AddItemToArray(fields, o);
+}
+
 int
 method_check_params(const struct method *m, const cJSON *params, const char **field,
-    const char **reason)
+    const char **reason, cJSON **fields)
 {
 	const struct param	*p;
 	const cJSON		*v;
+	const char		*why;
+	cJSON			*all = cJSON_CreateArray();
+	int			 bad = 0;
 
 	cJSON_ArrayForEach(v, params) {
 		for (p = m->params; p->name != NULL; p++)
 			if (strcmp(p->name, v->string) == 0)
 				break;
+		why = NULL;
 		if (p->name == NULL) {
-			*field = v->string;
-			*reason = "unknown_param";
-			return -1;
+			why = "unknown_param";
+			p = NULL;
+		} else if (cJSON_IsNull(v)) {
+			if (p->required)
+				why = "missing";	/* an optional one given as null is absent */
+		} else if (check_one(p, v, params, &why) != 0 && why == NULL)
+			why = "bad_type";
+		if (why == NULL)
+			continue;
+		if (bad++ == 0) {
+			*field = p != NULL ? p->name : v->string;
+			*reason = why;
 		}
-		if (cJSON_IsNull(v)) {
-			if (!p->required)
-				continue;	/* an optional param given as null is absent */
-			*field = p->name;
-			*reason = "missing";
-			return -1;
-		}
-		if (check_one(p, v, params, reason) != 0) {
-			*field = p->name;
-			return -1;
-		}
+		add_problem(all, p, p != NULL ? p->name : v->string, why, params);
 	}
 	for (p = m->params; p->name != NULL; p++) {
 		v = cJSON_GetObjectItemCaseSensitive(params, p->name);
-		if (p->required && (v == NULL || cJSON_IsNull(v))) {
-			*field = p->name;
-			*reason = "missing";
-			return -1;
+		if (p->required && v == NULL) {
+			if (bad++ == 0) {
+				*field = p->name;
+				*reason = "missing";
+			}
+			add_problem(all, p, p->name, "missing", params);
 		}
 	}
-	return 0;
+	if (bad == 0 || fields == NULL)
+		cJSON_Delete(all);
+	else
+		*fields = all;
+	return bad > 0 ? -1 : 0;
+}
+
+const struct method *
+method_at(int idx)
+{
+	return idx >= 0 && idx < (int)nitems(methods) ? &methods[idx] : NULL;
 }

@@ -10,6 +10,7 @@
 #include "auth_cache.h"
 #include "db_pool.h"
 #include "log.h"
+#include "method_doc.h"
 #include "methods.h"
 #include "metrics.h"
 #include "queries.h"
@@ -276,6 +277,36 @@ authz_result(void *arg, enum db_status st, const PGresult *res)
 	exec_next(x);
 }
 
+/* rpc.discover and any other method the daemon answers itself: the answer, once
+ * api.authorize accepts the caller for it. */
+static void
+local_result(void *arg, enum db_status st, const PGresult *res)
+{
+	struct rpc_exec	*x = arg;
+	struct rpc_call	*c = &x->b->calls[x->next];
+	cJSON		*a, *e, *code;
+
+	x->q = NULL;
+	if (st == DB_OK && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    (a = cJSON_Parse(PQgetvalue(res, 0, 0))) != NULL) {
+		if ((e = cJSON_DetachItemFromObjectCaseSensitive(a, "error")) != NULL) {
+			code = cJSON_GetObjectItemCaseSensitive(e, "code");
+			cJSON_Delete(c->error);
+			c->error = e;
+			c->code = cJSON_IsNumber(code) ? code->valueint : RPC_INTERNAL_ERROR;
+		} else
+			c->result = method_discover(FUND_VERSION);
+		if (c->code != RPC_UNAUTHENTICATED)
+			x->b->authenticated = 1;
+		cJSON_Delete(a);
+	} else
+		rpc_set_error(c, st == DB_OVERLOADED ? RPC_OVERLOADED : RPC_DB_UNAVAILABLE,
+		    st == DB_OVERLOADED ? "overloaded" : "database_unavailable", NULL);
+	call_finish(x, c);
+	x->next++;
+	exec_next(x);
+}
+
 /* A request refused by the parser before any call reached the database: its credentials,
  * checked now, come first. Credentials that fail answer 401 (and the refusal is audited
  * by api.authorize) whatever else is wrong; good ones leave the parser's answers. */
@@ -375,6 +406,15 @@ exec_next(struct rpc_exec *x)
 		if (cache_lookup(x, c)) {
 			call_finish(x, c);
 			continue;
+		}
+		if (c->m->flags & M_LOCAL) {
+			vals[0] = x->auth.token_sha256[0] != '\0' ? x->auth.token_sha256 : NULL;
+			vals[1] = x->auth.cert_sha256[0] != '\0' ? x->auth.cert_sha256 : NULL;
+			vals[2] = c->m->name;
+			vals[3] = NULL;
+			vals[4] = NULL;
+			x->q = db_query(x->pool, Q_AUTHORIZE, vals, 0, local_result, x);
+			return;
 		}
 		if ((c->m->flags & M_NEW_TOKEN) && c->token[0] == '\0' &&
 		    auth_token_new(c->token, sizeof(c->token)) != 0) {
