@@ -55,6 +55,14 @@ static const struct param p_fund_balance[] = {
 	P_END
 };
 
+static const struct param p_fund_history[] = {
+	{ "code", PT_CODE, 1, 32, NULL, NULL },
+	{ "from", PT_DATE, 1, 0, NULL, NULL },
+	{ "to", PT_DATE, 1, 0, NULL, NULL },
+	{ "grain", PT_ENUM, 0, 0, "day|week|month", NULL },
+	P_END
+};
+
 static const struct param p_fund_record_earnings[] = {
 	{ "code", PT_CODE, 1, 32, NULL, NULL },
 	{ "amount", PT_MONEY, 1, 0, NULL, NULL },
@@ -422,6 +430,7 @@ static const struct method methods[] = {
 	{ "fund.create", ROLES_A, M_MUTATES, p_fund_create },
 	{ "fund.list", ROLES_ANY, 0, p_none },
 	{ "fund.balance", ROLES_APU, 0, p_fund_balance },
+	{ "fund.history", ROLES_APU, 0, p_fund_history },
 	{ "fund.record_earnings", ROLES_A, M_MUTATES, p_fund_record_earnings },
 	{ "fund.transfer", ROLES_A, M_MUTATES, p_fund_transfer },
 	{ "fund.transfer_confirm", ROLES_AP, M_MUTATES, p_transfer_id },

@@ -386,6 +386,81 @@ BEGIN
 END
 $$;
 
+-- fund.history: a fund's figures at the end of each day, ISO week or month that meets
+-- [from, to] (the last clipped to "to"), as fund.balance as_of the period's last instant
+-- gives them, in one statement: the days before "from" summed once, each period's days
+-- summed, and the periods added up in order. The kept days (fl.fund_day and the deltas
+-- not yet folded into it) hold every entry by value day, so the journal is not read.
+CREATE OR REPLACE FUNCTION api.fund_history(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	f	fl.fund := fl.fund_get(params->>'code', 'code');
+	v_from	date := (params->>'from')::date;
+	v_to	date := (params->>'to')::date;
+	v_grain	text := coalesce(params->>'grain', 'day');
+	v_pts	jsonb;
+BEGIN
+	IF v_to < v_from THEN
+		PERFORM fl.rpc_error(-32602, 'end_before_start', 'to',
+		    'the range ends before it starts');
+	END IF;
+	IF v_to - v_from >= 3660 AND v_grain = 'day' THEN
+		PERFORM fl.rpc_error(-32602, 'range_too_long', 'to',
+		    'at most 3660 days at daily grain: take weeks or months',
+		    jsonb_build_object('max_days', 3660));
+	END IF;
+	WITH kept AS (
+		SELECT day, received, earnings, pledged, committed, disbursed, transferred_in,
+		    transferred_out, charges, impaired
+		  FROM fl.fund_day WHERE fund_code = f.code AND day <= v_to
+		UNION ALL
+		SELECT day, received, earnings, pledged, committed, disbursed, transferred_in,
+		    transferred_out, charges, impaired
+		  FROM fl.fund_delta WHERE fund_code = f.code AND day <= v_to),
+	periods AS (
+		SELECT k::date AS start, least(CASE v_grain WHEN 'day' THEN k::date
+		    ELSE (k + CASE v_grain WHEN 'week' THEN interval '1 week'
+			ELSE interval '1 month' END)::date - 1 END, v_to) AS last
+		  FROM generate_series(date_trunc(CASE v_grain WHEN 'day' THEN 'day' ELSE v_grain
+		      END, v_from::timestamp), v_to::timestamp, CASE v_grain WHEN 'day'
+		      THEN interval '1 day' WHEN 'week' THEN interval '1 week'
+		      ELSE interval '1 month' END) g(k)),
+	moves AS (
+		-- what each period added (the days before "from" go to the first)
+		SELECT greatest(date_trunc(CASE v_grain WHEN 'day' THEN 'day' ELSE v_grain END,
+			k.day::timestamp)::date, (SELECT min(start) FROM periods)) AS start,
+		    sum(k.received) AS rec, sum(k.earnings) AS earn,
+		    sum(k.pledged) AS pled, sum(k.committed) AS comm, sum(k.disbursed) AS disb,
+		    sum(k.transferred_in) AS tin, sum(k.transferred_out) AS tout,
+		    sum(k.charges) AS chg, sum(k.impaired) AS imp
+		  FROM kept k
+		 GROUP BY 1),
+	running AS (
+		SELECT pe.start, pe.last,
+		    sum(coalesce(m.rec, 0)) OVER w AS rec, sum(coalesce(m.earn, 0)) OVER w AS earn,
+		    sum(coalesce(m.pled, 0)) OVER w AS pled,
+		    sum(coalesce(m.comm, 0)) OVER w AS comm,
+		    sum(coalesce(m.disb, 0)) OVER w AS disb, sum(coalesce(m.tin, 0)) OVER w AS tin,
+		    sum(coalesce(m.tout, 0)) OVER w AS tout, sum(coalesce(m.chg, 0)) OVER w AS chg,
+		    sum(coalesce(m.imp, 0)) OVER w AS imp
+		  FROM periods pe LEFT JOIN moves m USING (start)
+		WINDOW w AS (ORDER BY pe.start))
+	SELECT coalesce(jsonb_agg(jsonb_build_object('period', CASE v_grain
+		    WHEN 'day' THEN to_char(r.start, 'YYYY-MM-DD')
+		    WHEN 'week' THEN to_char(r.start, 'IYYY-"W"IW')
+		    ELSE to_char(r.start, 'YYYY-MM') END,
+		'until', to_char(r.last, 'YYYY-MM-DD'),
+		'as_of', fl.ts((r.last + 1)::timestamp AT TIME ZONE 'UTC' - interval '1 microsecond'))
+		|| (fl.fund_figures_json(f, r.rec, r.earn, r.pled, r.comm, r.disb, r.tin, r.tout,
+		    r.chg, r.imp) - 'code' - 'currency')
+		ORDER BY r.start), '[]')
+	  INTO v_pts
+	  FROM running r;
+	RETURN jsonb_build_object('code', f.code, 'currency', f.currency, 'grain', v_grain,
+	    'from', v_from, 'to', v_to, 'points', v_pts);
+END
+$$;
+
 -- The value date of earnings for period p_period when none is given: the period's last
 -- day (a year 2026, a half 2026-H2, a quarter 2026-Q3, a month 2026-09 or a day
 -- 2026-09-30), or now while that day is to come or the period is in no such form.

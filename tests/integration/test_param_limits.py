@@ -103,6 +103,8 @@ RECIPES = {
     "fund.create": lambda w: (w.api, {"code": w.code32(), "name": "n", "currency": "EUR",
                                       "kind": "pass_through", "dual_approval_above": "1"}),
     "fund.balance": lambda w: (w.api, {"code": w.fund}),
+    "fund.history": lambda w: (w.api, {"code": w.fund, "from": "2026-01-01",
+                                       "to": "2026-01-31"}),
     "fund.record_earnings": lambda w: (w.api, {"code": w.fund, "amount": "0.01",
                                                "period": uniq("P"), "note": "n"}),
     # the param under test is the fund's own code: the other side is another fund
