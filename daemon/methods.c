@@ -239,6 +239,12 @@ static const struct param p_grant_list[] = {
 	{ "status", PT_ENUM, 0, 0, GRANT_STATES, NULL },
 	{ "fund", PT_CODE, 0, 32, NULL, NULL },
 	{ "region", PT_REGION, 0, 0, NULL, NULL },
+	{ "category", PT_ENUM, 0, 0, GRANT_CATEGORIES, NULL },
+	{ "returnee_id", PT_ID, 0, 0, NULL, NULL },
+	{ "created_from", PT_DATE, 0, 0, NULL, NULL },
+	{ "created_to", PT_DATE, 0, 0, NULL, NULL },
+	{ "decided_from", PT_DATE, 0, 0, NULL, NULL },
+	{ "decided_to", PT_DATE, 0, 0, NULL, NULL },
 	P_LIST,
 	P_END
 };
