@@ -235,6 +235,19 @@ static const struct param p_grant_approve[] = {
 	P_END
 };
 
+static const struct param p_returnee_find[] = {
+	{ "national_id", PT_TEXT, 0, 64, NULL, NULL },
+	{ "name", PT_NAME, 0, 200, NULL, NULL },
+	{ "limit", PT_LIMIT, 0, 0, NULL, NULL },
+	P_END
+};
+
+static const struct param p_partner_find[] = {
+	{ "name", PT_NAME, 1, 200, NULL, NULL },
+	{ "limit", PT_LIMIT, 0, 0, NULL, NULL },
+	P_END
+};
+
 static const struct param p_grant_list[] = {
 	{ "status", PT_ENUM, 0, 0, GRANT_STATES, NULL },
 	{ "fund", PT_CODE, 0, 32, NULL, NULL },
@@ -446,6 +459,7 @@ static const struct method methods[] = {
 	{ "partner.create", ROLES_A, M_MUTATES, p_partner_create },
 	{ "partner.get", ROLES_AUR, 0, p_partner_get },
 	{ "partner.list", ROLES_AU, 0, p_list },
+	{ "partner.find", ROLES_AU, 0, p_partner_find },
 	{ "partner.update", ROLES_A, M_MUTATES, p_partner_update },
 	{ "partner.history", ROLES_AUR, 0, p_partner_history },
 	{ "contribution.pledge", ROLES_A, M_MUTATES, p_contribution_pledge },
@@ -461,6 +475,7 @@ static const struct method methods[] = {
 	{ "returnee.register", ROLES_A, M_MUTATES, p_returnee_register },
 	{ "returnee.get", ROLES_APU, 0, p_returnee_get },
 	{ "returnee.list", ROLES_APU, 0, p_returnee_list },
+	{ "returnee.find", ROLES_APU, 0, p_returnee_find },
 	{ "returnee.update", ROLES_A, M_MUTATES, p_returnee_update },
 	{ "returnee.history", ROLES_APU, 0, p_returnee_history },
 	{ "grant.apply", ROLES_A, M_MUTATES, p_grant_apply },

@@ -422,8 +422,8 @@ BEGIN
 		END IF;
 	END IF;
 	IF NOT v_mut THEN
-		IF p_method < 'ledger.entries' COLLATE "C" THEN
-			IF p_method < 'fund.balance' COLLATE "C" THEN
+		IF p_method < 'ledger.trial_balance' COLLATE "C" THEN
+			IF p_method < 'fund.history' COLLATE "C" THEN
 				IF p_method < 'contribution.list' COLLATE "C" THEN
 					CASE p_method
 					WHEN 'audit.checkpoint' THEN v_res := api.audit_checkpoint(v_p, p_params, p_ctx);
@@ -433,66 +433,80 @@ BEGIN
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
-					CASE p_method
-					WHEN 'contribution.list' THEN v_res := api.contribution_list(v_p, p_params, p_ctx);
-					WHEN 'contribution.status' THEN v_res := api.contribution_status(v_p, p_params, p_ctx);
-					WHEN 'disbursement.list' THEN v_res := api.disbursement_list(v_p, p_params, p_ctx);
-					WHEN 'disbursement.queue' THEN v_res := api.disbursement_queue(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
-				END IF;
-			ELSE
-				IF p_method < 'fund.transfer_list' COLLATE "C" THEN
-					CASE p_method
-					WHEN 'fund.balance' THEN v_res := api.fund_balance(v_p, p_params, p_ctx);
-					WHEN 'fund.history' THEN v_res := api.fund_history(v_p, p_params, p_ctx);
-					WHEN 'fund.list' THEN v_res := api.fund_list(v_p, p_params, p_ctx);
-					WHEN 'fund.transfer_get' THEN v_res := api.fund_transfer_get(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
-				ELSE
-					IF p_method < 'grant.history' COLLATE "C" THEN
+					IF p_method < 'disbursement.list' COLLATE "C" THEN
 						CASE p_method
-						WHEN 'fund.transfer_list' THEN v_res := api.fund_transfer_list(v_p, p_params, p_ctx);
-						WHEN 'grant.get' THEN v_res := api.grant_get(v_p, p_params, p_ctx);
+						WHEN 'contribution.list' THEN v_res := api.contribution_list(v_p, p_params, p_ctx);
+						WHEN 'contribution.status' THEN v_res := api.contribution_status(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					ELSE
 						CASE p_method
+						WHEN 'disbursement.list' THEN v_res := api.disbursement_list(v_p, p_params, p_ctx);
+						WHEN 'disbursement.queue' THEN v_res := api.disbursement_queue(v_p, p_params, p_ctx);
+						WHEN 'fund.balance' THEN v_res := api.fund_balance(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
+				END IF;
+			ELSE
+				IF p_method < 'grant.get' COLLATE "C" THEN
+					CASE p_method
+					WHEN 'fund.history' THEN v_res := api.fund_history(v_p, p_params, p_ctx);
+					WHEN 'fund.list' THEN v_res := api.fund_list(v_p, p_params, p_ctx);
+					WHEN 'fund.transfer_get' THEN v_res := api.fund_transfer_get(v_p, p_params, p_ctx);
+					WHEN 'fund.transfer_list' THEN v_res := api.fund_transfer_list(v_p, p_params, p_ctx);
+					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+					END CASE;
+				ELSE
+					IF p_method < 'grant.list' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'grant.get' THEN v_res := api.grant_get(v_p, p_params, p_ctx);
 						WHEN 'grant.history' THEN v_res := api.grant_history(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
 						WHEN 'grant.list' THEN v_res := api.grant_list(v_p, p_params, p_ctx);
 						WHEN 'grant.queue' THEN v_res := api.grant_queue(v_p, p_params, p_ctx);
+						WHEN 'ledger.entries' THEN v_res := api.ledger_entries(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					END IF;
 				END IF;
 			END IF;
 		ELSE
-			IF p_method < 'region.list' COLLATE "C" THEN
+			IF p_method < 'report.contributions' COLLATE "C" THEN
 				IF p_method < 'partner.list' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'ledger.entries' THEN v_res := api.ledger_entries(v_p, p_params, p_ctx);
 					WHEN 'ledger.trial_balance' THEN v_res := api.ledger_trial_balance(v_p, p_params, p_ctx);
+					WHEN 'partner.find' THEN v_res := api.partner_find(v_p, p_params, p_ctx);
 					WHEN 'partner.get' THEN v_res := api.partner_get(v_p, p_params, p_ctx);
 					WHEN 'partner.history' THEN v_res := api.partner_history(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
-					CASE p_method
-					WHEN 'partner.list' THEN v_res := api.partner_list(v_p, p_params, p_ctx);
-					WHEN 'period.close_get' THEN v_res := api.period_close_get(v_p, p_params, p_ctx);
-					WHEN 'period.closes' THEN v_res := api.period_closes(v_p, p_params, p_ctx);
-					WHEN 'principal.conflicts' THEN v_res := api.principal_conflicts(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+					IF p_method < 'period.closes' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'partner.list' THEN v_res := api.partner_list(v_p, p_params, p_ctx);
+						WHEN 'period.close_get' THEN v_res := api.period_close_get(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'period.closes' THEN v_res := api.period_closes(v_p, p_params, p_ctx);
+						WHEN 'principal.conflicts' THEN v_res := api.principal_conflicts(v_p, p_params, p_ctx);
+						WHEN 'region.list' THEN v_res := api.region_list(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				END IF;
 			ELSE
 				IF p_method < 'returnee.get' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'region.list' THEN v_res := api.region_list(v_p, p_params, p_ctx);
 					WHEN 'report.contributions' THEN v_res := api.report_contributions(v_p, p_params, p_ctx);
 					WHEN 'report.grants' THEN v_res := api.report_grants(v_p, p_params, p_ctx);
 					WHEN 'report.pipeline' THEN v_res := api.report_pipeline(v_p, p_params, p_ctx);
+					WHEN 'returnee.find' THEN v_res := api.returnee_find(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
@@ -2151,6 +2165,32 @@ $$;
 ALTER FUNCTION api.partner_create(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: partner_find(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.partner_find(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_key	text := fl.name_key(params->>'name');
+BEGIN
+	IF v_key = '' THEN
+		PERFORM fl.rpc_error(-32602, 'blank', 'name');
+	END IF;
+	RETURN jsonb_build_object('partners', coalesce((SELECT jsonb_agg(fl.partner_json(x)
+	    ORDER BY x.name_key, x.seq)
+	  FROM (SELECT * FROM fl.partner
+		 WHERE name_key LIKE fl.like_prefix(v_key)
+		    OR name_key LIKE '% ' || fl.like_prefix(v_key)
+		 ORDER BY name_key, seq LIMIT v_lim) x), '[]'));
+END
+$$;
+
+
+ALTER FUNCTION api.partner_find(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
 -- Name: partner_get(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
@@ -2961,6 +3001,46 @@ $_$;
 
 
 ALTER FUNCTION api.report_pipeline(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: returnee_find(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.returnee_find(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_nid	text := fl.national_key(params->>'national_id');
+	v_name	text := fl.name_key(params->>'name');
+	v_out	jsonb;
+BEGIN
+	IF v_nid IS NULL AND v_name IS NULL THEN
+		PERFORM fl.rpc_error(-32602, 'national_id_or_name', 'name',
+		    'give a national id or a name');
+	END IF;
+	IF v_name = '' THEN
+		PERFORM fl.rpc_error(-32602, 'blank', 'name');
+	END IF;
+	SELECT coalesce(jsonb_agg(fl.returnee_json(r) || jsonb_build_object('grants',
+		coalesce((SELECT jsonb_agg(jsonb_build_object('grant_id', g.grant_id,
+		    'status', g.status, 'amount', fl.money_out(g.amount, fl.minor(f.currency)),
+		    'currency', f.currency, 'fund', g.fund_code, 'category', g.category,
+		    'created_at', fl.ts(g.created_at)) ORDER BY g.seq)
+		  FROM fl.grant_application g JOIN fl.fund f ON f.code = g.fund_code
+		 WHERE g.returnee_id = r.returnee_id), '[]')) ORDER BY r.name_key, r.seq), '[]')
+	  INTO v_out
+	  FROM (SELECT * FROM fl.returnee
+		 WHERE (v_nid IS NULL OR national_key = v_nid)
+		   AND (v_name IS NULL OR name_key LIKE fl.like_prefix(v_name)
+			OR name_key LIKE '% ' || fl.like_prefix(v_name))
+		 ORDER BY name_key, seq LIMIT v_lim) r;
+	RETURN jsonb_build_object('returnees', v_out);
+END
+$$;
+
+
+ALTER FUNCTION api.returnee_find(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
 -- Name: returnee_get(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
@@ -5710,6 +5790,19 @@ $$;
 ALTER FUNCTION fl.ledger_export_digest(p_from timestamp with time zone, p_to timestamp with time zone, OUT rows bigint, OUT sha bytea, OUT rows_sha bytea, OUT entries bigint) OWNER TO fund_owner;
 
 --
+-- Name: like_prefix(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.like_prefix(p_text text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+	SELECT replace(replace(replace(p_text, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+$$;
+
+
+ALTER FUNCTION fl.like_prefix(p_text text) OWNER TO fund_owner;
+
+--
 -- Name: limit_in(jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -5845,6 +5938,37 @@ $$;
 ALTER FUNCTION fl.money_out(p_amount bigint, p_minor integer) OWNER TO fund_owner;
 
 --
+-- Name: name_key(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.name_key(p_name text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+	SELECT btrim(regexp_replace(regexp_replace(
+	    lower(normalize(p_name, NFKD) COLLATE "und-x-icu"), E'[\u0300-\u036f]', '', 'g'),
+	    E'\\s+', ' ', 'g'))
+$$;
+
+
+ALTER FUNCTION fl.name_key(p_name text) OWNER TO fund_owner;
+
+--
+-- Name: name_key_set(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.name_key_set() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	NEW.name_key := fl.name_key(to_jsonb(NEW)->>TG_ARGV[0]);
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.name_key_set() OWNER TO fund_owner;
+
+--
 -- Name: national_key(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -5926,6 +6050,7 @@ CREATE TABLE fl.partner (
     email text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by text,
+    name_key text,
     CONSTRAINT partner_country_check CHECK ((country ~ '^[A-Z]{2}$'::text)),
     CONSTRAINT partner_email_check CHECK (((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text) AND (length(email) <= 254))),
     CONSTRAINT partner_kind_check CHECK ((kind = ANY (ARRAY['individual'::text, 'organisation'::text]))),
@@ -7215,6 +7340,7 @@ CREATE TABLE fl.returnee (
     created_by text,
     national_key text,
     kind text DEFAULT 'returnee'::text NOT NULL,
+    name_key text,
     CONSTRAINT returnee_birth_year_check CHECK (((birth_year >= 1900) AND (birth_year <= 2100))),
     CONSTRAINT returnee_full_name_check CHECK (((length(full_name) >= 1) AND (length(full_name) <= 200))),
     CONSTRAINT returnee_gender_check CHECK ((gender = ANY (ARRAY['female'::text, 'male'::text, 'other'::text, 'undisclosed'::text]))),
@@ -8980,6 +9106,13 @@ CREATE INDEX journal_entry_value_at ON fl.journal_entry USING btree (value_at, e
 
 
 --
+-- Name: partner_name_key; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX partner_name_key ON fl.partner USING btree (name_key text_pattern_ops, seq);
+
+
+--
 -- Name: period_close_confirmed; Type: INDEX; Schema: fl; Owner: fund_owner
 --
 
@@ -9033,6 +9166,13 @@ CREATE INDEX refund_disbursement ON fl.refund USING btree (disbursement_id, seq)
 --
 
 CREATE INDEX refund_grant ON fl.refund USING btree (grant_id, seq);
+
+
+--
+-- Name: returnee_name_key; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX returnee_name_key ON fl.returnee USING btree (name_key text_pattern_ops, seq);
 
 
 --
@@ -9274,6 +9414,13 @@ CREATE TRIGGER partner_identity BEFORE UPDATE ON fl.partner FOR EACH ROW EXECUTE
 
 
 --
+-- Name: partner partner_name_key; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER partner_name_key BEFORE INSERT OR UPDATE OF name ON fl.partner FOR EACH ROW EXECUTE FUNCTION fl.name_key_set('name');
+
+
+--
 -- Name: period_close period_close_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
 --
 
@@ -9397,6 +9544,13 @@ CREATE TRIGGER returnee_correction AFTER UPDATE ON fl.returnee FOR EACH ROW EXEC
 --
 
 CREATE TRIGGER returnee_identity BEFORE UPDATE ON fl.returnee FOR EACH ROW EXECUTE FUNCTION fl.identity_guard('returnee_id', 'seq', 'created_at', 'created_by');
+
+
+--
+-- Name: returnee returnee_name_key; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER returnee_name_key BEFORE INSERT OR UPDATE OF full_name ON fl.returnee FOR EACH ROW EXECUTE FUNCTION fl.name_key_set('full_name');
 
 
 --
@@ -10207,6 +10361,13 @@ REVOKE ALL ON FUNCTION api.partner_create(p fl.principal, params jsonb, ctx json
 
 
 --
+-- Name: FUNCTION partner_find(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.partner_find(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION partner_get(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
@@ -10330,6 +10491,13 @@ REVOKE ALL ON FUNCTION api.report_grants(p fl.principal, params jsonb, ctx jsonb
 --
 
 REVOKE ALL ON FUNCTION api.report_pipeline(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION returnee_find(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.returnee_find(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
@@ -10863,6 +11031,13 @@ REVOKE ALL ON FUNCTION fl.ledger_export_digest(p_from timestamp with time zone, 
 
 
 --
+-- Name: FUNCTION like_prefix(p_text text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.like_prefix(p_text text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION limit_in(p_params jsonb); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -10903,6 +11078,20 @@ REVOKE ALL ON FUNCTION fl.money_in(p_text text, p_minor integer, p_field text, p
 --
 
 REVOKE ALL ON FUNCTION fl.money_out(p_amount bigint, p_minor integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION name_key(p_name text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.name_key(p_name text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION name_key_set(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.name_key_set() FROM PUBLIC;
 
 
 --

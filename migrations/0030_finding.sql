@@ -5,3 +5,19 @@
 CREATE INDEX grant_returnee ON fl.grant_application (returnee_id, seq);
 CREATE INDEX grant_created ON fl.grant_application (created_at);
 CREATE INDEX grant_decided ON fl.grant_application (decided_at) WHERE decided_at IS NOT NULL;
+
+-- A returnee's and a partner's name as people search for it (fl.name_key(),
+-- functions/10_common.sql, which a trigger applies to every row written from now on;
+-- the rows here get it the same way): Unicode NFKD in lower case in every script (the ICU
+-- root collation), without combining marks (diacritics: "Hakobyan" finds "Hakobyán",
+-- "Семен" finds "Семён"), spaces collapsed, trimmed.
+ALTER TABLE fl.returnee ADD COLUMN name_key text;
+UPDATE fl.returnee SET name_key = btrim(regexp_replace(regexp_replace(
+    lower(normalize(full_name, NFKD) COLLATE "und-x-icu"), E'[\u0300-\u036f]', '', 'g'),
+    E'\\s+', ' ', 'g'));
+CREATE INDEX returnee_name_key ON fl.returnee (name_key text_pattern_ops, seq);
+ALTER TABLE fl.partner ADD COLUMN name_key text;
+UPDATE fl.partner SET name_key = btrim(regexp_replace(regexp_replace(
+    lower(normalize(name, NFKD) COLLATE "und-x-icu"), E'[\u0300-\u036f]', '', 'g'),
+    E'\\s+', ' ', 'g'));
+CREATE INDEX partner_name_key ON fl.partner (name_key text_pattern_ops, seq);

@@ -351,3 +351,36 @@ ALTER TABLE fl.contribution ALTER COLUMN contribution_id SET DEFAULT fl.new_id('
 ALTER TABLE fl.returnee ALTER COLUMN returnee_id SET DEFAULT fl.new_id('re');
 ALTER TABLE fl.grant_application ALTER COLUMN grant_id SET DEFAULT fl.new_id('gr');
 ALTER TABLE fl.disbursement ALTER COLUMN disbursement_id SET DEFAULT fl.new_id('di');
+
+-- Names ------------------------------------------------------------------------------------
+
+-- A name as people search for it (returnee.find, partner.find): Unicode NFKD in lower case
+-- in every script (the ICU root collation), without combining marks, spaces collapsed,
+-- trimmed (migrations/0030_finding.sql computed it the same way for the rows it found).
+CREATE OR REPLACE FUNCTION fl.name_key(p_name text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT btrim(regexp_replace(regexp_replace(
+	    lower(normalize(p_name, NFKD) COLLATE "und-x-icu"), E'[\u0300-\u036f]', '', 'g'),
+	    E'\\s+', ' ', 'g'))
+$$;
+
+-- Keeps a returnee's or a partner's name_key with its name (the column TG_ARGV[0]),
+-- whoever writes it.
+CREATE OR REPLACE FUNCTION fl.name_key_set() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	NEW.name_key := fl.name_key(to_jsonb(NEW)->>TG_ARGV[0]);
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER returnee_name_key BEFORE INSERT OR UPDATE OF full_name
+	ON fl.returnee FOR EACH ROW EXECUTE FUNCTION fl.name_key_set('full_name');
+CREATE OR REPLACE TRIGGER partner_name_key BEFORE INSERT OR UPDATE OF name
+	ON fl.partner FOR EACH ROW EXECUTE FUNCTION fl.name_key_set('name');
+
+-- A LIKE pattern that matches what starts with p_text, its own % and _ taken literally.
+CREATE OR REPLACE FUNCTION fl.like_prefix(p_text text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT replace(replace(replace(p_text, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+$$;
+

@@ -665,6 +665,26 @@ END
 $$;
 
 -- partner.list: partners in the order they were created, a page at a time.
+-- partner.find: the partners whose name starts with the one given, or whose words do from
+-- a word on, as fl.name_key() reads names.
+CREATE OR REPLACE FUNCTION api.partner_find(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_key	text := fl.name_key(params->>'name');
+BEGIN
+	IF v_key = '' THEN
+		PERFORM fl.rpc_error(-32602, 'blank', 'name');
+	END IF;
+	RETURN jsonb_build_object('partners', coalesce((SELECT jsonb_agg(fl.partner_json(x)
+	    ORDER BY x.name_key, x.seq)
+	  FROM (SELECT * FROM fl.partner
+		 WHERE name_key LIKE fl.like_prefix(v_key)
+		    OR name_key LIKE '% ' || fl.like_prefix(v_key)
+		 ORDER BY name_key, seq LIMIT v_lim) x), '[]'));
+END
+$$;
+
 CREATE OR REPLACE FUNCTION api.partner_list(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE

@@ -273,6 +273,41 @@ END
 $$;
 
 -- returnee.list: by region and kind, a page at a time.
+-- returnee.find: by national id (as fl.national_key() reads it) and/or by name
+-- (fl.name_key(): the names that start with the one given, or whose words do from a word
+-- on), each returnee with its grants, in one call.
+CREATE OR REPLACE FUNCTION api.returnee_find(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_nid	text := fl.national_key(params->>'national_id');
+	v_name	text := fl.name_key(params->>'name');
+	v_out	jsonb;
+BEGIN
+	IF v_nid IS NULL AND v_name IS NULL THEN
+		PERFORM fl.rpc_error(-32602, 'national_id_or_name', 'name',
+		    'give a national id or a name');
+	END IF;
+	IF v_name = '' THEN
+		PERFORM fl.rpc_error(-32602, 'blank', 'name');
+	END IF;
+	SELECT coalesce(jsonb_agg(fl.returnee_json(r) || jsonb_build_object('grants',
+		coalesce((SELECT jsonb_agg(jsonb_build_object('grant_id', g.grant_id,
+		    'status', g.status, 'amount', fl.money_out(g.amount, fl.minor(f.currency)),
+		    'currency', f.currency, 'fund', g.fund_code, 'category', g.category,
+		    'created_at', fl.ts(g.created_at)) ORDER BY g.seq)
+		  FROM fl.grant_application g JOIN fl.fund f ON f.code = g.fund_code
+		 WHERE g.returnee_id = r.returnee_id), '[]')) ORDER BY r.name_key, r.seq), '[]')
+	  INTO v_out
+	  FROM (SELECT * FROM fl.returnee
+		 WHERE (v_nid IS NULL OR national_key = v_nid)
+		   AND (v_name IS NULL OR name_key LIKE fl.like_prefix(v_name)
+			OR name_key LIKE '% ' || fl.like_prefix(v_name))
+		 ORDER BY name_key, seq LIMIT v_lim) r;
+	RETURN jsonb_build_object('returnees', v_out);
+END
+$$;
+
 CREATE OR REPLACE FUNCTION api.returnee_list(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE

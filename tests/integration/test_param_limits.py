@@ -103,6 +103,8 @@ RECIPES = {
     "fund.create": lambda w: (w.api, {"code": w.code32(), "name": "n", "currency": "EUR",
                                       "kind": "pass_through", "dual_approval_above": "1"}),
     "fund.balance": lambda w: (w.api, {"code": w.fund}),
+    "returnee.find": lambda w: (w.api, {"name": "n"}),
+    "partner.find": lambda w: (w.api, {"name": "n"}),
     "fund.history": lambda w: (w.api, {"code": w.fund, "from": "2026-01-01",
                                        "to": "2026-01-31"}),
     "fund.record_earnings": lambda w: (w.api, {"code": w.fund, "amount": "0.01",
