@@ -185,7 +185,7 @@ static const struct {
 	  "`{principal_id, revoked: true}`, also when it was revoked already",
 	  "-32004 principal_not_found -32009 cannot_revoke_self" },
 	{ "region.list",
-	  "`{regions: [{region, region_code, country}]}`, by country and name",
+	  "`{regions: [{region, region_code, country, names: {en, hy, ru}}]}`, by country and name; `names` has the region's name in English, Armenian and Russian",
 	  "" },
 	{ "report.contributions",
 	  "the report",

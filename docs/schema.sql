@@ -2667,7 +2667,9 @@ CREATE FUNCTION api.region_list(p fl.principal, params jsonb, ctx jsonb) RETURNS
     AS $$
 BEGIN
 	RETURN (SELECT jsonb_build_object('regions', coalesce(jsonb_agg(jsonb_build_object(
-	    'region', region, 'region_code', region_code, 'country', country)
+	    'region', region, 'region_code', region_code, 'country', country,
+	    'names', jsonb_strip_nulls(jsonb_build_object('en', region, 'hy', region_hy,
+		'ru', region_ru)))
 	    ORDER BY country, region), '[]'))
 	  FROM fl.region);
 END
@@ -7079,10 +7081,14 @@ CREATE TABLE fl.region (
     region_code text NOT NULL,
     region text NOT NULL,
     country text NOT NULL,
+    region_hy text,
+    region_ru text,
     CONSTRAINT region_check CHECK ((substr(region_code, 1, 2) = country)),
     CONSTRAINT region_country_check CHECK ((country ~ '^[A-Z]{2}$'::text)),
     CONSTRAINT region_region_check CHECK (((length(region) >= 1) AND (length(region) <= 100))),
-    CONSTRAINT region_region_code_check CHECK ((region_code ~ '^[A-Z]{2}-[A-Z0-9]{1,3}$'::text))
+    CONSTRAINT region_region_code_check CHECK ((region_code ~ '^[A-Z]{2}-[A-Z0-9]{1,3}$'::text)),
+    CONSTRAINT region_region_hy_check CHECK (((length(region_hy) >= 1) AND (length(region_hy) <= 100))),
+    CONSTRAINT region_region_ru_check CHECK (((length(region_ru) >= 1) AND (length(region_ru) <= 100)))
 );
 
 
@@ -7098,8 +7104,13 @@ CREATE FUNCTION fl.region_resolve(p_text text, p_field text) RETURNS fl.region
 DECLARE
 	v	fl.region;
 BEGIN
+	-- by its code, or its name in English, Armenian or Russian as fl.name_key() reads
+	-- names (case and diacritics aside)
 	SELECT * INTO v FROM fl.region
-	 WHERE region_code = upper(p_text) OR lower(region) = lower(p_text);
+	 WHERE region_code = upper(p_text)
+	    OR fl.name_key(p_text) IN (fl.name_key(region), fl.name_key(region_hy),
+		fl.name_key(region_ru))
+	 ORDER BY region_code <> upper(p_text) LIMIT 1;
 	IF v.region_code IS NULL THEN
 		PERFORM fl.rpc_error(-32602, 'unknown_region', p_field);
 	END IF;

@@ -21,3 +21,16 @@ UPDATE fl.partner SET name_key = btrim(regexp_replace(regexp_replace(
     lower(normalize(name, NFKD) COLLATE "und-x-icu"), E'[\u0300-\u036f]', '', 'g'),
     E'\\s+', ' ', 'g'));
 CREATE INDEX partner_name_key ON fl.partner (name_key text_pattern_ops, seq);
+
+-- Region names in Armenian and Russian as well as English: any of them names a region
+-- wherever a region is taken (fl.region_resolve()).
+ALTER TABLE fl.region ADD COLUMN region_hy text CHECK (length(region_hy) BETWEEN 1 AND 100),
+    ADD COLUMN region_ru text CHECK (length(region_ru) BETWEEN 1 AND 100);
+UPDATE fl.region r SET region_hy = v.hy, region_ru = v.ru
+  FROM (VALUES ('AM-AG', 'Արագածոտն', 'Арагацотн'), ('AM-AR', 'Արարատ', 'Арарат'),
+	('AM-AV', 'Արմավիր', 'Армавир'), ('AM-GR', 'Գեղարքունիք', 'Гегаркуник'),
+	('AM-KT', 'Կոտայք', 'Котайк'), ('AM-LO', 'Լոռի', 'Лори'),
+	('AM-SH', 'Շիրակ', 'Ширак'), ('AM-SU', 'Սյունիք', 'Сюник'),
+	('AM-TV', 'Տավուշ', 'Тавуш'), ('AM-VD', 'Վայոց ձոր', 'Вайоц Дзор'),
+	('AM-ER', 'Երևան', 'Ереван')) v(code, hy, ru)
+ WHERE r.region_code = v.code;

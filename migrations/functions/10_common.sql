@@ -217,8 +217,13 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
 	v	fl.region;
 BEGIN
+	-- by its code, or its name in English, Armenian or Russian as fl.name_key() reads
+	-- names (case and diacritics aside)
 	SELECT * INTO v FROM fl.region
-	 WHERE region_code = upper(p_text) OR lower(region) = lower(p_text);
+	 WHERE region_code = upper(p_text)
+	    OR fl.name_key(p_text) IN (fl.name_key(region), fl.name_key(region_hy),
+		fl.name_key(region_ru))
+	 ORDER BY region_code <> upper(p_text) LIMIT 1;
 	IF v.region_code IS NULL THEN
 		PERFORM fl.rpc_error(-32602, 'unknown_region', p_field);
 	END IF;
@@ -226,12 +231,14 @@ BEGIN
 END
 $$;
 
--- region.list: every region, by country and name.
+-- region.list: every region, by country and name, with its names in each language.
 CREATE OR REPLACE FUNCTION api.region_list(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 BEGIN
 	RETURN (SELECT jsonb_build_object('regions', coalesce(jsonb_agg(jsonb_build_object(
-	    'region', region, 'region_code', region_code, 'country', country)
+	    'region', region, 'region_code', region_code, 'country', country,
+	    'names', jsonb_strip_nulls(jsonb_build_object('en', region, 'hy', region_hy,
+		'ru', region_ru)))
 	    ORDER BY country, region), '[]'))
 	  FROM fl.region);
 END

@@ -107,3 +107,23 @@ def test_partner_find(api, aud, daemon, admin):
                                          partner_id=a["partner_id"])) as pa:
         pa.err("partner.find", {"name": "sg"}, -32003, reason="role_required")
         pa.err("returnee.find", {"name": "anna"}, -32003, reason="role_required")
+
+
+def test_regions_are_named_in_armenian_russian_and_english(api, aud):
+    regions = {r["region_code"]: r for r in aud.ok("region.list")["regions"]}
+    assert regions["AM-GR"]["names"] == {"en": "Gegharkunik", "hy": "Գեղարքունիք",
+                                         "ru": "Гегаркуник"}
+    assert all(set(r["names"]) == {"en", "hy", "ru"} for c, r in regions.items()
+               if c.startswith("AM-")), regions
+    for name, code in (("Գեղարքունիք", "AM-GR"), ("гегаркуник", "AM-GR"),
+                       ("Երեւան", "AM-ER"), ("ЕРЕВАН", "AM-ER"), ("Vayots Dzor", "AM-VD"),
+                       ("вайоц дзор", "AM-VD"), ("am-sh", "AM-SH"), ("Լոռի", "AM-LO")):
+        r = new_returnee(api, region=name)
+        assert (r["region_code"], r["region"]) == (code, regions[code]["region"]), (name, r)
+    f = new_fund(api)
+    g = apply(api, f, "10.00", returnee=new_returnee(api, region="Շիրակ"))
+    got = api.ok("grant.list", {"fund": f["code"], "region": "Ширак"})
+    assert ids(got) == [g["grant_id"]]
+    api.err("returnee.register", {"full_name": "X", "region": "Атлантида",
+                                  "returned_from": "RU", "returned_on": "2026-01-01"},
+            -32602, field="region", reason="unknown_region")
