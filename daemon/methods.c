@@ -28,7 +28,21 @@ static const struct param p_principal_create[] = {
 	{ "name", PT_NAME, 1, 200, NULL, NULL },
 	{ "roles", PT_ROLES, 1, 0, NULL, NULL },
 	{ "partner_id", PT_ID, 0, 0, NULL, NULL },
+	{ "expires_at", PT_WHEN, 0, 0, NULL, NULL },
 	{ NULL, 0, 0, 0, NULL, NULL }
+};
+
+static const struct param p_principal_rotate[] = {
+	{ "principal_id", PT_ID, 0, 0, NULL, NULL },
+	{ "expires_at", PT_WHEN, 0, 0, NULL, NULL },
+	P_END
+};
+
+static const struct param p_principal_list[] = {
+	{ "state", PT_ENUM, 0, 0, "active|pending|revoked|expired", NULL },
+	{ "role", PT_ENUM, 0, 0, "admin|approver|auditor|partner", NULL },
+	P_LIST,
+	P_END
 };
 
 static const struct param p_principal_id[] = {
@@ -446,6 +460,9 @@ static const struct method methods[] = {
 	{ "principal.confirm", ROLES_A, M_MUTATES | M_NEW_TOKEN | M_PRINCIPALS,
 	  p_principal_id },
 	{ "principal.revoke", ROLES_A, M_MUTATES | M_PRINCIPALS, p_principal_id },
+	{ "principal.rotate_token", ROLES_ANY, M_MUTATES | M_NEW_TOKEN | M_PRINCIPALS,
+	    p_principal_rotate },
+	{ "principal.list", ROLES_A, 0, p_principal_list },
 	{ "fund.create", ROLES_A, M_MUTATES, p_fund_create },
 	{ "fund.list", ROLES_ANY, 0, p_none },
 	{ "fund.balance", ROLES_APU, 0, p_fund_balance },

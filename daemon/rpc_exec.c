@@ -155,7 +155,9 @@ cache_answer(struct rpc_exec *x, struct rpc_call *c)
 		return;
 	if (c->m->flags & M_PRINCIPALS)
 		auth_cache_flush(c->m->name);
+	/* a token that expires is asked about every time: no entry outlives its expiry */
 	if ((c->m->flags & M_WHOAMI) && auth_cache_enabled() && cJSON_IsObject(c->result) &&
+	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(c->result, "token_expires_at")) &&
 	    auth_cache_key(x->auth.token_sha256, x->auth.cert_sha256, key)) {
 		json = cJSON_PrintUnformatted(c->result);
 		if (json != NULL)

@@ -207,6 +207,8 @@ CREATE TABLE fl.principal (
     revoked_at timestamp with time zone,
     confirmed_at timestamp with time zone DEFAULT now(),
     confirmed_by text,
+    token_expires_at timestamp with time zone,
+    seq bigint NOT NULL,
     CONSTRAINT principal_cert_sha256_check CHECK ((length(cert_sha256) = 32)),
     CONSTRAINT principal_check CHECK ((('partner'::text = ANY (roles)) = (partner_id IS NOT NULL))),
     CONSTRAINT principal_confirmer CHECK (((confirmed_by IS NULL) OR (confirmed_at IS NOT NULL))),
@@ -350,8 +352,7 @@ BEGIN
 	END IF;
 	IF v.principal_id IS NULL THEN
 		RETURN fl.refusal(NULL, p_what, coalesce(p_params, '{}'), -32001,
-		    coalesce(p_reason, CASE WHEN p_token IS NULL AND p_cert IS NULL
-		    THEN 'no_credentials' ELSE 'bad_credentials' END));
+		    coalesce(p_reason, fl.refusal_reason(p_token, p_cert)));
 	END IF;
 	SELECT m.roles INTO v_roles FROM fl.method m WHERE m.name = p_what;
 	IF v_roles IS NULL THEN
@@ -384,20 +385,21 @@ DECLARE
 	v_res	jsonb;
 	v_err	jsonb;
 	v_scoped boolean;
-	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,contribution.reverse,contribution.write_off,disbursement.confirm,disbursement.create,disbursement.fail,disbursement.refund,fund.create,fund.record_earnings,fund.transfer,fund.transfer_cancel,fund.transfer_confirm,grant.apply,grant.approve,grant.cancel,grant.recuse,grant.reject,grant.update,grant.withdraw,partner.create,partner.update,period.close,period.close_confirm,period.close_drop,principal.confirm,principal.create,principal.declare_conflict,principal.revoke,returnee.register,returnee.update}'::text[]);
+	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,contribution.reverse,contribution.write_off,disbursement.confirm,disbursement.create,disbursement.fail,disbursement.refund,fund.create,fund.record_earnings,fund.transfer,fund.transfer_cancel,fund.transfer_confirm,grant.apply,grant.approve,grant.cancel,grant.recuse,grant.reject,grant.update,grant.withdraw,partner.create,partner.update,period.close,period.close_confirm,period.close_drop,principal.confirm,principal.create,principal.declare_conflict,principal.revoke,principal.rotate_token,returnee.register,returnee.update}'::text[]);
 BEGIN
 	IF p_token IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
-		 WHERE token_hash = p_token AND revoked_at IS NULL;
+		 WHERE token_hash = p_token AND revoked_at IS NULL
+		   AND (token_expires_at IS NULL OR token_expires_at > now());
 	ELSIF p_cert IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
 		 WHERE cert_sha256 = p_cert AND revoked_at IS NULL;
 	END IF;
 	IF v_p.principal_id IS NULL THEN
 		RETURN fl.refusal(NULL, p_method, p_params, -32001,
-		    CASE WHEN p_token IS NULL AND p_cert IS NULL THEN 'no_credentials'
-		    ELSE 'bad_credentials' END);
+		    fl.refusal_reason(p_token, p_cert));
 	END IF;
+	PERFORM fl.principal_seen(v_p.principal_id);
 	-- the roles the method requires: fundd's method table, which the runner writes
 	SELECT m.roles INTO v_roles FROM fl.method m WHERE m.name = p_method;
 	IF v_roles IS NULL THEN
@@ -475,7 +477,7 @@ BEGIN
 				END IF;
 			END IF;
 		ELSE
-			IF p_method < 'report.contributions' COLLATE "C" THEN
+			IF p_method < 'region.list' COLLATE "C" THEN
 				IF p_method < 'partner.list' COLLATE "C" THEN
 					CASE p_method
 					WHEN 'ledger.trial_balance' THEN v_res := api.ledger_trial_balance(v_p, p_params, p_ctx);
@@ -495,20 +497,27 @@ BEGIN
 						CASE p_method
 						WHEN 'period.closes' THEN v_res := api.period_closes(v_p, p_params, p_ctx);
 						WHEN 'principal.conflicts' THEN v_res := api.principal_conflicts(v_p, p_params, p_ctx);
-						WHEN 'region.list' THEN v_res := api.region_list(v_p, p_params, p_ctx);
+						WHEN 'principal.list' THEN v_res := api.principal_list(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					END IF;
 				END IF;
 			ELSE
 				IF p_method < 'returnee.get' COLLATE "C" THEN
-					CASE p_method
-					WHEN 'report.contributions' THEN v_res := api.report_contributions(v_p, p_params, p_ctx);
-					WHEN 'report.grants' THEN v_res := api.report_grants(v_p, p_params, p_ctx);
-					WHEN 'report.pipeline' THEN v_res := api.report_pipeline(v_p, p_params, p_ctx);
-					WHEN 'returnee.find' THEN v_res := api.returnee_find(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+					IF p_method < 'report.grants' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'region.list' THEN v_res := api.region_list(v_p, p_params, p_ctx);
+						WHEN 'report.contributions' THEN v_res := api.report_contributions(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'report.grants' THEN v_res := api.report_grants(v_p, p_params, p_ctx);
+						WHEN 'report.pipeline' THEN v_res := api.report_pipeline(v_p, p_params, p_ctx);
+						WHEN 'returnee.find' THEN v_res := api.returnee_find(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				ELSE
 					IF p_method < 'returnee.list' COLLATE "C" THEN
 						CASE p_method
@@ -625,13 +634,20 @@ BEGIN
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
-					CASE p_method
-					WHEN 'principal.declare_conflict' THEN v_res := api.principal_declare_conflict(v_p, p_params, p_ctx);
-					WHEN 'principal.revoke' THEN v_res := api.principal_revoke(v_p, p_params, p_ctx);
-					WHEN 'returnee.register' THEN v_res := api.returnee_register(v_p, p_params, p_ctx);
-					WHEN 'returnee.update' THEN v_res := api.returnee_update(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+					IF p_method < 'principal.rotate_token' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'principal.declare_conflict' THEN v_res := api.principal_declare_conflict(v_p, p_params, p_ctx);
+						WHEN 'principal.revoke' THEN v_res := api.principal_revoke(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'principal.rotate_token' THEN v_res := api.principal_rotate_token(v_p, p_params, p_ctx);
+						WHEN 'returnee.register' THEN v_res := api.returnee_register(v_p, p_params, p_ctx);
+						WHEN 'returnee.update' THEN v_res := api.returnee_update(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				END IF;
 			END IF;
 		END IF;
@@ -2580,10 +2596,11 @@ BEGIN
 		PERFORM fl.rpc_error(-32004, 'partner_not_found', 'partner_id');
 	END IF;
 	v_pending := v_roles && ARRAY['admin', 'approver'];
-	INSERT INTO fl.principal (name, roles, partner_id, token_hash, created_by, confirmed_at)
+	INSERT INTO fl.principal (name, roles, partner_id, token_hash, token_expires_at,
+	    created_by, confirmed_at)
 	VALUES (params->>'name', v_roles, params->>'partner_id',
 	    CASE WHEN NOT v_pending THEN decode(ctx->>'token_sha256', 'hex') END,
-	    p.principal_id, CASE WHEN NOT v_pending THEN now() END)
+	    fl.token_expiry_in(params), p.principal_id, CASE WHEN NOT v_pending THEN now() END)
 	RETURNING * INTO v;
 	RETURN fl.principal_json(v) || jsonb_build_object('created_at', fl.ts(v.created_at),
 	    'pending', v_pending, 'token', NOT v_pending);
@@ -2634,6 +2651,38 @@ $$;
 ALTER FUNCTION api.principal_declare_conflict(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: principal_list(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.principal_list(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+BEGIN
+	RETURN fl.page('principals', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.principal_json(t) || jsonb_build_object(
+		'state', fl.principal_state(t),
+		'login', CASE WHEN t.token_hash IS NOT NULL AND t.cert_sha256 IS NOT NULL
+		    THEN 'token_and_certificate' WHEN t.cert_sha256 IS NOT NULL
+		    THEN 'certificate' WHEN t.token_hash IS NOT NULL THEN 'token' END,
+		'created_at', fl.ts(t.created_at), 'created_by', t.created_by,
+		'confirmed_at', fl.ts(t.confirmed_at), 'confirmed_by', t.confirmed_by,
+		'revoked_at', fl.ts(t.revoked_at),
+		'last_used_at', fl.ts((SELECT s.last_used_at FROM fl.principal_seen s
+		    WHERE s.principal_id = t.principal_id)))) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.principal x
+		 WHERE x.seq > fl.cursor_in(params->>'cursor')
+		   AND (NOT params ? 'state' OR fl.principal_state(x) = params->>'state')
+		   AND (NOT params ? 'role' OR params->>'role' = ANY (x.roles))
+		 ORDER BY x.seq LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
+
+ALTER FUNCTION api.principal_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
 -- Name: principal_revoke(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
@@ -2657,6 +2706,52 @@ $$;
 
 
 ALTER FUNCTION api.principal_revoke(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: principal_rotate_token(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.principal_rotate_token(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v	fl.principal;
+	v_exp	timestamptz := fl.token_expiry_in(params);
+BEGIN
+	SELECT * INTO v FROM fl.principal
+	 WHERE principal_id = coalesce(params->>'principal_id', p.principal_id) FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM fl.rpc_error(-32004, 'principal_not_found', 'principal_id');
+	END IF;
+	IF v.principal_id <> p.principal_id THEN
+		IF NOT 'admin' = ANY (p.roles) THEN
+			PERFORM fl.rpc_error(-32003, 'role_required', 'principal_id',
+			    'only an admin rotates another principal''s token',
+			    jsonb_build_object('roles', jsonb_build_array('admin')));
+		END IF;
+		IF v.roles && ARRAY['admin', 'approver'] THEN
+			PERFORM fl.rpc_error(-32011, 'own_token_only', 'principal_id',
+			    'an admin''s or approver''s token is rotated by its holder only: '
+			    'revoke the principal and create another');
+		END IF;
+	END IF;
+	IF v.revoked_at IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32009, 'principal_revoked', 'principal_id');
+	END IF;
+	IF v.confirmed_at IS NULL THEN
+		PERFORM fl.rpc_error(-32009, 'principal_pending', 'principal_id',
+		    'the principal waits for principal.confirm, which gives its token');
+	END IF;
+	UPDATE fl.principal SET token_hash = decode(ctx->>'token_sha256', 'hex'),
+	       token_expires_at = v_exp
+	 WHERE principal_id = v.principal_id
+	RETURNING * INTO v;
+	RETURN fl.principal_json(v) || jsonb_build_object('token', true);
+END
+$$;
+
+
+ALTER FUNCTION api.principal_rotate_token(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
 -- Name: region_list(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
@@ -3216,7 +3311,8 @@ CREATE FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb) RETUR
     AS $$
 BEGIN
 	RETURN jsonb_build_object('principal_id', p.principal_id, 'name', p.name,
-	    'roles', to_jsonb(p.roles), 'partner_id', p.partner_id);
+	    'roles', to_jsonb(p.roles), 'partner_id', p.partner_id,
+	    'token_expires_at', fl.ts(p.token_expires_at));
 END
 $$;
 
@@ -3965,7 +4061,8 @@ DECLARE
 BEGIN
 	IF p_token IS NOT NULL THEN
 		SELECT * INTO v FROM fl.principal
-		 WHERE token_hash = p_token AND revoked_at IS NULL;
+		 WHERE token_hash = p_token AND revoked_at IS NULL
+		   AND (token_expires_at IS NULL OR token_expires_at > now());
 	ELSIF p_cert IS NOT NULL THEN
 		SELECT * INTO v FROM fl.principal
 		 WHERE cert_sha256 = p_cert AND revoked_at IS NULL;
@@ -4015,7 +4112,8 @@ BEGIN
 		v_p := NULL;
 		IF p_token[k] IS NOT NULL THEN
 			SELECT * INTO v_p FROM fl.principal
-			 WHERE token_hash = p_token[k] AND revoked_at IS NULL;
+			 WHERE token_hash = p_token[k] AND revoked_at IS NULL
+			   AND (token_expires_at IS NULL OR token_expires_at > now());
 		ELSIF p_cert[k] IS NOT NULL THEN
 			SELECT * INTO v_p FROM fl.principal
 			 WHERE cert_sha256 = p_cert[k] AND revoked_at IS NULL;
@@ -4027,6 +4125,7 @@ BEGIN
 		     NOT (v_p.roles && array_remove(v_roles, 'partner'))) THEN
 			RETURN NULL;
 		END IF;
+		PERFORM fl.principal_seen(v_p.principal_id);
 		v_ps[k] := v_p;
 	END LOOP;
 	RETURN v_ps;
@@ -6664,10 +6763,24 @@ BEGIN
 		RAISE EXCEPTION 'a revoked principal stays revoked';
 	END IF;
 	IF (NEW.principal_id, NEW.name, NEW.roles, NEW.partner_id, NEW.created_at,
-	    NEW.created_by) IS DISTINCT FROM
+	    NEW.created_by, NEW.seq) IS DISTINCT FROM
 	   (OLD.principal_id, OLD.name, OLD.roles, OLD.partner_id, OLD.created_at,
-	    OLD.created_by) THEN
-		RAISE EXCEPTION 'only revoked_at of a principal may change, and its confirmation';
+	    OLD.created_by, OLD.seq) THEN
+		RAISE EXCEPTION 'only revoked_at of a principal may change, its confirmation and '
+		    'its token';
+	END IF;
+	-- a confirmed principal's token is rotated to another (principal.rotate_token), with
+	-- its expiry, until it is revoked
+	IF OLD.confirmed_at IS NOT NULL AND
+	   (NEW.cert_sha256, NEW.confirmed_at, NEW.confirmed_by) IS NOT DISTINCT FROM
+	   (OLD.cert_sha256, OLD.confirmed_at, OLD.confirmed_by) AND
+	   (NEW.token_hash, NEW.token_expires_at) IS DISTINCT FROM
+	   (OLD.token_hash, OLD.token_expires_at) THEN
+		IF NEW.token_hash IS NULL OR NEW.token_hash = OLD.token_hash OR
+		    OLD.revoked_at IS NOT NULL OR NEW.revoked_at IS NOT NULL THEN
+			RAISE EXCEPTION 'a token is rotated to a new one, while not revoked';
+		END IF;
+		RETURN NEW;
 	END IF;
 	IF (NEW.token_hash, NEW.cert_sha256, NEW.confirmed_at, NEW.confirmed_by) IS DISTINCT FROM
 	   (OLD.token_hash, OLD.cert_sha256, OLD.confirmed_at, OLD.confirmed_by) THEN
@@ -6698,7 +6811,8 @@ CREATE FUNCTION fl.principal_json(p fl.principal) RETURNS jsonb
     AS $$
 BEGIN
 	RETURN jsonb_build_object('principal_id', p.principal_id, 'name', p.name,
-	    'roles', to_jsonb(p.roles), 'partner_id', p.partner_id);
+	    'roles', to_jsonb(p.roles), 'partner_id', p.partner_id,
+	    'token_expires_at', fl.ts(p.token_expires_at));
 END
 $$;
 
@@ -6720,6 +6834,50 @@ $$;
 
 
 ALTER FUNCTION fl.principal_notify() OWNER TO fund_owner;
+
+--
+-- Name: principal_seen(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.principal_seen(p_id text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM fl.principal_seen
+	    WHERE principal_id = p_id AND last_used_at > now() - interval '1 minute')
+	   OR current_setting('transaction_read_only') = 'on' THEN
+		RETURN;
+	END IF;
+	UPDATE fl.principal_seen SET last_used_at = now()
+	 WHERE principal_id = (SELECT s.principal_id FROM fl.principal_seen s
+		WHERE s.principal_id = p_id AND s.last_used_at < now()
+		FOR UPDATE SKIP LOCKED);
+	IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM fl.principal_seen WHERE principal_id = p_id)
+	THEN
+		INSERT INTO fl.principal_seen (principal_id, last_used_at) VALUES (p_id, now())
+		ON CONFLICT (principal_id) DO NOTHING;
+	END IF;
+END
+$$;
+
+
+ALTER FUNCTION fl.principal_seen(p_id text) OWNER TO fund_owner;
+
+--
+-- Name: principal_state(fl.principal); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.principal_state(v fl.principal) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+	SELECT CASE WHEN v.revoked_at IS NOT NULL THEN 'revoked'
+	    WHEN v.confirmed_at IS NULL THEN 'pending'
+	    WHEN v.token_expires_at <= now() AND v.cert_sha256 IS NULL THEN 'expired'
+	    ELSE 'active' END
+$$;
+
+
+ALTER FUNCTION fl.principal_state(v fl.principal) OWNER TO fund_owner;
 
 --
 -- Name: purge_idempotency(integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -6794,16 +6952,17 @@ DECLARE
 BEGIN
 	IF p_token IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
-		 WHERE token_hash = p_token AND revoked_at IS NULL;
+		 WHERE token_hash = p_token AND revoked_at IS NULL
+		   AND (token_expires_at IS NULL OR token_expires_at > now());
 	ELSIF p_cert IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
 		 WHERE cert_sha256 = p_cert AND revoked_at IS NULL;
 	END IF;
 	IF v_p.principal_id IS NULL THEN
 		RETURN fl.refusal(NULL, p_method, p_params, -32001,
-		    CASE WHEN p_token IS NULL AND p_cert IS NULL THEN 'no_credentials'
-		    ELSE 'bad_credentials' END);
+		    fl.refusal_reason(p_token, p_cert));
 	END IF;
+	PERFORM fl.principal_seen(v_p.principal_id);
 	-- the roles the method requires: fundd's method table, which the runner writes
 	SELECT m.roles INTO v_roles FROM fl.method m WHERE m.name = p_method;
 	IF v_roles IS NULL THEN
@@ -7072,6 +7231,23 @@ $$;
 
 
 ALTER FUNCTION fl.refusal(p_principal text, p_method text, p_params jsonb, p_code integer, p_reason text, p_extra jsonb) OWNER TO fund_owner;
+
+--
+-- Name: refusal_reason(bytea, bytea); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.refusal_reason(p_token bytea, p_cert bytea) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+	SELECT CASE WHEN p_token IS NULL AND p_cert IS NULL THEN 'no_credentials'
+	    WHEN p_token IS NOT NULL AND EXISTS (SELECT 1 FROM fl.principal
+		WHERE token_hash = p_token AND revoked_at IS NULL
+		  AND token_expires_at <= now()) THEN 'token_expired'
+	    ELSE 'bad_credentials' END
+$$;
+
+
+ALTER FUNCTION fl.refusal_reason(p_token bytea, p_cert bytea) OWNER TO fund_owner;
 
 --
 -- Name: region; Type: TABLE; Schema: fl; Owner: fund_owner
@@ -7425,6 +7601,27 @@ $$;
 
 
 ALTER FUNCTION fl.time_in(p_text text) OWNER TO fund_owner;
+
+--
+-- Name: token_expiry_in(jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.token_expiry_in(params jsonb) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v	timestamptz := fl.time_in(params->>'expires_at');
+BEGIN
+	IF v <= now() THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_past', 'expires_at',
+		    'a token''s expiry is a time to come');
+	END IF;
+	RETURN v;
+END
+$$;
+
+
+ALTER FUNCTION fl.token_expiry_in(params jsonb) OWNER TO fund_owner;
 
 --
 -- Name: total_out(numeric, integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -8348,6 +8545,39 @@ ALTER SEQUENCE fl.principal_conflict_seq_seq OWNED BY fl.principal_conflict.seq;
 
 
 --
+-- Name: principal_seen; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.principal_seen (
+    principal_id text NOT NULL,
+    last_used_at timestamp with time zone NOT NULL
+);
+
+
+ALTER TABLE fl.principal_seen OWNER TO fund_owner;
+
+--
+-- Name: principal_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.principal_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.principal_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: principal_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.principal_seq_seq OWNED BY fl.principal.seq;
+
+
+--
 -- Name: refund; Type: TABLE; Schema: fl; Owner: fund_owner
 --
 
@@ -8533,6 +8763,13 @@ ALTER TABLE ONLY fl.partner ALTER COLUMN seq SET DEFAULT nextval('fl.partner_seq
 --
 
 ALTER TABLE ONLY fl.pledge_receipt ALTER COLUMN seq SET DEFAULT nextval('fl.pledge_receipt_seq_seq'::regclass);
+
+
+--
+-- Name: principal seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal ALTER COLUMN seq SET DEFAULT nextval('fl.principal_seq_seq'::regclass);
 
 
 --
@@ -8865,6 +9102,22 @@ ALTER TABLE ONLY fl.principal_conflict
 
 ALTER TABLE ONLY fl.principal
     ADD CONSTRAINT principal_pkey PRIMARY KEY (principal_id);
+
+
+--
+-- Name: principal_seen principal_seen_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal_seen
+    ADD CONSTRAINT principal_seen_pkey PRIMARY KEY (principal_id);
+
+
+--
+-- Name: principal principal_seq_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal
+    ADD CONSTRAINT principal_seq_key UNIQUE (seq);
 
 
 --
@@ -9961,6 +10214,14 @@ ALTER TABLE ONLY fl.principal
 
 
 --
+-- Name: principal_seen principal_seen_principal_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal_seen
+    ADD CONSTRAINT principal_seen_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES fl.principal(principal_id);
+
+
+--
 -- Name: refund refund_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -10470,10 +10731,24 @@ REVOKE ALL ON FUNCTION api.principal_declare_conflict(p fl.principal, params jso
 
 
 --
+-- Name: FUNCTION principal_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.principal_list(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION principal_revoke(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
 REVOKE ALL ON FUNCTION api.principal_revoke(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION principal_rotate_token(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.principal_rotate_token(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
@@ -11281,6 +11556,20 @@ REVOKE ALL ON FUNCTION fl.principal_notify() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION principal_seen(p_id text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.principal_seen(p_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION principal_state(v fl.principal); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.principal_state(v fl.principal) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION purge_idempotency(p_limit integer); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -11328,6 +11617,13 @@ REVOKE ALL ON FUNCTION fl.refunded(p_id text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION fl.refusal(p_principal text, p_method text, p_params jsonb, p_code integer, p_reason text, p_extra jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION refusal_reason(p_token bytea, p_cert bytea); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.refusal_reason(p_token bytea, p_cert bytea) FROM PUBLIC;
 
 
 --
@@ -11413,6 +11709,13 @@ REVOKE ALL ON FUNCTION fl.rpc_error(p_code integer, p_reason text, p_field text,
 
 REVOKE ALL ON FUNCTION fl.time_in(p_text text) FROM PUBLIC;
 GRANT ALL ON FUNCTION fl.time_in(p_text text) TO fundd_app;
+
+
+--
+-- Name: FUNCTION token_expiry_in(params jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.token_expiry_in(params jsonb) FROM PUBLIC;
 
 
 --

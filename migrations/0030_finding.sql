@@ -34,3 +34,15 @@ UPDATE fl.region r SET region_hy = v.hy, region_ru = v.ru
 	('AM-TV', 'Տավուշ', 'Тавуш'), ('AM-VD', 'Վայոց ձոր', 'Вайоц Дзор'),
 	('AM-ER', 'Երևան', 'Ереван')) v(code, hy, ru)
  WHERE r.region_code = v.code;
+
+-- Tokens may expire (principal.create, principal.rotate_token: expires_at); an expired
+-- token is refused like a revoked one. When each principal was last seen making a call,
+-- kept apart from fl.principal (whose every write flushes the daemons' credentials
+-- caches) and written at most once a minute per principal (fl.principal_seen()).
+ALTER TABLE fl.principal ADD COLUMN token_expires_at timestamptz;
+CREATE TABLE fl.principal_seen (
+	principal_id	text PRIMARY KEY REFERENCES fl.principal,
+	last_used_at	timestamptz NOT NULL
+);
+-- principals in the order they were created, for principal.list's pages
+ALTER TABLE fl.principal ADD COLUMN seq bigserial UNIQUE;

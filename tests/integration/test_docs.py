@@ -181,6 +181,9 @@ def sql_reasons():
         for args in args_of(text, "fl.refusal", "'"):
             if len(args) > 4:
                 got |= literals(args[4], "'")
+        # why credentials were refused, as api.call() and api.authorize() say it
+        for m in re.finditer(r"FUNCTION fl\.refusal_reason\(.*?\$\$(.*?)\$\$", text, re.S):
+            got |= literals(m.group(1), "'")
         for r in got:
             found.setdefault(r, set()).add(rel(path))
     return found
