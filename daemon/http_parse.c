@@ -198,6 +198,18 @@ http_parse_head(const char *buf, size_t len, struct http_head *h)
 				conn_close = 1;
 			if (token_list_has(v, vl, "keep-alive"))
 				conn_keep = 1;
+		} else if (nl == 12 && strncasecmp(l, "content-type", 12) == 0) {
+			if (vl < sizeof(h->content_type)) {
+				memcpy(h->content_type, v, vl);
+				h->content_type[vl] = '\0';
+			}
+		} else if (nl == 15 && strncasecmp(l, "idempotency-key", 15) == 0) {
+			if (vl >= sizeof(h->idempotency_key)) {
+				h->idem_too_long = 1;
+				continue;
+			}
+			memcpy(h->idempotency_key, v, vl);
+			h->idempotency_key[vl] = '\0';
 		} else if (nl == 13 && strncasecmp(l, "authorization", 13) == 0) {
 			if (h->auth_seen++)
 				return 400;	/* two Authorization headers, even empty */

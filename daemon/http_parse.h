@@ -19,6 +19,9 @@ struct http_head {
 	int		 keepalive;
 	int		 has_host;
 	char		 authorization[600];	/* raw value; the caller wipes it */
+	char		 content_type[128];	/* raw value, or "" (too long: "") */
+	char		 idempotency_key[130];	/* raw value, or "" */
+	int		 idem_too_long;
 	int		 auth_too_long;
 	int		 auth_seen;
 };

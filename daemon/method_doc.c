@@ -54,7 +54,7 @@ static const struct {
 	  "-32004 disbursement_not_found -32009 wrong_state -32011 same_maker_and_checker -32602 in_the_future -32009 period_closed" },
 	{ "disbursement.create",
 	  "the disbursement, `pending`",
-	  "-32004 grant_not_found -32009 wrong_state -32009 exceeds_grant" },
+	  "-32004 grant_not_found -32009 wrong_state -32009 exceeds_grant -32602 bad_account -32004 disbursement_not_found -32009 not_failed -32009 already_retried -32004 milestone_not_found -32009 milestone_not_accepted -32009 milestone_released -32009 exceeds_milestone" },
 	{ "disbursement.fail",
 	  "the disbursement, `failed`; its amount is free again for another disbursement",
 	  "-32004 disbursement_not_found -32009 wrong_state" },
@@ -67,6 +67,9 @@ static const struct {
 	{ "disbursement.refund",
 	  "the disbursement, still `paid`, with `refunded` and the refund in `refunds`",
 	  "-32004 disbursement_not_found -32009 wrong_state -32009 exceeds_paid -32602 in_the_future" },
+	{ "document.get",
+	  "the document (its description; the bytes are `GET /documents/{id}`'s)",
+	  "-32004 document_not_found" },
 	{ "fund.balance",
 	  "the fund's balance (see [Objects](#objects)): `available` is `received - capital_impaired + earnings + transferred_in - transferred_out - charges - committed - disbursed` for a pass-through fund and `earnings - transferred_out - charges - committed - disbursed` for an endowment (which takes no transfers in) ([ledger.md](ledger.md), \"Balances\", \"Fees and losses\")",
 	  "-32004 fund_not_found" },
@@ -97,6 +100,9 @@ static const struct {
 	{ "fund.transfer_list",
 	  "`{transfers: [transfer], next_cursor}`, in the order they were made",
 	  "" },
+	{ "grant.add_milestone",
+	  "the milestone, `open`",
+	  "-32004 grant_not_found -32009 wrong_state -32009 milestones_exceed_grant" },
 	{ "grant.apply",
 	  "the grant, `submitted`, in the returnee's region",
 	  "-32004 returnee_not_found -32004 fund_not_found" },
@@ -136,6 +142,21 @@ static const struct {
 	{ "ledger.trial_balance",
 	  "`{currency, accounts: [{account, fund, currency, opening, debit, credit, closing}], totals: {opening_debit, opening_credit, debit, credit, closing_debit, closing_credit}, totals_by_currency: [{currency, opening_debit, ...}]}`",
 	  "-32602 not_with_as_of -32602 to_before_from -32004 fund_not_found" },
+	{ "milestone.accept",
+	  "the milestone, `accepted`: its tranche may be paid",
+	  "-32004 milestone_not_found -32009 wrong_state -32011 same_maker_and_checker" },
+	{ "milestone.get",
+	  "the milestone",
+	  "-32004 milestone_not_found" },
+	{ "milestone.list",
+	  "`{milestones: [milestone], next_cursor}`, in the order they were added",
+	  "-32004 grant_not_found -32602 not_a_boolean" },
+	{ "milestone.reject",
+	  "the milestone, `open` again with its `reason`, for another submission",
+	  "-32004 milestone_not_found -32009 wrong_state -32011 same_maker_and_checker" },
+	{ "milestone.submit",
+	  "the milestone, `submitted`",
+	  "-32004 milestone_not_found -32009 wrong_state -32004 document_not_found -32602 no_documents" },
 	{ "partner.create",
 	  "the partner",
 	  "" },
@@ -238,6 +259,7 @@ static const char *kinds[] = {
 	[PT_DATE] = "date", [PT_TIME] = "time", [PT_WHEN] = "when", [PT_YEAR] = "year",
 	[PT_SEQ] = "seq", [PT_EMAIL] = "email", [PT_RATE] = "rate", [PT_LIMIT] = "limit",
 	[PT_CURSOR] = "cursor", [PT_REGION] = "region", [PT_CODE] = "code",
+	[PT_BOOL] = "boolean", [PT_IDS] = "ids", [PT_ACCOUNT] = "account",
 };
 
 /* The JSON Schema of a param's value. */
@@ -256,6 +278,15 @@ param_schema(const struct param *p)
 		    p->type == PT_LIMIT ? 1 : 0);
 		if (p->type != PT_SEQ)
 			cJSON_AddNumberToObject(s, "maximum", p->type == PT_YEAR ? 2100 : 1000);
+		break;
+	case PT_BOOL:
+		cJSON_AddStringToObject(s, "type", "boolean");
+		break;
+	case PT_IDS:
+		cJSON_AddStringToObject(s, "type", "array");
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(s, "items"), "type", "string");
+		cJSON_AddNumberToObject(s, "minItems", 1);
+		cJSON_AddNumberToObject(s, "maxItems", 20);
 		break;
 	case PT_ENUMS:
 	case PT_ROLES:

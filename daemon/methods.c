@@ -280,6 +280,55 @@ static const struct param p_disbursement_create[] = {
 	{ "grant_id", PT_ID, 1, 0, NULL, NULL },
 	{ "amount", PT_MONEY, 1, 0, NULL, NULL },
 	{ "reference", PT_TEXT, 0, 200, NULL, NULL },
+	{ "payee_account", PT_ACCOUNT, 0, 0, NULL, NULL },
+	{ "retry_of", PT_ID, 0, 0, NULL, NULL },
+	{ "milestone_id", PT_ID, 0, 0, NULL, NULL },
+	P_END
+};
+
+/* Milestones and their evidence */
+static const struct param p_grant_add_milestone[] = {
+	{ "grant_id", PT_ID, 1, 0, NULL, NULL },
+	{ "due_on", PT_DATE, 1, 0, NULL, NULL },
+	{ "evidence_required", PT_TEXT, 1, 1000, NULL, NULL },
+	{ "amount", PT_MONEY, 1, 0, NULL, NULL },
+	P_END
+};
+
+static const struct param p_milestone_submit[] = {
+	{ "milestone_id", PT_ID, 1, 0, NULL, NULL },
+	{ "document_ids", PT_IDS, 1, 0, NULL, NULL },
+	{ "note", PT_TEXT, 0, 1000, NULL, NULL },
+	P_END
+};
+
+static const struct param p_milestone_accept[] = {
+	{ "milestone_id", PT_ID, 1, 0, NULL, NULL },
+	{ "comment", PT_TEXT, 0, 1000, NULL, NULL },
+	P_END
+};
+
+static const struct param p_milestone_reject[] = {
+	{ "milestone_id", PT_ID, 1, 0, NULL, NULL },
+	{ "reason", PT_TEXT, 1, 1000, NULL, NULL },
+	P_END
+};
+
+static const struct param p_milestone_id[] = {
+	{ "milestone_id", PT_ID, 1, 0, NULL, NULL },
+	P_END
+};
+
+static const struct param p_milestone_list[] = {
+	{ "grant_id", PT_ID, 0, 0, NULL, NULL },
+	{ "status", PT_ENUM, 0, 0, "open|submitted|accepted", NULL },
+	{ "overdue", PT_BOOL, 0, 0, NULL, NULL },
+	P_LIST,
+	P_END
+};
+
+static const struct param p_document_id[] = {
+	{ "document_id", PT_ID, 1, 0, NULL, NULL },
 	P_END
 };
 
@@ -514,6 +563,13 @@ static const struct method methods[] = {
 	{ "disbursement.refund", ROLES_A, M_MUTATES, p_disbursement_refund },
 	{ "disbursement.list", ROLES_APU, 0, p_disbursement_list },
 	{ "disbursement.queue", ROLES_A, 0, p_disbursement_queue },
+	{ "grant.add_milestone", ROLES_A, M_MUTATES, p_grant_add_milestone },
+	{ "milestone.submit", ROLES_A, M_MUTATES, p_milestone_submit },
+	{ "milestone.accept", ROLES_AP, M_MUTATES, p_milestone_accept },
+	{ "milestone.reject", ROLES_AP, M_MUTATES, p_milestone_reject },
+	{ "milestone.get", ROLES_APU, 0, p_milestone_id },
+	{ "milestone.list", ROLES_APU, 0, p_milestone_list },
+	{ "document.get", ROLES_APU, 0, p_document_id },
 	{ "period.close", ROLES_A, M_MUTATES, p_period_close },
 	{ "period.close_confirm", ROLES_U, M_MUTATES, p_period_id },
 	{ "period.close_drop", ROLES_AU, M_MUTATES, p_period_id },
@@ -534,6 +590,8 @@ static const struct {
 	const char	*name;
 	const char	*roles;
 } endpoints[] = {
+	{ "http.document_get", ROLES_APU },
+	{ "http.document_put", ROLES_A },
 	{ "http.export_audit", ROLES_AU },
 	{ "http.export_ledger", ROLES_AU },
 	{ "http.export_report", ROLES_ANY },
@@ -695,6 +753,34 @@ check_one(const struct param *p, const cJSON *v, const cJSON *params, const char
 		}
 		return 0;
 	}
+	if (p->type == PT_BOOL) {
+		if (!cJSON_IsBool(v)) {
+			*reason = "not_a_boolean";
+			return -1;
+		}
+		return 0;
+	}
+	if (p->type == PT_IDS) {
+		const cJSON	*e, *f;
+
+		if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0 ||
+		    cJSON_GetArraySize(v) > 20) {
+			*reason = "not_an_array_of_1_to_20";
+			return -1;
+		}
+		cJSON_ArrayForEach(e, v) {
+			if (!cJSON_IsString(e) || v_id(e->valuestring, reason) != 0) {
+				*reason = "bad_id";
+				return -1;
+			}
+			for (f = v->child; f != e; f = f->next)
+				if (strcmp(f->valuestring, e->valuestring) == 0) {
+					*reason = "repeated";
+					return -1;
+				}
+		}
+		return 0;
+	}
 	if (p->type == PT_ENUMS) {
 		const cJSON	*e;
 
@@ -766,9 +852,18 @@ check_one(const struct param *p, const cJSON *v, const cJSON *params, const char
 		return v_text(s, 100, reason);
 	case PT_CODE:
 		return check_code(s, p->max, reason);
+	case PT_ACCOUNT:
+		if (*s == '\0' || strlen(s) > 42 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789 ") != strlen(s)) {
+			*reason = "bad_account";
+			return -1;
+		}
+		return 0;
 	case PT_LIMIT:
 	case PT_ROLES:
 	case PT_ENUMS:
+	case PT_BOOL:
+	case PT_IDS:
 	case PT_YEAR:
 	case PT_SEQ:
 		break;
@@ -845,6 +940,16 @@ method_param_hint(const struct param *p, const cJSON *params, cJSON *o)
 		break;
 	case PT_CODE:
 		snprintf(buf, sizeof(buf), "up to %zu of A-Z, 0-9, _ and -", p->max);
+		break;
+	case PT_BOOL:
+		snprintf(buf, sizeof(buf), "true or false");
+		break;
+	case PT_ACCOUNT:
+		snprintf(buf, sizeof(buf), "an IBAN (spaces allowed) or an Armenian bank account "
+		    "of 11 to 16 digits");
+		break;
+	case PT_IDS:
+		snprintf(buf, sizeof(buf), "an array of 1 to 20 different ids");
 		break;
 	case PT_TEXT:
 	case PT_NAME:

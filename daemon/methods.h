@@ -35,6 +35,10 @@ enum ptype {
 	PT_CURSOR,
 	PT_REGION,	/* region name or ISO 3166-2 code; resolved in the database */
 	PT_CODE,	/* short code [A-Z0-9_-]{1,max} */
+	PT_BOOL,	/* a JSON true or false */
+	PT_IDS,		/* a non-empty array of at most 20 distinct opaque ids */
+	PT_ACCOUNT,	/* a bank account as written: letters, digits and spaces, up to 42
+			 * (the database checks it: fl.account_in) */
 };
 
 struct param {

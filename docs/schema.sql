@@ -385,7 +385,7 @@ DECLARE
 	v_res	jsonb;
 	v_err	jsonb;
 	v_scoped boolean;
-	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,contribution.reverse,contribution.write_off,disbursement.confirm,disbursement.create,disbursement.fail,disbursement.refund,fund.create,fund.record_earnings,fund.transfer,fund.transfer_cancel,fund.transfer_confirm,grant.apply,grant.approve,grant.cancel,grant.recuse,grant.reject,grant.update,grant.withdraw,partner.create,partner.update,period.close,period.close_confirm,period.close_drop,principal.confirm,principal.create,principal.declare_conflict,principal.revoke,principal.rotate_token,returnee.register,returnee.update}'::text[]);
+	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,contribution.reverse,contribution.write_off,disbursement.confirm,disbursement.create,disbursement.fail,disbursement.refund,fund.create,fund.record_earnings,fund.transfer,fund.transfer_cancel,fund.transfer_confirm,grant.add_milestone,grant.apply,grant.approve,grant.cancel,grant.recuse,grant.reject,grant.update,grant.withdraw,milestone.accept,milestone.reject,milestone.submit,partner.create,partner.update,period.close,period.close_confirm,period.close_drop,principal.confirm,principal.create,principal.declare_conflict,principal.revoke,principal.rotate_token,returnee.register,returnee.update}'::text[]);
 BEGIN
 	IF p_token IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
@@ -424,53 +424,67 @@ BEGIN
 		END IF;
 	END IF;
 	IF NOT v_mut THEN
-		IF p_method < 'ledger.trial_balance' COLLATE "C" THEN
+		IF p_method < 'milestone.get' COLLATE "C" THEN
 			IF p_method < 'fund.history' COLLATE "C" THEN
-				IF p_method < 'contribution.list' COLLATE "C" THEN
-					CASE p_method
-					WHEN 'audit.checkpoint' THEN v_res := api.audit_checkpoint(v_p, p_params, p_ctx);
-					WHEN 'audit.events' THEN v_res := api.audit_events(v_p, p_params, p_ctx);
-					WHEN 'audit.verify' THEN v_res := api.audit_verify(v_p, p_params, p_ctx);
-					WHEN 'contribution.get' THEN v_res := api.contribution_get(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
-				ELSE
-					IF p_method < 'disbursement.list' COLLATE "C" THEN
+				IF p_method < 'contribution.status' COLLATE "C" THEN
+					IF p_method < 'audit.verify' COLLATE "C" THEN
 						CASE p_method
-						WHEN 'contribution.list' THEN v_res := api.contribution_list(v_p, p_params, p_ctx);
-						WHEN 'contribution.status' THEN v_res := api.contribution_status(v_p, p_params, p_ctx);
+						WHEN 'audit.checkpoint' THEN v_res := api.audit_checkpoint(v_p, p_params, p_ctx);
+						WHEN 'audit.events' THEN v_res := api.audit_events(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					ELSE
 						CASE p_method
+						WHEN 'audit.verify' THEN v_res := api.audit_verify(v_p, p_params, p_ctx);
+						WHEN 'contribution.get' THEN v_res := api.contribution_get(v_p, p_params, p_ctx);
+						WHEN 'contribution.list' THEN v_res := api.contribution_list(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
+				ELSE
+					IF p_method < 'disbursement.queue' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'contribution.status' THEN v_res := api.contribution_status(v_p, p_params, p_ctx);
 						WHEN 'disbursement.list' THEN v_res := api.disbursement_list(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
 						WHEN 'disbursement.queue' THEN v_res := api.disbursement_queue(v_p, p_params, p_ctx);
+						WHEN 'document.get' THEN v_res := api.document_get(v_p, p_params, p_ctx);
 						WHEN 'fund.balance' THEN v_res := api.fund_balance(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					END IF;
 				END IF;
 			ELSE
-				IF p_method < 'grant.get' COLLATE "C" THEN
-					CASE p_method
-					WHEN 'fund.history' THEN v_res := api.fund_history(v_p, p_params, p_ctx);
-					WHEN 'fund.list' THEN v_res := api.fund_list(v_p, p_params, p_ctx);
-					WHEN 'fund.transfer_get' THEN v_res := api.fund_transfer_get(v_p, p_params, p_ctx);
-					WHEN 'fund.transfer_list' THEN v_res := api.fund_transfer_list(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
-				ELSE
-					IF p_method < 'grant.list' COLLATE "C" THEN
+				IF p_method < 'grant.history' COLLATE "C" THEN
+					IF p_method < 'fund.transfer_get' COLLATE "C" THEN
 						CASE p_method
-						WHEN 'grant.get' THEN v_res := api.grant_get(v_p, p_params, p_ctx);
-						WHEN 'grant.history' THEN v_res := api.grant_history(v_p, p_params, p_ctx);
+						WHEN 'fund.history' THEN v_res := api.fund_history(v_p, p_params, p_ctx);
+						WHEN 'fund.list' THEN v_res := api.fund_list(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					ELSE
 						CASE p_method
+						WHEN 'fund.transfer_get' THEN v_res := api.fund_transfer_get(v_p, p_params, p_ctx);
+						WHEN 'fund.transfer_list' THEN v_res := api.fund_transfer_list(v_p, p_params, p_ctx);
+						WHEN 'grant.get' THEN v_res := api.grant_get(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
+				ELSE
+					IF p_method < 'grant.queue' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'grant.history' THEN v_res := api.grant_history(v_p, p_params, p_ctx);
 						WHEN 'grant.list' THEN v_res := api.grant_list(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
 						WHEN 'grant.queue' THEN v_res := api.grant_queue(v_p, p_params, p_ctx);
 						WHEN 'ledger.entries' THEN v_res := api.ledger_entries(v_p, p_params, p_ctx);
+						WHEN 'ledger.trial_balance' THEN v_res := api.ledger_trial_balance(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					END IF;
@@ -479,13 +493,20 @@ BEGIN
 		ELSE
 			IF p_method < 'region.list' COLLATE "C" THEN
 				IF p_method < 'partner.list' COLLATE "C" THEN
-					CASE p_method
-					WHEN 'ledger.trial_balance' THEN v_res := api.ledger_trial_balance(v_p, p_params, p_ctx);
-					WHEN 'partner.find' THEN v_res := api.partner_find(v_p, p_params, p_ctx);
-					WHEN 'partner.get' THEN v_res := api.partner_get(v_p, p_params, p_ctx);
-					WHEN 'partner.history' THEN v_res := api.partner_history(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+					IF p_method < 'partner.find' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'milestone.get' THEN v_res := api.milestone_get(v_p, p_params, p_ctx);
+						WHEN 'milestone.list' THEN v_res := api.milestone_list(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'partner.find' THEN v_res := api.partner_find(v_p, p_params, p_ctx);
+						WHEN 'partner.get' THEN v_res := api.partner_get(v_p, p_params, p_ctx);
+						WHEN 'partner.history' THEN v_res := api.partner_history(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				ELSE
 					IF p_method < 'period.closes' COLLATE "C" THEN
 						CASE p_method
@@ -567,8 +588,8 @@ BEGIN
 				RETURN jsonb_build_object('result', v_row.result, 'replayed', true);
 			END IF;
 		END IF;
-		IF p_method < 'grant.cancel' COLLATE "C" THEN
-			IF p_method < 'disbursement.refund' COLLATE "C" THEN
+		IF p_method < 'grant.recuse' COLLATE "C" THEN
+			IF p_method < 'fund.create' COLLATE "C" THEN
 				IF p_method < 'contribution.write_off' COLLATE "C" THEN
 					CASE p_method
 					WHEN 'contribution.cancel' THEN v_res := api.contribution_cancel(v_p, p_params, p_ctx);
@@ -578,61 +599,89 @@ BEGIN
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
-					CASE p_method
-					WHEN 'contribution.write_off' THEN v_res := api.contribution_write_off(v_p, p_params, p_ctx);
-					WHEN 'disbursement.confirm' THEN v_res := api.disbursement_confirm(v_p, p_params, p_ctx);
-					WHEN 'disbursement.create' THEN v_res := api.disbursement_create(v_p, p_params, p_ctx);
-					WHEN 'disbursement.fail' THEN v_res := api.disbursement_fail(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+					IF p_method < 'disbursement.create' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'contribution.write_off' THEN v_res := api.contribution_write_off(v_p, p_params, p_ctx);
+						WHEN 'disbursement.confirm' THEN v_res := api.disbursement_confirm(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'disbursement.create' THEN v_res := api.disbursement_create(v_p, p_params, p_ctx);
+						WHEN 'disbursement.fail' THEN v_res := api.disbursement_fail(v_p, p_params, p_ctx);
+						WHEN 'disbursement.refund' THEN v_res := api.disbursement_refund(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				END IF;
 			ELSE
-				IF p_method < 'fund.transfer_cancel' COLLATE "C" THEN
+				IF p_method < 'fund.transfer_confirm' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'disbursement.refund' THEN v_res := api.disbursement_refund(v_p, p_params, p_ctx);
 					WHEN 'fund.create' THEN v_res := api.fund_create(v_p, p_params, p_ctx);
 					WHEN 'fund.record_earnings' THEN v_res := api.fund_record_earnings(v_p, p_params, p_ctx);
 					WHEN 'fund.transfer' THEN v_res := api.fund_transfer(v_p, p_params, p_ctx);
+					WHEN 'fund.transfer_cancel' THEN v_res := api.fund_transfer_cancel(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
-					CASE p_method
-					WHEN 'fund.transfer_cancel' THEN v_res := api.fund_transfer_cancel(v_p, p_params, p_ctx);
-					WHEN 'fund.transfer_confirm' THEN v_res := api.fund_transfer_confirm(v_p, p_params, p_ctx);
-					WHEN 'grant.apply' THEN v_res := api.grant_apply(v_p, p_params, p_ctx);
-					WHEN 'grant.approve' THEN v_res := api.grant_approve(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+					IF p_method < 'grant.apply' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'fund.transfer_confirm' THEN v_res := api.fund_transfer_confirm(v_p, p_params, p_ctx);
+						WHEN 'grant.add_milestone' THEN v_res := api.grant_add_milestone(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'grant.apply' THEN v_res := api.grant_apply(v_p, p_params, p_ctx);
+						WHEN 'grant.approve' THEN v_res := api.grant_approve(v_p, p_params, p_ctx);
+						WHEN 'grant.cancel' THEN v_res := api.grant_cancel(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				END IF;
 			END IF;
 		ELSE
-			IF p_method < 'period.close_confirm' COLLATE "C" THEN
-				IF p_method < 'grant.withdraw' COLLATE "C" THEN
+			IF p_method < 'period.close' COLLATE "C" THEN
+				IF p_method < 'milestone.accept' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'grant.cancel' THEN v_res := api.grant_cancel(v_p, p_params, p_ctx);
 					WHEN 'grant.recuse' THEN v_res := api.grant_recuse(v_p, p_params, p_ctx);
 					WHEN 'grant.reject' THEN v_res := api.grant_reject(v_p, p_params, p_ctx);
 					WHEN 'grant.update' THEN v_res := api.grant_update(v_p, p_params, p_ctx);
+					WHEN 'grant.withdraw' THEN v_res := api.grant_withdraw(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
-					CASE p_method
-					WHEN 'grant.withdraw' THEN v_res := api.grant_withdraw(v_p, p_params, p_ctx);
-					WHEN 'partner.create' THEN v_res := api.partner_create(v_p, p_params, p_ctx);
-					WHEN 'partner.update' THEN v_res := api.partner_update(v_p, p_params, p_ctx);
-					WHEN 'period.close' THEN v_res := api.period_close(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+					IF p_method < 'milestone.submit' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'milestone.accept' THEN v_res := api.milestone_accept(v_p, p_params, p_ctx);
+						WHEN 'milestone.reject' THEN v_res := api.milestone_reject(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'milestone.submit' THEN v_res := api.milestone_submit(v_p, p_params, p_ctx);
+						WHEN 'partner.create' THEN v_res := api.partner_create(v_p, p_params, p_ctx);
+						WHEN 'partner.update' THEN v_res := api.partner_update(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				END IF;
 			ELSE
 				IF p_method < 'principal.declare_conflict' COLLATE "C" THEN
-					CASE p_method
-					WHEN 'period.close_confirm' THEN v_res := api.period_close_confirm(v_p, p_params, p_ctx);
-					WHEN 'period.close_drop' THEN v_res := api.period_close_drop(v_p, p_params, p_ctx);
-					WHEN 'principal.confirm' THEN v_res := api.principal_confirm(v_p, p_params, p_ctx);
-					WHEN 'principal.create' THEN v_res := api.principal_create(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+					IF p_method < 'period.close_drop' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'period.close' THEN v_res := api.period_close(v_p, p_params, p_ctx);
+						WHEN 'period.close_confirm' THEN v_res := api.period_close_confirm(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'period.close_drop' THEN v_res := api.period_close_drop(v_p, p_params, p_ctx);
+						WHEN 'principal.confirm' THEN v_res := api.principal_confirm(v_p, p_params, p_ctx);
+						WHEN 'principal.create' THEN v_res := api.principal_create(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				ELSE
 					IF p_method < 'principal.rotate_token' COLLATE "C" THEN
 						CASE p_method
@@ -1117,15 +1166,55 @@ CREATE FUNCTION api.disbursement_create(p fl.principal, params jsonb, ctx jsonb)
     AS $$
 DECLARE
 	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
+	v_min	int;
 	v_amt	bigint;
 	v_open	bigint;
+	v_acct	text := fl.account_in(params->>'payee_account');
+	m	fl.milestone;
+	r	fl.disbursement;
 	d	fl.disbursement;
 BEGIN
 	IF g.status <> 'approved' THEN
 		PERFORM fl.wrong_state(g.status);
 	END IF;
-	v_amt := fl.money_in(params->>'amount',
-	    fl.minor((SELECT currency FROM fl.fund WHERE code = g.fund_code)), 'amount');
+	v_min := fl.minor((SELECT currency FROM fl.fund WHERE code = g.fund_code));
+	v_amt := fl.money_in(params->>'amount', v_min, 'amount');
+	IF params ? 'retry_of' THEN
+		SELECT * INTO r FROM fl.disbursement
+		 WHERE disbursement_id = params->>'retry_of' AND grant_id = g.grant_id;
+		IF r.disbursement_id IS NULL THEN
+			PERFORM fl.rpc_error(-32004, 'disbursement_not_found', 'retry_of');
+		END IF;
+		IF r.status <> 'failed' THEN
+			PERFORM fl.rpc_error(-32009, 'not_failed', 'retry_of',
+			    'only a failed payment is retried');
+		END IF;
+		IF EXISTS (SELECT 1 FROM fl.disbursement WHERE retry_of = r.disbursement_id) THEN
+			PERFORM fl.rpc_error(-32009, 'already_retried', 'retry_of');
+		END IF;
+	END IF;
+	IF params ? 'milestone_id' THEN
+		SELECT * INTO m FROM fl.milestone
+		 WHERE milestone_id = params->>'milestone_id' AND grant_id = g.grant_id;
+		IF m.milestone_id IS NULL THEN
+			PERFORM fl.rpc_error(-32004, 'milestone_not_found', 'milestone_id');
+		END IF;
+		IF m.status <> 'accepted' THEN
+			PERFORM fl.rpc_error(-32009, 'milestone_not_accepted', 'milestone_id',
+			    'the milestone''s evidence is not accepted yet',
+			    jsonb_build_object('status', m.status));
+		END IF;
+		IF EXISTS (SELECT 1 FROM fl.disbursement WHERE milestone_id = m.milestone_id
+		    AND status IN ('pending', 'paid')) THEN
+			PERFORM fl.rpc_error(-32009, 'milestone_released', 'milestone_id',
+			    'another payment releases this milestone''s tranche');
+		END IF;
+		IF v_amt > m.amount THEN
+			PERFORM fl.rpc_error(-32009, 'exceeds_milestone', 'amount',
+			    'more than the milestone''s tranche',
+			    jsonb_build_object('tranche', fl.money_out(m.amount, v_min)));
+		END IF;
+	END IF;
 	-- what was refunded of paid ones is open again
 	SELECT coalesce(sum(amount), 0) - (SELECT coalesce(sum(amount), 0) FROM fl.refund
 	    WHERE grant_id = g.grant_id)
@@ -1133,10 +1222,13 @@ BEGIN
 	 WHERE grant_id = g.grant_id AND status IN ('pending', 'paid');
 	IF v_open + v_amt > g.amount THEN
 		PERFORM fl.rpc_error(-32009, 'exceeds_grant', 'amount',
-		    'pending and paid disbursements would exceed the grant');
+		    'pending and paid disbursements would exceed the grant',
+		    jsonb_build_object('remaining', fl.money_out(g.amount - v_open, v_min)));
 	END IF;
-	INSERT INTO fl.disbursement (grant_id, amount, reference, created_by)
-	VALUES (g.grant_id, v_amt, params->>'reference', p.principal_id)
+	INSERT INTO fl.disbursement (grant_id, amount, reference, payee_account, retry_of,
+	    milestone_id, created_by)
+	VALUES (g.grant_id, v_amt, params->>'reference', v_acct, r.disbursement_id,
+	    m.milestone_id, p.principal_id)
 	RETURNING * INTO d;
 	RETURN fl.disbursement_json(d);
 END
@@ -1289,6 +1381,141 @@ $$;
 
 
 ALTER FUNCTION api.disbursement_refund(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: document_download(bytea, bytea, text); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.document_download(p_token bytea, p_cert bytea, p_id text, OUT answer jsonb, OUT data bytea) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+	v_p	fl.principal := fl.authenticate(p_token, p_cert);
+	d	fl.document;
+BEGIN
+	IF v_p.principal_id IS NULL THEN
+		answer := jsonb_build_object('error', jsonb_build_object('code', -32001,
+		    'message', 'unauthenticated', 'data', jsonb_build_object('reason',
+		    fl.refusal_reason(p_token, p_cert))));
+		RETURN;
+	END IF;
+	IF NOT v_p.roles && ARRAY['admin', 'approver', 'auditor'] THEN
+		answer := jsonb_build_object('error', jsonb_build_object('code', -32003,
+		    'message', 'forbidden', 'data', jsonb_build_object('reason', 'role_required',
+		    'roles', jsonb_build_array('admin', 'approver', 'auditor'))));
+		RETURN;
+	END IF;
+	SELECT * INTO d FROM fl.document WHERE document_id = p_id;
+	IF d.document_id IS NULL THEN
+		answer := jsonb_build_object('error', jsonb_build_object('code', -32004,
+		    'message', 'not found', 'data', jsonb_build_object('reason',
+		    'document_not_found', 'field', 'id')));
+		RETURN;
+	END IF;
+	answer := jsonb_build_object('result', fl.document_json(d));
+	data := d.data;
+END
+$$;
+
+
+ALTER FUNCTION api.document_download(p_token bytea, p_cert bytea, p_id text, OUT answer jsonb, OUT data bytea) OWNER TO fund_owner;
+
+--
+-- Name: document_get(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.document_get(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	d	fl.document;
+BEGIN
+	SELECT * INTO d FROM fl.document WHERE document_id = params->>'document_id';
+	IF d.document_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'document_not_found', 'document_id');
+	END IF;
+	RETURN fl.document_json(d);
+END
+$$;
+
+
+ALTER FUNCTION api.document_get(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: document_upload(bytea, bytea, text, bytea, text, text, text); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.document_upload(p_token bytea, p_cert bytea, p_ctype text, p_data bytea, p_filename text, p_supersedes text, p_idem text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+	v_p	fl.principal := fl.authenticate(p_token, p_cert);
+	v_sha	bytea := sha256(p_data);
+	v_key	bytea;
+	v_row	fl.idempotency;
+	d	fl.document;
+	v_err	jsonb;
+BEGIN
+	IF v_p.principal_id IS NULL THEN
+		RETURN fl.refusal(NULL, 'document.put', '{}', -32001,
+		    fl.refusal_reason(p_token, p_cert));
+	END IF;
+	IF NOT 'admin' = ANY (v_p.roles) THEN
+		RETURN fl.refusal(v_p.principal_id, 'document.put', '{}', -32003,
+		    'role_required', jsonb_build_object('roles', jsonb_build_array('admin')));
+	END IF;
+	-- the same key with the same document (and name, and what it supersedes) answers the
+	-- first; with another, -32009 idempotency_mismatch
+	v_key := sha256(convert_to('document.put ' || encode(v_sha, 'hex') || ' ' ||
+	    coalesce(p_filename, '') || ' ' || coalesce(p_supersedes, ''), 'UTF8'));
+	IF p_idem IS NOT NULL THEN
+		PERFORM pg_advisory_xact_lock(hashtextextended(v_p.principal_id || ' ' || p_idem,
+		    0));
+		SELECT * INTO v_row FROM fl.idempotency
+		 WHERE principal_id = v_p.principal_id AND key = p_idem;
+		IF v_row.key IS NOT NULL THEN
+			IF v_row.method <> 'document.put' OR v_row.params_sha256 <> v_key THEN
+				RETURN jsonb_build_object('error', jsonb_build_object('code', -32009,
+				    'message', 'the idempotency key was used for another request',
+				    'data', jsonb_build_object('reason', 'idempotency_mismatch',
+					'field', 'Idempotency-Key')));
+			END IF;
+			RETURN jsonb_build_object('result', v_row.result, 'replayed', true);
+		END IF;
+	END IF;
+	BEGIN
+		IF p_supersedes IS NOT NULL THEN
+			IF NOT EXISTS (SELECT 1 FROM fl.document
+			    WHERE document_id = p_supersedes) THEN
+				PERFORM fl.rpc_error(-32004, 'document_not_found', 'supersedes');
+			END IF;
+			IF EXISTS (SELECT 1 FROM fl.document WHERE supersedes = p_supersedes) THEN
+				PERFORM fl.rpc_error(-32009, 'already_superseded', 'supersedes');
+			END IF;
+		END IF;
+		INSERT INTO fl.document (document_id, content_type, data, size, sha256, filename,
+		    supersedes, created_by)
+		VALUES (fl.new_id('doc'), p_ctype, p_data, length(p_data), v_sha, p_filename,
+		    p_supersedes, v_p.principal_id)
+		RETURNING * INTO d;
+	EXCEPTION WHEN SQLSTATE 'FLERR' THEN
+		v_err := SQLERRM::jsonb;
+		RETURN jsonb_build_object('error', v_err);
+	END;
+	PERFORM fl.audit_record(v_p.principal_id, 'document.put', d.document_id, NULL, NULL,
+	    v_sha);
+	IF p_idem IS NOT NULL THEN
+		INSERT INTO fl.idempotency (principal_id, key, method, params_sha256, result)
+		VALUES (v_p.principal_id, p_idem, 'document.put', v_key, fl.document_json(d));
+	END IF;
+	RETURN jsonb_build_object('result', fl.document_json(d), 'replayed', false);
+END
+$$;
+
+
+ALTER FUNCTION api.document_upload(p_token bytea, p_cert bytea, p_ctype text, p_data bytea, p_filename text, p_supersedes text, p_idem text) OWNER TO fund_owner;
 
 --
 -- Name: fund_balance(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
@@ -1663,6 +1890,42 @@ $$;
 
 
 ALTER FUNCTION api.fund_transfer_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: grant_add_milestone(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.grant_add_milestone(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
+	v_min	int := fl.minor((SELECT currency FROM fl.fund WHERE code = g.fund_code));
+	v_amt	bigint := fl.money_in(params->>'amount', v_min, 'amount');
+	v_set	bigint;
+	m	fl.milestone;
+BEGIN
+	IF g.status NOT IN ('submitted', 'approved') THEN
+		PERFORM fl.wrong_state(g.status);
+	END IF;
+	SELECT coalesce(sum(amount), 0) INTO v_set FROM fl.milestone
+	 WHERE grant_id = g.grant_id;
+	IF v_set + v_amt > g.amount THEN
+		PERFORM fl.rpc_error(-32009, 'milestones_exceed_grant', 'amount',
+		    'the milestones'' tranches would exceed the grant',
+		    jsonb_build_object('remaining', fl.money_out(g.amount - v_set, v_min)));
+	END IF;
+	INSERT INTO fl.milestone (milestone_id, grant_id, due_on, evidence_required, amount,
+	    created_by)
+	VALUES (fl.new_id('ms'), g.grant_id, (params->>'due_on')::date,
+	    params->>'evidence_required', v_amt, p.principal_id)
+	RETURNING * INTO m;
+	RETURN fl.milestone_json(m);
+END
+$$;
+
+
+ALTER FUNCTION api.grant_add_milestone(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
 -- Name: grant_apply(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
@@ -2158,6 +2421,122 @@ $$;
 
 
 ALTER FUNCTION api.ledger_trial_balance(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: milestone_accept(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.milestone_accept(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	RETURN fl.milestone_decide(p, params, true);
+END
+$$;
+
+
+ALTER FUNCTION api.milestone_accept(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: milestone_get(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.milestone_get(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	m	fl.milestone;
+BEGIN
+	SELECT * INTO m FROM fl.milestone WHERE milestone_id = params->>'milestone_id';
+	IF m.milestone_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'milestone_not_found', 'milestone_id');
+	END IF;
+	RETURN fl.milestone_json(m);
+END
+$$;
+
+
+ALTER FUNCTION api.milestone_get(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: milestone_list(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.milestone_list(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_over	boolean := coalesce((params->>'overdue')::boolean, false);
+BEGIN
+	IF params ? 'grant_id' THEN
+		PERFORM fl.grant_get(params->>'grant_id', false);
+	END IF;
+	RETURN fl.page('milestones', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.milestone_json(t)) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.milestone m
+		 WHERE m.seq > fl.cursor_in(params->>'cursor')
+		   AND (NOT params ? 'grant_id' OR m.grant_id = params->>'grant_id')
+		   AND (NOT params ? 'status' OR m.status = params->>'status')
+		   AND (NOT v_over OR (m.status <> 'accepted' AND m.due_on < current_date))
+		 ORDER BY m.seq LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
+
+ALTER FUNCTION api.milestone_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: milestone_reject(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.milestone_reject(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	RETURN fl.milestone_decide(p, params, false);
+END
+$$;
+
+
+ALTER FUNCTION api.milestone_reject(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: milestone_submit(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.milestone_submit(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	m	fl.milestone := fl.milestone_get(params->>'milestone_id');
+	v_docs	text[];
+BEGIN
+	IF m.status <> 'open' THEN
+		PERFORM fl.wrong_state(m.status);
+	END IF;
+	SELECT array_agg(DISTINCT x ORDER BY x) INTO v_docs
+	  FROM jsonb_array_elements_text(params->'document_ids') x;
+	IF v_docs IS NULL THEN
+		PERFORM fl.rpc_error(-32602, 'no_documents', 'document_ids',
+		    'evidence is one document or more');
+	END IF;
+	IF EXISTS (SELECT 1 FROM unnest(v_docs) x
+	    WHERE NOT EXISTS (SELECT 1 FROM fl.document d WHERE d.document_id = x)) THEN
+		PERFORM fl.rpc_error(-32004, 'document_not_found', 'document_ids');
+	END IF;
+	UPDATE fl.milestone SET status = 'submitted', submitted_at = now(),
+	       submitted_by = p.principal_id, document_ids = v_docs, note = params->>'note',
+	       decided_at = NULL, decided_by = NULL, reason = NULL
+	 WHERE milestone_id = m.milestone_id RETURNING * INTO m;
+	INSERT INTO fl.milestone_event (milestone_id, kind, principal_id, document_ids, note)
+	VALUES (m.milestone_id, 'submit', p.principal_id, v_docs, params->>'note');
+	RETURN fl.milestone_json(m);
+END
+$$;
+
+
+ALTER FUNCTION api.milestone_submit(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
 -- Name: partner_create(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
@@ -3320,6 +3699,46 @@ $$;
 ALTER FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: account_in(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.account_in(p_text text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    AS $_$
+DECLARE
+	v	text := upper(regexp_replace(p_text, '[ ]', '', 'g'));
+	v_num	text := '';
+	c	text;
+BEGIN
+	IF p_text IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF v ~ '^[0-9]{11,16}$' THEN
+		RETURN v;
+	END IF;
+	IF v ~ '^[A-Z]{2}[0-9]{2}[A-Z0-9]+$'
+	   AND length(v) = fl.iban_length(substr(v, 1, 2)) THEN
+		-- the first four characters moved to the end, letters as 10..35
+		FOREACH c IN ARRAY regexp_split_to_array(substr(v, 5) || substr(v, 1, 4), '')
+		LOOP
+			v_num := v_num || CASE WHEN c ~ '[A-Z]' THEN (ascii(c) - 55)::text ELSE c END;
+		END LOOP;
+		IF v_num::numeric % 97 = 1 THEN
+			RETURN v;
+		END IF;
+	END IF;
+	PERFORM fl.rpc_error(-32602, 'bad_account', 'payee_account',
+	    'not an IBAN of its country''s length with a valid check, nor a local account',
+	    jsonb_build_object('expected', 'an IBAN (AA00 then the country''s digits and '
+		'letters; spaces allowed), or an Armenian bank account of 11 to 16 digits'));
+	RETURN NULL;
+END
+$_$;
+
+
+ALTER FUNCTION fl.account_in(p_text text) OWNER TO fund_owner;
+
+--
 -- Name: age_band(integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -3661,6 +4080,8 @@ BEGIN
 	    api.call(bytea, bytea, text, jsonb, text, jsonb),
 	    api.call_many(bytea[], bytea[], text[], jsonb[], text[], jsonb[]),
 	    api.authorize(bytea, bytea, text, text, jsonb),
+	    api.document_upload(bytea, bytea, text, bytea, text, text, text),
+	    api.document_download(bytea, bytea, text),
 	    fl.purge_idempotency(int),
 	    fl.fold_all(),
 	    fl.alloc_catch_up_all(),
@@ -4672,10 +5093,14 @@ CREATE TABLE fl.disbursement (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by text NOT NULL,
     decided_by text,
+    payee_account text,
+    retry_of text,
+    milestone_id text,
     CONSTRAINT disbursement_amount_check CHECK ((amount > 0)),
     CONSTRAINT disbursement_bank_ref_check CHECK (((length(bank_ref) >= 1) AND (length(bank_ref) <= 200))),
     CONSTRAINT disbursement_check CHECK (((status = 'paid'::text) = ((paid_at IS NOT NULL) AND (bank_ref IS NOT NULL)))),
     CONSTRAINT disbursement_check1 CHECK (((status = 'paid'::text) <= (decided_by IS DISTINCT FROM created_by))),
+    CONSTRAINT disbursement_payee_account_check CHECK ((payee_account ~ '^([A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}|[0-9]{11,16})$'::text)),
     CONSTRAINT disbursement_reference_check CHECK (((length(reference) >= 1) AND (length(reference) <= 200))),
     CONSTRAINT disbursement_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'failed'::text])))
 );
@@ -4723,8 +5148,10 @@ BEGIN
 		    OLD.status, NEW.status;
 	END IF;
 	IF (NEW.disbursement_id, NEW.grant_id, NEW.amount, NEW.reference, NEW.created_at,
-	    NEW.created_by) IS DISTINCT FROM (OLD.disbursement_id, OLD.grant_id, OLD.amount,
-	    OLD.reference, OLD.created_at, OLD.created_by) THEN
+	    NEW.created_by, NEW.payee_account, NEW.retry_of, NEW.milestone_id)
+	   IS DISTINCT FROM (OLD.disbursement_id, OLD.grant_id, OLD.amount, OLD.reference,
+	    OLD.created_at, OLD.created_by, OLD.payee_account, OLD.retry_of,
+	    OLD.milestone_id) THEN
 		RAISE EXCEPTION 'disbursement %: its terms never change', OLD.disbursement_id;
 	END IF;
 	RETURN NEW;
@@ -4733,6 +5160,33 @@ $$;
 
 
 ALTER FUNCTION fl.disbursement_guard() OWNER TO fund_owner;
+
+--
+-- Name: disbursement_insert_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.disbursement_insert_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF NEW.retry_of IS NOT NULL AND NOT EXISTS (SELECT 1 FROM fl.disbursement r
+	    WHERE r.disbursement_id = NEW.retry_of AND r.grant_id = NEW.grant_id
+	      AND r.status = 'failed') THEN
+		RAISE EXCEPTION 'disbursement % retries % of another grant, or not failed',
+		    NEW.disbursement_id, NEW.retry_of;
+	END IF;
+	IF NEW.milestone_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM fl.milestone m
+	    WHERE m.milestone_id = NEW.milestone_id AND m.grant_id = NEW.grant_id
+	      AND m.status = 'accepted' AND NEW.amount <= m.amount) THEN
+		RAISE EXCEPTION 'disbursement % pays milestone % of another grant, not accepted, '
+		    'or more than its tranche', NEW.disbursement_id, NEW.milestone_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.disbursement_insert_guard() OWNER TO fund_owner;
 
 --
 -- Name: disbursement_json(fl.disbursement); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -4758,7 +5212,13 @@ BEGIN
 	    'currency', v_cur, 'status', d.status, 'reference', d.reference,
 	    'bank_ref', d.bank_ref, 'paid_at', fl.ts(d.paid_at), 'fail_reason', d.fail_reason,
 	    'created_at', fl.ts(d.created_at), 'created_by', d.created_by,
-	    'decided_by', d.decided_by);
+	    'decided_by', d.decided_by)
+	    -- where it is paid, the failed payment it retries and the one retrying it, and
+	    -- the milestone whose tranche it pays
+	    || jsonb_build_object('payee_account', d.payee_account, 'retry_of', d.retry_of,
+	    'retried_by', (SELECT x.disbursement_id FROM fl.disbursement x
+		WHERE x.retry_of = d.disbursement_id),
+	    'milestone_id', d.milestone_id);
 END
 $$;
 
@@ -4799,6 +5259,49 @@ $$;
 
 
 ALTER FUNCTION fl.dispatch_tree(p_names text[], p_lo integer, p_hi integer, p_indent text, p_else text) OWNER TO fund_owner;
+
+--
+-- Name: document; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.document (
+    seq bigint NOT NULL,
+    document_id text NOT NULL,
+    content_type text NOT NULL,
+    data bytea NOT NULL,
+    size bigint NOT NULL,
+    sha256 bytea NOT NULL,
+    filename text,
+    supersedes text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text NOT NULL,
+    CONSTRAINT document_check CHECK (((size > 0) AND (size = length(data)))),
+    CONSTRAINT document_content_type_check CHECK ((content_type = ANY (ARRAY['application/pdf'::text, 'image/png'::text, 'image/jpeg'::text]))),
+    CONSTRAINT document_filename_check CHECK (((length(filename) >= 1) AND (length(filename) <= 255))),
+    CONSTRAINT document_sha256_check CHECK ((length(sha256) = 32))
+);
+ALTER TABLE ONLY fl.document ALTER COLUMN data SET STORAGE EXTERNAL;
+
+
+ALTER TABLE fl.document OWNER TO fund_owner;
+
+--
+-- Name: document_json(fl.document); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.document_json(d fl.document) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+	SELECT jsonb_build_object('document_id', d.document_id, 'content_type', d.content_type,
+	    'size', d.size, 'sha256', encode(d.sha256, 'hex'), 'filename', d.filename,
+	    'supersedes', d.supersedes,
+	    'superseded_by', (SELECT x.document_id FROM fl.document x
+		WHERE x.supersedes = d.document_id),
+	    'created_at', fl.ts(d.created_at), 'created_by', d.created_by)
+$$;
+
+
+ALTER FUNCTION fl.document_json(d fl.document) OWNER TO fund_owner;
 
 --
 -- Name: endowment_status(fl.contribution, fl.fund, bigint); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -5846,6 +6349,29 @@ $$;
 ALTER FUNCTION fl.history(p_kind text, p_id text, params jsonb) OWNER TO fund_owner;
 
 --
+-- Name: iban_length(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.iban_length(p_country text) RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$
+	SELECT ('{"AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16,
+	    "BG": 22, "BH": 22, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24,
+	    "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FO": 18,
+	    "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21,
+	    "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30,
+	    "KZ": 20, "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25,
+	    "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18,
+	    "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22,
+	    "RU": 33, "SA": 24, "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27,
+	    "ST": 25, "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24,
+	    "XK": 20}'::jsonb->>p_country)::int
+$$;
+
+
+ALTER FUNCTION fl.iban_length(p_country text) OWNER TO fund_owner;
+
+--
 -- Name: identity_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -5960,6 +6486,130 @@ $$;
 
 
 ALTER FUNCTION fl.method_set(p_methods jsonb) OWNER TO fund_owner;
+
+--
+-- Name: milestone_decide(fl.principal, jsonb, boolean); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.milestone_decide(p fl.principal, params jsonb, p_accept boolean) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	m	fl.milestone := fl.milestone_get(params->>'milestone_id');
+BEGIN
+	IF m.status <> 'submitted' THEN
+		PERFORM fl.wrong_state(m.status);
+	END IF;
+	IF m.submitted_by = p.principal_id THEN
+		PERFORM fl.rpc_error(-32011, 'same_maker_and_checker', 'milestone_id',
+		    'the evidence is judged by someone other than who submitted it');
+	END IF;
+	INSERT INTO fl.milestone_event (milestone_id, kind, principal_id, note)
+	VALUES (m.milestone_id, CASE WHEN p_accept THEN 'accept' ELSE 'reject' END,
+	    p.principal_id, params->>CASE WHEN p_accept THEN 'comment' ELSE 'reason' END);
+	IF p_accept THEN
+		UPDATE fl.milestone SET status = 'accepted', decided_at = now(),
+		       decided_by = p.principal_id, reason = NULL
+		 WHERE milestone_id = m.milestone_id RETURNING * INTO m;
+	ELSE
+		UPDATE fl.milestone SET status = 'open', submitted_at = NULL, submitted_by = NULL,
+		       decided_at = NULL, decided_by = NULL, reason = params->>'reason'
+		 WHERE milestone_id = m.milestone_id RETURNING * INTO m;
+	END IF;
+	RETURN fl.milestone_json(m);
+END
+$$;
+
+
+ALTER FUNCTION fl.milestone_decide(p fl.principal, params jsonb, p_accept boolean) OWNER TO fund_owner;
+
+--
+-- Name: milestone; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.milestone (
+    seq bigint NOT NULL,
+    milestone_id text NOT NULL,
+    grant_id text NOT NULL,
+    due_on date NOT NULL,
+    evidence_required text NOT NULL,
+    amount bigint NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    submitted_at timestamp with time zone,
+    submitted_by text,
+    document_ids text[],
+    note text,
+    decided_at timestamp with time zone,
+    decided_by text,
+    reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text NOT NULL,
+    CONSTRAINT milestone_amount_check CHECK ((amount > 0)),
+    CONSTRAINT milestone_check CHECK (((status = 'open'::text) = (submitted_at IS NULL))),
+    CONSTRAINT milestone_check1 CHECK (((status = 'accepted'::text) = ((decided_at IS NOT NULL) AND (decided_by IS NOT NULL) AND (decided_by IS DISTINCT FROM submitted_by)))),
+    CONSTRAINT milestone_evidence_required_check CHECK (((length(evidence_required) >= 1) AND (length(evidence_required) <= 1000))),
+    CONSTRAINT milestone_note_check CHECK ((length(note) <= 1000)),
+    CONSTRAINT milestone_reason_check CHECK ((length(reason) <= 1000)),
+    CONSTRAINT milestone_status_check CHECK ((status = ANY (ARRAY['open'::text, 'submitted'::text, 'accepted'::text])))
+);
+
+
+ALTER TABLE fl.milestone OWNER TO fund_owner;
+
+--
+-- Name: milestone_get(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.milestone_get(p_id text) RETURNS fl.milestone
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	m	fl.milestone;
+BEGIN
+	SELECT * INTO m FROM fl.milestone WHERE milestone_id = p_id FOR UPDATE;
+	IF m.milestone_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'milestone_not_found', 'milestone_id');
+	END IF;
+	RETURN m;
+END
+$$;
+
+
+ALTER FUNCTION fl.milestone_get(p_id text) OWNER TO fund_owner;
+
+--
+-- Name: milestone_json(fl.milestone); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.milestone_json(m fl.milestone) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_cur	text;
+BEGIN
+	SELECT f.currency INTO v_cur FROM fl.grant_application g
+	  JOIN fl.fund f ON f.code = g.fund_code WHERE g.grant_id = m.grant_id;
+	RETURN jsonb_build_object('milestone_id', m.milestone_id, 'grant_id', m.grant_id,
+	    'due_on', m.due_on, 'evidence_required', m.evidence_required,
+	    'amount', fl.money_out(m.amount, fl.minor(v_cur)), 'currency', v_cur,
+	    'status', m.status, 'overdue', m.status <> 'accepted' AND m.due_on < current_date,
+	    'document_ids', to_jsonb(coalesce(m.document_ids, '{}')), 'note', m.note,
+	    'submitted_at', fl.ts(m.submitted_at), 'submitted_by', m.submitted_by,
+	    'decided_at', fl.ts(m.decided_at), 'decided_by', m.decided_by,
+	    'reason', m.reason,
+	    'events', coalesce((SELECT jsonb_agg(jsonb_build_object('kind', e.kind,
+		'principal_id', e.principal_id, 'at', fl.ts(e.at),
+		'document_ids', to_jsonb(coalesce(e.document_ids, '{}')), 'note', e.note)
+		ORDER BY e.seq) FROM fl.milestone_event e
+	       WHERE e.milestone_id = m.milestone_id), '[]'),
+	    'released_by', (SELECT d.disbursement_id FROM fl.disbursement d
+		WHERE d.milestone_id = m.milestone_id AND d.status IN ('pending', 'paid')),
+	    'created_at', fl.ts(m.created_at), 'created_by', m.created_by);
+END
+$$;
+
+
+ALTER FUNCTION fl.milestone_json(m fl.milestone) OWNER TO fund_owner;
 
 --
 -- Name: minor(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -8191,6 +8841,27 @@ ALTER SEQUENCE fl.disbursement_seq_seq OWNED BY fl.disbursement.seq;
 
 
 --
+-- Name: document_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.document_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.document_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: document_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.document_seq_seq OWNED BY fl.document.seq;
+
+
+--
 -- Name: fund_day; Type: TABLE; Schema: fl; Owner: fund_owner
 --
 
@@ -8482,6 +9153,67 @@ CREATE TABLE fl.method (
 ALTER TABLE fl.method OWNER TO fund_owner;
 
 --
+-- Name: milestone_event; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.milestone_event (
+    seq bigint NOT NULL,
+    milestone_id text NOT NULL,
+    kind text NOT NULL,
+    principal_id text NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    document_ids text[],
+    note text,
+    CONSTRAINT milestone_event_kind_check CHECK ((kind = ANY (ARRAY['submit'::text, 'accept'::text, 'reject'::text]))),
+    CONSTRAINT milestone_event_note_check CHECK ((length(note) <= 1000))
+);
+
+
+ALTER TABLE fl.milestone_event OWNER TO fund_owner;
+
+--
+-- Name: milestone_event_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.milestone_event_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.milestone_event_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: milestone_event_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.milestone_event_seq_seq OWNED BY fl.milestone_event.seq;
+
+
+--
+-- Name: milestone_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.milestone_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.milestone_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: milestone_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.milestone_seq_seq OWNED BY fl.milestone.seq;
+
+
+--
 -- Name: partner_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
 --
 
@@ -8731,6 +9463,13 @@ ALTER TABLE ONLY fl.disbursement ALTER COLUMN seq SET DEFAULT nextval('fl.disbur
 
 
 --
+-- Name: document seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.document ALTER COLUMN seq SET DEFAULT nextval('fl.document_seq_seq'::regclass);
+
+
+--
 -- Name: fund_delta delta_id; Type: DEFAULT; Schema: fl; Owner: fund_owner
 --
 
@@ -8749,6 +9488,20 @@ ALTER TABLE ONLY fl.grant_application ALTER COLUMN seq SET DEFAULT nextval('fl.g
 --
 
 ALTER TABLE ONLY fl.journal_entry ALTER COLUMN entry_id SET DEFAULT nextval('fl.journal_entry_entry_id_seq'::regclass);
+
+
+--
+-- Name: milestone seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone ALTER COLUMN seq SET DEFAULT nextval('fl.milestone_seq_seq'::regclass);
+
+
+--
+-- Name: milestone_event seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone_event ALTER COLUMN seq SET DEFAULT nextval('fl.milestone_event_seq_seq'::regclass);
 
 
 --
@@ -8937,6 +9690,30 @@ ALTER TABLE ONLY fl.disbursement
 
 
 --
+-- Name: document document_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.document
+    ADD CONSTRAINT document_pkey PRIMARY KEY (document_id);
+
+
+--
+-- Name: document document_seq_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.document
+    ADD CONSTRAINT document_seq_key UNIQUE (seq);
+
+
+--
+-- Name: document document_supersedes_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.document
+    ADD CONSTRAINT document_supersedes_key UNIQUE (supersedes);
+
+
+--
 -- Name: fund_day fund_day_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -9022,6 +9799,30 @@ ALTER TABLE ONLY fl.journal_entry
 
 ALTER TABLE ONLY fl.method
     ADD CONSTRAINT method_pkey PRIMARY KEY (name);
+
+
+--
+-- Name: milestone_event milestone_event_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone_event
+    ADD CONSTRAINT milestone_event_pkey PRIMARY KEY (seq);
+
+
+--
+-- Name: milestone milestone_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone
+    ADD CONSTRAINT milestone_pkey PRIMARY KEY (milestone_id);
+
+
+--
+-- Name: milestone milestone_seq_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone
+    ADD CONSTRAINT milestone_seq_key UNIQUE (seq);
 
 
 --
@@ -9279,10 +10080,24 @@ CREATE INDEX disbursement_grant ON fl.disbursement USING btree (grant_id, seq);
 
 
 --
+-- Name: disbursement_milestone_live; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE UNIQUE INDEX disbursement_milestone_live ON fl.disbursement USING btree (milestone_id) WHERE ((milestone_id IS NOT NULL) AND (status = ANY (ARRAY['pending'::text, 'paid'::text])));
+
+
+--
 -- Name: disbursement_pending; Type: INDEX; Schema: fl; Owner: fund_owner
 --
 
 CREATE INDEX disbursement_pending ON fl.disbursement USING btree (seq) WHERE (status = 'pending'::text);
+
+
+--
+-- Name: disbursement_retry_of; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE UNIQUE INDEX disbursement_retry_of ON fl.disbursement USING btree (retry_of) WHERE (retry_of IS NOT NULL);
 
 
 --
@@ -9367,6 +10182,27 @@ CREATE INDEX journal_entry_at ON fl.journal_entry USING btree (at, entry_id);
 --
 
 CREATE INDEX journal_entry_value_at ON fl.journal_entry USING btree (value_at, entry_id);
+
+
+--
+-- Name: milestone_due; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX milestone_due ON fl.milestone USING btree (due_on, seq) WHERE (status <> 'accepted'::text);
+
+
+--
+-- Name: milestone_event_milestone; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX milestone_event_milestone ON fl.milestone_event USING btree (milestone_id, seq);
+
+
+--
+-- Name: milestone_grant; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX milestone_grant ON fl.milestone USING btree (grant_id, seq);
 
 
 --
@@ -9549,6 +10385,27 @@ CREATE TRIGGER correction_no_truncate BEFORE TRUNCATE ON fl.correction FOR EACH 
 --
 
 CREATE TRIGGER disbursement_guard BEFORE DELETE OR UPDATE ON fl.disbursement FOR EACH ROW EXECUTE FUNCTION fl.disbursement_guard();
+
+
+--
+-- Name: disbursement disbursement_insert_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER disbursement_insert_guard BEFORE INSERT ON fl.disbursement FOR EACH ROW EXECUTE FUNCTION fl.disbursement_insert_guard();
+
+
+--
+-- Name: document document_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER document_append_only BEFORE DELETE OR UPDATE ON fl.document FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: document document_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER document_no_truncate BEFORE TRUNCATE ON fl.document FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
 
 
 --
@@ -9982,6 +10839,38 @@ ALTER TABLE ONLY fl.disbursement
 
 
 --
+-- Name: disbursement disbursement_milestone_fk; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.disbursement
+    ADD CONSTRAINT disbursement_milestone_fk FOREIGN KEY (milestone_id) REFERENCES fl.milestone(milestone_id);
+
+
+--
+-- Name: disbursement disbursement_retry_of_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.disbursement
+    ADD CONSTRAINT disbursement_retry_of_fkey FOREIGN KEY (retry_of) REFERENCES fl.disbursement(disbursement_id);
+
+
+--
+-- Name: document document_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.document
+    ADD CONSTRAINT document_created_by_fkey FOREIGN KEY (created_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: document document_supersedes_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.document
+    ADD CONSTRAINT document_supersedes_fkey FOREIGN KEY (supersedes) REFERENCES fl.document(document_id);
+
+
+--
 -- Name: fund fund_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -10115,6 +11004,54 @@ ALTER TABLE ONLY fl.journal_entry
 
 ALTER TABLE ONLY fl.journal_entry
     ADD CONSTRAINT journal_entry_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: milestone milestone_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone
+    ADD CONSTRAINT milestone_created_by_fkey FOREIGN KEY (created_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: milestone milestone_decided_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone
+    ADD CONSTRAINT milestone_decided_by_fkey FOREIGN KEY (decided_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: milestone_event milestone_event_milestone_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone_event
+    ADD CONSTRAINT milestone_event_milestone_id_fkey FOREIGN KEY (milestone_id) REFERENCES fl.milestone(milestone_id);
+
+
+--
+-- Name: milestone_event milestone_event_principal_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone_event
+    ADD CONSTRAINT milestone_event_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: milestone milestone_grant_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone
+    ADD CONSTRAINT milestone_grant_id_fkey FOREIGN KEY (grant_id) REFERENCES fl.grant_application(grant_id);
+
+
+--
+-- Name: milestone milestone_submitted_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone
+    ADD CONSTRAINT milestone_submitted_by_fkey FOREIGN KEY (submitted_by) REFERENCES fl.principal(principal_id);
 
 
 --
@@ -10465,6 +11402,29 @@ REVOKE ALL ON FUNCTION api.disbursement_refund(p fl.principal, params jsonb, ctx
 
 
 --
+-- Name: FUNCTION document_download(p_token bytea, p_cert bytea, p_id text, OUT answer jsonb, OUT data bytea); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.document_download(p_token bytea, p_cert bytea, p_id text, OUT answer jsonb, OUT data bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.document_download(p_token bytea, p_cert bytea, p_id text, OUT answer jsonb, OUT data bytea) TO fundd_app;
+
+
+--
+-- Name: FUNCTION document_get(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.document_get(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION document_upload(p_token bytea, p_cert bytea, p_ctype text, p_data bytea, p_filename text, p_supersedes text, p_idem text); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.document_upload(p_token bytea, p_cert bytea, p_ctype text, p_data bytea, p_filename text, p_supersedes text, p_idem text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.document_upload(p_token bytea, p_cert bytea, p_ctype text, p_data bytea, p_filename text, p_supersedes text, p_idem text) TO fundd_app;
+
+
+--
 -- Name: FUNCTION fund_balance(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
@@ -10532,6 +11492,13 @@ REVOKE ALL ON FUNCTION api.fund_transfer_get(p fl.principal, params jsonb, ctx j
 --
 
 REVOKE ALL ON FUNCTION api.fund_transfer_list(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION grant_add_milestone(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.grant_add_milestone(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
@@ -10623,6 +11590,41 @@ REVOKE ALL ON FUNCTION api.ledger_entries(p fl.principal, params jsonb, ctx json
 --
 
 REVOKE ALL ON FUNCTION api.ledger_trial_balance(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION milestone_accept(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.milestone_accept(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION milestone_get(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.milestone_get(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION milestone_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.milestone_list(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION milestone_reject(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.milestone_reject(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION milestone_submit(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.milestone_submit(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
@@ -10833,6 +11835,13 @@ REVOKE ALL ON FUNCTION api.system_version(p fl.principal, params jsonb, ctx json
 --
 
 REVOKE ALL ON FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION account_in(p_text text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.account_in(p_text text) FROM PUBLIC;
 
 
 --
@@ -11078,6 +12087,13 @@ REVOKE ALL ON FUNCTION fl.disbursement_guard() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION disbursement_insert_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.disbursement_insert_guard() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION disbursement_json(d fl.disbursement); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -11089,6 +12105,13 @@ REVOKE ALL ON FUNCTION fl.disbursement_json(d fl.disbursement) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION fl.dispatch_tree(p_names text[], p_lo integer, p_hi integer, p_indent text, p_else text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION document_json(d fl.document); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.document_json(d fl.document) FROM PUBLIC;
 
 
 --
@@ -11303,6 +12326,13 @@ REVOKE ALL ON FUNCTION fl.history(p_kind text, p_id text, params jsonb) FROM PUB
 
 
 --
+-- Name: FUNCTION iban_length(p_country text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.iban_length(p_country text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION identity_guard(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -11343,6 +12373,27 @@ GRANT ALL ON FUNCTION fl.method_same(p_methods jsonb) TO fundd_app;
 --
 
 REVOKE ALL ON FUNCTION fl.method_set(p_methods jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION milestone_decide(p fl.principal, params jsonb, p_accept boolean); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.milestone_decide(p fl.principal, params jsonb, p_accept boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION milestone_get(p_id text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.milestone_get(p_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION milestone_json(m fl.milestone); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.milestone_json(m fl.milestone) FROM PUBLIC;
 
 
 --
