@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <cjson/cJSON.h>
 
 #include "fundctl.h"
@@ -38,6 +39,7 @@
 #include "fundctl_http.h"
 #include "fundctl_ledger.h"
 #include "fundctl_net.h"
+#include "fundctl_out.h"
 #include "fundctl_rpc.h"
 
 #define EXPORT_ERRBODY_MAX	65536	/* body of a failed export, shown */
@@ -48,6 +50,7 @@ enum opt_id {
 	O_FORMAT, O_FROM, O_TO, O_BASIS,			/* export, ledger */
 	O_ASOF, O_FUND, O_CURRENCY,				/* ledger */
 	O_PUBKEY,						/* audit verify */
+	O_OUTPUT,						/* call, batch */
 	O_HELP, O_VERSION,
 	O__COUNT
 };
@@ -72,6 +75,8 @@ static const struct optdef {
 	{ "--fund",		O_FUND,		1 },
 	{ "--currency",		O_CURRENCY,	1 },
 	{ "--pubkey",		O_PUBKEY,	1 },
+	{ "--output",		O_OUTPUT,	1 },
+	{ "-o",			O_OUTPUT,	1 },
 	{ "--help",		O_HELP,		0 },
 	{ "-h",			O_HELP,		0 },
 	{ "--version",		O_VERSION,	0 },
@@ -101,6 +106,8 @@ usage(FILE *f)
 	fputs(
 "usage: fundctl [options] call METHOD [name=value | name:=JSON ...]\n"
 "       fundctl [options] call METHOD [-] < params.json\n"
+"       fundctl [options] batch < calls.json\n"
+"       fundctl [options] methods | help METHOD\n"
 "       fundctl [options] export ledger --format csv|jsonl [--from DATE] [--to DATE]\n"
 "           [--basis value|recorded]\n"
 "       fundctl [options] export audit [--format jsonl]\n"
@@ -122,7 +129,19 @@ usage(FILE *f)
 "                      default when no parameters are given and stdin is\n"
 "                      not a terminal (empty input means no params; input\n"
 "                      that has not begun within --timeout is an error)\n"
-"  --idempotency-key K set params.idempotency_key\n"
+"  --idempotency-key K set params.idempotency_key; without it a mutation gets\n"
+"                      a fresh key, printed on stderr: repeat the command with\n"
+"                      it to retry safely (nothing is recorded twice)\n"
+"  -o, --output json|table|csv\n"
+"                      the result as JSON (the default), as a table (lists:\n"
+"                      ids first, money right-aligned beside its currency) or\n"
+"                      as CSV\n"
+"\n"
+"batch sends the calls on stdin, a JSON array of {\"method\", \"params\"} or one\n"
+"such object per line (at most 100), as one JSON-RPC batch, and prints each\n"
+"answer in order; a mutation without an idempotency_key gets one (stderr).\n"
+"methods lists every method (roles, mutation) and help METHOD tells one's\n"
+"params, answer and errors, both from the daemon's rpc.discover.\n"
 "\n"
 "Options of export:\n"
 "  --format csv|jsonl  --from YYYY-MM-DD  --to YYYY-MM-DD (ledger only)\n"
@@ -379,19 +398,114 @@ out:
 	return rc;
 }
 
+/* POST a request body to /rpc: the answer's HTTP status and reason (allocated) and body. */
+static int
+rpc_post(const struct conf *c, const char *req, int *status, char **reason,
+    struct fc_buf *b, char **cause)
+{
+	struct fc_conn		*conn = NULL;
+	struct fc_http		*h = NULL;
+	struct fc_http_req	 rq;
+	int			 rc = -1;
+
+	if (fc_conn_open(&c->url, &c->tls, c->timeout_s, 1, &conn, cause) == -1)
+		goto out;
+	h = fc_http_new(conn);
+	memset(&rq, 0, sizeof rq);
+	rq.method = "POST";
+	rq.target = "/rpc";
+	rq.authority = c->url.authority;
+	rq.token = c->token;
+	rq.accept = "application/json";
+	rq.content_type = "application/json";
+	rq.body = req;
+	rq.body_len = strlen(req);
+	if (exchange(h, &rq, b, FC_RESPONSE_MAX, cause) == -1)
+		goto out;
+	*status = fc_http_status(h);
+	*reason = xstrdup(fc_http_reason(h));
+	rc = 0;
+out:
+	fc_http_free(h);
+	fc_conn_close(conn);
+	return rc;
+}
+
+/* One call; its result or its JSON-RPC error (neither printed), as fc_rpc_answer(). */
+static int
+rpc_call(const struct conf *c, const char *method, cJSON *params, cJSON **result,
+    cJSON **error, char **cause)
+{
+	struct fc_buf	 b = { NULL, 0, 0 };
+	char		*req, *reason = NULL;
+	long		 id = next_request_id++;
+	int		 status, rc = FC_EXIT_FAIL;
+
+	*result = *error = NULL;
+	req = fc_rpc_request(method, params, id);	/* owns params now */
+	if (rpc_post(c, req, &status, &reason, &b, cause) == 0)
+		rc = fc_rpc_answer(status, reason, b.data, b.len, id, result, error, cause);
+	free(reason);
+	fc_buf_free(&b);
+	cJSON_free(req);
+	return rc;
+}
+
+/* -o's mode (json when absent); -1 with *cause set for anything else. */
+static int
+output_mode(const struct args *a, char **cause)
+{
+	int	m;
+
+	if (a->val[O_OUTPUT] == NULL)
+		return FC_OUT_JSON;
+	if ((m = fc_output_mode(a->val[O_OUTPUT])) == -1)
+		fc_cause(cause, "-o takes json, table or csv");
+	return m;
+}
+
+/* A fresh idempotency key: "fc-" and 24 hex digits. */
+static int
+new_key(char out[32])
+{
+	unsigned char	r[12];
+	int		i;
+
+	if (RAND_bytes(r, sizeof r) != 1)
+		return -1;
+	memcpy(out, "fc-", 3);
+	for (i = 0; i < 12; i++)
+		snprintf(out + 3 + 2 * i, 3, "%02x", r[i]);
+	return 0;
+}
+
+static int
+is_reason(const cJSON *err, int code, const char *reason)
+{
+	const cJSON	*c = cJSON_GetObjectItemCaseSensitive(err, "code");
+	const char	*r = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(err, "data"), "reason"));
+
+	return cJSON_IsNumber(c) && c->valueint == code && r != NULL &&
+	    strcmp(r, reason) == 0;
+}
+
 static int
 cmd_call(const struct args *a, int *usage_err, char **cause)
 {
 	struct conf		 c;
-	cJSON			*params = NULL;
+	cJSON			*params = NULL, *keyless = NULL, *res = NULL, *err = NULL;
 	char *const		*pairs = a->pos + 2;
-	const char		*method;
-	int			 npairs, i, rc = FC_EXIT_FAIL;
+	const char		*method, *idem = a->val[O_IDEM];
+	char			 gen[32] = "";
+	int			 npairs, i, mode, rc = FC_EXIT_FAIL;
 
 	*usage_err = 1;
 	if (a->npos < 2)
 		return usage_fail(cause, "call needs a METHOD, e.g. fundctl "
 		    "call system.version");
+	if ((mode = output_mode(a, cause)) == -1)
+		return FC_EXIT_FAIL;
 	method = a->pos[1];
 	npairs = a->npos - 2;
 	if (*method == '\0')
@@ -418,27 +532,282 @@ cmd_call(const struct args *a, int *usage_err, char **cause)
 	}
 
 	/*
+	 * Without --idempotency-key a call gets a fresh key: a mutation sent
+	 * again with it (a retry after a lost answer) cannot record twice. A
+	 * method that changes nothing refuses a key; it is then sent without.
+	 */
+	if (idem == NULL) {
+		if (new_key(gen) == -1) {
+			fc_cause(cause, "no random bytes for an idempotency key");
+			goto out;
+		}
+		idem = gen;
+	}
+	/*
 	 * Params before any network, so that mistakes cost nothing. An
 	 * explicit '-' waits for stdin as long as it takes; the implicit
 	 * "stdin is not a terminal" case gives up after the timeout rather
 	 * than hang on a pipe that nobody writes to (cron, CI runners).
 	 */
 	if (npairs == 1 && strcmp(pairs[0], "-") == 0) {
-		if (fc_params_from_stream(stdin, "stdin", a->val[O_IDEM], 0,
-		    &params, cause) == -1)
+		if (fc_params_from_stream(stdin, "stdin", idem, 0, &params,
+		    cause) == -1)
 			goto out;
 	} else if (npairs == 0 && !isatty(STDIN_FILENO)) {
-		if (fc_params_from_stream(stdin, "stdin", a->val[O_IDEM],
-		    c.timeout_s, &params, cause) == -1)
+		if (fc_params_from_stream(stdin, "stdin", idem, c.timeout_s,
+		    &params, cause) == -1)
 			goto out;
-	} else if (fc_params_from_pairs(pairs, npairs, a->val[O_IDEM],
-	    &params, cause) == -1)
+	} else if (fc_params_from_pairs(pairs, npairs, idem, &params,
+	    cause) == -1)
 		goto out;
 	*usage_err = 0;
-	rc = rpc(&c, method, params, NULL, cause);	/* owns params now */
+	if (gen[0] != '\0') {
+		keyless = cJSON_Duplicate(params, 1);
+		cJSON_DeleteItemFromObjectCaseSensitive(keyless, "idempotency_key");
+	}
+	rc = rpc_call(&c, method, params, &res, &err, cause);	/* owns params */
 	params = NULL;
+	if (gen[0] != '\0' && is_reason(err, -32602, "not_a_mutating_method")) {
+		cJSON_Delete(err);
+		rc = rpc_call(&c, method, keyless, &res, &err, cause);
+		keyless = NULL;
+		gen[0] = '\0';
+	}
+	if (gen[0] != '\0')
+		fprintf(stderr, "idempotency-key: %s (repeat the command with "
+		    "--idempotency-key %s to retry it safely)\n", gen, gen);
+	if (err != NULL)
+		fc_print_rpc_error(err);
+	else if (rc == FC_EXIT_OK)
+		fc_print_result(stdout, res, mode);
 out:
 	cJSON_Delete(params);
+	cJSON_Delete(keyless);
+	cJSON_Delete(res);
+	cJSON_Delete(err);
+	conf_free(&c);
+	return rc;
+}
+
+/* rpc.discover's document, or NULL (the error printed, or *cause set). */
+static cJSON *
+discover(const struct conf *c, char **cause)
+{
+	cJSON	*res, *err;
+
+	rpc_call(c, "rpc.discover", NULL, &res, &err, cause);
+	if (err != NULL) {
+		fc_print_rpc_error(err);
+		cJSON_Delete(err);
+	}
+	return res;
+}
+
+/* fundctl methods | fundctl help METHOD: from rpc.discover. */
+static int
+cmd_methods(const struct args *a, int *usage_err, char **cause)
+{
+	struct conf	 c;
+	cJSON		*doc;
+	int		 rc = FC_EXIT_FAIL, help = strcmp(a->pos[0], "help") == 0;
+
+	*usage_err = 1;
+	if (a->npos != (help ? 2 : 1))
+		return usage_fail(cause, help ? "help takes one METHOD" :
+		    "methods takes no argument");
+	if (conf_resolve(a, &c, cause) == -1) {
+		conf_free(&c);
+		return FC_EXIT_FAIL;
+	}
+	*usage_err = 0;
+	if ((doc = discover(&c, cause)) != NULL) {
+		if (!help) {
+			fc_print_methods(stdout, doc);
+			rc = FC_EXIT_OK;
+		} else if (fc_print_help(stdout, doc, a->pos[1]) == 0)
+			rc = FC_EXIT_OK;
+		else {
+			fc_cause(cause, "no method '%s': see fundctl methods", a->pos[1]);
+			rc = FC_EXIT_RPC;
+		}
+	} else if (*cause == NULL)
+		rc = FC_EXIT_RPC;
+	cJSON_Delete(doc);
+	conf_free(&c);
+	return rc;
+}
+
+/* The calls of a batch on stdin: a JSON array of {method, params}, or one such object per
+ * line. NULL with *cause set when it is neither, is empty, or holds over 100. */
+static cJSON *
+batch_read(char **cause)
+{
+	struct fc_buf	 b = { NULL, 0, 0 };
+	char		 chunk[65536], *line, *save = NULL;
+	cJSON		*calls = NULL, *o;
+	size_t		 n;
+	const cJSON	*e;
+
+	while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
+		if (b.len + n > FC_PARAMS_MAX) {
+			fc_cause(cause, "a batch on stdin is over %u bytes", FC_PARAMS_MAX);
+			goto fail;
+		}
+		fc_buf_add(&b, chunk, n);
+	}
+	fc_buf_add(&b, "", 1);
+	line = b.data + strspn(b.data, " \t\r\n");
+	if (*line == '[') {
+		if ((calls = cJSON_Parse(line)) == NULL || !cJSON_IsArray(calls)) {
+			fc_cause(cause, "stdin is not a JSON array of calls");
+			goto fail;
+		}
+	} else {
+		calls = cJSON_CreateArray();
+		for (line = strtok_r(b.data, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			if (line[strspn(line, " \t\r")] == '\0')
+				continue;
+			if ((o = cJSON_Parse(line)) == NULL) {
+				fc_cause(cause, "a line of stdin is not JSON: one call per line");
+				goto fail;
+			}
+			cJSON_AddItemToArray(calls, o);
+		}
+	}
+	if (cJSON_GetArraySize(calls) == 0 || cJSON_GetArraySize(calls) > 100) {
+		fc_cause(cause, "a batch is 1 to 100 calls, not %d",
+		    cJSON_GetArraySize(calls));
+		goto fail;
+	}
+	cJSON_ArrayForEach(e, calls) {
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(e, "params");
+
+		if (!cJSON_IsObject(e) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e,
+		    "method")) || (p != NULL && !cJSON_IsObject(p))) {
+			fc_cause(cause, "each call is {\"method\": \"...\", \"params\": "
+			    "{...}}");
+			goto fail;
+		}
+	}
+	fc_buf_free(&b);
+	return calls;
+fail:
+	fc_buf_free(&b);
+	cJSON_Delete(calls);
+	return NULL;
+}
+
+/* fundctl batch: the calls on stdin as one JSON-RPC batch; a mutation (by rpc.discover)
+ * without an idempotency key gets one, printed on stderr. */
+static int
+cmd_batch(const struct args *a, int *usage_err, char **cause)
+{
+	struct conf	 c;
+	struct fc_buf	 b = { NULL, 0, 0 };
+	cJSON		*calls, *doc = NULL, *req = NULL, *resp = NULL, *out = NULL, *res;
+	const cJSON	*e, *m, *r;
+	char		*text = NULL, *reason = NULL, key[32];
+	int		 mode, status, i, failed = 0, rc = FC_EXIT_FAIL;
+
+	*usage_err = 1;
+	if (a->npos != 1)
+		return usage_fail(cause, "batch takes its calls on stdin, no argument");
+	if ((mode = output_mode(a, cause)) == -1)
+		return FC_EXIT_FAIL;
+	if (conf_resolve(a, &c, cause) == -1) {
+		conf_free(&c);
+		return FC_EXIT_FAIL;
+	}
+	*usage_err = 0;
+	if ((calls = batch_read(cause)) == NULL)
+		goto out;
+	doc = discover(&c, cause);
+	req = cJSON_CreateArray();
+	i = 0;
+	cJSON_ArrayForEach(e, calls) {
+		cJSON		*o = cJSON_CreateObject(), *p;
+		const char	*method = cJSON_GetObjectItemCaseSensitive(e, "method")->valuestring;
+		int		 mut = 0;
+
+		cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(doc, "methods"))
+			if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m,
+			    "name")), method) == 0)
+				mut = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m,
+				    "x-mutation"));
+		p = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(e, "params"), 1);
+		if (p == NULL)
+			p = cJSON_CreateObject();
+		if (mut && cJSON_GetObjectItemCaseSensitive(p, "idempotency_key") == NULL) {
+			if (new_key(key) == -1) {
+				fc_cause(cause, "no random bytes for an idempotency key");
+				cJSON_Delete(p);
+				cJSON_Delete(o);
+				goto out;
+			}
+			cJSON_AddStringToObject(p, "idempotency_key", key);
+			fprintf(stderr, "call %d (%s): idempotency-key %s\n", i + 1, method, key);
+		}
+		cJSON_AddStringToObject(o, "jsonrpc", "2.0");
+		cJSON_AddNumberToObject(o, "id", ++i);
+		cJSON_AddStringToObject(o, "method", method);
+		cJSON_AddItemToObject(o, "params", p);
+		cJSON_AddItemToArray(req, o);
+	}
+	text = cJSON_PrintUnformatted(req);
+	if (rpc_post(&c, text, &status, &reason, &b, cause) == -1)
+		goto out;
+	fc_buf_add(&b, "", 1);
+	resp = cJSON_Parse(b.data);
+	if (!cJSON_IsArray(resp)) {
+		if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(resp, "error"))) {
+			fc_print_rpc_error(cJSON_GetObjectItemCaseSensitive(resp, "error"));
+			rc = FC_EXIT_RPC;
+		} else
+			fc_cause(cause, "server answered HTTP %d without a batch", status);
+		goto out;
+	}
+	/* the answers in the order of the calls, each with its call's method */
+	out = cJSON_CreateObject();
+	res = cJSON_AddArrayToObject(out, "calls");
+	for (i = 1; i <= cJSON_GetArraySize(calls); i++) {
+		cJSON	*o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "id", i);
+		cJSON_AddStringToObject(o, "method", cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetArrayItem(calls, i - 1), "method")->valuestring);
+		cJSON_ArrayForEach(r, resp) {
+			const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
+
+			if (!cJSON_IsNumber(id) || id->valueint != i)
+				continue;
+			if (cJSON_GetObjectItemCaseSensitive(r, "error") != NULL) {
+				failed = 1;
+				cJSON_AddStringToObject(o, "outcome", "error");
+				cJSON_AddItemToObject(o, "error", cJSON_Duplicate(
+				    cJSON_GetObjectItemCaseSensitive(r, "error"), 1));
+			} else {
+				cJSON_AddStringToObject(o, "outcome", "ok");
+				cJSON_AddItemToObject(o, "result", cJSON_Duplicate(
+				    cJSON_GetObjectItemCaseSensitive(r, "result"), 1));
+			}
+		}
+		cJSON_AddItemToArray(res, o);
+	}
+	if (mode == FC_OUT_JSON)
+		fc_print_result(stdout, res, mode);
+	else
+		fc_print_result(stdout, out, mode);
+	rc = failed ? FC_EXIT_RPC : FC_EXIT_OK;
+out:
+	cJSON_Delete(calls);
+	cJSON_Delete(doc);
+	cJSON_Delete(req);
+	cJSON_Delete(resp);
+	cJSON_Delete(out);
+	cJSON_free(text);
+	free(reason);
+	fc_buf_free(&b);
 	conf_free(&c);
 	return rc;
 }
@@ -850,12 +1219,16 @@ main(int argc, char **argv)
 		rc = cmd_ledger(&a, &usage_err, &cause);
 	else if (strcmp(cmd, "audit") == 0)
 		rc = cmd_audit(&a, &usage_err, &cause);
+	else if (strcmp(cmd, "batch") == 0)
+		rc = cmd_batch(&a, &usage_err, &cause);
+	else if (strcmp(cmd, "methods") == 0 || (strcmp(cmd, "help") == 0 && a.npos > 1))
+		rc = cmd_methods(&a, &usage_err, &cause);
 	else if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		rc = FC_EXIT_OK;
 	} else {
-		fc_cause(&cause, "unknown command '%s': call, export, ledger "
-		    "or audit", cmd);
+		fc_cause(&cause, "unknown command '%s': call, batch, methods, "
+		    "help, export, ledger or audit", cmd);
 		rc = FC_EXIT_FAIL;
 	}
 

@@ -208,8 +208,8 @@ put_str(const char *s)
 }
 
 /* error CODE REASON: MESSAGE field=F [other data members as key=value] */
-static void
-print_error(const cJSON *err)
+void
+fc_print_rpc_error(const cJSON *err)
 {
 	const cJSON	*code, *msg, *data, *reason = NULL, *field = NULL, *it;
 	char		*s;
@@ -254,14 +254,15 @@ print_error(const cJSON *err)
 }
 
 int
-fc_rpc_result(int status, const char *reason, const char *body, size_t len,
-    long id, cJSON **result, char **cause)
+fc_rpc_answer(int status, const char *reason, const char *body, size_t len,
+    long id, cJSON **result, cJSON **error, char **cause)
 {
 	cJSON		*resp = NULL, *err = NULL, *v;
 	char		*r, *snip;
 	int		 rc = FC_EXIT_FAIL;
 
 	*result = NULL;
+	*error = NULL;
 	if (len > 0 && memchr(body, '\0', len) == NULL)
 		resp = cJSON_ParseWithOpts(body, NULL, 1);
 	if (cJSON_IsObject(resp))
@@ -269,7 +270,7 @@ fc_rpc_result(int status, const char *reason, const char *body, size_t len,
 	if (cJSON_IsObject(err) && cJSON_IsNumber(
 	    cJSON_GetObjectItemCaseSensitive(err, "code"))) {
 		/* Whatever the HTTP status (200, 401, 503...). */
-		print_error(err);
+		*error = cJSON_DetachItemFromObjectCaseSensitive(resp, "error");
 		rc = FC_EXIT_RPC;
 		goto out;
 	}
@@ -321,6 +322,20 @@ fc_rpc_result(int status, const char *reason, const char *body, size_t len,
 	rc = FC_EXIT_OK;
 out:
 	cJSON_Delete(resp);
+	return rc;
+}
+
+int
+fc_rpc_result(int status, const char *reason, const char *body, size_t len,
+    long id, cJSON **result, char **cause)
+{
+	cJSON	*err;
+	int	 rc = fc_rpc_answer(status, reason, body, len, id, result, &err, cause);
+
+	if (err != NULL) {
+		fc_print_rpc_error(err);
+		cJSON_Delete(err);
+	}
 	return rc;
 }
 

@@ -50,4 +50,12 @@ int	 fc_rpc_response(int status, const char *reason, const char *body,
 int	 fc_rpc_result(int status, const char *reason, const char *body,
 	    size_t len, long id, cJSON **result, char **cause);
 
+/* The same, the JSON-RPC error handed back in *error (owned by the caller) instead of
+ * printed. */
+int	 fc_rpc_answer(int status, const char *reason, const char *body,
+	    size_t len, long id, cJSON **result, cJSON **error, char **cause);
+
+/* "error CODE REASON: MESSAGE field=F ..." on stderr. */
+void	 fc_print_rpc_error(const cJSON *err);
+
 #endif /* FUNDCTL_RPC_H */

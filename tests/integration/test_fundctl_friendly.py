@@ -1,0 +1,103 @@
+"""A friendlier fundctl (docs/protocol.md, rpc.discover; README, fundctl): methods and help
+from rpc.discover, -o table|csv|json, batches on stdin, and generated idempotency keys."""
+
+import csv
+import io
+import json
+import re
+import subprocess
+
+from fl.env import FUNDCTL, ROOT, fundctl, uniq
+from fl.ledger import new_fund, new_partner
+
+
+def ctl(daemon, token, *args, stdin=None):
+    cmd = [FUNDCTL, "--url", daemon.url, "--cacert", daemon.env.ca, "--token", token]
+    return subprocess.run(cmd + list(args), cwd=ROOT, capture_output=True, text=True,
+                          timeout=30, input=stdin)
+
+
+KEY_RE = re.compile(r"idempotency-key: (fc-[0-9a-f]{24})")
+
+
+def test_methods_and_help_from_discover(daemon, admin):
+    p = ctl(daemon, admin, "methods")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0].split() == ["method", "roles", "mutation"], lines[0]
+    row = [l for l in lines if l.startswith("grant.apply ")]
+    assert row and row[0].split()[-1] == "yes" and "admin" in row[0], row
+    h = ctl(daemon, admin, "help", "grant.apply")
+    assert h.returncode == 0, h.stderr
+    assert "roles: admin" in h.stdout and "a mutation" in h.stdout
+    assert "category  enum: small_business|agriculture" in h.stdout, h.stdout
+    assert "-32004 returnee_not_found" in h.stdout
+    bad = ctl(daemon, admin, "help", "no.such")
+    assert bad.returncode == 1 and "no method 'no.such'" in bad.stderr
+
+
+def test_output_table_and_csv(daemon, admin, api):
+    f = new_fund(api)
+    p = new_partner(api, name="Ани Саргсян " + uniq("t"))
+    api.ok("contribution.receive", {"partner_id": p["partner_id"], "fund": f["code"],
+                                    "amount": "1234.50", "currency": "EUR"})
+    t = ctl(daemon, admin, "-o", "table", "call", "contribution.list", "fund=" + f["code"])
+    assert t.returncode == 0, t.stderr
+    head, row = t.stdout.splitlines()[:2]
+    cols = head.split()
+    # the list's own id first, the currency beside the first money column
+    assert cols[0] == "contribution_id", cols
+    assert cols[cols.index("currency") - 1] in ("fee", "amount"), cols
+    assert row[head.index("currency"):].startswith("EUR"), (head, row)
+    # money right-aligned: it ends where its header ends
+    end = head.index("received_fund_amount") + len("received_fund_amount")
+    assert row[:end].endswith("1234.50"), (head, row)
+    c = ctl(daemon, admin, "-o", "csv", "call", "contribution.list", "fund=" + f["code"])
+    rows = list(csv.DictReader(io.StringIO(c.stdout)))
+    assert [r["amount"] for r in rows] == ["1234.50"] and rows[0]["currency"] == "EUR"
+    one = ctl(daemon, admin, "-o", "table", "call", "fund.balance", "code=" + f["code"])
+    assert re.search(r"^received: +1234\.50$", one.stdout, re.M), one.stdout
+    assert ctl(daemon, admin, "-o", "yaml", "call", "system.version").returncode == 2
+
+
+def test_a_generated_key_makes_a_retry_safe(daemon, admin, api):
+    f = new_fund(api)
+    p = new_partner(api)
+    args = ["call", "contribution.receive", "partner_id=" + p["partner_id"],
+            "fund=" + f["code"], "amount=10.00", "currency=EUR"]
+    first = ctl(daemon, admin, *args)
+    assert first.returncode == 0, first.stderr
+    m = KEY_RE.search(first.stderr)
+    assert m, first.stderr
+    again = ctl(daemon, admin, "--idempotency-key", m.group(1), *args)
+    assert again.returncode == 0 and "idempotency-key" not in again.stderr, again.stderr
+    assert json.loads(again.stdout)["contribution_id"] == \
+        json.loads(first.stdout)["contribution_id"]
+    got = api.ok("contribution.list", {"fund": f["code"]})["contributions"]
+    assert len(got) == 1, got
+    # a read gets no key
+    r = ctl(daemon, admin, "call", "fund.list")
+    assert r.returncode == 0 and "idempotency-key" not in r.stderr, r.stderr
+
+
+def test_batch_from_stdin(daemon, admin, api):
+    f = new_fund(api)
+    p = new_partner(api)
+    calls = [{"method": "system.version"},
+             {"method": "contribution.receive", "params": {
+                 "partner_id": p["partner_id"], "fund": f["code"], "amount": "5.00",
+                 "currency": "EUR"}},
+             {"method": "fund.balance", "params": {"code": "NO-SUCH"}}]
+    b = ctl(daemon, admin, "batch", stdin="\n".join(json.dumps(c) for c in calls) + "\n")
+    assert b.returncode == 1, b.stderr          # one call failed
+    out = json.loads(b.stdout)
+    assert [(x["id"], x["method"], x["outcome"]) for x in out] == [
+        (1, "system.version", "ok"), (2, "contribution.receive", "ok"),
+        (3, "fund.balance", "error")], out
+    assert out[2]["error"]["data"]["reason"] == "fund_not_found"
+    assert re.search(r"call 2 \(contribution.receive\): idempotency-key fc-", b.stderr)
+    arr = ctl(daemon, admin, "-o", "table", "batch", stdin=json.dumps(calls[:1]))
+    assert arr.returncode == 0 and "system.version" in arr.stdout and "ok" in arr.stdout
+    big = ctl(daemon, admin, "batch", stdin=json.dumps([{"method": "system.version"}] * 101))
+    assert big.returncode == 2 and "1 to 100" in big.stderr
+    assert ctl(daemon, admin, "batch", stdin="not json").returncode == 2
