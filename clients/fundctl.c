@@ -51,6 +51,7 @@ enum opt_id {
 	O_ASOF, O_FUND, O_CURRENCY,				/* ledger */
 	O_PUBKEY,						/* audit verify */
 	O_OUTPUT,						/* call, batch */
+	O_SUPERSEDES,						/* document put */
 	O_HELP, O_VERSION,
 	O__COUNT
 };
@@ -76,6 +77,7 @@ static const struct optdef {
 	{ "--currency",		O_CURRENCY,	1 },
 	{ "--pubkey",		O_PUBKEY,	1 },
 	{ "--output",		O_OUTPUT,	1 },
+	{ "--supersedes",	O_SUPERSEDES,	1 },
 	{ "-o",			O_OUTPUT,	1 },
 	{ "--help",		O_HELP,		0 },
 	{ "-h",			O_HELP,		0 },
@@ -108,6 +110,7 @@ usage(FILE *f)
 "       fundctl [options] call METHOD [-] < params.json\n"
 "       fundctl [options] batch < calls.json\n"
 "       fundctl [options] methods | help METHOD\n"
+"       fundctl [options] document put FILE [--supersedes ID] | get ID FILE|-\n"
 "       fundctl [options] export ledger --format csv|jsonl [--from DATE] [--to DATE]\n"
 "           [--basis value|recorded]\n"
 "       fundctl [options] export audit [--format jsonl]\n"
@@ -140,6 +143,8 @@ usage(FILE *f)
 "batch sends the calls on stdin, a JSON array of {\"method\", \"params\"} or one\n"
 "such object per line (at most 100), as one JSON-RPC batch, and prints each\n"
 "answer in order; a mutation without an idempotency_key gets one (stderr).\n"
+"document put stores a PDF, PNG or JPEG (an admin) and prints it; document get\n"
+"saves one (admins, approvers, auditors) in FILE, or - for stdout.\n"
 "methods lists every method (roles, mutation) and help METHOD tells one's\n"
 "params, answer and errors, both from the daemon's rpc.discover.\n"
 "\n"
@@ -812,6 +817,166 @@ out:
 	return rc;
 }
 
+static void	add_query(struct fc_buf *, char, const char *, const char *);
+
+/* What a document's first bytes say it is: a PDF, PNG or JPEG, or NULL. */
+static const char *
+document_type(const unsigned char *b, size_t n)
+{
+	if (n >= 5 && memcmp(b, "%PDF-", 5) == 0)
+		return "application/pdf";
+	if (n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0)
+		return "image/png";
+	if (n >= 3 && memcmp(b, "\xff\xd8\xff", 3) == 0)
+		return "image/jpeg";
+	return NULL;
+}
+
+/*
+ * fundctl document put FILE [--supersedes ID]: POST /documents (with FILE's name and a
+ * key, generated unless given, printed on stderr); fundctl document get ID FILE|-: GET
+ * /documents/ID into FILE.
+ */
+static int
+cmd_document(const struct args *a, int *usage_err, char **cause)
+{
+	struct conf		 c;
+	struct fc_conn		*conn = NULL;
+	struct fc_http		*h = NULL;
+	struct fc_http_req	 rq;
+	struct fc_buf		 target = { NULL, 0, 0 }, file = { NULL, 0, 0 },
+				 b = { NULL, 0, 0 };
+	FILE			*fp = NULL;
+	const char		*type = NULL, *base, *d, *idem = a->val[O_IDEM];
+	char			 gen[32] = "", chunk[65536];
+	cJSON			*res = NULL, *err = NULL;
+	size_t			 n;
+	int			 put, mode, status, rc = FC_EXIT_FAIL;
+
+	*usage_err = 1;
+	if (a->npos < 2 || (strcmp(a->pos[1], "put") != 0 && strcmp(a->pos[1], "get") != 0))
+		return usage_fail(cause, "document put FILE [--supersedes ID] | document get "
+		    "ID FILE");
+	put = a->pos[1][0] == 'p';
+	if (a->npos != (put ? 3 : 4))
+		return usage_fail(cause, put ? "document put takes one FILE" :
+		    "document get takes an ID and a FILE (- for stdout)");
+	if ((mode = output_mode(a, cause)) == -1)
+		return FC_EXIT_FAIL;
+	if (conf_resolve(a, &c, cause) == -1) {
+		conf_free(&c);
+		return FC_EXIT_FAIL;
+	}
+	*usage_err = 0;
+	memset(&rq, 0, sizeof rq);
+	rq.authority = c.url.authority;
+	rq.token = c.token;
+	rq.accept = "*/*";
+	if (put) {
+		if ((fp = fopen(a->pos[2], "rb")) == NULL) {
+			fc_cause(cause, "cannot read %s: %s", a->pos[2], strerror(errno));
+			goto out;
+		}
+		while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+			fc_buf_add(&file, chunk, n);
+		if (ferror(fp) || file.len == 0 ||
+		    (type = document_type((unsigned char *)file.data, file.len)) == NULL) {
+			fc_cause(cause, "%s is not a PDF, PNG or JPEG", a->pos[2]);
+			goto out;
+		}
+		if (idem == NULL) {
+			if (new_key(gen) == -1) {
+				fc_cause(cause, "no random bytes for an idempotency key");
+				goto out;
+			}
+			idem = gen;
+			fprintf(stderr, "idempotency-key: %s (repeat the command with "
+			    "--idempotency-key %s to retry it safely)\n", gen, gen);
+		}
+		base = strrchr(a->pos[2], '/') != NULL ? strrchr(a->pos[2], '/') + 1 : a->pos[2];
+		fc_buf_addf(&target, "/documents");
+		add_query(&target, '?', "filename", base);
+		if (a->val[O_SUPERSEDES] != NULL)
+			add_query(&target, '&', "supersedes", a->val[O_SUPERSEDES]);
+		rq.method = "POST";
+		rq.content_type = type;
+		rq.body = file.data;
+		rq.body_len = file.len;
+		rq.idempotency_key = idem;
+	} else {
+		if (a->pos[2][0] == '\0' || strspn(a->pos[2], "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(a->pos[2])) {
+			fc_cause(cause, "'%s' is not a document id", a->pos[2]);
+			goto out;
+		}
+		fc_buf_addf(&target, "/documents/%s", a->pos[2]);
+		rq.method = "GET";
+	}
+	rq.target = target.data;
+	if (fc_conn_open(&c.url, &c.tls, c.timeout_s, 0, &conn, cause) == -1)
+		goto out;
+	h = fc_http_new(conn);
+	if (fc_http_roundtrip(h, &rq, cause) == -1)
+		goto out;
+	status = fc_http_status(h);
+	if (!put && status == 200) {
+		FILE *out = strcmp(a->pos[3], "-") == 0 ? stdout : fopen(a->pos[3], "wb");
+
+		if (out == NULL) {
+			fc_cause(cause, "cannot write %s: %s", a->pos[3], strerror(errno));
+			goto out;
+		}
+		for (;;) {
+			if (fc_http_body_next(h, &d, &n, cause) == -1)
+				break;
+			if (n == 0) {
+				rc = FC_EXIT_OK;
+				break;
+			}
+			if (fwrite(d, 1, n, out) != n) {
+				fc_cause(cause, "cannot write %s", a->pos[3]);
+				break;
+			}
+		}
+		if ((out != stdout && fclose(out) != 0) || (out == stdout && fflush(out) != 0))
+			rc = FC_EXIT_FAIL;
+		goto out;
+	}
+	for (;;) {
+		if (fc_http_body_next(h, &d, &n, cause) == -1)
+			goto out;
+		if (n == 0)
+			break;
+		fc_buf_add(&b, d, n);
+	}
+	fc_buf_add(&b, "", 1);
+	res = cJSON_Parse(b.data);
+	if ((err = cJSON_DetachItemFromObjectCaseSensitive(res, "error")) != NULL) {
+		fc_print_rpc_error(err);
+		rc = FC_EXIT_RPC;
+	} else if (status == 201 && cJSON_GetObjectItemCaseSensitive(res, "result") != NULL) {
+		fc_print_result(stdout, cJSON_GetObjectItemCaseSensitive(res, "result"), mode);
+		rc = FC_EXIT_OK;
+	} else {
+		char *snip = fc_clean(b.data, b.len - 1, 200);
+
+		fc_cause(cause, "server answered HTTP %d: %s", status, snip);
+		free(snip);
+	}
+out:
+	if (fp != NULL)
+		fclose(fp);
+	cJSON_Delete(res);
+	cJSON_Delete(err);
+	fc_buf_free(&target);
+	fc_buf_free(&file);
+	fc_buf_free(&b);
+	fc_http_free(h);
+	fc_conn_close(conn);
+	conf_free(&c);
+	return rc;
+}
+
 static void
 add_query(struct fc_buf *b, char sep, const char *name, const char *v)
 {
@@ -1219,6 +1384,8 @@ main(int argc, char **argv)
 		rc = cmd_ledger(&a, &usage_err, &cause);
 	else if (strcmp(cmd, "audit") == 0)
 		rc = cmd_audit(&a, &usage_err, &cause);
+	else if (strcmp(cmd, "document") == 0)
+		rc = cmd_document(&a, &usage_err, &cause);
 	else if (strcmp(cmd, "batch") == 0)
 		rc = cmd_batch(&a, &usage_err, &cause);
 	else if (strcmp(cmd, "methods") == 0 || (strcmp(cmd, "help") == 0 && a.npos > 1))

@@ -101,3 +101,25 @@ def test_batch_from_stdin(daemon, admin, api):
     big = ctl(daemon, admin, "batch", stdin=json.dumps([{"method": "system.version"}] * 101))
     assert big.returncode == 2 and "1 to 100" in big.stderr
     assert ctl(daemon, admin, "batch", stdin="not json").returncode == 2
+
+
+def test_document_put_and_get(daemon, admin, api, aud, tmp_path):
+    pdf = b"%PDF-1.4\n% evidence\n%%EOF\n"
+    src = tmp_path / "registration.pdf"
+    src.write_bytes(pdf)
+    put = ctl(daemon, admin, "document", "put", str(src))
+    assert put.returncode == 0, put.stderr
+    doc = json.loads(put.stdout)
+    assert doc["filename"] == "registration.pdf" and doc["content_type"] == "application/pdf"
+    key = KEY_RE.search(put.stderr).group(1)
+    again = ctl(daemon, admin, "--idempotency-key", key, "document", "put", str(src))
+    assert json.loads(again.stdout)["document_id"] == doc["document_id"], again.stderr
+    out = tmp_path / "copy.pdf"
+    get = ctl(daemon, aud.token, "document", "get", doc["document_id"], str(out))
+    assert get.returncode == 0 and out.read_bytes() == pdf, get.stderr
+    txt = tmp_path / "notes.txt"
+    txt.write_text("hello")
+    bad = ctl(daemon, admin, "document", "put", str(txt))
+    assert bad.returncode == 2 and "not a PDF, PNG or JPEG" in bad.stderr
+    no = ctl(daemon, aud.token, "document", "put", str(src))
+    assert no.returncode == 1 and "role_required" in no.stderr, no.stderr
