@@ -356,53 +356,6 @@ exchange(struct fc_http *h, const struct fc_http_req *rq, struct fc_buf *b,
 	return fc_http_body_all(h, b, max, 0, cause);
 }
 
-/*
- * Call method with params (takes ownership of them) and read its answer: with
- * result NULL, print the result on stdout (fc_rpc_response); else hand it
- * back in *result (owned by the caller). Returns an FC_EXIT_* code.
- */
-static int
-rpc(const struct conf *c, const char *method, cJSON *params, cJSON **result,
-    char **cause)
-{
-	struct fc_conn		*conn = NULL;
-	struct fc_http		*h = NULL;
-	struct fc_http_req	 rq;
-	struct fc_buf		 b = { NULL, 0, 0 };
-	char			*req;
-	long			 id;
-	int			 rc = FC_EXIT_FAIL;
-
-	id = next_request_id++;
-	req = fc_rpc_request(method, params, id);	/* owns params now */
-	if (fc_conn_open(&c->url, &c->tls, c->timeout_s, 1, &conn, cause) == -1)
-		goto out;
-	h = fc_http_new(conn);
-	memset(&rq, 0, sizeof rq);
-	rq.method = "POST";
-	rq.target = "/rpc";
-	rq.authority = c->url.authority;
-	rq.token = c->token;
-	rq.accept = "application/json";
-	rq.content_type = "application/json";
-	rq.body = req;
-	rq.body_len = strlen(req);
-	if (exchange(h, &rq, &b, FC_RESPONSE_MAX, cause) == -1)
-		goto out;
-	if (result == NULL)
-		rc = fc_rpc_response(fc_http_status(h), fc_http_reason(h),
-		    b.data, b.len, id, cause);
-	else
-		rc = fc_rpc_result(fc_http_status(h), fc_http_reason(h),
-		    b.data, b.len, id, result, cause);
-out:
-	fc_buf_free(&b);
-	fc_http_free(h);
-	fc_conn_close(conn);
-	cJSON_free(req);
-	return rc;
-}
-
 /* POST a request body to /rpc: the answer's HTTP status and reason (allocated) and body. */
 static int
 rpc_post(const struct conf *c, const char *req, int *status, char **reason,
@@ -433,6 +386,34 @@ rpc_post(const struct conf *c, const char *req, int *status, char **reason,
 out:
 	fc_http_free(h);
 	fc_conn_close(conn);
+	return rc;
+}
+
+/*
+ * Call method with params (takes ownership of them) and read its answer: with
+ * result NULL, print the result on stdout (fc_rpc_response); else hand it
+ * back in *result (owned by the caller). Returns an FC_EXIT_* code.
+ */
+static int
+rpc(const struct conf *c, const char *method, cJSON *params, cJSON **result,
+    char **cause)
+{
+	struct fc_buf	 b = { NULL, 0, 0 };
+	char		*req, *reason = NULL;
+	long		 id = next_request_id++;
+	int		 status, rc = FC_EXIT_FAIL;
+
+	req = fc_rpc_request(method, params, id);	/* owns params now */
+	if (rpc_post(c, req, &status, &reason, &b, cause) == 0) {
+		if (result == NULL)
+			rc = fc_rpc_response(status, reason, b.data, b.len, id, cause);
+		else
+			rc = fc_rpc_result(status, reason, b.data, b.len, id, result,
+			    cause);
+	}
+	free(reason);
+	fc_buf_free(&b);
+	cJSON_free(req);
 	return rc;
 }
 

@@ -63,26 +63,6 @@ same_type(const char *value, const char *type)
 	return n == strlen(type) && strncasecmp(value, type, n) == 0;
 }
 
-/* The HTTP status of a JSON-RPC error code. */
-static int
-error_status(int code)
-{
-	switch (code) {
-	case RPC_INVALID_PARAMS:
-		return 400;
-	case RPC_UNAUTHENTICATED:
-		return 401;
-	case RPC_FORBIDDEN:
-		return 403;
-	case RPC_NOT_FOUND:
-		return 404;
-	case RPC_CONFLICT:
-		return 409;
-	default:
-		return 500;
-	}
-}
-
 /* Answer r with the error object e ({code, message, data}) as a JSON-RPC error body. */
 static void
 reply_error(struct http_req *r, const cJSON *e)
@@ -99,7 +79,7 @@ reply_error(struct http_req *r, const cJSON *e)
 	cJSON_Delete(o);
 	if (c != RPC_UNAUTHENTICATED)
 		http_req_authenticated(r);
-	http_reply(r, error_status(c), "application/json", body != NULL ? body : "",
+	http_reply(r, rpc_error_http_status(c), "application/json", body != NULL ? body : "",
 	    body != NULL ? strlen(body) : 0, c == RPC_UNAUTHENTICATED ?
 	    "WWW-Authenticate: Bearer realm=\"fundd\"\r\n" : NULL);
 	cJSON_free(body);
@@ -161,17 +141,12 @@ static int
 put_query(const char *query, char *filename, size_t flen, char *supersedes, size_t slen,
     char **err)
 {
-	const char	*p = query, *amp, *eq, *reason;
+	const char	*p = query, *reason;
 	char		 key[32], val[1024];
+	int		 got;
 
-	while (*p != '\0') {
-		size_t len;
-
-		amp = strchr(p, '&');
-		len = amp != NULL ? (size_t)(amp - p) : strlen(p);
-		eq = memchr(p, '=', len);
-		if (eq == NULL || http_url_decode(p, (size_t)(eq - p), key, sizeof(key)) != 0 ||
-		    http_url_decode(eq + 1, len - (size_t)(eq - p) - 1, val, sizeof(val)) != 0) {
+	while ((got = http_query_next(&p, key, sizeof(key), val, sizeof(val))) != 0) {
+		if (got == -1) {
 			*err = xstrdup("bad query string\n");
 			return 400;
 		}
@@ -186,7 +161,6 @@ put_query(const char *query, char *filename, size_t flen, char *supersedes, size
 			    "characters) and supersedes (a document's id), each once\n", key);
 			return 400;
 		}
-		p = amp != NULL ? amp + 1 : p + len;
 	}
 	return 0;
 }

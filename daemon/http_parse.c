@@ -256,3 +256,21 @@ http_url_decode(const char *src, size_t n, char *dst, size_t dstlen)
 	dst[o] = '\0';
 	return 0;
 }
+
+int
+http_query_next(const char **p, char *key, size_t klen, char *val, size_t vlen)
+{
+	const char	*s = *p, *amp, *eq;
+	size_t		 len;
+
+	if (*s == '\0')
+		return 0;
+	amp = strchr(s, '&');
+	len = amp != NULL ? (size_t)(amp - s) : strlen(s);
+	*p = amp != NULL ? amp + 1 : s + len;
+	eq = memchr(s, '=', len);
+	if (eq == NULL || http_url_decode(s, (size_t)(eq - s), key, klen) != 0 ||
+	    http_url_decode(eq + 1, len - (size_t)(eq - s) - 1, val, vlen) != 0)
+		return -1;
+	return 1;
+}

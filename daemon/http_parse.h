@@ -37,4 +37,9 @@ int	http_parse_head(const char *buf, size_t len, struct http_head *out);
  * NUL-terminated; '+' is a space); -1 if malformed or too long. */
 int	http_url_decode(const char *src, size_t n, char *dst, size_t dstlen);
 
+/* The next key=value pair of the query string at *p, each percent-decoded (into key and
+ * val, NUL-terminated), *p moved past it: 1, or 0 at the end, or -1 when the pair has no
+ * '=' or a part is malformed or too long. */
+int	http_query_next(const char **p, char *key, size_t klen, char *val, size_t vlen);
+
 #endif

@@ -251,6 +251,29 @@ exec_result(void *arg, enum db_status st, const PGresult *res)
 	exec_next(x);
 }
 
+/* api.authorize's answer about c: its refusal, if any, becomes c's error. 0 when the
+ * database answered, -1 when it did not. */
+static int
+take_authorize(struct rpc_exec *x, struct rpc_call *c, enum db_status st,
+    const PGresult *res)
+{
+	cJSON	*a, *e, *code;
+
+	if (st != DB_OK || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+	    (a = cJSON_Parse(PQgetvalue(res, 0, 0))) == NULL)
+		return -1;
+	if ((e = cJSON_DetachItemFromObjectCaseSensitive(a, "error")) != NULL) {
+		code = cJSON_GetObjectItemCaseSensitive(e, "code");
+		cJSON_Delete(c->error);
+		c->error = e;
+		c->code = cJSON_IsNumber(code) ? code->valueint : RPC_INTERNAL_ERROR;
+	}
+	if (c->code != RPC_UNAUTHENTICATED)
+		x->b->authenticated = 1;
+	cJSON_Delete(a);
+	return 0;
+}
+
 /* A call with bad params, once its credentials and roles are checked: a refusal
  * (recorded in the audit trail by api.authorize) replaces the -32602, so that nobody
  * learns anything about the params of a call they may not make. */
@@ -259,21 +282,9 @@ authz_result(void *arg, enum db_status st, const PGresult *res)
 {
 	struct rpc_exec	*x = arg;
 	struct rpc_call	*c = &x->b->calls[x->next];
-	cJSON		*a, *e, *code;
 
 	x->q = NULL;
-	if (st == DB_OK && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-	    (a = cJSON_Parse(PQgetvalue(res, 0, 0))) != NULL) {
-		if ((e = cJSON_DetachItemFromObjectCaseSensitive(a, "error")) != NULL) {
-			code = cJSON_GetObjectItemCaseSensitive(e, "code");
-			cJSON_Delete(c->error);
-			c->error = e;
-			c->code = cJSON_IsNumber(code) ? code->valueint : RPC_INTERNAL_ERROR;
-		}
-		if (c->code != RPC_UNAUTHENTICATED)
-			x->b->authenticated = 1;
-		cJSON_Delete(a);
-	}
+	(void)take_authorize(x, c, st, res);
 	call_finish(x, c);
 	x->next++;
 	exec_next(x);
@@ -286,24 +297,13 @@ local_result(void *arg, enum db_status st, const PGresult *res)
 {
 	struct rpc_exec	*x = arg;
 	struct rpc_call	*c = &x->b->calls[x->next];
-	cJSON		*a, *e, *code;
 
 	x->q = NULL;
-	if (st == DB_OK && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-	    (a = cJSON_Parse(PQgetvalue(res, 0, 0))) != NULL) {
-		if ((e = cJSON_DetachItemFromObjectCaseSensitive(a, "error")) != NULL) {
-			code = cJSON_GetObjectItemCaseSensitive(e, "code");
-			cJSON_Delete(c->error);
-			c->error = e;
-			c->code = cJSON_IsNumber(code) ? code->valueint : RPC_INTERNAL_ERROR;
-		} else
-			c->result = method_discover(FUND_VERSION);
-		if (c->code != RPC_UNAUTHENTICATED)
-			x->b->authenticated = 1;
-		cJSON_Delete(a);
-	} else
+	if (take_authorize(x, c, st, res) == -1)
 		rpc_set_error(c, st == DB_OVERLOADED ? RPC_OVERLOADED : RPC_DB_UNAVAILABLE,
 		    st == DB_OVERLOADED ? "overloaded" : "database_unavailable", NULL);
+	else if (c->error == NULL)
+		c->result = method_discover(FUND_VERSION);
 	call_finish(x, c);
 	x->next++;
 	exec_next(x);
