@@ -169,8 +169,10 @@ CREATE OR REPLACE FUNCTION fl.principal_json(p fl.principal) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
 	RETURN jsonb_build_object('principal_id', p.principal_id, 'name', p.name,
-	    'roles', to_jsonb(p.roles), 'partner_id', p.partner_id,
-	    'token_expires_at', fl.ts(p.token_expires_at));
+	    'roles', to_jsonb(p.roles), 'partner_id', p.partner_id)
+	    -- (only a token that expires adds its expiry: the v1 shape stays as it was)
+	    || CASE WHEN p.token_expires_at IS NOT NULL THEN jsonb_build_object(
+		'token_expires_at', fl.ts(p.token_expires_at)) ELSE '{}' END;
 END
 $$;
 
@@ -194,8 +196,10 @@ CREATE OR REPLACE FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx j
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 BEGIN
 	RETURN jsonb_build_object('principal_id', p.principal_id, 'name', p.name,
-	    'roles', to_jsonb(p.roles), 'partner_id', p.partner_id,
-	    'token_expires_at', fl.ts(p.token_expires_at));
+	    'roles', to_jsonb(p.roles), 'partner_id', p.partner_id)
+	    -- (only a token that expires adds its expiry: the v1 shape stays as it was)
+	    || CASE WHEN p.token_expires_at IS NOT NULL THEN jsonb_build_object(
+		'token_expires_at', fl.ts(p.token_expires_at)) ELSE '{}' END;
 END
 $$;
 
@@ -348,7 +352,7 @@ DECLARE
 BEGIN
 	RETURN fl.page('principals', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
 	    'j', fl.principal_json(t) || jsonb_build_object(
-		'state', fl.principal_state(t),
+		'token_expires_at', fl.ts(t.token_expires_at), 'state', fl.principal_state(t),
 		'login', CASE WHEN t.token_hash IS NOT NULL AND t.cert_sha256 IS NOT NULL
 		    THEN 'token_and_certificate' WHEN t.cert_sha256 IS NOT NULL
 		    THEN 'certificate' WHEN t.token_hash IS NOT NULL THEN 'token' END,

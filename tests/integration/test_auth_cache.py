@@ -53,8 +53,7 @@ def test_whoami_answered_from_the_cache(daemon_factory, admin):
     wait_live(d, admin)
     p, me = cached_principal(d, admin, ["auditor", "approver"])
     assert me == {"principal_id": p["principal_id"], "name": p["name"],
-                  "roles": ["approver", "auditor"], "partner_id": None,
-                  "token_expires_at": None}
+                  "roles": ["approver", "auditor"], "partner_id": None}
     before = cache_metrics(d, admin)
     with Client(d, p["token"]) as s:
         for _ in range(20):
