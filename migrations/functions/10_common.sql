@@ -363,7 +363,7 @@ ALTER TABLE fl.disbursement ALTER COLUMN disbursement_id SET DEFAULT fl.new_id('
 
 -- A name as people search for it (returnee.find, partner.find): Unicode NFKD in lower case
 -- in every script (the ICU root collation), without combining marks, spaces collapsed,
--- trimmed (migrations/0030_finding.sql computed it the same way for the rows it found).
+-- trimmed (migrations/0033_finding.sql computed it the same way for the rows it found).
 CREATE OR REPLACE FUNCTION fl.name_key(p_name text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
 	SELECT btrim(regexp_replace(regexp_replace(

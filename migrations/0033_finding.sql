@@ -1,4 +1,4 @@
--- 0030_finding: indexes for finding grants (grant.list by beneficiary and by dates of
+-- 0033_finding: indexes for finding grants (grant.list by beneficiary and by dates of
 -- application and decision, docs/protocol.md) and returnees and partners by name
 -- (returnee.find, partner.find).
 
