@@ -43,14 +43,15 @@
 #include "fundctl_rpc.h"
 
 #define EXPORT_ERRBODY_MAX	65536	/* body of a failed export, shown */
-#define IDEM_KEY_BYTES		12	/* random bytes of a generated key */
 
 enum opt_id {
 	O_URL, O_TOKEN, O_CERT, O_KEY, O_CACERT, O_TIMEOUT,	/* connection */
-	O_IDEM, O_OUTPUT,					/* call */
+	O_IDEM,							/* call */
 	O_FORMAT, O_FROM, O_TO, O_BASIS,			/* export, ledger */
 	O_ASOF, O_FUND, O_CURRENCY,				/* ledger */
 	O_PUBKEY,						/* audit verify */
+	O_OUTPUT,						/* call, batch */
+	O_SUPERSEDES,						/* document put */
 	O_HELP, O_VERSION,
 	O__COUNT
 };
@@ -67,8 +68,6 @@ static const struct optdef {
 	{ "--cacert",		O_CACERT,	1 },
 	{ "--timeout",		O_TIMEOUT,	1 },
 	{ "--idempotency-key",	O_IDEM,		1 },
-	{ "--output",		O_OUTPUT,	1 },
-	{ "-o",			O_OUTPUT,	1 },
 	{ "--format",		O_FORMAT,	1 },
 	{ "--from",		O_FROM,		1 },
 	{ "--to",		O_TO,		1 },
@@ -77,6 +76,9 @@ static const struct optdef {
 	{ "--fund",		O_FUND,		1 },
 	{ "--currency",		O_CURRENCY,	1 },
 	{ "--pubkey",		O_PUBKEY,	1 },
+	{ "--output",		O_OUTPUT,	1 },
+	{ "--supersedes",	O_SUPERSEDES,	1 },
+	{ "-o",			O_OUTPUT,	1 },
 	{ "--help",		O_HELP,		0 },
 	{ "-h",			O_HELP,		0 },
 	{ "--version",		O_VERSION,	0 },
@@ -106,6 +108,9 @@ usage(FILE *f)
 	fputs(
 "usage: fundctl [options] call METHOD [name=value | name:=JSON ...]\n"
 "       fundctl [options] call METHOD [-] < params.json\n"
+"       fundctl [options] batch < calls.json\n"
+"       fundctl [options] methods | help METHOD\n"
+"       fundctl [options] document put FILE [--supersedes ID] | get ID FILE|-\n"
 "       fundctl [options] export ledger --format csv|jsonl [--from DATE] [--to DATE]\n"
 "           [--basis value|recorded]\n"
 "       fundctl [options] export audit [--format jsonl]\n"
@@ -127,7 +132,21 @@ usage(FILE *f)
 "                      default when no parameters are given and stdin is\n"
 "                      not a terminal (empty input means no params; input\n"
 "                      that has not begun within --timeout is an error)\n"
-"  --idempotency-key K set params.idempotency_key\n"
+"  --idempotency-key K set params.idempotency_key; without it a mutation gets\n"
+"                      a fresh key, printed on stderr: repeat the command with\n"
+"                      it to retry safely (nothing is recorded twice)\n"
+"  -o, --output json|table|csv\n"
+"                      the result as JSON (the default), as a table (lists:\n"
+"                      ids first, money right-aligned beside its currency) or\n"
+"                      as CSV\n"
+"\n"
+"batch sends the calls on stdin, a JSON array of {\"method\", \"params\"} or one\n"
+"such object per line (at most 100), as one JSON-RPC batch, and prints each\n"
+"answer in order; a mutation without an idempotency_key gets one (stderr).\n"
+"document put stores a PDF, PNG or JPEG (an admin) and prints it; document get\n"
+"saves one (admins, approvers, auditors) in FILE, or - for stdout.\n"
+"methods lists every method (roles, mutation) and help METHOD tells one's\n"
+"params, answer and errors, both from the daemon's rpc.discover.\n"
 "\n"
 "Options of export:\n"
 "  --format csv|jsonl  --from YYYY-MM-DD  --to YYYY-MM-DD (ledger only)\n"
@@ -337,25 +356,16 @@ exchange(struct fc_http *h, const struct fc_http_req *rq, struct fc_buf *b,
 	return fc_http_body_all(h, b, max, 0, cause);
 }
 
-/*
- * Call method with params (takes ownership of them) and read its answer: with
- * result NULL, print the result on stdout (fc_rpc_response); else hand it
- * back in *result (owned by the caller). Returns an FC_EXIT_* code.
- */
+/* POST a request body to /rpc: the answer's HTTP status and reason (allocated) and body. */
 static int
-rpc(const struct conf *c, const char *method, cJSON *params, cJSON **result,
-    cJSON **error, char **cause)
+rpc_post(const struct conf *c, const char *req, int *status, char **reason,
+    struct fc_buf *b, char **cause)
 {
 	struct fc_conn		*conn = NULL;
 	struct fc_http		*h = NULL;
 	struct fc_http_req	 rq;
-	struct fc_buf		 b = { NULL, 0, 0 };
-	char			*req;
-	long			 id;
-	int			 rc = FC_EXIT_FAIL;
+	int			 rc = -1;
 
-	id = next_request_id++;
-	req = fc_rpc_request(method, params, id);	/* owns params now */
 	if (fc_conn_open(&c->url, &c->tls, c->timeout_s, 1, &conn, cause) == -1)
 		goto out;
 	h = fc_http_new(conn);
@@ -368,121 +378,120 @@ rpc(const struct conf *c, const char *method, cJSON *params, cJSON **result,
 	rq.content_type = "application/json";
 	rq.body = req;
 	rq.body_len = strlen(req);
-	if (exchange(h, &rq, &b, FC_RESPONSE_MAX, cause) == -1)
+	if (exchange(h, &rq, b, FC_RESPONSE_MAX, cause) == -1)
 		goto out;
-	if (result == NULL)
-		rc = fc_rpc_response(fc_http_status(h), fc_http_reason(h),
-		    b.data, b.len, id, cause);
-	else
-		rc = fc_rpc_answer(fc_http_status(h), fc_http_reason(h),
-		    b.data, b.len, id, result, error, cause);
+	*status = fc_http_status(h);
+	*reason = xstrdup(fc_http_reason(h));
+	rc = 0;
 out:
-	fc_buf_free(&b);
 	fc_http_free(h);
 	fc_conn_close(conn);
+	return rc;
+}
+
+/*
+ * Call method with params (takes ownership of them) and read its answer: with
+ * result NULL, print the result on stdout (fc_rpc_response); else hand it
+ * back in *result (owned by the caller). Returns an FC_EXIT_* code.
+ */
+static int
+rpc(const struct conf *c, const char *method, cJSON *params, cJSON **result,
+    char **cause)
+{
+	struct fc_buf	 b = { NULL, 0, 0 };
+	char		*req, *reason = NULL;
+	long		 id = next_request_id++;
+	int		 status, rc = FC_EXIT_FAIL;
+
+	req = fc_rpc_request(method, params, id);	/* owns params now */
+	if (rpc_post(c, req, &status, &reason, &b, cause) == 0) {
+		if (result == NULL)
+			rc = fc_rpc_response(status, reason, b.data, b.len, id, cause);
+		else
+			rc = fc_rpc_result(status, reason, b.data, b.len, id, result,
+			    cause);
+	}
+	free(reason);
+	fc_buf_free(&b);
 	cJSON_free(req);
 	return rc;
 }
 
-/* "fc-" and 24 hex digits from OpenSSL's random generator, into key. */
+/* One call; its result or its JSON-RPC error (neither printed), as fc_rpc_answer(). */
 static int
-idem_generate(char key[4 + 2 * IDEM_KEY_BYTES], char **cause)
+rpc_call(const struct conf *c, const char *method, cJSON *params, cJSON **result,
+    cJSON **error, char **cause)
 {
-	unsigned char	r[IDEM_KEY_BYTES];
-	size_t		i;
+	struct fc_buf	 b = { NULL, 0, 0 };
+	char		*req, *reason = NULL;
+	long		 id = next_request_id++;
+	int		 status, rc = FC_EXIT_FAIL;
 
-	if (RAND_bytes(r, sizeof r) != 1)
-		return fc_cause(cause, "cannot generate an idempotency key: "
-		    "no randomness");
-	memcpy(key, "fc-", 3);
-	for (i = 0; i < sizeof r; i++)
-		snprintf(key + 3 + 2 * i, 3, "%02x", r[i]);
-	return 0;
-}
-
-/*
- * Whether err answers a key given to a method that changes nothing: the
- * call was refused before it ran, and is sent again without the key.
- */
-static int
-not_mutating(const cJSON *err)
-{
-	const char	*reason = fc_rpc_error_reason(err);
-
-	return err != NULL && fc_rpc_error_code(err) == -32602 &&
-	    reason != NULL && strcmp(reason, "not_a_mutating_method") == 0;
-}
-
-/*
- * Call method with params (takes ownership) and print its result in format
- * o, or its error. With gen_key and no idempotency_key in params, the call
- * carries a generated key, printed on stderr so that the same command can
- * be retried with it; fundd tells whether the method mutates: one that
- * does not refuses a key (not_a_mutating_method, before running anything),
- * and is sent again without it, with nothing said about keys.
- */
-static int
-call_method(const struct conf *c, const char *method, cJSON *params,
-    int gen_key, enum fc_output o, char **cause)
-{
-	cJSON	*keyed = NULL, *res = NULL, *err = NULL;
-	char	 key[4 + 2 * IDEM_KEY_BYTES];
-	int	 rc = FC_EXIT_FAIL;
-
-	if (gen_key && (idem_generate(key, cause) == -1 ||
-	    fc_params_with_key(params, key, &keyed, cause) == -1))
-		goto out;
-	if (keyed != NULL) {
-		rc = rpc(c, method, keyed, &res, &err, cause);
-		if (not_mutating(err)) {
-			cJSON_Delete(err);
-			err = NULL;
-			rc = rpc(c, method, params, &res, &err, cause);
-			params = NULL;
-		} else
-			fprintf(stderr, "idempotency-key: %s (repeat with "
-			    "--idempotency-key %s to retry safely)\n", key, key);
-	} else {
-		rc = rpc(c, method, params, &res, &err, cause);
-		params = NULL;
-	}
-	if (err != NULL)
-		fc_rpc_print_error(err);
-	if (rc == FC_EXIT_OK && fc_print_result(stdout, stderr, o, res) == -1) {
-		fc_cause(cause, "cannot write to stdout: %s", strerror(errno));
-		rc = FC_EXIT_FAIL;
-	}
-out:
-	cJSON_Delete(params);
-	cJSON_Delete(res);
-	cJSON_Delete(err);
+	*result = *error = NULL;
+	req = fc_rpc_request(method, params, id);	/* owns params now */
+	if (rpc_post(c, req, &status, &reason, &b, cause) == 0)
+		rc = fc_rpc_answer(status, reason, b.data, b.len, id, result, error, cause);
+	free(reason);
+	fc_buf_free(&b);
+	cJSON_free(req);
 	return rc;
 }
 
-/* The format of -o (json by default) into *o. */
+/* -o's mode (json when absent); -1 with *cause set for anything else. */
 static int
-output_of(const struct args *a, enum fc_output *o, char **cause)
+output_mode(const struct args *a, char **cause)
 {
-	*o = FC_OUT_JSON;
-	if (a->val[O_OUTPUT] != NULL && fc_output_parse(a->val[O_OUTPUT], o) == -1)
-		return usage_fail(cause, "-o (--output) must be table, csv or json");
+	int	m;
+
+	if (a->val[O_OUTPUT] == NULL)
+		return FC_OUT_JSON;
+	if ((m = fc_output_mode(a->val[O_OUTPUT])) == -1)
+		fc_cause(cause, "-o takes json, table or csv");
+	return m;
+}
+
+/* A fresh idempotency key: "fc-" and 24 hex digits. */
+static int
+new_key(char out[32])
+{
+	unsigned char	r[12];
+	int		i;
+
+	if (RAND_bytes(r, sizeof r) != 1)
+		return -1;
+	memcpy(out, "fc-", 3);
+	for (i = 0; i < 12; i++)
+		snprintf(out + 3 + 2 * i, 3, "%02x", r[i]);
 	return 0;
+}
+
+static int
+is_reason(const cJSON *err, int code, const char *reason)
+{
+	const cJSON	*c = cJSON_GetObjectItemCaseSensitive(err, "code");
+	const char	*r = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(err, "data"), "reason"));
+
+	return cJSON_IsNumber(c) && c->valueint == code && r != NULL &&
+	    strcmp(r, reason) == 0;
 }
 
 static int
 cmd_call(const struct args *a, int *usage_err, char **cause)
 {
-	enum fc_output		 o;
 	struct conf		 c;
-	cJSON			*params = NULL;
+	cJSON			*params = NULL, *keyless = NULL, *res = NULL, *err = NULL;
 	char *const		*pairs = a->pos + 2;
-	const char		*method;
-	int			 npairs, i, rc = FC_EXIT_FAIL;
+	const char		*method, *idem = a->val[O_IDEM];
+	char			 gen[32] = "";
+	int			 npairs, i, mode, rc = FC_EXIT_FAIL;
 
 	*usage_err = 1;
 	if (a->npos < 2)
 		return usage_fail(cause, "call needs a METHOD, e.g. fundctl "
 		    "call system.version");
+	if ((mode = output_mode(a, cause)) == -1)
+		return FC_EXIT_FAIL;
 	method = a->pos[1];
 	npairs = a->npos - 2;
 	if (*method == '\0')
@@ -499,8 +508,6 @@ cmd_call(const struct args *a, int *usage_err, char **cause)
 		    "verify");
 	if (a->val[O_IDEM] != NULL && *a->val[O_IDEM] == '\0')
 		return usage_fail(cause, "empty --idempotency-key");
-	if (output_of(a, &o, cause) != 0)
-		return FC_EXIT_FAIL;
 	for (i = 0; i < npairs; i++)
 		if (strcmp(pairs[i], "-") == 0 && npairs != 1)
 			return usage_fail(cause, "'-' (params from stdin) must be "
@@ -511,27 +518,442 @@ cmd_call(const struct args *a, int *usage_err, char **cause)
 	}
 
 	/*
+	 * Without --idempotency-key a call gets a fresh key: a mutation sent
+	 * again with it (a retry after a lost answer) cannot record twice. A
+	 * method that changes nothing refuses a key; it is then sent without.
+	 */
+	if (idem == NULL) {
+		if (new_key(gen) == -1) {
+			fc_cause(cause, "no random bytes for an idempotency key");
+			goto out;
+		}
+		idem = gen;
+	}
+	/*
 	 * Params before any network, so that mistakes cost nothing. An
 	 * explicit '-' waits for stdin as long as it takes; the implicit
 	 * "stdin is not a terminal" case gives up after the timeout rather
 	 * than hang on a pipe that nobody writes to (cron, CI runners).
 	 */
 	if (npairs == 1 && strcmp(pairs[0], "-") == 0) {
-		if (fc_params_from_stream(stdin, "stdin", a->val[O_IDEM], 0,
-		    &params, cause) == -1)
+		if (fc_params_from_stream(stdin, "stdin", idem, 0, &params,
+		    cause) == -1)
 			goto out;
 	} else if (npairs == 0 && !isatty(STDIN_FILENO)) {
-		if (fc_params_from_stream(stdin, "stdin", a->val[O_IDEM],
-		    c.timeout_s, &params, cause) == -1)
+		if (fc_params_from_stream(stdin, "stdin", idem, c.timeout_s,
+		    &params, cause) == -1)
 			goto out;
-	} else if (fc_params_from_pairs(pairs, npairs, a->val[O_IDEM],
-	    &params, cause) == -1)
+	} else if (fc_params_from_pairs(pairs, npairs, idem, &params,
+	    cause) == -1)
 		goto out;
 	*usage_err = 0;
-	rc = call_method(&c, method, params, a->val[O_IDEM] == NULL, o, cause);
-	params = NULL;					/* call_method's now */
+	if (gen[0] != '\0') {
+		keyless = cJSON_Duplicate(params, 1);
+		cJSON_DeleteItemFromObjectCaseSensitive(keyless, "idempotency_key");
+	}
+	rc = rpc_call(&c, method, params, &res, &err, cause);	/* owns params */
+	params = NULL;
+	if (gen[0] != '\0' && is_reason(err, -32602, "not_a_mutating_method")) {
+		cJSON_Delete(err);
+		rc = rpc_call(&c, method, keyless, &res, &err, cause);
+		keyless = NULL;
+		gen[0] = '\0';
+	}
+	if (gen[0] != '\0')
+		fprintf(stderr, "idempotency-key: %s (repeat the command with "
+		    "--idempotency-key %s to retry it safely)\n", gen, gen);
+	if (err != NULL)
+		fc_print_rpc_error(err);
+	else if (rc == FC_EXIT_OK)
+		fc_print_result(stdout, res, mode);
 out:
 	cJSON_Delete(params);
+	cJSON_Delete(keyless);
+	cJSON_Delete(res);
+	cJSON_Delete(err);
+	conf_free(&c);
+	return rc;
+}
+
+/* rpc.discover's document, or NULL (the error printed, or *cause set). */
+static cJSON *
+discover(const struct conf *c, char **cause)
+{
+	cJSON	*res, *err;
+
+	rpc_call(c, "rpc.discover", NULL, &res, &err, cause);
+	if (err != NULL) {
+		fc_print_rpc_error(err);
+		cJSON_Delete(err);
+	}
+	return res;
+}
+
+/* fundctl methods | fundctl help METHOD: from rpc.discover. */
+static int
+cmd_methods(const struct args *a, int *usage_err, char **cause)
+{
+	struct conf	 c;
+	cJSON		*doc;
+	int		 rc = FC_EXIT_FAIL, help = strcmp(a->pos[0], "help") == 0;
+
+	*usage_err = 1;
+	if (a->npos != (help ? 2 : 1))
+		return usage_fail(cause, help ? "help takes one METHOD" :
+		    "methods takes no argument");
+	if (conf_resolve(a, &c, cause) == -1) {
+		conf_free(&c);
+		return FC_EXIT_FAIL;
+	}
+	*usage_err = 0;
+	if ((doc = discover(&c, cause)) != NULL) {
+		if (!help) {
+			fc_print_methods(stdout, doc);
+			rc = FC_EXIT_OK;
+		} else if (fc_print_help(stdout, doc, a->pos[1]) == 0)
+			rc = FC_EXIT_OK;
+		else {
+			fc_cause(cause, "no method '%s': see fundctl methods", a->pos[1]);
+			rc = FC_EXIT_RPC;
+		}
+	} else if (*cause == NULL)
+		rc = FC_EXIT_RPC;
+	cJSON_Delete(doc);
+	conf_free(&c);
+	return rc;
+}
+
+/* The calls of a batch on stdin: a JSON array of {method, params}, or one such object per
+ * line. NULL with *cause set when it is neither, is empty, or holds over 100. */
+static cJSON *
+batch_read(char **cause)
+{
+	struct fc_buf	 b = { NULL, 0, 0 };
+	char		 chunk[65536], *line, *save = NULL;
+	cJSON		*calls = NULL, *o;
+	size_t		 n;
+	const cJSON	*e;
+
+	while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
+		if (b.len + n > FC_PARAMS_MAX) {
+			fc_cause(cause, "a batch on stdin is over %u bytes", FC_PARAMS_MAX);
+			goto fail;
+		}
+		fc_buf_add(&b, chunk, n);
+	}
+	fc_buf_add(&b, "", 1);
+	line = b.data + strspn(b.data, " \t\r\n");
+	if (*line == '[') {
+		if ((calls = cJSON_Parse(line)) == NULL || !cJSON_IsArray(calls)) {
+			fc_cause(cause, "stdin is not a JSON array of calls");
+			goto fail;
+		}
+	} else {
+		calls = cJSON_CreateArray();
+		for (line = strtok_r(b.data, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			if (line[strspn(line, " \t\r")] == '\0')
+				continue;
+			if ((o = cJSON_Parse(line)) == NULL) {
+				fc_cause(cause, "a line of stdin is not JSON: one call per line");
+				goto fail;
+			}
+			cJSON_AddItemToArray(calls, o);
+		}
+	}
+	if (cJSON_GetArraySize(calls) == 0 || cJSON_GetArraySize(calls) > 100) {
+		fc_cause(cause, "a batch is 1 to 100 calls, not %d",
+		    cJSON_GetArraySize(calls));
+		goto fail;
+	}
+	cJSON_ArrayForEach(e, calls) {
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(e, "params");
+
+		if (!cJSON_IsObject(e) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e,
+		    "method")) || (p != NULL && !cJSON_IsObject(p))) {
+			fc_cause(cause, "each call is {\"method\": \"...\", \"params\": "
+			    "{...}}");
+			goto fail;
+		}
+	}
+	fc_buf_free(&b);
+	return calls;
+fail:
+	fc_buf_free(&b);
+	cJSON_Delete(calls);
+	return NULL;
+}
+
+/* fundctl batch: the calls on stdin as one JSON-RPC batch; a mutation (by rpc.discover)
+ * without an idempotency key gets one, printed on stderr. */
+static int
+cmd_batch(const struct args *a, int *usage_err, char **cause)
+{
+	struct conf	 c;
+	struct fc_buf	 b = { NULL, 0, 0 };
+	cJSON		*calls, *doc = NULL, *req = NULL, *resp = NULL, *out = NULL, *res;
+	const cJSON	*e, *m, *r;
+	char		*text = NULL, *reason = NULL, key[32];
+	int		 mode, status, i, failed = 0, rc = FC_EXIT_FAIL;
+
+	*usage_err = 1;
+	if (a->npos != 1)
+		return usage_fail(cause, "batch takes its calls on stdin, no argument");
+	if ((mode = output_mode(a, cause)) == -1)
+		return FC_EXIT_FAIL;
+	if (conf_resolve(a, &c, cause) == -1) {
+		conf_free(&c);
+		return FC_EXIT_FAIL;
+	}
+	*usage_err = 0;
+	if ((calls = batch_read(cause)) == NULL)
+		goto out;
+	doc = discover(&c, cause);
+	req = cJSON_CreateArray();
+	i = 0;
+	cJSON_ArrayForEach(e, calls) {
+		cJSON		*o = cJSON_CreateObject(), *p;
+		const char	*method = cJSON_GetObjectItemCaseSensitive(e, "method")->valuestring;
+		int		 mut = 0;
+
+		cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(doc, "methods"))
+			if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m,
+			    "name")), method) == 0)
+				mut = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m,
+				    "x-mutation"));
+		p = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(e, "params"), 1);
+		if (p == NULL)
+			p = cJSON_CreateObject();
+		if (mut && cJSON_GetObjectItemCaseSensitive(p, "idempotency_key") == NULL) {
+			if (new_key(key) == -1) {
+				fc_cause(cause, "no random bytes for an idempotency key");
+				cJSON_Delete(p);
+				cJSON_Delete(o);
+				goto out;
+			}
+			cJSON_AddStringToObject(p, "idempotency_key", key);
+			fprintf(stderr, "call %d (%s): idempotency-key %s\n", i + 1, method, key);
+		}
+		cJSON_AddStringToObject(o, "jsonrpc", "2.0");
+		cJSON_AddNumberToObject(o, "id", ++i);
+		cJSON_AddStringToObject(o, "method", method);
+		cJSON_AddItemToObject(o, "params", p);
+		cJSON_AddItemToArray(req, o);
+	}
+	text = cJSON_PrintUnformatted(req);
+	if (rpc_post(&c, text, &status, &reason, &b, cause) == -1)
+		goto out;
+	fc_buf_add(&b, "", 1);
+	resp = cJSON_Parse(b.data);
+	if (!cJSON_IsArray(resp)) {
+		if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(resp, "error"))) {
+			fc_print_rpc_error(cJSON_GetObjectItemCaseSensitive(resp, "error"));
+			rc = FC_EXIT_RPC;
+		} else
+			fc_cause(cause, "server answered HTTP %d without a batch", status);
+		goto out;
+	}
+	/* the answers in the order of the calls, each with its call's method */
+	out = cJSON_CreateObject();
+	res = cJSON_AddArrayToObject(out, "calls");
+	for (i = 1; i <= cJSON_GetArraySize(calls); i++) {
+		cJSON	*o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "id", i);
+		cJSON_AddStringToObject(o, "method", cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetArrayItem(calls, i - 1), "method")->valuestring);
+		cJSON_ArrayForEach(r, resp) {
+			const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
+
+			if (!cJSON_IsNumber(id) || id->valueint != i)
+				continue;
+			if (cJSON_GetObjectItemCaseSensitive(r, "error") != NULL) {
+				failed = 1;
+				cJSON_AddStringToObject(o, "outcome", "error");
+				cJSON_AddItemToObject(o, "error", cJSON_Duplicate(
+				    cJSON_GetObjectItemCaseSensitive(r, "error"), 1));
+			} else {
+				cJSON_AddStringToObject(o, "outcome", "ok");
+				cJSON_AddItemToObject(o, "result", cJSON_Duplicate(
+				    cJSON_GetObjectItemCaseSensitive(r, "result"), 1));
+			}
+		}
+		cJSON_AddItemToArray(res, o);
+	}
+	if (mode == FC_OUT_JSON)
+		fc_print_result(stdout, res, mode);
+	else
+		fc_print_result(stdout, out, mode);
+	rc = failed ? FC_EXIT_RPC : FC_EXIT_OK;
+out:
+	cJSON_Delete(calls);
+	cJSON_Delete(doc);
+	cJSON_Delete(req);
+	cJSON_Delete(resp);
+	cJSON_Delete(out);
+	cJSON_free(text);
+	free(reason);
+	fc_buf_free(&b);
+	conf_free(&c);
+	return rc;
+}
+
+static void	add_query(struct fc_buf *, char, const char *, const char *);
+
+/* What a document's first bytes say it is: a PDF, PNG or JPEG, or NULL. */
+static const char *
+document_type(const unsigned char *b, size_t n)
+{
+	if (n >= 5 && memcmp(b, "%PDF-", 5) == 0)
+		return "application/pdf";
+	if (n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0)
+		return "image/png";
+	if (n >= 3 && memcmp(b, "\xff\xd8\xff", 3) == 0)
+		return "image/jpeg";
+	return NULL;
+}
+
+/*
+ * fundctl document put FILE [--supersedes ID]: POST /documents (with FILE's name and a
+ * key, generated unless given, printed on stderr); fundctl document get ID FILE|-: GET
+ * /documents/ID into FILE.
+ */
+static int
+cmd_document(const struct args *a, int *usage_err, char **cause)
+{
+	struct conf		 c;
+	struct fc_conn		*conn = NULL;
+	struct fc_http		*h = NULL;
+	struct fc_http_req	 rq;
+	struct fc_buf		 target = { NULL, 0, 0 }, file = { NULL, 0, 0 },
+				 b = { NULL, 0, 0 };
+	FILE			*fp = NULL;
+	const char		*type = NULL, *base, *d, *idem = a->val[O_IDEM];
+	char			 gen[32] = "", chunk[65536];
+	cJSON			*res = NULL, *err = NULL;
+	size_t			 n;
+	int			 put, mode, status, rc = FC_EXIT_FAIL;
+
+	*usage_err = 1;
+	if (a->npos < 2 || (strcmp(a->pos[1], "put") != 0 && strcmp(a->pos[1], "get") != 0))
+		return usage_fail(cause, "document put FILE [--supersedes ID] | document get "
+		    "ID FILE");
+	put = a->pos[1][0] == 'p';
+	if (a->npos != (put ? 3 : 4))
+		return usage_fail(cause, put ? "document put takes one FILE" :
+		    "document get takes an ID and a FILE (- for stdout)");
+	if ((mode = output_mode(a, cause)) == -1)
+		return FC_EXIT_FAIL;
+	if (conf_resolve(a, &c, cause) == -1) {
+		conf_free(&c);
+		return FC_EXIT_FAIL;
+	}
+	*usage_err = 0;
+	memset(&rq, 0, sizeof rq);
+	rq.authority = c.url.authority;
+	rq.token = c.token;
+	rq.accept = "*/*";
+	if (put) {
+		if ((fp = fopen(a->pos[2], "rb")) == NULL) {
+			fc_cause(cause, "cannot read %s: %s", a->pos[2], strerror(errno));
+			goto out;
+		}
+		while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+			fc_buf_add(&file, chunk, n);
+		if (ferror(fp) || file.len == 0 ||
+		    (type = document_type((unsigned char *)file.data, file.len)) == NULL) {
+			fc_cause(cause, "%s is not a PDF, PNG or JPEG", a->pos[2]);
+			goto out;
+		}
+		if (idem == NULL) {
+			if (new_key(gen) == -1) {
+				fc_cause(cause, "no random bytes for an idempotency key");
+				goto out;
+			}
+			idem = gen;
+			fprintf(stderr, "idempotency-key: %s (repeat the command with "
+			    "--idempotency-key %s to retry it safely)\n", gen, gen);
+		}
+		base = strrchr(a->pos[2], '/') != NULL ? strrchr(a->pos[2], '/') + 1 : a->pos[2];
+		fc_buf_addf(&target, "/documents");
+		add_query(&target, '?', "filename", base);
+		if (a->val[O_SUPERSEDES] != NULL)
+			add_query(&target, '&', "supersedes", a->val[O_SUPERSEDES]);
+		rq.method = "POST";
+		rq.content_type = type;
+		rq.body = file.data;
+		rq.body_len = file.len;
+		rq.idempotency_key = idem;
+	} else {
+		if (a->pos[2][0] == '\0' || strspn(a->pos[2], "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(a->pos[2])) {
+			fc_cause(cause, "'%s' is not a document id", a->pos[2]);
+			goto out;
+		}
+		fc_buf_addf(&target, "/documents/%s", a->pos[2]);
+		rq.method = "GET";
+	}
+	rq.target = target.data;
+	if (fc_conn_open(&c.url, &c.tls, c.timeout_s, 0, &conn, cause) == -1)
+		goto out;
+	h = fc_http_new(conn);
+	if (fc_http_roundtrip(h, &rq, cause) == -1)
+		goto out;
+	status = fc_http_status(h);
+	if (!put && status == 200) {
+		FILE *out = strcmp(a->pos[3], "-") == 0 ? stdout : fopen(a->pos[3], "wb");
+
+		if (out == NULL) {
+			fc_cause(cause, "cannot write %s: %s", a->pos[3], strerror(errno));
+			goto out;
+		}
+		for (;;) {
+			if (fc_http_body_next(h, &d, &n, cause) == -1)
+				break;
+			if (n == 0) {
+				rc = FC_EXIT_OK;
+				break;
+			}
+			if (fwrite(d, 1, n, out) != n) {
+				fc_cause(cause, "cannot write %s", a->pos[3]);
+				break;
+			}
+		}
+		if ((out != stdout && fclose(out) != 0) || (out == stdout && fflush(out) != 0))
+			rc = FC_EXIT_FAIL;
+		goto out;
+	}
+	for (;;) {
+		if (fc_http_body_next(h, &d, &n, cause) == -1)
+			goto out;
+		if (n == 0)
+			break;
+		fc_buf_add(&b, d, n);
+	}
+	fc_buf_add(&b, "", 1);
+	res = cJSON_Parse(b.data);
+	if ((err = cJSON_DetachItemFromObjectCaseSensitive(res, "error")) != NULL) {
+		fc_print_rpc_error(err);
+		rc = FC_EXIT_RPC;
+	} else if (status == 201 && cJSON_GetObjectItemCaseSensitive(res, "result") != NULL) {
+		fc_print_result(stdout, cJSON_GetObjectItemCaseSensitive(res, "result"), mode);
+		rc = FC_EXIT_OK;
+	} else {
+		char *snip = fc_clean(b.data, b.len - 1, 200);
+
+		fc_cause(cause, "server answered HTTP %d: %s", status, snip);
+		free(snip);
+	}
+out:
+	if (fp != NULL)
+		fclose(fp);
+	cJSON_Delete(res);
+	cJSON_Delete(err);
+	fc_buf_free(&target);
+	fc_buf_free(&file);
+	fc_buf_free(&b);
+	fc_http_free(h);
+	fc_conn_close(conn);
 	conf_free(&c);
 	return rc;
 }
@@ -587,9 +1009,9 @@ cmd_export(const struct args *a, int *usage_err, char **cause)
 	what = a->pos[1];
 	if (a->npos > 2)
 		return usage_fail(cause, "unexpected argument '%s'", a->pos[2]);
-	if (a->val[O_IDEM] != NULL || a->val[O_OUTPUT] != NULL)
-		return usage_fail(cause, "--idempotency-key and -o are options "
-		    "of call");
+	if (a->val[O_IDEM] != NULL)
+		return usage_fail(cause, "--idempotency-key is an option of "
+		    "call");
 	if (a->val[O_PUBKEY] != NULL)
 		return usage_fail(cause, "--pubkey is an option of audit "
 		    "verify");
@@ -718,7 +1140,7 @@ ledger_trial_balance(const struct args *a, int *usage_err, char **cause)
 	if (a->npos > 2)
 		return usage_fail(cause, "unexpected argument '%s'", a->pos[2]);
 	if (a->val[O_FORMAT] != NULL || a->val[O_IDEM] != NULL ||
-	    a->val[O_PUBKEY] != NULL || a->val[O_OUTPUT] != NULL)
+	    a->val[O_PUBKEY] != NULL)
 		return usage_fail(cause, "ledger trial-balance takes --fund, "
 		    "--currency, --as-of, --from, --to and --basis");
 	if (a->val[O_ASOF] != NULL && (a->val[O_FROM] != NULL ||
@@ -741,7 +1163,7 @@ ledger_trial_balance(const struct args *a, int *usage_err, char **cause)
 	param_opt(params, a, O_BASIS, "basis");
 
 	*usage_err = 0;
-	rc = rpc(&c, "ledger.trial_balance", params, &res, NULL, cause);
+	rc = rpc(&c, "ledger.trial_balance", params, &res, cause);
 	if (rc == FC_EXIT_OK) {
 		title = trial_balance_title(a);
 		if (fc_print_trial_balance(stdout, title, res, cause) == -1)
@@ -772,8 +1194,7 @@ cmd_audit(const struct args *a, int *usage_err, char **cause)
 		    "PEM public key that signs the checkpoints");
 	if (a->val[O_FORMAT] != NULL || a->val[O_FROM] != NULL ||
 	    a->val[O_TO] != NULL || a->val[O_IDEM] != NULL ||
-	    a->val[O_BASIS] != NULL || ledger_opts(a) ||
-	    a->val[O_OUTPUT] != NULL)
+	    a->val[O_BASIS] != NULL || ledger_opts(a))
 		return usage_fail(cause, "audit verify takes only --pubkey");
 	*usage_err = 0;
 	return fc_audit_verify(a->pos[2], a->val[O_PUBKEY], cause);
@@ -839,7 +1260,7 @@ ledger_export_close(const struct args *a, char **cause)
 	}
 	params = cJSON_CreateObject();
 	cJSON_AddStringToObject(params, "period_id", a->pos[2]);
-	if ((rc = rpc(&c, "period.close_get", params, &close, NULL, cause)) != FC_EXIT_OK)
+	if ((rc = rpc(&c, "period.close_get", params, &close, cause)) != FC_EXIT_OK)
 		goto out;
 	rc = FC_EXIT_BAD;
 	st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(close, "status"));
@@ -886,8 +1307,7 @@ cmd_ledger(const struct args *a, int *usage_err, char **cause)
 		return ledger_trial_balance(a, usage_err, cause);
 	if (a->val[O_FORMAT] != NULL || a->val[O_FROM] != NULL ||
 	    a->val[O_TO] != NULL || a->val[O_IDEM] != NULL ||
-	    a->val[O_BASIS] != NULL || ledger_opts(a) ||
-	    a->val[O_OUTPUT] != NULL)
+	    a->val[O_BASIS] != NULL || ledger_opts(a))
 		return usage_fail(cause, "ledger %s takes only --pubkey and the "
 		    "connection options", a->pos[1]);
 	if (strcmp(a->pos[1], "export-close") == 0) {
@@ -945,12 +1365,18 @@ main(int argc, char **argv)
 		rc = cmd_ledger(&a, &usage_err, &cause);
 	else if (strcmp(cmd, "audit") == 0)
 		rc = cmd_audit(&a, &usage_err, &cause);
+	else if (strcmp(cmd, "document") == 0)
+		rc = cmd_document(&a, &usage_err, &cause);
+	else if (strcmp(cmd, "batch") == 0)
+		rc = cmd_batch(&a, &usage_err, &cause);
+	else if (strcmp(cmd, "methods") == 0 || (strcmp(cmd, "help") == 0 && a.npos > 1))
+		rc = cmd_methods(&a, &usage_err, &cause);
 	else if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		rc = FC_EXIT_OK;
 	} else {
-		fc_cause(&cause, "unknown command '%s': call, export, ledger "
-		    "or audit", cmd);
+		fc_cause(&cause, "unknown command '%s': call, batch, methods, "
+		    "help, export, ledger or audit", cmd);
 		rc = FC_EXIT_FAIL;
 	}
 

@@ -101,6 +101,7 @@ fc_http_send(struct fc_http *h, const struct fc_http_req *r, char **cause)
 		    strlen(r->target) + strlen(r->authority) +
 		    strlen(r->accept) + strlen(r->token) +
 		    (r->content_type != NULL ? strlen(r->content_type) : 0) +
+		    (r->idempotency_key != NULL ? strlen(r->idempotency_key) : 0) +
 		    r->body_len);
 	}
 	fc_buf_addf(&b, "%s %s HTTP/1.1\r\n"
@@ -112,6 +113,8 @@ fc_http_send(struct fc_http *h, const struct fc_http_req *r, char **cause)
 	if (r->body != NULL)
 		fc_buf_addf(&b, "Content-Type: %s\r\n"
 		    "Content-Length: %zu\r\n", r->content_type, r->body_len);
+	if (r->idempotency_key != NULL)
+		fc_buf_addf(&b, "Idempotency-Key: %s\r\n", r->idempotency_key);
 	if (r->token != NULL) {
 		fc_buf_add(&b, "Authorization: Bearer ", 22);
 		fc_buf_add(&b, r->token, strlen(r->token));

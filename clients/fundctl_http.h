@@ -29,6 +29,7 @@ struct fc_http_req {
 	const char	*content_type;	/* with a body */
 	const char	*body;		/* NULL: no body */
 	size_t		 body_len;
+	const char	*idempotency_key; /* Idempotency-Key:, or NULL */
 };
 
 struct fc_http;

@@ -1,5 +1,6 @@
 /*
- * fundctl_out.h: a result as JSON, an aligned text table or CSV (`-o`).
+ * fundctl_out.h: how fundctl shows an answer (-o json|table|csv), and the methods and
+ * help it reads from rpc.discover. Pure: writes to the stream it is given.
  */
 #ifndef FUNDCTL_OUT_H
 #define FUNDCTL_OUT_H
@@ -8,33 +9,23 @@
 
 #include <cjson/cJSON.h>
 
-enum fc_output {
-	FC_OUT_JSON,		/* the result as indented JSON (the default) */
-	FC_OUT_TABLE,		/* a list as an aligned table, else key: value */
-	FC_OUT_CSV		/* RFC 4180 rows with a header */
-};
+enum fc_output { FC_OUT_JSON, FC_OUT_TABLE, FC_OUT_CSV };
 
-#define FC_CELL_MAX	60	/* code points of a table cell before "..." */
-
-/* "json", "table" or "csv" into *o; -1 for anything else. */
-int	 fc_output_parse(const char *s, enum fc_output *o);
+/* "json", "table" or "csv"; -1 for anything else. */
+int	fc_output_mode(const char *s);
 
 /*
- * Print a result to f in format o. A list (an array of objects, or an
- * object with `rows`, or with one array of objects, beside e.g.
- * `next_cursor`) is a table: id columns (`*_id`, `id`, `code`) first,
- * numbers and money right-aligned, each currency column after its amount;
- * the object's other members follow as `key: value` lines (in CSV on
- * notes, so that f holds CSV only). Any other object is `key: value`
- * lines (a one-row CSV). Nested values print as compact JSON; control
- * characters of strings become '?' (CSV keeps line breaks and tabs).
- * Returns 0, or -1 when writing to f failed.
+ * A call's result. json: indented JSON. table: a list (the one array of objects of an
+ * object, or a report's "rows" and then its "totals") as aligned columns, ids first, money
+ * right-aligned with its currency beside it, then next_cursor and count; any other
+ * object as "key: value" lines. csv: the same rows, RFC 4180 with a header.
  */
-int	 fc_print_result(FILE *f, FILE *notes, enum fc_output o,
-	    const cJSON *res);
+void	fc_print_result(FILE *f, const cJSON *res, enum fc_output mode);
 
-/* Code points of the UTF-8 string s (its width in a terminal, for the
- * scripts fundd's names are written in). */
-size_t	 fc_utf8_width(const char *s);
+/* rpc.discover's methods as a table: method, roles, mutation. */
+void	fc_print_methods(FILE *f, const cJSON *doc);
+
+/* One method of rpc.discover, for people; -1 when doc has no such method. */
+int	fc_print_help(FILE *f, const cJSON *doc, const char *method);
 
 #endif /* FUNDCTL_OUT_H */

@@ -209,7 +209,7 @@ put_str(const char *s)
 
 /* error CODE REASON: MESSAGE field=F [other data members as key=value] */
 void
-fc_rpc_print_error(const cJSON *err)
+fc_print_rpc_error(const cJSON *err)
 {
 	const cJSON	*code, *msg, *data, *reason = NULL, *field = NULL, *it;
 	char		*s;
@@ -254,14 +254,6 @@ fc_rpc_print_error(const cJSON *err)
 }
 
 int
-fc_rpc_result(int status, const char *reason, const char *body, size_t len,
-    long id, cJSON **result, char **cause)
-{
-	return fc_rpc_answer(status, reason, body, len, id, result, NULL,
-	    cause);
-}
-
-int
 fc_rpc_answer(int status, const char *reason, const char *body, size_t len,
     long id, cJSON **result, cJSON **error, char **cause)
 {
@@ -270,8 +262,7 @@ fc_rpc_answer(int status, const char *reason, const char *body, size_t len,
 	int		 rc = FC_EXIT_FAIL;
 
 	*result = NULL;
-	if (error != NULL)
-		*error = NULL;
+	*error = NULL;
 	if (len > 0 && memchr(body, '\0', len) == NULL)
 		resp = cJSON_ParseWithOpts(body, NULL, 1);
 	if (cJSON_IsObject(resp))
@@ -279,10 +270,7 @@ fc_rpc_answer(int status, const char *reason, const char *body, size_t len,
 	if (cJSON_IsObject(err) && cJSON_IsNumber(
 	    cJSON_GetObjectItemCaseSensitive(err, "code"))) {
 		/* Whatever the HTTP status (200, 401, 503...). */
-		if (error != NULL)
-			*error = cJSON_DetachItemViaPointer(resp, err);
-		else
-			fc_rpc_print_error(err);
+		*error = cJSON_DetachItemFromObjectCaseSensitive(resp, "error");
 		rc = FC_EXIT_RPC;
 		goto out;
 	}
@@ -338,6 +326,20 @@ out:
 }
 
 int
+fc_rpc_result(int status, const char *reason, const char *body, size_t len,
+    long id, cJSON **result, char **cause)
+{
+	cJSON	*err;
+	int	 rc = fc_rpc_answer(status, reason, body, len, id, result, &err, cause);
+
+	if (err != NULL) {
+		fc_print_rpc_error(err);
+		cJSON_Delete(err);
+	}
+	return rc;
+}
+
+int
 fc_rpc_response(int status, const char *reason, const char *body,
     size_t len, long id, char **cause)
 {
@@ -358,62 +360,4 @@ fc_rpc_response(int status, const char *reason, const char *body,
 		return FC_EXIT_FAIL;
 	}
 	return FC_EXIT_OK;
-}
-
-const char *
-fc_rpc_error_reason(const cJSON *err)
-{
-	const cJSON	*data;
-
-	data = cJSON_GetObjectItemCaseSensitive(err, "data");
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data,
-	    "reason"));
-}
-
-double
-fc_rpc_error_code(const cJSON *err)
-{
-	const cJSON	*code = cJSON_GetObjectItemCaseSensitive(err, "code");
-
-	return cJSON_IsNumber(code) ? code->valuedouble : 0;
-}
-
-int
-fc_params_with_key(const cJSON *params, const char *key, cJSON **out,
-    char **cause)
-{
-	const char	*raw, *rest;
-	cJSON		*v;
-	char		*s;
-	int		 has;
-
-	*out = NULL;
-	if (cJSON_IsRaw(params)) {
-		raw = params->valuestring;
-		if ((v = cJSON_Parse(raw)) == NULL || !cJSON_IsObject(v)) {
-			cJSON_Delete(v);
-			return fc_cause(cause, "the params are not a JSON "
-			    "object");
-		}
-		has = cJSON_GetObjectItemCaseSensitive(v, "idempotency_key") !=
-		    NULL;
-		cJSON_Delete(v);
-		if (has)
-			return 0;
-		/* Keep the rest byte for byte: insert the key after '{'. */
-		rest = raw + strspn(raw, " \t\r\n") + 1;
-		rest += strspn(rest, " \t\r\n");
-		s = xprintf("{\"idempotency_key\":\"%s\"%s%s", key,
-		    *rest == '}' ? "" : ",", rest);
-		*out = cJSON_CreateRaw(s);
-		free(s);
-		return 0;
-	}
-	if (!cJSON_IsObject(params))
-		return fc_cause(cause, "the params are not a JSON object");
-	if (cJSON_GetObjectItemCaseSensitive(params, "idempotency_key") != NULL)
-		return 0;
-	*out = cJSON_Duplicate(params, 1);
-	cJSON_AddStringToObject(*out, "idempotency_key", key);
-	return 0;
 }

@@ -50,26 +50,12 @@ int	 fc_rpc_response(int status, const char *reason, const char *body,
 int	 fc_rpc_result(int status, const char *reason, const char *body,
 	    size_t len, long id, cJSON **result, char **cause);
 
-/*
- * The same, but with error not NULL a JSON-RPC error is not printed: it is
- * handed back in *error (owned by the caller; FC_EXIT_RPC).
- */
+/* The same, the JSON-RPC error handed back in *error (owned by the caller) instead of
+ * printed. */
 int	 fc_rpc_answer(int status, const char *reason, const char *body,
 	    size_t len, long id, cJSON **result, cJSON **error, char **cause);
 
-/* Print a JSON-RPC error object on stderr, as fc_rpc_result does. */
-void	 fc_rpc_print_error(const cJSON *err);
-
-/* data.reason of a JSON-RPC error object, or NULL; its code, or 0. */
-const char *fc_rpc_error_reason(const cJSON *err);
-double	 fc_rpc_error_code(const cJSON *err);
-
-/*
- * A copy of params (an object, or a raw JSON object from
- * fc_params_from_stream, kept byte for byte) with idempotency_key set to
- * key, in *out. When params already hold an idempotency_key, *out is NULL.
- */
-int	 fc_params_with_key(const cJSON *params, const char *key, cJSON **out,
-	    char **cause);
+/* "error CODE REASON: MESSAGE field=F ..." on stderr. */
+void	 fc_print_rpc_error(const cJSON *err);
 
 #endif /* FUNDCTL_RPC_H */

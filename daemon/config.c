@@ -48,6 +48,8 @@ static const struct cfg_key cfg_keys[] = {
 	  "open connections across all workers; past it new ones get 503" },
 	{ "server", "max_body_bytes", CFG_INT, S(max_body_bytes), "1048576", 256, 67108864,
 	  NULL, 0, "largest request body; larger gets 413" },
+	{ "server", "max_document_bytes", CFG_INT, S(max_document_bytes), "10485760", 1024,
+	  1073741824, NULL, 0, "largest document POST /documents takes (PDF, PNG or JPEG); a larger one is refused 413 before it is read" },
 	{ "server", "max_header_bytes", CFG_INT, S(max_header_bytes), "16384", 1024, 1048576,
 	  NULL, 0, "largest request line plus headers; larger gets 431" },
 	{ "server", "io_timeout_s", CFG_INT, S(io_timeout_s), "10", 1, 3600, NULL, 0,

@@ -15,6 +15,7 @@ struct cfg {
 	char	*client_ca;		/* "" = no client-certificate login */
 	long	 max_connections;
 	long	 max_body_bytes;
+	long	 max_document_bytes;	/* POST /documents */
 	long	 max_header_bytes;
 	long	 io_timeout_s;
 	long	 workers;		/* 0 = one per core */

@@ -29,17 +29,12 @@ when_ok(const char *v)
 static int
 parse_query(const char *query, struct export_spec *spec, char **err)
 {
-	const char	*p = query, *amp, *eq;
+	const char	*p = query;
 	char		 key[32], val[64];
+	int		 got;
 
-	while (*p != '\0') {
-		size_t len;
-
-		amp = strchr(p, '&');
-		len = amp != NULL ? (size_t)(amp - p) : strlen(p);
-		eq = memchr(p, '=', len);
-		if (eq == NULL || http_url_decode(p, (size_t)(eq - p), key, sizeof(key)) != 0 ||
-		    http_url_decode(eq + 1, len - (size_t)(eq - p) - 1, val, sizeof(val)) != 0) {
+	while ((got = http_query_next(&p, key, sizeof(key), val, sizeof(val))) != 0) {
+		if (got == -1) {
 			*err = xstrdup("bad query string\n");
 			return 400;
 		}
@@ -64,7 +59,6 @@ parse_query(const char *query, struct export_spec *spec, char **err)
 			    "to a date (YYYY-MM-DD) or an RFC 3339 UTC time\n", key);
 			return 400;
 		}
-		p = amp != NULL ? amp + 1 : p + len;
 	}
 	return 0;
 }

@@ -85,27 +85,6 @@ h_report_free(void *arg)
 	free(s);
 }
 
-/* The HTTP status of a call's error. */
-static int
-error_status(int code)
-{
-	switch (code) {
-	case RPC_INVALID_PARAMS:
-		return 400;
-	case RPC_UNAUTHENTICATED:
-		return 401;
-	case RPC_FORBIDDEN:
-		return 403;
-	case RPC_NOT_FOUND:
-		return 404;
-	case RPC_OVERLOADED:
-	case RPC_DB_UNAVAILABLE:
-		return 503;
-	default:
-		return 500;
-	}
-}
-
 static void
 reply_file(struct h_report *s, const char *ctype, const char *ext, const void *body,
     size_t len)
@@ -195,7 +174,7 @@ report_done(void *arg)
 		http_req_authenticated(s->r);
 	if (c->result == NULL) {
 		body = rpc_render(s->b, &status);
-		http_reply(s->r, error_status(c->code), "application/json",
+		http_reply(s->r, rpc_error_http_status(c->code), "application/json",
 		    body != NULL ? body : "", body != NULL ? strlen(body) : 0,
 		    c->code == RPC_UNAUTHENTICATED ?
 		    "WWW-Authenticate: Bearer realm=\"fundd\"\r\n" : NULL);
@@ -219,18 +198,13 @@ report_done(void *arg)
 static int
 parse_query(const char *query, struct h_report *s, cJSON *params, char **err)
 {
-	const char	*p = query, *amp, *eq;
+	const char	*p = query;
 	char		 key[32], val[256], *tok, *save;
 	cJSON		*by;
+	int		 got;
 
-	while (*p != '\0') {
-		size_t len;
-
-		amp = strchr(p, '&');
-		len = amp != NULL ? (size_t)(amp - p) : strlen(p);
-		eq = memchr(p, '=', len);
-		if (eq == NULL || http_url_decode(p, (size_t)(eq - p), key, sizeof(key)) != 0 ||
-		    http_url_decode(eq + 1, len - (size_t)(eq - p) - 1, val, sizeof(val)) != 0) {
+	while ((got = http_query_next(&p, key, sizeof(key), val, sizeof(val))) != 0) {
+		if (got == -1) {
 			*err = xstrdup("bad query string\n");
 			return 400;
 		}
@@ -259,7 +233,6 @@ parse_query(const char *query, struct h_report *s, cJSON *params, char **err)
 				cJSON_AddItemToArray(by, cJSON_CreateString(tok));
 		} else
 			cJSON_AddStringToObject(params, key, val);
-		p = amp != NULL ? amp + 1 : p + len;
 	}
 	if (s->name[0] == '\0') {
 		*err = xstrdup("name: grants, contributions or pipeline\n");

@@ -1,4 +1,5 @@
 /* h_routes.c: the route table (h_routes.h). */
+#include "h_document.h"
 #include "h_export.h"
 #include "h_health.h"
 #include "h_metrics.h"
@@ -15,5 +16,7 @@ const struct http_route h_routes[] = {
 	{ "GET",  "/export/ledger",	0,			h_export_ledger },
 	{ "GET",  "/export/audit",	0,			h_export_audit },
 	{ "GET",  "/export/report",	0,			h_export_report },
+	{ "POST", "/documents",		HTTP_R_LENGTH | HTTP_R_DOCUMENT, h_document_put },
+	{ "GET",  "/documents/",	HTTP_R_PREFIX,		h_document_get },
 };
 const size_t h_nroutes = nitems(h_routes);

@@ -192,7 +192,14 @@ route(struct conn *c, char allow[HTTP_ALLOW_MAX])
 	if (r->head.chunked || ((r->route->flags & HTTP_R_LENGTH) &&
 	    r->head.content_length < 0))
 		return 411;
-	if (r->head.content_length > c->h->cfg->max_body_bytes)
+	if (r->route->flags & HTTP_R_DOCUMENT) {
+		if (r->head.content_length > c->h->cfg->max_document_bytes)
+			return 413;
+		/* room in the input buffer for the whole document */
+		bufferevent_setwatermark(c->bev, EV_READ, 0,
+		    (size_t)(c->h->cfg->max_header_bytes + c->h->cfg->max_document_bytes +
+		    4096));
+	} else if (r->head.content_length > c->h->cfg->max_body_bytes)
 		return 413;
 	return 0;
 }
@@ -530,6 +537,12 @@ const char *
 http_req_path(const struct http_req *r)
 {
 	return r->head.path;
+}
+
+const struct http_head *
+http_req_head(const struct http_req *r)
+{
+	return &r->head;
 }
 
 const char *

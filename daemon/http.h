@@ -67,6 +67,8 @@ const char		*http_req_peer(const struct http_req *);
 const char		*http_req_id(const struct http_req *);
 const char		*http_req_path(const struct http_req *);
 const char		*http_req_query(const struct http_req *);	/* after '?', or "" */
+/* The parsed head (its Content-Type and Idempotency-Key among the rest). */
+const struct http_head	*http_req_head(const struct http_req *);
 /* The body (NUL-terminated; NULL when there is none) and its length. */
 const char		*http_req_body(const struct http_req *, size_t *len);
 /* The request's credentials (bearer token first, else client certificate). */

@@ -198,6 +198,18 @@ http_parse_head(const char *buf, size_t len, struct http_head *h)
 				conn_close = 1;
 			if (token_list_has(v, vl, "keep-alive"))
 				conn_keep = 1;
+		} else if (nl == 12 && strncasecmp(l, "content-type", 12) == 0) {
+			if (vl < sizeof(h->content_type)) {
+				memcpy(h->content_type, v, vl);
+				h->content_type[vl] = '\0';
+			}
+		} else if (nl == 15 && strncasecmp(l, "idempotency-key", 15) == 0) {
+			if (vl >= sizeof(h->idempotency_key)) {
+				h->idem_too_long = 1;
+				continue;
+			}
+			memcpy(h->idempotency_key, v, vl);
+			h->idempotency_key[vl] = '\0';
 		} else if (nl == 13 && strncasecmp(l, "authorization", 13) == 0) {
 			if (h->auth_seen++)
 				return 400;	/* two Authorization headers, even empty */
@@ -243,4 +255,22 @@ http_url_decode(const char *src, size_t n, char *dst, size_t dstlen)
 	}
 	dst[o] = '\0';
 	return 0;
+}
+
+int
+http_query_next(const char **p, char *key, size_t klen, char *val, size_t vlen)
+{
+	const char	*s = *p, *amp, *eq;
+	size_t		 len;
+
+	if (*s == '\0')
+		return 0;
+	amp = strchr(s, '&');
+	len = amp != NULL ? (size_t)(amp - s) : strlen(s);
+	*p = amp != NULL ? amp + 1 : s + len;
+	eq = memchr(s, '=', len);
+	if (eq == NULL || http_url_decode(s, (size_t)(eq - s), key, klen) != 0 ||
+	    http_url_decode(eq + 1, len - (size_t)(eq - s) - 1, val, vlen) != 0)
+		return -1;
+	return 1;
 }

@@ -19,6 +19,9 @@ struct http_head {
 	int		 keepalive;
 	int		 has_host;
 	char		 authorization[600];	/* raw value; the caller wipes it */
+	char		 content_type[128];	/* raw value, or "" (too long: "") */
+	char		 idempotency_key[130];	/* raw value, or "" */
+	int		 idem_too_long;
 	int		 auth_too_long;
 	int		 auth_seen;
 };
@@ -33,5 +36,10 @@ int	http_parse_head(const char *buf, size_t len, struct http_head *out);
 /* Percent-decode n bytes of a query string's key or value (src) into dst (dstlen bytes,
  * NUL-terminated; '+' is a space); -1 if malformed or too long. */
 int	http_url_decode(const char *src, size_t n, char *dst, size_t dstlen);
+
+/* The next key=value pair of the query string at *p, each percent-decoded (into key and
+ * val, NUL-terminated), *p moved past it: 1, or 0 at the end, or -1 when the pair has no
+ * '=' or a part is malformed or too long. */
+int	http_query_next(const char **p, char *key, size_t klen, char *val, size_t vlen);
 
 #endif

@@ -12,7 +12,9 @@ http_route_find(const struct http_route *routes, size_t n, const char *method,
 
 	allow[0] = '\0';
 	for (i = 0; i < n; i++) {
-		if (strcmp(routes[i].path, path) != 0)
+		if ((routes[i].flags & HTTP_R_PREFIX) ? strncmp(routes[i].path, path,
+		    strlen(routes[i].path)) != 0 || path[strlen(routes[i].path)] == '\0' :
+		    strcmp(routes[i].path, path) != 0)
 			continue;
 		if (strcmp(routes[i].method, method) == 0)
 			return &routes[i];

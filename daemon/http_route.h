@@ -12,10 +12,14 @@ struct http_req;
 #define HTTP_R_LENGTH		0x01	/* needs Content-Length: 411 without it */
 #define HTTP_R_UNTHROTTLED	0x02	/* served at once even to an address that keeps
 					 * failing to authenticate (throttle.h) */
+#define HTTP_R_PREFIX		0x04	/* path is a prefix ("/documents/"): the rest is
+					 * the handler's */
+#define HTTP_R_DOCUMENT		0x08	/* the body may be up to max_document_bytes
+					 * (else max_body_bytes) */
 
 struct http_route {
 	const char	*method;	/* "GET", "POST" */
-	const char	*path;		/* exact */
+	const char	*path;		/* exact, or a prefix with HTTP_R_PREFIX */
 	int		 flags;		/* HTTP_R_* */
 	/* Called with the whole request read; it answers, at once or later, through
 	 * http_reply.h. */

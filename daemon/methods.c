@@ -1,5 +1,7 @@
 /* methods.c: the declarative method table and param validation. */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -26,7 +28,21 @@ static const struct param p_principal_create[] = {
 	{ "name", PT_NAME, 1, 200, NULL, NULL },
 	{ "roles", PT_ROLES, 1, 0, NULL, NULL },
 	{ "partner_id", PT_ID, 0, 0, NULL, NULL },
+	{ "expires_at", PT_WHEN, 0, 0, NULL, NULL },
 	{ NULL, 0, 0, 0, NULL, NULL }
+};
+
+static const struct param p_principal_rotate[] = {
+	{ "principal_id", PT_ID, 0, 0, NULL, NULL },
+	{ "expires_at", PT_WHEN, 0, 0, NULL, NULL },
+	P_END
+};
+
+static const struct param p_principal_list[] = {
+	{ "state", PT_ENUM, 0, 0, "active|pending|revoked|expired", NULL },
+	{ "role", PT_ENUM, 0, 0, "admin|approver|auditor|partner", NULL },
+	P_LIST,
+	P_END
 };
 
 static const struct param p_principal_id[] = {
@@ -50,6 +66,14 @@ static const struct param p_fund_balance[] = {
 	{ "code", PT_CODE, 1, 32, NULL, NULL },
 	{ "as_of", PT_WHEN, 0, 0, NULL, NULL },
 	P_BASIS,
+	P_END
+};
+
+static const struct param p_fund_history[] = {
+	{ "code", PT_CODE, 1, 32, NULL, NULL },
+	{ "from", PT_DATE, 1, 0, NULL, NULL },
+	{ "to", PT_DATE, 1, 0, NULL, NULL },
+	{ "grain", PT_ENUM, 0, 0, "day|week|month", NULL },
 	P_END
 };
 
@@ -225,10 +249,29 @@ static const struct param p_grant_approve[] = {
 	P_END
 };
 
+static const struct param p_returnee_find[] = {
+	{ "national_id", PT_TEXT, 0, 64, NULL, NULL },
+	{ "name", PT_NAME, 0, 200, NULL, NULL },
+	{ "limit", PT_LIMIT, 0, 0, NULL, NULL },
+	P_END
+};
+
+static const struct param p_partner_find[] = {
+	{ "name", PT_NAME, 1, 200, NULL, NULL },
+	{ "limit", PT_LIMIT, 0, 0, NULL, NULL },
+	P_END
+};
+
 static const struct param p_grant_list[] = {
 	{ "status", PT_ENUM, 0, 0, GRANT_STATES, NULL },
 	{ "fund", PT_CODE, 0, 32, NULL, NULL },
 	{ "region", PT_REGION, 0, 0, NULL, NULL },
+	{ "category", PT_ENUM, 0, 0, GRANT_CATEGORIES, NULL },
+	{ "returnee_id", PT_ID, 0, 0, NULL, NULL },
+	{ "created_from", PT_DATE, 0, 0, NULL, NULL },
+	{ "created_to", PT_DATE, 0, 0, NULL, NULL },
+	{ "decided_from", PT_DATE, 0, 0, NULL, NULL },
+	{ "decided_to", PT_DATE, 0, 0, NULL, NULL },
 	P_LIST,
 	P_END
 };
@@ -237,6 +280,55 @@ static const struct param p_disbursement_create[] = {
 	{ "grant_id", PT_ID, 1, 0, NULL, NULL },
 	{ "amount", PT_MONEY, 1, 0, NULL, NULL },
 	{ "reference", PT_TEXT, 0, 200, NULL, NULL },
+	{ "payee_account", PT_ACCOUNT, 0, 0, NULL, NULL },
+	{ "retry_of", PT_ID, 0, 0, NULL, NULL },
+	{ "milestone_id", PT_ID, 0, 0, NULL, NULL },
+	P_END
+};
+
+/* Milestones and their evidence */
+static const struct param p_grant_add_milestone[] = {
+	{ "grant_id", PT_ID, 1, 0, NULL, NULL },
+	{ "due_on", PT_DATE, 1, 0, NULL, NULL },
+	{ "evidence_required", PT_TEXT, 1, 1000, NULL, NULL },
+	{ "amount", PT_MONEY, 1, 0, NULL, NULL },
+	P_END
+};
+
+static const struct param p_milestone_submit[] = {
+	{ "milestone_id", PT_ID, 1, 0, NULL, NULL },
+	{ "document_ids", PT_IDS, 1, 0, NULL, NULL },
+	{ "note", PT_TEXT, 0, 1000, NULL, NULL },
+	P_END
+};
+
+static const struct param p_milestone_accept[] = {
+	{ "milestone_id", PT_ID, 1, 0, NULL, NULL },
+	{ "comment", PT_TEXT, 0, 1000, NULL, NULL },
+	P_END
+};
+
+static const struct param p_milestone_reject[] = {
+	{ "milestone_id", PT_ID, 1, 0, NULL, NULL },
+	{ "reason", PT_TEXT, 1, 1000, NULL, NULL },
+	P_END
+};
+
+static const struct param p_milestone_id[] = {
+	{ "milestone_id", PT_ID, 1, 0, NULL, NULL },
+	P_END
+};
+
+static const struct param p_milestone_list[] = {
+	{ "grant_id", PT_ID, 0, 0, NULL, NULL },
+	{ "status", PT_ENUM, 0, 0, "open|submitted|accepted", NULL },
+	{ "overdue", PT_BOOL, 0, 0, NULL, NULL },
+	P_LIST,
+	P_END
+};
+
+static const struct param p_document_id[] = {
+	{ "document_id", PT_ID, 1, 0, NULL, NULL },
 	P_END
 };
 
@@ -417,9 +509,13 @@ static const struct method methods[] = {
 	{ "principal.confirm", ROLES_A, M_MUTATES | M_NEW_TOKEN | M_PRINCIPALS,
 	  p_principal_id },
 	{ "principal.revoke", ROLES_A, M_MUTATES | M_PRINCIPALS, p_principal_id },
+	{ "principal.rotate_token", ROLES_ANY, M_MUTATES | M_NEW_TOKEN | M_PRINCIPALS,
+	    p_principal_rotate },
+	{ "principal.list", ROLES_A, 0, p_principal_list },
 	{ "fund.create", ROLES_A, M_MUTATES, p_fund_create },
 	{ "fund.list", ROLES_ANY, 0, p_none },
 	{ "fund.balance", ROLES_APU, 0, p_fund_balance },
+	{ "fund.history", ROLES_APU, 0, p_fund_history },
 	{ "fund.record_earnings", ROLES_A, M_MUTATES, p_fund_record_earnings },
 	{ "fund.transfer", ROLES_A, M_MUTATES, p_fund_transfer },
 	{ "fund.transfer_confirm", ROLES_AP, M_MUTATES, p_transfer_id },
@@ -429,6 +525,7 @@ static const struct method methods[] = {
 	{ "partner.create", ROLES_A, M_MUTATES, p_partner_create },
 	{ "partner.get", ROLES_AUR, 0, p_partner_get },
 	{ "partner.list", ROLES_AU, 0, p_list },
+	{ "partner.find", ROLES_AU, 0, p_partner_find },
 	{ "partner.update", ROLES_A, M_MUTATES, p_partner_update },
 	{ "partner.history", ROLES_AUR, 0, p_partner_history },
 	{ "contribution.pledge", ROLES_A, M_MUTATES, p_contribution_pledge },
@@ -444,6 +541,7 @@ static const struct method methods[] = {
 	{ "returnee.register", ROLES_A, M_MUTATES, p_returnee_register },
 	{ "returnee.get", ROLES_APU, 0, p_returnee_get },
 	{ "returnee.list", ROLES_APU, 0, p_returnee_list },
+	{ "returnee.find", ROLES_APU, 0, p_returnee_find },
 	{ "returnee.update", ROLES_A, M_MUTATES, p_returnee_update },
 	{ "returnee.history", ROLES_APU, 0, p_returnee_history },
 	{ "grant.apply", ROLES_A, M_MUTATES, p_grant_apply },
@@ -465,6 +563,13 @@ static const struct method methods[] = {
 	{ "disbursement.refund", ROLES_A, M_MUTATES, p_disbursement_refund },
 	{ "disbursement.list", ROLES_APU, 0, p_disbursement_list },
 	{ "disbursement.queue", ROLES_A, 0, p_disbursement_queue },
+	{ "grant.add_milestone", ROLES_A, M_MUTATES, p_grant_add_milestone },
+	{ "milestone.submit", ROLES_A, M_MUTATES, p_milestone_submit },
+	{ "milestone.accept", ROLES_AP, M_MUTATES, p_milestone_accept },
+	{ "milestone.reject", ROLES_AP, M_MUTATES, p_milestone_reject },
+	{ "milestone.get", ROLES_APU, 0, p_milestone_id },
+	{ "milestone.list", ROLES_APU, 0, p_milestone_list },
+	{ "document.get", ROLES_APU, 0, p_document_id },
 	{ "period.close", ROLES_A, M_MUTATES, p_period_close },
 	{ "period.close_confirm", ROLES_U, M_MUTATES, p_period_id },
 	{ "period.close_drop", ROLES_AU, M_MUTATES, p_period_id },
@@ -473,6 +578,7 @@ static const struct method methods[] = {
 	{ "audit.events", ROLES_AU, 0, p_audit_events },
 	{ "audit.checkpoint", ROLES_AU, 0, p_none },
 	{ "audit.verify", ROLES_AU, 0, p_audit_verify },
+	{ "rpc.discover", ROLES_ANY, M_LOCAL, p_none },
 	{ "report.grants", ROLES_APUR, 0, p_report_grants },
 	{ "report.contributions", ROLES_AU, 0, p_report_contributions },
 	{ "report.pipeline", ROLES_APU, 0, p_report_pipeline },
@@ -484,6 +590,8 @@ static const struct {
 	const char	*name;
 	const char	*roles;
 } endpoints[] = {
+	{ "http.document_get", ROLES_APU },
+	{ "http.document_put", ROLES_A },
 	{ "http.export_audit", ROLES_AU },
 	{ "http.export_ledger", ROLES_AU },
 	{ "http.export_report", ROLES_ANY },
@@ -581,6 +689,22 @@ check_code(const char *s, size_t max, const char **reason)
 	return 0;
 }
 
+/* The money scale a PT_MONEY param is checked at: its currency param's, else 4 (the
+ * largest ISO 4217 minor unit; the database knows the fund's). */
+static int
+money_scale(const struct param *p, const cJSON *params)
+{
+	const cJSON	*c;
+	int		 cs;
+
+	if (p->currency_param != NULL && params != NULL) {
+		c = cJSON_GetObjectItemCaseSensitive(params, p->currency_param);
+		if (cJSON_IsString(c) && (cs = v_currency_minor(c->valuestring, NULL)) >= 0)
+			return cs;
+	}
+	return 4;
+}
+
 /* One param value against its spec. */
 static int
 check_one(const struct param *p, const cJSON *v, const cJSON *params, const char **reason)
@@ -629,6 +753,34 @@ check_one(const struct param *p, const cJSON *v, const cJSON *params, const char
 		}
 		return 0;
 	}
+	if (p->type == PT_BOOL) {
+		if (!cJSON_IsBool(v)) {
+			*reason = "not_a_boolean";
+			return -1;
+		}
+		return 0;
+	}
+	if (p->type == PT_IDS) {
+		const cJSON	*e, *f;
+
+		if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0 ||
+		    cJSON_GetArraySize(v) > 20) {
+			*reason = "not_an_array_of_1_to_20";
+			return -1;
+		}
+		cJSON_ArrayForEach(e, v) {
+			if (!cJSON_IsString(e) || v_id(e->valuestring, reason) != 0) {
+				*reason = "bad_id";
+				return -1;
+			}
+			for (f = v->child; f != e; f = f->next)
+				if (strcmp(f->valuestring, e->valuestring) == 0) {
+					*reason = "repeated";
+					return -1;
+				}
+		}
+		return 0;
+	}
 	if (p->type == PT_ENUMS) {
 		const cJSON	*e;
 
@@ -665,16 +817,7 @@ check_one(const struct param *p, const cJSON *v, const cJSON *params, const char
 		return 0;
 	case PT_MONEY:
 	case PT_MONEY0:
-		scale = 4;	/* the largest ISO 4217 minor unit; the database knows the fund's */
-		if (p->currency_param != NULL) {
-			const cJSON *c = cJSON_GetObjectItemCaseSensitive(params,
-			    p->currency_param);
-			int cs;
-
-			if (cJSON_IsString(c) &&
-			    (cs = v_currency_minor(c->valuestring, NULL)) >= 0)
-				scale = cs;
-		}
+		scale = money_scale(p, params);
 		return v_money_parse(s, scale, p->type == PT_MONEY0, &minor, reason);
 	case PT_CURRENCY:
 		return v_currency_minor(s, reason) < 0 ? -1 : 0;
@@ -709,9 +852,18 @@ check_one(const struct param *p, const cJSON *v, const cJSON *params, const char
 		return v_text(s, 100, reason);
 	case PT_CODE:
 		return check_code(s, p->max, reason);
+	case PT_ACCOUNT:
+		if (*s == '\0' || strlen(s) > 42 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789 ") != strlen(s)) {
+			*reason = "bad_account";
+			return -1;
+		}
+		return 0;
 	case PT_LIMIT:
 	case PT_ROLES:
 	case PT_ENUMS:
+	case PT_BOOL:
+	case PT_IDS:
 	case PT_YEAR:
 	case PT_SEQ:
 		break;
@@ -720,41 +872,163 @@ check_one(const struct param *p, const cJSON *v, const cJSON *params, const char
 	return -1;
 }
 
+/* The choices "a|b|c" as a JSON array of strings. */
+static cJSON *
+choices_array(const char *choices)
+{
+	cJSON		*a = cJSON_CreateArray();
+	const char	*p = choices, *e;
+
+	for (;;) {
+		char	*one;
+
+		e = strchr(p, '|');
+		one = e != NULL ? xstrndup(p, (size_t)(e - p)) : xstrdup(p);
+		cJSON_AddItemToArray(a, cJSON_CreateString(one));
+		free(one);
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	return a;
+}
+
+void
+method_param_hint(const struct param *p, const cJSON *params, cJSON *o)
+{
+	char	buf[160];
+
+	switch (p->type) {
+	case PT_ENUM:
+	case PT_ENUMS:
+		cJSON_AddItemToObject(o, "allowed", choices_array(p->choices));
+		return;
+	case PT_ROLES:
+		cJSON_AddItemToObject(o, "allowed",
+		    choices_array("admin|approver|auditor|partner"));
+		return;
+	case PT_MONEY:
+	case PT_MONEY0:
+		snprintf(buf, sizeof(buf), "a decimal string such as \"12.50\", %s0, with at "
+		    "most %d decimals", p->type == PT_MONEY ? "above " : "", money_scale(p,
+		    params));
+		break;
+	case PT_DATE:
+		snprintf(buf, sizeof(buf), "a date, YYYY-MM-DD");
+		break;
+	case PT_TIME:
+		snprintf(buf, sizeof(buf), "an RFC 3339 UTC time, YYYY-MM-DDTHH:MM:SSZ");
+		break;
+	case PT_WHEN:
+		snprintf(buf, sizeof(buf), "a date, YYYY-MM-DD, or an RFC 3339 UTC time, "
+		    "YYYY-MM-DDTHH:MM:SSZ");
+		break;
+	case PT_CURRENCY:
+		snprintf(buf, sizeof(buf), "an ISO 4217 currency code, such as EUR");
+		break;
+	case PT_COUNTRY:
+		snprintf(buf, sizeof(buf), "an ISO 3166-1 alpha-2 country code, such as AM");
+		break;
+	case PT_RATE:
+		snprintf(buf, sizeof(buf), "a positive decimal string, such as \"1.0825\"");
+		break;
+	case PT_YEAR:
+		snprintf(buf, sizeof(buf), "an integer from 1900 to 2100");
+		break;
+	case PT_LIMIT:
+		snprintf(buf, sizeof(buf), "an integer from 1 to %d", V_LIMIT_MAX);
+		break;
+	case PT_CODE:
+		snprintf(buf, sizeof(buf), "up to %zu of A-Z, 0-9, _ and -", p->max);
+		break;
+	case PT_BOOL:
+		snprintf(buf, sizeof(buf), "true or false");
+		break;
+	case PT_ACCOUNT:
+		snprintf(buf, sizeof(buf), "an IBAN (spaces allowed) or an Armenian bank account "
+		    "of 11 to 16 digits");
+		break;
+	case PT_IDS:
+		snprintf(buf, sizeof(buf), "an array of 1 to 20 different ids");
+		break;
+	case PT_TEXT:
+	case PT_NAME:
+	case PT_EMAIL:
+		snprintf(buf, sizeof(buf), "%s of 1 to %zu characters",
+		    p->type == PT_EMAIL ? "an email address" : "text", p->max);
+		break;
+	default:
+		return;
+	}
+	cJSON_AddStringToObject(o, "expected", buf);
+}
+
+/* One problem: {field, reason} and the param's hint. */
+static void
+add_problem(cJSON *fields, const struct param *p, const char *field, const char *reason,
+    const cJSON *params)
+{
+	cJSON	*o = cJSON_CreateObject();
+
+	/* a field is a key of the request: one that is not UTF-8 is not echoed */
+	if (v_utf8(field, strlen(field)) == 0)
+		cJSON_AddStringToObject(o, "field", field);
+	cJSON_AddStringToObject(o, "reason", reason);
+	if (p != NULL)
+		method_param_hint(p, params, o);
+	cJSON_AddItemToArray(fields, o);
+}
+
 int
 method_check_params(const struct method *m, const cJSON *params, const char **field,
-    const char **reason)
+    const char **reason, cJSON **fields)
 {
 	const struct param	*p;
 	const cJSON		*v;
+	const char		*why;
+	cJSON			*all = cJSON_CreateArray();
+	int			 bad = 0;
 
 	cJSON_ArrayForEach(v, params) {
 		for (p = m->params; p->name != NULL; p++)
 			if (strcmp(p->name, v->string) == 0)
 				break;
+		why = NULL;
 		if (p->name == NULL) {
-			*field = v->string;
-			*reason = "unknown_param";
-			return -1;
+			why = "unknown_param";
+			p = NULL;
+		} else if (cJSON_IsNull(v)) {
+			if (p->required)
+				why = "missing";	/* an optional one given as null is absent */
+		} else if (check_one(p, v, params, &why) != 0 && why == NULL)
+			why = "bad_type";
+		if (why == NULL)
+			continue;
+		if (bad++ == 0) {
+			*field = p != NULL ? p->name : v->string;
+			*reason = why;
 		}
-		if (cJSON_IsNull(v)) {
-			if (!p->required)
-				continue;	/* an optional param given as null is absent */
-			*field = p->name;
-			*reason = "missing";
-			return -1;
-		}
-		if (check_one(p, v, params, reason) != 0) {
-			*field = p->name;
-			return -1;
-		}
+		add_problem(all, p, p != NULL ? p->name : v->string, why, params);
 	}
 	for (p = m->params; p->name != NULL; p++) {
 		v = cJSON_GetObjectItemCaseSensitive(params, p->name);
-		if (p->required && (v == NULL || cJSON_IsNull(v))) {
-			*field = p->name;
-			*reason = "missing";
-			return -1;
+		if (p->required && v == NULL) {
+			if (bad++ == 0) {
+				*field = p->name;
+				*reason = "missing";
+			}
+			add_problem(all, p, p->name, "missing", params);
 		}
 	}
-	return 0;
+	if (bad == 0 || fields == NULL)
+		cJSON_Delete(all);
+	else
+		*fields = all;
+	return bad > 0 ? -1 : 0;
+}
+
+const struct method *
+method_at(int idx)
+{
+	return idx >= 0 && idx < (int)nitems(methods) ? &methods[idx] : NULL;
 }

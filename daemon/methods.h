@@ -35,6 +35,10 @@ enum ptype {
 	PT_CURSOR,
 	PT_REGION,	/* region name or ISO 3166-2 code; resolved in the database */
 	PT_CODE,	/* short code [A-Z0-9_-]{1,max} */
+	PT_BOOL,	/* a JSON true or false */
+	PT_IDS,		/* a non-empty array of at most 20 distinct opaque ids */
+	PT_ACCOUNT,	/* a bank account as written: letters, digits and spaces, up to 42
+			 * (the database checks it: fl.account_in) */
 };
 
 struct param {
@@ -52,6 +56,8 @@ struct param {
 #define M_WHOAMI	0x04	/* its answer is the caller's principal: kept in and answered
 				 * from the credentials cache (auth_cache.h) */
 #define M_PRINCIPALS	0x08	/* changes principals: flushes that cache when it succeeds */
+#define M_LOCAL		0x10	/* answered by the daemon (rpc.discover) once api.authorize
+				 * accepts the caller */
 
 #define ROLES_ANY	"{}"
 
@@ -70,8 +76,13 @@ int			 method_count(void);
 const char		*method_name(int idx);
 
 /* Check params (a JSON object; idempotency_key already removed) against m. On failure
- * returns -1 with the first bad param's name in *field and a reason. */
+ * returns -1 with the first bad param's name in *field and a reason, and, with fields,
+ * every problem as an allocated array of {field, reason} with each param's hint. */
 int	method_check_params(const struct method *m, const cJSON *params,
-	    const char **field, const char **reason);
+	    const char **field, const char **reason, cJSON **fields);
+/* What a param takes, added to o: "allowed" (an array) for a choice, or "expected" (a
+ * sentence) for a format; params: the call's, for the scale of money (may be NULL). */
+void	method_param_hint(const struct param *p, const cJSON *params, cJSON *o);
+const struct method	*method_at(int idx);
 
 #endif

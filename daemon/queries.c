@@ -18,4 +18,8 @@ const struct db_stmt queries[Q_COUNT] = {
 	/* Q_RPC's parameters as arrays */
 	[Q_RPC_MANY] = { "fundd_rpc_many", "SELECT api.call_many($1::bytea[], $2::bytea[], "
 	    "$3::text[], $4::jsonb[], $5::text[], $6::jsonb[])", 6 },
+	[Q_DOCUMENT_UPLOAD] = { "fundd_document_upload", "SELECT api.document_upload($1::bytea, "
+	    "$2::bytea, $3, $4::bytea, $5, $6, $7)", 7 },
+	[Q_DOCUMENT_DOWNLOAD] = { "fundd_document_download", "SELECT answer, data FROM "
+	    "api.document_download($1::bytea, $2::bytea, $3)", 3 },
 };

@@ -15,6 +15,8 @@ enum query_id {
 	Q_AUDIT_DUE,	/* the chain head to sign, if it moved since the last checkpoint */
 	Q_AUDIT_CHECKPOINT, /* store a signed checkpoint */
 	Q_RPC_MANY,	/* api.call_many(): a batch of Q_RPC as one statement */
+	Q_DOCUMENT_UPLOAD, /* api.document_upload(): POST /documents */
+	Q_DOCUMENT_DOWNLOAD, /* api.document_download(): GET /documents/{id} */
 	Q_COUNT
 };
 

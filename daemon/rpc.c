@@ -36,6 +36,24 @@ rpc_set_error(struct rpc_call *c, int code, const char *reason, const char *fiel
 	c->code = code;
 }
 
+/* A -32602 of the parser: every bad param in data.fields, and what the first one takes
+ * (data.allowed or data.expected) beside its reason. fields is the call's from now on. */
+static void
+set_fields(struct rpc_call *c, cJSON *fields)
+{
+	cJSON	*data = cJSON_GetObjectItemCaseSensitive(c->error, "data");
+	cJSON	*first = cJSON_GetArrayItem(fields, 0), *h;
+
+	if (!cJSON_IsObject(data)) {
+		cJSON_Delete(fields);
+		return;
+	}
+	if ((h = cJSON_GetObjectItemCaseSensitive(first, "allowed")) != NULL ||
+	    (h = cJSON_GetObjectItemCaseSensitive(first, "expected")) != NULL)
+		cJSON_AddItemToObject(data, h->string, cJSON_Duplicate(h, 1));
+	cJSON_AddItemToObject(data, "fields", fields);
+}
+
 static unsigned
 key_hash(const char *s)
 {
@@ -91,6 +109,7 @@ parse_call(const cJSON *o, struct rpc_call *c, const char *raw, size_t rawlen)
 {
 	const cJSON	*v, *id, *method, *params;
 	const char	*field = NULL, *reason = NULL, *d;
+	cJSON		*fields = NULL;
 	char		*t;
 
 	c->midx = -1;
@@ -168,8 +187,10 @@ parse_call(const cJSON *o, struct rpc_call *c, const char *raw, size_t rawlen)
 		c->idem = xstrdup(v->valuestring);
 		cJSON_DeleteItemFromObjectCaseSensitive(c->params, "idempotency_key");
 	}
-	if (method_check_params(c->m, c->params, &field, &reason) != 0)
+	if (method_check_params(c->m, c->params, &field, &reason, &fields) != 0) {
 		rpc_set_error(c, RPC_INVALID_PARAMS, reason, field);
+		set_fields(c, fields);
+	}
 }
 
 /* cJSON keeps strings NUL-terminated, so "a\u0000b" would silently become "a": such a

@@ -38,3 +38,25 @@ rpc_error_message(int code)
 
 	return rpc_errors[i >= 0 ? i : rpc_error_index(RPC_INTERNAL_ERROR)].message;
 }
+
+int
+rpc_error_http_status(int code)
+{
+	switch (code) {
+	case RPC_INVALID_PARAMS:
+		return 400;
+	case RPC_UNAUTHENTICATED:
+		return 401;
+	case RPC_FORBIDDEN:
+		return 403;
+	case RPC_NOT_FOUND:
+		return 404;
+	case RPC_CONFLICT:
+		return 409;
+	case RPC_OVERLOADED:
+	case RPC_DB_UNAVAILABLE:
+		return 503;
+	default:
+		return 500;
+	}
+}

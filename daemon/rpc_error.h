@@ -40,5 +40,8 @@ extern const size_t			rpc_nerrors;
 int		 rpc_error_index(int code);
 /* The message of code; an unknown code has RPC_INTERNAL_ERROR's. */
 const char	*rpc_error_message(int code);
+/* The HTTP status of an endpoint that answers with code's error (a file endpoint such as
+ * /export/report or /documents): 400, 401, 403, 404, 409, 503, else 500. */
+int		 rpc_error_http_status(int code);
 
 #endif

@@ -10,6 +10,7 @@
 #include "auth_cache.h"
 #include "db_pool.h"
 #include "log.h"
+#include "method_doc.h"
 #include "methods.h"
 #include "metrics.h"
 #include "queries.h"
@@ -154,7 +155,9 @@ cache_answer(struct rpc_exec *x, struct rpc_call *c)
 		return;
 	if (c->m->flags & M_PRINCIPALS)
 		auth_cache_flush(c->m->name);
+	/* a token that expires is asked about every time: no entry outlives its expiry */
 	if ((c->m->flags & M_WHOAMI) && auth_cache_enabled() && cJSON_IsObject(c->result) &&
+	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(c->result, "token_expires_at")) &&
 	    auth_cache_key(x->auth.token_sha256, x->auth.cert_sha256, key)) {
 		json = cJSON_PrintUnformatted(c->result);
 		if (json != NULL)
@@ -248,6 +251,29 @@ exec_result(void *arg, enum db_status st, const PGresult *res)
 	exec_next(x);
 }
 
+/* api.authorize's answer about c: its refusal, if any, becomes c's error. 0 when the
+ * database answered, -1 when it did not. */
+static int
+take_authorize(struct rpc_exec *x, struct rpc_call *c, enum db_status st,
+    const PGresult *res)
+{
+	cJSON	*a, *e, *code;
+
+	if (st != DB_OK || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+	    (a = cJSON_Parse(PQgetvalue(res, 0, 0))) == NULL)
+		return -1;
+	if ((e = cJSON_DetachItemFromObjectCaseSensitive(a, "error")) != NULL) {
+		code = cJSON_GetObjectItemCaseSensitive(e, "code");
+		cJSON_Delete(c->error);
+		c->error = e;
+		c->code = cJSON_IsNumber(code) ? code->valueint : RPC_INTERNAL_ERROR;
+	}
+	if (c->code != RPC_UNAUTHENTICATED)
+		x->b->authenticated = 1;
+	cJSON_Delete(a);
+	return 0;
+}
+
 /* A call with bad params, once its credentials and roles are checked: a refusal
  * (recorded in the audit trail by api.authorize) replaces the -32602, so that nobody
  * learns anything about the params of a call they may not make. */
@@ -256,21 +282,28 @@ authz_result(void *arg, enum db_status st, const PGresult *res)
 {
 	struct rpc_exec	*x = arg;
 	struct rpc_call	*c = &x->b->calls[x->next];
-	cJSON		*a, *e, *code;
 
 	x->q = NULL;
-	if (st == DB_OK && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-	    (a = cJSON_Parse(PQgetvalue(res, 0, 0))) != NULL) {
-		if ((e = cJSON_DetachItemFromObjectCaseSensitive(a, "error")) != NULL) {
-			code = cJSON_GetObjectItemCaseSensitive(e, "code");
-			cJSON_Delete(c->error);
-			c->error = e;
-			c->code = cJSON_IsNumber(code) ? code->valueint : RPC_INTERNAL_ERROR;
-		}
-		if (c->code != RPC_UNAUTHENTICATED)
-			x->b->authenticated = 1;
-		cJSON_Delete(a);
-	}
+	(void)take_authorize(x, c, st, res);
+	call_finish(x, c);
+	x->next++;
+	exec_next(x);
+}
+
+/* rpc.discover and any other method the daemon answers itself: the answer, once
+ * api.authorize accepts the caller for it. */
+static void
+local_result(void *arg, enum db_status st, const PGresult *res)
+{
+	struct rpc_exec	*x = arg;
+	struct rpc_call	*c = &x->b->calls[x->next];
+
+	x->q = NULL;
+	if (take_authorize(x, c, st, res) == -1)
+		rpc_set_error(c, st == DB_OVERLOADED ? RPC_OVERLOADED : RPC_DB_UNAVAILABLE,
+		    st == DB_OVERLOADED ? "overloaded" : "database_unavailable", NULL);
+	else if (c->error == NULL)
+		c->result = method_discover(FUND_VERSION);
 	call_finish(x, c);
 	x->next++;
 	exec_next(x);
@@ -375,6 +408,15 @@ exec_next(struct rpc_exec *x)
 		if (cache_lookup(x, c)) {
 			call_finish(x, c);
 			continue;
+		}
+		if (c->m->flags & M_LOCAL) {
+			vals[0] = x->auth.token_sha256[0] != '\0' ? x->auth.token_sha256 : NULL;
+			vals[1] = x->auth.cert_sha256[0] != '\0' ? x->auth.cert_sha256 : NULL;
+			vals[2] = c->m->name;
+			vals[3] = NULL;
+			vals[4] = NULL;
+			x->q = db_query(x->pool, Q_AUTHORIZE, vals, 0, local_result, x);
+			return;
 		}
 		if ((c->m->flags & M_NEW_TOKEN) && c->token[0] == '\0' &&
 		    auth_token_new(c->token, sizeof(c->token)) != 0) {

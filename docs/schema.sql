@@ -207,6 +207,8 @@ CREATE TABLE fl.principal (
     revoked_at timestamp with time zone,
     confirmed_at timestamp with time zone DEFAULT now(),
     confirmed_by text,
+    token_expires_at timestamp with time zone,
+    seq bigint NOT NULL,
     CONSTRAINT principal_cert_sha256_check CHECK ((length(cert_sha256) = 32)),
     CONSTRAINT principal_check CHECK ((('partner'::text = ANY (roles)) = (partner_id IS NOT NULL))),
     CONSTRAINT principal_confirmer CHECK (((confirmed_by IS NULL) OR (confirmed_at IS NOT NULL))),
@@ -350,8 +352,7 @@ BEGIN
 	END IF;
 	IF v.principal_id IS NULL THEN
 		RETURN fl.refusal(NULL, p_what, coalesce(p_params, '{}'), -32001,
-		    coalesce(p_reason, CASE WHEN p_token IS NULL AND p_cert IS NULL
-		    THEN 'no_credentials' ELSE 'bad_credentials' END));
+		    coalesce(p_reason, fl.refusal_reason(p_token, p_cert)));
 	END IF;
 	SELECT m.roles INTO v_roles FROM fl.method m WHERE m.name = p_what;
 	IF v_roles IS NULL THEN
@@ -384,20 +385,21 @@ DECLARE
 	v_res	jsonb;
 	v_err	jsonb;
 	v_scoped boolean;
-	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,contribution.reverse,contribution.write_off,disbursement.confirm,disbursement.create,disbursement.fail,disbursement.refund,fund.create,fund.record_earnings,fund.transfer,fund.transfer_cancel,fund.transfer_confirm,grant.apply,grant.approve,grant.cancel,grant.recuse,grant.reject,grant.update,grant.withdraw,partner.create,partner.update,period.close,period.close_confirm,period.close_drop,principal.confirm,principal.create,principal.declare_conflict,principal.revoke,returnee.register,returnee.update}'::text[]);
+	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,contribution.reverse,contribution.write_off,disbursement.confirm,disbursement.create,disbursement.fail,disbursement.refund,fund.create,fund.record_earnings,fund.transfer,fund.transfer_cancel,fund.transfer_confirm,grant.add_milestone,grant.apply,grant.approve,grant.cancel,grant.recuse,grant.reject,grant.update,grant.withdraw,milestone.accept,milestone.reject,milestone.submit,partner.create,partner.update,period.close,period.close_confirm,period.close_drop,principal.confirm,principal.create,principal.declare_conflict,principal.revoke,principal.rotate_token,returnee.register,returnee.update}'::text[]);
 BEGIN
 	IF p_token IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
-		 WHERE token_hash = p_token AND revoked_at IS NULL;
+		 WHERE token_hash = p_token AND revoked_at IS NULL
+		   AND (token_expires_at IS NULL OR token_expires_at > now());
 	ELSIF p_cert IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
 		 WHERE cert_sha256 = p_cert AND revoked_at IS NULL;
 	END IF;
 	IF v_p.principal_id IS NULL THEN
 		RETURN fl.refusal(NULL, p_method, p_params, -32001,
-		    CASE WHEN p_token IS NULL AND p_cert IS NULL THEN 'no_credentials'
-		    ELSE 'bad_credentials' END);
+		    fl.refusal_reason(p_token, p_cert));
 	END IF;
+	PERFORM fl.principal_seen(v_p.principal_id);
 	-- the roles the method requires: fundd's method table, which the runner writes
 	SELECT m.roles INTO v_roles FROM fl.method m WHERE m.name = p_method;
 	IF v_roles IS NULL THEN
@@ -422,72 +424,121 @@ BEGIN
 		END IF;
 	END IF;
 	IF NOT v_mut THEN
-		IF p_method < 'ledger.entries' COLLATE "C" THEN
-			IF p_method < 'fund.balance' COLLATE "C" THEN
-				IF p_method < 'contribution.list' COLLATE "C" THEN
-					CASE p_method
-					WHEN 'audit.checkpoint' THEN v_res := api.audit_checkpoint(v_p, p_params, p_ctx);
-					WHEN 'audit.events' THEN v_res := api.audit_events(v_p, p_params, p_ctx);
-					WHEN 'audit.verify' THEN v_res := api.audit_verify(v_p, p_params, p_ctx);
-					WHEN 'contribution.get' THEN v_res := api.contribution_get(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+		IF p_method < 'milestone.get' COLLATE "C" THEN
+			IF p_method < 'fund.history' COLLATE "C" THEN
+				IF p_method < 'contribution.status' COLLATE "C" THEN
+					IF p_method < 'audit.verify' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'audit.checkpoint' THEN v_res := api.audit_checkpoint(v_p, p_params, p_ctx);
+						WHEN 'audit.events' THEN v_res := api.audit_events(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'audit.verify' THEN v_res := api.audit_verify(v_p, p_params, p_ctx);
+						WHEN 'contribution.get' THEN v_res := api.contribution_get(v_p, p_params, p_ctx);
+						WHEN 'contribution.list' THEN v_res := api.contribution_list(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				ELSE
-					CASE p_method
-					WHEN 'contribution.list' THEN v_res := api.contribution_list(v_p, p_params, p_ctx);
-					WHEN 'contribution.status' THEN v_res := api.contribution_status(v_p, p_params, p_ctx);
-					WHEN 'disbursement.list' THEN v_res := api.disbursement_list(v_p, p_params, p_ctx);
-					WHEN 'disbursement.queue' THEN v_res := api.disbursement_queue(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+					IF p_method < 'disbursement.queue' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'contribution.status' THEN v_res := api.contribution_status(v_p, p_params, p_ctx);
+						WHEN 'disbursement.list' THEN v_res := api.disbursement_list(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'disbursement.queue' THEN v_res := api.disbursement_queue(v_p, p_params, p_ctx);
+						WHEN 'document.get' THEN v_res := api.document_get(v_p, p_params, p_ctx);
+						WHEN 'fund.balance' THEN v_res := api.fund_balance(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				END IF;
 			ELSE
-				IF p_method < 'grant.get' COLLATE "C" THEN
-					CASE p_method
-					WHEN 'fund.balance' THEN v_res := api.fund_balance(v_p, p_params, p_ctx);
-					WHEN 'fund.list' THEN v_res := api.fund_list(v_p, p_params, p_ctx);
-					WHEN 'fund.transfer_get' THEN v_res := api.fund_transfer_get(v_p, p_params, p_ctx);
-					WHEN 'fund.transfer_list' THEN v_res := api.fund_transfer_list(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+				IF p_method < 'grant.history' COLLATE "C" THEN
+					IF p_method < 'fund.transfer_get' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'fund.history' THEN v_res := api.fund_history(v_p, p_params, p_ctx);
+						WHEN 'fund.list' THEN v_res := api.fund_list(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'fund.transfer_get' THEN v_res := api.fund_transfer_get(v_p, p_params, p_ctx);
+						WHEN 'fund.transfer_list' THEN v_res := api.fund_transfer_list(v_p, p_params, p_ctx);
+						WHEN 'grant.get' THEN v_res := api.grant_get(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				ELSE
-					CASE p_method
-					WHEN 'grant.get' THEN v_res := api.grant_get(v_p, p_params, p_ctx);
-					WHEN 'grant.history' THEN v_res := api.grant_history(v_p, p_params, p_ctx);
-					WHEN 'grant.list' THEN v_res := api.grant_list(v_p, p_params, p_ctx);
-					WHEN 'grant.queue' THEN v_res := api.grant_queue(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+					IF p_method < 'grant.queue' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'grant.history' THEN v_res := api.grant_history(v_p, p_params, p_ctx);
+						WHEN 'grant.list' THEN v_res := api.grant_list(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'grant.queue' THEN v_res := api.grant_queue(v_p, p_params, p_ctx);
+						WHEN 'ledger.entries' THEN v_res := api.ledger_entries(v_p, p_params, p_ctx);
+						WHEN 'ledger.trial_balance' THEN v_res := api.ledger_trial_balance(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				END IF;
 			END IF;
 		ELSE
 			IF p_method < 'region.list' COLLATE "C" THEN
 				IF p_method < 'partner.list' COLLATE "C" THEN
-					CASE p_method
-					WHEN 'ledger.entries' THEN v_res := api.ledger_entries(v_p, p_params, p_ctx);
-					WHEN 'ledger.trial_balance' THEN v_res := api.ledger_trial_balance(v_p, p_params, p_ctx);
-					WHEN 'partner.get' THEN v_res := api.partner_get(v_p, p_params, p_ctx);
-					WHEN 'partner.history' THEN v_res := api.partner_history(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+					IF p_method < 'partner.find' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'milestone.get' THEN v_res := api.milestone_get(v_p, p_params, p_ctx);
+						WHEN 'milestone.list' THEN v_res := api.milestone_list(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'partner.find' THEN v_res := api.partner_find(v_p, p_params, p_ctx);
+						WHEN 'partner.get' THEN v_res := api.partner_get(v_p, p_params, p_ctx);
+						WHEN 'partner.history' THEN v_res := api.partner_history(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				ELSE
-					CASE p_method
-					WHEN 'partner.list' THEN v_res := api.partner_list(v_p, p_params, p_ctx);
-					WHEN 'period.close_get' THEN v_res := api.period_close_get(v_p, p_params, p_ctx);
-					WHEN 'period.closes' THEN v_res := api.period_closes(v_p, p_params, p_ctx);
-					WHEN 'principal.conflicts' THEN v_res := api.principal_conflicts(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+					IF p_method < 'period.closes' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'partner.list' THEN v_res := api.partner_list(v_p, p_params, p_ctx);
+						WHEN 'period.close_get' THEN v_res := api.period_close_get(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'period.closes' THEN v_res := api.period_closes(v_p, p_params, p_ctx);
+						WHEN 'principal.conflicts' THEN v_res := api.principal_conflicts(v_p, p_params, p_ctx);
+						WHEN 'principal.list' THEN v_res := api.principal_list(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				END IF;
 			ELSE
 				IF p_method < 'returnee.get' COLLATE "C" THEN
-					CASE p_method
-					WHEN 'region.list' THEN v_res := api.region_list(v_p, p_params, p_ctx);
-					WHEN 'report.contributions' THEN v_res := api.report_contributions(v_p, p_params, p_ctx);
-					WHEN 'report.grants' THEN v_res := api.report_grants(v_p, p_params, p_ctx);
-					WHEN 'report.pipeline' THEN v_res := api.report_pipeline(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+					IF p_method < 'report.grants' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'region.list' THEN v_res := api.region_list(v_p, p_params, p_ctx);
+						WHEN 'report.contributions' THEN v_res := api.report_contributions(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'report.grants' THEN v_res := api.report_grants(v_p, p_params, p_ctx);
+						WHEN 'report.pipeline' THEN v_res := api.report_pipeline(v_p, p_params, p_ctx);
+						WHEN 'returnee.find' THEN v_res := api.returnee_find(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				ELSE
 					IF p_method < 'returnee.list' COLLATE "C" THEN
 						CASE p_method
@@ -537,8 +588,8 @@ BEGIN
 				RETURN jsonb_build_object('result', v_row.result, 'replayed', true);
 			END IF;
 		END IF;
-		IF p_method < 'grant.cancel' COLLATE "C" THEN
-			IF p_method < 'disbursement.refund' COLLATE "C" THEN
+		IF p_method < 'grant.recuse' COLLATE "C" THEN
+			IF p_method < 'fund.create' COLLATE "C" THEN
 				IF p_method < 'contribution.write_off' COLLATE "C" THEN
 					CASE p_method
 					WHEN 'contribution.cancel' THEN v_res := api.contribution_cancel(v_p, p_params, p_ctx);
@@ -548,69 +599,104 @@ BEGIN
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
-					CASE p_method
-					WHEN 'contribution.write_off' THEN v_res := api.contribution_write_off(v_p, p_params, p_ctx);
-					WHEN 'disbursement.confirm' THEN v_res := api.disbursement_confirm(v_p, p_params, p_ctx);
-					WHEN 'disbursement.create' THEN v_res := api.disbursement_create(v_p, p_params, p_ctx);
-					WHEN 'disbursement.fail' THEN v_res := api.disbursement_fail(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+					IF p_method < 'disbursement.create' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'contribution.write_off' THEN v_res := api.contribution_write_off(v_p, p_params, p_ctx);
+						WHEN 'disbursement.confirm' THEN v_res := api.disbursement_confirm(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'disbursement.create' THEN v_res := api.disbursement_create(v_p, p_params, p_ctx);
+						WHEN 'disbursement.fail' THEN v_res := api.disbursement_fail(v_p, p_params, p_ctx);
+						WHEN 'disbursement.refund' THEN v_res := api.disbursement_refund(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				END IF;
 			ELSE
-				IF p_method < 'fund.transfer_cancel' COLLATE "C" THEN
+				IF p_method < 'fund.transfer_confirm' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'disbursement.refund' THEN v_res := api.disbursement_refund(v_p, p_params, p_ctx);
 					WHEN 'fund.create' THEN v_res := api.fund_create(v_p, p_params, p_ctx);
 					WHEN 'fund.record_earnings' THEN v_res := api.fund_record_earnings(v_p, p_params, p_ctx);
 					WHEN 'fund.transfer' THEN v_res := api.fund_transfer(v_p, p_params, p_ctx);
+					WHEN 'fund.transfer_cancel' THEN v_res := api.fund_transfer_cancel(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
-					CASE p_method
-					WHEN 'fund.transfer_cancel' THEN v_res := api.fund_transfer_cancel(v_p, p_params, p_ctx);
-					WHEN 'fund.transfer_confirm' THEN v_res := api.fund_transfer_confirm(v_p, p_params, p_ctx);
-					WHEN 'grant.apply' THEN v_res := api.grant_apply(v_p, p_params, p_ctx);
-					WHEN 'grant.approve' THEN v_res := api.grant_approve(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+					IF p_method < 'grant.apply' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'fund.transfer_confirm' THEN v_res := api.fund_transfer_confirm(v_p, p_params, p_ctx);
+						WHEN 'grant.add_milestone' THEN v_res := api.grant_add_milestone(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'grant.apply' THEN v_res := api.grant_apply(v_p, p_params, p_ctx);
+						WHEN 'grant.approve' THEN v_res := api.grant_approve(v_p, p_params, p_ctx);
+						WHEN 'grant.cancel' THEN v_res := api.grant_cancel(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				END IF;
 			END IF;
 		ELSE
-			IF p_method < 'period.close_confirm' COLLATE "C" THEN
-				IF p_method < 'grant.withdraw' COLLATE "C" THEN
+			IF p_method < 'period.close' COLLATE "C" THEN
+				IF p_method < 'milestone.accept' COLLATE "C" THEN
 					CASE p_method
-					WHEN 'grant.cancel' THEN v_res := api.grant_cancel(v_p, p_params, p_ctx);
 					WHEN 'grant.recuse' THEN v_res := api.grant_recuse(v_p, p_params, p_ctx);
 					WHEN 'grant.reject' THEN v_res := api.grant_reject(v_p, p_params, p_ctx);
 					WHEN 'grant.update' THEN v_res := api.grant_update(v_p, p_params, p_ctx);
+					WHEN 'grant.withdraw' THEN v_res := api.grant_withdraw(v_p, p_params, p_ctx);
 					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 					END CASE;
 				ELSE
-					CASE p_method
-					WHEN 'grant.withdraw' THEN v_res := api.grant_withdraw(v_p, p_params, p_ctx);
-					WHEN 'partner.create' THEN v_res := api.partner_create(v_p, p_params, p_ctx);
-					WHEN 'partner.update' THEN v_res := api.partner_update(v_p, p_params, p_ctx);
-					WHEN 'period.close' THEN v_res := api.period_close(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+					IF p_method < 'milestone.submit' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'milestone.accept' THEN v_res := api.milestone_accept(v_p, p_params, p_ctx);
+						WHEN 'milestone.reject' THEN v_res := api.milestone_reject(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'milestone.submit' THEN v_res := api.milestone_submit(v_p, p_params, p_ctx);
+						WHEN 'partner.create' THEN v_res := api.partner_create(v_p, p_params, p_ctx);
+						WHEN 'partner.update' THEN v_res := api.partner_update(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				END IF;
 			ELSE
 				IF p_method < 'principal.declare_conflict' COLLATE "C" THEN
-					CASE p_method
-					WHEN 'period.close_confirm' THEN v_res := api.period_close_confirm(v_p, p_params, p_ctx);
-					WHEN 'period.close_drop' THEN v_res := api.period_close_drop(v_p, p_params, p_ctx);
-					WHEN 'principal.confirm' THEN v_res := api.principal_confirm(v_p, p_params, p_ctx);
-					WHEN 'principal.create' THEN v_res := api.principal_create(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+					IF p_method < 'period.close_drop' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'period.close' THEN v_res := api.period_close(v_p, p_params, p_ctx);
+						WHEN 'period.close_confirm' THEN v_res := api.period_close_confirm(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'period.close_drop' THEN v_res := api.period_close_drop(v_p, p_params, p_ctx);
+						WHEN 'principal.confirm' THEN v_res := api.principal_confirm(v_p, p_params, p_ctx);
+						WHEN 'principal.create' THEN v_res := api.principal_create(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				ELSE
-					CASE p_method
-					WHEN 'principal.declare_conflict' THEN v_res := api.principal_declare_conflict(v_p, p_params, p_ctx);
-					WHEN 'principal.revoke' THEN v_res := api.principal_revoke(v_p, p_params, p_ctx);
-					WHEN 'returnee.register' THEN v_res := api.returnee_register(v_p, p_params, p_ctx);
-					WHEN 'returnee.update' THEN v_res := api.returnee_update(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
+					IF p_method < 'principal.rotate_token' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'principal.declare_conflict' THEN v_res := api.principal_declare_conflict(v_p, p_params, p_ctx);
+						WHEN 'principal.revoke' THEN v_res := api.principal_revoke(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'principal.rotate_token' THEN v_res := api.principal_rotate_token(v_p, p_params, p_ctx);
+						WHEN 'returnee.register' THEN v_res := api.returnee_register(v_p, p_params, p_ctx);
+						WHEN 'returnee.update' THEN v_res := api.returnee_update(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
 				END IF;
 			END IF;
 		END IF;
@@ -1080,15 +1166,55 @@ CREATE FUNCTION api.disbursement_create(p fl.principal, params jsonb, ctx jsonb)
     AS $$
 DECLARE
 	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
+	v_min	int;
 	v_amt	bigint;
 	v_open	bigint;
+	v_acct	text := fl.account_in(params->>'payee_account');
+	m	fl.milestone;
+	r	fl.disbursement;
 	d	fl.disbursement;
 BEGIN
 	IF g.status <> 'approved' THEN
 		PERFORM fl.wrong_state(g.status);
 	END IF;
-	v_amt := fl.money_in(params->>'amount',
-	    fl.minor((SELECT currency FROM fl.fund WHERE code = g.fund_code)), 'amount');
+	v_min := fl.minor((SELECT currency FROM fl.fund WHERE code = g.fund_code));
+	v_amt := fl.money_in(params->>'amount', v_min, 'amount');
+	IF params ? 'retry_of' THEN
+		SELECT * INTO r FROM fl.disbursement
+		 WHERE disbursement_id = params->>'retry_of' AND grant_id = g.grant_id;
+		IF r.disbursement_id IS NULL THEN
+			PERFORM fl.rpc_error(-32004, 'disbursement_not_found', 'retry_of');
+		END IF;
+		IF r.status <> 'failed' THEN
+			PERFORM fl.rpc_error(-32009, 'not_failed', 'retry_of',
+			    'only a failed payment is retried');
+		END IF;
+		IF EXISTS (SELECT 1 FROM fl.disbursement WHERE retry_of = r.disbursement_id) THEN
+			PERFORM fl.rpc_error(-32009, 'already_retried', 'retry_of');
+		END IF;
+	END IF;
+	IF params ? 'milestone_id' THEN
+		SELECT * INTO m FROM fl.milestone
+		 WHERE milestone_id = params->>'milestone_id' AND grant_id = g.grant_id;
+		IF m.milestone_id IS NULL THEN
+			PERFORM fl.rpc_error(-32004, 'milestone_not_found', 'milestone_id');
+		END IF;
+		IF m.status <> 'accepted' THEN
+			PERFORM fl.rpc_error(-32009, 'milestone_not_accepted', 'milestone_id',
+			    'the milestone''s evidence is not accepted yet',
+			    jsonb_build_object('status', m.status));
+		END IF;
+		IF EXISTS (SELECT 1 FROM fl.disbursement WHERE milestone_id = m.milestone_id
+		    AND status IN ('pending', 'paid')) THEN
+			PERFORM fl.rpc_error(-32009, 'milestone_released', 'milestone_id',
+			    'another payment releases this milestone''s tranche');
+		END IF;
+		IF v_amt > m.amount THEN
+			PERFORM fl.rpc_error(-32009, 'exceeds_milestone', 'amount',
+			    'more than the milestone''s tranche',
+			    jsonb_build_object('tranche', fl.money_out(m.amount, v_min)));
+		END IF;
+	END IF;
 	-- what was refunded of paid ones is open again
 	SELECT coalesce(sum(amount), 0) - (SELECT coalesce(sum(amount), 0) FROM fl.refund
 	    WHERE grant_id = g.grant_id)
@@ -1096,10 +1222,13 @@ BEGIN
 	 WHERE grant_id = g.grant_id AND status IN ('pending', 'paid');
 	IF v_open + v_amt > g.amount THEN
 		PERFORM fl.rpc_error(-32009, 'exceeds_grant', 'amount',
-		    'pending and paid disbursements would exceed the grant');
+		    'pending and paid disbursements would exceed the grant',
+		    jsonb_build_object('remaining', fl.money_out(g.amount - v_open, v_min)));
 	END IF;
-	INSERT INTO fl.disbursement (grant_id, amount, reference, created_by)
-	VALUES (g.grant_id, v_amt, params->>'reference', p.principal_id)
+	INSERT INTO fl.disbursement (grant_id, amount, reference, payee_account, retry_of,
+	    milestone_id, created_by)
+	VALUES (g.grant_id, v_amt, params->>'reference', v_acct, r.disbursement_id,
+	    m.milestone_id, p.principal_id)
 	RETURNING * INTO d;
 	RETURN fl.disbursement_json(d);
 END
@@ -1254,6 +1383,141 @@ $$;
 ALTER FUNCTION api.disbursement_refund(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: document_download(bytea, bytea, text); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.document_download(p_token bytea, p_cert bytea, p_id text, OUT answer jsonb, OUT data bytea) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+	v_p	fl.principal := fl.authenticate(p_token, p_cert);
+	d	fl.document;
+BEGIN
+	IF v_p.principal_id IS NULL THEN
+		answer := jsonb_build_object('error', jsonb_build_object('code', -32001,
+		    'message', 'unauthenticated', 'data', jsonb_build_object('reason',
+		    fl.refusal_reason(p_token, p_cert))));
+		RETURN;
+	END IF;
+	IF NOT v_p.roles && ARRAY['admin', 'approver', 'auditor'] THEN
+		answer := jsonb_build_object('error', jsonb_build_object('code', -32003,
+		    'message', 'forbidden', 'data', jsonb_build_object('reason', 'role_required',
+		    'roles', jsonb_build_array('admin', 'approver', 'auditor'))));
+		RETURN;
+	END IF;
+	SELECT * INTO d FROM fl.document WHERE document_id = p_id;
+	IF d.document_id IS NULL THEN
+		answer := jsonb_build_object('error', jsonb_build_object('code', -32004,
+		    'message', 'not found', 'data', jsonb_build_object('reason',
+		    'document_not_found', 'field', 'id')));
+		RETURN;
+	END IF;
+	answer := jsonb_build_object('result', fl.document_json(d));
+	data := d.data;
+END
+$$;
+
+
+ALTER FUNCTION api.document_download(p_token bytea, p_cert bytea, p_id text, OUT answer jsonb, OUT data bytea) OWNER TO fund_owner;
+
+--
+-- Name: document_get(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.document_get(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	d	fl.document;
+BEGIN
+	SELECT * INTO d FROM fl.document WHERE document_id = params->>'document_id';
+	IF d.document_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'document_not_found', 'document_id');
+	END IF;
+	RETURN fl.document_json(d);
+END
+$$;
+
+
+ALTER FUNCTION api.document_get(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: document_upload(bytea, bytea, text, bytea, text, text, text); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.document_upload(p_token bytea, p_cert bytea, p_ctype text, p_data bytea, p_filename text, p_supersedes text, p_idem text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+	v_p	fl.principal := fl.authenticate(p_token, p_cert);
+	v_sha	bytea := sha256(p_data);
+	v_key	bytea;
+	v_row	fl.idempotency;
+	d	fl.document;
+	v_err	jsonb;
+BEGIN
+	IF v_p.principal_id IS NULL THEN
+		RETURN fl.refusal(NULL, 'document.put', '{}', -32001,
+		    fl.refusal_reason(p_token, p_cert));
+	END IF;
+	IF NOT 'admin' = ANY (v_p.roles) THEN
+		RETURN fl.refusal(v_p.principal_id, 'document.put', '{}', -32003,
+		    'role_required', jsonb_build_object('roles', jsonb_build_array('admin')));
+	END IF;
+	-- the same key with the same document (and name, and what it supersedes) answers the
+	-- first; with another, -32009 idempotency_mismatch
+	v_key := sha256(convert_to('document.put ' || encode(v_sha, 'hex') || ' ' ||
+	    coalesce(p_filename, '') || ' ' || coalesce(p_supersedes, ''), 'UTF8'));
+	IF p_idem IS NOT NULL THEN
+		PERFORM pg_advisory_xact_lock(hashtextextended(v_p.principal_id || ' ' || p_idem,
+		    0));
+		SELECT * INTO v_row FROM fl.idempotency
+		 WHERE principal_id = v_p.principal_id AND key = p_idem;
+		IF v_row.key IS NOT NULL THEN
+			IF v_row.method <> 'document.put' OR v_row.params_sha256 <> v_key THEN
+				RETURN jsonb_build_object('error', jsonb_build_object('code', -32009,
+				    'message', 'the idempotency key was used for another request',
+				    'data', jsonb_build_object('reason', 'idempotency_mismatch',
+					'field', 'Idempotency-Key')));
+			END IF;
+			RETURN jsonb_build_object('result', v_row.result, 'replayed', true);
+		END IF;
+	END IF;
+	BEGIN
+		IF p_supersedes IS NOT NULL THEN
+			IF NOT EXISTS (SELECT 1 FROM fl.document
+			    WHERE document_id = p_supersedes) THEN
+				PERFORM fl.rpc_error(-32004, 'document_not_found', 'supersedes');
+			END IF;
+			IF EXISTS (SELECT 1 FROM fl.document WHERE supersedes = p_supersedes) THEN
+				PERFORM fl.rpc_error(-32009, 'already_superseded', 'supersedes');
+			END IF;
+		END IF;
+		INSERT INTO fl.document (document_id, content_type, data, size, sha256, filename,
+		    supersedes, created_by)
+		VALUES (fl.new_id('doc'), p_ctype, p_data, length(p_data), v_sha, p_filename,
+		    p_supersedes, v_p.principal_id)
+		RETURNING * INTO d;
+	EXCEPTION WHEN SQLSTATE 'FLERR' THEN
+		v_err := SQLERRM::jsonb;
+		RETURN jsonb_build_object('error', v_err);
+	END;
+	PERFORM fl.audit_record(v_p.principal_id, 'document.put', d.document_id, NULL, NULL,
+	    v_sha);
+	IF p_idem IS NOT NULL THEN
+		INSERT INTO fl.idempotency (principal_id, key, method, params_sha256, result)
+		VALUES (v_p.principal_id, p_idem, 'document.put', v_key, fl.document_json(d));
+	END IF;
+	RETURN jsonb_build_object('result', fl.document_json(d), 'replayed', false);
+END
+$$;
+
+
+ALTER FUNCTION api.document_upload(p_token bytea, p_cert bytea, p_ctype text, p_data bytea, p_filename text, p_supersedes text, p_idem text) OWNER TO fund_owner;
+
+--
 -- Name: fund_balance(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
@@ -1313,6 +1577,84 @@ $$;
 
 
 ALTER FUNCTION api.fund_create(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: fund_history(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.fund_history(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	f	fl.fund := fl.fund_get(params->>'code', 'code');
+	v_from	date := (params->>'from')::date;
+	v_to	date := (params->>'to')::date;
+	v_grain	text := coalesce(params->>'grain', 'day');
+	v_pts	jsonb;
+BEGIN
+	IF v_to < v_from THEN
+		PERFORM fl.rpc_error(-32602, 'end_before_start', 'to',
+		    'the range ends before it starts');
+	END IF;
+	IF v_to - v_from >= 3660 AND v_grain = 'day' THEN
+		PERFORM fl.rpc_error(-32602, 'range_too_long', 'to',
+		    'at most 3660 days at daily grain: take weeks or months',
+		    jsonb_build_object('max_days', 3660));
+	END IF;
+	WITH kept AS (
+		SELECT day, received, earnings, pledged, committed, disbursed, transferred_in,
+		    transferred_out, charges, impaired
+		  FROM fl.fund_day WHERE fund_code = f.code AND day <= v_to
+		UNION ALL
+		SELECT day, received, earnings, pledged, committed, disbursed, transferred_in,
+		    transferred_out, charges, impaired
+		  FROM fl.fund_delta WHERE fund_code = f.code AND day <= v_to),
+	periods AS (
+		SELECT k::date AS start, least(CASE v_grain WHEN 'day' THEN k::date
+		    ELSE (k + CASE v_grain WHEN 'week' THEN interval '1 week'
+			ELSE interval '1 month' END)::date - 1 END, v_to) AS last
+		  FROM generate_series(date_trunc(CASE v_grain WHEN 'day' THEN 'day' ELSE v_grain
+		      END, v_from::timestamp), v_to::timestamp, CASE v_grain WHEN 'day'
+		      THEN interval '1 day' WHEN 'week' THEN interval '1 week'
+		      ELSE interval '1 month' END) g(k)),
+	moves AS (
+		-- what each period added (the days before "from" go to the first)
+		SELECT greatest(date_trunc(CASE v_grain WHEN 'day' THEN 'day' ELSE v_grain END,
+			k.day::timestamp)::date, (SELECT min(start) FROM periods)) AS start,
+		    sum(k.received) AS rec, sum(k.earnings) AS earn,
+		    sum(k.pledged) AS pled, sum(k.committed) AS comm, sum(k.disbursed) AS disb,
+		    sum(k.transferred_in) AS tin, sum(k.transferred_out) AS tout,
+		    sum(k.charges) AS chg, sum(k.impaired) AS imp
+		  FROM kept k
+		 GROUP BY 1),
+	running AS (
+		SELECT pe.start, pe.last,
+		    sum(coalesce(m.rec, 0)) OVER w AS rec, sum(coalesce(m.earn, 0)) OVER w AS earn,
+		    sum(coalesce(m.pled, 0)) OVER w AS pled,
+		    sum(coalesce(m.comm, 0)) OVER w AS comm,
+		    sum(coalesce(m.disb, 0)) OVER w AS disb, sum(coalesce(m.tin, 0)) OVER w AS tin,
+		    sum(coalesce(m.tout, 0)) OVER w AS tout, sum(coalesce(m.chg, 0)) OVER w AS chg,
+		    sum(coalesce(m.imp, 0)) OVER w AS imp
+		  FROM periods pe LEFT JOIN moves m USING (start)
+		WINDOW w AS (ORDER BY pe.start))
+	SELECT coalesce(jsonb_agg(jsonb_build_object('period', CASE v_grain
+		    WHEN 'day' THEN to_char(r.start, 'YYYY-MM-DD')
+		    WHEN 'week' THEN to_char(r.start, 'IYYY-"W"IW')
+		    ELSE to_char(r.start, 'YYYY-MM') END,
+		'until', to_char(r.last, 'YYYY-MM-DD'),
+		'as_of', fl.ts((r.last + 1)::timestamp AT TIME ZONE 'UTC' - interval '1 microsecond'))
+		|| (fl.fund_figures_json(f, r.rec, r.earn, r.pled, r.comm, r.disb, r.tin, r.tout,
+		    r.chg, r.imp) - 'code' - 'currency')
+		ORDER BY r.start), '[]')
+	  INTO v_pts
+	  FROM running r;
+	RETURN jsonb_build_object('code', f.code, 'currency', f.currency, 'grain', v_grain,
+	    'from', v_from, 'to', v_to, 'points', v_pts);
+END
+$$;
+
+
+ALTER FUNCTION api.fund_history(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
 -- Name: fund_list(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
@@ -1550,6 +1892,42 @@ $$;
 ALTER FUNCTION api.fund_transfer_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: grant_add_milestone(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.grant_add_milestone(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
+	v_min	int := fl.minor((SELECT currency FROM fl.fund WHERE code = g.fund_code));
+	v_amt	bigint := fl.money_in(params->>'amount', v_min, 'amount');
+	v_set	bigint;
+	m	fl.milestone;
+BEGIN
+	IF g.status NOT IN ('submitted', 'approved') THEN
+		PERFORM fl.wrong_state(g.status);
+	END IF;
+	SELECT coalesce(sum(amount), 0) INTO v_set FROM fl.milestone
+	 WHERE grant_id = g.grant_id;
+	IF v_set + v_amt > g.amount THEN
+		PERFORM fl.rpc_error(-32009, 'milestones_exceed_grant', 'amount',
+		    'the milestones'' tranches would exceed the grant',
+		    jsonb_build_object('remaining', fl.money_out(g.amount - v_set, v_min)));
+	END IF;
+	INSERT INTO fl.milestone (milestone_id, grant_id, due_on, evidence_required, amount,
+	    created_by)
+	VALUES (fl.new_id('ms'), g.grant_id, (params->>'due_on')::date,
+	    params->>'evidence_required', v_amt, p.principal_id)
+	RETURNING * INTO m;
+	RETURN fl.milestone_json(m);
+END
+$$;
+
+
+ALTER FUNCTION api.grant_add_milestone(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
 -- Name: grant_apply(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
@@ -1698,6 +2076,12 @@ CREATE FUNCTION api.grant_list(p fl.principal, params jsonb, ctx jsonb) RETURNS 
 DECLARE
 	v_lim	int := fl.limit_in(params);
 	v_reg	text;
+	v_c0	timestamptz := fl.time_in(params->>'created_from');
+	v_c1	timestamptz := fl.time_in(params->>'created_to') + interval '1 day';
+	v_d0	timestamptz := fl.time_in(params->>'decided_from');
+	v_d1	timestamptz := fl.time_in(params->>'decided_to') + interval '1 day';
+	v_page	jsonb;
+	v_n	bigint;
 BEGIN
 	IF params ? 'region' THEN
 		v_reg := (fl.region_resolve(params->>'region', 'region')).region_code;
@@ -1705,14 +2089,36 @@ BEGIN
 	IF params ? 'fund' THEN
 		PERFORM fl.fund_get(params->>'fund', 'fund');
 	END IF;
-	RETURN fl.page('grants', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
-	    'j', fl.grant_json(t)) ORDER BY t.seq)
-	  FROM (SELECT * FROM fl.grant_application
-	         WHERE seq > fl.cursor_in(params->>'cursor')
-	           AND (v_reg IS NULL OR region = v_reg)
-	           AND (NOT params ? 'fund' OR fund_code = params->>'fund')
-	           AND (NOT params ? 'status' OR status = params->>'status')
-	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
+	IF params ? 'returnee_id' AND NOT EXISTS (SELECT 1 FROM fl.returnee
+	    WHERE returnee_id = params->>'returnee_id') THEN
+		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
+	END IF;
+	IF v_c1 <= v_c0 THEN
+		PERFORM fl.rpc_error(-32602, 'end_before_start', 'created_to');
+	END IF;
+	IF v_d1 <= v_d0 THEN
+		PERFORM fl.rpc_error(-32602, 'end_before_start', 'decided_to');
+	END IF;
+	WITH q AS (
+		SELECT g.seq FROM fl.grant_application g
+		 WHERE (v_reg IS NULL OR g.region = v_reg)
+		   AND (NOT params ? 'fund' OR g.fund_code = params->>'fund')
+		   AND (NOT params ? 'status' OR g.status = params->>'status')
+		   AND (NOT params ? 'category' OR g.category = params->>'category')
+		   AND (NOT params ? 'returnee_id' OR g.returnee_id = params->>'returnee_id')
+		   AND (v_c0 IS NULL OR g.created_at >= v_c0)
+		   AND (v_c1 IS NULL OR g.created_at < v_c1)
+		   AND (v_d0 IS NULL OR g.decided_at >= v_d0)
+		   AND (v_d1 IS NULL OR g.decided_at < v_d1))
+	SELECT (SELECT count(*) FROM q),
+	       fl.page('grants', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+		   'j', fl.grant_json(t)) ORDER BY t.seq)
+		 FROM (SELECT a.* FROM fl.grant_application a
+			WHERE a.seq IN (SELECT q.seq FROM q
+					 WHERE q.seq > fl.cursor_in(params->>'cursor')
+					 ORDER BY q.seq LIMIT v_lim + 1)) t), v_lim)
+	  INTO v_n, v_page;
+	RETURN v_page || jsonb_build_object('count', v_n);
 END
 $$;
 
@@ -2017,6 +2423,122 @@ $$;
 ALTER FUNCTION api.ledger_trial_balance(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: milestone_accept(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.milestone_accept(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	RETURN fl.milestone_decide(p, params, true);
+END
+$$;
+
+
+ALTER FUNCTION api.milestone_accept(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: milestone_get(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.milestone_get(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	m	fl.milestone;
+BEGIN
+	SELECT * INTO m FROM fl.milestone WHERE milestone_id = params->>'milestone_id';
+	IF m.milestone_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'milestone_not_found', 'milestone_id');
+	END IF;
+	RETURN fl.milestone_json(m);
+END
+$$;
+
+
+ALTER FUNCTION api.milestone_get(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: milestone_list(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.milestone_list(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_over	boolean := coalesce((params->>'overdue')::boolean, false);
+BEGIN
+	IF params ? 'grant_id' THEN
+		PERFORM fl.grant_get(params->>'grant_id', false);
+	END IF;
+	RETURN fl.page('milestones', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.milestone_json(t)) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.milestone m
+		 WHERE m.seq > fl.cursor_in(params->>'cursor')
+		   AND (NOT params ? 'grant_id' OR m.grant_id = params->>'grant_id')
+		   AND (NOT params ? 'status' OR m.status = params->>'status')
+		   AND (NOT v_over OR (m.status <> 'accepted' AND m.due_on < current_date))
+		 ORDER BY m.seq LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
+
+ALTER FUNCTION api.milestone_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: milestone_reject(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.milestone_reject(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	RETURN fl.milestone_decide(p, params, false);
+END
+$$;
+
+
+ALTER FUNCTION api.milestone_reject(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: milestone_submit(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.milestone_submit(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	m	fl.milestone := fl.milestone_get(params->>'milestone_id');
+	v_docs	text[];
+BEGIN
+	IF m.status <> 'open' THEN
+		PERFORM fl.wrong_state(m.status);
+	END IF;
+	SELECT array_agg(DISTINCT x ORDER BY x) INTO v_docs
+	  FROM jsonb_array_elements_text(params->'document_ids') x;
+	IF v_docs IS NULL THEN
+		PERFORM fl.rpc_error(-32602, 'no_documents', 'document_ids',
+		    'evidence is one document or more');
+	END IF;
+	IF EXISTS (SELECT 1 FROM unnest(v_docs) x
+	    WHERE NOT EXISTS (SELECT 1 FROM fl.document d WHERE d.document_id = x)) THEN
+		PERFORM fl.rpc_error(-32004, 'document_not_found', 'document_ids');
+	END IF;
+	UPDATE fl.milestone SET status = 'submitted', submitted_at = now(),
+	       submitted_by = p.principal_id, document_ids = v_docs, note = params->>'note',
+	       decided_at = NULL, decided_by = NULL, reason = NULL
+	 WHERE milestone_id = m.milestone_id RETURNING * INTO m;
+	INSERT INTO fl.milestone_event (milestone_id, kind, principal_id, document_ids, note)
+	VALUES (m.milestone_id, 'submit', p.principal_id, v_docs, params->>'note');
+	RETURN fl.milestone_json(m);
+END
+$$;
+
+
+ALTER FUNCTION api.milestone_submit(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
 -- Name: partner_create(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
@@ -2036,6 +2558,32 @@ $$;
 
 
 ALTER FUNCTION api.partner_create(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: partner_find(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.partner_find(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_key	text := fl.name_key(params->>'name');
+BEGIN
+	IF v_key = '' THEN
+		PERFORM fl.rpc_error(-32602, 'blank', 'name');
+	END IF;
+	RETURN jsonb_build_object('partners', coalesce((SELECT jsonb_agg(fl.partner_json(x)
+	    ORDER BY x.name_key, x.seq)
+	  FROM (SELECT * FROM fl.partner
+		 WHERE name_key LIKE fl.like_prefix(v_key)
+		    OR name_key LIKE '% ' || fl.like_prefix(v_key)
+		 ORDER BY name_key, seq LIMIT v_lim) x), '[]'));
+END
+$$;
+
+
+ALTER FUNCTION api.partner_find(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
 -- Name: partner_get(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
@@ -2427,10 +2975,11 @@ BEGIN
 		PERFORM fl.rpc_error(-32004, 'partner_not_found', 'partner_id');
 	END IF;
 	v_pending := v_roles && ARRAY['admin', 'approver'];
-	INSERT INTO fl.principal (name, roles, partner_id, token_hash, created_by, confirmed_at)
+	INSERT INTO fl.principal (name, roles, partner_id, token_hash, token_expires_at,
+	    created_by, confirmed_at)
 	VALUES (params->>'name', v_roles, params->>'partner_id',
 	    CASE WHEN NOT v_pending THEN decode(ctx->>'token_sha256', 'hex') END,
-	    p.principal_id, CASE WHEN NOT v_pending THEN now() END)
+	    fl.token_expiry_in(params), p.principal_id, CASE WHEN NOT v_pending THEN now() END)
 	RETURNING * INTO v;
 	RETURN fl.principal_json(v) || jsonb_build_object('created_at', fl.ts(v.created_at),
 	    'pending', v_pending, 'token', NOT v_pending);
@@ -2481,6 +3030,38 @@ $$;
 ALTER FUNCTION api.principal_declare_conflict(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: principal_list(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.principal_list(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+BEGIN
+	RETURN fl.page('principals', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+	    'j', fl.principal_json(t) || jsonb_build_object(
+		'token_expires_at', fl.ts(t.token_expires_at), 'state', fl.principal_state(t),
+		'login', CASE WHEN t.token_hash IS NOT NULL AND t.cert_sha256 IS NOT NULL
+		    THEN 'token_and_certificate' WHEN t.cert_sha256 IS NOT NULL
+		    THEN 'certificate' WHEN t.token_hash IS NOT NULL THEN 'token' END,
+		'created_at', fl.ts(t.created_at), 'created_by', t.created_by,
+		'confirmed_at', fl.ts(t.confirmed_at), 'confirmed_by', t.confirmed_by,
+		'revoked_at', fl.ts(t.revoked_at),
+		'last_used_at', fl.ts((SELECT s.last_used_at FROM fl.principal_seen s
+		    WHERE s.principal_id = t.principal_id)))) ORDER BY t.seq)
+	  FROM (SELECT * FROM fl.principal x
+		 WHERE x.seq > fl.cursor_in(params->>'cursor')
+		   AND (NOT params ? 'state' OR fl.principal_state(x) = params->>'state')
+		   AND (NOT params ? 'role' OR params->>'role' = ANY (x.roles))
+		 ORDER BY x.seq LIMIT v_lim + 1) t), v_lim);
+END
+$$;
+
+
+ALTER FUNCTION api.principal_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
 -- Name: principal_revoke(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
@@ -2506,6 +3087,52 @@ $$;
 ALTER FUNCTION api.principal_revoke(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: principal_rotate_token(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.principal_rotate_token(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v	fl.principal;
+	v_exp	timestamptz := fl.token_expiry_in(params);
+BEGIN
+	SELECT * INTO v FROM fl.principal
+	 WHERE principal_id = coalesce(params->>'principal_id', p.principal_id) FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM fl.rpc_error(-32004, 'principal_not_found', 'principal_id');
+	END IF;
+	IF v.principal_id <> p.principal_id THEN
+		IF NOT 'admin' = ANY (p.roles) THEN
+			PERFORM fl.rpc_error(-32003, 'role_required', 'principal_id',
+			    'only an admin rotates another principal''s token',
+			    jsonb_build_object('roles', jsonb_build_array('admin')));
+		END IF;
+		IF v.roles && ARRAY['admin', 'approver'] THEN
+			PERFORM fl.rpc_error(-32011, 'own_token_only', 'principal_id',
+			    'an admin''s or approver''s token is rotated by its holder only: '
+			    'revoke the principal and create another');
+		END IF;
+	END IF;
+	IF v.revoked_at IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32009, 'principal_revoked', 'principal_id');
+	END IF;
+	IF v.confirmed_at IS NULL THEN
+		PERFORM fl.rpc_error(-32009, 'principal_pending', 'principal_id',
+		    'the principal waits for principal.confirm, which gives its token');
+	END IF;
+	UPDATE fl.principal SET token_hash = decode(ctx->>'token_sha256', 'hex'),
+	       token_expires_at = v_exp
+	 WHERE principal_id = v.principal_id
+	RETURNING * INTO v;
+	RETURN fl.principal_json(v) || jsonb_build_object('token', true);
+END
+$$;
+
+
+ALTER FUNCTION api.principal_rotate_token(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
 -- Name: region_list(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
@@ -2514,7 +3141,9 @@ CREATE FUNCTION api.region_list(p fl.principal, params jsonb, ctx jsonb) RETURNS
     AS $$
 BEGIN
 	RETURN (SELECT jsonb_build_object('regions', coalesce(jsonb_agg(jsonb_build_object(
-	    'region', region, 'region_code', region_code, 'country', country)
+	    'region', region, 'region_code', region_code, 'country', country,
+	    'names', jsonb_strip_nulls(jsonb_build_object('en', region, 'hy', region_hy,
+		'ru', region_ru)))
 	    ORDER BY country, region), '[]'))
 	  FROM fl.region);
 END
@@ -2850,6 +3479,46 @@ $_$;
 ALTER FUNCTION api.report_pipeline(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: returnee_find(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.returnee_find(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_nid	text := fl.national_key(params->>'national_id');
+	v_name	text := fl.name_key(params->>'name');
+	v_out	jsonb;
+BEGIN
+	IF v_nid IS NULL AND v_name IS NULL THEN
+		PERFORM fl.rpc_error(-32602, 'national_id_or_name', 'name',
+		    'give a national id or a name');
+	END IF;
+	IF v_name = '' THEN
+		PERFORM fl.rpc_error(-32602, 'blank', 'name');
+	END IF;
+	SELECT coalesce(jsonb_agg(fl.returnee_json(r) || jsonb_build_object('grants',
+		coalesce((SELECT jsonb_agg(jsonb_build_object('grant_id', g.grant_id,
+		    'status', g.status, 'amount', fl.money_out(g.amount, fl.minor(f.currency)),
+		    'currency', f.currency, 'fund', g.fund_code, 'category', g.category,
+		    'created_at', fl.ts(g.created_at)) ORDER BY g.seq)
+		  FROM fl.grant_application g JOIN fl.fund f ON f.code = g.fund_code
+		 WHERE g.returnee_id = r.returnee_id), '[]')) ORDER BY r.name_key, r.seq), '[]')
+	  INTO v_out
+	  FROM (SELECT * FROM fl.returnee
+		 WHERE (v_nid IS NULL OR national_key = v_nid)
+		   AND (v_name IS NULL OR name_key LIKE fl.like_prefix(v_name)
+			OR name_key LIKE '% ' || fl.like_prefix(v_name))
+		 ORDER BY name_key, seq LIMIT v_lim) r;
+	RETURN jsonb_build_object('returnees', v_out);
+END
+$$;
+
+
+ALTER FUNCTION api.returnee_find(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
 -- Name: returnee_get(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
@@ -3021,12 +3690,55 @@ CREATE FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb) RETUR
     AS $$
 BEGIN
 	RETURN jsonb_build_object('principal_id', p.principal_id, 'name', p.name,
-	    'roles', to_jsonb(p.roles), 'partner_id', p.partner_id);
+	    'roles', to_jsonb(p.roles), 'partner_id', p.partner_id)
+	    -- (only a token that expires adds its expiry: the v1 shape stays as it was)
+	    || CASE WHEN p.token_expires_at IS NOT NULL THEN jsonb_build_object(
+		'token_expires_at', fl.ts(p.token_expires_at)) ELSE '{}' END;
 END
 $$;
 
 
 ALTER FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: account_in(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.account_in(p_text text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    AS $_$
+DECLARE
+	v	text := upper(regexp_replace(p_text, '[ ]', '', 'g'));
+	v_num	text := '';
+	c	text;
+BEGIN
+	IF p_text IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF v ~ '^[0-9]{11,16}$' THEN
+		RETURN v;
+	END IF;
+	IF v ~ '^[A-Z]{2}[0-9]{2}[A-Z0-9]+$'
+	   AND length(v) = fl.iban_length(substr(v, 1, 2)) THEN
+		-- the first four characters moved to the end, letters as 10..35
+		FOREACH c IN ARRAY regexp_split_to_array(substr(v, 5) || substr(v, 1, 4), '')
+		LOOP
+			v_num := v_num || CASE WHEN c ~ '[A-Z]' THEN (ascii(c) - 55)::text ELSE c END;
+		END LOOP;
+		IF v_num::numeric % 97 = 1 THEN
+			RETURN v;
+		END IF;
+	END IF;
+	PERFORM fl.rpc_error(-32602, 'bad_account', 'payee_account',
+	    'not an IBAN of its country''s length with a valid check, nor a local account',
+	    jsonb_build_object('expected', 'an IBAN (AA00 then the country''s digits and '
+		'letters; spaces allowed), or an Armenian bank account of 11 to 16 digits'));
+	RETURN NULL;
+END
+$_$;
+
+
+ALTER FUNCTION fl.account_in(p_text text) OWNER TO fund_owner;
 
 --
 -- Name: age_band(integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -3370,6 +4082,8 @@ BEGIN
 	    api.call(bytea, bytea, text, jsonb, text, jsonb),
 	    api.call_many(bytea[], bytea[], text[], jsonb[], text[], jsonb[]),
 	    api.authorize(bytea, bytea, text, text, jsonb),
+	    api.document_upload(bytea, bytea, text, bytea, text, text, text),
+	    api.document_download(bytea, bytea, text),
 	    fl.purge_idempotency(int),
 	    fl.fold_all(),
 	    fl.alloc_catch_up_all(),
@@ -3770,7 +4484,8 @@ DECLARE
 BEGIN
 	IF p_token IS NOT NULL THEN
 		SELECT * INTO v FROM fl.principal
-		 WHERE token_hash = p_token AND revoked_at IS NULL;
+		 WHERE token_hash = p_token AND revoked_at IS NULL
+		   AND (token_expires_at IS NULL OR token_expires_at > now());
 	ELSIF p_cert IS NOT NULL THEN
 		SELECT * INTO v FROM fl.principal
 		 WHERE cert_sha256 = p_cert AND revoked_at IS NULL;
@@ -3820,7 +4535,8 @@ BEGIN
 		v_p := NULL;
 		IF p_token[k] IS NOT NULL THEN
 			SELECT * INTO v_p FROM fl.principal
-			 WHERE token_hash = p_token[k] AND revoked_at IS NULL;
+			 WHERE token_hash = p_token[k] AND revoked_at IS NULL
+			   AND (token_expires_at IS NULL OR token_expires_at > now());
 		ELSIF p_cert[k] IS NOT NULL THEN
 			SELECT * INTO v_p FROM fl.principal
 			 WHERE cert_sha256 = p_cert[k] AND revoked_at IS NULL;
@@ -3832,6 +4548,7 @@ BEGIN
 		     NOT (v_p.roles && array_remove(v_roles, 'partner'))) THEN
 			RETURN NULL;
 		END IF;
+		PERFORM fl.principal_seen(v_p.principal_id);
 		v_ps[k] := v_p;
 	END LOOP;
 	RETURN v_ps;
@@ -4378,10 +5095,14 @@ CREATE TABLE fl.disbursement (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by text NOT NULL,
     decided_by text,
+    payee_account text,
+    retry_of text,
+    milestone_id text,
     CONSTRAINT disbursement_amount_check CHECK ((amount > 0)),
     CONSTRAINT disbursement_bank_ref_check CHECK (((length(bank_ref) >= 1) AND (length(bank_ref) <= 200))),
     CONSTRAINT disbursement_check CHECK (((status = 'paid'::text) = ((paid_at IS NOT NULL) AND (bank_ref IS NOT NULL)))),
     CONSTRAINT disbursement_check1 CHECK (((status = 'paid'::text) <= (decided_by IS DISTINCT FROM created_by))),
+    CONSTRAINT disbursement_payee_account_check CHECK ((payee_account ~ '^([A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}|[0-9]{11,16})$'::text)),
     CONSTRAINT disbursement_reference_check CHECK (((length(reference) >= 1) AND (length(reference) <= 200))),
     CONSTRAINT disbursement_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'failed'::text])))
 );
@@ -4429,8 +5150,10 @@ BEGIN
 		    OLD.status, NEW.status;
 	END IF;
 	IF (NEW.disbursement_id, NEW.grant_id, NEW.amount, NEW.reference, NEW.created_at,
-	    NEW.created_by) IS DISTINCT FROM (OLD.disbursement_id, OLD.grant_id, OLD.amount,
-	    OLD.reference, OLD.created_at, OLD.created_by) THEN
+	    NEW.created_by, NEW.payee_account, NEW.retry_of, NEW.milestone_id)
+	   IS DISTINCT FROM (OLD.disbursement_id, OLD.grant_id, OLD.amount, OLD.reference,
+	    OLD.created_at, OLD.created_by, OLD.payee_account, OLD.retry_of,
+	    OLD.milestone_id) THEN
 		RAISE EXCEPTION 'disbursement %: its terms never change', OLD.disbursement_id;
 	END IF;
 	RETURN NEW;
@@ -4439,6 +5162,33 @@ $$;
 
 
 ALTER FUNCTION fl.disbursement_guard() OWNER TO fund_owner;
+
+--
+-- Name: disbursement_insert_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.disbursement_insert_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF NEW.retry_of IS NOT NULL AND NOT EXISTS (SELECT 1 FROM fl.disbursement r
+	    WHERE r.disbursement_id = NEW.retry_of AND r.grant_id = NEW.grant_id
+	      AND r.status = 'failed') THEN
+		RAISE EXCEPTION 'disbursement % retries % of another grant, or not failed',
+		    NEW.disbursement_id, NEW.retry_of;
+	END IF;
+	IF NEW.milestone_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM fl.milestone m
+	    WHERE m.milestone_id = NEW.milestone_id AND m.grant_id = NEW.grant_id
+	      AND m.status = 'accepted' AND NEW.amount <= m.amount) THEN
+		RAISE EXCEPTION 'disbursement % pays milestone % of another grant, not accepted, '
+		    'or more than its tranche', NEW.disbursement_id, NEW.milestone_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.disbursement_insert_guard() OWNER TO fund_owner;
 
 --
 -- Name: disbursement_json(fl.disbursement); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -4464,7 +5214,13 @@ BEGIN
 	    'currency', v_cur, 'status', d.status, 'reference', d.reference,
 	    'bank_ref', d.bank_ref, 'paid_at', fl.ts(d.paid_at), 'fail_reason', d.fail_reason,
 	    'created_at', fl.ts(d.created_at), 'created_by', d.created_by,
-	    'decided_by', d.decided_by);
+	    'decided_by', d.decided_by)
+	    -- where it is paid, the failed payment it retries and the one retrying it, and
+	    -- the milestone whose tranche it pays
+	    || jsonb_build_object('payee_account', d.payee_account, 'retry_of', d.retry_of,
+	    'retried_by', (SELECT x.disbursement_id FROM fl.disbursement x
+		WHERE x.retry_of = d.disbursement_id),
+	    'milestone_id', d.milestone_id);
 END
 $$;
 
@@ -4505,6 +5261,49 @@ $$;
 
 
 ALTER FUNCTION fl.dispatch_tree(p_names text[], p_lo integer, p_hi integer, p_indent text, p_else text) OWNER TO fund_owner;
+
+--
+-- Name: document; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.document (
+    seq bigint NOT NULL,
+    document_id text NOT NULL,
+    content_type text NOT NULL,
+    data bytea NOT NULL,
+    size bigint NOT NULL,
+    sha256 bytea NOT NULL,
+    filename text,
+    supersedes text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text NOT NULL,
+    CONSTRAINT document_check CHECK (((size > 0) AND (size = length(data)))),
+    CONSTRAINT document_content_type_check CHECK ((content_type = ANY (ARRAY['application/pdf'::text, 'image/png'::text, 'image/jpeg'::text]))),
+    CONSTRAINT document_filename_check CHECK (((length(filename) >= 1) AND (length(filename) <= 255))),
+    CONSTRAINT document_sha256_check CHECK ((length(sha256) = 32))
+);
+ALTER TABLE ONLY fl.document ALTER COLUMN data SET STORAGE EXTERNAL;
+
+
+ALTER TABLE fl.document OWNER TO fund_owner;
+
+--
+-- Name: document_json(fl.document); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.document_json(d fl.document) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+	SELECT jsonb_build_object('document_id', d.document_id, 'content_type', d.content_type,
+	    'size', d.size, 'sha256', encode(d.sha256, 'hex'), 'filename', d.filename,
+	    'supersedes', d.supersedes,
+	    'superseded_by', (SELECT x.document_id FROM fl.document x
+		WHERE x.supersedes = d.document_id),
+	    'created_at', fl.ts(d.created_at), 'created_by', d.created_by)
+$$;
+
+
+ALTER FUNCTION fl.document_json(d fl.document) OWNER TO fund_owner;
 
 --
 -- Name: endowment_status(fl.contribution, fl.fund, bigint); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -4791,11 +5590,19 @@ ALTER FUNCTION fl.fund_available(f fl.fund) OWNER TO fund_owner;
 
 CREATE FUNCTION fl.fund_balance_at(p_code text, p_asof timestamp with time zone, p_recorded boolean) RETURNS jsonb
     LANGUAGE plpgsql STABLE
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
 	f	fl.fund;
 	v_day	date := (p_asof AT TIME ZONE 'UTC')::date;
 	v_start	timestamptz := v_day::timestamp AT TIME ZONE 'UTC';
+	v_late	boolean := p_asof >= v_start + interval '12 hours';
+	-- the whole days summed from the kept rows, and the entries summed from the journal
+	-- (added from the day's start, or taken off up to its end)
+	v_upto	date := CASE WHEN v_late THEN v_day + 1 ELSE v_day END;
+	v_from	timestamptz := CASE WHEN v_late THEN p_asof ELSE v_start END;
+	v_to	timestamptz := CASE WHEN v_late THEN v_start + interval '1 day' ELSE p_asof END;
+	v_sign	int := CASE WHEN v_late THEN -1 ELSE 1 END;
 	s	record;
 BEGIN
 	IF p_recorded OR p_asof IS NULL THEN
@@ -4812,27 +5619,29 @@ BEGIN
 		       sum(committed) AS comm, sum(disbursed) AS disb,
 		       sum(transferred_in) AS tin, sum(transferred_out) AS tout,
 		       sum(charges) AS chg, sum(impaired) AS imp
-		  FROM fl.fund_day WHERE fund_code = f.code AND day < v_day
+		  FROM fl.fund_day WHERE fund_code = f.code AND day < v_upto
 		UNION ALL
 		SELECT sum(received), sum(earnings), sum(pledged), sum(committed),
 		       sum(disbursed), sum(transferred_in), sum(transferred_out), sum(charges),
 		       sum(impaired)
-		  FROM fl.fund_delta WHERE fund_code = f.code AND day < v_day
+		  FROM fl.fund_delta WHERE fund_code = f.code AND day < v_upto
 		UNION ALL
-		SELECT -sum(p.amount) FILTER (WHERE a.short = 'contributions'),
-		    -sum(p.amount) FILTER (WHERE a.short = 'earnings'),
-		    sum(p.amount) FILTER (WHERE a.short = 'pledges_receivable'),
-		    -sum(p.amount) FILTER (WHERE a.short = 'commitments'),
-		    sum(p.amount) FILTER (WHERE a.short = 'grants_disbursed'),
-		    -sum(p.amount) FILTER (WHERE a.short = 'transfers_in'),
-		    sum(p.amount) FILTER (WHERE a.short = 'transfers_out'),
-		    sum(p.amount) FILTER (WHERE a.short IN ('bank_charges',
+		-- (the bounds: [v_from, v_to] from the day's start, (v_from, v_to) to its end)
+		SELECT v_sign * -sum(p.amount) FILTER (WHERE a.short = 'contributions'),
+		    v_sign * -sum(p.amount) FILTER (WHERE a.short = 'earnings'),
+		    v_sign * sum(p.amount) FILTER (WHERE a.short = 'pledges_receivable'),
+		    v_sign * -sum(p.amount) FILTER (WHERE a.short = 'commitments'),
+		    v_sign * sum(p.amount) FILTER (WHERE a.short = 'grants_disbursed'),
+		    v_sign * -sum(p.amount) FILTER (WHERE a.short = 'transfers_in'),
+		    v_sign * sum(p.amount) FILTER (WHERE a.short = 'transfers_out'),
+		    v_sign * sum(p.amount) FILTER (WHERE a.short IN ('bank_charges',
 			'investment_losses')),
-		    sum(p.amount) FILTER (WHERE a.short = 'capital_impaired')
+		    v_sign * sum(p.amount) FILTER (WHERE a.short = 'capital_impaired')
 		  FROM fl.journal_entry e
 		  JOIN fl.posting p ON p.entry_id = e.entry_id
 		  JOIN fl.account a ON a.account_id = p.account_id
-		 WHERE e.value_at >= v_start AND e.value_at <= p_asof
+		 WHERE e.value_at >= v_from AND e.value_at <= v_to
+		   AND (NOT v_late OR (e.value_at > v_from AND e.value_at < v_to))
 		   AND e.fund_code = f.code) x;
 	RETURN fl.fund_figures_json(f, s.rec, s.earn, s.pled, s.comm, s.disb, s.tin, s.tout,
 	    s.chg, s.imp);
@@ -5426,12 +6235,15 @@ CREATE FUNCTION fl.grant_json(g fl.grant_application) RETURNS jsonb
 DECLARE
 	f	fl.fund;
 	r	fl.region;
+	b	fl.returnee;
 	m	int;
 BEGIN
 	SELECT * INTO f FROM fl.fund WHERE code = g.fund_code;
 	SELECT * INTO r FROM fl.region WHERE region_code = g.region;
+	SELECT * INTO b FROM fl.returnee WHERE returnee_id = g.returnee_id;
 	m := fl.minor(f.currency);
-	RETURN jsonb_build_object('grant_id', g.grant_id, 'status', g.status,
+	RETURN jsonb_build_object('beneficiary_name', b.full_name, 'beneficiary_kind', b.kind)
+	    || jsonb_build_object('grant_id', g.grant_id, 'status', g.status,
 	    'amount', fl.money_out(g.amount, m), 'currency', f.currency, 'fund', g.fund_code,
 	    'region', r.region, 'region_code', r.region_code, 'category', g.category,
 	    'purpose', g.purpose, 'returnee_id', g.returnee_id,
@@ -5539,6 +6351,29 @@ $$;
 ALTER FUNCTION fl.history(p_kind text, p_id text, params jsonb) OWNER TO fund_owner;
 
 --
+-- Name: iban_length(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.iban_length(p_country text) RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$
+	SELECT ('{"AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16,
+	    "BG": 22, "BH": 22, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24,
+	    "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FO": 18,
+	    "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21,
+	    "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30,
+	    "KZ": 20, "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25,
+	    "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18,
+	    "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22,
+	    "RU": 33, "SA": 24, "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27,
+	    "ST": 25, "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24,
+	    "XK": 20}'::jsonb->>p_country)::int
+$$;
+
+
+ALTER FUNCTION fl.iban_length(p_country text) OWNER TO fund_owner;
+
+--
 -- Name: identity_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -5582,6 +6417,19 @@ $$;
 
 
 ALTER FUNCTION fl.ledger_export_digest(p_from timestamp with time zone, p_to timestamp with time zone, OUT rows bigint, OUT sha bytea, OUT rows_sha bytea, OUT entries bigint) OWNER TO fund_owner;
+
+--
+-- Name: like_prefix(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.like_prefix(p_text text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+	SELECT replace(replace(replace(p_text, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+$$;
+
+
+ALTER FUNCTION fl.like_prefix(p_text text) OWNER TO fund_owner;
 
 --
 -- Name: limit_in(jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -5640,6 +6488,130 @@ $$;
 
 
 ALTER FUNCTION fl.method_set(p_methods jsonb) OWNER TO fund_owner;
+
+--
+-- Name: milestone_decide(fl.principal, jsonb, boolean); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.milestone_decide(p fl.principal, params jsonb, p_accept boolean) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	m	fl.milestone := fl.milestone_get(params->>'milestone_id');
+BEGIN
+	IF m.status <> 'submitted' THEN
+		PERFORM fl.wrong_state(m.status);
+	END IF;
+	IF m.submitted_by = p.principal_id THEN
+		PERFORM fl.rpc_error(-32011, 'same_maker_and_checker', 'milestone_id',
+		    'the evidence is judged by someone other than who submitted it');
+	END IF;
+	INSERT INTO fl.milestone_event (milestone_id, kind, principal_id, note)
+	VALUES (m.milestone_id, CASE WHEN p_accept THEN 'accept' ELSE 'reject' END,
+	    p.principal_id, params->>CASE WHEN p_accept THEN 'comment' ELSE 'reason' END);
+	IF p_accept THEN
+		UPDATE fl.milestone SET status = 'accepted', decided_at = now(),
+		       decided_by = p.principal_id, reason = NULL
+		 WHERE milestone_id = m.milestone_id RETURNING * INTO m;
+	ELSE
+		UPDATE fl.milestone SET status = 'open', submitted_at = NULL, submitted_by = NULL,
+		       decided_at = NULL, decided_by = NULL, reason = params->>'reason'
+		 WHERE milestone_id = m.milestone_id RETURNING * INTO m;
+	END IF;
+	RETURN fl.milestone_json(m);
+END
+$$;
+
+
+ALTER FUNCTION fl.milestone_decide(p fl.principal, params jsonb, p_accept boolean) OWNER TO fund_owner;
+
+--
+-- Name: milestone; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.milestone (
+    seq bigint NOT NULL,
+    milestone_id text NOT NULL,
+    grant_id text NOT NULL,
+    due_on date NOT NULL,
+    evidence_required text NOT NULL,
+    amount bigint NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    submitted_at timestamp with time zone,
+    submitted_by text,
+    document_ids text[],
+    note text,
+    decided_at timestamp with time zone,
+    decided_by text,
+    reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text NOT NULL,
+    CONSTRAINT milestone_amount_check CHECK ((amount > 0)),
+    CONSTRAINT milestone_check CHECK (((status = 'open'::text) = (submitted_at IS NULL))),
+    CONSTRAINT milestone_check1 CHECK (((status = 'accepted'::text) = ((decided_at IS NOT NULL) AND (decided_by IS NOT NULL) AND (decided_by IS DISTINCT FROM submitted_by)))),
+    CONSTRAINT milestone_evidence_required_check CHECK (((length(evidence_required) >= 1) AND (length(evidence_required) <= 1000))),
+    CONSTRAINT milestone_note_check CHECK ((length(note) <= 1000)),
+    CONSTRAINT milestone_reason_check CHECK ((length(reason) <= 1000)),
+    CONSTRAINT milestone_status_check CHECK ((status = ANY (ARRAY['open'::text, 'submitted'::text, 'accepted'::text])))
+);
+
+
+ALTER TABLE fl.milestone OWNER TO fund_owner;
+
+--
+-- Name: milestone_get(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.milestone_get(p_id text) RETURNS fl.milestone
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	m	fl.milestone;
+BEGIN
+	SELECT * INTO m FROM fl.milestone WHERE milestone_id = p_id FOR UPDATE;
+	IF m.milestone_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'milestone_not_found', 'milestone_id');
+	END IF;
+	RETURN m;
+END
+$$;
+
+
+ALTER FUNCTION fl.milestone_get(p_id text) OWNER TO fund_owner;
+
+--
+-- Name: milestone_json(fl.milestone); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.milestone_json(m fl.milestone) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_cur	text;
+BEGIN
+	SELECT f.currency INTO v_cur FROM fl.grant_application g
+	  JOIN fl.fund f ON f.code = g.fund_code WHERE g.grant_id = m.grant_id;
+	RETURN jsonb_build_object('milestone_id', m.milestone_id, 'grant_id', m.grant_id,
+	    'due_on', m.due_on, 'evidence_required', m.evidence_required,
+	    'amount', fl.money_out(m.amount, fl.minor(v_cur)), 'currency', v_cur,
+	    'status', m.status, 'overdue', m.status <> 'accepted' AND m.due_on < current_date,
+	    'document_ids', to_jsonb(coalesce(m.document_ids, '{}')), 'note', m.note,
+	    'submitted_at', fl.ts(m.submitted_at), 'submitted_by', m.submitted_by,
+	    'decided_at', fl.ts(m.decided_at), 'decided_by', m.decided_by,
+	    'reason', m.reason,
+	    'events', coalesce((SELECT jsonb_agg(jsonb_build_object('kind', e.kind,
+		'principal_id', e.principal_id, 'at', fl.ts(e.at),
+		'document_ids', to_jsonb(coalesce(e.document_ids, '{}')), 'note', e.note)
+		ORDER BY e.seq) FROM fl.milestone_event e
+	       WHERE e.milestone_id = m.milestone_id), '[]'),
+	    'released_by', (SELECT d.disbursement_id FROM fl.disbursement d
+		WHERE d.milestone_id = m.milestone_id AND d.status IN ('pending', 'paid')),
+	    'created_at', fl.ts(m.created_at), 'created_by', m.created_by);
+END
+$$;
+
+
+ALTER FUNCTION fl.milestone_json(m fl.milestone) OWNER TO fund_owner;
 
 --
 -- Name: minor(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -5717,6 +6689,37 @@ $$;
 
 
 ALTER FUNCTION fl.money_out(p_amount bigint, p_minor integer) OWNER TO fund_owner;
+
+--
+-- Name: name_key(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.name_key(p_name text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+	SELECT btrim(regexp_replace(regexp_replace(
+	    lower(normalize(p_name, NFKD) COLLATE "und-x-icu"), E'[\u0300-\u036f]', '', 'g'),
+	    E'\\s+', ' ', 'g'))
+$$;
+
+
+ALTER FUNCTION fl.name_key(p_name text) OWNER TO fund_owner;
+
+--
+-- Name: name_key_set(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.name_key_set() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	NEW.name_key := fl.name_key(to_jsonb(NEW)->>TG_ARGV[0]);
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.name_key_set() OWNER TO fund_owner;
 
 --
 -- Name: national_key(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -5800,6 +6803,7 @@ CREATE TABLE fl.partner (
     email text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by text,
+    name_key text,
     CONSTRAINT partner_country_check CHECK ((country ~ '^[A-Z]{2}$'::text)),
     CONSTRAINT partner_email_check CHECK (((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text) AND (length(email) <= 254))),
     CONSTRAINT partner_kind_check CHECK ((kind = ANY (ARRAY['individual'::text, 'organisation'::text]))),
@@ -6411,10 +7415,24 @@ BEGIN
 		RAISE EXCEPTION 'a revoked principal stays revoked';
 	END IF;
 	IF (NEW.principal_id, NEW.name, NEW.roles, NEW.partner_id, NEW.created_at,
-	    NEW.created_by) IS DISTINCT FROM
+	    NEW.created_by, NEW.seq) IS DISTINCT FROM
 	   (OLD.principal_id, OLD.name, OLD.roles, OLD.partner_id, OLD.created_at,
-	    OLD.created_by) THEN
-		RAISE EXCEPTION 'only revoked_at of a principal may change, and its confirmation';
+	    OLD.created_by, OLD.seq) THEN
+		RAISE EXCEPTION 'only revoked_at of a principal may change, its confirmation and '
+		    'its token';
+	END IF;
+	-- a confirmed principal's token is rotated to another (principal.rotate_token), with
+	-- its expiry, until it is revoked
+	IF OLD.confirmed_at IS NOT NULL AND
+	   (NEW.cert_sha256, NEW.confirmed_at, NEW.confirmed_by) IS NOT DISTINCT FROM
+	   (OLD.cert_sha256, OLD.confirmed_at, OLD.confirmed_by) AND
+	   (NEW.token_hash, NEW.token_expires_at) IS DISTINCT FROM
+	   (OLD.token_hash, OLD.token_expires_at) THEN
+		IF NEW.token_hash IS NULL OR NEW.token_hash = OLD.token_hash OR
+		    OLD.revoked_at IS NOT NULL OR NEW.revoked_at IS NOT NULL THEN
+			RAISE EXCEPTION 'a token is rotated to a new one, while not revoked';
+		END IF;
+		RETURN NEW;
 	END IF;
 	IF (NEW.token_hash, NEW.cert_sha256, NEW.confirmed_at, NEW.confirmed_by) IS DISTINCT FROM
 	   (OLD.token_hash, OLD.cert_sha256, OLD.confirmed_at, OLD.confirmed_by) THEN
@@ -6445,7 +7463,10 @@ CREATE FUNCTION fl.principal_json(p fl.principal) RETURNS jsonb
     AS $$
 BEGIN
 	RETURN jsonb_build_object('principal_id', p.principal_id, 'name', p.name,
-	    'roles', to_jsonb(p.roles), 'partner_id', p.partner_id);
+	    'roles', to_jsonb(p.roles), 'partner_id', p.partner_id)
+	    -- (only a token that expires adds its expiry: the v1 shape stays as it was)
+	    || CASE WHEN p.token_expires_at IS NOT NULL THEN jsonb_build_object(
+		'token_expires_at', fl.ts(p.token_expires_at)) ELSE '{}' END;
 END
 $$;
 
@@ -6467,6 +7488,50 @@ $$;
 
 
 ALTER FUNCTION fl.principal_notify() OWNER TO fund_owner;
+
+--
+-- Name: principal_seen(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.principal_seen(p_id text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM fl.principal_seen
+	    WHERE principal_id = p_id AND last_used_at > now() - interval '1 minute')
+	   OR current_setting('transaction_read_only') = 'on' THEN
+		RETURN;
+	END IF;
+	UPDATE fl.principal_seen SET last_used_at = now()
+	 WHERE principal_id = (SELECT s.principal_id FROM fl.principal_seen s
+		WHERE s.principal_id = p_id AND s.last_used_at < now()
+		FOR UPDATE SKIP LOCKED);
+	IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM fl.principal_seen WHERE principal_id = p_id)
+	THEN
+		INSERT INTO fl.principal_seen (principal_id, last_used_at) VALUES (p_id, now())
+		ON CONFLICT (principal_id) DO NOTHING;
+	END IF;
+END
+$$;
+
+
+ALTER FUNCTION fl.principal_seen(p_id text) OWNER TO fund_owner;
+
+--
+-- Name: principal_state(fl.principal); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.principal_state(v fl.principal) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+	SELECT CASE WHEN v.revoked_at IS NOT NULL THEN 'revoked'
+	    WHEN v.confirmed_at IS NULL THEN 'pending'
+	    WHEN v.token_expires_at <= now() AND v.cert_sha256 IS NULL THEN 'expired'
+	    ELSE 'active' END
+$$;
+
+
+ALTER FUNCTION fl.principal_state(v fl.principal) OWNER TO fund_owner;
 
 --
 -- Name: purge_idempotency(integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -6541,16 +7606,17 @@ DECLARE
 BEGIN
 	IF p_token IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
-		 WHERE token_hash = p_token AND revoked_at IS NULL;
+		 WHERE token_hash = p_token AND revoked_at IS NULL
+		   AND (token_expires_at IS NULL OR token_expires_at > now());
 	ELSIF p_cert IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
 		 WHERE cert_sha256 = p_cert AND revoked_at IS NULL;
 	END IF;
 	IF v_p.principal_id IS NULL THEN
 		RETURN fl.refusal(NULL, p_method, p_params, -32001,
-		    CASE WHEN p_token IS NULL AND p_cert IS NULL THEN 'no_credentials'
-		    ELSE 'bad_credentials' END);
+		    fl.refusal_reason(p_token, p_cert));
 	END IF;
+	PERFORM fl.principal_seen(v_p.principal_id);
 	-- the roles the method requires: fundd's method table, which the runner writes
 	SELECT m.roles INTO v_roles FROM fl.method m WHERE m.name = p_method;
 	IF v_roles IS NULL THEN
@@ -6821,6 +7887,23 @@ $$;
 ALTER FUNCTION fl.refusal(p_principal text, p_method text, p_params jsonb, p_code integer, p_reason text, p_extra jsonb) OWNER TO fund_owner;
 
 --
+-- Name: refusal_reason(bytea, bytea); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.refusal_reason(p_token bytea, p_cert bytea) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+	SELECT CASE WHEN p_token IS NULL AND p_cert IS NULL THEN 'no_credentials'
+	    WHEN p_token IS NOT NULL AND EXISTS (SELECT 1 FROM fl.principal
+		WHERE token_hash = p_token AND revoked_at IS NULL
+		  AND token_expires_at <= now()) THEN 'token_expired'
+	    ELSE 'bad_credentials' END
+$$;
+
+
+ALTER FUNCTION fl.refusal_reason(p_token bytea, p_cert bytea) OWNER TO fund_owner;
+
+--
 -- Name: region; Type: TABLE; Schema: fl; Owner: fund_owner
 --
 
@@ -6828,10 +7911,14 @@ CREATE TABLE fl.region (
     region_code text NOT NULL,
     region text NOT NULL,
     country text NOT NULL,
+    region_hy text,
+    region_ru text,
     CONSTRAINT region_check CHECK ((substr(region_code, 1, 2) = country)),
     CONSTRAINT region_country_check CHECK ((country ~ '^[A-Z]{2}$'::text)),
     CONSTRAINT region_region_check CHECK (((length(region) >= 1) AND (length(region) <= 100))),
-    CONSTRAINT region_region_code_check CHECK ((region_code ~ '^[A-Z]{2}-[A-Z0-9]{1,3}$'::text))
+    CONSTRAINT region_region_code_check CHECK ((region_code ~ '^[A-Z]{2}-[A-Z0-9]{1,3}$'::text)),
+    CONSTRAINT region_region_hy_check CHECK (((length(region_hy) >= 1) AND (length(region_hy) <= 100))),
+    CONSTRAINT region_region_ru_check CHECK (((length(region_ru) >= 1) AND (length(region_ru) <= 100)))
 );
 
 
@@ -6847,8 +7934,13 @@ CREATE FUNCTION fl.region_resolve(p_text text, p_field text) RETURNS fl.region
 DECLARE
 	v	fl.region;
 BEGIN
+	-- by its code, or its name in English, Armenian or Russian as fl.name_key() reads
+	-- names (case and diacritics aside)
 	SELECT * INTO v FROM fl.region
-	 WHERE region_code = upper(p_text) OR lower(region) = lower(p_text);
+	 WHERE region_code = upper(p_text)
+	    OR fl.name_key(p_text) IN (fl.name_key(region), fl.name_key(region_hy),
+		fl.name_key(region_ru))
+	 ORDER BY region_code <> upper(p_text) LIMIT 1;
 	IF v.region_code IS NULL THEN
 		PERFORM fl.rpc_error(-32602, 'unknown_region', p_field);
 	END IF;
@@ -7089,6 +8181,7 @@ CREATE TABLE fl.returnee (
     created_by text,
     national_key text,
     kind text DEFAULT 'returnee'::text NOT NULL,
+    name_key text,
     CONSTRAINT returnee_birth_year_check CHECK (((birth_year >= 1900) AND (birth_year <= 2100))),
     CONSTRAINT returnee_full_name_check CHECK (((length(full_name) >= 1) AND (length(full_name) <= 200))),
     CONSTRAINT returnee_gender_check CHECK ((gender = ANY (ARRAY['female'::text, 'male'::text, 'other'::text, 'undisclosed'::text]))),
@@ -7162,6 +8255,27 @@ $$;
 
 
 ALTER FUNCTION fl.time_in(p_text text) OWNER TO fund_owner;
+
+--
+-- Name: token_expiry_in(jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.token_expiry_in(params jsonb) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v	timestamptz := fl.time_in(params->>'expires_at');
+BEGIN
+	IF v <= now() THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_past', 'expires_at',
+		    'a token''s expiry is a time to come');
+	END IF;
+	RETURN v;
+END
+$$;
+
+
+ALTER FUNCTION fl.token_expiry_in(params jsonb) OWNER TO fund_owner;
 
 --
 -- Name: total_out(numeric, integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -7731,6 +8845,27 @@ ALTER SEQUENCE fl.disbursement_seq_seq OWNED BY fl.disbursement.seq;
 
 
 --
+-- Name: document_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.document_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.document_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: document_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.document_seq_seq OWNED BY fl.document.seq;
+
+
+--
 -- Name: fund_day; Type: TABLE; Schema: fl; Owner: fund_owner
 --
 
@@ -8022,6 +9157,67 @@ CREATE TABLE fl.method (
 ALTER TABLE fl.method OWNER TO fund_owner;
 
 --
+-- Name: milestone_event; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.milestone_event (
+    seq bigint NOT NULL,
+    milestone_id text NOT NULL,
+    kind text NOT NULL,
+    principal_id text NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    document_ids text[],
+    note text,
+    CONSTRAINT milestone_event_kind_check CHECK ((kind = ANY (ARRAY['submit'::text, 'accept'::text, 'reject'::text]))),
+    CONSTRAINT milestone_event_note_check CHECK ((length(note) <= 1000))
+);
+
+
+ALTER TABLE fl.milestone_event OWNER TO fund_owner;
+
+--
+-- Name: milestone_event_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.milestone_event_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.milestone_event_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: milestone_event_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.milestone_event_seq_seq OWNED BY fl.milestone_event.seq;
+
+
+--
+-- Name: milestone_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.milestone_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.milestone_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: milestone_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.milestone_seq_seq OWNED BY fl.milestone.seq;
+
+
+--
 -- Name: partner_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
 --
 
@@ -8082,6 +9278,39 @@ ALTER TABLE fl.principal_conflict_seq_seq OWNER TO fund_owner;
 --
 
 ALTER SEQUENCE fl.principal_conflict_seq_seq OWNED BY fl.principal_conflict.seq;
+
+
+--
+-- Name: principal_seen; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.principal_seen (
+    principal_id text NOT NULL,
+    last_used_at timestamp with time zone NOT NULL
+);
+
+
+ALTER TABLE fl.principal_seen OWNER TO fund_owner;
+
+--
+-- Name: principal_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.principal_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.principal_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: principal_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.principal_seq_seq OWNED BY fl.principal.seq;
 
 
 --
@@ -8238,6 +9467,13 @@ ALTER TABLE ONLY fl.disbursement ALTER COLUMN seq SET DEFAULT nextval('fl.disbur
 
 
 --
+-- Name: document seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.document ALTER COLUMN seq SET DEFAULT nextval('fl.document_seq_seq'::regclass);
+
+
+--
 -- Name: fund_delta delta_id; Type: DEFAULT; Schema: fl; Owner: fund_owner
 --
 
@@ -8259,6 +9495,20 @@ ALTER TABLE ONLY fl.journal_entry ALTER COLUMN entry_id SET DEFAULT nextval('fl.
 
 
 --
+-- Name: milestone seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone ALTER COLUMN seq SET DEFAULT nextval('fl.milestone_seq_seq'::regclass);
+
+
+--
+-- Name: milestone_event seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone_event ALTER COLUMN seq SET DEFAULT nextval('fl.milestone_event_seq_seq'::regclass);
+
+
+--
 -- Name: partner seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
 --
 
@@ -8270,6 +9520,13 @@ ALTER TABLE ONLY fl.partner ALTER COLUMN seq SET DEFAULT nextval('fl.partner_seq
 --
 
 ALTER TABLE ONLY fl.pledge_receipt ALTER COLUMN seq SET DEFAULT nextval('fl.pledge_receipt_seq_seq'::regclass);
+
+
+--
+-- Name: principal seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal ALTER COLUMN seq SET DEFAULT nextval('fl.principal_seq_seq'::regclass);
 
 
 --
@@ -8437,6 +9694,30 @@ ALTER TABLE ONLY fl.disbursement
 
 
 --
+-- Name: document document_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.document
+    ADD CONSTRAINT document_pkey PRIMARY KEY (document_id);
+
+
+--
+-- Name: document document_seq_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.document
+    ADD CONSTRAINT document_seq_key UNIQUE (seq);
+
+
+--
+-- Name: document document_supersedes_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.document
+    ADD CONSTRAINT document_supersedes_key UNIQUE (supersedes);
+
+
+--
 -- Name: fund_day fund_day_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -8525,6 +9806,30 @@ ALTER TABLE ONLY fl.method
 
 
 --
+-- Name: milestone_event milestone_event_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone_event
+    ADD CONSTRAINT milestone_event_pkey PRIMARY KEY (seq);
+
+
+--
+-- Name: milestone milestone_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone
+    ADD CONSTRAINT milestone_pkey PRIMARY KEY (milestone_id);
+
+
+--
+-- Name: milestone milestone_seq_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone
+    ADD CONSTRAINT milestone_seq_key UNIQUE (seq);
+
+
+--
 -- Name: partner partner_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -8602,6 +9907,22 @@ ALTER TABLE ONLY fl.principal_conflict
 
 ALTER TABLE ONLY fl.principal
     ADD CONSTRAINT principal_pkey PRIMARY KEY (principal_id);
+
+
+--
+-- Name: principal_seen principal_seen_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal_seen
+    ADD CONSTRAINT principal_seen_pkey PRIMARY KEY (principal_id);
+
+
+--
+-- Name: principal principal_seq_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal
+    ADD CONSTRAINT principal_seq_key UNIQUE (seq);
 
 
 --
@@ -8763,6 +10084,13 @@ CREATE INDEX disbursement_grant ON fl.disbursement USING btree (grant_id, seq);
 
 
 --
+-- Name: disbursement_milestone_live; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE UNIQUE INDEX disbursement_milestone_live ON fl.disbursement USING btree (milestone_id) WHERE ((milestone_id IS NOT NULL) AND (status = ANY (ARRAY['pending'::text, 'paid'::text])));
+
+
+--
 -- Name: disbursement_pending; Type: INDEX; Schema: fl; Owner: fund_owner
 --
 
@@ -8770,10 +10098,31 @@ CREATE INDEX disbursement_pending ON fl.disbursement USING btree (seq) WHERE (st
 
 
 --
+-- Name: disbursement_retry_of; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE UNIQUE INDEX disbursement_retry_of ON fl.disbursement USING btree (retry_of) WHERE (retry_of IS NOT NULL);
+
+
+--
 -- Name: fund_delta_fund; Type: INDEX; Schema: fl; Owner: fund_owner
 --
 
 CREATE INDEX fund_delta_fund ON fl.fund_delta USING btree (fund_code, delta_id);
+
+
+--
+-- Name: grant_created; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX grant_created ON fl.grant_application USING btree (created_at);
+
+
+--
+-- Name: grant_decided; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX grant_decided ON fl.grant_application USING btree (decided_at) WHERE (decided_at IS NOT NULL);
 
 
 --
@@ -8795,6 +10144,13 @@ CREATE INDEX grant_fund ON fl.grant_application USING btree (fund_code, seq);
 --
 
 CREATE INDEX grant_recusal_principal ON fl.grant_recusal USING btree (principal_id, grant_id);
+
+
+--
+-- Name: grant_returnee; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX grant_returnee ON fl.grant_application USING btree (returnee_id, seq);
 
 
 --
@@ -8830,6 +10186,34 @@ CREATE INDEX journal_entry_at ON fl.journal_entry USING btree (at, entry_id);
 --
 
 CREATE INDEX journal_entry_value_at ON fl.journal_entry USING btree (value_at, entry_id);
+
+
+--
+-- Name: milestone_due; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX milestone_due ON fl.milestone USING btree (due_on, seq) WHERE (status <> 'accepted'::text);
+
+
+--
+-- Name: milestone_event_milestone; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX milestone_event_milestone ON fl.milestone_event USING btree (milestone_id, seq);
+
+
+--
+-- Name: milestone_grant; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX milestone_grant ON fl.milestone USING btree (grant_id, seq);
+
+
+--
+-- Name: partner_name_key; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX partner_name_key ON fl.partner USING btree (name_key text_pattern_ops, seq);
 
 
 --
@@ -8886,6 +10270,13 @@ CREATE INDEX refund_disbursement ON fl.refund USING btree (disbursement_id, seq)
 --
 
 CREATE INDEX refund_grant ON fl.refund USING btree (grant_id, seq);
+
+
+--
+-- Name: returnee_name_key; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX returnee_name_key ON fl.returnee USING btree (name_key text_pattern_ops, seq);
 
 
 --
@@ -8998,6 +10389,27 @@ CREATE TRIGGER correction_no_truncate BEFORE TRUNCATE ON fl.correction FOR EACH 
 --
 
 CREATE TRIGGER disbursement_guard BEFORE DELETE OR UPDATE ON fl.disbursement FOR EACH ROW EXECUTE FUNCTION fl.disbursement_guard();
+
+
+--
+-- Name: disbursement disbursement_insert_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER disbursement_insert_guard BEFORE INSERT ON fl.disbursement FOR EACH ROW EXECUTE FUNCTION fl.disbursement_insert_guard();
+
+
+--
+-- Name: document document_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER document_append_only BEFORE DELETE OR UPDATE ON fl.document FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: document document_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER document_no_truncate BEFORE TRUNCATE ON fl.document FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
 
 
 --
@@ -9127,6 +10539,13 @@ CREATE TRIGGER partner_identity BEFORE UPDATE ON fl.partner FOR EACH ROW EXECUTE
 
 
 --
+-- Name: partner partner_name_key; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER partner_name_key BEFORE INSERT OR UPDATE OF name ON fl.partner FOR EACH ROW EXECUTE FUNCTION fl.name_key_set('name');
+
+
+--
 -- Name: period_close period_close_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
 --
 
@@ -9250,6 +10669,13 @@ CREATE TRIGGER returnee_correction AFTER UPDATE ON fl.returnee FOR EACH ROW EXEC
 --
 
 CREATE TRIGGER returnee_identity BEFORE UPDATE ON fl.returnee FOR EACH ROW EXECUTE FUNCTION fl.identity_guard('returnee_id', 'seq', 'created_at', 'created_by');
+
+
+--
+-- Name: returnee returnee_name_key; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER returnee_name_key BEFORE INSERT OR UPDATE OF full_name ON fl.returnee FOR EACH ROW EXECUTE FUNCTION fl.name_key_set('full_name');
 
 
 --
@@ -9417,6 +10843,38 @@ ALTER TABLE ONLY fl.disbursement
 
 
 --
+-- Name: disbursement disbursement_milestone_fk; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.disbursement
+    ADD CONSTRAINT disbursement_milestone_fk FOREIGN KEY (milestone_id) REFERENCES fl.milestone(milestone_id);
+
+
+--
+-- Name: disbursement disbursement_retry_of_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.disbursement
+    ADD CONSTRAINT disbursement_retry_of_fkey FOREIGN KEY (retry_of) REFERENCES fl.disbursement(disbursement_id);
+
+
+--
+-- Name: document document_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.document
+    ADD CONSTRAINT document_created_by_fkey FOREIGN KEY (created_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: document document_supersedes_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.document
+    ADD CONSTRAINT document_supersedes_fkey FOREIGN KEY (supersedes) REFERENCES fl.document(document_id);
+
+
+--
 -- Name: fund fund_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -9553,6 +11011,54 @@ ALTER TABLE ONLY fl.journal_entry
 
 
 --
+-- Name: milestone milestone_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone
+    ADD CONSTRAINT milestone_created_by_fkey FOREIGN KEY (created_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: milestone milestone_decided_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone
+    ADD CONSTRAINT milestone_decided_by_fkey FOREIGN KEY (decided_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: milestone_event milestone_event_milestone_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone_event
+    ADD CONSTRAINT milestone_event_milestone_id_fkey FOREIGN KEY (milestone_id) REFERENCES fl.milestone(milestone_id);
+
+
+--
+-- Name: milestone_event milestone_event_principal_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone_event
+    ADD CONSTRAINT milestone_event_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: milestone milestone_grant_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone
+    ADD CONSTRAINT milestone_grant_id_fkey FOREIGN KEY (grant_id) REFERENCES fl.grant_application(grant_id);
+
+
+--
+-- Name: milestone milestone_submitted_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.milestone
+    ADD CONSTRAINT milestone_submitted_by_fkey FOREIGN KEY (submitted_by) REFERENCES fl.principal(principal_id);
+
+
+--
 -- Name: partner partner_created_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -9646,6 +11152,14 @@ ALTER TABLE ONLY fl.principal
 
 ALTER TABLE ONLY fl.principal
     ADD CONSTRAINT principal_partner_fk FOREIGN KEY (partner_id) REFERENCES fl.partner(partner_id);
+
+
+--
+-- Name: principal_seen principal_seen_principal_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.principal_seen
+    ADD CONSTRAINT principal_seen_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES fl.principal(principal_id);
 
 
 --
@@ -9892,6 +11406,29 @@ REVOKE ALL ON FUNCTION api.disbursement_refund(p fl.principal, params jsonb, ctx
 
 
 --
+-- Name: FUNCTION document_download(p_token bytea, p_cert bytea, p_id text, OUT answer jsonb, OUT data bytea); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.document_download(p_token bytea, p_cert bytea, p_id text, OUT answer jsonb, OUT data bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.document_download(p_token bytea, p_cert bytea, p_id text, OUT answer jsonb, OUT data bytea) TO fundd_app;
+
+
+--
+-- Name: FUNCTION document_get(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.document_get(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION document_upload(p_token bytea, p_cert bytea, p_ctype text, p_data bytea, p_filename text, p_supersedes text, p_idem text); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.document_upload(p_token bytea, p_cert bytea, p_ctype text, p_data bytea, p_filename text, p_supersedes text, p_idem text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.document_upload(p_token bytea, p_cert bytea, p_ctype text, p_data bytea, p_filename text, p_supersedes text, p_idem text) TO fundd_app;
+
+
+--
 -- Name: FUNCTION fund_balance(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
@@ -9903,6 +11440,13 @@ REVOKE ALL ON FUNCTION api.fund_balance(p fl.principal, params jsonb, ctx jsonb)
 --
 
 REVOKE ALL ON FUNCTION api.fund_create(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION fund_history(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.fund_history(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
@@ -9952,6 +11496,13 @@ REVOKE ALL ON FUNCTION api.fund_transfer_get(p fl.principal, params jsonb, ctx j
 --
 
 REVOKE ALL ON FUNCTION api.fund_transfer_list(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION grant_add_milestone(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.grant_add_milestone(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
@@ -10046,10 +11597,52 @@ REVOKE ALL ON FUNCTION api.ledger_trial_balance(p fl.principal, params jsonb, ct
 
 
 --
+-- Name: FUNCTION milestone_accept(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.milestone_accept(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION milestone_get(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.milestone_get(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION milestone_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.milestone_list(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION milestone_reject(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.milestone_reject(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION milestone_submit(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.milestone_submit(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION partner_create(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
 REVOKE ALL ON FUNCTION api.partner_create(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION partner_find(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.partner_find(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
@@ -10144,10 +11737,24 @@ REVOKE ALL ON FUNCTION api.principal_declare_conflict(p fl.principal, params jso
 
 
 --
+-- Name: FUNCTION principal_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.principal_list(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION principal_revoke(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
 REVOKE ALL ON FUNCTION api.principal_revoke(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION principal_rotate_token(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.principal_rotate_token(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
@@ -10176,6 +11783,13 @@ REVOKE ALL ON FUNCTION api.report_grants(p fl.principal, params jsonb, ctx jsonb
 --
 
 REVOKE ALL ON FUNCTION api.report_pipeline(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION returnee_find(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.returnee_find(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
@@ -10225,6 +11839,13 @@ REVOKE ALL ON FUNCTION api.system_version(p fl.principal, params jsonb, ctx json
 --
 
 REVOKE ALL ON FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION account_in(p_text text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.account_in(p_text text) FROM PUBLIC;
 
 
 --
@@ -10470,6 +12091,13 @@ REVOKE ALL ON FUNCTION fl.disbursement_guard() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION disbursement_insert_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.disbursement_insert_guard() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION disbursement_json(d fl.disbursement); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -10481,6 +12109,13 @@ REVOKE ALL ON FUNCTION fl.disbursement_json(d fl.disbursement) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION fl.dispatch_tree(p_names text[], p_lo integer, p_hi integer, p_indent text, p_else text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION document_json(d fl.document); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.document_json(d fl.document) FROM PUBLIC;
 
 
 --
@@ -10695,6 +12330,13 @@ REVOKE ALL ON FUNCTION fl.history(p_kind text, p_id text, params jsonb) FROM PUB
 
 
 --
+-- Name: FUNCTION iban_length(p_country text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.iban_length(p_country text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION identity_guard(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -10706,6 +12348,13 @@ REVOKE ALL ON FUNCTION fl.identity_guard() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION fl.ledger_export_digest(p_from timestamp with time zone, p_to timestamp with time zone, OUT rows bigint, OUT sha bytea, OUT rows_sha bytea, OUT entries bigint) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION like_prefix(p_text text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.like_prefix(p_text text) FROM PUBLIC;
 
 
 --
@@ -10731,6 +12380,27 @@ REVOKE ALL ON FUNCTION fl.method_set(p_methods jsonb) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION milestone_decide(p fl.principal, params jsonb, p_accept boolean); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.milestone_decide(p fl.principal, params jsonb, p_accept boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION milestone_get(p_id text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.milestone_get(p_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION milestone_json(m fl.milestone); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.milestone_json(m fl.milestone) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION minor(p_currency text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -10749,6 +12419,20 @@ REVOKE ALL ON FUNCTION fl.money_in(p_text text, p_minor integer, p_field text, p
 --
 
 REVOKE ALL ON FUNCTION fl.money_out(p_amount bigint, p_minor integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION name_key(p_name text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.name_key(p_name text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION name_key_set(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.name_key_set() FROM PUBLIC;
 
 
 --
@@ -10927,6 +12611,20 @@ REVOKE ALL ON FUNCTION fl.principal_notify() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION principal_seen(p_id text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.principal_seen(p_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION principal_state(v fl.principal); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.principal_state(v fl.principal) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION purge_idempotency(p_limit integer); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -10974,6 +12672,13 @@ REVOKE ALL ON FUNCTION fl.refunded(p_id text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION fl.refusal(p_principal text, p_method text, p_params jsonb, p_code integer, p_reason text, p_extra jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION refusal_reason(p_token bytea, p_cert bytea); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.refusal_reason(p_token bytea, p_cert bytea) FROM PUBLIC;
 
 
 --
@@ -11059,6 +12764,13 @@ REVOKE ALL ON FUNCTION fl.rpc_error(p_code integer, p_reason text, p_field text,
 
 REVOKE ALL ON FUNCTION fl.time_in(p_text text) FROM PUBLIC;
 GRANT ALL ON FUNCTION fl.time_in(p_text text) TO fundd_app;
+
+
+--
+-- Name: FUNCTION token_expiry_in(params jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.token_expiry_in(params jsonb) FROM PUBLIC;
 
 
 --

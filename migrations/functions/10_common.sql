@@ -217,8 +217,13 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
 	v	fl.region;
 BEGIN
+	-- by its code, or its name in English, Armenian or Russian as fl.name_key() reads
+	-- names (case and diacritics aside)
 	SELECT * INTO v FROM fl.region
-	 WHERE region_code = upper(p_text) OR lower(region) = lower(p_text);
+	 WHERE region_code = upper(p_text)
+	    OR fl.name_key(p_text) IN (fl.name_key(region), fl.name_key(region_hy),
+		fl.name_key(region_ru))
+	 ORDER BY region_code <> upper(p_text) LIMIT 1;
 	IF v.region_code IS NULL THEN
 		PERFORM fl.rpc_error(-32602, 'unknown_region', p_field);
 	END IF;
@@ -226,12 +231,14 @@ BEGIN
 END
 $$;
 
--- region.list: every region, by country and name.
+-- region.list: every region, by country and name, with its names in each language.
 CREATE OR REPLACE FUNCTION api.region_list(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 BEGIN
 	RETURN (SELECT jsonb_build_object('regions', coalesce(jsonb_agg(jsonb_build_object(
-	    'region', region, 'region_code', region_code, 'country', country)
+	    'region', region, 'region_code', region_code, 'country', country,
+	    'names', jsonb_strip_nulls(jsonb_build_object('en', region, 'hy', region_hy,
+		'ru', region_ru)))
 	    ORDER BY country, region), '[]'))
 	  FROM fl.region);
 END
@@ -351,3 +358,36 @@ ALTER TABLE fl.contribution ALTER COLUMN contribution_id SET DEFAULT fl.new_id('
 ALTER TABLE fl.returnee ALTER COLUMN returnee_id SET DEFAULT fl.new_id('re');
 ALTER TABLE fl.grant_application ALTER COLUMN grant_id SET DEFAULT fl.new_id('gr');
 ALTER TABLE fl.disbursement ALTER COLUMN disbursement_id SET DEFAULT fl.new_id('di');
+
+-- Names ------------------------------------------------------------------------------------
+
+-- A name as people search for it (returnee.find, partner.find): Unicode NFKD in lower case
+-- in every script (the ICU root collation), without combining marks, spaces collapsed,
+-- trimmed (migrations/0033_finding.sql computed it the same way for the rows it found).
+CREATE OR REPLACE FUNCTION fl.name_key(p_name text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT btrim(regexp_replace(regexp_replace(
+	    lower(normalize(p_name, NFKD) COLLATE "und-x-icu"), E'[\u0300-\u036f]', '', 'g'),
+	    E'\\s+', ' ', 'g'))
+$$;
+
+-- Keeps a returnee's or a partner's name_key with its name (the column TG_ARGV[0]),
+-- whoever writes it.
+CREATE OR REPLACE FUNCTION fl.name_key_set() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	NEW.name_key := fl.name_key(to_jsonb(NEW)->>TG_ARGV[0]);
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER returnee_name_key BEFORE INSERT OR UPDATE OF full_name
+	ON fl.returnee FOR EACH ROW EXECUTE FUNCTION fl.name_key_set('full_name');
+CREATE OR REPLACE TRIGGER partner_name_key BEFORE INSERT OR UPDATE OF name
+	ON fl.partner FOR EACH ROW EXECUTE FUNCTION fl.name_key_set('name');
+
+-- A LIKE pattern that matches what starts with p_text, its own % and _ taken literally.
+CREATE OR REPLACE FUNCTION fl.like_prefix(p_text text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT replace(replace(replace(p_text, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+$$;
+

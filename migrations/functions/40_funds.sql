@@ -264,15 +264,24 @@ $$;
 -- fund.balance as_of: the fund's figures from its entries with a value date at or before
 -- p_asof (or, with p_recorded, a recording time: summed from the journal). By value date,
 -- the days before p_asof's (UTC) are a row each of fl.fund_day and of the deltas not yet
--- folded into it, and p_asof's own day is summed from its entries up to p_asof: the cost
--- grows with the days of the fund's life and the entries of one day, not with its journal.
+-- folded into it, and p_asof's own day is summed from its entries up to p_asof, or, in the
+-- day's second half, taken whole from those rows less its entries after p_asof: the cost
+-- grows with the days of the fund's life and half a day's entries, not with its journal.
 CREATE OR REPLACE FUNCTION fl.fund_balance_at(p_code text, p_asof timestamptz,
     p_recorded boolean) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
+-- one plan for every instant: planning the sums again for each call costs more than they do
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	f	fl.fund;
 	v_day	date := (p_asof AT TIME ZONE 'UTC')::date;
 	v_start	timestamptz := v_day::timestamp AT TIME ZONE 'UTC';
+	v_late	boolean := p_asof >= v_start + interval '12 hours';
+	-- the whole days summed from the kept rows, and the entries summed from the journal
+	-- (added from the day's start, or taken off up to its end)
+	v_upto	date := CASE WHEN v_late THEN v_day + 1 ELSE v_day END;
+	v_from	timestamptz := CASE WHEN v_late THEN p_asof ELSE v_start END;
+	v_to	timestamptz := CASE WHEN v_late THEN v_start + interval '1 day' ELSE p_asof END;
+	v_sign	int := CASE WHEN v_late THEN -1 ELSE 1 END;
 	s	record;
 BEGIN
 	IF p_recorded OR p_asof IS NULL THEN
@@ -289,27 +298,29 @@ BEGIN
 		       sum(committed) AS comm, sum(disbursed) AS disb,
 		       sum(transferred_in) AS tin, sum(transferred_out) AS tout,
 		       sum(charges) AS chg, sum(impaired) AS imp
-		  FROM fl.fund_day WHERE fund_code = f.code AND day < v_day
+		  FROM fl.fund_day WHERE fund_code = f.code AND day < v_upto
 		UNION ALL
 		SELECT sum(received), sum(earnings), sum(pledged), sum(committed),
 		       sum(disbursed), sum(transferred_in), sum(transferred_out), sum(charges),
 		       sum(impaired)
-		  FROM fl.fund_delta WHERE fund_code = f.code AND day < v_day
+		  FROM fl.fund_delta WHERE fund_code = f.code AND day < v_upto
 		UNION ALL
-		SELECT -sum(p.amount) FILTER (WHERE a.short = 'contributions'),
-		    -sum(p.amount) FILTER (WHERE a.short = 'earnings'),
-		    sum(p.amount) FILTER (WHERE a.short = 'pledges_receivable'),
-		    -sum(p.amount) FILTER (WHERE a.short = 'commitments'),
-		    sum(p.amount) FILTER (WHERE a.short = 'grants_disbursed'),
-		    -sum(p.amount) FILTER (WHERE a.short = 'transfers_in'),
-		    sum(p.amount) FILTER (WHERE a.short = 'transfers_out'),
-		    sum(p.amount) FILTER (WHERE a.short IN ('bank_charges',
+		-- (the bounds: [v_from, v_to] from the day's start, (v_from, v_to) to its end)
+		SELECT v_sign * -sum(p.amount) FILTER (WHERE a.short = 'contributions'),
+		    v_sign * -sum(p.amount) FILTER (WHERE a.short = 'earnings'),
+		    v_sign * sum(p.amount) FILTER (WHERE a.short = 'pledges_receivable'),
+		    v_sign * -sum(p.amount) FILTER (WHERE a.short = 'commitments'),
+		    v_sign * sum(p.amount) FILTER (WHERE a.short = 'grants_disbursed'),
+		    v_sign * -sum(p.amount) FILTER (WHERE a.short = 'transfers_in'),
+		    v_sign * sum(p.amount) FILTER (WHERE a.short = 'transfers_out'),
+		    v_sign * sum(p.amount) FILTER (WHERE a.short IN ('bank_charges',
 			'investment_losses')),
-		    sum(p.amount) FILTER (WHERE a.short = 'capital_impaired')
+		    v_sign * sum(p.amount) FILTER (WHERE a.short = 'capital_impaired')
 		  FROM fl.journal_entry e
 		  JOIN fl.posting p ON p.entry_id = e.entry_id
 		  JOIN fl.account a ON a.account_id = p.account_id
-		 WHERE e.value_at >= v_start AND e.value_at <= p_asof
+		 WHERE e.value_at >= v_from AND e.value_at <= v_to
+		   AND (NOT v_late OR (e.value_at > v_from AND e.value_at < v_to))
 		   AND e.fund_code = f.code) x;
 	RETURN fl.fund_figures_json(f, s.rec, s.earn, s.pled, s.comm, s.disb, s.tin, s.tout,
 	    s.chg, s.imp);
@@ -372,6 +383,81 @@ BEGIN
 		    fl.basis_recorded(params));
 	END IF;
 	RETURN fl.fund_balance_json(fl.fund_current(fl.fund_get(params->>'code', 'code')));
+END
+$$;
+
+-- fund.history: a fund's figures at the end of each day, ISO week or month that meets
+-- [from, to] (the last clipped to "to"), as fund.balance as_of the period's last instant
+-- gives them, in one statement: the days before "from" summed once, each period's days
+-- summed, and the periods added up in order. The kept days (fl.fund_day and the deltas
+-- not yet folded into it) hold every entry by value day, so the journal is not read.
+CREATE OR REPLACE FUNCTION api.fund_history(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	f	fl.fund := fl.fund_get(params->>'code', 'code');
+	v_from	date := (params->>'from')::date;
+	v_to	date := (params->>'to')::date;
+	v_grain	text := coalesce(params->>'grain', 'day');
+	v_pts	jsonb;
+BEGIN
+	IF v_to < v_from THEN
+		PERFORM fl.rpc_error(-32602, 'end_before_start', 'to',
+		    'the range ends before it starts');
+	END IF;
+	IF v_to - v_from >= 3660 AND v_grain = 'day' THEN
+		PERFORM fl.rpc_error(-32602, 'range_too_long', 'to',
+		    'at most 3660 days at daily grain: take weeks or months',
+		    jsonb_build_object('max_days', 3660));
+	END IF;
+	WITH kept AS (
+		SELECT day, received, earnings, pledged, committed, disbursed, transferred_in,
+		    transferred_out, charges, impaired
+		  FROM fl.fund_day WHERE fund_code = f.code AND day <= v_to
+		UNION ALL
+		SELECT day, received, earnings, pledged, committed, disbursed, transferred_in,
+		    transferred_out, charges, impaired
+		  FROM fl.fund_delta WHERE fund_code = f.code AND day <= v_to),
+	periods AS (
+		SELECT k::date AS start, least(CASE v_grain WHEN 'day' THEN k::date
+		    ELSE (k + CASE v_grain WHEN 'week' THEN interval '1 week'
+			ELSE interval '1 month' END)::date - 1 END, v_to) AS last
+		  FROM generate_series(date_trunc(CASE v_grain WHEN 'day' THEN 'day' ELSE v_grain
+		      END, v_from::timestamp), v_to::timestamp, CASE v_grain WHEN 'day'
+		      THEN interval '1 day' WHEN 'week' THEN interval '1 week'
+		      ELSE interval '1 month' END) g(k)),
+	moves AS (
+		-- what each period added (the days before "from" go to the first)
+		SELECT greatest(date_trunc(CASE v_grain WHEN 'day' THEN 'day' ELSE v_grain END,
+			k.day::timestamp)::date, (SELECT min(start) FROM periods)) AS start,
+		    sum(k.received) AS rec, sum(k.earnings) AS earn,
+		    sum(k.pledged) AS pled, sum(k.committed) AS comm, sum(k.disbursed) AS disb,
+		    sum(k.transferred_in) AS tin, sum(k.transferred_out) AS tout,
+		    sum(k.charges) AS chg, sum(k.impaired) AS imp
+		  FROM kept k
+		 GROUP BY 1),
+	running AS (
+		SELECT pe.start, pe.last,
+		    sum(coalesce(m.rec, 0)) OVER w AS rec, sum(coalesce(m.earn, 0)) OVER w AS earn,
+		    sum(coalesce(m.pled, 0)) OVER w AS pled,
+		    sum(coalesce(m.comm, 0)) OVER w AS comm,
+		    sum(coalesce(m.disb, 0)) OVER w AS disb, sum(coalesce(m.tin, 0)) OVER w AS tin,
+		    sum(coalesce(m.tout, 0)) OVER w AS tout, sum(coalesce(m.chg, 0)) OVER w AS chg,
+		    sum(coalesce(m.imp, 0)) OVER w AS imp
+		  FROM periods pe LEFT JOIN moves m USING (start)
+		WINDOW w AS (ORDER BY pe.start))
+	SELECT coalesce(jsonb_agg(jsonb_build_object('period', CASE v_grain
+		    WHEN 'day' THEN to_char(r.start, 'YYYY-MM-DD')
+		    WHEN 'week' THEN to_char(r.start, 'IYYY-"W"IW')
+		    ELSE to_char(r.start, 'YYYY-MM') END,
+		'until', to_char(r.last, 'YYYY-MM-DD'),
+		'as_of', fl.ts((r.last + 1)::timestamp AT TIME ZONE 'UTC' - interval '1 microsecond'))
+		|| (fl.fund_figures_json(f, r.rec, r.earn, r.pled, r.comm, r.disb, r.tin, r.tout,
+		    r.chg, r.imp) - 'code' - 'currency')
+		ORDER BY r.start), '[]')
+	  INTO v_pts
+	  FROM running r;
+	RETURN jsonb_build_object('code', f.code, 'currency', f.currency, 'grain', v_grain,
+	    'from', v_from, 'to', v_to, 'points', v_pts);
 END
 $$;
 
@@ -579,6 +665,26 @@ END
 $$;
 
 -- partner.list: partners in the order they were created, a page at a time.
+-- partner.find: the partners whose name starts with the one given, or whose words do from
+-- a word on, as fl.name_key() reads names.
+CREATE OR REPLACE FUNCTION api.partner_find(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_key	text := fl.name_key(params->>'name');
+BEGIN
+	IF v_key = '' THEN
+		PERFORM fl.rpc_error(-32602, 'blank', 'name');
+	END IF;
+	RETURN jsonb_build_object('partners', coalesce((SELECT jsonb_agg(fl.partner_json(x)
+	    ORDER BY x.name_key, x.seq)
+	  FROM (SELECT * FROM fl.partner
+		 WHERE name_key LIKE fl.like_prefix(v_key)
+		    OR name_key LIKE '% ' || fl.like_prefix(v_key)
+		 ORDER BY name_key, seq LIMIT v_lim) x), '[]'));
+END
+$$;
+
 CREATE OR REPLACE FUNCTION api.partner_list(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE

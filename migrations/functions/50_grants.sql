@@ -273,6 +273,41 @@ END
 $$;
 
 -- returnee.list: by region and kind, a page at a time.
+-- returnee.find: by national id (as fl.national_key() reads it) and/or by name
+-- (fl.name_key(): the names that start with the one given, or whose words do from a word
+-- on), each returnee with its grants, in one call.
+CREATE OR REPLACE FUNCTION api.returnee_find(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+	v_nid	text := fl.national_key(params->>'national_id');
+	v_name	text := fl.name_key(params->>'name');
+	v_out	jsonb;
+BEGIN
+	IF v_nid IS NULL AND v_name IS NULL THEN
+		PERFORM fl.rpc_error(-32602, 'national_id_or_name', 'name',
+		    'give a national id or a name');
+	END IF;
+	IF v_name = '' THEN
+		PERFORM fl.rpc_error(-32602, 'blank', 'name');
+	END IF;
+	SELECT coalesce(jsonb_agg(fl.returnee_json(r) || jsonb_build_object('grants',
+		coalesce((SELECT jsonb_agg(jsonb_build_object('grant_id', g.grant_id,
+		    'status', g.status, 'amount', fl.money_out(g.amount, fl.minor(f.currency)),
+		    'currency', f.currency, 'fund', g.fund_code, 'category', g.category,
+		    'created_at', fl.ts(g.created_at)) ORDER BY g.seq)
+		  FROM fl.grant_application g JOIN fl.fund f ON f.code = g.fund_code
+		 WHERE g.returnee_id = r.returnee_id), '[]')) ORDER BY r.name_key, r.seq), '[]')
+	  INTO v_out
+	  FROM (SELECT * FROM fl.returnee
+		 WHERE (v_nid IS NULL OR national_key = v_nid)
+		   AND (v_name IS NULL OR name_key LIKE fl.like_prefix(v_name)
+			OR name_key LIKE '% ' || fl.like_prefix(v_name))
+		 ORDER BY name_key, seq LIMIT v_lim) r;
+	RETURN jsonb_build_object('returnees', v_out);
+END
+$$;
+
 CREATE OR REPLACE FUNCTION api.returnee_list(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -348,18 +383,22 @@ $$;
 
 -- Grants -----------------------------------------------------------------------------------
 
--- A grant as the protocol shows it, with its approvals and every decision.
+-- A grant as the protocol shows it, with its approvals and every decision, and its
+-- beneficiary's name and kind (grants are shown to staff roles only, never to partners).
 CREATE OR REPLACE FUNCTION fl.grant_json(g fl.grant_application) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
 	f	fl.fund;
 	r	fl.region;
+	b	fl.returnee;
 	m	int;
 BEGIN
 	SELECT * INTO f FROM fl.fund WHERE code = g.fund_code;
 	SELECT * INTO r FROM fl.region WHERE region_code = g.region;
+	SELECT * INTO b FROM fl.returnee WHERE returnee_id = g.returnee_id;
 	m := fl.minor(f.currency);
-	RETURN jsonb_build_object('grant_id', g.grant_id, 'status', g.status,
+	RETURN jsonb_build_object('beneficiary_name', b.full_name, 'beneficiary_kind', b.kind)
+	    || jsonb_build_object('grant_id', g.grant_id, 'status', g.status,
 	    'amount', fl.money_out(g.amount, m), 'currency', f.currency, 'fund', g.fund_code,
 	    'region', r.region, 'region_code', r.region_code, 'category', g.category,
 	    'purpose', g.purpose, 'returnee_id', g.returnee_id,
@@ -478,6 +517,12 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
 	v_lim	int := fl.limit_in(params);
 	v_reg	text;
+	v_c0	timestamptz := fl.time_in(params->>'created_from');
+	v_c1	timestamptz := fl.time_in(params->>'created_to') + interval '1 day';
+	v_d0	timestamptz := fl.time_in(params->>'decided_from');
+	v_d1	timestamptz := fl.time_in(params->>'decided_to') + interval '1 day';
+	v_page	jsonb;
+	v_n	bigint;
 BEGIN
 	IF params ? 'region' THEN
 		v_reg := (fl.region_resolve(params->>'region', 'region')).region_code;
@@ -485,14 +530,36 @@ BEGIN
 	IF params ? 'fund' THEN
 		PERFORM fl.fund_get(params->>'fund', 'fund');
 	END IF;
-	RETURN fl.page('grants', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
-	    'j', fl.grant_json(t)) ORDER BY t.seq)
-	  FROM (SELECT * FROM fl.grant_application
-	         WHERE seq > fl.cursor_in(params->>'cursor')
-	           AND (v_reg IS NULL OR region = v_reg)
-	           AND (NOT params ? 'fund' OR fund_code = params->>'fund')
-	           AND (NOT params ? 'status' OR status = params->>'status')
-	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
+	IF params ? 'returnee_id' AND NOT EXISTS (SELECT 1 FROM fl.returnee
+	    WHERE returnee_id = params->>'returnee_id') THEN
+		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
+	END IF;
+	IF v_c1 <= v_c0 THEN
+		PERFORM fl.rpc_error(-32602, 'end_before_start', 'created_to');
+	END IF;
+	IF v_d1 <= v_d0 THEN
+		PERFORM fl.rpc_error(-32602, 'end_before_start', 'decided_to');
+	END IF;
+	WITH q AS (
+		SELECT g.seq FROM fl.grant_application g
+		 WHERE (v_reg IS NULL OR g.region = v_reg)
+		   AND (NOT params ? 'fund' OR g.fund_code = params->>'fund')
+		   AND (NOT params ? 'status' OR g.status = params->>'status')
+		   AND (NOT params ? 'category' OR g.category = params->>'category')
+		   AND (NOT params ? 'returnee_id' OR g.returnee_id = params->>'returnee_id')
+		   AND (v_c0 IS NULL OR g.created_at >= v_c0)
+		   AND (v_c1 IS NULL OR g.created_at < v_c1)
+		   AND (v_d0 IS NULL OR g.decided_at >= v_d0)
+		   AND (v_d1 IS NULL OR g.decided_at < v_d1))
+	SELECT (SELECT count(*) FROM q),
+	       fl.page('grants', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
+		   'j', fl.grant_json(t)) ORDER BY t.seq)
+		 FROM (SELECT a.* FROM fl.grant_application a
+			WHERE a.seq IN (SELECT q.seq FROM q
+					 WHERE q.seq > fl.cursor_in(params->>'cursor')
+					 ORDER BY q.seq LIMIT v_lim + 1)) t), v_lim)
+	  INTO v_n, v_page;
+	RETURN v_page || jsonb_build_object('count', v_n);
 END
 $$;
 

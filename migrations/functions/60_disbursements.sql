@@ -16,8 +16,10 @@ BEGIN
 		    OLD.status, NEW.status;
 	END IF;
 	IF (NEW.disbursement_id, NEW.grant_id, NEW.amount, NEW.reference, NEW.created_at,
-	    NEW.created_by) IS DISTINCT FROM (OLD.disbursement_id, OLD.grant_id, OLD.amount,
-	    OLD.reference, OLD.created_at, OLD.created_by) THEN
+	    NEW.created_by, NEW.payee_account, NEW.retry_of, NEW.milestone_id)
+	   IS DISTINCT FROM (OLD.disbursement_id, OLD.grant_id, OLD.amount, OLD.reference,
+	    OLD.created_at, OLD.created_by, OLD.payee_account, OLD.retry_of,
+	    OLD.milestone_id) THEN
 		RAISE EXCEPTION 'disbursement %: its terms never change', OLD.disbursement_id;
 	END IF;
 	RETURN NEW;
@@ -25,6 +27,29 @@ END
 $$;
 CREATE OR REPLACE TRIGGER disbursement_guard BEFORE UPDATE OR DELETE ON fl.disbursement
 	FOR EACH ROW EXECUTE FUNCTION fl.disbursement_guard();
+
+-- A new disbursement retries only a failed one of its own grant, and pays only an accepted
+-- milestone of its own grant, whoever writes it.
+CREATE OR REPLACE FUNCTION fl.disbursement_insert_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.retry_of IS NOT NULL AND NOT EXISTS (SELECT 1 FROM fl.disbursement r
+	    WHERE r.disbursement_id = NEW.retry_of AND r.grant_id = NEW.grant_id
+	      AND r.status = 'failed') THEN
+		RAISE EXCEPTION 'disbursement % retries % of another grant, or not failed',
+		    NEW.disbursement_id, NEW.retry_of;
+	END IF;
+	IF NEW.milestone_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM fl.milestone m
+	    WHERE m.milestone_id = NEW.milestone_id AND m.grant_id = NEW.grant_id
+	      AND m.status = 'accepted' AND NEW.amount <= m.amount) THEN
+		RAISE EXCEPTION 'disbursement % pays milestone % of another grant, not accepted, '
+		    'or more than its tranche', NEW.disbursement_id, NEW.milestone_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER disbursement_insert_guard BEFORE INSERT ON fl.disbursement
+	FOR EACH ROW EXECUTE FUNCTION fl.disbursement_insert_guard();
 
 -- A disbursement as the protocol shows it, in the currency of its grant's fund.
 CREATE OR REPLACE FUNCTION fl.disbursement_json(d fl.disbursement) RETURNS jsonb
@@ -46,7 +71,13 @@ BEGIN
 	    'currency', v_cur, 'status', d.status, 'reference', d.reference,
 	    'bank_ref', d.bank_ref, 'paid_at', fl.ts(d.paid_at), 'fail_reason', d.fail_reason,
 	    'created_at', fl.ts(d.created_at), 'created_by', d.created_by,
-	    'decided_by', d.decided_by);
+	    'decided_by', d.decided_by)
+	    -- where it is paid, the failed payment it retries and the one retrying it, and
+	    -- the milestone whose tranche it pays
+	    || jsonb_build_object('payee_account', d.payee_account, 'retry_of', d.retry_of,
+	    'retried_by', (SELECT x.disbursement_id FROM fl.disbursement x
+		WHERE x.retry_of = d.disbursement_id),
+	    'milestone_id', d.milestone_id);
 END
 $$;
 
@@ -69,20 +100,63 @@ $$;
 
 -- disbursement.* ---------------------------------------------------------------------------
 
--- disbursement.create: a pending tranche of an approved grant.
+-- disbursement.create: a pending tranche of an approved grant; optionally the payee's
+-- account (fl.account_in()), the failed disbursement of the grant it retries, and the
+-- accepted milestone whose tranche it pays (the database holds both to that:
+-- fl.disbursement_insert_guard).
 CREATE OR REPLACE FUNCTION api.disbursement_create(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
 	g	fl.grant_application := fl.grant_get(params->>'grant_id', true);
+	v_min	int;
 	v_amt	bigint;
 	v_open	bigint;
+	v_acct	text := fl.account_in(params->>'payee_account');
+	m	fl.milestone;
+	r	fl.disbursement;
 	d	fl.disbursement;
 BEGIN
 	IF g.status <> 'approved' THEN
 		PERFORM fl.wrong_state(g.status);
 	END IF;
-	v_amt := fl.money_in(params->>'amount',
-	    fl.minor((SELECT currency FROM fl.fund WHERE code = g.fund_code)), 'amount');
+	v_min := fl.minor((SELECT currency FROM fl.fund WHERE code = g.fund_code));
+	v_amt := fl.money_in(params->>'amount', v_min, 'amount');
+	IF params ? 'retry_of' THEN
+		SELECT * INTO r FROM fl.disbursement
+		 WHERE disbursement_id = params->>'retry_of' AND grant_id = g.grant_id;
+		IF r.disbursement_id IS NULL THEN
+			PERFORM fl.rpc_error(-32004, 'disbursement_not_found', 'retry_of');
+		END IF;
+		IF r.status <> 'failed' THEN
+			PERFORM fl.rpc_error(-32009, 'not_failed', 'retry_of',
+			    'only a failed payment is retried');
+		END IF;
+		IF EXISTS (SELECT 1 FROM fl.disbursement WHERE retry_of = r.disbursement_id) THEN
+			PERFORM fl.rpc_error(-32009, 'already_retried', 'retry_of');
+		END IF;
+	END IF;
+	IF params ? 'milestone_id' THEN
+		SELECT * INTO m FROM fl.milestone
+		 WHERE milestone_id = params->>'milestone_id' AND grant_id = g.grant_id;
+		IF m.milestone_id IS NULL THEN
+			PERFORM fl.rpc_error(-32004, 'milestone_not_found', 'milestone_id');
+		END IF;
+		IF m.status <> 'accepted' THEN
+			PERFORM fl.rpc_error(-32009, 'milestone_not_accepted', 'milestone_id',
+			    'the milestone''s evidence is not accepted yet',
+			    jsonb_build_object('status', m.status));
+		END IF;
+		IF EXISTS (SELECT 1 FROM fl.disbursement WHERE milestone_id = m.milestone_id
+		    AND status IN ('pending', 'paid')) THEN
+			PERFORM fl.rpc_error(-32009, 'milestone_released', 'milestone_id',
+			    'another payment releases this milestone''s tranche');
+		END IF;
+		IF v_amt > m.amount THEN
+			PERFORM fl.rpc_error(-32009, 'exceeds_milestone', 'amount',
+			    'more than the milestone''s tranche',
+			    jsonb_build_object('tranche', fl.money_out(m.amount, v_min)));
+		END IF;
+	END IF;
 	-- what was refunded of paid ones is open again
 	SELECT coalesce(sum(amount), 0) - (SELECT coalesce(sum(amount), 0) FROM fl.refund
 	    WHERE grant_id = g.grant_id)
@@ -90,10 +164,13 @@ BEGIN
 	 WHERE grant_id = g.grant_id AND status IN ('pending', 'paid');
 	IF v_open + v_amt > g.amount THEN
 		PERFORM fl.rpc_error(-32009, 'exceeds_grant', 'amount',
-		    'pending and paid disbursements would exceed the grant');
+		    'pending and paid disbursements would exceed the grant',
+		    jsonb_build_object('remaining', fl.money_out(g.amount - v_open, v_min)));
 	END IF;
-	INSERT INTO fl.disbursement (grant_id, amount, reference, created_by)
-	VALUES (g.grant_id, v_amt, params->>'reference', p.principal_id)
+	INSERT INTO fl.disbursement (grant_id, amount, reference, payee_account, retry_of,
+	    milestone_id, created_by)
+	VALUES (g.grant_id, v_amt, params->>'reference', v_acct, r.disbursement_id,
+	    m.milestone_id, p.principal_id)
 	RETURNING * INTO d;
 	RETURN fl.disbursement_json(d);
 END

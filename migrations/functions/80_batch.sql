@@ -54,7 +54,8 @@ BEGIN
 		v_p := NULL;
 		IF p_token[k] IS NOT NULL THEN
 			SELECT * INTO v_p FROM fl.principal
-			 WHERE token_hash = p_token[k] AND revoked_at IS NULL;
+			 WHERE token_hash = p_token[k] AND revoked_at IS NULL
+			   AND (token_expires_at IS NULL OR token_expires_at > now());
 		ELSIF p_cert[k] IS NOT NULL THEN
 			SELECT * INTO v_p FROM fl.principal
 			 WHERE cert_sha256 = p_cert[k] AND revoked_at IS NULL;
@@ -66,6 +67,7 @@ BEGIN
 		     NOT (v_p.roles && array_remove(v_roles, 'partner'))) THEN
 			RETURN NULL;
 		END IF;
+		PERFORM fl.principal_seen(v_p.principal_id);
 		v_ps[k] := v_p;
 	END LOOP;
 	RETURN v_ps;

@@ -96,16 +96,17 @@ DECLARE
 BEGIN
 	IF p_token IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
-		 WHERE token_hash = p_token AND revoked_at IS NULL;
+		 WHERE token_hash = p_token AND revoked_at IS NULL
+		   AND (token_expires_at IS NULL OR token_expires_at > now());
 	ELSIF p_cert IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
 		 WHERE cert_sha256 = p_cert AND revoked_at IS NULL;
 	END IF;
 	IF v_p.principal_id IS NULL THEN
 		RETURN fl.refusal(NULL, p_method, p_params, -32001,
-		    CASE WHEN p_token IS NULL AND p_cert IS NULL THEN 'no_credentials'
-		    ELSE 'bad_credentials' END);
+		    fl.refusal_reason(p_token, p_cert));
 	END IF;
+	PERFORM fl.principal_seen(v_p.principal_id);
 	-- the roles the method requires: fundd's method table, which the runner writes
 	SELECT m.roles INTO v_roles FROM fl.method m WHERE m.name = p_method;
 	IF v_roles IS NULL THEN

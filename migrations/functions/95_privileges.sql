@@ -54,6 +54,8 @@ BEGIN
 	    api.call(bytea, bytea, text, jsonb, text, jsonb),
 	    api.call_many(bytea[], bytea[], text[], jsonb[], text[], jsonb[]),
 	    api.authorize(bytea, bytea, text, text, jsonb),
+	    api.document_upload(bytea, bytea, text, bytea, text, text, text),
+	    api.document_download(bytea, bytea, text),
 	    fl.purge_idempotency(int),
 	    fl.fold_all(),
 	    fl.alloc_catch_up_all(),

@@ -383,6 +383,161 @@ for round in $(seq "$ROUNDS"); do
 	echo "fund.balance as_of vs fund.balance, round $round done" >&2
 done
 
+# --- reports on 100,000 grants, and grant.queue with 10,000 waiting ----------------------
+# 100,000 applications of 25,000 beneficiaries over the eleven regions, six categories and
+# three years, a third of them rejected, loaded as the owner (the database's rules for new
+# grants hold); each report (docs/reports.md) against the same aggregation written in SQL,
+# run by pgbench on the same database, one client each. The database also holds the
+# 1,000,000 postings of the funds above.
+RFUND=REPORTS-100K
+QFUND=QUEUE-10K
+ADMIN_PID=$("$ROOT/bin/fundctl" call system.whoami |
+    sed -n 's/.*"principal_id":[[:space:]]*"\([^"]*\)".*/\1/p')
+if [ "$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c \
+    "SELECT count(*) FROM fl.grant_application WHERE fund_code = '$RFUND'")" != 100000 ]; then
+	[ "$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c \
+	    "SELECT count(*) FROM fl.fund WHERE code IN ('$RFUND', '$QFUND')")" = 0 ] ||
+	    { echo "run.sh: $RFUND exists without its 100,000 grants (a load that failed):" \
+	        "remove $DIR and run again" >&2; exit 1; }
+	for f in "$RFUND" "$QFUND"; do
+		"$ROOT/bin/fundctl" call fund.create code="$f" name="report bench" currency=EUR \
+		    kind=pass_through dual_approval_above=1000000 >/dev/null
+	done
+	"$ROOT/config/devenv.sh" psql "$DIR" -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
+BEGIN;
+CREATE TEMP TABLE r ON COMMIT DROP AS
+SELECT i, fl.new_id('re') AS returnee_id,
+    (SELECT array_agg(region_code ORDER BY region_code) FROM fl.region)[1 + i % 11] AS region
+  FROM generate_series(1, 25000) i;
+INSERT INTO fl.returnee (returnee_id, full_name, region, returned_from, returned_on, gender,
+    birth_year, kind, created_by)
+SELECT returnee_id, 'Bench Person ' || i, region, 'RU', '2022-06-01',
+    (ARRAY['female', 'male'])[1 + i % 2], 1950 + i % 50,
+    (ARRAY['returnee', 'displaced', 'refugee', 'asylum_seeker'])[1 + i % 4], '$ADMIN_PID'
+  FROM r ORDER BY i;
+INSERT INTO fl.grant_application (grant_id, returnee_id, fund_code, region, amount, category,
+    purpose, approvals_needed, created_at, created_by)
+SELECT fl.new_id('gr'), r.returnee_id, '$RFUND', r.region, 10000 + g % 5000 * 100,
+    (ARRAY['small_business', 'agriculture', 'requalification', 'employment', 'housing',
+     'other'])[1 + g % 6], 'bench', 1,
+    '2023-01-01'::timestamptz + (g - 1) * (interval '1095 days' / 100000), '$ADMIN_PID'
+  FROM generate_series(1, 100000) g JOIN r ON r.i = 1 + (g - 1) % 25000
+ ORDER BY g;
+UPDATE fl.grant_application SET status = 'rejected', reason = 'bench',
+    decided_at = created_at + interval '9 days'
+ WHERE fund_code = '$RFUND' AND seq % 3 = 0;
+INSERT INTO fl.grant_application (grant_id, returnee_id, fund_code, region, amount, category,
+    purpose, approvals_needed, created_at, created_by)
+SELECT fl.new_id('gr'), r.returnee_id, '$QFUND', r.region, 10000, 'other', 'bench queue', 1,
+    '2025-01-01'::timestamptz + g * interval '1 minute', '$ADMIN_PID'
+  FROM generate_series(1, 10000) g JOIN r ON r.i = g ORDER BY g;
+COMMIT;
+VACUUM (ANALYZE) fl.returnee, fl.grant_application;
+SQL
+fi
+TODAY=$(date -u +%Y-%m-%d)
+# grants and the pipeline of the 100,000 applications of $RFUND, the contributions of the
+# 100,000 receipts of $FFUND
+REPORT_GRANTS='{"jsonrpc":"2.0","id":1,"method":"report.grants","params":{"from":"2000-01-01","to":"'$TODAY'","by":["region","category"],"fund":"'$RFUND'"}}'
+REPORT_CONTRIB='{"jsonrpc":"2.0","id":1,"method":"report.contributions","params":{"from":"2000-01-01","to":"'$TODAY'","by":["partner_country","year"],"fund":"'$FFUND'"}}'
+REPORT_PIPE='{"jsonrpc":"2.0","id":1,"method":"report.pipeline","params":{"from":"2000-01-01","to":"'$TODAY'","by":["region","category"],"fund":"'$RFUND'"}}'
+# the same aggregations in SQL: what each report's statement computes, without the daemon
+cat >"$DIR/sql-report-grants.sql" <<SQL
+SELECT g.region, g.category, f.currency, count(*), count(DISTINCT g.returnee_id),
+    sum(g.amount), sum(g.committed), sum(g.disbursed)
+  FROM fl.grant_application g JOIN fl.fund f ON f.code = g.fund_code
+ WHERE g.created_at >= '2000-01-01' AND g.created_at < '$TODAY'::date + 1
+   AND g.fund_code = '$RFUND'
+ GROUP BY GROUPING SETS ((g.region, g.category, f.currency), (f.currency));
+SQL
+cat >"$DIR/sql-report-contributions.sql" <<SQL
+WITH mv AS (
+    SELECT c.partner_id, c.fund_code, c.received_at AS t, 1 AS n, c.fund_amount AS amt,
+        c.status <> 'reversed' AS gift, 0 AS pl, 0::bigint AS pl_amt
+      FROM fl.contribution c
+     WHERE c.pledged_at IS NULL AND c.received_at >= '2000-01-01'
+       AND c.received_at < '$TODAY'::date + 1
+    UNION ALL
+    SELECT c.partner_id, c.fund_code, e.value_at, -1, -c.fund_amount, false, 0, 0
+      FROM fl.contribution c JOIN fl.journal_entry e ON e.entry_id = c.reversal_entry
+     WHERE e.value_at >= '2000-01-01' AND e.value_at < '$TODAY'::date + 1
+    UNION ALL
+    SELECT c.partner_id, r.fund_code, r.received_at, 1, r.fund_amount, true, 0, 0
+      FROM fl.pledge_receipt r JOIN fl.contribution c USING (contribution_id)
+     WHERE r.received_at >= '2000-01-01' AND r.received_at < '$TODAY'::date + 1
+    UNION ALL
+    SELECT c.partner_id, c.fund_code, c.pledged_at, 0, 0, false, 1, c.fund_amount
+      FROM fl.contribution c
+     WHERE c.pledged_at >= '2000-01-01' AND c.pledged_at < '$TODAY'::date + 1),
+gift AS (
+    SELECT partner_id, received_at AS t FROM fl.contribution
+     WHERE pledged_at IS NULL AND status = 'received'
+    UNION ALL
+    SELECT c.partner_id, r.received_at FROM fl.pledge_receipt r
+      JOIN fl.contribution c USING (contribution_id)),
+firsts AS (SELECT partner_id, min(t) AS t FROM gift GROUP BY partner_id),
+before AS (SELECT DISTINCT partner_id FROM gift WHERE t < '2000-01-01')
+SELECT p.country, to_char(x.t AT TIME ZONE 'UTC', 'YYYY'), f.currency, sum(x.pl),
+    sum(x.pl_amt), sum(x.n), sum(x.amt),
+    count(DISTINCT x.partner_id) FILTER (WHERE x.gift),
+    count(DISTINCT x.partner_id) FILTER (WHERE x.gift AND fi.t >= '2000-01-01'),
+    count(DISTINCT x.partner_id) FILTER (WHERE x.gift AND b.partner_id IS NOT NULL),
+    round(sum(x.amt) FILTER (WHERE x.gift) / nullif(count(*) FILTER (WHERE x.gift), 0)),
+    percentile_disc(0.5) WITHIN GROUP (ORDER BY x.amt) FILTER (WHERE x.gift)
+  FROM mv x JOIN fl.fund f ON f.code = x.fund_code
+  JOIN fl.partner p ON p.partner_id = x.partner_id
+  LEFT JOIN firsts fi ON fi.partner_id = x.partner_id
+  LEFT JOIN before b ON b.partner_id = x.partner_id
+ WHERE x.fund_code = '$FFUND'
+ GROUP BY GROUPING SETS ((p.country, to_char(x.t AT TIME ZONE 'UTC', 'YYYY'), f.currency),
+    (f.currency));
+SQL
+cat >"$DIR/sql-report-pipeline.sql" <<SQL
+SELECT g.region, g.category, count(*), count(*) FILTER (WHERE g.status = 'submitted'),
+    count(*) FILTER (WHERE g.status IN ('approved', 'completed')),
+    count(*) FILTER (WHERE g.status = 'rejected'),
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM g.decided_at -
+        g.created_at) / 86400) FILTER (WHERE g.status IN ('approved', 'completed', 'rejected')),
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM d.first_paid -
+        g.decided_at) / 86400) FILTER (WHERE d.first_paid IS NOT NULL)
+  FROM fl.grant_application g
+  LEFT JOIN (SELECT grant_id, min(paid_at) AS first_paid FROM fl.disbursement
+      WHERE status = 'paid' GROUP BY grant_id) d ON d.grant_id = g.grant_id
+ WHERE g.created_at >= '2000-01-01' AND g.created_at < '$TODAY'::date + 1
+   AND g.fund_code = '$RFUND'
+ GROUP BY GROUPING SETS ((g.region, g.category), ());
+SQL
+# the approver's queue: 10,000 applications of QUEUE-10K wait for it, a page of 50, one
+# client (what one approver's screen waits for)
+QUEUE='{"jsonrpc":"2.0","id":1,"method":"grant.queue","params":{"fund":"'$QFUND'","limit":50}}'
+for round in $(seq "$ROUNDS"); do
+	for rep in grants contributions pipeline; do
+		case $rep in
+		grants)		body=$REPORT_GRANTS ;;
+		contributions)	body=$REPORT_CONTRIB ;;
+		pipeline)	body=$REPORT_PIPE ;;
+		esac
+		"$LOADGEN" --url "https://127.0.0.1:$FPORT/rpc" --connections 1 \
+		    --duration "$DURATION" --warmup "$WARMUP" --cacert "$DIR/tls/ca.crt" \
+		    --header "Authorization: Bearer $TOKEN" --body-string "$body" \
+		    --label "fundd-report-$rep" >>"$RESULTS"
+		pgbench_as_pg "$PGBIN/pgbench" -n -h "$SOCK" -p 5433 -U fund_owner \
+		    -f "$DIR/sql-report-$rep.sql" -c 1 -T "$DURATION" fund 2>/dev/null |
+		    awk -v r="$rep" '/^tps/ {tps=$3} /latency average/ {lat=$4}
+		        END {printf "{\"label\":\"sql-report-%s\",\"connections\":1,\"rps\":%.1f,\"p50_ms\":%s}\n", r, tps, lat}' \
+		    >>"$RESULTS"
+	done
+	"$LOADGEN" --url "https://127.0.0.1:$FPORT/rpc" --connections 1 \
+	    --duration "$DURATION" --warmup "$WARMUP" --cacert "$DIR/tls/ca.crt" \
+	    --header "Authorization: Bearer $APPROVER" --body-string "$QUEUE" \
+	    --label fundd-grant-queue >>"$RESULTS"
+	echo "reports and grant.queue, round $round done" >&2
+done
+# the queue holds what it should: 10,000 waiting, the oldest first
+FUNDCTL_TOKEN=$APPROVER "$ROOT/bin/fundctl" call grant.queue fund="$QFUND" limit:=1 |
+    /usr/bin/python3 -c 'import json, sys; sys.exit(json.load(sys.stdin)["count"] != 10000)' ||
+    { echo "run.sh: grant.queue of $QFUND does not count 10,000 waiting" >&2; exit 1; }
+
 # --- the export: 1,000,000 postings against psql COPY of the same rows ---------------------
 EFUND=EXPORT-1M
 if [ "$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c \

@@ -73,6 +73,17 @@ def main():
     out.append("| `fund.balance as_of`, a fund of 1,000,000 postings over three years, "
                "8 conns, p50 | %.2f ms | `fund.balance` %.2f ms | %.3f | ≤ 3 | %s |" % (
                    ap50, bp50, ap50 / bp50, "yes" if ap50 / bp50 <= 3 else "**no**"))
+    for rep in ("grants", "contributions", "pipeline"):
+        fp50 = median(rows, "fundd-report-" + rep, "p50_ms", 1)
+        sp50 = median(rows, "sql-report-" + rep, "p50_ms", 1)
+        ok = fp50 < 200 and fp50 / sp50 <= 1.5
+        out.append("| `report.%s`, 100,000 %s, 1 conn, p50 | %.1f ms | SQL %.1f ms | "
+                   "%.3f | < 200 ms, ≤ 1.5 | %s |" % (rep, "receipts" if rep == "contributions"
+                                                      else "grants", fp50, sp50, fp50 / sp50,
+                                                      "yes" if ok else "**no**"))
+    qp50 = median(rows, "fundd-grant-queue", "p50_ms", 1)
+    out.append("| `grant.queue`, 10,000 waiting, a page of 50, 1 conn, p50 | %.2f ms | | | "
+               "< 20 ms | %s |" % (qp50, "yes" if qp50 < 20 else "**no**"))
     ratio_row("export of 1,000,000 postings, rows/s", median(
         rows, "export-1M", "fundd_rows_per_s"), median(
         rows, "export-1M", "psql_rows_per_s"), "psql COPY", 0.5)

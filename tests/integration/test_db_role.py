@@ -15,6 +15,8 @@ from fl.ledger import new_partner
 # What fundd_app may use in schemas fl and api, and nothing more (PUBLIC: nothing at all).
 ALLOWED_FUNCTIONS = {
     "api.authorize(bytea,bytea,text,text,jsonb)",
+    "api.document_download(bytea,bytea,text)",
+    "api.document_upload(bytea,bytea,text,bytea,text,text,text)",
     "api.call(bytea,bytea,text,jsonb,text,jsonb)",
     "api.call_many(bytea[],bytea[],text[],jsonb[],text[],jsonb[])",
     "fl.audit_chain(integer)",

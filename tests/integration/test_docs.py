@@ -163,7 +163,7 @@ def c_reasons():
         for args in args_of(text, "snprintf", "\"'"):
             if args and args[0] == "reason":
                 got |= {s for s in literals(", ".join(args[2:]), '"')}
-        for m in re.finditer(r"(?:\*\s*(?:reason|why)|\brefusal)\s*=\s*([^;]*);", text):
+        for m in re.finditer(r"(?:\*\s*(?:reason|why)|\b(?:refusal|why))\s*=\s*([^;]*);", text):
             got |= literals(m.group(1), '"')
         for r in got:
             found.setdefault(r, set()).add(rel(path))
@@ -181,6 +181,9 @@ def sql_reasons():
         for args in args_of(text, "fl.refusal", "'"):
             if len(args) > 4:
                 got |= literals(args[4], "'")
+        # why credentials were refused, as api.call() and api.authorize() say it
+        for m in re.finditer(r"FUNCTION fl\.refusal_reason\(.*?\$\$(.*?)\$\$", text, re.S):
+            got |= literals(m.group(1), "'")
         for r in got:
             found.setdefault(r, set()).add(rel(path))
     return found
@@ -368,3 +371,41 @@ def test_readme_and_docs_link_only_inside_the_repository():
             elif anchor and full.endswith(".md") and anchor not in anchors(full):
                 bad.append(where + " (no such heading)")
     assert not bad, "links that do not resolve inside the repository:\n" + "\n".join(bad)
+
+
+def test_rpc_discover_agrees_with_the_reference(api):
+    """rpc.discover is built from the daemon's method table: each method's roles, mutation
+    mark, params, answer and own errors are the reference's."""
+    doc = api.ok("rpc.discover")
+    assert doc["openrpc"] == "1.2.6" and doc["info"]["title"] == "fundd", doc["info"]
+    table = method_table()
+    found = {m["name"]: m for m in doc["methods"]}
+    assert set(found) == set(table), sorted(set(found) ^ set(table))
+    sections = reference_sections()
+    wrong = []
+    for name, m in sorted(found.items()):
+        body = sections[name][0]
+        roles, mutates, params = table[name]
+        if (set(m["x-roles"]) or {"any"}) != roles:
+            wrong.append("%s: roles %s, the table's %s" % (name, m["x-roles"], roles))
+        if m["x-mutation"] != mutates:
+            wrong.append("%s: x-mutation %s" % (name, m["x-mutation"]))
+        names = [p["name"] for p in m["params"] if p["name"] != "idempotency_key"]
+        if names != list(params):
+            wrong.append("%s: params %s, the table's %s" % (name, names, params))
+        said = re.sub(r"\s+", " ", body)
+        if not m["result"]["description"] or m["result"]["description"] not in said:
+            wrong.append("%s: result %r is not the reference's" % (
+                name, m["result"]["description"]))
+        errs = re.search(r"(?s)(?:^|\n)Errors:(.*?)(?:\n\n|$)", body)
+        documented = set(re.findall(r"(-3\d{4})\s+([a-z0-9_]+)", errs.group(1))) \
+            if errs else set()
+        own = {(str(e["code"]), e["data"]["reason"]) for e in m["errors"]}
+        if not documented <= own:
+            wrong.append("%s: errors %s not in rpc.discover" % (
+                name, sorted(documented - own)))
+        for p in m["params"]:
+            s = p["schema"]
+            if s.get("x-kind") in ("enum",) and not s.get("enum"):
+                wrong.append("%s.%s: an enum without its values" % (name, p["name"]))
+    assert not wrong, "rpc.discover disagrees with docs/protocol.md:\n" + "\n".join(wrong)

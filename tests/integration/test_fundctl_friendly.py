@@ -1,175 +1,125 @@
-"""A friendlier fundctl (issue 18, section 8): -o table|csv|json, generated idempotency keys."""
+"""A friendlier fundctl (docs/protocol.md, rpc.discover; README, fundctl): methods and help
+from rpc.discover, -o table|csv|json, batches on stdin, and generated idempotency keys."""
 
 import csv
 import io
 import json
 import re
+import subprocess
 
-from fl.env import fundctl, uniq
+from fl.env import FUNDCTL, ROOT, fundctl, uniq
 from fl.ledger import new_fund, new_partner
 
-KEY_LINE = re.compile(r"^idempotency-key: (fc-[0-9a-f]{24}) \(repeat with "
-                      r"--idempotency-key \1 to retry safely\)$", re.M)
+
+def ctl(daemon, token, *args, stdin=None):
+    cmd = [FUNDCTL, "--url", daemon.url, "--cacert", daemon.env.ca, "--token", token]
+    return subprocess.run(cmd + list(args), cwd=ROOT, capture_output=True, text=True,
+                          timeout=30, input=stdin)
 
 
-def base(daemon, token):
-    return ["--url", daemon.url, "--cacert", daemon.env.ca, "--token", token]
+KEY_RE = re.compile(r"idempotency-key: (fc-[0-9a-f]{24})")
 
 
-def ok(daemon, token, *args):
-    p = fundctl(*base(daemon, token), *args)
-    assert p.returncode == 0, (p.stdout, p.stderr)
-    return p
+def test_methods_and_help_from_discover(daemon, admin):
+    p = ctl(daemon, admin, "methods")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0].split() == ["method", "roles", "mutation"], lines[0]
+    row = [l for l in lines if l.startswith("grant.apply ")]
+    assert row and row[0].split()[-1] == "yes" and "admin" in row[0], row
+    h = ctl(daemon, admin, "help", "grant.apply")
+    assert h.returncode == 0, h.stderr
+    assert "roles: admin" in h.stdout and "a mutation" in h.stdout
+    assert "category  enum: small_business|agriculture" in h.stdout, h.stdout
+    assert "-32004 returnee_not_found" in h.stdout
+    bad = ctl(daemon, admin, "help", "no.such")
+    assert bad.returncode == 1 and "no method 'no.such'" in bad.stderr
 
 
-def receive(daemon, token, partner, fund, amount, *extra):
-    return fundctl(*base(daemon, token), "call", "contribution.receive",
-                   "partner_id=" + partner, "fund=" + fund, "amount=" + amount,
-                   "currency=EUR", *extra)
+def test_output_table_and_csv(daemon, admin, api):
+    f = new_fund(api)
+    p = new_partner(api, name="Ани Саргсян " + uniq("t"))
+    api.ok("contribution.receive", {"partner_id": p["partner_id"], "fund": f["code"],
+                                    "amount": "1234.50", "currency": "EUR"})
+    t = ctl(daemon, admin, "-o", "table", "call", "contribution.list", "fund=" + f["code"])
+    assert t.returncode == 0, t.stderr
+    head, row = t.stdout.splitlines()[:2]
+    cols = head.split()
+    # the list's own id first, the currency beside the first money column
+    assert cols[0] == "contribution_id", cols
+    assert cols[cols.index("currency") - 1] in ("fee", "amount"), cols
+    assert row[head.index("currency"):].startswith("EUR"), (head, row)
+    # money right-aligned: it ends where its header ends
+    end = head.index("received_fund_amount") + len("received_fund_amount")
+    assert row[:end].endswith("1234.50"), (head, row)
+    c = ctl(daemon, admin, "-o", "csv", "call", "contribution.list", "fund=" + f["code"])
+    rows = list(csv.DictReader(io.StringIO(c.stdout)))
+    assert [r["amount"] for r in rows] == ["1234.50"] and rows[0]["currency"] == "EUR"
+    one = ctl(daemon, admin, "-o", "table", "call", "fund.balance", "code=" + f["code"])
+    assert re.search(r"^received: +1234\.50$", one.stdout, re.M), one.stdout
+    assert ctl(daemon, admin, "-o", "yaml", "call", "system.version").returncode == 2
 
 
-def contributions(api, fund):
-    return api.ok("contribution.list", {"fund": fund})["contributions"]
-
-
-def test_same_key_twice_records_once(daemon, admin, api):
+def test_a_generated_key_makes_a_retry_safe(daemon, admin, api):
     f = new_fund(api)
     p = new_partner(api)
-    key = uniq("k")
-    a = receive(daemon, admin, p["partner_id"], f["code"], "10.00", "--idempotency-key", key)
-    b = receive(daemon, admin, p["partner_id"], f["code"], "10.00", "--idempotency-key", key)
-    assert a.returncode == 0 and b.returncode == 0, (a.stderr, b.stderr)
-    assert json.loads(a.stdout)["contribution_id"] == json.loads(b.stdout)["contribution_id"]
-    assert len(contributions(api, f["code"])) == 1
-    # a key of the user's is not replaced, and not announced
-    assert "idempotency-key:" not in a.stderr + b.stderr
+    args = ["call", "contribution.receive", "partner_id=" + p["partner_id"],
+            "fund=" + f["code"], "amount=10.00", "currency=EUR"]
+    first = ctl(daemon, admin, *args)
+    assert first.returncode == 0, first.stderr
+    m = KEY_RE.search(first.stderr)
+    assert m, first.stderr
+    again = ctl(daemon, admin, "--idempotency-key", m.group(1), *args)
+    assert again.returncode == 0 and "idempotency-key" not in again.stderr, again.stderr
+    assert json.loads(again.stdout)["contribution_id"] == \
+        json.loads(first.stdout)["contribution_id"]
+    got = api.ok("contribution.list", {"fund": f["code"]})["contributions"]
+    assert len(got) == 1, got
+    # a read gets no key
+    r = ctl(daemon, admin, "call", "fund.list")
+    assert r.returncode == 0 and "idempotency-key" not in r.stderr, r.stderr
 
 
-def test_generated_key_is_printed_and_reused(daemon, admin, api):
+def test_batch_from_stdin(daemon, admin, api):
     f = new_fund(api)
     p = new_partner(api)
-    a = receive(daemon, admin, p["partner_id"], f["code"], "12.50")
-    assert a.returncode == 0, a.stderr
-    m = KEY_LINE.search(a.stderr)
-    assert m, a.stderr
-    first = json.loads(a.stdout)
-    # the retry the line suggests answers the first result and records nothing more
-    b = receive(daemon, admin, p["partner_id"], f["code"], "12.50",
-                "--idempotency-key", m.group(1))
-    assert b.returncode == 0, b.stderr
-    assert json.loads(b.stdout)["contribution_id"] == first["contribution_id"]
-    assert len(contributions(api, f["code"])) == 1
-    # without the key, the same command is a second contribution, with another key
-    c = receive(daemon, admin, p["partner_id"], f["code"], "12.50")
-    assert c.returncode == 0, c.stderr
-    m2 = KEY_LINE.search(c.stderr)
-    assert m2 and m2.group(1) != m.group(1), c.stderr
-    assert len(contributions(api, f["code"])) == 2
+    calls = [{"method": "system.version"},
+             {"method": "contribution.receive", "params": {
+                 "partner_id": p["partner_id"], "fund": f["code"], "amount": "5.00",
+                 "currency": "EUR"}},
+             {"method": "fund.balance", "params": {"code": "NO-SUCH"}}]
+    b = ctl(daemon, admin, "batch", stdin="\n".join(json.dumps(c) for c in calls) + "\n")
+    assert b.returncode == 1, b.stderr          # one call failed
+    out = json.loads(b.stdout)
+    assert [(x["id"], x["method"], x["outcome"]) for x in out] == [
+        (1, "system.version", "ok"), (2, "contribution.receive", "ok"),
+        (3, "fund.balance", "error")], out
+    assert out[2]["error"]["data"]["reason"] == "fund_not_found"
+    assert re.search(r"call 2 \(contribution.receive\): idempotency-key fc-", b.stderr)
+    arr = ctl(daemon, admin, "-o", "table", "batch", stdin=json.dumps(calls[:1]))
+    assert arr.returncode == 0 and "system.version" in arr.stdout and "ok" in arr.stdout
+    big = ctl(daemon, admin, "batch", stdin=json.dumps([{"method": "system.version"}] * 101))
+    assert big.returncode == 2 and "1 to 100" in big.stderr
+    assert ctl(daemon, admin, "batch", stdin="not json").returncode == 2
 
 
-def test_generated_key_with_params_on_stdin(daemon, admin, api):
-    f = new_fund(api)
-    p = new_partner(api)
-    params = json.dumps({"partner_id": p["partner_id"], "fund": f["code"],
-                         "amount": "3.00", "currency": "EUR"})
-    import subprocess
-    from fl.env import FUNDCTL
-    r = subprocess.run([FUNDCTL, *base(daemon, admin), "call", "contribution.receive", "-"],
-                       input=params, capture_output=True, text=True, timeout=30)
-    assert r.returncode == 0, r.stderr
-    m = KEY_LINE.search(r.stderr)
-    assert m, r.stderr
-    again = fundctl(*base(daemon, admin), "call", "contribution.receive",
-                    "partner_id=" + p["partner_id"], "fund=" + f["code"], "amount=3.00",
-                    "currency=EUR", "idempotency_key=" + m.group(1))
-    assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout)["contribution_id"] == json.loads(r.stdout)["contribution_id"]
-    assert len(contributions(api, f["code"])) == 1
-
-
-def test_read_gets_no_key(daemon, admin):
-    p = ok(daemon, admin, "call", "system.whoami")
-    assert "idempotency" not in p.stderr, p.stderr
-    assert p.stderr == ""
-    assert json.loads(p.stdout)["name"] == "admin"
-    # a key the user gives a read is still refused
-    p = fundctl(*base(daemon, admin), "call", "system.whoami", "--idempotency-key", "k1")
-    assert p.returncode == 1 and "not_a_mutating_method" in p.stderr, p.stderr
-
-
-def test_failed_mutation_prints_its_key(daemon, admin, api):
-    f = new_fund(api)
-    p = receive(daemon, admin, "pa_" + "0" * 24, f["code"], "1.00")
-    assert p.returncode == 1, (p.stdout, p.stderr)
-    assert KEY_LINE.search(p.stderr), p.stderr
-    assert "error -32" in p.stderr
-
-
-def test_table_of_a_list(daemon, admin, api):
-    f = new_fund(api)
-    p = new_partner(api)
-    for amount in ("5.00", "1234.50"):
-        assert receive(daemon, admin, p["partner_id"], f["code"], amount).returncode == 0
-    out = ok(daemon, admin, "call", "contribution.list", "fund=" + f["code"],
-             "-o", "table").stdout
-    lines = out.splitlines()
-    head = lines[0].split()
-    assert head[0] == "contribution_id", head
-    ids = [h for h in head if h.endswith("_id")]
-    assert head[:len(ids)] == ids, head
-    assert head[head.index("amount") + 1] == "currency", head
-    rows = [ln for ln in lines[1:] if "EUR" in ln]
-    assert len(rows) == 2, out
-    # money right-aligned: the amounts end, and the currency starts, in one column
-    ends = {ln.index(" EUR") for ln in rows}
-    assert len(ends) == 1, out
-    assert any(re.search(r"   5\.00  EUR", ln) for ln in rows), out
-    assert any(re.search(r"1234\.50  EUR", ln) for ln in rows), out
-    assert "next_cursor" not in out     # null: no line
-    # a page that has a next one says where it goes on
-    out = ok(daemon, admin, "call", "contribution.list", "fund=" + f["code"], "limit:=1",
-             "--output=table").stdout
-    m = re.search(r"^next_cursor: (\S+)$", out, re.M)
-    assert m, out
-    nxt = ok(daemon, admin, "call", "contribution.list", "fund=" + f["code"], "limit:=1",
-             "cursor=" + m.group(1)).stdout
-    assert len(json.loads(nxt)["contributions"]) == 1
-
-
-def test_csv_of_a_list(daemon, admin, api):
-    f = new_fund(api)
-    p = new_partner(api)
-    for amount in ("7.00", "8.25"):
-        assert receive(daemon, admin, p["partner_id"], f["code"], amount).returncode == 0
-    want = contributions(api, f["code"])
-    r = ok(daemon, admin, "call", "contribution.list", "fund=" + f["code"], "-o", "csv")
-    rows = list(csv.DictReader(io.StringIO(r.stdout, newline="")))
-    assert list(rows[0].keys())[0] == "contribution_id"
-    assert [x["contribution_id"] for x in rows] == [c["contribution_id"] for c in want]
-    assert [x["amount"] for x in rows] == [c["amount"] for c in want]
-    assert all(x["partner_id"] == p["partner_id"] for x in rows)
-
-
-def test_single_object_as_table_and_csv(daemon, admin, api):
-    name = "Արամ Петров " + uniq("n")
-    p = new_partner(api, name=name)
-    out = ok(daemon, admin, "call", "partner.get", "partner_id=" + p["partner_id"],
-             "-o", "table").stdout
-    assert "partner_id: " + p["partner_id"] + "\n" in out, out
-    assert "name: " + name + "\n" in out, out
-    r = ok(daemon, admin, "call", "partner.get", "partner_id=" + p["partner_id"], "-o", "csv")
-    rows = list(csv.DictReader(io.StringIO(r.stdout, newline="")))
-    assert len(rows) == 1 and rows[0]["name"] == name and rows[0]["partner_id"] == p["partner_id"]
-
-
-def test_json_stays_the_default(daemon, admin):
-    a = ok(daemon, admin, "call", "system.version").stdout
-    b = ok(daemon, admin, "call", "system.version", "-o", "json").stdout
-    assert a == b and json.loads(a)["protocol"] == 1
-
-
-def test_bad_output_is_a_usage_error(daemon, admin):
-    p = fundctl(*base(daemon, admin), "call", "system.version", "-o", "xml")
-    assert p.returncode == 2 and "-o (--output) must be table, csv or json" in p.stderr
-    p = fundctl(*base(daemon, admin), "export", "audit", "-o", "table")
-    assert p.returncode == 2, p.stderr
+def test_document_put_and_get(daemon, admin, api, aud, tmp_path):
+    pdf = b"%PDF-1.4\n% evidence\n%%EOF\n"
+    src = tmp_path / "registration.pdf"
+    src.write_bytes(pdf)
+    put = ctl(daemon, admin, "document", "put", str(src))
+    assert put.returncode == 0, put.stderr
+    doc = json.loads(put.stdout)
+    assert doc["filename"] == "registration.pdf" and doc["content_type"] == "application/pdf"
+    key = KEY_RE.search(put.stderr).group(1)
+    again = ctl(daemon, admin, "--idempotency-key", key, "document", "put", str(src))
+    assert json.loads(again.stdout)["document_id"] == doc["document_id"], again.stderr
+    out = tmp_path / "copy.pdf"
+    get = ctl(daemon, aud.token, "document", "get", doc["document_id"], str(out))
+    assert get.returncode == 0 and out.read_bytes() == pdf, get.stderr
+    txt = tmp_path / "notes.txt"
+    txt.write_text("hello")
+    bad = ctl(daemon, admin, "document", "put", str(txt))
+    assert bad.returncode == 2 and "not a PDF, PNG or JPEG" in bad.stderr
+    no = ctl(daemon, aud.token, "document", "put", str(src))
+    assert no.returncode == 1 and "role_required" in no.stderr, no.stderr

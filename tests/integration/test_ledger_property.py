@@ -77,7 +77,7 @@ class Fund:
         self.planned_charges = 0    # fees and losses generated in the batch being built
         self.kinds = {"pledge": 0, "receipt": 0, "pledge_cancel": 0, "earnings": 0,
                       "pledge_write_off": 0, "fee": 0, "loss": 0, "transfer_out": 0,
-                      "transfer_in": 0}
+                      "transfer_in": 0, "receipt_reversal": 0}
 
     def available(self):
         return (((self.received - self.impaired) if self.kind == "pass_through" else 0)
@@ -118,6 +118,8 @@ class Contribution:
         self.rfa = fund_amount if status == "received" else 0
         self.cleared = 0
         self.parts = 0
+        self.direct = status == "received"      # a direct receipt, which may be reversed
+        self.split = (0, 0)                     # its fee: (charged to income, to capital)
 
 
 class Transfer:
@@ -133,6 +135,7 @@ class Walk:
         self.checker = checker      # a second admin: confirms the walk's transfers
         self.transfers = []
         self.n_confirm_refusals = 0
+        self.n_reversal_refusals = 0
         self.rng = rng
         self.funds = []
         self.partners = []
@@ -297,6 +300,14 @@ class Walk:
                     ("ok", "partner", {}))
         if x < 0.81:
             return self.gen_transfer(fund)
+        direct = [c for c in settled if planned[c] == "received" and self.contribs[c].direct]
+        if x < 0.84 and direct:
+            cid = rng.choice(direct)
+            planned[cid] = "busy"
+            p = {"contribution_id": cid, "reason": "walk " + uniq("v")}
+            if rng.random() < 0.2:
+                p["idempotency_key"] = uniq("vk")
+            return "contribution.reverse", p, ("ok", "reverse", {"cid": cid})
         return self.gen_invalid(fund, pledged, settled)
 
     def gen_transfer(self, src):
@@ -537,11 +548,13 @@ class Walk:
                     field is not None and (err.get("data") or {}).get("field") != field):
                 self.problem(method, params, expect, doc)
             return
+        what, info = expect[1], expect[2]
+        if what == "reverse" and self.refused_reversal(info["cid"], doc):
+            return
         if "result" not in doc:
             self.problem(method, params, expect, doc)
             return
         res = doc["result"]
-        what, info = expect[1], expect[2]
         if what == "replay":
             if res != info["first"]:
                 self.problems.append("replay of %s %r: %r != first %r" % (
@@ -566,7 +579,7 @@ class Walk:
                 fund.received += c.fund_amount
                 fund.kinds["receipt"] += 1
                 if info["fee"]:
-                    fund.charge(info["fee"])
+                    c.split = fund.charge(info["fee"])
         elif what == "receive_pledge":
             c, f = self.contribs[info["cid"]], self.contribs[info["cid"]].fund
             done = c.got + info["units"] >= c.amount
@@ -598,6 +611,16 @@ class Walk:
             c.status = status
             c.fund.pledged -= c.fund_amount - c.cleared
             c.fund.kinds["pledge_cancel" if what == "cancel" else "pledge_write_off"] += 1
+        elif what == "reverse":
+            c = self.contribs[info["cid"]]
+            if res.get("status") != "reversed" or res.get("contribution_id") != c.cid or \
+                    not res.get("reversal_entry_id"):
+                self.problem(method, params, "reversed", doc)
+            c.status = "reversed"
+            c.fund.received -= c.fund_amount
+            c.fund.charges -= c.split[0]
+            c.fund.impaired -= c.split[1]
+            c.fund.kinds["receipt_reversal"] += 1
         elif what == "earnings":
             info["fund"].earnings += info["units"]
             info["fund"].kinds["earnings"] += 1
@@ -627,6 +650,29 @@ class Walk:
                                                info["to"]))
         if "idempotency_key" in params:
             self.keyed.append((method, params, res))
+
+    def refused_reversal(self, cid, doc):
+        """A reversal the database refused: true when the model agrees it had to (the
+        fund's balance cannot bear it, or a transfer out of the fund may have used the
+        receipt); a refusal it disagrees with is a problem."""
+        err = doc.get("error")
+        if err is None:
+            return False
+        c = self.contribs[cid]
+        f = c.fund
+        reason = (err.get("data") or {}).get("reason")
+        self.n_refusals += 1
+        if err.get("code") == -32010 and reason == "insufficient_funds":
+            avail = f.available() + c.split[0] + \
+                ((c.split[1] - c.fund_amount) if f.kind == "pass_through" else 0)
+            if avail < 0 or f.impaired - c.split[1] > f.received - c.fund_amount:
+                self.n_reversal_refusals += 1
+                return True
+        if err.get("code") == -32010 and reason == "already_used" and f.transferred_out:
+            self.n_reversal_refusals += 1
+            return True
+        self.problem("contribution.reverse", {"contribution_id": cid}, "reversed", doc)
+        return True
 
     def run_batch(self, ops):
         docs = self.api.batch([(m, p) for m, p, _ in ops])
@@ -840,7 +886,7 @@ def test_contributions_equal_model(walk):
                                             c.parts), x
         pledged = sum(c.fund_amount - c.cleared for c in mine.values()
                       if c.status == "pledged")
-        received = sum(c.rfa for c in mine.values())
+        received = sum(c.rfa for c in mine.values() if c.status != "reversed")
         assert (pledged, received) == (f.pledged, f.received), f.code
 
 

@@ -103,6 +103,10 @@ RECIPES = {
     "fund.create": lambda w: (w.api, {"code": w.code32(), "name": "n", "currency": "EUR",
                                       "kind": "pass_through", "dual_approval_above": "1"}),
     "fund.balance": lambda w: (w.api, {"code": w.fund}),
+    "returnee.find": lambda w: (w.api, {"name": "n"}),
+    "partner.find": lambda w: (w.api, {"name": "n"}),
+    "fund.history": lambda w: (w.api, {"code": w.fund, "from": "2026-01-01",
+                                       "to": "2026-01-31"}),
     "fund.record_earnings": lambda w: (w.api, {"code": w.fund, "amount": "0.01",
                                                "period": uniq("P"), "note": "n"}),
     # the param under test is the fund's own code: the other side is another fund
@@ -153,6 +157,12 @@ RECIPES = {
     "principal.declare_conflict": lambda w: (w.appr, {"returnee_id": w.api.ok(
         "returnee.register", returnee_params())["returnee_id"], "reason": "r"}),
     "disbursement.queue": lambda w: (w.api, {"fund": w.fund}),
+    "grant.add_milestone": lambda w: (w.api, {"grant_id": w.approved(), "due_on": "2026-12-31",
+                                              "evidence_required": "e", "amount": "1.00"}),
+    "milestone.submit": lambda w: (w.api, {"milestone_id": "ms_none",
+                                           "document_ids": ["doc_none"], "note": "n"}),
+    "milestone.accept": lambda w: (w.appr, {"milestone_id": "ms_none", "comment": "c"}),
+    "milestone.reject": lambda w: (w.appr, {"milestone_id": "ms_none", "reason": "r"}),
     "report.grants": lambda w: (w.api, {"from": "2026-01-01", "to": "2026-01-31",
                                         "fund": w.fund}),
     "report.contributions": lambda w: (w.api, {"from": "2026-01-01", "to": "2026-01-31",

@@ -175,8 +175,10 @@ SELECT day, sum(received), sum(earnings), sum(pledged), sum(committed), sum(disb
 def _instants(days):
     out = ["2020-01-01", "2030-01-01"]
     for d in days:
+        # (from 12:00 the day is its whole less its entries after the instant)
         out += [d + "T00:00:00Z", d + "T00:00:00.000001Z", d + "T09:59:59.999999Z",
-                d + "T10:00:00Z", d + "T23:59:59.999999Z"]
+                d + "T10:00:00Z", d + "T11:59:59.999999Z", d + "T12:00:00Z",
+                d + "T23:59:59.999998Z", d + "T23:59:59.999999Z"]
     return out
 
 

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "h_document.h"
 #include "h_export.h"
 #include "h_health.h"
 #include "h_metrics.h"
@@ -42,6 +43,8 @@ test_served(void **state)
 		{ "GET", "/export/ledger", h_export_ledger, 0 },
 		{ "GET", "/export/audit", h_export_audit, 0 },
 		{ "GET", "/export/report", h_export_report, 0 },
+		{ "POST", "/documents", h_document_put, HTTP_R_LENGTH | HTTP_R_DOCUMENT },
+		{ "GET", "/documents/doc_1", h_document_get, HTTP_R_PREFIX },
 	};
 	const struct http_route	*r;
 	char			 allow[HTTP_ALLOW_MAX];
@@ -54,7 +57,10 @@ test_served(void **state)
 		r = find(want[i].method, want[i].path, &status, allow);
 		assert_non_null(r);
 		assert_string_equal(r->method, want[i].method);
-		assert_string_equal(r->path, want[i].path);
+		if (want[i].flags & HTTP_R_PREFIX)
+			assert_int_equal(strncmp(want[i].path, r->path, strlen(r->path)), 0);
+		else
+			assert_string_equal(r->path, want[i].path);
 		assert_ptr_equal(r->handler, want[i].handler);
 		assert_int_equal(r->flags, want[i].flags);
 		assert_int_equal(status, 0);
@@ -73,7 +79,8 @@ test_table_well_formed(void **state)
 		assert_true(strcmp(h_routes[i].method, "GET") == 0 ||
 		    strcmp(h_routes[i].method, "POST") == 0);
 		assert_true(h_routes[i].path[0] == '/');
-		assert_int_equal(h_routes[i].flags & ~(HTTP_R_LENGTH | HTTP_R_UNTHROTTLED), 0);
+		assert_int_equal(h_routes[i].flags & ~(HTTP_R_LENGTH | HTTP_R_UNTHROTTLED |
+		    HTTP_R_PREFIX | HTTP_R_DOCUMENT), 0);
 		for (j = i + 1; j < h_nroutes; j++)
 			assert_false(strcmp(h_routes[i].method, h_routes[j].method) == 0 &&
 			    strcmp(h_routes[i].path, h_routes[j].path) == 0);
@@ -85,7 +92,7 @@ test_not_found(void **state)
 {
 	static const char *const paths[] = {
 		"/", "", "/rpc/", "/RPC", "/rpcx", "/export", "/export/", "/export/ledger/",
-		"/healthz?x", "/metrics/x", "//rpc",
+		"/healthz?x", "/metrics/x", "//rpc", "/documents/", "/documentsx",
 	};
 	char	allow[HTTP_ALLOW_MAX];
 	size_t	i;
