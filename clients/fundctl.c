@@ -480,7 +480,8 @@ static int
 cmd_call(const struct args *a, int *usage_err, char **cause)
 {
 	struct conf		 c;
-	cJSON			*params = NULL, *keyless = NULL, *res = NULL, *err = NULL;
+	cJSON			*params = NULL, *keyless = NULL, *keyed = NULL;
+	cJSON			*res = NULL, *err = NULL;
 	char *const		*pairs = a->pos + 2;
 	const char		*method, *idem = a->val[O_IDEM];
 	char			 gen[32] = "";
@@ -518,18 +519,6 @@ cmd_call(const struct args *a, int *usage_err, char **cause)
 	}
 
 	/*
-	 * Without --idempotency-key a call gets a fresh key: a mutation sent
-	 * again with it (a retry after a lost answer) cannot record twice. A
-	 * method that changes nothing refuses a key; it is then sent without.
-	 */
-	if (idem == NULL) {
-		if (new_key(gen) == -1) {
-			fc_cause(cause, "no random bytes for an idempotency key");
-			goto out;
-		}
-		idem = gen;
-	}
-	/*
 	 * Params before any network, so that mistakes cost nothing. An
 	 * explicit '-' waits for stdin as long as it takes; the implicit
 	 * "stdin is not a terminal" case gives up after the timeout rather
@@ -547,9 +536,25 @@ cmd_call(const struct args *a, int *usage_err, char **cause)
 	    cause) == -1)
 		goto out;
 	*usage_err = 0;
-	if (gen[0] != '\0') {
-		keyless = cJSON_Duplicate(params, 1);
-		cJSON_DeleteItemFromObjectCaseSensitive(keyless, "idempotency_key");
+	/*
+	 * Without an idempotency key (--idempotency-key, or idempotency_key in
+	 * the params) a call gets a fresh one: a mutation sent again with it (a
+	 * retry after a lost answer) cannot record twice. A method that changes
+	 * nothing refuses a key before it runs; it is then sent without. The
+	 * params stay as typed (raw JSON from stdin byte for byte).
+	 */
+	if (idem == NULL) {
+		if (new_key(gen) == -1) {
+			fc_cause(cause, "no random bytes for an idempotency key");
+			goto out;
+		}
+		if (fc_params_with_key(params, gen, &keyed, cause) == -1)
+			goto out;
+		if (keyed != NULL) {
+			keyless = params;
+			params = keyed;
+		} else
+			gen[0] = '\0';		/* the params' own key */
 	}
 	rc = rpc_call(&c, method, params, &res, &err, cause);	/* owns params */
 	params = NULL;

@@ -361,3 +361,43 @@ fc_rpc_response(int status, const char *reason, const char *body,
 	}
 	return FC_EXIT_OK;
 }
+
+int
+fc_params_with_key(const cJSON *params, const char *key, cJSON **out,
+    char **cause)
+{
+	const char	*raw, *rest;
+	cJSON		*v;
+	char		*s;
+	int		 has;
+
+	*out = NULL;
+	if (cJSON_IsRaw(params)) {
+		raw = params->valuestring;
+		if ((v = cJSON_Parse(raw)) == NULL || !cJSON_IsObject(v)) {
+			cJSON_Delete(v);
+			return fc_cause(cause, "the params are not a JSON "
+			    "object");
+		}
+		has = cJSON_GetObjectItemCaseSensitive(v, "idempotency_key") !=
+		    NULL;
+		cJSON_Delete(v);
+		if (has)
+			return 0;
+		/* Keep the rest byte for byte: insert the key after '{'. */
+		rest = raw + strspn(raw, " \t\r\n") + 1;
+		rest += strspn(rest, " \t\r\n");
+		s = xprintf("{\"idempotency_key\":\"%s\"%s%s", key,
+		    *rest == '}' ? "" : ",", rest);
+		*out = cJSON_CreateRaw(s);
+		free(s);
+		return 0;
+	}
+	if (!cJSON_IsObject(params))
+		return fc_cause(cause, "the params are not a JSON object");
+	if (cJSON_GetObjectItemCaseSensitive(params, "idempotency_key") != NULL)
+		return 0;
+	*out = cJSON_Duplicate(params, 1);
+	cJSON_AddStringToObject(*out, "idempotency_key", key);
+	return 0;
+}

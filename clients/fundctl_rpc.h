@@ -58,4 +58,12 @@ int	 fc_rpc_answer(int status, const char *reason, const char *body,
 /* "error CODE REASON: MESSAGE field=F ..." on stderr. */
 void	 fc_print_rpc_error(const cJSON *err);
 
+/*
+ * A copy of params (an object, or the raw JSON object fc_params_from_stream
+ * embeds byte for byte, kept so) with idempotency_key set to key, in *out;
+ * *out is NULL when params hold an idempotency_key already.
+ */
+int	 fc_params_with_key(const cJSON *params, const char *key, cJSON **out,
+	    char **cause);
+
 #endif /* FUNDCTL_RPC_H */

@@ -123,3 +123,45 @@ def test_document_put_and_get(daemon, admin, api, aud, tmp_path):
     assert bad.returncode == 2 and "not a PDF, PNG or JPEG" in bad.stderr
     no = ctl(daemon, aud.token, "document", "put", str(src))
     assert no.returncode == 1 and "role_required" in no.stderr, no.stderr
+
+
+def test_a_key_in_the_params_is_kept(daemon, admin, api):
+    """idempotency_key=K among the params (as docs/protocol.md shows) is the call's key: no
+    generated one beside it, no "given both" refusal, and a repeat records nothing more."""
+    f = new_fund(api)
+    p = new_partner(api)
+    key = uniq("k")
+    args = ["call", "contribution.receive", "partner_id=" + p["partner_id"],
+            "fund=" + f["code"], "amount=4.00", "currency=EUR", "idempotency_key=" + key]
+    a = ctl(daemon, admin, *args)
+    b = ctl(daemon, admin, *args)
+    assert a.returncode == 0 and b.returncode == 0, (a.stderr, b.stderr)
+    assert "idempotency-key" not in a.stderr + b.stderr, (a.stderr, b.stderr)
+    assert json.loads(a.stdout)["contribution_id"] == json.loads(b.stdout)["contribution_id"]
+    # the same key in params on stdin
+    params = {"partner_id": p["partner_id"], "fund": f["code"], "amount": "4.00",
+              "currency": "EUR", "idempotency_key": key}
+    c = ctl(daemon, admin, "call", "contribution.receive", "-", stdin=json.dumps(params))
+    assert c.returncode == 0 and "idempotency-key" not in c.stderr, c.stderr
+    assert json.loads(c.stdout)["contribution_id"] == json.loads(a.stdout)["contribution_id"]
+    assert len(api.ok("contribution.list", {"fund": f["code"]})["contributions"]) == 1
+
+
+def test_a_generated_key_with_params_on_stdin(daemon, admin, api):
+    f = new_fund(api)
+    p = new_partner(api)
+    params = {"partner_id": p["partner_id"], "fund": f["code"], "amount": "6.00",
+              "currency": "EUR"}
+    a = ctl(daemon, admin, "call", "contribution.receive", "-", stdin=json.dumps(params))
+    assert a.returncode == 0, a.stderr
+    key = KEY_RE.search(a.stderr).group(1)
+    b = ctl(daemon, admin, "--idempotency-key", key, "call", "contribution.receive", "-",
+            stdin=json.dumps(params))
+    assert b.returncode == 0, b.stderr
+    assert json.loads(b.stdout)["contribution_id"] == json.loads(a.stdout)["contribution_id"]
+    assert len(api.ok("contribution.list", {"fund": f["code"]})["contributions"]) == 1
+    # a read with params on stdin is sent again without the key, as typed
+    r = ctl(daemon, admin, "call", "contribution.list", "-",
+            stdin=json.dumps({"fund": f["code"], "limit": 1}))
+    assert r.returncode == 0 and "idempotency" not in r.stderr, r.stderr
+    assert len(json.loads(r.stdout)["contributions"]) == 1
