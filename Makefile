@@ -102,6 +102,11 @@ TBL_OBJS	:= $(OBJDIR)/ctl_fundctl_ledger.o $(OBJDIR)/ctl_fundctl_util.o
 $(OBJDIR)/test_fundctl_ledger: tests/unit/test_fundctl_ledger.c $(TBL_OBJS)
 	$(CC) $(CFLAGS) -Iclients -o $@ $< $(TBL_OBJS) $(LDLIBS) -lcmocka
 
+# fundctl's tables, CSV, methods and help
+OUT_OBJS	:= $(OBJDIR)/ctl_fundctl_out.o $(OBJDIR)/ctl_fundctl_util.o
+$(OBJDIR)/test_fundctl_out: tests/unit/test_fundctl_out.c $(OUT_OBJS)
+	$(CC) $(CFLAGS) -Iclients -o $@ $< $(OUT_OBJS) $(LDLIBS) -lcmocka
+
 $(OBJDIR)/test_close_verify: tests/unit/test_close_verify.c $(CV_OBJS)
 	$(CC) $(CFLAGS) -Iclients -o $@ $< $(CV_OBJS) $(LDLIBS) -lcmocka
 

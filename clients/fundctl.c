@@ -722,8 +722,9 @@ cmd_batch(const struct args *a, int *usage_err, char **cause)
 		int		 mut = 0;
 
 		cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(doc, "methods"))
-			if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m,
-			    "name")), method) == 0)
+			if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, "name")) &&
+			    strcmp(cJSON_GetObjectItemCaseSensitive(m, "name")->valuestring,
+			    method) == 0)
 				mut = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m,
 				    "x-mutation"));
 		p = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(e, "params"), 1);
@@ -782,6 +783,11 @@ cmd_batch(const struct args *a, int *usage_err, char **cause)
 				cJSON_AddItemToObject(o, "result", cJSON_Duplicate(
 				    cJSON_GetObjectItemCaseSensitive(r, "result"), 1));
 			}
+		}
+		if (cJSON_GetObjectItemCaseSensitive(o, "outcome") == NULL) {
+			/* The server's batch answer left this call out. */
+			failed = 1;
+			cJSON_AddStringToObject(o, "outcome", "no_answer");
 		}
 		cJSON_AddItemToArray(res, o);
 	}

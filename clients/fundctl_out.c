@@ -31,25 +31,71 @@ width(const char *s)
 	return n;
 }
 
-/* A value as text (allocated): strings as they are, null as "", the rest as JSON. */
+/*
+ * A copy of server text that cannot drive the terminal (allocated): C0
+ * controls, DEL and C1 controls (U+0080 to U+009F, which terminals obey
+ * too) become '?'; line breaks and tabs a space, or, with keep_lines (CSV,
+ * which quotes them), stay.
+ */
 static char *
-text_of(const cJSON *v)
+safe(const char *s, int keep_lines)
 {
-	char	*s;
+	const unsigned char	*p = (const unsigned char *)(s != NULL ? s : "");
+	char			*out = xmalloc(strlen((const char *)p) + 1), *o = out;
+
+	while (*p != '\0') {
+		if (*p == '\t' || *p == '\r' || *p == '\n') {
+			*o++ = keep_lines ? (char)*p : ' ';
+			p++;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			*o++ = '?';
+			p++;
+		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			*o++ = '?';
+			p += 2;
+		} else
+			*o++ = (char)*p++;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* s to f through safe(). */
+static void
+put_safe(FILE *f, const char *s)
+{
+	char	*c = safe(s, 0);
+
+	fputs(c, f);
+	free(c);
+}
+
+/* A value as text (allocated, through safe()): strings as they are, null as "", the rest
+ * as JSON. */
+static char *
+text_of(const cJSON *v, int keep_lines)
+{
+	char	*s, *c;
 
 	if (v == NULL || cJSON_IsNull(v))
 		return xstrdup("");
 	if (cJSON_IsString(v))
-		return xstrdup(v->valuestring);
+		return safe(v->valuestring, keep_lines);
 	s = cJSON_PrintUnformatted(v);
 	if (s == NULL)
 		return xstrdup("");
-	{
-		char *c = xstrdup(s);
+	c = safe(s, keep_lines);
+	cJSON_free(s);
+	return c;
+}
 
-		cJSON_free(s);
-		return c;
-	}
+/* The string member name of o, or "" (a document from a server may lack it). */
+static const char *
+str_of(const cJSON *o, const char *name)
+{
+	const char	*s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
+
+	return s != NULL ? s : "";
 }
 
 /* A decimal amount: digits, one point, an optional sign. */
@@ -127,14 +173,14 @@ columns_of(const cJSON *res, const cJSON *rows, const char *key)
 
 	if (cJSON_IsArray(rc)) {
 		cJSON_ArrayForEach(c, rc)
-			add_col(ordered, cJSON_GetStringValue(
-			    cJSON_GetObjectItemCaseSensitive(c, "name")));
+			add_col(ordered, str_of(c, "name"));
 		cJSON_Delete(cols);
 		return ordered;
 	}
 	cJSON_ArrayForEach(r, rows)
 		cJSON_ArrayForEach(v, r)
-			add_col(cols, v->string);
+			if (v->string != NULL)
+				add_col(cols, v->string);
 	if (key != NULL && strlen(key) > 1) {
 		char	*own = xprintf("%.*s_id", (int)strlen(key) - 1, key);
 
@@ -186,7 +232,7 @@ csv_field(FILE *f, const char *s)
 static char *
 cell_of(const cJSON *v)
 {
-	char	*s = text_of(v);
+	char	*s = text_of(v, 0);
 	size_t	 n = 0, i;
 
 	if (!cJSON_IsObject(v) && !cJSON_IsArray(v))
@@ -211,7 +257,9 @@ print_rows(FILE *f, const cJSON *res, cJSON *rows, const char *key, enum fc_outp
 
 	i = 0;
 	cJSON_ArrayForEach(c, cols) {
-		w[i] = width(c->valuestring);
+		s = safe(c->valuestring, 0);
+		w[i] = width(s);
+		free(s);
 		right[i] = 1;
 		for (j = 0; j < nrow; j++) {
 			const cJSON *v = cJSON_GetObjectItemCaseSensitive(
@@ -228,13 +276,18 @@ print_rows(FILE *f, const cJSON *res, cJSON *rows, const char *key, enum fc_outp
 	}
 	i = 0;
 	cJSON_ArrayForEach(c, cols) {
+		s = safe(c->valuestring, mode == FC_OUT_CSV);
 		if (mode == FC_OUT_CSV) {
 			if (i > 0)
 				fputc(',', f);
-			csv_field(f, c->valuestring);
-		} else
-			fprintf(f, "%s%s%*s", i > 0 ? "  " : "", c->valuestring,
-			    i + 1 < ncol ? (int)(w[i] - width(c->valuestring)) : 0, "");
+			csv_field(f, s);
+		} else if (right[i])	/* over the right edge of its figures */
+			fprintf(f, "%s%*s%s", i > 0 ? "  " : "", (int)(w[i] - width(s)), "",
+			    s);
+		else
+			fprintf(f, "%s%s%*s", i > 0 ? "  " : "", s,
+			    i + 1 < ncol ? (int)(w[i] - width(s)) : 0, "");
+		free(s);
 		i++;
 	}
 	fputs(mode == FC_OUT_CSV ? "\r\n" : "\n", f);
@@ -244,7 +297,7 @@ print_rows(FILE *f, const cJSON *res, cJSON *rows, const char *key, enum fc_outp
 			const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, c->valuestring);
 
 			if (mode == FC_OUT_CSV) {
-				s = text_of(v);
+				s = text_of(v, 1);
 				if (i > 0)
 					fputc(',', f);
 				csv_field(f, s);
@@ -269,8 +322,11 @@ print_rows(FILE *f, const cJSON *res, cJSON *rows, const char *key, enum fc_outp
 		const cJSON *nc = cJSON_GetObjectItemCaseSensitive(res, "next_cursor");
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(res, "count");
 
-		if (cJSON_IsString(nc))
-			fprintf(f, "next_cursor: %s\n", nc->valuestring);
+		if (cJSON_IsString(nc)) {
+			fputs("next_cursor: ", f);
+			put_safe(f, nc->valuestring);
+			fputc('\n', f);
+		}
 		if (cJSON_IsNumber(n))
 			fprintf(f, "count: %.0f\n", n->valuedouble);
 	}
@@ -285,7 +341,7 @@ fc_print_result(FILE *f, const cJSON *res, enum fc_output mode)
 	cJSON		*rows;
 	const cJSON	*v;
 	const char	*key = NULL;
-	char		*s;
+	char		*s, *k;
 	size_t		 kw = 0;
 
 	if (mode != FC_OUT_JSON && (rows = rows_of(res, &key)) != NULL) {
@@ -303,11 +359,13 @@ fc_print_result(FILE *f, const cJSON *res, enum fc_output mode)
 	if (mode == FC_OUT_CSV) {
 		fputs("key,value\r\n", f);
 		cJSON_ArrayForEach(v, res) {
-			s = text_of(v);
-			csv_field(f, v->string);
+			k = safe(v->string, 1);
+			s = text_of(v, 1);
+			csv_field(f, k);
 			fputc(',', f);
 			csv_field(f, s);
 			fputs("\r\n", f);
+			free(k);
 			free(s);
 		}
 		return;
@@ -316,8 +374,10 @@ fc_print_result(FILE *f, const cJSON *res, enum fc_output mode)
 		if (width(v->string) > kw)
 			kw = width(v->string);
 	cJSON_ArrayForEach(v, res) {
-		s = text_of(v);
-		fprintf(f, "%s:%*s %s\n", v->string, (int)(kw - width(v->string)), "", s);
+		k = safe(v->string, 0);
+		s = text_of(v, 0);
+		fprintf(f, "%s:%*s %s\n", k, (int)(kw - width(v->string)), "", s);
+		free(k);
 		free(s);
 	}
 }
@@ -328,9 +388,7 @@ method_of(const cJSON *doc, const char *name)
 	const cJSON	*m;
 
 	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(doc, "methods"))
-		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "name")) ?
-		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "name")) : "",
-		    name) == 0)
+		if (strcmp(str_of(m, "name"), name) == 0)
 			return m;
 	return NULL;
 }
@@ -343,7 +401,8 @@ roles_text(const cJSON *m)
 	struct fc_buf	 b = { NULL, 0, 0 };
 
 	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(m, "x-roles"))
-		fc_buf_addf(&b, "%s%s", b.len > 0 ? ", " : "", r->valuestring);
+		if (cJSON_IsString(r))
+			fc_buf_addf(&b, "%s%s", b.len > 0 ? ", " : "", r->valuestring);
 	if (b.len == 0)
 		fc_buf_addf(&b, "any");
 	return b.data;
@@ -360,8 +419,7 @@ fc_print_methods(FILE *f, const cJSON *doc)
 		cJSON	*o = cJSON_CreateObject();
 		char	*roles = roles_text(m);
 
-		cJSON_AddStringToObject(o, "method", cJSON_GetStringValue(
-		    cJSON_GetObjectItemCaseSensitive(m, "name")));
+		cJSON_AddStringToObject(o, "method", str_of(m, "name"));
 		cJSON_AddStringToObject(o, "roles", roles);
 		cJSON_AddStringToObject(o, "mutation", cJSON_IsTrue(
 		    cJSON_GetObjectItemCaseSensitive(m, "x-mutation")) ? "yes" : "no");
@@ -372,55 +430,119 @@ fc_print_methods(FILE *f, const cJSON *doc)
 	cJSON_Delete(res);
 }
 
+/* " N" for a number member name of schema s, with what it means before it. */
+static void
+add_number(struct fc_buf *b, const cJSON *s, const char *name, const char *what)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(s, name);
+
+	if (cJSON_IsNumber(v))
+		fc_buf_addf(b, "%s%s %.0f", b->len > 0 ? ", " : "", what, v->valuedouble);
+}
+
+static void
+add_string(struct fc_buf *b, const cJSON *s, const char *name, const char *what)
+{
+	const char	*v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, name));
+
+	if (v != NULL)
+		fc_buf_addf(b, "%s%s %s", b->len > 0 ? ", " : "", what, v);
+}
+
+/*
+ * One param: "  NAME[?]  KIND[: a|b|c or: DESCRIPTION] [LIMITS]", where ? marks an
+ * optional param, a|b|c the allowed values (of each item of an array), and LIMITS its
+ * format, pattern, length and bounds.
+ */
+static void
+print_param(FILE *f, const cJSON *p)
+{
+	const cJSON	*s = cJSON_GetObjectItemCaseSensitive(p, "schema"), *items, *v, *x;
+	const char	*kind, *desc;
+	struct fc_buf	 b = { NULL, 0, 0 };
+	int		 first = 1;
+
+	items = cJSON_GetObjectItemCaseSensitive(s, "items");
+	kind = str_of(s, "x-kind");
+	if (*kind == '\0')
+		kind = str_of(s, "type");
+	fc_buf_addf(&b, "  %s%s  %s", str_of(p, "name"), cJSON_IsTrue(
+	    cJSON_GetObjectItemCaseSensitive(p, "required")) ? "" : "?", kind);
+	v = cJSON_GetObjectItemCaseSensitive(s, "enum");
+	if (v == NULL)
+		v = cJSON_GetObjectItemCaseSensitive(items, "enum");
+	desc = str_of(s, "description");
+	if (cJSON_IsArray(v)) {
+		fc_buf_addf(&b, ": ");
+		cJSON_ArrayForEach(x, v) {
+			char	*t = text_of(x, 0);
+
+			fc_buf_addf(&b, "%s%s", first ? "" : "|", t);
+			free(t);
+			first = 0;
+		}
+	} else if (*desc != '\0')
+		fc_buf_addf(&b, ": %s", desc);
+	put_safe(f, b.data);
+	fc_buf_free(&b);
+
+	/* its limits, in brackets */
+	add_string(&b, s, "format", "format");
+	add_string(&b, s, "pattern", "pattern");
+	add_number(&b, s, "maxLength", "at most");
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(s, "maxLength")))
+		fc_buf_addf(&b, " characters");
+	add_number(&b, s, "minimum", "from");
+	add_number(&b, s, "maximum", "to");
+	add_number(&b, s, "minItems", "at least");
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(s, "minItems")))
+		fc_buf_addf(&b, " items");
+	add_number(&b, s, "maxItems", "at most");
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(s, "maxItems")))
+		fc_buf_addf(&b, " items");
+	if (cJSON_IsArray(v) && *desc != '\0')
+		fc_buf_addf(&b, "%s%s", b.len > 0 ? ", " : "", desc);
+	if (b.len > 0) {
+		fputs(" [", f);
+		put_safe(f, b.data);
+		fputc(']', f);
+	}
+	fputc('\n', f);
+	fc_buf_free(&b);
+}
+
 int
 fc_print_help(FILE *f, const cJSON *doc, const char *method)
 {
-	const cJSON	*m = method_of(doc, method), *p, *s, *e, *v;
-	char		*roles, *t;
+	const cJSON	*m = method_of(doc, method), *p, *e, *c;
+	const char	*t;
+	char		*roles;
 
 	if (m == NULL)
 		return -1;
 	roles = roles_text(m);
-	fprintf(f, "%s\n  roles: %s\n  %s\n", method, roles, cJSON_IsTrue(
-	    cJSON_GetObjectItemCaseSensitive(m, "x-mutation")) ? "a mutation: fundctl gives it "
-	    "an idempotency key unless you do" : "reads only");
+	put_safe(f, method);
+	fputs("\n  roles: ", f);
+	put_safe(f, roles);
+	fprintf(f, "\n  %s\n", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m,
+	    "x-mutation")) ? "a mutation: fundctl gives it an idempotency key unless you do" :
+	    "reads only");
 	free(roles);
-	fputs("params:\n", f);
+	fputs("params (? marks an optional one):\n", f);
 	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "params")) == 0)
 		fputs("  none\n", f);
-	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(m, "params")) {
-		s = cJSON_GetObjectItemCaseSensitive(p, "schema");
-		fprintf(f, "  %s%s  %s", cJSON_GetStringValue(
-		    cJSON_GetObjectItemCaseSensitive(p, "name")),
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "required")) ? "" : "?",
-		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "x-kind")) ?
-		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "x-kind")) :
-		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "type")));
-		v = cJSON_GetObjectItemCaseSensitive(s, "enum");
-		if (v == NULL)
-			v = cJSON_GetObjectItemCaseSensitive(
-			    cJSON_GetObjectItemCaseSensitive(s, "items"), "enum");
-		if (cJSON_IsArray(v)) {
-			const cJSON *x;
-			int first = 1;
-
-			fputs(": ", f);
-			cJSON_ArrayForEach(x, v) {
-				fprintf(f, "%s%s", first ? "" : "|", x->valuestring);
-				first = 0;
-			}
-		} else if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "description")))
-			fprintf(f, ": %s", cJSON_GetObjectItemCaseSensitive(s,
-			    "description")->valuestring);
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(m, "params"))
+		print_param(f, p);
+	t = str_of(cJSON_GetObjectItemCaseSensitive(m, "result"), "description");
+	fputs("result:\n  ", f);
+	put_safe(f, *t != '\0' ? t : "(see the docs)");
+	fputs("\nerrors:\n", f);
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(m, "errors")) {
+		t = str_of(cJSON_GetObjectItemCaseSensitive(e, "data"), "reason");
+		c = cJSON_GetObjectItemCaseSensitive(e, "code");
+		fprintf(f, "  %.0f ", cJSON_IsNumber(c) ? c->valuedouble : 0.0);
+		put_safe(f, *t != '\0' ? t : str_of(e, "message"));
 		fputc('\n', f);
 	}
-	t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(m, "result"), "description"));
-	fprintf(f, "result:\n  %s\nerrors:\n", t != NULL && *t != '\0' ? t : "(see the docs)");
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(m, "errors"))
-		fprintf(f, "  %.0f %s\n", cJSON_GetNumberValue(
-		    cJSON_GetObjectItemCaseSensitive(e, "code")), cJSON_GetStringValue(
-		    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(e, "data"),
-		    "reason")));
 	return 0;
 }
