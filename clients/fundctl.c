@@ -132,9 +132,10 @@ usage(FILE *f)
 "                      default when no parameters are given and stdin is\n"
 "                      not a terminal (empty input means no params; input\n"
 "                      that has not begun within --timeout is an error)\n"
-"  --idempotency-key K set params.idempotency_key; without it a mutation gets\n"
-"                      a fresh key, printed on stderr: repeat the command with\n"
-"                      it to retry safely (nothing is recorded twice)\n"
+"  --idempotency-key K set params.idempotency_key; without it (or one among the\n"
+"                      params) a mutation gets a fresh key, printed on stderr:\n"
+"                      repeat the command with it to retry safely (nothing is\n"
+"                      recorded twice)\n"
 "  -o, --output json|table|csv\n"
 "                      the result as JSON (the default), as a table (lists:\n"
 "                      ids first, money right-aligned beside its currency) or\n"
@@ -142,7 +143,8 @@ usage(FILE *f)
 "\n"
 "batch sends the calls on stdin, a JSON array of {\"method\", \"params\"} or one\n"
 "such object per line (at most 100), as one JSON-RPC batch, and prints each\n"
-"answer in order; a mutation without an idempotency_key gets one (stderr).\n"
+"answer in order; a mutation without an idempotency_key gets KEY-N (N its\n"
+"place), KEY being --idempotency-key or a fresh one printed on stderr.\n"
 "document put stores a PDF, PNG or JPEG (an admin) and prints it; document get\n"
 "saves one (admins, approvers, auditors) in FILE, or - for stdout.\n"
 "methods lists every method (roles, mutation) and help METHOD tells one's\n"
@@ -689,8 +691,14 @@ fail:
 	return NULL;
 }
 
-/* fundctl batch: the calls on stdin as one JSON-RPC batch; a mutation (by rpc.discover)
- * without an idempotency key gets one, printed on stderr. */
+#define BATCH_KEY_MAX	120	/* a batch's key; "-N" makes each call's, at most 128 */
+
+/*
+ * fundctl batch: the calls on stdin as one JSON-RPC batch. A mutation (by rpc.discover)
+ * without an idempotency key gets the batch's key and its place, "KEY-N": KEY is
+ * --idempotency-key, or a fresh one printed on stderr, so that the same batch sent again
+ * with --idempotency-key KEY gives every call its first key and records nothing twice.
+ */
 static int
 cmd_batch(const struct args *a, int *usage_err, char **cause)
 {
@@ -698,12 +706,16 @@ cmd_batch(const struct args *a, int *usage_err, char **cause)
 	struct fc_buf	 b = { NULL, 0, 0 };
 	cJSON		*calls, *doc = NULL, *req = NULL, *resp = NULL, *out = NULL, *res;
 	const cJSON	*e, *m, *r;
-	char		*text = NULL, *reason = NULL, key[32];
-	int		 mode, status, i, failed = 0, rc = FC_EXIT_FAIL;
+	char		*text = NULL, *reason = NULL, key[BATCH_KEY_MAX + 16], gen[32] = "";
+	const char	*bkey = a->val[O_IDEM];
+	int		 mode, status, i, failed = 0, keyed = 0, rc = FC_EXIT_FAIL;
 
 	*usage_err = 1;
 	if (a->npos != 1)
 		return usage_fail(cause, "batch takes its calls on stdin, no argument");
+	if (bkey != NULL && (*bkey == '\0' || strlen(bkey) > BATCH_KEY_MAX))
+		return usage_fail(cause, "the --idempotency-key of a batch is 1 to %d "
+		    "characters (call N's key is KEY-N)", BATCH_KEY_MAX);
 	if ((mode = output_mode(a, cause)) == -1)
 		return FC_EXIT_FAIL;
 	if (conf_resolve(a, &c, cause) == -1) {
@@ -713,7 +725,19 @@ cmd_batch(const struct args *a, int *usage_err, char **cause)
 	*usage_err = 0;
 	if ((calls = batch_read(cause)) == NULL)
 		goto out;
-	doc = discover(&c, cause);
+	if (bkey == NULL) {
+		if (new_key(gen) == -1) {
+			fc_cause(cause, "no random bytes for an idempotency key");
+			goto out;
+		}
+		bkey = gen;
+	}
+	if ((doc = discover(&c, cause)) == NULL) {
+		if (*cause != NULL)
+			goto out;
+		fprintf(stderr, "fundctl: without rpc.discover the batch's mutations "
+		    "get no idempotency key\n");
+	}
 	req = cJSON_CreateArray();
 	i = 0;
 	cJSON_ArrayForEach(e, calls) {
@@ -731,12 +755,8 @@ cmd_batch(const struct args *a, int *usage_err, char **cause)
 		if (p == NULL)
 			p = cJSON_CreateObject();
 		if (mut && cJSON_GetObjectItemCaseSensitive(p, "idempotency_key") == NULL) {
-			if (new_key(key) == -1) {
-				fc_cause(cause, "no random bytes for an idempotency key");
-				cJSON_Delete(p);
-				cJSON_Delete(o);
-				goto out;
-			}
+			snprintf(key, sizeof key, "%s-%d", bkey, i + 1);
+			keyed = 1;
 			cJSON_AddStringToObject(p, "idempotency_key", key);
 			fprintf(stderr, "call %d (%s): idempotency-key %s\n", i + 1, method, key);
 		}
@@ -746,6 +766,9 @@ cmd_batch(const struct args *a, int *usage_err, char **cause)
 		cJSON_AddItemToObject(o, "params", p);
 		cJSON_AddItemToArray(req, o);
 	}
+	if (keyed && gen[0] != '\0')
+		fprintf(stderr, "idempotency-key: %s (repeat the batch with "
+		    "--idempotency-key %s to retry it safely)\n", gen, gen);
 	text = cJSON_PrintUnformatted(req);
 	if (rpc_post(&c, text, &status, &reason, &b, cause) == -1)
 		goto out;

@@ -165,3 +165,35 @@ def test_a_generated_key_with_params_on_stdin(daemon, admin, api):
             stdin=json.dumps({"fund": f["code"], "limit": 1}))
     assert r.returncode == 0 and "idempotency" not in r.stderr, r.stderr
     assert len(json.loads(r.stdout)["contributions"]) == 1
+
+
+def test_a_batch_retried_with_its_key_records_once(daemon, admin, api):
+    f = new_fund(api)
+    p = new_partner(api)
+    calls = [{"method": "contribution.receive", "params": {
+                 "partner_id": p["partner_id"], "fund": f["code"], "amount": a,
+                 "currency": "EUR"}} for a in ("1.00", "2.00")]
+    calls.insert(1, {"method": "fund.balance", "params": {"code": f["code"]}})
+    first = ctl(daemon, admin, "batch", stdin=json.dumps(calls))
+    assert first.returncode == 0, first.stderr
+    m = re.search(r"^idempotency-key: (fc-[0-9a-f]{24}) \(repeat the batch with "
+                  r"--idempotency-key \1 to retry it safely\)$", first.stderr, re.M)
+    assert m, first.stderr
+    key = m.group(1)
+    # each mutation's key is the batch's and its place; the read gets none
+    assert "call 1 (contribution.receive): idempotency-key %s-1" % key in first.stderr
+    assert "call 3 (contribution.receive): idempotency-key %s-3" % key in first.stderr
+    assert "call 2 " not in first.stderr
+    again = ctl(daemon, admin, "--idempotency-key", key, "batch", stdin=json.dumps(calls))
+    assert again.returncode == 0, again.stderr
+    assert "idempotency-key: fc-" not in again.stderr   # the user's key is not announced
+    ids = [[x["result"].get("contribution_id") for x in json.loads(o.stdout)]
+           for o in (first, again)]
+    assert ids[0] == ids[1] and ids[0][0] and ids[0][2], ids
+    assert len(api.ok("contribution.list", {"fund": f["code"]})["contributions"]) == 2
+    # a read-only batch says nothing about keys
+    r = ctl(daemon, admin, "batch", stdin=json.dumps(calls[1:2]))
+    assert r.returncode == 0 and "idempotency" not in r.stderr, r.stderr
+    long = ctl(daemon, admin, "--idempotency-key", "k" * 121, "batch",
+               stdin=json.dumps(calls))
+    assert long.returncode == 2 and "1 to 120" in long.stderr, long.stderr
