@@ -484,6 +484,7 @@ cmd_call(const struct args *a, int *usage_err, char **cause)
 	struct conf		 c;
 	cJSON			*params = NULL, *keyless = NULL, *keyed = NULL;
 	cJSON			*res = NULL, *err = NULL;
+	const cJSON		*cur;
 	char *const		*pairs = a->pos + 2;
 	const char		*method, *idem = a->val[O_IDEM];
 	char			 gen[32] = "";
@@ -571,8 +572,16 @@ cmd_call(const struct args *a, int *usage_err, char **cause)
 		    "--idempotency-key %s to retry it safely)\n", gen, gen);
 	if (err != NULL)
 		fc_print_rpc_error(err);
-	else if (rc == FC_EXIT_OK)
+	else if (rc == FC_EXIT_OK) {
 		fc_print_result(stdout, res, mode);
+		/* CSV holds rows only: where the next page starts goes to stderr */
+		cur = cJSON_GetObjectItemCaseSensitive(res, "next_cursor");
+		if (mode == FC_OUT_CSV && cJSON_IsString(cur)) {
+			fputs("next_cursor: ", stderr);
+			fc_put_clean(stderr, cur->valuestring, strlen(cur->valuestring), 0);
+			fputc('\n', stderr);
+		}
+	}
 out:
 	cJSON_Delete(params);
 	cJSON_Delete(keyless);

@@ -197,3 +197,23 @@ def test_a_batch_retried_with_its_key_records_once(daemon, admin, api):
     long = ctl(daemon, admin, "--idempotency-key", "k" * 121, "batch",
                stdin=json.dumps(calls))
     assert long.returncode == 2 and "1 to 120" in long.stderr, long.stderr
+
+
+def test_csv_of_a_page_tells_the_next_cursor_on_stderr(daemon, admin, api):
+    f = new_fund(api)
+    p = new_partner(api)
+    for amount in ("1.00", "2.00"):
+        api.ok("contribution.receive", {"partner_id": p["partner_id"], "fund": f["code"],
+                                        "amount": amount, "currency": "EUR"})
+    r = ctl(daemon, admin, "-o", "csv", "call", "contribution.list", "fund=" + f["code"],
+            "limit:=1")
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert len(rows) == 1 and rows[0]["amount"] == "1.00", r.stdout
+    assert "next_cursor" not in r.stdout
+    m = re.search(r"^next_cursor: (\S+)$", r.stderr, re.M)
+    assert m, r.stderr
+    nxt = ctl(daemon, admin, "-o", "csv", "call", "contribution.list", "fund=" + f["code"],
+              "limit:=1", "cursor=" + m.group(1))
+    assert [x["amount"] for x in csv.DictReader(io.StringIO(nxt.stdout))] == ["2.00"]
+    assert "next_cursor" not in nxt.stderr      # the last page
