@@ -161,15 +161,57 @@ rows_of(const cJSON *res, const char **key)
 	return cJSON_Duplicate(found, 1);
 }
 
+/* Whether column name holds money (by the first row's value). */
+static int
+money_col(const cJSON *rows, const char *name)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(rows, 0), name);
+
+	return cJSON_IsString(v) && is_money(v->valuestring);
+}
+
+/*
+ * The money column that currency column name sits beside, or NULL (no currency column, or
+ * none to sit by): `X_currency` beside `X_amount`, `currency` beside `amount`, else beside
+ * the first money column. So a contribution reads "amount currency", and its fee (in the
+ * fund's currency) does not seem to be in the contribution's.
+ */
+static const char *
+anchor_of(const cJSON *rows, const cJSON *cols, const char *name)
+{
+	const cJSON	*c, *v;
+	size_t		 n = strlen(name), plen;
+	const char	*found = NULL;
+
+	if (strcmp(name, "currency") != 0 && (n <= 9 || strcmp(name + n - 9, "_currency") != 0))
+		return NULL;
+	plen = n - strlen("currency");
+	cJSON_ArrayForEach(c, cols) {
+		/* by its name, an amount of any currency: "1250" JPY too */
+		v = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(rows, 0), c->valuestring);
+		if (strncmp(c->valuestring, name, plen) == 0 &&
+		    strcmp(c->valuestring + plen, "amount") == 0 && cJSON_IsString(v) &&
+		    *v->valuestring != '\0' &&
+		    strspn(v->valuestring, "-0123456789.") == strlen(v->valuestring))
+			return c->valuestring;
+	}
+	if (plen > 0)
+		return NULL;
+	cJSON_ArrayForEach(c, cols)
+		if (found == NULL && !is_id(c->valuestring) && money_col(rows, c->valuestring))
+			found = c->valuestring;
+	return found;
+}
+
 /* The columns of rows: ids first (the list's own first: "grants" lists grant_id), then
- * the others as they come, a currency right after the first money column (a report names
- * its own in order). */
+ * the others as they come, each currency right after its amount (anchor_of; a report
+ * names its own in order). */
 static cJSON *
 columns_of(const cJSON *res, const cJSON *rows, const char *key)
 {
 	cJSON		*cols = cJSON_CreateArray(), *ordered = cJSON_CreateArray();
-	const cJSON	*r, *v, *c, *rc = cJSON_GetObjectItemCaseSensitive(res, "columns");
-	int		 cur = 0;
+	const cJSON	*r, *v, *c, *x, *rc = cJSON_GetObjectItemCaseSensitive(res, "columns");
+	const char	*a;
 
 	if (cJSON_IsArray(rc)) {
 		cJSON_ArrayForEach(c, rc)
@@ -193,18 +235,13 @@ columns_of(const cJSON *res, const cJSON *rows, const char *key)
 		if (is_id(c->valuestring))
 			add_col(ordered, c->valuestring);
 	cJSON_ArrayForEach(c, cols) {
-		const cJSON	*first = cJSON_GetObjectItemCaseSensitive(
-		    cJSON_GetArrayItem(rows, 0), c->valuestring);
-
-		if (is_id(c->valuestring) || strcmp(c->valuestring, "currency") == 0)
+		if (is_id(c->valuestring) || anchor_of(rows, cols, c->valuestring) != NULL)
 			continue;
 		add_col(ordered, c->valuestring);
-		if (!cur && cJSON_IsString(first) && is_money(first->valuestring) &&
-		    cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(rows, 0),
-		    "currency") != NULL) {
-			add_col(ordered, "currency");
-			cur = 1;
-		}
+		cJSON_ArrayForEach(x, cols)
+			if ((a = anchor_of(rows, cols, x->valuestring)) != NULL &&
+			    strcmp(a, c->valuestring) == 0)
+				add_col(ordered, x->valuestring);
 	}
 	cJSON_ArrayForEach(c, cols)
 		add_col(ordered, c->valuestring);

@@ -54,14 +54,35 @@ test_table_of_a_list(void **state)
 	char	*out = result_text(LIST, FC_OUT_TABLE);
 
 	(void)state;
-	/* own id, other ids, then as they come with the currency after the first money;
+	/* own id, other ids, then as they come with the currency after the amount;
 	 * widths in code points: "Иван Петров" is 11 wide, not 21 bytes */
 	assert_string_equal(out,
-	    "contribution_id  partner_id   fee  currency  fund    name          amount\n"
-	    "co_1             pa_1        0.00  EUR       SHIRAK  Արամ            5.00\n"
-	    "co_2             pa_2        0.00  EUR       SHIRAK  Иван Петров  1234.50\n"
+	    "contribution_id  partner_id   fee  fund    name          amount  currency\n"
+	    "co_1             pa_1        0.00  SHIRAK  Արամ            5.00  EUR\n"
+	    "co_2             pa_2        0.00  SHIRAK  Иван Петров  1234.50  EUR\n"
 	    "next_cursor: c_2\n");
 	free(out);
+}
+
+static void
+test_each_currency_beside_its_amount(void **state)
+{
+	char	*out = result_text("{\"transfers\": [{\"to_currency\": \"AMD\", "
+	    "\"memo\": \"m\", \"fund_currency\": \"EUR\", \"to_amount\": \"51910\", "
+	    "\"currency\": \"USD\", \"fund_amount\": \"92.65\", \"fee\": \"0.50\", "
+	    "\"amount\": \"100.00\", \"transfer_id\": \"tr_1\"}]}", FC_OUT_CSV);
+	char	*only = result_text("{\"rows\": [{\"received\": \"1.00\", \"currency\": "
+	    "\"EUR\"}]}", FC_OUT_CSV);
+
+	(void)state;
+	/* "51910" is an amount too (AMD has no minor unit) */
+	assert_string_equal(out, "transfer_id,memo,to_amount,to_currency,fund_amount,"
+	    "fund_currency,fee,amount,currency\r\n"
+	    "tr_1,m,51910,AMD,92.65,EUR,0.50,100.00,USD\r\n");
+	/* no amount: beside the first money */
+	assert_string_equal(only, "received,currency\r\n1.00,EUR\r\n");
+	free(out);
+	free(only);
 }
 
 static void
@@ -246,6 +267,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_of_a_list),
+		cmocka_unit_test(test_each_currency_beside_its_amount),
 		cmocka_unit_test(test_csv_of_a_list),
 		cmocka_unit_test(test_control_characters_never_reach_the_terminal),
 		cmocka_unit_test(test_json_is_unchanged),
