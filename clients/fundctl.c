@@ -567,7 +567,8 @@ cmd_call(const struct args *a, int *usage_err, char **cause)
 		keyless = NULL;
 		gen[0] = '\0';
 	}
-	if (gen[0] != '\0')
+	/* No method by that name: nothing to retry. */
+	if (gen[0] != '\0' && !is_reason(err, -32601, "method_not_found"))
 		fprintf(stderr, "idempotency-key: %s (repeat the command with "
 		    "--idempotency-key %s to retry it safely)\n", gen, gen);
 	if (err != NULL)

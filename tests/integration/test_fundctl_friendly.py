@@ -217,3 +217,9 @@ def test_csv_of_a_page_tells_the_next_cursor_on_stderr(daemon, admin, api):
               "limit:=1", "cursor=" + m.group(1))
     assert [x["amount"] for x in csv.DictReader(io.StringIO(nxt.stdout))] == ["2.00"]
     assert "next_cursor" not in nxt.stderr      # the last page
+
+
+def test_no_key_for_a_method_that_does_not_exist(daemon, admin):
+    r = ctl(daemon, admin, "call", "no.such_method", "a=1")
+    assert r.returncode == 1 and "method_not_found" in r.stderr, r.stderr
+    assert "idempotency" not in r.stderr, r.stderr
