@@ -111,6 +111,15 @@ is_money(const char *s)
 	    strspn(s, "0123456789.") == strlen(s) && strchr(dot + 1, '.') == NULL;
 }
 
+/* Money of any currency, "1250.00" or "1250" (JPY): a right-aligned figure. */
+static int
+is_figure(const char *s)
+{
+	if (*s == '-')
+		s++;
+	return is_money(s) || (*s != '\0' && strspn(s, "0123456789") == strlen(s));
+}
+
 static int
 is_id(const char *k)
 {
@@ -305,7 +314,7 @@ print_rows(FILE *f, const cJSON *res, cJSON *rows, const char *key, enum fc_outp
 			s = cell_of(v);
 			if (width(s) > w[i])
 				w[i] = width(s);
-			if (*s != '\0' && !is_money(s) && !cJSON_IsNumber(v))
+			if (*s != '\0' && !is_figure(s) && !cJSON_IsNumber(v))
 				right[i] = 0;
 			free(s);
 		}

@@ -86,6 +86,21 @@ test_each_currency_beside_its_amount(void **state)
 }
 
 static void
+test_whole_amounts_right_aligned(void **state)
+{
+	char	*out = result_text("{\"funds\": [{\"code\": \"A\", \"limit\": \"100000.00\", "
+	    "\"currency\": \"EUR\"}, {\"code\": \"B\", \"limit\": \"1000\", \"currency\": "
+	    "\"JPY\"}]}", FC_OUT_TABLE);
+
+	(void)state;
+	assert_string_equal(out,
+	    "code      limit  currency\n"
+	    "A     100000.00  EUR\n"
+	    "B          1000  JPY\n");
+	free(out);
+}
+
+static void
 test_csv_of_a_list(void **state)
 {
 	char	*out = result_text("{\"rows\": [{\"code\": \"A\", \"memo\": \"say \\\"hi\\\", "
@@ -268,6 +283,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_of_a_list),
 		cmocka_unit_test(test_each_currency_beside_its_amount),
+		cmocka_unit_test(test_whole_amounts_right_aligned),
 		cmocka_unit_test(test_csv_of_a_list),
 		cmocka_unit_test(test_control_characters_never_reach_the_terminal),
 		cmocka_unit_test(test_json_is_unchanged),
