@@ -524,7 +524,7 @@ for round in $(seq "$ROUNDS"); do
 		pgbench_as_pg "$PGBIN/pgbench" -n -h "$SOCK" -p 5433 -U fund_owner \
 		    -f "$DIR/sql-report-$rep.sql" -c 1 -T "$DURATION" fund 2>/dev/null |
 		    awk -v r="$rep" '/^tps/ {tps=$3} /latency average/ {lat=$4}
-		        END {printf "{\"label\":\"sql-report-%s\",\"connections\":1,\"rps\":%.1f,\"p50_ms\":%s}\n", r, tps, lat}' \
+		        END {printf "{\"label\":\"sql-report-%s\",\"connections\":1,\"requests\":0,\"errors\":0,\"non2xx\":0,\"rps\":%.1f,\"p50_ms\":%s,\"p99_ms\":null}\n", r, tps, lat}' \
 		    >>"$RESULTS"
 	done
 	"$LOADGEN" --url "https://127.0.0.1:$FPORT/rpc" --connections 1 \
