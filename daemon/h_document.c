@@ -105,23 +105,35 @@ answer_of(struct http_req *r, enum db_status st, const PGresult *res)
 	return a;
 }
 
+/* The database's answer when it is a result (the credentials then found good); NULL
+ * when r was answered already: its error, or 503 or 500. */
+static cJSON *
+result_of(struct http_req *r, enum db_status st, const PGresult *res)
+{
+	cJSON	*a, *e;
+
+	if ((a = answer_of(r, st, res)) == NULL)
+		return NULL;
+	if ((e = cJSON_GetObjectItemCaseSensitive(a, "error")) != NULL) {
+		reply_error(r, e);
+		cJSON_Delete(a);
+		return NULL;
+	}
+	http_req_authenticated(r);
+	return a;
+}
+
 static void
 put_result(void *arg, enum db_status st, const PGresult *res)
 {
 	struct h_doc	*s = arg;
-	cJSON		*a, *e, *out;
+	cJSON		*a, *out;
 	char		*body, extra[128];
 	const char	*id;
 
 	s->q = NULL;
-	if ((a = answer_of(s->r, st, res)) == NULL)
+	if ((a = result_of(s->r, st, res)) == NULL)
 		return;
-	if ((e = cJSON_GetObjectItemCaseSensitive(a, "error")) != NULL) {
-		reply_error(s->r, e);
-		cJSON_Delete(a);
-		return;
-	}
-	http_req_authenticated(s->r);
 	out = cJSON_CreateObject();
 	cJSON_AddItemToObject(out, "result", cJSON_DetachItemFromObjectCaseSensitive(a,
 	    "result"));
@@ -222,7 +234,7 @@ static void
 get_result(void *arg, enum db_status st, const PGresult *res)
 {
 	struct h_doc	*s = arg;
-	cJSON		*a, *e, *doc;
+	cJSON		*a, *doc;
 	const char	*type, *name;
 	unsigned char	*bytes;
 	size_t		 n;
@@ -230,14 +242,8 @@ get_result(void *arg, enum db_status st, const PGresult *res)
 	size_t		 i, o = 0;
 
 	s->q = NULL;
-	if ((a = answer_of(s->r, st, res)) == NULL)
+	if ((a = result_of(s->r, st, res)) == NULL)
 		return;
-	if ((e = cJSON_GetObjectItemCaseSensitive(a, "error")) != NULL) {
-		reply_error(s->r, e);
-		cJSON_Delete(a);
-		return;
-	}
-	http_req_authenticated(s->r);
 	doc = cJSON_GetObjectItemCaseSensitive(a, "result");
 	type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "content_type"));
 	name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "filename"));
