@@ -140,25 +140,32 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- A report's answer: its columns (name and type, in order: text, month, integer, money,
--- number), rows and totals.
+-- number), rows and totals, from the statement's rows p_out, each marked "_total": the
+-- totals are those of the grouping set without dimensions (every row, without any).
 CREATE OR REPLACE FUNCTION fl.report_answer(p_report text, p_by text[], p_measures jsonb,
-    p_rows jsonb, p_totals jsonb, p_extra jsonb DEFAULT '{}') RETURNS jsonb
+    p_out jsonb, p_extra jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
 	v_cols	jsonb := '[]';
 	v_dim	text;
+	v_rows	jsonb := coalesce((SELECT jsonb_agg(e - '_total' ORDER BY i)
+		    FROM jsonb_array_elements(p_out) WITH ORDINALITY x(e, i)
+		   WHERE NOT (e->>'_total')::boolean), '[]');
+	v_tot	jsonb := coalesce((SELECT jsonb_agg(e - '_total' - p_by ORDER BY i)
+		    FROM jsonb_array_elements(p_out) WITH ORDINALITY x(e, i)
+		   WHERE (e->>'_total')::boolean OR cardinality(p_by) = 0), '[]');
 BEGIN
 	FOREACH v_dim IN ARRAY p_by LOOP
 		v_cols := v_cols || jsonb_build_object('name', v_dim, 'type',
 		    CASE v_dim WHEN 'month' THEN 'month' ELSE 'text' END);
 	END LOOP;
-	IF cardinality(p_by) > 0 AND jsonb_array_length(p_rows) > fl.report_max_rows() THEN
+	IF cardinality(p_by) > 0 AND jsonb_array_length(v_rows) > fl.report_max_rows() THEN
 		PERFORM fl.rpc_error(-32602, 'too_many_rows', 'by',
 		    format('more than %s rows: group by fewer dimensions or a shorter range',
 			fl.report_max_rows()));
 	END IF;
 	RETURN jsonb_build_object('report', p_report, 'by', to_jsonb(p_by),
-	    'columns', v_cols || p_measures, 'rows', p_rows, 'totals', p_totals) || p_extra;
+	    'columns', v_cols || p_measures, 'rows', v_rows, 'totals', v_tot) || p_extra;
 END
 $$;
 
@@ -175,8 +182,7 @@ DECLARE
 	v_sql	text;
 	v_partner boolean := NOT (p.roles && ARRAY['admin', 'approver', 'auditor']);
 	v_min	int := fl.report_min_cell();
-	v_rows	jsonb := '[]';
-	v_tot	jsonb := '[]';
+	v_out	jsonb := '[]';
 	v_cells	record;
 	v_all	jsonb[] := '{}';
 	v_hide	text[] := '{}';
@@ -255,24 +261,19 @@ BEGIN
 				v_row := v_row || jsonb_build_object('suppressed', false);
 			END IF;
 		END IF;
-		IF v_total OR cardinality(q.dims) = 0 THEN
-			v_tot := v_tot || (v_row - q.dims);
-		END IF;
-		IF NOT v_total THEN
-			v_rows := v_rows || v_row;
-		END IF;
+		v_out := v_out || (v_row || jsonb_build_object('_total', v_total));
 	END LOOP;
 	IF v_partner THEN
 		v_extra := jsonb_build_object('min_cell', v_min,
-		    'suppressed', (SELECT count(*) FROM jsonb_array_elements(v_rows) e
-			WHERE (e->>'suppressed')::boolean));
+		    'suppressed', (SELECT count(*) FROM jsonb_array_elements(v_out) e
+			WHERE (e->>'suppressed')::boolean AND NOT (e->>'_total')::boolean));
 	END IF;
 	RETURN fl.report_answer('grants', q.dims, '[{"name": "currency", "type": "text"},
 	    {"name": "grants", "type": "integer"}, {"name": "beneficiaries", "type": "integer"},
 	    {"name": "requested", "type": "money"}, {"name": "committed", "type": "money"},
 	    {"name": "disbursed", "type": "money"}]'::jsonb
 	    || CASE WHEN v_partner THEN '[{"name": "suppressed", "type": "boolean"}]'::jsonb
-		ELSE '[]' END, v_rows, v_tot, v_extra);
+		ELSE '[]' END, v_out, v_extra);
 END
 $$;
 
@@ -290,8 +291,7 @@ DECLARE
 		    'f.currency');
 	v_orig	boolean := 'currency' = ANY (q.dims);
 	v_sql	text;
-	v_rows	jsonb := '[]';
-	v_tot	jsonb := '[]';
+	v_out	jsonb := '[]';
 	c	record;
 	v_row	jsonb;
 BEGIN
@@ -373,12 +373,7 @@ BEGIN
 			v_row := v_row || jsonb_build_object('received_original',
 			    fl.total_out(c.received_original, c.cminor));
 		END IF;
-		IF c.total OR cardinality(q.dims) = 0 THEN
-			v_tot := v_tot || (v_row - q.dims);
-		END IF;
-		IF NOT c.total THEN
-			v_rows := v_rows || v_row;
-		END IF;
+		v_out := v_out || (v_row || jsonb_build_object('_total', c.total));
 	END LOOP;
 	RETURN fl.report_answer('contributions', q.dims, '[{"name": "fund_currency",
 	    "type": "text"}, {"name": "pledges", "type": "integer"}, {"name": "pledged",
@@ -388,7 +383,7 @@ BEGIN
 	    {"name": "retained_donors", "type": "integer"}, {"name": "average_gift",
 	    "type": "money"}, {"name": "median_gift", "type": "money"}]'::jsonb
 	    || CASE WHEN v_orig THEN '[{"name": "received_original", "type": "money"}]'::jsonb
-		ELSE '[]' END, v_rows, v_tot);
+		ELSE '[]' END, v_out);
 END
 $$;
 
@@ -403,8 +398,7 @@ DECLARE
 	s	record := fl.report_sql('pipeline', q.dims, '(g.created_at AT TIME ZONE ''UTC'')',
 		    '');
 	v_sql	text;
-	v_rows	jsonb := '[]';
-	v_tot	jsonb := '[]';
+	v_out	jsonb := '[]';
 	c	record;
 	v_row	jsonb;
 BEGIN
@@ -458,12 +452,7 @@ BEGIN
 		    'waiting_0_7_days', c.waiting_0_7, 'waiting_8_30_days', c.waiting_8_30,
 		    'waiting_31_90_days', c.waiting_31_90,
 		    'waiting_over_90_days', c.waiting_over_90);
-		IF c.total OR cardinality(q.dims) = 0 THEN
-			v_tot := v_tot || (v_row - q.dims);
-		END IF;
-		IF NOT c.total THEN
-			v_rows := v_rows || v_row;
-		END IF;
+		v_out := v_out || (v_row || jsonb_build_object('_total', c.total));
 	END LOOP;
 	RETURN fl.report_answer('pipeline', q.dims, '[{"name": "applications",
 	    "type": "integer"}, {"name": "submitted", "type": "integer"}, {"name": "approved",
@@ -473,6 +462,6 @@ BEGIN
 	    "type": "number"}, {"name": "median_days_to_first_payment", "type": "number"},
 	    {"name": "waiting_0_7_days", "type": "integer"}, {"name": "waiting_8_30_days",
 	    "type": "integer"}, {"name": "waiting_31_90_days", "type": "integer"},
-	    {"name": "waiting_over_90_days", "type": "integer"}]'::jsonb, v_rows, v_tot);
+	    {"name": "waiting_over_90_days", "type": "integer"}]'::jsonb, v_out);
 END
 $$;

@@ -160,6 +160,12 @@ def test_documents_refused(env, daemon, admin, api, aud):
         r = p.request("GET", "/documents/" + doc["document_id"])
         assert r.status == 403 and r.body != PDF
     assert aud.request("GET", "/documents/doc_nothere").status == 404
+    assert aud.request("GET", "/documents/not%20an%20id").status == 404
+    # a query or key the endpoint does not take: 400, nothing stored
+    assert upload(api, PDF, "application/pdf", query="?colour=red").status == 400
+    assert upload(api, PDF, "application/pdf", query="?supersedes=a%20b").status == 400
+    assert upload(api, PDF, "application/pdf", key="k" * 200).status == 400
+    assert env.sql("SELECT count(*) FROM fl.document").strip() == str(int(n) + 1)
     assert api.request("GET", "/documents/" + doc["document_id"],
                        token="nobody").status == 401
 

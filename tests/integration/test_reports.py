@@ -231,6 +231,17 @@ def test_an_unknown_fund_is_not_found(api):
                 field="fund", reason="fund_not_found")
 
 
+def test_too_many_rows_is_refused(env):
+    """More than 10,000 rows is refused; the dimensions of a real programme stay far below
+    it, so the rule is checked on the answer's assembly (fl.report_answer) directly."""
+    q = ("SELECT fl.report_answer('grants', ARRAY['region'], '[]', (SELECT jsonb_agg("
+         "jsonb_build_object('region', 'r' || g, '_total', false)) FROM generate_series(1, "
+         "%d) g))->'rows'->>-1")
+    assert env.sql(q % 10000).strip() == '{"region": "r10000"}'
+    p = env.devenv("psql", env.dir, "-At", "-c", q % 10001, check=False)
+    assert p.returncode != 0 and "too_many_rows" in p.stderr, p.stderr
+
+
 def test_totals_match_the_journal_after_a_random_history(daemon, admin, api, appr,
                                                           checker):
     rnd = random.Random(18)
