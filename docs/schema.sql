@@ -1148,6 +1148,7 @@ BEGIN
 	    ARRAY[d.amount, -d.amount, d.amount, -d.amount], d.paid_at);
 	UPDATE fl.grant_application SET committed = committed - d.amount,
 	    disbursed = disbursed + d.amount,
+	    first_paid_at = least(first_paid_at, d.paid_at),
 	    status = CASE WHEN disbursed + d.amount = amount THEN 'completed' ELSE status END
 	 WHERE grant_id = g.grant_id;
 	RETURN fl.disbursement_json(d);
@@ -3158,6 +3159,8 @@ ALTER FUNCTION api.region_list(p fl.principal, params jsonb, ctx jsonb) OWNER TO
 
 CREATE FUNCTION api.report_contributions(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
     LANGUAGE plpgsql STABLE
+    SET jit TO 'off'
+    SET work_mem TO '64MB'
     AS $_$
 DECLARE
 	q	record := fl.report_request('contributions', params);
@@ -3177,33 +3180,35 @@ BEGIN
 		    0::bigint AS outst, c.status <> 'reversed' AS gift
 		  FROM fl.contribution c
 		 WHERE c.pledged_at IS NULL AND c.received_at >= $1 AND c.received_at < $2
+		   AND ($3::text IS NULL OR c.fund_code = $3)
 		UNION ALL
 		SELECT c.partner_id, c.fund_code, c.currency, e.value_at, -1, -c.fund_amount,
 		    -c.amount, 0, 0, 0, false
 		  FROM fl.contribution c JOIN fl.journal_entry e ON e.entry_id = c.reversal_entry
-		 WHERE e.value_at >= $1 AND e.value_at < $2
+		 WHERE c.reversal_entry IS NOT NULL AND e.value_at >= $1 AND e.value_at < $2
+		   AND ($3::text IS NULL OR c.fund_code = $3)
 		UNION ALL
 		SELECT c.partner_id, r.fund_code, c.currency, r.received_at, 1, r.fund_amount,
 		    r.amount, 0, 0, 0, true
 		  FROM fl.pledge_receipt r JOIN fl.contribution c USING (contribution_id)
 		 WHERE r.received_at >= $1 AND r.received_at < $2
+		   AND ($3::text IS NULL OR r.fund_code = $3)
 		UNION ALL
 		SELECT c.partner_id, c.fund_code, c.currency, c.pledged_at, 0, 0, 0, 1,
 		    c.fund_amount, CASE WHEN c.status = 'pledged' THEN c.fund_amount -
 			coalesce((SELECT sum(r.cleared) FROM fl.pledge_receipt r
 			    WHERE r.contribution_id = c.contribution_id), 0) ELSE 0 END, false
 		  FROM fl.contribution c
-		 WHERE c.pledged_at >= $1 AND c.pledged_at < $2),
-	    -- each donor's first gift that stands, and who gave in the period before
-	    gift AS (
-		SELECT partner_id, received_at AS t FROM fl.contribution
-		 WHERE pledged_at IS NULL AND status = 'received'
-		UNION ALL
-		SELECT c.partner_id, r.received_at FROM fl.pledge_receipt r
-		  JOIN fl.contribution c USING (contribution_id)),
-	    firsts AS (SELECT partner_id, min(t) AS t FROM gift GROUP BY partner_id),
-	    before AS (SELECT DISTINCT partner_id FROM gift
-		WHERE t >= $1 - ($2 - $1) AND t < $1)
+		 WHERE c.pledged_at >= $1 AND c.pledged_at < $2
+		   AND ($3::text IS NULL OR c.fund_code = $3)),
+	    -- each donor of the range: new when no gift of it that stands (a direct receipt
+	    -- not reversed, a receipt of a pledge) is dated before the range, retained when
+	    -- one is dated in the period of the same length before it
+	    donor AS (
+		SELECT d.partner_id,
+		    NOT fl.gave(d.partner_id, '-infinity', $1) AS new,
+		    fl.gave(d.partner_id, $1 - ($2 - $1), $1) AS retained
+		  FROM (SELECT DISTINCT partner_id FROM mv WHERE gift) d)
 	    SELECT x.total = 1 AS total, %s AS dims, x.currency, fl.minor(x.currency) AS minor,
 		x.ccy, fl.minor(x.ccy) AS cminor, x.pledges, x.pledged, x.outstanding,
 		x.receipts, x.received, x.received_original, x.donors, x.new_donors,
@@ -3214,19 +3219,17 @@ BEGIN
 			sum(x.outst) AS outstanding, sum(x.n) AS receipts,
 			sum(x.amt) AS received, sum(x.orig) AS received_original,
 			count(DISTINCT x.partner_id) FILTER (WHERE x.gift) AS donors,
-			count(DISTINCT x.partner_id) FILTER (WHERE x.gift AND fi.t >= $1)
+			count(DISTINCT x.partner_id) FILTER (WHERE x.gift AND dn.new)
 			    AS new_donors,
-			count(DISTINCT x.partner_id) FILTER (WHERE x.gift AND
-			    b.partner_id IS NOT NULL) AS retained_donors,
+			count(DISTINCT x.partner_id) FILTER (WHERE x.gift AND dn.retained)
+			    AS retained_donors,
 			round(sum(x.amt) FILTER (WHERE x.gift) /
 			    nullif(count(*) FILTER (WHERE x.gift), 0)) AS average_gift,
 			percentile_disc(0.5) WITHIN GROUP (ORDER BY x.amt)
 			    FILTER (WHERE x.gift) AS median_gift %s
 		      FROM mv x
 		      JOIN fl.fund f ON f.code = x.fund_code
-		      LEFT JOIN firsts fi ON fi.partner_id = x.partner_id
-		      LEFT JOIN before b ON b.partner_id = x.partner_id %s
-		     WHERE ($3::text IS NULL OR x.fund_code = $3)
+		      LEFT JOIN donor dn ON dn.partner_id = x.partner_id %s
 		     GROUP BY %s) x
 	     ORDER BY %s, x.currency LIMIT $4$q$,
 	    s.obj, s.total, v_orig, s.sel,
@@ -3270,6 +3273,8 @@ ALTER FUNCTION api.report_contributions(p fl.principal, params jsonb, ctx jsonb)
 
 CREATE FUNCTION api.report_grants(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
     LANGUAGE plpgsql STABLE
+    SET jit TO 'off'
+    SET work_mem TO '64MB'
     AS $_$
 DECLARE
 	q	record := fl.report_request('grants', params);
@@ -3383,6 +3388,8 @@ ALTER FUNCTION api.report_grants(p fl.principal, params jsonb, ctx jsonb) OWNER 
 
 CREATE FUNCTION api.report_pipeline(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
     LANGUAGE plpgsql STABLE
+    SET jit TO 'off'
+    SET work_mem TO '64MB'
     AS $_$
 DECLARE
 	q	record := fl.report_request('pipeline', params);
@@ -3416,13 +3423,10 @@ BEGIN
 			    g.decided_at - g.created_at) / 86400) FILTER (WHERE g.status IN
 			    ('approved', 'completed', 'rejected')) AS days_to_decision,
 			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM
-			    d.first_paid - g.decided_at) / 86400) FILTER (WHERE g.status IN
-			    ('approved', 'completed') AND d.first_paid IS NOT NULL)
+			    g.first_paid_at - g.decided_at) / 86400) FILTER (WHERE g.status IN
+			    ('approved', 'completed') AND g.first_paid_at IS NOT NULL)
 			    AS days_to_first_payment %s
-		      FROM fl.grant_application g
-		      LEFT JOIN (SELECT grant_id, min(paid_at) AS first_paid
-			  FROM fl.disbursement WHERE status = 'paid' GROUP BY grant_id) d
-			ON d.grant_id = g.grant_id %s
+		      FROM fl.grant_application g %s
 		     WHERE g.created_at >= $1 AND g.created_at < $2
 		       AND ($3::text IS NULL OR g.fund_code = $3)
 		     GROUP BY %s) x
@@ -5998,6 +6002,25 @@ $$;
 ALTER FUNCTION fl.fx_convert(p_amount bigint, p_src_minor integer, p_rate numeric, p_dst_minor integer) OWNER TO fund_owner;
 
 --
+-- Name: gave(text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.gave(p_partner text, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+	SELECT EXISTS (SELECT FROM fl.contribution c
+		WHERE c.partner_id = p_partner AND c.pledged_at IS NULL
+		  AND c.status = 'received' AND c.received_at >= p_from AND c.received_at < p_to)
+	    OR EXISTS (SELECT FROM fl.contribution c
+		JOIN fl.pledge_receipt r USING (contribution_id)
+		WHERE c.partner_id = p_partner AND c.pledged_at IS NOT NULL
+		  AND r.received_at >= p_from AND r.received_at < p_to)
+$$;
+
+
+ALTER FUNCTION fl.gave(p_partner text, p_from timestamp with time zone, p_to timestamp with time zone) OWNER TO fund_owner;
+
+--
 -- Name: grant_conflicted(text, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -6042,6 +6065,7 @@ CREATE TABLE fl.grant_application (
     reason text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by text NOT NULL,
+    first_paid_at timestamp with time zone,
     CONSTRAINT grant_application_amount_check CHECK ((amount > 0)),
     CONSTRAINT grant_application_approvals_needed_check CHECK ((approvals_needed = ANY (ARRAY[1, 2]))),
     CONSTRAINT grant_application_category_check CHECK ((category = ANY (ARRAY['small_business'::text, 'agriculture'::text, 'requalification'::text, 'employment'::text, 'housing'::text, 'other'::text]))),
@@ -6188,6 +6212,13 @@ BEGIN
 	    OLD.created_at, OLD.created_by, OLD.seq) THEN
 		RAISE EXCEPTION 'grant %: who and what it is for never change', OLD.grant_id;
 	END IF;
+	-- the date of its first payment is set by a payment, never later than it was
+	IF NEW.first_paid_at IS DISTINCT FROM OLD.first_paid_at AND
+	   (NEW.disbursed <= OLD.disbursed OR NEW.first_paid_at IS NULL OR
+	    NEW.first_paid_at > OLD.first_paid_at) THEN
+		RAISE EXCEPTION 'grant %: its first payment''s date changes only with a payment, '
+		    'to an earlier one', OLD.grant_id;
+	END IF;
 	-- its terms change only while it is submitted (grant.update), with no approval
 	-- standing, and needing the approvals its fund's rule sets for the new amount
 	IF (NEW.amount, NEW.category, NEW.purpose, NEW.approvals_needed)
@@ -6266,7 +6297,8 @@ CREATE FUNCTION fl.grant_rule_guard() RETURNS trigger
 BEGIN
 	IF TG_OP = 'INSERT' THEN
 		IF NEW.status <> 'submitted' OR NEW.committed <> 0 OR NEW.disbursed <> 0 OR
-		    NEW.decided_at IS NOT NULL OR NEW.approvals_needed IS DISTINCT FROM
+		    NEW.decided_at IS NOT NULL OR NEW.first_paid_at IS NOT NULL OR
+		    NEW.approvals_needed IS DISTINCT FROM
 		    (SELECT CASE WHEN NEW.amount > f.dual_approval_above THEN 2 ELSE 1 END
 		       FROM fl.fund f WHERE f.code = NEW.fund_code) THEN
 			RAISE EXCEPTION 'grant %: a new grant is submitted, with nothing committed, '
@@ -10051,10 +10083,31 @@ CREATE INDEX contribution_fund ON fl.contribution USING btree (fund_code, seq);
 
 
 --
+-- Name: contribution_gift; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX contribution_gift ON fl.contribution USING btree (partner_id, received_at) WHERE ((pledged_at IS NULL) AND ((status)::text = 'received'::text));
+
+
+--
 -- Name: contribution_partner; Type: INDEX; Schema: fl; Owner: fund_owner
 --
 
 CREATE INDEX contribution_partner ON fl.contribution USING btree (partner_id, seq);
+
+
+--
+-- Name: contribution_pledge_partner; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX contribution_pledge_partner ON fl.contribution USING btree (partner_id) WHERE (pledged_at IS NOT NULL);
+
+
+--
+-- Name: contribution_reversed; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX contribution_reversed ON fl.contribution USING btree (fund_code) WHERE (reversal_entry IS NOT NULL);
 
 
 --
@@ -10132,6 +10185,13 @@ CREATE INDEX grant_fund ON fl.grant_application USING btree (fund_code, seq);
 --
 
 CREATE INDEX grant_recusal_principal ON fl.grant_recusal USING btree (principal_id, grant_id);
+
+
+--
+-- Name: grant_report; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX grant_report ON fl.grant_application USING btree (fund_code, created_at) INCLUDE (region, category, status, returnee_id, amount, committed, disbursed, decided_at, first_paid_at);
 
 
 --
@@ -12252,6 +12312,13 @@ REVOKE ALL ON FUNCTION fl.fund_totals(p_fund text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION fl.fx_convert(p_amount bigint, p_src_minor integer, p_rate numeric, p_dst_minor integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION gave(p_partner text, p_from timestamp with time zone, p_to timestamp with time zone); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.gave(p_partner text, p_from timestamp with time zone, p_to timestamp with time zone) FROM PUBLIC;
 
 
 --

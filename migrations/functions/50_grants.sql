@@ -24,6 +24,13 @@ BEGIN
 	    OLD.created_at, OLD.created_by, OLD.seq) THEN
 		RAISE EXCEPTION 'grant %: who and what it is for never change', OLD.grant_id;
 	END IF;
+	-- the date of its first payment is set by a payment, never later than it was
+	IF NEW.first_paid_at IS DISTINCT FROM OLD.first_paid_at AND
+	   (NEW.disbursed <= OLD.disbursed OR NEW.first_paid_at IS NULL OR
+	    NEW.first_paid_at > OLD.first_paid_at) THEN
+		RAISE EXCEPTION 'grant %: its first payment''s date changes only with a payment, '
+		    'to an earlier one', OLD.grant_id;
+	END IF;
 	-- its terms change only while it is submitted (grant.update), with no approval
 	-- standing, and needing the approvals its fund's rule sets for the new amount
 	IF (NEW.amount, NEW.category, NEW.purpose, NEW.approvals_needed)
@@ -50,7 +57,8 @@ LANGUAGE plpgsql AS $$
 BEGIN
 	IF TG_OP = 'INSERT' THEN
 		IF NEW.status <> 'submitted' OR NEW.committed <> 0 OR NEW.disbursed <> 0 OR
-		    NEW.decided_at IS NOT NULL OR NEW.approvals_needed IS DISTINCT FROM
+		    NEW.decided_at IS NOT NULL OR NEW.first_paid_at IS NOT NULL OR
+		    NEW.approvals_needed IS DISTINCT FROM
 		    (SELECT CASE WHEN NEW.amount > f.dual_approval_above THEN 2 ELSE 1 END
 		       FROM fl.fund f WHERE f.code = NEW.fund_code) THEN
 			RAISE EXCEPTION 'grant %: a new grant is submitted, with nothing committed, '

@@ -204,6 +204,7 @@ BEGIN
 	    ARRAY[d.amount, -d.amount, d.amount, -d.amount], d.paid_at);
 	UPDATE fl.grant_application SET committed = committed - d.amount,
 	    disbursed = disbursed + d.amount,
+	    first_paid_at = least(first_paid_at, d.paid_at),
 	    status = CASE WHEN disbursed + d.amount = amount THEN 'completed' ELSE status END
 	 WHERE grant_id = g.grant_id;
 	RETURN fl.disbursement_json(d);

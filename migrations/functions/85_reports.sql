@@ -173,7 +173,7 @@ $$;
 -- dated=decided), counted and summed by the dimensions asked for and by currency. A
 -- partner reads it programme-wide with small cells suppressed (docs/reports.md, Privacy).
 CREATE OR REPLACE FUNCTION api.report_grants(p fl.principal, params jsonb, ctx jsonb)
-RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+RETURNS jsonb LANGUAGE plpgsql STABLE SET jit = off SET work_mem = '64MB' AS $$
 DECLARE
 	q	record := fl.report_request('grants', params);
 	v_t	text := CASE params->>'dated' WHEN 'decided' THEN 'g.decided_at'
@@ -277,6 +277,19 @@ BEGIN
 END
 $$;
 
+-- Whether partner p_partner made a gift that stands in [p_from, p_to): a direct receipt
+-- not reversed, or a receipt of one of its pledges.
+CREATE OR REPLACE FUNCTION fl.gave(p_partner text, p_from timestamptz, p_to timestamptz)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+	SELECT EXISTS (SELECT FROM fl.contribution c
+		WHERE c.partner_id = p_partner AND c.pledged_at IS NULL
+		  AND c.status = 'received' AND c.received_at >= p_from AND c.received_at < p_to)
+	    OR EXISTS (SELECT FROM fl.contribution c
+		JOIN fl.pledge_receipt r USING (contribution_id)
+		WHERE c.partner_id = p_partner AND c.pledged_at IS NOT NULL
+		  AND r.received_at >= p_from AND r.received_at < p_to)
+$$;
+
 -- report.contributions: the money of the range by the dimensions asked for and the fund's
 -- currency: pledges made (and what of them is still outstanding), receipts (direct ones
 -- and each receipt of a pledge, less the reversals dated in the range), and the gifts
@@ -284,7 +297,7 @@ $$;
 -- time, those who also gave in the period of the same length before, and the average and
 -- median gift.
 CREATE OR REPLACE FUNCTION api.report_contributions(p fl.principal, params jsonb, ctx jsonb)
-RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+RETURNS jsonb LANGUAGE plpgsql STABLE SET jit = off SET work_mem = '64MB' AS $$
 DECLARE
 	q	record := fl.report_request('contributions', params);
 	s	record := fl.report_sql('contributions', q.dims, '(x.t AT TIME ZONE ''UTC'')',
@@ -303,33 +316,35 @@ BEGIN
 		    0::bigint AS outst, c.status <> 'reversed' AS gift
 		  FROM fl.contribution c
 		 WHERE c.pledged_at IS NULL AND c.received_at >= $1 AND c.received_at < $2
+		   AND ($3::text IS NULL OR c.fund_code = $3)
 		UNION ALL
 		SELECT c.partner_id, c.fund_code, c.currency, e.value_at, -1, -c.fund_amount,
 		    -c.amount, 0, 0, 0, false
 		  FROM fl.contribution c JOIN fl.journal_entry e ON e.entry_id = c.reversal_entry
-		 WHERE e.value_at >= $1 AND e.value_at < $2
+		 WHERE c.reversal_entry IS NOT NULL AND e.value_at >= $1 AND e.value_at < $2
+		   AND ($3::text IS NULL OR c.fund_code = $3)
 		UNION ALL
 		SELECT c.partner_id, r.fund_code, c.currency, r.received_at, 1, r.fund_amount,
 		    r.amount, 0, 0, 0, true
 		  FROM fl.pledge_receipt r JOIN fl.contribution c USING (contribution_id)
 		 WHERE r.received_at >= $1 AND r.received_at < $2
+		   AND ($3::text IS NULL OR r.fund_code = $3)
 		UNION ALL
 		SELECT c.partner_id, c.fund_code, c.currency, c.pledged_at, 0, 0, 0, 1,
 		    c.fund_amount, CASE WHEN c.status = 'pledged' THEN c.fund_amount -
 			coalesce((SELECT sum(r.cleared) FROM fl.pledge_receipt r
 			    WHERE r.contribution_id = c.contribution_id), 0) ELSE 0 END, false
 		  FROM fl.contribution c
-		 WHERE c.pledged_at >= $1 AND c.pledged_at < $2),
-	    -- each donor's first gift that stands, and who gave in the period before
-	    gift AS (
-		SELECT partner_id, received_at AS t FROM fl.contribution
-		 WHERE pledged_at IS NULL AND status = 'received'
-		UNION ALL
-		SELECT c.partner_id, r.received_at FROM fl.pledge_receipt r
-		  JOIN fl.contribution c USING (contribution_id)),
-	    firsts AS (SELECT partner_id, min(t) AS t FROM gift GROUP BY partner_id),
-	    before AS (SELECT DISTINCT partner_id FROM gift
-		WHERE t >= $1 - ($2 - $1) AND t < $1)
+		 WHERE c.pledged_at >= $1 AND c.pledged_at < $2
+		   AND ($3::text IS NULL OR c.fund_code = $3)),
+	    -- each donor of the range: new when no gift of it that stands (a direct receipt
+	    -- not reversed, a receipt of a pledge) is dated before the range, retained when
+	    -- one is dated in the period of the same length before it
+	    donor AS (
+		SELECT d.partner_id,
+		    NOT fl.gave(d.partner_id, '-infinity', $1) AS new,
+		    fl.gave(d.partner_id, $1 - ($2 - $1), $1) AS retained
+		  FROM (SELECT DISTINCT partner_id FROM mv WHERE gift) d)
 	    SELECT x.total = 1 AS total, %s AS dims, x.currency, fl.minor(x.currency) AS minor,
 		x.ccy, fl.minor(x.ccy) AS cminor, x.pledges, x.pledged, x.outstanding,
 		x.receipts, x.received, x.received_original, x.donors, x.new_donors,
@@ -340,19 +355,17 @@ BEGIN
 			sum(x.outst) AS outstanding, sum(x.n) AS receipts,
 			sum(x.amt) AS received, sum(x.orig) AS received_original,
 			count(DISTINCT x.partner_id) FILTER (WHERE x.gift) AS donors,
-			count(DISTINCT x.partner_id) FILTER (WHERE x.gift AND fi.t >= $1)
+			count(DISTINCT x.partner_id) FILTER (WHERE x.gift AND dn.new)
 			    AS new_donors,
-			count(DISTINCT x.partner_id) FILTER (WHERE x.gift AND
-			    b.partner_id IS NOT NULL) AS retained_donors,
+			count(DISTINCT x.partner_id) FILTER (WHERE x.gift AND dn.retained)
+			    AS retained_donors,
 			round(sum(x.amt) FILTER (WHERE x.gift) /
 			    nullif(count(*) FILTER (WHERE x.gift), 0)) AS average_gift,
 			percentile_disc(0.5) WITHIN GROUP (ORDER BY x.amt)
 			    FILTER (WHERE x.gift) AS median_gift %s
 		      FROM mv x
 		      JOIN fl.fund f ON f.code = x.fund_code
-		      LEFT JOIN firsts fi ON fi.partner_id = x.partner_id
-		      LEFT JOIN before b ON b.partner_id = x.partner_id %s
-		     WHERE ($3::text IS NULL OR x.fund_code = $3)
+		      LEFT JOIN donor dn ON dn.partner_id = x.partner_id %s
 		     GROUP BY %s) x
 	     ORDER BY %s, x.currency LIMIT $4$q$,
 	    s.obj, s.total, v_orig, s.sel,
@@ -392,7 +405,7 @@ $$;
 -- decided, and the median days from submission to decision and from approval to the
 -- first payment.
 CREATE OR REPLACE FUNCTION api.report_pipeline(p fl.principal, params jsonb, ctx jsonb)
-RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+RETURNS jsonb LANGUAGE plpgsql STABLE SET jit = off SET work_mem = '64MB' AS $$
 DECLARE
 	q	record := fl.report_request('pipeline', params);
 	s	record := fl.report_sql('pipeline', q.dims, '(g.created_at AT TIME ZONE ''UTC'')',
@@ -425,13 +438,10 @@ BEGIN
 			    g.decided_at - g.created_at) / 86400) FILTER (WHERE g.status IN
 			    ('approved', 'completed', 'rejected')) AS days_to_decision,
 			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM
-			    d.first_paid - g.decided_at) / 86400) FILTER (WHERE g.status IN
-			    ('approved', 'completed') AND d.first_paid IS NOT NULL)
+			    g.first_paid_at - g.decided_at) / 86400) FILTER (WHERE g.status IN
+			    ('approved', 'completed') AND g.first_paid_at IS NOT NULL)
 			    AS days_to_first_payment %s
-		      FROM fl.grant_application g
-		      LEFT JOIN (SELECT grant_id, min(paid_at) AS first_paid
-			  FROM fl.disbursement WHERE status = 'paid' GROUP BY grant_id) d
-			ON d.grant_id = g.grant_id %s
+		      FROM fl.grant_application g %s
 		     WHERE g.created_at >= $1 AND g.created_at < $2
 		       AND ($3::text IS NULL OR g.fund_code = $3)
 		     GROUP BY %s) x

@@ -208,6 +208,53 @@ def test_pipeline_statuses_and_rates(api, appr):
     assert t["median_days_to_decision"] == 0.0 and t["median_days_to_first_payment"] is None
 
 
+def test_pipeline_days_to_first_payment(env, api, appr, checker):
+    """A grant's first payment is its earliest paid disbursement, whatever order they were
+    confirmed in; the database keeps it and refuses to move it later or without a
+    payment."""
+    f = new_fund(api, dual="100000")
+    p = new_partner(api)
+    api.ok("contribution.receive", {"partner_id": p["partner_id"], "fund": f["code"],
+                                    "amount": "1000.00", "currency": "EUR"})
+    g = apply(api, f, "100.00")
+    approve(appr, g)
+    later = confirm(checker, create(api, g, "40.00"))
+    t = one_total(report(api, "pipeline", f))
+    assert t["median_days_to_first_payment"] == 0.0, t
+    earlier = confirm(checker, create(api, g, "30.00"), paid_at="2026-01-01T00:00:00Z")
+    q = ("SELECT first_paid_at = '%s', (SELECT min(paid_at) FROM fl.disbursement "
+         "WHERE grant_id = g.grant_id AND status = 'paid') = first_paid_at "
+         "FROM fl.grant_application g WHERE grant_id = '%s'")
+    assert env.sql(q % (earlier["paid_at"], g["grant_id"])).strip() == "t|t"
+    assert later["paid_at"] > earlier["paid_at"]
+    t = one_total(report(api, "pipeline", f))
+    assert t["median_days_to_first_payment"] < 0, t
+    for bad in ("'%s'" % later["paid_at"], "NULL"):
+        r = env.devenv("psql", env.dir, "-At", "-c",
+                       "UPDATE fl.grant_application SET first_paid_at = %s "
+                       "WHERE grant_id = '%s'" % (bad, g["grant_id"]), check=False)
+        assert r.returncode != 0 and "first payment" in r.stderr, r.stderr
+
+
+def test_contributions_donors_of_pledges(api):
+    """A receipt of a pledge is a gift: its donor is new unless it gave before the range,
+    and retained when it gave in the period before."""
+    f = new_fund(api, dual="100000")
+    p = new_partner(api)
+    pl = api.ok("contribution.pledge", {"partner_id": p["partner_id"], "fund": f["code"],
+                                        "amount": "100.00", "currency": "EUR",
+                                        "pledged_at": days_ago(30)})
+    for ago in (15, 2):
+        api.ok("contribution.receive", {"contribution_id": pl["contribution_id"],
+                                        "amount": "10.00", "received_at": days_ago(ago)})
+    t = one_total(report(api, "contributions", f, **{"from": days_ago(10)}))
+    assert (t["donors"], t["new_donors"], t["retained_donors"]) == (1, 0, 1), t
+    t = one_total(report(api, "contributions", f, **{"from": days_ago(5)}))
+    assert (t["donors"], t["new_donors"], t["retained_donors"]) == (1, 0, 0), t
+    t = one_total(report(api, "contributions", f, **{"from": days_ago(20)}))
+    assert (t["donors"], t["new_donors"], t["retained_donors"]) == (1, 1, 0), t
+
+
 @pytest.mark.parametrize("name,params,field,reason", [
     ("grants", {"by": ["colour"]}, "by", "not_one_of_allowed_values"),
     ("grants", {"by": "region"}, "by", "not_an_array"),
