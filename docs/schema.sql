@@ -5581,13 +5581,14 @@ CREATE FUNCTION fl.fund_balance_at(p_code text, p_asof timestamp with time zone,
 DECLARE
 	f	fl.fund;
 	v_day	date := (p_asof AT TIME ZONE 'UTC')::date;
-	v_start	timestamptz := v_day::timestamp AT TIME ZONE 'UTC';
-	v_late	boolean := p_asof >= v_start + interval '12 hours';
-	-- the whole days summed from the kept rows, and the entries summed from the journal
-	-- (added from the day's start, or taken off up to its end)
-	v_upto	date := CASE WHEN v_late THEN v_day + 1 ELSE v_day END;
+	v_hour	int := extract(hour FROM p_asof AT TIME ZONE 'UTC');
+	v_start	timestamptz := v_day::timestamp AT TIME ZONE 'UTC' + v_hour * interval '1 hour';
+	v_late	boolean := p_asof >= v_start + interval '30 minutes';
+	-- the whole hours of the day summed from the kept rows, and the entries summed from
+	-- the journal (added from the hour's start, or taken off up to its end)
+	v_upto	int := CASE WHEN v_late THEN v_hour + 1 ELSE v_hour END;
 	v_from	timestamptz := CASE WHEN v_late THEN p_asof ELSE v_start END;
-	v_to	timestamptz := CASE WHEN v_late THEN v_start + interval '1 day' ELSE p_asof END;
+	v_to	timestamptz := CASE WHEN v_late THEN v_start + interval '1 hour' ELSE p_asof END;
 	v_sign	int := CASE WHEN v_late THEN -1 ELSE 1 END;
 	s	record;
 BEGIN
@@ -5605,14 +5606,22 @@ BEGIN
 		       sum(committed) AS comm, sum(disbursed) AS disb,
 		       sum(transferred_in) AS tin, sum(transferred_out) AS tout,
 		       sum(charges) AS chg, sum(impaired) AS imp
-		  FROM fl.fund_day WHERE fund_code = f.code AND day < v_upto
+		  FROM fl.fund_day WHERE fund_code = f.code AND day < v_day
 		UNION ALL
 		SELECT sum(received), sum(earnings), sum(pledged), sum(committed),
 		       sum(disbursed), sum(transferred_in), sum(transferred_out), sum(charges),
 		       sum(impaired)
-		  FROM fl.fund_delta WHERE fund_code = f.code AND day < v_upto
+		  FROM fl.fund_hour
+		 WHERE fund_code = f.code AND day = v_day AND hour < v_upto
 		UNION ALL
-		-- (the bounds: [v_from, v_to] from the day's start, (v_from, v_to) to its end)
+		-- (a delta without an hour is counted in fl.fund_hour already)
+		SELECT sum(received), sum(earnings), sum(pledged), sum(committed),
+		       sum(disbursed), sum(transferred_in), sum(transferred_out), sum(charges),
+		       sum(impaired)
+		  FROM fl.fund_delta
+		 WHERE fund_code = f.code AND (day < v_day OR (day = v_day AND hour < v_upto))
+		UNION ALL
+		-- (the bounds: [v_from, v_to] from the hour's start, (v_from, v_to) to its end)
 		SELECT v_sign * -sum(p.amount) FILTER (WHERE a.short = 'contributions'),
 		    v_sign * -sum(p.amount) FILTER (WHERE a.short = 'earnings'),
 		    v_sign * sum(p.amount) FILTER (WHERE a.short = 'pledges_receivable'),
@@ -5800,6 +5809,23 @@ BEGIN
 		       sum(impaired)
 		  FROM gone WHERE day IS NOT NULL GROUP BY day
 		ON CONFLICT (fund_code, day) DO UPDATE SET
+		    received = t.received + excluded.received,
+		    earnings = t.earnings + excluded.earnings,
+		    pledged = t.pledged + excluded.pledged,
+		    committed = t.committed + excluded.committed,
+		    disbursed = t.disbursed + excluded.disbursed,
+		    transferred_in = t.transferred_in + excluded.transferred_in,
+		    transferred_out = t.transferred_out + excluded.transferred_out,
+		    charges = t.charges + excluded.charges,
+		    impaired = t.impaired + excluded.impaired),
+	hours AS (
+		INSERT INTO fl.fund_hour AS t (fund_code, day, hour, received, earnings, pledged,
+		    committed, disbursed, transferred_in, transferred_out, charges, impaired)
+		SELECT p_code, day, hour, sum(received), sum(earnings), sum(pledged),
+		       sum(committed), sum(disbursed), sum(transferred_in), sum(transferred_out),
+		       sum(charges), sum(impaired)
+		  FROM gone WHERE hour IS NOT NULL GROUP BY day, hour
+		ON CONFLICT (fund_code, day, hour) DO UPDATE SET
 		    received = t.received + excluded.received,
 		    earnings = t.earnings + excluded.earnings,
 		    pledged = t.pledged + excluded.pledged,
@@ -7313,6 +7339,7 @@ BEGIN
 		    sum(g.rec + g.earn + g.tin) OVER w AS f_re, sum(g.pled) OVER w AS f_pled,
 		    sum(g.comm) OVER w AS f_comm, sum(g.disb) OVER w AS f_disb
 		  FROM (SELECT e.fund_code, (e.value_at AT TIME ZONE 'UTC')::date AS day,
+		    extract(hour FROM e.value_at AT TIME ZONE 'UTC')::smallint AS hour,
 		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'contributions'), 0) AS rec,
 		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'earnings'), 0) AS earn,
 		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'pledges_receivable'), 0)
@@ -7332,10 +7359,10 @@ BEGIN
 		  JOIN fl.account a ON a.account_id = n.account_id
 		  JOIN fl.journal_entry e ON e.entry_id = n.entry_id
 		 WHERE e.fund_code IS NOT NULL
-		 GROUP BY 1, 2) g
-		WINDOW w AS (PARTITION BY g.fund_code ORDER BY g.day
+		 GROUP BY 1, 2, 3) g
+		WINDOW w AS (PARTITION BY g.fund_code ORDER BY g.day, g.hour
 		    ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-		ORDER BY g.fund_code, g.day
+		ORDER BY g.fund_code, g.day, g.hour
 	LOOP
 		IF d.k = 1 AND (d.f_re <> 0 OR d.f_pled <> 0 OR d.f_comm <> 0 OR d.f_disb <> 0)
 		THEN	-- once per fund, its sums over every day
@@ -7344,9 +7371,9 @@ BEGIN
 		END IF;
 		CONTINUE WHEN d.rec = 0 AND d.earn = 0 AND d.pled = 0 AND d.comm = 0 AND d.disb = 0
 		    AND d.tin = 0 AND d.tout = 0 AND d.chg = 0 AND d.imp = 0;
-		INSERT INTO fl.fund_delta (fund_code, day, received, earnings, pledged, committed,
-		    disbursed, transferred_in, transferred_out, charges, impaired)
-		VALUES (d.fund_code, d.day, d.rec, d.earn, d.pled, d.comm, d.disb, d.tin, d.tout,
+		INSERT INTO fl.fund_delta (fund_code, day, hour, received, earnings, pledged,
+		    committed, disbursed, transferred_in, transferred_out, charges, impaired)
+		VALUES (d.fund_code, d.day, d.hour, d.rec, d.earn, d.pled, d.comm, d.disb, d.tin, d.tout,
 		    d.chg, d.imp);
 	END LOOP;
 	RETURN NULL;
@@ -8922,7 +8949,8 @@ CREATE TABLE fl.fund_delta (
     transferred_out bigint DEFAULT 0 NOT NULL,
     charges bigint DEFAULT 0 NOT NULL,
     impaired bigint DEFAULT 0 NOT NULL,
-    day date
+    day date,
+    hour smallint
 );
 
 
@@ -8948,6 +8976,29 @@ ALTER TABLE fl.fund_delta_delta_id_seq OWNER TO fund_owner;
 
 ALTER SEQUENCE fl.fund_delta_delta_id_seq OWNED BY fl.fund_delta.delta_id;
 
+
+--
+-- Name: fund_hour; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.fund_hour (
+    fund_code text NOT NULL,
+    day date NOT NULL,
+    hour smallint NOT NULL,
+    received bigint NOT NULL,
+    earnings bigint NOT NULL,
+    pledged bigint NOT NULL,
+    committed bigint NOT NULL,
+    disbursed bigint NOT NULL,
+    transferred_in bigint NOT NULL,
+    transferred_out bigint NOT NULL,
+    charges bigint NOT NULL,
+    impaired bigint NOT NULL,
+    CONSTRAINT fund_hour_hour_check CHECK (((hour >= 0) AND (hour <= 23)))
+);
+
+
+ALTER TABLE fl.fund_hour OWNER TO fund_owner;
 
 --
 -- Name: pledge_receipt; Type: TABLE; Schema: fl; Owner: fund_owner
@@ -9751,6 +9802,14 @@ ALTER TABLE ONLY fl.fund_day
 
 ALTER TABLE ONLY fl.fund_delta
     ADD CONSTRAINT fund_delta_pkey PRIMARY KEY (delta_id);
+
+
+--
+-- Name: fund_hour fund_hour_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.fund_hour
+    ADD CONSTRAINT fund_hour_pkey PRIMARY KEY (fund_code, day, hour);
 
 
 --
@@ -10944,6 +11003,14 @@ ALTER TABLE ONLY fl.fund
 
 ALTER TABLE ONLY fl.fund_day
     ADD CONSTRAINT fund_day_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.fund(code);
+
+
+--
+-- Name: fund_hour fund_hour_fund_code_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.fund_hour
+    ADD CONSTRAINT fund_hour_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.fund(code);
 
 
 --

@@ -133,14 +133,14 @@ BEGIN
 END
 $$;
 
--- Each INSERT of postings appends one fl.fund_delta row per fund and day of value date (UTC)
--- it moves: the sums of its postings to the fund's contributions, earnings,
+-- Each INSERT of postings appends one fl.fund_delta row per fund and hour of value date
+-- (UTC) it moves: the sums of its postings to the fund's contributions, earnings,
 -- pledges_receivable, commitments, grants_disbursed, transfers_in and transfers_out,
 -- bank_charges with investment_losses (charges) and capital_impaired accounts
 -- (docs/ledger.md, Balances), once fl.fund_total_check() has found room for the fund's
 -- sums. It appends a delta instead of updating the fund row, so writers never wait on the
 -- row's lock; and one per statement, not per entry, so a set form's whole run appends one
--- row per fund and day. Postings are never updated or deleted and join only entries of
+-- row per fund and hour. Postings are never updated or deleted and join only entries of
 -- their own transaction: a transaction's deltas sum to what its entries move. The sums are
 -- numeric until checked: a statement's may pass what bigint holds.
 CREATE OR REPLACE FUNCTION fl.posting_fund_delta() RETURNS trigger
@@ -153,6 +153,7 @@ BEGIN
 		    sum(g.rec + g.earn + g.tin) OVER w AS f_re, sum(g.pled) OVER w AS f_pled,
 		    sum(g.comm) OVER w AS f_comm, sum(g.disb) OVER w AS f_disb
 		  FROM (SELECT e.fund_code, (e.value_at AT TIME ZONE 'UTC')::date AS day,
+		    extract(hour FROM e.value_at AT TIME ZONE 'UTC')::smallint AS hour,
 		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'contributions'), 0) AS rec,
 		    coalesce(-sum(n.amount) FILTER (WHERE a.short = 'earnings'), 0) AS earn,
 		    coalesce(sum(n.amount) FILTER (WHERE a.short = 'pledges_receivable'), 0)
@@ -172,10 +173,10 @@ BEGIN
 		  JOIN fl.account a ON a.account_id = n.account_id
 		  JOIN fl.journal_entry e ON e.entry_id = n.entry_id
 		 WHERE e.fund_code IS NOT NULL
-		 GROUP BY 1, 2) g
-		WINDOW w AS (PARTITION BY g.fund_code ORDER BY g.day
+		 GROUP BY 1, 2, 3) g
+		WINDOW w AS (PARTITION BY g.fund_code ORDER BY g.day, g.hour
 		    ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-		ORDER BY g.fund_code, g.day
+		ORDER BY g.fund_code, g.day, g.hour
 	LOOP
 		IF d.k = 1 AND (d.f_re <> 0 OR d.f_pled <> 0 OR d.f_comm <> 0 OR d.f_disb <> 0)
 		THEN	-- once per fund, its sums over every day
@@ -184,9 +185,9 @@ BEGIN
 		END IF;
 		CONTINUE WHEN d.rec = 0 AND d.earn = 0 AND d.pled = 0 AND d.comm = 0 AND d.disb = 0
 		    AND d.tin = 0 AND d.tout = 0 AND d.chg = 0 AND d.imp = 0;
-		INSERT INTO fl.fund_delta (fund_code, day, received, earnings, pledged, committed,
-		    disbursed, transferred_in, transferred_out, charges, impaired)
-		VALUES (d.fund_code, d.day, d.rec, d.earn, d.pled, d.comm, d.disb, d.tin, d.tout,
+		INSERT INTO fl.fund_delta (fund_code, day, hour, received, earnings, pledged,
+		    committed, disbursed, transferred_in, transferred_out, charges, impaired)
+		VALUES (d.fund_code, d.day, d.hour, d.rec, d.earn, d.pled, d.comm, d.disb, d.tin, d.tout,
 		    d.chg, d.imp);
 	END LOOP;
 	RETURN NULL;

@@ -81,7 +81,7 @@ END
 $$;
 
 -- Fold a fund's deltas into its row, under the row's lock and its CHECK constraints, and
--- into its figures per day (fl.fund_day); returns the folded row, still locked. Whoever
+-- into its figures per day and hour (fl.fund_day, fl.fund_hour); returns the folded row, still locked. Whoever
 -- takes money out of a fund calls this first and decides on what it returns. FOR NO KEY
 -- UPDATE: the fold changes figures, never the key, and FOR UPDATE would also wait for (and
 -- block) every transaction inserting a row that refers to the fund (the foreign key's KEY
@@ -105,6 +105,23 @@ BEGIN
 		       sum(impaired)
 		  FROM gone WHERE day IS NOT NULL GROUP BY day
 		ON CONFLICT (fund_code, day) DO UPDATE SET
+		    received = t.received + excluded.received,
+		    earnings = t.earnings + excluded.earnings,
+		    pledged = t.pledged + excluded.pledged,
+		    committed = t.committed + excluded.committed,
+		    disbursed = t.disbursed + excluded.disbursed,
+		    transferred_in = t.transferred_in + excluded.transferred_in,
+		    transferred_out = t.transferred_out + excluded.transferred_out,
+		    charges = t.charges + excluded.charges,
+		    impaired = t.impaired + excluded.impaired),
+	hours AS (
+		INSERT INTO fl.fund_hour AS t (fund_code, day, hour, received, earnings, pledged,
+		    committed, disbursed, transferred_in, transferred_out, charges, impaired)
+		SELECT p_code, day, hour, sum(received), sum(earnings), sum(pledged),
+		       sum(committed), sum(disbursed), sum(transferred_in), sum(transferred_out),
+		       sum(charges), sum(impaired)
+		  FROM gone WHERE hour IS NOT NULL GROUP BY day, hour
+		ON CONFLICT (fund_code, day, hour) DO UPDATE SET
 		    received = t.received + excluded.received,
 		    earnings = t.earnings + excluded.earnings,
 		    pledged = t.pledged + excluded.pledged,
@@ -263,10 +280,11 @@ $$;
 
 -- fund.balance as_of: the fund's figures from its entries with a value date at or before
 -- p_asof (or, with p_recorded, a recording time: summed from the journal). By value date,
--- the days before p_asof's (UTC) are a row each of fl.fund_day and of the deltas not yet
--- folded into it, and p_asof's own day is summed from its entries up to p_asof, or, in the
--- day's second half, taken whole from those rows less its entries after p_asof: the cost
--- grows with the days of the fund's life and half a day's entries, not with its journal.
+-- the days before p_asof's (UTC) are a row each of fl.fund_day, the hours of its day before
+-- its hour a row each of fl.fund_hour, with the deltas not yet folded into them; p_asof's
+-- own hour is summed from its entries up to p_asof, or, in the hour's second half, taken
+-- whole from those rows less its entries after p_asof: the cost grows with the days of the
+-- fund's life and half an hour's entries, not with its journal.
 CREATE OR REPLACE FUNCTION fl.fund_balance_at(p_code text, p_asof timestamptz,
     p_recorded boolean) RETURNS jsonb
 -- one plan for every instant: planning the sums again for each call costs more than they do
@@ -274,13 +292,14 @@ LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	f	fl.fund;
 	v_day	date := (p_asof AT TIME ZONE 'UTC')::date;
-	v_start	timestamptz := v_day::timestamp AT TIME ZONE 'UTC';
-	v_late	boolean := p_asof >= v_start + interval '12 hours';
-	-- the whole days summed from the kept rows, and the entries summed from the journal
-	-- (added from the day's start, or taken off up to its end)
-	v_upto	date := CASE WHEN v_late THEN v_day + 1 ELSE v_day END;
+	v_hour	int := extract(hour FROM p_asof AT TIME ZONE 'UTC');
+	v_start	timestamptz := v_day::timestamp AT TIME ZONE 'UTC' + v_hour * interval '1 hour';
+	v_late	boolean := p_asof >= v_start + interval '30 minutes';
+	-- the whole hours of the day summed from the kept rows, and the entries summed from
+	-- the journal (added from the hour's start, or taken off up to its end)
+	v_upto	int := CASE WHEN v_late THEN v_hour + 1 ELSE v_hour END;
 	v_from	timestamptz := CASE WHEN v_late THEN p_asof ELSE v_start END;
-	v_to	timestamptz := CASE WHEN v_late THEN v_start + interval '1 day' ELSE p_asof END;
+	v_to	timestamptz := CASE WHEN v_late THEN v_start + interval '1 hour' ELSE p_asof END;
 	v_sign	int := CASE WHEN v_late THEN -1 ELSE 1 END;
 	s	record;
 BEGIN
@@ -298,14 +317,22 @@ BEGIN
 		       sum(committed) AS comm, sum(disbursed) AS disb,
 		       sum(transferred_in) AS tin, sum(transferred_out) AS tout,
 		       sum(charges) AS chg, sum(impaired) AS imp
-		  FROM fl.fund_day WHERE fund_code = f.code AND day < v_upto
+		  FROM fl.fund_day WHERE fund_code = f.code AND day < v_day
 		UNION ALL
 		SELECT sum(received), sum(earnings), sum(pledged), sum(committed),
 		       sum(disbursed), sum(transferred_in), sum(transferred_out), sum(charges),
 		       sum(impaired)
-		  FROM fl.fund_delta WHERE fund_code = f.code AND day < v_upto
+		  FROM fl.fund_hour
+		 WHERE fund_code = f.code AND day = v_day AND hour < v_upto
 		UNION ALL
-		-- (the bounds: [v_from, v_to] from the day's start, (v_from, v_to) to its end)
+		-- (a delta without an hour is counted in fl.fund_hour already)
+		SELECT sum(received), sum(earnings), sum(pledged), sum(committed),
+		       sum(disbursed), sum(transferred_in), sum(transferred_out), sum(charges),
+		       sum(impaired)
+		  FROM fl.fund_delta
+		 WHERE fund_code = f.code AND (day < v_day OR (day = v_day AND hour < v_upto))
+		UNION ALL
+		-- (the bounds: [v_from, v_to] from the hour's start, (v_from, v_to) to its end)
 		SELECT v_sign * -sum(p.amount) FILTER (WHERE a.short = 'contributions'),
 		    v_sign * -sum(p.amount) FILTER (WHERE a.short = 'earnings'),
 		    v_sign * sum(p.amount) FILTER (WHERE a.short = 'pledges_receivable'),

@@ -1,6 +1,8 @@
 """fund.history (docs/protocol.md): a fund's figures at the end of each day, week or month
 of a range, each the figures fund.balance as_of gives at that instant."""
 
+import json
+
 import pytest
 
 from fl.client import new_client
@@ -92,3 +94,42 @@ def test_history_refusals(api, aud, appr):
     assert e["data"]["allowed"] == ["day", "week", "month"], e
     api.err("fund.history", {"code": "NO-SUCH", "from": "2026-01-01", "to": "2026-01-02"},
             -32004, field="code", reason="fund_not_found")
+
+
+def test_balance_as_of_within_an_hour_folded_or_not(env, api):
+    """fund.balance as_of an instant adds the kept days, the kept hours of its day before its
+    hour and that hour's entries up to it (or the whole hour less its entries after it,
+    in the hour's second half): equal to the journal's sums at every instant around the
+    entries, before and after the fold, and the kept hours equal the journal's per hour."""
+    f = new_fund(api, dual="100000")
+    p = new_partner(api)
+    ats = ["2026-04-10T04:59:59.999999Z", "2026-04-10T05:00:00Z", "2026-04-10T05:10:00Z",
+           "2026-04-10T05:40:00Z", "2026-04-10T05:59:59.999999Z", "2026-04-10T06:20:00Z",
+           "2026-04-11T00:00:00Z"]
+    api.batch([("contribution.receive", {
+        "partner_id": p["partner_id"], "fund": f["code"], "amount": "%d.00" % (2 ** i),
+        "currency": "EUR", "received_at": at, "idempotency_key": uniq("hr")})
+        for i, at in enumerate(ats)])
+    points = ats + ["2026-04-10T00:00:00Z", "2026-04-10T05:09:59.999999Z",
+                    "2026-04-10T05:29:59Z", "2026-04-10T05:30:00Z", "2026-04-10T05:45:00Z",
+                    "2026-04-10T06:00:00Z", "2026-04-10T06:59:59.999999Z",
+                    "2026-04-10T23:59:59.999999Z", "2026-04-12T00:00:00Z"]
+
+    def check():
+        for t in points:
+            got = api.ok("fund.balance", {"code": f["code"], "as_of": t})
+            want = json.loads(env.sql("SELECT fl.fund_balance_from_journal('%s', '%s')"
+                                      % (f["code"], t)))
+            assert {k: got[k] for k in FIGURES} == {k: want[k] for k in FIGURES}, (t, got)
+
+    check()     # (the deltas may not be folded yet)
+    env.sql("SELECT fl.fund_fold('%s')" % f["code"])
+    check()
+    hours = env.sql(
+        "SELECT day || ' ' || hour || ' ' || received FROM fl.fund_hour "
+        "WHERE fund_code = '%s' ORDER BY day, hour" % f["code"]).split()
+    assert " ".join(hours) == ("2026-04-10 4 100 2026-04-10 5 3000 2026-04-10 6 3200 "
+                               "2026-04-11 0 6400"), hours
+    # the earliest receipt: 1.00 at 04:59:59.999999; 2 + 4 + 8 + 16 at 05:xx; 32 at 06:20
+    assert api.ok("fund.balance", {"code": f["code"],
+                                   "as_of": "2026-04-10T05:45:00Z"})["received"] == "15.00"
