@@ -295,7 +295,10 @@ $$;
 -- and each receipt of a pledge, less the reversals dated in the range), and the gifts
 -- (receipts that were not reversed): the donors who gave, those who gave for the first
 -- time, those who also gave in the period of the same length before, and the average and
--- median gift.
+-- median gift. The movements are first summed by donor and gift amount (and the
+-- dimensions a movement has itself: fund, currency, date), which leaves few rows however
+-- many gifts there were; the partner's dimensions, the donors and the median are taken
+-- from those.
 CREATE OR REPLACE FUNCTION api.report_contributions(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE SET jit = off SET work_mem = '64MB' AS $$
 DECLARE
@@ -303,11 +306,39 @@ DECLARE
 	s	record := fl.report_sql('contributions', q.dims, '(x.t AT TIME ZONE ''UTC'')',
 		    'f.currency');
 	v_orig	boolean := 'currency' = ANY (q.dims);
+	v_dim	text;
+	v_bsel	text := '';		-- a movement's own dimensions, and its grouping
+	v_bgrp	text := '';
+	v_csel	text := '';		-- the partner's dimensions
+	v_cols	text := '';		-- every dimension's column, with a leading comma
+	v_on	text := '';		-- a cell's median row: the same dimensions
+	v_grp	text;
+	v_total	text;
 	v_sql	text;
 	v_out	jsonb := '[]';
 	c	record;
 	v_row	jsonb;
 BEGIN
+	FOREACH v_dim IN ARRAY q.dims LOOP
+		IF v_dim IN ('partner_country', 'partner_kind') THEN
+			v_csel := v_csel || format(', %s AS d_%s',
+			    fl.report_dim_sql('contributions', v_dim, NULL), v_dim);
+		ELSE
+			v_bsel := v_bsel || format(', %s AS d_%s', fl.report_dim_sql('contributions',
+			    v_dim, '(x.t AT TIME ZONE ''UTC'')'), v_dim);
+			v_bgrp := v_bgrp || ', ' || fl.report_dim_sql('contributions', v_dim,
+			    '(x.t AT TIME ZONE ''UTC'')');
+		END IF;
+		v_cols := v_cols || ', c.d_' || v_dim;
+		v_on := v_on || format(' AND m.d_%s IS NOT DISTINCT FROM x.d_%s', v_dim, v_dim);
+	END LOOP;
+	IF v_cols = '' THEN
+		v_grp := 'c.currency';
+		v_total := '0';
+	ELSE
+		v_grp := format('GROUPING SETS ((%s, c.currency), (c.currency))', substr(v_cols, 3));
+		v_total := format('GROUPING(c.d_%s)', q.dims[1]);
+	END IF;
 	v_sql := format($q$
 	    WITH mv AS (
 		-- direct receipts, reversed ones too: their reversal is a movement of its own
@@ -337,6 +368,14 @@ BEGIN
 		  FROM fl.contribution c
 		 WHERE c.pledged_at >= $1 AND c.pledged_at < $2
 		   AND ($3::text IS NULL OR c.fund_code = $3)),
+	    -- the movements by fund, donor, gift amount (none: not a gift) and their own
+	    -- dimensions
+	    b AS MATERIALIZED (
+		SELECT x.fund_code, x.partner_id, CASE WHEN x.gift THEN x.amt END AS gamt,
+		    sum(x.pl) AS pl, sum(x.pl_amt) AS pl_amt, sum(x.outst) AS outst,
+		    sum(x.n) AS n, sum(x.amt) AS amt, sum(x.orig) AS orig,
+		    min(x.currency) AS ccy, count(*) FILTER (WHERE x.gift) AS gifts %s
+		  FROM mv x GROUP BY x.fund_code, x.partner_id, 3 %s),
 	    -- each donor of the range: new when no gift of it that stands (a direct receipt
 	    -- not reversed, a receipt of a pledge) is dated before the range, retained when
 	    -- one is dated in the period of the same length before it
@@ -344,34 +383,48 @@ BEGIN
 		SELECT d.partner_id,
 		    NOT fl.gave(d.partner_id, '-infinity', $1) AS new,
 		    fl.gave(d.partner_id, $1 - ($2 - $1), $1) AS retained
-		  FROM (SELECT DISTINCT partner_id FROM mv WHERE gift) d)
+		  FROM (SELECT DISTINCT partner_id FROM b WHERE gifts > 0) d),
+	    c AS MATERIALIZED (
+		SELECT b.*, f.currency, dn.new, dn.retained %s
+		  FROM b JOIN fl.fund f ON f.code = b.fund_code
+		  LEFT JOIN donor dn ON dn.partner_id = b.partner_id %s),
+	    cell AS (
+		SELECT %s AS total, c.currency, CASE WHEN %L THEN min(c.ccy) END AS ccy,
+		    sum(c.pl) AS pledges, sum(c.pl_amt) AS pledged, sum(c.outst) AS outstanding,
+		    sum(c.n) AS receipts, sum(c.amt) AS received, sum(c.orig) AS received_original,
+		    count(DISTINCT c.partner_id) FILTER (WHERE c.gifts > 0) AS donors,
+		    count(DISTINCT c.partner_id) FILTER (WHERE c.gifts > 0 AND c.new) AS new_donors,
+		    count(DISTINCT c.partner_id) FILTER (WHERE c.gifts > 0 AND c.retained)
+			AS retained_donors,
+		    round(sum(c.gamt::numeric * c.gifts) / nullif(sum(c.gifts), 0))
+			AS average_gift %s
+		  FROM c GROUP BY %s),
+	    -- the median gift (percentile_disc): the least amount whose gifts, with the
+	    -- smaller ones, are at least half the cell's
+	    med AS (
+		SELECT w.total, w.currency, min(w.gamt) FILTER (WHERE 2 * w.run >= w.n)
+		    AS median_gift %s
+		  FROM (SELECT %s AS total, c.currency, c.gamt,
+			    sum(sum(c.gifts)) OVER (PARTITION BY %s, c.currency %s
+				ORDER BY c.gamt) AS run,
+			    sum(sum(c.gifts)) OVER (PARTITION BY %s, c.currency %s) AS n %s
+			  FROM c WHERE c.gifts > 0
+			 GROUP BY %s, c.gamt) w
+		 GROUP BY w.total, w.currency %s)
 	    SELECT x.total = 1 AS total, %s AS dims, x.currency, fl.minor(x.currency) AS minor,
 		x.ccy, fl.minor(x.ccy) AS cminor, x.pledges, x.pledged, x.outstanding,
 		x.receipts, x.received, x.received_original, x.donors, x.new_donors,
-		x.retained_donors, x.average_gift, x.median_gift
-	      FROM (SELECT %s AS total, f.currency,
-			CASE WHEN %L THEN min(x.currency) END AS ccy,
-			sum(x.pl) AS pledges, sum(x.pl_amt) AS pledged,
-			sum(x.outst) AS outstanding, sum(x.n) AS receipts,
-			sum(x.amt) AS received, sum(x.orig) AS received_original,
-			count(DISTINCT x.partner_id) FILTER (WHERE x.gift) AS donors,
-			count(DISTINCT x.partner_id) FILTER (WHERE x.gift AND dn.new)
-			    AS new_donors,
-			count(DISTINCT x.partner_id) FILTER (WHERE x.gift AND dn.retained)
-			    AS retained_donors,
-			round(sum(x.amt) FILTER (WHERE x.gift) /
-			    nullif(count(*) FILTER (WHERE x.gift), 0)) AS average_gift,
-			percentile_disc(0.5) WITHIN GROUP (ORDER BY x.amt)
-			    FILTER (WHERE x.gift) AS median_gift %s
-		      FROM mv x
-		      JOIN fl.fund f ON f.code = x.fund_code
-		      LEFT JOIN donor dn ON dn.partner_id = x.partner_id %s
-		     GROUP BY %s) x
+		x.retained_donors, x.average_gift, m.median_gift
+	      FROM cell x
+	      LEFT JOIN med m ON m.total = x.total AND m.currency = x.currency %s
 	     ORDER BY %s, x.currency LIMIT $4$q$,
-	    s.obj, s.total, v_orig, s.sel,
+	    v_bsel, v_bgrp, v_csel,
 	    CASE WHEN q.dims && ARRAY['partner_country', 'partner_kind']
-		THEN 'JOIN fl.partner p ON p.partner_id = x.partner_id' ELSE '' END,
-	    s.grp, s.ord);
+		THEN 'JOIN fl.partner p ON p.partner_id = b.partner_id' ELSE '' END,
+	    v_total, v_orig, v_cols, v_grp,
+	    replace(v_cols, 'c.', 'w.'), v_total, v_total, v_cols, v_total, v_cols, v_cols,
+	    v_grp,
+	    replace(v_cols, 'c.', 'w.'), s.obj, v_on, s.ord);
 	FOR c IN EXECUTE v_sql USING q.t0, q.t1, params->>'fund', fl.report_max_rows() + 1
 	LOOP
 		v_row := c.dims || jsonb_build_object('fund_currency', c.currency,

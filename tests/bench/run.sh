@@ -436,6 +436,7 @@ VACUUM (ANALYZE) fl.returnee, fl.grant_application;
 SQL
 fi
 TODAY=$(date -u +%Y-%m-%d)
+TOMORROW=$(date -u -d tomorrow +%Y-%m-%dT00:00:00Z)
 # grants and the pipeline of the 100,000 applications of $RFUND, the contributions of the
 # 100,000 receipts of $FFUND
 REPORT_GRANTS='{"jsonrpc":"2.0","id":1,"method":"report.grants","params":{"from":"2000-01-01","to":"'$TODAY'","by":["region","category"],"fund":"'$RFUND'"}}'
@@ -446,51 +447,81 @@ cat >"$DIR/sql-report-grants.sql" <<SQL
 SELECT g.region, g.category, f.currency, count(*), count(DISTINCT g.returnee_id),
     sum(g.amount), sum(g.committed), sum(g.disbursed)
   FROM fl.grant_application g JOIN fl.fund f ON f.code = g.fund_code
- WHERE g.created_at >= '2000-01-01' AND g.created_at < '$TODAY'::date + 1
+ WHERE g.created_at >= '2000-01-01Z' AND g.created_at < '$TOMORROW'
    AND g.fund_code = '$RFUND'
  GROUP BY GROUPING SETS ((g.region, g.category, f.currency), (f.currency));
 SQL
 cat >"$DIR/sql-report-contributions.sql" <<SQL
 WITH mv AS (
-    SELECT c.partner_id, c.fund_code, c.received_at AS t, 1 AS n, c.fund_amount AS amt,
-        c.status <> 'reversed' AS gift, 0 AS pl, 0::bigint AS pl_amt
+    SELECT c.partner_id, c.fund_code, c.currency, c.received_at AS t, 1 AS n,
+        c.fund_amount AS amt, c.amount AS orig, 0 AS pl, 0::bigint AS pl_amt,
+        0::bigint AS outst, c.status <> 'reversed' AS gift
       FROM fl.contribution c
-     WHERE c.pledged_at IS NULL AND c.received_at >= '2000-01-01'
-       AND c.received_at < '$TODAY'::date + 1
+     WHERE c.pledged_at IS NULL AND c.received_at >= '2000-01-01Z'
+       AND c.received_at < '$TOMORROW' AND c.fund_code = '$FFUND'
     UNION ALL
-    SELECT c.partner_id, c.fund_code, e.value_at, -1, -c.fund_amount, false, 0, 0
+    SELECT c.partner_id, c.fund_code, c.currency, e.value_at, -1, -c.fund_amount, -c.amount,
+        0, 0, 0, false
       FROM fl.contribution c JOIN fl.journal_entry e ON e.entry_id = c.reversal_entry
-     WHERE e.value_at >= '2000-01-01' AND e.value_at < '$TODAY'::date + 1
+     WHERE c.reversal_entry IS NOT NULL AND e.value_at >= '2000-01-01Z'
+       AND e.value_at < '$TOMORROW' AND c.fund_code = '$FFUND'
     UNION ALL
-    SELECT c.partner_id, r.fund_code, r.received_at, 1, r.fund_amount, true, 0, 0
+    SELECT c.partner_id, r.fund_code, c.currency, r.received_at, 1, r.fund_amount, r.amount,
+        0, 0, 0, true
       FROM fl.pledge_receipt r JOIN fl.contribution c USING (contribution_id)
-     WHERE r.received_at >= '2000-01-01' AND r.received_at < '$TODAY'::date + 1
+     WHERE r.received_at >= '2000-01-01Z' AND r.received_at < '$TOMORROW'
+       AND r.fund_code = '$FFUND'
     UNION ALL
-    SELECT c.partner_id, c.fund_code, c.pledged_at, 0, 0, false, 1, c.fund_amount
+    SELECT c.partner_id, c.fund_code, c.currency, c.pledged_at, 0, 0, 0, 1, c.fund_amount,
+        CASE WHEN c.status = 'pledged' THEN c.fund_amount - coalesce((SELECT sum(r.cleared)
+            FROM fl.pledge_receipt r WHERE r.contribution_id = c.contribution_id), 0)
+        ELSE 0 END, false
       FROM fl.contribution c
-     WHERE c.pledged_at >= '2000-01-01' AND c.pledged_at < '$TODAY'::date + 1),
-gift AS (
-    SELECT partner_id, received_at AS t FROM fl.contribution
-     WHERE pledged_at IS NULL AND status = 'received'
-    UNION ALL
-    SELECT c.partner_id, r.received_at FROM fl.pledge_receipt r
-      JOIN fl.contribution c USING (contribution_id)),
-firsts AS (SELECT partner_id, min(t) AS t FROM gift GROUP BY partner_id),
-before AS (SELECT DISTINCT partner_id FROM gift WHERE t < '2000-01-01')
-SELECT p.country, to_char(x.t AT TIME ZONE 'UTC', 'YYYY'), f.currency, sum(x.pl),
-    sum(x.pl_amt), sum(x.n), sum(x.amt),
-    count(DISTINCT x.partner_id) FILTER (WHERE x.gift),
-    count(DISTINCT x.partner_id) FILTER (WHERE x.gift AND fi.t >= '2000-01-01'),
-    count(DISTINCT x.partner_id) FILTER (WHERE x.gift AND b.partner_id IS NOT NULL),
-    round(sum(x.amt) FILTER (WHERE x.gift) / nullif(count(*) FILTER (WHERE x.gift), 0)),
-    percentile_disc(0.5) WITHIN GROUP (ORDER BY x.amt) FILTER (WHERE x.gift)
-  FROM mv x JOIN fl.fund f ON f.code = x.fund_code
-  JOIN fl.partner p ON p.partner_id = x.partner_id
-  LEFT JOIN firsts fi ON fi.partner_id = x.partner_id
-  LEFT JOIN before b ON b.partner_id = x.partner_id
- WHERE x.fund_code = '$FFUND'
- GROUP BY GROUPING SETS ((p.country, to_char(x.t AT TIME ZONE 'UTC', 'YYYY'), f.currency),
-    (f.currency));
+     WHERE c.pledged_at >= '2000-01-01Z' AND c.pledged_at < '$TOMORROW'
+       AND c.fund_code = '$FFUND'),
+b AS MATERIALIZED (
+    SELECT x.fund_code, x.partner_id, CASE WHEN x.gift THEN x.amt END AS gamt,
+        sum(x.pl) AS pl, sum(x.pl_amt) AS pl_amt, sum(x.outst) AS outst, sum(x.n) AS n,
+        sum(x.amt) AS amt, sum(x.orig) AS orig, count(*) FILTER (WHERE x.gift) AS gifts,
+        to_char(x.t AT TIME ZONE 'UTC', 'YYYY') AS d_year
+      FROM mv x GROUP BY x.fund_code, x.partner_id, 3, 11),
+donor AS (
+    SELECT d.partner_id,
+        NOT fl.gave(d.partner_id, '-infinity', '2000-01-01Z') AS new,
+        fl.gave(d.partner_id, '2000-01-01Z'::timestamptz - ('$TOMORROW'::timestamptz -
+            '2000-01-01Z'), '2000-01-01Z') AS retained
+      FROM (SELECT DISTINCT partner_id FROM b WHERE gifts > 0) d),
+c AS MATERIALIZED (
+    SELECT b.*, f.currency, dn.new, dn.retained, p.country AS d_partner_country
+      FROM b JOIN fl.fund f ON f.code = b.fund_code
+      LEFT JOIN donor dn ON dn.partner_id = b.partner_id
+      JOIN fl.partner p ON p.partner_id = b.partner_id),
+cell AS (
+    SELECT GROUPING(c.d_partner_country) AS total, c.currency, sum(c.pl) AS pledges,
+        sum(c.pl_amt) AS pledged, sum(c.outst) AS outstanding, sum(c.n) AS receipts,
+        sum(c.amt) AS received, count(DISTINCT c.partner_id) FILTER (WHERE c.gifts > 0),
+        count(DISTINCT c.partner_id) FILTER (WHERE c.gifts > 0 AND c.new),
+        count(DISTINCT c.partner_id) FILTER (WHERE c.gifts > 0 AND c.retained),
+        round(sum(c.gamt::numeric * c.gifts) / nullif(sum(c.gifts), 0)),
+        c.d_partner_country, c.d_year
+      FROM c GROUP BY GROUPING SETS ((c.d_partner_country, c.d_year, c.currency),
+        (c.currency))),
+med AS (
+    SELECT w.total, w.currency, min(w.gamt) FILTER (WHERE 2 * w.run >= w.n) AS median_gift,
+        w.d_partner_country, w.d_year
+      FROM (SELECT GROUPING(c.d_partner_country) AS total, c.currency, c.gamt,
+            sum(sum(c.gifts)) OVER (PARTITION BY GROUPING(c.d_partner_country), c.currency,
+                c.d_partner_country, c.d_year ORDER BY c.gamt) AS run,
+            sum(sum(c.gifts)) OVER (PARTITION BY GROUPING(c.d_partner_country), c.currency,
+                c.d_partner_country, c.d_year) AS n, c.d_partner_country, c.d_year
+          FROM c WHERE c.gifts > 0
+         GROUP BY GROUPING SETS ((c.d_partner_country, c.d_year, c.currency), (c.currency)),
+            c.gamt) w
+     GROUP BY w.total, w.currency, w.d_partner_country, w.d_year)
+SELECT x.*, m.median_gift
+  FROM cell x LEFT JOIN med m ON m.total = x.total AND m.currency = x.currency
+   AND m.d_partner_country IS NOT DISTINCT FROM x.d_partner_country
+   AND m.d_year IS NOT DISTINCT FROM x.d_year;
 SQL
 cat >"$DIR/sql-report-pipeline.sql" <<SQL
 SELECT g.region, g.category, count(*), count(*) FILTER (WHERE g.status = 'submitted'),
@@ -498,12 +529,10 @@ SELECT g.region, g.category, count(*), count(*) FILTER (WHERE g.status = 'submit
     count(*) FILTER (WHERE g.status = 'rejected'),
     percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM g.decided_at -
         g.created_at) / 86400) FILTER (WHERE g.status IN ('approved', 'completed', 'rejected')),
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM d.first_paid -
-        g.decided_at) / 86400) FILTER (WHERE d.first_paid IS NOT NULL)
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM g.first_paid_at -
+        g.decided_at) / 86400) FILTER (WHERE g.first_paid_at IS NOT NULL)
   FROM fl.grant_application g
-  LEFT JOIN (SELECT grant_id, min(paid_at) AS first_paid FROM fl.disbursement
-      WHERE status = 'paid' GROUP BY grant_id) d ON d.grant_id = g.grant_id
- WHERE g.created_at >= '2000-01-01' AND g.created_at < '$TODAY'::date + 1
+ WHERE g.created_at >= '2000-01-01Z' AND g.created_at < '$TOMORROW'
    AND g.fund_code = '$RFUND'
  GROUP BY GROUPING SETS ((g.region, g.category), ());
 SQL

@@ -289,7 +289,7 @@ def test_too_many_rows_is_refused(env):
     assert p.returncode != 0 and "too_many_rows" in p.stderr, p.stderr
 
 
-def test_totals_match_the_journal_after_a_random_history(daemon, admin, api, appr,
+def test_totals_match_the_journal_after_a_random_history(env, daemon, admin, api, appr,
                                                           checker):
     rnd = random.Random(18)
     f = new_fund(api, dual="100000")
@@ -362,6 +362,28 @@ def test_totals_match_the_journal_after_a_random_history(daemon, admin, api, app
         assert c["outstanding"] == bal["pledged"], (by, c, bal)
         assert minor(c["received"], "EUR") == credit("contributions")
         assert minor(c["outstanding"], "EUR") == debit("pledges_receivable")
+    # the gifts of each cell (direct receipts that stand, receipts of pledges) against
+    # the same figures computed here from the contributions, each gift a row
+    oracle = {}
+    for line in env.sql(
+            "WITH g AS (SELECT c.partner_id, c.received_at AS t, c.fund_amount AS amt "
+            "FROM fl.contribution c WHERE c.fund_code = '%(f)s' AND c.pledged_at IS NULL "
+            "AND c.status <> 'reversed' UNION ALL SELECT c.partner_id, r.received_at, "
+            "r.fund_amount FROM fl.pledge_receipt r JOIN fl.contribution c "
+            "USING (contribution_id) WHERE r.fund_code = '%(f)s') "
+            "SELECT coalesce(p.country, '*'), count(DISTINCT g.partner_id), "
+            "percentile_disc(0.5) WITHIN GROUP (ORDER BY g.amt), round(avg(g.amt)) "
+            "FROM g JOIN fl.partner p USING (partner_id) "
+            "GROUP BY GROUPING SETS ((p.country), ())" % {"f": f["code"]}).split():
+        k, donors, median, avg = line.split("|")
+        oracle[k] = (int(donors), int(median), int(avg))
+    rep = report(api, "contributions", f, by=["partner_country"], **every)
+    got = {r["partner_country"]: r for r in rep["rows"]}
+    got["*"] = one_total(rep)
+    assert set(got) == set(oracle), (got, oracle)
+    for k, r in got.items():
+        assert (r["donors"], minor(r["median_gift"], "EUR"),
+                minor(r["average_gift"], "EUR")) == oracle[k], (k, r, oracle[k])
     pipe = one_total(report(api, "pipeline", f, **every))
     assert pipe["applications"] == len(grants)
 
