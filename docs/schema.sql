@@ -3926,8 +3926,11 @@ DECLARE
 	v_code	text;
 	v_n	bigint := 0;
 BEGIN
-	FOR v_code IN SELECT DISTINCT q.fund_code FROM fl.alloc_queue q
-	    JOIN fl.alloc_fund f ON f.fund_code = q.fund_code ORDER BY 1 LOOP
+	-- (a probe of the queue per fund allocated: the queue may be long with the entries
+	-- of funds whose allocation was never built)
+	FOR v_code IN SELECT f.fund_code FROM fl.alloc_fund f
+	    WHERE EXISTS (SELECT 1 FROM fl.alloc_queue q WHERE q.fund_code = f.fund_code)
+	    ORDER BY 1 LOOP
 		BEGIN
 			PERFORM fl.alloc_catch_up(v_code);
 			v_n := v_n + 1;
