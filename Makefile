@@ -30,7 +30,8 @@ DEV_PORT	?= 8443
 
 WARN		:= -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow
 DEFS		:= -D_GNU_SOURCE -DFUND_VERSION='"$(VERSION)"' \
-		   -DFUND_MIGRATIONS_DIR='"$(CURDIR)/migrations"'
+		   -DFUND_MIGRATIONS_DIR='"$(CURDIR)/migrations"' \
+		   -DFUND_WEB_ROOT='"$(CURDIR)/clients/web"'
 ifeq ($(FLAVOR),asan)
 SAN		:= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		   -fno-omit-frame-pointer

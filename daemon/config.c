@@ -16,6 +16,9 @@
 #include "log.h"
 #include "util.h"
 
+#ifndef FUND_WEB_ROOT
+#define FUND_WEB_ROOT "clients/web"
+#endif
 #ifndef FUND_MIGRATIONS_DIR
 #define FUND_MIGRATIONS_DIR "migrations"
 #endif
@@ -60,6 +63,8 @@ static const struct cfg_key cfg_keys[] = {
 	  "how long system.whoami may answer from memory for credentials the database accepted; any change to a principal drops it at once (docs/auth-cache.md); 0 = always ask the database" },
 	{ "server", "workers", CFG_INT, S(workers), "0", 0, 64, NULL, 0,
 	  "event-loop threads, each with its own listener (SO_REUSEPORT) and pool; 0 = one per core" },
+	{ "server", "web_root", CFG_STR, S(web_root), FUND_WEB_ROOT, 0, 0, NULL, 0,
+	  "folder of the web console's files, served at / (read once at start); empty serves none" },
 	{ "database", "dsn", CFG_STR, S(dsn), NULL, 0, 0, NULL, 0,
 	  "libpq connection string of the daemon's role" },
 	{ "database", "migrate_dsn", CFG_STR, S(migrate_dsn), "", 0, 0, NULL, 0,

@@ -21,6 +21,7 @@ struct cfg {
 	long	 workers;		/* 0 = one per core */
 	long	 auth_fail_limit;	/* 0 = no throttle (throttle.h) */
 	long	 auth_cache_ms;		/* 0 = no credentials cache (auth_cache.h) */
+	char	*web_root;		/* "" = no web console (web.h) */
 	/* [database] */
 	char	*dsn;
 	char	*migrate_dsn;		/* "" = dsn */

@@ -6,6 +6,7 @@
 #include "h_report.h"
 #include "h_routes.h"
 #include "h_rpc.h"
+#include "h_web.h"
 #include "http_route.h"
 #include "util.h"
 
@@ -18,5 +19,8 @@ const struct http_route h_routes[] = {
 	{ "GET",  "/export/report",	0,			h_export_report },
 	{ "POST", "/documents",		HTTP_R_LENGTH | HTTP_R_DOCUMENT, h_document_put },
 	{ "GET",  "/documents/",	HTTP_R_PREFIX,		h_document_get },
+	/* the web console: any other path */
+	{ "GET",  "/",			HTTP_R_FALLBACK,	h_web },
+	{ "GET",  "/",			HTTP_R_PREFIX | HTTP_R_FALLBACK, h_web },
 };
 const size_t h_nroutes = nitems(h_routes);

@@ -203,6 +203,11 @@ http_parse_head(const char *buf, size_t len, struct http_head *h)
 				memcpy(h->content_type, v, vl);
 				h->content_type[vl] = '\0';
 			}
+		} else if (nl == 13 && strncasecmp(l, "if-none-match", 13) == 0) {
+			if (vl < sizeof(h->if_none_match)) {
+				memcpy(h->if_none_match, v, vl);
+				h->if_none_match[vl] = '\0';
+			}
 		} else if (nl == 15 && strncasecmp(l, "idempotency-key", 15) == 0) {
 			if (vl >= sizeof(h->idempotency_key)) {
 				h->idem_too_long = 1;

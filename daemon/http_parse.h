@@ -21,6 +21,7 @@ struct http_head {
 	char		 authorization[600];	/* raw value; the caller wipes it */
 	char		 content_type[128];	/* raw value, or "" (too long: "") */
 	char		 idempotency_key[130];	/* raw value, or "" */
+	char		 if_none_match[80];	/* raw value, or "" (too long: "") */
 	int		 idem_too_long;
 	int		 auth_too_long;
 	int		 auth_seen;

@@ -26,6 +26,7 @@ status_text(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 204: return "No Content";
+	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -78,21 +79,30 @@ void
 http_reply(struct http_req *r, int status, const char *ctype, const char *body, size_t len,
     const char *extra)
 {
+	http_reply_cache(r, status, ctype, body, len, "no-store", extra);
+}
+
+void
+http_reply_cache(struct http_req *r, int status, const char *ctype, const char *body,
+    size_t len, const char *cache, const char *extra)
+{
 	struct conn	*c = r->c;
 	struct evbuffer	*out = c->h->scratch;
+	int		 bodyless = status == 204 || status == 304;
 
 	if (c->h->draining)
 		c->keepalive = 0;
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nServer: fundd\r\n", status,
 	    status_text(status));
-	if (status != 204)
+	if (!bodyless)
 		evbuffer_add_printf(out, "Content-Type: %s\r\nContent-Length: %zu\r\n",
 		    ctype, len);
 	if (c->reqid[0] != '\0')
 		evbuffer_add_printf(out, "X-Request-Id: %s\r\n", c->reqid);
-	evbuffer_add_printf(out, "Cache-Control: no-store\r\nConnection: %s\r\n%s\r\n",
-	    c->keepalive ? "keep-alive" : "close", extra != NULL ? extra : "");
-	if (status != 204 && len > 0)
+	evbuffer_add_printf(out, "Cache-Control: %s\r\n" HTTP_SECURITY_HEADERS
+	    "Connection: %s\r\n%s\r\n", cache, c->keepalive ? "keep-alive" : "close",
+	    extra != NULL ? extra : "");
+	if (!bodyless && len > 0)
 		evbuffer_add(out, body, len);
 	metrics_http(status);
 	if (status == 401)
@@ -133,7 +143,7 @@ http_stream_begin(struct http_req *r, const char *ctype, const char *extra)
 
 	evbuffer_add_printf(out, "HTTP/1.1 200 OK\r\nServer: fundd\r\nContent-Type: %s\r\n"
 	    "Transfer-Encoding: chunked\r\nX-Request-Id: %s\r\nCache-Control: no-store\r\n"
-	    "Connection: %s\r\n%s\r\n", ctype, c->reqid, c->keepalive ? "keep-alive" : "close",
+	    HTTP_SECURITY_HEADERS "Connection: %s\r\n%s\r\n", ctype, c->reqid, c->keepalive ? "keep-alive" : "close",
 	    extra != NULL ? extra : "");
 	metrics_http(200);
 	if (r->authenticated)

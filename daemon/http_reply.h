@@ -10,10 +10,26 @@
 struct evbuffer;
 struct http_req;
 
+/* On every response: only this origin's scripts, styles, images and connections, never
+ * in a frame, no type sniffing, no Referer, HTTPS only. */
+#define HTTP_SECURITY_HEADERS \
+	"Content-Security-Policy: default-src 'self'; script-src 'self'; " \
+	"style-src 'self'; img-src 'self'; connect-src 'self'; font-src 'self'; " \
+	"object-src 'none'; base-uri 'none'; form-action 'self'; " \
+	"frame-ancestors 'none'\r\n" \
+	"X-Content-Type-Options: nosniff\r\n" \
+	"Referrer-Policy: no-referrer\r\n" \
+	"Strict-Transport-Security: max-age=31536000\r\n"
+
 /* Send (or queue) the response; body is copied; extra: more header lines, each ending in
- * "\r\n", or NULL. The request ends once it is written. */
+ * "\r\n", or NULL. The request ends once it is written. Every response carries the
+ * security headers of HTTP_SECURITY_HEADERS (docs/web.md). */
 void	http_reply(struct http_req *, int status, const char *ctype, const char *body,
 	    size_t len, const char *extra);
+/* The same with its Cache-Control value (http_reply's is "no-store"); a 304 carries no
+ * body. */
+void	http_reply_cache(struct http_req *, int status, const char *ctype, const char *body,
+	    size_t len, const char *cache, const char *extra);
 void	http_reply_text(struct http_req *, int status, const char *text, const char *extra);
 /* An HTTP-level refusal: answer, then close the connection (the stream may be out of
  * step). */

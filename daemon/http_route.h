@@ -16,6 +16,8 @@ struct http_req;
 					 * the handler's */
 #define HTTP_R_DOCUMENT		0x08	/* the body may be up to max_document_bytes
 					 * (else max_body_bytes) */
+#define HTTP_R_FALLBACK		0x10	/* with HTTP_R_PREFIX: taken only for a path no
+					 * other route has (the web console's files) */
 
 struct http_route {
 	const char	*method;	/* "GET", "POST" */
@@ -31,7 +33,8 @@ struct http_route {
 /*
  * The route of method and path in routes[0..n), or NULL and *status: 404 when no route
  * has the path, 405 when none of its routes has the method; allow then holds its
- * methods, comma-separated ("GET", "GET, POST").
+ * methods, comma-separated ("GET", "GET, POST"). A fallback route answers only a path
+ * that no other route has.
  */
 const struct http_route	*http_route_find(const struct http_route *routes, size_t n,
 			    const char *method, const char *path, int *status,

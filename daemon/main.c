@@ -27,6 +27,7 @@
 #include "throttle.h"
 #include "tls.h"
 #include "util.h"
+#include "web.h"
 #include "validate.h"
 
 static void
@@ -200,6 +201,7 @@ cmd_serve(const char *path, struct cfg *cfg)
 	SSL_CTX			*ctx;
 	PGconn			*db;
 	struct audit_key	*key;
+	struct web		*web = NULL;
 	char			*cause = NULL;
 	enum log_level		 lvl;
 	struct rlimit		 rl;
@@ -217,15 +219,23 @@ cmd_serve(const char *path, struct cfg *cfg)
 	    rl.rlim_cur < (rlim_t)(cfg->max_connections + cfg->pool_size + 64))
 		log_warnx("open file limit %llu is below max_connections + pool_size",
 		    (unsigned long long)rl.rlim_cur);
+	if (cfg->web_root[0] != '\0' && (web = web_load(cfg->web_root, &cause)) == NULL) {
+		log_error("%s ([server] web_root = \"\" serves no web console)", cause);
+		free(cause);
+		return 2;
+	}
+	web_console = web;
 	if (audit_key_load(cfg->signing_key, &key, &cause) != 0) {
 		log_error("%s", cause);
 		free(cause);
+		web_free(web);
 		return 2;
 	}
 	if (tls_ctx_new(cfg, &ctx, &cause) != 0) {
 		log_error("TLS: %s", cause);
 		free(cause);
 		audit_key_free(key);
+		web_free(web);
 		return 2;
 	}
 	tls_ctx_install(ctx);
@@ -235,6 +245,7 @@ cmd_serve(const char *path, struct cfg *cfg)
 		free(cause);
 		tls_shutdown();
 		audit_key_free(key);
+		web_free(web);
 		return 1;
 	}
 	if (migrate_check(db, cfg->migrations, &cause) != 0) {
@@ -243,14 +254,20 @@ cmd_serve(const char *path, struct cfg *cfg)
 		PQfinish(db);
 		tls_shutdown();
 		audit_key_free(key);
+		web_free(web);
 		return 1;
 	}
 	PQfinish(db);
 	metrics_init(method_count());
 	throttle_init((int)cfg->auth_fail_limit);
 	auth_cache_init(cfg->auth_cache_ms);
+	if (web != NULL)
+		log_info("web console: %zu files, %zu bytes, from %s", web->n, web->bytes,
+		    cfg->web_root);
 	rc = server_run(path, cfg, key);
 	audit_key_free(key);
+	web_console = NULL;
+	web_free(web);
 	return rc;
 }
 
@@ -311,6 +328,17 @@ main(int argc, char **argv)
 			return 2;
 		}
 		audit_key_free(key);
+		if (cfg.web_root[0] != '\0') {
+			struct web	*web = web_load(cfg.web_root, &cause);
+
+			if (web == NULL) {
+				fprintf(stderr, "fundd: %s ([server] web_root)\n", cause);
+				free(cause);
+				cfg_free(&cfg);
+				return 2;
+			}
+			web_free(web);
+		}
 		printf("%s: configuration ok\n", path);
 		rc = 0;
 	} else if (strcmp(cmd, "migrate") == 0)

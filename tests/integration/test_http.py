@@ -176,7 +176,7 @@ def test_metrics_counter_increases(daemon, admin):
 # ---------------------------------------------------------------------------------- status codes
 
 @pytest.mark.parametrize("method,path", [("GET", "/nope"), ("POST", "/nope"),
-                                         ("GET", "/rpcx"), ("GET", "/")])
+                                         ("GET", "/rpcx"), ("POST", "/")])
 def test_unknown_path_404(daemon, admin, method, path):
     with Client(daemon, admin) as s:
         r = s.request(method, path, body=b"{}" if method == "POST" else None)

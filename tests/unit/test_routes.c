@@ -1,7 +1,8 @@
 /*
  * test_routes.c: unit tests for the route table (daemon/h_routes.c) and for finding a
  * request's route in it (daemon/http_route.c): 404 for an unknown path, 405 with the
- * path's methods for a known path with another method.
+ * path's methods for a known path with another method, the web console's files for a GET
+ * of any path no other route has.
  */
 
 #include <setjmp.h>
@@ -19,6 +20,7 @@
 #include "h_report.h"
 #include "h_routes.h"
 #include "h_rpc.h"
+#include "h_web.h"
 #include "http_route.h"
 
 static const struct http_route *
@@ -45,6 +47,8 @@ test_served(void **state)
 		{ "GET", "/export/report", h_export_report, 0 },
 		{ "POST", "/documents", h_document_put, HTTP_R_LENGTH | HTTP_R_DOCUMENT },
 		{ "GET", "/documents/doc_1", h_document_get, HTTP_R_PREFIX },
+		{ "GET", "/", h_web, HTTP_R_FALLBACK },
+		{ "GET", "/js/app.js", h_web, HTTP_R_PREFIX | HTTP_R_FALLBACK },
 	};
 	const struct http_route	*r;
 	char			 allow[HTTP_ALLOW_MAX];
@@ -80,32 +84,67 @@ test_table_well_formed(void **state)
 		    strcmp(h_routes[i].method, "POST") == 0);
 		assert_true(h_routes[i].path[0] == '/');
 		assert_int_equal(h_routes[i].flags & ~(HTTP_R_LENGTH | HTTP_R_UNTHROTTLED |
-		    HTTP_R_PREFIX | HTTP_R_DOCUMENT), 0);
+		    HTTP_R_PREFIX | HTTP_R_DOCUMENT | HTTP_R_FALLBACK), 0);
 		for (j = i + 1; j < h_nroutes; j++)
 			assert_false(strcmp(h_routes[i].method, h_routes[j].method) == 0 &&
-			    strcmp(h_routes[i].path, h_routes[j].path) == 0);
+			    strcmp(h_routes[i].path, h_routes[j].path) == 0 &&
+			    (h_routes[i].flags & HTTP_R_PREFIX) ==
+			    (h_routes[j].flags & HTTP_R_PREFIX));
 	}
 }
 
+/* A path no route has: the web console's for a GET (which answers 404 for what is no file
+ * of it), 404 for anything else. */
 static void
 test_not_found(void **state)
 {
 	static const char *const paths[] = {
-		"/", "", "/rpc/", "/RPC", "/rpcx", "/export", "/export/", "/export/ledger/",
+		"/", "/rpc/", "/RPC", "/rpcx", "/export", "/export/", "/export/ledger/",
 		"/healthz?x", "/metrics/x", "//rpc", "/documents/", "/documentsx",
 	};
-	char	allow[HTTP_ALLOW_MAX];
-	size_t	i;
-	int	status;
+	const struct http_route	*r;
+	char			 allow[HTTP_ALLOW_MAX];
+	size_t			 i;
+	int			 status;
 
 	(void)state;
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		assert_null(find("GET", paths[i], &status, allow));
-		assert_int_equal(status, 404);
-		assert_string_equal(allow, "");
+		r = find("GET", paths[i], &status, allow);
+		assert_non_null(r);
+		assert_ptr_equal(r->handler, h_web);
 		assert_null(find("POST", paths[i], &status, allow));
 		assert_int_equal(status, 404);
+		assert_string_equal(allow, "");
 	}
+	assert_null(find("GET", "", &status, allow));
+	assert_int_equal(status, 404);
+}
+
+/* A fallback route is taken only when no other route has the path, whatever the order. */
+static void
+test_fallback(void **state)
+{
+	static void	(*const h1)(struct http_req *) = h_health;
+	static void	(*const h2)(struct http_req *) = h_metrics;
+	const struct http_route	 t[] = {
+		{ "GET", "/", HTTP_R_PREFIX | HTTP_R_FALLBACK, h2 },
+		{ "POST", "/x", HTTP_R_LENGTH, h1 },
+		{ "GET", "/y", 0, h1 },
+	};
+	const struct http_route	*r;
+	char			 allow[HTTP_ALLOW_MAX];
+	int			 status = 0;
+
+	(void)state;
+	r = http_route_find(t, 3, "GET", "/y", &status, allow);
+	assert_ptr_equal(r, &t[2]);
+	assert_null(http_route_find(t, 3, "GET", "/x", &status, allow));
+	assert_int_equal(status, 405);
+	assert_string_equal(allow, "POST");
+	r = http_route_find(t, 3, "GET", "/z", &status, allow);
+	assert_ptr_equal(r, &t[0]);
+	assert_null(http_route_find(t, 3, "POST", "/z", &status, allow));
+	assert_int_equal(status, 404);
 }
 
 static void
@@ -170,6 +209,7 @@ main(void)
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_method_not_allowed),
 		cmocka_unit_test(test_several_methods),
+		cmocka_unit_test(test_fallback),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
