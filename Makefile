@@ -153,6 +153,8 @@ run: deps
 	@echo "  export FUNDCTL_URL=https://127.0.0.1:$(DEV_PORT) FUNDCTL_CACERT=$(CURDIR)/$(DEV_DIR)/tls/ca.crt"
 	@echo "  export FUNDCTL_TOKEN=\$$(cat $(CURDIR)/$(DEV_DIR)/admin.token)"
 	@echo "  bin/fundctl call system.whoami"
+	@echo "Or open https://127.0.0.1:$(DEV_PORT)/ in a browser that trusts $(DEV_DIR)/tls/ca.crt"
+	@echo "and sign in with the token in $(DEV_DIR)/admin.token (docs/web.md)."
 	@echo
 	@exec bin/fundd -c $(DEV_DIR)/fundd.conf
 

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from fl.client import Client
-from fl.env import free_port
+from fl.env import ROOT, free_port
 
 WHOAMI = json.dumps({"jsonrpc": "2.0", "method": "system.whoami", "id": 1})
 FILES = {
@@ -115,6 +115,17 @@ def test_the_api_keeps_its_answers_and_carries_the_headers(web, admin):
         r = c.request("GET", "/export/ledger")
         assert r.status == 401
         assert_security_headers(r)
+
+
+def test_the_source_trees_console_by_default(daemon):
+    """The main daemon's config sets no web_root: it serves clients/web of this tree."""
+    index = os.path.join(ROOT, "clients", "web", "index.html")
+    with open(index, "rb") as f:
+        want = f.read()
+    with Client(daemon) as c:
+        r = c.request("GET", "/")
+    assert r.status == 200 and r.body == want
+    assert_security_headers(r)
 
 
 def test_an_empty_web_root_serves_no_console(daemon_factory):

@@ -1,0 +1,308 @@
+// Start-up, the page's frame (header, nav, status) and the hash router.
+
+import { h, clear } from './dom.js';
+import { t, lang, LANGS, initI18n, setLang, onLangChange } from './i18n.js';
+import { createClient } from './rpc.js';
+import * as session from './session.js';
+import { describe, errorPanel } from './errors.js';
+import { say, loading, pageHeading } from './ui.js';
+import { list, dateTime } from './format.js';
+import { signinView } from './views/signin.js';
+import { dashboardView } from './views/dashboard.js';
+import { queueView } from './views/queue.js';
+import { contributionsView } from './views/contributions.js';
+
+// The sections, in the order the navigation lists them. A section appears
+// only for the roles that may call its methods; nothing unbuilt is linked.
+const SECTIONS = [dashboardView, queueView, contributionsView];
+// Where each role lands after signing in, first match wins.
+const HOME_BY_ROLE = [['admin', 'dashboard'], ['approver', 'queue'], ['partner', 'contributions'], ['auditor', 'dashboard']];
+
+const SESSION_REASONS = ['bad_credentials', 'token_expired', 'no_credentials', 'bad_authorization_header'];
+
+const homeView = {
+  id: 'home',
+  path: '/home',
+  titleKey: 'home.title',
+  create() {
+    return {
+      async load() {},
+      draw(root) {
+        root.append(pageHeading(t('home.title')), h('p', { class: 'intro' }, t('home.none')));
+      },
+    };
+  },
+};
+
+let current = null;        // {def, view}
+let signinNotice = null;   // {key, kind} shown on the sign-in screen
+let afterSignIn = null;    // {path, principalId}: the page to open after the next sign-in
+let keepStatus = false;    // the status message outlives the next page change
+
+const rpc = createClient({ getToken: session.getToken, onUnauthenticated });
+
+function $(id) { return document.getElementById(id); }
+
+// A -32001 answer to any call: back to sign-in with the reason in words.
+function onUnauthenticated(err) {
+  if (!session.getToken() && !session.principal()) return;
+  const path = currentPath();
+  const lost = session.principal();
+  // the page comes back only for the same principal signing in again
+  afterSignIn = SECTIONS.some((sec) => sec.path === path)
+    ? { path, principalId: lost ? lost.principal_id : null } : null;
+  session.signOut();
+  const reason = SESSION_REASONS.includes(err.reason) ? err.reason : 'default';
+  signinNotice = { key: 'session.' + reason, kind: 'error' };
+  keepStatus = true;
+  say(t(signinNotice.key), 'error');
+  drawShell();
+  navigate('/signin');
+}
+
+function allowedSections() {
+  return SECTIONS.filter((s) => session.hasRole(...s.roles));
+}
+
+function homePath() {
+  const allowed = allowedSections().map((s) => s.id);
+  for (const [role, id] of HOME_BY_ROLE) {
+    if (session.hasRole(role) && allowed.includes(id)) return '/' + id;
+  }
+  return '/home';
+}
+
+function currentPath() {
+  const hash = location.hash || '';
+  const path = hash.startsWith('#') ? hash.slice(1) : hash;
+  return (path.split('?')[0] || '/').replace(/\/+$/, '') || '/';
+}
+
+function navigate(path) {
+  if (currentPath() === path) route();
+  else location.hash = '#' + path;
+}
+
+function redirect(path) {
+  history.replaceState(null, '', '#' + path);
+  return route();
+}
+
+function route() {
+  const path = currentPath();
+  if (!session.principal()) {
+    if (path !== '/signin') {
+      if (path !== '/' && path !== '/home') afterSignIn = { path, principalId: null };
+      return redirect('/signin');
+    }
+    return show(signinView);
+  }
+  if (path === '/home') {
+    if (homePath() !== '/home') return redirect(homePath());
+    return show(homeView);
+  }
+  const def = allowedSections().find((s) => s.path === path);
+  if (!def) return redirect(homePath());
+  return show(def);
+}
+
+// ---------------------------------------------------------------- views
+
+const ctx = {
+  rpc,
+  redraw: () => drawView(),
+  refresh: () => refresh(),
+  signinNotice: () => signinNotice,
+  signedIn,
+};
+
+// A selector that finds the focused element of the page again after a redraw.
+function focusKey() {
+  const main = $('main');
+  const active = document.activeElement;
+  if (!active || active === main || !main.contains(active)) return null;
+  if (active.id) return '#' + CSS.escape(active.id);
+  if (active.dataset && active.dataset.test) return '[data-test="' + CSS.escape(active.dataset.test) + '"]';
+  return null;
+}
+
+function drawView(keep = focusKey()) {
+  if (!current) return;
+  const main = $('main');
+  clear(main);
+  current.view.draw(main);
+  document.title = t(current.def.titleKey) + ' — ' + t('app.title');
+  if (keep) {
+    const again = main.querySelector(keep);
+    // a pager button that just became disabled hands focus to its neighbour
+    const group = again && again.disabled ? again.closest('[data-test="pager"]') : null;
+    const other = group ? group.querySelector('button:not([disabled])') : null;
+    if (again && !again.disabled) again.focus();
+    else if (other) other.focus();
+    else if (!main.contains(document.activeElement)) main.focus();
+  }
+}
+
+async function refresh() {
+  if (!current) return;
+  const view = current.view;
+  const keep = focusKey();
+  const done = view.load(true);
+  drawView(keep);
+  await done;
+  if (current && current.view === view) drawView(keep);
+}
+
+async function show(def) {
+  const userMoved = current !== null;
+  const view = def.create(ctx);
+  current = { def, view };
+  if (!keepStatus) say('');
+  keepStatus = false;
+  drawNav();
+  const main = $('main');
+  clear(main).append(pageHeading(t(def.titleKey)), loading());
+  document.title = t(def.titleKey) + ' — ' + t('app.title');
+  await view.load();
+  if (!current || current.view !== view) return;
+  drawView();
+  if (userMoved) {
+    const title = $('page-title');
+    const firstField = def === signinView ? $('token') : null;
+    (firstField || title || main).focus();
+  }
+}
+
+// ---------------------------------------------------------------- sign in/out
+
+async function signedIn(token, me) {
+  session.setToken(token);
+  session.setPrincipal(me);
+  signinNotice = null;
+  drawShell();
+  keepStatus = true;
+  say(t('signin.success', { name: me.name, roles: rolesText(me.roles) }), 'success');
+  const wanted = afterSignIn
+    && (afterSignIn.principalId === null || afterSignIn.principalId === me.principal_id)
+    && allowedSections().find((sec) => sec.path === afterSignIn.path);
+  afterSignIn = null;
+  navigate(wanted ? wanted.path : homePath());
+}
+
+function signOutClicked() {
+  session.signOut();
+  afterSignIn = null;
+  signinNotice = { key: 'signin.signedOut', kind: 'info' };
+  drawShell();
+  keepStatus = true;
+  say(t('signin.signedOut'));
+  navigate('/signin');
+}
+
+// ---------------------------------------------------------------- the frame
+
+function rolesText(roles) {
+  return list((roles || []).map((r) => t('roles.' + r)));
+}
+
+function drawShell() {
+  $('app-title').textContent = t('app.title');
+  const skip = $('skip-link');
+  skip.textContent = t('app.skip');
+  $('lang-label').textContent = t('lang.label');
+  const select = $('lang');
+  clear(select);
+  for (const l of LANGS) {
+    select.append(h('option', { value: l, lang: l, selected: l === lang() }, t('lang.' + l)));
+  }
+  select.value = lang();
+
+  const me = session.principal();
+  const who = $('who');
+  who.hidden = !me;
+  $('whoami-label').textContent = t('header.signedInAs');
+  $('whoami-name').textContent = me ? me.name : '';
+  $('whoami-roles').textContent = me ? rolesText(me.roles) : '';
+  $('whoami-roles-label').textContent = t('header.roles');
+  const expires = $('whoami-expires');
+  expires.hidden = !(me && me.token_expires_at);
+  expires.textContent = me && me.token_expires_at
+    ? t('header.expires', { when: dateTime(me.token_expires_at) }) : '';
+  $('sign-out').textContent = t('header.signOut');
+  drawNav();
+}
+
+function drawNav() {
+  const nav = $('nav');
+  const ul = $('nav-list');
+  clear(ul);
+  nav.setAttribute('aria-label', t('nav.label'));
+  const sections = session.principal() ? allowedSections() : [];
+  nav.hidden = sections.length === 0;
+  for (const s of sections) {
+    const here = current && current.def === s;
+    ul.append(h('li', null, h('a', {
+      href: '#' + s.path, id: 'nav-' + s.id, 'aria-current': here ? 'page' : null,
+    }, t(s.navKey))));
+  }
+}
+
+function wireShell() {
+  $('lang').addEventListener('change', async (ev) => {
+    await setLang(ev.target.value);
+    say(t('lang.changed', { language: t('lang.' + lang()) }));
+  });
+  $('sign-out').addEventListener('click', signOutClicked);
+  $('skip-link').addEventListener('click', (ev) => {
+    ev.preventDefault();
+    const title = $('page-title');
+    (title || $('main')).focus();
+  });
+  onLangChange(() => {
+    drawShell();
+    drawView();
+  });
+  window.addEventListener('hashchange', route);
+}
+
+async function boot() {
+  try {
+    await initI18n();
+  } catch (e) {
+    // Without the translation files there is no text to show.
+    document.documentElement.classList.add('broken');
+    console.error(e);
+    return;
+  }
+  wireShell();
+  drawShell();
+  if (session.getToken()) {
+    clear($('main')).append(loading());
+    try {
+      session.setPrincipal(await rpc.call('system.whoami'));
+      drawShell();
+    } catch (err) {
+      if (err.unauthenticated) return; // onUnauthenticated has taken over
+      say(describe(err), 'error');
+      clear($('main')).append(errorPanel(err, () => { boot2(); }));
+      return;
+    }
+  }
+  route();
+}
+
+// "Try again" after a failed start: whoami once more, then the page.
+async function boot2() {
+  try {
+    session.setPrincipal(await rpc.call('system.whoami'));
+    drawShell();
+    say('');
+    route();
+  } catch (err) {
+    if (err.unauthenticated) return;
+    say(describe(err), 'error');
+    clear($('main')).append(errorPanel(err, () => { boot2(); }));
+  }
+}
+
+boot();

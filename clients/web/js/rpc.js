@@ -1,0 +1,124 @@
+// JSON-RPC 2.0 over POST /rpc with a bearer token (docs/protocol.md).
+//
+//   const rpc = createClient({ getToken, onUnauthenticated });
+//   const me = await rpc.call('system.whoami');
+//   const [a, b] = await rpc.batch([{method, params}, ...]); // each {result} or {error}
+//
+// Failures are thrown (call) or returned (batch items) as RpcError, which
+// always has a code and a reason: the server's error.data.reason, or one of the
+// client's own reasons (code null): network, timeout, bad_response, http_status.
+
+export class RpcError extends Error {
+  constructor(code, message, data, httpStatus) {
+    super(message || (data && data.reason) || 'error');
+    this.name = 'RpcError';
+    this.code = code;
+    this.data = data && typeof data === 'object' ? data : {};
+    this.reason = this.data.reason || null;
+    this.httpStatus = httpStatus || null;
+  }
+
+  get unauthenticated() {
+    return this.code === -32001;
+  }
+}
+
+const TIMEOUT_MS = 30000;
+let nextId = 1;
+
+function errorOf(obj, httpStatus) {
+  const e = obj && obj.error;
+  if (!e || typeof e !== 'object') {
+    return new RpcError(null, 'bad response', { reason: 'bad_response' }, httpStatus);
+  }
+  return new RpcError(typeof e.code === 'number' ? e.code : null, e.message, e.data, httpStatus);
+}
+
+export function createClient({ endpoint = '/rpc', getToken, onUnauthenticated }) {
+  async function post(body, token) {
+    const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
+    if (token) headers.Authorization = 'Bearer ' + token;
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), TIMEOUT_MS);
+    let res;
+    try {
+      res = await fetch(endpoint, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+        cache: 'no-store',
+        redirect: 'error',
+        signal: ctl.signal,
+      });
+    } catch (e) {
+      const reason = e && e.name === 'AbortError' ? 'timeout_client' : 'network';
+      throw new RpcError(null, String(e && e.message), { reason });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (res.status === 204) return { status: 204, json: null };
+    let json;
+    try {
+      json = await res.json();
+    } catch (e) {
+      throw new RpcError(null, 'HTTP ' + res.status, {
+        reason: res.ok ? 'bad_response' : 'http_status', status: res.status,
+      }, res.status);
+    }
+    return { status: res.status, json };
+  }
+
+  function authFailed(err, opts) {
+    if (err.unauthenticated && !opts.quietAuth && onUnauthenticated) onUnauthenticated(err);
+    return err;
+  }
+
+  // opts.token: use this token instead of the stored one (signing in);
+  // opts.quietAuth: do not run onUnauthenticated for a -32001 (signing in).
+  async function call(method, params, opts = {}) {
+    const id = nextId++;
+    const req = { jsonrpc: '2.0', id, method };
+    if (params && Object.keys(params).length) req.params = params;
+    const token = opts.token !== undefined ? opts.token : getToken();
+    const { status, json } = await post(req, token);
+    if (!json || typeof json !== 'object' || Array.isArray(json)) {
+      throw new RpcError(null, 'bad response', { reason: 'bad_response' }, status);
+    }
+    if (json.error) throw authFailed(errorOf(json, status), opts);
+    if (!('result' in json) || (json.id !== id && json.id !== null)) {
+      throw new RpcError(null, 'bad response', { reason: 'bad_response' }, status);
+    }
+    return json.result;
+  }
+
+  // Up to 100 calls in one request; answers come back in the calls' order as
+  // {result} or {error: RpcError}. A failure of the whole request is thrown.
+  async function batch(calls, opts = {}) {
+    if (!calls.length) return [];
+    const out = [];
+    for (let i = 0; i < calls.length; i += 100) {
+      const chunk = calls.slice(i, i + 100);
+      const reqs = chunk.map(({ method, params }) => {
+        const req = { jsonrpc: '2.0', id: nextId++, method };
+        if (params && Object.keys(params).length) req.params = params;
+        return req;
+      });
+      const token = opts.token !== undefined ? opts.token : getToken();
+      const { status, json } = await post(reqs, token);
+      if (!Array.isArray(json)) {
+        // 401 (and a malformed batch) answer one error object for the whole request
+        throw authFailed(errorOf(json, status), opts);
+      }
+      const byId = new Map(json.map((r) => [r && r.id, r]));
+      for (const req of reqs) {
+        const r = byId.get(req.id);
+        if (!r) out.push({ error: new RpcError(null, 'no answer', { reason: 'bad_response' }, status) });
+        else if (r.error) out.push({ error: authFailed(errorOf(r, status), opts) });
+        else out.push({ result: r.result });
+      }
+    }
+    return out;
+  }
+
+  return { call, batch };
+}

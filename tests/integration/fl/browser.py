@@ -1,0 +1,103 @@
+"""A real browser for the web console's tests: Debian's headless Chromium driven by its
+ChromeDriver through Selenium. It trusts the test daemon's certificate by its public key
+only (--ignore-certificate-errors-spki-list), keeps the browser's console log (errors and
+Content-Security-Policy violations show there), and writes screenshots under
+<test dir>/screenshots for a person to look at."""
+
+import base64
+import hashlib
+import os
+import re
+import subprocess
+import tempfile
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+def spki_sha256(cert_path):
+    """base64 of the SHA-256 of a certificate's SubjectPublicKeyInfo (DER)."""
+    pub = subprocess.run(["openssl", "x509", "-in", cert_path, "-noout", "-pubkey"],
+                         check=True, capture_output=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub,
+                         check=True, capture_output=True).stdout
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+class Browser:
+    """One browser session (its own profile, so its own sessionStorage)."""
+
+    def __init__(self, daemon, shots_dir, name):
+        self.daemon = daemon
+        self.base = "https://127.0.0.1:%d" % daemon.port
+        self.shots_dir = shots_dir
+        self.name = name
+        self.profile = tempfile.mkdtemp(prefix="fl-chromium-")
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = CHROMIUM
+        for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                  "--disable-gpu", "--no-first-run", "--window-size=1280,900",
+                  "--user-data-dir=" + self.profile, "--lang=en-US",
+                  "--ignore-certificate-errors-spki-list=" +
+                  spki_sha256(os.path.join(daemon.env.tls, "server.crt"))):
+            opts.add_argument(a)
+        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        self.driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+        self.driver.set_page_load_timeout(30)
+        self.logs = []
+
+    def close(self):
+        try:
+            self.driver.quit()
+        finally:
+            subprocess.run(["rm", "-rf", self.profile], check=False)
+
+    def open(self, path="/"):
+        self.driver.get(self.base + path)
+
+    def wait(self, css, timeout=15):
+        return WebDriverWait(self.driver, timeout).until(
+            EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
+
+    def wait_gone(self, css, timeout=15):
+        WebDriverWait(self.driver, timeout).until(
+            EC.invisibility_of_element_located((By.CSS_SELECTOR, css)))
+
+    def wait_text(self, css, text, timeout=15):
+        WebDriverWait(self.driver, timeout).until(
+            EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+
+    def find(self, css):
+        return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def find_all(self, css):
+        return self.driver.find_elements(By.CSS_SELECTOR, css)
+
+    def js(self, script, *args):
+        return self.driver.execute_script(script, *args)
+
+    def console(self):
+        """The browser's console lines since the last call, kept in self.logs."""
+        new = self.driver.get_log("browser")
+        self.logs += new
+        return new
+
+    def problems(self):
+        """Console errors and CSP violations so far (severe lines, and any line that says a
+        resource was refused)."""
+        self.console()
+        return [l["message"] for l in self.logs
+                if l.get("level") == "SEVERE" or
+                re.search(r"Content Security Policy|Refused to", l.get("message", ""))]
+
+    def shot(self, label):
+        os.makedirs(self.shots_dir, exist_ok=True)
+        path = os.path.join(self.shots_dir, "%s-%s.png" % (self.name, label))
+        self.driver.save_screenshot(path)
+        return path

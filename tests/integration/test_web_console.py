@@ -1,0 +1,199 @@
+"""The web console (docs/web.md) in a real browser: Debian's headless Chromium against the
+real daemon and database. Each role signs in in a browser session of its own; every page is
+opened in each language, with no untranslated key, no console error and no
+Content-Security-Policy violation; screenshots of each go under <test dir>/screenshots."""
+
+import json
+import os
+import re
+
+import pytest
+from selenium.webdriver.support.ui import Select
+
+from fl.browser import Browser
+from fl.client import call, create_principal
+from fl.env import ROOT, uniq
+from fl.grants import apply, new_returnee
+from fl.ledger import new_fund, new_partner
+
+WEB = os.path.join(ROOT, "clients", "web")
+LANGS = ("en", "hy", "ru")
+# the console's pages, per role: (route, what shows it is loaded)
+PAGES = {
+    "admin": [("#/dashboard", '[data-test="fund-row"]')],
+    "approver": [("#/queue", '[data-test="queue-count"]')],
+    "partner": [("#/contributions", '[data-test="contribution-row"]')],
+}
+# a translation key shown instead of its text ("signin.title")
+KEY_RE = re.compile(r"^[a-z]+(\.[a-zA-Z0-9]+)+$")
+
+
+@pytest.fixture(scope="module")
+def browsers(env, daemon):
+    opened = []
+
+    def make(name):
+        b = Browser(daemon, os.path.join(env.dir, "screenshots"), name)
+        opened.append(b)
+        return b
+
+    yield make
+    for b in opened:
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def world(daemon, admin, api):
+    """A fund with money and a waiting application; a partner that gave to it; an approver
+    and a partner principal."""
+    f = new_fund(api, dual="100000")
+    p = new_partner(api, country="FR")
+    api.ok("contribution.receive", {"partner_id": p["partner_id"], "fund": f["code"],
+                                    "amount": "1234.56", "currency": "EUR"})
+    g = apply(api, f, "500.00", returnee=new_returnee(api, region="AM-SH"))
+    appr = create_principal(daemon, admin, ["approver"], name=uniq("Approver"))
+    part = create_principal(daemon, admin, ["partner"], name=uniq("PartnerUser"),
+                            partner_id=p["partner_id"])
+    return {"fund": f, "partner": p, "grant": g, "approver": appr, "partner_user": part}
+
+
+def sign_in(b, token):
+    b.open("/")
+    b.wait("#token").send_keys(token)
+    b.find("#sign-in").click()
+    b.wait("#whoami-name")
+    b.wait_text("#whoami-name", b.find("#whoami-name").text or "")
+
+
+def visible_keys(b):
+    """Texts of the page that are translation keys, not translations."""
+    texts = b.js("const out = []; const w = document.createTreeWalker(document.body, "
+                 "NodeFilter.SHOW_TEXT); while (w.nextNode()) { const s = "
+                 "w.currentNode.nodeValue.trim(); if (s) out.push(s); } "
+                 "for (const e of document.querySelectorAll('[aria-label],[placeholder],"
+                 "[title]')) for (const a of ['aria-label', 'placeholder', 'title']) "
+                 "if (e.getAttribute(a)) out.push(e.getAttribute(a)); return out;")
+    return [t for t in texts if KEY_RE.match(t)]
+
+
+def test_translations_have_the_same_keys_and_cover_the_code():
+    def keys(d, prefix=""):
+        out = set()
+        for k, v in d.items():
+            if isinstance(v, dict):
+                out |= keys(v, prefix + k + ".")
+            else:
+                assert isinstance(v, str) and v.strip(), (prefix + k, v)
+                out.add(prefix + k)
+        return out
+
+    sets = {}
+    for lang in LANGS:
+        with open(os.path.join(WEB, "i18n", lang + ".json"), encoding="utf-8") as f:
+            sets[lang] = keys(json.load(f))
+    assert sets["hy"] == sets["en"], sorted(sets["en"] ^ sets["hy"])[:20]
+    assert sets["ru"] == sets["en"], sorted(sets["en"] ^ sets["ru"])[:20]
+    # real translations: Armenian script in Armenian, Cyrillic in Russian
+    with open(os.path.join(WEB, "i18n", "hy.json"), encoding="utf-8") as f:
+        hy = f.read()
+    with open(os.path.join(WEB, "i18n", "ru.json"), encoding="utf-8") as f:
+        ru = f.read()
+    assert len(re.findall("[\u0531-\u058f]", hy)) > 500
+    assert len(re.findall("[\u0400-\u04ff]", ru)) > 500
+    # every literal key the code looks up
+    used = set()
+    for d, _, files in os.walk(os.path.join(WEB, "js")):
+        for name in files:
+            with open(os.path.join(d, name), encoding="utf-8") as f:
+                code = re.sub(r"^\s*//.*$", "", f.read(), flags=re.M)
+            used |= set(re.findall(
+                r"\bt\(\s*'([a-zA-Z0-9_]+(?:\.[a-zA-Z0-9_]+)+)'\s*[,)]", code))
+    assert used and used <= sets["en"], sorted(used - sets["en"])
+
+
+def test_sign_in_keeps_the_token_in_session_storage_only(browsers, admin, daemon):
+    b = browsers("admin-signin")
+    b.open("/")
+    b.wait("#token")
+    b.shot("signin-en")
+    sign_in(b, admin)
+    me = call(daemon, admin, "system.whoami")
+    b.wait_text("#whoami-name", me["name"])
+    stored = b.js("return Object.keys(sessionStorage).map(k => sessionStorage.getItem(k));")
+    assert admin in stored
+    assert b.js("return localStorage.length;") == 0
+    assert b.js("return document.cookie;") == ""
+    assert admin not in b.driver.current_url
+    b.find("#sign-out").click()
+    b.wait("#token")
+    stored = b.js("return Object.keys(sessionStorage).map(k => sessionStorage.getItem(k));")
+    assert admin not in stored
+    assert b.problems() == []
+
+
+def test_a_revoked_token_brings_back_the_sign_in(browsers, daemon, admin):
+    who = create_principal(daemon, admin, ["auditor"], name=uniq("Auditor"))
+    b = browsers("revoked")
+    sign_in(b, who["token"])
+    call(daemon, admin, "principal.revoke", {"principal_id": who["principal_id"]})
+    b.driver.refresh()
+    b.wait("#token")
+    b.wait_text("#status", "")
+    status = b.find("#status").text
+    assert status.strip(), "no message on the sign-in screen"
+    assert "-32001" not in status
+    b.shot("revoked-en")
+
+
+@pytest.mark.parametrize("role", sorted(PAGES))
+def test_every_page_in_each_language(browsers, world, admin, role):
+    token = {"admin": admin, "approver": world["approver"]["token"],
+             "partner": world["partner_user"]["token"]}[role]
+    b = browsers("pages-" + role)
+    sign_in(b, token)
+    for route, ready in PAGES[role]:
+        for lang in LANGS:
+            b.js("location.hash = arguments[0];", route)
+            Select(b.find("#lang")).select_by_value(lang)
+            b.wait('html[lang="%s"]' % lang)
+            b.wait(ready)
+            path = b.shot("%s-%s" % (route.strip("#/").replace("/", "-"), lang))
+            assert os.path.getsize(path) > 1000
+            assert visible_keys(b) == [], (route, lang, visible_keys(b))
+            assert b.problems() == [], (route, lang, b.problems())
+
+
+def test_money_and_dates_in_the_languages_way(browsers, world):
+    """The same amount and date in each language: English, Russian, and Armenian written
+    as Armenian writes them (Chromium has no Armenian locale data: Russian separators,
+    numeric dates)."""
+    b = browsers("formats")
+    sign_in(b, world["approver"]["token"])
+    b.js("location.hash = '#/queue';")
+    want = {"en": ("€500.00", r"^[A-Z][a-z]{2} \d{1,2}, \d{4}$"),
+            "ru": ("500,00 €", r"^\d{1,2} [а-я]+\.? \d{4}"),
+            "hy": ("500,00 €", r"^\d{2}\.\d{2}\.\d{4}$")}
+    for lang, (amount, day) in want.items():
+        Select(b.find("#lang")).select_by_value(lang)
+        b.wait('html[lang="%s"]' % lang)
+        row = '[data-test="queue-row"][data-grant-id="%s"]' % world["grant"]["grant_id"]
+        b.wait(row)
+        # (the text as shown: no-break spaces read as spaces)
+        got = re.sub("[\u00a0\u202f]", " ", b.find(row + ' [data-col="amount"]').text)
+        assert got == amount, (lang, got)
+        when = b.find(row + ' [data-col="created_at"]').text
+        assert re.match(day, when), (lang, when)
+
+
+def test_the_approver_sees_its_queue_with_a_count(browsers, world, daemon):
+    token = world["approver"]["token"]
+    want = call(daemon, token, "grant.queue", {"limit": 1})["count"]
+    b = browsers("queue")
+    sign_in(b, token)
+    b.js("location.hash = '#/queue';")
+    b.wait('[data-test="queue-count"]')
+    shown = re.sub(r"\D", "", b.find('[data-test="queue-count"]').text)
+    assert int(shown) == want, (shown, want)
+    rows = b.find_all('[data-test="queue-row"]')
+    assert rows and any(r.get_attribute("data-grant-id") == world["grant"]["grant_id"]
+                        for r in rows) or want > 50
