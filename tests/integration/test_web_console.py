@@ -57,6 +57,14 @@ def world(daemon, admin, api):
     return {"fund": f, "partner": p, "grant": g, "approver": appr, "partner_user": part}
 
 
+def queue_of_fund(b, fund):
+    """The approver's queue filtered to one fund (the suite's database holds many)."""
+    b.js("location.hash = '#/queue';")
+    b.wait("#filter-fund")
+    Select(b.find("#filter-fund")).select_by_value(fund["code"])
+    b.find('[data-test="apply-filters"]').click()
+
+
 def sign_in(b, token):
     b.open("/")
     b.wait("#token").send_keys(token)
@@ -169,7 +177,7 @@ def test_money_and_dates_in_the_languages_way(browsers, world):
     numeric dates)."""
     b = browsers("formats")
     sign_in(b, world["approver"]["token"])
-    b.js("location.hash = '#/queue';")
+    queue_of_fund(b, world["fund"])
     want = {"en": ("€500.00", r"^[A-Z][a-z]{2} \d{1,2}, \d{4}$"),
             "ru": ("500,00 €", r"^\d{1,2} [а-я]+\.? \d{4}"),
             "hy": ("500,00 €", r"^\d{2}\.\d{2}\.\d{4}$")}
@@ -187,13 +195,15 @@ def test_money_and_dates_in_the_languages_way(browsers, world):
 
 def test_the_approver_sees_its_queue_with_a_count(browsers, world, daemon):
     token = world["approver"]["token"]
-    want = call(daemon, token, "grant.queue", {"limit": 1})["count"]
+    f = world["fund"]
+    want = call(daemon, token, "grant.queue", {"fund": f["code"], "limit": 1})["count"]
+    assert want == 1
     b = browsers("queue")
     sign_in(b, token)
-    b.js("location.hash = '#/queue';")
-    b.wait('[data-test="queue-count"]')
+    queue_of_fund(b, f)
+    row = '[data-test="queue-row"][data-grant-id="%s"]' % world["grant"]["grant_id"]
+    b.wait(row)
     shown = re.sub(r"\D", "", b.find('[data-test="queue-count"]').text)
     assert int(shown) == want, (shown, want)
-    rows = b.find_all('[data-test="queue-row"]')
-    assert rows and any(r.get_attribute("data-grant-id") == world["grant"]["grant_id"]
-                        for r in rows) or want > 50
+    assert len(b.find_all('[data-test="queue-row"]')) == want
+    b.shot("queue-of-fund-en")

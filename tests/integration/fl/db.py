@@ -90,10 +90,12 @@ class TableLock:
         schema, _, name = table.partition(".")
         self.schema, self.name = schema, name
         if table == "fl.fund":
-            # Worker 0 folds pending balance deltas into fund rows every second. A fold
-            # that found some would wait on this lock too, holding one of the daemon's
-            # connections that the test expects to be free: fold them all first.
-            env.sql("SELECT fl.fold_all()")
+            # Worker 0 folds pending balance deltas into fund rows every second, and brings
+            # kept allocations up to date every few seconds (at once when it starts). A fold
+            # or a catch-up that found work would wait on this lock too (the allocation's
+            # rows refer to their fund), holding one of the daemon's connections that the
+            # test expects to be free: do both first.
+            env.sql("SELECT fl.fold_all(), fl.alloc_catch_up_all()")
         self.proc = subprocess.Popen([DEVENV, "psql", env.dir, "-At"], cwd=ROOT,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
