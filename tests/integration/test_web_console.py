@@ -74,14 +74,16 @@ def sign_in(b, token):
 
 
 def visible_keys(b):
-    """Texts of the page that are translation keys, not translations."""
+    """Texts of the page that are translation keys, not translations, or a missing value
+    ("null", "undefined")."""
     texts = b.js("const out = []; const w = document.createTreeWalker(document.body, "
                  "NodeFilter.SHOW_TEXT); while (w.nextNode()) { const s = "
                  "w.currentNode.nodeValue.trim(); if (s) out.push(s); } "
                  "for (const e of document.querySelectorAll('[aria-label],[placeholder],"
                  "[title]')) for (const a of ['aria-label', 'placeholder', 'title']) "
                  "if (e.getAttribute(a)) out.push(e.getAttribute(a)); return out;")
-    return [t for t in texts if KEY_RE.match(t)]
+    return [t for t in texts if KEY_RE.match(t) or t in ("null", "undefined", "NaN") or
+            "[object " in t]
 
 
 def test_translations_have_the_same_keys_and_cover_the_code():
@@ -146,10 +148,11 @@ def test_a_revoked_token_brings_back_the_sign_in(browsers, daemon, admin):
     call(daemon, admin, "principal.revoke", {"principal_id": who["principal_id"]})
     b.driver.refresh()
     b.wait("#token")
-    b.wait_text("#status", "")
-    status = b.find("#status").text
-    assert status.strip(), "no message on the sign-in screen"
-    assert "-32001" not in status
+    msg = b.wait('[data-test="signin-message"]').text
+    assert msg.strip() and "-32001" not in msg, msg
+    assert visible_keys(b) == [], visible_keys(b)
+    stored = b.js("return Object.keys(sessionStorage).map(k => sessionStorage.getItem(k));")
+    assert who["token"] not in stored
     b.shot("revoked-en")
 
 

@@ -2,6 +2,7 @@
 
 import { h, clear, nextId } from './dom.js';
 import { t } from './i18n.js';
+import { clearFields, describe, markFields } from './errors.js';
 
 // The one aria-live region (#status): short messages about what happened.
 export function say(text, kind = 'info') {
@@ -64,6 +65,27 @@ export function selectField({ id, name, label, options, value, anyLabel }) {
     h('select', { id, name },
       anyLabel !== undefined ? h('option', { value: '' }, anyLabel) : null,
       options.map((o) => h('option', { value: o.value, selected: o.value === value }, o.label))));
+}
+
+// A list's filters: the fields (selectField), an Apply button, and the error the last
+// filtering got (its field marked, or said under the form). onApply gets the form's
+// elements.
+export function filterForm({ test, fields, error, onApply }) {
+  const form = h('form', {
+    class: 'filters', 'aria-labelledby': 'filters-title', 'data-test': test,
+    on: { submit: (ev) => { ev.preventDefault(); onApply(ev.currentTarget.elements); } },
+  },
+  h('h2', { id: 'filters-title', class: 'sr-only' }, t('filters.title')),
+  fields,
+  h('div', { class: 'actions' },
+    h('button', { type: 'submit', class: 'button', 'data-test': 'apply-filters' }, t('filters.apply'))));
+  if (error) {
+    clearFields(form);
+    if (!markFields(form, error)) {
+      form.append(h('p', { class: 'error-text', role: 'alert' }, describe(error)));
+    }
+  }
+  return form;
 }
 
 // A status word as a badge: text always, colour only as an extra.

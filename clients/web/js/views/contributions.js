@@ -5,9 +5,9 @@
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { money, number, date } from '../format.js';
-import { describe, errorPanel, clearFields, markFields } from '../errors.js';
+import { describe, errorPanel } from '../errors.js';
 import { referenceData } from '../session.js';
-import { loading, pageHeading, pager, say, selectField, statusBadge, table } from '../ui.js';
+import { filterForm, loading, pageHeading, pager, say, selectField, statusBadge, table } from '../ui.js';
 import { regionName } from './queue.js';
 
 // the values contribution.list takes as `status` (docs/protocol.md)
@@ -56,32 +56,22 @@ export const contributionsView = {
       ctx.refresh();
     }
 
-    function filterForm() {
-      const form = h('form', {
-        class: 'filters', 'aria-labelledby': 'filters-title', 'data-test': 'contributions-filters',
-        on: {
-          submit: (ev) => {
-            ev.preventDefault();
-            state.status = ev.currentTarget.elements.namedItem('status').value;
-            go(() => { state.cursors = [null]; });
-          },
+    function filters() {
+      return filterForm({
+        test: 'contributions-filters',
+        error: state.filterError,
+        onApply: (f) => {
+          state.status = f.namedItem('status').value;
+          go(() => { state.cursors = [null]; });
         },
-      },
-      h('h2', { id: 'filters-title', class: 'sr-only' }, t('filters.title')),
-      selectField({
-        id: 'filter-status', name: 'status', label: t('filters.status'), anyLabel: t('filters.any'),
-        value: state.status,
-        options: STATUS_FILTER.map((s) => ({ value: s, label: t('contributionStatus.' + s) })),
-      }),
-      h('div', { class: 'actions' },
-        h('button', { type: 'submit', class: 'button', 'data-test': 'apply-filters' }, t('filters.apply'))));
-      if (state.filterError) {
-        clearFields(form);
-        if (!markFields(form, state.filterError)) {
-          form.append(h('p', { class: 'error-text', role: 'alert' }, describe(state.filterError)));
-        }
-      }
-      return form;
+        fields: [
+          selectField({
+            id: 'filter-status', name: 'status', label: t('filters.status'), anyLabel: t('filters.any'),
+            value: state.status,
+            options: STATUS_FILTER.map((s) => ({ value: s, label: t('contributionStatus.' + s) })),
+          }),
+        ],
+      });
     }
 
     function when(c) {
@@ -94,7 +84,7 @@ export const contributionsView = {
         root.append(pageHeading(t('contributions.title')));
         root.append(h('p', { class: 'intro' }, t('contributions.intro')));
         if (state.error) { root.append(errorPanel(state.error, () => ctx.refresh())); return; }
-        if (state.ref) root.append(filterForm());
+        if (state.ref) root.append(filters());
         if (state.loading && !state.rows.length) { root.append(loading()); return; }
         const regions = state.ref ? state.ref.regions : [];
         root.append(table({

@@ -5,9 +5,9 @@
 import { h } from '../dom.js';
 import { t, lang } from '../i18n.js';
 import { money, number, date } from '../format.js';
-import { describe, errorPanel, clearFields, markFields } from '../errors.js';
+import { describe, errorPanel } from '../errors.js';
 import { referenceData } from '../session.js';
-import { loading, pageHeading, pager, say, selectField, table } from '../ui.js';
+import { filterForm, loading, pageHeading, pager, say, selectField, table } from '../ui.js';
 
 export const CATEGORIES = ['small_business', 'agriculture', 'requalification', 'employment', 'housing', 'other'];
 const PAGE_SIZE = 20;
@@ -61,48 +61,37 @@ export const queueView = {
       ctx.refresh();
     }
 
-    function filterForm() {
+    function filters() {
       const ref = state.ref || { funds: [], regions: [] };
-      const form = h('form', {
-        class: 'filters', 'aria-labelledby': 'filters-title', 'data-test': 'queue-filters',
-        on: {
-          submit: (ev) => {
-            ev.preventDefault();
-            const f = ev.currentTarget.elements;
-            state.filters = {
-              fund: f.namedItem('fund').value,
-              region: f.namedItem('region').value,
-              category: f.namedItem('category').value,
-            };
-            go(() => { state.cursors = [null]; });
-          },
+      return filterForm({
+        test: 'queue-filters',
+        error: state.filterError,
+        onApply: (f) => {
+          state.filters = {
+            fund: f.namedItem('fund').value,
+            region: f.namedItem('region').value,
+            category: f.namedItem('category').value,
+          };
+          go(() => { state.cursors = [null]; });
         },
-      },
-      h('h2', { id: 'filters-title', class: 'sr-only' }, t('filters.title')),
-      selectField({
-        id: 'filter-fund', name: 'fund', label: t('filters.fund'), anyLabel: t('filters.any'),
-        value: state.filters.fund,
-        options: ref.funds.map((f) => ({ value: f.code, label: f.code + ' — ' + f.name })),
-      }),
-      selectField({
-        id: 'filter-region', name: 'region', label: t('filters.region'), anyLabel: t('filters.any'),
-        value: state.filters.region,
-        options: ref.regions.map((r) => ({ value: r.region_code, label: regionName(ref.regions, r.region_code, r.region) })),
-      }),
-      selectField({
-        id: 'filter-category', name: 'category', label: t('filters.category'), anyLabel: t('filters.any'),
-        value: state.filters.category,
-        options: CATEGORIES.map((c) => ({ value: c, label: t('category.' + c) })),
-      }),
-      h('div', { class: 'actions' },
-        h('button', { type: 'submit', class: 'button', 'data-test': 'apply-filters' }, t('filters.apply'))));
-      if (state.filterError) {
-        clearFields(form);
-        if (!markFields(form, state.filterError)) {
-          form.append(h('p', { class: 'error-text', role: 'alert' }, describe(state.filterError)));
-        }
-      }
-      return form;
+        fields: [
+          selectField({
+            id: 'filter-fund', name: 'fund', label: t('filters.fund'), anyLabel: t('filters.any'),
+            value: state.filters.fund,
+            options: ref.funds.map((f) => ({ value: f.code, label: f.code + ' — ' + f.name })),
+          }),
+          selectField({
+            id: 'filter-region', name: 'region', label: t('filters.region'), anyLabel: t('filters.any'),
+            value: state.filters.region,
+            options: ref.regions.map((r) => ({ value: r.region_code, label: regionName(ref.regions, r.region_code, r.region) })),
+          }),
+          selectField({
+            id: 'filter-category', name: 'category', label: t('filters.category'), anyLabel: t('filters.any'),
+            value: state.filters.category,
+            options: CATEGORIES.map((c) => ({ value: c, label: t('category.' + c) })),
+          }),
+        ],
+      });
     }
 
     function approvals(g) {
@@ -128,7 +117,7 @@ export const queueView = {
         root.append(pageHeading(t('queue.title'), badge));
         root.append(h('p', { class: 'intro' }, t('queue.intro')));
         if (state.error) { root.append(errorPanel(state.error, () => ctx.refresh())); return; }
-        if (state.ref) root.append(filterForm());
+        if (state.ref) root.append(filters());
         if (state.loading && !state.grants.length) { root.append(loading()); return; }
         const regions = state.ref ? state.ref.regions : [];
         root.append(table({

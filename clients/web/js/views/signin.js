@@ -1,6 +1,6 @@
 // #/signin: paste a token; system.whoami says whose it is.
 
-import { h } from '../dom.js';
+import { append, h } from '../dom.js';
 import { t } from '../i18n.js';
 import { describe, reference, clearFields, markField } from '../errors.js';
 import { pageHeading, say } from '../ui.js';
@@ -68,7 +68,8 @@ export const signinView = {
           // A failed sign-in always concerns the token field.
           markField(input, describe(state.error));
         }
-        root.append(
+        // (dom.js append: the DOM's own would write null as "null")
+        append(root, [
           pageHeading(t('signin.title')),
           notice ? h('p', {
             class: 'notice notice-' + notice.kind, role: notice.kind === 'error' ? 'alert' : null,
@@ -77,7 +78,7 @@ export const signinView = {
           h('p', { class: 'intro' }, t('signin.intro')),
           form,
           state.error ? h('p', { class: 'error-ref' }, t('errors.reference', { ref: reference(state.error) })) : null,
-        );
+        ]);
       },
     };
   },
