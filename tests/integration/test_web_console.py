@@ -6,12 +6,13 @@ Content-Security-Policy violation; screenshots of each go under <test dir>/scree
 import json
 import os
 import re
+import time
 
 import pytest
 from selenium.webdriver.support.ui import Select
 
 from fl.browser import Browser
-from fl.client import call, create_principal
+from fl.client import RpcError, call, create_principal
 from fl.env import ROOT, uniq
 from fl.grants import apply, new_returnee
 from fl.ledger import new_fund, new_partner
@@ -146,6 +147,16 @@ def test_a_revoked_token_brings_back_the_sign_in(browsers, daemon, admin):
     b = browsers("revoked")
     sign_in(b, who["token"])
     call(daemon, admin, "principal.revoke", {"principal_id": who["principal_id"]})
+    # the console's part starts once the daemon refuses the token (docs/auth-cache.md: a
+    # daemon's credentials cache drops a revoked principal within milliseconds)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            call(daemon, who["token"], "system.whoami")
+        except RpcError as e:
+            assert e.code == -32001, e
+            break
+        time.sleep(0.05)
     b.driver.refresh()
     b.wait("#token")
     msg = b.wait('[data-test="signin-message"]').text

@@ -13,6 +13,7 @@ import tempfile
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -62,8 +63,13 @@ class Browser:
         self.driver.get(self.base + path)
 
     def wait(self, css, timeout=15):
-        return WebDriverWait(self.driver, timeout).until(
-            EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
+        try:
+            return WebDriverWait(self.driver, timeout).until(
+                EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
+        except TimeoutException:
+            # what the page showed instead, for the person reading the failure
+            self.shot("timeout-" + re.sub(r"[^a-z0-9]+", "-", css.lower()).strip("-"))
+            raise
 
     def wait_gone(self, css, timeout=15):
         WebDriverWait(self.driver, timeout).until(
