@@ -27,8 +27,8 @@
 #include "throttle.h"
 #include "tls.h"
 #include "util.h"
-#include "web.h"
 #include "validate.h"
+#include "web.h"
 
 static void
 usage(FILE *f)
