@@ -109,6 +109,24 @@ test_missing_root(void **state)
 	free(cause);
 }
 
+/* More files than WEB_MAX_FILES: refused, naming the limit, nothing kept. */
+static void
+test_too_many_files(void **state)
+{
+	char	name[32], *cause = NULL;
+	int	i;
+
+	(void)state;
+	for (i = 0; i <= WEB_MAX_FILES; i++) {
+		snprintf(name, sizeof(name), "f%04d.txt", i);
+		put(name, "x");
+	}
+	assert_null(web_load(root, &cause));
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "1024 files"));
+	free(cause);
+}
+
 static void
 test_types(void **state)
 {
@@ -144,6 +162,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_load_and_find, setup, teardown),
 		cmocka_unit_test(test_missing_root),
+		cmocka_unit_test_setup_teardown(test_too_many_files, setup, teardown),
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_etag_matches),
 	};

@@ -67,6 +67,33 @@ export function selectField({ id, name, label, options, value, anyLabel }) {
       options.map((o) => h('option', { value: o.value, selected: o.value === value }, o.label))));
 }
 
+// Loads the page of a paged list whose cursor is last in state.cursors: fetch(params) gets
+// {limit, cursor?} and returns the method's answer. A refused filter (filterCodes) goes to
+// state.filterError, to be marked on the form; anything else to state.error; a cursor the
+// daemon no longer takes starts the list again. Returns the answer, or null.
+export async function loadPage(state, pageSize, fetch, filterCodes = [-32602]) {
+  state.loading = true;
+  state.error = null;
+  let res = null;
+  try {
+    const params = { limit: pageSize };
+    const cursor = state.cursors[state.cursors.length - 1];
+    if (cursor) params.cursor = cursor;
+    res = await fetch(params);
+    state.nextCursor = res.next_cursor || null;
+    state.filterError = null;
+  } catch (err) {
+    res = null;
+    if (err.reason === 'bad_cursor') state.cursors = [null];
+    if (filterCodes.includes(err.code)) state.filterError = err;
+    else state.error = err;
+    // a -32001 has sent the user to sign-in, which says why
+    if (!err.unauthenticated) say(describe(err), 'error');
+  }
+  state.loading = false;
+  return res;
+}
+
 // A list's filters: the fields (selectField), an Apply button, and the error the last
 // filtering got (its field marked, or said under the form). onApply gets the form's
 // elements.

@@ -5,9 +5,9 @@
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { money, number, date } from '../format.js';
-import { describe, errorPanel } from '../errors.js';
+import { errorPanel } from '../errors.js';
 import { referenceData } from '../session.js';
-import { filterForm, loading, pageHeading, pager, say, selectField, statusBadge, table } from '../ui.js';
+import { filterForm, loadPage, loading, pageHeading, pager, say, selectField, statusBadge, table } from '../ui.js';
 import { regionName } from './queue.js';
 
 // the values contribution.list takes as `status` (docs/protocol.md)
@@ -28,27 +28,14 @@ export const contributionsView = {
 
     // announce: say in #status what came (paging, filters, refresh), not on arrival
     async function load(announce = false) {
-      state.loading = true;
-      state.error = null;
-      try {
+      const res = await loadPage(state, PAGE_SIZE, async (params) => {
         if (!state.ref) state.ref = await referenceData(ctx.rpc);
-        const params = { limit: PAGE_SIZE };
-        const cursor = state.cursors[state.cursors.length - 1];
-        if (cursor) params.cursor = cursor;
         if (state.status) params.status = state.status;
-        const res = await ctx.rpc.call('contribution.list', params);
-        state.rows = res.contributions || [];
-        state.nextCursor = res.next_cursor || null;
-        state.filterError = null;
-        if (announce) say(t('contributions.loaded', { count: number(state.rows.length), page: number(state.cursors.length) }));
-      } catch (err) {
-        if (err.reason === 'bad_cursor') state.cursors = [null];
-        if (err.code === -32602) state.filterError = err;
-        else state.error = err;
-        // a -32001 has sent the user to sign-in, which says why
-        if (!err.unauthenticated) say(describe(err), 'error');
-      }
-      state.loading = false;
+        return ctx.rpc.call('contribution.list', params);
+      });
+      if (!res) return;
+      state.rows = res.contributions || [];
+      if (announce) say(t('contributions.loaded', { count: number(state.rows.length), page: number(state.cursors.length) }));
     }
 
     function go(change) {

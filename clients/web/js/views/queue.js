@@ -5,9 +5,9 @@
 import { h } from '../dom.js';
 import { t, lang } from '../i18n.js';
 import { money, number, date } from '../format.js';
-import { describe, errorPanel } from '../errors.js';
+import { errorPanel } from '../errors.js';
 import { referenceData } from '../session.js';
-import { filterForm, loading, pageHeading, pager, say, selectField, table } from '../ui.js';
+import { filterForm, loadPage, loading, pageHeading, pager, say, selectField, table } from '../ui.js';
 
 export const CATEGORIES = ['small_business', 'agriculture', 'requalification', 'employment', 'housing', 'other'];
 const PAGE_SIZE = 20;
@@ -32,28 +32,15 @@ export const queueView = {
 
     // announce: say in #status what came (paging, filters, refresh), not on arrival
     async function load(announce = false) {
-      state.loading = true;
-      state.error = null;
-      try {
+      const res = await loadPage(state, PAGE_SIZE, async (params) => {
         if (!state.ref) state.ref = await referenceData(ctx.rpc);
-        const params = { limit: PAGE_SIZE };
-        const cursor = state.cursors[state.cursors.length - 1];
-        if (cursor) params.cursor = cursor;
         for (const [k, v] of Object.entries(state.filters)) if (v) params[k] = v;
-        const res = await ctx.rpc.call('grant.queue', params);
-        state.grants = res.grants || [];
-        state.count = res.count;
-        state.nextCursor = res.next_cursor || null;
-        state.filterError = null;
-        if (announce) say(t('queue.loaded', { count: number(res.count), page: number(state.cursors.length) }));
-      } catch (err) {
-        if (err.reason === 'bad_cursor') state.cursors = [null];
-        if (err.code === -32602 || err.code === -32004) state.filterError = err;
-        else state.error = err;
-        // a -32001 has sent the user to sign-in, which says why
-        if (!err.unauthenticated) say(describe(err), 'error');
-      }
-      state.loading = false;
+        return ctx.rpc.call('grant.queue', params);
+      }, [-32602, -32004]);
+      if (!res) return;
+      state.grants = res.grants || [];
+      state.count = res.count;
+      if (announce) say(t('queue.loaded', { count: number(res.count), page: number(state.cursors.length) }));
     }
 
     function go(change) {
