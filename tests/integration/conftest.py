@@ -189,3 +189,21 @@ def cert_principal(env, daemon):
         with open(marker, "w") as f:
             f.write(name)
     return {"name": name, "cert": env.client_crt, "key": env.client_key}
+
+
+@pytest.fixture(scope="module")
+def browsers(env, daemon):
+    """browsers(name) opens a headless Chromium session of its own (fl/browser.py) on the
+    main daemon; every one opened in the module is closed at its end. Screenshots go under
+    <test dir>/screenshots."""
+    from fl.browser import Browser  # selenium only where a test drives a browser
+    opened = []
+
+    def make(name):
+        b = Browser(daemon, os.path.join(env.dir, "screenshots"), name)
+        opened.append(b)
+        return b
+
+    yield make
+    for b in opened:
+        b.close()

@@ -11,7 +11,6 @@ import time
 import pytest
 from selenium.webdriver.support.ui import Select
 
-from fl.browser import Browser
 from fl.client import RpcError, call, create_principal
 from fl.env import ROOT, uniq
 from fl.grants import apply, new_returnee
@@ -25,22 +24,6 @@ PAGES = {
     "approver": [("#/queue", '[data-test="queue-count"]')],
     "partner": [("#/contributions", '[data-test="contribution-row"]')],
 }
-# a translation key shown instead of its text ("signin.title")
-KEY_RE = re.compile(r"^[a-z]+(\.[a-zA-Z0-9]+)+$")
-
-
-@pytest.fixture(scope="module")
-def browsers(env, daemon):
-    opened = []
-
-    def make(name):
-        b = Browser(daemon, os.path.join(env.dir, "screenshots"), name)
-        opened.append(b)
-        return b
-
-    yield make
-    for b in opened:
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -66,27 +49,6 @@ def queue_of_fund(b, fund):
     b.find('[data-test="apply-filters"]').click()
 
 
-def sign_in(b, token):
-    b.open("/")
-    b.wait("#token").send_keys(token)
-    b.find("#sign-in").click()
-    b.wait("#whoami-name")
-    b.wait_text("#whoami-name", b.find("#whoami-name").text or "")
-
-
-def visible_keys(b):
-    """Texts of the page that are translation keys, not translations, or a missing value
-    ("null", "undefined")."""
-    texts = b.js("const out = []; const w = document.createTreeWalker(document.body, "
-                 "NodeFilter.SHOW_TEXT); while (w.nextNode()) { const s = "
-                 "w.currentNode.nodeValue.trim(); if (s) out.push(s); } "
-                 "for (const e of document.querySelectorAll('[aria-label],[placeholder],"
-                 "[title]')) for (const a of ['aria-label', 'placeholder', 'title']) "
-                 "if (e.getAttribute(a)) out.push(e.getAttribute(a)); return out;")
-    return [t for t in texts if KEY_RE.match(t) or t in ("null", "undefined", "NaN") or
-            "[object " in t]
-
-
 def test_translations_have_the_same_keys_and_cover_the_code():
     def keys(d, prefix=""):
         out = set()
@@ -98,19 +60,31 @@ def test_translations_have_the_same_keys_and_cover_the_code():
                 out.add(prefix + k)
         return out
 
-    sets = {}
+    parts = sorted(n[:-5] for n in os.listdir(os.path.join(WEB, "i18n", "en"))
+                   if n.endswith(".json"))
+    with open(os.path.join(WEB, "js", "i18n.js"), encoding="utf-8") as f:
+        listed = re.search(r"PARTS = \[([^\]]*)\]", f.read()).group(1)
+    # the loader fetches every part there is, and nothing else
+    assert sorted(re.findall(r"'([a-z]+)'", listed)) == parts
+    sets, texts = {}, {}
     for lang in LANGS:
-        with open(os.path.join(WEB, "i18n", lang + ".json"), encoding="utf-8") as f:
-            sets[lang] = keys(json.load(f))
+        assert sorted(n[:-5] for n in os.listdir(os.path.join(WEB, "i18n", lang))
+                      if n.endswith(".json")) == parts, lang
+        sets[lang], texts[lang], owner = set(), "", {}
+        for part in parts:
+            with open(os.path.join(WEB, "i18n", lang, part + ".json"), encoding="utf-8") as f:
+                text = f.read()
+            obj = json.loads(text)
+            texts[lang] += text
+            for top in obj:
+                assert top not in owner, (lang, top, owner.get(top), part)
+                owner[top] = part
+            sets[lang] |= keys(obj)
     assert sets["hy"] == sets["en"], sorted(sets["en"] ^ sets["hy"])[:20]
     assert sets["ru"] == sets["en"], sorted(sets["en"] ^ sets["ru"])[:20]
     # real translations: Armenian script in Armenian, Cyrillic in Russian
-    with open(os.path.join(WEB, "i18n", "hy.json"), encoding="utf-8") as f:
-        hy = f.read()
-    with open(os.path.join(WEB, "i18n", "ru.json"), encoding="utf-8") as f:
-        ru = f.read()
-    assert len(re.findall("[\u0531-\u058f]", hy)) > 500
-    assert len(re.findall("[\u0400-\u04ff]", ru)) > 500
+    assert len(re.findall("[\u0531-\u058f]", texts["hy"])) > 500
+    assert len(re.findall("[\u0400-\u04ff]", texts["ru"])) > 500
     # every literal key the code looks up
     used = set()
     for d, _, files in os.walk(os.path.join(WEB, "js")):
@@ -127,7 +101,7 @@ def test_sign_in_keeps_the_token_in_session_storage_only(browsers, admin, daemon
     b.open("/")
     b.wait("#token")
     b.shot("signin-en")
-    sign_in(b, admin)
+    b.sign_in(admin)
     me = call(daemon, admin, "system.whoami")
     b.wait_text("#whoami-name", me["name"])
     stored = b.js("return Object.keys(sessionStorage).map(k => sessionStorage.getItem(k));")
@@ -145,7 +119,7 @@ def test_sign_in_keeps_the_token_in_session_storage_only(browsers, admin, daemon
 def test_a_revoked_token_brings_back_the_sign_in(browsers, daemon, admin):
     who = create_principal(daemon, admin, ["auditor"], name=uniq("Auditor"))
     b = browsers("revoked")
-    sign_in(b, who["token"])
+    b.sign_in(who["token"])
     call(daemon, admin, "principal.revoke", {"principal_id": who["principal_id"]})
     # the console's part starts once the daemon refuses the token (docs/auth-cache.md: a
     # daemon's credentials cache drops a revoked principal within milliseconds)
@@ -161,7 +135,7 @@ def test_a_revoked_token_brings_back_the_sign_in(browsers, daemon, admin):
     b.wait("#token")
     msg = b.wait('[data-test="signin-message"]').text
     assert msg.strip() and "-32001" not in msg, msg
-    assert visible_keys(b) == [], visible_keys(b)
+    assert b.visible_keys() == [], b.visible_keys()
     stored = b.js("return Object.keys(sessionStorage).map(k => sessionStorage.getItem(k));")
     assert who["token"] not in stored
     b.shot("revoked-en")
@@ -172,7 +146,7 @@ def test_every_page_in_each_language(browsers, world, admin, role):
     token = {"admin": admin, "approver": world["approver"]["token"],
              "partner": world["partner_user"]["token"]}[role]
     b = browsers("pages-" + role)
-    sign_in(b, token)
+    b.sign_in(token)
     for route, ready in PAGES[role]:
         for lang in LANGS:
             b.js("location.hash = arguments[0];", route)
@@ -181,7 +155,7 @@ def test_every_page_in_each_language(browsers, world, admin, role):
             b.wait(ready)
             path = b.shot("%s-%s" % (route.strip("#/").replace("/", "-"), lang))
             assert os.path.getsize(path) > 1000
-            assert visible_keys(b) == [], (route, lang, visible_keys(b))
+            assert b.visible_keys() == [], (route, lang, b.visible_keys())
             assert b.problems() == [], (route, lang, b.problems())
 
 
@@ -190,7 +164,7 @@ def test_money_and_dates_in_the_languages_way(browsers, world):
     as Armenian writes them (Chromium has no Armenian locale data: Russian separators,
     numeric dates)."""
     b = browsers("formats")
-    sign_in(b, world["approver"]["token"])
+    b.sign_in(world["approver"]["token"])
     queue_of_fund(b, world["fund"])
     want = {"en": ("€500.00", r"^[A-Z][a-z]{2} \d{1,2}, \d{4}$"),
             "ru": ("500,00 €", r"^\d{1,2} [а-я]+\.? \d{4}"),
@@ -213,7 +187,7 @@ def test_the_approver_sees_its_queue_with_a_count(browsers, world, daemon):
     want = call(daemon, token, "grant.queue", {"fund": f["code"], "limit": 1})["count"]
     assert want == 1
     b = browsers("queue")
-    sign_in(b, token)
+    b.sign_in(token)
     queue_of_fund(b, f)
     row = '[data-test="queue-row"][data-grant-id="%s"]' % world["grant"]["grant_id"]
     b.wait(row)

@@ -1,8 +1,10 @@
-// Translations: i18n/en.json, hy.json, ru.json (nested objects, the same keys
-// in all three). t('a.b.c', {name}) looks a key up in the current language,
-// then in English, and replaces {name} placeholders.
+// Translations: i18n/<lang>/<part>.json for each language and each part of
+// the console (nested objects; the same keys in all three languages; no
+// top-level key in two parts). t('a.b.c', {name}) looks a key up in the
+// current language, then in English, and replaces {name} placeholders.
 
 export const LANGS = ['en', 'hy', 'ru'];
+export const PARTS = ['common', 'grants', 'money', 'people', 'audit', 'partner'];
 const STORAGE_KEY = 'fundd.lang';
 
 const loaded = new Map();
@@ -11,12 +13,24 @@ let dict = {};
 let fallback = {};
 const listeners = new Set();
 
-async function fetchLang(lang) {
-  if (loaded.has(lang)) return loaded.get(lang);
-  const url = new URL('../i18n/' + lang + '.json', import.meta.url);
+async function fetchPart(lang, part) {
+  const url = new URL('../i18n/' + lang + '/' + part + '.json', import.meta.url);
   const res = await fetch(url, { headers: { Accept: 'application/json' } });
   if (!res.ok) throw new Error('cannot load ' + url + ': HTTP ' + res.status);
-  const data = await res.json();
+  return res.json();
+}
+
+// A language's parts, fetched at once and merged at the top level.
+async function fetchLang(lang) {
+  if (loaded.has(lang)) return loaded.get(lang);
+  const parts = await Promise.all(PARTS.map((part) => fetchPart(lang, part)));
+  const data = {};
+  parts.forEach((obj, i) => {
+    for (const [key, value] of Object.entries(obj)) {
+      if (key in data) throw new Error('i18n/' + lang + '/' + PARTS[i] + '.json: "' + key + '" is in another part too');
+      data[key] = value;
+    }
+  });
   loaded.set(lang, data);
   return data;
 }

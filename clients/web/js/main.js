@@ -11,10 +11,19 @@ import { signinView } from './views/signin.js';
 import { dashboardView } from './views/dashboard.js';
 import { queueView } from './views/queue.js';
 import { contributionsView } from './views/contributions.js';
+import * as grants from './views/grants.js';
+import * as money from './views/money.js';
+import * as people from './views/people.js';
+import * as audit from './views/audit.js';
+import * as partner from './views/partner.js';
 
-// The sections, in the order the navigation lists them. A section appears
-// only for the roles that may call its methods; nothing unbuilt is linked.
-const SECTIONS = [dashboardView, queueView, contributionsView];
+// The pages, in the order the navigation lists them. A page appears only for
+// the roles that may call its methods; one with `hidden` (a record's own page,
+// opened from a list) is never in the navigation.
+const SECTIONS = [
+  dashboardView, queueView, ...grants.views, ...money.views, contributionsView,
+  ...people.views, ...audit.views, ...partner.views,
+];
 // Where each role lands after signing in, first match wins.
 const HOME_BY_ROLE = [['admin', 'dashboard'], ['approver', 'queue'], ['partner', 'contributions'], ['auditor', 'dashboard']];
 
@@ -50,7 +59,7 @@ function onUnauthenticated(err) {
   const lost = session.principal();
   // the page comes back only for the same principal signing in again
   afterSignIn = SECTIONS.some((sec) => sec.path === path)
-    ? { path, principalId: lost ? lost.principal_id : null } : null;
+    ? { path, hash: currentHash(), principalId: lost ? lost.principal_id : null } : null;
   session.signOut();
   const reason = SESSION_REASONS.includes(err.reason) ? err.reason : 'default';
   signinNotice = { key: 'session.' + reason, kind: 'error' };
@@ -72,15 +81,27 @@ function homePath() {
   return '/home';
 }
 
-function currentPath() {
+function currentHash() {
   const hash = location.hash || '';
-  const path = hash.startsWith('#') ? hash.slice(1) : hash;
-  return (path.split('?')[0] || '/').replace(/\/+$/, '') || '/';
+  return hash.startsWith('#') ? hash.slice(1) : hash;
 }
 
-function navigate(path) {
-  if (currentPath() === path) route();
-  else location.hash = '#' + path;
+function currentPath() {
+  return (currentHash().split('?')[0] || '/').replace(/\/+$/, '') || '/';
+}
+
+// The page's params: #/grant?id=gr_1 -> URLSearchParams {id: 'gr_1'}
+function currentParams() {
+  const q = currentHash().split('?')[1];
+  return new URLSearchParams(q || '');
+}
+
+// navigate('/grant?id=gr_1'), or navigate('/grant', {id: 'gr_1'})
+function navigate(path, params) {
+  const q = params ? new URLSearchParams(params).toString() : '';
+  const target = path + (q ? '?' + q : '');
+  if (currentHash() === target) route();
+  else location.hash = '#' + target;
 }
 
 function redirect(path) {
@@ -92,7 +113,7 @@ function route() {
   const path = currentPath();
   if (!session.principal()) {
     if (path !== '/signin') {
-      if (path !== '/' && path !== '/home') afterSignIn = { path, principalId: null };
+      if (path !== '/' && path !== '/home') afterSignIn = { path, hash: currentHash(), principalId: null };
       return redirect('/signin');
     }
     return show(signinView);
@@ -110,6 +131,8 @@ function route() {
 
 const ctx = {
   rpc,
+  params: () => currentParams(),
+  navigate: (path, params) => navigate(path, params),
   redraw: () => drawView(),
   refresh: () => refresh(),
   signinNotice: () => signinNotice,
@@ -185,8 +208,9 @@ async function signedIn(token, me) {
   const wanted = afterSignIn
     && (afterSignIn.principalId === null || afterSignIn.principalId === me.principal_id)
     && allowedSections().find((sec) => sec.path === afterSignIn.path);
+  const hash = wanted ? afterSignIn.hash : null;
   afterSignIn = null;
-  navigate(wanted ? wanted.path : homePath());
+  navigate(hash || homePath());
 }
 
 function signOutClicked() {
@@ -237,13 +261,14 @@ function drawNav() {
   const ul = $('nav-list');
   clear(ul);
   nav.setAttribute('aria-label', t('nav.label'));
-  const sections = session.principal() ? allowedSections() : [];
+  const sections = session.principal() ? allowedSections().filter((s) => !s.hidden) : [];
   nav.hidden = sections.length === 0;
   for (const s of sections) {
-    const here = current && current.def === s;
+    // a record's page (hidden) marks the list it belongs to (its `parent`)
+    const here = current && (current.def === s || current.def.parent === s.id);
     ul.append(h('li', null, h('a', {
       href: '#' + s.path, id: 'nav-' + s.id, 'aria-current': here ? 'page' : null,
-    }, t(s.navKey))));
+    }, t(typeof s.navKey === 'function' ? s.navKey() : s.navKey))));
   }
 }
 

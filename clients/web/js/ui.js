@@ -119,3 +119,202 @@ export function filterForm({ test, fields, error, onApply }) {
 export function statusBadge(kind, word, text) {
   return h('span', { class: 'badge badge-' + word, dataset: { status: word } }, text || t(kind + '.' + word));
 }
+
+// ---------------------------------------------------------------- forms and details
+
+// One labelled form control. type: text (default), number, date, datetime-local,
+// password, email, select, textarea, checkbox. options: [{value, label}] for a
+// select, with anyLabel as a first '' choice. help: a hint under the label, tied
+// with aria-describedby. money: a decimal amount (text with inputmode=decimal).
+export function field({
+  id, name, label, type = 'text', value, required, help, options, anyLabel, money: isMoney,
+  placeholder, autocomplete, rows, min, max, disabled, test,
+}) {
+  const fid = id || nextId('field');
+  const helpId = help ? fid + '-help' : null;
+  const common = {
+    id: fid, name: name || fid, required: !!required, disabled: !!disabled,
+    'aria-describedby': helpId, dataset: { test },
+  };
+  let control;
+  if (type === 'select') {
+    control = h('select', common,
+      anyLabel !== undefined ? h('option', { value: '' }, anyLabel) : null,
+      (options || []).map((o) => h('option', { value: o.value, selected: String(o.value) === String(value ?? '') }, o.label)));
+  } else if (type === 'textarea') {
+    control = h('textarea', { ...common, rows: rows || 3, placeholder });
+    control.value = value ?? '';
+  } else if (type === 'checkbox') {
+    control = h('input', { ...common, type: 'checkbox', checked: !!value });
+    return h('div', { class: 'field field-check' }, control, h('label', { for: fid }, label),
+      help ? h('p', { id: helpId, class: 'help' }, help) : null);
+  } else {
+    control = h('input', {
+      ...common,
+      type: isMoney ? 'text' : type,
+      inputmode: isMoney ? 'decimal' : null,
+      autocomplete: autocomplete || (isMoney ? 'off' : null),
+      placeholder, min, max,
+      value: value ?? '',
+    });
+  }
+  return h('div', { class: 'field' },
+    h('label', { for: fid }, label, required ? h('span', { class: 'required' }, ' ', t('forms.required')) : null),
+    help ? h('p', { id: helpId, class: 'help' }, help) : null,
+    control);
+}
+
+function newKey() {
+  return 'web-' + crypto.randomUUID();
+}
+
+// What a form holds, by control name: a checkbox as true/false, text as typed.
+function formValues(form) {
+  const out = {};
+  for (const el of form.elements) {
+    if (!el.name || el.disabled || el.tagName === 'BUTTON') continue;
+    out[el.name] = el.type === 'checkbox' ? el.checked : el.value;
+  }
+  return out;
+}
+
+// The params a form gives: text trimmed, an empty one left out (the method's
+// default applies).
+function params(values) {
+  const out = {};
+  for (const [name, v] of Object.entries(values)) {
+    if (typeof v === 'boolean') out[name] = v;
+    else if (String(v).trim() !== '') out[name] = String(v).trim();
+  }
+  return out;
+}
+
+// A form that changes something. Its state (what was typed, the error, the
+// idempotency key) outlives redraws: draw() builds it anew each time, in the
+// current language, with the values typed so far.
+//
+//   const f = actionForm({test, title, submitLabel, fields: () => [field(...)],
+//                         run: (values, key) => rpc.call('x.y', {...values, idempotency_key: key}),
+//                         done: (result) => {...}, redraw: ctx.redraw});
+//   root.append(f.draw());
+//
+// The idempotency key is made once and kept until a call succeeds: sending
+// again after a timeout, a lost connection or -32051 cannot do the thing twice
+// (docs/protocol.md, "Idempotency"). An error is marked on the fields it names,
+// or said under the form, and in #status. success: the #status message.
+export function actionForm({ test, title, intro, fields, submitLabel, run, done, redraw, success, cancel }) {
+  let values = null;      // by name, from the last drawn form
+  let key = newKey();
+  let busy = false;
+  let error = null;
+  let form = null;
+
+  function remember() {
+    if (form && form.isConnected) values = formValues(form);
+  }
+
+  function restore(el) {
+    if (!values) return;
+    for (const c of el.elements) {
+      if (!c.name || !(c.name in values)) continue;
+      if (c.type === 'checkbox') c.checked = !!values[c.name];
+      else c.value = values[c.name];
+    }
+  }
+
+  function showError(el) {
+    clearFields(el);
+    const slot = el.querySelector('[data-role="form-error"]');
+    clear(slot);
+    if (!error) return;
+    if (!markFields(el, error)) {
+      slot.append(h('p', { class: 'error-text', role: 'alert', 'data-test': 'form-error' }, describe(error)));
+    }
+  }
+
+  async function submit(ev) {
+    ev.preventDefault();
+    if (busy) return;
+    remember();
+    busy = true;
+    error = null;
+    const button = form.querySelector('button[type="submit"]');
+    button.setAttribute('aria-disabled', 'true');
+    button.textContent = t('forms.working');
+    let result;
+    try {
+      result = await run(params(values), key);
+    } catch (err) {
+      busy = false;
+      error = err;
+      if (err.unauthenticated) return; // the sign-in screen says why
+      say(describe(err), 'error');
+      if (form.isConnected) {
+        button.removeAttribute('aria-disabled');
+        button.textContent = submitLabel;
+        showError(form);
+      }
+      return;
+    }
+    busy = false;
+    key = newKey();
+    values = null;
+    if (success) say(typeof success === 'function' ? success(result) : success, 'success');
+    if (done) await done(result);
+    if (redraw) redraw();
+  }
+
+  function draw() {
+    remember();
+    const list = typeof fields === 'function' ? fields() : fields;
+    form = h('form', {
+      class: 'form action-form', 'data-test': test, novalidate: true,
+      'aria-labelledby': title ? test + '-title' : null,
+      on: { submit },
+    },
+    title ? h('h2', { id: test + '-title' }, title) : null,
+    intro ? h('p', { class: 'help' }, intro) : null,
+    list,
+    h('div', { 'data-role': 'form-error' }),
+    h('div', { class: 'actions' },
+      h('button', {
+        type: 'submit', class: 'button', 'data-test': test + '-submit',
+        'aria-disabled': busy ? 'true' : null,
+      }, busy ? t('forms.working') : submitLabel),
+      cancel ? h('button', {
+        type: 'button', class: 'button secondary', 'data-test': test + '-cancel',
+        on: { click: () => { values = null; error = null; cancel(); } },
+      }, t('forms.cancel')) : null));
+    restore(form);
+    if (error) showError(form);
+    return form;
+  }
+
+  return {
+    draw,
+    reset() { values = null; error = null; key = newKey(); },
+    get busy() { return busy; },
+  };
+}
+
+// A description list: [[label, value], ...]; a null/undefined value is left out.
+export function details(pairs, test) {
+  return h('dl', { class: 'details', 'data-test': test },
+    pairs.filter(([, v]) => v !== null && v !== undefined && v !== '').map(([label, v, col]) => [
+      h('dt', null, label),
+      h('dd', { dataset: { col } }, v),
+    ]));
+}
+
+// A titled part of a page (h2), labelled for landmarks.
+export function section(title, test, ...children) {
+  const id = nextId('section');
+  return h('section', { class: 'part', 'aria-labelledby': id, 'data-test': test },
+    h('h2', { id }, title), children);
+}
+
+// A link to another page of the console: link('/grant', {id: 'gr_1'}, text).
+export function link(path, params, text, attrs = {}) {
+  const q = params ? new URLSearchParams(params).toString() : '';
+  return h('a', { href: '#' + path + (q ? '?' + q : ''), ...attrs }, text);
+}

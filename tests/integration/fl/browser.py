@@ -10,15 +10,18 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 CHROMIUM = "/usr/bin/chromium"
+# a translation key shown instead of its text ("signin.title")
+KEY_RE = re.compile(r"^[a-z]+(\.[a-zA-Z0-9]+)+$")
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
@@ -40,7 +43,14 @@ class Browser:
         self.shots_dir = shots_dir
         self.name = name
         self.profile = tempfile.mkdtemp(prefix="fl-chromium-")
+        # what the console saves (exports) lands here
+        self.downloads = os.path.join(self.profile, "downloads")
+        os.makedirs(self.downloads)
         opts = webdriver.ChromeOptions()
+        opts.add_experimental_option("prefs", {
+            "download.default_directory": self.downloads,
+            "download.prompt_for_download": False,
+        })
         opts.binary_location = CHROMIUM
         for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
                   "--disable-gpu", "--no-first-run", "--window-size=1280,900",
@@ -51,6 +61,8 @@ class Browser:
         opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         self.driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
         self.driver.set_page_load_timeout(30)
+        self.driver.execute_cdp_cmd("Browser.setDownloadBehavior", {
+            "behavior": "allow", "downloadPath": self.downloads})
         self.logs = []
 
     def close(self):
@@ -107,3 +119,45 @@ class Browser:
         path = os.path.join(self.shots_dir, "%s-%s.png" % (self.name, label))
         self.driver.save_screenshot(path)
         return path
+
+    def downloaded(self, timeout=30):
+        """The files saved so far (completed downloads only), by name -> path; waits until
+        at least one is there and none is still being written."""
+        deadline = time.monotonic() + timeout
+        while True:
+            names = os.listdir(self.downloads)
+            done = [n for n in names if not n.endswith(".crdownload")]
+            if done and len(done) == len(names):
+                return {n: os.path.join(self.downloads, n) for n in done}
+            if time.monotonic() > deadline:
+                raise AssertionError("no finished download in %s: %r" % (self.downloads, names))
+            time.sleep(0.1)
+
+    def sign_in(self, token):
+        """Signs in with a bearer token through the sign-in screen."""
+        self.open("/")
+        self.wait("#token").send_keys(token)
+        self.find("#sign-in").click()
+        self.wait("#whoami-name")
+
+    def go(self, route, ready, lang=None):
+        """Opens a page of the console (#/route?..) and waits for `ready` (a CSS selector);
+        with lang, switches the language first."""
+        if lang:
+            Select(self.find("#lang")).select_by_value(lang)
+            self.wait('html[lang="%s"]' % lang)
+        self.js("location.hash = arguments[0];", route)
+        return self.wait(ready)
+
+    def visible_keys(self):
+        """Texts of the page that are translation keys, not translations, or a missing value
+        ("null", "undefined")."""
+        texts = self.js(
+            "const out = []; const w = document.createTreeWalker(document.body, "
+            "NodeFilter.SHOW_TEXT); while (w.nextNode()) { const s = "
+            "w.currentNode.nodeValue.trim(); if (s) out.push(s); } "
+            "for (const e of document.querySelectorAll('[aria-label],[placeholder],"
+            "[title]')) for (const a of ['aria-label', 'placeholder', 'title']) "
+            "if (e.getAttribute(a)) out.push(e.getAttribute(a)); return out;")
+        return [t for t in texts if KEY_RE.match(t) or t in ("null", "undefined", "NaN") or
+                "[object " in t]
