@@ -55,6 +55,45 @@ token_list_has(const char *v, size_t n, const char *tok)
 	return 0;
 }
 
+/* Whether an Accept-Encoding value allows gzip (RFC 9110 12.5.3): by its "gzip" element,
+ * else by "*"; either is refused by q=0 ("gzip;q=0"). */
+static int
+accepts_gzip(const char *v, size_t n)
+{
+	size_t	i = 0;
+	int	gzip = -1, star = -1;
+
+	while (i < n) {
+		size_t	s, e, k;
+		int	zero = 0;
+
+		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		s = i;
+		while (i < n && v[i] != ',' && v[i] != ';' && v[i] != ' ' && v[i] != '\t')
+			i++;
+		e = i;
+		/* parameters up to the next element: only q matters */
+		while (i < n && v[i] != ',') {
+			if ((v[i] == 'q' || v[i] == 'Q') && i + 1 < n && v[i + 1] == '=' &&
+			    (v[i - 1] == ';' || v[i - 1] == ' ' || v[i - 1] == '\t')) {
+				k = i + 2;
+				zero = k < n && v[k] == '0';
+				for (k++; zero && k < n && v[k] != ',' && v[k] != ';' &&
+				    v[k] != ' ' && v[k] != '\t'; k++)
+					if (v[k] != '.' && v[k] != '0')
+						zero = 0;
+			}
+			i++;
+		}
+		if (e - s == 4 && strncasecmp(v + s, "gzip", 4) == 0)
+			gzip = !zero;
+		else if (e - s == 1 && v[s] == '*')
+			star = !zero;
+	}
+	return gzip != -1 ? gzip : star == 1;
+}
+
 static int
 parse_request_line(const char *l, size_t n, struct http_head *h)
 {
@@ -203,6 +242,9 @@ http_parse_head(const char *buf, size_t len, struct http_head *h)
 				memcpy(h->content_type, v, vl);
 				h->content_type[vl] = '\0';
 			}
+		} else if (nl == 15 && strncasecmp(l, "accept-encoding", 15) == 0) {
+			if (accepts_gzip(v, vl))
+				h->accept_gzip = 1;
 		} else if (nl == 13 && strncasecmp(l, "if-none-match", 13) == 0) {
 			if (vl < sizeof(h->if_none_match)) {
 				memcpy(h->if_none_match, v, vl);

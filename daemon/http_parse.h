@@ -22,6 +22,7 @@ struct http_head {
 	char		 content_type[128];	/* raw value, or "" (too long: "") */
 	char		 idempotency_key[130];	/* raw value, or "" */
 	char		 if_none_match[80];	/* raw value, or "" (too long: "") */
+	int		 accept_gzip;		/* Accept-Encoding allows gzip */
 	int		 idem_too_long;
 	int		 auth_too_long;
 	int		 auth_seen;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <zlib.h>
 
 #include "util.h"
 #include "web.h"
@@ -43,6 +44,41 @@ web_ctype(const char *name)
 			return web_types[i].ctype;
 	}
 	return NULL;
+}
+
+/* A gzip copy of f's body when f is text and the copy is smaller (f->gz stays NULL
+ * otherwise). */
+static void
+compress_file(struct web_file *f)
+{
+	z_stream	 z;
+	uLong		 bound;
+	char		*out;
+
+	if (strncmp(f->ctype, "text/", 5) != 0 && strcmp(f->ctype, "application/json") != 0 &&
+	    strcmp(f->ctype, "image/svg+xml") != 0)
+		return;
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		return;
+	bound = deflateBound(&z, (uLong)f->len);
+	out = xmalloc(bound);
+	z.next_in = (Bytef *)f->body;
+	z.avail_in = (uInt)f->len;
+	z.next_out = (Bytef *)out;
+	z.avail_out = (uInt)bound;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END || z.total_out >= f->len) {
+		deflateEnd(&z);
+		free(out);
+		return;
+	}
+	f->gz = out;
+	f->gzlen = z.total_out;
+	deflateEnd(&z);
+	/* the copy's own entity tag: a cache holding one variant never validates the other */
+	memcpy(f->gz_etag, f->etag, 17);
+	memcpy(f->gz_etag + 17, "-gz\"", 5);
 }
 
 static int
@@ -94,6 +130,7 @@ add_file(struct web *w, const char *fs, const char *path, const char *ctype, off
 	hex_encode(md, 8, f->etag + 1);
 	f->etag[17] = '"';
 	f->etag[18] = '\0';
+	compress_file(f);
 	w->n++;
 	w->bytes += f->len;
 	return 0;
@@ -162,6 +199,7 @@ web_free(struct web *w)
 	for (i = 0; i < w->n; i++) {
 		free(w->files[i].path);
 		free(w->files[i].body);
+		free(w->files[i].gz);
 	}
 	free(w->files);
 	free(w);

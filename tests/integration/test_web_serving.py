@@ -3,6 +3,7 @@ listener, with their type, an ETag and revalidation, and the security headers th
 response of fundd carries; a path that is no file of the console is 404, the API's own paths
 keep their answers, and a web_root that cannot be read stops the daemon at start."""
 
+import gzip
 import json
 import os
 import re
@@ -20,6 +21,9 @@ FILES = {
     "css/app.css": b"body { margin: 0 }\n",
     "i18n/hy.json": "{\"title\": \"\u0540\u056b\u0574\u0576\u0561\u0564\u0580\u0561\u0574\"}"
                     .encode("utf-8"),
+    # text that compresses: its gzip copy is served to a client that accepts gzip
+    "js/big.js": b"export const rows = [\n" + b"  'Gegharkunik', 'Shirak', 'Lori',\n" * 400 +
+                 b"];\n",
     "README.md": b"not served\n",
     ".secret.js": b"not served\n",
 }
@@ -85,6 +89,39 @@ def test_revalidation_answers_304(web):
         assert r.status == 200 and r.body == FILES["js/app.js"]
         # the connection goes on after a 304
         assert c.request("GET", "/css/app.css").status == 200
+
+
+def test_gzip_to_a_client_that_accepts_it(web):
+    big = FILES["js/big.js"]
+    with Client(web) as c:
+        plain = c.request("GET", "/js/big.js")
+        assert plain.status == 200 and plain.body == big
+        assert plain.header("Content-Encoding") is None
+        assert plain.header("Vary") == "Accept-Encoding"
+        for ae in ("gzip", "br, gzip;q=0.5", "deflate, *"):
+            r = c.request("GET", "/js/big.js", headers={"Accept-Encoding": ae})
+            assert r.status == 200, (ae, r)
+            assert r.header("Content-Encoding") == "gzip", ae
+            assert r.header("Vary") == "Accept-Encoding"
+            assert r.content_type == "text/javascript"
+            assert int(r.header("Content-Length")) == len(r.body) < len(big) // 10
+            assert gzip.decompress(r.body) == big
+            # its own entity tag, which revalidates the gzip copy only
+            assert r.header("ETag") == plain.header("ETag")[:-1] + '-gz"'
+            assert_security_headers(r)
+        for ae in ("gzip;q=0", "identity", "br", "gzip;q=0, *"):
+            r = c.request("GET", "/js/big.js", headers={"Accept-Encoding": ae})
+            assert r.header("Content-Encoding") is None and r.body == big, ae
+        gz_etag = '"%s-gz"' % plain.header("ETag").strip('"')
+        r = c.request("GET", "/js/big.js", headers={"Accept-Encoding": "gzip",
+                                                    "If-None-Match": gz_etag})
+        assert r.status == 304 and r.header("ETag") == gz_etag
+        r = c.request("GET", "/js/big.js", headers={"If-None-Match": gz_etag})
+        assert r.status == 200 and r.body == big
+        # a file too small to gain is sent as it is
+        r = c.request("GET", "/js/app.js", headers={"Accept-Encoding": "gzip"})
+        assert r.header("Content-Encoding") is None and r.body == FILES["js/app.js"]
+        assert r.header("Vary") is None
 
 
 @pytest.mark.parametrize("path", ["/README.md", "/.secret.js", "/js", "/js/", "/nope.js",

@@ -439,10 +439,51 @@ test_reset(void **state)
 	assert_int_equal(h.has_host, 0);
 }
 
+/* Accept-Encoding: gzip by name, else by "*", and never with q=0 (RFC 9110 12.5.3). */
+static void
+test_accept_gzip(void **state)
+{
+	static const struct {
+		const char	*value;
+		int		 gzip;
+	} cases[] = {
+		{ "gzip", 1 },
+		{ "GZIP", 1 },
+		{ "gzip, deflate, br, zstd", 1 },
+		{ "br;q=1.0, gzip;q=0.8, *;q=0.1", 1 },
+		{ "deflate, *", 1 },
+		{ "gzip;q=0", 0 },
+		{ "gzip; q=0.000", 0 },
+		{ "gzip;q=0, *", 0 },
+		{ "*;q=0", 0 },
+		{ "gzip;q=0.001", 1 },
+		{ "identity", 0 },
+		{ "x-gzip", 0 },
+		{ "gzipx", 0 },
+		{ "deflate, br", 0 },
+		{ "", 0 },
+		{ ";q=0, gzip", 1 },
+	};
+	struct http_head	h;
+	char			line[128];
+	size_t			i;
+
+	(void)state;
+	assert_int_equal(with_headers("", &h), 0);
+	assert_int_equal(h.accept_gzip, 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(line, sizeof(line), "Accept-Encoding: %s\r\n", cases[i].value);
+		assert_int_equal(with_headers(line, &h), 0);
+		if (h.accept_gzip != cases[i].gzip)
+			fail_msg("Accept-Encoding: %s: got %d", cases[i].value, h.accept_gzip);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_accept_gzip),
 		cmocka_unit_test(test_good_post),
 		cmocka_unit_test(test_no_body_headers),
 		cmocka_unit_test(test_keepalive),

@@ -1,8 +1,8 @@
 /*
  * test_web.c: unit tests for the web console's files in memory (daemon/web.c): what a
  * folder's walk keeps (servable extensions, no dot files, nested folders), the ETag of a
- * file, finding "/" as index.html, If-None-Match lists, and the refusals of a missing
- * root.
+ * file, finding "/" as index.html, If-None-Match lists, the gzip copy of a text file, and
+ * the refusals of a missing root.
  */
 
 #include <sys/stat.h>
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "web.h"
 
@@ -140,6 +141,47 @@ test_types(void **state)
 	assert_null(web_ctype("x.js.orig"));
 }
 
+/* A text file that compresses has a gzip copy that inflates to it, with its own ETag; a
+ * file too small to gain has none. */
+static void
+test_gzip_copy(void **state)
+{
+	struct web		*w;
+	const struct web_file	*f;
+	char			*cause = NULL, big[4096], out[4096];
+	uLongf			 outlen = sizeof(out);
+	z_stream		 z;
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(big) - 1; i++)
+		big[i] = "console "[i % 8];
+	big[sizeof(big) - 1] = '\0';
+	put("js/big.js", big);
+	assert_non_null(w = web_load(root, &cause));
+	assert_non_null(f = web_find(w, "/js/big.js"));
+	assert_non_null(f->gz);
+	assert_true(f->gzlen < f->len / 4);
+	assert_memory_equal(f->gz, "\x1f\x8b", 2);	/* the gzip magic */
+	memset(&z, 0, sizeof(z));
+	assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+	z.next_in = (Bytef *)f->gz;
+	z.avail_in = (uInt)f->gzlen;
+	z.next_out = (Bytef *)out;
+	z.avail_out = (uInt)outlen;
+	assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+	assert_int_equal(z.total_out, f->len);
+	assert_memory_equal(out, f->body, f->len);
+	inflateEnd(&z);
+	assert_int_equal(strlen(f->gz_etag), strlen(f->etag) + 3);
+	assert_memory_equal(f->gz_etag, f->etag, strlen(f->etag) - 1);
+	assert_string_equal(f->gz_etag + strlen(f->etag) - 1, "-gz\"");
+	/* "abc" gains nothing from gzip */
+	assert_non_null(f = web_find(w, "/abc.txt"));
+	assert_null(f->gz);
+	web_free(w);
+}
+
 static void
 test_etag_matches(void **state)
 {
@@ -165,6 +207,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_too_many_files, setup, teardown),
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_etag_matches),
+		cmocka_unit_test_setup_teardown(test_gzip_copy, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
