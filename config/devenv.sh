@@ -56,13 +56,29 @@ as_pg() {
 	fi
 }
 
+# The browser tests' npm packages (tests/browser/package-lock.json: axe-core), installed
+# when node_modules does not hold the locked versions. They are injected into the
+# console's pages by the tests, never served by fundd.
+npm_deps() {
+	local dir=$ROOT/tests/browser
+	if cmp -s "$dir/package-lock.json" "$dir/node_modules/.fundd-lock" 2>/dev/null; then
+		return 0
+	fi
+	say "installing the browser tests' npm packages (tests/browser)"
+	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+	cp "$dir/package-lock.json" "$dir/node_modules/.fundd-lock"
+}
+
 cmd_deps() {
 	local missing="" p
 	for p in $PACKAGES; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		    missing="$missing $p"
 	done
+	# Node.js and npm from Debian, unless the machine has them already
+	command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 	if [ -z "$missing" ]; then
+		npm_deps
 		return 0
 	fi
 	if is_root; then
@@ -71,6 +87,7 @@ cmd_deps() {
 		apt-get update -qq
 		# shellcheck disable=SC2086
 		apt-get install -y -qq --no-install-recommends $missing >/dev/null
+		npm_deps
 	else
 		echo "Missing Debian packages. Run:" >&2
 		echo "  sudo apt-get install -y$missing" >&2
