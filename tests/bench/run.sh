@@ -567,6 +567,15 @@ FUNDCTL_TOKEN=$APPROVER "$ROOT/bin/fundctl" call grant.queue fund="$QFUND" limit
     /usr/bin/python3 -c 'import json, sys; sys.exit(json.load(sys.stdin)["count"] != 10000)' ||
     { echo "run.sh: grant.queue of $QFUND does not count 10,000 waiting" >&2; exit 1; }
 
+# --- the console's dashboard in headless Chromium, on the database above ------------------
+# (100,000 grants and more than 100,000 receipts): from navigation to the first fund figures
+# on screen, and the JavaScript and CSS transferred, each round with an empty cache; beside
+# the same JSON-RPC calls sent directly (tests/bench/dashboard.py)
+/usr/bin/python3 "$ROOT/tests/bench/dashboard.py" --base "https://127.0.0.1:$FPORT" \
+    --cert "$DIR/tls/server.crt" --ca "$DIR/tls/ca.crt" --token "$TOKEN" --rounds 5 \
+    >>"$RESULTS"
+echo "console dashboard done" >&2
+
 # --- the export: 1,000,000 postings against psql COPY of the same rows ---------------------
 EFUND=EXPORT-1M
 if [ "$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c \

@@ -84,6 +84,16 @@ def main():
     qp50 = median(rows, "fundd-grant-queue", "p50_ms", 1)
     out.append("| `grant.queue`, 10,000 waiting, a page of 50, 1 conn, p50 | %.2f ms | | | "
                "< 20 ms | %s |" % (qp50, "yes" if qp50 < 20 else "**no**"))
+    first = median(rows, "console-dashboard", "first_figures_ms")
+    calls = median(rows, "console-dashboard", "direct_ms")
+    out.append("| the console's dashboard, first figures from navigation, empty cache, p50 | "
+               "%.0f ms | its %d calls sent directly %.0f ms | %.3f | < 1000 ms | %s |" % (
+                   first, median(rows, "console-dashboard", "rpc_calls"), calls,
+                   first / calls, "yes" if first < 1000 else "**no**"))
+    kb = median(rows, "console-dashboard", "js_css_bytes") / 1000
+    out.append("| the console's JavaScript and CSS transferred (%d files) | %.0f KB | | | "
+               "< 200 KB | %s |" % (median(rows, "console-dashboard", "js_css_files"), kb,
+                                    "yes" if kb < 200 else "**no**"))
     ratio_row("export of 1,000,000 postings, rows/s", median(
         rows, "export-1M", "fundd_rows_per_s"), median(
         rows, "export-1M", "psql_rows_per_s"), "psql COPY", 0.5)
