@@ -135,6 +135,9 @@ def test_a_revoked_token_brings_back_the_sign_in(browsers, daemon, admin):
     b.wait("#token")
     msg = b.wait('[data-test="signin-message"]').text
     assert msg.strip() and "-32001" not in msg, msg
+    # said once: by the notice (an alert), not again in the status region
+    assert msg not in b.find("#status").text
+    assert b.find('[data-test="signin-message"]').get_attribute("role") == "alert"
     assert b.visible_keys() == [], b.visible_keys()
     stored = b.js("return Object.keys(sessionStorage).map(k => sessionStorage.getItem(k));")
     assert who["token"] not in stored

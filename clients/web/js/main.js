@@ -62,9 +62,8 @@ function onUnauthenticated(err) {
     ? { path, hash: currentHash(), principalId: lost ? lost.principal_id : null } : null;
   session.signOut();
   const reason = SESSION_REASONS.includes(err.reason) ? err.reason : 'default';
+  // said once, by the sign-in screen's notice (an alert), not in #status as well
   signinNotice = { key: 'session.' + reason, kind: 'error' };
-  keepStatus = true;
-  say(t(signinNotice.key), 'error');
   drawShell();
   navigate('/signin');
 }
@@ -218,8 +217,6 @@ function signOutClicked() {
   afterSignIn = null;
   signinNotice = { key: 'signin.signedOut', kind: 'info' };
   drawShell();
-  keepStatus = true;
-  say(t('signin.signedOut'));
   navigate('/signin');
 }
 

@@ -72,7 +72,7 @@ export const signinView = {
         append(root, [
           pageHeading(t('signin.title')),
           notice ? h('p', {
-            class: 'notice notice-' + notice.kind, role: notice.kind === 'error' ? 'alert' : null,
+            class: 'notice notice-' + notice.kind, role: notice.kind === 'error' ? 'alert' : 'status',
             'data-test': 'signin-message',
           }, t(notice.key)) : null,
           h('p', { class: 'intro' }, t('signin.intro')),
