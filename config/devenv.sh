@@ -33,7 +33,8 @@ PGPORT_LOCAL=5433
 PG_OS_USER=fundpg
 PACKAGES="build-essential pkg-config openssl curl libevent-dev libpq-dev libssl-dev libcjson-dev
 libcmocka-dev libxlsxwriter-dev postgresql postgresql-contrib python3 python3-pytest nginx-light
-clang libclang-rt-14-dev testssl.sh chromium chromium-driver python3-selenium fonts-dejavu-core"
+clang libclang-rt-14-dev testssl.sh chromium chromium-driver python3-selenium fonts-dejavu-core
+libnss3-tools"
 
 die() { echo "devenv: $*" >&2; exit 2; }
 say() { echo "devenv: $*" >&2; }

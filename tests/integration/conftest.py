@@ -199,8 +199,8 @@ def browsers(env, daemon):
     from fl.browser import Browser  # selenium only where a test drives a browser
     opened = []
 
-    def make(name):
-        b = Browser(daemon, os.path.join(env.dir, "screenshots"), name)
+    def make(name, **kw):
+        b = Browser(daemon, os.path.join(env.dir, "screenshots"), name, **kw)
         opened.append(b)
         return b
 

@@ -9,7 +9,7 @@ import re
 import time
 
 import pytest
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from fl.client import RpcError, call, create_principal
 from fl.env import ROOT, uniq
@@ -194,7 +194,45 @@ def test_the_approver_sees_its_queue_with_a_count(browsers, world, daemon):
     queue_of_fund(b, f)
     row = '[data-test="queue-row"][data-grant-id="%s"]' % world["grant"]["grant_id"]
     b.wait(row)
+    # the filtered page has replaced the first, unfiltered one (which may hold the row too)
+    b.wait_text('[data-test="page-number"]', "1")
+    WebDriverWait(b.driver, 15).until(
+        lambda d: len(b.find_all('[data-test="queue-row"]')) == want)
     shown = re.sub(r"\D", "", b.find('[data-test="queue-count"]').text)
     assert int(shown) == want, (shown, want)
-    assert len(b.find_all('[data-test="queue-row"]')) == want
     b.shot("queue-of-fund-en")
+
+
+def test_sign_in_with_the_browsers_client_certificate(browsers, cert_principal):
+    """A browser that presents a client certificate registered to a principal signs in with
+    it, with no token anywhere; a reload keeps the session, "Sign out" ends it."""
+    if os.geteuid() != 0:
+        pytest.skip("Chromium presents a certificate unasked only by a policy under "
+                    "/etc/chromium, which needs root")
+    b = browsers("certificate", client_cert=(cert_principal["cert"], cert_principal["key"]))
+    b.open("/")
+    b.wait("#sign-in-cert").click()
+    b.wait_text("#whoami-name", cert_principal["name"])
+    assert b.js("return sessionStorage.getItem('fundd.token');") is None
+    b.wait("#nav")
+    b.shot("certificate-signed-in-en")
+    b.driver.refresh()
+    b.wait_text("#whoami-name", cert_principal["name"])
+    b.wait("#nav")
+    b.find("#sign-out").click()
+    notice = b.wait('[data-test="signin-message"]').text
+    assert "certificate" in notice, notice
+    b.driver.refresh()
+    b.wait("#sign-in-cert")
+    assert not b.find("#whoami-name").is_displayed()
+    assert b.problems() == [], b.problems()
+
+
+def test_certificate_sign_in_without_one_says_so(browsers):
+    b = browsers("no-certificate")
+    b.open("/")
+    b.wait("#sign-in-cert").click()
+    msg = b.wait('[data-test="cert-error"]').text
+    assert "no client certificate" in msg, msg
+    assert b.find("#token").is_displayed()
+    assert b.visible_keys() == []

@@ -54,7 +54,7 @@ function $(id) { return document.getElementById(id); }
 
 // A -32001 answer to any call: back to sign-in with the reason in words.
 function onUnauthenticated(err) {
-  if (!session.getToken() && !session.principal()) return;
+  if (!session.getToken() && !session.principal() && !session.byCertificate()) return;
   const path = currentPath();
   const lost = session.principal();
   // the page comes back only for the same principal signing in again
@@ -197,8 +197,10 @@ async function show(def) {
 
 // ---------------------------------------------------------------- sign in/out
 
+// token: the bearer token signed in with, or null for the browser's certificate
 async function signedIn(token, me) {
-  session.setToken(token);
+  if (token) session.setToken(token);
+  else session.setCertificate();
   session.setPrincipal(me);
   signinNotice = null;
   drawShell();
@@ -213,9 +215,10 @@ async function signedIn(token, me) {
 }
 
 function signOutClicked() {
+  const byCertificate = session.byCertificate();
   session.signOut();
   afterSignIn = null;
-  signinNotice = { key: 'signin.signedOut', kind: 'info' };
+  signinNotice = { key: byCertificate ? 'signin.signedOutCertificate' : 'signin.signedOut', kind: 'info' };
   drawShell();
   navigate('/signin');
 }
@@ -298,7 +301,8 @@ async function boot() {
   }
   wireShell();
   drawShell();
-  if (session.getToken()) {
+  // signed in earlier in this tab, by a token or by the browser's certificate
+  if (session.getToken() || session.byCertificate()) {
     clear($('main')).append(loading());
     try {
       session.setPrincipal(await rpc.call('system.whoami'));

@@ -3,6 +3,9 @@
 // cookies or the URL.
 
 const TOKEN_KEY = 'fundd.token';
+// Set while signed in by the client certificate the browser presents (no token
+// is sent then: TLS carries the certificate).
+const CERT_KEY = 'fundd.certificate';
 
 let me = null;          // system.whoami's answer
 let reference = null;   // {funds, regions} fetched once per session
@@ -13,6 +16,19 @@ export function getToken() {
 
 export function setToken(token) {
   sessionStorage.setItem(TOKEN_KEY, token);
+  try { sessionStorage.removeItem(CERT_KEY); } catch (e) { /* storage off */ }
+}
+
+// Signed in by the browser's certificate (no token is sent; TLS carries it).
+export function setCertificate() {
+  try {
+    sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.setItem(CERT_KEY, 'certificate');
+  } catch (e) { /* storage off */ }
+}
+
+export function byCertificate() {
+  try { return sessionStorage.getItem(CERT_KEY) === 'certificate'; } catch (e) { return false; }
 }
 
 export function principal() {
@@ -33,7 +49,10 @@ export function hasRole(...wanted) {
 }
 
 export function signOut() {
-  try { sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* storage off */ }
+  try {
+    sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(CERT_KEY);
+  } catch (e) { /* storage off */ }
   me = null;
   reference = null;
 }

@@ -6,6 +6,7 @@ Content-Security-Policy violations show there), and writes screenshots under
 
 import base64
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -23,6 +24,7 @@ CHROMIUM = "/usr/bin/chromium"
 # a translation key shown instead of its text ("signin.title")
 KEY_RE = re.compile(r"^[a-z]+(\.[a-zA-Z0-9]+)+$")
 CHROMEDRIVER = "/usr/bin/chromedriver"
+POLICIES = "/etc/chromium/policies/managed"
 
 
 def spki_sha256(cert_path):
@@ -37,7 +39,9 @@ def spki_sha256(cert_path):
 class Browser:
     """One browser session (its own profile, so its own sessionStorage)."""
 
-    def __init__(self, daemon, shots_dir, name):
+    def __init__(self, daemon, shots_dir, name, client_cert=None):
+        """client_cert: (certificate, key) PEM files the browser presents when the daemon asks
+        for a client certificate (client_cert_home)."""
         self.daemon = daemon
         self.base = "https://127.0.0.1:%d" % daemon.port
         self.shots_dir = shots_dir
@@ -59,16 +63,43 @@ class Browser:
                   spki_sha256(os.path.join(daemon.env.tls, "server.crt"))):
             opts.add_argument(a)
         opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        self.driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+        env = dict(os.environ)
+        self.policy = None
+        if client_cert:
+            env["HOME"] = self.client_cert_home(*client_cert)
+        self.driver = webdriver.Chrome(service=Service(CHROMEDRIVER, env=env), options=opts)
         self.driver.set_page_load_timeout(30)
         self.driver.execute_cdp_cmd("Browser.setDownloadBehavior", {
             "behavior": "allow", "downloadPath": self.downloads})
         self.logs = []
 
+    def client_cert_home(self, crt, key):
+        """A HOME whose NSS database (where Chromium on Linux looks for client certificates)
+        holds crt and key, and a managed policy that lets Chromium present it to the daemon
+        without asking (AutoSelectCertificateForUrls; policies are read from /etc/chromium,
+        so this needs root, which `make test` has in CI)."""
+        home = os.path.join(self.profile, "home")
+        nss = os.path.join(home, ".pki", "nssdb")
+        os.makedirs(nss)
+        subprocess.run(["certutil", "-N", "-d", "sql:" + nss, "--empty-password"], check=True)
+        p12 = os.path.join(self.profile, "client.p12")
+        subprocess.run(["openssl", "pkcs12", "-export", "-in", crt, "-inkey", key, "-out", p12,
+                        "-passout", "pass:"], check=True)
+        subprocess.run(["pk12util", "-i", p12, "-d", "sql:" + nss, "-W", ""], check=True,
+                       capture_output=True)
+        os.makedirs(POLICIES, exist_ok=True)
+        self.policy = os.path.join(POLICIES, "fundd-test-%d.json" % self.daemon.port)
+        with open(self.policy, "w") as f:
+            json.dump({"AutoSelectCertificateForUrls": [json.dumps(
+                {"pattern": self.base, "filter": {}})]}, f)
+        return home
+
     def close(self):
         try:
             self.driver.quit()
         finally:
+            if self.policy:
+                os.unlink(self.policy)
             subprocess.run(["rm", "-rf", self.profile], check=False)
 
     def open(self, path="/"):

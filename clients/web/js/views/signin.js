@@ -1,16 +1,43 @@
-// #/signin: paste a token; system.whoami says whose it is.
+// #/signin: paste a token, or use the client certificate the browser presents;
+// system.whoami says whose it is.
 
 import { append, h } from '../dom.js';
 import { t } from '../i18n.js';
 import { describe, reference, clearFields, markField } from '../errors.js';
 import { pageHeading, say } from '../ui.js';
 
+function certMessage(err) {
+  if (err.reason === 'no_credentials') return t('signin.noCertificate');
+  if (err.reason === 'bad_credentials') return t('signin.certificateUnknown');
+  return describe(err);
+}
+
 export const signinView = {
   id: 'signin',
   path: '/signin',
   titleKey: 'signin.title',
   create(ctx) {
-    const state = { token: '', busy: false, error: null };
+    const state = { token: '', busy: false, error: null, certError: null };
+
+    // The browser's client certificate, if it presents one: whoami with no token.
+    async function withCertificate() {
+      if (state.busy) return;
+      state.busy = true;
+      state.certError = null;
+      ctx.redraw();
+      say(t('signin.working'));
+      try {
+        const me = await ctx.rpc.call('system.whoami', null, { token: null, quietAuth: true });
+        await ctx.signedIn(null, me);
+      } catch (err) {
+        state.busy = false;
+        state.certError = err;
+        ctx.redraw();
+        say(certMessage(err), 'error');
+        const again = document.getElementById('sign-in-cert');
+        if (again) again.focus();
+      }
+    }
 
     async function submit(ev) {
       ev.preventDefault();
@@ -64,6 +91,17 @@ export const signinView = {
         h('div', { class: 'actions' },
           h('button', { id: 'sign-in', type: 'submit', class: 'button', disabled: state.busy },
             state.busy ? t('signin.working') : t('signin.submit'))));
+        const cert = h('section', { class: 'card form', 'aria-labelledby': 'cert-title' },
+          h('h2', { id: 'cert-title' }, t('signin.certTitle')),
+          h('p', { class: 'help' }, t('signin.certIntro')),
+          h('div', { class: 'actions' },
+            h('button', {
+              id: 'sign-in-cert', type: 'button', class: 'button secondary', disabled: state.busy,
+              'aria-describedby': state.certError ? 'cert-error' : null,
+              on: { click: withCertificate },
+            }, t('signin.certSubmit'))),
+          state.certError ? h('p', { id: 'cert-error', class: 'error-text', 'data-test': 'cert-error' },
+            certMessage(state.certError)) : null);
         if (state.error) {
           // A failed sign-in always concerns the token field.
           markField(input, describe(state.error));
@@ -78,6 +116,7 @@ export const signinView = {
           h('p', { class: 'intro' }, t('signin.intro')),
           form,
           state.error ? h('p', { class: 'error-ref' }, t('errors.reference', { ref: reference(state.error) })) : null,
+          cert,
         ]);
       },
     };
