@@ -6,8 +6,8 @@ import { h } from '../dom.js';
 import { t, lang } from '../i18n.js';
 import { money, number, date } from '../format.js';
 import { errorPanel } from '../errors.js';
-import { referenceData } from '../session.js';
-import { filterForm, loadPage, loading, pageHeading, pager, say, selectField, table } from '../ui.js';
+import { freshReference } from './grants-util.js';
+import { filterForm, link, loadPage, loading, pageHeading, pager, say, selectField, table } from '../ui.js';
 
 export const CATEGORIES = ['small_business', 'agriculture', 'requalification', 'employment', 'housing', 'other'];
 const PAGE_SIZE = 20;
@@ -33,7 +33,7 @@ export const queueView = {
     // announce: say in #status what came (paging, filters, refresh), not on arrival
     async function load(announce = false) {
       const res = await loadPage(state, PAGE_SIZE, async (params) => {
-        if (!state.ref) state.ref = await referenceData(ctx.rpc);
+        if (!state.ref) state.ref = await freshReference(ctx.rpc);
         for (const [k, v] of Object.entries(state.filters)) if (v) params[k] = v;
         return ctx.rpc.call('grant.queue', params);
       }, [-32602, -32004]);
@@ -114,7 +114,7 @@ export const queueView = {
           rows: state.grants,
           rowAttrs: (g) => ({ 'data-test': 'queue-row', dataset: { grantId: g.grant_id } }),
           columns: [
-            { key: 'grant_id', label: t('queue.col.grant'), cell: (g) => h('span', { class: 'code' }, g.grant_id) },
+            { key: 'grant_id', label: t('queue.col.grant'), cell: (g) => link('/grant', { id: g.grant_id }, g.grant_id, { class: 'code', 'data-test': 'grant-link' }) },
             { key: 'created_at', label: t('queue.col.applied'), cell: (g) => date(g.created_at) },
             { key: 'fund', label: t('queue.col.fund'), cell: (g) => g.fund },
             { key: 'amount', num: true, label: t('queue.col.amount'), cell: (g) => money(g.amount, g.currency) },
