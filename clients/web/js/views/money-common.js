@@ -1,0 +1,107 @@
+// Shared pieces of the money pages (partners, contributions, transfers).
+
+import { h } from '../dom.js';
+import { t, lang } from '../i18n.js';
+import { say } from '../ui.js';
+import { hasRole, principal, referenceData } from '../session.js';
+import { regionName } from './queue.js';
+
+// A message to say in #status once the next page has loaded (a page change
+// clears #status first): set before ctx.navigate(), said by that page's load().
+let notice = null;
+
+export function carry(text) {
+  notice = text;
+}
+
+export function sayCarried() {
+  if (notice) say(notice, 'success');
+  notice = null;
+}
+
+export function isStaff() {
+  return hasRole('admin', 'auditor');
+}
+
+export function isAdmin() {
+  return hasRole('admin');
+}
+
+export function myId() {
+  const me = principal();
+  return me ? me.principal_id : null;
+}
+
+// Adds decimal strings exactly (no floats): '12.50' + '0.75' -> '13.25'.
+export function sumDecimals(values) {
+  const parsed = values.map((v) => {
+    const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(String(v));
+    return m ? { neg: m[1] === '-', int: m[2], frac: m[3] || '' } : { neg: false, int: '0', frac: '' };
+  });
+  const scale = Math.max(0, ...parsed.map((p) => p.frac.length));
+  let total = 0n;
+  for (const p of parsed) {
+    const n = BigInt(p.int + p.frac.padEnd(scale, '0'));
+    total += p.neg ? -n : n;
+  }
+  const neg = total < 0n;
+  let digits = (neg ? -total : total).toString().padStart(scale + 1, '0');
+  if (scale) digits = digits.slice(0, -scale) + '.' + digits.slice(-scale);
+  return (neg ? '-' : '') + digits;
+}
+
+// A country code with its name in the current language where the browser knows it.
+export function countryName(code) {
+  if (!code) return '';
+  try {
+    if (typeof Intl.DisplayNames === 'function' && Intl.DisplayNames.supportedLocalesOf([lang()]).length) {
+      const name = new Intl.DisplayNames([lang()], { type: 'region' }).of(code);
+      if (name && name !== code) return name + ' (' + code + ')';
+    }
+  } catch (e) { /* an unknown code: shown as it is */ }
+  return code;
+}
+
+export function fundOptions(funds, filter) {
+  return (funds || []).filter(filter || (() => true)).map((f) => ({
+    value: f.code, label: f.code + ' — ' + f.name + ' (' + f.currency + ')',
+  }));
+}
+
+export function regionOptions(regions) {
+  return (regions || []).map((r) => ({ value: r.region_code, label: regionName(regions, r.region_code, r.region) }));
+}
+
+export function code(text) {
+  return h('span', { class: 'code' }, text);
+}
+
+// A plain warning above a form that does something that cannot be undone.
+export function warning(text) {
+  return h('p', { class: 'notice money-warning', role: 'note' },
+    h('strong', null, t('money.warningLabel')), ' ', text);
+}
+
+// Buttons that open one of several forms at a time.
+export function actionButtons(items, current, onPick) {
+  return h('div', { class: 'actions money-actions' }, items.map((it) => h('button', {
+    type: 'button',
+    class: ['button', current === it.id ? null : 'secondary'],
+    'data-test': it.test,
+    'aria-expanded': current === it.id ? 'true' : 'false',
+    on: { click: () => onPick(current === it.id ? null : it.id) },
+  }, it.label)));
+}
+
+// A text that is looked up each time it is shown (a form's title or button,
+// made once per page, follows a change of language): later(() => t('a.b')).
+export function later(fn) {
+  return { toString: fn };
+}
+
+// fund.list fresh (a fund made since sign-in is there: the session's copy is
+// not) with the session's regions (region.list).
+export async function moneyReference(rpc) {
+  const [ref, funds] = await Promise.all([referenceData(rpc), rpc.call('fund.list')]);
+  return { funds: funds.funds || [], regions: ref.regions };
+}
