@@ -177,6 +177,7 @@ async function refresh() {
 
 async function show(def) {
   const userMoved = current !== null;
+  session.forgetReference();
   const view = def.create(ctx);
   current = { def, view };
   if (!keepStatus) say('');

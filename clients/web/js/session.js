@@ -8,7 +8,7 @@ const TOKEN_KEY = 'fundd.token';
 const CERT_KEY = 'fundd.certificate';
 
 let me = null;          // system.whoami's answer
-let reference = null;   // {funds, regions} fetched once per session
+let reference = null;   // {funds, regions} of the page open now
 
 export function getToken() {
   try { return sessionStorage.getItem(TOKEN_KEY); } catch (e) { return null; }
@@ -57,7 +57,13 @@ export function signOut() {
   reference = null;
 }
 
-// fund.list and region.list (both: any role), in one batch, kept per session.
+// fund.list and region.list (both: any role), in one batch, fetched once per
+// page opened (main.js forgets them at each page change), so a fund created
+// since shows on the next page.
+export function forgetReference() {
+  reference = null;
+}
+
 export async function referenceData(rpc) {
   if (reference) return reference;
   const [funds, regions] = await rpc.batch([

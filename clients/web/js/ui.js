@@ -202,7 +202,10 @@ function params(values) {
 // again after a timeout, a lost connection or -32051 cannot do the thing twice
 // (docs/protocol.md, "Idempotency"). An error is marked on the fields it names,
 // or said under the form, and in #status. success: the #status message.
-export function actionForm({ test, title, intro, fields, submitLabel, run, done, redraw, success, cancel }) {
+// title, intro and submitLabel may be functions, called at each draw, so that a
+// form made once follows a change of language: submitLabel: () => t('x.save').
+export function actionForm({ test, title: titleOf, intro: introOf, fields, submitLabel: labelOf, run, done, redraw, success, cancel }) {
+  const now = (v) => (typeof v === 'function' ? v() : v);
   let values = null;      // by name, from the last drawn form
   let key = newKey();
   let busy = false;
@@ -251,7 +254,7 @@ export function actionForm({ test, title, intro, fields, submitLabel, run, done,
       say(describe(err), 'error');
       if (form.isConnected) {
         button.removeAttribute('aria-disabled');
-        button.textContent = submitLabel;
+        button.textContent = now(labelOf);
         showError(form);
       }
       return;
@@ -267,6 +270,8 @@ export function actionForm({ test, title, intro, fields, submitLabel, run, done,
   function draw() {
     remember();
     const list = typeof fields === 'function' ? fields() : fields;
+    const title = now(titleOf);
+    const intro = now(introOf);
     form = h('form', {
       class: 'form action-form', 'data-test': test, novalidate: true,
       'aria-labelledby': title ? test + '-title' : null,
@@ -280,7 +285,7 @@ export function actionForm({ test, title, intro, fields, submitLabel, run, done,
       h('button', {
         type: 'submit', class: 'button', 'data-test': test + '-submit',
         'aria-disabled': busy ? 'true' : null,
-      }, busy ? t('forms.working') : submitLabel),
+      }, busy ? t('forms.working') : now(labelOf)),
       cancel ? h('button', {
         type: 'button', class: 'button secondary', 'data-test': test + '-cancel',
         on: { click: () => { values = null; error = null; cancel(); } },

@@ -14,7 +14,7 @@ import {
   field, filterForm, link, loadPage, loading, pageHeading, pager, say, selectField, statusBadge, table,
 } from '../ui.js';
 import { regionName } from './queue.js';
-import { actionButtons, fundOptions, moneyReference, sayCarried } from './money-common.js';
+import { actionButtons, fundOptions, sayCarried } from './money-common.js';
 import { contributionForms } from './money-contribution.js';
 
 // the values contribution.list takes as `status` (docs/protocol.md)
@@ -44,7 +44,7 @@ export const contributionsView = {
     // announce: say in #status what came (paging, filters, refresh), not on arrival
     async function load(announce = false) {
       const res = await loadPage(state, PAGE_SIZE, async (params) => {
-        if (!state.ref) state.ref = await moneyReference(ctx.rpc);
+        if (!state.ref) state.ref = await referenceData(ctx.rpc);
         if (state.status) params.status = state.status;
         if (state.fund) params.fund = state.fund;
         if (state.partner) params.partner_id = state.partner;

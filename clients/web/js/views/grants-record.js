@@ -11,12 +11,12 @@ import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { money, number, date, dateTime, list } from '../format.js';
 import { describe, errorPanel, markField } from '../errors.js';
-import { hasRole, principal } from '../session.js';
+import { hasRole, principal, referenceData } from '../session.js';
 import { actionForm, details, field, link, loading, pageHeading, say, section, table } from '../ui.js';
 import { CATEGORIES, regionName } from './queue.js';
 import {
-  add, cmp, dec, decString, downloadDocument, freshReference, fileProblem, fileSize, grantBadge, milestoneBadge, note,
-  sub, text, trancheBadge, uploadDocument,
+  add, cmp, dec, decString, downloadDocument, fileProblem, fileSize, grantBadge, milestoneBadge, note,
+  sub, trancheBadge, uploadDocument,
 } from './grants-util.js';
 
 const MANY = 100;
@@ -57,7 +57,7 @@ export const grantView = {
       state.error = null;
       const id = grantId();
       try {
-        if (!state.ref) state.ref = await freshReference(ctx.rpc);
+        if (!state.ref) state.ref = await referenceData(ctx.rpc);
         const [g, ds, ms, hist] = await ctx.rpc.batch([
           { method: 'grant.get', params: { grant_id: id } },
           { method: 'disbursement.list', params: { grant_id: id, limit: MANY } },
@@ -99,9 +99,9 @@ export const grantView = {
 
     const approveForm = actionForm({
       test: 'approve-form',
-      title: text(() => t('grant.approve.title')),
-      intro: text(() => t('grant.approve.intro')),
-      submitLabel: text(() => t('grant.approve.submit')),
+      title: () => t('grant.approve.title'),
+      intro: () => t('grant.approve.intro'),
+      submitLabel: () => t('grant.approve.submit'),
       fields: () => [
         field({ id: 'approve-comment', name: 'comment', type: 'textarea', label: t('grant.approve.comment'), help: t('grant.approve.commentHelp') }),
       ],
@@ -117,9 +117,9 @@ export const grantView = {
 
     const rejectForm = actionForm({
       test: 'reject-form',
-      title: text(() => t('grant.reject.title')),
-      intro: text(() => t('grant.reject.intro')),
-      submitLabel: text(() => t('grant.reject.submit')),
+      title: () => t('grant.reject.title'),
+      intro: () => t('grant.reject.intro'),
+      submitLabel: () => t('grant.reject.submit'),
       fields: () => [
         field({ id: 'reject-reason', name: 'reason', type: 'textarea', required: true, label: t('grant.reject.reason'), help: t('grant.reject.reasonHelp') }),
       ],
@@ -131,9 +131,9 @@ export const grantView = {
 
     const recuseForm = actionForm({
       test: 'recuse-form',
-      title: text(() => t('grant.recuse.title')),
-      intro: text(() => t('grant.recuse.intro')),
-      submitLabel: text(() => t('grant.recuse.submit')),
+      title: () => t('grant.recuse.title'),
+      intro: () => t('grant.recuse.intro'),
+      submitLabel: () => t('grant.recuse.submit'),
       fields: () => [
         field({ id: 'recuse-reason', name: 'reason', type: 'textarea', required: true, label: t('grant.recuse.reason') }),
       ],
@@ -147,9 +147,9 @@ export const grantView = {
 
     const updateForm = actionForm({
       test: 'update-form',
-      title: text(() => t('grant.update.title')),
-      intro: text(() => t('grant.update.intro')),
-      submitLabel: text(() => t('grant.update.submit')),
+      title: () => t('grant.update.title'),
+      intro: () => t('grant.update.intro'),
+      submitLabel: () => t('grant.update.submit'),
       fields: () => [
         field({ id: 'update-amount', name: 'amount', money: true, label: t('grant.update.amount', { currency: g().currency }), value: g().amount }),
         field({
@@ -175,9 +175,9 @@ export const grantView = {
 
     const withdrawForm = actionForm({
       test: 'withdraw-form',
-      title: text(() => t('grant.withdraw.title')),
-      intro: text(() => t('grant.withdraw.intro')),
-      submitLabel: text(() => t('grant.withdraw.submit')),
+      title: () => t('grant.withdraw.title'),
+      intro: () => t('grant.withdraw.intro'),
+      submitLabel: () => t('grant.withdraw.submit'),
       fields: () => [
         field({ id: 'withdraw-reason', name: 'reason', type: 'textarea', required: true, label: t('grant.withdraw.reason') }),
       ],
@@ -189,9 +189,9 @@ export const grantView = {
 
     const cancelForm = actionForm({
       test: 'cancel-form',
-      title: text(() => t('grant.cancel.title')),
-      intro: text(() => t('grant.cancel.intro')),
-      submitLabel: text(() => t('grant.cancel.submit')),
+      title: () => t('grant.cancel.title'),
+      intro: () => t('grant.cancel.intro'),
+      submitLabel: () => t('grant.cancel.submit'),
       fields: () => [
         field({ id: 'cancel-reason', name: 'reason', type: 'textarea', required: true, label: t('grant.cancel.reason') }),
       ],
@@ -217,9 +217,9 @@ export const grantView = {
 
     const milestoneForm = actionForm({
       test: 'milestone-form',
-      title: text(() => t('milestone.add.title')),
-      intro: text(() => t('milestone.add.intro')),
-      submitLabel: text(() => t('milestone.add.submit')),
+      title: () => t('milestone.add.title'),
+      intro: () => t('milestone.add.intro'),
+      submitLabel: () => t('milestone.add.submit'),
       fields: () => {
         const left = milestoneRemaining();
         return [
@@ -260,9 +260,9 @@ export const grantView = {
 
     const evidenceForm = actionForm({
       test: 'evidence-form',
-      title: text(() => t('milestone.evidence.title')),
-      intro: text(() => t('milestone.evidence.intro')),
-      submitLabel: text(() => t('milestone.evidence.submit')),
+      title: () => t('milestone.evidence.title'),
+      intro: () => t('milestone.evidence.intro'),
+      submitLabel: () => t('milestone.evidence.submit'),
       fields: () => {
         const open = state.milestones.filter((m) => m.status === 'open');
         const files = field({ id: 'evidence-files', label: t('milestone.evidence.files'), help: t('milestone.evidence.filesHelp') });
@@ -303,9 +303,9 @@ export const grantView = {
 
     const acceptForm = actionForm({
       test: 'accept-evidence-form',
-      title: text(() => t('milestone.accept.title')),
-      intro: text(() => t('milestone.accept.intro')),
-      submitLabel: text(() => t('milestone.accept.submit')),
+      title: () => t('milestone.accept.title'),
+      intro: () => t('milestone.accept.intro'),
+      submitLabel: () => t('milestone.accept.submit'),
       fields: () => [
         field({
           id: 'accept-milestone', name: 'milestone_id', type: 'select', required: true, label: t('milestone.accept.milestone'),
@@ -321,9 +321,9 @@ export const grantView = {
 
     const returnForm = actionForm({
       test: 'reject-evidence-form',
-      title: text(() => t('milestone.reject.title')),
-      intro: text(() => t('milestone.reject.intro')),
-      submitLabel: text(() => t('milestone.reject.submit')),
+      title: () => t('milestone.reject.title'),
+      intro: () => t('milestone.reject.intro'),
+      submitLabel: () => t('milestone.reject.submit'),
       fields: () => [
         field({
           id: 'reject-milestone', name: 'milestone_id', type: 'select', required: true, label: t('milestone.reject.milestone'),
@@ -354,9 +354,9 @@ export const grantView = {
 
     const trancheForm = actionForm({
       test: 'tranche-form',
-      title: text(() => t('tranche.create.title')),
-      intro: text(() => t('tranche.create.intro')),
-      submitLabel: text(() => t('tranche.create.submit')),
+      title: () => t('tranche.create.title'),
+      intro: () => t('tranche.create.intro'),
+      submitLabel: () => t('tranche.create.submit'),
       fields: () => {
         const left = stillToPay();
         const payable = state.milestones.filter((m) => m.status === 'accepted' && !m.released_by);

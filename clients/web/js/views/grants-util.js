@@ -171,23 +171,3 @@ export function fileSize(bytes) {
   return t('milestone.evidence.sizeB', { n: number(n) });
 }
 
-// A label that is translated when it is shown, not when it is made: actionForm
-// keeps its title, intro and button label as given, and turns them into text
-// (String()) each time it draws, so a form made once follows a language change.
-//   submitLabel: text(() => t('grant.approve.submit'))
-export function text(fn) {
-  return { toString: fn };
-}
-
-// fund.list and region.list, fetched when a page opens: session.referenceData()
-// keeps the first answer for the whole session, so a fund created since then
-// would be missing from the choices.
-export async function freshReference(rpc) {
-  const [funds, regions] = await rpc.batch([
-    { method: 'fund.list' },
-    { method: 'region.list' },
-  ]);
-  if (funds.error) throw funds.error;
-  if (regions.error) throw regions.error;
-  return { funds: funds.result.funds || [], regions: regions.result.regions || [] };
-}

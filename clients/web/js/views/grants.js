@@ -9,13 +9,13 @@ import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { money, number, date } from '../format.js';
 import { describe, errorPanel } from '../errors.js';
-import { hasRole } from '../session.js';
+import { hasRole, referenceData } from '../session.js';
 import {
   actionForm, field, filterForm, link, loadPage, loading, pageHeading, pager, say, section,
   selectField, table,
 } from '../ui.js';
 import { CATEGORIES, regionName } from './queue.js';
-import { GRANT_STATES, freshReference, grantBadge, text } from './grants-util.js';
+import { GRANT_STATES, grantBadge } from './grants-util.js';
 import { grantView, flash } from './grants-record.js';
 
 const PAGE_SIZE = 20;
@@ -44,7 +44,7 @@ const grantsView = {
 
     async function load(announce = false) {
       const res = await loadPage(state, PAGE_SIZE, async (params) => {
-        if (!state.ref) state.ref = await freshReference(ctx.rpc);
+        if (!state.ref) state.ref = await referenceData(ctx.rpc);
         for (const [k, v] of Object.entries(state.filters)) if (v) params[k] = v;
         return ctx.rpc.call('grant.list', params);
       }, [-32602, -32004]);
@@ -178,8 +178,8 @@ const grantsView = {
 
     const applyForm = actionForm({
       test: 'apply-form',
-      submitLabel: text(() => t('grants.apply.submit')),
-      intro: text(() => t('grants.apply.intro')),
+      submitLabel: () => t('grants.apply.submit'),
+      intro: () => t('grants.apply.intro'),
       redraw: ctx.redraw,
       fields: () => {
         const ref = state.ref || { funds: [] };

@@ -3,7 +3,7 @@
 import { h } from '../dom.js';
 import { t, lang } from '../i18n.js';
 import { say } from '../ui.js';
-import { hasRole, principal, referenceData } from '../session.js';
+import { hasRole, principal } from '../session.js';
 import { regionName } from './queue.js';
 
 // A message to say in #status once the next page has loaded (a page change
@@ -93,15 +93,3 @@ export function actionButtons(items, current, onPick) {
   }, it.label)));
 }
 
-// A text that is looked up each time it is shown (a form's title or button,
-// made once per page, follows a change of language): later(() => t('a.b')).
-export function later(fn) {
-  return { toString: fn };
-}
-
-// fund.list fresh (a fund made since sign-in is there: the session's copy is
-// not) with the session's regions (region.list).
-export async function moneyReference(rpc) {
-  const [ref, funds] = await Promise.all([referenceData(rpc), rpc.call('fund.list')]);
-  return { funds: funds.funds || [], regions: ref.regions };
-}

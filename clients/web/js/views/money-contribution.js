@@ -17,7 +17,7 @@ import { barChart } from '../chart.js';
 import { actionForm, details, field, link, loading, pageHeading, say, section, statusBadge, table } from '../ui.js';
 import { regionName } from './queue.js';
 import {
-  actionButtons, carry, code, fundOptions, isAdmin, isStaff, later, regionOptions, sayCarried, sumDecimals, warning,
+  actionButtons, carry, code, fundOptions, isAdmin, isStaff, regionOptions, sayCarried, sumDecimals, warning,
 } from './money-common.js';
 
 // ---------------------------------------------------------------- the forms of the list
@@ -91,9 +91,9 @@ export function contributionForms(ctx, state, close) {
   return {
     pledge: actionForm({
       test: 'contribution-pledge',
-      title: later(() => t('contribution.pledgeTitle')),
-      intro: later(() => t('contribution.pledgeIntro')),
-      submitLabel: later(() => t('contribution.pledgeSubmit')),
+      title: () => t('contribution.pledgeTitle'),
+      intro: () => t('contribution.pledgeIntro'),
+      submitLabel: () => t('contribution.pledgeSubmit'),
       fields: () => moneyFields(state.ref, state.prefill, 'pledge', 'pledged_at'),
       run: (v, key) => ctx.rpc.call('contribution.pledge', { ...v, idempotency_key: key }),
       done: opened,
@@ -101,9 +101,9 @@ export function contributionForms(ctx, state, close) {
     }),
     receive: actionForm({
       test: 'contribution-receive',
-      title: later(() => t('contribution.receiveTitle')),
-      intro: later(() => t('contribution.receiveIntro')),
-      submitLabel: later(() => t('contribution.receiveSubmit')),
+      title: () => t('contribution.receiveTitle'),
+      intro: () => t('contribution.receiveIntro'),
+      submitLabel: () => t('contribution.receiveSubmit'),
       fields: () => moneyFields(state.ref, state.prefill, 'receive', 'received_at'),
       run: (v, key) => ctx.rpc.call('contribution.receive', { ...v, idempotency_key: key }),
       done: opened,
@@ -170,9 +170,9 @@ export const contributionView = {
     const forms = {
       receive: actionForm({
         test: 'contribution-receive-part',
-        title: later(() => t('contribution.receivePartTitle')),
-        intro: later(() => t('contribution.receivePartIntro', { outstanding: money(state.c.outstanding, state.c.currency) })),
-        submitLabel: later(() => t('contribution.receivePartSubmit')),
+        title: () => t('contribution.receivePartTitle'),
+        intro: () => t('contribution.receivePartIntro', { outstanding: money(state.c.outstanding, state.c.currency) }),
+        submitLabel: () => t('contribution.receivePartSubmit'),
         fields: () => [
           field({ id: 'part-amount', name: 'amount', money: true, label: t('contribution.field.partAmount', { currency: state.c.currency }), help: t('contribution.field.partAmountHelp') }),
           state.c.currency !== state.c.fund_currency
@@ -195,9 +195,9 @@ export const contributionView = {
       }),
       cancel: actionForm({
         test: 'contribution-cancel',
-        title: later(() => t('contribution.cancelTitle')),
-        intro: later(() => t('contribution.cancelWarning', { amount: money(state.c.amount, state.c.currency) })),
-        submitLabel: later(() => t('contribution.cancelSubmit')),
+        title: () => t('contribution.cancelTitle'),
+        intro: () => t('contribution.cancelWarning', { amount: money(state.c.amount, state.c.currency) }),
+        submitLabel: () => t('contribution.cancelSubmit'),
         fields: () => [warning(t('contribution.cannotUndo')), reasonField('cancel-reason')],
         run: (v, key) => ctx.rpc.call('contribution.cancel', { ...v, contribution_id: id, idempotency_key: key }),
         success: changed,
@@ -207,11 +207,11 @@ export const contributionView = {
       }),
       writeOff: actionForm({
         test: 'contribution-write-off',
-        title: later(() => t('contribution.writeOffTitle')),
-        intro: later(() => t('contribution.writeOffWarning', {
+        title: () => t('contribution.writeOffTitle'),
+        intro: () => t('contribution.writeOffWarning', {
           outstanding: money(state.c.outstanding, state.c.currency), received: money(state.c.received, state.c.currency),
-        })),
-        submitLabel: later(() => t('contribution.writeOffSubmit')),
+        }),
+        submitLabel: () => t('contribution.writeOffSubmit'),
         fields: () => [warning(t('contribution.cannotUndo')), reasonField('write-off-reason')],
         run: (v, key) => ctx.rpc.call('contribution.write_off', { ...v, contribution_id: id, idempotency_key: key }),
         success: changed,
@@ -221,9 +221,9 @@ export const contributionView = {
       }),
       reverse: actionForm({
         test: 'contribution-reverse',
-        title: later(() => t('contribution.reverseTitle')),
-        intro: later(() => t('contribution.reverseWarning', { amount: money(state.c.fund_amount, state.c.fund_currency) })),
-        submitLabel: later(() => t('contribution.reverseSubmit')),
+        title: () => t('contribution.reverseTitle'),
+        intro: () => t('contribution.reverseWarning', { amount: money(state.c.fund_amount, state.c.fund_currency) }),
+        submitLabel: () => t('contribution.reverseSubmit'),
         fields: () => [
           warning(t('contribution.cannotUndo')),
           reasonField('reverse-reason'),

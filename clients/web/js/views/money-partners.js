@@ -10,7 +10,7 @@ import { describe, errorPanel, clearFields, markFields } from '../errors.js';
 import {
   actionForm, details, field, link, loadPage, loading, pageHeading, pager, say, section, statusBadge, table,
 } from '../ui.js';
-import { actionButtons, carry, code, countryName, isAdmin, later, sayCarried } from './money-common.js';
+import { actionButtons, carry, code, countryName, isAdmin, sayCarried } from './money-common.js';
 
 const PAGE_SIZE = 20;
 const KINDS = ['individual', 'organisation'];
@@ -49,8 +49,8 @@ export const partnersView = {
 
     const createForm = actionForm({
       test: 'partner-create',
-      title: later(() => t('partners.createTitle')),
-      submitLabel: later(() => t('partners.createSubmit')),
+      title: () => t('partners.createTitle'),
+      submitLabel: () => t('partners.createSubmit'),
       fields: () => partnerFields(null, 'new-partner'),
       run: (v, key) => ctx.rpc.call('partner.create', { ...v, idempotency_key: key }),
       done: (p) => {
@@ -215,9 +215,9 @@ export const partnerView = {
 
     const updateForm = actionForm({
       test: 'partner-update',
-      title: later(() => t('partnerRecord.correctTitle')),
-      intro: later(() => t('partnerRecord.correctIntro')),
-      submitLabel: later(() => t('partnerRecord.correctSubmit')),
+      title: () => t('partnerRecord.correctTitle'),
+      intro: () => t('partnerRecord.correctIntro'),
+      submitLabel: () => t('partnerRecord.correctSubmit'),
       fields: () => partnerFields(state.partner, 'edit-partner'),
       run: (v, key) => {
         const params = { partner_id: id, idempotency_key: key };

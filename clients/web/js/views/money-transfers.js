@@ -10,7 +10,7 @@ import { money, number, date, dateTime } from '../format.js';
 import { errorPanel } from '../errors.js';
 import { hasRole, referenceData } from '../session.js';
 import { actionForm, field, filterForm, loadPage, loading, pageHeading, pager, say, selectField, table } from '../ui.js';
-import { actionButtons, code, fundOptions, later, moneyReference, myId, warning } from './money-common.js';
+import { actionButtons, code, fundOptions, myId, warning } from './money-common.js';
 
 const PAGE_SIZE = 20;
 const STATUSES = ['pending', 'confirmed', 'cancelled'];
@@ -45,7 +45,7 @@ export const transfersView = {
 
     async function load(announce = false) {
       const res = await loadPage(state, PAGE_SIZE, async (params) => {
-        if (!state.ref) state.ref = await moneyReference(ctx.rpc);
+        if (!state.ref) state.ref = await referenceData(ctx.rpc);
         for (const [k, v] of Object.entries(state.filters)) if (v) params[k] = v;
         return ctx.rpc.call('fund.transfer_list', params);
       }, [-32602, -32004]);
@@ -59,9 +59,9 @@ export const transfersView = {
 
     const transferForm = actionForm({
       test: 'transfer-create',
-      title: later(() => t('transfers.createTitle')),
-      intro: later(() => t('transfers.createIntro')),
-      submitLabel: later(() => t('transfers.createSubmit')),
+      title: () => t('transfers.createTitle'),
+      intro: () => t('transfers.createIntro'),
+      submitLabel: () => t('transfers.createSubmit'),
       fields: () => {
         const funds = state.ref ? state.ref.funds : [];
         return [
@@ -93,9 +93,9 @@ export const transfersView = {
 
     const earningsForm = actionForm({
       test: 'earnings-record',
-      title: later(() => t('earnings.title')),
-      intro: later(() => t('earnings.intro')),
-      submitLabel: later(() => t('earnings.submit')),
+      title: () => t('earnings.title'),
+      intro: () => t('earnings.intro'),
+      submitLabel: () => t('earnings.submit'),
       fields: () => [
         field({ id: 'earnings-fund', name: 'code', type: 'select', required: true, label: t('earnings.field.fund'), options: fundOptions(state.ref ? state.ref.funds : []), anyLabel: t('transfers.field.choose') }),
         field({
@@ -139,11 +139,11 @@ export const transfersView = {
       const form = kind === 'confirm'
         ? actionForm({
           test: 'transfer-confirm',
-          title: later(() => t('transfers.confirmTitle', { id: tr.transfer_id })),
-          intro: later(() => t('transfers.confirmIntro', {
+          title: () => t('transfers.confirmTitle', { id: tr.transfer_id }),
+          intro: () => t('transfers.confirmIntro', {
             amount: money(tr.amount, tr.currency), from: tr.from, to: tr.to, toAmount: money(tr.to_amount, tr.to_currency),
-          })),
-          submitLabel: later(() => t('transfers.confirmSubmit')),
+          }),
+          submitLabel: () => t('transfers.confirmSubmit'),
           fields: () => [],
           run: (v, key) => ctx.rpc.call('fund.transfer_confirm', { transfer_id: tr.transfer_id, idempotency_key: key }),
           success: (r) => t('transfers.confirmed', { id: r.transfer_id }),
@@ -153,9 +153,9 @@ export const transfersView = {
         })
         : actionForm({
           test: 'transfer-cancel',
-          title: later(() => t('transfers.cancelTitle', { id: tr.transfer_id })),
-          intro: later(() => t('transfers.cancelIntro', { amount: money(tr.amount, tr.currency), from: tr.from, to: tr.to })),
-          submitLabel: later(() => t('transfers.cancelSubmit')),
+          title: () => t('transfers.cancelTitle', { id: tr.transfer_id }),
+          intro: () => t('transfers.cancelIntro', { amount: money(tr.amount, tr.currency), from: tr.from, to: tr.to }),
+          submitLabel: () => t('transfers.cancelSubmit'),
           fields: () => [
             warning(t('transfers.cannotUndo')),
             field({ id: 'transfer-cancel-reason', name: 'reason', type: 'textarea', rows: 2, required: true, label: t('transfers.field.reason'), help: t('transfers.field.reasonHelp') }),

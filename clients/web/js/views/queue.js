@@ -6,7 +6,7 @@ import { h } from '../dom.js';
 import { t, lang } from '../i18n.js';
 import { money, number, date } from '../format.js';
 import { errorPanel } from '../errors.js';
-import { freshReference } from './grants-util.js';
+import { referenceData } from '../session.js';
 import { filterForm, link, loadPage, loading, pageHeading, pager, say, selectField, table } from '../ui.js';
 
 export const CATEGORIES = ['small_business', 'agriculture', 'requalification', 'employment', 'housing', 'other'];
@@ -33,7 +33,7 @@ export const queueView = {
     // announce: say in #status what came (paging, filters, refresh), not on arrival
     async function load(announce = false) {
       const res = await loadPage(state, PAGE_SIZE, async (params) => {
-        if (!state.ref) state.ref = await freshReference(ctx.rpc);
+        if (!state.ref) state.ref = await referenceData(ctx.rpc);
         for (const [k, v] of Object.entries(state.filters)) if (v) params[k] = v;
         return ctx.rpc.call('grant.queue', params);
       }, [-32602, -32004]);
