@@ -1,0 +1,529 @@
+// #/returnees (admin, approver, auditor): the beneficiaries (returnee.list, a
+// page at a time, filtered by region and kind), finding one by name or national
+// id (returnee.find, with their grants), and, for an admin, registering one
+// (returnee.register). #/returnee?id= (hidden): one beneficiary (returnee.get),
+// their grants (grant.list returnee_id=), corrections (returnee.update, admin)
+// and the history of corrections (returnee.history).
+//
+// Personal data of vulnerable people: never for a partner (the roles leave
+// partners out), nothing in the URL but the record's id, nothing written to
+// the console's log or to storage. Search terms stay in this page's memory.
+
+import { h, clear } from '../dom.js';
+import { t, lang } from '../i18n.js';
+import { money, number, date, dateTime, list } from '../format.js';
+import { clearFields, describe, errorPanel, markFields } from '../errors.js';
+import { hasRole, referenceData } from '../session.js';
+import {
+  actionForm, details, field, filterForm, link, loadPage, loading, pageHeading, pager, say,
+  section, selectField, table,
+} from '../ui.js';
+import { regionName } from './queue.js';
+import { badge, todayUTC } from './people-common.js';
+
+export const KINDS = ['returnee', 'displaced', 'refugee', 'asylum_seeker'];
+export const GENDERS = ['female', 'male', 'other', 'undisclosed'];
+const GRANT_STATES = ['submitted', 'approved', 'rejected', 'withdrawn', 'completed', 'cancelled'];
+const FIELDS = ['full_name', 'region', 'returned_from', 'returned_on', 'gender', 'birth_year', 'national_id', 'kind'];
+const PAGE_SIZE = 20;
+const ROLES = ['admin', 'approver', 'auditor'];
+
+// "Russia (RU)" where the browser knows the language's country names, else "RU".
+export function countryName(code) {
+  if (!code) return '';
+  try {
+    if (typeof Intl.DisplayNames === 'function' && Intl.DisplayNames.supportedLocalesOf([lang()]).length) {
+      const name = new Intl.DisplayNames([lang()], { type: 'region' }).of(code);
+      if (name && name !== code) return name + ' (' + code + ')';
+    }
+  } catch (e) { /* an unknown code: shown as it is */ }
+  return code;
+}
+
+function regionOf(ref, r) {
+  return regionName(ref ? ref.regions : [], r.region_code, r.region);
+}
+
+function regionOptions(ref) {
+  return (ref ? ref.regions : []).map((r) => ({ value: r.region_code, label: regionName(ref.regions, r.region_code, r.region) }));
+}
+
+function kindOptions() {
+  return KINDS.map((k) => ({ value: k, label: t('returnee.kind.' + k) }));
+}
+
+function genderOptions() {
+  return GENDERS.map((g) => ({ value: g, label: t('returnee.gender.' + g) }));
+}
+
+// returnee.register / returnee.update params from a form's values: the country
+// in capitals, the year of birth as a JSON integer (as typed when it is not
+// one, for the daemon to refuse and mark).
+function personParams(values) {
+  const out = {};
+  for (const f of FIELDS) {
+    if (values[f] === undefined) continue;
+    let v = values[f];
+    if (f === 'returned_from') v = v.toUpperCase();
+    if (f === 'birth_year' && /^\d{1,4}$/.test(v)) v = Number(v);
+    out[f] = v;
+  }
+  return out;
+}
+
+// The fields of a beneficiary, for registering (r null) or correcting r.
+function personFields(ref, r, extra) {
+  const v = (k) => (r ? r[k] : undefined);
+  return [
+    field({ id: 'p-full_name', name: 'full_name', label: t('returnee.field.full_name'), required: !r, value: v('full_name'), autocomplete: 'off' }),
+    field({
+      id: 'p-region', name: 'region', type: 'select', label: t('returnee.field.region'), required: !r,
+      anyLabel: r ? undefined : t('returnees.register.choose'), options: regionOptions(ref), value: v('region_code'),
+    }),
+    field({
+      id: 'p-returned_from', name: 'returned_from', label: t('returnee.field.returned_from'), required: !r,
+      help: t('returnees.register.countryHelp'), value: v('returned_from'), autocomplete: 'off',
+    }),
+    field({
+      id: 'p-returned_on', name: 'returned_on', type: 'date', label: t('returnee.field.returned_on'), required: !r,
+      max: todayUTC(), value: v('returned_on'),
+    }),
+    field({
+      id: 'p-kind', name: 'kind', type: 'select', label: t('returnee.field.kind'),
+      options: kindOptions(), value: v('kind') || 'returnee', help: t('returnees.register.kindHelp'),
+    }),
+    field({
+      id: 'p-gender', name: 'gender', type: 'select', label: t('returnee.field.gender'),
+      anyLabel: r && r.gender ? undefined : t('returnees.register.notGiven'), options: genderOptions(), value: v('gender'),
+    }),
+    field({
+      id: 'p-birth_year', name: 'birth_year', type: 'number', label: t('returnee.field.birth_year'),
+      min: 1900, max: new Date().getUTCFullYear(), value: v('birth_year'),
+    }),
+    field({
+      id: 'p-national_id', name: 'national_id', label: t('returnee.field.national_id'),
+      help: t('returnees.register.nationalIdHelp'), value: v('national_id'), autocomplete: 'off',
+    }),
+    extra || null,
+  ];
+}
+
+// A "registered already" notice for a duplicate_returnee refusal, pointing at
+// the record the error names.
+function duplicateNotice(dup) {
+  if (!dup) return null;
+  return h('div', { class: 'notice people-dup', 'data-test': 'duplicate-notice', role: 'alert' },
+    h('p', null, t('returnees.duplicate.text')),
+    h('p', null, link('/returnee', { id: dup.id },
+      dup.name ? t('returnees.duplicate.openNamed', { name: dup.name }) : t('returnees.duplicate.open'),
+      { 'data-test': 'duplicate-link', dataset: { returneeId: dup.id } })));
+}
+
+async function withDuplicate(rpc, err, set) {
+  if (err && err.reason === 'duplicate_returnee' && err.data && err.data.returnee_id) {
+    const dup = { id: err.data.returnee_id, name: null };
+    set(dup);
+    try {
+      const r = await rpc.call('returnee.get', { returnee_id: dup.id });
+      dup.name = r.full_name;
+      set(dup);
+    } catch (e) { /* the link still leads there */ }
+  } else {
+    set(null);
+  }
+}
+
+// ---------------------------------------------------------------- #/returnees
+
+export const returneesView = {
+  id: 'returnees',
+  path: '/returnees',
+  titleKey: 'returnees.title',
+  navKey: 'returnees.nav',
+  roles: ROLES,
+  create(ctx) {
+    const state = {
+      loading: true, error: null, ref: null, rows: [], cursors: [null], nextCursor: null,
+      filters: { region: '', kind: '' }, filterError: null,
+      find: { name: '', national_id: '' }, found: null, findError: null, finding: false,
+      registered: null, dup: null,
+    };
+    let dupSlot = null;
+
+    async function load(announce = false) {
+      const res = await loadPage(state, PAGE_SIZE, async (params) => {
+        if (!state.ref) state.ref = await referenceData(ctx.rpc);
+        for (const [k, v] of Object.entries(state.filters)) if (v) params[k] = v;
+        return ctx.rpc.call('returnee.list', params);
+      });
+      if (!res) return;
+      state.rows = res.returnees || [];
+      if (announce) say(t('returnees.loaded', { count: number(state.rows.length), page: number(state.cursors.length) }));
+    }
+
+    function go(change) {
+      change();
+      ctx.refresh();
+    }
+
+    // ------------------------------------------------------------ find
+
+    async function find(form) {
+      const name = form.elements.namedItem('name').value.trim();
+      const nid = form.elements.namedItem('national_id').value.trim();
+      state.find = { name, national_id: nid };
+      const params = {};
+      if (name) params.name = name;
+      if (nid) params.national_id = nid;
+      state.finding = true;
+      state.findError = null;
+      ctx.redraw();
+      try {
+        const res = await ctx.rpc.call('returnee.find', params);
+        state.found = res.returnees || [];
+        say(t('returnees.find.done', { count: number(state.found.length) }));
+      } catch (err) {
+        state.found = null;
+        state.findError = err;
+        if (!err.unauthenticated) say(describe(err), 'error');
+      }
+      state.finding = false;
+      ctx.redraw();
+    }
+
+    function findForm() {
+      const form = h('form', {
+        class: 'filters people-find', 'data-test': 'find-form', novalidate: true, 'aria-labelledby': 'find-title',
+        on: { submit: (ev) => { ev.preventDefault(); if (!state.finding) find(ev.currentTarget); } },
+      },
+      h('h2', { id: 'find-title', class: 'sr-only' }, t('returnees.find.title')),
+      field({ id: 'find-name', name: 'name', label: t('returnees.find.name'), value: state.find.name, autocomplete: 'off' }),
+      field({ id: 'find-national-id', name: 'national_id', label: t('returnees.find.nationalId'), value: state.find.national_id, autocomplete: 'off' }),
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit', class: 'button', 'data-test': 'find-submit', 'aria-disabled': state.finding ? 'true' : null },
+          state.finding ? t('forms.working') : t('returnees.find.submit')),
+        state.found || state.findError ? h('button', {
+          type: 'button', class: 'button secondary', 'data-test': 'find-clear',
+          on: { click: () => { state.find = { name: '', national_id: '' }; state.found = null; state.findError = null; ctx.redraw(); } },
+        }, t('returnees.find.clear')) : null));
+      if (state.findError && !markFields(form, state.findError)) {
+        form.append(h('p', { class: 'error-text', role: 'alert', 'data-test': 'find-error' }, describe(state.findError)));
+      } else if (!state.findError) {
+        clearFields(form);
+      }
+      return form;
+    }
+
+    function foundTable() {
+      if (!state.found) return null;
+      return table({
+        test: 'found-table',
+        caption: t('returnees.find.caption'),
+        empty: t('returnees.find.empty'),
+        rows: state.found,
+        rowAttrs: (r) => ({ 'data-test': 'found-row', dataset: { returneeId: r.returnee_id } }),
+        columns: [
+          { key: 'full_name', label: t('returnee.field.full_name'), cell: (r) => link('/returnee', { id: r.returnee_id }, r.full_name) },
+          { key: 'region', label: t('returnee.field.region'), cell: (r) => regionOf(state.ref, r) },
+          { key: 'kind', label: t('returnee.field.kind'), cell: (r) => t('returnee.kind.' + (r.kind || 'returnee')) },
+          { key: 'returned_on', label: t('returnee.field.returned_on'), cell: (r) => date(r.returned_on) },
+          {
+            key: 'grants', label: t('returnees.col.grants'),
+            cell: (r) => (r.grants && r.grants.length
+              ? h('ul', { class: 'people-plain' }, r.grants.map((g) => h('li', null,
+                link('/grant', { id: g.grant_id }, money(g.amount, g.currency)), ' ',
+                badge('returnee.grantStatus', g.status))))
+              : t('returnees.noGrants')),
+          },
+        ],
+      });
+    }
+
+    // ------------------------------------------------------------ register
+
+    function fillDup() {
+      if (!dupSlot) return;
+      clear(dupSlot);
+      const n = duplicateNotice(state.dup);
+      if (n) dupSlot.append(n);
+    }
+
+    const register = actionForm({
+      test: 'register-form',
+      title: () => t('returnees.register.title'),
+      submitLabel: () => t('returnees.register.submit'),
+      fields: () => {
+        dupSlot = h('div', { 'data-role': 'duplicate' });
+        fillDup();
+        return [
+          h('p', { class: 'help people-gap' }, t('returnees.register.intro')),
+          personFields(state.ref, null, dupSlot),
+        ];
+      },
+      run: async (values, key) => {
+        try {
+          const res = await ctx.rpc.call('returnee.register', { ...personParams(values), idempotency_key: key });
+          state.dup = null;
+          return res;
+        } catch (err) {
+          withDuplicate(ctx.rpc, err, (d) => { state.dup = d; fillDup(); });
+          throw err;
+        }
+      },
+      success: (r) => t('returnees.register.done', { name: r.full_name }),
+      done: async (r) => {
+        state.registered = r;
+        await load();
+      },
+      redraw: () => { ctx.redraw(); const l = document.querySelector('[data-test="registered-link"]'); if (l) l.focus(); },
+    });
+
+    return {
+      load,
+      draw(root) {
+        root.append(pageHeading(t('returnees.title')));
+        root.append(h('p', { class: 'intro' }, t('returnees.intro')));
+        root.append(h('p', { class: 'notice people-privacy' }, t('people.privacy')));
+        if (state.error) { root.append(errorPanel(state.error, () => ctx.refresh())); return; }
+        if (state.loading && !state.ref) { root.append(loading()); return; }
+
+        root.append(section(t('returnees.find.title'), 'find', findForm(), foundTable()));
+
+        const filters = filterForm({
+          test: 'returnees-filters',
+          error: state.filterError,
+          onApply: (f) => {
+            state.filters = { region: f.namedItem('region').value, kind: f.namedItem('kind').value };
+            go(() => { state.cursors = [null]; });
+          },
+          fields: [
+            selectField({ id: 'filter-region', name: 'region', label: t('filters.region'), anyLabel: t('filters.any'), value: state.filters.region, options: regionOptions(state.ref) }),
+            selectField({ id: 'filter-kind', name: 'kind', label: t('returnees.filterKind'), anyLabel: t('filters.any'), value: state.filters.kind, options: kindOptions() }),
+          ],
+        });
+        const list = state.loading && !state.rows.length ? loading() : table({
+          test: 'returnees-table',
+          caption: t('returnees.caption'),
+          empty: t('returnees.empty'),
+          rows: state.rows,
+          rowAttrs: (r) => ({ 'data-test': 'returnee-row', dataset: { returneeId: r.returnee_id } }),
+          columns: [
+            { key: 'full_name', label: t('returnee.field.full_name'), cell: (r) => link('/returnee', { id: r.returnee_id }, r.full_name) },
+            { key: 'kind', label: t('returnee.field.kind'), cell: (r) => t('returnee.kind.' + (r.kind || 'returnee')) },
+            { key: 'region', label: t('returnee.field.region'), cell: (r) => regionOf(state.ref, r) },
+            { key: 'returned_from', label: t('returnee.field.returned_from'), cell: (r) => countryName(r.returned_from) },
+            { key: 'returned_on', label: t('returnee.field.returned_on'), cell: (r) => date(r.returned_on) },
+            { key: 'created_at', label: t('returnee.field.created_at'), cell: (r) => date(r.created_at) },
+          ],
+        });
+        root.append(section(t('returnees.listTitle'), 'returnees', filters, list, pager({
+          page: number(state.cursors.length),
+          busy: state.loading,
+          hasPrev: state.cursors.length > 1,
+          hasNext: !!state.nextCursor,
+          onPrev: () => go(() => { state.cursors.pop(); }),
+          onNext: () => go(() => { state.cursors.push(state.nextCursor); }),
+        })));
+
+        if (hasRole('admin')) {
+          const done = state.registered ? h('p', { class: 'notice people-done', 'data-test': 'registered' },
+            t('returnees.register.doneLong', { name: state.registered.full_name }), ' ',
+            link('/returnee', { id: state.registered.returnee_id }, t('returnees.register.open'),
+              { 'data-test': 'registered-link', dataset: { returneeId: state.registered.returnee_id } })) : null;
+          root.append(h('div', { class: 'part' }, done, register.draw()));
+        }
+      },
+    };
+  },
+};
+
+// ---------------------------------------------------------------- #/returnee?id=
+
+export const returneeView = {
+  id: 'returnee',
+  path: '/returnee',
+  titleKey: 'returnee.title',
+  navKey: 'returnees.nav',
+  roles: ROLES,
+  hidden: true,
+  parent: 'returnees',
+  create(ctx) {
+    const id = ctx.params().get('id') || '';
+    const state = {
+      loading: true, error: null, ref: null, r: null, grants: [], grantCount: 0, grantsMore: false,
+      grantsError: null, history: [], historyMore: false, historyError: null, dup: null, changed: null,
+    };
+    let dupSlot = null;
+
+    async function load(announce = false) {
+      state.loading = true;
+      state.error = null;
+      try {
+        if (!state.ref) state.ref = await referenceData(ctx.rpc);
+        const [r, g, hi] = await ctx.rpc.batch([
+          { method: 'returnee.get', params: { returnee_id: id } },
+          { method: 'grant.list', params: { returnee_id: id, limit: 100 } },
+          { method: 'returnee.history', params: { returnee_id: id, limit: 100 } },
+        ]);
+        if (r.error) throw r.error;
+        state.r = r.result;
+        state.grantsError = g.error || null;
+        state.grants = g.result ? g.result.grants || [] : [];
+        state.grantCount = g.result ? g.result.count : 0;
+        state.grantsMore = !!(g.result && g.result.next_cursor);
+        state.historyError = hi.error || null;
+        state.history = hi.result ? hi.result.history || [] : [];
+        state.historyMore = !!(hi.result && hi.result.next_cursor);
+        if (announce) say(t('returnee.loaded', { name: state.r.full_name }));
+      } catch (err) {
+        state.error = err;
+        if (!err.unauthenticated) say(describe(err), 'error');
+      }
+      state.loading = false;
+    }
+
+    function fillDup() {
+      if (!dupSlot) return;
+      clear(dupSlot);
+      const n = duplicateNotice(state.dup);
+      if (n) dupSlot.append(n);
+    }
+
+    const correct = actionForm({
+      test: 'correct-form',
+      title: () => t('returnee.correct.title'),
+      submitLabel: () => t('returnee.correct.submit'),
+      fields: () => {
+        dupSlot = h('div', { 'data-role': 'duplicate' });
+        fillDup();
+        return [
+          h('p', { class: 'help people-gap' }, t('returnee.correct.intro')),
+          personFields(state.ref, state.r, dupSlot),
+        ];
+      },
+      run: async (values, key) => {
+        const want = personParams(values);
+        const r = state.r;
+        const now = {
+          full_name: r.full_name, region: r.region_code, returned_from: r.returned_from,
+          returned_on: r.returned_on, gender: r.gender, birth_year: r.birth_year,
+          national_id: r.national_id, kind: r.kind || 'returnee',
+        };
+        const params = { returnee_id: id };
+        const changed = [];
+        for (const [k, v] of Object.entries(want)) {
+          if (String(v) !== String(now[k] ?? '')) { params[k] = v; changed.push(k); }
+        }
+        state.changed = changed;
+        try {
+          const res = await ctx.rpc.call('returnee.update', { ...params, idempotency_key: key });
+          state.dup = null;
+          return res;
+        } catch (err) {
+          withDuplicate(ctx.rpc, err, (d) => { state.dup = d; fillDup(); });
+          throw err;
+        }
+      },
+      success: () => (state.changed && state.changed.length
+        ? t('returnee.correct.done', { fields: list(state.changed.map((f) => t('returnee.field.' + f))) })
+        : t('returnee.correct.nothing')),
+      done: async () => { await load(); },
+      redraw: ctx.redraw,
+    });
+
+    function shown(f, v) {
+      if (v === null || v === undefined || v === '') return t('returnee.none');
+      if (f === 'kind') return KINDS.includes(v) ? t('returnee.kind.' + v) : String(v);
+      if (f === 'gender') return GENDERS.includes(v) ? t('returnee.gender.' + v) : String(v);
+      if (f === 'returned_on') return date(v);
+      if (f === 'returned_from') return countryName(v);
+      if (f === 'region') {
+        const regions = state.ref ? state.ref.regions : [];
+        const hit = regions.find((x) => x.region_code === v || x.region === v);
+        return hit ? regionName(regions, hit.region_code, hit.region) : String(v);
+      }
+      return String(v);
+    }
+
+    function historyRows() {
+      const rows = [];
+      state.history.forEach((c, i) => {
+        const fields = Array.isArray(c.fields) && c.fields.length ? c.fields : Object.keys(c.new || {});
+        for (const f of fields) {
+          rows.push({ i, at: c.at, who: c.name || c.principal_id, f, old: (c.old || {})[f], new: (c.new || {})[f] });
+        }
+      });
+      return rows;
+    }
+
+    return {
+      load,
+      draw(root) {
+        const r = state.r;
+        root.append(pageHeading(r && !state.error ? r.full_name : t('returnee.title')));
+        root.append(h('p', null, link('/returnees', null, t('returnee.back'), { 'data-test': 'back' })));
+        if (state.error) { root.append(errorPanel(state.error, () => ctx.refresh())); return; }
+        if (!r) { root.append(loading()); return; }
+        root.append(h('p', { class: 'notice people-privacy' }, t('people.privacy')));
+        root.append(section(t('returnee.detailsTitle'), 'returnee-details', details([
+          [t('returnee.field.returnee_id'), h('span', { class: 'code' }, r.returnee_id), 'returnee_id'],
+          [t('returnee.field.full_name'), r.full_name, 'full_name'],
+          [t('returnee.field.national_id'), r.national_id || t('returnee.none'), 'national_id'],
+          [t('returnee.field.kind'), shown('kind', r.kind || 'returnee'), 'kind'],
+          [t('returnee.field.gender'), shown('gender', r.gender), 'gender'],
+          [t('returnee.field.birth_year'), r.birth_year ? String(r.birth_year) : t('returnee.none'), 'birth_year'],
+          [t('returnee.field.region'), regionOf(state.ref, r), 'region'],
+          [t('returnee.field.returned_from'), countryName(r.returned_from), 'returned_from'],
+          [t('returnee.field.returned_on'), date(r.returned_on), 'returned_on'],
+          [t('returnee.field.created_at'), dateTime(r.created_at), 'created_at'],
+        ], 'returnee-details')));
+
+        const grants = state.grantsError
+          ? h('p', { class: 'error-text', role: 'alert' }, describe(state.grantsError))
+          : [
+            h('p', { 'data-test': 'grant-count' }, t('returnee.grantCount', { count: number(state.grantCount || 0) })),
+            table({
+              test: 'returnee-grants',
+              caption: t('returnee.grantsCaption', { name: r.full_name }),
+              empty: t('returnees.noGrants'),
+              rows: state.grants,
+              rowAttrs: (g) => ({ 'data-test': 'grant-row', dataset: { grantId: g.grant_id } }),
+              columns: [
+                { key: 'grant_id', label: t('returnee.col.grant'), cell: (g) => link('/grant', { id: g.grant_id }, g.grant_id, { class: 'code' }) },
+                { key: 'created_at', label: t('returnee.col.applied'), cell: (g) => date(g.created_at) },
+                { key: 'fund', label: t('returnee.col.fund'), cell: (g) => g.fund },
+                { key: 'amount', num: true, label: t('returnee.col.amount'), cell: (g) => money(g.amount, g.currency) },
+                { key: 'category', label: t('returnee.col.category'), cell: (g) => t('category.' + g.category) },
+                { key: 'status', label: t('returnee.col.status'), cell: (g) => (GRANT_STATES.includes(g.status) ? badge('returnee.grantStatus', g.status) : g.status) },
+              ],
+            }),
+            state.grantsMore ? h('p', { class: 'help' }, t('returnee.firstHundred')) : null,
+          ];
+        root.append(section(t('returnee.grantsTitle'), 'returnee-grants-part', grants));
+
+        if (hasRole('admin')) root.append(h('div', { class: 'part' }, correct.draw()));
+
+        const hist = state.historyError
+          ? h('p', { class: 'error-text', role: 'alert' }, describe(state.historyError))
+          : [
+            table({
+              test: 'history-table',
+              caption: t('returnee.historyCaption'),
+              empty: t('returnee.historyEmpty'),
+              rows: historyRows(),
+              rowAttrs: (x) => ({ 'data-test': 'history-row', dataset: { field: x.f, change: x.i } }),
+              columns: [
+                { key: 'at', label: t('returnee.col.when'), cell: (x) => dateTime(x.at) },
+                { key: 'who', label: t('returnee.col.who'), cell: (x) => x.who || t('returnee.outsideApi') },
+                { key: 'field', label: t('returnee.col.field'), cell: (x) => (FIELDS.includes(x.f) ? t('returnee.field.' + x.f) : x.f) },
+                { key: 'old', label: t('returnee.col.old'), cell: (x) => shown(x.f, x.old) },
+                { key: 'new', label: t('returnee.col.new'), cell: (x) => shown(x.f, x.new) },
+              ],
+            }),
+            state.historyMore ? h('p', { class: 'help' }, t('returnee.firstHundred')) : null,
+          ];
+        root.append(section(t('returnee.historyTitle'), 'returnee-history', hist));
+      },
+    };
+  },
+};
