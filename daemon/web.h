@@ -3,8 +3,8 @@
  * at start, so that serving one never touches the disk from the event loop. Each file is
  * known by its path under the root ("/index.html", "/js/app.js"), with its type (by
  * extension; a file of any other extension is not served) and its ETag (the first 16 hex
- * digits of its SHA-256, quoted). A text file also has a gzip copy, made at start, served
- * to a client that accepts it (its ETag ends in "-gz").
+ * digits of its SHA-256, quoted). A script, style sheet, JSON or SVG file also has a gzip
+ * copy, made at start, served to a client that accepts it (its ETag ends in "-gz").
  */
 #ifndef FUND_WEB_H
 #define FUND_WEB_H
@@ -20,7 +20,7 @@ struct web_file {
 	char		*body;
 	size_t		 len;
 	char		 etag[24];	/* "\"0123456789abcdef\"" */
-	char		*gz;		/* gzip of body, or NULL (not text, or no smaller) */
+	char		*gz;		/* gzip of body, or NULL (HTML, binary, or no smaller) */
 	size_t		 gzlen;
 	char		 gz_etag[28];	/* "\"0123456789abcdef-gz\"" */
 };

@@ -24,6 +24,7 @@ FILES = {
     # text that compresses: its gzip copy is served to a client that accepts gzip
     "js/big.js": b"export const rows = [\n" + b"  'Gegharkunik', 'Shirak', 'Lori',\n" * 400 +
                  b"];\n",
+    "big.html": b"<!doctype html>" + b"<p>Gegharkunik Shirak Lori</p>\n" * 200,
     "README.md": b"not served\n",
     ".secret.js": b"not served\n",
 }
@@ -122,6 +123,20 @@ def test_gzip_to_a_client_that_accepts_it(web):
         r = c.request("GET", "/js/app.js", headers={"Accept-Encoding": "gzip"})
         assert r.header("Content-Encoding") is None and r.body == FILES["js/app.js"]
         assert r.header("Vary") is None
+        # and HTML never is compressed (BREACH: docs/web.md)
+        r = c.request("GET", "/big.html", headers={"Accept-Encoding": "gzip"})
+        assert r.status == 200 and r.body == FILES["big.html"]
+        assert r.header("Content-Encoding") is None and r.header("Vary") is None
+
+
+def test_api_answers_are_never_compressed(web, admin):
+    """An API answer may carry a secret (principal.create's token): never compressed, so a
+    BREACH attack has nothing to measure."""
+    with Client(web, admin) as c:
+        r = c.request("POST", "/rpc", body=json.dumps(
+            [json.loads(WHOAMI)] * 50), headers={"Accept-Encoding": "gzip"})
+        assert r.status == 200 and len(r.json()) == 50
+        assert r.header("Content-Encoding") is None
 
 
 @pytest.mark.parametrize("path", ["/README.md", "/.secret.js", "/js", "/js/", "/nope.js",

@@ -158,6 +158,7 @@ test_gzip_copy(void **state)
 		big[i] = "console "[i % 8];
 	big[sizeof(big) - 1] = '\0';
 	put("js/big.js", big);
+	put("big.html", big);
 	assert_non_null(w = web_load(root, &cause));
 	assert_non_null(f = web_find(w, "/js/big.js"));
 	assert_non_null(f->gz);
@@ -178,6 +179,9 @@ test_gzip_copy(void **state)
 	assert_string_equal(f->gz_etag + strlen(f->etag) - 1, "-gz\"");
 	/* "abc" gains nothing from gzip */
 	assert_non_null(f = web_find(w, "/abc.txt"));
+	assert_null(f->gz);
+	/* HTML is never compressed (BREACH) */
+	assert_non_null(f = web_find(w, "/big.html"));
 	assert_null(f->gz);
 	web_free(w);
 }
