@@ -91,6 +91,11 @@ function parseTime(value) {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
+// Today as YYYY-MM-DD, the UTC day (the books' days are UTC days).
+export function todayUtc() {
+  return new Date().toISOString().slice(0, 10);
+}
+
 // Dates are shown as the UTC day: the books' value dates are UTC days.
 export function date(value) {
   const d = parseTime(value);

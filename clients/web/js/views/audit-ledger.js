@@ -10,8 +10,9 @@ import { errorPanel, clearFields, markFields, describe } from '../errors.js';
 import { referenceData } from '../session.js';
 import { field, loading, pageHeading, pager, say, section, table } from '../ui.js';
 import {
-  ACCOUNTS, accountCell, amountSpan, localError, markLocal, netBalance, sameAmount, splitAccount,
+  ACCOUNTS, accountCell, amountSpan, localError, markLocal, netBalance, splitAccount,
 } from './audit-util.js';
+import { same } from '../decimal.js';
 
 const KINDS = [
   'pledge', 'receipt', 'receipt_reversal', 'pledge_cancel', 'pledge_write_off', 'earnings', 'fee',
@@ -249,8 +250,8 @@ export const ledgerView = {
     }
 
     function balanced(row) {
-      return sameAmount(row.opening_debit, row.opening_credit) && sameAmount(row.debit, row.credit) &&
-        sameAmount(row.closing_debit, row.closing_credit);
+      return same(row.opening_debit, row.opening_credit) && same(row.debit, row.credit) &&
+        same(row.closing_debit, row.closing_credit);
     }
 
     function totalsTable() {

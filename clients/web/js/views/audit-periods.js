@@ -10,7 +10,8 @@ import { date, dateTime, number } from '../format.js';
 import { errorPanel, describe } from '../errors.js';
 import { hasRole, principal } from '../session.js';
 import { actionForm, details, field, link, loading, pageHeading, say, section, table } from '../ui.js';
-import { commandBox, download, describeDownload, downloadReference } from './audit-util.js';
+import { commandBox, describeDownload, downloadReference } from './audit-util.js';
+import { download } from '../files.js';
 
 const STATUSES = ['pending', 'confirmed', 'dropped'];
 

@@ -7,11 +7,11 @@
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { dateTime, number } from '../format.js';
+import { dateTime, number, todayUtc } from '../format.js';
 import { errorPanel, describe, clearFields, markFields } from '../errors.js';
 import { referenceData } from '../session.js';
 import { details, field, loading, pageHeading, pager, say, section, table } from '../ui.js';
-import { commandBox, downloadForm, localError, markLocal, todayUtc } from './audit-util.js';
+import { commandBox, downloadForm, localError, markLocal } from './audit-util.js';
 import { perLang } from './audit-periods.js';
 
 const PAGE_SIZE = 20;

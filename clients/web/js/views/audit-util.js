@@ -1,13 +1,14 @@
 // Pieces shared by the audit pages (audit-*.js): signed amounts as debit or
-// credit, account names in words, downloads of the exports with the bearer
-// token, and a command with a copy button.
+// credit, account names in words, the forms that download the exports, and a
+// command with a copy button.
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { money } from '../format.js';
 import { describe, reference, clearFields, markField, markFields } from '../errors.js';
+import { abs, isZero } from '../decimal.js';
 import { RpcError } from '../rpc.js';
-import { getToken } from '../session.js';
+import { download } from '../files.js';
 import { say } from '../ui.js';
 
 // The chart of accounts (docs/ledger.md): the part of an account's name after "FUND:".
@@ -34,16 +35,6 @@ export function accountCell(name) {
   ];
 }
 
-// A signed decimal string without its sign.
-export function abs(amount) {
-  const s = String(amount ?? '');
-  return s.startsWith('-') ? s.slice(1) : s;
-}
-
-export function isZero(amount) {
-  return !/[1-9]/.test(String(amount ?? ''));
-}
-
 // A net balance (debit positive) as "€1,000.00 debit" / "€5.00 credit" / "€0.00".
 // The cell keeps the exact figure in data-value.
 export function netBalance(amount, currency) {
@@ -58,41 +49,7 @@ export function amountSpan(amount, currency) {
   return h('span', { class: 'amount', dataset: { value: amount } }, money(amount, currency));
 }
 
-// Whether two decimal strings of one currency are the same number.
-export function sameAmount(a, b) {
-  const norm = (x) => {
-    const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(String(x ?? ''));
-    if (!m) return String(x);
-    const frac = (m[3] || '').replace(/0+$/, '');
-    const int = m[2].replace(/^0+(?=\d)/, '');
-    const zero = /^0*$/.test(int + frac);
-    return (zero ? '' : m[1]) + int + '.' + frac;
-  };
-  return norm(a) === norm(b);
-}
-
-// Today as YYYY-MM-DD (UTC: the books' days are UTC days).
-export function todayUtc() {
-  return new Date().toISOString().slice(0, 10);
-}
-
 // ---------------------------------------------------------------- downloads
-
-// The answer of a refused export as an RpcError: its JSON-RPC error when it has
-// one (401, 403, and the reports' refusals), else the status and its text.
-async function refusal(res) {
-  const text = await res.text().catch(() => '');
-  try {
-    const json = JSON.parse(text);
-    if (json && json.error && typeof json.error === 'object') {
-      const e = json.error;
-      return new RpcError(typeof e.code === 'number' ? e.code : null, e.message, e.data, res.status);
-    }
-  } catch (e) { /* not JSON: a line of text */ }
-  const err = new RpcError(null, text, { reason: 'http_status', status: res.status }, res.status);
-  err.serverText = text.trim().slice(0, 300);
-  return err;
-}
 
 // A refused download in words: the JSON-RPC error's sentence, or the HTTP status.
 export function describeDownload(err) {
@@ -112,47 +69,6 @@ export function downloadReference(err) {
   if (ref) parts.push(ref);
   if (err.serverText) parts.push(err.serverText);
   return parts.join(' · ');
-}
-
-// GET an export with the bearer token, and save what comes as `filename`
-// through a temporary <a download>. Throws an RpcError when it is refused or
-// cut off. rpc: after a 401, system.whoami is called so that the console
-// handles the ended session as it does for any call.
-export async function download(rpc, url, filename) {
-  let res;
-  // signed in by the browser's client certificate there is no token: TLS carries it
-  const token = getToken();
-  try {
-    res = await fetch(url, {
-      headers: token ? { Authorization: 'Bearer ' + token } : {},
-      cache: 'no-store',
-      redirect: 'error',
-    });
-  } catch (e) {
-    throw new RpcError(null, String(e && e.message), { reason: 'network' });
-  }
-  if (!res.ok) {
-    const err = await refusal(res);
-    if (res.status === 401) {
-      // the session has ended: let the console say so and show the sign-in
-      rpc.call('system.whoami').catch(() => {});
-    }
-    throw err;
-  }
-  let blob;
-  try {
-    blob = await res.blob();
-  } catch (e) {
-    // an export that fails half-way is cut off: never save a part of it
-    throw new RpcError(null, String(e && e.message), { reason: 'interrupted' });
-  }
-  const href = URL.createObjectURL(blob);
-  const a = h('a', { href, download: filename, class: 'sr-only', tabindex: '-1' }, filename);
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(href), 30000);
-  return blob.size;
 }
 
 // A form that downloads a file: its fields, a button, the error under it.

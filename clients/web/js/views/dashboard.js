@@ -20,7 +20,7 @@ import { hasRole, principal, referenceData } from '../session.js';
 import { loading, pageHeading, pager, say, table } from '../ui.js';
 import { activityPart, recentEvents } from './partner-activity.js';
 import { createCharts } from './partner-charts.js';
-import { isZero } from './partner-util.js';
+import { isZero } from '../decimal.js';
 
 const FIGURES = [
   'received', 'earnings', 'transferred_in', 'transferred_out', 'charges',

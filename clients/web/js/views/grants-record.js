@@ -13,10 +13,11 @@ import { money, number, date, dateTime, list } from '../format.js';
 import { describe, errorPanel, markField } from '../errors.js';
 import { hasRole, principal, referenceData } from '../session.js';
 import { actionForm, details, field, link, loading, pageHeading, say, section, table } from '../ui.js';
+import { add, cmp, dec, decString, sub } from '../decimal.js';
 import { CATEGORIES, regionName } from './queue.js';
 import {
-  add, cmp, dec, decString, downloadDocument, fileProblem, fileSize, grantBadge, milestoneBadge, note,
-  sub, trancheBadge, uploadDocument,
+  downloadDocument, fileProblem, fileSize, grantBadge, milestoneBadge, note, trancheBadge,
+  uploadDocument,
 } from './grants-util.js';
 
 const MANY = 100;
@@ -600,11 +601,11 @@ export const grantView = {
       return section(t('tranche.title'), 'grant-tranches', out);
     }
 
-    function change(field, value) {
+    function change(name, value) {
       const x = g();
       if (value === null || value === undefined) return t('grant.history.none');
-      if (field === 'amount') return money(value, x.currency);
-      if (field === 'category' && CATEGORIES.includes(value)) return t('category.' + value);
+      if (name === 'amount') return money(value, x.currency);
+      if (name === 'category' && CATEGORIES.includes(value)) return t('category.' + value);
       return String(value);
     }
 

@@ -32,24 +32,6 @@ export function myId() {
   return me ? me.principal_id : null;
 }
 
-// Adds decimal strings exactly (no floats): '12.50' + '0.75' -> '13.25'.
-export function sumDecimals(values) {
-  const parsed = values.map((v) => {
-    const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(String(v));
-    return m ? { neg: m[1] === '-', int: m[2], frac: m[3] || '' } : { neg: false, int: '0', frac: '' };
-  });
-  const scale = Math.max(0, ...parsed.map((p) => p.frac.length));
-  let total = 0n;
-  for (const p of parsed) {
-    const n = BigInt(p.int + p.frac.padEnd(scale, '0'));
-    total += p.neg ? -n : n;
-  }
-  const neg = total < 0n;
-  let digits = (neg ? -total : total).toString().padStart(scale + 1, '0');
-  if (scale) digits = digits.slice(0, -scale) + '.' + digits.slice(-scale);
-  return (neg ? '-' : '') + digits;
-}
-
 // A country code with its name in the current language where the browser knows it.
 export function countryName(code) {
   if (!code) return '';

@@ -10,14 +10,15 @@
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { money, number, date, dateTime } from '../format.js';
+import { money, date, dateTime } from '../format.js';
 import { describe, errorPanel } from '../errors.js';
 import { referenceData } from '../session.js';
 import { barChart } from '../chart.js';
+import { sum } from '../decimal.js';
 import { actionForm, details, field, link, loading, pageHeading, say, section, statusBadge, table } from '../ui.js';
 import { regionName } from './queue.js';
 import {
-  actionButtons, carry, code, fundOptions, isAdmin, isStaff, regionOptions, sayCarried, sumDecimals, warning,
+  actionButtons, carry, code, fundOptions, isAdmin, isStaff, regionOptions, sayCarried, warning,
 } from './money-common.js';
 
 // ---------------------------------------------------------------- the forms of the list
@@ -123,7 +124,7 @@ function byRegion(allocations, regions, currency) {
     groups.get(key).amounts.push(a.amount);
   }
   return [...groups.values()].map((g) => {
-    const total = sumDecimals(g.amounts);
+    const total = sum(g.amounts);
     return { label: g.name, value: total, text: money(total, currency) };
   });
 }

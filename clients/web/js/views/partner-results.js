@@ -12,7 +12,8 @@ import { money, number } from '../format.js';
 import { describe, errorPanel } from '../errors.js';
 import { referenceData } from '../session.js';
 import { field, filterForm, loading, pageHeading, say, section, table } from '../ui.js';
-import { monthsAgo, regionLabel, reportCharts, saveFile, today } from './partner-util.js';
+import { monthsAgo, regionLabel, reportCharts, today } from './partner-util.js';
+import { download } from '../files.js';
 
 const DIMENSIONS = ['region', 'category', 'quarter'];
 const MEASURES = [
@@ -131,7 +132,7 @@ export const resultsView = {
     }
 
     // The same report as a file (GET /export/report), for the period and grouping shown.
-    async function download(format) {
+    async function downloadAs(format) {
       if (state.dl.busy) return;
       const q = new URLSearchParams({ name: 'grants', format, from: state.shown.from, to: state.shown.to });
       if (state.report.by.length) q.set('by', state.report.by.join(','));
@@ -141,7 +142,7 @@ export const resultsView = {
       ctx.redraw();
       say(t('results.downloading', { file }));
       try {
-        await saveFile(ctx.rpc, '/export/report?' + q.toString(), file);
+        await download(ctx.rpc, '/export/report?' + q.toString(), file);
         state.dl = { busy: false, error: null };
         say(t('results.downloaded', { file }), 'success');
       } catch (err) {
@@ -154,7 +155,7 @@ export const resultsView = {
     function downloads() {
       const button = (format, label) => h('button', {
         type: 'button', class: 'button secondary', 'data-test': 'download-' + format,
-        'aria-disabled': state.dl.busy ? 'true' : null, on: { click: () => download(format) },
+        'aria-disabled': state.dl.busy ? 'true' : null, on: { click: () => downloadAs(format) },
       }, label);
       return h('div', { class: 'actions results-downloads', 'data-test': 'results-downloads' },
         button('csv', t('results.downloadCsv')),

@@ -13,7 +13,8 @@ import { describe, errorPanel } from '../errors.js';
 import { referenceData } from '../session.js';
 import { barChart } from '../chart.js';
 import { details, loading, pageHeading, say, section, statusBadge, table } from '../ui.js';
-import { addMoney, regionLabel } from './partner-util.js';
+import { regionLabel } from './partner-util.js';
+import { sum } from '../decimal.js';
 
 const LIST_LIMIT = 1000;
 const MAX_PAGES = 20;
@@ -25,22 +26,22 @@ function summarise(statuses) {
     if (!byCur.has(c)) byCur.set(c, { currency: c, used: '0', unused: '0', regions: new Map(), categories: new Map(), count: 0 });
     return byCur.get(c);
   }
-  function allocate(sum, a) {
+  function allocate(total, a) {
     const rk = a.region_code || a.region || '';
-    const r = sum.regions.get(rk) || { code: a.region_code, name: a.region, amount: '0' };
-    r.amount = addMoney(r.amount, a.amount);
-    sum.regions.set(rk, r);
-    const c = sum.categories.get(a.category) || { category: a.category, amount: '0' };
-    c.amount = addMoney(c.amount, a.amount);
-    sum.categories.set(a.category, c);
+    const r = total.regions.get(rk) || { code: a.region_code, name: a.region, amount: '0' };
+    r.amount = sum([r.amount, a.amount]);
+    total.regions.set(rk, r);
+    const c = total.categories.get(a.category) || { category: a.category, amount: '0' };
+    c.amount = sum([c.amount, a.amount]);
+    total.categories.set(a.category, c);
   }
   for (const s of statuses) {
     if (!s) continue;
-    const sum = cur(s.fund_currency);
-    sum.count += 1;
-    sum.used = addMoney(sum.used, s.used);
-    sum.unused = addMoney(sum.unused, s.unused);
-    for (const a of s.allocations || []) allocate(sum, a);
+    const total = cur(s.fund_currency);
+    total.count += 1;
+    total.used = sum([total.used, s.used]);
+    total.unused = sum([total.unused, s.unused]);
+    for (const a of s.allocations || []) allocate(total, a);
     // an endowment's share of a transfer out: the grants it financed, in the destination's currency
     for (const tr of s.transfers || []) {
       for (const a of tr.allocations || []) allocate(cur(tr.to_currency), a);
@@ -90,36 +91,36 @@ export const useView = {
       state.loading = false;
     }
 
-    function summaryPart(sum) {
-      const regions = [...sum.regions.values()];
-      const categories = [...sum.categories.values()];
-      const part = section(t('use.summaryTitle', { currency: sum.currency }), 'use-summary',
+    function summaryPart(total) {
+      const regions = [...total.regions.values()];
+      const categories = [...total.categories.values()];
+      const part = section(t('use.summaryTitle', { currency: total.currency }), 'use-summary',
         details([
-          [t('use.used'), money(sum.used, sum.currency), 'used'],
-          [t('use.unused'), money(sum.unused, sum.currency), 'unused'],
+          [t('use.used'), money(total.used, total.currency), 'used'],
+          [t('use.unused'), money(total.unused, total.currency), 'unused'],
         ], 'use-totals'),
         regions.length || categories.length ? [
           barChart({
-            title: t('use.byRegion', { currency: sum.currency }),
+            title: t('use.byRegion', { currency: total.currency }),
             test: 'use-by-region',
             labelHead: t('use.col.region'),
             valueHead: t('use.col.amount'),
             rows: regions.map((r) => ({
               label: regionLabel(state.regions, { code: r.code, name: r.name }),
-              value: r.amount, text: money(r.amount, sum.currency),
+              value: r.amount, text: money(r.amount, total.currency),
             })),
           }),
           barChart({
-            title: t('use.byCategory', { currency: sum.currency }),
+            title: t('use.byCategory', { currency: total.currency }),
             test: 'use-by-category',
             labelHead: t('use.col.category'),
             valueHead: t('use.col.amount'),
             rows: categories.map((c) => ({
-              label: t('category.' + c.category), value: c.amount, text: money(c.amount, sum.currency),
+              label: t('category.' + c.category), value: c.amount, text: money(c.amount, total.currency),
             })),
           }),
         ] : h('p', { class: 'empty', 'data-test': 'use-nothing-yet' }, t('use.nothingYet')));
-      part.dataset.currency = sum.currency;
+      part.dataset.currency = total.currency;
       return part;
     }
 
@@ -192,7 +193,7 @@ export const useView = {
             type: 'button', class: 'button secondary', 'data-test': 'refresh', on: { click: () => ctx.refresh() },
           }, t('app.refresh'))));
         const sums = summarise(state.rows.map((r) => r.status));
-        for (const sum of sums) root.append(summaryPart(sum));
+        for (const total of sums) root.append(summaryPart(total));
         root.append(section(t('use.eachTitle'), 'use-each', state.rows.map(contributionPart)));
       },
     };

@@ -6,38 +6,6 @@ import { h } from '../dom.js';
 import { t, lang } from '../i18n.js';
 import { money, number } from '../format.js';
 import { barChart, columnChart } from '../chart.js';
-import { getToken } from '../session.js';
-import { RpcError } from '../rpc.js';
-
-// ---------------------------------------------------------------- exact money
-
-const DEC_RE = /^(-?)(\d+)(?:\.(\d+))?$/;
-
-function parseDec(text) {
-  const m = DEC_RE.exec(String(text));
-  if (!m) return null;
-  const [, sign, int, frac = ''] = m;
-  const v = BigInt(int + frac);
-  return { v: sign ? -v : v, scale: frac.length };
-}
-
-// addMoney('1.50', '2.25') -> '3.75': decimal strings summed exactly (BigInt), never
-// as floats. A value that is not a decimal string counts as nothing.
-export function addMoney(a, b) {
-  const pa = parseDec(a ?? '0') || { v: 0n, scale: 0 };
-  const pb = parseDec(b ?? '0') || { v: 0n, scale: 0 };
-  const scale = Math.max(pa.scale, pb.scale);
-  const v = pa.v * 10n ** BigInt(scale - pa.scale) + pb.v * 10n ** BigInt(scale - pb.scale);
-  const neg = v < 0n;
-  let digits = (neg ? -v : v).toString().padStart(scale + 1, '0');
-  if (scale) digits = digits.slice(0, -scale) + '.' + digits.slice(-scale);
-  return (neg ? '-' : '') + digits;
-}
-
-export function isZero(amount) {
-  const p = parseDec(amount ?? '0');
-  return !p || p.v === 0n;
-}
 
 // ---------------------------------------------------------------- names
 
@@ -121,41 +89,3 @@ export function reportCharts({ rows, currencyMember = 'currency', measure, label
   return out;
 }
 
-// ---------------------------------------------------------------- files
-
-// Saves what GET url answers (an export: docs/protocol.md, "The exports") as a file,
-// with the session's bearer token (none when the browser's client certificate signs in).
-// A refusal is thrown as an RpcError (the body is the JSON-RPC error).
-export async function saveFile(rpc, url, filename) {
-  const token = getToken();
-  let res;
-  try {
-    res = await fetch(url, {
-      headers: token ? { Authorization: 'Bearer ' + token } : {}, cache: 'no-store', redirect: 'error',
-    });
-  } catch (e) {
-    throw new RpcError(null, String(e && e.message), { reason: 'network' });
-  }
-  if (!res.ok) {
-    let body = null;
-    try { body = await res.json(); } catch (e) { /* not JSON */ }
-    const e = body && (body.error || body);
-    if (res.status === 401) rpc.call('system.whoami').catch(() => {}); // the console signs out and says why
-    if (e && typeof e.code === 'number') throw new RpcError(e.code, e.message, e.data, res.status);
-    throw new RpcError(null, 'HTTP ' + res.status, { reason: 'http_status', status: res.status }, res.status);
-  }
-  let blob;
-  try {
-    blob = await res.blob();
-  } catch (e) {
-    // an export cut off half-way is never saved in part
-    throw new RpcError(null, String(e && e.message), { reason: 'network' });
-  }
-  const href = URL.createObjectURL(blob);
-  const a = h('a', { href, download: filename, class: 'sr-only', tabindex: '-1' }, filename);
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(href), 30000);
-  return blob.size;
-}

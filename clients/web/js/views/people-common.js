@@ -83,8 +83,3 @@ export function focusLater(selector) {
   if (el) el.focus();
 }
 
-// Today as YYYY-MM-DD (UTC, the books' days).
-export function todayUTC() {
-  return new Date().toISOString().slice(0, 10);
-}
-

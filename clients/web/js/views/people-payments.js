@@ -8,11 +8,11 @@
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { money, number, date } from '../format.js';
+import { money, number, date, todayUtc } from '../format.js';
 import { describe, errorPanel } from '../errors.js';
 import { principal as me } from '../session.js';
 import { actionForm, details, field, filterForm, link, loadPage, loading, pageHeading, pager, say, section, selectField, table } from '../ui.js';
-import { badge, loadAll, todayUTC, whoName } from './people-common.js';
+import { badge, loadAll, whoName } from './people-common.js';
 
 const PAGE_SIZE = 20;
 
@@ -108,7 +108,7 @@ export const paymentsView = {
             summary(d),
             h('p', { class: 'notice people-gap' }, t('payments.confirm.warn')),
             field({ id: 'pay-bank-ref', name: 'bank_ref', label: t('payments.confirm.bankRef'), required: true, help: t('payments.confirm.bankRefHelp'), autocomplete: 'off' }),
-            field({ id: 'pay-paid-at', name: 'paid_at', type: 'date', label: t('payments.confirm.paidAt'), help: t('payments.confirm.paidAtHelp'), max: todayUTC() }),
+            field({ id: 'pay-paid-at', name: 'paid_at', type: 'date', label: t('payments.confirm.paidAt'), help: t('payments.confirm.paidAtHelp'), max: todayUtc() }),
           ],
           run: (v, key) => ctx.rpc.call('disbursement.confirm', { ...v, disbursement_id: d.disbursement_id, idempotency_key: key }),
           success: (r) => t('payments.confirm.done', { id: r.disbursement_id, amount: money(r.amount, r.currency) }),

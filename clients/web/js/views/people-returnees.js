@@ -11,7 +11,7 @@
 
 import { h, clear } from '../dom.js';
 import { t, lang } from '../i18n.js';
-import { money, number, date, dateTime, list } from '../format.js';
+import { money, number, date, dateTime, list, todayUtc } from '../format.js';
 import { clearFields, describe, errorPanel, markFields } from '../errors.js';
 import { hasRole, referenceData } from '../session.js';
 import {
@@ -19,7 +19,7 @@ import {
   section, selectField, table,
 } from '../ui.js';
 import { regionName } from './queue.js';
-import { badge, todayUTC } from './people-common.js';
+import { badge } from './people-common.js';
 
 export const KINDS = ['returnee', 'displaced', 'refugee', 'asylum_seeker'];
 export const GENDERS = ['female', 'male', 'other', 'undisclosed'];
@@ -86,7 +86,7 @@ function personFields(ref, r, extra) {
     }),
     field({
       id: 'p-returned_on', name: 'returned_on', type: 'date', label: t('returnee.field.returned_on'), required: !r,
-      max: todayUTC(), value: v('returned_on'),
+      max: todayUtc(), value: v('returned_on'),
     }),
     field({
       id: 'p-kind', name: 'kind', type: 'select', label: t('returnee.field.kind'),
