@@ -8,7 +8,6 @@ error."""
 import csv
 import datetime
 import io
-import os
 import re
 import time
 
@@ -16,20 +15,11 @@ import pytest
 from selenium.webdriver.support.ui import Select
 
 from fl.client import call, create_principal
-from fl.env import ROOT, uniq
+from fl.env import uniq
 from fl.grants import new_returnee
 from fl.ledger import new_fund, new_partner
 
 LANGS = ("en", "hy", "ru")
-AXE = os.path.join(ROOT, "tests", "browser", "node_modules", "axe-core", "axe.min.js")
-AXE_RUN = """
-const done = arguments[arguments.length - 1];
-axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
-                   resultTypes: ['violations']})
-  .then((r) => done(r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' '))}))))
-  .catch((e) => done([{id: 'axe-failed', impact: 'critical', help: String(e), nodes: []}]));
-"""
 # the suite's database holds thousands of funds; a run on a fresh one makes them
 MIN_FUNDS = 2000
 
@@ -163,25 +153,13 @@ def full_shot(b, label):
         b.driver.set_window_size(1280, 900)
 
 
-def axe(b):
-    """Serious and critical WCAG 2.1 A/AA violations axe-core finds on the page."""
-    if not os.path.exists(AXE):
-        return []  # (make deps installs it; the pages test requires it)
-    if not b.js("return !!window.axe;"):
-        with open(AXE, encoding="utf-8") as f:
-            b.js(f.read())
-    b.driver.set_script_timeout(60)
-    return [v for v in b.driver.execute_async_script(AXE_RUN)
-            if v["impact"] in ("serious", "critical")]
-
-
 def check_languages(b, page, ready):
     for lang in LANGS:
         set_lang(b, lang)
         b.wait(ready)
         full_shot(b, "%s-%s" % (page, lang))
         if lang == "en":
-            assert axe(b) == [], (page, axe(b))
+            assert b.axe() == [], (page, b.axe())
         assert b.visible_keys() == [], (page, lang, b.visible_keys())
         assert b.problems() == [], (page, lang, b.logs)
     set_lang(b, "en")

@@ -8,7 +8,6 @@ Two administrators: A, the suite's bootstrap admin, and B, made with create_prin
 by A, confirmed by the environment's second admin). The suite's database is shared: every
 check is narrowed to the records this module made."""
 
-import os
 import re
 import time
 
@@ -16,20 +15,11 @@ import pytest
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from fl.client import RpcError, api_of, call, create_principal
-from fl.env import ROOT, remember_token, uniq
+from fl.env import remember_token, uniq
 from fl.grants import apply, approve, create, funded_fund, new_returnee
 from fl.ledger import all_items
 
 LANGS = ("en", "hy", "ru")
-AXE = os.path.join(ROOT, "tests", "browser", "node_modules", "axe-core", "axe.min.js")
-AXE_RUN = """
-const done = arguments[arguments.length - 1];
-axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
-                   resultTypes: ['violations']})
-  .then((r) => done(r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' '))}))))
-  .catch((e) => done([{id: 'axe-failed', impact: 'critical', help: String(e), nodes: []}]));
-"""
 
 
 @pytest.fixture(scope="module")
@@ -65,16 +55,6 @@ def b2(browsers, world):
 def text(el):
     """An element's text as shown, no-break spaces read as spaces."""
     return re.sub("[\u00a0\u202f]", " ", el.text)
-
-
-def axe(b):
-    """Serious and critical WCAG 2.1 A/AA violations axe-core finds on the page."""
-    if not b.js("return !!window.axe;"):
-        with open(AXE, encoding="utf-8") as f:
-            b.js(f.read())
-    b.driver.set_script_timeout(60)
-    found = b.driver.execute_async_script(AXE_RUN)
-    return [v for v in found if v["impact"] in ("serious", "critical")]
 
 
 def set_value(b, css, value):
@@ -143,7 +123,7 @@ def test_every_people_page_in_each_language(a, b2, world):
             b.shot("%s-%s" % (name, lang))
             assert b.visible_keys() == [], (route, lang, b.visible_keys())
             assert b.problems() == [], (route, lang, b.problems())
-            assert axe(b) == [], (route, lang)
+            assert b.axe() == [], (route, lang)
         # the navigation names the list page (and marks it for a record's page)
         nav = b.find("#nav-" + ("returnees" if name == "returnee" else name))
         if name in ("returnee", "returnees"):

@@ -123,6 +123,19 @@ export function dateTime(value) {
   }).format(d);
 }
 
+// A country (ISO 3166-1 alpha-2) as "Russia (RU)" where the browser knows the
+// language's country names, else its code.
+export function countryName(code) {
+  if (!code) return '';
+  try {
+    if (typeof Intl.DisplayNames === 'function' && Intl.DisplayNames.supportedLocalesOf([lang()]).length) {
+      const name = new Intl.DisplayNames([lang()], { type: 'region' }).of(code);
+      if (name && name !== code) return name + ' (' + code + ')';
+    }
+  } catch (e) { /* an unknown code: shown as it is */ }
+  return code;
+}
+
 // A list of words joined the language's way ("admin, approver and auditor").
 export function list(items) {
   if (typeof Intl.ListFormat === 'function' &&

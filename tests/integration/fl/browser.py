@@ -25,6 +25,18 @@ CHROMIUM = "/usr/bin/chromium"
 KEY_RE = re.compile(r"^[a-z]+(\.[a-zA-Z0-9]+)+$")
 CHROMEDRIVER = "/usr/bin/chromedriver"
 POLICIES = "/etc/chromium/policies/managed"
+# axe-core from npm (tests/browser/package-lock.json, installed by make deps): injected into
+# the page by the tests, never served by fundd
+AXE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "browser",
+                   "node_modules", "axe-core", "axe.min.js")
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_RUN = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: ['violations']})
+  .then((r) => done(r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' '))}))))
+  .catch((e) => done([{id: 'axe-failed', impact: 'critical', help: String(e), nodes: []}]));
+"""
 
 
 def spki_sha256(cert_path):
@@ -192,3 +204,14 @@ class Browser:
             "if (e.getAttribute(a)) out.push(e.getAttribute(a)); return out;")
         return [t for t in texts if KEY_RE.match(t) or t in ("null", "undefined", "NaN") or
                 "[object " in t]
+
+    def axe(self, impacts=("serious", "critical")):
+        """The violations of the WCAG 2.1 A and AA rules that axe-core finds on the page, of
+        those impacts (None: all): [{id, impact, help, nodes}]."""
+        assert os.path.exists(AXE), "axe-core is not installed: run make deps"
+        if not self.js("return !!window.axe;"):
+            with open(AXE, encoding="utf-8") as f:
+                self.js(f.read())
+        self.driver.set_script_timeout(60)
+        found = self.driver.execute_async_script(AXE_RUN, AXE_TAGS)
+        return [v for v in found if impacts is None or v["impact"] in impacts]

@@ -1,7 +1,7 @@
 // Shared pieces of the money pages (partners, contributions, transfers).
 
 import { h } from '../dom.js';
-import { t, lang } from '../i18n.js';
+import { t } from '../i18n.js';
 import { say } from '../ui.js';
 import { hasRole, principal } from '../session.js';
 import { regionName } from './queue.js';
@@ -30,18 +30,6 @@ export function isAdmin() {
 export function myId() {
   const me = principal();
   return me ? me.principal_id : null;
-}
-
-// A country code with its name in the current language where the browser knows it.
-export function countryName(code) {
-  if (!code) return '';
-  try {
-    if (typeof Intl.DisplayNames === 'function' && Intl.DisplayNames.supportedLocalesOf([lang()]).length) {
-      const name = new Intl.DisplayNames([lang()], { type: 'region' }).of(code);
-      if (name && name !== code) return name + ' (' + code + ')';
-    }
-  } catch (e) { /* an unknown code: shown as it is */ }
-  return code;
 }
 
 export function fundOptions(funds, filter) {

@@ -5,12 +5,12 @@
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { money, number, date, dateTime } from '../format.js';
+import { countryName, money, number, date, dateTime } from '../format.js';
 import { describe, errorPanel, clearFields, markFields } from '../errors.js';
 import {
   actionForm, details, field, link, loadPage, loading, pageHeading, pager, say, section, statusBadge, table,
 } from '../ui.js';
-import { actionButtons, carry, code, countryName, isAdmin, sayCarried } from './money-common.js';
+import { actionButtons, carry, code, isAdmin, sayCarried } from './money-common.js';
 
 const PAGE_SIZE = 20;
 const KINDS = ['individual', 'organisation'];

@@ -4,7 +4,7 @@
 
 import { h } from '../dom.js';
 import { t, lang } from '../i18n.js';
-import { money, number } from '../format.js';
+import { countryName, money, number } from '../format.js';
 import { barChart, columnChart } from '../chart.js';
 
 // ---------------------------------------------------------------- names
@@ -17,18 +17,9 @@ export function regionLabel(regions, { code, name }) {
   return (r && r.region) || name || code || t('charts.noRegion');
 }
 
-// A country (ISO 3166-1 alpha-2) by name where the browser has the language's names, else
-// its code.
+// A donor's country in a chart: its name and code, or "no country".
 export function countryLabel(code) {
-  if (!code) return t('charts.noCountry');
-  try {
-    if (typeof Intl.DisplayNames === 'function' &&
-        Intl.DisplayNames.supportedLocalesOf([lang()]).length) {
-      const name = new Intl.DisplayNames([lang()], { type: 'region' }).of(code);
-      if (name && name !== code) return name + ' (' + code + ')';
-    }
-  } catch (e) { /* an unknown code: the code itself */ }
-  return code;
+  return code ? countryName(code) : t('charts.noCountry');
 }
 
 // ---------------------------------------------------------------- dates

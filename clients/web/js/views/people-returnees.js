@@ -10,8 +10,8 @@
 // the console's log or to storage. Search terms stay in this page's memory.
 
 import { h, clear } from '../dom.js';
-import { t, lang } from '../i18n.js';
-import { money, number, date, dateTime, list, todayUtc } from '../format.js';
+import { t } from '../i18n.js';
+import { countryName, money, number, date, dateTime, list, todayUtc } from '../format.js';
 import { clearFields, describe, errorPanel, markFields } from '../errors.js';
 import { hasRole, referenceData } from '../session.js';
 import {
@@ -27,18 +27,6 @@ const GRANT_STATES = ['submitted', 'approved', 'rejected', 'withdrawn', 'complet
 const FIELDS = ['full_name', 'region', 'returned_from', 'returned_on', 'gender', 'birth_year', 'national_id', 'kind'];
 const PAGE_SIZE = 20;
 const ROLES = ['admin', 'approver', 'auditor'];
-
-// "Russia (RU)" where the browser knows the language's country names, else "RU".
-export function countryName(code) {
-  if (!code) return '';
-  try {
-    if (typeof Intl.DisplayNames === 'function' && Intl.DisplayNames.supportedLocalesOf([lang()]).length) {
-      const name = new Intl.DisplayNames([lang()], { type: 'region' }).of(code);
-      if (name && name !== code) return name + ' (' + code + ')';
-    }
-  } catch (e) { /* an unknown code: shown as it is */ }
-  return code;
-}
 
 function regionOf(ref, r) {
   return regionName(ref ? ref.regions : [], r.region_code, r.region);
