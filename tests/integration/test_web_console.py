@@ -236,3 +236,64 @@ def test_certificate_sign_in_without_one_says_so(browsers):
     assert "no client certificate" in msg, msg
     assert b.find("#token").is_displayed()
     assert b.visible_keys() == []
+
+
+def test_the_keyboard_alone_signs_in_and_approves_with_the_focus_visible(browsers, world,
+                                                                           daemon, admin, api):
+    """No mouse: the token typed and Enter, the queue reached by Tab through the
+    navigation, filtered, an application opened from it and approved with Enter; each
+    control Tab reaches is drawn with its focus ring. (Selenium's Select picks the
+    focused select's option: what typing its first letters does.)"""
+    from selenium.webdriver.common.keys import Keys
+    g = apply(api, world["fund"], "40.00", returnee=new_returnee(api, region="AM-LO"))
+    b = browsers("keyboard")
+    b.open("/")
+    b.wait("#token").send_keys(world["approver"]["token"] + Keys.ENTER)
+    b.wait("#whoami-name")
+
+    def press(key, times=1):
+        for _ in range(times):
+            b.driver.switch_to.active_element.send_keys(key)
+
+    def focused():
+        return b.driver.switch_to.active_element
+
+    def ring_shown():
+        el = focused()
+        width = b.js("return getComputedStyle(arguments[0]).outlineWidth;", el)
+        style = b.js("return getComputedStyle(arguments[0]).outlineStyle;", el)
+        return style != "none" and float(width.rstrip("px")) >= 2
+
+    def tab_to(found, limit=80):
+        for _ in range(limit):
+            press(Keys.TAB)
+            if found(focused()):
+                assert ring_shown(), focused().get_attribute("outerHTML")[:120]
+                return focused()
+        raise AssertionError("Tab never reached it")
+
+    # from the top of the page to the queue's link in the navigation
+    b.js("document.activeElement.blur(); window.scrollTo(0, 0);")
+    tab_to(lambda el: el.get_attribute("id") == "nav-queue")
+    press(Keys.ENTER)
+    b.wait("#filter-fund")
+    # the fund filter: its option chosen by typing, the filters applied with Enter
+    tab_to(lambda el: el.get_attribute("id") == "filter-fund")
+    Select(focused()).select_by_value(world["fund"]["code"])
+    tab_to(lambda el: el.get_attribute("data-test") == "apply-filters")
+    press(Keys.ENTER)
+    link = '[data-test="queue-row"][data-grant-id="%s"] a[data-test="grant-link"]' % g["grant_id"]
+    b.wait(link)
+    tab_to(lambda el: g["grant_id"] in (el.get_attribute("href") or ""))
+    press(Keys.ENTER)
+    b.wait('[data-test="approve-form"]')
+    tab_to(lambda el: el.get_attribute("id") == "approve-comment")
+    focused().send_keys("Approved from the keyboard")
+    tab_to(lambda el: el.get_attribute("data-test") == "approve-form-submit", limit=1)
+    press(Keys.ENTER)
+    b.wait_gone('[data-test="approve-form"]')
+    got = call(daemon, admin, "grant.get", {"grant_id": g["grant_id"]})
+    assert got["status"] == "approved", got
+    assert got["approvals"][0]["comment"] == "Approved from the keyboard"
+    b.shot("keyboard-approved-en")
+    assert b.problems() == [], b.problems()
