@@ -142,6 +142,14 @@ def test_a_revoked_token_brings_back_the_sign_in(browsers, daemon, admin):
     stored = b.js("return Object.keys(sessionStorage).map(k => sessionStorage.getItem(k));")
     assert who["token"] not in stored
     b.shot("revoked-en")
+    # a reload of the page still says why
+    b.driver.refresh()
+    assert b.wait('[data-test="signin-message"]').text == msg
+    # signing in again forgets it
+    b.find("#token").send_keys(admin)
+    b.find("#sign-in").click()
+    b.wait("#whoami-name")
+    assert b.js("return sessionStorage.getItem('fundd.signinNotice');") is None
 
 
 @pytest.mark.parametrize("role", sorted(PAGES))

@@ -44,11 +44,18 @@ const homeView = {
 };
 
 let current = null;        // {def, view}
-let signinNotice = null;   // {key, kind} shown on the sign-in screen
+// {key, kind} shown on the sign-in screen: why the session ended, kept in the
+// tab's sessionStorage so that a reload of the page still says it
+const NOTICE_KEY = 'fundd.signinNotice';
+let signinNotice = storedNotice();
 let afterSignIn = null;    // {path, principalId}: the page to open after the next sign-in
 let keepStatus = false;    // the status message outlives the next page change
 
-const rpc = createClient({ getToken: session.getToken, onUnauthenticated });
+const rpc = createClient({
+  getToken: session.getToken,
+  signedIn: () => !!(session.getToken() || session.byCertificate()),
+  onUnauthenticated,
+});
 
 function $(id) { return document.getElementById(id); }
 
@@ -63,9 +70,26 @@ function onUnauthenticated(err) {
   session.signOut();
   const reason = SESSION_REASONS.includes(err.reason) ? err.reason : 'default';
   // said once, by the sign-in screen's notice (an alert), not in #status as well
-  signinNotice = { key: 'session.' + reason, kind: 'error' };
+  setNotice({ key: 'session.' + reason, kind: 'error' });
   drawShell();
   navigate('/signin');
+}
+
+function storedNotice() {
+  try {
+    const n = JSON.parse(sessionStorage.getItem(NOTICE_KEY));
+    return n && typeof n.key === 'string' && /^(session|signin)\.\w+$/.test(n.key) ? n : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+function setNotice(n) {
+  signinNotice = n;
+  try {
+    if (n) sessionStorage.setItem(NOTICE_KEY, JSON.stringify({ key: n.key, kind: n.kind }));
+    else sessionStorage.removeItem(NOTICE_KEY);
+  } catch (e) { /* storage off: the notice lasts until a reload */ }
 }
 
 function allowedSections() {
@@ -203,7 +227,7 @@ async function signedIn(token, me) {
   if (token) session.setToken(token);
   else session.setCertificate();
   session.setPrincipal(me);
-  signinNotice = null;
+  setNotice(null);
   drawShell();
   keepStatus = true;
   say(t('signin.success', { name: me.name, roles: rolesText(me.roles) }), 'success');
@@ -219,7 +243,7 @@ function signOutClicked() {
   const byCertificate = session.byCertificate();
   session.signOut();
   afterSignIn = null;
-  signinNotice = { key: byCertificate ? 'signin.signedOutCertificate' : 'signin.signedOut', kind: 'info' };
+  setNotice({ key: byCertificate ? 'signin.signedOutCertificate' : 'signin.signedOut', kind: 'info' });
   drawShell();
   navigate('/signin');
 }

@@ -34,7 +34,14 @@ function errorOf(obj, httpStatus) {
   return new RpcError(typeof e.code === 'number' ? e.code : null, e.message, e.data, httpStatus);
 }
 
-export function createClient({ endpoint = '/rpc', getToken, onUnauthenticated }) {
+// signedIn(): whether the session has credentials (a token, or the browser's
+// certificate). After signing out, a call still made by a page that was loading
+// is not sent: it fails at once as -32001 signed_out.
+export function createClient({ endpoint = '/rpc', getToken, signedIn, onUnauthenticated }) {
+  function ended(opts) {
+    return opts.token === undefined && signedIn && !signedIn();
+  }
+
   async function post(body, token) {
     const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
     if (token) headers.Authorization = 'Bearer ' + token;
@@ -76,6 +83,7 @@ export function createClient({ endpoint = '/rpc', getToken, onUnauthenticated })
   // opts.token: use this token instead of the stored one (signing in);
   // opts.quietAuth: do not run onUnauthenticated for a -32001 (signing in).
   async function call(method, params, opts = {}) {
+    if (ended(opts)) throw authFailed(new RpcError(-32001, 'signed out', { reason: 'signed_out' }), opts);
     const id = nextId++;
     const req = { jsonrpc: '2.0', id, method };
     if (params && Object.keys(params).length) req.params = params;
@@ -95,6 +103,7 @@ export function createClient({ endpoint = '/rpc', getToken, onUnauthenticated })
   // {result} or {error: RpcError}. A failure of the whole request is thrown.
   async function batch(calls, opts = {}) {
     if (!calls.length) return [];
+    if (ended(opts)) throw authFailed(new RpcError(-32001, 'signed out', { reason: 'signed_out' }), opts);
     const out = [];
     for (let i = 0; i < calls.length; i += 100) {
       const chunk = calls.slice(i, i + 100);
