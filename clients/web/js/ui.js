@@ -253,8 +253,10 @@ export function actionForm({ test, title: titleOf, intro: introOf, fields, submi
       if (err.unauthenticated) return; // the sign-in screen says why
       say(describe(err), 'error');
       if (form.isConnected) {
-        button.removeAttribute('aria-disabled');
-        button.textContent = now(labelOf);
+        // the form drawn now (a redraw while waiting makes a new one)
+        const again = form.querySelector('button[type="submit"]');
+        again.removeAttribute('aria-disabled');
+        again.textContent = now(labelOf);
         showError(form);
       }
       return;
