@@ -13,29 +13,15 @@ import time
 import pytest
 
 from fl.client import RpcError, call, create_principal, http_get
-from fl.db import database_overrides, psql, psql_ok
+from fl.db import own_books, psql, psql_ok
 from fl.env import uniq
-
-
-class Books:
-    pass
 
 
 @pytest.fixture(scope="module")
 def books(env, module_daemon_factory):
-    b = Books()
-    b.db = "periods_%s" % uniq("d").replace("-", "_").lower()
-    env.sql("CREATE DATABASE %s OWNER fund_owner" % b.db)
-    ov = database_overrides(env, b.db)
-    ov["audit"] = {"checkpoint_interval_s": 1}
-    b.conf = env.write_conf(os.path.join(env.dir, "fundd-%s.conf" % b.db), ov)
-    p = env.fundd("migrate", conf=b.conf, timeout=120)
-    assert p.returncode == 0, p.stdout + p.stderr
-    b.admin = env.principal_add(uniq("padmin"), ["admin"], conf=b.conf)
-    b.daemon = module_daemon_factory("periods", ov)
+    b = own_books(env, module_daemon_factory, "periods")
     b.auditor = create_principal(b.daemon, b.admin, ["auditor"])["token"]
     b.auditor2 = create_principal(b.daemon, b.admin, ["auditor"])["token"]
-    b.env = env
     return b
 
 

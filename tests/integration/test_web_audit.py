@@ -20,7 +20,7 @@ import pytest
 from selenium.webdriver.support.ui import Select
 
 from fl.client import Client, call, create_principal, http_get
-from fl.db import database_overrides
+from fl.db import own_books
 from fl.env import fundctl, uniq
 from fl.ledger import new_fund, new_partner
 
@@ -28,24 +28,10 @@ LANGS = ("en", "hy", "ru")
 EUR_DAY = "2025-01-%02d"
 
 
-class Books:
-    pass
-
-
 @pytest.fixture(scope="module")
 def books(env, module_daemon_factory):
-    b = Books()
-    b.db = "webaudit_%s" % uniq("d").replace("-", "_").lower()
-    env.sql("CREATE DATABASE %s OWNER fund_owner" % b.db)
-    ov = database_overrides(env, b.db)
-    ov["audit"] = {"checkpoint_interval_s": 1}
-    b.conf = env.write_conf(os.path.join(env.dir, "fundd-%s.conf" % b.db), ov)
-    p = env.fundd("migrate", conf=b.conf, timeout=120)
-    assert p.returncode == 0, p.stdout + p.stderr
-    b.admin = env.principal_add(uniq("wadmin"), ["admin"], conf=b.conf)
-    b.daemon = module_daemon_factory("webaudit", ov)
+    b = own_books(env, module_daemon_factory, "webaudit")
     b.auditor = create_principal(b.daemon, b.admin, ["auditor"], name=uniq("Auditor"))["token"]
-    b.env = env
     b.api = Client.api(b.daemon, b.admin)
     # a fund with entries on several accounts and days, all in January 2025
     b.fund = new_fund(b.api, dual="100000")

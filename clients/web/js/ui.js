@@ -2,6 +2,7 @@
 
 import { h, clear, nextId } from './dom.js';
 import { t } from './i18n.js';
+import { number } from './format.js';
 import { clearFields, describe, markFields } from './errors.js';
 
 // The one aria-live region (#status): short messages about what happened.
@@ -56,6 +57,19 @@ export function pager({ page, hasPrev, hasNext, onPrev, onNext, busy }) {
     button('prev-page', hasPrev, onPrev, t('paging.prev')),
     h('span', { class: 'page-no', 'data-test': 'page-number' }, t('paging.page', { n: page })),
     button('next-page', hasNext, onNext, t('paging.next')));
+}
+
+// The pager of a list loaded with loadPage: Previous and Next move along
+// state.cursors, then refresh() loads that page.
+export function cursorPager(state, refresh, busy = state.loading) {
+  return pager({
+    page: number(state.cursors.length),
+    busy,
+    hasPrev: state.cursors.length > 1,
+    hasNext: !!state.nextCursor,
+    onPrev: () => { state.cursors.pop(); refresh(); },
+    onNext: () => { state.cursors.push(state.nextCursor); refresh(); },
+  });
 }
 
 // A labelled <select>. options: [{value, label}]; '' is "any".

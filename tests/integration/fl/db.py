@@ -6,6 +6,7 @@ that makes one insert fail."""
 import configparser
 import contextlib
 import glob
+import os
 import re
 import shutil
 import subprocess
@@ -34,6 +35,29 @@ def database_overrides(env, dbname):
         "dsn": "host=%s port=%s dbname=%s user=%s" % (d["host"], d["port"], dbname, d["user"]),
         "migrate_dsn": "host=%s port=%s dbname=%s user=%s" % (m["host"], m["port"], dbname,
                                                              m["user"])}}
+
+
+class Books:
+    """The books of a database of their own (own_books)."""
+
+
+def own_books(env, daemon_factory, name):
+    """A fresh database of the suite's cluster, migrated, with an admin (.admin, a token) and
+    a daemon of the module on it (.daemon) that signs an audit checkpoint every second: for
+    tests that close periods, which would refuse the other tests' value dates. .db, .conf,
+    .env as well."""
+    b = Books()
+    b.db = "%s_%s" % (name, uniq("d").replace("-", "_").lower())
+    env.sql("CREATE DATABASE %s OWNER fund_owner" % b.db)
+    ov = database_overrides(env, b.db)
+    ov["audit"] = {"checkpoint_interval_s": 1}
+    b.conf = env.write_conf(os.path.join(env.dir, "fundd-%s.conf" % b.db), ov)
+    p = env.fundd("migrate", conf=b.conf, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    b.admin = env.principal_add(uniq(name + "-admin"), ["admin"], conf=b.conf)
+    b.daemon = daemon_factory(name, ov)
+    b.env = env
+    return b
 
 
 def psql_bin():

@@ -8,7 +8,7 @@ import { t } from '../i18n.js';
 import { number, date, dateTime, money } from '../format.js';
 import { errorPanel, clearFields, markFields, describe } from '../errors.js';
 import { referenceData } from '../session.js';
-import { field, loading, pageHeading, pager, say, section, table } from '../ui.js';
+import { field, loading, pageHeading, cursorPager, say, section, table } from '../ui.js';
 import {
   ACCOUNTS, accountCell, amountSpan, localError, markLocal, netBalance, splitAccount,
 } from './audit-util.js';
@@ -135,7 +135,7 @@ export const ledgerView = {
       }
     }
 
-    function go(what, change) {
+    function go(what, change = () => {}) {
       change();
       state.only = what;
       ctx.refresh();
@@ -414,14 +414,7 @@ export const ledgerView = {
           class: 'journal-result', 'data-test': 'journal-result',
           dataset: { account: shown.account, page: shown.page, loading: String(state.jnLoading) },
         }, journalTable()));
-        parts.push(pager({
-          page: number(state.cursors.length),
-          busy: state.jnLoading,
-          hasPrev: state.cursors.length > 1,
-          hasNext: !!state.nextCursor,
-          onPrev: () => go('journal', () => { state.cursors.pop(); }),
-          onNext: () => go('journal', () => { state.cursors.push(state.nextCursor); }),
-        }));
+        parts.push(cursorPager(state, () => go('journal'), state.jnLoading));
       }
       return section(t('journal.title'), 'journal', parts);
     }

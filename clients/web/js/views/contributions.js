@@ -11,7 +11,7 @@ import { money, number, date } from '../format.js';
 import { errorPanel } from '../errors.js';
 import { hasRole, referenceData } from '../session.js';
 import {
-  field, filterForm, link, loadPage, loading, pageHeading, pager, say, selectField, statusBadge, table,
+  field, filterForm, link, loadPage, loading, pageHeading, cursorPager, say, selectField, statusBadge, table,
 } from '../ui.js';
 import { regionName } from './queue.js';
 import { actionButtons, fundOptions, sayCarried } from './money-common.js';
@@ -150,14 +150,7 @@ export const contributionsView = {
           rowAttrs: (c) => ({ 'data-test': 'contribution-row', dataset: { contributionId: c.contribution_id } }),
           columns,
         }));
-        root.append(pager({
-          page: number(state.cursors.length),
-          busy: state.loading,
-          hasPrev: state.cursors.length > 1,
-          hasNext: !!state.nextCursor,
-          onPrev: () => go(() => { state.cursors.pop(); }),
-          onNext: () => go(() => { state.cursors.push(state.nextCursor); }),
-        }));
+        root.append(cursorPager(state, () => ctx.refresh()));
       },
     };
   },

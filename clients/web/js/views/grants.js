@@ -11,7 +11,7 @@ import { money, number, date } from '../format.js';
 import { describe, errorPanel } from '../errors.js';
 import { hasRole, referenceData } from '../session.js';
 import {
-  actionForm, field, filterForm, link, loadPage, loading, pageHeading, pager, say, section,
+  actionForm, field, filterForm, link, loadPage, loading, pageHeading, cursorPager, say, section,
   selectField, table,
 } from '../ui.js';
 import { CATEGORIES, regionName } from './queue.js';
@@ -263,14 +263,7 @@ const grantsView = {
             { key: 'status', label: t('grants.col.status'), cell: (g) => grantBadge(g.status) },
           ],
         }));
-        wrap.append(pager({
-          page: number(state.cursors.length),
-          busy: state.loading,
-          hasPrev: state.cursors.length > 1,
-          hasNext: !!state.nextCursor,
-          onPrev: () => go(() => { state.cursors.pop(); }),
-          onNext: () => go(() => { state.cursors.push(state.nextCursor); }),
-        }));
+        wrap.append(cursorPager(state, () => ctx.refresh()));
       },
     };
   },

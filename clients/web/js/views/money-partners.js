@@ -8,7 +8,7 @@ import { t } from '../i18n.js';
 import { countryName, money, number, date, dateTime } from '../format.js';
 import { describe, errorPanel, clearFields, markFields } from '../errors.js';
 import {
-  actionForm, details, field, link, loadPage, loading, pageHeading, pager, say, section, statusBadge, table,
+  actionForm, details, field, link, loadPage, loading, pageHeading, cursorPager, say, section, statusBadge, table,
 } from '../ui.js';
 import { actionButtons, carry, code, isAdmin, sayCarried } from './money-common.js';
 
@@ -154,14 +154,7 @@ export const partnersView = {
         }
         if (state.search) return;
         root.append(partnersTable(state.rows, t('partners.caption')));
-        root.append(pager({
-          page: number(state.cursors.length),
-          busy: state.loading,
-          hasPrev: state.cursors.length > 1,
-          hasNext: !!state.nextCursor,
-          onPrev: () => { state.cursors.pop(); ctx.refresh(); },
-          onNext: () => { state.cursors.push(state.nextCursor); ctx.refresh(); },
-        }));
+        root.append(cursorPager(state, () => ctx.refresh()));
       },
     };
   },

@@ -9,7 +9,7 @@ import { t } from '../i18n.js';
 import { money, number, date, dateTime } from '../format.js';
 import { errorPanel } from '../errors.js';
 import { hasRole, referenceData } from '../session.js';
-import { actionForm, field, filterForm, loadPage, loading, pageHeading, pager, say, selectField, table } from '../ui.js';
+import { actionForm, field, filterForm, loadPage, loading, pageHeading, cursorPager, say, selectField, table } from '../ui.js';
 import { actionButtons, code, fundOptions, myId, warning } from './money-common.js';
 
 const PAGE_SIZE = 20;
@@ -260,14 +260,7 @@ export const transfersView = {
             { key: 'actions', label: t('transfers.col.actions'), cell: rowActions },
           ],
         }));
-        root.append(pager({
-          page: number(state.cursors.length),
-          busy: state.loading,
-          hasPrev: state.cursors.length > 1,
-          hasNext: !!state.nextCursor,
-          onPrev: () => { state.cursors.pop(); ctx.refresh(); },
-          onNext: () => { state.cursors.push(state.nextCursor); ctx.refresh(); },
-        }));
+        root.append(cursorPager(state, () => ctx.refresh()));
       },
     };
   },

@@ -3,15 +3,13 @@
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { say } from '../ui.js';
+import { say, statusBadge } from '../ui.js';
 
-// A status word as a badge (text always; colour only as an extra). The class is
-// the part's own, so that no other part's badge colours apply.
+// A status word as a badge (ui.js statusBadge), with its test id.
 export function badge(kind, word, test) {
-  return h('span', {
-    class: 'badge people-badge people-badge-' + word,
-    dataset: { status: word, test },
-  }, t(kind + '.' + word));
+  const el = statusBadge(kind, word);
+  if (test) el.dataset.test = test;
+  return el;
 }
 
 // Every row of a paged list (docs/protocol.md, "Lists and cursors"), at most

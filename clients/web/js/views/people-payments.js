@@ -11,7 +11,7 @@ import { t } from '../i18n.js';
 import { money, number, date, todayUtc } from '../format.js';
 import { describe, errorPanel } from '../errors.js';
 import { principal as me } from '../session.js';
-import { actionForm, details, field, filterForm, link, loadPage, loading, pageHeading, pager, say, section, selectField, table } from '../ui.js';
+import { actionForm, details, field, filterForm, link, loadPage, loading, pageHeading, cursorPager, say, section, selectField, table } from '../ui.js';
 import { badge, loadAll, whoName } from './people-common.js';
 
 const PAGE_SIZE = 20;
@@ -230,14 +230,7 @@ export const paymentsView = {
             rowAttrs: (d) => ({ 'data-test': 'payment-row', dataset: { disbursementId: d.disbursement_id } }),
             columns: columns(true),
           }),
-          pager({
-            page: number(state.cursors.length),
-            busy: state.loading,
-            hasPrev: state.cursors.length > 1,
-            hasNext: !!state.nextCursor,
-            onPrev: () => go(() => { state.cursors.pop(); }),
-            onNext: () => go(() => { state.cursors.push(state.nextCursor); }),
-          })));
+          cursorPager(state, () => ctx.refresh())));
 
         root.append(section(t('payments.own.title'), 'own-payments',
           h('p', { class: 'help' }, t('payments.own.intro')),

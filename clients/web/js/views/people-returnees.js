@@ -15,15 +15,14 @@ import { countryName, money, number, date, dateTime, list, todayUtc } from '../f
 import { clearFields, describe, errorPanel, markFields } from '../errors.js';
 import { hasRole, referenceData } from '../session.js';
 import {
-  actionForm, details, field, filterForm, link, loadPage, loading, pageHeading, pager, say,
+  actionForm, details, field, filterForm, link, loadPage, loading, pageHeading, cursorPager, say,
   section, selectField, table,
 } from '../ui.js';
 import { regionName } from './queue.js';
-import { badge } from './people-common.js';
+import { grantBadge } from './grants-util.js';
 
 export const KINDS = ['returnee', 'displaced', 'refugee', 'asylum_seeker'];
 export const GENDERS = ['female', 'male', 'other', 'undisclosed'];
-const GRANT_STATES = ['submitted', 'approved', 'rejected', 'withdrawn', 'completed', 'cancelled'];
 const FIELDS = ['full_name', 'region', 'returned_from', 'returned_on', 'gender', 'birth_year', 'national_id', 'kind'];
 const PAGE_SIZE = 20;
 const ROLES = ['admin', 'approver', 'auditor'];
@@ -220,7 +219,7 @@ export const returneesView = {
             cell: (r) => (r.grants && r.grants.length
               ? h('ul', { class: 'people-plain' }, r.grants.map((g) => h('li', null,
                 link('/grant', { id: g.grant_id }, money(g.amount, g.currency)), ' ',
-                badge('returnee.grantStatus', g.status))))
+                grantBadge(g.status))))
               : t('returnees.noGrants')),
           },
         ],
@@ -304,14 +303,7 @@ export const returneesView = {
             { key: 'created_at', label: t('returnee.field.created_at'), cell: (r) => date(r.created_at) },
           ],
         });
-        root.append(section(t('returnees.listTitle'), 'returnees', filters, list, pager({
-          page: number(state.cursors.length),
-          busy: state.loading,
-          hasPrev: state.cursors.length > 1,
-          hasNext: !!state.nextCursor,
-          onPrev: () => go(() => { state.cursors.pop(); }),
-          onNext: () => go(() => { state.cursors.push(state.nextCursor); }),
-        })));
+        root.append(section(t('returnees.listTitle'), 'returnees', filters, list, cursorPager(state, () => ctx.refresh())));
 
         if (hasRole('admin')) {
           const done = state.registered ? h('p', { class: 'notice people-done', 'data-test': 'registered' },
@@ -482,7 +474,7 @@ export const returneeView = {
                 { key: 'fund', label: t('returnee.col.fund'), cell: (g) => g.fund },
                 { key: 'amount', num: true, label: t('returnee.col.amount'), cell: (g) => money(g.amount, g.currency) },
                 { key: 'category', label: t('returnee.col.category'), cell: (g) => t('category.' + g.category) },
-                { key: 'status', label: t('returnee.col.status'), cell: (g) => (GRANT_STATES.includes(g.status) ? badge('returnee.grantStatus', g.status) : g.status) },
+                { key: 'status', label: t('returnee.col.status'), cell: (g) => grantBadge(g.status) },
               ],
             }),
             state.grantsMore ? h('p', { class: 'help' }, t('returnee.firstHundred')) : null,

@@ -7,7 +7,7 @@ import { t, lang } from '../i18n.js';
 import { money, number, date } from '../format.js';
 import { errorPanel } from '../errors.js';
 import { referenceData } from '../session.js';
-import { filterForm, link, loadPage, loading, pageHeading, pager, say, selectField, table } from '../ui.js';
+import { filterForm, link, loadPage, loading, pageHeading, cursorPager, say, selectField, table } from '../ui.js';
 
 export const CATEGORIES = ['small_business', 'agriculture', 'requalification', 'employment', 'housing', 'other'];
 const PAGE_SIZE = 20;
@@ -124,14 +124,7 @@ export const queueView = {
             { key: 'approvals', label: t('queue.col.approvals'), cell: approvals },
           ],
         }));
-        root.append(pager({
-          page: number(state.cursors.length),
-          busy: state.loading,
-          hasPrev: state.cursors.length > 1,
-          hasNext: !!state.nextCursor,
-          onPrev: () => go(() => { state.cursors.pop(); }),
-          onNext: () => go(() => { state.cursors.push(state.nextCursor); }),
-        }));
+        root.append(cursorPager(state, () => ctx.refresh()));
       },
     };
   },
