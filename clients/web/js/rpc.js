@@ -3,6 +3,7 @@
 //   const rpc = createClient({ getToken, onUnauthenticated });
 //   const me = await rpc.call('system.whoami');
 //   const [a, b] = await rpc.batch([{method, params}, ...]); // each {result} or {error}
+//   await rpc.idle();   // no request on its way
 //
 // Failures are thrown (call) or returned (batch items) as RpcError, which
 // always has a code and a reason: the server's error.data.reason, or one of the
@@ -42,7 +43,34 @@ export function createClient({ endpoint = '/rpc', getToken, signedIn, onUnauthen
     return opts.token === undefined && signedIn && !signedIn();
   }
 
+  let inFlight = 0;
+  let waiting = [];
+
+  // Resolves once no request is on its way (before replacing the session's own
+  // token, so that none is refused for carrying the old one).
+  function idle() {
+    return inFlight === 0 ? Promise.resolve() : new Promise((resolve) => waiting.push(resolve));
+  }
+
+  function settled() {
+    inFlight -= 1;
+    if (inFlight === 0) {
+      const ready = waiting;
+      waiting = [];
+      ready.forEach((resolve) => resolve());
+    }
+  }
+
   async function post(body, token) {
+    inFlight += 1;
+    try {
+      return await send(body, token);
+    } finally {
+      settled();
+    }
+  }
+
+  async function send(body, token) {
     const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
     if (token) headers.Authorization = 'Bearer ' + token;
     const ctl = new AbortController();
@@ -75,6 +103,14 @@ export function createClient({ endpoint = '/rpc', getToken, signedIn, onUnauthen
     return { status: res.status, json };
   }
 
+  // A request sent with a token the session has since replaced (its own token
+  // rotated while the request was on its way) is sent once more with the new
+  // one: the refusal concerned the old token, not the session.
+  function replaced(token, opts) {
+    const now = getToken();
+    return opts.token === undefined && !!token && !!now && now !== token;
+  }
+
   function authFailed(err, opts) {
     if (err.unauthenticated && !opts.quietAuth && onUnauthenticated) onUnauthenticated(err);
     return err;
@@ -92,7 +128,11 @@ export function createClient({ endpoint = '/rpc', getToken, signedIn, onUnauthen
     if (!json || typeof json !== 'object' || Array.isArray(json)) {
       throw new RpcError(null, 'bad response', { reason: 'bad_response' }, status);
     }
-    if (json.error) throw authFailed(errorOf(json, status), opts);
+    if (json.error) {
+      const err = errorOf(json, status);
+      if (err.unauthenticated && replaced(token, opts)) return call(method, params, opts);
+      throw authFailed(err, opts);
+    }
     if (!('result' in json) || (json.id !== id && json.id !== null)) {
       throw new RpcError(null, 'bad response', { reason: 'bad_response' }, status);
     }
@@ -116,7 +156,12 @@ export function createClient({ endpoint = '/rpc', getToken, signedIn, onUnauthen
       const { status, json } = await post(reqs, token);
       if (!Array.isArray(json)) {
         // 401 (and a malformed batch) answer one error object for the whole request
-        throw authFailed(errorOf(json, status), opts);
+        const err = errorOf(json, status);
+        if (err.unauthenticated && replaced(token, opts)) {
+          out.push(...await batch(chunk, opts));
+          continue;
+        }
+        throw authFailed(err, opts);
       }
       const byId = new Map(json.map((r) => [r && r.id, r]));
       for (const req of reqs) {
@@ -129,5 +174,5 @@ export function createClient({ endpoint = '/rpc', getToken, signedIn, onUnauthen
     return out;
   }
 
-  return { call, batch };
+  return { call, batch, idle };
 }

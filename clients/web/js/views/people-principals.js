@@ -197,7 +197,11 @@ export const principalsView = {
         h('p', { class: 'help people-gap' }, t('principals.own.intro')),
         field({ id: 'po-expires', name: 'expires_at', type: 'date', label: t('principals.create.expires'), help: t('principals.create.expiresHelp') }),
       ],
-      run: (v, key) => ctx.rpc.call('principal.rotate_token', { ...v, idempotency_key: key }),
+      run: async (v, key) => {
+        // the page's own loads finish first: none goes out with the old token
+        await ctx.rpc.idle();
+        return ctx.rpc.call('principal.rotate_token', { ...v, idempotency_key: key });
+      },
       success: () => t('principals.own.done'),
       done: async (res) => {
         // the old token fails from now on: the console goes on with the new one
