@@ -19,7 +19,7 @@
 VERSION		:= 0.1.0
 CC		?= cc
 FLAVOR		?= release
-PKGS		:= libevent libevent_openssl libevent_pthreads libpq openssl libcjson xlsxwriter
+PKGS		:= libevent libevent_openssl libevent_pthreads libpq openssl libcjson xlsxwriter icu-uc
 PYTHON		:= /usr/bin/python3
 FUZZ_SECONDS	?= 60
 # each fuzz target's share of make test
