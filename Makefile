@@ -13,7 +13,8 @@
 #   make bench      benchmarks (docs/benchmarks.md)
 #   make schema     write docs/schema.sql: the schema a fresh database gets from migrations/
 #   make fuzz       libFuzzer on the request path, money and value checks, the audit
-#                   verifier and the closed-period check, each for FUZZ_SECONDS (default 60)
+#                   verifier, the closed-period check and the opening of sealed personal
+#                   data and wrapped keys, each for FUZZ_SECONDS (default 60)
 #   make clean
 
 VERSION		:= 0.1.0
@@ -207,15 +208,26 @@ bin/fuzz_close_verify: tests/fuzz/fuzz_close_verify.c $(CV_SRCS) clients/*.h
 	    -Iclients $(PKG_CFLAGS) -o $@ tests/fuzz/fuzz_close_verify.c $(CV_SRCS) \
 	    $(PKG_LIBS) -lm
 
+# sealed values and wrapped keys opened, corrupted (daemon/privacy.c), and normalised names;
+# answers opened as the daemon opens them (daemon/person.c)
+PRIV_FUZZ_SRCS	:= daemon/privacy.c daemon/person.c daemon/util.c daemon/log.c
+
+bin/fuzz_privacy: tests/fuzz/fuzz_privacy.c $(PRIV_FUZZ_SRCS) daemon/*.h
+	@mkdir -p bin
+	clang -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Idaemon \
+	    $(PKG_CFLAGS) -o $@ tests/fuzz/fuzz_privacy.c $(PRIV_FUZZ_SRCS) $(PKG_LIBS) \
+	    -lpthread
+
 fuzz: deps
 	@$(MAKE) --no-print-directory bin/fuzz_request bin/fuzz_audit_verify bin/fuzz_money \
-	    bin/fuzz_close_verify
+	    bin/fuzz_close_verify bin/fuzz_privacy
 	@mkdir -p var/fuzz/corpus var/fuzz/corpus_audit var/fuzz/corpus_money \
-	    var/fuzz/corpus_close
+	    var/fuzz/corpus_close var/fuzz/corpus_privacy
 	@cp -n tests/fuzz/corpus/* var/fuzz/corpus/ 2>/dev/null || true
 	@cp -n tests/fuzz/corpus_audit/* var/fuzz/corpus_audit/ 2>/dev/null || true
 	@cp -n tests/fuzz/corpus_money/* var/fuzz/corpus_money/ 2>/dev/null || true
 	@cp -n tests/fuzz/corpus_close/* var/fuzz/corpus_close/ 2>/dev/null || true
+	@cp -n tests/fuzz/corpus_privacy/* var/fuzz/corpus_privacy/ 2>/dev/null || true
 	bin/fuzz_request -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=5 \
 	    -artifact_prefix=var/fuzz/ var/fuzz/corpus
 	bin/fuzz_audit_verify -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
@@ -224,6 +236,8 @@ fuzz: deps
 	    -artifact_prefix=var/fuzz/money- var/fuzz/corpus_money
 	bin/fuzz_close_verify -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=5 \
 	    -artifact_prefix=var/fuzz/close- var/fuzz/corpus_close
+	bin/fuzz_privacy -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=5 \
+	    -artifact_prefix=var/fuzz/privacy- var/fuzz/corpus_privacy
 
 clean:
 	rm -rf build bin

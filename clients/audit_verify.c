@@ -48,6 +48,7 @@ enum key {
 	K_SIGNED_AT,
 	K_SIGNATURE,
 	K_PUBLIC_KEY,
+	K_PURPOSE,
 	K__COUNT
 };
 
@@ -57,7 +58,7 @@ static const struct aj_key keys[K__COUNT] = {
 	KEY("method"), KEY("object_id"), KEY("outcome"), KEY("error_code"),
 	KEY("reason"), KEY("params_sha256"), KEY("prev_hash"), KEY("hash"),
 	KEY("head_hash"), KEY("signed_at"), KEY("signature"),
-	KEY("public_key")
+	KEY("public_key"), KEY("purpose")
 };
 #undef KEY
 
@@ -318,12 +319,29 @@ event_hash(struct av *v, const unsigned char *prev, unsigned char *out)
 	p += AV_HASH_LEN;
 	for (i = 0; i < sizeof order / sizeof order[0]; i++)
 		canon_add(&p, &v->v[order[i]]);
+	/* an access event's purpose: a tenth line */
+	if (v->v[K_PURPOSE].kind == AJ_STRING)
+		canon_add(&p, &v->v[K_PURPOSE]);
 	if (EVP_DigestInit_ex(v->md, v->sha256, NULL) != 1 ||
 	    EVP_DigestUpdate(v->md, v->canon, (size_t)(p - v->canon)) != 1 ||
 	    EVP_DigestFinal_ex(v->md, out, &len) != 1 || len != AV_HASH_LEN) {
 		ERR_clear_error();
 		return fail(v, "SHA-256 failed in OpenSSL");
 	}
+	return 0;
+}
+
+/* The purposes an access event may have (docs/privacy.md). */
+static int
+purpose_known(const struct aj_val *f)
+{
+	static const char *const known[] = { "case_management", "payment", "audit",
+	    "data_subject_request" };
+	size_t	i;
+
+	for (i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (f->len == strlen(known[i]) && memcmp(f->p, known[i], f->len) == 0)
+			return 1;
 	return 0;
 }
 
@@ -370,6 +388,11 @@ do_event(struct av *v)
 	if (ok && f->kind != AJ_NULL && f->kind != AJ_ABSENT)
 		return fail(v, "field \"reason\" must be null when the "
 		    "outcome is ok");
+	f = &v->v[K_PURPOSE];
+	if (f->kind != AJ_ABSENT && f->kind != AJ_NULL && !(ok && f->kind == AJ_STRING &&
+	    purpose_known(f)))
+		return fail(v, "field \"purpose\" must be null, or for an ok event one "
+		    "of case_management, payment, audit, data_subject_request");
 	if (field_text(v, K_REASON, 1) == -1 ||
 	    field_hex(v, K_PARAMS_SHA256, AV_HASH_LEN, 1, scratch,
 	    &pnull) == -1 ||

@@ -313,6 +313,8 @@ make_tls() {
 			openssl pkey -in audit-ed25519.pem -pubout -out audit-ed25519.pub
 		fi
 		chmod 644 ca.crt server.crt client.crt audit-ed25519.pub
+		# the key-encryption key of returnees' personal data (docs/privacy.md)
+		[ -f privacy.key ] || "$ROOT/bin/fundd" privacy new-key privacy.key >/dev/null
 	)
 }
 
@@ -337,6 +339,9 @@ lock_timeout_ms = 30000
 
 [audit]
 signing_key = $TLS/audit-ed25519.pem
+
+[privacy]
+key_file = $TLS/privacy.key
 
 [log]
 level = info

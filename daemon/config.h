@@ -40,6 +40,11 @@ struct cfg {
 	long	 checkpoint_interval_s;
 	long	 chain_interval_ms;	/* 0 = chaining paused */
 	/* [privacy] */
+	char	*key_file;		/* "" = none: serve and migrate refuse */
+	char	*old_key_files;		/* space-separated; unwrap only */
+	long	 retention_years;
+	char	*erase_due;		/* auto | manual */
+	long	 erase_interval_s;
 	long	 report_min_cell;
 	/* [log] */
 	char	*log_level;

@@ -4,6 +4,9 @@
  *   fundd -c FILE                 serve until SIGTERM/SIGINT (drain, exit 0)
  *   fundd -c FILE check           validate the configuration
  *   fundd -c FILE migrate         apply pending migrations
+ *   fundd privacy new-key FILE    write a new key-encryption key (mode 0600)
+ *   fundd -c FILE privacy rotate-key NEWKEY [--batch N]
+ *                                 wrap every data key under NEWKEY (docs/privacy.md)
  *   fundd -c FILE principal add --name NAME --roles ROLE[,ROLE] [--partner ID] [--cert PEM]
  *   fundd --version | --help
  */
@@ -23,6 +26,9 @@
 #include "methods.h"
 #include "metrics.h"
 #include "migrate.h"
+#include "person.h"
+#include "person_seal.h"
+#include "privacy.h"
 #include "server.h"
 #include "throttle.h"
 #include "tls.h"
@@ -37,6 +43,8 @@ usage(FILE *f)
 	    "usage: fundd -c FILE [serve]\n"
 	    "       fundd -c FILE check\n"
 	    "       fundd -c FILE migrate\n"
+	    "       fundd privacy new-key FILE\n"
+	    "       fundd -c FILE privacy rotate-key NEWKEY [--batch N]\n"
 	    "       fundd -c FILE principal add --name NAME --roles ROLE[,ROLE] "
 	    "[--partner PARTNER_ID] [--cert PEM]\n"
 	    "       fundd --version | --help\n\n"
@@ -173,20 +181,73 @@ cmd_principal_add(struct cfg *cfg, int argc, char **argv)
 	return rc;
 }
 
+/* privacy rotate-key NEWKEY [--batch N]: NEWKEY wraps, the configured keys unwrap. */
 static int
-cmd_migrate(struct cfg *cfg)
+cmd_rotate(struct cfg *cfg, int argc, char **argv)
 {
 	PGconn	*db;
-	char	*cause = NULL;
+	char	*cause = NULL, *old;
+	long	 batch = 500;
 	int	 rc;
 
+	if (argc < 2 || strcmp(argv[0], "rotate-key") != 0)
+		badarg("unknown command 'privacy %s'", argc > 0 ? argv[0] : "");
+	if (argc == 4 && strcmp(argv[2], "--batch") == 0)
+		batch = strtol(argv[3], NULL, 10);
+	else if (argc != 2)
+		badarg("unexpected argument '%s'", argv[2]);
+	if (batch < 1 || batch > 100000)
+		badarg("--batch %s: not between 1 and 100000", argv[3]);
+	old = xasprintf("%s %s", cfg->key_file, cfg->old_key_files);
+	rc = person_keys_load(argv[1], old, &cause);
+	free(old);
+	if (rc != 0) {
+		fprintf(stderr, "fundd: %s\n", cause);
+		free(cause);
+		return 2;
+	}
 	if (db_connect_blocking(cfg->migrate_dsn, &db, &cause) != 0) {
 		fprintf(stderr, "fundd: %s\n", cause);
 		free(cause);
+		person_keys_free();
 		return 1;
 	}
-	rc = migrate_apply(db, cfg->migrations, &cause);
+	rc = person_rotate(db, person_kek(), (int)batch, &cause);
 	PQfinish(db);
+	person_keys_free();
+	if (rc != 0) {
+		fprintf(stderr, "fundd: key rotation stopped: %s (run it again to resume)\n",
+		    cause);
+		free(cause);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmd_migrate(struct cfg *cfg)
+{
+	struct migrate_hooks	 hooks = { person_seal_step, NULL };
+	PGconn			*db;
+	char			*cause = NULL;
+	int			 rc;
+
+	/* the key is needed by a step that seals personal data, if one is pending */
+	if (cfg->key_file[0] != '\0' &&
+	    person_keys_load(cfg->key_file, cfg->old_key_files, &cause) != 0) {
+		fprintf(stderr, "fundd: %s\n", cause);
+		free(cause);
+		return 2;
+	}
+	if (db_connect_blocking(cfg->migrate_dsn, &db, &cause) != 0) {
+		fprintf(stderr, "fundd: %s\n", cause);
+		free(cause);
+		person_keys_free();
+		return 1;
+	}
+	rc = migrate_apply(db, cfg->migrations, &hooks, &cause);
+	PQfinish(db);
+	person_keys_free();
 	if (rc != 0) {
 		fprintf(stderr, "fundd: %s\n", cause);
 		free(cause);
@@ -231,10 +292,19 @@ cmd_serve(const char *path, struct cfg *cfg)
 		web_free(web);
 		return 2;
 	}
+	person_retention_set((int)cfg->retention_years);
+	if (person_keys_load(cfg->key_file, cfg->old_key_files, &cause) != 0) {
+		log_error("%s", cause);
+		free(cause);
+		audit_key_free(key);
+		web_free(web);
+		return 2;
+	}
 	if (tls_ctx_new(cfg, &ctx, &cause) != 0) {
 		log_error("TLS: %s", cause);
 		free(cause);
 		audit_key_free(key);
+		person_keys_free();
 		web_free(web);
 		return 2;
 	}
@@ -245,6 +315,7 @@ cmd_serve(const char *path, struct cfg *cfg)
 		free(cause);
 		tls_shutdown();
 		audit_key_free(key);
+		person_keys_free();
 		web_free(web);
 		return 1;
 	}
@@ -254,6 +325,7 @@ cmd_serve(const char *path, struct cfg *cfg)
 		PQfinish(db);
 		tls_shutdown();
 		audit_key_free(key);
+		person_keys_free();
 		web_free(web);
 		return 1;
 	}
@@ -266,6 +338,7 @@ cmd_serve(const char *path, struct cfg *cfg)
 		    cfg->web_root);
 	rc = server_run(path, cfg, key);
 	audit_key_free(key);
+	person_keys_free();
 	web_console = NULL;
 	web_free(web);
 	return rc;
@@ -287,6 +360,18 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (argc >= 2 && strcmp(argv[1], "privacy") == 0) {
+		if (argc != 4 || strcmp(argv[2], "new-key") != 0)
+			badarg("usage: fundd privacy new-key FILE%s", "");
+		if (priv_kek_create(argv[3], &cause) != 0) {
+			fprintf(stderr, "fundd: %s\n", cause);
+			free(cause);
+			return 1;
+		}
+		printf("%s: a new key-encryption key (keep a copy where backups of the "
+		    "database are not: docs/privacy.md)\n", argv[3]);
+		return 0;
+	}
 	if (argc >= 3 && strcmp(argv[1], "-c") == 0) {
 		path = argv[2];
 		i = 3;
@@ -298,7 +383,8 @@ main(int argc, char **argv)
 	if (i < argc)
 		cmd = argv[i++];
 	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "check") != 0 &&
-	    strcmp(cmd, "migrate") != 0 && strcmp(cmd, "principal") != 0)
+	    strcmp(cmd, "migrate") != 0 && strcmp(cmd, "principal") != 0 &&
+	    strcmp(cmd, "privacy") != 0)
 		badarg("unknown command '%s'", cmd);
 	if (strcmp(cmd, "principal") == 0 && (i >= argc || strcmp(argv[i], "add") != 0))
 		badarg("unknown command 'principal %s'", i < argc ? argv[i] : "");
@@ -328,6 +414,13 @@ main(int argc, char **argv)
 			return 2;
 		}
 		audit_key_free(key);
+		if (person_keys_load(cfg.key_file, cfg.old_key_files, &cause) != 0) {
+			fprintf(stderr, "fundd: %s\n", cause);
+			free(cause);
+			cfg_free(&cfg);
+			return 2;
+		}
+		person_keys_free();
 		if (cfg.web_root[0] != '\0') {
 			struct web	*web = web_load(cfg.web_root, &cause);
 
@@ -345,6 +438,8 @@ main(int argc, char **argv)
 		rc = cmd_migrate(&cfg);
 	else if (strcmp(cmd, "principal") == 0)
 		rc = cmd_principal_add(&cfg, argc - i - 1, argv + i + 1);
+	else if (strcmp(cmd, "privacy") == 0)
+		rc = cmd_rotate(&cfg, argc - i, argv + i);
 	else
 		rc = cmd_serve(path, &cfg);
 	cfg_free(&cfg);

@@ -61,6 +61,15 @@ static const struct param p_fund_create[] = {
 
 /* basis: which time ledger readings select by, the value date or the recording time. */
 #define P_BASIS		{ "basis", PT_ENUM, 0, 0, "value|recorded", NULL }
+/* what a call that returns personal data reads it for (docs/privacy.md) */
+#define P_PURPOSE	{ "purpose", PT_ENUM, 0, 0, \
+			    "case_management|payment|audit|data_subject_request", NULL }
+/* the consent a returnee gave (returnee.register, returnee.update) */
+#define P_CONSENT	{ "consent_for", PT_ENUMS, 0, 0, "case_management|payment", NULL }, \
+			{ "consent_given_on", PT_DATE, 0, 0, NULL, NULL }, \
+			{ "consent_given_by", PT_ENUM, 0, 0, "self|guardian|representative", \
+			    NULL }, \
+			{ "consent_until", PT_DATE, 0, 0, NULL, NULL }
 
 static const struct param p_fund_balance[] = {
 	{ "code", PT_CODE, 1, 32, NULL, NULL },
@@ -204,12 +213,17 @@ static const struct param p_returnee_register[] = {
 	{ "gender", PT_ENUM, 0, 0, "female|male|other|undisclosed", NULL },
 	{ "birth_year", PT_YEAR, 0, 0, NULL, NULL },
 	{ "national_id", PT_TEXT, 0, 64, NULL, NULL },
+	{ "contact", PT_TEXT, 0, 500, NULL, NULL },
+	{ "notes", PT_TEXT, 0, 2000, NULL, NULL },
 	{ "kind", PT_ENUM, 0, 0, BENEFICIARY_KINDS, NULL },
+	P_CONSENT,
+	P_PURPOSE,
 	P_END
 };
 
 static const struct param p_returnee_get[] = {
 	{ "returnee_id", PT_ID, 1, 0, NULL, NULL },
+	P_PURPOSE,
 	P_END
 };
 
@@ -217,6 +231,7 @@ static const struct param p_returnee_list[] = {
 	{ "region", PT_REGION, 0, 0, NULL, NULL },
 	{ "kind", PT_ENUM, 0, 0, BENEFICIARY_KINDS, NULL },
 	P_LIST,
+	P_PURPOSE,
 	P_END
 };
 
@@ -234,18 +249,21 @@ static const struct param p_grant_apply[] = {
 
 static const struct param p_grant_id[] = {
 	{ "grant_id", PT_ID, 1, 0, NULL, NULL },
+	P_PURPOSE,
 	P_END
 };
 
 static const struct param p_grant_reason[] = {
 	{ "grant_id", PT_ID, 1, 0, NULL, NULL },
 	{ "reason", PT_TEXT, 1, 500, NULL, NULL },
+	P_PURPOSE,
 	P_END
 };
 
 static const struct param p_grant_approve[] = {
 	{ "grant_id", PT_ID, 1, 0, NULL, NULL },
 	{ "comment", PT_TEXT, 0, 1000, NULL, NULL },
+	P_PURPOSE,
 	P_END
 };
 
@@ -253,6 +271,7 @@ static const struct param p_returnee_find[] = {
 	{ "national_id", PT_TEXT, 0, 64, NULL, NULL },
 	{ "name", PT_NAME, 0, 200, NULL, NULL },
 	{ "limit", PT_LIMIT, 0, 0, NULL, NULL },
+	P_PURPOSE,
 	P_END
 };
 
@@ -273,6 +292,7 @@ static const struct param p_grant_list[] = {
 	{ "decided_from", PT_DATE, 0, 0, NULL, NULL },
 	{ "decided_to", PT_DATE, 0, 0, NULL, NULL },
 	P_LIST,
+	P_PURPOSE,
 	P_END
 };
 
@@ -367,6 +387,7 @@ static const struct param p_grant_queue[] = {
 	{ "region", PT_REGION, 0, 0, NULL, NULL },
 	{ "category", PT_ENUM, 0, 0, GRANT_CATEGORIES, NULL },
 	P_LIST,
+	P_PURPOSE,
 	P_END
 };
 
@@ -379,6 +400,7 @@ static const struct param p_disbursement_queue[] = {
 static const struct param p_grant_recuse[] = {
 	{ "grant_id", PT_ID, 1, 0, NULL, NULL },
 	{ "reason", PT_TEXT, 1, 1000, NULL, NULL },
+	P_PURPOSE,
 	P_END
 };
 
@@ -422,7 +444,11 @@ static const struct param p_returnee_update[] = {
 	{ "gender", PT_ENUM, 0, 0, "female|male|other|undisclosed", NULL },
 	{ "birth_year", PT_YEAR, 0, 0, NULL, NULL },
 	{ "national_id", PT_TEXT, 0, 64, NULL, NULL },
+	{ "contact", PT_TEXT, 0, 500, NULL, NULL },
+	{ "notes", PT_TEXT, 0, 2000, NULL, NULL },
 	{ "kind", PT_ENUM, 0, 0, BENEFICIARY_KINDS, NULL },
+	P_CONSENT,
+	P_PURPOSE,
 	P_END
 };
 
@@ -442,6 +468,35 @@ static const struct param p_partner_history[] = {
 
 static const struct param p_returnee_history[] = {
 	{ "returnee_id", PT_ID, 1, 0, NULL, NULL },
+	P_LIST,
+	P_PURPOSE,
+	P_END
+};
+
+static const struct param p_returnee_access_log[] = {
+	{ "returnee_id", PT_ID, 1, 0, NULL, NULL },
+	P_LIST,
+	P_END
+};
+
+static const struct param p_returnee_export[] = {
+	{ "returnee_id", PT_ID, 1, 0, NULL, NULL },
+	P_PURPOSE,
+	P_END
+};
+
+static const struct param p_returnee_erase[] = {
+	{ "returnee_id", PT_ID, 1, 0, NULL, NULL },
+	{ "reason", PT_TEXT, 1, 500, NULL, NULL },
+	P_END
+};
+
+static const struct param p_erasure_id[] = {
+	{ "erasure_id", PT_ID, 1, 0, NULL, NULL },
+	P_END
+};
+
+static const struct param p_privacy_due[] = {
 	P_LIST,
 	P_END
 };
@@ -538,23 +593,31 @@ static const struct method methods[] = {
 	{ "contribution.status", ROLES_AUR, 0, p_contribution_get },
 	{ "ledger.entries", ROLES_AU, 0, p_ledger_entries },
 	{ "ledger.trial_balance", ROLES_AU, 0, p_ledger_trial_balance },
-	{ "returnee.register", ROLES_A, M_MUTATES, p_returnee_register },
-	{ "returnee.get", ROLES_APU, 0, p_returnee_get },
-	{ "returnee.list", ROLES_APU, 0, p_returnee_list },
-	{ "returnee.find", ROLES_APU, 0, p_returnee_find },
-	{ "returnee.update", ROLES_A, M_MUTATES, p_returnee_update },
-	{ "returnee.history", ROLES_APU, 0, p_returnee_history },
-	{ "grant.apply", ROLES_A, M_MUTATES, p_grant_apply },
-	{ "grant.get", ROLES_APU, 0, p_grant_id },
-	{ "grant.list", ROLES_APU, 0, p_grant_list },
-	{ "grant.update", ROLES_A, M_MUTATES, p_grant_update },
+	{ "returnee.register", ROLES_A, M_MUTATES | M_PERSONAL | M_SEALS,
+	    p_returnee_register },
+	{ "returnee.get", ROLES_APU, M_PERSONAL, p_returnee_get },
+	{ "returnee.list", ROLES_APU, M_PERSONAL, p_returnee_list },
+	{ "returnee.find", ROLES_APU, M_PERSONAL | M_SEALS, p_returnee_find },
+	{ "returnee.update", ROLES_A, M_MUTATES | M_PERSONAL | M_SEALS,
+	    p_returnee_update },
+	{ "returnee.history", ROLES_APU, M_PERSONAL, p_returnee_history },
+	{ "returnee.access_log", ROLES_AU, 0, p_returnee_access_log },
+	{ "returnee.export", ROLES_A, M_PERSONAL, p_returnee_export },
+	{ "returnee.erase", ROLES_A, M_MUTATES, p_returnee_erase },
+	{ "returnee.erase_confirm", ROLES_A, M_MUTATES, p_erasure_id },
+	{ "returnee.erase_cancel", ROLES_A, M_MUTATES, p_erasure_id },
+	{ "privacy.due", ROLES_AU, M_RETENTION, p_privacy_due },
+	{ "grant.apply", ROLES_A, M_MUTATES | M_PERSONAL | M_STATS, p_grant_apply },
+	{ "grant.get", ROLES_APU, M_PERSONAL, p_grant_id },
+	{ "grant.list", ROLES_APU, M_PERSONAL, p_grant_list },
+	{ "grant.update", ROLES_A, M_MUTATES | M_PERSONAL, p_grant_update },
 	{ "grant.history", ROLES_APU, 0, p_grant_history },
-	{ "grant.withdraw", ROLES_A, M_MUTATES, p_grant_reason },
-	{ "grant.approve", ROLES_P, M_MUTATES, p_grant_approve },
-	{ "grant.reject", ROLES_P, M_MUTATES, p_grant_reason },
-	{ "grant.cancel", ROLES_A, M_MUTATES, p_grant_reason },
-	{ "grant.queue", ROLES_P, 0, p_grant_queue },
-	{ "grant.recuse", ROLES_P, M_MUTATES, p_grant_recuse },
+	{ "grant.withdraw", ROLES_A, M_MUTATES | M_PERSONAL, p_grant_reason },
+	{ "grant.approve", ROLES_P, M_MUTATES | M_PERSONAL, p_grant_approve },
+	{ "grant.reject", ROLES_P, M_MUTATES | M_PERSONAL, p_grant_reason },
+	{ "grant.cancel", ROLES_A, M_MUTATES | M_PERSONAL, p_grant_reason },
+	{ "grant.queue", ROLES_P, M_PERSONAL, p_grant_queue },
+	{ "grant.recuse", ROLES_P, M_MUTATES | M_PERSONAL, p_grant_recuse },
 	{ "principal.declare_conflict", ROLES_AP, M_MUTATES, p_declare_conflict },
 	{ "principal.conflicts", ROLES_APU, 0, p_conflicts },
 	{ "disbursement.create", ROLES_A, M_MUTATES, p_disbursement_create },

@@ -58,6 +58,13 @@ struct param {
 #define M_PRINCIPALS	0x08	/* changes principals: flushes that cache when it succeeds */
 #define M_LOCAL		0x10	/* answered by the daemon (rpc.discover) once api.authorize
 				 * accepts the caller */
+#define M_PERSONAL	0x20	/* its answer may hold returnees' personal data: sealed values
+				 * the daemon opens (person.h) */
+#define M_SEALS		0x40	/* its params hold personal data, sealed or indexed by the
+				 * daemon before they leave it (person.h) */
+#define M_STATS		0x80	/* grant.apply: the returnee's gender and age band are read
+				 * first, for the reports' statistics (person.h) */
+#define M_RETENTION	0x100	/* privacy.due: ctx "retention_years" ([privacy]) */
 
 #define ROLES_ANY	"{}"
 

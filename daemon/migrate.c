@@ -27,6 +27,8 @@ struct mfile {
 	char	*name;		/* 0001_foundation.sql, 30_ledger.sql */
 	char	*sql;
 	char	 sha[65];
+	char	*step;		/* "-- fundd-step: NAME": run before the file */
+	char	*vacuum;	/* "-- fundd-vacuum-full: TABLE...": after the run */
 };
 
 /* What the database recorded: a versioned file (version > 0) or a repeatable one. */
@@ -116,6 +118,8 @@ mfiles_free(struct mfile *f, int n)
 	for (i = 0; i < n; i++) {
 		free(f[i].name);
 		free(f[i].sql);
+		free(f[i].step);
+		free(f[i].vacuum);
 	}
 	free(f);
 }
@@ -202,6 +206,52 @@ sha256_hex(const char *data, size_t len, char out[65])
  * The .sql files of dir, with digits-digit names; a missing directory is an error unless
  * missing_ok (a tree without repeatable files).
  */
+/* The value of a "-- KEY: value" line of sql, allocated, or NULL without one. */
+static char *
+marker(const char *sql, const char *key)
+{
+	const char	*p = sql, *e;
+	size_t		 klen = strlen(key);
+
+	for (; *p != '\0'; p = *e == '\0' ? e : e + 1) {
+		e = strchr(p, '\n');
+		if (e == NULL)
+			e = p + strlen(p);
+		if (strncmp(p, "-- ", 3) == 0 && strncmp(p + 3, key, klen) == 0 &&
+		    p[3 + klen] == ':' && p[4 + klen] == ' ')
+			return xstrndup(p + 5 + klen, (size_t)(e - (p + 5 + klen)));
+	}
+	return NULL;
+}
+
+/*
+ * A versioned file's markers (docs/migrations.md): "-- fundd-step: NAME", a step of fundd's
+ * to run before the file in the same transaction, and "-- fundd-vacuum-full: fl.a fl.b",
+ * tables to rewrite once the run has committed.
+ */
+static int
+markers_load(struct mfile *f, char **cause)
+{
+	const char	*c;
+
+	f->step = marker(f->sql, "fundd-step");
+	f->vacuum = marker(f->sql, "fundd-vacuum-full");
+	for (c = f->step; c != NULL && *c != '\0'; c++) {
+		if (!islower((unsigned char)*c) && *c != '_') {
+			*cause = xasprintf("migration %s: fundd-step is not a step name", f->name);
+			return -1;
+		}
+	}
+	for (c = f->vacuum; c != NULL && *c != '\0'; c++) {
+		if (!islower((unsigned char)*c) && *c != '_' && *c != '.' && *c != ' ') {
+			*cause = xasprintf("migration %s: fundd-vacuum-full is not a list of "
+			    "tables", f->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 mfiles_load(const char *dir, size_t digits, int missing_ok, struct mfile **out, int *nout,
     char **cause)
@@ -247,6 +297,8 @@ mfiles_load(const char *dir, size_t digits, int missing_ok, struct mfile **out, 
 		}
 		free(path);
 		sha256_hex(f[n - 1].sql, len, f[n - 1].sha);
+		if (digits == 4 && markers_load(&f[n - 1], cause) != 0)
+			goto fail;
 	}
 	closedir(d);
 	d = NULL;
@@ -592,7 +644,8 @@ static const char bookkeeping_sql[] =
 
 /* The run's work, inside its transaction. *changed counts what it applied or recorded. */
 static int
-apply_all(PGconn *c, const struct mtree *t, int *changed, char **cause)
+apply_all(PGconn *c, const struct mtree *t, const struct migrate_hooks *hooks,
+    int *changed, const char **vacuum, char **cause)
 {
 	struct mstate	 s;
 	char		*err = NULL;
@@ -624,6 +677,18 @@ apply_all(PGconn *c, const struct mtree *t, int *changed, char **cause)
 		(*changed)++;
 	}
 	for (i = s.pending; i < t->nv; i++) {
+		if (t->v[i].step != NULL) {
+			if (hooks == NULL || hooks->step == NULL) {
+				*cause = xasprintf("migration %s needs fundd's step %s, which this "
+				    "run cannot take", t->v[i].name, t->v[i].step);
+				goto out;
+			}
+			if (hooks->step(c, t->v[i].step, hooks->arg, &err) != 0) {
+				*cause = xasprintf("step %s before migration %s failed: %s",
+				    t->v[i].step, t->v[i].name, err);
+				goto out;
+			}
+		}
 		if (exec_ok(c, t->v[i].sql, &err) != 0) {
 			*cause = xasprintf("migration %s failed: %s", t->v[i].name, err);
 			goto out;
@@ -638,6 +703,8 @@ apply_all(PGconn *c, const struct mtree *t, int *changed, char **cause)
 			goto out;
 		}
 		printf("applied %s\n", t->v[i].name);
+		if (t->v[i].vacuum != NULL)
+			*vacuum = t->v[i].vacuum;
 		nv++;
 	}
 	*changed += nv;
@@ -707,11 +774,35 @@ out:
 	return rc;
 }
 
+/* VACUUM FULL of each table of list ("fl.a fl.b"), each its own statement. */
+static int
+vacuum_full(PGconn *c, const char *list, char **cause)
+{
+	char	*copy = xstrdup(list), *tok, *save = NULL, *sql, *err = NULL;
+	int	 rc = 0;
+
+	for (tok = strtok_r(copy, " ", &save); tok != NULL && rc == 0;
+	    tok = strtok_r(NULL, " ", &save)) {
+		sql = xasprintf("VACUUM (FULL, ANALYZE) %s", tok);
+		if (exec_ok(c, sql, &err) != 0) {
+			*cause = xasprintf("VACUUM FULL %s failed: %s; run it again by hand",
+			    tok, err);
+			rc = -1;
+		} else
+			printf("rewrote %s (VACUUM FULL)\n", tok);
+		free(sql);
+	}
+	free(err);
+	free(copy);
+	return rc;
+}
+
 int
-migrate_apply(PGconn *c, const char *dir, char **cause)
+migrate_apply(PGconn *c, const char *dir, const struct migrate_hooks *hooks, char **cause)
 {
 	struct mtree	 t;
 	char		*err = NULL;
+	const char	*vacuum = NULL;
 	int		 changed = 0, rc = -1;
 
 	if (tree_load(dir, &t, cause) != 0)
@@ -727,7 +818,7 @@ migrate_apply(PGconn *c, const char *dir, char **cause)
 		*cause = xasprintf("cannot begin: %s", err);
 		goto out;
 	}
-	if (apply_all(c, &t, &changed, cause) != 0) {
+	if (apply_all(c, &t, hooks, &changed, &vacuum, cause) != 0) {
 		(void)exec_ok(c, "ROLLBACK", &err);
 		goto out;
 	}
@@ -738,6 +829,8 @@ migrate_apply(PGconn *c, const char *dir, char **cause)
 	if (changed == 0)
 		printf("schema is up to date (%d migrations, %d repeatable files)\n", t.nv,
 		    t.nr);
+	if (vacuum != NULL && vacuum_full(c, vacuum, cause) != 0)
+		goto out;
 	rc = 0;
 out:
 	free(err);

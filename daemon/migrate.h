@@ -19,9 +19,17 @@
  */
 #define MIGRATE_REWORK_LIST	"reworked.sha256"
 
-/* Apply what is pending from dir. Prints one line per file applied to stdout.
- * Returns 0, or -1 with *cause. */
-int	migrate_apply(PGconn *, const char *dir, char **cause);
+/* fundd's steps that versioned files may ask for ("-- fundd-step: NAME"): step runs the
+ * one named in the run's transaction, before that file; 0 or -1 with *cause. */
+struct migrate_hooks {
+	int	(*step)(PGconn *, const char *name, void *arg, char **cause);
+	void	*arg;
+};
+
+/* Apply what is pending from dir. Prints one line per file applied to stdout. A file that
+ * names a step needs hooks. Returns 0, or -1 with *cause. */
+int	migrate_apply(PGconn *, const char *dir, const struct migrate_hooks *,
+	    char **cause);
 /* 0 when the database is at the tree's state; -1 with *cause naming what is pending or
  * changed. */
 int	migrate_check(PGconn *, const char *dir, char **cause);

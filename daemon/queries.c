@@ -22,4 +22,5 @@ const struct db_stmt queries[Q_COUNT] = {
 	    "$2::bytea, $3, $4::bytea, $5, $6, $7)", 7 },
 	[Q_DOCUMENT_DOWNLOAD] = { "fundd_document_download", "SELECT answer, data FROM "
 	    "api.document_download($1::bytea, $2::bytea, $3)", 3 },
+	[Q_ERASE_DUE] = { "fundd_erase_due", "SELECT fl.erase_due($1::int, $2::int)", 2 },
 };

@@ -17,6 +17,7 @@ enum query_id {
 	Q_RPC_MANY,	/* api.call_many(): a batch of Q_RPC as one statement */
 	Q_DOCUMENT_UPLOAD, /* api.document_upload(): POST /documents */
 	Q_DOCUMENT_DOWNLOAD, /* api.document_download(): GET /documents/{id} */
+	Q_ERASE_DUE,	/* fl.erase_due(years, max): worker 0 erases who is due */
 	Q_COUNT
 };
 

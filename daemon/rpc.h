@@ -30,6 +30,9 @@ struct rpc_call {
 	unsigned long		 cache_gen;	/* M_WHOAMI: auth_cache_gen() when sent */
 	long long		 t0;
 	char			 token[AUTH_TOKEN_LEN + 1];	/* M_NEW_TOKEN, wiped */
+	int			 sealed;	/* M_SEALS: params made what SQL takes */
+	int			 stats_read;	/* M_STATS: the returnee was read */
+	char			 stats[64];	/* M_STATS: ctx "stats" (person_stats) */
 };
 
 struct rpc_batch {

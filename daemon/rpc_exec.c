@@ -13,6 +13,7 @@
 #include "method_doc.h"
 #include "methods.h"
 #include "metrics.h"
+#include "person.h"
 #include "queries.h"
 #include "rpc.h"
 #include "rpc_error.h"
@@ -49,7 +50,26 @@ call_finish(struct rpc_exec *x, struct rpc_call *c)
 	    "-", c->code);
 }
 
-/* The api.call() answer: {"result": R, "replayed": B} or {"error": E}. */
+/* The personal data in c's result, opened with the data keys of answer a (person.h).
+ * A value that does not open fails the call, with the cause in the log only. */
+static int
+open_personal(struct rpc_exec *x, struct rpc_call *c, const cJSON *a)
+{
+	char	*cause = NULL;
+
+	if (person_open(c->result, cJSON_GetObjectItemCaseSensitive(a, "keys"), &cause) == 0)
+		return 0;
+	log_msg(LOG_ERROR, x->peer, x->reqid, "%s: personal data does not open: %s",
+	    c->m->name, cause);
+	free(cause);
+	cJSON_Delete(c->result);
+	c->result = NULL;
+	rpc_set_error(c, RPC_INTERNAL_ERROR, "personal_data_unreadable", NULL);
+	return -1;
+}
+
+/* The api.call() answer: {"result": R, "replayed": B} or {"error": E}, with "keys" for the
+ * sealed values of R (M_PERSONAL). */
 static void
 take_answer(struct rpc_exec *x, struct rpc_call *c, const char *text)
 {
@@ -75,6 +95,10 @@ take_answer(struct rpc_exec *x, struct rpc_call *c, const char *text)
 		c->result = cJSON_DetachItemFromObjectCaseSensitive(a, "result");
 		if (c->result == NULL)
 			c->result = cJSON_CreateNull();
+		if ((c->m->flags & M_PERSONAL) && open_personal(x, c, a) != 0) {
+			cJSON_Delete(a);
+			return;
+		}
 		if ((c->m->flags & M_NEW_TOKEN) && cJSON_IsObject(c->result)) {
 			/* "token": true where the method stored ctx.token_sha256 */
 			int issued = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->result,
@@ -354,6 +378,80 @@ needs_check(const struct rpc_batch *b)
 	return refused;
 }
 
+/* M_SEALS: c's params as its SQL function takes them, sealed with a seed when the call
+ * has an idempotency key (a retry then sends the same bytes). A refusal is -32602. */
+static void
+seal_params(struct rpc_exec *x, struct rpc_call *c)
+{
+	unsigned char	*seed = NULL;
+	size_t		 len = 0;
+	const char	*field = NULL, *reason = NULL;
+
+	c->sealed = 1;
+	if (c->idem != NULL)
+		seed = person_seed(c->m->name, x->auth.token_sha256, x->auth.cert_sha256,
+		    c->idem, c->params, &len);
+	if (person_params(c->m->name, c->params, seed, len, &field, &reason) != 0)
+		rpc_set_error(c, RPC_INVALID_PARAMS, reason, field);
+	if (seed != NULL) {
+		OPENSSL_cleanse(seed, len);
+		free(seed);
+	}
+}
+
+/* M_STATS: the returnee read for a grant's statistics (person_stats). Whatever fails
+ * here, the call itself answers for. */
+static void
+stats_result(void *arg, enum db_status st, const PGresult *res)
+{
+	struct rpc_exec	*x = arg;
+	struct rpc_call	*c = &x->b->calls[x->next];
+	cJSON		*a, *r;
+	char		*cause = NULL;
+
+	x->q = NULL;
+	if (st == DB_OK && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    (a = cJSON_Parse(PQgetvalue(res, 0, 0))) != NULL) {
+		r = cJSON_GetObjectItemCaseSensitive(a, "result");
+		if (cJSON_IsObject(r) && person_open(r, cJSON_GetObjectItemCaseSensitive(a,
+		    "keys"), &cause) == 0)
+			person_stats(r, person_utc_year(), c->stats);
+		free(cause);
+		cJSON_Delete(a);
+	}
+	exec_next(x);
+}
+
+static int
+stats_read(struct rpc_exec *x, struct rpc_call *c)
+{
+	const cJSON	*rid = cJSON_GetObjectItemCaseSensitive(c->params, "returnee_id");
+	cJSON		*p;
+	char		*params, ctx[256];
+	const char	*vals[6];
+
+	c->stats_read = 1;
+	if (!cJSON_IsString(rid) || (p = cJSON_CreateObject()) == NULL)
+		return 0;
+	cJSON_AddStringToObject(p, "returnee_id", rid->valuestring);
+	params = cJSON_PrintUnformatted(p);
+	cJSON_Delete(p);
+	if (params == NULL)
+		return 0;
+	/* the access is grant.apply's own, whose answer holds the name: none here */
+	snprintf(ctx, sizeof(ctx), "{\"version\":\"%s\",\"request_id\":\"%s\","
+	    "\"personal\":true,\"access\":false}", FUND_VERSION, x->reqid);
+	vals[0] = x->auth.token_sha256[0] != '\0' ? x->auth.token_sha256 : NULL;
+	vals[1] = x->auth.cert_sha256[0] != '\0' ? x->auth.cert_sha256 : NULL;
+	vals[2] = "returnee.get";
+	vals[3] = params;
+	vals[4] = NULL;
+	vals[5] = ctx;
+	x->q = db_query(x->pool, Q_RPC, vals, 0, stats_result, x);
+	free(params);
+	return 1;
+}
+
 static void
 exec_done(evutil_socket_t fd, short what, void *arg)
 {
@@ -370,7 +468,7 @@ exec_next(struct rpc_exec *x)
 	const char	*vals[6];
 	char		*params;
 	struct rpc_call	*c;
-	char		 hash[67], ctx[256];
+	char		 hash[67], ctx[512], years[32];
 
 	if (!x->b->checked) {
 		x->b->checked = 1;
@@ -388,13 +486,17 @@ exec_next(struct rpc_exec *x)
 		c = &x->b->calls[x->next];
 		if (c->t0 == 0)
 			c->t0 = now_usec();
+		if (c->m != NULL && c->error == NULL && (c->m->flags & M_SEALS) && !c->sealed)
+			seal_params(x, c);
 		if (c->m != NULL && c->code == RPC_INVALID_PARAMS && !c->authorized) {
 			c->authorized = 1;
 			vals[0] = x->auth.token_sha256[0] != '\0' ? x->auth.token_sha256 : NULL;
 			vals[1] = x->auth.cert_sha256[0] != '\0' ? x->auth.cert_sha256 : NULL;
 			vals[2] = c->m->name;
 			vals[3] = NULL;
-			params = c->params != NULL ? cJSON_PrintUnformatted(c->params) : NULL;
+			/* personal data is not even hashed into the audit trail as given */
+			params = c->params != NULL && !(c->m->flags & M_SEALS) ?
+			    cJSON_PrintUnformatted(c->params) : NULL;
 			/* params that are not UTF-8 would fail the statement, and with it the
 			 * credentials check: the refusal is audited without them */
 			vals[4] = params != NULL && v_utf8(params, strlen(params)) == 0 ?
@@ -424,14 +526,22 @@ exec_next(struct rpc_exec *x)
 			call_finish(x, c);
 			continue;
 		}
-		/* ctx: request facts for the SQL method; every value here is [0-9a-f.-] */
-		if (c->m->flags & M_NEW_TOKEN) {
+		if ((c->m->flags & M_STATS) && !c->stats_read && stats_read(x, c))
+			return;
+		/* ctx: request facts for the SQL method; every value here is [0-9a-f.-], or
+		 * the statistics person_stats() wrote */
+		if (c->m->flags & M_NEW_TOKEN)
 			auth_sha256_bytea(c->token, strlen(c->token), hash);
-			snprintf(ctx, sizeof(ctx), "{\"version\":\"%s\",\"request_id\":\"%s\","
-			    "\"token_sha256\":\"%s\"}", FUND_VERSION, x->reqid, hash + 2);
-		} else
-			snprintf(ctx, sizeof(ctx), "{\"version\":\"%s\",\"request_id\":\"%s\"}",
-			    FUND_VERSION, x->reqid);
+		snprintf(years, sizeof(years), ",\"retention_years\":%d",
+		    person_retention_years());
+		snprintf(ctx, sizeof(ctx), "{\"version\":\"%s\",\"request_id\":\"%s\"%s%s%s%s%s%s%s}",
+		    FUND_VERSION, x->reqid,
+		    (c->m->flags & M_NEW_TOKEN) ? ",\"token_sha256\":\"" : "",
+		    (c->m->flags & M_NEW_TOKEN) ? hash + 2 : "",
+		    (c->m->flags & M_NEW_TOKEN) ? "\"" : "",
+		    (c->m->flags & M_PERSONAL) ? ",\"personal\":true" : "",
+		    c->stats[0] != '\0' ? ",\"stats\":" : "", c->stats,
+		    (c->m->flags & M_RETENTION) ? years : "");
 		params = cJSON_PrintUnformatted(c->params);
 		vals[0] = x->auth.token_sha256[0] != '\0' ? x->auth.token_sha256 : NULL;
 		vals[1] = x->auth.cert_sha256[0] != '\0' ? x->auth.cert_sha256 : NULL;

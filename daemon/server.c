@@ -43,6 +43,7 @@
 #define SERVER_PURGE_S		3600	/* idempotency keys: purge older than 30 days */
 #define SERVER_ALLOC_S		5	/* kept allocations caught up (one fold skipped) */
 #define SERVER_PURGE_BATCH	"5000"	/* keys per purge call; a full one calls again */
+#define SERVER_ERASE_BATCH	"100"	/* returnees per erasure call; a full one calls again */
 /* Out of file descriptors, a listener stops accepting for this long: its socket stays
  * readable, and accepting again at once would only fail again, in a busy loop. */
 #define SERVER_ACCEPT_PAUSE_MS	250
@@ -61,6 +62,8 @@ struct worker {
 	struct event		*ev_drain_deadline;
 	struct event		*ev_house;	/* worker 0: housekeeping timer */
 	struct db_query		*q_purge;
+	struct db_query		*q_erase;	/* erasure of who is due (docs/privacy.md) */
+	long long		 next_erase;
 	struct db_query		*q_house;	/* the fold, or the allocation catch-up */
 	const char		*house_what;	/* which, for its log line */
 	struct audit_runner	*audit;		/* worker 0: audit chain and checkpoints */
@@ -254,6 +257,26 @@ purge_done(void *arg, enum db_status st, const PGresult *res)
 }
 
 static void
+erase_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct worker	*w = arg;
+
+	w->q_erase = NULL;
+	if (st == DB_OK && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		if (strcmp(PQgetvalue(res, 0, 0), "0") != 0)
+			log_info("erased the personal data of %s returnees due for erasure "
+			    "([privacy] retention_years, or their consent ended)",
+			    PQgetvalue(res, 0, 0));
+		/* a full batch: more are due, at once */
+		if (strcmp(PQgetvalue(res, 0, 0), SERVER_ERASE_BATCH) == 0)
+			w->next_erase = now_usec();
+	} else
+		log_warnx("erasing the returnees due for erasure failed: %s; retrying in %ld s",
+		    st == DB_OK ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
+		    "no database", w->srv->cfg->erase_interval_s);
+}
+
+static void
 house_done(void *arg, enum db_status st, const PGresult *res)
 {
 	struct worker	*w = arg;
@@ -296,6 +319,15 @@ house_cb(evutil_socket_t fd, short what, void *arg)
 
 		w->q_purge = db_query(w->pool, Q_PURGE, vals, DB_Q_WRITE, purge_done, w);
 		w->next_purge = now_usec() + (long long)SERVER_PURGE_S * 1000000;
+	}
+	if (w->q_erase == NULL && strcmp(w->srv->cfg->erase_due, "auto") == 0 &&
+	    now_usec() >= w->next_erase && db_pool_healthy(w->pool) > 0) {
+		char		 years[16];
+		const char	*vals[2] = { years, SERVER_ERASE_BATCH };
+
+		snprintf(years, sizeof(years), "%ld", w->srv->cfg->retention_years);
+		w->q_erase = db_query(w->pool, Q_ERASE_DUE, vals, DB_Q_WRITE, erase_done, w);
+		w->next_erase = now_usec() + w->srv->cfg->erase_interval_s * 1000000LL;
 	}
 	evtimer_add(w->ev_house, &tv);
 }
@@ -597,6 +629,8 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 			evconnlistener_free(w->lev);
 		if (w->q_purge != NULL)
 			db_cancel(w->q_purge);
+		if (w->q_erase != NULL)
+			db_cancel(w->q_erase);
 		if (w->q_house != NULL)
 			db_cancel(w->q_house);
 		if (w->ev_house != NULL)

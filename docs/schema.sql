@@ -45,6 +45,16 @@ CREATE SCHEMA fund_meta;
 ALTER SCHEMA fund_meta OWNER TO fund_owner;
 
 --
+-- Name: access_purpose; Type: DOMAIN; Schema: fl; Owner: fund_owner
+--
+
+CREATE DOMAIN fl.access_purpose AS text
+	CONSTRAINT access_purpose_check CHECK ((VALUE = ANY (ARRAY['case_management'::text, 'payment'::text, 'audit'::text, 'data_subject_request'::text])));
+
+
+ALTER DOMAIN fl.access_purpose OWNER TO fund_owner;
+
+--
 -- Name: audit_outcome; Type: DOMAIN; Schema: fl; Owner: fund_owner
 --
 
@@ -385,7 +395,7 @@ DECLARE
 	v_res	jsonb;
 	v_err	jsonb;
 	v_scoped boolean;
-	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,contribution.reverse,contribution.write_off,disbursement.confirm,disbursement.create,disbursement.fail,disbursement.refund,fund.create,fund.record_earnings,fund.transfer,fund.transfer_cancel,fund.transfer_confirm,grant.add_milestone,grant.apply,grant.approve,grant.cancel,grant.recuse,grant.reject,grant.update,grant.withdraw,milestone.accept,milestone.reject,milestone.submit,partner.create,partner.update,period.close,period.close_confirm,period.close_drop,principal.confirm,principal.create,principal.declare_conflict,principal.revoke,principal.rotate_token,returnee.register,returnee.update}'::text[]);
+	v_mut	boolean := p_method = ANY ('{contribution.cancel,contribution.pledge,contribution.receive,contribution.reverse,contribution.write_off,disbursement.confirm,disbursement.create,disbursement.fail,disbursement.refund,fund.create,fund.record_earnings,fund.transfer,fund.transfer_cancel,fund.transfer_confirm,grant.add_milestone,grant.apply,grant.approve,grant.cancel,grant.recuse,grant.reject,grant.update,grant.withdraw,milestone.accept,milestone.reject,milestone.submit,partner.create,partner.update,period.close,period.close_confirm,period.close_drop,principal.confirm,principal.create,principal.declare_conflict,principal.revoke,principal.rotate_token,returnee.erase,returnee.erase_cancel,returnee.erase_confirm,returnee.register,returnee.update}'::text[]);
 BEGIN
 	IF p_token IS NOT NULL THEN
 		SELECT * INTO v_p FROM fl.principal
@@ -424,7 +434,7 @@ BEGIN
 		END IF;
 	END IF;
 	IF NOT v_mut THEN
-		IF p_method < 'milestone.get' COLLATE "C" THEN
+		IF p_method < 'milestone.list' COLLATE "C" THEN
 			IF p_method < 'fund.history' COLLATE "C" THEN
 				IF p_method < 'contribution.status' COLLATE "C" THEN
 					IF p_method < 'audit.verify' COLLATE "C" THEN
@@ -474,74 +484,77 @@ BEGIN
 						END CASE;
 					END IF;
 				ELSE
-					IF p_method < 'grant.queue' COLLATE "C" THEN
+					IF p_method < 'ledger.entries' COLLATE "C" THEN
 						CASE p_method
 						WHEN 'grant.history' THEN v_res := api.grant_history(v_p, p_params, p_ctx);
 						WHEN 'grant.list' THEN v_res := api.grant_list(v_p, p_params, p_ctx);
+						WHEN 'grant.queue' THEN v_res := api.grant_queue(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					ELSE
 						CASE p_method
-						WHEN 'grant.queue' THEN v_res := api.grant_queue(v_p, p_params, p_ctx);
 						WHEN 'ledger.entries' THEN v_res := api.ledger_entries(v_p, p_params, p_ctx);
 						WHEN 'ledger.trial_balance' THEN v_res := api.ledger_trial_balance(v_p, p_params, p_ctx);
+						WHEN 'milestone.get' THEN v_res := api.milestone_get(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					END IF;
 				END IF;
 			END IF;
 		ELSE
-			IF p_method < 'region.list' COLLATE "C" THEN
-				IF p_method < 'partner.list' COLLATE "C" THEN
-					IF p_method < 'partner.find' COLLATE "C" THEN
+			IF p_method < 'report.contributions' COLLATE "C" THEN
+				IF p_method < 'period.close_get' COLLATE "C" THEN
+					IF p_method < 'partner.get' COLLATE "C" THEN
 						CASE p_method
-						WHEN 'milestone.get' THEN v_res := api.milestone_get(v_p, p_params, p_ctx);
 						WHEN 'milestone.list' THEN v_res := api.milestone_list(v_p, p_params, p_ctx);
+						WHEN 'partner.find' THEN v_res := api.partner_find(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					ELSE
 						CASE p_method
-						WHEN 'partner.find' THEN v_res := api.partner_find(v_p, p_params, p_ctx);
 						WHEN 'partner.get' THEN v_res := api.partner_get(v_p, p_params, p_ctx);
 						WHEN 'partner.history' THEN v_res := api.partner_history(v_p, p_params, p_ctx);
+						WHEN 'partner.list' THEN v_res := api.partner_list(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					END IF;
 				ELSE
-					IF p_method < 'period.closes' COLLATE "C" THEN
+					IF p_method < 'principal.list' COLLATE "C" THEN
 						CASE p_method
-						WHEN 'partner.list' THEN v_res := api.partner_list(v_p, p_params, p_ctx);
 						WHEN 'period.close_get' THEN v_res := api.period_close_get(v_p, p_params, p_ctx);
+						WHEN 'period.closes' THEN v_res := api.period_closes(v_p, p_params, p_ctx);
+						WHEN 'principal.conflicts' THEN v_res := api.principal_conflicts(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					ELSE
 						CASE p_method
-						WHEN 'period.closes' THEN v_res := api.period_closes(v_p, p_params, p_ctx);
-						WHEN 'principal.conflicts' THEN v_res := api.principal_conflicts(v_p, p_params, p_ctx);
 						WHEN 'principal.list' THEN v_res := api.principal_list(v_p, p_params, p_ctx);
+						WHEN 'privacy.due' THEN v_res := api.privacy_due(v_p, p_params, p_ctx);
+						WHEN 'region.list' THEN v_res := api.region_list(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					END IF;
 				END IF;
 			ELSE
-				IF p_method < 'returnee.get' COLLATE "C" THEN
-					IF p_method < 'report.grants' COLLATE "C" THEN
+				IF p_method < 'returnee.find' COLLATE "C" THEN
+					IF p_method < 'report.pipeline' COLLATE "C" THEN
 						CASE p_method
-						WHEN 'region.list' THEN v_res := api.region_list(v_p, p_params, p_ctx);
 						WHEN 'report.contributions' THEN v_res := api.report_contributions(v_p, p_params, p_ctx);
+						WHEN 'report.grants' THEN v_res := api.report_grants(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					ELSE
 						CASE p_method
-						WHEN 'report.grants' THEN v_res := api.report_grants(v_p, p_params, p_ctx);
 						WHEN 'report.pipeline' THEN v_res := api.report_pipeline(v_p, p_params, p_ctx);
-						WHEN 'returnee.find' THEN v_res := api.returnee_find(v_p, p_params, p_ctx);
+						WHEN 'returnee.access_log' THEN v_res := api.returnee_access_log(v_p, p_params, p_ctx);
+						WHEN 'returnee.export' THEN v_res := api.returnee_export(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					END IF;
 				ELSE
 					IF p_method < 'returnee.list' COLLATE "C" THEN
 						CASE p_method
+						WHEN 'returnee.find' THEN v_res := api.returnee_find(v_p, p_params, p_ctx);
 						WHEN 'returnee.get' THEN v_res := api.returnee_get(v_p, p_params, p_ctx);
 						WHEN 'returnee.history' THEN v_res := api.returnee_history(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
@@ -564,7 +577,8 @@ BEGIN
 			PERFORM fl.rpc_error(-32004, split_part(p_method, '.', 1) || '_not_found',
 			    split_part(p_method, '.', 1) || '_id');
 		END IF;
-		RETURN jsonb_build_object('result', v_res, 'replayed', false);
+		RETURN fl.person_answer(jsonb_build_object('result', v_res, 'replayed', false),
+		    p_ctx, v_p, p_method, p_params, true, true);
 	END IF;
 	v_hash := sha256(convert_to(p_method || ' ' || p_params::text, 'UTF8'));
 	BEGIN
@@ -585,113 +599,136 @@ BEGIN
 					    'data', jsonb_build_object('reason',
 					    'idempotency_mismatch', 'field', 'idempotency_key')));
 				END IF;
-				RETURN jsonb_build_object('result', v_row.result, 'replayed', true);
+				RETURN fl.person_answer(jsonb_build_object('result',
+				    v_row.result, 'replayed', true), p_ctx, v_p, p_method,
+				    p_params, false, false);
 			END IF;
 		END IF;
-		IF p_method < 'grant.recuse' COLLATE "C" THEN
-			IF p_method < 'fund.create' COLLATE "C" THEN
-				IF p_method < 'contribution.write_off' COLLATE "C" THEN
-					CASE p_method
-					WHEN 'contribution.cancel' THEN v_res := api.contribution_cancel(v_p, p_params, p_ctx);
-					WHEN 'contribution.pledge' THEN v_res := api.contribution_pledge(v_p, p_params, p_ctx);
-					WHEN 'contribution.receive' THEN v_res := api.contribution_receive(v_p, p_params, p_ctx);
-					WHEN 'contribution.reverse' THEN v_res := api.contribution_reverse(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
-				ELSE
-					IF p_method < 'disbursement.create' COLLATE "C" THEN
+		IF p_method < 'grant.update' COLLATE "C" THEN
+			IF p_method < 'fund.record_earnings' COLLATE "C" THEN
+				IF p_method < 'disbursement.confirm' COLLATE "C" THEN
+					IF p_method < 'contribution.receive' COLLATE "C" THEN
 						CASE p_method
-						WHEN 'contribution.write_off' THEN v_res := api.contribution_write_off(v_p, p_params, p_ctx);
-						WHEN 'disbursement.confirm' THEN v_res := api.disbursement_confirm(v_p, p_params, p_ctx);
+						WHEN 'contribution.cancel' THEN v_res := api.contribution_cancel(v_p, p_params, p_ctx);
+						WHEN 'contribution.pledge' THEN v_res := api.contribution_pledge(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					ELSE
 						CASE p_method
+						WHEN 'contribution.receive' THEN v_res := api.contribution_receive(v_p, p_params, p_ctx);
+						WHEN 'contribution.reverse' THEN v_res := api.contribution_reverse(v_p, p_params, p_ctx);
+						WHEN 'contribution.write_off' THEN v_res := api.contribution_write_off(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
+				ELSE
+					IF p_method < 'disbursement.fail' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'disbursement.confirm' THEN v_res := api.disbursement_confirm(v_p, p_params, p_ctx);
 						WHEN 'disbursement.create' THEN v_res := api.disbursement_create(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
 						WHEN 'disbursement.fail' THEN v_res := api.disbursement_fail(v_p, p_params, p_ctx);
 						WHEN 'disbursement.refund' THEN v_res := api.disbursement_refund(v_p, p_params, p_ctx);
+						WHEN 'fund.create' THEN v_res := api.fund_create(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					END IF;
 				END IF;
 			ELSE
-				IF p_method < 'fund.transfer_confirm' COLLATE "C" THEN
-					CASE p_method
-					WHEN 'fund.create' THEN v_res := api.fund_create(v_p, p_params, p_ctx);
-					WHEN 'fund.record_earnings' THEN v_res := api.fund_record_earnings(v_p, p_params, p_ctx);
-					WHEN 'fund.transfer' THEN v_res := api.fund_transfer(v_p, p_params, p_ctx);
-					WHEN 'fund.transfer_cancel' THEN v_res := api.fund_transfer_cancel(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
-				ELSE
-					IF p_method < 'grant.apply' COLLATE "C" THEN
+				IF p_method < 'grant.apply' COLLATE "C" THEN
+					IF p_method < 'fund.transfer_cancel' COLLATE "C" THEN
 						CASE p_method
-						WHEN 'fund.transfer_confirm' THEN v_res := api.fund_transfer_confirm(v_p, p_params, p_ctx);
-						WHEN 'grant.add_milestone' THEN v_res := api.grant_add_milestone(v_p, p_params, p_ctx);
+						WHEN 'fund.record_earnings' THEN v_res := api.fund_record_earnings(v_p, p_params, p_ctx);
+						WHEN 'fund.transfer' THEN v_res := api.fund_transfer(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					ELSE
 						CASE p_method
+						WHEN 'fund.transfer_cancel' THEN v_res := api.fund_transfer_cancel(v_p, p_params, p_ctx);
+						WHEN 'fund.transfer_confirm' THEN v_res := api.fund_transfer_confirm(v_p, p_params, p_ctx);
+						WHEN 'grant.add_milestone' THEN v_res := api.grant_add_milestone(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
+				ELSE
+					IF p_method < 'grant.cancel' COLLATE "C" THEN
+						CASE p_method
 						WHEN 'grant.apply' THEN v_res := api.grant_apply(v_p, p_params, p_ctx);
 						WHEN 'grant.approve' THEN v_res := api.grant_approve(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
 						WHEN 'grant.cancel' THEN v_res := api.grant_cancel(v_p, p_params, p_ctx);
+						WHEN 'grant.recuse' THEN v_res := api.grant_recuse(v_p, p_params, p_ctx);
+						WHEN 'grant.reject' THEN v_res := api.grant_reject(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					END IF;
 				END IF;
 			END IF;
 		ELSE
-			IF p_method < 'period.close' COLLATE "C" THEN
-				IF p_method < 'milestone.accept' COLLATE "C" THEN
-					CASE p_method
-					WHEN 'grant.recuse' THEN v_res := api.grant_recuse(v_p, p_params, p_ctx);
-					WHEN 'grant.reject' THEN v_res := api.grant_reject(v_p, p_params, p_ctx);
-					WHEN 'grant.update' THEN v_res := api.grant_update(v_p, p_params, p_ctx);
-					WHEN 'grant.withdraw' THEN v_res := api.grant_withdraw(v_p, p_params, p_ctx);
-					ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-					END CASE;
-				ELSE
-					IF p_method < 'milestone.submit' COLLATE "C" THEN
+			IF p_method < 'principal.confirm' COLLATE "C" THEN
+				IF p_method < 'partner.create' COLLATE "C" THEN
+					IF p_method < 'milestone.accept' COLLATE "C" THEN
 						CASE p_method
-						WHEN 'milestone.accept' THEN v_res := api.milestone_accept(v_p, p_params, p_ctx);
-						WHEN 'milestone.reject' THEN v_res := api.milestone_reject(v_p, p_params, p_ctx);
+						WHEN 'grant.update' THEN v_res := api.grant_update(v_p, p_params, p_ctx);
+						WHEN 'grant.withdraw' THEN v_res := api.grant_withdraw(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					ELSE
 						CASE p_method
+						WHEN 'milestone.accept' THEN v_res := api.milestone_accept(v_p, p_params, p_ctx);
+						WHEN 'milestone.reject' THEN v_res := api.milestone_reject(v_p, p_params, p_ctx);
 						WHEN 'milestone.submit' THEN v_res := api.milestone_submit(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
+				ELSE
+					IF p_method < 'period.close' COLLATE "C" THEN
+						CASE p_method
 						WHEN 'partner.create' THEN v_res := api.partner_create(v_p, p_params, p_ctx);
 						WHEN 'partner.update' THEN v_res := api.partner_update(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					ELSE
+						CASE p_method
+						WHEN 'period.close' THEN v_res := api.period_close(v_p, p_params, p_ctx);
+						WHEN 'period.close_confirm' THEN v_res := api.period_close_confirm(v_p, p_params, p_ctx);
+						WHEN 'period.close_drop' THEN v_res := api.period_close_drop(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					END IF;
 				END IF;
 			ELSE
-				IF p_method < 'principal.declare_conflict' COLLATE "C" THEN
-					IF p_method < 'period.close_drop' COLLATE "C" THEN
+				IF p_method < 'returnee.erase' COLLATE "C" THEN
+					IF p_method < 'principal.declare_conflict' COLLATE "C" THEN
 						CASE p_method
-						WHEN 'period.close' THEN v_res := api.period_close(v_p, p_params, p_ctx);
-						WHEN 'period.close_confirm' THEN v_res := api.period_close_confirm(v_p, p_params, p_ctx);
-						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
-						END CASE;
-					ELSE
-						CASE p_method
-						WHEN 'period.close_drop' THEN v_res := api.period_close_drop(v_p, p_params, p_ctx);
 						WHEN 'principal.confirm' THEN v_res := api.principal_confirm(v_p, p_params, p_ctx);
 						WHEN 'principal.create' THEN v_res := api.principal_create(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
-					END IF;
-				ELSE
-					IF p_method < 'principal.rotate_token' COLLATE "C" THEN
+					ELSE
 						CASE p_method
 						WHEN 'principal.declare_conflict' THEN v_res := api.principal_declare_conflict(v_p, p_params, p_ctx);
 						WHEN 'principal.revoke' THEN v_res := api.principal_revoke(v_p, p_params, p_ctx);
+						WHEN 'principal.rotate_token' THEN v_res := api.principal_rotate_token(v_p, p_params, p_ctx);
+						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
+						END CASE;
+					END IF;
+				ELSE
+					IF p_method < 'returnee.erase_confirm' COLLATE "C" THEN
+						CASE p_method
+						WHEN 'returnee.erase' THEN v_res := api.returnee_erase(v_p, p_params, p_ctx);
+						WHEN 'returnee.erase_cancel' THEN v_res := api.returnee_erase_cancel(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
 						END CASE;
 					ELSE
 						CASE p_method
-						WHEN 'principal.rotate_token' THEN v_res := api.principal_rotate_token(v_p, p_params, p_ctx);
+						WHEN 'returnee.erase_confirm' THEN v_res := api.returnee_erase_confirm(v_p, p_params, p_ctx);
 						WHEN 'returnee.register' THEN v_res := api.returnee_register(v_p, p_params, p_ctx);
 						WHEN 'returnee.update' THEN v_res := api.returnee_update(v_p, p_params, p_ctx);
 						ELSE PERFORM fl.rpc_error(-32601, 'method_not_found', 'method');
@@ -733,7 +770,8 @@ BEGIN
 	            coalesce(v_res->>'transfer_id', p_params->>'transfer_id',
 	                v_res->>'code', p_params->>'code') END),
 	    'ok', v_hash);
-	RETURN jsonb_build_object('result', v_res, 'replayed', false);
+	RETURN fl.person_answer(jsonb_build_object('result', v_res, 'replayed', false), p_ctx,
+	    v_p, p_method, p_params, false, true);
 END
 $$;
 
@@ -753,6 +791,7 @@ DECLARE
 	v_res	jsonb[];
 	v_m	text;
 	v_roles	text[];	-- the run's method's roles, a text[] literal per call
+	v_ps	fl.principal[];
 	i	int := 1;
 	j	int;
 	k	int;
@@ -786,7 +825,11 @@ BEGIN
 			    p_params[i:j - 1], p_idem[i:j - 1]);
 		END IF;
 		IF v_res IS NOT NULL THEN
-			RETURN QUERY SELECT u.r FROM unnest(v_res) WITH ORDINALITY AS u(r, o)
+			-- answers that hold personal data: their keys, and access events
+			v_ps := fl.bulk_callers(p_token[i:j - 1], p_cert[i:j - 1], v_roles);
+			RETURN QUERY SELECT fl.person_answer(u.r, p_ctx[i + u.o::int - 1],
+					v_ps[u.o], v_m, p_params[i + u.o::int - 1], false, false)
+				       FROM unnest(v_res) WITH ORDINALITY AS u(r, o)
 				      ORDER BY u.o;
 			i := j;
 			CONTINUE;
@@ -1941,17 +1984,19 @@ DECLARE
 	g	fl.grant_application;
 	v_amt	bigint;
 BEGIN
-	SELECT * INTO r FROM fl.returnee WHERE returnee_id = params->>'returnee_id';
-	IF r.returnee_id IS NULL THEN
-		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
+	r := fl.returnee_get(params->>'returnee_id', false);
+	IF r.erased_at IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32009, 'erased', 'returnee_id',
+		    'this returnee''s personal data was erased');
 	END IF;
 	f := fl.fund_get(params->>'fund', 'fund');
 	v_amt := fl.money_in(params->>'amount', fl.minor(f.currency), 'amount');
 	INSERT INTO fl.grant_application (returnee_id, fund_code, region, amount, category,
-	    purpose, approvals_needed, created_by)
+	    purpose, approvals_needed, created_by, beneficiary_gender, beneficiary_age_band)
 	VALUES (r.returnee_id, f.code, r.region, v_amt, params->>'category',
 	    params->>'purpose', CASE WHEN v_amt > f.dual_approval_above THEN 2 ELSE 1 END,
-	    p.principal_id)
+	    p.principal_id, coalesce(ctx->'stats'->>'gender', 'unknown'),
+	    coalesce(ctx->'stats'->>'age_band', 'unknown'))
 	RETURNING * INTO g;
 	RETURN fl.grant_json(g);
 END
@@ -3134,6 +3179,35 @@ $$;
 ALTER FUNCTION api.principal_rotate_token(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: privacy_due(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.privacy_due(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_lim	int := fl.limit_in(params);
+BEGIN
+	RETURN fl.page('due', (SELECT jsonb_agg(jsonb_build_object('s', d.seq,
+	    'j', jsonb_build_object('returnee_id', d.returnee_id, 'region', g.region,
+		'region_code', r.region, 'kind', r.kind, 'basis', d.basis,
+		'due_since', d.due_since::text, 'last_grant_closed_at', fl.ts(d.last_closed_at),
+		'erasure_pending', (SELECT erasure_id FROM fl.erasure e
+		    WHERE e.returnee_id = d.returnee_id AND e.status = 'pending')))
+	    ORDER BY d.seq)
+	  FROM (SELECT * FROM fl.due_rows((ctx->>'retention_years')::int)
+		 WHERE seq > fl.cursor_in(params->>'cursor')
+		 ORDER BY seq LIMIT v_lim + 1) d
+	  JOIN fl.returnee r ON r.returnee_id = d.returnee_id
+	  JOIN fl.region g ON g.region_code = r.region), v_lim)
+	    || jsonb_build_object('retention_years', (ctx->>'retention_years')::int);
+END
+$$;
+
+
+ALTER FUNCTION api.privacy_due(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
 -- Name: region_list(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
@@ -3365,7 +3439,7 @@ BEGIN
 		     GROUP BY %s) x
 	     ORDER BY %s, x.currency LIMIT $4$q$,
 	    s.obj, s.total, s.sel,
-	    CASE WHEN q.dims && ARRAY['kind', 'gender', 'age_band']
+	    CASE WHEN 'kind' = ANY (q.dims)
 		THEN 'JOIN fl.returnee r ON r.returnee_id = g.returnee_id' ELSE '' END,
 	    v_t, v_t, s.grp, s.ord);
 	FOR v_cells IN EXECUTE v_sql USING q.t0, q.t1, params->>'fund', fl.report_max_rows() + 1
@@ -3515,24 +3589,152 @@ $_$;
 ALTER FUNCTION api.report_pipeline(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
 
 --
+-- Name: returnee_access_log(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.returnee_access_log(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM fl.returnee WHERE returnee_id = params->>'returnee_id') THEN
+		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
+	END IF;
+	RETURN fl.page('accesses', (SELECT jsonb_agg(jsonb_build_object('s', e.seq,
+	    'j', fl.access_json(e)) ORDER BY e.seq)
+	  FROM (SELECT * FROM fl.audit_event
+		 WHERE object_id = params->>'returnee_id' AND purpose IS NOT NULL
+		   AND seq > fl.cursor_in(params->>'cursor')
+		 ORDER BY seq LIMIT fl.limit_in(params) + 1) e), fl.limit_in(params))
+	    || jsonb_build_object('returnee_id', params->>'returnee_id');
+END
+$$;
+
+
+ALTER FUNCTION api.returnee_access_log(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: returnee_erase(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.returnee_erase(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	r	fl.returnee := fl.erasable(params->>'returnee_id');
+	e	fl.erasure;
+BEGIN
+	IF EXISTS (SELECT 1 FROM fl.erasure WHERE returnee_id = r.returnee_id
+	    AND status = 'pending') THEN
+		PERFORM fl.rpc_error(-32009, 'erasure_pending', 'returnee_id',
+		    'an erasure of this returnee waits for confirmation already');
+	END IF;
+	INSERT INTO fl.erasure (erasure_id, returnee_id, basis, reason, requested_by)
+	VALUES (fl.new_id('er'), r.returnee_id, 'request', params->>'reason', p.principal_id)
+	RETURNING * INTO e;
+	RETURN fl.erasure_json(e);
+END
+$$;
+
+
+ALTER FUNCTION api.returnee_erase(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: returnee_erase_cancel(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.returnee_erase_cancel(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	e	fl.erasure := fl.erasure_pending(params->>'erasure_id');
+BEGIN
+	UPDATE fl.erasure SET status = 'cancelled', decided_by = p.principal_id,
+	    decided_at = now()
+	 WHERE erasure_id = e.erasure_id RETURNING * INTO e;
+	RETURN fl.erasure_json(e);
+END
+$$;
+
+
+ALTER FUNCTION api.returnee_erase_cancel(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: returnee_erase_confirm(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.returnee_erase_confirm(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	e	fl.erasure := fl.erasure_pending(params->>'erasure_id');
+BEGIN
+	IF e.requested_by = p.principal_id THEN
+		PERFORM fl.rpc_error(-32011, 'own_erasure', 'erasure_id',
+		    'the admin who asked for an erasure may not confirm it');
+	END IF;
+	PERFORM fl.erasable(e.returnee_id);
+	PERFORM fl.erase_now(e.returnee_id);
+	UPDATE fl.erasure SET status = 'done', decided_by = p.principal_id, decided_at = now()
+	 WHERE erasure_id = e.erasure_id RETURNING * INTO e;
+	RETURN fl.erasure_json(e);
+END
+$$;
+
+
+ALTER FUNCTION api.returnee_erase_confirm(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: returnee_export(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.returnee_export(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	r	fl.returnee := fl.returnee_get(params->>'returnee_id', false);
+	v_all	jsonb := '{"limit": 1000000}';
+BEGIN
+	RETURN jsonb_build_object('exported_at', fl.ts(now()),
+	    'returnee', fl.returnee_json(r),
+	    'consents', coalesce((SELECT jsonb_agg(fl.consent_json(c) ORDER BY c.seq)
+		FROM fl.returnee_consent c WHERE c.returnee_id = r.returnee_id), '[]'),
+	    'history', fl.history('returnee', r.returnee_id, v_all)->'history',
+	    'grants', coalesce((SELECT jsonb_agg(fl.grant_json(g) || jsonb_build_object(
+		'disbursements', coalesce((SELECT jsonb_agg(jsonb_build_object(
+		    'disbursement_id', d.disbursement_id, 'amount',
+		    fl.money_out(d.amount, fl.minor(f.currency)), 'status', d.status,
+		    'paid_at', fl.ts(d.paid_at), 'created_at', fl.ts(d.created_at))
+		    ORDER BY d.seq) FROM fl.disbursement d
+		    WHERE d.grant_id = g.grant_id), '[]')) ORDER BY g.seq)
+		FROM fl.grant_application g JOIN fl.fund f ON f.code = g.fund_code
+	       WHERE g.returnee_id = r.returnee_id), '[]'),
+	    'erasures', coalesce((SELECT jsonb_agg(fl.erasure_json(e) ORDER BY e.seq)
+		FROM fl.erasure e WHERE e.returnee_id = r.returnee_id), '[]'),
+	    'accesses', coalesce((SELECT jsonb_agg(fl.access_json(e) ORDER BY e.seq)
+		FROM fl.audit_event e WHERE e.object_id = r.returnee_id
+		 AND e.purpose IS NOT NULL), '[]'));
+END
+$$;
+
+
+ALTER FUNCTION api.returnee_export(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
 -- Name: returnee_find(fl.principal, jsonb, jsonb); Type: FUNCTION; Schema: api; Owner: fund_owner
 --
 
 CREATE FUNCTION api.returnee_find(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
     LANGUAGE plpgsql STABLE
-    AS $$
+    AS $_$
 DECLARE
 	v_lim	int := fl.limit_in(params);
-	v_nid	text := fl.national_key(params->>'national_id');
-	v_name	text := fl.name_key(params->>'name');
+	v_nat	bytea[] := fl.index_in(params->'$find', 'national_index');
+	v_name	bytea[] := fl.index_in(params->'$find', 'name_index');
 	v_out	jsonb;
 BEGIN
-	IF v_nid IS NULL AND v_name IS NULL THEN
+	IF v_nat IS NULL AND v_name IS NULL THEN
 		PERFORM fl.rpc_error(-32602, 'national_id_or_name', 'name',
 		    'give a national id or a name');
-	END IF;
-	IF v_name = '' THEN
-		PERFORM fl.rpc_error(-32602, 'blank', 'name');
 	END IF;
 	SELECT coalesce(jsonb_agg(fl.returnee_json(r) || jsonb_build_object('grants',
 		coalesce((SELECT jsonb_agg(jsonb_build_object('grant_id', g.grant_id,
@@ -3540,16 +3742,15 @@ BEGIN
 		    'currency', f.currency, 'fund', g.fund_code, 'category', g.category,
 		    'created_at', fl.ts(g.created_at)) ORDER BY g.seq)
 		  FROM fl.grant_application g JOIN fl.fund f ON f.code = g.fund_code
-		 WHERE g.returnee_id = r.returnee_id), '[]')) ORDER BY r.name_key, r.seq), '[]')
+		 WHERE g.returnee_id = r.returnee_id), '[]')) ORDER BY r.seq), '[]')
 	  INTO v_out
 	  FROM (SELECT * FROM fl.returnee
-		 WHERE (v_nid IS NULL OR national_key = v_nid)
-		   AND (v_name IS NULL OR name_key LIKE fl.like_prefix(v_name)
-			OR name_key LIKE '% ' || fl.like_prefix(v_name))
-		 ORDER BY name_key, seq LIMIT v_lim) r;
+		 WHERE (v_nat IS NULL OR national_index = ANY (v_nat))
+		   AND (v_name IS NULL OR name_index = ANY (v_name))
+		 ORDER BY seq LIMIT v_lim) r;
 	RETURN jsonb_build_object('returnees', v_out);
 END
-$$;
+$_$;
 
 
 ALTER FUNCTION api.returnee_find(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
@@ -3561,14 +3762,8 @@ ALTER FUNCTION api.returnee_find(p fl.principal, params jsonb, ctx jsonb) OWNER 
 CREATE FUNCTION api.returnee_get(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     AS $$
-DECLARE
-	r	fl.returnee;
 BEGIN
-	SELECT * INTO r FROM fl.returnee WHERE returnee_id = params->>'returnee_id';
-	IF r.returnee_id IS NULL THEN
-		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
-	END IF;
-	RETURN fl.returnee_json(r);
+	RETURN fl.returnee_json(fl.returnee_get(params->>'returnee_id', false));
 END
 $$;
 
@@ -3586,6 +3781,7 @@ BEGIN
 	IF NOT EXISTS (SELECT 1 FROM fl.returnee WHERE returnee_id = params->>'returnee_id') THEN
 		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
 	END IF;
+	PERFORM fl.person_seen(params->>'returnee_id');
 	RETURN fl.history('returnee', params->>'returnee_id', params)
 	    || jsonb_build_object('returnee_id', params->>'returnee_id');
 END
@@ -3627,30 +3823,37 @@ ALTER FUNCTION api.returnee_list(p fl.principal, params jsonb, ctx jsonb) OWNER 
 
 CREATE FUNCTION api.returnee_register(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
     LANGUAGE plpgsql
-    AS $$
+    AS $_$
 DECLARE
 	r	fl.returnee;
-	v_key	text := fl.returnee_check(params);
-	v_first	text;
+	v	jsonb := params->'$person';
+	s	jsonb := params->'$person'->'sealed';
+	v_nat	bytea[] := fl.index_in(params->'$person', 'national_index');
 BEGIN
-	INSERT INTO fl.returnee (full_name, region, returned_from, returned_on, gender,
-	    birth_year, national_id, national_key, kind, created_by)
-	VALUES (params->>'full_name',
-	    (fl.region_resolve(params->>'region', 'region')).region_code,
-	    params->>'returned_from', (params->>'returned_on')::date, params->>'gender',
-	    (params->>'birth_year')::int, params->>'national_id', v_key,
-	    coalesce(params->>'kind', 'returnee'), p.principal_id)
-	ON CONFLICT (national_key) WHERE national_key IS NOT NULL DO NOTHING
+	PERFORM fl.returnee_check(params);
+	PERFORM fl.national_unique(v_nat, NULL);
+	INSERT INTO fl.returnee (region, returned_from, returned_on, kind, created_by,
+	    full_name_sealed, national_id_sealed, birth_year_sealed, gender_sealed,
+	    contact_sealed, notes_sealed, national_index, name_index, index_kek)
+	VALUES ((fl.region_resolve(params->>'region', 'region')).region_code,
+	    params->>'returned_from', (params->>'returned_on')::date,
+	    coalesce(params->>'kind', 'returnee'), p.principal_id,
+	    decode(s->>'full_name', 'hex'), decode(s->>'national_id', 'hex'),
+	    decode(s->>'birth_year', 'hex'), decode(s->>'gender', 'hex'),
+	    decode(s->>'contact', 'hex'), decode(s->>'notes', 'hex'), v_nat[1],
+	    (fl.index_in(v, 'name_index'))[1], v->>'index_kek')
+	ON CONFLICT (national_index) WHERE national_index IS NOT NULL DO NOTHING
 	RETURNING * INTO r;
 	IF r.returnee_id IS NULL THEN
-		SELECT returnee_id INTO v_first FROM fl.returnee WHERE national_key = v_key;
 		PERFORM fl.rpc_error(-32009, 'duplicate_returnee', 'national_id',
 		    'a returnee with this national id is registered already',
-		    jsonb_build_object('returnee_id', v_first));
+		    jsonb_build_object('returnee_id', fl.returnee_by_national(v_nat, NULL)));
 	END IF;
+	PERFORM fl.person_key_add(r.returnee_id, v);
+	PERFORM fl.consent_in(r.returnee_id, p, params);
 	RETURN fl.returnee_json(r);
 END
-$$;
+$_$;
 
 
 ALTER FUNCTION api.returnee_register(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
@@ -3661,43 +3864,50 @@ ALTER FUNCTION api.returnee_register(p fl.principal, params jsonb, ctx jsonb) OW
 
 CREATE FUNCTION api.returnee_update(p fl.principal, params jsonb, ctx jsonb) RETURNS jsonb
     LANGUAGE plpgsql
-    AS $$
+    AS $_$
 DECLARE
 	r	fl.returnee;
-	v_key	text;
-	v_first	text;
+	v	jsonb := params->'$person';
+	s	jsonb := coalesce(params->'$person'->'sealed', '{}');
+	v_nat	bytea[] := fl.index_in(params->'$person', 'national_index');
 BEGIN
-	SELECT * INTO r FROM fl.returnee WHERE returnee_id = params->>'returnee_id' FOR UPDATE;
-	IF r.returnee_id IS NULL THEN
-		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
+	r := fl.returnee_get(params->>'returnee_id', true);
+	IF r.erased_at IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32009, 'erased', 'returnee_id',
+		    'this returnee''s personal data was erased');
 	END IF;
-	v_key := fl.returnee_check(params);
-	IF v_key IS NOT NULL THEN
-		SELECT returnee_id INTO v_first FROM fl.returnee
-		 WHERE national_key = v_key AND returnee_id <> r.returnee_id;
-		IF v_first IS NOT NULL THEN
-			PERFORM fl.rpc_error(-32009, 'duplicate_returnee', 'national_id',
-			    'a returnee with this national id is registered already',
-			    jsonb_build_object('returnee_id', v_first));
-		END IF;
+	PERFORM fl.returnee_check(params);
+	PERFORM fl.national_unique(v_nat, r.returnee_id);
+	IF v IS NOT NULL THEN
+		PERFORM fl.person_key_add(r.returnee_id, v);
 	END IF;
 	PERFORM set_config('fl.principal_id', p.principal_id, true);
 	UPDATE fl.returnee SET
-	    full_name = coalesce(params->>'full_name', full_name),
+	    full_name_sealed = coalesce(decode(s->>'full_name', 'hex'), full_name_sealed),
 	    region = CASE WHEN params ? 'region' THEN
 		(fl.region_resolve(params->>'region', 'region')).region_code ELSE region END,
 	    returned_from = coalesce(params->>'returned_from', returned_from),
 	    returned_on = coalesce((params->>'returned_on')::date, returned_on),
-	    gender = coalesce(params->>'gender', gender),
-	    birth_year = coalesce((params->>'birth_year')::int, birth_year),
-	    national_id = coalesce(params->>'national_id', national_id),
-	    national_key = coalesce(v_key, national_key),
+	    gender_sealed = coalesce(decode(s->>'gender', 'hex'), gender_sealed),
+	    birth_year_sealed = coalesce(decode(s->>'birth_year', 'hex'), birth_year_sealed),
+	    national_id_sealed = coalesce(decode(s->>'national_id', 'hex'), national_id_sealed),
+	    contact_sealed = coalesce(decode(s->>'contact', 'hex'), contact_sealed),
+	    notes_sealed = coalesce(decode(s->>'notes', 'hex'), notes_sealed),
+	    national_index = coalesce(v_nat[1], national_index),
+	    name_index = coalesce((fl.index_in(v, 'name_index'))[1], name_index),
+	    -- the key-encryption key of both index values; null when they are of two
+	    -- (key rotation computes both again, docs/privacy.md)
+	    index_kek = CASE WHEN v->>'index_kek' IS NULL OR v->>'index_kek' = index_kek
+		THEN index_kek
+		WHEN v ? 'name_index' AND (v ? 'national_index' OR national_index IS NULL)
+		THEN v->>'index_kek' END,
 	    kind = coalesce(params->>'kind', kind)
 	 WHERE returnee_id = r.returnee_id RETURNING * INTO r;
 	PERFORM set_config('fl.principal_id', '', true);
+	PERFORM fl.consent_in(r.returnee_id, p, params);
 	RETURN fl.returnee_json(r);
 END
-$$;
+$_$;
 
 
 ALTER FUNCTION api.returnee_update(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
@@ -3735,6 +3945,58 @@ $$;
 
 
 ALTER FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
+
+--
+-- Name: audit_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.audit_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.audit_seq OWNER TO fund_owner;
+
+--
+-- Name: audit_event; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.audit_event (
+    seq bigint DEFAULT nextval('fl.audit_seq'::regclass) NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    principal_id fl.ident,
+    method fl.method_name NOT NULL,
+    object_id fl.ident,
+    outcome fl.audit_outcome NOT NULL,
+    error_code integer,
+    reason fl.reason_code,
+    params_sha256 fl.sha256 NOT NULL,
+    purpose fl.access_purpose,
+    CONSTRAINT audit_event_access CHECK (((purpose IS NULL) OR ((outcome)::text = 'ok'::text))),
+    CONSTRAINT audit_event_check CHECK ((((outcome)::text = 'ok'::text) = (error_code IS NULL))),
+    CONSTRAINT audit_event_check1 CHECK ((((outcome)::text = 'refused'::text) OR (reason IS NULL)))
+);
+
+
+ALTER TABLE fl.audit_event OWNER TO fund_owner;
+
+--
+-- Name: access_json(fl.audit_event); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.access_json(e fl.audit_event) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+	SELECT jsonb_build_object('seq', e.seq, 'at', fl.ts(e.at), 'principal_id', e.principal_id,
+	    'name', (SELECT name FROM fl.principal WHERE principal_id = e.principal_id),
+	    'method', e.method, 'purpose', e.purpose)
+$$;
+
+
+ALTER FUNCTION fl.access_json(e fl.audit_event) OWNER TO fund_owner;
 
 --
 -- Name: account_in(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -3775,22 +4037,6 @@ $_$;
 
 
 ALTER FUNCTION fl.account_in(p_text text) OWNER TO fund_owner;
-
---
--- Name: age_band(integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
---
-
-CREATE FUNCTION fl.age_band(p_age integer) RETURNS text
-    LANGUAGE sql IMMUTABLE
-    AS $$
-	SELECT CASE WHEN p_age IS NULL OR p_age < 0 THEN 'unknown'
-	    WHEN p_age < 18 THEN '0-17' WHEN p_age < 25 THEN '18-24'
-	    WHEN p_age < 35 THEN '25-34' WHEN p_age < 45 THEN '35-44'
-	    WHEN p_age < 55 THEN '45-54' WHEN p_age < 65 THEN '55-64' ELSE '65+' END
-$$;
-
-
-ALTER FUNCTION fl.age_band(p_age integer) OWNER TO fund_owner;
 
 --
 -- Name: alloc_catch_up(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -4124,6 +4370,7 @@ BEGIN
 	    api.document_upload(bytea, bytea, text, bytea, text, text, text),
 	    api.document_download(bytea, bytea, text),
 	    fl.purge_idempotency(int),
+	    fl.erase_due(int, int),
 	    fl.fold_all(),
 	    fl.alloc_catch_up_all(),
 	    fl.audit_chain(int),
@@ -4255,41 +4502,6 @@ $$;
 ALTER FUNCTION fl.approve_bulk(p_token bytea[], p_cert bytea[], p_roles text[], p_params jsonb[], p_idem text[]) OWNER TO fund_owner;
 
 --
--- Name: audit_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
---
-
-CREATE SEQUENCE fl.audit_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1;
-
-
-ALTER TABLE fl.audit_seq OWNER TO fund_owner;
-
---
--- Name: audit_event; Type: TABLE; Schema: fl; Owner: fund_owner
---
-
-CREATE TABLE fl.audit_event (
-    seq bigint DEFAULT nextval('fl.audit_seq'::regclass) NOT NULL,
-    at timestamp with time zone DEFAULT now() NOT NULL,
-    principal_id fl.ident,
-    method fl.method_name NOT NULL,
-    object_id fl.ident,
-    outcome fl.audit_outcome NOT NULL,
-    error_code integer,
-    reason fl.reason_code,
-    params_sha256 fl.sha256 NOT NULL,
-    CONSTRAINT audit_event_check CHECK ((((outcome)::text = 'ok'::text) = (error_code IS NULL))),
-    CONSTRAINT audit_event_check1 CHECK ((((outcome)::text = 'refused'::text) OR (reason IS NULL)))
-);
-
-
-ALTER TABLE fl.audit_event OWNER TO fund_owner;
-
---
 -- Name: audit_canonical(fl.audit_event); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -4301,7 +4513,8 @@ BEGIN
 	    coalesce(e.principal_id, '') || E'\n' || e.method || E'\n' ||
 	    coalesce(e.object_id, '') || E'\n' || e.outcome || E'\n' ||
 	    coalesce(e.error_code::text, '') || E'\n' || coalesce(e.reason, '') || E'\n' ||
-	    encode(e.params_sha256, 'hex') || E'\n', 'UTF8');
+	    encode(e.params_sha256, 'hex') || E'\n' ||
+	    coalesce(e.purpose || E'\n', ''), 'UTF8');
 END
 $$;
 
@@ -4445,7 +4658,7 @@ BEGIN
 	RETURN jsonb_build_object('seq', e.seq, 'at', fl.ts(e.at),
 	    'principal_id', e.principal_id, 'method', e.method, 'object_id', e.object_id,
 	    'outcome', e.outcome, 'error_code', e.error_code, 'reason', e.reason,
-	    'params_sha256', encode(e.params_sha256, 'hex'),
+	    'params_sha256', encode(e.params_sha256, 'hex'), 'purpose', e.purpose,
 	    'prev_hash', encode(p_prev, 'hex'), 'hash', encode(p_hash, 'hex'));
 END
 $$;
@@ -4777,6 +4990,94 @@ $$;
 
 
 ALTER FUNCTION fl.conflict_json(c fl.principal_conflict) OWNER TO fund_owner;
+
+--
+-- Name: consent_in(text, fl.principal, jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.consent_in(p_id text, p fl.principal, params jsonb) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF NOT params ?| ARRAY['consent_for', 'consent_given_on', 'consent_given_by',
+	    'consent_until'] THEN
+		RETURN;
+	END IF;
+	IF NOT params ? 'consent_for' OR jsonb_array_length(params->'consent_for') = 0 THEN
+		PERFORM fl.rpc_error(-32602, 'consent_incomplete', 'consent_for',
+		    'a consent needs what it was given for and when');
+	END IF;
+	IF NOT params ? 'consent_given_on' THEN
+		PERFORM fl.rpc_error(-32602, 'consent_incomplete', 'consent_given_on',
+		    'a consent needs what it was given for and when');
+	END IF;
+	IF (params->>'consent_given_on')::date > current_date THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'consent_given_on');
+	END IF;
+	IF (params->>'consent_until')::date < (params->>'consent_given_on')::date THEN
+		PERFORM fl.rpc_error(-32602, 'end_before_start', 'consent_until');
+	END IF;
+	INSERT INTO fl.returnee_consent (returnee_id, purposes, given_on, given_by, until,
+	    recorded_by)
+	VALUES (p_id, ARRAY(SELECT DISTINCT x FROM jsonb_array_elements_text(
+		params->'consent_for') x ORDER BY x),
+	    (params->>'consent_given_on')::date, coalesce(params->>'consent_given_by', 'self'),
+	    (params->>'consent_until')::date, p.principal_id);
+END
+$$;
+
+
+ALTER FUNCTION fl.consent_in(p_id text, p fl.principal, params jsonb) OWNER TO fund_owner;
+
+--
+-- Name: returnee_consent; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.returnee_consent (
+    seq bigint NOT NULL,
+    returnee_id text NOT NULL,
+    purposes text[] NOT NULL,
+    given_on date NOT NULL,
+    given_by text NOT NULL,
+    until date,
+    recorded_by text NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT returnee_consent_check CHECK ((until >= given_on)),
+    CONSTRAINT returnee_consent_given_by_check CHECK ((given_by = ANY (ARRAY['self'::text, 'guardian'::text, 'representative'::text]))),
+    CONSTRAINT returnee_consent_purposes_check CHECK (((cardinality(purposes) >= 1) AND (purposes <@ ARRAY['case_management'::text, 'payment'::text])))
+);
+
+
+ALTER TABLE fl.returnee_consent OWNER TO fund_owner;
+
+--
+-- Name: consent_json(fl.returnee_consent); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.consent_json(c fl.returnee_consent) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+	SELECT CASE WHEN c.seq IS NOT NULL THEN jsonb_build_object('for', to_jsonb(c.purposes),
+	    'given_on', c.given_on::text, 'given_by', c.given_by, 'until', c.until::text,
+	    'recorded_by', c.recorded_by, 'recorded_at', fl.ts(c.recorded_at)) END
+$$;
+
+
+ALTER FUNCTION fl.consent_json(c fl.returnee_consent) OWNER TO fund_owner;
+
+--
+-- Name: consent_of(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.consent_of(p_id text) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+	SELECT fl.consent_json(c) FROM fl.returnee_consent c
+	 WHERE c.returnee_id = p_id ORDER BY c.seq DESC LIMIT 1
+$$;
+
+
+ALTER FUNCTION fl.consent_of(p_id text) OWNER TO fund_owner;
 
 --
 -- Name: contribution_allocations(text, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -5345,6 +5646,36 @@ $$;
 ALTER FUNCTION fl.document_json(d fl.document) OWNER TO fund_owner;
 
 --
+-- Name: due_rows(integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.due_rows(p_years integer) RETURNS TABLE(seq bigint, returnee_id text, basis text, due_since date, last_closed_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+	SELECT r.seq, r.returnee_id,
+	    CASE WHEN c.until < current_date THEN 'consent_ended' ELSE 'retention' END,
+	    least(CASE WHEN c.until < current_date THEN c.until + 1 END,
+		CASE WHEN (coalesce(g.closed, r.created_at) + make_interval(years => p_years))
+		    <= now() THEN (coalesce(g.closed, r.created_at) +
+		    make_interval(years => p_years))::date END),
+	    g.closed
+	  FROM fl.returnee r
+	  LEFT JOIN LATERAL (SELECT max(greatest(x.decided_at, x.created_at,
+		    (SELECT max(d.paid_at) FROM fl.disbursement d
+		      WHERE d.grant_id = x.grant_id))) AS closed,
+		    bool_or(x.status IN ('submitted', 'approved')) AS open
+		  FROM fl.grant_application x WHERE x.returnee_id = r.returnee_id) g ON true
+	  LEFT JOIN LATERAL (SELECT * FROM fl.returnee_consent k
+		 WHERE k.returnee_id = r.returnee_id ORDER BY k.seq DESC LIMIT 1) c ON true
+	 WHERE r.erased_at IS NULL AND NOT coalesce(g.open, false)
+	   AND (c.until < current_date OR coalesce(g.closed, r.created_at) +
+		make_interval(years => p_years) <= now())
+$$;
+
+
+ALTER FUNCTION fl.due_rows(p_years integer) OWNER TO fund_owner;
+
+--
 -- Name: endowment_status(fl.contribution, fl.fund, bigint); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -5500,6 +5831,219 @@ $$;
 
 
 ALTER FUNCTION fl.entry_ref(p_entry bigint) OWNER TO fund_owner;
+
+--
+-- Name: returnee; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.returnee (
+    seq bigint NOT NULL,
+    returnee_id text DEFAULT fl.new_id('re'::text) NOT NULL,
+    region text NOT NULL,
+    returned_from text NOT NULL,
+    returned_on date NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text,
+    kind text DEFAULT 'returnee'::text NOT NULL,
+    full_name_sealed bytea,
+    national_id_sealed bytea,
+    birth_year_sealed bytea,
+    gender_sealed bytea,
+    contact_sealed bytea,
+    notes_sealed bytea,
+    national_index bytea,
+    name_index bytea,
+    index_kek text,
+    erased_at timestamp with time zone,
+    CONSTRAINT returnee_birth_year_sealed_check CHECK ((length(birth_year_sealed) >= 45)),
+    CONSTRAINT returnee_contact_sealed_check CHECK ((length(contact_sealed) >= 45)),
+    CONSTRAINT returnee_full_name_sealed_check CHECK ((length(full_name_sealed) >= 45)),
+    CONSTRAINT returnee_gender_sealed_check CHECK ((length(gender_sealed) >= 45)),
+    CONSTRAINT returnee_index_kek_check CHECK ((index_kek ~ '^[0-9a-f]{16}$'::text)),
+    CONSTRAINT returnee_kind CHECK ((kind = ANY (ARRAY['returnee'::text, 'displaced'::text, 'refugee'::text, 'asylum_seeker'::text]))),
+    CONSTRAINT returnee_name_index_check CHECK ((length(name_index) = 32)),
+    CONSTRAINT returnee_national_id_sealed_check CHECK ((length(national_id_sealed) >= 45)),
+    CONSTRAINT returnee_national_index_check CHECK ((length(national_index) = 32)),
+    CONSTRAINT returnee_national_sealed CHECK (((national_id_sealed IS NULL) = (national_index IS NULL))),
+    CONSTRAINT returnee_notes_sealed_check CHECK ((length(notes_sealed) >= 45)),
+    CONSTRAINT returnee_returned_from_check CHECK ((returned_from ~ '^[A-Z]{2}$'::text)),
+    CONSTRAINT returnee_sealed CHECK (((erased_at IS NOT NULL) OR ((full_name_sealed IS NOT NULL) AND (name_index IS NOT NULL))))
+);
+
+
+ALTER TABLE fl.returnee OWNER TO fund_owner;
+
+--
+-- Name: erasable(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.erasable(p_id text) RETURNS fl.returnee
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	r	fl.returnee := fl.returnee_get(p_id, true);
+	v_g	text;
+BEGIN
+	IF r.erased_at IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32009, 'erased', 'returnee_id',
+		    'this returnee''s personal data was erased');
+	END IF;
+	SELECT grant_id INTO v_g FROM fl.grant_application
+	 WHERE returnee_id = p_id AND status IN ('submitted', 'approved') ORDER BY seq LIMIT 1;
+	IF v_g IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32009, 'grant_open', 'returnee_id',
+		    'a grant of this returnee is still open: withdraw, cancel or complete it first',
+		    jsonb_build_object('grant_id', v_g));
+	END IF;
+	RETURN r;
+END
+$$;
+
+
+ALTER FUNCTION fl.erasable(p_id text) OWNER TO fund_owner;
+
+--
+-- Name: erase_due(integer, integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.erase_due(p_years integer, p_limit integer) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+	d	record;
+	n	int := 0;
+BEGIN
+	FOR d IN SELECT x.* FROM fl.due_rows(p_years) x
+		  JOIN fl.returnee r ON r.returnee_id = x.returnee_id
+		 ORDER BY x.seq LIMIT p_limit FOR UPDATE OF r SKIP LOCKED LOOP
+		PERFORM fl.erase_now(d.returnee_id);
+		UPDATE fl.erasure SET status = 'cancelled', decided_at = now()
+		 WHERE returnee_id = d.returnee_id AND status = 'pending';
+		INSERT INTO fl.erasure (erasure_id, returnee_id, basis, reason, status,
+		    decided_at)
+		VALUES (fl.new_id('er'), d.returnee_id, d.basis,
+		    CASE d.basis WHEN 'retention' THEN format('retention of %s years ended',
+			p_years) ELSE 'the consent ended' END, 'done', now());
+		PERFORM fl.audit_record(NULL, 'privacy.erase', d.returnee_id, NULL, NULL,
+		    fl.params_sha256('privacy.erase', jsonb_build_object('returnee_id',
+			d.returnee_id, 'basis', d.basis)));
+		n := n + 1;
+	END LOOP;
+	RETURN n;
+END
+$$;
+
+
+ALTER FUNCTION fl.erase_due(p_years integer, p_limit integer) OWNER TO fund_owner;
+
+--
+-- Name: erase_now(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.erase_now(p_id text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	UPDATE fl.returnee SET erased_at = now(), full_name_sealed = NULL,
+	    national_id_sealed = NULL, birth_year_sealed = NULL, gender_sealed = NULL,
+	    contact_sealed = NULL, notes_sealed = NULL, national_index = NULL,
+	    name_index = NULL, index_kek = NULL
+	 WHERE returnee_id = p_id;
+	DELETE FROM fl.person_key WHERE returnee_id = p_id;
+END
+$$;
+
+
+ALTER FUNCTION fl.erase_now(p_id text) OWNER TO fund_owner;
+
+--
+-- Name: erasure_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.erasure_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF TG_OP <> 'UPDATE' OR OLD.status <> 'pending' OR
+	    (NEW.erasure_id, NEW.seq, NEW.returnee_id, NEW.basis, NEW.reason, NEW.requested_by,
+	     NEW.requested_at) IS DISTINCT FROM (OLD.erasure_id, OLD.seq, OLD.returnee_id,
+	     OLD.basis, OLD.reason, OLD.requested_by, OLD.requested_at) THEN
+		RAISE EXCEPTION 'erasure: % refused (a pending erasure is done or cancelled, '
+		    'once)', TG_OP;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.erasure_guard() OWNER TO fund_owner;
+
+--
+-- Name: erasure; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.erasure (
+    seq bigint NOT NULL,
+    erasure_id text NOT NULL,
+    returnee_id text NOT NULL,
+    basis text NOT NULL,
+    reason text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    requested_by text,
+    requested_at timestamp with time zone DEFAULT now() NOT NULL,
+    decided_by text,
+    decided_at timestamp with time zone,
+    CONSTRAINT erasure_basis_check CHECK ((basis = ANY (ARRAY['request'::text, 'retention'::text, 'consent_ended'::text]))),
+    CONSTRAINT erasure_check CHECK (((status = 'pending'::text) = (decided_at IS NULL))),
+    CONSTRAINT erasure_check1 CHECK (((status <> 'done'::text) OR (requested_by IS NULL) OR (decided_by IS NULL) OR (requested_by <> decided_by))),
+    CONSTRAINT erasure_check2 CHECK (((basis = 'request'::text) OR ((requested_by IS NULL) AND (status = 'done'::text)))),
+    CONSTRAINT erasure_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 500))),
+    CONSTRAINT erasure_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'done'::text, 'cancelled'::text])))
+);
+
+
+ALTER TABLE fl.erasure OWNER TO fund_owner;
+
+--
+-- Name: erasure_json(fl.erasure); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.erasure_json(e fl.erasure) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+	SELECT jsonb_build_object('erasure_id', e.erasure_id, 'returnee_id', e.returnee_id,
+	    'basis', e.basis, 'reason', e.reason, 'status', e.status,
+	    'requested_by', e.requested_by, 'requested_at', fl.ts(e.requested_at),
+	    'decided_by', e.decided_by, 'decided_at', fl.ts(e.decided_at))
+$$;
+
+
+ALTER FUNCTION fl.erasure_json(e fl.erasure) OWNER TO fund_owner;
+
+--
+-- Name: erasure_pending(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.erasure_pending(p_id text) RETURNS fl.erasure
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	e	fl.erasure;
+BEGIN
+	SELECT * INTO e FROM fl.erasure WHERE erasure_id = p_id FOR UPDATE;
+	IF e.erasure_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'erasure_not_found', 'erasure_id');
+	END IF;
+	IF e.status <> 'pending' THEN
+		PERFORM fl.wrong_state(e.status);
+	END IF;
+	RETURN e;
+END
+$$;
+
+
+ALTER FUNCTION fl.erasure_pending(p_id text) OWNER TO fund_owner;
 
 --
 -- Name: fee_in(jsonb, fl.fund, bigint); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -6145,8 +6689,12 @@ CREATE TABLE fl.grant_application (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by text NOT NULL,
     first_paid_at timestamp with time zone,
+    beneficiary_gender text DEFAULT 'unknown'::text NOT NULL,
+    beneficiary_age_band text DEFAULT 'unknown'::text NOT NULL,
     CONSTRAINT grant_application_amount_check CHECK ((amount > 0)),
     CONSTRAINT grant_application_approvals_needed_check CHECK ((approvals_needed = ANY (ARRAY[1, 2]))),
+    CONSTRAINT grant_application_beneficiary_age_band_check CHECK ((beneficiary_age_band = ANY (ARRAY['0-17'::text, '18-24'::text, '25-34'::text, '35-44'::text, '45-54'::text, '55-64'::text, '65+'::text, 'unknown'::text]))),
+    CONSTRAINT grant_application_beneficiary_gender_check CHECK ((beneficiary_gender = ANY (ARRAY['female'::text, 'male'::text, 'other'::text, 'undisclosed'::text, 'unknown'::text]))),
     CONSTRAINT grant_application_category_check CHECK ((category = ANY (ARRAY['small_business'::text, 'agriculture'::text, 'requalification'::text, 'employment'::text, 'housing'::text, 'other'::text]))),
     CONSTRAINT grant_application_check CHECK (((committed + disbursed) <= amount)),
     CONSTRAINT grant_application_committed_check CHECK ((committed >= 0)),
@@ -6333,8 +6881,10 @@ BEGIN
 	SELECT * INTO f FROM fl.fund WHERE code = g.fund_code;
 	SELECT * INTO r FROM fl.region WHERE region_code = g.region;
 	SELECT * INTO b FROM fl.returnee WHERE returnee_id = g.returnee_id;
+	PERFORM fl.person_seen(g.returnee_id);
 	m := fl.minor(f.currency);
-	RETURN jsonb_build_object('beneficiary_name', b.full_name, 'beneficiary_kind', b.kind)
+	RETURN jsonb_build_object('beneficiary_name', fl.sealed_out('full_name',
+	    b.full_name_sealed), 'beneficiary_kind', b.kind)
 	    || jsonb_build_object('grant_id', g.grant_id, 'status', g.status,
 	    'amount', fl.money_out(g.amount, m), 'currency', f.currency, 'fund', g.fund_code,
 	    'region', r.region, 'region_code', r.region_code, 'category', g.category,
@@ -6407,24 +6957,28 @@ ALTER FUNCTION fl.grant_rule_guard() OWNER TO fund_owner;
 
 CREATE FUNCTION fl.history(p_kind text, p_id text, params jsonb) RETURNS jsonb
     LANGUAGE plpgsql STABLE
-    AS $$
+    AS $_$
 DECLARE
 	v_lim	int := fl.limit_in(params);
 	-- a grant's amount, in minor units in the row, is money on the wire
 	m	int := (SELECT fl.minor(f.currency) FROM fl.grant_application g
 		    JOIN fl.fund f ON f.code = g.fund_code
 		   WHERE p_kind = 'grant' AND g.grant_id = p_id);
+	-- a returnee's sealed values, which no key opens once erased
+	v_erased boolean := coalesce((SELECT erased_at IS NOT NULL FROM fl.returnee
+		   WHERE p_kind = 'returnee' AND returnee_id = p_id), false);
 BEGIN
 	RETURN fl.page('history', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
 	    'j', jsonb_build_object('at', fl.ts(t.at), 'principal_id', t.principal_id,
 		'name', (SELECT name FROM fl.principal WHERE principal_id = t.principal_id),
-		'fields', to_jsonb(t.fields),
+		'fields', to_jsonb(ARRAY(SELECT regexp_replace(f, '_sealed$', '')
+		    FROM unnest(t.fields) f)),
 		'old', CASE WHEN m IS NOT NULL AND t.old ? 'amount' THEN t.old ||
 		    jsonb_build_object('amount', fl.money_out((t.old->>'amount')::bigint, m))
-		    ELSE t.old END,
+		    ELSE fl.sealed_fields_out(t.old, v_erased) END,
 		'new', CASE WHEN m IS NOT NULL AND t.new ? 'amount' THEN t.new ||
 		    jsonb_build_object('amount', fl.money_out((t.new->>'amount')::bigint, m))
-		    ELSE t.new END)
+		    ELSE fl.sealed_fields_out(t.new, v_erased) END)
 		|| CASE p_kind WHEN 'grant' THEN jsonb_build_object('withdrawn_approvals',
 		    coalesce((SELECT jsonb_agg(jsonb_build_object('principal_id', w.principal_id,
 			'name', (SELECT name FROM fl.principal
@@ -6438,7 +6992,7 @@ BEGIN
 	           AND seq > fl.cursor_in(params->>'cursor')
 	         ORDER BY seq LIMIT v_lim + 1) t), v_lim);
 END
-$$;
+$_$;
 
 
 ALTER FUNCTION fl.history(p_kind text, p_id text, params jsonb) OWNER TO fund_owner;
@@ -6487,6 +7041,19 @@ $$;
 
 
 ALTER FUNCTION fl.identity_guard() OWNER TO fund_owner;
+
+--
+-- Name: index_in(jsonb, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.index_in(p jsonb, p_name text) RETURNS bytea[]
+    LANGUAGE sql IMMUTABLE
+    AS $$
+	SELECT array_agg(decode(x, 'hex')) FROM jsonb_array_elements_text(p->p_name) x
+$$;
+
+
+ALTER FUNCTION fl.index_in(p jsonb, p_name text) OWNER TO fund_owner;
 
 --
 -- Name: ledger_export_digest(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -6815,21 +7382,31 @@ $$;
 ALTER FUNCTION fl.name_key_set() OWNER TO fund_owner;
 
 --
--- Name: national_key(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+-- Name: national_unique(bytea[], text); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
-CREATE FUNCTION fl.national_key(p_id text) RETURNS text
-    LANGUAGE sql IMMUTABLE
+CREATE FUNCTION fl.national_unique(p_idx bytea[], p_not text) RETURNS void
+    LANGUAGE plpgsql
     AS $$
-	SELECT btrim(lower(normalize(regexp_replace(p_id,
-	    E'[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f\u202a-\u202e'
-	    '\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U0001bca0-\U0001bca3'
-	    '\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]', '', 'g'), NFKC)
-	    COLLATE "und-x-icu"), E' \t\u00a0\u1680\u2028\u2029\u3000')
+DECLARE
+	v_first	text;
+BEGIN
+	IF p_idx IS NULL THEN
+		RETURN;
+	END IF;
+	PERFORM pg_advisory_xact_lock(hashtextextended('returnee.national ' ||
+	    encode(p_idx[1], 'hex'), 0));
+	v_first := fl.returnee_by_national(p_idx, p_not);
+	IF v_first IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32009, 'duplicate_returnee', 'national_id',
+		    'a returnee with this national id is registered already',
+		    jsonb_build_object('returnee_id', v_first));
+	END IF;
+END
 $$;
 
 
-ALTER FUNCTION fl.national_key(p_id text) OWNER TO fund_owner;
+ALTER FUNCTION fl.national_unique(p_idx bytea[], p_not text) OWNER TO fund_owner;
 
 --
 -- Name: page(text, jsonb, integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -7158,6 +7735,119 @@ $$;
 
 
 ALTER FUNCTION fl.period_open_from() OWNER TO fund_owner;
+
+--
+-- Name: person_answer(jsonb, jsonb, fl.principal, text, jsonb, boolean, boolean); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.person_answer(p_answer jsonb, p_ctx jsonb, p fl.principal, p_method text, p_params jsonb, p_read boolean, p_seen boolean) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+	v_keys	jsonb;
+	v_ids	text[];
+	v_seen	text := CASE WHEN p_seen THEN current_setting('fl.persons', true) END;
+BEGIN
+	PERFORM set_config('fl.persons', '', true);
+	IF p_ctx->>'personal' IS DISTINCT FROM 'true' OR NOT p_answer ? 'result' THEN
+		RETURN p_answer;
+	END IF;
+	-- an answer kept from before its person's erasure: their values, no longer opened
+	IF NOT p_seen AND EXISTS (SELECT 1 FROM fl.returnee WHERE returnee_id =
+	    p_answer->'result'->>'returnee_id' AND erased_at IS NOT NULL) THEN
+		RETURN jsonb_set(p_answer, '{result}', regexp_replace(
+		    (p_answer->'result')::text, '\{"v": "[0-9a-f]*", "\$sealed": "[a-z_]+"\}',
+		    'null', 'g')::jsonb);
+	END IF;
+	-- the people named while the answer was built, or, for an answer built before (a
+	-- replay) or in a set (a run of approvals), the one it is about (a returnee's or a
+	-- grant's returnee_id)
+	SELECT coalesce(jsonb_object_agg(encode(k.key_id, 'hex'),
+		k.kek_id || ':' || encode(k.wrapped, 'hex')), '{}'),
+	    array_agg(DISTINCT k.returnee_id)
+	  INTO v_keys, v_ids
+	  FROM fl.person_key k
+	 WHERE k.returnee_id = ANY (string_to_array(coalesce(v_seen, '') ||
+		coalesce(p_answer->'result'->>'returnee_id', ''), ' '));
+	-- (the daemon's own read of a returnee for grant.apply's statistics is that call's:
+	-- ctx "access" false, the access event is grant.apply's)
+	IF v_ids IS NOT NULL AND p_ctx->>'access' IS DISTINCT FROM 'false' THEN
+		-- a read's only write, in a transaction of its own (the daemon sends each
+		-- read alone): committed without waiting for the WAL flush (docs/privacy.md,
+		-- "Access events and crashes")
+		IF p_read THEN
+			SET LOCAL synchronous_commit TO off;
+		END IF;
+		-- as fl.audit_record(): the transaction id before the seqs
+		PERFORM pg_current_xact_id();
+		INSERT INTO fl.audit_event (principal_id, method, object_id, outcome,
+		    params_sha256, purpose)
+		SELECT p.principal_id, p_method, x.id, 'ok', fl.params_sha256(p_method, p_params),
+		    fl.purpose_of(p, p_method, p_params)
+		  FROM unnest(v_ids) AS x(id) ORDER BY x.id;
+	END IF;
+	RETURN p_answer || jsonb_build_object('keys', v_keys);
+END
+$_$;
+
+
+ALTER FUNCTION fl.person_answer(p_answer jsonb, p_ctx jsonb, p fl.principal, p_method text, p_params jsonb, p_read boolean, p_seen boolean) OWNER TO fund_owner;
+
+--
+-- Name: person_key_add(text, jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.person_key_add(p_id text, v jsonb) RETURNS void
+    LANGUAGE sql
+    AS $$
+	INSERT INTO fl.person_key (key_id, returnee_id, kek_id, wrapped)
+	VALUES (decode(v->>'key_id', 'hex'), p_id, v->>'kek', decode(v->>'wrapped', 'hex'))
+$$;
+
+
+ALTER FUNCTION fl.person_key_add(p_id text, v jsonb) OWNER TO fund_owner;
+
+--
+-- Name: person_key_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.person_key_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF TG_OP = 'DELETE' THEN
+		IF NOT EXISTS (SELECT 1 FROM fl.returnee WHERE returnee_id = OLD.returnee_id
+		    AND erased_at IS NOT NULL) THEN
+			RAISE EXCEPTION 'person_key: a key goes only with its person''s erasure';
+		END IF;
+		RETURN OLD;
+	END IF;
+	IF (NEW.key_id, NEW.returnee_id, NEW.created_at) IS DISTINCT FROM
+	    (OLD.key_id, OLD.returnee_id, OLD.created_at) THEN
+		RAISE EXCEPTION 'person_key: only kek_id and wrapped change (key rotation)';
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.person_key_guard() OWNER TO fund_owner;
+
+--
+-- Name: person_seen(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.person_seen(p_id text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	PERFORM set_config('fl.persons', coalesce(current_setting('fl.persons', true), '') ||
+	    p_id || ' ', true);
+END
+$$;
+
+
+ALTER FUNCTION fl.person_seen(p_id text) OWNER TO fund_owner;
 
 --
 -- Name: pledge_receipt_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -7652,6 +8342,23 @@ $$;
 ALTER FUNCTION fl.purge_idempotency(p_limit integer) OWNER TO fund_owner;
 
 --
+-- Name: purpose_of(fl.principal, text, jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.purpose_of(p fl.principal, p_method text, params jsonb) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+	SELECT coalesce(CASE WHEN p_method NOT IN ('grant.apply', 'grant.update')
+		THEN params->>'purpose' END,
+	    CASE WHEN p_method = 'returnee.export' THEN 'data_subject_request'
+		WHEN p.roles && ARRAY['admin', 'approver'] THEN 'case_management'
+		ELSE 'audit' END)
+$$;
+
+
+ALTER FUNCTION fl.purpose_of(p fl.principal, p_method text, params jsonb) OWNER TO fund_owner;
+
+--
 -- Name: rebuild_dispatch(); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -7742,7 +8449,8 @@ BEGIN
 			PERFORM fl.rpc_error(-32004, split_part(p_method, '.', 1) || '_not_found',
 			    split_part(p_method, '.', 1) || '_id');
 		END IF;
-		RETURN jsonb_build_object('result', v_res, 'replayed', false);
+		RETURN fl.person_answer(jsonb_build_object('result', v_res, 'replayed', false),
+		    p_ctx, v_p, p_method, p_params, true, true);
 	END IF;
 	v_hash := sha256(convert_to(p_method || ' ' || p_params::text, 'UTF8'));
 	BEGIN
@@ -7763,7 +8471,9 @@ BEGIN
 					    'data', jsonb_build_object('reason',
 					    'idempotency_mismatch', 'field', 'idempotency_key')));
 				END IF;
-				RETURN jsonb_build_object('result', v_row.result, 'replayed', true);
+				RETURN fl.person_answer(jsonb_build_object('result',
+				    v_row.result, 'replayed', true), p_ctx, v_p, p_method,
+				    p_params, false, false);
 			END IF;
 		END IF;
 %s		-- this call's checks deferred to commit (each journal entry balances) run
@@ -7799,7 +8509,8 @@ BEGIN
 	            coalesce(v_res->>'transfer_id', p_params->>'transfer_id',
 	                v_res->>'code', p_params->>'code') END),
 	    'ok', v_hash);
-	RETURN jsonb_build_object('result', v_res, 'replayed', false);
+	RETURN fl.person_answer(jsonb_build_object('result', v_res, 'replayed', false), p_ctx,
+	    v_p, p_method, p_params, false, true);
 END
 $c$
 $f$, v_muts, fl.dispatch_tree(v_reads, 1, cardinality(v_reads), E'\t\t', v_else),
@@ -8100,9 +8811,8 @@ BEGIN
 	    WHEN 'grants.fund' THEN 'g.fund_code'
 	    WHEN 'grants.status' THEN 'g.status'
 	    WHEN 'grants.kind' THEN 'r.kind'
-	    WHEN 'grants.gender' THEN 'coalesce(r.gender, ''unknown'')'
-	    WHEN 'grants.age_band' THEN format('fl.age_band(extract(year FROM %s)::int - '
-		'r.birth_year)', p_t)
+	    WHEN 'grants.gender' THEN 'g.beneficiary_gender'
+	    WHEN 'grants.age_band' THEN 'g.beneficiary_age_band'
 	    WHEN 'contributions.partner_country' THEN 'p.country'
 	    WHEN 'contributions.partner_kind' THEN 'p.kind'
 	    WHEN 'contributions.fund' THEN 'x.fund_code'
@@ -8238,25 +8948,31 @@ $$;
 ALTER FUNCTION fl.report_sql(p_report text, p_by text[], p_t text, p_implicit text, OUT sel text, OUT grp text, OUT total text, OUT obj text, OUT ord text) OWNER TO fund_owner;
 
 --
+-- Name: returnee_by_national(bytea[], text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.returnee_by_national(p_idx bytea[], p_not text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+	SELECT returnee_id FROM fl.returnee
+	 WHERE national_index = ANY (p_idx) AND returnee_id IS DISTINCT FROM p_not
+	 ORDER BY seq LIMIT 1
+$$;
+
+
+ALTER FUNCTION fl.returnee_by_national(p_idx bytea[], p_not text) OWNER TO fund_owner;
+
+--
 -- Name: returnee_check(jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
-CREATE FUNCTION fl.returnee_check(params jsonb) RETURNS text
+CREATE FUNCTION fl.returnee_check(params jsonb) RETURNS void
     LANGUAGE plpgsql STABLE
     AS $$
-DECLARE
-	v_key	text := fl.national_key(params->>'national_id');
 BEGIN
 	IF (params->>'returned_on')::date > current_date THEN
 		PERFORM fl.rpc_error(-32602, 'in_the_future', 'returned_on');
 	END IF;
-	IF (params->>'birth_year')::int > extract(year FROM current_date) THEN
-		PERFORM fl.rpc_error(-32602, 'in_the_future', 'birth_year');
-	END IF;
-	IF v_key = '' THEN
-		PERFORM fl.rpc_error(-32602, 'blank', 'national_id');
-	END IF;
-	RETURN v_key;
 END
 $$;
 
@@ -8264,35 +8980,55 @@ $$;
 ALTER FUNCTION fl.returnee_check(params jsonb) OWNER TO fund_owner;
 
 --
--- Name: returnee; Type: TABLE; Schema: fl; Owner: fund_owner
+-- Name: returnee_erased_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
-CREATE TABLE fl.returnee (
-    seq bigint NOT NULL,
-    returnee_id text DEFAULT fl.new_id('re'::text) NOT NULL,
-    full_name text NOT NULL,
-    region text NOT NULL,
-    returned_from text NOT NULL,
-    returned_on date NOT NULL,
-    gender text,
-    birth_year integer,
-    national_id text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_by text,
-    national_key text,
-    kind text DEFAULT 'returnee'::text NOT NULL,
-    name_key text,
-    CONSTRAINT returnee_birth_year_check CHECK (((birth_year >= 1900) AND (birth_year <= 2100))),
-    CONSTRAINT returnee_full_name_check CHECK (((length(full_name) >= 1) AND (length(full_name) <= 200))),
-    CONSTRAINT returnee_gender_check CHECK ((gender = ANY (ARRAY['female'::text, 'male'::text, 'other'::text, 'undisclosed'::text]))),
-    CONSTRAINT returnee_kind CHECK ((kind = ANY (ARRAY['returnee'::text, 'displaced'::text, 'refugee'::text, 'asylum_seeker'::text]))),
-    CONSTRAINT returnee_national_id_check CHECK (((length(national_id) >= 1) AND (length(national_id) <= 64))),
-    CONSTRAINT returnee_national_key_check CHECK (((national_id IS NULL) = (national_key IS NULL))),
-    CONSTRAINT returnee_returned_from_check CHECK ((returned_from ~ '^[A-Z]{2}$'::text))
-);
+CREATE FUNCTION fl.returnee_erased_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF TG_TABLE_NAME = 'person_key' THEN
+		IF EXISTS (SELECT 1 FROM fl.returnee WHERE returnee_id = NEW.returnee_id
+		    AND erased_at IS NOT NULL) THEN
+			RAISE EXCEPTION 'person_key: % is erased', NEW.returnee_id;
+		END IF;
+	ELSIF OLD.erased_at IS NOT NULL AND (NEW.erased_at IS DISTINCT FROM OLD.erased_at OR
+	    num_nonnulls(NEW.full_name_sealed, NEW.national_id_sealed, NEW.birth_year_sealed,
+		NEW.gender_sealed, NEW.contact_sealed, NEW.notes_sealed, NEW.national_index,
+		NEW.name_index) > 0) THEN
+		RAISE EXCEPTION 'returnee %: erased, and stays so', OLD.returnee_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
 
 
-ALTER TABLE fl.returnee OWNER TO fund_owner;
+ALTER FUNCTION fl.returnee_erased_guard() OWNER TO fund_owner;
+
+--
+-- Name: returnee_get(text, boolean); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.returnee_get(p_id text, p_lock boolean) RETURNS fl.returnee
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	r	fl.returnee;
+BEGIN
+	IF p_lock THEN
+		SELECT * INTO r FROM fl.returnee WHERE returnee_id = p_id FOR UPDATE;
+	ELSE
+		SELECT * INTO r FROM fl.returnee WHERE returnee_id = p_id;
+	END IF;
+	IF r.returnee_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
+	END IF;
+	RETURN r;
+END
+$$;
+
+
+ALTER FUNCTION fl.returnee_get(p_id text, p_lock boolean) OWNER TO fund_owner;
 
 --
 -- Name: returnee_json(fl.returnee); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -8305,11 +9041,18 @@ DECLARE
 	g	fl.region;
 BEGIN
 	SELECT * INTO g FROM fl.region WHERE region_code = r.region;
-	RETURN jsonb_build_object('returnee_id', r.returnee_id, 'full_name', r.full_name,
+	PERFORM fl.person_seen(r.returnee_id);
+	RETURN jsonb_build_object('returnee_id', r.returnee_id,
+	    'full_name', fl.sealed_out('full_name', r.full_name_sealed),
 	    'region', g.region, 'region_code', g.region_code,
 	    'returned_from', r.returned_from, 'returned_on', r.returned_on::text,
-	    'gender', r.gender, 'birth_year', r.birth_year, 'national_id', r.national_id,
-	    'kind', r.kind, 'created_at', fl.ts(r.created_at));
+	    'gender', fl.sealed_out('gender', r.gender_sealed),
+	    'birth_year', fl.sealed_out('birth_year', r.birth_year_sealed),
+	    'national_id', fl.sealed_out('national_id', r.national_id_sealed),
+	    'contact', fl.sealed_out('contact', r.contact_sealed),
+	    'notes', fl.sealed_out('notes', r.notes_sealed),
+	    'kind', r.kind, 'consent', fl.consent_of(r.returnee_id),
+	    'created_at', fl.ts(r.created_at), 'erased_at', fl.ts(r.erased_at));
 END
 $$;
 
@@ -8334,6 +9077,38 @@ $$;
 
 
 ALTER FUNCTION fl.rpc_error(p_code integer, p_reason text, p_field text, p_message text, p_extra jsonb) OWNER TO fund_owner;
+
+--
+-- Name: sealed_fields_out(jsonb, boolean); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.sealed_fields_out(p jsonb, p_erased boolean) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+	SELECT coalesce(jsonb_object_agg(regexp_replace(e.k, '_sealed$', ''),
+	    CASE WHEN e.k NOT LIKE '%\_sealed' THEN e.v
+		WHEN p_erased THEN 'null'
+		ELSE coalesce(fl.sealed_out(regexp_replace(e.k, '_sealed$', ''),
+		    decode(substr(e.v #>> '{}', 3), 'hex')), 'null') END), '{}')
+	  FROM jsonb_each(p) AS e(k, v)
+$_$;
+
+
+ALTER FUNCTION fl.sealed_fields_out(p jsonb, p_erased boolean) OWNER TO fund_owner;
+
+--
+-- Name: sealed_out(text, bytea); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.sealed_out(p_field text, p_v bytea) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+	SELECT CASE WHEN p_v IS NOT NULL THEN
+	    jsonb_build_object('$sealed', p_field, 'v', encode(p_v, 'hex')) END
+$_$;
+
+
+ALTER FUNCTION fl.sealed_out(p_field text, p_v bytea) OWNER TO fund_owner;
 
 --
 -- Name: time_in(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -8816,7 +9591,7 @@ CREATE VIEW fl.audit_export AS
    FROM ((fl.audit_event e
      LEFT JOIN fl.audit_chain c ON ((c.seq = e.seq)))
      CROSS JOIN LATERAL ( SELECT 0 AS "?column?",
-            (json_build_object('type', 'event', 'seq', e.seq, 'at', fl.ts(e.at), 'principal_id', e.principal_id, 'method', e.method, 'object_id', e.object_id, 'outcome', e.outcome, 'error_code', e.error_code, 'reason', e.reason, 'params_sha256', encode((e.params_sha256)::bytea, 'hex'::text), 'prev_hash', encode(c.prev_hash, 'hex'::text), 'hash', encode(c.hash, 'hex'::text)))::text AS json_build_object
+            (json_build_object('type', 'event', 'seq', e.seq, 'at', fl.ts(e.at), 'principal_id', e.principal_id, 'method', e.method, 'object_id', e.object_id, 'outcome', e.outcome, 'error_code', e.error_code, 'reason', e.reason, 'params_sha256', encode((e.params_sha256)::bytea, 'hex'::text), 'purpose', e.purpose, 'prev_hash', encode(c.prev_hash, 'hex'::text), 'hash', encode(c.hash, 'hex'::text)))::text AS json_build_object
         UNION ALL
          SELECT 1,
             (json_build_object('type', 'checkpoint', 'seq', k.seq, 'head_hash', encode(k.head_hash, 'hex'::text), 'signed_at', fl.ts(k.signed_at), 'signature', encode(k.signature, 'hex'::text), 'public_key', k.public_key))::text AS json_build_object
@@ -8963,6 +9738,27 @@ ALTER TABLE fl.document_seq_seq OWNER TO fund_owner;
 --
 
 ALTER SEQUENCE fl.document_seq_seq OWNED BY fl.document.seq;
+
+
+--
+-- Name: erasure_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.erasure_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.erasure_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: erasure_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.erasure_seq_seq OWNED BY fl.erasure.seq;
 
 
 --
@@ -9363,6 +10159,25 @@ ALTER SEQUENCE fl.partner_seq_seq OWNED BY fl.partner.seq;
 
 
 --
+-- Name: person_key; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.person_key (
+    key_id bytea NOT NULL,
+    returnee_id text NOT NULL,
+    kek_id text NOT NULL,
+    wrapped bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT person_key_kek_id_check CHECK ((kek_id ~ '^[0-9a-f]{16}$'::text)),
+    CONSTRAINT person_key_key_id_check CHECK ((length(key_id) = 16)),
+    CONSTRAINT person_key_wrapped_check CHECK ((length(wrapped) = 61))
+)
+WITH (autovacuum_vacuum_threshold='0', autovacuum_vacuum_scale_factor='0');
+
+
+ALTER TABLE fl.person_key OWNER TO fund_owner;
+
+--
 -- Name: pledge_receipt_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
 --
 
@@ -9477,6 +10292,27 @@ ALTER TABLE fl.refund_seq_seq OWNER TO fund_owner;
 --
 
 ALTER SEQUENCE fl.refund_seq_seq OWNED BY fl.refund.seq;
+
+
+--
+-- Name: returnee_consent_seq_seq; Type: SEQUENCE; Schema: fl; Owner: fund_owner
+--
+
+CREATE SEQUENCE fl.returnee_consent_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE fl.returnee_consent_seq_seq OWNER TO fund_owner;
+
+--
+-- Name: returnee_consent_seq_seq; Type: SEQUENCE OWNED BY; Schema: fl; Owner: fund_owner
+--
+
+ALTER SEQUENCE fl.returnee_consent_seq_seq OWNED BY fl.returnee_consent.seq;
 
 
 --
@@ -9598,6 +10434,13 @@ ALTER TABLE ONLY fl.document ALTER COLUMN seq SET DEFAULT nextval('fl.document_s
 
 
 --
+-- Name: erasure seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.erasure ALTER COLUMN seq SET DEFAULT nextval('fl.erasure_seq_seq'::regclass);
+
+
+--
 -- Name: fund_delta delta_id; Type: DEFAULT; Schema: fl; Owner: fund_owner
 --
 
@@ -9672,6 +10515,13 @@ ALTER TABLE ONLY fl.refund ALTER COLUMN seq SET DEFAULT nextval('fl.refund_seq_s
 --
 
 ALTER TABLE ONLY fl.returnee ALTER COLUMN seq SET DEFAULT nextval('fl.returnee_seq_seq'::regclass);
+
+
+--
+-- Name: returnee_consent seq; Type: DEFAULT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.returnee_consent ALTER COLUMN seq SET DEFAULT nextval('fl.returnee_consent_seq_seq'::regclass);
 
 
 --
@@ -9842,6 +10692,22 @@ ALTER TABLE ONLY fl.document
 
 
 --
+-- Name: erasure erasure_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.erasure
+    ADD CONSTRAINT erasure_pkey PRIMARY KEY (erasure_id);
+
+
+--
+-- Name: erasure erasure_seq_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.erasure
+    ADD CONSTRAINT erasure_seq_key UNIQUE (seq);
+
+
+--
 -- Name: fund_day fund_day_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -9986,6 +10852,14 @@ ALTER TABLE ONLY fl.period_close
 
 
 --
+-- Name: person_key person_key_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.person_key
+    ADD CONSTRAINT person_key_pkey PRIMARY KEY (key_id);
+
+
+--
 -- Name: pledge_receipt pledge_receipt_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -10098,6 +10972,14 @@ ALTER TABLE ONLY fl.region
 
 
 --
+-- Name: returnee_consent returnee_consent_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.returnee_consent
+    ADD CONSTRAINT returnee_consent_pkey PRIMARY KEY (seq);
+
+
+--
 -- Name: returnee returnee_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -10188,6 +11070,13 @@ CREATE INDEX allocation_unattributed ON fl.allocation USING btree (fund_code, en
 
 
 --
+-- Name: audit_event_access; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX audit_event_access ON fl.audit_event USING btree (object_id, seq) WHERE (purpose IS NOT NULL);
+
+
+--
 -- Name: contribution_fund; Type: INDEX; Schema: fl; Owner: fund_owner
 --
 
@@ -10255,6 +11144,13 @@ CREATE INDEX disbursement_pending ON fl.disbursement USING btree (seq) WHERE (st
 --
 
 CREATE UNIQUE INDEX disbursement_retry_of ON fl.disbursement USING btree (retry_of) WHERE (retry_of IS NOT NULL);
+
+
+--
+-- Name: erasure_pending; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE UNIQUE INDEX erasure_pending ON fl.erasure USING btree (returnee_id) WHERE (status = 'pending'::text);
 
 
 --
@@ -10391,6 +11287,20 @@ CREATE UNIQUE INDEX period_close_one_pending ON fl.period_close USING btree ((tr
 
 
 --
+-- Name: person_key_kek; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX person_key_kek ON fl.person_key USING btree (kek_id);
+
+
+--
+-- Name: person_key_returnee; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX person_key_returnee ON fl.person_key USING btree (returnee_id);
+
+
+--
 -- Name: pledge_receipt_contribution; Type: INDEX; Schema: fl; Owner: fund_owner
 --
 
@@ -10433,17 +11343,24 @@ CREATE INDEX refund_grant ON fl.refund USING btree (grant_id, seq);
 
 
 --
--- Name: returnee_name_key; Type: INDEX; Schema: fl; Owner: fund_owner
+-- Name: returnee_consent_returnee; Type: INDEX; Schema: fl; Owner: fund_owner
 --
 
-CREATE INDEX returnee_name_key ON fl.returnee USING btree (name_key text_pattern_ops, seq);
+CREATE INDEX returnee_consent_returnee ON fl.returnee_consent USING btree (returnee_id, seq);
 
 
 --
--- Name: returnee_national_key; Type: INDEX; Schema: fl; Owner: fund_owner
+-- Name: returnee_name_index; Type: INDEX; Schema: fl; Owner: fund_owner
 --
 
-CREATE UNIQUE INDEX returnee_national_key ON fl.returnee USING btree (national_key) WHERE (national_key IS NOT NULL);
+CREATE INDEX returnee_name_index ON fl.returnee USING btree (name_index, seq) WHERE (name_index IS NOT NULL);
+
+
+--
+-- Name: returnee_national_index; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE UNIQUE INDEX returnee_national_index ON fl.returnee USING btree (national_index) WHERE (national_index IS NOT NULL);
 
 
 --
@@ -10570,6 +11487,20 @@ CREATE TRIGGER document_append_only BEFORE DELETE OR UPDATE ON fl.document FOR E
 --
 
 CREATE TRIGGER document_no_truncate BEFORE TRUNCATE ON fl.document FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: erasure erasure_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER erasure_guard BEFORE DELETE OR UPDATE ON fl.erasure FOR EACH ROW EXECUTE FUNCTION fl.erasure_guard();
+
+
+--
+-- Name: erasure erasure_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER erasure_no_truncate BEFORE TRUNCATE ON fl.erasure FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
 
 
 --
@@ -10720,6 +11651,27 @@ CREATE TRIGGER period_close_no_truncate BEFORE TRUNCATE ON fl.period_close FOR E
 
 
 --
+-- Name: person_key person_key_erased_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER person_key_erased_guard BEFORE INSERT ON fl.person_key FOR EACH ROW EXECUTE FUNCTION fl.returnee_erased_guard();
+
+
+--
+-- Name: person_key person_key_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER person_key_guard BEFORE DELETE OR UPDATE ON fl.person_key FOR EACH ROW EXECUTE FUNCTION fl.person_key_guard();
+
+
+--
+-- Name: person_key person_key_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER person_key_no_truncate BEFORE TRUNCATE ON fl.person_key FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+
+--
 -- Name: pledge_receipt pledge_receipt_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
 --
 
@@ -10821,7 +11773,14 @@ CREATE TRIGGER refund_no_truncate BEFORE TRUNCATE ON fl.refund FOR EACH STATEMEN
 -- Name: returnee returnee_correction; Type: TRIGGER; Schema: fl; Owner: fund_owner
 --
 
-CREATE TRIGGER returnee_correction AFTER UPDATE ON fl.returnee FOR EACH ROW EXECUTE FUNCTION fl.correction_record('returnee', 'returnee_id', 'full_name', 'region', 'returned_from', 'returned_on', 'gender', 'birth_year', 'national_id', 'kind');
+CREATE TRIGGER returnee_correction AFTER UPDATE ON fl.returnee FOR EACH ROW WHEN ((new.erased_at IS NULL)) EXECUTE FUNCTION fl.correction_record('returnee', 'returnee_id', 'full_name_sealed', 'region', 'returned_from', 'returned_on', 'gender_sealed', 'birth_year_sealed', 'national_id_sealed', 'contact_sealed', 'notes_sealed', 'kind');
+
+
+--
+-- Name: returnee returnee_erased_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER returnee_erased_guard BEFORE UPDATE ON fl.returnee FOR EACH ROW EXECUTE FUNCTION fl.returnee_erased_guard();
 
 
 --
@@ -10829,13 +11788,6 @@ CREATE TRIGGER returnee_correction AFTER UPDATE ON fl.returnee FOR EACH ROW EXEC
 --
 
 CREATE TRIGGER returnee_identity BEFORE UPDATE ON fl.returnee FOR EACH ROW EXECUTE FUNCTION fl.identity_guard('returnee_id', 'seq', 'created_at', 'created_by');
-
-
---
--- Name: returnee returnee_name_key; Type: TRIGGER; Schema: fl; Owner: fund_owner
---
-
-CREATE TRIGGER returnee_name_key BEFORE INSERT OR UPDATE OF full_name ON fl.returnee FOR EACH ROW EXECUTE FUNCTION fl.name_key_set('full_name');
 
 
 --
@@ -11032,6 +11984,30 @@ ALTER TABLE ONLY fl.document
 
 ALTER TABLE ONLY fl.document
     ADD CONSTRAINT document_supersedes_fkey FOREIGN KEY (supersedes) REFERENCES fl.document(document_id);
+
+
+--
+-- Name: erasure erasure_decided_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.erasure
+    ADD CONSTRAINT erasure_decided_by_fkey FOREIGN KEY (decided_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: erasure erasure_requested_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.erasure
+    ADD CONSTRAINT erasure_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: erasure erasure_returnee_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.erasure
+    ADD CONSTRAINT erasure_returnee_id_fkey FOREIGN KEY (returnee_id) REFERENCES fl.returnee(returnee_id);
 
 
 --
@@ -11251,6 +12227,14 @@ ALTER TABLE ONLY fl.period_close
 
 
 --
+-- Name: person_key person_key_returnee_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.person_key
+    ADD CONSTRAINT person_key_returnee_id_fkey FOREIGN KEY (returnee_id) REFERENCES fl.returnee(returnee_id);
+
+
+--
 -- Name: pledge_receipt pledge_receipt_contribution_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -11352,6 +12336,22 @@ ALTER TABLE ONLY fl.refund
 
 ALTER TABLE ONLY fl.refund
     ADD CONSTRAINT refund_grant_id_fkey FOREIGN KEY (grant_id) REFERENCES fl.grant_application(grant_id);
+
+
+--
+-- Name: returnee_consent returnee_consent_recorded_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.returnee_consent
+    ADD CONSTRAINT returnee_consent_recorded_by_fkey FOREIGN KEY (recorded_by) REFERENCES fl.principal(principal_id);
+
+
+--
+-- Name: returnee_consent returnee_consent_returnee_id_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.returnee_consent
+    ADD CONSTRAINT returnee_consent_returnee_id_fkey FOREIGN KEY (returnee_id) REFERENCES fl.returnee(returnee_id);
 
 
 --
@@ -11926,6 +12926,13 @@ REVOKE ALL ON FUNCTION api.principal_rotate_token(p fl.principal, params jsonb, 
 
 
 --
+-- Name: FUNCTION privacy_due(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.privacy_due(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION region_list(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
 --
 
@@ -11951,6 +12958,41 @@ REVOKE ALL ON FUNCTION api.report_grants(p fl.principal, params jsonb, ctx jsonb
 --
 
 REVOKE ALL ON FUNCTION api.report_pipeline(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION returnee_access_log(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.returnee_access_log(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION returnee_erase(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.returnee_erase(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION returnee_erase_cancel(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.returnee_erase_cancel(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION returnee_erase_confirm(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.returnee_erase_confirm(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION returnee_export(p fl.principal, params jsonb, ctx jsonb); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.returnee_export(p fl.principal, params jsonb, ctx jsonb) FROM PUBLIC;
 
 
 --
@@ -12010,17 +13052,17 @@ REVOKE ALL ON FUNCTION api.system_whoami(p fl.principal, params jsonb, ctx jsonb
 
 
 --
+-- Name: FUNCTION access_json(e fl.audit_event); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.access_json(e fl.audit_event) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION account_in(p_text text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
 REVOKE ALL ON FUNCTION fl.account_in(p_text text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION age_band(p_age integer); Type: ACL; Schema: fl; Owner: fund_owner
---
-
-REVOKE ALL ON FUNCTION fl.age_band(p_age integer) FROM PUBLIC;
 
 
 --
@@ -12189,6 +13231,27 @@ REVOKE ALL ON FUNCTION fl.conflict_json(c fl.principal_conflict) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION consent_in(p_id text, p fl.principal, params jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.consent_in(p_id text, p fl.principal, params jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION consent_json(c fl.returnee_consent); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.consent_json(c fl.returnee_consent) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION consent_of(p_id text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.consent_of(p_id text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION contribution_allocations(p_id text, p_fund text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -12287,6 +13350,13 @@ REVOKE ALL ON FUNCTION fl.document_json(d fl.document) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION due_rows(p_years integer); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.due_rows(p_years integer) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION endowment_status(c fl.contribution, f fl.fund, p_got bigint); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -12312,6 +13382,49 @@ REVOKE ALL ON FUNCTION fl.entry_json(e fl.journal_entry) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION fl.entry_ref(p_entry bigint) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION erasable(p_id text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.erasable(p_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION erase_due(p_years integer, p_limit integer); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.erase_due(p_years integer, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION fl.erase_due(p_years integer, p_limit integer) TO fundd_app;
+
+
+--
+-- Name: FUNCTION erase_now(p_id text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.erase_now(p_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION erasure_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.erasure_guard() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION erasure_json(e fl.erasure); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.erasure_json(e fl.erasure) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION erasure_pending(p_id text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.erasure_pending(p_id text) FROM PUBLIC;
 
 
 --
@@ -12519,6 +13632,13 @@ REVOKE ALL ON FUNCTION fl.identity_guard() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION index_in(p jsonb, p_name text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.index_in(p jsonb, p_name text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION ledger_export_digest(p_from timestamp with time zone, p_to timestamp with time zone, OUT rows bigint, OUT sha bytea, OUT rows_sha bytea, OUT entries bigint); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -12611,10 +13731,10 @@ REVOKE ALL ON FUNCTION fl.name_key_set() FROM PUBLIC;
 
 
 --
--- Name: FUNCTION national_key(p_id text); Type: ACL; Schema: fl; Owner: fund_owner
+-- Name: FUNCTION national_unique(p_idx bytea[], p_not text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-REVOKE ALL ON FUNCTION fl.national_key(p_id text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION fl.national_unique(p_idx bytea[], p_not text) FROM PUBLIC;
 
 
 --
@@ -12699,6 +13819,34 @@ REVOKE ALL ON FUNCTION fl.period_lock_key() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION fl.period_open_from() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION person_answer(p_answer jsonb, p_ctx jsonb, p fl.principal, p_method text, p_params jsonb, p_read boolean, p_seen boolean); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.person_answer(p_answer jsonb, p_ctx jsonb, p fl.principal, p_method text, p_params jsonb, p_read boolean, p_seen boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION person_key_add(p_id text, v jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.person_key_add(p_id text, v jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION person_key_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.person_key_guard() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION person_seen(p_id text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.person_seen(p_id text) FROM PUBLIC;
 
 
 --
@@ -12808,6 +13956,13 @@ GRANT ALL ON FUNCTION fl.purge_idempotency(p_limit integer) TO fundd_app;
 
 
 --
+-- Name: FUNCTION purpose_of(p fl.principal, p_method text, params jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.purpose_of(p fl.principal, p_method text, params jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION rebuild_dispatch(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -12913,10 +14068,31 @@ REVOKE ALL ON FUNCTION fl.report_sql(p_report text, p_by text[], p_t text, p_imp
 
 
 --
+-- Name: FUNCTION returnee_by_national(p_idx bytea[], p_not text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.returnee_by_national(p_idx bytea[], p_not text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION returnee_check(params jsonb); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
 REVOKE ALL ON FUNCTION fl.returnee_check(params jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION returnee_erased_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.returnee_erased_guard() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION returnee_get(p_id text, p_lock boolean); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.returnee_get(p_id text, p_lock boolean) FROM PUBLIC;
 
 
 --
@@ -12931,6 +14107,20 @@ REVOKE ALL ON FUNCTION fl.returnee_json(r fl.returnee) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION fl.rpc_error(p_code integer, p_reason text, p_field text, p_message text, p_extra jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION sealed_fields_out(p jsonb, p_erased boolean); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.sealed_fields_out(p jsonb, p_erased boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION sealed_out(p_field text, p_v bytea); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.sealed_out(p_field text, p_v bytea) FROM PUBLIC;
 
 
 --

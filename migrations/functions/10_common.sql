@@ -322,17 +322,21 @@ DECLARE
 	m	int := (SELECT fl.minor(f.currency) FROM fl.grant_application g
 		    JOIN fl.fund f ON f.code = g.fund_code
 		   WHERE p_kind = 'grant' AND g.grant_id = p_id);
+	-- a returnee's sealed values, which no key opens once erased
+	v_erased boolean := coalesce((SELECT erased_at IS NOT NULL FROM fl.returnee
+		   WHERE p_kind = 'returnee' AND returnee_id = p_id), false);
 BEGIN
 	RETURN fl.page('history', (SELECT jsonb_agg(jsonb_build_object('s', t.seq,
 	    'j', jsonb_build_object('at', fl.ts(t.at), 'principal_id', t.principal_id,
 		'name', (SELECT name FROM fl.principal WHERE principal_id = t.principal_id),
-		'fields', to_jsonb(t.fields),
+		'fields', to_jsonb(ARRAY(SELECT regexp_replace(f, '_sealed$', '')
+		    FROM unnest(t.fields) f)),
 		'old', CASE WHEN m IS NOT NULL AND t.old ? 'amount' THEN t.old ||
 		    jsonb_build_object('amount', fl.money_out((t.old->>'amount')::bigint, m))
-		    ELSE t.old END,
+		    ELSE fl.sealed_fields_out(t.old, v_erased) END,
 		'new', CASE WHEN m IS NOT NULL AND t.new ? 'amount' THEN t.new ||
 		    jsonb_build_object('amount', fl.money_out((t.new->>'amount')::bigint, m))
-		    ELSE t.new END)
+		    ELSE fl.sealed_fields_out(t.new, v_erased) END)
 		|| CASE p_kind WHEN 'grant' THEN jsonb_build_object('withdrawn_approvals',
 		    coalesce((SELECT jsonb_agg(jsonb_build_object('principal_id', w.principal_id,
 			'name', (SELECT name FROM fl.principal
@@ -361,7 +365,7 @@ ALTER TABLE fl.disbursement ALTER COLUMN disbursement_id SET DEFAULT fl.new_id('
 
 -- Names ------------------------------------------------------------------------------------
 
--- A name as people search for it (returnee.find, partner.find): Unicode NFKD in lower case
+-- A name as people search for it (partner.find, regions): Unicode NFKD in lower case
 -- in every script (the ICU root collation), without combining marks, spaces collapsed,
 -- trimmed (migrations/0033_finding.sql computed it the same way for the rows it found).
 CREATE OR REPLACE FUNCTION fl.name_key(p_name text) RETURNS text
@@ -371,8 +375,8 @@ LANGUAGE sql IMMUTABLE AS $$
 	    E'\\s+', ' ', 'g'))
 $$;
 
--- Keeps a returnee's or a partner's name_key with its name (the column TG_ARGV[0]),
--- whoever writes it.
+-- Keeps a partner's name_key with its name (the column TG_ARGV[0]), whoever writes it.
+-- (A returnee's name is found through its keyed index: functions/55_privacy.sql.)
 CREATE OR REPLACE FUNCTION fl.name_key_set() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -380,8 +384,6 @@ BEGIN
 	RETURN NEW;
 END
 $$;
-CREATE OR REPLACE TRIGGER returnee_name_key BEFORE INSERT OR UPDATE OF full_name
-	ON fl.returnee FOR EACH ROW EXECUTE FUNCTION fl.name_key_set('full_name');
 CREATE OR REPLACE TRIGGER partner_name_key BEFORE INSERT OR UPDATE OF name
 	ON fl.partner FOR EACH ROW EXECUTE FUNCTION fl.name_key_set('name');
 

@@ -163,11 +163,15 @@ CREATE OR REPLACE TRIGGER withdrawn_guard BEFORE UPDATE OR DELETE
 CREATE OR REPLACE TRIGGER withdrawn_no_truncate BEFORE TRUNCATE
 	ON fl.grant_decision_withdrawn FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
 
--- Corrections of returnees and grants keep what they replaced (fl.correction_record).
+-- Corrections of returnees and grants keep what they replaced (fl.correction_record); a
+-- returnee's personal data only sealed (fl.history shows it as the daemon opens it). An
+-- erasure is no correction (fl.erasure records it).
 CREATE OR REPLACE TRIGGER returnee_correction AFTER UPDATE ON fl.returnee
-	FOR EACH ROW EXECUTE FUNCTION fl.correction_record('returnee', 'returnee_id',
-	    'full_name', 'region', 'returned_from', 'returned_on', 'gender', 'birth_year',
-	    'national_id', 'kind');
+	FOR EACH ROW WHEN (NEW.erased_at IS NULL)
+	EXECUTE FUNCTION fl.correction_record('returnee', 'returnee_id',
+	    'full_name_sealed', 'region', 'returned_from', 'returned_on', 'gender_sealed',
+	    'birth_year_sealed', 'national_id_sealed', 'contact_sealed', 'notes_sealed',
+	    'kind');
 CREATE OR REPLACE TRIGGER returnee_identity BEFORE UPDATE ON fl.returnee
 	FOR EACH ROW EXECUTE FUNCTION fl.identity_guard('returnee_id', 'seq', 'created_at',
 	    'created_by');
@@ -189,79 +193,135 @@ CREATE OR REPLACE TRIGGER principal_conflict_no_truncate BEFORE TRUNCATE
 
 -- returnee.* -------------------------------------------------------------------------------
 
--- A returnee as the protocol shows it, personal data included: no method a partner may
--- call returns one.
+-- A returnee as the protocol shows it: its personal data as sealed values, which the
+-- daemon opens with the keys api.call() hands it (fl.person_answer); null once erased. No
+-- method a partner may call returns one.
 CREATE OR REPLACE FUNCTION fl.returnee_json(r fl.returnee) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
 	g	fl.region;
 BEGIN
 	SELECT * INTO g FROM fl.region WHERE region_code = r.region;
-	RETURN jsonb_build_object('returnee_id', r.returnee_id, 'full_name', r.full_name,
+	PERFORM fl.person_seen(r.returnee_id);
+	RETURN jsonb_build_object('returnee_id', r.returnee_id,
+	    'full_name', fl.sealed_out('full_name', r.full_name_sealed),
 	    'region', g.region, 'region_code', g.region_code,
 	    'returned_from', r.returned_from, 'returned_on', r.returned_on::text,
-	    'gender', r.gender, 'birth_year', r.birth_year, 'national_id', r.national_id,
-	    'kind', r.kind, 'created_at', fl.ts(r.created_at));
+	    'gender', fl.sealed_out('gender', r.gender_sealed),
+	    'birth_year', fl.sealed_out('birth_year', r.birth_year_sealed),
+	    'national_id', fl.sealed_out('national_id', r.national_id_sealed),
+	    'contact', fl.sealed_out('contact', r.contact_sealed),
+	    'notes', fl.sealed_out('notes', r.notes_sealed),
+	    'kind', r.kind, 'consent', fl.consent_of(r.returnee_id),
+	    'created_at', fl.ts(r.created_at), 'erased_at', fl.ts(r.erased_at));
 END
 $$;
 
--- returnee.register: -32009 for a national id registered already, naming that returnee.
--- The key under which a national id is unique (migrations/0018_input.sql, which computed
--- it the same way for the rows it found): format characters (Unicode Cf) removed, NFKC,
--- lower case in every script, trimmed. '' for an id that is nothing else.
-CREATE OR REPLACE FUNCTION fl.national_key(p_id text) RETURNS text
+-- The keyed index values the daemon sent under name in params->'$person' (or '$find'):
+-- the first under the key-encryption key it writes with, the others under older ones.
+CREATE OR REPLACE FUNCTION fl.index_in(p jsonb, p_name text) RETURNS bytea[]
 LANGUAGE sql IMMUTABLE AS $$
-	SELECT btrim(lower(normalize(regexp_replace(p_id,
-	    E'[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f\u202a-\u202e'
-	    '\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U0001bca0-\U0001bca3'
-	    '\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]', '', 'g'), NFKC)
-	    COLLATE "und-x-icu"), E' \t\u00a0\u1680\u2028\u2029\u3000')
+	SELECT array_agg(decode(x, 'hex')) FROM jsonb_array_elements_text(p->p_name) x
 $$;
 
--- What returnee.register and returnee.update check of a returnee's params beyond their
--- types: no return or birth to come, and a national id that is something once read
--- (-32602). Returns that id's key (fl.national_key), or NULL without one.
-CREATE OR REPLACE FUNCTION fl.returnee_check(params jsonb) RETURNS text
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-	v_key	text := fl.national_key(params->>'national_id');
-BEGIN
-	IF (params->>'returned_on')::date > current_date THEN
-		PERFORM fl.rpc_error(-32602, 'in_the_future', 'returned_on');
-	END IF;
-	IF (params->>'birth_year')::int > extract(year FROM current_date) THEN
-		PERFORM fl.rpc_error(-32602, 'in_the_future', 'birth_year');
-	END IF;
-	IF v_key = '' THEN
-		PERFORM fl.rpc_error(-32602, 'blank', 'national_id');
-	END IF;
-	RETURN v_key;
-END
+-- The returnee registered under one of a national id's index values, other than p_not.
+CREATE OR REPLACE FUNCTION fl.returnee_by_national(p_idx bytea[], p_not text) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT returnee_id FROM fl.returnee
+	 WHERE national_index = ANY (p_idx) AND returnee_id IS DISTINCT FROM p_not
+	 ORDER BY seq LIMIT 1
 $$;
 
--- returnee.register: one returnee per national id, as fl.national_key() reads it.
-CREATE OR REPLACE FUNCTION api.returnee_register(p fl.principal, params jsonb, ctx jsonb)
-RETURNS jsonb LANGUAGE plpgsql AS $$
+-- -32009 duplicate_returnee, naming it, when a returnee other than p_not is registered
+-- under one of a national id's index values (p_idx, or none). Until the transaction ends,
+-- other registrations of that id wait: its values under the several key-encryption keys
+-- of a rotation differ, and the unique index sees one of them only.
+CREATE OR REPLACE FUNCTION fl.national_unique(p_idx bytea[], p_not text) RETURNS void
+LANGUAGE plpgsql AS $$
 DECLARE
-	r	fl.returnee;
-	v_key	text := fl.returnee_check(params);
 	v_first	text;
 BEGIN
-	INSERT INTO fl.returnee (full_name, region, returned_from, returned_on, gender,
-	    birth_year, national_id, national_key, kind, created_by)
-	VALUES (params->>'full_name',
-	    (fl.region_resolve(params->>'region', 'region')).region_code,
-	    params->>'returned_from', (params->>'returned_on')::date, params->>'gender',
-	    (params->>'birth_year')::int, params->>'national_id', v_key,
-	    coalesce(params->>'kind', 'returnee'), p.principal_id)
-	ON CONFLICT (national_key) WHERE national_key IS NOT NULL DO NOTHING
-	RETURNING * INTO r;
-	IF r.returnee_id IS NULL THEN
-		SELECT returnee_id INTO v_first FROM fl.returnee WHERE national_key = v_key;
+	IF p_idx IS NULL THEN
+		RETURN;
+	END IF;
+	PERFORM pg_advisory_xact_lock(hashtextextended('returnee.national ' ||
+	    encode(p_idx[1], 'hex'), 0));
+	v_first := fl.returnee_by_national(p_idx, p_not);
+	IF v_first IS NOT NULL THEN
 		PERFORM fl.rpc_error(-32009, 'duplicate_returnee', 'national_id',
 		    'a returnee with this national id is registered already',
 		    jsonb_build_object('returnee_id', v_first));
 	END IF;
+END
+$$;
+
+-- A returnee by id (FOR UPDATE with p_lock), or -32004.
+CREATE OR REPLACE FUNCTION fl.returnee_get(p_id text, p_lock boolean) RETURNS fl.returnee
+LANGUAGE plpgsql AS $$
+DECLARE
+	r	fl.returnee;
+BEGIN
+	IF p_lock THEN
+		SELECT * INTO r FROM fl.returnee WHERE returnee_id = p_id FOR UPDATE;
+	ELSE
+		SELECT * INTO r FROM fl.returnee WHERE returnee_id = p_id;
+	END IF;
+	IF r.returnee_id IS NULL THEN
+		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
+	END IF;
+	RETURN r;
+END
+$$;
+
+-- A data key the daemon made for returnee p_id (params->'$person'), stored wrapped.
+CREATE OR REPLACE FUNCTION fl.person_key_add(p_id text, v jsonb) RETURNS void
+LANGUAGE sql AS $$
+	INSERT INTO fl.person_key (key_id, returnee_id, kek_id, wrapped)
+	VALUES (decode(v->>'key_id', 'hex'), p_id, v->>'kek', decode(v->>'wrapped', 'hex'))
+$$;
+
+-- What returnee.register and returnee.update check of a returnee's params beyond their
+-- types and what the daemon checked of the personal data: no return to come (-32602).
+CREATE OR REPLACE FUNCTION fl.returnee_check(params jsonb) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	IF (params->>'returned_on')::date > current_date THEN
+		PERFORM fl.rpc_error(-32602, 'in_the_future', 'returned_on');
+	END IF;
+END
+$$;
+
+-- returnee.register: one returnee per national id, as the daemon normalises it (the keyed
+-- index national_index); -32009 naming the one registered already.
+CREATE OR REPLACE FUNCTION api.returnee_register(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	r	fl.returnee;
+	v	jsonb := params->'$person';
+	s	jsonb := params->'$person'->'sealed';
+	v_nat	bytea[] := fl.index_in(params->'$person', 'national_index');
+BEGIN
+	PERFORM fl.returnee_check(params);
+	PERFORM fl.national_unique(v_nat, NULL);
+	INSERT INTO fl.returnee (region, returned_from, returned_on, kind, created_by,
+	    full_name_sealed, national_id_sealed, birth_year_sealed, gender_sealed,
+	    contact_sealed, notes_sealed, national_index, name_index, index_kek)
+	VALUES ((fl.region_resolve(params->>'region', 'region')).region_code,
+	    params->>'returned_from', (params->>'returned_on')::date,
+	    coalesce(params->>'kind', 'returnee'), p.principal_id,
+	    decode(s->>'full_name', 'hex'), decode(s->>'national_id', 'hex'),
+	    decode(s->>'birth_year', 'hex'), decode(s->>'gender', 'hex'),
+	    decode(s->>'contact', 'hex'), decode(s->>'notes', 'hex'), v_nat[1],
+	    (fl.index_in(v, 'name_index'))[1], v->>'index_kek')
+	ON CONFLICT (national_index) WHERE national_index IS NOT NULL DO NOTHING
+	RETURNING * INTO r;
+	IF r.returnee_id IS NULL THEN
+		PERFORM fl.rpc_error(-32009, 'duplicate_returnee', 'national_id',
+		    'a returnee with this national id is registered already',
+		    jsonb_build_object('returnee_id', fl.returnee_by_national(v_nat, NULL)));
+	END IF;
+	PERFORM fl.person_key_add(r.returnee_id, v);
+	PERFORM fl.consent_in(r.returnee_id, p, params);
 	RETURN fl.returnee_json(r);
 END
 $$;
@@ -269,35 +329,25 @@ $$;
 -- returnee.get
 CREATE OR REPLACE FUNCTION api.returnee_get(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
-DECLARE
-	r	fl.returnee;
 BEGIN
-	SELECT * INTO r FROM fl.returnee WHERE returnee_id = params->>'returnee_id';
-	IF r.returnee_id IS NULL THEN
-		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
-	END IF;
-	RETURN fl.returnee_json(r);
+	RETURN fl.returnee_json(fl.returnee_get(params->>'returnee_id', false));
 END
 $$;
 
--- returnee.list: by region and kind, a page at a time.
--- returnee.find: by national id (as fl.national_key() reads it) and/or by name
--- (fl.name_key(): the names that start with the one given, or whose words do from a word
--- on), each returnee with its grants, in one call.
+-- returnee.find: by national id and/or by full name, each exactly as the daemon normalises
+-- it (the keyed indexes it sent in params->'$find'), each returnee with its grants, in one
+-- call. An erased returnee is found by neither.
 CREATE OR REPLACE FUNCTION api.returnee_find(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
 	v_lim	int := fl.limit_in(params);
-	v_nid	text := fl.national_key(params->>'national_id');
-	v_name	text := fl.name_key(params->>'name');
+	v_nat	bytea[] := fl.index_in(params->'$find', 'national_index');
+	v_name	bytea[] := fl.index_in(params->'$find', 'name_index');
 	v_out	jsonb;
 BEGIN
-	IF v_nid IS NULL AND v_name IS NULL THEN
+	IF v_nat IS NULL AND v_name IS NULL THEN
 		PERFORM fl.rpc_error(-32602, 'national_id_or_name', 'name',
 		    'give a national id or a name');
-	END IF;
-	IF v_name = '' THEN
-		PERFORM fl.rpc_error(-32602, 'blank', 'name');
 	END IF;
 	SELECT coalesce(jsonb_agg(fl.returnee_json(r) || jsonb_build_object('grants',
 		coalesce((SELECT jsonb_agg(jsonb_build_object('grant_id', g.grant_id,
@@ -305,17 +355,17 @@ BEGIN
 		    'currency', f.currency, 'fund', g.fund_code, 'category', g.category,
 		    'created_at', fl.ts(g.created_at)) ORDER BY g.seq)
 		  FROM fl.grant_application g JOIN fl.fund f ON f.code = g.fund_code
-		 WHERE g.returnee_id = r.returnee_id), '[]')) ORDER BY r.name_key, r.seq), '[]')
+		 WHERE g.returnee_id = r.returnee_id), '[]')) ORDER BY r.seq), '[]')
 	  INTO v_out
 	  FROM (SELECT * FROM fl.returnee
-		 WHERE (v_nid IS NULL OR national_key = v_nid)
-		   AND (v_name IS NULL OR name_key LIKE fl.like_prefix(v_name)
-			OR name_key LIKE '% ' || fl.like_prefix(v_name))
-		 ORDER BY name_key, seq LIMIT v_lim) r;
+		 WHERE (v_nat IS NULL OR national_index = ANY (v_nat))
+		   AND (v_name IS NULL OR name_index = ANY (v_name))
+		 ORDER BY seq LIMIT v_lim) r;
 	RETURN jsonb_build_object('returnees', v_out);
 END
 $$;
 
+-- returnee.list: by region and kind, a page at a time.
 CREATE OR REPLACE FUNCTION api.returnee_list(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -336,43 +386,51 @@ END
 $$;
 
 -- returnee.update: a correction of a returnee's record; the fields given change, the
--- record's history keeps what they were (fl.correction_record). The region of grants
--- applied for already stays theirs.
+-- record's history keeps what they were (fl.correction_record). Personal data given comes
+-- sealed under a new data key of the returnee's own. The region of grants applied for
+-- already stays theirs. An erased returnee is not corrected (-32009, erased).
 CREATE OR REPLACE FUNCTION api.returnee_update(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
 	r	fl.returnee;
-	v_key	text;
-	v_first	text;
+	v	jsonb := params->'$person';
+	s	jsonb := coalesce(params->'$person'->'sealed', '{}');
+	v_nat	bytea[] := fl.index_in(params->'$person', 'national_index');
 BEGIN
-	SELECT * INTO r FROM fl.returnee WHERE returnee_id = params->>'returnee_id' FOR UPDATE;
-	IF r.returnee_id IS NULL THEN
-		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
+	r := fl.returnee_get(params->>'returnee_id', true);
+	IF r.erased_at IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32009, 'erased', 'returnee_id',
+		    'this returnee''s personal data was erased');
 	END IF;
-	v_key := fl.returnee_check(params);
-	IF v_key IS NOT NULL THEN
-		SELECT returnee_id INTO v_first FROM fl.returnee
-		 WHERE national_key = v_key AND returnee_id <> r.returnee_id;
-		IF v_first IS NOT NULL THEN
-			PERFORM fl.rpc_error(-32009, 'duplicate_returnee', 'national_id',
-			    'a returnee with this national id is registered already',
-			    jsonb_build_object('returnee_id', v_first));
-		END IF;
+	PERFORM fl.returnee_check(params);
+	PERFORM fl.national_unique(v_nat, r.returnee_id);
+	IF v IS NOT NULL THEN
+		PERFORM fl.person_key_add(r.returnee_id, v);
 	END IF;
 	PERFORM set_config('fl.principal_id', p.principal_id, true);
 	UPDATE fl.returnee SET
-	    full_name = coalesce(params->>'full_name', full_name),
+	    full_name_sealed = coalesce(decode(s->>'full_name', 'hex'), full_name_sealed),
 	    region = CASE WHEN params ? 'region' THEN
 		(fl.region_resolve(params->>'region', 'region')).region_code ELSE region END,
 	    returned_from = coalesce(params->>'returned_from', returned_from),
 	    returned_on = coalesce((params->>'returned_on')::date, returned_on),
-	    gender = coalesce(params->>'gender', gender),
-	    birth_year = coalesce((params->>'birth_year')::int, birth_year),
-	    national_id = coalesce(params->>'national_id', national_id),
-	    national_key = coalesce(v_key, national_key),
+	    gender_sealed = coalesce(decode(s->>'gender', 'hex'), gender_sealed),
+	    birth_year_sealed = coalesce(decode(s->>'birth_year', 'hex'), birth_year_sealed),
+	    national_id_sealed = coalesce(decode(s->>'national_id', 'hex'), national_id_sealed),
+	    contact_sealed = coalesce(decode(s->>'contact', 'hex'), contact_sealed),
+	    notes_sealed = coalesce(decode(s->>'notes', 'hex'), notes_sealed),
+	    national_index = coalesce(v_nat[1], national_index),
+	    name_index = coalesce((fl.index_in(v, 'name_index'))[1], name_index),
+	    -- the key-encryption key of both index values; null when they are of two
+	    -- (key rotation computes both again, docs/privacy.md)
+	    index_kek = CASE WHEN v->>'index_kek' IS NULL OR v->>'index_kek' = index_kek
+		THEN index_kek
+		WHEN v ? 'name_index' AND (v ? 'national_index' OR national_index IS NULL)
+		THEN v->>'index_kek' END,
 	    kind = coalesce(params->>'kind', kind)
 	 WHERE returnee_id = r.returnee_id RETURNING * INTO r;
 	PERFORM set_config('fl.principal_id', '', true);
+	PERFORM fl.consent_in(r.returnee_id, p, params);
 	RETURN fl.returnee_json(r);
 END
 $$;
@@ -384,6 +442,7 @@ BEGIN
 	IF NOT EXISTS (SELECT 1 FROM fl.returnee WHERE returnee_id = params->>'returnee_id') THEN
 		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
 	END IF;
+	PERFORM fl.person_seen(params->>'returnee_id');
 	RETURN fl.history('returnee', params->>'returnee_id', params)
 	    || jsonb_build_object('returnee_id', params->>'returnee_id');
 END
@@ -404,8 +463,10 @@ BEGIN
 	SELECT * INTO f FROM fl.fund WHERE code = g.fund_code;
 	SELECT * INTO r FROM fl.region WHERE region_code = g.region;
 	SELECT * INTO b FROM fl.returnee WHERE returnee_id = g.returnee_id;
+	PERFORM fl.person_seen(g.returnee_id);
 	m := fl.minor(f.currency);
-	RETURN jsonb_build_object('beneficiary_name', b.full_name, 'beneficiary_kind', b.kind)
+	RETURN jsonb_build_object('beneficiary_name', fl.sealed_out('full_name',
+	    b.full_name_sealed), 'beneficiary_kind', b.kind)
 	    || jsonb_build_object('grant_id', g.grant_id, 'status', g.status,
 	    'amount', fl.money_out(g.amount, m), 'currency', f.currency, 'fund', g.fund_code,
 	    'region', r.region, 'region_code', r.region_code, 'category', g.category,
@@ -486,7 +547,8 @@ $$;
 -- grant.* ----------------------------------------------------------------------------------
 
 -- grant.apply: a submitted grant in the returnee's region, which needs two approvals when
--- its amount is above the fund's dual_approval_above.
+-- its amount is above the fund's dual_approval_above. The daemon read the returnee's
+-- gender and age band for the reports' statistics (ctx "stats", daemon/person.c).
 CREATE OR REPLACE FUNCTION api.grant_apply(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -495,17 +557,19 @@ DECLARE
 	g	fl.grant_application;
 	v_amt	bigint;
 BEGIN
-	SELECT * INTO r FROM fl.returnee WHERE returnee_id = params->>'returnee_id';
-	IF r.returnee_id IS NULL THEN
-		PERFORM fl.rpc_error(-32004, 'returnee_not_found', 'returnee_id');
+	r := fl.returnee_get(params->>'returnee_id', false);
+	IF r.erased_at IS NOT NULL THEN
+		PERFORM fl.rpc_error(-32009, 'erased', 'returnee_id',
+		    'this returnee''s personal data was erased');
 	END IF;
 	f := fl.fund_get(params->>'fund', 'fund');
 	v_amt := fl.money_in(params->>'amount', fl.minor(f.currency), 'amount');
 	INSERT INTO fl.grant_application (returnee_id, fund_code, region, amount, category,
-	    purpose, approvals_needed, created_by)
+	    purpose, approvals_needed, created_by, beneficiary_gender, beneficiary_age_band)
 	VALUES (r.returnee_id, f.code, r.region, v_amt, params->>'category',
 	    params->>'purpose', CASE WHEN v_amt > f.dual_approval_above THEN 2 ELSE 1 END,
-	    p.principal_id)
+	    p.principal_id, coalesce(ctx->'stats'->>'gender', 'unknown'),
+	    coalesce(ctx->'stats'->>'age_band', 'unknown'))
 	RETURNING * INTO g;
 	RETURN fl.grant_json(g);
 END

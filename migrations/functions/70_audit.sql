@@ -90,7 +90,8 @@ $$;
 
 -- The chain --------------------------------------------------------------------------------
 
--- The canonical bytes of an event (docs/audit.md): nine lines, a null is an empty line.
+-- The canonical bytes of an event (docs/audit.md): nine lines, a null is an empty line,
+-- and a tenth, its purpose, for an access event.
 CREATE OR REPLACE FUNCTION fl.audit_canonical(e fl.audit_event) RETURNS bytea
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
@@ -98,7 +99,8 @@ BEGIN
 	    coalesce(e.principal_id, '') || E'\n' || e.method || E'\n' ||
 	    coalesce(e.object_id, '') || E'\n' || e.outcome || E'\n' ||
 	    coalesce(e.error_code::text, '') || E'\n' || coalesce(e.reason, '') || E'\n' ||
-	    encode(e.params_sha256, 'hex') || E'\n', 'UTF8');
+	    encode(e.params_sha256, 'hex') || E'\n' ||
+	    coalesce(e.purpose || E'\n', ''), 'UTF8');
 END
 $$;
 
@@ -216,7 +218,7 @@ BEGIN
 	RETURN jsonb_build_object('seq', e.seq, 'at', fl.ts(e.at),
 	    'principal_id', e.principal_id, 'method', e.method, 'object_id', e.object_id,
 	    'outcome', e.outcome, 'error_code', e.error_code, 'reason', e.reason,
-	    'params_sha256', encode(e.params_sha256, 'hex'),
+	    'params_sha256', encode(e.params_sha256, 'hex'), 'purpose', e.purpose,
 	    'prev_hash', encode(p_prev, 'hex'), 'hash', encode(p_hash, 'hex'));
 END
 $$;
@@ -329,7 +331,7 @@ SELECT e.seq, x.kind, x.line
 	SELECT 0, json_build_object('type', 'event', 'seq', e.seq, 'at', fl.ts(e.at),
 	    'principal_id', e.principal_id, 'method', e.method, 'object_id', e.object_id,
 	    'outcome', e.outcome, 'error_code', e.error_code, 'reason', e.reason,
-	    'params_sha256', encode(e.params_sha256, 'hex'),
+	    'params_sha256', encode(e.params_sha256, 'hex'), 'purpose', e.purpose,
 	    'prev_hash', encode(c.prev_hash, 'hex'), 'hash', encode(c.hash, 'hex'))::text
 	UNION ALL
 	SELECT 1, json_build_object('type', 'checkpoint', 'seq', k.seq,

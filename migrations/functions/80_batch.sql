@@ -132,6 +132,7 @@ DECLARE
 	v_res	jsonb[];
 	v_m	text;
 	v_roles	text[];	-- the run's method's roles, a text[] literal per call
+	v_ps	fl.principal[];
 	i	int := 1;
 	j	int;
 	k	int;
@@ -165,7 +166,11 @@ BEGIN
 			    p_params[i:j - 1], p_idem[i:j - 1]);
 		END IF;
 		IF v_res IS NOT NULL THEN
-			RETURN QUERY SELECT u.r FROM unnest(v_res) WITH ORDINALITY AS u(r, o)
+			-- answers that hold personal data: their keys, and access events
+			v_ps := fl.bulk_callers(p_token[i:j - 1], p_cert[i:j - 1], v_roles);
+			RETURN QUERY SELECT fl.person_answer(u.r, p_ctx[i + u.o::int - 1],
+					v_ps[u.o], v_m, p_params[i + u.o::int - 1], false, false)
+				       FROM unnest(v_res) WITH ORDINALITY AS u(r, o)
 				      ORDER BY u.o;
 			i := j;
 			CONTINUE;

@@ -24,9 +24,8 @@ BEGIN
 	    WHEN 'grants.fund' THEN 'g.fund_code'
 	    WHEN 'grants.status' THEN 'g.status'
 	    WHEN 'grants.kind' THEN 'r.kind'
-	    WHEN 'grants.gender' THEN 'coalesce(r.gender, ''unknown'')'
-	    WHEN 'grants.age_band' THEN format('fl.age_band(extract(year FROM %s)::int - '
-		'r.birth_year)', p_t)
+	    WHEN 'grants.gender' THEN 'g.beneficiary_gender'
+	    WHEN 'grants.age_band' THEN 'g.beneficiary_age_band'
 	    WHEN 'contributions.partner_country' THEN 'p.country'
 	    WHEN 'contributions.partner_kind' THEN 'p.kind'
 	    WHEN 'contributions.fund' THEN 'x.fund_code'
@@ -50,15 +49,6 @@ LANGUAGE sql IMMUTABLE AS $$
 	    WHEN 'pipeline' THEN ARRAY['fund', 'region', 'category', 'kind', 'year', 'quarter',
 		'month']
 	    END
-$$;
-
--- A person's age band in a year: a band of ten years from 25, or unknown.
-CREATE OR REPLACE FUNCTION fl.age_band(p_age int) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-	SELECT CASE WHEN p_age IS NULL OR p_age < 0 THEN 'unknown'
-	    WHEN p_age < 18 THEN '0-17' WHEN p_age < 25 THEN '18-24'
-	    WHEN p_age < 35 THEN '25-34' WHEN p_age < 45 THEN '35-44'
-	    WHEN p_age < 55 THEN '45-54' WHEN p_age < 65 THEN '55-64' ELSE '65+' END
 $$;
 
 -- A report's request, checked: its dimensions in "by" (each known to the report, once;
@@ -213,7 +203,7 @@ BEGIN
 		     GROUP BY %s) x
 	     ORDER BY %s, x.currency LIMIT $4$q$,
 	    s.obj, s.total, s.sel,
-	    CASE WHEN q.dims && ARRAY['kind', 'gender', 'age_band']
+	    CASE WHEN 'kind' = ANY (q.dims)
 		THEN 'JOIN fl.returnee r ON r.returnee_id = g.returnee_id' ELSE '' END,
 	    v_t, v_t, s.grp, s.ord);
 	FOR v_cells IN EXECUTE v_sql USING q.t0, q.t1, params->>'fund', fl.report_max_rows() + 1

@@ -138,7 +138,8 @@ BEGIN
 			PERFORM fl.rpc_error(-32004, split_part(p_method, '.', 1) || '_not_found',
 			    split_part(p_method, '.', 1) || '_id');
 		END IF;
-		RETURN jsonb_build_object('result', v_res, 'replayed', false);
+		RETURN fl.person_answer(jsonb_build_object('result', v_res, 'replayed', false),
+		    p_ctx, v_p, p_method, p_params, true, true);
 	END IF;
 	v_hash := sha256(convert_to(p_method || ' ' || p_params::text, 'UTF8'));
 	BEGIN
@@ -159,7 +160,9 @@ BEGIN
 					    'data', jsonb_build_object('reason',
 					    'idempotency_mismatch', 'field', 'idempotency_key')));
 				END IF;
-				RETURN jsonb_build_object('result', v_row.result, 'replayed', true);
+				RETURN fl.person_answer(jsonb_build_object('result',
+				    v_row.result, 'replayed', true), p_ctx, v_p, p_method,
+				    p_params, false, false);
 			END IF;
 		END IF;
 %s		-- this call's checks deferred to commit (each journal entry balances) run
@@ -195,7 +198,8 @@ BEGIN
 	            coalesce(v_res->>'transfer_id', p_params->>'transfer_id',
 	                v_res->>'code', p_params->>'code') END),
 	    'ok', v_hash);
-	RETURN jsonb_build_object('result', v_res, 'replayed', false);
+	RETURN fl.person_answer(jsonb_build_object('result', v_res, 'replayed', false), p_ctx,
+	    v_p, p_method, p_params, false, true);
 END
 $c$
 $f$, v_muts, fl.dispatch_tree(v_reads, 1, cardinality(v_reads), E'\t\t', v_else),

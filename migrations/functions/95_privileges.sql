@@ -57,6 +57,7 @@ BEGIN
 	    api.document_upload(bytea, bytea, text, bytea, text, text, text),
 	    api.document_download(bytea, bytea, text),
 	    fl.purge_idempotency(int),
+	    fl.erase_due(int, int),
 	    fl.fold_all(),
 	    fl.alloc_catch_up_all(),
 	    fl.audit_chain(int),

@@ -407,22 +407,33 @@ if [ "$("$ROOT/config/devenv.sh" psql "$DIR" -tA -c \
 BEGIN;
 CREATE TEMP TABLE r ON COMMIT DROP AS
 SELECT i, fl.new_id('re') AS returnee_id,
-    (SELECT array_agg(region_code ORDER BY region_code) FROM fl.region)[1 + i % 11] AS region
+    (SELECT array_agg(region_code ORDER BY region_code) FROM fl.region)[1 + i % 11] AS region,
+    (ARRAY['female', 'male'])[1 + i % 2] AS gender, 1950 + i % 50 AS birth_year
   FROM generate_series(1, 25000) i;
-INSERT INTO fl.returnee (returnee_id, full_name, region, returned_from, returned_on, gender,
-    birth_year, kind, created_by)
-SELECT returnee_id, 'Bench Person ' || i, region, 'RU', '2022-06-01',
-    (ARRAY['female', 'male'])[1 + i % 2], 1950 + i % 50,
-    (ARRAY['returnee', 'displaced', 'refugee', 'asylum_seeker'])[1 + i % 4], '$ADMIN_PID'
+-- the reports read no personal data: the returnees are written as erased ones, the
+-- statistics of their grants (gender, age band) as grant.apply takes them
+INSERT INTO fl.returnee (returnee_id, region, returned_from, returned_on, kind, created_by,
+    erased_at)
+SELECT returnee_id, region, 'RU', '2022-06-01',
+    (ARRAY['returnee', 'displaced', 'refugee', 'asylum_seeker'])[1 + i % 4], '$ADMIN_PID',
+    now()
   FROM r ORDER BY i;
 INSERT INTO fl.grant_application (grant_id, returnee_id, fund_code, region, amount, category,
-    purpose, approvals_needed, created_at, created_by)
-SELECT fl.new_id('gr'), r.returnee_id, '$RFUND', r.region, 10000 + g % 5000 * 100,
-    (ARRAY['small_business', 'agriculture', 'requalification', 'employment', 'housing',
-     'other'])[1 + g % 6], 'bench', 1,
-    '2023-01-01'::timestamptz + (g - 1) * (interval '1095 days' / 100000), '$ADMIN_PID'
-  FROM generate_series(1, 100000) g JOIN r ON r.i = 1 + (g - 1) % 25000
- ORDER BY g;
+    purpose, approvals_needed, created_at, created_by, beneficiary_gender,
+    beneficiary_age_band)
+SELECT fl.new_id('gr'), x.returnee_id, '$RFUND', x.region, x.amount, x.category, 'bench', 1,
+    x.created_at, '$ADMIN_PID', x.gender,
+    CASE WHEN x.age < 18 THEN '0-17' WHEN x.age < 25 THEN '18-24' WHEN x.age < 35 THEN '25-34'
+	WHEN x.age < 45 THEN '35-44' WHEN x.age < 55 THEN '45-54' WHEN x.age < 65 THEN '55-64'
+	ELSE '65+' END
+  FROM (SELECT g, r.returnee_id, r.region, r.gender, 10000 + g % 5000 * 100 AS amount,
+	    (ARRAY['small_business', 'agriculture', 'requalification', 'employment',
+	     'housing', 'other'])[1 + g % 6] AS category,
+	    '2023-01-01'::timestamptz + (g - 1) * (interval '1095 days' / 100000) AS created_at,
+	    extract(year FROM '2023-01-01'::timestamptz + (g - 1) *
+		(interval '1095 days' / 100000))::int - r.birth_year AS age
+	  FROM generate_series(1, 100000) g JOIN r ON r.i = 1 + (g - 1) % 25000) x
+ ORDER BY x.g;
 UPDATE fl.grant_application SET status = 'rejected', reason = 'bench',
     decided_at = created_at + interval '9 days'
  WHERE fund_code = '$RFUND' AND seq % 3 = 0;
@@ -718,6 +729,9 @@ grep -q '^ok' "$DIR/audit-verify.out" ||
     { echo "run.sh: the audit export did not verify" >&2; exit 1; }
 "$ROOT/config/devenv.sh" psql "$DIR" -q -c "DROP DATABASE $ADB"
 rm -f "$DIR/audit-1M.jsonl"
+
+# --- returnees' personal data encrypted, against the tree before encryption --------------
+"$ROOT/tests/bench/privacy.sh"
 start_fundd "$DIR/fundd.conf"
 
 echo
@@ -735,7 +749,9 @@ grep '"rps"' "$RESULTS" | /usr/bin/python3 "$ROOT/tests/bench/report.py" \
     --ratio fundd-receive-audit-chain fundd-receive-audit-paused 32 \
     --ratio fundd-receive-audit-chain fundd-receive-unbatched 32 \
     --ratio fundd-receive-audit-chain fundd-receive-allwriters 32 \
-    --ratio fundd-receive-audit-chain fundd-receive-each 32
+    --ratio fundd-receive-audit-chain fundd-receive-each 32 \
+    --ratio privacy-register privacy-register-base 8 \
+    --ratio privacy-get privacy-get-base 8
 echo
 echo "## memory"
 echo

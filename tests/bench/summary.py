@@ -116,6 +116,10 @@ def main():
         out.append("| `contribution.receive`, 32 conns, p50 / p99, %s | %.1f / %.1f ms "
                    "| | | | |" % (name, median(rows, label, "p50_ms", 32),
                                   median(rows, label, "p99_ms", 32)))
+    for m in ("register", "get"):
+        ratio_row("`returnee.%s`, 8 conns, personal data encrypted, req/s" % m, median(
+            rows, "privacy-" + m, connections=8), median(
+            rows, "privacy-%s-base" % m, connections=8), "before encryption", 0.7)
     a, b = (median(rows, "audit-verify-1M", k) for k in ("verify_mb_s", "sha256sum_mb_s"))
     out.append("| `fundctl audit verify`, 1M events, MB/s | %.0f | sha256sum %.0f | %.3f | "
                "≥ 0.1 | %s |" % (a, b, a / b, "yes" if a / b >= 0.1 else "**no**"))

@@ -141,13 +141,13 @@ def test_corrections_are_kept_whoever_makes_them(env, api, appr):
     """Written by the database: the owner changing a record directly leaves a history row
     (with no principal), and none of it, nor a standing decision, can be removed; an
     approved grant's terms cannot be changed even directly."""
-    r = new_returnee(api, full_name="Aram Petrosyan")
-    p = psql(env, "UPDATE fl.returnee SET full_name = 'Aram Petrossian' WHERE returnee_id = "
+    r = new_returnee(api, full_name="Aram Petrosyan", returned_from="RU")
+    p = psql(env, "UPDATE fl.returnee SET returned_from = 'DE' WHERE returnee_id = "
                   "'%s';\n" % r["returnee_id"])
     assert p.returncode == 0, p.stderr
     [h] = history(api, "returnee.history", returnee_id=r["returnee_id"])
     assert (h["principal_id"], h["fields"], h["new"]) == \
-        (None, ["full_name"], {"full_name": "Aram Petrossian"}), h
+        (None, ["returned_from"], {"returned_from": "DE"}), h
     p = psql(env, "DELETE FROM fl.correction WHERE object_id = '%s';\n" % r["returnee_id"])
     assert p.returncode != 0 and "append-only" in p.stderr, p.stderr
     p = psql(env, "UPDATE fl.returnee SET created_by = NULL WHERE returnee_id = '%s';\n"

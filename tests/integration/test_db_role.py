@@ -22,6 +22,7 @@ ALLOWED_FUNCTIONS = {
     "fl.audit_chain(integer)",
     "fl.audit_checkpoint_add(bigint,text,text,text,text)",
     "fl.audit_checkpoint_due()",
+    "fl.erase_due(integer,integer)",
     "fl.fold_all()",
     "fl.alloc_catch_up_all()",
     "fl.method_same(jsonb)",

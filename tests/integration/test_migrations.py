@@ -13,7 +13,9 @@ to this tree; every other test of the suite runs on it. Here: its schema is a fr
 database's, its books survived, and every earlier state of the release upgrades too."""
 
 import difflib
+import glob
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -22,6 +24,7 @@ import tarfile
 
 import pytest
 
+from fl.client import Client
 from fl.db import database_overrides
 from fl.env import FUNDD, ROOT, Daemon, free_port, uniq
 
@@ -152,17 +155,32 @@ def test_books_kept_before_the_upgrade_are_unchanged(env):
     assert "UP-GEG-SME" in before and "Returnee One" in before, \
         "upgrade_data.sql wrote none of its books"
     # columns and tables added since the release hold new facts; every row, column and
-    # sequence value the release wrote must read back the same
+    # sequence value the release wrote must read back the same, but for returnees'
+    # personal data, which 0037 sealed (test_upgraded_personal_data_is_sealed)
     assert_same(books(before, before), books(without_new_accounts(after), before),
                 "the data after the upgrade")
 
-    # the key 0018 added: what the release stored, read as national ids now compare
-    blocks, _ = copy_blocks(after)
-    cols, rows = blocks["fl.returnee"]
-    for r in rows:
-        v = dict(zip(cols, r))
-        assert v["national_key"] == (v["national_id"].lower() if v["national_id"] != "\\N"
-                                     else "\\N"), v
+
+# What 0037 sealed: returnees' personal columns (read back through the API instead), and
+# personal values of the answers kept for idempotency keys (compared as "<personal>").
+SEALED_COLUMNS = {"fl.returnee": {"full_name", "national_id", "birth_year", "gender"}}
+PERSONAL_ANSWER_KEYS = {"full_name", "national_id", "birth_year", "gender",
+                        "beneficiary_name"}
+
+
+def personal_marked(field):
+    """A COPY field of fl.idempotency.result with each personal value, plaintext or
+    sealed, as "<personal>"."""
+    try:
+        v = json.loads(field.replace("\\\\", "\\"))
+    except ValueError:
+        return field
+    if not isinstance(v, dict):
+        return field
+    for k in PERSONAL_ANSWER_KEYS & set(v):
+        if v[k] is not None:
+            v[k] = "<personal>"
+    return json.dumps(v, sort_keys=True)
 
 
 COPY_RE = re.compile(r"^COPY (\S+) \((.*)\) FROM stdin;$")
@@ -219,13 +237,54 @@ def books(dump, release):
     for table, (cols, _) in sorted(want.items()):
         assert table in have, "table %s is gone after the upgrade" % table
         hcols, rows = have[table]
+        cols = [c for c in cols if c not in SEALED_COLUMNS.get(table, ())]
         missing = [c for c in cols if c not in hcols]
         assert not missing, "%s lost columns %s in the upgrade" % (table, missing)
         idx = [hcols.index(c) for c in cols]
         out.append("%s (%s)" % (table, ", ".join(cols)))
-        out.extend(sorted("\t".join(r[i] for i in idx) for r in rows))
+        out.extend(sorted("\t".join(personal_marked(r[i]) if table == "fl.idempotency"
+                                    and c == "result" else r[i]
+                                    for c, i in zip(cols, idx)) for r in rows))
     out.extend(sorted(l if l in have_seq else "missing: " + l for l in want_seq))
     return "\n".join(out)
+
+
+def test_upgraded_personal_data_is_sealed(env, api):
+    """0037 sealed what the release kept in plaintext: the dump after the upgrade holds
+    no name or national id of it (nor do the answers kept for its idempotency keys, which
+    hold sealed values instead), the API reads each back as the release stored it, and its
+    grants carry the statistics the reports count."""
+    with open(os.path.join(env.dir, "upgrade-data-before.sql")) as f:
+        before = f.read()
+    with open(os.path.join(env.dir, "upgrade-data-after.sql")) as f:
+        after = f.read()
+    blocks, _ = copy_blocks(before)
+    cols, rows = blocks["fl.returnee"]
+    people = [dict(zip(cols, r)) for r in rows]
+    assert len(people) == 2, people
+    for v in people:
+        assert v["full_name"] in before
+        assert v["full_name"] not in after, v["full_name"]
+        if v["national_id"] != "\\N":
+            assert v["national_id"] not in after, v["national_id"]
+        r = api.ok("returnee.get", {"returnee_id": v["returnee_id"]})
+        assert r["full_name"] == v["full_name"]
+        assert r["national_id"] == (None if v["national_id"] == "\\N" else v["national_id"])
+        assert r["gender"] == (None if v["gender"] == "\\N" else v["gender"])
+        assert r["birth_year"] == (None if v["birth_year"] == "\\N" else int(v["birth_year"]))
+    kept = env.sql("SELECT result->'full_name'->>'$sealed', result->>'returnee_id' "
+                   "FROM fl.idempotency WHERE key = 'up-returnee-1'").strip().split("|")
+    assert kept[0] == "full_name", kept
+    one = [v for v in people if v["returnee_id"] == kept[1]][0]
+    rows = env.sql("SELECT beneficiary_gender, beneficiary_age_band, "
+                   "extract(year FROM created_at AT TIME ZONE 'UTC')::int "
+                   "FROM fl.grant_application WHERE returnee_id = '%s'" % kept[1]).split()
+    assert rows, "the release applied for grants of %s" % kept[1]
+    for row in rows:
+        gender, band, year = row.split("|")
+        age = int(year) - int(one["birth_year"])
+        assert gender == one["gender"] and band == ("25-34" if age < 35 else "35-44" if
+                                                    age < 45 else "45-54"), (row, age)
 
 
 def test_the_upgraded_books_still_add_up(env):
@@ -687,9 +746,11 @@ def test_colliding_national_ids_stop_the_migration(env, scratch, tmp_path):
     # this tree's repeatable files need what the versioned files after 0018 add (value
     # dates, transfers, closes, ...): a stand-in, run before 0018, holds all of them, and
     # 0018 alone follows it
+    # (but 0037, which seals returnees' personal data, a step of fundd's, and drops the
+    # plaintext columns these rows are written in)
     with open(os.path.join(before, "0017_later_objects.sql"), "w") as f:
         for n in sorted(os.listdir(MIGRATIONS)):
-            if n.endswith(".sql") and n >= "0019":
+            if n.endswith(".sql") and n >= "0019" and not n.startswith("0037"):
                 f.write(open(os.path.join(MIGRATIONS, n)).read() + "\n")
     with_0018 = str(tmp_path / "with-0018")
     shutil.copytree(before, with_0018)
@@ -715,3 +776,65 @@ def test_colliding_national_ids_stop_the_migration(env, scratch, tmp_path):
     scratch.migrate(scratch.conf(name, with_0018))
     assert sql_in(env, name, "SELECT string_agg(national_key, ',' ORDER BY returnee_id) "
                   "FROM fl.returnee") == "am7766554,am7766555,am1112223"
+
+
+RELEASE_0035 = os.path.join(FIXTURES, "migrations-0035.tar.gz")
+
+
+def relation_bytes(env, db, table):
+    """The bytes of a table's file (its main fork, every segment), as PostgreSQL wrote them."""
+    sql_in(env, db, "CHECKPOINT")
+    path = sql_in(env, db, "SELECT pg_relation_filepath('%s')" % table)
+    data = b""
+    for seg in sorted(glob.glob(os.path.join(env.dir, "pg", "data", path + "*"))):
+        if re.fullmatch(r".*/\d+(\.\d+)?", seg):
+            with open(seg, "rb") as f:
+                data += f.read()
+    assert data, "no file for %s" % table
+    return data
+
+
+def test_plaintext_of_the_schema_before_encryption_is_sealed_and_rewritten(
+        env, scratch, tmp_path, daemon_factory, admin):
+    """A database of the schema before encryption (fixtures/migrations-0035.tar.gz, the
+    migrations as they were), with returnees and a correction in plaintext, upgrades:
+    fundd's step seals them before 0037 drops the plaintext columns, VACUUM FULL rewrites
+    the tables, no byte of a name or national id is left in their files, and a daemon
+    reads them back, history included (docs/privacy.md)."""
+    with tarfile.open(RELEASE_0035) as t:
+        t.extractall(tmp_path)
+    name, conf = scratch.db("pre", migrations=str(tmp_path / "migrations-0035"))
+    scratch.migrate(conf)
+    names = ["Սիրանուշ Պետրոսյան", "Анна Лазарева", "Aram Kh-%s" % uniq("n")]
+    nids = ["PRE-%s-%d" % (uniq("i").upper(), i) for i in range(3)]
+    for i, (n, nid) in enumerate(zip(names, nids)):
+        sql_in(env, name, "INSERT INTO fl.returnee (returnee_id, full_name, region, "
+               "returned_from, returned_on, gender, birth_year, national_id, national_key) "
+               "VALUES ('re_pre_%d', '%s', 'AM-SH', 'RU', '2026-01-01', 'female', 1980, "
+               "'%s', lower('%s'))" % (i, n, nid, nid))
+    sql_in(env, name, "UPDATE fl.returnee SET full_name = 'Aram Kh-corrected' "
+           "WHERE returnee_id = 're_pre_2'")
+    assert sql_in(env, name, "SELECT count(*) FROM fl.correction") == "1"
+    assert names[0].encode() in relation_bytes(env, name, "fl.returnee")
+
+    out = scratch.migrate(scratch.conf(name))
+    assert "sealed the personal data of 3 returnees, 1 corrections" in out, out
+    for t in ("fl.returnee", "fl.correction", "fl.idempotency"):
+        assert "rewrote %s (VACUUM FULL)" % t in out, out
+    for t in ("fl.returnee", "fl.correction"):
+        data = relation_bytes(env, name, t)
+        for v in names + nids + ["Aram Kh-corrected"]:
+            assert v.encode() not in data and v.lower().encode() not in data, (t, v)
+
+    d = daemon_factory("pre-upgraded", database_overrides(env, name))
+    token = env.principal_add(uniq("pre-admin"), ["admin"], conf=d.conf)
+    api = Client.api(d, token)
+    for i, nid in enumerate(nids):
+        r = api.ok("returnee.get", {"returnee_id": "re_pre_%d" % i})
+        assert (r["full_name"], r["national_id"], r["gender"], r["birth_year"]) == (
+            names[i] if i < 2 else "Aram Kh-corrected", nid, "female", 1980), r
+        found = api.ok("returnee.find", {"national_id": nid.lower()})["returnees"]
+        assert [x["returnee_id"] for x in found] == ["re_pre_%d" % i]
+    h = api.ok("returnee.history", {"returnee_id": "re_pre_2"})["history"]
+    assert [(x["fields"], x["old"], x["new"]) for x in h] == [
+        (["full_name"], {"full_name": names[2]}, {"full_name": "Aram Kh-corrected"})], h

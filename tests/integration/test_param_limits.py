@@ -152,6 +152,8 @@ RECIPES = {
     "returnee.update": lambda w: (w.api, {"returnee_id": w.api.ok(
         "returnee.register", returnee_params())["returnee_id"], "full_name": "n"}),
     "grant.update": lambda w: (w.api, {"grant_id": w.grant(), "purpose": "p"}),
+    "returnee.erase": lambda w: (w.api, {"returnee_id": w.api.ok(
+        "returnee.register", returnee_params())["returnee_id"], "reason": "r"}),
     "grant.queue": lambda w: (w.appr, {"fund": w.fund}),
     "grant.recuse": lambda w: (w.appr, {"grant_id": w.grant(), "reason": "r"}),
     "principal.declare_conflict": lambda w: (w.appr, {"returnee_id": w.api.ok(

@@ -77,11 +77,20 @@ def test_admin_applies_through_the_form(as_admin, world, api):
     b, f, r = as_admin, world["fund"], world["returnee"]
     b.go("#/grants", '[data-test="grants-filters"]', lang="en")
     b.find('[data-test="show-apply"]').click()
-    # find the beneficiary by a word of the name, and choose it
-    fill(b, "#lookup-query", r["full_name"].split()[1])
+    # the lookup asks for whole values: a word of the name finds nobody, and it says why
+    assert "exactly as registered" in b.find('label[for="lookup-query"]').text
+    assert "whole" in b.find("#lookup-query-help").text
+    fill(b, "#lookup-query", r["full_name"].split()[0])
+    b.find('[data-test="returnee-find"]').click()
+    none = b.wait('[data-test="returnee-results-empty"]')
+    assert "whole full name" in none.text, none.text
+    assert not b.find_all('[data-test="returnee-row"]')
+    # the whole name, in lower case, finds the beneficiary; choose it
+    fill(b, "#lookup-query", r["full_name"].lower())
     b.find('[data-test="returnee-find"]').click()
     row = '[data-test="returnee-row"][data-returnee-id="%s"]' % r["returnee_id"]
     b.wait(row)
+    assert len(b.find_all('[data-test="returnee-row"]')) == 1
     assert r["full_name"] in b.find(row).text
     b.find(row + ' [data-test="returnee-pick"]').click()
     b.wait_text('[data-test="picked-returnee"]', r["full_name"])

@@ -4,6 +4,11 @@ waiting for a checker (#/payments). Each action is done through the page and its
 checked through the API; every page is opened in each language with no untranslated key, no
 console error and no Content-Security-Policy violation.
 
+A beneficiary is found by the whole full name or national id only (returnee.find matches a
+keyed hash of each, docs/privacy.md): the tests search by parts of a name, which find nobody
+and the page says why, and by the whole name in capitals without its accents. A beneficiary
+erased through the API (returnee.erase, returnee.erase_confirm) shows "Personal data erased".
+
 Two administrators: A, the suite's bootstrap admin, and B, made with create_principal (created
 by A, confirmed by the environment's second admin). The suite's database is shared: every
 check is narrowed to the records this module made."""
@@ -87,6 +92,16 @@ def status(b):
     return b.find("#status").text
 
 
+def find_by(b, name="", nid=""):
+    """Sends the beneficiary search (#/returnees) with these terms, and waits for its answer,
+    which the page says in #status."""
+    fill(b, "#find-name", name)
+    fill(b, "#find-national-id", nid)
+    b.js("document.getElementById('status').textContent = '';")
+    b.find('[data-test="find-submit"]').click()
+    until(b, lambda: status(b).strip() != "")
+
+
 def no_code_alone(msg):
     assert msg.strip() and not re.search(r"-32\d\d\d", msg), msg
 
@@ -145,8 +160,10 @@ def test_every_people_page_in_each_language(a, b2, world):
 
 def test_register_find_correct_and_the_duplicate_refusal(a, api):
     b = a
-    name = "Anahit " + uniq("Test").replace("-", " ")
+    # a name with accents, as people write it; found by the whole name only
+    name = "Anahít Hakobyán " + uniq("Test").replace("-", " ")
     nid = "AM" + uniq("N").upper().replace("-", "")
+    contact = "+374 91 123456, Gyumri, Shirak street 5"
     b.go("#/returnees", '[data-test="register-form"]', lang="en")
     fill(b, "#p-full_name", name)
     Select(b.find("#p-region")).select_by_value("AM-SH")
@@ -156,33 +173,60 @@ def test_register_find_correct_and_the_duplicate_refusal(a, api):
     Select(b.find("#p-gender")).select_by_value("female")
     fill(b, "#p-birth_year", "1990")
     fill(b, "#p-national_id", nid)
+    fill(b, "#p-contact", contact)
+    # the notes are a textarea; the daemon takes text on one line, so a line break becomes a space
+    assert b.find("#p-notes").tag_name == "textarea"
+    fill(b, "#p-notes", "Came back with two children.\nNeeds a greenhouse.")
     b.find('[data-test="register-form-submit"]').click()
     link = b.wait('[data-test="registered-link"]')
     rid = link.get_attribute("data-returnee-id")
     assert name in status(b)
     r = api.ok("returnee.get", {"returnee_id": rid})
     assert (r["full_name"], r["region_code"], r["returned_from"], r["returned_on"], r["kind"],
-            r["gender"], r["birth_year"], r["national_id"]) == (
-        name, "AM-SH", "RU", "2025-11-03", "displaced", "female", 1990, nid), r
+            r["gender"], r["birth_year"], r["national_id"], r["contact"], r["notes"],
+            r["erased_at"]) == (
+        name, "AM-SH", "RU", "2025-11-03", "displaced", "female", 1990, nid, contact,
+        "Came back with two children. Needs a greenhouse.", None), r
     # the form is empty again, for the next person
     assert b.find("#p-full_name").get_attribute("value") == ""
+    assert b.find("#p-notes").get_attribute("value") == ""
 
-    # find by a word of the name
-    fill(b, "#find-name", name.split()[1])
-    b.find('[data-test="find-submit"]').click()
+    # the search says it needs whole values, and offers no type-ahead
+    assert "whole" in b.find('[data-test="find-help"]').text
+    assert b.find("#find-name").get_attribute("aria-describedby") == "find-help"
+    assert b.find("#find-name").get_attribute("autocomplete") == "off"
+    assert not b.find_all("datalist")
+    # a part of the name (its first word, its first two words, the start of a word) finds
+    # nobody, and the page says why
+    for part in (name.split()[0], " ".join(name.split()[:2]), name[:4]):
+        find_by(b, name=part)
+        empty = b.wait('[data-test="found-table-empty"]')
+        assert "whole full name" in empty.text, empty.text
+        assert "whole full name" in status(b)
+        assert not b.find_all('[data-test="found-row"]')
+        assert api.ok("returnee.find", {"name": part})["returnees"] == []
+    b.shot("find-part-of-a-name-en")
+    # the whole name, in capitals, without its accents and with extra spaces, finds the person
+    find_by(b, name="  " + "   ".join(name.upper().replace("Í", "I").replace("Á", "A").split()))
     found = b.wait('[data-test="found-row"][data-returnee-id="%s"]' % rid)
+    assert len(b.find_all('[data-test="found-row"]')) == 1
     assert found.find_element("css selector", '[data-col="full_name"]').text == name
     assert found.find_element("css selector", '[data-col="kind"]').text == "Displaced person"
+    assert status(b) == "Found: 1."
     # by the national id (in another case: the daemon compares ids as read)
-    b.find('[data-test="find-clear"]').click()
-    fill(b, "#find-national-id", nid.lower())
-    b.find('[data-test="find-submit"]').click()
+    find_by(b, nid=nid.lower())
     b.wait('[data-test="found-row"][data-returnee-id="%s"]' % rid)
     assert len(b.find_all('[data-test="found-row"]')) == 1
+    # cleared, the search shows nothing
+    b.find('[data-test="find-clear"]').click()
+    b.wait_gone('[data-test="found-table"]')
+    assert b.find("#find-national-id").get_attribute("value") == ""
     # the search terms are in no URL and no storage
-    assert nid.lower() not in b.driver.current_url and "Anahit" not in b.driver.current_url
+    url = b.driver.current_url
+    assert nid.lower() not in url and "ANAHIT" not in url and "Anah" not in url
     stored = b.js("return JSON.stringify(sessionStorage) + JSON.stringify(localStorage);")
     assert nid.lower() not in stored and nid not in stored and name not in stored
+    assert "ANAHIT" not in stored and contact not in stored
 
     # the same national id again: refused in words, pointing at the record
     fill(b, "#p-full_name", "Someone Else")
@@ -203,22 +247,40 @@ def test_register_find_correct_and_the_duplicate_refusal(a, api):
     # nobody was registered twice
     assert [x["returnee_id"] for x in api.ok("returnee.find", {"national_id": nid})["returnees"]] == [rid]
 
-    # the record: correct the name and the year of birth
+    # the record: its contact details and notes, then correct the name, the year of birth
+    # and the contact details
     dup.click()
     b.wait('[data-test="correct-form"]')
     b.wait_text("#page-title", name)
+    det = lambda c: b.find('[data-test="returnee-details"] [data-col="%s"]' % c).text
+    assert det("contact") == contact
+    assert det("notes") == "Came back with two children. Needs a greenhouse."
+    assert not b.find_all('[data-test="erased-notice"]')
+    assert not b.find_all('[data-test="returnee-details"] [data-col="erased_at"]')
+    # the correction form holds them as they are
+    assert b.find("#p-contact").get_attribute("value") == contact
+    assert b.find("#p-notes").get_attribute("value") == "Came back with two children. Needs a greenhouse."
     new_name = name + " Petrosyan"
+    new_contact = "anahit@example.org"
     fill(b, "#p-full_name", new_name)
     fill(b, "#p-birth_year", "1991")
+    fill(b, "#p-contact", new_contact)
     b.find('[data-test="correct-form-submit"]').click()
     b.wait('[data-test="history-row"][data-field="full_name"]')
     b.wait_text("#page-title", new_name)
     assert "Full name" in status(b) and "Year of birth" in status(b)
+    assert "Contact details" in status(b) and "notes" not in status(b)
     hist = api.ok("returnee.history", {"returnee_id": rid})["history"]
     assert len(hist) == 1, hist
-    assert sorted(hist[0]["fields"]) == ["birth_year", "full_name"]
+    assert sorted(hist[0]["fields"]) == ["birth_year", "contact", "full_name"]
     assert hist[0]["old"]["full_name"] == name and hist[0]["new"]["full_name"] == new_name
     assert hist[0]["new"]["birth_year"] == 1991
+    assert (hist[0]["old"]["contact"], hist[0]["new"]["contact"]) == (contact, new_contact)
+    assert api.ok("returnee.get", {"returnee_id": rid})["contact"] == new_contact
+    b.wait_text('[data-test="returnee-details"] [data-col="contact"]', new_contact)
+    row = b.find('[data-test="history-row"][data-field="contact"]')
+    assert row.find_element("css selector", '[data-col="field"]').text == "Contact details"
+    assert row.find_element("css selector", '[data-col="new"]').text == new_contact
     row = b.find('[data-test="history-row"][data-field="full_name"]')
     assert row.find_element("css selector", '[data-col="old"]').text == name
     assert row.find_element("css selector", '[data-col="new"]').text == new_name
@@ -233,6 +295,67 @@ def test_register_find_correct_and_the_duplicate_refusal(a, api):
     assert len(api.ok("returnee.history", {"returnee_id": rid})["history"]) == 1
     b.shot("returnee-corrected-en")
     assert b.problems() == []
+
+
+def test_an_erased_beneficiary_shows_no_personal_data(a, api, daemon, world):
+    """An erasure (asked for by A, confirmed by B, through the API: the console has no page
+    for it) leaves the record and its grants: their pages say "Personal data erased" where
+    the personal data was, and offer no correction."""
+    f = world["fund"]
+    r = new_returnee(api, region="AM-SH", contact="+374 10 " + uniq("c"), notes=uniq("Note"))
+    g = apply(api, f, "100.00", returnee=r)
+    # a submitted or approved grant keeps the person's data (grant_open): this one is withdrawn
+    api.ok("grant.withdraw", {"grant_id": g["grant_id"], "reason": "The person moved away"})
+    e = api.ok("returnee.erase", {"returnee_id": r["returnee_id"], "reason": "The person asked"})
+    with api_of(daemon, world["admin_b"]) as b_api:
+        b_api.ok("returnee.erase_confirm", {"erasure_id": e["erasure_id"]})
+    rid, gid = r["returnee_id"], g["grant_id"]
+    got = api.ok("returnee.get", {"returnee_id": rid})
+    assert got["erased_at"] and got["full_name"] is None and got["notes"] is None, got
+    secrets_ = (r["full_name"], r["national_id"], r["contact"], r["notes"])
+
+    # the record's page: no name, no correction form, its grant still there
+    a.go("#/returnee?id=" + rid, '[data-test="erased-notice"]', lang="en")
+    a.wait_text("#page-title", "personal data erased")
+    assert rid in a.find("#page-title").text
+    det = lambda c: a.find('[data-test="returnee-details"] [data-col="%s"]' % c).text
+    for c in ("full_name", "national_id", "gender", "birth_year", "contact", "notes"):
+        assert det(c) == "Personal data erased", (c, det(c))
+    assert det("erased_at").endswith("UTC"), det("erased_at")
+    assert det("returned_from") and det("returned_on")
+    a.wait('[data-test="grant-row"][data-grant-id="%s"]' % gid)
+    assert not a.find_all('[data-test="correct-form"]')
+    page = a.js("return document.body.innerText;")
+    assert not [x for x in secrets_ if x in page]
+    a.shot("returnee-erased-en")
+
+    # the application's page and the list of applications
+    a.go("#/grant?id=" + gid, '[data-test="grant-details"]')
+    ben = a.find('[data-test="grant-details"] [data-col="beneficiary"]').text
+    assert "Personal data erased" in ben and rid in ben, ben
+    a.go("#/grants", '[data-test="grants-filters"]')
+    Select(a.find("#filter-fund")).select_by_value(f["code"])
+    Select(a.find("#filter-status")).select_by_value("withdrawn")
+    a.find('[data-test="apply-filters"]').click()
+    row = '[data-test="grant-row"][data-grant-id="%s"]' % gid
+    a.wait(row)
+    assert a.find(row + ' [data-col="beneficiary"]').text == "Personal data erased"
+
+    # nobody finds the person any more, by name or by national id
+    a.go("#/returnees", '[data-test="find-form"]')
+    find_by(a, name=r["full_name"])
+    a.wait('[data-test="found-table-empty"]')
+    find_by(a, nid=r["national_id"])
+    a.wait('[data-test="found-table-empty"]')
+
+    # in each language
+    for lang in LANGS:
+        a.go("#/returnee?id=" + rid, '[data-test="erased-notice"]', lang=lang)
+        a.wait('[data-test="grant-row"][data-grant-id="%s"]' % gid)
+        assert a.visible_keys() == [], (lang, a.visible_keys())
+        assert a.problems() == [], (lang, a.problems())
+        assert a.axe() == [], lang
+    a.go("#/returnees", '[data-test="find-form"]', lang="en")
 
 
 # ------------------------------------------------------------------------------ principals

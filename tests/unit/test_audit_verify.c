@@ -42,6 +42,7 @@ struct ev {
 	const char	*error_code;	/* the digits */
 	const char	*reason;
 	const char	*params_sha256;
+	const char	*purpose;	/* an access event's; NULL: no key */
 	char		 pbuf[65];	/* params_sha256 points here */
 	char		 prev[65];	/* "" with hash "": not yet chained */
 	char		 hash[65];
@@ -113,16 +114,18 @@ nz(const char *s)
 	return s != NULL ? s : "";
 }
 
-/* The canonical bytes of the page: nine lines, null as an empty one. */
+/* The canonical bytes of the page: nine lines, null as an empty one, and an
+ * access event's purpose as a tenth. */
 static size_t
 canon(const struct ev *e, char *buf, size_t sz)
 {
 	int	n;
 
-	n = snprintf(buf, sz, "%lld\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n",
+	n = snprintf(buf, sz, "%lld\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s%s",
 	    e->seq, e->at, nz(e->principal_id), nz(e->method),
 	    nz(e->object_id), nz(e->outcome), nz(e->error_code),
-	    nz(e->reason), nz(e->params_sha256));
+	    nz(e->reason), nz(e->params_sha256), nz(e->purpose),
+	    e->purpose != NULL ? "\n" : "");
 	assert_true(n > 0 && (size_t)n < sz);
 	return (size_t)n;
 }
@@ -200,6 +203,8 @@ ev_json2(const struct ev *e, const char *skip, const char *extra)
 	ADD("error_code", "%s", e->error_code != NULL ? e->error_code : "null");
 	ADDS("reason", e->reason);
 	ADDS("params_sha256", e->params_sha256);
+	if (e->purpose != NULL)
+		ADDS("purpose", e->purpose);
 	ADDS("prev_hash", e->prev[0] != '\0' ? e->prev : NULL);
 	ADDS("hash", e->hash[0] != '\0' ? e->hash : NULL);
 #undef ADD
@@ -728,6 +733,49 @@ test_tolerated(void **state)
 	/* Escapes count by what they decode to: "\/" is "/", not "7". */
 	file_set(&f, 4, replace(f.line[3], "\\u0037", "\\/"));
 	expect_fail(&f, 4, 5, "hash does not match");
+	file_free(&f);
+}
+
+/* An access event (docs/privacy.md): its purpose is the tenth canonical line. */
+static void
+test_access_event(void **state)
+{
+	struct file	 f;
+	struct ev	 evs[NEVENTS];
+	char		*line;
+
+	(void)state;
+	std_events(evs);
+	evs[5].method = "returnee.get";
+	evs[5].object_id = "re_00000000000000000003";
+	evs[5].purpose = "audit";
+	chain(evs, NEVENTS, NCHAINED, NULL);
+	std_render(&f, evs);
+	expect_ok(&f, 12, 10, 2, 4, 12);
+
+	/* Another purpose, or none, is another event. */
+	evs[5].purpose = "payment";
+	file_set(&f, std_line[5], ev_json(&evs[5]));
+	expect_fail(&f, (uint64_t)std_line[5], evs[5].seq, "hash does not match");
+	line = ev_json(&evs[5]);
+	file_set(&f, std_line[5], replace(line, ",\"purpose\":\"payment\"",
+	    ",\"purpose\":null"));
+	free(line);
+	expect_fail(&f, (uint64_t)std_line[5], evs[5].seq, "hash does not match");
+	file_free(&f);
+
+	/* A purpose not in the list, or on a refusal. */
+	std_events(evs);
+	evs[5].purpose = "curiosity";
+	chain(evs, NEVENTS, NCHAINED, NULL);
+	std_render(&f, evs);
+	expect_fail(&f, (uint64_t)std_line[5], evs[5].seq, "field \"purpose\" must be");
+	file_free(&f);
+	std_events(evs);
+	evs[3].purpose = "audit";
+	chain(evs, NEVENTS, NCHAINED, NULL);
+	std_render(&f, evs);
+	expect_fail(&f, (uint64_t)std_line[3], evs[3].seq, "field \"purpose\" must be");
 	file_free(&f);
 }
 
@@ -1392,6 +1440,7 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_tolerated),
 		cmocka_unit_test(test_altered),
+		cmocka_unit_test(test_access_event),
 		cmocka_unit_test(test_removed),
 		cmocka_unit_test(test_reordered),
 		cmocka_unit_test(test_forged),

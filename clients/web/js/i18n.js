@@ -4,7 +4,7 @@
 // current language, then in English, and replaces {name} placeholders.
 
 export const LANGS = ['en', 'hy', 'ru'];
-export const PARTS = ['common', 'grants', 'money', 'people', 'audit', 'partner'];
+export const PARTS = ['common', 'grants', 'money', 'people', 'audit', 'partner', 'privacy'];
 const STORAGE_KEY = 'fundd.lang';
 
 const loaded = new Map();

@@ -14,6 +14,7 @@ import { contributionsView } from './views/contributions.js';
 import * as grants from './views/grants.js';
 import * as money from './views/money.js';
 import * as people from './views/people.js';
+import * as privacy from './views/privacy.js';
 import * as audit from './views/audit.js';
 import * as partner from './views/partner.js';
 
@@ -22,7 +23,7 @@ import * as partner from './views/partner.js';
 // opened from a list) is never in the navigation.
 const SECTIONS = [
   dashboardView, queueView, ...grants.views, ...money.views, contributionsView,
-  ...people.views, ...audit.views, ...partner.views,
+  ...people.views, ...privacy.views, ...audit.views, ...partner.views,
 ];
 // Where each role lands after signing in, first match wins.
 const HOME_BY_ROLE = [['admin', 'dashboard'], ['approver', 'queue'], ['partner', 'contributions'], ['auditor', 'dashboard']];

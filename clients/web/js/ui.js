@@ -334,6 +334,13 @@ export function section(title, test, ...children) {
     h('h2', { id }, title), children);
 }
 
+// A beneficiary's name as shown: the name, or "Personal data erased" when the
+// API gives none (an erased returnee's full_name, a grant's beneficiary_name).
+export function personName(name) {
+  if (name !== null && name !== undefined && name !== '') return name;
+  return h('span', { class: 'erased', 'data-test': 'erased-name' }, t('person.erased'));
+}
+
 // A link to another page of the console: link('/grant', {id: 'gr_1'}, text).
 export function link(path, params, text, attrs = {}) {
   const q = params ? new URLSearchParams(params).toString() : '';

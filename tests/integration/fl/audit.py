@@ -21,7 +21,7 @@ ZERO = "0" * 64
 AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
 EVENT_KEYS = {"seq", "at", "principal_id", "method", "object_id", "outcome", "error_code",
-              "reason", "params_sha256", "prev_hash", "hash"}
+              "reason", "params_sha256", "purpose", "prev_hash", "hash"}
 CHECKPOINT_KEYS = {"seq", "head_hash", "signed_at", "signature", "public_key"}
 
 
@@ -30,12 +30,14 @@ CHECKPOINT_KEYS = {"seq", "head_hash", "signed_at", "signature", "public_key"}
 
 
 def canonical(e):
-    """The nine canonical lines of an event (docs/audit.md, "Canonical bytes")."""
+    """The nine canonical lines of an event, and an access event's tenth, its purpose
+    (docs/audit.md, "Canonical bytes")."""
     def f(v):
         return "" if v is None else str(v)
-    return ("%d\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n" % (
+    return ("%d\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s" % (
         e["seq"], e["at"], f(e["principal_id"]), e["method"], f(e["object_id"]),
-        e["outcome"], f(e["error_code"]), f(e["reason"]), e["params_sha256"])).encode("ascii")
+        e["outcome"], f(e["error_code"]), f(e["reason"]), e["params_sha256"],
+        "" if e.get("purpose") is None else e["purpose"] + "\n")).encode("ascii")
 
 
 def link(prev_hex, e):
@@ -54,6 +56,9 @@ def check_event_shape(e):
         assert e["error_code"] in (-32001, -32003, -32011), e
         assert isinstance(e["reason"], str) and e["reason"], e
     assert HEX64_RE.match(e["params_sha256"]), e
+    assert e["purpose"] in (None, "case_management", "payment", "audit",
+                            "data_subject_request"), e
+    assert e["purpose"] is None or e["outcome"] == "ok", e
     assert (e["hash"] is None) == (e["prev_hash"] is None), e
 
 
@@ -104,8 +109,14 @@ def last_seq(api):
 
 
 def new_events(api, mark):
-    """The events after seq `mark`."""
-    return all_events(api, from_seq=mark + 1)
+    """The events after seq `mark`, but for access events (reads of personal data, with a
+    purpose: access_events)."""
+    return [e for e in all_events(api, from_seq=mark + 1) if e["purpose"] is None]
+
+
+def access_events(api, mark):
+    """The access events after seq `mark` (docs/privacy.md)."""
+    return [e for e in all_events(api, from_seq=mark + 1) if e["purpose"] is not None]
 
 
 def wait_chained(api, from_seq=None, timeout=10.0):

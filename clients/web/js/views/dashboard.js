@@ -52,8 +52,12 @@ export const dashboardView = {
     const slots = { rows: new Map(), progress: null, activity: null };
 
     // The page has been left (another page drawn in its place): its loads stop.
+    // Before it is first drawn (left while fund.list was on its way, so never
+    // drawn), it has been left when another page's address is open.
     function gone() {
-      return state.drawn && !(slots.progress && slots.progress.isConnected);
+      if (state.drawn) return !(slots.progress && slots.progress.isConnected);
+      const path = ((location.hash || '').replace(/^#/, '').split('?')[0] || '/').replace(/\/+$/, '') || '/';
+      return path !== dashboardView.path;
     }
 
     function matching() {
@@ -140,7 +144,9 @@ export const dashboardView = {
             if (err.unauthenticated) { stopped = true; return; }
             answers = codes.map(() => ({ error: err }));
           }
-          if (gen !== state.gen) return;
+          // the page left meanwhile: nothing more, not even its charts (which would
+          // otherwise start loading on a page nobody sees)
+          if (gen !== state.gen || gone()) return;
           codes.forEach((code, i) => state.balances.set(code, answers[i]));
           arrived(codes);
         }

@@ -12,7 +12,7 @@ import { t } from '../i18n.js';
 import { money, number, date, dateTime, list } from '../format.js';
 import { describe, errorPanel, markField } from '../errors.js';
 import { hasRole, principal, referenceData } from '../session.js';
-import { actionForm, details, field, link, loading, pageHeading, say, section, table } from '../ui.js';
+import { actionForm, details, field, link, loading, pageHeading, personName, say, section, table } from '../ui.js';
 import { add, cmp, dec, decString, sub } from '../decimal.js';
 import { CATEGORIES, regionName } from './queue.js';
 import {
@@ -395,9 +395,10 @@ export const grantView = {
       const fund = state.ref && state.ref.funds.find((f) => f.code === x.fund);
       return section(t('grant.summary.title'), 'grant-summary', details([
         [t('grant.summary.status'), grantBadge(x.status), 'status'],
-        [t('grant.summary.beneficiary'), x.beneficiary_name
-          ? [x.beneficiary_name, ' ', h('span', { class: 'sub' }, KINDS.includes(x.beneficiary_kind) ? t('grant.kind.' + x.beneficiary_kind) : '', ' · ', h('span', { class: 'code' }, x.returnee_id))]
-          : h('span', { class: 'code' }, x.returnee_id), 'beneficiary'],
+        // an erased beneficiary's name is null: personName says so
+        [t('grant.summary.beneficiary'), [personName(x.beneficiary_name), ' ', h('span', { class: 'sub' },
+          KINDS.includes(x.beneficiary_kind) ? [t('grant.kind.' + x.beneficiary_kind), ' · '] : null,
+          h('span', { class: 'code' }, x.returnee_id))], 'beneficiary'],
         [t('grant.summary.amount'), money(x.amount, x.currency), 'amount'],
         [t('grant.summary.purpose'), h('span', { class: 'purpose' }, x.purpose), 'purpose'],
         [t('grant.summary.category'), t('category.' + x.category), 'category'],

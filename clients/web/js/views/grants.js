@@ -3,7 +3,8 @@
 // #/grants (admin, approver, auditor): grant.list with filters (status, fund,
 // region, category; also from the hash: #/grants?fund=CODE&apply=1), a page at a time; each id opens #/grant?id=. An admin
 // also gets "Apply for a grant" (grant.apply), with a lookup of the
-// beneficiary (returnee.find). #/grant is in grants-record.js.
+// beneficiary (returnee.find: the whole full name or the whole national id,
+// never a part of a name). #/grant is in grants-record.js.
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
@@ -11,7 +12,7 @@ import { money, number, date } from '../format.js';
 import { describe, errorPanel } from '../errors.js';
 import { hasRole, referenceData } from '../session.js';
 import {
-  actionForm, field, filterForm, link, loadPage, loading, pageHeading, cursorPager, say, section,
+  actionForm, field, filterForm, link, loadPage, loading, pageHeading, cursorPager, personName, say, section,
   selectField, table,
 } from '../ui.js';
 import { CATEGORIES, regionName } from './queue.js';
@@ -104,7 +105,9 @@ const grantsView = {
         ctx.redraw();
         return;
       }
-      // by name and by national id at once; a beneficiary found both ways counts once
+      // by name and by national id at once (each matches a whole value only: the
+      // daemon finds people through a keyed hash, docs/privacy.md); a beneficiary
+      // found both ways counts once
       const answers = await ctx.rpc.batch([
         { method: 'returnee.find', params: { name: q, limit: 20 } },
         { method: 'returnee.find', params: { national_id: q, limit: 20 } },
@@ -120,6 +123,7 @@ const grantsView = {
         query: q, busy: false, results, error: results.length || answers.some((a) => !a.error) ? null : error,
       };
       if (state.lookup.error && !state.lookup.error.unauthenticated) say(describe(state.lookup.error), 'error');
+      else if (!results.length) say(t('grants.apply.noneFound'));
       else say(t('grants.apply.found', { count: number(results.length) }));
       ctx.redraw();
     }
@@ -254,7 +258,7 @@ const grantsView = {
           columns: [
             { key: 'grant_id', label: t('grants.col.grant'), cell: (g) => link('/grant', { id: g.grant_id }, g.grant_id, { class: 'code', 'data-test': 'grant-link' }) },
             { key: 'created_at', label: t('grants.col.applied'), cell: (g) => date(g.created_at) },
-            { key: 'beneficiary', label: t('grants.col.beneficiary'), cell: (g) => g.beneficiary_name || '' },
+            { key: 'beneficiary', label: t('grants.col.beneficiary'), cell: (g) => personName(g.beneficiary_name) },
             { key: 'fund', label: t('grants.col.fund'), cell: (g) => g.fund },
             { key: 'amount', num: true, label: t('grants.col.amount'), cell: (g) => money(g.amount, g.currency) },
             { key: 'purpose', label: t('grants.col.purpose'), cell: (g) => h('span', { class: 'purpose' }, g.purpose) },

@@ -11,7 +11,7 @@ import { t } from '../i18n.js';
 import { money, number, date, todayUtc } from '../format.js';
 import { describe, errorPanel } from '../errors.js';
 import { principal as me } from '../session.js';
-import { actionForm, details, field, filterForm, link, loadPage, loading, pageHeading, cursorPager, say, section, selectField, table } from '../ui.js';
+import { actionForm, details, field, filterForm, link, loadPage, loading, pageHeading, cursorPager, personName, say, section, selectField, table } from '../ui.js';
 import { badge, loadAll, whoName } from './people-common.js';
 
 const PAGE_SIZE = 20;
@@ -88,7 +88,7 @@ export const paymentsView = {
       return details([
         [t('payments.col.payment'), h('span', { class: 'code' }, d.disbursement_id), 'disbursement_id'],
         [t('payments.col.amount'), money(d.amount, d.currency), 'amount'],
-        [t('payments.col.beneficiary'), g ? g.beneficiary_name : null, 'beneficiary'],
+        [t('payments.col.beneficiary'), g ? personName(g.beneficiary_name) : null, 'beneficiary'],
         [t('payments.col.grant'), link('/grant', { id: d.grant_id }, d.grant_id, { class: 'code' }), 'grant_id'],
         [t('payments.col.fund'), g ? g.fund : null, 'fund'],
         [t('payments.col.account'), d.payee_account ? h('span', { class: 'code' }, d.payee_account) : t('payments.noAccount'), 'payee_account'],
@@ -170,7 +170,7 @@ export const paymentsView = {
         },
         {
           key: 'beneficiary', label: t('payments.col.beneficiary'),
-          cell: (d) => [grantOf(d) ? grantOf(d).beneficiary_name : '', h('span', { class: 'sub' },
+          cell: (d) => [grantOf(d) ? personName(grantOf(d).beneficiary_name) : '', h('span', { class: 'sub' },
             link('/grant', { id: d.grant_id }, d.grant_id, { class: 'code', 'data-test': 'grant-link' }))],
         },
         { key: 'fund', label: t('payments.col.fund'), cell: (d) => (grantOf(d) ? grantOf(d).fund : '') },

@@ -1,13 +1,17 @@
 // #/returnees (admin, approver, auditor): the beneficiaries (returnee.list, a
-// page at a time, filtered by region and kind), finding one by name or national
-// id (returnee.find, with their grants), and, for an admin, registering one
-// (returnee.register). #/returnee?id= (hidden): one beneficiary (returnee.get),
-// their grants (grant.list returnee_id=), corrections (returnee.update, admin)
-// and the history of corrections (returnee.history).
+// page at a time, filtered by region and kind), finding one by the whole full
+// name or the whole national id (returnee.find, with their grants: the daemon
+// finds people through a keyed hash of each, so a part of a name finds nobody),
+// and, for an admin, registering one (returnee.register). #/returnee?id=
+// (hidden): one beneficiary (returnee.get), their grants (grant.list
+// returnee_id=), corrections (returnee.update, admin; none once the person's
+// personal data was erased) and the history of corrections (returnee.history).
 //
 // Personal data of vulnerable people: never for a partner (the roles leave
 // partners out), nothing in the URL but the record's id, nothing written to
 // the console's log or to storage. Search terms stay in this page's memory.
+// An erased person (erased_at set) has full_name, national_id, birth_year,
+// gender, contact and notes null: shown as "Personal data erased".
 
 import { h, clear } from '../dom.js';
 import { t } from '../i18n.js';
@@ -15,7 +19,7 @@ import { countryName, money, number, date, dateTime, list, todayUtc } from '../f
 import { clearFields, describe, errorPanel, markFields } from '../errors.js';
 import { hasRole, referenceData } from '../session.js';
 import {
-  actionForm, details, field, filterForm, link, loadPage, loading, pageHeading, cursorPager, say,
+  actionForm, details, field, filterForm, link, loadPage, loading, pageHeading, cursorPager, personName, say,
   section, selectField, table,
 } from '../ui.js';
 import { regionName } from './queue.js';
@@ -23,9 +27,26 @@ import { grantBadge } from './grants-util.js';
 
 export const KINDS = ['returnee', 'displaced', 'refugee', 'asylum_seeker'];
 export const GENDERS = ['female', 'male', 'other', 'undisclosed'];
-const FIELDS = ['full_name', 'region', 'returned_from', 'returned_on', 'gender', 'birth_year', 'national_id', 'kind'];
+const FIELDS = ['full_name', 'region', 'returned_from', 'returned_on', 'gender', 'birth_year', 'national_id', 'contact', 'notes', 'kind'];
+// the fields stored encrypted, null once the person is erased (docs/privacy.md)
+const PERSONAL = ['full_name', 'national_id', 'birth_year', 'gender', 'contact', 'notes'];
+// text the daemon takes on one line only (no control characters): line breaks
+// typed in the notes become spaces, as the field's help says
+const ONE_LINE = ['contact', 'notes'];
 const PAGE_SIZE = 20;
 const ROLES = ['admin', 'approver', 'auditor'];
+
+// A beneficiary's name in a list's link: the name, or "Personal data erased"
+// with the record's id (so that each link still says where it leads).
+function nameOrErased(r) {
+  if (r.full_name !== null && r.full_name !== undefined) return r.full_name;
+  return h('span', { class: 'erased', 'data-test': 'erased-name' }, t('person.erasedRecord', { id: r.returnee_id }));
+}
+
+// Text as a correction compares it: trimmed.
+function norm(v) {
+  return String(v ?? '').trim();
+}
 
 function regionOf(ref, r) {
   return regionName(ref ? ref.regions : [], r.region_code, r.region);
@@ -52,6 +73,7 @@ function personParams(values) {
     if (values[f] === undefined) continue;
     let v = values[f];
     if (f === 'returned_from') v = v.toUpperCase();
+    if (ONE_LINE.includes(f)) v = v.replace(/\s*[\u0000-\u001f\u007f-\u009f]+\s*/g, ' ');
     if (f === 'birth_year' && /^\d{1,4}$/.test(v)) v = Number(v);
     out[f] = v;
   }
@@ -90,6 +112,14 @@ function personFields(ref, r, extra) {
     field({
       id: 'p-national_id', name: 'national_id', label: t('returnee.field.national_id'),
       help: t('returnees.register.nationalIdHelp'), value: v('national_id'), autocomplete: 'off',
+    }),
+    field({
+      id: 'p-contact', name: 'contact', label: t('returnee.field.contact'),
+      help: t('returnees.register.contactHelp'), value: v('contact'), autocomplete: 'off',
+    }),
+    field({
+      id: 'p-notes', name: 'notes', type: 'textarea', rows: 4, label: t('returnee.field.notes'),
+      help: t('returnees.register.notesHelp'), value: v('notes'),
     }),
     extra || null,
   ];
@@ -168,7 +198,7 @@ export const returneesView = {
       try {
         const res = await ctx.rpc.call('returnee.find', params);
         state.found = res.returnees || [];
-        say(t('returnees.find.done', { count: number(state.found.length) }));
+        say(state.found.length ? t('returnees.find.done', { count: number(state.found.length) }) : t('returnees.find.empty'));
       } catch (err) {
         state.found = null;
         state.findError = err;
@@ -178,14 +208,23 @@ export const returneesView = {
       ctx.redraw();
     }
 
+    // a find field, described by the help above both
+    function described(el) {
+      el.querySelector('input').setAttribute('aria-describedby', 'find-help');
+      return el;
+    }
+
     function findForm() {
       const form = h('form', {
         class: 'filters people-find', 'data-test': 'find-form', novalidate: true, 'aria-labelledby': 'find-title',
         on: { submit: (ev) => { ev.preventDefault(); if (!state.finding) find(ev.currentTarget); } },
       },
       h('h2', { id: 'find-title', class: 'sr-only' }, t('returnees.find.title')),
-      field({ id: 'find-name', name: 'name', label: t('returnees.find.name'), value: state.find.name, autocomplete: 'off' }),
-      field({ id: 'find-national-id', name: 'national_id', label: t('returnees.find.nationalId'), value: state.find.national_id, autocomplete: 'off' }),
+      // whole values only: no type-ahead, one search when the form is sent
+      h('div', { class: 'people-find-help' },
+        h('p', { id: 'find-help', class: 'help', 'data-test': 'find-help' }, t('returnees.find.help'))),
+      described(field({ id: 'find-name', name: 'name', label: t('returnees.find.name'), value: state.find.name, autocomplete: 'off' })),
+      described(field({ id: 'find-national-id', name: 'national_id', label: t('returnees.find.nationalId'), value: state.find.national_id, autocomplete: 'off' })),
       h('div', { class: 'actions' },
         h('button', { type: 'submit', class: 'button', 'data-test': 'find-submit', 'aria-disabled': state.finding ? 'true' : null },
           state.finding ? t('forms.working') : t('returnees.find.submit')),
@@ -210,7 +249,7 @@ export const returneesView = {
         rows: state.found,
         rowAttrs: (r) => ({ 'data-test': 'found-row', dataset: { returneeId: r.returnee_id } }),
         columns: [
-          { key: 'full_name', label: t('returnee.field.full_name'), cell: (r) => link('/returnee', { id: r.returnee_id }, r.full_name) },
+          { key: 'full_name', label: t('returnee.field.full_name'), cell: (r) => link('/returnee', { id: r.returnee_id }, nameOrErased(r)) },
           { key: 'region', label: t('returnee.field.region'), cell: (r) => regionOf(state.ref, r) },
           { key: 'kind', label: t('returnee.field.kind'), cell: (r) => t('returnee.kind.' + (r.kind || 'returnee')) },
           { key: 'returned_on', label: t('returnee.field.returned_on'), cell: (r) => date(r.returned_on) },
@@ -295,7 +334,10 @@ export const returneesView = {
           rows: state.rows,
           rowAttrs: (r) => ({ 'data-test': 'returnee-row', dataset: { returneeId: r.returnee_id } }),
           columns: [
-            { key: 'full_name', label: t('returnee.field.full_name'), cell: (r) => link('/returnee', { id: r.returnee_id }, r.full_name) },
+            {
+              key: 'full_name', label: t('returnee.field.full_name'),
+              cell: (r) => link('/returnee', { id: r.returnee_id }, nameOrErased(r)),
+            },
             { key: 'kind', label: t('returnee.field.kind'), cell: (r) => t('returnee.kind.' + (r.kind || 'returnee')) },
             { key: 'region', label: t('returnee.field.region'), cell: (r) => regionOf(state.ref, r) },
             { key: 'returned_from', label: t('returnee.field.returned_from'), cell: (r) => countryName(r.returned_from) },
@@ -354,7 +396,7 @@ export const returneeView = {
         state.historyError = hi.error || null;
         state.history = hi.result ? hi.result.history || [] : [];
         state.historyMore = !!(hi.result && hi.result.next_cursor);
-        if (announce) say(t('returnee.loaded', { name: state.r.full_name }));
+        if (announce) say(state.r.erased_at ? t('returnee.loadedErased') : t('returnee.loaded', { name: state.r.full_name }));
       } catch (err) {
         state.error = err;
         if (!err.unauthenticated) say(describe(err), 'error');
@@ -387,12 +429,12 @@ export const returneeView = {
         const now = {
           full_name: r.full_name, region: r.region_code, returned_from: r.returned_from,
           returned_on: r.returned_on, gender: r.gender, birth_year: r.birth_year,
-          national_id: r.national_id, kind: r.kind || 'returnee',
+          national_id: r.national_id, contact: r.contact, notes: r.notes, kind: r.kind || 'returnee',
         };
         const params = { returnee_id: id };
         const changed = [];
         for (const [k, v] of Object.entries(want)) {
-          if (String(v) !== String(now[k] ?? '')) { params[k] = v; changed.push(k); }
+          if (norm(v) !== norm(now[k])) { params[k] = v; changed.push(k); }
         }
         state.changed = changed;
         try {
@@ -412,6 +454,7 @@ export const returneeView = {
     });
 
     function shown(f, v) {
+      if ((v === null || v === undefined) && state.r && state.r.erased_at && PERSONAL.includes(f)) return personName(null);
       if (v === null || v === undefined || v === '') return t('returnee.none');
       if (f === 'kind') return KINDS.includes(v) ? t('returnee.kind.' + v) : String(v);
       if (f === 'gender') return GENDERS.includes(v) ? t('returnee.gender.' + v) : String(v);
@@ -440,22 +483,35 @@ export const returneeView = {
       load,
       draw(root) {
         const r = state.r;
-        root.append(pageHeading(r && !state.error ? r.full_name : t('returnee.title')));
+        const erased = !!(r && r.erased_at);
+        let title = t('returnee.title');
+        if (r && !state.error) title = erased ? t('returnee.erasedTitle', { id: r.returnee_id }) : r.full_name;
+        root.append(pageHeading(title));
         root.append(h('p', null, link('/returnees', null, t('returnee.back'), { 'data-test': 'back' })));
         if (state.error) { root.append(errorPanel(state.error, () => ctx.refresh())); return; }
         if (!r) { root.append(loading()); return; }
-        root.append(h('p', { class: 'notice people-privacy' }, t('people.privacy')));
+        // consent, who read their data, erasure: the person's privacy page
+        if (hasRole('admin') || hasRole('auditor')) {
+          root.append(h('p', null, link('/privacy-person', { id: r.returnee_id }, t('returnee.privacyLink'),
+            { 'data-test': 'privacy-link' })));
+        }
+        root.append(erased
+          ? h('p', { class: 'notice people-privacy', 'data-test': 'erased-notice' }, t('returnee.erasedNotice'))
+          : h('p', { class: 'notice people-privacy' }, t('people.privacy')));
         root.append(section(t('returnee.detailsTitle'), 'returnee-details', details([
           [t('returnee.field.returnee_id'), h('span', { class: 'code' }, r.returnee_id), 'returnee_id'],
-          [t('returnee.field.full_name'), r.full_name, 'full_name'],
-          [t('returnee.field.national_id'), r.national_id || t('returnee.none'), 'national_id'],
+          [t('returnee.field.full_name'), personName(r.full_name), 'full_name'],
+          [t('returnee.field.national_id'), shown('national_id', r.national_id), 'national_id'],
           [t('returnee.field.kind'), shown('kind', r.kind || 'returnee'), 'kind'],
           [t('returnee.field.gender'), shown('gender', r.gender), 'gender'],
-          [t('returnee.field.birth_year'), r.birth_year ? String(r.birth_year) : t('returnee.none'), 'birth_year'],
+          [t('returnee.field.birth_year'), shown('birth_year', r.birth_year), 'birth_year'],
+          [t('returnee.field.contact'), shown('contact', r.contact), 'contact'],
+          [t('returnee.field.notes'), h('span', { class: 'people-notes' }, shown('notes', r.notes)), 'notes'],
           [t('returnee.field.region'), regionOf(state.ref, r), 'region'],
           [t('returnee.field.returned_from'), countryName(r.returned_from), 'returned_from'],
           [t('returnee.field.returned_on'), date(r.returned_on), 'returned_on'],
           [t('returnee.field.created_at'), dateTime(r.created_at), 'created_at'],
+          [t('returnee.field.erased_at'), erased ? dateTime(r.erased_at) : null, 'erased_at'],
         ], 'returnee-details')));
 
         const grants = state.grantsError
@@ -464,7 +520,7 @@ export const returneeView = {
             h('p', { 'data-test': 'grant-count' }, t('returnee.grantCount', { count: number(state.grantCount || 0) })),
             table({
               test: 'returnee-grants',
-              caption: t('returnee.grantsCaption', { name: r.full_name }),
+              caption: erased ? t('returnee.grantsCaptionErased') : t('returnee.grantsCaption', { name: r.full_name }),
               empty: t('returnees.noGrants'),
               rows: state.grants,
               rowAttrs: (g) => ({ 'data-test': 'grant-row', dataset: { grantId: g.grant_id } }),
@@ -481,7 +537,8 @@ export const returneeView = {
           ];
         root.append(section(t('returnee.grantsTitle'), 'returnee-grants-part', grants));
 
-        if (hasRole('admin')) root.append(h('div', { class: 'part' }, correct.draw()));
+        // an erased record takes no correction (returnee.update: -32009 erased)
+        if (hasRole('admin') && !erased) root.append(h('div', { class: 'part' }, correct.draw()));
 
         const hist = state.historyError
           ? h('p', { class: 'error-text', role: 'alert' }, describe(state.historyError))
