@@ -416,6 +416,27 @@ priv_dek_new(const struct priv_kek *kek, const void *seed, size_t seedlen,
 	return 0;
 }
 
+/* A nonce: random without a seed; with one, the first bytes of HMAC(kek->derive, parts),
+ * which hold the seed (a retried call gets the same nonce). 0 or -1. */
+static int
+priv_nonce(const struct priv_kek *kek, const void *seed, const struct part *parts, size_t n,
+    unsigned char nonce[PRIV_NONCE_LEN])
+{
+	unsigned char	mac[32];
+
+	if (seed == NULL) {
+		if (RAND_bytes(nonce, PRIV_NONCE_LEN) != 1) {
+			ERR_clear_error();
+			return -1;
+		}
+		return 0;
+	}
+	if (kek == NULL || priv_hmac(kek->derive, PRIV_KEY_LEN, parts, n, mac) != 0)
+		return -1;
+	memcpy(nonce, mac, PRIV_NONCE_LEN);
+	return 0;
+}
+
 int
 priv_wrap(const struct priv_kek *kek, const unsigned char key_id[PRIV_KEY_ID_LEN],
     const unsigned char dek[PRIV_KEY_LEN], const void *seed, size_t seedlen,
@@ -423,30 +444,22 @@ priv_wrap(const struct priv_kek *kek, const unsigned char key_id[PRIV_KEY_ID_LEN
 {
 	static const char	 label[] = "wrap-nonce";
 	struct part		 parts[4], aad[2];
-	unsigned char		 mac[32], *nonce = out + 1;
+	unsigned char		*nonce = out + 1;
 
 	if (kek == NULL)
 		return -1;
 	out[0] = PRIV_VERSION;
-	if (seed == NULL) {
-		if (RAND_bytes(nonce, PRIV_NONCE_LEN) != 1) {
-			ERR_clear_error();
-			return -1;
-		}
-	} else {
-		/* label and its NUL, seed, then key_id and dek of fixed lengths */
-		parts[0].p = label;
-		parts[0].n = sizeof(label);
-		parts[1].p = seed;
-		parts[1].n = seedlen;
-		parts[2].p = key_id;
-		parts[2].n = PRIV_KEY_ID_LEN;
-		parts[3].p = dek;
-		parts[3].n = PRIV_KEY_LEN;
-		if (priv_hmac(kek->derive, PRIV_KEY_LEN, parts, 4, mac) != 0)
-			return -1;
-		memcpy(nonce, mac, PRIV_NONCE_LEN);
-	}
+	/* label and its NUL, seed, then key_id and dek of fixed lengths */
+	parts[0].p = label;
+	parts[0].n = sizeof(label);
+	parts[1].p = seed;
+	parts[1].n = seedlen;
+	parts[2].p = key_id;
+	parts[2].n = PRIV_KEY_ID_LEN;
+	parts[3].p = dek;
+	parts[3].n = PRIV_KEY_LEN;
+	if (priv_nonce(kek, seed, parts, 4, nonce) != 0)
+		return -1;
 	aad[0].p = wrap_aad;
 	aad[0].n = sizeof(wrap_aad);
 	aad[1].p = key_id;
@@ -503,45 +516,35 @@ priv_seal(const unsigned char key_id[PRIV_KEY_ID_LEN], const unsigned char dek[P
 {
 	static const char	 label[] = "seal-nonce";
 	struct part		 parts[7], aad[3];
-	unsigned char		 mac[32], seedn[8], fieldn[8];
+	unsigned char		 seedn[8], fieldn[8];
 	unsigned char		*nonce = out + 1 + PRIV_KEY_ID_LEN;
 	size_t			 fieldlen;
 
 	if (field == NULL || (plain == NULL && len != 0) || len > SIZE_MAX - PRIV_SEALED_MIN)
 		return -1;
 	fieldlen = strlen(field);
-	if (seed == NULL) {
-		if (RAND_bytes(nonce, PRIV_NONCE_LEN) != 1) {
-			ERR_clear_error();
-			return -1;
-		}
-	} else {
-		if (kek == NULL)
-			return -1;
-		/*
-		 * label and its NUL, key_id, then seed and field each after its length, and
-		 * plain (the rest): no two (key_id, seed, field, plain) give the same input
-		 */
-		priv_be64(seedlen, seedn);
-		priv_be64(fieldlen, fieldn);
-		parts[0].p = label;
-		parts[0].n = sizeof(label);
-		parts[1].p = key_id;
-		parts[1].n = PRIV_KEY_ID_LEN;
-		parts[2].p = seedn;
-		parts[2].n = sizeof(seedn);
-		parts[3].p = seed;
-		parts[3].n = seedlen;
-		parts[4].p = fieldn;
-		parts[4].n = sizeof(fieldn);
-		parts[5].p = field;
-		parts[5].n = fieldlen;
-		parts[6].p = plain;
-		parts[6].n = len;
-		if (priv_hmac(kek->derive, PRIV_KEY_LEN, parts, 7, mac) != 0)
-			return -1;
-		memcpy(nonce, mac, PRIV_NONCE_LEN);
-	}
+	/*
+	 * label and its NUL, key_id, then seed and field each after its length, and plain
+	 * (the rest): no two (key_id, seed, field, plain) give the same input
+	 */
+	priv_be64(seedlen, seedn);
+	priv_be64(fieldlen, fieldn);
+	parts[0].p = label;
+	parts[0].n = sizeof(label);
+	parts[1].p = key_id;
+	parts[1].n = PRIV_KEY_ID_LEN;
+	parts[2].p = seedn;
+	parts[2].n = sizeof(seedn);
+	parts[3].p = seed;
+	parts[3].n = seedlen;
+	parts[4].p = fieldn;
+	parts[4].n = sizeof(fieldn);
+	parts[5].p = field;
+	parts[5].n = fieldlen;
+	parts[6].p = plain;
+	parts[6].n = len;
+	if (priv_nonce(kek, seed, parts, 7, nonce) != 0)
+		return -1;
 	out[0] = PRIV_VERSION;
 	memcpy(out + 1, key_id, PRIV_KEY_ID_LEN);
 	aad[0].p = seal_aad;

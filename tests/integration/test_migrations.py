@@ -838,3 +838,25 @@ def test_plaintext_of_the_schema_before_encryption_is_sealed_and_rewritten(
     h = api.ok("returnee.history", {"returnee_id": "re_pre_2"})["history"]
     assert [(x["fields"], x["old"], x["new"]) for x in h] == [
         (["full_name"], {"full_name": names[2]}, {"full_name": "Aram Kh-corrected"})], h
+
+
+def test_sealing_plaintext_needs_the_key_file(env, scratch, tmp_path):
+    """The upgrade that seals plaintext refuses to run without [privacy] key_file, naming
+    it, and applies nothing: the plaintext stays as it was until a run with the key."""
+    with tarfile.open(RELEASE_0035) as t:
+        t.extractall(tmp_path)
+    name, conf = scratch.db("nokey", migrations=str(tmp_path / "migrations-0035"))
+    scratch.migrate(conf)
+    sql_in(env, name, "INSERT INTO fl.returnee (returnee_id, full_name, region, "
+           "returned_from, returned_on) VALUES ('re_nokey', 'No Key', 'AM-SH', 'RU', "
+           "'2026-01-01')")
+    nokey = env.write_conf(os.path.join(env.dir, "fundd-%s-nokey.conf" % name),
+                           {"privacy": {"key_file": None}}, base=scratch.conf(name))
+    p = env.fundd("migrate", conf=nokey, timeout=120)
+    assert p.returncode != 0, p.stdout + p.stderr
+    assert "key_file is required to seal" in p.stderr, p.stderr
+    assert sql_in(env, name, "SELECT count(*) FROM fund_meta.migration WHERE name LIKE "
+                  "'0036%'") == "0"
+    assert sql_in(env, name, "SELECT full_name FROM fl.returnee") == "No Key"
+    out = scratch.migrate(scratch.conf(name))
+    assert "sealed the personal data of 1 returnees" in out, out
