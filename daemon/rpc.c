@@ -482,6 +482,7 @@ rpc_batch_free(struct rpc_batch *b)
 		cJSON_Delete(c->result);
 		cJSON_Delete(c->error);
 		free(c->idem);
+		free(c->access);
 		OPENSSL_cleanse(c->token, sizeof(c->token));
 	}
 	free(b->calls);

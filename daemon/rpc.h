@@ -33,6 +33,7 @@ struct rpc_call {
 	int			 sealed;	/* M_SEALS: params made what SQL takes */
 	int			 stats_read;	/* M_STATS: the returnee was read */
 	char			 stats[64];	/* M_STATS: ctx "stats" (person_stats) */
+	char			*access;	/* a read's access events to record (Q_ACCESS) */
 };
 
 struct rpc_batch {

@@ -99,6 +99,13 @@ take_answer(struct rpc_exec *x, struct rpc_call *c, const char *text)
 			cJSON_Delete(a);
 			return;
 		}
+		/* a read's access events, recorded before its answer leaves (exec_result) */
+		if ((c->m->flags & M_PERSONAL) && !(c->m->flags & M_MUTATES) &&
+		    (r = cJSON_GetObjectItemCaseSensitive(a, "access")) != NULL) {
+			free(c->access);
+			if ((c->access = cJSON_PrintUnformatted(r)) == NULL)
+				fatalx("out of memory");
+		}
 		if ((c->m->flags & M_NEW_TOKEN) && cJSON_IsObject(c->result)) {
 			/* "token": true where the method stored ctx.token_sha256 */
 			int issued = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->result,
@@ -235,6 +242,67 @@ outcome_unknown(struct rpc_exec *x, struct rpc_call *c)
 		    "look the object up before sending it again: it had no idempotency_key");
 }
 
+static void	access_result(void *, enum db_status, const PGresult *);
+
+/* Records c's access events (api.access_record) as a batchable write: the reads waiting
+ * at once share its statement and commit (docs/privacy.md). */
+static void
+access_send(struct rpc_exec *x, struct rpc_call *c)
+{
+	const char	*vals[4];
+
+	vals[0] = x->auth.token_sha256[0] != '\0' ? x->auth.token_sha256 : NULL;
+	vals[1] = x->auth.cert_sha256[0] != '\0' ? x->auth.cert_sha256 : NULL;
+	vals[2] = c->m->name;
+	vals[3] = c->access;
+	x->q = db_query(x->pool, Q_ACCESS, vals, DB_Q_WRITE | DB_Q_BATCH, access_result, x);
+}
+
+/* A read's answer leaves with its data only once its access events are committed; else
+ * it is an error, with no data. */
+static void
+access_result(void *arg, enum db_status st, const PGresult *res)
+{
+	struct rpc_exec	*x = arg;
+	struct rpc_call	*c = &x->b->calls[x->next];
+
+	x->q = NULL;
+	if (st == DB_OK && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+		goto done;
+	cJSON_Delete(c->result);
+	c->result = NULL;
+	switch (st) {
+	case DB_OK:
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+			/* its credentials were revoked since the read */
+			rpc_set_error(c, RPC_UNAUTHENTICATED, "bad_credentials", NULL);
+		else if (take_sql_error(x, c, res)) {
+			access_send(x, c);	/* (a retry of the record alone) */
+			return;
+		}
+		break;
+	case DB_UNAVAILABLE:
+		rpc_set_error(c, RPC_DB_UNAVAILABLE, "database_unavailable", NULL);
+		break;
+	case DB_READ_ONLY:
+		rpc_set_error(c, RPC_DB_UNAVAILABLE, "read_only", NULL);
+		break;
+	case DB_LOST:
+		rpc_set_error(c, RPC_DB_UNAVAILABLE, "connection_lost", NULL);
+		break;
+	case DB_OVERLOADED:
+		rpc_set_error(c, RPC_OVERLOADED, "overloaded", NULL);
+		break;
+	}
+done:
+	free(c->access);
+	c->access = NULL;
+	call_finish(x, c);
+	x->next++;
+	exec_next(x);
+}
+
 static void
 exec_result(void *arg, enum db_status st, const PGresult *res)
 {
@@ -247,6 +315,10 @@ exec_result(void *arg, enum db_status st, const PGresult *res)
 		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
 			take_answer(x, c, PQgetvalue(res, 0, 0));
 			cache_answer(x, c);
+			if (c->access != NULL && c->code == 0) {
+				access_send(x, c);
+				return;
+			}
 		} else if (take_sql_error(x, c, res)) {
 			exec_next(x);	/* retry the same call */
 			return;

@@ -185,6 +185,43 @@ CREATE DOMAIN fl.sha256 AS bytea
 ALTER DOMAIN fl.sha256 OWNER TO fund_owner;
 
 --
+-- Name: access_record(bytea[], bytea[], text[], jsonb[]); Type: FUNCTION; Schema: api; Owner: fund_owner
+--
+
+CREATE FUNCTION api.access_record(p_token bytea[], p_cert bytea[], p_method text[], p_access jsonb[]) RETURNS SETOF boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+	v_ps	text[];
+BEGIN
+	IF cardinality(p_cert) <> cardinality(p_token) OR
+	    cardinality(p_method) <> cardinality(p_token) OR
+	    cardinality(p_access) <> cardinality(p_token) THEN
+		RAISE EXCEPTION 'api.access_record: arrays of different lengths';
+	END IF;
+	SELECT array_agg((fl.authenticate(t.token, t.cert)).principal_id ORDER BY t.k)
+	  INTO v_ps
+	  FROM unnest(p_token, p_cert) WITH ORDINALITY AS t(token, cert, k);
+	-- as fl.audit_record(): the transaction id before the seqs
+	PERFORM pg_current_xact_id();
+	INSERT INTO fl.audit_event (principal_id, method, object_id, outcome, params_sha256,
+	    purpose)
+	SELECT v_ps[a.k], p_method[a.k], x.id, 'ok', decode(a.a->>'params_sha256', 'hex'),
+	    a.a->>'purpose'
+	  FROM unnest(p_access) WITH ORDINALITY AS a(a, k),
+	       jsonb_array_elements_text(a.a->'ids') WITH ORDINALITY AS x(id, o)
+	 WHERE v_ps[a.k] IS NOT NULL
+	 ORDER BY a.k, x.o;
+	RETURN QUERY SELECT v_ps[k] IS NOT NULL FROM generate_series(1, cardinality(p_token)) k
+	    ORDER BY k;
+END
+$$;
+
+
+ALTER FUNCTION api.access_record(p_token bytea[], p_cert bytea[], p_method text[], p_access jsonb[]) OWNER TO fund_owner;
+
+--
 -- Name: new_id(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -4367,6 +4404,7 @@ BEGIN
 	    api.call(bytea, bytea, text, jsonb, text, jsonb),
 	    api.call_many(bytea[], bytea[], text[], jsonb[], text[], jsonb[]),
 	    api.authorize(bytea, bytea, text, text, jsonb),
+	    api.access_record(bytea[], bytea[], text[], jsonb[]),
 	    api.document_upload(bytea, bytea, text, bytea, text, text, text),
 	    api.document_download(bytea, bytea, text),
 	    fl.purge_idempotency(int),
@@ -5070,10 +5108,15 @@ ALTER FUNCTION fl.consent_json(c fl.returnee_consent) OWNER TO fund_owner;
 --
 
 CREATE FUNCTION fl.consent_of(p_id text) RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-	SELECT fl.consent_json(c) FROM fl.returnee_consent c
-	 WHERE c.returnee_id = p_id ORDER BY c.seq DESC LIMIT 1
+DECLARE
+	c	fl.returnee_consent;
+BEGIN
+	SELECT * INTO c FROM fl.returnee_consent WHERE returnee_id = p_id
+	 ORDER BY seq DESC LIMIT 1;
+	RETURN fl.consent_json(c);
+END
 $$;
 
 
@@ -7047,9 +7090,11 @@ ALTER FUNCTION fl.identity_guard() OWNER TO fund_owner;
 --
 
 CREATE FUNCTION fl.index_in(p jsonb, p_name text) RETURNS bytea[]
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     AS $$
-	SELECT array_agg(decode(x, 'hex')) FROM jsonb_array_elements_text(p->p_name) x
+BEGIN
+	RETURN (SELECT array_agg(decode(x, 'hex')) FROM jsonb_array_elements_text(p->p_name) x);
+END
 $$;
 
 
@@ -7742,6 +7787,7 @@ ALTER FUNCTION fl.period_open_from() OWNER TO fund_owner;
 
 CREATE FUNCTION fl.person_answer(p_answer jsonb, p_ctx jsonb, p fl.principal, p_method text, p_params jsonb, p_read boolean, p_seen boolean) RETURNS jsonb
     LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $_$
 DECLARE
 	v_keys	jsonb;
@@ -7771,21 +7817,22 @@ BEGIN
 		coalesce(p_answer->'result'->>'returnee_id', ''), ' '));
 	-- (the daemon's own read of a returnee for grant.apply's statistics is that call's:
 	-- ctx "access" false, the access event is grant.apply's)
-	IF v_ids IS NOT NULL AND p_ctx->>'access' IS DISTINCT FROM 'false' THEN
-		-- a read's only write, in a transaction of its own (the daemon sends each
-		-- read alone): committed without waiting for the WAL flush (docs/privacy.md,
-		-- "Access events and crashes")
-		IF p_read THEN
-			SET LOCAL synchronous_commit TO off;
-		END IF;
-		-- as fl.audit_record(): the transaction id before the seqs
-		PERFORM pg_current_xact_id();
-		INSERT INTO fl.audit_event (principal_id, method, object_id, outcome,
-		    params_sha256, purpose)
-		SELECT p.principal_id, p_method, x.id, 'ok', fl.params_sha256(p_method, p_params),
-		    fl.purpose_of(p, p_method, p_params)
-		  FROM unnest(v_ids) AS x(id) ORDER BY x.id;
+	IF v_ids IS NULL OR p_ctx->>'access' IS NOT DISTINCT FROM 'false' THEN
+		RETURN p_answer || jsonb_build_object('keys', v_keys);
 	END IF;
+	IF p_read THEN
+		RETURN p_answer || jsonb_build_object('keys', v_keys, 'access',
+		    jsonb_build_object('ids', to_jsonb(v_ids),
+			'purpose', fl.purpose_of(p, p_method, p_params),
+			'params_sha256', encode(fl.params_sha256(p_method, p_params), 'hex')));
+	END IF;
+	-- as fl.audit_record(): the transaction id before the seqs
+	PERFORM pg_current_xact_id();
+	INSERT INTO fl.audit_event (principal_id, method, object_id, outcome, params_sha256,
+	    purpose)
+	SELECT p.principal_id, p_method, x.id, 'ok', fl.params_sha256(p_method, p_params),
+	    fl.purpose_of(p, p_method, p_params)
+	  FROM unnest(v_ids) AS x(id) ORDER BY x.id;
 	RETURN p_answer || jsonb_build_object('keys', v_keys);
 END
 $_$;
@@ -7798,10 +7845,12 @@ ALTER FUNCTION fl.person_answer(p_answer jsonb, p_ctx jsonb, p fl.principal, p_m
 --
 
 CREATE FUNCTION fl.person_key_add(p_id text, v jsonb) RETURNS void
-    LANGUAGE sql
+    LANGUAGE plpgsql
     AS $$
+BEGIN
 	INSERT INTO fl.person_key (key_id, returnee_id, kek_id, wrapped)
-	VALUES (decode(v->>'key_id', 'hex'), p_id, v->>'kek', decode(v->>'wrapped', 'hex'))
+	VALUES (decode(v->>'key_id', 'hex'), p_id, v->>'kek', decode(v->>'wrapped', 'hex'));
+END
 $$;
 
 
@@ -8739,13 +8788,15 @@ CREATE FUNCTION fl.region_resolve(p_text text, p_field text) RETURNS fl.region
 DECLARE
 	v	fl.region;
 BEGIN
-	-- by its code, or its name in English, Armenian or Russian as fl.name_key() reads
-	-- names (case and diacritics aside)
-	SELECT * INTO v FROM fl.region
-	 WHERE region_code = upper(p_text)
-	    OR fl.name_key(p_text) IN (fl.name_key(region), fl.name_key(region_hy),
-		fl.name_key(region_ru))
-	 ORDER BY region_code <> upper(p_text) LIMIT 1;
+	-- by its code (the primary key), or else its name in English, Armenian or Russian as
+	-- fl.name_key() reads names (case and diacritics aside)
+	SELECT * INTO v FROM fl.region WHERE region_code = upper(p_text);
+	IF v.region_code IS NULL THEN
+		SELECT * INTO v FROM fl.region
+		 WHERE fl.name_key(p_text) IN (fl.name_key(region), fl.name_key(region_hy),
+			fl.name_key(region_ru))
+		 ORDER BY region_code LIMIT 1;
+	END IF;
 	IF v.region_code IS NULL THEN
 		PERFORM fl.rpc_error(-32602, 'unknown_region', p_field);
 	END IF;
@@ -8952,11 +9003,14 @@ ALTER FUNCTION fl.report_sql(p_report text, p_by text[], p_t text, p_implicit te
 --
 
 CREATE FUNCTION fl.returnee_by_national(p_idx bytea[], p_not text) RETURNS text
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
-	SELECT returnee_id FROM fl.returnee
-	 WHERE national_index = ANY (p_idx) AND returnee_id IS DISTINCT FROM p_not
-	 ORDER BY seq LIMIT 1
+BEGIN
+	RETURN (SELECT returnee_id FROM fl.returnee
+		 WHERE national_index = ANY (p_idx) AND returnee_id IS DISTINCT FROM p_not
+		 ORDER BY seq LIMIT 1);
+END
 $$;
 
 
@@ -9083,7 +9137,7 @@ ALTER FUNCTION fl.rpc_error(p_code integer, p_reason text, p_field text, p_messa
 --
 
 CREATE FUNCTION fl.sealed_fields_out(p jsonb, p_erased boolean) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE sql STABLE
     AS $_$
 	SELECT coalesce(jsonb_object_agg(regexp_replace(e.k, '_sealed$', ''),
 	    CASE WHEN e.k NOT LIKE '%\_sealed' THEN e.v
@@ -9101,7 +9155,7 @@ ALTER FUNCTION fl.sealed_fields_out(p jsonb, p_erased boolean) OWNER TO fund_own
 --
 
 CREATE FUNCTION fl.sealed_out(p_field text, p_v bytea) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE sql STABLE
     AS $_$
 	SELECT CASE WHEN p_v IS NOT NULL THEN
 	    jsonb_build_object('$sealed', p_field, 'v', encode(p_v, 'hex')) END
@@ -12421,6 +12475,14 @@ GRANT USAGE ON SCHEMA fl TO fundd_app;
 --
 
 GRANT USAGE ON SCHEMA fund_meta TO PUBLIC;
+
+
+--
+-- Name: FUNCTION access_record(p_token bytea[], p_cert bytea[], p_method text[], p_access jsonb[]); Type: ACL; Schema: api; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION api.access_record(p_token bytea[], p_cert bytea[], p_method text[], p_access jsonb[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.access_record(p_token bytea[], p_cert bytea[], p_method text[], p_access jsonb[]) TO fundd_app;
 
 
 --

@@ -217,13 +217,15 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
 	v	fl.region;
 BEGIN
-	-- by its code, or its name in English, Armenian or Russian as fl.name_key() reads
-	-- names (case and diacritics aside)
-	SELECT * INTO v FROM fl.region
-	 WHERE region_code = upper(p_text)
-	    OR fl.name_key(p_text) IN (fl.name_key(region), fl.name_key(region_hy),
-		fl.name_key(region_ru))
-	 ORDER BY region_code <> upper(p_text) LIMIT 1;
+	-- by its code (the primary key), or else its name in English, Armenian or Russian as
+	-- fl.name_key() reads names (case and diacritics aside)
+	SELECT * INTO v FROM fl.region WHERE region_code = upper(p_text);
+	IF v.region_code IS NULL THEN
+		SELECT * INTO v FROM fl.region
+		 WHERE fl.name_key(p_text) IN (fl.name_key(region), fl.name_key(region_hy),
+			fl.name_key(region_ru))
+		 ORDER BY region_code LIMIT 1;
+	END IF;
 	IF v.region_code IS NULL THEN
 		PERFORM fl.rpc_error(-32602, 'unknown_region', p_field);
 	END IF;

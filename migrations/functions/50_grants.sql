@@ -220,16 +220,22 @@ $$;
 -- The keyed index values the daemon sent under name in params->'$person' (or '$find'):
 -- the first under the key-encryption key it writes with, the others under older ones.
 CREATE OR REPLACE FUNCTION fl.index_in(p jsonb, p_name text) RETURNS bytea[]
-LANGUAGE sql IMMUTABLE AS $$
-	SELECT array_agg(decode(x, 'hex')) FROM jsonb_array_elements_text(p->p_name) x
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	RETURN (SELECT array_agg(decode(x, 'hex')) FROM jsonb_array_elements_text(p->p_name) x);
+END
 $$;
 
 -- The returnee registered under one of a national id's index values, other than p_not.
+-- (plan_cache_mode: with an array parameter PostgreSQL would otherwise plan every call
+-- anew, which costs more than the lookup.)
 CREATE OR REPLACE FUNCTION fl.returnee_by_national(p_idx bytea[], p_not text) RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT returnee_id FROM fl.returnee
-	 WHERE national_index = ANY (p_idx) AND returnee_id IS DISTINCT FROM p_not
-	 ORDER BY seq LIMIT 1
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+BEGIN
+	RETURN (SELECT returnee_id FROM fl.returnee
+		 WHERE national_index = ANY (p_idx) AND returnee_id IS DISTINCT FROM p_not
+		 ORDER BY seq LIMIT 1);
+END
 $$;
 
 -- -32009 duplicate_returnee, naming it, when a returnee other than p_not is registered
@@ -275,9 +281,11 @@ $$;
 
 -- A data key the daemon made for returnee p_id (params->'$person'), stored wrapped.
 CREATE OR REPLACE FUNCTION fl.person_key_add(p_id text, v jsonb) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
 	INSERT INTO fl.person_key (key_id, returnee_id, kek_id, wrapped)
-	VALUES (decode(v->>'key_id', 'hex'), p_id, v->>'kek', decode(v->>'wrapped', 'hex'))
+	VALUES (decode(v->>'key_id', 'hex'), p_id, v->>'kek', decode(v->>'wrapped', 'hex'));
+END
 $$;
 
 -- What returnee.register and returnee.update check of a returnee's params beyond their

@@ -7,7 +7,7 @@
 -- hands it (fl.person_answer); a value without its key there fails the call. An erased
 -- person's values are null, never sealed.
 CREATE OR REPLACE FUNCTION fl.sealed_out(p_field text, p_v bytea) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
 	SELECT CASE WHEN p_v IS NOT NULL THEN
 	    jsonb_build_object('$sealed', p_field, 'v', encode(p_v, 'hex')) END
 $$;
@@ -27,7 +27,7 @@ $$;
 -- <field>_sealed of a returnee as bytea text), with each sealed column as its field's
 -- sealed value, or null once the returnee is erased (p_erased).
 CREATE OR REPLACE FUNCTION fl.sealed_fields_out(p jsonb, p_erased boolean) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
 	SELECT coalesce(jsonb_object_agg(regexp_replace(e.k, '_sealed$', ''),
 	    CASE WHEN e.k NOT LIKE '%\_sealed' THEN e.v
 		WHEN p_erased THEN 'null'
@@ -54,13 +54,17 @@ $$;
 -- api.call()'s answer p_answer for a call of p's (a read when p_read) that the daemon marked
 -- as one whose answer may hold personal data (ctx "personal"): with the data keys of the
 -- people it holds data of ({"<key id hex>": "<kek id>:<wrapped hex>"}; the daemon opens the
--- sealed values with them), and, in the audit trail, an access event for each (who, when,
--- whose, what for: fl.purpose_of). The people are those fl.person_seen named while the
--- answer was built (with p_seen), and the result's own returnee_id. An erased person has
--- no key left: their values stay sealed (null), and reading them is no access.
+-- sealed values with them) and an access event for each (who, when, whose, what for:
+-- fl.purpose_of). A mutation writes its access events here, in its own transaction. A read
+-- writes nothing: its answer carries them as "access" ({ids, purpose, params_sha256}), and
+-- the daemon records them with api.access_record() before the answer leaves
+-- (docs/privacy.md). The people are those fl.person_seen named while the answer was built
+-- (with p_seen), and the result's own returnee_id. An erased person has no key left: their
+-- values stay sealed (null), and reading them is no access. (plan_cache_mode: as
+-- fl.returnee_by_national.)
 CREATE OR REPLACE FUNCTION fl.person_answer(p_answer jsonb, p_ctx jsonb, p fl.principal,
     p_method text, p_params jsonb, p_read boolean, p_seen boolean) RETURNS jsonb
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	v_keys	jsonb;
 	v_ids	text[];
@@ -89,22 +93,58 @@ BEGIN
 		coalesce(p_answer->'result'->>'returnee_id', ''), ' '));
 	-- (the daemon's own read of a returnee for grant.apply's statistics is that call's:
 	-- ctx "access" false, the access event is grant.apply's)
-	IF v_ids IS NOT NULL AND p_ctx->>'access' IS DISTINCT FROM 'false' THEN
-		-- a read's only write, in a transaction of its own (the daemon sends each
-		-- read alone): committed without waiting for the WAL flush (docs/privacy.md,
-		-- "Access events and crashes")
-		IF p_read THEN
-			SET LOCAL synchronous_commit TO off;
-		END IF;
-		-- as fl.audit_record(): the transaction id before the seqs
-		PERFORM pg_current_xact_id();
-		INSERT INTO fl.audit_event (principal_id, method, object_id, outcome,
-		    params_sha256, purpose)
-		SELECT p.principal_id, p_method, x.id, 'ok', fl.params_sha256(p_method, p_params),
-		    fl.purpose_of(p, p_method, p_params)
-		  FROM unnest(v_ids) AS x(id) ORDER BY x.id;
+	IF v_ids IS NULL OR p_ctx->>'access' IS NOT DISTINCT FROM 'false' THEN
+		RETURN p_answer || jsonb_build_object('keys', v_keys);
 	END IF;
+	IF p_read THEN
+		RETURN p_answer || jsonb_build_object('keys', v_keys, 'access',
+		    jsonb_build_object('ids', to_jsonb(v_ids),
+			'purpose', fl.purpose_of(p, p_method, p_params),
+			'params_sha256', encode(fl.params_sha256(p_method, p_params), 'hex')));
+	END IF;
+	-- as fl.audit_record(): the transaction id before the seqs
+	PERFORM pg_current_xact_id();
+	INSERT INTO fl.audit_event (principal_id, method, object_id, outcome, params_sha256,
+	    purpose)
+	SELECT p.principal_id, p_method, x.id, 'ok', fl.params_sha256(p_method, p_params),
+	    fl.purpose_of(p, p_method, p_params)
+	  FROM unnest(v_ids) AS x(id) ORDER BY x.id;
 	RETURN p_answer || jsonb_build_object('keys', v_keys);
+END
+$$;
+
+-- The access events of reads (fl.person_answer), the k-th of p_method[k] by the caller of
+-- p_token[k] (or else p_cert[k]) with answer's "access" p_access[k]: one event per id, in
+-- one statement for the lot, which the daemon sends as a batch of the reads waiting
+-- (docs/batching.md) and commits before their answers leave. One row per read, in order:
+-- true, or false when its credentials no longer hold (revoked since the read: the daemon
+-- then answers -32001 without the data). An entry point of the daemon's role.
+CREATE OR REPLACE FUNCTION api.access_record(p_token bytea[], p_cert bytea[],
+    p_method text[], p_access jsonb[]) RETURNS SETOF boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	v_ps	text[];
+BEGIN
+	IF cardinality(p_cert) <> cardinality(p_token) OR
+	    cardinality(p_method) <> cardinality(p_token) OR
+	    cardinality(p_access) <> cardinality(p_token) THEN
+		RAISE EXCEPTION 'api.access_record: arrays of different lengths';
+	END IF;
+	SELECT array_agg((fl.authenticate(t.token, t.cert)).principal_id ORDER BY t.k)
+	  INTO v_ps
+	  FROM unnest(p_token, p_cert) WITH ORDINALITY AS t(token, cert, k);
+	-- as fl.audit_record(): the transaction id before the seqs
+	PERFORM pg_current_xact_id();
+	INSERT INTO fl.audit_event (principal_id, method, object_id, outcome, params_sha256,
+	    purpose)
+	SELECT v_ps[a.k], p_method[a.k], x.id, 'ok', decode(a.a->>'params_sha256', 'hex'),
+	    a.a->>'purpose'
+	  FROM unnest(p_access) WITH ORDINALITY AS a(a, k),
+	       jsonb_array_elements_text(a.a->'ids') WITH ORDINALITY AS x(id, o)
+	 WHERE v_ps[a.k] IS NOT NULL
+	 ORDER BY a.k, x.o;
+	RETURN QUERY SELECT v_ps[k] IS NOT NULL FROM generate_series(1, cardinality(p_token)) k
+	    ORDER BY k;
 END
 $$;
 
@@ -144,9 +184,14 @@ $$;
 
 -- The consent that stands for returnee p_id (the last one recorded), or null.
 CREATE OR REPLACE FUNCTION fl.consent_of(p_id text) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-	SELECT fl.consent_json(c) FROM fl.returnee_consent c
-	 WHERE c.returnee_id = p_id ORDER BY c.seq DESC LIMIT 1
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	c	fl.returnee_consent;
+BEGIN
+	SELECT * INTO c FROM fl.returnee_consent WHERE returnee_id = p_id
+	 ORDER BY seq DESC LIMIT 1;
+	RETURN fl.consent_json(c);
+END
 $$;
 
 -- The consent params of returnee.register and returnee.update, recorded for p_id when

@@ -54,6 +54,7 @@ BEGIN
 	    api.call(bytea, bytea, text, jsonb, text, jsonb),
 	    api.call_many(bytea[], bytea[], text[], jsonb[], text[], jsonb[]),
 	    api.authorize(bytea, bytea, text, text, jsonb),
+	    api.access_record(bytea[], bytea[], text[], jsonb[]),
 	    api.document_upload(bytea, bytea, text, bytea, text, text, text),
 	    api.document_download(bytea, bytea, text),
 	    fl.purge_idempotency(int),

@@ -14,6 +14,7 @@ from fl.ledger import new_partner
 
 # What fundd_app may use in schemas fl and api, and nothing more (PUBLIC: nothing at all).
 ALLOWED_FUNCTIONS = {
+    "api.access_record(bytea[],bytea[],text[],jsonb[])",
     "api.authorize(bytea,bytea,text,text,jsonb)",
     "api.document_download(bytea,bytea,text)",
     "api.document_upload(bytea,bytea,text,bytea,text,text,text)",

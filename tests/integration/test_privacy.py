@@ -11,6 +11,7 @@ export."""
 
 import csv
 import datetime
+import hashlib
 import io
 import json
 import os
@@ -25,7 +26,7 @@ import pytest
 from fl.audit import (all_events, assert_fails_at, export_to, line_of, parse_export,
                       verify_file, wait_chained)
 from fl.client import Client, http_get, new_client
-from fl.db import psql
+from fl.db import psql, psql_ok, sql_lit
 from fl.env import FUNDD, ROOT, free_port, uniq
 from fl.grants import (CUR, approve, check_disbursement, confirm, create, days_ago,
                        funded_fund, grant_params, m, new_returnee, returnee_params)
@@ -587,6 +588,49 @@ def test_reads_leave_access_events_with_their_purpose(env, daemon, admin, api, a
         with open(tp, "w") as f:
             f.write("".join(l + "\n" for l in bad))
         assert_fails_at(verify_file(tp, pubkey), n, target["seq"], "purpose " + case)
+
+
+ACCESS_RECORD = "api.access_record(bytea[], bytea[], text[], jsonb[])"
+
+
+def test_a_read_answers_its_data_only_once_its_access_is_recorded(env, api, aud):
+    """A read writes nothing itself: fundd records its access events with api.access_record()
+    and sends the data only once they have committed (docs/privacy.md, "When an access event
+    is written"). While the record cannot be written, the read answers an error without the
+    data and leaves no access event; once it can, the same read answers and leaves one.
+    api.access_record(), as the daemon's login, writes the events of the credentials that
+    hold, in the name of their principal, and nothing for a token nobody holds (false: the
+    daemon then answers -32001)."""
+    p = person("Recorded Anahit")
+    r = api.ok("returnee.register", returnee_params(**p))
+    mark = max_seq(env)
+    psql_ok(env, "REVOKE EXECUTE ON FUNCTION %s FROM fundd_app;" % ACCESS_RECORD)
+    try:
+        doc = aud.reply("returnee.get", rid(r))
+    finally:
+        psql_ok(env, "GRANT EXECUTE ON FUNCTION %s TO fundd_app;" % ACCESS_RECORD)
+    assert "result" not in doc and doc["error"]["code"] == -32603, doc
+    assert p["full_name"] not in json.dumps(doc, ensure_ascii=False), doc
+    assert access_events(aud, mark, r["returnee_id"]) == []
+    got = aud.ok("returnee.get", rid(r))
+    assert got["full_name"] == p["full_name"], got
+    evs = access_events(aud, mark, r["returnee_id"])
+    assert [(e["principal_id"], e["method"], e["purpose"]) for e in evs] == \
+        [(aud.pid, "returnee.get", "audit")], evs
+
+    # the entry point itself, as the daemon's login: one true credential, one nobody holds
+    mark = max_seq(env)
+    good = hashlib.sha256(aud.token.encode()).hexdigest()
+    acc = json.dumps({"ids": [r["returnee_id"]], "purpose": "payment",
+                      "params_sha256": "00" * 32})
+    out = psql_ok(env, "SELECT api.access_record(ARRAY['\\x%s', '\\x%s']::bytea[], "
+                  "ARRAY[NULL, NULL]::bytea[], ARRAY['returnee.get', 'returnee.get'], "
+                  "ARRAY[%s, %s]::jsonb[]);\n" % ("11" * 32, good, sql_lit(acc), sql_lit(acc)),
+                  user="fund")
+    assert out.split() == ["f", "t"], out
+    evs = access_events(aud, mark, r["returnee_id"])
+    assert [(e["principal_id"], e["method"], e["purpose"]) for e in evs] == \
+        [(aud.pid, "returnee.get", "payment")], evs
 
 
 def test_writes_that_answer_personal_data_leave_one_access_event_each(env, api, api2, appr,
