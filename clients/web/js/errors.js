@@ -63,12 +63,19 @@ export function clearFields(form) {
   }
 }
 
+// A group of controls (a fieldset of checkboxes) stands for the param named by
+// its data-field: its message goes inside it, last.
+function isGroup(input) {
+  return input.tagName === 'FIELDSET';
+}
+
 function messageFor(input) {
-  const id = (input.id || input.name) + '-error';
-  let msg = input.nextElementSibling;
+  const id = (input.id || input.name || input.dataset.field) + '-error';
+  let msg = isGroup(input) ? input.lastElementChild : input.nextElementSibling;
   if (!msg || msg.id !== id) {
     msg = h('p', { id, class: 'field-error', hidden: true });
-    input.insertAdjacentElement('afterend', msg);
+    if (isGroup(input)) input.append(msg);
+    else input.insertAdjacentElement('afterend', msg);
   }
   const described = (input.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
   if (!described.includes(id)) {
@@ -79,24 +86,27 @@ function messageFor(input) {
 }
 
 export function markField(input, sentence) {
-  input.setAttribute('aria-invalid', 'true');
+  const controls = isGroup(input) ? input.querySelectorAll('input, select, textarea') : [input];
+  for (const c of controls) c.setAttribute('aria-invalid', 'true');
   const msg = messageFor(input);
   clear(msg).appendChild(document.createTextNode(sentence));
   msg.hidden = false;
 }
 
-// Marks the fields of `form` that the error names; returns how many it marked.
+// Marks the fields of `form` that the error names (a control by its name, or
+// a group by its data-field); returns how many it marked.
 export function markFields(form, err) {
   if (!form) return 0;
   let marked = 0;
   for (const { field, reason } of fieldErrors(err)) {
-    const input = form.querySelector('[name="' + CSS.escape(field) + '"]');
+    const name = CSS.escape(field);
+    const input = form.querySelector('[name="' + name + '"]') || form.querySelector('fieldset[data-field="' + name + '"]');
     if (!input) continue;
     const sentence = reason && has('errors.reason.' + reason)
       ? t('errors.reason.' + reason)
       : describe(err);
     markField(input, sentence);
-    if (marked === 0) input.focus();
+    if (marked === 0) (isGroup(input) ? input.querySelector('input, select, textarea') || input : input).focus();
     marked += 1;
   }
   return marked;

@@ -218,7 +218,9 @@ function params(values) {
 // or said under the form, and in #status. success: the #status message.
 // title, intro and submitLabel may be functions, called at each draw, so that a
 // form made once follows a change of language: submitLabel: () => t('x.save').
-export function actionForm({ test, title: titleOf, intro: introOf, fields, submitLabel: labelOf, run, done, redraw, success, cancel }) {
+// drawn(form), if given, is called at the end of each draw, once the values
+// typed so far are back in the form (for what shows depending on them).
+export function actionForm({ test, title: titleOf, intro: introOf, fields, submitLabel: labelOf, run, done, redraw, success, cancel, drawn }) {
   const now = (v) => (typeof v === 'function' ? v() : v);
   let values = null;      // by name, from the last drawn form
   let key = newKey();
@@ -308,6 +310,7 @@ export function actionForm({ test, title: titleOf, intro: introOf, fields, submi
       }, t('forms.cancel')) : null));
     restore(form);
     if (error) showError(form);
+    if (drawn) drawn(form);
     return form;
   }
 
