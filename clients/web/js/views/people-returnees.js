@@ -2,7 +2,9 @@
 // page at a time, filtered by region and kind), finding one by the whole full
 // name or the whole national id (returnee.find, with their grants: the daemon
 // finds people through a keyed hash of each, so a part of a name finds nobody),
-// and, for an admin, registering one (returnee.register). #/returnee?id=
+// and, for an admin, registering one (returnee.register), with the consent the
+// person gave if any (the consent_* params; with no purpose ticked the form
+// says that none will be recorded). #/returnee?id=
 // (hidden): one beneficiary (returnee.get), their grants (grant.list
 // returnee_id=), corrections (returnee.update, admin; none once the person's
 // personal data was erased) and the history of corrections (returnee.history).
@@ -24,6 +26,7 @@ import {
 } from '../ui.js';
 import { regionName } from './queue.js';
 import { grantBadge } from './grants-util.js';
+import { consentFields, consentParams, syncConsent } from './privacy-common.js';
 
 export const KINDS = ['returnee', 'displaced', 'refugee', 'asylum_seeker'];
 export const GENDERS = ['female', 'male', 'other', 'undisclosed'];
@@ -283,12 +286,15 @@ export const returneesView = {
         fillDup();
         return [
           h('p', { class: 'help people-gap' }, t('returnees.register.intro')),
-          personFields(state.ref, null, dupSlot),
+          personFields(state.ref, null, [consentFields('p', { noneNotice: true }), dupSlot]),
         ];
       },
+      drawn: syncConsent,
       run: async (values, key) => {
         try {
-          const res = await ctx.rpc.call('returnee.register', { ...personParams(values), idempotency_key: key });
+          const res = await ctx.rpc.call('returnee.register', {
+            ...personParams(values), ...consentParams(values), idempotency_key: key,
+          });
           state.dup = null;
           return res;
         } catch (err) {
@@ -296,7 +302,8 @@ export const returneesView = {
           throw err;
         }
       },
-      success: (r) => t('returnees.register.done', { name: r.full_name }),
+      success: (r) => (r.consent ? t('returnees.register.done', { name: r.full_name })
+        : t('returnees.register.doneNoConsent', { name: r.full_name })),
       done: async (r) => {
         state.registered = r;
         await load();
