@@ -1,7 +1,8 @@
 // #/privacy-person?id= (hidden, from #/privacy; admin, auditor): one person's
 // consent, whether their data was erased, whether they are due for erasure
 // (privacy.due, read to the end), and who read their personal data
-// (returnee.access_log, a page at a time). An administrator also downloads
+// (returnee.access_log, a page at a time). An administrator also records a new
+// consent (returnee.update with the consent_* params), downloads
 // everything held about them (returnee.export, saved as JSON) and asks for,
 // confirms (another administrator: four eyes) or cancels their erasure
 // (returnee.erase, returnee.erase_confirm, returnee.erase_cancel).
@@ -26,7 +27,8 @@ import {
 import { regionName } from './queue.js';
 import { ROLES } from './privacy-due.js';
 import {
-  CONSENT_FOR, GIVERS, PURPOSES, basisWords, erasureBadge, kindWords, methodWords, myId, purposeWords, who, yearsText,
+  CONSENT_FOR, GIVERS, PURPOSES, basisWords, consentFields, consentParams, erasureBadge, kindWords, methodWords, myId,
+  purposeWords, who, yearsText,
 } from './privacy-common.js';
 
 const LOG_PAGE = 50;
@@ -241,6 +243,24 @@ export const personView = {
       redraw: () => { ctx.redraw(); focus('#erasure-reason'); },
     });
 
+    // A new consent replaces the one that stands (the earlier ones stay, in the
+    // export). The params go even with no purpose ticked: the daemon then says
+    // at the purposes that one is needed.
+    const consentForm = actionForm({
+      test: 'consent-record',
+      title: () => t('privacy.consentForm.title'),
+      intro: () => t('privacy.consentForm.intro'),
+      submitLabel: () => t('privacy.consentForm.submit'),
+      fields: () => [consentFields('new')],
+      run: (values, key) => ctx.rpc.call('returnee.update', {
+        ...consentParams(values, { always: true }), returnee_id: id, idempotency_key: key,
+      }),
+      success: () => t('privacy.consentForm.done'),
+      done: async () => { await load(); },
+      // focus stays on the control that was used (its form is drawn anew)
+      redraw: () => { ctx.redraw(); focus('[data-test="consent-record-submit"]'); },
+    });
+
     async function download() {
       if (state.exporting) return;
       const select = document.getElementById('export-purpose');
@@ -320,6 +340,8 @@ export const personView = {
           ],
         }));
       }
+      // an erased record takes no consent (returnee.update: -32009 erased)
+      if (admin() && !r.erased_at) body.push(consentForm.draw());
       return section(t('privacy.consent.title'), 'consent', body);
     }
 
