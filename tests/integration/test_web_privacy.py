@@ -2,7 +2,9 @@
 who is due for erasure (#/privacy, privacy.due) and one person's page (#/privacy-person?id=):
 their consent, who read their data (returnee.access_log), everything held about them
 (returnee.export, saved as a JSON file) and their erasure by two administrators
-(returnee.erase, returnee.erase_confirm, returnee.erase_cancel; docs/privacy.md). Each action
+(returnee.erase, returnee.erase_confirm, returnee.erase_cancel; docs/privacy.md). A consent is
+recorded with a registration (#/returnees, returnee.register with the consent_* params) and
+anew on the person's page (returnee.update with them). Each action
 is done through the page and its effect checked through the API; every page is opened in each
 language with no untranslated key, no console error, no Content-Security-Policy violation and
 no serious axe-core violation.
@@ -14,6 +16,7 @@ the API by this module. Worker 0 of the suite's daemon erases whoever is due onc
 the module runs; nothing here depends on their not being erased later. The suite's database is
 shared: every check is narrowed to the records this module made."""
 
+import datetime
 import json
 import os
 import re
@@ -76,6 +79,13 @@ def aud_b(browsers, auditor):
 def text(el):
     """An element's text as shown, no-break spaces read as spaces."""
     return re.sub("[\u00a0\u202f]", " ", el.text)
+
+
+def set_value(b, css, value):
+    """Sets a control's value (a date input takes typing in the browser's locale only)."""
+    el = b.find(css)
+    b.js("arguments[0].value = arguments[1];", el, value)
+    return el
 
 
 def fill(b, css, value):
@@ -405,6 +415,189 @@ def test_find_a_persons_page(a, world):
     assert a.problems() == []
 
 
+# ------------------------------------------------------------------------------ consent
+
+
+def utc_today():
+    return datetime.datetime.now(datetime.timezone.utc).date()
+
+
+def register_form(b, name, nid):
+    """Opens #/returnees afresh and fills the register form's person fields (not its
+    consent)."""
+    b.go("#/returnees?v=" + uniq("v"), 'form[data-test="register-form"]', lang="en")
+    fill(b, "#p-full_name", name)
+    Select(b.find("#p-region")).select_by_value("AM-SH")
+    fill(b, "#p-returned_from", "RU")
+    set_value(b, "#p-returned_on", "2025-09-15")
+    fill(b, "#p-national_id", nid)
+
+
+def registered(b):
+    """The record number of the person the register form just registered."""
+    return b.wait('[data-test="registered-link"]').get_attribute("data-returnee-id")
+
+
+def new_nid():
+    return "AM" + uniq("C").upper().replace("-", "")
+
+
+def test_register_with_a_consent_given_by_a_guardian(a, world, api):
+    name = "Hasmik Consent " + uniq("r")
+    nid = new_nid()
+    given = (utc_today() - datetime.timedelta(days=1)).isoformat()
+    until_ = "%d-06-30" % (utc_today().year + 1)
+    register_form(a, name, nid)
+    group = a.find('form[data-test="register-form"] [data-test="consent-fields"]')
+    assert group.tag_name == "fieldset"
+    assert group.find_element("css selector", "legend").text == "Consent"
+    # what it is for, when, by whom: the date given is today unless changed, the giver the person
+    assert a.find("#p-consent_given_on").get_attribute("value") == utc_today().isoformat()
+    assert Select(a.find("#p-consent_given_by")).first_selected_option.get_attribute(
+        "value") == "self"
+    assert a.find("#p-consent_until").get_attribute("value") == ""
+    assert a.find('label[for="p-consent_for-case_management"]').text == "Case management"
+    assert a.find('label[for="p-consent_for-payment"]').text == "Payment"
+    assert "allows the fund to use their personal data" in text(group)
+    # nothing ticked yet: the form says no consent will be recorded; a tick takes that back
+    assert a.find('[data-test="no-consent-notice"]').is_displayed()
+    a.find("#p-consent_for-case_management").click()
+    a.find("#p-consent_for-payment").click()
+    assert a.find_all('[data-test="no-consent-notice"]') == []
+    set_value(a, "#p-consent_given_on", given)
+    Select(a.find("#p-consent_given_by")).select_by_value("guardian")
+    set_value(a, "#p-consent_until", until_)
+    shot_of(a, '[data-test="consent-fields"]', "register-consent")
+    a.find('[data-test="register-form-submit"]').click()
+    rid = registered(a)
+    assert a.find("#status").text == name + " is registered."
+    r = api.ok("returnee.get", {"returnee_id": rid})
+    assert (r["full_name"], r["national_id"]) == (name, nid)
+    c = r["consent"]
+    assert set(c) == {"for", "given_on", "given_by", "until", "recorded_by", "recorded_at"}, c
+    assert (sorted(c["for"]), c["given_on"], c["given_by"], c["until"], c["recorded_by"]) == \
+        (["case_management", "payment"], given, "guardian", until_, world["a_id"]), c
+    assert c["recorded_at"]
+    # the form is empty again for the next person: nothing ticked, given today
+    assert not a.find("#p-consent_for-payment").is_selected()
+    assert a.find("#p-consent_given_on").get_attribute("value") == utc_today().isoformat()
+    assert a.find('[data-test="no-consent-notice"]').is_displayed()
+    # the person's page shows it
+    person(a, rid, '[data-test="consent-details"]')
+    consent = a.find('[data-test="consent-details"]')
+    assert text(consent.find_element("css selector", '[data-col="for"]')) == \
+        "case management and payments"
+    assert text(consent.find_element("css selector", '[data-col="given_by"]')) == "A guardian"
+    assert a.problems() == []
+
+
+def test_register_with_a_consent_ending_before_it_was_given_is_refused_at_the_end_date(a, api):
+    name = "Tigran Consent " + uniq("b")
+    nid = new_nid()
+    register_form(a, name, nid)
+    a.find("#p-consent_for-payment").click()
+    set_value(a, "#p-consent_given_on", (utc_today() - datetime.timedelta(days=3)).isoformat())
+    set_value(a, "#p-consent_until", (utc_today() - datetime.timedelta(days=10)).isoformat())
+    a.find('[data-test="register-form-submit"]').click()
+    a.wait('#p-consent_until[aria-invalid="true"]')
+    msg = a.wait("#p-consent_until-error").text
+    assert msg == "The end date is before the start date.", msg
+    assert "p-consent_until-error" in a.find("#p-consent_until").get_attribute(
+        "aria-describedby").split()
+    no_code_alone(a.find("#status").text)
+    # that field alone is marked, and it has the focus
+    assert [e.get_attribute("id") for e in a.find_all('[aria-invalid="true"]')] == \
+        ["p-consent_until"]
+    assert a.js("return document.activeElement.id;") == "p-consent_until"
+    assert a.find_all('[data-test="registered-link"]') == []
+    shot_of(a, '[data-test="consent-fields"]', "register-consent-end-before-start")
+    # nobody was registered
+    assert api.ok("returnee.find", {"national_id": nid})["returnees"] == []
+    assert api.ok("returnee.find", {"name": name})["returnees"] == []
+    assert a.problems() == []
+
+
+def test_register_without_a_consent_says_none_will_be_recorded(a, api):
+    name = "Armen Consent " + uniq("n")
+    nid = new_nid()
+    register_form(a, name, nid)
+    notice = a.find('[data-test="no-consent-notice"]')
+    assert notice.is_displayed()
+    assert "no consent will be recorded" in notice.text, notice.text
+    # a date or a giver alone is no consent: still said, and nothing of it is sent
+    Select(a.find("#p-consent_given_by")).select_by_value("representative")
+    set_value(a, "#p-consent_until", "%d-01-31" % (utc_today().year + 2))
+    a.find("#p-consent_for-case_management").click()
+    assert a.find_all('[data-test="no-consent-notice"]') == []
+    a.find("#p-consent_for-case_management").click()
+    a.wait('[data-test="no-consent-notice"]')
+    shot_of(a, '[data-test="consent-fields"]', "register-no-consent")
+    a.find('[data-test="register-form-submit"]').click()
+    rid = registered(a)
+    assert a.find("#status").text == name + " is registered, without a consent."
+    r = api.ok("returnee.get", {"returnee_id": rid})
+    assert (r["full_name"], r["national_id"], r["consent"]) == (name, nid, None), r
+    assert api.ok("returnee.export", {"returnee_id": rid, "purpose": "audit"})["consents"] == []
+    person(a, rid, '[data-test="no-consent"]')
+    assert a.problems() == []
+
+
+def test_record_a_new_consent_on_the_persons_page(a, aud_b, world, api):
+    first_given = (utc_today() - datetime.timedelta(days=40)).isoformat()
+    r = new_returnee(api, full_name="Mariam Consent " + uniq("u"),
+                     consent_for=["case_management"], consent_given_on=first_given)
+    rid = r["returnee_id"]
+    form = 'form[data-test="consent-record"]'
+    person(a, rid, form)
+    assert a.find_all('[data-test="consents-table"]') == []
+    assert a.find("#new-consent_given_on").get_attribute("value") == utc_today().isoformat()
+    # no purpose ticked: the daemon says one is needed, at the purposes; nothing is recorded
+    a.find('[data-test="consent-record-submit"]').click()
+    msg = a.wait("#new-consent_for-error").text
+    assert msg == "A consent needs what it is for and the date it was given.", msg
+    for p in ("case_management", "payment"):
+        assert a.find("#new-consent_for-" + p).get_attribute("aria-invalid") == "true"
+    assert a.js("return document.activeElement.id;") == "new-consent_for-case_management"
+    assert "new-consent_for-error" in a.find("#new-consent_for").get_attribute(
+        "aria-describedby").split()
+    assert len(api.ok("returnee.export", {"returnee_id": rid, "purpose": "audit"})[
+        "consents"]) == 1
+    shot_of(a, form, "consent-record-incomplete")
+    # payments only, given today by a representative, with no end
+    a.find("#new-consent_for-payment").click()
+    Select(a.find("#new-consent_given_by")).select_by_value("representative")
+    a.find('[data-test="consent-record-submit"]').click()
+    a.wait('[data-test="consent-row"]')
+    assert a.find("#status").text == "The new consent is recorded."
+    got = api.ok("returnee.get", {"returnee_id": rid})["consent"]
+    assert (got["for"], got["given_on"], got["given_by"], got["until"], got["recorded_by"]) == \
+        (["payment"], utc_today().isoformat(), "representative", None, world["a_id"]), got
+    consents = api.ok("returnee.export", {"returnee_id": rid, "purpose": "audit"})["consents"]
+    assert [(c["for"], c["given_on"], c["given_by"], c["until"]) for c in consents] == [
+        (["case_management"], first_given, "self", None),
+        (["payment"], utc_today().isoformat(), "representative", None)], consents
+    # the page shows the new one, and every one recorded
+    consent = a.find('[data-test="consent-details"]')
+    assert text(consent.find_element("css selector", '[data-col="for"]')) == "payments"
+    assert text(consent.find_element("css selector", '[data-col="given_by"]')) == \
+        "A representative"
+    assert text(consent.find_element("css selector", '[data-col="until"]')) == "No end date"
+    rows = a.find_all('[data-test="consent-row"]')
+    assert [text(x.find_element("css selector", '[data-col="for"]')) for x in rows] == \
+        ["case management", "payments"]
+    # the form is ready for another, and kept the focus
+    assert not a.find("#new-consent_for-payment").is_selected()
+    assert a.find_all("#new-consent_for-error:not([hidden])") == []
+    assert a.js("return document.activeElement.dataset.test;") == "consent-record-submit"
+    shot_of(a, '[data-test="consent"]', "consent-recorded")
+    # the returnee's correction history is not touched by a consent
+    assert api.ok("returnee.history", {"returnee_id": rid})["history"] == []
+    # an auditor sees the consents, and records none
+    person(aud_b, rid, '[data-test="consent-details"]')
+    assert aud_b.find_all(form) == []
+    assert a.problems() == [] and aud_b.problems() == []
+
+
 # ------------------------------------------------------------------------------ every page
 
 
@@ -427,6 +620,7 @@ def test_privacy_pages_in_each_language(a, aud_b, world):
     person(aud_b, rid, '[data-test="access-table"]')
     assert aud_b.find_all('form[data-test="erasure-ask"]') == []
     assert aud_b.find_all('[data-test="export-download"]') == []
+    assert aud_b.find_all('form[data-test="consent-record"]') == []
     assert aud_b.find('[data-test="consent-details"]')
     row = aud_b.find_all('[data-test="access-row"][data-purpose="audit"]')
     assert row, "the auditor's own reading is in the log, for audit"
