@@ -275,7 +275,7 @@ access_result(void *arg, enum db_status st, const PGresult *res)
 	switch (st) {
 	case DB_OK:
 		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-			/* its credentials were revoked since the read */
+			/* nobody holds its credentials any more (a token replaced since) */
 			rpc_set_error(c, RPC_UNAUTHENTICATED, "bad_credentials", NULL);
 		else if (take_sql_error(x, c, res)) {
 			access_send(x, c);	/* (a retry of the record alone) */

@@ -115,13 +115,16 @@ $$;
 
 -- The access events of reads (fl.person_answer), the k-th of p_method[k] by the caller of
 -- p_token[k] (or else p_cert[k]) with answer's "access" p_access[k]: one event per id, in
--- one statement for the lot, which the daemon sends as a batch of the reads waiting
--- (docs/batching.md) and commits before their answers leave. One row per read, in order:
--- true, or false when its credentials no longer hold (revoked since the read: the daemon
--- then answers -32001 without the data). An entry point of the daemon's role.
+-- one statement for the lot, which the daemon sends as a batch of the records waiting
+-- (docs/batching.md). One row per read, in order: true, or false when nobody holds its
+-- credentials any more (a token replaced since the read), and nothing is written for it.
+-- The principal is the one the credentials name, revoked since or not: the read was
+-- theirs, and without a principal's token hash nothing can be written in their name. An
+-- entry point of the daemon's role. (plan_cache_mode: as fl.returnee_by_national.)
 CREATE OR REPLACE FUNCTION api.access_record(p_token bytea[], p_cert bytea[],
     p_method text[], p_access jsonb[]) RETURNS SETOF boolean
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	v_ps	text[];
 BEGIN
@@ -130,7 +133,10 @@ BEGIN
 	    cardinality(p_access) <> cardinality(p_token) THEN
 		RAISE EXCEPTION 'api.access_record: arrays of different lengths';
 	END IF;
-	SELECT array_agg((fl.authenticate(t.token, t.cert)).principal_id ORDER BY t.k)
+	SELECT array_agg(CASE WHEN t.token IS NOT NULL THEN
+		(SELECT pr.principal_id FROM fl.principal pr WHERE pr.token_hash = t.token)
+	    ELSE (SELECT pr.principal_id FROM fl.principal pr WHERE pr.cert_sha256 = t.cert)
+	    END ORDER BY t.k)
 	  INTO v_ps
 	  FROM unnest(p_token, p_cert) WITH ORDINALITY AS t(token, cert, k);
 	-- as fl.audit_record(): the transaction id before the seqs
