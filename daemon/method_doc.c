@@ -23,7 +23,7 @@ static const struct {
 	  "`{events: [audit event], next_cursor}`, in sequence order; `next_cursor` is the `from_seq` of the next page (a number), or `null`",
 	  "" },
 	{ "audit.verify",
-	  "`{ok, verified, first_bad_seq, reason}`: whether every chained event in the range still hashes to its chain, how many were checked, and otherwise the first bad one and why (`hash_mismatch`, `prev_hash_mismatch`, `missing_event`, `unchained_below_head`, `checkpoint_mismatch`: [audit.md](audit.md), \"Verifying\")",
+	  "`{ok, verified, first_bad_seq, reason, head_seq, unchained, oldest_unchained_at}`: whether every chained event in the range still hashes to its chain, how many were checked, and otherwise the first bad one and why (`hash_mismatch`, `prev_hash_mismatch`, `missing_event`, `unchained_below_head`, `checkpoint_mismatch`: [audit.md](audit.md), \"Verifying\"); then the last event the chain covers, how many events (of the whole trail) it does not cover yet, and when the oldest of those was recorded (null when none): `ok` speaks of what is chained, and a chain that has stopped advancing shows here.",
 	  "-32602 to_seq_before_from_seq" },
 	{ "contribution.cancel",
 	  "the contribution, `cancelled`",

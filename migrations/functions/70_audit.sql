@@ -134,9 +134,12 @@ BEGIN
 		RETURN 0;	-- nothing new: no transaction id, no write
 	END IF;
 	v_limit := s.covered_seq;
-	-- 2. the pending limit of an earlier round is final once its writers are all gone
+	-- 2. the pending limit of an earlier round is final once its writers are all gone, or
+	-- at once when its transaction id is one this cluster has not handed out yet: a copy
+	-- restored from a dump into another cluster, where no writer of the old one runs
 	IF s.pend_seq IS NOT NULL AND
-	    pg_snapshot_xmin(pg_current_snapshot()) >= s.pend_xid THEN
+	    (pg_snapshot_xmin(pg_current_snapshot()) >= s.pend_xid OR
+	     s.pend_xid >= pg_snapshot_xmax(pg_current_snapshot())) THEN
 		v_limit := s.pend_seq;
 	END IF;
 	-- 3. our own transaction id, taken after v_l was read, is above the id of every
@@ -314,8 +317,12 @@ BEGIN
 			v_why := 'checkpoint_mismatch';
 		END IF;
 	END IF;
+	-- what the chain does not cover yet (events the chainer has still to hash)
 	RETURN jsonb_build_object('ok', v_bad IS NULL, 'verified', v_n,
-	    'first_bad_seq', v_bad, 'reason', v_why);
+	    'first_bad_seq', v_bad, 'reason', v_why, 'head_seq', v_head,
+	    'unchained', (SELECT count(*) FROM fl.audit_event WHERE seq > v_head),
+	    'oldest_unchained_at', (SELECT fl.ts(min(at)) FROM fl.audit_event
+		WHERE seq > v_head));
 END
 $$;
 
