@@ -62,6 +62,10 @@ sed -i -e 's/^level = .*/level = warn/' "$DIR/fundd.conf"
 grep -q '^io_timeout_s' "$DIR/fundd.conf" ||
     sed -i -e 's/^\[server\]$/[server]\nio_timeout_s = 120\nmax_connections = 2048/' \
     "$DIR/fundd.conf"
+# the credentials cache on (one daemon: exact; docs/auth-cache.md); the nocache rows below
+# turn it off again
+grep -q '^auth_cache_ms' "$DIR/fundd.conf" ||
+    sed -i -e 's/^\[server\]$/[server]\nauth_cache_ms = 5000/' "$DIR/fundd.conf"
 TOKEN=$(cat "$DIR/admin.token")
 : >"$RESULTS"
 
@@ -106,7 +110,7 @@ done
 stop_fundd
 # The same without the credentials cache (docs/auth-cache.md): every whoami a database
 # round trip, as every other call is; beside nginx again, on this minute of the machine.
-sed -e 's/^\[server\]$/[server]\nauth_cache_ms = 0/' "$DIR/fundd.conf" >"$DIR/fundd-nocache.conf"
+sed -e 's/^auth_cache_ms = .*/auth_cache_ms = 0/' "$DIR/fundd.conf" >"$DIR/fundd-nocache.conf"
 start_fundd "$DIR/fundd-nocache.conf"
 for round in $(seq "$ROUNDS"); do
 	whoami fundd-whoami-nocache 32

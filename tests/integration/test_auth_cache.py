@@ -220,3 +220,39 @@ def test_cached_whoami_gets_32050_with_the_database_down(env, daemon_factory, da
     wait_pool_up(daemon, admin)
     assert call(d, p["token"], "system.whoami") == me
     wait_live(d, admin)
+
+
+def test_by_default_a_token_revoked_through_one_daemon_fails_at_once_on_another(
+        daemon_factory, admin):
+    """The default configuration (the cache off), two daemons on one database, the second
+    under a load of whoami calls: 30 times, a principal's whoami answers on the second, it
+    is revoked through the first, and the second refuses it on its very next request."""
+    server = {"server": {"auth_fail_limit": 0}}
+    a = daemon_factory(uniq("rv-a"), server)
+    b = daemon_factory(uniq("rv-b"), server)
+    stop = threading.Event()
+
+    def load():
+        c = Client.api(b, admin)
+        try:
+            while not stop.is_set():
+                c.ok("system.whoami")
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(30):
+            p = create_principal(a, admin, ["auditor"])
+            assert call(b, p["token"], "system.whoami")["principal_id"] == p["principal_id"]
+            assert call(a, admin, "principal.revoke",
+                        {"principal_id": p["principal_id"]})["revoked"] is True
+            r = post_rpc(b, p["token"], WHOAMI)
+            assert r.status == 401, "try %d: a revoked token answered on the other daemon" % i
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+    assert cache_metrics(b, admin)["hits_total"] == 0

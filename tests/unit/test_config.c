@@ -155,7 +155,7 @@ test_defaults(void **state)
 	assert_int_equal(c.max_header_bytes, 16384);
 	assert_int_equal(c.io_timeout_s, 10);
 	assert_int_equal(c.workers, 0);
-	assert_int_equal(c.auth_cache_ms, 5000);
+	assert_int_equal(c.auth_cache_ms, 0);
 	assert_string_equal(c.replica_dsn, "");
 	assert_string_equal(c.migrations, FUND_MIGRATIONS_DIR);
 	assert_int_equal(c.pool_size, 8);
