@@ -32,7 +32,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PGPORT_LOCAL=5433
 PG_OS_USER=fundpg
 PACKAGES="build-essential pkg-config openssl curl libevent-dev libpq-dev libssl-dev libcjson-dev
-libcmocka-dev libxlsxwriter-dev libicu-dev postgresql postgresql-contrib python3 python3-pytest nginx-light
+libcmocka-dev libxlsxwriter-dev libicu-dev postgresql postgresql-contrib python3 python3-pytest python3-yaml nginx-light
 clang libclang-rt-14-dev testssl.sh chromium chromium-driver python3-selenium fonts-dejavu-core
 libnss3-tools"
 

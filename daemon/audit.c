@@ -16,6 +16,7 @@
 #include "audit.h"
 #include "db_pool.h"
 #include "log.h"
+#include "metrics.h"
 #include "queries.h"
 #include "util.h"
 
@@ -170,9 +171,11 @@ chain_done(void *arg, enum db_status st, const PGresult *res)
 		if (r->chain_failing)
 			log_info("audit chain: extending again");
 		r->chain_failing = 0;
-	} else if (st == DB_OK && !r->chain_failing) {
-		log_warnx("audit chain: %s", PQresultErrorField(res,
-		    PG_DIAG_MESSAGE_PRIMARY));
+	} else if (st == DB_OK) {
+		metrics_audit_failure(0);
+		if (!r->chain_failing)
+			log_warnx("audit chain: %s", PQresultErrorField(res,
+			    PG_DIAG_MESSAGE_PRIMARY));
 		r->chain_failing = 1;
 	}
 	if (n > 0)
@@ -207,9 +210,11 @@ store_done(void *arg, enum db_status st, const PGresult *res)
 	struct audit_runner	*r = arg;
 
 	r->q_store = NULL;
-	if (st == DB_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+	if (st == DB_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+		metrics_audit_failure(1);
 		log_warnx("audit checkpoint not stored: %s",
 		    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+	}
 }
 
 static void
@@ -227,6 +232,7 @@ due_done(void *arg, enum db_status st, const PGresult *res)
 	vals[1] = PQgetvalue(res, 0, 1);
 	vals[2] = PQgetvalue(res, 0, 2);
 	if (audit_sign(r->key, vals[0], vals[1], vals[2], sig) != 0) {
+		metrics_audit_failure(1);
 		log_warnx("audit checkpoint: signing failed");
 		return;
 	}

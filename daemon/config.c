@@ -61,6 +61,8 @@ static const struct cfg_key cfg_keys[] = {
 	  "failed authentications from one address before its requests are slowed down (100 ms, doubling up to 5 s); 0 = never" },
 	{ "server", "auth_cache_ms", CFG_INT, S(auth_cache_ms), "0", 0, 60000, NULL, 0,
 	  "how long system.whoami may answer from memory for credentials the database accepted (0 = never: always ask the database); a change to a principal drops it at once here, and in other daemons on the same database when its notification reaches them, milliseconds later (docs/auth-cache.md)" },
+	{ "server", "metrics_token_sha256", CFG_STR, S(metrics_token_sha256), "", 0, 0, NULL, 0,
+	  "SHA-256 (64 hex digits) of a bearer token that may read /metrics without the database (fundd metrics-token makes one); empty = /metrics only for the principals the database authorizes" },
 	{ "server", "workers", CFG_INT, S(workers), "0", 0, 64, NULL, 0,
 	  "event-loop threads, each with its own listener (SO_REUSEPORT) and pool; 0 = one per core" },
 	{ "server", "web_root", CFG_STR, S(web_root), FUND_WEB_ROOT, 0, 0, NULL, 0,
@@ -353,6 +355,13 @@ cfg_load(const char *path, struct cfg *out, char **cause)
 			    cfg_keys[i].section, cfg_keys[i].name);
 			goto fail;
 		}
+	}
+	if (out->metrics_token_sha256[0] != '\0' &&
+	    (strlen(out->metrics_token_sha256) != 64 ||
+	    strspn(out->metrics_token_sha256, "0123456789abcdef") != 64)) {
+		*cause = xasprintf("%s: [server] metrics_token_sha256 must be 64 lower-case hex "
+		    "digits (fundd metrics-token)", path);
+		goto fail;
 	}
 	if (out->migrate_dsn[0] == '\0') {
 		free(out->migrate_dsn);

@@ -22,6 +22,7 @@ struct cfg {
 	long	 auth_fail_limit;	/* 0 = no throttle (throttle.h) */
 	long	 auth_cache_ms;		/* 0 = no credentials cache (auth_cache.h) */
 	char	*web_root;		/* "" = no web console (web.h) */
+	char	*metrics_token_sha256;	/* "" = none; else 64 hex (h_metrics.c) */
 	/* [database] */
 	char	*dsn;
 	char	*migrate_dsn;		/* "" = dsn */

@@ -5,6 +5,7 @@
  *   fundd -c FILE check           validate the configuration
  *   fundd -c FILE migrate         apply pending migrations
  *   fundd privacy new-key FILE    write a new key-encryption key (mode 0600)
+ *   fundd metrics-token           a new bearer token for /metrics, and its config line
  *   fundd -c FILE privacy rotate-key NEWKEY [--batch N]
  *                                 wrap every data key under NEWKEY (docs/privacy.md)
  *   fundd -c FILE principal add --name NAME --roles ROLE[,ROLE] [--partner ID] [--cert PEM]
@@ -44,6 +45,7 @@ usage(FILE *f)
 	    "       fundd -c FILE check\n"
 	    "       fundd -c FILE migrate\n"
 	    "       fundd privacy new-key FILE\n"
+	    "       fundd metrics-token\n"
 	    "       fundd -c FILE privacy rotate-key NEWKEY [--batch N]\n"
 	    "       fundd -c FILE principal add --name NAME --roles ROLE[,ROLE] "
 	    "[--partner PARTNER_ID] [--cert PEM]\n"
@@ -358,6 +360,19 @@ main(int argc, char **argv)
 	}
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		usage(stdout);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "metrics-token") == 0) {
+		char	tok[AUTH_TOKEN_LEN + 1], hash[67];
+
+		if (auth_token_new(tok, sizeof(tok)) != 0) {
+			fprintf(stderr, "fundd: no random bytes for a token\n");
+			return 1;
+		}
+		auth_sha256_bytea(tok, strlen(tok), hash);
+		printf("%s\n# the token above goes to the monitoring (a bearer token); this line "
+		    "to [server] of fundd's config:\nmetrics_token_sha256 = %s\n", tok, hash + 2);
+		OPENSSL_cleanse(tok, sizeof(tok));
 		return 0;
 	}
 	if (argc >= 2 && strcmp(argv[1], "privacy") == 0) {

@@ -1,12 +1,15 @@
 /* metrics.c: request counters by method and outcome, a latency histogram, gauges. */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth_cache.h"
 #include "methods.h"
 #include "metrics.h"
 #include "rpc_error.h"
+#include "throttle.h"
 #include "util.h"
 
 /* outcome 0 is success, outcome 1 + i the error rpc_errors[i] */
@@ -27,6 +30,11 @@ static atomic_ulong		 hist_sum_usec, hist_count;
 static atomic_ulong		 http_counts[NHTTP];
 static atomic_int		 conns_open;
 static atomic_ulong		 conns_total, conns_rejected, accept_paused;
+static atomic_ulong		 audit_chain_failures, audit_checkpoint_failures;
+/* the last fl.ops_state() sample, under ops_lock; ops_at = 0: none yet */
+static pthread_mutex_t		 ops_lock = PTHREAD_MUTEX_INITIALIZER;
+static long long		 ops_head, ops_lag, ops_ckpt_seq;
+static double			 ops_ckpt_at, ops_at;
 static void			(*pool_source)(void *, struct pool_stats *);
 static void			*pool_source_arg;
 
@@ -92,6 +100,80 @@ void
 metrics_accept_paused(void)
 {
 	atomic_fetch_add(&accept_paused, 1);
+}
+
+void
+metrics_audit_failure(int checkpoint)
+{
+	atomic_fetch_add(checkpoint ? &audit_checkpoint_failures : &audit_chain_failures, 1);
+}
+
+void
+metrics_ops_sample(long long head_seq, long long chain_lag, long long checkpoint_seq,
+    double checkpoint_at)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	pthread_mutex_lock(&ops_lock);
+	ops_head = head_seq;
+	ops_lag = chain_lag;
+	ops_ckpt_seq = checkpoint_seq;
+	ops_ckpt_at = checkpoint_at;
+	ops_at = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	pthread_mutex_unlock(&ops_lock);
+}
+
+/* What operators watch beyond the request counters (docs/operations.md): kept in this
+ * process, so that /metrics answers it while the database is down; the figures sampled
+ * from the database say how old they are. */
+static void
+render_ops(struct evbuffer *b)
+{
+	struct timespec	ts;
+	double		now, at, ckpt_at;
+	long long	head, lag, ckpt_seq;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	evbuffer_add_printf(b,
+	    "# HELP fundd_audit_chain_failures_total Audit chaining steps that failed.\n"
+	    "# TYPE fundd_audit_chain_failures_total counter\n"
+	    "fundd_audit_chain_failures_total %lu\n"
+	    "# HELP fundd_audit_checkpoint_failures_total Signed checkpoints that could not be "
+	    "made or stored.\n# TYPE fundd_audit_checkpoint_failures_total counter\n"
+	    "fundd_audit_checkpoint_failures_total %lu\n"
+	    "# HELP fundd_throttled Address and credential pairs whose requests are slowed "
+	    "down now (auth_fail_limit).\n# TYPE fundd_throttled gauge\nfundd_throttled %d\n",
+	    atomic_load(&audit_chain_failures), atomic_load(&audit_checkpoint_failures),
+	    throttle_slowed());
+	pthread_mutex_lock(&ops_lock);
+	at = ops_at;
+	head = ops_head;
+	lag = ops_lag;
+	ckpt_seq = ops_ckpt_seq;
+	ckpt_at = ops_ckpt_at;
+	pthread_mutex_unlock(&ops_lock);
+	if (at == 0)
+		return;		/* not sampled yet (or not worker 0's database) */
+	evbuffer_add_printf(b,
+	    "# HELP fundd_ops_sample_age_seconds Age of the figures below, read from the "
+	    "database by worker 0 every few seconds (they stop changing while it is down).\n"
+	    "# TYPE fundd_ops_sample_age_seconds gauge\nfundd_ops_sample_age_seconds %.3f\n"
+	    "# HELP fundd_audit_chain_head_seq The last audit event the hash chain covers.\n"
+	    "# TYPE fundd_audit_chain_head_seq gauge\nfundd_audit_chain_head_seq %lld\n"
+	    "# HELP fundd_audit_chain_lag_events Audit seqs handed out past the chain's head: "
+	    "events not chained yet.\n# TYPE fundd_audit_chain_lag_events gauge\n"
+	    "fundd_audit_chain_lag_events %lld\n",
+	    now - at, head, lag);
+	if (ckpt_at >= 0)
+		evbuffer_add_printf(b,
+		    "# HELP fundd_audit_checkpoint_seq The seq of the last signed checkpoint.\n"
+		    "# TYPE fundd_audit_checkpoint_seq gauge\nfundd_audit_checkpoint_seq %lld\n"
+		    "# HELP fundd_audit_checkpoint_age_seconds Time since the last signed "
+		    "checkpoint was signed (it grows while the database is down).\n"
+		    "# TYPE fundd_audit_checkpoint_age_seconds gauge\n"
+		    "fundd_audit_checkpoint_age_seconds %.3f\n", ckpt_seq, now - ckpt_at);
 }
 
 int
@@ -216,4 +298,5 @@ metrics_render(struct evbuffer *b, const struct pool_stats *ps)
 	for (m = 0; m < ps->nworkers; m++)
 		evbuffer_add_printf(b, "fundd_worker_connections{worker=\"%d\"} %d\n", m,
 		    ps->worker_conns[m]);
+	render_ops(b);
 }

@@ -31,6 +31,12 @@ void	metrics_conn_rejected(void);
 /* accepting stopped for a while: no file descriptor left (server.c) */
 void	metrics_accept_paused(void);
 int	metrics_conns_open(void);
+/* worker 0's audit runner: a chaining step or a checkpoint that failed */
+void	metrics_audit_failure(int checkpoint);
+/* worker 0's sample of fl.ops_state() (server.c): the chain's head and lag, the last
+ * checkpoint's seq and time (Unix seconds; < 0: none yet) */
+void	metrics_ops_sample(long long head_seq, long long chain_lag, long long checkpoint_seq,
+	    double checkpoint_at);
 void	metrics_render(struct evbuffer *, const struct pool_stats *);
 
 /* Where the pools' gauges come from: fn(arg, out), which any thread may call. Set before

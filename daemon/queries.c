@@ -23,6 +23,8 @@ const struct db_stmt queries[Q_COUNT] = {
 	[Q_DOCUMENT_DOWNLOAD] = { "fundd_document_download", "SELECT answer, data FROM "
 	    "api.document_download($1::bytea, $2::bytea, $3)", 3 },
 	[Q_ERASE_DUE] = { "fundd_erase_due", "SELECT fl.erase_due($1::int, $2::int)", 2 },
+	[Q_OPS] = { "fundd_ops", "SELECT head_seq, chain_lag, checkpoint_seq, checkpoint_at "
+	    "FROM fl.ops_state()", 0 },
 	[Q_ACCESS] = { "fundd_access", "SELECT api.access_record(ARRAY[$1::bytea], "
 	    "ARRAY[$2::bytea], ARRAY[$3], ARRAY[$4::jsonb])", 4, Q_ACCESS_MANY },
 	[Q_ACCESS_MANY] = { "fundd_access_many", "SELECT api.access_record($1::bytea[], "

@@ -18,6 +18,7 @@ enum query_id {
 	Q_DOCUMENT_UPLOAD, /* api.document_upload(): POST /documents */
 	Q_DOCUMENT_DOWNLOAD, /* api.document_download(): GET /documents/{id} */
 	Q_ERASE_DUE,	/* fl.erase_due(years, max): worker 0 erases who is due */
+	Q_OPS,		/* fl.ops_state(): worker 0's sample for /metrics */
 	Q_ACCESS,	/* api.access_record(): a read's access events, before its answer */
 	Q_ACCESS_MANY,	/* the same for a batch of reads, as one statement */
 	Q_COUNT

@@ -44,6 +44,7 @@
 #define SERVER_ALLOC_S		5	/* kept allocations caught up (one fold skipped) */
 #define SERVER_PURGE_BATCH	"5000"	/* keys per purge call; a full one calls again */
 #define SERVER_ERASE_BATCH	"100"	/* returnees per erasure call; a full one calls again */
+#define SERVER_OPS_S		5	/* fl.ops_state() sampled for /metrics */
 /* Out of file descriptors, a listener stops accepting for this long: its socket stays
  * readable, and accepting again at once would only fail again, in a busy loop. */
 #define SERVER_ACCEPT_PAUSE_MS	250
@@ -64,6 +65,8 @@ struct worker {
 	struct db_query		*q_purge;
 	struct db_query		*q_erase;	/* erasure of who is due (docs/privacy.md) */
 	long long		 next_erase;
+	struct db_query		*q_ops;		/* the sample of fl.ops_state() for /metrics */
+	long long		 next_ops;
 	struct db_query		*q_house;	/* the fold, or the allocation catch-up */
 	const char		*house_what;	/* which, for its log line */
 	struct audit_runner	*audit;		/* worker 0: audit chain and checkpoints */
@@ -277,6 +280,19 @@ erase_done(void *arg, enum db_status st, const PGresult *res)
 }
 
 static void
+ops_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct worker	*w = arg;
+
+	w->q_ops = NULL;
+	if (st == DB_OK && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		metrics_ops_sample(strtoll(PQgetvalue(res, 0, 0), NULL, 10),
+		    strtoll(PQgetvalue(res, 0, 1), NULL, 10),
+		    strtoll(PQgetvalue(res, 0, 2), NULL, 10),
+		    PQgetisnull(res, 0, 3) ? -1 : strtod(PQgetvalue(res, 0, 3), NULL));
+}
+
+static void
 house_done(void *arg, enum db_status st, const PGresult *res)
 {
 	struct worker	*w = arg;
@@ -319,6 +335,10 @@ house_cb(evutil_socket_t fd, short what, void *arg)
 
 		w->q_purge = db_query(w->pool, Q_PURGE, vals, DB_Q_WRITE, purge_done, w);
 		w->next_purge = now_usec() + (long long)SERVER_PURGE_S * 1000000;
+	}
+	if (w->q_ops == NULL && now_usec() >= w->next_ops && db_pool_healthy(w->pool) > 0) {
+		w->q_ops = db_query(w->pool, Q_OPS, NULL, 0, ops_done, w);
+		w->next_ops = now_usec() + (long long)SERVER_OPS_S * 1000000;
 	}
 	if (w->q_erase == NULL && strcmp(w->srv->cfg->erase_due, "auto") == 0 &&
 	    now_usec() >= w->next_erase && db_pool_healthy(w->pool) > 0) {
@@ -631,6 +651,8 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 			db_cancel(w->q_purge);
 		if (w->q_erase != NULL)
 			db_cancel(w->q_erase);
+		if (w->q_ops != NULL)
+			db_cancel(w->q_ops);
 		if (w->q_house != NULL)
 			db_cancel(w->q_house);
 		if (w->ev_house != NULL)

@@ -189,3 +189,19 @@ throttle_wait_ms(const char *addr, const char *cred)
 	pthread_mutex_unlock(&lock);
 	return until > now ? (long)((until - now + 999) / 1000) : 0;
 }
+
+int
+throttle_slowed(void)
+{
+	long long	now = now_usec();
+	int		i, n = 0;
+
+	if (limit <= 0 || now >= atomic_load(&slowed_until))
+		return 0;
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < THROTTLE_SLOTS; i++)
+		if (slots[i].key[0] != '\0' && slots[i].until_us > now)
+			n++;
+	pthread_mutex_unlock(&lock);
+	return n;
+}

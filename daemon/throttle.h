@@ -36,5 +36,7 @@ void	throttle_failed(const char *addr, const char *cred);
 void	throttle_ok(const char *addr, const char *cred);
 /* How long a request from addr with cred must wait now, in milliseconds (0: serve it). */
 long	throttle_wait_ms(const char *addr, const char *cred);
+/* How many (address, credential) pairs and addresses are slowed down right now. */
+int	throttle_slowed(void);
 
 #endif

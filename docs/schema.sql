@@ -4421,6 +4421,7 @@ BEGIN
 	    fl.alloc_catch_up_all(),
 	    fl.audit_chain(int),
 	    fl.audit_checkpoint_due(),
+	    fl.ops_state(),
 	    fl.audit_checkpoint_add(bigint, text, text, text, text),
 	    fl.method_same(jsonb),
 	    fl.ts(timestamptz),
@@ -7463,6 +7464,26 @@ $$;
 
 
 ALTER FUNCTION fl.national_unique(p_idx bytea[], p_not text) OWNER TO fund_owner;
+
+--
+-- Name: ops_state(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.ops_state(OUT head_seq bigint, OUT chain_lag bigint, OUT checkpoint_seq bigint, OUT checkpoint_at double precision) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+	SELECT s.head_seq INTO head_seq FROM fl.audit_state s;
+	SELECT greatest(CASE WHEN q.is_called THEN q.last_value ELSE 0 END - head_seq, 0)
+	  INTO chain_lag FROM fl.audit_seq q;
+	SELECT k.seq, extract(epoch FROM k.signed_at) INTO checkpoint_seq, checkpoint_at
+	  FROM fl.audit_checkpoint k ORDER BY k.seq DESC LIMIT 1;
+END
+$$;
+
+
+ALTER FUNCTION fl.ops_state(OUT head_seq bigint, OUT chain_lag bigint, OUT checkpoint_seq bigint, OUT checkpoint_at double precision) OWNER TO fund_owner;
 
 --
 -- Name: page(text, jsonb, integer); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -13808,6 +13829,14 @@ REVOKE ALL ON FUNCTION fl.name_key_set() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION fl.national_unique(p_idx bytea[], p_not text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION ops_state(OUT head_seq bigint, OUT chain_lag bigint, OUT checkpoint_seq bigint, OUT checkpoint_at double precision); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.ops_state(OUT head_seq bigint, OUT chain_lag bigint, OUT checkpoint_seq bigint, OUT checkpoint_at double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION fl.ops_state(OUT head_seq bigint, OUT chain_lag bigint, OUT checkpoint_seq bigint, OUT checkpoint_at double precision) TO fundd_app;
 
 
 --

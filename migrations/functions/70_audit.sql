@@ -345,3 +345,19 @@ SELECT e.seq, x.kind, x.line
 	    'head_hash', encode(k.head_hash, 'hex'), 'signed_at', fl.ts(k.signed_at),
 	    'signature', encode(k.signature, 'hex'), 'public_key', k.public_key)::text
 	  FROM fl.audit_checkpoint k WHERE k.seq = e.seq) AS x(kind, line);
+
+-- What operators watch (/metrics, docs/operations.md), sampled by worker 0 every few
+-- seconds: the chain's head, how many seqs were handed out past it (events not chained
+-- yet, counting those of transactions that rolled back), and the last signed checkpoint,
+-- with its time as Unix seconds. Cheap: no scan of the trail.
+CREATE OR REPLACE FUNCTION fl.ops_state(OUT head_seq bigint, OUT chain_lag bigint,
+    OUT checkpoint_seq bigint, OUT checkpoint_at double precision)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	SELECT s.head_seq INTO head_seq FROM fl.audit_state s;
+	SELECT greatest(CASE WHEN q.is_called THEN q.last_value ELSE 0 END - head_seq, 0)
+	  INTO chain_lag FROM fl.audit_seq q;
+	SELECT k.seq, extract(epoch FROM k.signed_at) INTO checkpoint_seq, checkpoint_at
+	  FROM fl.audit_checkpoint k ORDER BY k.seq DESC LIMIT 1;
+END
+$$;

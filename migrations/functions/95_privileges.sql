@@ -63,6 +63,7 @@ BEGIN
 	    fl.alloc_catch_up_all(),
 	    fl.audit_chain(int),
 	    fl.audit_checkpoint_due(),
+	    fl.ops_state(),
 	    fl.audit_checkpoint_add(bigint, text, text, text, text),
 	    fl.method_same(jsonb),
 	    fl.ts(timestamptz),

@@ -23,6 +23,7 @@ ALLOWED_FUNCTIONS = {
     "fl.audit_chain(integer)",
     "fl.audit_checkpoint_add(bigint,text,text,text,text)",
     "fl.audit_checkpoint_due()",
+    "fl.ops_state()",
     "fl.erase_due(integer,integer)",
     "fl.fold_all()",
     "fl.alloc_catch_up_all()",
