@@ -308,6 +308,10 @@ cmd_serve(const char *path, struct cfg *cfg)
 		web_free(web);
 		return 2;
 	}
+	if ((cause = tls_expiry_warning(ctx, cfg->tls_cert)) != NULL) {
+		log_warnx("%s", cause);
+		free(cause);
+	}
 	tls_ctx_install(ctx);
 	/* Start-up check, before the loop runs: refuse to serve an old schema. */
 	if (db_connect_blocking(cfg->dsn, &db, &cause) != 0) {
@@ -405,6 +409,10 @@ main(int argc, char **argv)
 			free(cause);
 			cfg_free(&cfg);
 			return 2;
+		}
+		if ((cause = tls_expiry_warning(ctx, cfg.tls_cert)) != NULL) {
+			fprintf(stderr, "fundd: warning: %s\n", cause);
+			free(cause);
 		}
 		SSL_CTX_free(ctx);
 		if (audit_key_load(cfg.signing_key, &key, &cause) != 0) {

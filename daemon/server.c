@@ -468,7 +468,7 @@ signal_reload(evutil_socket_t sig, short what, void *arg)
 	struct cfg		 nc;
 	SSL_CTX			*ctx;
 	enum log_level		 lvl;
-	char			*cause = NULL;
+	char			*cause = NULL, *warning;
 
 	(void)sig;
 	(void)what;
@@ -481,8 +481,12 @@ signal_reload(evutil_socket_t sig, short what, void *arg)
 		log_error("SIGHUP: keeping the old certificate and key: %s", cause);
 		free(cause);
 	} else {
+		warning = tls_expiry_warning(ctx, nc.tls_cert);
 		tls_ctx_install(ctx);
 		log_info("SIGHUP: certificate and key reloaded from %s", nc.tls_cert);
+		if (warning != NULL)
+			log_warnx("SIGHUP: %s", warning);
+		free(warning);
 	}
 	if (log_level_parse(nc.log_level, &lvl) == 0)
 		log_set_level(lvl);
