@@ -111,6 +111,8 @@ static const struct cfg_key cfg_keys[] = {
 	  "least severe level written; reloaded on SIGHUP" },
 	{ "log", "format", CFG_ENUM, S(log_format), "text", 0, 0, "text|json", 0,
 	  "text lines or one JSON object per line" },
+	{ "log", "file", CFG_STR, S(log_file), "", 0, 0, NULL, 0,
+	  "file the log is appended to, reopened on SIGUSR1 (logrotate); empty = stderr (journald)" },
 };
 #undef S
 

@@ -49,6 +49,7 @@ struct cfg {
 	/* [log] */
 	char	*log_level;
 	char	*log_format;
+	char	*log_file;		/* "" = stderr */
 };
 
 /* Load path into *out (defaults first, then the file). On error returns -1 and sets

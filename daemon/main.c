@@ -270,6 +270,11 @@ cmd_serve(const char *path, struct cfg *cfg)
 
 	log_level_parse(cfg->log_level, &lvl);
 	log_init(lvl, strcmp(cfg->log_format, "json") == 0 ? LOG_JSON : LOG_TEXT);
+	if (cfg->log_file[0] != '\0' && log_open(cfg->log_file, &cause) != 0) {
+		fprintf(stderr, "fundd: %s\n", cause);
+		free(cause);
+		return 2;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	/* max_connections sockets plus pool connections: take the hard limit */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -415,6 +420,12 @@ main(int argc, char **argv)
 			free(cause);
 		}
 		SSL_CTX_free(ctx);
+		if (cfg.log_file[0] != '\0' && log_file_check(cfg.log_file, &cause) != 0) {
+			fprintf(stderr, "fundd: %s\n", cause);
+			free(cause);
+			cfg_free(&cfg);
+			return 2;
+		}
 		if (audit_key_load(cfg.signing_key, &key, &cause) != 0) {
 			fprintf(stderr, "fundd: %s\n", cause);
 			free(cause);
@@ -450,6 +461,7 @@ main(int argc, char **argv)
 		rc = cmd_rotate(&cfg, argc - i, argv + i);
 	else
 		rc = cmd_serve(path, &cfg);
+	log_close();
 	cfg_free(&cfg);
 	return rc;
 }
