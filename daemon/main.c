@@ -276,6 +276,10 @@ cmd_serve(const char *path, struct cfg *cfg)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* until server_run handles them, and after: never the default, which kills */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 	/* max_connections sockets plus pool connections: take the hard limit */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
