@@ -56,6 +56,11 @@ struct cfg {
  * *cause to an allocated one-line message naming the key. */
 int	cfg_load(const char *path, struct cfg *out, char **cause);
 void	cfg_free(struct cfg *);
+/* For each key that differs between the running configuration and a file read again and
+ * that SIGHUP cannot apply, fn(arg, section, key), in the table's order; returns how many.
+ * Keys the serving daemon never reads (migrate_dsn) are left out. */
+int	cfg_restart_changes(const struct cfg *run, const struct cfg *file,
+	    void (*fn)(void *, const char *section, const char *key), void *arg);
 /* print the table of keys (for --help) */
 void	cfg_usage(FILE *);
 

@@ -57,6 +57,12 @@ log_set_level(enum log_level level)
 	log_level_cur = level;
 }
 
+enum log_level
+log_get_level(void)
+{
+	return (enum log_level)log_level_cur;
+}
+
 int
 log_level_parse(const char *s, enum log_level *out)
 {

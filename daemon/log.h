@@ -17,6 +17,7 @@ enum log_format { LOG_TEXT, LOG_JSON };
 
 void	log_init(enum log_level, enum log_format);
 void	log_set_level(enum log_level);
+enum log_level log_get_level(void);
 int	log_level_parse(const char *, enum log_level *);
 
 /* Log to path (append, created 0640) instead of stderr; -1 with *cause. At start-up, before

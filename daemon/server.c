@@ -490,8 +490,17 @@ signal_stop(evutil_socket_t sig, short what, void *arg)
 		event_active(ms->srv->workers[i].ev_drain, EV_TIMEOUT, 0);
 }
 
-/* SIGHUP: re-read the file; a new certificate/key and log level take effect, other keys
- * need a restart. Anything bad keeps what runs now. */
+static void
+restart_key(void *arg, const char *section, const char *key)
+{
+	(void)arg;
+	log_warnx("SIGHUP: [%s] %s changed; it takes effect at the next restart", section,
+	    key);
+}
+
+/* SIGHUP: re-read the file; a new certificate/key/client CA and log level take effect,
+ * a change to any other key is logged as waiting for a restart. Anything bad keeps what
+ * runs now. */
 static void
 signal_reload(evutil_socket_t sig, short what, void *arg)
 {
@@ -519,8 +528,14 @@ signal_reload(evutil_socket_t sig, short what, void *arg)
 			log_warnx("SIGHUP: %s", warning);
 		free(warning);
 	}
-	if (log_level_parse(nc.log_level, &lvl) == 0)
+	if (log_level_parse(nc.log_level, &lvl) == 0 && lvl != log_get_level()) {
+		/* said at the more verbose of the two levels */
+		if (lvl < log_get_level())
+			log_set_level(lvl);
+		log_info("SIGHUP: [log] level is now %s", nc.log_level);
 		log_set_level(lvl);
+	}
+	cfg_restart_changes(ms->srv->cfg, &nc, restart_key, NULL);
 	cfg_free(&nc);
 }
 

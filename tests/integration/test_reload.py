@@ -1,7 +1,8 @@
 """SIGHUP: the certificate and key are reloaded; a bad new pair (also an expired or not yet
 valid certificate) is refused, logged, and the old one keeps serving. A certificate that
 expires within 14 days is warned of, and /metrics shows when the one in use expires. The
-log level is reloaded too."""
+log level is reloaded too; every other changed setting is named in the log as waiting for a
+restart."""
 
 import hashlib
 import os
@@ -11,8 +12,10 @@ import socket
 import subprocess
 import time
 
+import pytest
+
 from fl import certs
-from fl.env import uniq
+from fl.env import free_port, uniq
 from fl.client import call, client_context, metric_value, scrape
 
 
@@ -199,3 +202,39 @@ def test_certificate_expiring_soon_is_warned_of_and_its_expiry_is_a_metric(
     assert _served_cert_sha256(dm, env) == _file_cert_sha256(cert)
     _, samples = scrape(dm, admin)
     assert metric_value(samples, "fundd_tls_cert_not_after_seconds") == now + 3 * 86400
+
+
+def test_sighup_names_each_setting_that_needs_a_restart(env, daemon_factory, admin):
+    dm = daemon_factory(uniq("restart-keys"), {
+        "server": {"workers": 2, "io_timeout_s": 10},
+        "database": {"pool_size": 4},
+        "log": {"level": "info", "format": "text"}})
+    other = free_port()
+    with open(dm.conf) as f:
+        dsn = [l.split("=", 1)[1].strip() for l in f if l.startswith("dsn")][0]
+    env.write_conf(dm.conf, {
+        "server": {"listen": "127.0.0.1:%d" % other, "workers": 1, "io_timeout_s": 30},
+        "database": {"pool_size": 3, "dsn": dsn + " application_name=fundd-secret-marker"},
+        "log": {"level": "debug", "format": "json"}}, base=dm.conf)
+    log = _sighup_and_wait(dm, "certificate and key reloaded")
+    deadline = time.time() + 10
+    changed = ["[server] listen", "[server] io_timeout_s", "[server] workers",
+               "[database] dsn", "[database] pool_size", "[log] format"]
+    while log.count("takes effect at the next restart") < len(changed):
+        assert time.time() < deadline, log[-3000:]
+        time.sleep(0.1)
+        log = dm.log_tail(100000)
+    lines = [l for l in log.splitlines() if "takes effect at the next restart" in l]
+    assert len(lines) == len(changed), lines
+    for key in changed:
+        assert sum(("SIGHUP: %s changed" % key) in l for l in lines) == 1, (key, lines)
+    # values are never logged: a dsn may hold a password
+    assert "fundd-secret-marker" not in log
+    # what SIGHUP applies was applied: the level; the rest runs as before
+    assert "SIGHUP: [log] level is now debug" in log
+    call(dm, admin, "system.whoami")
+    assert _wait_for_log(dm, "call system.whoami")
+    assert not dm.log_tail(300).strip().splitlines()[-1].startswith("{")
+    assert call(dm, admin, "system.whoami")["roles"] == ["admin"]
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", other), timeout=2).close()
