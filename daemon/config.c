@@ -25,6 +25,8 @@
 
 enum cfg_type { CFG_STR, CFG_INT, CFG_ENUM, CFG_LISTEN };
 
+#define CFG_UNUSED	2	/* reloadable: a key only the commands read (migrate) */
+
 struct cfg_key {
 	const char	*section;
 	const char	*name;
@@ -33,7 +35,8 @@ struct cfg_key {
 	const char	*def;		/* NULL = required */
 	long		 min, max;	/* CFG_INT bounds */
 	const char	*choices;	/* CFG_ENUM: "a|b|c" */
-	int		 reloadable;	/* SIGHUP applies it */
+	int		 reloadable;	/* 1: SIGHUP applies it; 0: read at start only;
+					 * CFG_UNUSED: the serving daemon never reads it */
 	const char	*help;
 };
 
@@ -69,7 +72,7 @@ static const struct cfg_key cfg_keys[] = {
 	  "folder of the web console's files, served at / (read once at start); empty serves none" },
 	{ "database", "dsn", CFG_STR, S(dsn), NULL, 0, 0, NULL, 0,
 	  "libpq connection string of the daemon's role" },
-	{ "database", "migrate_dsn", CFG_STR, S(migrate_dsn), "", 0, 0, NULL, 0,
+	{ "database", "migrate_dsn", CFG_STR, S(migrate_dsn), "", 0, 0, NULL, CFG_UNUSED,
 	  "connection string of the schema owner for migrate and principal add; empty = dsn" },
 	{ "database", "replica_dsn", CFG_STR, S(replica_dsn), "", 0, 0, NULL, 0,
 	  "optional read-only replica (reserved; read methods use dsn for now)" },
@@ -113,6 +116,8 @@ static const struct cfg_key cfg_keys[] = {
 	  "least severe level written; reloaded on SIGHUP" },
 	{ "log", "format", CFG_ENUM, S(log_format), "text", 0, 0, "text|json", 0,
 	  "text lines or one JSON object per line" },
+	{ "log", "file", CFG_STR, S(log_file), "", 0, 0, NULL, 0,
+	  "file the log is appended to, reopened on SIGUSR1 (logrotate); empty = stderr (journald)" },
 };
 #undef S
 
@@ -132,6 +137,18 @@ static long *
 int_slot(struct cfg *c, const struct cfg_key *k)
 {
 	return (long *)(void *)((char *)c + k->off);
+}
+
+static char *const *
+const_str_slot(const struct cfg *c, const struct cfg_key *k)
+{
+	return (char *const *)(const void *)((const char *)c + k->off);
+}
+
+static const long *
+const_int_slot(const struct cfg *c, const struct cfg_key *k)
+{
+	return (const long *)(const void *)((const char *)c + k->off);
 }
 
 static int
@@ -384,6 +401,30 @@ cfg_free(struct cfg *c)
 			*str_slot(c, &cfg_keys[i]) = NULL;
 		}
 	}
+}
+
+int
+cfg_restart_changes(const struct cfg *run, const struct cfg *file,
+    void (*fn)(void *, const char *, const char *), void *arg)
+{
+	size_t	i;
+	int	n = 0, same;
+
+	for (i = 0; i < nitems(cfg_keys); i++) {
+		const struct cfg_key	*k = &cfg_keys[i];
+
+		if (k->reloadable != 0)
+			continue;
+		if (k->type == CFG_INT)
+			same = *const_int_slot(run, k) == *const_int_slot(file, k);
+		else
+			same = strcmp(*const_str_slot(run, k), *const_str_slot(file, k)) == 0;
+		if (!same) {
+			fn(arg, k->section, k->name);
+			n++;
+		}
+	}
+	return n;
 }
 
 void

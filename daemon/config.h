@@ -50,12 +50,18 @@ struct cfg {
 	/* [log] */
 	char	*log_level;
 	char	*log_format;
+	char	*log_file;		/* "" = stderr */
 };
 
 /* Load path into *out (defaults first, then the file). On error returns -1 and sets
  * *cause to an allocated one-line message naming the key. */
 int	cfg_load(const char *path, struct cfg *out, char **cause);
 void	cfg_free(struct cfg *);
+/* For each key that differs between the running configuration and a file read again and
+ * that SIGHUP cannot apply, fn(arg, section, key), in the table's order; returns how many.
+ * Keys the serving daemon never reads (migrate_dsn) are left out. */
+int	cfg_restart_changes(const struct cfg *run, const struct cfg *file,
+	    void (*fn)(void *, const char *section, const char *key), void *arg);
 /* print the table of keys (for --help) */
 void	cfg_usage(FILE *);
 

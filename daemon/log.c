@@ -1,9 +1,17 @@
-/* log.c: text or JSON log lines on stderr, one write(2) per line so threads don't interleave. */
+/*
+ * log.c: text or JSON log lines on stderr or in a file ([log] file), one write(2) per line
+ * so threads don't interleave. The file is reopened under the same descriptor number
+ * (dup3), so a thread writing during a reopen writes whole lines to the old file or to the
+ * new one.
+ */
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +25,7 @@
 #define LOG_REPEAT_MAX		5
 #define LOG_REPEAT_S		1
 #define LOG_REPEAT_SLOTS	256
+#define LOG_FILE_MODE		0640	/* a new log file; the umask applies */
 
 struct log_repeat {
 	unsigned long	 hash;
@@ -30,6 +39,8 @@ static pthread_mutex_t		log_repeat_mtx = PTHREAD_MUTEX_INITIALIZER;
 
 static _Atomic int	log_level_cur = LOG_INFO;
 static enum log_format	log_fmt = LOG_TEXT;
+static int		log_fd = -1;		/* the log file; -1 = stderr */
+static char		*log_path;		/* its name, for log_reopen */
 
 static const char *level_names[] = { "debug", "info", "warn", "error" };
 
@@ -46,6 +57,12 @@ log_set_level(enum log_level level)
 	log_level_cur = level;
 }
 
+enum log_level
+log_get_level(void)
+{
+	return (enum log_level)log_level_cur;
+}
+
 int
 log_level_parse(const char *s, enum log_level *out)
 {
@@ -58,6 +75,112 @@ log_level_parse(const char *s, enum log_level *out)
 		}
 	}
 	return -1;
+}
+
+/* An allocated message; aborts when out of memory, as util.h's x* functions do (log.c
+ * comes before util.c, which logs). */
+static char * __attribute__((format(printf, 1, 2)))
+log_asprintf(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		abort();
+	return s;
+}
+
+static int
+log_file_open(const char *path, char **cause)
+{
+	int	fd;
+
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, LOG_FILE_MODE)) < 0)
+		*cause = log_asprintf("[log] file: cannot open %s: %s", path, strerror(errno));
+	return fd;
+}
+
+int
+log_open(const char *path, char **cause)
+{
+	int	fd;
+
+	if ((fd = log_file_open(path, cause)) < 0)
+		return -1;
+	if ((log_path = strdup(path)) == NULL)
+		abort();
+	log_fd = fd;
+	return 0;
+}
+
+int
+log_reopen(char **cause)
+{
+	int	fd;
+
+	if (log_fd < 0)
+		return 0;
+	if ((fd = log_file_open(log_path, cause)) < 0)
+		return -1;
+	if (dup3(fd, log_fd, O_CLOEXEC) < 0) {
+		*cause = log_asprintf("[log] file: cannot reopen %s: %s", log_path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 1;
+}
+
+const char *
+log_file(void)
+{
+	return log_path;
+}
+
+void
+log_close(void)
+{
+	if (log_fd >= 0)
+		close(log_fd);
+	log_fd = -1;
+	free(log_path);
+	log_path = NULL;
+}
+
+int
+log_file_check(const char *path, char **cause)
+{
+	struct stat	 st;
+	char		*copy, *dir;
+	int		 rc;
+
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			*cause = log_asprintf("[log] file: %s is a directory", path);
+			return -1;
+		}
+		if ((rc = access(path, W_OK)) != 0)
+			*cause = log_asprintf("[log] file: cannot write %s: %s", path,
+			    strerror(errno));
+		return rc;
+	}
+	if (errno != ENOENT) {
+		*cause = log_asprintf("[log] file: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((copy = strdup(path)) == NULL)
+		abort();
+	dir = dirname(copy);
+	if ((rc = access(dir, W_OK | X_OK)) != 0)
+		*cause = log_asprintf("[log] file: cannot create %s in %s: %s", path, dir,
+		    strerror(errno));
+	free(copy);
+	return rc;
 }
 
 /* Append s to buf as a JSON string body (without quotes). */
@@ -192,7 +315,14 @@ log_vmsg(enum log_level level, const char *peer, const char *reqid, const char *
 	}
 	if (off > 0 && line[off - 1] != '\n')
 		line[off - 1] = '\n';
-	(void)write(STDERR_FILENO, line, off);
+	if (log_fd < 0) {
+		(void)write(STDERR_FILENO, line, off);
+		return;
+	}
+	(void)write(log_fd, line, off);
+	/* errors also where a person starting fundd, or journald, sees them */
+	if (level == LOG_ERROR)
+		(void)write(STDERR_FILENO, line, off);
 }
 
 void

@@ -272,7 +272,16 @@ cmd_serve(const char *path, struct cfg *cfg)
 
 	log_level_parse(cfg->log_level, &lvl);
 	log_init(lvl, strcmp(cfg->log_format, "json") == 0 ? LOG_JSON : LOG_TEXT);
+	if (cfg->log_file[0] != '\0' && log_open(cfg->log_file, &cause) != 0) {
+		fprintf(stderr, "fundd: %s\n", cause);
+		free(cause);
+		return 2;
+	}
 	signal(SIGPIPE, SIG_IGN);
+	/* until server_run handles them, and after: never the default, which kills */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 	/* max_connections sockets plus pool connections: take the hard limit */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
@@ -309,6 +318,10 @@ cmd_serve(const char *path, struct cfg *cfg)
 		person_keys_free();
 		web_free(web);
 		return 2;
+	}
+	if ((cause = tls_expiry_warning(ctx, cfg->tls_cert)) != NULL) {
+		log_warnx("%s", cause);
+		free(cause);
 	}
 	tls_ctx_install(ctx);
 	/* Start-up check, before the loop runs: refuse to serve an old schema. */
@@ -421,7 +434,17 @@ main(int argc, char **argv)
 			cfg_free(&cfg);
 			return 2;
 		}
+		if ((cause = tls_expiry_warning(ctx, cfg.tls_cert)) != NULL) {
+			fprintf(stderr, "fundd: warning: %s\n", cause);
+			free(cause);
+		}
 		SSL_CTX_free(ctx);
+		if (cfg.log_file[0] != '\0' && log_file_check(cfg.log_file, &cause) != 0) {
+			fprintf(stderr, "fundd: %s\n", cause);
+			free(cause);
+			cfg_free(&cfg);
+			return 2;
+		}
 		if (audit_key_load(cfg.signing_key, &key, &cause) != 0) {
 			fprintf(stderr, "fundd: %s\n", cause);
 			free(cause);
@@ -457,6 +480,7 @@ main(int argc, char **argv)
 		rc = cmd_rotate(&cfg, argc - i, argv + i);
 	else
 		rc = cmd_serve(path, &cfg);
+	log_close();
 	cfg_free(&cfg);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include "metrics.h"
 #include "rpc_error.h"
 #include "throttle.h"
+#include "tls.h"
 #include "util.h"
 
 /* outcome 0 is success, outcome 1 + i the error rpc_errors[i] */
@@ -292,6 +293,11 @@ metrics_render(struct evbuffer *b, const struct pool_stats *ps)
 		    "# TYPE fundd_auth_cache_live gauge\nfundd_auth_cache_live %d\n",
 		    hits, misses, flushes, on);
 	}
+	if (tls_cert_not_after() > 0)
+		evbuffer_add_printf(b, "# HELP fundd_tls_cert_not_after_seconds When the server "
+		    "certificate in use expires (its notAfter), Unix time.\n"
+		    "# TYPE fundd_tls_cert_not_after_seconds gauge\n"
+		    "fundd_tls_cert_not_after_seconds %lld\n", tls_cert_not_after());
 	evbuffer_add_printf(b, "# HELP fundd_worker_connections Open client connections by "
 	    "worker (a new one goes to the worker with the fewest).\n"
 	    "# TYPE fundd_worker_connections gauge\n");

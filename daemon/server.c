@@ -88,6 +88,9 @@ struct server {
 	int			 nworkers;
 	struct worker		*workers;
 	atomic_int		 conns;		/* open connections, all workers */
+	atomic_int		 running;	/* workers whose loop has not ended */
+	atomic_int		 stop_now;	/* a second SIGTERM/SIGINT: stop draining */
+	struct event		*ev_done;	/* main loop: the last worker's loop ended */
 };
 
 /* Open connections of w, and those handed to it not yet taken; any thread. */
@@ -362,17 +365,23 @@ worker_check_drained(void *arg)
 		event_base_loopexit(w->base, NULL);
 }
 
+/* The drain is cut short: the connections still open are closed. */
+static void
+worker_stop_now(struct worker *w, const char *why)
+{
+	int	n = http_conns(w->http);
+
+	log_warnx("worker %d: %s, closing %d connection%s", w->id, why, n, n == 1 ? "" : "s");
+	http_close_all(w->http, why);
+	event_base_loopexit(w->base, NULL);
+}
+
 static void
 drain_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct worker	*w = arg;
-
 	(void)fd;
 	(void)what;
-	log_warnx("worker %d: drain deadline passed, closing %d connections", w->id,
-	    http_conns(w->http));
-	http_close_all(w->http, "drain deadline");
-	event_base_loopexit(w->base, NULL);
+	worker_stop_now(arg, "drain deadline passed");
 }
 
 static void
@@ -383,8 +392,11 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (w->draining)
+	if (w->draining) {
+		if (atomic_load(&w->srv->stop_now))
+			worker_stop_now(w, "stopping at once");
 		return;
+	}
 	w->draining = 1;
 	if (w->ev_house != NULL)
 		evtimer_del(w->ev_house);
@@ -395,7 +407,10 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	evtimer_add(w->ev_drain_deadline, &tv);
 	http_drain(w->http);
-	worker_check_drained(w);
+	if (atomic_load(&w->srv->stop_now))
+		worker_stop_now(w, "stopping at once");
+	else
+		worker_check_drained(w);
 }
 
 static void *
@@ -408,6 +423,8 @@ worker_main(void *arg)
 	sigfillset(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	event_base_dispatch(w->base);
+	if (atomic_fetch_sub(&w->srv->running, 1) == 1)
+		event_active(w->srv->ev_done, EV_TIMEOUT, 0);
 	return NULL;
 }
 
@@ -454,10 +471,19 @@ parse_listen(const char *listen, struct sockaddr_storage *ss, int *len, char **c
 	return 0;
 }
 
+/*
+ * Signals, handled on the main thread's loop (the workers block them all):
+ *   SIGTERM, SIGINT  drain and exit 0; a second one closes the connections still open
+ *   SIGHUP           reload the certificate, key and log level (signal_reload)
+ *   SIGUSR1          reopen the log file ([log] file), after logrotate renamed it
+ *   SIGUSR2          nothing, said in the log
+ * SIGPIPE is ignored (cmd_serve), and so are SIGHUP, SIGUSR1 and SIGUSR2 before this loop
+ * runs and after it has ended.
+ */
 struct main_state {
 	struct server	*srv;
 	const char	*cfgpath;
-	struct event	*ev_term, *ev_int, *ev_hup;
+	struct event	*ev_term, *ev_int, *ev_hup, *ev_usr1, *ev_usr2;
 	int		 stopping;
 };
 
@@ -465,22 +491,36 @@ static void
 signal_stop(evutil_socket_t sig, short what, void *arg)
 {
 	struct main_state	*ms = arg;
+	const char		*name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
 	int			 i;
 
 	(void)what;
-	if (ms->stopping)
-		return;
-	ms->stopping = 1;
-	log_info("%s: draining in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	if (ms->stopping) {
+		int	n = atomic_load(&ms->srv->conns);
+
+		log_info("%s again: closing the %d open connection%s without waiting", name,
+		    n, n == 1 ? "" : "s");
+		atomic_store(&ms->srv->stop_now, 1);
+	} else {
+		log_info("%s: draining in-flight requests (%s again stops at once)", name,
+		    name);
+		ms->stopping = 1;
+	}
 	for (i = 0; i < ms->srv->nworkers; i++)
 		event_active(ms->srv->workers[i].ev_drain, EV_TIMEOUT, 0);
-	event_del(ms->ev_term);
-	event_del(ms->ev_int);
-	event_del(ms->ev_hup);
 }
 
-/* SIGHUP: re-read the file; a new certificate/key and log level take effect, other keys
- * need a restart. Anything bad keeps what runs now. */
+static void
+restart_key(void *arg, const char *section, const char *key)
+{
+	(void)arg;
+	log_warnx("SIGHUP: [%s] %s changed; it takes effect at the next restart", section,
+	    key);
+}
+
+/* SIGHUP: re-read the file; a new certificate/key/client CA and log level take effect,
+ * a change to any other key is logged as waiting for a restart. Anything bad keeps what
+ * runs now. */
 static void
 signal_reload(evutil_socket_t sig, short what, void *arg)
 {
@@ -488,7 +528,7 @@ signal_reload(evutil_socket_t sig, short what, void *arg)
 	struct cfg		 nc;
 	SSL_CTX			*ctx;
 	enum log_level		 lvl;
-	char			*cause = NULL;
+	char			*cause = NULL, *warning;
 
 	(void)sig;
 	(void)what;
@@ -501,12 +541,63 @@ signal_reload(evutil_socket_t sig, short what, void *arg)
 		log_error("SIGHUP: keeping the old certificate and key: %s", cause);
 		free(cause);
 	} else {
+		warning = tls_expiry_warning(ctx, nc.tls_cert);
 		tls_ctx_install(ctx);
 		log_info("SIGHUP: certificate and key reloaded from %s", nc.tls_cert);
+		if (warning != NULL)
+			log_warnx("SIGHUP: %s", warning);
+		free(warning);
 	}
-	if (log_level_parse(nc.log_level, &lvl) == 0)
+	if (log_level_parse(nc.log_level, &lvl) == 0 && lvl != log_get_level()) {
+		/* said at the more verbose of the two levels */
+		if (lvl < log_get_level())
+			log_set_level(lvl);
+		log_info("SIGHUP: [log] level is now %s", nc.log_level);
 		log_set_level(lvl);
+	}
+	cfg_restart_changes(ms->srv->cfg, &nc, restart_key, NULL);
 	cfg_free(&nc);
+}
+
+/* SIGUSR1: logrotate's postrotate. The log file is opened again by its name. */
+static void
+signal_reopen(evutil_socket_t sig, short what, void *arg)
+{
+	char	*cause = NULL;
+
+	(void)sig;
+	(void)what;
+	(void)arg;
+	switch (log_reopen(&cause)) {
+	case 1:
+		log_info("SIGUSR1: log file %s reopened", log_file());
+		break;
+	case 0:
+		log_info("SIGUSR1: logging to stderr, no log file to reopen");
+		break;
+	default:
+		log_error("SIGUSR1: %s; still logging to the file opened before", cause);
+		free(cause);
+		break;
+	}
+}
+
+static void
+signal_ignored(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	(void)arg;
+	log_info("SIGUSR2: ignored (fundd gives it no meaning)");
+}
+
+/* The last worker's loop has ended: so does the main loop. */
+static void
+workers_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopexit(arg, NULL);
 }
 
 int
@@ -544,6 +635,8 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 	srv.nworkers = nw;
 	srv.workers = xcalloc((size_t)nw, sizeof(*srv.workers));
 	atomic_init(&srv.conns, 0);
+	atomic_init(&srv.running, nw);
+	atomic_init(&srv.stop_now, 0);
 	memset(&po, 0, sizeof(po));
 	po.dsn = cfg->dsn;
 	po.size = per_pool;
@@ -614,12 +707,17 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 	mbase = event_base_new();
 	ms.srv = &srv;
 	ms.cfgpath = cfgpath;
+	srv.ev_done = event_new(mbase, -1, 0, workers_done_cb, mbase);
 	ms.ev_term = evsignal_new(mbase, SIGTERM, signal_stop, &ms);
 	ms.ev_int = evsignal_new(mbase, SIGINT, signal_stop, &ms);
 	ms.ev_hup = evsignal_new(mbase, SIGHUP, signal_reload, &ms);
+	ms.ev_usr1 = evsignal_new(mbase, SIGUSR1, signal_reopen, &ms);
+	ms.ev_usr2 = evsignal_new(mbase, SIGUSR2, signal_ignored, &ms);
 	event_add(ms.ev_term, NULL);
 	event_add(ms.ev_int, NULL);
 	event_add(ms.ev_hup, NULL);
+	event_add(ms.ev_usr1, NULL);
+	event_add(ms.ev_usr2, NULL);
 
 	for (i = 0; i < nw; i++)
 		if ((errno = pthread_create(&srv.workers[i].thread, NULL, worker_main,
@@ -628,9 +726,9 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 	log_info("fundd %s listening on https://%s (%d workers, %d database connections "
 	    "each)", FUND_VERSION, cfg->listen, nw, per_pool);
 
-	/* The main loop only waits for signals; it ends when every worker has. */
-	while (!ms.stopping)
-		event_base_loop(mbase, EVLOOP_ONCE);
+	/* The main loop only handles signals, also while the workers drain; it ends when
+	 * every worker's loop has. */
+	event_base_dispatch(mbase);
 	for (i = 0; i < nw; i++)
 		pthread_join(srv.workers[i].thread, NULL);
 
@@ -672,6 +770,9 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 	event_free(ms.ev_term);
 	event_free(ms.ev_int);
 	event_free(ms.ev_hup);
+	event_free(ms.ev_usr1);
+	event_free(ms.ev_usr2);
+	event_free(srv.ev_done);
 	event_base_free(mbase);
 	metrics_set_pool_source(NULL, NULL);
 	free(srv.workers);

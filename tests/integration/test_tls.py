@@ -1,5 +1,8 @@
-"""TLS: versions, no plaintext, robustness against broken handshakes (docs/protocol.md)."""
+"""TLS: versions, no plaintext, robustness against broken handshakes (docs/protocol.md); a
+certificate that is expired or not valid yet is refused at start and by check, and one
+expiring within 14 days is warned of."""
 
+import os
 import socket
 import ssl
 import threading
@@ -7,6 +10,7 @@ import time
 
 import pytest
 
+from fl import certs
 from fl.client import Client, call, client_context, raw_tls
 
 
@@ -130,3 +134,36 @@ def test_broken_handshakes_do_not_hurt(env, daemon, admin):
     t.close()
     time.sleep(0.2)
     assert call(daemon, admin, "system.whoami")["name"] == "admin"
+
+
+@pytest.mark.parametrize("case", ["expired", "not_yet_valid"])
+def test_certificate_out_of_its_validity_is_refused_by_check_and_serve(env, case):
+    now = int(time.time())
+    nb, na, what = {"expired": (now - 60 * 86400, now - 3600, "has expired"),
+                    "not_yet_valid": (now + 3600, now + 60 * 86400, "is not valid yet")}[case]
+    d = os.path.join(env.dir, "tls-" + case)
+    crt, key = certs.server_cert(env, d, "server", nb, na)
+    conf = env.write_conf(os.path.join(env.dir, "fundd-%s.conf" % case),
+                          {"server": {"tls_cert": crt, "tls_key": key}})
+    for args in (("check",), ()):
+        p = env.fundd(*args, conf=conf)
+        out = p.stdout + p.stderr
+        assert p.returncode == 2, (args, p.returncode, out)
+        assert what in out and crt in out, out
+        assert certs.rfc3339(nb) in out and certs.rfc3339(na) in out, out
+        assert "listening" not in out
+
+
+def test_certificate_expiring_soon_is_accepted_by_check_with_a_warning(env):
+    now = int(time.time())
+    crt, key = certs.server_cert(env, os.path.join(env.dir, "tls-soon-check"), "server",
+                                 now - 3600, now + 10 * 86400)
+    conf = env.write_conf(os.path.join(env.dir, "fundd-soon-check.conf"),
+                          {"server": {"tls_cert": crt, "tls_key": key}})
+    p = env.fundd("check", conf=conf)
+    assert p.returncode == 0, p.stderr
+    assert "warning" in p.stderr and crt in p.stderr, p.stderr
+    assert "expires at %s, in " % certs.rfc3339(now + 10 * 86400) in p.stderr, p.stderr
+    # the suite's own certificate has years to go: no warning
+    p = env.fundd("check")
+    assert p.returncode == 0 and "warning" not in p.stderr, p.stderr

@@ -526,6 +526,41 @@ test_reload_independent(void **state)
 	cfg_free(&c);
 }
 
+/* Appends "[section] key;" to the 256-byte string arg. */
+static void
+collect(void *arg, const char *section, const char *key)
+{
+	char	*seen = arg;
+
+	snprintf(seen + strlen(seen), 256 - strlen(seen), "[%s] %s;", section, key);
+}
+
+/* What SIGHUP cannot apply is named, key by key; what it applies, and what the serving
+ * daemon never reads, is not. */
+static void
+test_restart_changes(void **state)
+{
+	struct cfg	a, b;
+	char		seen[256] = "";
+
+	(void)state;
+	load_ok(MINIMAL, &a);
+	assert_string_equal(a.log_file, "");
+	load_ok(MINIMAL, &b);
+	assert_int_equal(cfg_restart_changes(&a, &b, collect, seen), 0);
+	cfg_free(&b);
+	load_ok("[server]\ntls_cert = /etc/fund/other.crt\ntls_key = /etc/fund/other.key\n"
+	    "listen = 127.0.0.1:9443\nworkers = 2\n"
+	    "[database]\ndsn = host=/tmp dbname=fund user=fund password=x\n"
+	    "migrate_dsn = host=/tmp dbname=fund user=owner\npool_size = 4\n"
+	    "[log]\nlevel = debug\nfile = /var/log/fundd.log\n", &b);
+	assert_int_equal(cfg_restart_changes(&a, &b, collect, seen), 5);
+	assert_string_equal(seen, "[server] listen;[server] workers;[database] dsn;"
+	    "[database] pool_size;[log] file;");
+	cfg_free(&a);
+	cfg_free(&b);
+}
+
 int
 main(void)
 {
@@ -543,6 +578,7 @@ main(void)
 		cmocka_unit_test(test_long_lines_and_first_error),
 		cmocka_unit_test(test_nonexistent_file),
 		cmocka_unit_test(test_reload_independent),
+		cmocka_unit_test(test_restart_changes),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
