@@ -20,7 +20,8 @@
 VERSION		:= 0.1.0
 CC		?= cc
 FLAVOR		?= release
-PKGS		:= libevent libevent_openssl libevent_pthreads libpq openssl libcjson xlsxwriter icu-uc
+PKGS		:= libevent libevent_openssl libevent_pthreads libpq openssl libcjson xlsxwriter icu-uc \
+		   libsystemd
 PYTHON		:= /usr/bin/python3
 FUZZ_SECONDS	?= 60
 # each fuzz target's share of make test
@@ -89,9 +90,10 @@ bin/fundd: $(OBJDIR)/main.o $(LIB_OBJS) $(STAMP)
 	@mkdir -p bin
 	$(CC) -o $@ $(OBJDIR)/main.o $(LIB_OBJS) $(LDLIBS)
 
+# fundctl talks to no service manager
 bin/fundctl: $(CTL_OBJS) $(STAMP)
 	@mkdir -p bin
-	$(CC) -o $@ $(CTL_OBJS) $(LDLIBS)
+	$(CC) -o $@ $(CTL_OBJS) $(filter-out -lsystemd,$(LDLIBS))
 
 $(OBJDIR)/test_%: tests/unit/test_%.c $(LIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
