@@ -19,6 +19,7 @@
 #                   configuration, the systemd unit and the man pages under PREFIX
 #                   (/usr/local), staged under DESTDIR; make uninstall removes them
 #                   (docs/operations.md)
+#   make deb        the Debian package (config/debian) in build/deb
 #   make clean
 
 VERSION		:= 0.1.0
@@ -83,7 +84,7 @@ CV_SRCS		:= clients/close_verify.c clients/fundctl_util.c
 CV_OBJS		:= $(CV_SRCS:clients/%.c=$(OBJDIR)/ctl_%.o)
 
 .PHONY: all deps run test unit integration crashtest soak asan bench fuzz schema clean distclean \
-	check-deps install uninstall FORCE
+	check-deps install uninstall deb FORCE
 
 all: check-deps bin/fundd bin/fundctl
 
@@ -163,6 +164,19 @@ uninstall:
 	    $(DESTDIR)$(DOCDIR)/fundd.conf.example $(DESTDIR)$(UNITDIR)/fundd.service
 	rm -rf $(DESTDIR)$(SHAREDIR)
 	@rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+
+# The Debian package: a copy of the sources in build/deb/fundd-VERSION with config/debian as
+# its debian/, built by dpkg-buildpackage (binary only, unsigned); the .deb lands in build/deb.
+DEB_DIR		:= build/deb
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+	    { echo "missing packaging tools: run 'make deps'" >&2; exit 2; }
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/fundd-$(VERSION)
+	cp -R Makefile README.md daemon clients migrations config docs $(DEB_DIR)/fundd-$(VERSION)/
+	cp -R config/debian $(DEB_DIR)/fundd-$(VERSION)/debian
+	cd $(DEB_DIR)/fundd-$(VERSION) && dpkg-buildpackage -us -uc -b -jauto
+	@ls $(DEB_DIR)/*.deb
 
 FORCE:
 

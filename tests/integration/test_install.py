@@ -1,4 +1,4 @@
-"""make install, the systemd unit and the man pages
+"""make install, the systemd unit, the man pages and the Debian package
 (docs/operations.md, "Install and run as a service").
 
 - make install DESTDIR=D PREFIX=/usr puts every file where the package has it; the
@@ -11,6 +11,7 @@
   none of the statuses fundd exits with when it refuses to serve;
 - the man pages name every command, option and configuration key that --help does, and
   groff finds nothing wrong in them;
+- make deb builds the package with the standard tools;
 - where systemd is the init system, the unit starts fundd, reloads and stops it (skipped
   elsewhere: the one step of this file that may be).
 """
@@ -293,6 +294,44 @@ def test_the_man_pages_name_every_command_option_and_key():
     for page in ("fundd.8", "fundctl.1"):
         head = open(os.path.join(ROOT, "docs/man", page)).read()
         assert '"fundd %s"' % MAKEFILE_VERSION in head, page
+
+
+def test_make_deb_builds_the_package(env):
+    """make deb: dpkg-buildpackage in a copy of the tree (about 10 s here: the whole build
+    again, with Debian's hardening flags)."""
+    t0 = time.monotonic()
+    make("deb", timeout=600)
+    took = time.monotonic() - t0
+    deb = os.path.join(ROOT, "build/deb/fundd_%s_%s.deb" % (
+        MAKEFILE_VERSION, subprocess.run(["dpkg", "--print-architecture"], text=True,
+                                         capture_output=True).stdout.strip()))
+    assert os.path.exists(deb), os.listdir(os.path.join(ROOT, "build/deb"))
+    info = subprocess.run(["dpkg-deb", "-I", deb], capture_output=True, text=True).stdout
+    f = dict(re.findall(r"(?m)^ (\w[\w-]*): (.*)$", info))
+    assert f["Package"] == "fundd" and f["Version"] == MAKEFILE_VERSION, f
+    for dep in ("adduser", "libpq5", "libsystemd0", "libevent-openssl", "libssl3"):
+        assert dep in f["Depends"], f["Depends"]
+    assert "postinst" in info and "prerm" in info, info
+    listing = subprocess.run(["dpkg-deb", "-c", deb], capture_output=True, text=True).stdout
+    paths = {l.split()[-1].lstrip(".") for l in listing.splitlines()}
+    for want in ("/usr/sbin/fundd", "/usr/bin/fundctl", "/lib/systemd/system/fundd.service",
+                 "/usr/share/man/man8/fundd.8.gz", "/usr/share/man/man1/fundctl.1.gz",
+                 "/usr/share/doc/fundd/fundd.conf.example", "/usr/share/doc/fundd/copyright",
+                 "/usr/share/fundd/migrations/0001_foundation.sql",
+                 "/usr/share/fundd/migrations/functions/90_dispatch.sql",
+                 "/usr/share/fundd/migrations/reworked.sha256",
+                 "/usr/share/fundd/web/index.html", "/etc/fundd/"):
+        assert want in paths, want
+    # the maintainer scripts: the user, and the unit enabled (started once configured)
+    d = os.path.join(env.dir, "deb-control")
+    shutil.rmtree(d, ignore_errors=True)
+    subprocess.run(["dpkg-deb", "-e", deb, d], check=True)
+    postinst = open(os.path.join(d, "postinst")).read()
+    assert "adduser --system --group" in postinst and " fundd" in postinst, postinst
+    assert "deb-systemd-helper enable 'fundd.service'" in postinst, postinst
+    # an upgrade restarts nothing: the new binary waits for fundd migrate
+    assert "restart" not in postinst, postinst
+    assert took < 300, took
 
 
 @pytest.mark.skipif(not os.path.isdir("/run/systemd/system"),
