@@ -175,7 +175,9 @@ deb:
 	mkdir -p $(DEB_DIR)/fundd-$(VERSION)
 	cp -R Makefile README.md daemon clients migrations config docs $(DEB_DIR)/fundd-$(VERSION)/
 	cp -R config/debian $(DEB_DIR)/fundd-$(VERSION)/debian
-	cd $(DEB_DIR)/fundd-$(VERSION) && dpkg-buildpackage -us -uc -b -jauto
+	@# the package's own build: none of this make's variables (FLAVOR=asan, say)
+	cd $(DEB_DIR)/fundd-$(VERSION) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    dpkg-buildpackage -us -uc -b -jauto
 	@ls $(DEB_DIR)/*.deb
 
 FORCE:
