@@ -336,44 +336,50 @@ def test_make_deb_builds_the_package(env):
 
 @pytest.mark.skipif(not os.path.isdir("/run/systemd/system"),
                     reason="systemd is not the init system here")
-def test_the_unit_runs_fundd_under_systemd(env, staged, fresh_db, tmp_path):
-    """The staged unit, as a transient copy in /run/systemd/system: ExecStart is the staged
-    binary, the user the cluster's own OS user (who alone may reach its socket), the
-    configuration a copy with keys that user owns. start returns once READY=1 came;
-    reload; stop drains to exit 0."""
+def test_the_unit_runs_fundd_under_systemd(env, staged, fresh_db):
+    """The staged unit as a unit of its own in /run/systemd/system, started by systemd:
+    its files copied under /run (which the sandbox neither hides nor needs writable), run as
+    the cluster's OS user (who alone may reach its socket), with keys that user owns.
+    start returns once READY=1 came; reload; stop drains to exit 0."""
     name = "fundd-test-%s.service" % uniq("u")
     unit_path = os.path.join("/run/systemd/system", name)
     os_user = "fundpg"
-    keys = os.path.join(env.dir, "unit-keys-" + name)
-    shutil.rmtree(keys, ignore_errors=True)
+    base = tempfile.mkdtemp(prefix="fundd-unit-", dir="/run")
+    os.chmod(base, 0o755)
+    shutil.copytree(os.path.join(staged, "usr"), os.path.join(base, "usr"))
+    keys = os.path.join(base, "keys")
     os.makedirs(keys)
     for f in ("server.crt", "server.key", "ca.crt", "audit-ed25519.pem", "privacy.key"):
         shutil.copy(os.path.join(env.tls, f), keys)
         shutil.chown(os.path.join(keys, f), os_user)
     shutil.chown(keys, os_user)
+    os.chmod(keys, 0o700)
     port = free_port()
     ov = database_overrides(env, fresh_db)
     ov["server"] = {"listen": "127.0.0.1:%d" % port, "tls_cert": keys + "/server.crt",
                     "tls_key": keys + "/server.key", "client_ca": keys + "/ca.crt",
-                    "web_root": staged + "/usr/share/fundd/web"}
-    ov["database"]["migrations"] = staged + "/usr/share/fundd/migrations"
+                    "web_root": base + "/usr/share/fundd/web"}
+    ov["database"]["migrations"] = base + "/usr/share/fundd/migrations"
     ov["audit"] = {"signing_key": keys + "/audit-ed25519.pem"}
     ov["privacy"] = {"key_file": keys + "/privacy.key"}
     conf = env.write_conf(os.path.join(keys, "fundd.conf"), ov)
     shutil.chown(conf, os_user)
-    p = subprocess.run([staged + "/usr/sbin/fundd", "-c", conf, "migrate"],
+    p = subprocess.run([base + "/usr/sbin/fundd", "-c", conf, "migrate"],
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     unit = open(os.path.join(staged, "lib/systemd/system/fundd.service")).read()
     unit = unit.replace("ExecStart=/usr/sbin/fundd -c /etc/fundd/fundd.conf",
-                        "ExecStart=%s/usr/sbin/fundd -c %s" % (staged, conf))
+                        "ExecStart=%s/usr/sbin/fundd -c %s" % (base, conf))
     unit = unit.replace("ConditionPathExists=/etc/fundd/fundd.conf",
                         "ConditionPathExists=" + conf)
     unit = unit.replace("User=fundd", "User=" + os_user).replace("Group=fundd",
                                                                   "Group=" + os_user)
-    if ov["database"]["dsn"].startswith("host=/tmp/"):
-        # the cluster's socket moved to /tmp (a deep test folder): let the unit see it
+    sock = re.search(r"host=(\S+)", ov["database"]["dsn"]).group(1)
+    if sock.startswith(("/tmp/", "/var/tmp/")):
+        # the cluster's socket is in a temporary folder (a deep or hidden test folder)
         unit = unit.replace("PrivateTmp=yes", "PrivateTmp=no")
+    if sock.startswith(("/home/", "/root/")):
+        unit = unit.replace("ProtectHome=yes", "ProtectHome=no")
     with open(unit_path, "w") as f:
         f.write(unit)
 
@@ -402,4 +408,4 @@ def test_the_unit_runs_fundd_under_systemd(env, staged, fresh_db, tmp_path):
         ctl("stop")
         os.unlink(unit_path)
         subprocess.run(["systemctl", "daemon-reload"], timeout=60)
-        shutil.rmtree(keys, ignore_errors=True)
+        shutil.rmtree(base, ignore_errors=True)
