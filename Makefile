@@ -15,12 +15,18 @@
 #   make fuzz       libFuzzer on the request path, money and value checks, the audit
 #                   verifier, the closed-period check and the opening of sealed personal
 #                   data and wrapped keys, each for FUZZ_SECONDS (default 60)
+#   make install    fundd, fundctl, the migrations, the web console, the example
+#                   configuration, the systemd unit and the man pages under PREFIX
+#                   (/usr/local), staged under DESTDIR; make uninstall removes them
+#                   (docs/operations.md)
+#   make deb        the Debian package (config/debian) in build/deb
 #   make clean
 
 VERSION		:= 0.1.0
 CC		?= cc
 FLAVOR		?= release
-PKGS		:= libevent libevent_openssl libevent_pthreads libpq openssl libcjson xlsxwriter icu-uc
+PKGS		:= libevent libevent_openssl libevent_pthreads libpq openssl libcjson xlsxwriter icu-uc \
+		   libsystemd
 PYTHON		:= /usr/bin/python3
 FUZZ_SECONDS	?= 60
 # each fuzz target's share of make test
@@ -30,9 +36,25 @@ TEST_DIR	:= $(CURDIR)/var/test
 DEV_PORT	?= 8443
 
 WARN		:= -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow
-DEFS		:= -D_GNU_SOURCE -DFUND_VERSION='"$(VERSION)"' \
-		   -DFUND_MIGRATIONS_DIR='"$(CURDIR)/migrations"' \
+# Where make install puts things (docs/operations.md, "Install and run as a service").
+PREFIX		?= /usr/local
+BINDIR		?= $(PREFIX)/bin
+SBINDIR		?= $(PREFIX)/sbin
+SHAREDIR	?= $(PREFIX)/share/fundd
+MANDIR		?= $(PREFIX)/share/man
+DOCDIR		?= $(PREFIX)/share/doc/fundd
+SYSCONFDIR	?= /etc
+# systemd's own unit directory for PREFIX=/usr (Debian 12: /lib/systemd/system), else
+# PREFIX's (/usr/local/lib/systemd/system is on systemd's search path too)
+UNITDIR		?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+
+# The defaults of [database] migrations and [server] web_root: this tree for bin/fundd,
+# the share directory for the fundd that make install installs (only config.c reads them).
+TREE_PATHS	:= -DFUND_MIGRATIONS_DIR='"$(CURDIR)/migrations"' \
 		   -DFUND_WEB_ROOT='"$(CURDIR)/clients/web"'
+INST_PATHS	 = -DFUND_MIGRATIONS_DIR='"$(SHAREDIR)/migrations"' \
+		   -DFUND_WEB_ROOT='"$(SHAREDIR)/web"'
+DEFS		:= -D_GNU_SOURCE -DFUND_VERSION='"$(VERSION)"' $(TREE_PATHS)
 ifeq ($(FLAVOR),asan)
 SAN		:= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		   -fno-omit-frame-pointer
@@ -62,7 +84,7 @@ CV_SRCS		:= clients/close_verify.c clients/fundctl_util.c
 CV_OBJS		:= $(CV_SRCS:clients/%.c=$(OBJDIR)/ctl_%.o)
 
 .PHONY: all deps run test unit integration crashtest soak asan bench fuzz schema clean distclean \
-	check-deps
+	check-deps install uninstall deb FORCE
 
 all: check-deps bin/fundd bin/fundctl
 
@@ -79,19 +101,86 @@ $(STAMP):
 
 $(OBJDIR)/%.o: daemon/%.c daemon/*.h | $(STAMP)
 	@mkdir -p $(OBJDIR)
-	$(CC) $(CFLAGS) -MMD -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -c -o $@ $<
 
 $(OBJDIR)/ctl_%.o: clients/%.c clients/*.h | $(STAMP)
 	@mkdir -p $(OBJDIR)
-	$(CC) $(CFLAGS) -Iclients -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Iclients -c -o $@ $<
 
 bin/fundd: $(OBJDIR)/main.o $(LIB_OBJS) $(STAMP)
 	@mkdir -p bin
-	$(CC) -o $@ $(OBJDIR)/main.o $(LIB_OBJS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(OBJDIR)/main.o $(LIB_OBJS) $(LDLIBS)
 
+# fundctl talks to no service manager
 bin/fundctl: $(CTL_OBJS) $(STAMP)
 	@mkdir -p bin
-	$(CC) -o $@ $(CTL_OBJS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CTL_OBJS) $(filter-out -lsystemd,$(LDLIBS))
+
+# The installed fundd: the objects of bin/fundd, but config.o compiled again with the share
+# directory's paths (INST_PATHS). $(INST_OBJDIR)/sharedir holds SHAREDIR, rewritten only
+# when it changes, so that another PREFIX compiles it again.
+INST_OBJDIR	:= $(OBJDIR)/install
+
+$(INST_OBJDIR)/sharedir: FORCE
+	@mkdir -p $(@D)
+	@echo "$(SHAREDIR)" | cmp -s - $@ || echo "$(SHAREDIR)" >$@
+
+$(INST_OBJDIR)/config.o: daemon/config.c daemon/*.h $(INST_OBJDIR)/sharedir | $(STAMP)
+	$(CC) $(CPPFLAGS) $(filter-out $(TREE_PATHS),$(CFLAGS)) $(INST_PATHS) -c -o $@ $<
+
+$(INST_OBJDIR)/fundd: $(OBJDIR)/main.o $(filter-out $(OBJDIR)/config.o,$(LIB_OBJS)) \
+    $(INST_OBJDIR)/config.o $(STAMP)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
+
+INST_SED	 = sed -e 's|/usr/sbin/fundd|$(SBINDIR)/fundd|g' \
+		   -e 's|/usr/share/fundd|$(SHAREDIR)|g' -e 's|/usr/share/doc/fundd|$(DOCDIR)|g' \
+		   -e 's|/etc/fundd/|$(SYSCONFDIR)/fundd/|g'
+
+install: all $(INST_OBJDIR)/fundd
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
+	install -m 755 $(INST_OBJDIR)/fundd $(DESTDIR)$(SBINDIR)/fundd
+	install -m 755 bin/fundctl $(DESTDIR)$(BINDIR)/fundctl
+	@# the migrations and the console replace those of an earlier install whole: a file
+	@# left from it would be applied, or served
+	rm -rf $(DESTDIR)$(SHAREDIR)/migrations $(DESTDIR)$(SHAREDIR)/web
+	install -d $(DESTDIR)$(SHAREDIR)/migrations/functions
+	install -m 644 migrations/*.sql migrations/reworked.sha256 \
+	    $(DESTDIR)$(SHAREDIR)/migrations/
+	install -m 644 migrations/functions/*.sql $(DESTDIR)$(SHAREDIR)/migrations/functions/
+	find clients/web -type f ! -name README.md ! -name '.*' | while read -r f; do \
+	    install -D -m 644 "$$f" "$(DESTDIR)$(SHAREDIR)/web/$${f#clients/web/}" || exit 1; \
+	done
+	install -m 644 config/fundd.conf.example $(DESTDIR)$(DOCDIR)/
+	@# the man page and the unit name the package's paths: make install writes its own
+	$(INST_SED) docs/man/fundd.8 >$(DESTDIR)$(MANDIR)/man8/fundd.8
+	install -m 644 docs/man/fundctl.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INST_SED) config/fundd.service >$(DESTDIR)$(UNITDIR)/fundd.service
+	chmod 644 $(DESTDIR)$(MANDIR)/man8/fundd.8 $(DESTDIR)$(UNITDIR)/fundd.service
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/fundd $(DESTDIR)$(BINDIR)/fundctl \
+	    $(DESTDIR)$(MANDIR)/man8/fundd.8 $(DESTDIR)$(MANDIR)/man1/fundctl.1 \
+	    $(DESTDIR)$(DOCDIR)/fundd.conf.example $(DESTDIR)$(UNITDIR)/fundd.service
+	rm -rf $(DESTDIR)$(SHAREDIR)
+	@rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+
+# The Debian package: a copy of the sources in build/deb/fundd-VERSION with config/debian as
+# its debian/, built by dpkg-buildpackage (binary only, unsigned); the .deb lands in build/deb.
+DEB_DIR		:= build/deb
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+	    { echo "missing packaging tools: run 'make deps'" >&2; exit 2; }
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/fundd-$(VERSION)
+	cp -R Makefile README.md daemon clients migrations config docs $(DEB_DIR)/fundd-$(VERSION)/
+	cp -R config/debian $(DEB_DIR)/fundd-$(VERSION)/debian
+	@# the package's own build: none of this make's variables (FLAVOR=asan, say)
+	cd $(DEB_DIR)/fundd-$(VERSION) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    dpkg-buildpackage -us -uc -b -jauto
+	@ls $(DEB_DIR)/*.deb
+
+FORCE:
 
 $(OBJDIR)/test_%: tests/unit/test_%.c $(LIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka

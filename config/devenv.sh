@@ -34,7 +34,7 @@ PG_OS_USER=fundpg
 PACKAGES="build-essential pkg-config openssl curl libevent-dev libpq-dev libssl-dev libcjson-dev
 libcmocka-dev libxlsxwriter-dev libicu-dev postgresql postgresql-contrib python3 python3-pytest python3-yaml nginx-light
 clang libclang-rt-14-dev testssl.sh chromium chromium-driver python3-selenium fonts-dejavu-core
-libnss3-tools"
+libnss3-tools libsystemd-dev systemd debhelper groff-base"
 
 die() { echo "devenv: $*" >&2; exit 2; }
 say() { echo "devenv: $*" >&2; }

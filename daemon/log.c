@@ -269,6 +269,7 @@ log_vmsg(enum log_level level, const char *peer, const char *reqid, const char *
 	struct tm	 tm;
 	size_t		 off = 0, len;
 	unsigned long	 suppressed;
+	ssize_t		 n;
 	char		*p;
 
 	if ((int)level < log_level_cur)
@@ -315,14 +316,13 @@ log_vmsg(enum log_level level, const char *peer, const char *reqid, const char *
 	}
 	if (off > 0 && line[off - 1] != '\n')
 		line[off - 1] = '\n';
-	if (log_fd < 0) {
-		(void)write(STDERR_FILENO, line, off);
-		return;
-	}
-	(void)write(log_fd, line, off);
+	/* a line that cannot be written has nowhere else to go (kept in n, not cast away:
+	 * _FORTIFY_SOURCE's warn_unused_result) */
+	n = write(log_fd >= 0 ? log_fd : STDERR_FILENO, line, off);
 	/* errors also where a person starting fundd, or journald, sees them */
-	if (level == LOG_ERROR)
-		(void)write(STDERR_FILENO, line, off);
+	if (log_fd >= 0 && level == LOG_ERROR)
+		n = write(STDERR_FILENO, line, off);
+	(void)n;
 }
 
 void

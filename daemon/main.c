@@ -10,6 +10,12 @@
  *                                 wrap every data key under NEWKEY (docs/privacy.md)
  *   fundd -c FILE principal add --name NAME --roles ROLE[,ROLE] [--partner ID] [--cert PEM]
  *   fundd --version | --help
+ *
+ * Exit status: 0 done (serve: drained after SIGTERM/SIGINT); 1 a failure that may pass
+ * (the database unreachable, a migration that failed); 2 usage or configuration (a key,
+ * certificate or folder it names); EXIT_SCHEMA, serve only: the database's schema is not
+ * this binary's. The systemd unit does not restart the daemon after 2 or EXIT_SCHEMA
+ * (docs/operations.md).
  */
 #include <sys/resource.h>
 #include <signal.h>
@@ -27,6 +33,7 @@
 #include "methods.h"
 #include "metrics.h"
 #include "migrate.h"
+#include "notify.h"
 #include "person.h"
 #include "person_seal.h"
 #include "privacy.h"
@@ -36,6 +43,11 @@
 #include "util.h"
 #include "validate.h"
 #include "web.h"
+
+/* serve refuses the database it found: its schema is not this binary's, or the migrations
+ * directory cannot be read; `fundd migrate` (or the right binary) is the way out, not a
+ * restart */
+#define EXIT_SCHEMA	3
 
 static void
 usage(FILE *f)
@@ -50,7 +62,10 @@ usage(FILE *f)
 	    "       fundd -c FILE principal add --name NAME --roles ROLE[,ROLE] "
 	    "[--partner PARTNER_ID] [--cert PEM]\n"
 	    "       fundd --version | --help\n\n"
-	    "Roles: admin, approver, auditor, partner (partner needs --partner).\n\n");
+	    "Roles: admin, approver, auditor, partner (partner needs --partner).\n\n"
+	    "Exit status: 0 done; 1 failed (database unreachable, migration failed); 2 usage or\n"
+	    "configuration error; %d serve refuses the database: its schema is not this\n"
+	    "fundd's (run migrate).\n\n", EXIT_SCHEMA);
 	cfg_usage(f);
 }
 
@@ -335,14 +350,17 @@ cmd_serve(const char *path, struct cfg *cfg)
 		return 1;
 	}
 	if (migrate_check(db, cfg->migrations, &cause) != 0) {
+		/* a connection lost meanwhile says nothing of the schema: 1, a restart may do */
+		rc = PQstatus(db) == CONNECTION_OK ? EXIT_SCHEMA : 1;
 		log_error("refusing to serve: %s", cause);
+		notify_status("refusing to serve: %s", cause);
 		free(cause);
 		PQfinish(db);
 		tls_shutdown();
 		audit_key_free(key);
 		person_keys_free();
 		web_free(web);
-		return 1;
+		return rc;
 	}
 	PQfinish(db);
 	metrics_init(method_count());

@@ -30,6 +30,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "queries.h"
 #include "server.h"
 #include "tls.h"
@@ -81,6 +82,8 @@ struct worker {
 	int			 reserve_fd;	/* spent to refuse connections when no
 						 * descriptor is left (accept_error_cb) */
 	struct event		*ev_accept;	/* accepting again after a pause */
+	atomic_uint		 beats;		/* watchdog pokes run by its loop */
+	unsigned		 beats_seen;	/* main thread: beats at the last round */
 };
 
 struct server {
@@ -91,6 +94,7 @@ struct server {
 	atomic_int		 running;	/* workers whose loop has not ended */
 	atomic_int		 stop_now;	/* a second SIGTERM/SIGINT: stop draining */
 	struct event		*ev_done;	/* main loop: the last worker's loop ended */
+	atomic_int		 started;	/* workers whose loop runs */
 };
 
 /* Open connections of w, and those handed to it not yet taken; any thread. */
@@ -413,6 +417,44 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 		worker_check_drained(w);
 }
 
+/* The service manager's status line while serving. */
+static void
+notify_serving(const struct server *s)
+{
+	notify_ready("serving on https://%s (%d workers)", s->cfg->listen, s->nworkers);
+}
+
+/* A worker's first loop iteration (its listener is open): once every worker's loop runs,
+ * the daemon serves, and says so to the service manager. */
+static void
+worker_started_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	(void)fd;
+	(void)what;
+	if (atomic_fetch_add(&w->srv->started, 1) + 1 == w->srv->nworkers)
+		notify_serving(w->srv);
+}
+
+/* A watchdog poke, run by the worker's loop. */
+static void
+beat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	(void)fd;
+	(void)what;
+	atomic_fetch_add(&w->beats, 1);
+}
+
+static void
+watchdog_poke(struct worker *w)
+{
+	if (event_base_once(w->base, -1, EV_TIMEOUT, beat_cb, w, NULL) != 0)
+		log_warnx("worker %d: cannot add the watchdog poke", w->id);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -484,8 +526,39 @@ struct main_state {
 	struct server	*srv;
 	const char	*cfgpath;
 	struct event	*ev_term, *ev_int, *ev_hup, *ev_usr1, *ev_usr2;
+	struct event	*ev_watchdog;	/* NULL without WATCHDOG_USEC */
 	int		 stopping;
 };
+
+/*
+ * Every half watchdog interval (WatchdogSec=): WATCHDOG=1 when every worker's loop ran the
+ * poke of the previous round, then a new poke for each. A worker whose loop stays stuck
+ * stops the pings, and the service manager kills and restarts the daemon.
+ */
+static void
+watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct main_state	*ms = arg;
+	struct server		*s = ms->srv;
+	int			 i, stuck = -1;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < s->nworkers; i++) {
+		struct worker	*w = &s->workers[i];
+		unsigned	 b = atomic_load(&w->beats);
+
+		if (b == w->beats_seen && stuck < 0)
+			stuck = i;
+		w->beats_seen = b;
+		watchdog_poke(w);
+	}
+	if (stuck < 0)
+		notify_watchdog();
+	else
+		log_warnx("worker %d did not turn its event loop since the last watchdog round; "
+		    "no watchdog ping", stuck);
+}
 
 static void
 signal_stop(evutil_socket_t sig, short what, void *arg)
@@ -505,6 +578,7 @@ signal_stop(evutil_socket_t sig, short what, void *arg)
 		log_info("%s: draining in-flight requests (%s again stops at once)", name,
 		    name);
 		ms->stopping = 1;
+		notify_stopping();
 	}
 	for (i = 0; i < ms->srv->nworkers; i++)
 		event_active(ms->srv->workers[i].ev_drain, EV_TIMEOUT, 0);
@@ -600,6 +674,18 @@ workers_done_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(arg, NULL);
 }
 
+/* SIGHUP as the service manager sees it: reloading, then serving again (with what
+ * signal_reload took or kept). */
+static void
+signal_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct main_state	*ms = arg;
+
+	notify_reloading();
+	signal_reload(sig, what, arg);
+	notify_serving(ms->srv);
+}
+
 int
 server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 {
@@ -612,6 +698,7 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 	char			*cause = NULL;
 	int			 salen, i, nw, per_pool;
 	long			 ncpu;
+	long long		 wd_usec;
 
 	memset(&srv, 0, sizeof(srv));
 	memset(&ms, 0, sizeof(ms));
@@ -637,6 +724,7 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 	atomic_init(&srv.conns, 0);
 	atomic_init(&srv.running, nw);
 	atomic_init(&srv.stop_now, 0);
+	atomic_init(&srv.started, 0);
 	memset(&po, 0, sizeof(po));
 	po.dsn = cfg->dsn;
 	po.size = per_pool;
@@ -691,6 +779,9 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 		w->ev_drain = event_new(w->base, -1, 0, drain_cb, w);
 		w->ev_handoff = event_new(w->base, -1, 0, handoff_cb, w);
 		w->ev_drain_deadline = evtimer_new(w->base, drain_deadline_cb, w);
+		atomic_init(&w->beats, 0);
+		if (event_base_once(w->base, -1, EV_TIMEOUT, worker_started_cb, w, NULL) != 0)
+			fatalx("event_base_once");
 		if (i == 0) {
 			struct timeval tv = { SERVER_HOUSE_S, 0 };
 
@@ -710,7 +801,7 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 	srv.ev_done = event_new(mbase, -1, 0, workers_done_cb, mbase);
 	ms.ev_term = evsignal_new(mbase, SIGTERM, signal_stop, &ms);
 	ms.ev_int = evsignal_new(mbase, SIGINT, signal_stop, &ms);
-	ms.ev_hup = evsignal_new(mbase, SIGHUP, signal_reload, &ms);
+	ms.ev_hup = evsignal_new(mbase, SIGHUP, signal_hup, &ms);
 	ms.ev_usr1 = evsignal_new(mbase, SIGUSR1, signal_reopen, &ms);
 	ms.ev_usr2 = evsignal_new(mbase, SIGUSR2, signal_ignored, &ms);
 	event_add(ms.ev_term, NULL);
@@ -718,6 +809,14 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 	event_add(ms.ev_hup, NULL);
 	event_add(ms.ev_usr1, NULL);
 	event_add(ms.ev_usr2, NULL);
+	if ((wd_usec = notify_watchdog_period()) > 0) {
+		struct timeval tv = { wd_usec / 1000000, wd_usec % 1000000 };
+
+		for (i = 0; i < nw; i++)
+			watchdog_poke(&srv.workers[i]);
+		ms.ev_watchdog = event_new(mbase, -1, EV_PERSIST, watchdog_cb, &ms);
+		event_add(ms.ev_watchdog, &tv);
+	}
 
 	for (i = 0; i < nw; i++)
 		if ((errno = pthread_create(&srv.workers[i].thread, NULL, worker_main,
@@ -773,6 +872,8 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 	event_free(ms.ev_usr1);
 	event_free(ms.ev_usr2);
 	event_free(srv.ev_done);
+	if (ms.ev_watchdog != NULL)
+		event_free(ms.ev_watchdog);
 	event_base_free(mbase);
 	metrics_set_pool_source(NULL, NULL);
 	free(srv.workers);
