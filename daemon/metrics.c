@@ -27,6 +27,7 @@ static atomic_ulong		 hist_sum_usec, hist_count;
 static atomic_ulong		 http_counts[NHTTP];
 static atomic_int		 conns_open;
 static atomic_ulong		 conns_total, conns_rejected, accept_paused;
+static atomic_int		 audit_signing = 1;
 static void			(*pool_source)(void *, struct pool_stats *);
 static void			*pool_source_arg;
 
@@ -92,6 +93,12 @@ void
 metrics_accept_paused(void)
 {
 	atomic_fetch_add(&accept_paused, 1);
+}
+
+void
+metrics_audit_signing(int ok)
+{
+	atomic_store(&audit_signing, ok != 0);
 }
 
 int
@@ -210,6 +217,10 @@ metrics_render(struct evbuffer *b, const struct pool_stats *ps)
 		    "# TYPE fundd_auth_cache_live gauge\nfundd_auth_cache_live %d\n",
 		    hits, misses, flushes, on);
 	}
+	evbuffer_add_printf(b, "# HELP fundd_audit_signing 1 while [audit] signing_key may "
+	    "sign checkpoints, 0 while the database refuses it (retired, or not one of its "
+	    "signing keys).\n# TYPE fundd_audit_signing gauge\nfundd_audit_signing %d\n",
+	    atomic_load(&audit_signing));
 	evbuffer_add_printf(b, "# HELP fundd_worker_connections Open client connections by "
 	    "worker (a new one goes to the worker with the fewest).\n"
 	    "# TYPE fundd_worker_connections gauge\n");
