@@ -10011,13 +10011,13 @@ CREATE VIEW fl.audit_export AS
          SELECT y.kind,
             y.line
            FROM (fl.audit_checkpoint k
-             CROSS JOIN LATERAL ( SELECT 2 AS "?column?",
+             CROSS JOIN LATERAL ( SELECT 1 AS "?column?",
                     (json_build_object('type', 'checkpoint', 'seq', k.seq, 'head_hash', encode(k.head_hash, 'hex'::text), 'signed_at', fl.ts(k.signed_at), 'signature', encode(k.signature, 'hex'::text), 'public_key', k.public_key))::text AS json_build_object
                 UNION ALL
                  SELECT
                         CASE
-                            WHEN (a.key_no = 1) THEN 1
-                            ELSE (2 + a.key_no)
+                            WHEN (a.key_no = 1) THEN '-1'::integer
+                            ELSE (1 + a.key_no)
                         END AS "case",
                     (json_build_object('type', 'key', 'key_no', a.key_no, 'key_id', a.key_id, 'from_seq', a.from_seq, 'public_key', (('-----BEGIN PUBLIC KEY-----
 '::text || encode(('\x302a300506032b6570032100'::bytea || a.public_key), 'base64'::text)) || '

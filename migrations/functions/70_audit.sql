@@ -613,8 +613,8 @@ END
 $$;
 
 -- The export (GET /export/audit): one JSON line per event, each checkpoint line right after
--- its event, key 1 right before the first checkpoint and key n > 1 right after the
--- checkpoint at its from_seq - 1 (ORDER BY seq, kind), fields in the order of docs/audit.md
+-- its event, key 1 right before the event of the first checkpoint and key n > 1 right after
+-- the checkpoint at its from_seq - 1 (ORDER BY seq, kind), fields in the order of docs/audit.md
 -- (a key's PEM is fl.ed25519_pem's, written out: the daemon's role runs no other function).
 -- A merge join of the two primary keys streams in seq order, so at most an incremental sort
 -- of each seq's few lines remains: no sort of the whole trail. Keys are looked up at
@@ -633,11 +633,11 @@ SELECT e.seq, x.kind, x.line
 	SELECT y.kind, y.line
 	  FROM fl.audit_checkpoint k
 	 CROSS JOIN LATERAL (
-		SELECT 2, json_build_object('type', 'checkpoint', 'seq', k.seq,
+		SELECT 1, json_build_object('type', 'checkpoint', 'seq', k.seq,
 		    'head_hash', encode(k.head_hash, 'hex'), 'signed_at', fl.ts(k.signed_at),
 		    'signature', encode(k.signature, 'hex'), 'public_key', k.public_key)::text
 		UNION ALL
-		SELECT CASE WHEN a.key_no = 1 THEN 1 ELSE 2 + a.key_no END,
+		SELECT CASE WHEN a.key_no = 1 THEN -1 ELSE 1 + a.key_no END,
 		    json_build_object('type', 'key', 'key_no', a.key_no, 'key_id', a.key_id,
 		    'from_seq', a.from_seq, 'public_key', E'-----BEGIN PUBLIC KEY-----\n' ||
 		    encode('\x302a300506032b6570032100'::bytea || a.public_key, 'base64') ||

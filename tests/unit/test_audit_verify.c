@@ -563,12 +563,14 @@ key_json(EVP_PKEY *k, long long no, long long from, const char *at,
 #define AT_KEY2	"2026-11-23T11:00:00.500000Z"
 
 /*
- * The standard export with a rotation: key 1 (key) right before the first
- * checkpoint, key 2 (key2) introduced by key 1 from seq 7, right after the
- * checkpoint at seq 6, and the checkpoint at seq 10 signed by key 2:
+ * The standard export with a rotation, as fundd writes it: key 1 (key) right
+ * before the event of the first checkpoint, key 2 (key2) introduced by key 1
+ * from seq 7, right after the checkpoint at seq 6, and the checkpoint at seq
+ * 10 signed by key 2:
  *
- *	line  1..5	events seq 1 2 4 5 6
- *	line  6		key 1, from seq 1
+ *	line  1..4	events seq 1 2 4 5
+ *	line  5		key 1, from seq 1
+ *	line  6		event seq 6
  *	line  7		checkpoint at seq 6 (key 1)
  *	line  8		key 2, from seq 7, signed by key 1
  *	line  9..11	events seq 7 9 10
@@ -582,7 +584,7 @@ rot_file(struct file *f, struct ev *evs)
 	file_set(f, 10, cp_json(10, evs[7].hash, "2026-11-23T11:00:00.000000Z",
 	    key2, key2));
 	file_ins(f, 7, key_json(key2, 2, 7, AT_KEY2, key));
-	file_ins(f, 6, key_json(key, 1, 1, AT_KEY1, NULL));
+	file_ins(f, 5, key_json(key, 1, 1, AT_KEY1, NULL));
 	assert_int_equal(f->n, 16);
 }
 
@@ -1562,8 +1564,8 @@ static const char *const pinned_keys[] = {
 	"54a0712e9d1907ba73b2703896c2e34c8dece6eb001985bacd35244bae060c0d\"}",
 };
 
-/* The pinned export's three chained events, key 1, its checkpoint at seq
- * 4, key 2, event 5 and key 2's checkpoint at seq 5. */
+/* The pinned export's three chained events with key 1 before the event of
+ * its checkpoint at seq 4, key 2, event 5 and key 2's checkpoint at seq 5. */
 static void
 test_pinned_keys(void **state)
 {
@@ -1576,8 +1578,8 @@ test_pinned_keys(void **state)
 	(void)state;
 	lines[n++] = pinned[0];
 	lines[n++] = pinned[1];
-	lines[n++] = pinned[2];
 	lines[n++] = pinned_keys[0];
+	lines[n++] = pinned[2];
 	lines[n++] = pinned[3];
 	lines[n++] = pinned_keys[1];
 	lines[n++] = pinned_keys[2];
@@ -1605,7 +1607,7 @@ test_pinned_keys(void **state)
 		if (av_line(v, lines[i], strlen(lines[i])) == -1)
 			break;
 	assert_int_equal(av_finish(v), -1);
-	assert_int_equal(av_result(v)->line, 4);
+	assert_int_equal(av_result(v)->line, 3);
 	assert_non_null(strstr(av_result(v)->message, "key 1, from seq 1: it is "
 	    "1c75ce71c4ea4125, not the given public key"));
 	av_free(v);
@@ -1617,13 +1619,19 @@ test_keys_valid(void **state)
 	struct file	 f;
 	struct ev	 evs[NEVENTS];
 	EVP_PKEY	*key3;
+	char		*s;
 
 	(void)state;
 	rot_file(&f, evs);
 	expect_ok(&f, 12, 10, 2, 4, 12);
 	expect_keys(&f, key, 2, 2);
 
-	/* Key 1 at the top of the file works as well. */
+	/* Key 1 at the top of the file, or right before the first checkpoint,
+	 * works as well. */
+	s = f.line[4];
+	f.line[4] = f.line[5];
+	f.line[5] = s;
+	expect_keys(&f, key, 2, 2);
 	file_del(&f, 6);
 	file_ins(&f, 1, key_json(key, 1, 1, AT_KEY1, NULL));
 	expect_keys(&f, key, 2, 2);
@@ -1667,7 +1675,7 @@ test_keys_tampered(void **state)
 	(void)state;
 	/* Given the new key only. */
 	rot_file(&f, evs);
-	expect_fail_key(&f, key2, 6, 1, "key 1, from seq 1: it is ");
+	expect_fail_key(&f, key2, 5, 1, "key 1, from seq 1: it is ");
 
 	/* Key 2's signature flipped, or made by key 2 itself, or by another
 	 * key. */
@@ -1728,7 +1736,7 @@ test_keys_tampered(void **state)
 	    "names another public key: was a key's line removed?)");
 	file_free(&f);
 	rot_file(&f, evs);
-	file_del(&f, 6);
+	file_del(&f, 5);
 	expect_fail(&f, 7, 7, "key 2, from seq 7: there is no key 1 before it");
 	file_free(&f);
 	rot_file(&f, evs);
@@ -1778,14 +1786,15 @@ test_keys_tampered(void **state)
 	    "which signs from seq 11");
 	file_free(&f);
 	rot_file(&f, evs);
-	file_set(&f, 6, key_json(key, 1, 2, AT_KEY1, NULL));
-	expect_fail(&f, 6, 2, "key 1 must sign from seq 1");
-	file_set(&f, 6, key_json(key, 1, 1, AT_KEY1, key));
-	expect_fail(&f, 6, 1, "key 1 must have no signature");
+	file_set(&f, 5, key_json(key, 1, 2, AT_KEY1, NULL));
+	expect_fail(&f, 5, 2, "key 1 must sign from seq 1");
+	file_set(&f, 5, key_json(key, 1, 1, AT_KEY1, key));
+	expect_fail(&f, 5, 1, "key 1 must have no signature");
 	file_free(&f);
 	/* Key 1 after a checkpoint it would sign. */
 	rot_file(&f, evs);
-	s = f.line[5];
+	s = f.line[4];
+	f.line[4] = f.line[5];
 	f.line[5] = f.line[6];
 	f.line[6] = s;
 	expect_fail(&f, 7, 1, "key 1, from seq 1: it comes after the checkpoint "
