@@ -5,7 +5,10 @@
  * unknown keys are checked and skipped (forward compatibility: they are not
  * hashed). Then the fields are validated one by one, the canonical bytes are
  * rebuilt and hashed after the previous hash, and checkpoints are matched
- * against the chain and their Ed25519 signatures verified.
+ * against the chain and their Ed25519 signatures verified under the signing
+ * key of their seq: the given key, or the last key line's. Key 1 must be the
+ * given key, and every later key must be introduced with a signature of the
+ * key before it.
  *
  * The first failure stops the verifier; its message names the line's event
  * or checkpoint and what is wrong with it.
@@ -29,8 +32,11 @@
 #define AV_HASH_LEN	32
 #define AV_SIG_LEN	64
 #define AV_CP_MAGIC	"fl-audit-checkpoint\n"
+#define AV_KEY_MAGIC	"fl-audit-key\n"
+#define AV_KEY_LEN	32	/* a raw Ed25519 public key */
+#define AV_KEY_ID_LEN	16	/* hex digits of its SHA-256 */
 
-/* The keys of both kinds of line; any other key is skipped. */
+/* The keys of the three kinds of line; any other key is skipped. */
 enum key {
 	K_TYPE,
 	K_SEQ,
@@ -49,6 +55,10 @@ enum key {
 	K_SIGNATURE,
 	K_PUBLIC_KEY,
 	K_PURPOSE,
+	K_KEY_NO,
+	K_KEY_ID,
+	K_FROM_SEQ,
+	K_INTRODUCED_AT,
 	K__COUNT
 };
 
@@ -58,12 +68,17 @@ static const struct aj_key keys[K__COUNT] = {
 	KEY("method"), KEY("object_id"), KEY("outcome"), KEY("error_code"),
 	KEY("reason"), KEY("params_sha256"), KEY("prev_hash"), KEY("hash"),
 	KEY("head_hash"), KEY("signed_at"), KEY("signature"),
-	KEY("public_key"), KEY("purpose")
+	KEY("public_key"), KEY("purpose"), KEY("key_no"), KEY("key_id"),
+	KEY("from_seq"), KEY("introduced_at")
 };
 #undef KEY
 
 struct av {
-	EVP_PKEY	*pub;
+	EVP_PKEY	*pub;		/* the given key: key 1 */
+	EVP_PKEY	*key;		/* the last key line's, once there is one */
+	int64_t		 key_no;	/* its number, 0 before the first key line */
+	int64_t		 key_from;	/* the seq from which it signs */
+	char		 whobuf[48];	/* "key 2, from seq" */
 	EVP_MD		*sha256;
 	EVP_MD_CTX	*md;		/* event hashes, reused */
 	EVP_MD_CTX	*vmd;		/* checkpoint signatures */
@@ -79,6 +94,7 @@ struct av {
 	int		 have_head;
 	unsigned char	 head[AV_HASH_LEN];	/* hash of the last chained event */
 	uint64_t	 covered;	/* events up to the last checkpoint */
+	int64_t		 last_cp;	/* the last checkpoint's seq, 0 before one */
 
 	/* The current line. */
 	const char	*who;		/* "event seq", for messages, or NULL */
@@ -91,6 +107,7 @@ struct av {
 };
 
 static void	 set_head_hex(struct av *);
+static void	 key_id_of(EVP_PKEY *, char [AV_KEY_ID_LEN + 1]);
 
 /* Failures */
 
@@ -169,26 +186,50 @@ missing(struct av *v, enum key k)
 	return fail(v, "missing field \"%s\"", keys[k].name);
 }
 
-/* A positive integer (seq). */
+/* A positive integer. */
 static int
-field_seq(struct av *v, const char *what)
+field_pos(struct av *v, enum key k, int64_t *out)
 {
-	const struct aj_val	*f = &v->v[K_SEQ];
+	const struct aj_val	*f = &v->v[k];
 	int64_t			 n = 0;
 	size_t			 i;
 
 	if (f->kind == AJ_ABSENT)
-		return missing(v, K_SEQ);
+		return missing(v, k);
 	if (f->kind != AJ_INTEGER || f->p[0] == '-' || f->p[0] == '0' ||
 	    f->len > 19)
-		return fail(v, "field \"seq\" must be a positive integer");
+		return fail(v, "field \"%s\" must be a positive integer",
+		    keys[k].name);
 	for (i = 0; i < f->len; i++) {
 		if (n > (INT64_MAX - (f->p[i] - '0')) / 10)
-			return fail(v, "field \"seq\" is too large");
+			return fail(v, "field \"%s\" is too large", keys[k].name);
 		n = n * 10 + (f->p[i] - '0');
 	}
+	*out = n;
+	return 0;
+}
+
+/* The seq of an event or checkpoint, which then names it in messages. */
+static int
+field_seq(struct av *v, const char *what)
+{
+	int64_t	n;
+
+	if (field_pos(v, K_SEQ, &n) == -1)
+		return -1;
 	v->seq = n;
 	v->who = what;
+	return 0;
+}
+
+/* A checkpoint after a key line is in that key's range. */
+static int
+in_key_range(struct av *v)
+{
+	if (v->key_no > 0 && v->seq < v->key_from)
+		return fail(v, "it comes after the line of key %lld, which signs "
+		    "from seq %lld (lines out of order)", (long long)v->key_no,
+		    (long long)v->key_from);
 	return 0;
 }
 
@@ -439,9 +480,35 @@ do_event(struct av *v)
 	return 0;
 }
 
+/* Checkpoints and key introductions: an Ed25519 signature over msg. */
+static int
+sig_ok(struct av *v, EVP_PKEY *pk, const unsigned char *sig, const char *msg,
+    int n)
+{
+	int	rc;
+
+	ERR_clear_error();
+	EVP_MD_CTX_reset(v->vmd);
+	if (EVP_DigestVerifyInit(v->vmd, NULL, NULL, NULL, pk) != 1) {
+		ERR_clear_error();
+		return -1;
+	}
+	rc = EVP_DigestVerify(v->vmd, sig, AV_SIG_LEN,
+	    (const unsigned char *)msg, (size_t)n);
+	ERR_clear_error();
+	return rc == 1 ? 1 : 0;
+}
+
 /* Checkpoints */
 
-/* Does the checkpoint's own public_key name a key other than ours? */
+/* The key that signs now: the last key line's, or the given one. */
+static EVP_PKEY *
+signer(const struct av *v)
+{
+	return v->key != NULL ? v->key : v->pub;
+}
+
+/* Does the checkpoint's own public_key name a key other than the signer? */
 static int
 other_key(struct av *v)
 {
@@ -455,7 +522,7 @@ other_key(struct av *v)
 	if ((bio = BIO_new_mem_buf(f->p, (int)f->len)) == NULL)
 		return 0;
 	if ((pk = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) != NULL) {
-		other = EVP_PKEY_eq(pk, v->pub) != 1;
+		other = EVP_PKEY_eq(pk, signer(v)) != 1;
 		EVP_PKEY_free(pk);
 	}
 	BIO_free(bio);
@@ -470,6 +537,7 @@ do_checkpoint(struct av *v)
 	char			 msg[sizeof AV_CP_MAGIC + 20 + 64 + AV_TIME_LEN + 8];
 	const struct aj_val	*hh, *at;
 	int			 n, rc;
+	char			 key_id[AV_KEY_ID_LEN + 1];
 
 	if (field_seq(v, "checkpoint at seq") == -1 ||
 	    field_hex(v, K_HEAD_HASH, AV_HASH_LEN, 0, head, NULL) == -1 ||
@@ -492,6 +560,8 @@ do_checkpoint(struct av *v)
 	if (memcmp(head, v->head, AV_HASH_LEN) != 0)
 		return fail(v, "head_hash is not the chain's hash at seq %lld",
 		    (long long)v->seq);
+	if (in_key_range(v) == -1)
+		return -1;
 
 	hh = &v->v[K_HEAD_HASH];
 	at = &v->v[K_SIGNED_AT];
@@ -499,23 +569,192 @@ do_checkpoint(struct av *v)
 	    (long long)v->seq, (int)hh->len, hh->p, (int)at->len, at->p);
 	if (n < 0 || (size_t)n >= sizeof msg)
 		return fail(v, "checkpoint message too long");
-	ERR_clear_error();
-	EVP_MD_CTX_reset(v->vmd);
-	if (EVP_DigestVerifyInit(v->vmd, NULL, NULL, NULL, v->pub) != 1) {
-		ERR_clear_error();
+	if ((rc = sig_ok(v, signer(v), sig, msg, n)) == -1)
 		return fail(v, "cannot verify signatures: OpenSSL refused the "
 		    "public key");
-	}
-	rc = EVP_DigestVerify(v->vmd, sig, sizeof sig,
-	    (const unsigned char *)msg, (size_t)n);
-	ERR_clear_error();
-	if (rc != 1)
+	if (rc == 0 && v->key_no == 0)
 		return fail(v, "signature does not verify under the given "
 		    "public key%s", other_key(v) ? " (the checkpoint names "
 		    "another public key)" : "");
+	if (rc == 0) {
+		key_id_of(v->key, key_id);
+		return fail(v, "signature does not verify under key %lld (%s), "
+		    "the signing key from seq %lld%s", (long long)v->key_no,
+		    key_id, (long long)v->key_from, other_key(v) ? " (the "
+		    "checkpoint names another public key: was a key's line "
+		    "removed?)" : "");
+	}
 	v->r.checkpoints++;
+	v->last_cp = v->seq;
 	v->covered = v->r.events;
 	v->r.uncovered = 0;
+	return 0;
+}
+
+/* Keys */
+
+/* The first 16 hex digits of the SHA-256 of pk's raw public key ("?" when
+ * OpenSSL cannot say). */
+static void
+key_id_of(EVP_PKEY *pk, char out[AV_KEY_ID_LEN + 1])
+{
+	static const char	 xd[] = "0123456789abcdef";
+	unsigned char		 raw[AV_KEY_LEN], md[AV_HASH_LEN];
+	size_t			 len = sizeof raw, i;
+
+	if (EVP_PKEY_get_raw_public_key(pk, raw, &len) != 1 ||
+	    len != sizeof raw ||
+	    EVP_Digest(raw, len, md, NULL, EVP_sha256(), NULL) != 1) {
+		ERR_clear_error();
+		snprintf(out, AV_KEY_ID_LEN + 1, "?");
+		return;
+	}
+	for (i = 0; i < AV_KEY_ID_LEN / 2; i++) {
+		out[2 * i] = xd[md[i] >> 4];
+		out[2 * i + 1] = xd[md[i] & 0xf];
+	}
+	out[AV_KEY_ID_LEN] = '\0';
+}
+
+/* The Ed25519 public key of field public_key, a PEM string; NULL if it
+ * is not one. */
+static EVP_PKEY *
+pem_key(const struct aj_val *f)
+{
+	EVP_PKEY	*pk;
+	BIO		*bio;
+
+	if (f->kind != AJ_STRING || f->nul || f->len > AV_LINE_MAX ||
+	    (bio = BIO_new_mem_buf(f->p, (int)f->len)) == NULL)
+		return NULL;
+	pk = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	ERR_clear_error();
+	if (pk != NULL && EVP_PKEY_id(pk) != EVP_PKEY_ED25519) {
+		EVP_PKEY_free(pk);
+		pk = NULL;
+	}
+	return pk;
+}
+
+/*
+ * A key line: key_no is the next number, from_seq is after every checkpoint
+ * already read and not before the last key's, key 1 is the given key and
+ * signs from seq 1 with no signature, key n > 1 is signed by key n - 1 over
+ * "fl-audit-key\n<key_no>\n<from_seq>\n<public key, hex>\n<introduced_at>\n".
+ */
+static int
+do_key(struct av *v)
+{
+	static const char	 xd[] = "0123456789abcdef";
+	const struct aj_val	*f;
+	unsigned char		 raw[AV_KEY_LEN], sig[AV_SIG_LEN];
+	char			 id[AV_KEY_ID_LEN + 1], rawhex[2 * AV_KEY_LEN + 1];
+	char			 msg[sizeof AV_KEY_MAGIC + 2 * 20 + 2 * AV_KEY_LEN +
+				    AV_TIME_LEN + 8];
+	EVP_PKEY		*pk;
+	int64_t			 no, from;
+	size_t			 len = sizeof raw, i;
+	int			 n, rc, isnull;
+
+	if (field_pos(v, K_KEY_NO, &no) == -1 ||
+	    field_pos(v, K_FROM_SEQ, &from) == -1)
+		return -1;
+	snprintf(v->whobuf, sizeof v->whobuf, "key %lld, from seq",
+	    (long long)no);
+	v->who = v->whobuf;
+	v->seq = from;
+	if (no != v->key_no + 1)
+		return v->key_no == 0 ? fail(v, "there is no key 1 before it "
+		    "(the first key line is key 1)") : fail(v, "it comes after "
+		    "key %lld (keys come in order, each once)",
+		    (long long)v->key_no);
+	if (no == 1 && from != 1)
+		return fail(v, "key 1 must sign from seq 1");
+	if (from <= v->last_cp)
+		return fail(v, "it comes after the checkpoint at seq %lld, which "
+		    "it would sign (a key's line comes before the checkpoints it "
+		    "signs)", (long long)v->last_cp);
+	if (from < v->key_from)
+		return fail(v, "it signs from before key %lld, which signs from "
+		    "seq %lld", (long long)v->key_no, (long long)v->key_from);
+	if (field_time(v, K_INTRODUCED_AT) == -1)
+		return -1;
+	f = &v->v[K_PUBLIC_KEY];
+	if (f->kind == AJ_ABSENT)
+		return missing(v, K_PUBLIC_KEY);
+	if ((pk = pem_key(f)) == NULL)
+		return fail(v, "field \"public_key\" is not a PEM Ed25519 public "
+		    "key");
+	if (EVP_PKEY_get_raw_public_key(pk, raw, &len) != 1 ||
+	    len != sizeof raw) {
+		ERR_clear_error();
+		EVP_PKEY_free(pk);
+		return fail(v, "cannot read the raw public key");
+	}
+	key_id_of(pk, id);
+	f = &v->v[K_KEY_ID];
+	if (f->kind == AJ_ABSENT) {
+		EVP_PKEY_free(pk);
+		return missing(v, K_KEY_ID);
+	}
+	if (f->kind != AJ_STRING || f->len != AV_KEY_ID_LEN ||
+	    memcmp(f->p, id, AV_KEY_ID_LEN) != 0) {
+		EVP_PKEY_free(pk);
+		return fail(v, "field \"key_id\" is not %s, the first 16 hex "
+		    "digits of the SHA-256 of its public key", id);
+	}
+	if (field_hex(v, K_SIGNATURE, AV_SIG_LEN, 1, sig, &isnull) == -1) {
+		EVP_PKEY_free(pk);
+		return -1;
+	}
+	if (no == 1) {
+		if (!isnull) {
+			EVP_PKEY_free(pk);
+			return fail(v, "key 1 must have no signature (it is the "
+			    "key the verifier is given)");
+		}
+		if (EVP_PKEY_eq(pk, v->pub) != 1) {
+			ERR_clear_error();
+			EVP_PKEY_free(pk);
+			return fail(v, "it is %s, not the given public key (give "
+			    "the first signing key: the verifier follows the chain "
+			    "of keys from it)", id);
+		}
+	} else {
+		if (isnull) {
+			EVP_PKEY_free(pk);
+			return fail(v, "field \"signature\" is null: key %lld "
+			    "must be signed by key %lld", (long long)no,
+			    (long long)v->key_no);
+		}
+		for (i = 0; i < sizeof raw; i++) {
+			rawhex[2 * i] = xd[raw[i] >> 4];
+			rawhex[2 * i + 1] = xd[raw[i] & 0xf];
+		}
+		rawhex[2 * sizeof raw] = '\0';
+		f = &v->v[K_INTRODUCED_AT];
+		n = snprintf(msg, sizeof msg, "%s%lld\n%lld\n%s\n%.*s\n",
+		    AV_KEY_MAGIC, (long long)no, (long long)from, rawhex,
+		    (int)f->len, f->p);
+		if (n < 0 || (size_t)n >= sizeof msg) {
+			EVP_PKEY_free(pk);
+			return fail(v, "key message too long");
+		}
+		if ((rc = sig_ok(v, signer(v), sig, msg, n)) != 1) {
+			EVP_PKEY_free(pk);
+			return rc == -1 ? fail(v, "cannot verify signatures: "
+			    "OpenSSL refused the public key") : fail(v,
+			    "signature does not verify under key %lld, the key "
+			    "before it (the key was not introduced by it)",
+			    (long long)v->key_no);
+		}
+	}
+	EVP_PKEY_free(v->key);
+	v->key = pk;
+	v->key_no = no;
+	v->key_from = from;
+	v->r.keys++;
 	return 0;
 }
 
@@ -548,6 +787,7 @@ av_free(struct av *v)
 	if (v == NULL)
 		return;
 	EVP_PKEY_free(v->pub);
+	EVP_PKEY_free(v->key);
 	EVP_MD_free(v->sha256);
 	EVP_MD_CTX_free(v->md);
 	EVP_MD_CTX_free(v->vmd);
@@ -607,8 +847,10 @@ av_line(struct av *v, const char *line, size_t len)
 		return do_event(v);
 	if (t->len == 10 && memcmp(t->p, "checkpoint", 10) == 0)
 		return do_checkpoint(v);
+	if (t->len == 3 && memcmp(t->p, "key", 3) == 0)
+		return do_key(v);
 	what = fc_clean(t->p, t->len, 40);
-	fail(v, "unknown type \"%s\" (event or checkpoint)", what);
+	fail(v, "unknown type \"%s\" (event, checkpoint or key)", what);
 	free(what);
 	return -1;
 }

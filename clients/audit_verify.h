@@ -3,8 +3,10 @@
  *
  * A streaming core without I/O: feed the export one line at a time with
  * av_line(), then call av_finish(). It checks the JSON of every line, the
- * format of every field, the hash chain and the Ed25519 signature of every
- * checkpoint, and stops at the first failure, which av_result() describes.
+ * format of every field, the hash chain, the chain of signing keys (key 1
+ * the given key, each later key signed by the one before it) and the
+ * Ed25519 signature of every checkpoint under the key of its seq, and stops
+ * at the first failure, which av_result() describes.
  *
  *	struct av *v = av_new(pub);
  *	while (more lines)
@@ -31,6 +33,9 @@ struct av_result {
 	uint64_t	 chained;	/* events with prev_hash and hash */
 	uint64_t	 unchained;	/* events not yet chained (the tail) */
 	uint64_t	 checkpoints;	/* checkpoints whose signature verified */
+	uint64_t	 keys;		/* key lines verified (0: an export that
+					 * names no key, all signed by the given
+					 * one) */
 	uint64_t	 uncovered;	/* events after the last checkpoint */
 
 	/* Head of the chain: the last chained event (head_seq 0: none). */
@@ -48,8 +53,10 @@ struct av_result {
 struct av;
 
 /*
- * A verifier for checkpoints signed by pub, an Ed25519 public (or private)
- * key; takes a reference of its own. NULL when pub is not Ed25519.
+ * A verifier that trusts pub, an Ed25519 public (or private) key, as the
+ * first signing key: the key of every checkpoint of an export without key
+ * lines, else key 1. Takes a reference of its own. NULL when pub is not
+ * Ed25519.
  */
 struct av		*av_new(EVP_PKEY *pub);
 void			 av_free(struct av *);

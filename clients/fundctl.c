@@ -1235,7 +1235,7 @@ cmd_audit(const struct args *a, int *usage_err, char **cause)
 		return usage_fail(cause, "unexpected argument '%s'", a->pos[3]);
 	if (a->val[O_PUBKEY] == NULL || *a->val[O_PUBKEY] == '\0')
 		return usage_fail(cause, "audit verify needs --pubkey KEY, the "
-		    "PEM public key that signs the checkpoints");
+		    "PEM public key of the first key that signs the checkpoints");
 	if (a->val[O_FORMAT] != NULL || a->val[O_FROM] != NULL ||
 	    a->val[O_TO] != NULL || a->val[O_IDEM] != NULL ||
 	    a->val[O_BASIS] != NULL || ledger_opts(a))

@@ -1,7 +1,7 @@
 /*
  * fundctl_audit.c: `fundctl audit verify`, the offline check of an audit
- * export: reads the PEM key and the file, feeds audit_verify.c line by line,
- * and prints the verdict.
+ * export: reads the PEM key (the first signing key) and the file, feeds
+ * audit_verify.c line by line, and prints the verdict.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -187,6 +187,9 @@ audit_print_ok(const struct av_result *r)
 	    (unsigned long long)r->chained, (unsigned long long)r->unchained,
 	    (unsigned long long)r->checkpoints,
 	    plural(r->checkpoints, "checkpoint", "checkpoints"));
+	if (r->keys > 0)
+		printf("%llu signing %s followed from the given key, ",
+		    (unsigned long long)r->keys, plural(r->keys, "key", "keys"));
 	if (r->head_seq > 0)
 		printf("head seq %lld hash %s", (long long)r->head_seq,
 		    r->head_hash);

@@ -1,4 +1,4 @@
-/* audit.c: the signing key and worker 0's chain and checkpoint timers. */
+/* audit.c: the signing key, its messages, and worker 0's chain and checkpoint timers. */
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +23,8 @@
 struct audit_key {
 	EVP_PKEY	*pkey;
 	char		*pub_pem;
+	char		 raw_hex[AUDIT_KEY_HEX];	/* the raw public key */
+	char		 id[AUDIT_KEY_ID];
 };
 
 struct audit_runner {
@@ -37,7 +39,22 @@ struct audit_runner {
 	struct db_query		*q_store;
 	int			 stopped;
 	int			 chain_failing;
+	int			 store_failing;
+	char			*key_note;	/* the key's state, as last logged */
 };
+
+static void
+hex_of(const unsigned char *b, size_t n, char *out)
+{
+	static const char	digits[] = "0123456789abcdef";
+	size_t			i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
 
 int
 audit_key_load(const char *path, struct audit_key **out, char **cause)
@@ -47,6 +64,8 @@ audit_key_load(const char *path, struct audit_key **out, char **cause)
 	FILE			*f;
 	BIO			*b;
 	BUF_MEM			*bm;
+	unsigned char		 raw[32], md[32];
+	size_t			 rawlen = sizeof(raw);
 	int			 fd;
 
 	*out = NULL;
@@ -91,6 +110,14 @@ audit_key_load(const char *path, struct audit_key **out, char **cause)
 	k->pub_pem = xcalloc(1, bm->length + 1);
 	memcpy(k->pub_pem, bm->data, bm->length);
 	BIO_free(b);
+	if (EVP_PKEY_get_raw_public_key(k->pkey, raw, &rawlen) != 1 || rawlen != sizeof(raw) ||
+	    EVP_Digest(raw, rawlen, md, NULL, EVP_sha256(), NULL) != 1) {
+		audit_key_free(k);
+		*cause = xasprintf("[audit] signing_key %s: cannot derive the public key", path);
+		return -1;
+	}
+	hex_of(raw, sizeof(raw), k->raw_hex);
+	hex_of(md, (AUDIT_KEY_ID - 1) / 2, k->id);
 	*out = k;
 	return 0;
 }
@@ -111,6 +138,18 @@ audit_key_public_pem(const struct audit_key *k)
 	return k->pub_pem;
 }
 
+const char *
+audit_key_public_hex(const struct audit_key *k)
+{
+	return k->raw_hex;
+}
+
+const char *
+audit_key_id(const struct audit_key *k)
+{
+	return k->id;
+}
+
 int
 audit_checkpoint_message(char *buf, size_t len, const char *seq, const char *head_hash,
     const char *signed_at)
@@ -120,31 +159,84 @@ audit_checkpoint_message(char *buf, size_t len, const char *seq, const char *hea
 }
 
 int
-audit_sign(const struct audit_key *k, const char *seq, const char *head_hash,
-    const char *signed_at, char hex[AUDIT_SIG_HEX])
+audit_key_message(char *buf, size_t len, const char *key_no, const char *from_seq,
+    const char *public_hex, const char *introduced_at)
 {
-	static const char	 digits[] = "0123456789abcdef";
-	unsigned char		 sig[64];
-	char			 msg[256];
-	size_t			 siglen = sizeof(sig), i;
-	EVP_MD_CTX		*md;
-	int			 n, rc = -1;
+	return snprintf(buf, len, "fl-audit-key\n%s\n%s\n%s\n%s\n", key_no, from_seq,
+	    public_hex, introduced_at);
+}
 
-	n = audit_checkpoint_message(msg, sizeof(msg), seq, head_hash, signed_at);
-	if (n < 0 || (size_t)n >= sizeof(msg))
-		return -1;
-	if ((md = EVP_MD_CTX_new()) == NULL)
+/* Sign the n bytes of msg into hex. 0 or -1. */
+static int
+sign_message(const struct audit_key *k, const char *msg, int n, char hex[AUDIT_SIG_HEX])
+{
+	unsigned char	 sig[64];
+	size_t		 siglen = sizeof(sig);
+	EVP_MD_CTX	*md;
+	int		 rc = -1;
+
+	if (n < 0 || (md = EVP_MD_CTX_new()) == NULL)
 		return -1;
 	if (EVP_DigestSignInit(md, NULL, NULL, NULL, k->pkey) == 1 &&
 	    EVP_DigestSign(md, sig, &siglen, (const unsigned char *)msg, (size_t)n) == 1 &&
 	    siglen == sizeof(sig)) {
-		for (i = 0; i < siglen; i++) {
-			hex[2 * i] = digits[sig[i] >> 4];
-			hex[2 * i + 1] = digits[sig[i] & 15];
-		}
-		hex[2 * siglen] = '\0';
+		hex_of(sig, siglen, hex);
 		rc = 0;
 	}
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+int
+audit_sign(const struct audit_key *k, const char *seq, const char *head_hash,
+    const char *signed_at, char hex[AUDIT_SIG_HEX])
+{
+	char	msg[256];
+	int	n;
+
+	n = audit_checkpoint_message(msg, sizeof(msg), seq, head_hash, signed_at);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		return -1;
+	return sign_message(k, msg, n, hex);
+}
+
+int
+audit_sign_key(const struct audit_key *k, const char *key_no, const char *from_seq,
+    const char *public_hex, const char *introduced_at, char hex[AUDIT_SIG_HEX])
+{
+	char	msg[256];
+	int	n;
+
+	n = audit_key_message(msg, sizeof(msg), key_no, from_seq, public_hex, introduced_at);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		return -1;
+	return sign_message(k, msg, n, hex);
+}
+
+int
+audit_verify_key(const struct audit_key *k, const char *key_no, const char *from_seq,
+    const char *public_hex, const char *introduced_at, const char *sig_hex)
+{
+	unsigned char	 sig[64];
+	char		 msg[256];
+	unsigned int	 c;
+	EVP_MD_CTX	*md;
+	size_t		 i;
+	int		 n, rc = -1;
+
+	n = audit_key_message(msg, sizeof(msg), key_no, from_seq, public_hex, introduced_at);
+	if (n < 0 || (size_t)n >= sizeof(msg) || strlen(sig_hex) != 2 * sizeof(sig))
+		return -1;
+	for (i = 0; i < sizeof(sig); i++) {
+		if (sscanf(sig_hex + 2 * i, "%2x", &c) != 1)
+			return -1;
+		sig[i] = (unsigned char)c;
+	}
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	if (EVP_DigestVerifyInit(md, NULL, NULL, NULL, k->pkey) == 1 &&
+	    EVP_DigestVerify(md, sig, sizeof(sig), (const unsigned char *)msg, (size_t)n) == 1)
+		rc = 0;
 	EVP_MD_CTX_free(md);
 	return rc;
 }
@@ -210,11 +302,41 @@ store_done(void *arg, enum db_status st, const PGresult *res)
 	struct audit_runner	*r = arg;
 
 	r->q_store = NULL;
-	if (st == DB_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
-		metrics_audit_failure(1);
-		log_warnx("audit checkpoint not stored: %s",
-		    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+	if (st != DB_OK)
+		return;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+		if (r->store_failing)
+			log_info("audit checkpoints: stored again");
+		r->store_failing = 0;
+		metrics_audit_signing(1);
+		return;
 	}
+	/* the database refused it: once per spell, not at every interval */
+	metrics_audit_failure(1);
+	if (!r->store_failing)
+		log_error("audit checkpoint not stored: %s",
+		    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+	r->store_failing = 1;
+	metrics_audit_signing(0);
+}
+
+/* The state of the key (fl.audit_key_state), logged when it changes: may it sign? */
+static int
+key_state(struct audit_runner *r, const char *state, const char *note)
+{
+	int	ok = strcmp(state, "current") == 0 || strcmp(state, "first") == 0;
+
+	metrics_audit_signing(ok && !r->store_failing);
+	if (r->key_note != NULL && strcmp(r->key_note, note) == 0)
+		return ok;
+	free(r->key_note);
+	r->key_note = xstrdup(note);
+	if (ok)
+		log_info("audit checkpoints: %s", note);
+	else
+		log_error("audit checkpoints: signing none: %s; [audit] signing_key must be the "
+		    "current key (docs/operations.md, \"Rotate the audit signing key\")", note);
+	return ok;
 }
 
 static void
@@ -227,6 +349,9 @@ due_done(void *arg, enum db_status st, const PGresult *res)
 	r->q_due = NULL;
 	if (st != DB_OK || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
 	    r->stopped)
+		return;
+	if (!key_state(r, PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4)) ||
+	    PQgetisnull(res, 0, 0))
 		return;
 	vals[0] = PQgetvalue(res, 0, 0);
 	vals[1] = PQgetvalue(res, 0, 1);
@@ -251,8 +376,11 @@ checkpoint_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (r->stopped)
 		return;
-	if (r->q_due == NULL && r->q_store == NULL && db_pool_healthy(r->pool) > 0)
-		r->q_due = db_query(r->pool, Q_AUDIT_DUE, NULL, 0, due_done, r);
+	if (r->q_due == NULL && r->q_store == NULL && db_pool_healthy(r->pool) > 0) {
+		const char	*vals[1] = { audit_key_public_pem(r->key) };
+
+		r->q_due = db_query(r->pool, Q_AUDIT_DUE, vals, 0, due_done, r);
+	}
 	arm(r->ev_checkpoint, r->checkpoint_s * 1000);
 }
 
@@ -273,7 +401,8 @@ audit_runner_start(struct db_pool *pool, const struct audit_key *key, long chain
 	else
 		log_warnx("audit chain paused ([audit] chain_interval_ms = 0): events stay "
 		    "unchained");
-	arm(r->ev_checkpoint, checkpoint_s * 1000);
+	/* soon, so that the log says early whether the key may sign */
+	arm(r->ev_checkpoint, 1000);
 	return r;
 }
 
@@ -301,5 +430,6 @@ audit_runner_free(struct audit_runner *r)
 		db_cancel(r->q_store);
 	event_free(r->ev_chain);
 	event_free(r->ev_checkpoint);
+	free(r->key_note);
 	free(r);
 }

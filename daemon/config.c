@@ -95,7 +95,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "database", "lock_timeout_ms", CFG_INT, S(lock_timeout_ms), "2000", 0, 3600000, NULL,
 	  0, "lock_timeout of the pool's connections: a call waiting longer for a lock is cancelled and answered -32050 (reason timeout); 0 = none" },
 	{ "audit", "signing_key", CFG_STR, S(signing_key), "", 0, 0, NULL, 0,
-	  "PEM Ed25519 private key that signs audit checkpoints (mode 600); needed to serve" },
+	  "PEM Ed25519 private key that signs audit checkpoints (mode 600) while it is the database's current signing key; needed to serve" },
 	{ "audit", "checkpoint_interval_s", CFG_INT, S(checkpoint_interval_s), "5", 1, 86400,
 	  NULL, 0, "seconds between signed audit checkpoints" },
 	{ "audit", "chain_interval_ms", CFG_INT, S(chain_interval_ms), "200", 0, 60000,

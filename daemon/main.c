@@ -9,6 +9,8 @@
  *   fundd -c FILE privacy rotate-key NEWKEY [--batch N]
  *                                 wrap every data key under NEWKEY (docs/privacy.md)
  *   fundd -c FILE principal add --name NAME --roles ROLE[,ROLE] [--partner ID] [--cert PEM]
+ *   fundd -c FILE audit rotate-key NEWKEY | audit keys
+ *                                 the audit signing keys (docs/audit.md)
  *   fundd --version | --help
  *
  * Exit status: 0 done (serve: drained after SIGTERM/SIGINT); 1 a failure that may pass
@@ -26,6 +28,7 @@
 #include <openssl/crypto.h>
 
 #include "audit.h"
+#include "audit_cmd.h"
 #include "auth_cache.h"
 #include "auth.h"
 #include "config.h"
@@ -61,6 +64,7 @@ usage(FILE *f)
 	    "       fundd -c FILE privacy rotate-key NEWKEY [--batch N]\n"
 	    "       fundd -c FILE principal add --name NAME --roles ROLE[,ROLE] "
 	    "[--partner PARTNER_ID] [--cert PEM]\n"
+	    "       fundd -c FILE audit rotate-key NEWKEY | audit keys\n"
 	    "       fundd --version | --help\n\n"
 	    "Roles: admin, approver, auditor, partner (partner needs --partner).\n\n"
 	    "Exit status: 0 done; 1 failed (database unreachable, migration failed); 2 usage or\n"
@@ -430,7 +434,7 @@ main(int argc, char **argv)
 		cmd = argv[i++];
 	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "check") != 0 &&
 	    strcmp(cmd, "migrate") != 0 && strcmp(cmd, "principal") != 0 &&
-	    strcmp(cmd, "privacy") != 0)
+	    strcmp(cmd, "privacy") != 0 && strcmp(cmd, "audit") != 0)
 		badarg("unknown command '%s'", cmd);
 	if (strcmp(cmd, "principal") == 0 && (i >= argc || strcmp(argv[i], "add") != 0))
 		badarg("unknown command 'principal %s'", i < argc ? argv[i] : "");
@@ -496,6 +500,8 @@ main(int argc, char **argv)
 		rc = cmd_principal_add(&cfg, argc - i - 1, argv + i + 1);
 	else if (strcmp(cmd, "privacy") == 0)
 		rc = cmd_rotate(&cfg, argc - i, argv + i);
+	else if (strcmp(cmd, "audit") == 0)
+		rc = audit_cmd(&cfg, argc - i, argv + i);
 	else
 		rc = cmd_serve(path, &cfg);
 	log_close();

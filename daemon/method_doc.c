@@ -17,13 +17,13 @@ static const struct {
 	const char	*errors;	/* "CODE reason CODE reason ..." */
 } docs[] = {
 	{ "audit.checkpoint",
-	  "the latest signed checkpoint, `{seq, head_hash, signed_at, signature, public_key}`: the chain's hash at `seq`, signed with the daemon's Ed25519 key (`signature` in hex, `public_key` in PEM)",
+	  "the latest signed checkpoint, `{seq, head_hash, signed_at, signature, public_key}`: the chain's hash at `seq`, signed with the signing key of that `seq` (`signature` in hex, `public_key` in PEM; [audit.md](audit.md), \"Signing keys\")",
 	  "-32004 no_checkpoint_yet" },
 	{ "audit.events",
 	  "`{events: [audit event], next_cursor}`, in sequence order; `next_cursor` is the `from_seq` of the next page (a number), or `null`",
 	  "" },
 	{ "audit.verify",
-	  "`{ok, verified, first_bad_seq, reason, head_seq, unchained, oldest_unchained_at}`: whether every chained event in the range still hashes to its chain, how many were checked, and otherwise the first bad one and why (`hash_mismatch`, `prev_hash_mismatch`, `missing_event`, `unchained_below_head`, `checkpoint_mismatch`: [audit.md](audit.md), \"Verifying\"); then the last event the chain covers, how many events (of the whole trail) it does not cover yet, and when the oldest of those was recorded (null when none): `ok` speaks of what is chained, and a chain that has stopped advancing shows here.",
+	  "`{ok, verified, first_bad_seq, reason, head_seq, unchained, oldest_unchained_at}`: whether every chained event in the range still hashes to its chain, every checkpoint matches it and names the signing key of its `seq`, and the signing keys follow each other; how many events were checked; and otherwise the first bad `seq` and why (`hash_mismatch`, `prev_hash_mismatch`, `missing_event`, `unchained_below_head`, `checkpoint_mismatch`, `key_chain_broken`, `key_mismatch`: [audit.md](audit.md), \"Verifying\"); then the last event the chain covers, how many events (of the whole trail) it does not cover yet, and when the oldest of those was recorded (null when none): `ok` speaks of what is chained, and a chain that has stopped advancing shows here.",
 	  "-32602 to_seq_before_from_seq" },
 	{ "contribution.cancel",
 	  "the contribution, `cancelled`",

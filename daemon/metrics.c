@@ -36,6 +36,7 @@ static atomic_ulong		 audit_chain_failures, audit_checkpoint_failures;
 static pthread_mutex_t		 ops_lock = PTHREAD_MUTEX_INITIALIZER;
 static long long		 ops_head, ops_lag, ops_ckpt_seq;
 static double			 ops_ckpt_at, ops_at;
+static atomic_int		 audit_signing = 1;
 static void			(*pool_source)(void *, struct pool_stats *);
 static void			*pool_source_arg;
 
@@ -177,6 +178,12 @@ render_ops(struct evbuffer *b)
 		    "fundd_audit_checkpoint_age_seconds %.3f\n", ckpt_seq, now - ckpt_at);
 }
 
+void
+metrics_audit_signing(int ok)
+{
+	atomic_store(&audit_signing, ok != 0);
+}
+
 int
 metrics_conns_open(void)
 {
@@ -298,6 +305,10 @@ metrics_render(struct evbuffer *b, const struct pool_stats *ps)
 		    "certificate in use expires (its notAfter), Unix time.\n"
 		    "# TYPE fundd_tls_cert_not_after_seconds gauge\n"
 		    "fundd_tls_cert_not_after_seconds %lld\n", tls_cert_not_after());
+	evbuffer_add_printf(b, "# HELP fundd_audit_signing 1 while [audit] signing_key may "
+	    "sign checkpoints, 0 while the database refuses it (retired, or not one of its "
+	    "signing keys).\n# TYPE fundd_audit_signing gauge\nfundd_audit_signing %d\n",
+	    atomic_load(&audit_signing));
 	evbuffer_add_printf(b, "# HELP fundd_worker_connections Open client connections by "
 	    "worker (a new one goes to the worker with the fewest).\n"
 	    "# TYPE fundd_worker_connections gauge\n");

@@ -30,6 +30,8 @@ void	metrics_conn_close(void);
 void	metrics_conn_rejected(void);
 /* accepting stopped for a while: no file descriptor left (server.c) */
 void	metrics_accept_paused(void);
+/* whether [audit] signing_key may sign checkpoints (audit.c) */
+void	metrics_audit_signing(int ok);
 int	metrics_conns_open(void);
 /* worker 0's audit runner: a chaining step or a checkpoint that failed */
 void	metrics_audit_failure(int checkpoint);

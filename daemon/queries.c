@@ -11,8 +11,8 @@ const struct db_stmt queries[Q_COUNT] = {
 	[Q_FOLD] = { "fundd_fold", "SELECT fl.fold_all()", 0 },
 	[Q_ALLOC] = { "fundd_alloc", "SELECT fl.alloc_catch_up_all()", 0 },
 	[Q_AUDIT_CHAIN] = { "fundd_audit_chain", "SELECT fl.audit_chain($1::int)", 1 },
-	[Q_AUDIT_DUE] = { "fundd_audit_due", "SELECT seq, head_hash, signed_at "
-	    "FROM fl.audit_checkpoint_due()", 0 },
+	[Q_AUDIT_DUE] = { "fundd_audit_due", "SELECT seq, head_hash, signed_at, key_state, "
+	    "key_note FROM fl.audit_checkpoint_due($1)", 1 },
 	[Q_AUDIT_CHECKPOINT] = { "fundd_audit_checkpoint", "SELECT fl.audit_checkpoint_add("
 	    "$1::bigint, $2, $3, $4, $5)", 5 },
 	/* Q_RPC's parameters as arrays */

@@ -12,7 +12,8 @@ enum query_id {
 	Q_FOLD,		/* every few seconds: fund balance deltas into the fund rows */
 	Q_ALLOC,	/* every few seconds: kept allocations brought up to date */
 	Q_AUDIT_CHAIN,	/* fl.audit_chain(max): extend the audit hash chain */
-	Q_AUDIT_DUE,	/* the chain head to sign, if it moved since the last checkpoint */
+	Q_AUDIT_DUE,	/* the signing key's state, and the chain head to sign if it moved
+			 * since the last checkpoint and the key may sign it */
 	Q_AUDIT_CHECKPOINT, /* store a signed checkpoint */
 	Q_RPC_MANY,	/* api.call_many(): a batch of Q_RPC as one statement */
 	Q_DOCUMENT_UPLOAD, /* api.document_upload(): POST /documents */

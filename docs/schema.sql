@@ -339,6 +339,7 @@ DECLARE
 	r	record;
 	v_bad	bigint;
 	v_why	text;
+	v_first	bytea;
 BEGIN
 	IF v_to < v_from THEN
 		PERFORM fl.rpc_error(-32602, 'to_seq_before_from_seq', 'to_seq');
@@ -376,6 +377,38 @@ BEGIN
 		 ORDER BY k.seq LIMIT 1;
 		IF v_bad IS NOT NULL THEN
 			v_why := 'checkpoint_mismatch';
+		END IF;
+	END IF;
+	-- the signing keys follow each other: numbered from 1, each signing from a seq at or
+	-- after the one before it
+	IF v_bad IS NULL THEN
+		SELECT a.from_seq INTO v_bad
+		  FROM (SELECT k.key_no, k.from_seq,
+		        row_number() OVER (ORDER BY k.key_no) AS n,
+		        lag(k.from_seq) OVER (ORDER BY k.key_no) AS prev_from
+		          FROM fl.audit_key k) a
+		 WHERE a.key_no <> a.n OR a.from_seq < a.prev_from
+		 ORDER BY a.key_no LIMIT 1;
+		IF v_bad IS NOT NULL THEN
+			v_why := 'key_chain_broken';
+		END IF;
+	END IF;
+	-- every checkpoint names the key that signs at its seq (before key 1 is registered,
+	-- the key of the first checkpoint)
+	IF v_bad IS NULL THEN
+		v_first := CASE WHEN NOT EXISTS (SELECT 1 FROM fl.audit_key)
+		    THEN (SELECT fl.ed25519_raw(c.public_key) FROM fl.audit_checkpoint c
+		           ORDER BY c.seq LIMIT 1) END;
+		SELECT c.seq INTO v_bad
+		  FROM fl.audit_checkpoint c
+		  LEFT JOIN LATERAL (SELECT a.public_key FROM fl.audit_key a
+		        WHERE a.from_seq <= c.seq ORDER BY a.key_no DESC LIMIT 1) a ON true
+		 WHERE c.seq BETWEEN v_from AND v_to
+		   AND c.public_key IS DISTINCT FROM fl.ed25519_pem(coalesce(a.public_key, v_first))
+		   AND fl.ed25519_raw(c.public_key) IS DISTINCT FROM coalesce(a.public_key, v_first)
+		 ORDER BY c.seq LIMIT 1;
+		IF v_bad IS NOT NULL THEN
+			v_why := 'key_mismatch';
 		END IF;
 	END IF;
 	-- what the chain does not cover yet (events the chainer has still to hash)
@@ -4420,7 +4453,7 @@ BEGIN
 	    fl.fold_all(),
 	    fl.alloc_catch_up_all(),
 	    fl.audit_chain(int),
-	    fl.audit_checkpoint_due(),
+	    fl.audit_checkpoint_due(text),
 	    fl.ops_state(),
 	    fl.audit_checkpoint_add(bigint, text, text, text, text),
 	    fl.method_same(jsonb),
@@ -4668,6 +4701,7 @@ BEGIN
 	    WHERE c.seq = p_seq AND c.hash = decode(p_head_hash, 'hex')) THEN
 		RAISE EXCEPTION 'checkpoint % does not match the chain', p_seq;
 	END IF;
+	PERFORM fl.audit_key_first(p_public_key);
 	INSERT INTO fl.audit_checkpoint (seq, head_hash, signed_at, signature, public_key)
 	VALUES (p_seq, decode(p_head_hash, 'hex'), p_signed_at::timestamptz,
 	    decode(p_signature, 'hex'), p_public_key)
@@ -4680,22 +4714,56 @@ $$;
 ALTER FUNCTION fl.audit_checkpoint_add(p_seq bigint, p_head_hash text, p_signed_at text, p_signature text, p_public_key text) OWNER TO fund_owner;
 
 --
--- Name: audit_checkpoint_due(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+-- Name: audit_checkpoint_due(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
-CREATE FUNCTION fl.audit_checkpoint_due() RETURNS TABLE(seq bigint, head_hash text, signed_at text)
+CREATE FUNCTION fl.audit_checkpoint_due(p_public_key text) RETURNS TABLE(seq bigint, head_hash text, signed_at text, key_state text, key_note text)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+	k	record;
 BEGIN
-	RETURN QUERY SELECT s.head_seq, encode(s.head_hash, 'hex'), fl.ts(clock_timestamp())
+	SELECT * INTO k FROM fl.audit_key_state(p_public_key);
+	RETURN QUERY SELECT s.head_seq, encode(s.head_hash, 'hex'), fl.ts(clock_timestamp()),
+	    k.state, k.note
 	  FROM fl.audit_state s
-	 WHERE s.head_seq > coalesce((SELECT max(c.seq) FROM fl.audit_checkpoint c), 0);
+	 WHERE s.head_seq > coalesce((SELECT max(c.seq) FROM fl.audit_checkpoint c), 0)
+	   AND k.state IN ('current', 'first');
+	IF NOT FOUND THEN
+		RETURN QUERY SELECT NULL::bigint, NULL::text, NULL::text, k.state, k.note;
+	END IF;
 END
 $$;
 
 
-ALTER FUNCTION fl.audit_checkpoint_due() OWNER TO fund_owner;
+ALTER FUNCTION fl.audit_checkpoint_due(p_public_key text) OWNER TO fund_owner;
+
+--
+-- Name: audit_checkpoint_key_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.audit_checkpoint_key_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	k	fl.audit_key;
+BEGIN
+	PERFORM pg_advisory_xact_lock(7346519, 2);
+	k := fl.audit_key_at(NEW.seq);
+	IF k.key_no IS NULL THEN
+		RAISE EXCEPTION 'checkpoint at seq %: no audit signing key is registered', NEW.seq;
+	END IF;
+	IF fl.ed25519_raw(NEW.public_key) IS DISTINCT FROM k.public_key THEN
+		RAISE EXCEPTION 'checkpoint at seq %: not signed with key % (%), the audit signing '
+		    'key of that seq', NEW.seq, k.key_no, k.key_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.audit_checkpoint_key_guard() OWNER TO fund_owner;
 
 --
 -- Name: audit_event_json(fl.audit_event, bytea, bytea); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -4715,6 +4783,247 @@ $$;
 
 
 ALTER FUNCTION fl.audit_event_json(e fl.audit_event, p_prev bytea, p_hash bytea) OWNER TO fund_owner;
+
+--
+-- Name: audit_key_add(integer, bigint, text, text, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.audit_key_add(p_key_no integer, p_from_seq bigint, p_public_key text, p_introduced_at text, p_signature text) RETURNS text
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_raw	bytea := fl.ed25519_raw(p_public_key);
+	v_old	int;
+BEGIN
+	IF v_raw IS NULL THEN
+		RAISE EXCEPTION 'the new key is not a PEM Ed25519 public key';
+	END IF;
+	SELECT k.key_no INTO v_old FROM fl.audit_key k WHERE k.public_key = v_raw;
+	IF FOUND THEN
+		RAISE EXCEPTION 'key % is audit signing key % already: a key is introduced once, '
+		    'and a retired key never signs again', fl.audit_key_id(v_raw), v_old;
+	END IF;
+	INSERT INTO fl.audit_key (key_no, public_key, from_seq, signed_by, signature,
+	    introduced_at)
+	VALUES (p_key_no, v_raw, p_from_seq, p_key_no - 1, decode(p_signature, 'hex'),
+	    p_introduced_at::timestamptz);
+	RETURN fl.audit_key_id(v_raw);
+END
+$$;
+
+
+ALTER FUNCTION fl.audit_key_add(p_key_no integer, p_from_seq bigint, p_public_key text, p_introduced_at text, p_signature text) OWNER TO fund_owner;
+
+--
+-- Name: audit_key; Type: TABLE; Schema: fl; Owner: fund_owner
+--
+
+CREATE TABLE fl.audit_key (
+    key_no integer NOT NULL,
+    public_key bytea NOT NULL,
+    key_id text GENERATED ALWAYS AS ("left"(encode(sha256(public_key), 'hex'::text), 16)) STORED NOT NULL,
+    from_seq bigint NOT NULL,
+    signed_by integer,
+    signature bytea,
+    introduced_at timestamp with time zone NOT NULL,
+    stored_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT audit_key_check CHECK ((signed_by = (key_no - 1))),
+    CONSTRAINT audit_key_check1 CHECK (((key_no = 1) = (signed_by IS NULL))),
+    CONSTRAINT audit_key_check2 CHECK (((key_no = 1) = (signature IS NULL))),
+    CONSTRAINT audit_key_check3 CHECK (((key_no > 1) OR (from_seq = 1))),
+    CONSTRAINT audit_key_from_seq_check CHECK ((from_seq >= 1)),
+    CONSTRAINT audit_key_key_no_check CHECK ((key_no >= 1)),
+    CONSTRAINT audit_key_public_key_check CHECK ((length(public_key) = 32)),
+    CONSTRAINT audit_key_signature_check CHECK ((length(signature) = 64))
+);
+
+
+ALTER TABLE fl.audit_key OWNER TO fund_owner;
+
+--
+-- Name: audit_key_at(bigint); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.audit_key_at(p_seq bigint) RETURNS fl.audit_key
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	k	fl.audit_key;
+BEGIN
+	SELECT * INTO k FROM fl.audit_key a WHERE a.from_seq <= p_seq
+	 ORDER BY a.key_no DESC LIMIT 1;
+	RETURN k;
+END
+$$;
+
+
+ALTER FUNCTION fl.audit_key_at(p_seq bigint) OWNER TO fund_owner;
+
+--
+-- Name: audit_key_first(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.audit_key_first(p_public_key text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_raw	bytea := fl.ed25519_raw(p_public_key);
+BEGIN
+	IF EXISTS (SELECT 1 FROM fl.audit_key) THEN
+		RETURN;
+	END IF;
+	PERFORM pg_advisory_xact_lock(7346519, 2);
+	IF v_raw IS NULL THEN
+		RAISE EXCEPTION 'the audit signing key is not a PEM Ed25519 public key';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM fl.audit_key) THEN	-- a new snapshot, under the lock
+		INSERT INTO fl.audit_key (key_no, public_key, from_seq, introduced_at)
+		VALUES (1, v_raw, 1, clock_timestamp());
+	END IF;
+END
+$$;
+
+
+ALTER FUNCTION fl.audit_key_first(p_public_key text) OWNER TO fund_owner;
+
+--
+-- Name: audit_key_guard(); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.audit_key_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_last	int;
+	v_cp	bigint;
+	v_bad	bigint;
+BEGIN
+	PERFORM pg_advisory_xact_lock(7346519, 2);
+	v_last := coalesce((SELECT max(k.key_no) FROM fl.audit_key k), 0);
+	IF NEW.key_no <> v_last + 1 THEN
+		RAISE EXCEPTION 'audit key %: the next key is key %', NEW.key_no, v_last + 1;
+	END IF;
+	v_cp := (SELECT max(c.seq) FROM fl.audit_checkpoint c);
+	IF NEW.key_no = 1 THEN
+		SELECT c.seq INTO v_bad FROM fl.audit_checkpoint c
+		 WHERE c.public_key <> fl.ed25519_pem(NEW.public_key)
+		   AND fl.ed25519_raw(c.public_key) IS DISTINCT FROM NEW.public_key
+		 ORDER BY c.seq LIMIT 1;
+		IF v_bad IS NOT NULL THEN
+			RAISE EXCEPTION 'key % cannot be the first audit signing key: the checkpoint '
+			    'at seq % is signed with another key', fl.audit_key_id(NEW.public_key),
+			    v_bad;
+		END IF;
+	ELSIF v_cp IS NULL THEN
+		RAISE EXCEPTION 'audit key %: no checkpoint is signed yet, so there is no key to '
+		    'rotate from', NEW.key_no;
+	ELSIF NEW.from_seq <> v_cp + 1 THEN
+		RAISE EXCEPTION 'audit key %: it signs from seq %, the seq after the last '
+		    'checkpoint', NEW.key_no, v_cp + 1;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+
+ALTER FUNCTION fl.audit_key_guard() OWNER TO fund_owner;
+
+--
+-- Name: audit_key_id(bytea); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.audit_key_id(p_raw bytea) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+	RETURN left(encode(sha256(p_raw), 'hex'), 16);
+END
+$$;
+
+
+ALTER FUNCTION fl.audit_key_id(p_raw bytea) OWNER TO fund_owner;
+
+--
+-- Name: audit_key_next(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.audit_key_next(p_signer text, OUT key_no integer, OUT from_seq bigint, OUT introduced_at text) RETURNS record
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	k	record;
+	v_cp	bigint;
+BEGIN
+	PERFORM pg_advisory_xact_lock(7346519, 2);
+	v_cp := (SELECT max(c.seq) FROM fl.audit_checkpoint c);
+	IF v_cp IS NULL THEN
+		RAISE EXCEPTION 'no checkpoint is signed yet, so there is no key to rotate from: '
+		    'point [audit] signing_key at the new key instead';
+	END IF;
+	PERFORM fl.audit_key_first(p_signer);
+	SELECT * INTO k FROM fl.audit_key_state(p_signer);
+	IF k.state <> 'current' THEN
+		RAISE EXCEPTION 'the configured [audit] signing_key cannot introduce a key: %',
+		    k.note;
+	END IF;
+	key_no := (SELECT max(a.key_no) FROM fl.audit_key a) + 1;
+	from_seq := v_cp + 1;
+	introduced_at := fl.ts(clock_timestamp());
+END
+$$;
+
+
+ALTER FUNCTION fl.audit_key_next(p_signer text, OUT key_no integer, OUT from_seq bigint, OUT introduced_at text) OWNER TO fund_owner;
+
+--
+-- Name: audit_key_state(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.audit_key_state(p_public_key text, OUT state text, OUT note text) RETURNS record
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+	v_raw	bytea := fl.ed25519_raw(p_public_key);
+	v_id	text := fl.audit_key_id(v_raw);
+	v_last	fl.audit_key;
+	v_mine	fl.audit_key;
+	v_cp	fl.audit_checkpoint;
+BEGIN
+	SELECT * INTO v_last FROM fl.audit_key k ORDER BY k.key_no DESC LIMIT 1;
+	SELECT * INTO v_mine FROM fl.audit_key k WHERE k.public_key = v_raw;
+	IF v_raw IS NULL THEN
+		state := 'unknown';
+		note := 'the audit signing key is not a PEM Ed25519 public key';
+	ELSIF v_last.key_no IS NULL THEN
+		SELECT * INTO v_cp FROM fl.audit_checkpoint c ORDER BY c.seq DESC LIMIT 1;
+		IF v_cp.seq IS NULL OR fl.ed25519_raw(v_cp.public_key) = v_raw THEN
+			state := 'first';
+			note := format('key %s becomes the first audit signing key when it signs '
+			    '(trust on first use)', v_id);
+		ELSE
+			state := 'unknown';
+			note := format('key %s is not the key of the stored checkpoints (the one at '
+			    'seq %s is signed with key %s)', v_id, v_cp.seq,
+			    coalesce(fl.audit_key_id(fl.ed25519_raw(v_cp.public_key)), '?'));
+		END IF;
+	ELSIF v_mine.key_no = v_last.key_no THEN
+		state := 'current';
+		note := format('key %s is audit signing key %s, from seq %s', v_id, v_mine.key_no,
+		    v_mine.from_seq);
+	ELSIF v_mine.key_no IS NOT NULL THEN
+		state := 'retired';
+		note := format('key %s (audit signing key %s) is retired: key %s (%s) signs from '
+		    'seq %s', v_id, v_mine.key_no, v_last.key_no, v_last.key_id, v_last.from_seq);
+	ELSE
+		state := 'unknown';
+		note := format('key %s is not one of the audit signing keys: key %s (%s) signs from '
+		    'seq %s', v_id, v_last.key_no, v_last.key_id, v_last.from_seq);
+	END IF;
+END
+$$;
+
+
+ALTER FUNCTION fl.audit_key_state(p_public_key text, OUT state text, OUT note text) OWNER TO fund_owner;
 
 --
 -- Name: audit_object(text, jsonb, jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -5729,6 +6038,54 @@ $$;
 
 
 ALTER FUNCTION fl.due_rows(p_years integer) OWNER TO fund_owner;
+
+--
+-- Name: ed25519_pem(bytea); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.ed25519_pem(p_raw bytea) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+	RETURN E'-----BEGIN PUBLIC KEY-----\n' ||
+	    encode('\x302a300506032b6570032100'::bytea || p_raw, 'base64') ||
+	    E'\n-----END PUBLIC KEY-----\n';
+END
+$$;
+
+
+ALTER FUNCTION fl.ed25519_pem(p_raw bytea) OWNER TO fund_owner;
+
+--
+-- Name: ed25519_raw(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.ed25519_raw(p_pem text) RETURNS bytea
+    LANGUAGE plpgsql IMMUTABLE
+    AS $_$
+DECLARE
+	v_b64	text := substring(p_pem FROM
+		    '^-----BEGIN PUBLIC KEY-----\s*([A-Za-z0-9+/=\s]+)-----END PUBLIC KEY-----\s*$');
+	v_der	bytea;
+BEGIN
+	IF v_b64 IS NULL THEN
+		RETURN NULL;
+	END IF;
+	BEGIN
+		v_der := decode(v_b64, 'base64');
+	EXCEPTION WHEN invalid_parameter_value THEN
+		RETURN NULL;
+	END;
+	IF length(v_der) <> 44 OR
+	    substring(v_der FROM 1 FOR 12) <> '\x302a300506032b6570032100'::bytea THEN
+		RETURN NULL;
+	END IF;
+	RETURN substring(v_der FROM 13);
+END
+$_$;
+
+
+ALTER FUNCTION fl.ed25519_raw(p_pem text) OWNER TO fund_owner;
 
 --
 -- Name: endowment_status(fl.contribution, fl.fund, bigint); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -9679,9 +10036,24 @@ CREATE VIEW fl.audit_export AS
      CROSS JOIN LATERAL ( SELECT 0 AS "?column?",
             (json_build_object('type', 'event', 'seq', e.seq, 'at', fl.ts(e.at), 'principal_id', e.principal_id, 'method', e.method, 'object_id', e.object_id, 'outcome', e.outcome, 'error_code', e.error_code, 'reason', e.reason, 'params_sha256', encode((e.params_sha256)::bytea, 'hex'::text), 'purpose', e.purpose, 'prev_hash', encode(c.prev_hash, 'hex'::text), 'hash', encode(c.hash, 'hex'::text)))::text AS json_build_object
         UNION ALL
-         SELECT 1,
-            (json_build_object('type', 'checkpoint', 'seq', k.seq, 'head_hash', encode(k.head_hash, 'hex'::text), 'signed_at', fl.ts(k.signed_at), 'signature', encode(k.signature, 'hex'::text), 'public_key', k.public_key))::text AS json_build_object
-           FROM fl.audit_checkpoint k
+         SELECT y.kind,
+            y.line
+           FROM (fl.audit_checkpoint k
+             CROSS JOIN LATERAL ( SELECT 1 AS "?column?",
+                    (json_build_object('type', 'checkpoint', 'seq', k.seq, 'head_hash', encode(k.head_hash, 'hex'::text), 'signed_at', fl.ts(k.signed_at), 'signature', encode(k.signature, 'hex'::text), 'public_key', k.public_key))::text AS json_build_object
+                UNION ALL
+                 SELECT
+                        CASE
+                            WHEN (a.key_no = 1) THEN '-1'::integer
+                            ELSE (1 + a.key_no)
+                        END AS "case",
+                    (json_build_object('type', 'key', 'key_no', a.key_no, 'key_id', a.key_id, 'from_seq', a.from_seq, 'public_key', (('-----BEGIN PUBLIC KEY-----
+'::text || encode(('\x302a300506032b6570032100'::bytea || a.public_key), 'base64'::text)) || '
+-----END PUBLIC KEY-----
+'::text), 'introduced_at', fl.ts(a.introduced_at), 'signature', encode(a.signature, 'hex'::text)))::text AS json_build_object
+                   FROM fl.audit_key a
+                  WHERE (((a.key_no = 1) AND (k.seq = ( SELECT min(f.seq) AS min
+                           FROM fl.audit_checkpoint f))) OR ((a.key_no > 1) AND (a.from_seq = (k.seq + 1))))) y(kind, line))
           WHERE (k.seq = e.seq)) x(kind, line));
 
 
@@ -10698,6 +11070,30 @@ ALTER TABLE ONLY fl.audit_event
 
 
 --
+-- Name: audit_key audit_key_key_id_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.audit_key
+    ADD CONSTRAINT audit_key_key_id_key UNIQUE (key_id);
+
+
+--
+-- Name: audit_key audit_key_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.audit_key
+    ADD CONSTRAINT audit_key_pkey PRIMARY KEY (key_no);
+
+
+--
+-- Name: audit_key audit_key_public_key_key; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.audit_key
+    ADD CONSTRAINT audit_key_public_key_key UNIQUE (public_key);
+
+
+--
 -- Name: audit_state audit_state_pkey; Type: CONSTRAINT; Schema: fl; Owner: fund_owner
 --
 
@@ -11163,6 +11559,13 @@ CREATE INDEX audit_event_access ON fl.audit_event USING btree (object_id, seq) W
 
 
 --
+-- Name: audit_key_from_seq; Type: INDEX; Schema: fl; Owner: fund_owner
+--
+
+CREATE INDEX audit_key_from_seq ON fl.audit_key USING btree (from_seq);
+
+
+--
 -- Name: contribution_fund; Type: INDEX; Schema: fl; Owner: fund_owner
 --
 
@@ -11506,6 +11909,13 @@ CREATE TRIGGER audit_checkpoint_append_only BEFORE DELETE OR UPDATE ON fl.audit_
 
 
 --
+-- Name: audit_checkpoint audit_checkpoint_key_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER audit_checkpoint_key_guard BEFORE INSERT ON fl.audit_checkpoint FOR EACH ROW EXECUTE FUNCTION fl.audit_checkpoint_key_guard();
+
+
+--
 -- Name: audit_checkpoint audit_checkpoint_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
 --
 
@@ -11524,6 +11934,27 @@ CREATE TRIGGER audit_event_append_only BEFORE DELETE OR UPDATE ON fl.audit_event
 --
 
 CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON fl.audit_event FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: audit_key audit_key_append_only; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER audit_key_append_only BEFORE DELETE OR UPDATE ON fl.audit_key FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+
+
+--
+-- Name: audit_key audit_key_guard; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER audit_key_guard BEFORE INSERT ON fl.audit_key FOR EACH ROW EXECUTE FUNCTION fl.audit_key_guard();
+
+
+--
+-- Name: audit_key audit_key_no_truncate; Type: TRIGGER; Schema: fl; Owner: fund_owner
+--
+
+CREATE TRIGGER audit_key_no_truncate BEFORE TRUNCATE ON fl.audit_key FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
 
 
 --
@@ -11950,6 +12381,14 @@ ALTER TABLE ONLY fl.allocation
 
 ALTER TABLE ONLY fl.allocation
     ADD CONSTRAINT allocation_fund_code_fkey FOREIGN KEY (fund_code) REFERENCES fl.alloc_fund(fund_code);
+
+
+--
+-- Name: audit_key audit_key_signed_by_fkey; Type: FK CONSTRAINT; Schema: fl; Owner: fund_owner
+--
+
+ALTER TABLE ONLY fl.audit_key
+    ADD CONSTRAINT audit_key_signed_by_fkey FOREIGN KEY (signed_by) REFERENCES fl.audit_key(key_no);
 
 
 --
@@ -13233,11 +13672,18 @@ GRANT ALL ON FUNCTION fl.audit_checkpoint_add(p_seq bigint, p_head_hash text, p_
 
 
 --
--- Name: FUNCTION audit_checkpoint_due(); Type: ACL; Schema: fl; Owner: fund_owner
+-- Name: FUNCTION audit_checkpoint_due(p_public_key text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-REVOKE ALL ON FUNCTION fl.audit_checkpoint_due() FROM PUBLIC;
-GRANT ALL ON FUNCTION fl.audit_checkpoint_due() TO fundd_app;
+REVOKE ALL ON FUNCTION fl.audit_checkpoint_due(p_public_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION fl.audit_checkpoint_due(p_public_key text) TO fundd_app;
+
+
+--
+-- Name: FUNCTION audit_checkpoint_key_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.audit_checkpoint_key_guard() FROM PUBLIC;
 
 
 --
@@ -13245,6 +13691,55 @@ GRANT ALL ON FUNCTION fl.audit_checkpoint_due() TO fundd_app;
 --
 
 REVOKE ALL ON FUNCTION fl.audit_event_json(e fl.audit_event, p_prev bytea, p_hash bytea) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION audit_key_add(p_key_no integer, p_from_seq bigint, p_public_key text, p_introduced_at text, p_signature text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.audit_key_add(p_key_no integer, p_from_seq bigint, p_public_key text, p_introduced_at text, p_signature text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION audit_key_at(p_seq bigint); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.audit_key_at(p_seq bigint) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION audit_key_first(p_public_key text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.audit_key_first(p_public_key text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION audit_key_guard(); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.audit_key_guard() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION audit_key_id(p_raw bytea); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.audit_key_id(p_raw bytea) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION audit_key_next(p_signer text, OUT key_no integer, OUT from_seq bigint, OUT introduced_at text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.audit_key_next(p_signer text, OUT key_no integer, OUT from_seq bigint, OUT introduced_at text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION audit_key_state(p_public_key text, OUT state text, OUT note text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.audit_key_state(p_public_key text, OUT state text, OUT note text) FROM PUBLIC;
 
 
 --
@@ -13448,6 +13943,20 @@ REVOKE ALL ON FUNCTION fl.document_json(d fl.document) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION fl.due_rows(p_years integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION ed25519_pem(p_raw bytea); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.ed25519_pem(p_raw bytea) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION ed25519_raw(p_pem text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.ed25519_raw(p_pem text) FROM PUBLIC;
 
 
 --

@@ -2,11 +2,11 @@
 -- refused attempt (-32001, -32003, -32011) inserts one row into fl.audit_event, in the
 -- transaction of the call. A background step, fl.audit_chain(), hash-chains committed
 -- events in seq order, up to a limit that it proves final, so writers never queue on the
--- chain head. The daemon signs the chain head into fl.audit_checkpoint. The daemon's role
--- writes events only through the entry points (docs/database-role.md), and nobody may
--- update or delete the history.
+-- chain head. The daemon signs the chain head into fl.audit_checkpoint, with a key of the
+-- chain of signing keys in fl.audit_key. The daemon's role writes events only through the
+-- entry points (docs/database-role.md), and nobody may update or delete the history.
 
--- Events, the chain and checkpoints are never updated, deleted or truncated.
+-- Events, the chain, checkpoints and signing keys are never updated, deleted or truncated.
 CREATE OR REPLACE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON fl.audit_event
 	FOR EACH ROW EXECUTE FUNCTION fl.append_only();
 CREATE OR REPLACE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON fl.audit_event
@@ -19,6 +19,10 @@ CREATE OR REPLACE TRIGGER audit_checkpoint_append_only
 	BEFORE UPDATE OR DELETE ON fl.audit_checkpoint
 	FOR EACH ROW EXECUTE FUNCTION fl.append_only();
 CREATE OR REPLACE TRIGGER audit_checkpoint_no_truncate BEFORE TRUNCATE ON fl.audit_checkpoint
+	FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
+CREATE OR REPLACE TRIGGER audit_key_append_only BEFORE UPDATE OR DELETE ON fl.audit_key
+	FOR EACH ROW EXECUTE FUNCTION fl.append_only();
+CREATE OR REPLACE TRIGGER audit_key_no_truncate BEFORE TRUNCATE ON fl.audit_key
 	FOR EACH STATEMENT EXECUTE FUNCTION fl.append_only();
 
 -- Events -----------------------------------------------------------------------------------
@@ -184,18 +188,218 @@ BEGIN
 END
 $$;
 
--- Checkpoints: the head to sign, when it moved past the last checkpoint (else no row).
-CREATE OR REPLACE FUNCTION fl.audit_checkpoint_due() RETURNS TABLE (seq bigint, head_hash text,
-    signed_at text)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- Signing keys -----------------------------------------------------------------------------
+
+-- The raw 32 bytes of an Ed25519 public key in PEM (SubjectPublicKeyInfo, as OpenSSL writes
+-- it); null for anything else.
+CREATE OR REPLACE FUNCTION fl.ed25519_raw(p_pem text) RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	v_b64	text := substring(p_pem FROM
+		    '^-----BEGIN PUBLIC KEY-----\s*([A-Za-z0-9+/=\s]+)-----END PUBLIC KEY-----\s*$');
+	v_der	bytea;
 BEGIN
-	RETURN QUERY SELECT s.head_seq, encode(s.head_hash, 'hex'), fl.ts(clock_timestamp())
-	  FROM fl.audit_state s
-	 WHERE s.head_seq > coalesce((SELECT max(c.seq) FROM fl.audit_checkpoint c), 0);
+	IF v_b64 IS NULL THEN
+		RETURN NULL;
+	END IF;
+	BEGIN
+		v_der := decode(v_b64, 'base64');
+	EXCEPTION WHEN invalid_parameter_value THEN
+		RETURN NULL;
+	END;
+	IF length(v_der) <> 44 OR
+	    substring(v_der FROM 1 FOR 12) <> '\x302a300506032b6570032100'::bytea THEN
+		RETURN NULL;
+	END IF;
+	RETURN substring(v_der FROM 13);
 END
 $$;
 
--- Store a signed checkpoint; refused unless head_hash is the chain's hash at seq.
+-- The PEM of a raw Ed25519 public key, byte for byte as OpenSSL writes it.
+CREATE OR REPLACE FUNCTION fl.ed25519_pem(p_raw bytea) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	RETURN E'-----BEGIN PUBLIC KEY-----\n' ||
+	    encode('\x302a300506032b6570032100'::bytea || p_raw, 'base64') ||
+	    E'\n-----END PUBLIC KEY-----\n';
+END
+$$;
+
+-- A key's id: the first 16 hex digits of the SHA-256 of its raw public key.
+CREATE OR REPLACE FUNCTION fl.audit_key_id(p_raw bytea) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	RETURN left(encode(sha256(p_raw), 'hex'), 16);
+END
+$$;
+
+-- Keys come in order, under the lock that storing a checkpoint takes too. Key 1 signs from
+-- seq 1, and every checkpoint stored before it must name it. Key n > 1 signs from the seq
+-- after the last checkpoint: no checkpoint already stored falls in its range, and the key
+-- before it signs none from then on. (That key n was signed by key n - 1 is for the
+-- verifiers to check: PostgreSQL has no Ed25519.)
+CREATE OR REPLACE FUNCTION fl.audit_key_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_last	int;
+	v_cp	bigint;
+	v_bad	bigint;
+BEGIN
+	PERFORM pg_advisory_xact_lock(7346519, 2);
+	v_last := coalesce((SELECT max(k.key_no) FROM fl.audit_key k), 0);
+	IF NEW.key_no <> v_last + 1 THEN
+		RAISE EXCEPTION 'audit key %: the next key is key %', NEW.key_no, v_last + 1;
+	END IF;
+	v_cp := (SELECT max(c.seq) FROM fl.audit_checkpoint c);
+	IF NEW.key_no = 1 THEN
+		SELECT c.seq INTO v_bad FROM fl.audit_checkpoint c
+		 WHERE c.public_key <> fl.ed25519_pem(NEW.public_key)
+		   AND fl.ed25519_raw(c.public_key) IS DISTINCT FROM NEW.public_key
+		 ORDER BY c.seq LIMIT 1;
+		IF v_bad IS NOT NULL THEN
+			RAISE EXCEPTION 'key % cannot be the first audit signing key: the checkpoint '
+			    'at seq % is signed with another key', fl.audit_key_id(NEW.public_key),
+			    v_bad;
+		END IF;
+	ELSIF v_cp IS NULL THEN
+		RAISE EXCEPTION 'audit key %: no checkpoint is signed yet, so there is no key to '
+		    'rotate from', NEW.key_no;
+	ELSIF NEW.from_seq <> v_cp + 1 THEN
+		RAISE EXCEPTION 'audit key %: it signs from seq %, the seq after the last '
+		    'checkpoint', NEW.key_no, v_cp + 1;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER audit_key_guard BEFORE INSERT ON fl.audit_key
+	FOR EACH ROW EXECUTE FUNCTION fl.audit_key_guard();
+
+-- The key that signs the checkpoint at p_seq: the last one whose from_seq is at or before it.
+CREATE OR REPLACE FUNCTION fl.audit_key_at(p_seq bigint) RETURNS fl.audit_key
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	k	fl.audit_key;
+BEGIN
+	SELECT * INTO k FROM fl.audit_key a WHERE a.from_seq <= p_seq
+	 ORDER BY a.key_no DESC LIMIT 1;
+	RETURN k;
+END
+$$;
+
+-- A checkpoint names the key that signs at its seq (under the lock that adding a key takes).
+CREATE OR REPLACE FUNCTION fl.audit_checkpoint_key_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+	k	fl.audit_key;
+BEGIN
+	PERFORM pg_advisory_xact_lock(7346519, 2);
+	k := fl.audit_key_at(NEW.seq);
+	IF k.key_no IS NULL THEN
+		RAISE EXCEPTION 'checkpoint at seq %: no audit signing key is registered', NEW.seq;
+	END IF;
+	IF fl.ed25519_raw(NEW.public_key) IS DISTINCT FROM k.public_key THEN
+		RAISE EXCEPTION 'checkpoint at seq %: not signed with key % (%), the audit signing '
+		    'key of that seq', NEW.seq, k.key_no, k.key_id;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER audit_checkpoint_key_guard BEFORE INSERT ON fl.audit_checkpoint
+	FOR EACH ROW EXECUTE FUNCTION fl.audit_checkpoint_key_guard();
+
+-- Trust on first use: with no key registered, p_public_key becomes key 1 (the guard checks
+-- that every stored checkpoint names it). Does nothing once a key is registered.
+CREATE OR REPLACE FUNCTION fl.audit_key_first(p_public_key text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_raw	bytea := fl.ed25519_raw(p_public_key);
+BEGIN
+	IF EXISTS (SELECT 1 FROM fl.audit_key) THEN
+		RETURN;
+	END IF;
+	PERFORM pg_advisory_xact_lock(7346519, 2);
+	IF v_raw IS NULL THEN
+		RAISE EXCEPTION 'the audit signing key is not a PEM Ed25519 public key';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM fl.audit_key) THEN	-- a new snapshot, under the lock
+		INSERT INTO fl.audit_key (key_no, public_key, from_seq, introduced_at)
+		VALUES (1, v_raw, 1, clock_timestamp());
+	END IF;
+END
+$$;
+
+-- Whether p_public_key may sign a checkpoint now, for the daemon's logs and metrics:
+-- current (the last key of the chain), first (no key registered yet: it becomes key 1
+-- when it signs), retired (a key before the last), unknown (not a key of the chain, or not
+-- the key of the checkpoints stored before key 1); and a sentence that says why.
+CREATE OR REPLACE FUNCTION fl.audit_key_state(p_public_key text, OUT state text,
+    OUT note text)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_raw	bytea := fl.ed25519_raw(p_public_key);
+	v_id	text := fl.audit_key_id(v_raw);
+	v_last	fl.audit_key;
+	v_mine	fl.audit_key;
+	v_cp	fl.audit_checkpoint;
+BEGIN
+	SELECT * INTO v_last FROM fl.audit_key k ORDER BY k.key_no DESC LIMIT 1;
+	SELECT * INTO v_mine FROM fl.audit_key k WHERE k.public_key = v_raw;
+	IF v_raw IS NULL THEN
+		state := 'unknown';
+		note := 'the audit signing key is not a PEM Ed25519 public key';
+	ELSIF v_last.key_no IS NULL THEN
+		SELECT * INTO v_cp FROM fl.audit_checkpoint c ORDER BY c.seq DESC LIMIT 1;
+		IF v_cp.seq IS NULL OR fl.ed25519_raw(v_cp.public_key) = v_raw THEN
+			state := 'first';
+			note := format('key %s becomes the first audit signing key when it signs '
+			    '(trust on first use)', v_id);
+		ELSE
+			state := 'unknown';
+			note := format('key %s is not the key of the stored checkpoints (the one at '
+			    'seq %s is signed with key %s)', v_id, v_cp.seq,
+			    coalesce(fl.audit_key_id(fl.ed25519_raw(v_cp.public_key)), '?'));
+		END IF;
+	ELSIF v_mine.key_no = v_last.key_no THEN
+		state := 'current';
+		note := format('key %s is audit signing key %s, from seq %s', v_id, v_mine.key_no,
+		    v_mine.from_seq);
+	ELSIF v_mine.key_no IS NOT NULL THEN
+		state := 'retired';
+		note := format('key %s (audit signing key %s) is retired: key %s (%s) signs from '
+		    'seq %s', v_id, v_mine.key_no, v_last.key_no, v_last.key_id, v_last.from_seq);
+	ELSE
+		state := 'unknown';
+		note := format('key %s is not one of the audit signing keys: key %s (%s) signs from '
+		    'seq %s', v_id, v_last.key_no, v_last.key_id, v_last.from_seq);
+	END IF;
+END
+$$;
+
+-- Checkpoints ------------------------------------------------------------------------------
+
+-- The state of the daemon's key (fl.audit_key_state), and the head to sign when it moved
+-- past the last checkpoint and that key may sign it (else seq, head_hash and signed_at are
+-- null). Always one row.
+CREATE OR REPLACE FUNCTION fl.audit_checkpoint_due(p_public_key text)
+RETURNS TABLE (seq bigint, head_hash text, signed_at text, key_state text, key_note text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	k	record;
+BEGIN
+	SELECT * INTO k FROM fl.audit_key_state(p_public_key);
+	RETURN QUERY SELECT s.head_seq, encode(s.head_hash, 'hex'), fl.ts(clock_timestamp()),
+	    k.state, k.note
+	  FROM fl.audit_state s
+	 WHERE s.head_seq > coalesce((SELECT max(c.seq) FROM fl.audit_checkpoint c), 0)
+	   AND k.state IN ('current', 'first');
+	IF NOT FOUND THEN
+		RETURN QUERY SELECT NULL::bigint, NULL::text, NULL::text, k.state, k.note;
+	END IF;
+END
+$$;
+
+-- Store a signed checkpoint; refused unless head_hash is the chain's hash at seq and the
+-- public key is the key that signs at seq (registered first, when no key is).
 CREATE OR REPLACE FUNCTION fl.audit_checkpoint_add(p_seq bigint, p_head_hash text,
     p_signed_at text, p_signature text, p_public_key text) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -204,11 +408,67 @@ BEGIN
 	    WHERE c.seq = p_seq AND c.hash = decode(p_head_hash, 'hex')) THEN
 		RAISE EXCEPTION 'checkpoint % does not match the chain', p_seq;
 	END IF;
+	PERFORM fl.audit_key_first(p_public_key);
 	INSERT INTO fl.audit_checkpoint (seq, head_hash, signed_at, signature, public_key)
 	VALUES (p_seq, decode(p_head_hash, 'hex'), p_signed_at::timestamptz,
 	    decode(p_signature, 'hex'), p_public_key)
 	ON CONFLICT DO NOTHING;
 	RETURN FOUND;
+END
+$$;
+
+-- Key rotation (fundd audit rotate-key, run as the schema's owner) ------------------------
+
+-- The next key's number, the seq it will sign from and the time of its introduction, to be
+-- signed by p_signer, which must be the last key (or become key 1). Takes the keys' lock
+-- for the rest of the transaction.
+CREATE OR REPLACE FUNCTION fl.audit_key_next(p_signer text, OUT key_no int,
+    OUT from_seq bigint, OUT introduced_at text)
+LANGUAGE plpgsql AS $$
+DECLARE
+	k	record;
+	v_cp	bigint;
+BEGIN
+	PERFORM pg_advisory_xact_lock(7346519, 2);
+	v_cp := (SELECT max(c.seq) FROM fl.audit_checkpoint c);
+	IF v_cp IS NULL THEN
+		RAISE EXCEPTION 'no checkpoint is signed yet, so there is no key to rotate from: '
+		    'point [audit] signing_key at the new key instead';
+	END IF;
+	PERFORM fl.audit_key_first(p_signer);
+	SELECT * INTO k FROM fl.audit_key_state(p_signer);
+	IF k.state <> 'current' THEN
+		RAISE EXCEPTION 'the configured [audit] signing_key cannot introduce a key: %',
+		    k.note;
+	END IF;
+	key_no := (SELECT max(a.key_no) FROM fl.audit_key a) + 1;
+	from_seq := v_cp + 1;
+	introduced_at := fl.ts(clock_timestamp());
+END
+$$;
+
+-- Store key p_key_no, introduced by the last key's signature p_signature (hex) over
+-- "fl-audit-key\n<key_no>\n<from_seq>\n<public key, hex>\n<introduced_at>\n".
+CREATE OR REPLACE FUNCTION fl.audit_key_add(p_key_no int, p_from_seq bigint,
+    p_public_key text, p_introduced_at text, p_signature text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_raw	bytea := fl.ed25519_raw(p_public_key);
+	v_old	int;
+BEGIN
+	IF v_raw IS NULL THEN
+		RAISE EXCEPTION 'the new key is not a PEM Ed25519 public key';
+	END IF;
+	SELECT k.key_no INTO v_old FROM fl.audit_key k WHERE k.public_key = v_raw;
+	IF FOUND THEN
+		RAISE EXCEPTION 'key % is audit signing key % already: a key is introduced once, '
+		    'and a retired key never signs again', fl.audit_key_id(v_raw), v_old;
+	END IF;
+	INSERT INTO fl.audit_key (key_no, public_key, from_seq, signed_by, signature,
+	    introduced_at)
+	VALUES (p_key_no, v_raw, p_from_seq, p_key_no - 1, decode(p_signature, 'hex'),
+	    p_introduced_at::timestamptz);
+	RETURN fl.audit_key_id(v_raw);
 END
 $$;
 
@@ -278,6 +538,7 @@ DECLARE
 	r	record;
 	v_bad	bigint;
 	v_why	text;
+	v_first	bytea;
 BEGIN
 	IF v_to < v_from THEN
 		PERFORM fl.rpc_error(-32602, 'to_seq_before_from_seq', 'to_seq');
@@ -317,6 +578,38 @@ BEGIN
 			v_why := 'checkpoint_mismatch';
 		END IF;
 	END IF;
+	-- the signing keys follow each other: numbered from 1, each signing from a seq at or
+	-- after the one before it
+	IF v_bad IS NULL THEN
+		SELECT a.from_seq INTO v_bad
+		  FROM (SELECT k.key_no, k.from_seq,
+		        row_number() OVER (ORDER BY k.key_no) AS n,
+		        lag(k.from_seq) OVER (ORDER BY k.key_no) AS prev_from
+		          FROM fl.audit_key k) a
+		 WHERE a.key_no <> a.n OR a.from_seq < a.prev_from
+		 ORDER BY a.key_no LIMIT 1;
+		IF v_bad IS NOT NULL THEN
+			v_why := 'key_chain_broken';
+		END IF;
+	END IF;
+	-- every checkpoint names the key that signs at its seq (before key 1 is registered,
+	-- the key of the first checkpoint)
+	IF v_bad IS NULL THEN
+		v_first := CASE WHEN NOT EXISTS (SELECT 1 FROM fl.audit_key)
+		    THEN (SELECT fl.ed25519_raw(c.public_key) FROM fl.audit_checkpoint c
+		           ORDER BY c.seq LIMIT 1) END;
+		SELECT c.seq INTO v_bad
+		  FROM fl.audit_checkpoint c
+		  LEFT JOIN LATERAL (SELECT a.public_key FROM fl.audit_key a
+		        WHERE a.from_seq <= c.seq ORDER BY a.key_no DESC LIMIT 1) a ON true
+		 WHERE c.seq BETWEEN v_from AND v_to
+		   AND c.public_key IS DISTINCT FROM fl.ed25519_pem(coalesce(a.public_key, v_first))
+		   AND fl.ed25519_raw(c.public_key) IS DISTINCT FROM coalesce(a.public_key, v_first)
+		 ORDER BY c.seq LIMIT 1;
+		IF v_bad IS NOT NULL THEN
+			v_why := 'key_mismatch';
+		END IF;
+	END IF;
 	-- what the chain does not cover yet (events the chainer has still to hash)
 	RETURN jsonb_build_object('ok', v_bad IS NULL, 'verified', v_n,
 	    'first_bad_seq', v_bad, 'reason', v_why, 'head_seq', v_head,
@@ -327,9 +620,12 @@ END
 $$;
 
 -- The export (GET /export/audit): one JSON line per event, each checkpoint line right after
--- its event (ORDER BY seq, kind), keys in the order of docs/audit.md. A merge join of the
--- two primary keys streams in seq order, so at most an incremental sort of each seq's one
--- or two lines remains: no sort of the whole trail.
+-- its event, key 1 right before the event of the first checkpoint and key n > 1 right after
+-- the checkpoint at its from_seq - 1 (ORDER BY seq, kind), fields in the order of docs/audit.md
+-- (a key's PEM is fl.ed25519_pem's, written out: the daemon's role runs no other function).
+-- A merge join of the two primary keys streams in seq order, so at most an incremental sort
+-- of each seq's few lines remains: no sort of the whole trail. Keys are looked up at
+-- checkpoints only.
 CREATE OR REPLACE VIEW fl.audit_export AS
 SELECT e.seq, x.kind, x.line
   FROM fl.audit_event e
@@ -341,10 +637,23 @@ SELECT e.seq, x.kind, x.line
 	    'params_sha256', encode(e.params_sha256, 'hex'), 'purpose', e.purpose,
 	    'prev_hash', encode(c.prev_hash, 'hex'), 'hash', encode(c.hash, 'hex'))::text
 	UNION ALL
-	SELECT 1, json_build_object('type', 'checkpoint', 'seq', k.seq,
-	    'head_hash', encode(k.head_hash, 'hex'), 'signed_at', fl.ts(k.signed_at),
-	    'signature', encode(k.signature, 'hex'), 'public_key', k.public_key)::text
-	  FROM fl.audit_checkpoint k WHERE k.seq = e.seq) AS x(kind, line);
+	SELECT y.kind, y.line
+	  FROM fl.audit_checkpoint k
+	 CROSS JOIN LATERAL (
+		SELECT 1, json_build_object('type', 'checkpoint', 'seq', k.seq,
+		    'head_hash', encode(k.head_hash, 'hex'), 'signed_at', fl.ts(k.signed_at),
+		    'signature', encode(k.signature, 'hex'), 'public_key', k.public_key)::text
+		UNION ALL
+		SELECT CASE WHEN a.key_no = 1 THEN -1 ELSE 1 + a.key_no END,
+		    json_build_object('type', 'key', 'key_no', a.key_no, 'key_id', a.key_id,
+		    'from_seq', a.from_seq, 'public_key', E'-----BEGIN PUBLIC KEY-----\n' ||
+		    encode('\x302a300506032b6570032100'::bytea || a.public_key, 'base64') ||
+		    E'\n-----END PUBLIC KEY-----\n', 'introduced_at', fl.ts(a.introduced_at),
+		    'signature', encode(a.signature, 'hex'))::text
+		  FROM fl.audit_key a
+		 WHERE (a.key_no = 1 AND k.seq = (SELECT min(f.seq) FROM fl.audit_checkpoint f))
+		    OR (a.key_no > 1 AND a.from_seq = k.seq + 1)) AS y(kind, line)
+	 WHERE k.seq = e.seq) AS x(kind, line);
 
 -- What operators watch (/metrics, docs/operations.md), sampled by worker 0 every few
 -- seconds: the chain's head, how many seqs were handed out past it (events not chained

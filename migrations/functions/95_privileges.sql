@@ -62,7 +62,7 @@ BEGIN
 	    fl.fold_all(),
 	    fl.alloc_catch_up_all(),
 	    fl.audit_chain(int),
-	    fl.audit_checkpoint_due(),
+	    fl.audit_checkpoint_due(text),
 	    fl.ops_state(),
 	    fl.audit_checkpoint_add(bigint, text, text, text, text),
 	    fl.method_same(jsonb),

@@ -6,7 +6,9 @@
  *
  * Checkpoints are verified under a fixed Ed25519 key, the one whose PKCS#8
  * seed is SHA-256("fund ledger audit test key"), which also signed the valid
- * seeds in tests/fuzz/corpus_audit (tests/bench/make_audit_file.py --key-seed).
+ * seeds in tests/fuzz/corpus_audit (tests/bench/make_audit_file.py --key-seed),
+ * and is key 1 of valid_keys.jsonl (tests/unit/test_audit_verify.c,
+ * test_pinned_keys).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -70,7 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = av_result(v);
 	if (r->chained + r->unchained != r->events ||
 	    r->uncovered > r->events || r->events > lines ||
-	    r->checkpoints > lines)
+	    r->checkpoints > lines || r->keys > lines ||
+	    r->events + r->checkpoints + r->keys > lines)
 		abort();
 	if ((r->head_seq > 0) != (strlen(r->head_hash) == 64) ||
 	    (r->head_seq == 0 && r->head_hash[0] != '\0'))

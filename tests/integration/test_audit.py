@@ -782,11 +782,18 @@ def test_export_jsonl(env, daemon, api, aud, exported, pubkey, tmp_path):
     events = [d for d in docs if d["type"] == "event"]
     cps = [d for d in docs if d["type"] == "checkpoint"]
     assert events and cps
-    # events in seq order; each checkpoint right after the event at its seq
+    # events in seq order; each checkpoint right after the event at its seq; the signing
+    # key (key 1: the daemon's, never rotated here) right before the event of the first
+    # checkpoint (test_audit_keys.py has rotations)
     seqs = [e["seq"] for e in events]
     assert seqs == sorted(set(seqs))
+    keys = [i for i, d in enumerate(docs) if d["type"] == "key"]
+    assert len(keys) == 1 and docs[keys[0]]["key_no"] == 1, keys
+    assert docs[keys[0] + 2] == cps[0] and docs[keys[0] + 1]["seq"] == cps[0]["seq"]
+    with open(pubkey) as f:
+        assert docs[keys[0]]["public_key"] == f.read()
     for i, d in enumerate(docs):
-        assert d["type"] in ("event", "checkpoint"), d
+        assert d["type"] in ("event", "checkpoint", "key"), d
         if d["type"] == "checkpoint":
             assert set(d) == CHECKPOINT_KEYS | {"type"}, d
             assert i > 0 and docs[i - 1]["type"] == "event" and \
@@ -969,9 +976,10 @@ def test_fundctl_pinpoints_a_tampered_file(exported, pubkey, other_key, case, tm
         lines[k] = _dump(dict(docs[k], error_code=-32003))
         want = (k + 1, docs[k]["seq"])
     elif case == "wrong_pubkey":
+        # the first key line (key 1, from seq 1) is not the given key
         key = other_key[1]
-        j = [k for k, d in enumerate(docs) if d["type"] == "checkpoint"][0]
-        want = (j + 1, docs[j]["seq"])
+        j = [k for k, d in enumerate(docs) if d["type"] == "key"][0]
+        want = (j + 1, 1)
     _write(path, lines)
     p = verify_file(path, key)
     assert_fails_at(p, want[0], want[1], case)

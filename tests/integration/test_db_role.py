@@ -22,7 +22,7 @@ ALLOWED_FUNCTIONS = {
     "api.call_many(bytea[],bytea[],text[],jsonb[],text[],jsonb[])",
     "fl.audit_chain(integer)",
     "fl.audit_checkpoint_add(bigint,text,text,text,text)",
-    "fl.audit_checkpoint_due()",
+    "fl.audit_checkpoint_due(text)",
     "fl.ops_state()",
     "fl.erase_due(integer,integer)",
     "fl.fold_all()",

@@ -23,6 +23,7 @@ SQL_ARG = {"PQexec": 1, "PQsendQuery": 1, "PQexecParams": 1, "PQsendQueryParams"
 
 # The SQL argument of each libpq call, when it is not a string literal: each is a constant.
 ALLOWED_ARGS = {
+    ("audit_cmd.c", "sql"),           # run(): each caller passes a literal
     ("db_conn.c", "st->sql"),         # queries.c: a constant table of statements
     ("export.c", "EXPORT_RANGE_SQL"),  # a macro of literals, with $1 and $2
     ("export.c", "x->sql"),           # one of five string literals (export_start)

@@ -6,7 +6,8 @@
  * through OpenSSL, then lines are altered, removed, swapped or forged. One
  * export (test_pinned_vector) is pinned byte for byte, with hashes and a
  * signature computed independently with Python's hashlib and the openssl
- * command, so that the code and the documented format cannot drift apart.
+ * command, so that the code and the documented format cannot drift apart;
+ * so is one with a key rotation (test_pinned_keys).
  *
  * Links audit_verify.c, audit_json.c, fundctl_util.c, OpenSSL and cmocka.
  */
@@ -496,6 +497,110 @@ expect_line_fail(const char *line, size_t len, int64_t seq, const char *want)
 		fail_msg("line '%.*s': want seq %lld \"%s\"; got seq %lld \"%s\"",
 		    (int)len, line, (long long)seq, want, (long long)r->seq,
 		    r->message != NULL ? r->message : "");
+	av_free(v);
+}
+
+/* The raw public key of k in hex, and its id (16 hex digits of the SHA-256
+ * of the raw bytes). */
+static void
+key_hex_id(EVP_PKEY *k, char hex[65], char id[17])
+{
+	unsigned char	 raw[32], md[32];
+	size_t		 len = sizeof raw;
+	unsigned int	 mdlen;
+
+	assert_int_equal(EVP_PKEY_get_raw_public_key(k, raw, &len), 1);
+	assert_int_equal(len, 32);
+	hexof(raw, 32, hex);
+	assert_int_equal(EVP_Digest(raw, 32, md, &mdlen, EVP_sha256(), NULL), 1);
+	hexof(md, 8, id);
+}
+
+/* Sign msg with k, into hex. */
+static void
+sign_hex(EVP_PKEY *k, const char *msg, char out[129])
+{
+	EVP_MD_CTX	*md;
+	unsigned char	 sig[64];
+	size_t		 siglen = sizeof sig;
+
+	assert_non_null(md = EVP_MD_CTX_new());
+	assert_int_equal(EVP_DigestSignInit(md, NULL, NULL, NULL, k), 1);
+	assert_int_equal(EVP_DigestSign(md, sig, &siglen,
+	    (const unsigned char *)msg, strlen(msg)), 1);
+	assert_int_equal(siglen, 64);
+	EVP_MD_CTX_free(md);
+	hexof(sig, 64, out);
+}
+
+/* A key line: key no of k, signing from seq from, introduced at `at`, its
+ * introduction signed by signer (NULL: "signature":null). */
+static char *
+key_json(EVP_PKEY *k, long long no, long long from, const char *at,
+    EVP_PKEY *signer)
+{
+	char	hex[65], id[17], msg[256], sig[131], pem[1024], out[2048];
+
+	key_hex_id(k, hex, id);
+	pem_json(k, pem, sizeof pem);
+	snprintf(sig, sizeof sig, "null");
+	if (signer != NULL) {
+		snprintf(msg, sizeof msg, "fl-audit-key\n%lld\n%lld\n%s\n%s\n", no,
+		    from, hex, at);
+		sign_hex(signer, msg, sig + 1);
+		sig[0] = '"';
+		sig[129] = '"';
+		sig[130] = '\0';
+	}
+	snprintf(out, sizeof out, "{\"type\":\"key\",\"key_no\":%lld,"
+	    "\"key_id\":\"%s\",\"from_seq\":%lld,\"public_key\":\"%s\","
+	    "\"introduced_at\":\"%s\",\"signature\":%s}", no, id, from, pem, at,
+	    sig);
+	return xstr(out);
+}
+
+#define AT_KEY1	"2026-11-23T10:00:59.000000Z"
+#define AT_KEY2	"2026-11-23T11:00:00.500000Z"
+
+/*
+ * The standard export with a rotation, as fundd writes it: key 1 (key) right
+ * before the event of the first checkpoint, key 2 (key2) introduced by key 1
+ * from seq 7, right after the checkpoint at seq 6, and the checkpoint at seq
+ * 10 signed by key 2:
+ *
+ *	line  1..4	events seq 1 2 4 5
+ *	line  5		key 1, from seq 1
+ *	line  6		event seq 6
+ *	line  7		checkpoint at seq 6 (key 1)
+ *	line  8		key 2, from seq 7, signed by key 1
+ *	line  9..11	events seq 7 9 10
+ *	line 12		checkpoint at seq 10 (key 2)
+ *	line 13..16	events seq 11 12, 13 14 unchained
+ */
+static void
+rot_file(struct file *f, struct ev *evs)
+{
+	std_file(f, evs);
+	file_set(f, 10, cp_json(10, evs[7].hash, "2026-11-23T11:00:00.000000Z",
+	    key2, key2));
+	file_ins(f, 7, key_json(key2, 2, 7, AT_KEY2, key));
+	file_ins(f, 5, key_json(key, 1, 1, AT_KEY1, NULL));
+	assert_int_equal(f->n, 16);
+}
+
+/* Run f under the given key: it must verify, with nkeys key lines. */
+static void
+expect_keys(const struct file *f, EVP_PKEY *pub, uint64_t checkpoints,
+    uint64_t nkeys)
+{
+	struct av		*v = run(f, pub);
+	const struct av_result	*r = av_result(v);
+
+	if (r->failed)
+		fail_msg("unexpected failure at line %llu: %s",
+		    (unsigned long long)r->line, r->message);
+	assert_int_equal(r->checkpoints, checkpoints);
+	assert_int_equal(r->keys, nkeys);
 	av_free(v);
 }
 
@@ -1419,6 +1524,340 @@ test_line_feed(void **state)
 	    "control character in a string");
 }
 
+/*
+ * A rotation, computed with /usr/bin/python3 and the openssl command from
+ * the page alone: key 1 is the pinned key (seed SHA-256("fund ledger audit
+ * test key")), key 2 the one whose seed is SHA-256("fund ledger audit test
+ * key 2"), introduced by key 1 from seq 5 and signing the checkpoint there.
+ */
+#define PIN_KEY_A	"-----BEGIN PUBLIC KEY-----\\n" \
+	"MCowBQYDK2VwAyEAvH3IDptF0ZAVdlnJvv6uO92XvGhy4H6Ko3qQ+jCIB7U=\\n" \
+	"-----END PUBLIC KEY-----\\n"
+#define PIN_KEY_B	"-----BEGIN PUBLIC KEY-----\\n" \
+	"MCowBQYDK2VwAyEANN0LBYXDe6E/A+ChoOABTrSk5vQmdAvsyOYKiY7F71E=\\n" \
+	"-----END PUBLIC KEY-----\\n"
+static const char *const pinned_keys[] = {
+	"{\"type\":\"key\",\"key_no\":1,\"key_id\":\"1c75ce71c4ea4125\","
+	"\"from_seq\":1,\"public_key\":\"" PIN_KEY_A "\","
+	"\"introduced_at\":\"2026-11-23T10:00:04.000000Z\",\"signature\":null}",
+
+	"{\"type\":\"key\",\"key_no\":2,\"key_id\":\"8a4fede4f0bc7ca7\","
+	"\"from_seq\":5,\"public_key\":\"" PIN_KEY_B "\","
+	"\"introduced_at\":\"2026-11-23T10:00:05.500000Z\",\"signature\":"
+	"\"e6c4de0cbf96e2d2f0eabdd04ad5360d203185454e69c10db55f46c6638050c7"
+	"dbee2aa3982367cca8c4313e1cce39375db29ba88569e8bee9bda7e82bb94a0f\"}",
+
+	"{\"type\":\"event\",\"seq\":5,\"at\":\"2026-11-23T10:00:06.000000Z\","
+	"\"principal_id\":\"pr_0123456789abcdef0123\",\"method\":\"grant.create\","
+	"\"object_id\":\"gr_00000000000000000001\",\"outcome\":\"ok\","
+	"\"error_code\":null,\"reason\":null,\"params_sha256\":"
+	"\"aec967a1a7dcb4efaaca00ffaef3773fc64d522dd8860841ae6d205b1cd1cb33\","
+	"\"prev_hash\":"
+	"\"35bc5b0640af4427286c456ed45d4272685e3f933e1007ca11ff4813791330f4\","
+	"\"hash\":"
+	"\"2f3929237624366bcd92e9b9345887dfab6414e1b5798105555f6964577a8b39\"}",
+
+	"{\"type\":\"checkpoint\",\"seq\":5,\"head_hash\":"
+	"\"2f3929237624366bcd92e9b9345887dfab6414e1b5798105555f6964577a8b39\","
+	"\"signed_at\":\"2026-11-23T10:00:07.000000Z\",\"signature\":"
+	"\"ed426251d7f87c41adf5789a17f49394746c9313bc258a3f782dfd57e0a3b814"
+	"54a0712e9d1907ba73b2703896c2e34c8dece6eb001985bacd35244bae060c0d\"}",
+};
+
+/* The pinned export's three chained events with key 1 before the event of
+ * its checkpoint at seq 4, key 2, event 5 and key 2's checkpoint at seq 5. */
+static void
+test_pinned_keys(void **state)
+{
+	const char		*lines[8];
+	const struct av_result	*r;
+	struct av		*v;
+	EVP_PKEY		*pub;
+	size_t			 i, n = 0;
+
+	(void)state;
+	lines[n++] = pinned[0];
+	lines[n++] = pinned[1];
+	lines[n++] = pinned_keys[0];
+	lines[n++] = pinned[2];
+	lines[n++] = pinned[3];
+	lines[n++] = pinned_keys[1];
+	lines[n++] = pinned_keys[2];
+	lines[n++] = pinned_keys[3];
+	assert_non_null(pub = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519,
+	    NULL, pinned_pub, sizeof pinned_pub));
+	assert_non_null(v = av_new(pub));
+	for (i = 0; i < n; i++)
+		if (av_line(v, lines[i], strlen(lines[i])) == -1)
+			fail_msg("line %zu: %s", i + 1, av_result(v)->message);
+	assert_int_equal(av_finish(v), 0);
+	r = av_result(v);
+	assert_int_equal(r->events, 4);
+	assert_int_equal(r->chained, 4);
+	assert_int_equal(r->checkpoints, 2);
+	assert_int_equal(r->keys, 2);
+	assert_int_equal(r->uncovered, 0);
+	assert_int_equal(r->head_seq, 5);
+	av_free(v);
+	EVP_PKEY_free(pub);
+
+	/* Given key 2 alone: key 1's line fails. */
+	assert_non_null(v = av_new(key2));
+	for (i = 0; i < n; i++)
+		if (av_line(v, lines[i], strlen(lines[i])) == -1)
+			break;
+	assert_int_equal(av_finish(v), -1);
+	assert_int_equal(av_result(v)->line, 3);
+	assert_non_null(strstr(av_result(v)->message, "key 1, from seq 1: it is "
+	    "1c75ce71c4ea4125, not the given public key"));
+	av_free(v);
+}
+
+static void
+test_keys_valid(void **state)
+{
+	struct file	 f;
+	struct ev	 evs[NEVENTS];
+	EVP_PKEY	*key3;
+	char		*s;
+
+	(void)state;
+	rot_file(&f, evs);
+	expect_ok(&f, 12, 10, 2, 4, 12);
+	expect_keys(&f, key, 2, 2);
+
+	/* Key 1 at the top of the file, or right before the first checkpoint,
+	 * works as well. */
+	s = f.line[4];
+	f.line[4] = f.line[5];
+	f.line[5] = s;
+	expect_keys(&f, key, 2, 2);
+	file_del(&f, 6);
+	file_ins(&f, 1, key_json(key, 1, 1, AT_KEY1, NULL));
+	expect_keys(&f, key, 2, 2);
+	file_free(&f);
+
+	/* Key 2 has signed nothing yet. */
+	rot_file(&f, evs);
+	file_del(&f, 12);
+	expect_keys(&f, key, 1, 2);
+	file_free(&f);
+
+	/* Keys 2 and 3 from the same seq (key 2 signed nothing): key 3 signs. */
+	key3 = keygen(EVP_PKEY_ED25519);
+	rot_file(&f, evs);
+	file_ins(&f, 9, key_json(key3, 3, 7, AT_KEY2, key2));
+	file_set(&f, 13, cp_json(10, evs[7].hash, "2026-11-23T11:00:00.000000Z",
+	    key3, key3));
+	expect_keys(&f, key, 2, 3);
+	/* ... and key 2 may not sign there any more. */
+	file_set(&f, 13, cp_json(10, evs[7].hash, "2026-11-23T11:00:00.000000Z",
+	    key2, key2));
+	expect_fail(&f, 13, 10, "checkpoint at seq 10: signature does not verify "
+	    "under key 3 (");
+	file_free(&f);
+	EVP_PKEY_free(key3);
+
+	/* A file without key lines: every checkpoint under the given key. */
+	std_file(&f, evs);
+	expect_keys(&f, key, 2, 0);
+	file_free(&f);
+}
+
+static void
+test_keys_tampered(void **state)
+{
+	struct file	 f;
+	struct ev	 evs[NEVENTS];
+	EVP_PKEY	*other;
+	char		*s;
+
+	(void)state;
+	/* Given the new key only. */
+	rot_file(&f, evs);
+	expect_fail_key(&f, key2, 5, 1, "key 1, from seq 1: it is ");
+
+	/* Key 2's signature flipped, or made by key 2 itself, or by another
+	 * key. */
+	s = strstr(f.line[7], "\"signature\":\"") + 13;
+	*s = *s == '0' ? '1' : '0';
+	expect_fail(&f, 8, 7, "key 2, from seq 7: signature does not verify "
+	    "under key 1, the key before it");
+	file_set(&f, 8, key_json(key2, 2, 7, AT_KEY2, key2));
+	expect_fail(&f, 8, 7, "signature does not verify under key 1");
+	other = keygen(EVP_PKEY_ED25519);
+	file_set(&f, 8, key_json(key2, 2, 7, AT_KEY2, other));
+	expect_fail(&f, 8, 7, "signature does not verify under key 1");
+	/* A key of the attacker's, introduced by nobody. */
+	file_set(&f, 8, key_json(other, 2, 7, AT_KEY2, NULL));
+	expect_fail(&f, 8, 7, "field \"signature\" is null: key 2 must be "
+	    "signed by key 1");
+	file_free(&f);
+
+	/* Signed fields changed after signing: from_seq, introduced_at, the
+	 * public key (with its id). */
+	rot_file(&f, evs);
+	file_set(&f, 8, replace(f.line[7], "\"from_seq\":7", "\"from_seq\":8"));
+	expect_fail(&f, 8, 8, "signature does not verify under key 1");
+	file_free(&f);
+	rot_file(&f, evs);
+	file_set(&f, 8, replace(f.line[7], AT_KEY2, "2026-11-23T11:00:00.500001Z"));
+	expect_fail(&f, 8, 7, "signature does not verify under key 1");
+	file_free(&f);
+	rot_file(&f, evs);
+	{
+		char	*good = key_json(key2, 2, 7, AT_KEY2, key);
+		char	*forged = key_json(other, 2, 7, AT_KEY2, key);
+		char	*sig_good = strstr(good, "\"signature\":");
+		char	*sig_forged = strstr(forged, "\"signature\":");
+
+		/* the attacker's key with the signature that introduced key 2 */
+		memcpy(sig_forged, sig_good, strlen(sig_good) + 1);
+		file_set(&f, 8, forged);
+		free(good);
+	}
+	expect_fail(&f, 8, 7, "signature does not verify under key 1");
+	file_free(&f);
+	EVP_PKEY_free(other);
+
+	/* The key's id does not match its key. */
+	rot_file(&f, evs);
+	s = strstr(f.line[7], "\"key_id\":\"") + 10;
+	*s = *s == '0' ? '1' : '0';
+	expect_fail(&f, 8, 7, "field \"key_id\" is not ");
+	file_free(&f);
+
+	/* Removed, moved, repeated, renumbered. */
+	rot_file(&f, evs);
+	file_del(&f, 8);
+	expect_fail(&f, 11, 10, "checkpoint at seq 10: signature does not verify "
+	    "under key 1 (");
+	expect_fail(&f, 11, 10, ", the signing key from seq 1 (the checkpoint "
+	    "names another public key: was a key's line removed?)");
+	file_free(&f);
+	rot_file(&f, evs);
+	file_del(&f, 5);
+	expect_fail(&f, 7, 7, "key 2, from seq 7: there is no key 1 before it");
+	file_free(&f);
+	rot_file(&f, evs);
+	s = f.line[7];		/* key 2 before the checkpoint at seq 6 */
+	f.line[7] = f.line[6];
+	f.line[6] = s;
+	expect_fail(&f, 8, 6, "checkpoint at seq 6: it comes after the line of "
+	    "key 2, which signs from seq 7");
+	file_free(&f);
+	rot_file(&f, evs);
+	file_ins(&f, 13, f.line[7]);	/* key 2 after its checkpoint */
+	f.line[7] = NULL;
+	file_del(&f, 8);
+	expect_fail(&f, 11, 10, "checkpoint at seq 10: signature does not verify "
+	    "under key 1 (");
+	file_free(&f);
+	rot_file(&f, evs);
+	file_ins(&f, 9, xstr(f.line[7]));
+	expect_fail(&f, 9, 7, "key 2, from seq 7: it comes after key 2 (keys "
+	    "come in order, each once)");
+	file_free(&f);
+	rot_file(&f, evs);
+	file_set(&f, 8, key_json(key2, 3, 7, AT_KEY2, key));
+	expect_fail(&f, 8, 7, "key 3, from seq 7: it comes after key 1");
+	file_free(&f);
+	rot_file(&f, evs);
+	file_ins(&f, 9, key_json(key, 3, 7, AT_KEY2, key2));
+	file_set(&f, 13, cp_json(10, evs[7].hash, "2026-11-23T11:00:00.000000Z",
+	    key, key));	/* key 1 back again: the verifier allows it, the
+			 * database refuses it (a key is introduced once) */
+	expect_keys(&f, key, 2, 3);
+	file_free(&f);
+
+	/* from_seq: key 2 from a seq its predecessor already signed; key 3
+	 * from before key 2's; key 1 from another seq. */
+	rot_file(&f, evs);
+	file_set(&f, 8, key_json(key2, 2, 6, AT_KEY2, key));
+	expect_fail(&f, 8, 6, "key 2, from seq 6: it comes after the checkpoint "
+	    "at seq 6, which it would sign");
+	file_free(&f);
+	rot_file(&f, evs);
+	file_set(&f, 8, key_json(key2, 2, 11, AT_KEY2, key));
+	expect_fail(&f, 12, 10, "checkpoint at seq 10: it comes after the line "
+	    "of key 2, which signs from seq 11");
+	file_ins(&f, 9, key_json(key, 3, 8, AT_KEY2, key2));
+	expect_fail(&f, 9, 8, "key 3, from seq 8: it signs from before key 2, "
+	    "which signs from seq 11");
+	file_free(&f);
+	rot_file(&f, evs);
+	file_set(&f, 5, key_json(key, 1, 2, AT_KEY1, NULL));
+	expect_fail(&f, 5, 2, "key 1 must sign from seq 1");
+	file_set(&f, 5, key_json(key, 1, 1, AT_KEY1, key));
+	expect_fail(&f, 5, 1, "key 1 must have no signature");
+	file_free(&f);
+	/* Key 1 after a checkpoint it would sign. */
+	rot_file(&f, evs);
+	s = f.line[4];
+	f.line[4] = f.line[5];
+	f.line[5] = f.line[6];
+	f.line[6] = s;
+	expect_fail(&f, 7, 1, "key 1, from seq 1: it comes after the checkpoint "
+	    "at seq 6");
+	file_free(&f);
+}
+
+static void
+test_keys_malformed(void **state)
+{
+	static const struct {
+		const char	*from, *to, *want;
+	} cases[] = {
+		{ "\"key_no\":2,", "", "missing field \"key_no\"" },
+		{ "\"key_no\":2,", "\"key_no\":\"2\",", "\"key_no\" must be a positive" },
+		{ "\"key_no\":2,", "\"key_no\":0,", "\"key_no\" must be a positive" },
+		{ "\"from_seq\":7,", "", "missing field \"from_seq\"" },
+		{ "\"from_seq\":7,", "\"from_seq\":-7,", "\"from_seq\" must be a positive" },
+		{ "\"key_id\":\"", "\"key_idx\":\"", "missing field \"key_id\"" },
+		{ "\"introduced_at\":\"", "\"introduced\":\"",
+		    "missing field \"introduced_at\"" },
+		{ AT_KEY2, "2026-11-23 11:00:00", "\"introduced_at\" is not a UTC time" },
+		{ "\"public_key\":\"", "\"public_kex\":\"", "missing field \"public_key\"" },
+		{ "-----BEGIN PUBLIC KEY-----", "-----BEGIN PUBLIC KEX-----",
+		    "\"public_key\" is not a PEM Ed25519 public key" },
+		{ "\"signature\":\"", "\"signatures\":\"", "missing field \"signature\"" },
+		{ "\"signature\":\"", "\"signature\":\"0", "\"signature\" must be 128" },
+	};
+	struct file	 f;
+	struct ev	 evs[NEVENTS];
+	EVP_PKEY	*x;
+	size_t		 i;
+	char		*line;
+
+	(void)state;
+	for (i = 0; i < NITEMS(cases); i++) {
+		rot_file(&f, evs);
+		file_set(&f, 8, replace(f.line[7], cases[i].from, cases[i].to));
+		expect_fail(&f, 8, i < 3 ? 0 : i < 5 ? 0 : 7, cases[i].want);
+		file_free(&f);
+	}
+	/* Another kind of key: an X25519 public key in PEM. */
+	x = keygen(EVP_PKEY_X25519);
+	rot_file(&f, evs);
+	{
+		char	pem[1024];
+
+		pem_json(x, pem, sizeof pem);
+		line = malloc(4096);
+		assert_non_null(line);
+		snprintf(line, 4096, "{\"type\":\"key\",\"key_no\":2,\"key_id\":"
+		    "\"0000000000000000\",\"from_seq\":7,\"public_key\":\"%s\","
+		    "\"introduced_at\":\"%s\",\"signature\":null}", pem, AT_KEY2);
+		file_set(&f, 8, line);
+	}
+	expect_fail(&f, 8, 7, "\"public_key\" is not a PEM Ed25519 public key");
+	file_free(&f);
+	EVP_PKEY_free(x);
+	/* An unknown type names the three. */
+	expect_line_fail("{\"type\":\"keys\"}", 15, 0,
+	    "unknown type \"keys\" (event, checkpoint or key)");
+}
+
 static void
 test_bad_key(void **state)
 {
@@ -1451,6 +1890,10 @@ main(void)
 		cmocka_unit_test(test_missing_fields),
 		cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_line_feed),
+		cmocka_unit_test(test_pinned_keys),
+		cmocka_unit_test(test_keys_valid),
+		cmocka_unit_test(test_keys_tampered),
+		cmocka_unit_test(test_keys_malformed),
 		cmocka_unit_test(test_bad_key),
 	};
 
