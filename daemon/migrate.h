@@ -11,14 +11,6 @@
 
 #include <libpq-fe.h>
 
-/* the repeatable files' directory, inside the migrations directory */
-#define MIGRATE_REPEATABLE_DIR	"functions"
-/*
- * Inside the migrations directory: "SHA256  NNNN_name.sql" lines naming earlier forms of
- * versioned files that were rewritten after databases ran them (docs/migrations.md).
- */
-#define MIGRATE_REWORK_LIST	"reworked.sha256"
-
 /* fundd's steps that versioned files may ask for ("-- fundd-step: NAME"): step runs the
  * one named in the run's transaction, before that file; 0 or -1 with *cause. */
 struct migrate_hooks {
