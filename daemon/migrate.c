@@ -214,8 +214,8 @@ repeatable_in_tree(const struct mtree *t, const char *name)
 	return 0;
 }
 
-/* sql run with this fundd's method table (methods.h) as $1: its one-row result, or NULL
- * with *cause saying it could not `what` the table. */
+/* sql run with this fundd's method table (methods.h) as $1: its result, or NULL with
+ * *cause saying it could not `what` the table. */
 static PGresult *
 methods_exec(PGconn *c, const char *sql, const char *what, char **cause)
 {
@@ -227,7 +227,7 @@ methods_exec(PGconn *c, const char *sql, const char *what, char **cause)
 	vals[0] = json;
 	r = PQexecParams(c, sql, 1, NULL, vals, NULL, NULL, 0);
 	free(json);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		err = result_error(r);
 		*cause = xasprintf("cannot %s the method table: %s", what, err);
 		free(err);
@@ -259,7 +259,7 @@ methods_record(PGconn *c, int *changed, char **cause)
 		return 0;
 	if ((r = methods_exec(c, "SELECT fl.method_set($1::jsonb)", "record", cause)) == NULL)
 		return -1;
-	n = atoi(PQgetvalue(r, 0, 0));
+	n = PQntuples(r) == 1 ? atoi(PQgetvalue(r, 0, 0)) : 0;
 	PQclear(r);
 	if (n > 0) {
 		printf("recorded this fundd's method table in fl.method (%d changes)\n", n);
@@ -268,23 +268,30 @@ methods_record(PGconn *c, int *changed, char **cause)
 	return 0;
 }
 
-/* 0 when fl.method holds this fundd's method table, else -1 with *cause. */
+/* 0 when fl.method holds this fundd's method table, else -1 with *cause naming the first
+ * method that differs. */
 static int
-methods_same(PGconn *c, char **cause)
+methods_check(PGconn *c, char **cause)
 {
 	PGresult	*r;
-	int		 same;
+	const char	*diff, *what;
+	int		 n;
 
-	if ((r = methods_exec(c, "SELECT fl.method_same($1::jsonb)", "read", cause)) == NULL)
+	if ((r = methods_exec(c, "SELECT name, diff FROM fl.method_diff($1::jsonb)", "read",
+	    cause)) == NULL)
 		return -1;
-	same = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-	PQclear(r);
-	if (!same) {
-		*cause = xasprintf("the database's method table (fl.method) is not this fundd's: "
-		    "run 'fundd -c FILE migrate' with this fundd");
-		return -1;
+	if ((n = PQntuples(r)) == 0) {
+		PQclear(r);
+		return 0;
 	}
-	return 0;
+	diff = PQgetvalue(r, 0, 1);
+	what = strcmp(diff, "missing") == 0 ? "is not there" : strcmp(diff, "extra") == 0 ?
+	    "is not this fundd's" : "needs other roles there";
+	*cause = xasprintf("the database's method table (fl.method) is not this fundd's (%s "
+	    "%s%s): run 'fundd -c FILE migrate' with this fundd", PQgetvalue(r, 0, 0), what,
+	    n > 1 ? ", and more" : "");
+	PQclear(r);
+	return -1;
 }
 
 static const char bookkeeping_sql[] =
@@ -549,7 +556,7 @@ migrate_check(PGconn *c, const char *dir, char **cause)
 			goto out;
 		}
 	}
-	if (methods_same(c, cause) != 0)
+	if (methods_check(c, cause) != 0)
 		goto out;
 	rc = 0;
 out:
