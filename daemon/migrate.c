@@ -21,6 +21,7 @@ struct mapplied {
 	int	 version;
 	char	*name;
 	char	 sha[65];
+	int	 compat;	/* versioned: its fundd-compatible-from (struct mfile) */
 };
 
 /* How the database stands against the tree. */
@@ -31,6 +32,8 @@ struct mstate {
 	int		 nra;		/* -1: no table for them yet */
 	int		 pending;	/* index in tree.v of the first versioned file to apply */
 	int		*reworked;	/* per recorded versioned file: 1 when it ran an earlier form */
+	int		 nnewer;	/* the last nnewer of va: after the tree's last file, applied
+					 * by a newer fundd */
 };
 
 int
@@ -112,7 +115,8 @@ exec_params_ok(PGconn *c, const char *sql, int n, const char *const *vals, char 
 	return 0;
 }
 
-/* The rows (version, name, sha256) sql reads, or *n = -1 when table does not exist. */
+/* The rows (version, name, sha256[, compat]) sql reads, or *n = -1 when table does not
+ * exist. */
 static int
 applied_load(PGconn *c, const char *table, const char *sql, struct mapplied **out, int *n,
     char **cause)
@@ -146,6 +150,8 @@ applied_load(PGconn *c, const char *table, const char *sql, struct mapplied **ou
 		(*out)[i].version = atoi(PQgetvalue(r, i, 0));
 		(*out)[i].name = xstrdup(PQgetvalue(r, i, 1));
 		snprintf((*out)[i].sha, sizeof((*out)[i].sha), "%s", PQgetvalue(r, i, 2));
+		if (PQnfields(r) > 3)
+			(*out)[i].compat = atoi(PQgetvalue(r, i, 3));
 	}
 	PQclear(r);
 	return 0;
@@ -153,7 +159,10 @@ applied_load(PGconn *c, const char *table, const char *sql, struct mapplied **ou
 
 /*
  * Reads what the database recorded and compares the versioned files with it: every
- * recorded file must be in the tree, unchanged or in a form the rework list names.
+ * recorded file must be in the tree, unchanged or in a form the rework list names, but
+ * for those after the tree's last file, which a newer fundd applied (s->nnewer). (A
+ * database that an earlier fundd set up has no compatible_from column: read through
+ * to_jsonb, each of its files serves only the fundd that has it.)
  */
 static int
 state_load(PGconn *c, const struct mtree *t, struct mstate *s, char **cause)
@@ -162,15 +171,20 @@ state_load(PGconn *c, const struct mtree *t, struct mstate *s, char **cause)
 
 	memset(s, 0, sizeof(*s));
 	s->nva = s->nra = -1;
-	if (applied_load(c, "fund_meta.migration", "SELECT version, name, sha256 "
-	    "FROM fund_meta.migration ORDER BY version", &s->va, &s->nva, cause) != 0 ||
+	if (applied_load(c, "fund_meta.migration", "SELECT version, name, sha256, "
+	    "coalesce((to_jsonb(m)->>'compatible_from')::int, version) "
+	    "FROM fund_meta.migration m ORDER BY version", &s->va, &s->nva, cause) != 0 ||
 	    applied_load(c, "fund_meta.repeatable", "SELECT 0, name, sha256 "
 	    "FROM fund_meta.repeatable ORDER BY name", &s->ra, &s->nra, cause) != 0)
 		return -1;
 	na = s->nva < 0 ? 0 : s->nva;
 	s->reworked = xcalloc((size_t)na + 1, sizeof(*s->reworked));
 	for (i = 0; i < na; i++) {
-		if (i >= t->nv || t->v[i].version != s->va[i].version) {
+		if (i == t->nv) {
+			s->nnewer = na - i;
+			break;
+		}
+		if (t->v[i].version != s->va[i].version) {
 			*cause = xasprintf("applied migration %s has no file in the migrations "
 			    "directory", s->va[i].name);
 			return -1;
@@ -187,7 +201,7 @@ state_load(PGconn *c, const struct mtree *t, struct mstate *s, char **cause)
 		    t->v[i].name, s->va[i].sha, t->v[i].sha);
 		return -1;
 	}
-	s->pending = na;
+	s->pending = na - s->nnewer;
 	return 0;
 }
 
@@ -268,30 +282,106 @@ methods_record(PGconn *c, int *changed, char **cause)
 	return 0;
 }
 
-/* 0 when fl.method holds this fundd's method table, else -1 with *cause naming the first
- * method that differs. */
+/*
+ * 0 when fl.method serves this fundd's method table, else -1 with *cause naming the first
+ * method that differs. It must hold the table exactly, or, on a newer schema that serves
+ * this fundd (newer), at least this fundd's methods with the same roles.
+ */
 static int
-methods_check(PGconn *c, char **cause)
+methods_check(PGconn *c, int newer, char **cause)
 {
 	PGresult	*r;
 	const char	*diff, *what;
-	int		 n;
+	int		 i, first = -1, n = 0;
 
 	if ((r = methods_exec(c, "SELECT name, diff FROM fl.method_diff($1::jsonb)", "read",
 	    cause)) == NULL)
 		return -1;
-	if ((n = PQntuples(r)) == 0) {
+	for (i = 0; i < PQntuples(r); i++) {
+		if (newer && strcmp(PQgetvalue(r, i, 1), "extra") == 0)
+			continue;
+		if (n++ == 0)
+			first = i;
+	}
+	if (n == 0) {
 		PQclear(r);
 		return 0;
 	}
-	diff = PQgetvalue(r, 0, 1);
+	diff = PQgetvalue(r, first, 1);
 	what = strcmp(diff, "missing") == 0 ? "is not there" : strcmp(diff, "extra") == 0 ?
 	    "is not this fundd's" : "needs other roles there";
-	*cause = xasprintf("the database's method table (fl.method) is not this fundd's (%s "
-	    "%s%s): run 'fundd -c FILE migrate' with this fundd", PQgetvalue(r, 0, 0), what,
-	    n > 1 ? ", and more" : "");
+	if (!newer)
+		*cause = xasprintf("the database's method table (fl.method) is not this "
+		    "fundd's (%s %s%s): run 'fundd -c FILE migrate' with this fundd",
+		    PQgetvalue(r, first, 0), what, n > 1 ? ", and more" : "");
+	else
+		*cause = xasprintf("the database's schema is newer than this fundd and its "
+		    "method table (fl.method) does not serve this fundd (%s %s%s), although "
+		    "its migrations say they do: start a fundd of the release that migrated the "
+		    "database",
+		    PQgetvalue(r, first, 0), what, n > 1 ? ", and more" : "");
 	PQclear(r);
 	return -1;
+}
+
+/* 0 when the repeatable files are as the database applied them, else -1 with *cause. */
+static int
+repeatable_check(const struct mtree *t, const struct mstate *s, char **cause)
+{
+	int	i;
+
+	for (i = 0; i < t->nr; i++) {
+		const char *sha = repeatable_sha(s, t->r[i].name);
+
+		if (sha == NULL) {
+			*cause = xasprintf("%s/%s is not applied yet; run 'fundd -c FILE "
+			    "migrate'", MIGRATE_REPEATABLE_DIR, t->r[i].name);
+			return -1;
+		}
+		if (strcmp(sha, t->r[i].sha) != 0) {
+			*cause = xasprintf("%s/%s changed since it was applied (recorded sha256 "
+			    "%.12s..., file %.12s...); run 'fundd -c FILE migrate'",
+			    MIGRATE_REPEATABLE_DIR, t->r[i].name, sha, t->r[i].sha);
+			return -1;
+		}
+	}
+	for (i = 0; i < s->nra; i++) {
+		if (!repeatable_in_tree(t, s->ra[i].name)) {
+			*cause = xasprintf("applied %s/%s has no file in the migrations directory; "
+			    "run 'fundd -c FILE migrate'", MIGRATE_REPEATABLE_DIR, s->ra[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A schema that a newer fundd migrated serves this one when every file applied after the
+ * tree's last one says so: its fundd-compatible-from is at most the tree's last number
+ * (docs/migrations.md, "Rolling upgrades"). Its repeatable files are the newer release's,
+ * which keep what this fundd calls; they are not compared with the tree's. *from is the
+ * oldest fundd the schema serves: the highest fundd-compatible-from of all its files.
+ */
+static int
+newer_check(const struct mtree *t, const struct mstate *s, int *from, char **cause)
+{
+	const struct mapplied	*m;
+	const char		*last = t->nv > 0 ? t->v[t->nv - 1].name : "(none)";
+	int			 i, have = t->nv > 0 ? t->v[t->nv - 1].version : 0;
+
+	for (i = 0; i < s->nva; i++) {
+		m = &s->va[i];
+		if (m->compat > have) {
+			*cause = xasprintf("applied migration %s, which a newer fundd applied, "
+			    "serves fundd from %04d on, and this fundd's migrations end at %s: "
+			    "start a fundd of the release that migrated the database",
+			    m->name, m->compat, last);
+			return -1;
+		}
+		if (m->compat > *from)
+			*from = m->compat;
+	}
+	return 0;
 }
 
 static const char bookkeeping_sql[] =
@@ -299,6 +389,7 @@ static const char bookkeeping_sql[] =
 	"CREATE TABLE IF NOT EXISTS fund_meta.migration ("
 	" version int PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL,"
 	" applied_at timestamptz NOT NULL DEFAULT now());"
+	"ALTER TABLE fund_meta.migration ADD COLUMN IF NOT EXISTS compatible_from int;"
 	"CREATE TABLE IF NOT EXISTS fund_meta.repeatable ("
 	" name text PRIMARY KEY, sha256 text NOT NULL,"
 	" applied_at timestamptz NOT NULL DEFAULT now());"
@@ -313,7 +404,8 @@ apply_all(PGconn *c, const struct mtree *t, const struct migrate_hooks *hooks,
 	struct mstate	 s;
 	char		*err = NULL;
 	char		 ver[16];
-	const char	*vals[3];
+	const char	*vals[4];
+	char		 compat[16];
 	int		 i, nv = 0, rc = -1;
 
 	*changed = 0;
@@ -324,6 +416,12 @@ apply_all(PGconn *c, const struct mtree *t, const struct migrate_hooks *hooks,
 	}
 	if (state_load(c, t, &s, cause) != 0)
 		goto out;
+	if (s.nnewer > 0) {
+		*cause = xasprintf("applied migration %s is newer than this fundd's migrations: "
+		    "a newer fundd migrated the database, and only a fundd that has its "
+		    "migrations may migrate it", s.va[s.nva - s.nnewer].name);
+		goto out;
+	}
 	for (i = 0; i < s.pending; i++) {
 		if (!s.reworked[i])
 			continue;
@@ -357,11 +455,13 @@ apply_all(PGconn *c, const struct mtree *t, const struct migrate_hooks *hooks,
 			goto out;
 		}
 		snprintf(ver, sizeof(ver), "%d", t->v[i].version);
+		snprintf(compat, sizeof(compat), "%d", t->v[i].compat);
 		vals[0] = ver;
 		vals[1] = t->v[i].name;
 		vals[2] = t->v[i].sha;
-		if (exec_params_ok(c, "INSERT INTO fund_meta.migration (version, name, sha256) "
-		    "VALUES ($1, $2, $3)", 3, vals, &err) != 0) {
+		vals[3] = compat;
+		if (exec_params_ok(c, "INSERT INTO fund_meta.migration (version, name, sha256, "
+		    "compatible_from) VALUES ($1, $2, $3, $4)", 4, vals, &err) != 0) {
 			*cause = xasprintf("cannot record migration %s: %s", t->v[i].name, err);
 			goto out;
 		}
@@ -509,7 +609,7 @@ migrate_check(PGconn *c, const char *dir, char **cause)
 {
 	struct mtree	 t;
 	struct mstate	 s;
-	int		 i, rc = -1;
+	int		 i, from = 0, rc = -1;
 
 	if (tree_load(dir, &t, cause) != 0)
 		return -1;
@@ -534,30 +634,15 @@ migrate_check(PGconn *c, const char *dir, char **cause)
 		    t.v[s.pending].name);
 		goto out;
 	}
-	for (i = 0; i < t.nr; i++) {
-		const char *sha = repeatable_sha(&s, t.r[i].name);
-
-		if (sha == NULL) {
-			*cause = xasprintf("%s/%s is not applied yet; run 'fundd -c FILE "
-			    "migrate'", MIGRATE_REPEATABLE_DIR, t.r[i].name);
-			goto out;
-		}
-		if (strcmp(sha, t.r[i].sha) != 0) {
-			*cause = xasprintf("%s/%s changed since it was applied (recorded sha256 "
-			    "%.12s..., file %.12s...); run 'fundd -c FILE migrate'",
-			    MIGRATE_REPEATABLE_DIR, t.r[i].name, sha, t.r[i].sha);
-			goto out;
-		}
-	}
-	for (i = 0; i < s.nra; i++) {
-		if (!repeatable_in_tree(&t, s.ra[i].name)) {
-			*cause = xasprintf("applied %s/%s has no file in the migrations directory; "
-			    "run 'fundd -c FILE migrate'", MIGRATE_REPEATABLE_DIR, s.ra[i].name);
-			goto out;
-		}
-	}
-	if (methods_check(c, cause) != 0)
+	if (s.nnewer > 0 ? newer_check(&t, &s, &from, cause) != 0 :
+	    repeatable_check(&t, &s, cause) != 0)
 		goto out;
+	if (methods_check(c, s.nnewer > 0, cause) != 0)
+		goto out;
+	if (s.nnewer > 0)
+		log_info("the database's schema is newer than this fundd's migrations (%d more, "
+		    "up to %s) and serves fundd from %04d on: serving it", s.nnewer,
+		    s.va[s.nva - 1].name, from);
 	rc = 0;
 out:
 	state_free(&s);

@@ -22,8 +22,9 @@ struct migrate_hooks {
  * names a step needs hooks. Returns 0, or -1 with *cause. */
 int	migrate_apply(PGconn *, const char *dir, const struct migrate_hooks *,
 	    char **cause);
-/* 0 when the database is at the tree's state; -1 with *cause naming what is pending or
- * changed. */
+/* 0 when the database is at the tree's state, or at a newer release's that says it serves
+ * this tree (docs/migrations.md, "Rolling upgrades"); -1 with *cause naming what is
+ * pending, changed or newer. */
 int	migrate_check(PGconn *, const char *dir, char **cause);
 
 /* Blocking connect for command-line use; -1 with *cause. */

@@ -138,16 +138,33 @@ marker(const char *sql, const char *key)
 
 /*
  * A versioned file's markers (docs/migrations.md): "-- fundd-step: NAME", a step of fundd's
- * to run before the file in the same transaction, and "-- fundd-vacuum-full: fl.a fl.b",
- * tables to rewrite once the run has committed.
+ * to run before the file in the same transaction; "-- fundd-vacuum-full: fl.a fl.b",
+ * tables to rewrite once the run has committed; and "-- fundd-compatible-from: NNNN", the
+ * oldest fundd (by its last migration) that the schema with this file still serves, at
+ * most the file's own number, which it is without the marker.
  */
 static int
 markers_load(struct mfile *f, char **cause)
 {
 	const char	*c;
+	char		*compat;
+	int		 ok;
 
 	f->step = marker(f->sql, "fundd-step");
 	f->vacuum = marker(f->sql, "fundd-vacuum-full");
+	f->compat = f->version;
+	if ((compat = marker(f->sql, "fundd-compatible-from")) != NULL) {
+		ok = strlen(compat) == 4;
+		for (c = compat; ok && *c != '\0'; c++)
+			ok = isdigit((unsigned char)*c);
+		f->compat = ok ? atoi(compat) : 0;
+		free(compat);
+		if (f->compat < 1 || f->compat > f->version) {
+			*cause = xasprintf("migration %s: fundd-compatible-from is not the number "
+			    "(NNNN) of a migration at or before this one", f->name);
+			return -1;
+		}
+	}
 	for (c = f->step; c != NULL && *c != '\0'; c++) {
 		if (!islower((unsigned char)*c) && *c != '_') {
 			*cause = xasprintf("migration %s: fundd-step is not a step name", f->name);

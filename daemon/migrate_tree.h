@@ -21,6 +21,12 @@ struct mfile {
 	char	 sha[65];
 	char	*step;		/* "-- fundd-step: NAME": run before the file */
 	char	*vacuum;	/* "-- fundd-vacuum-full: TABLE...": after the run */
+	/*
+	 * "-- fundd-compatible-from: NNNN": the schema with this file applied still serves a
+	 * fundd whose last migration is NNNN or later; without the marker, only a fundd
+	 * that has this file (its version).
+	 */
+	int	 compat;
 };
 
 /* An earlier form of a versioned file, from the rework list. */

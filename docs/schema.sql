@@ -10453,7 +10453,8 @@ CREATE TABLE fund_meta.migration (
     version integer NOT NULL,
     name text NOT NULL,
     sha256 text NOT NULL,
-    applied_at timestamp with time zone DEFAULT now() NOT NULL
+    applied_at timestamp with time zone DEFAULT now() NOT NULL,
+    compatible_from integer
 );
 
 

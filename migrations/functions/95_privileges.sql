@@ -25,8 +25,10 @@ $$;
 
 -- How fl.method differs from p_methods (as fl.method_set() takes it), a row per method or
 -- endpoint, by name: 'missing' (p_methods' only), 'extra' (fl.method's only) or 'roles'
--- (other roles). fundd calls it at start and refuses to serve when anything differs, naming
--- what: a binary and a database never disagree on who may call what.
+-- (other roles). fundd calls it at start and refuses to serve when anything differs, or,
+-- on a newer schema that serves it (docs/migrations.md, "Rolling upgrades"), when one of
+-- its own methods is missing or needs other roles: a binary and a database never disagree
+-- on who may call what.
 CREATE OR REPLACE FUNCTION fl.method_diff(p_methods jsonb) RETURNS TABLE (name text, diff text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 	SELECT coalesce(m.name, j.key),
