@@ -4,53 +4,24 @@
  * one transaction per run, under an advisory lock; both kinds recorded with their SHA-256
  * in schema fund_meta.
  */
-#include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "log.h"
 #include "methods.h"
 #include "migrate.h"
+#include "migrate_tree.h"
 #include "util.h"
 
 #define MIGRATE_LOCK_ID	"7265110001"	/* pg_advisory_lock key for concurrent migrate runs */
-#define MIGRATE_MAX	1000		/* files of each kind */
-#define REWORK_MAX	1000		/* lines of the rework list */
-
-struct mfile {
-	int	 version;	/* versioned files; 0 for repeatable ones */
-	char	*name;		/* 0001_foundation.sql, 30_ledger.sql */
-	char	*sql;
-	char	 sha[65];
-	char	*step;		/* "-- fundd-step: NAME": run before the file */
-	char	*vacuum;	/* "-- fundd-vacuum-full: TABLE...": after the run */
-};
 
 /* What the database recorded: a versioned file (version > 0) or a repeatable one. */
 struct mapplied {
 	int	 version;
 	char	*name;
 	char	 sha[65];
-};
-
-/* An earlier form of a versioned file, from the rework list. */
-struct rework {
-	char	*name;
-	char	 sha[65];
-};
-
-struct mtree {
-	struct mfile	*v;	/* versioned, sorted by version */
-	int		 nv;
-	struct mfile	*r;	/* repeatable, sorted by name */
-	int		 nr;
-	struct rework	*rw;
-	int		 nrw;
+	int	 compat;	/* versioned: its fundd-compatible-from (struct mfile) */
 };
 
 /* How the database stands against the tree. */
@@ -61,6 +32,8 @@ struct mstate {
 	int		 nra;		/* -1: no table for them yet */
 	int		 pending;	/* index in tree.v of the first versioned file to apply */
 	int		*reworked;	/* per recorded versioned file: 1 when it ran an earlier form */
+	int		 nnewer;	/* the last nnewer of va: after the tree's last file, applied
+					 * by a newer fundd */
 };
 
 int
@@ -81,61 +54,6 @@ db_connect_blocking(const char *dsn, PGconn **out, char **cause)
 	return 0;
 }
 
-/* NNNN_name.sql for versioned files (digits = 4), NN_name.sql for repeatable ones (2). */
-static int
-name_ok(const char *n, size_t digits)
-{
-	size_t	len = strlen(n), i;
-
-	if (len < digits + 6 || strcmp(n + len - 4, ".sql") != 0 || n[digits] != '_')
-		return 0;
-	for (i = 0; i < digits; i++)
-		if (!isdigit((unsigned char)n[i]))
-			return 0;
-	for (i = digits + 1; i < len - 4; i++)
-		if (!islower((unsigned char)n[i]) && !isdigit((unsigned char)n[i]) && n[i] != '_')
-			return 0;
-	return 1;
-}
-
-static int
-cmp_version(const void *a, const void *b)
-{
-	return ((const struct mfile *)a)->version - ((const struct mfile *)b)->version;
-}
-
-static int
-cmp_name(const void *a, const void *b)
-{
-	return strcmp(((const struct mfile *)a)->name, ((const struct mfile *)b)->name);
-}
-
-static void
-mfiles_free(struct mfile *f, int n)
-{
-	int	i;
-
-	for (i = 0; i < n; i++) {
-		free(f[i].name);
-		free(f[i].sql);
-		free(f[i].step);
-		free(f[i].vacuum);
-	}
-	free(f);
-}
-
-static void
-tree_free(struct mtree *t)
-{
-	int	i;
-
-	mfiles_free(t->v, t->nv);
-	mfiles_free(t->r, t->nr);
-	for (i = 0; i < t->nrw; i++)
-		free(t->rw[i].name);
-	free(t->rw);
-	memset(t, 0, sizeof(*t));
-}
 
 static void
 applied_free(struct mapplied *a, int n)
@@ -154,265 +72,6 @@ state_free(struct mstate *s)
 	applied_free(s->ra, s->nra < 0 ? 0 : s->nra);
 	free(s->reworked);
 	memset(s, 0, sizeof(*s));
-}
-
-/* The whole file; ENOENT leaves *out NULL and returns 0 when missing_ok. */
-static int
-read_file(const char *path, int missing_ok, char **out, size_t *lenp, char **cause)
-{
-	FILE	*f;
-	char	*buf = NULL;
-	size_t	 len = 0, cap = 0, n;
-
-	*out = NULL;
-	if ((f = fopen(path, "rb")) == NULL) {
-		if (missing_ok && errno == ENOENT)
-			return 0;
-		*cause = xasprintf("cannot read %s: %s", path, strerror(errno));
-		return -1;
-	}
-	do {
-		if (cap - len < 8192) {
-			cap = cap == 0 ? 65536 : cap * 2;
-			buf = xrealloc(buf, cap + 1);
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	if (ferror(f)) {
-		*cause = xasprintf("cannot read %s", path);
-		fclose(f);
-		free(buf);
-		return -1;
-	}
-	fclose(f);
-	buf[len] = '\0';
-	*out = buf;
-	*lenp = len;
-	return 0;
-}
-
-static void
-sha256_hex(const char *data, size_t len, char out[65])
-{
-	unsigned char	md[32];
-	unsigned int	mdlen = 0;
-
-	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-	hex_encode(md, 32, out);
-}
-
-/*
- * The .sql files of dir, with digits-digit names; a missing directory is an error unless
- * missing_ok (a tree without repeatable files).
- */
-/* The value of a "-- KEY: value" line of sql, allocated, or NULL without one. */
-static char *
-marker(const char *sql, const char *key)
-{
-	const char	*p = sql, *e;
-	size_t		 klen = strlen(key);
-
-	for (; *p != '\0'; p = *e == '\0' ? e : e + 1) {
-		e = strchr(p, '\n');
-		if (e == NULL)
-			e = p + strlen(p);
-		if (strncmp(p, "-- ", 3) == 0 && strncmp(p + 3, key, klen) == 0 &&
-		    p[3 + klen] == ':' && p[4 + klen] == ' ')
-			return xstrndup(p + 5 + klen, (size_t)(e - (p + 5 + klen)));
-	}
-	return NULL;
-}
-
-/*
- * A versioned file's markers (docs/migrations.md): "-- fundd-step: NAME", a step of fundd's
- * to run before the file in the same transaction, and "-- fundd-vacuum-full: fl.a fl.b",
- * tables to rewrite once the run has committed.
- */
-static int
-markers_load(struct mfile *f, char **cause)
-{
-	const char	*c;
-
-	f->step = marker(f->sql, "fundd-step");
-	f->vacuum = marker(f->sql, "fundd-vacuum-full");
-	for (c = f->step; c != NULL && *c != '\0'; c++) {
-		if (!islower((unsigned char)*c) && *c != '_') {
-			*cause = xasprintf("migration %s: fundd-step is not a step name", f->name);
-			return -1;
-		}
-	}
-	for (c = f->vacuum; c != NULL && *c != '\0'; c++) {
-		if (!islower((unsigned char)*c) && *c != '_' && *c != '.' && *c != ' ') {
-			*cause = xasprintf("migration %s: fundd-vacuum-full is not a list of "
-			    "tables", f->name);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int
-mfiles_load(const char *dir, size_t digits, int missing_ok, struct mfile **out, int *nout,
-    char **cause)
-{
-	DIR		*d;
-	struct dirent	*de;
-	struct mfile	*f = NULL;
-	int		 n = 0, i;
-
-	*out = NULL;
-	*nout = 0;
-	if ((d = opendir(dir)) == NULL) {
-		if (missing_ok && errno == ENOENT)
-			return 0;
-		*cause = xasprintf("cannot open migrations directory %s: %s", dir,
-		    strerror(errno));
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		char	*path;
-		size_t	 len;
-
-		if (de->d_name[0] == '.' || strstr(de->d_name, ".sql") == NULL)
-			continue;
-		if (!name_ok(de->d_name, digits)) {
-			*cause = xasprintf("migration file name %s/%s is not %s_name.sql", dir,
-			    de->d_name, digits == 4 ? "NNNN" : "NN");
-			goto fail;
-		}
-		if (n == MIGRATE_MAX) {
-			*cause = xasprintf("more than %d files in %s", MIGRATE_MAX, dir);
-			goto fail;
-		}
-		f = xrealloc(f, sizeof(*f) * (size_t)(n + 1));
-		memset(&f[n], 0, sizeof(f[n]));
-		f[n].version = digits == 4 ? atoi(de->d_name) : 0;
-		f[n].name = xstrdup(de->d_name);
-		path = xasprintf("%s/%s", dir, de->d_name);
-		n++;
-		if (read_file(path, 0, &f[n - 1].sql, &len, cause) != 0) {
-			free(path);
-			goto fail;
-		}
-		free(path);
-		sha256_hex(f[n - 1].sql, len, f[n - 1].sha);
-		if (digits == 4 && markers_load(&f[n - 1], cause) != 0)
-			goto fail;
-	}
-	closedir(d);
-	d = NULL;
-	if (n > 0)
-		qsort(f, (size_t)n, sizeof(*f), digits == 4 ? cmp_version : cmp_name);
-	for (i = 1; i < n && digits == 4; i++) {
-		if (f[i].version == f[i - 1].version) {
-			*cause = xasprintf("migrations %s and %s have the same number",
-			    f[i - 1].name, f[i].name);
-			goto fail;
-		}
-	}
-	*out = f;
-	*nout = n;
-	return 0;
-fail:
-	if (d != NULL)
-		closedir(d);
-	mfiles_free(f, n);
-	return -1;
-}
-
-/*
- * The rework list: lines "SHA256  NNNN_name.sql", each the checksum of an earlier form of
- * a versioned file; '#' starts a comment. A missing list is an empty one.
- */
-static int
-rework_load(const char *path, struct rework **out, int *nout, char **cause)
-{
-	char	*buf, *line, *next;
-	size_t	 len;
-	int	 n = 0, lineno = 0;
-
-	*out = NULL;
-	*nout = 0;
-	if (read_file(path, 1, &buf, &len, cause) != 0)
-		return -1;
-	if (buf == NULL)
-		return 0;
-	for (line = buf; line != NULL && *line != '\0'; line = next) {
-		char	 sha[65], name[256];
-		size_t	 i;
-
-		lineno++;
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		while (*line == ' ' || *line == '\t')
-			line++;
-		if (*line == '#' || *line == '\0')
-			continue;
-		if (sscanf(line, "%64s %255s", sha, name) != 2 || strlen(sha) != 64 ||
-		    !name_ok(name, 4)) {
-			*cause = xasprintf("%s:%d: not \"SHA256  NNNN_name.sql\"", path, lineno);
-			goto fail;
-		}
-		for (i = 0; i < 64; i++) {
-			if (!isxdigit((unsigned char)sha[i]) || isupper((unsigned char)sha[i])) {
-				*cause = xasprintf("%s:%d: the checksum is not 64 lowercase hex "
-				    "digits", path, lineno);
-				goto fail;
-			}
-		}
-		if (n == REWORK_MAX) {
-			*cause = xasprintf("%s: more than %d lines", path, REWORK_MAX);
-			goto fail;
-		}
-		*out = xrealloc(*out, sizeof(**out) * (size_t)(n + 1));
-		(*out)[n].name = xstrdup(name);
-		memcpy((*out)[n].sha, sha, sizeof((*out)[n].sha));
-		*nout = ++n;
-	}
-	free(buf);
-	return 0;
-fail:
-	free(buf);
-	while (n > 0)
-		free((*out)[--n].name);
-	free(*out);
-	*out = NULL;
-	*nout = 0;
-	return -1;
-}
-
-static int
-tree_load(const char *dir, struct mtree *t, char **cause)
-{
-	char	*sub, *list;
-	int	 rc;
-
-	memset(t, 0, sizeof(*t));
-	if (mfiles_load(dir, 4, 0, &t->v, &t->nv, cause) != 0)
-		return -1;
-	sub = xasprintf("%s/%s", dir, MIGRATE_REPEATABLE_DIR);
-	rc = mfiles_load(sub, 2, 1, &t->r, &t->nr, cause);
-	free(sub);
-	if (rc == 0) {
-		list = xasprintf("%s/%s", dir, MIGRATE_REWORK_LIST);
-		rc = rework_load(list, &t->rw, &t->nrw, cause);
-		free(list);
-	}
-	if (rc != 0)
-		tree_free(t);
-	return rc;
-}
-
-static int
-reworked_form(const struct mtree *t, const char *name, const char *sha)
-{
-	int	i;
-
-	for (i = 0; i < t->nrw; i++)
-		if (strcmp(t->rw[i].name, name) == 0 && strcmp(t->rw[i].sha, sha) == 0)
-			return 1;
-	return 0;
 }
 
 /* The error message of r, on one line. */
@@ -456,7 +115,8 @@ exec_params_ok(PGconn *c, const char *sql, int n, const char *const *vals, char 
 	return 0;
 }
 
-/* The rows (version, name, sha256) sql reads, or *n = -1 when table does not exist. */
+/* The rows (version, name, sha256[, compat]) sql reads, or *n = -1 when table does not
+ * exist. */
 static int
 applied_load(PGconn *c, const char *table, const char *sql, struct mapplied **out, int *n,
     char **cause)
@@ -490,6 +150,8 @@ applied_load(PGconn *c, const char *table, const char *sql, struct mapplied **ou
 		(*out)[i].version = atoi(PQgetvalue(r, i, 0));
 		(*out)[i].name = xstrdup(PQgetvalue(r, i, 1));
 		snprintf((*out)[i].sha, sizeof((*out)[i].sha), "%s", PQgetvalue(r, i, 2));
+		if (PQnfields(r) > 3)
+			(*out)[i].compat = atoi(PQgetvalue(r, i, 3));
 	}
 	PQclear(r);
 	return 0;
@@ -497,7 +159,10 @@ applied_load(PGconn *c, const char *table, const char *sql, struct mapplied **ou
 
 /*
  * Reads what the database recorded and compares the versioned files with it: every
- * recorded file must be in the tree, unchanged or in a form the rework list names.
+ * recorded file must be in the tree, unchanged or in a form the rework list names, but
+ * for those after the tree's last file, which a newer fundd applied (s->nnewer). (A
+ * database that an earlier fundd set up has no compatible_from column: read through
+ * to_jsonb, each of its files serves only the fundd that has it.)
  */
 static int
 state_load(PGconn *c, const struct mtree *t, struct mstate *s, char **cause)
@@ -506,15 +171,20 @@ state_load(PGconn *c, const struct mtree *t, struct mstate *s, char **cause)
 
 	memset(s, 0, sizeof(*s));
 	s->nva = s->nra = -1;
-	if (applied_load(c, "fund_meta.migration", "SELECT version, name, sha256 "
-	    "FROM fund_meta.migration ORDER BY version", &s->va, &s->nva, cause) != 0 ||
+	if (applied_load(c, "fund_meta.migration", "SELECT version, name, sha256, "
+	    "coalesce((to_jsonb(m)->>'compatible_from')::int, version) "
+	    "FROM fund_meta.migration m ORDER BY version", &s->va, &s->nva, cause) != 0 ||
 	    applied_load(c, "fund_meta.repeatable", "SELECT 0, name, sha256 "
 	    "FROM fund_meta.repeatable ORDER BY name", &s->ra, &s->nra, cause) != 0)
 		return -1;
 	na = s->nva < 0 ? 0 : s->nva;
 	s->reworked = xcalloc((size_t)na + 1, sizeof(*s->reworked));
 	for (i = 0; i < na; i++) {
-		if (i >= t->nv || t->v[i].version != s->va[i].version) {
+		if (i == t->nv) {
+			s->nnewer = na - i;
+			break;
+		}
+		if (t->v[i].version != s->va[i].version) {
 			*cause = xasprintf("applied migration %s has no file in the migrations "
 			    "directory", s->va[i].name);
 			return -1;
@@ -531,7 +201,7 @@ state_load(PGconn *c, const struct mtree *t, struct mstate *s, char **cause)
 		    t->v[i].name, s->va[i].sha, t->v[i].sha);
 		return -1;
 	}
-	s->pending = na;
+	s->pending = na - s->nnewer;
 	return 0;
 }
 
@@ -558,8 +228,8 @@ repeatable_in_tree(const struct mtree *t, const char *name)
 	return 0;
 }
 
-/* sql run with this fundd's method table (methods.h) as $1: its one-row result, or NULL
- * with *cause saying it could not `what` the table. */
+/* sql run with this fundd's method table (methods.h) as $1: its result, or NULL with
+ * *cause saying it could not `what` the table. */
 static PGresult *
 methods_exec(PGconn *c, const char *sql, const char *what, char **cause)
 {
@@ -571,7 +241,7 @@ methods_exec(PGconn *c, const char *sql, const char *what, char **cause)
 	vals[0] = json;
 	r = PQexecParams(c, sql, 1, NULL, vals, NULL, NULL, 0);
 	free(json);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		err = result_error(r);
 		*cause = xasprintf("cannot %s the method table: %s", what, err);
 		free(err);
@@ -603,7 +273,7 @@ methods_record(PGconn *c, int *changed, char **cause)
 		return 0;
 	if ((r = methods_exec(c, "SELECT fl.method_set($1::jsonb)", "record", cause)) == NULL)
 		return -1;
-	n = atoi(PQgetvalue(r, 0, 0));
+	n = PQntuples(r) == 1 ? atoi(PQgetvalue(r, 0, 0)) : 0;
 	PQclear(r);
 	if (n > 0) {
 		printf("recorded this fundd's method table in fl.method (%d changes)\n", n);
@@ -612,21 +282,104 @@ methods_record(PGconn *c, int *changed, char **cause)
 	return 0;
 }
 
-/* 0 when fl.method holds this fundd's method table, else -1 with *cause. */
+/*
+ * 0 when fl.method serves this fundd's method table, else -1 with *cause naming the first
+ * method that differs. It must hold the table exactly, or, on a newer schema that serves
+ * this fundd (newer), at least this fundd's methods with the same roles.
+ */
 static int
-methods_same(PGconn *c, char **cause)
+methods_check(PGconn *c, int newer, char **cause)
 {
 	PGresult	*r;
-	int		 same;
+	const char	*diff, *what;
+	int		 i, first = -1, n = 0;
 
-	if ((r = methods_exec(c, "SELECT fl.method_same($1::jsonb)", "read", cause)) == NULL)
+	if ((r = methods_exec(c, "SELECT name, diff FROM fl.method_diff($1::jsonb)", "read",
+	    cause)) == NULL)
 		return -1;
-	same = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	for (i = 0; i < PQntuples(r); i++) {
+		if (newer && strcmp(PQgetvalue(r, i, 1), "extra") == 0)
+			continue;
+		if (n++ == 0)
+			first = i;
+	}
+	if (n == 0) {
+		PQclear(r);
+		return 0;
+	}
+	diff = PQgetvalue(r, first, 1);
+	what = strcmp(diff, "missing") == 0 ? "is not there" : strcmp(diff, "extra") == 0 ?
+	    "is not this fundd's" : "needs other roles there";
+	if (!newer)
+		*cause = xasprintf("the database's method table (fl.method) is not this "
+		    "fundd's (%s %s%s): run 'fundd -c FILE migrate' with this fundd",
+		    PQgetvalue(r, first, 0), what, n > 1 ? ", and more" : "");
+	else
+		*cause = xasprintf("the database's schema is newer than this fundd and its "
+		    "method table (fl.method) does not serve this fundd (%s %s%s), although "
+		    "its migrations say they do: start a fundd of the release that migrated the "
+		    "database",
+		    PQgetvalue(r, first, 0), what, n > 1 ? ", and more" : "");
 	PQclear(r);
-	if (!same) {
-		*cause = xasprintf("the database's method table (fl.method) is not this fundd's: "
-		    "run 'fundd -c FILE migrate' with this fundd");
-		return -1;
+	return -1;
+}
+
+/* 0 when the repeatable files are as the database applied them, else -1 with *cause. */
+static int
+repeatable_check(const struct mtree *t, const struct mstate *s, char **cause)
+{
+	int	i;
+
+	for (i = 0; i < t->nr; i++) {
+		const char *sha = repeatable_sha(s, t->r[i].name);
+
+		if (sha == NULL) {
+			*cause = xasprintf("%s/%s is not applied yet; run 'fundd -c FILE "
+			    "migrate'", MIGRATE_REPEATABLE_DIR, t->r[i].name);
+			return -1;
+		}
+		if (strcmp(sha, t->r[i].sha) != 0) {
+			*cause = xasprintf("%s/%s changed since it was applied (recorded sha256 "
+			    "%.12s..., file %.12s...); run 'fundd -c FILE migrate'",
+			    MIGRATE_REPEATABLE_DIR, t->r[i].name, sha, t->r[i].sha);
+			return -1;
+		}
+	}
+	for (i = 0; i < s->nra; i++) {
+		if (!repeatable_in_tree(t, s->ra[i].name)) {
+			*cause = xasprintf("applied %s/%s has no file in the migrations directory; "
+			    "run 'fundd -c FILE migrate'", MIGRATE_REPEATABLE_DIR, s->ra[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A schema that a newer fundd migrated serves this one when every file applied after the
+ * tree's last one says so: its fundd-compatible-from is at most the tree's last number
+ * (docs/migrations.md, "Rolling upgrades"). Its repeatable files are the newer release's,
+ * which keep what this fundd calls; they are not compared with the tree's. *from is the
+ * oldest fundd the schema serves: the highest fundd-compatible-from of all its files.
+ */
+static int
+newer_check(const struct mtree *t, const struct mstate *s, int *from, char **cause)
+{
+	const struct mapplied	*m;
+	const char		*last = t->nv > 0 ? t->v[t->nv - 1].name : "(none)";
+	int			 i, have = t->nv > 0 ? t->v[t->nv - 1].version : 0;
+
+	for (i = 0; i < s->nva; i++) {
+		m = &s->va[i];
+		if (m->compat > have) {
+			*cause = xasprintf("applied migration %s, which a newer fundd applied, "
+			    "serves fundd from %04d on, and this fundd's migrations end at %s: "
+			    "start a fundd of the release that migrated the database",
+			    m->name, m->compat, last);
+			return -1;
+		}
+		if (m->compat > *from)
+			*from = m->compat;
 	}
 	return 0;
 }
@@ -636,6 +389,7 @@ static const char bookkeeping_sql[] =
 	"CREATE TABLE IF NOT EXISTS fund_meta.migration ("
 	" version int PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL,"
 	" applied_at timestamptz NOT NULL DEFAULT now());"
+	"ALTER TABLE fund_meta.migration ADD COLUMN IF NOT EXISTS compatible_from int;"
 	"CREATE TABLE IF NOT EXISTS fund_meta.repeatable ("
 	" name text PRIMARY KEY, sha256 text NOT NULL,"
 	" applied_at timestamptz NOT NULL DEFAULT now());"
@@ -650,7 +404,8 @@ apply_all(PGconn *c, const struct mtree *t, const struct migrate_hooks *hooks,
 	struct mstate	 s;
 	char		*err = NULL;
 	char		 ver[16];
-	const char	*vals[3];
+	const char	*vals[4];
+	char		 compat[16];
 	int		 i, nv = 0, rc = -1;
 
 	*changed = 0;
@@ -661,6 +416,12 @@ apply_all(PGconn *c, const struct mtree *t, const struct migrate_hooks *hooks,
 	}
 	if (state_load(c, t, &s, cause) != 0)
 		goto out;
+	if (s.nnewer > 0) {
+		*cause = xasprintf("applied migration %s is newer than this fundd's migrations: "
+		    "a newer fundd migrated the database, and only a fundd that has its "
+		    "migrations may migrate it", s.va[s.nva - s.nnewer].name);
+		goto out;
+	}
 	for (i = 0; i < s.pending; i++) {
 		if (!s.reworked[i])
 			continue;
@@ -694,11 +455,13 @@ apply_all(PGconn *c, const struct mtree *t, const struct migrate_hooks *hooks,
 			goto out;
 		}
 		snprintf(ver, sizeof(ver), "%d", t->v[i].version);
+		snprintf(compat, sizeof(compat), "%d", t->v[i].compat);
 		vals[0] = ver;
 		vals[1] = t->v[i].name;
 		vals[2] = t->v[i].sha;
-		if (exec_params_ok(c, "INSERT INTO fund_meta.migration (version, name, sha256) "
-		    "VALUES ($1, $2, $3)", 3, vals, &err) != 0) {
+		vals[3] = compat;
+		if (exec_params_ok(c, "INSERT INTO fund_meta.migration (version, name, sha256, "
+		    "compatible_from) VALUES ($1, $2, $3, $4)", 4, vals, &err) != 0) {
 			*cause = xasprintf("cannot record migration %s: %s", t->v[i].name, err);
 			goto out;
 		}
@@ -846,7 +609,7 @@ migrate_check(PGconn *c, const char *dir, char **cause)
 {
 	struct mtree	 t;
 	struct mstate	 s;
-	int		 i, rc = -1;
+	int		 i, from = 0, rc = -1;
 
 	if (tree_load(dir, &t, cause) != 0)
 		return -1;
@@ -871,30 +634,15 @@ migrate_check(PGconn *c, const char *dir, char **cause)
 		    t.v[s.pending].name);
 		goto out;
 	}
-	for (i = 0; i < t.nr; i++) {
-		const char *sha = repeatable_sha(&s, t.r[i].name);
-
-		if (sha == NULL) {
-			*cause = xasprintf("%s/%s is not applied yet; run 'fundd -c FILE "
-			    "migrate'", MIGRATE_REPEATABLE_DIR, t.r[i].name);
-			goto out;
-		}
-		if (strcmp(sha, t.r[i].sha) != 0) {
-			*cause = xasprintf("%s/%s changed since it was applied (recorded sha256 "
-			    "%.12s..., file %.12s...); run 'fundd -c FILE migrate'",
-			    MIGRATE_REPEATABLE_DIR, t.r[i].name, sha, t.r[i].sha);
-			goto out;
-		}
-	}
-	for (i = 0; i < s.nra; i++) {
-		if (!repeatable_in_tree(&t, s.ra[i].name)) {
-			*cause = xasprintf("applied %s/%s has no file in the migrations directory; "
-			    "run 'fundd -c FILE migrate'", MIGRATE_REPEATABLE_DIR, s.ra[i].name);
-			goto out;
-		}
-	}
-	if (methods_same(c, cause) != 0)
+	if (s.nnewer > 0 ? newer_check(&t, &s, &from, cause) != 0 :
+	    repeatable_check(&t, &s, cause) != 0)
 		goto out;
+	if (methods_check(c, s.nnewer > 0, cause) != 0)
+		goto out;
+	if (s.nnewer > 0)
+		log_info("the database's schema is newer than this fundd's migrations (%d more, "
+		    "up to %s) and serves fundd from %04d on: serving it", s.nnewer,
+		    s.va[s.nva - 1].name, from);
 	rc = 0;
 out:
 	state_free(&s);

@@ -11,14 +11,6 @@
 
 #include <libpq-fe.h>
 
-/* the repeatable files' directory, inside the migrations directory */
-#define MIGRATE_REPEATABLE_DIR	"functions"
-/*
- * Inside the migrations directory: "SHA256  NNNN_name.sql" lines naming earlier forms of
- * versioned files that were rewritten after databases ran them (docs/migrations.md).
- */
-#define MIGRATE_REWORK_LIST	"reworked.sha256"
-
 /* fundd's steps that versioned files may ask for ("-- fundd-step: NAME"): step runs the
  * one named in the run's transaction, before that file; 0 or -1 with *cause. */
 struct migrate_hooks {
@@ -30,8 +22,9 @@ struct migrate_hooks {
  * names a step needs hooks. Returns 0, or -1 with *cause. */
 int	migrate_apply(PGconn *, const char *dir, const struct migrate_hooks *,
 	    char **cause);
-/* 0 when the database is at the tree's state; -1 with *cause naming what is pending or
- * changed. */
+/* 0 when the database is at the tree's state, or at a newer release's that says it serves
+ * this tree (docs/migrations.md, "Rolling upgrades"); -1 with *cause naming what is
+ * pending, changed or newer. */
 int	migrate_check(PGconn *, const char *dir, char **cause);
 
 /* Blocking connect for command-line use; -1 with *cause. */

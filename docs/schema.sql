@@ -4456,7 +4456,7 @@ BEGIN
 	    fl.audit_checkpoint_due(text),
 	    fl.ops_state(),
 	    fl.audit_checkpoint_add(bigint, text, text, text, text),
-	    fl.method_same(jsonb),
+	    fl.method_diff(jsonb),
 	    fl.ts(timestamptz),
 	    fl.time_in(text)
 	    TO fundd_app;
@@ -7521,22 +7521,24 @@ $$;
 ALTER FUNCTION fl.limit_in(p_params jsonb) OWNER TO fund_owner;
 
 --
--- Name: method_same(jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
+-- Name: method_diff(jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
-CREATE FUNCTION fl.method_same(p_methods jsonb) RETURNS boolean
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+CREATE FUNCTION fl.method_diff(p_methods jsonb) RETURNS TABLE(name text, diff text)
+    LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-BEGIN
-	RETURN NOT EXISTS (SELECT 1 FROM fl.method m
-		FULL JOIN jsonb_each_text(p_methods) j ON j.key = m.name
-	       WHERE m.name IS NULL OR j.key IS NULL OR m.roles IS DISTINCT FROM j.value::text[]);
-END
+	SELECT coalesce(m.name, j.key),
+	       CASE WHEN m.name IS NULL THEN 'missing' WHEN j.key IS NULL THEN 'extra'
+		    ELSE 'roles' END
+	  FROM fl.method m
+	  FULL JOIN jsonb_each_text(p_methods) j ON j.key = m.name
+	 WHERE m.name IS NULL OR j.key IS NULL OR m.roles IS DISTINCT FROM j.value::text[]
+	 ORDER BY coalesce(m.name, j.key) COLLATE "C"
 $$;
 
 
-ALTER FUNCTION fl.method_same(p_methods jsonb) OWNER TO fund_owner;
+ALTER FUNCTION fl.method_diff(p_methods jsonb) OWNER TO fund_owner;
 
 --
 -- Name: method_set(jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -10823,7 +10825,8 @@ CREATE TABLE fund_meta.migration (
     version integer NOT NULL,
     name text NOT NULL,
     sha256 text NOT NULL,
-    applied_at timestamp with time zone DEFAULT now() NOT NULL
+    applied_at timestamp with time zone DEFAULT now() NOT NULL,
+    compatible_from integer
 );
 
 
@@ -14263,11 +14266,11 @@ REVOKE ALL ON FUNCTION fl.limit_in(p_params jsonb) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION method_same(p_methods jsonb); Type: ACL; Schema: fl; Owner: fund_owner
+-- Name: FUNCTION method_diff(p_methods jsonb); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
-REVOKE ALL ON FUNCTION fl.method_same(p_methods jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION fl.method_same(p_methods jsonb) TO fundd_app;
+REVOKE ALL ON FUNCTION fl.method_diff(p_methods jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION fl.method_diff(p_methods jsonb) TO fundd_app;
 
 
 --

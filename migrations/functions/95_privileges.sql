@@ -23,15 +23,21 @@ BEGIN
 END
 $$;
 
--- Whether fl.method holds exactly p_methods (as fl.method_set() takes it): fundd refuses to
--- serve otherwise, so that a binary and a database never disagree on who may call what.
-CREATE OR REPLACE FUNCTION fl.method_same(p_methods jsonb) RETURNS boolean
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-	RETURN NOT EXISTS (SELECT 1 FROM fl.method m
-		FULL JOIN jsonb_each_text(p_methods) j ON j.key = m.name
-	       WHERE m.name IS NULL OR j.key IS NULL OR m.roles IS DISTINCT FROM j.value::text[]);
-END
+-- How fl.method differs from p_methods (as fl.method_set() takes it), a row per method or
+-- endpoint, by name: 'missing' (p_methods' only), 'extra' (fl.method's only) or 'roles'
+-- (other roles). fundd calls it at start and refuses to serve when anything differs, or,
+-- on a newer schema that serves it (docs/migrations.md, "Rolling upgrades"), when one of
+-- its own methods is missing or needs other roles: a binary and a database never disagree
+-- on who may call what.
+CREATE OR REPLACE FUNCTION fl.method_diff(p_methods jsonb) RETURNS TABLE (name text, diff text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+	SELECT coalesce(m.name, j.key),
+	       CASE WHEN m.name IS NULL THEN 'missing' WHEN j.key IS NULL THEN 'extra'
+		    ELSE 'roles' END
+	  FROM fl.method m
+	  FULL JOIN jsonb_each_text(p_methods) j ON j.key = m.name
+	 WHERE m.name IS NULL OR j.key IS NULL OR m.roles IS DISTINCT FROM j.value::text[]
+	 ORDER BY coalesce(m.name, j.key) COLLATE "C"
 $$;
 
 -- Every privilege on schemas fl and api. PUBLIC gets nothing; fundd_app, the daemon's
@@ -65,7 +71,7 @@ BEGIN
 	    fl.audit_checkpoint_due(text),
 	    fl.ops_state(),
 	    fl.audit_checkpoint_add(bigint, text, text, text, text),
-	    fl.method_same(jsonb),
+	    fl.method_diff(jsonb),
 	    fl.ts(timestamptz),
 	    fl.time_in(text)
 	    TO fundd_app;

@@ -27,7 +27,7 @@ ALLOWED_FUNCTIONS = {
     "fl.erase_due(integer,integer)",
     "fl.fold_all()",
     "fl.alloc_catch_up_all()",
-    "fl.method_same(jsonb)",
+    "fl.method_diff(jsonb)",
     "fl.purge_idempotency(integer)",
     "fl.time_in(text)",
     "fl.ts(timestamp with time zone)",
