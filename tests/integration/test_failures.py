@@ -247,7 +247,7 @@ def test_read_only_server(env, daemon_factory, admin):
     from fl.db import dsn_of
     base = dsn_of(env.conf)
     d = daemon_factory(uniq("readonly"), {
-        "server": {"workers": 1},
+        "server": {"workers": 1, "auth_cache_ms": 5000},   # (with its listener)
         "database": {"dsn": conf_dsn % (base["host"], base["port"], RO_ROLE)}})
     assert call(d, admin, "partner.create", partner_params())["partner_id"]
 
