@@ -5,9 +5,12 @@
 #   make run        deps, build, local PostgreSQL + TLS + config + admin token under var/dev,
 #                   migrate, serve on 127.0.0.1:8443 until Ctrl-C
 #   make test       deps, build, a fresh environment under var/test, unit + integration tests,
-#                   the crash test, then every fuzz target for TEST_FUZZ_SECONDS (30)
+#                   the crash test, the failover test, then every fuzz target for
+#                   TEST_FUZZ_SECONDS (30)
 #   make crashtest  kill -9 fundd 20 times under a mixed load, retry, check exactly-once;
 #                   then crash PostgreSQL and kill connections under the same load
+#   make ha         Patroni and etcd, a primary and a synchronous standby; kill -9 the
+#                   primary under load: nothing acknowledged lost, fundd never restarted
 #   make soak       10 minutes of mixed load; RSS, descriptors, connections must stay flat
 #   make asan       the same tests with AddressSanitizer and UndefinedBehaviorSanitizer builds
 #   make bench      benchmarks (docs/benchmarks.md)
@@ -83,8 +86,8 @@ AV_OBJS		:= $(AV_SRCS:clients/%.c=$(OBJDIR)/ctl_%.o)
 CV_SRCS		:= clients/close_verify.c clients/fundctl_util.c
 CV_OBJS		:= $(CV_SRCS:clients/%.c=$(OBJDIR)/ctl_%.o)
 
-.PHONY: all deps run test unit integration crashtest soak asan bench fuzz schema clean distclean \
-	check-deps install uninstall deb FORCE
+.PHONY: all deps run test unit integration crashtest ha soak asan bench fuzz schema clean \
+	distclean check-deps install uninstall deb FORCE
 
 all: check-deps bin/fundd bin/fundctl
 
@@ -216,6 +219,7 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory crashtest
+	@$(MAKE) --no-print-directory ha
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
 # kill -9 fundd 20 times under a mixed load, then crash PostgreSQL 4 times and kill the
@@ -223,6 +227,12 @@ test: deps
 crashtest: all
 	$(PYTHON) tests/crash/crashtest.py
 	$(PYTHON) tests/crash/crashtest.py --db-faults
+
+# a primary and a synchronous standby under Patroni (etcd on loopback), fundd on both
+# hosts; the primary's PostgreSQL killed under load: every acknowledged call exactly once
+# in the new primary, the audit chain verified, fundd never restarted (tests/ha/)
+ha: all
+	$(PYTHON) tests/ha/failover.py
 
 # 10 minutes of mixed load at 32 connections; RSS, descriptors and database connections
 # sampled every 10 s must stay flat (not part of make test)

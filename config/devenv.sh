@@ -11,6 +11,8 @@
 #   devenv.sh destroy DIR        stop the cluster and remove DIR (and the cluster, wherever)
 #   devenv.sh psql DIR [ARGS]    psql into the fund database as the schema owner
 #   devenv.sh pg-dump DIR [ARGS] pg_dump as the schema owner (name a database in ARGS)
+#   devenv.sh tls DIR            the TLS material and keys of `up` alone, in DIR/tls (no
+#                                cluster: tests/ha/failover.py brings its own)
 #   devenv.sh schema DIR [DB]    the schema of database DB (default fund), as pg_dump writes
 #                                it, less the lines that change from one dump or server
 #                                version to the next (make schema writes docs/schema.sql)
@@ -34,7 +36,8 @@ PG_OS_USER=fundpg
 PACKAGES="build-essential pkg-config openssl curl libevent-dev libpq-dev libssl-dev libcjson-dev
 libcmocka-dev libxlsxwriter-dev libicu-dev postgresql postgresql-contrib python3 python3-pytest python3-yaml nginx-light
 clang libclang-rt-14-dev testssl.sh chromium chromium-driver python3-selenium fonts-dejavu-core
-libnss3-tools libsystemd-dev systemd debhelper groff-base"
+libnss3-tools libsystemd-dev systemd debhelper groff-base
+patroni etcd-server etcd-client python3-psycopg2"
 
 die() { echo "devenv: $*" >&2; exit 2; }
 say() { echo "devenv: $*" >&2; }
@@ -373,6 +376,15 @@ cmd_up() {
 	fi
 }
 
+# TLS material and keys only, for an environment whose database is not devenv's own.
+cmd_tls() {
+	DIR=$(realpath -m "$1")
+	TLS=$DIR/tls
+	[ -x "$ROOT/bin/fundd" ] || die "bin/fundd is not built: run 'make'"
+	mkdir -p "$DIR"
+	make_tls
+}
+
 [ $# -ge 1 ] || die "usage: devenv.sh deps|up|pg-start|pg-stop|pg-crash|down|destroy|psql|pg-dump|schema|wal-prealloc DIR"
 cmd=$1
 shift
@@ -390,6 +402,7 @@ destroy)	[ -e "$1" ] || exit 0
 		[ "$SOCK" = "$PGDIR/run" ] || rm -rf "$SOCK" ;;
 psql)		setpaths "$1"; shift; owner_psql -d fund "$@" ;;
 pg-dump)	setpaths "$1"; shift; owner_pg_dump "$@" ;;
+tls)		[ $# -ge 1 ] || die "usage: devenv.sh tls DIR"; cmd_tls "$1" ;;
 schema)		setpaths "$1"; schema_dump "${2:-fund}" ;;
 wal-prealloc)	setpaths "$1"; wal_settings; pg_start; wal_prealloc ;;
 *)		die "unknown command '$cmd'" ;;
