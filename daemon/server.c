@@ -699,7 +699,8 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 			evtimer_add(w->ev_house, &tv);
 			w->audit = audit_runner_start(w->pool, key, cfg->chain_interval_ms,
 			    cfg->checkpoint_interval_s);
-			w->listener = auth_listener_start(w->base, cfg->dsn);
+			w->listener = auth_listener_start(w->base, cfg->dsn,
+			    cfg->replica_dsn[0] != '\0');
 		}
 	}
 
