@@ -25,6 +25,8 @@ struct rpc_call {
 	char			*idem;		/* idempotency_key or NULL */
 	int			 consistent;	/* a read that must see every commit made
 						 * before it (replica.h) */
+	int			 on_replica;	/* sent to the standby */
+	int			 primary_only;	/* the standby could not answer it */
 	cJSON			*result;	/* owned: success */
 	cJSON			*error;		/* owned: error object */
 	int			 code;		/* 0 or the error code */
