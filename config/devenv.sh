@@ -17,6 +17,12 @@
 #                                it, less the lines that change from one dump or server
 #                                version to the next (make schema writes docs/schema.sql)
 #   devenv.sh wal-prealloc DIR   fill the cluster's WAL pool now (make bench)
+#   devenv.sh replica-up DIR     a streaming physical standby of DIR's cluster in DIR/pg-replica
+#                                (pg_basebackup -R), started; prints its socket directory
+#   devenv.sh replica-start DIR  start the standby (after replica-stop)
+#   devenv.sh replica-stop DIR   stop it (fast shutdown)
+#   devenv.sh replica-down DIR   stop the standby and remove it
+#   devenv.sh replica-psql DIR [ARGS]  psql into the standby's fund database (schema owner)
 #
 # With FUND_UPGRADE_FROM=RELEASE.tar.gz, `up` first migrates a database that has no schema
 # yet with that release's migrations, keeps books in it through the release's functions
@@ -131,6 +137,14 @@ setpaths() {
 	fi
 	TLS=$DIR/tls
 	CONF=$DIR/fundd.conf
+	# the standby (replica-up): beside the cluster, with a socket directory of its own and
+	# the same port number
+	RPGDIR=$PGDIR-replica
+	RPGDATA=$RPGDIR/data
+	RSOCK=$RPGDIR/run
+	if [ ${#RSOCK} -gt 80 ]; then
+		RSOCK=/tmp/fundpg-$hash-replica
+	fi
 }
 
 pg_running() {
@@ -352,6 +366,83 @@ format = text
 EOF
 }
 
+replica_running() {
+	[ -f "$RPGDATA/postmaster.pid" ] &&
+	    as_pg "$(pgbin)/pg_ctl" -D "$RPGDATA" status >/dev/null 2>&1
+}
+
+replica_start() {
+	[ -f "$RPGDATA/PG_VERSION" ] || die "no standby in $RPGDIR: run 'devenv.sh replica-up'"
+	replica_running && return 0
+	mkdir -p "$RSOCK"
+	is_root && chown "$PG_OS_USER" "$RSOCK"
+	chmod 700 "$RSOCK"
+	as_pg "$(pgbin)/pg_ctl" -D "$RPGDATA" -l "$RPGDIR/postgres.log" -w -t 60 \
+	    -o "-k $RSOCK" start >/dev/null || {
+		tail -n 20 "$RPGDIR/postgres.log" >&2
+		die "the standby did not start (log: $RPGDIR/postgres.log)"
+	}
+}
+
+replica_stop() {
+	replica_running || return 0
+	as_pg "$(pgbin)/pg_ctl" -D "$RPGDATA" -m fast -w -t 60 stop >/dev/null
+}
+
+replica_psql() {
+	as_pg "$(pgbin)/psql" -X -q -v ON_ERROR_STOP=1 -h "$RSOCK" -p "$PGPORT_LOCAL" \
+	    -U fund_owner "$@"
+}
+
+# A physical standby of the cluster, streaming from it over its Unix socket: initdb's
+# pg_hba.conf trusts local replication connections, and the schema owner (the cluster's
+# superuser) may replicate; wal_level and max_wal_senders are PostgreSQL's defaults, written
+# down all the same. pg_basebackup -R writes primary_conninfo and standby.signal. The
+# standby keeps the cluster's postgresql.conf (the port, no TCP) and listens on a socket
+# directory of its own, which it prints.
+cmd_replica_up() {
+	setpaths "$1"
+	[ -f "$PGDATA/PG_VERSION" ] || die "no cluster in $PGDIR: run 'devenv.sh up' first"
+	if ! grep -q '^# streaming replication (devenv.sh' "$PGDATA/postgresql.conf"; then
+		cat >>"$PGDATA/postgresql.conf" <<EOF
+# streaming replication (devenv.sh replica-up)
+wal_level = replica
+max_wal_senders = 10
+EOF
+		if pg_running &&
+		    [ "$(owner_psql -d postgres -tA -c 'SHOW wal_level')" != replica ]; then
+			pg_stop fast
+		fi
+	fi
+	pg_start
+	if [ ! -f "$RPGDATA/PG_VERSION" ]; then
+		mkdir -p "$RPGDIR"
+		is_root && chown "$PG_OS_USER" "$RPGDIR"
+		[ "$PGDIR" = "$DIR/pg" ] || ln -sfn "$RPGDIR" "$DIR/pg-replica"
+		say "pg_basebackup into $RPGDATA"
+		as_pg "$(pgbin)/pg_basebackup" -h "$SOCK" -p "$PGPORT_LOCAL" -U fund_owner \
+		    -D "$RPGDATA" -R -X stream -c fast >/dev/null
+	fi
+	replica_start
+	for _ in $(seq 100); do
+		[ "$(replica_psql -d fund -tA -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = t ] &&
+		    break
+		sleep 0.1
+	done
+	[ "$(replica_psql -d fund -tA -c 'SELECT pg_is_in_recovery()')" = t ] ||
+	    die "the standby does not answer as one (log: $RPGDIR/postgres.log)"
+	echo "$RSOCK"
+}
+
+replica_down() {
+	replica_stop
+	rm -rf "$RPGDIR"
+	if [ -L "$DIR/pg-replica" ]; then
+		rm -f "$DIR/pg-replica"
+	fi
+	[ "$RSOCK" = "$RPGDIR/run" ] || rm -rf "$RSOCK"
+}
+
 cmd_up() {
 	local port=${2:-8443}
 	setpaths "$1"
@@ -385,7 +476,7 @@ cmd_tls() {
 	make_tls
 }
 
-[ $# -ge 1 ] || die "usage: devenv.sh deps|up|pg-start|pg-stop|pg-crash|down|destroy|psql|pg-dump|schema|wal-prealloc DIR"
+[ $# -ge 1 ] || die "usage: devenv.sh deps|up|tls|pg-start|pg-stop|pg-crash|down|destroy|psql|pg-dump|schema|wal-prealloc|replica-up|replica-start|replica-stop|replica-down|replica-psql DIR"
 cmd=$1
 shift
 case "$cmd" in
@@ -394,9 +485,10 @@ up)		[ $# -ge 1 ] || die "usage: devenv.sh up DIR [PORT]"; cmd_up "$@" ;;
 pg-start)	setpaths "$1"; pg_start ;;
 pg-stop)	setpaths "$1"; pg_stop fast ;;
 pg-crash)	setpaths "$1"; pg_stop immediate ;;
-down)		setpaths "$1"; pg_stop ;;
+down)		setpaths "$1"; replica_stop; pg_stop ;;
 destroy)	[ -e "$1" ] || exit 0
 		setpaths "$1"
+		replica_down
 		pg_stop
 		rm -rf "$DIR" "$PGDIR"
 		[ "$SOCK" = "$PGDIR/run" ] || rm -rf "$SOCK" ;;
@@ -405,5 +497,10 @@ pg-dump)	setpaths "$1"; shift; owner_pg_dump "$@" ;;
 tls)		[ $# -ge 1 ] || die "usage: devenv.sh tls DIR"; cmd_tls "$1" ;;
 schema)		setpaths "$1"; schema_dump "${2:-fund}" ;;
 wal-prealloc)	setpaths "$1"; wal_settings; pg_start; wal_prealloc ;;
+replica-up)	[ $# -ge 1 ] || die "usage: devenv.sh replica-up DIR"; cmd_replica_up "$1" ;;
+replica-start)	setpaths "$1"; replica_start ;;
+replica-stop)	setpaths "$1"; replica_stop ;;
+replica-down)	setpaths "$1"; replica_down ;;
+replica-psql)	setpaths "$1"; shift; replica_psql -d fund "$@" ;;
 *)		die "unknown command '$cmd'" ;;
 esac

@@ -30,6 +30,8 @@ static unsigned long	 cur_gen = 1;		/* under mtx */
 static int		 live;			/* under mtx: the listener is listening */
 static long long	 ttl_usec;		/* 0: off; set once before the workers */
 static atomic_ulong	 n_hits, n_misses, n_flushes;
+static atomic_llong	 changed_us;		/* auth_principals_changed() */
+static atomic_int	 listening;		/* = live, read without the mutex */
 
 void
 auth_cache_init(long ttl_ms)
@@ -56,6 +58,7 @@ auth_cache_free(void)
 	free(slots);
 	slots = NULL;
 	live = 0;
+	atomic_store(&listening, 0);
 	pthread_mutex_unlock(&mtx);
 }
 
@@ -156,6 +159,7 @@ flush_locked(void)
 void
 auth_cache_flush(const char *reason)
 {
+	atomic_store(&changed_us, now_usec());
 	if (ttl_usec == 0)
 		return;
 	pthread_mutex_lock(&mtx);
@@ -176,8 +180,16 @@ auth_cache_live(int on, const char *reason)
 	}
 	flush_locked();
 	live = on;
+	atomic_store(&changed_us, now_usec());	/* changes unseen while it was off */
+	atomic_store(&listening, on);
 	pthread_mutex_unlock(&mtx);
 	log_debug("auth cache %s: %s", on ? "on" : "off", reason);
+}
+
+long long
+auth_principals_changed(void)
+{
+	return atomic_load(&listening) ? atomic_load(&changed_us) : now_usec();
 }
 
 void
@@ -212,6 +224,7 @@ struct auth_listener {
 	int			 backoff_ms;
 	int			 ok;		/* LISTENING: the LISTEN succeeded */
 	int			 was_live;	/* log the loss once, not every retry */
+	const char		*meaning;	/* what waits for it, for the log */
 	char			 why[160];	/* the failure last logged since it was live */
 };
 
@@ -229,11 +242,11 @@ al_broken(struct auth_listener *l, const char *why)
 	/* said once per cause, not at every retry: a read-only server, say, refuses it
 	 * (target_session_attrs=read-write; LISTEN is refused on a standby) */
 	if (l->was_live)
-		log_warnx("auth cache: listener lost (%s); whoami goes to the database until "
-		    "it is back", why);
+		log_warnx("auth cache: listener lost (%s); %s until it is back", why,
+		    l->meaning);
 	else if (strcmp(l->why, why) != 0)
-		log_warnx("auth cache: listener cannot start (%s); whoami goes to the database "
-		    "until it can", why);
+		log_warnx("auth cache: listener cannot start (%s); %s until it can", why,
+		    l->meaning);
 	snprintf(l->why, sizeof(l->why), "%s", why);
 	l->was_live = 0;
 	pq_connect_cancel(l->connecting);
@@ -403,13 +416,16 @@ al_event(evutil_socket_t fd, short what, void *arg)
 }
 
 struct auth_listener *
-auth_listener_start(struct event_base *base, const char *dsn)
+auth_listener_start(struct event_base *base, const char *dsn, int for_replica)
 {
 	struct auth_listener	*l;
 
-	if (ttl_usec == 0)
+	if (ttl_usec == 0 && !for_replica)
 		return NULL;
 	l = xcalloc(1, sizeof(*l));
+	l->meaning = ttl_usec == 0 ? "reads go to the primary, not the replica," :
+	    for_replica ? "whoami goes to the database, and reads to the primary," :
+	    "whoami goes to the database";
 	l->base = base;
 	l->dsn = xstrdup(dsn);
 	l->backoff_ms = AL_BACKOFF_MIN_MS;

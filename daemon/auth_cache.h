@@ -18,6 +18,10 @@
  * A database answer may be older than a flush that happened while it was on its way:
  * callers take auth_cache_gen() before they send the query, and auth_cache_put() drops
  * the answer when a flush came in between.
+ *
+ * The same events tell the replica (replica.h) when principals last changed: a read is
+ * not sent to a replica that may not have replayed that change yet, so that a revoked
+ * token fails there as it does on the primary.
  */
 #ifndef FUND_AUTH_CACHE_H
 #define FUND_AUTH_CACHE_H
@@ -52,6 +56,10 @@ void		 auth_cache_flush(const char *reason);
  * keeps and answers nothing while off. */
 void		 auth_cache_live(int on, const char *reason);
 
+/* When principals last changed, as now_usec(): the last flush, or now while the listener
+ * is not listening (they may be changing unseen). Any thread. */
+long long	 auth_principals_changed(void);
+
 /* counters since start, for /metrics */
 void		 auth_cache_stats(unsigned long *hits, unsigned long *misses,
 		    unsigned long *flushes, int *live);
@@ -60,9 +68,10 @@ void		 auth_cache_stats(unsigned long *hits, unsigned long *misses,
  * The listener: one database connection on base (worker 0's loop) that LISTENs on
  * fl_principal and flushes the table for each notification. Until its LISTEN is
  * confirmed, and from the moment the connection fails, the table is off; it reconnects
- * with backoff. NULL when the cache is off.
+ * with backoff. NULL when the cache is off, unless for_replica (the replica needs it).
  */
-struct auth_listener	*auth_listener_start(struct event_base *base, const char *dsn);
+struct auth_listener	*auth_listener_start(struct event_base *base, const char *dsn,
+			    int for_replica);
 void			 auth_listener_free(struct auth_listener *);
 
 #endif

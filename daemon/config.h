@@ -26,7 +26,9 @@ struct cfg {
 	/* [database] */
 	char	*dsn;
 	char	*migrate_dsn;		/* "" = dsn */
-	char	*replica_dsn;
+	char	*replica_dsn;		/* "" = none: every read on dsn (replica.h) */
+	long	 replica_pool_size;	/* 0 = pool_size */
+	long	 replica_max_lag_ms;
 	char	*migrations;
 	long	 pool_size;
 	long	 wait_queue;

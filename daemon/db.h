@@ -40,5 +40,7 @@ struct db_stmt {
 				 * raised in a batch, or failing its commit, rolls the whole
 				 * batch back, and the pool then runs each of its queries on
 				 * its own, so the callback gets the query's own outcome. */
+#define DB_Q_FIRST	0x04	/* waits at the head of the queue, not its tail: a short
+				 * query of the daemon's own whose answer is needed soon */
 
 #endif

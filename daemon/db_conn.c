@@ -121,7 +121,8 @@ dbc_timer(evutil_socket_t fd, short what, void *arg)
 	case DBC_BUSY:
 		c->retiring = 1;
 		if (c->depth == 0)
-			dbc_broken(c, "looking for a writable server");
+			dbc_broken(c, c->standby ? "looking for a standby" :
+			    "looking for a writable server");
 		return;
 	case DBC_CONNECTING:
 	case DBC_PREPARING:
@@ -149,7 +150,7 @@ dbc_prepare_next(struct db_conn *c)
 		return;
 	}
 	c->state = DBC_IDLE;	/* the read event notices a server-side close */
-	if (c->read_only) {
+	if (c->read_only && !c->standby) {
 		/* it serves reads meanwhile; staggered, so that the pool's connections do
 		 * not all go at once */
 		struct timeval tv = { DBC_RO_RETRY_S, c->idx % 4 * 250000 };
@@ -191,7 +192,7 @@ dbc_connected(void *arg, PGconn *pg, const char *cause)
 	if (pg == NULL) {
 		/* libpq's words when no host of the dsn takes writes: then any server will
 		 * do, for reads */
-		if (!c->any_server && (strstr(cause, "read-only") != NULL ||
+		if (!c->any_server && !c->standby && (strstr(cause, "read-only") != NULL ||
 		    strstr(cause, "hot standby") != NULL)) {
 			log_msg(c->was_read_only ? LOG_DEBUG : LOG_WARN, NULL, NULL,
 			    "db %s conn %d: no server takes writes (%s); connecting for "
@@ -230,8 +231,8 @@ dbc_connect(struct db_conn *c)
 {
 	char	*cause = NULL;
 
-	c->connecting = pq_connect_start(c->base, c->dsn, "fundd", c->any_server ? "any" :
-	    "read-write", dbc_notice, c, dbc_connected, c, &cause);
+	c->connecting = pq_connect_start(c->base, c->dsn, "fundd", c->standby ? "standby" :
+	    c->any_server ? "any" : "read-write", dbc_notice, c, dbc_connected, c, &cause);
 	if (c->connecting == NULL) {
 		dbc_broken(c, cause);
 		free(cause);
@@ -443,7 +444,8 @@ dbc_busy_io(struct db_conn *c, short what)
 		if (c->state == DBC_DOWN)
 			return;
 		if (c->retiring && c->depth == 0) {
-			dbc_broken(c, "looking for a writable server");
+			dbc_broken(c, c->standby ? "looking for a standby" :
+			    "looking for a writable server");
 			return;
 		}
 	}

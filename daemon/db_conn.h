@@ -14,6 +14,10 @@
  * read-only (SQLSTATE 25006: a server turned standby, default_transaction_read_only set)
  * makes its owner retire every connection up the same way (db_conn_retire), since what
  * one learnt holds for the others.
+ *
+ * A connection of a pool on a standby (standby set) seeks a server in recovery instead
+ * (target_session_attrs standby, unless the dsn sets it), is read_only there, and stays
+ * until its owner retires it (the server was promoted).
  */
 #ifndef FUND_DB_CONN_H
 #define FUND_DB_CONN_H
@@ -64,6 +68,7 @@ struct db_conn {
 	int			 statement_timeout_ms;	/* the session's; 0 = none */
 	int			 lock_timeout_ms;
 	int			 report_min_cell;	/* fundd.report_min_cell */
+	int			 standby;	/* on a standby, for reads (replica.h) */
 	/* the state machine's; the owner reads state, depth, writing, write_start, retiring
 	 * and read_only */
 	enum db_conn_state	 state;
@@ -95,7 +100,7 @@ struct db_conn {
 /* Start connecting c (its owner's fields set). */
 void	db_conn_start(struct db_conn *);
 /* Nothing more goes to c; it closes once its queries in flight are answered, and
- * connects again, seeking a server that takes writes. */
+ * connects again, seeking a server that takes writes (or, standby, one in recovery). */
 void	db_conn_retire(struct db_conn *);
 /* Close c and free what it holds, its queries in flight included, without a callback
  * (the pool is going away). */

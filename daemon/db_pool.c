@@ -57,6 +57,7 @@ struct db_pool {
 	int			 statement_timeout_ms;
 	int			 lock_timeout_ms;
 	int			 report_min_cell;
+	int			 standby;	/* reads on a standby: read-only is its normal */
 	void			(*idle_cb)(void *);	/* nothing outstanding any more */
 	void			*idle_arg;
 };
@@ -129,10 +130,11 @@ update_gauges(struct db_pool *p)
 	p->healthy = up;
 	p->waiting = p->nwait;
 	ro = up > 0 && writable == 0;
-	if (ro && !p->read_only)
+	/* (a standby takes no writes: no news, and none is sent to it) */
+	if (ro && !p->read_only && !p->standby)
 		log_warnx("db %s: the database takes no writes (read-only server); "
 		    "mutations get -32050 read_only until it does", p->name);
-	else if (!ro && p->read_only)
+	else if (!ro && p->read_only && !p->standby)
 		log_info("db %s: the database takes writes again", p->name);
 	p->read_only = ro;
 }
@@ -454,6 +456,7 @@ db_pool_new(const struct db_pool_opts *o)
 	p->statement_timeout_ms = o->statement_timeout_ms;
 	p->lock_timeout_ms = o->lock_timeout_ms;
 	p->report_min_cell = o->report_min_cell;
+	p->standby = o->standby;
 	p->stall_us = (long long)(o->stall_ms < 1 ? 1 : o->stall_ms) * 1000;
 	TAILQ_INIT(&p->waitq);
 	TAILQ_INIT(&p->failed);
@@ -474,6 +477,7 @@ db_pool_new(const struct db_pool_opts *o)
 		c->statement_timeout_ms = p->statement_timeout_ms;
 		c->lock_timeout_ms = p->lock_timeout_ms;
 		c->report_min_cell = p->report_min_cell;
+		c->standby = p->standby;
 		db_conn_start(c);
 	}
 	return p;
@@ -534,7 +538,10 @@ db_query(struct db_pool *p, int stmt, const char *const *values, int flags, db_c
 		query_fail_later(q, DB_READ_ONLY);
 		return q;
 	}
-	TAILQ_INSERT_TAIL(&p->waitq, q, entry);
+	if (flags & DB_Q_FIRST)
+		TAILQ_INSERT_HEAD(&p->waitq, q, entry);
+	else
+		TAILQ_INSERT_TAIL(&p->waitq, q, entry);
 	q->queued = 1;
 	p->nwait++;
 	pool_dispatch(p);
@@ -585,6 +592,15 @@ int
 db_pool_healthy(struct db_pool *p)
 {
 	return p->healthy;
+}
+
+void
+db_pool_retire(struct db_pool *p)
+{
+	int	i;
+
+	for (i = 0; i < p->size; i++)
+		db_conn_retire(&p->conns[i]);
 }
 
 void

@@ -32,6 +32,8 @@ struct db_pool_opts {
 	int			 statement_timeout_ms;	/* per connection; 0 = none */
 	int			 lock_timeout_ms;	/* per connection; 0 = none */
 	int			 report_min_cell;	/* the session's fundd.report_min_cell */
+	int			 standby;	/* a pool of reads on a standby (replica.h):
+						 * its connections seek a server in recovery */
 	const struct db_stmt	*stmts;		/* must outlive the pool */
 	int			 nstmts;
 };
@@ -66,6 +68,9 @@ int		 db_pool_read_only(struct db_pool *);
  * (55P03), since the pool started */
 void		 db_pool_timeouts(struct db_pool *, unsigned long *statement,
 		    unsigned long *lock);
+/* Every connection up closes once its queries are answered, and connects again: a pool
+ * on a standby whose server was promoted seeks a standby again. */
+void		 db_pool_retire(struct db_pool *);
 /* cb(arg) whenever the last outstanding query was answered or dropped (a draining
  * worker waits for that, cancelled running queries included) */
 void		 db_pool_on_idle(struct db_pool *, void (*cb)(void *), void *arg);

@@ -12,6 +12,7 @@
 #include "http_reply.h"
 #include "log.h"
 #include "pq_connect.h"
+#include "replica.h"
 #include "util.h"
 
 #define EXPORT_CHUNK	(32 * 1024)	/* rows are framed into chunks of about this */
@@ -59,6 +60,9 @@ struct export {
 	long long		 rows;
 	enum export_kind	 kind;
 	int			 writing;	/* armed for EV_WRITE: a query not yet all sent */
+	int			 standby;	/* connecting to the standby (replica.h) */
+	char			*primary;	/* the primary's dsn */
+	const char		*replica;	/* the standby's */
 };
 
 static atomic_int	exports_running;
@@ -87,6 +91,7 @@ export_free(void *arg)
 		PQfinish(x->pg);	/* mid-COPY: the server notices the closed socket */
 	if (x->batch != NULL)
 		evbuffer_free(x->batch);
+	free(x->primary);
 	free(x);
 	atomic_fetch_sub(&exports_running, 1);
 }
@@ -321,16 +326,31 @@ ex_event(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static int	ex_connect(struct export *, int standby, char **cause);
+
 static void
 ex_connected(void *arg, PGconn *pg, const char *cause)
 {
 	struct export	*x = arg;
+	char		*c2 = NULL;
 
 	x->connecting = NULL;
+	if (pg == NULL && x->standby) {
+		log_msg(LOG_WARN, http_req_peer(x->r), http_req_id(x->r), "export: the standby "
+		    "cannot be reached (%s); exporting from the primary", cause);
+		replica_answered(0, 1);
+		if (ex_connect(x, 0, &c2) != 0) {
+			ex_fail(x, "database connection", c2);
+			free(c2);
+		}
+		return;
+	}
 	if (pg == NULL) {
 		ex_fail(x, "database connection", cause);
 		return;
 	}
+	if (x->standby)
+		replica_answered(1, 0);
 	x->pg = pg;
 	if (!PQsendQueryParams(x->pg, EXPORT_RANGE_SQL, 2, NULL,
 	    (const char *const[]){ x->from, x->to }, NULL, NULL, 0)) {
@@ -343,13 +363,27 @@ ex_connected(void *arg, PGconn *pg, const char *cause)
 	ex_event(PQsocket(x->pg), EV_WRITE, x);
 }
 
+/* Connect to the standby (a server in recovery) or the primary. */
+static int
+ex_connect(struct export *x, int standby, char **cause)
+{
+	x->standby = standby;
+	x->state = EX_CONNECTING;
+	x->connecting = pq_connect_start(http_req_base(x->r), standby ? x->replica :
+	    x->primary, "fundd-export", standby ? "standby" : NULL, NULL, NULL, ex_connected,
+	    x, cause);
+	return x->connecting != NULL ? 0 : -1;
+}
+
 int
 export_start(struct http_req *r, const struct export_spec *spec, const char *dsn,
     char **err)
 {
-	struct export	*x;
-	char		*cause = NULL;
-	const char	*select;
+	struct export		*x;
+	struct replica		*rep = http_req_replica(r);
+	const struct auth_creds	*cr;
+	char			*cause = NULL;
+	const char		*select;
 
 	if (atomic_fetch_add(&exports_running, 1) >= EXPORT_MAX_RUNNING) {
 		atomic_fetch_sub(&exports_running, 1);
@@ -373,10 +407,15 @@ export_start(struct http_req *r, const struct export_spec *spec, const char *dsn
 	snprintf(x->from, sizeof(x->from), "%s", spec->from);
 	snprintf(x->to, sizeof(x->to), "%s", spec->to);
 	x->batch = evbuffer_new();
-	x->state = EX_CONNECTING;
-	x->connecting = pq_connect_start(http_req_base(r), dsn, "fundd-export", NULL, NULL,
-	    NULL, ex_connected, x, &cause);
-	if (x->connecting == NULL) {
+	x->primary = xstrdup(dsn);
+	x->replica = replica_dsn(rep);
+	(void)http_req_creds(r, &cr);
+	if (replica_pick(rep, cr, spec->consistent) && ex_connect(x, 1, &cause) != 0) {
+		free(cause);
+		cause = NULL;
+		replica_answered(0, 1);
+	}
+	if (x->connecting == NULL && ex_connect(x, 0, &cause) != 0) {
 		free(cause);
 		export_free(x);
 		*err = xstrdup("database unavailable\n");

@@ -20,11 +20,14 @@ struct export_spec {
 						 * by value date) */
 	char			 from[64];	/* the ledger's range, checked already: a date */
 	char			 to[64];	/* or an RFC 3339 UTC time, or "" (unbounded) */
+	int			 consistent;	/* from the primary, never the standby */
 };
 
-/* Start the export for r (authorised already) on a connection of its own to dsn. 0 once
- * it started: r holds the export and it answers r from now on. Otherwise the HTTP status
- * to answer with (503) and an allocated one-line *err. */
+/* Start the export for r (authorised already) on a connection of its own, to the standby
+ * or the primary as replica_pick() says (replica.h), dsn being the primary's; to the
+ * primary when the standby cannot be reached. 0 once it started: r holds the export and
+ * it answers r from now on. Otherwise the HTTP status to answer with (503) and an
+ * allocated one-line *err. */
 int	export_start(struct http_req *r, const struct export_spec *, const char *dsn,
 	    char **err);
 

@@ -20,6 +20,7 @@
 #include "http_parse.h"
 #include "http_reply.h"
 #include "queries.h"
+#include "replica.h"
 #include "rpc_error.h"
 #include "util.h"
 #include "validate.h"
@@ -126,12 +127,18 @@ result_of(struct http_req *r, enum db_status st, const PGresult *res)
 static void
 put_result(void *arg, enum db_status st, const PGresult *res)
 {
-	struct h_doc	*s = arg;
-	cJSON		*a, *out;
-	char		*body, extra[128];
-	const char	*id;
+	struct h_doc		*s = arg;
+	const struct auth_creds	*cr;
+	cJSON			*a, *out;
+	char			*body, extra[128];
+	const char		*id;
 
 	s->q = NULL;
+	if (st == DB_OK || st == DB_LOST) {
+		/* the uploader's reads wait for the standby to replay it (replica.h) */
+		(void)http_req_creds(s->r, &cr);
+		replica_wrote(cr);
+	}
 	if ((a = result_of(s->r, st, res)) == NULL)
 		return;
 	out = cJSON_CreateObject();

@@ -38,10 +38,13 @@ parse_query(const char *query, struct export_spec *spec, char **err)
 			*err = xstrdup("bad query string\n");
 			return 400;
 		}
-		if (spec->kind == EXPORT_AUDIT) {
+		if (strcmp(key, "consistent") == 0 && (strcmp(val, "true") == 0 ||
+		    strcmp(val, "false") == 0))
+			spec->consistent = val[0] == 't';
+		else if (spec->kind == EXPORT_AUDIT) {
 			if (strcmp(key, "format") != 0 || strcmp(val, "jsonl") != 0) {
 				*err = xasprintf("bad query parameter '%s': the audit export "
-				    "takes format=jsonl only\n", key);
+				    "takes format=jsonl and consistent=true|false only\n", key);
 				return 400;
 			}
 		} else if (strcmp(key, "format") == 0 && (strcmp(val, "csv") == 0 ||
@@ -56,7 +59,8 @@ parse_query(const char *query, struct export_spec *spec, char **err)
 			snprintf(spec->to, sizeof(spec->to), "%s", val);
 		else {
 			*err = xasprintf("bad query parameter '%s': format=csv|jsonl, from and "
-			    "to a date (YYYY-MM-DD) or an RFC 3339 UTC time\n", key);
+			    "to a date (YYYY-MM-DD) or an RFC 3339 UTC time, basis=value|recorded, "
+			    "consistent=true|false\n", key);
 			return 400;
 		}
 	}

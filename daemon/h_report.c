@@ -231,7 +231,10 @@ parse_query(const char *query, struct h_report *s, cJSON *params, char **err)
 			for (tok = strtok_r(val, ",", &save); tok != NULL;
 			    tok = strtok_r(NULL, ",", &save))
 				cJSON_AddItemToArray(by, cJSON_CreateString(tok));
-		} else
+		} else if (strcmp(key, "consistent") == 0 && (strcmp(val, "true") == 0 ||
+		    strcmp(val, "false") == 0))
+			cJSON_AddBoolToObject(params, key, val[0] == 't');
+		else
 			cJSON_AddStringToObject(params, key, val);
 	}
 	if (s->name[0] == '\0') {
@@ -268,8 +271,8 @@ report_start(struct http_req *r)
 	s->b = rpc_parse(body, body != NULL ? strlen(body) : 0);
 	cJSON_free(body);
 	(void)http_req_creds(r, &cr);
-	s->x = rpc_exec_start(http_req_pool(r), s->b, cr, http_req_id(r), http_req_peer(r),
-	    report_done, s);
+	s->x = rpc_exec_start(http_req_pool(r), http_req_replica(r), s->b, cr,
+	    http_req_id(r), http_req_peer(r), report_done, s);
 }
 
 void

@@ -58,8 +58,8 @@ rpc_start(struct http_req *r)
 	s->b = rpc_parse(body, len);
 	http_req_hold(r, s, h_rpc_free);
 	(void)http_req_creds(r, &cr);
-	s->x = rpc_exec_start(http_req_pool(r), s->b, cr, http_req_id(r), http_req_peer(r),
-	    rpc_done, s);
+	s->x = rpc_exec_start(http_req_pool(r), http_req_replica(r), s->b, cr,
+	    http_req_id(r), http_req_peer(r), rpc_done, s);
 }
 
 void

@@ -466,6 +466,7 @@ http_new(const struct http_opts *o)
 
 	h->base = o->base;
 	h->pool = o->pool;
+	h->replica = o->replica;
 	h->cfg = o->cfg;
 	h->id = o->id;
 	h->admitted = o->admitted;
@@ -592,6 +593,12 @@ struct db_pool *
 http_req_pool(const struct http_req *r)
 {
 	return r->c->h->pool;
+}
+
+struct replica *
+http_req_replica(const struct http_req *r)
+{
+	return r->c->h->replica;
 }
 
 const struct cfg *

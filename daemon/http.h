@@ -27,10 +27,12 @@ struct event_base;
 struct http;
 struct http_req;
 struct http_route;
+struct replica;
 
 struct http_opts {
 	struct event_base	*base;
 	struct db_pool		*pool;		/* the handlers' (http_req_pool) */
+	struct replica		*replica;	/* where their reads go (http_req_replica) */
 	const struct cfg	*cfg;		/* limits and io_timeout_s; the handlers' too */
 	int			 id;		/* request ids are "<id>-<sequence>" */
 	/* open connections of every context together, checked against max_connections
@@ -78,6 +80,7 @@ enum http_creds		 http_req_creds(const struct http_req *, const struct auth_cred
 void			 http_req_authenticated(struct http_req *);
 struct event_base	*http_req_base(const struct http_req *);
 struct db_pool		*http_req_pool(const struct http_req *);
+struct replica		*http_req_replica(const struct http_req *);
 const struct cfg	*http_req_cfg(const struct http_req *);
 
 /* The request owns state from now on: free_fn(state) runs exactly once, when the request

@@ -17,6 +17,7 @@ struct bufferevent;
 struct cfg;
 struct db_pool;
 struct event;
+struct replica;
 struct event_base;
 struct evbuffer;
 struct http_route;
@@ -76,6 +77,7 @@ struct conn {
 struct http {
 	struct event_base	*base;
 	struct db_pool		*pool;
+	struct replica		*replica;
 	const struct cfg	*cfg;
 	int			 id;
 	atomic_int		*admitted;

@@ -468,6 +468,13 @@ method_discover(const char *version)
 			cJSON_AddStringToObject(cJSON_AddObjectToObject(po, "schema"), "type",
 			    "string");
 			cJSON_AddItemToArray(ps, po);
+		} else {
+			po = cJSON_CreateObject();
+			cJSON_AddStringToObject(po, "name", "consistent");
+			cJSON_AddBoolToObject(po, "required", 0);
+			cJSON_AddStringToObject(cJSON_AddObjectToObject(po, "schema"), "type",
+			    "boolean");
+			cJSON_AddItemToArray(ps, po);
 		}
 		res = cJSON_AddObjectToObject(o, "result");
 		cJSON_AddStringToObject(res, "name", "result");

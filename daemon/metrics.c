@@ -8,6 +8,7 @@
 #include "auth_cache.h"
 #include "methods.h"
 #include "metrics.h"
+#include "replica.h"
 #include "rpc_error.h"
 #include "throttle.h"
 #include "tls.h"
@@ -205,6 +206,41 @@ metrics_pool_stats(struct pool_stats *ps)
 		pool_source(pool_source_arg, ps);
 }
 
+/* The standby of [database] replica_dsn, when there is one (replica.h). */
+static void
+render_replica(struct evbuffer *b)
+{
+	struct replica_stats	s;
+
+	replica_stats(&s);
+	if (!s.configured)
+		return;
+	evbuffer_add_printf(b,
+	    "# HELP fundd_replica_up 1 while the standby of replica_dsn is up and in recovery.\n"
+	    "# TYPE fundd_replica_up gauge\nfundd_replica_up %d\n", s.up);
+	if (s.lag_s >= 0)
+		evbuffer_add_printf(b, "# HELP fundd_replica_lag_seconds How far the standby is "
+		    "behind the primary: the time since the last commit it is known to have "
+		    "replayed.\n# TYPE fundd_replica_lag_seconds gauge\n"
+		    "fundd_replica_lag_seconds %.3f\n", s.lag_s);
+	evbuffer_add_printf(b,
+	    "# HELP fundd_replica_reads_total Reads answered by the standby.\n"
+	    "# TYPE fundd_replica_reads_total counter\nfundd_replica_reads_total %lu\n"
+	    "# HELP fundd_replica_fallbacks_total Reads sent to the primary because the "
+	    "standby lags more than replica_max_lag_ms or is down.\n"
+	    "# TYPE fundd_replica_fallbacks_total counter\n"
+	    "fundd_replica_fallbacks_total{reason=\"lag\"} %lu\n"
+	    "fundd_replica_fallbacks_total{reason=\"down\"} %lu\n"
+	    "# HELP fundd_replica_primary_reads_total Reads sent to the primary because they "
+	    "must see the latest commits.\n"
+	    "# TYPE fundd_replica_primary_reads_total counter\n"
+	    "fundd_replica_primary_reads_total{reason=\"consistent\"} %lu\n"
+	    "fundd_replica_primary_reads_total{reason=\"own_write\"} %lu\n"
+	    "fundd_replica_primary_reads_total{reason=\"principal_change\"} %lu\n",
+	    s.reads, s.fallback_lag, s.fallback_down, s.pinned_consistent, s.pinned_write,
+	    s.pinned_principals);
+}
+
 void
 metrics_render(struct evbuffer *b, const struct pool_stats *ps)
 {
@@ -300,6 +336,7 @@ metrics_render(struct evbuffer *b, const struct pool_stats *ps)
 		    "# TYPE fundd_auth_cache_live gauge\nfundd_auth_cache_live %d\n",
 		    hits, misses, flushes, on);
 	}
+	render_replica(b);
 	if (tls_cert_not_after() > 0)
 		evbuffer_add_printf(b, "# HELP fundd_tls_cert_not_after_seconds When the server "
 		    "certificate in use expires (its notAfter), Unix time.\n"

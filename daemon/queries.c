@@ -29,4 +29,7 @@ const struct db_stmt queries[Q_COUNT] = {
 	    "ARRAY[$2::bytea], ARRAY[$3], ARRAY[$4::jsonb])", 4, Q_ACCESS_MANY },
 	[Q_ACCESS_MANY] = { "fundd_access_many", "SELECT api.access_record($1::bytea[], "
 	    "$2::bytea[], $3::text[], $4::jsonb[])", 4 },
+	[Q_WAL_FLUSH] = { "fundd_wal_flush", "SELECT pg_current_wal_flush_lsn()::text", 0 },
+	[Q_WAL_REPLAY] = { "fundd_wal_replay", "SELECT pg_is_in_recovery(), "
+	    "pg_last_wal_replay_lsn()::text", 0 },
 };

@@ -22,6 +22,8 @@ enum query_id {
 	Q_OPS,		/* fl.ops_state(): worker 0's sample for /metrics */
 	Q_ACCESS,	/* api.access_record(): a read's access events, before its answer */
 	Q_ACCESS_MANY,	/* the same for a batch of reads, as one statement */
+	Q_WAL_FLUSH,	/* the primary's WAL flushed so far (replica.c) */
+	Q_WAL_REPLAY,	/* whether the server is a standby, and how far it has replayed */
 	Q_COUNT
 };
 

@@ -187,6 +187,20 @@ parse_call(const cJSON *o, struct rpc_call *c, const char *raw, size_t rawlen)
 		c->idem = xstrdup(v->valuestring);
 		cJSON_DeleteItemFromObjectCaseSensitive(c->params, "idempotency_key");
 	}
+	/* every read may ask to see every commit made before it (docs/protocol.md) */
+	v = cJSON_GetObjectItemCaseSensitive(c->params, "consistent");
+	if (v != NULL && !cJSON_IsNull(v)) {
+		if (c->m->flags & M_MUTATES) {
+			rpc_set_error(c, RPC_INVALID_PARAMS, "not_a_read_method", "consistent");
+			return;
+		}
+		if (!cJSON_IsBool(v)) {
+			rpc_set_error(c, RPC_INVALID_PARAMS, "not_a_boolean", "consistent");
+			return;
+		}
+		c->consistent = cJSON_IsTrue(v);
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(c->params, "consistent");
 	if (method_check_params(c->m, c->params, &field, &reason, &fields) != 0) {
 		rpc_set_error(c, RPC_INVALID_PARAMS, reason, field);
 		set_fields(c, fields);

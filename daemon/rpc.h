@@ -20,8 +20,13 @@ struct rpc_call {
 	int			 notification;
 	int			 midx;		/* method index, -1 if none */
 	const struct method	*m;
-	cJSON			*params;	/* owned, without idempotency_key */
+	cJSON			*params;	/* owned, without idempotency_key and
+						 * consistent */
 	char			*idem;		/* idempotency_key or NULL */
+	int			 consistent;	/* a read that must see every commit made
+						 * before it (replica.h) */
+	int			 on_replica;	/* sent to the standby */
+	int			 primary_only;	/* the standby could not answer it */
 	cJSON			*result;	/* owned: success */
 	cJSON			*error;		/* owned: error object */
 	int			 code;		/* 0 or the error code */

@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "person.h"
 #include "queries.h"
+#include "replica.h"
 #include "rpc.h"
 #include "rpc_error.h"
 #include "rpc_exec.h"
@@ -28,7 +29,8 @@
 #define RPC_MAX_RETRIES	3	/* serialization failures and deadlocks */
 
 struct rpc_exec {
-	struct db_pool		*pool;
+	struct db_pool		*pool;		/* the primary's */
+	struct replica		*rep;
 	struct rpc_batch	*b;
 	struct auth_creds	 auth;
 	char			*reqid;
@@ -206,7 +208,7 @@ cache_lookup(struct rpc_exec *x, struct rpc_call *c)
 	char	 key[AUTH_CACHE_KEY], *json;
 	cJSON	*r;
 
-	if (!(c->m->flags & M_WHOAMI) || !auth_cache_enabled() ||
+	if (!(c->m->flags & M_WHOAMI) || !auth_cache_enabled() || c->consistent ||
 	    db_pool_healthy(x->pool) == 0 ||
 	    !auth_cache_key(x->auth.token_sha256, x->auth.cert_sha256, key))
 		return 0;
@@ -303,6 +305,34 @@ done:
 	exec_next(x);
 }
 
+/* A read the standby could not answer goes to the primary: the standby is down, broke
+ * the connection or is overloaded, or the read needs a write (a refusal's audit event:
+ * SQLSTATE 25006). 1 when the call was sent again. */
+static int
+replica_retry(struct rpc_exec *x, struct rpc_call *c, enum db_status st,
+    const PGresult *res)
+{
+	const char	*state = NULL;
+
+	c->on_replica = 0;
+	if (st == DB_OK) {
+		if (PQresultStatus(res) == PGRES_FATAL_ERROR)
+			state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		if (state == NULL || (strcmp(state, "25006") != 0 &&
+		    strncmp(state, "08", 2) != 0 && strcmp(state, "57P01") != 0 &&
+		    strcmp(state, "57P03") != 0)) {
+			replica_answered(1, 0);
+			return 0;
+		}
+	}
+	replica_answered(0, state == NULL || strcmp(state, "25006") != 0);
+	log_msg(LOG_DEBUG, x->peer, x->reqid, "%s: the standby did not answer it (%s); "
+	    "sending it to the primary", c->m->name, state != NULL ? state : "no answer");
+	c->primary_only = 1;
+	exec_next(x);
+	return 1;
+}
+
 static void
 exec_result(void *arg, enum db_status st, const PGresult *res)
 {
@@ -310,6 +340,11 @@ exec_result(void *arg, enum db_status st, const PGresult *res)
 	struct rpc_call	*c = &x->b->calls[x->next];
 
 	x->q = NULL;
+	if (c->on_replica && replica_retry(x, c, st, res))
+		return;
+	/* (committed or maybe: this caller's reads wait for the standby to replay it) */
+	if ((c->m->flags & M_MUTATES) && (st == DB_OK || st == DB_LOST))
+		replica_wrote(&x->auth);
 	switch (st) {
 	case DB_OK:
 		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
@@ -540,6 +575,7 @@ exec_next(struct rpc_exec *x)
 	const char	*vals[6];
 	char		*params;
 	struct rpc_call	*c;
+	struct db_pool	*pool;
 	char		 hash[67], ctx[512], years[32];
 
 	if (!x->b->checked) {
@@ -621,7 +657,13 @@ exec_next(struct rpc_exec *x)
 		vals[3] = params;
 		vals[4] = c->idem;
 		vals[5] = ctx;
-		x->q = db_query(x->pool, Q_RPC, vals,
+		pool = x->pool;
+		if (!(c->m->flags & M_MUTATES) && !c->primary_only &&
+		    replica_pick(x->rep, &x->auth, c->consistent)) {
+			pool = replica_pool(x->rep);
+			c->on_replica = 1;
+		}
+		x->q = db_query(pool, Q_RPC, vals,
 		    (c->m->flags & M_MUTATES) ? DB_Q_WRITE | DB_Q_BATCH : 0, exec_result, x);
 		free(params);
 		return;
@@ -630,12 +672,14 @@ exec_next(struct rpc_exec *x)
 }
 
 struct rpc_exec *
-rpc_exec_start(struct db_pool *pool, struct rpc_batch *b, const struct auth_creds *auth,
-    const char *reqid, const char *peer, rpc_done_cb done, void *arg)
+rpc_exec_start(struct db_pool *pool, struct replica *rep, struct rpc_batch *b,
+    const struct auth_creds *auth, const char *reqid, const char *peer, rpc_done_cb done,
+    void *arg)
 {
 	struct rpc_exec	*x = xcalloc(1, sizeof(*x));
 
 	x->pool = pool;
+	x->rep = rep;
 	x->b = b;
 	x->auth = *auth;
 	x->reqid = xstrdup(reqid);

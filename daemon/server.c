@@ -32,6 +32,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "queries.h"
+#include "replica.h"
 #include "server.h"
 #include "tls.h"
 #include "util.h"
@@ -59,6 +60,7 @@ struct worker {
 	struct event_base	*base;
 	struct evconnlistener	*lev;
 	struct db_pool		*pool;
+	struct replica		*rep;		/* its pool on the standby, if any */
 	struct http		*http;		/* its connections */
 	struct event		*ev_drain;
 	struct event		*ev_drain_deadline;
@@ -359,13 +361,16 @@ house_cb(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(w->ev_house, &tv);
 }
 
-/* Draining ends when the last connection has closed and the last query is answered. */
+/* Draining ends when the last connection has closed and the last query is answered, on
+ * the primary and on the standby. */
 static void
 worker_check_drained(void *arg)
 {
 	struct worker	*w = arg;
+	struct db_pool	*rp = replica_pool(w->rep);
 
-	if (w->draining && http_conns(w->http) == 0 && db_pool_outstanding(w->pool) == 0)
+	if (w->draining && http_conns(w->http) == 0 && db_pool_outstanding(w->pool) == 0 &&
+	    (rp == NULL || db_pool_outstanding(rp) == 0))
 		event_base_loopexit(w->base, NULL);
 }
 
@@ -405,6 +410,7 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 	if (w->ev_house != NULL)
 		evtimer_del(w->ev_house);
 	audit_runner_stop(w->audit);
+	replica_stop(w->rep);
 	if (w->lev != NULL) {
 		evconnlistener_free(w->lev);
 		w->lev = NULL;
@@ -696,7 +702,7 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 	struct db_pool_opts	 po;
 	struct http_opts	 ho;
 	char			*cause = NULL;
-	int			 salen, i, nw, per_pool;
+	int			 salen, i, nw, per_pool, per_replica;
 	long			 ncpu;
 	long long		 wd_usec;
 
@@ -718,6 +724,10 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 		nw = (int)cfg->pool_size;
 	}
 	per_pool = (int)(cfg->pool_size / nw);
+	per_replica = (int)((cfg->replica_pool_size > 0 ? cfg->replica_pool_size :
+	    cfg->pool_size) / nw);
+	if (per_replica < 1)
+		per_replica = 1;
 	srv.cfg = cfg;
 	srv.nworkers = nw;
 	srv.workers = xcalloc((size_t)nw, sizeof(*srv.workers));
@@ -771,8 +781,13 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 		po.name = name;
 		w->pool = db_pool_new(&po);
 		db_pool_on_idle(w->pool, worker_check_drained, w);
+		w->rep = replica_new(&po, w->pool, cfg->replica_dsn, per_replica,
+		    cfg->replica_max_lag_ms, i == 0);
+		if (replica_pool(w->rep) != NULL)
+			db_pool_on_idle(replica_pool(w->rep), worker_check_drained, w);
 		ho.base = w->base;
 		ho.pool = w->pool;
+		ho.replica = w->rep;
 		ho.id = i;
 		ho.arg = w;
 		w->http = http_new(&ho);
@@ -790,7 +805,8 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 			evtimer_add(w->ev_house, &tv);
 			w->audit = audit_runner_start(w->pool, key, cfg->chain_interval_ms,
 			    cfg->checkpoint_interval_s);
-			w->listener = auth_listener_start(w->base, cfg->dsn);
+			w->listener = auth_listener_start(w->base, cfg->dsn,
+			    cfg->replica_dsn[0] != '\0');
 		}
 	}
 
@@ -824,6 +840,10 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 			fatal("pthread_create");
 	log_info("fundd %s listening on https://%s (%d workers, %d database connections "
 	    "each)", FUND_VERSION, cfg->listen, nw, per_pool);
+	if (cfg->replica_dsn[0] != '\0')
+		log_info("reads go to the standby of replica_dsn while it is up and at most "
+		    "%ld ms behind (%d connections each)", cfg->replica_max_lag_ms,
+		    per_replica);
 
 	/* The main loop only handles signals, also while the workers drain; it ends when
 	 * every worker's loop has. */
@@ -856,6 +876,7 @@ server_run(const char *cfgpath, struct cfg *cfg, const struct audit_key *key)
 			event_free(w->ev_house);
 		audit_runner_free(w->audit);
 		auth_listener_free(w->listener);
+		replica_free(w->rep);
 		db_pool_free(w->pool);
 		event_free(w->ev_drain);
 		event_free(w->ev_handoff);

@@ -27,7 +27,11 @@ def test_discover_describes_each_method(api):
     rep = {x["name"]: x for x in m["report.grants"]["params"]}
     assert rep["by"]["schema"]["type"] == "array" and "region" in \
         rep["by"]["schema"]["items"]["enum"]
-    assert m["system.version"]["x-roles"] == [] and m["system.version"]["params"] == []
+    # a read takes consistent, a mutation idempotency_key, whatever their own params
+    assert m["system.version"]["x-roles"] == [] and \
+        [p["name"] for p in m["system.version"]["params"]] == ["consistent"]
+    assert m["system.version"]["params"][0]["schema"] == {"type": "boolean"}
+    assert "consistent" not in p
     assert m["fund.balance"]["x-mutation"] is False
     assert {"name": "result", "description": "the grant", "schema": {"type": "object"}} \
         == m["grant.get"]["result"]

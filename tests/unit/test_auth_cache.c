@@ -197,7 +197,34 @@ test_off(void **state)
 	auth_cache_key(H1, NULL, k1);
 	auth_cache_put(k1, auth_cache_gen(), WHO);
 	assert_cached(k1, NULL);
-	assert_null(auth_listener_start(NULL, "dbname=x"));
+	assert_null(auth_listener_start(NULL, "dbname=x", 0));
+}
+
+/* When principals last changed (for the replica): a flush, also with the cache off; and
+ * "now", moving, while the listener is not listening. */
+static void
+test_principals_changed(void **state)
+{
+	struct timespec	 ts = { 0, 2 * 1000 * 1000 };
+	long long	 t0, t1;
+
+	(void)state;
+	auth_cache_free();
+	auth_cache_init(0);
+	t0 = auth_principals_changed();
+	nanosleep(&ts, NULL);
+	assert_true(auth_principals_changed() > t0);	/* not listening: now */
+	auth_cache_live(1, "test");
+	t0 = auth_principals_changed();
+	nanosleep(&ts, NULL);
+	assert_int_equal(auth_principals_changed(), t0);
+	auth_cache_flush("principals changed");
+	t1 = auth_principals_changed();
+	assert_true(t1 > t0);
+	nanosleep(&ts, NULL);
+	assert_int_equal(auth_principals_changed(), t1);
+	auth_cache_live(0, "listener lost");
+	assert_true(auth_principals_changed() > t1);
 }
 
 int
@@ -211,6 +238,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_slot_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_principals_changed, setup, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -457,6 +457,35 @@ test_idempotency_key(void **state)
 	rpc_batch_free(b);
 }
 
+/* consistent: every read takes it, as a boolean, and it leaves the params */
+static void
+test_consistent(void **state)
+{
+	struct rpc_batch	*b;
+
+	(void)state;
+	single_error(CALL("principal.revoke", "{\"principal_id\":\"p\",\"consistent\":true}"),
+	    -32602, "not_a_read_method", "consistent");
+	single_error(CALL("fund.balance", "{\"code\":\"F\",\"consistent\":1}"), -32602,
+	    "not_a_boolean", "consistent");
+	single_error(CALL("fund.balance", "{\"code\":\"F\",\"consistent\":\"true\"}"),
+	    -32602, "not_a_boolean", "consistent");
+	b = parse_ready(CALL("fund.balance", "{\"code\":\"F\",\"consistent\":true}"));
+	assert_int_equal(b->calls[0].consistent, 1);
+	assert_null(cJSON_GetObjectItemCaseSensitive(b->calls[0].params, "consistent"));
+	assert_int_equal(cJSON_GetArraySize(b->calls[0].params), 1);
+	rpc_batch_free(b);
+	b = parse_ready(CALL("system.whoami", "{\"consistent\":false}"));
+	assert_int_equal(b->calls[0].consistent, 0);
+	assert_int_equal(cJSON_GetArraySize(b->calls[0].params), 0);
+	rpc_batch_free(b);
+	/* null is absent, also on a mutation */
+	b = parse_ready(CALL("principal.revoke", "{\"principal_id\":\"p\",\"consistent\":null}"));
+	assert_int_equal(b->calls[0].consistent, 0);
+	assert_null(cJSON_GetObjectItemCaseSensitive(b->calls[0].params, "consistent"));
+	rpc_batch_free(b);
+}
+
 static void
 test_notifications(void **state)
 {
@@ -1034,6 +1063,7 @@ main(void)
 		cmocka_unit_test(test_method_not_found),
 		cmocka_unit_test(test_invalid_params),
 		cmocka_unit_test(test_idempotency_key),
+		cmocka_unit_test(test_consistent),
 		cmocka_unit_test(test_notifications),
 		cmocka_unit_test(test_id_echo),
 		cmocka_unit_test(test_id_text_echoed),
