@@ -43,19 +43,6 @@ struct audit_runner {
 	char			*key_note;	/* the key's state, as last logged */
 };
 
-static void
-hex_of(const unsigned char *b, size_t n, char *out)
-{
-	static const char	digits[] = "0123456789abcdef";
-	size_t			i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 int
 audit_key_load(const char *path, struct audit_key **out, char **cause)
 {
@@ -116,8 +103,8 @@ audit_key_load(const char *path, struct audit_key **out, char **cause)
 		*cause = xasprintf("[audit] signing_key %s: cannot derive the public key", path);
 		return -1;
 	}
-	hex_of(raw, sizeof(raw), k->raw_hex);
-	hex_of(md, (AUDIT_KEY_ID - 1) / 2, k->id);
+	hex_encode(raw, sizeof(raw), k->raw_hex);
+	hex_encode(md, (AUDIT_KEY_ID - 1) / 2, k->id);
 	*out = k;
 	return 0;
 }
@@ -180,7 +167,7 @@ sign_message(const struct audit_key *k, const char *msg, int n, char hex[AUDIT_S
 	if (EVP_DigestSignInit(md, NULL, NULL, NULL, k->pkey) == 1 &&
 	    EVP_DigestSign(md, sig, &siglen, (const unsigned char *)msg, (size_t)n) == 1 &&
 	    siglen == sizeof(sig)) {
-		hex_of(sig, siglen, hex);
+		hex_encode(sig, siglen, hex);
 		rc = 0;
 	}
 	EVP_MD_CTX_free(md);

@@ -260,6 +260,33 @@ access_send(struct rpc_exec *x, struct rpc_call *c)
 	x->q = db_query(x->pool, Q_ACCESS, vals, DB_Q_WRITE | DB_Q_BATCH, access_result, x);
 }
 
+/* The error of call c whose statement got no answer from the database (st not DB_OK). */
+static void
+no_answer(struct rpc_exec *x, struct rpc_call *c, enum db_status st)
+{
+	switch (st) {
+	case DB_OK:
+		break;
+	case DB_UNAVAILABLE:
+		rpc_set_error(c, RPC_DB_UNAVAILABLE, "database_unavailable", NULL);
+		break;
+	case DB_READ_ONLY:
+		rpc_set_error(c, RPC_DB_UNAVAILABLE, "read_only", NULL);
+		break;
+	case DB_LOST:
+		/* sent, and the connection broke before its answer: a read (or its access
+		 * events' record) answers nothing, a mutation may have committed */
+		if (c->m->flags & M_MUTATES)
+			outcome_unknown(x, c);
+		else
+			rpc_set_error(c, RPC_DB_UNAVAILABLE, "connection_lost", NULL);
+		break;
+	case DB_OVERLOADED:
+		rpc_set_error(c, RPC_OVERLOADED, "overloaded", NULL);
+		break;
+	}
+}
+
 /* A read's answer leaves with its data only once its access events are committed; else
  * it is an error, with no data. */
 static void
@@ -284,17 +311,8 @@ access_result(void *arg, enum db_status st, const PGresult *res)
 			return;
 		}
 		break;
-	case DB_UNAVAILABLE:
-		rpc_set_error(c, RPC_DB_UNAVAILABLE, "database_unavailable", NULL);
-		break;
-	case DB_READ_ONLY:
-		rpc_set_error(c, RPC_DB_UNAVAILABLE, "read_only", NULL);
-		break;
-	case DB_LOST:
-		rpc_set_error(c, RPC_DB_UNAVAILABLE, "connection_lost", NULL);
-		break;
-	case DB_OVERLOADED:
-		rpc_set_error(c, RPC_OVERLOADED, "overloaded", NULL);
+	default:
+		no_answer(x, c, st);
 		break;
 	}
 done:
@@ -359,22 +377,8 @@ exec_result(void *arg, enum db_status st, const PGresult *res)
 			return;
 		}
 		break;
-	case DB_UNAVAILABLE:
-		rpc_set_error(c, RPC_DB_UNAVAILABLE, "database_unavailable", NULL);
-		break;
-	case DB_READ_ONLY:
-		rpc_set_error(c, RPC_DB_UNAVAILABLE, "read_only", NULL);
-		break;
-	case DB_LOST:
-		/* sent, and the connection broke before its answer: a read wrote nothing,
-		 * a mutation may have committed */
-		if (c->m->flags & M_MUTATES)
-			outcome_unknown(x, c);
-		else
-			rpc_set_error(c, RPC_DB_UNAVAILABLE, "connection_lost", NULL);
-		break;
-	case DB_OVERLOADED:
-		rpc_set_error(c, RPC_OVERLOADED, "overloaded", NULL);
+	default:
+		no_answer(x, c, st);
 		break;
 	}
 	call_finish(x, c);
