@@ -147,26 +147,32 @@ setpaths() {
 	fi
 }
 
-pg_running() {
-	[ -f "$PGDATA/postmaster.pid" ] && as_pg "$(pgbin)/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1
+# cluster_running DATA, cluster_start DATA DIR SOCK WHAT, cluster_stop DATA [MODE]: a
+# cluster (the primary, or the standby of replica-up) as the PostgreSQL OS user.
+cluster_running() {
+	[ -f "$1/postmaster.pid" ] && as_pg "$(pgbin)/pg_ctl" -D "$1" status >/dev/null 2>&1
 }
 
-pg_start() {
-	pg_running && return 0
-	mkdir -p "$SOCK"
-	is_root && chown "$PG_OS_USER" "$SOCK"
-	chmod 700 "$SOCK"
-	as_pg "$(pgbin)/pg_ctl" -D "$PGDATA" -l "$PGDIR/postgres.log" -w -t 60 \
-	    -o "-k $SOCK" start >/dev/null || {
-		tail -n 20 "$PGDIR/postgres.log" >&2
-		die "PostgreSQL did not start (log: $PGDIR/postgres.log)"
+cluster_start() {
+	cluster_running "$1" && return 0
+	mkdir -p "$3"
+	is_root && chown "$PG_OS_USER" "$3"
+	chmod 700 "$3"
+	as_pg "$(pgbin)/pg_ctl" -D "$1" -l "$2/postgres.log" -w -t 60 -o "-k $3" start \
+	    >/dev/null || {
+		tail -n 20 "$2/postgres.log" >&2
+		die "$4 did not start (log: $2/postgres.log)"
 	}
 }
 
-pg_stop() {
-	pg_running || return 0
-	as_pg "$(pgbin)/pg_ctl" -D "$PGDATA" -m "${1:-fast}" -w -t 60 stop >/dev/null
+cluster_stop() {
+	cluster_running "$1" || return 0
+	as_pg "$(pgbin)/pg_ctl" -D "$1" -m "${2:-fast}" -w -t 60 stop >/dev/null
 }
+
+pg_running() { cluster_running "$PGDATA"; }
+pg_start() { cluster_start "$PGDATA" "$PGDIR" "$SOCK" PostgreSQL; }
+pg_stop() { cluster_stop "$PGDATA" "${1:-fast}"; }
 
 owner_psql() {
 	as_pg "$(pgbin)/psql" -X -q -v ON_ERROR_STOP=1 -h "$SOCK" -p "$PGPORT_LOCAL" \
@@ -366,28 +372,14 @@ format = text
 EOF
 }
 
-replica_running() {
-	[ -f "$RPGDATA/postmaster.pid" ] &&
-	    as_pg "$(pgbin)/pg_ctl" -D "$RPGDATA" status >/dev/null 2>&1
-}
+replica_running() { cluster_running "$RPGDATA"; }
 
 replica_start() {
 	[ -f "$RPGDATA/PG_VERSION" ] || die "no standby in $RPGDIR: run 'devenv.sh replica-up'"
-	replica_running && return 0
-	mkdir -p "$RSOCK"
-	is_root && chown "$PG_OS_USER" "$RSOCK"
-	chmod 700 "$RSOCK"
-	as_pg "$(pgbin)/pg_ctl" -D "$RPGDATA" -l "$RPGDIR/postgres.log" -w -t 60 \
-	    -o "-k $RSOCK" start >/dev/null || {
-		tail -n 20 "$RPGDIR/postgres.log" >&2
-		die "the standby did not start (log: $RPGDIR/postgres.log)"
-	}
+	cluster_start "$RPGDATA" "$RPGDIR" "$RSOCK" "the standby"
 }
 
-replica_stop() {
-	replica_running || return 0
-	as_pg "$(pgbin)/pg_ctl" -D "$RPGDATA" -m fast -w -t 60 stop >/dev/null
-}
+replica_stop() { cluster_stop "$RPGDATA"; }
 
 replica_psql() {
 	as_pg "$(pgbin)/psql" -X -q -v ON_ERROR_STOP=1 -h "$RSOCK" -p "$PGPORT_LOCAL" \

@@ -26,7 +26,7 @@ import pytest
 
 from fl.client import Client
 from fl.db import database_overrides
-from fl.env import FUNDD, ROOT, Daemon, free_port, uniq
+from fl.env import FUNDD, ROOT, Daemon, edit, free_port, uniq
 
 FIXTURES = os.path.join(ROOT, "tests", "integration", "fixtures")
 RELEASE = os.path.join(FIXTURES, "migrations-0014.tar.gz")
@@ -599,14 +599,6 @@ def serves(env, conf):
         d.stop()
         raise
     assert d.stop() == 0
-
-
-def edit(path, old, new):
-    with open(path) as f:
-        text = f.read()
-    assert old in text, "%s has no %r" % (path, old)
-    with open(path, "w") as f:
-        f.write(text.replace(old, new, 1))
 
 
 def test_a_changed_repeatable_file_is_applied_again(env, tree):

@@ -21,7 +21,7 @@ import time
 
 from fl.client import TRANSPORT_ERRORS, Client
 from fl.db import database_overrides
-from fl.env import FUNDD, ROOT, Daemon, free_port, uniq
+from fl.env import FUNDD, ROOT, Daemon, edit, free_port, uniq
 from fl.ledger import new_fund, new_partner
 
 MIGRATIONS = os.path.join(ROOT, "migrations")
@@ -32,14 +32,6 @@ def last_migration(d):
     """(number, name) of the last versioned file of migrations directory d."""
     name = sorted(n for n in os.listdir(d) if re.match(r"\d{4}_\w+\.sql$", n))[-1]
     return int(name[:4]), name
-
-
-def edit(path, old, new):
-    with open(path) as f:
-        text = f.read()
-    assert old in text, "%s has no %r" % (path, old)
-    with open(path, "w") as f:
-        f.write(text.replace(old, new, 1))
 
 
 class Upgrade:

@@ -50,6 +50,15 @@ def scan_logs(directory):
     return hits
 
 
+def edit(path, old, new):
+    """Replaces the first old in the file at path by new; old must be there."""
+    with open(path) as f:
+        text = f.read()
+    assert old in text, "%s has no %r" % (path, old)
+    with open(path, "w") as f:
+        f.write(text.replace(old, new, 1))
+
+
 def free_port():
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind(("127.0.0.1", 0))
