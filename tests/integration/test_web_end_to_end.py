@@ -16,6 +16,7 @@ import subprocess
 import pytest
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from fl.browser import fill
 from fl.client import create_principal
 from fl.env import ROOT, uniq
 from fl.ledger import new_fund, new_partner
@@ -41,12 +42,6 @@ def people(daemon, admin, api):
         "auditor": who(["auditor"], "Auditor"),
         "donor": who(["partner"], "Donor", partner_id=partner["partner_id"]),
     }
-
-
-def fill(b, css, value):
-    el = b.find(css)
-    el.clear()
-    el.send_keys(value)
 
 
 def hash_id(b):

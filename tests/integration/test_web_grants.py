@@ -10,6 +10,7 @@ import tempfile
 import pytest
 from selenium.webdriver.support.ui import Select
 
+from fl.browser import fill
 from fl.client import call, create_principal
 from fl.env import uniq
 from fl.grants import apply, funded_fund, new_returnee
@@ -49,12 +50,6 @@ def as_approver(browsers, world):
 def grant_page(b, grant_id, lang="en"):
     b.go("#/grant?id=" + grant_id, '[data-test="grant-details"]', lang=lang)
     b.wait_text("#page-title", grant_id)
-
-
-def fill(b, css, text):
-    el = b.find(css)
-    el.clear()
-    el.send_keys(text)
 
 
 def submit(b, form):

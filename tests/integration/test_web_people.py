@@ -17,8 +17,9 @@ import re
 import time
 
 import pytest
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
+from fl.browser import fill, no_code_alone, set_value, text, until
 from fl.client import RpcError, api_of, call, create_principal
 from fl.env import remember_token, uniq
 from fl.grants import apply, approve, create, funded_fund, new_returnee
@@ -57,30 +58,6 @@ def b2(browsers, world):
     return b
 
 
-def text(el):
-    """An element's text as shown, no-break spaces read as spaces."""
-    return re.sub("[\u00a0\u202f]", " ", el.text)
-
-
-def set_value(b, css, value):
-    """Sets a control's value (a date input takes typing in the browser's locale only)."""
-    el = b.find(css)
-    b.js("arguments[0].value = arguments[1];", el, value)
-    return el
-
-
-def fill(b, css, value):
-    el = b.find(css)
-    el.clear()
-    el.send_keys(value)
-    return el
-
-
-def until(b, check, timeout=15):
-    """Waits until check() is true (a condition, not a sleep)."""
-    WebDriverWait(b.driver, timeout).until(lambda d: check())
-
-
 def only_fund_rows(b, fund):
     """The payments shown are those of `fund` only (the filter has been applied)."""
     cells = b.js("return [...document.querySelectorAll("
@@ -100,10 +77,6 @@ def find_by(b, name="", nid=""):
     b.js("document.getElementById('status').textContent = '';")
     b.find('[data-test="find-submit"]').click()
     until(b, lambda: status(b).strip() != "")
-
-
-def no_code_alone(msg):
-    assert msg.strip() and not re.search(r"-32\d\d\d", msg), msg
 
 
 def wait_refused(daemon, token):

@@ -19,11 +19,11 @@ shared: every check is narrowed to the records this module made."""
 import datetime
 import json
 import os
-import re
 
 import pytest
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
+from fl.browser import fill, no_code_alone, set_value, text, until
 from fl.client import api_of, create_principal
 from fl.env import uniq
 from fl.grants import apply, funded_fund, new_returnee
@@ -76,38 +76,10 @@ def aud_b(browsers, auditor):
     return b
 
 
-def text(el):
-    """An element's text as shown, no-break spaces read as spaces."""
-    return re.sub("[\u00a0\u202f]", " ", el.text)
-
-
-def set_value(b, css, value):
-    """Sets a control's value (a date input takes typing in the browser's locale only)."""
-    el = b.find(css)
-    b.js("arguments[0].value = arguments[1];", el, value)
-    return el
-
-
-def fill(b, css, value):
-    el = b.find(css)
-    el.clear()
-    el.send_keys(value)
-    return el
-
-
-def until(b, check, timeout=15):
-    """Waits until check() is true (a condition, not a sleep)."""
-    WebDriverWait(b.driver, timeout).until(lambda d: check())
-
-
 def person(b, rid, ready):
     """Opens a person's privacy page afresh (a query of its own: the browser may be on that
     page already) and waits for `ready`."""
     return b.go("#/privacy-person?id=%s&v=%s" % (rid, uniq("v")), ready)
-
-
-def no_code_alone(msg):
-    assert msg.strip() and not re.search(r"-32\d\d\d", msg), msg
 
 
 def erasures(api, rid):

@@ -48,6 +48,37 @@ def spki_sha256(cert_path):
     return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
+# Helpers of the browser tests: a control filled or set, a condition waited for, text as
+# shown, an error said in words (never a bare JSON-RPC code).
+
+def text(el):
+    """An element's text as shown, no-break spaces read as spaces."""
+    return re.sub("[\u00a0\u202f]", " ", el.text)
+
+
+def set_value(b, css, value):
+    """Sets a control's value (a date input takes typing in the browser's locale only)."""
+    el = b.find(css)
+    b.js("arguments[0].value = arguments[1];", el, value)
+    return el
+
+
+def fill(b, css, value):
+    el = b.find(css)
+    el.clear()
+    el.send_keys(value)
+    return el
+
+
+def until(b, check, timeout=15):
+    """Waits until check() is true (a condition, not a sleep)."""
+    WebDriverWait(b.driver, timeout).until(lambda d: check())
+
+
+def no_code_alone(msg):
+    assert msg.strip() and not re.search(r"-32\d\d\d", msg), msg
+
+
 class Browser:
     """One browser session (its own profile, so its own sessionStorage)."""
 
