@@ -8178,34 +8178,41 @@ ALTER FUNCTION fl.period_open_from() OWNER TO fund_owner;
 
 CREATE FUNCTION fl.person_answer(p_answer jsonb, p_ctx jsonb, p fl.principal, p_method text, p_params jsonb, p_read boolean, p_seen boolean) RETURNS jsonb
     LANGUAGE plpgsql
-    SET plan_cache_mode TO 'force_generic_plan'
     AS $_$
 DECLARE
 	v_keys	jsonb;
 	v_ids	text[];
+	v_id	text;
 	v_seen	text := CASE WHEN p_seen THEN current_setting('fl.persons', true) END;
 BEGIN
 	PERFORM set_config('fl.persons', '', true);
 	IF p_ctx->>'personal' IS DISTINCT FROM 'true' OR NOT p_answer ? 'result' THEN
 		RETURN p_answer;
 	END IF;
+	v_id := p_answer->'result'->>'returnee_id';
 	-- an answer kept from before its person's erasure: their values, no longer opened
-	IF NOT p_seen AND EXISTS (SELECT 1 FROM fl.returnee WHERE returnee_id =
-	    p_answer->'result'->>'returnee_id' AND erased_at IS NOT NULL) THEN
-		RETURN jsonb_set(p_answer, '{result}', regexp_replace(
-		    (p_answer->'result')::text, '\{"v": "[0-9a-f]*", "\$sealed": "[a-z_]+"\}',
-		    'null', 'g')::jsonb);
+	IF NOT p_seen THEN
+		IF EXISTS (SELECT 1 FROM fl.returnee WHERE returnee_id = v_id AND
+		    erased_at IS NOT NULL) THEN
+			RETURN jsonb_set(p_answer, '{result}', regexp_replace(
+			    (p_answer->'result')::text,
+			    '\{"v": "[0-9a-f]*", "\$sealed": "[a-z_]+"\}', 'null', 'g')::jsonb);
+		END IF;
 	END IF;
 	-- the people named while the answer was built, or, for an answer built before (a
 	-- replay) or in a set (a run of approvals), the one it is about (a returnee's or a
 	-- grant's returnee_id)
-	SELECT coalesce(jsonb_object_agg(encode(k.key_id, 'hex'),
-		k.kek_id || ':' || encode(k.wrapped, 'hex')), '{}'),
-	    array_agg(DISTINCT k.returnee_id)
-	  INTO v_keys, v_ids
-	  FROM fl.person_key k
-	 WHERE k.returnee_id = ANY (string_to_array(coalesce(v_seen, '') ||
-		coalesce(p_answer->'result'->>'returnee_id', ''), ' '));
+	IF coalesce(v_seen, '') IN ('', v_id || ' ') THEN
+		SELECT coalesce(jsonb_object_agg(encode(k.key_id, 'hex'),
+			k.kek_id || ':' || encode(k.wrapped, 'hex')), '{}'),
+		    CASE WHEN count(*) > 0 THEN ARRAY[v_id] END
+		  INTO v_keys, v_ids
+		  FROM fl.person_key k
+		 WHERE k.returnee_id = v_id;
+	ELSE
+		SELECT * INTO v_keys, v_ids FROM fl.person_keys(string_to_array(v_seen ||
+		    coalesce(v_id, ''), ' '));
+	END IF;
 	-- (the daemon's own read of a returnee for grant.apply's statistics is that call's:
 	-- ctx "access" false, the access event is grant.apply's)
 	IF v_ids IS NULL OR p_ctx->>'access' IS NOT DISTINCT FROM 'false' THEN
@@ -8272,6 +8279,27 @@ $$;
 
 
 ALTER FUNCTION fl.person_key_guard() OWNER TO fund_owner;
+
+--
+-- Name: person_keys(text[]); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.person_keys(p_ids text[], OUT keys jsonb, OUT ids text[]) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+BEGIN
+	SELECT coalesce(jsonb_object_agg(encode(k.key_id, 'hex'),
+		k.kek_id || ':' || encode(k.wrapped, 'hex')), '{}'),
+	    array_agg(DISTINCT k.returnee_id)
+	  INTO keys, ids
+	  FROM fl.person_key k
+	 WHERE k.returnee_id = ANY (p_ids);
+END
+$$;
+
+
+ALTER FUNCTION fl.person_keys(p_ids text[], OUT keys jsonb, OUT ids text[]) OWNER TO fund_owner;
 
 --
 -- Name: person_seen(text); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -14454,6 +14482,13 @@ REVOKE ALL ON FUNCTION fl.person_key_add(p_id text, v jsonb) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION fl.person_key_guard() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION person_keys(p_ids text[], OUT keys jsonb, OUT ids text[]); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.person_keys(p_ids text[], OUT keys jsonb, OUT ids text[]) FROM PUBLIC;
 
 
 --

@@ -51,46 +51,71 @@ RETURNS text LANGUAGE sql STABLE AS $$
 		ELSE 'audit' END)
 $$;
 
+-- The data keys of the people p_ids ({"<key id hex>": "<kek id>:<wrapped hex>"}, or {}) and
+-- those of them who have one (null when none). (plan_cache_mode: as
+-- fl.returnee_by_national.)
+CREATE OR REPLACE FUNCTION fl.person_keys(p_ids text[], OUT keys jsonb, OUT ids text[])
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+BEGIN
+	SELECT coalesce(jsonb_object_agg(encode(k.key_id, 'hex'),
+		k.kek_id || ':' || encode(k.wrapped, 'hex')), '{}'),
+	    array_agg(DISTINCT k.returnee_id)
+	  INTO keys, ids
+	  FROM fl.person_key k
+	 WHERE k.returnee_id = ANY (p_ids);
+END
+$$;
+
 -- api.call()'s answer p_answer for a call of p's (a read when p_read) that the daemon marked
 -- as one whose answer may hold personal data (ctx "personal"): with the data keys of the
--- people it holds data of ({"<key id hex>": "<kek id>:<wrapped hex>"}; the daemon opens the
--- sealed values with them) and an access event for each (who, when, whose, what for:
--- fl.purpose_of). A mutation writes its access events here, in its own transaction. A read
--- writes nothing: its answer carries them as "access" ({ids, purpose, params_sha256}), and
--- the daemon records them with api.access_record() before the answer leaves
--- (docs/privacy.md). The people are those fl.person_seen named while the answer was built
--- (with p_seen), and the result's own returnee_id. An erased person has no key left: their
--- values stay sealed (null), and reading them is no access. (plan_cache_mode: as
--- fl.returnee_by_national.)
+-- people it holds data of (fl.person_keys; the daemon opens the sealed values with them)
+-- and an access event for each (who, when, whose, what for: fl.purpose_of). A mutation
+-- writes its access events here, in its own transaction. A read writes nothing: its answer
+-- carries them as "access" ({ids, purpose, params_sha256}), and the daemon records them
+-- with api.access_record() before the answer leaves (docs/privacy.md). The people are those
+-- fl.person_seen named while the answer was built (with p_seen), and the result's own
+-- returnee_id. An erased person has no key left: their values stay sealed (null), and
+-- reading them is no access. The answer about one person (a returnee's get, register or
+-- update), the most frequent, takes their keys by their id alone: with an array of ids
+-- PostgreSQL plans each call anew unless told otherwise (fl.person_keys), and a SET clause
+-- here would cost every call.
 CREATE OR REPLACE FUNCTION fl.person_answer(p_answer jsonb, p_ctx jsonb, p fl.principal,
     p_method text, p_params jsonb, p_read boolean, p_seen boolean) RETURNS jsonb
-LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
 	v_keys	jsonb;
 	v_ids	text[];
+	v_id	text;
 	v_seen	text := CASE WHEN p_seen THEN current_setting('fl.persons', true) END;
 BEGIN
 	PERFORM set_config('fl.persons', '', true);
 	IF p_ctx->>'personal' IS DISTINCT FROM 'true' OR NOT p_answer ? 'result' THEN
 		RETURN p_answer;
 	END IF;
+	v_id := p_answer->'result'->>'returnee_id';
 	-- an answer kept from before its person's erasure: their values, no longer opened
-	IF NOT p_seen AND EXISTS (SELECT 1 FROM fl.returnee WHERE returnee_id =
-	    p_answer->'result'->>'returnee_id' AND erased_at IS NOT NULL) THEN
-		RETURN jsonb_set(p_answer, '{result}', regexp_replace(
-		    (p_answer->'result')::text, '\{"v": "[0-9a-f]*", "\$sealed": "[a-z_]+"\}',
-		    'null', 'g')::jsonb);
+	IF NOT p_seen THEN
+		IF EXISTS (SELECT 1 FROM fl.returnee WHERE returnee_id = v_id AND
+		    erased_at IS NOT NULL) THEN
+			RETURN jsonb_set(p_answer, '{result}', regexp_replace(
+			    (p_answer->'result')::text,
+			    '\{"v": "[0-9a-f]*", "\$sealed": "[a-z_]+"\}', 'null', 'g')::jsonb);
+		END IF;
 	END IF;
 	-- the people named while the answer was built, or, for an answer built before (a
 	-- replay) or in a set (a run of approvals), the one it is about (a returnee's or a
 	-- grant's returnee_id)
-	SELECT coalesce(jsonb_object_agg(encode(k.key_id, 'hex'),
-		k.kek_id || ':' || encode(k.wrapped, 'hex')), '{}'),
-	    array_agg(DISTINCT k.returnee_id)
-	  INTO v_keys, v_ids
-	  FROM fl.person_key k
-	 WHERE k.returnee_id = ANY (string_to_array(coalesce(v_seen, '') ||
-		coalesce(p_answer->'result'->>'returnee_id', ''), ' '));
+	IF coalesce(v_seen, '') IN ('', v_id || ' ') THEN
+		SELECT coalesce(jsonb_object_agg(encode(k.key_id, 'hex'),
+			k.kek_id || ':' || encode(k.wrapped, 'hex')), '{}'),
+		    CASE WHEN count(*) > 0 THEN ARRAY[v_id] END
+		  INTO v_keys, v_ids
+		  FROM fl.person_key k
+		 WHERE k.returnee_id = v_id;
+	ELSE
+		SELECT * INTO v_keys, v_ids FROM fl.person_keys(string_to_array(v_seen ||
+		    coalesce(v_id, ''), ' '));
+	END IF;
 	-- (the daemon's own read of a returnee for grant.apply's statistics is that call's:
 	-- ctx "access" false, the access event is grant.apply's)
 	IF v_ids IS NULL OR p_ctx->>'access' IS NOT DISTINCT FROM 'false' THEN
