@@ -10,7 +10,7 @@ import tempfile
 import pytest
 from selenium.webdriver.support.ui import Select
 
-from fl.browser import fill
+from fl.browser import fill, rpc_sent
 from fl.client import call, create_principal
 from fl.env import uniq
 from fl.grants import apply, funded_fund, new_returnee
@@ -136,6 +136,40 @@ def queue_of_fund(b, fund):
     Select(b.find("#filter-fund")).select_by_value(fund["code"])
     b.find('[data-test="apply-filters"]').click()
     b.wait('[data-test="queue-table"], [data-test="queue-table-empty"]')
+
+
+def test_the_lookup_by_national_id_with_nothing_typed_and_cleared(as_admin, world, api):
+    b, r = as_admin, world["returnee"]
+    b.go("#/grants?apply=1", '[data-test="returnee-lookup"]', lang="en")
+    sent = rpc_sent(b)
+    finds = lambda: [q for q in sent() if q[0][0] == "returnee.find"]
+    # nothing typed: said at the form, nothing sent
+    b.find('[data-test="returnee-find"]').click()
+    msg = b.wait('[data-test="lookup-error"]').text
+    assert msg == "Type a full name or a national ID number to search.", msg
+    assert finds() == []
+    # the whole national id, in lower case: one request searching it as a name and as a
+    # national id, the person found once
+    q = r["national_id"].lower()
+    fill(b, "#lookup-query", q)
+    b.find('[data-test="returnee-find"]').click()
+    row = '[data-test="returnee-row"][data-returnee-id="%s"]' % r["returnee_id"]
+    b.wait(row)
+    assert len(b.find_all('[data-test="returnee-row"]')) == 1
+    assert not b.find_all('[data-test="lookup-error"]')
+    assert finds() == [[("returnee.find", {"name": q}), ("returnee.find", {"national_id": q})]]
+    assert [x["returnee_id"] for x in api.ok("returnee.find", {"national_id": q})["returnees"]] \
+        == [r["returnee_id"]]
+    assert api.ok("returnee.find", {"name": q})["returnees"] == []
+    status_says(b, "Found: 1.")
+    assert q in b.find('[data-test="returnee-results"] caption').text
+    b.shot("lookup-national-id-en")
+    # cleared: no results, the field empty, nothing chosen
+    b.find('[data-test="lookup-clear"]').click()
+    b.wait_gone('[data-test="returnee-results"]')
+    assert b.find("#lookup-query").get_attribute("value") == ""
+    assert not b.find_all('[data-test="picked-returnee"]')
+    clean(b)
 
 
 def test_approver_approves_from_its_queue_and_it_leaves_the_queue(as_approver, world, api):

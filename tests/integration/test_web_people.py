@@ -19,7 +19,7 @@ import time
 import pytest
 from selenium.webdriver.support.ui import Select
 
-from fl.browser import fill, no_code_alone, set_value, text, until
+from fl.browser import fill, no_code_alone, rpc_sent, set_value, text, until
 from fl.client import RpcError, api_of, call, create_principal
 from fl.env import remember_token, uniq
 from fl.grants import apply, approve, create, funded_fund, new_returnee
@@ -268,6 +268,44 @@ def test_register_find_correct_and_the_duplicate_refusal(a, api):
     assert len(api.ok("returnee.history", {"returnee_id": rid})["history"]) == 1
     b.shot("returnee-corrected-en")
     assert b.problems() == []
+
+
+def test_the_search_with_nothing_typed_a_name_too_long_and_both_terms(a, api, world):
+    """Nothing typed is said at the form and nothing is sent; a name longer than fundd takes
+    is refused at the name field, as the API refuses it; the whole name with a national id
+    finds the person only when the id is theirs too (one search with both)."""
+    r = world["returnee"]
+    rid, name, nid = r["returnee_id"], r["full_name"], r["national_id"]
+    a.go("#/returnees?s=" + uniq("s"), '[data-test="find-form"]', lang="en")
+    sent = rpc_sent(a)
+    find_by(a)
+    msg = a.wait('[data-test="find-error"]').text
+    assert msg == "Type a full name or a national ID number to search.", msg
+    assert status(a) == msg
+    assert sent() == []
+    assert not a.find_all('[data-test="found-table"]')
+    a.shot("find-nothing-typed-en")
+
+    too_long = "Anahit " + "A" * 200
+    api.err("returnee.find", {"name": too_long}, -32602, field="name", reason="too_long")
+    find_by(a, name=too_long)
+    a.wait('#find-name[aria-invalid="true"]')
+    assert a.find("#find-name-error").text == "This value is too long."
+    assert status(a) == "This value is too long."
+    assert not a.find_all('[data-test="find-error"]')
+
+    find_by(a, name=name, nid=nid)
+    a.wait('[data-test="found-row"][data-returnee-id="%s"]' % rid)
+    assert len(a.find_all('[data-test="found-row"]')) == 1
+    assert sent()[-1] == [("returnee.find", {"name": name, "national_id": nid})]
+    # the name is theirs, the id nobody's: nobody, as through the API
+    other = nid + "X"
+    find_by(a, name=name, nid=other)
+    empty = a.wait('[data-test="found-table-empty"]')
+    assert "whole full name" in empty.text, empty.text
+    assert not a.find_all('[data-test="found-row"]')
+    assert api.ok("returnee.find", {"name": name, "national_id": other})["returnees"] == []
+    assert a.problems() == []
 
 
 def test_an_erased_beneficiary_shows_no_personal_data(a, api, daemon, world):

@@ -387,6 +387,27 @@ def test_find_a_persons_page(a, world):
     assert a.problems() == []
 
 
+def test_find_a_person_by_national_id_then_clear(a, world, api):
+    d = world["due"]
+    a.go("#/privacy?f=2", 'form[data-test="privacy-find"]', lang="en")
+    # the whole national id, in another case (ids are compared as returnee.register does)
+    fill(a, "#privacy-find-national_id", d["national_id"].lower())
+    a.find('[data-test="privacy-find-submit"]').click()
+    row = a.wait('[data-test="privacy-found-row"][data-returnee-id="%s"]' % d["returnee_id"])
+    assert len(a.find_all('[data-test="privacy-found-row"]')) == 1
+    assert row.find_element("css selector", '[data-col="full_name"] a').text == d["full_name"]
+    a.wait_text("#status", "Found: 1.")
+    assert [x["returnee_id"] for x in api.ok(
+        "returnee.find", {"national_id": d["national_id"].lower()})["returnees"]] == [d["returnee_id"]]
+    a.js("arguments[0].scrollIntoView({block: 'center'});", a.find('form[data-test="privacy-find"]'))
+    a.shot("privacy-find-national-id-en")
+    # cleared, the search shows nothing and its fields are empty
+    a.find('[data-test="privacy-find-clear"]').click()
+    a.wait_gone('[data-test="privacy-found-table"]')
+    assert a.find("#privacy-find-national_id").get_attribute("value") == ""
+    assert a.problems() == []
+
+
 # ------------------------------------------------------------------------------ consent
 
 

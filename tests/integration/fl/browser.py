@@ -79,6 +79,22 @@ def no_code_alone(msg):
     assert msg.strip() and not re.search(r"-32\d\d\d", msg), msg
 
 
+def rpc_sent(b):
+    """Records what the console sends to /rpc from now on, until the page is loaded anew (its
+    window.fetch wrapped): returns a function that gives the requests so far, each the list
+    of its calls as (method, params)."""
+    b.js("if (!window.rpcSent) { const f = window.fetch; window.rpcSent = [];"
+         " window.fetch = (url, opts) => { if (String(url).endsWith('/rpc'))"
+         " window.rpcSent.push(JSON.parse(opts.body)); return f.call(window, url, opts); }; }"
+         " window.rpcSent.length = 0;")
+
+    def sent():
+        reqs = b.js("return window.rpcSent;")
+        return [[(c["method"], c.get("params", {})) for c in (r if isinstance(r, list) else [r])]
+                for r in reqs]
+    return sent
+
+
 class Browser:
     """One browser session (its own profile, so its own sessionStorage)."""
 

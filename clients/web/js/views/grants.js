@@ -3,13 +3,13 @@
 // #/grants (admin, approver, auditor): grant.list with filters (status, fund,
 // region, category; also from the hash: #/grants?fund=CODE&apply=1), a page at a time; each id opens #/grant?id=. An admin
 // also gets "Apply for a grant" (grant.apply), with a lookup of the
-// beneficiary (returnee.find: the whole full name or the whole national id,
-// never a part of a name). #/grant is in grants-record.js.
+// beneficiary (returnee.find, returnee-find.js: the whole full name or the
+// whole national id, never a part of a name). #/grant is in grants-record.js.
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { money, number, date } from '../format.js';
-import { describe, errorPanel } from '../errors.js';
+import { errorPanel } from '../errors.js';
 import { hasRole, referenceData } from '../session.js';
 import {
   actionForm, field, filterForm, link, loadPage, loading, pageHeading, cursorPager, personName, say, section,
@@ -18,6 +18,7 @@ import {
 import { CATEGORIES, regionName } from './queue.js';
 import { GRANT_STATES, grantBadge } from './grants-util.js';
 import { grantView, flash } from './grants-record.js';
+import { returneeFinder } from './returnee-find.js';
 
 const PAGE_SIZE = 20;
 
@@ -38,7 +39,6 @@ const grantsView = {
       // #/grants?status=submitted&fund=CODE opens the list so filtered
       filters: Object.fromEntries(['status', 'fund', 'region', 'category'].map((k) => [k, ctx.params().get(k) || ''])),
       applyOpen: ctx.params().get('apply') === '1',
-      lookup: { query: '', busy: false, results: null, error: null },
       picked: null,
     };
     const isAdmin = hasRole('admin');
@@ -96,37 +96,21 @@ const grantsView = {
 
     // ------------------------------------------------------------ apply (admin)
 
-    async function find(query) {
-      const q = query.trim();
-      state.lookup = { query: q, busy: true, results: null, error: null };
-      ctx.redraw();
-      if (!q) {
-        state.lookup = { query: q, busy: false, results: null, error: null, empty: true };
-        ctx.redraw();
-        return;
-      }
-      // by name and by national id at once (each matches a whole value only: the
-      // daemon finds people through a keyed hash, docs/privacy.md); a beneficiary
-      // found both ways counts once
-      const answers = await ctx.rpc.batch([
-        { method: 'returnee.find', params: { name: q, limit: 20 } },
-        { method: 'returnee.find', params: { national_id: q, limit: 20 } },
-      ]).catch((err) => [{ error: err }, { error: err }]);
-      const seen = new Map();
-      let error = null;
-      for (const a of answers) {
-        if (a.error) { error = error || a.error; continue; }
-        for (const r of a.result.returnees || []) if (!seen.has(r.returnee_id)) seen.set(r.returnee_id, r);
-      }
-      const results = [...seen.values()];
-      state.lookup = {
-        query: q, busy: false, results, error: results.length || answers.some((a) => !a.error) ? null : error,
-      };
-      if (state.lookup.error && !state.lookup.error.unauthenticated) say(describe(state.lookup.error), 'error');
-      else if (!results.length) say(t('grants.apply.noneFound'));
-      else say(t('grants.apply.found', { count: number(results.length) }));
-      ctx.redraw();
-    }
+    // the beneficiary: by the whole full name or the whole national id, one
+    // field searched both ways
+    const finder = returneeFinder({
+      rpc: ctx.rpc,
+      redraw: ctx.redraw,
+      ids: 'lookup',
+      test: { form: 'returnee-lookup', submit: 'returnee-find', clear: 'lookup-clear', error: 'lookup-error', table: 'returnee-results', row: 'returnee-row' },
+      shownTitle: true,
+      formClass: 'form gr-lookup',
+      buttonClass: 'button secondary',
+      title: () => t('grants.apply.lookupTitle'),
+      help: () => t('grants.apply.lookupHelp'),
+      empty: () => t('grants.apply.noneFound'),
+      fields: () => [{ id: 'lookup-query', name: 'query', label: t('grants.apply.lookupLabel') }],
+    });
 
     function pick(r) {
       state.picked = r;
@@ -139,45 +123,24 @@ const grantsView = {
     }
 
     function lookupPart() {
-      const l = state.lookup;
-      const form = h('form', {
-        class: 'form gr-lookup', role: 'search', 'aria-labelledby': 'lookup-title', 'data-test': 'returnee-lookup',
-        novalidate: true,
-        on: { submit: (ev) => { ev.preventDefault(); find(ev.currentTarget.elements.namedItem('lookup').value); } },
-      },
-      h('h3', { id: 'lookup-title' }, t('grants.apply.lookupTitle')),
-      field({ id: 'lookup-query', name: 'lookup', label: t('grants.apply.lookupLabel'), help: t('grants.apply.lookupHelp'), value: l.query, autocomplete: 'off' }),
-      h('div', { class: 'actions' },
-        h('button', { type: 'submit', class: 'button secondary', 'data-test': 'returnee-find', 'aria-disabled': l.busy ? 'true' : null },
-          l.busy ? t('forms.working') : t('grants.apply.find'))));
-      const out = [form];
-      if (l.error) out.push(h('p', { class: 'error-text', role: 'alert', 'data-test': 'lookup-error' }, describe(l.error)));
-      else if (l.empty) out.push(h('p', { class: 'help' }, t('grants.apply.lookupEmpty')));
-      else if (l.results) {
-        const regions = state.ref ? state.ref.regions : [];
-        out.push(table({
-          test: 'returnee-results',
-          caption: t('grants.apply.resultsCaption', { query: l.query }),
-          empty: t('grants.apply.noneFound'),
-          rows: l.results,
-          rowAttrs: (r) => ({ 'data-test': 'returnee-row', dataset: { returneeId: r.returnee_id } }),
-          columns: [
-            { key: 'full_name', label: t('grants.apply.col.name'), cell: (r) => r.full_name },
-            { key: 'returnee_id', label: t('grants.apply.col.id'), cell: (r) => h('span', { class: 'code' }, r.returnee_id) },
-            { key: 'region', label: t('grants.apply.col.region'), cell: (r) => regionName(regions, r.region_code, r.region) },
-            { key: 'returned_on', label: t('grants.apply.col.returned'), cell: (r) => date(r.returned_on) },
-            { key: 'grants', label: t('grants.apply.col.grants'), num: true, cell: (r) => number((r.grants || []).length) },
-            {
-              key: 'pick', label: t('grants.apply.col.pick'), cell: (r) => h('button', {
-                type: 'button', class: 'button secondary', 'data-test': 'returnee-pick',
-                'aria-label': t('grants.apply.pickNamed', { name: r.full_name }),
-                on: { click: () => pick(r) },
-              }, t('grants.apply.pick')),
-            },
-          ],
-        }));
-      }
-      return out;
+      const regions = state.ref ? state.ref.regions : [];
+      return [finder.form(), finder.results({
+        caption: (terms) => t('grants.apply.resultsCaption', { query: terms.query }),
+        columns: [
+          { key: 'full_name', label: t('grants.apply.col.name'), cell: (r) => r.full_name },
+          { key: 'returnee_id', label: t('grants.apply.col.id'), cell: (r) => h('span', { class: 'code' }, r.returnee_id) },
+          { key: 'region', label: t('grants.apply.col.region'), cell: (r) => regionName(regions, r.region_code, r.region) },
+          { key: 'returned_on', label: t('grants.apply.col.returned'), cell: (r) => date(r.returned_on) },
+          { key: 'grants', label: t('grants.apply.col.grants'), num: true, cell: (r) => number((r.grants || []).length) },
+          {
+            key: 'pick', label: t('grants.apply.col.pick'), cell: (r) => h('button', {
+              type: 'button', class: 'button secondary', 'data-test': 'returnee-pick',
+              'aria-label': t('grants.apply.pickNamed', { name: r.full_name }),
+              on: { click: () => pick(r) },
+            }, t('grants.apply.pick')),
+          },
+        ],
+      })];
     }
 
     const applyForm = actionForm({

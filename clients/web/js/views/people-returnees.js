@@ -1,7 +1,8 @@
 // #/returnees (admin, approver, auditor): the beneficiaries (returnee.list, a
 // page at a time, filtered by region and kind), finding one by the whole full
 // name or the whole national id (returnee.find, with their grants: the daemon
-// finds people through a keyed hash of each, so a part of a name finds nobody),
+// finds people through a keyed hash of each, so a part of a name finds nobody;
+// returnee-find.js),
 // and, for an admin, registering one (returnee.register), with the consent the
 // person gave if any (the consent_* params; with no purpose ticked the form
 // says that none will be recorded). #/returnee?id=
@@ -18,7 +19,7 @@
 import { h, clear } from '../dom.js';
 import { t } from '../i18n.js';
 import { countryName, money, number, date, dateTime, list, todayUtc } from '../format.js';
-import { clearFields, describe, errorPanel, markFields } from '../errors.js';
+import { describe, errorPanel } from '../errors.js';
 import { hasRole, referenceData } from '../session.js';
 import {
   actionForm, details, field, filterForm, link, loadPage, loading, pageHeading, cursorPager, personName, say,
@@ -27,6 +28,7 @@ import {
 import { regionName } from './queue.js';
 import { grantBadge } from './grants-util.js';
 import { consentFields, consentParams, syncConsent } from './privacy-common.js';
+import { returneeFinder } from './returnee-find.js';
 
 export const KINDS = ['returnee', 'displaced', 'refugee', 'asylum_seeker'];
 export const GENDERS = ['female', 'male', 'other', 'undisclosed'];
@@ -165,7 +167,6 @@ export const returneesView = {
     const state = {
       loading: true, error: null, ref: null, rows: [], cursors: [null], nextCursor: null,
       filters: { region: '', kind: '' }, filterError: null,
-      find: { name: '', national_id: '' }, found: null, findError: null, finding: false,
       registered: null, dup: null,
     };
     let dupSlot = null;
@@ -188,69 +189,23 @@ export const returneesView = {
 
     // ------------------------------------------------------------ find
 
-    async function find(form) {
-      const name = form.elements.namedItem('name').value.trim();
-      const nid = form.elements.namedItem('national_id').value.trim();
-      state.find = { name, national_id: nid };
-      const params = {};
-      if (name) params.name = name;
-      if (nid) params.national_id = nid;
-      state.finding = true;
-      state.findError = null;
-      ctx.redraw();
-      try {
-        const res = await ctx.rpc.call('returnee.find', params);
-        state.found = res.returnees || [];
-        say(state.found.length ? t('returnees.find.done', { count: number(state.found.length) }) : t('returnees.find.empty'));
-      } catch (err) {
-        state.found = null;
-        state.findError = err;
-        if (!err.unauthenticated) say(describe(err), 'error');
-      }
-      state.finding = false;
-      ctx.redraw();
-    }
-
-    // a find field, described by the help above both
-    function described(el) {
-      el.querySelector('input').setAttribute('aria-describedby', 'find-help');
-      return el;
-    }
-
-    function findForm() {
-      const form = h('form', {
-        class: 'filters people-find', 'data-test': 'find-form', novalidate: true, 'aria-labelledby': 'find-title',
-        on: { submit: (ev) => { ev.preventDefault(); if (!state.finding) find(ev.currentTarget); } },
-      },
-      h('h2', { id: 'find-title', class: 'sr-only' }, t('returnees.find.title')),
-      // whole values only: no type-ahead, one search when the form is sent
-      h('div', { class: 'people-find-help' },
-        h('p', { id: 'find-help', class: 'help', 'data-test': 'find-help' }, t('returnees.find.help'))),
-      described(field({ id: 'find-name', name: 'name', label: t('returnees.find.name'), value: state.find.name, autocomplete: 'off' })),
-      described(field({ id: 'find-national-id', name: 'national_id', label: t('returnees.find.nationalId'), value: state.find.national_id, autocomplete: 'off' })),
-      h('div', { class: 'actions' },
-        h('button', { type: 'submit', class: 'button', 'data-test': 'find-submit', 'aria-disabled': state.finding ? 'true' : null },
-          state.finding ? t('forms.working') : t('returnees.find.submit')),
-        state.found || state.findError ? h('button', {
-          type: 'button', class: 'button secondary', 'data-test': 'find-clear',
-          on: { click: () => { state.find = { name: '', national_id: '' }; state.found = null; state.findError = null; ctx.redraw(); } },
-        }, t('returnees.find.clear')) : null));
-      if (state.findError && !markFields(form, state.findError)) {
-        form.append(h('p', { class: 'error-text', role: 'alert', 'data-test': 'find-error' }, describe(state.findError)));
-      } else if (!state.findError) {
-        clearFields(form);
-      }
-      return form;
-    }
+    const finder = returneeFinder({
+      rpc: ctx.rpc,
+      redraw: ctx.redraw,
+      ids: 'find',
+      test: { form: 'find-form', submit: 'find-submit', clear: 'find-clear', error: 'find-error', table: 'found-table', row: 'found-row' },
+      formClass: 'filters people-find',
+      title: () => t('returnees.find.title'),
+      help: () => t('returnees.find.help'),
+      fields: () => [
+        { id: 'find-name', name: 'name', label: t('returneeFind.name') },
+        { id: 'find-national-id', name: 'national_id', label: t('returneeFind.nationalId') },
+      ],
+    });
 
     function foundTable() {
-      if (!state.found) return null;
-      return table({
-        test: 'found-table',
+      return finder.results({
         caption: t('returnees.find.caption'),
-        empty: t('returnees.find.empty'),
-        rows: state.found,
-        rowAttrs: (r) => ({ 'data-test': 'found-row', dataset: { returneeId: r.returnee_id } }),
         columns: [
           { key: 'full_name', label: t('returnee.field.full_name'), cell: (r) => link('/returnee', { id: r.returnee_id }, nameOrErased(r)) },
           { key: 'region', label: t('returnee.field.region'), cell: (r) => regionOf(state.ref, r) },
@@ -320,7 +275,7 @@ export const returneesView = {
         if (state.error) { root.append(errorPanel(state.error, () => ctx.refresh())); return; }
         if (state.loading && !state.ref) { root.append(loading()); return; }
 
-        root.append(section(t('returnees.find.title'), 'find', findForm(), foundTable()));
+        root.append(section(t('returnees.find.title'), 'find', finder.form(), foundTable()));
 
         const filters = filterForm({
           test: 'returnees-filters',
