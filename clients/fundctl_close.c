@@ -10,10 +10,9 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/bio.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 
+#include "audit_verify.h"
 #include "close_verify.h"
 #include "fundctl.h"
 #include "fundctl_audit.h"
@@ -102,19 +101,15 @@ out:
 	return rc;
 }
 
-/* The public key in the checkpoint of a proof, PEM. */
+/* The Ed25519 public key the checkpoint of a proof names, PEM. */
 static EVP_PKEY *
 proof_key(const cJSON *cp)
 {
 	const cJSON	*k = cJSON_GetObjectItemCaseSensitive(cp, "public_key");
-	BIO		*b;
-	EVP_PKEY	*pk;
 
-	if (!cJSON_IsString(k) || (b = BIO_new_mem_buf(k->valuestring, -1)) == NULL)
+	if (!cJSON_IsString(k))
 		return NULL;
-	pk = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
-	BIO_free(b);
-	return pk;
+	return av_pem_key(k->valuestring, strlen(k->valuestring));
 }
 
 int
