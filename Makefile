@@ -80,10 +80,11 @@ CTL_SRCS	:= $(wildcard clients/*.c)
 CTL_OBJS	:= $(CTL_SRCS:clients/%.c=$(OBJDIR)/ctl_%.o)
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/%)
-# fundctl's offline audit verifier, and what it needs (no daemon objects)
+# fundctl's offline audit verifier, and what it needs (no daemon objects); its check of a
+# closed period, which follows the key lines with it
 AV_SRCS		:= clients/audit_verify.c clients/audit_json.c clients/fundctl_util.c
 AV_OBJS		:= $(AV_SRCS:clients/%.c=$(OBJDIR)/ctl_%.o)
-CV_SRCS		:= clients/close_verify.c clients/fundctl_util.c
+CV_SRCS		:= clients/close_verify.c $(AV_SRCS)
 CV_OBJS		:= $(CV_SRCS:clients/%.c=$(OBJDIR)/ctl_%.o)
 
 .PHONY: all deps run test unit integration crashtest ha soak asan bench fuzz schema clean \

@@ -34,7 +34,6 @@
 #define AV_CP_MAGIC	"fl-audit-checkpoint\n"
 #define AV_KEY_MAGIC	"fl-audit-key\n"
 #define AV_KEY_LEN	32	/* a raw Ed25519 public key */
-#define AV_KEY_ID_LEN	16	/* hex digits of its SHA-256 */
 
 /* The keys of the three kinds of line; any other key is skipped. */
 enum key {
@@ -107,7 +106,6 @@ struct av {
 };
 
 static void	 set_head_hex(struct av *);
-static void	 key_id_of(EVP_PKEY *, char [AV_KEY_ID_LEN + 1]);
 
 /* Failures */
 
@@ -577,7 +575,7 @@ do_checkpoint(struct av *v)
 		    "public key%s", other_key(v) ? " (the checkpoint names "
 		    "another public key)" : "");
 	if (rc == 0) {
-		key_id_of(v->key, key_id);
+		av_key_id(v->key, key_id);
 		return fail(v, "signature does not verify under key %lld (%s), "
 		    "the signing key from seq %lld%s", (long long)v->key_no,
 		    key_id, (long long)v->key_from, other_key(v) ? " (the "
@@ -593,10 +591,8 @@ do_checkpoint(struct av *v)
 
 /* Keys */
 
-/* The first 16 hex digits of the SHA-256 of pk's raw public key ("?" when
- * OpenSSL cannot say). */
-static void
-key_id_of(EVP_PKEY *pk, char out[AV_KEY_ID_LEN + 1])
+void
+av_key_id(EVP_PKEY *pk, char out[AV_KEY_ID_LEN + 1])
 {
 	static const char	 xd[] = "0123456789abcdef";
 	unsigned char		 raw[AV_KEY_LEN], md[AV_HASH_LEN];
@@ -616,16 +612,14 @@ key_id_of(EVP_PKEY *pk, char out[AV_KEY_ID_LEN + 1])
 	out[AV_KEY_ID_LEN] = '\0';
 }
 
-/* The Ed25519 public key of field public_key, a PEM string; NULL if it
- * is not one. */
-static EVP_PKEY *
-pem_key(const struct aj_val *f)
+EVP_PKEY *
+av_pem_key(const char *p, size_t len)
 {
 	EVP_PKEY	*pk;
 	BIO		*bio;
 
-	if (f->kind != AJ_STRING || f->nul || f->len > AV_LINE_MAX ||
-	    (bio = BIO_new_mem_buf(f->p, (int)f->len)) == NULL)
+	if (len > AV_LINE_MAX || memchr(p, '\0', len) != NULL ||
+	    (bio = BIO_new_mem_buf(p, (int)len)) == NULL)
 		return NULL;
 	pk = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
 	BIO_free(bio);
@@ -635,6 +629,14 @@ pem_key(const struct aj_val *f)
 		pk = NULL;
 	}
 	return pk;
+}
+
+/* The Ed25519 public key of field public_key, a PEM string; NULL if it
+ * is not one. */
+static EVP_PKEY *
+pem_key(const struct aj_val *f)
+{
+	return f->kind == AJ_STRING ? av_pem_key(f->p, f->len) : NULL;
 }
 
 /*
@@ -692,7 +694,7 @@ do_key(struct av *v)
 		EVP_PKEY_free(pk);
 		return fail(v, "cannot read the raw public key");
 	}
-	key_id_of(pk, id);
+	av_key_id(pk, id);
 	f = &v->v[K_KEY_ID];
 	if (f->kind == AJ_ABSENT) {
 		EVP_PKEY_free(pk);
@@ -867,4 +869,12 @@ const struct av_result *
 av_result(const struct av *v)
 {
 	return &v->r;
+}
+
+EVP_PKEY *
+av_signer(const struct av *v, int64_t *key_no, int64_t *from_seq)
+{
+	*key_no = v->key_no;
+	*from_seq = v->key_no > 0 ? v->key_from : 1;
+	return signer(v);
 }

@@ -26,6 +26,7 @@
 
 #define AV_LINE_MAX		(1024u * 1024)	/* bytes in one line, without "\n" */
 #define AV_MESSAGE_MAX		256		/* a failure message, with its NUL */
+#define AV_KEY_ID_LEN		16		/* hex digits of a key's id */
 
 struct av_result {
 	/* Counts, as far as verified. */
@@ -73,5 +74,22 @@ int			 av_finish(struct av *);
 
 /* Counts and failure; valid until the next call on v. */
 const struct av_result	*av_result(const struct av *);
+
+/*
+ * The key that signs after the lines read so far: the last key line's, its
+ * key_no and from_seq, or before any key line the given key (key_no 0,
+ * from_seq 1). The reference stays v's.
+ */
+EVP_PKEY		*av_signer(const struct av *, int64_t *key_no,
+			    int64_t *from_seq);
+
+/* The Ed25519 public key in the PEM text p[0..len); NULL if it holds none. */
+EVP_PKEY		*av_pem_key(const char *p, size_t len);
+
+/*
+ * A key's id, as the key lines give it: the first 16 hex digits of the
+ * SHA-256 of its raw public key ("?" when OpenSSL cannot say).
+ */
+void			 av_key_id(EVP_PKEY *, char out[AV_KEY_ID_LEN + 1]);
 
 #endif /* AUDIT_VERIFY_H */

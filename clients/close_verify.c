@@ -1,8 +1,8 @@
 /*
  * close_verify.c: offline check of a ledger CSV of a closed period against
  * its proof (close_verify.h; docs/ledger.md, "Verifying a closed period
- * offline"; the events' canonical bytes and the checkpoint message are those
- * of docs/audit.md).
+ * offline"; the events' canonical bytes, the checkpoint message and the key
+ * lines are those of docs/audit.md, the key lines checked by audit_verify.c).
  */
 #include <math.h>
 #include <stdarg.h>
@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "audit_verify.h"
 #include "close_verify.h"
 #include "fundctl.h"
 
@@ -171,10 +172,13 @@ bfail(struct fc_buf *b, struct cv_result *r, const char *fmt, ...)
 	return -1;
 }
 
-/* The chain from prev_hash through every event, up to the signed checkpoint. */
+/*
+ * The chain from prev_hash through every event, up to the checkpoint signed
+ * by key (keywhat names it in the message when it is not).
+ */
 static int
-check_chain(EVP_PKEY *pub, const cJSON *root, const char *record_hex,
-    const char *period_id, struct cv_result *r)
+check_chain(EVP_PKEY *key, const char *keywhat, const cJSON *root,
+    const char *record_hex, const char *period_id, struct cv_result *r)
 {
 	const cJSON	*events, *ev, *cp;
 	unsigned char	 h[CV_HASH_LEN], sig[CV_SIG_LEN], want[CV_HASH_LEN];
@@ -269,16 +273,114 @@ check_chain(EVP_PKEY *pub, const cJSON *root, const char *record_hex,
 	if ((md = EVP_MD_CTX_new()) == NULL)
 		return fail(r, "cannot verify signatures (OpenSSL)");
 	ERR_clear_error();
-	ok = EVP_DigestVerifyInit(md, NULL, NULL, NULL, pub) == 1 &&
+	ok = EVP_DigestVerifyInit(md, NULL, NULL, NULL, key) == 1 &&
 	    EVP_DigestVerify(md, sig, sizeof sig, (const unsigned char *)msg,
 	    (size_t)n) == 1;
 	ERR_clear_error();
 	EVP_MD_CTX_free(md);
 	if (!ok)
 		return fail(r, "proof: the checkpoint's signature does not verify "
-		    "under the given public key");
+		    "under %s", keywhat);
 	r->checkpoint_seq = seq;
 	return 0;
+}
+
+/* The proof's key lines, once checked. */
+struct keys {
+	EVP_PKEY	*first;		/* key 1 */
+	EVP_PKEY	*last;		/* the last: the checkpoint's */
+	int64_t		 from;		/* the seq the last signs from */
+};
+
+/*
+ * The proof's key lines ("keys"), checked as an audit export's by
+ * audit_verify.c: key 1 first, each later key introduced by the one before
+ * it. They start from the given key when it is key 1, else from key 1's own
+ * line (then check_given() wants the given key to be the last). A proof
+ * without key lines leaves k empty.
+ */
+static int
+check_keys(EVP_PKEY *pub, const cJSON *root, struct keys *k,
+    struct cv_result *r)
+{
+	const cJSON	*keys = cJSON_GetObjectItemCaseSensitive(root, "keys"), *o;
+	const char	*pem, *type;
+	struct av	*v;
+	char		*line;
+	uint64_t	 n = 0;
+	int		 rc = -1;
+
+	if (keys == NULL)
+		return 0;
+	if (!cJSON_IsArray(keys) || cJSON_GetArraySize(keys) == 0)
+		return fail(r, "proof: \"keys\" is not a non-empty array of key "
+		    "lines");
+	if ((pem = str_of(cJSON_GetArrayItem(keys, 0), "public_key")) != NULL)
+		k->first = av_pem_key(pem, strlen(pem));
+	/* without a key 1 to start from, the verifier says what is wrong */
+	r->by_key1 = k->first == NULL || EVP_PKEY_eq(k->first, pub) == 1;
+	ERR_clear_error();
+	if ((v = av_new(r->by_key1 ? pub : k->first)) == NULL)
+		return fail(r, "cannot verify signatures (OpenSSL)");
+	cJSON_ArrayForEach(o, keys) {
+		n++;
+		if ((type = str_of(o, "type")) == NULL || strcmp(type, "key") != 0) {
+			fail(r, "proof: key lines: line %llu is not a key line (its "
+			    "type is not \"key\")", (unsigned long long)n);
+			goto out;
+		}
+		if ((line = cJSON_PrintUnformatted(o)) == NULL) {
+			fail(r, "out of memory");
+			goto out;
+		}
+		if (av_line(v, line, strlen(line)) == -1) {
+			cJSON_free(line);
+			fail(r, "proof: key lines: %s", av_result(v)->message);
+			goto out;
+		}
+		cJSON_free(line);
+	}
+	k->last = av_signer(v, &r->key_no, &k->from);
+	if (EVP_PKEY_up_ref(k->last) != 1) {
+		k->last = NULL;
+		fail(r, "cannot verify signatures (OpenSSL)");
+		goto out;
+	}
+	rc = 0;
+out:
+	av_free(v);
+	return rc;
+}
+
+/*
+ * The last key line is the key of the checkpoint's seq, and the given key
+ * is key 1 or that key.
+ */
+static int
+check_given(EVP_PKEY *pub, const struct keys *k, struct cv_result *r)
+{
+	char	id[AV_KEY_ID_LEN + 1], id1[AV_KEY_ID_LEN + 1];
+	char	idn[AV_KEY_ID_LEN + 1];
+
+	if (k->from > r->checkpoint_seq)
+		return fail(r, "proof: key %lld, the last of its key lines, signs "
+		    "from seq %lld, after the checkpoint at seq %lld",
+		    (long long)r->key_no, (long long)k->from,
+		    (long long)r->checkpoint_seq);
+	if (r->by_key1 || EVP_PKEY_eq(pub, k->last) == 1) {
+		ERR_clear_error();
+		return 0;
+	}
+	ERR_clear_error();
+	av_key_id(pub, id);
+	av_key_id(k->first, id1);
+	av_key_id(k->last, idn);
+	if (r->key_no == 1)
+		return fail(r, "the given public key (%s) is not key 1 of the "
+		    "proof's key lines (%s), which signed its checkpoint", id, id1);
+	return fail(r, "the given public key (%s) is neither key 1 of the proof's "
+	    "key lines (%s) nor key %lld (%s), which signed its checkpoint", id,
+	    id1, (long long)r->key_no, idn);
 }
 
 struct lines {
@@ -441,6 +543,8 @@ cv_verify(EVP_PKEY *pub, const char *proof, size_t proof_len,
 	unsigned char	 h[CV_HASH_LEN];
 	char		 rec_hex[2 * CV_HASH_LEN + 1], file_hex[2 * CV_HASH_LEN + 1];
 	char		 sha[CV_FIELD_MAX], rows_hex[CV_FIELD_MAX], nrows[32];
+	char		 id[AV_KEY_ID_LEN + 1], keywhat[192];
+	struct keys	 k = { NULL, NULL, 0 };
 	struct lines	 l;
 	char		*end;
 	size_t		 nlines;
@@ -477,8 +581,22 @@ cv_verify(EVP_PKEY *pub, const char *proof, size_t proof_len,
 	}
 	sha256(rec, strlen(rec), h);
 	hexof(h, CV_HASH_LEN, rec_hex);
-	if (check_chain(pub, root, rec_hex, r->period_id, r) != 0)
+	if (check_keys(pub, root, &k, r) != 0)
 		goto out;
+	if (k.last == NULL) {
+		if (check_chain(pub, "the given public key (the proof has no key "
+		    "lines to follow from key 1: give the key that signed the "
+		    "checkpoint)", root, rec_hex, r->period_id, r) != 0)
+			goto out;
+	} else {
+		av_key_id(k.last, id);
+		snprintf(keywhat, sizeof keywhat, "key %lld (%s), the last of its "
+		    "key lines (is the line of the key that signed it missing?)",
+		    (long long)r->key_no, id);
+		if (check_chain(k.last, keywhat, root, rec_hex, r->period_id,
+		    r) != 0 || check_given(pub, &k, r) != 0)
+			goto out;
+	}
 
 	sha256(csv, csv_len, h);
 	hexof(h, CV_HASH_LEN, file_hex);
@@ -497,6 +615,8 @@ cv_verify(EVP_PKEY *pub, const char *proof, size_t proof_len,
 	}
 	rc = 0;
 out:
+	EVP_PKEY_free(k.first);
+	EVP_PKEY_free(k.last);
 	cJSON_Delete(root);
 	return rc;
 }

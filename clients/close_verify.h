@@ -4,10 +4,15 @@
  * No I/O: the caller reads the proof, the CSV and the key.
  *
  * The proof's close record must be the params_sha256 of its audit event,
- * the events must chain from prev_hash to a checkpoint signed under pub, and
- * the CSV must have the SHA-256 and the row count of the record. When the
- * CSV differs, the proof's per-line digests (themselves checked against the
+ * the events must chain from prev_hash to a signed checkpoint, and the CSV
+ * must have the SHA-256 and the row count of the record. When the CSV
+ * differs, the proof's per-line digests (themselves checked against the
  * record) name the first line that does.
+ *
+ * The checkpoint is signed by the last of the proof's key lines, which
+ * follow each other from key 1 as in an audit export (audit_verify.c), and
+ * the given key is key 1 or that last key; in a proof without key lines, by
+ * the given key.
  */
 #ifndef CLOSE_VERIFY_H
 #define CLOSE_VERIFY_H
@@ -25,6 +30,12 @@ struct cv_result {
 	char		 until[16];
 	uint64_t	 rows;		/* the record's export_rows */
 	int64_t		 checkpoint_seq;
+	/* the number of the key that signed the checkpoint, 0 in a proof
+	 * without key lines (then the given key signed it) */
+	int64_t		 key_no;
+	/* 1: the given key is key 1, and the key lines introduce key_no from
+	 * it; 0: the given key is the one that signed */
+	int		 by_key1;
 	/* on failure: one line, e.g. "line 7 (je_12): not as in the closed
 	 * books: altered" */
 	char		 message[CV_MESSAGE_MAX];

@@ -170,8 +170,10 @@ usage(FILE *f)
 "\n"
 "ledger export-close saves the CSV of the closed range of a confirmed\n"
 "close of a period in FILE and its proof in FILE.close.json, and checks\n"
-"them; ledger verify checks them again, offline, against KEY: \"ok: ...\"\n"
-"on stdout, or \"FAIL: FILE: what is wrong\" on stderr and exit 1.\n"
+"them; ledger verify checks them again, offline, against KEY: key 1, from\n"
+"which the proof's key lines lead to the key that signed it, or that key.\n"
+"It prints \"ok: ...\" on stdout, or \"FAIL: FILE: what is wrong\" on stderr\n"
+"and exits 1.\n"
 "\n"
 "Connection (each falls back to an environment variable):\n"
 "  --url URL           https://host[:port] or https://[v6addr]:port; a path\n"
@@ -1369,7 +1371,7 @@ cmd_ledger(const struct args *a, int *usage_err, char **cause)
 		    "(its proof is FILE.close.json)");
 	if (a->val[O_PUBKEY] == NULL || *a->val[O_PUBKEY] == '\0')
 		return usage_fail(cause, "ledger verify needs --pubkey KEY, the "
-		    "PEM public key that signs the checkpoints");
+		    "PEM public key of key 1 or of the key that signed the proof");
 	*usage_err = 0;
 	return fc_ledger_verify(a->pos[2], a->val[O_PUBKEY], cause);
 }

@@ -10,10 +10,9 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/bio.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 
+#include "audit_verify.h"
 #include "close_verify.h"
 #include "fundctl.h"
 #include "fundctl_audit.h"
@@ -61,12 +60,18 @@ write_all(const char *path, const void *d, size_t n, char **cause)
 	return 0;
 }
 
-/* Check csv against proof; print the verdict. */
+/*
+ * Check csv against proof; print the verdict, with the key that signed:
+ * "under key 3, introduced by key 2, introduced by key 1 = <keywhat>" (the
+ * given key is key 1), "under key 3 = <keywhat>" (it is the signer), or
+ * "under <keywhat>" (a proof without key lines).
+ */
 static int
 verdict(EVP_PKEY *pub, const char *path, const struct fc_buf *proof,
     const struct fc_buf *csv, const char *keywhat)
 {
 	struct cv_result	r;
+	int64_t			n;
 
 	if (cv_verify(pub, proof->data, proof->len,
 	    (const unsigned char *)csv->data, csv->len, &r) != 0) {
@@ -75,9 +80,16 @@ verdict(EVP_PKEY *pub, const char *path, const struct fc_buf *proof,
 		return FC_EXIT_BAD;
 	}
 	printf("ok: %s is the closed books of %s (value dates up to %s): %llu "
-	    "rows, signed by the checkpoint at seq %lld under %s\n", path,
+	    "rows, signed by the checkpoint at seq %lld under ", path,
 	    r.period_id, r.until, (unsigned long long)r.rows,
-	    (long long)r.checkpoint_seq, keywhat);
+	    (long long)r.checkpoint_seq);
+	if (r.key_no > 0) {
+		printf("key %lld", (long long)r.key_no);
+		for (n = r.key_no - 1; r.by_key1 && n >= 1; n--)
+			printf(", introduced by key %lld", (long long)n);
+		printf(" = ");
+	}
+	printf("%s\n", keywhat);
 	return FC_EXIT_OK;
 }
 
@@ -93,7 +105,7 @@ fc_ledger_verify(const char *path, const char *keypath, char **cause)
 	    read_all(path, &csv, cause) == -1 ||
 	    read_all(ppath, &proof, cause) == -1)
 		goto out;
-	rc = verdict(pub, path, &proof, &csv, "the given public key");
+	rc = verdict(pub, path, &proof, &csv, "the given key");
 out:
 	EVP_PKEY_free(pub);
 	fc_buf_free(&csv);
@@ -102,19 +114,15 @@ out:
 	return rc;
 }
 
-/* The public key in the checkpoint of a proof, PEM. */
+/* The Ed25519 public key the checkpoint of a proof names, PEM. */
 static EVP_PKEY *
 proof_key(const cJSON *cp)
 {
 	const cJSON	*k = cJSON_GetObjectItemCaseSensitive(cp, "public_key");
-	BIO		*b;
-	EVP_PKEY	*pk;
 
-	if (!cJSON_IsString(k) || (b = BIO_new_mem_buf(k->valuestring, -1)) == NULL)
+	if (!cJSON_IsString(k))
 		return NULL;
-	pk = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
-	BIO_free(b);
-	return pk;
+	return av_pem_key(k->valuestring, strlen(k->valuestring));
 }
 
 int
@@ -122,6 +130,7 @@ fc_ledger_save(const char *path, cJSON *close, const struct fc_buf *csv,
     const char *keypath, char **cause)
 {
 	const cJSON	*proof = cJSON_GetObjectItemCaseSensitive(close, "proof");
+	const cJSON	*keys = cJSON_GetObjectItemCaseSensitive(proof, "keys");
 	cJSON		*o, *rows;
 	EVP_PKEY	*pub = NULL;
 	struct fc_buf	 pj = { NULL, 0, 0 };
@@ -142,6 +151,8 @@ fc_ledger_save(const char *path, cJSON *close, const struct fc_buf *csv,
 	    cJSON_GetObjectItemCaseSensitive(proof, "events"), 1));
 	cJSON_AddItemToObject(o, "checkpoint", cJSON_Duplicate(
 	    cJSON_GetObjectItemCaseSensitive(proof, "checkpoint"), 1));
+	if (keys != NULL)	/* absent: an older daemon, or no key registered yet */
+		cJSON_AddItemToObject(o, "keys", cJSON_Duplicate(keys, 1));
 	cv_rows_sha256((const unsigned char *)csv->data, csv->len, &digests, &n);
 	rows = cJSON_AddArrayToObject(o, "rows_sha256");
 	for (i = 0; i < n; i++)
@@ -155,7 +166,7 @@ fc_ledger_save(const char *path, cJSON *close, const struct fc_buf *csv,
 	if (keypath != NULL) {
 		if (fc_load_pubkey(keypath, &pub, cause) == -1)
 			goto out;
-		rc = verdict(pub, path, &pj, csv, "the given public key");
+		rc = verdict(pub, path, &pj, csv, "the given key");
 	} else if ((pub = proof_key(cJSON_GetObjectItemCaseSensitive(proof,
 	    "checkpoint"))) == NULL)
 		fc_cause(cause, "the checkpoint of the proof has no Ed25519 key");

@@ -185,7 +185,7 @@ static const struct {
 	  "the dropped close; dropping it again answers the same",
 	  "-32004 period_not_found -32009 wrong_state" },
 	{ "period.close_get",
-	  "the close and `proof`: for a confirmed close whose record a signed checkpoint covers, `{prev_hash, events: [audit event], checkpoint}`, the chain hash before the record's event, every event from it to the first checkpoint at or after it, and that checkpoint (as `audit.checkpoint` answers it); else `null` (wait for the next checkpoint)",
+	  "the close and `proof`: for a confirmed close whose record a signed checkpoint covers, `{prev_hash, events: [audit event], checkpoint, keys: [key line]}`, the chain hash before the record's event, every event from it to the first checkpoint at or after it, that checkpoint (as `audit.checkpoint` answers it), and the lines of the signing keys from key 1 to the key of the checkpoint's `seq`, as the audit export has them (no `keys` while no key is registered); else `null` (wait for the next checkpoint)",
 	  "-32004 period_not_found" },
 	{ "period.closes",
 	  "`{closes: [close]}`, newest request first",

@@ -2962,6 +2962,7 @@ DECLARE
 	c	fl.period_close := fl.period_get(params->>'period_id');
 	k	fl.audit_checkpoint;
 	v_proof	jsonb;
+	v_keys	jsonb;
 BEGIN
 	IF c.status = 'confirmed' THEN
 		SELECT * INTO k FROM fl.audit_checkpoint WHERE seq >= c.record_seq
@@ -2980,6 +2981,11 @@ BEGIN
 			  INTO v_proof
 			  FROM fl.audit_event e JOIN fl.audit_chain ch USING (seq)
 			 WHERE e.seq BETWEEN c.record_seq AND k.seq;
+			SELECT jsonb_agg(l.line::jsonb ORDER BY l.key_no) INTO v_keys
+			  FROM fl.audit_key_line l WHERE l.from_seq <= k.seq;
+			IF v_keys IS NOT NULL THEN
+				v_proof := v_proof || jsonb_build_object('keys', v_keys);
+			END IF;
 		END IF;
 	END IF;
 	RETURN fl.period_json(c) || jsonb_build_object('proof', v_proof);
@@ -10054,6 +10060,22 @@ CREATE TABLE fl.audit_checkpoint (
 ALTER TABLE fl.audit_checkpoint OWNER TO fund_owner;
 
 --
+-- Name: audit_key_line; Type: VIEW; Schema: fl; Owner: fund_owner
+--
+
+CREATE VIEW fl.audit_key_line AS
+ SELECT a.key_no,
+    a.from_seq,
+    (json_build_object('type', 'key', 'key_no', a.key_no, 'key_id', a.key_id, 'from_seq', a.from_seq, 'public_key', (('-----BEGIN PUBLIC KEY-----
+'::text || encode(('\x302a300506032b6570032100'::bytea || a.public_key), 'base64'::text)) || '
+-----END PUBLIC KEY-----
+'::text), 'introduced_at', fl.ts(a.introduced_at), 'signature', encode(a.signature, 'hex'::text)))::text AS line
+   FROM fl.audit_key a;
+
+
+ALTER TABLE fl.audit_key_line OWNER TO fund_owner;
+
+--
 -- Name: audit_export; Type: VIEW; Schema: fl; Owner: fund_owner
 --
 
@@ -10077,11 +10099,8 @@ CREATE VIEW fl.audit_export AS
                             WHEN (a.key_no = 1) THEN '-1'::integer
                             ELSE (1 + a.key_no)
                         END AS "case",
-                    (json_build_object('type', 'key', 'key_no', a.key_no, 'key_id', a.key_id, 'from_seq', a.from_seq, 'public_key', (('-----BEGIN PUBLIC KEY-----
-'::text || encode(('\x302a300506032b6570032100'::bytea || a.public_key), 'base64'::text)) || '
------END PUBLIC KEY-----
-'::text), 'introduced_at', fl.ts(a.introduced_at), 'signature', encode(a.signature, 'hex'::text)))::text AS json_build_object
-                   FROM fl.audit_key a
+                    a.line
+                   FROM fl.audit_key_line a
                   WHERE (((a.key_no = 1) AND (k.seq = ( SELECT min(f.seq) AS min
                            FROM fl.audit_checkpoint f))) OR ((a.key_no > 1) AND (a.from_seq = (k.seq + 1))))) y(kind, line))
           WHERE (k.seq = e.seq)) x(kind, line));

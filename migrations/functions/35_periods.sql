@@ -323,13 +323,16 @@ $$;
 
 -- period.close_get: one close; a confirmed one with its proof once a signed checkpoint
 -- covers its record's event (else proof null): the chain hash before that event, every
--- event from it to the first checkpoint at or after it, and that checkpoint.
+-- event from it to the first checkpoint at or after it, that checkpoint, and the lines of
+-- the signing keys from key 1 to the one of the checkpoint's seq, as the audit export has
+-- them (none while no key is registered yet).
 CREATE OR REPLACE FUNCTION api.period_close_get(p fl.principal, params jsonb, ctx jsonb)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
 	c	fl.period_close := fl.period_get(params->>'period_id');
 	k	fl.audit_checkpoint;
 	v_proof	jsonb;
+	v_keys	jsonb;
 BEGIN
 	IF c.status = 'confirmed' THEN
 		SELECT * INTO k FROM fl.audit_checkpoint WHERE seq >= c.record_seq
@@ -348,6 +351,11 @@ BEGIN
 			  INTO v_proof
 			  FROM fl.audit_event e JOIN fl.audit_chain ch USING (seq)
 			 WHERE e.seq BETWEEN c.record_seq AND k.seq;
+			SELECT jsonb_agg(l.line::jsonb ORDER BY l.key_no) INTO v_keys
+			  FROM fl.audit_key_line l WHERE l.from_seq <= k.seq;
+			IF v_keys IS NOT NULL THEN
+				v_proof := v_proof || jsonb_build_object('keys', v_keys);
+			END IF;
 		END IF;
 	END IF;
 	RETURN fl.period_json(c) || jsonb_build_object('proof', v_proof);

@@ -619,10 +619,22 @@ BEGIN
 END
 $$;
 
+-- A signing key's line of the audit export, fields in the order of docs/audit.md; the proof
+-- of a closed period (api.period_close_get) carries the same lines. A view, and the key's
+-- PEM fl.ed25519_pem's written out: the daemon's role, which reads the export, runs no
+-- other function.
+CREATE OR REPLACE VIEW fl.audit_key_line AS
+SELECT a.key_no, a.from_seq,
+       json_build_object('type', 'key', 'key_no', a.key_no, 'key_id', a.key_id,
+           'from_seq', a.from_seq, 'public_key', E'-----BEGIN PUBLIC KEY-----\n' ||
+           encode('\x302a300506032b6570032100'::bytea || a.public_key, 'base64') ||
+           E'\n-----END PUBLIC KEY-----\n', 'introduced_at', fl.ts(a.introduced_at),
+           'signature', encode(a.signature, 'hex'))::text AS line
+  FROM fl.audit_key a;
+
 -- The export (GET /export/audit): one JSON line per event, each checkpoint line right after
 -- its event, key 1 right before the event of the first checkpoint and key n > 1 right after
--- the checkpoint at its from_seq - 1 (ORDER BY seq, kind), fields in the order of docs/audit.md
--- (a key's PEM is fl.ed25519_pem's, written out: the daemon's role runs no other function).
+-- the checkpoint at its from_seq - 1 (ORDER BY seq, kind), fields in the order of docs/audit.md.
 -- A merge join of the two primary keys streams in seq order, so at most an incremental sort
 -- of each seq's few lines remains: no sort of the whole trail. Keys are looked up at
 -- checkpoints only.
@@ -644,13 +656,8 @@ SELECT e.seq, x.kind, x.line
 		    'head_hash', encode(k.head_hash, 'hex'), 'signed_at', fl.ts(k.signed_at),
 		    'signature', encode(k.signature, 'hex'), 'public_key', k.public_key)::text
 		UNION ALL
-		SELECT CASE WHEN a.key_no = 1 THEN -1 ELSE 1 + a.key_no END,
-		    json_build_object('type', 'key', 'key_no', a.key_no, 'key_id', a.key_id,
-		    'from_seq', a.from_seq, 'public_key', E'-----BEGIN PUBLIC KEY-----\n' ||
-		    encode('\x302a300506032b6570032100'::bytea || a.public_key, 'base64') ||
-		    E'\n-----END PUBLIC KEY-----\n', 'introduced_at', fl.ts(a.introduced_at),
-		    'signature', encode(a.signature, 'hex'))::text
-		  FROM fl.audit_key a
+		SELECT CASE WHEN a.key_no = 1 THEN -1 ELSE 1 + a.key_no END, a.line
+		  FROM fl.audit_key_line a
 		 WHERE (a.key_no = 1 AND k.seq = (SELECT min(f.seq) FROM fl.audit_checkpoint f))
 		    OR (a.key_no > 1 AND a.from_seq = k.seq + 1)) AS y(kind, line)
 	 WHERE k.seq = e.seq) AS x(kind, line);

@@ -5,7 +5,7 @@
  * copied into a buffer of its exact size so that a read past it is caught;
  * the CSV's per-line digests are computed too, as `ledger export-close`
  * does. Signatures are checked under a fixed Ed25519 key (the audit fuzz
- * target's), so the fuzzer explores the parsing and the chain checks.
+ * target's), so the fuzzer explores the parsing, the chain and the key lines.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,6 +1,8 @@
 """The chain of audit signing keys (docs/audit.md, "Signing keys"; docs/operations.md,
 "Rotate the audit signing key"): a rotation under load, whose exports verify offline from
-the first key alone and not from the new key alone; a daemon whose key is retired, or
+the first key alone and not from the new key alone; the proof of a period closed after it,
+which `fundctl ledger verify` follows from the first key, or takes from the key that
+signed it, and refuses with a broken chain or a foreign key; a daemon whose key is retired, or
 foreign, signs nothing while the trail stays verifiable; tampered key lines pinpointed by
 `fundctl audit verify`; the first key taken on trust from the checkpoints already stored;
 the database refusing keys out of order, checkpoints under the wrong key and any rewrite,
@@ -14,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import threading
 import time
@@ -23,9 +26,9 @@ import pytest
 from fl.audit import (assert_fails_at, checkpoint_message, export_to, gen_ed25519,
                       openssl_sign, openssl_verify, parse_export, verify_file, wait_chained,
                       wait_checkpoint)
-from fl.client import Client, metric_value, scrape
+from fl.client import Client, call, create_principal, metric_value, scrape
 from fl.db import database_overrides, own_books, psql, sql_lit
-from fl.env import uniq
+from fl.env import fundctl, uniq
 from fl.ledger import new_partner
 
 
@@ -387,6 +390,132 @@ def test_rotate_key_refusals(env, rotated, tmp_path):
         p = env.fundd(*args, conf=new_conf)
         assert p.returncode == 2, (args, p.returncode, p.stdout, p.stderr)
     assert keys_of(env, db) == keys
+
+
+# --------------------------------------------------------------------------------------------
+# A closed period's proof after the rotation (docs/ledger.md, "Verifying a closed period
+# offline")
+
+
+@pytest.fixture(scope="module")
+def closed(env, rotated, tmp_path_factory):
+    """A period closed on the rotated database after the rotation, saved by `fundctl ledger
+    export-close` without --pubkey: (the CSV's path, the proof as saved, export-close's
+    output)."""
+    r = rotated
+    b, d2 = r["b"], r["d2"]
+    auditor = create_principal(d2, b.admin, ["auditor"])["token"]
+    pc = call(d2, b.admin, "period.close", {"until": "2025-01-31"})
+    done = call(d2, auditor, "period.close_confirm", {"period_id": pc["period_id"]})
+    path = str(tmp_path_factory.mktemp("akclose") / "books.csv")
+    deadline = time.monotonic() + 20
+    while True:
+        p = fundctl("--url", d2.url, "--cacert", env.ca, "--token", b.admin, "ledger",
+                    "export-close", done["period_id"], path, timeout=60)
+        if p.returncode == 0 or "retry after the next checkpoint" not in p.stderr or \
+                time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert p.returncode == 0, p.stdout + p.stderr
+    with open(path + ".close.json") as f:
+        proof = json.load(f)
+    return path, proof, p.stdout
+
+
+def _ledger_verify(path, pub):
+    return fundctl("ledger", "verify", path, "--pubkey", pub)
+
+
+def _proof_copy(closed, tmp_path, name, edit):
+    """A copy of the saved close, its proof passed through edit."""
+    path, proof, _ = closed
+    out = str(tmp_path / (name + ".csv"))
+    shutil.copyfile(path, out)
+    doc = json.loads(json.dumps(proof))
+    edit(doc)
+    with open(out + ".close.json", "w") as f:
+        json.dump(doc, f)
+    return out
+
+
+def test_closed_period_proof_carries_the_key_lines_of_the_export(rotated, closed):
+    r = rotated
+    _, proof, out = closed
+    cp = proof["checkpoint"]
+    assert cp["seq"] >= r["from_seq"] and cp["public_key"] == pub_pem(r["new_pub"]), cp
+    keys = [d for d in parse_export(r["after_lines"]) if d["type"] == "key"]
+    assert proof["keys"] == keys, (proof["keys"], keys)
+    assert proof["format"] == "fl-period-close-proof-1", proof["format"]
+    # export-close without --pubkey: under the key the checkpoint names, key 2
+    assert "signed by the checkpoint at seq %d under key 2 = the key the checkpoint names " \
+        "(check against your own copy" % cp["seq"] in out, out
+
+
+def test_closed_period_proof_verifies_from_key_1_or_its_signer(rotated, closed):
+    r = rotated
+    path, proof, _ = closed
+    p = _ledger_verify(path, r["old_pub"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.startswith("ok: %s is the closed books of %s" % (path, proof["period_id"]))
+    assert p.stdout.endswith("signed by the checkpoint at seq %d under key 2, introduced by "
+                             "key 1 = the given key\n" % proof["checkpoint"]["seq"]), p.stdout
+    p = _ledger_verify(path, r["old_priv"])     # the private key's public half
+    assert p.returncode == 0 and "introduced by key 1 = the given key" in p.stdout, p.stderr
+    p = _ledger_verify(path, r["new_pub"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.endswith("signed by the checkpoint at seq %d under key 2 = the given "
+                             "key\n" % proof["checkpoint"]["seq"]), p.stdout
+
+
+def test_closed_period_proof_refuses_a_foreign_key(rotated, closed, tmp_path):
+    r = rotated
+    _, pub = gen_ed25519(str(tmp_path), "foreign")
+    p = _ledger_verify(closed[0], pub)
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "the given public key (%s) is neither key 1 of the proof's key lines (%s) nor " \
+        "key 2 (%s), which signed its checkpoint" % (
+            key_id(pub), key_id(r["old_pub"]), key_id(r["new_pub"])) in p.stderr, p.stderr
+
+
+def test_closed_period_proof_with_a_broken_key_chain_fails(rotated, closed, tmp_path):
+    r = rotated
+
+    def signature(doc):
+        sig = bytearray.fromhex(doc["keys"][1]["signature"])
+        sig[7] ^= 0x04
+        doc["keys"][1]["signature"] = sig.hex()
+
+    path = _proof_copy(closed, tmp_path, "signature", signature)
+    for pub in (r["old_pub"], r["new_pub"]):
+        p = _ledger_verify(path, pub)
+        assert p.returncode == 1, p.stdout + p.stderr
+        assert "proof: key lines: key 2, from seq %d: signature does not verify under key " \
+            "1, the key before it" % r["from_seq"] in p.stderr, p.stderr
+
+    def key2_missing(doc):
+        del doc["keys"][1]
+
+    path = _proof_copy(closed, tmp_path, "missing", key2_missing)
+    p = _ledger_verify(path, r["old_pub"])
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "the checkpoint's signature does not verify under key 1 (%s), the last of its " \
+        "key lines (is the line of the key that signed it missing?)" % key_id(r["old_pub"]) \
+        in p.stderr, p.stderr
+
+
+def test_closed_period_proof_without_key_lines_needs_its_signer(rotated, closed, tmp_path):
+    """A proof as an older fundctl saved it: the key that signed its checkpoint verifies
+    it, key 1 cannot."""
+    r = rotated
+    path = _proof_copy(closed, tmp_path, "nokeys", lambda doc: doc.pop("keys"))
+    p = _ledger_verify(path, r["new_pub"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.endswith("under the given key\n"), p.stdout
+    p = _ledger_verify(path, r["old_pub"])
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "the checkpoint's signature does not verify under the given public key (the " \
+        "proof has no key lines to follow from key 1: give the key that signed the " \
+        "checkpoint)" in p.stderr, p.stderr
 
 
 def test_rotate_without_any_checkpoint_is_refused(env, tmp_path):

@@ -412,6 +412,7 @@ def test_fundctl_verifies_the_export_of_a_closed_period_offline(books, saved):
     assert p.returncode == 0, p.stderr
     assert "ok: %s is the closed books of %s (value dates up to 2025-06-30)" % (
         path, done["period_id"]) in p.stdout
+    assert p.stdout.endswith("under key 1 = the given key\n"), p.stdout
 
 
 @pytest.mark.parametrize("edit,want", [
@@ -468,6 +469,6 @@ def test_fundctl_refuses_a_forged_proof_or_another_key(books, saved, tmp_path):
                    check=True, capture_output=True)
     from fl.env import fundctl
     p = fundctl("ledger", "verify", saved[0], "--pubkey", other)
-    assert p.returncode == 1 and "signature does not verify" in p.stderr, p.stderr
+    assert p.returncode == 1 and "is not key 1 of the proof's key lines" in p.stderr, p.stderr
     p = fundctl("ledger", "verify", str(tmp_path / "none.csv"), "--pubkey", other)
     assert p.returncode == 2 and "cannot open" in p.stderr, p.stderr

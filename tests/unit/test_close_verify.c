@@ -5,10 +5,12 @@
  *
  * The proof is built here with OpenSSL from the documented formats: the
  * close record, its event's canonical bytes (docs/audit.md), the chain to a
- * checkpoint and its Ed25519 signature; then the CSV or the proof is
- * altered, and the verdict must name what is wrong.
+ * checkpoint and its Ed25519 signature, and the key lines of the signing
+ * keys from key 1 to the checkpoint's; then the CSV or the proof is altered,
+ * and the verdict must name what is wrong.
  *
- * Links close_verify.c, fundctl_util.c, cJSON, OpenSSL and cmocka.
+ * Links close_verify.c, audit_verify.c, audit_json.c, fundctl_util.c,
+ * cJSON, OpenSSL and cmocka.
  */
 
 #include <setjmp.h>
@@ -22,7 +24,9 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "close_verify.h"
 
@@ -33,7 +37,7 @@
 	"je_2,2026-10-06T09:00:00.000000Z,earnings,F,F:cash,EUR,1.50,\"a, \"\"b\"\"\",2026-10-06T00:00:00.000000Z\r\n" \
 	"je_2,2026-10-06T09:00:00.000000Z,earnings,F,F:earnings,EUR,-1.50,\"a, \"\"b\"\"\",2026-10-06T00:00:00.000000Z\r\n"
 
-static EVP_PKEY	*key, *key2;
+static EVP_PKEY	*key, *key2, *key3, *key4;	/* key4: of no chain */
 
 static void
 hexof(const unsigned char *b, size_t n, char *out)
@@ -229,18 +233,118 @@ expect(const char *csv, const char *proof, EVP_PKEY *k, const char *want)
 		fail_msg("expected '%s' in '%s'", want, r.message);
 }
 
-static char	*rec, *proof;
+/* The id of k: the first 16 hex digits of the SHA-256 of its raw key. */
+static void
+id_of(EVP_PKEY *k, char out[17])
+{
+	unsigned char	raw[32];
+	char		sha[65];
+	size_t		len = sizeof raw;
+
+	assert_int_equal(EVP_PKEY_get_raw_public_key(k, raw, &len), 1);
+	sha_hex(raw, len, sha);
+	memcpy(out, sha, 16);
+	out[16] = '\0';
+}
+
+#define AT_KEY	"2026-10-20T08:00:00.000000Z"
+
+/*
+ * The key line of k as the audit export has it (docs/audit.md, "Signing
+ * keys"): key no, signing from seq from, introduced by a signature of signer
+ * (NULL: key 1, no signature).
+ */
+static cJSON *
+key_line(EVP_PKEY *k, int no, int from, EVP_PKEY *signer)
+{
+	unsigned char	 raw[32];
+	char		 hex[65], id[17], msg[256], *pem, *sig;
+	size_t		 len = sizeof raw;
+	long		 n;
+	BIO		*bio;
+	cJSON		*o = cJSON_CreateObject();
+
+	assert_int_equal(EVP_PKEY_get_raw_public_key(k, raw, &len), 1);
+	hexof(raw, 32, hex);
+	id_of(k, id);
+	assert_non_null(bio = BIO_new(BIO_s_mem()));
+	assert_int_equal(PEM_write_bio_PUBKEY(bio, k), 1);
+	n = BIO_get_mem_data(bio, &pem);
+	cJSON_AddStringToObject(o, "type", "key");
+	cJSON_AddNumberToObject(o, "key_no", no);
+	cJSON_AddStringToObject(o, "key_id", id);
+	cJSON_AddNumberToObject(o, "from_seq", from);
+	pem = strndup(pem, (size_t)n);
+	cJSON_AddStringToObject(o, "public_key", pem);
+	free(pem);
+	BIO_free(bio);
+	cJSON_AddStringToObject(o, "introduced_at", AT_KEY);
+	if (signer == NULL)
+		cJSON_AddNullToObject(o, "signature");
+	else {
+		snprintf(msg, sizeof msg, "fl-audit-key\n%d\n%d\n%s\n%s\n", no, from,
+		    hex, AT_KEY);
+		sig = sign_hex(signer, msg);
+		cJSON_AddStringToObject(o, "signature", sig);
+		free(sig);
+	}
+	return o;
+}
+
+/* The chain of keys after two rotations: key 1, key 2 from seq 30, key 3
+ * from seq 40 (the checkpoint at seq 42 is key 3's). */
+static EVP_PKEY	**chain_keys[] = { &key, &key2, &key3 };
+static const int chain_from[] = { 1, 30, 40 };
+
+/* The key lines of keys 1 to n of the chain. */
+static cJSON *
+chain_lines(int n)
+{
+	cJSON	*a = cJSON_CreateArray();
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, key_line(*chain_keys[i], i + 1,
+		    chain_from[i], i > 0 ? *chain_keys[i - 1] : NULL));
+	return a;
+}
+
+/* proof with "keys": lines (which it takes). */
+static char *
+with_keys(const char *proof, cJSON *lines)
+{
+	cJSON	*o = cJSON_Parse(proof);
+	char	*out;
+
+	assert_non_null(o);
+	cJSON_AddItemToObject(o, "keys", lines);
+	out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return out;
+}
+
+static char	*rec, *proof, *proof1, *proof3;
 
 static int
 setup(void **state)
 {
+	char	*p;
+
 	(void)state;
 	key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	key2 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	key3 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	key4 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	assert_non_null(key);
 	assert_non_null(key2);
+	assert_non_null(key3);
+	assert_non_null(key4);
 	rec = record_of(CSV);
 	proof = proof_of(rec, CSV, key);
+	proof1 = with_keys(proof, chain_lines(1));
+	p = proof_of(rec, CSV, key3);
+	proof3 = with_keys(p, chain_lines(3));
+	cJSON_free(p);
 	return 0;
 }
 
@@ -250,9 +354,27 @@ teardown(void **state)
 	(void)state;
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(key2);
+	EVP_PKEY_free(key3);
+	EVP_PKEY_free(key4);
 	free(rec);
 	cJSON_free(proof);
+	cJSON_free(proof1);
+	cJSON_free(proof3);
 	return 0;
+}
+
+/* p verifies under k, signed by key key_no of its lines (0: none), k being
+ * key 1 (by_key1) or that key. */
+static void
+expect_key(const char *p, EVP_PKEY *k, int64_t key_no, int by_key1)
+{
+	struct cv_result	r;
+
+	expect(CSV, p, k, "");
+	assert_int_equal(cv_verify(k, p, strlen(p),
+	    (const unsigned char *)CSV, strlen(CSV), &r), 0);
+	assert_int_equal(r.key_no, key_no);
+	assert_int_equal(r.by_key1, by_key1);
 }
 
 static void
@@ -412,6 +534,184 @@ test_malformed_proofs_are_refused(void **state)
 	free(p);
 }
 
+static void
+test_the_key_lines_lead_from_key_1_to_the_signer(void **state)
+{
+	char	*p, *p2;
+
+	(void)state;
+	expect_key(proof3, key, 3, 1);		/* key 1, the auditor's */
+	expect_key(proof3, key3, 3, 0);		/* the signer itself */
+	expect_key(proof1, key, 1, 1);		/* no rotation yet */
+	p = proof_of(rec, CSV, key2);
+	p2 = with_keys(p, chain_lines(2));
+	expect_key(p2, key, 2, 1);
+	expect_key(p2, key2, 2, 0);
+	cJSON_free(p);
+	cJSON_free(p2);
+}
+
+static void
+test_a_key_neither_key_1_nor_the_signer_is_refused(void **state)
+{
+	char	id1[17], id2[17], id3[17], id4[17], want[256];
+
+	(void)state;
+	id_of(key, id1);
+	id_of(key2, id2);
+	id_of(key3, id3);
+	id_of(key4, id4);
+	/* key 2 of the chain introduced key 3, but the auditor holds key 1 or 3 */
+	snprintf(want, sizeof want, "the given public key (%s) is neither key 1 of "
+	    "the proof's key lines (%s) nor key 3 (%s), which signed its "
+	    "checkpoint", id2, id1, id3);
+	expect(CSV, proof3, key2, want);
+	snprintf(want, sizeof want, "the given public key (%s) is neither key 1 of "
+	    "the proof's key lines (%s) nor key 3 (%s)", id4, id1, id3);
+	expect(CSV, proof3, key4, want);
+	snprintf(want, sizeof want, "the given public key (%s) is not key 1 of the "
+	    "proof's key lines (%s), which signed its checkpoint", id4, id1);
+	expect(CSV, proof1, key4, want);
+}
+
+/* proof3 with its key lines passed through edit. */
+static char *
+keys_edited(void (*edit)(cJSON *))
+{
+	cJSON	*o = cJSON_Parse(proof3);
+	char	*out;
+
+	assert_non_null(o);
+	edit(cJSON_GetObjectItem(o, "keys"));
+	out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return out;
+}
+
+static void
+flip_signature_2(cJSON *keys)
+{
+	cJSON	*line = cJSON_GetArrayItem(keys, 1);
+	char	*sig = strdup(cJSON_GetObjectItem(line, "signature")->valuestring);
+
+	sig[14] = sig[14] == '0' ? '1' : '0';
+	cJSON_ReplaceItemInObject(line, "signature", cJSON_CreateString(sig));
+	free(sig);
+}
+
+static void
+drop_line_1(cJSON *keys)
+{
+	cJSON_DeleteItemFromArray(keys, 0);
+}
+
+static void
+drop_line_2(cJSON *keys)
+{
+	cJSON_DeleteItemFromArray(keys, 1);
+}
+
+static void
+drop_line_3(cJSON *keys)
+{
+	cJSON_DeleteItemFromArray(keys, 2);
+}
+
+static void
+key_3_by_key_1(cJSON *keys)
+{
+	cJSON_ReplaceItemInArray(keys, 2, key_line(key3, 3, 40, key));
+}
+
+static void
+key_3_from_after_the_checkpoint(cJSON *keys)
+{
+	cJSON_ReplaceItemInArray(keys, 2, key_line(key3, 3, 43, key2));
+}
+
+static void
+another_key_id_2(cJSON *keys)
+{
+	cJSON_ReplaceItemInObject(cJSON_GetArrayItem(keys, 1), "key_id",
+	    cJSON_CreateString("0123456789abcdef"));
+}
+
+static void
+an_event_as_line_2(cJSON *keys)
+{
+	cJSON	*line = cJSON_GetArrayItem(keys, 1);
+
+	cJSON_ReplaceItemInObject(line, "type", cJSON_CreateString("event"));
+}
+
+/* A broken chain fails, whichever key is given. */
+static void
+expect_broken(void (*edit)(cJSON *), const char *want)
+{
+	char	*p = keys_edited(edit);
+
+	expect(CSV, p, key, want);
+	expect(CSV, p, key3, want);
+	cJSON_free(p);
+}
+
+static void
+test_a_broken_key_chain_is_named(void **state)
+{
+	char	id2[17], want[256];
+
+	(void)state;
+	expect_broken(flip_signature_2, "proof: key lines: key 2, from seq 30: "
+	    "signature does not verify under key 1, the key before it (the key "
+	    "was not introduced by it)");
+	expect_broken(key_3_by_key_1, "proof: key lines: key 3, from seq 40: "
+	    "signature does not verify under key 2, the key before it");
+	expect_broken(drop_line_2, "proof: key lines: key 3, from seq 40: it "
+	    "comes after key 1 (keys come in order, each once)");
+	expect_broken(drop_line_1, "proof: key lines: key 2, from seq 30: there "
+	    "is no key 1 before it");
+	id_of(key2, id2);
+	snprintf(want, sizeof want, "proof: the checkpoint's signature does not "
+	    "verify under key 2 (%s), the last of its key lines (is the line of "
+	    "the key that signed it missing?)", id2);
+	expect_broken(drop_line_3, want);
+	expect_broken(another_key_id_2, "proof: key lines: key 2, from seq 30: "
+	    "field \"key_id\" is not");
+	expect_broken(an_event_as_line_2, "proof: key lines: line 2 is not a key "
+	    "line");
+	expect_broken(key_3_from_after_the_checkpoint, "proof: key 3, the last of "
+	    "its key lines, signs from seq 43, after the checkpoint at seq 42");
+}
+
+static void
+test_malformed_key_lines_are_refused(void **state)
+{
+	char	*p = with_keys(proof, cJSON_CreateArray());
+	char	*q = with_keys(proof, cJSON_CreateString("key 1"));
+	char	*u = replace(proof1, "\"key_no\":1", "\"key_no\":1.5");
+
+	(void)state;
+	expect(CSV, p, key, "proof: \"keys\" is not a non-empty array of key lines");
+	expect(CSV, q, key, "proof: \"keys\" is not a non-empty array of key lines");
+	expect(CSV, u, key, "field \"key_no\" must be a positive integer");
+	cJSON_free(p);
+	cJSON_free(q);
+	free(u);
+}
+
+static void
+test_a_proof_without_key_lines_needs_the_signer(void **state)
+{
+	char	*p = proof_of(rec, CSV, key3);
+
+	(void)state;
+	expect_key(p, key3, 0, 0);
+	expect(CSV, p, key, "proof: the checkpoint's signature does not verify under "
+	    "the given public key (the proof has no key lines to follow from key "
+	    "1: give the key that signed the checkpoint)");
+	cJSON_free(p);
+}
+
 int
 main(void)
 {
@@ -427,6 +727,11 @@ main(void)
 		cmocka_unit_test(test_a_broken_chain_is_refused),
 		cmocka_unit_test(test_forged_row_digests_are_refused),
 		cmocka_unit_test(test_malformed_proofs_are_refused),
+		cmocka_unit_test(test_the_key_lines_lead_from_key_1_to_the_signer),
+		cmocka_unit_test(test_a_key_neither_key_1_nor_the_signer_is_refused),
+		cmocka_unit_test(test_a_broken_key_chain_is_named),
+		cmocka_unit_test(test_malformed_key_lines_are_refused),
+		cmocka_unit_test(test_a_proof_without_key_lines_needs_the_signer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
