@@ -267,6 +267,7 @@ bench: deps
 # tests/integration/test_migrations.py fails while it is stale.
 SCHEMA_DIR	:= $(CURDIR)/var/schema
 schema: all
+	@mkdir -p var
 	@config/devenv.sh destroy $(SCHEMA_DIR)
 	@config/devenv.sh up $(SCHEMA_DIR) >/dev/null 2>var/schema-up.log || \
 	    { cat var/schema-up.log >&2; exit 1; }
