@@ -3319,132 +3319,16 @@ CREATE FUNCTION api.report_contributions(p fl.principal, params jsonb, ctx jsonb
     LANGUAGE plpgsql STABLE
     SET jit TO 'off'
     SET work_mem TO '64MB'
-    AS $_$
+    AS $$
 DECLARE
 	q	record := fl.report_request('contributions', params);
-	s	record := fl.report_sql('contributions', q.dims, '(x.t AT TIME ZONE ''UTC'')',
-		    'f.currency');
 	v_orig	boolean := 'currency' = ANY (q.dims);
-	v_dim	text;
-	v_bsel	text := '';		-- a movement's own dimensions, and its grouping
-	v_bgrp	text := '';
-	v_csel	text := '';		-- the partner's dimensions
-	v_cols	text := '';		-- every dimension's column, with a leading comma
-	v_on	text := '';		-- a cell's median row: the same dimensions
-	v_grp	text;
-	v_total	text;
-	v_sql	text;
 	v_out	jsonb := '[]';
 	c	record;
 	v_row	jsonb;
 BEGIN
-	FOREACH v_dim IN ARRAY q.dims LOOP
-		IF v_dim IN ('partner_country', 'partner_kind') THEN
-			v_csel := v_csel || format(', %s AS d_%s',
-			    fl.report_dim_sql('contributions', v_dim, NULL), v_dim);
-		ELSE
-			v_bsel := v_bsel || format(', %s AS d_%s', fl.report_dim_sql('contributions',
-			    v_dim, '(x.t AT TIME ZONE ''UTC'')'), v_dim);
-			v_bgrp := v_bgrp || ', ' || fl.report_dim_sql('contributions', v_dim,
-			    '(x.t AT TIME ZONE ''UTC'')');
-		END IF;
-		v_cols := v_cols || ', c.d_' || v_dim;
-		v_on := v_on || format(' AND m.d_%s IS NOT DISTINCT FROM x.d_%s', v_dim, v_dim);
-	END LOOP;
-	IF v_cols = '' THEN
-		v_grp := 'c.currency';
-		v_total := '0';
-	ELSE
-		v_grp := format('GROUPING SETS ((%s, c.currency), (c.currency))', substr(v_cols, 3));
-		v_total := format('GROUPING(c.d_%s)', q.dims[1]);
-	END IF;
-	v_sql := format($q$
-	    WITH mv AS (
-		-- direct receipts, reversed ones too: their reversal is a movement of its own
-		SELECT c.partner_id, c.fund_code, c.currency, c.received_at AS t, 1 AS n,
-		    c.fund_amount AS amt, c.amount AS orig, 0 AS pl, 0::bigint AS pl_amt,
-		    0::bigint AS outst, c.status <> 'reversed' AS gift
-		  FROM fl.contribution c
-		 WHERE c.pledged_at IS NULL AND c.received_at >= $1 AND c.received_at < $2
-		   AND ($3::text IS NULL OR c.fund_code = $3)
-		UNION ALL
-		SELECT c.partner_id, c.fund_code, c.currency, e.value_at, -1, -c.fund_amount,
-		    -c.amount, 0, 0, 0, false
-		  FROM fl.contribution c JOIN fl.journal_entry e ON e.entry_id = c.reversal_entry
-		 WHERE c.reversal_entry IS NOT NULL AND e.value_at >= $1 AND e.value_at < $2
-		   AND ($3::text IS NULL OR c.fund_code = $3)
-		UNION ALL
-		SELECT c.partner_id, r.fund_code, c.currency, r.received_at, 1, r.fund_amount,
-		    r.amount, 0, 0, 0, true
-		  FROM fl.pledge_receipt r JOIN fl.contribution c USING (contribution_id)
-		 WHERE r.received_at >= $1 AND r.received_at < $2
-		   AND ($3::text IS NULL OR r.fund_code = $3)
-		UNION ALL
-		SELECT c.partner_id, c.fund_code, c.currency, c.pledged_at, 0, 0, 0, 1,
-		    c.fund_amount, CASE WHEN c.status = 'pledged' THEN c.fund_amount -
-			coalesce((SELECT sum(r.cleared) FROM fl.pledge_receipt r
-			    WHERE r.contribution_id = c.contribution_id), 0) ELSE 0 END, false
-		  FROM fl.contribution c
-		 WHERE c.pledged_at >= $1 AND c.pledged_at < $2
-		   AND ($3::text IS NULL OR c.fund_code = $3)),
-	    -- the movements by fund, donor, gift amount (none: not a gift) and their own
-	    -- dimensions
-	    b AS MATERIALIZED (
-		SELECT x.fund_code, x.partner_id, CASE WHEN x.gift THEN x.amt END AS gamt,
-		    sum(x.pl) AS pl, sum(x.pl_amt) AS pl_amt, sum(x.outst) AS outst,
-		    sum(x.n) AS n, sum(x.amt) AS amt, sum(x.orig) AS orig,
-		    min(x.currency) AS ccy, count(*) FILTER (WHERE x.gift) AS gifts %s
-		  FROM mv x GROUP BY x.fund_code, x.partner_id, 3 %s),
-	    -- each donor of the range: new when no gift of it that stands (a direct receipt
-	    -- not reversed, a receipt of a pledge) is dated before the range, retained when
-	    -- one is dated in the period of the same length before it
-	    donor AS (
-		SELECT d.partner_id,
-		    NOT fl.gave(d.partner_id, '-infinity', $1) AS new,
-		    fl.gave(d.partner_id, $1 - ($2 - $1), $1) AS retained
-		  FROM (SELECT DISTINCT partner_id FROM b WHERE gifts > 0) d),
-	    c AS MATERIALIZED (
-		SELECT b.*, f.currency, dn.new, dn.retained %s
-		  FROM b JOIN fl.fund f ON f.code = b.fund_code
-		  LEFT JOIN donor dn ON dn.partner_id = b.partner_id %s),
-	    cell AS (
-		SELECT %s AS total, c.currency, CASE WHEN %L THEN min(c.ccy) END AS ccy,
-		    sum(c.pl) AS pledges, sum(c.pl_amt) AS pledged, sum(c.outst) AS outstanding,
-		    sum(c.n) AS receipts, sum(c.amt) AS received, sum(c.orig) AS received_original,
-		    count(DISTINCT c.partner_id) FILTER (WHERE c.gifts > 0) AS donors,
-		    count(DISTINCT c.partner_id) FILTER (WHERE c.gifts > 0 AND c.new) AS new_donors,
-		    count(DISTINCT c.partner_id) FILTER (WHERE c.gifts > 0 AND c.retained)
-			AS retained_donors,
-		    round(sum(c.gamt::numeric * c.gifts) / nullif(sum(c.gifts), 0))
-			AS average_gift %s
-		  FROM c GROUP BY %s),
-	    -- the median gift (percentile_disc): the least amount whose gifts, with the
-	    -- smaller ones, are at least half the cell's
-	    med AS (
-		SELECT w.total, w.currency, min(w.gamt) FILTER (WHERE 2 * w.run >= w.n)
-		    AS median_gift %s
-		  FROM (SELECT %s AS total, c.currency, c.gamt,
-			    sum(sum(c.gifts)) OVER (PARTITION BY %s, c.currency %s
-				ORDER BY c.gamt) AS run,
-			    sum(sum(c.gifts)) OVER (PARTITION BY %s, c.currency %s) AS n %s
-			  FROM c WHERE c.gifts > 0
-			 GROUP BY %s, c.gamt) w
-		 GROUP BY w.total, w.currency %s)
-	    SELECT x.total = 1 AS total, %s AS dims, x.currency, fl.minor(x.currency) AS minor,
-		x.ccy, fl.minor(x.ccy) AS cminor, x.pledges, x.pledged, x.outstanding,
-		x.receipts, x.received, x.received_original, x.donors, x.new_donors,
-		x.retained_donors, x.average_gift, m.median_gift
-	      FROM cell x
-	      LEFT JOIN med m ON m.total = x.total AND m.currency = x.currency %s
-	     ORDER BY %s, x.currency LIMIT $4$q$,
-	    v_bsel, v_bgrp, v_csel,
-	    CASE WHEN q.dims && ARRAY['partner_country', 'partner_kind']
-		THEN 'JOIN fl.partner p ON p.partner_id = b.partner_id' ELSE '' END,
-	    v_total, v_orig, v_cols, v_grp,
-	    replace(v_cols, 'c.', 'w.'), v_total, v_total, v_cols, v_total, v_cols, v_cols,
-	    v_grp,
-	    replace(v_cols, 'c.', 'w.'), s.obj, v_on, s.ord);
-	FOR c IN EXECUTE v_sql USING q.t0, q.t1, params->>'fund', fl.report_max_rows() + 1
+	FOR c IN EXECUTE fl.report_contributions_query(q.dims)
+	    USING q.t0, q.t1, params->>'fund', fl.report_max_rows() + 1
 	LOOP
 		v_row := c.dims || jsonb_build_object('fund_currency', c.currency,
 		    'pledges', c.pledges, 'pledged', fl.total_out(c.pledged, c.minor),
@@ -3470,7 +3354,7 @@ BEGIN
 	    || CASE WHEN v_orig THEN '[{"name": "received_original", "type": "money"}]'::jsonb
 		ELSE '[]' END, v_out);
 END
-$_$;
+$$;
 
 
 ALTER FUNCTION api.report_contributions(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
@@ -3483,13 +3367,9 @@ CREATE FUNCTION api.report_grants(p fl.principal, params jsonb, ctx jsonb) RETUR
     LANGUAGE plpgsql STABLE
     SET jit TO 'off'
     SET work_mem TO '64MB'
-    AS $_$
+    AS $$
 DECLARE
 	q	record := fl.report_request('grants', params);
-	v_t	text := CASE params->>'dated' WHEN 'decided' THEN 'g.decided_at'
-		    ELSE 'g.created_at' END;
-	s	record;
-	v_sql	text;
 	v_partner boolean := NOT (p.roles && ARRAY['admin', 'approver', 'auditor']);
 	v_min	int := fl.report_min_cell();
 	v_out	jsonb := '[]';
@@ -3508,25 +3388,8 @@ BEGIN
 		PERFORM fl.rpc_error(-32602, 'identifying_dimensions', 'by',
 		    'gender and age band together could single a person out');
 	END IF;
-	s := fl.report_sql('grants', q.dims, format('(%s AT TIME ZONE ''UTC'')', v_t),
-	    'f.currency');
-	v_sql := format($q$
-	    SELECT x.total = 1 AS total, %s AS dims, x.currency, fl.minor(x.currency) AS minor,
-		x.grants, x.beneficiaries, x.requested, x.committed, x.disbursed
-	      FROM (SELECT %s AS total, f.currency, count(*) AS grants,
-			count(DISTINCT g.returnee_id) AS beneficiaries,
-			sum(g.amount) AS requested, sum(g.committed) AS committed,
-			sum(g.disbursed) AS disbursed %s
-		      FROM fl.grant_application g
-		      JOIN fl.fund f ON f.code = g.fund_code %s
-		     WHERE %s >= $1 AND %s < $2 AND ($3::text IS NULL OR g.fund_code = $3)
-		     GROUP BY %s) x
-	     ORDER BY %s, x.currency LIMIT $4$q$,
-	    s.obj, s.total, s.sel,
-	    CASE WHEN 'kind' = ANY (q.dims)
-		THEN 'JOIN fl.returnee r ON r.returnee_id = g.returnee_id' ELSE '' END,
-	    v_t, v_t, s.grp, s.ord);
-	FOR v_cells IN EXECUTE v_sql USING q.t0, q.t1, params->>'fund', fl.report_max_rows() + 1
+	FOR v_cells IN EXECUTE fl.report_grants_query(q.dims, params->>'dated')
+	    USING q.t0, q.t1, params->>'fund', fl.report_max_rows() + 1
 	LOOP
 		v_all := v_all || to_jsonb(v_cells);
 	END LOOP;
@@ -3585,7 +3448,7 @@ BEGIN
 	    || CASE WHEN v_partner THEN '[{"name": "suppressed", "type": "boolean"}]'::jsonb
 		ELSE '[]' END, v_out, v_extra);
 END
-$_$;
+$$;
 
 
 ALTER FUNCTION api.report_grants(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
@@ -3598,52 +3461,15 @@ CREATE FUNCTION api.report_pipeline(p fl.principal, params jsonb, ctx jsonb) RET
     LANGUAGE plpgsql STABLE
     SET jit TO 'off'
     SET work_mem TO '64MB'
-    AS $_$
+    AS $$
 DECLARE
 	q	record := fl.report_request('pipeline', params);
-	s	record := fl.report_sql('pipeline', q.dims, '(g.created_at AT TIME ZONE ''UTC'')',
-		    '');
-	v_sql	text;
 	v_out	jsonb := '[]';
 	c	record;
 	v_row	jsonb;
 BEGIN
-	v_sql := format($q$
-	    SELECT x.total = 1 AS total, %s AS dims, x.*
-	      FROM (SELECT %s AS total, count(*) AS applications,
-			count(*) FILTER (WHERE g.status = 'submitted') AS submitted,
-			count(*) FILTER (WHERE g.status IN ('approved', 'completed'))
-			    AS approved,
-			count(*) FILTER (WHERE g.status = 'rejected') AS rejected,
-			count(*) FILTER (WHERE g.status = 'withdrawn') AS withdrawn,
-			count(*) FILTER (WHERE g.status = 'cancelled') AS cancelled,
-			count(*) FILTER (WHERE g.status = 'submitted' AND
-			    g.created_at > now() - interval '7 days') AS waiting_0_7,
-			count(*) FILTER (WHERE g.status = 'submitted' AND
-			    g.created_at <= now() - interval '7 days' AND
-			    g.created_at > now() - interval '30 days') AS waiting_8_30,
-			count(*) FILTER (WHERE g.status = 'submitted' AND
-			    g.created_at <= now() - interval '30 days' AND
-			    g.created_at > now() - interval '90 days') AS waiting_31_90,
-			count(*) FILTER (WHERE g.status = 'submitted' AND
-			    g.created_at <= now() - interval '90 days') AS waiting_over_90,
-			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM
-			    g.decided_at - g.created_at) / 86400) FILTER (WHERE g.status IN
-			    ('approved', 'completed', 'rejected')) AS days_to_decision,
-			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM
-			    g.first_paid_at - g.decided_at) / 86400) FILTER (WHERE g.status IN
-			    ('approved', 'completed') AND g.first_paid_at IS NOT NULL)
-			    AS days_to_first_payment %s
-		      FROM fl.grant_application g %s
-		     WHERE g.created_at >= $1 AND g.created_at < $2
-		       AND ($3::text IS NULL OR g.fund_code = $3)
-		     GROUP BY %s) x
-	     ORDER BY %s LIMIT $4$q$,
-	    s.obj, s.total, s.sel,
-	    CASE WHEN 'kind' = ANY (q.dims)
-		THEN 'JOIN fl.returnee r ON r.returnee_id = g.returnee_id' ELSE '' END,
-	    s.grp, s.ord);
-	FOR c IN EXECUTE v_sql USING q.t0, q.t1, params->>'fund', fl.report_max_rows() + 1
+	FOR c IN EXECUTE fl.report_pipeline_query(q.dims)
+	    USING q.t0, q.t1, params->>'fund', fl.report_max_rows() + 1
 	LOOP
 		v_row := c.dims || jsonb_build_object('applications', c.applications,
 		    'submitted', c.submitted, 'approved', c.approved, 'rejected', c.rejected,
@@ -3667,7 +3493,7 @@ BEGIN
 	    "type": "integer"}, {"name": "waiting_31_90_days", "type": "integer"},
 	    {"name": "waiting_over_90_days", "type": "integer"}]'::jsonb, v_out);
 END
-$_$;
+$$;
 
 
 ALTER FUNCTION api.report_pipeline(p fl.principal, params jsonb, ctx jsonb) OWNER TO fund_owner;
@@ -9267,11 +9093,143 @@ $$;
 ALTER FUNCTION fl.report_answer(p_report text, p_by text[], p_measures jsonb, p_out jsonb, p_extra jsonb) OWNER TO fund_owner;
 
 --
+-- Name: report_contributions_query(text[]); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.report_contributions_query(p_dims text[]) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+	s	record := fl.report_sql('contributions', p_dims, '(x.t AT TIME ZONE ''UTC'')',
+		    'f.currency');
+	v_orig	boolean := 'currency' = ANY (p_dims);
+	v_dim	text;
+	v_bsel	text := '';		-- a movement's own dimensions, and its grouping
+	v_bgrp	text := '';
+	v_csel	text := '';		-- the partner's dimensions
+	v_cols	text := '';		-- every dimension's column, with a leading comma
+	v_on	text := '';		-- a cell's median row: the same dimensions
+	v_grp	text;
+	v_total	text;
+BEGIN
+	FOREACH v_dim IN ARRAY p_dims LOOP
+		IF v_dim IN ('partner_country', 'partner_kind') THEN
+			v_csel := v_csel || format(', %s AS d_%s',
+			    fl.report_dim_sql('contributions', v_dim, NULL), v_dim);
+		ELSE
+			v_bsel := v_bsel || format(', %s AS d_%s', fl.report_dim_sql('contributions',
+			    v_dim, '(x.t AT TIME ZONE ''UTC'')'), v_dim);
+			v_bgrp := v_bgrp || ', ' || fl.report_dim_sql('contributions', v_dim,
+			    '(x.t AT TIME ZONE ''UTC'')');
+		END IF;
+		v_cols := v_cols || ', c.d_' || v_dim;
+		v_on := v_on || format(' AND m.d_%s IS NOT DISTINCT FROM x.d_%s', v_dim, v_dim);
+	END LOOP;
+	IF v_cols = '' THEN
+		v_grp := 'c.currency';
+		v_total := '0';
+	ELSE
+		v_grp := format('GROUPING SETS ((%s, c.currency), (c.currency))', substr(v_cols, 3));
+		v_total := format('GROUPING(c.d_%s)', p_dims[1]);
+	END IF;
+	RETURN format($q$
+	    WITH mv AS (
+		-- direct receipts, reversed ones too: their reversal is a movement of its own
+		SELECT c.partner_id, c.fund_code, c.currency, c.received_at AS t, 1 AS n,
+		    c.fund_amount AS amt, c.amount AS orig, 0 AS pl, 0::bigint AS pl_amt,
+		    0::bigint AS outst, c.status <> 'reversed' AS gift
+		  FROM fl.contribution c
+		 WHERE c.pledged_at IS NULL AND c.received_at >= $1 AND c.received_at < $2
+		   AND ($3::text IS NULL OR c.fund_code = $3)
+		UNION ALL
+		SELECT c.partner_id, c.fund_code, c.currency, e.value_at, -1, -c.fund_amount,
+		    -c.amount, 0, 0, 0, false
+		  FROM fl.contribution c JOIN fl.journal_entry e ON e.entry_id = c.reversal_entry
+		 WHERE c.reversal_entry IS NOT NULL AND e.value_at >= $1 AND e.value_at < $2
+		   AND ($3::text IS NULL OR c.fund_code = $3)
+		UNION ALL
+		SELECT c.partner_id, r.fund_code, c.currency, r.received_at, 1, r.fund_amount,
+		    r.amount, 0, 0, 0, true
+		  FROM fl.pledge_receipt r JOIN fl.contribution c USING (contribution_id)
+		 WHERE r.received_at >= $1 AND r.received_at < $2
+		   AND ($3::text IS NULL OR r.fund_code = $3)
+		UNION ALL
+		SELECT c.partner_id, c.fund_code, c.currency, c.pledged_at, 0, 0, 0, 1,
+		    c.fund_amount, CASE WHEN c.status = 'pledged' THEN c.fund_amount -
+			coalesce((SELECT sum(r.cleared) FROM fl.pledge_receipt r
+			    WHERE r.contribution_id = c.contribution_id), 0) ELSE 0 END, false
+		  FROM fl.contribution c
+		 WHERE c.pledged_at >= $1 AND c.pledged_at < $2
+		   AND ($3::text IS NULL OR c.fund_code = $3)),
+	    -- the movements by fund, donor, gift amount (none: not a gift) and their own
+	    -- dimensions
+	    b AS MATERIALIZED (
+		SELECT x.fund_code, x.partner_id, CASE WHEN x.gift THEN x.amt END AS gamt,
+		    sum(x.pl) AS pl, sum(x.pl_amt) AS pl_amt, sum(x.outst) AS outst,
+		    sum(x.n) AS n, sum(x.amt) AS amt, sum(x.orig) AS orig,
+		    min(x.currency) AS ccy, count(*) FILTER (WHERE x.gift) AS gifts %s
+		  FROM mv x GROUP BY x.fund_code, x.partner_id, 3 %s),
+	    -- each donor of the range: new when no gift of it that stands (a direct receipt
+	    -- not reversed, a receipt of a pledge) is dated before the range, retained when
+	    -- one is dated in the period of the same length before it
+	    donor AS (
+		SELECT d.partner_id,
+		    NOT fl.gave(d.partner_id, '-infinity', $1) AS new,
+		    fl.gave(d.partner_id, $1 - ($2 - $1), $1) AS retained
+		  FROM (SELECT DISTINCT partner_id FROM b WHERE gifts > 0) d),
+	    c AS MATERIALIZED (
+		SELECT b.*, f.currency, dn.new, dn.retained %s
+		  FROM b JOIN fl.fund f ON f.code = b.fund_code
+		  LEFT JOIN donor dn ON dn.partner_id = b.partner_id %s),
+	    cell AS (
+		SELECT %s AS total, c.currency, CASE WHEN %L THEN min(c.ccy) END AS ccy,
+		    sum(c.pl) AS pledges, sum(c.pl_amt) AS pledged, sum(c.outst) AS outstanding,
+		    sum(c.n) AS receipts, sum(c.amt) AS received, sum(c.orig) AS received_original,
+		    count(DISTINCT c.partner_id) FILTER (WHERE c.gifts > 0) AS donors,
+		    count(DISTINCT c.partner_id) FILTER (WHERE c.gifts > 0 AND c.new) AS new_donors,
+		    count(DISTINCT c.partner_id) FILTER (WHERE c.gifts > 0 AND c.retained)
+			AS retained_donors,
+		    round(sum(c.gamt::numeric * c.gifts) / nullif(sum(c.gifts), 0))
+			AS average_gift %s
+		  FROM c GROUP BY %s),
+	    -- the median gift (percentile_disc): the least amount whose gifts, with the
+	    -- smaller ones, are at least half the cell's
+	    med AS (
+		SELECT w.total, w.currency, min(w.gamt) FILTER (WHERE 2 * w.run >= w.n)
+		    AS median_gift %s
+		  FROM (SELECT %s AS total, c.currency, c.gamt,
+			    sum(sum(c.gifts)) OVER (PARTITION BY %s, c.currency %s
+				ORDER BY c.gamt) AS run,
+			    sum(sum(c.gifts)) OVER (PARTITION BY %s, c.currency %s) AS n %s
+			  FROM c WHERE c.gifts > 0
+			 GROUP BY %s, c.gamt) w
+		 GROUP BY w.total, w.currency %s)
+	    SELECT x.total = 1 AS total, %s AS dims, x.currency, fl.minor(x.currency) AS minor,
+		x.ccy, fl.minor(x.ccy) AS cminor, x.pledges, x.pledged, x.outstanding,
+		x.receipts, x.received, x.received_original, x.donors, x.new_donors,
+		x.retained_donors, x.average_gift, m.median_gift
+	      FROM cell x
+	      LEFT JOIN med m ON m.total = x.total AND m.currency = x.currency %s
+	     ORDER BY %s, x.currency LIMIT $4$q$,
+	    v_bsel, v_bgrp, v_csel,
+	    CASE WHEN p_dims && ARRAY['partner_country', 'partner_kind']
+		THEN 'JOIN fl.partner p ON p.partner_id = b.partner_id' ELSE '' END,
+	    v_total, v_orig, v_cols, v_grp,
+	    replace(v_cols, 'c.', 'w.'), v_total, v_total, v_cols, v_total, v_cols, v_cols,
+	    v_grp,
+	    replace(v_cols, 'c.', 'w.'), s.obj, v_on, s.ord);
+END
+$_$;
+
+
+ALTER FUNCTION fl.report_contributions_query(p_dims text[]) OWNER TO fund_owner;
+
+--
 -- Name: report_dim_sql(text, text, text); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
 CREATE FUNCTION fl.report_dim_sql(p_report text, p_dim text, p_t text) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE
+    LANGUAGE plpgsql STABLE
     AS $$
 BEGIN
 	IF p_dim = 'month' THEN
@@ -9325,6 +9283,40 @@ $$;
 ALTER FUNCTION fl.report_dims(p_report text) OWNER TO fund_owner;
 
 --
+-- Name: report_grants_query(text[], text); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.report_grants_query(p_dims text[], p_dated text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+	v_t	text := CASE p_dated WHEN 'decided' THEN 'g.decided_at' ELSE 'g.created_at' END;
+	s	record := fl.report_sql('grants', p_dims, format('(%s AT TIME ZONE ''UTC'')', v_t),
+		    'f.currency');
+BEGIN
+	RETURN format($q$
+	    SELECT x.total = 1 AS total, %s AS dims, x.currency, fl.minor(x.currency) AS minor,
+		x.grants, x.beneficiaries, x.requested, x.committed, x.disbursed
+	      FROM (SELECT %s AS total, f.currency, count(*) AS grants,
+			count(DISTINCT g.returnee_id) AS beneficiaries,
+			sum(g.amount) AS requested, sum(g.committed) AS committed,
+			sum(g.disbursed) AS disbursed %s
+		      FROM fl.grant_application g
+		      JOIN fl.fund f ON f.code = g.fund_code %s
+		     WHERE %s >= $1 AND %s < $2 AND ($3::text IS NULL OR g.fund_code = $3)
+		     GROUP BY %s) x
+	     ORDER BY %s, x.currency LIMIT $4$q$,
+	    s.obj, s.total, s.sel,
+	    CASE WHEN 'kind' = ANY (p_dims)
+		THEN 'JOIN fl.returnee r ON r.returnee_id = g.returnee_id' ELSE '' END,
+	    v_t, v_t, s.grp, s.ord);
+END
+$_$;
+
+
+ALTER FUNCTION fl.report_grants_query(p_dims text[], p_dated text) OWNER TO fund_owner;
+
+--
 -- Name: report_max_rows(); Type: FUNCTION; Schema: fl; Owner: fund_owner
 --
 
@@ -9347,6 +9339,58 @@ $$;
 
 
 ALTER FUNCTION fl.report_min_cell() OWNER TO fund_owner;
+
+--
+-- Name: report_pipeline_query(text[]); Type: FUNCTION; Schema: fl; Owner: fund_owner
+--
+
+CREATE FUNCTION fl.report_pipeline_query(p_dims text[]) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+	s	record := fl.report_sql('pipeline', p_dims, '(g.created_at AT TIME ZONE ''UTC'')',
+		    '');
+BEGIN
+	RETURN format($q$
+	    SELECT x.total = 1 AS total, %s AS dims, x.*
+	      FROM (SELECT %s AS total, count(*) AS applications,
+			count(*) FILTER (WHERE g.status = 'submitted') AS submitted,
+			count(*) FILTER (WHERE g.status IN ('approved', 'completed'))
+			    AS approved,
+			count(*) FILTER (WHERE g.status = 'rejected') AS rejected,
+			count(*) FILTER (WHERE g.status = 'withdrawn') AS withdrawn,
+			count(*) FILTER (WHERE g.status = 'cancelled') AS cancelled,
+			count(*) FILTER (WHERE g.status = 'submitted' AND
+			    g.created_at > now() - interval '7 days') AS waiting_0_7,
+			count(*) FILTER (WHERE g.status = 'submitted' AND
+			    g.created_at <= now() - interval '7 days' AND
+			    g.created_at > now() - interval '30 days') AS waiting_8_30,
+			count(*) FILTER (WHERE g.status = 'submitted' AND
+			    g.created_at <= now() - interval '30 days' AND
+			    g.created_at > now() - interval '90 days') AS waiting_31_90,
+			count(*) FILTER (WHERE g.status = 'submitted' AND
+			    g.created_at <= now() - interval '90 days') AS waiting_over_90,
+			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM
+			    g.decided_at - g.created_at) / 86400) FILTER (WHERE g.status IN
+			    ('approved', 'completed', 'rejected')) AS days_to_decision,
+			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM
+			    g.first_paid_at - g.decided_at) / 86400) FILTER (WHERE g.status IN
+			    ('approved', 'completed') AND g.first_paid_at IS NOT NULL)
+			    AS days_to_first_payment %s
+		      FROM fl.grant_application g %s
+		     WHERE g.created_at >= $1 AND g.created_at < $2
+		       AND ($3::text IS NULL OR g.fund_code = $3)
+		     GROUP BY %s) x
+	     ORDER BY %s LIMIT $4$q$,
+	    s.obj, s.total, s.sel,
+	    CASE WHEN 'kind' = ANY (p_dims)
+		THEN 'JOIN fl.returnee r ON r.returnee_id = g.returnee_id' ELSE '' END,
+	    s.grp, s.ord);
+END
+$_$;
+
+
+ALTER FUNCTION fl.report_pipeline_query(p_dims text[]) OWNER TO fund_owner;
 
 --
 -- Name: report_request(text, jsonb); Type: FUNCTION; Schema: fl; Owner: fund_owner
@@ -14694,6 +14738,13 @@ REVOKE ALL ON FUNCTION fl.report_answer(p_report text, p_by text[], p_measures j
 
 
 --
+-- Name: FUNCTION report_contributions_query(p_dims text[]); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.report_contributions_query(p_dims text[]) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION report_dim_sql(p_report text, p_dim text, p_t text); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -14708,6 +14759,13 @@ REVOKE ALL ON FUNCTION fl.report_dims(p_report text) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION report_grants_query(p_dims text[], p_dated text); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.report_grants_query(p_dims text[], p_dated text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION report_max_rows(); Type: ACL; Schema: fl; Owner: fund_owner
 --
 
@@ -14719,6 +14777,13 @@ REVOKE ALL ON FUNCTION fl.report_max_rows() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION fl.report_min_cell() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION report_pipeline_query(p_dims text[]); Type: ACL; Schema: fl; Owner: fund_owner
+--
+
+REVOKE ALL ON FUNCTION fl.report_pipeline_query(p_dims text[]) FROM PUBLIC;
 
 
 --

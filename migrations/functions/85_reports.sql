@@ -9,7 +9,7 @@
 -- The SQL expression of dimension p_dim of report p_report over a row dated p_t (a UTC
 -- timestamp expression), or NULL when that report has no such dimension.
 CREATE OR REPLACE FUNCTION fl.report_dim_sql(p_report text, p_dim text, p_t text)
-RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+RETURNS text LANGUAGE plpgsql STABLE AS $$
 BEGIN
 	IF p_dim = 'month' THEN
 		RETURN format('to_char(%s, ''YYYY-MM'')', p_t);
@@ -159,6 +159,36 @@ BEGIN
 END
 $$;
 
+-- The statement of report.grants by p_dims, dated by p_dated ('decided', or else the
+-- application's date): its cells from $1 to $2 (timestamptz), of fund $3 (null: every fund),
+-- at most $4 rows. api.report_grants runs it; the bench runs the same text as the
+-- report's baseline (tests/bench/run.sh).
+CREATE OR REPLACE FUNCTION fl.report_grants_query(p_dims text[], p_dated text)
+RETURNS text LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_t	text := CASE p_dated WHEN 'decided' THEN 'g.decided_at' ELSE 'g.created_at' END;
+	s	record := fl.report_sql('grants', p_dims, format('(%s AT TIME ZONE ''UTC'')', v_t),
+		    'f.currency');
+BEGIN
+	RETURN format($q$
+	    SELECT x.total = 1 AS total, %s AS dims, x.currency, fl.minor(x.currency) AS minor,
+		x.grants, x.beneficiaries, x.requested, x.committed, x.disbursed
+	      FROM (SELECT %s AS total, f.currency, count(*) AS grants,
+			count(DISTINCT g.returnee_id) AS beneficiaries,
+			sum(g.amount) AS requested, sum(g.committed) AS committed,
+			sum(g.disbursed) AS disbursed %s
+		      FROM fl.grant_application g
+		      JOIN fl.fund f ON f.code = g.fund_code %s
+		     WHERE %s >= $1 AND %s < $2 AND ($3::text IS NULL OR g.fund_code = $3)
+		     GROUP BY %s) x
+	     ORDER BY %s, x.currency LIMIT $4$q$,
+	    s.obj, s.total, s.sel,
+	    CASE WHEN 'kind' = ANY (p_dims)
+		THEN 'JOIN fl.returnee r ON r.returnee_id = g.returnee_id' ELSE '' END,
+	    v_t, v_t, s.grp, s.ord);
+END
+$$;
+
 -- report.grants: applications dated in the range (applied, or decided with
 -- dated=decided), counted and summed by the dimensions asked for and by currency. A
 -- partner reads it programme-wide with small cells suppressed (docs/reports.md, Privacy).
@@ -166,10 +196,6 @@ CREATE OR REPLACE FUNCTION api.report_grants(p fl.principal, params jsonb, ctx j
 RETURNS jsonb LANGUAGE plpgsql STABLE SET jit = off SET work_mem = '64MB' AS $$
 DECLARE
 	q	record := fl.report_request('grants', params);
-	v_t	text := CASE params->>'dated' WHEN 'decided' THEN 'g.decided_at'
-		    ELSE 'g.created_at' END;
-	s	record;
-	v_sql	text;
 	v_partner boolean := NOT (p.roles && ARRAY['admin', 'approver', 'auditor']);
 	v_min	int := fl.report_min_cell();
 	v_out	jsonb := '[]';
@@ -188,25 +214,8 @@ BEGIN
 		PERFORM fl.rpc_error(-32602, 'identifying_dimensions', 'by',
 		    'gender and age band together could single a person out');
 	END IF;
-	s := fl.report_sql('grants', q.dims, format('(%s AT TIME ZONE ''UTC'')', v_t),
-	    'f.currency');
-	v_sql := format($q$
-	    SELECT x.total = 1 AS total, %s AS dims, x.currency, fl.minor(x.currency) AS minor,
-		x.grants, x.beneficiaries, x.requested, x.committed, x.disbursed
-	      FROM (SELECT %s AS total, f.currency, count(*) AS grants,
-			count(DISTINCT g.returnee_id) AS beneficiaries,
-			sum(g.amount) AS requested, sum(g.committed) AS committed,
-			sum(g.disbursed) AS disbursed %s
-		      FROM fl.grant_application g
-		      JOIN fl.fund f ON f.code = g.fund_code %s
-		     WHERE %s >= $1 AND %s < $2 AND ($3::text IS NULL OR g.fund_code = $3)
-		     GROUP BY %s) x
-	     ORDER BY %s, x.currency LIMIT $4$q$,
-	    s.obj, s.total, s.sel,
-	    CASE WHEN 'kind' = ANY (q.dims)
-		THEN 'JOIN fl.returnee r ON r.returnee_id = g.returnee_id' ELSE '' END,
-	    v_t, v_t, s.grp, s.ord);
-	FOR v_cells IN EXECUTE v_sql USING q.t0, q.t1, params->>'fund', fl.report_max_rows() + 1
+	FOR v_cells IN EXECUTE fl.report_grants_query(q.dims, params->>'dated')
+	    USING q.t0, q.t1, params->>'fund', fl.report_max_rows() + 1
 	LOOP
 		v_all := v_all || to_jsonb(v_cells);
 	END LOOP;
@@ -280,22 +289,15 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
 		  AND r.received_at >= p_from AND r.received_at < p_to)
 $$;
 
--- report.contributions: the money of the range by the dimensions asked for and the fund's
--- currency: pledges made (and what of them is still outstanding), receipts (direct ones
--- and each receipt of a pledge, less the reversals dated in the range), and the gifts
--- (receipts that were not reversed): the donors who gave, those who gave for the first
--- time, those who also gave in the period of the same length before, and the average and
--- median gift. The movements are first summed by donor and gift amount (and the
--- dimensions a movement has itself: fund, currency, date), which leaves few rows however
--- many gifts there were; the partner's dimensions, the donors and the median are taken
--- from those.
-CREATE OR REPLACE FUNCTION api.report_contributions(p fl.principal, params jsonb, ctx jsonb)
-RETURNS jsonb LANGUAGE plpgsql STABLE SET jit = off SET work_mem = '64MB' AS $$
+-- The statement of report.contributions by p_dims: its cells from $1 to $2
+-- (timestamptz), of fund $3 (null: every fund), at most $4 rows. api.report_contributions
+-- runs it; the bench runs the same text as the report's baseline (tests/bench/run.sh).
+CREATE OR REPLACE FUNCTION fl.report_contributions_query(p_dims text[])
+RETURNS text LANGUAGE plpgsql STABLE AS $$
 DECLARE
-	q	record := fl.report_request('contributions', params);
-	s	record := fl.report_sql('contributions', q.dims, '(x.t AT TIME ZONE ''UTC'')',
+	s	record := fl.report_sql('contributions', p_dims, '(x.t AT TIME ZONE ''UTC'')',
 		    'f.currency');
-	v_orig	boolean := 'currency' = ANY (q.dims);
+	v_orig	boolean := 'currency' = ANY (p_dims);
 	v_dim	text;
 	v_bsel	text := '';		-- a movement's own dimensions, and its grouping
 	v_bgrp	text := '';
@@ -304,12 +306,8 @@ DECLARE
 	v_on	text := '';		-- a cell's median row: the same dimensions
 	v_grp	text;
 	v_total	text;
-	v_sql	text;
-	v_out	jsonb := '[]';
-	c	record;
-	v_row	jsonb;
 BEGIN
-	FOREACH v_dim IN ARRAY q.dims LOOP
+	FOREACH v_dim IN ARRAY p_dims LOOP
 		IF v_dim IN ('partner_country', 'partner_kind') THEN
 			v_csel := v_csel || format(', %s AS d_%s',
 			    fl.report_dim_sql('contributions', v_dim, NULL), v_dim);
@@ -327,9 +325,9 @@ BEGIN
 		v_total := '0';
 	ELSE
 		v_grp := format('GROUPING SETS ((%s, c.currency), (c.currency))', substr(v_cols, 3));
-		v_total := format('GROUPING(c.d_%s)', q.dims[1]);
+		v_total := format('GROUPING(c.d_%s)', p_dims[1]);
 	END IF;
-	v_sql := format($q$
+	RETURN format($q$
 	    WITH mv AS (
 		-- direct receipts, reversed ones too: their reversal is a movement of its own
 		SELECT c.partner_id, c.fund_code, c.currency, c.received_at AS t, 1 AS n,
@@ -409,13 +407,35 @@ BEGIN
 	      LEFT JOIN med m ON m.total = x.total AND m.currency = x.currency %s
 	     ORDER BY %s, x.currency LIMIT $4$q$,
 	    v_bsel, v_bgrp, v_csel,
-	    CASE WHEN q.dims && ARRAY['partner_country', 'partner_kind']
+	    CASE WHEN p_dims && ARRAY['partner_country', 'partner_kind']
 		THEN 'JOIN fl.partner p ON p.partner_id = b.partner_id' ELSE '' END,
 	    v_total, v_orig, v_cols, v_grp,
 	    replace(v_cols, 'c.', 'w.'), v_total, v_total, v_cols, v_total, v_cols, v_cols,
 	    v_grp,
 	    replace(v_cols, 'c.', 'w.'), s.obj, v_on, s.ord);
-	FOR c IN EXECUTE v_sql USING q.t0, q.t1, params->>'fund', fl.report_max_rows() + 1
+END
+$$;
+
+-- report.contributions: the money of the range by the dimensions asked for and the fund's
+-- currency: pledges made (and what of them is still outstanding), receipts (direct ones
+-- and each receipt of a pledge, less the reversals dated in the range), and the gifts
+-- (receipts that were not reversed): the donors who gave, those who gave for the first
+-- time, those who also gave in the period of the same length before, and the average and
+-- median gift. The movements are first summed by donor and gift amount (and the
+-- dimensions a movement has itself: fund, currency, date), which leaves few rows however
+-- many gifts there were; the partner's dimensions, the donors and the median are taken
+-- from those.
+CREATE OR REPLACE FUNCTION api.report_contributions(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE SET jit = off SET work_mem = '64MB' AS $$
+DECLARE
+	q	record := fl.report_request('contributions', params);
+	v_orig	boolean := 'currency' = ANY (q.dims);
+	v_out	jsonb := '[]';
+	c	record;
+	v_row	jsonb;
+BEGIN
+	FOR c IN EXECUTE fl.report_contributions_query(q.dims)
+	    USING q.t0, q.t1, params->>'fund', fl.report_max_rows() + 1
 	LOOP
 		v_row := c.dims || jsonb_build_object('fund_currency', c.currency,
 		    'pledges', c.pledges, 'pledged', fl.total_out(c.pledged, c.minor),
@@ -443,22 +463,16 @@ BEGIN
 END
 $$;
 
--- report.pipeline: applications made in the range by the dimensions asked for: how many
--- are in each status now, how long the open ones have waited, the approval rate of those
--- decided, and the median days from submission to decision and from approval to the
--- first payment.
-CREATE OR REPLACE FUNCTION api.report_pipeline(p fl.principal, params jsonb, ctx jsonb)
-RETURNS jsonb LANGUAGE plpgsql STABLE SET jit = off SET work_mem = '64MB' AS $$
+-- The statement of report.pipeline by p_dims: its cells from $1 to $2 (timestamptz), of
+-- fund $3 (null: every fund), at most $4 rows. api.report_pipeline runs it; the bench runs
+-- the same text as the report's baseline (tests/bench/run.sh).
+CREATE OR REPLACE FUNCTION fl.report_pipeline_query(p_dims text[])
+RETURNS text LANGUAGE plpgsql STABLE AS $$
 DECLARE
-	q	record := fl.report_request('pipeline', params);
-	s	record := fl.report_sql('pipeline', q.dims, '(g.created_at AT TIME ZONE ''UTC'')',
+	s	record := fl.report_sql('pipeline', p_dims, '(g.created_at AT TIME ZONE ''UTC'')',
 		    '');
-	v_sql	text;
-	v_out	jsonb := '[]';
-	c	record;
-	v_row	jsonb;
 BEGIN
-	v_sql := format($q$
+	RETURN format($q$
 	    SELECT x.total = 1 AS total, %s AS dims, x.*
 	      FROM (SELECT %s AS total, count(*) AS applications,
 			count(*) FILTER (WHERE g.status = 'submitted') AS submitted,
@@ -490,10 +504,26 @@ BEGIN
 		     GROUP BY %s) x
 	     ORDER BY %s LIMIT $4$q$,
 	    s.obj, s.total, s.sel,
-	    CASE WHEN 'kind' = ANY (q.dims)
+	    CASE WHEN 'kind' = ANY (p_dims)
 		THEN 'JOIN fl.returnee r ON r.returnee_id = g.returnee_id' ELSE '' END,
 	    s.grp, s.ord);
-	FOR c IN EXECUTE v_sql USING q.t0, q.t1, params->>'fund', fl.report_max_rows() + 1
+END
+$$;
+
+-- report.pipeline: applications made in the range by the dimensions asked for: how many
+-- are in each status now, how long the open ones have waited, the approval rate of those
+-- decided, and the median days from submission to decision and from approval to the
+-- first payment.
+CREATE OR REPLACE FUNCTION api.report_pipeline(p fl.principal, params jsonb, ctx jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE SET jit = off SET work_mem = '64MB' AS $$
+DECLARE
+	q	record := fl.report_request('pipeline', params);
+	v_out	jsonb := '[]';
+	c	record;
+	v_row	jsonb;
+BEGIN
+	FOR c IN EXECUTE fl.report_pipeline_query(q.dims)
+	    USING q.t0, q.t1, params->>'fund', fl.report_max_rows() + 1
 	LOOP
 		v_row := c.dims || jsonb_build_object('applications', c.applications,
 		    'submitted', c.submitted, 'approved', c.approved, 'rejected', c.rejected,

@@ -457,122 +457,27 @@ TOMORROW=$(date -u -d tomorrow +%Y-%m-%dT00:00:00Z)
 REPORT_GRANTS='{"jsonrpc":"2.0","id":1,"method":"report.grants","params":{"from":"2000-01-01","to":"'$TODAY'","by":["region","category"],"fund":"'$RFUND'"}}'
 REPORT_CONTRIB='{"jsonrpc":"2.0","id":1,"method":"report.contributions","params":{"from":"2000-01-01","to":"'$TODAY'","by":["partner_country","year"],"fund":"'$FFUND'"}}'
 REPORT_PIPE='{"jsonrpc":"2.0","id":1,"method":"report.pipeline","params":{"from":"2000-01-01","to":"'$TODAY'","by":["region","category"],"fund":"'$RFUND'"}}'
-# the same aggregations in SQL: what each report's statement computes, without the daemon
-cat >"$DIR/sql-report-grants.sql" <<SQL
-SELECT g.region, g.category, f.currency, count(*), count(DISTINCT g.returnee_id),
-    sum(g.amount), sum(g.committed), sum(g.disbursed)
-  FROM fl.grant_application g JOIN fl.fund f ON f.code = g.fund_code
- WHERE g.created_at >= '2000-01-01Z' AND g.created_at < '$TOMORROW'
-   AND g.fund_code = '$RFUND'
- GROUP BY GROUPING SETS ((g.region, g.category, f.currency), (f.currency));
-SQL
-cat >"$DIR/sql-report-contributions.sql" <<SQL
-WITH mv AS (
-    SELECT c.partner_id, c.fund_code, c.currency, c.received_at AS t, 1 AS n,
-        c.fund_amount AS amt, c.amount AS orig, 0 AS pl, 0::bigint AS pl_amt,
-        0::bigint AS outst, c.status <> 'reversed' AS gift
-      FROM fl.contribution c
-     WHERE c.pledged_at IS NULL AND c.received_at >= '2000-01-01Z'
-       AND c.received_at < '$TOMORROW' AND c.fund_code = '$FFUND'
-    UNION ALL
-    SELECT c.partner_id, c.fund_code, c.currency, e.value_at, -1, -c.fund_amount, -c.amount,
-        0, 0, 0, false
-      FROM fl.contribution c JOIN fl.journal_entry e ON e.entry_id = c.reversal_entry
-     WHERE c.reversal_entry IS NOT NULL AND e.value_at >= '2000-01-01Z'
-       AND e.value_at < '$TOMORROW' AND c.fund_code = '$FFUND'
-    UNION ALL
-    SELECT c.partner_id, r.fund_code, c.currency, r.received_at, 1, r.fund_amount, r.amount,
-        0, 0, 0, true
-      FROM fl.pledge_receipt r JOIN fl.contribution c USING (contribution_id)
-     WHERE r.received_at >= '2000-01-01Z' AND r.received_at < '$TOMORROW'
-       AND r.fund_code = '$FFUND'
-    UNION ALL
-    SELECT c.partner_id, c.fund_code, c.currency, c.pledged_at, 0, 0, 0, 1, c.fund_amount,
-        CASE WHEN c.status = 'pledged' THEN c.fund_amount - coalesce((SELECT sum(r.cleared)
-            FROM fl.pledge_receipt r WHERE r.contribution_id = c.contribution_id), 0)
-        ELSE 0 END, false
-      FROM fl.contribution c
-     WHERE c.pledged_at >= '2000-01-01Z' AND c.pledged_at < '$TOMORROW'
-       AND c.fund_code = '$FFUND'),
-b AS MATERIALIZED (
-    SELECT x.fund_code, x.partner_id, CASE WHEN x.gift THEN x.amt END AS gamt,
-        sum(x.pl) AS pl, sum(x.pl_amt) AS pl_amt, sum(x.outst) AS outst, sum(x.n) AS n,
-        sum(x.amt) AS amt, sum(x.orig) AS orig, count(*) FILTER (WHERE x.gift) AS gifts,
-        to_char(x.t AT TIME ZONE 'UTC', 'YYYY') AS d_year
-      FROM mv x GROUP BY x.fund_code, x.partner_id, 3, 11),
-donor AS (
-    SELECT d.partner_id,
-        NOT fl.gave(d.partner_id, '-infinity', '2000-01-01Z') AS new,
-        fl.gave(d.partner_id, '2000-01-01Z'::timestamptz - ('$TOMORROW'::timestamptz -
-            '2000-01-01Z'), '2000-01-01Z') AS retained
-      FROM (SELECT DISTINCT partner_id FROM b WHERE gifts > 0) d),
-c AS MATERIALIZED (
-    SELECT b.*, f.currency, dn.new, dn.retained, p.country AS d_partner_country
-      FROM b JOIN fl.fund f ON f.code = b.fund_code
-      LEFT JOIN donor dn ON dn.partner_id = b.partner_id
-      JOIN fl.partner p ON p.partner_id = b.partner_id),
-cell AS (
-    SELECT GROUPING(c.d_partner_country) AS total, c.currency, sum(c.pl) AS pledges,
-        sum(c.pl_amt) AS pledged, sum(c.outst) AS outstanding, sum(c.n) AS receipts,
-        sum(c.amt) AS received, count(DISTINCT c.partner_id) FILTER (WHERE c.gifts > 0),
-        count(DISTINCT c.partner_id) FILTER (WHERE c.gifts > 0 AND c.new),
-        count(DISTINCT c.partner_id) FILTER (WHERE c.gifts > 0 AND c.retained),
-        round(sum(c.gamt::numeric * c.gifts) / nullif(sum(c.gifts), 0)),
-        c.d_partner_country, c.d_year
-      FROM c GROUP BY GROUPING SETS ((c.d_partner_country, c.d_year, c.currency),
-        (c.currency))),
-med AS (
-    SELECT w.total, w.currency, min(w.gamt) FILTER (WHERE 2 * w.run >= w.n) AS median_gift,
-        w.d_partner_country, w.d_year
-      FROM (SELECT GROUPING(c.d_partner_country) AS total, c.currency, c.gamt,
-            sum(sum(c.gifts)) OVER (PARTITION BY GROUPING(c.d_partner_country), c.currency,
-                c.d_partner_country, c.d_year ORDER BY c.gamt) AS run,
-            sum(sum(c.gifts)) OVER (PARTITION BY GROUPING(c.d_partner_country), c.currency,
-                c.d_partner_country, c.d_year) AS n, c.d_partner_country, c.d_year
-          FROM c WHERE c.gifts > 0
-         GROUP BY GROUPING SETS ((c.d_partner_country, c.d_year, c.currency), (c.currency)),
-            c.gamt) w
-     GROUP BY w.total, w.currency, w.d_partner_country, w.d_year)
-SELECT x.*, m.median_gift
-  FROM cell x LEFT JOIN med m ON m.total = x.total AND m.currency = x.currency
-   AND m.d_partner_country IS NOT DISTINCT FROM x.d_partner_country
-   AND m.d_year IS NOT DISTINCT FROM x.d_year;
-SQL
-# (report.pipeline's own query, as api.report_pipeline builds it for these two dimensions:
-# every aggregate it computes, its dimensions' object, order and limit)
-cat >"$DIR/sql-report-pipeline.sql" <<SQL
-SELECT x.total = 1 AS total, jsonb_build_object('region', (SELECT rg.region FROM fl.region rg
-    WHERE rg.region_code = x.d_region), 'category', x.d_category) AS dims, x.*
-  FROM (SELECT GROUPING(g.region) AS total, count(*) AS applications,
-        count(*) FILTER (WHERE g.status = 'submitted') AS submitted,
-        count(*) FILTER (WHERE g.status IN ('approved', 'completed')) AS approved,
-        count(*) FILTER (WHERE g.status = 'rejected') AS rejected,
-        count(*) FILTER (WHERE g.status = 'withdrawn') AS withdrawn,
-        count(*) FILTER (WHERE g.status = 'cancelled') AS cancelled,
-        count(*) FILTER (WHERE g.status = 'submitted' AND
-            g.created_at > now() - interval '7 days') AS waiting_0_7,
-        count(*) FILTER (WHERE g.status = 'submitted' AND
-            g.created_at <= now() - interval '7 days' AND
-            g.created_at > now() - interval '30 days') AS waiting_8_30,
-        count(*) FILTER (WHERE g.status = 'submitted' AND
-            g.created_at <= now() - interval '30 days' AND
-            g.created_at > now() - interval '90 days') AS waiting_31_90,
-        count(*) FILTER (WHERE g.status = 'submitted' AND
-            g.created_at <= now() - interval '90 days') AS waiting_over_90,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM
-            g.decided_at - g.created_at) / 86400) FILTER (WHERE g.status IN
-            ('approved', 'completed', 'rejected')) AS days_to_decision,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM
-            g.first_paid_at - g.decided_at) / 86400) FILTER (WHERE g.status IN
-            ('approved', 'completed') AND g.first_paid_at IS NOT NULL)
-            AS days_to_first_payment,
-        g.region AS d_region, g.category AS d_category
-      FROM fl.grant_application g
-     WHERE g.created_at >= '2000-01-01Z' AND g.created_at < '$TOMORROW'
-       AND g.fund_code = '$RFUND'
-     GROUP BY GROUPING SETS ((g.region, g.category), ())) x
- ORDER BY x.total, x.d_region, x.d_category LIMIT 10001;
-SQL
+# the same aggregations in SQL, without the daemon: each report's own statement, the text
+# api.report_* runs (fl.report_*_query), with the request's values written in for its
+# parameters and the report function's settings (jit, work_mem)
+report_sql() {	# report_sql NAME QUERY FUND: $DIR/sql-report-NAME.sql
+	{
+		echo "SET jit = off;"
+		echo "SET work_mem = '64MB';"
+		"$ROOT/config/devenv.sh" psql "$DIR" -tA -c "SELECT $2" |
+		    sed -e "s/\\\$1/'2000-01-01Z'::timestamptz/g" \
+		        -e "s/\\\$2/'$TOMORROW'::timestamptz/g" -e "s/\\\$3/'$3'/g" \
+		        -e "s/\\\$4/10001/g"
+		echo ";"
+	} >"$DIR/sql-report-$1.sql"
+	grep -q '\$[0-9]' "$DIR/sql-report-$1.sql" &&
+	    { echo "run.sh: a parameter left in sql-report-$1.sql" >&2; exit 1; }
+	return 0
+}
+report_sql grants "fl.report_grants_query(ARRAY['region', 'category'], NULL)" "$RFUND"
+report_sql contributions "fl.report_contributions_query(ARRAY['partner_country', 'year'])" \
+    "$FFUND"
+report_sql pipeline "fl.report_pipeline_query(ARRAY['region', 'category'])" "$RFUND"
 # the approver's queue: 10,000 applications of QUEUE-10K wait for it, a page of 50, one
 # client (what one approver's screen waits for)
 QUEUE='{"jsonrpc":"2.0","id":1,"method":"grant.queue","params":{"fund":"'$QFUND'","limit":50}}'
