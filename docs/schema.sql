@@ -9229,7 +9229,7 @@ ALTER FUNCTION fl.report_contributions_query(p_dims text[]) OWNER TO fund_owner;
 --
 
 CREATE FUNCTION fl.report_dim_sql(p_report text, p_dim text, p_t text) RETURNS text
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql IMMUTABLE
     AS $$
 BEGIN
 	IF p_dim = 'month' THEN

@@ -9,7 +9,7 @@
 -- The SQL expression of dimension p_dim of report p_report over a row dated p_t (a UTC
 -- timestamp expression), or NULL when that report has no such dimension.
 CREATE OR REPLACE FUNCTION fl.report_dim_sql(p_report text, p_dim text, p_t text)
-RETURNS text LANGUAGE plpgsql STABLE AS $$
+RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
 	IF p_dim = 'month' THEN
 		RETURN format('to_char(%s, ''YYYY-MM'')', p_t);
