@@ -21,23 +21,16 @@
 
 #include "log.h"
 
-/* stderr goes to a temporary file while fn runs; returns what was written (allocated). */
+/* The whole of a file (allocated; "" when it does not exist). */
 static char *
-capture(void (*fn)(void))
+slurp(const char *path)
 {
-	char	 path[] = "/tmp/test_log_XXXXXX", *buf;
-	int	 fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	FILE	*f = fopen(path, "r");
+	char	*buf;
 	long	 n;
-	FILE	*f;
 
-	assert_true(fd >= 0 && saved >= 0);
-	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
-	fn();
-	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
-	close(saved);
-	close(fd);
-	f = fopen(path, "r");
-	assert_non_null(f);
+	if (f == NULL)
+		return strdup("");
 	fseek(f, 0, SEEK_END);
 	n = ftell(f);
 	rewind(f);
@@ -45,6 +38,23 @@ capture(void (*fn)(void))
 	assert_non_null(buf);
 	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
 	fclose(f);
+	return buf;
+}
+
+/* stderr goes to a temporary file while fn runs; returns what was written (allocated). */
+static char *
+capture(void (*fn)(void))
+{
+	char	 path[] = "/tmp/test_log_XXXXXX", *buf;
+	int	 fd = mkstemp(path), saved = dup(STDERR_FILENO);
+
+	assert_true(fd >= 0 && saved >= 0);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	fn();
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	close(fd);
+	buf = slurp(path);
 	unlink(path);
 	return buf;
 }
@@ -97,26 +107,6 @@ test_repeats_are_held_back_and_counted(void **state)
 	assert_int_equal(count(out, "accept: Too many open files"), 1);
 	assert_non_null(strstr(out, "(995 more like it suppressed)"));
 	free(out);
-}
-
-/* The whole of a file (allocated; "" when it does not exist). */
-static char *
-slurp(const char *path)
-{
-	FILE	*f = fopen(path, "r");
-	char	*buf;
-	long	 n;
-
-	if (f == NULL)
-		return strdup("");
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = calloc(1, (size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return buf;
 }
 
 static void
